@@ -1,0 +1,1 @@
+"""Automator: event-driven workflow automation."""

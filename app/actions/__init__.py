@@ -1,0 +1,1 @@
+"""Connectors: the actions a workflow can take."""

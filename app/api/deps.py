@@ -1,0 +1,63 @@
+"""Typed dependencies: resources, the caller's key, and permission checks."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.errors import Forbidden, Unauthenticated
+from app.models.tenant import ApiKey, Permission
+from app.resources import Resources
+from app.store.base import Store
+from app.tenancy import authenticate
+from app.workflows import WorkflowService
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
+
+
+def get_resources(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+def get_store(resources: ResourcesDep) -> Store:
+    return resources.store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+async def get_caller(
+    store: StoreDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiKey:
+    if credentials is None:
+        raise Unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
+    return await authenticate(store, credentials.credentials)
+
+
+Caller = Annotated[ApiKey, Depends(get_caller)]
+
+
+def _requires(permission: Permission) -> object:
+    def check(caller: Caller) -> ApiKey:
+        if not caller.can(permission):
+            raise Forbidden(f"The {caller.role} role may not do this (needs {permission}).")
+        return caller
+
+    return Depends(check)
+
+
+Reader = Annotated[ApiKey, _requires(Permission.READ)]
+Writer = Annotated[ApiKey, _requires(Permission.WRITE)]
+KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
+
+
+def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:
+    return resources.workflows.acting_as(caller.key_id)
+
+
+WorkflowsDep = Annotated[WorkflowService, Depends(get_workflows)]

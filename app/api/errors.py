@@ -1,0 +1,81 @@
+"""The one place errors become HTTP responses, all in one shape:
+``{"error": {"code", "message", "details": [{"loc", "msg"}]}}``."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from app.errors import AutomatorError, ErrorDetail, InvalidInput
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+
+
+class ErrorItem(BaseModel):
+    loc: list[str | int]
+    msg: str
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorItem]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx and 5xx answer has this shape."""
+
+    error: ErrorInfo
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        401: "Missing or invalid API key",
+        403: "The key's role does not allow this",
+        404: "Not found (also for another tenant's ids)",
+        413: "Over a size limit",
+        422: "Invalid input; details name each field and rule",
+    }.items()
+}
+
+
+def render(error: AutomatorError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse({"error": error.body()}, status_code=error.status, headers=headers)
+
+
+async def _automator_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AutomatorError)
+    return render(exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [ErrorDetail(tuple(e["loc"]), e["msg"]) for e in exc.errors()]
+    return render(InvalidInput("The request is not valid.", details))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    error = AutomatorError(str(exc.detail))
+    error.code = HTTP_CODES.get(exc.status_code, "http_error")
+    error.status = exc.status_code
+    return render(error)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return render(AutomatorError("Internal error; it has been logged."))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AutomatorError, _automator_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

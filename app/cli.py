@@ -1,0 +1,166 @@
+"""The ``automator`` command."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+import uvicorn
+from rich.progress import track
+
+from app.errors import AutomatorError
+from app.main import create_app
+from app.models.tenant import Role
+from app.redis_server import LocalRedisServer
+from app.resources import Resources, open_resources
+from app.settings import Settings
+from app.tenancy import DEFAULT_TENANT, bootstrap, issue_key
+from app.workflows import DocumentParser
+
+cli = typer.Typer(
+    help="Automator: event-driven workflow automation. Configure with AUTOMATOR_* variables.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+T = TypeVar("T")
+TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
+
+
+def main() -> None:
+    cli()
+
+
+def _with_resources(settings: Settings, work: Callable[[Resources], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with open_resources(settings) as resources:
+            return await work(resources)
+
+    return asyncio.run(run())
+
+
+def _bootstrap(settings: Settings) -> None:
+    """Create the default tenant and its admin key on first start, and print the key once."""
+    secret = settings.bootstrap_api_key.get_secret_value() if settings.bootstrap_api_key else None
+    issued = _with_resources(settings, lambda r: bootstrap(r.store, secret))
+    if issued is not None and secret is None:
+        typer.secho(
+            f"Created tenant '{DEFAULT_TENANT}' with an admin API key (shown once, keep it):\n"
+            f"  {issued.secret}",
+            fg=typer.colors.GREEN,
+        )
+
+
+def _serve(settings: Settings) -> None:
+    _bootstrap(settings)
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info",
+        loop="uvloop", http="httptools",
+    )  # fmt: skip
+
+
+@cli.command()
+def dev() -> None:
+    """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000,
+    SQLite under ./var, and a local Redis (started and stopped here unless
+    AUTOMATOR_REDIS_URL is set)."""
+    settings = Settings()
+    if settings.redis_url:
+        _serve(settings)
+        return
+    with LocalRedisServer(settings.data_dir / "redis") as server:
+        typer.echo(f"Started a local Redis at {server.url} (data in {server.directory}).")
+        _serve(settings.model_copy(update={"redis_url": server.url}))
+
+
+@cli.command()
+def api() -> None:
+    """Run the HTTP API only (production: point AUTOMATOR_REDIS_URL and
+    AUTOMATOR_MONGODB_URL at shared servers and run as many as you need)."""
+    _serve(Settings())
+
+
+@cli.command("create-api-key")
+def create_api_key(
+    tenant: TenantOption,
+    role: Annotated[Role, typer.Option("--role", "-r", help="What the key may do.")],
+    name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "",
+) -> None:
+    """Create an API key (and the tenant, if new). The key is printed once."""
+    issued = _with_resources(Settings(), lambda r: issue_key(r.store, tenant, role, name))
+    typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
+    typer.echo(issued.secret)
+
+
+def _workflow_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in {".json", ".jsonc", ".json5"})
+    if not path.exists():
+        raise typer.BadParameter(f"{path} does not exist", param_hint="--file")
+    return [path]
+
+
+@cli.command("import")
+def import_workflows(
+    file: Annotated[Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")],
+    tenant: TenantOption = DEFAULT_TENANT,
+) -> None:
+    """Create or update workflows from JSON files (// comments allowed). A bad file is
+    reported and the others are still imported; the exit code is 1 if any failed."""
+    files = _workflow_files(file)
+
+    async def work(resources: Resources) -> int:
+        await resources.store.ensure_tenant(tenant, tenant)
+        failed = 0
+        for path in track(files, description="Importing", disable=len(files) < 2):
+            result = await resources.workflows.import_one(tenant, str(path), path.read_bytes())
+            if result.error is not None:
+                failed += 1
+                typer.secho(f"{path}: error: {result.error['message']}", fg=typer.colors.RED, err=True)
+            else:
+                typer.echo(f"{path}: {result.status} {result.workflow_id} v{result.version}")
+        return failed
+
+    failed = _with_resources(Settings(), work)
+    typer.echo(f"{len(files) - failed} imported, {failed} failed")
+    raise typer.Exit(1 if failed else 0)
+
+
+@cli.command("export")
+def export_workflow(
+    workflow_id: Annotated[str, typer.Argument(help="The workflow to export.")],
+    tenant: TenantOption = DEFAULT_TENANT,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write.")] = None,
+) -> None:
+    """Print (or write) a workflow's current document as JSON."""
+    try:
+        document = _with_resources(Settings(), lambda r: r.workflows.export(tenant, workflow_id))
+    except AutomatorError as exc:
+        typer.secho(exc.message, fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
+@cli.command()
+def validate(
+    file: Annotated[Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")],
+) -> None:
+    """Check workflow files against every rule without saving them."""
+    parser = DocumentParser.from_settings(Settings())
+    failed = 0
+    for path in _workflow_files(file):
+        try:
+            parser.parse(path.read_bytes())
+            typer.echo(f"{path}: valid")
+        except AutomatorError as exc:
+            failed += 1
+            typer.secho(f"{path}: {exc.message}", fg=typer.colors.RED, err=True)
+            for detail in exc.details:
+                location = ".".join(str(part) for part in detail.loc)
+                typer.secho(f"  {location}: {detail.msg}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1 if failed else 0)

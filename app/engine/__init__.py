@@ -1,0 +1,1 @@
+"""The executor: runs, steps, conditions, templates, timers."""

@@ -1,0 +1,66 @@
+"""The one error hierarchy. Each error has a stable code and an HTTP status; the API renders
+them all in one place (app/api/errors.py)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One problem at one location, e.g. ``loc=("actions", 3, "type")``."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+
+
+class AutomatorError(Exception):
+    code = "error"
+    status = 500
+
+    def __init__(self, message: str, details: list[ErrorDetail] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def body(self) -> dict[str, Any]:
+        """The one error shape: ``{"code", "message", "details": [{"loc", "msg"}]}``."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "details": [{"loc": list(d.loc), "msg": d.msg} for d in self.details],
+        }
+
+
+class InvalidInput(AutomatorError):
+    code = "invalid_input"
+    status = 422
+
+
+class Unauthenticated(AutomatorError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(AutomatorError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(AutomatorError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(AutomatorError):
+    code = "conflict"
+    status = 409
+
+
+class PayloadTooLarge(AutomatorError):
+    code = "payload_too_large"
+    status = 413
+
+
+class Unavailable(AutomatorError):
+    code = "unavailable"
+    status = 503

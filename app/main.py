@@ -1,0 +1,59 @@
+"""The application factory: resources are built in the lifespan, never at import time."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api import errors, health, keys, workflows
+from app.api.limits import BodySizeLimit
+from app.models.document import WorkflowDocument
+from app.resources import open_resources
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings) as resources:
+            app.state.resources = resources
+            yield
+
+    app = FastAPI(
+        title="Automator",
+        version="0.1.0",
+        description="Event-driven workflow automation. Authenticate with "
+        "`Authorization: Bearer <API key>`.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(workflows.router)
+    app.include_router(keys.router)
+    _document_schemas(app)
+    return app
+
+
+def _document_schemas(app: FastAPI) -> None:
+    """Bodies parsed by hand (to allow comments) still get their schema in /openapi.json."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)  # fmt: skip
+            document = WorkflowDocument.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.update(document.pop("$defs", {}))
+            components["WorkflowDocument"] = document
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

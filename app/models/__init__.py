@@ -1,0 +1,1 @@
+"""Documents and records shared by every layer. No I/O here."""

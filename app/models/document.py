@@ -1,0 +1,303 @@
+"""The workflow document: the seed format (``workflow_id``, ``trigger``, ``actions``,
+``settings``), validated.
+
+Checks that depend on configuration (known action types, limits) read a ``ValidationRules``
+from the Pydantic validation context, so this module stays free of settings and registries.
+Documents read back from the store are validated without rules.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+MAX_REGEX_LENGTH = 256
+# Path segments of the workflow API that a workflow id would shadow.
+RESERVED_IDS = frozenset({"status", "logs", "export", "import", "validate"})
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """Configuration-dependent checks applied when a document is saved."""
+
+    action_types: frozenset[str]
+    max_actions: int = 50
+    max_timeout: int = 300
+
+
+def _rules(info: ValidationInfo) -> ValidationRules | None:
+    context = info.context
+    return context.get("rules") if isinstance(context, dict) else None
+
+
+class Operator(StrEnum):
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    GREATER_THAN = "greater_than"
+    LESS_THAN = "less_than"
+    GREATER_THAN_OR_EQUALS = "greater_than_or_equals"
+    LESS_THAN_OR_EQUALS = "less_than_or_equals"
+    IS_EMPTY = "is_empty"
+    IS_NOT_EMPTY = "is_not_empty"
+    IN_LIST = "in_list"
+    NOT_IN_LIST = "not_in_list"
+    STARTS_WITH = "starts_with"
+    ENDS_WITH = "ends_with"
+    EXISTS = "exists"
+    NOT_EXISTS = "not_exists"
+    BETWEEN = "between"
+    MATCHES = "matches"
+    BEFORE = "before"
+    AFTER = "after"
+
+
+OPERATOR_SYMBOLS = {
+    "==": Operator.EQUALS,
+    "!=": Operator.NOT_EQUALS,
+    ">": Operator.GREATER_THAN,
+    "<": Operator.LESS_THAN,
+    ">=": Operator.GREATER_THAN_OR_EQUALS,
+    "<=": Operator.LESS_THAN_OR_EQUALS,
+}
+
+
+def _operator_from_symbol(value: Any) -> Any:
+    return OPERATOR_SYMBOLS.get(value, value) if isinstance(value, str) else value
+
+
+class Strict(BaseModel):
+    """Inputs refuse unknown fields, so a typo is an error rather than a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Condition(Strict):
+    """A test of one field of the run context (``cart_value greater_than 50``), or a group
+    of conditions: ``all`` (every one true), ``any`` (one true) or ``not`` (negation)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    field: str | None = Field(None, min_length=1, max_length=256, examples=["user.email"])
+    operator: Annotated[Operator | None, BeforeValidator(_operator_from_symbol)] = None
+    value: Any = None
+    all: "list[Condition] | None" = Field(None, min_length=1)
+    any: "list[Condition] | None" = Field(None, min_length=1)
+    negated: "Condition | None" = Field(None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Condition":
+        groups = [g for g in (self.all, self.any, self.negated) if g is not None]
+        if groups:
+            if len(groups) > 1 or self.field is not None or self.operator is not None:
+                raise PydanticCustomError(
+                    "condition_form", "a group holds exactly one of all, any or not, and no field"
+                )
+            return self
+        if self.field is None or self.operator is None:
+            raise PydanticCustomError(
+                "condition_form",
+                "a condition needs field and operator, or one of all, any or not",
+            )
+        check = _VALUE_CHECKS.get(self.operator)
+        if check is not None:
+            check(self.value)
+        return self
+
+
+def _check_list(value: Any) -> None:
+    if not isinstance(value, list):
+        raise PydanticCustomError("operator_value", "this operator needs a list as its value")
+
+
+def _check_range(value: Any) -> None:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise PydanticCustomError("operator_value", "between needs a value of [low, high]")
+
+
+def _check_pattern(value: Any) -> None:
+    if not isinstance(value, str) or len(value) > MAX_REGEX_LENGTH:
+        raise PydanticCustomError(
+            "operator_value",
+            "matches needs a regular expression of at most {limit} characters",
+            {"limit": MAX_REGEX_LENGTH},
+        )
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise PydanticCustomError(
+            "operator_value", "invalid regular expression: {reason}", {"reason": str(exc)}
+        ) from None
+
+
+_VALUE_CHECKS = {
+    Operator.IN_LIST: _check_list,
+    Operator.NOT_IN_LIST: _check_list,
+    Operator.BETWEEN: _check_range,
+    Operator.MATCHES: _check_pattern,
+}
+
+_DURATION = TypeAdapter(timedelta)
+
+
+def _check_delay(value: int | float | str) -> int | float | str:
+    if delay_seconds(value) < 0:
+        raise PydanticCustomError("delay", "a delay cannot be negative")
+    return value
+
+
+def delay_seconds(value: int | float | str) -> float:
+    """Seconds of a delay given as a number or an ISO 8601 duration such as ``PT5M``."""
+    if isinstance(value, str):
+        try:
+            return _DURATION.validate_python(value).total_seconds()
+        except ValidationError:
+            raise PydanticCustomError(
+                "delay", "a delay is seconds or an ISO 8601 duration such as PT5M"
+            ) from None
+    return float(value)
+
+
+Delay = Annotated[StrictInt | StrictFloat | StrictStr, AfterValidator(_check_delay)]
+
+
+class RetryPolicy(Strict):
+    """Attempts of one action; the wait doubles after each failed attempt."""
+
+    max_attempts: int = Field(3, ge=1, le=25)
+    backoff: float = Field(60, ge=0, le=86400, description="Seconds before the second attempt.")
+    max_backoff: float = Field(3600, ge=0, le=86400, description="Longest wait, in seconds.")
+
+
+class Action(Strict):
+    """One step of a workflow."""
+
+    id: str | None = Field(None, pattern=ID_PATTERN, description="Assigned when missing.")
+    type: str = Field(min_length=1, max_length=64, examples=["send_email"])
+    name: str | None = Field(None, max_length=200)
+    template: str | None = Field(None, max_length=128, description="A stored message template.")
+    delay: Delay = Field(0, description="Seconds, or an ISO 8601 duration, before the action.")
+    data: dict[str, Any] = Field(default_factory=dict)
+    retry: RetryPolicy | None = None
+    timeout: float | None = Field(None, gt=0, le=3600, description="Seconds per attempt.")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str, info: ValidationInfo) -> str:
+        rules = _rules(info)
+        if rules is not None and value not in rules.action_types:
+            raise PydanticCustomError(
+                "unknown_action_type",
+                "unknown action type '{type}'; valid types: {valid}",
+                {"type": value, "valid": ", ".join(sorted(rules.action_types))},
+            )
+        return value
+
+
+class Trigger(Strict):
+    """The event type that starts the workflow and the conditions it must meet."""
+
+    type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["user_signup"])
+    conditions: list[Condition] = Field(default_factory=list)
+
+
+class WorkflowSettings(Strict):
+    enabled: bool = True
+    max_executions: int | None = Field(None, ge=1, description="Most runs this workflow starts.")
+    timeout: int = Field(300, ge=1, description="Seconds of active execution per run.")
+
+    @field_validator("timeout")
+    @classmethod
+    def _within_limit(cls, value: int, info: ValidationInfo) -> int:
+        rules = _rules(info)
+        if rules is not None and value > rules.max_timeout:
+            raise PydanticCustomError(
+                "limit", "timeout is over the limit of {limit} seconds", {"limit": rules.max_timeout}
+            )
+        return value
+
+
+class WorkflowDocument(Strict):
+    """A workflow as users write it; the seed's format is accepted exactly as written."""
+
+    workflow_id: str = Field(pattern=ID_PATTERN, examples=["welcome_campaign_001"])
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    trigger: Trigger
+    actions: list[Action] = Field(min_length=1)
+    settings: WorkflowSettings = Field(default_factory=WorkflowSettings)
+
+    @field_validator("workflow_id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_IDS:
+            raise PydanticCustomError(
+                "reserved_id",
+                "'{id}' is reserved by the API; reserved ids: {reserved}",
+                {"id": value, "reserved": ", ".join(sorted(RESERVED_IDS))},
+            )
+        return value
+
+    @field_validator("actions")
+    @classmethod
+    def _actions(cls, actions: list[Action], info: ValidationInfo) -> list[Action]:
+        rules = _rules(info)
+        if rules is not None and len(actions) > rules.max_actions:
+            raise PydanticCustomError(
+                "limit",
+                "{count} actions is over the limit of {limit} actions per workflow",
+                {"count": len(actions), "limit": rules.max_actions},
+            )
+        _check_unique_ids(actions)
+        _assign_missing_ids(actions)
+        return actions
+
+    def canonical(self) -> dict[str, Any]:
+        """The JSON form: what the user wrote, plus assigned action ids, without defaults."""
+        return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+
+def _check_unique_ids(actions: list[Action]) -> None:
+    seen: set[str] = set()
+    for action in actions:
+        if action.id is not None and action.id in seen:
+            raise PydanticCustomError(
+                "duplicate_id", "action id '{id}' is used twice", {"id": action.id}
+            )
+        if action.id is not None:
+            seen.add(action.id)
+
+
+def _assign_missing_ids(actions: list[Action]) -> None:
+    """Name an unnamed action after its position (``action_002``), as the seed names them."""
+    taken = {action.id for action in actions}
+    for position, action in enumerate(actions, start=1):
+        if action.id is not None:
+            continue
+        candidate, suffix = f"action_{position:03d}", 1
+        while candidate in taken:
+            suffix += 1
+            candidate = f"action_{position:03d}_{suffix}"
+        action.id = candidate
+        taken.add(candidate)

@@ -1,0 +1,63 @@
+"""JSON with ``//`` and ``/* */`` comments, as users paste workflow documents."""
+
+import math
+from typing import Any
+
+import json5
+import orjson
+
+from app.errors import ErrorDetail, InvalidInput
+
+MAX_DEPTH = 64
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse strict JSON quickly, or JSON with comments (JSON5) when strict parsing fails.
+
+    Raises InvalidInput naming the line and column of a syntax error, or the nesting limit.
+    """
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        value = _loads_with_comments(data)
+    _check_values(value)
+    return value
+
+
+def _loads_with_comments(data: bytes | str) -> Any:
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    try:
+        return json5.loads(text)
+    except ValueError as exc:
+        detail = str(exc).removeprefix("<string>:")
+        raise InvalidInput(
+            "The body is not valid JSON (comments are allowed).",
+            [ErrorDetail(("body",), f"line {detail}")],
+        ) from None
+    except RecursionError:
+        raise _too_deep() from None
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(
+        f"The document nests deeper than the limit of {MAX_DEPTH} levels.",
+        [ErrorDetail(("body",), f"nesting deeper than {MAX_DEPTH} levels")],
+    )
+
+
+def _check_values(value: Any) -> None:
+    """Refuse nesting past MAX_DEPTH and the non-finite numbers JSON5 allows (NaN, Infinity)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(node, float) and not math.isfinite(node):
+            raise InvalidInput(
+                "The document holds a number JSON cannot represent.",
+                [ErrorDetail(("body",), f"non-finite number {node}")],
+            )
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)

@@ -1,0 +1,48 @@
+"""Stored workflows: the head record and its immutable versions."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WorkflowVersion:
+    """One saved document. Versions are never changed once written."""
+
+    tenant_id: str
+    workflow_id: str
+    version: int
+    document: dict[str, Any]
+    created_at: datetime
+    created_by: str | None
+
+
+@dataclass(frozen=True)
+class WorkflowHead:
+    """What is live for one workflow: its newest and its published version, and its state."""
+
+    tenant_id: str
+    workflow_id: str
+    name: str
+    trigger_type: str
+    latest_version: int
+    active_version: int | None
+    enabled: bool
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class WorkflowFilter:
+    trigger_type: str | None = None
+    enabled: bool | None = None
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """Paging by position after a workflow id, so pages stay stable while others are added."""
+
+    limit: int = 100
+    after: str | None = None

@@ -1,0 +1,49 @@
+"""Every knob of the service, one environment variable each (prefix ``AUTOMATOR_``)."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Configuration read from the environment and an optional ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTOMATOR_", env_file=".env", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Interface the HTTP API listens on.")
+    port: int = Field(5000, ge=1, le=65535, description="Port the HTTP API listens on.")
+    data_dir: Path = Field(
+        Path("var"), description="Where the embedded store and the local Redis keep their files."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis to use (redis://, rediss:// or unix://). When unset, `automator dev` "
+        "starts a local Redis server with its data under the data dir.",
+    )
+    mongodb_url: str | None = Field(
+        None, description="MongoDB connection string; when set it replaces the SQLite store."
+    )
+    mongodb_database: str = Field("automator", description="MongoDB database name.")
+    bootstrap_api_key: SecretStr | None = Field(
+        None,
+        description="Admin key for the `default` tenant created on first start; when unset a "
+        "random key is generated and printed once.",
+    )
+    max_actions: int = Field(50, ge=1, description="Most actions one workflow may hold.")
+    max_workflow_bytes: int = Field(
+        10 * MIB, ge=1024, description="Largest workflow document, in bytes of JSON."
+    )
+    max_workflow_timeout: int = Field(
+        300, ge=1, description="Largest settings.timeout a workflow may ask for, in seconds."
+    )
+    max_request_bytes: int = Field(
+        10 * MIB, ge=1024, description="Largest HTTP request body; larger ones get a 413."
+    )
+    log_level: str = Field("INFO", description="Python log level name.")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "automator.db"

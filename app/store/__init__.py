@@ -1,0 +1,1 @@
+"""Persistence behind one narrow interface, with SQLite and MongoDB adapters."""

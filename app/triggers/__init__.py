@@ -1,0 +1,1 @@
+"""Trigger matching and schedules."""

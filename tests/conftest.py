@@ -1,0 +1,71 @@
+"""Shared fixtures: a real Redis server for the session, real SQLite files, the real app."""
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from app.main import create_app
+from app.models.tenant import Role
+from app.redis_server import LocalRedisServer, free_port
+from app.resources import Resources
+from app.settings import Settings
+from app.tenancy import issue_key
+
+SEEDS = Path(__file__).parent.parent / "examples" / "workflows"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisServer]:
+    directory = tmp_path_factory.mktemp("redis")
+    with LocalRedisServer(directory, port=free_port(), persistent=False) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: LocalRedisServer) -> Iterator[str]:
+    """A database of the session's Redis, flushed before each test."""
+    url = redis_server.url
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in list(os.environ):
+        if name.startswith("AUTOMATOR_"):
+            monkeypatch.delenv(name)
+    return Settings(data_dir=tmp_path, redis_url=redis_url, _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app_resources(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Resources]]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
+            yield client, app.state.resources
+
+
+@pytest.fixture
+def resources(app_resources: tuple[httpx.AsyncClient, Resources]) -> Resources:
+    return app_resources[1]
+
+
+async def key_for(resources: Resources, tenant: str, role: Role) -> str:
+    return (await issue_key(resources.store, tenant, role)).secret
+
+
+@pytest.fixture
+async def client(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> httpx.AsyncClient:
+    """An API client authenticated as an admin of tenant ``acme``."""
+    client, resources = app_resources
+    client.headers["Authorization"] = f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"
+    return client

@@ -1,0 +1,126 @@
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.actions.registry import action_types
+from app.models import jsonc
+from app.models.document import ValidationRules, WorkflowDocument, delay_seconds
+from app.workflows import DocumentParser
+from tests.conftest import SEEDS
+
+RULES = ValidationRules(action_types=frozenset({"send_email", "send_push", "delay"}))
+PARSER = DocumentParser(RULES, max_bytes=10 * 1024 * 1024)
+
+
+def minimal(**changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "workflow_id": "wf",
+        "name": "A workflow",
+        "trigger": {"type": "user_signup"},
+        "actions": [{"type": "send_email"}],
+    }
+    return {**document, **changes}
+
+
+def without_assigned_ids(canonical: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
+    actions = [
+        {k: v for k, v in action.items() if k != "id" or "id" in written}
+        for action, written in zip(canonical["actions"], original["actions"], strict=True)
+    ]
+    return {**canonical, "actions": actions}
+
+
+@pytest.mark.parametrize("path", sorted(SEEDS.glob("*.json")), ids=lambda p: p.stem)
+def test_seed_documents_parse_and_round_trip_unchanged(path: Path) -> None:
+    parser = DocumentParser(ValidationRules(action_types()), max_bytes=10 * 1024 * 1024)
+    raw = path.read_bytes()
+    canonical = parser.parse(raw).canonical()
+    assert without_assigned_ids(canonical, jsonc.loads(raw)) == jsonc.loads(raw)
+    assert parser.validate(canonical).canonical() == canonical
+
+
+def test_missing_action_ids_are_assigned_by_position_without_clashing() -> None:
+    document = PARSER.validate(
+        minimal(actions=[{"type": "send_email"}, {"id": "action_001", "type": "send_push"}])
+    )
+    assert [action.id for action in document.actions] == ["action_001_2", "action_001"]
+    assert document.canonical()["actions"][0]["id"] == "action_001_2"
+
+
+def test_fifty_one_actions_names_the_limit() -> None:
+    with pytest.raises(Exception) as caught:
+        PARSER.validate(minimal(actions=[{"type": "send_email"}] * 51))
+    assert caught.value.details[0].loc == ("actions",)  # type: ignore[attr-defined]
+    assert "51 actions is over the limit of 50" in str(caught.value)
+
+
+def test_unknown_action_type_lists_the_valid_ones() -> None:
+    with pytest.raises(Exception) as caught:
+        PARSER.validate(minimal(actions=[{"type": "send_email"}, {"type": "send_fax"}]))
+    detail = caught.value.details[0]  # type: ignore[attr-defined]
+    assert detail.loc == ("actions", 1, "type")
+    assert detail.msg == "unknown action type 'send_fax'; valid types: delay, send_email, send_push"
+
+
+def test_condition_errors_name_the_json_path() -> None:
+    trigger = {
+        "type": "x",
+        "conditions": [
+            {"field": "a", "operator": "equals", "value": 1},
+            {"any": [{"field": "b", "operator": "between", "value": 3}]},
+        ],
+    }
+    with pytest.raises(Exception) as caught:
+        PARSER.validate(minimal(trigger=trigger))
+    detail = caught.value.details[0]  # type: ignore[attr-defined]
+    assert detail.loc == ("trigger", "conditions", 1, "any", 0)
+    assert "between needs a value of [low, high]" in detail.msg
+
+
+def test_groups_and_symbol_operators_are_accepted() -> None:
+    trigger = {
+        "type": "x",
+        "conditions": [{"not": {"all": [{"field": "a", "operator": ">=", "value": 1}]}}],
+    }
+    document = PARSER.validate(minimal(trigger=trigger))
+    assert document.canonical()["trigger"]["conditions"][0]["not"]["all"][0]["operator"] == (
+        "greater_than_or_equals"
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ({"field": "a"}, "needs field and operator"),
+        ({"all": [], "field": "a"}, "at least 1 item"),
+        ({"field": "a", "operator": "matches", "value": "("}, "invalid regular expression"),
+        ({"field": "a", "operator": "in_list", "value": "x"}, "needs a list"),
+        ({"field": "a", "operator": "resembles"}, "Input should be"),
+    ],
+)
+def test_bad_conditions_are_refused(condition: dict[str, Any], message: str) -> None:
+    with pytest.raises(Exception, match=message):
+        PARSER.validate(minimal(trigger={"type": "x", "conditions": [condition]}))
+
+
+def test_delays_are_seconds_or_iso_8601_durations() -> None:
+    assert delay_seconds(300) == 300
+    assert delay_seconds("PT5M") == 300
+    assert delay_seconds("P1D") == 86400
+    for bad in ("soon", -1, True):
+        with pytest.raises(ValidationError):
+            WorkflowDocument.model_validate(minimal(actions=[{"type": "send_email", "delay": bad}]))
+
+
+def test_unknown_fields_and_reserved_ids_are_refused() -> None:
+    with pytest.raises(Exception, match="Extra inputs are not permitted"):
+        PARSER.validate(minimal(trigger={"type": "x", "condition": []}))
+    with pytest.raises(Exception, match="'status' is reserved"):
+        PARSER.validate(minimal(workflow_id="status"))
+
+
+def test_timeout_over_the_limit_names_it() -> None:
+    with pytest.raises(Exception, match="over the limit of 300 seconds"):
+        PARSER.validate(minimal(settings={"timeout": 301}))

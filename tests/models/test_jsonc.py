@@ -1,0 +1,33 @@
+import pytest
+
+from app.errors import InvalidInput
+from app.models import jsonc
+
+
+def test_line_comments_are_ignored_but_urls_in_strings_survive() -> None:
+    text = '{"url": "https://example.com/a", // the endpoint\n "delay": 300 /* five minutes */}'
+    assert jsonc.loads(text) == {"url": "https://example.com/a", "delay": 300}
+
+
+def test_syntax_error_names_line_and_column() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        jsonc.loads('{"a": 1,\n "b": }')
+    assert caught.value.details[0].loc == ("body",)
+    assert caught.value.details[0].msg.startswith("line 2")
+    assert "column" in caught.value.details[0].msg
+
+
+def test_nesting_past_the_limit_is_refused() -> None:
+    deep = "[" * (jsonc.MAX_DEPTH + 1) + "]" * (jsonc.MAX_DEPTH + 1)
+    with pytest.raises(InvalidInput, match="nests deeper"):
+        jsonc.loads(deep)
+
+
+def test_very_deep_input_is_refused_without_crashing() -> None:
+    with pytest.raises(InvalidInput):
+        jsonc.loads("[" * 100_000 + "]" * 100_000 + "//")
+
+
+def test_non_finite_numbers_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="number JSON cannot represent"):
+        jsonc.loads('{"a": NaN}')
