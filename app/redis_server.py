@@ -71,7 +71,7 @@ class LocalRedisServer:
     def start(self) -> "LocalRedisServer":
         self.directory.mkdir(parents=True, exist_ok=True)
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-            self._arguments(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            self._arguments(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         self._wait_until_ready()
         return self

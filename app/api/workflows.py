@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.datastructures import UploadFile
 from pydantic import BaseModel, Field
 
 from app.api.deps import Reader, WorkflowsDep, Writer
@@ -201,9 +202,9 @@ async def import_workflows(request: Request, caller: Writer, workflows: Workflow
 
 async def _import_files(request: Request) -> list[tuple[str, bytes]]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        uploads = [item for item in form.getlist("files") if isinstance(item, UploadFile)]
-        return [(upload.filename or f"file {i}", await upload.read()) for i, upload in enumerate(uploads)]
+        async with request.form() as form:
+            uploads = [item for item in form.getlist("files") if isinstance(item, UploadFile)]
+            return [(upload.filename or f"file {i}", await upload.read()) for i, upload in enumerate(uploads)]
     body = jsonc.loads(await request.body())
     documents = body if isinstance(body, list) else [body]
     return [(f"item {i}", orjson.dumps(document)) for i, document in enumerate(documents)]

@@ -1,0 +1,71 @@
+"""Another tenant's ids are a 404 on every workflow endpoint, and lists never show them."""
+
+import httpx
+
+from app.models.tenant import Role
+from app.resources import Resources
+from tests.conftest import key_for
+
+DOCUMENT = {
+    "workflow_id": "secret_flow",
+    "name": "Acme only",
+    "trigger": {"type": "user_signup"},
+    "actions": [{"type": "log"}],
+}
+
+ENDPOINTS = [
+    ("GET", "/api/workflows/secret_flow", None),
+    ("PUT", "/api/workflows/secret_flow", DOCUMENT),
+    ("DELETE", "/api/workflows/secret_flow", None),
+    ("GET", "/api/workflows/secret_flow/export", None),
+    ("GET", "/api/workflows/secret_flow/versions", None),
+    ("GET", "/api/workflows/secret_flow/versions/1", None),
+    ("POST", "/api/workflows/secret_flow/versions/1/publish", None),
+    ("POST", "/api/workflows/secret_flow/enable", None),
+    ("POST", "/api/workflows/secret_flow/disable", None),
+]
+
+
+async def test_other_tenants_workflows_are_invisible(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = app_resources
+    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
+    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    assert (await client.post("/api/workflows", json=DOCUMENT, headers=acme)).status_code == 201
+
+    for method, path, body in ENDPOINTS:
+        response = await client.request(method, path, json=body, headers=globex)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.json()["error"]["code"] == "not_found"
+
+    for path in ("/api/workflows", "/api/workflows?include_archived=true"):
+        assert (await client.get(path, headers=globex)).json()["items"] == []
+    assert (await client.get("/api/workflows/export", headers=globex)).json() == []
+    imported = await client.post("/api/workflows/import", json=DOCUMENT, headers=globex)
+    assert imported.json()["results"][0]["status"] == "created"
+
+    acme_view = (await client.get("/api/workflows/secret_flow", headers=acme)).json()
+    assert (acme_view["name"], acme_view["latest_version"], acme_view["enabled"]) == (
+        "Acme only",
+        1,
+        True,
+    )
+
+
+async def test_keys_are_managed_per_tenant(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = app_resources
+    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
+    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    created = (await client.post("/api/keys", json={"role": "viewer"}, headers=acme)).json()
+    assert created["key"].startswith("atm_") and created["prefix"] == created["key"][:8]
+    assert (await client.delete(f"/api/keys/{created['key_id']}", headers=globex)).status_code == 404
+    viewer = {"Authorization": f"Bearer {created['key']}"}
+    assert (await client.get("/api/workflows", headers=viewer)).status_code == 200
+    assert (await client.get("/api/keys", headers=viewer)).status_code == 403
+    assert (await client.delete(f"/api/keys/{created['key_id']}", headers=acme)).status_code == 200
+    assert (await client.get("/api/workflows", headers=viewer)).status_code == 401
+    listed = (await client.get("/api/keys", headers=globex)).json()
+    assert all("key" not in item for item in listed) and len(listed) == 1
