@@ -103,7 +103,9 @@ def _workflow_files(path: Path) -> list[Path]:
 
 @cli.command("import")
 def import_workflows(
-    file: Annotated[Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")],
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")
+    ],
     tenant: TenantOption = DEFAULT_TENANT,
 ) -> None:
     """Create or update workflows from JSON files (// comments allowed). A bad file is
@@ -117,7 +119,9 @@ def import_workflows(
             result = await resources.workflows.import_one(tenant, str(path), path.read_bytes())
             if result.error is not None:
                 failed += 1
-                typer.secho(f"{path}: error: {result.error['message']}", fg=typer.colors.RED, err=True)
+                typer.secho(
+                    f"{path}: error: {result.error['message']}", fg=typer.colors.RED, err=True
+                )
             else:
                 typer.echo(f"{path}: {result.status} {result.workflow_id} v{result.version}")
         return failed
@@ -148,7 +152,9 @@ def export_workflow(
 
 @cli.command()
 def validate(
-    file: Annotated[Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")],
+    file: Annotated[
+        Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")
+    ],
 ) -> None:
     """Check workflow files against every rule without saving them."""
     parser = DocumentParser.from_settings(Settings())

@@ -25,7 +25,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     store = await open_store(settings)
     redis = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
     try:
-        yield Resources(settings, store, redis, WorkflowService(store, DocumentParser.from_settings(settings)))
+        yield Resources(
+            settings, store, redis, WorkflowService(store, DocumentParser.from_settings(settings))
+        )
     finally:
         if redis is not None:
             await redis.aclose()

@@ -96,7 +96,9 @@ class WorkflowService:
         settings = {**document.get("settings", {}), "enabled": saved.head.enabled}
         return {**document, "settings": settings}
 
-    async def import_many(self, tenant_id: str, files: list[tuple[str, bytes]]) -> list[ImportResult]:
+    async def import_many(
+        self, tenant_id: str, files: list[tuple[str, bytes]]
+    ) -> list[ImportResult]:
         """Create or update each document; one bad file is reported and the rest go on."""
         return [await self.import_one(tenant_id, source, raw) for source, raw in files]
 
@@ -131,4 +133,3 @@ def invalid_document(exc: ValidationError) -> InvalidInput:
     where = ".".join(str(part) for part in first.loc) or "document"
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return InvalidInput(f"Invalid workflow: {where}: {first.msg}{more}", details)
-

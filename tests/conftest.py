@@ -26,7 +26,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedi
 
 
 @pytest.fixture
-def redis_url(redis_server: LocalRedisServer) -> Iterator[str]:
+def redis_url(redis_server: LocalRedisServer) -> str:
     """A database of the session's Redis, flushed before each test."""
     url = redis_server.url
     client = redis.Redis.from_url(url)
@@ -40,7 +40,7 @@ def settings(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) ->
     for name in list(os.environ):
         if name.startswith("AUTOMATOR_"):
             monkeypatch.delenv(name)
-    return Settings(data_dir=tmp_path, redis_url=redis_url, _env_file=None)  # type: ignore[call-arg]
+    return Settings(data_dir=tmp_path, redis_url=redis_url, _env_file=None)
 
 
 @pytest.fixture

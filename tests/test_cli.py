@@ -59,20 +59,24 @@ def test_validate_reports_the_path_of_each_problem(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "actions: List should have at least 1 item" in result.stderr
     good = automator(tmp_path, "validate", "--file", str(SEEDS))
-    assert good.returncode == 0 and good.stdout.count(": valid") == 4
+    assert good.returncode == 0
+    assert good.stdout.count(": valid") == 4
 
 
 def test_create_api_key_prints_a_key_that_is_stored_hashed(tmp_path: Path) -> None:
     result = automator(tmp_path, "create-api-key", "--tenant", "acme", "--role", "ingest")
     assert result.returncode == 0, result.stderr
     secret = result.stdout.strip().splitlines()[-1]
-    assert secret.startswith("atm_") and len(secret) > 40
+    assert secret.startswith("atm_")
+    assert len(secret) > 40
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("automator.db*"))
-    assert stored and secret.encode() not in stored
+    assert stored
+    assert secret.encode() not in stored
 
 
 @pytest.mark.parametrize("role", ["owner", ""])
 def test_create_api_key_refuses_an_unknown_role(tmp_path: Path, role: str) -> None:
     result = automator(tmp_path, "create-api-key", "--tenant", "acme", "--role", role)
     assert result.returncode == 2
-    assert "admin" in result.stderr and "ingest" in result.stderr
+    assert "admin" in result.stderr
+    assert "ingest" in result.stderr

@@ -42,6 +42,9 @@ class BodySizeLimit:
 
     async def _reject(self, send: Send, error: PayloadTooLarge) -> None:
         body = orjson.dumps({"error": error.body()})
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})

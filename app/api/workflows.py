@@ -8,15 +8,15 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from starlette.datastructures import UploadFile
 from pydantic import BaseModel, Field
+from starlette.datastructures import UploadFile
 
 from app.api.deps import Reader, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
 from app.models import jsonc
-from app.models.document import ID_PATTERN, WorkflowDocument
+from app.models.document import ID_PATTERN
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.workflows import Saved
 
@@ -89,7 +89,9 @@ class WorkflowSummary(BaseModel):
 
 class WorkflowList(BaseModel):
     items: list[WorkflowSummary]
-    next_after: str | None = Field(description="Pass as `after` for the next page; null at the end.")
+    next_after: str | None = Field(
+        description="Pass as `after` for the next page; null at the end."
+    )
 
 
 class VersionSummary(BaseModel):
@@ -147,7 +149,9 @@ async def list_workflows(
     enabled: bool | None = None,
     include_archived: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[str | None, Query(description="The last workflow_id of the page before.")] = None,
+    after: Annotated[
+        str | None, Query(description="The last workflow_id of the page before.")
+    ] = None,
 ) -> WorkflowList:
     """The tenant's workflows, ordered by id, filtered by trigger type and enabled state."""
     heads = await workflows.store.list_workflows(
@@ -160,7 +164,9 @@ async def list_workflows(
 
 
 @router.post("/validate", openapi_extra=DOCUMENT_BODY)
-async def validate_workflow(request: Request, caller: Reader, workflows: WorkflowsDep) -> ValidationResult:
+async def validate_workflow(
+    request: Request, caller: Reader, workflows: WorkflowsDep
+) -> ValidationResult:
     """Check a document against every rule without saving it."""
     try:
         document = workflows.parser.parse(await request.body())
@@ -179,32 +185,45 @@ async def validate_workflow(request: Request, caller: Reader, workflows: Workflo
                     "schema": {
                         "type": "object",
                         "properties": {
-                            "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                            "files": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "binary"},
+                            }
                         },
                     }
                 },
                 "application/json": {
-                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/WorkflowDocument"}},
+                    "schema": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/WorkflowDocument"},
+                    },
                     "example": [WORKFLOW_EXAMPLE],
                 },
             },
         }
     },
 )
-async def import_workflows(request: Request, caller: Writer, workflows: WorkflowsDep) -> ImportReport:
+async def import_workflows(
+    request: Request, caller: Writer, workflows: WorkflowsDep
+) -> ImportReport:
     """Create or update many workflows: files in a multipart form (`files`), or a JSON array
     (comments allowed). An unchanged document makes no new version; a bad one is reported in
     its result and the others are still imported."""
     files = await _import_files(request)
     results = await workflows.import_many(caller.tenant_id, files)
-    return ImportReport(results=[ImportItem.model_validate(r, from_attributes=True) for r in results])
+    return ImportReport(
+        results=[ImportItem.model_validate(r, from_attributes=True) for r in results]
+    )
 
 
 async def _import_files(request: Request) -> list[tuple[str, bytes]]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         async with request.form() as form:
             uploads = [item for item in form.getlist("files") if isinstance(item, UploadFile)]
-            return [(upload.filename or f"file {i}", await upload.read()) for i, upload in enumerate(uploads)]
+            return [
+                (upload.filename or f"file {i}", await upload.read())
+                for i, upload in enumerate(uploads)
+            ]
     body = jsonc.loads(await request.body())
     documents = body if isinstance(body, list) else [body]
     return [(f"item {i}", orjson.dumps(document)) for i, document in enumerate(documents)]
@@ -213,19 +232,27 @@ async def _import_files(request: Request) -> list[tuple[str, bytes]]:
 @router.get("/export")
 async def export_workflows(caller: Reader, workflows: WorkflowsDep) -> list[dict[str, Any]]:
     """Every live workflow's current document, ready to import elsewhere."""
-    heads = await workflows.store.list_workflows(caller.tenant_id, WorkflowFilter(), Page(limit=10_000))
+    heads = await workflows.store.list_workflows(
+        caller.tenant_id, WorkflowFilter(), Page(limit=10_000)
+    )
     return [await workflows.export(caller.tenant_id, head.workflow_id) for head in heads]
 
 
 @router.get("/{workflow_id}")
-async def get_workflow(workflow_id: WorkflowId, caller: Reader, workflows: WorkflowsDep) -> WorkflowRead:
+async def get_workflow(
+    workflow_id: WorkflowId, caller: Reader, workflows: WorkflowsDep
+) -> WorkflowRead:
     """The workflow and the document of its active version (or newest draft)."""
     return WorkflowRead.of(await workflows.current(caller.tenant_id, workflow_id))
 
 
 @router.put("/{workflow_id}", openapi_extra=DOCUMENT_BODY)
 async def update_workflow(
-    workflow_id: WorkflowId, request: Request, caller: Writer, workflows: WorkflowsDep, publish: Publish = True
+    workflow_id: WorkflowId,
+    request: Request,
+    caller: Writer,
+    workflows: WorkflowsDep,
+    publish: Publish = True,
 ) -> WorkflowRead:
     """Save a new immutable version of the workflow."""
     document = workflows.parser.parse(await request.body())
@@ -238,20 +265,26 @@ async def update_workflow(
 
 
 @router.delete("/{workflow_id}", status_code=204)
-async def archive_workflow(workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep) -> Response:
+async def archive_workflow(
+    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep
+) -> Response:
     """Archive the workflow: it stops matching events; its versions are kept."""
     await workflows.store.archive(caller.tenant_id, workflow_id)
     return Response(status_code=204)
 
 
 @router.get("/{workflow_id}/export")
-async def export_workflow(workflow_id: WorkflowId, caller: Reader, workflows: WorkflowsDep) -> dict[str, Any]:
+async def export_workflow(
+    workflow_id: WorkflowId, caller: Reader, workflows: WorkflowsDep
+) -> dict[str, Any]:
     """The workflow's current document, as it would be imported."""
     return await workflows.export(caller.tenant_id, workflow_id)
 
 
 @router.get("/{workflow_id}/versions")
-async def list_versions(workflow_id: WorkflowId, caller: Reader, workflows: WorkflowsDep) -> list[VersionSummary]:
+async def list_versions(
+    workflow_id: WorkflowId, caller: Reader, workflows: WorkflowsDep
+) -> list[VersionSummary]:
     """Every saved version, oldest first."""
     head = await workflows.store.get_workflow(caller.tenant_id, workflow_id)
     versions = await workflows.store.list_versions(caller.tenant_id, workflow_id)
@@ -278,14 +311,18 @@ async def publish_version(
 
 
 @router.post("/{workflow_id}/enable")
-async def enable_workflow(workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep) -> WorkflowRead:
+async def enable_workflow(
+    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep
+) -> WorkflowRead:
     """Let the workflow start runs again."""
     await workflows.store.set_enabled(caller.tenant_id, workflow_id, True)
     return WorkflowRead.of(await workflows.current(caller.tenant_id, workflow_id))
 
 
 @router.post("/{workflow_id}/disable")
-async def disable_workflow(workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep) -> WorkflowRead:
+async def disable_workflow(
+    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep
+) -> WorkflowRead:
     """Stop the workflow from starting runs; live runs go on."""
     await workflows.store.set_enabled(caller.tenant_id, workflow_id, False)
     return WorkflowRead.of(await workflows.current(caller.tenant_id, workflow_id))

@@ -58,7 +58,9 @@ class Store(Protocol):
     async def publish(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
         """Make a version the active one; its name, trigger and enabled flag become the head's."""
 
-    async def set_enabled(self, tenant_id: str, workflow_id: str, enabled: bool) -> WorkflowHead: ...
+    async def set_enabled(
+        self, tenant_id: str, workflow_id: str, enabled: bool
+    ) -> WorkflowHead: ...
 
     async def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead: ...
 

@@ -94,7 +94,9 @@ class MongoStore:
 
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         query = {"tenant_id": tenant_id, "key_id": key_id}
-        await self._db.api_keys.update_one({**query, "revoked_at": None}, {"$set": {"revoked_at": now()}})
+        await self._db.api_keys.update_one(
+            {**query, "revoked_at": None}, {"$set": {"revoked_at": now()}}
+        )
         doc = await self._db.api_keys.find_one(query, NO_HASH)
         if doc is None:
             raise key_not_found(key_id)
@@ -143,8 +145,12 @@ class MongoStore:
         if not publish:
             return head, version
         head = published(head, version, at)
-        newer_not_active = {"$or": [{"active_version": None}, {"active_version": {"$lt": version.version}}]}
-        await self._db.workflows.update_one({**query, **newer_not_active}, {"$set": _published_fields(head)})
+        newer_not_active = {
+            "$or": [{"active_version": None}, {"active_version": {"$lt": version.version}}]
+        }
+        await self._db.workflows.update_one(
+            {**query, **newer_not_active}, {"$set": _published_fields(head)}
+        )
         return await self.get_workflow(head.tenant_id, head.workflow_id), version
 
     async def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:

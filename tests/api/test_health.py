@@ -19,7 +19,9 @@ async def test_health_and_ready(client: httpx.AsyncClient) -> None:
 
 async def test_ready_is_503_with_the_reason_when_redis_is_down(settings: Settings) -> None:
     closed_port = free_port()
-    app = create_app(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port}/0"}))
+    app = create_app(
+        settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port}/0"})
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
@@ -59,7 +61,9 @@ async def test_unknown_routes_use_the_error_shape(client: httpx.AsyncClient) -> 
     assert response.json()["error"]["code"] == "not_found"
 
 
-async def test_openapi_documents_every_request_body_with_an_example(client: httpx.AsyncClient) -> None:
+async def test_openapi_documents_every_request_body_with_an_example(
+    client: httpx.AsyncClient,
+) -> None:
     schema = (await client.get("/openapi.json")).json()
     assert "WorkflowDocument" in schema["components"]["schemas"]
     for path, operations in schema["paths"].items():

@@ -60,12 +60,16 @@ async def test_keys_are_managed_per_tenant(
     acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
     globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
     created = (await client.post("/api/keys", json={"role": "viewer"}, headers=acme)).json()
-    assert created["key"].startswith("atm_") and created["prefix"] == created["key"][:8]
-    assert (await client.delete(f"/api/keys/{created['key_id']}", headers=globex)).status_code == 404
+    assert created["key"].startswith("atm_")
+    assert created["prefix"] == created["key"][:8]
+    assert (
+        await client.delete(f"/api/keys/{created['key_id']}", headers=globex)
+    ).status_code == 404
     viewer = {"Authorization": f"Bearer {created['key']}"}
     assert (await client.get("/api/workflows", headers=viewer)).status_code == 200
     assert (await client.get("/api/keys", headers=viewer)).status_code == 403
     assert (await client.delete(f"/api/keys/{created['key_id']}", headers=acme)).status_code == 200
     assert (await client.get("/api/workflows", headers=viewer)).status_code == 401
     listed = (await client.get("/api/keys", headers=globex)).json()
-    assert all("key" not in item for item in listed) and len(listed) == 1
+    assert all("key" not in item for item in listed)
+    assert len(listed) == 1

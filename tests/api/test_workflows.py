@@ -23,7 +23,9 @@ def minimal(workflow_id: str = "wf", **changes: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", SEED_FILES, ids=lambda p: p.stem)
-async def test_seed_workflows_import_unchanged_and_round_trip(client: httpx.AsyncClient, path: Path) -> None:
+async def test_seed_workflows_import_unchanged_and_round_trip(
+    client: httpx.AsyncClient, path: Path
+) -> None:
     raw = path.read_bytes()
     created = await client.post("/api/workflows", content=raw)
     assert created.status_code == 201, created.text
@@ -53,7 +55,9 @@ async def test_update_saves_a_new_version_and_publish_rolls_back(client: httpx.A
     assert (draft.json()["latest_version"], draft.json()["active_version"]) == (3, 2)
     versions = (await client.get("/api/workflows/wf/versions")).json()
     assert [(v["version"], v["active"]) for v in versions] == [(1, False), (2, True), (3, False)]
-    assert (await client.get("/api/workflows/wf/versions/1")).json()["document"]["name"] == "A workflow"
+    assert (await client.get("/api/workflows/wf/versions/1")).json()["document"][
+        "name"
+    ] == "A workflow"
     rolled_back = await client.post("/api/workflows/wf/versions/1/publish")
     assert (rolled_back.json()["active_version"], rolled_back.json()["name"]) == (1, "A workflow")
 
@@ -95,7 +99,10 @@ async def test_paging_hands_over_the_last_id(client: httpx.AsyncClient) -> None:
     for n in range(3):
         await client.post("/api/workflows", json=minimal(f"wf{n}"))
     first = (await client.get("/api/workflows", params={"limit": 2})).json()
-    assert ([w["workflow_id"] for w in first["items"]], first["next_after"]) == (["wf0", "wf1"], "wf1")
+    assert ([w["workflow_id"] for w in first["items"]], first["next_after"]) == (
+        ["wf0", "wf1"],
+        "wf1",
+    )
     second = (await client.get("/api/workflows", params={"limit": 2, "after": "wf1"})).json()
     assert ([w["workflow_id"] for w in second["items"]], second["next_after"]) == (["wf2"], None)
 
@@ -108,9 +115,14 @@ async def test_delete_archives(client: httpx.AsyncClient) -> None:
 
 
 async def test_validate_saves_nothing(client: httpx.AsyncClient) -> None:
-    ok = (await client.post("/api/workflows/validate", json=minimal(actions=[{"type": "log"}]))).json()
-    assert ok["valid"] is True and ok["document"]["actions"][0]["id"] == "action_001"
-    bad = (await client.post("/api/workflows/validate", json=minimal(actions=[{"type": "fax"}]))).json()
+    ok = (
+        await client.post("/api/workflows/validate", json=minimal(actions=[{"type": "log"}]))
+    ).json()
+    assert ok["valid"] is True
+    assert ok["document"]["actions"][0]["id"] == "action_001"
+    bad = (
+        await client.post("/api/workflows/validate", json=minimal(actions=[{"type": "fax"}]))
+    ).json()
     assert bad["valid"] is False
     assert bad["error"]["details"][0]["loc"] == ["actions", 0, "type"]
     assert (await client.get("/api/workflows")).json()["items"] == []
@@ -165,9 +177,16 @@ async def test_roles_limit_what_a_key_may_do(
         assert write.json()["error"]["code"] == "forbidden"
 
 
-async def test_missing_and_wrong_keys_are_401(app_resources: tuple[httpx.AsyncClient, Resources]) -> None:
+async def test_missing_and_wrong_keys_are_401(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
     client, _ = app_resources
     missing = await client.get("/api/workflows")
-    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"] == "Bearer"
     wrong = await client.get("/api/workflows", headers={"Authorization": "Bearer atm_nope"})
-    assert wrong.json()["error"] == {"code": "unauthenticated", "message": "The API key is not valid.", "details": []}
+    assert wrong.json()["error"] == {
+        "code": "unauthenticated",
+        "message": "The API key is not valid.",
+        "details": [],
+    }

@@ -5,6 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.actions.registry import action_types
+from app.errors import InvalidInput
 from app.models import jsonc
 from app.models.document import ValidationRules, WorkflowDocument, delay_seconds
 from app.workflows import DocumentParser
@@ -50,16 +51,16 @@ def test_missing_action_ids_are_assigned_by_position_without_clashing() -> None:
 
 
 def test_fifty_one_actions_names_the_limit() -> None:
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InvalidInput) as caught:
         PARSER.validate(minimal(actions=[{"type": "send_email"}] * 51))
-    assert caught.value.details[0].loc == ("actions",)  # type: ignore[attr-defined]
+    assert caught.value.details[0].loc == ("actions",)
     assert "51 actions is over the limit of 50" in str(caught.value)
 
 
 def test_unknown_action_type_lists_the_valid_ones() -> None:
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InvalidInput) as caught:
         PARSER.validate(minimal(actions=[{"type": "send_email"}, {"type": "send_fax"}]))
-    detail = caught.value.details[0]  # type: ignore[attr-defined]
+    detail = caught.value.details[0]
     assert detail.loc == ("actions", 1, "type")
     assert detail.msg == "unknown action type 'send_fax'; valid types: delay, send_email, send_push"
 
@@ -72,9 +73,9 @@ def test_condition_errors_name_the_json_path() -> None:
             {"any": [{"field": "b", "operator": "between", "value": 3}]},
         ],
     }
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(InvalidInput) as caught:
         PARSER.validate(minimal(trigger=trigger))
-    detail = caught.value.details[0]  # type: ignore[attr-defined]
+    detail = caught.value.details[0]
     assert detail.loc == ("trigger", "conditions", 1, "any", 0)
     assert "between needs a value of [low, high]" in detail.msg
 

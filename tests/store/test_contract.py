@@ -48,7 +48,9 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await opened.close()
 
 
-def document(workflow_id: str = "wf", trigger: str = "user_signup", **changes: Any) -> WorkflowDocument:
+def document(
+    workflow_id: str = "wf", trigger: str = "user_signup", **changes: Any
+) -> WorkflowDocument:
     return WorkflowDocument.model_validate(
         {
             "workflow_id": workflow_id,
@@ -68,7 +70,8 @@ async def test_tenants_are_created_once(store: Store) -> None:
     tenant, created = await store.ensure_tenant("acme", "Acme")
     again, created_again = await store.ensure_tenant("acme", "Other name")
     assert (created, created_again) == (True, False)
-    assert again.name == "Acme" and again.tenant_id == tenant.tenant_id
+    assert again.name == "Acme"
+    assert again.tenant_id == tenant.tenant_id
     assert await store.get_tenant("nobody") is None
 
 
@@ -76,7 +79,8 @@ async def test_api_keys_are_found_by_hash_and_revoked(store: Store) -> None:
     await store.add_api_key(key("acme", "k1"), "hash-1")
     await store.add_api_key(key("globex", "k2", Role.VIEWER), "hash-2")
     found = await store.api_key_by_hash("hash-2")
-    assert found is not None and (found.tenant_id, found.role) == ("globex", Role.VIEWER)
+    assert found is not None
+    assert (found.tenant_id, found.role) == ("globex", Role.VIEWER)
     assert [k.key_id for k in await store.list_api_keys("acme")] == ["k1"]
     revoked = await store.revoke_api_key("acme", "k1")
     assert revoked.revoked_at is not None
@@ -148,7 +152,9 @@ async def test_lists_filter_and_page(store: Store) -> None:
 async def test_every_read_and_write_is_scoped_by_tenant(store: Store) -> None:
     await store.create_workflow("acme", document(), None, publish=True)
     await store.create_workflow("globex", document("other"), None, publish=True)
-    assert [h.workflow_id for h in await store.list_workflows("globex", WorkflowFilter(), Page())] == ["other"]
+    assert [
+        h.workflow_id for h in await store.list_workflows("globex", WorkflowFilter(), Page())
+    ] == ["other"]
     for attempt in (
         store.get_workflow("globex", "wf"),
         store.get_version("globex", "wf", 1),
@@ -169,5 +175,6 @@ async def test_every_read_and_write_is_scoped_by_tenant(store: Store) -> None:
 async def test_timestamps_are_timezone_aware(store: Store) -> None:
     head, version = await store.create_workflow("acme", document(), None, publish=True)
     stored = await store.get_workflow("acme", "wf")
-    assert stored.created_at.tzinfo is not None and version.created_at.tzinfo is not None
+    assert stored.created_at.tzinfo is not None
+    assert version.created_at.tzinfo is not None
     assert abs((stored.updated_at - head.updated_at).total_seconds()) < 0.01
