@@ -16,8 +16,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /build
-# README*.md is optional (pyproject names README.md); the glob keeps COPY from failing without it.
-COPY pyproject.toml README*.md ./
+COPY pyproject.toml README.md ./
 COPY app ./app
 RUN pip install --no-cache-dir --upgrade pip \
     && pip install --no-cache-dir .

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint format bench clean
+.PHONY: install install-dev run test lint format bench clean docs
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
@@ -43,3 +43,6 @@ bench: install-dev  ## benchmarks print their figures; see bench/README.md
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+docs: install  ## regenerate docs/configuration.md from the settings class
+	{ cat docs/configuration.md.head; $(BIN)/python -c 'from app.settings import configuration_table; print(configuration_table(), end="")'; } > docs/configuration.md

@@ -55,7 +55,8 @@ def _bootstrap(settings: Settings) -> None:
 def _serve(settings: Settings) -> None:
     _bootstrap(settings)
     uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info",
+        create_app(settings), host=settings.host, port=settings.port,
+        log_level=settings.log_level.lower(),
         loop="uvloop", http="httptools",
     )  # fmt: skip
 

@@ -47,3 +47,12 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "automator.db"
+
+
+def configuration_table() -> str:
+    """The Markdown table of every setting, for docs/configuration.md."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = "unset" if field.default is None else f"`{field.default}`"
+        rows.append(f"| `AUTOMATOR_{name.upper()}` | {default} | {field.description} |")
+    return "\n".join(rows) + "\n"
