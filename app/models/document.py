@@ -191,7 +191,10 @@ class RetryPolicy(Strict):
 
 
 class Action(Strict):
-    """One step of a workflow."""
+    """One step of a workflow. ``conditions`` make any action conditional (skipped unless
+    they all hold); a ``condition`` action instead runs ``then`` or ``else``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     id: str | None = Field(None, pattern=ID_PATTERN, description="Assigned when missing.")
     type: str = Field(min_length=1, max_length=64, examples=["send_email"])
@@ -201,6 +204,9 @@ class Action(Strict):
     data: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     timeout: float | None = Field(None, gt=0, le=3600, description="Seconds per attempt.")
+    conditions: list[Condition] | None = None
+    then: "list[Action] | None" = None
+    otherwise: "list[Action] | None" = Field(None, alias="else")
 
     @field_validator("type")
     @classmethod
@@ -214,6 +220,20 @@ class Action(Strict):
             )
         return value
 
+    @model_validator(mode="after")
+    def _branches_only_on_condition(self) -> "Action":
+        has_branches = self.then is not None or self.otherwise is not None
+        if self.type == "condition" and not self.conditions:
+            raise PydanticCustomError("condition_action", "a condition action needs conditions")
+        if self.type != "condition" and has_branches:
+            raise PydanticCustomError(
+                "condition_action", "only a condition action takes then / else"
+            )
+        return self
+
+    def children(self) -> "list[Action]":
+        return [*(self.then or []), *(self.otherwise or [])]
+
 
 class Trigger(Strict):
     """The event type that starts the workflow and the conditions it must meet."""
@@ -226,6 +246,13 @@ class WorkflowSettings(Strict):
     enabled: bool = True
     max_executions: int | None = Field(None, ge=1, description="Most runs this workflow starts.")
     timeout: int = Field(300, ge=1, description="Seconds of active execution per run.")
+    idempotency_key: str | None = Field(
+        None,
+        max_length=512,
+        description="A template (e.g. `{{order_id}}`): events rendering the same key within the "
+        "idempotency window start one run.",
+    )
+    retry: RetryPolicy | None = Field(None, description="Default retry policy of every action.")
 
     @field_validator("timeout")
     @classmethod
@@ -233,9 +260,7 @@ class WorkflowSettings(Strict):
         rules = _rules(info)
         if rules is not None and value > rules.max_timeout:
             raise PydanticCustomError(
-                "limit",
-                "timeout is over the limit of {limit} seconds",
-                {"limit": rules.max_timeout},
+                "limit", "timeout is over the limit of {limit} seconds", {"limit": rules.max_timeout}
             )
         return value
 
@@ -265,14 +290,15 @@ class WorkflowDocument(Strict):
     @classmethod
     def _actions(cls, actions: list[Action], info: ValidationInfo) -> list[Action]:
         rules = _rules(info)
-        if rules is not None and len(actions) > rules.max_actions:
+        count = len(walk(actions))
+        if rules is not None and count > rules.max_actions:
             raise PydanticCustomError(
                 "limit",
                 "{count} actions is over the limit of {limit} actions per workflow",
-                {"count": len(actions), "limit": rules.max_actions},
+                {"count": count, "limit": rules.max_actions},
             )
         _check_unique_ids(actions)
-        _assign_missing_ids(actions)
+        _assign_missing_ids(actions, "action")
         return actions
 
     def canonical(self) -> dict[str, Any]:
@@ -280,9 +306,18 @@ class WorkflowDocument(Strict):
         return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
 
+def walk(actions: list[Action]) -> list[Action]:
+    """Every action, nested branches included, in document order."""
+    found: list[Action] = []
+    for action in actions:
+        found.append(action)
+        found.extend(walk(action.children()))
+    return found
+
+
 def _check_unique_ids(actions: list[Action]) -> None:
     seen: set[str] = set()
-    for action in actions:
+    for action in walk(actions):
         if action.id is not None and action.id in seen:
             raise PydanticCustomError(
                 "duplicate_id", "action id '{id}' is used twice", {"id": action.id}
@@ -291,15 +326,20 @@ def _check_unique_ids(actions: list[Action]) -> None:
             seen.add(action.id)
 
 
-def _assign_missing_ids(actions: list[Action]) -> None:
-    """Name an unnamed action after its position (``action_002``), as the seed names them."""
-    taken = {action.id for action in actions}
+def _assign_missing_ids(actions: list[Action], prefix: str) -> None:
+    """Name an unnamed action after its position (``action_002``, ``action_002_then_001``)."""
+    taken = {action.id for action in walk(actions)}
+    _assign(actions, prefix, taken)
+
+
+def _assign(actions: list[Action], prefix: str, taken: set[str | None]) -> None:
     for position, action in enumerate(actions, start=1):
-        if action.id is not None:
-            continue
-        candidate, suffix = f"action_{position:03d}", 1
-        while candidate in taken:
-            suffix += 1
-            candidate = f"action_{position:03d}_{suffix}"
-        action.id = candidate
-        taken.add(candidate)
+        if action.id is None:
+            candidate, suffix = f"{prefix}_{position:03d}", 1
+            while candidate in taken:
+                suffix += 1
+                candidate = f"{prefix}_{position:03d}_{suffix}"
+            action.id = candidate
+            taken.add(candidate)
+        _assign(action.then or [], f"{action.id}_then", taken)
+        _assign(action.otherwise or [], f"{action.id}_else", taken)
