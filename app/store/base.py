@@ -4,14 +4,26 @@ Every method takes the tenant id first and reads or writes only that tenant's re
 one exception is ``api_key_by_hash``, which is how a request learns its tenant.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
+from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
+
+
+@dataclass(frozen=True)
+class Intake:
+    """An event and the runs it should start, with the keys and caps that may refuse them."""
+
+    event: EventRecord
+    runs: list[Run]
+    event_claim: Claim | None = None
+    run_claims: dict[str, Claim] = field(default_factory=dict)
+    caps: dict[str, int] = field(default_factory=dict)
 
 
 class Store(Protocol):
@@ -64,6 +76,42 @@ class Store(Protocol):
 
     async def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead: ...
 
+    async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
+        """The active version of every enabled, live workflow: what events may start."""
+
+    async def workflows_revision(self, tenant_id: str) -> str:
+        """Changes whenever any of the tenant's workflows changes (cheap to poll)."""
+
+    async def accept_event(self, intake: Intake) -> Accepted:
+        """Record the event and its runs, unless its idempotency key is held (then the
+        original event is returned, marked duplicate). A run whose business key is held, or
+        whose workflow reached ``caps[workflow_id]`` runs, is skipped with the reason."""
+
+    async def get_event(self, tenant_id: str, event_id: str) -> EventRecord: ...
+
+    async def get_run(self, tenant_id: str, run_id: str) -> Run: ...
+
+    async def save_run(self, run: Run) -> bool:
+        """Write the run if nobody wrote it since it was read (``revision``); on success the
+        revision moves on. False means: read it again."""
+
+    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+        """Newest first; ``page.after`` is the last run id of the page before."""
+
+    async def record_steps(self, steps: list[StepRecord]) -> None: ...
+
+    async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]: ...
+
+    async def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+        """The workflow's latest step records, newest first (the seed's execution logs)."""
+
+    async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
+        """Runs per workflow and status."""
+
+    async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        """(tenant id, run id) of live runs due before ``before``, across tenants: the one
+        read made for the reconciler, which works for every tenant."""
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -82,6 +130,55 @@ def workflow_exists(workflow_id: str) -> Conflict:
         f"Workflow {workflow_id!r} already exists; save a new version with "
         f"PUT /api/workflows/{workflow_id}."
     )
+
+
+def run_not_found(run_id: str) -> NotFound:
+    return NotFound(f"Run {run_id!r} was not found.")
+
+
+def event_not_found(event_id: str) -> NotFound:
+    return NotFound(f"Event {event_id!r} was not found.")
+
+
+LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+MUTABLE_RUN_FIELDS = (
+    "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
+    "error", "history", "updated_at",
+)  # fmt: skip
+
+
+def claim_is_live(expires_at: datetime, at: datetime) -> bool:
+    return expires_at > at
+
+
+def recorded(intake: Intake, runs: list[Run], skipped: dict[str, str]) -> Accepted:
+    event = replace(
+        intake.event,
+        run_ids=[run.run_id for run in runs],
+        workflow_ids=[run.workflow_id for run in runs],
+    )
+    return Accepted(event, duplicate=False, runs=runs, skipped=skipped)
+
+
+def duplicate(event: EventRecord) -> Accepted:
+    return Accepted(event, duplicate=True, runs=[])
+
+
+def held_by(claim: Claim, owner: str) -> str:
+    return f"idempotency key {claim.key!r} already started {owner}"
+
+
+def cap_reached(cap: int) -> str:
+    return f"max_executions ({cap}) reached"
+
+
+def run_doc(run: Run) -> dict[str, Any]:
+    """A run as plain data (datetimes kept), for adapters to store."""
+    return {
+        name: getattr(run, name)
+        for name in run.__dataclass_fields__
+        if name not in ("status",)
+    } | {"status": run.status.value}
 
 
 def key_not_found(key_id: str) -> NotFound:

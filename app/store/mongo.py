@@ -7,20 +7,42 @@ version without its document.
 """
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from app.errors import Conflict
 from app.models.document import WorkflowDocument
+from app.models.run import (
+    Accepted,
+    Claim,
+    EventRecord,
+    Run,
+    RunFilter,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+)
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.base import (
+    LIVE,
+    MUTABLE_RUN_FIELDS,
+    Intake,
+    cap_reached,
+    duplicate,
+    event_not_found,
+    held_by,
     key_not_found,
     new_head,
     now,
     published,
+    recorded,
+    run_doc,
+    run_not_found,
     version_not_found,
     workflow_exists,
     workflow_not_found,
@@ -28,6 +50,10 @@ from app.store.base import (
 
 Doc = dict[str, Any]
 NO_ID = {"_id": False}
+HEAD = {"_id": False, "executions": False}
+# A claim whose event never appeared was left by a writer that died mid-way; after this long
+# it is taken over, so a retried event is not refused for the whole idempotency window.
+ABANDONED_CLAIM_SECONDS = 60
 NO_HASH = {"_id": False, "key_hash": False}
 
 INDEXES: dict[str, list[IndexModel]] = {
@@ -39,6 +65,20 @@ INDEXES: dict[str, list[IndexModel]] = {
     "workflows": [
         IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("trigger_type", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("updated_at", ASCENDING)]),
+    ],
+    "revisions": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
+    "claims": [IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True)],
+    "events": [IndexModel([("tenant_id", ASCENDING), ("event_id", ASCENDING)], unique=True)],
+    "runs": [
+        IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING)], unique=True),
+        IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING), ("run_id", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("status", ASCENDING), ("run_id", ASCENDING)]),
+        IndexModel([("status", ASCENDING), ("due_at", ASCENDING)]),
+    ],
+    "steps": [
+        IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING), ("seq", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING), ("seq", ASCENDING)]),
     ],
     "workflow_versions": [
         IndexModel(
@@ -106,7 +146,7 @@ class MongoStore:
         self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         query = {"tenant_id": tenant_id, "workflow_id": document.workflow_id}
-        existing = await self._db.workflows.find_one(query, NO_ID)
+        existing = await self._db.workflows.find_one(query, HEAD)
         if existing is not None and not existing["archived"]:
             raise workflow_exists(document.workflow_id)
         if existing is None:
@@ -131,12 +171,13 @@ class MongoStore:
         numbered = await self._db.workflows.find_one_and_update(
             query,
             {"$inc": {"latest_version": 1}, "$set": changes},
-            projection=NO_ID,
+            projection=HEAD,
             return_document=ReturnDocument.AFTER,
         )
         if numbered is None:
             raise workflow_not_found(document.workflow_id)
         head = WorkflowHead(**numbered)
+        await self._changed(head.tenant_id)
         version = WorkflowVersion(
             head.tenant_id, head.workflow_id, head.latest_version, document.canonical(), at,
             created_by,
@@ -155,7 +196,7 @@ class MongoStore:
 
     async def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
         doc = await self._db.workflows.find_one(
-            {"tenant_id": tenant_id, "workflow_id": workflow_id}, NO_ID
+            {"tenant_id": tenant_id, "workflow_id": workflow_id}, HEAD
         )
         if doc is None:
             raise workflow_not_found(workflow_id)
@@ -171,7 +212,7 @@ class MongoStore:
             query["enabled"] = where.enabled
         if not where.include_archived:
             query["archived"] = False
-        cursor = self._db.workflows.find(query, NO_ID).sort("workflow_id", ASCENDING)
+        cursor = self._db.workflows.find(query, HEAD).sort("workflow_id", ASCENDING)
         return [WorkflowHead(**doc) for doc in await cursor.limit(page.limit).to_list(None)]
 
     async def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
@@ -205,12 +246,191 @@ class MongoStore:
         doc = await self._db.workflows.find_one_and_update(
             {"tenant_id": tenant_id, "workflow_id": workflow_id},
             {"$set": changes},
-            projection=NO_ID,
+            projection=HEAD,
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             raise workflow_not_found(workflow_id)
+        await self._changed(tenant_id)
         return WorkflowHead(**doc)
+
+    async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
+        heads = self._db.workflows.find(
+            {"tenant_id": tenant_id, "enabled": True, "archived": False,
+             "active_version": {"$ne": None}},
+            {"_id": False, "workflow_id": True, "active_version": True},
+        )  # fmt: skip
+        wanted = [
+            {"workflow_id": doc["workflow_id"], "version": doc["active_version"]}
+            async for doc in heads
+        ]
+        if not wanted:
+            return []
+        versions = self._db.workflow_versions.find({"tenant_id": tenant_id, "$or": wanted}, NO_ID)
+        return [WorkflowVersion(**doc) async for doc in versions]
+
+    async def workflows_revision(self, tenant_id: str) -> str:
+        doc = await self._db.revisions.find_one({"tenant_id": tenant_id})
+        return str(doc["n"] if doc else 0)
+
+    async def _changed(self, tenant_id: str) -> None:
+        await self._db.revisions.update_one(
+            {"tenant_id": tenant_id}, {"$inc": {"n": 1}}, upsert=True
+        )
+
+    async def accept_event(self, intake: Intake) -> Accepted:
+        """Without transactions: claim the event key, admit runs, write runs, then the event.
+        Runs are written before the event, so an event that exists always has its runs."""
+        event = intake.event
+        if intake.event_claim is not None:
+            owner = await self._claim(event.tenant_id, intake.event_claim)
+            if owner is not None:
+                found = await self._db.events.find_one(
+                    {"tenant_id": event.tenant_id, "event_id": owner}, NO_ID
+                )
+                if found is not None:
+                    return duplicate(_event(found))
+                await self._take_over(event.tenant_id, intake.event_claim, owner)
+        runs, skipped = [], {}
+        for run in intake.runs:
+            reason = await self._admit(run, intake)
+            if reason is None:
+                runs.append(run)
+            else:
+                skipped[run.workflow_id] = reason
+        accepted = recorded(intake, runs, skipped)
+        if runs:
+            await self._db.runs.insert_many([run_doc(run) for run in runs])
+        await self._db.events.insert_one(asdict(accepted.event))
+        return accepted
+
+    async def _take_over(self, tenant_id: str, claim: Claim, owner: str) -> None:
+        doc = await self._db.claims.find_one({"tenant_id": tenant_id, "key": claim.key})
+        taken_at = doc["taken_at"] if doc else now()
+        if (now() - taken_at).total_seconds() < ABANDONED_CLAIM_SECONDS:
+            raise Conflict(
+                f"An event with idempotency key {claim.key!r} is being accepted; retry shortly."
+            )
+        await self._db.claims.update_one(
+            {"tenant_id": tenant_id, "key": claim.key, "owner": owner},
+            {"$set": {"owner": claim.owner, "taken_at": now()}},
+        )
+
+    async def _admit(self, run: Run, intake: Intake) -> str | None:
+        claim = intake.run_claims.get(run.run_id)
+        if claim is not None:
+            owner = await self._claim(run.tenant_id, claim)
+            if owner is not None:
+                return held_by(claim, owner)
+        cap = intake.caps.get(run.workflow_id)
+        if cap is None:
+            return None
+        result = await self._db.workflows.update_one(
+            {"tenant_id": run.tenant_id, "workflow_id": run.workflow_id,
+             "$or": [{"executions": {"$exists": False}}, {"executions": {"$lt": cap}}]},
+            {"$inc": {"executions": 1}},
+        )  # fmt: skip
+        return None if result.modified_count else cap_reached(cap)
+
+    async def _claim(self, tenant_id: str, claim: Claim) -> str | None:
+        """Take the key, or return who holds it while it is live."""
+        at = now()
+        try:
+            await self._db.claims.update_one(
+                {"tenant_id": tenant_id, "key": claim.key, "expires_at": {"$lte": at}},
+                {"$set": {"owner": claim.owner, "expires_at": claim.expires_at, "taken_at": at}},
+                upsert=True,
+            )
+            return None
+        except DuplicateKeyError:
+            doc = await self._db.claims.find_one({"tenant_id": tenant_id, "key": claim.key})
+            return str(doc["owner"]) if doc else None
+
+    async def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
+        doc = await self._db.events.find_one({"tenant_id": tenant_id, "event_id": event_id}, NO_ID)
+        if doc is None:
+            raise event_not_found(event_id)
+        return _event(doc)
+
+    async def get_run(self, tenant_id: str, run_id: str) -> Run:
+        doc = await self._db.runs.find_one({"tenant_id": tenant_id, "run_id": run_id}, NO_ID)
+        if doc is None:
+            raise run_not_found(run_id)
+        return _run(doc)
+
+    async def save_run(self, run: Run) -> bool:
+        changes = {name: value for name, value in run_doc(run).items() if name in MUTABLE_RUN_FIELDS}
+        result = await self._db.runs.update_one(
+            {"tenant_id": run.tenant_id, "run_id": run.run_id, "revision": run.revision},
+            {"$set": changes, "$inc": {"revision": 1}},
+        )
+        if result.matched_count == 0:
+            return False
+        run.revision += 1
+        return True
+
+    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+        query: Doc = {"tenant_id": tenant_id}
+        for name, value in (("workflow_id", where.workflow_id), ("user_id", where.user_id)):
+            if value is not None:
+                query[name] = value
+        if where.status is not None:
+            query["status"] = where.status.value
+        created = {op: at for op, at in (("$gte", where.since), ("$lt", where.until)) if at}
+        if created:
+            query["created_at"] = created
+        if page.after is not None:
+            query["run_id"] = {"$lt": page.after}
+        cursor = self._db.runs.find(query, NO_ID).sort("run_id", -1).limit(page.limit)
+        return [_run(doc) async for doc in cursor]
+
+    async def record_steps(self, steps: list[StepRecord]) -> None:
+        if steps:
+            seq = now().timestamp()
+            docs = [asdict(step) | {"seq": seq + n * 1e-6} for n, step in enumerate(steps)]
+            await self._db.steps.insert_many(docs)
+
+    async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
+        cursor = self._db.steps.find({"tenant_id": tenant_id, "run_id": run_id}, STEP)
+        return [_step(doc) async for doc in cursor.sort("seq", ASCENDING)]
+
+    async def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+        cursor = self._db.steps.find({"tenant_id": tenant_id, "workflow_id": workflow_id}, STEP)
+        return [_step(doc) async for doc in cursor.sort("seq", -1).limit(limit)]
+
+    async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
+        cursor = await self._db.runs.aggregate(
+            [
+                {"$match": {"tenant_id": tenant_id}},
+                {"$group": {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1}}},
+            ]
+        )
+        counts: dict[str, dict[RunStatus, int]] = {}
+        async for row in cursor:
+            counts.setdefault(row["_id"]["w"], {})[RunStatus(row["_id"]["s"])] = row["n"]
+        return counts
+
+    async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        cursor = self._db.runs.find(
+            {"status": {"$in": [s.value for s in LIVE]}, "due_at": {"$lte": before}},
+            {"_id": False, "tenant_id": True, "run_id": True},
+        )
+        return [(doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)]
+
+
+STEP = {"_id": False, "seq": False}
+
+
+def _run(doc: Doc) -> Run:
+    return Run(**(doc | {"status": RunStatus(doc["status"])}))
+
+
+def _event(doc: Doc) -> EventRecord:
+    return EventRecord(**doc)
+
+
+def _step(doc: Doc) -> StepRecord:
+    return StepRecord(**(doc | {"status": StepStatus(doc["status"])}))
 
 
 def _published_fields(head: WorkflowHead) -> Doc:

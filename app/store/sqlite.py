@@ -12,13 +12,32 @@ import aiosqlite
 import orjson
 
 from app.models.document import WorkflowDocument
+from app.models.run import (
+    Accepted,
+    Claim,
+    EventRecord,
+    Run,
+    RunFilter,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+)
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.base import (
+    LIVE,
+    Intake,
+    cap_reached,
+    claim_is_live,
+    duplicate,
+    event_not_found,
+    held_by,
     key_not_found,
     new_head,
     now,
     published,
+    recorded,
+    run_not_found,
     version_not_found,
     workflow_exists,
     workflow_not_found,
@@ -52,8 +71,10 @@ CREATE TABLE IF NOT EXISTS workflows (
     archived INTEGER NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    executions INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, workflow_id)
 );
+CREATE INDEX IF NOT EXISTS workflows_updated ON workflows (tenant_id, updated_at);
 CREATE INDEX IF NOT EXISTS workflows_trigger ON workflows (tenant_id, trigger_type);
 CREATE TABLE IF NOT EXISTS workflow_versions (
     tenant_id TEXT NOT NULL,
@@ -64,7 +85,58 @@ CREATE TABLE IF NOT EXISTS workflow_versions (
     created_by TEXT,
     PRIMARY KEY (tenant_id, workflow_id, version)
 );
+CREATE TABLE IF NOT EXISTS revisions (
+    tenant_id TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    tenant_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
+CREATE TABLE IF NOT EXISTS events (
+    tenant_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, event_id)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    tenant_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    user_id TEXT,
+    status TEXT NOT NULL,
+    due_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, run_id)
+);
+CREATE INDEX IF NOT EXISTS runs_workflow ON runs (tenant_id, workflow_id, run_id);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (tenant_id, status, run_id);
+CREATE INDEX IF NOT EXISTS runs_due ON runs (status, due_at);
+CREATE TABLE IF NOT EXISTS steps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS steps_run ON steps (tenant_id, run_id, seq);
+CREATE INDEX IF NOT EXISTS steps_workflow ON steps (tenant_id, workflow_id, seq);
 """
+RUN_COLUMNS = (
+    "tenant_id, run_id, workflow_id, user_id, status, due_at, created_at, updated_at, revision, doc"
+)
+RUN_STATE = (
+    "version", "event_id", "context", "pc", "attempt", "delay_served", "vars", "outputs",
+    "active_seconds", "error", "history",
+)  # fmt: skip
 
 HEAD_COLUMNS = (
     "tenant_id, workflow_id, name, trigger_type, latest_version, active_version, enabled, "
@@ -221,6 +293,10 @@ class SQLiteStore:
     async def _write_head(self, head: WorkflowHead) -> None:
         row = _head_row(head)
         await self._db.execute(
+            "INSERT INTO revisions VALUES (?, 1) ON CONFLICT (tenant_id) DO UPDATE SET n = n + 1",
+            (head.tenant_id,),
+        )
+        await self._db.execute(
             "UPDATE workflows SET name = ?, trigger_type = ?, latest_version = ?, "
             "active_version = ?, enabled = ?, archived = ?, updated_at = ? "
             "WHERE tenant_id = ? AND workflow_id = ?",
@@ -291,6 +367,213 @@ class SQLiteStore:
             head = replace(head, **changes, updated_at=now())
             await self._write_head(head)
         return head
+
+
+    async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
+        rows = await self._all(
+            "SELECT v.* FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
+            "AND v.workflow_id = w.workflow_id AND v.version = w.active_version "
+            "WHERE w.tenant_id = ? AND w.enabled = 1 AND w.archived = 0",
+            tenant_id,
+        )
+        return [_version(row) for row in rows]
+
+    async def workflows_revision(self, tenant_id: str) -> str:
+        row = await self._one("SELECT n FROM revisions WHERE tenant_id = ?", tenant_id)
+        return str(row[0] if row else 0)
+
+    async def accept_event(self, intake: Intake) -> Accepted:
+        event = intake.event
+        async with self._transaction():
+            if intake.event_claim is not None:
+                owner = await self._claim(event.tenant_id, intake.event_claim)
+                if owner is not None:
+                    return duplicate(await self.get_event(event.tenant_id, owner))
+            runs, skipped = [], {}
+            for run in intake.runs:
+                reason = await self._admit(run, intake)
+                if reason is None:
+                    runs.append(run)
+                else:
+                    skipped[run.workflow_id] = reason
+            accepted = recorded(intake, runs, skipped)
+            await self._db.executemany(
+                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [_run_row(run) for run in runs],
+            )
+            await self._db.execute(
+                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
+                 orjson.dumps(accepted.event)),
+            )  # fmt: skip
+        return accepted
+
+    async def _admit(self, run: Run, intake: Intake) -> str | None:
+        """None when the run may start; else why not. Holds its business key if it has one."""
+        claim = intake.run_claims.get(run.run_id)
+        if claim is not None:
+            owner = await self._claim_owner(run.tenant_id, claim)
+            if owner is not None:
+                return held_by(claim, owner)
+        cap = intake.caps.get(run.workflow_id)
+        if cap is not None:
+            cursor = await self._db.execute(
+                "UPDATE workflows SET executions = executions + 1 "
+                "WHERE tenant_id = ? AND workflow_id = ? AND executions < ?",
+                (run.tenant_id, run.workflow_id, cap),
+            )
+            if cursor.rowcount == 0:
+                return cap_reached(cap)
+        if claim is not None:
+            await self._claim(run.tenant_id, claim)
+        return None
+
+    async def _claim_owner(self, tenant_id: str, claim: Claim) -> str | None:
+        row = await self._one(
+            "SELECT owner, expires_at FROM claims WHERE tenant_id = ? AND key = ?",
+            tenant_id,
+            claim.key,
+        )
+        if row is None or not claim_is_live(datetime.fromisoformat(row[1]), now()):
+            return None
+        return str(row[0])
+
+    async def _claim(self, tenant_id: str, claim: Claim) -> str | None:
+        """Take the key, or return who holds it while it is live."""
+        owner = await self._claim_owner(tenant_id, claim)
+        if owner is not None:
+            return owner
+        await self._db.execute(
+            "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
+            (tenant_id, claim.key, claim.owner, claim.expires_at.isoformat()),
+        )
+        return None
+
+    async def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
+        row = await self._one(
+            "SELECT doc FROM events WHERE tenant_id = ? AND event_id = ?", tenant_id, event_id
+        )
+        if row is None:
+            raise event_not_found(event_id)
+        return _event(orjson.loads(row[0]))
+
+    async def get_run(self, tenant_id: str, run_id: str) -> Run:
+        row = await self._one(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND run_id = ?", tenant_id, run_id
+        )
+        if row is None:
+            raise run_not_found(run_id)
+        return _run(row)
+
+    async def save_run(self, run: Run) -> bool:
+        row = _run_row(run)
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
+                "doc = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
+                (row[4], row[5], row[7], row[9], run.tenant_id, run.run_id, run.revision),
+            )
+        if cursor.rowcount == 0:
+            return False
+        run.revision += 1
+        return True
+
+    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+        sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ?"
+        params: list[Any] = [tenant_id]
+        for column, value in (
+            ("workflow_id = ?", where.workflow_id),
+            ("status = ?", where.status),
+            ("user_id = ?", where.user_id),
+            ("created_at >= ?", where.since and where.since.isoformat()),
+            ("created_at < ?", where.until and where.until.isoformat()),
+            ("run_id < ?", page.after),
+        ):
+            if value is not None:
+                sql += f" AND {column}"
+                params.append(value)
+        sql += " ORDER BY run_id DESC LIMIT ?"
+        return [_run(row) for row in await self._all(sql, *params, page.limit)]
+
+    async def record_steps(self, steps: list[StepRecord]) -> None:
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT INTO steps (tenant_id, run_id, workflow_id, doc) VALUES (?, ?, ?, ?)",
+                [(s.tenant_id, s.run_id, s.workflow_id, orjson.dumps(s)) for s in steps],
+            )
+
+    async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
+        rows = await self._all(
+            "SELECT doc FROM steps WHERE tenant_id = ? AND run_id = ? ORDER BY seq",
+            tenant_id,
+            run_id,
+        )
+        return [_step(orjson.loads(row[0])) for row in rows]
+
+    async def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+        rows = await self._all(
+            "SELECT doc FROM steps WHERE tenant_id = ? AND workflow_id = ? ORDER BY seq DESC "
+            "LIMIT ?",
+            tenant_id,
+            workflow_id,
+            limit,
+        )
+        return [_step(orjson.loads(row[0])) for row in rows]
+
+    async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
+        rows = await self._all(
+            "SELECT workflow_id, status, count(*) FROM runs WHERE tenant_id = ? "
+            "GROUP BY workflow_id, status",
+            tenant_id,
+        )
+        counts: dict[str, dict[RunStatus, int]] = {}
+        for workflow_id, status, count in rows:
+            counts.setdefault(workflow_id, {})[RunStatus(status)] = count
+        return counts
+
+    async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        rows = await self._all(
+            "SELECT tenant_id, run_id FROM runs WHERE status IN (?, ?, ?) AND due_at <= ? "
+            "ORDER BY due_at LIMIT ?",
+            *LIVE,
+            before.isoformat(),
+            limit,
+        )
+        return [(row[0], row[1]) for row in rows]
+
+
+def _run_row(run: Run) -> tuple[Any, ...]:
+    state = {name: getattr(run, name) for name in RUN_STATE}
+    return (
+        run.tenant_id, run.run_id, run.workflow_id, run.user_id, run.status.value,
+        run.due_at.isoformat() if run.due_at else None, run.created_at.isoformat(),
+        run.updated_at.isoformat(), run.revision, orjson.dumps(state),
+    )  # fmt: skip
+
+
+def _run(row: aiosqlite.Row) -> Run:
+    return Run(
+        tenant_id=row[0],
+        run_id=row[1],
+        workflow_id=row[2],
+        user_id=row[3],
+        status=RunStatus(row[4]),
+        due_at=None if row[5] is None else datetime.fromisoformat(row[5]),
+        created_at=datetime.fromisoformat(row[6]),
+        updated_at=datetime.fromisoformat(row[7]),
+        revision=row[8],
+        **orjson.loads(row[9]),
+    )
+
+
+def _event(doc: dict[str, Any]) -> EventRecord:
+    times = {k: datetime.fromisoformat(doc[k]) for k in ("timestamp", "received_at")}
+    return EventRecord(**(doc | times))
+
+
+def _step(doc: dict[str, Any]) -> StepRecord:
+    times = {k: datetime.fromisoformat(doc[k]) for k in ("started_at", "finished_at")}
+    return StepRecord(**(doc | times | {"status": StepStatus(doc["status"])}))
 
 
 def _api_key(row: aiosqlite.Row) -> ApiKey:

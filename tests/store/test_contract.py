@@ -5,6 +5,7 @@ for PyMongo's async client, built on mongomock), so the adapter's queries still 
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,10 @@ from pymongo_async_mock import AsyncMongoMockClient
 
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
+from app.models.run import Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord, StepStatus
 from app.models.tenant import ApiKey, Role
 from app.models.workflow import Page, WorkflowFilter
-from app.store.base import Store, now
+from app.store.base import Intake, Store, now
 from app.store.mongo import MongoStore
 from app.store.sqlite import SQLiteStore
 
@@ -178,3 +180,125 @@ async def test_timestamps_are_timezone_aware(store: Store) -> None:
     assert stored.created_at.tzinfo is not None
     assert version.created_at.tzinfo is not None
     assert abs((stored.updated_at - head.updated_at).total_seconds()) < 0.01
+
+
+def event(event_id: str = "ev1", key: str | None = None, tenant_id: str = "acme") -> EventRecord:
+    at = now()
+    return EventRecord(tenant_id, event_id, "user_signup", {"id": "u1"}, {"plan": "pro"}, at, at, key)
+
+
+def run(run_id: str, workflow_id: str = "wf", tenant_id: str = "acme", **changes: Any) -> Run:
+    at = now()
+    fields: dict[str, Any] = {
+        "run_id": run_id, "tenant_id": tenant_id, "workflow_id": workflow_id, "version": 1,
+        "event_id": "ev1", "user_id": "u1", "status": RunStatus.PENDING,
+        "context": {"plan": "pro", "user": {"id": "u1"}}, "created_at": at, "updated_at": at,
+        "due_at": at,
+    }  # fmt: skip
+    return Run(**(fields | changes))
+
+
+def claim(key: str, owner: str, seconds: float = 3600) -> Claim:
+    return Claim(key, owner, now() + timedelta(seconds=seconds))
+
+
+async def test_an_accepted_event_records_its_runs(store: Store) -> None:
+    accepted = await store.accept_event(Intake(event(), [run("r1"), run("r2", "other")]))
+    assert not accepted.duplicate
+    assert (accepted.event.run_ids, accepted.event.workflow_ids) == (["r1", "r2"], ["wf", "other"])
+    stored = await store.get_event("acme", "ev1")
+    assert (stored.run_ids, stored.user_id, stored.data) == (["r1", "r2"], "u1", {"plan": "pro"})
+    loaded = await store.get_run("acme", "r1")
+    assert (loaded.status, loaded.context["plan"], loaded.revision) == (RunStatus.PENDING, "pro", 0)
+
+
+async def test_a_held_event_key_returns_the_original_event(store: Store) -> None:
+    first = Intake(event("ev1", "k"), [run("r1")], event_claim=claim("event:k", "ev1"))
+    await store.accept_event(first)
+    again = Intake(event("ev2", "k"), [run("r2")], event_claim=claim("event:k", "ev2"))
+    accepted = await store.accept_event(again)
+    assert accepted.duplicate
+    assert (accepted.event.event_id, accepted.event.run_ids) == ("ev1", ["r1"])
+    with pytest.raises(NotFound):
+        await store.get_run("acme", "r2")
+    other_tenant = Intake(event("ev3", "k", "globex"), [], event_claim=claim("event:k", "ev3"))
+    assert not (await store.accept_event(other_tenant)).duplicate
+
+
+async def test_an_expired_key_is_taken_again(store: Store) -> None:
+    await store.accept_event(Intake(event("ev1"), [], event_claim=claim("event:k", "ev1", -1)))
+    accepted = await store.accept_event(Intake(event("ev2"), [], event_claim=claim("event:k", "ev2")))
+    assert not accepted.duplicate
+
+
+async def test_business_keys_and_caps_skip_runs_with_a_reason(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    first = Intake(event("ev1"), [run("r1")], run_claims={"r1": claim("run:wf:o-1", "r1")}, caps={"wf": 2})
+    assert [r.run_id for r in (await store.accept_event(first)).runs] == ["r1"]
+    same_order = Intake(event("ev2"), [run("r2")], run_claims={"r2": claim("run:wf:o-1", "r2")}, caps={"wf": 2})
+    skipped = await store.accept_event(same_order)
+    assert skipped.runs == [] and "already started r1" in skipped.skipped["wf"]
+    await store.accept_event(Intake(event("ev3"), [run("r3")], caps={"wf": 2}))
+    capped = await store.accept_event(Intake(event("ev4"), [run("r4")], caps={"wf": 2}))
+    assert capped.skipped == {"wf": "max_executions (2) reached"}
+
+
+async def test_save_run_refuses_a_stale_revision(store: Store) -> None:
+    await store.accept_event(Intake(event(), [run("r1")]))
+    worker = await store.get_run("acme", "r1")
+    control = await store.get_run("acme", "r1")
+    control.status = RunStatus.PAUSED
+    assert await store.save_run(control)
+    worker.pc, worker.vars = 1, {"a": 1}
+    assert not await store.save_run(worker)
+    fresh = await store.get_run("acme", "r1")
+    assert (fresh.status, fresh.pc, fresh.revision) == (RunStatus.PAUSED, 0, 1)
+    fresh.pc, fresh.vars, fresh.outputs = 1, {"a": 1}, {"a1": {"output": [1, 2]}}
+    assert await store.save_run(fresh)
+    stored = await store.get_run("acme", "r1")
+    assert (stored.pc, stored.vars, stored.outputs, stored.revision) == (1, {"a": 1}, {"a1": {"output": [1, 2]}}, 2)
+
+
+async def test_runs_list_newest_first_with_filters(store: Store) -> None:
+    runs = [run("r1"), run("r2", user_id="u2"), run("r3", status=RunStatus.FAILED), run("r4", "other")]
+    await store.accept_event(Intake(event(), runs))
+    await store.accept_event(Intake(event("ev9", tenant_id="globex"), [run("r5", tenant_id="globex")]))
+    ids = lambda found: [r.run_id for r in found]  # noqa: E731
+    assert ids(await store.list_runs("acme", RunFilter(), Page())) == ["r4", "r3", "r2", "r1"]
+    assert ids(await store.list_runs("acme", RunFilter(workflow_id="wf"), Page(limit=2))) == ["r3", "r2"]
+    assert ids(await store.list_runs("acme", RunFilter(status=RunStatus.FAILED), Page())) == ["r3"]
+    assert ids(await store.list_runs("acme", RunFilter(user_id="u2"), Page())) == ["r2"]
+    assert ids(await store.list_runs("acme", RunFilter(), Page(after="r2"))) == ["r1"]
+    later = now() + timedelta(hours=1)
+    assert ids(await store.list_runs("acme", RunFilter(since=later), Page())) == []
+    assert ids(await store.list_runs("acme", RunFilter(until=later), Page(limit=1))) == ["r4"]
+    assert await store.run_counts("acme") == {"wf": {RunStatus.PENDING: 2, RunStatus.FAILED: 1}, "other": {RunStatus.PENDING: 1}}
+    with pytest.raises(NotFound):
+        await store.get_run("globex", "r1")
+
+
+async def test_steps_are_listed_per_run_and_per_workflow(store: Store) -> None:
+    at = now()
+    steps = [
+        StepRecord("acme", "r1", "wf", f"a{n}", "log", 1, StepStatus.COMPLETED, at, at, f"r1:a{n}:0",
+                   {"message": "hi"}, {"ok": n})
+        for n in range(3)
+    ]  # fmt: skip
+    await store.record_steps(steps)
+    assert [s.step_id for s in await store.list_steps("acme", "r1")] == ["a0", "a1", "a2"]
+    assert [s.step_id for s in await store.workflow_steps("acme", "wf", 2)] == ["a2", "a1"]
+    assert await store.list_steps("globex", "r1") == []
+
+
+async def test_due_runs_and_active_versions(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    await store.create_workflow("acme", document("off", settings={"enabled": False}), None, publish=True)
+    await store.add_version("acme", document(name="draft"), None, publish=False)
+    assert [(v.workflow_id, v.version) for v in await store.active_versions("acme")] == [("wf", 1)]
+    revision = await store.workflows_revision("acme")
+    await store.set_enabled("acme", "off", True)
+    assert await store.workflows_revision("acme") != revision
+    soon, later = now(), now() + timedelta(hours=1)
+    await store.accept_event(Intake(event(), [run("r1", due_at=soon), run("r2", due_at=later),
+                                              run("r3", status=RunStatus.COMPLETED, due_at=soon)]))  # fmt: skip
+    assert await store.due_runs(now() + timedelta(seconds=1), 10) == [("acme", "r1")]
