@@ -177,13 +177,13 @@ class MongoStore:
         if numbered is None:
             raise workflow_not_found(document.workflow_id)
         head = WorkflowHead(**numbered)
-        await self._changed(head.tenant_id)
         version = WorkflowVersion(
             head.tenant_id, head.workflow_id, head.latest_version, document.canonical(), at,
             created_by,
         )  # fmt: skip
         await self._db.workflow_versions.insert_one(asdict(version))
         if not publish:
+            await self._changed(head.tenant_id)
             return head, version
         head = published(head, version, at)
         newer_not_active = {
@@ -192,6 +192,7 @@ class MongoStore:
         await self._db.workflows.update_one(
             {**query, **newer_not_active}, {"$set": _published_fields(head)}
         )
+        await self._changed(head.tenant_id)
         return await self.get_workflow(head.tenant_id, head.workflow_id), version
 
     async def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
