@@ -8,8 +8,10 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+import uvloop
 from rich.progress import track
 
+from app.engine.worker import create_worker
 from app.errors import AutomatorError
 from app.main import create_app
 from app.models.tenant import Role
@@ -52,34 +54,69 @@ def _bootstrap(settings: Settings) -> None:
         )
 
 
-def _serve(settings: Settings) -> None:
-    _bootstrap(settings)
-    uvicorn.run(
+def _server(settings: Settings) -> uvicorn.Server:
+    config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port,
-        log_level=settings.log_level.lower(),
-        loop="uvloop", http="httptools",
+        log_level=settings.log_level.lower(), loop="none", http="httptools",
     )  # fmt: skip
+    return uvicorn.Server(config)
+
+
+def _require_redis(settings: Settings) -> None:
+    if not settings.redis_url:
+        typer.secho("Set AUTOMATOR_REDIS_URL (or use `automator dev`).", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2)
+
+
+async def _all_in_one(settings: Settings) -> None:
+    """The API and one worker in one event loop; the server's signal handling stops both."""
+    worker = create_worker(settings, handle_signals=False)
+    worker_task = asyncio.create_task(worker.async_run())
+    try:
+        await _server(settings).serve()
+    finally:
+        await worker.close()
+        worker_task.cancel()
+        await asyncio.gather(worker_task, return_exceptions=True)
+
+
+def _serve_all(settings: Settings) -> None:
+    _bootstrap(settings)
+    uvloop.run(_all_in_one(settings))
 
 
 @cli.command()
 def dev() -> None:
     """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000,
-    SQLite under ./var, and a local Redis (started and stopped here unless
+    a worker, SQLite under ./var, and a local Redis (started and stopped here unless
     AUTOMATOR_REDIS_URL is set)."""
     settings = Settings()
     if settings.redis_url:
-        _serve(settings)
+        _serve_all(settings)
         return
     with LocalRedisServer(settings.data_dir / "redis") as server:
         typer.echo(f"Started a local Redis at {server.url} (data in {server.directory}).")
-        _serve(settings.model_copy(update={"redis_url": server.url}))
+        _serve_all(settings.model_copy(update={"redis_url": server.url}))
 
 
 @cli.command()
 def api() -> None:
     """Run the HTTP API only (production: point AUTOMATOR_REDIS_URL and
     AUTOMATOR_MONGODB_URL at shared servers and run as many as you need)."""
-    _serve(Settings())
+    settings = Settings()
+    _require_redis(settings)
+    _bootstrap(settings)
+    uvloop.run(_server(settings).serve())
+
+
+@cli.command()
+def worker() -> None:
+    """Run an arq worker that advances runs (run as many as you need, against the same
+    AUTOMATOR_REDIS_URL and store as the API)."""
+    settings = Settings()
+    _require_redis(settings)
+    asyncio.set_event_loop(uvloop.new_event_loop())
+    create_worker(settings).run()
 
 
 @cli.command("create-api-key")

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import errors, health, keys, workflows
+from app.api import debug, errors, events, health, keys, runs, workflows
 from app.api.limits import BodySizeLimit
 from app.models.document import WorkflowDocument
 from app.resources import open_resources
@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(workflows.router)
+    app.include_router(events.router)
+    app.include_router(runs.router)
+    app.include_router(debug.router)
     app.include_router(keys.router)
     _document_schemas(app)
     return app

@@ -3,32 +3,69 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
-import redis.asyncio as aioredis
-
+from app.engine.control import RunControl
+from app.engine.program import ProgramCache
+from app.engine.queue import ArqQueue
+from app.engine.templates import Renderer
+from app.errors import Unavailable
 from app.settings import Settings
 from app.store.base import Store
 from app.store.factory import open_store
+from app.triggers.ingest import Ingestor
+from app.triggers.matcher import Matcher
 from app.workflows import DocumentParser, WorkflowService
+
+
+@dataclass
+class Engine:
+    """The parts that need Redis: accepting events and controlling runs."""
+
+    queue: ArqQueue
+    ingestor: Ingestor
+    control: RunControl
 
 
 @dataclass
 class Resources:
     settings: Settings
     store: Store
-    redis: aioredis.Redis | None
     workflows: WorkflowService
+    matcher: Matcher
+    programs: ProgramCache
+    renderer: Renderer
+    redis_engine: Engine | None
+
+    @property
+    def engine(self) -> Engine:
+        if self.redis_engine is None:
+            raise Unavailable("Redis is not configured: set AUTOMATOR_REDIS_URL.")
+        return self.redis_engine
+
+
+def _engine(settings: Settings, store: Store, matcher: Matcher, programs: ProgramCache,
+            renderer: Renderer) -> Engine | None:  # fmt: skip
+    if not settings.redis_url:
+        return None
+    queue = ArqQueue.from_url(settings.redis_url)
+    window = timedelta(seconds=settings.idempotency_window)
+    return Engine(
+        queue,
+        Ingestor(store, matcher, queue, renderer, window),
+        RunControl(store, queue, programs),
+    )
 
 
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     store = await open_store(settings)
-    redis = aioredis.Redis.from_url(settings.redis_url) if settings.redis_url else None
+    matcher, programs, renderer = Matcher(store), ProgramCache(), Renderer()
+    engine = _engine(settings, store, matcher, programs, renderer)
+    workflows = WorkflowService(store, DocumentParser.from_settings(settings))
     try:
-        yield Resources(
-            settings, store, redis, WorkflowService(store, DocumentParser.from_settings(settings))
-        )
+        yield Resources(settings, store, workflows, matcher, programs, renderer, engine)
     finally:
-        if redis is not None:
-            await redis.aclose()
+        if engine is not None:
+            await engine.queue.close()
         await store.close()

@@ -43,6 +43,41 @@ class Settings(BaseSettings):
         10 * MIB, ge=1024, description="Largest HTTP request body; larger ones get a 413."
     )
     log_level: str = Field("INFO", description="Python log level name.")
+    idempotency_window: int = Field(
+        86400,
+        ge=1,
+        description="Seconds an event's idempotency key (or a workflow's business "
+        "key) keeps a repeat from starting anything.",
+    )
+    event_retention_days: int = Field(30, ge=1, description="Days accepted events are kept.")
+    max_batch_events: int = Field(1000, ge=1, description="Most events in one batch request.")
+    worker_concurrency: int = Field(100, ge=1, description="Jobs one worker runs at once.")
+    worker_poll_delay: float = Field(
+        0.05,
+        gt=0,
+        description="Seconds between a worker's polls for due jobs; bounds timer "
+        "precision (arq's default of 0.5 caps a worker at 200 jobs/s).",
+    )
+    job_timeout: int = Field(
+        60,
+        ge=1,
+        description="Seconds one job may run; a worker killed mid-job has its job run "
+        "again about this long (plus 10 s) later.",
+    )
+    action_timeout: float = Field(30, gt=0, description="Default seconds per action attempt.")
+    reconcile_grace: int = Field(
+        30,
+        ge=1,
+        description="Seconds a run may sit past its due time before the reconciler "
+        "enqueues it again (Redis lost its job, or a worker died).",
+    )
+    delay_scale: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description="Test aid: multiplies every delay and retry backoff "
+        "(0.01 turns 300 s into 3 s). Leave at 1 in production.",
+    )
 
     @property
     def sqlite_path(self) -> Path:

@@ -3,11 +3,14 @@
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
 
+from app.actions.registry import Registry
+from app.engine.worker import create_worker
 from app.main import create_app
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer, free_port
@@ -69,3 +72,19 @@ async def client(
     client, resources = app_resources
     client.headers["Authorization"] = f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"
     return client
+
+
+async def drain(settings: Settings, registry: Registry | None = None) -> None:
+    """Run a real arq worker until no job is left, deferred ones included."""
+    worker = create_worker(settings, registry, burst=True, poll_delay=0.01, handle_signals=False)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+
+async def send(client: httpx.AsyncClient, event: dict[str, Any]) -> dict[str, Any]:
+    response = await client.post("/api/events", json=event)
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    return body

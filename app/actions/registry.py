@@ -1,9 +1,11 @@
-"""The action types a workflow may use, with what each does.
+"""The action types a workflow may use, and the connectors that carry them out.
 
-The seed's catalogue and the engine's control actions. Connectors register their actions
-here; an action type whose connector is not installed yet is still a valid document, and its
-step fails with a clear "not available" error when it runs.
+The seed's catalogue and the engine's control actions are always valid in a document. An
+action type whose connector is not installed is still a valid document; its step fails with
+a clear "not available" error when it runs.
 """
+
+from app.actions.base import Connector
 
 ACTION_TYPES: dict[str, str] = {
     "send_email": "Send an email notification",
@@ -30,3 +32,17 @@ ACTION_TYPES: dict[str, str] = {
 
 def action_types() -> frozenset[str]:
     return frozenset(ACTION_TYPES)
+
+
+class Registry:
+    """Action type → the connector that runs it."""
+
+    def __init__(self) -> None:
+        self._by_action: dict[str, Connector] = {}
+
+    def register(self, connector: Connector) -> None:
+        for action in connector.actions:
+            self._by_action[action] = connector
+
+    def find(self, action_type: str) -> Connector | None:
+        return self._by_action.get(action_type)

@@ -52,6 +52,7 @@ def _requires(permission: Permission) -> object:
 
 
 Reader = Annotated[ApiKey, _requires(Permission.READ)]
+Ingester = Annotated[ApiKey, _requires(Permission.INGEST)]
 Writer = Annotated[ApiKey, _requires(Permission.WRITE)]
 KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
 

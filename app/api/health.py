@@ -27,11 +27,11 @@ async def ready(resources: ResourcesDep) -> JSONResponse:
         await resources.store.ping()
     except Exception as exc:  # any failure means not ready; the reason is reported
         checks["store"] = f"unreachable: {exc}"
-    if resources.redis is None:
+    if resources.redis_engine is None:
         checks["redis"] = "not configured: set AUTOMATOR_REDIS_URL"
     else:
         try:
-            await resources.redis.ping()
+            await resources.redis_engine.queue.pool.ping()
         except Exception as exc:
             checks["redis"] = f"unreachable: {exc}"
     ok = all(value == "ok" for value in checks.values())

@@ -8,16 +8,22 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from app.api.deps import Reader, WorkflowsDep, Writer
+from app.actions.registry import Registry
+from app.api.deps import Reader, ResourcesDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
 from app.models import jsonc
 from app.models.document import ID_PATTERN
+from app.engine.conditions import compile_conditions
+from app.engine.dryrun import dry_run
+from app.models.run import RunStatus
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
+from app.triggers.ingest import EVENT_EXAMPLE, EventIn, run_context
+from app.triggers.preview import sample_event
 from app.workflows import Saved
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
@@ -238,6 +244,88 @@ async def export_workflows(caller: Reader, workflows: WorkflowsDep) -> list[dict
     return [await workflows.export(caller.tenant_id, head.workflow_id) for head in heads]
 
 
+class WorkflowStatus(BaseModel):
+    workflow_id: str
+    name: str
+    trigger_type: str
+    enabled: bool
+    active_version: int | None
+    runs: dict[str, int] = Field(description="Runs by status.")
+
+
+class StatusReport(BaseModel):
+    workflows: list[WorkflowStatus]
+    runs: dict[str, int] = Field(description="All the tenant's runs by status.")
+
+
+class LogEntry(BaseModel):
+    run_id: str
+    step_id: str
+    action_type: str
+    attempt: int
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    error: dict[str, Any] | None
+
+
+class LogReport(BaseModel):
+    workflow_id: str
+    entries: list[LogEntry] = Field(description="Newest first.")
+
+
+class WorkflowTest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"event": EVENT_EXAMPLE}]})
+
+    event: EventIn
+
+
+class WorkflowTestResult(BaseModel):
+    workflow_id: str
+    version: int
+    matched: bool = Field(description="Whether the event meets the trigger's conditions.")
+    conditions: list[dict[str, Any]]
+    status: RunStatus = Field(description="How the run would end.")
+    error: dict[str, Any] | None
+    trace: list[dict[str, Any]] = Field(
+        description="Steps and waits in order; `at` is seconds after the event."
+    )
+
+
+@router.get("/status")
+async def workflows_status(caller: Reader, resources: ResourcesDep) -> StatusReport:
+    """Every live workflow with its state and its runs by status (the seed's status call)."""
+    heads = await resources.store.list_workflows(caller.tenant_id, WorkflowFilter(), Page(limit=10_000))
+    counts = await resources.store.run_counts(caller.tenant_id)
+    totals: dict[str, int] = {}
+    for by_status in counts.values():
+        for status, count in by_status.items():
+            totals[status] = totals.get(status, 0) + count
+    workflows = [
+        WorkflowStatus(
+            workflow_id=head.workflow_id, name=head.name, trigger_type=head.trigger_type,
+            enabled=head.enabled, active_version=head.active_version,
+            runs={str(k): v for k, v in counts.get(head.workflow_id, {}).items()},
+        )  # fmt: skip
+        for head in heads
+    ]
+    return StatusReport(workflows=workflows, runs=totals)
+
+
+@router.get("/logs")
+async def workflow_logs(
+    workflow_id: Annotated[str, Query(pattern=ID_PATTERN)],
+    caller: Reader,
+    resources: ResourcesDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> LogReport:
+    """The workflow's latest step records, newest first (the seed's execution logs)."""
+    await resources.store.get_workflow(caller.tenant_id, workflow_id)
+    steps = await resources.store.workflow_steps(caller.tenant_id, workflow_id, limit)
+    entries = [LogEntry.model_validate(step, from_attributes=True) for step in steps]
+    return LogReport(workflow_id=workflow_id, entries=entries)
+
+
 @router.get("/{workflow_id}")
 async def get_workflow(
     workflow_id: WorkflowId, caller: Reader, workflows: WorkflowsDep
@@ -308,6 +396,25 @@ async def publish_version(
     """Make a version the active one (also to roll back)."""
     await workflows.store.publish(caller.tenant_id, workflow_id, version)
     return WorkflowRead.of(await workflows.current(caller.tenant_id, workflow_id))
+
+
+@router.post("/{workflow_id}/test")
+async def test_workflow(
+    workflow_id: WorkflowId, body: WorkflowTest, caller: Reader, resources: ResourcesDep
+) -> WorkflowTestResult:
+    """Run the workflow's current version on a sample event through the real engine, with
+    connectors stubbed and delays fast-forwarded: what would be sent, when, and why.
+    Nothing is sent or stored."""
+    saved = await resources.workflows.current(caller.tenant_id, workflow_id)
+    program = resources.programs.put(saved.version)
+    event = sample_event(caller.tenant_id, body.event.type, body.event.user, body.event.data)
+    context = run_context(event)
+    conditions = compile_conditions(program.document.trigger.conditions)
+    run, trace = await dry_run(program, caller.tenant_id, context, resources.renderer, Registry())
+    return WorkflowTestResult(
+        workflow_id=workflow_id, version=program.version, matched=conditions(context),
+        conditions=conditions.explain(context), status=run.status, error=run.error, trace=trace,
+    )  # fmt: skip
 
 
 @router.post("/{workflow_id}/enable")

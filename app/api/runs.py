@@ -1,0 +1,116 @@
+"""Runs: list, inspect, and control."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from app.api.deps import Reader, ResourcesDep, Writer
+from app.api.errors import ERROR_RESPONSES
+from app.engine.control import Command
+from app.models.run import Run, RunFilter, RunStatus, StepRecord
+from app.models.workflow import Page
+
+router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    workflow_id: str
+    version: int
+    event_id: str
+    user_id: str | None
+    status: RunStatus
+    step: int = Field(description="Position in the workflow's compiled program.")
+    attempt: int
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    error: dict[str, Any] | None
+
+
+class StepRead(BaseModel):
+    step_id: str
+    action_type: str
+    attempt: int
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    idempotency_key: str
+    input: dict[str, Any] | None
+    output: Any
+    error: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, step: StepRecord) -> "StepRead":
+        return cls.model_validate(step, from_attributes=True)
+
+
+class RunRead(RunSummary):
+    vars: dict[str, Any]
+    outputs: dict[str, Any]
+    active_seconds: float
+    history: list[dict[str, Any]]
+    steps: list[StepRead]
+
+
+class RunList(BaseModel):
+    items: list[RunSummary]
+    next_after: str | None
+
+
+def _summary(run: Run) -> RunSummary:
+    return RunSummary(**_fields(run))
+
+
+def _fields(run: Run) -> dict[str, Any]:
+    names = RunSummary.model_fields.keys() - {"step"}
+    return {name: getattr(run, name) for name in names} | {"step": run.pc}
+
+
+@router.get("")
+async def list_runs(
+    caller: Reader,
+    resources: ResourcesDep,
+    workflow_id: str | None = None,
+    status: RunStatus | None = None,
+    user_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[str | None, Query(description="The last run_id of the page before.")] = None,
+) -> RunList:
+    """The tenant's runs, newest first, filtered by workflow, status, user and time."""
+    runs = await resources.store.list_runs(
+        caller.tenant_id, RunFilter(workflow_id, status, user_id, since, until), Page(limit, after)
+    )
+    next_after = runs[-1].run_id if len(runs) == limit else None
+    return RunList(items=[_summary(run) for run in runs], next_after=next_after)
+
+
+@router.get("/{run_id}")
+async def get_run(run_id: str, caller: Reader, resources: ResourcesDep) -> RunRead:
+    """A run with its variables, step outputs, history of transitions and step records."""
+    return await _read(resources, caller.tenant_id, run_id)
+
+
+async def _read(resources: ResourcesDep, tenant_id: str, run_id: str) -> RunRead:
+    run = await resources.store.get_run(tenant_id, run_id)
+    steps = await resources.store.list_steps(tenant_id, run_id)
+    return RunRead(
+        **_fields(run),
+        vars=run.vars,
+        outputs=run.outputs,
+        active_seconds=run.active_seconds,
+        history=run.history,
+        steps=[StepRead.of(step) for step in steps],
+    )
+
+
+@router.post("/{run_id}/{command}", responses={409: {"description": "Not allowed in the run's state"}})
+async def control_run(run_id: str, command: Command, caller: Writer, resources: ResourcesDep) -> RunRead:
+    """`pause`, `resume`, `cancel`, `retry` (from the failed step) or `skip` (the current
+    step). A command the run's state does not allow is a 409 naming that state."""
+    await resources.engine.control.apply(caller.tenant_id, run_id, command)
+    return await _read(resources, caller.tenant_id, run_id)

@@ -1,0 +1,95 @@
+"""Run control: pause, resume, cancel, retry from the failed step, skip the current step.
+
+A control call writes the run under its revision guard; a worker walking the same run finds
+its next checkpoint refused, keeps the new state and stops. Every transition is recorded in
+the run's history.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from app.engine.executor import transition
+from app.engine.program import Kind, ProgramCache
+from app.engine.queue import Queue
+from app.errors import Conflict
+from app.models.run import Run, RunStatus
+from app.store.base import Store
+
+ATTEMPTS = 5
+
+
+class Command(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    SKIP = "skip"
+
+
+ALLOWED: dict[Command, frozenset[RunStatus]] = {
+    Command.PAUSE: frozenset({RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING}),
+    Command.RESUME: frozenset({RunStatus.PAUSED}),
+    Command.CANCEL: frozenset(
+        {RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED}
+    ),
+    Command.RETRY: frozenset({RunStatus.FAILED}),
+    Command.SKIP: frozenset({RunStatus.WAITING, RunStatus.PAUSED, RunStatus.FAILED}),
+}
+
+
+@dataclass
+class RunControl:
+    store: Store
+    queue: Queue
+    programs: ProgramCache
+
+    async def apply(self, tenant_id: str, run_id: str, command: Command) -> Run:
+        for _ in range(ATTEMPTS):
+            run = await self.store.get_run(tenant_id, run_id)
+            if run.status not in ALLOWED[command]:
+                allowed = ", ".join(sorted(ALLOWED[command]))
+                raise Conflict(
+                    f"Cannot {command} run {run_id}: it is {run.status} "
+                    f"({command} works on runs that are {allowed})."
+                )
+            now = datetime.now(UTC)
+            await self._change(run, command, now)
+            run.updated_at = now
+            if await self.store.save_run(run):
+                await self._wake(run, command)
+                return run
+        raise Conflict(f"Run {run_id} kept changing; try again.")
+
+    async def _change(self, run: Run, command: Command, now: datetime) -> None:
+        if command == Command.PAUSE:
+            transition(run, RunStatus.PAUSED, now, "paused through the API")
+        elif command == Command.CANCEL:
+            run.due_at = None
+            transition(run, RunStatus.CANCELLED, now, "cancelled through the API")
+        elif command == Command.RESUME:
+            waiting = run.due_at is not None and run.due_at > now
+            status = RunStatus.WAITING if waiting else RunStatus.PENDING
+            run.due_at = run.due_at if waiting else now
+            transition(run, status, now, "resumed through the API")
+        elif command == Command.RETRY:
+            run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, True
+            transition(run, RunStatus.PENDING, now, "retried through the API")
+        else:
+            await self._skip(run, now)
+
+    async def _skip(self, run: Run, now: datetime) -> None:
+        """Past the current action; a condition is skipped whole, branches included."""
+        program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
+        instructions = program.instructions
+        current = instructions[run.pc] if run.pc < len(instructions) else None
+        run.pc += 1
+        if current is not None and current.kind == Kind.BRANCH:
+            run.pc = instructions[current.target - 1].target
+        run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False
+        transition(run, RunStatus.PENDING, now, f"step {current and current.action.id} skipped")
+
+    async def _wake(self, run: Run, command: Command) -> None:
+        if run.status in (RunStatus.PENDING, RunStatus.WAITING):
+            job_id = f"{run.run_id}:{command}:{run.revision}"
+            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)

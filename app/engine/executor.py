@@ -1,0 +1,244 @@
+"""The executor: walks a run through its compiled program, one checkpointed step at a time.
+
+The walk is shared by real runs and dry runs; what differs (persisting, scheduling, calling
+connectors, the clock) is an ``Effects`` object. A walk ends at the program's end, at a
+delay or a retry (a deferred job takes over), or when the run stops being ours to advance
+(paused or cancelled meanwhile).
+"""
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from app.actions.base import ActionContext, ConnectorError
+from app.engine.program import Instruction, Kind, Program
+from app.engine.templates import Renderer, TemplateError
+from app.models.document import RetryPolicy
+from app.models.run import Run, RunStatus, StepRecord, StepStatus
+
+log = logging.getLogger(__name__)
+
+CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
+
+
+class Effects(Protocol):
+    def now(self) -> datetime: ...
+
+    async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
+        """Persist the steps, then the run. False: the run changed meanwhile; stop."""
+
+    async def defer(self, run: Run, job_id: str) -> bool:
+        """Persist the run and have it advanced at ``run.due_at``. True: keep walking now
+        (a dry run fast-forwards); False: the walk ends here."""
+
+    async def call(self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext) -> Any:
+        """Run a connector action (a dry run answers what would be sent)."""
+
+
+@dataclass
+class Outcome:
+    """What one step did to the run."""
+
+    status: StepStatus
+    next_pc: int
+    output: Any = None
+    error: dict[str, Any] | None = None
+    retry_in: float | None = None
+    stop: bool = False
+    input: dict[str, Any] | None = None
+    vars: dict[str, Any] = field(default_factory=dict)
+
+
+def template_context(run: Run) -> dict[str, Any]:
+    """What templates and conditions see: the event's data at the root, then ``user``,
+    ``event``, ``steps.<action id>.output``, ``vars``, ``run`` and ``workflow``."""
+    return {
+        **run.context,
+        "steps": run.outputs,
+        "vars": run.vars,
+        "run": {"id": run.run_id, "attempt": run.attempt, "created_at": run.created_at.isoformat()},
+        "workflow": {"id": run.workflow_id, "version": run.version},
+    }
+
+
+def transition(run: Run, status: RunStatus, at: datetime, reason: str = "") -> None:
+    if run.status != status:
+        run.history.append(
+            {"at": at.isoformat(), "from": run.status.value, "to": status.value, "reason": reason}
+        )
+    run.status = status
+
+
+@dataclass
+class Walker:
+    effects: Effects
+    renderer: Renderer
+    delay_scale: float = 1.0
+    action_timeout: float = 30.0
+
+    async def walk(self, run: Run, program: Program) -> None:
+        mark = time.monotonic()
+        while run.status == RunStatus.RUNNING:
+            run.active_seconds += time.monotonic() - mark
+            mark = time.monotonic()
+            if not await self._one(run, program):
+                return
+
+    async def _one(self, run: Run, program: Program) -> bool:
+        """Take one step; False when the walk must end."""
+        if run.pc >= len(program.instructions):
+            return await self._finish(run, RunStatus.COMPLETED, "all actions done")
+        limit = program.document.settings.timeout
+        if run.active_seconds > limit:
+            run.error = {"message": f"the run exceeded its timeout of {limit} s of execution"}
+            return await self._finish(run, RunStatus.FAILED, "timeout")
+        instruction = program.instructions[run.pc]
+        if instruction.delay and not run.delay_served:
+            return await self._wait(run, instruction.delay * self.delay_scale, "delay")
+        started = self.effects.now()
+        outcome = await self._step(run, program, instruction)
+        return await self._apply(run, program, instruction, outcome, started)
+
+    async def _wait(self, run: Run, seconds: float, reason: str) -> bool:
+        run.due_at = self.effects.now() + timedelta(seconds=seconds)
+        run.delay_served = reason == "delay"
+        transition(run, RunStatus.WAITING, self.effects.now(), reason)
+        job_id = f"{run.run_id}:{run.pc}:{reason}:{run.attempt}"
+        if not await self.effects.defer(run, job_id):
+            return False
+        transition(run, RunStatus.RUNNING, self.effects.now(), f"{reason} over")
+        return True
+
+    async def _finish(self, run: Run, status: RunStatus, reason: str) -> bool:
+        run.due_at = None
+        transition(run, status, self.effects.now(), reason)
+        await self.effects.checkpoint(run, [])
+        return False
+
+    async def _apply(
+        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        started: datetime,
+    ) -> bool:  # fmt: skip
+        steps = []
+        if instruction.kind != Kind.JUMP:
+            steps.append(self._record(run, instruction, outcome, started))
+        if outcome.retry_in is not None:
+            if not await self.effects.checkpoint(run, steps):
+                return False
+            run.attempt += 1
+            return await self._wait(run, outcome.retry_in, "retry")
+        if outcome.status == StepStatus.FAILED:
+            run.error = {"step_id": instruction.action.id, **(outcome.error or {})}
+            run.due_at = None
+            transition(run, RunStatus.FAILED, self.effects.now(), f"step {instruction.action.id} failed")
+            await self.effects.checkpoint(run, steps)
+            return False
+        if outcome.output is not None and instruction.kind == Kind.STEP:
+            run.outputs[str(instruction.action.id)] = {"output": outcome.output}
+        run.vars.update(outcome.vars)
+        run.pc, run.attempt, run.delay_served = outcome.next_pc, 1, False
+        if outcome.stop:
+            run.due_at = None
+            transition(run, RunStatus.COMPLETED, self.effects.now(), "stop action")
+        return await self.effects.checkpoint(run, steps) and not outcome.stop
+
+    def _record(
+        self, run: Run, instruction: Instruction, outcome: Outcome, started: datetime
+    ) -> StepRecord:
+        now = self.effects.now()
+        status = StepStatus.RETRYING if outcome.retry_in is not None else outcome.status
+        return StepRecord(
+            tenant_id=run.tenant_id,
+            run_id=run.run_id,
+            workflow_id=run.workflow_id,
+            step_id=str(instruction.action.id),
+            action_type=instruction.action.type,
+            attempt=run.attempt,
+            status=status,
+            started_at=started,
+            finished_at=now,
+            idempotency_key=idempotency_key(run, instruction),
+            input=outcome.input,
+            output=outcome.output,
+            error=outcome.error,
+        )
+
+    async def _step(self, run: Run, program: Program, instruction: Instruction) -> Outcome:
+        following = run.pc + 1
+        if instruction.kind == Kind.JUMP:
+            return Outcome(StepStatus.COMPLETED, instruction.target)
+        context = template_context(run)
+        if instruction.kind == Kind.BRANCH:
+            return _branch(instruction, context, following)
+        if instruction.when is not None and not instruction.when(context):
+            return Outcome(StepStatus.SKIPPED, following, output=None, error=None)
+        try:
+            params = self.renderer.render(
+                instruction.action.data, context, f"action {instruction.action.id} data"
+            )
+        except TemplateError as exc:
+            return Outcome(StepStatus.FAILED, following, error={"message": exc.message})
+        return await self._act(run, program, instruction, params, following)
+
+    async def _act(
+        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        following: int,
+    ) -> Outcome:  # fmt: skip
+        action = instruction.action
+        if action.type in CONTROL_TYPES:
+            return _control(action.type, params, instruction, following)
+        context = ActionContext(
+            tenant_id=run.tenant_id,
+            run_id=run.run_id,
+            step_id=str(action.id),
+            idempotency_key=idempotency_key(run, instruction),
+            attempt=run.attempt,
+            template=action.template,
+        )
+        try:
+            async with asyncio.timeout(action.timeout or self.action_timeout):
+                output = await self.effects.call(instruction, params, context)
+        except TimeoutError:
+            error = ConnectorError(f"timed out after {action.timeout or self.action_timeout} s", True)
+            return self._failure(run, program, instruction, params, error, following)
+        except ConnectorError as error:
+            return self._failure(run, program, instruction, params, error, following)
+        return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
+
+    def _failure(
+        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        error: ConnectorError, following: int,
+    ) -> Outcome:  # fmt: skip
+        policy = instruction.action.retry or program.document.settings.retry or RetryPolicy()
+        details = {"message": error.message, "retryable": error.retryable}
+        outcome = Outcome(StepStatus.FAILED, following, error=details, input=params)
+        if error.retryable and run.attempt < policy.max_attempts:
+            backoff = min(policy.backoff * 2 ** (run.attempt - 1), policy.max_backoff)
+            outcome.retry_in = max(backoff, error.retry_after or 0) * self.delay_scale
+        return outcome
+
+
+def idempotency_key(run: Run, instruction: Instruction) -> str:
+    """Stable across retries and re-deliveries of the same step: ``run:action:iteration``."""
+    return f"{run.run_id}:{instruction.action.id}:0"
+
+
+def _branch(instruction: Instruction, context: dict[str, Any], following: int) -> Outcome:
+    assert instruction.when is not None  # a condition action always has conditions
+    taken = instruction.when(context)
+    output = {"branch": "then" if taken else "else", "conditions": instruction.when.explain(context)}
+    return Outcome(StepStatus.COMPLETED, following if taken else instruction.target, output=output)
+
+
+def _control(kind: str, params: dict[str, Any], instruction: Instruction, following: int) -> Outcome:
+    if kind == "set":
+        return Outcome(StepStatus.COMPLETED, following, output=params, input=params, vars=params)
+    if kind == "stop":
+        return Outcome(StepStatus.COMPLETED, following, output=params, input=params, stop=True)
+    if kind == "log":
+        log.info("workflow log: %s", params.get("message", params))
+        return Outcome(StepStatus.COMPLETED, following, output=params, input=params)
+    return Outcome(StepStatus.COMPLETED, following, output={"delayed_seconds": instruction.delay})

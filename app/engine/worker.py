@@ -1,0 +1,91 @@
+"""The arq worker: thin jobs over the executor, resources built at start-up.
+
+Every job may run more than once (arq delivers at least once; the reconciler re-enqueues),
+so each one is idempotent: the run's lease and status decide whether anything happens.
+"""
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+from arq.worker import Worker, func
+
+from app.actions.registry import Registry
+from app.engine.advance import Executor, StoreEffects
+from app.engine.executor import Walker
+from app.engine.program import ProgramCache
+from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
+from app.engine.state import Leases
+from app.engine.templates import Renderer
+from app.settings import Settings
+from app.store.factory import open_store
+
+log = logging.getLogger(__name__)
+RECONCILE_BATCH = 1000
+
+
+async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
+    """Advance one run as far as it can go now. May run more than once."""
+    executor: Executor = ctx["executor"]
+    await executor.advance(tenant_id, run_id)
+
+
+async def reconcile(ctx: dict[str, Any]) -> int:
+    """Enqueue runs that are overdue and have no live job (Redis lost it, or its worker
+    died). May run more than once: a second job for a live run finds its lease taken."""
+    settings: Settings = ctx["settings"]
+    executor: Executor = ctx["executor"]
+    queue: ArqQueue = ctx["queue"]
+    now = datetime.now(UTC)
+    overdue = await executor.store.due_runs(now - timedelta(seconds=settings.reconcile_grace), RECONCILE_BATCH)
+    for tenant_id, run_id in overdue:
+        await queue.advance(tenant_id, run_id, f"{run_id}:reconcile:{int(now.timestamp())}", None)
+    if overdue:
+        log.warning("reconciler re-enqueued %d overdue runs", len(overdue))
+    return len(overdue)
+
+
+def build_executor(settings: Settings, store: Any, queue: ArqQueue, registry: Registry) -> Executor:
+    effects = StoreEffects(store, queue, registry, lease_seconds=settings.job_timeout)
+    walker = Walker(
+        effects,
+        Renderer(),
+        delay_scale=settings.delay_scale,
+        action_timeout=settings.action_timeout,
+    )
+    leases = Leases(queue.pool, seconds=settings.job_timeout)
+    return Executor(store, leases, ProgramCache(), walker)
+
+
+def create_worker(settings: Settings, registry: Registry | None = None, **overrides: Any) -> Worker:
+    """A worker for ``settings.redis_url``; ``overrides`` are arq Worker options (tests use
+    ``burst=True``)."""
+    assert settings.redis_url, "the worker needs AUTOMATOR_REDIS_URL"
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        store = await open_store(settings)
+        queue = ArqQueue(ctx["redis"])
+        ctx |= {"settings": settings, "store": store, "queue": queue}
+        ctx["executor"] = build_executor(settings, store, queue, registry or Registry())
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if "store" in ctx:
+            await ctx["store"].close()
+
+    options: dict[str, Any] = {
+        "functions": [func(advance_run, name=ADVANCE_RUN)],
+        "cron_jobs": [cron(reconcile, second={0, 15, 30, 45}, run_at_startup=False)],
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
+        "poll_delay": settings.worker_poll_delay,
+        "max_jobs": settings.worker_concurrency,
+        "job_timeout": settings.job_timeout,
+        "keep_result": 3600,
+    }
+    return Worker(**(options | overrides))
+

@@ -1,0 +1,125 @@
+"""Accepting events: validate, dedupe, match, one durable write, then enqueue.
+
+The reply never waits on workers: once the store has the event and its runs, the start jobs
+are enqueued (after the write, so a worker never looks for a run that is not there yet). If
+the process dies between the write and the enqueue, the reconciler starts the runs.
+"""
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from app.engine.queue import Queue
+from app.engine.templates import Renderer, TemplateError
+from app.models.document import EVENT_TYPE_PATTERN, Strict
+from app.models.ids import new_id
+from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
+from app.store.base import Intake, Store
+from app.triggers.matcher import Candidate, Matcher
+
+EVENT_EXAMPLE = {
+    "type": "abandoned_cart",
+    "user": {"id": "user123", "email": "test@example.com", "name": "Test User"},
+    "data": {"cart_value": 120, "cart": {"items": [{"sku": "A1", "price": 60}], "total": 120}},
+    "idempotency_key": "cart-8841-abandoned",
+}
+
+
+class EventIn(Strict):
+    """A business event. ``data``'s keys are the root of templates and conditions
+    (``{{cart.items}}``); ``user`` is ``{{user.*}}``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EVENT_EXAMPLE]})
+
+    type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["user_signup"])
+    user: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=256)
+    timestamp: datetime | None = Field(None, description="When it happened; default: on receipt.")
+
+
+def run_context(event: EventRecord) -> dict[str, Any]:
+    """The event as runs see it: its data at the root, then ``user`` and ``event``."""
+    about = {"type": event.type, "id": event.event_id, "time": event.timestamp.isoformat()}
+    return {**event.data, "user": event.user, "event": about}
+
+
+@dataclass
+class Ingestor:
+    store: Store
+    matcher: Matcher
+    queue: Queue
+    renderer: Renderer
+    window: timedelta
+
+    async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
+        event = _record(tenant_id, incoming)
+        context = run_context(event)
+        matches = await self.matcher.match(tenant_id, event.type, context)
+        intake, unkeyed = self._intake(event, context, matches)
+        accepted = await self.store.accept_event(intake)
+        for run in accepted.runs:
+            await self.queue.advance(tenant_id, run.run_id, f"{run.run_id}:start", None)
+        return replace(accepted, skipped=accepted.skipped | unkeyed)
+
+    def _intake(
+        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]
+    ) -> tuple[Intake, dict[str, str]]:
+        expires = event.received_at + self.window
+        runs, run_claims, caps, refused = [], {}, {}, {}
+        for candidate in matches:
+            run = _new_run(event, candidate, context)
+            key_template = candidate.document.settings.idempotency_key
+            if key_template is not None:
+                try:
+                    key = self._business_key(candidate, key_template, context)
+                except TemplateError as exc:
+                    refused[run.workflow_id] = f"idempotency key not rendered: {exc.message}"
+                    continue
+                run_claims[run.run_id] = Claim(f"run:{run.workflow_id}:{key}", run.run_id, expires)
+            if candidate.document.settings.max_executions is not None:
+                caps[run.workflow_id] = candidate.document.settings.max_executions
+            runs.append(run)
+        claim = None
+        if event.idempotency_key is not None:
+            claim = Claim(f"event:{event.idempotency_key}", event.event_id, expires)
+        return Intake(event, runs, claim, run_claims, caps), refused
+
+    def _business_key(self, candidate: Candidate, template: str, context: dict[str, Any]) -> str:
+        where = f"workflow {candidate.document.workflow_id} settings"
+        return str(self.renderer.render({"idempotency_key": template}, context, where)["idempotency_key"])
+
+
+def _record(tenant_id: str, incoming: EventIn) -> EventRecord:
+    received = datetime.now(UTC)
+    timestamp = incoming.timestamp or received
+    if timestamp.tzinfo is None:
+        timestamp = timestamp.replace(tzinfo=UTC)
+    return EventRecord(
+        tenant_id=tenant_id,
+        event_id=new_id("evt"),
+        type=incoming.type,
+        user=incoming.user,
+        data=incoming.data,
+        timestamp=timestamp,
+        received_at=received,
+        idempotency_key=incoming.idempotency_key,
+    )
+
+
+def _new_run(event: EventRecord, candidate: Candidate, context: dict[str, Any]) -> Run:
+    return Run(
+        run_id=new_id("run"),
+        tenant_id=event.tenant_id,
+        workflow_id=candidate.version.workflow_id,
+        version=candidate.version.version,
+        event_id=event.event_id,
+        user_id=event.user_id,
+        status=RunStatus.PENDING,
+        context=context,
+        created_at=event.received_at,
+        updated_at=event.received_at,
+        due_at=event.received_at,
+    )

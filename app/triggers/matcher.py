@@ -1,0 +1,72 @@
+"""Which active workflow versions an event starts.
+
+Each process keeps an index per tenant: event type → compiled workflows (trigger conditions
+compiled once per version). The index is checked against the store's workflows revision at
+most every ``refresh_seconds``, so a change made in any process is seen within a second.
+"""
+
+import asyncio
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.engine.conditions import CompiledConditions, compile_conditions
+from app.models.document import WorkflowDocument
+from app.models.workflow import WorkflowVersion
+from app.store.base import Store
+
+
+@dataclass(frozen=True)
+class Candidate:
+    version: WorkflowVersion
+    document: WorkflowDocument
+    conditions: CompiledConditions
+
+
+@dataclass
+class TenantIndex:
+    revision: str
+    checked_at: float
+    by_type: dict[str, list[Candidate]] = field(default_factory=dict)
+
+
+def build_index(revision: str, versions: list[WorkflowVersion]) -> TenantIndex:
+    by_type: dict[str, list[Candidate]] = defaultdict(list)
+    for version in sorted(versions, key=lambda v: v.workflow_id):
+        document = WorkflowDocument.model_validate(version.document)
+        conditions = compile_conditions(document.trigger.conditions)
+        by_type[document.trigger.type].append(Candidate(version, document, conditions))
+    return TenantIndex(revision, time.monotonic(), dict(by_type))
+
+
+class Matcher:
+    def __init__(self, store: Store, refresh_seconds: float = 0.5) -> None:
+        self._store = store
+        self._refresh = refresh_seconds
+        self._indexes: dict[str, TenantIndex] = {}
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def candidates(self, tenant_id: str, event_type: str) -> list[Candidate]:
+        """Workflows listening for this event type, before their conditions are checked."""
+        index = await self._index(tenant_id)
+        return index.by_type.get(event_type, [])
+
+    async def match(self, tenant_id: str, event_type: str, context: dict[str, Any]) -> list[Candidate]:
+        return [c for c in await self.candidates(tenant_id, event_type) if c.conditions(context)]
+
+    async def _index(self, tenant_id: str) -> TenantIndex:
+        index = self._indexes.get(tenant_id)
+        if index is not None and time.monotonic() - index.checked_at < self._refresh:
+            return index
+        async with self._locks[tenant_id]:
+            index = self._indexes.get(tenant_id)
+            if index is not None and time.monotonic() - index.checked_at < self._refresh:
+                return index
+            revision = await self._store.workflows_revision(tenant_id)
+            if index is not None and index.revision == revision:
+                index.checked_at = time.monotonic()
+                return index
+            index = build_index(revision, await self._store.active_versions(tenant_id))
+            self._indexes[tenant_id] = index
+            return index

@@ -1,0 +1,171 @@
+"""End-to-end benchmark: ``make bench`` (or ``python -m bench --events 3000``).
+
+Starts a Redis server, ``automator api`` and ``automator worker`` as separate processes on
+loopback, drives them over HTTP, and prints throughput, latency percentiles and memory.
+"""
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.models.run import RunFilter, RunStatus
+from app.models.workflow import Page
+from app.redis_server import LocalRedisServer, free_port
+from app.store.sqlite import SQLiteStore
+
+KEY = "atm_bench_0123456789abcdef0123456789abcdef"
+AUTOMATOR = str(Path(sys.executable).parent / "automator")
+THREE_ACTIONS = {
+    "workflow_id": "three", "name": "Three actions", "trigger": {"type": "bench"},
+    "actions": [
+        {"id": "check", "type": "condition", "conditions": [{"field": "n", "operator": ">=", "value": 0}],
+         "then": [{"id": "mark", "type": "set", "data": {"seen": "{{ n }}"}}]},
+        {"id": "note", "type": "log", "data": {"message": "event {{ n }} for {{ user.id }}"}},
+    ],
+}  # fmt: skip
+DELAYED = {
+    "workflow_id": "delayed", "name": "Delayed", "trigger": {"type": "later"},
+    "actions": [{"id": "after", "type": "log", "delay": 2, "data": {"message": "late?"}}],
+}  # fmt: skip
+
+
+def percentiles(values: list[float]) -> str:
+    if len(values) < 2:
+        return "n/a"
+    q = statistics.quantiles(values, n=100)
+    return f"p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {max(values):.1f}"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def service(data_dir: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    port = free_port()
+    with LocalRedisServer(data_dir / "redis", port=free_port(), persistent=False) as redis:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
+            "AUTOMATOR_DATA_DIR": str(data_dir), "AUTOMATOR_REDIS_URL": redis.url,
+            "AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
+            "AUTOMATOR_LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        api = subprocess.Popen([AUTOMATOR, "api"], env=env, stdout=subprocess.DEVNULL)
+        worker = subprocess.Popen([AUTOMATOR, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            yield f"http://127.0.0.1:{port}", [api, worker]
+        finally:
+            for process in (api, worker):
+                process.terminate()
+                process.wait(timeout=30)
+
+
+async def wait_ready(client: httpx.AsyncClient) -> None:
+    for _ in range(300):
+        try:
+            if (await client.get("/ready")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the service did not become ready")
+
+
+async def ingest(client: httpx.AsyncClient, count: int, concurrency: int, kind: str) -> tuple[float, list[float]]:
+    """Send ``count`` events from ``concurrency`` tasks; events/s and latencies in ms."""
+    latencies: list[float] = []
+    numbers = iter(range(count))
+
+    async def sender() -> None:
+        for n in numbers:
+            started = time.perf_counter()
+            response = await client.post("/api/events", json={"type": kind, "user": {"id": f"u{n}"}, "data": {"n": n}})
+            latencies.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return count / (time.perf_counter() - started), latencies
+
+
+async def until_finished(store: SQLiteStore, workflow_id: str, count: int, timeout: float) -> float:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        counts = (await store.run_counts("default")).get(workflow_id, {})
+        if counts.get(RunStatus.COMPLETED, 0) + counts.get(RunStatus.FAILED, 0) >= count:
+            return time.perf_counter()
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"{workflow_id}: runs did not finish in {timeout} s: {counts}")
+
+
+async def step_delays(store: SQLiteStore, workflow_id: str, offset: float, sample: int) -> list[float]:
+    """ms between a run's due time (created + offset) and its first step's start."""
+    runs = await store.list_runs("default", RunFilter(workflow_id=workflow_id), Page(limit=sample))
+    delays = []
+    for run in runs:
+        steps = await store.list_steps("default", run.run_id)
+        due = run.created_at + timedelta(seconds=offset)
+        delays.append((steps[0].started_at - due).total_seconds() * 1000)
+    return delays
+
+
+async def bench(args: argparse.Namespace, data_dir: Path) -> None:
+    with service(data_dir) as (url, processes):
+        headers = {"Authorization": f"Bearer {KEY}"}
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
+            await wait_ready(client)
+            for document in (THREE_ACTIONS, DELAYED):
+                (await client.post("/api/workflows", json=document)).raise_for_status()
+            store = await SQLiteStore.open(data_dir / "automator.db")
+            try:
+                await measure(args, client, store, processes)
+            finally:
+                await store.close()
+
+
+async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQLiteStore,
+                  processes: list[subprocess.Popen[bytes]]) -> None:  # fmt: skip
+    sent = 0
+    for concurrency in (10, 50):
+        started = time.perf_counter()
+        rate, latencies = await ingest(client, args.events, concurrency, "bench")
+        sent += args.events
+        print(f"ingest, concurrency {concurrency}: {rate:,.0f} events/s; latency ms {percentiles(latencies)}")
+        finished = await until_finished(store, "three", sent, timeout=600)
+        print(f"  end to end: {args.events / (finished - started):,.0f} runs/s completed "
+              f"(3-action workflow, API and worker on the same 2 cores)")  # fmt: skip
+    first = await step_delays(store, "three", 0, sample=500)
+    print(f"trigger to first action, ms: {percentiles(first)}")
+    print(f"RSS after load: api {rss_mb(processes[0].pid):.0f} MB, worker {rss_mb(processes[1].pid):.0f} MB")
+    await ingest(client, args.timers, 50, "later")
+    await until_finished(store, "delayed", args.timers, timeout=600)
+    lateness = await step_delays(store, "delayed", 2, sample=args.timers)
+    print(f"delay lateness, {args.timers} timers of 2 s set within about a second, ms: {percentiles(lateness)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=3000, help="events per concurrency level")
+    parser.add_argument("--timers", type=int, default=1000, help="delayed runs for the lateness figure")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        asyncio.run(bench(args, Path(directory)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""Runs end to end: events in through the API, a real arq worker on a real Redis, real SQLite."""
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+
+from app.actions.base import ActionContext, ActionSpec, ConnectorError
+from app.actions.registry import Registry
+from app.engine.worker import create_worker
+from app.models.tenant import Role
+from app.resources import Resources
+from app.settings import Settings
+from tests.conftest import drain, key_for, send
+
+
+def workflow(actions: list[dict[str, Any]], workflow_id: str = "wf", **settings: Any) -> dict[str, Any]:
+    return {
+        "workflow_id": workflow_id,
+        "name": "Test",
+        "trigger": {"type": "signup"},
+        "actions": actions,
+        **({"settings": settings} if settings else {}),
+    }
+
+
+async def create(client: httpx.AsyncClient, document: dict[str, Any]) -> None:
+    response = await client.post("/api/workflows", json=document)
+    assert response.status_code == 201, response.text
+
+
+async def run_of(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = (await client.get(f"/api/runs/{run_id}")).json()
+    return body
+
+
+class Flaky:
+    """A test connector (named so): fails with a retryable error ``failures`` times."""
+
+    code: ClassVar[str] = "flaky"
+    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+
+    def __init__(self, failures: int, retryable: bool = True) -> None:
+        self.failures = failures
+        self.retryable = retryable
+        self.calls: list[tuple[dict[str, Any], ActionContext]] = []
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        self.calls.append((params, context))
+        if len(self.calls) <= self.failures:
+            raise ConnectorError("provider said 503", retryable=self.retryable)
+        return {"sent_to": params["to"]}
+
+
+async def test_a_delay_runs_step_two_two_seconds_after_step_one(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([
+        {"id": "first", "type": "log", "data": {"message": "hello {{ user.name }}"}},
+        {"id": "second", "type": "log", "delay": 2, "data": {"message": "later"}},
+    ]))  # fmt: skip
+    accepted = await send(client, {"type": "signup", "user": {"id": "u1", "name": "Ada"}})
+    assert accepted["workflow_ids"] == ["wf"]
+    await drain(settings)
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "completed"
+    first, second = run["steps"]
+    assert first["output"] == {"message": "hello Ada"}
+    gap = (_time(second["started_at"]) - _time(first["finished_at"])).total_seconds()
+    assert 2.0 <= gap <= 3.5
+    assert [h["to"] for h in run["history"]] == ["running", "waiting", "running", "completed"]
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def test_the_same_idempotency_key_twice_starts_one_run(client: httpx.AsyncClient) -> None:
+    await create(client, workflow([{"type": "log"}]))
+    event = {"type": "signup", "user": {"id": "u1"}, "idempotency_key": "signup-u1"}
+    first, second = await send(client, event), await send(client, event)
+    assert (first["duplicate"], second["duplicate"]) == (False, True)
+    assert second["event_id"] == first["event_id"] and second["run_ids"] == first["run_ids"]
+    assert len((await client.get("/api/runs")).json()["items"]) == 1
+
+
+async def test_a_business_key_starts_one_run_per_order(client: httpx.AsyncClient) -> None:
+    await create(client, workflow([{"type": "log"}], idempotency_key="{{ order_id }}"))
+    first = await send(client, {"type": "signup", "data": {"order_id": "o-1"}})
+    second = await send(client, {"type": "signup", "data": {"order_id": "o-1"}})
+    other = await send(client, {"type": "signup", "data": {"order_id": "o-2"}})
+    assert len(first["run_ids"]) == 1 and len(other["run_ids"]) == 1
+    assert second["run_ids"] == [] and "already started" in second["skipped"]["wf"]
+    missing = await send(client, {"type": "signup"})
+    assert "'order_id' is undefined" in missing["skipped"]["wf"]
+
+
+async def test_max_executions_caps_runs_and_says_so(client: httpx.AsyncClient) -> None:
+    await create(client, workflow([{"type": "log"}], max_executions=2))
+    results = [await send(client, {"type": "signup"}) for _ in range(3)]
+    assert [len(r["run_ids"]) for r in results] == [1, 1, 0]
+    assert results[2]["skipped"] == {"wf": "max_executions (2) reached"}
+
+
+async def test_conditions_branches_variables_and_templates(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([
+        {"id": "tier", "type": "condition",
+         "conditions": [{"field": "cart.total", "operator": ">=", "value": 100}],
+         "then": [{"id": "vip", "type": "set", "data": {"tier": "vip", "items": "{{ cart.items }}"}}],
+         "else": [{"id": "std", "type": "set", "data": {"tier": "standard"}}]},
+        {"id": "only_vip", "type": "log", "conditions": [{"field": "vars.tier", "operator": "equals", "value": "vip"}],
+         "data": {"message": "{{ vars.tier }} with {{ vars['items'] | length }} items"}},
+        {"id": "done", "type": "stop", "data": {"reason": "finished"}},
+        {"id": "never", "type": "log"},
+    ]))  # fmt: skip
+    big = await send(client, {"type": "signup", "data": {"cart": {"total": 150, "items": [1, 2]}}})
+    small = await send(client, {"type": "signup", "data": {"cart": {"total": 20, "items": []}}})
+    await drain(settings)
+    vip, standard = await run_of(client, big["run_ids"][0]), await run_of(client, small["run_ids"][0])
+    assert [s["step_id"] for s in vip["steps"]] == ["tier", "vip", "only_vip", "done"]
+    assert vip["steps"][0]["output"]["branch"] == "then"
+    assert vip["vars"] == {"tier": "vip", "items": [1, 2]}
+    assert vip["outputs"]["only_vip"]["output"] == {"message": "vip with 2 items"}
+    assert [(s["step_id"], s["status"]) for s in standard["steps"]] == [
+        ("tier", "completed"), ("std", "completed"), ("only_vip", "skipped"), ("done", "completed"),
+    ]
+    assert vip["status"] == standard["status"] == "completed"
+
+
+async def test_an_undefined_variable_fails_the_step_naming_action_and_field(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([{"id": "greet", "type": "log", "data": {"message": "{{ user.nickname }}"}}]))
+    accepted = await send(client, {"type": "signup", "user": {"id": "u1"}})
+    await drain(settings)
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "failed"
+    assert run["error"]["step_id"] == "greet"
+    assert "action greet data.message" in run["error"]["message"]
+    assert "nickname" in run["error"]["message"]
+
+
+async def test_an_action_without_a_connector_fails_clearly(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([{"id": "mail", "type": "send_email", "data": {"to": "a@b.c"}}]))
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings)
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "failed"
+    assert run["error"]["message"] == (
+        "action type 'send_email' is not available: no connector for it is installed"
+    )
+
+
+async def test_retryable_errors_back_off_and_keep_one_idempotency_key(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    fast = settings.model_copy(update={"delay_scale": 0.01})
+    flaky = Flaky(failures=2)
+    registry = Registry()
+    registry.register(flaky)
+    await create(client, workflow([{"id": "sms", "type": "send_sms", "data": {"to": "+100"},
+                                    "retry": {"max_attempts": 3, "backoff": 10}}]))  # fmt: skip
+    accepted = await send(client, {"type": "signup"})
+    await drain(fast, registry)
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "completed"
+    assert [(s["attempt"], s["status"]) for s in run["steps"]] == [
+        (1, "retrying"), (2, "retrying"), (3, "completed"),
+    ]
+    keys = {context.idempotency_key for _, context in flaky.calls}
+    assert keys == {f"{accepted['run_ids'][0]}:sms:0"}
+    waits = [_time(b["started_at"]) - _time(a["finished_at"]) for a, b in zip(run["steps"], run["steps"][1:])]
+    assert waits[0] >= timedelta(seconds=0.1) and waits[1] >= timedelta(seconds=0.2)
+
+
+async def test_a_final_error_fails_at_once_and_retry_resumes_there(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    flaky = Flaky(failures=1, retryable=False)
+    registry = Registry()
+    registry.register(flaky)
+    await create(client, workflow([{"id": "a", "type": "log"}, {"id": "sms", "type": "send_sms", "data": {"to": "+1"}}]))
+    accepted = await send(client, {"type": "signup"})
+    run_id = accepted["run_ids"][0]
+    await drain(settings, registry)
+    failed = await run_of(client, run_id)
+    assert (failed["status"], failed["error"]["retryable"]) == ("failed", False)
+    assert len(flaky.calls) == 1
+    retried = await client.post(f"/api/runs/{run_id}/retry")
+    assert retried.json()["status"] == "pending"
+    await drain(settings, registry)
+    done = await run_of(client, run_id)
+    assert done["status"] == "completed"
+    assert [s["step_id"] for s in done["steps"]] == ["a", "sms", "sms"]
+
+
+async def test_pause_resume_cancel_and_skip(client: httpx.AsyncClient, settings: Settings) -> None:
+    await create(client, workflow([{"id": "a", "type": "log"}, {"id": "later", "type": "log", "delay": 3600},
+                                   {"id": "end", "type": "log"}]))  # fmt: skip
+    one, two = await send(client, {"type": "signup"}), await send(client, {"type": "signup"})
+    paused_id, cancelled_id = one["run_ids"][0], two["run_ids"][0]
+    await drain_until_waiting(client, settings, [paused_id, cancelled_id])
+    assert (await client.post(f"/api/runs/{paused_id}/pause")).json()["status"] == "paused"
+    refused = await client.post(f"/api/runs/{paused_id}/pause")
+    assert refused.status_code == 409
+    assert "it is paused" in refused.json()["error"]["message"]
+    resumed = (await client.post(f"/api/runs/{paused_id}/resume")).json()
+    assert resumed["status"] == "waiting"
+    skipped = (await client.post(f"/api/runs/{paused_id}/skip")).json()
+    assert (skipped["status"], skipped["step"]) == ("pending", 2)
+    assert (await client.post(f"/api/runs/{cancelled_id}/cancel")).json()["status"] == "cancelled"
+    assert (await client.post(f"/api/runs/{cancelled_id}/resume")).status_code == 409
+    await drain_until_finished(client, settings, [paused_id])
+    finished = await run_of(client, paused_id)
+    assert finished["status"] == "completed"
+    assert [s["step_id"] for s in finished["steps"]] == ["a", "end"]
+    assert [h["to"] for h in finished["history"]][-4:] == ["waiting", "pending", "running", "completed"]
+    assert (await run_of(client, cancelled_id))["status"] == "cancelled"
+
+
+async def drain_until(
+    client: httpx.AsyncClient, settings: Settings, run_ids: list[str], statuses: set[str]
+) -> None:
+    """Run a real worker only until every run is in one of ``statuses`` (jobs deferred for
+    an hour stay queued, so a burst worker would wait for them)."""
+    worker = create_worker(settings, None, poll_delay=0.01, handle_signals=False)
+    task = asyncio.create_task(worker.async_run())
+    try:
+        for _ in range(1000):
+            seen = {(await run_of(client, run_id))["status"] for run_id in run_ids}
+            if seen <= statuses:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"runs are {seen}, not {statuses}")
+    finally:
+        await worker.close()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def drain_until_waiting(client: httpx.AsyncClient, settings: Settings, run_ids: list[str]) -> None:
+    await drain_until(client, settings, run_ids, {"waiting"})
+
+
+async def drain_until_finished(client: httpx.AsyncClient, settings: Settings, run_ids: list[str]) -> None:
+    await drain_until(client, settings, run_ids, {"completed", "failed", "cancelled"})
+
+
+async def test_runs_list_filters_and_tenant_scope(
+    app_resources: tuple[httpx.AsyncClient, Resources], client: httpx.AsyncClient
+) -> None:
+    await create(client, workflow([{"type": "log"}]))
+    await send(client, {"type": "signup", "user": {"id": "u1"}})
+    await send(client, {"type": "signup", "user": {"id": "u2"}})
+    listed = (await client.get("/api/runs", params={"user_id": "u2"})).json()["items"]
+    assert [r["user_id"] for r in listed] == ["u2"]
+    assert (await client.get("/api/runs", params={"status": "completed"})).json()["items"] == []
+    _, resources = app_resources
+    other = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    assert (await client.get("/api/runs", headers=other)).json()["items"] == []
+    assert (await client.get(f"/api/runs/{listed[0]['run_id']}", headers=other)).status_code == 404
+    assert (await client.post(f"/api/runs/{listed[0]['run_id']}/cancel", headers=other)).status_code == 404
+
+
+async def test_the_ingest_role_may_only_send_events(client: httpx.AsyncClient) -> None:
+    await create(client, workflow([{"type": "log"}]))
+    key = (await client.post("/api/keys", json={"role": "ingest"})).json()["key"]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert (await client.post("/api/events", json={"type": "signup"}, headers=headers)).status_code == 202
+    assert (await client.get("/api/runs", headers=headers)).status_code == 403
+    assert (await client.get("/api/workflows", headers=headers)).status_code == 403
