@@ -29,8 +29,8 @@ test: install-dev  ## every test, on a real Redis and real SQLite files
 	$(BIN)/pytest
 
 lint: install-dev  ## ruff, formatting, mypy strict, import contracts
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

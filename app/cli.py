@@ -64,7 +64,9 @@ def _server(settings: Settings) -> uvicorn.Server:
 
 def _require_redis(settings: Settings) -> None:
     if not settings.redis_url:
-        typer.secho("Set AUTOMATOR_REDIS_URL (or use `automator dev`).", fg=typer.colors.RED, err=True)
+        typer.secho(
+            "Set AUTOMATOR_REDIS_URL (or use `automator dev`).", fg=typer.colors.RED, err=True
+        )
         raise typer.Exit(2)
 
 

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -65,7 +64,9 @@ def service(data_dir: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]
             "AUTOMATOR_LOG_LEVEL": "WARNING",
         }  # fmt: skip
         api = subprocess.Popen([AUTOMATOR, "api"], env=env, stdout=subprocess.DEVNULL)
-        worker = subprocess.Popen([AUTOMATOR, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker = subprocess.Popen(
+            [AUTOMATOR, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
             yield f"http://127.0.0.1:{port}", [api, worker]
         finally:
@@ -85,7 +86,9 @@ async def wait_ready(client: httpx.AsyncClient) -> None:
     raise RuntimeError("the service did not become ready")
 
 
-async def ingest(client: httpx.AsyncClient, count: int, concurrency: int, kind: str) -> tuple[float, list[float]]:
+async def ingest(
+    client: httpx.AsyncClient, count: int, concurrency: int, kind: str
+) -> tuple[float, list[float]]:
     """Send ``count`` events from ``concurrency`` tasks; events/s and latencies in ms."""
     latencies: list[float] = []
     numbers = iter(range(count))
@@ -93,7 +96,9 @@ async def ingest(client: httpx.AsyncClient, count: int, concurrency: int, kind: 
     async def sender() -> None:
         for n in numbers:
             started = time.perf_counter()
-            response = await client.post("/api/events", json={"type": kind, "user": {"id": f"u{n}"}, "data": {"n": n}})
+            response = await client.post(
+                "/api/events", json={"type": kind, "user": {"id": f"u{n}"}, "data": {"n": n}}
+            )
             latencies.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
 
@@ -102,17 +107,19 @@ async def ingest(client: httpx.AsyncClient, count: int, concurrency: int, kind: 
     return count / (time.perf_counter() - started), latencies
 
 
-async def until_finished(store: SQLiteStore, workflow_id: str, count: int, timeout: float) -> float:
+async def until_finished(store: SQLiteStore, workflow_id: str, count: int, limit: float) -> float:
     started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
+    while time.perf_counter() - started < limit:
         counts = (await store.run_counts("default")).get(workflow_id, {})
         if counts.get(RunStatus.COMPLETED, 0) + counts.get(RunStatus.FAILED, 0) >= count:
             return time.perf_counter()
         await asyncio.sleep(0.1)
-    raise RuntimeError(f"{workflow_id}: runs did not finish in {timeout} s: {counts}")
+    raise RuntimeError(f"{workflow_id}: runs did not finish in {limit} s: {counts}")
 
 
-async def step_delays(store: SQLiteStore, workflow_id: str, offset: float, sample: int) -> list[float]:
+async def step_delays(
+    store: SQLiteStore, workflow_id: str, offset: float, sample: int
+) -> list[float]:
     """ms between a run's due time (created + offset) and its first step's start."""
     runs = await store.list_runs("default", RunFilter(workflow_id=workflow_id), Page(limit=sample))
     delays = []
@@ -127,7 +134,9 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
     with service(data_dir) as (url, processes):
         headers = {"Authorization": f"Bearer {KEY}"}
         limits = httpx.Limits(max_connections=100)
-        async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=url, headers=headers, limits=limits, timeout=30
+        ) as client:
             await wait_ready(client)
             for document in (THREE_ACTIONS, DELAYED):
                 (await client.post("/api/workflows", json=document)).raise_for_status()
@@ -145,23 +154,31 @@ async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQ
         started = time.perf_counter()
         rate, latencies = await ingest(client, args.events, concurrency, "bench")
         sent += args.events
-        print(f"ingest, concurrency {concurrency}: {rate:,.0f} events/s; latency ms {percentiles(latencies)}")
-        finished = await until_finished(store, "three", sent, timeout=600)
+        print(
+            f"ingest, concurrency {concurrency}: {rate:,.0f} events/s; latency ms {percentiles(latencies)}"
+        )
+        finished = await until_finished(store, "three", sent, limit=600)
         print(f"  end to end: {args.events / (finished - started):,.0f} runs/s completed "
               f"(3-action workflow, API and worker on the same 2 cores)")  # fmt: skip
     first = await step_delays(store, "three", 0, sample=500)
     print(f"trigger to first action, ms: {percentiles(first)}")
-    print(f"RSS after load: api {rss_mb(processes[0].pid):.0f} MB, worker {rss_mb(processes[1].pid):.0f} MB")
+    print(
+        f"RSS after load: api {rss_mb(processes[0].pid):.0f} MB, worker {rss_mb(processes[1].pid):.0f} MB"
+    )
     await ingest(client, args.timers, 50, "later")
-    await until_finished(store, "delayed", args.timers, timeout=600)
+    await until_finished(store, "delayed", args.timers, limit=600)
     lateness = await step_delays(store, "delayed", 2, sample=args.timers)
-    print(f"delay lateness, {args.timers} timers of 2 s set within about a second, ms: {percentiles(lateness)}")
+    print(
+        f"delay lateness, {args.timers} timers of 2 s set within about a second, ms: {percentiles(lateness)}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=3000, help="events per concurrency level")
-    parser.add_argument("--timers", type=int, default=1000, help="delayed runs for the lateness figure")
+    parser.add_argument(
+        "--timers", type=int, default=1000, help="delayed runs for the lateness figure"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         asyncio.run(bench(args, Path(directory)))

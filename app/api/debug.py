@@ -20,7 +20,11 @@ class TriggerTest(BaseModel):
             "examples": [
                 {
                     "trigger_type": "user_signup",
-                    "user_data": {"id": "user123", "email": "test@example.com", "name": "Test User"},
+                    "user_data": {
+                        "id": "user123",
+                        "email": "test@example.com",
+                        "name": "Test User",
+                    },
                 }
             ]
         },
@@ -46,7 +50,9 @@ class RulesTest(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "conditions": [{"field": "cart_value", "operator": "greater_than", "value": 50}],
+                    "conditions": [
+                        {"field": "cart_value", "operator": "greater_than", "value": 50}
+                    ],
                     "payload": {"cart_value": 75, "user": {"email_verified": True}},
                 }
             ]
@@ -54,7 +60,9 @@ class RulesTest(BaseModel):
     )
 
     conditions: list[Condition] = Field(min_length=1)
-    payload: dict[str, Any] = Field(description="The run context to test: data at the root, `user`...")
+    payload: dict[str, Any] = Field(
+        description="The run context to test: data at the root, `user`..."
+    )
 
 
 class RulesTestResult(BaseModel):
@@ -63,13 +71,17 @@ class RulesTestResult(BaseModel):
 
 
 @router.post("/triggers/test")
-async def test_trigger(body: TriggerTest, caller: Reader, resources: ResourcesDep) -> TriggerTestResult:
+async def test_trigger(
+    body: TriggerTest, caller: Reader, resources: ResourcesDep
+) -> TriggerTestResult:
     """Which workflows an event of `trigger_type` would start, each condition's result and
     why, and what every action would receive. Nothing is sent."""
     event = sample_event(caller.tenant_id, body.trigger_type, body.user_data, body.data)
     workflows = await TriggerPreview(resources.matcher, resources.renderer).preview(event)
     matched = [w["workflow_id"] for w in workflows if w["matched"]]
-    return TriggerTestResult(trigger_type=body.trigger_type, matched_workflow_ids=matched, workflows=workflows)
+    return TriggerTestResult(
+        trigger_type=body.trigger_type, matched_workflow_ids=matched, workflows=workflows
+    )
 
 
 @router.post("/rules/test")

@@ -34,7 +34,9 @@ class EventAccepted(BaseModel):
 
 
 class EventBatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"events": [EVENT_EXAMPLE]}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"events": [EVENT_EXAMPLE]}]}
+    )
 
     events: list[EventIn] = Field(min_length=1)
 

@@ -108,8 +108,12 @@ async def _read(resources: ResourcesDep, tenant_id: str, run_id: str) -> RunRead
     )
 
 
-@router.post("/{run_id}/{command}", responses={409: {"description": "Not allowed in the run's state"}})
-async def control_run(run_id: str, command: Command, caller: Writer, resources: ResourcesDep) -> RunRead:
+@router.post(
+    "/{run_id}/{command}", responses={409: {"description": "Not allowed in the run's state"}}
+)
+async def control_run(
+    run_id: str, command: Command, caller: Writer, resources: ResourcesDep
+) -> RunRead:
     """`pause`, `resume`, `cancel`, `retry` (from the failed step) or `skip` (the current
     step). A command the run's state does not allow is a 409 naming that state."""
     await resources.engine.control.apply(caller.tenant_id, run_id, command)

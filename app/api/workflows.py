@@ -15,11 +15,11 @@ from app.actions.registry import Registry
 from app.api.deps import Reader, ResourcesDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.examples import WORKFLOW_EXAMPLE
+from app.engine.conditions import compile_conditions
+from app.engine.dryrun import dry_run
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
 from app.models import jsonc
 from app.models.document import ID_PATTERN
-from app.engine.conditions import compile_conditions
-from app.engine.dryrun import dry_run
 from app.models.run import RunStatus
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn, run_context
@@ -275,7 +275,9 @@ class LogReport(BaseModel):
 
 
 class WorkflowTest(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"event": EVENT_EXAMPLE}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"event": EVENT_EXAMPLE}]}
+    )
 
     event: EventIn
 
@@ -295,7 +297,9 @@ class WorkflowTestResult(BaseModel):
 @router.get("/status")
 async def workflows_status(caller: Reader, resources: ResourcesDep) -> StatusReport:
     """Every live workflow with its state and its runs by status (the seed's status call)."""
-    heads = await resources.store.list_workflows(caller.tenant_id, WorkflowFilter(), Page(limit=10_000))
+    heads = await resources.store.list_workflows(
+        caller.tenant_id, WorkflowFilter(), Page(limit=10_000)
+    )
     counts = await resources.store.run_counts(caller.tenant_id)
     totals: dict[str, int] = {}
     for by_status in counts.values():
@@ -303,10 +307,13 @@ async def workflows_status(caller: Reader, resources: ResourcesDep) -> StatusRep
             totals[status] = totals.get(status, 0) + count
     workflows = [
         WorkflowStatus(
-            workflow_id=head.workflow_id, name=head.name, trigger_type=head.trigger_type,
-            enabled=head.enabled, active_version=head.active_version,
+            workflow_id=head.workflow_id,
+            name=head.name,
+            trigger_type=head.trigger_type,
+            enabled=head.enabled,
+            active_version=head.active_version,
             runs={str(k): v for k, v in counts.get(head.workflow_id, {}).items()},
-        )  # fmt: skip
+        )
         for head in heads
     ]
     return StatusReport(workflows=workflows, runs=totals)

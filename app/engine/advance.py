@@ -58,7 +58,9 @@ class StoreEffects:
             await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         return False
 
-    async def call(self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext) -> Any:
+    async def call(
+        self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
+    ) -> Any:
         kind = instruction.action.type
         connector = self.registry.find(kind)
         if connector is None:

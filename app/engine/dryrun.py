@@ -48,11 +48,15 @@ class DryRunEffects:
     async def defer(self, run: Run, job_id: str) -> bool:
         assert run.due_at is not None
         seconds = (run.due_at - self.clock).total_seconds()
-        self.trace.append({"at": self._offset(), "wait_seconds": seconds, "reason": job_id.split(":")[2]})
+        self.trace.append(
+            {"at": self._offset(), "wait_seconds": seconds, "reason": job_id.split(":")[2]}
+        )
         self.clock = run.due_at
         return True
 
-    async def call(self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext) -> Any:
+    async def call(
+        self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
+    ) -> Any:
         installed = self.registry.find(instruction.action.type) is not None
         return {"dry_run": True, "connector_installed": installed, "would_send": params}
 

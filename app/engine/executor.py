@@ -34,7 +34,9 @@ class Effects(Protocol):
         """Persist the run and have it advanced at ``run.due_at``. True: keep walking now
         (a dry run fast-forwards); False: the walk ends here."""
 
-    async def call(self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext) -> Any:
+    async def call(
+        self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
+    ) -> Any:
         """Run a connector action (a dry run answers what would be sent)."""
 
 
@@ -133,7 +135,9 @@ class Walker:
         if outcome.status == StepStatus.FAILED:
             run.error = {"step_id": instruction.action.id, **(outcome.error or {})}
             run.due_at = None
-            transition(run, RunStatus.FAILED, self.effects.now(), f"step {instruction.action.id} failed")
+            transition(
+                run, RunStatus.FAILED, self.effects.now(), f"step {instruction.action.id} failed"
+            )
             await self.effects.checkpoint(run, steps)
             return False
         if outcome.output is not None and instruction.kind == Kind.STEP:
@@ -202,7 +206,9 @@ class Walker:
             async with asyncio.timeout(action.timeout or self.action_timeout):
                 output = await self.effects.call(instruction, params, context)
         except TimeoutError:
-            error = ConnectorError(f"timed out after {action.timeout or self.action_timeout} s", True)
+            error = ConnectorError(
+                f"timed out after {action.timeout or self.action_timeout} s", True
+            )
             return self._failure(run, program, instruction, params, error, following)
         except ConnectorError as error:
             return self._failure(run, program, instruction, params, error, following)
@@ -229,11 +235,16 @@ def idempotency_key(run: Run, instruction: Instruction) -> str:
 def _branch(instruction: Instruction, context: dict[str, Any], following: int) -> Outcome:
     assert instruction.when is not None  # a condition action always has conditions
     taken = instruction.when(context)
-    output = {"branch": "then" if taken else "else", "conditions": instruction.when.explain(context)}
+    output = {
+        "branch": "then" if taken else "else",
+        "conditions": instruction.when.explain(context),
+    }
     return Outcome(StepStatus.COMPLETED, following if taken else instruction.target, output=output)
 
 
-def _control(kind: str, params: dict[str, Any], instruction: Instruction, following: int) -> Outcome:
+def _control(
+    kind: str, params: dict[str, Any], instruction: Instruction, following: int
+) -> Outcome:
     if kind == "set":
         return Outcome(StepStatus.COMPLETED, following, output=params, input=params, vars=params)
     if kind == "stop":

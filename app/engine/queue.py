@@ -44,9 +44,7 @@ class ArqQueue:
         return cls(pool)
 
     async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
-        await self.pool.enqueue_job(
-            ADVANCE_RUN, tenant_id, run_id, _job_id=job_id, _defer_until=at
-        )
+        await self.pool.enqueue_job(ADVANCE_RUN, tenant_id, run_id, _job_id=job_id, _defer_until=at)
 
     async def close(self) -> None:
         await self.pool.aclose(close_connection_pool=True)

@@ -39,7 +39,9 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     executor: Executor = ctx["executor"]
     queue: ArqQueue = ctx["queue"]
     now = datetime.now(UTC)
-    overdue = await executor.store.due_runs(now - timedelta(seconds=settings.reconcile_grace), RECONCILE_BATCH)
+    overdue = await executor.store.due_runs(
+        now - timedelta(seconds=settings.reconcile_grace), RECONCILE_BATCH
+    )
     for tenant_id, run_id in overdue:
         await queue.advance(tenant_id, run_id, f"{run_id}:reconcile:{int(now.timestamp())}", None)
     if overdue:
@@ -88,4 +90,3 @@ def create_worker(settings: Settings, registry: Registry | None = None, **overri
         "keep_result": 3600,
     }
     return Worker(**(options | overrides))
-

@@ -260,7 +260,9 @@ class WorkflowSettings(Strict):
         rules = _rules(info)
         if rules is not None and value > rules.max_timeout:
             raise PydanticCustomError(
-                "limit", "timeout is over the limit of {limit} seconds", {"limit": rules.max_timeout}
+                "limit",
+                "timeout is over the limit of {limit} seconds",
+                {"limit": rules.max_timeout},
             )
         return value
 

@@ -102,7 +102,9 @@ class Store(Protocol):
 
     async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]: ...
 
-    async def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+    async def workflow_steps(
+        self, tenant_id: str, workflow_id: str, limit: int
+    ) -> list[StepRecord]:
         """The workflow's latest step records, newest first (the seed's execution logs)."""
 
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
@@ -175,9 +177,7 @@ def cap_reached(cap: int) -> str:
 def run_doc(run: Run) -> dict[str, Any]:
     """A run as plain data (datetimes kept), for adapters to store."""
     return {
-        name: getattr(run, name)
-        for name in run.__dataclass_fields__
-        if name not in ("status",)
+        name: getattr(run, name) for name in run.__dataclass_fields__ if name not in ("status",)
     } | {"status": run.status.value}
 
 

@@ -360,7 +360,9 @@ class MongoStore:
         return _run(doc)
 
     async def save_run(self, run: Run) -> bool:
-        changes = {name: value for name, value in run_doc(run).items() if name in MUTABLE_RUN_FIELDS}
+        changes = {
+            name: value for name, value in run_doc(run).items() if name in MUTABLE_RUN_FIELDS
+        }
         result = await self._db.runs.update_one(
             {"tenant_id": run.tenant_id, "run_id": run.run_id, "revision": run.revision},
             {"$set": changes, "$inc": {"revision": 1}},
@@ -395,7 +397,9 @@ class MongoStore:
         cursor = self._db.steps.find({"tenant_id": tenant_id, "run_id": run_id}, STEP)
         return [_step(doc) async for doc in cursor.sort("seq", ASCENDING)]
 
-    async def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+    async def workflow_steps(
+        self, tenant_id: str, workflow_id: str, limit: int
+    ) -> list[StepRecord]:
         cursor = self._db.steps.find({"tenant_id": tenant_id, "workflow_id": workflow_id}, STEP)
         return [_step(doc) async for doc in cursor.sort("seq", -1).limit(limit)]
 
@@ -416,7 +420,9 @@ class MongoStore:
             {"status": {"$in": [s.value for s in LIVE]}, "due_at": {"$lte": before}},
             {"_id": False, "tenant_id": True, "run_id": True},
         )
-        return [(doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)]
+        return [
+            (doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)
+        ]
 
 
 STEP = {"_id": False, "seq": False}

@@ -368,7 +368,6 @@ class SQLiteStore:
             await self._write_head(head)
         return head
 
-
     async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
         rows = await self._all(
             "SELECT v.* FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
@@ -510,7 +509,9 @@ class SQLiteStore:
         )
         return [_step(orjson.loads(row[0])) for row in rows]
 
-    async def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+    async def workflow_steps(
+        self, tenant_id: str, workflow_id: str, limit: int
+    ) -> list[StepRecord]:
         rows = await self._all(
             "SELECT doc FROM steps WHERE tenant_id = ? AND workflow_id = ? ORDER BY seq DESC "
             "LIMIT ?",

@@ -19,7 +19,7 @@ from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
 from app.store.base import Intake, Store
 from app.triggers.matcher import Candidate, Matcher
 
-EVENT_EXAMPLE = {
+EVENT_EXAMPLE: dict[str, Any] = {
     "type": "abandoned_cart",
     "user": {"id": "user123", "email": "test@example.com", "name": "Test User"},
     "data": {"cart_value": 120, "cart": {"items": [{"sku": "A1", "price": 60}], "total": 120}},
@@ -89,7 +89,9 @@ class Ingestor:
 
     def _business_key(self, candidate: Candidate, template: str, context: dict[str, Any]) -> str:
         where = f"workflow {candidate.document.workflow_id} settings"
-        return str(self.renderer.render({"idempotency_key": template}, context, where)["idempotency_key"])
+        return str(
+            self.renderer.render({"idempotency_key": template}, context, where)["idempotency_key"]
+        )
 
 
 def _record(tenant_id: str, incoming: EventIn) -> EventRecord:

@@ -52,7 +52,9 @@ class Matcher:
         index = await self._index(tenant_id)
         return index.by_type.get(event_type, [])
 
-    async def match(self, tenant_id: str, event_type: str, context: dict[str, Any]) -> list[Candidate]:
+    async def match(
+        self, tenant_id: str, event_type: str, context: dict[str, Any]
+    ) -> list[Candidate]:
         return [c for c in await self.candidates(tenant_id, event_type) if c.conditions(context)]
 
     async def _index(self, tenant_id: str) -> TenantIndex:

@@ -14,7 +14,9 @@ from app.triggers.ingest import run_context
 from app.triggers.matcher import Candidate, Matcher
 
 
-def sample_event(tenant_id: str, event_type: str, user: dict[str, Any], data: dict[str, Any]) -> EventRecord:
+def sample_event(
+    tenant_id: str, event_type: str, user: dict[str, Any], data: dict[str, Any]
+) -> EventRecord:
     now = datetime.now(UTC)
     return EventRecord(tenant_id, "test-event", event_type, user, data, now, now)
 
@@ -34,7 +36,9 @@ class TriggerPreview:
         candidates = await self.matcher.candidates(event.tenant_id, event.type)
         return [self._one(event, candidate, context) for candidate in candidates]
 
-    def _one(self, event: EventRecord, candidate: Candidate, context: dict[str, Any]) -> dict[str, Any]:
+    def _one(
+        self, event: EventRecord, candidate: Candidate, context: dict[str, Any]
+    ) -> dict[str, Any]:
         matched = candidate.conditions(context)
         render_context = template_context(_sample_run(event, candidate, context))
         return {

@@ -11,7 +11,10 @@ from tests.conftest import SEEDS
 
 
 async def import_seeds(client: httpx.AsyncClient) -> None:
-    files = [("files", (p.name, p.read_bytes(), "application/json")) for p in sorted(SEEDS.glob("*.json"))]
+    files = [
+        ("files", (p.name, p.read_bytes(), "application/json"))
+        for p in sorted(SEEDS.glob("*.json"))
+    ]
     assert (await client.post("/api/workflows/import", files=files)).status_code == 200
 
 
@@ -26,7 +29,8 @@ async def test_trigger_test_with_the_seeds_body(client: httpx.AsyncClient) -> No
     assert welcome["conditions"][0]["field"] == "email_verified"
     assert welcome["conditions"][0]["result"] is False
     email = welcome["actions"][0]
-    assert "data.variables.signup_date" in email["error"] and "createdAt" in email["error"]
+    assert "data.variables.signup_date" in email["error"]
+    assert "createdAt" in email["error"]
     push = welcome["actions"][1]
     assert "deviceToken" in push["error"]
     profile = welcome["actions"][2]
@@ -59,14 +63,24 @@ async def test_rules_test_reports_each_condition(client: httpx.AsyncClient) -> N
     assert [c["result"] for c in result["conditions"]] == [True, False]
 
 
-async def test_workflow_test_traces_the_whole_run_without_sending(client: httpx.AsyncClient) -> None:
+async def test_workflow_test_traces_the_whole_run_without_sending(
+    client: httpx.AsyncClient,
+) -> None:
     await import_seeds(client)
     event = {"type": "user_signup", "user": {"id": "u1", "email": "a@b.c", "name": "Ada",
              "createdAt": "2026-11-01", "deviceToken": "tok", "email_verified": True}}  # fmt: skip
-    result = (await client.post("/api/workflows/welcome_campaign_001/test", json={"event": event})).json()
+    result = (
+        await client.post("/api/workflows/welcome_campaign_001/test", json={"event": event})
+    ).json()
     assert (result["matched"], result["status"]) == (True, "completed")
     kinds = [(entry.get("step_id"), entry.get("wait_seconds")) for entry in result["trace"]]
-    assert kinds == [("action_001", None), (None, 300.0), ("action_002", None), (None, 600.0), ("action_003", None)]
+    assert kinds == [
+        ("action_001", None),
+        (None, 300.0),
+        ("action_002", None),
+        (None, 600.0),
+        ("action_003", None),
+    ]
     email = result["trace"][0]
     assert email["output"]["would_send"]["recipient"] == "a@b.c"
     assert result["trace"][-1]["at"] >= 900
@@ -89,10 +103,17 @@ async def test_a_change_in_one_process_is_matched_in_another_within_a_second(
     other = create_app(settings)
     async with other.router.lifespan_context(other):
         transport = httpx.ASGITransport(app=other)
-        async with httpx.AsyncClient(transport=transport, base_url="http://b", headers=client.headers) as b:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://b", headers=client.headers
+        ) as b:
             before = (await b.post("/api/events", json={"type": "ping"})).json()
             assert before["workflow_ids"] == []
-            document = {"workflow_id": "late", "name": "n", "trigger": {"type": "ping"}, "actions": [{"type": "log"}]}
+            document = {
+                "workflow_id": "late",
+                "name": "n",
+                "trigger": {"type": "ping"},
+                "actions": [{"type": "log"}],
+            }
             await client.post("/api/workflows", json=document)
             await asyncio.sleep(1.0)
             after = (await b.post("/api/events", json={"type": "ping"})).json()

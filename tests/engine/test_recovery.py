@@ -9,9 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from app.models.run import RunStatus
+from app.models.run import RunFilter, RunStatus
 from app.models.workflow import Page
-from app.models.run import RunFilter
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, send
@@ -22,7 +21,9 @@ RUNS = 150
 
 
 async def test_no_run_is_lost_when_a_worker_is_killed_mid_run(
-    app_resources: tuple[httpx.AsyncClient, Resources], client: httpx.AsyncClient, settings: Settings
+    app_resources: tuple[httpx.AsyncClient, Resources],
+    client: httpx.AsyncClient,
+    settings: Settings,
 ) -> None:
     _, resources = app_resources
     actions = [{"id": f"s{n}", "type": "set", "data": {f"v{n}": n}} for n in range(STEPS)]
@@ -31,11 +32,17 @@ async def test_no_run_is_lost_when_a_worker_is_killed_mid_run(
     run_ids = [(await send(client, {"type": "go"}))["run_ids"][0] for _ in range(RUNS)]
 
     quick = {"AUTOMATOR_JOB_TIMEOUT": "2", "AUTOMATOR_RECONCILE_GRACE": "1"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | quick | {
-        "AUTOMATOR_DATA_DIR": str(settings.data_dir),
-        "AUTOMATOR_REDIS_URL": str(settings.redis_url),
-    }
-    worker = subprocess.Popen([AUTOMATOR, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = (
+        {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
+        | quick
+        | {
+            "AUTOMATOR_DATA_DIR": str(settings.data_dir),
+            "AUTOMATOR_REDIS_URL": str(settings.redis_url),
+        }
+    )
+    worker = subprocess.Popen(
+        [AUTOMATOR, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         await until_some_completed(resources)
     finally:
@@ -44,7 +51,9 @@ async def test_no_run_is_lost_when_a_worker_is_killed_mid_run(
     store = resources.store
     after_kill = await store.list_runs("acme", RunFilter(), Page(limit=RUNS))
     unfinished = [r for r in after_kill if r.status != RunStatus.COMPLETED]
-    assert unfinished, "the worker finished everything before it was killed; the test proved nothing"
+    assert unfinished, (
+        "the worker finished everything before it was killed; the test proved nothing"
+    )
 
     await drain(settings.model_copy(update=quick_settings()))
     for run_id in run_ids:
@@ -61,7 +70,9 @@ def quick_settings() -> dict[str, int]:
 
 async def until_some_completed(resources: Resources) -> None:
     for _ in range(600):
-        done = await resources.store.list_runs("acme", RunFilter(status=RunStatus.COMPLETED), Page(limit=5))
+        done = await resources.store.list_runs(
+            "acme", RunFilter(status=RunStatus.COMPLETED), Page(limit=5)
+        )
         if len(done) >= 5:
             return
         await asyncio.sleep(0.05)

@@ -15,7 +15,9 @@ from app.settings import Settings
 from tests.conftest import drain, key_for, send
 
 
-def workflow(actions: list[dict[str, Any]], workflow_id: str = "wf", **settings: Any) -> dict[str, Any]:
+def workflow(
+    actions: list[dict[str, Any]], workflow_id: str = "wf", **settings: Any
+) -> dict[str, Any]:
     return {
         "workflow_id": workflow_id,
         "name": "Test",
@@ -81,7 +83,8 @@ async def test_the_same_idempotency_key_twice_starts_one_run(client: httpx.Async
     event = {"type": "signup", "user": {"id": "u1"}, "idempotency_key": "signup-u1"}
     first, second = await send(client, event), await send(client, event)
     assert (first["duplicate"], second["duplicate"]) == (False, True)
-    assert second["event_id"] == first["event_id"] and second["run_ids"] == first["run_ids"]
+    assert second["event_id"] == first["event_id"]
+    assert second["run_ids"] == first["run_ids"]
     assert len((await client.get("/api/runs")).json()["items"]) == 1
 
 
@@ -90,8 +93,10 @@ async def test_a_business_key_starts_one_run_per_order(client: httpx.AsyncClient
     first = await send(client, {"type": "signup", "data": {"order_id": "o-1"}})
     second = await send(client, {"type": "signup", "data": {"order_id": "o-1"}})
     other = await send(client, {"type": "signup", "data": {"order_id": "o-2"}})
-    assert len(first["run_ids"]) == 1 and len(other["run_ids"]) == 1
-    assert second["run_ids"] == [] and "already started" in second["skipped"]["wf"]
+    assert len(first["run_ids"]) == 1
+    assert len(other["run_ids"]) == 1
+    assert second["run_ids"] == []
+    assert "already started" in second["skipped"]["wf"]
     missing = await send(client, {"type": "signup"})
     assert "'order_id' is undefined" in missing["skipped"]["wf"]
 
@@ -119,13 +124,19 @@ async def test_conditions_branches_variables_and_templates(
     big = await send(client, {"type": "signup", "data": {"cart": {"total": 150, "items": [1, 2]}}})
     small = await send(client, {"type": "signup", "data": {"cart": {"total": 20, "items": []}}})
     await drain(settings)
-    vip, standard = await run_of(client, big["run_ids"][0]), await run_of(client, small["run_ids"][0])
+    vip, standard = (
+        await run_of(client, big["run_ids"][0]),
+        await run_of(client, small["run_ids"][0]),
+    )
     assert [s["step_id"] for s in vip["steps"]] == ["tier", "vip", "only_vip", "done"]
     assert vip["steps"][0]["output"]["branch"] == "then"
     assert vip["vars"] == {"tier": "vip", "items": [1, 2]}
     assert vip["outputs"]["only_vip"]["output"] == {"message": "vip with 2 items"}
     assert [(s["step_id"], s["status"]) for s in standard["steps"]] == [
-        ("tier", "completed"), ("std", "completed"), ("only_vip", "skipped"), ("done", "completed"),
+        ("tier", "completed"),
+        ("std", "completed"),
+        ("only_vip", "skipped"),
+        ("done", "completed"),
     ]
     assert vip["status"] == standard["status"] == "completed"
 
@@ -133,7 +144,10 @@ async def test_conditions_branches_variables_and_templates(
 async def test_an_undefined_variable_fails_the_step_naming_action_and_field(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow([{"id": "greet", "type": "log", "data": {"message": "{{ user.nickname }}"}}]))
+    await create(
+        client,
+        workflow([{"id": "greet", "type": "log", "data": {"message": "{{ user.nickname }}"}}]),
+    )
     accepted = await send(client, {"type": "signup", "user": {"id": "u1"}})
     await drain(settings)
     run = await run_of(client, accepted["run_ids"][0])
@@ -170,12 +184,18 @@ async def test_retryable_errors_back_off_and_keep_one_idempotency_key(
     run = await run_of(client, accepted["run_ids"][0])
     assert run["status"] == "completed"
     assert [(s["attempt"], s["status"]) for s in run["steps"]] == [
-        (1, "retrying"), (2, "retrying"), (3, "completed"),
+        (1, "retrying"),
+        (2, "retrying"),
+        (3, "completed"),
     ]
     keys = {context.idempotency_key for _, context in flaky.calls}
     assert keys == {f"{accepted['run_ids'][0]}:sms:0"}
-    waits = [_time(b["started_at"]) - _time(a["finished_at"]) for a, b in zip(run["steps"], run["steps"][1:])]
-    assert waits[0] >= timedelta(seconds=0.1) and waits[1] >= timedelta(seconds=0.2)
+    waits = [
+        _time(b["started_at"]) - _time(a["finished_at"])
+        for a, b in zip(run["steps"], run["steps"][1:], strict=False)
+    ]
+    assert waits[0] >= timedelta(seconds=0.1)
+    assert waits[1] >= timedelta(seconds=0.2)
 
 
 async def test_a_final_error_fails_at_once_and_retry_resumes_there(
@@ -184,7 +204,12 @@ async def test_a_final_error_fails_at_once_and_retry_resumes_there(
     flaky = Flaky(failures=1, retryable=False)
     registry = Registry()
     registry.register(flaky)
-    await create(client, workflow([{"id": "a", "type": "log"}, {"id": "sms", "type": "send_sms", "data": {"to": "+1"}}]))
+    await create(
+        client,
+        workflow(
+            [{"id": "a", "type": "log"}, {"id": "sms", "type": "send_sms", "data": {"to": "+1"}}]
+        ),
+    )
     accepted = await send(client, {"type": "signup"})
     run_id = accepted["run_ids"][0]
     await drain(settings, registry)
@@ -219,7 +244,12 @@ async def test_pause_resume_cancel_and_skip(client: httpx.AsyncClient, settings:
     finished = await run_of(client, paused_id)
     assert finished["status"] == "completed"
     assert [s["step_id"] for s in finished["steps"]] == ["a", "end"]
-    assert [h["to"] for h in finished["history"]][-4:] == ["waiting", "pending", "running", "completed"]
+    assert [h["to"] for h in finished["history"]][-4:] == [
+        "waiting",
+        "pending",
+        "running",
+        "completed",
+    ]
     assert (await run_of(client, cancelled_id))["status"] == "cancelled"
 
 
@@ -243,11 +273,15 @@ async def drain_until(
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def drain_until_waiting(client: httpx.AsyncClient, settings: Settings, run_ids: list[str]) -> None:
+async def drain_until_waiting(
+    client: httpx.AsyncClient, settings: Settings, run_ids: list[str]
+) -> None:
     await drain_until(client, settings, run_ids, {"waiting"})
 
 
-async def drain_until_finished(client: httpx.AsyncClient, settings: Settings, run_ids: list[str]) -> None:
+async def drain_until_finished(
+    client: httpx.AsyncClient, settings: Settings, run_ids: list[str]
+) -> None:
     await drain_until(client, settings, run_ids, {"completed", "failed", "cancelled"})
 
 
@@ -264,13 +298,17 @@ async def test_runs_list_filters_and_tenant_scope(
     other = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
     assert (await client.get("/api/runs", headers=other)).json()["items"] == []
     assert (await client.get(f"/api/runs/{listed[0]['run_id']}", headers=other)).status_code == 404
-    assert (await client.post(f"/api/runs/{listed[0]['run_id']}/cancel", headers=other)).status_code == 404
+    assert (
+        await client.post(f"/api/runs/{listed[0]['run_id']}/cancel", headers=other)
+    ).status_code == 404
 
 
 async def test_the_ingest_role_may_only_send_events(client: httpx.AsyncClient) -> None:
     await create(client, workflow([{"type": "log"}]))
     key = (await client.post("/api/keys", json={"role": "ingest"})).json()["key"]
     headers = {"Authorization": f"Bearer {key}"}
-    assert (await client.post("/api/events", json={"type": "signup"}, headers=headers)).status_code == 202
+    assert (
+        await client.post("/api/events", json={"type": "signup"}, headers=headers)
+    ).status_code == 202
     assert (await client.get("/api/runs", headers=headers)).status_code == 403
     assert (await client.get("/api/workflows", headers=headers)).status_code == 403

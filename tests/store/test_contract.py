@@ -184,7 +184,9 @@ async def test_timestamps_are_timezone_aware(store: Store) -> None:
 
 def event(event_id: str = "ev1", key: str | None = None, tenant_id: str = "acme") -> EventRecord:
     at = now()
-    return EventRecord(tenant_id, event_id, "user_signup", {"id": "u1"}, {"plan": "pro"}, at, at, key)
+    return EventRecord(
+        tenant_id, event_id, "user_signup", {"id": "u1"}, {"plan": "pro"}, at, at, key
+    )
 
 
 def run(run_id: str, workflow_id: str = "wf", tenant_id: str = "acme", **changes: Any) -> Run:
@@ -196,6 +198,10 @@ def run(run_id: str, workflow_id: str = "wf", tenant_id: str = "acme", **changes
         "due_at": at,
     }  # fmt: skip
     return Run(**(fields | changes))
+
+
+def ids(found: list[Run]) -> list[str]:
+    return [run.run_id for run in found]
 
 
 def claim(key: str, owner: str, seconds: float = 3600) -> Claim:
@@ -227,17 +233,24 @@ async def test_a_held_event_key_returns_the_original_event(store: Store) -> None
 
 async def test_an_expired_key_is_taken_again(store: Store) -> None:
     await store.accept_event(Intake(event("ev1"), [], event_claim=claim("event:k", "ev1", -1)))
-    accepted = await store.accept_event(Intake(event("ev2"), [], event_claim=claim("event:k", "ev2")))
+    accepted = await store.accept_event(
+        Intake(event("ev2"), [], event_claim=claim("event:k", "ev2"))
+    )
     assert not accepted.duplicate
 
 
 async def test_business_keys_and_caps_skip_runs_with_a_reason(store: Store) -> None:
     await store.create_workflow("acme", document(), None, publish=True)
-    first = Intake(event("ev1"), [run("r1")], run_claims={"r1": claim("run:wf:o-1", "r1")}, caps={"wf": 2})
+    first = Intake(
+        event("ev1"), [run("r1")], run_claims={"r1": claim("run:wf:o-1", "r1")}, caps={"wf": 2}
+    )
     assert [r.run_id for r in (await store.accept_event(first)).runs] == ["r1"]
-    same_order = Intake(event("ev2"), [run("r2")], run_claims={"r2": claim("run:wf:o-1", "r2")}, caps={"wf": 2})
+    same_order = Intake(
+        event("ev2"), [run("r2")], run_claims={"r2": claim("run:wf:o-1", "r2")}, caps={"wf": 2}
+    )
     skipped = await store.accept_event(same_order)
-    assert skipped.runs == [] and "already started r1" in skipped.skipped["wf"]
+    assert skipped.runs == []
+    assert "already started r1" in skipped.skipped["wf"]
     await store.accept_event(Intake(event("ev3"), [run("r3")], caps={"wf": 2}))
     capped = await store.accept_event(Intake(event("ev4"), [run("r4")], caps={"wf": 2}))
     assert capped.skipped == {"wf": "max_executions (2) reached"}
@@ -256,23 +269,40 @@ async def test_save_run_refuses_a_stale_revision(store: Store) -> None:
     fresh.pc, fresh.vars, fresh.outputs = 1, {"a": 1}, {"a1": {"output": [1, 2]}}
     assert await store.save_run(fresh)
     stored = await store.get_run("acme", "r1")
-    assert (stored.pc, stored.vars, stored.outputs, stored.revision) == (1, {"a": 1}, {"a1": {"output": [1, 2]}}, 2)
+    assert (stored.pc, stored.vars, stored.outputs, stored.revision) == (
+        1,
+        {"a": 1},
+        {"a1": {"output": [1, 2]}},
+        2,
+    )
 
 
 async def test_runs_list_newest_first_with_filters(store: Store) -> None:
-    runs = [run("r1"), run("r2", user_id="u2"), run("r3", status=RunStatus.FAILED), run("r4", "other")]
+    runs = [
+        run("r1"),
+        run("r2", user_id="u2"),
+        run("r3", status=RunStatus.FAILED),
+        run("r4", "other"),
+    ]
     await store.accept_event(Intake(event(), runs))
-    await store.accept_event(Intake(event("ev9", tenant_id="globex"), [run("r5", tenant_id="globex")]))
-    ids = lambda found: [r.run_id for r in found]  # noqa: E731
+    await store.accept_event(
+        Intake(event("ev9", tenant_id="globex"), [run("r5", tenant_id="globex")])
+    )
     assert ids(await store.list_runs("acme", RunFilter(), Page())) == ["r4", "r3", "r2", "r1"]
-    assert ids(await store.list_runs("acme", RunFilter(workflow_id="wf"), Page(limit=2))) == ["r3", "r2"]
+    assert ids(await store.list_runs("acme", RunFilter(workflow_id="wf"), Page(limit=2))) == [
+        "r3",
+        "r2",
+    ]
     assert ids(await store.list_runs("acme", RunFilter(status=RunStatus.FAILED), Page())) == ["r3"]
     assert ids(await store.list_runs("acme", RunFilter(user_id="u2"), Page())) == ["r2"]
     assert ids(await store.list_runs("acme", RunFilter(), Page(after="r2"))) == ["r1"]
     later = now() + timedelta(hours=1)
     assert ids(await store.list_runs("acme", RunFilter(since=later), Page())) == []
     assert ids(await store.list_runs("acme", RunFilter(until=later), Page(limit=1))) == ["r4"]
-    assert await store.run_counts("acme") == {"wf": {RunStatus.PENDING: 2, RunStatus.FAILED: 1}, "other": {RunStatus.PENDING: 1}}
+    assert await store.run_counts("acme") == {
+        "wf": {RunStatus.PENDING: 2, RunStatus.FAILED: 1},
+        "other": {RunStatus.PENDING: 1},
+    }
     with pytest.raises(NotFound):
         await store.get_run("globex", "r1")
 
@@ -292,7 +322,9 @@ async def test_steps_are_listed_per_run_and_per_workflow(store: Store) -> None:
 
 async def test_due_runs_and_active_versions(store: Store) -> None:
     await store.create_workflow("acme", document(), None, publish=True)
-    await store.create_workflow("acme", document("off", settings={"enabled": False}), None, publish=True)
+    await store.create_workflow(
+        "acme", document("off", settings={"enabled": False}), None, publish=True
+    )
     await store.add_version("acme", document(name="draft"), None, publish=False)
     assert [(v.workflow_id, v.version) for v in await store.active_versions("acme")] == [("wf", 1)]
     revision = await store.workflows_revision("acme")
