@@ -1,14 +1,22 @@
-"""The embedded store: one SQLite file in WAL mode, through aiosqlite."""
+"""The embedded store: one SQLite file in WAL mode.
+
+Every call, a whole transaction included, runs in one hop on the store's own thread. (With
+aiosqlite each statement is a hop of its own, so a transaction held SQLite's write lock
+across event-loop turns; under load, an API and a worker process starved each other into
+"database is locked". The benchmark showed it.)
+"""
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-import aiosqlite
 import orjson
 
 from app.models.document import WorkflowDocument
@@ -138,6 +146,9 @@ RUN_STATE = (
     "active_seconds", "error", "history",
 )  # fmt: skip
 
+BUSY_TIMEOUT_MS = 30_000
+P = ParamSpec("P")
+T = TypeVar("T")
 HEAD_COLUMNS = (
     "tenant_id, workflow_id, name, trigger_type, latest_version, active_version, enabled, "
     "archived, created_at, updated_at"
@@ -145,91 +156,82 @@ HEAD_COLUMNS = (
 KEY_COLUMNS = "key_id, tenant_id, role, name, prefix, created_at, revoked_at"
 
 
-class SQLiteStore:
-    """Writes go through one connection under one lock, so each transaction is whole."""
+class Database:
+    """The synchronous store, used from one thread only (SQLiteStore's)."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
-        self._write_lock = asyncio.Lock()
-
-    @classmethod
-    async def open(cls, path: Path) -> "SQLiteStore":
+    def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         # WAL lets the CLI and other processes read and write while the service runs.
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA busy_timeout=5000")
-        await db.executescript(SCHEMA)
-        return cls(db)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self._db.executescript(SCHEMA)
 
-    async def close(self) -> None:
-        await self._db.close()
+    def close(self) -> None:
+        self._db.close()
 
-    async def ping(self) -> None:
-        await self._db.execute("SELECT 1")
+    def ping(self) -> None:
+        self._db.execute("SELECT 1")
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write_lock:
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
-    async def _one(self, sql: str, *params: Any) -> aiosqlite.Row | None:
-        async with self._db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+    def _one(self, sql: str, *params: Any) -> Any:
+        return self._db.execute(sql, params).fetchone()
 
-    async def _all(self, sql: str, *params: Any) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+    def _all(self, sql: str, *params: Any) -> list[Any]:
+        return self._db.execute(sql, params).fetchall()
 
-    async def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
-        async with self._transaction() as db:
-            cursor = await db.execute(
+    def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
+        with self._transaction() as db:
+            cursor = db.execute(
                 "INSERT OR IGNORE INTO tenants VALUES (?, ?, ?)",
                 (tenant_id, name, now().isoformat()),
             )
             created = cursor.rowcount == 1
-        tenant = await self.get_tenant(tenant_id)
+        tenant = self.get_tenant(tenant_id)
         assert tenant is not None
         return tenant, created
 
-    async def get_tenant(self, tenant_id: str) -> Tenant | None:
-        row = await self._one("SELECT * FROM tenants WHERE tenant_id = ?", tenant_id)
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        row = self._one("SELECT * FROM tenants WHERE tenant_id = ?", tenant_id)
         return None if row is None else Tenant(row[0], row[1], datetime.fromisoformat(row[2]))
 
-    async def add_api_key(self, key: ApiKey, key_hash: str) -> None:
-        async with self._transaction() as db:
-            await db.execute(
+    def add_api_key(self, key: ApiKey, key_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute(
                 "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
                 (key.key_id, key.tenant_id, key.role.value, key.name, key.prefix, key_hash,
                  key.created_at.isoformat()),
             )  # fmt: skip
 
-    async def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
-        row = await self._one(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", key_hash)
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        row = self._one(f"SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = ?", key_hash)
         return None if row is None else _api_key(row)
 
-    async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
-        rows = await self._all(
+    def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        rows = self._all(
             f"SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? ORDER BY created_at, key_id",
             tenant_id,
         )
         return [_api_key(row) for row in rows]
 
-    async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
-        async with self._transaction() as db:
-            await db.execute(
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
+        with self._transaction() as db:
+            db.execute(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) "
                 "WHERE tenant_id = ? AND key_id = ?",
                 (now().isoformat(), tenant_id, key_id),
             )
-        row = await self._one(
+        row = self._one(
             f"SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND key_id = ?",
             tenant_id,
             key_id,
@@ -238,32 +240,32 @@ class SQLiteStore:
             raise key_not_found(key_id)
         return _api_key(row)
 
-    async def create_workflow(
+    def create_workflow(
         self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
-        async with self._transaction():
-            head = await self._head(tenant_id, document.workflow_id)
+        with self._transaction():
+            head = self._head(tenant_id, document.workflow_id)
             if head is not None and not head.archived:
                 raise workflow_exists(document.workflow_id)
             if head is None:
                 head = new_head(tenant_id, document, now())
-                await self._db.execute(
+                self._db.execute(
                     f"INSERT INTO workflows ({HEAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     _head_row(head),
                 )
             head = replace(head, archived=False)
-            return await self._save_version(head, document, created_by, publish)
+            return self._save_version(head, document, created_by, publish)
 
-    async def add_version(
+    def add_version(
         self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
-        async with self._transaction():
-            head = await self._head(tenant_id, document.workflow_id)
+        with self._transaction():
+            head = self._head(tenant_id, document.workflow_id)
             if head is None:
                 raise workflow_not_found(document.workflow_id)
-            return await self._save_version(head, document, created_by, publish)
+            return self._save_version(head, document, created_by, publish)
 
-    async def _save_version(
+    def _save_version(
         self, head: WorkflowHead, document: WorkflowDocument, created_by: str | None, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         at = now()
@@ -271,7 +273,7 @@ class SQLiteStore:
             head.tenant_id, head.workflow_id, head.latest_version + 1, document.canonical(), at,
             created_by,
         )  # fmt: skip
-        await self._db.execute(
+        self._db.execute(
             "INSERT INTO workflow_versions VALUES (?, ?, ?, ?, ?, ?)",
             (version.tenant_id, version.workflow_id, version.version,
              orjson.dumps(version.document), at.isoformat(), created_by),
@@ -279,37 +281,37 @@ class SQLiteStore:
         head = replace(head, latest_version=version.version, updated_at=at)
         if publish:
             head = published(head, version, at)
-        await self._write_head(head)
+        self._write_head(head)
         return head, version
 
-    async def _head(self, tenant_id: str, workflow_id: str) -> WorkflowHead | None:
-        row = await self._one(
+    def _head(self, tenant_id: str, workflow_id: str) -> WorkflowHead | None:
+        row = self._one(
             f"SELECT {HEAD_COLUMNS} FROM workflows WHERE tenant_id = ? AND workflow_id = ?",
             tenant_id,
             workflow_id,
         )
         return None if row is None else _head(row)
 
-    async def _write_head(self, head: WorkflowHead) -> None:
+    def _write_head(self, head: WorkflowHead) -> None:
         row = _head_row(head)
-        await self._db.execute(
+        self._db.execute(
             "INSERT INTO revisions VALUES (?, 1) ON CONFLICT (tenant_id) DO UPDATE SET n = n + 1",
             (head.tenant_id,),
         )
-        await self._db.execute(
+        self._db.execute(
             "UPDATE workflows SET name = ?, trigger_type = ?, latest_version = ?, "
             "active_version = ?, enabled = ?, archived = ?, updated_at = ? "
             "WHERE tenant_id = ? AND workflow_id = ?",
             (*row[2:8], row[9], row[0], row[1]),
         )
 
-    async def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
-        head = await self._head(tenant_id, workflow_id)
+    def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
+        head = self._head(tenant_id, workflow_id)
         if head is None:
             raise workflow_not_found(workflow_id)
         return head
 
-    async def list_workflows(
+    def list_workflows(
         self, tenant_id: str, where: WorkflowFilter, page: Page
     ) -> list[WorkflowHead]:
         sql = f"SELECT {HEAD_COLUMNS} FROM workflows WHERE tenant_id = ? AND workflow_id > ?"
@@ -324,11 +326,11 @@ class SQLiteStore:
             sql += " AND archived = 0"
         sql += " ORDER BY workflow_id LIMIT ?"
         params.append(page.limit)
-        return [_head(row) for row in await self._all(sql, *params)]
+        return [_head(row) for row in self._all(sql, *params)]
 
-    async def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
-        await self.get_workflow(tenant_id, workflow_id)
-        rows = await self._all(
+    def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
+        self.get_workflow(tenant_id, workflow_id)
+        rows = self._all(
             "SELECT * FROM workflow_versions WHERE tenant_id = ? AND workflow_id = ? "
             "ORDER BY version",
             tenant_id,
@@ -336,8 +338,8 @@ class SQLiteStore:
         )
         return [_version(row) for row in rows]
 
-    async def get_version(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowVersion:
-        row = await self._one(
+    def get_version(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowVersion:
+        row = self._one(
             "SELECT * FROM workflow_versions WHERE tenant_id = ? AND workflow_id = ? "
             "AND version = ?",
             tenant_id,
@@ -348,28 +350,28 @@ class SQLiteStore:
             raise version_not_found(workflow_id, version)
         return _version(row)
 
-    async def publish(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
-        async with self._transaction():
-            head = await self.get_workflow(tenant_id, workflow_id)
-            head = published(head, await self.get_version(tenant_id, workflow_id, version), now())
-            await self._write_head(head)
+    def publish(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
+        with self._transaction():
+            head = self.get_workflow(tenant_id, workflow_id)
+            head = published(head, self.get_version(tenant_id, workflow_id, version), now())
+            self._write_head(head)
         return head
 
-    async def set_enabled(self, tenant_id: str, workflow_id: str, enabled: bool) -> WorkflowHead:
-        return await self._change_head(tenant_id, workflow_id, enabled=enabled)
+    def set_enabled(self, tenant_id: str, workflow_id: str, enabled: bool) -> WorkflowHead:
+        return self._change_head(tenant_id, workflow_id, enabled=enabled)
 
-    async def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
-        return await self._change_head(tenant_id, workflow_id, archived=True, enabled=False)
+    def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
+        return self._change_head(tenant_id, workflow_id, archived=True, enabled=False)
 
-    async def _change_head(self, tenant_id: str, workflow_id: str, **changes: Any) -> WorkflowHead:
-        async with self._transaction():
-            head = await self.get_workflow(tenant_id, workflow_id)
+    def _change_head(self, tenant_id: str, workflow_id: str, **changes: Any) -> WorkflowHead:
+        with self._transaction():
+            head = self.get_workflow(tenant_id, workflow_id)
             head = replace(head, **changes, updated_at=now())
-            await self._write_head(head)
+            self._write_head(head)
         return head
 
-    async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
-        rows = await self._all(
+    def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
+        rows = self._all(
             "SELECT v.* FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
             "AND v.workflow_id = w.workflow_id AND v.version = w.active_version "
             "WHERE w.tenant_id = ? AND w.enabled = 1 AND w.archived = 0",
@@ -377,46 +379,46 @@ class SQLiteStore:
         )
         return [_version(row) for row in rows]
 
-    async def workflows_revision(self, tenant_id: str) -> str:
-        row = await self._one("SELECT n FROM revisions WHERE tenant_id = ?", tenant_id)
+    def workflows_revision(self, tenant_id: str) -> str:
+        row = self._one("SELECT n FROM revisions WHERE tenant_id = ?", tenant_id)
         return str(row[0] if row else 0)
 
-    async def accept_event(self, intake: Intake) -> Accepted:
+    def accept_event(self, intake: Intake) -> Accepted:
         event = intake.event
-        async with self._transaction():
+        with self._transaction():
             if intake.event_claim is not None:
-                owner = await self._claim(event.tenant_id, intake.event_claim)
+                owner = self._claim(event.tenant_id, intake.event_claim)
                 if owner is not None:
-                    return duplicate(await self.get_event(event.tenant_id, owner))
+                    return duplicate(self.get_event(event.tenant_id, owner))
             runs, skipped = [], {}
             for run in intake.runs:
-                reason = await self._admit(run, intake)
+                reason = self._admit(run, intake)
                 if reason is None:
                     runs.append(run)
                 else:
                     skipped[run.workflow_id] = reason
             accepted = recorded(intake, runs, skipped)
-            await self._db.executemany(
+            self._db.executemany(
                 f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [_run_row(run) for run in runs],
             )
-            await self._db.execute(
+            self._db.execute(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
                 (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
                  orjson.dumps(accepted.event)),
             )  # fmt: skip
         return accepted
 
-    async def _admit(self, run: Run, intake: Intake) -> str | None:
+    def _admit(self, run: Run, intake: Intake) -> str | None:
         """None when the run may start; else why not. Holds its business key if it has one."""
         claim = intake.run_claims.get(run.run_id)
         if claim is not None:
-            owner = await self._claim_owner(run.tenant_id, claim)
+            owner = self._claim_owner(run.tenant_id, claim)
             if owner is not None:
                 return held_by(claim, owner)
         cap = intake.caps.get(run.workflow_id)
         if cap is not None:
-            cursor = await self._db.execute(
+            cursor = self._db.execute(
                 "UPDATE workflows SET executions = executions + 1 "
                 "WHERE tenant_id = ? AND workflow_id = ? AND executions < ?",
                 (run.tenant_id, run.workflow_id, cap),
@@ -424,11 +426,11 @@ class SQLiteStore:
             if cursor.rowcount == 0:
                 return cap_reached(cap)
         if claim is not None:
-            await self._claim(run.tenant_id, claim)
+            self._claim(run.tenant_id, claim)
         return None
 
-    async def _claim_owner(self, tenant_id: str, claim: Claim) -> str | None:
-        row = await self._one(
+    def _claim_owner(self, tenant_id: str, claim: Claim) -> str | None:
+        row = self._one(
             "SELECT owner, expires_at FROM claims WHERE tenant_id = ? AND key = ?",
             tenant_id,
             claim.key,
@@ -437,37 +439,37 @@ class SQLiteStore:
             return None
         return str(row[0])
 
-    async def _claim(self, tenant_id: str, claim: Claim) -> str | None:
+    def _claim(self, tenant_id: str, claim: Claim) -> str | None:
         """Take the key, or return who holds it while it is live."""
-        owner = await self._claim_owner(tenant_id, claim)
+        owner = self._claim_owner(tenant_id, claim)
         if owner is not None:
             return owner
-        await self._db.execute(
+        self._db.execute(
             "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
             (tenant_id, claim.key, claim.owner, claim.expires_at.isoformat()),
         )
         return None
 
-    async def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
-        row = await self._one(
+    def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
+        row = self._one(
             "SELECT doc FROM events WHERE tenant_id = ? AND event_id = ?", tenant_id, event_id
         )
         if row is None:
             raise event_not_found(event_id)
         return _event(orjson.loads(row[0]))
 
-    async def get_run(self, tenant_id: str, run_id: str) -> Run:
-        row = await self._one(
+    def get_run(self, tenant_id: str, run_id: str) -> Run:
+        row = self._one(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND run_id = ?", tenant_id, run_id
         )
         if row is None:
             raise run_not_found(run_id)
         return _run(row)
 
-    async def save_run(self, run: Run) -> bool:
+    def save_run(self, run: Run) -> bool:
         row = _run_row(run)
-        async with self._transaction() as db:
-            cursor = await db.execute(
+        with self._transaction() as db:
+            cursor = db.execute(
                 "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
                 "doc = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
                 (row[4], row[5], row[7], row[9], run.tenant_id, run.run_id, run.revision),
@@ -477,7 +479,7 @@ class SQLiteStore:
         run.revision += 1
         return True
 
-    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+    def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
         sql = f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ?"
         params: list[Any] = [tenant_id]
         for column, value in (
@@ -492,27 +494,25 @@ class SQLiteStore:
                 sql += f" AND {column}"
                 params.append(value)
         sql += " ORDER BY run_id DESC LIMIT ?"
-        return [_run(row) for row in await self._all(sql, *params, page.limit)]
+        return [_run(row) for row in self._all(sql, *params, page.limit)]
 
-    async def record_steps(self, steps: list[StepRecord]) -> None:
-        async with self._transaction() as db:
-            await db.executemany(
+    def record_steps(self, steps: list[StepRecord]) -> None:
+        with self._transaction() as db:
+            db.executemany(
                 "INSERT INTO steps (tenant_id, run_id, workflow_id, doc) VALUES (?, ?, ?, ?)",
                 [(s.tenant_id, s.run_id, s.workflow_id, orjson.dumps(s)) for s in steps],
             )
 
-    async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
-        rows = await self._all(
+    def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
+        rows = self._all(
             "SELECT doc FROM steps WHERE tenant_id = ? AND run_id = ? ORDER BY seq",
             tenant_id,
             run_id,
         )
         return [_step(orjson.loads(row[0])) for row in rows]
 
-    async def workflow_steps(
-        self, tenant_id: str, workflow_id: str, limit: int
-    ) -> list[StepRecord]:
-        rows = await self._all(
+    def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+        rows = self._all(
             "SELECT doc FROM steps WHERE tenant_id = ? AND workflow_id = ? ORDER BY seq DESC "
             "LIMIT ?",
             tenant_id,
@@ -521,8 +521,8 @@ class SQLiteStore:
         )
         return [_step(orjson.loads(row[0])) for row in rows]
 
-    async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
-        rows = await self._all(
+    def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
+        rows = self._all(
             "SELECT workflow_id, status, count(*) FROM runs WHERE tenant_id = ? "
             "GROUP BY workflow_id, status",
             tenant_id,
@@ -532,8 +532,8 @@ class SQLiteStore:
             counts.setdefault(workflow_id, {})[RunStatus(status)] = count
         return counts
 
-    async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
-        rows = await self._all(
+    def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        rows = self._all(
             "SELECT tenant_id, run_id FROM runs WHERE status IN (?, ?, ?) AND due_at <= ? "
             "ORDER BY due_at LIMIT ?",
             *LIVE,
@@ -541,6 +541,124 @@ class SQLiteStore:
             limit,
         )
         return [(row[0], row[1]) for row in rows]
+
+
+class SQLiteStore:
+    """The async face of ``Database``: each call is one hop to the store's single thread."""
+
+    def __init__(self, database: Database, thread: ThreadPoolExecutor) -> None:
+        self._database = database
+        self._thread = thread
+
+    @classmethod
+    async def open(cls, path: Path) -> "SQLiteStore":
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automator-sqlite")
+        database = await asyncio.get_running_loop().run_in_executor(thread, Database, path)
+        return cls(database, thread)
+
+    async def _call(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, partial(method, *args, **kwargs))
+
+    async def close(self) -> None:
+        await self._call(self._database.close)
+        self._thread.shutdown()
+
+    async def ping(self) -> None:
+        await self._call(self._database.ping)
+
+    async def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
+        return await self._call(self._database.ensure_tenant, tenant_id, name)
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None:
+        return await self._call(self._database.get_tenant, tenant_id)
+
+    async def add_api_key(self, key: ApiKey, key_hash: str) -> None:
+        await self._call(self._database.add_api_key, key, key_hash)
+
+    async def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        return await self._call(self._database.api_key_by_hash, key_hash)
+
+    async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        return await self._call(self._database.list_api_keys, tenant_id)
+
+    async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
+        return await self._call(self._database.revoke_api_key, tenant_id, key_id)
+
+    async def create_workflow(
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+    ) -> tuple[WorkflowHead, WorkflowVersion]:
+        return await self._call(
+            self._database.create_workflow, tenant_id, document, created_by, publish
+        )
+
+    async def add_version(
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+    ) -> tuple[WorkflowHead, WorkflowVersion]:
+        return await self._call(
+            self._database.add_version, tenant_id, document, created_by, publish
+        )
+
+    async def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
+        return await self._call(self._database.get_workflow, tenant_id, workflow_id)
+
+    async def list_workflows(
+        self, tenant_id: str, where: WorkflowFilter, page: Page
+    ) -> list[WorkflowHead]:
+        return await self._call(self._database.list_workflows, tenant_id, where, page)
+
+    async def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
+        return await self._call(self._database.list_versions, tenant_id, workflow_id)
+
+    async def get_version(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowVersion:
+        return await self._call(self._database.get_version, tenant_id, workflow_id, version)
+
+    async def publish(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
+        return await self._call(self._database.publish, tenant_id, workflow_id, version)
+
+    async def set_enabled(self, tenant_id: str, workflow_id: str, enabled: bool) -> WorkflowHead:
+        return await self._call(self._database.set_enabled, tenant_id, workflow_id, enabled)
+
+    async def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
+        return await self._call(self._database.archive, tenant_id, workflow_id)
+
+    async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
+        return await self._call(self._database.active_versions, tenant_id)
+
+    async def workflows_revision(self, tenant_id: str) -> str:
+        return await self._call(self._database.workflows_revision, tenant_id)
+
+    async def accept_event(self, intake: Intake) -> Accepted:
+        return await self._call(self._database.accept_event, intake)
+
+    async def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
+        return await self._call(self._database.get_event, tenant_id, event_id)
+
+    async def get_run(self, tenant_id: str, run_id: str) -> Run:
+        return await self._call(self._database.get_run, tenant_id, run_id)
+
+    async def save_run(self, run: Run) -> bool:
+        return await self._call(self._database.save_run, run)
+
+    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+        return await self._call(self._database.list_runs, tenant_id, where, page)
+
+    async def record_steps(self, steps: list[StepRecord]) -> None:
+        await self._call(self._database.record_steps, steps)
+
+    async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
+        return await self._call(self._database.list_steps, tenant_id, run_id)
+
+    async def workflow_steps(
+        self, tenant_id: str, workflow_id: str, limit: int
+    ) -> list[StepRecord]:
+        return await self._call(self._database.workflow_steps, tenant_id, workflow_id, limit)
+
+    async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
+        return await self._call(self._database.run_counts, tenant_id)
+
+    async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        return await self._call(self._database.due_runs, before, limit)
 
 
 def _run_row(run: Run) -> tuple[Any, ...]:
@@ -552,7 +670,7 @@ def _run_row(run: Run) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def _run(row: aiosqlite.Row) -> Run:
+def _run(row: Any) -> Run:
     return Run(
         tenant_id=row[0],
         run_id=row[1],
@@ -577,7 +695,7 @@ def _step(doc: dict[str, Any]) -> StepRecord:
     return StepRecord(**(doc | times | {"status": StepStatus(doc["status"])}))
 
 
-def _api_key(row: aiosqlite.Row) -> ApiKey:
+def _api_key(row: Any) -> ApiKey:
     return ApiKey(
         key_id=row[0],
         tenant_id=row[1],
@@ -589,7 +707,7 @@ def _api_key(row: aiosqlite.Row) -> ApiKey:
     )
 
 
-def _head(row: aiosqlite.Row) -> WorkflowHead:
+def _head(row: Any) -> WorkflowHead:
     return WorkflowHead(
         tenant_id=row[0],
         workflow_id=row[1],
@@ -619,7 +737,7 @@ def _head_row(head: WorkflowHead) -> tuple[Any, ...]:
     )
 
 
-def _version(row: aiosqlite.Row) -> WorkflowVersion:
+def _version(row: Any) -> WorkflowVersion:
     return WorkflowVersion(
         tenant_id=row[0],
         workflow_id=row[1],
