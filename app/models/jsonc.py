@@ -9,6 +9,8 @@ import orjson
 from app.errors import ErrorDetail, InvalidInput
 
 MAX_DEPTH = 64
+# Stores (SQLite, BSON) and the JSON encoder keep integers in 64 bits.
+INT64 = range(-(2**63), 2**63)
 
 
 def loads(data: bytes | str) -> Any:
@@ -20,7 +22,7 @@ def loads(data: bytes | str) -> Any:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         value = _loads_with_comments(data)
-    _check_values(value)
+    check_values(value)
     return value
 
 
@@ -45,13 +47,19 @@ def _too_deep() -> InvalidInput:
     )
 
 
-def _check_values(value: Any) -> None:
-    """Refuse nesting past MAX_DEPTH and the non-finite numbers JSON5 allows (NaN, Infinity)."""
+def check_values(value: Any) -> None:
+    """Refuse nesting past MAX_DEPTH, integers past 64 bits, and the non-finite numbers JSON5
+    allows (NaN, Infinity)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise _too_deep()
+        if isinstance(node, int) and node not in INT64:
+            raise InvalidInput(
+                "The document holds an integer outside 64 bits.",
+                [ErrorDetail(("body",), f"integer {node} is outside -2**63 .. 2**63-1")],
+            )
         if isinstance(node, float) and not math.isfinite(node):
             raise InvalidInput(
                 "The document holds a number JSON cannot represent.",

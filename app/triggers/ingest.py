@@ -9,10 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from app.engine.queue import Queue
 from app.engine.templates import Renderer, TemplateError
+from app.errors import InvalidInput
+from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict
 from app.models.ids import new_id
 from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
@@ -38,6 +40,15 @@ class EventIn(Strict):
     data: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
     timestamp: datetime | None = Field(None, description="When it happened; default: on receipt.")
+
+    @field_validator("user", "data")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            jsonc.check_values(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.details[0].msg) from None
+        return value
 
 
 def run_context(event: EventRecord) -> dict[str, Any]:

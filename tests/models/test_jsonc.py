@@ -31,3 +31,9 @@ def test_very_deep_input_is_refused_without_crashing() -> None:
 def test_non_finite_numbers_are_refused() -> None:
     with pytest.raises(InvalidInput, match="number JSON cannot represent"):
         jsonc.loads('{"a": NaN}')
+
+
+def test_integers_past_64_bits_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="outside 64 bits"):
+        jsonc.loads('{"a": 9223372036854775808}')
+    assert jsonc.loads('{"a": 9223372036854775807}') == {"a": 2**63 - 1}
