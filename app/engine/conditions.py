@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from operator import ge, gt, le, lt
 from typing import Any, NoReturn, Protocol
 
-import regex  # type: ignore[import-untyped]
+import regex
 
 from app.engine.paths import MISSING, resolve_field, split_path
 from app.models.document import Condition, Operator
@@ -384,7 +384,8 @@ class _Not:
 
 def _leaf(condition: Condition) -> _Leaf:
     # The model guarantees a condition that is not a group has a field and an operator.
-    assert condition.field is not None and condition.operator is not None
+    assert condition.field is not None
+    assert condition.operator is not None
     operator = condition.operator
     positive = _NEGATIONS.get(operator, operator)
     negate = positive is not operator
@@ -422,10 +423,7 @@ class CompiledConditions:
 
     def __call__(self, context: Context) -> bool:
         """Whether every condition holds for ``context``."""
-        for node in self._nodes:
-            if not node(context):
-                return False
-        return True
+        return all(node(context) for node in self._nodes)
 
     def explain(self, context: Context) -> list[dict[str, Any]]:
         """Per top-level condition, a JSON-ready account of its result: for a condition

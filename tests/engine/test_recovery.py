@@ -69,7 +69,7 @@ def quick_settings() -> dict[str, int]:
 
 
 async def until_some_completed(resources: Resources) -> None:
-    for _ in range(600):
+    for _ in range(1200):  # a cold worker process takes a few seconds to start
         done = await resources.store.list_runs(
             "acme", RunFilter(status=RunStatus.COMPLETED), Page(limit=5)
         )
