@@ -49,6 +49,16 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     return len(overdue)
 
 
+async def purge(ctx: dict[str, Any]) -> int:
+    """Drop events past their retention and expired idempotency keys. May run more than once."""
+    settings: Settings = ctx["settings"]
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(days=settings.event_retention_days)
+    deleted = await ctx["executor"].store.purge(cutoff, now)
+    log.info("retention: deleted %d events received before %s", deleted, cutoff.isoformat())
+    return int(deleted)
+
+
 def build_executor(settings: Settings, store: Any, queue: ArqQueue, registry: Registry) -> Executor:
     effects = StoreEffects(store, queue, registry, lease_seconds=settings.job_timeout)
     walker = Walker(
@@ -78,7 +88,10 @@ def create_worker(settings: Settings, registry: Registry | None = None, **overri
 
     options: dict[str, Any] = {
         "functions": [func(advance_run, name=ADVANCE_RUN)],
-        "cron_jobs": [cron(reconcile, second={0, 15, 30, 45}, run_at_startup=False)],
+        "cron_jobs": [
+            cron(reconcile, second={0, 15, 30, 45}),
+            cron(purge, minute=7, second=0),
+        ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "on_startup": startup,
         "on_shutdown": shutdown,

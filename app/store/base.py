@@ -110,6 +110,10 @@ class Store(Protocol):
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         """Runs per workflow and status."""
 
+    async def purge(self, events_before: datetime, now: datetime) -> int:
+        """Delete events received before ``events_before`` and idempotency keys expired by
+        ``now``, across tenants (the retention job); returns the events deleted."""
+
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         """(tenant id, run id) of live runs due before ``before``, across tenants: the one
         read made for the reconciler, which works for every tenant."""

@@ -69,7 +69,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "revisions": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "claims": [IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True)],
-    "events": [IndexModel([("tenant_id", ASCENDING), ("event_id", ASCENDING)], unique=True)],
+    "events": [
+        IndexModel([("tenant_id", ASCENDING), ("event_id", ASCENDING)], unique=True),
+        IndexModel([("received_at", ASCENDING)]),
+    ],
     "runs": [
         IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING), ("run_id", ASCENDING)]),
@@ -414,6 +417,11 @@ class MongoStore:
         async for row in cursor:
             counts.setdefault(row["_id"]["w"], {})[RunStatus(row["_id"]["s"])] = row["n"]
         return counts
+
+    async def purge(self, events_before: datetime, now: datetime) -> int:
+        deleted = await self._db.events.delete_many({"received_at": {"$lt": events_before}})
+        await self._db.claims.delete_many({"expires_at": {"$lte": now}})
+        return deleted.deleted_count
 
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         cursor = self._db.runs.find(

@@ -112,6 +112,7 @@ CREATE TABLE IF NOT EXISTS events (
     doc BLOB NOT NULL,
     PRIMARY KEY (tenant_id, event_id)
 );
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
 CREATE TABLE IF NOT EXISTS runs (
     tenant_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
@@ -532,6 +533,14 @@ class Database:
             counts.setdefault(workflow_id, {})[RunStatus(status)] = count
         return counts
 
+    def purge(self, events_before: datetime, now: datetime) -> int:
+        with self._transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM events WHERE received_at < ?", (events_before.isoformat(),)
+            ).rowcount
+            db.execute("DELETE FROM claims WHERE expires_at <= ?", (now.isoformat(),))
+        return int(deleted)
+
     def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         rows = self._all(
             "SELECT tenant_id, run_id FROM runs WHERE status IN (?, ?, ?) AND due_at <= ? "
@@ -656,6 +665,9 @@ class SQLiteStore:
 
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         return await self._call(self._database.run_counts, tenant_id)
+
+    async def purge(self, events_before: datetime, now: datetime) -> int:
+        return await self._call(self._database.purge, events_before, now)
 
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         return await self._call(self._database.due_runs, before, limit)

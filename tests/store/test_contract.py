@@ -2,6 +2,7 @@
 AUTOMATOR_TEST_MONGODB_URL is set, else against pymongo-async-mock (an in-memory stand-in
 for PyMongo's async client, built on mongomock), so the adapter's queries still run."""
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -334,3 +335,20 @@ async def test_due_runs_and_active_versions(store: Store) -> None:
     await store.accept_event(Intake(event(), [run("r1", due_at=soon), run("r2", due_at=later),
                                               run("r3", status=RunStatus.COMPLETED, due_at=soon)]))  # fmt: skip
     assert await store.due_runs(now() + timedelta(seconds=1), 10) == [("acme", "r1")]
+
+
+async def test_purge_drops_old_events_and_expired_keys(store: Store) -> None:
+    await store.accept_event(Intake(event("old"), [], event_claim=claim("event:k", "old", -1)))
+    await asyncio.sleep(0.01)  # MongoDB keeps milliseconds
+    cutoff = now()
+    await asyncio.sleep(0.01)
+    await store.accept_event(Intake(event("new"), [run("r1")]))
+    assert await store.purge(cutoff, now()) == 1
+    with pytest.raises(NotFound):
+        await store.get_event("acme", "old")
+    assert (await store.get_event("acme", "new")).run_ids == ["r1"]
+    assert (await store.get_run("acme", "r1")).status == RunStatus.PENDING
+    reused = await store.accept_event(
+        Intake(event("again"), [], event_claim=claim("event:k", "again"))
+    )
+    assert not reused.duplicate
