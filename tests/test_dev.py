@@ -27,6 +27,22 @@ def wait_for_health(url: str, process: subprocess.Popen[str], seconds: float) ->
     raise AssertionError(f"no answer on {url} within {seconds} s")
 
 
+def assert_a_run_completes(base: str, headers: dict[str, str], workflow_id: str) -> None:
+    """The worker runs inside ``automator dev``: an event's run completes with nothing else."""
+    document = {"workflow_id": workflow_id, "name": "n", "trigger": {"type": workflow_id},
+                "actions": [{"id": "hello", "type": "log", "data": {"message": "hi {{ user.id }}"}}]}  # fmt: skip
+    assert httpx.post(f"{base}/api/workflows", json=document, headers=headers).status_code == 201
+    event = {"type": workflow_id, "user": {"id": "u1"}}
+    run_id = httpx.post(f"{base}/api/events", json=event, headers=headers).json()["run_ids"][0]
+    for _ in range(200):
+        run = httpx.get(f"{base}/api/runs/{run_id}", headers=headers).json()
+        if run["status"] == "completed":
+            assert run["outputs"]["hello"]["output"] == {"message": "hi u1"}
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the run did not complete: {run['status']}")
+
+
 def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
@@ -74,6 +90,7 @@ def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Pa
                 assert created.status_code == 201, created.text
             found = httpx.get(f"{base}/api/workflows/welcome_campaign_001", headers=headers)
             assert found.json()["version"] == 1
+            assert_a_run_completes(base, headers, f"flow{attempt}")
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=30)
         finally:
