@@ -1,6 +1,7 @@
 """The ``automator`` command."""
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -54,9 +55,9 @@ def _bootstrap(settings: Settings) -> None:
         )
 
 
-def _server(settings: Settings) -> uvicorn.Server:
+def _server(settings: Settings, resources: Resources | None = None) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port,
+        create_app(settings, resources), host=settings.host, port=settings.port,
         log_level=settings.log_level.lower(), loop="none", http="httptools",
     )  # fmt: skip
     return uvicorn.Server(config)
@@ -71,20 +72,25 @@ def _require_redis(settings: Settings) -> None:
 
 
 async def _all_in_one(settings: Settings) -> None:
-    """The API and one worker in one event loop; the server's signal handling stops both."""
-    worker = create_worker(settings, handle_signals=False)
-    worker_task = asyncio.create_task(worker.async_run())
-    try:
-        await _server(settings).serve()
-    finally:
-        await worker.close()
-        worker_task.cancel()
-        await asyncio.gather(worker_task, return_exceptions=True)
+    """The API and one worker in one event loop, sharing one store; the server's signal
+    handling stops both."""
+    async with open_resources(settings) as resources:
+        worker = create_worker(settings, store=resources.store, handle_signals=False)
+        worker_task = asyncio.create_task(worker.async_run())
+        try:
+            await _server(settings, resources).serve()
+        finally:
+            await worker.close()
+            worker_task.cancel()
+            await asyncio.gather(worker_task, return_exceptions=True)
 
 
 def _serve_all(settings: Settings) -> None:
     _bootstrap(settings)
-    uvloop.run(_all_in_one(settings))
+    # uvicorn re-raises the signal that stopped it once it has shut down; by then every
+    # resource is closed, so Ctrl+C is a clean exit.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvloop.run(_all_in_one(settings))
 
 
 @cli.command()

@@ -10,17 +10,23 @@ from fastapi.openapi.utils import get_openapi
 from app.api import debug, errors, events, health, keys, runs, workflows
 from app.api.limits import BodySizeLimit
 from app.models.document import WorkflowDocument
-from app.resources import open_resources
+from app.resources import Resources, open_resources
 from app.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
+    """The API; it opens its own resources unless given ones (``automator dev`` shares its
+    store with the worker in the same process)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        if resources is not None:
             app.state.resources = resources
+            yield
+            return
+        async with open_resources(settings) as opened:
+            app.state.resources = opened
             yield
 
     app = FastAPI(

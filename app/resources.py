@@ -13,6 +13,7 @@ from app.errors import Unavailable
 from app.settings import Settings
 from app.store.base import Store
 from app.store.factory import open_store
+from app.tenancy import KeyCache
 from app.triggers.ingest import Ingestor
 from app.triggers.matcher import Matcher
 from app.workflows import DocumentParser, WorkflowService
@@ -35,6 +36,7 @@ class Resources:
     matcher: Matcher
     programs: ProgramCache
     renderer: Renderer
+    keys: KeyCache
     redis_engine: Engine | None
 
     @property
@@ -64,7 +66,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = _engine(settings, store, matcher, programs, renderer)
     workflows = WorkflowService(store, DocumentParser.from_settings(settings))
     try:
-        yield Resources(settings, store, workflows, matcher, programs, renderer, engine)
+        keys = KeyCache(store, settings.key_cache_seconds)
+        yield Resources(settings, store, workflows, matcher, programs, renderer, keys, engine)
     finally:
         if engine is not None:
             await engine.queue.close()

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         10 * MIB, ge=1024, description="Largest HTTP request body; larger ones get a 413."
     )
     log_level: str = Field("INFO", description="Python log level name.")
+    key_cache_seconds: float = Field(
+        5,
+        ge=0,
+        description="Seconds an API process remembers a valid key; a key revoked "
+        "through another process stops working within this time.",
+    )
     idempotency_window: int = Field(
         86400,
         ge=1,

@@ -6,6 +6,7 @@ password hashes guard guessable secrets, and would cost every request millisecon
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from app.errors import Unauthenticated
@@ -13,6 +14,7 @@ from app.models.tenant import ApiKey, Role
 from app.store.base import Store, now
 
 KEY_PREFIX = "atm_"
+MAX_CACHED_KEYS = 10_000
 DEFAULT_TENANT = "default"
 
 
@@ -46,11 +48,32 @@ async def issue_key(
     return IssuedKey(key, secret)
 
 
-async def authenticate(store: Store, secret: str) -> ApiKey:
-    key = await store.api_key_by_hash(hash_key(secret))
-    if key is None or key.revoked_at is not None:
-        raise Unauthenticated("The API key is not valid.")
-    return key
+class KeyCache:
+    """Valid keys remembered for ``seconds``, so a request does not read the store to learn
+    whose key it carries. A key revoked in another process stops working within ``seconds``;
+    in this process, at once (``forget``)."""
+
+    def __init__(self, store: Store, seconds: float) -> None:
+        self._store = store
+        self._seconds = seconds
+        self._keys: dict[str, tuple[ApiKey, float]] = {}
+
+    async def authenticate(self, secret: str) -> ApiKey:
+        digest = hash_key(secret)
+        cached = self._keys.get(digest)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        key = await self._store.api_key_by_hash(digest)
+        if key is None or key.revoked_at is not None:
+            self._keys.pop(digest, None)
+            raise Unauthenticated("The API key is not valid.")
+        if len(self._keys) >= MAX_CACHED_KEYS:
+            self._keys.clear()
+        self._keys[digest] = (key, time.monotonic() + self._seconds)
+        return key
+
+    def forget(self, key_id: str) -> None:
+        self._keys = {d: entry for d, entry in self._keys.items() if entry[0].key_id != key_id}
 
 
 async def bootstrap(store: Store, secret: str | None) -> IssuedKey | None:

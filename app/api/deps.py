@@ -9,7 +9,6 @@ from app.errors import Forbidden, Unauthenticated
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
 from app.store.base import Store
-from app.tenancy import authenticate
 from app.workflows import WorkflowService
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
@@ -31,12 +30,12 @@ StoreDep = Annotated[Store, Depends(get_store)]
 
 
 async def get_caller(
-    store: StoreDep,
+    resources: ResourcesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiKey:
     if credentials is None:
         raise Unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
-    return await authenticate(store, credentials.credentials)
+    return await resources.keys.authenticate(credentials.credentials)
 
 
 Caller = Annotated[ApiKey, Depends(get_caller)]

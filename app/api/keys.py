@@ -5,7 +5,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import KeyManager, StoreDep
+from app.api.deps import KeyManager, ResourcesDep, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.examples import API_KEY_EXAMPLE
 from app.models.tenant import ApiKey, Role
@@ -52,6 +52,9 @@ async def list_keys(caller: KeyManager, store: StoreDep) -> list[KeyRead]:
 
 
 @router.delete("/{key_id}")
-async def revoke_key(key_id: str, caller: KeyManager, store: StoreDep) -> KeyRead:
-    """Revoke a key; requests with it are refused from now on."""
-    return KeyRead.of(await store.revoke_api_key(caller.tenant_id, key_id))
+async def revoke_key(key_id: str, caller: KeyManager, resources: ResourcesDep) -> KeyRead:
+    """Revoke a key. This process refuses it at once; other API processes within
+    `AUTOMATOR_KEY_CACHE_SECONDS`."""
+    revoked = await resources.store.revoke_api_key(caller.tenant_id, key_id)
+    resources.keys.forget(key_id)
+    return KeyRead.of(revoked)

@@ -20,6 +20,7 @@ from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
 from app.engine.state import Leases
 from app.engine.templates import Renderer
 from app.settings import Settings
+from app.store.base import Store
 from app.store.factory import open_store
 
 log = logging.getLogger(__name__)
@@ -71,19 +72,23 @@ def build_executor(settings: Settings, store: Any, queue: ArqQueue, registry: Re
     return Executor(store, leases, ProgramCache(), walker)
 
 
-def create_worker(settings: Settings, registry: Registry | None = None, **overrides: Any) -> Worker:
-    """A worker for ``settings.redis_url``; ``overrides`` are arq Worker options (tests use
-    ``burst=True``)."""
+def create_worker(
+    settings: Settings, registry: Registry | None = None, store: Store | None = None,
+    **overrides: Any,
+) -> Worker:  # fmt: skip
+    """A worker for ``settings.redis_url``. It opens its own store unless given one (one
+    SQLite connection per process avoids lock contention). ``overrides`` are arq Worker
+    options (tests use ``burst=True``)."""
     assert settings.redis_url, "the worker needs AUTOMATOR_REDIS_URL"
 
     async def startup(ctx: dict[str, Any]) -> None:
-        store = await open_store(settings)
+        opened = store or await open_store(settings)
         queue = ArqQueue(ctx["redis"])
-        ctx |= {"settings": settings, "store": store, "queue": queue}
-        ctx["executor"] = build_executor(settings, store, queue, registry or Registry())
+        ctx |= {"settings": settings, "store": opened, "queue": queue}
+        ctx["executor"] = build_executor(settings, opened, queue, registry or Registry())
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        if "store" in ctx:
+        if store is None and "store" in ctx:
             await ctx["store"].close()
 
     options: dict[str, Any] = {
