@@ -1,7 +1,8 @@
 """End-to-end benchmark: ``make bench`` (or ``python -m bench --events 3000``).
 
-Starts a Redis server, ``automator api`` and ``automator worker`` as separate processes on
-loopback, drives them over HTTP, and prints throughput, latency percentiles and memory.
+Starts a Redis server and ``automator dev`` (the embedded mode: API and one worker in one
+process, sharing one SQLite store) on loopback, drives it over HTTP from this process, and
+prints throughput, latency percentiles and memory.
 """
 
 import argparse
@@ -55,7 +56,7 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def service(data_dir: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+def service(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     with LocalRedisServer(data_dir / "redis", port=free_port(), persistent=False) as redis:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
@@ -63,16 +64,12 @@ def service(data_dir: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]
             "AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
             "AUTOMATOR_LOG_LEVEL": "WARNING",
         }  # fmt: skip
-        api = subprocess.Popen([AUTOMATOR, "api"], env=env, stdout=subprocess.DEVNULL)
-        worker = subprocess.Popen(
-            [AUTOMATOR, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        service = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL)
         try:
-            yield f"http://127.0.0.1:{port}", [api, worker]
+            yield f"http://127.0.0.1:{port}", service
         finally:
-            for process in (api, worker):
-                process.terminate()
-                process.wait(timeout=30)
+            service.terminate()
+            service.wait(timeout=30)
 
 
 async def wait_ready(client: httpx.AsyncClient) -> None:
@@ -131,7 +128,7 @@ async def step_delays(
 
 
 async def bench(args: argparse.Namespace, data_dir: Path) -> None:
-    with service(data_dir) as (url, processes):
+    with service(data_dir) as (url, process):
         headers = {"Authorization": f"Bearer {KEY}"}
         limits = httpx.Limits(max_connections=100)
         async with httpx.AsyncClient(
@@ -142,13 +139,13 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
                 (await client.post("/api/workflows", json=document)).raise_for_status()
             store = await SQLiteStore.open(data_dir / "automator.db")
             try:
-                await measure(args, client, store, processes)
+                await measure(args, client, store, process)
             finally:
                 await store.close()
 
 
 async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQLiteStore,
-                  processes: list[subprocess.Popen[bytes]]) -> None:  # fmt: skip
+                  process: subprocess.Popen[bytes]) -> None:  # fmt: skip
     sent = 0
     for concurrency in (10, 50):
         started = time.perf_counter()
@@ -159,12 +156,10 @@ async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQ
         )
         finished = await until_finished(store, "three", sent, limit=600)
         print(f"  end to end: {args.events / (finished - started):,.0f} runs/s completed "
-              f"(3-action workflow, API and worker on the same 2 cores)")  # fmt: skip
+              f"(3-action workflow; API and worker in one process)")  # fmt: skip
     first = await step_delays(store, "three", 0, sample=500)
     print(f"trigger to first action, ms: {percentiles(first)}")
-    print(
-        f"RSS after load: api {rss_mb(processes[0].pid):.0f} MB, worker {rss_mb(processes[1].pid):.0f} MB"
-    )
+    print(f"RSS of the service after load: {rss_mb(process.pid):.0f} MB")
     await ingest(client, args.timers, 50, "later")
     await until_finished(store, "delayed", args.timers, limit=600)
     lateness = await step_delays(store, "delayed", 2, sample=args.timers)
