@@ -1,4 +1,7 @@
-"""Typed dependencies: resources, the caller's key, and permission checks."""
+"""Typed dependencies: resources, the caller's key, and permission checks.
+
+All are ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool, which cost
+more than the dependencies themselves on every request."""
 
 from typing import Annotated
 
@@ -14,7 +17,7 @@ from app.workflows import WorkflowService
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
@@ -22,7 +25,7 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_store(resources: ResourcesDep) -> Store:
+async def get_store(resources: ResourcesDep) -> Store:
     return resources.store
 
 
@@ -42,7 +45,7 @@ Caller = Annotated[ApiKey, Depends(get_caller)]
 
 
 def _requires(permission: Permission) -> object:
-    def check(caller: Caller) -> ApiKey:
+    async def check(caller: Caller) -> ApiKey:
         if not caller.can(permission):
             raise Forbidden(f"The {caller.role} role may not do this (needs {permission}).")
         return caller
@@ -56,7 +59,7 @@ Writer = Annotated[ApiKey, _requires(Permission.WRITE)]
 KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
 
 
-def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:
+async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:
     return resources.workflows.acting_as(caller.key_id)
 
 
