@@ -30,15 +30,13 @@ class StoreEffects:
         return datetime.now(UTC)
 
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
-        if steps:
-            await self.store.record_steps(steps)
         now = self.now()
         if run.status == RunStatus.RUNNING:
             # A running run is "due" when its lease would end: if its worker dies, the
             # reconciler finds it then.
             run.due_at = now + timedelta(seconds=self.lease_seconds)
         run.updated_at = now
-        if await self.store.save_run(run):
+        if await self.store.save_run(run, steps):
             return True
         await self._carry_over(run)
         return False

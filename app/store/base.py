@@ -4,6 +4,7 @@ Every method takes the tenant id first and reads or writes only that tenant's re
 one exception is ``api_key_by_hash``, which is how a request learns its tenant.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -91,14 +92,13 @@ class Store(Protocol):
 
     async def get_run(self, tenant_id: str, run_id: str) -> Run: ...
 
-    async def save_run(self, run: Run) -> bool:
-        """Write the run if nobody wrote it since it was read (``revision``); on success the
-        revision moves on. False means: read it again."""
+    async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
+        """Record ``steps`` (always: they happened), then write the run if nobody wrote it
+        since it was read (``revision``); on success the revision moves on. False means: read
+        it again. One call, so a step costs one round trip to the store."""
 
     async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
         """Newest first; ``page.after`` is the last run id of the page before."""
-
-    async def record_steps(self, steps: list[StepRecord]) -> None: ...
 
     async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]: ...
 

@@ -6,6 +6,7 @@ newest. A crash between numbering and writing a version leaves a gap in the numb
 version without its document.
 """
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -362,7 +363,11 @@ class MongoStore:
             raise run_not_found(run_id)
         return _run(doc)
 
-    async def save_run(self, run: Run) -> bool:
+    async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
+        if steps:
+            seq = now().timestamp()
+            docs = [asdict(step) | {"seq": seq + n * 1e-6} for n, step in enumerate(steps)]
+            await self._db.steps.insert_many(docs)
         changes = {
             name: value for name, value in run_doc(run).items() if name in MUTABLE_RUN_FIELDS
         }
@@ -389,12 +394,6 @@ class MongoStore:
             query["run_id"] = {"$lt": page.after}
         cursor = self._db.runs.find(query, NO_ID).sort("run_id", -1).limit(page.limit)
         return [_run(doc) async for doc in cursor]
-
-    async def record_steps(self, steps: list[StepRecord]) -> None:
-        if steps:
-            seq = now().timestamp()
-            docs = [asdict(step) | {"seq": seq + n * 1e-6} for n, step in enumerate(steps)]
-            await self._db.steps.insert_many(docs)
 
     async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
         cursor = self._db.steps.find({"tenant_id": tenant_id, "run_id": run_id}, STEP)

@@ -8,7 +8,7 @@ across event-loop turns; under load, an API and a worker process starved each ot
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
@@ -467,9 +467,13 @@ class Database:
             raise run_not_found(run_id)
         return _run(row)
 
-    def save_run(self, run: Run) -> bool:
+    def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
         row = _run_row(run)
         with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO steps (tenant_id, run_id, workflow_id, doc) VALUES (?, ?, ?, ?)",
+                [(s.tenant_id, s.run_id, s.workflow_id, orjson.dumps(s)) for s in steps],
+            )
             cursor = db.execute(
                 "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
                 "doc = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
@@ -496,13 +500,6 @@ class Database:
                 params.append(value)
         sql += " ORDER BY run_id DESC LIMIT ?"
         return [_run(row) for row in self._all(sql, *params, page.limit)]
-
-    def record_steps(self, steps: list[StepRecord]) -> None:
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO steps (tenant_id, run_id, workflow_id, doc) VALUES (?, ?, ?, ?)",
-                [(s.tenant_id, s.run_id, s.workflow_id, orjson.dumps(s)) for s in steps],
-            )
 
     def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
         rows = self._all(
@@ -646,14 +643,11 @@ class SQLiteStore:
     async def get_run(self, tenant_id: str, run_id: str) -> Run:
         return await self._call(self._database.get_run, tenant_id, run_id)
 
-    async def save_run(self, run: Run) -> bool:
-        return await self._call(self._database.save_run, run)
+    async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
+        return await self._call(self._database.save_run, run, steps)
 
     async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
         return await self._call(self._database.list_runs, tenant_id, where, page)
-
-    async def record_steps(self, steps: list[StepRecord]) -> None:
-        await self._call(self._database.record_steps, steps)
 
     async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
         return await self._call(self._database.list_steps, tenant_id, run_id)

@@ -264,7 +264,11 @@ async def test_save_run_refuses_a_stale_revision(store: Store) -> None:
     control.status = RunStatus.PAUSED
     assert await store.save_run(control)
     worker.pc, worker.vars = 1, {"a": 1}
-    assert not await store.save_run(worker)
+    at = now()
+    done = StepRecord("acme", "r1", "wf", "a0", "log", 1, StepStatus.COMPLETED, at, at, "r1:a0:0")
+    assert not await store.save_run(worker, [done])
+    recorded = await store.list_steps("acme", "r1")
+    assert [(s.step_id, s.idempotency_key) for s in recorded] == [("a0", "r1:a0:0")]
     fresh = await store.get_run("acme", "r1")
     assert (fresh.status, fresh.pc, fresh.revision) == (RunStatus.PAUSED, 0, 1)
     fresh.pc, fresh.vars, fresh.outputs = 1, {"a": 1}, {"a1": {"output": [1, 2]}}
@@ -315,7 +319,8 @@ async def test_steps_are_listed_per_run_and_per_workflow(store: Store) -> None:
                    {"message": "hi"}, {"ok": n})
         for n in range(3)
     ]  # fmt: skip
-    await store.record_steps(steps)
+    await store.accept_event(Intake(event(), [run("r1")]))
+    assert await store.save_run(await store.get_run("acme", "r1"), steps)
     assert [s.step_id for s in await store.list_steps("acme", "r1")] == ["a0", "a1", "a2"]
     assert [s.step_id for s in await store.workflow_steps("acme", "wf", 2)] == ["a2", "a1"]
     assert await store.list_steps("globex", "r1") == []
