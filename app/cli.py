@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import signal
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -72,17 +73,22 @@ def _require_redis(settings: Settings) -> None:
 
 
 async def _all_in_one(settings: Settings) -> None:
-    """The API and one worker in one event loop, sharing one store; the server's signal
-    handling stops both."""
+    """The API, a worker and the scheduler in one event loop, sharing one store; the
+    server's signal handling stops them all."""
     async with open_resources(settings) as resources:
         worker = create_worker(settings, store=resources.store, handle_signals=False)
-        worker_task = asyncio.create_task(worker.async_run())
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(worker.async_run()),
+            asyncio.create_task(resources.engine.scheduler.run(stop)),
+        ]
         try:
             await _server(settings, resources).serve()
         finally:
+            stop.set()
             await worker.close()
-            worker_task.cancel()
-            await asyncio.gather(worker_task, return_exceptions=True)
+            tasks[0].cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _serve_all(settings: Settings) -> None:
@@ -96,8 +102,8 @@ def _serve_all(settings: Settings) -> None:
 @cli.command()
 def dev() -> None:
     """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000,
-    a worker, SQLite under ./var, and a local Redis (started and stopped here unless
-    AUTOMATOR_REDIS_URL is set)."""
+    a worker, the scheduler, SQLite under ./var, and a local Redis (started and stopped here
+    unless AUTOMATOR_REDIS_URL is set)."""
     settings = Settings()
     if settings.redis_url:
         _serve_all(settings)
@@ -125,6 +131,23 @@ def worker() -> None:
     _require_redis(settings)
     asyncio.set_event_loop(uvloop.new_event_loop())
     create_worker(settings).run()
+
+
+async def _schedule(settings: Settings) -> None:
+    async with open_resources(settings) as resources:
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+        await resources.engine.scheduler.run(stop)
+
+
+@cli.command()
+def scheduler() -> None:
+    """Run the scheduler that fires schedule-triggered workflows. Run two or more for
+    availability: one leads at a time, and each firing starts one run."""
+    settings = Settings()
+    _require_redis(settings)
+    uvloop.run(_schedule(settings))
 
 
 @cli.command("create-api-key")

@@ -16,6 +16,7 @@ from app.store.factory import open_store
 from app.tenancy import KeyCache
 from app.triggers.ingest import Ingestor
 from app.triggers.matcher import Matcher
+from app.triggers.scheduler import Misfire, Scheduler
 from app.workflows import DocumentParser, WorkflowService
 
 
@@ -26,6 +27,7 @@ class Engine:
     queue: ArqQueue
     ingestor: Ingestor
     control: RunControl
+    scheduler: Scheduler
 
 
 @dataclass
@@ -52,11 +54,9 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
         return None
     queue = ArqQueue.from_url(settings.redis_url)
     window = timedelta(seconds=settings.idempotency_window)
-    return Engine(
-        queue,
-        Ingestor(store, matcher, queue, renderer, window),
-        RunControl(store, queue, programs),
-    )
+    ingestor = Ingestor(store, matcher, queue, renderer, window)
+    scheduler = Scheduler(store, ingestor, queue.pool, Misfire(settings.schedule_misfire))
+    return Engine(queue, ingestor, RunControl(store, queue, programs), scheduler)
 
 
 @asynccontextmanager

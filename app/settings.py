@@ -1,6 +1,7 @@
 """Every knob of the service, one environment variable each (prefix ``AUTOMATOR_``)."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -76,6 +77,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Seconds a run may sit past its due time before the reconciler "
         "enqueues it again (Redis lost its job, or a worker died).",
+    )
+    schedule_misfire: Literal["skip", "run_once"] = Field(
+        "skip",
+        description="Schedule ticks missed while no scheduler ran: `skip` fires only "
+        "those missed by less than a minute; `run_once` fires the latest one once.",
     )
     delay_scale: float = Field(
         1.0,

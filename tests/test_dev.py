@@ -43,6 +43,19 @@ def assert_a_run_completes(base: str, headers: dict[str, str], workflow_id: str)
     raise AssertionError(f"the run did not complete: {run['status']}")
 
 
+def assert_a_schedule_fires(base: str, headers: dict[str, str]) -> None:
+    """The scheduler runs inside ``automator dev`` too."""
+    document = {"workflow_id": "ticker", "name": "n", "trigger": {"type": "schedule", "interval": 1},
+                "actions": [{"type": "log"}]}  # fmt: skip
+    assert httpx.post(f"{base}/api/workflows", json=document, headers=headers).status_code == 201
+    for _ in range(100):
+        runs = httpx.get(f"{base}/api/runs", params={"workflow_id": "ticker"}, headers=headers)
+        if runs.json()["items"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the schedule never fired")
+
+
 def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
@@ -91,6 +104,8 @@ def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Pa
             found = httpx.get(f"{base}/api/workflows/welcome_campaign_001", headers=headers)
             assert found.json()["version"] == 1
             assert_a_run_completes(base, headers, f"flow{attempt}")
+            if attempt == 0:
+                assert_a_schedule_fires(base, headers)
             process.send_signal(signal.SIGINT)
             output, _ = process.communicate(timeout=30)
         finally:

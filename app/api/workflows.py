@@ -7,17 +7,18 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from app.actions.registry import Registry
 from app.api.deps import Reader, ResourcesDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES
+from app.api.events import EventAccepted
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.engine.conditions import compile_conditions
 from app.engine.dryrun import dry_run
-from app.errors import AutomatorError, ErrorDetail, InvalidInput
+from app.errors import AutomatorError, Conflict, ErrorDetail, InvalidInput
 from app.models import jsonc
 from app.models.document import ID_PATTERN
 from app.models.run import RunStatus
@@ -39,6 +40,9 @@ DOCUMENT_BODY: dict[str, Any] = {
             }
         },
     }
+}
+RUN_NOW_EXAMPLES: dict[str, Any] = {
+    "site": {"summary": "Run for one site", "value": {"data": {"site": "s1"}}}
 }
 Publish = Annotated[
     bool, Query(description="Make the saved version the active one (false keeps a draft).")
@@ -422,6 +426,36 @@ async def test_workflow(
         workflow_id=workflow_id, version=program.version, matched=conditions(context),
         conditions=conditions.explain(context), status=run.status, error=run.error, trace=trace,
     )  # fmt: skip
+
+
+class RunNow(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"data": {"site": "s1"}}]}
+    )
+
+    user: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=256)
+
+
+@router.post("/{workflow_id}/run", status_code=202)
+async def run_workflow(
+    workflow_id: WorkflowId,
+    caller: Writer,
+    resources: ResourcesDep,
+    body: Annotated[RunNow | None, Body(openapi_examples=RUN_NOW_EXAMPLES)] = None,
+) -> EventAccepted:
+    """Start one run of the workflow's active version now, whatever its trigger (the seed's
+    run now); its trigger conditions are not checked."""
+    head = await resources.store.get_workflow(caller.tenant_id, workflow_id)
+    if head.active_version is None or head.archived:
+        raise Conflict(f"Workflow {workflow_id!r} has no published version to run.")
+    version = await resources.store.get_version(caller.tenant_id, workflow_id, head.active_version)
+    body = body or RunNow()
+    event = EventIn(
+        type="run_now", user=body.user, data=body.data, idempotency_key=body.idempotency_key
+    )
+    return EventAccepted.of(await resources.engine.ingestor.start(version, event))
 
 
 @router.post("/{workflow_id}/enable")

@@ -1,8 +1,9 @@
 """Every Redis key the engine uses, and the per-run lease built on them."""
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from typing import cast
 
 from redis.asyncio import Redis
 
@@ -18,8 +19,48 @@ return 0
 """
 
 
+RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    return redis.call('pexpire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+SCHEDULER_LEADER = f"{PREFIX}:scheduler:leader"
+SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
+
+
 def run_lease_key(run_id: str) -> str:
     return f"{PREFIX}:lease:run:{run_id}"
+
+
+async def last_fired(redis: Redis, fields: list[str]) -> list[str | None]:
+    """When each schedule (``tenant:workflow``) last fired, as ISO text."""
+    if not fields:
+        return []
+    # redis-py types hash commands as sync-or-async; on the asyncio client they are async.
+    values = await cast(Awaitable[list[bytes | None]], redis.hmget(SCHEDULE_LAST_FIRED, fields))
+    return [None if value is None else value.decode() for value in values]
+
+
+async def set_last_fired(redis: Redis, field: str, at: str) -> None:
+    await cast(Awaitable[int], redis.hset(SCHEDULE_LAST_FIRED, field, at))
+
+
+class Leadership:
+    """One holder of a named role at a time across processes, kept while it renews."""
+
+    def __init__(self, redis: Redis, key: str, seconds: float) -> None:
+        self._redis = redis
+        self._key = key
+        self._ms = int(seconds * 1000)
+        self._token = secrets.token_hex(8)
+        self._renew = redis.register_script(RENEW)
+
+    async def hold(self) -> bool:
+        """True while this process leads: takes the role if free, or renews it if ours."""
+        if await self._redis.set(self._key, self._token, nx=True, px=self._ms):
+            return True
+        return bool(await self._renew(keys=[self._key], args=[self._token, self._ms]))
 
 
 class Leases:

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -235,11 +237,50 @@ class Action(Strict):
         return [*(self.then or []), *(self.otherwise or [])]
 
 
+SCHEDULE = "schedule"
+
+
 class Trigger(Strict):
-    """The event type that starts the workflow and the conditions it must meet."""
+    """The event type that starts the workflow and the conditions it must meet; or, with
+    ``type: "schedule"``, a ``cron`` expression or an ``interval``, in a ``timezone``."""
 
     type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["user_signup"])
     conditions: list[Condition] = Field(default_factory=list)
+    cron: str | None = Field(None, max_length=128, examples=["0 9 * * 1-5"])
+    interval: Delay | None = Field(None, description="Seconds, or an ISO 8601 duration.")
+    timezone: str | None = Field(None, max_length=64, examples=["Europe/Berlin"])
+
+    @model_validator(mode="after")
+    def _schedule_fields(self) -> "Trigger":
+        timing = [name for name in ("cron", "interval", "timezone") if getattr(self, name)]
+        if self.type != SCHEDULE:
+            if timing:
+                raise PydanticCustomError(
+                    "schedule", "cron, interval and timezone belong to a schedule trigger"
+                )
+            return self
+        if (self.cron is None) == (self.interval is None):
+            raise PydanticCustomError("schedule", "a schedule needs either cron or interval")
+        _check_schedule(self)
+        return self
+
+
+def _check_schedule(trigger: Trigger) -> None:
+    if trigger.cron is not None and not croniter.is_valid(trigger.cron):
+        raise PydanticCustomError(
+            "schedule", "invalid cron expression '{cron}'", {"cron": trigger.cron}
+        )
+    if trigger.interval is not None and delay_seconds(trigger.interval) < 1:
+        raise PydanticCustomError("schedule", "an interval is at least 1 second")
+    if trigger.timezone is not None:
+        try:
+            ZoneInfo(trigger.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError(
+                "schedule",
+                "unknown time zone '{tz}' (use an IANA name such as Europe/Berlin)",
+                {"tz": trigger.timezone},
+            ) from None
 
 
 class WorkflowSettings(Strict):

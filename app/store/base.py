@@ -80,6 +80,10 @@ class Store(Protocol):
     async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
         """The active version of every enabled, live workflow: what events may start."""
 
+    async def scheduled_versions(self) -> list[WorkflowVersion]:
+        """The active version of every enabled, live schedule-triggered workflow, across
+        tenants: the one read made for the scheduler, which works for every tenant."""
+
     async def workflows_revision(self, tenant_id: str) -> str:
         """Changes whenever any of the tenant's workflows changes (cheap to poll)."""
 

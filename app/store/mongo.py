@@ -16,7 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from app.errors import Conflict
-from app.models.document import WorkflowDocument
+from app.models.document import SCHEDULE, WorkflowDocument
 from app.models.run import (
     Accepted,
     Claim,
@@ -260,18 +260,27 @@ class MongoStore:
         return WorkflowHead(**doc)
 
     async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
+        return await self._active({"tenant_id": tenant_id})
+
+    async def scheduled_versions(self) -> list[WorkflowVersion]:
+        return await self._active({"trigger_type": SCHEDULE})
+
+    async def _active(self, where: Doc) -> list[WorkflowVersion]:
         heads = self._db.workflows.find(
-            {"tenant_id": tenant_id, "enabled": True, "archived": False,
-             "active_version": {"$ne": None}},
-            {"_id": False, "workflow_id": True, "active_version": True},
-        )  # fmt: skip
+            {**where, "enabled": True, "archived": False, "active_version": {"$ne": None}},
+            {"_id": False, "tenant_id": True, "workflow_id": True, "active_version": True},
+        )
         wanted = [
-            {"workflow_id": doc["workflow_id"], "version": doc["active_version"]}
-            async for doc in heads
+            {
+                "tenant_id": d["tenant_id"],
+                "workflow_id": d["workflow_id"],
+                "version": d["active_version"],
+            }
+            async for d in heads
         ]
         if not wanted:
             return []
-        versions = self._db.workflow_versions.find({"tenant_id": tenant_id, "$or": wanted}, NO_ID)
+        versions = self._db.workflow_versions.find({"$or": wanted}, NO_ID)
         return [WorkflowVersion(**doc) async for doc in versions]
 
     async def workflows_revision(self, tenant_id: str) -> str:

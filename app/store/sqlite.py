@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import orjson
 
-from app.models.document import WorkflowDocument
+from app.models.document import SCHEDULE, WorkflowDocument
 from app.models.run import (
     Accepted,
     Claim,
@@ -83,6 +83,7 @@ CREATE TABLE IF NOT EXISTS workflows (
     PRIMARY KEY (tenant_id, workflow_id)
 );
 CREATE INDEX IF NOT EXISTS workflows_updated ON workflows (tenant_id, updated_at);
+CREATE INDEX IF NOT EXISTS workflows_scheduled ON workflows (trigger_type, enabled);
 CREATE INDEX IF NOT EXISTS workflows_trigger ON workflows (tenant_id, trigger_type);
 CREATE TABLE IF NOT EXISTS workflow_versions (
     tenant_id TEXT NOT NULL,
@@ -148,6 +149,11 @@ RUN_STATE = (
 )  # fmt: skip
 
 BUSY_TIMEOUT_MS = 30_000
+ACTIVE_VERSIONS = (
+    "SELECT v.* FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
+    "AND v.workflow_id = w.workflow_id AND v.version = w.active_version "
+    "WHERE w.enabled = 1 AND w.archived = 0"
+)
 P = ParamSpec("P")
 T = TypeVar("T")
 HEAD_COLUMNS = (
@@ -372,12 +378,11 @@ class Database:
         return head
 
     def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
-        rows = self._all(
-            "SELECT v.* FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
-            "AND v.workflow_id = w.workflow_id AND v.version = w.active_version "
-            "WHERE w.tenant_id = ? AND w.enabled = 1 AND w.archived = 0",
-            tenant_id,
-        )
+        rows = self._all(f"{ACTIVE_VERSIONS} AND w.tenant_id = ?", tenant_id)
+        return [_version(row) for row in rows]
+
+    def scheduled_versions(self) -> list[WorkflowVersion]:
+        rows = self._all(f"{ACTIVE_VERSIONS} AND w.trigger_type = ?", SCHEDULE)
         return [_version(row) for row in rows]
 
     def workflows_revision(self, tenant_id: str) -> str:
@@ -630,6 +635,9 @@ class SQLiteStore:
 
     async def active_versions(self, tenant_id: str) -> list[WorkflowVersion]:
         return await self._call(self._database.active_versions, tenant_id)
+
+    async def scheduled_versions(self) -> list[WorkflowVersion]:
+        return await self._call(self._database.scheduled_versions)
 
     async def workflows_revision(self, tenant_id: str) -> str:
         return await self._call(self._database.workflows_revision, tenant_id)

@@ -11,13 +11,15 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
+from app.engine.conditions import compile_conditions
 from app.engine.queue import Queue
 from app.engine.templates import Renderer, TemplateError
 from app.errors import InvalidInput
 from app.models import jsonc
-from app.models.document import EVENT_TYPE_PATTERN, Strict
+from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
 from app.models.ids import new_id
 from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
+from app.models.workflow import WorkflowVersion
 from app.store.base import Intake, Store
 from app.triggers.matcher import Candidate, Matcher
 
@@ -66,13 +68,28 @@ class Ingestor:
     window: timedelta
 
     async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
+        """Start every workflow the event matches."""
         event = _record(tenant_id, incoming)
         context = run_context(event)
-        matches = await self.matcher.match(tenant_id, event.type, context)
+        return await self._start(
+            event, context, await self.matcher.match(tenant_id, event.type, context)
+        )
+
+    async def start(self, version: WorkflowVersion, incoming: EventIn) -> Accepted:
+        """Start one workflow version on an event, whatever its trigger says (schedules,
+        run now)."""
+        document = WorkflowDocument.model_validate(version.document)
+        event = _record(version.tenant_id, incoming)
+        candidate = Candidate(version, document, compile_conditions([]))
+        return await self._start(event, run_context(event), [candidate])
+
+    async def _start(
+        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]
+    ) -> Accepted:
         intake, unkeyed = self._intake(event, context, matches)
         accepted = await self.store.accept_event(intake)
         for run in accepted.runs:
-            await self.queue.advance(tenant_id, run.run_id, f"{run.run_id}:start", None)
+            await self.queue.advance(event.tenant_id, run.run_id, f"{run.run_id}:start", None)
         return replace(accepted, skipped=accepted.skipped | unkeyed)
 
     def _intake(

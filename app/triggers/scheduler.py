@@ -1,0 +1,128 @@
+"""Schedule triggers: cron expressions (croniter, in the trigger's time zone, so DST is
+honoured) and intervals.
+
+Any number of schedulers may run; one leads at a time (a lease in Redis). Each firing
+carries a stable idempotency key (``schedule:<workflow>:<time>``), so even two leaders in a
+hand-over race start one run per tick. After downtime, missed ticks are handled by the
+misfire policy: ``skip`` fires only the ticks missed by less than the grace period,
+``run_once`` fires the latest missed tick once.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from redis.asyncio import Redis
+
+from app.engine.state import SCHEDULER_LEADER, Leadership, last_fired, set_last_fired
+from app.models.document import Trigger, WorkflowDocument, delay_seconds
+from app.models.run import Accepted
+from app.models.workflow import WorkflowVersion
+from app.store.base import Store
+from app.triggers.ingest import EventIn, Ingestor
+
+log = logging.getLogger(__name__)
+MAX_CATCH_UP = 1000
+
+
+class Misfire(StrEnum):
+    SKIP = "skip"
+    RUN_ONCE = "run_once"
+
+
+def next_fire(trigger: Trigger, after: datetime) -> datetime:
+    """The first firing strictly after ``after`` (UTC in, UTC out)."""
+    if trigger.cron is None:
+        assert trigger.interval is not None
+        return after + timedelta(seconds=delay_seconds(trigger.interval))
+    zone = ZoneInfo(trigger.timezone or "UTC")
+    following: datetime = croniter(trigger.cron, after.astimezone(zone)).get_next(datetime)
+    at = following.astimezone(UTC)
+    if _repeated_wall_time(at.astimezone(zone)) and trigger.cron.split()[1] != "*":
+        # When clocks fall back an hour repeats; a job set for an hour of it runs once, in
+        # its first pass, as cron does. Jobs on every hour keep running in real time.
+        return next_fire(trigger, at)
+    return at
+
+
+def _repeated_wall_time(local: datetime) -> bool:
+    """True for the second pass through a wall-clock time that happens twice."""
+    return local.fold == 1 and local.utcoffset() != local.replace(fold=0).utcoffset()
+
+
+def fires_between(trigger: Trigger, last: datetime, now: datetime) -> list[datetime]:
+    """Firings in (last, now], at most MAX_CATCH_UP of them."""
+    due: list[datetime] = []
+    at = next_fire(trigger, last)
+    while at <= now and len(due) < MAX_CATCH_UP:
+        due.append(at)
+        at = next_fire(trigger, at)
+    return due
+
+
+@dataclass
+class Scheduler:
+    store: Store
+    ingestor: Ingestor
+    redis: Redis
+    misfire: Misfire = Misfire.SKIP
+    grace: timedelta = timedelta(seconds=60)
+    period: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.leadership = Leadership(self.redis, SCHEDULER_LEADER, self.period * 5)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Tick every ``period`` seconds while leading, until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                if await self.leadership.hold():
+                    await self.tick(datetime.now(UTC))
+            except Exception:  # a tick that fails is retried next period; the loop must live
+                log.exception("scheduler tick failed")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=self.period)
+            except TimeoutError:
+                continue
+
+    async def tick(self, now: datetime) -> list[Accepted]:
+        """Fire every schedule due by ``now``; returns what was started."""
+        versions = await self.store.scheduled_versions()
+        fields = [f"{v.tenant_id}:{v.workflow_id}" for v in versions]
+        lasts = await last_fired(self.redis, fields)
+        started = []
+        for version, field, last in zip(versions, fields, lasts, strict=True):
+            if last is None:  # a new schedule counts from now, it does not fire the past
+                await set_last_fired(self.redis, field, now.isoformat())
+                continue
+            started += await self._fire_due(version, field, datetime.fromisoformat(last), now)
+        return started
+
+    async def _fire_due(
+        self, version: WorkflowVersion, field: str, last: datetime, now: datetime
+    ) -> list[Accepted]:
+        trigger = WorkflowDocument.model_validate(version.document).trigger
+        due = fires_between(trigger, last, now)
+        if not due:
+            return []
+        started = [await self._fire(version, at) for at in self._chosen(due, now)]
+        await set_last_fired(self.redis, field, due[-1].isoformat())
+        return started
+
+    def _chosen(self, due: list[datetime], now: datetime) -> list[datetime]:
+        if self.misfire == Misfire.RUN_ONCE:
+            return due[-1:]
+        return [at for at in due if now - at <= self.grace]
+
+    async def _fire(self, version: WorkflowVersion, at: datetime) -> Accepted:
+        event = EventIn(
+            type="schedule",
+            data={"scheduled_at": at.isoformat()},
+            idempotency_key=f"schedule:{version.workflow_id}:{at.isoformat()}",
+            timestamp=at,
+        )
+        return await self.ingestor.start(version, event)
