@@ -146,6 +146,10 @@ async def bench(args: argparse.Namespace, data_dir: Path) -> None:
 
 async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQLiteStore,
                   process: subprocess.Popen[bytes]) -> None:  # fmt: skip
+    for concurrency in (10, 50):
+        rate, latencies = await ingest(client, args.events, concurrency, "unheard")
+        print(f"ingest, no workflow listening, concurrency {concurrency}: {rate:,.0f} events/s; "
+              f"latency ms {percentiles(latencies)}")  # fmt: skip
     sent = 0
     for concurrency in (10, 50):
         started = time.perf_counter()

@@ -23,13 +23,14 @@ from app.models import jsonc
 from app.models.document import ID_PATTERN
 from app.models.run import RunStatus
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
-from app.triggers.ingest import EVENT_EXAMPLE, EventIn, run_context
+from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, run_context
 from app.triggers.preview import sample_event
 from app.workflows import Saved
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
 
 WorkflowId = Annotated[str, Path(pattern=ID_PATTERN)]
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DOCUMENT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -392,7 +393,7 @@ async def list_versions(
 
 @router.get("/{workflow_id}/versions/{version}")
 async def get_version(
-    workflow_id: WorkflowId, version: int, caller: Reader, workflows: WorkflowsDep
+    workflow_id: WorkflowId, version: VersionNumber, caller: Reader, workflows: WorkflowsDep
 ) -> VersionRead:
     """One saved version and its document."""
     head = await workflows.store.get_workflow(caller.tenant_id, workflow_id)
@@ -402,7 +403,7 @@ async def get_version(
 
 @router.post("/{workflow_id}/versions/{version}/publish")
 async def publish_version(
-    workflow_id: WorkflowId, version: int, caller: Writer, workflows: WorkflowsDep
+    workflow_id: WorkflowId, version: VersionNumber, caller: Writer, workflows: WorkflowsDep
 ) -> WorkflowRead:
     """Make a version the active one (also to roll back)."""
     await workflows.store.publish(caller.tenant_id, workflow_id, version)
@@ -433,8 +434,8 @@ class RunNow(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"data": {"site": "s1"}}]}
     )
 
-    user: dict[str, Any] = Field(default_factory=dict)
-    data: dict[str, Any] = Field(default_factory=dict)
+    user: JsonObject = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
 
 

@@ -1,6 +1,7 @@
 """Advancing real runs: the store and the queue behind the executor's walk."""
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from app.engine.state import Leases
 from app.models.run import Run, RunStatus, StepRecord
 from app.store.base import LIVE, Store
 
+log = logging.getLogger(__name__)
 # What a walk changes; carried onto a run that a control call changed meanwhile.
 PROGRESS = ("pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error")
 # A job for a run that is still waiting this far ahead is an early duplicate: ignore it.
@@ -25,6 +27,8 @@ class StoreEffects:
     queue: Queue
     registry: Registry
     lease_seconds: float
+    # Where each run being walked stood at its last successful save (pc, attempt).
+    saved: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -37,21 +41,28 @@ class StoreEffects:
             run.due_at = now + timedelta(seconds=self.lease_seconds)
         run.updated_at = now
         if await self.store.save_run(run, steps):
+            self.saved[run.run_id] = (run.pc, run.attempt)
             return True
         await self._carry_over(run)
         return False
 
     async def _carry_over(self, run: Run) -> None:
-        """The run changed under the walk (paused, cancelled): keep its new state, add the
-        walk's progress, and stop."""
+        """The run changed under the walk (paused, cancelled): keep its new state and add the
+        walk's progress, unless the change moved the run itself (a skip, a retry) or another
+        walker has it; then the change wins."""
+        base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
-        if fresh.status == RunStatus.RUNNING:
+        if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
             return
         for name in PROGRESS:
             setattr(fresh, name, getattr(run, name))
-        await self.store.save_run(fresh)
+        if not await self.store.save_run(fresh):
+            log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
 
-    async def defer(self, run: Run, job_id: str) -> bool:
+    def forget(self, run_id: str) -> None:
+        self.saved.pop(run_id, None)
+
+    async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         if await self.checkpoint(run, []):
             await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         return False
@@ -74,6 +85,7 @@ class Executor:
     leases: Leases
     programs: ProgramCache
     walker: Walker
+    effects: StoreEffects
 
     async def advance(self, tenant_id: str, run_id: str) -> None:
         """Walk the run as far as it goes now. Safe to call more than once for the same run:
@@ -84,13 +96,32 @@ class Executor:
             run = await self.store.get_run(tenant_id, run_id)
             if not self._due(run):
                 return
-            program = await self.programs.get(self.store, tenant_id, run.workflow_id, run.version)
-            transition(run, RunStatus.RUNNING, self.walker.effects.now(), "picked up")
-            if await self.walker.effects.checkpoint(run, []):
-                await self.walker.walk(run, program)
+            try:
+                await self._walk(run)
+            except Exception:
+                log.exception("run %s failed in the engine", run_id)
+                await self._fail(tenant_id, run_id)
+            finally:
+                self.effects.forget(run_id)
+
+    async def _walk(self, run: Run) -> None:
+        program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
+        transition(run, RunStatus.RUNNING, self.effects.now(), "picked up")
+        if await self.effects.checkpoint(run, []):
+            await self.walker.walk(run, program)
+
+    async def _fail(self, tenant_id: str, run_id: str) -> None:
+        """An engine error must not leave the run to be retried forever: it fails, and can
+        be retried through the API once the cause is fixed."""
+        run = await self.store.get_run(tenant_id, run_id)
+        if run.status in LIVE:
+            run.error = {"message": "internal error in the engine; see the worker's log"}
+            run.due_at = None
+            transition(run, RunStatus.FAILED, self.effects.now(), "engine error")
+            await self.store.save_run(run)
 
     def _due(self, run: Run) -> bool:
         if run.status not in LIVE:
             return False
-        now = self.walker.effects.now()
+        now = self.effects.now()
         return not (run.status == RunStatus.WAITING and run.due_at and run.due_at > now + EARLY)

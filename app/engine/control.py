@@ -63,6 +63,8 @@ class RunControl:
 
     async def _change(self, run: Run, command: Command, now: datetime) -> None:
         if command == Command.PAUSE:
+            if run.status != RunStatus.WAITING:
+                run.due_at = None  # a lease's end, not a timer: resume starts at once
             transition(run, RunStatus.PAUSED, now, "paused through the API")
         elif command == Command.CANCEL:
             run.due_at = None
@@ -74,6 +76,7 @@ class RunControl:
             transition(run, status, now, "resumed through the API")
         elif command == Command.RETRY:
             run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, True
+            run.active_seconds = 0.0
             transition(run, RunStatus.PENDING, now, "retried through the API")
         else:
             await self._skip(run, now)
@@ -82,6 +85,8 @@ class RunControl:
         """Past the current action; a condition is skipped whole, branches included."""
         program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
         instructions = program.instructions
+        while run.pc < len(instructions) and instructions[run.pc].kind == Kind.JUMP:
+            run.pc = instructions[run.pc].target  # the end of a branch is no step of its own
         current = instructions[run.pc] if run.pc < len(instructions) else None
         run.pc += 1
         if current is not None and current.kind == Kind.BRANCH:

@@ -45,12 +45,10 @@ class DryRunEffects:
         self.clock += timedelta(microseconds=1)
         return len(self.trace) < MAX_TRACE_STEPS
 
-    async def defer(self, run: Run, job_id: str) -> bool:
+    async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         assert run.due_at is not None
         seconds = (run.due_at - self.clock).total_seconds()
-        self.trace.append(
-            {"at": self._offset(), "wait_seconds": seconds, "reason": job_id.split(":")[2]}
-        )
+        self.trace.append({"at": self._offset(), "wait_seconds": seconds, "reason": reason})
         self.clock = run.due_at
         return True
 

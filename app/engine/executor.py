@@ -8,6 +8,7 @@ delay or a retry (a deferred job takes over), or when the run stops being ours t
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ class Effects(Protocol):
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
         """Persist the steps, then the run. False: the run changed meanwhile; stop."""
 
-    async def defer(self, run: Run, job_id: str) -> bool:
+    async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         """Persist the run and have it advanced at ``run.due_at``. True: keep walking now
         (a dry run fast-forwards); False: the walk ends here."""
 
@@ -80,16 +81,23 @@ class Walker:
     renderer: Renderer
     delay_scale: float = 1.0
     action_timeout: float = 30.0
+    # Seconds one walk may take: a job is cancelled at the queue's job timeout, so a walk
+    # hands over to a fresh job before it, and no action may take longer.
+    budget: float = math.inf
 
     async def walk(self, run: Run, program: Program) -> None:
-        mark = time.monotonic()
+        started = mark = time.monotonic()
         while run.status == RunStatus.RUNNING:
             run.active_seconds += time.monotonic() - mark
             mark = time.monotonic()
-            if not await self._one(run, program):
+            if not await self._one(run, program, self.budget - (mark - started)):
                 return
 
-    async def _one(self, run: Run, program: Program) -> bool:
+    def _timeout(self, instruction: Instruction) -> float:
+        """An attempt's time limit; at most half the budget, so a fresh walk always has room."""
+        return min(instruction.action.timeout or self.action_timeout, self.budget / 2)
+
+    async def _one(self, run: Run, program: Program, remaining: float) -> bool:
         """Take one step; False when the walk must end."""
         if run.pc >= len(program.instructions):
             return await self._finish(run, RunStatus.COMPLETED, "all actions done")
@@ -100,16 +108,21 @@ class Walker:
         instruction = program.instructions[run.pc]
         if instruction.delay and not run.delay_served:
             return await self._wait(run, instruction.delay * self.delay_scale, "delay")
+        if _calls_out(instruction) and self._timeout(instruction) > remaining:
+            return await self._wait(run, 0, "handover")
         started = self.effects.now()
         outcome = await self._step(run, program, instruction)
         return await self._apply(run, program, instruction, outcome, started)
 
     async def _wait(self, run: Run, seconds: float, reason: str) -> bool:
         run.due_at = self.effects.now() + timedelta(seconds=seconds)
-        run.delay_served = reason == "delay"
+        if reason == "delay":
+            run.delay_served = True
         transition(run, RunStatus.WAITING, self.effects.now(), reason)
-        job_id = f"{run.run_id}:{run.pc}:{reason}:{run.attempt}"
-        if not await self.effects.defer(run, job_id):
+        # The revision makes the id new after a retry through the API, whose result arq
+        # would otherwise still hold and refuse.
+        job_id = f"{run.run_id}:{run.pc}:{reason}:{run.attempt}:{run.revision}"
+        if not await self.effects.defer(run, job_id, reason):
             return False
         transition(run, RunStatus.RUNNING, self.effects.now(), f"{reason} over")
         return True
@@ -203,15 +216,17 @@ class Walker:
             template=action.template,
         )
         try:
-            async with asyncio.timeout(action.timeout or self.action_timeout):
+            async with asyncio.timeout(self._timeout(instruction)):
                 output = await self.effects.call(instruction, params, context)
         except TimeoutError:
-            error = ConnectorError(
-                f"timed out after {action.timeout or self.action_timeout} s", True
-            )
+            error = ConnectorError(f"timed out after {self._timeout(instruction)} s", True)
             return self._failure(run, program, instruction, params, error, following)
-        except ConnectorError as error:
-            return self._failure(run, program, instruction, params, error, following)
+        except ConnectorError as failed:
+            return self._failure(run, program, instruction, params, failed, following)
+        except Exception as exc:  # a connector bug fails its step, never the worker
+            log.exception("connector for %s raised", action.type)
+            bug = ConnectorError(f"the connector failed: {type(exc).__name__}: {exc}")
+            return self._failure(run, program, instruction, params, bug, following)
         return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
 
     def _failure(
@@ -225,6 +240,10 @@ class Walker:
             backoff = min(policy.backoff * 2 ** (run.attempt - 1), policy.max_backoff)
             outcome.retry_in = max(backoff, error.retry_after or 0) * self.delay_scale
         return outcome
+
+
+def _calls_out(instruction: Instruction) -> bool:
+    return instruction.kind == Kind.STEP and instruction.action.type not in CONTROL_TYPES
 
 
 def idempotency_key(run: Run, instruction: Instruction) -> str:

@@ -65,11 +65,12 @@ def build_executor(settings: Settings, store: Any, queue: ArqQueue, registry: Re
     walker = Walker(
         effects,
         Renderer(),
+        budget=settings.job_timeout * 0.8,
         delay_scale=settings.delay_scale,
         action_timeout=settings.action_timeout,
     )
     leases = Leases(queue.pool, seconds=settings.job_timeout)
-    return Executor(store, leases, ProgramCache(), walker)
+    return Executor(store, leases, ProgramCache(), walker, effects)
 
 
 def create_worker(

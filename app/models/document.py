@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -163,9 +163,17 @@ _VALUE_CHECKS = {
 _DURATION = TypeAdapter(timedelta)
 
 
+MAX_DELAY_SECONDS = 366 * 86400
+
+
 def _check_delay(value: int | float | str) -> int | float | str:
-    if delay_seconds(value) < 0:
-        raise PydanticCustomError("delay", "a delay cannot be negative")
+    seconds = delay_seconds(value)
+    if not 0 <= seconds <= MAX_DELAY_SECONDS:
+        raise PydanticCustomError(
+            "delay",
+            "a delay is between 0 and {limit} seconds (366 days)",
+            {"limit": MAX_DELAY_SECONDS},
+        )
     return value
 
 
@@ -263,6 +271,17 @@ class Trigger(Strict):
             raise PydanticCustomError("schedule", "a schedule needs either cron or interval")
         _check_schedule(self)
         return self
+
+
+def _cron_fires(expression: str) -> bool:
+    """Valid and able to fire (``0 0 30 2 *``, February 30th, is valid but never fires)."""
+    if not croniter.is_valid(expression):
+        return False
+    try:
+        croniter(expression).get_next()
+    except (CroniterBadDateError, ValueError):
+        return False
+    return True
 
 
 def _check_schedule(trigger: Trigger) -> None:

@@ -331,20 +331,31 @@ class MongoStore:
         )
 
     async def _admit(self, run: Run, intake: Intake) -> str | None:
+        """As on SQLite: a held business key skips the run; then the cap; then the key is
+        taken (a race lost there still skips the run)."""
         claim = intake.run_claims.get(run.run_id)
+        if claim is not None:
+            holder = await self._db.claims.find_one(
+                {"tenant_id": run.tenant_id, "key": claim.key, "expires_at": {"$gt": now()}}
+            )
+            if holder is not None:
+                return held_by(claim, holder["owner"])
+        cap = intake.caps.get(run.workflow_id)
+        if cap is not None and not await self._count_execution(run, cap):
+            return cap_reached(cap)
         if claim is not None:
             owner = await self._claim(run.tenant_id, claim)
             if owner is not None:
                 return held_by(claim, owner)
-        cap = intake.caps.get(run.workflow_id)
-        if cap is None:
-            return None
+        return None
+
+    async def _count_execution(self, run: Run, cap: int) -> bool:
         result = await self._db.workflows.update_one(
             {"tenant_id": run.tenant_id, "workflow_id": run.workflow_id,
              "$or": [{"executions": {"$exists": False}}, {"executions": {"$lt": cap}}]},
             {"$inc": {"executions": 1}},
         )  # fmt: skip
-        return None if result.modified_count else cap_reached(cap)
+        return result.modified_count == 1
 
     async def _claim(self, tenant_id: str, claim: Claim) -> str | None:
         """Take the key, or return who holds it while it is live."""

@@ -5,11 +5,13 @@ are enqueued (after the write, so a worker never looks for a run that is not the
 the process dies between the write and the enqueue, the reconciler starts the runs.
 """
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, ConfigDict, Field
+from redis.exceptions import RedisError
 
 from app.engine.conditions import compile_conditions
 from app.engine.queue import Queue
@@ -22,6 +24,20 @@ from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
 from app.models.workflow import WorkflowVersion
 from app.store.base import Intake, Store
 from app.triggers.matcher import Candidate, Matcher
+
+log = logging.getLogger(__name__)
+
+
+def _storable(value: dict[str, Any]) -> dict[str, Any]:
+    try:
+        jsonc.check_values(value)
+    except InvalidInput as exc:
+        raise ValueError(exc.details[0].msg) from None
+    return value
+
+
+# Event data any store can keep: nesting and integers bounded.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
 
 EVENT_EXAMPLE: dict[str, Any] = {
     "type": "abandoned_cart",
@@ -38,19 +54,10 @@ class EventIn(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EVENT_EXAMPLE]})
 
     type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["user_signup"])
-    user: dict[str, Any] = Field(default_factory=dict)
-    data: dict[str, Any] = Field(default_factory=dict)
+    user: JsonObject = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
     timestamp: datetime | None = Field(None, description="When it happened; default: on receipt.")
-
-    @field_validator("user", "data")
-    @classmethod
-    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
-        try:
-            jsonc.check_values(value)
-        except InvalidInput as exc:
-            raise ValueError(exc.details[0].msg) from None
-        return value
 
 
 def run_context(event: EventRecord) -> dict[str, Any]:
@@ -88,8 +95,12 @@ class Ingestor:
     ) -> Accepted:
         intake, unkeyed = self._intake(event, context, matches)
         accepted = await self.store.accept_event(intake)
-        for run in accepted.runs:
-            await self.queue.advance(event.tenant_id, run.run_id, f"{run.run_id}:start", None)
+        try:
+            for run in accepted.runs:
+                await self.queue.advance(event.tenant_id, run.run_id, f"{run.run_id}:start", None)
+        except RedisError:
+            # The runs are stored: the reconciler starts them. The event is accepted.
+            log.exception("enqueueing the runs of event %s failed", event.event_id)
         return replace(accepted, skipped=accepted.skipped | unkeyed)
 
     def _intake(

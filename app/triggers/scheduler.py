@@ -26,7 +26,8 @@ from app.store.base import Store
 from app.triggers.ingest import EventIn, Ingestor
 
 log = logging.getLogger(__name__)
-MAX_CATCH_UP = 1000
+# Missed ticks are counted one by one after downtime; past this many only the latest counts.
+MAX_CATCH_UP = 100_000
 
 
 class Misfire(StrEnum):
@@ -55,10 +56,12 @@ def _repeated_wall_time(local: datetime) -> bool:
 
 
 def fires_between(trigger: Trigger, last: datetime, now: datetime) -> list[datetime]:
-    """Firings in (last, now], at most MAX_CATCH_UP of them."""
+    """Firings in (last, now]; after MAX_CATCH_UP of them only the last one is kept."""
     due: list[datetime] = []
     at = next_fire(trigger, last)
-    while at <= now and len(due) < MAX_CATCH_UP:
+    while at <= now:
+        if len(due) == MAX_CATCH_UP:
+            due = due[-1:]
         due.append(at)
         at = next_fire(trigger, at)
     return due

@@ -312,3 +312,95 @@ async def test_the_ingest_role_may_only_send_events(client: httpx.AsyncClient) -
     ).status_code == 202
     assert (await client.get("/api/runs", headers=headers)).status_code == 403
     assert (await client.get("/api/workflows", headers=headers)).status_code == 403
+
+
+class Broken:
+    """A test connector (named so) with a bug: it raises something that is no ConnectorError."""
+
+    code: ClassVar[str] = "broken"
+    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        raise KeyError("oops")
+
+
+class Slow:
+    """A test connector (named so) that takes ``seconds`` to answer."""
+
+    code: ClassVar[str] = "slow"
+    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        await asyncio.sleep(self.seconds)
+        return {"slept": self.seconds}
+
+
+def registry_of(connector: Any) -> Registry:
+    registry = Registry()
+    registry.register(connector)
+    return registry
+
+
+async def test_a_connector_bug_fails_its_step_not_the_engine(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([{"id": "sms", "type": "send_sms"}]))
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings, registry_of(Broken()))
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "failed"
+    assert run["error"]["message"] == "the connector failed: KeyError: 'oops'"
+
+
+async def test_a_walk_hands_over_to_a_fresh_job_before_the_job_timeout(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([{"id": f"s{n}", "type": "send_sms"} for n in range(3)]))
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings.model_copy(update={"job_timeout": 2}), registry_of(Slow(0.6)))
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "completed"
+    assert [s["status"] for s in run["steps"]] == ["completed"] * 3
+    assert "handover" in [h["reason"] for h in run["history"]]
+
+
+async def test_a_retry_does_not_wait_out_the_steps_delay_again(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([{"id": "sms", "type": "send_sms", "delay": 100, "data": {"to": "+1"},
+                                    "retry": {"max_attempts": 2, "backoff": 1}}]))  # fmt: skip
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings.model_copy(update={"delay_scale": 0.01}), registry_of(Flaky(failures=1)))
+    run = await run_of(client, accepted["run_ids"][0])
+    reasons = [h["reason"] for h in run["history"] if h["to"] == "waiting"]
+    assert (run["status"], reasons) == ("completed", ["delay", "retry"])
+
+
+async def test_skip_at_the_end_of_a_then_branch_does_not_run_the_else_branch(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([
+        {"id": "if", "type": "condition", "conditions": [{"field": "go", "operator": "equals", "value": True}],
+         "then": [{"id": "wait", "type": "log", "delay": 3600}], "else": [{"id": "other", "type": "log"}]},
+        {"id": "after", "type": "log"},
+    ]))  # fmt: skip
+    run_id = (await send(client, {"type": "signup", "data": {"go": True}}))["run_ids"][0]
+    await drain_until_waiting(client, settings, [run_id])
+    await client.post(f"/api/runs/{run_id}/skip")
+    await drain_until_finished(client, settings, [run_id])
+    assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["if", "after"]
+
+
+async def test_inputs_no_store_can_keep_are_422_not_500(client: httpx.AsyncClient) -> None:
+    await create(client, workflow([{"type": "log"}]))
+    huge = await client.post("/api/workflows/wf/run", json={"data": {"n": 2**70}})
+    assert huge.status_code == 422
+    assert (await client.get("/api/workflows/wf/versions/99999999999999999999")).status_code == 422
+    far = await client.post(
+        "/api/workflows", json=workflow([{"type": "log", "delay": 1e15}], "far")
+    )
+    assert far.status_code == 422
+    assert "366 days" in far.json()["error"]["details"][0]["msg"]

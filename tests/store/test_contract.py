@@ -357,3 +357,14 @@ async def test_purge_drops_old_events_and_expired_keys(store: Store) -> None:
         Intake(event("again"), [], event_claim=claim("event:k", "again"))
     )
     assert not reused.duplicate
+
+
+async def test_a_capped_run_does_not_hold_its_business_key(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    await store.accept_event(Intake(event("ev1"), [run("r1")], caps={"wf": 1}))
+    capped = Intake(
+        event("ev2"), [run("r2")], run_claims={"r2": claim("run:wf:o-1", "r2")}, caps={"wf": 1}
+    )
+    assert (await store.accept_event(capped)).skipped == {"wf": "max_executions (1) reached"}
+    uncapped = Intake(event("ev3"), [run("r3")], run_claims={"r3": claim("run:wf:o-1", "r3")})
+    assert [r.run_id for r in (await store.accept_event(uncapped)).runs] == ["r3"]
