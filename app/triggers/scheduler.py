@@ -102,7 +102,10 @@ class Scheduler:
             if last is None:  # a new schedule counts from now, it does not fire the past
                 await set_last_fired(self.redis, field, now.isoformat())
                 continue
-            started += await self._fire_due(version, field, datetime.fromisoformat(last), now)
+            try:
+                started += await self._fire_due(version, field, datetime.fromisoformat(last), now)
+            except Exception:  # one broken schedule must not stop the others
+                log.exception("schedule of %s failed", field)
         return started
 
     async def _fire_due(

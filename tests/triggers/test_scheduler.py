@@ -146,3 +146,19 @@ async def test_schedule_fields_are_validated(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 422
     assert bad.json()["error"]["details"][0]["loc"] == ["trigger"]
     assert "invalid cron expression '61 * * * *'" in bad.json()["error"]["details"][0]["msg"]
+
+
+async def test_one_broken_schedule_does_not_stop_the_others(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    for workflow_id in ("a_broken", "b_fine"):
+        await client.post("/api/workflows", json=schedule(workflow_id, cron="* * * * *"))
+    engine = resources.engine
+    now = datetime.now(UTC).replace(second=30, microsecond=0)
+    for workflow_id in ("a_broken", "b_fine"):
+        await set_last_fired(
+            engine.queue.pool, f"acme:{workflow_id}", (now - timedelta(seconds=50)).isoformat()
+        )
+    await set_last_fired(engine.queue.pool, "acme:a_broken", "not a time")
+    await Scheduler(resources.store, engine.ingestor, engine.queue.pool).tick(now)
+    assert await runs_of(resources, "b_fine") == 1
