@@ -109,7 +109,7 @@ class Ingestor:
         expires = event.received_at + self.window
         runs, run_claims, caps, refused = [], {}, {}, {}
         for candidate in matches:
-            run = _new_run(event, candidate, context)
+            run = new_run(event, candidate, context)
             key_template = candidate.document.settings.idempotency_key
             if key_template is not None:
                 try:
@@ -150,7 +150,8 @@ def _record(tenant_id: str, incoming: EventIn) -> EventRecord:
     )
 
 
-def _new_run(event: EventRecord, candidate: Candidate, context: dict[str, Any]) -> Run:
+def new_run(event: EventRecord, candidate: Candidate, context: dict[str, Any]) -> Run:
+    """A pending run of ``candidate`` for ``event``, due now."""
     return Run(
         run_id=new_id("run"),
         tenant_id=event.tenant_id,

@@ -9,8 +9,8 @@ from app.engine.conditions import compile_conditions
 from app.engine.executor import template_context
 from app.engine.templates import Renderer, TemplateError
 from app.models.document import Action, Condition, walk
-from app.models.run import EventRecord, Run, RunStatus
-from app.triggers.ingest import run_context
+from app.models.run import EventRecord
+from app.triggers.ingest import new_run, run_context
 from app.triggers.matcher import Candidate, Matcher
 
 
@@ -40,7 +40,7 @@ class TriggerPreview:
         self, event: EventRecord, candidate: Candidate, context: dict[str, Any]
     ) -> dict[str, Any]:
         matched = candidate.conditions(context)
-        render_context = template_context(_sample_run(event, candidate, context))
+        render_context = template_context(new_run(event, candidate, context))
         return {
             "workflow_id": candidate.document.workflow_id,
             "version": candidate.version.version,
@@ -58,18 +58,3 @@ class TriggerPreview:
         except TemplateError as exc:
             shown["error"] = exc.message
         return shown
-
-
-def _sample_run(event: EventRecord, candidate: Candidate, context: dict[str, Any]) -> Run:
-    return Run(
-        run_id="test-run",
-        tenant_id=event.tenant_id,
-        workflow_id=candidate.document.workflow_id,
-        version=candidate.version.version,
-        event_id=event.event_id,
-        user_id=event.user_id,
-        status=RunStatus.PENDING,
-        context=context,
-        created_at=event.received_at,
-        updated_at=event.received_at,
-    )
