@@ -31,6 +31,7 @@ class RunSummary(BaseModel):
 
 
 class StepRead(BaseModel):
+    run_id: str
     step_id: str
     action_type: str
     attempt: int

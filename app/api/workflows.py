@@ -16,6 +16,7 @@ from app.api.deps import Reader, ResourcesDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.events import EventAccepted
 from app.api.examples import WORKFLOW_EXAMPLE
+from app.api.runs import StepRead
 from app.engine.conditions import compile_conditions
 from app.engine.dryrun import dry_run
 from app.errors import AutomatorError, Conflict, ErrorDetail, InvalidInput
@@ -263,20 +264,9 @@ class StatusReport(BaseModel):
     runs: dict[str, int] = Field(description="All the tenant's runs by status.")
 
 
-class LogEntry(BaseModel):
-    run_id: str
-    step_id: str
-    action_type: str
-    attempt: int
-    status: str
-    started_at: datetime
-    finished_at: datetime
-    error: dict[str, Any] | None
-
-
 class LogReport(BaseModel):
     workflow_id: str
-    entries: list[LogEntry] = Field(description="Newest first.")
+    entries: list[StepRead] = Field(description="Newest first.")
 
 
 class WorkflowTest(BaseModel):
@@ -334,7 +324,7 @@ async def workflow_logs(
     """The workflow's latest step records, newest first (the seed's execution logs)."""
     await resources.store.get_workflow(caller.tenant_id, workflow_id)
     steps = await resources.store.workflow_steps(caller.tenant_id, workflow_id, limit)
-    entries = [LogEntry.model_validate(step, from_attributes=True) for step in steps]
+    entries = [StepRead.of(step) for step in steps]
     return LogReport(workflow_id=workflow_id, entries=entries)
 
 
