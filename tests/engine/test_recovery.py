@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
 
 from app.models.run import RunFilter, RunStatus
 from app.models.workflow import Page
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, send
+from tests.engine.test_runs import drain_until
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 STEPS = 15
@@ -77,3 +79,30 @@ async def until_some_completed(resources: Resources) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the worker completed nothing")
+
+
+async def test_runs_survive_redis_losing_every_job(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+    client: httpx.AsyncClient,
+    settings: Settings,
+) -> None:
+    """Runs waiting in a delay when Redis forgets everything are found by the reconciler."""
+    _, resources = app_resources
+    actions = [{"id": "wait", "type": "log", "delay": 2}, {"id": "after", "type": "log"}]
+    document = {
+        "workflow_id": "delayed",
+        "name": "n",
+        "trigger": {"type": "go"},
+        "actions": actions,
+    }
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    run_ids = [(await send(client, {"type": "go"}))["run_ids"][0] for _ in range(20)]
+    quick = settings.model_copy(update=quick_settings())
+    await drain_until(client, quick, run_ids, {"waiting"})
+    redis = Redis.from_url(str(settings.redis_url))
+    await redis.flushdb()
+    await redis.aclose()
+    await drain_until(client, quick, run_ids, {"completed"}, seconds=40)
+    for run_id in run_ids:
+        steps = await resources.store.list_steps("acme", run_id)
+        assert [s.step_id for s in steps] == ["wait", "after"]

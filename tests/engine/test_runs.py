@@ -254,14 +254,18 @@ async def test_pause_resume_cancel_and_skip(client: httpx.AsyncClient, settings:
 
 
 async def drain_until(
-    client: httpx.AsyncClient, settings: Settings, run_ids: list[str], statuses: set[str]
+    client: httpx.AsyncClient,
+    settings: Settings,
+    run_ids: list[str],
+    statuses: set[str],
+    seconds: float = 10,
 ) -> None:
     """Run a real worker only until every run is in one of ``statuses`` (jobs deferred for
     an hour stay queued, so a burst worker would wait for them)."""
     worker = create_worker(settings, None, poll_delay=0.01, handle_signals=False)
     task = asyncio.create_task(worker.async_run())
     try:
-        for _ in range(1000):
+        for _ in range(int(seconds * 100)):
             seen = {(await run_of(client, run_id))["status"] for run_id in run_ids}
             if seen <= statuses:
                 return
