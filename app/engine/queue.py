@@ -9,9 +9,22 @@ from typing import Any, Protocol
 
 import orjson
 from arq.connections import ArqRedis
+from arq.constants import default_queue_name, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
+from arq.utils import timestamp_ms, to_unix_ms
 from redis.asyncio import ConnectionPool
 
 ADVANCE_RUN = "advance_run"
+# arq's enqueue_job in one round trip instead of four (WATCH, EXISTS, MULTI/EXEC): the same
+# keys, score and expiry, and the same refusal of a job id it still holds.
+ENQUEUE = """
+if redis.call('exists', KEYS[1], KEYS[2]) > 0 then
+    return 0
+end
+redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
+redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
+return 1
+"""
 
 
 def serialize(job: dict[str, Any]) -> bytes:
@@ -32,6 +45,7 @@ class Queue(Protocol):
 class ArqQueue:
     def __init__(self, pool: ArqRedis) -> None:
         self.pool = pool
+        self._enqueue = pool.register_script(ENQUEUE)
 
     @classmethod
     def from_url(cls, redis_url: str) -> "ArqQueue":
