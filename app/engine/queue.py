@@ -58,7 +58,12 @@ class ArqQueue:
         return cls(pool)
 
     async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
-        await self.pool.enqueue_job(ADVANCE_RUN, tenant_id, run_id, _job_id=job_id, _defer_until=at)
+        now = timestamp_ms()
+        score = now if at is None else to_unix_ms(at)
+        expires = score - now + self.pool.expires_extra_ms
+        job = serialize_job(ADVANCE_RUN, (tenant_id, run_id), {}, None, now, serializer=serialize)
+        keys = [job_key_prefix + job_id, result_key_prefix + job_id, default_queue_name]
+        await self._enqueue(keys=keys, args=[expires, job, score, job_id])
 
     async def close(self) -> None:
         await self.pool.aclose(close_connection_pool=True)
