@@ -420,9 +420,7 @@ async def test_workflow(
 
 
 class RunNow(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"data": {"site": "s1"}}]}
-    )
+    model_config = ConfigDict(extra="forbid")
 
     user: JsonObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
