@@ -1,9 +1,13 @@
 """Advancing real runs: the store and the queue behind the executor's walk."""
 
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from pymongo.errors import PyMongoError
+from redis.exceptions import RedisError
 
 from app.actions.base import ActionContext, ConnectorError
 from app.actions.registry import Registry
@@ -17,6 +21,8 @@ from app.store.base import LIVE, Store
 log = logging.getLogger(__name__)
 # What a walk changes; carried onto a run that a control call changed meanwhile.
 PROGRESS = ("pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error")
+# Failures of the store or Redis, not of the run: the walk stops and is retried later.
+TRANSIENT = (OSError, RedisError, PyMongoError, sqlite3.OperationalError)
 # A job for a run that is still waiting this far ahead is an early duplicate: ignore it.
 EARLY = timedelta(seconds=1)
 
@@ -98,6 +104,8 @@ class Executor:
                 return
             try:
                 await self._walk(run)
+            except TRANSIENT:
+                raise  # the run stays due: the reconciler retries it once the store is back
             except Exception:
                 log.exception("run %s failed in the engine", run_id)
                 await self._fail(tenant_id, run_id)

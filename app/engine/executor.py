@@ -225,7 +225,9 @@ class Walker:
             return self._failure(run, program, instruction, params, failed, following)
         except Exception as exc:  # a connector bug fails its step, never the worker
             log.exception("connector for %s raised", action.type)
-            bug = ConnectorError(f"the connector failed: {type(exc).__name__}: {exc}")
+            # A network error may pass; any other exception is a bug that would recur.
+            retryable = isinstance(exc, OSError)
+            bug = ConnectorError(f"the connector failed: {type(exc).__name__}: {exc}", retryable)
             return self._failure(run, program, instruction, params, bug, following)
         return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
 

@@ -408,3 +408,30 @@ async def test_inputs_no_store_can_keep_are_422_not_500(client: httpx.AsyncClien
     )
     assert far.status_code == 422
     assert "366 days" in far.json()["error"]["details"][0]["msg"]
+
+
+class Unreachable:
+    """A test connector (named so) whose first call meets a refused connection."""
+
+    code: ClassVar[str] = "unreachable"
+    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        self.calls += 1
+        if self.calls == 1:
+            raise ConnectionRefusedError("connection refused")
+        return {"ok": True}
+
+
+async def test_a_network_error_a_connector_let_through_is_retried(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([{"id": "sms", "type": "send_sms", "retry": {"backoff": 1}}]))
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings.model_copy(update={"delay_scale": 0.01}), registry_of(Unreachable()))
+    run = await run_of(client, accepted["run_ids"][0])
+    assert [s["status"] for s in run["steps"]] == ["retrying", "completed"]
+    assert run["status"] == "completed"
