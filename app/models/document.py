@@ -285,7 +285,7 @@ def _cron_fires(expression: str) -> bool:
 
 
 def _check_schedule(trigger: Trigger) -> None:
-    if trigger.cron is not None and not croniter.is_valid(trigger.cron):
+    if trigger.cron is not None and not _cron_fires(trigger.cron):
         raise PydanticCustomError(
             "schedule", "invalid cron expression '{cron}'", {"cron": trigger.cron}
         )

@@ -162,3 +162,9 @@ async def test_one_broken_schedule_does_not_stop_the_others(
     await set_last_fired(engine.queue.pool, "acme:a_broken", "not a time")
     await Scheduler(resources.store, engine.ingestor, engine.queue.pool).tick(now)
     assert await runs_of(resources, "b_fine") == 1
+
+
+async def test_a_cron_that_can_never_fire_is_refused(client: httpx.AsyncClient) -> None:
+    never = await client.post("/api/workflows", json=schedule("feb30", cron="0 0 30 2 *"))
+    assert never.status_code == 422
+    assert "invalid cron expression '0 0 30 2 *'" in never.json()["error"]["details"][0]["msg"]
