@@ -13,6 +13,7 @@ import uvicorn
 import uvloop
 from rich.progress import track
 
+from app.actions.registry import default_registry
 from app.engine.worker import create_worker
 from app.errors import AutomatorError
 from app.main import create_app
@@ -226,7 +227,8 @@ def validate(
     ],
 ) -> None:
     """Check workflow files against every rule without saving them."""
-    parser = DocumentParser.from_settings(Settings())
+    settings = Settings()
+    parser = DocumentParser.from_settings(settings, default_registry(settings.connector_modules))
     failed = 0
     for path in _workflow_files(file):
         try:

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import debug, errors, events, health, keys, runs, workflows
+from app.api import connectors, debug, errors, events, health, keys, runs, workflows
 from app.api.limits import BodySizeLimit
 from app.models.document import WorkflowDocument
 from app.resources import Resources, open_resources
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(runs.router)
     app.include_router(debug.router)
     app.include_router(keys.router)
+    app.include_router(connectors.router)
     _document_schemas(app)
     return app
 

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.actions.registry import Registry, default_registry
 from app.engine.control import RunControl
 from app.engine.program import ProgramCache
 from app.engine.queue import ArqQueue
@@ -39,6 +40,7 @@ class Resources:
     programs: ProgramCache
     renderer: Renderer
     keys: KeyCache
+    registry: Registry
     redis_engine: Engine | None
 
     @property
@@ -64,10 +66,13 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     store = await open_store(settings)
     matcher, programs, renderer = Matcher(store), ProgramCache(), Renderer()
     engine = _engine(settings, store, matcher, programs, renderer)
-    workflows = WorkflowService(store, DocumentParser.from_settings(settings))
+    registry = default_registry(settings.connector_modules)
+    workflows = WorkflowService(store, DocumentParser.from_settings(settings, registry))
     try:
         keys = KeyCache(store, settings.key_cache_seconds)
-        yield Resources(settings, store, workflows, matcher, programs, renderer, keys, engine)
+        yield Resources(
+            settings, store, workflows, matcher, programs, renderer, keys, registry, engine
+        )
     finally:
         if engine is not None:
             await engine.queue.close()

@@ -1,7 +1,7 @@
 """Every knob of the service, one environment variable each (prefix ``AUTOMATOR_``)."""
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +83,18 @@ class Settings(BaseSettings):
         description="Schedule ticks missed while no scheduler ran: `skip` fires only "
         "those missed by less than a minute; `run_once` fires the latest one once.",
     )
+    connector_modules: list[str] = Field(
+        default_factory=list,
+        description="Python modules to import at start so the connectors they register "
+        '(`@register_connector`) are available; a JSON list such as `["my_app.adapters"]`. '
+        "Installed packages declaring the `automator.connectors` entry point need no entry.",
+    )
+    integrations: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Configuration of each connector by its code, as JSON, e.g. "
+        '`{"legacy_erp": {"url": "https://erp.example", "api_key": {"$secret": "ERP_KEY"}}}`; '
+        "a tenant's own configuration (`PUT /api/integrations/{code}`) takes precedence.",
+    )
     delay_scale: float = Field(
         1.0,
         gt=0,
@@ -100,6 +112,7 @@ def configuration_table() -> str:
     """The Markdown table of every setting, for docs/configuration.md."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        default = "unset" if field.default is None else f"`{field.default}`"
+        value = field.get_default(call_default_factory=True)
+        default = "unset" if value is None else f"`{value}`"
         rows.append(f"| `AUTOMATOR_{name.upper()}` | {default} | {field.description} |")
     return "\n".join(rows) + "\n"

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from app.actions.registry import action_types
+from app.actions.registry import Registry, action_types
 from app.errors import AutomatorError, ErrorDetail, InvalidInput, NotFound, PayloadTooLarge
 from app.models import jsonc
 from app.models.document import ValidationRules, WorkflowDocument
@@ -39,11 +39,12 @@ class DocumentParser:
     max_bytes: int
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "DocumentParser":
+    def from_settings(cls, settings: Settings, registry: Registry) -> "DocumentParser":
         rules = ValidationRules(
             action_types=action_types(),
             max_actions=settings.max_actions,
             max_timeout=settings.max_workflow_timeout,
+            check_data=registry.problems,
         )
         return cls(rules, settings.max_workflow_bytes)
 

@@ -1,7 +1,19 @@
-"""The connector interface: what every action implementation looks like."""
+"""The connector SDK: what every action implementation looks like.
 
+A connector is a class with a ``code``, a ``name``, a ``description``, an ``actions`` mapping
+of action names to their ``ActionSpec``, and an async ``execute(action, params, context)``.
+It raises ``ConnectorError`` with ``retryable`` saying whether trying again may help.
+"""
+
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
+
+import httpx
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+
+SECRET_REF = "$secret"  # noqa: S105 - the key of a secret reference, not a secret
 
 
 class ConnectorError(Exception):
@@ -16,33 +28,126 @@ class ConnectorError(Exception):
         self.retry_after = retry_after
 
 
+def _field_map_schema(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The seed's short form, ``{"name": {"type": "string", "required": True}}``, as a JSON
+    Schema object."""
+    properties = {
+        name: {key: value for key, value in spec.items() if key != "required"}
+        for name, spec in fields.items()
+    }
+    required = [name for name, spec in fields.items() if spec.get("required")]
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _as_schema(value: Mapping[str, Any]) -> dict[str, Any]:
+    if value.get("type") == "object" or "properties" in value or not value:
+        return {"type": "object", **value}
+    return _field_map_schema(value)
+
+
+def _templated(value: Any) -> bool:
+    """A value known only at run time: a template, or a secret reference."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    return isinstance(value, dict) and SECRET_REF in value
+
+
 @dataclass(frozen=True)
 class ActionSpec:
-    """Input and output JSON Schemas of one action, checked when a workflow is saved."""
+    """Input and output of one action. ``inputs`` and ``outputs`` are JSON Schemas of an
+    object, or the short form ``{"field": {"type": "string", "required": True}}``."""
 
-    inputs: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
+    inputs: Mapping[str, Any] = field(default_factory=dict)
+    outputs: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return _as_schema(self.inputs)
+
+    @property
+    def output_schema(self) -> dict[str, Any]:
+        return _as_schema(self.outputs)
+
+    def problems(self, params: Mapping[str, Any]) -> list[str]:
+        """What is wrong with ``params``, skipping values only known at run time (templates
+        and secret references), each naming its field."""
+        validator = Draft202012Validator(self.input_schema)
+        found = []
+        for error in validator.iter_errors(params):
+            if _templated(error.instance):
+                continue
+            found.append(_describe(error))
+        return found
+
+
+def _describe(error: SchemaError) -> str:
+    where = ".".join(str(part) for part in error.absolute_path)
+    return f"data.{where}: {error.message}" if where else f"data: {error.message}"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A stored message template, rendered for this step."""
+
+    name: str
+    subject: str | None = None
+    text: str | None = None
+    html: str | None = None
+
+
+@dataclass(frozen=True)
+class Services:
+    """Shared clients a connector may use, built once per process."""
+
+    http: httpx.AsyncClient | None = None
 
 
 @dataclass(frozen=True)
 class ActionContext:
-    """What a connector gets besides its parameters. ``idempotency_key`` is stable across
-    retries of the same step (``run id:action id:iteration``): pass it on so a retry does not
-    act twice."""
+    """What a connector gets besides its parameters.
+
+    ``idempotency_key`` is stable across retries of the same step (``run:action:iteration``):
+    pass it on so a retry does not act twice. ``event`` is the run's context (the event's
+    data, ``user``, ``event``). ``config`` is the connector's configuration and ``secrets``
+    the secret values referenced by it and by the step's data, resolved.
+    """
 
     tenant_id: str
     run_id: str
     step_id: str
     idempotency_key: str
     attempt: int
-    secrets: dict[str, str] = field(default_factory=dict)
+    workflow_id: str = ""
+    event: Mapping[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
     template: str | None = None
+    message: Message | None = None
+    services: Services = field(default_factory=Services)
+
+    def __getitem__(self, name: str) -> Any:
+        """``context["secrets"]``, as connectors written against a dict context read it."""
+        return getattr(self, name)
 
 
 class Connector(Protocol):
     code: ClassVar[str]
-    actions: ClassVar[dict[str, ActionSpec]]
+    name: ClassVar[str]
+    description: ClassVar[str]
+    actions: ClassVar[Mapping[str, ActionSpec]]
 
     async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
         """Do the action; raise ConnectorError on failure. The result becomes the step output."""
+
+
+class ConnectorAdapter:
+    """Base class of connectors: set the class attributes and implement ``execute``."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    actions: ClassVar[Mapping[str, ActionSpec]] = {}
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not implement {action!r}")

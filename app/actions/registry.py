@@ -1,11 +1,26 @@
 """The action types a workflow may use, and the connectors that carry them out.
 
-The seed's catalogue and the engine's control actions are always valid in a document. An
-action type whose connector is not installed is still a valid document; its step fails with
-a clear "not available" error when it runs.
+Connectors come from three places, gathered by ``default_registry()`` when a process starts:
+the built-in ones, classes registered in code (``@register_connector`` or ``register(...)``)
+in modules the process imports (``AUTOMATOR_CONNECTOR_MODULES``), and installed packages
+declaring the entry-point group ``automator.connectors``.
+
+A connector action whose name is one of the top-level action types (``send_email``...)
+carries that type; the last connector registered for it wins, so a package can replace a
+built-in channel. Any connector action runs through ``custom_action``.
 """
 
-from app.actions.base import Connector
+import importlib
+import logging
+from collections.abc import Iterable
+from importlib.metadata import entry_points
+from typing import Any, TypeVar
+
+from app.actions.base import ActionSpec, Connector
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "automator.connectors"
+CUSTOM_ACTION = "custom_action"
 
 ACTION_TYPES: dict[str, str] = {
     "send_email": "Send an email notification",
@@ -16,7 +31,7 @@ ACTION_TYPES: dict[str, str] = {
     "create_segment": "Create a user segment",
     "add_to_campaign": "Add the user to a campaign",
     "webhook_call": "Call an external webhook",
-    "custom_action": "Run an action of a registered connector",
+    CUSTOM_ACTION: "Run an action of a registered connector",
     "delay": "Wait before the next action",
     "condition": "Branch on a condition (if / then / else)",
     "loop": "Repeat actions over a list",
@@ -29,20 +44,154 @@ ACTION_TYPES: dict[str, str] = {
     "trigger_workflow": "Start another workflow",
 }
 
+CUSTOM_ACTION_SPEC = ActionSpec(
+    inputs={
+        "type": "object",
+        "properties": {
+            "connector": {"type": "string", "description": "A registered connector's code."},
+            "action": {"type": "string", "description": "One of that connector's actions."},
+            "params": {"type": "object", "description": "The action's inputs."},
+        },
+        "required": ["connector", "action"],
+        "additionalProperties": False,
+    },
+    description="Run any registered connector action.",
+)
+
 
 def action_types() -> frozenset[str]:
     return frozenset(ACTION_TYPES)
 
 
+class UnknownAction(LookupError):
+    """No installed connector carries this action."""
+
+
 class Registry:
-    """Action type → the connector that runs it."""
+    """Connector code → connector, and top-level action type → the connector carrying it."""
 
-    def __init__(self) -> None:
-        self._by_action: dict[str, Connector] = {}
+    def __init__(self, connectors: Iterable[type[Connector] | Connector] = ()) -> None:
+        self._connectors: dict[str, Connector] = {}
+        self._by_type: dict[str, Connector] = {}
+        for connector in connectors:
+            self.register(connector)
 
-    def register(self, connector: Connector) -> None:
-        for action in connector.actions:
-            self._by_action[action] = connector
+    def register(self, connector: type[Connector] | Connector) -> Connector:
+        """Add a connector (a class is instantiated without arguments)."""
+        instance = connector() if isinstance(connector, type) else connector
+        if not instance.code or not instance.actions:
+            raise ValueError(f"{type(instance).__name__} needs a code and at least one action")
+        self._connectors[instance.code] = instance
+        for action in instance.actions:
+            if action in ACTION_TYPES and action != CUSTOM_ACTION:
+                self._by_type[action] = instance
+        return instance
+
+    def connectors(self) -> list[Connector]:
+        return sorted(self._connectors.values(), key=lambda connector: connector.code)
+
+    def get(self, code: str) -> Connector | None:
+        return self._connectors.get(code)
 
     def find(self, action_type: str) -> Connector | None:
-        return self._by_action.get(action_type)
+        """The connector carrying a top-level action type, if one is installed."""
+        return self._by_type.get(action_type)
+
+    def resolve(
+        self, action_type: str, params: dict[str, Any]
+    ) -> tuple[Connector, str, dict[str, Any]]:
+        """The connector, action name and inputs of a step; ``UnknownAction`` if none."""
+        if action_type != CUSTOM_ACTION:
+            connector = self.find(action_type)
+            if connector is None:
+                raise UnknownAction(
+                    f"action type {action_type!r} is not available: no connector for it is "
+                    "installed"
+                )
+            return connector, action_type, params
+        code, action = params.get("connector"), params.get("action")
+        connector = self._connectors.get(str(code))
+        if connector is None or action not in connector.actions:
+            raise UnknownAction(f"no installed connector {code!r} with an action {action!r}")
+        inputs = params.get("params") or {}
+        return connector, str(action), inputs if isinstance(inputs, dict) else {}
+
+    def problems(self, action_type: str, data: dict[str, Any]) -> list[str]:
+        """What is wrong with a step's ``data`` against its action's input spec."""
+        if action_type != CUSTOM_ACTION:
+            connector = self.find(action_type)
+            return connector.actions[action_type].problems(data) if connector else []
+        problems = CUSTOM_ACTION_SPEC.problems(data)
+        if problems:
+            return problems
+        try:
+            connector, action, inputs = self.resolve(action_type, data)
+        except UnknownAction as exc:
+            return [f"data: {exc}; installed: {', '.join(self._connectors) or 'none'}"]
+        return [
+            problem.replace("data", "data.params", 1)
+            for problem in connector.actions[action].problems(inputs)
+        ]
+
+    def catalogue(self) -> list[dict[str, Any]]:
+        """Every connector and action, with JSON Schemas, for ``GET /api/connectors``."""
+        return [
+            {
+                "code": connector.code,
+                "name": connector.name,
+                "description": connector.description,
+                "actions": [
+                    {
+                        "name": name,
+                        "action_type": name if self.find(name) is connector else CUSTOM_ACTION,
+                        "description": spec.description,
+                        "input_schema": spec.input_schema,
+                        "output_schema": spec.output_schema,
+                    }
+                    for name, spec in connector.actions.items()
+                ],
+            }
+            for connector in self.connectors()
+        ]
+
+
+_registered: list[type[Connector] | Connector] = []
+C = TypeVar("C", bound=type[Connector])
+
+
+def register(connector: type[Connector] | Connector) -> None:
+    """Have every registry built after this call include ``connector``."""
+    _registered.append(connector)
+
+
+def register_connector(cls: C) -> C:
+    """Class decorator: ``@register_connector class MyAdapter(ConnectorAdapter): ...``."""
+    register(cls)
+    return cls
+
+
+def _from_entry_points() -> list[type[Connector] | Connector]:
+    found = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            found.append(point.load())
+        except Exception as exc:
+            raise RuntimeError(
+                f"cannot load connector entry point {point.name!r} ({point.value}): {exc}"
+            ) from exc
+    return found
+
+
+def default_registry(modules: Iterable[str] = ()) -> Registry:
+    """Built-in connectors, then those of ``modules`` (imported here, so their decorators
+    run), then installed packages' entry points."""
+    for module in modules:
+        importlib.import_module(module)
+    registry = Registry(builtin_connectors())
+    for connector in [*_registered, *_from_entry_points()]:
+        registry.register(connector)
+    return registry
+
+
+def builtin_connectors() -> list[type[Connector] | Connector]:
+    return []

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from app.actions.registry import Registry
 from app.api.deps import Reader, ResourcesDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.events import EventAccepted
@@ -412,7 +411,9 @@ async def test_workflow(
     event = sample_event(caller.tenant_id, body.event.type, body.event.user, body.event.data)
     context = run_context(event)
     conditions = compile_conditions(program.document.trigger.conditions)
-    run, trace = await dry_run(program, caller.tenant_id, context, resources.renderer, Registry())
+    run, trace = await dry_run(
+        program, caller.tenant_id, context, resources.renderer, resources.registry
+    )
     return WorkflowTestResult(
         workflow_id=workflow_id, version=program.version, matched=conditions(context),
         conditions=conditions.explain(context), status=run.status, error=run.error, trace=trace,

@@ -9,9 +9,9 @@ from typing import Any
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
-from app.actions.base import ActionContext, ConnectorError
-from app.actions.registry import Registry
+from app.actions.base import ActionContext
 from app.engine.executor import Walker, transition
+from app.engine.gateway import Gateway
 from app.engine.program import Instruction, ProgramCache
 from app.engine.queue import Queue
 from app.engine.state import Leases
@@ -31,7 +31,7 @@ EARLY = timedelta(seconds=1)
 class StoreEffects:
     store: Store
     queue: Queue
-    registry: Registry
+    gateway: Gateway
     lease_seconds: float
     # Where each run being walked stood at its last successful save (pc, attempt).
     saved: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -76,13 +76,7 @@ class StoreEffects:
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:
-        kind = instruction.action.type
-        connector = self.registry.find(kind)
-        if connector is None:
-            raise ConnectorError(
-                f"action type {kind!r} is not available: no connector for it is installed"
-            )
-        return await connector.execute(kind, params, ctx)
+        return await self.gateway.call(instruction.action.type, params, ctx)
 
 
 @dataclass

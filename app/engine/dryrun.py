@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.actions.base import ActionContext
-from app.actions.registry import Registry
+from app.actions.registry import Registry, UnknownAction
 from app.engine.executor import Walker
 from app.engine.program import Instruction, Program
 from app.engine.templates import Renderer
@@ -55,7 +55,11 @@ class DryRunEffects:
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:
-        installed = self.registry.find(instruction.action.type) is not None
+        try:
+            self.registry.resolve(instruction.action.type, params)
+            installed = True
+        except UnknownAction:
+            installed = False
         return {"dry_run": True, "connector_installed": installed, "would_send": params}
 
 

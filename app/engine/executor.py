@@ -210,9 +210,11 @@ class Walker:
         context = ActionContext(
             tenant_id=run.tenant_id,
             run_id=run.run_id,
+            workflow_id=run.workflow_id,
             step_id=str(action.id),
             idempotency_key=idempotency_key(run, instruction),
             attempt=run.attempt,
+            event=run.context,
             template=action.template,
         )
         try:

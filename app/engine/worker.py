@@ -12,9 +12,12 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
-from app.actions.registry import Registry
+from app.actions.base import Services
+from app.actions.net import http_client
+from app.actions.registry import Registry, default_registry
 from app.engine.advance import Executor, StoreEffects
 from app.engine.executor import Walker
+from app.engine.gateway import Gateway
 from app.engine.program import ProgramCache
 from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
 from app.engine.state import Leases
@@ -60,8 +63,11 @@ async def purge(ctx: dict[str, Any]) -> int:
     return int(deleted)
 
 
-def build_executor(settings: Settings, store: Any, queue: ArqQueue, registry: Registry) -> Executor:
-    effects = StoreEffects(store, queue, registry, lease_seconds=settings.job_timeout)
+def build_executor(
+    settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services
+) -> Executor:  # fmt: skip
+    gateway = Gateway(registry, services, configs=settings.integrations)
+    effects = StoreEffects(store, queue, gateway, settings.job_timeout)
     walker = Walker(
         effects,
         Renderer(),
@@ -86,9 +92,14 @@ def create_worker(
         opened = store or await open_store(settings)
         queue = ArqQueue(ctx["redis"])
         ctx |= {"settings": settings, "store": opened, "queue": queue}
-        ctx["executor"] = build_executor(settings, opened, queue, registry or Registry())
+        connectors = registry or default_registry(settings.connector_modules)
+        ctx["http"] = http_client(settings)
+        services = Services(http=ctx["http"])
+        ctx["executor"] = build_executor(settings, opened, queue, connectors, services)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if "http" in ctx:
+            await ctx["http"].aclose()
         if store is None and "store" in ctx:
             await ctx["store"].close()
 

@@ -7,6 +7,7 @@ Documents read back from the store are validated without rules.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -45,6 +46,8 @@ class ValidationRules:
     action_types: frozenset[str]
     max_actions: int = 50
     max_timeout: int = 300
+    # An action's type and data → what is wrong with the data (its connector's input spec).
+    check_data: Callable[[str, dict[str, Any]], list[str]] | None = None
 
 
 def _rules(info: ValidationInfo) -> ValidationRules | None:
@@ -229,6 +232,21 @@ class Action(Strict):
                 {"type": value, "valid": ", ".join(sorted(rules.action_types))},
             )
         return value
+
+    @model_validator(mode="after")
+    def _data_matches_spec(self, info: ValidationInfo) -> "Action":
+        rules = _rules(info)
+        if rules is None or rules.check_data is None:
+            return self
+        problems = rules.check_data(self.type, self.data)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise PydanticCustomError(
+                "action_data",
+                "{problem}{more}; see GET /api/connectors for the inputs of '{type}'",
+                {"problem": problems[0], "more": more, "type": self.type},
+            )
+        return self
 
     @model_validator(mode="after")
     def _branches_only_on_condition(self) -> "Action":

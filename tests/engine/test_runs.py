@@ -1,12 +1,13 @@
 """Runs end to end: events in through the API, a real arq worker on a real Redis, real SQLite."""
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
-from app.actions.base import ActionContext, ActionSpec, ConnectorError
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
 from app.engine.worker import create_worker
 from app.models.tenant import Role
@@ -37,11 +38,11 @@ async def run_of(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
     return body
 
 
-class Flaky:
+class Flaky(ConnectorAdapter):
     """A test connector (named so): fails with a retryable error ``failures`` times."""
 
     code: ClassVar[str] = "flaky"
-    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"send_sms": ActionSpec()}
 
     def __init__(self, failures: int, retryable: bool = True) -> None:
         self.failures = failures
@@ -318,21 +319,21 @@ async def test_the_ingest_role_may_only_send_events(client: httpx.AsyncClient) -
     assert (await client.get("/api/workflows", headers=headers)).status_code == 403
 
 
-class Broken:
+class Broken(ConnectorAdapter):
     """A test connector (named so) with a bug: it raises something that is no ConnectorError."""
 
     code: ClassVar[str] = "broken"
-    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"send_sms": ActionSpec()}
 
     async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
         raise KeyError("oops")
 
 
-class Slow:
+class Slow(ConnectorAdapter):
     """A test connector (named so) that takes ``seconds`` to answer."""
 
     code: ClassVar[str] = "slow"
-    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"send_sms": ActionSpec()}
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -410,11 +411,11 @@ async def test_inputs_no_store_can_keep_are_422_not_500(client: httpx.AsyncClien
     assert "366 days" in far.json()["error"]["details"][0]["msg"]
 
 
-class Unreachable:
+class Unreachable(ConnectorAdapter):
     """A test connector (named so) whose first call meets a refused connection."""
 
     code: ClassVar[str] = "unreachable"
-    actions: ClassVar[dict[str, ActionSpec]] = {"send_sms": ActionSpec()}
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"send_sms": ActionSpec()}
 
     def __init__(self) -> None:
         self.calls = 0

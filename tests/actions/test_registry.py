@@ -1,0 +1,135 @@
+"""The connector registry: registration by call, decorator and entry point; input checks."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from app.actions import registry as registry_module
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
+from app.actions.registry import (
+    CUSTOM_ACTION,
+    Registry,
+    UnknownAction,
+    default_registry,
+    register_connector,
+)
+
+
+class Echo(ConnectorAdapter):
+    code = "echo"
+    name = "Echo"
+    description = "Answers its inputs."
+    actions: ClassVar[Mapping[str, ActionSpec]] = {
+        "send_sms": ActionSpec(
+            inputs={"to": {"type": "string", "required": True}, "body": {"type": "string"}}
+        ),
+        "shout": ActionSpec(
+            inputs={
+                "type": "object",
+                "properties": {"text": {"type": "string", "maxLength": 5}},
+                "required": ["text"],
+                "additionalProperties": False,
+            }
+        ),
+    }
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        return {"action": action, **params}
+
+
+def test_a_connector_carries_the_top_level_types_it_names_and_custom_actions() -> None:
+    registry = Registry([Echo])
+    assert registry.find("send_sms") is registry.get("echo")
+    assert registry.find("shout") is None  # not a top-level type: only through custom_action
+    connector, action, inputs = registry.resolve(
+        CUSTOM_ACTION, {"connector": "echo", "action": "shout", "params": {"text": "hi"}}
+    )
+    assert (connector.code, action, inputs) == ("echo", "shout", {"text": "hi"})
+    with pytest.raises(UnknownAction, match="'erp'"):
+        registry.resolve(CUSTOM_ACTION, {"connector": "erp", "action": "x"})
+    with pytest.raises(UnknownAction, match="send_email"):
+        registry.resolve("send_email", {})
+
+
+def test_input_problems_name_the_field_and_skip_values_known_only_at_run_time() -> None:
+    registry = Registry([Echo])
+    assert registry.problems("send_sms", {"body": "x"}) == ["data: 'to' is a required property"]
+    assert registry.problems("send_sms", {"to": 5}) == ["data.to: 5 is not of type 'string'"]
+    assert registry.problems("send_sms", {"to": "{{user.phone}}"}) == []
+    assert registry.problems("send_sms", {"to": {"$secret": "OPS_PHONE"}}) == []
+    shout = {"connector": "echo", "action": "shout", "params": {"text": "too long", "x": 1}}
+    assert registry.problems(CUSTOM_ACTION, shout) == [
+        "data.params.text: 'too long' is too long",
+        "data.params: Additional properties are not allowed ('x' was unexpected)",
+    ]
+    unknown = registry.problems(CUSTOM_ACTION, {"connector": "nope", "action": "x"})
+    assert unknown == ["data: no installed connector 'nope' with an action 'x'; installed: echo"]
+    assert registry.problems(CUSTOM_ACTION, {"action": "x"}) == [
+        "data: 'connector' is a required property"
+    ]
+
+
+def test_the_catalogue_gives_json_schemas_and_how_to_run_each_action() -> None:
+    (echo,) = Registry([Echo]).catalogue()
+    actions = {action["name"]: action for action in echo["actions"]}
+    assert actions["send_sms"]["action_type"] == "send_sms"
+    assert actions["shout"]["action_type"] == CUSTOM_ACTION
+    assert actions["send_sms"]["input_schema"] == {
+        "type": "object",
+        "properties": {"to": {"type": "string"}, "body": {"type": "string"}},
+        "required": ["to"],
+    }
+
+
+def test_a_connector_without_a_code_or_actions_is_refused() -> None:
+    class Nameless(ConnectorAdapter):
+        pass
+
+    with pytest.raises(ValueError, match="Nameless needs a code"):
+        Registry([Nameless])
+
+
+def test_decorated_connectors_join_every_registry_built_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(registry_module, "_registered", [])
+
+    @register_connector
+    class Late(Echo):
+        code = "late"
+
+    assert default_registry().get("late") is not None
+    assert Registry().get("late") is None
+
+
+def test_installed_packages_are_found_through_their_entry_point(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A distribution's metadata on sys.path, as pip would leave it, declaring the example
+    package's connector."""
+    example = Path(__file__).parents[2] / "examples" / "connectors" / "legacy_erp"
+    info = tmp_path / "automator_legacy_erp-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: automator-legacy-erp\n")
+    (info / "entry_points.txt").write_text(
+        "[automator.connectors]\nlegacy_erp = automator_legacy_erp:LegacyERPAdapter\n"
+    )
+    monkeypatch.syspath_prepend(str(example))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    connector = default_registry().get("legacy_erp")
+    assert connector is not None
+    assert connector.name == "Legacy ERP System"
+
+
+def test_a_broken_entry_point_stops_the_start_with_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = tmp_path / "broken-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken\n")
+    (info / "entry_points.txt").write_text("[automator.connectors]\nbad = no_such_module:X\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(RuntimeError, match="cannot load connector entry point 'bad'"):
+        default_registry()
