@@ -89,6 +89,11 @@ class Settings(BaseSettings):
         '(`@register_connector`) are available; a JSON list such as `["my_app.adapters"]`. '
         "Installed packages declaring the `automator.connectors` entry point need no entry.",
     )
+    http_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts outbound HTTP (webhooks, providers) may reach even though they "
+        'resolve to loopback, private or link-local addresses; a JSON list such as `["127.0.0.1"]`.',
+    )
     integrations: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Configuration of each connector by its code, as JSON, e.g. "

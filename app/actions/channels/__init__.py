@@ -1,0 +1,1 @@
+"""The message channels of the ``notify_service`` connector, one module each."""

@@ -1,0 +1,35 @@
+"""``notify_service``: the built-in messaging connector (email, SMS, push, WhatsApp).
+
+Each channel lives in its own module under ``app/actions/channels/`` and is listed in
+``CHANNELS``; this connector only routes an action to its channel.
+"""
+
+from collections.abc import Mapping
+from typing import Any, ClassVar, Protocol
+
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
+
+
+class Channel(Protocol):
+    spec: ActionSpec
+
+    async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
+        """Deliver one message; raise ConnectorError saying whether a retry may help."""
+
+
+CHANNELS: dict[str, Channel] = {}
+
+
+class NotifyService(ConnectorAdapter):
+    code = "notify_service"
+    name = "Notify service"
+    description = "Email over SMTP, SMS, push and WhatsApp through configured providers."
+    actions: ClassVar[Mapping[str, ActionSpec]] = {
+        action: channel.spec for action, channel in CHANNELS.items()
+    }
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        channel = CHANNELS.get(action)
+        if channel is None:
+            raise ConnectorError(f"notify_service has no action {action!r}")
+        return await channel.send(params, context)
