@@ -6,9 +6,12 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
+from arq import create_pool
+from arq.connections import RedisSettings
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
+from app.engine.queue import deserialize, serialize
 from app.engine.worker import create_worker
 from app.models.tenant import Role
 from app.resources import Resources
@@ -263,7 +266,14 @@ async def drain_until(
 ) -> None:
     """Run a real worker only until every run is in one of ``statuses`` (jobs deferred for
     an hour stay queued, so a burst worker would wait for them)."""
-    worker = create_worker(settings, None, poll_delay=0.01, handle_signals=False)
+    # The worker gets its pool up front: closing a worker whose own pool is still being
+    # created leaves that pool's connection open.
+    pool = await create_pool(
+        RedisSettings.from_dsn(str(settings.redis_url)),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
+    worker = create_worker(settings, None, redis_pool=pool, poll_delay=0.01, handle_signals=False)
     task = asyncio.create_task(worker.async_run())
     try:
         for _ in range(int(seconds * 100)):
