@@ -63,7 +63,5 @@ async def send_events(body: EventBatch, caller: Ingester, resources: ResourcesDe
             f"The batch holds {len(body.events)} events, over the limit of {limit}.",
             [ErrorDetail(("body", "events"), f"at most {limit} events per batch")],
         )
-    ingestor = resources.engine.ingestor
-    return BatchAccepted(
-        results=[EventAccepted.of(await ingestor.accept(caller.tenant_id, e)) for e in body.events]
-    )
+    accepted = await resources.engine.ingestor.accept_many(caller.tenant_id, body.events)
+    return BatchAccepted(results=[EventAccepted.of(result) for result in accepted])

@@ -4,6 +4,7 @@ Jobs are serialized as JSON, never pickle: whoever can write to Redis must not b
 code in a worker.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,6 +28,11 @@ return 1
 """
 
 
+def start_job_id(run_id: str) -> str:
+    """The id of a run's first job: the same wherever it is enqueued from."""
+    return f"{run_id}:start"
+
+
 def serialize(job: dict[str, Any]) -> bytes:
     return orjson.dumps(job)
 
@@ -40,6 +46,9 @@ class Queue(Protocol):
     async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
         """Have a worker advance the run at ``at`` (now when None). ``job_id`` is stable for
         one purpose, so enqueueing the same job twice runs it once."""
+
+    async def start_many(self, runs: Sequence[tuple[str, str]]) -> None:
+        """Have workers start each ``(tenant_id, run_id)`` now, in one round trip."""
 
 
 class ArqQueue:
@@ -58,12 +67,23 @@ class ArqQueue:
         return cls(pool)
 
     async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
+        await self._enqueue(**self._job(tenant_id, run_id, job_id, at))
+
+    async def start_many(self, runs: Sequence[tuple[str, str]]) -> None:
+        async with self.pool.pipeline(transaction=False) as pipe:
+            for tenant_id, run_id in runs:
+                await self._enqueue(
+                    **self._job(tenant_id, run_id, start_job_id(run_id), None), client=pipe
+                )
+            await pipe.execute()
+
+    def _job(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> dict[str, Any]:
         now = timestamp_ms()
         score = now if at is None else to_unix_ms(at)
         expires = score - now + self.pool.expires_extra_ms
         job = serialize_job(ADVANCE_RUN, (tenant_id, run_id), {}, None, now, serializer=serialize)
         keys = [job_key_prefix + job_id, result_key_prefix + job_id, default_queue_name]
-        await self._enqueue(keys=keys, args=[expires, job, score, job_id])
+        return {"keys": keys, "args": [expires, job, score, job_id]}
 
     async def close(self) -> None:
         await self.pool.aclose(close_connection_pool=True)

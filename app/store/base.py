@@ -92,6 +92,10 @@ class Store(Protocol):
         original event is returned, marked duplicate). A run whose business key is held, or
         whose workflow reached ``caps[workflow_id]`` runs, is skipped with the reason."""
 
+    async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
+        """``accept_event`` for each intake, in order, in one store call (a batch of events:
+        a later event sees the keys and caps an earlier one took)."""
+
     async def get_event(self, tenant_id: str, event_id: str) -> EventRecord: ...
 
     async def get_run(self, tenant_id: str, run_id: str) -> Run: ...

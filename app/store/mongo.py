@@ -292,6 +292,9 @@ class MongoStore:
             {"tenant_id": tenant_id}, {"$inc": {"n": 1}}, upsert=True
         )
 
+    async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
+        return [await self.accept_event(intake) for intake in intakes]
+
     async def accept_event(self, intake: Intake) -> Accepted:
         """Without transactions: claim the event key, admit runs, write runs, then the event.
         Runs are written before the event, so an event that exists always has its runs."""

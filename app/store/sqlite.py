@@ -389,30 +389,33 @@ class Database:
         row = self._one("SELECT n FROM revisions WHERE tenant_id = ?", tenant_id)
         return str(row[0] if row else 0)
 
-    def accept_event(self, intake: Intake) -> Accepted:
-        event = intake.event
+    def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         with self._transaction():
-            if intake.event_claim is not None:
-                owner = self._claim(event.tenant_id, intake.event_claim)
-                if owner is not None:
-                    return duplicate(self.get_event(event.tenant_id, owner))
-            runs, skipped = [], {}
-            for run in intake.runs:
-                reason = self._admit(run, intake)
-                if reason is None:
-                    runs.append(run)
-                else:
-                    skipped[run.workflow_id] = reason
-            accepted = recorded(intake, runs, skipped)
-            self._db.executemany(
-                f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [_run_row(run) for run in runs],
-            )
-            self._db.execute(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
-                (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
-                 orjson.dumps(accepted.event)),
-            )  # fmt: skip
+            return [self._accept(intake) for intake in intakes]
+
+    def _accept(self, intake: Intake) -> Accepted:
+        event = intake.event
+        if intake.event_claim is not None:
+            owner = self._claim(event.tenant_id, intake.event_claim)
+            if owner is not None:
+                return duplicate(self.get_event(event.tenant_id, owner))
+        runs, skipped = [], {}
+        for run in intake.runs:
+            reason = self._admit(run, intake)
+            if reason is None:
+                runs.append(run)
+            else:
+                skipped[run.workflow_id] = reason
+        accepted = recorded(intake, runs, skipped)
+        self._db.executemany(
+            f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [_run_row(run) for run in runs],
+        )
+        self._db.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+            (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
+             orjson.dumps(accepted.event)),
+        )  # fmt: skip
         return accepted
 
     def _admit(self, run: Run, intake: Intake) -> str | None:
@@ -643,7 +646,11 @@ class SQLiteStore:
         return await self._call(self._database.workflows_revision, tenant_id)
 
     async def accept_event(self, intake: Intake) -> Accepted:
-        return await self._call(self._database.accept_event, intake)
+        (accepted,) = await self.accept_events([intake])
+        return accepted
+
+    async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
+        return await self._call(self._database.accept_events, intakes)
 
     async def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
         return await self._call(self._database.get_event, tenant_id, event_id)

@@ -6,6 +6,7 @@ the process dies between the write and the enqueue, the reconciler starts the ru
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -82,6 +83,21 @@ class Ingestor:
             event, context, await self.matcher.match(tenant_id, event.type, context)
         )
 
+    async def accept_many(self, tenant_id: str, incoming: Sequence[EventIn]) -> list[Accepted]:
+        """``accept`` for each event, with one store write and one enqueue round trip."""
+        prepared = []
+        for one in incoming:
+            event = _record(tenant_id, one)
+            context = run_context(event)
+            matches = await self.matcher.match(tenant_id, event.type, context)
+            prepared.append(self._intake(event, context, matches))
+        accepted = await self.store.accept_events([intake for intake, _ in prepared])
+        await self._enqueue([run for result in accepted for run in result.runs])
+        return [
+            replace(result, skipped=result.skipped | unkeyed)
+            for result, (_, unkeyed) in zip(accepted, prepared, strict=True)
+        ]
+
     async def start(self, version: WorkflowVersion, incoming: EventIn) -> Accepted:
         """Start one workflow version on an event, whatever its trigger says (schedules,
         run now)."""
@@ -95,13 +111,17 @@ class Ingestor:
     ) -> Accepted:
         intake, unkeyed = self._intake(event, context, matches)
         accepted = await self.store.accept_event(intake)
-        try:
-            for run in accepted.runs:
-                await self.queue.advance(event.tenant_id, run.run_id, f"{run.run_id}:start", None)
-        except RedisError:
-            # The runs are stored: the reconciler starts them. The event is accepted.
-            log.exception("enqueueing the runs of event %s failed", event.event_id)
+        await self._enqueue(accepted.runs)
         return replace(accepted, skipped=accepted.skipped | unkeyed)
+
+    async def _enqueue(self, runs: list[Run]) -> None:
+        if not runs:
+            return
+        try:
+            await self.queue.start_many([(run.tenant_id, run.run_id) for run in runs])
+        except RedisError:
+            # The runs are stored: the reconciler starts them. The events are accepted.
+            log.exception("enqueueing %d runs failed; the reconciler will start them", len(runs))
 
     def _intake(
         self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]

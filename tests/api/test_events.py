@@ -2,6 +2,9 @@
 
 import httpx
 
+from app.settings import Settings
+from tests.conftest import drain
+
 
 async def test_events_refuse_values_no_store_can_keep(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/events", json={"type": "x", "data": {"n": 2**64}})
@@ -13,3 +16,53 @@ async def test_events_refuse_values_no_store_can_keep(client: httpx.AsyncClient)
     for _ in range(100):
         deep = {"d": deep}
     assert (await client.post("/api/events", json={"type": "x", "data": deep})).status_code == 422
+
+
+async def test_a_batch_is_accepted_in_one_go_and_its_runs_complete(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    document = {
+        "workflow_id": "greet",
+        "name": "Greet",
+        "trigger": {"type": "signup"},
+        "actions": [{"id": "hello", "type": "set", "data": {"greeted": "{{ user.id }}"}}],
+    }
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    events = [
+        {"type": "signup", "user": {"id": "u1"}, "idempotency_key": "k1"},
+        {"type": "signup", "user": {"id": "u1"}, "idempotency_key": "k1"},
+        {"type": "page_view", "user": {"id": "u2"}},
+        {"type": "signup", "user": {"id": "u3"}},
+    ]
+    response = await client.post("/api/events/batch", json={"events": events})
+    assert response.status_code == 202, response.text
+    results = response.json()["results"]
+    assert [r["duplicate"] for r in results] == [False, True, False, False]
+    assert results[1]["event_id"] == results[0]["event_id"]
+    assert [len(r["run_ids"]) for r in results] == [1, 1, 0, 1]
+    await drain(settings)
+    for run_id in (results[0]["run_ids"][0], results[3]["run_ids"][0]):
+        run = (await client.get(f"/api/runs/{run_id}")).json()
+        assert run["status"] == "completed"
+    assert run["vars"] == {"greeted": "u3"}
+
+
+async def test_a_batch_with_one_bad_event_or_too_many_accepts_nothing(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    document = {
+        "workflow_id": "greet",
+        "name": "Greet",
+        "trigger": {"type": "signup"},
+        "actions": [{"type": "log", "data": {"message": "hi"}}],
+    }
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    bad = {"events": [{"type": "signup"}, {"type": "not a type!"}]}
+    response = await client.post("/api/events/batch", json=bad)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"][0]["loc"][:4] == ["body", "events", 1, "type"]
+    too_many = {"events": [{"type": "signup"}] * (settings.max_batch_events + 1)}
+    response = await client.post("/api/events/batch", json=too_many)
+    assert response.status_code == 422
+    assert "over the limit of 1000" in response.json()["error"]["message"]
+    assert (await client.get("/api/runs")).json()["items"] == []

@@ -38,6 +38,9 @@ async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: 
         await worker.async_run()
         assert seen == [("acme", "run_1")]
         await queue.advance("acme", "run_1", "run_1:start", None)
-        assert await queue.pool.zcard(default_queue_name) == 0, "arq still holds that job's result"
+        await queue.start_many([("acme", "run_1"), ("acme", "run_3"), ("acme", "run_3")])
+        assert await queue.pool.zrange(default_queue_name, 0, -1) == [b"run_3:start"], (
+            "arq still holds run_1's result; run_3 is enqueued once"
+        )
     finally:
         await queue.close()

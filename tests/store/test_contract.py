@@ -257,6 +257,25 @@ async def test_business_keys_and_caps_skip_runs_with_a_reason(store: Store) -> N
     assert capped.skipped == {"wf": "max_executions (2) reached"}
 
 
+async def test_a_batch_is_accepted_in_order_and_sees_its_own_keys(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    results = await store.accept_events(
+        [
+            Intake(event("ev1", "k"), [run("r1")], event_claim=claim("event:k", "ev1")),
+            Intake(event("ev2", "k"), [run("r2")], event_claim=claim("event:k", "ev2")),
+            Intake(event("ev3"), [run("r3")], caps={"wf": 1}),
+            Intake(event("ev4"), [run("r4")], caps={"wf": 1}),
+        ]
+    )
+    assert [(r.event.event_id, r.duplicate) for r in results] == [
+        ("ev1", False), ("ev1", True), ("ev3", False), ("ev4", False),
+    ]  # fmt: skip
+    assert [ids(r.runs) for r in results] == [["r1"], [], ["r3"], []]
+    assert results[3].skipped == {"wf": "max_executions (1) reached"}
+    assert (await store.get_run("acme", "r3")).status == RunStatus.PENDING
+    assert await store.accept_events([]) == []
+
+
 async def test_save_run_refuses_a_stale_revision(store: Store) -> None:
     await store.accept_event(Intake(event(), [run("r1")]))
     worker = await store.get_run("acme", "r1")
