@@ -19,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from redis.asyncio import Redis
 
 from app.models.run import RunFilter, RunStatus
 from app.models.workflow import Page
@@ -34,6 +35,10 @@ THREE_ACTIONS = {
          "then": [{"id": "mark", "type": "set", "data": {"seen": "{{ n }}"}}]},
         {"id": "note", "type": "log", "data": {"message": "event {{ n }} for {{ user.id }}"}},
     ],
+}  # fmt: skip
+PARKED = {
+    "workflow_id": "parked", "name": "Parked", "trigger": {"type": "park"},
+    "actions": [{"id": "later", "type": "log", "delay": 3600, "data": {"message": "in an hour"}}],
 }  # fmt: skip
 DELAYED = {
     "workflow_id": "delayed", "name": "Delayed", "trigger": {"type": "later"},
@@ -56,7 +61,7 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def service(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def service(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], str]]:
     port = free_port()
     with LocalRedisServer(data_dir / "redis", port=free_port(), persistent=False) as redis:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
@@ -66,16 +71,28 @@ def service(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         }  # fmt: skip
         service = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL)
         try:
-            yield f"http://127.0.0.1:{port}", service
+            yield f"http://127.0.0.1:{port}", service, redis.url
         finally:
             service.terminate()
             service.wait(timeout=30)
 
 
-async def wait_ready(client: httpx.AsyncClient) -> None:
+@contextmanager
+def bare_endpoint() -> Iterator[str]:
+    """The baseline server (bench/bare.py) in its own process."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "bench.bare", str(port)])
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def wait_ready(client: httpx.AsyncClient, path: str = "/ready") -> None:
     for _ in range(300):
         try:
-            if (await client.get("/ready")).status_code == 200:
+            if (await client.get(path)).status_code in (200, 405):
                 return
         except httpx.TransportError:
             pass
@@ -104,6 +121,31 @@ async def ingest(
     return count / (time.perf_counter() - started), latencies
 
 
+async def batches(client: httpx.AsyncClient, count: int, size: int, concurrency: int) -> float:
+    """Send ``count`` batches of ``size`` events no workflow listens to; events/s."""
+    remaining = iter(range(count))
+    events = [{"type": "unheard", "user": {"id": f"u{n}"}, "data": {"n": n}} for n in range(size)]
+
+    async def sender() -> None:
+        for _ in remaining:
+            (await client.post("/api/events/batch", json={"events": events})).raise_for_status()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return count * size / (time.perf_counter() - started)
+
+
+async def baseline(events: int) -> float:
+    with bare_endpoint() as url:
+        limits = httpx.Limits(max_connections=100)
+        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+            await wait_ready(client, "/api/events")
+            rate, latencies = await ingest(client, events, 50, "unheard")
+    print(f"baseline: bare FastAPI endpoint parsing the JSON body, concurrency 50: "
+          f"{rate:,.0f} requests/s; latency ms {percentiles(latencies)}")  # fmt: skip
+    return rate
+
+
 async def until_finished(store: SQLiteStore, workflow_id: str, count: int, limit: float) -> float:
     started = time.perf_counter()
     while time.perf_counter() - started < limit:
@@ -128,28 +170,35 @@ async def step_delays(
 
 
 async def bench(args: argparse.Namespace, data_dir: Path) -> None:
-    with service(data_dir) as (url, process):
+    bare = await baseline(args.events)
+    with service(data_dir) as (url, process, redis_url):
         headers = {"Authorization": f"Bearer {KEY}"}
         limits = httpx.Limits(max_connections=100)
         async with httpx.AsyncClient(
             base_url=url, headers=headers, limits=limits, timeout=30
         ) as client:
             await wait_ready(client)
-            for document in (THREE_ACTIONS, DELAYED):
+            for document in (THREE_ACTIONS, DELAYED, PARKED):
                 (await client.post("/api/workflows", json=document)).raise_for_status()
             store = await SQLiteStore.open(data_dir / "automator.db")
             try:
-                await measure(args, client, store, process)
+                await measure(args, client, store, process, bare)
+                await redis_per_waiting_run(client, redis_url, args.timers)
+                await matching_cost(client, args.events, args.workflows)
             finally:
                 await store.close()
 
 
 async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQLiteStore,
-                  process: subprocess.Popen[bytes]) -> None:  # fmt: skip
+                  process: subprocess.Popen[bytes], bare: float) -> None:  # fmt: skip
     for concurrency in (10, 50):
         rate, latencies = await ingest(client, args.events, concurrency, "unheard")
-        print(f"ingest, no workflow listening, concurrency {concurrency}: {rate:,.0f} events/s; "
-              f"latency ms {percentiles(latencies)}")  # fmt: skip
+        print(f"ingest, no workflow listening, concurrency {concurrency}: {rate:,.0f} events/s "
+              f"({rate / bare:.0%} of the baseline); latency ms {percentiles(latencies)}")  # fmt: skip
+    for concurrency in (1, 4):
+        rate = await batches(client, args.batches, 1000, concurrency)
+        print(f"batch endpoint, 1,000 events per request, {concurrency} at once: "
+              f"{rate:,.0f} events/s")  # fmt: skip
     sent = 0
     for concurrency in (10, 50):
         started = time.perf_counter()
@@ -172,12 +221,48 @@ async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQ
     )
 
 
+async def redis_per_waiting_run(client: httpx.AsyncClient, redis_url: str, count: int) -> None:
+    """Redis bytes per run parked in an hour-long delay (its deferred job)."""
+    redis = Redis.from_url(redis_url)
+    try:
+        before = (await redis.info("memory"))["used_memory"]
+        await ingest(client, count, 50, "park")
+        await asyncio.sleep(3)  # the worker picks each run up and parks it
+        after = (await redis.info("memory"))["used_memory"]
+    finally:
+        await redis.aclose()
+    print(f"Redis memory per run waiting in a delay: {(after - before) / count:,.0f} bytes")
+
+
+async def matching_cost(client: httpx.AsyncClient, events: int, workflows: int) -> None:
+    """Ingest with the few workflows above, then with ``workflows`` more spread over 100
+    event types, sending events of one of those types (its workflows' conditions are false,
+    so every event evaluates them all and starts nothing)."""
+    before, _ = await ingest(client, events, 10, "unheard")
+    documents = [
+        {"workflow_id": f"many_{n}", "name": "many", "trigger": {"type": f"type_{n % 100}",
+         "conditions": [{"field": "n", "operator": "<", "value": 0}]},
+         "actions": [{"type": "log", "data": {"message": "x"}}]}
+        for n in range(workflows)
+    ]  # fmt: skip
+    for start in range(0, workflows, 500):
+        response = await client.post("/api/workflows/import", json=documents[start : start + 500])
+        response.raise_for_status()
+    await asyncio.sleep(1.5)  # the matcher index refreshes within a second
+    after, _ = await ingest(client, events, 10, "type_7")
+    print(f"matching cost: ingest at concurrency 10 with 3 workflows {before:,.0f} events/s; "
+          f"with {workflows:,} more ({workflows // 100} on the event's type, conditions false) "
+          f"{after:,.0f} events/s ({after / before - 1:+.0%})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=3000, help="events per concurrency level")
     parser.add_argument(
         "--timers", type=int, default=1000, help="delayed runs for the lateness figure"
     )
+    parser.add_argument("--batches", type=int, default=40, help="batch requests per level")
+    parser.add_argument("--workflows", type=int, default=10000, help="for the matching cost")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         asyncio.run(bench(args, Path(directory)))
