@@ -92,7 +92,19 @@ class Settings(BaseSettings):
     http_allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Hosts outbound HTTP (webhooks, providers) may reach even though they "
-        'resolve to loopback, private or link-local addresses; a JSON list such as `["127.0.0.1"]`.',
+        "resolve to loopback, private, link-local or metadata addresses; a JSON list such as "
+        '`["hooks.internal", "127.0.0.1", "10.1.0.0/16"]`. A host name (exact) is trusted '
+        "whatever it resolves to; an IP address or CIDR network allows those addresses "
+        "however a URL spells them (a metadata address only when listed on its own).",
+    )
+    http_max_response_bytes: int = Field(
+        MIB,
+        ge=1024,
+        description="Largest response body outbound HTTP reads, in bytes after decompression; "
+        "a larger one fails the step (final).",
+    )
+    http_max_redirects: int = Field(
+        5, ge=0, le=20, description="Most redirects a webhook call follows; each hop is guarded."
     )
     integrations: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

@@ -1,0 +1,206 @@
+"""``webhook_call``: an HTTP request to any URL the guard allows, signed in the Standard
+Webhooks scheme (https://www.standardwebhooks.com/) so receivers can verify it.
+
+Every attempt of a step carries the same ``Idempotency-Key`` and ``webhook-id`` (the step's
+idempotency key) and a fresh ``webhook-timestamp``: a receiver keeps the ids it has handled
+and drops a repeat, and refuses a timestamp too far from its clock.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
+from app.actions.net import status_error, transport_error
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker of a base64 secret
+
+INPUTS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "url": {"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://", "maxLength": 8192,
+                "description": "http:// or https:// URL; the address guard judges its host."},
+        "method": {"enum": list(METHODS), "default": "POST"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "query": {"type": "object",
+                  "additionalProperties": {"type": ["string", "number", "boolean"]}},
+        "json": {"description": "A JSON body (sent compact, as signed)."},
+        "body": {"type": "string", "description": "A raw body, instead of json."},
+        "timeout": {"type": "number", "exclusiveMinimum": 0,
+                    "description": "Seconds per network operation; the step's timeout bounds "
+                                   "the whole call."},
+        "follow_redirects": {"type": "boolean", "default": True,
+                             "description": "Follow redirects (AUTOMATOR_HTTP_MAX_REDIRECTS); "
+                                            "every hop is guarded."},
+        "signing_secret": {"type": "string", "minLength": 1,
+                           "description": "whsec_<base64> or any string; overrides the "
+                                          "connector configuration's signing_secret."},
+    },
+    "required": ["url"],
+    "additionalProperties": False,
+    "not": {"required": ["json", "body"], "description": "json and body exclude each other"},
+}  # fmt: skip
+OUTPUTS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "integer"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "body": {"description": "Parsed when the answer is JSON, else text."},
+    },
+}
+
+SPEC = ActionSpec(
+    inputs=INPUTS,
+    outputs=OUTPUTS,
+    description="Call a URL with an Idempotency-Key and a Standard Webhooks signature; "
+    "5xx, 429 and network errors are retried, other 4xx fail the step.",
+)
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key: a ``whsec_`` secret is base64; any other string is used as it is."""
+    if not secret.startswith(SECRET_PREFIX):
+        return secret.encode()
+    try:
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except binascii.Error:
+        raise ConnectorError("the signing secret starts with whsec_ but is not base64") from None
+
+
+def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` for ``body``."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": f"v1,{base64.b64encode(digest).decode()}",
+    }
+
+
+@dataclass(frozen=True)
+class Call:
+    """One webhook request, as it will be signed and sent."""
+
+    method: str
+    url: str
+    host: str
+    headers: httpx.Headers
+    query: dict[str, str]
+    body: bytes
+    timeout: float | None
+    follow_redirects: bool
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any]) -> "Call":
+        try:
+            url = httpx.URL(str(params["url"]))
+        except httpx.InvalidURL as exc:
+            raise ConnectorError(f"data.url: {exc}") from None
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ConnectorError("data.url: must be an http:// or https:// URL with a host")
+        headers = httpx.Headers(
+            {str(name): str(value) for name, value in (params.get("headers") or {}).items()}
+        )
+        timeout = params.get("timeout")
+        return cls(
+            method=str(params.get("method") or "POST").upper(),
+            url=str(url),
+            host=url.host,
+            headers=headers,
+            query={str(name): _text(value) for name, value in (params.get("query") or {}).items()},
+            body=_body(params, headers),
+            timeout=float(timeout) if timeout is not None else None,
+            follow_redirects=bool(params.get("follow_redirects", True)),
+        )
+
+    @property
+    def what(self) -> str:
+        """How errors name the call: the host only, since paths and queries may hold tokens."""
+        return f"{self.method} to {self.host}"
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, bool) else str(value)
+
+
+def _body(params: Mapping[str, Any], headers: httpx.Headers) -> bytes:
+    """The exact bytes sent and signed; sets a Content-Type when the caller gave none."""
+    if "json" in params and "body" in params:
+        raise ConnectorError("data: give json or body, not both")
+    if "json" in params:
+        headers.setdefault("Content-Type", "application/json")
+        return json.dumps(params["json"], separators=(",", ":"), ensure_ascii=False).encode()
+    if "body" in params:
+        headers.setdefault("Content-Type", "text/plain; charset=utf-8")
+        return str(params["body"]).encode()
+    return b""
+
+
+def _secret(params: Mapping[str, Any], context: ActionContext) -> str | None:
+    secret = params.get("signing_secret") or context.config.get("signing_secret")
+    if secret is None or isinstance(secret, str):
+        return secret or None
+    raise ConnectorError("signing_secret must be a string (an unresolved secret reference?)")
+
+
+def _decoded(response: httpx.Response) -> Any:
+    """The body as JSON when it says it is JSON and parses, else as text."""
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json" or kind.endswith("+json"):
+        try:
+            return response.json()
+        except ValueError:
+            pass
+    return response.text
+
+
+class WebhookConnector(ConnectorAdapter):
+    code = "webhook"
+    name = "Webhook"
+    description = "Signed HTTP calls to any endpoint the address guard allows."
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"webhook_call": SPEC}
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        if action != "webhook_call":
+            raise ConnectorError(f"the webhook connector has no action {action!r}")
+        http = context.services.http
+        if http is None:
+            raise ConnectorError("no HTTP client is configured for connectors")
+        call = Call.of(params)
+        response = await self._send(http, call, self._headers(call, params, context))
+        if response.status_code >= 400:
+            raise status_error(response, call.what)
+        return {"status": response.status_code, "headers": dict(response.headers),
+                "body": _decoded(response)}  # fmt: skip
+
+    @staticmethod
+    def _headers(call: Call, params: Mapping[str, Any], context: ActionContext) -> httpx.Headers:
+        """The caller's headers, with ours replacing any of the same name."""
+        headers = call.headers.copy()
+        headers["Idempotency-Key"] = context.idempotency_key
+        secret = _secret(params, context)
+        if secret is not None:
+            stamp = int(time.time())
+            headers.update(signature_headers(secret, context.idempotency_key, stamp, call.body))
+        return headers
+
+    @staticmethod
+    async def _send(http: httpx.AsyncClient, call: Call, headers: httpx.Headers) -> httpx.Response:
+        timeout = call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT
+        try:
+            return await http.request(
+                call.method, call.url, params=call.query, headers=headers, content=call.body,
+                timeout=timeout, follow_redirects=call.follow_redirects,
+            )  # fmt: skip
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, call.what) from exc
