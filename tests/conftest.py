@@ -28,6 +28,13 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedi
         yield server
 
 
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver on 127.0.0.1, not ``localhost`` (which may mean ::1): tests send
+    traffic only to 127.0.0.0/8 and allow-list exactly this address."""
+    return ("127.0.0.1", 0)
+
+
 @pytest.fixture
 def redis_url(redis_server: LocalRedisServer) -> str:
     """A database of the session's Redis, flushed before each test."""

@@ -37,7 +37,11 @@ def erp_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def erp_settings(settings: Settings, httpserver: HTTPServer, erp_installed: None) -> Settings:
     erp = {"url": httpserver.url_for("").rstrip("/"), "api_key": "erp-key"}
-    return settings.model_copy(update={"integrations": {"legacy_erp": erp}})
+    # The outbound guard refuses loopback addresses unless they are allow-listed.
+    allowed = [httpserver.host]
+    return settings.model_copy(
+        update={"integrations": {"legacy_erp": erp}, "http_allowed_hosts": allowed}
+    )
 
 
 @pytest.fixture
