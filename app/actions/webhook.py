@@ -47,7 +47,8 @@ INPUTS: dict[str, Any] = {
     },
     "required": ["url"],
     "additionalProperties": False,
-    "not": {"required": ["json", "body"], "description": "json and body exclude each other"},
+    # json and body exclude each other: "data.body: 'x' is expected to be empty".
+    "dependentSchemas": {"json": {"properties": {"body": {"maxLength": 0}}}},
 }  # fmt: skip
 OUTPUTS: dict[str, Any] = {
     "type": "object",

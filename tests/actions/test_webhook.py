@@ -1,0 +1,319 @@
+"""``webhook_call``: end to end through the API and a real worker to a local HTTP server on
+127.0.0.1, and the connector called directly for the finer points. Every signature is
+checked here by recomputing the HMAC as a receiver would, not with the connector's code."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+from werkzeug.datastructures import Headers
+
+from app.actions.base import ActionContext, ConnectorError, Services
+from app.actions.net import http_client
+from app.actions.webhook import WebhookConnector, signature_headers
+from app.redis_server import free_port
+from app.settings import Settings
+from tests.conftest import drain, send
+
+SECRET = "whsec_" + base64.b64encode(b"a key shared with the receiver").decode()
+ORDER = {"type": "purchase_completed", "user": {"id": "u1"},
+         "data": {"order_id": "o-1", "total": 42}}  # fmt: skip
+
+
+@dataclass
+class Received:
+    headers: Headers
+    body: bytes
+
+
+def verified(request: Received, secret: str = SECRET) -> bool:
+    """What a receiver does: HMAC-SHA256 over ``id.timestamp.body`` with the decoded key,
+    compared with each ``v1`` signature, and the timestamp within its tolerance."""
+    message_id, stamp = request.headers["webhook-id"], request.headers["webhook-timestamp"]
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{stamp}.".encode() + request.body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    offered = [
+        value.split(",", 1)[1]
+        for value in request.headers["webhook-signature"].split()
+        if value.startswith("v1,")
+    ]
+    fresh = abs(time.time() - int(stamp)) < 300
+    return fresh and any(hmac.compare_digest(expected, value) for value in offered)
+
+
+class Endpoint:
+    """A local endpoint answering with the given responses in turn, recording requests."""
+
+    def __init__(self, server: HTTPServer, *answers: Response) -> None:
+        self.received: list[Received] = []
+        self._answers = iter(answers)
+        server.expect_request("/hook").respond_with_handler(self._handle)
+
+    def _handle(self, request: Request) -> Response:
+        self.received.append(Received(Headers(request.headers), request.get_data()))
+        return next(self._answers)
+
+
+def ok(body: Any = None) -> Response:
+    return Response(json.dumps(body or {"received": True}), content_type="application/json")
+
+
+def hook_workflow(data: dict[str, Any], retry: dict[str, Any] | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {"id": "hook", "type": "webhook_call", "data": data}
+    if retry:
+        action["retry"] = retry
+    return {"workflow_id": "notify_crm", "name": "Notify the CRM",
+            "trigger": {"type": "purchase_completed"}, "actions": [action]}  # fmt: skip
+
+
+def order_hook(server: HTTPServer, **extra: Any) -> dict[str, Any]:
+    body = {"order": "{{order_id}}", "total": "{{total}}"}
+    return {"url": server.url_for("/hook"), "json": body, "signing_secret": SECRET, **extra}
+
+
+async def run_hook(
+    client: httpx.AsyncClient, settings: Settings, data: dict[str, Any], allowed: list[str],
+    retry: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Save the workflow, send the order event, work it off; the run as the API shows it."""
+    created = await client.post("/api/workflows", json=hook_workflow(data, retry))
+    assert created.status_code == 201, created.text
+    (run_id,) = (await send(client, ORDER))["run_ids"]
+    await drain(settings.model_copy(update={"http_allowed_hosts": allowed, "delay_scale": 0.001}))
+    run: dict[str, Any] = (await client.get(f"/api/runs/{run_id}")).json()
+    return run
+
+
+async def test_a_webhook_to_a_local_server_not_allow_listed_fails_and_sends_nothing(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    endpoint = Endpoint(httpserver, ok())
+    run = await run_hook(client, settings, order_hook(httpserver), allowed=[])
+    assert run["status"] == "failed"
+    message = (
+        "refused to connect to 127.0.0.1: it is a loopback address; "
+        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS"
+    )
+    assert run["error"] == {"step_id": "hook", "message": message, "retryable": False}
+    assert [step["status"] for step in run["steps"]] == ["failed"]
+    assert endpoint.received == []
+    assert httpserver.log == []
+
+
+async def test_an_allow_listed_webhook_arrives_signed_with_the_idempotency_key(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    endpoint = Endpoint(httpserver, ok({"crm_id": 7}))
+    run = await run_hook(client, settings, order_hook(httpserver), allowed=["127.0.0.1"])
+    assert run["status"] == "completed", run["error"]
+    (request,) = endpoint.received
+    assert request.body == b'{"order":"o-1","total":42}'
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Idempotency-Key"] == f"{run['run_id']}:hook:0"
+    assert request.headers["Webhook-Id"] == request.headers["Idempotency-Key"]
+    assert verified(request)
+    assert not verified(request, "whsec_" + base64.b64encode(b"another key").decode())
+    output = run["steps"][0]["output"]
+    assert output["status"] == 200
+    assert output["body"] == {"crm_id": 7}
+    assert output["headers"]["content-type"] == "application/json"
+
+
+async def test_a_503_is_retried_with_the_same_idempotency_key_and_webhook_id(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    endpoint = Endpoint(httpserver, Response("busy", status=503), ok())
+    run = await run_hook(client, settings, order_hook(httpserver), allowed=["127.0.0.1"])
+    assert run["status"] == "completed", run["error"]
+    assert [(s["attempt"], s["status"]) for s in run["steps"]] == [
+        (1, "retrying"),
+        (2, "completed"),
+    ]
+    assert run["steps"][0]["error"] == {
+        "message": "POST to 127.0.0.1 answered 503: busy",
+        "retryable": True,
+    }
+    first, second = endpoint.received
+    key = f"{run['run_id']}:hook:0"
+    assert [r.headers["Idempotency-Key"] for r in (first, second)] == [key, key]
+    assert [r.headers["Webhook-Id"] for r in (first, second)] == [key, key]
+    assert verified(first)
+    assert verified(second)
+
+
+async def test_a_4xx_fails_the_step_at_once_naming_the_answer(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    endpoint = Endpoint(httpserver, Response("order_id is unknown", status=422))
+    run = await run_hook(client, settings, order_hook(httpserver), allowed=["127.0.0.1"])
+    assert run["status"] == "failed"
+    assert run["error"]["message"] == "POST to 127.0.0.1 answered 422: order_id is unknown"
+    assert len(endpoint.received) == 1
+
+
+async def test_a_redirect_to_a_refused_address_is_refused(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    # 2130706434 is 127.0.0.2: loopback, outside the allow-listed 127.0.0.1/32.
+    elsewhere = Response(status=307, headers={"Location": f"http://2130706434:{httpserver.port}/"})
+    endpoint = Endpoint(httpserver, elsewhere)
+    run = await run_hook(client, settings, order_hook(httpserver), allowed=["127.0.0.1/32"])
+    assert run["status"] == "failed"
+    assert run["error"]["message"] == (
+        "refused to connect to 2130706434: it resolves to 127.0.0.2, a loopback address; "
+        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS"
+    )
+    assert len(endpoint.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"json": {}}, "data: 'url' is a required property"),
+        ({"url": "ftp://files.example/x"}, "data.url: 'ftp://files.example/x' does not match"),
+        ({"url": "https://hooks.example", "method": "FETCH"}, "data.method: 'FETCH' is not one of"),
+        ({"url": "https://hooks.example", "timeout": 0}, "data.timeout: 0 is less than or equal"),
+        ({"url": "https://hooks.example", "headers": {"X-Count": 3}}, "data.headers.X-Count: 3 is not of type 'string'"),
+        ({"url": "https://hooks.example", "json": {}, "body": "x"}, "data.body: 'x' is expected to be empty"),
+        ({"url": "https://hooks.example", "verb": "POST"}, "data: Additional properties are not allowed ('verb'"),
+    ],
+)  # fmt: skip
+async def test_bad_webhook_data_is_refused_when_the_workflow_is_saved(
+    client: httpx.AsyncClient, data: dict[str, Any], problem: str
+) -> None:
+    response = await client.post("/api/workflows", json=hook_workflow(data))
+    assert response.status_code == 422
+    (detail,) = response.json()["error"]["details"]
+    assert detail["msg"].startswith(problem), detail["msg"]
+
+
+async def test_templated_webhook_data_is_checked_when_it_runs(client: httpx.AsyncClient) -> None:
+    data = {"url": "{{ vars.url }}", "signing_secret": {"$secret": "CRM_SIGNING"}}
+    response = await client.post("/api/workflows", json=hook_workflow(data))
+    assert response.status_code == 201, response.text
+
+
+def test_signatures_match_the_standard_webhooks_test_vector() -> None:
+    # The vector the Standard Webhooks reference libraries test against.
+    headers = signature_headers(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+        b'{"test": 2432232314}',
+    )
+    assert headers == {
+        "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        "webhook-timestamp": "1614265330",
+        "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    }
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])) as client:
+        yield client
+
+
+def context(http: httpx.AsyncClient, config: dict[str, Any] | None = None) -> ActionContext:
+    return ActionContext(
+        tenant_id="acme", run_id="r1", step_id="hook", idempotency_key="r1:hook:0", attempt=1,
+        config=config or {}, services=Services(http=http),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def connector() -> WebhookConnector:
+    return WebhookConnector()
+
+
+async def test_the_connector_configuration_can_hold_the_signing_secret(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    endpoint = Endpoint(httpserver, ok())
+    params = {"url": httpserver.url_for("/hook"), "body": "plain text"}
+    await connector.execute("webhook_call", params, context(http, {"signing_secret": SECRET}))
+    (request,) = endpoint.received
+    assert request.body == b"plain text"
+    assert request.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert verified(request)
+
+
+async def test_a_raw_secret_signs_with_its_own_bytes(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    endpoint = Endpoint(httpserver, ok())
+    params = {"url": httpserver.url_for("/hook"), "json": [1], "signing_secret": "plain-secret"}
+    await connector.execute("webhook_call", params, context(http))
+    (request,) = endpoint.received
+    raw_as_base64 = "whsec_" + base64.b64encode(b"plain-secret").decode()
+    assert verified(request, raw_as_base64)
+
+
+async def test_headers_query_and_method_are_sent_and_ours_cannot_be_overridden(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    endpoint = Endpoint(httpserver, Response("done", content_type="text/plain"))
+    params = {
+        "url": httpserver.url_for("/hook"), "method": "put",
+        "headers": {"X-Tenant": "acme", "idempotency-key": "mine"},
+        "query": {"page": 2, "full": True, "q": "a b"},
+    }  # fmt: skip
+    output = await connector.execute("webhook_call", params, context(http))
+    assert output["status"] == 200
+    assert output["body"] == "done"
+    (request,) = endpoint.received
+    assert request.headers["X-Tenant"] == "acme"
+    assert request.headers["Idempotency-Key"] == "r1:hook:0"
+    assert "webhook-signature" not in request.headers
+    (logged, _), *_ = httpserver.log
+    assert logged.method == "PUT"
+    assert logged.args.to_dict() == {"page": "2", "full": "true", "q": "a b"}
+
+
+async def test_429_is_retryable_after_the_wait_the_server_asks_for(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    Endpoint(httpserver, Response("slow down", status=429, headers={"Retry-After": "30"}))
+    with pytest.raises(ConnectorError) as caught:
+        await connector.execute("webhook_call", {"url": httpserver.url_for("/hook")}, context(http))
+    assert caught.value.retryable
+    assert caught.value.retry_after == 30
+    assert caught.value.message == "POST to 127.0.0.1 answered 429: slow down"
+
+
+async def test_a_network_error_is_retryable(
+    http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/hook"
+    with pytest.raises(ConnectorError) as caught:
+        await connector.execute("webhook_call", {"url": closed}, context(http))
+    assert caught.value.retryable
+    assert caught.value.message.startswith("POST to 127.0.0.1 failed: ConnectError")
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"url": "not a url"}, "data.url: must be an http:// or https:// URL with a host"),
+        ({"url": "http://a.example", "json": 1, "body": "x"}, "data: give json or body, not both"),
+        ({"url": "http://a.example", "signing_secret": "whsec_***"}, "the signing secret starts with whsec_ but is not base64"),
+        ({"url": "http://a.example", "signing_secret": {"$secret": "X"}}, "signing_secret must be a string"),
+    ],
+)  # fmt: skip
+async def test_bad_data_known_only_at_run_time_is_a_final_error(
+    http: httpx.AsyncClient, connector: WebhookConnector, params: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(ConnectorError) as caught:
+        await connector.execute("webhook_call", params, context(http))
+    assert not caught.value.retryable
+    assert caught.value.message.startswith(problem)
