@@ -7,8 +7,9 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +25,7 @@ from app.redis_server import free_port
 from app.settings import Settings
 from tests.conftest import drain, send
 
+README = Path(__file__).parents[2] / "README.md"
 SECRET = "whsec_" + base64.b64encode(b"a key shared with the receiver").decode()
 ORDER = {"type": "purchase_completed", "user": {"id": "u1"},
          "data": {"order_id": "o-1", "total": 42}}  # fmt: skip
@@ -317,3 +319,27 @@ async def test_bad_data_known_only_at_run_time_is_a_final_error(
         await connector.execute("webhook_call", params, context(http))
     assert not caught.value.retryable
     assert caught.value.message.startswith(problem)
+
+
+def readme_receiver() -> Callable[..., str]:
+    """The receiver's ``verify`` as the README shows it."""
+    text = README.read_text()
+    start = text.index("```python\nimport base64, hashlib, hmac, time")
+    code = text[start:].split("\n", 1)[1].split("```", 1)[0]
+    scope: dict[str, Any] = {}
+    exec(code, scope)  # noqa: S102 - the README's own snippet, run to keep it true
+    verify: Callable[..., str] = scope["verify"]
+    return verify
+
+
+async def test_the_readme_receiver_accepts_a_delivery_and_rejects_a_tampered_one(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    verify = readme_receiver()
+    endpoint = Endpoint(httpserver, ok())
+    params = {"url": httpserver.url_for("/hook"), "json": {"total": 42}, "signing_secret": SECRET}
+    await connector.execute("webhook_call", params, context(http))
+    (request,) = endpoint.received
+    assert verify(SECRET, request.headers, request.body) == "r1:hook:0"
+    with pytest.raises(ValueError, match="bad signature"):
+        verify(SECRET, request.headers, b'{"total":4200}')
