@@ -103,8 +103,10 @@ class Call:
 
     @classmethod
     def of(cls, params: Mapping[str, Any]) -> "Call":
+        if not isinstance(params.get("url"), str):
+            raise ConnectorError("data.url: an http:// or https:// URL is required")
         try:
-            url = httpx.URL(str(params["url"]))
+            url = httpx.URL(params["url"])
         except httpx.InvalidURL as exc:
             raise ConnectorError(f"data.url: {exc}") from None
         if url.scheme not in ("http", "https") or not url.host:

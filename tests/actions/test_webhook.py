@@ -307,6 +307,7 @@ async def test_a_network_error_is_retryable(
     ("params", "problem"),
     [
         ({"url": "not a url"}, "data.url: must be an http:// or https:// URL with a host"),
+        ({"json": {}}, "data.url: an http:// or https:// URL is required"),
         ({"url": "http://a.example", "json": 1, "body": "x"}, "data: give json or body, not both"),
         ({"url": "http://a.example", "signing_secret": "whsec_***"}, "the signing secret starts with whsec_ but is not base64"),
         ({"url": "http://a.example", "signing_secret": {"$secret": "X"}}, "signing_secret must be a string"),
