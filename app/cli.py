@@ -11,6 +11,7 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 import uvloop
+from prometheus_client import start_http_server
 from rich.progress import track
 
 from app.actions.registry import default_registry
@@ -73,6 +74,22 @@ def _require_redis(settings: Settings) -> None:
         raise typer.Exit(2)
 
 
+def _serve_metrics(settings: Settings) -> None:
+    """A worker or scheduler has no HTTP API: it serves /metrics on a port of its own."""
+    if settings.metrics_port is None:
+        return
+    try:
+        start_http_server(settings.metrics_port, addr=settings.host)
+    except OSError as exc:
+        typer.secho(
+            f"Cannot serve metrics on {settings.host}:{settings.metrics_port}: {exc}",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    typer.echo(f"Metrics at http://{settings.host}:{settings.metrics_port}/metrics")
+
+
 async def _all_in_one(settings: Settings) -> None:
     """The API, a worker and the scheduler in one event loop, sharing one store; the
     server's signal handling stops them all."""
@@ -130,6 +147,7 @@ def worker() -> None:
     AUTOMATOR_REDIS_URL and store as the API)."""
     settings = Settings()
     _require_redis(settings)
+    _serve_metrics(settings)
     asyncio.set_event_loop(uvloop.new_event_loop())
     create_worker(settings).run()
 
@@ -148,6 +166,7 @@ def scheduler() -> None:
     availability: one leads at a time, and each firing starts one run."""
     settings = Settings()
     _require_redis(settings)
+    _serve_metrics(settings)
     uvloop.run(_schedule(settings))
 
 

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import connectors, debug, errors, events, health, keys, runs, workflows
+from app.api import connectors, debug, errors, events, health, keys, metrics, runs, workflows
 from app.api.limits import BodySizeLimit
+from app.api.metrics import EventRejections
 from app.models.document import WorkflowDocument
 from app.resources import Resources, open_resources
 from app.settings import Settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(EventRejections)
     errors.install(app)
     app.include_router(health.router)
     app.include_router(workflows.router)
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(debug.router)
     app.include_router(keys.router)
     app.include_router(connectors.router)
+    app.include_router(metrics.router)
     _document_schemas(app)
     return app
 

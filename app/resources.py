@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app import metrics
 from app.actions.registry import Registry, default_registry
 from app.engine.control import RunControl
 from app.engine.program import ProgramCache
@@ -63,6 +64,7 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
 
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+    metrics.limit_workflow_labels(settings.metrics_max_workflows)
     store = await open_store(settings)
     matcher, programs, renderer = Matcher(store), ProgramCache(), Renderer()
     engine = _engine(settings, store, matcher, programs, renderer)

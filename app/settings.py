@@ -112,6 +112,21 @@ class Settings(BaseSettings):
         '`{"legacy_erp": {"url": "https://erp.example", "api_key": {"$secret": "ERP_KEY"}}}`; '
         "a tenant's own configuration (`PUT /api/integrations/{code}`) takes precedence.",
     )
+    metrics_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port on which `automator worker` and `automator scheduler` serve "
+        "Prometheus metrics at /metrics (on AUTOMATOR_HOST); unset: not served. The API "
+        "serves /metrics on its own port, and `automator dev` shows every part there.",
+    )
+    metrics_max_workflows: int = Field(
+        100,
+        ge=0,
+        description="(tenant, workflow) pairs a process labels one by one in run metrics; "
+        "later ones share the label `_other` (0: always `_other`). Bounds the series "
+        "Prometheus keeps; exact per-workflow figures are in GET /api/stats.",
+    )
     delay_scale: float = Field(
         1.0,
         gt=0,

@@ -3,13 +3,17 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.models import jsonc
+from app.redis_server import free_port
 from tests.conftest import SEEDS
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
@@ -80,3 +84,29 @@ def test_create_api_key_refuses_an_unknown_role(tmp_path: Path, role: str) -> No
     assert result.returncode == 2
     assert "admin" in result.stderr
     assert "ingest" in result.stderr
+
+
+def test_a_worker_serves_its_metrics_on_its_own_port(tmp_path: Path, redis_url: str) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
+    env |= {"AUTOMATOR_DATA_DIR": str(tmp_path), "AUTOMATOR_REDIS_URL": redis_url,
+            "AUTOMATOR_METRICS_PORT": str(port)}  # fmt: skip
+    worker = subprocess.Popen([AUTOMATOR, "worker"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        text = wait_for_metrics(f"http://127.0.0.1:{port}/metrics", worker)
+        assert "# TYPE automator_step_duration_seconds histogram" in text
+        assert "automator_reconciler_requeued_total 0.0" in text
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.communicate(timeout=30)
+
+
+def wait_for_metrics(url: str, process: subprocess.Popen[str]) -> str:
+    for _ in range(300):
+        assert process.poll() is None, process.communicate()[0]
+        try:
+            return httpx.get(url, timeout=1).text
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"no metrics at {url}")

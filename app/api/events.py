@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from app import metrics
 from app.api.deps import Ingester, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.errors import ErrorDetail, InvalidInput
@@ -50,6 +51,7 @@ async def send_event(body: EventIn, caller: Ingester, resources: ResourcesDep) -
     """Accept an event. When the reply comes, the event and its runs are stored; the runs
     start as soon as a worker takes them."""
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
+    metrics.event_accepted(accepted)
     return EventAccepted.of(accepted)
 
 
@@ -64,4 +66,6 @@ async def send_events(body: EventBatch, caller: Ingester, resources: ResourcesDe
             [ErrorDetail(("body", "events"), f"at most {limit} events per batch")],
         )
     accepted = await resources.engine.ingestor.accept_many(caller.tenant_id, body.events)
-    return BatchAccepted(results=[EventAccepted.of(result) for result in accepted])
+    for one in accepted:
+        metrics.event_accepted(one)
+    return BatchAccepted(results=[EventAccepted.of(one) for one in accepted])

@@ -9,6 +9,7 @@ from typing import Any
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
+from app import metrics
 from app.actions.base import ActionContext
 from app.engine.executor import Walker, transition
 from app.engine.gateway import Gateway
@@ -46,8 +47,10 @@ class StoreEffects:
             # reconciler finds it then.
             run.due_at = now + timedelta(seconds=self.lease_seconds)
         run.updated_at = now
+        metrics.steps_recorded(steps)
         if await self.store.save_run(run, steps):
             self.saved[run.run_id] = (run.pc, run.attempt)
+            metrics.run_saved(run)
             return True
         await self._carry_over(run)
         return False
@@ -96,6 +99,7 @@ class Executor:
             run = await self.store.get_run(tenant_id, run_id)
             if not self._due(run):
                 return
+            metrics.picked_up(run, self.effects.now())
             try:
                 await self._walk(run)
             except TRANSIENT:
@@ -120,7 +124,8 @@ class Executor:
             run.error = {"message": "internal error in the engine; see the worker's log"}
             run.due_at = None
             transition(run, RunStatus.FAILED, self.effects.now(), "engine error")
-            await self.store.save_run(run)
+            if await self.store.save_run(run):
+                metrics.run_saved(run)
 
     def _due(self, run: Run) -> bool:
         if run.status not in LIVE:

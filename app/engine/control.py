@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from app import metrics
 from app.engine.executor import transition
 from app.engine.program import Kind, ProgramCache
 from app.engine.queue import Queue
@@ -57,6 +58,7 @@ class RunControl:
             await self._change(run, command, now)
             run.updated_at = now
             if await self.store.save_run(run):
+                metrics.run_saved(run)
                 await self._wake(run, command)
                 return run
         raise Conflict(f"Run {run_id} kept changing; try again.")

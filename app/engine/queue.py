@@ -85,5 +85,14 @@ class ArqQueue:
         keys = [job_key_prefix + job_id, result_key_prefix + job_id, default_queue_name]
         return {"keys": keys, "args": [expires, job, score, job_id]}
 
+    async def depth(self) -> tuple[int, int]:
+        """Jobs due now (waiting for a worker, or being run) and jobs deferred to later."""
+        now = timestamp_ms()
+        async with self.pool.pipeline(transaction=False) as pipe:
+            pipe.zcount(default_queue_name, "-inf", now)
+            pipe.zcount(default_queue_name, f"({now}", "+inf")
+            ready, deferred = await pipe.execute()
+        return int(ready), int(deferred)
+
     async def close(self) -> None:
         await self.pool.aclose(close_connection_pool=True)

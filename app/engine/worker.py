@@ -12,6 +12,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
+from app import metrics
 from app.actions.base import Services
 from app.actions.net import http_client
 from app.actions.registry import Registry, default_registry
@@ -49,6 +50,7 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     for tenant_id, run_id in overdue:
         await queue.advance(tenant_id, run_id, f"{run_id}:reconcile:{int(now.timestamp())}", None)
     if overdue:
+        metrics.requeued(len(overdue))
         log.warning("reconciler re-enqueued %d overdue runs", len(overdue))
     return len(overdue)
 
@@ -89,6 +91,7 @@ def create_worker(
     assert settings.redis_url, "the worker needs AUTOMATOR_REDIS_URL"
 
     async def startup(ctx: dict[str, Any]) -> None:
+        metrics.limit_workflow_labels(settings.metrics_max_workflows)
         opened = store or await open_store(settings)
         queue = ArqQueue(ctx["redis"])
         ctx |= {"settings": settings, "store": opened, "queue": queue}

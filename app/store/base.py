@@ -118,6 +118,10 @@ class Store(Protocol):
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         """Runs per workflow and status."""
 
+    async def live_run_counts(self) -> dict[RunStatus, int]:
+        """Runs not finished (pending, running, waiting, paused) by status, across tenants:
+        the one read made for the metrics gauge."""
+
     async def purge(self, events_before: datetime, now: datetime) -> int:
         """Delete events received before ``events_before`` and idempotency keys expired by
         ``now``, across tenants (the retention job); returns the events deleted."""
@@ -155,6 +159,7 @@ def event_not_found(event_id: str) -> NotFound:
 
 
 LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+UNFINISHED = (*LIVE, RunStatus.PAUSED)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
     "error", "history", "updated_at",

@@ -32,6 +32,7 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 from app.store.base import (
     LIVE,
     MUTABLE_RUN_FIELDS,
+    UNFINISHED,
     Intake,
     cap_reached,
     duplicate,
@@ -439,6 +440,15 @@ class MongoStore:
         async for row in cursor:
             counts.setdefault(row["_id"]["w"], {})[RunStatus(row["_id"]["s"])] = row["n"]
         return counts
+
+    async def live_run_counts(self) -> dict[RunStatus, int]:
+        cursor = await self._db.runs.aggregate(
+            [
+                {"$match": {"status": {"$in": [s.value for s in UNFINISHED]}}},
+                {"$group": {"_id": "$status", "n": {"$sum": 1}}},
+            ]
+        )
+        return {RunStatus(row["_id"]): row["n"] async for row in cursor}
 
     async def purge(self, events_before: datetime, now: datetime) -> int:
         deleted = await self._db.events.delete_many({"received_at": {"$lt": events_before}})

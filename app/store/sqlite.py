@@ -34,6 +34,7 @@ from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.base import (
     LIVE,
+    UNFINISHED,
     Intake,
     cap_reached,
     claim_is_live,
@@ -538,6 +539,13 @@ class Database:
             counts.setdefault(workflow_id, {})[RunStatus(status)] = count
         return counts
 
+    def live_run_counts(self) -> dict[RunStatus, int]:
+        rows = self._all(
+            "SELECT status, count(*) FROM runs WHERE status IN (?, ?, ?, ?) GROUP BY status",
+            *UNFINISHED,
+        )
+        return {RunStatus(status): count for status, count in rows}
+
     def purge(self, events_before: datetime, now: datetime) -> int:
         with self._transaction() as db:
             deleted = db.execute(
@@ -674,6 +682,9 @@ class SQLiteStore:
 
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         return await self._call(self._database.run_counts, tenant_id)
+
+    async def live_run_counts(self) -> dict[RunStatus, int]:
+        return await self._call(self._database.live_run_counts)
 
     async def purge(self, events_before: datetime, now: datetime) -> int:
         return await self._call(self._database.purge, events_before, now)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field
 from redis.exceptions import RedisError
 
+from app import metrics
 from app.engine.conditions import compile_conditions
 from app.engine.queue import Queue
 from app.engine.templates import Renderer, TemplateError
@@ -115,6 +116,7 @@ class Ingestor:
         return replace(accepted, skipped=accepted.skipped | unkeyed)
 
     async def _enqueue(self, runs: list[Run]) -> None:
+        metrics.runs_started(runs)
         if not runs:
             return
         try:

@@ -387,3 +387,16 @@ async def test_a_capped_run_does_not_hold_its_business_key(store: Store) -> None
     assert (await store.accept_event(capped)).skipped == {"wf": "max_executions (1) reached"}
     uncapped = Intake(event("ev3"), [run("r3")], run_claims={"r3": claim("run:wf:o-1", "r3")})
     assert [r.run_id for r in (await store.accept_event(uncapped)).runs] == ["r3"]
+
+
+async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store) -> None:
+    await store.accept_event(Intake(event(), [
+        run("r1"), run("r2", status=RunStatus.WAITING), run("r3", status=RunStatus.PAUSED),
+        run("r4", status=RunStatus.COMPLETED), run("r5", status=RunStatus.FAILED),
+    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(event("ev2", tenant_id="globex"), [run("r6", tenant_id="globex")])
+    )
+    assert await store.live_run_counts() == {
+        RunStatus.PENDING: 2, RunStatus.WAITING: 1, RunStatus.PAUSED: 1,
+    }  # fmt: skip

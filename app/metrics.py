@@ -1,0 +1,156 @@
+"""Prometheus metrics: the figures an operator graphs and alerts on.
+
+Every metric lives in the process's default registry, so ``automator dev`` (API, worker and
+scheduler in one process) shows them all on one ``/metrics``; a separate worker or scheduler
+serves its own on ``AUTOMATOR_METRICS_PORT``.
+
+Label values are bounded, because each distinct value is a time series kept forever by every
+Prometheus that scrapes us: reasons and statuses are fixed sets, action types come from the
+connector registry, and ``tenant``/``workflow`` pairs are labelled one by one up to
+``AUTOMATOR_METRICS_MAX_WORKFLOWS`` per process; later pairs share the label ``_other``. Exact
+figures per workflow, however many there are, come from ``GET /api/stats``.
+"""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from app.models.run import Accepted, Run, RunStatus, StepRecord, StepStatus
+
+OTHER = "_other"
+KINDS = {RunStatus.WAITING: "timer", RunStatus.RUNNING: "recovery"}
+SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+
+EVENTS_ACCEPTED = Counter(
+    "automator_events_accepted_total",
+    "Events answered 202; `outcome` is `new`, or `duplicate` (idempotency key seen before).",
+    ["outcome"],
+)
+EVENTS_REJECTED = Counter(
+    "automator_events_rejected_total",
+    "Event requests refused, by `reason`: the error code of the answer (a refused batch "
+    "counts once).",
+    ["reason"],
+)
+RUNS_STARTED = Counter(
+    "automator_runs_started_total",
+    "Runs created by events, schedules and run-now.",
+    ["tenant", "workflow"],
+)
+RUNS_FINISHED = Counter(
+    "automator_runs_finished_total",
+    "Runs that reached completed, failed or cancelled.",
+    ["tenant", "workflow", "status"],
+)
+STEP_SECONDS = Histogram(
+    "automator_step_duration_seconds",
+    "Time one step attempt took (rendering and the connector call), by action type and "
+    "the attempt's status.",
+    ["action_type", "status"],
+    buckets=SECONDS,
+)
+STEP_RETRIES = Counter(
+    "automator_step_retries_total",
+    "Step attempts that failed with a retryable error and will be tried again.",
+    ["action_type"],
+)
+LATENESS = Histogram(
+    "automator_run_lateness_seconds",
+    "How long after its due time a worker picked a run up: `start` for new, resumed and "
+    "retried runs, `timer` for delays, retry waits and hand-overs, `recovery` for a run "
+    "whose worker died (due when its lease ended).",
+    ["kind"],
+    buckets=SECONDS,
+)
+RECONCILED = Counter(
+    "automator_reconciler_requeued_total",
+    "Overdue runs the reconciler enqueued again (Redis lost their job, or a worker died).",
+)
+QUEUE_JOBS = Gauge(
+    "automator_queue_jobs",
+    "Jobs in the queue: `ready` (due now, waiting for a worker) and `deferred` (delays and "
+    "retry waits). Read from Redis when /metrics is scraped.",
+    ["state"],
+)
+LIVE_RUNS = Gauge(
+    "automator_runs_live",
+    "Runs not finished, across tenants, by status. Read from the store when /metrics is scraped.",
+    ["status"],
+)
+
+
+class WorkflowLabels:
+    """The first ``limit`` (tenant, workflow) pairs seen keep their own labels; later ones
+    share ``_other``, so a tenant creating workflows in a loop cannot flood Prometheus."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._seen: set[tuple[str, str]] = set()
+
+    def __call__(self, tenant_id: str, workflow_id: str) -> tuple[str, str]:
+        pair = (tenant_id, workflow_id)
+        if pair in self._seen:
+            return pair
+        if len(self._seen) < self.limit:
+            self._seen.add(pair)
+            return pair
+        return OTHER, OTHER
+
+
+workflow_labels = WorkflowLabels(100)
+
+
+def limit_workflow_labels(limit: int) -> None:
+    """Set the number of (tenant, workflow) pairs labelled one by one (a setting)."""
+    workflow_labels.limit = limit
+
+
+def event_accepted(accepted: Accepted) -> None:
+    EVENTS_ACCEPTED.labels("duplicate" if accepted.duplicate else "new").inc()
+
+
+def event_rejected(reason: str) -> None:
+    EVENTS_REJECTED.labels(reason).inc()
+
+
+def runs_started(runs: Iterable[Run]) -> None:
+    for run in runs:
+        RUNS_STARTED.labels(*workflow_labels(run.tenant_id, run.workflow_id)).inc()
+
+
+def run_saved(run: Run) -> None:
+    """Count the run if the save just made it finished."""
+    if run.finished:
+        tenant, workflow = workflow_labels(run.tenant_id, run.workflow_id)
+        RUNS_FINISHED.labels(tenant, workflow, run.status.value).inc()
+
+
+def steps_recorded(steps: Iterable[StepRecord]) -> None:
+    for step in steps:
+        seconds = (step.finished_at - step.started_at).total_seconds()
+        STEP_SECONDS.labels(step.action_type, step.status.value).observe(seconds)
+        if step.status == StepStatus.RETRYING:
+            STEP_RETRIES.labels(step.action_type).inc()
+
+
+def picked_up(run: Run, now: datetime) -> None:
+    """A worker is about to walk ``run``: how late is it against its due time?"""
+    if run.due_at is None:
+        return
+    kind = KINDS.get(run.status, "start")
+    LATENESS.labels(kind).observe(max((now - run.due_at).total_seconds(), 0.0))
+
+
+def requeued(count: int) -> None:
+    RECONCILED.inc(count)
+
+
+def queue_depth(ready: int, deferred: int) -> None:
+    QUEUE_JOBS.labels("ready").set(ready)
+    QUEUE_JOBS.labels("deferred").set(deferred)
+
+
+def live_runs(counts: Mapping[RunStatus, int]) -> None:
+    for status in (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED):
+        LIVE_RUNS.labels(status.value).set(counts.get(status, 0))
