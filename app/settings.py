@@ -127,6 +127,19 @@ class Settings(BaseSettings):
         "later ones share the label `_other` (0: always `_other`). Bounds the series "
         "Prometheus keeps; exact per-workflow figures are in GET /api/stats.",
     )
+    provider_failure_threshold: int = Field(
+        3,
+        ge=1,
+        description="Consecutive retryable failures (network, 5xx, 429) after which a "
+        "messaging provider is marked unhealthy and channels try the next one first.",
+    )
+    provider_cooldown: float = Field(
+        60,
+        gt=0,
+        le=86400,
+        description="Seconds an unhealthy messaging provider is passed over before it is "
+        "tried again.",
+    )
     delay_scale: float = Field(
         1.0,
         gt=0,

@@ -13,6 +13,8 @@ import httpx
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
+from app.actions.breaker import Breaker
+
 SECRET_REF = "$secret"  # noqa: S105 - the key of a secret reference, not a secret
 
 
@@ -98,9 +100,11 @@ class Message:
 
 @dataclass(frozen=True)
 class Services:
-    """Shared clients a connector may use, built once per process."""
+    """Shared clients a connector may use, built once per process. ``breaker`` keeps the
+    health of messaging providers (shared through Redis in workers)."""
 
     http: httpx.AsyncClient | None = None
+    breaker: Breaker | None = None
 
 
 @dataclass(frozen=True)

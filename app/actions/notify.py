@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
+from app.actions.channels.push import PushChannel
+from app.actions.channels.sms import SmsChannel
+from app.actions.channels.whatsapp import WhatsAppChannel
 
 
 class Channel(Protocol):
@@ -17,7 +20,11 @@ class Channel(Protocol):
         """Deliver one message; raise ConnectorError saying whether a retry may help."""
 
 
-CHANNELS: dict[str, Channel] = {}
+CHANNELS: dict[str, Channel] = {
+    "send_sms": SmsChannel(),
+    "send_push": PushChannel(),
+    "send_whatsapp": WhatsAppChannel(),
+}
 
 
 class NotifyService(ConnectorAdapter):

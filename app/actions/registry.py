@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from app.actions.base import ActionSpec, Connector
+from app.actions.notify import NotifyService
 from app.actions.webhook import WebhookConnector
 
 log = logging.getLogger(__name__)
@@ -195,4 +196,4 @@ def default_registry(modules: Iterable[str] = ()) -> Registry:
 
 
 def builtin_connectors() -> list[type[Connector] | Connector]:
-    return [WebhookConnector]
+    return [NotifyService, WebhookConnector]

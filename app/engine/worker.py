@@ -14,6 +14,7 @@ from arq.worker import Worker, func
 
 from app import metrics
 from app.actions.base import Services
+from app.actions.breaker import RedisBreaker
 from app.actions.net import http_client
 from app.actions.registry import Registry, default_registry
 from app.engine.advance import Executor, StoreEffects
@@ -97,7 +98,10 @@ def create_worker(
         ctx |= {"settings": settings, "store": opened, "queue": queue}
         connectors = registry or default_registry(settings.connector_modules)
         ctx["http"] = http_client(settings)
-        services = Services(http=ctx["http"])
+        breaker = RedisBreaker(
+            ctx["redis"], settings.provider_failure_threshold, settings.provider_cooldown
+        )
+        services = Services(http=ctx["http"], breaker=breaker)
         ctx["executor"] = build_executor(settings, opened, queue, connectors, services)
 
     async def shutdown(ctx: dict[str, Any]) -> None:

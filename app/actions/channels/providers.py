@@ -1,0 +1,373 @@
+"""Delivering a message through an ordered list of providers, failing over between them.
+
+A channel's configuration (``notify_service`` config, e.g. ``"sms": [{...}, {...}]``) lists
+providers in order. A delivery walks the list: a provider that fails with a retryable error
+(network, 5xx, 408, 425, 429) or that the breaker marks unhealthy is passed over for the next;
+a final error (any other 4xx) stops the walk, since another provider would refuse the same
+message. The output names the provider that delivered and those that failed before it.
+"""
+
+import asyncio
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.actions.base import ActionContext, ConnectorError
+from app.actions.breaker import Breaker, LocalBreaker
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+MAX_REPLY_BYTES = 65536  # of a provider's reply read; the rest is not needed
+MAX_ERROR_CHARS = 300  # of a provider's error text kept in step errors
+MAX_RETRY_AFTER = 3600.0  # seconds: a provider cannot park a step for longer
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
+
+# The output fields of one delivery (``Route.deliver``), for action output schemas.
+DELIVERY_OUTPUT = {
+    "provider": {"type": "string", "description": "The provider that took the message."},
+    "message_id": {"type": ["string", "null"], "description": "Its id at that provider."},
+    "failed_providers": {
+        "type": "array",
+        "description": "Providers tried before it, in order, with their errors.",
+        "items": {"type": "object"},
+    },
+}
+
+# Used when the caller built no breaker (processes without Redis): health stays in-process.
+PROCESS_BREAKER = LocalBreaker()
+
+
+class Payload(Protocol):
+    """A channel's message, as the generic HTTP provider posts it."""
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+M = TypeVar("M", contravariant=True)
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One HTTP request to a provider."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: Any = None
+    form: Mapping[str, str] | None = None
+    auth: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A provider's answer: status, headers and body (parsed when it is JSON)."""
+
+    status: int
+    headers: httpx.Headers
+    body: Any
+
+
+class Provider(Protocol[M]):
+    """One configured provider of a channel whose messages are ``M``."""
+
+    @property
+    def provider(self) -> str: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def timeout(self) -> float: ...
+
+    def endpoint(self) -> str:
+        """Where it sends (no secrets): its health is kept by this."""
+
+    def credentials(self) -> list[str]:
+        """Secret values to blank out of error texts."""
+
+    async def request(self, message: M, key: str, http: httpx.AsyncClient) -> Outbound:
+        """The HTTP request delivering ``message``; ``key`` is its idempotency key."""
+
+    def refusal(self, reply: Reply) -> ConnectorError | None:
+        """The error a reply means, or None when the message was accepted."""
+
+    def message_id(self, body: Any) -> str | None:
+        """The provider's id of the accepted message."""
+
+
+class ProviderConfig(BaseModel):
+    """Fields every provider has; subclasses add theirs and build the request."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str | None = Field(
+        None, min_length=1, max_length=64, description="Label in step outputs and errors."
+    )
+    timeout: float = Field(10, gt=0, le=300, description="Seconds before trying the next.")
+
+    def credentials(self) -> list[str]:
+        return []
+
+    def refusal(self, reply: Reply) -> ConnectorError | None:
+        return refusal(reply)
+
+    def message_id(self, body: Any) -> str | None:
+        found = body.get("id", body.get("message_id")) if isinstance(body, dict) else None
+        return None if found is None else str(found)
+
+
+class GenericHttp(ProviderConfig):
+    """Any HTTP endpoint: POSTs the message as JSON with ``idempotency_key``, and the same
+    key in an ``Idempotency-Key`` header."""
+
+    provider: Literal["http"]
+    url: str = Field(pattern=URL_PATTERN, max_length=2048)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    def endpoint(self) -> str:
+        return self.url.split("?", 1)[0]
+
+    def credentials(self) -> list[str]:
+        return list(self.headers.values())
+
+    async def request(self, message: Payload, key: str, http: httpx.AsyncClient) -> Outbound:
+        body = {**message.as_json(), "idempotency_key": key}
+        return Outbound(self.url, headers={**self.headers, IDEMPOTENCY_HEADER: key}, json=body)
+
+
+Kinds = Mapping[str, Callable[[Any], Provider[M]]]
+
+
+@dataclass(frozen=True)
+class Route(Generic[M]):
+    """A channel's providers in the order they are tried, with their labels."""
+
+    channel: str
+    providers: Sequence[tuple[str, Provider[M]]]
+
+    async def deliver(self, message: M, context: ActionContext, key: str) -> dict[str, Any]:
+        """Send through the first provider that takes it: ``{"provider", "message_id",
+        "failed_providers"}``. Raises a final ConnectorError when a provider refuses the
+        message, a retryable one when every provider failed or is unhealthy."""
+        walk = _Walk(context, self.channel)
+        for label, provider in self.providers:
+            if await walk.unhealthy(label, provider):
+                continue
+            try:
+                message_id = await _send(walk.http, provider, message, key)
+            except ConnectorError as exc:
+                await walk.failed(label, provider, exc)
+                continue
+            await walk.breaker.succeeded(walk.health_key(provider))
+            return {"provider": label, "message_id": message_id, "failed_providers": walk.failures}
+        raise walk.exhausted()
+
+
+def route(channel: str, config: Mapping[str, Any], kinds: Kinds[M]) -> Route[M]:
+    """The providers ``config[channel]`` lists, checked; a final error names a bad field."""
+    listed = config.get(channel)
+    if not listed:
+        raise ConnectorError(
+            f"no {channel} provider is configured: list them under {channel!r} in the "
+            "notify_service integration (AUTOMATOR_INTEGRATIONS)"
+        )
+    items = listed if isinstance(listed, list) else [listed]
+    providers = [_provider(f"{channel}[{index}]", item, kinds) for index, item in enumerate(items)]
+    names = [provider.name or provider.provider for provider in providers]
+    labels = [
+        name if names.count(name) == 1 else f"{name}#{index + 1}"
+        for index, name in enumerate(names)
+    ]
+    return Route(channel, list(zip(labels, providers, strict=True)))
+
+
+def _provider(where: str, item: Any, kinds: Kinds[M]) -> Provider[M]:
+    kind = item.get("provider") if isinstance(item, dict) else None
+    build = kinds.get(kind) if isinstance(kind, str) else None
+    if build is None:
+        raise ConnectorError(
+            f"notify_service config {where}.provider: must be one of {', '.join(kinds)}"
+        )
+    try:
+        return build(item)
+    except ValidationError as exc:
+        # Only where and what: the input may be a credential.
+        problems = "; ".join(
+            f"{where}.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise ConnectorError(f"notify_service config {problems}") from None
+
+
+class _Walk:
+    """One delivery's pass over the providers: what failed, and how long to wait."""
+
+    def __init__(self, context: ActionContext, channel: str) -> None:
+        if context.services.http is None:
+            raise ConnectorError("no HTTP client is configured for connectors")
+        self.http = context.services.http
+        self.breaker: Breaker = context.services.breaker or PROCESS_BREAKER
+        self.context = context
+        self.channel = channel
+        self.failures: list[dict[str, Any]] = []
+        self.waits: list[float | None] = []
+
+    def health_key(self, provider: Provider[Any]) -> str:
+        # Per tenant: one tenant's failing endpoint never reroutes another tenant's messages.
+        identity = "\n".join(
+            [self.context.tenant_id, self.channel, provider.provider, provider.endpoint()]
+        )
+        return hashlib.sha256(identity.encode()).hexdigest()[:32]
+
+    async def unhealthy(self, label: str, provider: Provider[Any]) -> bool:
+        cooling = await self.breaker.cooling(self.health_key(provider))
+        if cooling:
+            message = f"skipped: unhealthy for another {math.ceil(cooling)} s"
+            self.failures.append({"provider": label, "error": message, "skipped": True})
+            self.waits.append(cooling)
+        return bool(cooling)
+
+    async def failed(self, label: str, provider: Provider[Any], exc: ConnectorError) -> None:
+        text = self._redact(exc.message, provider)
+        if not exc.retryable:
+            # The provider answered, so it is up; another one would refuse the same message.
+            await self.breaker.succeeded(self.health_key(provider))
+            raise ConnectorError(f"{label}: {text}{self._after()}") from None
+        await self.breaker.failed(self.health_key(provider))
+        self.failures.append({"provider": label, "error": text})
+        self.waits.append(exc.retry_after)
+
+    def exhausted(self) -> ConnectorError:
+        listed = "; ".join(
+            f"{failure['provider']}: {failure['error']}" for failure in self.failures
+        )
+        waits = [wait for wait in self.waits if wait is not None]
+        # Retry when the first provider may take it again (None: as soon as the backoff says).
+        retry_after = min(waits) if waits and len(waits) == len(self.waits) else None
+        return ConnectorError(
+            f"every {self.channel} provider failed: {listed}", True, retry_after=retry_after
+        )
+
+    def _after(self) -> str:
+        if not self.failures:
+            return ""
+        return f" (after {', '.join(failure['provider'] for failure in self.failures)} failed)"
+
+    def _redact(self, text: str, provider: Provider[Any]) -> str:
+        for secret in [*provider.credentials(), *self.context.secrets.values()]:
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
+
+async def _send(http: httpx.AsyncClient, provider: Provider[M], message: M, key: str) -> str | None:
+    outbound = await provider.request(message, key, http)
+    reply = await post(http, outbound, provider.timeout)
+    problem = provider.refusal(reply)
+    if problem is not None:
+        raise problem
+    return provider.message_id(reply.body)
+
+
+async def post(http: httpx.AsyncClient, outbound: Outbound, seconds: float) -> Reply:
+    """Send ``outbound`` and read at most MAX_REPLY_BYTES of the reply, all within
+    ``seconds``. Network errors and the deadline are retryable ConnectorErrors."""
+    try:
+        async with asyncio.timeout(seconds):
+            status, headers, content = await _exchange(http, outbound)
+    except TimeoutError:
+        raise ConnectorError(f"no reply within {seconds:g} s", True) from None
+    except httpx.InvalidURL as exc:
+        raise ConnectorError(f"invalid provider URL: {exc}") from None
+    except httpx.HTTPError as exc:
+        text = f"unreachable: {type(exc).__name__}: {exc}"
+        raise ConnectorError(text[:MAX_ERROR_CHARS], True) from None
+    return Reply(status, headers, _parse(content))
+
+
+async def _exchange(
+    http: httpx.AsyncClient, outbound: Outbound
+) -> tuple[int, httpx.Headers, bytes]:
+    request = http.build_request(
+        "POST", outbound.url, headers=dict(outbound.headers), json=outbound.json,
+        data=outbound.form,
+    )  # fmt: skip
+    auth = outbound.auth or httpx.USE_CLIENT_DEFAULT
+    response = await http.send(request, auth=auth, stream=True)
+    try:
+        return response.status_code, response.headers, await _read(response)
+    finally:
+        await response.aclose()
+
+
+async def _read(response: httpx.Response) -> bytes:
+    content = b""
+    async for chunk in response.aiter_bytes():
+        content += chunk
+        if len(content) >= MAX_REPLY_BYTES:
+            break
+    return content[:MAX_REPLY_BYTES]
+
+
+def _parse(content: bytes) -> Any:
+    text = content.decode("utf-8", "replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def refusal(reply: Reply) -> ConnectorError | None:
+    """The usual reading of an HTTP status: 2xx accepted; 5xx, 408, 425 and 429 retryable
+    (with the reply's Retry-After); anything else final."""
+    if 200 <= reply.status < 300:
+        return None
+    message = f"HTTP {reply.status}: {error_text(reply.body)}"
+    if reply.status >= 500 or reply.status in RETRYABLE_STATUSES:
+        return ConnectorError(message, True, retry_after(reply.headers.get("Retry-After")))
+    return ConnectorError(message)
+
+
+def error_text(body: Any) -> str:
+    """The provider's own words from a reply body, trimmed."""
+    found: Any = body
+    if isinstance(body, dict):
+        error = body.get("error")
+        found = error.get("message", error) if isinstance(error, dict) else error
+        found = found or body.get("message") or body.get("detail") or body
+    text = found if isinstance(found, str) else json.dumps(found)
+    text = re.sub(r"\s+", " ", text).strip() or "(empty reply)"
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a Retry-After header asks for (a number or an HTTP date), at most
+    MAX_RETRY_AFTER; None when absent or unreadable."""
+    if not value:
+        return None
+    seconds: float | None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = _seconds_until(value)
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _seconds_until(date: str) -> float | None:
+    try:
+        when = parsedate_to_datetime(date)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - datetime.now(UTC)).total_seconds()

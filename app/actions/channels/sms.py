@@ -1,0 +1,109 @@
+"""``send_sms``: a text message through Twilio's Messages API or a generic HTTP endpoint."""
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+from pydantic import Field, model_validator
+
+from app.actions.base import ActionContext, ActionSpec
+from app.actions.channels import inputs
+from app.actions.channels.providers import (
+    DELIVERY_OUTPUT,
+    IDEMPOTENCY_HEADER,
+    URL_PATTERN,
+    GenericHttp,
+    Kinds,
+    Outbound,
+    ProviderConfig,
+    route,
+)
+
+MAX_BODY = 1600  # characters: Twilio's limit, split into segments by the carrier
+
+
+@dataclass(frozen=True)
+class Sms:
+    to: str
+    body: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"to": self.to, "body": self.body}
+
+
+class Twilio(ProviderConfig):
+    """Twilio's Messages API (and services speaking it)."""
+
+    provider: Literal["twilio"]
+    base_url: str = Field("https://api.twilio.com", pattern=URL_PATTERN, max_length=2048)
+    account_sid: str = Field(pattern=r"^[A-Za-z0-9]{1,64}$")
+    auth_token: str = Field(min_length=1)
+    from_: str | None = Field(None, alias="from", min_length=1, max_length=64)
+    messaging_service_sid: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _has_sender(self) -> "Twilio":
+        if not (self.from_ or self.messaging_service_sid):
+            raise ValueError("needs 'from' (a number or sender id) or 'messaging_service_sid'")
+        return self
+
+    def endpoint(self) -> str:
+        return f"{self.base_url.rstrip('/')}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+
+    def credentials(self) -> list[str]:
+        return [self.auth_token]
+
+    async def request(self, message: Sms, key: str, http: httpx.AsyncClient) -> Outbound:
+        form = {"To": message.to, "Body": message.body}
+        if self.messaging_service_sid:
+            form["MessagingServiceSid"] = self.messaging_service_sid
+        else:
+            form["From"] = str(self.from_)
+        return Outbound(
+            self.endpoint(),
+            headers={IDEMPOTENCY_HEADER: key},
+            form=form,
+            auth=(self.account_sid, self.auth_token),
+        )
+
+    def message_id(self, body: Any) -> str | None:
+        return str(body["sid"]) if isinstance(body, dict) and body.get("sid") else None
+
+
+PROVIDERS: Kinds[Sms] = {"twilio": Twilio.model_validate, "http": GenericHttp.model_validate}
+
+
+class SmsChannel:
+    spec = ActionSpec(
+        inputs={
+            "type": "object",
+            "properties": {
+                "recipient": {
+                    "type": "string",
+                    "pattern": inputs.PHONE_PATTERN,
+                    "description": "E.164 number; default: the event's user.phone.",
+                },
+                "body": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_BODY,
+                    "description": "The text; default: the template's text.",
+                },
+                "variables": {"type": "object", "description": "The template's variables."},
+            },
+            "additionalProperties": False,
+        },
+        outputs={
+            "type": "object",
+            "properties": {"recipient": {"type": "string"}, **DELIVERY_OUTPUT},
+        },
+        description="Send an SMS through the configured providers, in order, failing over.",
+    )
+
+    async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
+        inputs.check(self.spec, params)
+        message = Sms(inputs.phone(params, context), inputs.text(params, context, MAX_BODY))
+        delivery = await route("sms", context.config, PROVIDERS).deliver(
+            message, context, context.idempotency_key
+        )
+        return {"recipient": message.to, **delivery}
