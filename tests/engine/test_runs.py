@@ -56,7 +56,7 @@ class Flaky(ConnectorAdapter):
         self.calls.append((params, context))
         if len(self.calls) <= self.failures:
             raise ConnectorError("provider said 503", retryable=self.retryable)
-        return {"sent_to": params["to"]}
+        return {"sent_to": params["recipient"]}
 
 
 async def test_a_delay_runs_step_two_two_seconds_after_step_one(
@@ -181,7 +181,7 @@ async def test_retryable_errors_back_off_and_keep_one_idempotency_key(
     flaky = Flaky(failures=2)
     registry = Registry()
     registry.register(flaky)
-    await create(client, workflow([{"id": "sms", "type": "send_sms", "data": {"to": "+100"},
+    await create(client, workflow([{"id": "sms", "type": "send_sms", "data": {"recipient": "+15550100"},
                                     "retry": {"max_attempts": 3, "backoff": 10}}]))  # fmt: skip
     accepted = await send(client, {"type": "signup"})
     await drain(fast, registry)
@@ -211,7 +211,10 @@ async def test_a_final_error_fails_at_once_and_retry_resumes_there(
     await create(
         client,
         workflow(
-            [{"id": "a", "type": "log"}, {"id": "sms", "type": "send_sms", "data": {"to": "+1"}}]
+            [
+                {"id": "a", "type": "log"},
+                {"id": "sms", "type": "send_sms", "data": {"recipient": "+15550100"}},
+            ]
         ),
     )
     accepted = await send(client, {"type": "signup"})
@@ -385,7 +388,7 @@ async def test_a_walk_hands_over_to_a_fresh_job_before_the_job_timeout(
 async def test_a_retry_does_not_wait_out_the_steps_delay_again(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow([{"id": "sms", "type": "send_sms", "delay": 100, "data": {"to": "+1"},
+    await create(client, workflow([{"id": "sms", "type": "send_sms", "delay": 100, "data": {"recipient": "+15550100"},
                                     "retry": {"max_attempts": 2, "backoff": 1}}]))  # fmt: skip
     accepted = await send(client, {"type": "signup"})
     await drain(settings.model_copy(update={"delay_scale": 0.01}), registry_of(Flaky(failures=1)))

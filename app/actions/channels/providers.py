@@ -342,6 +342,8 @@ def error_text(body: Any) -> str:
     if isinstance(body, dict):
         error = body.get("error")
         found = error.get("message", error) if isinstance(error, dict) else error
+        if isinstance(found, str) and body.get("error_description"):
+            found = f"{found}: {body['error_description']}"  # OAuth's shape
         found = found or body.get("message") or body.get("detail") or body
     text = found if isinstance(found, str) else json.dumps(found)
     text = re.sub(r"\s+", " ", text).strip() or "(empty reply)"

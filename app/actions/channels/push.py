@@ -117,7 +117,8 @@ class PushChannel:
             "properties": {
                 "recipients": {
                     "type": "array",
-                    "items": {"type": "string", "maxLength": 4096},
+                    # null: a user without a token, e.g. "{{user.deviceToken}}"; skipped.
+                    "items": {"type": ["string", "null"], "maxLength": 4096},
                     "maxItems": MAX_RECIPIENTS,
                     "description": "Device tokens; default: the event's user.deviceToken.",
                 },
