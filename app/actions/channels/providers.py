@@ -236,6 +236,7 @@ class _Walk:
         return bool(cooling)
 
     async def failed(self, label: str, provider: Provider[Any], exc: ConnectorError) -> None:
+        """Note a retryable failure and go on; a final one ends the walk (raised)."""
         text = self._redact(exc.message, provider)
         if not exc.retryable:
             # The provider answered, so it is up; another one would refuse the same message.
