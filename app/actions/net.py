@@ -7,6 +7,7 @@ Response bodies are bounded after decompression (``AUTOMATOR_HTTP_MAX_RESPONSE_B
 """
 
 import asyncio
+import math
 import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
@@ -176,6 +177,8 @@ def retry_after(response: httpx.Response) -> float | None:
             seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
+    if math.isnan(seconds):
+        return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 

@@ -174,7 +174,16 @@ def answer(status: int, headers: dict[str, str] | None = None, body: str = "") -
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("120", 120.0), ("1.5", 1.5), ("-3", 0.0), ("86400", 3600.0), ("soon", None), ("", None)],
+    [
+        ("120", 120.0),
+        ("1.5", 1.5),
+        ("-3", 0.0),
+        ("86400", 3600.0),
+        ("soon", None),
+        ("", None),
+        ("nan", None),
+        ("inf", 3600.0),
+    ],
 )
 def test_retry_after_reads_seconds_capped_at_an_hour(value: str, seconds: float | None) -> None:
     assert retry_after(answer(429, {"Retry-After": value})) == seconds

@@ -14,8 +14,6 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import httpx
@@ -23,12 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.actions.base import ActionContext, ConnectorError
 from app.actions.breaker import Breaker, LocalBreaker
+from app.actions.net import retry_after, transport_error
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
-MAX_REPLY_BYTES = 65536  # of a provider's reply read; the rest is not needed
 MAX_ERROR_CHARS = 300  # of a provider's error text kept in step errors
-MAX_RETRY_AFTER = 3600.0  # seconds: a provider cannot park a step for longer
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
 # The output fields of one delivery (``Route.deliver``), for action output schemas.
@@ -68,11 +65,14 @@ class Outbound:
 
 @dataclass(frozen=True)
 class Reply:
-    """A provider's answer: status, headers and body (parsed when it is JSON)."""
+    """A provider's answer, its body parsed when it is JSON (else text)."""
 
-    status: int
-    headers: httpx.Headers
+    response: httpx.Response
     body: Any
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
 
 
 class Provider(Protocol[M]):
@@ -279,47 +279,23 @@ async def _send(http: httpx.AsyncClient, provider: Provider[M], message: M, key:
 
 
 async def post(http: httpx.AsyncClient, outbound: Outbound, seconds: float) -> Reply:
-    """Send ``outbound`` and read at most MAX_REPLY_BYTES of the reply, all within
-    ``seconds``. Network errors and the deadline are retryable ConnectorErrors."""
+    """Send ``outbound`` within ``seconds`` (the shared client bounds the reply's size).
+    Network errors and the deadline are retryable ConnectorErrors; the guard refusing the
+    address is final."""
     try:
         async with asyncio.timeout(seconds):
-            status, headers, content = await _exchange(http, outbound)
+            response = await http.post(
+                outbound.url, headers=dict(outbound.headers), json=outbound.json,
+                data=outbound.form, auth=outbound.auth or httpx.USE_CLIENT_DEFAULT,
+            )  # fmt: skip
     except TimeoutError:
         raise ConnectorError(f"no reply within {seconds:g} s", True) from None
-    except httpx.InvalidURL as exc:
-        raise ConnectorError(f"invalid provider URL: {exc}") from None
     except httpx.HTTPError as exc:
-        text = f"unreachable: {type(exc).__name__}: {exc}"
-        raise ConnectorError(text[:MAX_ERROR_CHARS], True) from None
-    return Reply(status, headers, _parse(content))
+        raise transport_error(exc, "request") from None
+    return Reply(response, _parse(response.text))
 
 
-async def _exchange(
-    http: httpx.AsyncClient, outbound: Outbound
-) -> tuple[int, httpx.Headers, bytes]:
-    request = http.build_request(
-        "POST", outbound.url, headers=dict(outbound.headers), json=outbound.json,
-        data=outbound.form,
-    )  # fmt: skip
-    auth = outbound.auth or httpx.USE_CLIENT_DEFAULT
-    response = await http.send(request, auth=auth, stream=True)
-    try:
-        return response.status_code, response.headers, await _read(response)
-    finally:
-        await response.aclose()
-
-
-async def _read(response: httpx.Response) -> bytes:
-    content = b""
-    async for chunk in response.aiter_bytes():
-        content += chunk
-        if len(content) >= MAX_REPLY_BYTES:
-            break
-    return content[:MAX_REPLY_BYTES]
-
-
-def _parse(content: bytes) -> Any:
-    text = content.decode("utf-8", "replace")
+def _parse(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError:
@@ -333,7 +309,7 @@ def refusal(reply: Reply) -> ConnectorError | None:
         return None
     message = f"HTTP {reply.status}: {error_text(reply.body)}"
     if reply.status >= 500 or reply.status in RETRYABLE_STATUSES:
-        return ConnectorError(message, True, retry_after(reply.headers.get("Retry-After")))
+        return ConnectorError(message, True, retry_after(reply.response))
     return ConnectorError(message)
 
 
@@ -349,28 +325,3 @@ def error_text(body: Any) -> str:
     text = found if isinstance(found, str) else json.dumps(found)
     text = re.sub(r"\s+", " ", text).strip() or "(empty reply)"
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds a Retry-After header asks for (a number or an HTTP date), at most
-    MAX_RETRY_AFTER; None when absent or unreadable."""
-    if not value:
-        return None
-    seconds: float | None
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = _seconds_until(value)
-    if seconds is None or not math.isfinite(seconds):
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def _seconds_until(date: str) -> float | None:
-    try:
-        when = parsedate_to_datetime(date)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - datetime.now(UTC)).total_seconds()
