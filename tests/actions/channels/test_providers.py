@@ -12,7 +12,9 @@ from app.actions.base import ConnectorError
 from app.actions.breaker import LocalBreaker
 from app.actions.channels.providers import MAX_ERROR_CHARS
 from app.actions.channels.sms import SmsChannel
+from app.actions.net import http_client
 from app.redis_server import free_port
+from app.settings import Settings
 from tests.actions.channels.conftest import step
 
 SMS = {"recipient": "+15550100199", "body": "Your code is 1234"}
@@ -292,3 +294,18 @@ async def test_bad_provider_configuration_is_a_final_error_naming_the_field(
     assert message in raised.value.message
     assert "canary" not in raised.value.message
     assert raised.value.retryable is False
+
+
+async def test_a_provider_address_the_guard_refuses_is_a_final_error_and_gets_nothing(
+    settings: Settings, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/sms").respond_with_json({"id": "never"})
+    config = {"sms": [generic(httpserver, "sms")]}
+    async with http_client(settings) as unlisted:  # 127.0.0.1 is not allow-listed here
+        with pytest.raises(ConnectorError) as raised:
+            await SmsChannel().send(dict(SMS), step(unlisted, config))
+
+    assert raised.value.message.startswith("sms: ")
+    assert "127.0.0.1" in raised.value.message
+    assert raised.value.retryable is False
+    assert httpserver.log == []
