@@ -14,6 +14,7 @@ import uvloop
 from prometheus_client import start_http_server
 from rich.progress import track
 
+from app import logs
 from app.actions.registry import default_registry
 from app.engine.worker import create_worker
 from app.errors import AutomatorError
@@ -30,6 +31,15 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@cli.callback()
+def _configure() -> None:
+    """Every command logs as AUTOMATOR_LOG_FORMAT and AUTOMATOR_LOG_LEVEL say."""
+    settings = Settings()
+    logs.configure(settings.log_level, settings.log_format)
+
+
 T = TypeVar("T")
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 
@@ -61,7 +71,7 @@ def _bootstrap(settings: Settings) -> None:
 def _server(settings: Settings, resources: Resources | None = None) -> uvicorn.Server:
     config = uvicorn.Config(
         create_app(settings, resources), host=settings.host, port=settings.port,
-        log_level=settings.log_level.lower(), loop="none", http="httptools",
+        log_level=settings.log_level.lower(), loop="none", http="httptools", log_config=None,
     )  # fmt: skip
     return uvicorn.Server(config)
 

@@ -6,6 +6,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.logs import LogFormat
+
 MIB = 1024 * 1024
 
 
@@ -44,6 +46,11 @@ class Settings(BaseSettings):
         10 * MIB, ge=1024, description="Largest HTTP request body; larger ones get a 413."
     )
     log_level: str = Field("INFO", description="Python log level name.")
+    log_format: LogFormat = Field(
+        "auto",
+        description="`json` (one object per line, with tenant, workflow, run and step ids), "
+        "`console` (readable text), or `auto`: console on a terminal, JSON otherwise.",
+    )
     key_cache_seconds: float = Field(
         5,
         ge=0,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app import logs
 from app.errors import Forbidden, Unauthenticated
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
@@ -38,7 +39,9 @@ async def get_caller(
 ) -> ApiKey:
     if credentials is None:
         raise Unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
-    return await resources.keys.authenticate(credentials.credentials)
+    key = await resources.keys.authenticate(credentials.credentials)
+    logs.bind(tenant_id=key.tenant_id, key_id=key.key_id)
+    return key
 
 
 Caller = Annotated[ApiKey, Depends(get_caller)]

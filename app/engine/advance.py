@@ -9,7 +9,7 @@ from typing import Any
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
-from app import metrics
+from app import logs, metrics
 from app.actions.base import ActionContext
 from app.engine.executor import Walker, transition
 from app.engine.gateway import Gateway
@@ -93,10 +93,15 @@ class Executor:
     async def advance(self, tenant_id: str, run_id: str) -> None:
         """Walk the run as far as it goes now. Safe to call more than once for the same run:
         a second caller finds the lease taken, or the run not due."""
+        with logs.bound(tenant_id=tenant_id, run_id=run_id):
+            await self._advance(tenant_id, run_id)
+
+    async def _advance(self, tenant_id: str, run_id: str) -> None:
         async with self.leases.hold(run_id) as mine:
             if not mine:
                 return
             run = await self.store.get_run(tenant_id, run_id)
+            logs.bind(workflow_id=run.workflow_id)
             if not self._due(run):
                 return
             metrics.picked_up(run, self.effects.now())

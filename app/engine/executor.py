@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from app import logs
 from app.actions.base import ActionContext, ConnectorError
 from app.engine.program import Instruction, Kind, Program
 from app.engine.templates import Renderer, TemplateError
@@ -111,7 +112,8 @@ class Walker:
         if _calls_out(instruction) and self._timeout(instruction) > remaining:
             return await self._wait(run, 0, "handover")
         started = self.effects.now()
-        outcome = await self._step(run, program, instruction)
+        with logs.bound(step_id=str(instruction.action.id)):
+            outcome = await self._step(run, program, instruction)
         return await self._apply(run, program, instruction, outcome, started)
 
     async def _wait(self, run: Run, seconds: float, reason: str) -> bool:

@@ -1,0 +1,115 @@
+"""Logs: one JSON object per line (or readable text on a terminal), each carrying the ids of
+what was being worked on, with secrets masked.
+
+The ids come from context: inside ``with bound(run_id=...)`` (or after ``bind`` in an API
+request) every record, from any logger (ours, arq's, uvicorn's), carries them, so a run's
+story can be found with one query. Every record passes through ``redactors`` before it is
+written: fields named like secrets, API keys and bearer credentials are masked, and
+``add_redactor`` adds more. (Secret values are masked as records are made, by the record
+factory of ``app.engine.masking``.)
+"""
+
+import logging
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any, Literal
+
+import orjson
+
+from app.redaction import redact, redact_text
+
+LogFormat = Literal["auto", "json", "console"]
+Entry = dict[str, Any]
+Redactor = Callable[[Entry], Entry]
+
+CONTEXT: ContextVar[Mapping[str, str]] = ContextVar("log_context", default=MappingProxyType({}))
+# What every LogRecord has; anything else on a record came from ``extra=`` and is logged.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
+def bind(**ids: str) -> None:
+    """Add ids to the rest of the current task (an API request runs in its own)."""
+    CONTEXT.set({**CONTEXT.get(), **ids})
+
+
+@contextmanager
+def bound(**ids: str) -> Iterator[None]:
+    """Add ids to every record logged inside the block."""
+    token = CONTEXT.set({**CONTEXT.get(), **ids})
+    try:
+        yield
+    finally:
+        CONTEXT.reset(token)
+
+
+def _redact_entry(entry: Entry) -> Entry:
+    """API keys and bearer credentials in text, and fields named like secrets."""
+    for name in ("message", "exception"):
+        if name in entry:
+            entry[name] = redact_text(entry[name])
+    redacted: Entry = redact(entry)
+    return redacted
+
+
+redactors: list[Redactor] = [_redact_entry]
+
+
+def add_redactor(redactor: Redactor) -> None:
+    """Have ``redactor`` see (and change) every record before it is written."""
+    redactors.append(redactor)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the context's ids, any
+    ``extra=`` fields, and the exception's traceback."""
+
+    def entry(self, record: logging.LogRecord) -> Entry:
+        entry: Entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **CONTEXT.get(),
+            **{k: v for k, v in record.__dict__.items() if k not in _STANDARD},
+        }
+        # A record factory may have formatted (and masked) the traceback already.
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        for redactor in redactors:
+            entry = redactor(entry)
+        return entry
+
+    def format(self, record: logging.LogRecord) -> str:
+        return orjson.dumps(self.entry(record), default=str).decode()
+
+
+class ConsoleFormatter(JsonFormatter):
+    """The same entry as readable text: ``time level logger: message key=value ...``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = self.entry(record)
+        head = f"{entry.pop('time')} {entry.pop('level').upper():7} {entry.pop('logger')}: "
+        text = head + entry.pop("message")
+        exception = entry.pop("exception", None)
+        if entry:
+            text += " " + " ".join(f"{key}={value}" for key, value in entry.items())
+        return text if exception is None else f"{text}\n{exception}"
+
+
+def configure(level: str, style: LogFormat) -> None:
+    """Send every logger's records to stderr as ``style`` (``auto``: text on a terminal,
+    JSON otherwise). arq's one line per job shows at DEBUG only."""
+    handler = logging.StreamHandler(sys.stderr)
+    console = style == "console" or (style == "auto" and sys.stderr.isatty())
+    handler.setFormatter(ConsoleFormatter() if console else JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    arq_level = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
+    logging.getLogger("arq").setLevel(arq_level)
