@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import connectors, debug, errors, events, health, keys, metrics, runs, workflows
+from app.api import connectors, debug, errors, events, health, keys, metrics, runs, stats, workflows
 from app.api.limits import BodySizeLimit
 from app.api.metrics import EventRejections
 from app.models.document import WorkflowDocument
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(keys.router)
     app.include_router(connectors.router)
     app.include_router(metrics.router)
+    app.include_router(stats.router)
     _document_schemas(app)
     return app
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
 from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord
+from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 
@@ -117,6 +118,15 @@ class Store(Protocol):
 
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         """Runs per workflow and status."""
+
+    async def run_tallies(
+        self, tenant_id: str, period: Period, workflow_id: str | None
+    ) -> list[RunTally]:
+        """Runs created in the period, per workflow (or of one) and status, with their active
+        seconds summed."""
+
+    async def count_events(self, tenant_id: str, period: Period) -> int:
+        """Events received in the period (and not purged yet)."""
 
     async def live_run_counts(self) -> dict[RunStatus, int]:
         """Runs not finished (pending, running, waiting, paused) by status, across tenants:

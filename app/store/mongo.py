@@ -27,6 +27,7 @@ from app.models.run import (
     StepRecord,
     StepStatus,
 )
+from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.base import (
@@ -74,12 +75,14 @@ INDEXES: dict[str, list[IndexModel]] = {
     "events": [
         IndexModel([("tenant_id", ASCENDING), ("event_id", ASCENDING)], unique=True),
         IndexModel([("received_at", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("received_at", ASCENDING)]),
     ],
     "runs": [
         IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING), ("run_id", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("status", ASCENDING), ("run_id", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("due_at", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("created_at", ASCENDING)]),
     ],
     "steps": [
         IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING), ("seq", ASCENDING)]),
@@ -441,6 +444,24 @@ class MongoStore:
             counts.setdefault(row["_id"]["w"], {})[RunStatus(row["_id"]["s"])] = row["n"]
         return counts
 
+    async def run_tallies(
+        self, tenant_id: str, period: Period, workflow_id: str | None
+    ) -> list[RunTally]:
+        match: Doc = {"tenant_id": tenant_id, "created_at": _within(period)}
+        if workflow_id is not None:
+            match["workflow_id"] = workflow_id
+        group = {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1},
+                 "seconds": {"$sum": "$active_seconds"}}  # fmt: skip
+        cursor = await self._db.runs.aggregate([{"$match": match}, {"$group": group}])
+        return [
+            RunTally(row["_id"]["w"], RunStatus(row["_id"]["s"]), row["n"], row["seconds"])
+            async for row in cursor
+        ]
+
+    async def count_events(self, tenant_id: str, period: Period) -> int:
+        query = {"tenant_id": tenant_id, "received_at": _within(period)}
+        return await self._db.events.count_documents(query)
+
     async def live_run_counts(self) -> dict[RunStatus, int]:
         cursor = await self._db.runs.aggregate(
             [
@@ -466,6 +487,10 @@ class MongoStore:
 
 
 STEP = {"_id": False, "seq": False}
+
+
+def _within(period: Period) -> Doc:
+    return {"$gte": period.since, "$lt": period.until}
 
 
 def _run(doc: Doc) -> Run:

@@ -30,6 +30,7 @@ from app.models.run import (
     StepRecord,
     StepStatus,
 )
+from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.base import (
@@ -115,6 +116,7 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (tenant_id, event_id)
 );
 CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
+CREATE INDEX IF NOT EXISTS events_tenant_received ON events (tenant_id, received_at);
 CREATE TABLE IF NOT EXISTS runs (
     tenant_id TEXT NOT NULL,
     run_id TEXT NOT NULL,
@@ -131,6 +133,7 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_workflow ON runs (tenant_id, workflow_id, run_id);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (tenant_id, status, run_id);
 CREATE INDEX IF NOT EXISTS runs_due ON runs (status, due_at);
+CREATE INDEX IF NOT EXISTS runs_created ON runs (tenant_id, created_at);
 CREATE TABLE IF NOT EXISTS steps (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id TEXT NOT NULL,
@@ -539,6 +542,31 @@ class Database:
             counts.setdefault(workflow_id, {})[RunStatus(status)] = count
         return counts
 
+    def run_tallies(
+        self, tenant_id: str, period: Period, workflow_id: str | None
+    ) -> list[RunTally]:
+        sql = (
+            "SELECT workflow_id, status, count(*), "
+            "total(json_extract(CAST(doc AS TEXT), '$.active_seconds')) FROM runs "
+            "WHERE tenant_id = ? AND created_at >= ? AND created_at < ?"
+        )
+        params = [tenant_id, period.since.isoformat(), period.until.isoformat()]
+        if workflow_id is not None:
+            sql += " AND workflow_id = ?"
+            params.append(workflow_id)
+        rows = self._all(sql + " GROUP BY workflow_id, status", *params)
+        return [RunTally(row[0], RunStatus(row[1]), row[2], row[3]) for row in rows]
+
+    def count_events(self, tenant_id: str, period: Period) -> int:
+        row = self._one(
+            "SELECT count(*) FROM events WHERE tenant_id = ? AND received_at >= ? "
+            "AND received_at < ?",
+            tenant_id,
+            period.since.isoformat(),
+            period.until.isoformat(),
+        )
+        return int(row[0])
+
     def live_run_counts(self) -> dict[RunStatus, int]:
         rows = self._all(
             "SELECT status, count(*) FROM runs WHERE status IN (?, ?, ?, ?) GROUP BY status",
@@ -682,6 +710,14 @@ class SQLiteStore:
 
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         return await self._call(self._database.run_counts, tenant_id)
+
+    async def run_tallies(
+        self, tenant_id: str, period: Period, workflow_id: str | None
+    ) -> list[RunTally]:
+        return await self._call(self._database.run_tallies, tenant_id, period, workflow_id)
+
+    async def count_events(self, tenant_id: str, period: Period) -> int:
+        return await self._call(self._database.count_events, tenant_id, period)
 
     async def live_run_counts(self) -> dict[RunStatus, int]:
         return await self._call(self._database.live_run_counts)

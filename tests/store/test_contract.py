@@ -17,6 +17,7 @@ from pymongo_async_mock import AsyncMongoMockClient
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
 from app.models.run import Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord, StepStatus
+from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Role
 from app.models.workflow import Page, WorkflowFilter
 from app.store.base import Intake, Store, now
@@ -400,3 +401,29 @@ async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store)
     assert await store.live_run_counts() == {
         RunStatus.PENDING: 2, RunStatus.WAITING: 1, RunStatus.PAUSED: 1,
     }  # fmt: skip
+
+
+async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
+    start = now()
+    done = {"status": RunStatus.COMPLETED, "active_seconds": 1.5}
+    await store.accept_event(Intake(event(), [
+        run("r1", **done), run("r2", **done), run("r3", status=RunStatus.FAILED, active_seconds=3.0),
+        run("r4", "other"),
+    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(event("ev2", tenant_id="globex"), [run("r5", tenant_id="globex")])
+    )
+    period = Period(start - timedelta(seconds=1), now() + timedelta(seconds=1))
+    tallies = sorted(
+        await store.run_tallies("acme", period, None), key=lambda t: (t.workflow_id, t.status)
+    )
+    assert tallies == [
+        RunTally("other", RunStatus.PENDING, 1, 0.0),
+        RunTally("wf", RunStatus.COMPLETED, 2, 3.0),
+        RunTally("wf", RunStatus.FAILED, 1, 3.0),
+    ]
+    assert {t.workflow_id for t in await store.run_tallies("acme", period, "other")} == {"other"}
+    assert await store.count_events("acme", period) == 1
+    before = Period(start - timedelta(hours=2), start - timedelta(hours=1))
+    assert await store.run_tallies("acme", before, None) == []
+    assert await store.count_events("acme", before) == 0

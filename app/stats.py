@@ -1,0 +1,103 @@
+"""Workflow metrics over a period (the seed's ``workflow_metrics``), from the store's counts.
+
+Executions are the runs created in the period, whatever their state now; the success rate
+and the average execution time are over the ones finished as completed or failed; execution
+time is active time (delays and waits excluded, as for ``settings.timeout``).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from app.models.run import RunStatus
+from app.models.stats import Period, RunTally
+from app.models.workflow import Page, WorkflowFilter
+from app.store.base import UNFINISHED, Store
+
+# Heads read per page when counting a tenant's active workflows.
+PAGE = 1000
+
+
+@dataclass
+class Metrics:
+    total_executions: int = 0
+    successful_executions: int = 0
+    failed_executions: int = 0
+    cancelled_executions: int = 0
+    running_executions: int = 0
+    active_workflows: int = 0
+    total_triggers: int = 0
+    finished_seconds: float = 0.0
+
+    def add(self, tally: RunTally) -> None:
+        self.total_executions += tally.count
+        if tally.status == RunStatus.COMPLETED:
+            self.successful_executions += tally.count
+        elif tally.status == RunStatus.FAILED:
+            self.failed_executions += tally.count
+        elif tally.status == RunStatus.CANCELLED:
+            self.cancelled_executions += tally.count
+        elif tally.status in UNFINISHED:
+            self.running_executions += tally.count
+        if tally.status in (RunStatus.COMPLETED, RunStatus.FAILED):
+            self.finished_seconds += tally.active_seconds
+
+    @property
+    def success_rate(self) -> float | None:
+        """Percent of finished runs (completed or failed) that completed; None if none."""
+        finished = self.successful_executions + self.failed_executions
+        return None if finished == 0 else round(100 * self.successful_executions / finished, 2)
+
+    @property
+    def average_execution_time(self) -> float | None:
+        """Mean active seconds of the completed and failed runs; None if none."""
+        finished = self.successful_executions + self.failed_executions
+        return None if finished == 0 else round(self.finished_seconds / finished, 3)
+
+
+@dataclass
+class Report:
+    period: Period
+    totals: Metrics
+    workflows: dict[str, Metrics] = field(default_factory=dict)
+
+
+def _by_workflow(tallies: Iterable[RunTally]) -> dict[str, Metrics]:
+    workflows: dict[str, Metrics] = {}
+    for tally in tallies:
+        workflows.setdefault(tally.workflow_id, Metrics()).add(tally)
+    for metrics in workflows.values():
+        metrics.total_triggers = metrics.total_executions
+    return workflows
+
+
+async def tenant_report(store: Store, tenant_id: str, period: Period) -> Report:
+    """The tenant's figures, and each workflow's that ran in the period."""
+    tallies = await store.run_tallies(tenant_id, period, None)
+    totals = Metrics()
+    for tally in tallies:
+        totals.add(tally)
+    totals.total_triggers = await store.count_events(tenant_id, period)
+    totals.active_workflows = await _active_workflows(store, tenant_id)
+    return Report(period, totals, _by_workflow(tallies))
+
+
+async def workflow_report(store: Store, tenant_id: str, workflow_id: str, period: Period) -> Report:
+    """One workflow's figures; NotFound for a workflow the tenant does not have."""
+    head = await store.get_workflow(tenant_id, workflow_id)
+    found = _by_workflow(await store.run_tallies(tenant_id, period, workflow_id))
+    totals = found.get(workflow_id, Metrics())
+    totals.active_workflows = int(head.enabled and head.active_version is not None)
+    return Report(period, totals, {workflow_id: totals})
+
+
+async def _active_workflows(store: Store, tenant_id: str) -> int:
+    """Enabled, published and not archived: the workflows events can start now."""
+    count, after = 0, None
+    while True:
+        heads = await store.list_workflows(
+            tenant_id, WorkflowFilter(enabled=True), Page(PAGE, after)
+        )
+        count += sum(1 for head in heads if head.active_version is not None)
+        if len(heads) < PAGE:
+            return count
+        after = heads[-1].workflow_id
