@@ -405,7 +405,7 @@ async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store)
 
 async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
     start = now()
-    done = {"status": RunStatus.COMPLETED, "active_seconds": 1.5}
+    done: dict[str, Any] = {"status": RunStatus.COMPLETED, "active_seconds": 1.5}
     await store.accept_event(Intake(event(), [
         run("r1", **done), run("r2", **done), run("r3", status=RunStatus.FAILED, active_seconds=3.0),
         run("r4", "other"),
