@@ -15,6 +15,32 @@ from app.models.workflow import Page
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
 
+class WaitRead(BaseModel):
+    """What a run parked at a wait_for_event step waits for."""
+
+    step_id: str
+    event: str = Field(description="The event type awaited.")
+    match: dict[str, str] = Field(description="The correlation: event fields → rendered values.")
+    started_at: datetime
+    since: datetime = Field(description="Events received from this time on count (lookback).")
+    deadline: datetime = Field(description="When the on_timeout actions run if no event came.")
+    answered: bool = Field(description="An event answered the wait; the run is due to go on.")
+
+    @classmethod
+    def of(cls, wait: dict[str, Any] | None) -> "WaitRead | None":
+        if wait is None:
+            return None
+        return cls(
+            step_id=wait["step"],
+            event=wait["event"],
+            match=wait["match"],
+            started_at=wait["started_at"],
+            since=wait["since"],
+            deadline=wait["deadline"],
+            answered="resolved" in wait,
+        )
+
+
 class RunSummary(BaseModel):
     run_id: str
     workflow_id: str
@@ -28,6 +54,7 @@ class RunSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     error: dict[str, Any] | None
+    wait: WaitRead | None = Field(description="Set while the run waits for an event.")
 
 
 class StepRead(BaseModel):
@@ -66,8 +93,11 @@ def _summary(run: Run) -> RunSummary:
 
 
 def _fields(run: Run) -> dict[str, Any]:
-    names = RunSummary.model_fields.keys() - {"step"}
-    return {name: getattr(run, name) for name in names} | {"step": run.pc}
+    names = RunSummary.model_fields.keys() - {"step", "wait"}
+    return {name: getattr(run, name) for name in names} | {
+        "step": run.pc,
+        "wait": WaitRead.of(run.wait),
+    }
 
 
 @router.get("")

@@ -11,17 +11,20 @@ from redis.exceptions import RedisError
 
 from app import logs, metrics
 from app.actions.base import ActionContext
-from app.engine.executor import Walker, transition
+from app.engine.executor import Heard, Walker, transition
 from app.engine.gateway import Gateway
 from app.engine.program import Instruction, ProgramCache
 from app.engine.queue import Queue
 from app.engine.state import Leases
+from app.engine.waits import since
 from app.models.run import Run, RunStatus, StepRecord
 from app.store.base import LIVE, Store
 
 log = logging.getLogger(__name__)
 # What a walk changes; carried onto a run that a control call changed meanwhile.
-PROGRESS = ("pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error")
+PROGRESS = (
+    "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error", "wait",
+)  # fmt: skip
 # Failures of the store or Redis, not of the run: the walk stops and is retried later.
 TRANSIENT = (OSError, RedisError, PyMongoError, sqlite3.OperationalError)
 # A job for a run that is still waiting this far ahead is an early duplicate: ignore it.
@@ -81,6 +84,22 @@ class StoreEffects:
     ) -> Any:
         return await self.gateway.call(instruction.action.type, params, ctx)
 
+    async def listen(self, run: Run, job_id: str) -> Heard:
+        # The order matters: the wait is indexed before the events are read, and an event is
+        # written before the waits are read, so one of the two sides sees the other.
+        if not await self.checkpoint(run, []):
+            return Heard(go_on=False)
+        event = await self.find_event(run, None)
+        if event is None:
+            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+            return Heard(go_on=False)
+        return Heard(go_on=True, event=event)
+
+    async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
+        assert run.wait is not None
+        found = await self.store.find_event(run.tenant_id, run.wait["key"], since(run.wait), until)
+        return None if found is None else found.view()
+
 
 @dataclass
 class Executor:
@@ -90,20 +109,21 @@ class Executor:
     walker: Walker
     effects: StoreEffects
 
-    async def advance(self, tenant_id: str, run_id: str) -> None:
+    async def advance(self, tenant_id: str, run_id: str) -> bool:
         """Walk the run as far as it goes now. Safe to call more than once for the same run:
-        a second caller finds the lease taken, or the run not due."""
+        a second caller finds the lease taken, or the run not due. False: the lease was
+        taken (see ``due``)."""
         with logs.bound(tenant_id=tenant_id, run_id=run_id):
-            await self._advance(tenant_id, run_id)
+            return await self._advance(tenant_id, run_id)
 
-    async def _advance(self, tenant_id: str, run_id: str) -> None:
+    async def _advance(self, tenant_id: str, run_id: str) -> bool:
         async with self.leases.hold(run_id) as mine:
             if not mine:
-                return
+                return False
             run = await self.store.get_run(tenant_id, run_id)
             logs.bind(workflow_id=run.workflow_id)
             if not self._due(run):
-                return
+                return True
             metrics.picked_up(run, self.effects.now())
             try:
                 await self._walk(run)
@@ -114,6 +134,12 @@ class Executor:
                 await self._fail(tenant_id, run_id)
             finally:
                 self.effects.forget(run_id)
+        return True
+
+    async def due(self, tenant_id: str, run_id: str) -> bool:
+        """Whether the run waits for a worker now (a job that found its lease taken while it
+        does must come back: the holder may have read the run before it fell due)."""
+        return self._due(await self.store.get_run(tenant_id, run_id), strict=True)
 
     async def _walk(self, run: Run) -> None:
         program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
@@ -132,8 +158,12 @@ class Executor:
             if await self.store.save_run(run):
                 metrics.run_saved(run)
 
-    def _due(self, run: Run) -> bool:
+    def _due(self, run: Run, strict: bool = False) -> bool:
+        """Live and not waiting for later; ``strict`` also asks a running run's lease to have
+        run out (its ``due_at``)."""
         if run.status not in LIVE:
             return False
         now = self.effects.now()
+        if strict and run.status == RunStatus.RUNNING:
+            return run.due_at is not None and run.due_at <= now
         return not (run.status == RunStatus.WAITING and run.due_at and run.due_at > now + EARLY)

@@ -11,13 +11,14 @@ from enum import StrEnum
 
 from app import metrics
 from app.engine.executor import transition
-from app.engine.program import Kind, ProgramCache
+from app.engine.program import Kind, ProgramCache, end_of
 from app.engine.queue import Queue
 from app.errors import Conflict
 from app.models.run import Run, RunStatus
 from app.store.base import Store
 
 ATTEMPTS = 5
+BRANCHES = (Kind.BRANCH, Kind.WAIT)
 
 
 class Command(StrEnum):
@@ -84,16 +85,20 @@ class RunControl:
             await self._skip(run, now)
 
     async def _skip(self, run: Run, now: datetime) -> None:
-        """Past the current action; a condition is skipped whole, branches included."""
+        """Past the current action; a condition or a wait is skipped whole, branches
+        included."""
         program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
         instructions = program.instructions
         while run.pc < len(instructions) and instructions[run.pc].kind == Kind.JUMP:
             run.pc = instructions[run.pc].target  # the end of a branch is no step of its own
         current = instructions[run.pc] if run.pc < len(instructions) else None
-        run.pc += 1
-        if current is not None and current.kind == Kind.BRANCH:
-            run.pc = instructions[current.target - 1].target
+        run.pc = (
+            run.pc + 1
+            if current is None or current.kind not in BRANCHES
+            else end_of(program, run.pc)
+        )
         run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False
+        run.wait = None
         transition(run, RunStatus.PENDING, now, f"step {current and current.action.id} skipped")
 
     async def _wake(self, run: Run, command: Command) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.actions.base import ActionContext
 from app.actions.registry import Registry, UnknownAction
-from app.engine.executor import Walker
+from app.engine.executor import Heard, Walker
 from app.engine.program import Instruction, Program
 from app.engine.templates import Renderer
 from app.models.run import Run, RunStatus, StepRecord
@@ -51,6 +51,14 @@ class DryRunEffects:
         self.trace.append({"at": self._offset(), "wait_seconds": seconds, "reason": reason})
         self.clock = run.due_at
         return True
+
+    async def listen(self, run: Run, job_id: str) -> Heard:
+        """No event comes in a dry run: the clock moves to the deadline."""
+        await self.defer(run, job_id, "wait_for_event")
+        return Heard(go_on=True)
+
+    async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
+        return None
 
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext

@@ -16,8 +16,9 @@ from typing import Any, Protocol
 
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
-from app.engine.program import Instruction, Kind, Program
+from app.engine.program import Instruction, Kind, Program, end_of
 from app.engine.templates import Renderer, TemplateError
+from app.engine.waits import begin_wait, deadline
 from app.models.document import RetryPolicy
 from app.models.run import Run, RunStatus, StepRecord, StepStatus
 
@@ -40,6 +41,23 @@ class Effects(Protocol):
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:
         """Run a connector action (a dry run answers what would be sent)."""
+
+    async def listen(self, run: Run, job_id: str) -> "Heard":
+        """Persist the run parked at its wait (indexed by its correlation key) and have it
+        advanced at its deadline; then look for an event accepted in the wait's window so
+        far, which an event arriving meanwhile cannot slip past (docs/architecture.md)."""
+
+    async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
+        """An accepted event answering the run's wait, received in [since, until]."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What parking at a wait came to: ``go_on`` to keep walking now, with the ``event``
+    found already accepted (or none: a dry run's clock reached the deadline)."""
+
+    go_on: bool
+    event: dict[str, Any] | None = None
 
 
 @dataclass
@@ -69,11 +87,7 @@ def template_context(run: Run) -> dict[str, Any]:
 
 
 def transition(run: Run, status: RunStatus, at: datetime, reason: str = "") -> None:
-    if run.status != status:
-        run.history.append(
-            {"at": at.isoformat(), "from": run.status.value, "to": status.value, "reason": reason}
-        )
-    run.status = status
+    run.move(status, at, reason)
 
 
 @dataclass
@@ -109,6 +123,8 @@ class Walker:
         instruction = program.instructions[run.pc]
         if instruction.delay and not run.delay_served:
             return await self._wait(run, instruction.delay * self.delay_scale, "delay")
+        if instruction.kind == Kind.WAIT:
+            return await self._await_event(run, program, instruction)
         if _calls_out(instruction) and self._timeout(instruction) > remaining:
             return await self._wait(run, 0, "handover")
         started = self.effects.now()
@@ -127,6 +143,53 @@ class Walker:
         if not await self.effects.defer(run, job_id, reason):
             return False
         transition(run, RunStatus.RUNNING, self.effects.now(), f"{reason} over")
+        return True
+
+    async def _await_event(self, run: Run, program: Program, instruction: Instruction) -> bool:
+        started = self.effects.now()
+        outcome = await self._hear(run, program, instruction)
+        if outcome is None:
+            return await self._park(run)
+        return await self._apply(run, program, instruction, outcome, started)
+
+    async def _hear(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
+        """What the wait comes to now: its event, its timeout, or None: it goes on waiting."""
+        context = template_context(run)
+        if instruction.when is not None and not instruction.when(context):
+            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
+        wait = run.wait if run.wait and run.wait["step"] == instruction.action.id else None
+        if wait is None:
+            try:
+                wait = begin_wait(
+                    instruction.action, context, self.renderer, self.effects.now(),
+                    self.delay_scale,
+                )  # fmt: skip
+            except TemplateError as exc:
+                return Outcome(StepStatus.FAILED, run.pc + 1, error={"message": exc.message})
+            run.wait = wait
+        if "resolved" not in wait and self.effects.now() >= deadline(wait):
+            # The last look: an event that came in time but whose answer was lost (a crash
+            # between writing the event and answering the wait) still counts.
+            found = await self.effects.find_event(run, deadline(wait))
+            if found is None:
+                return _heard(wait, None, instruction.target)
+            wait["resolved"] = found
+        if "resolved" in wait:
+            return _heard(wait, wait["resolved"], run.pc + 1)
+        return None
+
+    async def _park(self, run: Run) -> bool:
+        assert run.wait is not None
+        run.due_at = deadline(run.wait)
+        transition(run, RunStatus.WAITING, self.effects.now(), f"waiting for {run.wait['event']}")
+        job_id = f"{run.run_id}:{run.pc}:event:{run.attempt}:{run.revision}"
+        heard = await self.effects.listen(run, job_id)
+        if not heard.go_on:
+            return False
+        if heard.event is not None:
+            run.wait["resolved"] = heard.event
+        reason = "the event had arrived" if heard.event is not None else "wait over"
+        transition(run, RunStatus.RUNNING, self.effects.now(), reason)
         return True
 
     async def _finish(self, run: Run, status: RunStatus, reason: str) -> bool:
@@ -155,10 +218,10 @@ class Walker:
             )
             await self.effects.checkpoint(run, steps)
             return False
-        if outcome.output is not None and instruction.kind == Kind.STEP:
+        if outcome.output is not None and instruction.kind in (Kind.STEP, Kind.WAIT):
             run.outputs[str(instruction.action.id)] = {"output": outcome.output}
         run.vars.update(outcome.vars)
-        run.pc, run.attempt, run.delay_served = outcome.next_pc, 1, False
+        run.pc, run.attempt, run.delay_served, run.wait = outcome.next_pc, 1, False, None
         if outcome.stop:
             run.due_at = None
             transition(run, RunStatus.COMPLETED, self.effects.now(), "stop action")
@@ -255,6 +318,13 @@ def _calls_out(instruction: Instruction) -> bool:
 def idempotency_key(run: Run, instruction: Instruction) -> str:
     """Stable across retries and re-deliveries of the same step: ``run:action:iteration``."""
     return f"{run.run_id}:{instruction.action.id}:0"
+
+
+def _heard(wait: dict[str, Any], event: dict[str, Any] | None, next_pc: int) -> Outcome:
+    """A wait's step: the event (``steps.<id>.output.event``), or that it timed out."""
+    asked = {"event": wait["event"], "match": wait["match"]}
+    output = {"event": event, "timed_out": event is None}
+    return Outcome(StepStatus.COMPLETED, next_pc, output=output, input=asked)
 
 
 def _branch(instruction: Instruction, context: dict[str, Any], following: int) -> Outcome:

@@ -18,6 +18,14 @@ class Kind(StrEnum):
     STEP = "step"
     BRANCH = "branch"
     JUMP = "jump"
+    # Parks until its event (then the next instruction: on_event) or its timeout (target:
+    # on_timeout); laid out like a branch.
+    WAIT = "wait"
+
+
+# Action types compiled to two branches: the first runs on the next instructions, the second
+# at the instruction's target, and a jump past both ends the first.
+BRANCHING = {"condition": Kind.BRANCH, "wait_for_event": Kind.WAIT}
 
 
 @dataclass(frozen=True)
@@ -46,17 +54,24 @@ def _emit(actions: list[Action], out: list[Instruction]) -> None:
     for action in actions:
         when = compile_conditions(action.conditions) if action.conditions else None
         delay = delay_seconds(action.delay)
-        if action.type != "condition":
+        kind = BRANCHING.get(action.type)
+        if kind is None:
             out.append(Instruction(Kind.STEP, action, when, delay))
             continue
+        first, second = action.branches()
         branch = len(out)
-        out.append(Instruction(Kind.BRANCH, action, when, delay))
-        _emit(action.then or [], out)
+        out.append(Instruction(kind, action, when, delay))
+        _emit(first, out)
         jump = len(out)
         out.append(Instruction(Kind.JUMP, action, None, 0))
-        _emit(action.otherwise or [], out)
+        _emit(second, out)
         out[branch] = replace(out[branch], target=jump + 1)
         out[jump] = replace(out[jump], target=len(out))
+
+
+def end_of(program: "Program", pc: int) -> int:
+    """Where a branching instruction's two branches end."""
+    return program.instructions[program.instructions[pc].target - 1].target
 
 
 class ProgramCache:

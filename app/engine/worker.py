@@ -10,7 +10,7 @@ from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.worker import Worker, func
+from arq.worker import Retry, Worker, func
 
 from app import metrics
 from app.actions.base import Services
@@ -30,12 +30,22 @@ from app.store.factory import open_store
 
 log = logging.getLogger(__name__)
 RECONCILE_BATCH = 1000
+# A job finding a due run's lease taken comes back this many times, later each time; then
+# the reconciler has the run once the lease runs out.
+BUSY_RETRIES = 4
+BUSY_RETRY_SECONDS = 0.2
 
 
 async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
-    """Advance one run as far as it can go now. May run more than once."""
+    """Advance one run as far as it can go now. May run more than once. A job that finds
+    another worker walking a run that is due (an event answered its wait meanwhile) comes
+    back shortly rather than leave the run to the reconciler (which would wait for the
+    lease to run out)."""
     executor: Executor = ctx["executor"]
-    await executor.advance(tenant_id, run_id)
+    if await executor.advance(tenant_id, run_id) or ctx["job_try"] >= BUSY_RETRIES:
+        return
+    if await executor.due(tenant_id, run_id):
+        raise Retry(defer=BUSY_RETRY_SECONDS * ctx["job_try"])
 
 
 async def reconcile(ctx: dict[str, Any]) -> int:

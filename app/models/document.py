@@ -203,9 +203,98 @@ class RetryPolicy(Strict):
     max_backoff: float = Field(3600, ge=0, le=86400, description="Longest wait, in seconds.")
 
 
+FIELD_PATH_PATTERN = r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,7}$"
+MAX_MATCH_FIELDS = 10
+MAX_LOOKBACK_SECONDS = 30 * 86400
+MatchPath = Annotated[str, Field(pattern=FIELD_PATH_PATTERN, max_length=256)]
+MAX_MATCH_VALUE_CHARS = 1024
+
+
+def _match_value(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_MATCH_VALUE_CHARS:
+        raise PydanticCustomError(
+            "match_value",
+            "a match value is at most {limit} characters",
+            {"limit": MAX_MATCH_VALUE_CHARS},
+        )
+    if not isinstance(value, str | int | float):
+        raise PydanticCustomError(
+            "match_value", "a match value is a string (a template), a number or a boolean"
+        )
+    return value
+
+
+MatchValue = Annotated[Any, AfterValidator(_match_value)]
+
+
+def _check_lookback(value: int | float | str) -> int | float | str:
+    if delay_seconds(value) > MAX_LOOKBACK_SECONDS:
+        raise PydanticCustomError(
+            "lookback",
+            "lookback is at most {limit} seconds (30 days)",
+            {"limit": MAX_LOOKBACK_SECONDS},
+        )
+    return value
+
+
+def _check_timeout(value: int | float | str) -> int | float | str:
+    if delay_seconds(value) <= 0:
+        raise PydanticCustomError("timeout", "a wait's timeout is more than 0 seconds")
+    return value
+
+
+class EventMatch(Strict):
+    """An event of type ``event`` whose fields equal ``match``: dotted paths over the event
+    (its data at the root, ``user``, ``event``) → values, templates rendered in the run's
+    context (``{"user.id": "{{user.id}}"}``). Values compare as text."""
+
+    event: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["purchase_completed"])
+    match: dict[MatchPath, MatchValue] = Field(
+        default_factory=dict, max_length=MAX_MATCH_FIELDS, examples=[{"user.id": "{{user.id}}"}]
+    )
+
+    def shape(self) -> tuple[str, tuple[str, ...]]:
+        """The event type and the sorted match paths: what an arriving event is keyed by."""
+        return self.event, tuple(sorted(self.match))
+
+
+class WaitForEvent(EventMatch):
+    """The ``data`` of a ``wait_for_event`` action."""
+
+    timeout: Annotated[Delay, AfterValidator(_check_timeout)] = Field(
+        description="Seconds, or an ISO 8601 duration, before the on_timeout actions run."
+    )
+    lookback: Annotated[Delay, AfterValidator(_check_lookback)] = Field(
+        0,
+        description="Seconds before the wait began in which an already accepted event also counts.",
+    )
+
+
+class Goal(EventMatch):
+    """A conversion goal: the event marks a live run converted; with ``exit`` it also ends
+    the run (completed)."""
+
+    exit: bool = False
+
+
+def _wait_data(data: dict[str, Any]) -> WaitForEvent:
+    try:
+        return WaitForEvent.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in ("data", *error["loc"]))
+        raise PydanticCustomError(
+            "wait_for_event", "{where}: {msg}", {"where": where, "msg": error["msg"]}
+        ) from None
+
+
+BRANCHES = {"condition": ("then", "otherwise"), "wait_for_event": ("on_event", "on_timeout")}
+
+
 class Action(Strict):
     """One step of a workflow. ``conditions`` make any action conditional (skipped unless
-    they all hold); a ``condition`` action instead runs ``then`` or ``else``."""
+    they all hold); a ``condition`` action instead runs ``then`` or ``else``; a
+    ``wait_for_event`` action runs ``on_event`` or ``on_timeout``."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
@@ -220,6 +309,12 @@ class Action(Strict):
     conditions: list[Condition] | None = None
     then: "list[Action] | None" = None
     otherwise: "list[Action] | None" = Field(None, alias="else")
+    on_event: "list[Action] | None" = Field(
+        None, description="wait_for_event: actions run when the event arrives."
+    )
+    on_timeout: "list[Action] | None" = Field(
+        None, description="wait_for_event: actions run when the timeout passes first."
+    )
 
     @field_validator("type")
     @classmethod
@@ -249,21 +344,35 @@ class Action(Strict):
         return self
 
     @model_validator(mode="after")
-    def _branches_only_on_condition(self) -> "Action":
-        has_branches = self.then is not None or self.otherwise is not None
+    def _branches_only_on_their_type(self) -> "Action":
         if self.type == "condition" and not self.conditions:
             raise PydanticCustomError("condition_action", "a condition action needs conditions")
-        if self.type != "condition" and has_branches:
-            raise PydanticCustomError(
-                "condition_action", "only a condition action takes then / else"
-            )
+        for kind, names in BRANCHES.items():
+            if self.type != kind and any(getattr(self, name) is not None for name in names):
+                shown = " / ".join("else" if name == "otherwise" else name for name in names)
+                raise PydanticCustomError(
+                    "branches", "only a {kind} action takes {names}", {"kind": kind, "names": shown}
+                )
+        if self.type == "wait_for_event":
+            _wait_data(self.data)
         return self
 
+    def branches(self) -> "tuple[list[Action], list[Action]]":
+        """The two branches of a condition (then, else) or a wait (on_event, on_timeout)."""
+        first, second = BRANCHES.get(self.type, ("then", "otherwise"))
+        return getattr(self, first) or [], getattr(self, second) or []
+
     def children(self) -> "list[Action]":
-        return [*(self.then or []), *(self.otherwise or [])]
+        first, second = self.branches()
+        return [*first, *second]
+
+    def wait(self) -> WaitForEvent:
+        """The parsed data of a wait_for_event action."""
+        return _wait_data(self.data)
 
 
 SCHEDULE = "schedule"
+WAIT = "wait_for_event"
 
 
 class Trigger(Strict):
@@ -385,6 +494,11 @@ class WorkflowDocument(Strict):
         """The JSON form: what the user wrote, plus assigned action ids, without defaults."""
         return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
+    def event_shapes(self) -> set[tuple[str, tuple[str, ...]]]:
+        """(event type, match paths) of every event this workflow's runs may wait for or
+        listen to: what an arriving event must be keyed by."""
+        return {action.wait().shape() for action in walk(self.actions) if action.type == WAIT}
+
 
 def walk(actions: list[Action]) -> list[Action]:
     """Every action, nested branches included, in document order."""
@@ -423,3 +537,5 @@ def _assign(actions: list[Action], prefix: str, taken: set[str | None]) -> None:
             taken.add(candidate)
         _assign(action.then or [], f"{action.id}_then", taken)
         _assign(action.otherwise or [], f"{action.id}_else", taken)
+        _assign(action.on_event or [], f"{action.id}_event", taken)
+        _assign(action.on_timeout or [], f"{action.id}_timeout", taken)

@@ -17,6 +17,8 @@ class RunStatus(StrEnum):
 
 
 FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+# States in which a run parked at a wait_for_event step can be resumed by its event.
+PARKED = frozenset({RunStatus.WAITING, RunStatus.PAUSED})
 
 
 @dataclass
@@ -45,10 +47,36 @@ class Run:
     error: dict[str, Any] | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     revision: int = 0
+    # The event a wait_for_event step waits for: its type, rendered match, correlation key,
+    # window (ISO times) and, once an event matched, ``resolved`` (that event).
+    wait: dict[str, Any] | None = None
+    # Events that act on the run while it lives (cancel_on, goal): type, correlation key and
+    # what they do ("cancel", "goal", "goal_exit"). Fixed when the run starts.
+    listeners: list[dict[str, str]] = field(default_factory=list)
+    # Set once, by the goal event (event id, type, time); never written by a walk.
+    converted: dict[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def wait_key(self) -> str | None:
+        """The correlation key an arriving event resumes this run by, while it is parked at
+        a wait that no event has answered yet."""
+        wait = self.wait
+        if wait is None or "resolved" in wait or self.status not in PARKED:
+            return None
+        return str(wait["key"])
+
+    def move(self, status: RunStatus, at: datetime, reason: str = "") -> None:
+        """Change status, recording the transition in ``history``."""
+        if self.status != status:
+            self.history.append(
+                {"at": at.isoformat(), "from": self.status.value, "to": status.value,
+                 "reason": reason}
+            )  # fmt: skip
+        self.status = status
 
 
 class StepStatus(StrEnum):
@@ -95,6 +123,22 @@ class EventRecord:
         user_id = self.user.get("id")
         return None if user_id is None else str(user_id)
 
+    def context(self) -> dict[str, Any]:
+        """The event as runs see it: its data at the root, then ``user`` and ``event``."""
+        about = {"type": self.type, "id": self.event_id, "time": self.timestamp.isoformat()}
+        return {**self.data, "user": self.user, "event": about}
+
+    def view(self) -> dict[str, Any]:
+        """The event as a later step reads it (``steps.<id>.output.event``)."""
+        return {
+            "type": self.type,
+            "id": self.event_id,
+            "time": self.timestamp.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "user": self.user,
+            "data": self.data,
+        }
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -114,6 +158,8 @@ class Accepted:
     duplicate: bool
     runs: list[Run]
     skipped: dict[str, str] = field(default_factory=dict)
+    # Runs parked at a wait that this event answered: they are due and need a worker.
+    woken: list[Run] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,12 @@ Every method takes the tenant id first and reads or writes only that tenant's re
 one exception is ``api_key_by_hash``, which is how a request learns its tenant.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import orjson
 
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
@@ -16,16 +18,21 @@ from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 
+# The event's correlation key for one shape (its fields at these paths), None if it lacks one.
+Correlate = Callable[[Sequence[str]], str | None]
+
 
 @dataclass(frozen=True)
 class Intake:
-    """An event and the runs it should start, with the keys and caps that may refuse them."""
+    """An event and the runs it should start, with the keys and caps that may refuse them.
+    ``correlate`` keys the event for the shapes the tenant's workflows wait for."""
 
     event: EventRecord
     runs: list[Run]
     event_claim: Claim | None = None
     run_claims: dict[str, Claim] = field(default_factory=dict)
     caps: dict[str, int] = field(default_factory=dict)
+    correlate: Correlate | None = None
 
 
 class Store(Protocol):
@@ -91,7 +98,18 @@ class Store(Protocol):
     async def accept_event(self, intake: Intake) -> Accepted:
         """Record the event and its runs, unless its idempotency key is held (then the
         original event is returned, marked duplicate). A run whose business key is held, or
-        whose workflow reached ``caps[workflow_id]`` runs, is skipped with the reason."""
+        whose workflow reached ``caps[workflow_id]`` runs, is skipped with the reason.
+
+        After the event is written, it is keyed (``intake.correlate``) for every event shape
+        of the tenant's workflow versions, the keys are kept for ``find_event``, and every
+        run parked at a wait with one of those keys gets the event as its answer and falls
+        due (``Accepted.woken``). Reading the shapes and the waits after writing the event is
+        what makes a wait registered concurrently impossible to miss (docs/architecture.md)."""
+
+    async def find_event(
+        self, tenant_id: str, key: str, since: datetime, until: datetime | None
+    ) -> EventRecord | None:
+        """The earliest event accepted with correlation ``key`` received in [since, until]."""
 
     async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         """``accept_event`` for each intake, in order, in one store call (a batch of events:
@@ -104,7 +122,8 @@ class Store(Protocol):
     async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
         """Record ``steps`` (always: they happened), then write the run if nobody wrote it
         since it was read (``revision``); on success the revision moves on. False means: read
-        it again. One call, so a step costs one round trip to the store."""
+        it again. One call, so a step costs one round trip to the store. The run is indexed
+        by ``run.wait_key`` while it has one."""
 
     async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
         """Newest first; ``page.after`` is the last run id of the page before."""
@@ -172,8 +191,39 @@ LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
 UNFINISHED = (*LIVE, RunStatus.PAUSED)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
-    "error", "history", "updated_at",
+    "error", "history", "updated_at", "wait", "wait_key",
 )  # fmt: skip
+# How many times a store retries a change to a run that keeps changing under it.
+RUN_WRITE_ATTEMPTS = 5
+
+
+def answer_wait(run: Run, event: EventRecord, keys: Collection[str]) -> bool:
+    """Give ``event`` to the run's wait if it is the awaited one and came before the deadline;
+    the run falls due so a worker (or the reconciler) walks it on."""
+    key = run.wait_key
+    if run.wait is None or key is None or key not in keys:
+        return False
+    if event.received_at > datetime.fromisoformat(run.wait["deadline"]):
+        return False
+    run.wait = {**run.wait, "resolved": event.view()}
+    run.due_at = run.updated_at = event.received_at
+    return True
+
+
+def shape_rows(tenant_id: str, document: WorkflowDocument) -> list[tuple[str, str, str]]:
+    """(tenant, event type, match paths as JSON) of each event shape the document uses."""
+    return [
+        (tenant_id, event, orjson.dumps(list(paths)).decode())
+        for event, paths in sorted(document.event_shapes())
+    ]
+
+
+def event_keys(intake: Intake, shapes: Sequence[Sequence[str]]) -> set[str]:
+    """The event's correlation keys, one per shape it has every field of."""
+    if intake.correlate is None:
+        return set()
+    keys = {intake.correlate(paths) for paths in shapes}
+    return {key for key in keys if key is not None}
 
 
 def claim_is_live(expires_at: datetime, at: datetime) -> bool:
@@ -205,7 +255,7 @@ def run_doc(run: Run) -> dict[str, Any]:
     """A run as plain data (datetimes kept), for adapters to store."""
     return {
         name: getattr(run, name) for name in run.__dataclass_fields__ if name not in ("status",)
-    } | {"status": run.status.value}
+    } | {"status": run.status.value, "wait_key": run.wait_key}
 
 
 def key_not_found(key_id: str) -> NotFound:

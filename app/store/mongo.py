@@ -7,10 +7,11 @@ version without its document.
 """
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 from pymongo import ASCENDING, AsyncMongoClient, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -33,10 +34,13 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 from app.store.base import (
     LIVE,
     MUTABLE_RUN_FIELDS,
+    RUN_WRITE_ATTEMPTS,
     UNFINISHED,
     Intake,
+    answer_wait,
     cap_reached,
     duplicate,
+    event_keys,
     event_not_found,
     held_by,
     key_not_found,
@@ -46,6 +50,7 @@ from app.store.base import (
     recorded,
     run_doc,
     run_not_found,
+    shape_rows,
     version_not_found,
     workflow_exists,
     workflow_not_found,
@@ -83,6 +88,17 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING), ("status", ASCENDING), ("run_id", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("due_at", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("wait_key", ASCENDING)]),
+    ],
+    "event_shapes": [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("event_type", ASCENDING), ("paths", ASCENDING)],
+            unique=True,
+        )
+    ],
+    "event_keys": [
+        IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING), ("received_at", ASCENDING)]),
+        IndexModel([("received_at", ASCENDING)]),
     ],
     "steps": [
         IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING), ("seq", ASCENDING)]),
@@ -190,6 +206,7 @@ class MongoStore:
             created_by,
         )  # fmt: skip
         await self._db.workflow_versions.insert_one(asdict(version))
+        await self._add_shapes(head.tenant_id, document)
         if not publish:
             await self._changed(head.tenant_id)
             return head, version
@@ -202,6 +219,13 @@ class MongoStore:
         )
         await self._changed(head.tenant_id)
         return await self.get_workflow(head.tenant_id, head.workflow_id), version
+
+    async def _add_shapes(self, tenant_id: str, document: WorkflowDocument) -> None:
+        """Before the version can be published: an event accepted once a run of it exists
+        is keyed for its shapes."""
+        for tenant, event_type, paths in shape_rows(tenant_id, document):
+            shape = {"tenant_id": tenant, "event_type": event_type, "paths": paths}
+            await self._db.event_shapes.update_one(shape, {"$setOnInsert": shape}, upsert=True)
 
     async def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
         doc = await self._db.workflows.find_one(
@@ -323,7 +347,53 @@ class MongoStore:
         if runs:
             await self._db.runs.insert_many([run_doc(run) for run in runs])
         await self._db.events.insert_one(asdict(accepted.event))
-        return accepted
+        return replace(accepted, woken=await self._answer_waits(intake))
+
+    async def _answer_waits(self, intake: Intake) -> list[Run]:
+        """After the event is written: key it for every shape, keep the keys, and answer the
+        waits they name. A crash before this is caught by the wait's check at its deadline."""
+        event = intake.event
+        shapes = self._db.event_shapes.find(
+            {"tenant_id": event.tenant_id, "event_type": event.type}, NO_ID
+        )
+        keys = sorted(event_keys(intake, [orjson.loads(doc["paths"]) async for doc in shapes]))
+        if not keys:
+            return []
+        await self._db.event_keys.insert_many(
+            [{"tenant_id": event.tenant_id, "key": key, "received_at": event.received_at,
+              "event_id": event.event_id} for key in keys]
+        )  # fmt: skip
+        waiting = self._db.runs.find({"tenant_id": event.tenant_id, "wait_key": {"$in": keys}})
+        woken = []
+        for run_id in [doc["run_id"] async for doc in waiting]:
+            run = await self._answer(event, run_id, keys)
+            if run is not None:
+                woken.append(run)
+        return woken
+
+    async def _answer(self, event: EventRecord, run_id: str, keys: list[str]) -> Run | None:
+        """The run once the event answered its wait; None if it no longer waits for it."""
+        for _ in range(RUN_WRITE_ATTEMPTS):
+            run = await self.get_run(event.tenant_id, run_id)
+            if not answer_wait(run, event, keys):
+                return None
+            if await self.save_run(run):
+                return run
+        return None
+
+    async def find_event(
+        self, tenant_id: str, key: str, since: datetime, until: datetime | None
+    ) -> EventRecord | None:
+        window = {"$gte": since} | ({} if until is None else {"$lte": until})
+        found = (
+            await self._db.event_keys.find(
+                {"tenant_id": tenant_id, "key": key, "received_at": window}, NO_ID
+            )
+            .sort("received_at", ASCENDING)
+            .limit(1)
+            .to_list(None)
+        )
+        return await self.get_event(tenant_id, found[0]["event_id"]) if found else None
 
     async def _take_over(self, tenant_id: str, claim: Claim, owner: str) -> None:
         doc = await self._db.claims.find_one({"tenant_id": tenant_id, "key": claim.key})
@@ -474,6 +544,7 @@ class MongoStore:
     async def purge(self, events_before: datetime, now: datetime) -> int:
         deleted = await self._db.events.delete_many({"received_at": {"$lt": events_before}})
         await self._db.claims.delete_many({"expires_at": {"$lte": now}})
+        await self._db.event_keys.delete_many({"received_at": {"$lt": events_before}})
         return deleted.deleted_count
 
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
@@ -487,6 +558,8 @@ class MongoStore:
 
 
 STEP = {"_id": False, "seq": False}
+# Run fields; a stored run also holds derived fields (its wait key) that are no Run field.
+RUN_FIELDS = frozenset(Run.__dataclass_fields__)
 
 
 def _within(period: Period) -> Doc:
@@ -494,7 +567,8 @@ def _within(period: Period) -> Doc:
 
 
 def _run(doc: Doc) -> Run:
-    return Run(**(doc | {"status": RunStatus(doc["status"])}))
+    fields = {name: value for name, value in doc.items() if name in RUN_FIELDS}
+    return Run(**(fields | {"status": RunStatus(doc["status"])}))
 
 
 def _event(doc: Doc) -> EventRecord:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -37,9 +37,11 @@ from app.store.base import (
     LIVE,
     UNFINISHED,
     Intake,
+    answer_wait,
     cap_reached,
     claim_is_live,
     duplicate,
+    event_keys,
     event_not_found,
     held_by,
     key_not_found,
@@ -48,6 +50,7 @@ from app.store.base import (
     published,
     recorded,
     run_not_found,
+    shape_rows,
     version_not_found,
     workflow_exists,
     workflow_not_found,
@@ -143,13 +146,32 @@ CREATE TABLE IF NOT EXISTS steps (
 );
 CREATE INDEX IF NOT EXISTS steps_run ON steps (tenant_id, run_id, seq);
 CREATE INDEX IF NOT EXISTS steps_workflow ON steps (tenant_id, workflow_id, seq);
+CREATE TABLE IF NOT EXISTS event_shapes (
+    tenant_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    paths TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, event_type, paths)
+);
+CREATE TABLE IF NOT EXISTS event_keys (
+    tenant_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key, received_at, event_id)
+);
+CREATE INDEX IF NOT EXISTS event_keys_received ON event_keys (received_at);
+"""
+# Columns added to tables of files created by earlier versions, then the indexes on them.
+ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"),)}
+ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_wait ON runs (tenant_id, wait_key) WHERE wait_key IS NOT NULL;
 """
 RUN_COLUMNS = (
     "tenant_id, run_id, workflow_id, user_id, status, due_at, created_at, updated_at, revision, doc"
 )
 RUN_STATE = (
     "version", "event_id", "context", "pc", "attempt", "delay_served", "vars", "outputs",
-    "active_seconds", "error", "history",
+    "active_seconds", "error", "history", "wait",
 )  # fmt: skip
 
 BUSY_TIMEOUT_MS = 30_000
@@ -178,6 +200,15 @@ class Database:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._db.executescript(SCHEMA)
+        self._add_columns()
+        self._db.executescript(ADDED_INDEXES)
+
+    def _add_columns(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns:
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -289,6 +320,10 @@ class Database:
             (version.tenant_id, version.workflow_id, version.version,
              orjson.dumps(version.document), at.isoformat(), created_by),
         )  # fmt: skip
+        self._db.executemany(
+            "INSERT OR IGNORE INTO event_shapes VALUES (?, ?, ?)",
+            shape_rows(head.tenant_id, document),
+        )
         head = replace(head, latest_version=version.version, updated_at=at)
         if publish:
             head = published(head, version, at)
@@ -412,15 +447,54 @@ class Database:
                 skipped[run.workflow_id] = reason
         accepted = recorded(intake, runs, skipped)
         self._db.executemany(
-            f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            [_run_row(run) for run in runs],
+            f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(*_run_row(run), run.wait_key) for run in runs],
         )
         self._db.execute(
             "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
             (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
              orjson.dumps(accepted.event)),
         )  # fmt: skip
-        return accepted
+        return replace(accepted, woken=self._answer_waits(intake))
+
+    def _answer_waits(self, intake: Intake) -> list[Run]:
+        """Key the event for every shape, keep the keys, and answer the waits they name; in
+        the event's transaction, so no wait is registered between the two."""
+        event = intake.event
+        shapes = self._all(
+            "SELECT paths FROM event_shapes WHERE tenant_id = ? AND event_type = ?",
+            event.tenant_id,
+            event.type,
+        )
+        keys = sorted(event_keys(intake, [orjson.loads(row[0]) for row in shapes]))
+        if not keys:
+            return []
+        received = _stamp(event.received_at)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?, ?)",
+            [(event.tenant_id, key, received, event.event_id) for key in keys],
+        )
+        rows = self._all(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND wait_key IN "
+            f"({', '.join('?' * len(keys))})",
+            event.tenant_id,
+            *keys,
+        )
+        woken = [run for run in map(_run, rows) if answer_wait(run, event, keys)]
+        for run in woken:
+            self._write_run(run)
+        return woken
+
+    def find_event(
+        self, tenant_id: str, key: str, since: datetime, until: datetime | None
+    ) -> EventRecord | None:
+        sql = "SELECT event_id FROM event_keys WHERE tenant_id = ? AND key = ? AND received_at >= ?"
+        params = [tenant_id, key, _stamp(since)]
+        if until is not None:
+            sql += " AND received_at <= ?"
+            params.append(_stamp(until))
+        row = self._one(f"{sql} ORDER BY received_at LIMIT 1", *params)
+        return None if row is None else self.get_event(tenant_id, row[0])
 
     def _admit(self, run: Run, intake: Intake) -> str | None:
         """None when the run may start; else why not. Holds its business key if it has one."""
@@ -480,17 +554,22 @@ class Database:
         return _run(row)
 
     def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
-        row = _run_row(run)
         with self._transaction() as db:
             db.executemany(
                 "INSERT INTO steps (tenant_id, run_id, workflow_id, doc) VALUES (?, ?, ?, ?)",
                 [(s.tenant_id, s.run_id, s.workflow_id, orjson.dumps(s)) for s in steps],
             )
-            cursor = db.execute(
-                "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
-                "doc = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
-                (row[4], row[5], row[7], row[9], run.tenant_id, run.run_id, run.revision),
-            )
+            return self._write_run(run)
+
+    def _write_run(self, run: Run) -> bool:
+        """Write the run if its revision is still the stored one (inside a transaction)."""
+        row = _run_row(run)
+        cursor = self._db.execute(
+            "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
+            "doc = ?, wait_key = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
+            (row[4], row[5], row[7], row[9], run.wait_key, run.tenant_id, run.run_id,
+             run.revision),
+        )  # fmt: skip
         if cursor.rowcount == 0:
             return False
         run.revision += 1
@@ -580,6 +659,7 @@ class Database:
                 "DELETE FROM events WHERE received_at < ?", (events_before.isoformat(),)
             ).rowcount
             db.execute("DELETE FROM claims WHERE expires_at <= ?", (now.isoformat(),))
+            db.execute("DELETE FROM event_keys WHERE received_at < ?", (_stamp(events_before),))
         return int(deleted)
 
     def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
@@ -691,6 +771,11 @@ class SQLiteStore:
     async def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
         return await self._call(self._database.get_event, tenant_id, event_id)
 
+    async def find_event(
+        self, tenant_id: str, key: str, since: datetime, until: datetime | None
+    ) -> EventRecord | None:
+        return await self._call(self._database.find_event, tenant_id, key, since, until)
+
     async def get_run(self, tenant_id: str, run_id: str) -> Run:
         return await self._call(self._database.get_run, tenant_id, run_id)
 
@@ -727,6 +812,11 @@ class SQLiteStore:
 
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         return await self._call(self._database.due_runs, before, limit)
+
+
+def _stamp(at: datetime) -> str:
+    """A UTC time as text of fixed width, so that text order is time order."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _run_row(run: Run) -> tuple[Any, ...]:

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field
@@ -18,6 +19,7 @@ from app import metrics
 from app.engine.conditions import compile_conditions
 from app.engine.queue import Queue
 from app.engine.templates import Renderer, TemplateError
+from app.engine.waits import event_key
 from app.errors import InvalidInput
 from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
@@ -64,8 +66,7 @@ class EventIn(Strict):
 
 def run_context(event: EventRecord) -> dict[str, Any]:
     """The event as runs see it: its data at the root, then ``user`` and ``event``."""
-    about = {"type": event.type, "id": event.event_id, "time": event.timestamp.isoformat()}
-    return {**event.data, "user": event.user, "event": about}
+    return event.context()
 
 
 @dataclass
@@ -94,6 +95,7 @@ class Ingestor:
             prepared.append(self._intake(event, context, matches))
         accepted = await self.store.accept_events([intake for intake, _ in prepared])
         await self._enqueue([run for result in accepted for run in result.runs])
+        await self._wake(accepted)
         return [
             replace(result, skipped=result.skipped | unkeyed)
             for result, (_, unkeyed) in zip(accepted, prepared, strict=True)
@@ -113,6 +115,7 @@ class Ingestor:
         intake, unkeyed = self._intake(event, context, matches)
         accepted = await self.store.accept_event(intake)
         await self._enqueue(accepted.runs)
+        await self._wake([accepted])
         return replace(accepted, skipped=accepted.skipped | unkeyed)
 
     async def _enqueue(self, runs: list[Run]) -> None:
@@ -124,6 +127,17 @@ class Ingestor:
         except RedisError:
             # The runs are stored: the reconciler starts them. The events are accepted.
             log.exception("enqueueing %d runs failed; the reconciler will start them", len(runs))
+
+    async def _wake(self, results: Sequence[Accepted]) -> None:
+        """Enqueue the runs whose wait these events answered; they are due in the store, so
+        the reconciler has them if this fails."""
+        try:
+            for result in results:
+                for run in result.woken:
+                    job_id = f"{run.run_id}:event:{result.event.event_id}"
+                    await self.queue.advance(run.tenant_id, run.run_id, job_id, None)
+        except RedisError:
+            log.exception("enqueueing runs whose wait an event answered failed")
 
     def _intake(
         self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]
@@ -146,7 +160,8 @@ class Ingestor:
         claim = None
         if event.idempotency_key is not None:
             claim = Claim(f"event:{event.idempotency_key}", event.event_id, expires)
-        return Intake(event, runs, claim, run_claims, caps), refused
+        correlate = partial(event_key, event.type, context)
+        return Intake(event, runs, claim, run_claims, caps, correlate), refused
 
     def _business_key(self, candidate: Candidate, template: str, context: dict[str, Any]) -> str:
         where = f"workflow {candidate.document.workflow_id} settings"

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import httpx
 from arq import create_pool
 from arq.connections import RedisSettings
+from arq.worker import Worker
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
@@ -266,6 +267,7 @@ async def drain_until(
     run_ids: list[str],
     statuses: set[str],
     seconds: float = 10,
+    registry: Registry | None = None,
 ) -> None:
     """Run a real worker only until every run is in one of ``statuses`` (jobs deferred for
     an hour stay queued, so a burst worker would wait for them)."""
@@ -276,7 +278,9 @@ async def drain_until(
         job_serializer=serialize,
         job_deserializer=deserialize,
     )
-    worker = create_worker(settings, None, redis_pool=pool, poll_delay=0.01, handle_signals=False)
+    worker = create_worker(
+        settings, registry, redis_pool=pool, poll_delay=0.01, handle_signals=False
+    )
     task = asyncio.create_task(worker.async_run())
     try:
         for _ in range(int(seconds * 100)):
@@ -286,9 +290,17 @@ async def drain_until(
             await asyncio.sleep(0.01)
         raise AssertionError(f"runs are {seen}, not {statuses}")
     finally:
-        await worker.close()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await stop_gracefully(worker, task)
+
+
+async def stop_gracefully(worker: Worker, task: "asyncio.Task[None]") -> None:
+    """Let the jobs in progress end (a walk cut short leaves its run's lease behind), then
+    stop the worker."""
+    worker.allow_pick_jobs = False
+    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    await worker.close()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def drain_until_waiting(

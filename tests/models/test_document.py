@@ -125,3 +125,47 @@ def test_unknown_fields_and_reserved_ids_are_refused() -> None:
 def test_timeout_over_the_limit_names_it() -> None:
     with pytest.raises(Exception, match="over the limit of 300 seconds"):
         PARSER.validate(minimal(settings={"timeout": 301}))
+
+
+def waiting(data: dict[str, Any], **branches: Any) -> dict[str, Any]:
+    return minimal(actions=[{"id": "w", "type": "wait_for_event", "data": data, **branches}])
+
+
+EVERY_TYPE = DocumentParser(ValidationRules(action_types()), max_bytes=1024 * 1024)
+PURCHASE = {"event": "purchase_completed", "match": {"user.id": "{{user.id}}"}, "timeout": "P1D"}
+
+
+def test_a_wait_names_its_branches_and_its_event_shape() -> None:
+    document = WorkflowDocument.model_validate(
+        waiting(PURCHASE, on_event=[{"type": "log"}], on_timeout=[{"type": "send_email"}])
+    )
+    action = document.actions[0]
+    assert [a.id for a in action.children()] == ["w_event_001", "w_timeout_001"]
+    assert document.event_shapes() == {("purchase_completed", ("user.id",))}
+    assert document.canonical()["actions"][0]["data"] == PURCHASE
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"event": "p"}, "data.timeout: Field required"),
+        ({"event": "p", "timeout": 0}, "data.timeout: a wait's timeout is more than 0 seconds"),
+        ({"event": "p", "timeout": 5, "lookback": "P31D"}, "data.lookback: lookback is at most"),
+        ({"event": "p", "timeout": 5, "match": {"user.id": ["a"]}}, "data.match.user.id: a match"),
+        ({"event": "p", "timeout": 5, "match": {"a..b": 1}}, "data.match.a..b"),
+        ({"event": "bad type!", "timeout": 5}, "data.event: String should match pattern"),
+        ({"event": "p", "timeout": 5, "matches": {}}, "data.matches: Extra inputs"),
+    ],
+)
+def test_bad_waits_are_refused_naming_the_field(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        EVERY_TYPE.validate(waiting(data))
+    assert caught.value.details[0].loc == ("actions", 0)
+    assert message in caught.value.details[0].msg
+
+
+def test_branches_belong_to_their_action_type() -> None:
+    with pytest.raises(InvalidInput, match="only a wait_for_event action takes on_event"):
+        EVERY_TYPE.validate(minimal(actions=[{"type": "send_email", "on_timeout": []}]))
+    with pytest.raises(InvalidInput, match="only a condition action takes then / else"):
+        EVERY_TYPE.validate(waiting(PURCHASE, then=[]))

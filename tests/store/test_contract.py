@@ -20,7 +20,7 @@ from app.models.run import Claim, EventRecord, Run, RunFilter, RunStatus, StepRe
 from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Role
 from app.models.workflow import Page, WorkflowFilter
-from app.store.base import Intake, Store, now
+from app.store.base import Correlate, Intake, Store, now
 from app.store.mongo import MongoStore
 from app.store.sqlite import SQLiteStore
 
@@ -427,3 +427,110 @@ async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
     before = Period(start - timedelta(hours=2), start - timedelta(hours=1))
     assert await store.run_tallies("acme", before, None) == []
     assert await store.count_events("acme", before) == 0
+
+
+WAITS_FOR_PURCHASE: dict[str, Any] = {
+    "actions": [
+        {"id": "w", "type": "wait_for_event",
+         "data": {"event": "purchase_completed", "match": {"user.id": "{{user.id}}"},
+                  "timeout": 60}},
+    ]
+}  # fmt: skip
+
+
+def purchase(event_id: str, tenant_id: str = "acme") -> EventRecord:
+    at = now()
+    return EventRecord(tenant_id, event_id, "purchase_completed", {"id": "u1"}, {}, at, at)
+
+
+def keyed(user: str) -> Correlate:
+    """A stand-in for the engine's keys: the shape's paths and the user."""
+    return lambda paths: f"{','.join(paths)}={user}"
+
+
+def park(run: Run, key: str, seconds: float = 3600) -> None:
+    at = now()
+    run.status = RunStatus.WAITING
+    run.due_at = at + timedelta(seconds=seconds)
+    run.wait = {
+        "step": "w", "event": "purchase_completed", "match": {"user.id": "u1"}, "key": key,
+        "started_at": at.isoformat(), "since": at.isoformat(),
+        "deadline": run.due_at.isoformat(),
+    }  # fmt: skip
+
+
+async def parked_runs(store: Store, tenant_id: str = "acme", **keys: str) -> None:
+    """Runs (id → correlation key) parked at the wait of a workflow that waits for purchases."""
+    await store.create_workflow(tenant_id, document(**WAITS_FOR_PURCHASE), None, publish=True)
+    runs = [run(run_id, tenant_id=tenant_id) for run_id in keys]
+    await store.accept_event(Intake(event(tenant_id=tenant_id), runs))
+    for run_id, key in keys.items():
+        stored = await store.get_run(tenant_id, run_id)
+        park(stored, key)
+        assert await store.save_run(stored)
+
+
+async def test_an_event_answers_the_waits_keyed_like_it_once(store: Store) -> None:
+    await parked_runs(store, r1="user.id=u1", r2="user.id=u2")
+    answered = await store.accept_event(Intake(purchase("p1"), [], correlate=keyed("u1")))
+    assert ids(answered.woken) == ["r1"]
+    r1 = await store.get_run("acme", "r1")
+    assert r1.wait is not None
+    assert (r1.status, r1.wait["resolved"]["id"], r1.wait_key) == (RunStatus.WAITING, "p1", None)
+    assert r1.due_at is not None
+    assert r1.due_at <= now()
+    again = await store.accept_event(Intake(purchase("p2"), [], correlate=keyed("u1")))
+    assert again.woken == []
+    assert (await store.get_run("acme", "r2")).wait_key == "user.id=u2"
+
+
+async def test_waits_are_answered_only_within_their_tenant(store: Store) -> None:
+    await parked_runs(store, r1="user.id=u1")
+    await parked_runs(store, "globex", g1="user.id=u1")
+    answered = await store.accept_event(Intake(purchase("p1", "globex"), [], correlate=keyed("u1")))
+    assert ids(answered.woken) == ["g1"]
+    assert (await store.get_run("acme", "r1")).wait_key == "user.id=u1"
+
+
+async def test_an_event_after_the_deadline_or_for_a_cancelled_run_answers_nothing(
+    store: Store,
+) -> None:
+    await parked_runs(store, late="user.id=u1", gone="user.id=u1")
+    late = await store.get_run("acme", "late")
+    park(late, "user.id=u1", seconds=-1)
+    gone = await store.get_run("acme", "gone")
+    gone.status = RunStatus.CANCELLED
+    assert await store.save_run(late)
+    assert await store.save_run(gone)
+    answered = await store.accept_event(Intake(purchase("p1"), [], correlate=keyed("u1")))
+    assert answered.woken == []
+
+
+async def test_a_paused_run_keeps_its_wait(store: Store) -> None:
+    await parked_runs(store, r1="user.id=u1")
+    paused = await store.get_run("acme", "r1")
+    paused.status = RunStatus.PAUSED
+    assert await store.save_run(paused)
+    answered = await store.accept_event(Intake(purchase("p1"), [], correlate=keyed("u1")))
+    assert ids(answered.woken) == ["r1"]
+    assert (await store.get_run("acme", "r1")).status == RunStatus.PAUSED
+
+
+async def test_events_are_found_by_key_within_a_window(store: Store) -> None:
+    await store.create_workflow("acme", document(**WAITS_FOR_PURCHASE), None, publish=True)
+    before = now() - timedelta(seconds=1)
+    await store.accept_event(Intake(purchase("p1"), [], correlate=keyed("u1")))
+    await asyncio.sleep(0.01)  # MongoDB keeps milliseconds
+    await store.accept_event(Intake(purchase("p2"), [], correlate=keyed("u1")))
+    found = await store.find_event("acme", "user.id=u1", before, None)
+    assert found is not None
+    assert found.event_id == "p1"
+    assert await store.find_event("acme", "user.id=u2", before, None) is None
+    assert await store.find_event("globex", "user.id=u1", before, None) is None
+    assert await store.find_event("acme", "user.id=u1", now() + timedelta(seconds=1), None) is None
+    assert await store.find_event("acme", "user.id=u1", before, before) is None
+
+
+async def test_an_event_no_workflow_waits_for_is_not_keyed(store: Store) -> None:
+    await store.accept_event(Intake(purchase("p1"), [], correlate=keyed("u1")))
+    assert await store.find_event("acme", "user.id=u1", now() - timedelta(seconds=5), None) is None

@@ -1,0 +1,298 @@
+"""wait_for_event end to end: events in through the API, a real arq worker on a real Redis,
+real SQLite. Timeouts are scaled down with ``delay_scale``."""
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, ClassVar
+
+import httpx
+from arq import create_pool
+from arq.connections import RedisSettings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
+from app.actions.registry import Registry
+from app.engine.queue import deserialize, serialize
+from app.engine.worker import create_worker
+from app.models.tenant import Role
+from app.resources import Resources
+from app.settings import Settings
+from tests.conftest import key_for, send
+from tests.engine.test_runs import create, drain_until, run_of, stop_gracefully
+
+# 86,400 s (a day) becomes 1.7 s.
+SCALE = 2e-5
+DAY = 86400
+
+
+class CountingMailer(ConnectorAdapter):
+    """A test connector (named so): records every email it is asked to send."""
+
+    code: ClassVar[str] = "counting_mailer"
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"send_email": ActionSpec()}
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        self.sent.append(params)
+        return {"sent_to": params.get("to")}
+
+
+def mailer() -> tuple[CountingMailer, Registry]:
+    connector = CountingMailer()
+    registry = Registry()
+    registry.register(connector)
+    return connector, registry
+
+
+def abandoned_cart(lookback: float = 0) -> dict[str, Any]:
+    """The journey: a cart update waits a day for the same user's purchase; the reminder is
+    sent only if none comes."""
+    wait: dict[str, Any] = {
+        "event": "purchase_completed",
+        "match": {"user.id": "{{user.id}}"},
+        "timeout": DAY,
+    }
+    if lookback:
+        wait["lookback"] = lookback
+    return {
+        "workflow_id": "abandoned_cart",
+        "name": "Abandoned cart",
+        "trigger": {"type": "cart_updated"},
+        "actions": [
+            {
+                "id": "wait_purchase",
+                "type": "wait_for_event",
+                "data": wait,
+                "on_timeout": [
+                    {"id": "reminder", "type": "send_email",
+                     "data": {"to": "{{user.email}}", "subject": "Your cart is waiting"}},
+                ],
+            }
+        ],
+    }  # fmt: skip
+
+
+def cart(user: str) -> dict[str, Any]:
+    return {"type": "cart_updated", "user": {"id": user, "email": f"{user}@example.com"}}
+
+
+def purchase(user: str, order: str = "o-1") -> dict[str, Any]:
+    return {"type": "purchase_completed", "user": {"id": user}, "data": {"order_id": order}}
+
+
+def scaled(settings: Settings) -> Settings:
+    return settings.model_copy(update={"delay_scale": SCALE})
+
+
+FINISHED = {"completed", "failed", "cancelled"}
+
+
+async def test_a_purchase_before_the_timeout_sends_no_reminder(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    await create(client, abandoned_cart())
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    await drain_until(client, scaled(settings), [run_id], {"waiting"}, registry=registry)
+    answered = await send(client, purchase("u1"))
+    assert answered["run_ids"] == []
+    await drain_until(client, scaled(settings), [run_id], FINISHED, registry=registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed"
+    assert sent.sent == []
+    output = run["outputs"]["wait_purchase"]["output"]
+    assert (output["timed_out"], output["event"]["id"]) == (False, answered["event_id"])
+    assert [s["step_id"] for s in run["steps"]] == ["wait_purchase"]
+
+
+async def test_no_purchase_sends_exactly_one_reminder(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    await create(client, abandoned_cart())
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    await drain_until(client, scaled(settings), [run_id], {"waiting"}, registry=registry)
+    await send(client, purchase("someone_else"))
+    await drain_until(client, scaled(settings), [run_id], FINISHED, registry=registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed"
+    assert sent.sent == [{"to": "u1@example.com", "subject": "Your cart is waiting"}]
+    assert run["outputs"]["wait_purchase"]["output"] == {"event": None, "timed_out": True}
+    assert [s["step_id"] for s in run["steps"]] == ["wait_purchase", "reminder"]
+
+
+async def test_waiting_runs_show_what_they_wait_for_and_the_event_reaches_later_steps(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    document = abandoned_cart()
+    document["actions"][0]["on_event"] = [
+        {"id": "thanks", "type": "log",
+         "data": {"message": "order {{ steps.wait_purchase.output.event.data.order_id }}"}},
+    ]  # fmt: skip
+    await create(client, document)
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    listed = (await client.get("/api/runs", params={"status": "waiting"})).json()["items"]
+    wait = listed[0]["wait"]
+    assert (wait["event"], wait["match"], wait["answered"]) == (
+        "purchase_completed",
+        {"user.id": "u1"},
+        False,
+    )
+    waited = _time(wait["deadline"]) - _time(wait["started_at"])
+    assert waited.total_seconds() == DAY
+    await send(client, purchase("u1", order="o-77"))
+    await drain_until(client, settings, [run_id], FINISHED)
+    run = await run_of(client, run_id)
+    assert run["outputs"]["thanks"]["output"] == {"message": "order o-77"}
+    assert run["wait"] is None
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+async def test_another_tenants_event_does_not_answer_the_wait(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+    client: httpx.AsyncClient,
+    settings: Settings,
+) -> None:
+    _, resources = app_resources
+    await create(client, abandoned_cart())
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    other = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    response = await client.post("/api/events", json=purchase("u1"), headers=other)
+    assert response.status_code == 202
+    await drain_until(client, settings, [run_id], {"waiting"})
+    assert (await run_of(client, run_id))["wait"]["answered"] is False
+
+
+async def test_lookback_counts_a_purchase_accepted_just_before_the_wait(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    await create(client, abandoned_cart(lookback=60))
+    early = await send(client, purchase("u1"))
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    await drain_until(client, settings, [run_id], FINISHED, registry=registry)
+    run = await run_of(client, run_id)
+    assert run["outputs"]["wait_purchase"]["output"]["event"]["id"] == early["event_id"]
+    assert sent.sent == []
+
+
+async def test_without_lookback_an_earlier_purchase_does_not_count(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    await create(client, abandoned_cart())
+    await send(client, purchase("u1"))
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    await drain_until(client, scaled(settings), [run_id], FINISHED, registry=registry)
+    assert len(sent.sent) == 1
+
+
+@asynccontextmanager
+async def worker_running(settings: Settings, registry: Registry) -> AsyncIterator[None]:
+    """A real arq worker polling in the background for the duration of the block."""
+    pool = await create_pool(
+        RedisSettings.from_dsn(str(settings.redis_url)),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
+    worker = create_worker(
+        settings, registry, redis_pool=pool, poll_delay=0.005, handle_signals=False
+    )
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield
+    finally:
+        await stop_gracefully(worker, task)
+
+
+async def finished(client: httpx.AsyncClient, run_id: str, seconds: float = 20) -> dict[str, Any]:
+    for _ in range(int(seconds * 100)):
+        run = await run_of(client, run_id)
+        if run["status"] in FINISHED:
+            return run
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"run {run_id} is still {run['status']}")
+
+
+@hypothesis_settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(offset=st.floats(min_value=-0.05, max_value=0.05))
+async def test_a_purchase_fired_around_the_start_of_the_wait_is_never_lost(
+    client: httpx.AsyncClient, settings: Settings, offset: float
+) -> None:
+    """The purchase goes in up to 50 ms before or after the cart update whose run waits for
+    it; a worker is polling all along, so the run reaches its wait at about that time. The
+    timeout is a real day: only the purchase can end the run within the test."""
+    if not (await client.get("/api/workflows/abandoned_cart")).is_success:
+        await create(client, abandoned_cart(lookback=5))
+    sent, registry = mailer()
+    user = f"u{abs(hash(offset))}"
+    async with worker_running(settings, registry):
+        if offset < 0:
+            await send(client, purchase(user))
+            await asyncio.sleep(-offset)
+            run_id = (await send(client, cart(user)))["run_ids"][0]
+        else:
+            run_id = (await send(client, cart(user)))["run_ids"][0]
+            await asyncio.sleep(offset)
+            await send(client, purchase(user))
+        run = await finished(client, run_id)
+    assert run["outputs"]["wait_purchase"]["output"]["timed_out"] is False, offset
+    assert sent.sent == []
+
+
+async def test_a_dry_run_waits_out_the_timeout_and_takes_its_branch(
+    client: httpx.AsyncClient,
+) -> None:
+    await create(client, abandoned_cart())
+    response = await client.post("/api/workflows/abandoned_cart/test", json={"event": cart("u1")})
+    result = response.json()
+    assert result["status"] == "completed"
+    wait, *steps = result["trace"]
+    assert (wait["reason"], wait["wait_seconds"]) == ("wait_for_event", DAY)
+    assert [(s["step_id"], s["output"].get("timed_out")) for s in steps] == [
+        ("wait_purchase", True),
+        ("reminder", None),
+    ]
+
+
+async def test_a_paused_wait_keeps_its_event_for_when_it_resumes(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    await create(client, abandoned_cart())
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"}, registry=registry)
+    assert (await client.post(f"/api/runs/{run_id}/pause")).json()["status"] == "paused"
+    await send(client, purchase("u1"))
+    paused = await run_of(client, run_id)
+    assert (paused["status"], paused["wait"]["answered"]) == ("paused", True)
+    assert (await client.post(f"/api/runs/{run_id}/resume")).json()["status"] == "pending"
+    await drain_until(client, settings, [run_id], FINISHED, registry=registry)
+    run = await run_of(client, run_id)
+    assert run["outputs"]["wait_purchase"]["output"]["timed_out"] is False
+    assert sent.sent == []
+
+
+async def test_skipping_a_wait_skips_both_its_branches(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    document = abandoned_cart()
+    document["actions"].append({"id": "after", "type": "log"})
+    await create(client, document)
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    assert (await client.post(f"/api/runs/{run_id}/skip")).json()["wait"] is None
+    await drain_until(client, settings, [run_id], FINISHED)
+    assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["after"]
