@@ -14,6 +14,7 @@ import orjson
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
 from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord
+from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
@@ -159,6 +160,46 @@ class Store(Protocol):
         """(tenant id, run id) of live runs due before ``before``, across tenants: the one
         read made for the reconciler, which works for every tenant."""
 
+    async def put_secret(
+        self, tenant_id: str, name: str, ciphertext: str
+    ) -> tuple[StoredSecret, bool]:
+        """Create or replace a secret (only ever its ciphertext); the flag says whether it
+        was created now."""
+
+    async def rotate_secret(self, tenant_id: str, name: str, ciphertext: str) -> StoredSecret:
+        """Replace an existing secret's value and record the rotation; NotFound if missing."""
+
+    async def get_secrets(self, tenant_id: str, names: Sequence[str]) -> list[StoredSecret]:
+        """Those of ``names`` the tenant has stored (one read for a step's references)."""
+
+    async def list_secrets(self, tenant_id: str) -> list[StoredSecret]:
+        """The tenant's secrets, by name."""
+
+    async def delete_secret(self, tenant_id: str, name: str) -> None:
+        """NotFound if the tenant has no such secret."""
+
+    async def all_secrets(self) -> list[StoredSecret]:
+        """Every stored secret, across tenants: the one read made for re-encrypting them
+        under a new master key."""
+
+    async def replace_ciphertext(self, tenant_id: str, name: str, old: str, new: str) -> bool:
+        """Swap a secret's ciphertext for the same value encrypted anew, unless it changed
+        since it was read (then False), so a re-encryption never undoes a rotation."""
+
+    async def put_integration(
+        self, tenant_id: str, code: str, config: dict[str, Any]
+    ) -> tuple[IntegrationConfig, bool]:
+        """Create or replace the tenant's configuration of a connector; the flag says
+        whether it was created now."""
+
+    async def get_integration(self, tenant_id: str, code: str) -> IntegrationConfig | None: ...
+
+    async def list_integrations(self, tenant_id: str) -> list[IntegrationConfig]:
+        """The tenant's connector configurations, by code."""
+
+    async def delete_integration(self, tenant_id: str, code: str) -> None:
+        """NotFound if the tenant has no configuration for ``code``."""
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -256,6 +297,14 @@ def run_doc(run: Run) -> dict[str, Any]:
     return {
         name: getattr(run, name) for name in run.__dataclass_fields__ if name not in ("status",)
     } | {"status": run.status.value, "wait_key": run.wait_key}
+
+
+def secret_not_found(name: str) -> NotFound:
+    return NotFound(f"Secret {name!r} was not found.")
+
+
+def integration_not_found(code: str) -> NotFound:
+    return NotFound(f"No configuration of {code!r} is stored for this tenant.")
 
 
 def key_not_found(key_id: str) -> NotFound:

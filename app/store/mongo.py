@@ -28,6 +28,7 @@ from app.models.run import (
     StepRecord,
     StepStatus,
 )
+from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
@@ -43,6 +44,7 @@ from app.store.base import (
     event_keys,
     event_not_found,
     held_by,
+    integration_not_found,
     key_not_found,
     new_head,
     now,
@@ -50,6 +52,7 @@ from app.store.base import (
     recorded,
     run_doc,
     run_not_found,
+    secret_not_found,
     shape_rows,
     version_not_found,
     workflow_exists,
@@ -104,6 +107,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING), ("seq", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING), ("seq", ASCENDING)]),
     ],
+    "secrets": [IndexModel([("tenant_id", ASCENDING), ("name", ASCENDING)], unique=True)],
+    "integrations": [IndexModel([("tenant_id", ASCENDING), ("code", ASCENDING)], unique=True)],
     "workflow_versions": [
         IndexModel(
             [("tenant_id", ASCENDING), ("workflow_id", ASCENDING), ("version", ASCENDING)],
@@ -556,6 +561,93 @@ class MongoStore:
             (doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)
         ]
 
+    async def put_secret(
+        self, tenant_id: str, name: str, ciphertext: str
+    ) -> tuple[StoredSecret, bool]:
+        at = now()
+        result = await self._db.secrets.update_one(
+            {"tenant_id": tenant_id, "name": name},
+            {
+                "$set": {"ciphertext": ciphertext, "updated_at": at},
+                "$setOnInsert": {"created_at": at, "rotated_at": None},
+            },
+            upsert=True,
+        )
+        stored = await self._secret(tenant_id, name)
+        assert stored is not None
+        return stored, result.upserted_id is not None
+
+    async def rotate_secret(self, tenant_id: str, name: str, ciphertext: str) -> StoredSecret:
+        at = now()
+        await self._db.secrets.update_one(
+            {"tenant_id": tenant_id, "name": name},
+            {"$set": {"ciphertext": ciphertext, "updated_at": at, "rotated_at": at}},
+        )
+        stored = await self._secret(tenant_id, name)
+        if stored is None:
+            raise secret_not_found(name)
+        return stored
+
+    async def _secret(self, tenant_id: str, name: str) -> StoredSecret | None:
+        doc = await self._db.secrets.find_one({"tenant_id": tenant_id, "name": name}, NO_ID)
+        return None if doc is None else StoredSecret(**doc)
+
+    async def get_secrets(self, tenant_id: str, names: Sequence[str]) -> list[StoredSecret]:
+        return await self._secrets({"tenant_id": tenant_id, "name": {"$in": list(names)}})
+
+    async def list_secrets(self, tenant_id: str) -> list[StoredSecret]:
+        return await self._secrets({"tenant_id": tenant_id})
+
+    async def all_secrets(self) -> list[StoredSecret]:
+        return await self._secrets({})
+
+    async def _secrets(self, where: Doc) -> list[StoredSecret]:
+        cursor = self._db.secrets.find(where, NO_ID)
+        docs = await cursor.sort([("tenant_id", ASCENDING), ("name", ASCENDING)]).to_list(None)
+        return [StoredSecret(**doc) for doc in docs]
+
+    async def delete_secret(self, tenant_id: str, name: str) -> None:
+        result = await self._db.secrets.delete_one({"tenant_id": tenant_id, "name": name})
+        if not result.deleted_count:
+            raise secret_not_found(name)
+
+    async def replace_ciphertext(self, tenant_id: str, name: str, old: str, new: str) -> bool:
+        result = await self._db.secrets.update_one(
+            {"tenant_id": tenant_id, "name": name, "ciphertext": old},
+            {"$set": {"ciphertext": new}},
+        )
+        return bool(result.modified_count)
+
+    async def put_integration(
+        self, tenant_id: str, code: str, config: dict[str, Any]
+    ) -> tuple[IntegrationConfig, bool]:
+        at = now()
+        result = await self._db.integrations.update_one(
+            {"tenant_id": tenant_id, "code": code},
+            # Stored as JSON text: a configuration's keys may start with "$" ("$secret").
+            {
+                "$set": {"config": orjson.dumps(config).decode(), "updated_at": at},
+                "$setOnInsert": {"created_at": at},
+            },
+            upsert=True,
+        )
+        stored = await self.get_integration(tenant_id, code)
+        assert stored is not None
+        return stored, result.upserted_id is not None
+
+    async def get_integration(self, tenant_id: str, code: str) -> IntegrationConfig | None:
+        doc = await self._db.integrations.find_one({"tenant_id": tenant_id, "code": code}, NO_ID)
+        return None if doc is None else _integration(doc)
+
+    async def list_integrations(self, tenant_id: str) -> list[IntegrationConfig]:
+        cursor = self._db.integrations.find({"tenant_id": tenant_id}, NO_ID)
+        return [_integration(doc) for doc in await cursor.sort("code").to_list(None)]
+
+    async def delete_integration(self, tenant_id: str, code: str) -> None:
+        result = await self._db.integrations.delete_one({"tenant_id": tenant_id, "code": code})
+        if not result.deleted_count:
+            raise integration_not_found(code)
+
 
 STEP = {"_id": False, "seq": False}
 # Run fields; a stored run also holds derived fields (its wait key) that are no Run field.
@@ -582,6 +674,10 @@ def _step(doc: Doc) -> StepRecord:
 def _published_fields(head: WorkflowHead) -> Doc:
     fields = ("name", "trigger_type", "active_version", "enabled", "archived", "updated_at")
     return {field: getattr(head, field) for field in fields}
+
+
+def _integration(doc: Doc) -> IntegrationConfig:
+    return IntegrationConfig(**(doc | {"config": orjson.loads(doc["config"])}))
 
 
 def _api_key(doc: Doc) -> ApiKey:

@@ -30,6 +30,7 @@ from app.models.run import (
     StepRecord,
     StepStatus,
 )
+from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
@@ -44,12 +45,14 @@ from app.store.base import (
     event_keys,
     event_not_found,
     held_by,
+    integration_not_found,
     key_not_found,
     new_head,
     now,
     published,
     recorded,
     run_not_found,
+    secret_not_found,
     shape_rows,
     version_not_found,
     workflow_exists,
@@ -160,6 +163,23 @@ CREATE TABLE IF NOT EXISTS event_keys (
     PRIMARY KEY (tenant_id, key, received_at, event_id)
 );
 CREATE INDEX IF NOT EXISTS event_keys_received ON event_keys (received_at);
+CREATE TABLE IF NOT EXISTS secrets (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ciphertext TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    rotated_at TEXT,
+    PRIMARY KEY (tenant_id, name)
+);
+CREATE TABLE IF NOT EXISTS integrations (
+    tenant_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    config BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, code)
+);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
 ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"),)}
@@ -187,6 +207,8 @@ HEAD_COLUMNS = (
     "archived, created_at, updated_at"
 )
 KEY_COLUMNS = "key_id, tenant_id, role, name, prefix, created_at, revoked_at"
+CIPHER_COLUMNS = "tenant_id, name, ciphertext, created_at, updated_at, rotated_at"
+INTEGRATION_COLUMNS = "tenant_id, code, config, created_at, updated_at"
 
 
 class Database:
@@ -672,6 +694,112 @@ class Database:
         )
         return [(row[0], row[1]) for row in rows]
 
+    def put_secret(self, tenant_id: str, name: str, ciphertext: str) -> tuple[StoredSecret, bool]:
+        at = now().isoformat()
+        with self._transaction() as db:
+            created = self._secret(tenant_id, name) is None
+            db.execute(
+                f"INSERT INTO secrets ({CIPHER_COLUMNS}) VALUES (?, ?, ?, ?, ?, NULL) "
+                "ON CONFLICT (tenant_id, name) DO UPDATE SET ciphertext = excluded.ciphertext, "
+                "updated_at = excluded.updated_at",
+                (tenant_id, name, ciphertext, at, at),
+            )
+            stored = self._secret(tenant_id, name)
+        assert stored is not None
+        return stored, created
+
+    def rotate_secret(self, tenant_id: str, name: str, ciphertext: str) -> StoredSecret:
+        at = now().isoformat()
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE secrets SET ciphertext = ?, updated_at = ?, rotated_at = ? "
+                "WHERE tenant_id = ? AND name = ?",
+                (ciphertext, at, at, tenant_id, name),
+            )
+            stored = self._secret(tenant_id, name)
+        if stored is None:
+            raise secret_not_found(name)
+        return stored
+
+    def _secret(self, tenant_id: str, name: str) -> StoredSecret | None:
+        row = self._one(
+            f"SELECT {CIPHER_COLUMNS} FROM secrets WHERE tenant_id = ? AND name = ?",
+            tenant_id,
+            name,
+        )
+        return None if row is None else _secret(row)
+
+    def get_secrets(self, tenant_id: str, names: Sequence[str]) -> list[StoredSecret]:
+        marks = ", ".join("?" * len(names))
+        rows = self._all(
+            f"SELECT {CIPHER_COLUMNS} FROM secrets WHERE tenant_id = ? AND name IN ({marks}) "
+            "ORDER BY name",
+            tenant_id,
+            *names,
+        )
+        return [_secret(row) for row in rows]
+
+    def list_secrets(self, tenant_id: str) -> list[StoredSecret]:
+        sql = f"SELECT {CIPHER_COLUMNS} FROM secrets WHERE tenant_id = ? ORDER BY name"
+        return [_secret(row) for row in self._all(sql, tenant_id)]
+
+    def delete_secret(self, tenant_id: str, name: str) -> None:
+        with self._transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM secrets WHERE tenant_id = ? AND name = ?", (tenant_id, name)
+            ).rowcount
+        if not deleted:
+            raise secret_not_found(name)
+
+    def all_secrets(self) -> list[StoredSecret]:
+        sql = f"SELECT {CIPHER_COLUMNS} FROM secrets ORDER BY tenant_id, name"
+        return [_secret(row) for row in self._all(sql)]
+
+    def replace_ciphertext(self, tenant_id: str, name: str, old: str, new: str) -> bool:
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE secrets SET ciphertext = ? "
+                "WHERE tenant_id = ? AND name = ? AND ciphertext = ?",
+                (new, tenant_id, name, old),
+            ).rowcount
+        return bool(changed)
+
+    def put_integration(
+        self, tenant_id: str, code: str, config: dict[str, Any]
+    ) -> tuple[IntegrationConfig, bool]:
+        at = now().isoformat()
+        with self._transaction() as db:
+            created = self.get_integration(tenant_id, code) is None
+            db.execute(
+                f"INSERT INTO integrations ({INTEGRATION_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (tenant_id, code) DO UPDATE SET config = excluded.config, "
+                "updated_at = excluded.updated_at",
+                (tenant_id, code, orjson.dumps(config), at, at),
+            )
+            stored = self.get_integration(tenant_id, code)
+        assert stored is not None
+        return stored, created
+
+    def get_integration(self, tenant_id: str, code: str) -> IntegrationConfig | None:
+        row = self._one(
+            f"SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE tenant_id = ? AND code = ?",
+            tenant_id,
+            code,
+        )
+        return None if row is None else _integration(row)
+
+    def list_integrations(self, tenant_id: str) -> list[IntegrationConfig]:
+        sql = f"SELECT {INTEGRATION_COLUMNS} FROM integrations WHERE tenant_id = ? ORDER BY code"
+        return [_integration(row) for row in self._all(sql, tenant_id)]
+
+    def delete_integration(self, tenant_id: str, code: str) -> None:
+        with self._transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM integrations WHERE tenant_id = ? AND code = ?", (tenant_id, code)
+            ).rowcount
+        if not deleted:
+            raise integration_not_found(code)
+
 
 class SQLiteStore:
     """The async face of ``Database``: each call is one hop to the store's single thread."""
@@ -813,6 +941,43 @@ class SQLiteStore:
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         return await self._call(self._database.due_runs, before, limit)
 
+    async def put_secret(
+        self, tenant_id: str, name: str, ciphertext: str
+    ) -> tuple[StoredSecret, bool]:
+        return await self._call(self._database.put_secret, tenant_id, name, ciphertext)
+
+    async def rotate_secret(self, tenant_id: str, name: str, ciphertext: str) -> StoredSecret:
+        return await self._call(self._database.rotate_secret, tenant_id, name, ciphertext)
+
+    async def get_secrets(self, tenant_id: str, names: Sequence[str]) -> list[StoredSecret]:
+        return await self._call(self._database.get_secrets, tenant_id, names)
+
+    async def list_secrets(self, tenant_id: str) -> list[StoredSecret]:
+        return await self._call(self._database.list_secrets, tenant_id)
+
+    async def delete_secret(self, tenant_id: str, name: str) -> None:
+        await self._call(self._database.delete_secret, tenant_id, name)
+
+    async def all_secrets(self) -> list[StoredSecret]:
+        return await self._call(self._database.all_secrets)
+
+    async def replace_ciphertext(self, tenant_id: str, name: str, old: str, new: str) -> bool:
+        return await self._call(self._database.replace_ciphertext, tenant_id, name, old, new)
+
+    async def put_integration(
+        self, tenant_id: str, code: str, config: dict[str, Any]
+    ) -> tuple[IntegrationConfig, bool]:
+        return await self._call(self._database.put_integration, tenant_id, code, config)
+
+    async def get_integration(self, tenant_id: str, code: str) -> IntegrationConfig | None:
+        return await self._call(self._database.get_integration, tenant_id, code)
+
+    async def list_integrations(self, tenant_id: str) -> list[IntegrationConfig]:
+        return await self._call(self._database.list_integrations, tenant_id)
+
+    async def delete_integration(self, tenant_id: str, code: str) -> None:
+        await self._call(self._database.delete_integration, tenant_id, code)
+
 
 def _stamp(at: datetime) -> str:
     """A UTC time as text of fixed width, so that text order is time order."""
@@ -862,6 +1027,27 @@ def _api_key(row: Any) -> ApiKey:
         prefix=row[4],
         created_at=datetime.fromisoformat(row[5]),
         revoked_at=None if row[6] is None else datetime.fromisoformat(row[6]),
+    )
+
+
+def _secret(row: Any) -> StoredSecret:
+    return StoredSecret(
+        tenant_id=row[0],
+        name=row[1],
+        ciphertext=row[2],
+        created_at=datetime.fromisoformat(row[3]),
+        updated_at=datetime.fromisoformat(row[4]),
+        rotated_at=None if row[5] is None else datetime.fromisoformat(row[5]),
+    )
+
+
+def _integration(row: Any) -> IntegrationConfig:
+    return IntegrationConfig(
+        tenant_id=row[0],
+        code=row[1],
+        config=orjson.loads(row[2]),
+        created_at=datetime.fromisoformat(row[3]),
+        updated_at=datetime.fromisoformat(row[4]),
     )
 
 
