@@ -7,7 +7,20 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import connectors, debug, errors, events, health, keys, metrics, runs, stats, workflows
+from app.api import (
+    connectors,
+    debug,
+    errors,
+    events,
+    health,
+    integrations,
+    keys,
+    metrics,
+    runs,
+    secrets,
+    stats,
+    workflows,
+)
 from app.api.limits import BodySizeLimit
 from app.api.metrics import EventRejections
 from app.models.document import WorkflowDocument
@@ -49,6 +62,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(connectors.router)
     app.include_router(metrics.router)
     app.include_router(stats.router)
+    app.include_router(secrets.router)
+    app.include_router(integrations.router)
     _document_schemas(app)
     return app
 

@@ -8,8 +8,12 @@ from datetime import timedelta
 from app import metrics
 from app.actions.registry import Registry, default_registry
 from app.engine.control import RunControl
+from app.engine.integrations import Integrations
+from app.engine.keyring import Keyring
+from app.engine.masking import SCRUBBER
 from app.engine.program import ProgramCache
 from app.engine.queue import ArqQueue
+from app.engine.secrets import Secrets
 from app.engine.templates import Renderer
 from app.errors import Unavailable
 from app.settings import Settings
@@ -42,6 +46,8 @@ class Resources:
     renderer: Renderer
     keys: KeyCache
     registry: Registry
+    secrets: Secrets
+    integrations: Integrations
     redis_engine: Engine | None
 
     @property
@@ -70,11 +76,17 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = _engine(settings, store, matcher, programs, renderer)
     registry = default_registry(settings.connector_modules)
     workflows = WorkflowService(store, DocumentParser.from_settings(settings, registry))
+    SCRUBBER.install()
     try:
         keys = KeyCache(store, settings.key_cache_seconds)
-        yield Resources(
-            settings, store, workflows, matcher, programs, renderer, keys, registry, engine
+        secrets = Secrets(
+            store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
         )
+        integrations = Integrations(store, registry, settings.integrations)
+        yield Resources(
+            settings, store, workflows, matcher, programs, renderer, keys, registry, secrets,
+            integrations, engine,
+        )  # fmt: skip
     finally:
         if engine is not None:
             await engine.queue.close()

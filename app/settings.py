@@ -147,6 +147,21 @@ class Settings(BaseSettings):
         description="Seconds an unhealthy messaging provider is passed over before it is "
         "tried again.",
     )
+    secrets_key: SecretStr | None = Field(
+        None,
+        description="Master key of stored secrets: one or more Fernet keys, comma-separated; "
+        "the first encrypts, all decrypt (put a new key first to rotate, then run "
+        "`automator secrets reencrypt`). When unset, a key is generated into "
+        "`<data dir>/secrets.key`: fine for one machine, but production must set it, the same "
+        "in every process, and back it up.",
+    )
+    secrets_env_tenants: list[str] = Field(
+        default_factory=lambda: ["default"],
+        description="Tenants whose workflows and integration configuration may read "
+        '`AUTOMATOR_SECRET_<NAME>` environment variables (`["*"]`: every tenant); others '
+        "resolve secrets from their own store only. References in `AUTOMATOR_INTEGRATIONS` "
+        "always may.",
+    )
     delay_scale: float = Field(
         1.0,
         gt=0,

@@ -29,6 +29,13 @@ class ConnectorError(Exception):
         self.retryable = retryable
         self.retry_after = retry_after
 
+    @classmethod
+    def unexpected(cls, exc: Exception) -> "ConnectorError":
+        """Any other exception escaping a connector: a network error may pass, so it is
+        retryable; anything else is a bug that would recur."""
+        message = f"the connector failed: {type(exc).__name__}: {exc}"
+        return cls(message, retryable=isinstance(exc, OSError))
+
 
 def _field_map_schema(fields: Mapping[str, Any]) -> dict[str, Any]:
     """The seed's short form, ``{"name": {"type": "string", "required": True}}``, as a JSON

@@ -60,6 +60,7 @@ Reader = Annotated[ApiKey, _requires(Permission.READ)]
 Ingester = Annotated[ApiKey, _requires(Permission.INGEST)]
 Writer = Annotated[ApiKey, _requires(Permission.WRITE)]
 KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
+SecretManager = Annotated[ApiKey, _requires(Permission.MANAGE_SECRETS)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:

@@ -1,12 +1,10 @@
 """Advancing real runs: the store and the queue behind the executor's walk."""
 
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
 from app import logs, metrics
@@ -18,7 +16,7 @@ from app.engine.queue import Queue
 from app.engine.state import Leases
 from app.engine.waits import since
 from app.models.run import Run, RunStatus, StepRecord
-from app.store.base import LIVE, Store
+from app.store.base import LIVE, STORE_ERRORS, Store
 
 log = logging.getLogger(__name__)
 # What a walk changes; carried onto a run that a control call changed meanwhile.
@@ -26,7 +24,7 @@ PROGRESS = (
     "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error", "wait",
 )  # fmt: skip
 # Failures of the store or Redis, not of the run: the walk stops and is retried later.
-TRANSIENT = (OSError, RedisError, PyMongoError, sqlite3.OperationalError)
+TRANSIENT = (*STORE_ERRORS, RedisError)
 # A job for a run that is still waiting this far ahead is an early duplicate: ignore it.
 EARLY = timedelta(seconds=1)
 

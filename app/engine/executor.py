@@ -292,9 +292,7 @@ class Walker:
             return self._failure(run, program, instruction, params, failed, following)
         except Exception as exc:  # a connector bug fails its step, never the worker
             log.exception("connector for %s raised", action.type)
-            # A network error may pass; any other exception is a bug that would recur.
-            retryable = isinstance(exc, OSError)
-            bug = ConnectorError(f"the connector failed: {type(exc).__name__}: {exc}", retryable)
+            bug = ConnectorError.unexpected(exc)
             return self._failure(run, program, instruction, params, bug, following)
         return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
 

@@ -1,25 +1,48 @@
 """Calling a connector for a step: find it, prepare its context, run it."""
 
-from collections.abc import Mapping
+import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.actions.base import ActionContext, ConnectorError, Services
 from app.actions.registry import Registry, UnknownAction
+from app.engine.integrations import Integrations
+from app.engine.secrets import Secrets
+from app.store.base import STORE_ERRORS
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Gateway:
     registry: Registry
+    secrets: Secrets
+    # Each connector's configuration: the tenant's own, else the deployment's.
+    integrations: Integrations
     services: Services = field(default_factory=Services)
-    # Connector code → its configuration from the settings (AUTOMATOR_INTEGRATIONS).
-    configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     async def call(self, action_type: str, params: dict[str, Any], ctx: ActionContext) -> Any:
+        """Run the step's connector action with its secrets resolved; whatever it returns or
+        raises comes back with those secrets masked."""
         try:
             connector, action, inputs = self.registry.resolve(action_type, params)
         except UnknownAction as exc:
             raise ConnectorError(str(exc)) from None
-        config = self.configs.get(connector.code, {})
-        prepared = replace(ctx, services=self.services, config=config)
-        return await connector.execute(action, inputs, prepared)
+        try:
+            configuration = await self.integrations.for_call(ctx.tenant_id, connector.code)
+            resolved = await self.secrets.for_call(
+                ctx.tenant_id, inputs, configuration.values, configuration.tenant
+            )
+        except STORE_ERRORS as exc:
+            raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
+        prepared = replace(
+            ctx, services=self.services, config=resolved.config, secrets=resolved.secrets
+        )
+        try:
+            output = await connector.execute(action, resolved.inputs, prepared)
+        except ConnectorError as exc:
+            raise resolved.mask.error(exc) from None
+        except Exception as exc:
+            log.exception("connector %s raised", connector.code)
+            raise resolved.mask.error(ConnectorError.unexpected(exc)) from None
+        return resolved.mask.data(output)

@@ -20,8 +20,12 @@ from app.actions.registry import Registry, default_registry
 from app.engine.advance import Executor, StoreEffects
 from app.engine.executor import Walker
 from app.engine.gateway import Gateway
+from app.engine.integrations import Integrations
+from app.engine.keyring import Keyring
+from app.engine.masking import SCRUBBER
 from app.engine.program import ProgramCache
 from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
+from app.engine.secrets import Secrets
 from app.engine.state import Leases
 from app.engine.templates import Renderer
 from app.settings import Settings
@@ -79,7 +83,11 @@ async def purge(ctx: dict[str, Any]) -> int:
 def build_executor(
     settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services
 ) -> Executor:  # fmt: skip
-    gateway = Gateway(registry, services, configs=settings.integrations)
+    secrets = Secrets(
+        store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
+    )
+    integrations = Integrations(store, registry, settings.integrations)
+    gateway = Gateway(registry, secrets, integrations, services)
     effects = StoreEffects(store, queue, gateway, settings.job_timeout)
     walker = Walker(
         effects,
@@ -103,6 +111,7 @@ def create_worker(
 
     async def startup(ctx: dict[str, Any]) -> None:
         metrics.limit_workflow_labels(settings.metrics_max_workflows)
+        SCRUBBER.install()
         opened = store or await open_store(settings)
         queue = ArqQueue(ctx["redis"])
         ctx |= {"settings": settings, "store": opened, "queue": queue}

@@ -17,6 +17,7 @@ class Permission(StrEnum):
     WRITE = "write"
     INGEST = "ingest"
     MANAGE_KEYS = "manage_keys"
+    MANAGE_SECRETS = "manage_secrets"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -4,12 +4,14 @@ Every method takes the tenant id first and reads or writes only that tenant's re
 one exception is ``api_key_by_hash``, which is how a request learns its tenant.
 """
 
+import sqlite3
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+from pymongo.errors import PyMongoError
 
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
@@ -21,6 +23,9 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 
 # The event's correlation key for one shape (its fields at these paths), None if it lacks one.
 Correlate = Callable[[Sequence[str]], str | None]
+
+# Failures of the database rather than of the request: worth trying again later.
+STORE_ERRORS = (OSError, PyMongoError, sqlite3.OperationalError)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,89 @@
+"""Each tenant's configuration of its connectors (admin role)."""
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.deps import ResourcesDep, SecretManager
+from app.api.errors import ERROR_RESPONSES
+from app.engine.secrets import references
+from app.models.secret import IntegrationConfig
+
+router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
+CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Created (200: an existing configuration was replaced)"}
+}
+CONFIG_EXAMPLE: dict[str, Any] = {
+    "config": {"url": "https://erp.example.com/api", "api_key": {"$secret": "ERP_API_KEY"}}
+}
+
+
+class IntegrationWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CONFIG_EXAMPLE]})
+
+    config: dict[str, Any] = Field(
+        description="What the connector gets as `context.config`. Put credentials in as "
+        '`{"$secret": "NAME"}` references, never as plain values: plain values are shown by '
+        "the GET calls."
+    )
+
+
+class IntegrationRead(BaseModel):
+    code: str
+    config: dict[str, Any] = Field(description="As stored: secrets appear as references.")
+    secrets: list[str] = Field(description="Names of the secrets the configuration refers to.")
+    created_at: datetime
+    updated_at: datetime
+    replaces_default: bool = Field(
+        description="The deployment configures this connector too (AUTOMATOR_INTEGRATIONS); "
+        "this tenant's runs use this configuration instead, not merged with it."
+    )
+
+
+def _read(stored: IntegrationConfig, resources: ResourcesDep) -> IntegrationRead:
+    return IntegrationRead(
+        code=stored.code,
+        config=stored.config,
+        secrets=sorted(references(stored.config, ("config",))),
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        replaces_default=resources.integrations.has_default(stored.code),
+    )
+
+
+@router.get("")
+async def list_integrations(
+    caller: SecretManager, resources: ResourcesDep
+) -> list[IntegrationRead]:
+    """The tenant's connector configurations."""
+    found = await resources.integrations.list(caller.tenant_id)
+    return [_read(stored, resources) for stored in found]
+
+
+@router.get("/{code}")
+async def get_integration(
+    code: str, caller: SecretManager, resources: ResourcesDep
+) -> IntegrationRead:
+    """The tenant's configuration of one connector."""
+    return _read(await resources.integrations.get(caller.tenant_id, code), resources)
+
+
+@router.put("/{code}", responses=CREATED)
+async def put_integration(
+    code: str, body: IntegrationWrite, caller: SecretManager, resources: ResourcesDep,
+    response: Response,
+) -> IntegrationRead:  # fmt: skip
+    """Create or replace the tenant's configuration of an installed connector. It replaces
+    the deployment's configuration of that connector for this tenant's runs (no merging);
+    `{"$secret": "NAME"}` references resolve when a step runs."""
+    stored, created = await resources.integrations.put(caller.tenant_id, code, body.config)
+    response.status_code = 201 if created else 200
+    return _read(stored, resources)
+
+
+@router.delete("/{code}", status_code=204)
+async def delete_integration(code: str, caller: SecretManager, resources: ResourcesDep) -> None:
+    """Delete the tenant's configuration; its runs use the deployment's again, if any."""
+    await resources.integrations.delete(caller.tenant_id, code)

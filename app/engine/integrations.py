@@ -1,0 +1,87 @@
+"""Connector configuration: the deployment's (``AUTOMATOR_INTEGRATIONS``) and each tenant's.
+
+A tenant's configuration of a connector replaces the deployment's for that tenant's runs; it
+is not merged. Merging would let a tenant keep the deployment's credentials while pointing
+the connector somewhere else (its own base URL); replacing means a tenant that configures a
+connector brings all of its configuration.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from app.actions.registry import Registry
+from app.engine.secrets import references
+from app.errors import ErrorDetail, InvalidInput, PayloadTooLarge
+from app.models.secret import IntegrationConfig
+from app.store.base import Store, integration_not_found
+
+MAX_CONFIG_BYTES = 65_536
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """The configuration a connector gets for a tenant's step, and whose it is."""
+
+    values: Mapping[str, Any]
+    tenant: bool
+
+
+class Integrations:
+    def __init__(
+        self, store: Store, registry: Registry, defaults: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._defaults = defaults
+
+    async def for_call(self, tenant_id: str, code: str) -> Configuration:
+        own = await self._store.get_integration(tenant_id, code)
+        if own is not None:
+            return Configuration(own.config, tenant=True)
+        return Configuration(self._defaults.get(code, {}), tenant=False)
+
+    def has_default(self, code: str) -> bool:
+        return code in self._defaults
+
+    async def put(
+        self, tenant_id: str, code: str, config: dict[str, Any]
+    ) -> tuple[IntegrationConfig, bool]:
+        """Create or replace the tenant's configuration of an installed connector."""
+        if self._registry.get(code) is None:
+            installed = ", ".join(c.code for c in self._registry.connectors()) or "none"
+            message = f"No installed connector has the code {code[:100]!r}; installed: {installed}."
+            raise InvalidInput(
+                message, [ErrorDetail(("path", "code"), "not an installed connector")]
+            )
+        _check_size(config)
+        references(config, ("body", "config"))
+        return await self._store.put_integration(tenant_id, code, config)
+
+    async def get(self, tenant_id: str, code: str) -> IntegrationConfig:
+        found = await self._store.get_integration(tenant_id, code)
+        if found is None:
+            raise integration_not_found(code)
+        return found
+
+    async def list(self, tenant_id: str) -> list[IntegrationConfig]:
+        return await self._store.list_integrations(tenant_id)
+
+    async def delete(self, tenant_id: str, code: str) -> None:
+        await self._store.delete_integration(tenant_id, code)
+
+
+def _check_size(config: dict[str, Any]) -> None:
+    try:
+        size = len(orjson.dumps(config))
+    except orjson.JSONEncodeError:  # nested deeper than JSON encoders allow
+        raise InvalidInput(
+            "config is nested too deeply.", [ErrorDetail(("body", "config"), "nested too deeply")]
+        ) from None
+    if size > MAX_CONFIG_BYTES:
+        raise PayloadTooLarge(
+            f"config is {size} bytes of JSON; the limit is {MAX_CONFIG_BYTES}.",
+            [ErrorDetail(("body", "config"), f"at most {MAX_CONFIG_BYTES} bytes of JSON")],
+        )
