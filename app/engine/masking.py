@@ -18,11 +18,6 @@ from app.actions.base import ConnectorError
 MASK = "********"
 # Values a process remembers for its logs; beyond this, the least recently used are dropped.
 MAX_REMEMBERED = 1000
-# A log record's own attributes; any other was passed in ``extra`` and is masked too.
-RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message",
-    "asctime",
-}
 
 
 def forms(value: str) -> set[str]:
@@ -67,7 +62,9 @@ class Mask:
 
 
 class LogScrubber:
-    """Masks the secret values this process has handled in every log record it creates."""
+    """Masks the secret values this process has handled in every log record it creates: its
+    message and arguments, traceback and stack. (Attributes passed in ``extra`` are set after
+    a record is made, out of a factory's reach: pass no secret values there.)"""
 
     def __init__(self) -> None:
         self._values: dict[str, None] = {}
@@ -104,8 +101,6 @@ class LogScrubber:
             record.exc_text, record.exc_info = mask.text(text), None
         if record.stack_info:
             record.stack_info = mask.text(record.stack_info)
-        for name in vars(record).keys() - RECORD_FIELDS:
-            setattr(record, name, mask.data(getattr(record, name)))
 
 
 def _message(record: logging.LogRecord) -> str:
