@@ -20,10 +20,16 @@ MASK = "********"
 MAX_REMEMBERED = 1000
 
 
+# Characters that no quoting changes (URL-unreserved): JSON, reprs and every URL encoder
+# keep runs of them as they are, while each writes the characters between them its own way.
+KEPT_RUN = re.compile(r"[A-Za-z0-9._~-]{8,}")
+
+
 def forms(value: str) -> set[str]:
-    """How a value looks when echoed: as is, escaped in JSON or a repr, URL-encoded."""
+    """How a value looks when echoed: as is, escaped in JSON or a repr, URL-encoded; and
+    each run of 8 or more characters no quoting changes, which survives any escaping."""
     found = {value, json.dumps(value)[1:-1], repr(value)[1:-1], quote(value, safe="")}
-    found.add(quote_plus(value))
+    found |= {quote(value), quote_plus(value), *KEPT_RUN.findall(value)}
     return {form for form in found if form}
 
 

@@ -84,3 +84,13 @@ def test_a_process_forgets_the_least_recently_used_values_beyond_its_limit(
                                "second-value", "third-value"), None)  # fmt: skip
     scrubber.scrub(record)
     assert record.getMessage() == f"{MASK} second-value {MASK}"
+
+
+def test_long_runs_of_a_value_are_masked_however_the_rest_was_escaped() -> None:
+    value = "Zq8Kd0Lw3Pv+/=a\"b'c"
+    twice_quoted = repr(repr(value.encode()))  # as an error about a bad header shows it
+    assert "Zq8Kd0Lw3Pv" in twice_quoted
+    assert "Zq8Kd0Lw3Pv" not in Mask([value]).text(twice_quoted)
+    assert Mask([value]).text("POST /hook?key=Zq8Kd0Lw3Pv%2B/%3Da%22b'c") == (
+        f"POST /hook?key={MASK}%2B/%3Da%22b'c"
+    )
