@@ -5,7 +5,7 @@ It must be found only where it was meant to go: the connector and the remote ser
 import json
 import logging
 import secrets
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -118,6 +118,7 @@ async def test_a_canary_secret_never_leaks(
 def _in_redis(url: str | None) -> list[bytes]:
     client = redis.Redis.from_url(str(url))
     try:
-        return [key for key in client.scan_iter() if TOKEN.encode() in (client.dump(key) or b"")]
+        dumps = {key: cast(bytes | None, client.dump(key)) for key in client.scan_iter()}
+        return [key for key, dump in dumps.items() if TOKEN.encode() in (dump or b"")]
     finally:
         client.close()
