@@ -13,7 +13,7 @@ import redis
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from app.actions.registry import Registry
+from app.actions.registry import default_registry
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, send
@@ -26,10 +26,12 @@ CANARY = TOKEN + "+/=\"'"
 
 
 def echo_request(request: Request) -> Response:
-    """The remote side of the webhook-like call: it repeats the request, headers included."""
+    """The remote side of the webhook calls: it repeats the request, headers included; on
+    /reject with a 400, which fails the step with the body in its error."""
     body = {"headers": dict(request.headers), "query": request.query_string.decode(),
             "body": request.get_data(as_text=True)}  # fmt: skip
-    return Response(json.dumps(body), status=200, content_type="application/json")
+    status = 400 if request.path == "/reject" else 200
+    return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 def custom(step: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -37,12 +39,20 @@ def custom(step: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
             "data": {"connector": "echo", "action": action, "params": params}}  # fmt: skip
 
 
+def webhook(step: str, path: str) -> dict[str, Any]:
+    """A real webhook_call with the secret in a header, the query and the body."""
+    data = {"url": "{{ url }}" + path, "headers": {"Authorization": {"$secret": "CANARY"}},
+            "query": {"key": {"$secret": "CANARY"}}, "json": {"token": {"$secret": "CANARY"}}}  # fmt: skip
+    return {"id": step, "type": "webhook_call", "data": data}
+
+
 WORKFLOWS = {
     "succeeds": [
         custom("echoed", "echo", {"token": {"$secret": "CANARY"}}),
-        custom("called", "call", {"url": "{{ url }}", "token": {"$secret": "CANARY"}}),
+        webhook("called", "/hook"),
         {"id": "logged", "type": "log", "data": {"message": "{{ steps.called.output }}"}},
     ],
+    "rejected": [webhook("rejected", "/reject")],
     "refused": [custom("refused", "fail", {"token": {"$secret": "CANARY"}})],
     "crashes": [custom("crashes", "crash", {"token": {"$secret": "CANARY"}})],
 }
@@ -69,6 +79,7 @@ async def test_a_canary_secret_never_leaks(
 ) -> None:  # fmt: skip
     caplog.set_level(logging.DEBUG)
     httpserver.expect_request("/hook").respond_with_handler(echo_request)
+    httpserver.expect_request("/reject").respond_with_handler(echo_request)
     echo = Echo()
     resources.registry.register(echo)
     api = Replies(client)
@@ -81,23 +92,27 @@ async def test_a_canary_secret_never_leaks(
         assert (await api("POST", "/api/workflows", json=document)).status_code == 201
     run_ids = []
     for workflow_id in WORKFLOWS:
-        event = {"type": workflow_id, "data": {"url": httpserver.url_for("/hook")}}
+        event = {"type": workflow_id, "data": {"url": httpserver.url_for("")}}
         run_ids += (await send(client, event))["run_ids"]
-    registry = Registry()
+    registry = default_registry()
     registry.register(echo)
-    await drain(settings, registry)
+    await drain(settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]}), registry)
 
     # The canary did reach the connector, its configuration and the remote server.
     assert all(params["token"] == CANARY for params, _ in echo.calls)
     assert all(context.config["key"] == CANARY for _, context in echo.calls)
-    (received, _), *_ = httpserver.log
-    assert received.headers["Authorization"] == f"Bearer {CANARY}"
+    assert [request.headers["Authorization"] for request, _ in httpserver.log] == [CANARY] * 2
 
-    statuses = {}
+    runs = {}
     for run_id in run_ids:
         run = (await api("GET", f"/api/runs/{run_id}")).json()
-        statuses[run["workflow_id"]] = run["status"]
-    assert statuses == {"succeeds": "completed", "refused": "failed", "crashes": "failed"}
+        runs[run["workflow_id"]] = run
+    statuses = {workflow_id: run["status"] for workflow_id, run in runs.items()}
+    assert statuses == {"succeeds": "completed", "rejected": "failed", "refused": "failed",
+                        "crashes": "failed"}  # fmt: skip
+    # The remote side's echo came back (in an output, in an error), masked.
+    assert runs["succeeds"]["outputs"]["called"]["output"]["body"]["query"] == "key=********"
+    assert '"Authorization": "********"' in runs["rejected"]["error"]["message"]
     for workflow_id in WORKFLOWS:
         await api("GET", f"/api/workflows/logs?workflow_id={workflow_id}")
         await api("GET", f"/api/workflows/{workflow_id}")

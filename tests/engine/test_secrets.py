@@ -31,7 +31,7 @@ class Echo(ConnectorAdapter):
     code: ClassVar[str] = "echo"
     name: ClassVar[str] = "Echo"
     actions: ClassVar[Mapping[str, ActionSpec]] = {
-        "echo": ActionSpec(), "fail": ActionSpec(), "crash": ActionSpec(), "call": ActionSpec(),
+        "echo": ActionSpec(), "fail": ActionSpec(), "crash": ActionSpec(),
     }  # fmt: skip
 
     def __init__(self) -> None:
@@ -45,21 +45,7 @@ class Echo(ConnectorAdapter):
             raise ConnectorError(f"provider refused {seen}", retryable=False)
         if action == "crash":
             raise RuntimeError(f"bug while handling {seen}")
-        if action == "call":
-            return await _call(params, context)
         return seen
-
-
-async def _call(params: dict[str, Any], context: ActionContext) -> Any:
-    """A webhook-like call: the secret goes in a header and the query; the server echoes."""
-    assert context.services.http is not None
-    response = await context.services.http.post(
-        params["url"],
-        params={"key": params["token"]},
-        headers={"Authorization": f"Bearer {params['token']}"},
-        json=params,
-    )
-    return {"status": response.status_code, "body": response.json()}
 
 
 def custom(action: str, params: dict[str, Any], step: str = "a1") -> dict[str, Any]:
