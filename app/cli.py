@@ -16,6 +16,7 @@ from rich.progress import track
 
 from app import logs
 from app.actions.registry import default_registry
+from app.engine.keyring import Unreadable, new_key
 from app.engine.worker import create_worker
 from app.errors import AutomatorError
 from app.main import create_app
@@ -270,3 +271,26 @@ def validate(
                 location = ".".join(str(part) for part in detail.loc)
                 typer.secho(f"  {location}: {detail.msg}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1 if failed else 0)
+
+
+secrets_cli = typer.Typer(help="The master key of stored secrets (AUTOMATOR_SECRETS_KEY).")
+cli.add_typer(secrets_cli, name="secrets")
+
+
+@secrets_cli.command("new-key")
+def new_secrets_key() -> None:
+    """Print a new master key, for AUTOMATOR_SECRETS_KEY."""
+    typer.echo(new_key())
+
+
+@secrets_cli.command()
+def reencrypt() -> None:
+    """Encrypt every stored secret (all tenants) with the first key of AUTOMATOR_SECRETS_KEY.
+    Rotate the master key by putting a new key first (`new,old`), running this, then
+    dropping the old key."""
+    try:
+        done = _with_resources(Settings(), lambda r: r.secrets.reencrypt())
+    except Unreadable as exc:
+        typer.secho(f"stopped: {exc}; no key in AUTOMATOR_SECRETS_KEY opens it", fg="red", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{done} secrets re-encrypted with the first key")

@@ -1,5 +1,6 @@
 """The ``automator`` command, run as a user runs it: a real process on a real SQLite file."""
 
+import asyncio
 import json
 import os
 import shutil
@@ -7,21 +8,35 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
+from app.engine.keyring import Keyring
+from app.engine.masking import SCRUBBER
+from app.engine.secrets import Secrets
 from app.models import jsonc
 from app.redis_server import free_port
+from app.settings import Settings
+from app.store.sqlite import SQLiteStore
 from tests.conftest import SEEDS
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
+T = TypeVar("T")
 
 
-def automator(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def automator(
+    data_dir: Path, *args: str, secrets_key: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
     env["AUTOMATOR_DATA_DIR"] = str(data_dir)
+    if secrets_key is not None:
+        env["AUTOMATOR_SECRETS_KEY"] = secrets_key
     return subprocess.run(
         [AUTOMATOR, *args], env=env, capture_output=True, text=True, timeout=60, check=False
     )
@@ -110,3 +125,33 @@ def wait_for_metrics(url: str, process: subprocess.Popen[str]) -> str:
         except httpx.TransportError:
             time.sleep(0.1)
     raise AssertionError(f"no metrics at {url}")
+
+
+def test_the_master_key_is_rotated_by_reencrypting_under_a_new_first_key(
+    tmp_path: Path,
+) -> None:
+    old = automator(tmp_path, "secrets", "new-key").stdout.strip()
+    new = Fernet.generate_key().decode()
+    asyncio.run(with_secrets(tmp_path, old, lambda s: s.put("acme", "API_KEY", "value-one")))
+    done = automator(tmp_path, "secrets", "reencrypt", secrets_key=f"{new},{old}")
+    assert done.returncode == 0, done.stderr
+    assert "1 secrets re-encrypted" in done.stdout
+    resolved = asyncio.run(
+        with_secrets(tmp_path, new, lambda s: s.resolve("acme", {"API_KEY"}, env=False))
+    )
+    assert resolved == {"API_KEY": "value-one"}
+    refused = automator(
+        tmp_path, "secrets", "reencrypt", secrets_key=Fernet.generate_key().decode()
+    )
+    assert refused.returncode == 1
+    assert "secret 'API_KEY' of tenant 'acme'" in refused.stderr
+
+
+async def with_secrets(data_dir: Path, key: str, work: Callable[[Secrets], Awaitable[T]]) -> T:
+    """``work`` on the secrets of the SQLite file in ``data_dir``, under master key ``key``."""
+    store = await SQLiteStore.open(data_dir / "automator.db")
+    settings = Settings(data_dir=data_dir, secrets_key=SecretStr(key), _env_file=None)
+    try:
+        return await work(Secrets(store, Keyring.from_settings(settings), SCRUBBER, []))
+    finally:
+        await store.close()
