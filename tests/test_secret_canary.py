@@ -13,6 +13,7 @@ import redis
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from app import logs
 from app.actions.registry import default_registry
 from app.resources import Resources
 from app.settings import Settings
@@ -123,6 +124,7 @@ async def test_a_canary_secret_never_leaks(
 
     assert not [text for text in api.texts if TOKEN in text]
     logged = [caplog.text, *(r.getMessage() + (r.exc_text or "") for r in caplog.records)]
+    logged += [logs.JsonFormatter().format(record) for record in caplog.records]
     assert not [line for line in logged if TOKEN in line]
     assert "RuntimeError: bug while handling" in caplog.text  # the crash was logged, masked
     stored = list(settings.data_dir.glob("automator.db*"))

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from app import logs
 from app.actions.base import ConnectorError
 
 MASK = "********"
@@ -69,8 +70,9 @@ class Mask:
 
 class LogScrubber:
     """Masks the secret values this process has handled in every log record it creates: its
-    message and arguments, traceback and stack. (Attributes passed in ``extra`` are set after
-    a record is made, out of a factory's reach: pass no secret values there.)"""
+    message and arguments, traceback and stack. Attributes passed in ``extra`` are set after
+    a record is made, out of a factory's reach; the service's formatters mask them as they
+    write them (``app.logs`` redactors)."""
 
     def __init__(self) -> None:
         self._values: dict[str, None] = {}
@@ -89,10 +91,17 @@ class LogScrubber:
             self._mask = Mask(self._values)
 
     def install(self) -> None:
-        """Mask records from now on, in this process (once, however often it is called)."""
+        """Mask records from now on, in this process (once, however often it is called):
+        as they are made, and the entries our formatters write (their ``extra=`` fields)."""
         current = logging.getLogRecordFactory()
         if not isinstance(current, _ScrubbingFactory):
             logging.setLogRecordFactory(_ScrubbingFactory(current, self))
+        if self.redact not in logs.redactors:
+            logs.add_redactor(self.redact)
+
+    def redact(self, entry: logs.Entry) -> logs.Entry:
+        masked: logs.Entry = self._mask.data(entry)
+        return masked
 
     def scrub(self, record: logging.LogRecord) -> None:
         mask = self._mask

@@ -3,6 +3,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from app import logs
 from app.actions.base import ConnectorError
 from app.engine.masking import MASK, LogScrubber, Mask
 
@@ -94,3 +95,21 @@ def test_long_runs_of_a_value_are_masked_however_the_rest_was_escaped() -> None:
     assert Mask([value]).text("POST /hook?key=Zq8Kd0Lw3Pv%2B/%3Da%22b'c") == (
         f"POST /hook?key={MASK}%2B/%3Da%22b'c"
     )
+
+
+@pytest.mark.usefixtures("plain_records")
+def test_extra_fields_are_masked_as_the_service_writes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(logs, "redactors", list(logs.redactors))
+    scrubber = LogScrubber()
+    scrubber.remember(["s3cret-value"])
+    scrubber.install()
+    record = logging.getLogger("tests.masking").makeRecord(
+        "tests.masking", logging.INFO, __file__, 1, "sent", (), None,
+        extra={"reply": {"text": "echo s3cret-value"}},
+    )  # fmt: skip
+    for formatter in (logs.JsonFormatter(), logs.ConsoleFormatter()):
+        written = formatter.format(record)
+        assert "s3cret-value" not in written
+        assert MASK in written
