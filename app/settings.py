@@ -162,6 +162,25 @@ class Settings(BaseSettings):
         "resolve secrets from their own store only. References in `AUTOMATOR_INTEGRATIONS` "
         "always may.",
     )
+    profile_max_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        description="Largest attributes of one user profile, in bytes of JSON. An event that "
+        "would pass it still counts as activity but its attributes are not merged; "
+        "`update_user_profile` fails its step.",
+    )
+    segment_scan_limit: int = Field(
+        10_000,
+        ge=100,
+        description="Profiles one request for a segment's members examines at most; a page may "
+        "then hold fewer members than asked, with `next_after` to go on.",
+    )
+    segment_max_members: int = Field(
+        100_000,
+        ge=1,
+        description="Most runs one firing of a segment-targeted schedule starts; past it the "
+        "firing stops and logs an error.",
+    )
     delay_scale: float = Field(
         1.0,
         gt=0,

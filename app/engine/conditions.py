@@ -30,7 +30,7 @@ from typing import Any, NoReturn, Protocol
 import regex
 
 from app.engine.paths import MISSING, resolve_field, split_path
-from app.models.document import Condition, Operator
+from app.models.document import Condition, Operator, delay_seconds
 
 Context = Mapping[str, Any]
 Test = Callable[[Any], bool]
@@ -39,6 +39,8 @@ Test = Callable[[Any], bool]
 REGEX_TIMEOUT = 0.05
 # Characters of the input a regex searches (see _matches).
 SEARCH_LIMIT = 10_000
+# A moment relative to evaluation: "now-P7D" (seven days ago), "now+PT1H".
+RELATIVE = regex.compile(r"now\s*([+-])\s*(P\S+)")
 
 _NEGATIONS = {
     Operator.NOT_EQUALS: Operator.EQUALS,
@@ -226,8 +228,19 @@ def _instant(value: Any) -> float | None:
 def _reference(expected: Any) -> Callable[[], float] | None:
     if expected == "now":
         return time.time
+    relative = RELATIVE.fullmatch(expected.strip()) if isinstance(expected, str) else None
+    if relative is not None:
+        return _relative(relative.group(1), relative.group(2))
     at = _instant(expected)
     return None if at is None else lambda: at
+
+
+def _relative(sign: str, duration: str) -> Callable[[], float] | None:
+    try:
+        offset = delay_seconds(duration) * (-1 if sign == "-" else 1)
+    except ValueError:
+        return None
+    return lambda: time.time() + offset
 
 
 def _moment(compare: Callable[[float, float], bool]) -> Callable[[Any], Test]:
@@ -260,7 +273,9 @@ def _show_range(bounds: Any) -> str:
 
 
 def _show_moment(expected: Any) -> str:
-    return " now" if expected == "now" else _show_expected(expected)
+    if isinstance(expected, str) and expected.startswith("now"):
+        return f" {expected}"
+    return _show_expected(expected)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,16 @@ from pymongo.errors import PyMongoError
 
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
+from app.models.profile import (
+    Campaign,
+    CampaignMember,
+    Profile,
+    ProfileChange,
+    ProfileFilter,
+    Segment,
+    SegmentDefinition,
+    Touch,
+)
 from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
@@ -110,7 +120,10 @@ class Store(Protocol):
         of the tenant's workflow versions, the keys are kept for ``find_event``, and every
         run parked at a wait with one of those keys gets the event as its answer and falls
         due (``Accepted.woken``). Reading the shapes and the waits after writing the event is
-        what makes a wait registered concurrently impossible to miss (docs/architecture.md)."""
+        what makes a wait registered concurrently impossible to miss (docs/architecture.md).
+
+        An event with a user id also touches that user's profile (``seen_touch``), and each
+        recorded run's context gets the profile as it stands after it under ``profile``."""
 
     async def find_event(
         self, tenant_id: str, key: str, since: datetime, until: datetime | None
@@ -204,6 +217,43 @@ class Store(Protocol):
 
     async def delete_integration(self, tenant_id: str, code: str) -> None:
         """NotFound if the tenant has no configuration for ``code``."""
+
+    async def get_profile(self, tenant_id: str, user_id: str) -> Profile:
+        """NotFound for a user without a profile, and for another tenant's."""
+
+    async def list_profiles(
+        self, tenant_id: str, where: ProfileFilter, page: Page
+    ) -> list[Profile]:
+        """By user id; ``page.after`` is the last user id of the page before."""
+
+    async def update_profile(self, tenant_id: str, touch: Touch) -> ProfileChange:
+        """Merge ``touch`` into the user's profile, created when missing (``apply``)."""
+
+    async def save_segment(
+        self, tenant_id: str, segment_id: str, definition: SegmentDefinition
+    ) -> tuple[Segment, bool]:
+        """Create or replace a segment; the flag says whether it was created now."""
+
+    async def get_segment(self, tenant_id: str, segment_id: str) -> Segment: ...
+
+    async def list_segments(self, tenant_id: str, page: Page) -> list[Segment]:
+        """By segment id; ``page.after`` is the last segment id of the page before."""
+
+    async def add_to_campaign(
+        self, tenant_id: str, campaign_id: str, user_id: str, at: datetime, name: str | None
+    ) -> bool:
+        """Add a member, creating the campaign (named ``name``, else its id) on its first
+        member. False when the user was a member already."""
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign: ...
+
+    async def list_campaigns(self, tenant_id: str, page: Page) -> list[Campaign]:
+        """By campaign id, with member counts."""
+
+    async def campaign_members(
+        self, tenant_id: str, campaign_id: str, page: Page
+    ) -> list[CampaignMember]:
+        """By user id; NotFound for a campaign that does not exist."""
 
 
 def now() -> datetime:
@@ -310,6 +360,35 @@ def secret_not_found(name: str) -> NotFound:
 
 def integration_not_found(code: str) -> NotFound:
     return NotFound(f"No configuration of {code!r} is stored for this tenant.")
+
+
+def profile_not_found(user_id: str) -> NotFound:
+    return NotFound(f"No profile for user {user_id!r}.")
+
+
+def segment_not_found(segment_id: str) -> NotFound:
+    return NotFound(f"Segment {segment_id!r} was not found.")
+
+
+def campaign_not_found(campaign_id: str) -> NotFound:
+    return NotFound(f"Campaign {campaign_id!r} was not found.")
+
+
+def seen_touch(event: EventRecord) -> Touch | None:
+    """What an event does to its user's profile: its ``user`` merged in, and the user seen
+    when the event happened (never later than it arrived)."""
+    user_id = event.user_id
+    if user_id is None:
+        return None
+    seen_at = min(event.timestamp, event.received_at)
+    return Touch(user_id, event.user, event.received_at, seen_at)
+
+
+def with_profile(runs: list[Run], profile: Profile, at: datetime) -> None:
+    """Give each run the profile as it stands now, under ``profile`` in its context."""
+    view = profile.view(at)
+    for run in runs:
+        run.context = {**run.context, "profile": view}
 
 
 def key_not_found(key_id: str) -> NotFound:

@@ -13,5 +13,5 @@ async def open_store(settings: Settings) -> Store:
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
             settings.mongodb_url, tz_aware=True
         )
-        return await MongoStore.open(client, settings.mongodb_database)
-    return await SQLiteStore.open(settings.sqlite_path)
+        return await MongoStore.open(client, settings.mongodb_database, settings.profile_max_bytes)
+    return await SQLiteStore.open(settings.sqlite_path, settings.profile_max_bytes)

@@ -7,6 +7,7 @@ version without its document.
 """
 
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,18 @@ from pymongo.errors import DuplicateKeyError
 
 from app.errors import Conflict
 from app.models.document import SCHEDULE, WorkflowDocument
+from app.models.profile import (
+    MAX_BYTES,
+    Campaign,
+    CampaignMember,
+    Profile,
+    ProfileChange,
+    ProfileFilter,
+    Segment,
+    SegmentDefinition,
+    Touch,
+    apply,
+)
 from app.models.run import (
     Accepted,
     Claim,
@@ -39,6 +52,7 @@ from app.store.base import (
     UNFINISHED,
     Intake,
     answer_wait,
+    campaign_not_found,
     cap_reached,
     duplicate,
     event_keys,
@@ -48,13 +62,17 @@ from app.store.base import (
     key_not_found,
     new_head,
     now,
+    profile_not_found,
     published,
     recorded,
     run_doc,
     run_not_found,
     secret_not_found,
+    seen_touch,
+    segment_not_found,
     shape_rows,
     version_not_found,
+    with_profile,
     workflow_exists,
     workflow_not_found,
 )
@@ -66,6 +84,9 @@ HEAD = {"_id": False, "executions": False}
 # it is taken over, so a retried event is not refused for the whole idempotency window.
 ABANDONED_CLAIM_SECONDS = 60
 NO_HASH = {"_id": False, "key_hash": False}
+# A profile is written over the revision it was read at; a writer that keeps losing that race
+# to others gives up after this many reads.
+PROFILE_WRITE_ATTEMPTS = 20
 
 INDEXES: dict[str, list[IndexModel]] = {
     "tenants": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
@@ -115,17 +136,34 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
         )
     ],
+    "profiles": [
+        IndexModel([("tenant_id", ASCENDING), ("user_id", ASCENDING)], unique=True),
+        IndexModel([("tenant_id", ASCENDING), ("last_seen", ASCENDING)]),
+    ],
+    "segments": [IndexModel([("tenant_id", ASCENDING), ("segment_id", ASCENDING)], unique=True)],
+    "campaigns": [IndexModel([("tenant_id", ASCENDING), ("campaign_id", ASCENDING)], unique=True)],
+    "campaign_members": [
+        IndexModel(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("user_id", ASCENDING)],
+            unique=True,
+        )
+    ],
 }
 
 
 class MongoStore:
-    def __init__(self, client: AsyncMongoClient[Doc], database: str) -> None:
+    def __init__(
+        self, client: AsyncMongoClient[Doc], database: str, profile_max_bytes: int = MAX_BYTES
+    ) -> None:
         self._client = client
         self._db: AsyncDatabase[Doc] = client[database]
+        self._profile_max_bytes = profile_max_bytes
 
     @classmethod
-    async def open(cls, client: AsyncMongoClient[Doc], database: str) -> "MongoStore":
-        store = cls(client, database)
+    async def open(
+        cls, client: AsyncMongoClient[Doc], database: str, profile_max_bytes: int = MAX_BYTES
+    ) -> "MongoStore":
+        store = cls(client, database, profile_max_bytes)
         for name, indexes in INDEXES.items():
             await store._db[name].create_indexes(indexes)
         return store
@@ -348,6 +386,11 @@ class MongoStore:
                 runs.append(run)
             else:
                 skipped[run.workflow_id] = reason
+        touch = seen_touch(event)
+        if touch is not None:
+            with_profile(
+                runs, (await self.update_profile(event.tenant_id, touch)).profile, touch.at
+            )
         accepted = recorded(intake, runs, skipped)
         if runs:
             await self._db.runs.insert_many([run_doc(run) for run in runs])
@@ -647,6 +690,128 @@ class MongoStore:
         result = await self._db.integrations.delete_one({"tenant_id": tenant_id, "code": code})
         if not result.deleted_count:
             raise integration_not_found(code)
+
+    async def get_profile(self, tenant_id: str, user_id: str) -> Profile:
+        profile = await self._profile(tenant_id, user_id)
+        if profile is None:
+            raise profile_not_found(user_id)
+        return profile
+
+    async def _profile(self, tenant_id: str, user_id: str) -> Profile | None:
+        doc = await self._db.profiles.find_one({"tenant_id": tenant_id, "user_id": user_id}, NO_ID)
+        return None if doc is None else Profile(**doc)
+
+    async def list_profiles(
+        self, tenant_id: str, where: ProfileFilter, page: Page
+    ) -> list[Profile]:
+        query: Doc = {"tenant_id": tenant_id, "user_id": {"$gt": page.after or ""}}
+        seen = {op: at for op, at in (("$lt", where.seen_before), ("$gt", where.seen_after)) if at}
+        if seen:
+            query["last_seen"] = seen
+        cursor = self._db.profiles.find(query, NO_ID).sort("user_id", ASCENDING).limit(page.limit)
+        return [Profile(**doc) async for doc in cursor]
+
+    async def update_profile(self, tenant_id: str, touch: Touch) -> ProfileChange:
+        """Read, merge, and write over the revision read; a lost race reads again."""
+        for _ in range(PROFILE_WRITE_ATTEMPTS):
+            existing = await self._profile(tenant_id, touch.user_id)
+            change = apply(tenant_id, existing, touch, self._profile_max_bytes)
+            if await self._write_profile(change.profile, existing):
+                return change
+        raise Conflict(f"The profile of {touch.user_id!r} is changing too fast; retry.")
+
+    async def _write_profile(self, profile: Profile, existing: Profile | None) -> bool:
+        if existing is None:
+            try:
+                await self._db.profiles.insert_one(asdict(profile))
+            except DuplicateKeyError:
+                return False
+            return True
+        result = await self._db.profiles.update_one(
+            {"tenant_id": profile.tenant_id, "user_id": profile.user_id,
+             "revision": existing.revision},
+            {"$set": asdict(profile)},
+        )  # fmt: skip
+        return result.matched_count == 1
+
+    async def save_segment(
+        self, tenant_id: str, segment_id: str, definition: SegmentDefinition
+    ) -> tuple[Segment, bool]:
+        at = now()
+        result = await self._db.segments.update_one(
+            {"tenant_id": tenant_id, "segment_id": segment_id},
+            {"$set": {**asdict(definition), "updated_at": at}, "$setOnInsert": {"created_at": at}},
+            upsert=True,
+        )
+        return await self.get_segment(tenant_id, segment_id), result.upserted_id is not None
+
+    async def get_segment(self, tenant_id: str, segment_id: str) -> Segment:
+        doc = await self._db.segments.find_one(
+            {"tenant_id": tenant_id, "segment_id": segment_id}, NO_ID
+        )
+        if doc is None:
+            raise segment_not_found(segment_id)
+        return Segment(**doc)
+
+    async def list_segments(self, tenant_id: str, page: Page) -> list[Segment]:
+        cursor = self._db.segments.find(
+            {"tenant_id": tenant_id, "segment_id": {"$gt": page.after or ""}}, NO_ID
+        )
+        return [Segment(**doc) async for doc in cursor.sort("segment_id").limit(page.limit)]
+
+    async def add_to_campaign(
+        self, tenant_id: str, campaign_id: str, user_id: str, at: datetime, name: str | None
+    ) -> bool:
+        query = {"tenant_id": tenant_id, "campaign_id": campaign_id}
+        created = {"name": name or campaign_id, "created_at": at}
+        with suppress(DuplicateKeyError):  # created meanwhile by a concurrent first member
+            await self._db.campaigns.update_one(query, {"$setOnInsert": created}, upsert=True)
+        try:
+            await self._db.campaign_members.insert_one(
+                {**query, "user_id": user_id, "added_at": at}
+            )
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
+        doc = await self._db.campaigns.find_one(
+            {"tenant_id": tenant_id, "campaign_id": campaign_id}, NO_ID
+        )
+        if doc is None:
+            raise campaign_not_found(campaign_id)
+        return (await self._counted(tenant_id, [doc]))[0]
+
+    async def list_campaigns(self, tenant_id: str, page: Page) -> list[Campaign]:
+        cursor = self._db.campaigns.find(
+            {"tenant_id": tenant_id, "campaign_id": {"$gt": page.after or ""}}, NO_ID
+        )
+        docs = await cursor.sort("campaign_id").limit(page.limit).to_list(None)
+        return await self._counted(tenant_id, docs)
+
+    async def _counted(self, tenant_id: str, docs: list[Doc]) -> list[Campaign]:
+        if not docs:
+            return []
+        ids = [doc["campaign_id"] for doc in docs]
+        cursor = await self._db.campaign_members.aggregate(
+            [
+                {"$match": {"tenant_id": tenant_id, "campaign_id": {"$in": ids}}},
+                {"$group": {"_id": "$campaign_id", "n": {"$sum": 1}}},
+            ]
+        )
+        counts = {row["_id"]: row["n"] async for row in cursor}
+        return [Campaign(**doc, members=counts.get(doc["campaign_id"], 0)) for doc in docs]
+
+    async def campaign_members(
+        self, tenant_id: str, campaign_id: str, page: Page
+    ) -> list[CampaignMember]:
+        await self.get_campaign(tenant_id, campaign_id)
+        cursor = self._db.campaign_members.find(
+            {"tenant_id": tenant_id, "campaign_id": campaign_id,
+             "user_id": {"$gt": page.after or ""}},
+            {"_id": False, "campaign_id": True, "user_id": True, "added_at": True},
+        )  # fmt: skip
+        return [CampaignMember(**doc) async for doc in cursor.sort("user_id").limit(page.limit)]
 
 
 STEP = {"_id": False, "seq": False}

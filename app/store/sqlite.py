@@ -20,6 +20,18 @@ from typing import Any, ParamSpec, TypeVar
 import orjson
 
 from app.models.document import SCHEDULE, WorkflowDocument
+from app.models.profile import (
+    MAX_BYTES,
+    Campaign,
+    CampaignMember,
+    Profile,
+    ProfileChange,
+    ProfileFilter,
+    Segment,
+    SegmentDefinition,
+    Touch,
+    apply,
+)
 from app.models.run import (
     Accepted,
     Claim,
@@ -39,6 +51,7 @@ from app.store.base import (
     UNFINISHED,
     Intake,
     answer_wait,
+    campaign_not_found,
     cap_reached,
     claim_is_live,
     duplicate,
@@ -49,12 +62,16 @@ from app.store.base import (
     key_not_found,
     new_head,
     now,
+    profile_not_found,
     published,
     recorded,
     run_not_found,
     secret_not_found,
+    seen_touch,
+    segment_not_found,
     shape_rows,
     version_not_found,
+    with_profile,
     workflow_exists,
     workflow_not_found,
 )
@@ -180,6 +197,42 @@ CREATE TABLE IF NOT EXISTS integrations (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (tenant_id, code)
 );
+CREATE TABLE IF NOT EXISTS profiles (
+    tenant_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    event_count INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    attributes BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS profiles_last_seen ON profiles (tenant_id, last_seen);
+CREATE TABLE IF NOT EXISTS segments (
+    tenant_id TEXT NOT NULL,
+    segment_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    conditions BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, segment_id)
+);
+CREATE TABLE IF NOT EXISTS campaigns (
+    tenant_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, campaign_id)
+);
+CREATE TABLE IF NOT EXISTS campaign_members (
+    tenant_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, campaign_id, user_id)
+);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
 ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"),)}
@@ -209,12 +262,21 @@ HEAD_COLUMNS = (
 KEY_COLUMNS = "key_id, tenant_id, role, name, prefix, created_at, revoked_at"
 CIPHER_COLUMNS = "tenant_id, name, ciphertext, created_at, updated_at, rotated_at"
 INTEGRATION_COLUMNS = "tenant_id, code, config, created_at, updated_at"
+PROFILE_COLUMNS = (
+    "tenant_id, user_id, first_seen, last_seen, event_count, updated_at, revision, attributes"
+)
+SEGMENT_COLUMNS = "tenant_id, segment_id, name, description, conditions, created_at, updated_at"
+CAMPAIGN_COLUMNS = (
+    "c.tenant_id, c.campaign_id, c.name, c.created_at, (SELECT count(*) FROM campaign_members m "
+    "WHERE m.tenant_id = c.tenant_id AND m.campaign_id = c.campaign_id)"
+)
 
 
 class Database:
     """The synchronous store, used from one thread only (SQLiteStore's)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, profile_max_bytes: int = MAX_BYTES) -> None:
+        self._profile_max_bytes = profile_max_bytes
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         # WAL lets the CLI and other processes read and write while the service runs.
@@ -467,6 +529,9 @@ class Database:
                 runs.append(run)
             else:
                 skipped[run.workflow_id] = reason
+        touch = seen_touch(event)
+        if touch is not None:
+            with_profile(runs, self._touch(event.tenant_id, touch).profile, touch.at)
         accepted = recorded(intake, runs, skipped)
         self._db.executemany(
             f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -800,6 +865,138 @@ class Database:
         if not deleted:
             raise integration_not_found(code)
 
+    def get_profile(self, tenant_id: str, user_id: str) -> Profile:
+        profile = self._profile(tenant_id, user_id)
+        if profile is None:
+            raise profile_not_found(user_id)
+        return profile
+
+    def _profile(self, tenant_id: str, user_id: str) -> Profile | None:
+        row = self._one(
+            f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE tenant_id = ? AND user_id = ?",
+            tenant_id,
+            user_id,
+        )
+        return None if row is None else _profile(row)
+
+    def list_profiles(self, tenant_id: str, where: ProfileFilter, page: Page) -> list[Profile]:
+        sql = f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE tenant_id = ? AND user_id > ?"
+        params: list[Any] = [tenant_id, page.after or ""]
+        for column, at in (
+            ("last_seen < ?", where.seen_before),
+            ("last_seen > ?", where.seen_after),
+        ):
+            if at is not None:
+                sql += f" AND {column}"
+                params.append(_instant(at))
+        sql += " ORDER BY user_id LIMIT ?"
+        return [_profile(row) for row in self._all(sql, *params, page.limit)]
+
+    def update_profile(self, tenant_id: str, touch: Touch) -> ProfileChange:
+        with self._transaction():
+            return self._touch(tenant_id, touch)
+
+    def _touch(self, tenant_id: str, touch: Touch) -> ProfileChange:
+        """Inside a transaction: read, merge, write."""
+        change = apply(
+            tenant_id, self._profile(tenant_id, touch.user_id), touch, self._profile_max_bytes
+        )
+        self._db.execute(
+            f"INSERT OR REPLACE INTO profiles ({PROFILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            _profile_row(change.profile),
+        )
+        return change
+
+    def save_segment(
+        self, tenant_id: str, segment_id: str, definition: SegmentDefinition
+    ) -> tuple[Segment, bool]:
+        at = _instant(now())
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"INSERT INTO segments ({SEGMENT_COLUMNS}) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT (tenant_id, segment_id) DO NOTHING",
+                (tenant_id, segment_id, definition.name, definition.description,
+                 orjson.dumps(definition.conditions), at, at),
+            )  # fmt: skip
+            created = cursor.rowcount == 1
+            if not created:
+                db.execute(
+                    "UPDATE segments SET name = ?, description = ?, conditions = ?, "
+                    "updated_at = ? WHERE tenant_id = ? AND segment_id = ?",
+                    (definition.name, definition.description, orjson.dumps(definition.conditions),
+                     at, tenant_id, segment_id),
+                )  # fmt: skip
+        return self.get_segment(tenant_id, segment_id), created
+
+    def get_segment(self, tenant_id: str, segment_id: str) -> Segment:
+        row = self._one(
+            f"SELECT {SEGMENT_COLUMNS} FROM segments WHERE tenant_id = ? AND segment_id = ?",
+            tenant_id,
+            segment_id,
+        )
+        if row is None:
+            raise segment_not_found(segment_id)
+        return _segment(row)
+
+    def list_segments(self, tenant_id: str, page: Page) -> list[Segment]:
+        rows = self._all(
+            f"SELECT {SEGMENT_COLUMNS} FROM segments WHERE tenant_id = ? AND segment_id > ? "
+            "ORDER BY segment_id LIMIT ?",
+            tenant_id,
+            page.after or "",
+            page.limit,
+        )
+        return [_segment(row) for row in rows]
+
+    def add_to_campaign(
+        self, tenant_id: str, campaign_id: str, user_id: str, at: datetime, name: str | None
+    ) -> bool:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO campaigns VALUES (?, ?, ?, ?)",
+                (tenant_id, campaign_id, name or campaign_id, _instant(at)),
+            )
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO campaign_members VALUES (?, ?, ?, ?)",
+                (tenant_id, campaign_id, user_id, _instant(at)),
+            )
+        return bool(cursor.rowcount == 1)
+
+    def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
+        row = self._one(
+            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns c WHERE c.tenant_id = ? "
+            "AND c.campaign_id = ?",
+            tenant_id,
+            campaign_id,
+        )
+        if row is None:
+            raise campaign_not_found(campaign_id)
+        return _campaign(row)
+
+    def list_campaigns(self, tenant_id: str, page: Page) -> list[Campaign]:
+        rows = self._all(
+            f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns c WHERE c.tenant_id = ? "
+            "AND c.campaign_id > ? ORDER BY c.campaign_id LIMIT ?",
+            tenant_id,
+            page.after or "",
+            page.limit,
+        )
+        return [_campaign(row) for row in rows]
+
+    def campaign_members(
+        self, tenant_id: str, campaign_id: str, page: Page
+    ) -> list[CampaignMember]:
+        self.get_campaign(tenant_id, campaign_id)
+        rows = self._all(
+            "SELECT campaign_id, user_id, added_at FROM campaign_members WHERE tenant_id = ? "
+            "AND campaign_id = ? AND user_id > ? ORDER BY user_id LIMIT ?",
+            tenant_id,
+            campaign_id,
+            page.after or "",
+            page.limit,
+        )
+        return [CampaignMember(row[0], row[1], datetime.fromisoformat(row[2])) for row in rows]
+
 
 class SQLiteStore:
     """The async face of ``Database``: each call is one hop to the store's single thread."""
@@ -809,9 +1006,11 @@ class SQLiteStore:
         self._thread = thread
 
     @classmethod
-    async def open(cls, path: Path) -> "SQLiteStore":
+    async def open(cls, path: Path, profile_max_bytes: int = MAX_BYTES) -> "SQLiteStore":
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automator-sqlite")
-        database = await asyncio.get_running_loop().run_in_executor(thread, Database, path)
+        database = await asyncio.get_running_loop().run_in_executor(
+            thread, Database, path, profile_max_bytes
+        )
         return cls(database, thread)
 
     async def _call(self, method: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -978,6 +1177,46 @@ class SQLiteStore:
     async def delete_integration(self, tenant_id: str, code: str) -> None:
         await self._call(self._database.delete_integration, tenant_id, code)
 
+    async def get_profile(self, tenant_id: str, user_id: str) -> Profile:
+        return await self._call(self._database.get_profile, tenant_id, user_id)
+
+    async def list_profiles(
+        self, tenant_id: str, where: ProfileFilter, page: Page
+    ) -> list[Profile]:
+        return await self._call(self._database.list_profiles, tenant_id, where, page)
+
+    async def update_profile(self, tenant_id: str, touch: Touch) -> ProfileChange:
+        return await self._call(self._database.update_profile, tenant_id, touch)
+
+    async def save_segment(
+        self, tenant_id: str, segment_id: str, definition: SegmentDefinition
+    ) -> tuple[Segment, bool]:
+        return await self._call(self._database.save_segment, tenant_id, segment_id, definition)
+
+    async def get_segment(self, tenant_id: str, segment_id: str) -> Segment:
+        return await self._call(self._database.get_segment, tenant_id, segment_id)
+
+    async def list_segments(self, tenant_id: str, page: Page) -> list[Segment]:
+        return await self._call(self._database.list_segments, tenant_id, page)
+
+    async def add_to_campaign(
+        self, tenant_id: str, campaign_id: str, user_id: str, at: datetime, name: str | None
+    ) -> bool:
+        return await self._call(
+            self._database.add_to_campaign, tenant_id, campaign_id, user_id, at, name
+        )
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign:
+        return await self._call(self._database.get_campaign, tenant_id, campaign_id)
+
+    async def list_campaigns(self, tenant_id: str, page: Page) -> list[Campaign]:
+        return await self._call(self._database.list_campaigns, tenant_id, page)
+
+    async def campaign_members(
+        self, tenant_id: str, campaign_id: str, page: Page
+    ) -> list[CampaignMember]:
+        return await self._call(self._database.campaign_members, tenant_id, campaign_id, page)
+
 
 def _stamp(at: datetime) -> str:
     """A UTC time as text of fixed width, so that text order is time order."""
@@ -1090,3 +1329,45 @@ def _version(row: Any) -> WorkflowVersion:
         created_at=datetime.fromisoformat(row[4]),
         created_by=row[5],
     )
+
+
+def _instant(at: datetime) -> str:
+    """UTC text of one fixed width, so that text order is time order."""
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _profile_row(profile: Profile) -> tuple[Any, ...]:
+    return (
+        profile.tenant_id, profile.user_id, _instant(profile.first_seen),
+        _instant(profile.last_seen), profile.event_count, _instant(profile.updated_at),
+        profile.revision, orjson.dumps(profile.attributes),
+    )  # fmt: skip
+
+
+def _profile(row: Any) -> Profile:
+    return Profile(
+        tenant_id=row[0],
+        user_id=row[1],
+        first_seen=datetime.fromisoformat(row[2]),
+        last_seen=datetime.fromisoformat(row[3]),
+        event_count=row[4],
+        updated_at=datetime.fromisoformat(row[5]),
+        revision=row[6],
+        attributes=orjson.loads(row[7]),
+    )
+
+
+def _segment(row: Any) -> Segment:
+    return Segment(
+        tenant_id=row[0],
+        segment_id=row[1],
+        name=row[2],
+        description=row[3],
+        conditions=orjson.loads(row[4]),
+        created_at=datetime.fromisoformat(row[5]),
+        updated_at=datetime.fromisoformat(row[6]),
+    )
+
+
+def _campaign(row: Any) -> Campaign:
+    return Campaign(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4])

@@ -1,3 +1,4 @@
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -262,6 +263,31 @@ def test_only_the_start_of_a_long_input_is_searched() -> None:
 )
 def test_dates(operator: str, expected: Any, actual: Any, result: bool) -> None:
     assert evaluate(operator, expected, actual) is result
+
+
+def days_ago(days: float) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("operator", "expected", "actual", "result"),
+    [
+        ("before", "now-P7D", days_ago(8), True),
+        ("before", "now-P7D", days_ago(6), False),
+        ("before", "now - P7D", days_ago(8), True),
+        ("after", "now-PT1H", days_ago(0), True),
+        ("after", "now+P1D", days_ago(0), False),
+        ("after", "now+P1D", "2999-01-01", True),
+        ("before", "now-P7X", days_ago(30), False),
+    ],
+)
+def test_dates_relative_to_now(operator: str, expected: Any, actual: Any, result: bool) -> None:
+    assert evaluate(operator, expected, actual) is result
+
+
+def test_a_relative_date_reads_as_written_in_reasons() -> None:
+    reason = explained("before", "now-P7D", {"x": "2020-01-01"})["reason"]
+    assert reason == "'2020-01-01' is before now-P7D"
 
 
 def value_for(operator: Operator) -> Any:
