@@ -63,8 +63,14 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
         return None
     queue = ArqQueue.from_url(settings.redis_url)
     window = timedelta(seconds=settings.idempotency_window)
-    ingestor = Ingestor(store, matcher, queue, renderer, window)
-    scheduler = Scheduler(store, ingestor, queue.pool, Misfire(settings.schedule_misfire))
+    ingestor = Ingestor(store, matcher, queue, renderer, window, settings.profile_max_bytes)
+    scheduler = Scheduler(
+        store,
+        ingestor,
+        queue.pool,
+        Misfire(settings.schedule_misfire),
+        segment_max_members=settings.segment_max_members,
+    )
     return Engine(queue, ingestor, RunControl(store, queue, programs), scheduler)
 
 

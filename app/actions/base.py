@@ -7,6 +7,7 @@ It raises ``ConnectorError`` with ``retryable`` saying whether trying again may 
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 import httpx
@@ -14,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from app.actions.breaker import Breaker
+from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
 
 SECRET_REF = "$secret"  # noqa: S105 - the key of a secret reference, not a secret
 
@@ -105,6 +107,20 @@ class Message:
     html: str | None = None
 
 
+class ProfileBook(Protocol):
+    """Where profiles, segments and campaigns are kept (the store satisfies it)."""
+
+    async def update_profile(self, tenant_id: str, touch: Touch) -> ProfileChange: ...
+
+    async def save_segment(
+        self, tenant_id: str, segment_id: str, definition: SegmentDefinition
+    ) -> tuple[Segment, bool]: ...
+
+    async def add_to_campaign(
+        self, tenant_id: str, campaign_id: str, user_id: str, at: datetime, name: str | None
+    ) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Services:
     """Shared clients a connector may use, built once per process. ``breaker`` keeps the
@@ -112,6 +128,7 @@ class Services:
 
     http: httpx.AsyncClient | None = None
     breaker: Breaker | None = None
+    profiles: ProfileBook | None = None
 
 
 @dataclass(frozen=True)

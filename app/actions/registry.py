@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from app.actions.base import ActionSpec, Connector
 from app.actions.notify import NotifyService
+from app.actions.profiles import Profiles
 from app.actions.webhook import WebhookConnector
 
 log = logging.getLogger(__name__)
@@ -196,4 +197,4 @@ def default_registry(modules: Iterable[str] = ()) -> Registry:
 
 
 def builtin_connectors() -> list[type[Connector] | Connector]:
-    return [NotifyService, WebhookConnector]
+    return [NotifyService, WebhookConnector, Profiles]

@@ -23,7 +23,7 @@ from app.models import jsonc
 from app.models.document import ID_PATTERN
 from app.models.run import RunStatus
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
-from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, run_context
+from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, UserObject, run_context
 from app.triggers.preview import sample_event
 from app.workflows import Saved
 
@@ -423,7 +423,7 @@ async def test_workflow(
 class RunNow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user: JsonObject = Field(default_factory=dict)
+    user: UserObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
 

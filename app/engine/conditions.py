@@ -235,6 +235,13 @@ def _reference(expected: Any) -> Callable[[], float] | None:
     return None if at is None else lambda: at
 
 
+def moment(value: Any) -> float | None:
+    """Unix seconds of a ``before`` / ``after`` value (a date, a number, ``now``,
+    ``now-P7D``) as of this instant; None when it is not one."""
+    reference = _reference(value)
+    return None if reference is None else reference()
+
+
 def _relative(sign: str, duration: str) -> Callable[[], float] | None:
     try:
         offset = delay_seconds(duration) * (-1 if sign == "-" else 1)

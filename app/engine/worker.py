@@ -120,7 +120,7 @@ def create_worker(
         breaker = RedisBreaker(
             ctx["redis"], settings.provider_failure_threshold, settings.provider_cooldown
         )
-        services = Services(http=ctx["http"], breaker=breaker)
+        services = Services(http=ctx["http"], breaker=breaker, profiles=opened)
         ctx["executor"] = build_executor(settings, opened, queue, connectors, services)
 
     async def shutdown(ctx: dict[str, Any]) -> None:

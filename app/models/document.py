@@ -375,23 +375,42 @@ SCHEDULE = "schedule"
 WAIT = "wait_for_event"
 
 
+class SegmentTarget(Strict):
+    """A segment written in place: conditions over profile fields, as a saved segment's."""
+
+    conditions: list[Condition] = Field(
+        min_length=1,
+        examples=[[{"field": "last_seen", "operator": "before", "value": "now-P7D"}]],
+    )
+
+
 class Trigger(Strict):
     """The event type that starts the workflow and the conditions it must meet; or, with
-    ``type: "schedule"``, a ``cron`` expression or an ``interval``, in a ``timezone``."""
+    ``type: "schedule"``, a ``cron`` expression or an ``interval``, in a ``timezone``, and
+    optionally a ``segment`` whose every member gets a run at each firing."""
 
     type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["user_signup"])
     conditions: list[Condition] = Field(default_factory=list)
     cron: str | None = Field(None, max_length=128, examples=["0 9 * * 1-5"])
     interval: Delay | None = Field(None, description="Seconds, or an ISO 8601 duration.")
     timezone: str | None = Field(None, max_length=64, examples=["Europe/Berlin"])
+    segment: Annotated[str, Field(pattern=ID_PATTERN)] | SegmentTarget | None = Field(
+        None,
+        description="Start one run per member at each firing: a saved segment's id, or "
+        '`{"conditions": [...]}` over profile fields.',
+        examples=["inactive_7d"],
+    )
 
     @model_validator(mode="after")
     def _schedule_fields(self) -> "Trigger":
-        timing = [name for name in ("cron", "interval", "timezone") if getattr(self, name)]
+        timing = [
+            name for name in ("cron", "interval", "timezone", "segment") if getattr(self, name)
+        ]
         if self.type != SCHEDULE:
             if timing:
                 raise PydanticCustomError(
-                    "schedule", "cron, interval and timezone belong to a schedule trigger"
+                    "schedule",
+                    "cron, interval, timezone and segment belong to a schedule trigger",
                 )
             return self
         if (self.cron is None) == (self.interval is None):

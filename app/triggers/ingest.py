@@ -20,13 +20,14 @@ from app.engine.conditions import compile_conditions
 from app.engine.queue import Queue
 from app.engine.templates import Renderer, TemplateError
 from app.engine.waits import event_key
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
 from app.models.ids import new_id
+from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
 from app.models.workflow import WorkflowVersion
-from app.store.base import Intake, Store
+from app.store.base import Intake, Store, seen_touch
 from app.triggers.matcher import Candidate, Matcher
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,21 @@ def _storable(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def _user_id(user: dict[str, Any]) -> dict[str, Any]:
+    user_id = user.get("id")
+    if user_id is None:
+        return user
+    if isinstance(user_id, bool) or not isinstance(user_id, str | int):
+        raise ValueError("user.id must be a string or an integer")
+    if not 0 < len(str(user_id)) <= USER_ID_MAX_LENGTH:
+        raise ValueError(f"user.id must be 1 to {USER_ID_MAX_LENGTH} characters long")
+    return user
+
+
 # Event data any store can keep: nesting and integers bounded.
 JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+# An event's user: its id, when given, keys the user's profile.
+UserObject = Annotated[JsonObject, AfterValidator(_user_id)]
 
 EVENT_EXAMPLE: dict[str, Any] = {
     "type": "abandoned_cart",
@@ -58,7 +72,7 @@ class EventIn(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EVENT_EXAMPLE]})
 
     type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["user_signup"])
-    user: JsonObject = Field(default_factory=dict)
+    user: UserObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
     timestamp: datetime | None = Field(None, description="When it happened; default: on receipt.")
@@ -69,6 +83,16 @@ def run_context(event: EventRecord) -> dict[str, Any]:
     return event.context()
 
 
+@dataclass(frozen=True)
+class MemberStart:
+    """One run of a segment-targeted firing: the member, what its run's context adds to the
+    event's (``user``, ``profile``), and the key that keeps it from starting twice."""
+
+    user_id: str
+    context: dict[str, Any]
+    key: str
+
+
 @dataclass
 class Ingestor:
     store: Store
@@ -76,22 +100,22 @@ class Ingestor:
     queue: Queue
     renderer: Renderer
     window: timedelta
+    profile_max_bytes: int = MAX_BYTES
 
     async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
         """Start every workflow the event matches."""
         event = _record(tenant_id, incoming)
         context = run_context(event)
-        return await self._start(
-            event, context, await self.matcher.match(tenant_id, event.type, context)
-        )
+        return await self._start(event, context, await self._match(event, context, {}))
 
     async def accept_many(self, tenant_id: str, incoming: Sequence[EventIn]) -> list[Accepted]:
         """``accept`` for each event, with one store write and one enqueue round trip."""
         prepared = []
+        profiles: dict[str, Profile] = {}
         for one in incoming:
             event = _record(tenant_id, one)
             context = run_context(event)
-            matches = await self.matcher.match(tenant_id, event.type, context)
+            matches = await self._match(event, context, profiles)
             prepared.append(self._intake(event, context, matches))
         accepted = await self.store.accept_events([intake for intake, _ in prepared])
         await self._enqueue([run for result in accepted for run in result.runs])
@@ -101,6 +125,36 @@ class Ingestor:
             for result, (_, unkeyed) in zip(accepted, prepared, strict=True)
         ]
 
+    async def _match(
+        self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile]
+    ) -> list[Candidate]:
+        candidates = await self.matcher.candidates(event.tenant_id, event.type)
+        if any(candidate.reads_profile for candidate in candidates):
+            await self._add_profile(event, context, profiles)
+        return [candidate for candidate in candidates if candidate.conditions(context)]
+
+    async def _add_profile(
+        self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile]
+    ) -> None:
+        """Trigger conditions read ``profile.*``: give them the profile as this event will
+        leave it. One store read, made only when such a workflow listens for the event;
+        ``profiles`` holds those already worked out in this batch."""
+        touch = seen_touch(event)
+        if touch is None:
+            return
+        existing = profiles.get(touch.user_id)
+        if existing is None:
+            existing = await self._stored_profile(event.tenant_id, touch.user_id)
+        profile = apply(event.tenant_id, existing, touch, self.profile_max_bytes).profile
+        profiles[touch.user_id] = profile
+        context["profile"] = profile.view(touch.at)
+
+    async def _stored_profile(self, tenant_id: str, user_id: str) -> Profile | None:
+        try:
+            return await self.store.get_profile(tenant_id, user_id)
+        except NotFound:
+            return None
+
     async def start(self, version: WorkflowVersion, incoming: EventIn) -> Accepted:
         """Start one workflow version on an event, whatever its trigger says (schedules,
         run now)."""
@@ -109,14 +163,38 @@ class Ingestor:
         candidate = Candidate(version, document, compile_conditions([]))
         return await self._start(event, run_context(event), [candidate])
 
+    async def start_each(
+        self, version: WorkflowVersion, incoming: EventIn, members: Sequence[MemberStart]
+    ) -> Accepted:
+        """One run of a workflow version per member, recorded with one event in one store
+        call. A member whose key is held (another scheduler fired the same tick) is skipped;
+        the workflow's business key does not apply, its ``max_executions`` does."""
+        document = WorkflowDocument.model_validate(version.document)
+        candidate = Candidate(version, document, compile_conditions([]))
+        event = _record(version.tenant_id, incoming)
+        context, expires = run_context(event), event.received_at + self.window
+        runs, claims = [], {}
+        for member in members:
+            run = new_run(event, candidate, context | member.context, member.user_id)
+            claims[run.run_id] = Claim(member.key, run.run_id, expires)
+            runs.append(run)
+        cap = document.settings.max_executions
+        caps = {} if cap is None else {version.workflow_id: cap}
+        return await self._commit(Intake(event, runs, None, claims, caps))
+
     async def _start(
         self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]
     ) -> Accepted:
         intake, unkeyed = self._intake(event, context, matches)
+        accepted = await self._commit(intake)
+        return replace(accepted, skipped=accepted.skipped | unkeyed)
+
+    async def _commit(self, intake: Intake) -> Accepted:
+        """The one durable write, then the start jobs."""
         accepted = await self.store.accept_event(intake)
         await self._enqueue(accepted.runs)
         await self._wake([accepted])
-        return replace(accepted, skipped=accepted.skipped | unkeyed)
+        return accepted
 
     async def _enqueue(self, runs: list[Run]) -> None:
         metrics.runs_started(runs)
@@ -187,15 +265,18 @@ def _record(tenant_id: str, incoming: EventIn) -> EventRecord:
     )
 
 
-def new_run(event: EventRecord, candidate: Candidate, context: dict[str, Any]) -> Run:
-    """A pending run of ``candidate`` for ``event``, due now."""
+def new_run(
+    event: EventRecord, candidate: Candidate, context: dict[str, Any], user_id: str | None = None
+) -> Run:
+    """A pending run of ``candidate`` for ``event`` (and its user, unless another is named),
+    due now."""
     return Run(
         run_id=new_id("run"),
         tenant_id=event.tenant_id,
         workflow_id=candidate.version.workflow_id,
         version=candidate.version.version,
         event_id=event.event_id,
-        user_id=event.user_id,
+        user_id=user_id or event.user_id,
         status=RunStatus.PENDING,
         context=context,
         created_at=event.received_at,

@@ -8,11 +8,11 @@ most every ``refresh_seconds``, so a change made in any process is seen within a
 import asyncio
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from app.engine.conditions import CompiledConditions, compile_conditions
-from app.models.document import WorkflowDocument
+from app.models.document import Condition, WorkflowDocument
 from app.models.workflow import WorkflowVersion
 from app.store.base import Store
 
@@ -22,6 +22,19 @@ class Candidate:
     version: WorkflowVersion
     document: WorkflowDocument
     conditions: CompiledConditions
+    # The trigger's conditions read ``profile.*``: matching needs the user's profile.
+    reads_profile: bool = False
+
+
+def reads_profile(conditions: Sequence[Condition]) -> bool:
+    """Whether any condition, in any group, tests a ``profile.*`` field."""
+    for condition in conditions:
+        nested = [*(condition.all or []), *(condition.any or [])]
+        if condition.negated is not None:
+            nested.append(condition.negated)
+        if (condition.field or "").split(".")[0] == "profile" or reads_profile(nested):
+            return True
+    return False
 
 
 @dataclass
@@ -35,8 +48,11 @@ def build_index(revision: str, versions: list[WorkflowVersion]) -> TenantIndex:
     by_type: dict[str, list[Candidate]] = defaultdict(list)
     for version in sorted(versions, key=lambda v: v.workflow_id):
         document = WorkflowDocument.model_validate(version.document)
-        conditions = compile_conditions(document.trigger.conditions)
-        by_type[document.trigger.type].append(Candidate(version, document, conditions))
+        trigger = document.trigger.conditions
+        candidate = Candidate(
+            version, document, compile_conditions(trigger), reads_profile(trigger)
+        )
+        by_type[document.trigger.type].append(candidate)
     return TenantIndex(revision, time.monotonic(), dict(by_type))
 
 
@@ -51,11 +67,6 @@ class Matcher:
         """Workflows listening for this event type, before their conditions are checked."""
         index = await self._index(tenant_id)
         return index.by_type.get(event_type, [])
-
-    async def match(
-        self, tenant_id: str, event_type: str, context: dict[str, Any]
-    ) -> list[Candidate]:
-        return [c for c in await self.candidates(tenant_id, event_type) if c.conditions(context)]
 
     async def _index(self, tenant_id: str) -> TenantIndex:
         index = self._indexes.get(tenant_id)

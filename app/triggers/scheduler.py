@@ -23,6 +23,7 @@ from app.models.document import Trigger, WorkflowDocument, delay_seconds
 from app.models.run import Accepted
 from app.models.workflow import WorkflowVersion
 from app.store.base import Store
+from app.triggers.audience import SegmentFiring
 from app.triggers.ingest import EventIn, Ingestor
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,11 @@ class Scheduler:
     misfire: Misfire = Misfire.SKIP
     grace: timedelta = timedelta(seconds=60)
     period: float = 1.0
+    segment_max_members: int = 100_000
 
     def __post_init__(self) -> None:
         self.leadership = Leadership(self.redis, SCHEDULER_LEADER, self.period * 5)
+        self.segments = SegmentFiring(self.store, self.ingestor, self.segment_max_members)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick every ``period`` seconds while leading, until ``stop`` is set."""
@@ -115,7 +118,9 @@ class Scheduler:
         due = fires_between(trigger, last, now)
         if not due:
             return []
-        started = [await self._fire(version, at) for at in self._chosen(due, now)]
+        started = []
+        for at in self._chosen(due, now):
+            started += await self._fire(version, trigger, at)
         await set_last_fired(self.redis, field, due[-1].isoformat())
         return started
 
@@ -124,11 +129,15 @@ class Scheduler:
             return due[-1:]
         return [at for at in due if now - at <= self.grace]
 
-    async def _fire(self, version: WorkflowVersion, at: datetime) -> Accepted:
+    async def _fire(
+        self, version: WorkflowVersion, trigger: Trigger, at: datetime
+    ) -> list[Accepted]:
+        if trigger.segment is not None:
+            return await self.segments.fire(version, trigger, at)
         event = EventIn(
             type="schedule",
             data={"scheduled_at": at.isoformat()},
             idempotency_key=f"schedule:{version.workflow_id}:{at.isoformat()}",
             timestamp=at,
         )
-        return await self.ingestor.start(version, event)
+        return [await self.ingestor.start(version, event)]
