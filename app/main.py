@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import (
+    campaigns,
     connectors,
     debug,
     errors,
@@ -16,8 +17,10 @@ from app.api import (
     integrations,
     keys,
     metrics,
+    profiles,
     runs,
     secrets,
+    segments,
     stats,
     workflows,
 )
@@ -64,6 +67,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(stats.router)
     app.include_router(secrets.router)
     app.include_router(integrations.router)
+    app.include_router(profiles.router)
+    app.include_router(segments.router)
+    app.include_router(campaigns.router)
     _document_schemas(app)
     return app
 

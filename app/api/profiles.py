@@ -1,0 +1,66 @@
+"""User profiles: one per user id, kept up to date by every event that carries the user."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from app.api.deps import Reader, StoreDep
+from app.api.errors import ERROR_RESPONSES
+from app.models.profile import Profile, ProfileFilter
+from app.models.workflow import Page
+
+router = APIRouter(prefix="/api/profiles", tags=["profiles"], responses=ERROR_RESPONSES)
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+After = Annotated[str | None, Query(description="`next_after` of the page before.")]
+
+
+class ProfileRead(BaseModel):
+    user_id: str
+    attributes: dict[str, Any] = Field(
+        description="Every event's `user` merged in, and `update_user_profile`'s data."
+    )
+    first_seen: datetime = Field(description="When the user's earliest event happened.")
+    last_seen: datetime = Field(description="When the user's latest event happened.")
+    event_count: int = Field(description="Events accepted for this user.")
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, profile: Profile) -> "ProfileRead":
+        return cls.model_validate(profile, from_attributes=True)
+
+
+class ProfileList(BaseModel):
+    items: list[ProfileRead]
+    next_after: str | None = Field(
+        description="Pass as `after` for the next page; null at the end."
+    )
+
+
+def utc(at: datetime | None) -> datetime | None:
+    """A query time without an offset means UTC."""
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+@router.get("")
+async def list_profiles(
+    caller: Reader,
+    store: StoreDep,
+    seen_before: Annotated[datetime | None, Query(description="Last seen before this.")] = None,
+    seen_after: Annotated[datetime | None, Query(description="Last seen after this.")] = None,
+    limit: Limit = 100,
+    after: After = None,
+) -> ProfileList:
+    """The tenant's profiles by user id, filtered by when they were last seen."""
+    where = ProfileFilter(seen_before=utc(seen_before), seen_after=utc(seen_after))
+    profiles = await store.list_profiles(caller.tenant_id, where, Page(limit, after))
+    next_after = profiles[-1].user_id if len(profiles) == limit else None
+    return ProfileList(items=[ProfileRead.of(p) for p in profiles], next_after=next_after)
+
+
+@router.get("/{user_id:path}")
+async def get_profile(user_id: str, caller: Reader, store: StoreDep) -> ProfileRead:
+    """One user's profile; 404 for a user id without one (and for another tenant's)."""
+    return ProfileRead.of(await store.get_profile(caller.tenant_id, user_id))
