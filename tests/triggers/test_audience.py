@@ -111,7 +111,9 @@ async def test_a_retention_campaign_reaches_each_member_once(
         ("bob", "completed"),
     ]
     for run in runs:
-        assert run.outputs["note"]["output"]["message"] == f"We miss you, {str(run.user_id).title()}"
+        assert (
+            run.outputs["note"]["output"]["message"] == f"We miss you, {str(run.user_id).title()}"
+        )
     await set_last_fired(resources.engine.queue.pool, "acme:win_back", now.isoformat())
     await scheduler(resources).tick(now + timedelta(seconds=3601))
     assert len(await runs_of(resources, "win_back")) == 2
