@@ -58,3 +58,14 @@ def test_only_conditions_that_read_profile_fields_need_the_profile() -> None:
         {"field": "user.plan", "operator": "exists"},
     )
     assert not needs()
+
+
+async def test_a_batch_matches_each_event_on_the_profile_its_predecessors_left(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    condition = {"field": "profile.event_count", "operator": "equals", "value": 2}
+    await client.post("/api/workflows", json=returning(conditions=[condition]))
+    batch = {"events": [{"type": "seen", "user": {"id": "u1"}} for _ in range(3)]}
+    results = (await client.post("/api/events/batch", json=batch)).json()["results"]
+    assert [len(result["run_ids"]) for result in results] == [0, 1, 0]
+    assert (await resources.store.get_profile("acme", "u1")).event_count == 3
