@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 from app.actions.base import ActionSpec, Connector
 from app.actions.notify import NotifyService
 from app.actions.profiles import Profiles
+from app.actions.references import references
 from app.actions.webhook import WebhookConnector
+from app.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "automator.connectors"
@@ -120,7 +122,15 @@ class Registry:
         return connector, str(action), inputs if isinstance(inputs, dict) else {}
 
     def problems(self, action_type: str, data: dict[str, Any]) -> list[str]:
-        """What is wrong with a step's ``data`` against its action's input spec."""
+        """What is wrong with a step's ``data``: a malformed secret reference, or anything
+        against its action's input spec."""
+        try:
+            references(data, ("data",), unrendered=True)
+        except InvalidInput as exc:
+            return [exc.message]
+        return self._spec_problems(action_type, data)
+
+    def _spec_problems(self, action_type: str, data: dict[str, Any]) -> list[str]:
         if action_type != CUSTOM_ACTION:
             connector = self.find(action_type)
             return connector.actions[action_type].problems(data) if connector else []

@@ -6,9 +6,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.actions.references import references
 from app.api.deps import ResourcesDep, SecretManager
 from app.api.errors import ERROR_RESPONSES
-from app.engine.secrets import references
 from app.models.secret import IntegrationConfig
 
 router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=ERROR_RESPONSES)

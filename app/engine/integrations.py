@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
+from app.actions.references import references
 from app.actions.registry import Registry
-from app.engine.secrets import references
 from app.errors import ErrorDetail, InvalidInput, PayloadTooLarge
 from app.models.secret import IntegrationConfig
 from app.store.base import Store, integration_not_found

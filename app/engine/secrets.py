@@ -8,62 +8,25 @@ leave this module only towards the connector, masked everywhere else.
 
 import logging
 import os
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.actions.base import SECRET_REF, ConnectorError
+from app.actions.base import ConnectorError
+from app.actions.references import check_name, references, substitute
 from app.engine.keyring import Keyring, Unreadable
 from app.engine.masking import LogScrubber, Mask
-from app.errors import Conflict, ErrorDetail, InvalidInput
+from app.errors import Conflict, InvalidInput
 from app.models.secret import StoredSecret
 from app.store.base import Store, secret_not_found
 
 log = logging.getLogger(__name__)
 ENV_PREFIX = "AUTOMATOR_SECRET_"
-NAME_RULE = "1 to 100 capital letters, digits and underscores, starting with a letter"
-NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
 MIN_VALUE_CHARS = 4
 MAX_VALUE_CHARS = 65_536
 MAX_SECRETS = 1000
 EVERY_TENANT = "*"
-
-
-def check_name(name: str, loc: tuple[str | int, ...] = ("path", "name")) -> str:
-    if not NAME.fullmatch(name):
-        message = f"A secret name is {NAME_RULE}; {name[:120]!r} is not."
-        raise InvalidInput(message, [ErrorDetail(loc, f"must be {NAME_RULE}")])
-    return name
-
-
-def references(value: Any, loc: tuple[str | int, ...]) -> set[str]:
-    """The names of the secrets referenced in ``value``; InvalidInput for a malformed
-    reference (anything but ``{"$secret": "NAME"}``), naming where it is."""
-    if isinstance(value, list):
-        return set().union(*(references(item, (*loc, n)) for n, item in enumerate(value)))
-    if not isinstance(value, dict):
-        return set()
-    if SECRET_REF not in value:
-        return set().union(*(references(item, (*loc, key)) for key, item in value.items()))
-    name = value[SECRET_REF]
-    if len(value) != 1 or not isinstance(name, str):
-        where = ".".join(map(str, loc))
-        message = f'{where}: a secret reference is exactly {{"$secret": "NAME"}}'
-        raise InvalidInput(message, [ErrorDetail(loc, message)])
-    return {check_name(name, loc)}
-
-
-def substitute(value: Any, values: Mapping[str, str]) -> Any:
-    """``value`` with each reference replaced by its secret's value."""
-    if isinstance(value, list):
-        return [substitute(item, values) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if SECRET_REF in value:
-        return values[value[SECRET_REF]]
-    return {key: substitute(item, values) for key, item in value.items()}
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, Connec
 from app.actions.registry import Registry
 from app.engine.keyring import Keyring, new_key
 from app.engine.masking import MASK, SCRUBBER
-from app.engine.secrets import Secrets, references, substitute
-from app.errors import InvalidInput
+from app.engine.secrets import Secrets
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
@@ -127,12 +126,13 @@ async def test_a_missing_secret_fails_the_step_at_once_naming_it(
     assert echo.calls == []
 
 
-async def test_a_malformed_reference_fails_the_step_naming_where_it_is(
+async def test_a_name_that_renders_malformed_fails_the_step_naming_where_it_is(
     client: httpx.AsyncClient, settings: Settings, echo: Echo
 ) -> None:
-    run_id = await start(client, [custom("echo", {"key": {"$secret": "lower"}})])
+    run_id = await start(client, [custom("echo", {"key": {"$secret": "{{ 'lower' }}"}})])
     run = await finish(client, settings, echo, run_id)
     assert run["status"] == "failed"
+    assert "data.key: a secret name is" in run["error"]["message"]
     assert "'lower' is not" in run["error"]["message"]
 
 
@@ -200,20 +200,3 @@ async def test_re_encryption_moves_every_value_to_the_new_master_key(tmp_path: P
     values = {t: await secrets(new).resolve(t, {"API_KEY"}, env=False) for t in ("acme", "globex")}
     assert values == {"acme": {"API_KEY": "value-one"}, "globex": {"API_KEY": "value-two"}}
     await store.close()
-
-
-def test_references_are_found_anywhere_and_substituted() -> None:
-    data = {"a": [{"$secret": "ONE"}, {"b": {"$secret": "TWO"}}], "c": "{{ user.id }}"}
-    assert references(data, ("data",)) == {"ONE", "TWO"}
-    assert substitute(data, {"ONE": "1111", "TWO": "2222"}) == {
-        "a": ["1111", {"b": "2222"}], "c": "{{ user.id }}",
-    }  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "bad", [{"$secret": "OK", "extra": 1}, {"$secret": 5}, {"$secret": "lower_case"}]
-)
-def test_a_malformed_reference_is_refused_naming_its_place(bad: dict[str, Any]) -> None:
-    with pytest.raises(InvalidInput) as refused:
-        references({"headers": [bad]}, ("data",))
-    assert refused.value.details[0].loc == ("data", "headers", 0)

@@ -1,0 +1,54 @@
+"""Secret references, ``{"$secret": "NAME"}``: found anywhere in action data or connector
+configuration, checked where they are written, and replaced by their values at call time."""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from app.actions.base import SECRET_REF
+from app.errors import ErrorDetail, InvalidInput
+
+NAME_RULE = "1 to 100 capital letters, digits and underscores, starting with a letter"
+NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
+
+
+def check_name(name: str, loc: tuple[str | int, ...] = ("path", "name")) -> str:
+    if not NAME.fullmatch(name):
+        where = ".".join(map(str, loc))
+        message = f"{where}: a secret name is {NAME_RULE}; {name[:120]!r} is not."
+        raise InvalidInput(message, [ErrorDetail(loc, f"must be {NAME_RULE}")])
+    return name
+
+
+def references(value: Any, loc: tuple[str | int, ...], unrendered: bool = False) -> set[str]:
+    """The names of the secrets referenced in ``value``; InvalidInput for a malformed
+    reference (anything but ``{"$secret": "NAME"}``), naming where it is. ``unrendered``:
+    ``value`` is action data before its templates are rendered, so a name may be one
+    (``"KEY_{{ event.region }}"``), checked once rendered."""
+    if isinstance(value, list):
+        found = (references(item, (*loc, n), unrendered) for n, item in enumerate(value))
+        return set().union(*found)
+    if not isinstance(value, dict):
+        return set()
+    if SECRET_REF not in value:
+        found = (references(item, (*loc, key), unrendered) for key, item in value.items())
+        return set().union(*found)
+    name = value[SECRET_REF]
+    if len(value) != 1 or not isinstance(name, str):
+        where = ".".join(map(str, loc))
+        message = f'{where}: a secret reference is exactly {{"$secret": "NAME"}}'
+        raise InvalidInput(message, [ErrorDetail(loc, message)])
+    if unrendered and "{{" in name:
+        return set()
+    return {check_name(name, loc)}
+
+
+def substitute(value: Any, values: Mapping[str, str]) -> Any:
+    """``value`` with each reference replaced by its secret's value."""
+    if isinstance(value, list):
+        return [substitute(item, values) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if SECRET_REF in value:
+        return values[value[SECRET_REF]]
+    return {key: substitute(item, values) for key, item in value.items()}
