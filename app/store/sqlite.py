@@ -265,6 +265,14 @@ INTEGRATION_COLUMNS = "tenant_id, code, config, created_at, updated_at"
 PROFILE_COLUMNS = (
     "tenant_id, user_id, first_seen, last_seen, event_count, updated_at, revision, attributes"
 )
+# An update in place where the row exists (INSERT OR REPLACE would delete and reinsert it).
+PROFILE_UPSERT = (
+    f"INSERT INTO profiles ({PROFILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (tenant_id, user_id) DO UPDATE SET first_seen = excluded.first_seen, "
+    "last_seen = excluded.last_seen, event_count = excluded.event_count, "
+    "updated_at = excluded.updated_at, revision = excluded.revision, "
+    "attributes = excluded.attributes"
+)
 SEGMENT_COLUMNS = "tenant_id, segment_id, name, description, conditions, created_at, updated_at"
 CAMPAIGN_COLUMNS = (
     "c.tenant_id, c.campaign_id, c.name, c.created_at, (SELECT count(*) FROM campaign_members m "
@@ -901,10 +909,7 @@ class Database:
         change = apply(
             tenant_id, self._profile(tenant_id, touch.user_id), touch, self._profile_max_bytes
         )
-        self._db.execute(
-            f"INSERT OR REPLACE INTO profiles ({PROFILE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
-            _profile_row(change.profile),
-        )
+        self._db.execute(PROFILE_UPSERT, _profile_row(change.profile))
         return change
 
     def save_segment(
