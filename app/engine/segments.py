@@ -8,6 +8,7 @@ with the same compiled conditions as workflows, on the profile's view (``plan``,
 keeps "not seen for 7 days" from reading every profile.
 """
 
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,8 @@ from app.models.workflow import Page
 from app.store.base import Store
 
 BATCH = 500
+# Seconds one page of members may spend testing profiles.
+SCAN_SECONDS = 2.0
 LAST_SEEN = frozenset({"last_seen", "profile.last_seen"})
 # The store's read is widened by this much around a bound: the conditions decide exactly.
 SLACK = timedelta(seconds=1)
@@ -77,39 +80,39 @@ class Audience:
         )
 
 
-async def batches(
+async def pages(
     store: Store, tenant_id: str, audience: Audience, after: str | None = None,
     limit: int | None = None,
-) -> AsyncIterator[tuple[list[Profile], str | None]]:  # fmt: skip
-    """Profiles read in user id order after ``after``, at most ``limit`` of them, a batch at
-    a time: each with the members found in it and the last user id read (None at the end)."""
+) -> AsyncIterator[list[Profile]]:  # fmt: skip
+    """The profiles that may be members (those in the audience's ``last_seen`` window), in
+    user id order after ``after``, a batch at a time, at most ``limit`` of them."""
     window, read = audience.window(), 0
     while limit is None or read < limit:
         size = BATCH if limit is None else min(BATCH, limit - read)
         profiles = await store.list_profiles(tenant_id, window, Page(size, after))
         read += len(profiles)
-        now = datetime.now(UTC)
-        members = [profile for profile in profiles if audience.admits(profile, now)]
-        after = profiles[-1].user_id if len(profiles) == size else None
-        yield members, after
-        if after is None:
+        if profiles:
+            yield profiles
+        if len(profiles) < size:
             return
+        after = profiles[-1].user_id
 
 
 async def members_page(
     store: Store, tenant_id: str, audience: Audience, page: Page, scan_limit: int
 ) -> tuple[list[Profile], str | None]:
-    """Up to ``page.limit`` members after ``page.after``, reading at most ``scan_limit``
-    profiles; and where the next page starts (None at the end). A page may hold fewer
-    members than asked when the read limit is reached first."""
+    """Up to ``page.limit`` members after ``page.after``, and where the next page starts
+    (None at the end). At most ``scan_limit`` profiles are read and ``SCAN_SECONDS`` spent
+    (a ``matches`` condition may take 50 ms a profile), so a page may hold fewer members."""
     found: list[Profile] = []
-    after = page.after
-    async for members, last in batches(store, tenant_id, audience, page.after, scan_limit):
-        for member in members:
-            found.append(member)
-            if len(found) == page.limit:
-                return found, member.user_id
-        after = last
-        if last is None:
-            return found, None
-    return found, after
+    after, read = page.after, 0
+    deadline = time.monotonic() + SCAN_SECONDS
+    async for profiles in pages(store, tenant_id, audience, page.after, scan_limit):
+        now = datetime.now(UTC)
+        for profile in profiles:
+            after, read = profile.user_id, read + 1
+            if audience.admits(profile, now):
+                found.append(profile)
+            if len(found) == page.limit or time.monotonic() > deadline:
+                return found, after
+    return found, after if read == scan_limit else None

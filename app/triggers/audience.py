@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.engine.segments import Audience, batches
+from app.engine.segments import Audience, pages
 from app.errors import NotFound
 from app.models.document import Condition, SegmentTarget, Trigger
 from app.models.profile import Profile
@@ -52,7 +52,10 @@ class SegmentFiring:
         )
         started: list[Accepted] = []
         remaining = self.max_members
-        async for members, _ in batches(self.store, version.tenant_id, Audience.of(conditions)):
+        audience = Audience.of(conditions)
+        async for profiles in pages(self.store, version.tenant_id, audience):
+            now = datetime.now(UTC)
+            members = [profile for profile in profiles if audience.admits(profile, now)]
             over = len(members) > remaining
             if over:
                 log.error("segment %s of %s has more than %d members; the rest get no run",

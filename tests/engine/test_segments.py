@@ -77,3 +77,18 @@ async def test_last_seen_bounds_narrow_the_read(store: SQLiteStore) -> None:
     assert window.seen_after is not None
     assert abs((window.seen_before - ago(20)).total_seconds()) < 5
     assert window.seen_after.year == 2019
+
+
+async def test_a_page_out_of_time_stops_early_and_the_next_goes_on(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segments, "SCAN_SECONDS", 0)
+    first, after = await members_page(store, "acme", audience(PROS), Page(100), 10_000)
+    assert ([p.user_id for p in first], after) == (["u00"], "u00")
+    found, pages = [p.user_id for p in first], 1
+    while after is not None:
+        more, after = await members_page(store, "acme", audience(PROS), Page(100, after), 10_000)
+        found += [p.user_id for p in more]
+        pages += 1
+    assert found == [f"u{n:02d}" for n in range(0, 30, 2)]
+    assert pages == 31  # one profile a page, and a last one that finds the end
