@@ -60,7 +60,8 @@ class MemberList(BaseModel):
     items: list[ProfileRead]
     next_after: str | None = Field(
         description="Pass as `after` for the next page; null at the end. A page may hold "
-        "fewer members than `limit` when `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles were read."
+        "fewer members than `limit` when `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles were read "
+        "or 2 s were spent first."
     )
 
 
@@ -104,7 +105,7 @@ async def segment_members(
     after: After = None,
 ) -> MemberList:
     """The profiles the segment's conditions hold for now, by user id. Each request reads at
-    most `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles."""
+    most `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles and spends at most 2 s testing them."""
     segment = await resources.store.get_segment(caller.tenant_id, segment_id)
     audience = Audience.of([Condition.model_validate(c) for c in segment.conditions])
     members, next_after = await members_page(
