@@ -61,6 +61,20 @@ class PayloadTooLarge(AutomatorError):
     status = 413
 
 
+class LimitExceeded(AutomatorError):
+    """A flow-control limit refused the request; ``retry_after`` says when it would not."""
+
+    code = "limit_exceeded"
+    status = 429
+
+    def __init__(
+        self, message: str, details: list[ErrorDetail] | None = None,
+        retry_after: float | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(message, details)
+        self.retry_after = retry_after
+
+
 class Unavailable(AutomatorError):
     code = "unavailable"
     status = 503

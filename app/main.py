@@ -18,10 +18,12 @@ from app.api import (
     keys,
     metrics,
     profiles,
+    quota,
     runs,
     secrets,
     segments,
     stats,
+    tenant,
     workflows,
 )
 from app.api.limits import BodySizeLimit
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(profiles.router)
     app.include_router(segments.router)
     app.include_router(campaigns.router)
+    app.include_router(tenant.router)
+    app.include_router(quota.router)
     _document_schemas(app)
     return app
 

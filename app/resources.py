@@ -8,6 +8,7 @@ from datetime import timedelta
 from app import metrics
 from app.actions.registry import Registry, default_registry
 from app.engine.control import RunControl
+from app.engine.flow import Limiters
 from app.engine.integrations import Integrations
 from app.engine.keyring import Keyring
 from app.engine.masking import SCRUBBER
@@ -15,11 +16,14 @@ from app.engine.program import ProgramCache
 from app.engine.queue import ArqQueue
 from app.engine.secrets import Secrets
 from app.engine.templates import Renderer
+from app.engine.tenant_limits import TenantLimitsCache
+from app.engine.worker import run_slots
 from app.errors import Unavailable
 from app.settings import Settings
 from app.store.base import Store
 from app.store.factory import open_store
 from app.tenancy import KeyCache
+from app.triggers.admission import Admission
 from app.triggers.ingest import Ingestor
 from app.triggers.matcher import Matcher
 from app.triggers.scheduler import Misfire, Scheduler
@@ -34,6 +38,8 @@ class Engine:
     ingestor: Ingestor
     control: RunControl
     scheduler: Scheduler
+    limiters: Limiters
+    limits: TenantLimitsCache
 
 
 @dataclass
@@ -63,7 +69,12 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
         return None
     queue = ArqQueue.from_url(settings.redis_url)
     window = timedelta(seconds=settings.idempotency_window)
-    ingestor = Ingestor(store, matcher, queue, renderer, window, settings.profile_max_bytes)
+    limiters = Limiters(queue.pool)
+    limits = TenantLimitsCache(store, settings.limits_cache_seconds)
+    admission = Admission(limiters, limits, renderer, store, settings.delay_scale)
+    ingestor = Ingestor(
+        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission
+    )
     scheduler = Scheduler(
         store,
         ingestor,
@@ -71,7 +82,9 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
         Misfire(settings.schedule_misfire),
         segment_max_members=settings.segment_max_members,
     )
-    return Engine(queue, ingestor, RunControl(store, queue, programs), scheduler)
+    slots = run_slots(settings, store, queue, limits, renderer)
+    control = RunControl(store, queue, programs, slots)
+    return Engine(queue, ingestor, control, scheduler, limiters, limits)
 
 
 @asynccontextmanager

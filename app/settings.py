@@ -181,6 +181,18 @@ class Settings(BaseSettings):
         description="Most runs one firing of a segment-targeted schedule starts; past it the "
         "firing stops and logs an error.",
     )
+    flow_recheck_seconds: float = Field(
+        60,
+        gt=0,
+        description="Seconds between checks of a run waiting for a concurrency slot; a run "
+        "that ends wakes the next one at once, this bounds the wait if that wake is lost.",
+    )
+    limits_cache_seconds: float = Field(
+        1,
+        ge=0,
+        description="Seconds a process keeps a tenant's limits (`PUT /api/tenant/limits`) "
+        "before reading them again.",
+    )
     delay_scale: float = Field(
         1.0,
         gt=0,

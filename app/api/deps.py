@@ -61,6 +61,7 @@ Ingester = Annotated[ApiKey, _requires(Permission.INGEST)]
 Writer = Annotated[ApiKey, _requires(Permission.WRITE)]
 KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
 SecretManager = Annotated[ApiKey, _requires(Permission.MANAGE_SECRETS)]
+Configurer = Annotated[ApiKey, _requires(Permission.CONFIGURE)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:

@@ -2,6 +2,7 @@
 ``{"error": {"code", "message", "details": [{"loc", "msg"}]}}``."""
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -9,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from app.errors import AutomatorError, ErrorDetail, InvalidInput
+from app.errors import AutomatorError, ErrorDetail, InvalidInput, LimitExceeded
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+LIMIT_RESPONSES: dict[int | str, dict[str, object]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "A flow-control limit refused it; `Retry-After` gives the seconds to wait",
+    }
+}
+
+
 def render(error: AutomatorError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    if isinstance(error, LimitExceeded) and error.retry_after is not None:
+        headers = {"Retry-After": str(max(math.ceil(error.retry_after), 1))}
     return JSONResponse({"error": error.body()}, status_code=error.status, headers=headers)
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from app.api.deps import Reader, ResourcesDep, WorkflowsDep, Writer
-from app.api.errors import ERROR_RESPONSES
+from app.api.errors import ERROR_RESPONSES, LIMIT_RESPONSES
 from app.api.events import EventAccepted
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.api.runs import StepRead
@@ -428,7 +428,7 @@ class RunNow(BaseModel):
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
 
 
-@router.post("/{workflow_id}/run", status_code=202)
+@router.post("/{workflow_id}/run", status_code=202, responses=LIMIT_RESPONSES)
 async def run_workflow(
     workflow_id: WorkflowId,
     caller: Writer,
@@ -436,7 +436,8 @@ async def run_workflow(
     body: Annotated[RunNow | None, Body(openapi_examples=RUN_NOW_EXAMPLES)] = None,
 ) -> EventAccepted:
     """Start one run of the workflow's active version now, whatever its trigger (the seed's
-    run now); its trigger conditions are not checked."""
+    run now); its trigger conditions are not checked. A rate limit or the tenant's quota
+    refusing the run answers 429 naming the limit, with `Retry-After`."""
     head = await resources.store.get_workflow(caller.tenant_id, workflow_id)
     if head.active_version is None or head.archived:
         raise Conflict(f"Workflow {workflow_id!r} has no published version to run.")
@@ -445,7 +446,7 @@ async def run_workflow(
     event = EventIn(
         type="run_now", user=body.user, data=body.data, idempotency_key=body.idempotency_key
     )
-    return EventAccepted.of(await resources.engine.ingestor.start(version, event))
+    return EventAccepted.of(await resources.engine.ingestor.start(version, event, strict=True))
 
 
 @router.post("/{workflow_id}/enable")

@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 
 from app import logs, metrics
 from app.actions.base import ActionContext
+from app.engine.concurrency import RunSlots
 from app.engine.executor import Heard, Walker, transition
 from app.engine.gateway import Gateway
 from app.engine.program import Instruction, ProgramCache
@@ -106,6 +107,7 @@ class Executor:
     programs: ProgramCache
     walker: Walker
     effects: StoreEffects
+    slots: RunSlots | None = None
 
     async def advance(self, tenant_id: str, run_id: str) -> bool:
         """Walk the run as far as it goes now. Safe to call more than once for the same run:
@@ -141,9 +143,16 @@ class Executor:
 
     async def _walk(self, run: Run) -> None:
         program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
+        gates = (
+            [] if self.slots is None else await self.slots.enter(run, program, self.effects.now())
+        )
+        if gates is None:
+            return  # held: the run waits for a concurrency slot
         transition(run, RunStatus.RUNNING, self.effects.now(), "picked up")
         if await self.effects.checkpoint(run, []):
             await self.walker.walk(run, program)
+        if self.slots is not None and gates:
+            await self.slots.leave(run, gates, self.effects.now())
 
     async def _fail(self, tenant_id: str, run_id: str) -> None:
         """An engine error must not leave the run to be retried forever: it fails, and can
@@ -155,6 +164,14 @@ class Executor:
             transition(run, RunStatus.FAILED, self.effects.now(), "engine error")
             if await self.store.save_run(run):
                 metrics.run_saved(run)
+                await self._release(run)
+
+    async def _release(self, run: Run) -> None:
+        if self.slots is not None:
+            program = await self.programs.get(
+                self.store, run.tenant_id, run.workflow_id, run.version
+            )
+            await self.slots.leave(run, await self.slots.gates(run, program), self.effects.now())
 
     def _due(self, run: Run, strict: bool = False) -> bool:
         """Live and not waiting for later; ``strict`` also asks a running run's lease to have

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from app import metrics
+from app.engine.concurrency import RunSlots
 from app.engine.executor import transition
 from app.engine.program import Kind, ProgramCache, end_of
 from app.engine.queue import Queue
@@ -45,6 +46,7 @@ class RunControl:
     store: Store
     queue: Queue
     programs: ProgramCache
+    slots: RunSlots | None = None
 
     async def apply(self, tenant_id: str, run_id: str, command: Command) -> Run:
         for _ in range(ATTEMPTS):
@@ -60,6 +62,7 @@ class RunControl:
             run.updated_at = now
             if await self.store.save_run(run):
                 metrics.run_saved(run)
+                await self._release(run, now)
                 await self._wake(run, command)
                 return run
         raise Conflict(f"Run {run_id} kept changing; try again.")
@@ -100,6 +103,15 @@ class RunControl:
         run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False
         run.wait = None
         transition(run, RunStatus.PENDING, now, f"step {current and current.action.id} skipped")
+
+    async def _release(self, run: Run, now: datetime) -> None:
+        """A paused or cancelled run is no longer live: its concurrency slots go to the
+        next runs in line."""
+        if self.slots is not None and run.status in (RunStatus.PAUSED, RunStatus.CANCELLED):
+            program = await self.programs.get(
+                self.store, run.tenant_id, run.workflow_id, run.version
+            )
+            await self.slots.leave(run, await self.slots.gates(run, program), now)
 
     async def _wake(self, run: Run, command: Command) -> None:
         if run.status in (RunStatus.PENDING, RunStatus.WAITING):

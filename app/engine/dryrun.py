@@ -9,6 +9,7 @@ from typing import Any
 from app.actions.base import ActionContext
 from app.actions.registry import Registry, UnknownAction
 from app.engine.executor import Heard, Walker
+from app.engine.guard import SendGuard
 from app.engine.program import Instruction, Program
 from app.engine.templates import Renderer
 from app.models.run import Run, RunStatus, StepRecord
@@ -91,5 +92,6 @@ async def dry_run(
         created_at=now,
         updated_at=now,
     )
-    await Walker(effects, renderer).walk(run, program)
+    # Send windows show as waits; frequency caps count real sends, so a dry run skips them.
+    await Walker(effects, renderer, guard=SendGuard(renderer)).walk(run, program)
     return run, effects.trace

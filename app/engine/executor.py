@@ -60,6 +60,23 @@ class Heard:
     event: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Hold:
+    """A guard's answer for a step about to run: wait until ``until``, else fail (``fail``)
+    or skip it, because of ``reason``."""
+
+    reason: str
+    until: datetime | None = None
+    fail: bool = False
+
+
+class StepGuard(Protocol):
+    async def check(
+        self, run: Run, program: Program, instruction: Instruction, now: datetime
+    ) -> Hold | None:
+        """None lets the step run now (send windows, frequency caps)."""
+
+
 @dataclass
 class Outcome:
     """What one step did to the run."""
@@ -72,6 +89,8 @@ class Outcome:
     stop: bool = False
     input: dict[str, Any] | None = None
     vars: dict[str, Any] = field(default_factory=dict)
+    wait_until: datetime | None = None
+    wait_reason: str = ""
 
 
 def template_context(run: Run) -> dict[str, Any]:
@@ -99,6 +118,7 @@ class Walker:
     # Seconds one walk may take: a job is cancelled at the queue's job timeout, so a walk
     # hands over to a fresh job before it, and no action may take longer.
     budget: float = math.inf
+    guard: StepGuard | None = None
 
     async def walk(self, run: Run, program: Program) -> None:
         started = mark = time.monotonic()
@@ -202,6 +222,9 @@ class Walker:
         self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
         started: datetime,
     ) -> bool:  # fmt: skip
+        if outcome.wait_until is not None:
+            seconds = (outcome.wait_until - self.effects.now()).total_seconds()
+            return await self._wait(run, max(seconds, 0.0), outcome.wait_reason)
         steps = []
         if instruction.kind != Kind.JUMP:
             steps.append(self._record(run, instruction, outcome, started))
@@ -263,7 +286,28 @@ class Walker:
             )
         except TemplateError as exc:
             return Outcome(StepStatus.FAILED, following, error={"message": exc.message})
+        held = await self._guarded(run, program, instruction, params, following)
+        if held is not None:
+            return held
         return await self._act(run, program, instruction, params, following)
+
+    async def _guarded(
+        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        following: int,
+    ) -> Outcome | None:  # fmt: skip
+        if self.guard is None:
+            return None
+        hold = await self.guard.check(run, program, instruction, self.effects.now())
+        if hold is None:
+            return None
+        if hold.until is not None:
+            return Outcome(StepStatus.COMPLETED, run.pc, wait_until=hold.until,
+                           wait_reason=hold.reason)  # fmt: skip
+        if hold.fail:
+            return Outcome(StepStatus.FAILED, following, error={"message": hold.reason},
+                           input=params)  # fmt: skip
+        output = {"skipped": True, "reason": hold.reason}
+        return Outcome(StepStatus.SKIPPED, following, output=output, input=params)
 
     async def _act(
         self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],

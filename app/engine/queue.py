@@ -4,7 +4,7 @@ Jobs are serialized as JSON, never pickle: whoever can write to Redis must not b
 code in a worker.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -43,12 +43,19 @@ def deserialize(data: bytes) -> dict[str, Any]:
 
 
 class Queue(Protocol):
-    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
+    async def advance(
+        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float = 0
+    ) -> None:
         """Have a worker advance the run at ``at`` (now when None). ``job_id`` is stable for
-        one purpose, so enqueueing the same job twice runs it once."""
+        one purpose, so enqueueing the same job twice runs it once. ``priority`` is seconds
+        of head start for a job due now: busy workers take it before ready jobs queued up to
+        that long before it."""
 
-    async def start_many(self, runs: Sequence[tuple[str, str]]) -> None:
-        """Have workers start each ``(tenant_id, run_id)`` now, in one round trip."""
+    async def start_many(
+        self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None
+    ) -> None:
+        """Have workers start each ``(tenant_id, run_id)`` now, in one round trip;
+        ``priorities`` by run id, as for ``advance``."""
 
 
 class ArqQueue:
@@ -66,21 +73,31 @@ class ArqQueue:
         )
         return cls(pool)
 
-    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
-        await self._enqueue(**self._job(tenant_id, run_id, job_id, at))
+    async def advance(
+        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float = 0
+    ) -> None:
+        await self._enqueue(**self._job(tenant_id, run_id, job_id, at, priority))
 
-    async def start_many(self, runs: Sequence[tuple[str, str]]) -> None:
+    async def start_many(
+        self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None
+    ) -> None:
         async with self.pool.pipeline(transaction=False) as pipe:
             for tenant_id, run_id in runs:
-                await self._enqueue(
-                    **self._job(tenant_id, run_id, start_job_id(run_id), None), client=pipe
-                )
+                priority = (priorities or {}).get(run_id, 0)
+                job = self._job(tenant_id, run_id, start_job_id(run_id), None, priority)
+                await self._enqueue(**job, client=pipe)
             await pipe.execute()
 
-    def _job(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> dict[str, Any]:
+    def _job(
+        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float
+    ) -> dict[str, Any]:
         now = timestamp_ms()
         score = now if at is None else to_unix_ms(at)
         expires = score - now + self.pool.expires_extra_ms
+        if score <= now:
+            # arq takes ready jobs lowest score first: a job scored earlier is taken first.
+            # A deferred job keeps its time, or it would run early.
+            score -= int(priority * 1000)
         job = serialize_job(ADVANCE_RUN, (tenant_id, run_id), {}, None, now, serializer=serialize)
         keys = [job_key_prefix + job_id, result_key_prefix + job_id, default_queue_name]
         return {"keys": keys, "args": [expires, job, score, job_id]}

@@ -1,5 +1,6 @@
 """Every Redis key the engine uses, and the per-run lease built on them."""
 
+import hashlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -31,6 +32,19 @@ SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
 
 def run_lease_key(run_id: str) -> str:
     return f"{PREFIX}:lease:run:{run_id}"
+
+
+def flow_key(tenant_id: str, scope: str, kind: str, key: str) -> str:
+    """A flow-control key: ``kind`` (slots, waiters, starts, rate, debounce, messages) of
+    one rendered ``key`` in ``scope`` (``workflow:<id>`` or ``tenant``). The rendered key is
+    hashed: it comes from event data, so its length and characters are the sender's."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{PREFIX}:flow:{tenant_id}:{scope}:{kind}:{digest}"
+
+
+def quota_key(tenant_id: str, period_ms: int, window: int) -> str:
+    """The tenant's run counter for one quota window (``window`` periods since the epoch)."""
+    return f"{PREFIX}:flow:{tenant_id}:quota:{period_ms}:{window}"
 
 
 async def last_fired(redis: Redis, fields: list[str]) -> list[str | None]:

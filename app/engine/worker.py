@@ -18,8 +18,11 @@ from app.actions.breaker import RedisBreaker
 from app.actions.net import http_client
 from app.actions.registry import Registry, default_registry
 from app.engine.advance import Executor, StoreEffects
+from app.engine.concurrency import RunSlots
 from app.engine.executor import Walker
+from app.engine.flow import Limiters
 from app.engine.gateway import Gateway
+from app.engine.guard import SendGuard
 from app.engine.integrations import Integrations
 from app.engine.keyring import Keyring
 from app.engine.masking import SCRUBBER
@@ -28,6 +31,7 @@ from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
 from app.engine.secrets import Secrets
 from app.engine.state import Leases
 from app.engine.templates import Renderer
+from app.engine.tenant_limits import TenantLimitsCache
 from app.settings import Settings
 from app.store.base import Store
 from app.store.factory import open_store
@@ -38,6 +42,7 @@ RECONCILE_BATCH = 1000
 # the reconciler has the run once the lease runs out.
 BUSY_RETRIES = 4
 BUSY_RETRY_SECONDS = 0.2
+RECONCILE_PERIOD = 15
 
 
 async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
@@ -89,15 +94,31 @@ def build_executor(
     integrations = Integrations(store, registry, settings.integrations)
     gateway = Gateway(registry, secrets, integrations, services)
     effects = StoreEffects(store, queue, gateway, settings.job_timeout)
+    renderer, limiters = Renderer(), Limiters(queue.pool)
+    limits = TenantLimitsCache(store, settings.limits_cache_seconds)
     walker = Walker(
         effects,
-        Renderer(),
+        renderer,
         budget=settings.job_timeout * 0.8,
         delay_scale=settings.delay_scale,
         action_timeout=settings.action_timeout,
+        guard=SendGuard(renderer, limits, limiters),
     )
     leases = Leases(queue.pool, seconds=settings.job_timeout)
-    return Executor(store, leases, ProgramCache(), walker, effects)
+    slots = run_slots(settings, store, queue, limits, renderer)
+    return Executor(store, leases, ProgramCache(), walker, effects, slots)
+
+
+def run_slots(
+    settings: Settings, store: Store, queue: ArqQueue, limits: TenantLimitsCache,
+    renderer: Renderer,
+) -> RunSlots:  # fmt: skip
+    """Concurrency limits; a slot outlives its run's due time by a walk, the reconciler's
+    grace and one reconciler period."""
+    lease = settings.job_timeout + settings.reconcile_grace + RECONCILE_PERIOD
+    return RunSlots(
+        Limiters(queue.pool), store, queue, limits, renderer, lease, settings.flow_recheck_seconds
+    )
 
 
 def create_worker(
@@ -132,7 +153,7 @@ def create_worker(
     options: dict[str, Any] = {
         "functions": [func(advance_run, name=ADVANCE_RUN)],
         "cron_jobs": [
-            cron(reconcile, second={0, 15, 30, 45}),
+            cron(reconcile, second=set(range(0, 60, RECONCILE_PERIOD))),
             cron(purge, minute=7, second=0),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

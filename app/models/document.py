@@ -32,6 +32,17 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.models.flow import (
+    Concurrency,
+    Debounce,
+    FrequencyCap,
+    QuietHours,
+    RateLimit,
+    SendWindow,
+    Throttle,
+    windows_meet,
+)
+
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 MAX_REGEX_LENGTH = 256
@@ -459,6 +470,34 @@ class WorkflowSettings(Strict):
         "idempotency window start one run.",
     )
     retry: RetryPolicy | None = Field(None, description="Default retry policy of every action.")
+    concurrency: Concurrency | None = Field(None, description="Live runs at once, per key.")
+    throttle: Throttle | None = Field(None, description="Run starts per period; more wait.")
+    rate_limit: RateLimit | None = Field(None, description="Runs per period; more are dropped.")
+    debounce: Debounce | None = Field(None, description="One run per burst of events.")
+    priority: int = Field(
+        0,
+        ge=0,
+        le=86400,
+        description="Seconds of head start: when workers are busy, this workflow's runs are "
+        "taken before other ready work queued up to this long before them.",
+    )
+    frequency_cap: FrequencyCap | None = Field(
+        None, description="Messages per user per period, counted across workflows."
+    )
+    frequency_cap_exempt: bool = Field(
+        False, description="Ignore the tenant's frequency cap (transactional messages)."
+    )
+    quiet_hours: QuietHours | None = Field(None, description="Local hours with no messages.")
+    send_window: SendWindow | None = Field(None, description="Local hours and days to send in.")
+
+    @model_validator(mode="after")
+    def _windows_meet(self) -> "WorkflowSettings":
+        quiet, window = self.quiet_hours, self.send_window
+        if quiet and window and not windows_meet(quiet.window(), window.window()):
+            raise PydanticCustomError(
+                "send_window", "quiet_hours cover all of send_window: nothing could be sent"
+            )
+        return self
 
     @field_validator("timeout")
     @classmethod

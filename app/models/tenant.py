@@ -18,6 +18,7 @@ class Permission(StrEnum):
     INGEST = "ingest"
     MANAGE_KEYS = "manage_keys"
     MANAGE_SECRETS = "manage_secrets"
+    CONFIGURE = "configure"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

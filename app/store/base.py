@@ -15,6 +15,7 @@ from pymongo.errors import PyMongoError
 
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
+from app.models.flow import TenantLimits
 from app.models.profile import (
     Campaign,
     CampaignMember,
@@ -254,6 +255,12 @@ class Store(Protocol):
         self, tenant_id: str, campaign_id: str, page: Page
     ) -> list[CampaignMember]:
         """By user id; NotFound for a campaign that does not exist."""
+
+    async def get_limits(self, tenant_id: str) -> TenantLimits:
+        """The tenant's flow-control limits (none set: empty limits)."""
+
+    async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
+        """Replace the tenant's limits."""
 
 
 def now() -> datetime:

@@ -19,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.errors import Conflict
 from app.models.document import SCHEDULE, WorkflowDocument
+from app.models.flow import TenantLimits
 from app.models.profile import (
     MAX_BYTES,
     Campaign,
@@ -90,6 +91,7 @@ PROFILE_WRITE_ATTEMPTS = 20
 
 INDEXES: dict[str, list[IndexModel]] = {
     "tenants": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
+    "tenant_limits": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "api_keys": [
         IndexModel([("key_hash", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("key_id", ASCENDING)], unique=True),
@@ -173,6 +175,18 @@ class MongoStore:
 
     async def ping(self) -> None:
         await self._db.command("ping")
+
+    async def get_limits(self, tenant_id: str) -> TenantLimits:
+        found = await self._db.tenant_limits.find_one({"tenant_id": tenant_id}, NO_ID)
+        return TenantLimits() if found is None else TenantLimits.model_validate(found["doc"])
+
+    async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
+        await self._db.tenant_limits.update_one(
+            {"tenant_id": tenant_id},
+            {"$set": {"doc": limits.canonical(), "updated_at": now()}},
+            upsert=True,
+        )
+        return limits
 
     async def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
         tenant = Tenant(tenant_id, name, now())

@@ -20,6 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 import orjson
 
 from app.models.document import SCHEDULE, WorkflowDocument
+from app.models.flow import TenantLimits
 from app.models.profile import (
     MAX_BYTES,
     Campaign,
@@ -233,6 +234,11 @@ CREATE TABLE IF NOT EXISTS campaign_members (
     added_at TEXT NOT NULL,
     PRIMARY KEY (tenant_id, campaign_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS tenant_limits (
+    tenant_id TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
 ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"),)}
@@ -334,6 +340,18 @@ class Database:
         tenant = self.get_tenant(tenant_id)
         assert tenant is not None
         return tenant, created
+
+    def get_limits(self, tenant_id: str) -> TenantLimits:
+        row = self._one("SELECT doc FROM tenant_limits WHERE tenant_id = ?", tenant_id)
+        return TenantLimits() if row is None else TenantLimits.model_validate_json(row[0])
+
+    def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
+        self._db.execute(
+            "INSERT INTO tenant_limits VALUES (?, ?, ?) ON CONFLICT (tenant_id) "
+            "DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+            (tenant_id, orjson.dumps(limits.canonical()), now().isoformat()),
+        )
+        return limits
 
     def get_tenant(self, tenant_id: str) -> Tenant | None:
         row = self._one("SELECT * FROM tenants WHERE tenant_id = ?", tenant_id)
@@ -1031,6 +1049,12 @@ class SQLiteStore:
 
     async def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
         return await self._call(self._database.ensure_tenant, tenant_id, name)
+
+    async def get_limits(self, tenant_id: str) -> TenantLimits:
+        return await self._call(self._database.get_limits, tenant_id)
+
+    async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
+        return await self._call(self._database.set_limits, tenant_id, limits)
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None:
         return await self._call(self._database.get_tenant, tenant_id)

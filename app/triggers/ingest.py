@@ -6,7 +6,7 @@ the process dies between the write and the enqueue, the reconciler starts the ru
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -17,10 +17,10 @@ from redis.exceptions import RedisError
 
 from app import metrics
 from app.engine.conditions import compile_conditions
-from app.engine.queue import Queue
+from app.engine.queue import Queue, start_job_id
 from app.engine.templates import Renderer, TemplateError
 from app.engine.waits import event_key
-from app.errors import InvalidInput, NotFound
+from app.errors import InvalidInput, NotFound, Unavailable
 from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
 from app.models.ids import new_id
@@ -28,6 +28,7 @@ from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
 from app.models.workflow import WorkflowVersion
 from app.store.base import Intake, Store, seen_touch
+from app.triggers.admission import Admission, Plan
 from app.triggers.matcher import Candidate, Matcher
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class Ingestor:
     renderer: Renderer
     window: timedelta
     profile_max_bytes: int = MAX_BYTES
+    flow: Admission | None = None
 
     async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
         """Start every workflow the event matches."""
@@ -116,13 +118,18 @@ class Ingestor:
             event = _record(tenant_id, one)
             context = run_context(event)
             matches = await self._match(event, context, profiles)
-            prepared.append(self._intake(event, context, matches))
-        accepted = await self.store.accept_events([intake for intake, _ in prepared])
-        await self._enqueue([run for result in accepted for run in result.runs])
+            intake, unkeyed = self._intake(event, context, matches)
+            prepared.append((await self._admit(intake, _documents(matches), False), unkeyed))
+        accepted = await self.store.accept_events([plan.intake for plan, _ in prepared])
+        priorities: dict[str, float] = {}
+        for (plan, _), result in zip(prepared, accepted, strict=True):
+            await self._settle(plan, result)
+            priorities |= plan.priorities()
+        await self._enqueue([run for result in accepted for run in result.runs], priorities)
         await self._wake(accepted)
         return [
-            replace(result, skipped=result.skipped | unkeyed)
-            for result, (_, unkeyed) in zip(accepted, prepared, strict=True)
+            replace(result, skipped=result.skipped | unkeyed | plan.skipped)
+            for result, (plan, unkeyed) in zip(accepted, prepared, strict=True)
         ]
 
     async def _match(
@@ -155,13 +162,16 @@ class Ingestor:
         except NotFound:
             return None
 
-    async def start(self, version: WorkflowVersion, incoming: EventIn) -> Accepted:
+    async def start(
+        self, version: WorkflowVersion, incoming: EventIn, strict: bool = False
+    ) -> Accepted:
         """Start one workflow version on an event, whatever its trigger says (schedules,
-        run now)."""
+        run now). ``strict``: a flow-control limit refusing the run raises LimitExceeded
+        (an API caller asked for this run) instead of recording it skipped."""
         document = WorkflowDocument.model_validate(version.document)
         event = _record(version.tenant_id, incoming)
         candidate = Candidate(version, document, compile_conditions([]))
-        return await self._start(event, run_context(event), [candidate])
+        return await self._start(event, run_context(event), [candidate], strict)
 
     async def start_each(
         self, version: WorkflowVersion, incoming: EventIn, members: Sequence[MemberStart]
@@ -180,28 +190,65 @@ class Ingestor:
             runs.append(run)
         cap = document.settings.max_executions
         caps = {} if cap is None else {version.workflow_id: cap}
-        return await self._commit(Intake(event, runs, None, claims, caps))
+        intake = Intake(event, runs, None, claims, caps)
+        plan = await self._admit(intake, {version.workflow_id: document}, False)
+        accepted = await self._commit(plan)
+        return replace(accepted, skipped=accepted.skipped | plan.skipped)
 
     async def _start(
-        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]
-    ) -> Accepted:
+        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate],
+        strict: bool = False,
+    ) -> Accepted:  # fmt: skip
         intake, unkeyed = self._intake(event, context, matches)
-        accepted = await self._commit(intake)
-        return replace(accepted, skipped=accepted.skipped | unkeyed)
+        plan = await self._admit(intake, _documents(matches), strict)
+        accepted = await self._commit(plan)
+        return replace(accepted, skipped=accepted.skipped | unkeyed | plan.skipped)
 
-    async def _commit(self, intake: Intake) -> Accepted:
+    async def _commit(self, plan: Plan) -> Accepted:
         """The one durable write, then the start jobs."""
-        accepted = await self.store.accept_event(intake)
-        await self._enqueue(accepted.runs)
+        accepted = await self.store.accept_event(plan.intake)
+        await self._settle(plan, accepted)
+        await self._enqueue(accepted.runs, plan.priorities())
         await self._wake([accepted])
         return accepted
 
-    async def _enqueue(self, runs: list[Run]) -> None:
+    async def _admit(
+        self, intake: Intake, documents: dict[str, WorkflowDocument], strict: bool
+    ) -> Plan:
+        """Flow control's decisions; Redis must answer, or limits could not be kept."""
+        if self.flow is None or not intake.runs:
+            return Plan(intake, [], {})
+        try:
+            return await self.flow.admit(intake, documents, strict)
+        except RedisError as exc:
+            raise Unavailable(
+                f"Flow control cannot reach Redis ({type(exc).__name__}); nothing was "
+                "accepted, send the event again."
+            ) from exc
+
+    async def _settle(self, plan: Plan, accepted: Accepted) -> None:
+        if self.flow is None or not plan.tickets:
+            return
+        try:
+            await self.flow.settle(plan, accepted)
+        except RedisError:
+            # Reservations not given back lapse with their windows; a debounced burst's
+            # older run then starts too.
+            log.exception("settling the flow control of event %s failed", accepted.event.event_id)
+
+    async def _enqueue(self, runs: list[Run], priorities: Mapping[str, float]) -> None:
+        """Start jobs: now, or at the due time of a run that flow control made wait."""
         metrics.runs_started(runs)
         if not runs:
             return
+        ready = [(run.tenant_id, run.run_id) for run in runs if run.status != RunStatus.WAITING]
         try:
-            await self.queue.start_many([(run.tenant_id, run.run_id) for run in runs])
+            if ready:
+                await self.queue.start_many(ready, priorities)
+            for run in runs:
+                if run.status == RunStatus.WAITING:
+                    job_id = start_job_id(run.run_id)
+                    await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         except RedisError:
             # The runs are stored: the reconciler starts them. The events are accepted.
             log.exception("enqueueing %d runs failed; the reconciler will start them", len(runs))
@@ -246,6 +293,10 @@ class Ingestor:
         return str(
             self.renderer.render({"idempotency_key": template}, context, where)["idempotency_key"]
         )
+
+
+def _documents(matches: list[Candidate]) -> dict[str, WorkflowDocument]:
+    return {candidate.version.workflow_id: candidate.document for candidate in matches}
 
 
 def _record(tenant_id: str, incoming: EventIn) -> EventRecord:

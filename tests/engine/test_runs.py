@@ -286,6 +286,7 @@ async def drain_until(
         for _ in range(int(seconds * 100)):
             seen = {(await run_of(client, run_id))["status"] for run_id in run_ids}
             if seen <= statuses:
+                await until_idle(worker)
                 return
             await asyncio.sleep(0.01)
         raise AssertionError(f"runs are {seen}, not {statuses}")
@@ -301,6 +302,16 @@ async def stop_gracefully(worker: Worker, task: "asyncio.Task[None]") -> None:
     await worker.close()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def until_idle(worker: Worker) -> None:
+    """Let the jobs in flight end: a walk saves the run before it lets go of the run's
+    lease, and closing the worker cancels it, which may leave the lease taken for the job
+    timeout (the next job for that run would find it taken)."""
+    for _ in range(500):
+        if all(task.done() for task in worker.tasks.values()):
+            return
+        await asyncio.sleep(0.01)
 
 
 async def drain_until_waiting(

@@ -16,6 +16,7 @@ from pymongo_async_mock import AsyncMongoMockClient
 
 from app.errors import Conflict, NotFound
 from app.models.document import WorkflowDocument
+from app.models.flow import TenantLimits
 from app.models.profile import ProfileFilter, SegmentDefinition, Touch
 from app.models.run import Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord, StepStatus
 from app.models.stats import Period, RunTally
@@ -743,3 +744,14 @@ async def test_campaign_membership_is_added_once(store: Store) -> None:
     assert (await store.get_campaign("globex", "spring")).members == 1
     with pytest.raises(NotFound):
         await store.campaign_members("globex", "autumn", Page())
+
+
+async def test_tenant_limits_are_replaced_whole_and_kept_per_tenant(store: Store) -> None:
+    assert await store.get_limits("acme") == TenantLimits()
+    first = TenantLimits.model_validate({"quota": {"runs": 10, "period": "P1D"}})
+    await store.set_limits("acme", first)
+    second = TenantLimits.model_validate({"concurrency": {"limit": 1, "key": "{{ site }}"}})
+    assert await store.set_limits("acme", second) == second
+    found = await store.get_limits("acme")
+    assert found.canonical() == {"concurrency": {"limit": 1, "key": "{{ site }}"}}
+    assert await store.get_limits("globex") == TenantLimits()

@@ -1,0 +1,131 @@
+"""Concurrency limits on runs: a run takes a slot before it walks and keeps it while it is
+live (walking or waiting in a delay); a run finding every slot taken waits in line.
+
+A slot lapses a lease after its run's due time, so a worker that dies never keeps one for
+good. When a run ends, pauses or is cancelled it gives its slots back and wakes the oldest
+runs in line; a held run also checks again every ``recheck`` seconds, in case a wake was
+lost (a crash between giving back and waking, or a slot that lapsed).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.engine.executor import transition
+from app.engine.flow import Gate, Held, Limiters, rendered_key
+from app.engine.program import Program
+from app.engine.queue import Queue
+from app.engine.state import flow_key
+from app.engine.templates import Renderer, TemplateError
+from app.engine.tenant_limits import TenantLimitsCache
+from app.errors import NotFound
+from app.models.flow import Concurrency
+from app.models.run import FINISHED, Run, RunStatus
+from app.store.base import Store
+
+log = logging.getLogger(__name__)
+HELD = "queued behind"
+WAKE_ATTEMPTS = 3
+# Held runs keep their place in line this long after they last asked for a slot.
+LINE_SECONDS = 86400
+
+
+def is_held(run: Run) -> bool:
+    """Whether the run waits for a concurrency slot (rather than for a delay)."""
+    return (
+        run.status == RunStatus.WAITING
+        and bool(run.history)
+        and str(run.history[-1].get("reason", "")).startswith(HELD)
+    )
+
+
+@dataclass
+class RunSlots:
+    limiters: Limiters
+    store: Store
+    queue: Queue
+    limits: TenantLimitsCache
+    renderer: Renderer
+    # Seconds a slot outlives its run's due time: a walk, plus the reconciler's grace.
+    lease: float
+    recheck: float
+
+    async def gates(self, run: Run, program: Program) -> list[Gate]:
+        """The concurrency limits this run is under: its workflow's and its tenant's."""
+        tenant = await self.limits.get(run.tenant_id)
+        scopes = (
+            (f"workflow:{run.workflow_id}", program.document.settings.concurrency),
+            ("tenant", tenant.concurrency),
+        )
+        return [
+            gate for scope, limit in scopes if limit and (gate := self._gate(run, scope, limit))
+        ]
+
+    def _gate(self, run: Run, scope: str, limit: Concurrency) -> Gate | None:
+        where = f"{scope} concurrency"
+        try:
+            key = rendered_key(self.renderer, limit.key, run.context, where)
+        except TemplateError as exc:  # ingest checked it; a changed tenant limit may not fit
+            log.warning("run %s is not under %s: %s", run.run_id, where, exc.message)
+            return None
+        label = f"{scope.split(':')[0]} concurrency {limit.limit}" + (
+            f" per key {key!r}" if limit.key else ""
+        )
+        return Gate(
+            flow_key(run.tenant_id, scope, "slots", key),
+            flow_key(run.tenant_id, scope, "waiters", key),
+            limit.limit,
+            label,
+        )
+
+    async def enter(self, run: Run, program: Program, now: datetime) -> list[Gate] | None:
+        """Take the run's slots: the gates it passed, or None when it must wait (it is then
+        saved as waiting)."""
+        gates = await self.gates(run, program)
+        if not gates:
+            return gates
+        expires = now + timedelta(seconds=self.lease)
+        held = await self.limiters.acquire(
+            gates, run.run_id, run.created_at, expires, now, LINE_SECONDS
+        )
+        if held is None:
+            return gates
+        await self._hold(run, held, now)
+        return None
+
+    async def _hold(self, run: Run, held: Held, now: datetime) -> None:
+        run.due_at = now + timedelta(seconds=self.recheck)
+        run.updated_at = now
+        behind = f"run {held.holder}" if held.holder else "other runs"
+        transition(run, RunStatus.WAITING, now, f"{HELD} {behind} ({held.gate.label})")
+        if await self.store.save_run(run):
+            job_id = f"{run.run_id}:held:{run.revision}"
+            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+
+    async def leave(self, run: Run, gates: list[Gate], now: datetime) -> None:
+        """After a walk or a control command: keep the slots of a run waiting in a delay
+        until its due time, give back those of a run that ended or paused."""
+        if not gates or is_held(run):
+            return
+        if run.status == RunStatus.WAITING and run.due_at is not None:
+            expires = max(run.due_at, now) + timedelta(seconds=self.lease)
+            await self.limiters.extend(gates, run.run_id, expires, now)
+        elif run.status in FINISHED or run.status == RunStatus.PAUSED:
+            for woken in await self.limiters.release(gates, run.run_id, now):
+                await self._wake(run.tenant_id, woken, now)
+
+    async def _wake(self, tenant_id: str, run_id: str, now: datetime) -> None:
+        """Make a held run due now, in the store first: if the job is lost, the
+        reconciler still finds it."""
+        for _ in range(WAKE_ATTEMPTS):
+            try:
+                run = await self.store.get_run(tenant_id, run_id)
+            except NotFound:
+                return
+            if not is_held(run):
+                return
+            run.due_at, run.updated_at = now, now
+            if await self.store.save_run(run):
+                job_id = f"{run_id}:wake:{run.revision}"
+                await self.queue.advance(tenant_id, run_id, job_id, None)
+                return

@@ -1,0 +1,27 @@
+from datetime import UTC, datetime, timedelta
+
+from app.actions.registry import Registry
+from app.engine.dryrun import dry_run
+from app.engine.program import compile_program
+from app.engine.templates import Renderer
+from app.models.document import WorkflowDocument
+from tests.engine.test_runs import workflow
+
+
+async def test_a_dry_run_shows_the_wait_for_quiet_hours() -> None:
+    now = datetime.now(UTC)
+    quiet = {
+        "start": (now - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (now + timedelta(hours=2)).strftime("%H:%M"),
+    }
+    sms = {"id": "sms", "type": "send_sms", "data": {"to": "+1"}}
+    document = WorkflowDocument.model_validate(workflow([sms], quiet_hours=quiet))
+    context = {"user": {"id": "u1"}}
+    run, trace = await dry_run(
+        compile_program(document, 1), "acme", context, Renderer(), Registry()
+    )
+    assert run.status == "completed"
+    wait, step = trace
+    assert wait["reason"] == "quiet hours"
+    assert 3600 < wait["wait_seconds"] <= 7200
+    assert step["step_id"] == "sms"
