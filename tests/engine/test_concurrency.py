@@ -49,6 +49,7 @@ async def test_one_run_per_site_holds_the_second_until_the_first_completes(
 ) -> None:
     await create(client, PER_SITE)
     first = await site_run(client, "s1", slow=True)
+    await drain_until(client, held_settings(settings), [first], {"waiting"})  # in its delay
     second = await site_run(client, "s1")
     other_site = await site_run(client, "s2")
     await drain_until(client, held_settings(settings), [first, second, other_site],
@@ -77,6 +78,7 @@ async def test_a_failed_or_cancelled_run_lets_the_next_one_go(
     assert (await run_of(client, after_failure))["status"] == "completed"
 
     sleeping = await site_run(client, "s1", slow=True)
+    await drain_until(client, held_settings(settings), [sleeping], {"waiting"})
     waiting = await site_run(client, "s1")
     await drain_until(client, held_settings(settings), [sleeping, waiting], {"waiting"})
     assert reasons(await run_of(client, waiting))[-1].startswith(f"queued behind run {sleeping}")

@@ -14,7 +14,7 @@ async def test_a_dry_run_shows_the_wait_for_quiet_hours() -> None:
         "start": (now - timedelta(hours=1)).strftime("%H:%M"),
         "end": (now + timedelta(hours=2)).strftime("%H:%M"),
     }
-    sms = {"id": "sms", "type": "send_sms", "data": {"to": "+1"}}
+    sms = {"id": "sms", "type": "send_sms", "data": {"recipient": "+1"}}
     document = WorkflowDocument.model_validate(workflow([sms], quiet_hours=quiet))
     context = {"user": {"id": "u1"}}
     run, trace = await dry_run(
