@@ -145,3 +145,15 @@ async def test_a_priority_workflow_is_taken_first_when_workers_are_busy(
     await drain(worker_of_one)
     first_bulk = min([picked_up(await run_of(client, run_id)) for run_id in bulk])
     assert picked_up(await run_of(client, accepted["run_ids"][0])) < first_bulk
+
+
+async def test_a_batch_of_events_is_admitted_event_by_event(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow(LOG, rate_limit={"limit": 2, "period": 60}, priority=60))
+    batch = {"events": [{"type": "signup", "data": {"n": n}} for n in range(3)]}
+    results = (await client.post("/api/events/batch", json=batch)).json()["results"]
+    assert [len(r["run_ids"]) for r in results] == [1, 1, 0]
+    assert results[2]["skipped"]["wf"].startswith("workflow rate_limit of 2 runs per 60 s")
+    await drain(settings)
+    assert {(await run_of(client, r["run_ids"][0]))["status"] for r in results[:2]} == {"completed"}
