@@ -1,7 +1,7 @@
 """Runs: list, inspect, and control."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -55,6 +55,9 @@ class RunSummary(BaseModel):
     updated_at: datetime
     error: dict[str, Any] | None
     wait: WaitRead | None = Field(description="Set while the run waits for an event.")
+    converted: dict[str, Any] | None = Field(
+        description="Set once the workflow's goal event came: its type, event id and time."
+    )
 
 
 class StepRead(BaseModel):
@@ -75,7 +78,19 @@ class StepRead(BaseModel):
         return cls.model_validate(step, from_attributes=True)
 
 
+class ListenerRead(BaseModel):
+    """An event that acts on the run while it lives (settings.cancel_on, settings.goal)."""
+
+    event: str
+    match: dict[str, str] = Field(description="Rendered when the run started.")
+    on: Literal["cancel", "goal", "goal_exit"] = Field(
+        description="`cancel`: an exit event; `goal`: marks the run converted; `goal_exit`: "
+        "marks it converted and ends it."
+    )
+
+
 class RunRead(RunSummary):
+    listeners: list[ListenerRead]
     vars: dict[str, Any]
     outputs: dict[str, Any]
     active_seconds: float
@@ -131,6 +146,7 @@ async def _read(resources: ResourcesDep, tenant_id: str, run_id: str) -> RunRead
     steps = await resources.store.list_steps(tenant_id, run_id)
     return RunRead(
         **_fields(run),
+        listeners=[ListenerRead.model_validate(one) for one in run.listeners],
         vars=run.vars,
         outputs=run.outputs,
         active_seconds=run.active_seconds,

@@ -1,4 +1,5 @@
-"""Waiting for events: correlation keys, and the wait a run parks at.
+"""Waiting for events: correlation keys, the wait a run parks at, and the events a run
+listens to while it lives (exits and goals).
 
 A run waiting for ``purchase_completed`` with ``{"user.id": "{{user.id}}"}`` renders the match
 once, in its own context, and is indexed in the store by a key of the event type, the paths and
@@ -16,7 +17,7 @@ import orjson
 
 from app.engine.paths import MISSING, resolve_field, split_path
 from app.engine.templates import Renderer, TemplateError
-from app.models.document import Action, EventMatch, delay_seconds
+from app.models.document import Action, EventMatch, WorkflowDocument, delay_seconds
 
 
 def _text(value: Any) -> str | None:
@@ -65,6 +66,35 @@ def render_match(
             )
         values[path] = text
     return values
+
+
+def listeners(
+    document: WorkflowDocument, context: Mapping[str, Any], renderer: Renderer
+) -> list[dict[str, Any]]:
+    """The events a new run listens to (``settings.cancel_on``, ``settings.goal``), their
+    matches rendered in its starting context, each with what it does to the run."""
+    settings = document.settings
+    where = f"workflow {document.workflow_id} settings"
+    found = [
+        _listener(exit, "cancel", context, renderer, f"{where}.cancel_on.{n}.match")
+        for n, exit in enumerate(settings.cancel_on or [])
+    ]
+    if settings.goal is not None:
+        on = "goal_exit" if settings.goal.exit else "goal"
+        found.append(_listener(settings.goal, on, context, renderer, f"{where}.goal.match"))
+    return found
+
+
+def _listener(
+    spec: EventMatch, on: str, context: Mapping[str, Any], renderer: Renderer, where: str
+) -> dict[str, Any]:
+    match = render_match(spec, context, renderer, where)
+    return {
+        "event": spec.event,
+        "match": match,
+        "key": correlation_key(spec.event, match),
+        "on": on,
+    }
 
 
 def begin_wait(

@@ -216,6 +216,7 @@ class RetryPolicy(Strict):
 
 FIELD_PATH_PATTERN = r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,7}$"
 MAX_MATCH_FIELDS = 10
+MAX_EXITS = 10
 MAX_LOOKBACK_SECONDS = 30 * 86400
 MatchPath = Annotated[str, Field(pattern=FIELD_PATH_PATTERN, max_length=256)]
 MAX_MATCH_VALUE_CHARS = 1024
@@ -489,6 +490,18 @@ class WorkflowSettings(Strict):
     )
     quiet_hours: QuietHours | None = Field(None, description="Local hours with no messages.")
     send_window: SendWindow | None = Field(None, description="Local hours and days to send in.")
+    cancel_on: list[EventMatch] | None = Field(
+        None,
+        max_length=MAX_EXITS,
+        description="Exit events: one of these, with the match rendered when the run started, "
+        "cancels a live run at once, wherever it is (a delay, a wait, a step).",
+        examples=[[{"event": "purchase_completed", "match": {"user.id": "{{user.id}}"}}]],
+    )
+    goal: Goal | None = Field(
+        None,
+        description="Conversion goal: the event marks a live run converted (recorded on the "
+        "run); with `exit: true` it also ends the run, completed.",
+    )
 
     @model_validator(mode="after")
     def _windows_meet(self) -> "WorkflowSettings":
@@ -498,6 +511,10 @@ class WorkflowSettings(Strict):
                 "send_window", "quiet_hours cover all of send_window: nothing could be sent"
             )
         return self
+
+    def listened(self) -> list[EventMatch]:
+        """The events a run listens to while it lives: exits, then the goal."""
+        return [*(self.cancel_on or []), *([self.goal] if self.goal else [])]
 
     @field_validator("timeout")
     @classmethod
@@ -555,7 +572,8 @@ class WorkflowDocument(Strict):
     def event_shapes(self) -> set[tuple[str, tuple[str, ...]]]:
         """(event type, match paths) of every event this workflow's runs may wait for or
         listen to: what an arriving event must be keyed by."""
-        return {action.wait().shape() for action in walk(self.actions) if action.type == WAIT}
+        waits = [action.wait() for action in walk(self.actions) if action.type == WAIT]
+        return {match.shape() for match in [*waits, *self.settings.listened()]}
 
 
 def walk(actions: list[Action]) -> list[Action]:

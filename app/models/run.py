@@ -50,10 +50,11 @@ class Run:
     # The event a wait_for_event step waits for: its type, rendered match, correlation key,
     # window (ISO times) and, once an event matched, ``resolved`` (that event).
     wait: dict[str, Any] | None = None
-    # Events that act on the run while it lives (cancel_on, goal): type, correlation key and
-    # what they do ("cancel", "goal", "goal_exit"). Fixed when the run starts.
-    listeners: list[dict[str, str]] = field(default_factory=list)
-    # Set once, by the goal event (event id, type, time); never written by a walk.
+    # Events that act on the run while it lives (cancel_on, goal): type, rendered match,
+    # correlation key and what they do (``on``: "cancel", "goal", "goal_exit"). Fixed when
+    # the run starts.
+    listeners: list[dict[str, Any]] = field(default_factory=list)
+    # Set once, by the goal event (its type, id and time); never written by a walk.
     converted: dict[str, Any] | None = None
 
     @property
@@ -68,6 +69,11 @@ class Run:
         if wait is None or "resolved" in wait or self.status not in PARKED:
             return None
         return str(wait["key"])
+
+    @property
+    def listen_keys(self) -> list[str]:
+        """The correlation keys of the events the run listens to, while it is unfinished."""
+        return [] if self.finished else [str(one["key"]) for one in self.listeners]
 
     def move(self, status: RunStatus, at: datetime, reason: str = "") -> None:
         """Change status, recording the transition in ``history``."""

@@ -118,10 +118,12 @@ class Store(Protocol):
         whose workflow reached ``caps[workflow_id]`` runs, is skipped with the reason.
 
         After the event is written, it is keyed (``intake.correlate``) for every event shape
-        of the tenant's workflow versions, the keys are kept for ``find_event``, and every
-        run parked at a wait with one of those keys gets the event as its answer and falls
-        due (``Accepted.woken``). Reading the shapes and the waits after writing the event is
-        what makes a wait registered concurrently impossible to miss (docs/architecture.md).
+        of the tenant's workflow versions, and the keys are kept for ``find_event``. Every
+        unfinished run listening to one of those keys (``run.listeners``) is marked converted
+        (goal) or ended (exit, goal with exit); then every run parked at a wait with one of
+        them gets the event as its answer and falls due (``Accepted.woken``). Reading the
+        shapes and the waits after writing the event is what makes a wait registered
+        concurrently impossible to miss (docs/architecture.md).
 
         An event with a user id also touches that user's profile (``seen_touch``), and each
         recorded run's context gets the profile as it stands after it under ``profile``."""
@@ -143,7 +145,8 @@ class Store(Protocol):
         """Record ``steps`` (always: they happened), then write the run if nobody wrote it
         since it was read (``revision``); on success the revision moves on. False means: read
         it again. One call, so a step costs one round trip to the store. The run is indexed
-        by ``run.wait_key`` while it has one."""
+        by ``run.wait_key`` while it has one, and by its listeners' keys until it finishes;
+        ``converted`` is never written here (only the goal event writes it)."""
 
     async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
         """Newest first; ``page.after`` is the last run id of the page before."""
@@ -294,7 +297,7 @@ LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
 UNFINISHED = (*LIVE, RunStatus.PAUSED)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
-    "error", "history", "updated_at", "wait", "wait_key",
+    "error", "history", "updated_at", "wait", "wait_key", "listen_keys",
 )  # fmt: skip
 # How many times a store retries a change to a run that keeps changing under it.
 RUN_WRITE_ATTEMPTS = 5
@@ -310,6 +313,39 @@ def answer_wait(run: Run, event: EventRecord, keys: Collection[str]) -> bool:
         return False
     run.wait = {**run.wait, "resolved": event.view()}
     run.due_at = run.updated_at = event.received_at
+    return True
+
+
+def heard(run: Run, event: EventRecord, keys: Collection[str]) -> set[str]:
+    """What the run's listeners make of the event: ``cancel``, ``goal``, ``goal_exit``. The
+    runs the event itself starts hear nothing of it (a ``cart_updated`` exit then starts
+    over instead of cancelling its own run)."""
+    if run.event_id == event.event_id or run.finished:
+        return set()
+    return {str(one["on"]) for one in run.listeners if one["key"] in keys}
+
+
+def conversion(run: Run, heard: Collection[str], event: EventRecord) -> dict[str, Any] | None:
+    """What to record as the run's conversion, if the event reached its goal first."""
+    if run.converted is not None or not {"goal", "goal_exit"} & set(heard):
+        return None
+    run.converted = {
+        "event": event.type, "event_id": event.event_id, "at": event.received_at.isoformat(),
+    }  # fmt: skip
+    return run.converted
+
+
+def exit_run(run: Run, heard: Collection[str], event: EventRecord) -> bool:
+    """End the run if it heard an exit event, or a goal that exits."""
+    if "cancel" in heard:
+        status, reason = RunStatus.CANCELLED, f"exit event {event.type} ({event.event_id})"
+    elif "goal_exit" in heard:
+        status, reason = RunStatus.COMPLETED, f"goal {event.type} reached ({event.event_id})"
+    else:
+        return False
+    run.due_at = None
+    run.updated_at = event.received_at
+    run.move(status, event.received_at, reason)
     return True
 
 
@@ -358,7 +394,7 @@ def run_doc(run: Run) -> dict[str, Any]:
     """A run as plain data (datetimes kept), for adapters to store."""
     return {
         name: getattr(run, name) for name in run.__dataclass_fields__ if name not in ("status",)
-    } | {"status": run.status.value, "wait_key": run.wait_key}
+    } | {"status": run.status.value, "wait_key": run.wait_key, "listen_keys": run.listen_keys}
 
 
 def secret_not_found(name: str) -> NotFound:

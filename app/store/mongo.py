@@ -6,10 +6,12 @@ newest. A crash between numbering and writing a version leaves a gap in the numb
 version without its document.
 """
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import asdict, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -55,9 +57,12 @@ from app.store.base import (
     answer_wait,
     campaign_not_found,
     cap_reached,
+    conversion,
     duplicate,
     event_keys,
     event_not_found,
+    exit_run,
+    heard,
     held_by,
     integration_not_found,
     key_not_found,
@@ -78,6 +83,7 @@ from app.store.base import (
     workflow_not_found,
 )
 
+log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 NO_ID = {"_id": False}
 HEAD = {"_id": False, "executions": False}
@@ -115,6 +121,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("status", ASCENDING), ("due_at", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("created_at", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("wait_key", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("listen_keys", ASCENDING)]),
     ],
     "event_shapes": [
         IndexModel(
@@ -409,11 +416,12 @@ class MongoStore:
         if runs:
             await self._db.runs.insert_many([run_doc(run) for run in runs])
         await self._db.events.insert_one(asdict(accepted.event))
-        return replace(accepted, woken=await self._answer_waits(intake))
+        return replace(accepted, woken=await self._react(intake))
 
-    async def _answer_waits(self, intake: Intake) -> list[Run]:
-        """After the event is written: key it for every shape, keep the keys, and answer the
-        waits they name. A crash before this is caught by the wait's check at its deadline."""
+    async def _react(self, intake: Intake) -> list[Run]:
+        """After the event is written: key it for every shape, keep the keys, tell the runs
+        listening to them and answer the waits they name. A crash before this is caught by
+        a wait's check at its deadline; an exit or goal it had to act on is lost."""
         event = intake.event
         shapes = self._db.event_shapes.find(
             {"tenant_id": event.tenant_id, "event_type": event.type}, NO_ID
@@ -425,22 +433,48 @@ class MongoStore:
             [{"tenant_id": event.tenant_id, "key": key, "received_at": event.received_at,
               "event_id": event.event_id} for key in keys]
         )  # fmt: skip
-        waiting = self._db.runs.find({"tenant_id": event.tenant_id, "wait_key": {"$in": keys}})
+        for run_id in await self._run_ids(event.tenant_id, "listen_keys", keys):
+            await self._notify(event, run_id, keys)
         woken = []
-        for run_id in [doc["run_id"] async for doc in waiting]:
-            run = await self._answer(event, run_id, keys)
+        for run_id in await self._run_ids(event.tenant_id, "wait_key", keys):
+            run = await self._change(
+                event.tenant_id, run_id, partial(answer_wait, event=event, keys=keys)
+            )
             if run is not None:
                 woken.append(run)
         return woken
 
-    async def _answer(self, event: EventRecord, run_id: str, keys: list[str]) -> Run | None:
-        """The run once the event answered its wait; None if it no longer waits for it."""
+    async def _run_ids(self, tenant_id: str, field: str, keys: list[str]) -> list[str]:
+        found = self._db.runs.find(
+            {"tenant_id": tenant_id, field: {"$in": keys}}, {"_id": False, "run_id": True}
+        )
+        return [doc["run_id"] async for doc in found]
+
+    async def _notify(self, event: EventRecord, run_id: str, keys: list[str]) -> None:
+        """A goal or an exit of a run listening to one of these keys."""
+        run = await self.get_run(event.tenant_id, run_id)
+        converted = conversion(run, heard(run, event, keys), event)
+        if converted is not None:
+            await self._db.runs.update_one(
+                {"tenant_id": run.tenant_id, "run_id": run_id, "converted": None},
+                {"$set": {"converted": converted}},
+            )
+        await self._change(
+            event.tenant_id, run_id, lambda run: exit_run(run, heard(run, event, keys), event)
+        )
+
+    async def _change(
+        self, tenant_id: str, run_id: str, change: Callable[[Run], bool]
+    ) -> Run | None:
+        """The run once ``change`` applied to it and it was saved; None if ``change`` said
+        there was nothing to do. Read again while another writer changes it meanwhile."""
         for _ in range(RUN_WRITE_ATTEMPTS):
-            run = await self.get_run(event.tenant_id, run_id)
-            if not answer_wait(run, event, keys):
+            run = await self.get_run(tenant_id, run_id)
+            if not change(run):
                 return None
             if await self.save_run(run):
                 return run
+        log.warning("run %s kept changing; an event's effect on it was not applied", run_id)
         return None
 
     async def find_event(

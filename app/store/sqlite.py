@@ -55,9 +55,12 @@ from app.store.base import (
     campaign_not_found,
     cap_reached,
     claim_is_live,
+    conversion,
     duplicate,
     event_keys,
     event_not_found,
+    exit_run,
+    heard,
     held_by,
     integration_not_found,
     key_not_found,
@@ -239,18 +242,26 @@ CREATE TABLE IF NOT EXISTS tenant_limits (
     doc BLOB NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS run_listeners (
+    tenant_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key, run_id)
+);
+CREATE INDEX IF NOT EXISTS run_listeners_run ON run_listeners (tenant_id, run_id);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
-ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"),)}
+ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"), ("converted", "BLOB"))}
 ADDED_INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_wait ON runs (tenant_id, wait_key) WHERE wait_key IS NOT NULL;
 """
 RUN_COLUMNS = (
-    "tenant_id, run_id, workflow_id, user_id, status, due_at, created_at, updated_at, revision, doc"
+    "tenant_id, run_id, workflow_id, user_id, status, due_at, created_at, updated_at, revision, "
+    "doc, converted"
 )
 RUN_STATE = (
     "version", "event_id", "context", "pc", "attempt", "delay_served", "vars", "outputs",
-    "active_seconds", "error", "history", "wait",
+    "active_seconds", "error", "history", "wait", "listeners",
 )  # fmt: skip
 
 BUSY_TIMEOUT_MS = 30_000
@@ -560,19 +571,24 @@ class Database:
             with_profile(runs, self._touch(event.tenant_id, touch).profile, touch.at)
         accepted = recorded(intake, runs, skipped)
         self._db.executemany(
-            f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             [(*_run_row(run), run.wait_key) for run in runs],
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
+            [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys],
         )
         self._db.execute(
             "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
             (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
              orjson.dumps(accepted.event)),
         )  # fmt: skip
-        return replace(accepted, woken=self._answer_waits(intake))
+        return replace(accepted, woken=self._react(intake))
 
-    def _answer_waits(self, intake: Intake) -> list[Run]:
-        """Key the event for every shape, keep the keys, and answer the waits they name; in
-        the event's transaction, so no wait is registered between the two."""
+    def _react(self, intake: Intake) -> list[Run]:
+        """Key the event for every shape, keep the keys, tell the runs listening to them and
+        answer the waits they name; in the event's transaction, so no wait is registered
+        between the two. Returns the runs woken."""
         event = intake.event
         shapes = self._all(
             "SELECT paths FROM event_shapes WHERE tenant_id = ? AND event_type = ?",
@@ -587,9 +603,9 @@ class Database:
             "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?, ?)",
             [(event.tenant_id, key, received, event.event_id) for key in keys],
         )
+        self._notify(event, keys)
         rows = self._all(
-            f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND wait_key IN "
-            f"({', '.join('?' * len(keys))})",
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND wait_key IN ({_marks(keys)})",
             event.tenant_id,
             *keys,
         )
@@ -597,6 +613,27 @@ class Database:
         for run in woken:
             self._write_run(run)
         return woken
+
+    def _notify(self, event: EventRecord, keys: list[str]) -> None:
+        """Goals and exits of the runs listening to these keys."""
+        rows = self._all(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND run_id IN (SELECT run_id "
+            f"FROM run_listeners WHERE tenant_id = ? AND key IN ({_marks(keys)}))",
+            event.tenant_id,
+            event.tenant_id,
+            *keys,
+        )
+        for run in map(_run, rows):
+            ons = heard(run, event, keys)
+            converted = conversion(run, ons, event)
+            if converted is not None:
+                self._db.execute(
+                    "UPDATE runs SET converted = ? WHERE tenant_id = ? AND run_id = ? "
+                    "AND converted IS NULL",
+                    (orjson.dumps(converted), run.tenant_id, run.run_id),
+                )
+            if exit_run(run, ons, event):
+                self._write_run(run)
 
     def find_event(
         self, tenant_id: str, key: str, since: datetime, until: datetime | None
@@ -686,6 +723,11 @@ class Database:
         if cursor.rowcount == 0:
             return False
         run.revision += 1
+        if run.finished and run.listeners:
+            self._db.execute(
+                "DELETE FROM run_listeners WHERE tenant_id = ? AND run_id = ?",
+                (run.tenant_id, run.run_id),
+            )
         return True
 
     def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
@@ -1258,6 +1300,7 @@ def _run_row(run: Run) -> tuple[Any, ...]:
         run.tenant_id, run.run_id, run.workflow_id, run.user_id, run.status.value,
         run.due_at.isoformat() if run.due_at else None, run.created_at.isoformat(),
         run.updated_at.isoformat(), run.revision, orjson.dumps(state),
+        None if run.converted is None else orjson.dumps(run.converted),
     )  # fmt: skip
 
 
@@ -1272,8 +1315,13 @@ def _run(row: Any) -> Run:
         created_at=datetime.fromisoformat(row[6]),
         updated_at=datetime.fromisoformat(row[7]),
         revision=row[8],
+        converted=None if row[10] is None else orjson.loads(row[10]),
         **orjson.loads(row[9]),
     )
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" * len(values))
 
 
 def _event(doc: dict[str, Any]) -> EventRecord:

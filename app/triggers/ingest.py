@@ -19,7 +19,7 @@ from app import metrics
 from app.engine.conditions import compile_conditions
 from app.engine.queue import Queue, start_job_id
 from app.engine.templates import Renderer, TemplateError
-from app.engine.waits import event_key
+from app.engine.waits import event_key, listeners
 from app.errors import InvalidInput, NotFound, Unavailable
 from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
@@ -271,6 +271,11 @@ class Ingestor:
         runs, run_claims, caps, refused = [], {}, {}, {}
         for candidate in matches:
             run = new_run(event, candidate, context)
+            try:
+                run.listeners = listeners(candidate.document, context, self.renderer)
+            except TemplateError as exc:
+                refused[run.workflow_id] = f"exit or goal match not rendered: {exc.message}"
+                continue
             key_template = candidate.document.settings.idempotency_key
             if key_template is not None:
                 try:

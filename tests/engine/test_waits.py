@@ -21,7 +21,7 @@ from app.engine.worker import create_worker
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import key_for, send
+from tests.conftest import drain, key_for, send
 from tests.engine.test_runs import create, drain_until, run_of, stop_gracefully
 
 # 86,400 s (a day) becomes 1.7 s.
@@ -296,3 +296,88 @@ async def test_skipping_a_wait_skips_both_its_branches(
     assert (await client.post(f"/api/runs/{run_id}/skip")).json()["wait"] is None
     await drain_until(client, settings, [run_id], FINISHED)
     assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["after"]
+
+
+def reminder_journey(**settings: Any) -> dict[str, Any]:
+    """A cart update sleeps 100 s (1 s at a delay scale of 0.01), then sends a reminder."""
+    return {
+        "workflow_id": "cart_reminder",
+        "name": "Cart reminder",
+        "trigger": {"type": "cart_updated"},
+        "actions": [
+            {"id": "noted", "type": "log", "data": {"message": "cart of {{ user.id }}"}},
+            {
+                "id": "reminder",
+                "type": "send_email",
+                "delay": 100,
+                "data": {"to": "{{user.email}}"},
+            },
+        ],
+        "settings": settings,
+    }
+
+
+EXIT_ON_PURCHASE = {
+    "cancel_on": [{"event": "purchase_completed", "match": {"user.id": "{{user.id}}"}}]
+}
+
+
+async def test_an_exit_event_cancels_a_run_asleep_in_a_long_delay_at_once(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    fast = settings.model_copy(update={"delay_scale": 0.01})
+    await create(client, reminder_journey(**EXIT_ON_PURCHASE))
+    run_id = (await send(client, cart("u1")))["run_ids"][0]
+    other_id = (await send(client, cart("u2")))["run_ids"][0]
+    await drain_until(client, fast, [run_id, other_id], {"waiting"}, registry=registry)
+    await send(client, purchase("u1"))
+    cancelled = await run_of(client, run_id)
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["history"][-1]["reason"].startswith("exit event purchase_completed")
+    await drain(fast, registry)  # the delayed jobs fall due and run
+    assert (await run_of(client, run_id))["status"] == "cancelled"
+    assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["noted"]
+    assert (await run_of(client, other_id))["status"] == "completed"
+    assert sent.sent == [{"to": "u2@example.com"}]
+
+
+async def test_an_exit_on_the_trigger_event_restarts_the_journey(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    exit_on_cart = {"cancel_on": [{"event": "cart_updated", "match": {"user.id": "{{user.id}}"}}]}
+    await create(client, reminder_journey(**exit_on_cart))
+    first = (await send(client, cart("u1")))["run_ids"][0]
+    second = (await send(client, cart("u1")))["run_ids"][0]
+    assert (await run_of(client, first))["status"] == "cancelled"
+    assert (await run_of(client, second))["status"] == "pending"
+    listener = (await run_of(client, second))["listeners"][0]
+    assert listener == {"event": "cart_updated", "match": {"user.id": "u1"}, "on": "cancel"}
+
+
+async def test_a_goal_marks_the_run_converted_and_with_exit_ends_it(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    goal = {"event": "purchase_completed", "match": {"user.id": "{{user.id}}"}}
+    await create(client, reminder_journey(goal=goal))
+    await create(client, {**reminder_journey(goal={**goal, "exit": True}), "workflow_id": "exits"})
+    stays, leaves = (await send(client, cart("u1")))["run_ids"]
+    bought = await send(client, purchase("u1"))
+    await send(client, purchase("u1", order="o-2"))
+    stayed, left = await run_of(client, stays), await run_of(client, leaves)
+    assert stayed["status"] == "pending"
+    assert stayed["converted"]["event_id"] == bought["event_id"]
+    assert (left["status"], left["converted"]["event_id"]) == ("completed", bought["event_id"])
+    assert left["history"][-1]["reason"].startswith("goal purchase_completed reached")
+    await drain_until(client, settings.model_copy(update={"delay_scale": 0.01}), [stays],
+                      FINISHED, registry=mailer()[1])  # fmt: skip
+    assert (await run_of(client, stays))["converted"]["event_id"] == bought["event_id"]
+
+
+async def test_an_exit_match_that_cannot_render_skips_the_run_saying_why(
+    client: httpx.AsyncClient,
+) -> None:
+    await create(client, reminder_journey(**EXIT_ON_PURCHASE))
+    accepted = await send(client, {"type": "cart_updated"})
+    assert accepted["run_ids"] == []
+    assert "settings.cancel_on.0.match" in accepted["skipped"]["cart_reminder"]

@@ -169,3 +169,22 @@ def test_branches_belong_to_their_action_type() -> None:
         EVERY_TYPE.validate(minimal(actions=[{"type": "send_email", "on_timeout": []}]))
     with pytest.raises(InvalidInput, match="only a condition action takes then / else"):
         EVERY_TYPE.validate(waiting(PURCHASE, then=[]))
+
+
+def test_exits_and_goals_are_event_shapes_and_bounded() -> None:
+    exit_on = {"event": "unsubscribed", "match": {"user.id": "{{user.id}}"}}
+    document = WorkflowDocument.model_validate(
+        minimal(settings={"cancel_on": [exit_on], "goal": {**PURCHASE_GOAL, "exit": True}})
+    )
+    assert document.event_shapes() == {
+        ("unsubscribed", ("user.id",)),
+        ("purchase_completed", ("order.user",)),
+    }
+    with pytest.raises(InvalidInput) as caught:
+        PARSER.validate(minimal(settings={"cancel_on": [exit_on] * 11}))
+    assert caught.value.details[0].loc == ("settings", "cancel_on")
+    with pytest.raises(InvalidInput, match="Extra inputs are not permitted"):
+        PARSER.validate(minimal(settings={"goal": {**PURCHASE_GOAL, "timeout": 5}}))
+
+
+PURCHASE_GOAL = {"event": "purchase_completed", "match": {"order.user": "{{user.id}}"}}

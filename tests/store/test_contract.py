@@ -755,3 +755,62 @@ async def test_tenant_limits_are_replaced_whole_and_kept_per_tenant(store: Store
     found = await store.get_limits("acme")
     assert found.canonical() == {"concurrency": {"limit": 1, "key": "{{ site }}"}}
     assert await store.get_limits("globex") == TenantLimits()
+
+
+LISTENS_FOR_PURCHASE: dict[str, Any] = {
+    "settings": {"goal": {"event": "purchase_completed", "match": {"user.id": "{{user.id}}"}}}
+}
+
+
+def listening(run_id: str, on: str, key: str = "user.id=u1", **changes: Any) -> Run:
+    heard = {"event": "purchase_completed", "match": {"user.id": "u1"}, "key": key, "on": on}
+    return run(run_id, listeners=[heard], **changes)
+
+
+async def test_exits_and_goals_act_on_the_runs_listening(store: Store) -> None:
+    await store.create_workflow("acme", document(**LISTENS_FOR_PURCHASE), None, publish=True)
+    await store.accept_event(Intake(event(), [
+        listening("cancel", "cancel"), listening("goal", "goal"), listening("exit", "goal_exit"),
+        listening("other", "cancel", key="user.id=u2"),
+        listening("done", "cancel", status=RunStatus.COMPLETED),
+    ]))  # fmt: skip
+    bought = purchase("p1")
+    answered = await store.accept_event(Intake(bought, [], correlate=keyed("u1")))
+    assert answered.woken == []
+    found = {r: await store.get_run("acme", r) for r in ("cancel", "goal", "exit", "other", "done")}
+    assert {r: found[r].status for r in found} == {
+        "cancel": RunStatus.CANCELLED, "goal": RunStatus.PENDING, "exit": RunStatus.COMPLETED,
+        "other": RunStatus.PENDING, "done": RunStatus.COMPLETED,
+    }  # fmt: skip
+    assert found["cancel"].due_at is None
+    assert found["cancel"].history[-1]["reason"] == "exit event purchase_completed (p1)"
+    assert {r for r in found if found[r].converted} == {"goal", "exit"}
+    converted = found["goal"].converted
+    assert converted is not None
+    assert converted["event_id"] == "p1"
+
+
+async def test_a_goal_counts_once_and_no_save_undoes_it(store: Store) -> None:
+    await store.create_workflow("acme", document(**LISTENS_FOR_PURCHASE), None, publish=True)
+    await store.accept_event(Intake(event(), [listening("r1", "goal")]))
+    walked = await store.get_run("acme", "r1")
+    await store.accept_event(Intake(purchase("p1"), [], correlate=keyed("u1")))
+    await store.accept_event(Intake(purchase("p2"), [], correlate=keyed("u1")))
+    walked.status = RunStatus.RUNNING
+    assert await store.save_run(walked)  # a walk that read the run before the goal came
+    converted = (await store.get_run("acme", "r1")).converted
+    assert converted is not None
+    assert converted["event_id"] == "p1"
+
+
+async def test_neither_the_event_that_starts_a_run_nor_another_tenants_ends_it(
+    store: Store,
+) -> None:
+    await store.create_workflow("acme", document(**LISTENS_FOR_PURCHASE), None, publish=True)
+    bought = purchase("p1")
+    own = listening("r1", "cancel", event_id="p1")
+    await store.accept_event(Intake(bought, [own], correlate=keyed("u1")))
+    assert (await store.get_run("acme", "r1")).status == RunStatus.PENDING
+    await store.create_workflow("globex", document(**LISTENS_FOR_PURCHASE), None, publish=True)
+    await store.accept_event(Intake(purchase("p2", "globex"), [], correlate=keyed("u1")))
+    assert (await store.get_run("acme", "r1")).status == RunStatus.PENDING
