@@ -295,13 +295,12 @@ async def drain_until(
 
 
 async def stop_gracefully(worker: Worker, task: "asyncio.Task[None]") -> None:
-    """Let the jobs in progress end (a walk cut short leaves its run's lease behind), then
-    stop the worker."""
-    worker.allow_pick_jobs = False
-    await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
+    """Have the worker end as a burst worker does, after its current poll and the jobs in
+    progress (a walk cut short leaves its run's lease behind, a poll cut short an open Redis
+    pipeline), then close it."""
+    worker.burst, worker.max_burst_jobs = True, 0
+    await task
     await worker.close()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
 
 
 async def until_idle(worker: Worker) -> None:

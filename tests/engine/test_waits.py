@@ -299,7 +299,7 @@ async def test_skipping_a_wait_skips_both_its_branches(
 
 
 def reminder_journey(**settings: Any) -> dict[str, Any]:
-    """A cart update sleeps 100 s (1 s at a delay scale of 0.01), then sends a reminder."""
+    """A cart update sleeps 100 s, then sends a reminder."""
     return {
         "workflow_id": "cart_reminder",
         "name": "Cart reminder",
@@ -326,7 +326,8 @@ async def test_an_exit_event_cancels_a_run_asleep_in_a_long_delay_at_once(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     sent, registry = mailer()
-    fast = settings.model_copy(update={"delay_scale": 0.01})
+    # 100 s become 3: time enough to see both runs asleep on a busy machine.
+    fast = settings.model_copy(update={"delay_scale": 0.03})
     await create(client, reminder_journey(**EXIT_ON_PURCHASE))
     run_id = (await send(client, cart("u1")))["run_ids"][0]
     other_id = (await send(client, cart("u2")))["run_ids"][0]
