@@ -200,3 +200,22 @@ async def test_re_encryption_moves_every_value_to_the_new_master_key(tmp_path: P
     values = {t: await secrets(new).resolve(t, {"API_KEY"}, env=False) for t in ("acme", "globex")}
     assert values == {"acme": {"API_KEY": "value-one"}, "globex": {"API_KEY": "value-two"}}
     await store.close()
+
+
+async def test_another_tenants_secret_is_not_set_for_this_one(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, echo: Echo
+) -> None:
+    await put_secret(client, "ERP_KEY", "acme-erp-key")
+    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    document = {"workflow_id": "wf", "name": "Globex", "trigger": {"type": "wf"},
+                "actions": [custom("echo", {"key": {"$secret": "ERP_KEY"}})]}  # fmt: skip
+    assert (await client.post("/api/workflows", json=document, headers=globex)).is_success
+    accepted = await client.post("/api/events", json={"type": "wf"}, headers=globex)
+    run_id = accepted.json()["run_ids"][0]
+    registry = Registry()
+    registry.register(echo)
+    await drain(settings, registry)
+    run = (await client.get(f"/api/runs/{run_id}", headers=globex)).json()
+    assert run["status"] == "failed"
+    assert "secret 'ERP_KEY' is not set" in run["error"]["message"]
+    assert echo.calls == []
