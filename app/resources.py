@@ -72,8 +72,9 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
     limiters = Limiters(queue.pool)
     limits = TenantLimitsCache(store, settings.limits_cache_seconds)
     admission = Admission(limiters, limits, renderer, store, settings.delay_scale)
+    slots = run_slots(settings, store, queue, limits, renderer)
     ingestor = Ingestor(
-        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission
+        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission, slots
     )
     scheduler = Scheduler(
         store,
@@ -82,7 +83,6 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
         Misfire(settings.schedule_misfire),
         segment_max_members=settings.segment_max_members,
     )
-    slots = run_slots(settings, store, queue, limits, renderer)
     control = RunControl(store, queue, programs, slots)
     return Engine(queue, ingestor, control, scheduler, limiters, limits)
 

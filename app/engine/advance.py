@@ -171,7 +171,9 @@ class Executor:
             program = await self.programs.get(
                 self.store, run.tenant_id, run.workflow_id, run.version
             )
-            await self.slots.leave(run, await self.slots.gates(run, program), self.effects.now())
+            await self.slots.leave(
+                run, await self.slots.gates(run, program.document.settings), self.effects.now()
+            )
 
     def _due(self, run: Run, strict: bool = False) -> bool:
         """Live and not waiting for later; ``strict`` also asks a running run's lease to have

@@ -8,6 +8,7 @@ lost (a crash between giving back and waking, or a slot that lapsed).
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from app.engine.state import flow_key
 from app.engine.templates import Renderer, TemplateError
 from app.engine.tenant_limits import TenantLimitsCache
 from app.errors import NotFound
+from app.models.document import WorkflowDocument, WorkflowSettings
 from app.models.flow import Concurrency
 from app.models.run import FINISHED, Run, RunStatus
 from app.store.base import Store
@@ -50,11 +52,11 @@ class RunSlots:
     lease: float
     recheck: float
 
-    async def gates(self, run: Run, program: Program) -> list[Gate]:
+    async def gates(self, run: Run, settings: WorkflowSettings) -> list[Gate]:
         """The concurrency limits this run is under: its workflow's and its tenant's."""
         tenant = await self.limits.get(run.tenant_id)
         scopes = (
-            (f"workflow:{run.workflow_id}", program.document.settings.concurrency),
+            (f"workflow:{run.workflow_id}", settings.concurrency),
             ("tenant", tenant.concurrency),
         )
         return [
@@ -81,7 +83,7 @@ class RunSlots:
     async def enter(self, run: Run, program: Program, now: datetime) -> list[Gate] | None:
         """Take the run's slots: the gates it passed, or None when it must wait (it is then
         saved as waiting)."""
-        gates = await self.gates(run, program)
+        gates = await self.gates(run, program.document.settings)
         if not gates:
             return gates
         expires = now + timedelta(seconds=self.lease)
@@ -113,6 +115,14 @@ class RunSlots:
         elif run.status in FINISHED or run.status == RunStatus.PAUSED:
             for woken in await self.limiters.release(gates, run.run_id, now):
                 await self._wake(run.tenant_id, woken, now)
+
+    async def release_ended(self, runs: Sequence[Run], now: datetime) -> None:
+        """Runs an event ended in the store's write (an exit event, a goal that exits):
+        their slots go to the next runs in line."""
+        for run in runs:
+            version = await self.store.get_version(run.tenant_id, run.workflow_id, run.version)
+            settings = WorkflowDocument.model_validate(version.document).settings
+            await self.leave(run, await self.gates(run, settings), now)
 
     async def _wake(self, tenant_id: str, run_id: str, now: datetime) -> None:
         """Make a held run due now, in the store first: if the job is lost, the

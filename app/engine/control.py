@@ -111,7 +111,7 @@ class RunControl:
             program = await self.programs.get(
                 self.store, run.tenant_id, run.workflow_id, run.version
             )
-            await self.slots.leave(run, await self.slots.gates(run, program), now)
+            await self.slots.leave(run, await self.slots.gates(run, program.document.settings), now)
 
     async def _wake(self, run: Run, command: Command) -> None:
         if run.status in (RunStatus.PENDING, RunStatus.WAITING):

@@ -166,6 +166,8 @@ class Accepted:
     skipped: dict[str, str] = field(default_factory=dict)
     # Runs parked at a wait that this event answered: they are due and need a worker.
     woken: list[Run] = field(default_factory=list)
+    # Runs this event ended (an exit event, a goal that exits): their concurrency slots go.
+    ended: list[Run] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -416,9 +416,10 @@ class MongoStore:
         if runs:
             await self._db.runs.insert_many([run_doc(run) for run in runs])
         await self._db.events.insert_one(asdict(accepted.event))
-        return replace(accepted, woken=await self._react(intake))
+        woken, ended = await self._react(intake)
+        return replace(accepted, woken=woken, ended=ended)
 
-    async def _react(self, intake: Intake) -> list[Run]:
+    async def _react(self, intake: Intake) -> tuple[list[Run], list[Run]]:
         """After the event is written: key it for every shape, keep the keys, tell the runs
         listening to them and answer the waits they name. A crash before this is caught by
         a wait's check at its deadline; an exit or goal it had to act on is lost."""
@@ -428,13 +429,16 @@ class MongoStore:
         )
         keys = sorted(event_keys(intake, [orjson.loads(doc["paths"]) async for doc in shapes]))
         if not keys:
-            return []
+            return [], []
         await self._db.event_keys.insert_many(
             [{"tenant_id": event.tenant_id, "key": key, "received_at": event.received_at,
               "event_id": event.event_id} for key in keys]
         )  # fmt: skip
-        for run_id in await self._run_ids(event.tenant_id, "listen_keys", keys):
-            await self._notify(event, run_id, keys)
+        ended = [
+            run
+            for run_id in await self._run_ids(event.tenant_id, "listen_keys", keys)
+            if (run := await self._notify(event, run_id, keys)) is not None
+        ]
         woken = []
         for run_id in await self._run_ids(event.tenant_id, "wait_key", keys):
             run = await self._change(
@@ -442,7 +446,7 @@ class MongoStore:
             )
             if run is not None:
                 woken.append(run)
-        return woken
+        return woken, ended
 
     async def _run_ids(self, tenant_id: str, field: str, keys: list[str]) -> list[str]:
         found = self._db.runs.find(
@@ -450,8 +454,8 @@ class MongoStore:
         )
         return [doc["run_id"] async for doc in found]
 
-    async def _notify(self, event: EventRecord, run_id: str, keys: list[str]) -> None:
-        """A goal or an exit of a run listening to one of these keys."""
+    async def _notify(self, event: EventRecord, run_id: str, keys: list[str]) -> Run | None:
+        """A goal or an exit of a run listening to one of these keys; the run if it ended."""
         run = await self.get_run(event.tenant_id, run_id)
         converted = conversion(run, heard(run, event, keys), event)
         if converted is not None:
@@ -459,7 +463,7 @@ class MongoStore:
                 {"tenant_id": run.tenant_id, "run_id": run_id, "converted": None},
                 {"$set": {"converted": converted}},
             )
-        await self._change(
+        return await self._change(
             event.tenant_id, run_id, lambda run: exit_run(run, heard(run, event, keys), event)
         )
 

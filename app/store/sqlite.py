@@ -583,12 +583,13 @@ class Database:
             (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
              orjson.dumps(accepted.event)),
         )  # fmt: skip
-        return replace(accepted, woken=self._react(intake))
+        woken, ended = self._react(intake)
+        return replace(accepted, woken=woken, ended=ended)
 
-    def _react(self, intake: Intake) -> list[Run]:
+    def _react(self, intake: Intake) -> tuple[list[Run], list[Run]]:
         """Key the event for every shape, keep the keys, tell the runs listening to them and
         answer the waits they name; in the event's transaction, so no wait is registered
-        between the two. Returns the runs woken."""
+        between the two. Returns the runs woken and the runs ended."""
         event = intake.event
         shapes = self._all(
             "SELECT paths FROM event_shapes WHERE tenant_id = ? AND event_type = ?",
@@ -597,13 +598,13 @@ class Database:
         )
         keys = sorted(event_keys(intake, [orjson.loads(row[0]) for row in shapes]))
         if not keys:
-            return []
+            return [], []
         received = _stamp(event.received_at)
         self._db.executemany(
             "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?, ?)",
             [(event.tenant_id, key, received, event.event_id) for key in keys],
         )
-        self._notify(event, keys)
+        ended = self._notify(event, keys)
         rows = self._all(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND wait_key IN ({_marks(keys)})",
             event.tenant_id,
@@ -612,10 +613,10 @@ class Database:
         woken = [run for run in map(_run, rows) if answer_wait(run, event, keys)]
         for run in woken:
             self._write_run(run)
-        return woken
+        return woken, ended
 
-    def _notify(self, event: EventRecord, keys: list[str]) -> None:
-        """Goals and exits of the runs listening to these keys."""
+    def _notify(self, event: EventRecord, keys: list[str]) -> list[Run]:
+        """Goals and exits of the runs listening to these keys; returns the runs ended."""
         rows = self._all(
             f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND run_id IN (SELECT run_id "
             f"FROM run_listeners WHERE tenant_id = ? AND key IN ({_marks(keys)}))",
@@ -623,6 +624,7 @@ class Database:
             event.tenant_id,
             *keys,
         )
+        ended = []
         for run in map(_run, rows):
             ons = heard(run, event, keys)
             converted = conversion(run, ons, event)
@@ -634,6 +636,8 @@ class Database:
                 )
             if exit_run(run, ons, event):
                 self._write_run(run)
+                ended.append(run)
+        return ended
 
     def find_event(
         self, tenant_id: str, key: str, since: datetime, until: datetime | None

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, ConfigDict, Field
 from redis.exceptions import RedisError
 
 from app import metrics
+from app.engine.concurrency import RunSlots
 from app.engine.conditions import compile_conditions
 from app.engine.queue import Queue, start_job_id
 from app.engine.templates import Renderer, TemplateError
@@ -103,6 +104,7 @@ class Ingestor:
     window: timedelta
     profile_max_bytes: int = MAX_BYTES
     flow: Admission | None = None
+    slots: RunSlots | None = None
 
     async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
         """Start every workflow the event matches."""
@@ -127,6 +129,7 @@ class Ingestor:
             priorities |= plan.priorities()
         await self._enqueue([run for result in accepted for run in result.runs], priorities)
         await self._wake(accepted)
+        await self._free(accepted)
         return [
             replace(result, skipped=result.skipped | unkeyed | plan.skipped)
             for result, (plan, unkeyed) in zip(accepted, prepared, strict=True)
@@ -210,6 +213,7 @@ class Ingestor:
         await self._settle(plan, accepted)
         await self._enqueue(accepted.runs, plan.priorities())
         await self._wake([accepted])
+        await self._free([accepted])
         return accepted
 
     async def _admit(
@@ -263,6 +267,17 @@ class Ingestor:
                     await self.queue.advance(run.tenant_id, run.run_id, job_id, None)
         except RedisError:
             log.exception("enqueueing runs whose wait an event answered failed")
+
+    async def _free(self, results: Sequence[Accepted]) -> None:
+        """Give back the concurrency slots of the runs these events ended; a slot not given
+        back lapses with its lease."""
+        ended = [run for result in results for run in result.ended]
+        if self.slots is None or not ended:
+            return
+        try:
+            await self.slots.release_ended(ended, datetime.now(UTC))
+        except RedisError:
+            log.exception("giving back the slots of %d ended runs failed", len(ended))
 
     def _intake(
         self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]

@@ -86,6 +86,20 @@ async def test_a_failed_or_cancelled_run_lets_the_next_one_go(
     await drain_until(client, held_settings(settings), [waiting], {"completed"})
 
 
+async def test_a_run_ended_by_an_exit_event_lets_the_next_one_go(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    exit_on_stop = {"cancel_on": [{"event": "job_stopped", "match": {"job": "{{ job }}"}}]}
+    await create(client, PER_SITE | {"settings": PER_SITE["settings"] | exit_on_stop})
+    sleeping = await site_run(client, "s1", slow=True, job="j1")
+    await drain_until(client, held_settings(settings), [sleeping], {"waiting"})
+    waiting = await site_run(client, "s1", job="j2")
+    await drain_until(client, held_settings(settings), [sleeping, waiting], {"waiting"})
+    await send(client, {"type": "job_stopped", "data": {"job": "j1"}})
+    assert (await run_of(client, sleeping))["status"] == "cancelled"
+    await drain_until(client, held_settings(settings), [waiting], {"completed"})
+
+
 async def test_a_slot_whose_worker_died_lapses_and_the_held_run_goes_on(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

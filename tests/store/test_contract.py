@@ -777,6 +777,7 @@ async def test_exits_and_goals_act_on_the_runs_listening(store: Store) -> None:
     bought = purchase("p1")
     answered = await store.accept_event(Intake(bought, [], correlate=keyed("u1")))
     assert answered.woken == []
+    assert sorted(run.run_id for run in answered.ended) == ["cancel", "exit"]
     found = {r: await store.get_run("acme", r) for r in ("cancel", "goal", "exit", "other", "done")}
     assert {r: found[r].status for r in found} == {
         "cancel": RunStatus.CANCELLED, "goal": RunStatus.PENDING, "exit": RunStatus.COMPLETED,
