@@ -153,7 +153,9 @@ def create_worker(
     options: dict[str, Any] = {
         "functions": [func(advance_run, name=ADVANCE_RUN)],
         "cron_jobs": [
-            cron(reconcile, second=set(range(0, 60, RECONCILE_PERIOD))),
+            # At start-up too: a worker started after an outage (Redis flushed, every worker
+            # killed) picks up the overdue runs at once, not at the next period.
+            cron(reconcile, second=set(range(0, 60, RECONCILE_PERIOD)), run_at_startup=True),
             cron(purge, minute=7, second=0),
         ],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
