@@ -75,6 +75,12 @@ class LimitExceeded(AutomatorError):
         self.retry_after = retry_after
 
 
+class RateLimited(LimitExceeded):
+    """An API key made more requests than ``AUTOMATOR_RATE_LIMIT`` allows."""
+
+    code = "rate_limited"
+
+
 class Unavailable(AutomatorError):
     code = "unavailable"
     status = 503

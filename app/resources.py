@@ -19,6 +19,7 @@ from app.engine.templates import Renderer
 from app.engine.tenant_limits import TenantLimitsCache
 from app.engine.worker import run_slots
 from app.errors import Unavailable
+from app.ratelimit import RateLimiter
 from app.settings import Settings
 from app.store.base import Store
 from app.store.factory import open_store
@@ -40,6 +41,7 @@ class Engine:
     scheduler: Scheduler
     limiters: Limiters
     limits: TenantLimitsCache
+    limiter: RateLimiter
 
 
 @dataclass
@@ -84,7 +86,8 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
         segment_max_members=settings.segment_max_members,
     )
     control = RunControl(store, queue, programs, slots)
-    return Engine(queue, ingestor, control, scheduler, limiters, limits)
+    limiter = RateLimiter(queue.pool, settings.rate_limit, settings.rate_limit_window)
+    return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter)
 
 
 @asynccontextmanager

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         description="Seconds an API process remembers a valid key; a key revoked "
         "through another process stops working within this time.",
     )
+    rate_limit: int = Field(
+        1000,
+        ge=0,
+        description="Requests one API key may make per `AUTOMATOR_RATE_LIMIT_WINDOW`, "
+        "shared by every API process (counted in Redis); over it, 429 with Retry-After. "
+        "A batch of events is one request. 0: no limit.",
+    )
+    rate_limit_window: float = Field(
+        1, gt=0, le=3600, description="Seconds of one rate-limit window."
+    )
     idempotency_window: int = Field(
         86400,
         ge=1,

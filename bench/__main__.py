@@ -67,7 +67,7 @@ def service(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], str]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
             "AUTOMATOR_DATA_DIR": str(data_dir), "AUTOMATOR_REDIS_URL": redis.url,
             "AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
-            "AUTOMATOR_LOG_LEVEL": "WARNING",
+            "AUTOMATOR_LOG_LEVEL": "WARNING", "AUTOMATOR_RATE_LIMIT": "1000000",
         }  # fmt: skip
         service = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL)
         try:

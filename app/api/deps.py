@@ -41,6 +41,8 @@ async def get_caller(
         raise Unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
     key = await resources.keys.authenticate(credentials.credentials)
     logs.bind(tenant_id=key.tenant_id, key_id=key.key_id)
+    if resources.redis_engine is not None:
+        await resources.redis_engine.limiter.check(key.key_id)
     return key
 
 

@@ -42,6 +42,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         404: "Not found (also for another tenant's ids)",
         413: "Over a size limit",
         422: "Invalid input; details name each field and rule",
+        429: "Over the API key's rate limit; `Retry-After` says when to try again",
     }.items()
 }
 

@@ -30,6 +30,11 @@ SCHEDULER_LEADER = f"{PREFIX}:scheduler:leader"
 SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
 
 
+def rate_key(key_id: str) -> str:
+    """Requests of one API key in the current rate-limit window."""
+    return f"{PREFIX}:rate:{key_id}"
+
+
 def run_lease_key(run_id: str) -> str:
     return f"{PREFIX}:lease:run:{run_id}"
 
