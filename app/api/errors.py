@@ -40,9 +40,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         401: "Missing or invalid API key",
         403: "The key's role does not allow this",
         404: "Not found (also for another tenant's ids)",
+        409: "Conflicts with the current state (the message says which and what to do)",
         413: "Over a size limit",
         422: "Invalid input; details name each field and rule",
         429: "Over the API key's rate limit; `Retry-After` says when to try again",
+        503: "A dependency (the store, Redis) is unreachable or not configured",
     }.items()
 }
 

@@ -530,3 +530,26 @@ def test_call_never_raises_and_agrees_with_explain(
 def test_explain_is_json(conditions: list[Condition], context: dict[str, Any]) -> None:
     accounts = compile_conditions(conditions).explain(context)
     assert orjson.loads(orjson.dumps(accounts)) == accounts
+
+
+def reasons(accounts: list[dict[str, Any]]) -> list[str]:
+    found = []
+    for account in accounts:
+        if "reason" in account:
+            found.append(account["reason"])
+        found.extend(reasons(account.get("conditions", [])))
+    return found
+
+
+BIG = st.text(min_size=500, max_size=3000) | st.lists(st.integers(), min_size=200, max_size=400)
+
+
+@settings(max_examples=100, deadline=None)
+@given(conditions=st.lists(TREES, min_size=1, max_size=3), context=CONTEXTS, big=BIG)
+def test_reasons_stay_short_whatever_the_values(
+    conditions: list[Condition], context: dict[str, Any], big: Any
+) -> None:
+    """Explanations are shown to users and stored: huge values are cut, never copied."""
+    context = {**context, "a": big, "user": {"b": big}}
+    for reason in reasons(compile_conditions(conditions).explain(context)):
+        assert len(reason) <= 400

@@ -320,3 +320,70 @@ def test_any_source_renders_to_json_or_raises_a_template_error(
     json.dumps(result)
     if isinstance(result["field"], str):
         assert len(result["field"]) <= RENDERER.bounds.max_output_chars
+
+
+# Ways to the process, its modules, its configuration and its environment that templates in
+# other sandboxes have been escaped through.
+ESCAPES = [
+    "{{ lipsum.__globals__['os'].environ }}",
+    "{{ lipsum.__globals__.os.popen('id').read() }}",
+    "{{ cycler.__init__.__globals__.os.environ }}",
+    "{{ joiner.__init__.__globals__.os }}",
+    "{{ namespace.__init__.__globals__.os }}",
+    "{{ self._TemplateReference__context }}",
+    "{{ self.__init__.__globals__.__builtins__ }}",
+    "{{ range.__self__ }}",
+    "{{ range.__call__.__globals__ }}",
+    "{{ user | attr('__class__') }}",
+    "{{ user | attr('__init__') | attr('__globals__') }}",
+    "{{ (user | attr('__class__')).__mro__[1].__subclasses__() }}",
+    "{{ ''['__class__'] }}",
+    "{{ user['__class__'] }}",
+    "{{ user.get.__self__ }}",
+    "{{ user.items.__func__ }}",
+    "{{ __import__('os').environ }}",
+    "{{ getattr(user, '__class__') }}",
+    "{{ os.environ }}",
+    "{{ environ }}",
+    "{{ config.items() }}",
+    "{{ settings }}",
+    "{{ url_for.__globals__ }}",
+    "{{ get_flashed_messages.__globals__ }}",
+    "{{ request.application.__globals__ }}",
+    "{{ [].__class__.__base__.__subclasses__() }}",
+    "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+    "{% set x = user.__class__ %}{{ x }}",
+    "{{ 'x'.__mod__ }}",
+    "{{ ('%s' % user.__class__) }}",
+    "{{ user.name | format(user.__class__) }}",
+    "{{ {}.__class__.__subclasses__() }}",
+]
+
+
+@pytest.mark.parametrize("source", ESCAPES)
+def test_escapes_to_modules_config_and_the_environment_fail_safely(
+    source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTOMATOR_TEST_CANARY", "canary-7f3a9e")
+    error = refusal({"field": source})
+    assert error.code == "template_error"
+    assert error.status == 422
+    assert error.message.startswith("action action_001 data.field: ")
+    for leak in ("canary-7f3a9e", "<class", "<module", "<function", "<built-in", "0x", "PATH"):
+        assert leak not in error.message
+
+
+SMALL = Renderer(max_output_chars=50, max_range=20, max_steps=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(source=SOURCES, user=JSON, more=JSON)
+def test_a_small_bound_holds_for_any_source(source: str, user: Any, more: Any) -> None:
+    """With limits small enough for random templates to reach, the only errors are template
+    errors, and no rendered string is longer than the bound."""
+    try:
+        result = SMALL.render({"field": source}, {"user": user, "vars": more}, WHERE)
+    except TemplateError:
+        return
+    if isinstance(result["field"], str):
+        assert len(result["field"]) <= 50
