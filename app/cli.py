@@ -16,6 +16,7 @@ from rich.progress import track
 
 from app import logs
 from app.actions.registry import default_registry
+from app.audit import CLI, Audit, record_imports
 from app.engine.keyring import Unreadable, new_key
 from app.engine.worker import create_worker
 from app.errors import AutomatorError
@@ -24,7 +25,7 @@ from app.models.tenant import Role
 from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
 from app.settings import Settings
-from app.tenancy import DEFAULT_TENANT, bootstrap, issue_key
+from app.tenancy import DEFAULT_TENANT, IssuedKey, bootstrap, issue_key
 from app.workflows import DocumentParser
 
 cli = typer.Typer(
@@ -188,7 +189,15 @@ def create_api_key(
     name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "",
 ) -> None:
     """Create an API key (and the tenant, if new). The key is printed once."""
-    issued = _with_resources(Settings(), lambda r: issue_key(r.store, tenant, role, name))
+
+    async def work(resources: Resources) -> IssuedKey:
+        issued = await issue_key(resources.store, tenant, role, name)
+        after = {"role": role.value, "name": name, "prefix": issued.key.prefix}
+        await Audit(resources.store).record(tenant, CLI, "api_key.create", issued.key.key_id,
+                                            after=after)  # fmt: skip
+        return issued
+
+    issued = _with_resources(Settings(), work)
     typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
     typer.echo(issued.secret)
 
@@ -217,6 +226,7 @@ def import_workflows(
         failed = 0
         for path in track(files, description="Importing", disable=len(files) < 2):
             result = await resources.workflows.import_one(tenant, str(path), path.read_bytes())
+            await record_imports(Audit(resources.store), tenant, CLI, [result])
             if result.error is not None:
                 failed += 1
                 typer.secho(

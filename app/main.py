@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import (
+    audit,
     campaigns,
     connectors,
     debug,
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(campaigns.router)
     app.include_router(tenant.router)
     app.include_router(quota.router)
+    app.include_router(audit.router)
     _document_schemas(app)
     return app
 

@@ -21,6 +21,8 @@ from app.engine.keyring import Keyring
 from app.engine.masking import SCRUBBER
 from app.engine.secrets import Secrets
 from app.models import jsonc
+from app.models.audit import AuditEntry, AuditFilter
+from app.models.workflow import Page
 from app.redis_server import free_port
 from app.settings import Settings
 from app.store.sqlite import SQLiteStore
@@ -155,3 +157,27 @@ async def with_secrets(data_dir: Path, key: str, work: Callable[[Secrets], Await
         return await work(Secrets(store, Keyring.from_settings(settings), SCRUBBER, []))
     finally:
         await store.close()
+
+
+def test_changes_made_through_the_cli_are_audited(tmp_path: Path) -> None:
+    assert (
+        automator(tmp_path, "import", "--file", str(SEEDS / "user_onboarding.json")).returncode == 0
+    )
+    created = automator(tmp_path, "create-api-key", "--tenant", "default", "--role", "viewer")
+    assert created.returncode == 0
+
+    async def audit_log() -> list[AuditEntry]:
+        store = await SQLiteStore.open(tmp_path / "automator.db")
+        try:
+            return await store.list_audit("default", AuditFilter(), Page())
+        finally:
+            await store.close()
+
+    entries = asyncio.run(audit_log())
+    assert [(e.actor, e.action, e.entity_id) for e in entries][1] == (
+        "cli",
+        "workflow.import",
+        "user_onboarding",
+    )
+    assert (entries[0].actor, entries[0].action) == ("cli", "api_key.create")
+    assert created.stdout.strip().splitlines()[-1] not in repr(entries)

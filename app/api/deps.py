@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app import logs
+from app.audit import Audit
 from app.errors import Forbidden, Unauthenticated
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
@@ -64,6 +65,14 @@ Writer = Annotated[ApiKey, _requires(Permission.WRITE)]
 KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
 SecretManager = Annotated[ApiKey, _requires(Permission.MANAGE_SECRETS)]
 Configurer = Annotated[ApiKey, _requires(Permission.CONFIGURE)]
+Auditor = Annotated[ApiKey, _requires(Permission.AUDIT)]
+
+
+async def get_audit(store: StoreDep) -> Audit:
+    return Audit(store)
+
+
+AuditDep = Annotated[Audit, Depends(get_audit)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:

@@ -5,7 +5,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import KeyManager, ResourcesDep, StoreDep
+from app.api.deps import AuditDep, KeyManager, ResourcesDep, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.examples import API_KEY_EXAMPLE
 from app.models.tenant import ApiKey, Role
@@ -39,10 +39,15 @@ class KeyCreated(KeyRead):
 
 
 @router.post("", status_code=201)
-async def create_key(body: KeyCreate, caller: KeyManager, store: StoreDep) -> KeyCreated:
+async def create_key(
+    body: KeyCreate, caller: KeyManager, store: StoreDep, audit: AuditDep
+) -> KeyCreated:
     """Issue a key for the caller's tenant. The reply is the only time the key is shown."""
     issued = await issue_key(store, caller.tenant_id, body.role, body.name)
-    return KeyCreated(**KeyRead.of(issued.key).model_dump(), key=issued.secret)
+    read = KeyRead.of(issued.key)
+    await audit.record(caller.tenant_id, caller.key_id, "api_key.create", read.key_id,
+                       after=read.model_dump(mode="json"))  # fmt: skip
+    return KeyCreated(**read.model_dump(), key=issued.secret)
 
 
 @router.get("")
@@ -52,9 +57,13 @@ async def list_keys(caller: KeyManager, store: StoreDep) -> list[KeyRead]:
 
 
 @router.delete("/{key_id}")
-async def revoke_key(key_id: str, caller: KeyManager, resources: ResourcesDep) -> KeyRead:
+async def revoke_key(
+    key_id: str, caller: KeyManager, resources: ResourcesDep, audit: AuditDep
+) -> KeyRead:
     """Revoke a key. This process refuses it at once; other API processes within
     `AUTOMATOR_KEY_CACHE_SECONDS`."""
-    revoked = await resources.store.revoke_api_key(caller.tenant_id, key_id)
+    revoked = KeyRead.of(await resources.store.revoke_api_key(caller.tenant_id, key_id))
     resources.keys.forget(key_id)
-    return KeyRead.of(revoked)
+    await audit.record(caller.tenant_id, caller.key_id, "api_key.revoke", key_id,
+                       after={"revoked_at": revoked.model_dump(mode="json")["revoked_at"]})  # fmt: skip
+    return revoked

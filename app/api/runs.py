@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.api.deps import Reader, ResourcesDep, Writer
+from app.api.deps import AuditDep, Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.engine.control import Command
 from app.models.run import Run, RunFilter, RunStatus, StepRecord
@@ -159,9 +159,12 @@ async def _read(resources: ResourcesDep, tenant_id: str, run_id: str) -> RunRead
     "/{run_id}/{command}", responses={409: {"description": "Not allowed in the run's state"}}
 )
 async def control_run(
-    run_id: str, command: Command, caller: Writer, resources: ResourcesDep
+    run_id: str, command: Command, caller: Writer, resources: ResourcesDep, audit: AuditDep
 ) -> RunRead:
     """`pause`, `resume`, `cancel`, `retry` (from the failed step) or `skip` (the current
     step). A command the run's state does not allow is a 409 naming that state."""
-    await resources.engine.control.apply(caller.tenant_id, run_id, command)
+    run = await resources.engine.control.apply(caller.tenant_id, run_id, command)
+    change = run.history[-1]
+    await audit.record(caller.tenant_id, caller.key_id, f"run.{command}", run_id,
+                       {"status": change["from"]}, {"status": change["to"], "step": run.pc})  # fmt: skip
     return await _read(resources, caller.tenant_id, run_id)

@@ -3,7 +3,9 @@
 Bodies are read as JSON with ``//`` comments allowed, so the seed documents paste as written.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -11,21 +13,23 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from app.api.deps import Reader, ResourcesDep, WorkflowsDep, Writer
+from app.api.deps import AuditDep, Reader, ResourcesDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES, LIMIT_RESPONSES
 from app.api.events import EventAccepted
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.api.runs import StepRead
+from app.audit import Audit, record_imports, workflow_state
 from app.engine.conditions import compile_conditions
 from app.engine.dryrun import dry_run
 from app.errors import AutomatorError, Conflict, ErrorDetail, InvalidInput
 from app.models import jsonc
 from app.models.document import ID_PATTERN
 from app.models.run import RunStatus
+from app.models.tenant import ApiKey
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, UserObject, run_context
 from app.triggers.preview import sample_event
-from app.workflows import Saved
+from app.workflows import Saved, WorkflowService
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
 
@@ -145,11 +149,28 @@ def _version_summary(version: WorkflowVersion, head: WorkflowHead) -> VersionSum
 
 @router.post("", status_code=201, openapi_extra=DOCUMENT_BODY)
 async def create_workflow(
-    request: Request, caller: Writer, workflows: WorkflowsDep, publish: Publish = True
-) -> WorkflowRead:
+    request: Request, caller: Writer, workflows: WorkflowsDep, audit: AuditDep,
+    publish: Publish = True,
+) -> WorkflowRead:  # fmt: skip
     """Create a workflow from its document (version 1). `//` comments are allowed."""
     document = workflows.parser.parse(await request.body())
-    return WorkflowRead.of(await workflows.create(caller.tenant_id, document, publish))
+    saved = await workflows.create(caller.tenant_id, document, publish)
+    after = workflow_state(saved.head, saved.version.document)
+    await audit.record(caller.tenant_id, caller.key_id, "workflow.create", document.workflow_id,
+                       after=after)  # fmt: skip
+    return WorkflowRead.of(saved)
+
+
+async def _change_head(
+    caller: ApiKey, workflows: WorkflowService, audit: Audit, workflow_id: str, action: str,
+    change: Callable[[], Awaitable[WorkflowHead]],
+) -> WorkflowHead:  # fmt: skip
+    """Apply ``change`` to the workflow's head and record it, with the head before and after."""
+    before = await workflows.store.get_workflow(caller.tenant_id, workflow_id)
+    after = await change()
+    await audit.record(caller.tenant_id, caller.key_id, action, workflow_id,
+                       workflow_state(before), workflow_state(after))  # fmt: skip
+    return after
 
 
 @router.get("")
@@ -215,13 +236,14 @@ async def validate_workflow(
     },
 )
 async def import_workflows(
-    request: Request, caller: Writer, workflows: WorkflowsDep
+    request: Request, caller: Writer, workflows: WorkflowsDep, audit: AuditDep
 ) -> ImportReport:
     """Create or update many workflows: files in a multipart form (`files`), or a JSON array
     (comments allowed). An unchanged document makes no new version; a bad one is reported in
     its result and the others are still imported."""
     files = await _import_files(request)
     results = await workflows.import_many(caller.tenant_id, files)
+    await record_imports(audit, caller.tenant_id, caller.key_id, results)
     return ImportReport(
         results=[ImportItem.model_validate(r, from_attributes=True) for r in results]
     )
@@ -341,6 +363,7 @@ async def update_workflow(
     request: Request,
     caller: Writer,
     workflows: WorkflowsDep,
+    audit: AuditDep,
     publish: Publish = True,
 ) -> WorkflowRead:
     """Save a new immutable version of the workflow."""
@@ -350,15 +373,21 @@ async def update_workflow(
             "The document's workflow_id differs from the one in the path.",
             [ErrorDetail(("body", "workflow_id"), f"must be {workflow_id!r}, as in the path")],
         )
-    return WorkflowRead.of(await workflows.update(caller.tenant_id, document, publish))
+    before = await workflows.store.get_workflow(caller.tenant_id, workflow_id)
+    saved = await workflows.update(caller.tenant_id, document, publish)
+    after = workflow_state(saved.head, saved.version.document)
+    await audit.record(caller.tenant_id, caller.key_id, "workflow.update", workflow_id,
+                       workflow_state(before), after)  # fmt: skip
+    return WorkflowRead.of(saved)
 
 
 @router.delete("/{workflow_id}", status_code=204)
 async def archive_workflow(
-    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep
+    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep, audit: AuditDep
 ) -> Response:
     """Archive the workflow: it stops matching events; its versions are kept."""
-    await workflows.store.archive(caller.tenant_id, workflow_id)
+    archive = partial(workflows.store.archive, caller.tenant_id, workflow_id)
+    await _change_head(caller, workflows, audit, workflow_id, "workflow.archive", archive)
     return Response(status_code=204)
 
 
@@ -392,10 +421,12 @@ async def get_version(
 
 @router.post("/{workflow_id}/versions/{version}/publish")
 async def publish_version(
-    workflow_id: WorkflowId, version: VersionNumber, caller: Writer, workflows: WorkflowsDep
-) -> WorkflowRead:
+    workflow_id: WorkflowId, version: VersionNumber, caller: Writer, workflows: WorkflowsDep,
+    audit: AuditDep,
+) -> WorkflowRead:  # fmt: skip
     """Make a version the active one (also to roll back)."""
-    await workflows.store.publish(caller.tenant_id, workflow_id, version)
+    publish = partial(workflows.store.publish, caller.tenant_id, workflow_id, version)
+    await _change_head(caller, workflows, audit, workflow_id, "workflow.publish", publish)
     return WorkflowRead.of(await workflows.current(caller.tenant_id, workflow_id))
 
 
@@ -451,17 +482,19 @@ async def run_workflow(
 
 @router.post("/{workflow_id}/enable")
 async def enable_workflow(
-    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep
+    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep, audit: AuditDep
 ) -> WorkflowRead:
     """Let the workflow start runs again."""
-    await workflows.store.set_enabled(caller.tenant_id, workflow_id, True)
+    enable = partial(workflows.store.set_enabled, caller.tenant_id, workflow_id, True)
+    await _change_head(caller, workflows, audit, workflow_id, "workflow.enable", enable)
     return WorkflowRead.of(await workflows.current(caller.tenant_id, workflow_id))
 
 
 @router.post("/{workflow_id}/disable")
 async def disable_workflow(
-    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep
+    workflow_id: WorkflowId, caller: Writer, workflows: WorkflowsDep, audit: AuditDep
 ) -> WorkflowRead:
     """Stop the workflow from starting runs; live runs go on."""
-    await workflows.store.set_enabled(caller.tenant_id, workflow_id, False)
+    disable = partial(workflows.store.set_enabled, caller.tenant_id, workflow_id, False)
+    await _change_head(caller, workflows, audit, workflow_id, "workflow.disable", disable)
     return WorkflowRead.of(await workflows.current(caller.tenant_id, workflow_id))

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     MANAGE_KEYS = "manage_keys"
     MANAGE_SECRETS = "manage_secrets"
     CONFIGURE = "configure"
+    AUDIT = "audit"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

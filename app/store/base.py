@@ -14,6 +14,7 @@ import orjson
 from pymongo.errors import PyMongoError
 
 from app.errors import Conflict, NotFound
+from app.models.audit import AuditEntry, AuditFilter
 from app.models.document import WorkflowDocument
 from app.models.flow import TenantLimits
 from app.models.profile import (
@@ -169,6 +170,11 @@ class Store(Protocol):
 
     async def count_events(self, tenant_id: str, period: Period) -> int:
         """Events received in the period (and not purged yet)."""
+
+    async def add_audit(self, entry: AuditEntry) -> None: ...
+
+    async def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
+        """Newest first; ``page.after`` is the last entry id of the page before."""
 
     async def live_run_counts(self) -> dict[RunStatus, int]:
         """Runs not finished (pending, running, waiting, paused) by status, across tenants:

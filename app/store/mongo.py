@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from app.errors import Conflict
+from app.models.audit import AuditEntry, AuditFilter
 from app.models.document import SCHEDULE, WorkflowDocument
 from app.models.flow import TenantLimits
 from app.models.profile import (
@@ -132,6 +133,18 @@ INDEXES: dict[str, list[IndexModel]] = {
     "event_keys": [
         IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING), ("received_at", ASCENDING)]),
         IndexModel([("received_at", ASCENDING)]),
+    ],
+    "audit": [
+        IndexModel([("tenant_id", ASCENDING), ("entry_id", ASCENDING)], unique=True),
+        IndexModel(
+            [
+                ("tenant_id", ASCENDING),
+                ("entity_type", ASCENDING),
+                ("entity_id", ASCENDING),
+                ("entry_id", ASCENDING),
+            ]
+        ),
+        IndexModel([("tenant_id", ASCENDING), ("actor", ASCENDING), ("entry_id", ASCENDING)]),
     ],
     "steps": [
         IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING), ("seq", ASCENDING)]),
@@ -631,6 +644,21 @@ class MongoStore:
     async def count_events(self, tenant_id: str, period: Period) -> int:
         query = {"tenant_id": tenant_id, "received_at": _within(period)}
         return await self._db.events.count_documents(query)
+
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._db.audit.insert_one(asdict(entry))
+
+    async def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
+        query: Doc = {"tenant_id": tenant_id}
+        for name in ("entity_type", "entity_id", "actor"):
+            if getattr(where, name) is not None:
+                query[name] = getattr(where, name)
+        if where.since is not None:
+            query["at"] = {"$gte": where.since}
+        if page.after is not None:
+            query["entry_id"] = {"$lt": page.after}
+        cursor = self._db.audit.find(query, NO_ID).sort("entry_id", -1).limit(page.limit)
+        return [AuditEntry(**doc) async for doc in cursor]
 
     async def live_run_counts(self) -> dict[RunStatus, int]:
         cursor = await self._db.runs.aggregate(

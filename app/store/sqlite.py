@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import orjson
 
+from app.models.audit import AuditEntry, AuditFilter
 from app.models.document import SCHEDULE, WorkflowDocument
 from app.models.flow import TenantLimits
 from app.models.profile import (
@@ -161,6 +162,18 @@ CREATE INDEX IF NOT EXISTS runs_workflow ON runs (tenant_id, workflow_id, run_id
 CREATE INDEX IF NOT EXISTS runs_status ON runs (tenant_id, status, run_id);
 CREATE INDEX IF NOT EXISTS runs_due ON runs (status, due_at);
 CREATE INDEX IF NOT EXISTS runs_created ON runs (tenant_id, created_at);
+CREATE TABLE IF NOT EXISTS audit (
+    tenant_id TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, entry_id)
+);
+CREATE INDEX IF NOT EXISTS audit_entity ON audit (tenant_id, entity_type, entity_id, entry_id);
+CREATE INDEX IF NOT EXISTS audit_actor ON audit (tenant_id, actor, entry_id);
 CREATE TABLE IF NOT EXISTS steps (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     tenant_id TEXT NOT NULL,
@@ -805,6 +818,30 @@ class Database:
         )
         return int(row[0])
 
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (entry.tenant_id, entry.entry_id, entry.at.isoformat(), entry.actor,
+                 entry.entity_type, entry.entity_id, orjson.dumps(entry)),
+            )  # fmt: skip
+
+    def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
+        sql = "SELECT doc FROM audit WHERE tenant_id = ?"
+        params: list[Any] = [tenant_id]
+        for column, value in (
+            ("entity_type = ?", where.entity_type),
+            ("entity_id = ?", where.entity_id),
+            ("actor = ?", where.actor),
+            ("at >= ?", where.since and where.since.isoformat()),
+            ("entry_id < ?", page.after),
+        ):
+            if value is not None:
+                sql += f" AND {column}"
+                params.append(value)
+        rows = self._all(sql + " ORDER BY entry_id DESC LIMIT ?", *params, page.limit)
+        return [_audit(orjson.loads(row[0])) for row in rows]
+
     def live_run_counts(self) -> dict[RunStatus, int]:
         rows = self._all(
             "SELECT status, count(*) FROM runs WHERE status IN (?, ?, ?, ?) GROUP BY status",
@@ -1206,6 +1243,12 @@ class SQLiteStore:
     async def count_events(self, tenant_id: str, period: Period) -> int:
         return await self._call(self._database.count_events, tenant_id, period)
 
+    async def add_audit(self, entry: AuditEntry) -> None:
+        await self._call(self._database.add_audit, entry)
+
+    async def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
+        return await self._call(self._database.list_audit, tenant_id, where, page)
+
     async def live_run_counts(self) -> dict[RunStatus, int]:
         return await self._call(self._database.live_run_counts)
 
@@ -1336,6 +1379,10 @@ def _event(doc: dict[str, Any]) -> EventRecord:
 def _step(doc: dict[str, Any]) -> StepRecord:
     times = {k: datetime.fromisoformat(doc[k]) for k in ("started_at", "finished_at")}
     return StepRecord(**(doc | times | {"status": StepStatus(doc["status"])}))
+
+
+def _audit(doc: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(**(doc | {"at": datetime.fromisoformat(doc["at"])}))
 
 
 def _api_key(row: Any) -> ApiKey:

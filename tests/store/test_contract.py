@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo_async_mock import AsyncMongoMockClient
 
 from app.errors import Conflict, NotFound
+from app.models.audit import AuditEntry, AuditFilter
 from app.models.document import WorkflowDocument
 from app.models.flow import TenantLimits
 from app.models.profile import ProfileFilter, SegmentDefinition, Touch
@@ -815,3 +816,39 @@ async def test_neither_the_event_that_starts_a_run_nor_another_tenants_ends_it(
     await store.create_workflow("globex", document(**LISTENS_FOR_PURCHASE), None, publish=True)
     await store.accept_event(Intake(purchase("p2", "globex"), [], correlate=keyed("u1")))
     assert (await store.get_run("acme", "r1")).status == RunStatus.PENDING
+
+
+def entry(entry_id: str, entity_id: str = "wf", actor: str = "key_1", **changes: Any) -> AuditEntry:
+    fields: dict[str, Any] = {
+        "tenant_id": "acme", "entry_id": entry_id, "at": now(), "actor": actor,
+        "action": "workflow.update", "entity_type": "workflow", "entity_id": entity_id,
+        "before": {"enabled": True}, "after": {"enabled": False, "document": {"a": [1]}},
+    }  # fmt: skip
+    return AuditEntry(**(fields | changes))
+
+
+async def test_audit_entries_filter_and_page_newest_first(store: Store) -> None:
+    await store.add_audit(entry("aud_1"))
+    await store.add_audit(entry("aud_2", "other", action="workflow.create", before=None))
+    await store.add_audit(
+        entry("aud_3", "key_9", "key_2", entity_type="api_key", action="api_key.revoke")
+    )
+    await store.add_audit(entry("aud_4", tenant_id="globex"))
+    everything = await store.list_audit("acme", AuditFilter(), Page())
+    assert [e.entry_id for e in everything] == ["aud_3", "aud_2", "aud_1"]
+    oldest = everything[2]
+    assert (oldest.actor, oldest.action, oldest.before) == (
+        "key_1",
+        "workflow.update",
+        {"enabled": True},
+    )
+    assert oldest.after == {"enabled": False, "document": {"a": [1]}}
+    assert everything[2].at.tzinfo is not None
+    by_entity = AuditFilter(entity_type="workflow", entity_id="wf")
+    assert [e.entry_id for e in await store.list_audit("acme", by_entity, Page())] == ["aud_1"]
+    by_actor = await store.list_audit("acme", AuditFilter(actor="key_2"), Page())
+    assert [(e.entry_id, e.action) for e in by_actor] == [("aud_3", "api_key.revoke")]
+    paged = await store.list_audit("acme", AuditFilter(), Page(limit=1, after="aud_3"))
+    assert [e.entry_id for e in paged] == ["aud_2"]
+    later = AuditFilter(since=now() + timedelta(seconds=1))
+    assert await store.list_audit("acme", later, Page()) == []

@@ -1,0 +1,54 @@
+"""``GET /api/audit``: the tenant's changes, newest first (admin role)."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from app.api.deps import Auditor, StoreDep
+from app.api.errors import ERROR_RESPONSES
+from app.models.audit import AuditEntry, AuditFilter
+from app.models.workflow import Page
+
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES)
+
+
+class AuditRead(BaseModel):
+    entry_id: str
+    at: datetime
+    actor: str = Field(description="The API key id that made the change (`cli`: the CLI).")
+    action: str = Field(examples=["workflow.publish"])
+    entity_type: str = Field(examples=["workflow", "api_key", "run"])
+    entity_id: str
+    before: dict[str, Any] | None = Field(description="State before; secrets masked.")
+    after: dict[str, Any] | None = Field(description="State after; secrets masked.")
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> "AuditRead":
+        return cls.model_validate(entry, from_attributes=True)
+
+
+class AuditList(BaseModel):
+    items: list[AuditRead]
+    next_after: str | None = Field(description="Pass as `after` for the next page.")
+
+
+@router.get("")
+async def list_audit(
+    caller: Auditor,
+    store: StoreDep,
+    entity_type: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=256)] = None,
+    actor: Annotated[str | None, Query(max_length=64, description="An API key id.")] = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[str | None, Query(description="The last entry_id of the page before.")] = None,
+) -> AuditList:
+    """Who changed what and when: workflows (create, update, publish, enable, disable,
+    archive, import), API keys (create, revoke), run control. Filter by entity, actor and
+    time; paged."""
+    where = AuditFilter(entity_type, entity_id, actor, since)
+    entries = await store.list_audit(caller.tenant_id, where, Page(limit, after))
+    next_after = entries[-1].entry_id if len(entries) == limit else None
+    return AuditList(items=[AuditRead.of(entry) for entry in entries], next_after=next_after)

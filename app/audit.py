@@ -1,0 +1,86 @@
+"""Recording changes in the audit log: one call per change, from the API or the CLI.
+
+``await audit.record(tenant_id, actor, "workflow.publish", workflow_id, before, after)``: the
+entity type is the action's first word; ``before`` and ``after`` are plain data (the entity's
+state around the change) and are stored with secret references and fields named like
+secrets masked, and replaced by a note when larger than ``MAX_STATE_BYTES``.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from app.models.audit import AuditEntry
+from app.models.ids import new_id
+from app.models.workflow import WorkflowHead
+from app.redaction import redact
+from app.store.base import Store
+from app.workflows import ImportResult
+
+CLI = "cli"
+# A state larger than this (a big workflow document) is not copied into the log; its
+# version stays readable through the versions API.
+MAX_STATE_BYTES = 64 * 1024
+
+State = dict[str, Any] | None
+
+
+def _bounded(state: State) -> State:
+    if state is None:
+        return None
+    masked: dict[str, Any] = redact(state)
+    size = len(orjson.dumps(masked, default=str))
+    if size <= MAX_STATE_BYTES:
+        return masked
+    small = {k: v for k, v in masked.items() if k != "document"}
+    return small | {"omitted": f"{size} bytes, over the audit log's {MAX_STATE_BYTES}"}
+
+
+@dataclass(frozen=True)
+class Audit:
+    store: Store
+
+    async def record(
+        self, tenant_id: str, actor: str, action: str, entity_id: str,
+        before: State = None, after: State = None,
+    ) -> AuditEntry:  # fmt: skip
+        """Record that ``actor`` did ``action`` (``<entity type>.<verb>``) to ``entity_id``."""
+        entry = AuditEntry(
+            tenant_id=tenant_id,
+            entry_id=new_id("aud"),
+            at=datetime.now(UTC),
+            actor=actor,
+            action=action,
+            entity_type=action.split(".", 1)[0],
+            entity_id=entity_id,
+            before=_bounded(before),
+            after=_bounded(after),
+        )
+        await self.store.add_audit(entry)
+        return entry
+
+
+async def record_imports(
+    audit: Audit, tenant_id: str, actor: str, results: Iterable[ImportResult]
+) -> None:
+    """One entry per workflow an import created or changed."""
+    for result in results:
+        if result.status in ("created", "updated") and result.workflow_id is not None:
+            after = {"latest_version": result.version, "source": result.source}
+            await audit.record(tenant_id, actor, "workflow.import", result.workflow_id,
+                               after=after | {"result": result.status})  # fmt: skip
+
+
+def workflow_state(head: WorkflowHead, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A workflow as the audit log shows it; with the document of a version just saved."""
+    state: dict[str, Any] = {
+        "name": head.name,
+        "latest_version": head.latest_version,
+        "active_version": head.active_version,
+        "enabled": head.enabled,
+        "archived": head.archived,
+    }
+    return state if document is None else state | {"document": document}
