@@ -33,7 +33,7 @@ from app.redis_server import LocalRedisServer
 from app.settings import Settings
 from tests.conftest import SEEDS, key_for
 
-EXAMPLES = int(os.environ.get("AUTOMATOR_TEST_OPENAPI_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("AUTOMATOR_TEST_OPENAPI_EXAMPLES", "20"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]  # fmt: skip
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(_env_file=None)))
