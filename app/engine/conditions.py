@@ -53,14 +53,20 @@ _NEGATIONS = {
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
 _REPR.maxlist = _REPR.maxdict = 8
+# reprlib bounds each level, not the whole: 8 items of 8 items of ... can still be huge.
+MAX_SHOWN = 160
 
 
 def _show(value: Any) -> str:
     """A short repr for reasons: long strings and lists are cut in the middle."""
     try:
-        return _REPR.repr(value)
+        text = _REPR.repr(value)
     except ValueError:  # str() refuses ints of more than 4,300 digits
         return f"<{type(value).__name__}>"
+    if len(text) <= MAX_SHOWN:
+        return text
+    half = (MAX_SHOWN - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
 
 
 class _Unfit(Exception):

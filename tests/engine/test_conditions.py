@@ -553,3 +553,11 @@ def test_reasons_stay_short_whatever_the_values(
     context = {**context, "a": big, "user": {"b": big}}
     for reason in reasons(compile_conditions(conditions).explain(context)):
         assert len(reason) <= 400
+
+
+def test_wide_nested_values_are_shortened_in_reasons() -> None:
+    nested: Any = "x" * 60
+    for _ in range(5):
+        nested = [nested] * 8
+    reason = explained("equals", "b", {"x": nested})["reason"]
+    assert len(reason) < 200
