@@ -380,10 +380,11 @@ SMALL = Renderer(max_output_chars=50, max_range=20, max_steps=200)
 @given(source=SOURCES, user=JSON, more=JSON)
 def test_a_small_bound_holds_for_any_source(source: str, user: Any, more: Any) -> None:
     """With limits small enough for random templates to reach, the only errors are template
-    errors, and no rendered string is longer than the bound."""
+    errors, and no rendered string is longer than the bound (a string with no template in
+    it is not rendered: it comes back as it is)."""
     try:
         result = SMALL.render({"field": source}, {"user": user, "vars": more}, WHERE)
     except TemplateError:
         return
-    if isinstance(result["field"], str):
+    if isinstance(result["field"], str) and result["field"] != source:
         assert len(result["field"]) <= 50
