@@ -14,7 +14,7 @@ import uvloop
 from prometheus_client import start_http_server
 from rich.progress import track
 
-from app import logs
+from app import logs, remote
 from app.actions.registry import default_registry
 from app.audit import CLI, Audit, record_imports
 from app.engine.keyring import Unreadable, new_key
@@ -44,6 +44,10 @@ def _configure() -> None:
 
 T = TypeVar("T")
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
+
+
+cli.command("send-event")(remote.send_event)
+cli.command("runs")(remote.runs)
 
 
 def main() -> None:

@@ -104,12 +104,13 @@ class ConsoleFormatter(JsonFormatter):
 
 def configure(level: str, style: LogFormat) -> None:
     """Send every logger's records to stderr as ``style`` (``auto``: text on a terminal,
-    JSON otherwise). arq's one line per job shows at DEBUG only."""
+    JSON otherwise). arq's line per job and httpx's per request show at DEBUG only."""
     handler = logging.StreamHandler(sys.stderr)
     console = style == "console" or (style == "auto" and sys.stderr.isatty())
     handler.setFormatter(ConsoleFormatter() if console else JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    arq_level = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
-    logging.getLogger("arq").setLevel(arq_level)
+    chatty = logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
+    for name in ("arq", "httpx"):
+        logging.getLogger(name).setLevel(chatty)

@@ -1,0 +1,242 @@
+"""CLI commands that talk to a running API over HTTP: ``send-event`` and ``runs``.
+
+They go through the API (not straight to the store) so they work against any deployment, a
+remote one included, and see exactly what an integration sees: authentication, the rate
+limit, validation and the same answers.
+"""
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from app.models import jsonc
+from app.settings import Settings
+
+BATCH = 500
+FOLLOW_SECONDS = 0.5
+FINISHED = ("completed", "failed", "cancelled")
+console = Console()
+
+
+def _default_url() -> str:
+    settings = Settings()
+    return f"http://{settings.host}:{settings.port}"
+
+
+Url = Annotated[
+    str,
+    typer.Option(
+        "--url", envvar="AUTOMATOR_URL", default_factory=_default_url, show_default=False,
+        help="The API's address (default: http://AUTOMATOR_HOST:AUTOMATOR_PORT).",
+    ),
+]  # fmt: skip
+ApiKeyOption = Annotated[
+    str,
+    typer.Option(
+        "--api-key", "-k", envvar="AUTOMATOR_API_KEY", show_default=False,
+        help="An API key (`automator create-api-key` makes one).",
+    ),
+]  # fmt: skip
+
+
+def _client(url: str, api_key: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    return httpx.Client(base_url=url, headers=headers, timeout=30)
+
+
+def _answer(response: httpx.Response) -> Any:
+    """The JSON body of a 2xx answer; otherwise the error, printed, and exit 1."""
+    if response.is_success:
+        return response.json()
+    try:
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        message = response.text[:500]
+    typer.secho(f"{response.status_code}: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+    try:
+        return _answer(client.request(method, path, **kwargs))
+    except httpx.TransportError as exc:
+        typer.secho(f"Cannot reach {client.base_url}: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
+def _json_object(text: str, name: str) -> dict[str, Any]:
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise typer.BadParameter(f"not JSON: {exc}", param_hint=name) from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter("must be a JSON object", param_hint=name)
+    return value
+
+
+def _events_in(path: Path) -> list[dict[str, Any]]:
+    """A JSON array of events, or one event per line (JSON Lines)."""
+    text = path.read_bytes()
+    if text.lstrip().startswith(b"["):
+        events = jsonc.loads(text)
+    else:
+        events = [orjson.loads(line) for line in text.splitlines() if line.strip()]
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        raise typer.BadParameter("must hold event objects", param_hint="--file")
+    return events
+
+
+def _batches(events: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(events), BATCH):
+        yield events[start : start + BATCH]
+
+
+def _report(result: dict[str, Any]) -> None:
+    runs = ", ".join(
+        f"{run} ({workflow})"
+        for run, workflow in zip(result["run_ids"], result["workflow_ids"], strict=False)
+    )
+    duplicate = " (duplicate: nothing new started)" if result["duplicate"] else ""
+    typer.echo(f"{result['event_id']}{duplicate}: {runs or 'no run started'}")
+    for workflow, reason in result["skipped"].items():
+        typer.echo(f"  skipped {workflow}: {reason}")
+
+
+def send_event(
+    url: Url,
+    api_key: ApiKeyOption,
+    event_type: Annotated[
+        str | None, typer.Argument(metavar="TYPE", help="The event type, e.g. user_signup.")
+    ] = None,
+    user: Annotated[str, typer.Option(help='The user, as JSON: \'{"id": "u1"}\'.')] = "{}",
+    data: Annotated[
+        str, typer.Option(help="The event data, as JSON: '{\"cart_value\": 120}'.")
+    ] = "{}",
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="A repeat with the same key starts nothing new.")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            "-f",
+            exists=True,
+            dir_okay=False,
+            help="Many events: a JSON array or one JSON event per line.",
+        ),
+    ] = None,
+) -> None:
+    """Send an event to a running API (`automator dev`, or any deployment) and say which runs
+    it started. Example:
+
+        automator send-event user_signup --user '{"id": "u1", "email": "ada@example.com"}'
+
+    With --file, events go in batches of 500, with a progress bar."""
+    with _client(url, api_key) as client:
+        if file is not None:
+            _send_file(client, _events_in(file))
+            return
+        if event_type is None:
+            raise typer.BadParameter("give an event TYPE, or --file", param_hint="TYPE")
+        event = {"type": event_type, "user": _json_object(user, "--user"),
+                 "data": _json_object(data, "--data")}  # fmt: skip
+        if idempotency_key is not None:
+            event["idempotency_key"] = idempotency_key
+        _report(_call(client, "POST", "/api/events", json=event))
+
+
+def _send_file(client: httpx.Client, events: list[dict[str, Any]]) -> None:
+    started = 0
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Sending", total=len(events))
+        for batch in _batches(events):
+            results = _call(client, "POST", "/api/events/batch", json={"events": batch})
+            started += sum(len(result["run_ids"]) for result in results["results"])
+            progress.advance(task, len(batch))
+    typer.echo(f"{len(events)} events accepted, {started} runs started")
+
+
+def runs(
+    url: Url,
+    api_key: ApiKeyOption,
+    run_id: Annotated[
+        str | None,
+        typer.Argument(metavar="RUN_ID", help="Show this run and its steps (else: list runs)."),
+    ] = None,
+    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only this workflow.")] = None,
+    status: Annotated[str | None, typer.Option("--status", "-s", help="Only runs in this status (pending, running, waiting, paused, completed, failed, cancelled).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to list.")] = 20,
+    follow: Annotated[bool, typer.Option("--follow", "-F", help="With RUN_ID: print steps as they happen until the run finishes.")] = False,
+) -> None:  # fmt: skip
+    """List recent runs (newest first), or show one run with its steps. Examples:
+
+    automator runs --workflow welcome_campaign_001 --status failed
+
+    automator runs run_0195f... --follow"""
+    with _client(url, api_key) as client:
+        if run_id is None:
+            params = {"workflow_id": workflow, "status": status, "limit": limit}
+            found = _call(client, "GET", "/api/runs", params={k: v for k, v in params.items() if v})
+            _print_runs(found["items"])
+        elif follow:
+            _follow(client, run_id)
+        else:
+            _print_run(_call(client, "GET", f"/api/runs/{run_id}"))
+
+
+def _print_runs(items: list[dict[str, Any]]) -> None:
+    """A table on a terminal; tab-separated lines otherwise, for scripts."""
+    header = ("run", "workflow", "status", "step", "attempt", "created", "error")
+    rows = [
+        (run["run_id"], f"{run['workflow_id']} v{run['version']}", run["status"],
+         str(run["step"]), str(run["attempt"]), run["created_at"],
+         (run["error"] or {}).get("message", ""))
+        for run in items
+    ]  # fmt: skip
+    if not console.is_terminal:
+        typer.echo("\n".join("\t".join(row) for row in [header, *rows]))
+        return
+    table = Table(*header)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+def _print_run(run: dict[str, Any]) -> None:
+    console.print(f"{run['run_id']}  {run['workflow_id']} v{run['version']}  {run['status']}")
+    if run["error"]:
+        console.print(f"error: {run['error'].get('message', run['error'])}", style="red")
+    for step in run["steps"]:
+        _print_step(step)
+
+
+def _print_step(step: dict[str, Any]) -> None:
+    error = f"  {step['error'].get('message', '')}" if step["error"] else ""
+    console.print(
+        f"  {step['finished_at']}  {step['step_id']} ({step['action_type']}) "
+        f"attempt {step['attempt']}: {step['status']}{error}",
+        markup=False,
+    )
+
+
+def _follow(client: httpx.Client, run_id: str) -> None:
+    shown, status = 0, None
+    while True:
+        run = _call(client, "GET", f"/api/runs/{run_id}")
+        for step in run["steps"][shown:]:
+            _print_step(step)
+        shown = len(run["steps"])
+        if run["status"] != status:
+            status = run["status"]
+            console.print(f"{run_id}: {status}")
+        if status in FINISHED:
+            raise typer.Exit(0 if status == "completed" else 1)
+        time.sleep(FOLLOW_SECONDS)
