@@ -46,8 +46,8 @@ async def list_audit(
     after: Annotated[str | None, Query(description="The last entry_id of the page before.")] = None,
 ) -> AuditList:
     """Who changed what and when: workflows (create, update, publish, enable, disable,
-    archive, import), API keys (create, revoke), run control. Filter by entity, actor and
-    time; paged."""
+    archive, import), API keys (create, revoke), run control, secrets (names only),
+    integrations, tenant limits and segments. Filter by entity, actor and time; paged."""
     where = AuditFilter(entity_type, entity_id, actor, since)
     entries = await store.list_audit(caller.tenant_id, where, Page(limit, after))
     next_after = entries[-1].entry_id if len(entries) == limit else None

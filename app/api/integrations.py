@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.actions.references import references
-from app.api.deps import ResourcesDep, SecretManager
+from app.api.deps import AuditDep, ResourcesDep, SecretManager
 from app.api.errors import ERROR_RESPONSES
 from app.models.secret import IntegrationConfig
 
@@ -73,17 +73,22 @@ async def get_integration(
 @router.put("/{code}", responses=CREATED)
 async def put_integration(
     code: str, body: IntegrationWrite, caller: SecretManager, resources: ResourcesDep,
-    response: Response,
+    response: Response, audit: AuditDep,
 ) -> IntegrationRead:  # fmt: skip
     """Create or replace the tenant's configuration of an installed connector. It replaces
     the deployment's configuration of that connector for this tenant's runs (no merging);
     `{"$secret": "NAME"}` references resolve when a step runs."""
     stored, created = await resources.integrations.put(caller.tenant_id, code, body.config)
     response.status_code = 201 if created else 200
+    action = "integration.create" if created else "integration.update"
+    await audit.record(caller.tenant_id, caller.key_id, action, code, after={"config": body.config})
     return _read(stored, resources)
 
 
 @router.delete("/{code}", status_code=204)
-async def delete_integration(code: str, caller: SecretManager, resources: ResourcesDep) -> None:
+async def delete_integration(
+    code: str, caller: SecretManager, resources: ResourcesDep, audit: AuditDep
+) -> None:
     """Delete the tenant's configuration; its runs use the deployment's again, if any."""
     await resources.integrations.delete(caller.tenant_id, code)
+    await audit.record(caller.tenant_id, caller.key_id, "integration.delete", code)

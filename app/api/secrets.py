@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import ResourcesDep, SecretManager
+from app.api.deps import AuditDep, ResourcesDep, SecretManager
 from app.api.errors import ERROR_RESPONSES
 from app.engine.masking import MASK
 from app.engine.secrets import MAX_VALUE_CHARS, MIN_VALUE_CHARS, SecretInfo
@@ -61,27 +61,34 @@ async def get_secret(name: str, caller: SecretManager, resources: ResourcesDep) 
 @router.put("/{name}", responses=CREATED)
 async def put_secret(
     name: str, body: SecretValue, caller: SecretManager, resources: ResourcesDep,
-    response: Response,
+    response: Response, audit: AuditDep,
 ) -> SecretRead:  # fmt: skip
     """Create or replace a secret. Workflows and integration configuration refer to it as
     `{"$secret": "NAME"}`; names are 1 to 100 capital letters, digits and underscores,
     starting with a letter."""
     info, created = await resources.secrets.put(caller.tenant_id, name, body.value)
     response.status_code = 201 if created else 200
+    action = "secret.create" if created else "secret.update"
+    await audit.record(caller.tenant_id, caller.key_id, action, name, after={"name": name})
     return SecretRead.of(info)
 
 
 @router.post("/{name}/rotate")
 async def rotate_secret(
-    name: str, body: SecretValue, caller: SecretManager, resources: ResourcesDep
+    name: str, body: SecretValue, caller: SecretManager, resources: ResourcesDep, audit: AuditDep
 ) -> SecretRead:
     """Give an existing secret a new value (404 if there is none) and record when. The old
     value is not kept: every step that calls its connector from now on gets the new one."""
-    return SecretRead.of(await resources.secrets.rotate(caller.tenant_id, name, body.value))
+    rotated = SecretRead.of(await resources.secrets.rotate(caller.tenant_id, name, body.value))
+    await audit.record(caller.tenant_id, caller.key_id, "secret.rotate", name, after={"name": name})
+    return rotated
 
 
 @router.delete("/{name}", status_code=204)
-async def delete_secret(name: str, caller: SecretManager, resources: ResourcesDep) -> None:
+async def delete_secret(
+    name: str, caller: SecretManager, resources: ResourcesDep, audit: AuditDep
+) -> None:
     """Delete a secret. Steps referring to it fail with an error naming it, unless the
     environment provides it."""
     await resources.secrets.delete(caller.tenant_id, name)
+    await audit.record(caller.tenant_id, caller.key_id, "secret.delete", name, {"name": name})

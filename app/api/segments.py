@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import Reader, ResourcesDep, StoreDep, Writer
+from app.api.deps import AuditDep, Reader, ResourcesDep, StoreDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit, ProfileRead
 from app.engine.segments import Audience, members_page
@@ -67,7 +67,7 @@ class MemberList(BaseModel):
 
 @router.post("", status_code=201, responses={200: {"description": "An existing segment replaced"}})
 async def save_segment(
-    body: SegmentIn, caller: Writer, store: StoreDep, response: Response
+    body: SegmentIn, caller: Writer, store: StoreDep, response: Response, audit: AuditDep
 ) -> SegmentRead:
     """Define a segment, or replace the one of that id (200 instead of 201)."""
     conditions = [
@@ -77,6 +77,9 @@ async def save_segment(
     segment, created = await store.save_segment(caller.tenant_id, body.segment_id, definition)
     if not created:
         response.status_code = 200
+    action = "segment.create" if created else "segment.update"
+    after = {"name": definition.name, "conditions": conditions}
+    await audit.record(caller.tenant_id, caller.key_id, action, body.segment_id, after=after)
     return SegmentRead.of(segment)
 
 

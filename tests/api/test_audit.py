@@ -8,6 +8,7 @@ from app.models.tenant import Role
 from app.redaction import MASK
 from app.resources import Resources
 from tests.conftest import key_for, send
+from tests.engine.test_secrets import Echo
 
 DOCUMENT = {
     "workflow_id": "audited",
@@ -88,3 +89,36 @@ async def test_filters_paging_and_who_may_read(
     assert (await client.get("/api/audit", headers=editor)).status_code == 403
     globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
     assert (await client.get("/api/audit", headers=globex)).json()["items"] == []
+
+
+async def test_secrets_integrations_limits_and_segments_are_audited_without_values(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    resources.registry.register(Echo())
+    assert (await client.put("/api/secrets/ERP_KEY", json={"value": "s3cr3t-v1"})).is_success
+    assert (
+        await client.post("/api/secrets/ERP_KEY/rotate", json={"value": "s3cr3t-v2"})
+    ).is_success
+    config = {"url": "https://erp.example", "api_key": {"$secret": "ERP_KEY"}, "password": "pw-1"}
+    assert (await client.put("/api/integrations/echo", json={"config": config})).is_success
+    assert (await client.delete("/api/integrations/echo")).status_code == 204
+    assert (await client.delete("/api/secrets/ERP_KEY")).status_code == 204
+    limits = {"concurrency": {"limit": 5}}
+    assert (await client.put("/api/tenant/limits", json=limits)).is_success
+    segment = {
+        "segment_id": "vip",
+        "conditions": [{"field": "plan", "operator": "equals", "value": "vip"}],
+    }
+    assert (await client.post("/api/segments", json=segment)).status_code == 201
+
+    log = await entries(client)
+    assert [e["action"] for e in reversed(log)] == [
+        "secret.create", "secret.rotate", "integration.create", "integration.delete",
+        "secret.delete", "tenant.limits", "segment.create",
+    ]  # fmt: skip
+    text = (await client.get("/api/audit")).text
+    for value in ("s3cr3t-v1", "s3cr3t-v2", "pw-1"):
+        assert value not in text
+    integration = log[-3]["after"]["config"]
+    assert integration == {"url": "https://erp.example", "api_key": MASK, "password": MASK}
+    assert (log[1]["before"], log[1]["after"]) == ({}, limits)
