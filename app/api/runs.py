@@ -58,6 +58,9 @@ class RunSummary(BaseModel):
     converted: dict[str, Any] | None = Field(
         description="Set once the workflow's goal event came: its type, event id and time."
     )
+    variants: dict[str, str] = Field(
+        description="The variant each split sent the run down (split id → name, or holdout)."
+    )
 
 
 class StepRead(BaseModel):

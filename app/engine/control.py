@@ -19,7 +19,6 @@ from app.models.run import Run, RunStatus
 from app.store.base import Store
 
 ATTEMPTS = 5
-BRANCHES = (Kind.BRANCH, Kind.WAIT)
 
 
 class Command(StrEnum):
@@ -88,18 +87,16 @@ class RunControl:
             await self._skip(run, now)
 
     async def _skip(self, run: Run, now: datetime) -> None:
-        """Past the current action; a condition or a wait is skipped whole, branches
-        included."""
+        """Past the current action; a condition, a wait, a split or a loop is skipped whole,
+        with what it holds."""
         program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
         instructions = program.instructions
         while run.pc < len(instructions) and instructions[run.pc].kind == Kind.JUMP:
             run.pc = instructions[run.pc].target  # the end of a branch is no step of its own
         current = instructions[run.pc] if run.pc < len(instructions) else None
-        run.pc = (
-            run.pc + 1
-            if current is None or current.kind not in BRANCHES
-            else end_of(program, run.pc)
-        )
+        run.pc = run.pc + 1 if current is None else end_of(program, run.pc)
+        if current is not None and current.kind == Kind.NEXT:
+            run.loops.pop(str(current.action.id), None)  # skipping a loop's turn leaves it
         run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False
         run.wait = None
         transition(run, RunStatus.PENDING, now, f"step {current and current.action.id} skipped")

@@ -10,12 +10,14 @@ import asyncio
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
+from app.engine.arms import ARM_STEPS, iteration, loop_context, loop_next
+from app.engine.outcome import Outcome
 from app.engine.program import Instruction, Kind, Program, end_of
 from app.engine.templates import Renderer, TemplateError
 from app.engine.waits import begin_wait, deadline
@@ -25,6 +27,8 @@ from app.models.run import Run, RunStatus, StepRecord, StepStatus
 log = logging.getLogger(__name__)
 
 CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
+# Instructions that are no step of their own: the end of a branch, a loop's turn.
+UNRECORDED = (Kind.JUMP, Kind.NEXT)
 
 
 class Effects(Protocol):
@@ -77,31 +81,17 @@ class StepGuard(Protocol):
         """None lets the step run now (send windows, frequency caps)."""
 
 
-@dataclass
-class Outcome:
-    """What one step did to the run."""
-
-    status: StepStatus
-    next_pc: int
-    output: Any = None
-    error: dict[str, Any] | None = None
-    retry_in: float | None = None
-    stop: bool = False
-    input: dict[str, Any] | None = None
-    vars: dict[str, Any] = field(default_factory=dict)
-    wait_until: datetime | None = None
-    wait_reason: str = ""
-
-
 def template_context(run: Run) -> dict[str, Any]:
     """What templates and conditions see: the event's data at the root, then ``user``,
-    ``event``, ``steps.<action id>.output``, ``vars``, ``run`` and ``workflow``."""
+    ``event``, ``steps.<action id>.output``, ``vars``, ``run`` and ``workflow``; inside a
+    loop, ``item``, ``index`` and ``loops``."""
     return {
         **run.context,
         "steps": run.outputs,
         "vars": run.vars,
         "run": {"id": run.run_id, "attempt": run.attempt, "created_at": run.created_at.isoformat()},
         "workflow": {"id": run.workflow_id, "version": run.version},
+        **loop_context(run),
     }
 
 
@@ -226,7 +216,7 @@ class Walker:
             seconds = (outcome.wait_until - self.effects.now()).total_seconds()
             return await self._wait(run, max(seconds, 0.0), outcome.wait_reason)
         steps = []
-        if instruction.kind != Kind.JUMP:
+        if instruction.kind not in UNRECORDED:
             steps.append(self._record(run, instruction, outcome, started))
         if outcome.retry_in is not None:
             if not await self.effects.checkpoint(run, steps):
@@ -241,7 +231,7 @@ class Walker:
             )
             await self.effects.checkpoint(run, steps)
             return False
-        if outcome.output is not None and instruction.kind in (Kind.STEP, Kind.WAIT):
+        if outcome.output is not None and instruction.kind not in (Kind.BRANCH, *UNRECORDED):
             run.outputs[str(instruction.action.id)] = {"output": outcome.output}
         run.vars.update(outcome.vars)
         run.pc, run.attempt, run.delay_served, run.wait = outcome.next_pc, 1, False, None
@@ -275,11 +265,15 @@ class Walker:
         following = run.pc + 1
         if instruction.kind == Kind.JUMP:
             return Outcome(StepStatus.COMPLETED, instruction.target)
+        if instruction.kind == Kind.NEXT:
+            return loop_next(run, instruction)
         context = template_context(run)
         if instruction.kind == Kind.BRANCH:
             return _branch(instruction, context, following)
         if instruction.when is not None and not instruction.when(context):
-            return Outcome(StepStatus.SKIPPED, following, output=None, error=None)
+            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc), output=None, error=None)
+        if instruction.kind in ARM_STEPS:
+            return ARM_STEPS[instruction.kind](run, instruction, context, self.renderer)
         try:
             params = self.renderer.render(
                 instruction.action.data, context, f"action {instruction.action.id} data"
@@ -358,8 +352,9 @@ def _calls_out(instruction: Instruction) -> bool:
 
 
 def idempotency_key(run: Run, instruction: Instruction) -> str:
-    """Stable across retries and re-deliveries of the same step: ``run:action:iteration``."""
-    return f"{run.run_id}:{instruction.action.id}:0"
+    """Stable across retries and re-deliveries of the same step: ``run:action:iteration``
+    (the iteration is ``0`` outside loops)."""
+    return f"{run.run_id}:{instruction.action.id}:{iteration(run)}"
 
 
 def _heard(wait: dict[str, Any], event: dict[str, Any] | None, next_pc: int) -> Outcome:

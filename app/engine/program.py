@@ -21,11 +21,18 @@ class Kind(StrEnum):
     # Parks until its event (then the next instruction: on_event) or its timeout (target:
     # on_timeout); laid out like a branch.
     WAIT = "wait"
+    # Goes to one of its arms (a variant), or past them all (the holdout).
+    SPLIT = "split"
+    # A loop's start (takes the list; an empty one goes to ``end``) and its last
+    # instruction (the next item goes back to ``target``, the body's start).
+    LOOP = "loop"
+    NEXT = "next"
 
 
-# Action types compiled to two branches: the first runs on the next instructions, the second
-# at the instruction's target, and a jump past both ends the first.
-BRANCHING = {"condition": Kind.BRANCH, "wait_for_event": Kind.WAIT}
+# Action types compiled to arms laid out one after the other: the first runs on the next
+# instructions, each other one starts at one of ``arms``, and a jump to ``end`` follows every
+# arm but the last.
+ARMED = {"condition": Kind.BRANCH, "wait_for_event": Kind.WAIT, "split": Kind.SPLIT}
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,11 @@ class Instruction:
     action: Action
     when: CompiledConditions | None
     delay: float
+    # A jump's destination; a branch's or a wait's second arm; a loop's end.
     target: int = -1
+    arms: tuple[int, ...] = ()
+    # Past everything the action holds: where skipping it goes.
+    end: int = -1
 
 
 @dataclass(frozen=True)
@@ -54,24 +65,51 @@ def _emit(actions: list[Action], out: list[Instruction]) -> None:
     for action in actions:
         when = compile_conditions(action.conditions) if action.conditions else None
         delay = delay_seconds(action.delay)
-        kind = BRANCHING.get(action.type)
-        if kind is None:
+        kind = ARMED.get(action.type)
+        if action.type == "loop":
+            _emit_loop(action, when, delay, out)
+        elif kind is not None:
+            _emit_arms(kind, action, when, delay, out)
+        else:
             out.append(Instruction(Kind.STEP, action, when, delay))
-            continue
-        first, second = action.branches()
-        branch = len(out)
-        out.append(Instruction(kind, action, when, delay))
-        _emit(first, out)
-        jump = len(out)
-        out.append(Instruction(Kind.JUMP, action, None, 0))
-        _emit(second, out)
-        out[branch] = replace(out[branch], target=jump + 1)
-        out[jump] = replace(out[jump], target=len(out))
+
+
+def _emit_arms(
+    kind: Kind, action: Action, when: CompiledConditions | None, delay: float,
+    out: list[Instruction],
+) -> None:  # fmt: skip
+    at = len(out)
+    out.append(Instruction(kind, action, when, delay))
+    arms = [arm for _, arm in action.arms()]
+    starts, jumps = [], []
+    for n, arm in enumerate(arms):
+        starts.append(len(out))
+        _emit(arm, out)
+        if n < len(arms) - 1:
+            jumps.append(len(out))
+            out.append(Instruction(Kind.JUMP, action, None, 0))
+    end = len(out)
+    for jump in jumps:
+        out[jump] = replace(out[jump], target=end)
+    second = starts[1] if len(starts) > 1 else end
+    out[at] = replace(out[at], target=second, arms=tuple(starts), end=end)
+
+
+def _emit_loop(
+    action: Action, when: CompiledConditions | None, delay: float, out: list[Instruction]
+) -> None:
+    at = len(out)
+    out.append(Instruction(Kind.LOOP, action, when, delay))
+    _emit(action.actions or [], out)
+    out.append(Instruction(Kind.NEXT, action, None, 0, target=at + 1))
+    out[at] = replace(out[at], target=len(out), arms=(at + 1,), end=len(out))
+    out[-1] = replace(out[-1], end=len(out))
 
 
 def end_of(program: "Program", pc: int) -> int:
-    """Where a branching instruction's two branches end."""
-    return program.instructions[program.instructions[pc].target - 1].target
+    """Past everything the instruction at ``pc`` holds (its branches, arms or body)."""
+    instruction = program.instructions[pc]
+    return instruction.end if instruction.end >= 0 else pc + 1
 
 
 class ProgramCache:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
@@ -43,6 +43,7 @@ from app.models.flow import (
     windows_meet,
 )
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 MAX_REGEX_LENGTH = 256
@@ -289,18 +290,65 @@ class Goal(EventMatch):
     exit: bool = False
 
 
-def _wait_data(data: dict[str, Any]) -> WaitForEvent:
+MAX_LOOP_ITERATIONS = 1000
+MAX_VARIANTS = 10
+
+
+class SplitData(Strict):
+    """The ``data`` of a ``split`` action (an A/B test)."""
+
+    holdout: float = Field(
+        0, ge=0, lt=100, description="Percent of runs that take no variant (the control group)."
+    )
+    key: str | None = Field(
+        None,
+        max_length=256,
+        description="A template naming who is assigned (default: the user's id, else the "
+        "run's): the same key always gets the same variant.",
+    )
+
+
+class LoopData(Strict):
+    """The ``data`` of a ``loop`` action."""
+
+    items: str | list[Any] = Field(
+        description="The list to go over: a template such as `{{ cart.items }}`, or a list."
+    )
+    max_iterations: int = Field(
+        100, ge=1, le=MAX_LOOP_ITERATIONS, description="More items than this fail the step."
+    )
+
+
+class Variant(Strict):
+    """One arm of a split: its share of the runs and its actions."""
+
+    name: str = Field(pattern=ID_PATTERN, examples=["short_subject"])
+    weight: int | float = Field(1, gt=0, le=10000, description="Relative share of the runs.")
+    actions: "list[Action]" = Field(default_factory=list)
+
+
+def _parse(model: type[ModelT], data: dict[str, Any], code: str) -> ModelT:
+    """The action's ``data`` as ``model``; errors name the field under ``data``."""
     try:
-        return WaitForEvent.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in ("data", *error["loc"]))
         raise PydanticCustomError(
-            "wait_for_event", "{where}: {msg}", {"where": where, "msg": error["msg"]}
+            code, "{where}: {msg}", {"where": where, "msg": error["msg"]}
         ) from None
 
 
-BRANCHES = {"condition": ("then", "otherwise"), "wait_for_event": ("on_event", "on_timeout")}
+# Fields holding an action's nested actions, by the action type that takes them.
+BRANCHES = {
+    "condition": ("then", "otherwise"),
+    "wait_for_event": ("on_event", "on_timeout"),
+    "split": ("variants",),
+    "loop": ("actions",),
+}
+DATA_MODELS: dict[str, type[BaseModel]] = {
+    "wait_for_event": WaitForEvent, "split": SplitData, "loop": LoopData,
+}  # fmt: skip
 
 
 class Action(Strict):
@@ -327,6 +375,10 @@ class Action(Strict):
     on_timeout: "list[Action] | None" = Field(
         None, description="wait_for_event: actions run when the timeout passes first."
     )
+    variants: list[Variant] | None = Field(
+        None, min_length=1, max_length=MAX_VARIANTS, description="split: its arms."
+    )
+    actions: "list[Action] | None" = Field(None, description="loop: the actions run for each item.")
 
     @field_validator("type")
     @classmethod
@@ -359,28 +411,55 @@ class Action(Strict):
     def _branches_only_on_their_type(self) -> "Action":
         if self.type == "condition" and not self.conditions:
             raise PydanticCustomError("condition_action", "a condition action needs conditions")
+        if self.type == "split":
+            _check_variants(self.variants)
         for kind, names in BRANCHES.items():
             if self.type != kind and any(getattr(self, name) is not None for name in names):
                 shown = " / ".join("else" if name == "otherwise" else name for name in names)
                 raise PydanticCustomError(
                     "branches", "only a {kind} action takes {names}", {"kind": kind, "names": shown}
                 )
-        if self.type == "wait_for_event":
-            _wait_data(self.data)
+        model = DATA_MODELS.get(self.type)
+        if model is not None:
+            _parse(model, self.data, self.type)
         return self
 
-    def branches(self) -> "tuple[list[Action], list[Action]]":
-        """The two branches of a condition (then, else) or a wait (on_event, on_timeout)."""
-        first, second = BRANCHES.get(self.type, ("then", "otherwise"))
-        return getattr(self, first) or [], getattr(self, second) or []
+    def arms(self) -> "list[tuple[str, list[Action]]]":
+        """The nested action lists, each with the name its actions' assigned ids carry:
+        a condition's then and else, a wait's on_event and on_timeout, a split's variants
+        and a loop's body."""
+        if self.type == "split":
+            return [(variant.name, variant.actions) for variant in self.variants or []]
+        return [
+            (ARM_NAMES.get(name, name), getattr(self, name) or [])
+            for name in BRANCHES.get(self.type, ())
+        ]
 
     def children(self) -> "list[Action]":
-        first, second = self.branches()
-        return [*first, *second]
+        return [action for _, actions in self.arms() for action in actions]
 
     def wait(self) -> WaitForEvent:
         """The parsed data of a wait_for_event action."""
-        return _wait_data(self.data)
+        return _parse(WaitForEvent, self.data, self.type)
+
+    def split(self) -> SplitData:
+        return _parse(SplitData, self.data, self.type)
+
+    def loop(self) -> LoopData:
+        return _parse(LoopData, self.data, self.type)
+
+
+ARM_NAMES = {"otherwise": "else", "on_event": "event", "on_timeout": "timeout", "actions": "do"}
+
+
+def _check_variants(variants: list[Variant] | None) -> None:
+    if not variants:
+        raise PydanticCustomError("split", "a split action needs variants")
+    names = [variant.name for variant in variants]
+    if len(set(names)) < len(names) or "holdout" in names:
+        raise PydanticCustomError(
+            "split", "variant names are unique and not 'holdout': {names}", {"names": names}
+        )
 
 
 SCHEDULE = "schedule"
@@ -611,7 +690,5 @@ def _assign(actions: list[Action], prefix: str, taken: set[str | None]) -> None:
                 candidate = f"{prefix}_{position:03d}_{suffix}"
             action.id = candidate
             taken.add(candidate)
-        _assign(action.then or [], f"{action.id}_then", taken)
-        _assign(action.otherwise or [], f"{action.id}_else", taken)
-        _assign(action.on_event or [], f"{action.id}_event", taken)
-        _assign(action.on_timeout or [], f"{action.id}_timeout", taken)
+        for name, arm in action.arms():
+            _assign(arm, f"{action.id}_{name}", taken)

@@ -56,6 +56,10 @@ class Run:
     listeners: list[dict[str, Any]] = field(default_factory=list)
     # Set once, by the goal event (its type, id and time); never written by a walk.
     converted: dict[str, Any] | None = None
+    # The variant each split action sent the run down (split id → variant name, "holdout").
+    variants: dict[str, str] = field(default_factory=dict)
+    # The loops the run is inside, outermost first: loop id → its items and current index.
+    loops: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

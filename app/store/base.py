@@ -303,7 +303,7 @@ LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
 UNFINISHED = (*LIVE, RunStatus.PAUSED)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
-    "error", "history", "updated_at", "wait", "wait_key", "listen_keys",
+    "error", "history", "updated_at", "wait", "wait_key", "listen_keys", "variants", "loops",
 )  # fmt: skip
 # How many times a store retries a change to a run that keeps changing under it.
 RUN_WRITE_ATTEMPTS = 5

@@ -274,7 +274,7 @@ RUN_COLUMNS = (
 )
 RUN_STATE = (
     "version", "event_id", "context", "pc", "attempt", "delay_served", "vars", "outputs",
-    "active_seconds", "error", "history", "wait", "listeners",
+    "active_seconds", "error", "history", "wait", "listeners", "variants", "loops",
 )  # fmt: skip
 
 BUSY_TIMEOUT_MS = 30_000

@@ -188,3 +188,37 @@ def test_exits_and_goals_are_event_shapes_and_bounded() -> None:
 
 
 PURCHASE_GOAL = {"event": "purchase_completed", "match": {"order.user": "{{user.id}}"}}
+
+
+def test_split_and_loop_hold_their_actions_and_check_their_data() -> None:
+    split = {"id": "ab", "type": "split", "data": {"holdout": 10},
+             "variants": [{"name": "a", "actions": [{"type": "log"}]}, {"name": "b"}]}  # fmt: skip
+    loop = {
+        "id": "each",
+        "type": "loop",
+        "data": {"items": "{{ xs }}"},
+        "actions": [{"type": "log"}],
+    }
+    document = EVERY_TYPE.validate(minimal(actions=[split, loop]))
+    assert [a.id for a in document.actions[0].children()] == ["ab_a_001"]
+    assert [a.id for a in document.actions[1].children()] == ["each_do_001"]
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ({"type": "split"}, "a split action needs variants"),
+        ({"type": "split", "variants": [{"name": "a"}, {"name": "a"}]}, "variant names are unique"),
+        ({"type": "split", "variants": [{"name": "holdout"}]}, "not 'holdout'"),
+        ({"type": "split", "data": {"holdout": 100}, "variants": [{"name": "a"}]}, "data.holdout"),
+        ({"type": "split", "variants": [{"name": "a", "weight": 0}]}, "greater than 0"),
+        ({"type": "loop", "data": {"items": [], "max_iterations": 1001}}, "data.max_iterations"),
+        ({"type": "loop"}, "data.items: Field required"),
+        ({"type": "log", "variants": [{"name": "a"}]}, "only a split action takes variants"),
+        ({"type": "log", "actions": []}, "only a loop action takes actions"),
+    ],
+)
+def test_bad_splits_and_loops_are_refused(action: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        EVERY_TYPE.validate(minimal(actions=[action]))
+    assert message in caught.value.details[0].msg

@@ -852,3 +852,13 @@ async def test_audit_entries_filter_and_page_newest_first(store: Store) -> None:
     assert [e.entry_id for e in paged] == ["aud_2"]
     later = AuditFilter(since=now() + timedelta(seconds=1))
     assert await store.list_audit("acme", later, Page()) == []
+
+
+async def test_a_runs_variants_and_loop_frames_are_kept(store: Store) -> None:
+    await store.accept_event(Intake(event(), [run("r1")]))
+    stored = await store.get_run("acme", "r1")
+    stored.variants = {"subject": "long"}
+    stored.loops = {"each": {"items": [{"sku": "A"}, {"sku": "B"}], "index": 1}}
+    assert await store.save_run(stored)
+    again = await store.get_run("acme", "r1")
+    assert (again.variants, again.loops) == (stored.variants, stored.loops)
