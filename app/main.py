@@ -24,6 +24,7 @@ from app.api import (
     secrets,
     segments,
     stats,
+    templates,
     tenant,
     workflows,
 )
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(metrics.router)
     app.include_router(stats.router)
     app.include_router(secrets.router)
+    app.include_router(templates.router)
     app.include_router(integrations.router)
     app.include_router(profiles.router)
     app.include_router(segments.router)

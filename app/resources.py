@@ -6,12 +6,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app import metrics
+from app.actions.base import Services
+from app.actions.channels.smtp import smtp_defaults
+from app.actions.net import http_client
 from app.actions.registry import Registry, default_registry
 from app.engine.control import RunControl
 from app.engine.flow import Limiters
+from app.engine.gateway import Gateway
 from app.engine.integrations import Integrations
 from app.engine.keyring import Keyring
 from app.engine.masking import SCRUBBER
+from app.engine.messages import MessageTemplates
 from app.engine.program import ProgramCache
 from app.engine.queue import ArqQueue
 from app.engine.secrets import Secrets
@@ -57,6 +62,9 @@ class Resources:
     secrets: Secrets
     integrations: Integrations
     redis_engine: Engine | None
+    templates: MessageTemplates
+    # Calls connectors outside runs (``POST /api/integrations/test``), as workers do.
+    gateway: Gateway
 
     @property
     def engine(self) -> Engine:
@@ -99,17 +107,22 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     registry = default_registry(settings.connector_modules)
     workflows = WorkflowService(store, DocumentParser.from_settings(settings, registry))
     SCRUBBER.install()
+    templates = MessageTemplates(store, renderer)
+    http = http_client(settings)
+    services = Services(http=http, smtp=smtp_defaults(settings))
     try:
         keys = KeyCache(store, settings.key_cache_seconds)
         secrets = Secrets(
             store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
         )
         integrations = Integrations(store, registry, settings.integrations)
+        gateway = Gateway(registry, secrets, integrations, services, templates)
         yield Resources(
             settings, store, workflows, matcher, programs, renderer, keys, registry, secrets,
-            integrations, engine,
+            integrations, engine, templates=templates, gateway=gateway,
         )  # fmt: skip
     finally:
+        await http.aclose()
         if engine is not None:
             await engine.queue.close()
         await store.close()

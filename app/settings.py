@@ -203,6 +203,30 @@ class Settings(BaseSettings):
         description="Seconds a process keeps a tenant's limits (`PUT /api/tenant/limits`) "
         "before reading them again.",
     )
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server `send_email` sends through, unless the notify_service "
+        "configuration names its own (`smtp.host`).",
+    )
+    smtp_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Its port; when unset, 465 for `tls`, 587 for `starttls` and 25 for `none`.",
+    )
+    smtp_username: str | None = Field(None, description="SMTP login; unset: no AUTH.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        "starttls",
+        description="`starttls` upgrades the connection and fails if the server cannot; "
+        "`tls` connects over TLS (SMTPS); `none` sends in clear (a local relay). "
+        "Certificates are verified against the system's CAs (or `SSL_CERT_FILE`).",
+    )
+    smtp_from: str | None = Field(
+        None,
+        description="Default sender, e.g. `Acme <hello@acme.example>`; the notify_service "
+        "configuration's `smtp.from` and an action's `data.from` override it.",
+    )
     delay_scale: float = Field(
         1.0,
         gt=0,

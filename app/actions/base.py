@@ -124,11 +124,14 @@ class ProfileBook(Protocol):
 @dataclass(frozen=True)
 class Services:
     """Shared clients a connector may use, built once per process. ``breaker`` keeps the
-    health of messaging providers (shared through Redis in workers)."""
+    health of messaging providers (shared through Redis in workers). ``smtp`` is the default
+    SMTP server (the ``AUTOMATOR_SMTP_*`` settings), shaped as notify_service's ``smtp``
+    configuration."""
 
     http: httpx.AsyncClient | None = None
     breaker: Breaker | None = None
     profiles: ProfileBook | None = None
+    smtp: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

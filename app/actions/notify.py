@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
+from app.actions.channels.email import EmailChannel
 from app.actions.channels.push import PushChannel
 from app.actions.channels.sms import SmsChannel
 from app.actions.channels.whatsapp import WhatsAppChannel
@@ -24,6 +25,7 @@ CHANNELS: dict[str, Channel] = {
     "send_sms": SmsChannel(),
     "send_push": PushChannel(),
     "send_whatsapp": WhatsAppChannel(),
+    "send_email": EmailChannel(),
 }
 
 

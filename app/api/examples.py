@@ -29,3 +29,16 @@ WORKFLOW_EXAMPLE: dict[str, Any] = {
 }
 
 API_KEY_EXAMPLE: dict[str, Any] = {"role": "ingest", "name": "checkout service"}
+
+TEMPLATE_EXAMPLE: dict[str, Any] = {
+    "name": "welcome_email",
+    "subject": "Welcome, {{ user_name }}!",
+    "text": "Hi {{ user_name }},\n\nthanks for joining on {{ signup_date }}.",
+    "html": "<p>Hi {{ user_name }},</p><p>thanks for joining on {{ signup_date }}.</p>",
+}
+
+INTEGRATION_TEST_EXAMPLE: dict[str, Any] = {
+    "integration": "notify_service",
+    "action": "send_email",
+    "data": {"recipient": "test@example.com", "subject": "Test", "body": "Test message"},
+}

@@ -1,12 +1,14 @@
 """Calling a connector for a step: find it, prepare its context, run it."""
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.actions.base import ActionContext, ConnectorError, Services
+from app.actions.base import ActionContext, ConnectorError, Message, Services
 from app.actions.registry import Registry, UnknownAction
 from app.engine.integrations import Integrations
+from app.engine.messages import MessageTemplates
 from app.engine.secrets import Secrets
 from app.store.base import STORE_ERRORS
 
@@ -20,6 +22,8 @@ class Gateway:
     # Each connector's configuration: the tenant's own, else the deployment's.
     integrations: Integrations
     services: Services = field(default_factory=Services)
+    # Renders the stored message template an action names (``"template": "welcome_email"``).
+    templates: MessageTemplates | None = None
 
     async def call(self, action_type: str, params: dict[str, Any], ctx: ActionContext) -> Any:
         """Run the step's connector action with its secrets resolved; whatever it returns or
@@ -33,11 +37,13 @@ class Gateway:
             resolved = await self.secrets.for_call(
                 ctx.tenant_id, inputs, configuration.values, configuration.tenant
             )
+            message = await self._message(ctx, resolved.inputs)
         except STORE_ERRORS as exc:
             raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
         prepared = replace(
-            ctx, services=self.services, config=resolved.config, secrets=resolved.secrets
-        )
+            ctx, services=self.services, config=resolved.config, secrets=resolved.secrets,
+            message=message,
+        )  # fmt: skip
         try:
             output = await connector.execute(action, resolved.inputs, prepared)
         except ConnectorError as exc:
@@ -46,3 +52,12 @@ class Gateway:
             log.exception("connector %s raised", connector.code)
             raise resolved.mask.error(ConnectorError.unexpected(exc)) from None
         return resolved.mask.data(output)
+
+    async def _message(self, ctx: ActionContext, inputs: Mapping[str, Any]) -> Message | None:
+        if ctx.template is None:
+            return ctx.message
+        if self.templates is None:
+            raise ConnectorError("message templates are not available in this process")
+        variables = inputs.get("variables")
+        given = variables if isinstance(variables, Mapping) else {}
+        return await self.templates.message(ctx.tenant_id, ctx.template, ctx.event, given)

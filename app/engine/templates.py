@@ -50,6 +50,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from app.errors import AutomatorError, ErrorDetail
 
@@ -343,7 +344,8 @@ class _Environment(ImmutableSandboxedEnvironment):
         meter = _meter.get()
         if meter is not None:
             meter.add_output(len(text))
-        return text
+        # Under ``{% autoescape %}`` (HTML messages), what ``|safe`` marked stays marked.
+        return value if isinstance(value, Markup) else text
 
     def _range(self, *args: int) -> range:
         items = range(*args)
@@ -590,6 +592,12 @@ def _reason(exc: Exception) -> str:
 Loc = tuple[str | int, ...]
 
 
+def _failure(exc: Exception, where: str, loc: Loc) -> TemplateError:
+    reason = _reason(exc)
+    path = "".join(f".{part}" for part in loc)
+    return TemplateError(f"{where}{path}: {reason}", [ErrorDetail(loc, reason)])
+
+
 class Renderer:
     """Renders the templates in workflow data. Keep one: it caches compiled templates."""
 
@@ -631,25 +639,34 @@ class Renderer:
             return [self._walk(item, context, where, (*loc, i)) for i, item in enumerate(value)]
         return value
 
+    def check(self, source: str, where: str, loc: Loc = ()) -> None:
+        """Compile ``source`` without rendering it, as a save does: a syntax error or a
+        source over the size limit raises TemplateError naming ``where`` and ``loc``."""
+        try:
+            self._compile_bounded(source)
+        except Exception as exc:
+            raise _failure(exc, where, loc) from exc
+
     def _render_string(self, source: str, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
         deadline = time.monotonic() + self.bounds.max_seconds
         token = _meter.set(_Meter(self.bounds, deadline))
         try:
             return self._render_source(source, context)
         except Exception as exc:  # any failure of an author's template is theirs to fix: 422
-            reason = _reason(exc)
-            path = "".join(f".{part}" for part in loc)
-            raise TemplateError(f"{where}{path}: {reason}", [ErrorDetail(loc, reason)]) from exc
+            raise _failure(exc, where, loc) from exc
         finally:
             _meter.reset(token)
 
-    def _render_source(self, source: str, context: Mapping[str, Any]) -> Any:
+    def _compile_bounded(self, source: str) -> Template | TemplateExpression:
         if len(source) > self.bounds.max_template_chars:
             raise TemplateError(
                 f"the template is {len(source)} characters,"
                 f" over the limit of {self.bounds.max_template_chars}"
             )
-        compiled = self._compile(source)
+        return self._compile(source)
+
+    def _render_source(self, source: str, context: Mapping[str, Any]) -> Any:
+        compiled = self._compile_bounded(source)
         if isinstance(compiled, TemplateExpression):
             return _to_json(compiled(context), _Budget(self.bounds.max_output_chars))
         return self._stream(compiled, context)

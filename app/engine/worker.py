@@ -15,6 +15,7 @@ from arq.worker import Retry, Worker, func
 from app import metrics
 from app.actions.base import Services
 from app.actions.breaker import RedisBreaker
+from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import http_client
 from app.actions.registry import Registry, default_registry
 from app.engine.advance import Executor, StoreEffects
@@ -26,6 +27,7 @@ from app.engine.guard import SendGuard
 from app.engine.integrations import Integrations
 from app.engine.keyring import Keyring
 from app.engine.masking import SCRUBBER
+from app.engine.messages import MessageTemplates
 from app.engine.program import ProgramCache
 from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
 from app.engine.secrets import Secrets
@@ -92,7 +94,9 @@ def build_executor(
         store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
     )
     integrations = Integrations(store, registry, settings.integrations)
-    gateway = Gateway(registry, secrets, integrations, services)
+    renderer = Renderer()
+    templates = MessageTemplates(store, renderer)
+    gateway = Gateway(registry, secrets, integrations, services, templates)
     effects = StoreEffects(store, queue, gateway, settings.job_timeout)
     renderer, limiters = Renderer(), Limiters(queue.pool)
     limits = TenantLimitsCache(store, settings.limits_cache_seconds)
@@ -141,7 +145,9 @@ def create_worker(
         breaker = RedisBreaker(
             ctx["redis"], settings.provider_failure_threshold, settings.provider_cooldown
         )
-        services = Services(http=ctx["http"], breaker=breaker, profiles=opened)
+        services = Services(
+            http=ctx["http"], breaker=breaker, profiles=opened, smtp=smtp_defaults(settings)
+        )
         ctx["executor"] = build_executor(settings, opened, queue, connectors, services)
 
     async def shutdown(ctx: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ from app.models.profile import (
 from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
+from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 
@@ -271,6 +272,22 @@ class Store(Protocol):
     async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
         """Replace the tenant's limits."""
 
+    async def create_template(self, template: MessageTemplate) -> MessageTemplate:
+        """Store a new message template; Conflict if the tenant has one of that name."""
+
+    async def update_template(self, template: MessageTemplate) -> MessageTemplate:
+        """Replace a template's subject, text and html (its ``created_at`` is kept);
+        NotFound if the tenant has none of that name."""
+
+    async def get_template(self, tenant_id: str, name: str) -> MessageTemplate:
+        """NotFound for a missing name, and for another tenant's."""
+
+    async def list_templates(self, tenant_id: str, page: Page) -> list[MessageTemplate]:
+        """By name; ``page.after`` is the last name of the page before."""
+
+    async def delete_template(self, tenant_id: str, name: str) -> None:
+        """NotFound if the tenant has no template of that name."""
+
 
 def now() -> datetime:
     return datetime.now(UTC)
@@ -442,6 +459,16 @@ def with_profile(runs: list[Run], profile: Profile, at: datetime) -> None:
 
 def key_not_found(key_id: str) -> NotFound:
     return NotFound(f"API key {key_id!r} was not found.")
+
+
+def template_not_found(name: str) -> NotFound:
+    return NotFound(f"Message template {name!r} was not found.")
+
+
+def template_exists(name: str) -> Conflict:
+    return Conflict(
+        f"Message template {name!r} already exists; change it with PUT /api/templates/{name}."
+    )
 
 
 def new_head(tenant_id: str, document: WorkflowDocument, at: datetime) -> WorkflowHead:

@@ -47,6 +47,7 @@ from app.models.run import (
 )
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
+from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.base import (
@@ -78,6 +79,8 @@ from app.store.base import (
     seen_touch,
     segment_not_found,
     shape_rows,
+    template_exists,
+    template_not_found,
     version_not_found,
     with_profile,
     workflow_exists,
@@ -170,6 +173,7 @@ INDEXES: dict[str, list[IndexModel]] = {
             unique=True,
         )
     ],
+    "message_templates": [IndexModel([("tenant_id", ASCENDING), ("name", ASCENDING)], unique=True)],
 }
 
 
@@ -892,6 +896,47 @@ class MongoStore:
             {"_id": False, "campaign_id": True, "user_id": True, "added_at": True},
         )  # fmt: skip
         return [CampaignMember(**doc) async for doc in cursor.sort("user_id").limit(page.limit)]
+
+    async def create_template(self, template: MessageTemplate) -> MessageTemplate:
+        try:
+            await self._db.message_templates.insert_one(asdict(template))
+        except DuplicateKeyError:
+            raise template_exists(template.name) from None
+        return template
+
+    async def update_template(self, template: MessageTemplate) -> MessageTemplate:
+        changes = {part: getattr(template, part) for part in ("subject", "text", "html")}
+        doc = await self._db.message_templates.find_one_and_update(
+            {"tenant_id": template.tenant_id, "name": template.name},
+            {"$set": changes | {"updated_at": template.updated_at}},
+            NO_ID,
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise template_not_found(template.name)
+        return MessageTemplate(**doc)
+
+    async def get_template(self, tenant_id: str, name: str) -> MessageTemplate:
+        doc = await self._db.message_templates.find_one(
+            {"tenant_id": tenant_id, "name": name}, NO_ID
+        )
+        if doc is None:
+            raise template_not_found(name)
+        return MessageTemplate(**doc)
+
+    async def list_templates(self, tenant_id: str, page: Page) -> list[MessageTemplate]:
+        cursor = self._db.message_templates.find(
+            {"tenant_id": tenant_id, "name": {"$gt": page.after or ""}}, NO_ID
+        )
+        docs = await cursor.sort("name", ASCENDING).limit(page.limit).to_list(None)
+        return [MessageTemplate(**doc) for doc in docs]
+
+    async def delete_template(self, tenant_id: str, name: str) -> None:
+        deleted = await self._db.message_templates.delete_one(
+            {"tenant_id": tenant_id, "name": name}
+        )
+        if deleted.deleted_count == 0:
+            raise template_not_found(name)
 
 
 STEP = {"_id": False, "seq": False}

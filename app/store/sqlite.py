@@ -46,6 +46,7 @@ from app.models.run import (
 )
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
+from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.base import (
@@ -75,6 +76,8 @@ from app.store.base import (
     seen_touch,
     segment_not_found,
     shape_rows,
+    template_exists,
+    template_not_found,
     version_not_found,
     with_profile,
     workflow_exists,
@@ -262,6 +265,16 @@ CREATE TABLE IF NOT EXISTS run_listeners (
     PRIMARY KEY (tenant_id, key, run_id)
 );
 CREATE INDEX IF NOT EXISTS run_listeners_run ON run_listeners (tenant_id, run_id);
+CREATE TABLE IF NOT EXISTS message_templates (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    subject TEXT,
+    text TEXT,
+    html TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
 ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"), ("converted", "BLOB"))}
@@ -290,6 +303,7 @@ HEAD_COLUMNS = (
     "archived, created_at, updated_at"
 )
 KEY_COLUMNS = "key_id, tenant_id, role, name, prefix, created_at, revoked_at"
+TEMPLATE_COLUMNS = "tenant_id, name, subject, text, html, created_at, updated_at"
 CIPHER_COLUMNS = "tenant_id, name, ciphertext, created_at, updated_at, rotated_at"
 INTEGRATION_COLUMNS = "tenant_id, code, config, created_at, updated_at"
 PROFILE_COLUMNS = (
@@ -1103,6 +1117,57 @@ class Database:
         )
         return [CampaignMember(row[0], row[1], datetime.fromisoformat(row[2])) for row in rows]
 
+    def create_template(self, template: MessageTemplate) -> MessageTemplate:
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"INSERT OR IGNORE INTO message_templates ({TEMPLATE_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                _template_row(template),
+            )
+            if cursor.rowcount == 0:
+                raise template_exists(template.name)
+        return template
+
+    def update_template(self, template: MessageTemplate) -> MessageTemplate:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE message_templates SET subject = ?, text = ?, html = ?, updated_at = ? "
+                "WHERE tenant_id = ? AND name = ?",
+                (template.subject, template.text, template.html,
+                 template.updated_at.isoformat(), template.tenant_id, template.name),
+            )  # fmt: skip
+            if cursor.rowcount == 0:
+                raise template_not_found(template.name)
+        return self.get_template(template.tenant_id, template.name)
+
+    def get_template(self, tenant_id: str, name: str) -> MessageTemplate:
+        row = self._one(
+            f"SELECT {TEMPLATE_COLUMNS} FROM message_templates WHERE tenant_id = ? AND name = ?",
+            tenant_id,
+            name,
+        )
+        if row is None:
+            raise template_not_found(name)
+        return _template(row)
+
+    def list_templates(self, tenant_id: str, page: Page) -> list[MessageTemplate]:
+        rows = self._all(
+            f"SELECT {TEMPLATE_COLUMNS} FROM message_templates WHERE tenant_id = ? AND name > ? "
+            "ORDER BY name LIMIT ?",
+            tenant_id,
+            page.after or "",
+            page.limit,
+        )
+        return [_template(row) for row in rows]
+
+    def delete_template(self, tenant_id: str, name: str) -> None:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM message_templates WHERE tenant_id = ? AND name = ?", (tenant_id, name)
+            )
+            if cursor.rowcount == 0:
+                raise template_not_found(name)
+
 
 class SQLiteStore:
     """The async face of ``Database``: each call is one hop to the store's single thread."""
@@ -1335,6 +1400,21 @@ class SQLiteStore:
     ) -> list[CampaignMember]:
         return await self._call(self._database.campaign_members, tenant_id, campaign_id, page)
 
+    async def create_template(self, template: MessageTemplate) -> MessageTemplate:
+        return await self._call(self._database.create_template, template)
+
+    async def update_template(self, template: MessageTemplate) -> MessageTemplate:
+        return await self._call(self._database.update_template, template)
+
+    async def get_template(self, tenant_id: str, name: str) -> MessageTemplate:
+        return await self._call(self._database.get_template, tenant_id, name)
+
+    async def list_templates(self, tenant_id: str, page: Page) -> list[MessageTemplate]:
+        return await self._call(self._database.list_templates, tenant_id, page)
+
+    async def delete_template(self, tenant_id: str, name: str) -> None:
+        await self._call(self._database.delete_template, tenant_id, name)
+
 
 def _stamp(at: datetime) -> str:
     """A UTC time as text of fixed width, so that text order is time order."""
@@ -1499,3 +1579,22 @@ def _segment(row: Any) -> Segment:
 
 def _campaign(row: Any) -> Campaign:
     return Campaign(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4])
+
+
+def _template_row(template: MessageTemplate) -> tuple[Any, ...]:
+    return (
+        template.tenant_id, template.name, template.subject, template.text, template.html,
+        template.created_at.isoformat(), template.updated_at.isoformat(),
+    )  # fmt: skip
+
+
+def _template(row: Any) -> MessageTemplate:
+    return MessageTemplate(
+        tenant_id=row[0],
+        name=row[1],
+        subject=row[2],
+        text=row[3],
+        html=row[4],
+        created_at=datetime.fromisoformat(row[5]),
+        updated_at=datetime.fromisoformat(row[6]),
+    )

@@ -1,0 +1,215 @@
+"""``send_email``: one message over SMTP, plain text and HTML.
+
+What is sent, part by part: ``data.subject`` or the template's subject; ``data.body`` (or
+``data.text``) or the template's text; ``data.html`` or the template's HTML. Recipients are
+``data.recipient`` and ``data.recipients``, or else the event's ``user.email`` (the seed's
+user_onboarding workflow names none). The Message-ID is derived from the step's idempotency
+key, so a retried step sends the same Message-ID and receivers can drop the copy; the key
+itself travels in ``Idempotency-Key`` and ``X-Automator-Idempotency-Key`` headers.
+"""
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from typing import Any
+
+from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message
+from app.actions.channels import smtp
+
+MAX_RECIPIENTS = 50
+MAX_ADDRESS_CHARS = 320
+MAX_SUBJECT_CHARS = 998  # one header line (RFC 5322)
+MAX_BODY_CHARS = 1024 * 1024  # per part
+IDEMPOTENCY_HEADERS = ("Idempotency-Key", "X-Automator-Idempotency-Key")
+
+_ADDRESS = {"type": "string", "maxLength": MAX_ADDRESS_CHARS}
+_BODY = {"type": "string", "maxLength": MAX_BODY_CHARS}
+INPUTS = {
+    "type": "object",
+    "properties": {
+        "recipient": _ADDRESS
+        | {"description": "`ada@example.com` or `Ada <ada@example.com>`; default: the "
+           "event's `user.email`."},
+        "recipients": {
+            "type": "array",
+            "items": _ADDRESS,
+            "maxItems": MAX_RECIPIENTS,
+            "description": "Recipients of one message (each sees the others), with `recipient`.",
+        },
+        "subject": {"type": "string", "maxLength": MAX_SUBJECT_CHARS,
+                    "description": "Overrides the template's subject."},
+        "body": _BODY | {"description": "Plain-text body; overrides the template's text."},
+        "text": _BODY | {"description": "Another name for `body`."},
+        "html": _BODY | {"description": "HTML body; overrides the template's HTML."},
+        "variables": {"type": "object",
+                      "description": "The template's variables, at the root of its context."},
+        "from": _ADDRESS | {"description": "Sender; default: the configuration's `smtp.from`, "
+                            "else AUTOMATOR_SMTP_FROM."},
+        "reply_to": _ADDRESS | {"description": "Where replies go (`Reply-To`)."},
+    },
+    "additionalProperties": False,
+}  # fmt: skip
+_ADDRESSES = {"type": "array", "items": {"type": "string"}}
+OUTPUTS = {
+    "type": "object",
+    "properties": {
+        "message_id": {"type": "string",
+                       "description": "The Message-ID: the same on every retry of the step."},
+        "recipients": _ADDRESSES | {"description": "Who it was sent to."},
+        "accepted": _ADDRESSES | {"description": "The recipients the server accepted."},
+        "refused": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "Recipients the server refused, with its reply."},
+        "response": {"type": "string", "description": "The server's reply to the message."},
+        "template": {"type": ["string", "null"], "description": "The template rendered."},
+    },
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Email:
+    sender: Address
+    recipients: list[Address]
+    subject: str
+    text: str | None
+    html: str | None
+    reply_to: Address | None
+
+    def mime(self, idempotency_key: str, tenant_id: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = self.recipients
+        message["Subject"] = self.subject
+        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Message-ID"] = message_id(idempotency_key, tenant_id, self.sender)
+        for header in IDEMPOTENCY_HEADERS:
+            message[header] = idempotency_key
+        if self.reply_to is not None:
+            message["Reply-To"] = self.reply_to
+        if self.text is not None:
+            message.set_content(self.text)
+        if self.html is not None and self.text is not None:
+            message.add_alternative(self.html, subtype="html")
+        elif self.html is not None:
+            message.set_content(self.html, subtype="html")
+        return message
+
+
+def message_id(idempotency_key: str, tenant_id: str, sender: Address) -> str:
+    """Stable for one step of one tenant, whatever the attempt."""
+    digest = hashlib.sha256(f"{tenant_id}\n{idempotency_key}".encode()).hexdigest()[:32]
+    domain = sender.domain if sender.domain.isascii() else "automator.invalid"
+    return f"<{digest}@{domain}>"
+
+
+def address(value: Any, field: str) -> Address:
+    """One address, plain or with a display name; a final error naming ``field`` otherwise."""
+    text = str(value).strip()
+    pairs = getaddresses([text]) if "\r" not in text and "\n" not in text else []
+    try:
+        if len(pairs) != 1 or "@" not in pairs[0][1]:
+            raise ValueError
+        return Address(display_name=pairs[0][0], addr_spec=pairs[0][1])
+    except (ValueError, IndexError, HeaderParseError):
+        raise ConnectorError(f"{field}: {text[:80]!r} is not an email address") from None
+
+
+def recipients(params: Mapping[str, Any], context: ActionContext) -> list[Address]:
+    """``data.recipient`` and ``data.recipients`` (empty ones dropped, duplicates once), or
+    when they name nobody the event's ``user.email``."""
+    listed = params.get("recipients") or []
+    named = [("data.recipient", params.get("recipient"))]
+    named += [(f"data.recipients.{i}", to) for i, to in enumerate(listed)]
+    named = [(field, to) for field, to in named if to] or [("user.email", _user_email(context))]
+    if not named[0][1]:
+        raise ConnectorError(
+            "no recipient: data.recipient is empty and the event's user has no email"
+        )
+    unique: dict[str, Address] = {}
+    for field, to in named:
+        parsed = address(to, field)
+        unique.setdefault(parsed.addr_spec.lower(), parsed)
+    return list(unique.values())
+
+
+def _user_email(context: ActionContext) -> Any:
+    user = context.event.get("user")
+    return user.get("email") if isinstance(user, Mapping) else None
+
+
+def _part(params: Mapping[str, Any], keys: tuple[str, ...], fallback: str | None) -> str | None:
+    for key in keys:
+        if params.get(key):
+            return str(params[key])
+    return fallback
+
+
+def compose(params: Mapping[str, Any], context: ActionContext, server: smtp.SmtpServer) -> Email:
+    """The message this step sends; a final error naming the field that is missing."""
+    message = context.message or Message("")
+    subject = " ".join(str(_part(params, ("subject",), message.subject) or "").split())
+    text = _part(params, ("body", "text"), message.text)
+    html = _part(params, ("html",), message.html)
+    template = f" and template {message.name!r} has none" if message.name else ""
+    if not subject:
+        raise ConnectorError(f"no subject: data.subject is empty{template}")
+    if len(subject) > MAX_SUBJECT_CHARS:
+        raise ConnectorError(
+            f"subject: {len(subject)} characters, at most {MAX_SUBJECT_CHARS} are allowed"
+        )
+    if text is None and html is None:
+        raise ConnectorError(f"no body: data.body and data.html are empty{template}")
+    return Email(
+        sender=_sender(params, server),
+        recipients=recipients(params, context),
+        subject=subject,
+        text=text,
+        html=html,
+        reply_to=_reply_to(params, server),
+    )
+
+
+def _sender(params: Mapping[str, Any], server: smtp.SmtpServer) -> Address:
+    sender = params.get("from") or server.sender
+    if not sender:
+        raise ConnectorError(
+            "no sender: set data.from, smtp.from in the notify_service configuration, "
+            "or AUTOMATOR_SMTP_FROM"
+        )
+    return address(sender, "from")
+
+
+def _reply_to(params: Mapping[str, Any], server: smtp.SmtpServer) -> Address | None:
+    reply_to = params.get("reply_to") or server.reply_to
+    return address(reply_to, "reply_to") if reply_to else None
+
+
+class EmailChannel:
+    spec = ActionSpec(
+        inputs=INPUTS,
+        outputs=OUTPUTS,
+        description="Send an email over SMTP (AUTOMATOR_SMTP_* or the configuration's "
+        "`smtp`), plain text and HTML, from a stored template (`template`) or `data`.",
+    )
+
+    async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
+        problems = self.spec.problems(params)
+        if problems:
+            raise ConnectorError("; ".join(problems))
+        server = smtp.smtp_server(context)
+        email = compose(params, context, server)
+        mime = email.mime(context.idempotency_key, context.tenant_id)
+        to = [recipient.addr_spec for recipient in email.recipients]
+        refused, response = await smtp.send(server, mime, email.sender.addr_spec, to)
+        return {
+            "message_id": mime["Message-ID"],
+            "recipients": to,
+            "accepted": [recipient for recipient in to if recipient not in refused],
+            "refused": refused,
+            "response": response,
+            "template": context.template,
+        }
