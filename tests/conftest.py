@@ -17,6 +17,7 @@ from app.redis_server import LocalRedisServer, free_port
 from app.resources import Resources
 from app.settings import Settings
 from app.tenancy import issue_key
+from tests.mailbox import SmtpServer
 
 SEEDS = Path(__file__).parent.parent / "examples" / "workflows"
 
@@ -33,6 +34,13 @@ def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1, not ``localhost`` (which may mean ::1): tests send
     traffic only to 127.0.0.0/8 and allow-list exactly this address."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+    with SmtpServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ class CountingMailer(ConnectorAdapter):
 
     async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
         self.sent.append(params)
-        return {"sent_to": params.get("to")}
+        return {"sent_to": params.get("recipient")}
 
 
 def mailer() -> tuple[CountingMailer, Registry]:
@@ -71,7 +71,7 @@ def abandoned_cart(lookback: float = 0) -> dict[str, Any]:
                 "data": wait,
                 "on_timeout": [
                     {"id": "reminder", "type": "send_email",
-                     "data": {"to": "{{user.email}}", "subject": "Your cart is waiting"}},
+                     "data": {"recipient": "{{user.email}}", "subject": "Your cart is waiting"}},
                 ],
             }
         ],
@@ -122,7 +122,7 @@ async def test_no_purchase_sends_exactly_one_reminder(
     await drain_until(client, scaled(settings), [run_id], FINISHED, registry=registry)
     run = await run_of(client, run_id)
     assert run["status"] == "completed"
-    assert sent.sent == [{"to": "u1@example.com", "subject": "Your cart is waiting"}]
+    assert sent.sent == [{"recipient": "u1@example.com", "subject": "Your cart is waiting"}]
     assert run["outputs"]["wait_purchase"]["output"] == {"event": None, "timed_out": True}
     assert [s["step_id"] for s in run["steps"]] == ["wait_purchase", "reminder"]
 
