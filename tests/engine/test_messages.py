@@ -9,9 +9,14 @@ import pytest
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
 from app.engine.gateway import Gateway
+from app.engine.integrations import Integrations
+from app.engine.keyring import Keyring
+from app.engine.masking import SCRUBBER
 from app.engine.messages import MessageTemplates
+from app.engine.secrets import Secrets
 from app.engine.templates import Renderer, TemplateError
 from app.models.template import MessageTemplate
+from app.settings import Settings
 from app.store.base import now
 from app.store.sqlite import SQLiteStore
 
@@ -106,11 +111,15 @@ class Recorder(ConnectorAdapter):
 
 
 async def test_the_gateway_renders_the_named_template_into_the_message(
-    templates: MessageTemplates,
+    templates: MessageTemplates, tmp_path: Path
 ) -> None:
     await templates.create(template())
     recorder = Recorder()
-    gateway = Gateway(Registry([recorder]), templates=templates)
+    registry = Registry([recorder])
+    store = templates.store
+    keyring = Keyring.from_settings(Settings(data_dir=tmp_path, _env_file=None))
+    secrets = Secrets(store, keyring, SCRUBBER, env_tenants=[])
+    gateway = Gateway(registry, secrets, Integrations(store, registry, {}), templates=templates)
     ctx = ActionContext("acme", "run_1", "a1", "run_1:a1:0", 1, event=CONTEXT,
                         template="welcome_email")  # fmt: skip
     await gateway.call("send_email", {"variables": {"user_name": "Ada"}}, ctx)
