@@ -310,7 +310,7 @@ def reminder_journey(**settings: Any) -> dict[str, Any]:
                 "id": "reminder",
                 "type": "send_email",
                 "delay": 100,
-                "data": {"to": "{{user.email}}"},
+                "data": {"recipient": "{{user.email}}"},
             },
         ],
         "settings": settings,
@@ -340,7 +340,7 @@ async def test_an_exit_event_cancels_a_run_asleep_in_a_long_delay_at_once(
     assert (await run_of(client, run_id))["status"] == "cancelled"
     assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["noted"]
     assert (await run_of(client, other_id))["status"] == "completed"
-    assert sent.sent == [{"to": "u2@example.com"}]
+    assert sent.sent == [{"recipient": "u2@example.com"}]
 
 
 async def test_an_exit_on_the_trigger_event_restarts_the_journey(
