@@ -28,7 +28,8 @@ Redactor = Callable[[Entry], Entry]
 
 CONTEXT: ContextVar[Mapping[str, str]] = ContextVar("log_context", default=MappingProxyType({}))
 # What every LogRecord has; anything else on a record came from ``extra=`` and is logged.
-_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# uvicorn adds ``color_message``, its message with terminal colours.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 def bind(**ids: str) -> None:

@@ -77,8 +77,12 @@ async def tenant_report(store: Store, tenant_id: str, period: Period) -> Report:
     for tally in tallies:
         totals.add(tally)
     totals.total_triggers = await store.count_events(tenant_id, period)
-    totals.active_workflows = await _active_workflows(store, tenant_id)
-    return Report(period, totals, _by_workflow(tallies))
+    active = await _active_workflows(store, tenant_id)
+    totals.active_workflows = len(active)
+    workflows = _by_workflow(tallies)
+    for workflow_id, metrics in workflows.items():
+        metrics.active_workflows = int(workflow_id in active)
+    return Report(period, totals, workflows)
 
 
 async def workflow_report(store: Store, tenant_id: str, workflow_id: str, period: Period) -> Report:
@@ -90,14 +94,15 @@ async def workflow_report(store: Store, tenant_id: str, workflow_id: str, period
     return Report(period, totals, {workflow_id: totals})
 
 
-async def _active_workflows(store: Store, tenant_id: str) -> int:
+async def _active_workflows(store: Store, tenant_id: str) -> set[str]:
     """Enabled, published and not archived: the workflows events can start now."""
-    count, after = 0, None
+    active: set[str] = set()
+    after = None
     while True:
         heads = await store.list_workflows(
             tenant_id, WorkflowFilter(enabled=True), Page(PAGE, after)
         )
-        count += sum(1 for head in heads if head.active_version is not None)
+        active.update(head.workflow_id for head in heads if head.active_version is not None)
         if len(heads) < PAGE:
-            return count
+            return active
         after = heads[-1].workflow_id

@@ -35,7 +35,7 @@ def test_records_carry_the_ids_bound_around_them(
     logger, stream = written
     with logs.bound(tenant_id="acme", run_id="run_1"):
         with logs.bound(step_id="send"):
-            logger.info("step %s done", "send", extra={"attempt": 2})
+            logger.info("step %s done", "send", extra={"attempt": 2, "color_message": "x"})
         logger.warning("after the step")
     logger.info("outside")
     first, second, third = lines(stream)
@@ -43,6 +43,7 @@ def test_records_carry_the_ids_bound_around_them(
     assert (first["level"], first["logger"]) == ("info", "tests.logs")
     assert (first["tenant_id"], first["run_id"], first["step_id"]) == ("acme", "run_1", "send")
     assert first["attempt"] == 2
+    assert "color_message" not in first
     assert first["time"].endswith("+00:00")
     assert "step_id" not in second
     assert second["run_id"] == "run_1"

@@ -45,6 +45,7 @@ async def test_the_seeds_metrics_per_tenant_and_per_workflow(
     assert (tenant["active_workflows"], tenant["total_triggers"]) == (2, 4)
     assert tenant["workflow_id"] is None
     assert tenant["workflows"]["works"]["success_rate"] == 100.0
+    assert tenant["workflows"]["works"]["active_workflows"] == 1
     assert tenant["workflows"]["fails"]["failed_executions"] == 3
     assert "idle" not in tenant["workflows"]
 
