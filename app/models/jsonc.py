@@ -1,6 +1,7 @@
 """JSON with ``//`` and ``/* */`` comments, as users paste workflow documents."""
 
 import math
+import re
 from typing import Any
 
 import json5
@@ -11,6 +12,7 @@ from app.errors import ErrorDetail, InvalidInput
 MAX_DEPTH = 64
 # Stores (SQLite, BSON) and the JSON encoder keep integers in 64 bits.
 INT64 = range(-(2**63), 2**63)
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def loads(data: bytes | str) -> Any:
@@ -48,24 +50,35 @@ def _too_deep() -> InvalidInput:
 
 
 def check_values(value: Any) -> None:
-    """Refuse nesting past MAX_DEPTH, integers past 64 bits, and the non-finite numbers JSON5
-    allows (NaN, Infinity)."""
+    """Refuse nesting past MAX_DEPTH, integers past 64 bits, the non-finite numbers JSON5
+    allows (NaN, Infinity), and text with lone surrogates (a JSON escape such as
+    ``"\\ud800"`` parses to one, and no store can encode it)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise _too_deep()
-        if isinstance(node, int) and node not in INT64:
-            raise InvalidInput(
-                "The document holds an integer outside 64 bits.",
-                [ErrorDetail(("body",), f"integer {node} is outside -2**63 .. 2**63-1")],
-            )
-        if isinstance(node, float) and not math.isfinite(node):
-            raise InvalidInput(
-                "The document holds a number JSON cannot represent.",
-                [ErrorDetail(("body",), f"non-finite number {node}")],
-            )
+        _check_scalar(node)
         if isinstance(node, dict):
+            stack.extend((key, depth) for key in node)
             stack.extend((child, depth + 1) for child in node.values())
         elif isinstance(node, list):
             stack.extend((child, depth + 1) for child in node)
+
+
+def _check_scalar(node: Any) -> None:
+    if isinstance(node, str) and not node.isascii() and SURROGATE.search(node):
+        raise InvalidInput(
+            "The document holds text that is not valid Unicode.",
+            [ErrorDetail(("body",), "a lone surrogate (\\ud800-\\udfff) in a string")],
+        )
+    if isinstance(node, int) and node not in INT64:
+        raise InvalidInput(
+            "The document holds an integer outside 64 bits.",
+            [ErrorDetail(("body",), f"integer {node} is outside -2**63 .. 2**63-1")],
+        )
+    if isinstance(node, float) and not math.isfinite(node):
+        raise InvalidInput(
+            "The document holds a number JSON cannot represent.",
+            [ErrorDetail(("body",), f"non-finite number {node}")],
+        )

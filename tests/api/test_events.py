@@ -18,6 +18,22 @@ async def test_events_refuse_values_no_store_can_keep(client: httpx.AsyncClient)
     assert (await client.post("/api/events", json={"type": "x", "data": deep})).status_code == 422
 
 
+async def test_events_refuse_lone_surrogates_naming_the_field(client: httpx.AsyncClient) -> None:
+    # Valid JSON escapes that decode to text no store can encode: a 500 before.
+    json = {"content-type": "application/json"}
+    for url, body, field in (
+        ("/api/events", b'{"type": "x", "user": {"id": "\\ud800"}}', ["body", "user"]),
+        ("/api/events", b'{"type": "x", "data": {"s": "\\udfff"}}', ["body", "data"]),
+        ("/api/events/batch", b'{"events": [{"type": "x", "user": {"id": "\\ud800"}}]}',
+         ["body", "events", 0, "user"]),
+    ):  # fmt: skip
+        response = await client.post(url, content=body, headers=json)
+        assert response.status_code == 422, response.text
+        detail = response.json()["error"]["details"][0]
+        assert detail["loc"] == field
+        assert "lone surrogate" in detail["msg"]
+
+
 async def test_a_batch_is_accepted_in_one_go_and_its_runs_complete(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -37,3 +37,10 @@ def test_integers_past_64_bits_are_refused() -> None:
     with pytest.raises(InvalidInput, match="outside 64 bits"):
         jsonc.loads('{"a": 9223372036854775808}')
     assert jsonc.loads('{"a": 9223372036854775807}') == {"a": 2**63 - 1}
+
+
+def test_lone_surrogates_are_refused_in_values_and_keys() -> None:
+    for document in ('{"a": "x\\ud800"}', '{"\\udfff": 1}', '["ok", ["\\udc00"]]'):
+        with pytest.raises(InvalidInput, match="not valid Unicode"):
+            jsonc.loads(document)
+    assert jsonc.loads('{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
