@@ -1,6 +1,6 @@
 """User profiles: one per user id, kept up to date by every event that carries the user."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
+from app.api.instants import utc
 from app.models.profile import Profile, ProfileFilter
 from app.models.workflow import Page
 
@@ -39,11 +40,6 @@ class ProfileList(BaseModel):
     )
 
 
-def utc(at: datetime | None) -> datetime | None:
-    """A query time without an offset means UTC."""
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
-
-
 @router.get("")
 async def list_profiles(
     caller: Reader,
@@ -54,7 +50,9 @@ async def list_profiles(
     after: After = None,
 ) -> ProfileList:
     """The tenant's profiles by user id, filtered by when they were last seen."""
-    where = ProfileFilter(seen_before=utc(seen_before), seen_after=utc(seen_after))
+    where = ProfileFilter(
+        seen_before=utc(seen_before, "seen_before"), seen_after=utc(seen_after, "seen_after")
+    )
     profiles = await store.list_profiles(caller.tenant_id, where, Page(limit, after))
     next_after = profiles[-1].user_id if len(profiles) == limit else None
     return ProfileList(items=[ProfileRead.of(p) for p in profiles], next_after=next_after)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from app import stats
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
+from app.api.instants import before, utc
 from app.errors import ErrorDetail, InvalidInput
 from app.models.document import ID_PATTERN
 from app.models.stats import Period
@@ -77,13 +78,9 @@ def _duration(period: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def period_of(period: str, since: datetime | None, until: datetime | None) -> Period:
-    end = _utc(until) if until else datetime.now(UTC)
-    start = _utc(since) if since else end - _duration(period)
+    end = utc(until, "until") or datetime.now(UTC)
+    start = utc(since, "since") or before(end, _duration(period), "period")
     if start >= end:
         raise InvalidInput(
             "since must be before until.", [ErrorDetail(("query", "since"), "must be before until")]

@@ -76,3 +76,14 @@ async def test_another_tenants_profile_is_not_found(
         "details": [],
     }
     assert (await client.get("/api/profiles", headers=globex)).json()["items"] == []
+
+
+async def test_a_last_seen_bound_past_the_year_9999_in_utc_is_a_422(
+    client: httpx.AsyncClient,
+) -> None:
+    params = {"seen_after": "9999-12-31T23:59:59-14:00"}
+    response = await client.get("/api/profiles", params=params)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["loc"] == ["query", "seen_after"]
+    params = {"seen_before": "9999-12-31T23:59:59+14:00"}
+    assert (await client.get("/api/profiles", params=params)).status_code == 200

@@ -84,3 +84,16 @@ async def test_bad_periods_and_other_tenants_workflows_are_refused(
         assert response.status_code == 422, params
         assert response.json()["error"]["details"][0]["loc"][0] == "query"
     assert (await client.get("/api/stats", params={"workflow_id": "nope"})).status_code == 404
+
+
+async def test_times_utc_cannot_hold_are_a_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    for params, field in (
+        ({"until": "0001-01-01T00:00:00"}, "period"),
+        ({"until": "9999-12-31T23:59:59-14:00"}, "until"),
+        ({"since": "0001-01-01T00:00:00+14:00", "until": "0001-01-02T00:00:00"}, "since"),
+    ):
+        response = await client.get("/api/stats", params=params)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"][0]["loc"] == ["query", field]
+    edge = {"since": "0001-01-01T00:00:00", "until": "9999-12-31T23:59:59"}
+    assert (await client.get("/api/stats", params=edge)).status_code == 200
