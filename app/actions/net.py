@@ -12,6 +12,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpcore
 import httpx
@@ -151,11 +152,19 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def no_cookies() -> CookieJar:
+    """A jar that keeps nothing: the client serves every tenant, so a cookie one tenant's
+    call receives must never ride along on another's call to the same host."""
+    return CookieJar(DefaultCookiePolicy(allowed_domains=[]))
+
+
 def http_client(settings: Settings) -> httpx.AsyncClient:
-    """The client for connectors: guarded, bounded, never following redirects unless a call
-    asks (each hop then goes through the guard); per-call timeouts come from the step."""
+    """The client for connectors: guarded, bounded, cookieless, never following redirects
+    unless a call asks (each hop then goes through the guard); per-call timeouts come from
+    the step."""
     guard = Guard(AllowList.parse(settings.http_allowed_hosts))
     return httpx.AsyncClient(
+        cookies=no_cookies(),
         transport=GuardedTransport(guard, settings.http_max_response_bytes),
         timeout=settings.action_timeout,
         follow_redirects=False,

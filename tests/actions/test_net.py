@@ -210,3 +210,17 @@ def test_server_errors_and_throttling_are_retryable_other_refusals_final(
 def test_the_error_body_is_trimmed() -> None:
     error = status_error(answer(400, body="e" * 5000), "POST to hooks.example")
     assert error.message == "POST to hooks.example answered 400: " + "e" * 500
+
+
+async def test_cookies_a_server_sets_are_never_sent_on_another_call(
+    httpserver: HTTPServer, loopback_allowed: httpx.AsyncClient
+) -> None:
+    # One client serves every tenant's connectors: a kept cookie would carry one tenant's
+    # session into another's calls to the same host.
+    httpserver.expect_request("/login").respond_with_data(
+        "ok", headers={"Set-Cookie": "session=tenant-a; Path=/"}
+    )
+    httpserver.expect_request("/other").respond_with_data("ok")
+    await loopback_allowed.get(httpserver.url_for("/login"))
+    await loopback_allowed.get(httpserver.url_for("/other"))
+    assert "Cookie" not in httpserver.log[1][0].headers
