@@ -22,6 +22,10 @@ from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, Connec
 from app.actions.net import status_error, transport_error
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# Headers that go along on every redirect hop: ours, and the body's type.
+OURS = frozenset(
+    {"idempotency-key", "webhook-id", "webhook-timestamp", "webhook-signature", "content-type"}
+)
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker of a base64 secret
 
 INPUTS: dict[str, Any] = {
@@ -201,9 +205,35 @@ class WebhookConnector(ConnectorAdapter):
     async def _send(http: httpx.AsyncClient, call: Call, headers: httpx.Headers) -> httpx.Response:
         timeout = call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT
         try:
-            return await http.request(
+            request = http.build_request(
                 call.method, call.url, params=call.query, headers=headers, content=call.body,
-                timeout=timeout, follow_redirects=call.follow_redirects,
+                timeout=timeout,
             )  # fmt: skip
+            return await _follow(http, request, call)
         except httpx.HTTPError as exc:
             raise transport_error(exc, call.what) from exc
+
+
+async def _follow(http: httpx.AsyncClient, request: httpx.Request, call: Call) -> httpx.Response:
+    """Send ``request``, following redirects one hop at a time when the call asks. A hop to
+    another origin loses the caller's headers: they may carry a credential meant only for the
+    host named in the step (httpx drops only ``Authorization``)."""
+    for _ in range(http.max_redirects + 1):
+        response = await http.send(request, follow_redirects=False)
+        if not call.follow_redirects or response.next_request is None:
+            return response
+        await response.aclose()
+        request = _hop(request, response.next_request, call.headers)
+    raise httpx.TooManyRedirects(f"over {http.max_redirects} redirects", request=request)
+
+
+def _hop(sent: httpx.Request, following: httpx.Request, caller: httpx.Headers) -> httpx.Request:
+    if _origin(following.url) != _origin(sent.url):
+        for name in caller:
+            if name.lower() not in OURS:
+                following.headers.pop(name, None)
+    return following
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port

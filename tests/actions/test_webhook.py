@@ -344,3 +344,37 @@ async def test_the_readme_receiver_accepts_a_delivery_and_rejects_a_tampered_one
     assert verify(SECRET, request.headers, request.body) == "r1:hook:0"
     with pytest.raises(ValueError, match="bad signature"):
         verify(SECRET, request.headers, b'{"total":4200}')
+
+
+async def test_a_redirect_to_another_origin_drops_the_callers_headers(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    # A header may carry a secret (X-Api-Key: {{ secrets.ERP_KEY }}); the host it was meant
+    # for may redirect anywhere, in clear text too. Another port is another origin.
+    other = HTTPServer(host="127.0.0.1", port=0)
+    other.expect_request("/landed").respond_with_data("ok")
+    other.start()
+    try:
+        moved = Response(status=307, headers={"Location": other.url_for("/landed")})
+        httpserver.expect_request("/hook").respond_with_response(moved)
+        params = {"url": httpserver.url_for("/hook"), "headers": {"X-Api-Key": "s3cret"},
+                  "json": {"a": 1}}  # fmt: skip
+        result = await connector.execute("webhook_call", params, context(http))
+        assert result["status"] == 200
+        first, landed = httpserver.log[0][0].headers, other.log[0][0].headers
+        assert first["X-Api-Key"] == "s3cret"
+        assert "X-Api-Key" not in landed
+        assert landed["Idempotency-Key"] == "r1:hook:0"
+    finally:
+        other.stop()
+
+
+async def test_a_redirect_within_the_origin_keeps_the_callers_headers(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    moved = Response(status=308, headers={"Location": "/v2/hook"})
+    httpserver.expect_request("/hook").respond_with_response(moved)
+    httpserver.expect_request("/v2/hook").respond_with_data("ok")
+    params = {"url": httpserver.url_for("/hook"), "headers": {"X-Api-Key": "s3cret"}}
+    assert (await connector.execute("webhook_call", params, context(http)))["status"] == 200
+    assert httpserver.log[1][0].headers["X-Api-Key"] == "s3cret"
