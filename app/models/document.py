@@ -531,7 +531,7 @@ def _check_schedule(trigger: Trigger) -> None:
     if trigger.timezone is not None:
         try:
             ZoneInfo(trigger.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Etc" is a directory
             raise PydanticCustomError(
                 "schedule",
                 "unknown time zone '{tz}' (use an IANA name such as Europe/Berlin)",

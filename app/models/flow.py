@@ -77,7 +77,7 @@ def _cap_period(value: int | float | str) -> int | float | str:
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory
         raise PydanticCustomError(
             "timezone",
             "unknown time zone '{tz}' (use an IANA name such as Europe/Berlin)",

@@ -111,3 +111,9 @@ def test_a_window_closing_at_midnight_is_open_until_then() -> None:
     evening = Window(opens=18 * 3600, closes=86400, days=frozenset(range(7)))
     late = local(BERLIN, 2026, 6, 10, 23, 59)
     assert opening(late, [(evening, BERLIN)]) == late
+
+
+@pytest.mark.parametrize("name", ["America", "Etc", "Mars/Olympus", "../../etc/passwd", 7])
+def test_a_user_time_zone_that_is_no_zone_falls_back(name: object) -> None:
+    # Event data is untrusted: "America" names a directory of the zone database.
+    assert zone_for({"user": {"timezone": name}}, "Europe/Berlin") == ZoneInfo("Europe/Berlin")

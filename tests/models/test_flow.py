@@ -39,6 +39,7 @@ def test_every_flow_setting_is_accepted_and_kept_as_written() -> None:
         ({"quiet_hours": {"start": "25:00", "end": "08:00"}}, ("settings", "quiet_hours", "start"), "should match pattern"),
         ({"quiet_hours": {"start": "08:00", "end": "08:00"}}, ("settings", "quiet_hours"), "start and end must differ"),
         ({"quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "Mars/Olympus"}}, ("settings", "quiet_hours", "timezone"), "unknown time zone 'Mars/Olympus'"),
+        ({"quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "America"}}, ("settings", "quiet_hours", "timezone"), "unknown time zone 'America'"),
         ({"send_window": {"days": ["someday"]}}, ("settings", "send_window", "days", 0), "'mon'"),
         ({"send_window": {}}, ("settings", "send_window"), "needs not_before, not_after or days"),
         ({"priority": -5}, ("settings", "priority"), "greater than or equal to 0"),

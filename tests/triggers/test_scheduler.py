@@ -146,6 +146,12 @@ async def test_schedule_fields_are_validated(client: httpx.AsyncClient) -> None:
     assert bad.status_code == 422
     assert bad.json()["error"]["details"][0]["loc"] == ["trigger"]
     assert "invalid cron expression '61 * * * *'" in bad.json()["error"]["details"][0]["msg"]
+    # A directory of the zone database is no zone: a 422, not a 500.
+    folder = await client.post(
+        "/api/workflows", json=schedule("tz", cron="0 9 * * *", timezone="Etc")
+    )
+    assert folder.status_code == 422, folder.text
+    assert "unknown time zone 'Etc'" in folder.json()["error"]["details"][0]["msg"]
 
 
 async def test_one_broken_schedule_does_not_stop_the_others(
