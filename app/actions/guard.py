@@ -51,6 +51,8 @@ CHECKS: tuple[tuple[str, Callable[[IPAddress], bool]], ...] = (
     ("a multicast address", lambda address: address.is_multicast),
     ("a shared (carrier-grade NAT) address", lambda address: address in SHARED),
     ("a private address", lambda address: address.is_private),
+    # fec0::/10, deprecated yet still routed inside some networks; Python counts it global.
+    ("a site-local address", lambda address: getattr(address, "is_site_local", False)),
     ("a reserved address", lambda address: address.is_reserved),
     ("not a public address", lambda address: not address.is_global),
 )

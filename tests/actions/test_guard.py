@@ -45,6 +45,7 @@ async def refusal_of(guard: Guard, host: str) -> AddressRefused:
         ("2852039166", "it resolves to 169.254.169.254, a cloud metadata address"),
         ("0xa9fea9fe", "it resolves to 169.254.169.254, a cloud metadata address"),
         ("[::1]", "it is a loopback address"),
+        ("[fec0::1]", "it is a site-local address"),
         ("::1", "it is a loopback address"),
         (
             "[::ffff:169.254.169.254]",
