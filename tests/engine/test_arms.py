@@ -37,9 +37,9 @@ AB_TEST = {
         {"id": "subject", "type": "split", "data": {"holdout": 20},
          "variants": [
              {"name": "short", "weight": 1,
-              "actions": [{"id": "mail_short", "type": "send_email", "data": {"to": "{{user.id}}", "subject": "Hi"}}]},
+              "actions": [{"id": "mail_short", "type": "send_email", "data": {"recipient": "{{user.id}}@example.com", "subject": "Hi"}}]},
              {"name": "long", "weight": 3,
-              "actions": [{"id": "mail_long", "type": "send_email", "data": {"to": "{{user.id}}", "subject": "Hello there"}}]},
+              "actions": [{"id": "mail_long", "type": "send_email", "data": {"recipient": "{{user.id}}@example.com", "subject": "Hello there"}}]},
          ]},
         {"id": "after", "type": "log", "data": {"message": "{{ steps.subject.output.variant }}"}},
     ],
@@ -78,7 +78,7 @@ def loop_workflow(items: Any = "{{ cart.items }}", **data: Any) -> dict[str, Any
             {"id": "items", "type": "loop", "data": {"items": items, **data},
              "actions": [
                  {"id": "mail", "type": "send_email",
-                  "data": {"to": "{{ user.id }}", "subject": "{{ index }}: {{ item.sku }}"}},
+                  "data": {"recipient": "{{ user.id }}@example.com", "subject": "{{ index }}: {{ item.sku }}"}},
                  {"id": "pause", "type": "log", "delay": 10, "data": {"message": "{{ loops.items.index }}"}},
              ]},
             {"id": "done", "type": "log", "data": {"message": "{{ steps['items'].output.iterations }} items"}},
