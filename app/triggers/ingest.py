@@ -114,15 +114,13 @@ class Ingestor:
 
     async def accept_many(self, tenant_id: str, incoming: Sequence[EventIn]) -> list[Accepted]:
         """``accept`` for each event, with one store write and one enqueue round trip."""
-        prepared = []
-        profiles: dict[str, Profile] = {}
-        for one in incoming:
-            event = _record(tenant_id, one)
-            context = run_context(event)
-            matches = await self._match(event, context, profiles)
-            intake, unkeyed = self._intake(event, context, matches)
-            prepared.append((await self._admit(intake, _documents(matches), False), unkeyed))
-        accepted = await self.store.accept_events([plan.intake for plan, _ in prepared])
+        prepared: list[tuple[Plan, dict[str, str]]] = []
+        try:
+            await self._prepare(tenant_id, incoming, prepared)
+            accepted = await self.store.accept_events([plan.intake for plan, _ in prepared])
+        except Exception:
+            await self._give_back([plan for plan, _ in prepared])
+            raise
         priorities: dict[str, float] = {}
         for (plan, _), result in zip(prepared, accepted, strict=True):
             await self._settle(plan, result)
@@ -134,6 +132,31 @@ class Ingestor:
             replace(result, skipped=result.skipped | unkeyed | plan.skipped)
             for result, (plan, unkeyed) in zip(accepted, prepared, strict=True)
         ]
+
+    async def _prepare(
+        self, tenant_id: str, incoming: Sequence[EventIn], into: list[tuple[Plan, dict[str, str]]]
+    ) -> None:
+        """Match and admit each event; ``into`` holds the plans made so far, so a failure
+        part-way can give back what they reserved."""
+        profiles: dict[str, Profile] = {}
+        for one in incoming:
+            event = _record(tenant_id, one)
+            context = run_context(event)
+            matches = await self._match(event, context, profiles)
+            intake, unkeyed = self._intake(event, context, matches)
+            into.append((await self._admit(intake, _documents(matches), False), unkeyed))
+
+    async def _give_back(self, plans: Sequence[Plan]) -> None:
+        """Nothing was stored: release what the plans' runs reserved (quota, rate limits,
+        throttles), so sending the events again is not counted twice."""
+        for plan in plans:
+            for ticket in plan.tickets:
+                try:
+                    await ticket.give_back()
+                except RedisError:
+                    log.exception(
+                        "giving back the reservations of run %s failed", ticket.run.run_id
+                    )
 
     async def _match(
         self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile]
@@ -209,7 +232,11 @@ class Ingestor:
 
     async def _commit(self, plan: Plan) -> Accepted:
         """The one durable write, then the start jobs."""
-        accepted = await self.store.accept_event(plan.intake)
+        try:
+            accepted = await self.store.accept_event(plan.intake)
+        except Exception:
+            await self._give_back([plan])
+            raise
         await self._settle(plan, accepted)
         await self._enqueue(accepted.runs, plan.priorities())
         await self._wake([accepted])

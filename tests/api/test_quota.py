@@ -1,5 +1,11 @@
-import httpx
+import sqlite3
 
+import httpx
+import pytest
+
+from app.models.run import Accepted
+from app.resources import Resources
+from app.store.base import Intake
 from tests.engine.test_runs import create, workflow
 
 
@@ -34,3 +40,25 @@ async def test_an_estimate_for_an_unknown_workflow_is_404_and_bad_input_422(
     assert missing.status_code == 404
     bad = await client.post("/api/quota/estimate", json={"runs": 0})
     assert bad.json()["error"]["details"][0]["loc"] == ["body", "runs"]
+
+
+async def test_an_event_the_store_failed_to_record_uses_no_quota(
+    client: httpx.AsyncClient, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await client.put("/api/tenant/limits", json={"quota": {"runs": 1, "period": "P1D"}})
+    await create(client, workflow([{"type": "log"}]))
+    store = resources.store
+    working = store.accept_event
+
+    async def failing(intake: Intake) -> Accepted:
+        """A stand-in for a store outage: the write fails once, after admission."""
+        monkeypatch.setattr(store, "accept_event", working)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "accept_event", failing)
+    event = {"type": "signup", "user": {"id": "u1"}}
+    with pytest.raises(sqlite3.OperationalError):
+        await client.post("/api/events", json=event)
+    retried = await client.post("/api/events", json=event)
+    assert retried.status_code == 202
+    assert len(retried.json()["run_ids"]) == 1, retried.json()["skipped"]
