@@ -93,8 +93,9 @@ class RunControl:
         instructions = program.instructions
         while run.pc < len(instructions) and instructions[run.pc].kind == Kind.JUMP:
             run.pc = instructions[run.pc].target  # the end of a branch is no step of its own
-        current = instructions[run.pc] if run.pc < len(instructions) else None
-        run.pc = run.pc + 1 if current is None else end_of(program, run.pc)
+        current = None if program.ending(run.pc) else instructions[run.pc]
+        if current is not None:
+            run.pc = end_of(program, run.pc)
         if current is not None and current.kind == Kind.NEXT:
             run.loops.pop(str(current.action.id), None)  # skipping a loop's turn leaves it
         run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False

@@ -83,13 +83,17 @@ class StepGuard(Protocol):
 
 def template_context(run: Run) -> dict[str, Any]:
     """What templates and conditions see: the event's data at the root, then ``user``,
-    ``event``, ``steps.<action id>.output``, ``vars``, ``run`` and ``workflow``; inside a
-    loop, ``item``, ``index`` and ``loops``."""
+    ``event``, ``steps.<action id>.output``, ``vars``, ``run`` (``run.error`` is the failure
+    compensation actions handle) and ``workflow``; inside a loop, ``item``, ``index`` and
+    ``loops``."""
     return {
         **run.context,
         "steps": run.outputs,
         "vars": run.vars,
-        "run": {"id": run.run_id, "attempt": run.attempt, "created_at": run.created_at.isoformat()},
+        "run": {
+            "id": run.run_id, "attempt": run.attempt, "created_at": run.created_at.isoformat(),
+            "error": run.error,
+        },  # fmt: skip
         "workflow": {"id": run.workflow_id, "version": run.version},
         **loop_context(run),
     }
@@ -124,8 +128,9 @@ class Walker:
 
     async def _one(self, run: Run, program: Program, remaining: float) -> bool:
         """Take one step; False when the walk must end."""
-        if run.pc >= len(program.instructions):
-            return await self._finish(run, RunStatus.COMPLETED, "all actions done")
+        ending = program.ending(run.pc)
+        if ending is not None:
+            return await self._finish(run, *ending)
         limit = program.document.settings.timeout
         if run.active_seconds > limit:
             run.error = {"message": f"the run exceeded its timeout of {limit} s of execution"}
@@ -175,7 +180,8 @@ class Walker:
                     self.delay_scale,
                 )  # fmt: skip
             except TemplateError as exc:
-                return Outcome(StepStatus.FAILED, run.pc + 1, error={"message": exc.message})
+                end = end_of(program, run.pc)
+                return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
             run.wait = wait
         if "resolved" not in wait and self.effects.now() >= deadline(wait):
             # The last look: an event that came in time but whose answer was lost (a crash
@@ -224,21 +230,40 @@ class Walker:
             run.attempt += 1
             return await self._wait(run, outcome.retry_in, "retry")
         if outcome.status == StepStatus.FAILED:
-            run.error = {"step_id": instruction.action.id, **(outcome.error or {})}
-            run.due_at = None
-            transition(
-                run, RunStatus.FAILED, self.effects.now(), f"step {instruction.action.id} failed"
-            )
-            await self.effects.checkpoint(run, steps)
-            return False
+            return await self._failed(run, program, instruction, outcome, steps)
         if outcome.output is not None and instruction.kind not in (Kind.BRANCH, *UNRECORDED):
             run.outputs[str(instruction.action.id)] = {"output": outcome.output}
         run.vars.update(outcome.vars)
-        run.pc, run.attempt, run.delay_served, run.wait = outcome.next_pc, 1, False, None
+        _go_to(run, outcome.next_pc)
         if outcome.stop:
             run.due_at = None
             transition(run, RunStatus.COMPLETED, self.effects.now(), "stop action")
         return await self.effects.checkpoint(run, steps) and not outcome.stop
+
+    async def _failed(
+        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        steps: list[StepRecord],
+    ) -> bool:  # fmt: skip
+        """A step failed for good: as ``settings.on_error`` says, go on with the next action,
+        start the compensation actions, or fail the run."""
+        step_id = str(instruction.action.id)
+        error = {"step_id": step_id, **(outcome.error or {})}
+        on_error = program.document.settings.on_error
+        if on_error == "continue":
+            run.outputs[step_id] = {"output": None, "error": outcome.error}
+            _go_to(run, outcome.next_pc)
+            return await self.effects.checkpoint(run, steps)
+        if on_error == "compensate" and not program.compensating(run.pc):
+            run.error = error
+            run.loops = {}
+            _go_to(run, program.compensation)
+            _note(run, self.effects.now(), f"step {step_id} failed: compensating")
+            return await self.effects.checkpoint(run, steps)
+        run.error = {**run.error, "compensation": error} if run.error else error
+        run.due_at = None
+        transition(run, RunStatus.FAILED, self.effects.now(), f"step {step_id} failed")
+        await self.effects.checkpoint(run, steps)
+        return False
 
     def _record(
         self, run: Run, instruction: Instruction, outcome: Outcome, started: datetime
@@ -345,6 +370,17 @@ class Walker:
             backoff = min(policy.backoff * 2 ** (run.attempt - 1), policy.max_backoff)
             outcome.retry_in = max(backoff, error.retry_after or 0) * self.delay_scale
         return outcome
+
+
+def _go_to(run: Run, pc: int) -> None:
+    """Move on to the instruction at ``pc``, fresh: first attempt, no delay served, no wait."""
+    run.pc, run.attempt, run.delay_served, run.wait = pc, 1, False, None
+
+
+def _note(run: Run, at: datetime, reason: str) -> None:
+    """A turn in the run's history that is no change of status."""
+    status = run.status.value
+    run.history.append({"at": at.isoformat(), "from": status, "to": status, "reason": reason})
 
 
 def _calls_out(instruction: Instruction) -> bool:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from app.engine.conditions import CompiledConditions, compile_conditions
 from app.models.document import Action, WorkflowDocument, delay_seconds
+from app.models.run import RunStatus
 from app.models.workflow import WorkflowVersion
 from app.store.base import Store
 
@@ -27,6 +28,8 @@ class Kind(StrEnum):
     # instruction (the next item goes back to ``target``, the body's start).
     LOOP = "loop"
     NEXT = "next"
+    # The end of the actions when compensation actions follow them.
+    END = "end"
 
 
 # Action types compiled to arms laid out one after the other: the first runs on the next
@@ -53,12 +56,36 @@ class Program:
     document: WorkflowDocument
     version: int
     instructions: tuple[Instruction, ...]
+    # Where the compensation actions start (after an END instruction); -1: none.
+    compensation: int = -1
+
+    def ending(self, pc: int) -> tuple[RunStatus, str] | None:
+        """How a run at ``pc`` ends, if it does: completed at the end of its actions, or
+        failed once its compensation actions are done."""
+        if pc < len(self.instructions) and self.instructions[pc].kind != Kind.END:
+            return None
+        if pc >= len(self.instructions) and self.compensation >= 0:
+            return RunStatus.FAILED, "compensation done"
+        return RunStatus.COMPLETED, "all actions done"
+
+    def compensating(self, pc: int) -> bool:
+        return 0 <= self.compensation <= pc
+
+
+# What stands for the END instruction's action (it is never run or recorded).
+END_OF_ACTIONS = Action(id="end_of_actions", type="stop")
 
 
 def compile_program(document: WorkflowDocument, version: int) -> Program:
     instructions: list[Instruction] = []
     _emit(document.actions, instructions)
-    return Program(document, version, tuple(instructions))
+    compensation = document.settings.compensation
+    if not compensation:
+        return Program(document, version, tuple(instructions))
+    instructions.append(Instruction(Kind.END, END_OF_ACTIONS, None, 0))
+    start = len(instructions)
+    _emit(compensation, instructions)
+    return Program(document, version, tuple(instructions), start)
 
 
 def _emit(actions: list[Action], out: list[Instruction]) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadDateError, croniter
@@ -581,6 +581,23 @@ class WorkflowSettings(Strict):
         description="Conversion goal: the event marks a live run converted (recorded on the "
         "run); with `exit: true` it also ends the run, completed.",
     )
+    on_error: Literal["fail", "continue", "compensate"] = Field(
+        "fail",
+        description="When a step fails for good (retries spent): `fail` the run; `continue` "
+        "with the next action (the error is the step's `steps.<id>.error`); or `compensate`: "
+        "run the `compensation` actions, then fail the run.",
+    )
+    compensation: list[Action] | None = Field(
+        None, min_length=1, description="The actions `on_error: compensate` runs."
+    )
+
+    @model_validator(mode="after")
+    def _compensation_with_compensate(self) -> "WorkflowSettings":
+        if (self.on_error == "compensate") != (self.compensation is not None):
+            raise PydanticCustomError(
+                "on_error", "on_error: compensate and compensation actions go together"
+            )
+        return self
 
     @model_validator(mode="after")
     def _windows_meet(self) -> "WorkflowSettings":
@@ -644,6 +661,29 @@ class WorkflowDocument(Strict):
         _assign_missing_ids(actions, "action")
         return actions
 
+    @model_validator(mode="after")
+    def _compensation_actions(self, info: ValidationInfo) -> "WorkflowDocument":
+        compensation = self.settings.compensation
+        if not compensation:
+            return self
+        everything = [*self.actions, *compensation]
+        rules = _rules(info)
+        count = len(walk(everything))
+        if rules is not None and count > rules.max_actions:
+            raise PydanticCustomError(
+                "limit",
+                "{count} actions (compensation included) is over the limit of {limit} "
+                "actions per workflow",
+                {"count": count, "limit": rules.max_actions},
+            )
+        _check_unique_ids(everything)
+        _assign(compensation, "compensation", {action.id for action in walk(everything)})
+        return self
+
+    def all_actions(self) -> list[Action]:
+        """Every action, nested ones and compensation included."""
+        return walk([*self.actions, *(self.settings.compensation or [])])
+
     def canonical(self) -> dict[str, Any]:
         """The JSON form: what the user wrote, plus assigned action ids, without defaults."""
         return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
@@ -651,7 +691,7 @@ class WorkflowDocument(Strict):
     def event_shapes(self) -> set[tuple[str, tuple[str, ...]]]:
         """(event type, match paths) of every event this workflow's runs may wait for or
         listen to: what an arriving event must be keyed by."""
-        waits = [action.wait() for action in walk(self.actions) if action.type == WAIT]
+        waits = [action.wait() for action in self.all_actions() if action.type == WAIT]
         return {match.shape() for match in [*waits, *self.settings.listened()]}
 
 

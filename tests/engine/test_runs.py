@@ -472,3 +472,77 @@ async def test_a_network_error_a_connector_let_through_is_retried(
     run = await run_of(client, accepted["run_ids"][0])
     assert [s["status"] for s in run["steps"]] == ["retrying", "completed"]
     assert run["status"] == "completed"
+
+
+async def test_on_error_continue_goes_on_with_the_error_in_the_steps_output(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([
+        {"id": "sms", "type": "send_sms", "data": {"recipient": "+15550100"}},
+        {"id": "after", "type": "log", "data": {"message": "sms said: {{ steps.sms.error.message }}"}},
+    ], on_error="continue"))  # fmt: skip
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings, registry_of(Flaky(failures=1, retryable=False)))
+    run = await run_of(client, accepted["run_ids"][0])
+    assert (run["status"], run["error"]) == ("completed", None)
+    assert [(s["step_id"], s["status"]) for s in run["steps"]] == [
+        ("sms", "failed"),
+        ("after", "completed"),
+    ]
+    assert run["outputs"]["after"]["output"] == {"message": "sms said: provider said 503"}
+
+
+COMPENSATED = {
+    "on_error": "compensate",
+    "compensation": [
+        {"id": "refund", "type": "log", "data": {"message": "undo after {{ run.error.step_id }}"}},
+    ],
+}
+
+
+async def test_on_error_compensate_runs_the_compensation_then_fails_the_run(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([
+        {"id": "reserve", "type": "log"},
+        {"id": "charge", "type": "send_sms", "data": {"recipient": "+15550100"}},
+        {"id": "notify", "type": "log"},
+    ], **COMPENSATED))  # fmt: skip
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings, registry_of(Flaky(failures=1, retryable=False)))
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "failed"
+    assert (run["error"]["step_id"], run["error"]["message"]) == ("charge", "provider said 503")
+    assert [s["step_id"] for s in run["steps"]] == ["reserve", "charge", "refund"]
+    assert run["outputs"]["refund"]["output"] == {"message": "undo after charge"}
+    reasons = [h["reason"] for h in run["history"]]
+    assert reasons[-2:] == ["step charge failed: compensating", "compensation done"]
+
+
+async def test_a_failing_compensation_is_reported_with_the_first_failure(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    settings_ = {
+        **COMPENSATED,
+        "compensation": [{"id": "undo", "type": "send_sms", "data": {"recipient": "+15550100"}}],
+    }
+    await create(
+        client,
+        workflow(
+            [{"id": "charge", "type": "send_sms", "data": {"recipient": "+15550100"}}], **settings_
+        ),
+    )
+    accepted = await send(client, {"type": "signup"})
+    await drain(settings, registry_of(Flaky(failures=2, retryable=False)))
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "failed"
+    assert run["error"]["step_id"] == "charge"
+    assert run["error"]["compensation"]["step_id"] == "undo"
+
+
+async def test_compensate_needs_compensation_actions(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/workflows", json=workflow([{"type": "log"}], on_error="compensate")
+    )
+    assert response.status_code == 422
+    assert "on_error: compensate and compensation actions go together" in response.text

@@ -222,3 +222,17 @@ def test_bad_splits_and_loops_are_refused(action: dict[str, Any], message: str) 
     with pytest.raises(InvalidInput) as caught:
         EVERY_TYPE.validate(minimal(actions=[action]))
     assert message in caught.value.details[0].msg
+
+
+def test_compensation_actions_get_ids_and_count_toward_the_limit() -> None:
+    settings = {"on_error": "compensate", "compensation": [{"type": "send_email"}]}
+    document = PARSER.validate(minimal(settings=settings))
+    assert document.canonical()["settings"]["compensation"][0]["id"] == "compensation_001"
+    many = {**settings, "compensation": [{"type": "send_email"}] * 50}
+    with pytest.raises(InvalidInput, match="51 actions \\(compensation included\\)"):
+        PARSER.validate(minimal(settings=many))
+    clash = {**settings, "compensation": [{"id": "a", "type": "send_email"}]}
+    with pytest.raises(InvalidInput, match="action id 'a' is used twice"):
+        PARSER.validate(minimal(actions=[{"id": "a", "type": "send_email"}], settings=clash))
+    with pytest.raises(InvalidInput, match="go together"):
+        PARSER.validate(minimal(settings={"compensation": [{"type": "send_email"}]}))
