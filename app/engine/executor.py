@@ -91,9 +91,11 @@ def template_context(run: Run) -> dict[str, Any]:
         "steps": run.outputs,
         "vars": run.vars,
         "run": {
-            "id": run.run_id, "attempt": run.attempt, "created_at": run.created_at.isoformat(),
+            "id": run.run_id,
+            "attempt": run.attempt,
+            "created_at": run.created_at.isoformat(),
             "error": run.error,
-        },  # fmt: skip
+        },
         "workflow": {"id": run.workflow_id, "version": run.version},
         **loop_context(run),
     }
