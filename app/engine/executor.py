@@ -142,7 +142,8 @@ class Walker:
             return await self._wait(run, instruction.delay * self.delay_scale, "delay")
         if instruction.kind == Kind.WAIT:
             return await self._await_event(run, program, instruction)
-        if _calls_out(instruction) and self._timeout(instruction) > remaining:
+        if remaining <= 0 or (_calls_out(instruction) and self._timeout(instruction) > remaining):
+            # A long run of quick steps hands over too: a busy store can make them slow.
             return await self._wait(run, 0, "handover")
         started = self.effects.now()
         with logs.bound(step_id=str(instruction.action.id)):

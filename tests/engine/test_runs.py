@@ -492,7 +492,7 @@ async def test_on_error_continue_goes_on_with_the_error_in_the_steps_output(
     assert run["outputs"]["after"]["output"] == {"message": "sms said: provider said 503"}
 
 
-COMPENSATED = {
+COMPENSATED: dict[str, Any] = {
     "on_error": "compensate",
     "compensation": [
         {"id": "refund", "type": "log", "data": {"message": "undo after {{ run.error.step_id }}"}},
