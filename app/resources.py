@@ -8,7 +8,7 @@ from datetime import timedelta
 from app import metrics
 from app.actions.base import Services
 from app.actions.channels.smtp import smtp_defaults
-from app.actions.net import http_client
+from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.engine.control import RunControl
 from app.engine.flow import Limiters
@@ -109,7 +109,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     SCRUBBER.install()
     templates = MessageTemplates(store, renderer)
     http = http_client(settings)
-    services = Services(http=http, smtp=smtp_defaults(settings))
+    services = Services(http=http, guard=address_guard(settings), smtp=smtp_defaults(settings))
     try:
         keys = KeyCache(store, settings.key_cache_seconds)
         secrets = Secrets(

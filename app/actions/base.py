@@ -121,14 +121,21 @@ class ProfileBook(Protocol):
     ) -> bool: ...
 
 
+class AddressGuard(Protocol):
+    async def addresses(self, host: str, port: int) -> list[Any]:
+        """The addresses ``host`` may be reached at; a final ConnectorError if any is
+        refused (loopback, private, metadata...) and the host is not allow-listed."""
+
+
 @dataclass(frozen=True)
 class Services:
     """Shared clients a connector may use, built once per process. ``breaker`` keeps the
     health of messaging providers (shared through Redis in workers). ``smtp`` is the default
     SMTP server (the ``AUTOMATOR_SMTP_*`` settings), shaped as notify_service's ``smtp``
-    configuration."""
+    configuration. ``guard`` judges hosts connectors reach without ``http`` (SMTP)."""
 
     http: httpx.AsyncClient | None = None
+    guard: AddressGuard | None = None
     breaker: Breaker | None = None
     profiles: ProfileBook | None = None
     smtp: Mapping[str, Any] = field(default_factory=dict, repr=False)

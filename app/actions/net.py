@@ -158,11 +158,16 @@ def no_cookies() -> CookieJar:
     return CookieJar(DefaultCookiePolicy(allowed_domains=[]))
 
 
+def address_guard(settings: Settings) -> Guard:
+    """The guard of every outbound connection, with the settings' allow list."""
+    return Guard(AllowList.parse(settings.http_allowed_hosts))
+
+
 def http_client(settings: Settings) -> httpx.AsyncClient:
     """The client for connectors: guarded, bounded, cookieless, never following redirects
     unless a call asks (each hop then goes through the guard); per-call timeouts come from
     the step."""
-    guard = Guard(AllowList.parse(settings.http_allowed_hosts))
+    guard = address_guard(settings)
     return httpx.AsyncClient(
         cookies=no_cookies(),
         transport=GuardedTransport(guard, settings.http_max_response_bytes),

@@ -16,7 +16,7 @@ from app import metrics
 from app.actions.base import Services
 from app.actions.breaker import RedisBreaker
 from app.actions.channels.smtp import smtp_defaults
-from app.actions.net import http_client
+from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.engine.advance import Executor, StoreEffects
 from app.engine.concurrency import RunSlots
@@ -146,7 +146,11 @@ def create_worker(
             ctx["redis"], settings.provider_failure_threshold, settings.provider_cooldown
         )
         services = Services(
-            http=ctx["http"], breaker=breaker, profiles=opened, smtp=smtp_defaults(settings)
+            http=ctx["http"],
+            guard=address_guard(settings),
+            breaker=breaker,
+            profiles=opened,
+            smtp=smtp_defaults(settings),
         )
         ctx["executor"] = build_executor(settings, opened, queue, connectors, services)
 

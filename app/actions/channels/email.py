@@ -201,6 +201,7 @@ class EmailChannel:
         if problems:
             raise ConnectorError("; ".join(problems))
         server = smtp.smtp_server(context)
+        await smtp.check_configured_host(server, context)
         email = compose(params, context, server)
         mime = email.mime(context.idempotency_key, context.tenant_id)
         to = [recipient.addr_spec for recipient in email.recipients]

@@ -75,6 +75,18 @@ def smtp_server(context: ActionContext) -> SmtpServer:
         ) from None
 
 
+async def check_configured_host(server: SmtpServer, context: ActionContext) -> None:
+    """A host from notify_service's configuration (a tenant may set it) goes through the
+    address guard, as webhooks do; the operator's AUTOMATOR_SMTP_HOST is trusted. The name
+    is judged here and resolved again by the SMTP client, so the guard does not pin the
+    address for SMTP as it does for HTTP."""
+    configured = context.config.get("smtp")
+    if isinstance(configured, Mapping) and configured.get("host") and context.services.guard:
+        await context.services.guard.addresses(
+            server.host, server.port or DEFAULT_PORTS[server.tls]
+        )
+
+
 async def send(
     server: SmtpServer, message: EmailMessage, sender: str, recipients: Sequence[str]
 ) -> tuple[dict[str, str], str]:

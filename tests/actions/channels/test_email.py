@@ -10,6 +10,7 @@ import pytest
 from app.actions.base import ActionContext, ConnectorError, Message, Services
 from app.actions.channels.email import EmailChannel
 from app.actions.channels.smtp import smtp_defaults, smtp_server
+from app.actions.net import address_guard
 from app.redis_server import free_port
 from app.settings import Settings
 from tests.mailbox import SENDER, SmtpServer
@@ -182,6 +183,27 @@ async def test_no_smtp_server_is_a_final_error_naming_the_settings() -> None:
     with pytest.raises(ConnectorError, match="set AUTOMATOR_SMTP_HOST") as raised:
         await send({"subject": "Hi", "body": "x"}, context(None))
     assert raised.value.retryable is False
+
+
+async def test_a_configured_smtp_host_goes_through_the_address_guard(
+    smtp_server: SmtpServer,
+) -> None:
+    """A tenant's ``smtp.host`` on loopback is refused before anything is sent (nothing
+    reaches the server); allow-listed, or set by the operator (AUTOMATOR_SMTP_HOST), it is
+    used."""
+    own = {"host": "127.0.0.1", "port": smtp_server.port, "tls": "none", "from": SENDER}
+    guarded = Services(guard=address_guard(Settings(_env_file=None)))
+    ctx = context(None, services=guarded, config={"smtp": own})
+    with pytest.raises(ConnectorError, match="127.0.0.1: it is a loopback") as raised:
+        await send({"subject": "Hi", "body": "x"}, ctx)
+    assert raised.value.retryable is False
+    assert smtp_server.messages == []
+    allowed = Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])
+    ctx = context(None, services=Services(guard=address_guard(allowed)), config={"smtp": own})
+    await send({"subject": "Hi", "body": "x"}, ctx)
+    operator = Services(guard=address_guard(Settings(_env_file=None)), smtp=own)
+    await send({"subject": "Hi", "body": "x"}, context(None, services=operator))
+    assert len(smtp_server.messages) == 2
 
 
 def test_a_configured_host_is_a_whole_server_without_the_default_login() -> None:
