@@ -194,7 +194,7 @@ async def test_a_configured_smtp_host_goes_through_the_address_guard(
     own = {"host": "127.0.0.1", "port": smtp_server.port, "tls": "none", "from": SENDER}
     guarded = Services(guard=address_guard(Settings(_env_file=None)))
     ctx = context(None, services=guarded, config={"smtp": own})
-    with pytest.raises(ConnectorError, match="127.0.0.1: it is a loopback") as raised:
+    with pytest.raises(ConnectorError, match=r"127\.0\.0\.1: it is a loopback") as raised:
         await send({"subject": "Hi", "body": "x"}, ctx)
     assert raised.value.retryable is False
     assert smtp_server.messages == []
