@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from redis.asyncio import Redis
@@ -67,7 +68,8 @@ def service(data_dir: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], str]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
             "AUTOMATOR_DATA_DIR": str(data_dir), "AUTOMATOR_REDIS_URL": redis.url,
             "AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
-            "AUTOMATOR_LOG_LEVEL": "WARNING", "AUTOMATOR_RATE_LIMIT": "1000000",
+            "AUTOMATOR_LOG_LEVEL": "ERROR", "AUTOMATOR_RATE_LIMIT": "1000000",
+            "AUTOMATOR_HTTP_ALLOWED_HOSTS": '["127.0.0.1"]',
         }  # fmt: skip
         service = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL)
         try:
@@ -135,12 +137,24 @@ async def batches(client: httpx.AsyncClient, count: int, size: int, concurrency:
     return count * size / (time.perf_counter() - started)
 
 
-async def baseline(events: int) -> float:
-    with bare_endpoint() as url:
-        limits = httpx.Limits(max_connections=100)
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-            await wait_ready(client, "/api/events")
-            rate, latencies = await ingest(client, events, 50, "unheard")
+def hooks(sink: str) -> dict[str, Any]:
+    """The issue's end-to-end workflow: a condition and three webhook calls to a sink."""
+    call = {"type": "webhook_call", "data": {"url": sink, "json": {"n": "{{ n }}"}}}
+    return {
+        "workflow_id": "hooks", "name": "Three webhooks", "trigger": {"type": "hook"},
+        "actions": [
+            {"id": "check", "type": "condition",
+             "conditions": [{"field": "n", "operator": ">=", "value": 0}],
+             "then": [{**call, "id": f"call_{n}"} for n in range(3)]},
+        ],
+    }  # fmt: skip
+
+
+async def baseline(url: str, events: int) -> float:
+    limits = httpx.Limits(max_connections=100)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        await wait_ready(client, "/api/events")
+        rate, latencies = await ingest(client, events, 50, "unheard")
     print(f"baseline: bare FastAPI endpoint parsing the JSON body, concurrency 50: "
           f"{rate:,.0f} requests/s; latency ms {percentiles(latencies)}")  # fmt: skip
     return rate
@@ -170,19 +184,21 @@ async def step_delays(
 
 
 async def bench(args: argparse.Namespace, data_dir: Path) -> None:
-    bare = await baseline(args.events)
-    with service(data_dir) as (url, process, redis_url):
+    """The bare endpoint is the baseline first, then the webhooks' sink."""
+    with bare_endpoint() as sink, service(data_dir) as (url, process, redis_url):
+        bare = await baseline(sink, args.events)
         headers = {"Authorization": f"Bearer {KEY}"}
         limits = httpx.Limits(max_connections=100)
         async with httpx.AsyncClient(
             base_url=url, headers=headers, limits=limits, timeout=30
         ) as client:
             await wait_ready(client)
-            for document in (THREE_ACTIONS, DELAYED, PARKED):
+            for document in (THREE_ACTIONS, DELAYED, PARKED, hooks(f"{sink}/api/events")):
                 (await client.post("/api/workflows", json=document)).raise_for_status()
             store = await SQLiteStore.open(data_dir / "automator.db")
             try:
                 await measure(args, client, store, process, bare)
+                await webhooks_end_to_end(client, store, args.events)
                 await redis_per_waiting_run(client, redis_url, args.timers)
                 await matching_cost(client, args.events, args.workflows)
             finally:
@@ -219,6 +235,14 @@ async def measure(args: argparse.Namespace, client: httpx.AsyncClient, store: SQ
     print(
         f"delay lateness, {args.timers} timers of 2 s set within about a second, ms: {percentiles(lateness)}"
     )
+
+
+async def webhooks_end_to_end(client: httpx.AsyncClient, store: SQLiteStore, count: int) -> None:
+    started = time.perf_counter()
+    await ingest(client, count, 10, "hook")
+    finished = await until_finished(store, "hooks", count, limit=900)
+    print(f"end to end, a condition and 3 webhook calls to a local sink: "
+          f"{count / (finished - started):,.0f} runs/s completed")  # fmt: skip
 
 
 async def redis_per_waiting_run(client: httpx.AsyncClient, redis_url: str, count: int) -> None:
