@@ -18,7 +18,7 @@ from app import logs, remote
 from app.actions.registry import default_registry
 from app.audit import CLI, Audit, record_imports
 from app.engine.keyring import Unreadable, new_key
-from app.engine.worker import create_worker
+from app.engine.worker import create_worker, stop_gracefully
 from app.errors import AutomatorError
 from app.main import create_app
 from app.models.tenant import Role
@@ -112,17 +112,14 @@ async def _all_in_one(settings: Settings) -> None:
     async with open_resources(settings) as resources:
         worker = create_worker(settings, store=resources.store, handle_signals=False)
         stop = asyncio.Event()
-        tasks = [
-            asyncio.create_task(worker.async_run()),
-            asyncio.create_task(resources.engine.scheduler.run(stop)),
-        ]
+        running = asyncio.create_task(worker.async_run())
+        scheduler = asyncio.create_task(resources.engine.scheduler.run(stop))
         try:
             await _server(settings, resources).serve()
         finally:
             stop.set()
-            await worker.close()
-            tasks[0].cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            stopping = stop_gracefully(worker, running)
+            await asyncio.gather(stopping, scheduler, return_exceptions=True)
 
 
 def _serve_all(settings: Settings) -> None:

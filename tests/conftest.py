@@ -1,7 +1,9 @@
 """Shared fixtures: a real Redis server for the session, real SQLite files, the real app."""
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import pytest
 import redis
 
 from app.actions.registry import Registry
-from app.engine.worker import create_worker
+from app.engine.worker import create_worker, stop_gracefully
 from app.main import create_app
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer, free_port
@@ -96,6 +98,20 @@ async def drain(settings: Settings, registry: Registry | None = None) -> None:
         await worker.async_run()
     finally:
         await worker.close()
+
+
+@asynccontextmanager
+async def worker_running(
+    settings: Settings, registry: Registry | None = None, poll_delay: float = 0.01
+) -> AsyncIterator[None]:
+    """A real arq worker polling in the background for the duration of the block; jobs it
+    has started when the block ends are finished, not cut short."""
+    worker = create_worker(settings, registry, poll_delay=poll_delay, handle_signals=False)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        yield
+    finally:
+        await stop_gracefully(worker, running)
 
 
 async def send(client: httpx.AsyncClient, event: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ Every job may run more than once (arq delivers at least once; the reconciler re-
 so each one is idempotent: the run's lease and status decide whether anything happens.
 """
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -179,3 +180,19 @@ def create_worker(
         "keep_result": 3600,
     }
     return Worker(**(options | overrides))
+
+
+async def stop_gracefully(worker: Worker, running: "asyncio.Task[None]") -> None:
+    """Stop a worker whose ``async_run`` is the task ``running``: it picks no new job, the
+    jobs in progress end (each within the job timeout), then its Redis pool closes.
+
+    arq's ``close`` cancels jobs in progress instead, and its main loop only once the pool is
+    closed: a job or a poll cut short while it talks to Redis keeps a connection open past
+    the pool's close (and a walk cut short leaves its run's lease behind)."""
+    # A burst worker that may start no more jobs ends its loop at the next poll, after
+    # awaiting the jobs it started.
+    worker.burst, worker.max_burst_jobs = True, 0
+    try:
+        await running
+    finally:
+        await worker.close()

@@ -6,18 +6,13 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
-from arq import create_pool
-from arq.connections import RedisSettings
-from arq.worker import Worker
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
-from app.engine.queue import deserialize, serialize
-from app.engine.worker import create_worker
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import drain, key_for, send
+from tests.conftest import drain, key_for, send, worker_running
 
 
 def workflow(
@@ -272,46 +267,13 @@ async def drain_until(
 ) -> None:
     """Run a real worker only until every run is in one of ``statuses`` (jobs deferred for
     an hour stay queued, so a burst worker would wait for them)."""
-    # The worker gets its pool up front: closing a worker whose own pool is still being
-    # created leaves that pool's connection open.
-    pool = await create_pool(
-        RedisSettings.from_dsn(str(settings.redis_url)),
-        job_serializer=serialize,
-        job_deserializer=deserialize,
-    )
-    worker = create_worker(
-        settings, registry, redis_pool=pool, poll_delay=0.01, handle_signals=False
-    )
-    task = asyncio.create_task(worker.async_run())
-    try:
+    async with worker_running(settings, registry):
         for _ in range(int(seconds * 100)):
             seen = {(await run_of(client, run_id))["status"] for run_id in run_ids}
             if seen <= statuses:
-                await until_idle(worker)
                 return
             await asyncio.sleep(0.01)
         raise AssertionError(f"runs are {seen}, not {statuses}")
-    finally:
-        await stop_gracefully(worker, task)
-
-
-async def stop_gracefully(worker: Worker, task: "asyncio.Task[None]") -> None:
-    """Have the worker end as a burst worker does, after its current poll and the jobs in
-    progress (a walk cut short leaves its run's lease behind, a poll cut short an open Redis
-    pipeline), then close it."""
-    worker.burst, worker.max_burst_jobs = True, 0
-    await task
-    await worker.close()
-
-
-async def until_idle(worker: Worker) -> None:
-    """Let the jobs in flight end: a walk saves the run before it lets go of the run's
-    lease, and closing the worker cancels it, which may leave the lease taken for the job
-    timeout (the next job for that run would find it taken)."""
-    for _ in range(500):
-        if all(task.done() for task in worker.tasks.values()):
-            return
-        await asyncio.sleep(0.01)
 
 
 async def drain_until_waiting(

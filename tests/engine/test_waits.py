@@ -2,27 +2,22 @@
 real SQLite. Timeouts are scaled down with ``delay_scale``."""
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
-from arq import create_pool
-from arq.connections import RedisSettings
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
 from app.actions.registry import Registry
-from app.engine.queue import deserialize, serialize
-from app.engine.worker import create_worker
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import drain, key_for, send
-from tests.engine.test_runs import create, drain_until, run_of, stop_gracefully
+from tests.conftest import drain, key_for, send, worker_running
+from tests.engine.test_runs import create, drain_until, run_of
 
 # 86,400 s (a day) becomes 1.7 s.
 SCALE = 2e-5
@@ -197,24 +192,6 @@ async def test_without_lookback_an_earlier_purchase_does_not_count(
     assert len(sent.sent) == 1
 
 
-@asynccontextmanager
-async def worker_running(settings: Settings, registry: Registry) -> AsyncIterator[None]:
-    """A real arq worker polling in the background for the duration of the block."""
-    pool = await create_pool(
-        RedisSettings.from_dsn(str(settings.redis_url)),
-        job_serializer=serialize,
-        job_deserializer=deserialize,
-    )
-    worker = create_worker(
-        settings, registry, redis_pool=pool, poll_delay=0.005, handle_signals=False
-    )
-    task = asyncio.create_task(worker.async_run())
-    try:
-        yield
-    finally:
-        await stop_gracefully(worker, task)
-
-
 async def finished(client: httpx.AsyncClient, run_id: str, seconds: float = 20) -> dict[str, Any]:
     for _ in range(int(seconds * 100)):
         run = await run_of(client, run_id)
@@ -238,7 +215,7 @@ async def test_a_purchase_fired_around_the_start_of_the_wait_is_never_lost(
         await create(client, abandoned_cart(lookback=5))
     sent, registry = mailer()
     user = f"u{abs(hash(offset))}"
-    async with worker_running(settings, registry):
+    async with worker_running(settings, registry, poll_delay=0.005):
         if offset < 0:
             await send(client, purchase(user))
             await asyncio.sleep(-offset)
