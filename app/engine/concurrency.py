@@ -7,6 +7,7 @@ runs in line; a held run also checks again every ``recheck`` seconds, in case a 
 lost (a crash between giving back and waking, or a slot that lapsed).
 """
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from app.store.base import Store
 log = logging.getLogger(__name__)
 HELD = "queued behind"
 WAKE_ATTEMPTS = 3
+# How long a wake waits for a run in line to be saved as held: 40 polls of 0.05 s.
+SAVE_POLLS, SAVE_POLL_SECONDS = 40, 0.05
 # Held runs keep their place in line this long after they last asked for a slot.
 LINE_SECONDS = 86400
 
@@ -124,15 +127,28 @@ class RunSlots:
             settings = WorkflowDocument.model_validate(version.document).settings
             await self.leave(run, await self.gates(run, settings), now)
 
+    async def _held(self, tenant_id: str, run_id: str) -> Run | None:
+        """The run, once it is saved as held. A run given a slot while still pending is
+        between taking its place in line and that save (``enter``): wait for the save
+        rather than leave it asleep until its recheck."""
+        for _ in range(SAVE_POLLS):
+            try:
+                run = await self.store.get_run(tenant_id, run_id)
+            except NotFound:
+                return None
+            if is_held(run):
+                return run
+            if run.status != RunStatus.PENDING:
+                return None
+            await asyncio.sleep(SAVE_POLL_SECONDS)
+        return None
+
     async def _wake(self, tenant_id: str, run_id: str, now: datetime) -> None:
         """Make a held run due now, in the store first: if the job is lost, the
         reconciler still finds it."""
         for _ in range(WAKE_ATTEMPTS):
-            try:
-                run = await self.store.get_run(tenant_id, run_id)
-            except NotFound:
-                return
-            if not is_held(run):
+            run = await self._held(tenant_id, run_id)
+            if run is None:
                 return
             run.due_at, run.updated_at = now, now
             if await self.store.save_run(run):
