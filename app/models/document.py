@@ -319,6 +319,59 @@ class LoopData(Strict):
     )
 
 
+MAX_BRANCHES = 10
+
+
+class ParallelData(Strict):
+    """The ``data`` of a ``parallel`` action: when its branches have joined."""
+
+    join: Literal["all", "any", "first"] = Field(
+        "all",
+        description="all: every branch completes (one failing fails the step); any: the "
+        "first to complete; first: the first `count` to complete. Branches still running "
+        "once the join is met are cancelled.",
+    )
+    count: int | None = Field(
+        None, ge=1, le=MAX_BRANCHES, description="first: how many branches must complete."
+    )
+
+    @model_validator(mode="after")
+    def _count_with_first(self) -> "ParallelData":
+        if (self.join == "first") != (self.count is not None):
+            raise PydanticCustomError("join", "count is given with join 'first', and only then")
+        return self
+
+    @property
+    def needed(self) -> int | None:
+        """How many branches must complete; None: all of them."""
+        return {"all": None, "any": 1}.get(self.join, self.count)
+
+
+class TriggerWorkflowData(Strict):
+    """The ``data`` of a ``trigger_workflow`` action: a run of another workflow's published
+    version (or this one's), started whatever its trigger says."""
+
+    workflow_id: str = Field(pattern=ID_PATTERN, examples=["onboarding_drip"])
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="The sub-run's event data (templates rendered)."
+    )
+    user: dict[str, Any] | str | None = Field(
+        None, description="The sub-run's user (a template or an object); default: this run's."
+    )
+    wait: bool = Field(
+        False,
+        description="Wait for the sub-run to end; its outputs and vars are then "
+        "`steps.<id>.output.outputs` and `steps.<id>.output.vars`.",
+    )
+
+
+class Branch(Strict):
+    """One branch of a parallel action: a name and the actions it runs."""
+
+    name: str = Field(pattern=ID_PATTERN, examples=["email"])
+    actions: "list[Action]" = Field(min_length=1)
+
+
 class Variant(Strict):
     """One arm of a split: its share of the runs and its actions."""
 
@@ -345,9 +398,11 @@ BRANCHES = {
     "wait_for_event": ("on_event", "on_timeout"),
     "split": ("variants",),
     "loop": ("actions",),
+    "parallel": ("branches",),
 }
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "wait_for_event": WaitForEvent, "split": SplitData, "loop": LoopData,
+    "parallel": ParallelData, "trigger_workflow": TriggerWorkflowData,
 }  # fmt: skip
 
 
@@ -379,6 +434,9 @@ class Action(Strict):
         None, min_length=1, max_length=MAX_VARIANTS, description="split: its arms."
     )
     actions: "list[Action] | None" = Field(None, description="loop: the actions run for each item.")
+    branches: list[Branch] | None = Field(
+        None, min_length=2, max_length=MAX_BRANCHES, description="parallel: its branches."
+    )
 
     @field_validator("type")
     @classmethod
@@ -413,6 +471,8 @@ class Action(Strict):
             raise PydanticCustomError("condition_action", "a condition action needs conditions")
         if self.type == "split":
             _check_variants(self.variants)
+        if self.type == "parallel":
+            _check_branches(self.branches, self.parallel())
         for kind, names in BRANCHES.items():
             if self.type != kind and any(getattr(self, name) is not None for name in names):
                 shown = " / ".join("else" if name == "otherwise" else name for name in names)
@@ -430,6 +490,8 @@ class Action(Strict):
         and a loop's body."""
         if self.type == "split":
             return [(variant.name, variant.actions) for variant in self.variants or []]
+        if self.type == "parallel":
+            return [(branch.name, branch.actions) for branch in self.branches or []]
         return [
             (ARM_NAMES.get(name, name), getattr(self, name) or [])
             for name in BRANCHES.get(self.type, ())
@@ -448,6 +510,12 @@ class Action(Strict):
     def loop(self) -> LoopData:
         return _parse(LoopData, self.data, self.type)
 
+    def parallel(self) -> ParallelData:
+        return _parse(ParallelData, self.data, self.type)
+
+    def sub_workflow(self) -> TriggerWorkflowData:
+        return _parse(TriggerWorkflowData, self.data, self.type)
+
 
 ARM_NAMES = {"otherwise": "else", "on_event": "event", "on_timeout": "timeout", "actions": "do"}
 
@@ -459,6 +527,20 @@ def _check_variants(variants: list[Variant] | None) -> None:
     if len(set(names)) < len(names) or "holdout" in names:
         raise PydanticCustomError(
             "split", "variant names are unique and not 'holdout': {names}", {"names": names}
+        )
+
+
+def _check_branches(branches: list[Branch] | None, spec: ParallelData) -> None:
+    if not branches or len(branches) < 2:
+        raise PydanticCustomError("parallel", "a parallel action needs at least 2 branches")
+    names = [branch.name for branch in branches]
+    if len(set(names)) < len(names):
+        raise PydanticCustomError("parallel", "branch names are unique: {names}", {"names": names})
+    if spec.count is not None and spec.count > len(branches):
+        raise PydanticCustomError(
+            "parallel",
+            "data.count ({count}) is more than the {branches} branches",
+            {"count": spec.count, "branches": len(branches)},
         )
 
 

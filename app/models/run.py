@@ -60,10 +60,26 @@ class Run:
     variants: dict[str, str] = field(default_factory=dict)
     # The loops the run is inside, outermost first: loop id → its items and current index.
     loops: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A child run's parent: its ``run_id``, the ``step`` (a parallel or trigger_workflow
+    # action) that started it and, for a parallel branch, the ``branch`` name.
+    parent: dict[str, Any] | None = None
+    # Sub-workflow levels above this run (0: started by an event, a schedule or the API).
+    depth: int = 0
+    # The children the run waits for at a parallel or trigger_workflow step: ``step``,
+    # ``mode`` (all, any, first), ``count`` and ``children`` (run id and branch name each).
+    join: dict[str, Any] | None = None
+    # How many forks the run has made: a fork's children are named by it, so a retried
+    # parallel step starts fresh branches while a repeated one finds its own.
+    forks: int = 0
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def branch(self) -> bool:
+        """A parallel branch: part of its parent's run, not a run of its own."""
+        return self.parent is not None and self.parent.get("branch") is not None
 
     @property
     def wait_key(self) -> str | None:

@@ -143,6 +143,10 @@ class Store(Protocol):
 
     async def get_run(self, tenant_id: str, run_id: str) -> Run: ...
 
+    async def add_runs(self, runs: Sequence[Run]) -> None:
+        """Record runs started by another run (its parallel branches), each unless a run of
+        its id exists already: a repeated fork finds the branches it started."""
+
     async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
         """Record ``steps`` (always: they happened), then write the run if nobody wrote it
         since it was read (``revision``); on success the revision moves on. False means: read
@@ -321,6 +325,7 @@ UNFINISHED = (*LIVE, RunStatus.PAUSED)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
     "error", "history", "updated_at", "wait", "wait_key", "listen_keys", "variants", "loops",
+    "join", "forks",
 )  # fmt: skip
 # How many times a store retries a change to a run that keeps changing under it.
 RUN_WRITE_ATTEMPTS = 5

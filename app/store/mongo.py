@@ -571,6 +571,11 @@ class MongoStore:
             raise event_not_found(event_id)
         return _event(doc)
 
+    async def add_runs(self, runs: Sequence[Run]) -> None:
+        for run in runs:
+            with suppress(DuplicateKeyError):
+                await self._db.runs.insert_one(run_doc(run))
+
     async def get_run(self, tenant_id: str, run_id: str) -> Run:
         doc = await self._db.runs.find_one({"tenant_id": tenant_id, "run_id": run_id}, NO_ID)
         if doc is None:

@@ -287,7 +287,8 @@ RUN_COLUMNS = (
 )
 RUN_STATE = (
     "version", "event_id", "context", "pc", "attempt", "delay_served", "vars", "outputs",
-    "active_seconds", "error", "history", "wait", "listeners", "variants", "loops",
+    "active_seconds", "error", "history", "wait", "listeners", "variants", "loops", "parent",
+    "depth", "join", "forks",
 )  # fmt: skip
 
 BUSY_TIMEOUT_MS = 30_000
@@ -725,6 +726,21 @@ class Database:
         if row is None:
             raise event_not_found(event_id)
         return _event(orjson.loads(row[0]))
+
+    def add_runs(self, runs: Sequence[Run]) -> None:
+        with self._transaction() as db:
+            added = [
+                run for run in runs
+                if db.execute(
+                    f"INSERT OR IGNORE INTO runs ({RUN_COLUMNS}, wait_key) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*_run_row(run), run.wait_key),
+                ).rowcount
+            ]  # fmt: skip
+            db.executemany(
+                "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
+                [(run.tenant_id, key, run.run_id) for run in added for key in run.listen_keys],
+            )
 
     def get_run(self, tenant_id: str, run_id: str) -> Run:
         row = self._one(
@@ -1285,6 +1301,9 @@ class SQLiteStore:
 
     async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
         return await self._call(self._database.save_run, run, steps)
+
+    async def add_runs(self, runs: Sequence[Run]) -> None:
+        await self._call(self._database.add_runs, runs)
 
     async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
         return await self._call(self._database.list_runs, tenant_id, where, page)
