@@ -11,6 +11,7 @@ from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.engine.control import RunControl
+from app.engine.family import Family
 from app.engine.flow import Limiters
 from app.engine.gateway import Gateway
 from app.engine.integrations import Integrations
@@ -93,7 +94,7 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
         Misfire(settings.schedule_misfire),
         segment_max_members=settings.segment_max_members,
     )
-    control = RunControl(store, queue, programs, slots)
+    control = RunControl(store, queue, programs, slots, Family(store, queue, slots))
     limiter = RateLimiter(queue.pool, settings.rate_limit, settings.rate_limit_window)
     return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter)
 

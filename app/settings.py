@@ -191,6 +191,20 @@ class Settings(BaseSettings):
         description="Most runs one firing of a segment-targeted schedule starts; past it the "
         "firing stops and logs an error.",
     )
+    max_workflow_depth: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Sub-workflow levels a run may start below it (trigger_workflow); a "
+        "workflow that triggers itself stops there, its step failing with this limit named.",
+    )
+    join_recheck_seconds: float = Field(
+        300,
+        gt=0,
+        description="Seconds between looks at the child runs of a run waiting at a join "
+        "(parallel, a waited trigger_workflow); a child that ends wakes its parent at once, "
+        "this bounds the wait if that wake is lost.",
+    )
     flow_recheck_seconds: float = Field(
         60,
         gt=0,

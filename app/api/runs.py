@@ -61,6 +61,16 @@ class RunSummary(BaseModel):
     variants: dict[str, str] = Field(
         description="The variant each split sent the run down (split id → name, or holdout)."
     )
+    parent: dict[str, Any] | None = Field(
+        description="A child run's parent: its `run_id`, the `step` that started this run "
+        "and, for a parallel branch, the `branch` name."
+    )
+    depth: int = Field(description="Sub-workflow levels above this run (trigger_workflow).")
+    join: dict[str, Any] | None = Field(
+        description="Set while the run waits for its child runs (a parallel step, a waited "
+        "trigger_workflow): the `step`, the `mode` (all, any, first), the `count` needed and "
+        "the `children` (run id and branch)."
+    )
 
 
 class StepRead(BaseModel):

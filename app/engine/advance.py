@@ -8,10 +8,13 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from app import logs, metrics
-from app.actions.base import ActionContext
+from app.actions.base import ActionContext, ConnectorError
 from app.engine.concurrency import RunSlots
 from app.engine.executor import Heard, Walker, transition
+from app.engine.family import Family
+from app.engine.forks import decide
 from app.engine.gateway import Gateway
+from app.engine.launch import Launch, Launcher
 from app.engine.program import Instruction, ProgramCache
 from app.engine.queue import Queue
 from app.engine.state import Leases
@@ -23,7 +26,7 @@ log = logging.getLogger(__name__)
 # What a walk changes; carried onto a run that a control call changed meanwhile.
 PROGRESS = (
     "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error", "wait",
-    "variants", "loops",
+    "variants", "loops", "join", "forks",
 )  # fmt: skip
 # Failures of the store or Redis, not of the run: the walk stops and is retried later.
 TRANSIENT = (*STORE_ERRORS, RedisError)
@@ -37,6 +40,8 @@ class StoreEffects:
     queue: Queue
     gateway: Gateway
     lease_seconds: float
+    family: Family
+    launcher: Launcher | None = None
     # Where each run being walked stood at its last successful save (pc, attempt).
     saved: dict[str, tuple[int, int]] = field(default_factory=dict)
 
@@ -54,6 +59,8 @@ class StoreEffects:
         if await self.store.save_run(run, steps):
             self.saved[run.run_id] = (run.pc, run.attempt)
             metrics.run_saved(run)
+            if run.finished:
+                await self.family.ended(run)
             return True
         await self._carry_over(run)
         return False
@@ -99,6 +106,30 @@ class StoreEffects:
         assert run.wait is not None
         found = await self.store.find_event(run.tenant_id, run.wait["key"], since(run.wait), until)
         return None if found is None else found.view()
+
+    async def fork(self, run: Run, children: list[Run]) -> None:
+        await self.family.start(children)
+
+    async def launch(self, launch: Launch) -> Run | None:
+        if self.launcher is None:
+            raise ConnectorError("sub-workflows cannot be started by this process", False)
+        return await self.launcher.launch(launch)
+
+    async def children(self, run: Run) -> list[Run]:
+        return await self.family.children(run)
+
+    async def gather(self, run: Run, job_id: str) -> bool:
+        # The order matters (app/engine/family.py): parked first, children read second.
+        if not await self.checkpoint(run, []):
+            return False
+        assert run.join is not None
+        if decide(run.join, await self.children(run)) is not None:
+            return True
+        await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+        return False
+
+    async def cancel(self, runs: list[Run], reason: str) -> None:
+        await self.family.cancel(runs, reason)
 
 
 @dataclass
@@ -166,6 +197,7 @@ class Executor:
             if await self.store.save_run(run):
                 metrics.run_saved(run)
                 await self._release(run)
+                await self.effects.family.ended(run)
 
     async def _release(self, run: Run) -> None:
         if self.slots is not None:

@@ -56,7 +56,10 @@ class RunSlots:
     recheck: float
 
     async def gates(self, run: Run, settings: WorkflowSettings) -> list[Gate]:
-        """The concurrency limits this run is under: its workflow's and its tenant's."""
+        """The concurrency limits this run is under: its workflow's and its tenant's; a
+        parallel branch is under none (its parent holds the slots)."""
+        if run.branch:
+            return []
         tenant = await self.limits.get(run.tenant_id)
         scopes = (
             (f"workflow:{run.workflow_id}", settings.concurrency),

@@ -8,10 +8,12 @@ the run's history.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from app import metrics
 from app.engine.concurrency import RunSlots
 from app.engine.executor import transition
+from app.engine.family import Family
 from app.engine.program import Kind, ProgramCache, end_of
 from app.engine.queue import Queue
 from app.errors import Conflict
@@ -46,6 +48,7 @@ class RunControl:
     queue: Queue
     programs: ProgramCache
     slots: RunSlots | None = None
+    family: Family | None = None
 
     async def apply(self, tenant_id: str, run_id: str, command: Command) -> Run:
         for _ in range(ATTEMPTS):
@@ -56,12 +59,13 @@ class RunControl:
                     f"Cannot {command} run {run_id}: it is {run.status} "
                     f"({command} works on runs that are {allowed})."
                 )
-            now = datetime.now(UTC)
+            now, join = datetime.now(UTC), run.join
             await self._change(run, command, now)
             run.updated_at = now
             if await self.store.save_run(run):
                 metrics.run_saved(run)
                 await self._release(run, now)
+                await self._settle_children(run, join)
                 await self._wake(run, command)
                 return run
         raise Conflict(f"Run {run_id} kept changing; try again.")
@@ -99,7 +103,7 @@ class RunControl:
         if current is not None and current.kind == Kind.NEXT:
             run.loops.pop(str(current.action.id), None)  # skipping a loop's turn leaves it
         run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False
-        run.wait = None
+        run.wait = run.join = None
         transition(run, RunStatus.PENDING, now, f"step {current and current.action.id} skipped")
 
     async def _release(self, run: Run, now: datetime) -> None:
@@ -110,6 +114,17 @@ class RunControl:
                 self.store, run.tenant_id, run.workflow_id, run.version
             )
             await self.slots.leave(run, await self.slots.gates(run, program.document.settings), now)
+
+    async def _settle_children(self, run: Run, join: dict[str, Any] | None) -> None:
+        """A cancelled run ends its children and wakes its parent; a skipped join cancels
+        the children it waited for. A paused run's children go on."""
+        if self.family is None:
+            return
+        if run.finished:
+            await self.family.ended(run)
+        elif join is not None and run.join is None:
+            children = await self.family.children_of(run.tenant_id, join)
+            await self.family.cancel(children, "its parent run skipped the step")
 
     async def _wake(self, run: Run, command: Command) -> None:
         if run.status in (RunStatus.PENDING, RunStatus.WAITING):

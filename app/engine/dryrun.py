@@ -2,14 +2,17 @@
 connectors answer what they would have been asked, and delays are fast-forwarded on a
 virtual clock. The trace says what would happen, when, and why."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from app.actions.base import ActionContext
 from app.actions.registry import Registry, UnknownAction
 from app.engine.executor import Heard, Walker
 from app.engine.guard import SendGuard
+from app.engine.launch import Launch
 from app.engine.program import Instruction, Program
 from app.engine.templates import Renderer
 from app.models.run import Run, RunStatus, StepRecord
@@ -23,6 +26,9 @@ class DryRunEffects:
     clock: datetime
     started: datetime
     trace: list[dict[str, Any]] = field(default_factory=list)
+    # Walks a parallel step's branch to its end (the dry run's walker, on its program).
+    walk_branch: Callable[[Run], Awaitable[None]] | None = None
+    branches: dict[str, Run] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock
@@ -31,6 +37,7 @@ class DryRunEffects:
         return (self.clock - self.started).total_seconds()
 
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
+        branch = {} if run.parent is None else {"branch": run.parent["branch"]}
         for step in steps:
             self.trace.append(
                 {
@@ -42,6 +49,7 @@ class DryRunEffects:
                     "output": step.output,
                     "error": step.error,
                 }
+                | branch
             )
         self.clock += timedelta(microseconds=1)
         return len(self.trace) < MAX_TRACE_STEPS
@@ -60,6 +68,32 @@ class DryRunEffects:
 
     async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
         return None
+
+    async def fork(self, run: Run, children: list[Run]) -> None:
+        """Each branch walks to its end from the time of the fork; the join is at the time
+        the last one ends."""
+        assert self.walk_branch is not None
+        forked, ends = self.clock, []
+        for child in children:
+            self.clock, child.status = forked, RunStatus.RUNNING
+            self.branches[child.run_id] = child
+            await self.walk_branch(child)
+            ends.append(self.clock)
+        self.clock = max(ends)
+
+    async def launch(self, launch: Launch) -> Run | None:
+        """Nothing is started: the step's input says what would be."""
+        return None
+
+    async def children(self, run: Run) -> list[Run]:
+        assert run.join is not None
+        return [self.branches[child["run_id"]] for child in run.join["children"]]
+
+    async def gather(self, run: Run, job_id: str) -> bool:
+        return True
+
+    async def cancel(self, runs: list[Run], reason: str) -> None:
+        """Every branch of a dry run has walked to its end: none is left to cancel."""
 
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
@@ -93,5 +127,7 @@ async def dry_run(
         updated_at=now,
     )
     # Send windows show as waits; frequency caps count real sends, so a dry run skips them.
-    await Walker(effects, renderer, guard=SendGuard(renderer)).walk(run, program)
+    walker = Walker(effects, renderer, guard=SendGuard(renderer))
+    effects.walk_branch = partial(walker.walk, program=program)
+    await walker.walk(run, program)
     return run, effects.trace

@@ -17,8 +17,10 @@ from typing import Any, Protocol
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
 from app.engine.arms import ARM_STEPS, iteration, loop_context, loop_next
+from app.engine.forks import branch_runs, decide, join_of, joined
+from app.engine.launch import Launch
 from app.engine.outcome import Outcome
-from app.engine.program import Instruction, Kind, Program, end_of
+from app.engine.program import FORKS, Instruction, Kind, Program, end_of
 from app.engine.templates import Renderer, TemplateError
 from app.engine.waits import begin_wait, deadline
 from app.models.document import RetryPolicy
@@ -54,6 +56,22 @@ class Effects(Protocol):
     async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
         """An accepted event answering the run's wait, received in [since, until]."""
 
+    async def fork(self, run: Run, children: list[Run]) -> None:
+        """Record the parallel step's children (those not recorded yet) and start them."""
+
+    async def launch(self, launch: Launch) -> Run | None:
+        """Start a sub-run (``Launcher.launch``); None: nothing is started (a dry run)."""
+
+    async def children(self, run: Run) -> list[Run]:
+        """The children the run's join waits for, as they stand."""
+
+    async def gather(self, run: Run, job_id: str) -> bool:
+        """Persist the run parked at its join and have it advanced at ``run.due_at``; then
+        read its children. True: the join is decided already, keep walking."""
+
+    async def cancel(self, runs: list[Run], reason: str) -> None:
+        """Cancel the runs that lost a join (and the children they wait for)."""
+
 
 @dataclass(frozen=True)
 class Heard:
@@ -84,8 +102,8 @@ class StepGuard(Protocol):
 def template_context(run: Run) -> dict[str, Any]:
     """What templates and conditions see: the event's data at the root, then ``user``,
     ``event``, ``steps.<action id>.output``, ``vars``, ``run`` (``run.error`` is the failure
-    compensation actions handle) and ``workflow``; inside a loop, ``item``, ``index`` and
-    ``loops``."""
+    compensation actions handle, ``run.parent`` a child run's parent) and ``workflow``;
+    inside a loop, ``item``, ``index`` and ``loops``."""
     return {
         **run.context,
         "steps": run.outputs,
@@ -95,6 +113,8 @@ def template_context(run: Run) -> dict[str, Any]:
             "attempt": run.attempt,
             "created_at": run.created_at.isoformat(),
             "error": run.error,
+            "parent": run.parent,
+            "depth": run.depth,
         },
         "workflow": {"id": run.workflow_id, "version": run.version},
         **loop_context(run),
@@ -115,6 +135,11 @@ class Walker:
     # hands over to a fresh job before it, and no action may take longer.
     budget: float = math.inf
     guard: StepGuard | None = None
+    # Sub-workflow levels a run may start below it (trigger_workflow).
+    max_depth: int = 10
+    # Seconds between looks at the children of a run parked at a join, in case a child's
+    # word was lost (its process died between its end and telling the parent).
+    join_recheck: float = 300.0
 
     async def walk(self, run: Run, program: Program) -> None:
         started = mark = time.monotonic()
@@ -142,6 +167,8 @@ class Walker:
             return await self._wait(run, instruction.delay * self.delay_scale, "delay")
         if instruction.kind == Kind.WAIT:
             return await self._await_event(run, program, instruction)
+        if instruction.kind in FORKS:
+            return await self._fork(run, program, instruction)
         if remaining <= 0 or (_calls_out(instruction) and self._timeout(instruction) > remaining):
             # A long run of quick steps hands over too: a busy store can make them slow.
             return await self._wait(run, 0, "handover")
@@ -211,6 +238,108 @@ class Walker:
         transition(run, RunStatus.RUNNING, self.effects.now(), reason)
         return True
 
+    async def _fork(self, run: Run, program: Program, instruction: Instruction) -> bool:
+        started = self.effects.now()
+        outcome = await self._join(run, program, instruction)
+        if outcome is None:
+            return await self._park_join(run)
+        return await self._apply(run, program, instruction, outcome, started)
+
+    async def _join(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
+        """Start the step's children (unless started), then what the join comes to now:
+        its outcome, or None: it goes on waiting."""
+        step = str(instruction.action.id)
+        if run.join is None or run.join["step"] != step:
+            context = template_context(run)
+            if instruction.when is not None and not instruction.when(context):
+                return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
+            unjoined = await self._start_children(run, program, instruction, context)
+            if unjoined is not None:
+                return unjoined
+        assert run.join is not None
+        verdict = decide(run.join, await self.effects.children(run))
+        if verdict is None:
+            return None
+        if verdict.losers:
+            await self.effects.cancel(verdict.losers, f"lost the join of {run.run_id} at {step}")
+        return joined(run, verdict, end_of(program, run.pc))
+
+    async def _start_children(
+        self, run: Run, program: Program, instruction: Instruction, context: dict[str, Any]
+    ) -> Outcome | None:
+        """Start the children and set the run's join; or the step's outcome when there is
+        nothing to join (a sub-run not waited for, a failure to start)."""
+        if instruction.kind == Kind.PARALLEL:
+            children = branch_runs(run, instruction, self.effects.now())
+            await self.effects.fork(run, children)
+        else:
+            launched = await self._launch(run, program, instruction, context)
+            if isinstance(launched, Outcome):
+                return launched
+            children = [launched]
+        run.join = join_of(instruction, children)
+        run.forks += 1
+        return None
+
+    async def _launch(
+        self, run: Run, program: Program, instruction: Instruction, context: dict[str, Any]
+    ) -> Outcome | Run:
+        """A trigger_workflow step: the sub-run to join, or the step's outcome."""
+        action, following = instruction.action, run.pc + 1
+        spec = action.sub_workflow()
+        if run.depth >= self.max_depth:
+            message = (
+                f"workflow {spec.workflow_id} not started: this run is {run.depth} "
+                f"sub-workflow levels deep, the limit of {self.max_depth} "
+                "(AUTOMATOR_MAX_WORKFLOW_DEPTH)"
+            )
+            return Outcome(StepStatus.FAILED, following, error={"message": message})
+        try:
+            launch = self._launch_of(run, instruction, context)
+        except TemplateError as exc:
+            return Outcome(StepStatus.FAILED, following, error={"message": exc.message})
+        params = {"workflow_id": launch.workflow_id, "data": launch.data, "user": launch.user}
+        try:
+            child = await self.effects.launch(launch)
+        except ConnectorError as failed:
+            return self._failure(run, program, instruction, params, failed, following)
+        if child is not None and spec.wait:
+            return child
+        output = {"run_id": child and child.run_id, "workflow_id": spec.workflow_id}
+        return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
+
+    def _launch_of(self, run: Run, instruction: Instruction, context: dict[str, Any]) -> Launch:
+        action = instruction.action
+        spec = action.sub_workflow()
+        where = f"action {action.id} data"
+        asked = {
+            "data": spec.data,
+            "user": context.get("user", {}) if spec.user is None else spec.user,
+        }
+        rendered = self.renderer.render(asked, context, where)
+        if not isinstance(rendered["user"], dict):
+            raise TemplateError(f"{where}.user is {type(rendered['user']).__name__}, not an object")
+        return Launch(
+            tenant_id=run.tenant_id,
+            workflow_id=spec.workflow_id,
+            user=rendered["user"],
+            data=rendered["data"],
+            key=f"{idempotency_key(run, instruction)}:{run.forks}",
+            parent={"run_id": run.run_id, "step": str(action.id), "branch": None},
+            depth=run.depth + 1,
+        )
+
+    async def _park_join(self, run: Run) -> bool:
+        assert run.join is not None
+        run.due_at = self.effects.now() + timedelta(seconds=self.join_recheck)
+        waiting = len(run.join["children"])
+        transition(run, RunStatus.WAITING, self.effects.now(), f"waiting for {waiting} child runs")
+        job_id = f"{run.run_id}:{run.pc}:join:{run.attempt}:{run.revision}"
+        if not await self.effects.gather(run, job_id):
+            return False
+        transition(run, RunStatus.RUNNING, self.effects.now(), "child runs done")
+        return True
+
     async def _finish(self, run: Run, status: RunStatus, reason: str) -> bool:
         run.due_at = None
         transition(run, status, self.effects.now(), reason)
@@ -248,7 +377,7 @@ class Walker:
         steps: list[StepRecord],
     ) -> bool:  # fmt: skip
         """A step failed for good: as ``settings.on_error`` says, go on with the next action,
-        start the compensation actions, or fail the run."""
+        start the compensation actions (in the parent run, not a branch), or fail the run."""
         step_id = str(instruction.action.id)
         error = {"step_id": step_id, **(outcome.error or {})}
         on_error = program.document.settings.on_error
@@ -256,7 +385,8 @@ class Walker:
             run.outputs[step_id] = {"output": None, "error": outcome.error}
             _go_to(run, outcome.next_pc)
             return await self.effects.checkpoint(run, steps)
-        if on_error == "compensate" and not program.compensating(run.pc):
+        # A branch fails whole: its parent's join fails, and the parent compensates.
+        if on_error == "compensate" and not run.branch and not program.compensating(run.pc):
             run.error = error
             run.loops = {}
             _go_to(run, program.compensation)

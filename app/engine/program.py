@@ -30,12 +30,20 @@ class Kind(StrEnum):
     NEXT = "next"
     # The end of the actions when compensation actions follow them.
     END = "end"
+    # Starts a child run per arm (its branches), then joins them; the last instruction of
+    # each arm ends the branch's run.
+    PARALLEL = "parallel"
+    RETURN = "return"
+    # Starts a run of another workflow (trigger_workflow), and joins it if it waits.
+    LAUNCH = "launch"
 
 
 # Action types compiled to arms laid out one after the other: the first runs on the next
 # instructions, each other one starts at one of ``arms``, and a jump to ``end`` follows every
 # arm but the last.
 ARMED = {"condition": Kind.BRANCH, "wait_for_event": Kind.WAIT, "split": Kind.SPLIT}
+# Instructions whose steps start child runs and wait for them.
+FORKS = (Kind.PARALLEL, Kind.LAUNCH)
 
 
 @dataclass(frozen=True)
@@ -60,9 +68,12 @@ class Program:
     compensation: int = -1
 
     def ending(self, pc: int) -> tuple[RunStatus, str] | None:
-        """How a run at ``pc`` ends, if it does: completed at the end of its actions, or
-        failed once its compensation actions are done."""
-        if pc < len(self.instructions) and self.instructions[pc].kind != Kind.END:
+        """How a run at ``pc`` ends, if it does: completed at the end of its actions or of
+        its parallel branch, or failed once its compensation actions are done."""
+        kind = self.instructions[pc].kind if pc < len(self.instructions) else Kind.END
+        if kind == Kind.RETURN:
+            return RunStatus.COMPLETED, "branch done"
+        if kind != Kind.END:
             return None
         if pc >= len(self.instructions) and self.compensation >= 0:
             return RunStatus.FAILED, "compensation done"
@@ -95,10 +106,13 @@ def _emit(actions: list[Action], out: list[Instruction]) -> None:
         kind = ARMED.get(action.type)
         if action.type == "loop":
             _emit_loop(action, when, delay, out)
+        elif action.type == "parallel":
+            _emit_branches(action, when, delay, out)
         elif kind is not None:
             _emit_arms(kind, action, when, delay, out)
         else:
-            out.append(Instruction(Kind.STEP, action, when, delay))
+            step = Kind.LAUNCH if action.type == "trigger_workflow" else Kind.STEP
+            out.append(Instruction(step, action, when, delay))
 
 
 def _emit_arms(
@@ -131,6 +145,19 @@ def _emit_loop(
     out.append(Instruction(Kind.NEXT, action, None, 0, target=at + 1))
     out[at] = replace(out[at], target=len(out), arms=(at + 1,), end=len(out))
     out[-1] = replace(out[-1], end=len(out))
+
+
+def _emit_branches(
+    action: Action, when: CompiledConditions | None, delay: float, out: list[Instruction]
+) -> None:
+    at = len(out)
+    out.append(Instruction(Kind.PARALLEL, action, when, delay))
+    starts = []
+    for _, arm in action.arms():
+        starts.append(len(out))
+        _emit(arm, out)
+        out.append(Instruction(Kind.RETURN, action, None, 0))
+    out[at] = replace(out[at], arms=tuple(starts), end=len(out))
 
 
 def end_of(program: "Program", pc: int) -> int:

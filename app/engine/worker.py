@@ -22,6 +22,7 @@ from app.actions.registry import Registry, default_registry
 from app.engine.advance import Executor, StoreEffects
 from app.engine.concurrency import RunSlots
 from app.engine.executor import Walker
+from app.engine.family import Family
 from app.engine.flow import Limiters
 from app.engine.gateway import Gateway
 from app.engine.guard import SendGuard
@@ -98,9 +99,11 @@ def build_executor(
     renderer = Renderer()
     templates = MessageTemplates(store, renderer)
     gateway = Gateway(registry, secrets, integrations, services, templates)
-    effects = StoreEffects(store, queue, gateway, settings.job_timeout)
     renderer, limiters = Renderer(), Limiters(queue.pool)
     limits = TenantLimitsCache(store, settings.limits_cache_seconds)
+    slots = run_slots(settings, store, queue, limits, renderer)
+    family = Family(store, queue, slots)
+    effects = StoreEffects(store, queue, gateway, settings.job_timeout, family)
     walker = Walker(
         effects,
         renderer,
@@ -108,9 +111,10 @@ def build_executor(
         delay_scale=settings.delay_scale,
         action_timeout=settings.action_timeout,
         guard=SendGuard(renderer, limits, limiters),
+        max_depth=settings.max_workflow_depth,
+        join_recheck=settings.join_recheck_seconds,
     )
     leases = Leases(queue.pool, seconds=settings.job_timeout)
-    slots = run_slots(settings, store, queue, limits, renderer)
     return Executor(store, leases, ProgramCache(), walker, effects, slots)
 
 

@@ -1,0 +1,199 @@
+"""Parallel branches and their joins, end to end: events in through the API, a real arq
+worker on a real Redis, real SQLite. Delays are scaled down with ``delay_scale``."""
+
+from typing import Any
+
+import httpx
+
+from app.actions.registry import Registry
+from app.settings import Settings
+from tests.conftest import send
+from tests.engine.test_runs import create, drain_until, run_of
+from tests.engine.test_waits import mailer
+
+# A branch's 1,000 s delay becomes 1 s; a 100,000 s one never ends within a test.
+SCALE = 0.001
+
+
+def mail(step_id: str, subject: str, delay: float = 0) -> dict[str, Any]:
+    return {"id": step_id, "type": "send_email", "delay": delay,
+            "data": {"recipient": "{{ user.id }}@example.com", "subject": subject}}  # fmt: skip
+
+
+def fan_out(join: dict[str, Any], branches: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    return {
+        "workflow_id": "fan_out", "name": "Fan out", "trigger": {"type": "order"},
+        "actions": [
+            {"id": "before", "type": "set", "data": {"order": "{{ order_id }}"}},
+            {"id": "fan", "type": "parallel", "data": join,
+             "branches": [{"name": name, "actions": actions} for name, actions in branches.items()]},
+            {"id": "after", "type": "log",
+             "data": {"message": "{{ steps.fan.output.completed | join(',') }}"}},
+        ],
+    }  # fmt: skip
+
+
+async def start(client: httpx.AsyncClient, document: dict[str, Any]) -> str:
+    await create(client, document)
+    accepted = await send(
+        client, {"type": "order", "user": {"id": "u1"}, "data": {"order_id": "o7"}}
+    )
+    run_id: str = accepted["run_ids"][0]
+    return run_id
+
+
+def fast_settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"delay_scale": SCALE})
+
+
+async def finish(
+    client: httpx.AsyncClient, settings: Settings, run_id: str, registry: Registry
+) -> None:
+    finished = {"completed", "failed", "cancelled"}
+    await drain_until(client, fast_settings(settings), [run_id], finished, registry=registry)
+
+
+async def test_join_all_waits_for_every_branch_and_takes_their_outputs_and_vars(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    run_id = await start(client, fan_out({}, {
+        "email": [mail("welcome", "Order {{ vars.order }}"), {"id": "mailed", "type": "set", "data": {"mailed": True}}],
+        "later": [mail("receipt", "Receipt {{ order_id }}", delay=1000)],
+    }))  # fmt: skip
+    await finish(client, settings, run_id, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed", run
+    assert sorted(m["subject"] for m in sent.sent) == ["Order o7", "Receipt o7"]
+    fan = run["outputs"]["fan"]["output"]
+    assert fan["join"] == "all"
+    assert fan["completed"] == ["email", "later"]
+    assert {b: v["status"] for b, v in fan["branches"].items()} == {
+        "email": "completed",
+        "later": "completed",
+    }
+    assert run["vars"] == {"order": "o7", "mailed": True}
+    assert run["outputs"]["receipt"]["output"] == {"sent_to": "u1@example.com"}
+    assert run["outputs"]["after"]["output"] == {"message": "email,later"}
+    assert [s["step_id"] for s in run["steps"]] == ["before", "fan", "after"]
+    assert run["join"] is None
+    branch = await run_of(client, fan["branches"]["later"]["run_id"])
+    assert branch["parent"] == {"run_id": run_id, "step": "fan", "branch": "later"}
+    assert [s["step_id"] for s in branch["steps"]] == ["receipt"]
+    assert branch["steps"][0]["idempotency_key"] == f"{branch['run_id']}:receipt:0"
+
+
+async def test_join_any_takes_the_first_branch_and_cancels_the_rest_before_they_send(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    run_id = await start(client, fan_out({"join": "any"}, {
+        "sms": [{"id": "quick", "type": "log", "data": {"message": "hi"}}],
+        "email": [mail("slow", "Too late", delay=100_000)],
+    }))  # fmt: skip
+    await finish(client, settings, run_id, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed", run
+    fan = run["outputs"]["fan"]["output"]
+    assert fan["completed"] == ["sms"]
+    loser = await run_of(client, fan["branches"]["email"]["run_id"])
+    assert loser["status"] == "cancelled"
+    assert loser["history"][-1]["reason"] == f"lost the join of {run_id} at fan"
+    assert "slow" not in run["outputs"]
+    assert sent.sent == []
+
+
+async def test_join_first_n_completes_with_n_branches(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    run_id = await start(client, fan_out({"join": "first", "count": 2}, {
+        "a": [mail("mail_a", "A")],
+        "b": [mail("mail_b", "B", delay=100_000)],
+        "c": [mail("mail_c", "C", delay=500)],
+    }))  # fmt: skip
+    await finish(client, settings, run_id, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed", run
+    assert run["outputs"]["fan"]["output"]["completed"] == ["a", "c"]
+    assert sorted(m["subject"] for m in sent.sent) == ["A", "C"]
+    b = run["outputs"]["fan"]["output"]["branches"]["b"]
+    assert b["status"] == "cancelled"
+
+
+async def test_a_failed_branch_fails_a_join_all_and_cancels_the_others(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    run_id = await start(client, fan_out({}, {
+        "broken": [{"id": "bad", "type": "log", "data": {"message": "{{ missing.value }}"}}],
+        "email": [mail("never", "Never", delay=100_000)],
+    }))  # fmt: skip
+    await finish(client, settings, run_id, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "failed"
+    assert run["error"]["step_id"] == "fan"
+    assert run["error"]["message"] == "branch broken failed"
+    assert "missing" in run["error"]["error"]["message"]
+    email = run["steps"][-1]["output"]["branches"]["email"]
+    assert email["status"] == "cancelled"
+    assert sent.sent == []
+
+
+async def test_cancelling_a_run_at_its_join_cancels_its_branches(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    _, registry = mailer()
+    run_id = await start(client, fan_out({}, {
+        "a": [mail("wait_a", "A", delay=100_000)],
+        "b": [mail("wait_b", "B", delay=100_000)],
+    }))  # fmt: skip
+    await drain_until(client, fast_settings(settings), [run_id], {"waiting"}, registry=registry)
+    join = (await run_of(client, run_id))["join"]
+    assert join["mode"] == "all"
+    children = [child["run_id"] for child in join["children"]]
+    await drain_until(client, fast_settings(settings), children, {"waiting"}, registry=registry)
+    cancelled = await client.post(f"/api/runs/{run_id}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    for child in children:
+        branch = await run_of(client, child)
+        assert branch["status"] == "cancelled"
+        assert branch["history"][-1]["reason"] == "its parent run cancelled"
+
+
+async def test_a_parallel_step_inside_a_loop_starts_fresh_branches_each_iteration(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    document = {
+        "workflow_id": "each", "name": "Each", "trigger": {"type": "order"},
+        "actions": [{"id": "items", "type": "loop", "data": {"items": [1, 2]}, "actions": [
+            {"id": "fan", "type": "parallel", "branches": [
+                {"name": "x", "actions": [mail("mx", "x{{ item }}")]},
+                {"name": "y", "actions": [mail("my", "y{{ item }}")]},
+            ]},
+        ]}],
+    }  # fmt: skip
+    run_id = await start(client, document)
+    await finish(client, settings, run_id, registry)
+    assert (await run_of(client, run_id))["status"] == "completed"
+    assert sorted(m["subject"] for m in sent.sent) == ["x1", "x2", "y1", "y2"]
+
+
+async def test_a_dry_run_walks_every_branch_and_labels_its_steps(client: httpx.AsyncClient) -> None:
+    await create(client, fan_out({"join": "any"}, {
+        "a": [mail("mail_a", "A", delay=60)],
+        "b": [mail("mail_b", "B")],
+    }))  # fmt: skip
+    response = await client.post(
+        "/api/workflows/fan_out/test",
+        json={"event": {"type": "order", "user": {"id": "u1"}, "data": {"order_id": "o1"}}},
+    )
+    assert response.status_code == 200, response.text
+    trace = response.json()["trace"]
+    branches = {entry["step_id"]: entry.get("branch") for entry in trace if "step_id" in entry}
+    assert branches == {"before": None, "mail_a": "a", "mail_b": "b", "fan": None, "after": None}
+    assert response.json()["status"] == "completed"
+    # Each branch starts at the fork; the join waits for the last one's 60 s delay.
+    at = {entry["step_id"]: entry["at"] for entry in trace if "step_id" in entry}
+    assert at["mail_b"] < 1 < 60 <= at["mail_a"] <= at["fan"]
