@@ -91,6 +91,8 @@ log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 NO_ID = {"_id": False}
 HEAD = {"_id": False, "executions": False}
+# Parallel branches are parts of their parent's run: the run counts leave them out.
+NOT_BRANCH: Doc = {"$or": [{"parent": None}, {"parent.branch": None}]}
 # A claim whose event never appeared was left by a writer that died mid-way; after this long
 # it is taken over, so a retried event is not refused for the whole idempotency window.
 ABANDONED_CLAIM_SECONDS = 60
@@ -627,7 +629,7 @@ class MongoStore:
     async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         cursor = await self._db.runs.aggregate(
             [
-                {"$match": {"tenant_id": tenant_id}},
+                {"$match": {"tenant_id": tenant_id, **NOT_BRANCH}},
                 {"$group": {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1}}},
             ]
         )
@@ -639,7 +641,7 @@ class MongoStore:
     async def run_tallies(
         self, tenant_id: str, period: Period, workflow_id: str | None
     ) -> list[RunTally]:
-        match: Doc = {"tenant_id": tenant_id, "created_at": _within(period)}
+        match: Doc = {"tenant_id": tenant_id, "created_at": _within(period), **NOT_BRANCH}
         if workflow_id is not None:
             match["workflow_id"] = workflow_id
         group = {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1},

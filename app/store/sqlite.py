@@ -291,6 +291,8 @@ RUN_STATE = (
     "depth", "join", "forks",
 )  # fmt: skip
 
+# Parallel branches are parts of their parent's run: the run counts leave them out.
+NOT_BRANCH = "json_extract(CAST(doc AS TEXT), '$.parent.branch') IS NULL"
 BUSY_TIMEOUT_MS = 30_000
 ACTIVE_VERSIONS = (
     "SELECT v.* FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
@@ -814,7 +816,7 @@ class Database:
 
     def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
         rows = self._all(
-            "SELECT workflow_id, status, count(*) FROM runs WHERE tenant_id = ? "
+            f"SELECT workflow_id, status, count(*) FROM runs WHERE tenant_id = ? AND {NOT_BRANCH} "
             "GROUP BY workflow_id, status",
             tenant_id,
         )
@@ -829,7 +831,7 @@ class Database:
         sql = (
             "SELECT workflow_id, status, count(*), "
             "total(json_extract(CAST(doc AS TEXT), '$.active_seconds')) FROM runs "
-            "WHERE tenant_id = ? AND created_at >= ? AND created_at < ?"
+            f"WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND {NOT_BRANCH}"
         )
         params = [tenant_id, period.since.isoformat(), period.until.isoformat()]
         if workflow_id is not None:

@@ -434,6 +434,31 @@ async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
     assert await store.count_events("acme", before) == 0
 
 
+async def test_added_runs_are_recorded_once_and_branches_stay_out_of_the_counts(
+    store: Store,
+) -> None:
+    start = now()
+    await store.accept_event(Intake(event(), [run("r1", status=RunStatus.WAITING)]))
+    branch = {"run_id": "r1", "step": "fan", "branch": "a"}
+    first = run("r1.0.a", parent=branch, listeners=[{"key": "k1", "on": "cancel"}])
+    await store.add_runs([first, run("r1.0.b", parent=branch | {"branch": "b"})])
+    again = run("r1.0.a", status=RunStatus.FAILED, parent=branch)
+    await store.add_runs([again])
+    assert (await store.get_run("acme", "r1.0.a")).status == RunStatus.PENDING
+    assert (await store.get_run("acme", "r1.0.a")).parent == branch
+    sub_run = run("r2", "other", parent={"run_id": "r1", "step": "go", "branch": None}, depth=1)
+    await store.add_runs([sub_run])
+    assert (await store.get_run("acme", "r2")).depth == 1
+    period = Period(start - timedelta(seconds=1), now() + timedelta(seconds=1))
+    tallies = {
+        (t.workflow_id, t.status): t.count for t in await store.run_tallies("acme", period, None)
+    }
+    assert tallies == {("wf", RunStatus.WAITING): 1, ("other", RunStatus.PENDING): 1}
+    assert await store.run_counts("acme") == {
+        "wf": {RunStatus.WAITING: 1}, "other": {RunStatus.PENDING: 1},
+    }  # fmt: skip
+
+
 WAITS_FOR_PURCHASE: dict[str, Any] = {
     "actions": [
         {"id": "w", "type": "wait_for_event",
