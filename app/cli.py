@@ -18,7 +18,7 @@ from app import logs, remote
 from app.actions.registry import default_registry
 from app.audit import CLI, Audit, record_imports
 from app.engine.keyring import Unreadable, new_key
-from app.engine.worker import create_worker, stop_gracefully
+from app.engine.worker import stop_gracefully
 from app.errors import AutomatorError
 from app.main import create_app
 from app.models.tenant import Role
@@ -26,6 +26,7 @@ from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
 from app.settings import Settings
 from app.tenancy import DEFAULT_TENANT, IssuedKey, bootstrap, issue_key
+from app.worker import create_worker
 from app.workflows import DocumentParser
 
 cli = typer.Typer(

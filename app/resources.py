@@ -10,6 +10,7 @@ from app.actions.base import Services
 from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
+from app.engine.concurrency import RunSlots
 from app.engine.control import RunControl
 from app.engine.family import Family
 from app.engine.flow import Limiters
@@ -74,19 +75,28 @@ class Resources:
         return self.redis_engine
 
 
+def build_ingestor(
+    settings: Settings, store: Store, queue: ArqQueue, matcher: Matcher, renderer: Renderer,
+    limits: TenantLimitsCache, slots: RunSlots,
+) -> Ingestor:  # fmt: skip
+    """What starts runs, with flow control: the API's (events, schedules, run now) and a
+    worker's (sub-workflows)."""
+    window = timedelta(seconds=settings.idempotency_window)
+    admission = Admission(Limiters(queue.pool), limits, renderer, store, settings.delay_scale)
+    return Ingestor(
+        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission, slots
+    )
+
+
 def _engine(settings: Settings, store: Store, matcher: Matcher, programs: ProgramCache,
             renderer: Renderer) -> Engine | None:  # fmt: skip
     if not settings.redis_url:
         return None
     queue = ArqQueue.from_url(settings.redis_url)
-    window = timedelta(seconds=settings.idempotency_window)
     limiters = Limiters(queue.pool)
     limits = TenantLimitsCache(store, settings.limits_cache_seconds)
-    admission = Admission(limiters, limits, renderer, store, settings.delay_scale)
     slots = run_slots(settings, store, queue, limits, renderer)
-    ingestor = Ingestor(
-        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission, slots
-    )
+    ingestor = build_ingestor(settings, store, queue, matcher, renderer, limits, slots)
     scheduler = Scheduler(
         store,
         ingestor,

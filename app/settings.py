@@ -43,7 +43,10 @@ class Settings(BaseSettings):
         300, ge=1, description="Largest settings.timeout a workflow may ask for, in seconds."
     )
     max_request_bytes: int = Field(
-        10 * MIB, ge=1024, description="Largest HTTP request body; larger ones get a 413."
+        10 * MIB,
+        ge=1024,
+        description="Largest HTTP request body; larger ones get a 413. Also bounds a "
+        "sub-workflow's event (its user and data, as JSON).",
     )
     log_level: str = Field("INFO", description="Python log level name.")
     log_format: LogFormat = Field(

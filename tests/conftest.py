@@ -12,13 +12,14 @@ import pytest
 import redis
 
 from app.actions.registry import Registry
-from app.engine.worker import create_worker, stop_gracefully
+from app.engine.worker import stop_gracefully
 from app.main import create_app
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer, free_port
 from app.resources import Resources
 from app.settings import Settings
 from app.tenancy import issue_key
+from app.worker import create_worker
 from tests.mailbox import SmtpServer
 
 SEEDS = Path(__file__).parent.parent / "examples" / "workflows"

@@ -1,4 +1,5 @@
-"""The arq worker: thin jobs over the executor, resources built at start-up.
+"""The arq worker's jobs, thin over the executor, and the executor they share (the worker
+itself is composed in ``app/worker.py``, above the triggers its sub-workflows start through).
 
 Every job may run more than once (arq delivers at least once; the reconciler re-enqueues),
 so each one is idempotent: the run's lease and status decide whether anything happens.
@@ -9,16 +10,11 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from arq import cron
-from arq.connections import RedisSettings
-from arq.worker import Retry, Worker, func
+from arq.worker import Retry, Worker
 
 from app import metrics
 from app.actions.base import Services
-from app.actions.breaker import RedisBreaker
-from app.actions.channels.smtp import smtp_defaults
-from app.actions.net import address_guard, http_client
-from app.actions.registry import Registry, default_registry
+from app.actions.registry import Registry
 from app.engine.advance import Executor, StoreEffects
 from app.engine.concurrency import RunSlots
 from app.engine.executor import Walker
@@ -28,17 +24,17 @@ from app.engine.gateway import Gateway
 from app.engine.guard import SendGuard
 from app.engine.integrations import Integrations
 from app.engine.keyring import Keyring
+from app.engine.launch import Launcher
 from app.engine.masking import SCRUBBER
 from app.engine.messages import MessageTemplates
 from app.engine.program import ProgramCache
-from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
+from app.engine.queue import ArqQueue
 from app.engine.secrets import Secrets
 from app.engine.state import Leases
 from app.engine.templates import Renderer
 from app.engine.tenant_limits import TenantLimitsCache
 from app.settings import Settings
 from app.store.base import Store
-from app.store.factory import open_store
 
 log = logging.getLogger(__name__)
 RECONCILE_BATCH = 1000
@@ -90,7 +86,8 @@ async def purge(ctx: dict[str, Any]) -> int:
 
 
 def build_executor(
-    settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services
+    settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services,
+    launcher: Launcher | None = None,
 ) -> Executor:  # fmt: skip
     secrets = Secrets(
         store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
@@ -103,7 +100,7 @@ def build_executor(
     limits = TenantLimitsCache(store, settings.limits_cache_seconds)
     slots = run_slots(settings, store, queue, limits, renderer)
     family = Family(store, queue, slots)
-    effects = StoreEffects(store, queue, gateway, settings.job_timeout, family)
+    effects = StoreEffects(store, queue, gateway, settings.job_timeout, family, launcher)
     walker = Walker(
         effects,
         renderer,
@@ -128,62 +125,6 @@ def run_slots(
     return RunSlots(
         Limiters(queue.pool), store, queue, limits, renderer, lease, settings.flow_recheck_seconds
     )
-
-
-def create_worker(
-    settings: Settings, registry: Registry | None = None, store: Store | None = None,
-    **overrides: Any,
-) -> Worker:  # fmt: skip
-    """A worker for ``settings.redis_url``. It opens its own store unless given one (one
-    SQLite connection per process avoids lock contention). ``overrides`` are arq Worker
-    options (tests use ``burst=True``)."""
-    assert settings.redis_url, "the worker needs AUTOMATOR_REDIS_URL"
-
-    async def startup(ctx: dict[str, Any]) -> None:
-        metrics.limit_workflow_labels(settings.metrics_max_workflows)
-        SCRUBBER.install()
-        opened = store or await open_store(settings)
-        queue = ArqQueue(ctx["redis"])
-        ctx |= {"settings": settings, "store": opened, "queue": queue}
-        connectors = registry or default_registry(settings.connector_modules)
-        ctx["http"] = http_client(settings)
-        breaker = RedisBreaker(
-            ctx["redis"], settings.provider_failure_threshold, settings.provider_cooldown
-        )
-        services = Services(
-            http=ctx["http"],
-            guard=address_guard(settings),
-            breaker=breaker,
-            profiles=opened,
-            smtp=smtp_defaults(settings),
-        )
-        ctx["executor"] = build_executor(settings, opened, queue, connectors, services)
-
-    async def shutdown(ctx: dict[str, Any]) -> None:
-        if "http" in ctx:
-            await ctx["http"].aclose()
-        if store is None and "store" in ctx:
-            await ctx["store"].close()
-
-    options: dict[str, Any] = {
-        "functions": [func(advance_run, name=ADVANCE_RUN)],
-        "cron_jobs": [
-            # At start-up too: a worker started after an outage (Redis flushed, every worker
-            # killed) picks up the overdue runs at once, not at the next period.
-            cron(reconcile, second=set(range(0, 60, RECONCILE_PERIOD)), run_at_startup=True),
-            cron(purge, minute=7, second=0),
-        ],
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
-        "on_startup": startup,
-        "on_shutdown": shutdown,
-        "job_serializer": serialize,
-        "job_deserializer": deserialize,
-        "poll_delay": settings.worker_poll_delay,
-        "max_jobs": settings.worker_concurrency,
-        "job_timeout": settings.job_timeout,
-        "keep_result": 3600,
-    }
-    return Worker(**(options | overrides))
 
 
 async def stop_gracefully(worker: Worker, running: "asyncio.Task[None]") -> None:

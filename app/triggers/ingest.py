@@ -95,6 +95,18 @@ class MemberStart:
     key: str
 
 
+@dataclass(frozen=True)
+class Lineage:
+    """Where a sub-run comes from: its parent (``Run.parent``) and its sub-workflow depth."""
+
+    parent: dict[str, Any]
+    depth: int
+
+    def stamp(self, runs: Sequence[Run]) -> None:
+        for run in runs:
+            run.parent, run.depth = dict(self.parent), self.depth
+
+
 @dataclass
 class Ingestor:
     store: Store
@@ -189,15 +201,17 @@ class Ingestor:
             return None
 
     async def start(
-        self, version: WorkflowVersion, incoming: EventIn, strict: bool = False
-    ) -> Accepted:
+        self, version: WorkflowVersion, incoming: EventIn, strict: bool = False,
+        lineage: Lineage | None = None,
+    ) -> Accepted:  # fmt: skip
         """Start one workflow version on an event, whatever its trigger says (schedules,
-        run now). ``strict``: a flow-control limit refusing the run raises LimitExceeded
-        (an API caller asked for this run) instead of recording it skipped."""
+        run now, sub-workflows). ``strict``: a flow-control limit refusing the run raises
+        LimitExceeded (a caller asked for this run) instead of recording it skipped.
+        ``lineage`` makes the run another run's sub-run."""
         document = WorkflowDocument.model_validate(version.document)
         event = _record(version.tenant_id, incoming)
         candidate = Candidate(version, document, compile_conditions([]))
-        return await self._start(event, run_context(event), [candidate], strict)
+        return await self._start(event, run_context(event), [candidate], strict, lineage)
 
     async def start_each(
         self, version: WorkflowVersion, incoming: EventIn, members: Sequence[MemberStart]
@@ -223,9 +237,11 @@ class Ingestor:
 
     async def _start(
         self, event: EventRecord, context: dict[str, Any], matches: list[Candidate],
-        strict: bool = False,
+        strict: bool = False, lineage: Lineage | None = None,
     ) -> Accepted:  # fmt: skip
         intake, unkeyed = self._intake(event, context, matches)
+        if lineage is not None:
+            lineage.stamp(intake.runs)
         plan = await self._admit(intake, _documents(matches), strict)
         accepted = await self._commit(plan)
         return replace(accepted, skipped=accepted.skipped | unkeyed | plan.skipped)
