@@ -83,9 +83,11 @@ def build_ingestor(
     worker's (sub-workflows)."""
     window = timedelta(seconds=settings.idempotency_window)
     admission = Admission(Limiters(queue.pool), limits, renderer, store, settings.delay_scale)
+    family = Family(store, queue, slots)
     return Ingestor(
-        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission, slots
-    )
+        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission, slots,
+        family,
+    )  # fmt: skip
 
 
 def _engine(settings: Settings, store: Store, matcher: Matcher, programs: ProgramCache,

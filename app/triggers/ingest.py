@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from app import metrics
 from app.engine.concurrency import RunSlots
 from app.engine.conditions import compile_conditions
+from app.engine.family import Family
 from app.engine.queue import Queue, start_job_id
 from app.engine.templates import Renderer, TemplateError
 from app.engine.waits import event_key, listeners
@@ -28,7 +29,7 @@ from app.models.ids import new_id
 from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
 from app.models.workflow import WorkflowVersion
-from app.store.base import Intake, Store, seen_touch
+from app.store.base import STORE_ERRORS, Intake, Store, seen_touch
 from app.triggers.admission import Admission, Plan
 from app.triggers.matcher import Candidate, Matcher
 
@@ -117,6 +118,7 @@ class Ingestor:
     profile_max_bytes: int = MAX_BYTES
     flow: Admission | None = None
     slots: RunSlots | None = None
+    family: Family | None = None
 
     async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
         """Start every workflow the event matches."""
@@ -312,15 +314,21 @@ class Ingestor:
             log.exception("enqueueing runs whose wait an event answered failed")
 
     async def _free(self, results: Sequence[Accepted]) -> None:
-        """Give back the concurrency slots of the runs these events ended; a slot not given
-        back lapses with its lease."""
+        """Give back the concurrency slots of the runs these events ended (a slot not given
+        back lapses with its lease); wake their parents, cancel the children they waited
+        for (a parent finds its children at its recheck if this fails)."""
         ended = [run for result in results for run in result.ended]
-        if self.slots is None or not ended:
+        if not ended:
             return
         try:
-            await self.slots.release_ended(ended, datetime.now(UTC))
-        except RedisError:
-            log.exception("giving back the slots of %d ended runs failed", len(ended))
+            if self.slots is not None:
+                await self.slots.release_ended(ended, datetime.now(UTC))
+            if self.family is not None:
+                for run in ended:
+                    await self.family.ended(run)
+        except (RedisError, *STORE_ERRORS):
+            # The events are accepted: this must not answer them with an error.
+            log.exception("settling %d runs ended by events failed", len(ended))
 
     def _intake(
         self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]

@@ -197,3 +197,31 @@ async def test_a_dry_run_walks_every_branch_and_labels_its_steps(client: httpx.A
     # Each branch starts at the fork; the join waits for the last one's 60 s delay.
     at = {entry["step_id"]: entry["at"] for entry in trace if "step_id" in entry}
     assert at["mail_b"] < 1 < 60 <= at["mail_a"] <= at["fan"]
+
+
+async def test_an_exit_event_ends_a_run_at_its_join_with_its_branches_and_sub_runs(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    sent, registry = mailer()
+    await create(client, {
+        "workflow_id": "child", "name": "Child", "trigger": {"type": "never_sent"},
+        "actions": [mail("sub_mail", "sub", delay=100_000)],
+    })  # fmt: skip
+    document = fan_out({}, {
+        "a": [mail("mail_a", "A", delay=100_000)],
+        "b": [{"id": "sub", "type": "trigger_workflow", "data": {"workflow_id": "child", "wait": True}}],
+    })  # fmt: skip
+    document["settings"] = {
+        "cancel_on": [{"event": "order_cancelled", "match": {"user.id": "{{ user.id }}"}}]
+    }
+    run_id = await start(client, document)
+    fast = fast_settings(settings)
+    await drain_until(client, fast, [run_id], {"waiting"}, registry=registry)
+    branches = [c["run_id"] for c in (await run_of(client, run_id))["join"]["children"]]
+    await drain_until(client, fast, branches, {"waiting"}, registry=registry)
+    sub_run = (await run_of(client, branches[1]))["join"]["children"][0]["run_id"]
+    await drain_until(client, fast, [sub_run], {"waiting"}, registry=registry)
+    await send(client, {"type": "order_cancelled", "user": {"id": "u1"}})
+    for one in [run_id, *branches, sub_run]:
+        assert (await run_of(client, one))["status"] == "cancelled", one
+    assert sent.sent == []
