@@ -21,7 +21,7 @@ async def test_the_worker_launches_sub_runs_that_workers_then_run(
     )
     try:
         await worker.async_run()
-        launcher = worker.ctx["executor"].walker.launcher
+        launcher = worker.ctx["executor"].effects.launcher
         run = await launcher.launch(launch(data={"n": 5}))
     finally:
         await worker.close()

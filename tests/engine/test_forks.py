@@ -1,9 +1,11 @@
 """Parallel branches and their joins, end to end: events in through the API, a real arq
 worker on a real Redis, real SQLite. Delays are scaled down with ``delay_scale``."""
 
+import asyncio
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
 from app.actions.registry import Registry
 from app.settings import Settings
@@ -225,3 +227,26 @@ async def test_an_exit_event_ends_a_run_at_its_join_with_its_branches_and_sub_ru
     for one in [run_id, *branches, sub_run]:
         assert (await run_of(client, one))["status"] == "cancelled", one
     assert sent.sent == []
+
+
+async def test_a_join_survives_redis_forgetting_every_job(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Branches asleep in their delays, their parent parked at the join, and Redis flushed:
+    the reconciler starts the overdue branches, whose ends wake the parent."""
+    sent, registry = mailer()
+    run_id = await start(client, fan_out({}, {
+        "a": [mail("mail_a", "A", delay=1000)],
+        "b": [mail("mail_b", "B", delay=1000)],
+    }))  # fmt: skip
+    fast = fast_settings(settings).model_copy(update={"job_timeout": 2, "reconcile_grace": 1})
+    await drain_until(client, fast, [run_id], {"waiting"}, registry=registry)
+    branches = [c["run_id"] for c in (await run_of(client, run_id))["join"]["children"]]
+    await drain_until(client, fast, branches, {"waiting"}, registry=registry)
+    assert settings.redis_url is not None
+    async with Redis.from_url(settings.redis_url) as redis:
+        await redis.flushdb()
+    await asyncio.sleep(2.5)  # the branches' 1 s delays, then the reconciler's 1 s grace
+    await finish(client, fast, run_id, registry)
+    assert (await run_of(client, run_id))["status"] == "completed"
+    assert sorted(m["subject"] for m in sent.sent) == ["A", "B"]
