@@ -19,6 +19,9 @@ from app.engine.outcome import Outcome
 from app.engine.program import Instruction
 from app.models.run import Run, RunStatus, StepStatus
 
+# A key the run had no value for at the fork.
+_UNSET = object()
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -101,17 +104,18 @@ def decide(join: dict[str, Any], children: list[Run]) -> Verdict | None:
 
 
 def joined(run: Run, verdict: Verdict, next_pc: int) -> Outcome:
-    """The fork step's outcome; a parallel step's completed branches hand their step outputs
-    and variables to the run (in branch order)."""
+    """The fork step's outcome; a parallel step's completed branches hand the step outputs
+    and variables they changed to the run (in branch order)."""
     join = run.join
     assert join is not None
     run.join = None
     if join["children"][0]["branch"] is None:
         return _sub_run(verdict, next_pc)
+    outputs, variables = dict(run.outputs), dict(run.vars)
     for child in verdict.children:
         if child.status == RunStatus.COMPLETED:
-            run.outputs.update(child.outputs)
-            run.vars.update(child.vars)
+            run.outputs.update(_changed(outputs, child.outputs))
+            run.vars.update(_changed(variables, child.vars))
     output = {
         "join": join["mode"],
         "completed": [_branch(child) for child in verdict.completed],
@@ -145,6 +149,12 @@ def _sub_run(verdict: Verdict, next_pc: int) -> Outcome:
     message = f"sub-run {child.run_id} of workflow {child.workflow_id} {child.status.value}"
     return Outcome(StepStatus.FAILED, next_pc, output=output,
                    error={"message": message, "run_id": child.run_id, "error": child.error})  # fmt: skip
+
+
+def _changed(forked: dict[str, Any], branch: dict[str, Any]) -> dict[str, Any]:
+    """What a branch changed in its copy of the run's ``forked`` values (the run stays
+    parked meanwhile): a value it left alone must not undo another branch's change."""
+    return {key: value for key, value in branch.items() if forked.get(key, _UNSET) != value}
 
 
 def _branch(child: Run) -> str:

@@ -250,3 +250,31 @@ async def test_a_join_survives_redis_forgetting_every_job(
     await finish(client, fast, run_id, registry)
     assert (await run_of(client, run_id))["status"] == "completed"
     assert sorted(m["subject"] for m in sent.sent) == ["A", "B"]
+
+
+async def test_a_branch_that_leaves_a_variable_alone_keeps_the_change_another_made(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Each branch starts with a copy of the run's vars and outputs: only what a branch
+    changed comes back, so a later branch's untouched copy undoes nothing."""
+    _, registry = mailer()
+    document = {
+        "workflow_id": "each", "name": "Each", "trigger": {"type": "order"},
+        "actions": [
+            {"id": "init", "type": "set", "data": {"status": "new"}},
+            {"id": "items", "type": "loop", "data": {"items": [1, 2]}, "actions": [
+                {"id": "fan", "type": "parallel", "branches": [
+                    {"name": "x", "actions": [
+                        {"id": "mark", "type": "set", "data": {"status": "seen {{ item }}"}}
+                    ]},
+                    {"name": "y", "actions": [{"id": "note", "type": "log", "data": {"message": "y"}}]},
+                ]},
+            ]},
+        ],
+    }  # fmt: skip
+    run_id = await start(client, document)
+    await finish(client, settings, run_id, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed", run
+    assert run["vars"]["status"] == "seen 2"
+    assert run["outputs"]["mark"]["output"] == {"status": "seen 2"}
