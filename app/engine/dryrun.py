@@ -90,7 +90,9 @@ class DryRunEffects:
         return [self.branches[child["run_id"]] for child in run.join["children"]]
 
     async def gather(self, run: Run, job_id: str) -> bool:
-        return True
+        """Every branch has walked to its end, unless the trace filled up: then the walk
+        ends here, as it does at any full checkpoint."""
+        return await self.checkpoint(run, [])
 
     async def cancel(self, runs: list[Run], reason: str) -> None:
         """Every branch of a dry run has walked to its end: none is left to cancel."""
