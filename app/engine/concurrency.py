@@ -57,9 +57,31 @@ class RunSlots:
 
     async def gates(self, run: Run, settings: WorkflowSettings) -> list[Gate]:
         """The concurrency limits this run is under: its workflow's and its tenant's; a
-        parallel branch is under none (its parent holds the slots)."""
+        parallel branch is under none (its parent holds the slots), a sub-run its parent
+        waits for is under none of the slots its parent holds (else it would queue behind
+        the parent waiting for it)."""
         if run.branch:
             return []
+        held = await self._held_above(run)
+        return [gate for gate in await self._own(run, settings) if gate.slots not in held]
+
+    async def _held_above(self, run: Run) -> set[str]:
+        """The slots held for ``run`` by the runs it runs within: a branch's parent, the
+        parent of a sub-run it waits for, and theirs in turn."""
+        if run.parent is None or not (run.branch or run.parent.get("wait")):
+            return set()
+        try:
+            parent = await self.store.get_run(run.tenant_id, run.parent["run_id"])
+            version = await self.store.get_version(
+                parent.tenant_id, parent.workflow_id, parent.version
+            )
+        except NotFound:
+            return set()
+        settings = WorkflowDocument.model_validate(version.document).settings
+        held = {gate.slots for gate in await self._own(parent, settings)}
+        return held | await self._held_above(parent)
+
+    async def _own(self, run: Run, settings: WorkflowSettings) -> list[Gate]:
         tenant = await self.limits.get(run.tenant_id)
         scopes = (
             (f"workflow:{run.workflow_id}", settings.concurrency),

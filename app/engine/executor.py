@@ -325,7 +325,8 @@ class Walker:
             user=rendered["user"],
             data=rendered["data"],
             key=f"{idempotency_key(run, instruction)}:{run.forks}",
-            parent={"run_id": run.run_id, "step": str(action.id), "branch": None},
+            parent={"run_id": run.run_id, "step": str(action.id), "branch": None,
+                    "wait": spec.wait},  # fmt: skip
             depth=run.depth + 1,
         )
 

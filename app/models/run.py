@@ -61,7 +61,8 @@ class Run:
     # The loops the run is inside, outermost first: loop id → its items and current index.
     loops: dict[str, dict[str, Any]] = field(default_factory=dict)
     # A child run's parent: its ``run_id``, the ``step`` (a parallel or trigger_workflow
-    # action) that started it and, for a parallel branch, the ``branch`` name.
+    # action) that started it and, for a parallel branch, the ``branch`` name; for a
+    # sub-run, whether the parent ``wait``s for it.
     parent: dict[str, Any] | None = None
     # Sub-workflow levels above this run (0: started by an event, a schedule or the API).
     depth: int = 0

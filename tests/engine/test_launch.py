@@ -54,7 +54,7 @@ async def test_a_sub_run_not_waited_for_starts_and_the_run_goes_on(
     child = await run_of(client, child_id)
     assert child["status"] == "completed"
     assert child["workflow_id"] == "child"
-    assert child["parent"] == {"run_id": run_id, "step": "go", "branch": None}
+    assert child["parent"] == {"run_id": run_id, "step": "go", "branch": None, "wait": False}
     assert child["depth"] == 1
     assert [m["subject"] for m in sent.sent] == ["Plan pro (workflow_triggered)"]
     assert sent.sent[0]["recipient"] == "u1@example.com"
@@ -153,3 +153,20 @@ async def test_a_disabled_or_unknown_workflow_fails_the_step_naming_it(
         "parent": "workflow 'child' is disabled",
         "parent2": "workflow 'ghost' not found",
     }
+
+
+async def test_a_waited_sub_run_under_the_tenant_concurrency_limit_of_its_parent_runs(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The parent keeps its slot while it waits for its sub-run; the sub-run must not queue
+    behind its own parent."""
+    sent, registry = mailer()
+    limits = {"concurrency": {"limit": 1}}
+    assert (await client.put("/api/tenant/limits", json=limits)).status_code == 200
+    await create(client, CHILD)
+    await create(client, parent(wait=True))
+    run_id = await signup(client)
+    await finish(client, settings, run_id, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed", run
+    assert len(sent.sent) == 1
