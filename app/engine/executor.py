@@ -325,8 +325,12 @@ class Walker:
             user=rendered["user"],
             data=rendered["data"],
             key=f"{idempotency_key(run, instruction)}:{run.forks}",
-            parent={"run_id": run.run_id, "step": str(action.id), "branch": None,
-                    "wait": spec.wait},  # fmt: skip
+            parent={
+                "run_id": run.run_id,
+                "step": str(action.id),
+                "branch": None,
+                "wait": spec.wait,
+            },
             depth=run.depth + 1,
         )
 
