@@ -77,6 +77,11 @@ class StoreEffects:
             setattr(fresh, name, getattr(run, name))
         if not await self.store.save_run(fresh):
             log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
+        if fresh.finished and run.join is not None:
+            # Ended (cancelled, an exit event) as it forked: whoever ended it did not know
+            # the children the walk had started.
+            children = await self.family.children_of(run.tenant_id, run.join)
+            await self.family.cancel(children, f"its parent run {fresh.status.value}")
 
     def forget(self, run_id: str) -> None:
         self.saved.pop(run_id, None)

@@ -2,12 +2,16 @@
 worker on a real Redis, real SQLite. Delays are scaled down with ``delay_scale``."""
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+import pytest
 from redis.asyncio import Redis
 
 from app.actions.registry import Registry
+from app.engine.family import Family
+from app.models.run import Run
 from app.settings import Settings
 from tests.conftest import send
 from tests.engine.test_runs import create, drain_until, run_of
@@ -278,3 +282,35 @@ async def test_a_branch_that_leaves_a_variable_alone_keeps_the_change_another_ma
     assert run["status"] == "completed", run
     assert run["vars"]["status"] == "seen 2"
     assert run["outputs"]["mark"]["output"] == {"status": "seen 2"}
+
+
+async def test_a_run_cancelled_as_it_forks_cancels_the_branches_it_started(
+    client: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cancel lands between the fork and the parent's saving its join: the walk's
+    refused save must still end the branches (they would send for a cancelled run)."""
+    sent, registry = mailer()
+    start_children = Family.start
+
+    async def cancel_while_forking(family: Family, runs: Sequence[Run]) -> None:
+        # The interleaving under test, made certain: the branches are recorded and
+        # enqueued, then the parent is cancelled before the walk parks it at the join.
+        await start_children(family, runs)
+        parent = runs[0].parent
+        assert parent is not None
+        cancelled = await client.post(f"/api/runs/{parent['run_id']}/cancel")
+        assert cancelled.json()["status"] == "cancelled"
+
+    monkeypatch.setattr(Family, "start", cancel_while_forking)
+    run_id = await start(client, fan_out({}, {
+        "a": [mail("mail_a", "A", delay=500)],
+        "b": [mail("mail_b", "B", delay=500)],
+    }))  # fmt: skip
+    await finish(client, settings, run_id, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "cancelled"
+    children = [f"{run_id}.0.a", f"{run_id}.0.b"]
+    await finish(client, settings, children[0], registry)
+    await finish(client, settings, children[1], registry)
+    assert [(await run_of(client, child))["status"] for child in children] == ["cancelled"] * 2
+    assert sent.sent == []
