@@ -302,7 +302,12 @@ class Walker:
         try:
             child = await self.effects.launch(launch)
         except ConnectorError as failed:
-            return self._failure(run, program, instruction, params, failed, following)
+            outcome = self._failure(run, program, instruction, params, failed, following)
+            if outcome.retry_in is None:
+                # The refused event holds the key: a retry through the API, once the cause
+                # is fixed, launches under a new one.
+                run.forks += 1
+            return outcome
         if child is not None and spec.wait:
             return child
         output = {"run_id": child and child.run_id, "workflow_id": spec.workflow_id}

@@ -170,3 +170,24 @@ async def test_a_waited_sub_run_under_the_tenant_concurrency_limit_of_its_parent
     run = await run_of(client, run_id)
     assert run["status"] == "completed", run
     assert len(sent.sent) == 1
+
+
+async def test_retrying_a_run_whose_sub_run_was_refused_launches_again(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The refused launch's event holds its key: a retry through the API, once the cause is
+    fixed, must not find that event and its missing run again."""
+    await create(client, CHILD | {"settings": {"max_executions": 1}})
+    await create(client, parent(wait=False))
+    runs = [await signup(client), await signup(client)]
+    for run_id in runs:
+        await finish(client, settings, run_id, mailer()[1])
+    refused = await run_of(client, runs[1])
+    assert refused["status"] == "failed"
+    assert refused["error"]["message"].endswith("max_executions (1) reached")
+    raised = CHILD | {"settings": {"max_executions": 2}}
+    assert (await client.put("/api/workflows/child", json=raised)).status_code == 200
+    assert (await client.post(f"/api/runs/{runs[1]}/retry")).status_code == 200
+    await finish(client, settings, runs[1], mailer()[1])
+    retried = await run_of(client, runs[1])
+    assert retried["status"] == "completed", retried["error"]
