@@ -18,9 +18,7 @@ from app.engine.program import Kind, ProgramCache, end_of
 from app.engine.queue import Queue
 from app.errors import Conflict
 from app.models.run import Run, RunStatus
-from app.store.base import Store
-
-ATTEMPTS = 5
+from app.store.base import RUN_WRITE_ATTEMPTS, Store
 
 
 class Command(StrEnum):
@@ -51,7 +49,7 @@ class RunControl:
     family: Family | None = None
 
     async def apply(self, tenant_id: str, run_id: str, command: Command) -> Run:
-        for _ in range(ATTEMPTS):
+        for _ in range(RUN_WRITE_ATTEMPTS):
             run = await self.store.get_run(tenant_id, run_id)
             if run.status not in ALLOWED[command]:
                 allowed = ", ".join(sorted(ALLOWED[command]))

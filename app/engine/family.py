@@ -20,11 +20,9 @@ from app.engine.queue import Queue
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
 from app.models.run import Run, RunStatus
-from app.store.base import Store
+from app.store.base import RUN_WRITE_ATTEMPTS, Store
 
 log = logging.getLogger(__name__)
-# How many times a change to a run that keeps changing under it is tried again.
-ATTEMPTS = 5
 
 
 @dataclass
@@ -62,7 +60,7 @@ class Family:
                 await self.cancel(await self.children(cancelled), "its parent run cancelled")
 
     async def _cancel(self, run: Run, reason: str) -> Run | None:
-        for _ in range(ATTEMPTS):
+        for _ in range(RUN_WRITE_ATTEMPTS):
             if run.finished:
                 return None
             now = datetime.now(UTC)
@@ -87,7 +85,7 @@ class Family:
         have a worker walk it on. A parent still running reads its children after it
         parks, so it needs no word."""
         assert child.parent is not None
-        for _ in range(ATTEMPTS):
+        for _ in range(RUN_WRITE_ATTEMPTS):
             try:
                 parent = await self.store.get_run(child.tenant_id, child.parent["run_id"])
             except NotFound:

@@ -9,7 +9,6 @@ Documents read back from the store are validated without rules.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,7 +23,6 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
-    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -40,6 +38,7 @@ from app.models.flow import (
     RateLimit,
     SendWindow,
     Throttle,
+    duration_seconds,
     windows_meet,
 )
 
@@ -175,8 +174,6 @@ _VALUE_CHECKS = {
     Operator.MATCHES: _check_pattern,
 }
 
-_DURATION = TypeAdapter(timedelta)
-
 
 MAX_DELAY_SECONDS = 366 * 86400
 
@@ -194,14 +191,7 @@ def _check_delay(value: int | float | str) -> int | float | str:
 
 def delay_seconds(value: int | float | str) -> float:
     """Seconds of a delay given as a number or an ISO 8601 duration such as ``PT5M``."""
-    if isinstance(value, str):
-        try:
-            return _DURATION.validate_python(value).total_seconds()
-        except ValidationError:
-            raise PydanticCustomError(
-                "delay", "a delay is seconds or an ISO 8601 duration such as PT5M"
-            ) from None
-    return float(value)
+    return duration_seconds(value, "delay", "PT5M")
 
 
 Delay = Annotated[StrictInt | StrictFloat | StrictStr, AfterValidator(_check_delay)]

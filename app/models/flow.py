@@ -43,16 +43,22 @@ class Setting(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def period_seconds(value: int | float | str) -> float:
-    """Seconds of a period given as a number or an ISO 8601 duration (``PT1H``, ``P1D``)."""
+def duration_seconds(value: int | float | str, kind: str, example: str) -> float:
+    """Seconds of a ``kind`` (a delay, a period) given as a number or an ISO 8601 duration
+    such as ``example``; a string that is neither is an error of code ``kind``."""
     if isinstance(value, str):
         try:
             return _DURATION.validate_python(value).total_seconds()
         except ValidationError:
             raise PydanticCustomError(
-                "period", "a period is seconds or an ISO 8601 duration such as PT1H"
+                kind, f"a {kind} is seconds or an ISO 8601 duration such as {example}"
             ) from None
     return float(value)
+
+
+def period_seconds(value: int | float | str) -> float:
+    """Seconds of a period given as a number or an ISO 8601 duration (``PT1H``, ``P1D``)."""
+    return duration_seconds(value, "period", "PT1H")
 
 
 def _bounded_period(value: int | float | str, limit: int) -> int | float | str:
