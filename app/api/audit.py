@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import Auditor, StoreDep
 from app.api.errors import ERROR_RESPONSES
+from app.api.schemas.page import Page
 from app.models.audit import AuditEntry, AuditFilter
-from app.models.workflow import Page
+from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES)
 
@@ -29,9 +30,8 @@ class AuditRead(BaseModel):
         return cls.model_validate(entry, from_attributes=True)
 
 
-class AuditList(BaseModel):
-    items: list[AuditRead]
-    next_after: str | None = Field(description="Pass as `after` for the next page.")
+class AuditList(Page[AuditRead]):
+    """A page of audit entries, newest first."""
 
 
 @router.get("")
@@ -49,6 +49,7 @@ async def list_audit(
     archive, import), API keys (create, revoke), run control, secrets (names only),
     integrations, tenant limits and segments. Filter by entity, actor and time; paged."""
     where = AuditFilter(entity_type, entity_id, actor, since)
-    entries = await store.list_audit(caller.tenant_id, where, Page(limit, after))
-    next_after = entries[-1].entry_id if len(entries) == limit else None
-    return AuditList(items=[AuditRead.of(entry) for entry in entries], next_after=next_after)
+    entries = await store.list_audit(caller.tenant_id, where, PageQuery(limit, after))
+    return AuditList.after_last(
+        [AuditRead.of(entry) for entry in entries], limit, lambda item: item.entry_id
+    )

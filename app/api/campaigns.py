@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit
+from app.api.schemas.page import Page
 from app.models.document import ID_PATTERN
 from app.models.profile import Campaign, CampaignMember
-from app.models.workflow import Page
+from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
 
@@ -29,11 +30,8 @@ class CampaignRead(BaseModel):
         return cls.model_validate(campaign, from_attributes=True)
 
 
-class CampaignList(BaseModel):
-    items: list[CampaignRead]
-    next_after: str | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+class CampaignList(Page[CampaignRead]):
+    """A page of campaigns, by id."""
 
 
 class MemberRead(BaseModel):
@@ -45,11 +43,8 @@ class MemberRead(BaseModel):
         return cls.model_validate(member, from_attributes=True)
 
 
-class CampaignMembers(BaseModel):
-    items: list[MemberRead]
-    next_after: str | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+class CampaignMembers(Page[MemberRead]):
+    """A page of a campaign's members, by user id."""
 
 
 @router.get("")
@@ -57,9 +52,10 @@ async def list_campaigns(
     caller: Reader, store: StoreDep, limit: Limit = 100, after: After = None
 ) -> CampaignList:
     """The tenant's campaigns by id, with their member counts."""
-    campaigns = await store.list_campaigns(caller.tenant_id, Page(limit, after))
-    next_after = campaigns[-1].campaign_id if len(campaigns) == limit else None
-    return CampaignList(items=[CampaignRead.of(c) for c in campaigns], next_after=next_after)
+    campaigns = await store.list_campaigns(caller.tenant_id, PageQuery(limit, after))
+    return CampaignList.after_last(
+        [CampaignRead.of(c) for c in campaigns], limit, lambda item: item.campaign_id
+    )
 
 
 @router.get("/{campaign_id}")
@@ -74,6 +70,7 @@ async def campaign_members(
     after: After = None,
 ) -> CampaignMembers:  # fmt: skip
     """The campaign's members by user id, with when each was added."""
-    members = await store.campaign_members(caller.tenant_id, campaign_id, Page(limit, after))
-    next_after = members[-1].user_id if len(members) == limit else None
-    return CampaignMembers(items=[MemberRead.of(m) for m in members], next_after=next_after)
+    members = await store.campaign_members(caller.tenant_id, campaign_id, PageQuery(limit, after))
+    return CampaignMembers.after_last(
+        [MemberRead.of(m) for m in members], limit, lambda item: item.user_id
+    )

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.instants import utc
+from app.api.schemas.page import Page
 from app.models.profile import Profile, ProfileFilter
-from app.models.workflow import Page
+from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"], responses=ERROR_RESPONSES)
 
@@ -33,11 +34,8 @@ class ProfileRead(BaseModel):
         return cls.model_validate(profile, from_attributes=True)
 
 
-class ProfileList(BaseModel):
-    items: list[ProfileRead]
-    next_after: str | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+class ProfileList(Page[ProfileRead]):
+    """A page of profiles, by user id."""
 
 
 @router.get("")
@@ -53,9 +51,10 @@ async def list_profiles(
     where = ProfileFilter(
         seen_before=utc(seen_before, "seen_before"), seen_after=utc(seen_after, "seen_after")
     )
-    profiles = await store.list_profiles(caller.tenant_id, where, Page(limit, after))
-    next_after = profiles[-1].user_id if len(profiles) == limit else None
-    return ProfileList(items=[ProfileRead.of(p) for p in profiles], next_after=next_after)
+    profiles = await store.list_profiles(caller.tenant_id, where, PageQuery(limit, after))
+    return ProfileList.after_last(
+        [ProfileRead.of(p) for p in profiles], limit, lambda item: item.user_id
+    )
 
 
 @router.get("/{user_id:path}")

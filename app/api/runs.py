@@ -8,9 +8,10 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import AuditDep, Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES
+from app.api.schemas.page import Page
 from app.engine.control import Command
 from app.models.run import Run, RunFilter, RunStatus, StepRecord
-from app.models.workflow import Page
+from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
 
@@ -111,9 +112,8 @@ class RunRead(RunSummary):
     steps: list[StepRead]
 
 
-class RunList(BaseModel):
-    items: list[RunSummary]
-    next_after: str | None
+class RunList(Page[RunSummary]):
+    """A page of runs, newest first."""
 
 
 def _summary(run: Run) -> RunSummary:
@@ -142,10 +142,11 @@ async def list_runs(
 ) -> RunList:
     """The tenant's runs, newest first, filtered by workflow, status, user and time."""
     runs = await resources.store.list_runs(
-        caller.tenant_id, RunFilter(workflow_id, status, user_id, since, until), Page(limit, after)
+        caller.tenant_id,
+        RunFilter(workflow_id, status, user_id, since, until),
+        PageQuery(limit, after),
     )
-    next_after = runs[-1].run_id if len(runs) == limit else None
-    return RunList(items=[_summary(run) for run in runs], next_after=next_after)
+    return RunList.after_last([_summary(run) for run in runs], limit, lambda item: item.run_id)
 
 
 @router.get("/{run_id}")

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.deps import AuditDep, Reader, ResourcesDep, StoreDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit, ProfileRead
+from app.api.schemas.page import Page
 from app.engine.segments import Audience, members_page
 from app.models.document import ID_PATTERN, Condition
 from app.models.profile import Segment, SegmentDefinition
-from app.models.workflow import Page
+from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/segments", tags=["segments"], responses=ERROR_RESPONSES)
 
@@ -49,20 +50,14 @@ class SegmentRead(BaseModel):
         return cls.model_validate(segment, from_attributes=True)
 
 
-class SegmentList(BaseModel):
-    items: list[SegmentRead]
-    next_after: str | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+class SegmentList(Page[SegmentRead]):
+    """A page of segments, by id."""
 
 
-class MemberList(BaseModel):
-    items: list[ProfileRead]
-    next_after: str | None = Field(
-        description="Pass as `after` for the next page; null at the end. A page may hold "
-        "fewer members than `limit` when `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles were read "
-        "or 2 s were spent first."
-    )
+class MemberList(Page[ProfileRead]):
+    """A page of the profiles the segment's conditions hold for, by user id. A page may hold
+    fewer members than `limit` when `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles were read or 2 s
+    were spent first; `next_after` goes on from there."""
 
 
 @router.post("", status_code=201, responses={200: {"description": "An existing segment replaced"}})
@@ -88,9 +83,10 @@ async def list_segments(
     caller: Reader, store: StoreDep, limit: Limit = 100, after: After = None
 ) -> SegmentList:
     """The tenant's segments by id."""
-    segments = await store.list_segments(caller.tenant_id, Page(limit, after))
-    next_after = segments[-1].segment_id if len(segments) == limit else None
-    return SegmentList(items=[SegmentRead.of(s) for s in segments], next_after=next_after)
+    segments = await store.list_segments(caller.tenant_id, PageQuery(limit, after))
+    return SegmentList.after_last(
+        [SegmentRead.of(s) for s in segments], limit, lambda item: item.segment_id
+    )
 
 
 @router.get("/{segment_id}")
@@ -112,7 +108,7 @@ async def segment_members(
     segment = await resources.store.get_segment(caller.tenant_id, segment_id)
     audience = Audience.of([Condition.model_validate(c) for c in segment.conditions])
     members, next_after = await members_page(
-        resources.store, caller.tenant_id, audience, Page(limit, after),
+        resources.store, caller.tenant_id, audience, PageQuery(limit, after),
         resources.settings.segment_scan_limit,
     )  # fmt: skip
     return MemberList(items=[ProfileRead.of(m) for m in members], next_after=next_after)

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.api.deps import Reader, ResourcesDep, StoreDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.examples import TEMPLATE_EXAMPLE
+from app.api.schemas.page import Page
 from app.models.template import MessageTemplate
-from app.models.workflow import Page
+from app.models.workflow import Page as PageQuery
 from app.store.base import now
 
 router = APIRouter(prefix="/api/templates", tags=["templates"], responses=ERROR_RESPONSES)
@@ -65,11 +66,8 @@ class TemplateRead(BaseModel):
         return cls.model_validate(template, from_attributes=True)
 
 
-class TemplateList(BaseModel):
-    items: list[TemplateRead]
-    next_after: str | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+class TemplateList(Page[TemplateRead]):
+    """A page of templates, by name."""
 
 
 @router.post("", status_code=201)
@@ -90,9 +88,10 @@ async def list_templates(
     after: Annotated[str | None, Query(max_length=128, description="Last name of the page before.")] = None,
 ) -> TemplateList:  # fmt: skip
     """The tenant's templates, by name."""
-    templates = await store.list_templates(caller.tenant_id, Page(limit, after))
-    next_after = templates[-1].name if len(templates) == limit else None
-    return TemplateList(items=[TemplateRead.of(t) for t in templates], next_after=next_after)
+    templates = await store.list_templates(caller.tenant_id, PageQuery(limit, after))
+    return TemplateList.after_last(
+        [TemplateRead.of(t) for t in templates], limit, lambda item: item.name
+    )
 
 
 @router.get("/{name}")

@@ -18,6 +18,7 @@ from app.api.errors import ERROR_RESPONSES, LIMIT_RESPONSES
 from app.api.events import EventAccepted
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.api.runs import StepRead
+from app.api.schemas.page import Page
 from app.audit import Audit, record_imports, workflow_state
 from app.engine.conditions import compile_conditions
 from app.engine.dryrun import dry_run
@@ -26,7 +27,8 @@ from app.models import jsonc
 from app.models.document import ID_PATTERN
 from app.models.run import RunStatus
 from app.models.tenant import ApiKey
-from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
+from app.models.workflow import Page as PageQuery
+from app.models.workflow import WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, UserObject, run_context
 from app.triggers.preview import sample_event
 from app.workflows import Saved, WorkflowService
@@ -102,11 +104,8 @@ class WorkflowSummary(BaseModel):
         return cls.model_validate(head, from_attributes=True)
 
 
-class WorkflowList(BaseModel):
-    items: list[WorkflowSummary]
-    next_after: str | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+class WorkflowList(Page[WorkflowSummary]):
+    """A page of workflows, by id."""
 
 
 class VersionSummary(BaseModel):
@@ -189,10 +188,11 @@ async def list_workflows(
     heads = await workflows.store.list_workflows(
         caller.tenant_id,
         WorkflowFilter(trigger_type, enabled, include_archived),
-        Page(limit, after),
+        PageQuery(limit, after),
     )
-    next_after = heads[-1].workflow_id if len(heads) == limit else None
-    return WorkflowList(items=[WorkflowSummary.of(h) for h in heads], next_after=next_after)
+    return WorkflowList.after_last(
+        [WorkflowSummary.of(h) for h in heads], limit, lambda item: item.workflow_id
+    )
 
 
 @router.post("/validate", openapi_extra=DOCUMENT_BODY)
@@ -266,7 +266,7 @@ async def _import_files(request: Request) -> list[tuple[str, bytes]]:
 async def export_workflows(caller: Reader, workflows: WorkflowsDep) -> list[dict[str, Any]]:
     """Every live workflow's current document, ready to import elsewhere."""
     heads = await workflows.store.list_workflows(
-        caller.tenant_id, WorkflowFilter(), Page(limit=10_000)
+        caller.tenant_id, WorkflowFilter(), PageQuery(limit=10_000)
     )
     return [await workflows.export(caller.tenant_id, head.workflow_id) for head in heads]
 
@@ -314,7 +314,7 @@ class WorkflowTestResult(BaseModel):
 async def workflows_status(caller: Reader, resources: ResourcesDep) -> StatusReport:
     """Every live workflow with its state and its runs by status (the seed's status call)."""
     heads = await resources.store.list_workflows(
-        caller.tenant_id, WorkflowFilter(), Page(limit=10_000)
+        caller.tenant_id, WorkflowFilter(), PageQuery(limit=10_000)
     )
     counts = await resources.store.run_counts(caller.tenant_id)
     totals: dict[str, int] = {}
