@@ -25,7 +25,7 @@ from app.redis_server import free_port
 from app.settings import Settings
 from tests.conftest import drain, send
 
-README = Path(__file__).parents[2] / "README.md"
+CONNECTORS_PAGE = Path(__file__).parents[2] / "docs" / "connectors.md"
 SECRET = "whsec_" + base64.b64encode(b"a key shared with the receiver").decode()
 ORDER = {"type": "purchase_completed", "user": {"id": "u1"},
          "data": {"order_id": "o-1", "total": 42}}  # fmt: skip
@@ -322,21 +322,21 @@ async def test_bad_data_known_only_at_run_time_is_a_final_error(
     assert caught.value.message.startswith(problem)
 
 
-def readme_receiver() -> Callable[..., str]:
-    """The receiver's ``verify`` as the README shows it."""
-    text = README.read_text()
+def documented_receiver() -> Callable[..., str]:
+    """The receiver's ``verify`` as docs/connectors.md shows it."""
+    text = CONNECTORS_PAGE.read_text()
     start = text.index("```python\nimport base64, hashlib, hmac, time")
     code = text[start:].split("\n", 1)[1].split("```", 1)[0]
     scope: dict[str, Any] = {}
-    exec(code, scope)  # noqa: S102 - the README's own snippet, run to keep it true
+    exec(code, scope)  # noqa: S102 - the docs' own snippet, run to keep it true
     verify: Callable[..., str] = scope["verify"]
     return verify
 
 
-async def test_the_readme_receiver_accepts_a_delivery_and_rejects_a_tampered_one(
+async def test_the_documented_receiver_accepts_a_delivery_and_rejects_a_tampered_one(
     httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
 ) -> None:
-    verify = readme_receiver()
+    verify = documented_receiver()
     endpoint = Endpoint(httpserver, ok())
     params = {"url": httpserver.url_for("/hook"), "json": {"total": 42}, "signing_secret": SECRET}
     await connector.execute("webhook_call", params, context(http))
