@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.main
 from pydantic import ValidationError
 
 from app.actions.registry import action_types, default_registry
 from app.api.templates import TemplateCreate
+from app.cli import cli
 from app.errors import InvalidInput
 from app.models import jsonc
 from app.settings import Settings
@@ -42,6 +44,9 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 INLINE_CODE = re.compile(r"`[^`]*`")
 CURL_BODY = re.compile(r"-d '([^']*)'")
 URL_PATH = re.compile(r"(/api/[\w/{}.-]*)")
+# `automator X ...` where it is the command being shown: in code, or a path to it.
+CLI_USE = re.compile(r"(?:^|`|bin/)automator ([a-z][\w-]*)((?: [a-z][\w-]*)?)([^`\n]*)", re.M)
+OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
 WORKFLOW_PARTS = {"trigger", "actions", "settings"}
 EVENT_FIELDS = set(EventIn.model_fields)
 TEMPLATE_FIELDS = set(TemplateCreate.model_fields)
@@ -277,3 +282,39 @@ def test_the_first_workflow_creates_what_the_seed_reads_before_the_event() -> No
     read |= {c.field for c in seed.trigger.conditions if c.field and "." not in c.field}
     user = sent[next(path for path in sent if path.endswith("/api/events"))]["user"]
     assert read <= set(user), f"the event's user lacks {read - set(user)}"
+
+
+def options(command: Any) -> set[str]:
+    return {"--help", *(opt for param in command.params for opt in getattr(param, "opts", []))}
+
+
+def cli_problems(text: str) -> list[str]:
+    """Each ``automator`` command shown with a name or option the CLI does not have."""
+    commands: dict[str, Any] = getattr(typer.main.get_command(cli), "commands", {})
+    problems = []
+    for name, sub, rest in CLI_USE.findall(text):
+        command = commands.get(name)
+        if hasattr(command, "commands"):  # a group: `automator secrets new-key`
+            command = command.commands.get(sub.strip())
+            rest = rest if command else sub + rest
+        elif sub:
+            rest = sub + rest
+        if command is None:
+            problems.append(f"automator {name}{sub}: no such command")
+            continue
+        unknown = set(OPTION.findall(rest)) - options(command)
+        problems.extend(f"automator {name}: no option {option}" for option in sorted(unknown))
+    return problems
+
+
+@pytest.mark.parametrize("page", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_cli_commands_shown_exist_with_their_options(page: Path) -> None:
+    problems = cli_problems(page.read_text(encoding="utf-8"))
+    assert not problems, f"{page.name}: {problems}"
+
+
+def test_the_cli_check_catches_a_command_or_option_that_does_not_exist() -> None:
+    assert cli_problems("`automator runs RUN_ID --follow`") == []
+    assert cli_problems("`automator secrets new-key`") == []
+    assert cli_problems("`automator logs`") == ["automator logs: no such command"]
+    assert cli_problems("`automator runs --tail`") == ["automator runs: no option --tail"]
