@@ -293,7 +293,7 @@ def cli_problems(text: str) -> list[str]:
     commands: dict[str, Any] = getattr(typer.main.get_command(cli), "commands", {})
     problems = []
     for name, sub, rest in CLI_USE.findall(text):
-        command = commands.get(name)
+        command: Any = commands.get(name)
         if hasattr(command, "commands"):  # a group: `automator secrets new-key`
             command = command.commands.get(sub.strip())
             rest = rest if command else sub + rest
