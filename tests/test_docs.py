@@ -44,6 +44,11 @@ LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 INLINE_CODE = re.compile(r"`[^`]*`")
 CURL_BODY = re.compile(r"-d '([^']*)'")
 URL_PATH = re.compile(r"(/api/[\w/{}.-]*)")
+ENV_VAR = re.compile(r"AUTOMATOR_[A-Z0-9_]+")
+# Read by other code than the settings class: the secret references' variables (a prefix),
+# the store's contract suite (tests/store/test_contract.py), and, marked as coming in the
+# docs, the dev outbox's switch (issue 13, item 1).
+OTHER_VARIABLES = {"AUTOMATOR_SECRET_", "AUTOMATOR_TEST_MONGODB_URL", "AUTOMATOR_OUTBOX"}
 # `automator X ...` where it is the command being shown: in code, or a path to it.
 CLI_USE = re.compile(r"(?:^|`|bin/)automator ([a-z][\w-]*)((?: [a-z][\w-]*)?)([^`\n]*)", re.M)
 OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
@@ -318,3 +323,21 @@ def test_the_cli_check_catches_a_command_or_option_that_does_not_exist() -> None
     assert cli_problems("`automator secrets new-key`") == []
     assert cli_problems("`automator logs`") == ["automator logs: no such command"]
     assert cli_problems("`automator runs --tail`") == ["automator runs: no option --tail"]
+
+
+def known_variables() -> set[str]:
+    settings = {f"AUTOMATOR_{name.upper()}" for name in Settings.model_fields}
+    commands: dict[str, Any] = getattr(typer.main.get_command(cli), "commands", {})
+    cli_envvars = {
+        param.envvar
+        for command in commands.values()
+        for param in command.params
+        if isinstance(getattr(param, "envvar", None), str)
+    }
+    return settings | cli_envvars | OTHER_VARIABLES
+
+
+@pytest.mark.parametrize("page", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_variable_named_is_one_the_code_reads(page: Path) -> None:
+    unknown = set(ENV_VAR.findall(page.read_text(encoding="utf-8"))) - known_variables()
+    assert not unknown, f"{page.name} names variables nothing reads: {sorted(unknown)}"
