@@ -341,3 +341,9 @@ def known_variables() -> set[str]:
 def test_every_variable_named_is_one_the_code_reads(page: Path) -> None:
     unknown = set(ENV_VAR.findall(page.read_text(encoding="utf-8"))) - known_variables()
     assert not unknown, f"{page.name} names variables nothing reads: {sorted(unknown)}"
+
+
+def test_a_fragment_marker_is_read_from_the_line_before_the_fence(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('Text.\n\n<!-- fragment -->\n```json\n"a": 1\n```\n\n```json\n{}\n```\n')
+    assert [(b.marker, b.text) for b in blocks(page)] == [("fragment", '"a": 1'), (None, "{}")]
