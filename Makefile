@@ -38,8 +38,10 @@ format: install-dev
 	$(BIN)/ruff check --fix app tests bench
 	$(BIN)/ruff format app tests bench
 
-bench: install-dev  ## benchmarks print their figures; see bench/README.md
-	$(BIN)/python -m bench
+BENCH_ARGS ?=
+bench: install-dev  ## wrk drives the load; BENCH_ARGS="--profile var/profiles" adds py-spy; see bench/README.md
+	@command -v wrk >/dev/null || { echo "make bench drives load with wrk: apt-get install wrk (Debian, Ubuntu) or brew install wrk (macOS)"; exit 2; }
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,16 +1,16 @@
 """What a parallel step costs: ``python -m bench.forks``.
 
-Starts the embedded service (API and worker in one process, as ``python -m bench`` does),
-then sends N events to each of two workflows doing the same three ``set`` actions: one in
-sequence, one as a ``parallel`` step of three branches joined with ``all``. Prints runs
-completed per second and each run's duration (created to finished) for both: the price of
-three child runs, their start jobs and the join; then the same, one run at a time.
+Starts ``automator dev`` (API, worker and scheduler in one process) and, for each of two
+workflows doing the same three ``set`` actions, in sequence and as a ``parallel`` step of
+three branches joined with ``all``: sends events starting runs with wrk at concurrency 50
+for a few seconds and prints runs completed per second, CPU per run and the runs' durations
+(created to finished); then the durations of 50 runs sent one at a time.
 """
 
 import argparse
 import asyncio
+import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -18,77 +18,64 @@ import httpx
 
 from app.models.run import RunFilter
 from app.models.workflow import Page
-from app.store.sqlite import SQLiteStore
-from bench.__main__ import KEY, ingest, percentiles, service, until_finished, wait_ready
+from app.settings import Settings
+from app.store.factory import open_store
+from bench.harness import KEY, Options, Service, automator, create_workflow
+from bench.runs import completed, finished_runs
 
 SETS = [{"id": f"s{n}", "type": "set", "data": {f"v{n}": "{{ n }}"}} for n in range(3)]
-SEQUENTIAL = {
+SEQUENTIAL: dict[str, Any] = {
     "workflow_id": "sequential", "name": "Three sets", "trigger": {"type": "seq"},
     "actions": SETS,
 }  # fmt: skip
-PARALLEL = {
+PARALLEL: dict[str, Any] = {
     "workflow_id": "parallel", "name": "Three branches", "trigger": {"type": "par"},
     "actions": [{"id": "fan", "type": "parallel",
                  "branches": [{"name": f"b{n}", "actions": [step]} for n, step in enumerate(SETS)]}],
 }  # fmt: skip
 
 
-async def durations(store: SQLiteStore, workflow_id: str, count: int) -> list[float]:
-    runs = await store.list_runs(
-        "default", RunFilter(workflow_id=workflow_id), Page(limit=4 * count)
-    )
-    return [
-        (run.updated_at - run.created_at).total_seconds() * 1000
-        for run in runs
-        if run.parent is None
-    ]
+def percentiles(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=100)
+    return f"p50 {q[49]:.0f}, p99 {q[98]:.0f}"
 
 
-async def one(
-    client: httpx.AsyncClient, store: SQLiteStore, document: dict[str, Any], events: int
-) -> None:
-    event_type = document["trigger"]["type"]
-    started = time.perf_counter()
-    await ingest(client, events, 10, event_type)
-    finished = await until_finished(store, document["workflow_id"], events, limit=900)
-    took = await durations(store, document["workflow_id"], events)
-    print(f"{document['name']}: {events / (finished - started):,.0f} runs/s completed; "
-          f"run duration ms {percentiles(took)}")  # fmt: skip
+async def durations(directory: Path, workflow_id: str) -> list[float]:
+    """ms from created to finished of each run started by an event, the latest first."""
+    store = await open_store(Settings(data_dir=directory))
+    try:
+        runs = await store.list_runs("default", RunFilter(workflow_id=workflow_id), Page(limit=500))
+    finally:
+        await store.close()
+    return [(r.updated_at - r.created_at).total_seconds() * 1000 for r in runs if r.parent is None]
 
 
-async def alone(
-    client: httpx.AsyncClient, store: SQLiteStore, document: dict[str, Any], runs: int, done: int
-) -> None:
+def alone(service: Service, document: dict[str, Any], runs: int) -> None:
     """One run at a time: a run's duration with nothing queued before it."""
-    for n in range(runs):
-        await ingest(client, 1, 1, document["trigger"]["type"])
-        await until_finished(store, document["workflow_id"], done + n + 1, limit=60)
-    took = (await durations(store, document["workflow_id"], done + runs))[:runs]
+    event = {"type": document["trigger"]["type"], "data": {"n": 1}}
+    headers = {"Authorization": f"Bearer {KEY}"}
+    for _ in range(runs):
+        httpx.post(f"{service.url}/api/events", json=event, headers=headers).raise_for_status()
+        asyncio.run(finished_runs(service.directory, document["workflow_id"], limit=60))
+    took = asyncio.run(durations(service.directory, document["workflow_id"]))[:runs]
     print(f"{document['name']}, one run at a time: run duration ms {percentiles(took)}")
-
-
-async def bench(events: int, data_dir: Path) -> None:
-    with service(data_dir) as (url, _, _):
-        headers = {"Authorization": f"Bearer {KEY}"}
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
-            await wait_ready(client)
-            for document in (SEQUENTIAL, PARALLEL):
-                (await client.post("/api/workflows", json=document)).raise_for_status()
-            store = await SQLiteStore.open(data_dir / "automator.db")
-            try:
-                for document in (SEQUENTIAL, PARALLEL):
-                    await one(client, store, document, events)
-                    await alone(client, store, document, 50, events)
-            finally:
-                await store.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=1000, help="events per workflow")
+    parser.add_argument("--seconds", type=float, default=3, help="of events per workflow")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        asyncio.run(bench(args.events, Path(directory)))
+        options = Options(Path(directory), "", args.seconds, args.seconds, 0, None, None)
+        with automator(options, "forks", ["dev"]) as service:
+            for document in (SEQUENTIAL, PARALLEL):
+                create_workflow(service, document)
+                name, event_type = document["name"], document["trigger"]["type"]
+                burst = completed(service, name, args.seconds, event_type, document["workflow_id"])
+                took = asyncio.run(durations(service.directory, document["workflow_id"]))
+                print(f"{name}: {burst.rate:,.0f} runs/s completed, {burst.cpu_ms:.1f} ms of "
+                      f"CPU per run; run duration ms {percentiles(took)}")  # fmt: skip
+                alone(service, document, 50)
 
 
 if __name__ == "__main__":
