@@ -17,7 +17,7 @@ from app.models.audit import AuditEntry
 from app.models.ids import new_id
 from app.models.workflow import WorkflowHead
 from app.redaction import redact
-from app.store.base import Store
+from app.store.protocol import Store
 from app.workflows import ImportResult
 
 CLI = "cli"

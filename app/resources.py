@@ -28,8 +28,8 @@ from app.engine.worker import run_slots
 from app.errors import Unavailable
 from app.ratelimit import RateLimiter
 from app.settings import Settings
-from app.store.base import Store
 from app.store.factory import open_store
+from app.store.protocol import Store
 from app.tenancy import KeyCache
 from app.triggers.admission import Admission
 from app.triggers.ingest import Ingestor

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from app.models.run import RunStatus
 from app.models.stats import Period, RunTally
 from app.models.workflow import Page, WorkflowFilter
-from app.store.base import UNFINISHED, Store
+from app.store.protocol import Store
+from app.store.rules import UNFINISHED
 
 # Heads read per page when counting a tenant's active workflows.
 PAGE = 1000

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from app.errors import Unauthenticated
 from app.models.tenant import ApiKey, Role
-from app.store.base import Store, now
+from app.store.protocol import Store
+from app.store.rules import now
 
 KEY_PREFIX = "atm_"
 MAX_CACHED_KEYS = 10_000

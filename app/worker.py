@@ -32,8 +32,8 @@ from app.engine.worker import (
 )
 from app.resources import build_ingestor
 from app.settings import Settings
-from app.store.base import Store
 from app.store.factory import open_store
+from app.store.protocol import Store
 from app.triggers.launch import SubWorkflows
 from app.triggers.matcher import Matcher
 

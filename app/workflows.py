@@ -11,7 +11,7 @@ from app.models import jsonc
 from app.models.document import ValidationRules, WorkflowDocument
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.settings import Settings
-from app.store.base import Store
+from app.store.protocol import Store
 
 ImportStatus = Literal["created", "updated", "unchanged", "error"]
 

@@ -20,7 +20,7 @@ from app.engine.waits import correlation_key, event_key
 from app.models.document import WorkflowDocument
 from app.models.ids import new_id
 from app.models.run import EventRecord, Run, RunStatus
-from app.store.base import Intake
+from app.store.protocol import Intake
 from app.store.sqlite import SQLiteStore
 
 CART = {

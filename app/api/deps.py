@@ -13,7 +13,7 @@ from app.audit import Audit
 from app.errors import Forbidden, Unauthenticated
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
-from app.store.base import Store
+from app.store.protocol import Store
 from app.workflows import WorkflowService
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")

@@ -12,7 +12,7 @@ from app.api.examples import TEMPLATE_EXAMPLE
 from app.api.schemas.page import Page
 from app.models.template import MessageTemplate
 from app.models.workflow import Page as PageQuery
-from app.store.base import now
+from app.store.rules import now
 
 router = APIRouter(prefix="/api/templates", tags=["templates"], responses=ERROR_RESPONSES)
 

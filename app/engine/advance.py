@@ -20,7 +20,9 @@ from app.engine.queue import Queue
 from app.engine.state import Leases
 from app.engine.waits import since
 from app.models.run import Run, RunStatus, StepRecord
-from app.store.base import LIVE, STORE_ERRORS, Store
+from app.store.errors import STORE_ERRORS
+from app.store.protocol import Store
+from app.store.rules import LIVE
 
 log = logging.getLogger(__name__)
 # What a walk changes; carried onto a run that a control call changed meanwhile.

@@ -24,7 +24,7 @@ from app.errors import NotFound
 from app.models.document import WorkflowDocument, WorkflowSettings
 from app.models.flow import Concurrency
 from app.models.run import FINISHED, Run, RunStatus
-from app.store.base import Store
+from app.store.protocol import Store
 
 log = logging.getLogger(__name__)
 HELD = "queued behind"

@@ -18,7 +18,8 @@ from app.engine.program import Kind, ProgramCache, end_of
 from app.engine.queue import Queue
 from app.errors import Conflict
 from app.models.run import Run, RunStatus
-from app.store.base import RUN_WRITE_ATTEMPTS, Store
+from app.store.protocol import Store
+from app.store.rules import RUN_WRITE_ATTEMPTS
 
 
 class Command(StrEnum):

@@ -20,7 +20,8 @@ from app.engine.queue import Queue
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
 from app.models.run import Run, RunStatus
-from app.store.base import RUN_WRITE_ATTEMPTS, Store
+from app.store.protocol import Store
+from app.store.rules import RUN_WRITE_ATTEMPTS
 
 log = logging.getLogger(__name__)
 

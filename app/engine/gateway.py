@@ -10,7 +10,7 @@ from app.actions.registry import Registry, UnknownAction
 from app.engine.integrations import Integrations
 from app.engine.messages import MessageTemplates
 from app.engine.secrets import Secrets
-from app.store.base import STORE_ERRORS
+from app.store.errors import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from app.actions.references import references
 from app.actions.registry import Registry
 from app.errors import ErrorDetail, InvalidInput, PayloadTooLarge
 from app.models.secret import IntegrationConfig
-from app.store.base import Store, integration_not_found
+from app.store.errors import integration_not_found
+from app.store.protocol import Store
 
 MAX_CONFIG_BYTES = 65_536
 

@@ -14,7 +14,7 @@ from app.actions.base import ConnectorError, Message
 from app.engine.templates import Renderer, TemplateError
 from app.errors import ErrorDetail, NotFound
 from app.models.template import MessageTemplate
-from app.store.base import Store
+from app.store.protocol import Store
 
 PARTS = ("subject", "text", "html")
 

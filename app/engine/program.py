@@ -12,7 +12,7 @@ from app.engine.conditions import CompiledConditions, compile_conditions
 from app.models.document import Action, WorkflowDocument, delay_seconds
 from app.models.run import RunStatus
 from app.models.workflow import WorkflowVersion
-from app.store.base import Store
+from app.store.protocol import Store
 
 
 class Kind(StrEnum):

@@ -19,7 +19,8 @@ from app.engine.keyring import Keyring, Unreadable
 from app.engine.masking import LogScrubber, Mask
 from app.errors import Conflict, InvalidInput
 from app.models.secret import StoredSecret
-from app.store.base import Store, secret_not_found
+from app.store.errors import secret_not_found
+from app.store.protocol import Store
 
 log = logging.getLogger(__name__)
 ENV_PREFIX = "AUTOMATOR_SECRET_"

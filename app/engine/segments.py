@@ -18,7 +18,7 @@ from app.engine.conditions import CompiledConditions, compile_conditions, moment
 from app.models.document import Condition, Operator
 from app.models.profile import Profile, ProfileFilter
 from app.models.workflow import Page
-from app.store.base import Store
+from app.store.protocol import Store
 
 BATCH = 500
 # Seconds one page of members may spend testing profiles.

@@ -3,7 +3,7 @@
 import time
 
 from app.models.flow import TenantLimits
-from app.store.base import Store
+from app.store.protocol import Store
 
 
 class TenantLimitsCache:

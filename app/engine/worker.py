@@ -34,7 +34,7 @@ from app.engine.state import Leases
 from app.engine.templates import Renderer
 from app.engine.tenant_limits import TenantLimitsCache
 from app.settings import Settings
-from app.store.base import Store
+from app.store.protocol import Store
 
 log = logging.getLogger(__name__)
 RECONCILE_BATCH = 1000

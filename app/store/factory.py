@@ -3,8 +3,8 @@
 from pymongo import AsyncMongoClient
 
 from app.settings import Settings
-from app.store.base import Store
 from app.store.mongo import MongoStore
+from app.store.protocol import Store
 from app.store.sqlite import SQLiteStore
 
 

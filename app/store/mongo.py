@@ -50,41 +50,43 @@ from app.models.stats import Period, RunTally
 from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Role, Tenant
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
-from app.store.base import (
+from app.store.errors import (
+    campaign_not_found,
+    event_not_found,
+    integration_not_found,
+    key_not_found,
+    profile_not_found,
+    run_not_found,
+    secret_not_found,
+    segment_not_found,
+    template_exists,
+    template_not_found,
+    version_not_found,
+    workflow_exists,
+    workflow_not_found,
+)
+from app.store.protocol import Intake
+from app.store.rules import (
     LIVE,
     MUTABLE_RUN_FIELDS,
     RUN_WRITE_ATTEMPTS,
     UNFINISHED,
-    Intake,
     answer_wait,
-    campaign_not_found,
     cap_reached,
     conversion,
     duplicate,
     event_keys,
-    event_not_found,
     exit_run,
     heard,
     held_by,
-    integration_not_found,
-    key_not_found,
     new_head,
     now,
-    profile_not_found,
     published,
     recorded,
     run_doc,
-    run_not_found,
-    secret_not_found,
     seen_touch,
-    segment_not_found,
     shape_rows,
-    template_exists,
-    template_not_found,
-    version_not_found,
     with_profile,
-    workflow_exists,
-    workflow_not_found,
 )
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from app.errors import ErrorDetail, LimitExceeded, NotFound
 from app.models.document import WorkflowDocument, WorkflowSettings
 from app.models.flow import Quota, RateLimit, TenantLimits, Throttle, period_seconds
 from app.models.run import Accepted, Run, RunStatus
-from app.store.base import Intake, Store
+from app.store.protocol import Intake, Store
 
 log = logging.getLogger(__name__)
 DEBOUNCE = "debounce"

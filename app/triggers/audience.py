@@ -17,7 +17,7 @@ from app.models.document import Condition, SegmentTarget, Trigger
 from app.models.profile import Profile
 from app.models.run import Accepted
 from app.models.workflow import WorkflowVersion
-from app.store.base import Store
+from app.store.protocol import Store
 from app.triggers.ingest import EventIn, Ingestor, MemberStart
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from app.engine.state import flow_key
 from app.engine.tenant_limits import TenantLimitsCache
 from app.models.document import WorkflowDocument
 from app.models.flow import RateLimit, Throttle, period_seconds
-from app.store.base import Store
+from app.store.protocol import Store
 from app.triggers.admission import quota_window
 
 

@@ -29,7 +29,9 @@ from app.models.ids import new_id
 from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
 from app.models.workflow import WorkflowVersion
-from app.store.base import STORE_ERRORS, Intake, Store, seen_touch
+from app.store.errors import STORE_ERRORS
+from app.store.protocol import Intake, Store
+from app.store.rules import seen_touch
 from app.triggers.admission import Admission, Plan
 from app.triggers.matcher import Candidate, Matcher
 

@@ -17,7 +17,7 @@ from app.engine.launch import LAUNCH_EVENT, Launch
 from app.errors import LimitExceeded, NotFound, Unavailable
 from app.models.run import Accepted, Run
 from app.models.workflow import WorkflowHead, WorkflowVersion
-from app.store.base import Store
+from app.store.protocol import Store
 from app.triggers.ingest import EventIn, Ingestor, Lineage
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from app.engine.conditions import CompiledConditions, compile_conditions
 from app.models.document import Condition, WorkflowDocument
 from app.models.workflow import WorkflowVersion
-from app.store.base import Store
+from app.store.protocol import Store
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from app.engine.state import SCHEDULER_LEADER, Leadership, last_fired, set_last_
 from app.models.document import Trigger, WorkflowDocument, delay_seconds
 from app.models.run import Accepted
 from app.models.workflow import WorkflowVersion
-from app.store.base import Store
+from app.store.protocol import Store
 from app.triggers.audience import SegmentFiring
 from app.triggers.ingest import EventIn, Ingestor
 

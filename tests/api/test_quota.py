@@ -5,7 +5,7 @@ import pytest
 
 from app.models.run import Accepted
 from app.resources import Resources
-from app.store.base import Intake
+from app.store.protocol import Intake
 from tests.engine.test_runs import create, workflow
 
 

@@ -17,7 +17,7 @@ from app.engine.secrets import Secrets
 from app.engine.templates import Renderer, TemplateError
 from app.models.template import MessageTemplate
 from app.settings import Settings
-from app.store.base import now
+from app.store.rules import now
 from app.store.sqlite import SQLiteStore
 
 

@@ -25,8 +25,9 @@ from app.models.stats import Period, RunTally
 from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Role
 from app.models.workflow import Page, WorkflowFilter
-from app.store.base import Correlate, Intake, Store, now
 from app.store.mongo import MongoStore
+from app.store.protocol import Correlate, Intake, Store
+from app.store.rules import now
 from app.store.sqlite import SQLiteStore
 
 MONGODB_URL = os.environ.get("AUTOMATOR_TEST_MONGODB_URL")

@@ -1,19 +1,14 @@
-"""The store interface every adapter implements, and the rules they share.
+"""The store interface every adapter implements: one Protocol per domain, composed.
 
 Every method takes the tenant id first and reads or writes only that tenant's records; the
 one exception is ``api_key_by_hash``, which is how a request learns its tenant.
 """
 
-import sqlite3
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-import orjson
-from pymongo.errors import PyMongoError
-
-from app.errors import Conflict, NotFound
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.document import WorkflowDocument
 from app.models.flow import TenantLimits
@@ -37,9 +32,6 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 # The event's correlation key for one shape (its fields at these paths), None if it lacks one.
 Correlate = Callable[[Sequence[str]], str | None]
 
-# Failures of the database rather than of the request: worth trying again later.
-STORE_ERRORS = (OSError, PyMongoError, sqlite3.OperationalError)
-
 
 @dataclass(frozen=True)
 class Intake:
@@ -54,11 +46,8 @@ class Intake:
     correlate: Correlate | None = None
 
 
-class Store(Protocol):
-    async def close(self) -> None: ...
-
-    async def ping(self) -> None:
-        """Raise if the database cannot be reached."""
+class AccountStore(Protocol):
+    """Tenants, their API keys, flow-control limits and audit trail."""
 
     async def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
         """The tenant, created when missing; the flag says whether it was created now."""
@@ -72,6 +61,21 @@ class Store(Protocol):
     async def list_api_keys(self, tenant_id: str) -> list[ApiKey]: ...
 
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey: ...
+
+    async def get_limits(self, tenant_id: str) -> TenantLimits:
+        """The tenant's flow-control limits (none set: empty limits)."""
+
+    async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
+        """Replace the tenant's limits."""
+
+    async def add_audit(self, entry: AuditEntry) -> None: ...
+
+    async def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
+        """Newest first; ``page.after`` is the last entry id of the page before."""
+
+
+class WorkflowStore(Protocol):
+    """Workflows: a head per workflow and its immutable versions."""
 
     async def create_workflow(
         self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
@@ -114,6 +118,10 @@ class Store(Protocol):
     async def workflows_revision(self, tenant_id: str) -> str:
         """Changes whenever any of the tenant's workflows changes (cheap to poll)."""
 
+
+class IntakeStore(Protocol):
+    """Events in: their idempotency keys, the runs they start, and what they wake or end."""
+
     async def accept_event(self, intake: Intake) -> Accepted:
         """Record the event and its runs, unless its idempotency key is held (then the
         original event is returned, marked duplicate). A run whose business key is held, or
@@ -130,16 +138,27 @@ class Store(Protocol):
         An event with a user id also touches that user's profile (``seen_touch``), and each
         recorded run's context gets the profile as it stands after it under ``profile``."""
 
+    async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
+        """``accept_event`` for each intake, in order, in one store call (a batch of events:
+        a later event sees the keys and caps an earlier one took)."""
+
     async def find_event(
         self, tenant_id: str, key: str, since: datetime, until: datetime | None
     ) -> EventRecord | None:
         """The earliest event accepted with correlation ``key`` received in [since, until]."""
 
-    async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
-        """``accept_event`` for each intake, in order, in one store call (a batch of events:
-        a later event sees the keys and caps an earlier one took)."""
-
     async def get_event(self, tenant_id: str, event_id: str) -> EventRecord: ...
+
+    async def count_events(self, tenant_id: str, period: Period) -> int:
+        """Events received in the period (and not purged yet)."""
+
+    async def purge(self, events_before: datetime, now: datetime) -> int:
+        """Delete events received before ``events_before`` and idempotency keys expired by
+        ``now``, across tenants (the retention job); returns the events deleted."""
+
+
+class RunStore(Protocol):
+    """Runs and their step records."""
 
     async def get_run(self, tenant_id: str, run_id: str) -> Run: ...
 
@@ -173,25 +192,17 @@ class Store(Protocol):
         """Runs created in the period, per workflow (or of one) and status, with their active
         seconds summed."""
 
-    async def count_events(self, tenant_id: str, period: Period) -> int:
-        """Events received in the period (and not purged yet)."""
-
-    async def add_audit(self, entry: AuditEntry) -> None: ...
-
-    async def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
-        """Newest first; ``page.after`` is the last entry id of the page before."""
-
     async def live_run_counts(self) -> dict[RunStatus, int]:
         """Runs not finished (pending, running, waiting, paused) by status, across tenants:
         the one read made for the metrics gauge."""
 
-    async def purge(self, events_before: datetime, now: datetime) -> int:
-        """Delete events received before ``events_before`` and idempotency keys expired by
-        ``now``, across tenants (the retention job); returns the events deleted."""
-
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         """(tenant id, run id) of live runs due before ``before``, across tenants: the one
         read made for the reconciler, which works for every tenant."""
+
+
+class IntegrationStore(Protocol):
+    """What a tenant's connectors need: secrets (only ever ciphertext) and configurations."""
 
     async def put_secret(
         self, tenant_id: str, name: str, ciphertext: str
@@ -233,6 +244,10 @@ class Store(Protocol):
     async def delete_integration(self, tenant_id: str, code: str) -> None:
         """NotFound if the tenant has no configuration for ``code``."""
 
+
+class AudienceStore(Protocol):
+    """User profiles, segments and campaigns."""
+
     async def get_profile(self, tenant_id: str, user_id: str) -> Profile:
         """NotFound for a user without a profile, and for another tenant's."""
 
@@ -270,11 +285,9 @@ class Store(Protocol):
     ) -> list[CampaignMember]:
         """By user id; NotFound for a campaign that does not exist."""
 
-    async def get_limits(self, tenant_id: str) -> TenantLimits:
-        """The tenant's flow-control limits (none set: empty limits)."""
 
-    async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
-        """Replace the tenant's limits."""
+class TemplateStore(Protocol):
+    """Message templates, by name."""
 
     async def create_template(self, template: MessageTemplate) -> MessageTemplate:
         """Store a new message template; Conflict if the tenant has one of that name."""
@@ -293,213 +306,19 @@ class Store(Protocol):
         """NotFound if the tenant has no template of that name."""
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+class Store(
+    AccountStore,
+    WorkflowStore,
+    IntakeStore,
+    RunStore,
+    IntegrationStore,
+    AudienceStore,
+    TemplateStore,
+    Protocol,
+):
+    """Everything the service keeps, behind one object per process."""
 
+    async def close(self) -> None: ...
 
-def workflow_not_found(workflow_id: str) -> NotFound:
-    return NotFound(f"Workflow {workflow_id!r} was not found.")
-
-
-def version_not_found(workflow_id: str, version: int) -> NotFound:
-    return NotFound(f"Workflow {workflow_id!r} has no version {version}.")
-
-
-def workflow_exists(workflow_id: str) -> Conflict:
-    return Conflict(
-        f"Workflow {workflow_id!r} already exists; save a new version with "
-        f"PUT /api/workflows/{workflow_id}."
-    )
-
-
-def run_not_found(run_id: str) -> NotFound:
-    return NotFound(f"Run {run_id!r} was not found.")
-
-
-def event_not_found(event_id: str) -> NotFound:
-    return NotFound(f"Event {event_id!r} was not found.")
-
-
-LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
-UNFINISHED = (*LIVE, RunStatus.PAUSED)
-MUTABLE_RUN_FIELDS = (
-    "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
-    "error", "history", "updated_at", "wait", "wait_key", "listen_keys", "variants", "loops",
-    "join", "forks",
-)  # fmt: skip
-# How many times a store retries a change to a run that keeps changing under it.
-RUN_WRITE_ATTEMPTS = 5
-
-
-def answer_wait(run: Run, event: EventRecord, keys: Collection[str]) -> bool:
-    """Give ``event`` to the run's wait if it is the awaited one and came before the deadline;
-    the run falls due so a worker (or the reconciler) walks it on."""
-    key = run.wait_key
-    if run.wait is None or key is None or key not in keys:
-        return False
-    if event.received_at > datetime.fromisoformat(run.wait["deadline"]):
-        return False
-    run.wait = {**run.wait, "resolved": event.view()}
-    run.due_at = run.updated_at = event.received_at
-    return True
-
-
-def heard(run: Run, event: EventRecord, keys: Collection[str]) -> set[str]:
-    """What the run's listeners make of the event: ``cancel``, ``goal``, ``goal_exit``. The
-    runs the event itself starts hear nothing of it (a ``cart_updated`` exit then starts
-    over instead of cancelling its own run)."""
-    if run.event_id == event.event_id or run.finished:
-        return set()
-    return {str(one["on"]) for one in run.listeners if one["key"] in keys}
-
-
-def conversion(run: Run, heard: Collection[str], event: EventRecord) -> dict[str, Any] | None:
-    """What to record as the run's conversion, if the event reached its goal first."""
-    if run.converted is not None or not {"goal", "goal_exit"} & set(heard):
-        return None
-    run.converted = {
-        "event": event.type, "event_id": event.event_id, "at": event.received_at.isoformat(),
-    }  # fmt: skip
-    return run.converted
-
-
-def exit_run(run: Run, heard: Collection[str], event: EventRecord) -> bool:
-    """End the run if it heard an exit event, or a goal that exits."""
-    if "cancel" in heard:
-        status, reason = RunStatus.CANCELLED, f"exit event {event.type} ({event.event_id})"
-    elif "goal_exit" in heard:
-        status, reason = RunStatus.COMPLETED, f"goal {event.type} reached ({event.event_id})"
-    else:
-        return False
-    run.due_at = None
-    run.updated_at = event.received_at
-    run.move(status, event.received_at, reason)
-    return True
-
-
-def shape_rows(tenant_id: str, document: WorkflowDocument) -> list[tuple[str, str, str]]:
-    """(tenant, event type, match paths as JSON) of each event shape the document uses."""
-    return [
-        (tenant_id, event, orjson.dumps(list(paths)).decode())
-        for event, paths in sorted(document.event_shapes())
-    ]
-
-
-def event_keys(intake: Intake, shapes: Sequence[Sequence[str]]) -> set[str]:
-    """The event's correlation keys, one per shape it has every field of."""
-    if intake.correlate is None:
-        return set()
-    keys = {intake.correlate(paths) for paths in shapes}
-    return {key for key in keys if key is not None}
-
-
-def claim_is_live(expires_at: datetime, at: datetime) -> bool:
-    return expires_at > at
-
-
-def recorded(intake: Intake, runs: list[Run], skipped: dict[str, str]) -> Accepted:
-    event = replace(
-        intake.event,
-        run_ids=[run.run_id for run in runs],
-        workflow_ids=[run.workflow_id for run in runs],
-    )
-    return Accepted(event, duplicate=False, runs=runs, skipped=skipped)
-
-
-def duplicate(event: EventRecord) -> Accepted:
-    return Accepted(event, duplicate=True, runs=[])
-
-
-def held_by(claim: Claim, owner: str) -> str:
-    return f"idempotency key {claim.key!r} already started {owner}"
-
-
-def cap_reached(cap: int) -> str:
-    return f"max_executions ({cap}) reached"
-
-
-def run_doc(run: Run) -> dict[str, Any]:
-    """A run as plain data (datetimes kept), for adapters to store."""
-    return {
-        name: getattr(run, name) for name in run.__dataclass_fields__ if name not in ("status",)
-    } | {"status": run.status.value, "wait_key": run.wait_key, "listen_keys": run.listen_keys}
-
-
-def secret_not_found(name: str) -> NotFound:
-    return NotFound(f"Secret {name!r} was not found.")
-
-
-def integration_not_found(code: str) -> NotFound:
-    return NotFound(f"No configuration of {code!r} is stored for this tenant.")
-
-
-def profile_not_found(user_id: str) -> NotFound:
-    return NotFound(f"No profile for user {user_id!r}.")
-
-
-def segment_not_found(segment_id: str) -> NotFound:
-    return NotFound(f"Segment {segment_id!r} was not found.")
-
-
-def campaign_not_found(campaign_id: str) -> NotFound:
-    return NotFound(f"Campaign {campaign_id!r} was not found.")
-
-
-def seen_touch(event: EventRecord) -> Touch | None:
-    """What an event does to its user's profile: its ``user`` merged in, and the user seen
-    when the event happened (never later than it arrived)."""
-    user_id = event.user_id
-    if user_id is None:
-        return None
-    seen_at = min(event.timestamp, event.received_at)
-    return Touch(user_id, event.user, event.received_at, seen_at)
-
-
-def with_profile(runs: list[Run], profile: Profile, at: datetime) -> None:
-    """Give each run the profile as it stands now, under ``profile`` in its context."""
-    view = profile.view(at)
-    for run in runs:
-        run.context = {**run.context, "profile": view}
-
-
-def key_not_found(key_id: str) -> NotFound:
-    return NotFound(f"API key {key_id!r} was not found.")
-
-
-def template_not_found(name: str) -> NotFound:
-    return NotFound(f"Message template {name!r} was not found.")
-
-
-def template_exists(name: str) -> Conflict:
-    return Conflict(
-        f"Message template {name!r} already exists; change it with PUT /api/templates/{name}."
-    )
-
-
-def new_head(tenant_id: str, document: WorkflowDocument, at: datetime) -> WorkflowHead:
-    return WorkflowHead(
-        tenant_id=tenant_id,
-        workflow_id=document.workflow_id,
-        name=document.name,
-        trigger_type=document.trigger.type,
-        latest_version=0,
-        active_version=None,
-        enabled=False,
-        archived=False,
-        created_at=at,
-        updated_at=at,
-    )
-
-
-def published(head: WorkflowHead, version: WorkflowVersion, at: datetime) -> WorkflowHead:
-    """The head once ``version`` is active: it takes the document's name, trigger and state."""
-    document = WorkflowDocument.model_validate(version.document)
-    return replace(
-        head,
-        name=document.name,
-        trigger_type=document.trigger.type,
-        active_version=version.version,
-        enabled=document.settings.enabled,
-        archived=False,
-        updated_at=at,
-    )
+    async def ping(self) -> None:
+        """Raise if the database cannot be reached."""

@@ -1,0 +1,68 @@
+"""The errors a store raises: the database's own failures, and each record's NotFound or
+Conflict, worded once for both adapters."""
+
+import sqlite3
+
+from pymongo.errors import PyMongoError
+
+from app.errors import Conflict, NotFound
+
+# Failures of the database rather than of the request: worth trying again later.
+STORE_ERRORS = (OSError, PyMongoError, sqlite3.OperationalError)
+
+
+def key_not_found(key_id: str) -> NotFound:
+    return NotFound(f"API key {key_id!r} was not found.")
+
+
+def workflow_not_found(workflow_id: str) -> NotFound:
+    return NotFound(f"Workflow {workflow_id!r} was not found.")
+
+
+def version_not_found(workflow_id: str, version: int) -> NotFound:
+    return NotFound(f"Workflow {workflow_id!r} has no version {version}.")
+
+
+def workflow_exists(workflow_id: str) -> Conflict:
+    return Conflict(
+        f"Workflow {workflow_id!r} already exists; save a new version with "
+        f"PUT /api/workflows/{workflow_id}."
+    )
+
+
+def event_not_found(event_id: str) -> NotFound:
+    return NotFound(f"Event {event_id!r} was not found.")
+
+
+def run_not_found(run_id: str) -> NotFound:
+    return NotFound(f"Run {run_id!r} was not found.")
+
+
+def secret_not_found(name: str) -> NotFound:
+    return NotFound(f"Secret {name!r} was not found.")
+
+
+def integration_not_found(code: str) -> NotFound:
+    return NotFound(f"No configuration of {code!r} is stored for this tenant.")
+
+
+def profile_not_found(user_id: str) -> NotFound:
+    return NotFound(f"No profile for user {user_id!r}.")
+
+
+def segment_not_found(segment_id: str) -> NotFound:
+    return NotFound(f"Segment {segment_id!r} was not found.")
+
+
+def campaign_not_found(campaign_id: str) -> NotFound:
+    return NotFound(f"Campaign {campaign_id!r} was not found.")
+
+
+def template_not_found(name: str) -> NotFound:
+    return NotFound(f"Message template {name!r} was not found.")
+
+
+def template_exists(name: str) -> Conflict:
+    return Conflict(
+        f"Message template {name!r} already exists; change it with PUT /api/templates/{name}."
+    )

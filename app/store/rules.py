@@ -1,0 +1,171 @@
+"""The decisions both adapters share, so SQLite and MongoDB answer alike: what a new or
+published workflow head holds, how an event is keyed, admitted and recorded, what it does to
+the runs waiting for or listening to it, and a run as plain data."""
+
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from app.models.document import WorkflowDocument
+from app.models.profile import Profile, Touch
+from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
+from app.models.workflow import WorkflowHead, WorkflowVersion
+from app.store.protocol import Intake
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
+UNFINISHED = (*LIVE, RunStatus.PAUSED)
+MUTABLE_RUN_FIELDS = (
+    "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
+    "error", "history", "updated_at", "wait", "wait_key", "listen_keys", "variants", "loops",
+    "join", "forks",
+)  # fmt: skip
+# How many times a store retries a change to a run that keeps changing under it.
+RUN_WRITE_ATTEMPTS = 5
+
+
+def new_head(tenant_id: str, document: WorkflowDocument, at: datetime) -> WorkflowHead:
+    return WorkflowHead(
+        tenant_id=tenant_id,
+        workflow_id=document.workflow_id,
+        name=document.name,
+        trigger_type=document.trigger.type,
+        latest_version=0,
+        active_version=None,
+        enabled=False,
+        archived=False,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def published(head: WorkflowHead, version: WorkflowVersion, at: datetime) -> WorkflowHead:
+    """The head once ``version`` is active: it takes the document's name, trigger and state."""
+    document = WorkflowDocument.model_validate(version.document)
+    return replace(
+        head,
+        name=document.name,
+        trigger_type=document.trigger.type,
+        active_version=version.version,
+        enabled=document.settings.enabled,
+        archived=False,
+        updated_at=at,
+    )
+
+
+def shape_rows(tenant_id: str, document: WorkflowDocument) -> list[tuple[str, str, str]]:
+    """(tenant, event type, match paths as JSON) of each event shape the document uses."""
+    return [
+        (tenant_id, event, orjson.dumps(list(paths)).decode())
+        for event, paths in sorted(document.event_shapes())
+    ]
+
+
+def event_keys(intake: Intake, shapes: Sequence[Sequence[str]]) -> set[str]:
+    """The event's correlation keys, one per shape it has every field of."""
+    if intake.correlate is None:
+        return set()
+    keys = {intake.correlate(paths) for paths in shapes}
+    return {key for key in keys if key is not None}
+
+
+def claim_is_live(expires_at: datetime, at: datetime) -> bool:
+    return expires_at > at
+
+
+def held_by(claim: Claim, owner: str) -> str:
+    return f"idempotency key {claim.key!r} already started {owner}"
+
+
+def cap_reached(cap: int) -> str:
+    return f"max_executions ({cap}) reached"
+
+
+def recorded(intake: Intake, runs: list[Run], skipped: dict[str, str]) -> Accepted:
+    event = replace(
+        intake.event,
+        run_ids=[run.run_id for run in runs],
+        workflow_ids=[run.workflow_id for run in runs],
+    )
+    return Accepted(event, duplicate=False, runs=runs, skipped=skipped)
+
+
+def duplicate(event: EventRecord) -> Accepted:
+    return Accepted(event, duplicate=True, runs=[])
+
+
+def seen_touch(event: EventRecord) -> Touch | None:
+    """What an event does to its user's profile: its ``user`` merged in, and the user seen
+    when the event happened (never later than it arrived)."""
+    user_id = event.user_id
+    if user_id is None:
+        return None
+    seen_at = min(event.timestamp, event.received_at)
+    return Touch(user_id, event.user, event.received_at, seen_at)
+
+
+def with_profile(runs: list[Run], profile: Profile, at: datetime) -> None:
+    """Give each run the profile as it stands now, under ``profile`` in its context."""
+    view = profile.view(at)
+    for run in runs:
+        run.context = {**run.context, "profile": view}
+
+
+def answer_wait(run: Run, event: EventRecord, keys: Collection[str]) -> bool:
+    """Give ``event`` to the run's wait if it is the awaited one and came before the deadline;
+    the run falls due so a worker (or the reconciler) walks it on."""
+    key = run.wait_key
+    if run.wait is None or key is None or key not in keys:
+        return False
+    if event.received_at > datetime.fromisoformat(run.wait["deadline"]):
+        return False
+    run.wait = {**run.wait, "resolved": event.view()}
+    run.due_at = run.updated_at = event.received_at
+    return True
+
+
+def heard(run: Run, event: EventRecord, keys: Collection[str]) -> set[str]:
+    """What the run's listeners make of the event: ``cancel``, ``goal``, ``goal_exit``. The
+    runs the event itself starts hear nothing of it (a ``cart_updated`` exit then starts
+    over instead of cancelling its own run)."""
+    if run.event_id == event.event_id or run.finished:
+        return set()
+    return {str(one["on"]) for one in run.listeners if one["key"] in keys}
+
+
+def conversion(run: Run, heard: Collection[str], event: EventRecord) -> dict[str, Any] | None:
+    """What to record as the run's conversion, if the event reached its goal first."""
+    if run.converted is not None or not {"goal", "goal_exit"} & set(heard):
+        return None
+    run.converted = {
+        "event": event.type, "event_id": event.event_id, "at": event.received_at.isoformat(),
+    }  # fmt: skip
+    return run.converted
+
+
+def exit_run(run: Run, heard: Collection[str], event: EventRecord) -> bool:
+    """End the run if it heard an exit event, or a goal that exits."""
+    if "cancel" in heard:
+        status, reason = RunStatus.CANCELLED, f"exit event {event.type} ({event.event_id})"
+    elif "goal_exit" in heard:
+        status, reason = RunStatus.COMPLETED, f"goal {event.type} reached ({event.event_id})"
+    else:
+        return False
+    run.due_at = None
+    run.updated_at = event.received_at
+    run.move(status, event.received_at, reason)
+    return True
+
+
+def run_doc(run: Run) -> dict[str, Any]:
+    """A run as plain data (datetimes kept), for adapters to store."""
+    return {
+        name: getattr(run, name) for name in run.__dataclass_fields__ if name not in ("status",)
+    } | {"status": run.status.value, "wait_key": run.wait_key, "listen_keys": run.listen_keys}
