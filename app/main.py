@@ -23,6 +23,7 @@ from app.api import (
     runs,
     secrets,
     segments,
+    session,
     stats,
     templates,
     tenant,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(tenant.router)
     app.include_router(quota.router)
     app.include_router(audit.router)
+    app.include_router(session.router)
     _document_schemas(app)
     return app
 

@@ -42,19 +42,37 @@ class RateLimiter:
 
     async def check(self, key_id: str) -> None:
         """Count one request of ``key_id``; RateLimited once it is over the limit."""
-        if self.limit == 0:
-            return
-        try:
-            count, left_ms = await self._count(
-                keys=[rate_key(key_id)], args=[int(self.window * 1000)]
-            )
-        except RedisError:
-            log.warning("the rate limiter cannot reach Redis; request let through")
-            return
-        if count > self.limit:
-            retry_after = max(1, math.ceil(int(left_ms) / 1000))
+        retry_after = await self.count(rate_key(key_id))
+        if retry_after is not None:
             raise RateLimited(
                 f"API key {key_id} made over {self.limit} requests in {self.window:g} s "
                 f"(AUTOMATOR_RATE_LIMIT); retry in {retry_after} s.",
                 retry_after=retry_after,
             )
+
+    async def count(self, key: str) -> int | None:
+        """Count one hit on the Redis ``key``: once over the limit, the seconds until its
+        window ends; otherwise (or when off, or Redis cannot be reached) None."""
+        if self.limit == 0:
+            return None
+        try:
+            count, left_ms = await self._count(keys=[key], args=[int(self.window * 1000)])
+        except RedisError:
+            log.warning("the rate limiter cannot reach Redis; request let through")
+            return None
+        return _seconds(left_ms) if count > self.limit else None
+
+    async def spent(self, key: str) -> int | None:
+        """Like ``count`` once the budget under ``key`` is used up, without counting a hit."""
+        if self.limit == 0:
+            return None
+        try:
+            count, left_ms = await self.redis.get(key), await self.redis.pttl(key)
+        except RedisError:
+            log.warning("the rate limiter cannot reach Redis; request let through")
+            return None
+        return _seconds(left_ms) if count is not None and int(count) >= self.limit else None
+
+
+def _seconds(left_ms: int) -> int:
+    return max(1, math.ceil(int(left_ms) / 1000))

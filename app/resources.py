@@ -27,6 +27,7 @@ from app.engine.tenant_limits import TenantLimitsCache
 from app.engine.worker import run_slots
 from app.errors import Unavailable
 from app.ratelimit import RateLimiter
+from app.sessions import Sessions
 from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
@@ -49,6 +50,7 @@ class Engine:
     limiters: Limiters
     limits: TenantLimitsCache
     limiter: RateLimiter
+    sessions: Sessions
 
 
 @dataclass
@@ -91,7 +93,7 @@ def build_ingestor(
 
 
 def _engine(settings: Settings, store: Store, matcher: Matcher, programs: ProgramCache,
-            renderer: Renderer) -> Engine | None:  # fmt: skip
+            renderer: Renderer, keys: KeyCache) -> Engine | None:  # fmt: skip
     if not settings.redis_url:
         return None
     queue = ArqQueue.from_url(settings.redis_url)
@@ -108,7 +110,8 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
     )
     control = RunControl(store, queue, programs, slots, Family(store, queue, slots))
     limiter = RateLimiter(queue.pool, settings.rate_limit, settings.rate_limit_window)
-    return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter)
+    sessions = Sessions(queue.pool, keys, settings.session_seconds, settings.sign_in_failures)
+    return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter, sessions)
 
 
 @asynccontextmanager
@@ -116,7 +119,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     metrics.limit_workflow_labels(settings.metrics_max_workflows)
     store = await open_store(settings)
     matcher, programs, renderer = Matcher(store), ProgramCache(), Renderer()
-    engine = _engine(settings, store, matcher, programs, renderer)
+    keys = KeyCache(store, settings.key_cache_seconds)
+    engine = _engine(settings, store, matcher, programs, renderer, keys)
     registry = default_registry(settings.connector_modules)
     workflows = WorkflowService(store, DocumentParser.from_settings(settings, registry))
     SCRUBBER.install()
@@ -124,7 +128,6 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     http = http_client(settings)
     services = Services(http=http, guard=address_guard(settings), smtp=smtp_defaults(settings))
     try:
-        keys = KeyCache(store, settings.key_cache_seconds)
         secrets = Secrets(
             store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
         )

@@ -70,6 +70,19 @@ class Settings(BaseSettings):
     rate_limit_window: float = Field(
         1, gt=0, le=3600, description="Seconds of one rate-limit window."
     )
+    session_seconds: int = Field(
+        12 * 3600,
+        ge=60,
+        le=30 * 86400,
+        description="How long a Studio sign-in lasts (the `automator_session` cookie and "
+        "its record in Redis); then the person signs in again.",
+    )
+    sign_in_failures: int = Field(
+        10,
+        ge=0,
+        description="Failed Studio sign-ins one client address may make in 15 minutes; "
+        "past it, 429 with Retry-After until the 15 minutes end. 0: no limit.",
+    )
     idempotency_window: int = Field(
         86400,
         ge=1,

@@ -60,7 +60,10 @@ class KeyCache:
         self._keys: dict[str, tuple[ApiKey, float]] = {}
 
     async def authenticate(self, secret: str) -> ApiKey:
-        digest = hash_key(secret)
+        return await self.authenticate_digest(hash_key(secret))
+
+    async def authenticate_digest(self, digest: str) -> ApiKey:
+        """The key whose SHA-256 is ``digest`` (what a sign-in session keeps)."""
         cached = self._keys.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]

@@ -6,7 +6,7 @@ more than the dependencies themselves on every request."""
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app import logs
 from app.audit import Audit
@@ -17,6 +17,18 @@ from app.store.protocol import Store
 from app.workflows import WorkflowService
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
+SESSION_COOKIE = "automator_session"
+session_cookie = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    description="The Studio's sign-in session, set by `POST /api/session`. Requests it "
+    "authenticates with POST, PUT, PATCH or DELETE must also send `X-Automator-Client: studio`.",
+)
+# A page on another site cannot set a custom header without the service's CORS consent
+# (which it never gives), so this header with SameSite=Strict answers cross-site forgery.
+CSRF_HEADER = "X-Automator-Client"
+CSRF_VALUE = "studio"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_resources(request: Request) -> Resources:
@@ -34,13 +46,34 @@ async def get_store(resources: ResourcesDep) -> Store:
 StoreDep = Annotated[Store, Depends(get_store)]
 
 
+def require_csrf_header(request: Request) -> None:
+    """Forbidden for an unsafe request without the Studio's header (cookie-authenticated
+    requests only: a Bearer key cannot be sent by another site's page)."""
+    if request.method in SAFE_METHODS or request.headers.get(CSRF_HEADER) == CSRF_VALUE:
+        return
+    raise Forbidden(
+        f"A request signed in by the `{SESSION_COOKIE}` cookie that changes something must "
+        f"send the header `{CSRF_HEADER}: {CSRF_VALUE}` (the Studio does); API clients send "
+        "`Authorization: Bearer <key>` instead."
+    )
+
+
 async def get_caller(
+    request: Request,
     resources: ResourcesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    session: Annotated[str | None, Depends(session_cookie)],
 ) -> ApiKey:
-    if credentials is None:
-        raise Unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
-    key = await resources.keys.authenticate(credentials.credentials)
+    """The key of a Bearer API key or, failing that, of the Studio's session cookie."""
+    if credentials is not None:
+        key = await resources.keys.authenticate(credentials.credentials)
+    elif session is not None:
+        require_csrf_header(request)
+        key = await resources.engine.sessions.caller(session)
+    else:
+        raise Unauthenticated(
+            "Send an API key: `Authorization: Bearer <key>` (or sign in to the Studio)."
+        )
     logs.bind(tenant_id=key.tenant_id, key_id=key.key_id)
     if resources.redis_engine is not None:
         await resources.redis_engine.limiter.check(key.key_id)

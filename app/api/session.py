@@ -1,0 +1,105 @@
+"""Studio sign-in: an API key exchanged for an HttpOnly session cookie.
+
+The browser never keeps the key: the cookie holds an opaque token (see ``app.sessions``), is
+HttpOnly (no script reads it), SameSite=Strict (no other site's request carries it), and
+Secure when the request came over https.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from app.api.deps import (
+    SESSION_COOKIE,
+    AuditDep,
+    Caller,
+    ResourcesDep,
+    require_csrf_header,
+    session_cookie,
+)
+from app.api.errors import ERROR_RESPONSES
+from app.models.tenant import ApiKey, Role
+
+router = APIRouter(prefix="/api/session", tags=["session"], responses=ERROR_RESPONSES)
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"api_key": "atm_…"}]}
+    )
+
+    api_key: SecretStr = Field(
+        min_length=1, max_length=200, description="An API key of the tenant, as issued."
+    )
+
+
+class SessionRead(BaseModel):
+    """Who is signed in: all the Studio keeps about the session (in memory)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"tenant_id": "default", "role": "admin", "key_id": "key_3f9c", "name": "bootstrap"}
+            ]
+        }
+    )
+
+    tenant_id: str
+    role: Role = Field(description="Decides what the Studio offers (and what the API allows).")
+    key_id: str
+    name: str = Field(description="The key's label; empty when it has none.")
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "SessionRead":
+        return cls(tenant_id=key.tenant_id, role=key.role, key_id=key.key_id, name=key.name)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+@router.post("", responses={429: ERROR_RESPONSES[429]})
+async def sign_in(
+    body: SessionCreate, request: Request, response: Response, resources: ResourcesDep,
+    audit: AuditDep,
+) -> SessionRead:  # fmt: skip
+    """Sign in to the Studio with an API key: sets the `automator_session` cookie (HttpOnly,
+    SameSite=Strict, Secure over https) for `AUTOMATOR_SESSION_SECONDS`. A wrong key is a
+    401; after `AUTOMATOR_SIGN_IN_FAILURES` failures from one address in 15 minutes, 429."""
+    sessions = resources.engine.sessions
+    signed_in = await sessions.sign_in(body.api_key.get_secret_value(), _client(request))
+    response.set_cookie(
+        SESSION_COOKIE, signed_in.token, max_age=sessions.seconds, path="/",
+        secure=request.url.scheme == "https", httponly=True, samesite="strict",
+    )  # fmt: skip
+    key = signed_in.key
+    await audit.record(key.tenant_id, key.key_id, "session.create", key.key_id,
+                       after={"role": key.role.value, "client": _client(request)})  # fmt: skip
+    return SessionRead.of(key)
+
+
+@router.get("")
+async def current_session(caller: Caller) -> SessionRead:
+    """Who the cookie (or Bearer key) signs in as; 401 once the session has ended."""
+    return SessionRead.of(caller)
+
+
+@router.delete("", status_code=204)
+async def sign_out(
+    request: Request, resources: ResourcesDep, audit: AuditDep,
+    token: Annotated[str | None, Depends(session_cookie)],
+) -> Response:  # fmt: skip
+    """Sign out: ends the session in Redis and clears the cookie. 204 also when it had
+    already ended. Needs `X-Automator-Client: studio`, like every cookie write."""
+    ended = None
+    if token is not None:
+        require_csrf_header(request)
+        ended = await resources.engine.sessions.sign_out(token)
+    if ended is not None:
+        await audit.record(ended.tenant_id, ended.key_id, "session.delete", ended.key_id,
+                           before={"role": ended.role.value})  # fmt: skip
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
+                           secure=request.url.scheme == "https")  # fmt: skip
+    return response
