@@ -12,6 +12,7 @@ from app.api import (
     campaigns,
     connectors,
     debug,
+    docs,
     errors,
     events,
     health,
@@ -25,6 +26,7 @@ from app.api import (
     segments,
     session,
     stats,
+    studio,
     templates,
     tenant,
     workflows,
@@ -57,6 +59,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         description="Event-driven workflow automation. Authenticate with "
         "`Authorization: Bearer <API key>`.",
         lifespan=lifespan,
+        # Served by app.api.docs with local assets instead of FastAPI's CDN-loading pages.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(EventRejections)
@@ -80,6 +85,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(quota.router)
     app.include_router(audit.router)
     app.include_router(session.router)
+    app.include_router(docs.router)
+    app.include_router(studio.router)
     _document_schemas(app)
     return app
 

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     rate_limit_window: float = Field(
         1, gt=0, le=3600, description="Seconds of one rate-limit window."
     )
+    studio_dir: Path | None = Field(
+        None,
+        description="The built Studio (its index.html and assets/) served at /studio/; unset: "
+        "`web/dist` of the source tree, where `make web` builds it.",
+    )
     session_seconds: int = Field(
         12 * 3600,
         ge=60,
