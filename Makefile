@@ -3,7 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint format bench clean docs
+.PHONY: install install-dev run test lint format bench clean docs web
+
+# The Studio (web/) is built with the machine's Node and npm, only when its sources changed.
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
+NEED_NODE = command -v node >/dev/null && command -v npm >/dev/null \
+	|| { echo "The Studio (web/) needs Node.js >= 20 and npm, which are not installed: install them (e.g. apt-get install nodejs npm), then run make again." >&2; exit 1; }; \
+	node -e 'process.exit(parseInt(process.versions.node) < 20 ? 1 : 0)' \
+	|| { echo "The Studio (web/) needs Node.js >= 20; this is $$(node --version): upgrade Node.js, then run make again." >&2; exit 1; }
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
@@ -22,10 +29,23 @@ install: $(VENV)/.runtime
 
 install-dev: $(VENV)/.dev
 
-run: install  ## start API, worker and scheduler on embedded defaults (127.0.0.1:5000)
+web/node_modules/.installed: web/package.json web/package-lock.json
+	@$(NEED_NODE)
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/.built: web/node_modules/.installed $(WEB_SOURCES)
+	@$(NEED_NODE)
+	cd web && npm run build --silent
+	touch $@
+
+web: $(if $(wildcard web/package.json),web/dist/.built)  ## build the Studio into web/dist when its sources changed
+
+run: install web  ## start API, worker and scheduler on embedded defaults (127.0.0.1:5000)
 	$(BIN)/automator dev
 
-test: install-dev  ## every test, on a real Redis and real SQLite files
+test: install-dev web  ## every test (the Studio's unit tests, then pytest: real Redis, SQLite, Chromium)
+	$(if $(wildcard web/package.json),cd web && npm test --silent)
 	$(BIN)/pytest
 
 lint: install-dev  ## ruff, formatting, mypy strict, import contracts
