@@ -48,11 +48,11 @@ class SessionRead(BaseModel):
     tenant_id: str
     role: Role = Field(description="Decides what the Studio offers (and what the API allows).")
     key_id: str
-    name: str = Field(description="The key's label; empty when it has none.")
+    name: str | None = Field(description="The key's label; null when it has none.")
 
     @classmethod
     def of(cls, key: ApiKey) -> "SessionRead":
-        return cls(tenant_id=key.tenant_id, role=key.role, key_id=key.key_id, name=key.name)
+        return cls(tenant_id=key.tenant_id, role=key.role, key_id=key.key_id, name=key.name or None)
 
 
 def _client(request: Request) -> str:

@@ -51,6 +51,7 @@ async def test_sign_in_sets_an_httponly_strict_cookie_that_is_not_the_key(
     assert body["tenant_id"] == "acme"
     assert body["role"] == "editor"
     assert body["key_id"].startswith("key_")
+    assert body["name"] is None  # the key has no label
     assert key not in response.text
     morsel = _cookie(response)["automator_session"]
     assert morsel.value
