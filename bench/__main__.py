@@ -23,13 +23,16 @@ SCENARIOS: dict[str, Callable[[Options], list[Figure]]] = {
     "runs": runs.scenario,
 }
 HEADER = (
-    "| figure | rate | share of bare | p50 / p99 ms | CPU ms per event or run (by process) "
-    "| failed | peak RSS MB |\n|---|---|---|---|---|---|---|"
+    "| figure | rate | share of bare: rate, CPU | p50 / p99 ms "
+    "| CPU ms per event or run (by process) | failed | peak RSS MB |\n|---|---|---|---|---|---|---|"
 )
 
 
-def row(figure: Figure, baseline: float) -> str:
-    share = "" if figure.unit == "runs/s" else f"{figure.rate / baseline:.0%}"
+def row(figure: Figure, rate: float, cpu_ms: float) -> str:
+    """A line of the table, with shares of the baseline's ``rate`` and of its ``cpu_ms`` per
+    request (CPU per request over CPU per event: the share if CPU alone limited both)."""
+    share = "" if figure.unit == "runs/s" else (
+        f"{figure.rate / rate:.0%}, {cpu_ms / figure.cpu_ms:.0%}")  # fmt: skip
     memory = ", ".join(f"{name} {mb:.0f}" for name, mb in figure.usage.rss_mb.items())
     failed = "; ".join(filter(None, [f"{figure.load.failed:,} requests", figure.note]))
     return (
@@ -47,15 +50,21 @@ def context() -> str:
             f"{os.cpu_count()} cores, load average {' '.join(load)}")  # fmt: skip
 
 
+def setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not name.startswith("AUTOMATOR_") or not equals:
+        raise argparse.ArgumentTypeError(f"{text!r}: give AUTOMATOR_NAME=VALUE")
+    return name, value
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="of load per ingest figure")
     parser.add_argument("--run-seconds", type=float, default=5,
                         help="of events starting runs, per runs figure")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="beside `automator api`")
-    parser.add_argument(
-        "--rate-limit", type=int, help="AUTOMATOR_RATE_LIMIT (default: the service's)"
-    )
+    parser.add_argument("--set", type=setting, action="append", default=[], metavar="NAME=VALUE",
+                        help="an AUTOMATOR_* setting for the service (repeatable)")  # fmt: skip
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record py-spy profiles of the service's processes into DIR")  # fmt: skip
@@ -67,20 +76,22 @@ def main() -> None:
     print(f"start: {context()}", flush=True)
     with tempfile.TemporaryDirectory() as directory, bare(Path(directory)) as baseline:
         options = Options(Path(directory), baseline.url, args.seconds, args.run_seconds,
-                          args.workers, args.rate_limit, args.profile)  # fmt: skip
+                          args.workers, dict(args.set), args.profile)  # fmt: skip
         name = "bare FastAPI endpoint (bench/bare.py)"
         figures = [measure(baseline, name, "unheard", args.seconds, unit="requests/s")]
-        print(row(figures[0], figures[0].rate), flush=True)
+        first = figures[0]
+        print(row(first, first.rate, first.cpu_ms), flush=True)
         for scenario in args.only:
             for figure in SCENARIOS[scenario](options):
-                print(row(figure, figures[0].rate), flush=True)
+                print(row(figure, first.rate, first.cpu_ms), flush=True)
                 figures.append(figure)
         figures.append(measure(baseline, f"{name}, again", "unheard", args.seconds,
                                unit="requests/s"))  # fmt: skip
-    baseline_rate = (figures[0].rate + figures[-1].rate) / 2
-    print(f"\nend: {context()}\nshares of the bare endpoint's mean of the first and last "
-          f"measurements, {baseline_rate:,.0f} requests/s\n\n{HEADER}")  # fmt: skip
-    print("\n".join(row(figure, baseline_rate) for figure in figures))
+    rate = (figures[0].rate + figures[-1].rate) / 2
+    cpu_ms = (figures[0].cpu_ms + figures[-1].cpu_ms) / 2
+    print(f"\nend: {context()}\nshares of the bare endpoint's mean of its first and last "
+          f"measurements: {rate:,.0f} requests/s, {cpu_ms:.2f} ms of CPU per request\n\n{HEADER}")  # fmt: skip
+    print("\n".join(row(figure, rate, cpu_ms) for figure in figures))
 
 
 if __name__ == "__main__":

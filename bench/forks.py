@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3, help="of events per workflow")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        options = Options(Path(directory), "", args.seconds, args.seconds, 0, None, None)
+        options = Options(Path(directory), "", args.seconds, args.seconds, 0, {}, None)
         with automator(options, "forks", ["dev"]) as service:
             for document in (SEQUENTIAL, PARALLEL):
                 create_workflow(service, document)

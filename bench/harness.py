@@ -112,7 +112,7 @@ class Options:
     seconds: float  # of load per ingest figure
     run_seconds: float  # of events starting runs, per runs figure
     workers: int  # `automator worker` processes beside `automator api`
-    rate_limit: int | None  # AUTOMATOR_RATE_LIMIT; None: the service's default
+    settings: dict[str, str]  # AUTOMATOR_* variables set for the service's processes
     profiles: Path | None  # where py-spy profiles go; None: no profiling
 
 
@@ -214,8 +214,8 @@ def bare(directory: Path) -> Iterator[Service]:
 def automator(options: Options, name: str, commands: list[str]) -> Iterator[Service]:
     """Redis, then one ``automator`` process per command (``api``, ``dev``, ``worker``,
     ``scheduler``) sharing it and one SQLite store under ``name``; the first command serves
-    the API. Log level and format are the defaults users get, the rate limit too unless
-    options say otherwise."""
+    the API. Log level and format, the rate limit and every other setting are the defaults
+    users get, unless ``options.settings`` say otherwise."""
     directory = options.directory / name
     directory.mkdir(parents=True)
     service = Service(directory, profiles=options.profiles)
@@ -227,8 +227,7 @@ def automator(options: Options, name: str, commands: list[str]) -> Iterator[Serv
         "AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
         "AUTOMATOR_HTTP_ALLOWED_HOSTS": '["127.0.0.1"]',
     }  # fmt: skip
-    if options.rate_limit is not None:
-        env["AUTOMATOR_RATE_LIMIT"] = str(options.rate_limit)
+    env |= options.settings
     try:
         service.start("redis", [redis_binary(), "--port", str(redis_port), "--bind", "127.0.0.1",
                                 "--save", "", "--appendonly", "no", "--dir", str(directory)])  # fmt: skip
