@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint format bench clean docs web
+.PHONY: install install-dev run test lint format bench clean docs web api-types
 
 # The Studio (web/) is built with the machine's Node and npm, only when its sources changed.
 WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
@@ -68,3 +68,8 @@ clean:
 
 docs: install  ## regenerate docs/configuration.md from the settings class
 	{ cat docs/configuration.md.head; $(BIN)/python -c 'from app.settings import configuration_table; print(configuration_table(), end="")'; } > docs/configuration.md
+
+api-types: install web/node_modules/.installed  ## regenerate web/src/api/schema.d.ts from /openapi.json
+	mkdir -p var
+	$(BIN)/python -m app.openapi_dump > var/openapi.json
+	cd web && npm run gen:api

@@ -1,0 +1,121 @@
+// Workflow queries and commands, on the one react-query cache.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api } from "./client";
+import type { components } from "./schema";
+
+export type WorkflowSummary = components["schemas"]["WorkflowSummary"];
+export type WorkflowRead = components["schemas"]["WorkflowRead"];
+export type WorkflowStatus = components["schemas"]["WorkflowStatus"];
+export type ImportReport = components["schemas"]["ImportReport"];
+export type VersionSummary = components["schemas"]["VersionSummary"];
+export type VersionRead = components["schemas"]["VersionRead"];
+export type ValidationResult = components["schemas"]["ValidationResult"];
+
+export const workflowKeys = {
+  all: ["workflows"] as const,
+  list: (archived: boolean) => ["workflows", "list", archived] as const,
+  status: ["workflows", "status"] as const,
+  one: (id: string) => ["workflows", "one", id] as const,
+  versions: (id: string) => ["workflows", "one", id, "versions"] as const,
+  version: (id: string, version: number) => ["workflows", "one", id, "versions", version] as const,
+};
+
+const path = (id: string) => `/api/workflows/${encodeURIComponent(id)}`;
+
+export function useWorkflowList(includeArchived: boolean) {
+  return useQuery({
+    queryKey: workflowKeys.list(includeArchived),
+    queryFn: ({ signal }) =>
+      api<components["schemas"]["WorkflowList"]>("GET", "/api/workflows", {
+        query: { include_archived: includeArchived, limit: 500 },
+        signal,
+      }),
+  });
+}
+
+export function useWorkflowStatus() {
+  return useQuery({
+    queryKey: workflowKeys.status,
+    queryFn: ({ signal }) =>
+      api<components["schemas"]["StatusReport"]>("GET", "/api/workflows/status", { signal }),
+  });
+}
+
+export function useWorkflow(id: string) {
+  return useQuery({
+    queryKey: workflowKeys.one(id),
+    queryFn: ({ signal }) => api<WorkflowRead>("GET", path(id), { signal }),
+  });
+}
+
+export function useVersions(id: string) {
+  return useQuery({
+    queryKey: workflowKeys.versions(id),
+    queryFn: ({ signal }) => api<VersionSummary[]>("GET", `${path(id)}/versions`, { signal }),
+  });
+}
+
+export function fetchVersion(id: string, version: number, signal?: AbortSignal) {
+  return api<VersionRead>("GET", `${path(id)}/versions/${version}`, { signal });
+}
+
+export type HeadCommand = "enable" | "disable" | "archive";
+
+/** Enable, disable or archive a workflow; every workflow query is refreshed after. */
+export function useHeadCommand() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ id, command }: { id: string; command: HeadCommand }): Promise<void> => {
+      if (command === "archive") await api<void>("DELETE", path(id));
+      else await api<WorkflowRead>("POST", `${path(id)}/${command}`);
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: workflowKeys.all }),
+  });
+}
+
+export function useImport() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (files: File[]) => {
+      const form = new FormData();
+      for (const file of files) form.append("files", file, file.name);
+      return api<ImportReport>("POST", "/api/workflows/import", { body: form });
+    },
+    onSuccess: () => client.invalidateQueries({ queryKey: workflowKeys.all }),
+  });
+}
+
+export function exportWorkflow(id: string) {
+  return api<Record<string, unknown>>("GET", `${path(id)}/export`);
+}
+
+export function exportAll() {
+  return api<Record<string, unknown>[]>("GET", "/api/workflows/export");
+}
+
+/** Saves a new version (published or a draft); a new id creates the workflow. */
+export function saveWorkflow(document: Record<string, unknown>, isNew: boolean, publish: boolean) {
+  const id = String(document["workflow_id"] ?? "");
+  return isNew
+    ? api<WorkflowRead>("POST", "/api/workflows", { body: document, query: { publish } })
+    : api<WorkflowRead>("PUT", path(id), { body: document, query: { publish } });
+}
+
+export function publishVersion(id: string, version: number) {
+  return api<WorkflowRead>("POST", `${path(id)}/versions/${version}/publish`);
+}
+
+export function validateWorkflow(document: Record<string, unknown>) {
+  return api<ValidationResult>("POST", "/api/workflows/validate", { body: document });
+}
+
+export type StatsReport = components["schemas"]["StatsReport"];
+
+/** Per-workflow run metrics over the last `period` (24h for the list). */
+export function useStats(period: string) {
+  return useQuery({
+    queryKey: ["stats", period] as const,
+    queryFn: ({ signal }) => api<StatsReport>("GET", "/api/stats", { query: { period }, signal }),
+    refetchInterval: 30_000,
+  });
+}

@@ -1,0 +1,58 @@
+// The tenant's workflows with their state and last 24 h of runs; commands for editors.
+import { useState } from "react";
+import { Link } from "react-router";
+import { useStats, useWorkflowList, exportAll } from "../../api/workflows";
+import { useSession } from "../../components/SessionContext";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { downloadJson } from "../../components/download";
+import { WorkflowRow } from "./WorkflowRow";
+import { ImportWorkflows } from "./ImportWorkflows";
+
+export function WorkflowListPage() {
+  const [includeArchived, setIncludeArchived] = useState(false);
+  const list = useWorkflowList(includeArchived);
+  const stats = useStats("24h");
+  const { canEdit } = useSession();
+  const [exportError, setExportError] = useState<unknown>(null);
+  const exportEverything = () =>
+    exportAll().then((documents) => downloadJson("workflows.json", documents), setExportError);
+  return (
+    <section>
+      <div className="page-title">
+        <h1>Workflows</h1>
+        <div className="toolbar">
+          {canEdit && <Link className="button" to="/wizard">New workflow</Link>}
+          {canEdit && <ImportWorkflows />}
+          <button type="button" onClick={exportEverything}>Export all</button>
+        </div>
+      </div>
+      <label className="inline">
+        <input type="checkbox" checked={includeArchived} onChange={(e) => setIncludeArchived(e.target.checked)} />
+        Show archived
+      </label>
+      <ErrorNotice error={list.error ?? exportError} />
+      {list.isPending && <p>Loading…</p>}
+      {list.data && list.data.items.length === 0 && <p>No workflows yet.</p>}
+      {list.data && list.data.items.length > 0 && (
+        <table className="workflows">
+          <thead>
+            <tr>
+              <th>Workflow</th>
+              <th>Trigger</th>
+              <th>State</th>
+              <th>Active version</th>
+              <th>Runs (24 h)</th>
+              <th>Success (24 h)</th>
+              <th><span className="sr-only">Commands</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.items.map((workflow) => (
+              <WorkflowRow key={workflow.workflow_id} workflow={workflow} metrics={stats.data?.workflows[workflow.workflow_id]} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

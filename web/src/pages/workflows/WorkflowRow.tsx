@@ -1,0 +1,50 @@
+// One workflow in the list: its state, runs, and the commands the role allows.
+import { Link } from "react-router";
+import type { components } from "../../api/schema";
+import { exportWorkflow, useHeadCommand, type WorkflowSummary } from "../../api/workflows";
+import { useSession } from "../../components/SessionContext";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { downloadJson } from "../../components/download";
+import { percent } from "./format";
+
+type Metrics = components["schemas"]["WorkflowMetrics"];
+
+export function WorkflowRow({ workflow, metrics }: { workflow: WorkflowSummary; metrics: Metrics | undefined }) {
+  const { canEdit } = useSession();
+  const command = useHeadCommand();
+  const id = workflow.workflow_id;
+  const run = (name: "enable" | "disable" | "archive") => command.mutate({ id, command: name });
+  const download = () => exportWorkflow(id).then((doc) => downloadJson(`${id}.json`, doc));
+  const state = workflow.archived ? "archived" : workflow.enabled ? "enabled" : "disabled";
+  return (
+    <tr data-workflow={id}>
+      <td>
+        <Link to={`/workflows/${encodeURIComponent(id)}`}>{workflow.name}</Link>
+        <div className="muted">{id}</div>
+      </td>
+      <td><code>{workflow.trigger_type}</code></td>
+      <td><span className={`badge state-${state}`}>{state}</span></td>
+      <td>{workflow.active_version ?? "draft only"} <span className="muted">/ {workflow.latest_version}</span></td>
+      <td>
+        {metrics ? (
+          <span title="completed / failed / running">
+            {metrics.successful_executions} ✓ · {metrics.failed_executions} ✗ · {metrics.running_executions} …
+          </span>
+        ) : "0"}
+      </td>
+      <td>{percent(metrics?.success_rate)}</td>
+      <td className="commands">
+        {canEdit && !workflow.archived && (
+          <>
+            {workflow.enabled
+              ? <button type="button" onClick={() => run("disable")}>Disable</button>
+              : <button type="button" onClick={() => run("enable")}>Enable</button>}
+            <button type="button" onClick={() => run("archive")}>Archive</button>
+          </>
+        )}
+        <button type="button" onClick={download}>Export</button>
+        <ErrorNotice error={command.error} />
+      </td>
+    </tr>
+  );
+}
