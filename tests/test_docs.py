@@ -6,11 +6,16 @@ and what it shows is checked against the real models: a workflow document, or a 
 through the same parser as ``POST /api/workflows``; an event through the event model; a
 message template through the template model. JSON sent by ``curl -d '...'`` in ``sh`` blocks
 is checked the same way by the endpoint it is sent to. A block preceded by
-``<!-- fragment -->`` is an intentionally partial snippet and is not parsed. Links between
-pages must resolve, headings included; every page is on the index and opens with its
-contents; the README stays under 10 KB.
+``<!-- fragment -->`` is an intentionally partial snippet and is not parsed.
+
+What the docs name must exist: every `METHOD /path` is an operation of the app's OpenAPI
+document (and docs/api.md lists them all), every ``automator`` command and option is one of
+the CLI's, every ``AUTOMATOR_*`` variable is one the code reads; things marked as coming are
+listed here by name. Links between pages must resolve, headings included; every page is on
+the index and opens with its contents; the README stays under 10 KB.
 """
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -26,6 +31,7 @@ from app.actions.registry import action_types, default_registry
 from app.api.templates import TemplateCreate
 from app.cli import cli
 from app.errors import InvalidInput
+from app.main import create_app
 from app.models import jsonc
 from app.settings import Settings
 from app.triggers.ingest import EventIn
@@ -49,6 +55,9 @@ ENV_VAR = re.compile(r"AUTOMATOR_[A-Z0-9_]+")
 # the store's contract suite (tests/store/test_contract.py), and, marked as coming in the
 # docs, the dev outbox's switch (issue 13, item 1).
 OTHER_VARIABLES = {"AUTOMATOR_SECRET_", "AUTOMATOR_TEST_MONGODB_URL", "AUTOMATOR_OUTBOX"}
+ENDPOINT = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s?\[]*)")
+# Named in the docs as coming with issue 13 (item 1), not served yet.
+COMING_ENDPOINTS = {("GET", "/api/outbox"), ("GET", "/api/outbox/{id}")}
 # `automator X ...` where it is the command being shown: in code, or a path to it.
 CLI_USE = re.compile(r"(?:^|`|bin/)automator ([a-z][\w-]*)((?: [a-z][\w-]*)?)([^`\n]*)", re.M)
 OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
@@ -347,3 +356,47 @@ def test_a_fragment_marker_is_read_from_the_line_before_the_fence(tmp_path: Path
     page = tmp_path / "page.md"
     page.write_text('Text.\n\n<!-- fragment -->\n```json\n"a": 1\n```\n\n```json\n{}\n```\n')
     assert [(b.marker, b.text) for b in blocks(page)] == [("fragment", '"a": 1'), (None, "{}")]
+
+
+@functools.cache
+def routes() -> list[tuple[str, re.Pattern[str]]]:
+    """(method, path pattern) of every operation in the app's OpenAPI document; a path
+    parameter matches a placeholder (`{run_id}`) or a value (`ERP_API_KEY`, `pause`)."""
+    paths: dict[str, dict[str, Any]] = create_app(Settings()).openapi()["paths"]
+    return [
+        (method.upper(), re.compile(re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(path)) + "$"))
+        for path, operations in paths.items()
+        for method in operations
+    ]
+
+
+def test_api_page_documents_every_operation_the_app_serves() -> None:
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    shown = ENDPOINT.findall(text)
+    missing = [
+        f"{method} {pattern.pattern}"
+        for method, pattern in routes()
+        if not any(m == method and pattern.match(path) for m, path in shown)
+    ]
+    assert not missing, f"docs/api.md lacks {missing}"
+
+
+def unserved(text: str) -> list[str]:
+    """The endpoints ``text`` names (`METHOD /path` in code) that the app does not serve."""
+    return [
+        f"{method} {path}"
+        for method, path in ENDPOINT.findall(text)
+        if (method, path) not in COMING_ENDPOINTS
+        and not any(m == method and pattern.match(path) for m, pattern in routes())
+    ]
+
+
+@pytest.mark.parametrize("page", MARKDOWN, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_endpoint_named_is_one_the_app_serves(page: Path) -> None:
+    unknown = unserved(page.read_text(encoding="utf-8"))
+    assert not unknown, f"{page.name} names endpoints the app does not serve: {unknown}"
+
+
+def test_the_endpoint_check_tells_a_served_path_from_one_that_is_not() -> None:
+    assert unserved("`POST /api/runs/run_1/pause` and `GET /api/workflows/{workflow_id}`") == []
+    assert unserved("`GET /api/nope`, `DELETE /health`") == ["GET /api/nope", "DELETE /health"]
