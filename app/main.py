@@ -24,6 +24,7 @@ from app.api import (
     runs,
     secrets,
     segments,
+    series,
     session,
     stats,
     studio,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(connectors.router)
     app.include_router(metrics.router)
     app.include_router(stats.router)
+    app.include_router(series.router)
     app.include_router(secrets.router)
     app.include_router(templates.router)
     app.include_router(integrations.router)

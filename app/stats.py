@@ -5,6 +5,7 @@ and the average execution time are over the ones finished as completed or failed
 time is active time (delays and waits excluded, as for ``settings.timeout``).
 """
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -107,3 +108,36 @@ async def _active_workflows(store: Store, tenant_id: str) -> set[str]:
         if len(heads) < PAGE:
             return active
         after = heads[-1].workflow_id
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One slice of a period and its figures."""
+
+    period: Period
+    metrics: Metrics
+
+
+async def series(
+    store: Store, tenant_id: str, period: Period, buckets: int, workflow_id: str | None
+) -> list[Bucket]:
+    """``period`` cut into ``buckets`` equal slices, oldest first, each with its figures
+    (active workflows left at 0: they are a count of now). NotFound for a workflow the tenant
+    does not have."""
+    if workflow_id is not None:
+        await store.get_workflow(tenant_id, workflow_id)
+    step = (period.until - period.since) / buckets
+    bounds = [period.since + step * i for i in range(buckets)] + [period.until]
+    slices = [Period(start, end) for start, end in itertools.pairwise(bounds)]
+    return [Bucket(part, await _figures(store, tenant_id, part, workflow_id)) for part in slices]
+
+
+async def _figures(store: Store, tenant_id: str, part: Period, workflow_id: str | None) -> Metrics:
+    metrics = Metrics()
+    for tally in await store.run_tallies(tenant_id, part, workflow_id):
+        metrics.add(tally)
+    if workflow_id is None:
+        metrics.total_triggers = await store.count_events(tenant_id, part)
+    else:
+        metrics.total_triggers = metrics.total_executions
+    return metrics

@@ -1,0 +1,62 @@
+"""``GET /api/stats/series``: the dashboard's figures over time, in equal buckets."""
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.settings import Settings
+from tests.api.test_stats import FAILS, WORKS, workflow
+from tests.conftest import drain, send
+
+
+async def series(client: httpx.AsyncClient, **params: str) -> dict[str, Any]:
+    response = await client.get("/api/stats/series", params=params)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_the_buckets_add_up_to_the_period_and_hold_the_runs_when_they_started(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    for document in (workflow("works", WORKS), workflow("fails", FAILS)):
+        assert (await client.post("/api/workflows", json=document)).status_code == 201
+    for n in range(3):
+        await send(client, {"type": "signup", "user": {"id": f"u{n}"}})
+    await drain(settings)
+
+    body = await series(client, period="4h", buckets="4")
+
+    buckets = body["buckets"]
+    assert len(buckets) == 4
+    assert buckets[0]["since"] == body["since"]
+    assert buckets[-1]["until"] == body["until"]
+    assert all(a["until"] == b["since"] for a, b in itertools.pairwise(buckets))
+    assert [b["total_executions"] for b in buckets] == [0, 0, 0, 6]
+    latest = buckets[-1]
+    assert (latest["successful_executions"], latest["failed_executions"]) == (3, 3)
+    assert (latest["success_rate"], latest["total_triggers"]) == (50.0, 3)
+    assert buckets[0]["success_rate"] is None
+
+    one = await series(client, period="4h", buckets="2", workflow_id="fails")
+    assert [b["failed_executions"] for b in one["buckets"]] == [0, 3]
+    assert one["buckets"][-1]["total_triggers"] == 3
+
+
+async def test_an_explicit_window_and_bad_requests(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/api/workflows", json=workflow("works", WORKS))).status_code == 201
+    await send(client, {"type": "signup"})
+    until = datetime.now(UTC) - timedelta(hours=1)
+    past = await series(client, since=(until - timedelta(days=1)).isoformat(),
+                        until=until.isoformat(), buckets="24")  # fmt: skip
+    assert len(past["buckets"]) == 24
+    assert sum(b["total_executions"] for b in past["buckets"]) == 0
+
+    for params in ({"buckets": "0"}, {"buckets": "201"}, {"period": "soon"}):
+        response = await client.get("/api/stats/series", params=params)
+        assert response.status_code == 422, params
+        assert response.json()["error"]["details"][0]["loc"][0] == "query"
+    missing = await client.get("/api/stats/series", params={"workflow_id": "nope"})
+    assert missing.status_code == 404
