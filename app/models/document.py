@@ -697,6 +697,24 @@ class WorkflowSettings(Strict):
         return value
 
 
+MAX_STUDIO_POSITIONS = 1000
+NodeId = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class StudioPosition(Strict):
+    x: float = Field(ge=-1e7, le=1e7)
+    y: float = Field(ge=-1e7, le=1e7)
+
+
+class StudioLayout(Strict):
+    """What the Studio keeps with a version and the engine never reads: where the nodes of
+    its canvas stand (node id: an action's id, ``trigger``, ``join:<id>``, ...)."""
+
+    positions: dict[NodeId, StudioPosition] = Field(
+        default_factory=dict, max_length=MAX_STUDIO_POSITIONS
+    )
+
+
 class WorkflowDocument(Strict):
     """A workflow as users write it; the seed's format is accepted exactly as written."""
 
@@ -706,6 +724,11 @@ class WorkflowDocument(Strict):
     trigger: Trigger
     actions: list[Action] = Field(min_length=1)
     settings: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    studio: StudioLayout | None = Field(
+        None,
+        description="The Studio's canvas layout (dragged node positions): kept with the "
+        "version, ignored by the engine.",
+    )
 
     @field_validator("workflow_id")
     @classmethod

@@ -1,6 +1,7 @@
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import ValidationError
 
@@ -236,3 +237,16 @@ def test_compensation_actions_get_ids_and_count_toward_the_limit() -> None:
         PARSER.validate(minimal(actions=[{"id": "a", "type": "send_email"}], settings=clash))
     with pytest.raises(InvalidInput, match="go together"):
         PARSER.validate(minimal(settings={"compensation": [{"type": "send_email"}]}))
+
+
+def test_the_studio_layout_is_kept_with_the_document() -> None:
+    studio = {"positions": {"trigger": {"x": 0, "y": -80.5}, "action_001": {"x": 240, "y": 40}}}
+    canonical = PARSER.parse(orjson.dumps(minimal(studio=studio))).canonical()
+    assert canonical["studio"] == studio
+
+
+def test_a_studio_position_without_its_y_names_the_field() -> None:
+    bad = minimal(studio={"positions": {"trigger": {"x": 1}}})
+    with pytest.raises(InvalidInput) as caught:
+        PARSER.parse(orjson.dumps(bad))
+    assert [d.loc for d in caught.value.details] == [("studio", "positions", "trigger", "y")]
