@@ -1,13 +1,18 @@
 // Routes of the Studio (served under /studio/), behind the sign-in.
+import { lazy, Suspense, type ReactNode } from "react";
 import { createBrowserRouter, RouterProvider } from "react-router";
 import { AppShell } from "./components/AppShell";
 import { SessionProvider, useSessionQuery } from "./components/SessionContext";
 import { ErrorNotice } from "./components/ErrorNotice";
 import { SignInPage } from "./pages/signin/SignInPage";
 import { WorkflowListPage } from "./pages/workflows/WorkflowListPage";
-import { EditorPage } from "./pages/editor/EditorPage";
 import { WizardPage } from "./pages/wizard/WizardPage";
 import { ComingPage } from "./pages/placeholder/ComingPage";
+
+// The canvas brings the graph, form and code editor libraries: loaded when first opened.
+const EditorPage = lazy(() => import("./pages/editor/EditorPage").then((m) => ({ default: m.EditorPage })));
+const NewWorkflowPage = lazy(() => import("./pages/editor/EditorPage").then((m) => ({ default: m.NewWorkflowPage })));
+const loading = (page: ReactNode) => <Suspense fallback={<p>Loading…</p>}>{page}</Suspense>;
 
 const router = createBrowserRouter(
   [
@@ -17,7 +22,8 @@ const router = createBrowserRouter(
       children: [
         { index: true, element: <WorkflowListPage /> },
         { path: "wizard", element: <WizardPage /> },
-        { path: "workflows/:id", element: <EditorPage /> },
+        { path: "wizard/canvas", element: loading(<NewWorkflowPage />) },
+        { path: "workflows/:id", element: loading(<EditorPage />) },
         { path: "runs", element: <ComingPage title="Runs" /> },
         { path: "runs/:id", element: <ComingPage title="Run" /> },
         { path: "governance", element: <ComingPage title="Governance" /> },

@@ -1,16 +1,29 @@
-// One workflow: its document (the canvas comes next).
-import { useParams } from "react-router";
+// /studio/workflows/:id — a saved workflow on the canvas; /studio/wizard/canvas — a new one
+// the wizard made (kept in the history entry's state, so a reload keeps it).
+import { useLocation, useParams, Navigate } from "react-router";
 import { useWorkflow } from "../../api/workflows";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import type { WorkflowDocument } from "../../workflow/document";
+import { WorkflowEditor } from "./WorkflowEditor";
+
+interface EditorState {
+  document?: WorkflowDocument;
+  notice?: string;
+}
+
+export function NewWorkflowPage() {
+  const state = (useLocation().state ?? {}) as EditorState;
+  if (!state.document) return <Navigate to="/wizard" replace />;
+  return <WorkflowEditor initial={state.document} isNew status="New workflow, not saved yet" />;
+}
 
 export function EditorPage() {
   const { id = "" } = useParams();
+  const { notice } = (useLocation().state ?? {}) as EditorState;
   const workflow = useWorkflow(id);
-  return (
-    <section>
-      <h1>{workflow.data?.name ?? id}</h1>
-      <ErrorNotice error={workflow.error} />
-      {workflow.data && <pre className="json">{JSON.stringify(workflow.data.document, null, 2)}</pre>}
-    </section>
-  );
+  if (workflow.error) return <ErrorNotice error={workflow.error} />;
+  if (!workflow.data) return <p>Loading…</p>;
+  const w = workflow.data;
+  const status = notice ?? `Version ${w.version}${w.active_version === w.version ? " (active)" : " (draft)"} of ${w.latest_version}`;
+  return <WorkflowEditor key={id} initial={w.document as unknown as WorkflowDocument} isNew={false} status={status} />;
 }

@@ -33,7 +33,8 @@ export function WorkflowRow({ workflow, metrics }: { workflow: WorkflowSummary; 
         ) : "0"}
       </td>
       <td>{percent(metrics?.success_rate)}</td>
-      <td className="commands">
+      <td>
+        <div className="commands">
         {canEdit && !workflow.archived && (
           <>
             {workflow.enabled
@@ -43,6 +44,7 @@ export function WorkflowRow({ workflow, metrics }: { workflow: WorkflowSummary; 
           </>
         )}
         <button type="button" onClick={download}>Export</button>
+        </div>
         <ErrorNotice error={command.error} />
       </td>
     </tr>

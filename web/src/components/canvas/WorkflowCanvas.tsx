@@ -1,0 +1,119 @@
+// A workflow document drawn as a graph: laid out automatically, dragged nodes kept where
+// they were put. Shared by the editor (edit, validate, test trace) and the run pages.
+import { useCallback, useEffect, useMemo } from "react";
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  useNodesState,
+  useReactFlow,
+  type Edge,
+  type Node,
+  type NodeMouseHandler,
+  type OnNodeDrag,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import type { Position, WorkflowDocument } from "../../workflow/document";
+import { documentToGraph } from "../../workflow/graph";
+import { layoutGraph } from "../../workflow/layout";
+import type { NodeProblem } from "../../workflow/problems";
+import { ActionNode } from "./ActionNode";
+import { TriggerNode } from "./TriggerNode";
+import { JoinNode, SlotNode, StartNode } from "./MarkerNodes";
+import type { CanvasNodeData, StepState } from "./nodeData";
+
+const NODE_TYPES = { action: ActionNode, trigger: TriggerNode, join: JoinNode, slot: SlotNode, start: StartNode };
+
+export interface WorkflowCanvasProps {
+  document: WorkflowDocument;
+  problems?: Map<string, NodeProblem>;
+  /** Node id → how its step went (a dry run's trace, a run's path). */
+  states?: Map<string, StepState>;
+  selected?: string | null;
+  onSelect?: (nodeId: string | null) => void;
+  /** Called when a person drops a dragged node; without it nodes cannot be dragged. */
+  onMove?: (nodeId: string, position: Position) => void;
+}
+
+export function WorkflowCanvas({ document, problems, states, selected = null, onSelect, onMove }: WorkflowCanvasProps) {
+  // Dragging a node changes only `studio`: the graph and its layout are kept, positions move.
+  const structure = useMemo(() => JSON.stringify({ ...document, studio: undefined }), [document]);
+  const graph = useMemo(() => documentToGraph(JSON.parse(structure) as WorkflowDocument), [structure]);
+  const auto = useMemo(() => layoutGraph(graph), [graph]);
+  const positions = document.studio?.positions;
+  const laid = useMemo(() => auto.map((node) => ({ ...node, position: positions?.[node.id] ?? node.position })), [auto, positions]);
+  const decorated = useMemo<Node<CanvasNodeData>[]>(
+    () =>
+      laid.map((node) => {
+        const problem = problems?.get(node.id);
+        const state = states?.get(node.id);
+        const data: CanvasNodeData = { ...node.data };
+        if (problem) data.problem = problem;
+        if (state) data.state = state;
+        return { id: node.id, type: node.type, position: node.position, data, selected: node.id === selected };
+      }),
+    [laid, problems, states, selected],
+  );
+  const [nodes, setNodes, onNodesChange] = useNodesState<Node<CanvasNodeData>>(decorated);
+  useEffect(() => setNodes(decorated), [decorated, setNodes]);
+
+  const edges = useMemo<Edge[]>(
+    () =>
+      graph.edges.map((edge) => {
+        const walked = states?.has(edge.source) && states.has(edge.target);
+        return {
+          id: edge.id,
+          source: edge.source,
+          target: edge.target,
+          label: edge.label,
+          type: "smoothstep",
+          animated: Boolean(walked),
+          className: [edge.back ? "edge-back" : "", walked ? "edge-walked" : ""].join(" ").trim() || undefined,
+          markerEnd: { type: MarkerType.ArrowClosed },
+        };
+      }),
+    [graph, states],
+  );
+
+  const click: NodeMouseHandler = useCallback((_, node) => onSelect?.(node.id), [onSelect]);
+  const dragStop: OnNodeDrag = useCallback((_, node) => onMove?.(node.id, node.position), [onMove]);
+
+  return (
+    <div className="canvas" data-testid="canvas">
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={NODE_TYPES}
+        onNodesChange={onNodesChange}
+        onNodeClick={click}
+        onPaneClick={() => onSelect?.(null)}
+        onNodeDragStop={dragStop}
+        nodesDraggable={Boolean(onMove)}
+        nodesConnectable={false}
+        elementsSelectable
+        deleteKeyCode={null}
+        onlyRenderVisibleElements={nodes.length > 60}
+        fitView
+        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
+        minZoom={0.1}
+      >
+        <FitOnGrowth count={nodes.length} />
+        <Background gap={16} />
+        <Controls showInteractive={false} />
+        {nodes.length > 15 && <MiniMap pannable zoomable />}
+      </ReactFlow>
+    </div>
+  );
+}
+
+/** Shows the whole graph again when nodes are added or removed (not when one is dragged). */
+function FitOnGrowth({ count }: { count: number }) {
+  const { fitView } = useReactFlow();
+  useEffect(() => {
+    const frame = requestAnimationFrame(() => void fitView({ padding: 0.15, maxZoom: 1, duration: 150 }));
+    return () => cancelAnimationFrame(frame);
+  }, [count, fitView]);
+  return null;
+}

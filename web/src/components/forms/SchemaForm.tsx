@@ -1,0 +1,46 @@
+// A form generated from a JSON Schema (@rjsf/core), with the API's errors on its fields.
+import Form from "@rjsf/core";
+import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
+import { formValidator } from "./validator";
+
+const UI: UiSchema = { "ui:submitButtonOptions": { norender: true } };
+
+/** API field messages (`recipient`, `variables.name`, "" for the whole value) → rjsf's shape. */
+export function errorSchemaOf(fields: Record<string, string[]>): ErrorSchema {
+  const root: Record<string, unknown> = {};
+  for (const [path, messages] of Object.entries(fields)) {
+    let node = root;
+    for (const part of path.split(".").filter(Boolean)) {
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node["__errors"] = [...((node["__errors"] as string[] | undefined) ?? []), ...messages];
+  }
+  return root as ErrorSchema;
+}
+
+export interface SchemaFormProps {
+  schema: Record<string, unknown>;
+  value: unknown;
+  errors?: Record<string, string[]>;
+  readOnly?: boolean;
+  onChange: (value: unknown) => void;
+  idPrefix: string;
+}
+
+export function SchemaForm({ schema, value, errors = {}, readOnly = false, onChange, idPrefix }: SchemaFormProps) {
+  return (
+    <Form
+      schema={schema as RJSFSchema}
+      uiSchema={UI}
+      formData={value}
+      validator={formValidator}
+      extraErrors={errorSchemaOf(errors)}
+      showErrorList={false}
+      noHtml5Validate
+      readonly={readOnly}
+      idPrefix={idPrefix}
+      onChange={(event) => onChange(event.formData)}
+    />
+  );
+}

@@ -1,0 +1,61 @@
+// The Rule Tester: a workflow's conditions against a sample JSON payload (POST /api/rules/test).
+import { useMemo, useState } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { testRules } from "../../api/testing";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
+import { JsonField, parseJsonText } from "../../components/forms/JsonField";
+import { allActions, type WorkflowDocument } from "../../workflow/document";
+
+const SAMPLE_PAYLOAD = { user: { id: "u1", email: "ada@example.com" }, total: 120 };
+
+/** The condition sets a workflow holds: its trigger's, then each condition action's. */
+export function conditionSources(doc: WorkflowDocument): { key: string; label: string; conditions: unknown[] }[] {
+  const trigger = { key: "trigger", label: `Trigger (${doc.trigger.type})`, conditions: doc.trigger.conditions ?? [] };
+  const steps = allActions(doc)
+    .filter(({ action }) => action.conditions?.length)
+    .map(({ action }) => ({ key: action.id ?? "", label: `${action.type} ${action.id}`, conditions: action.conditions ?? [] }));
+  return [trigger, ...steps];
+}
+
+export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
+  const sources = useMemo(() => conditionSources(document), [document]);
+  const [source, setSource] = useState(sources[0]?.key ?? "trigger");
+  const initial = sources.find((s) => s.key === source)?.conditions ?? [];
+  const [conditionsText, setConditionsText] = useState(JSON.stringify(initial, null, 2));
+  const [payloadText, setPayloadText] = useState(JSON.stringify(SAMPLE_PAYLOAD, null, 2));
+  const run = useMutation({ mutationFn: ({ conditions, payload }: { conditions: unknown; payload: unknown }) => testRules(conditions, payload) });
+  const pick = (key: string) => {
+    setSource(key);
+    setConditionsText(JSON.stringify(sources.find((s) => s.key === key)?.conditions ?? [], null, 2));
+  };
+  const conditions = parseJsonText(conditionsText);
+  const payload = parseJsonText(payloadText);
+  return (
+    <section className="panel rule-tester" aria-label="Rule Tester">
+      <label className="inline">
+        Conditions of
+        <select value={source} onChange={(e) => pick(e.target.value)}>
+          {sources.map((s) => <option key={s.key} value={s.key}>{s.label}</option>)}
+        </select>
+      </label>
+      <div className="two-columns">
+        <JsonField label="Conditions" text={conditionsText} onChange={setConditionsText} rows={12} />
+        <JsonField label="Sample payload" text={payloadText} onChange={setPayloadText} rows={12} />
+      </div>
+      <div>
+        <button type="button" className="primary" disabled={Boolean(conditions.error || payload.error) || run.isPending}
+          onClick={() => run.mutate({ conditions: conditions.value, payload: payload.value })}>
+          Test the conditions
+        </button>
+      </div>
+      <ErrorNotice error={run.error} />
+      {run.data && (
+        <div aria-label="Rule results">
+          <p>All together: <span className={run.data.result ? "result-true" : "result-false"}>{run.data.result ? "true" : "false"}</span></p>
+          <ConditionResults conditions={run.data.conditions as unknown as ExplainedCondition[]} />
+        </div>
+      )}
+    </section>
+  );
+}

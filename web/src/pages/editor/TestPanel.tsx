@@ -1,0 +1,85 @@
+// The Test tab: the saved workflow's dry run on a sample event, its trace step by step and
+// drawn on the canvas (POST /api/workflows/{id}/test; nothing is sent or stored).
+import { useState } from "react";
+import { useMutation } from "@tanstack/react-query";
+import { testWorkflow } from "../../api/testing";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
+import { JsonField, parseJsonText } from "../../components/forms/JsonField";
+import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
+import type { StepState } from "../../components/canvas/nodeData";
+import { describeDelay, type WorkflowDocument } from "../../workflow/document";
+import { traceStates, type TraceEntry } from "../../workflow/trace";
+
+export interface TestPanelProps {
+  workflowId: string;
+  document: WorkflowDocument;
+  dirty: boolean;
+  onTrace: (trace: Map<string, StepState> | undefined) => void;
+}
+
+export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelProps) {
+  const [eventType, setEventType] = useState(document.trigger.type === "schedule" ? "run_now" : document.trigger.type);
+  const [userText, setUserText] = useState(JSON.stringify({ id: "u1", email: "ada@example.com", name: "Ada" }, null, 2));
+  const [dataText, setDataText] = useState("{}");
+  const [states, setStates] = useState<Map<string, StepState> | undefined>(undefined);
+  const run = useMutation({
+    mutationFn: () => testWorkflow(workflowId, { type: eventType, user: parseJsonText(userText).value, data: parseJsonText(dataText).value }),
+    onSuccess: (result) => {
+      const next = traceStates(result.trace as TraceEntry[]);
+      setStates(next);
+      onTrace(next);
+    },
+  });
+  const invalid = Boolean(parseJsonText(userText).error || parseJsonText(dataText).error);
+  const result = run.data;
+  return (
+    <section className="test-tab" aria-label="Test">
+      <div className="panel">
+        {dirty && <p className="muted">The dry run tests the saved version: save to test your latest changes.</p>}
+        <label htmlFor="test-event-type">Event type</label>
+        <input id="test-event-type" value={eventType} onChange={(e) => setEventType(e.target.value)} />
+        <div className="two-columns">
+          <JsonField label="User" text={userText} onChange={setUserText} rows={6} />
+          <JsonField label="Event data" text={dataText} onChange={setDataText} rows={6} />
+        </div>
+        <div>
+          <button type="button" className="primary" disabled={invalid || run.isPending} onClick={() => run.mutate()}>Run a dry run</button>
+        </div>
+        <ErrorNotice error={run.error} />
+        {result && (
+          <div aria-label="Dry run result">
+            <p>
+              Trigger {result.matched ? <span className="result-true">matches</span> : <span className="result-false">does not match</span>} · the run
+              would end <strong className={`run-${result.status}`}>{result.status}</strong>
+              {result.error && <span className="error-inline"> — {String(result.error["message"] ?? "")}</span>}
+            </p>
+            {result.conditions.length > 0 && <ConditionResults conditions={result.conditions as unknown as ExplainedCondition[]} />}
+            <TraceTable trace={result.trace as TraceEntry[]} />
+          </div>
+        )}
+      </div>
+      <WorkflowCanvas document={document} states={states} />
+    </section>
+  );
+}
+
+function TraceTable({ trace }: { trace: TraceEntry[] }) {
+  return (
+    <table className="workflows trace">
+      <thead><tr><th>At</th><th>Step</th><th>State</th><th>Detail</th></tr></thead>
+      <tbody>
+        {trace.map((entry, i) => (
+          <tr key={i} className={entry.status ? `trace-${entry.status}` : "trace-wait"}>
+            <td>+{describeDelay(entry.at ?? 0)}</td>
+            <td>{entry.step_id ? <><code>{entry.step_id}</code> <span className="muted">{entry.type}</span></> : <em>wait</em>}</td>
+            <td>{entry.status ?? `${describeDelay(entry.wait_seconds ?? 0)} (${entry.reason ?? "wait"})`}</td>
+            <td className="trace-detail">
+              {entry.error?.message ?? (entry.input !== undefined && entry.input !== null ? JSON.stringify(entry.input) : "")}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

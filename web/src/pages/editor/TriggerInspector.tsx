@@ -1,0 +1,75 @@
+// The workflow's own fields and its trigger: event type or schedule, and its conditions.
+import { useState } from "react";
+import type { DocumentHead, Trigger } from "../../workflow/document";
+import type { NodeProblem } from "../../workflow/problems";
+import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflow/conditions";
+import { SchemaForm } from "../../components/forms/SchemaForm";
+import { JsonEditor } from "../../components/forms/JsonEditor";
+import { FieldProblems, TextField } from "./TextField";
+
+export interface TriggerInspectorProps {
+  head: DocumentHead;
+  isNew: boolean;
+  problem: NodeProblem | undefined;
+  readOnly: boolean;
+  onChange: (head: DocumentHead) => void;
+}
+
+const SCHEDULE_FIELDS = ["cron", "interval", "timezone"] as const;
+
+export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: TriggerInspectorProps) {
+  const [tab, setTab] = useState<"form" | "json">("form");
+  const fields = problem?.fields ?? {};
+  const trigger = head.trigger;
+  const setTrigger = (change: Partial<Trigger>) => {
+    const next: Trigger = { ...trigger, ...change };
+    for (const key of Object.keys(change) as (keyof Trigger)[]) if (next[key] === "") delete next[key];
+    if (next.type !== "schedule") for (const key of SCHEDULE_FIELDS) delete next[key];
+    onChange({ ...head, trigger: next });
+  };
+  return (
+    <div className="inspector" aria-label="Trigger inspector">
+      <header>
+        <h2>Workflow and trigger</h2>
+      </header>
+      {problem && (
+        <div className="error" role="alert">
+          {problem.messages.map((m, i) => <div key={i}>{m}</div>)}
+        </div>
+      )}
+      <div className="tabs" role="tablist">
+        <button type="button" role="tab" aria-selected={tab === "form"} onClick={() => setTab("form")}>Form</button>
+        <button type="button" role="tab" aria-selected={tab === "json"} onClick={() => setTab("json")}>JSON</button>
+      </div>
+      {tab === "json" ? (
+        <JsonEditor label="Workflow JSON" value={head} readOnly={readOnly} onApply={(value) => onChange(value as DocumentHead)} />
+      ) : (
+        <div className="action-form">
+          <TextField label="Workflow id" value={head.workflow_id} readOnly={readOnly || !isNew} errors={fields["workflow_id"]}
+            onChange={(v) => onChange({ ...head, workflow_id: v })} />
+          <TextField label="Workflow name" value={head.name} readOnly={readOnly} errors={fields["name"]} onChange={(v) => onChange({ ...head, name: v })} />
+          <TextField label="Description" value={head.description ?? ""} readOnly={readOnly} errors={fields["description"]}
+            onChange={(v) => onChange({ ...head, description: v })} />
+          <TextField label="Trigger event type" value={trigger.type} readOnly={readOnly} errors={fields["trigger.type"]}
+            hint='An event type such as user_signup, or "schedule" for a cron or interval' onChange={(v) => setTrigger({ type: v })} />
+          {trigger.type === "schedule" && (
+            <>
+              <TextField label="Cron" value={trigger.cron ?? ""} readOnly={readOnly} errors={fields["trigger.cron"]} hint="e.g. 0 9 * * 1-5" onChange={(v) => setTrigger({ cron: v })} />
+              <TextField label="Interval" value={String(trigger.interval ?? "")} readOnly={readOnly} errors={fields["trigger.interval"]} hint="Seconds or PT1H (instead of cron)"
+                onChange={(v) => setTrigger({ interval: /^\d+$/.test(v) ? Number(v) : v })} />
+              <TextField label="Time zone" value={trigger.timezone ?? ""} readOnly={readOnly} errors={fields["trigger.timezone"]} hint="e.g. Europe/Berlin" onChange={(v) => setTrigger({ timezone: v })} />
+            </>
+          )}
+          <FieldProblems errors={fields["trigger"]} />
+          {formEditable(trigger.conditions) ? (
+            <SchemaForm idPrefix="trigger-conditions" schema={{ ...CONDITIONS_SCHEMA, title: "Trigger conditions" }} value={toForm(trigger.conditions)} readOnly={readOnly}
+              onChange={(rows) => setTrigger({ conditions: fromForm(rows as never) })} />
+          ) : (
+            <p className="muted">The trigger's conditions use groups: edit them in the JSON tab.</p>
+          )}
+          <FieldProblems errors={fields["trigger.conditions"]} />
+        </div>
+      )}
+    </div>
+  );
+}

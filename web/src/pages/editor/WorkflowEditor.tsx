@@ -1,0 +1,147 @@
+// The Visual Studio: palette, canvas and inspector over one document; save, publish, versions.
+import { useCallback, useMemo, useState } from "react";
+import { useNavigate } from "react-router";
+import { useQueryClient } from "@tanstack/react-query";
+import { ApiError } from "../../api/client";
+import { useConnectors } from "../../api/connectors";
+import { saveWorkflow, workflowKeys, type VersionRead } from "../../api/workflows";
+import { useSession } from "../../components/SessionContext";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
+import type { StepState } from "../../components/canvas/nodeData";
+import { buildPalette, type PaletteItem } from "../../workflow/catalogue";
+import { allActions, type Action, type DocumentHead, type Position, type WorkflowDocument } from "../../workflow/document";
+import { clearPositions, insertAfterNode, moveAction, removeAction, replaceFields, replaceHead, setPosition, withIds } from "../../workflow/edits";
+import { TRIGGER_ID } from "../../workflow/graph";
+import { problemsByNode } from "../../workflow/problems";
+import { ActionInspector } from "./ActionInspector";
+import { EditorToolbar } from "./EditorToolbar";
+import { Palette } from "./Palette";
+import { TriggerInspector } from "./TriggerInspector";
+import { VersionsPanel } from "./VersionsPanel";
+import { useLiveValidation } from "./useLiveValidation";
+import { RuleTesterPanel } from "./RuleTesterPanel";
+import { TestPanel } from "./TestPanel";
+
+type Tab = "canvas" | "rules" | "test" | "versions";
+const TABS: [Tab, string][] = [["canvas", "Canvas"], ["rules", "Rule Tester"], ["test", "Test"], ["versions", "Versions"]];
+
+export interface WorkflowEditorProps {
+  initial: WorkflowDocument;
+  isNew: boolean;
+  status: string;
+}
+
+function targetOf(selected: string | null, doc: WorkflowDocument): string {
+  if (selected === null) return "at the end of the workflow";
+  if (selected === TRIGGER_ID) return "first, after the trigger";
+  if (selected.startsWith("slot:")) return `into the empty ${selected.split("/").slice(1).join(" ")}`;
+  if (selected.startsWith("join:")) return `after the join of ${selected.slice(5)}`;
+  return allActions(doc).some((e) => e.action.id === selected) ? `after ${selected}` : "at the end of the workflow";
+}
+
+export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) {
+  const { canEdit } = useSession();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const [doc, setDoc] = useState(() => withIds(initial));
+  const [saved, setSaved] = useState(() => JSON.stringify(withIds(initial)));
+  const [selected, setSelected] = useState<string | null>(null);
+  const [tab, setTab] = useState<Tab>("canvas");
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [notice, setNotice] = useState(status);
+  const [busy, setBusy] = useState(false);
+  const [trace, setTrace] = useState<Map<string, StepState> | undefined>(undefined);
+  const connectors = useConnectors();
+  const palette = useMemo(() => buildPalette(connectors.data ?? []), [connectors.data]);
+  const validation = useLiveValidation(doc);
+
+  const problems = useMemo(() => {
+    const details = saveError instanceof ApiError && saveError.details.length
+      ? saveError.details
+      : ((validation.data?.error?.["details"] as ApiError["details"] | undefined) ?? []);
+    return problemsByNode(doc, details);
+  }, [doc, saveError, validation.data]);
+
+  const edit = useCallback((change: (doc: WorkflowDocument) => WorkflowDocument) => {
+    setDoc((now) => change(now));
+    setSaveError(null);
+  }, []);
+  const move = useCallback((nodeId: string, position: Position) => edit((d) => setPosition(d, nodeId, position)), [edit]);
+
+  const add = (item: PaletteItem) => {
+    const action = item.make(doc);
+    edit((d) => insertAfterNode(d, selected, action));
+    setSelected(action.id ?? null);
+  };
+
+  const save = async (publish: boolean) => {
+    setBusy(true);
+    try {
+      const result = await saveWorkflow(doc as unknown as Record<string, unknown>, isNew, publish);
+      const canonical = withIds(result.document as unknown as WorkflowDocument);
+      setDoc(canonical);
+      setSaved(JSON.stringify(canonical));
+      setSaveError(null);
+      setNotice(publish ? `Published version ${result.version} (active)` : `Saved draft version ${result.latest_version}`);
+      await client.invalidateQueries({ queryKey: workflowKeys.all });
+      if (isNew) navigate(`/workflows/${encodeURIComponent(result.workflow_id)}`, { replace: true, state: { notice: publish ? "Published version 1" : "Saved draft version 1" } });
+    } catch (error) {
+      setSaveError(error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const openVersion = (version: VersionRead) => {
+    setDoc(withIds(version.document as unknown as WorkflowDocument));
+    setNotice(`Opened version ${version.version}: save or publish to make it a new version`);
+    setTab("canvas");
+  };
+
+  const selectedAction = useMemo(
+    () => (selected ? allActions(doc).find((e) => e.action.id === selected)?.action : undefined),
+    [doc, selected],
+  );
+  const { actions: _actions, ...head } = doc;
+  void _actions;
+
+  return (
+    <div className="editor">
+      <EditorToolbar name={doc.name} status={notice} valid={validation.data?.valid} dirty={JSON.stringify(doc) !== saved} busy={busy} canEdit={canEdit}
+        onRelayout={() => edit(clearPositions)} onSave={save} />
+      <ErrorNotice error={saveError} />
+      <div className="tabs" role="tablist" aria-label="Editor">
+        {TABS.map(([key, label]) => (
+          <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={() => setTab(key)} disabled={isNew && (key === "versions" || key === "test")}>
+            {label}
+          </button>
+        ))}
+      </div>
+      {tab === "canvas" && (
+        <div className="editor-body">
+          {canEdit && <Palette items={palette} onAdd={add} target={targetOf(selected, doc)} />}
+          <WorkflowCanvas document={doc} problems={problems} states={trace} selected={selected} onSelect={setSelected} onMove={canEdit ? move : undefined} />
+          <div className="inspector-pane">
+            {selected === TRIGGER_ID && (
+              <TriggerInspector head={head as DocumentHead} isNew={isNew} problem={problems.get(TRIGGER_ID)} readOnly={!canEdit}
+                onChange={(next) => edit((d) => replaceHead(d, next as unknown as Record<string, unknown>))} />
+            )}
+            {selectedAction && (
+              <ActionInspector key={selectedAction.id} action={selectedAction} palette={palette} problem={problems.get(selectedAction.id ?? "")} readOnly={!canEdit}
+                onChange={(fields: Action) => edit((d) => replaceFields(d, selectedAction.id ?? "", fields))}
+                onMove={(delta) => edit((d) => moveAction(d, selectedAction.id ?? "", delta))}
+                onDelete={() => { edit((d) => removeAction(d, selectedAction.id ?? "")); setSelected(null); }} />
+            )}
+            {!selectedAction && selected !== TRIGGER_ID && (
+              <p className="muted inspector-hint">Click a node to edit it{canEdit ? "; pick an action in the palette to add it after the selected node" : ""}.</p>
+            )}
+          </div>
+        </div>
+      )}
+      {tab === "rules" && <RuleTesterPanel document={doc} />}
+      {tab === "test" && !isNew && <TestPanel workflowId={doc.workflow_id} document={doc} dirty={JSON.stringify(doc) !== saved} onTrace={setTrace} />}
+      {tab === "versions" && !isNew && <VersionsPanel workflowId={doc.workflow_id} canEdit={canEdit} onOpen={openVersion} />}
+    </div>
+  );
+}

@@ -1,0 +1,70 @@
+// The API's validation errors, put on the node and the field they belong to.
+import type { Action, WorkflowDocument } from "./document";
+import { TRIGGER_ID } from "./graph";
+
+export interface ErrorDetail {
+  loc: (string | number)[];
+  msg: string;
+}
+
+export interface NodeProblem {
+  /** Every message about this node, as the API worded it. */
+  messages: string[];
+  /** Field path within the action (`data.recipient`, `delay`, `template`) → its messages. */
+  fields: Record<string, string[]>;
+}
+
+const NESTED_LISTS = new Set(["then", "else", "on_event", "on_timeout", "actions"]);
+
+/** Follows a location into the document: the action it ends in and the rest of the path. */
+function resolve(doc: WorkflowDocument, loc: (string | number)[]): { node: string; rest: (string | number)[] } {
+  const path = loc[0] === "body" ? loc.slice(1) : loc;
+  let list: Action[] | undefined;
+  let i = 0;
+  if (path[0] === "actions") {
+    list = doc.actions;
+    i = 1;
+  } else if (path[0] === "settings" && path[1] === "compensation") {
+    list = doc.settings?.compensation;
+    i = 2;
+  } else {
+    return { node: TRIGGER_ID, rest: path };
+  }
+  let action: Action | undefined;
+  while (list && typeof path[i] === "number") {
+    action = list[path[i] as number];
+    i++;
+    const field = path[i];
+    if (!action || typeof field !== "string") break;
+    if (NESTED_LISTS.has(field) && typeof path[i + 1] === "number") {
+      list = action[field as "then"];
+      i++;
+    } else if ((field === "variants" || field === "branches") && path[i + 2] === "actions" && typeof path[i + 3] === "number") {
+      const arms = action[field] as { actions?: Action[] }[] | undefined;
+      list = arms?.[path[i + 1] as number]?.actions;
+      i += 3;
+    } else break;
+  }
+  return action?.id ? { node: action.id, rest: path.slice(i) } : { node: TRIGGER_ID, rest: path };
+}
+
+/** The field a message is about: its location's rest, or the `data.x:` it starts with. */
+function fieldOf(rest: (string | number)[], msg: string): string | null {
+  if (rest.length) return rest.join(".");
+  const named = /^(data(?:\.[A-Za-z0-9_\-]+)*):/.exec(msg);
+  return named?.[1] ?? null;
+}
+
+/** The problems of each node, by node id (an action's id, or the trigger for the rest). */
+export function problemsByNode(doc: WorkflowDocument, details: ErrorDetail[]): Map<string, NodeProblem> {
+  const problems = new Map<string, NodeProblem>();
+  for (const detail of details) {
+    const { node, rest } = resolve(doc, detail.loc);
+    const problem = problems.get(node) ?? { messages: [], fields: {} };
+    const field = fieldOf(rest, detail.msg);
+    problem.messages.push(field && node !== TRIGGER_ID ? `${field}: ${detail.msg.replace(/^data[\w.\-]*:\s*/, "")}` : detail.msg);
+    if (field) (problem.fields[field] ??= []).push(detail.msg.replace(/^data[\w.\-]*:\s*/, ""));
+    problems.set(node, problem);
+  }
+  return problems;
+}

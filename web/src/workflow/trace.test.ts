@@ -1,0 +1,12 @@
+import { expect, it } from "vitest";
+import { traceStates } from "./trace";
+
+it("keeps each step's last state and leaves waits out", () => {
+  const states = traceStates([
+    { at: 0, step_id: "a", status: "completed" },
+    { at: 0, wait_seconds: 300, reason: "delay" },
+    { at: 300, step_id: "b", status: "retrying" },
+    { at: 360, step_id: "b", status: "failed" },
+  ]);
+  expect([...states]).toEqual([["trigger", "completed"], ["a", "completed"], ["b", "failed"]]);
+});
