@@ -17,8 +17,8 @@ from rich.progress import track
 from app import logs, remote
 from app.actions.registry import default_registry
 from app.audit import CLI, Audit, record_imports
-from app.engine.keyring import Unreadable, new_key
-from app.engine.worker import stop_gracefully
+from app.engine.calls.keyring import Unreadable, new_key
+from app.engine.walk.jobs import stop_gracefully
 from app.errors import AutomatorError
 from app.main import create_app
 from app.models.tenant import Role

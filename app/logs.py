@@ -6,7 +6,7 @@ request) every record, from any logger (ours, arq's, uvicorn's), carries them, s
 story can be found with one query. Every record passes through ``redactors`` before it is
 written: fields named like secrets, API keys and bearer credentials are masked, and
 ``add_redactor`` adds more. (Secret values are masked as records are made, by the record
-factory of ``app.engine.masking``.)
+factory of ``app.engine.calls.masking``.)
 """
 
 import logging

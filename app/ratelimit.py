@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from app.engine.state import rate_key
+from app.engine.redis_keys import rate_key
 from app.errors import RateLimited
 
 log = logging.getLogger(__name__)

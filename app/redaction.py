@@ -2,7 +2,7 @@
 
 Used where values leave the process for people to read (the audit log, the logs). It works on
 shape and names alone; secret values themselves are masked where they are resolved
-(``app.engine.masking``).
+(``app.engine.calls.masking``).
 """
 
 import re

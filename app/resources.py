@@ -10,21 +10,21 @@ from app.actions.base import Services
 from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
-from app.engine.concurrency import RunSlots
-from app.engine.control import RunControl
-from app.engine.family import Family
-from app.engine.flow import Limiters
-from app.engine.gateway import Gateway
-from app.engine.integrations import Integrations
-from app.engine.keyring import Keyring
-from app.engine.masking import SCRUBBER
-from app.engine.messages import MessageTemplates
-from app.engine.program import ProgramCache
-from app.engine.queue import ArqQueue
-from app.engine.secrets import Secrets
-from app.engine.templates import Renderer
-from app.engine.tenant_limits import TenantLimitsCache
-from app.engine.worker import run_slots
+from app.engine.calls.gateway import Gateway
+from app.engine.calls.integrations import Integrations
+from app.engine.calls.keyring import Keyring
+from app.engine.calls.masking import SCRUBBER
+from app.engine.calls.messages import MessageTemplates
+from app.engine.calls.secrets import Secrets
+from app.engine.expressions.templates import Renderer
+from app.engine.flow.concurrency import RunSlots
+from app.engine.flow.limiters import Limiters
+from app.engine.flow.queue import ArqQueue
+from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.walk.control import RunControl
+from app.engine.walk.family import Family
+from app.engine.walk.jobs import run_slots
+from app.engine.walk.program import ProgramCache
 from app.errors import Unavailable
 from app.ratelimit import RateLimiter
 from app.sessions import Sessions

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from app.engine.state import PREFIX
+from app.engine.redis_keys import PREFIX
 from app.errors import RateLimited, Unauthenticated
 from app.models.tenant import ApiKey
 from app.ratelimit import RateLimiter

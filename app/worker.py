@@ -1,4 +1,4 @@
-"""The arq worker, composed: its jobs (``app/engine/worker.py``) over resources built at
+"""The arq worker, composed: its jobs (``app/engine/walk/jobs.py``) over resources built at
 start-up.
 
 It sits above ``app.resources`` and ``app.triggers`` because a worker starts runs too: a
@@ -18,11 +18,11 @@ from app.actions.breaker import RedisBreaker
 from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
-from app.engine.masking import SCRUBBER
-from app.engine.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
-from app.engine.templates import Renderer
-from app.engine.tenant_limits import TenantLimitsCache
-from app.engine.worker import (
+from app.engine.calls.masking import SCRUBBER
+from app.engine.expressions.templates import Renderer
+from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
+from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.walk.jobs import (
     RECONCILE_PERIOD,
     advance_run,
     build_executor,
@@ -34,8 +34,8 @@ from app.resources import build_ingestor
 from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
-from app.triggers.launch import SubWorkflows
 from app.triggers.matcher import Matcher
+from app.triggers.sub_workflows import SubWorkflows
 
 
 def create_worker(

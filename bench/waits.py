@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from app.engine.waits import correlation_key, event_key
+from app.engine.walk.waits import correlation_key, event_key
 from app.models.document import WorkflowDocument
 from app.models.ids import new_id
 from app.models.run import EventRecord, Run, RunStatus

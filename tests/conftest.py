@@ -12,7 +12,7 @@ import pytest
 import redis
 
 from app.actions.registry import Registry
-from app.engine.worker import stop_gracefully
+from app.engine.walk.jobs import stop_gracefully
 from app.main import create_app
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer, free_port

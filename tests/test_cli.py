@@ -17,9 +17,9 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from app.engine.keyring import Keyring
-from app.engine.masking import SCRUBBER
-from app.engine.secrets import Secrets
+from app.engine.calls.keyring import Keyring
+from app.engine.calls.masking import SCRUBBER
+from app.engine.calls.secrets import Secrets
 from app.models import jsonc
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.workflow import Page

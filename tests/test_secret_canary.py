@@ -18,7 +18,7 @@ from app.actions.registry import default_registry
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, send
-from tests.engine.test_secrets import Echo
+from tests.engine.calls.test_secrets import Echo
 
 # The canary's unique part: however the rest is escaped or encoded, a leak contains it.
 TOKEN = f"canary-{secrets.token_hex(6)}"

@@ -8,8 +8,8 @@ from app.resources import Resources
 from app.settings import Settings
 from app.worker import create_worker
 from tests.conftest import drain
-from tests.engine.test_runs import create, workflow
-from tests.triggers.test_launch import LOG, PARENT, launch
+from tests.engine.walk.test_runs import create, workflow
+from tests.triggers.test_sub_workflows import LOG, PARENT, launch
 
 
 async def test_the_worker_launches_sub_runs_that_workers_then_run(

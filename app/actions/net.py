@@ -1,6 +1,6 @@
 """The one outbound HTTP client connectors share, and how its failures read.
 
-Every connection it opens goes through the address guard (``app.actions.guard``): the
+Every connection it opens goes through the address guard (``app.actions.address_guard``): the
 client resolves the host itself, judges each address, and connects to the address it
 judged. Redirects a caller follows are new requests, so each hop is judged the same way.
 Response bodies are bounded after decompression (``AUTOMATOR_HTTP_MAX_RESPONSE_BYTES``).
@@ -17,8 +17,8 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 import httpcore
 import httpx
 
+from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
-from app.actions.guard import AllowList, Guard
 from app.settings import Settings
 
 USER_AGENT = "Automator"

@@ -11,7 +11,7 @@ from app.actions.references import references
 from app.api.deps import AuditDep, ResourcesDep, SecretManager, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.examples import INTEGRATION_TEST_EXAMPLE
-from app.engine.probe import ProbeCall, Prober
+from app.engine.calls.probe import ProbeCall, Prober
 from app.models.secret import IntegrationConfig
 from app.triggers.ingest import JsonObject
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from app.api.deps import AuditDep, Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.page import Page
-from app.engine.control import Command
+from app.engine.walk.control import Command
 from app.models.run import Run, RunFilter, RunStatus, StepRecord
 from app.models.workflow import Page as PageQuery
 

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import AuditDep, ResourcesDep, SecretManager
 from app.api.errors import ERROR_RESPONSES
-from app.engine.masking import MASK
-from app.engine.secrets import MAX_VALUE_CHARS, MIN_VALUE_CHARS, SecretInfo
+from app.engine.calls.masking import MASK
+from app.engine.calls.secrets import MAX_VALUE_CHARS, MIN_VALUE_CHARS, SecretInfo
 
 router = APIRouter(prefix="/api/secrets", tags=["secrets"], responses=ERROR_RESPONSES)
 CREATED: dict[int | str, dict[str, Any]] = {

@@ -10,10 +10,10 @@ from app.api.deps import AuditDep, Reader, ResourcesDep, StoreDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit, ProfileRead
 from app.api.schemas.page import Page
-from app.engine.segments import Audience, members_page
 from app.models.document import ID_PATTERN, Condition
 from app.models.profile import Segment, SegmentDefinition
 from app.models.workflow import Page as PageQuery
+from app.triggers.segments import Audience, members_page
 
 router = APIRouter(prefix="/api/segments", tags=["segments"], responses=ERROR_RESPONSES)
 

@@ -20,8 +20,8 @@ from app.api.examples import WORKFLOW_EXAMPLE
 from app.api.runs import StepRead
 from app.api.schemas.page import Page
 from app.audit import Audit, record_imports, workflow_state
-from app.engine.conditions import compile_conditions
-from app.engine.dryrun import dry_run
+from app.engine.expressions.conditions import compile_conditions
+from app.engine.walk.dry_run import dry_run
 from app.errors import AutomatorError, Conflict, ErrorDetail, InvalidInput
 from app.models import jsonc
 from app.models.document import ID_PATTERN

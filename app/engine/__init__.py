@@ -1,1 +1,2 @@
-"""The executor: runs, steps, conditions, templates, timers."""
+"""The engine: walking runs (``walk``), flow control (``flow``), calling connectors
+(``calls``) and the expressions they all evaluate (``expressions``)."""

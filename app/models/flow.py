@@ -3,7 +3,7 @@ tenant's limits (``PUT /api/tenant/limits``).
 
 Each limiter may have a ``key``: a template rendered over the event (``{{ user.id }}``), so
 the limit holds per user, per site, per order... Without one, it holds for the whole
-workflow (or tenant). How each one is enforced is in app/engine/flow.py.
+workflow (or tenant). How each one is enforced is in app/engine/flow/limiters.py.
 """
 
 from dataclasses import dataclass

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from app.engine.executor import transition
-from app.engine.flow import Limiters, instant, ms, rendered_key
-from app.engine.state import flow_key, quota_key
-from app.engine.templates import Renderer, TemplateError
-from app.engine.tenant_limits import TenantLimitsCache
+from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.flow.limiters import Limiters, instant, ms, rendered_key
+from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.redis_keys import flow_key, quota_key
 from app.errors import ErrorDetail, LimitExceeded, NotFound
 from app.models.document import WorkflowDocument, WorkflowSettings
 from app.models.flow import Quota, RateLimit, TenantLimits, Throttle, period_seconds
@@ -238,7 +237,7 @@ class Admission:
             older.due_at = None
             now = datetime.now(UTC)
             older.updated_at = now
-            transition(older, RunStatus.CANCELLED, now, f"debounced: run {newer} has a later event")
+            older.move(RunStatus.CANCELLED, now, f"debounced: run {newer} has a later event")
             if await self.store.save_run(older):
                 return True
         return False
@@ -266,7 +265,7 @@ def _schedule(ticket: Ticket, now: datetime) -> None:
     if ticket.start - now < LATER:
         return
     run.due_at = ticket.start
-    transition(run, RunStatus.WAITING, now, "; ".join(ticket.waits))
+    run.move(RunStatus.WAITING, now, "; ".join(ticket.waits))
 
 
 def _label(scope: str) -> str:

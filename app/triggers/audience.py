@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.engine.segments import Audience, pages
 from app.errors import NotFound
 from app.models.document import Condition, SegmentTarget, Trigger
 from app.models.profile import Profile
@@ -19,6 +18,7 @@ from app.models.run import Accepted
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 from app.triggers.ingest import EventIn, Ingestor, MemberStart
+from app.triggers.segments import Audience, pages
 
 log = logging.getLogger(__name__)
 INLINE = "inline"

@@ -7,9 +7,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.engine.flow import Limiters
-from app.engine.state import flow_key
-from app.engine.tenant_limits import TenantLimitsCache
+from app.engine.flow.limiters import Limiters
+from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.redis_keys import flow_key
 from app.models.document import WorkflowDocument
 from app.models.flow import RateLimit, Throttle, period_seconds
 from app.store.protocol import Store

@@ -16,12 +16,12 @@ from pydantic import AfterValidator, ConfigDict, Field
 from redis.exceptions import RedisError
 
 from app import metrics
-from app.engine.concurrency import RunSlots
-from app.engine.conditions import compile_conditions
-from app.engine.family import Family
-from app.engine.queue import Queue, start_job_id
-from app.engine.templates import Renderer, TemplateError
-from app.engine.waits import event_key, listeners
+from app.engine.expressions.conditions import compile_conditions
+from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.flow.concurrency import RunSlots
+from app.engine.flow.queue import Queue, start_job_id
+from app.engine.walk.family import Family
+from app.engine.walk.waits import event_key, listeners
 from app.errors import InvalidInput, NotFound, Unavailable
 from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument

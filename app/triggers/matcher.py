@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from app.engine.conditions import CompiledConditions, compile_conditions
+from app.engine.expressions.conditions import CompiledConditions, compile_conditions
 from app.models.document import Condition, WorkflowDocument
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store

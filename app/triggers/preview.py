@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.engine.conditions import compile_conditions
-from app.engine.executor import template_context
-from app.engine.templates import Renderer, TemplateError
+from app.engine.expressions.conditions import compile_conditions
+from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.walk.walker import template_context
 from app.models.document import Action, Condition, walk
 from app.models.run import EventRecord
 from app.triggers.ingest import new_run, run_context

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from redis.asyncio import Redis
 
-from app.engine.state import SCHEDULER_LEADER, Leadership, last_fired, set_last_fired
+from app.engine.flow.leases import Leadership
+from app.engine.redis_keys import SCHEDULER_LEADER, last_fired, set_last_fired
 from app.models.document import Trigger, WorkflowDocument, delay_seconds
 from app.models.run import Accepted
 from app.models.workflow import WorkflowVersion

@@ -14,7 +14,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from app.actions.guard import AddressRefused, AllowList, Guard, IPAddress
+from app.actions.address_guard import AddressRefused, AllowList, Guard, IPAddress
 from app.actions.net import (
     GuardedBackend,
     GuardedTransport,

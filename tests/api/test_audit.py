@@ -8,7 +8,7 @@ from app.models.tenant import Role
 from app.redaction import MASK
 from app.resources import Resources
 from tests.conftest import key_for, send
-from tests.engine.test_secrets import Echo
+from tests.engine.calls.test_secrets import Echo
 
 DOCUMENT = {
     "workflow_id": "audited",

@@ -11,7 +11,7 @@ from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import key_for
-from tests.engine.test_secrets import Echo
+from tests.engine.calls.test_secrets import Echo
 from tests.mailbox import SmtpServer
 
 CONFIG = {"url": "https://erp.example", "api_key": {"$secret": "ERP_KEY"},

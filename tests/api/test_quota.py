@@ -6,7 +6,7 @@ import pytest
 from app.models.run import Accepted
 from app.resources import Resources
 from app.store.protocol import Intake
-from tests.engine.test_runs import create, workflow
+from tests.engine.walk.test_runs import create, workflow
 
 
 async def test_without_a_quota_everything_fits(client: httpx.AsyncClient) -> None:

@@ -72,7 +72,7 @@ async def test_bad_names_and_values_are_refused_naming_the_rule(
 async def test_a_tenant_holds_a_bounded_number_of_secrets(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("app.engine.secrets.MAX_SECRETS", 2)
+    monkeypatch.setattr("app.engine.calls.secrets.MAX_SECRETS", 2)
     for name in ("ONE", "TWO"):
         assert (await client.put(f"/api/secrets/{name}", json={"value": VALUE})).is_success
     refused = await client.put("/api/secrets/THREE", json={"value": VALUE})

@@ -10,7 +10,7 @@ import pytest
 
 from app.settings import Settings
 from tests.conftest import drain, send
-from tests.engine.test_runs import create, run_of, workflow
+from tests.engine.walk.test_runs import create, run_of, workflow
 
 LOG = [{"id": "hello", "type": "log", "data": {"message": "n={{ n }}"}}]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from app.engine.state import set_last_fired
+from app.engine.redis_keys import set_last_fired
 from app.models import jsonc
 from app.models.run import Run, RunFilter
 from app.models.workflow import Page

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.engine.state import set_last_fired
+from app.engine.redis_keys import set_last_fired
 from app.models.document import Trigger
 from app.models.run import RunFilter
 from app.models.workflow import Page

@@ -1,0 +1,63 @@
+"""Calling a connector for a step: find it, prepare its context, run it."""
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from app.actions.base import ActionContext, ConnectorError, Message, Services
+from app.actions.registry import Registry, UnknownAction
+from app.engine.calls.integrations import Integrations
+from app.engine.calls.messages import MessageTemplates
+from app.engine.calls.secrets import Secrets
+from app.store.errors import STORE_ERRORS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Gateway:
+    registry: Registry
+    secrets: Secrets
+    # Each connector's configuration: the tenant's own, else the deployment's.
+    integrations: Integrations
+    services: Services = field(default_factory=Services)
+    # Renders the stored message template an action names (``"template": "welcome_email"``).
+    templates: MessageTemplates | None = None
+
+    async def call(self, action_type: str, params: dict[str, Any], ctx: ActionContext) -> Any:
+        """Run the step's connector action with its secrets resolved; whatever it returns or
+        raises comes back with those secrets masked."""
+        try:
+            connector, action, inputs = self.registry.resolve(action_type, params)
+        except UnknownAction as exc:
+            raise ConnectorError(str(exc)) from None
+        try:
+            configuration = await self.integrations.for_call(ctx.tenant_id, connector.code)
+            resolved = await self.secrets.for_call(
+                ctx.tenant_id, inputs, configuration.values, configuration.tenant
+            )
+            message = await self._message(ctx, resolved.inputs)
+        except STORE_ERRORS as exc:
+            raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
+        prepared = replace(
+            ctx, services=self.services, config=resolved.config, secrets=resolved.secrets,
+            message=message,
+        )  # fmt: skip
+        try:
+            output = await connector.execute(action, resolved.inputs, prepared)
+        except ConnectorError as exc:
+            raise resolved.mask.error(exc) from None
+        except Exception as exc:
+            log.exception("connector %s raised", connector.code)
+            raise resolved.mask.error(ConnectorError.unexpected(exc)) from None
+        return resolved.mask.data(output)
+
+    async def _message(self, ctx: ActionContext, inputs: Mapping[str, Any]) -> Message | None:
+        if ctx.template is None:
+            return ctx.message
+        if self.templates is None:
+            raise ConnectorError("message templates are not available in this process")
+        variables = inputs.get("variables")
+        given = variables if isinstance(variables, Mapping) else {}
+        return await self.templates.message(ctx.tenant_id, ctx.template, ctx.event, given)

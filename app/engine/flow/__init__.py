@@ -1,0 +1,2 @@
+"""Flow control in Redis: concurrency slots, limiters, send windows, tenants' limits, leases
+and the job queue."""

@@ -1,0 +1,48 @@
+"""Every Redis key the engine uses (and the API's rate limiter, and the scheduler), built in
+one place so that no two uses can collide."""
+
+import hashlib
+from collections.abc import Awaitable
+from typing import cast
+
+from redis.asyncio import Redis
+
+PREFIX = "automator"
+
+SCHEDULER_LEADER = f"{PREFIX}:scheduler:leader"
+SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
+
+
+def rate_key(key_id: str) -> str:
+    """Requests of one API key in the current rate-limit window."""
+    return f"{PREFIX}:rate:{key_id}"
+
+
+def run_lease_key(run_id: str) -> str:
+    return f"{PREFIX}:lease:run:{run_id}"
+
+
+def flow_key(tenant_id: str, scope: str, kind: str, key: str) -> str:
+    """A flow-control key: ``kind`` (slots, waiters, starts, rate, debounce, messages) of
+    one rendered ``key`` in ``scope`` (``workflow:<id>`` or ``tenant``). The rendered key is
+    hashed: it comes from event data, so its length and characters are the sender's."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"{PREFIX}:flow:{tenant_id}:{scope}:{kind}:{digest}"
+
+
+def quota_key(tenant_id: str, period_ms: int, window: int) -> str:
+    """The tenant's run counter for one quota window (``window`` periods since the epoch)."""
+    return f"{PREFIX}:flow:{tenant_id}:quota:{period_ms}:{window}"
+
+
+async def last_fired(redis: Redis, fields: list[str]) -> list[str | None]:
+    """When each schedule (``tenant:workflow``) last fired, as ISO text."""
+    if not fields:
+        return []
+    # redis-py types hash commands as sync-or-async; on the asyncio client they are async.
+    values = await cast(Awaitable[list[bytes | None]], redis.hmget(SCHEDULE_LAST_FIRED, fields))
+    return [None if value is None else value.decode() for value in values]
+
+
+async def set_last_fired(redis: Redis, field: str, at: str) -> None:
+    await cast(Awaitable[int], redis.hset(SCHEDULE_LAST_FIRED, field, at))

@@ -1,0 +1,130 @@
+"""Run control: pause, resume, cancel, retry from the failed step, skip the current step.
+
+A control call writes the run under its revision guard; a worker walking the same run finds
+its next checkpoint refused, keeps the new state and stops. Every transition is recorded in
+the run's history.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from app import metrics
+from app.engine.flow.concurrency import RunSlots
+from app.engine.flow.queue import Queue
+from app.engine.walk.family import Family
+from app.engine.walk.program import Kind, ProgramCache, end_of
+from app.errors import Conflict
+from app.models.run import Run, RunStatus
+from app.store.protocol import Store
+from app.store.rules import RUN_WRITE_ATTEMPTS
+
+
+class Command(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    SKIP = "skip"
+
+
+ALLOWED: dict[Command, frozenset[RunStatus]] = {
+    Command.PAUSE: frozenset({RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING}),
+    Command.RESUME: frozenset({RunStatus.PAUSED}),
+    Command.CANCEL: frozenset(
+        {RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED}
+    ),
+    Command.RETRY: frozenset({RunStatus.FAILED}),
+    Command.SKIP: frozenset({RunStatus.WAITING, RunStatus.PAUSED, RunStatus.FAILED}),
+}
+
+
+@dataclass
+class RunControl:
+    store: Store
+    queue: Queue
+    programs: ProgramCache
+    slots: RunSlots | None = None
+    family: Family | None = None
+
+    async def apply(self, tenant_id: str, run_id: str, command: Command) -> Run:
+        for _ in range(RUN_WRITE_ATTEMPTS):
+            run = await self.store.get_run(tenant_id, run_id)
+            if run.status not in ALLOWED[command]:
+                allowed = ", ".join(sorted(ALLOWED[command]))
+                raise Conflict(
+                    f"Cannot {command} run {run_id}: it is {run.status} "
+                    f"({command} works on runs that are {allowed})."
+                )
+            now, join = datetime.now(UTC), run.join
+            await self._change(run, command, now)
+            run.updated_at = now
+            if await self.store.save_run(run):
+                metrics.run_saved(run)
+                await self._release(run, now)
+                await self._settle_children(run, join)
+                await self._wake(run, command)
+                return run
+        raise Conflict(f"Run {run_id} kept changing; try again.")
+
+    async def _change(self, run: Run, command: Command, now: datetime) -> None:
+        if command == Command.PAUSE:
+            if run.status != RunStatus.WAITING:
+                run.due_at = None  # a lease's end, not a timer: resume starts at once
+            run.move(RunStatus.PAUSED, now, "paused through the API")
+        elif command == Command.CANCEL:
+            run.due_at = None
+            run.move(RunStatus.CANCELLED, now, "cancelled through the API")
+        elif command == Command.RESUME:
+            waiting = run.due_at is not None and run.due_at > now
+            status = RunStatus.WAITING if waiting else RunStatus.PENDING
+            run.due_at = run.due_at if waiting else now
+            run.move(status, now, "resumed through the API")
+        elif command == Command.RETRY:
+            run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, True
+            run.active_seconds = 0.0
+            run.move(RunStatus.PENDING, now, "retried through the API")
+        else:
+            await self._skip(run, now)
+
+    async def _skip(self, run: Run, now: datetime) -> None:
+        """Past the current action; a condition, a wait, a split or a loop is skipped whole,
+        with what it holds."""
+        program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
+        instructions = program.instructions
+        while run.pc < len(instructions) and instructions[run.pc].kind == Kind.JUMP:
+            run.pc = instructions[run.pc].target  # the end of a branch is no step of its own
+        current = None if program.ending(run.pc) else instructions[run.pc]
+        if current is not None:
+            run.pc = end_of(program, run.pc)
+        if current is not None and current.kind == Kind.NEXT:
+            run.loops.pop(str(current.action.id), None)  # skipping a loop's turn leaves it
+        run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False
+        run.wait = run.join = None
+        run.move(RunStatus.PENDING, now, f"step {current and current.action.id} skipped")
+
+    async def _release(self, run: Run, now: datetime) -> None:
+        """A paused or cancelled run is no longer live: its concurrency slots go to the
+        next runs in line."""
+        if self.slots is not None and run.status in (RunStatus.PAUSED, RunStatus.CANCELLED):
+            program = await self.programs.get(
+                self.store, run.tenant_id, run.workflow_id, run.version
+            )
+            await self.slots.leave(run, await self.slots.gates(run, program.document.settings), now)
+
+    async def _settle_children(self, run: Run, join: dict[str, Any] | None) -> None:
+        """A cancelled run ends its children and wakes its parent; a skipped join cancels
+        the children it waited for. A paused run's children go on."""
+        if self.family is None:
+            return
+        if run.finished:
+            await self.family.ended(run)
+        elif join is not None and run.join is None:
+            children = await self.family.children_of(run.tenant_id, join)
+            await self.family.cancel(children, "its parent run skipped the step")
+
+    async def _wake(self, run: Run, command: Command) -> None:
+        if run.status in (RunStatus.PENDING, RunStatus.WAITING):
+            job_id = f"{run.run_id}:{command}:{run.revision}"
+            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)

@@ -1,0 +1,135 @@
+"""A whole workflow on a sample event, through the real walk, with nothing sent or stored:
+connectors answer what they would have been asked, and delays are fast-forwarded on a
+virtual clock. The trace says what would happen, when, and why."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from app.actions.base import ActionContext
+from app.actions.registry import Registry, UnknownAction
+from app.engine.expressions.templates import Renderer
+from app.engine.walk.launcher import Launch
+from app.engine.walk.program import Instruction, Program
+from app.engine.walk.send_guard import SendGuard
+from app.engine.walk.walker import Heard, Walker
+from app.models.run import Run, RunStatus, StepRecord
+
+MAX_TRACE_STEPS = 1000
+
+
+@dataclass
+class DryRunEffects:
+    registry: Registry
+    clock: datetime
+    started: datetime
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    # Walks a parallel step's branch to its end (the dry run's walker, on its program).
+    walk_branch: Callable[[Run], Awaitable[None]] | None = None
+    branches: dict[str, Run] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return self.clock
+
+    def _offset(self) -> float:
+        return (self.clock - self.started).total_seconds()
+
+    async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
+        branch = {} if run.parent is None else {"branch": run.parent["branch"]}
+        for step in steps:
+            self.trace.append(
+                {
+                    "at": self._offset(),
+                    "step_id": step.step_id,
+                    "type": step.action_type,
+                    "status": step.status.value,
+                    "input": step.input,
+                    "output": step.output,
+                    "error": step.error,
+                }
+                | branch
+            )
+        self.clock += timedelta(microseconds=1)
+        return len(self.trace) < MAX_TRACE_STEPS
+
+    async def defer(self, run: Run, job_id: str, reason: str) -> bool:
+        assert run.due_at is not None
+        seconds = (run.due_at - self.clock).total_seconds()
+        self.trace.append({"at": self._offset(), "wait_seconds": seconds, "reason": reason})
+        self.clock = run.due_at
+        return True
+
+    async def listen(self, run: Run, job_id: str) -> Heard:
+        """No event comes in a dry run: the clock moves to the deadline."""
+        await self.defer(run, job_id, "wait_for_event")
+        return Heard(go_on=True)
+
+    async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
+        return None
+
+    async def fork(self, run: Run, children: list[Run]) -> None:
+        """Each branch walks to its end from the time of the fork; the join is at the time
+        the last one ends."""
+        assert self.walk_branch is not None
+        forked, ends = self.clock, []
+        for child in children:
+            self.clock, child.status = forked, RunStatus.RUNNING
+            self.branches[child.run_id] = child
+            await self.walk_branch(child)
+            ends.append(self.clock)
+        self.clock = max(ends)
+
+    async def launch(self, launch: Launch) -> Run | None:
+        """Nothing is started: the step's input says what would be."""
+        return None
+
+    async def children(self, run: Run) -> list[Run]:
+        assert run.join is not None
+        return [self.branches[child["run_id"]] for child in run.join["children"]]
+
+    async def gather(self, run: Run, job_id: str) -> bool:
+        """Every branch has walked to its end, unless the trace filled up: then the walk
+        ends here, as it does at any full checkpoint."""
+        return await self.checkpoint(run, [])
+
+    async def cancel(self, runs: list[Run], reason: str) -> None:
+        """Every branch of a dry run has walked to its end: none is left to cancel."""
+
+    async def call(
+        self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
+    ) -> Any:
+        try:
+            self.registry.resolve(instruction.action.type, params)
+            installed = True
+        except UnknownAction:
+            installed = False
+        return {"dry_run": True, "connector_installed": installed, "would_send": params}
+
+
+async def dry_run(
+    program: Program, tenant_id: str, context: dict[str, Any], renderer: Renderer,
+    registry: Registry,
+) -> tuple[Run, list[dict[str, Any]]]:  # fmt: skip
+    """Walk ``program`` on ``context`` (a run context, as ingest builds it)."""
+    now = datetime.now(UTC)
+    effects = DryRunEffects(registry, now, now)
+    user = context.get("user")
+    run = Run(
+        run_id="dry-run",
+        tenant_id=tenant_id,
+        workflow_id=program.document.workflow_id,
+        version=program.version,
+        event_id="dry-run",
+        user_id=str(user.get("id")) if isinstance(user, dict) and "id" in user else None,
+        status=RunStatus.RUNNING,
+        context=context,
+        created_at=now,
+        updated_at=now,
+    )
+    # Send windows show as waits; frequency caps count real sends, so a dry run skips them.
+    walker = Walker(effects, renderer, guard=SendGuard(renderer))
+    effects.walk_branch = partial(walker.walk, program=program)
+    await walker.walk(run, program)
+    return run, effects.trace

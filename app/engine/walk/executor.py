@@ -1,0 +1,227 @@
+"""Advancing real runs: the store and the queue behind the executor's walk."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from app import logs, metrics
+from app.actions.base import ActionContext, ConnectorError
+from app.engine.calls.gateway import Gateway
+from app.engine.flow.concurrency import RunSlots
+from app.engine.flow.leases import Leases
+from app.engine.flow.queue import Queue
+from app.engine.walk.family import Family
+from app.engine.walk.forks import decide
+from app.engine.walk.launcher import Launch, Launcher
+from app.engine.walk.program import Instruction, ProgramCache
+from app.engine.walk.waits import since
+from app.engine.walk.walker import Heard, Walker
+from app.models.run import Run, RunStatus, StepRecord
+from app.store.errors import STORE_ERRORS
+from app.store.protocol import Store
+from app.store.rules import LIVE
+
+log = logging.getLogger(__name__)
+# What a walk changes; carried onto a run that a control call changed meanwhile.
+PROGRESS = (
+    "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error", "wait",
+    "variants", "loops", "join", "forks",
+)  # fmt: skip
+# Failures of the store or Redis, not of the run: the walk stops and is retried later.
+TRANSIENT = (*STORE_ERRORS, RedisError)
+# A job for a run that is still waiting this far ahead is an early duplicate: ignore it.
+EARLY = timedelta(seconds=1)
+
+
+@dataclass
+class StoreEffects:
+    store: Store
+    queue: Queue
+    gateway: Gateway
+    lease_seconds: float
+    family: Family
+    launcher: Launcher | None = None
+    # Where each run being walked stood at its last successful save (pc, attempt).
+    saved: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
+        now = self.now()
+        if run.status == RunStatus.RUNNING:
+            # A running run is "due" when its lease would end: if its worker dies, the
+            # reconciler finds it then.
+            run.due_at = now + timedelta(seconds=self.lease_seconds)
+        run.updated_at = now
+        metrics.steps_recorded(steps)
+        if await self.store.save_run(run, steps):
+            self.saved[run.run_id] = (run.pc, run.attempt)
+            metrics.run_saved(run)
+            if run.finished:
+                await self.family.ended(run)
+            return True
+        await self._carry_over(run)
+        return False
+
+    async def _carry_over(self, run: Run) -> None:
+        """The run changed under the walk (paused, cancelled): keep its new state and add the
+        walk's progress, unless the change moved the run itself (a skip, a retry) or another
+        walker has it; then the change wins."""
+        base = self.saved.get(run.run_id)
+        fresh = await self.store.get_run(run.tenant_id, run.run_id)
+        if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
+            return
+        for name in PROGRESS:
+            setattr(fresh, name, getattr(run, name))
+        if not await self.store.save_run(fresh):
+            log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
+        if fresh.finished and run.join is not None:
+            # Ended (cancelled, an exit event) as it forked: whoever ended it did not know
+            # the children the walk had started.
+            children = await self.family.children_of(run.tenant_id, run.join)
+            await self.family.cancel(children, f"its parent run {fresh.status.value}")
+
+    def forget(self, run_id: str) -> None:
+        self.saved.pop(run_id, None)
+
+    async def defer(self, run: Run, job_id: str, reason: str) -> bool:
+        if await self.checkpoint(run, []):
+            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+        return False
+
+    async def call(
+        self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
+    ) -> Any:
+        return await self.gateway.call(instruction.action.type, params, ctx)
+
+    async def listen(self, run: Run, job_id: str) -> Heard:
+        # The order matters: the wait is indexed before the events are read, and an event is
+        # written before the waits are read, so one of the two sides sees the other.
+        if not await self.checkpoint(run, []):
+            return Heard(go_on=False)
+        event = await self.find_event(run, None)
+        if event is None:
+            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+            return Heard(go_on=False)
+        return Heard(go_on=True, event=event)
+
+    async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
+        assert run.wait is not None
+        found = await self.store.find_event(run.tenant_id, run.wait["key"], since(run.wait), until)
+        return None if found is None else found.view()
+
+    async def fork(self, run: Run, children: list[Run]) -> None:
+        await self.family.start(children)
+
+    async def launch(self, launch: Launch) -> Run | None:
+        if self.launcher is None:
+            raise ConnectorError("sub-workflows cannot be started by this process", False)
+        return await self.launcher.launch(launch)
+
+    async def children(self, run: Run) -> list[Run]:
+        return await self.family.children(run)
+
+    async def gather(self, run: Run, job_id: str) -> bool:
+        # The order matters (app/engine/walk/family.py): parked first, children read second.
+        if not await self.checkpoint(run, []):
+            return False
+        assert run.join is not None
+        if decide(run.join, await self.children(run)) is not None:
+            return True
+        await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+        return False
+
+    async def cancel(self, runs: list[Run], reason: str) -> None:
+        await self.family.cancel(runs, reason)
+
+
+@dataclass
+class Executor:
+    store: Store
+    leases: Leases
+    programs: ProgramCache
+    walker: Walker
+    effects: StoreEffects
+    slots: RunSlots | None = None
+
+    async def advance(self, tenant_id: str, run_id: str) -> bool:
+        """Walk the run as far as it goes now. Safe to call more than once for the same run:
+        a second caller finds the lease taken, or the run not due. False: the lease was
+        taken (see ``due``)."""
+        with logs.bound(tenant_id=tenant_id, run_id=run_id):
+            return await self._advance(tenant_id, run_id)
+
+    async def _advance(self, tenant_id: str, run_id: str) -> bool:
+        async with self.leases.hold(run_id) as mine:
+            if not mine:
+                return False
+            run = await self.store.get_run(tenant_id, run_id)
+            logs.bind(workflow_id=run.workflow_id)
+            if not self._due(run):
+                return True
+            metrics.picked_up(run, self.effects.now())
+            try:
+                await self._walk(run)
+            except TRANSIENT:
+                raise  # the run stays due: the reconciler retries it once the store is back
+            except Exception:
+                log.exception("run %s failed in the engine", run_id)
+                await self._fail(tenant_id, run_id)
+            finally:
+                self.effects.forget(run_id)
+        return True
+
+    async def due(self, tenant_id: str, run_id: str) -> bool:
+        """Whether the run waits for a worker now (a job that found its lease taken while it
+        does must come back: the holder may have read the run before it fell due)."""
+        return self._due(await self.store.get_run(tenant_id, run_id), strict=True)
+
+    async def _walk(self, run: Run) -> None:
+        program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
+        settings = program.document.settings
+        gates = (
+            [] if self.slots is None else await self.slots.enter(run, settings, self.effects.now())
+        )
+        if gates is None:
+            return  # held: the run waits for a concurrency slot
+        run.move(RunStatus.RUNNING, self.effects.now(), "picked up")
+        if await self.effects.checkpoint(run, []):
+            await self.walker.walk(run, program)
+        if self.slots is not None and gates:
+            await self.slots.leave(run, gates, self.effects.now())
+
+    async def _fail(self, tenant_id: str, run_id: str) -> None:
+        """An engine error must not leave the run to be retried forever: it fails, and can
+        be retried through the API once the cause is fixed."""
+        run = await self.store.get_run(tenant_id, run_id)
+        if run.status in LIVE:
+            run.error = {"message": "internal error in the engine; see the worker's log"}
+            run.due_at = None
+            run.move(RunStatus.FAILED, self.effects.now(), "engine error")
+            if await self.store.save_run(run):
+                metrics.run_saved(run)
+                await self._release(run)
+                await self.effects.family.ended(run)
+
+    async def _release(self, run: Run) -> None:
+        if self.slots is not None:
+            program = await self.programs.get(
+                self.store, run.tenant_id, run.workflow_id, run.version
+            )
+            await self.slots.leave(
+                run, await self.slots.gates(run, program.document.settings), self.effects.now()
+            )
+
+    def _due(self, run: Run, strict: bool = False) -> bool:
+        """Live and not waiting for later; ``strict`` also asks a running run's lease to have
+        run out (its ``due_at``)."""
+        if run.status not in LIVE:
+            return False
+        now = self.effects.now()
+        if strict and run.status == RunStatus.RUNNING:
+            return run.due_at is not None and run.due_at <= now
+        return not (run.status == RunStatus.WAITING and run.due_at and run.due_at > now + EARLY)

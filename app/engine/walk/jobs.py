@@ -1,0 +1,143 @@
+"""The arq worker's jobs, thin over the executor, and the executor they share (the worker
+itself is composed in ``app/worker.py``, above the triggers its sub-workflows start through).
+
+Every job may run more than once (arq delivers at least once; the reconciler re-enqueues),
+so each one is idempotent: the run's lease and status decide whether anything happens.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from arq.worker import Retry, Worker
+
+from app import metrics
+from app.actions.base import Services
+from app.actions.registry import Registry
+from app.engine.calls.gateway import Gateway
+from app.engine.calls.integrations import Integrations
+from app.engine.calls.keyring import Keyring
+from app.engine.calls.masking import SCRUBBER
+from app.engine.calls.messages import MessageTemplates
+from app.engine.calls.secrets import Secrets
+from app.engine.expressions.templates import Renderer
+from app.engine.flow.concurrency import RunSlots
+from app.engine.flow.leases import Leases
+from app.engine.flow.limiters import Limiters
+from app.engine.flow.queue import ArqQueue
+from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.walk.executor import Executor, StoreEffects
+from app.engine.walk.family import Family
+from app.engine.walk.launcher import Launcher
+from app.engine.walk.program import ProgramCache
+from app.engine.walk.send_guard import SendGuard
+from app.engine.walk.walker import Walker
+from app.settings import Settings
+from app.store.protocol import Store
+
+log = logging.getLogger(__name__)
+RECONCILE_BATCH = 1000
+# A job finding a due run's lease taken comes back this many times, later each time; then
+# the reconciler has the run once the lease runs out.
+BUSY_RETRIES = 4
+BUSY_RETRY_SECONDS = 0.2
+RECONCILE_PERIOD = 15
+
+
+async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
+    """Advance one run as far as it can go now. May run more than once. A job that finds
+    another worker walking a run that is due (an event answered its wait meanwhile) comes
+    back shortly rather than leave the run to the reconciler (which would wait for the
+    lease to run out)."""
+    executor: Executor = ctx["executor"]
+    if await executor.advance(tenant_id, run_id) or ctx["job_try"] >= BUSY_RETRIES:
+        return
+    if await executor.due(tenant_id, run_id):
+        raise Retry(defer=BUSY_RETRY_SECONDS * ctx["job_try"])
+
+
+async def reconcile(ctx: dict[str, Any]) -> int:
+    """Enqueue runs that are overdue and have no live job (Redis lost it, or its worker
+    died). May run more than once: a second job for a live run finds its lease taken."""
+    settings: Settings = ctx["settings"]
+    executor: Executor = ctx["executor"]
+    queue: ArqQueue = ctx["queue"]
+    now = datetime.now(UTC)
+    overdue = await executor.store.due_runs(
+        now - timedelta(seconds=settings.reconcile_grace), RECONCILE_BATCH
+    )
+    for tenant_id, run_id in overdue:
+        await queue.advance(tenant_id, run_id, f"{run_id}:reconcile:{int(now.timestamp())}", None)
+    if overdue:
+        metrics.requeued(len(overdue))
+        log.warning("reconciler re-enqueued %d overdue runs", len(overdue))
+    return len(overdue)
+
+
+async def purge(ctx: dict[str, Any]) -> int:
+    """Drop events past their retention and expired idempotency keys. May run more than once."""
+    settings: Settings = ctx["settings"]
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(days=settings.event_retention_days)
+    deleted = await ctx["executor"].store.purge(cutoff, now)
+    log.info("retention: deleted %d events received before %s", deleted, cutoff.isoformat())
+    return int(deleted)
+
+
+def build_executor(
+    settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services,
+    launcher: Launcher | None = None,
+) -> Executor:  # fmt: skip
+    secrets = Secrets(
+        store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
+    )
+    integrations = Integrations(store, registry, settings.integrations)
+    renderer = Renderer()
+    templates = MessageTemplates(store, renderer)
+    gateway = Gateway(registry, secrets, integrations, services, templates)
+    renderer, limiters = Renderer(), Limiters(queue.pool)
+    limits = TenantLimitsCache(store, settings.limits_cache_seconds)
+    slots = run_slots(settings, store, queue, limits, renderer)
+    family = Family(store, queue, slots)
+    effects = StoreEffects(store, queue, gateway, settings.job_timeout, family, launcher)
+    walker = Walker(
+        effects,
+        renderer,
+        budget=settings.job_timeout * 0.8,
+        delay_scale=settings.delay_scale,
+        action_timeout=settings.action_timeout,
+        guard=SendGuard(renderer, limits, limiters),
+        max_depth=settings.max_workflow_depth,
+        join_recheck=settings.join_recheck_seconds,
+    )
+    leases = Leases(queue.pool, seconds=settings.job_timeout)
+    return Executor(store, leases, ProgramCache(), walker, effects, slots)
+
+
+def run_slots(
+    settings: Settings, store: Store, queue: ArqQueue, limits: TenantLimitsCache,
+    renderer: Renderer,
+) -> RunSlots:  # fmt: skip
+    """Concurrency limits; a slot outlives its run's due time by a walk, the reconciler's
+    grace and one reconciler period."""
+    lease = settings.job_timeout + settings.reconcile_grace + RECONCILE_PERIOD
+    return RunSlots(
+        Limiters(queue.pool), store, queue, limits, renderer, lease, settings.flow_recheck_seconds
+    )
+
+
+async def stop_gracefully(worker: Worker, running: "asyncio.Task[None]") -> None:
+    """Stop a worker whose ``async_run`` is the task ``running``: it picks no new job, the
+    jobs in progress end (each within the job timeout), then its Redis pool closes.
+
+    arq's ``close`` cancels jobs in progress instead, and its main loop only once the pool is
+    closed: a job or a poll cut short while it talks to Redis keeps a connection open past
+    the pool's close (and a walk cut short leaves its run's lease behind)."""
+    # A burst worker that may start no more jobs ends its loop at the next poll, after
+    # awaiting the jobs it started.
+    worker.burst, worker.max_burst_jobs = True, 0
+    try:
+        await running
+    finally:
+        await worker.close()

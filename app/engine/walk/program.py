@@ -1,0 +1,191 @@
+"""A workflow version compiled once into a flat program the executor steps through.
+
+Branches become jumps, so a run's position is one integer (``Run.pc``) that is cheap to
+store and survives any number of nested conditions.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from app.engine.expressions.conditions import CompiledConditions, compile_conditions
+from app.models.document import Action, WorkflowDocument, delay_seconds
+from app.models.run import RunStatus
+from app.models.workflow import WorkflowVersion
+from app.store.protocol import Store
+
+
+class Kind(StrEnum):
+    STEP = "step"
+    BRANCH = "branch"
+    JUMP = "jump"
+    # Parks until its event (then the next instruction: on_event) or its timeout (target:
+    # on_timeout); laid out like a branch.
+    WAIT = "wait"
+    # Goes to one of its arms (a variant), or past them all (the holdout).
+    SPLIT = "split"
+    # A loop's start (takes the list; an empty one goes to ``end``) and its last
+    # instruction (the next item goes back to ``target``, the body's start).
+    LOOP = "loop"
+    NEXT = "next"
+    # The end of the actions when compensation actions follow them.
+    END = "end"
+    # Starts a child run per arm (its branches), then joins them; the last instruction of
+    # each arm ends the branch's run.
+    PARALLEL = "parallel"
+    RETURN = "return"
+    # Starts a run of another workflow (trigger_workflow), and joins it if it waits.
+    LAUNCH = "launch"
+
+
+# Action types compiled to arms laid out one after the other: the first runs on the next
+# instructions, each other one starts at one of ``arms``, and a jump to ``end`` follows every
+# arm but the last.
+ARMED = {"condition": Kind.BRANCH, "wait_for_event": Kind.WAIT, "split": Kind.SPLIT}
+# Instructions whose steps start child runs and wait for them.
+FORKS = (Kind.PARALLEL, Kind.LAUNCH)
+
+
+@dataclass(frozen=True)
+class Instruction:
+    kind: Kind
+    action: Action
+    when: CompiledConditions | None
+    delay: float
+    # A jump's destination; a branch's or a wait's second arm; a loop's end.
+    target: int = -1
+    arms: tuple[int, ...] = ()
+    # Past everything the action holds: where skipping it goes.
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class Program:
+    document: WorkflowDocument
+    version: int
+    instructions: tuple[Instruction, ...]
+    # Where the compensation actions start (after an END instruction); -1: none.
+    compensation: int = -1
+
+    def ending(self, pc: int) -> tuple[RunStatus, str] | None:
+        """How a run at ``pc`` ends, if it does: completed at the end of its actions or of
+        its parallel branch, or failed once its compensation actions are done."""
+        kind = self.instructions[pc].kind if pc < len(self.instructions) else Kind.END
+        if kind == Kind.RETURN:
+            return RunStatus.COMPLETED, "branch done"
+        if kind != Kind.END:
+            return None
+        if pc >= len(self.instructions) and self.compensation >= 0:
+            return RunStatus.FAILED, "compensation done"
+        return RunStatus.COMPLETED, "all actions done"
+
+    def compensating(self, pc: int) -> bool:
+        return 0 <= self.compensation <= pc
+
+
+# What stands for the END instruction's action (it is never run or recorded).
+END_OF_ACTIONS = Action(id="end_of_actions", type="stop")
+
+
+def compile_program(document: WorkflowDocument, version: int) -> Program:
+    instructions: list[Instruction] = []
+    _emit(document.actions, instructions)
+    compensation = document.settings.compensation
+    if not compensation:
+        return Program(document, version, tuple(instructions))
+    instructions.append(Instruction(Kind.END, END_OF_ACTIONS, None, 0))
+    start = len(instructions)
+    _emit(compensation, instructions)
+    return Program(document, version, tuple(instructions), start)
+
+
+def _emit(actions: list[Action], out: list[Instruction]) -> None:
+    for action in actions:
+        when = compile_conditions(action.conditions) if action.conditions else None
+        delay = delay_seconds(action.delay)
+        kind = ARMED.get(action.type)
+        if action.type == "loop":
+            _emit_loop(action, when, delay, out)
+        elif action.type == "parallel":
+            _emit_branches(action, when, delay, out)
+        elif kind is not None:
+            _emit_arms(kind, action, when, delay, out)
+        else:
+            step = Kind.LAUNCH if action.type == "trigger_workflow" else Kind.STEP
+            out.append(Instruction(step, action, when, delay))
+
+
+def _emit_arms(
+    kind: Kind, action: Action, when: CompiledConditions | None, delay: float,
+    out: list[Instruction],
+) -> None:  # fmt: skip
+    at = len(out)
+    out.append(Instruction(kind, action, when, delay))
+    arms = [arm for _, arm in action.arms()]
+    starts, jumps = [], []
+    for n, arm in enumerate(arms):
+        starts.append(len(out))
+        _emit(arm, out)
+        if n < len(arms) - 1:
+            jumps.append(len(out))
+            out.append(Instruction(Kind.JUMP, action, None, 0))
+    end = len(out)
+    for jump in jumps:
+        out[jump] = replace(out[jump], target=end)
+    second = starts[1] if len(starts) > 1 else end
+    out[at] = replace(out[at], target=second, arms=tuple(starts), end=end)
+
+
+def _emit_loop(
+    action: Action, when: CompiledConditions | None, delay: float, out: list[Instruction]
+) -> None:
+    at = len(out)
+    out.append(Instruction(Kind.LOOP, action, when, delay))
+    _emit(action.actions or [], out)
+    out.append(Instruction(Kind.NEXT, action, None, 0, target=at + 1))
+    out[at] = replace(out[at], target=len(out), arms=(at + 1,), end=len(out))
+    out[-1] = replace(out[-1], end=len(out))
+
+
+def _emit_branches(
+    action: Action, when: CompiledConditions | None, delay: float, out: list[Instruction]
+) -> None:
+    at = len(out)
+    out.append(Instruction(Kind.PARALLEL, action, when, delay))
+    starts = []
+    for _, arm in action.arms():
+        starts.append(len(out))
+        _emit(arm, out)
+        out.append(Instruction(Kind.RETURN, action, None, 0))
+    out[at] = replace(out[at], arms=tuple(starts), end=len(out))
+
+
+def end_of(program: "Program", pc: int) -> int:
+    """Past everything the instruction at ``pc`` holds (its branches, arms or body)."""
+    instruction = program.instructions[pc]
+    return instruction.end if instruction.end >= 0 else pc + 1
+
+
+class ProgramCache:
+    """Versions never change, so a compiled program is kept until evicted (LRU)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._programs: OrderedDict[tuple[str, str, int], Program] = OrderedDict()
+
+    async def get(self, store: Store, tenant_id: str, workflow_id: str, version: int) -> Program:
+        key = (tenant_id, workflow_id, version)
+        program = self._programs.get(key)
+        if program is None:
+            stored = await store.get_version(tenant_id, workflow_id, version)
+            program = self.put(stored)
+        self._programs.move_to_end(key)
+        return program
+
+    def put(self, stored: WorkflowVersion) -> Program:
+        document = WorkflowDocument.model_validate(stored.document)
+        program = compile_program(document, stored.version)
+        self._programs[(stored.tenant_id, stored.workflow_id, stored.version)] = program
+        while len(self._programs) > self._size:
+            self._programs.popitem(last=False)
+        return program

@@ -1,0 +1,562 @@
+"""The walker: walks a run through its compiled program, one checkpointed step at a time.
+
+The walk is shared by real runs and dry runs; what differs (persisting, scheduling, calling
+connectors, the clock) is an ``Effects`` object. A walk ends at the program's end, at a
+delay or a retry (a deferred job takes over), or when the run stops being ours to advance
+(paused or cancelled meanwhile).
+"""
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from app import logs
+from app.actions.base import ActionContext, ConnectorError
+from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.walk.arms import ARM_STEPS, iteration, loop_context, loop_next
+from app.engine.walk.forks import branch_runs, decide, join_of, joined
+from app.engine.walk.launcher import Launch
+from app.engine.walk.outcome import Outcome
+from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
+from app.engine.walk.waits import begin_wait, deadline
+from app.models.document import RetryPolicy
+from app.models.run import Run, RunStatus, StepRecord, StepStatus
+
+log = logging.getLogger(__name__)
+
+CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
+# Instructions that are no step of their own: the end of a branch, a loop's turn.
+UNRECORDED = (Kind.JUMP, Kind.NEXT)
+
+
+class Effects(Protocol):
+    def now(self) -> datetime: ...
+
+    async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
+        """Persist the steps, then the run. False: the run changed meanwhile; stop."""
+
+    async def defer(self, run: Run, job_id: str, reason: str) -> bool:
+        """Persist the run and have it advanced at ``run.due_at``. True: keep walking now
+        (a dry run fast-forwards); False: the walk ends here."""
+
+    async def call(
+        self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
+    ) -> Any:
+        """Run a connector action (a dry run answers what would be sent)."""
+
+    async def listen(self, run: Run, job_id: str) -> "Heard":
+        """Persist the run parked at its wait (indexed by its correlation key) and have it
+        advanced at its deadline; then look for an event accepted in the wait's window so
+        far, which an event arriving meanwhile cannot slip past (docs/architecture.md)."""
+
+    async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:
+        """An accepted event answering the run's wait, received in [since, until]."""
+
+    async def fork(self, run: Run, children: list[Run]) -> None:
+        """Record the parallel step's children (those not recorded yet) and start them."""
+
+    async def launch(self, launch: Launch) -> Run | None:
+        """Start a sub-run (``Launcher.launch``); None: nothing is started (a dry run)."""
+
+    async def children(self, run: Run) -> list[Run]:
+        """The children the run's join waits for, as they stand."""
+
+    async def gather(self, run: Run, job_id: str) -> bool:
+        """Persist the run parked at its join and have it advanced at ``run.due_at``; then
+        read its children. True: the join is decided already, keep walking."""
+
+    async def cancel(self, runs: list[Run], reason: str) -> None:
+        """Cancel the runs that lost a join (and the children they wait for)."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What parking at a wait came to: ``go_on`` to keep walking now, with the ``event``
+    found already accepted (or none: a dry run's clock reached the deadline)."""
+
+    go_on: bool
+    event: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A guard's answer for a step about to run: wait until ``until``, else fail (``fail``)
+    or skip it, because of ``reason``."""
+
+    reason: str
+    until: datetime | None = None
+    fail: bool = False
+
+
+class StepGuard(Protocol):
+    async def check(
+        self, run: Run, program: Program, instruction: Instruction, now: datetime
+    ) -> Hold | None:
+        """None lets the step run now (send windows, frequency caps)."""
+
+
+def template_context(run: Run) -> dict[str, Any]:
+    """What templates and conditions see: the event's data at the root, then ``user``,
+    ``event``, ``steps.<action id>.output``, ``vars``, ``run`` (``run.error`` is the failure
+    compensation actions handle, ``run.parent`` a child run's parent) and ``workflow``;
+    inside a loop, ``item``, ``index`` and ``loops``."""
+    return {
+        **run.context,
+        "steps": run.outputs,
+        "vars": run.vars,
+        "run": {
+            "id": run.run_id,
+            "attempt": run.attempt,
+            "created_at": run.created_at.isoformat(),
+            "error": run.error,
+            "parent": run.parent,
+            "depth": run.depth,
+        },
+        "workflow": {"id": run.workflow_id, "version": run.version},
+        **loop_context(run),
+    }
+
+
+@dataclass
+class Walker:
+    effects: Effects
+    renderer: Renderer
+    delay_scale: float = 1.0
+    action_timeout: float = 30.0
+    # Seconds one walk may take: a job is cancelled at the queue's job timeout, so a walk
+    # hands over to a fresh job before it, and no action may take longer.
+    budget: float = math.inf
+    guard: StepGuard | None = None
+    # Sub-workflow levels a run may start below it (trigger_workflow).
+    max_depth: int = 10
+    # Seconds between looks at the children of a run parked at a join, in case a child's
+    # word was lost (its process died between its end and telling the parent).
+    join_recheck: float = 300.0
+
+    async def walk(self, run: Run, program: Program) -> None:
+        started = mark = time.monotonic()
+        while run.status == RunStatus.RUNNING:
+            run.active_seconds += time.monotonic() - mark
+            mark = time.monotonic()
+            if not await self._one(run, program, self.budget - (mark - started)):
+                return
+
+    def _timeout(self, instruction: Instruction) -> float:
+        """An attempt's time limit; at most half the budget, so a fresh walk always has room."""
+        return min(instruction.action.timeout or self.action_timeout, self.budget / 2)
+
+    async def _one(self, run: Run, program: Program, remaining: float) -> bool:
+        """Take one step; False when the walk must end."""
+        ending = program.ending(run.pc)
+        if ending is not None:
+            return await self._finish(run, *ending)
+        limit = program.document.settings.timeout
+        if run.active_seconds > limit:
+            run.error = {"message": f"the run exceeded its timeout of {limit} s of execution"}
+            return await self._finish(run, RunStatus.FAILED, "timeout")
+        instruction = program.instructions[run.pc]
+        if instruction.delay and not run.delay_served:
+            return await self._wait(run, instruction.delay * self.delay_scale, "delay")
+        if instruction.kind == Kind.WAIT:
+            return await self._await_event(run, program, instruction)
+        if instruction.kind in FORKS:
+            return await self._fork(run, program, instruction)
+        if remaining <= 0 or (_calls_out(instruction) and self._timeout(instruction) > remaining):
+            # A long run of quick steps hands over too: a busy store can make them slow.
+            return await self._wait(run, 0, "handover")
+        started = self.effects.now()
+        with logs.bound(step_id=str(instruction.action.id)):
+            outcome = await self._step(run, program, instruction)
+        return await self._apply(run, program, instruction, outcome, started)
+
+    async def _wait(self, run: Run, seconds: float, reason: str) -> bool:
+        run.due_at = self.effects.now() + timedelta(seconds=seconds)
+        if reason == "delay":
+            run.delay_served = True
+        run.move(RunStatus.WAITING, self.effects.now(), reason)
+        # The revision makes the id new after a retry through the API, whose result arq
+        # would otherwise still hold and refuse.
+        job_id = f"{run.run_id}:{run.pc}:{reason}:{run.attempt}:{run.revision}"
+        if not await self.effects.defer(run, job_id, reason):
+            return False
+        run.move(RunStatus.RUNNING, self.effects.now(), f"{reason} over")
+        return True
+
+    async def _await_event(self, run: Run, program: Program, instruction: Instruction) -> bool:
+        started = self.effects.now()
+        outcome = await self._hear(run, program, instruction)
+        if outcome is None:
+            return await self._park(run)
+        return await self._apply(run, program, instruction, outcome, started)
+
+    async def _hear(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
+        """What the wait comes to now: its event, its timeout, or None: it goes on waiting."""
+        context = template_context(run)
+        if instruction.when is not None and not instruction.when(context):
+            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
+        wait = run.wait if run.wait and run.wait["step"] == instruction.action.id else None
+        if wait is None:
+            try:
+                wait = begin_wait(
+                    instruction.action, context, self.renderer, self.effects.now(),
+                    self.delay_scale,
+                )  # fmt: skip
+            except TemplateError as exc:
+                end = end_of(program, run.pc)
+                return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
+            run.wait = wait
+        if "resolved" not in wait and self.effects.now() >= deadline(wait):
+            # The last look: an event that came in time but whose answer was lost (a crash
+            # between writing the event and answering the wait) still counts.
+            found = await self.effects.find_event(run, deadline(wait))
+            if found is None:
+                return _heard(wait, None, instruction.target)
+            wait["resolved"] = found
+        if "resolved" in wait:
+            return _heard(wait, wait["resolved"], run.pc + 1)
+        return None
+
+    async def _park(self, run: Run) -> bool:
+        assert run.wait is not None
+        run.due_at = deadline(run.wait)
+        run.move(RunStatus.WAITING, self.effects.now(), f"waiting for {run.wait['event']}")
+        job_id = f"{run.run_id}:{run.pc}:event:{run.attempt}:{run.revision}"
+        heard = await self.effects.listen(run, job_id)
+        if not heard.go_on:
+            return False
+        if heard.event is not None:
+            run.wait["resolved"] = heard.event
+        reason = "the event had arrived" if heard.event is not None else "wait over"
+        run.move(RunStatus.RUNNING, self.effects.now(), reason)
+        return True
+
+    async def _fork(self, run: Run, program: Program, instruction: Instruction) -> bool:
+        started = self.effects.now()
+        outcome = await self._join(run, program, instruction)
+        if outcome is None:
+            return await self._park_join(run)
+        return await self._apply(run, program, instruction, outcome, started)
+
+    async def _join(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
+        """Start the step's children (unless started), then what the join comes to now:
+        its outcome, or None: it goes on waiting."""
+        step = str(instruction.action.id)
+        if run.join is None or run.join["step"] != step:
+            context = template_context(run)
+            if instruction.when is not None and not instruction.when(context):
+                return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
+            unjoined = await self._start_children(run, program, instruction, context)
+            if unjoined is not None:
+                return unjoined
+        assert run.join is not None
+        verdict = decide(run.join, await self.effects.children(run))
+        if verdict is None:
+            return None
+        if verdict.losers:
+            await self.effects.cancel(verdict.losers, f"lost the join of {run.run_id} at {step}")
+        return joined(run, verdict, end_of(program, run.pc))
+
+    async def _start_children(
+        self, run: Run, program: Program, instruction: Instruction, context: dict[str, Any]
+    ) -> Outcome | None:
+        """Start the children and set the run's join; or the step's outcome when there is
+        nothing to join (a sub-run not waited for, a failure to start)."""
+        if instruction.kind == Kind.PARALLEL:
+            children = branch_runs(run, instruction, self.effects.now())
+            await self.effects.fork(run, children)
+        else:
+            launched = await self._launch(run, program, instruction, context)
+            if isinstance(launched, Outcome):
+                return launched
+            children = [launched]
+        run.join = join_of(instruction, children)
+        run.forks += 1
+        return None
+
+    async def _launch(
+        self, run: Run, program: Program, instruction: Instruction, context: dict[str, Any]
+    ) -> Outcome | Run:
+        """A trigger_workflow step: the sub-run to join, or the step's outcome."""
+        action, following = instruction.action, run.pc + 1
+        spec = action.sub_workflow()
+        if run.depth >= self.max_depth:
+            message = (
+                f"workflow {spec.workflow_id} not started: this run is {run.depth} "
+                f"sub-workflow levels deep, the limit of {self.max_depth} "
+                "(AUTOMATOR_MAX_WORKFLOW_DEPTH)"
+            )
+            return Outcome(StepStatus.FAILED, following, error={"message": message})
+        try:
+            launch = self._launch_of(run, instruction, context)
+        except TemplateError as exc:
+            return Outcome(StepStatus.FAILED, following, error={"message": exc.message})
+        params = {"workflow_id": launch.workflow_id, "data": launch.data, "user": launch.user}
+        try:
+            child = await self.effects.launch(launch)
+        except ConnectorError as failed:
+            outcome = self._failure(run, program, instruction, params, failed, following)
+            if outcome.retry_in is None:
+                # The refused event holds the key: a retry through the API, once the cause
+                # is fixed, launches under a new one.
+                run.forks += 1
+            return outcome
+        if child is not None and spec.wait:
+            return child
+        output = {"run_id": child and child.run_id, "workflow_id": spec.workflow_id}
+        return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
+
+    def _launch_of(self, run: Run, instruction: Instruction, context: dict[str, Any]) -> Launch:
+        action = instruction.action
+        spec = action.sub_workflow()
+        where = f"action {action.id} data"
+        asked = {
+            "data": spec.data,
+            "user": context.get("user", {}) if spec.user is None else spec.user,
+        }
+        rendered = self.renderer.render(asked, context, where)
+        if not isinstance(rendered["user"], dict):
+            raise TemplateError(f"{where}.user is {type(rendered['user']).__name__}, not an object")
+        return Launch(
+            tenant_id=run.tenant_id,
+            workflow_id=spec.workflow_id,
+            user=rendered["user"],
+            data=rendered["data"],
+            key=f"{idempotency_key(run, instruction)}:{run.forks}",
+            parent={
+                "run_id": run.run_id,
+                "step": str(action.id),
+                "branch": None,
+                "wait": spec.wait,
+            },
+            depth=run.depth + 1,
+        )
+
+    async def _park_join(self, run: Run) -> bool:
+        assert run.join is not None
+        run.due_at = self.effects.now() + timedelta(seconds=self.join_recheck)
+        waiting = len(run.join["children"])
+        run.move(RunStatus.WAITING, self.effects.now(), f"waiting for {waiting} child runs")
+        job_id = f"{run.run_id}:{run.pc}:join:{run.attempt}:{run.revision}"
+        if not await self.effects.gather(run, job_id):
+            return False
+        run.move(RunStatus.RUNNING, self.effects.now(), "child runs done")
+        return True
+
+    async def _finish(self, run: Run, status: RunStatus, reason: str) -> bool:
+        run.due_at = None
+        run.move(status, self.effects.now(), reason)
+        await self.effects.checkpoint(run, [])
+        return False
+
+    async def _apply(
+        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        started: datetime,
+    ) -> bool:  # fmt: skip
+        if outcome.wait_until is not None:
+            seconds = (outcome.wait_until - self.effects.now()).total_seconds()
+            return await self._wait(run, max(seconds, 0.0), outcome.wait_reason)
+        steps = []
+        if instruction.kind not in UNRECORDED:
+            steps.append(self._record(run, instruction, outcome, started))
+        if outcome.retry_in is not None:
+            if not await self.effects.checkpoint(run, steps):
+                return False
+            run.attempt += 1
+            return await self._wait(run, outcome.retry_in, "retry")
+        if outcome.status == StepStatus.FAILED:
+            return await self._failed(run, program, instruction, outcome, steps)
+        if outcome.output is not None and instruction.kind not in (Kind.BRANCH, *UNRECORDED):
+            run.outputs[str(instruction.action.id)] = {"output": outcome.output}
+        run.vars.update(outcome.vars)
+        _go_to(run, outcome.next_pc)
+        if outcome.stop:
+            run.due_at = None
+            run.move(RunStatus.COMPLETED, self.effects.now(), "stop action")
+        return await self.effects.checkpoint(run, steps) and not outcome.stop
+
+    async def _failed(
+        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        steps: list[StepRecord],
+    ) -> bool:  # fmt: skip
+        """A step failed for good: as ``settings.on_error`` says, go on with the next action,
+        start the compensation actions (in the parent run, not a branch), or fail the run."""
+        step_id = str(instruction.action.id)
+        error = {"step_id": step_id, **(outcome.error or {})}
+        on_error = program.document.settings.on_error
+        if on_error == "continue":
+            run.outputs[step_id] = {"output": None, "error": outcome.error}
+            _go_to(run, outcome.next_pc)
+            return await self.effects.checkpoint(run, steps)
+        # A branch fails whole: its parent's join fails, and the parent compensates.
+        if on_error == "compensate" and not run.branch and not program.compensating(run.pc):
+            run.error = error
+            run.loops = {}
+            _go_to(run, program.compensation)
+            _note(run, self.effects.now(), f"step {step_id} failed: compensating")
+            return await self.effects.checkpoint(run, steps)
+        run.error = {**run.error, "compensation": error} if run.error else error
+        run.due_at = None
+        run.move(RunStatus.FAILED, self.effects.now(), f"step {step_id} failed")
+        await self.effects.checkpoint(run, steps)
+        return False
+
+    def _record(
+        self, run: Run, instruction: Instruction, outcome: Outcome, started: datetime
+    ) -> StepRecord:
+        now = self.effects.now()
+        status = StepStatus.RETRYING if outcome.retry_in is not None else outcome.status
+        return StepRecord(
+            tenant_id=run.tenant_id,
+            run_id=run.run_id,
+            workflow_id=run.workflow_id,
+            step_id=str(instruction.action.id),
+            action_type=instruction.action.type,
+            attempt=run.attempt,
+            status=status,
+            started_at=started,
+            finished_at=now,
+            idempotency_key=idempotency_key(run, instruction),
+            input=outcome.input,
+            output=outcome.output,
+            error=outcome.error,
+        )
+
+    async def _step(self, run: Run, program: Program, instruction: Instruction) -> Outcome:
+        following = run.pc + 1
+        if instruction.kind == Kind.JUMP:
+            return Outcome(StepStatus.COMPLETED, instruction.target)
+        if instruction.kind == Kind.NEXT:
+            return loop_next(run, instruction)
+        context = template_context(run)
+        if instruction.kind == Kind.BRANCH:
+            return _branch(instruction, context, following)
+        if instruction.when is not None and not instruction.when(context):
+            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc), output=None, error=None)
+        if instruction.kind in ARM_STEPS:
+            return ARM_STEPS[instruction.kind](run, instruction, context, self.renderer)
+        try:
+            params = self.renderer.render(
+                instruction.action.data, context, f"action {instruction.action.id} data"
+            )
+        except TemplateError as exc:
+            return Outcome(StepStatus.FAILED, following, error={"message": exc.message})
+        held = await self._guarded(run, program, instruction, params, following)
+        if held is not None:
+            return held
+        return await self._act(run, program, instruction, params, following)
+
+    async def _guarded(
+        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        following: int,
+    ) -> Outcome | None:  # fmt: skip
+        if self.guard is None:
+            return None
+        hold = await self.guard.check(run, program, instruction, self.effects.now())
+        if hold is None:
+            return None
+        if hold.until is not None:
+            return Outcome(StepStatus.COMPLETED, run.pc, wait_until=hold.until,
+                           wait_reason=hold.reason)  # fmt: skip
+        if hold.fail:
+            return Outcome(StepStatus.FAILED, following, error={"message": hold.reason},
+                           input=params)  # fmt: skip
+        output = {"skipped": True, "reason": hold.reason}
+        return Outcome(StepStatus.SKIPPED, following, output=output, input=params)
+
+    async def _act(
+        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        following: int,
+    ) -> Outcome:  # fmt: skip
+        action = instruction.action
+        if action.type in CONTROL_TYPES:
+            return _control(action.type, params, instruction, following)
+        context = ActionContext(
+            tenant_id=run.tenant_id,
+            run_id=run.run_id,
+            workflow_id=run.workflow_id,
+            step_id=str(action.id),
+            idempotency_key=idempotency_key(run, instruction),
+            attempt=run.attempt,
+            event=run.context,
+            template=action.template,
+        )
+        try:
+            async with asyncio.timeout(self._timeout(instruction)):
+                output = await self.effects.call(instruction, params, context)
+        except TimeoutError:
+            error = ConnectorError(f"timed out after {self._timeout(instruction)} s", True)
+            return self._failure(run, program, instruction, params, error, following)
+        except ConnectorError as failed:
+            return self._failure(run, program, instruction, params, failed, following)
+        except Exception as exc:  # a connector bug fails its step, never the worker
+            log.exception("connector for %s raised", action.type)
+            bug = ConnectorError.unexpected(exc)
+            return self._failure(run, program, instruction, params, bug, following)
+        return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
+
+    def _failure(
+        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        error: ConnectorError, following: int,
+    ) -> Outcome:  # fmt: skip
+        policy = instruction.action.retry or program.document.settings.retry or RetryPolicy()
+        details = {"message": error.message, "retryable": error.retryable}
+        outcome = Outcome(StepStatus.FAILED, following, error=details, input=params)
+        if error.retryable and run.attempt < policy.max_attempts:
+            backoff = min(policy.backoff * 2 ** (run.attempt - 1), policy.max_backoff)
+            outcome.retry_in = max(backoff, error.retry_after or 0) * self.delay_scale
+        return outcome
+
+
+def _go_to(run: Run, pc: int) -> None:
+    """Move on to the instruction at ``pc``, fresh: first attempt, no delay served, no wait."""
+    run.pc, run.attempt, run.delay_served, run.wait = pc, 1, False, None
+
+
+def _note(run: Run, at: datetime, reason: str) -> None:
+    """A turn in the run's history that is no change of status."""
+    status = run.status.value
+    run.history.append({"at": at.isoformat(), "from": status, "to": status, "reason": reason})
+
+
+def _calls_out(instruction: Instruction) -> bool:
+    return instruction.kind == Kind.STEP and instruction.action.type not in CONTROL_TYPES
+
+
+def idempotency_key(run: Run, instruction: Instruction) -> str:
+    """Stable across retries and re-deliveries of the same step: ``run:action:iteration``
+    (the iteration is ``0`` outside loops)."""
+    return f"{run.run_id}:{instruction.action.id}:{iteration(run)}"
+
+
+def _heard(wait: dict[str, Any], event: dict[str, Any] | None, next_pc: int) -> Outcome:
+    """A wait's step: the event (``steps.<id>.output.event``), or that it timed out."""
+    asked = {"event": wait["event"], "match": wait["match"]}
+    output = {"event": event, "timed_out": event is None}
+    return Outcome(StepStatus.COMPLETED, next_pc, output=output, input=asked)
+
+
+def _branch(instruction: Instruction, context: dict[str, Any], following: int) -> Outcome:
+    assert instruction.when is not None  # a condition action always has conditions
+    taken = instruction.when(context)
+    output = {
+        "branch": "then" if taken else "else",
+        "conditions": instruction.when.explain(context),
+    }
+    return Outcome(StepStatus.COMPLETED, following if taken else instruction.target, output=output)
+
+
+def _control(
+    kind: str, params: dict[str, Any], instruction: Instruction, following: int
+) -> Outcome:
+    if kind == "set":
+        return Outcome(StepStatus.COMPLETED, following, output=params, input=params, vars=params)
+    if kind == "stop":
+        return Outcome(StepStatus.COMPLETED, following, output=params, input=params, stop=True)
+    if kind == "log":
+        log.info("workflow log: %s", params.get("message", params))
+        return Outcome(StepStatus.COMPLETED, following, output=params, input=params)
+    return Outcome(StepStatus.COMPLETED, following, output={"delayed_seconds": instruction.delay})

@@ -1,0 +1,46 @@
+"""Our enqueue writes arq's own job format: a real arq worker runs what it writes."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from arq.constants import default_queue_name
+from arq.worker import Worker, func
+
+from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
+from app.settings import Settings
+
+
+async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: Settings) -> None:
+    queue = ArqQueue.from_url(str(settings.redis_url))
+    seen: list[tuple[str, str]] = []
+
+    async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
+        seen.append((tenant_id, run_id))
+
+    try:
+        await queue.advance("acme", "run_1", "run_1:start", None)
+        await queue.advance("acme", "run_1", "run_1:start", None)
+        later = datetime.now(UTC) + timedelta(hours=1)
+        await queue.advance("acme", "run_2", "run_2:delay", later)
+        scores = dict(await queue.pool.zrange(default_queue_name, 0, -1, withscores=True))
+        assert set(scores) == {b"run_1:start", b"run_2:delay"}
+        assert abs(scores[b"run_2:delay"] / 1000 - later.timestamp()) < 0.01
+        await queue.pool.zrem(default_queue_name, "run_2:delay")
+        worker = Worker(
+            functions=[func(advance_run, name=ADVANCE_RUN)],
+            redis_pool=queue.pool,
+            burst=True,
+            poll_delay=0.01,
+            handle_signals=False,
+            job_serializer=serialize,
+            job_deserializer=deserialize,
+        )
+        await worker.async_run()
+        assert seen == [("acme", "run_1")]
+        await queue.advance("acme", "run_1", "run_1:start", None)
+        await queue.start_many([("acme", "run_1"), ("acme", "run_3"), ("acme", "run_3")])
+        assert await queue.pool.zrange(default_queue_name, 0, -1) == [b"run_3:start"], (
+            "arq still holds run_1's result; run_3 is enqueued once"
+        )
+    finally:
+        await queue.close()

@@ -1,0 +1,45 @@
+from datetime import UTC, datetime, timedelta
+
+from app.actions.registry import Registry
+from app.engine.expressions.templates import Renderer
+from app.engine.walk.dry_run import MAX_TRACE_STEPS, dry_run
+from app.engine.walk.program import compile_program
+from app.models.document import WorkflowDocument
+from tests.engine.walk.test_runs import workflow
+
+
+async def test_a_dry_run_shows_the_wait_for_quiet_hours() -> None:
+    now = datetime.now(UTC)
+    quiet = {
+        "start": (now - timedelta(hours=1)).strftime("%H:%M"),
+        "end": (now + timedelta(hours=2)).strftime("%H:%M"),
+    }
+    sms = {"id": "sms", "type": "send_sms", "data": {"recipient": "+1"}}
+    document = WorkflowDocument.model_validate(workflow([sms], quiet_hours=quiet))
+    context = {"user": {"id": "u1"}}
+    run, trace = await dry_run(
+        compile_program(document, 1), "acme", context, Renderer(), Registry()
+    )
+    assert run.status == "completed"
+    wait, step = trace
+    assert wait["reason"] == "quiet hours"
+    assert 3600 < wait["wait_seconds"] <= 7200
+    assert step["step_id"] == "sms"
+
+
+async def test_a_dry_run_whose_branch_fills_the_trace_ends_there() -> None:
+    """A branch stopped by the trace's limit is left unfinished: its join must stop the
+    walk too instead of looking at it again and again."""
+    logs = [{"id": f"log{n}", "type": "log", "data": {"message": "x"}} for n in (1, 2)]
+    many = {"id": "many", "type": "loop", "actions": logs,
+            "data": {"items": list(range(600)), "max_iterations": 1000}}  # fmt: skip
+    quick = {"id": "quick", "type": "log", "data": {"message": "y"}}
+    fan = {"id": "fan", "type": "parallel", "branches": [
+        {"name": "long", "actions": [many]}, {"name": "short", "actions": [quick]},
+    ]}  # fmt: skip
+    document = WorkflowDocument.model_validate(workflow([fan]))
+    run, trace = await dry_run(
+        compile_program(document, 1), "acme", {"user": {"id": "u1"}}, Renderer(), Registry()
+    )
+    assert len(trace) >= MAX_TRACE_STEPS
+    assert run.status != "completed"

@@ -1,0 +1,135 @@
+"""Send windows and frequency caps on message steps: a real worker, Redis and SQLite."""
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
+from app.actions.registry import Registry
+from app.engine.expressions.templates import Renderer
+from app.engine.flow.windows import opening
+from app.engine.walk.program import compile_program
+from app.engine.walk.send_guard import SendGuard
+from app.models.document import WorkflowDocument
+from app.models.flow import QuietHours
+from app.models.run import Run, RunStatus
+from app.settings import Settings
+from tests.conftest import drain, send
+from tests.engine.walk.test_runs import create, run_of, workflow
+
+SMS = {"id": "sms", "type": "send_sms", "data": {"recipient": "{{ user.phone }}"}}
+
+
+class Outbox(ConnectorAdapter):
+    """A test connector (named so): records every SMS it is asked to send."""
+
+    code: ClassVar[str] = "outbox"
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"send_sms": ActionSpec()}
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, datetime]] = []
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        self.sent.append((params["recipient"], datetime.now(UTC)))
+        return {"sent_to": params["recipient"]}
+
+
+def outbox_registry() -> tuple[Outbox, Registry]:
+    outbox, registry = Outbox(), Registry()
+    registry.register(outbox)
+    return outbox, registry
+
+
+async def signup(client: httpx.AsyncClient, user_id: str, **user: Any) -> list[str]:
+    event = {"type": "signup", "user": {"id": user_id, "phone": f"+{user_id}", **user}}
+    run_ids: list[str] = (await send(client, event))["run_ids"]
+    return run_ids
+
+
+async def test_a_frequency_cap_of_one_a_day_sends_one_message_and_records_the_skip(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, workflow([SMS], frequency_cap={"limit": 1, "period": "P1D"}))
+    first, second, other_user = (
+        await signup(client, "u1"),
+        await signup(client, "u1"),
+        await signup(client, "u2"),
+    )
+    outbox, registry = outbox_registry()
+    await drain(settings, registry)
+    assert sorted(to for to, _ in outbox.sent) == ["+u1", "+u2"]
+    u1_runs = [await run_of(client, first[0]), await run_of(client, second[0])]
+    assert {run["status"] for run in u1_runs} == {"completed"}  # a capped step is no failure
+    steps = sorted((run["steps"][0] for run in u1_runs), key=lambda step: step["status"])
+    assert [step["status"] for step in steps] == ["completed", "skipped"]
+    assert steps[1]["output"]["reason"].startswith(
+        "frequency cap of 1 per 86400 s for 'u1' (workflow frequency_cap) reached"
+    )
+    assert (await run_of(client, other_user[0]))["steps"][0]["status"] == "completed"
+
+
+async def test_the_tenants_cap_counts_across_workflows_unless_exempt(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    limits = {"frequency_cap": {"limit": 1, "period": 3600}}
+    assert (await client.put("/api/tenant/limits", json=limits)).status_code == 200
+    await create(client, workflow([SMS], workflow_id="promo"))
+    await create(client, workflow([SMS], workflow_id="receipt", frequency_cap_exempt=True))
+    await create(client, workflow([SMS], workflow_id="promo_2"))
+    run_ids = await signup(client, "u1")
+    outbox, registry = outbox_registry()
+    await drain(settings, registry)
+    runs = {run["workflow_id"]: run for run in [await run_of(client, r) for r in run_ids]}
+    statuses = {wf: run["steps"][0]["status"] for wf, run in runs.items()}
+    assert statuses["receipt"] == "completed"
+    assert sorted([statuses["promo"], statuses["promo_2"]]) == ["completed", "skipped"]
+    assert len(outbox.sent) == 2
+
+
+async def test_quiet_hours_in_the_users_zone_hold_the_message_until_they_end(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Quiet now in Kathmandu (UTC+5:45), where the user lives, until a few seconds from
+    now; the setting's own zone (UTC) would not be quiet at this moment."""
+    zone = ZoneInfo("Asia/Kathmandu")
+    now = datetime.now(zone)
+    start, end = now - timedelta(hours=1), now + timedelta(seconds=4)
+    quiet = {
+        "start": start.strftime("%H:%M:%S"),
+        "end": end.strftime("%H:%M:%S"),
+        "timezone": "UTC",
+    }
+    await create(client, workflow([{"id": "hello", "type": "log"}, SMS], quiet_hours=quiet))
+    [run_id] = await signup(client, "u1", timezone="Asia/Kathmandu")
+    outbox, registry = outbox_registry()
+    await drain(settings, registry)
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed"
+    assert [h["reason"] for h in run["history"]] == [
+        "picked up", "quiet hours", "picked up", "all actions done"
+    ]  # fmt: skip
+    opens = opening(now, [(QuietHours.model_validate(quiet).window(), zone)])
+    assert opens == end.replace(microsecond=0)
+    [(_, sent_at)] = outbox.sent
+    assert sent_at >= opens
+
+
+async def test_the_guard_waits_for_the_users_morning_on_a_spring_forward_night() -> None:
+    document = WorkflowDocument.model_validate(
+        workflow([SMS], quiet_hours={"start": "21:00", "end": "08:00", "timezone": "UTC"})
+    )
+    program = compile_program(document, 1)
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 3, 28, 23, 0, tzinfo=berlin)
+    run = Run(
+        run_id="run_1", tenant_id="acme", workflow_id="wf", version=1, event_id="evt_1",
+        user_id="u1", status=RunStatus.RUNNING,
+        context={"user": {"id": "u1", "timezone": "Europe/Berlin"}},
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    hold = await SendGuard(Renderer()).check(run, program, program.instructions[0], now)
+    assert hold is not None
+    assert (hold.reason, hold.until) == ("quiet hours", datetime(2026, 3, 29, 6, 0, tzinfo=UTC))
