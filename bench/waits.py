@@ -14,12 +14,11 @@ import time
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from app.engine.walk.waits import correlation_key, event_key
 from app.models.document import WorkflowDocument
 from app.models.ids import new_id
-from app.models.run import EventRecord, Run, RunStatus
+from app.models.run import EventRecord, Run, RunStatus, Wait
 from app.store.protocol import Intake
 from app.store.sqlite import SQLiteStore
 
@@ -40,7 +39,7 @@ def event(event_type: str, user: str) -> EventRecord:
 def parked(user: str, started: EventRecord) -> Run:
     at = started.received_at
     match = {"user.id": user}
-    wait: dict[str, Any] = {
+    wait: Wait = {
         "step": "wait_purchase", "event": "purchase_completed", "match": match,
         "key": correlation_key("purchase_completed", match), "started_at": at.isoformat(),
         "since": at.isoformat(), "deadline": (at + timedelta(days=1)).isoformat(),

@@ -25,7 +25,9 @@ class ConnectorError(Exception):
     or not (a 4xx, bad input); ``retry_after`` is the wait the remote side asked for, in
     seconds."""
 
-    def __init__(self, message: str, retryable: bool = False, retry_after: float | None = None):
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable

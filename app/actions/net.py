@@ -74,7 +74,7 @@ class BoundedStream(httpx.AsyncByteStream):
     """A response body that stops at ``limit`` bytes, decompressing gzip and deflate itself
     so the bound holds for what the caller gets, not for what crossed the wire."""
 
-    def __init__(self, raw: httpx.AsyncByteStream, host: str, limit: int, inflate: bool) -> None:
+    def __init__(self, raw: httpx.AsyncByteStream, host: str, limit: int, *, inflate: bool) -> None:
         self._raw, self._host, self._limit, self._inflate = raw, host, limit, inflate
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -119,7 +119,7 @@ def bounded(response: httpx.Response, host: str, limit: int) -> httpx.Response:
         del headers["content-encoding"]
         headers.pop("content-length", None)
     assert isinstance(response.stream, httpx.AsyncByteStream)
-    stream = BoundedStream(response.stream, host, limit, inflate)
+    stream = BoundedStream(response.stream, host, limit, inflate=inflate)
     return httpx.Response(
         response.status_code, headers=headers, stream=stream, extensions=response.extensions
     )
@@ -202,7 +202,9 @@ def status_error(response: httpx.Response, what: str) -> ConnectorError:
     retryable = response.status_code == 429 or response.status_code >= 500
     body = response.text.strip()[:ERROR_BODY_CHARS]
     message = f"{what} answered {response.status_code}" + (f": {body}" if body else "")
-    return ConnectorError(message, retryable, retry_after(response) if retryable else None)
+    return ConnectorError(
+        message, retryable=retryable, retry_after=retry_after(response) if retryable else None
+    )
 
 
 def transport_error(exc: httpx.HTTPError, what: str) -> ConnectorError:

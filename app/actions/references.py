@@ -20,18 +20,20 @@ def check_name(name: str, loc: tuple[str | int, ...] = ("path", "name")) -> str:
     return name
 
 
-def references(value: Any, loc: tuple[str | int, ...], unrendered: bool = False) -> set[str]:
+def references(value: Any, loc: tuple[str | int, ...], *, unrendered: bool = False) -> set[str]:
     """The names of the secrets referenced in ``value``; InvalidInput for a malformed
     reference (anything but ``{"$secret": "NAME"}``), naming where it is. ``unrendered``:
     ``value`` is action data before its templates are rendered, so a name may be one
     (``"KEY_{{ event.region }}"``), checked once rendered."""
     if isinstance(value, list):
-        found = (references(item, (*loc, n), unrendered) for n, item in enumerate(value))
+        found = (references(item, (*loc, n), unrendered=unrendered) for n, item in enumerate(value))
         return set().union(*found)
     if not isinstance(value, dict):
         return set()
     if SECRET_REF not in value:
-        found = (references(item, (*loc, key), unrendered) for key, item in value.items())
+        found = (
+            references(item, (*loc, key), unrendered=unrendered) for key, item in value.items()
+        )
         return set().union(*found)
     name = value[SECRET_REF]
     if len(value) != 1 or not isinstance(name, str):

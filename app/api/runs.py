@@ -10,7 +10,7 @@ from app.api.deps import AuditDep, Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.page import Page
 from app.engine.walk.control import Command
-from app.models.run import Run, RunFilter, RunStatus, StepRecord
+from app.models.run import Run, RunFilter, RunStatus, StepRecord, Wait
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
@@ -28,7 +28,7 @@ class WaitRead(BaseModel):
     answered: bool = Field(description="An event answered the wait; the run is due to go on.")
 
     @classmethod
-    def of(cls, wait: dict[str, Any] | None) -> "WaitRead | None":
+    def of(cls, wait: Wait | None) -> "WaitRead | None":
         if wait is None:
             return None
         return cls(

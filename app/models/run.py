@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 
 class RunStatus(StrEnum):
@@ -19,6 +19,77 @@ class RunStatus(StrEnum):
 FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
 # States in which a run parked at a wait_for_event step can be resumed by its event.
 PARKED = frozenset({RunStatus.WAITING, RunStatus.PAUSED})
+
+
+# One turn in a run's history: a change of status, or a note on the way (``from`` is ``to``).
+# ``at`` is an ISO time. The functional form because ``from`` is a keyword.
+Transition = TypedDict("Transition", {"at": str, "from": str, "to": str, "reason": str})
+
+
+class Wait(TypedDict):
+    """The event a wait_for_event step waits for: its type, the match rendered in the run's
+    context, the correlation key it is indexed by, its window (ISO times) and, once an event
+    answered it, ``resolved`` (that event as a later step reads it)."""
+
+    step: str | None
+    event: str
+    match: dict[str, str]
+    key: str
+    started_at: str
+    since: str
+    deadline: str
+    resolved: NotRequired[dict[str, Any]]
+
+
+# What a listener's event does to the run: cancel it (an exit event), mark it converted (a
+# goal), or both.
+ListenerAction = Literal["cancel", "goal", "goal_exit"]
+
+
+class Listener(TypedDict):
+    """An event that acts on the run while it lives (``settings.cancel_on``, ``settings.goal``),
+    its match rendered when the run started."""
+
+    event: str
+    match: dict[str, str]
+    key: str
+    on: ListenerAction
+
+
+class Loop(TypedDict):
+    """A loop the run is inside: its rendered items and the position in them."""
+
+    items: list[Any]
+    index: int
+
+
+class Parent(TypedDict):
+    """A child run's parent: its ``run_id``, the ``step`` (a parallel or trigger_workflow
+    action) that started the child and, for a parallel branch, the ``branch`` name; for a
+    sub-run, whether the parent ``wait``s for it."""
+
+    run_id: str
+    step: str
+    branch: str | None
+    wait: NotRequired[bool]
+
+
+class JoinedChild(TypedDict):
+    run_id: str
+    branch: str | None
+
+
+JoinMode = Literal["all", "any", "first"]
+
+
+class Join(TypedDict):
+    """The children a run waits for at a parallel or trigger_workflow step: the ``mode``
+    (all, any, first) and ``count`` needed (None: all of them)."""
+
+    step: str
+    mode: JoinMode
+    count: int | None
+    children: list[JoinedChild]
 
 
 @dataclass
@@ -45,30 +116,21 @@ class Run:
     outputs: dict[str, Any] = field(default_factory=dict)
     active_seconds: float = 0.0
     error: dict[str, Any] | None = None
-    history: list[dict[str, Any]] = field(default_factory=list)
+    history: list[Transition] = field(default_factory=list)
     revision: int = 0
-    # The event a wait_for_event step waits for: its type, rendered match, correlation key,
-    # window (ISO times) and, once an event matched, ``resolved`` (that event).
-    wait: dict[str, Any] | None = None
-    # Events that act on the run while it lives (cancel_on, goal): type, rendered match,
-    # correlation key and what they do (``on``: "cancel", "goal", "goal_exit"). Fixed when
-    # the run starts.
-    listeners: list[dict[str, Any]] = field(default_factory=list)
+    wait: Wait | None = None
+    # Fixed when the run starts.
+    listeners: list[Listener] = field(default_factory=list)
     # Set once, by the goal event (its type, id and time); never written by a walk.
     converted: dict[str, Any] | None = None
     # The variant each split action sent the run down (split id → variant name, "holdout").
     variants: dict[str, str] = field(default_factory=dict)
-    # The loops the run is inside, outermost first: loop id → its items and current index.
-    loops: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # A child run's parent: its ``run_id``, the ``step`` (a parallel or trigger_workflow
-    # action) that started it and, for a parallel branch, the ``branch`` name; for a
-    # sub-run, whether the parent ``wait``s for it.
-    parent: dict[str, Any] | None = None
+    # The loops the run is inside, outermost first, by loop id.
+    loops: dict[str, Loop] = field(default_factory=dict)
+    parent: Parent | None = None
     # Sub-workflow levels above this run (0: started by an event, a schedule or the API).
     depth: int = 0
-    # The children the run waits for at a parallel or trigger_workflow step: ``step``,
-    # ``mode`` (all, any, first), ``count`` and ``children`` (run id and branch name each).
-    join: dict[str, Any] | None = None
+    join: Join | None = None
     # How many forks the run has made: a fork's children are named by it, so a retried
     # parallel step starts fresh branches while a repeated one finds its own.
     forks: int = 0
@@ -89,12 +151,12 @@ class Run:
         wait = self.wait
         if wait is None or "resolved" in wait or self.status not in PARKED:
             return None
-        return str(wait["key"])
+        return wait["key"]
 
     @property
     def listen_keys(self) -> list[str]:
         """The correlation keys of the events the run listens to, while it is unfinished."""
-        return [] if self.finished else [str(one["key"]) for one in self.listeners]
+        return [] if self.finished else [one["key"] for one in self.listeners]
 
     def move(self, status: RunStatus, at: datetime, reason: str = "") -> None:
         """Change status, recording the transition in ``history``."""

@@ -92,7 +92,7 @@ class Admission:
     delay_scale: float = 1.0
 
     async def admit(
-        self, intake: Intake, documents: dict[str, WorkflowDocument], strict: bool
+        self, intake: Intake, documents: dict[str, WorkflowDocument], *, strict: bool
     ) -> Plan:
         """Decide each run's fate; keys are rendered over each run's context. ``strict`` (an
         API call asking for this run) turns a refusal into LimitExceeded (429) instead of a

@@ -27,7 +27,7 @@ from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
 from app.models.ids import new_id
 from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
-from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
+from app.models.run import Accepted, Claim, EventRecord, Parent, Run, RunStatus
 from app.models.workflow import WorkflowVersion
 from app.store.errors import STORE_ERRORS
 from app.store.protocol import Intake, Store
@@ -102,12 +102,12 @@ class MemberStart:
 class Lineage:
     """Where a sub-run comes from: its parent (``Run.parent``) and its sub-workflow depth."""
 
-    parent: dict[str, Any]
+    parent: Parent
     depth: int
 
     def stamp(self, runs: Sequence[Run]) -> None:
         for run in runs:
-            run.parent, run.depth = dict(self.parent), self.depth
+            run.parent, run.depth = self.parent.copy(), self.depth
 
 
 @dataclass
@@ -160,7 +160,7 @@ class Ingestor:
             context = run_context(event)
             matches = await self._match(event, context, profiles)
             intake, unkeyed = self._intake(event, context, matches)
-            into.append((await self._admit(intake, _documents(matches), False), unkeyed))
+            into.append((await self._admit(intake, _documents(matches), strict=False), unkeyed))
 
     async def _give_back(self, plans: Sequence[Plan]) -> None:
         """Nothing was stored: release what the plans' runs reserved (quota, rate limits,
@@ -205,7 +205,7 @@ class Ingestor:
             return None
 
     async def start(
-        self, version: WorkflowVersion, incoming: EventIn, strict: bool = False,
+        self, version: WorkflowVersion, incoming: EventIn, *, strict: bool = False,
         lineage: Lineage | None = None,
     ) -> Accepted:  # fmt: skip
         """Start one workflow version on an event, whatever its trigger says (schedules,
@@ -215,7 +215,9 @@ class Ingestor:
         document = WorkflowDocument.model_validate(version.document)
         event = _record(version.tenant_id, incoming)
         candidate = Candidate(version, document, compile_conditions([]))
-        return await self._start(event, run_context(event), [candidate], strict, lineage)
+        return await self._start(
+            event, run_context(event), [candidate], strict=strict, lineage=lineage
+        )
 
     async def start_each(
         self, version: WorkflowVersion, incoming: EventIn, members: Sequence[MemberStart]
@@ -235,18 +237,18 @@ class Ingestor:
         cap = document.settings.max_executions
         caps = {} if cap is None else {version.workflow_id: cap}
         intake = Intake(event, runs, None, claims, caps)
-        plan = await self._admit(intake, {version.workflow_id: document}, False)
+        plan = await self._admit(intake, {version.workflow_id: document}, strict=False)
         accepted = await self._commit(plan)
         return replace(accepted, skipped=accepted.skipped | plan.skipped)
 
     async def _start(
-        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate],
+        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate], *,
         strict: bool = False, lineage: Lineage | None = None,
     ) -> Accepted:  # fmt: skip
         intake, unkeyed = self._intake(event, context, matches)
         if lineage is not None:
             lineage.stamp(intake.runs)
-        plan = await self._admit(intake, _documents(matches), strict)
+        plan = await self._admit(intake, _documents(matches), strict=strict)
         accepted = await self._commit(plan)
         return replace(accepted, skipped=accepted.skipped | unkeyed | plan.skipped)
 
@@ -264,13 +266,13 @@ class Ingestor:
         return accepted
 
     async def _admit(
-        self, intake: Intake, documents: dict[str, WorkflowDocument], strict: bool
+        self, intake: Intake, documents: dict[str, WorkflowDocument], *, strict: bool
     ) -> Plan:
         """Flow control's decisions; Redis must answer, or limits could not be kept."""
         if self.flow is None or not intake.runs:
             return Plan(intake, [], {})
         try:
-            return await self.flow.admit(intake, documents, strict)
+            return await self.flow.admit(intake, documents, strict=strict)
         except RedisError as exc:
             raise Unavailable(
                 f"Flow control cannot reach Redis ({type(exc).__name__}); nothing was "

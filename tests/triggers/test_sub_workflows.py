@@ -9,14 +9,14 @@ import pytest
 
 from app.actions.base import ConnectorError
 from app.engine.walk.launcher import LAUNCH_EVENT, Launch
-from app.models.run import RunFilter, RunStatus
+from app.models.run import Parent, RunFilter, RunStatus
 from app.models.workflow import Page
 from app.resources import Resources
 from app.triggers.sub_workflows import SubWorkflows
 from tests.engine.walk.test_runs import create, workflow
 
 LOG = [{"id": "hello", "type": "log", "data": {"message": "n={{ n }}"}}]
-PARENT = {"run_id": "run_parent", "step": "start_child"}
+PARENT: Parent = {"run_id": "run_parent", "step": "start_child", "branch": None}
 MAX_BYTES = 4096
 
 

@@ -61,7 +61,9 @@ class AccessTokens:
         reply = await post(http, Outbound(account.token_uri, form=form), seconds)
         problem = refusal(reply)
         if problem is not None:
-            raise ConnectorError(f"token request refused: {problem.message}", problem.retryable)
+            raise ConnectorError(
+                f"token request refused: {problem.message}", retryable=problem.retryable
+            )
         token = _read_token(reply.body, now)
         self._tokens[key] = token
         return token.value

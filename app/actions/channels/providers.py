@@ -254,7 +254,9 @@ class _Walk:
         # Retry when the first provider may take it again (None: as soon as the backoff says).
         retry_after = min(waits) if waits and len(waits) == len(self.waits) else None
         return ConnectorError(
-            f"every {self.channel} provider failed: {listed}", True, retry_after=retry_after
+            f"every {self.channel} provider failed: {listed}",
+            retryable=True,
+            retry_after=retry_after,
         )
 
     def _after(self) -> str:
@@ -289,7 +291,7 @@ async def post(http: httpx.AsyncClient, outbound: Outbound, seconds: float) -> R
                 data=outbound.form, auth=outbound.auth or httpx.USE_CLIENT_DEFAULT,
             )  # fmt: skip
     except TimeoutError:
-        raise ConnectorError(f"no reply within {seconds:g} s", True) from None
+        raise ConnectorError(f"no reply within {seconds:g} s", retryable=True) from None
     except httpx.HTTPError as exc:
         raise transport_error(exc, "request") from None
     return Reply(response, _parse(response.text))
@@ -309,7 +311,7 @@ def refusal(reply: Reply) -> ConnectorError | None:
         return None
     message = f"HTTP {reply.status}: {error_text(reply.body)}"
     if reply.status >= 500 or reply.status in RETRYABLE_STATUSES:
-        return ConnectorError(message, True, retry_after(reply.response))
+        return ConnectorError(message, retryable=True, retry_after=retry_after(reply.response))
     return ConnectorError(message)
 
 

@@ -205,4 +205,6 @@ def _summary(outcomes: list[tuple[dict[str, Any], ConnectorError | None]]) -> di
     listed = "; ".join(f"{result['recipient'][:12]}…: {result['error']}" for result, _ in outcomes)
     waits = [error.retry_after or 0.0 for error in retryable]
     retry_after = min(waits) if waits and all(waits) else None
-    raise ConnectorError(f"no push was delivered: {listed}", bool(retryable), retry_after)
+    raise ConnectorError(
+        f"no push was delivered: {listed}", retryable=bool(retryable), retry_after=retry_after
+    )

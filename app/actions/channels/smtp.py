@@ -118,10 +118,12 @@ def failure(exc: BaseException, server: SmtpServer) -> ConnectorError:
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         replies = "; ".join(f"{r.recipient}: {r.code} {r.message}" for r in exc.recipients)
         temporary = any(_temporary(r.code) for r in exc.recipients)
-        return ConnectorError(_cut(f"{where} refused every recipient: {replies}"), temporary)
+        return ConnectorError(
+            _cut(f"{where} refused every recipient: {replies}"), retryable=temporary
+        )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return ConnectorError(
-            _cut(f"{where} answered {exc.code} {exc.message}"), _temporary(exc.code)
+            _cut(f"{where} answered {exc.code} {exc.message}"), retryable=_temporary(exc.code)
         )
     if isinstance(exc, ssl.SSLError):
         return ConnectorError(_cut(f"{where}: TLS failed: {exc}"))

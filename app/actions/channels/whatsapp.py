@@ -86,7 +86,7 @@ class WhatsAppCloud(ProviderConfig):
     def refusal(self, reply: Reply) -> ConnectorError | None:
         problem = refusal(reply)
         if problem is not None and not problem.retryable and _throttled(reply.body):
-            return ConnectorError(problem.message, True, problem.retry_after)
+            return ConnectorError(problem.message, retryable=True, retry_after=problem.retry_after)
         return problem
 
     def message_id(self, body: Any) -> str | None:

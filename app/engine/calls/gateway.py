@@ -35,7 +35,7 @@ class Gateway:
         try:
             configuration = await self.integrations.for_call(ctx.tenant_id, connector.code)
             resolved = await self.secrets.for_call(
-                ctx.tenant_id, inputs, configuration.values, configuration.tenant
+                ctx.tenant_id, inputs, configuration.values, tenant_config=configuration.tenant
             )
             message = await self._message(ctx, resolved.inputs)
         except STORE_ERRORS as exc:

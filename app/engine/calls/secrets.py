@@ -108,7 +108,7 @@ class Secrets:
     def _env(self, name: str) -> str:
         return self._environ.get(ENV_PREFIX + name, "")
 
-    async def resolve(self, tenant_id: str, names: Collection[str], env: bool) -> dict[str, str]:
+    async def resolve(self, tenant_id: str, names: Collection[str], *, env: bool) -> dict[str, str]:
         """The values of ``names``: from the environment when ``env``, else the store.
         ConnectorError (final) naming the first secret that is missing or unreadable."""
         values = {name: self._env(name) for name in names if env and self._env(name)}
@@ -117,7 +117,7 @@ class Secrets:
             values |= self._open(await self._store.get_secrets(tenant_id, wanted))
         for name in sorted(names):
             if name not in values:
-                raise _missing(name, env)
+                raise _missing(name, env=env)
         self._scrubber.remember(values.values())
         return values
 
@@ -142,7 +142,12 @@ class Secrets:
         return values
 
     async def for_call(
-        self, tenant_id: str, inputs: dict[str, Any], config: Mapping[str, Any], tenant_config: bool
+        self,
+        tenant_id: str,
+        inputs: dict[str, Any],
+        config: Mapping[str, Any],
+        *,
+        tenant_config: bool,
     ) -> Resolved:
         """Resolve a step's references. The deployment's configuration (not the tenant's own)
         may always read the environment; the step's data only where the tenant may."""
@@ -152,8 +157,8 @@ class Secrets:
         except InvalidInput as exc:
             raise ConnectorError(exc.message) from None
         env = self.reads_env(tenant_id)
-        from_config = await self.resolve(tenant_id, in_config, env or not tenant_config)
-        from_inputs = await self.resolve(tenant_id, in_inputs, env)
+        from_config = await self.resolve(tenant_id, in_config, env=env or not tenant_config)
+        from_inputs = await self.resolve(tenant_id, in_inputs, env=env)
         return Resolved(
             inputs=substitute(inputs, from_inputs),
             config=substitute(dict(config), from_config),
@@ -178,7 +183,7 @@ class Secrets:
         return done
 
 
-def _missing(name: str, env: bool) -> ConnectorError:
+def _missing(name: str, *, env: bool) -> ConnectorError:
     where = f"PUT /api/secrets/{name}"
     if env:
         where += f" or set {ENV_PREFIX}{name} in the environment of every worker"

@@ -8,7 +8,6 @@ the run's history.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 
 from app import metrics
 from app.engine.flow.concurrency import RunSlots
@@ -16,7 +15,7 @@ from app.engine.flow.queue import Queue
 from app.engine.walk.family import Family
 from app.engine.walk.program import Kind, ProgramCache, end_of
 from app.errors import Conflict
-from app.models.run import Run, RunStatus
+from app.models.run import Join, Run, RunStatus
 from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
 
@@ -113,7 +112,7 @@ class RunControl:
             )
             await self.slots.leave(run, await self.slots.gates(run, program.document.settings), now)
 
-    async def _settle_children(self, run: Run, join: dict[str, Any] | None) -> None:
+    async def _settle_children(self, run: Run, join: Join | None) -> None:
         """A cancelled run ends its children and wakes its parent; a skipped join cancels
         the children it waited for. A paused run's children go on."""
         if self.family is None:

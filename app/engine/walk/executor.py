@@ -119,7 +119,7 @@ class StoreEffects:
 
     async def launch(self, launch: Launch) -> Run | None:
         if self.launcher is None:
-            raise ConnectorError("sub-workflows cannot be started by this process", False)
+            raise ConnectorError("sub-workflows cannot be started by this process", retryable=False)
         return await self.launcher.launch(launch)
 
     async def children(self, run: Run) -> list[Run]:
@@ -216,7 +216,7 @@ class Executor:
                 run, await self.slots.gates(run, program.document.settings), self.effects.now()
             )
 
-    def _due(self, run: Run, strict: bool = False) -> bool:
+    def _due(self, run: Run, *, strict: bool = False) -> bool:
         """Live and not waiting for later; ``strict`` also asks a running run's lease to have
         run out (its ``due_at``)."""
         if run.status not in LIVE:

@@ -11,14 +11,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from app import metrics
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
-from app.models.run import Run, RunStatus
+from app.models.run import Join, Run, RunStatus
 from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
 
@@ -41,7 +40,7 @@ class Family:
         assert run.join is not None
         return await self.children_of(run.tenant_id, run.join)
 
-    async def children_of(self, tenant_id: str, join: dict[str, Any]) -> list[Run]:
+    async def children_of(self, tenant_id: str, join: Join) -> list[Run]:
         return [await self.store.get_run(tenant_id, child["run_id"]) for child in join["children"]]
 
     async def ended(self, run: Run) -> None:

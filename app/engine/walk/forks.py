@@ -17,7 +17,7 @@ from typing import Any
 
 from app.engine.walk.outcome import Outcome
 from app.engine.walk.program import Instruction
-from app.models.run import Run, RunStatus, StepStatus
+from app.models.run import Join, JoinMode, Run, RunStatus, StepStatus
 
 # A key the run had no value for at the fork.
 _UNSET = object()
@@ -60,7 +60,7 @@ def branch_runs(run: Run, instruction: Instruction, now: datetime) -> list[Run]:
             listeners=[one for one in run.listeners if one["on"] != "goal"],
             converted=None,
             variants=dict(run.variants),
-            loops={key: dict(frame) for key, frame in run.loops.items()},
+            loops={key: frame.copy() for key, frame in run.loops.items()},
             parent={"run_id": run.run_id, "step": str(instruction.action.id), "branch": name},
             join=None,
             forks=0,
@@ -69,10 +69,11 @@ def branch_runs(run: Run, instruction: Instruction, now: datetime) -> list[Run]:
     ]
 
 
-def join_of(instruction: Instruction, children: list[Run]) -> dict[str, Any]:
+def join_of(instruction: Instruction, children: list[Run]) -> Join:
     """What the run waits for: its children (run id, and branch name for a parallel's)."""
     action = instruction.action
-    mode, count = ("all", None)
+    mode: JoinMode = "all"
+    count: int | None = None
     if action.type == "parallel":
         spec = action.parallel()
         mode, count = spec.join, spec.needed
@@ -81,13 +82,16 @@ def join_of(instruction: Instruction, children: list[Run]) -> dict[str, Any]:
         "mode": mode,
         "count": count,
         "children": [
-            {"run_id": child.run_id, "branch": (child.parent or {}).get("branch")}
+            {
+                "run_id": child.run_id,
+                "branch": None if child.parent is None else child.parent["branch"],
+            }
             for child in children
         ],
     }
 
 
-def decide(join: dict[str, Any], children: list[Run]) -> Verdict | None:
+def decide(join: Join, children: list[Run]) -> Verdict | None:
     """The join's verdict on the children as they are now; None: it goes on waiting."""
     needed = join["count"] or len(children)
     completed = sorted(

@@ -9,7 +9,7 @@ as a ``Launcher``.
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.models.run import Run
+from app.models.run import Parent, Run
 
 # The event type a sub-run's context carries (``{{event.type}}``).
 LAUNCH_EVENT = "workflow_triggered"
@@ -27,7 +27,7 @@ class Launch:
     user: dict[str, Any]
     data: dict[str, Any]
     key: str
-    parent: dict[str, Any]
+    parent: Parent
     depth: int
 
 

@@ -18,6 +18,7 @@ import orjson
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
 from app.engine.expressions.templates import Renderer, TemplateError
 from app.models.document import Action, EventMatch, WorkflowDocument, delay_seconds
+from app.models.run import Listener, ListenerAction, Wait
 
 
 def _text(value: Any) -> str | None:
@@ -70,7 +71,7 @@ def render_match(
 
 def listeners(
     document: WorkflowDocument, context: Mapping[str, Any], renderer: Renderer
-) -> list[dict[str, Any]]:
+) -> list[Listener]:
     """The events a new run listens to (``settings.cancel_on``, ``settings.goal``), their
     matches rendered in its starting context, each with what it does to the run."""
     settings = document.settings
@@ -80,14 +81,18 @@ def listeners(
         for n, exit in enumerate(settings.cancel_on or [])
     ]
     if settings.goal is not None:
-        on = "goal_exit" if settings.goal.exit else "goal"
+        on: ListenerAction = "goal_exit" if settings.goal.exit else "goal"
         found.append(_listener(settings.goal, on, context, renderer, f"{where}.goal.match"))
     return found
 
 
 def _listener(
-    spec: EventMatch, on: str, context: Mapping[str, Any], renderer: Renderer, where: str
-) -> dict[str, Any]:
+    spec: EventMatch,
+    on: ListenerAction,
+    context: Mapping[str, Any],
+    renderer: Renderer,
+    where: str,
+) -> Listener:
     match = render_match(spec, context, renderer, where)
     return {
         "event": spec.event,
@@ -99,7 +104,7 @@ def _listener(
 
 def begin_wait(
     action: Action, context: Mapping[str, Any], renderer: Renderer, now: datetime, scale: float
-) -> dict[str, Any]:
+) -> Wait:
     """The wait a run parks at for ``action``: what it waits for and its window. The
     timeout is scaled like delays; the lookback is not (it is about events already in)."""
     spec = action.wait()
@@ -116,9 +121,9 @@ def begin_wait(
     }
 
 
-def deadline(wait: Mapping[str, Any]) -> datetime:
+def deadline(wait: Wait) -> datetime:
     return datetime.fromisoformat(wait["deadline"])
 
 
-def since(wait: Mapping[str, Any]) -> datetime:
+def since(wait: Wait) -> datetime:
     return datetime.fromisoformat(wait["since"])

@@ -24,7 +24,7 @@ from app.engine.walk.outcome import Outcome
 from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
 from app.models.document import RetryPolicy
-from app.models.run import Run, RunStatus, StepRecord, StepStatus
+from app.models.run import Run, RunStatus, StepRecord, StepStatus, Wait
 
 log = logging.getLogger(__name__)
 
@@ -488,7 +488,9 @@ class Walker:
             async with asyncio.timeout(self._timeout(instruction)):
                 output = await self.effects.call(instruction, params, context)
         except TimeoutError:
-            error = ConnectorError(f"timed out after {self._timeout(instruction)} s", True)
+            error = ConnectorError(
+                f"timed out after {self._timeout(instruction)} s", retryable=True
+            )
             return self._failure(run, program, instruction, params, error, following)
         except ConnectorError as failed:
             return self._failure(run, program, instruction, params, failed, following)
@@ -532,7 +534,7 @@ def idempotency_key(run: Run, instruction: Instruction) -> str:
     return f"{run.run_id}:{instruction.action.id}:{iteration(run)}"
 
 
-def _heard(wait: dict[str, Any], event: dict[str, Any] | None, next_pc: int) -> Outcome:
+def _heard(wait: Wait, event: dict[str, Any] | None, next_pc: int) -> Outcome:
     """A wait's step: the event (``steps.<id>.output.event``), or that it timed out."""
     asked = {"event": wait["event"], "match": wait["match"]}
     output = {"event": event, "timed_out": event is None}
