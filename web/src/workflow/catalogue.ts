@@ -99,6 +99,12 @@ const FLOW_STEPS: [string, string, string, Maker][] = [
   ["stop", "Stop", "End the run", (id) => ({ id, type: "stop" })],
 ];
 
+/** `send_email` → "Send email". */
+export function sentence(name: string): string {
+  const words = name.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** The palette: flow steps first, then each connector's actions. */
 export function buildPalette(connectors: CatalogueConnector[]): PaletteItem[] {
   const flow = FLOW_STEPS.map(([type, label, description, make]): PaletteItem => ({
@@ -112,7 +118,7 @@ export function buildPalette(connectors: CatalogueConnector[]): PaletteItem[] {
       return {
         key: custom ? `${type}:${connector.code}.${action.name}` : type,
         type,
-        label: action.name.replace(/_/g, " "),
+        label: sentence(action.name),
         description: action.description,
         group: connector.name,
         schema: action.input_schema,

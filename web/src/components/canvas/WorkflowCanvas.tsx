@@ -41,9 +41,15 @@ export function WorkflowCanvas({ document, problems, states, selected = null, on
   // Dragging a node changes only `studio`: the graph and its layout are kept, positions move.
   const structure = useMemo(() => JSON.stringify({ ...document, studio: undefined }), [document]);
   const graph = useMemo(() => documentToGraph(JSON.parse(structure) as WorkflowDocument), [structure]);
-  const auto = useMemo(() => layoutGraph(graph), [graph]);
+  // Editing a field changes node data, not the shape: lay out again only when the shape changes.
+  const shape = useMemo(() => JSON.stringify([graph.nodes.map((n) => [n.id, n.type]), graph.edges.map((e) => [e.source, e.target, Boolean(e.label), Boolean(e.back)])]), [graph]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- `graph` of this shape
+  const auto = useMemo(() => new Map(layoutGraph(graph).map((n) => [n.id, n.position])), [shape]);
   const positions = document.studio?.positions;
-  const laid = useMemo(() => auto.map((node) => ({ ...node, position: positions?.[node.id] ?? node.position })), [auto, positions]);
+  const laid = useMemo(
+    () => graph.nodes.map((node) => ({ ...node, position: positions?.[node.id] ?? auto.get(node.id) ?? node.position })),
+    [graph, auto, positions],
+  );
   const decorated = useMemo<Node<CanvasNodeData>[]>(
     () =>
       laid.map((node) => {

@@ -1,0 +1,23 @@
+import { expect, it } from "vitest";
+import { buildPalette, itemFor } from "./catalogue";
+import type { WorkflowDocument } from "./document";
+
+const CONNECTORS = [
+  { code: "notify", name: "Notify", actions: [{ name: "send_email", action_type: "send_email", description: "", input_schema: { type: "object" } }] },
+  { code: "legacy_erp", name: "Legacy ERP", actions: [{ name: "create_order", action_type: "custom_action", description: "", input_schema: { type: "object", properties: { items: { type: "array" } } } }] },
+];
+const EMPTY: WorkflowDocument = { workflow_id: "w", name: "w", trigger: { type: "t" }, actions: [{ id: "send_email_1", type: "send_email" }] };
+
+it("offers the flow steps, then every connector's actions, a custom one included", () => {
+  const palette = buildPalette(CONNECTORS);
+  expect(palette.slice(0, 2).map((i) => i.label)).toEqual(["Condition", "Delay"]);
+  expect(palette.slice(-2).map((i) => [i.group, i.label])).toEqual([["Notify", "Send email"], ["Legacy ERP", "Create order"]]);
+});
+
+it("makes new actions with ids no action has, a custom action naming its connector", () => {
+  const palette = buildPalette(CONNECTORS);
+  expect(palette.find((i) => i.key === "send_email")?.make(EMPTY)).toEqual({ id: "send_email_2", type: "send_email", data: {} });
+  const custom = palette.find((i) => i.key === "custom_action:legacy_erp.create_order")!.make(EMPTY);
+  expect(custom).toEqual({ id: "create_order_1", type: "custom_action", data: { connector: "legacy_erp", action: "create_order", params: {} } });
+  expect(itemFor(palette, custom)?.schema).toEqual(CONNECTORS[1]!.actions[0]!.input_schema);
+});
