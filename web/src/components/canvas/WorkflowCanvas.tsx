@@ -1,6 +1,6 @@
 // A workflow document drawn as a graph: laid out automatically, dragged nodes kept where
 // they were put. Shared by the editor (edit, validate, test trace) and the run pages.
-import { useCallback, useEffect, useMemo } from "react";
+import { useCallback, useEffect, useMemo, useRef } from "react";
 import {
   Background,
   Controls,
@@ -50,18 +50,26 @@ export function WorkflowCanvas({ document, problems, states, selected = null, on
     () => graph.nodes.map((node) => ({ ...node, position: positions?.[node.id] ?? auto.get(node.id) ?? node.position })),
     [graph, auto, positions],
   );
-  const decorated = useMemo<Node<CanvasNodeData>[]>(
-    () =>
-      laid.map((node) => {
-        const problem = problems?.get(node.id);
-        const state = states?.get(node.id);
-        const data: CanvasNodeData = { ...node.data };
-        if (problem) data.problem = problem;
-        if (state) data.state = state;
-        return { id: node.id, type: node.type, position: node.position, data, selected: node.id === selected };
-      }),
-    [laid, problems, states, selected],
-  );
+  // A node whose data did not change keeps its data object, so its memoized component is
+  // not drawn again: an edit redraws the nodes it touched, not all 50.
+  const previous = useRef(new Map<string, { text: string; data: CanvasNodeData }>());
+  const decorated = useMemo<Node<CanvasNodeData>[]>(() => {
+    const kept = new Map<string, { text: string; data: CanvasNodeData }>();
+    const nodes = laid.map((node) => {
+      const problem = problems?.get(node.id);
+      const state = states?.get(node.id);
+      let data: CanvasNodeData = { ...node.data };
+      if (problem) data.problem = problem;
+      if (state) data.state = state;
+      const text = JSON.stringify(data);
+      const before = previous.current.get(node.id);
+      if (before?.text === text) data = before.data;
+      kept.set(node.id, { text, data });
+      return { id: node.id, type: node.type, position: node.position, data, selected: node.id === selected };
+    });
+    previous.current = kept;
+    return nodes;
+  }, [laid, problems, states, selected]);
   const [nodes, setNodes, onNodesChange] = useNodesState<Node<CanvasNodeData>>(decorated);
   useEffect(() => setNodes(decorated), [decorated, setNodes]);
 
