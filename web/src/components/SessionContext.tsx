@@ -40,8 +40,10 @@ export function SessionProvider({ session, children }: { session: SessionInfo; c
   const end = useMutation({
     mutationFn: signOut,
     onSettled: () => {
-      client.clear();
+      // The sign-in page first (the session observer stays subscribed), then forget the
+      // signed-in person's data.
       client.setQueryData(SESSION_KEY, null);
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== SESSION_KEY[0] });
     },
   });
   const state: SessionState = {
