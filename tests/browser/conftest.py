@@ -1,0 +1,156 @@
+"""The Studio in a real browser: Debian's Chromium driven by Playwright, against the real
+service started as ``make run`` starts it (``automator dev`` on a free port, its own data
+directory and a known bootstrap key).
+
+No ``playwright install``: the browser is the system's /usr/bin/chromium, and these tests fail
+(never skip) without it, so a green run always means they ran.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+
+from app.api.studio import SOURCE_BUILD
+from app.redis_server import free_port
+from tests.test_dev import AUTOMATOR, wait_for_health
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The service and the browser live as long as this package's tests, not the session: while
+# Playwright's sync API is open it holds the main thread's event loop, and the async tests
+# collected after these ones could not run theirs.
+# Playwright waits this long for what the page should show; generous for 2 busy cores.
+TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class Service:
+    """The running ``automator dev``: its address and the admin key it was started with."""
+
+    base: str
+    key: str
+
+    def api(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        """Call the API with the admin key, as a script would."""
+        headers = {"Authorization": f"Bearer {self.key}"}
+        return httpx.request(method, self.base + path, headers=headers, json=json, timeout=10)
+
+
+@dataclass
+class Traffic:
+    """Every request the page made."""
+
+    urls: list[str] = field(default_factory=list)
+
+    def record(self, request: Request) -> None:
+        self.urls.append(request.url)
+
+    def foreign(self) -> list[str]:
+        """Requests that left 127.0.0.1 (``data:`` and ``blob:`` URLs stay in the page)."""
+        return [url for url in self.urls
+                if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(url).hostname != "127.0.0.1"]  # fmt: skip
+
+
+@pytest.fixture(scope="package")
+def service() -> Iterator[Service]:
+    if not (SOURCE_BUILD / "index.html").is_file():
+        pytest.fail(f"The Studio is not built ({SOURCE_BUILD}): run `make web` (make test does).")
+    port, key = free_port(), "atm_" + secrets.token_urlsafe(32)
+    with tempfile.TemporaryDirectory(prefix="automator-browser-") as directory:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
+        env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_DATA_DIR": f"{directory}/var",
+                "AUTOMATOR_BOOTSTRAP_API_KEY": key, "AUTOMATOR_LOG_FORMAT": "json"}  # fmt: skip
+        log = Path(directory) / "automator.log"
+        with log.open("w") as output:
+            process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=output,
+                                       stderr=subprocess.STDOUT, text=True)  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for_health(f"{base}/health", process, seconds=60)
+            yield Service(base, key)
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            text = log.read_text()
+            assert key not in text, "the API key appeared in the service's log"
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium "
+            "(`apt-get install chromium`; .ci/run installs it)."
+        )
+    with sync_playwright() as playwright:
+        # Playwright gives every launch a fresh, temporary user-data-dir.
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def traffic() -> Traffic:
+    return Traffic()
+
+
+@pytest.fixture
+def context(browser: Browser, traffic: Traffic) -> Iterator[BrowserContext]:
+    """A fresh profile per test (no cookies, no storage), every request recorded."""
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    context.on("request", traffic.record)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+WORKFLOW: dict[str, Any] = {
+    "workflow_id": "browser_welcome",
+    "name": "Browser welcome",
+    "trigger": {"type": "user_signup"},
+    "actions": [{"id": "hello", "type": "log", "data": {"message": "hi"}}],
+}
+
+
+@pytest.fixture(scope="package")
+def workflow(service: Service) -> dict[str, Any]:
+    """One published workflow in the service's default tenant."""
+    created = service.api("POST", "/api/workflows", json=WORKFLOW)
+    assert created.status_code == 201, created.text
+    return WORKFLOW
+
+
+def sign_in(page: Page, service: Service, key: str) -> None:
+    """Open the Studio and sign in with ``key`` as a person would."""
+    page.goto(service.base + "/studio/")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()

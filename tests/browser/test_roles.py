@@ -1,0 +1,33 @@
+"""The key's role decides what the Studio offers: a viewer sees the workflows and no button
+that would change them (and the API refuses such changes anyway: tests/api/test_session.py)."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service, sign_in
+
+CHANGES = ["Disable", "Archive"]
+
+
+def test_an_admin_is_offered_the_workflow_commands(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    sign_in(page, service, service.key)
+
+    row = page.locator(f"tr[data-workflow='{workflow['workflow_id']}']")
+    for name in CHANGES:
+        expect(row.get_by_role("button", name=name)).to_be_visible()
+    expect(page.get_by_role("link", name="New workflow").first).to_be_visible()
+
+
+def test_a_viewer_sees_the_workflows_but_no_command_that_changes_them(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "browser viewer"})
+    sign_in(page, service, viewer.json()["key"])
+
+    row = page.locator(f"tr[data-workflow='{workflow['workflow_id']}']")
+    expect(row).to_contain_text(str(workflow["name"]))
+    expect(page.get_by_text("viewer")).to_be_visible()
+    for name in CHANGES:
+        expect(row.get_by_role("button", name=name)).to_have_count(0)
+    expect(page.get_by_role("link", name="New workflow")).to_have_count(0)
