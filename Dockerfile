@@ -1,5 +1,14 @@
 # syntax=docker/dockerfile:1
 
+# ---- web: build the Studio (web/) into static files; Node stays in this stage ----
+FROM node:22-slim AS web
+
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 # ---- builder: resolve and install the project into a self-contained venv ----
 FROM python:3.11-slim AS builder
 
@@ -30,7 +39,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH \
     AUTOMATOR_HOST=0.0.0.0 \
     AUTOMATOR_PORT=5000 \
-    AUTOMATOR_DATA_DIR=/srv/var
+    AUTOMATOR_DATA_DIR=/srv/var \
+    AUTOMATOR_STUDIO_DIR=/srv/studio
 
 RUN groupadd --system --gid 10001 automator \
     && useradd --system --uid 10001 --gid automator --home-dir /srv --no-create-home \
@@ -39,6 +49,7 @@ RUN groupadd --system --gid 10001 automator \
     && chown -R automator:automator /srv
 
 COPY --from=builder /opt/venv /opt/venv
+COPY --from=web /web/dist /srv/studio
 
 WORKDIR /srv
 USER automator
