@@ -1,0 +1,88 @@
+"""Tenants, their API keys, flow-control limits and audit trail, on SQLite."""
+
+from functools import partial
+
+import orjson
+
+from app.models.audit import AuditEntry, AuditFilter
+from app.models.flow import TenantLimits
+from app.models.tenant import ApiKey, Tenant
+from app.models.workflow import Page
+from app.store.errors import key_not_found
+from app.store.rules import now
+from app.store.sqlite.connection import Connection
+from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, TENANTS
+
+
+class Accounts(Connection):
+    def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO tenants VALUES (?, ?, ?)",
+                (tenant_id, name, now().isoformat()),
+            )
+            created = cursor.rowcount == 1
+        tenant = self.get_tenant(tenant_id)
+        assert tenant is not None
+        return tenant, created
+
+    def get_tenant(self, tenant_id: str) -> Tenant | None:
+        return self._find(TENANTS, tenant_id=tenant_id)
+
+    def get_limits(self, tenant_id: str) -> TenantLimits:
+        limits = self._find(LIMITS, tenant_id=tenant_id)
+        return TenantLimits() if limits is None else limits
+
+    def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
+        self._db.execute(
+            "INSERT INTO tenant_limits VALUES (?, ?, ?) ON CONFLICT (tenant_id) "
+            "DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+            (tenant_id, orjson.dumps(limits.canonical()), now().isoformat()),
+        )
+        return limits
+
+    def add_api_key(self, key: ApiKey, key_hash: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                (key.key_id, key.tenant_id, key.role.value, key.name, key.prefix, key_hash,
+                 key.created_at.isoformat()),
+            )  # fmt: skip
+
+    def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        return self._find(KEYS, key_hash=key_hash)
+
+    def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
+        return self._select(KEYS, [("tenant_id = ?", tenant_id)], "created_at, key_id")
+
+    def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) "
+                "WHERE tenant_id = ? AND key_id = ?",
+                (now().isoformat(), tenant_id, key_id),
+            )
+        return self._get_one(
+            KEYS, partial(key_not_found, key_id), tenant_id=tenant_id, key_id=key_id
+        )
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (entry.tenant_id, entry.entry_id, entry.at.isoformat(), entry.actor,
+                 entry.entity_type, entry.entity_id, orjson.dumps(entry)),
+            )  # fmt: skip
+
+    def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
+        return self._page(
+            AUDIT,
+            page,
+            "entry_id",
+            ("tenant_id = ?", tenant_id),
+            ("entity_type = ?", where.entity_type),
+            ("entity_id = ?", where.entity_id),
+            ("actor = ?", where.actor),
+            ("at >= ?", where.since and where.since.isoformat()),
+            newest_first=True,
+        )

@@ -1,0 +1,92 @@
+"""The open SQLite file, as every domain's methods use it: transactions, and the shared reads
+(a record by its key, a page of records, records in order)."""
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.models.profile import MAX_BYTES
+from app.models.workflow import Page
+from app.store.sqlite.rows import Table
+from app.store.sqlite.schema import connect
+
+R = TypeVar("R")
+# A condition with one "?" and the value bound to it; a None value leaves the condition out.
+Filter = tuple[str, Any]
+
+
+class Connection:
+    """The synchronous store's connection, used from one thread only (SQLiteStore's)."""
+
+    def __init__(self, path: Path, profile_max_bytes: int = MAX_BYTES) -> None:
+        self._profile_max_bytes = profile_max_bytes
+        self._db = connect(path)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def ping(self) -> None:
+        self._db.execute("SELECT 1")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _one(self, sql: str, *params: Any) -> Any:
+        return self._db.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, *params: Any) -> list[Any]:
+        return self._db.execute(sql, params).fetchall()
+
+    def _select(
+        self, table: Table[R], filters: Sequence[Filter], order: str = "", limit: int | None = None
+    ) -> list[R]:
+        """The table's records matching every filter, in ``order``, at most ``limit``."""
+        kept = [(condition, value) for condition, value in filters if value is not None]
+        sql = f"SELECT {table.columns} FROM {table.name}"
+        if kept:
+            sql += " WHERE " + " AND ".join(condition for condition, _ in kept)
+        params = [value for _, value in kept]
+        if order:
+            sql += f" ORDER BY {order}"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [table.read(row) for row in self._all(sql, *params)]
+
+    def _find(self, table: Table[R], /, **key: Any) -> R | None:
+        """The record whose columns hold these values, None if there is none."""
+        found = self._select(table, [(f"{column} = ?", value) for column, value in key.items()])
+        return found[0] if found else None
+
+    def _get_one(self, table: Table[R], missing: Callable[[], Exception], /, **key: Any) -> R:
+        """The record whose columns hold these values; ``missing()`` is raised if none."""
+        found = self._find(table, **key)
+        if found is None:
+            raise missing()
+        return found
+
+    def _page(
+        self, table: Table[R], page: Page, by: str, *filters: Filter, newest_first: bool = False
+    ) -> list[R]:
+        """A page of the matching records ordered by the unique column ``by``: ascending from
+        after ``page.after``, or descending from before it."""
+        after = (f"{by} < ?", page.after) if newest_first else (f"{by} > ?", page.after or "")
+        order = f"{by} DESC" if newest_first else by
+        return self._select(table, [*filters, after], order, page.limit)
+
+    def _delete(self, table: str, missing: Callable[[], Exception], /, **key: Any) -> None:
+        """Delete the row whose columns hold these values; ``missing()`` is raised if none."""
+        where = " AND ".join(f"{column} = ?" for column in key)
+        with self._transaction() as db:
+            deleted = db.execute(f"DELETE FROM {table} WHERE {where}", tuple(key.values()))
+        if deleted.rowcount == 0:
+            raise missing()

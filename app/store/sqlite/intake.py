@@ -1,0 +1,200 @@
+"""Events in, on SQLite: idempotency keys, the runs an event starts, and the runs it wakes
+or ends, all in the event's one transaction."""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+
+import orjson
+
+from app.models.run import Accepted, Claim, EventRecord, Run
+from app.models.stats import Period
+from app.store.errors import event_not_found
+from app.store.protocol import Intake
+from app.store.rules import (
+    answer_wait,
+    cap_reached,
+    claim_is_live,
+    conversion,
+    duplicate,
+    event_keys,
+    exit_run,
+    heard,
+    held_by,
+    now,
+    recorded,
+    seen_touch,
+    with_profile,
+)
+from app.store.sqlite.audience import Audience
+from app.store.sqlite.rows import EVENTS, RUN_COLUMNS, RUNS, marks, run_row, stamp
+from app.store.sqlite.runs import Runs
+
+
+class EventIntake(Runs, Audience):
+    def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
+        with self._transaction():
+            return [self._accept(intake) for intake in intakes]
+
+    def _accept(self, intake: Intake) -> Accepted:
+        event = intake.event
+        if intake.event_claim is not None:
+            owner = self._claim(event.tenant_id, intake.event_claim)
+            if owner is not None:
+                return duplicate(self.get_event(event.tenant_id, owner))
+        runs, skipped = [], {}
+        for run in intake.runs:
+            reason = self._admit(run, intake)
+            if reason is None:
+                runs.append(run)
+            else:
+                skipped[run.workflow_id] = reason
+        touch = seen_touch(event)
+        if touch is not None:
+            with_profile(runs, self._touch(event.tenant_id, touch).profile, touch.at)
+        accepted = recorded(intake, runs, skipped)
+        self._db.executemany(
+            f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(*run_row(run), run.wait_key) for run in runs],
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
+            [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys],
+        )
+        self._db.execute(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+            (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
+             orjson.dumps(accepted.event)),
+        )  # fmt: skip
+        woken, ended = self._react(intake)
+        return replace(accepted, woken=woken, ended=ended)
+
+    def _react(self, intake: Intake) -> tuple[list[Run], list[Run]]:
+        """Key the event for every shape, keep the keys, tell the runs listening to them and
+        answer the waits they name; in the event's transaction, so no wait is registered
+        between the two. Returns the runs woken and the runs ended."""
+        event = intake.event
+        shapes = self._all(
+            "SELECT paths FROM event_shapes WHERE tenant_id = ? AND event_type = ?",
+            event.tenant_id,
+            event.type,
+        )
+        keys = sorted(event_keys(intake, [orjson.loads(row[0]) for row in shapes]))
+        if not keys:
+            return [], []
+        received = stamp(event.received_at)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?, ?)",
+            [(event.tenant_id, key, received, event.event_id) for key in keys],
+        )
+        ended = self._notify(event, keys)
+        rows = self._all(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND wait_key IN ({marks(keys)})",
+            event.tenant_id,
+            *keys,
+        )
+        woken = [run for run in map(RUNS.read, rows) if answer_wait(run, event, keys)]
+        for run in woken:
+            self._write_run(run)
+        return woken, ended
+
+    def _notify(self, event: EventRecord, keys: list[str]) -> list[Run]:
+        """Goals and exits of the runs listening to these keys; returns the runs ended."""
+        rows = self._all(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE tenant_id = ? AND run_id IN (SELECT run_id "
+            f"FROM run_listeners WHERE tenant_id = ? AND key IN ({marks(keys)}))",
+            event.tenant_id,
+            event.tenant_id,
+            *keys,
+        )
+        ended = []
+        for run in map(RUNS.read, rows):
+            ons = heard(run, event, keys)
+            converted = conversion(run, ons, event)
+            if converted is not None:
+                self._db.execute(
+                    "UPDATE runs SET converted = ? WHERE tenant_id = ? AND run_id = ? "
+                    "AND converted IS NULL",
+                    (orjson.dumps(converted), run.tenant_id, run.run_id),
+                )
+            if exit_run(run, ons, event):
+                self._write_run(run)
+                ended.append(run)
+        return ended
+
+    def find_event(
+        self, tenant_id: str, key: str, since: datetime, until: datetime | None
+    ) -> EventRecord | None:
+        sql = "SELECT event_id FROM event_keys WHERE tenant_id = ? AND key = ? AND received_at >= ?"
+        params = [tenant_id, key, stamp(since)]
+        if until is not None:
+            sql += " AND received_at <= ?"
+            params.append(stamp(until))
+        row = self._one(f"{sql} ORDER BY received_at LIMIT 1", *params)
+        return None if row is None else self.get_event(tenant_id, row[0])
+
+    def _admit(self, run: Run, intake: Intake) -> str | None:
+        """None when the run may start; else why not. Holds its business key if it has one."""
+        claim = intake.run_claims.get(run.run_id)
+        if claim is not None:
+            owner = self._claim_owner(run.tenant_id, claim)
+            if owner is not None:
+                return held_by(claim, owner)
+        cap = intake.caps.get(run.workflow_id)
+        if cap is not None:
+            cursor = self._db.execute(
+                "UPDATE workflows SET executions = executions + 1 "
+                "WHERE tenant_id = ? AND workflow_id = ? AND executions < ?",
+                (run.tenant_id, run.workflow_id, cap),
+            )
+            if cursor.rowcount == 0:
+                return cap_reached(cap)
+        if claim is not None:
+            self._claim(run.tenant_id, claim)
+        return None
+
+    def _claim_owner(self, tenant_id: str, claim: Claim) -> str | None:
+        row = self._one(
+            "SELECT owner, expires_at FROM claims WHERE tenant_id = ? AND key = ?",
+            tenant_id,
+            claim.key,
+        )
+        if row is None or not claim_is_live(datetime.fromisoformat(row[1]), now()):
+            return None
+        return str(row[0])
+
+    def _claim(self, tenant_id: str, claim: Claim) -> str | None:
+        """Take the key, or return who holds it while it is live."""
+        owner = self._claim_owner(tenant_id, claim)
+        if owner is not None:
+            return owner
+        self._db.execute(
+            "INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)",
+            (tenant_id, claim.key, claim.owner, claim.expires_at.isoformat()),
+        )
+        return None
+
+    def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
+        return self._get_one(
+            EVENTS, partial(event_not_found, event_id), tenant_id=tenant_id, event_id=event_id
+        )
+
+    def count_events(self, tenant_id: str, period: Period) -> int:
+        row = self._one(
+            "SELECT count(*) FROM events WHERE tenant_id = ? AND received_at >= ? "
+            "AND received_at < ?",
+            tenant_id,
+            period.since.isoformat(),
+            period.until.isoformat(),
+        )
+        return int(row[0])
+
+    def purge(self, events_before: datetime, now: datetime) -> int:
+        with self._transaction() as db:
+            deleted = db.execute(
+                "DELETE FROM events WHERE received_at < ?", (events_before.isoformat(),)
+            ).rowcount
+            db.execute("DELETE FROM claims WHERE expires_at <= ?", (now.isoformat(),))
+            db.execute("DELETE FROM event_keys WHERE received_at < ?", (stamp(events_before),))
+        return int(deleted)

@@ -1,0 +1,131 @@
+"""Runs and their step records on SQLite."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
+
+import orjson
+
+from app.models.run import Run, RunFilter, RunStatus, StepRecord
+from app.models.stats import Period, RunTally
+from app.models.workflow import Page
+from app.store.errors import run_not_found
+from app.store.rules import LIVE, UNFINISHED
+from app.store.sqlite.connection import Connection
+from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_row
+
+# Parallel branches are parts of their parent's run: the run counts leave them out.
+NOT_BRANCH = "json_extract(CAST(doc AS TEXT), '$.parent.branch') IS NULL"
+
+
+class Runs(Connection):
+    def add_runs(self, runs: Sequence[Run]) -> None:
+        with self._transaction() as db:
+            added = [
+                run for run in runs
+                if db.execute(
+                    f"INSERT OR IGNORE INTO runs ({RUN_COLUMNS}, wait_key) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*run_row(run), run.wait_key),
+                ).rowcount
+            ]  # fmt: skip
+            db.executemany(
+                "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
+                [(run.tenant_id, key, run.run_id) for run in added for key in run.listen_keys],
+            )
+
+    def get_run(self, tenant_id: str, run_id: str) -> Run:
+        return self._get_one(
+            RUNS, partial(run_not_found, run_id), tenant_id=tenant_id, run_id=run_id
+        )
+
+    def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO steps (tenant_id, run_id, workflow_id, doc) VALUES (?, ?, ?, ?)",
+                [(s.tenant_id, s.run_id, s.workflow_id, orjson.dumps(s)) for s in steps],
+            )
+            return self._write_run(run)
+
+    def _write_run(self, run: Run) -> bool:
+        """Write the run if its revision is still the stored one (inside a transaction)."""
+        row = run_row(run)
+        cursor = self._db.execute(
+            "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
+            "doc = ?, wait_key = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
+            (row[4], row[5], row[7], row[9], run.wait_key, run.tenant_id, run.run_id,
+             run.revision),
+        )  # fmt: skip
+        if cursor.rowcount == 0:
+            return False
+        run.revision += 1
+        if run.finished and run.listeners:
+            self._db.execute(
+                "DELETE FROM run_listeners WHERE tenant_id = ? AND run_id = ?",
+                (run.tenant_id, run.run_id),
+            )
+        return True
+
+    def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+        return self._page(
+            RUNS,
+            page,
+            "run_id",
+            ("tenant_id = ?", tenant_id),
+            ("workflow_id = ?", where.workflow_id),
+            ("status = ?", where.status),
+            ("user_id = ?", where.user_id),
+            ("created_at >= ?", where.since and where.since.isoformat()),
+            ("created_at < ?", where.until and where.until.isoformat()),
+            newest_first=True,
+        )
+
+    def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
+        return self._select(STEPS, [("tenant_id = ?", tenant_id), ("run_id = ?", run_id)], "seq")
+
+    def workflow_steps(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+        filters = [("tenant_id = ?", tenant_id), ("workflow_id = ?", workflow_id)]
+        return self._select(STEPS, filters, "seq DESC", limit)
+
+    def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
+        rows = self._all(
+            f"SELECT workflow_id, status, count(*) FROM runs WHERE tenant_id = ? AND {NOT_BRANCH} "
+            "GROUP BY workflow_id, status",
+            tenant_id,
+        )
+        counts: dict[str, dict[RunStatus, int]] = {}
+        for workflow_id, status, count in rows:
+            counts.setdefault(workflow_id, {})[RunStatus(status)] = count
+        return counts
+
+    def run_tallies(
+        self, tenant_id: str, period: Period, workflow_id: str | None
+    ) -> list[RunTally]:
+        sql = (
+            "SELECT workflow_id, status, count(*), "
+            "total(json_extract(CAST(doc AS TEXT), '$.active_seconds')) FROM runs "
+            f"WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND {NOT_BRANCH}"
+        )
+        params = [tenant_id, period.since.isoformat(), period.until.isoformat()]
+        if workflow_id is not None:
+            sql += " AND workflow_id = ?"
+            params.append(workflow_id)
+        rows = self._all(sql + " GROUP BY workflow_id, status", *params)
+        return [RunTally(row[0], RunStatus(row[1]), row[2], row[3]) for row in rows]
+
+    def live_run_counts(self) -> dict[RunStatus, int]:
+        rows = self._all(
+            "SELECT status, count(*) FROM runs WHERE status IN (?, ?, ?, ?) GROUP BY status",
+            *UNFINISHED,
+        )
+        return {RunStatus(status): count for status, count in rows}
+
+    def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        rows = self._all(
+            "SELECT tenant_id, run_id FROM runs WHERE status IN (?, ?, ?) AND due_at <= ? "
+            "ORDER BY due_at LIMIT ?",
+            *LIVE,
+            before.isoformat(),
+            limit,
+        )
+        return [(row[0], row[1]) for row in rows]

@@ -1,0 +1,225 @@
+"""The SQLite file's tables, and opening a file created by this or an earlier version."""
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenants (
+    tenant_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    name TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE INDEX IF NOT EXISTS api_keys_tenant ON api_keys (tenant_id);
+CREATE TABLE IF NOT EXISTS workflows (
+    tenant_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    trigger_type TEXT NOT NULL,
+    latest_version INTEGER NOT NULL,
+    active_version INTEGER,
+    enabled INTEGER NOT NULL,
+    archived INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    executions INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, workflow_id)
+);
+CREATE INDEX IF NOT EXISTS workflows_updated ON workflows (tenant_id, updated_at);
+CREATE INDEX IF NOT EXISTS workflows_scheduled ON workflows (trigger_type, enabled);
+CREATE INDEX IF NOT EXISTS workflows_trigger ON workflows (tenant_id, trigger_type);
+CREATE TABLE IF NOT EXISTS workflow_versions (
+    tenant_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    document BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT,
+    PRIMARY KEY (tenant_id, workflow_id, version)
+);
+CREATE TABLE IF NOT EXISTS revisions (
+    tenant_id TEXT PRIMARY KEY,
+    n INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    tenant_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
+CREATE TABLE IF NOT EXISTS events (
+    tenant_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, event_id)
+);
+CREATE INDEX IF NOT EXISTS events_received ON events (received_at);
+CREATE INDEX IF NOT EXISTS events_tenant_received ON events (tenant_id, received_at);
+CREATE TABLE IF NOT EXISTS runs (
+    tenant_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    user_id TEXT,
+    status TEXT NOT NULL,
+    due_at TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, run_id)
+);
+CREATE INDEX IF NOT EXISTS runs_workflow ON runs (tenant_id, workflow_id, run_id);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (tenant_id, status, run_id);
+CREATE INDEX IF NOT EXISTS runs_due ON runs (status, due_at);
+CREATE INDEX IF NOT EXISTS runs_created ON runs (tenant_id, created_at);
+CREATE TABLE IF NOT EXISTS audit (
+    tenant_id TEXT NOT NULL,
+    entry_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, entry_id)
+);
+CREATE INDEX IF NOT EXISTS audit_entity ON audit (tenant_id, entity_type, entity_id, entry_id);
+CREATE INDEX IF NOT EXISTS audit_actor ON audit (tenant_id, actor, entry_id);
+CREATE TABLE IF NOT EXISTS steps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS steps_run ON steps (tenant_id, run_id, seq);
+CREATE INDEX IF NOT EXISTS steps_workflow ON steps (tenant_id, workflow_id, seq);
+CREATE TABLE IF NOT EXISTS event_shapes (
+    tenant_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    paths TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, event_type, paths)
+);
+CREATE TABLE IF NOT EXISTS event_keys (
+    tenant_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key, received_at, event_id)
+);
+CREATE INDEX IF NOT EXISTS event_keys_received ON event_keys (received_at);
+CREATE TABLE IF NOT EXISTS secrets (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ciphertext TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    rotated_at TEXT,
+    PRIMARY KEY (tenant_id, name)
+);
+CREATE TABLE IF NOT EXISTS integrations (
+    tenant_id TEXT NOT NULL,
+    code TEXT NOT NULL,
+    config BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, code)
+);
+CREATE TABLE IF NOT EXISTS profiles (
+    tenant_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    event_count INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    attributes BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS profiles_last_seen ON profiles (tenant_id, last_seen);
+CREATE TABLE IF NOT EXISTS segments (
+    tenant_id TEXT NOT NULL,
+    segment_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT,
+    conditions BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, segment_id)
+);
+CREATE TABLE IF NOT EXISTS campaigns (
+    tenant_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, campaign_id)
+);
+CREATE TABLE IF NOT EXISTS campaign_members (
+    tenant_id TEXT NOT NULL,
+    campaign_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, campaign_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS tenant_limits (
+    tenant_id TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_listeners (
+    tenant_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key, run_id)
+);
+CREATE INDEX IF NOT EXISTS run_listeners_run ON run_listeners (tenant_id, run_id);
+CREATE TABLE IF NOT EXISTS message_templates (
+    tenant_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    subject TEXT,
+    text TEXT,
+    html TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+);
+"""
+# Columns added to tables of files created by earlier versions, then the indexes on them.
+ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"), ("converted", "BLOB"))}
+ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_wait ON runs (tenant_id, wait_key) WHERE wait_key IS NOT NULL;
+"""
+BUSY_TIMEOUT_MS = 30_000
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """The file opened in WAL mode with every table and index in place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # WAL lets the CLI and other processes read and write while the service runs.
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    db.executescript(SCHEMA)
+    _add_columns(db)
+    db.executescript(ADDED_INDEXES)
+    return db
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns:
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")

@@ -1,0 +1,145 @@
+"""The embedded store's async face: every call, a whole transaction included, runs in one
+hop on the store's own thread.
+
+(With aiosqlite each statement is a hop of its own, so a transaction held SQLite's write lock
+across event-loop turns; under load, an API and a worker process starved each other into
+"database is locked". The benchmark showed it.)
+"""
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from app.models.profile import MAX_BYTES
+from app.models.run import Accepted
+from app.store.protocol import Intake
+from app.store.sqlite.database import Database
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def on_thread(
+    method: Callable[Concatenate[Database, P], T],
+) -> Callable[Concatenate["SQLiteStore", P], Coroutine[Any, Any, T]]:
+    """``Database``'s method as an async method of ``SQLiteStore``: the same parameters (names
+    and keywords kept, so the Store protocol checks them), run as one hop on the store's
+    thread."""
+
+    async def hop(store: "SQLiteStore", /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await store._run(partial(method, store._database, *args, **kwargs))
+
+    hop.__name__ = method.__name__
+    hop.__qualname__ = f"SQLiteStore.{method.__name__}"
+    hop.__doc__ = method.__doc__
+    return hop
+
+
+class SQLiteStore:
+    """The async face of ``Database``: each call is one hop to the store's single thread."""
+
+    def __init__(self, database: Database, thread: ThreadPoolExecutor) -> None:
+        self._database = database
+        self._thread = thread
+
+    @classmethod
+    async def open(cls, path: Path, profile_max_bytes: int = MAX_BYTES) -> "SQLiteStore":
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automator-sqlite")
+        database = await asyncio.get_running_loop().run_in_executor(
+            thread, Database, path, profile_max_bytes
+        )
+        return cls(database, thread)
+
+    async def _run(self, call: Callable[[], T]) -> T:
+        """``call()`` on the store's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+
+    async def close(self) -> None:
+        await self._run(self._database.close)
+        self._thread.shutdown()
+
+    async def accept_event(self, intake: Intake) -> Accepted:
+        (accepted,) = await self.accept_events([intake])
+        return accepted
+
+    ping = on_thread(Database.ping)
+
+    # Accounts
+    ensure_tenant = on_thread(Database.ensure_tenant)
+    get_tenant = on_thread(Database.get_tenant)
+    get_limits = on_thread(Database.get_limits)
+    set_limits = on_thread(Database.set_limits)
+    add_api_key = on_thread(Database.add_api_key)
+    api_key_by_hash = on_thread(Database.api_key_by_hash)
+    list_api_keys = on_thread(Database.list_api_keys)
+    revoke_api_key = on_thread(Database.revoke_api_key)
+    add_audit = on_thread(Database.add_audit)
+    list_audit = on_thread(Database.list_audit)
+
+    # Workflows
+    create_workflow = on_thread(Database.create_workflow)
+    add_version = on_thread(Database.add_version)
+    get_workflow = on_thread(Database.get_workflow)
+    list_workflows = on_thread(Database.list_workflows)
+    list_versions = on_thread(Database.list_versions)
+    get_version = on_thread(Database.get_version)
+    publish = on_thread(Database.publish)
+    set_enabled = on_thread(Database.set_enabled)
+    archive = on_thread(Database.archive)
+    active_versions = on_thread(Database.active_versions)
+    scheduled_versions = on_thread(Database.scheduled_versions)
+    workflows_revision = on_thread(Database.workflows_revision)
+
+    # Intake (and accept_event above)
+    accept_events = on_thread(Database.accept_events)
+    find_event = on_thread(Database.find_event)
+    get_event = on_thread(Database.get_event)
+    count_events = on_thread(Database.count_events)
+    purge = on_thread(Database.purge)
+
+    # Runs
+    get_run = on_thread(Database.get_run)
+    add_runs = on_thread(Database.add_runs)
+    save_run = on_thread(Database.save_run)
+    list_runs = on_thread(Database.list_runs)
+    list_steps = on_thread(Database.list_steps)
+    workflow_steps = on_thread(Database.workflow_steps)
+    run_counts = on_thread(Database.run_counts)
+    run_tallies = on_thread(Database.run_tallies)
+    live_run_counts = on_thread(Database.live_run_counts)
+    due_runs = on_thread(Database.due_runs)
+
+    # Integrations
+    put_secret = on_thread(Database.put_secret)
+    rotate_secret = on_thread(Database.rotate_secret)
+    get_secrets = on_thread(Database.get_secrets)
+    list_secrets = on_thread(Database.list_secrets)
+    delete_secret = on_thread(Database.delete_secret)
+    all_secrets = on_thread(Database.all_secrets)
+    replace_ciphertext = on_thread(Database.replace_ciphertext)
+    put_integration = on_thread(Database.put_integration)
+    get_integration = on_thread(Database.get_integration)
+    list_integrations = on_thread(Database.list_integrations)
+    delete_integration = on_thread(Database.delete_integration)
+
+    # Audience
+    get_profile = on_thread(Database.get_profile)
+    list_profiles = on_thread(Database.list_profiles)
+    update_profile = on_thread(Database.update_profile)
+    save_segment = on_thread(Database.save_segment)
+    get_segment = on_thread(Database.get_segment)
+    list_segments = on_thread(Database.list_segments)
+    add_to_campaign = on_thread(Database.add_to_campaign)
+    get_campaign = on_thread(Database.get_campaign)
+    list_campaigns = on_thread(Database.list_campaigns)
+    campaign_members = on_thread(Database.campaign_members)
+
+    # Templates
+    create_template = on_thread(Database.create_template)
+    update_template = on_thread(Database.update_template)
+    get_template = on_thread(Database.get_template)
+    list_templates = on_thread(Database.list_templates)
+    delete_template = on_thread(Database.delete_template)
