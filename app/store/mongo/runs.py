@@ -1,0 +1,116 @@
+"""Runs and their step records on MongoDB."""
+
+from collections.abc import Sequence
+from contextlib import suppress
+from dataclasses import asdict
+from datetime import datetime
+from functools import partial
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from app.models.run import Run, RunFilter, RunStatus, StepRecord
+from app.models.stats import Period, RunTally
+from app.models.workflow import Page
+from app.store.errors import run_not_found
+from app.store.mongo.connection import Connection
+from app.store.mongo.documents import RUNS, STEPS, Doc, within
+from app.store.rules import LIVE, MUTABLE_RUN_FIELDS, UNFINISHED, now, run_doc
+
+# Parallel branches are parts of their parent's run: the run counts leave them out.
+NOT_BRANCH: Doc = {"$or": [{"parent": None}, {"parent.branch": None}]}
+
+
+class Runs(Connection):
+    async def add_runs(self, runs: Sequence[Run]) -> None:
+        for run in runs:
+            with suppress(DuplicateKeyError):
+                await self._db.runs.insert_one(run_doc(run))
+
+    async def get_run(self, tenant_id: str, run_id: str) -> Run:
+        return await self._get_one(
+            RUNS, partial(run_not_found, run_id), tenant_id=tenant_id, run_id=run_id
+        )
+
+    async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
+        if steps:
+            seq = now().timestamp()
+            docs = [asdict(step) | {"seq": seq + n * 1e-6} for n, step in enumerate(steps)]
+            await self._db.steps.insert_many(docs)
+        changes = {
+            name: value for name, value in run_doc(run).items() if name in MUTABLE_RUN_FIELDS
+        }
+        result = await self._db.runs.update_one(
+            {"tenant_id": run.tenant_id, "run_id": run.run_id, "revision": run.revision},
+            {"$set": changes, "$inc": {"revision": 1}},
+        )
+        if result.matched_count == 0:
+            return False
+        run.revision += 1
+        return True
+
+    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+        query: Doc = {"tenant_id": tenant_id}
+        for name, value in (("workflow_id", where.workflow_id), ("user_id", where.user_id)):
+            if value is not None:
+                query[name] = value
+        if where.status is not None:
+            query["status"] = where.status.value
+        created = {op: at for op, at in (("$gte", where.since), ("$lt", where.until)) if at}
+        if created:
+            query["created_at"] = created
+        return await self._page(RUNS, page, "run_id", query, newest_first=True)
+
+    async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
+        query = {"tenant_id": tenant_id, "run_id": run_id}
+        return await self._select(STEPS, query, [("seq", ASCENDING)])
+
+    async def workflow_steps(
+        self, tenant_id: str, workflow_id: str, limit: int
+    ) -> list[StepRecord]:
+        query = {"tenant_id": tenant_id, "workflow_id": workflow_id}
+        return await self._select(STEPS, query, [("seq", DESCENDING)], limit)
+
+    async def run_counts(self, tenant_id: str) -> dict[str, dict[RunStatus, int]]:
+        cursor = await self._db.runs.aggregate(
+            [
+                {"$match": {"tenant_id": tenant_id, **NOT_BRANCH}},
+                {"$group": {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1}}},
+            ]
+        )
+        counts: dict[str, dict[RunStatus, int]] = {}
+        async for row in cursor:
+            counts.setdefault(row["_id"]["w"], {})[RunStatus(row["_id"]["s"])] = row["n"]
+        return counts
+
+    async def run_tallies(
+        self, tenant_id: str, period: Period, workflow_id: str | None
+    ) -> list[RunTally]:
+        match: Doc = {"tenant_id": tenant_id, "created_at": within(period), **NOT_BRANCH}
+        if workflow_id is not None:
+            match["workflow_id"] = workflow_id
+        group = {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1},
+                 "seconds": {"$sum": "$active_seconds"}}  # fmt: skip
+        cursor = await self._db.runs.aggregate([{"$match": match}, {"$group": group}])
+        return [
+            RunTally(row["_id"]["w"], RunStatus(row["_id"]["s"]), row["n"], row["seconds"])
+            async for row in cursor
+        ]
+
+    async def live_run_counts(self) -> dict[RunStatus, int]:
+        cursor = await self._db.runs.aggregate(
+            [
+                {"$match": {"status": {"$in": [s.value for s in UNFINISHED]}}},
+                {"$group": {"_id": "$status", "n": {"$sum": 1}}},
+            ]
+        )
+        return {RunStatus(row["_id"]): row["n"] async for row in cursor}
+
+    async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        cursor = self._db.runs.find(
+            {"status": {"$in": [s.value for s in LIVE]}, "due_at": {"$lte": before}},
+            {"_id": False, "tenant_id": True, "run_id": True},
+        )
+        return [
+            (doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)
+        ]
