@@ -52,7 +52,7 @@ CURL_BODY = re.compile(r"-d '([^']*)'")
 URL_PATH = re.compile(r"(/api/[\w/{}.-]*)")
 ENV_VAR = re.compile(r"AUTOMATOR_[A-Z0-9_]+")
 # Read by other code than the settings class: the secret references' variables (a prefix),
-# the store's contract suite (tests/store/test_contract.py), and, marked as coming in the
+# the store's contract suite (tests/store/conftest.py), and, marked as coming in the
 # docs, the dev outbox's switch (issue 13, item 1).
 OTHER_VARIABLES = {"AUTOMATOR_SECRET_", "AUTOMATOR_TEST_MONGODB_URL", "AUTOMATOR_OUTBOX"}
 ENDPOINT = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s?\[]*)")

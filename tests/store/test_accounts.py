@@ -1,0 +1,87 @@
+"""Tenants, API keys, limits and the audit trail, on every adapter."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app.errors import NotFound
+from app.models.audit import AuditEntry, AuditFilter
+from app.models.flow import TenantLimits
+from app.models.tenant import ApiKey, Role
+from app.models.workflow import Page
+from app.store.protocol import Store
+from app.store.rules import now
+
+
+def key(tenant_id: str, key_id: str, role: Role = Role.ADMIN) -> ApiKey:
+    return ApiKey(key_id, tenant_id, role, "label", "atm_abcd", now())
+
+
+async def test_tenants_are_created_once(store: Store) -> None:
+    tenant, created = await store.ensure_tenant("acme", "Acme")
+    again, created_again = await store.ensure_tenant("acme", "Other name")
+    assert (created, created_again) == (True, False)
+    assert again.name == "Acme"
+    assert again.tenant_id == tenant.tenant_id
+    assert await store.get_tenant("nobody") is None
+
+
+async def test_api_keys_are_found_by_hash_and_revoked(store: Store) -> None:
+    await store.add_api_key(key("acme", "k1"), "hash-1")
+    await store.add_api_key(key("globex", "k2", Role.VIEWER), "hash-2")
+    found = await store.api_key_by_hash("hash-2")
+    assert found is not None
+    assert (found.tenant_id, found.role) == ("globex", Role.VIEWER)
+    assert [k.key_id for k in await store.list_api_keys("acme")] == ["k1"]
+    revoked = await store.revoke_api_key("acme", "k1")
+    assert revoked.revoked_at is not None
+    with pytest.raises(NotFound):
+        await store.revoke_api_key("acme", "k2")  # globex's key, from acme
+
+
+async def test_tenant_limits_are_replaced_whole_and_kept_per_tenant(store: Store) -> None:
+    assert await store.get_limits("acme") == TenantLimits()
+    first = TenantLimits.model_validate({"quota": {"runs": 10, "period": "P1D"}})
+    await store.set_limits("acme", first)
+    second = TenantLimits.model_validate({"concurrency": {"limit": 1, "key": "{{ site }}"}})
+    assert await store.set_limits("acme", second) == second
+    found = await store.get_limits("acme")
+    assert found.canonical() == {"concurrency": {"limit": 1, "key": "{{ site }}"}}
+    assert await store.get_limits("globex") == TenantLimits()
+
+
+def entry(entry_id: str, entity_id: str = "wf", actor: str = "key_1", **changes: Any) -> AuditEntry:
+    fields: dict[str, Any] = {
+        "tenant_id": "acme", "entry_id": entry_id, "at": now(), "actor": actor,
+        "action": "workflow.update", "entity_type": "workflow", "entity_id": entity_id,
+        "before": {"enabled": True}, "after": {"enabled": False, "document": {"a": [1]}},
+    }  # fmt: skip
+    return AuditEntry(**(fields | changes))
+
+
+async def test_audit_entries_filter_and_page_newest_first(store: Store) -> None:
+    await store.add_audit(entry("aud_1"))
+    await store.add_audit(entry("aud_2", "other", action="workflow.create", before=None))
+    await store.add_audit(
+        entry("aud_3", "key_9", "key_2", entity_type="api_key", action="api_key.revoke")
+    )
+    await store.add_audit(entry("aud_4", tenant_id="globex"))
+    everything = await store.list_audit("acme", AuditFilter(), Page())
+    assert [e.entry_id for e in everything] == ["aud_3", "aud_2", "aud_1"]
+    oldest = everything[2]
+    assert (oldest.actor, oldest.action, oldest.before) == (
+        "key_1",
+        "workflow.update",
+        {"enabled": True},
+    )
+    assert oldest.after == {"enabled": False, "document": {"a": [1]}}
+    assert everything[2].at.tzinfo is not None
+    by_entity = AuditFilter(entity_type="workflow", entity_id="wf")
+    assert [e.entry_id for e in await store.list_audit("acme", by_entity, Page())] == ["aud_1"]
+    by_actor = await store.list_audit("acme", AuditFilter(actor="key_2"), Page())
+    assert [(e.entry_id, e.action) for e in by_actor] == [("aud_3", "api_key.revoke")]
+    paged = await store.list_audit("acme", AuditFilter(), Page(limit=1, after="aud_3"))
+    assert [e.entry_id for e in paged] == ["aud_2"]
+    later = AuditFilter(since=now() + timedelta(seconds=1))
+    assert await store.list_audit("acme", later, Page()) == []

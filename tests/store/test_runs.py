@@ -1,0 +1,173 @@
+"""Runs and their steps: saves, lists, counts and tallies; on every adapter."""
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app.errors import NotFound
+from app.models.run import RunFilter, RunStatus, StepRecord, StepStatus
+from app.models.stats import Period, RunTally
+from app.models.workflow import Page
+from app.store.protocol import Intake, Store
+from app.store.rules import now
+from tests.store.records import document, event, ids, run
+
+
+async def test_save_run_refuses_a_stale_revision(store: Store) -> None:
+    await store.accept_event(Intake(event(), [run("r1")]))
+    worker = await store.get_run("acme", "r1")
+    control = await store.get_run("acme", "r1")
+    control.status = RunStatus.PAUSED
+    assert await store.save_run(control)
+    worker.pc, worker.vars = 1, {"a": 1}
+    at = now()
+    done = StepRecord("acme", "r1", "wf", "a0", "log", 1, StepStatus.COMPLETED, at, at, "r1:a0:0")
+    assert not await store.save_run(worker, [done])
+    recorded = await store.list_steps("acme", "r1")
+    assert [(s.step_id, s.idempotency_key) for s in recorded] == [("a0", "r1:a0:0")]
+    fresh = await store.get_run("acme", "r1")
+    assert (fresh.status, fresh.pc, fresh.revision) == (RunStatus.PAUSED, 0, 1)
+    fresh.pc, fresh.vars, fresh.outputs = 1, {"a": 1}, {"a1": {"output": [1, 2]}}
+    assert await store.save_run(fresh)
+    stored = await store.get_run("acme", "r1")
+    assert (stored.pc, stored.vars, stored.outputs, stored.revision) == (
+        1,
+        {"a": 1},
+        {"a1": {"output": [1, 2]}},
+        2,
+    )
+
+
+async def test_runs_list_newest_first_with_filters(store: Store) -> None:
+    runs = [
+        run("r1"),
+        run("r2", user_id="u2"),
+        run("r3", status=RunStatus.FAILED),
+        run("r4", "other"),
+    ]
+    await store.accept_event(Intake(event(), runs))
+    await store.accept_event(
+        Intake(event("ev9", tenant_id="globex"), [run("r5", tenant_id="globex")])
+    )
+    assert ids(await store.list_runs("acme", RunFilter(), Page())) == ["r4", "r3", "r2", "r1"]
+    assert ids(await store.list_runs("acme", RunFilter(workflow_id="wf"), Page(limit=2))) == [
+        "r3",
+        "r2",
+    ]
+    assert ids(await store.list_runs("acme", RunFilter(status=RunStatus.FAILED), Page())) == ["r3"]
+    assert ids(await store.list_runs("acme", RunFilter(user_id="u2"), Page())) == ["r2"]
+    assert ids(await store.list_runs("acme", RunFilter(), Page(after="r2"))) == ["r1"]
+    later = now() + timedelta(hours=1)
+    assert ids(await store.list_runs("acme", RunFilter(since=later), Page())) == []
+    assert ids(await store.list_runs("acme", RunFilter(until=later), Page(limit=1))) == ["r4"]
+    assert await store.run_counts("acme") == {
+        "wf": {RunStatus.PENDING: 2, RunStatus.FAILED: 1},
+        "other": {RunStatus.PENDING: 1},
+    }
+    with pytest.raises(NotFound):
+        await store.get_run("globex", "r1")
+
+
+async def test_steps_are_listed_per_run_and_per_workflow(store: Store) -> None:
+    at = now()
+    steps = [
+        StepRecord("acme", "r1", "wf", f"a{n}", "log", 1, StepStatus.COMPLETED, at, at, f"r1:a{n}:0",
+                   {"message": "hi"}, {"ok": n})
+        for n in range(3)
+    ]  # fmt: skip
+    await store.accept_event(Intake(event(), [run("r1")]))
+    assert await store.save_run(await store.get_run("acme", "r1"), steps)
+    assert [s.step_id for s in await store.list_steps("acme", "r1")] == ["a0", "a1", "a2"]
+    assert [s.step_id for s in await store.workflow_steps("acme", "wf", 2)] == ["a2", "a1"]
+    assert await store.list_steps("globex", "r1") == []
+
+
+async def test_due_runs_and_active_versions(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    await store.create_workflow(
+        "acme", document("off", settings={"enabled": False}), None, publish=True
+    )
+    await store.add_version("acme", document(name="draft"), None, publish=False)
+    assert [(v.workflow_id, v.version) for v in await store.active_versions("acme")] == [("wf", 1)]
+    revision = await store.workflows_revision("acme")
+    await store.set_enabled("acme", "off", True)
+    assert await store.workflows_revision("acme") != revision
+    soon, later = now(), now() + timedelta(hours=1)
+    await store.accept_event(Intake(event(), [run("r1", due_at=soon), run("r2", due_at=later),
+                                              run("r3", status=RunStatus.COMPLETED, due_at=soon)]))  # fmt: skip
+    assert await store.due_runs(now() + timedelta(seconds=1), 10) == [("acme", "r1")]
+
+
+async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store) -> None:
+    await store.accept_event(Intake(event(), [
+        run("r1"), run("r2", status=RunStatus.WAITING), run("r3", status=RunStatus.PAUSED),
+        run("r4", status=RunStatus.COMPLETED), run("r5", status=RunStatus.FAILED),
+    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(event("ev2", tenant_id="globex"), [run("r6", tenant_id="globex")])
+    )
+    assert await store.live_run_counts() == {
+        RunStatus.PENDING: 2, RunStatus.WAITING: 1, RunStatus.PAUSED: 1,
+    }  # fmt: skip
+
+
+async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
+    start = now()
+    done: dict[str, Any] = {"status": RunStatus.COMPLETED, "active_seconds": 1.5}
+    await store.accept_event(Intake(event(), [
+        run("r1", **done), run("r2", **done), run("r3", status=RunStatus.FAILED, active_seconds=3.0),
+        run("r4", "other"),
+    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(event("ev2", tenant_id="globex"), [run("r5", tenant_id="globex")])
+    )
+    period = Period(start - timedelta(seconds=1), now() + timedelta(seconds=1))
+    tallies = sorted(
+        await store.run_tallies("acme", period, None), key=lambda t: (t.workflow_id, t.status)
+    )
+    assert tallies == [
+        RunTally("other", RunStatus.PENDING, 1, 0.0),
+        RunTally("wf", RunStatus.COMPLETED, 2, 3.0),
+        RunTally("wf", RunStatus.FAILED, 1, 3.0),
+    ]
+    assert {t.workflow_id for t in await store.run_tallies("acme", period, "other")} == {"other"}
+    assert await store.count_events("acme", period) == 1
+    before = Period(start - timedelta(hours=2), start - timedelta(hours=1))
+    assert await store.run_tallies("acme", before, None) == []
+    assert await store.count_events("acme", before) == 0
+
+
+async def test_added_runs_are_recorded_once_and_branches_stay_out_of_the_counts(
+    store: Store,
+) -> None:
+    start = now()
+    await store.accept_event(Intake(event(), [run("r1", status=RunStatus.WAITING)]))
+    branch = {"run_id": "r1", "step": "fan", "branch": "a"}
+    first = run("r1.0.a", parent=branch, listeners=[{"key": "k1", "on": "cancel"}])
+    await store.add_runs([first, run("r1.0.b", parent=branch | {"branch": "b"})])
+    again = run("r1.0.a", status=RunStatus.FAILED, parent=branch)
+    await store.add_runs([again])
+    assert (await store.get_run("acme", "r1.0.a")).status == RunStatus.PENDING
+    assert (await store.get_run("acme", "r1.0.a")).parent == branch
+    sub_run = run("r2", "other", parent={"run_id": "r1", "step": "go", "branch": None}, depth=1)
+    await store.add_runs([sub_run])
+    assert (await store.get_run("acme", "r2")).depth == 1
+    period = Period(start - timedelta(seconds=1), now() + timedelta(seconds=1))
+    tallies = {
+        (t.workflow_id, t.status): t.count for t in await store.run_tallies("acme", period, None)
+    }
+    assert tallies == {("wf", RunStatus.WAITING): 1, ("other", RunStatus.PENDING): 1}
+    assert await store.run_counts("acme") == {
+        "wf": {RunStatus.WAITING: 1}, "other": {RunStatus.PENDING: 1},
+    }  # fmt: skip
+
+
+async def test_a_runs_variants_and_loop_frames_are_kept(store: Store) -> None:
+    await store.accept_event(Intake(event(), [run("r1")]))
+    stored = await store.get_run("acme", "r1")
+    stored.variants = {"subject": "long"}
+    stored.loops = {"each": {"items": [{"sku": "A"}, {"sku": "B"}], "index": 1}}
+    assert await store.save_run(stored)
+    again = await store.get_run("acme", "r1")
+    assert (again.variants, again.loops) == (stored.variants, stored.loops)

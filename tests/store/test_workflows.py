@@ -1,0 +1,100 @@
+"""Workflows and their versions, on every adapter."""
+
+import pytest
+
+from app.errors import Conflict, NotFound
+from app.models.workflow import Page, WorkflowFilter
+from app.store.protocol import Store
+from tests.store.records import document
+
+
+async def test_every_save_is_a_new_immutable_version(store: Store) -> None:
+    head, v1 = await store.create_workflow("acme", document(), "k1", publish=True)
+    assert (head.latest_version, head.active_version, head.enabled) == (1, 1, True)
+    head, v2 = await store.add_version("acme", document(name="renamed"), "k2", publish=True)
+    assert (v2.version, head.active_version, head.name) == (2, 2, "renamed")
+    assert (await store.get_version("acme", "wf", 1)).document == v1.document
+    versions = await store.list_versions("acme", "wf")
+    assert [(v.version, v.created_by) for v in versions] == [(1, "k1"), (2, "k2")]
+    assert versions[0].document["name"] == "wf name"
+
+
+async def test_a_draft_does_not_change_what_is_active(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    head, draft = await store.add_version("acme", document(name="draft"), None, publish=False)
+    assert (head.latest_version, head.active_version, head.name) == (2, 1, "wf name")
+    head = await store.publish("acme", "wf", draft.version)
+    assert (head.active_version, head.name) == (2, "draft")
+    head = await store.publish("acme", "wf", 1)
+    assert (head.active_version, head.name) == (1, "wf name")
+
+
+async def test_publish_takes_the_documents_enabled_flag(store: Store) -> None:
+    head, _ = await store.create_workflow(
+        "acme", document(settings={"enabled": False}), None, publish=True
+    )
+    assert head.enabled is False
+    assert (await store.set_enabled("acme", "wf", True)).enabled is True
+
+
+async def test_creating_an_existing_workflow_conflicts(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    with pytest.raises(Conflict):
+        await store.create_workflow("acme", document(), None, publish=True)
+    with pytest.raises(NotFound):
+        await store.add_version("acme", document("missing"), None, publish=True)
+
+
+async def test_archived_workflows_leave_lists_and_can_be_created_again(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    head = await store.archive("acme", "wf")
+    assert (head.archived, head.enabled) == (True, False)
+    assert await store.list_workflows("acme", WorkflowFilter(), Page()) == []
+    archived = await store.list_workflows("acme", WorkflowFilter(include_archived=True), Page())
+    assert [h.workflow_id for h in archived] == ["wf"]
+    head, version = await store.create_workflow("acme", document(), None, publish=True)
+    assert (head.archived, version.version) == (False, 2)
+
+
+async def test_lists_filter_and_page(store: Store) -> None:
+    for n in range(5):
+        trigger = "user_signup" if n % 2 == 0 else "purchase_completed"
+        await store.create_workflow("acme", document(f"wf{n}", trigger), None, publish=True)
+    await store.set_enabled("acme", "wf0", False)
+    signups = await store.list_workflows("acme", WorkflowFilter(trigger_type="user_signup"), Page())
+    assert [h.workflow_id for h in signups] == ["wf0", "wf2", "wf4"]
+    enabled = await store.list_workflows("acme", WorkflowFilter(enabled=True), Page())
+    assert [h.workflow_id for h in enabled] == ["wf1", "wf2", "wf3", "wf4"]
+    page = await store.list_workflows("acme", WorkflowFilter(), Page(limit=2, after="wf1"))
+    assert [h.workflow_id for h in page] == ["wf2", "wf3"]
+
+
+async def test_every_read_and_write_is_scoped_by_tenant(store: Store) -> None:
+    await store.create_workflow("acme", document(), None, publish=True)
+    await store.create_workflow("globex", document("other"), None, publish=True)
+    assert [
+        h.workflow_id for h in await store.list_workflows("globex", WorkflowFilter(), Page())
+    ] == ["other"]
+    for attempt in (
+        store.get_workflow("globex", "wf"),
+        store.get_version("globex", "wf", 1),
+        store.list_versions("globex", "wf"),
+        store.publish("globex", "wf", 1),
+        store.set_enabled("globex", "wf", False),
+        store.archive("globex", "wf"),
+        store.add_version("globex", document(), None, publish=True),
+    ):
+        with pytest.raises(NotFound):
+            await attempt
+    assert (await store.get_workflow("acme", "wf")).enabled is True
+    # The same workflow id may exist in two tenants, independently.
+    head, _ = await store.create_workflow("globex", document(), None, publish=True)
+    assert (head.tenant_id, head.latest_version) == ("globex", 1)
+
+
+async def test_timestamps_are_timezone_aware(store: Store) -> None:
+    head, version = await store.create_workflow("acme", document(), None, publish=True)
+    stored = await store.get_workflow("acme", "wf")
+    assert stored.created_at.tzinfo is not None
+    assert version.created_at.tzinfo is not None
+    assert abs((stored.updated_at - head.updated_at).total_seconds()) < 0.01
