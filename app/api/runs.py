@@ -104,6 +104,10 @@ class ListenerRead(BaseModel):
 
 
 class RunRead(RunSummary):
+    context: dict[str, Any] = Field(
+        description="What the run started from: the event's data at the root, then `user` "
+        "and `event` (its type, id and time)."
+    )
     listeners: list[ListenerRead]
     vars: dict[str, Any]
     outputs: dict[str, Any]
@@ -160,6 +164,7 @@ async def _read(resources: ResourcesDep, tenant_id: str, run_id: str) -> RunRead
     steps = await resources.store.list_steps(tenant_id, run_id)
     return RunRead(
         **_fields(run),
+        context=run.context,
         listeners=[ListenerRead.model_validate(one) for one in run.listeners],
         vars=run.vars,
         outputs=run.outputs,

@@ -1,7 +1,7 @@
 """Message templates of the caller's tenant: what ``"template": "welcome_email"`` names."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -21,6 +21,7 @@ MAX_SUBJECT_CHARS = 2000  # of template source; the rendered subject is at most 
 # Of template source: the sandbox compiles at most 64 KiB, and the HTML part is wrapped.
 MAX_PART_CHARS = 64_000
 PARTS_EXAMPLE = {key: value for key, value in TEMPLATE_EXAMPLE.items() if key != "name"}
+PREVIEW_DATA = {"user_name": "Ada", "signup_date": "2026-12-06", "user": {"id": "u1"}}
 
 
 class TemplateParts(BaseModel):
@@ -70,6 +71,26 @@ class TemplateList(Page[TemplateRead]):
     """A page of templates, by name."""
 
 
+class TemplatePreview(TemplateParts):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [PARTS_EXAMPLE | {"data": PREVIEW_DATA}]}
+    )
+
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Sample data to render over, as a step's would be: the event's data at "
+        "the root, `user`, `event`, and the action's `data.variables`.",
+    )
+
+
+class PreviewRead(BaseModel):
+    """The parts as a step would send them; `html` is markup (show it as text or sandboxed)."""
+
+    subject: str | None
+    text: str | None
+    html: str | None
+
+
 @router.post("", status_code=201)
 async def create_template(
     body: TemplateCreate, caller: Writer, resources: ResourcesDep
@@ -78,6 +99,18 @@ async def create_template(
     the part. 409 if the tenant already has a template of that name."""
     template = body.template(caller.tenant_id, body.name)
     return TemplateRead.of(await resources.templates.create(template))
+
+
+@router.post("/preview")
+async def preview_template(
+    body: TemplatePreview, caller: Reader, resources: ResourcesDep
+) -> PreviewRead:
+    """Render a template, saved or not, over sample data: what the Studio's editor shows
+    before saving. Nothing is stored; a part that does not compile or render is a 422
+    naming it."""
+    template = body.template(caller.tenant_id, "preview")
+    message = resources.templates.preview(template, body.data)
+    return PreviewRead(subject=message.subject, text=message.text, html=message.html)
 
 
 @router.get("")

@@ -105,3 +105,34 @@ async def test_bad_names_sizes_and_empty_templates_are_refused(client: httpx.Asy
         assert response.json()["error"]["details"][0]["loc"] == loc
     empty = await client.post("/api/templates", json={"name": "empty", "subject": "Hi"})
     assert "a template needs text, html or both" in empty.text
+
+
+async def test_preview_renders_unsaved_parts_over_sample_data_and_stores_nothing(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = app_resources
+    viewer = await headers(resources, "acme", Role.VIEWER)
+    body = WELCOME | {
+        "html": "<p>Hi {{ user_name }}</p>",
+        "data": {"user_name": "<b>Ada</b>", "signup_date": "today"},
+    }
+    del body["name"]
+    response = await client.post("/api/templates/preview", json=body, headers=viewer)
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "subject": "Welcome, <b>Ada</b>!",
+        "text": "Hi <b>Ada</b>,\n\nthanks for joining on today.",
+        "html": "<p>Hi &lt;b&gt;Ada&lt;/b&gt;</p>",
+    }
+    assert (await client.get("/api/templates", headers=viewer)).json()["items"] == []
+
+
+async def test_preview_names_the_part_that_fails(client: httpx.AsyncClient) -> None:
+    broken = await client.post("/api/templates/preview", json={"text": "{{ x }", "data": {}})
+    assert broken.status_code == 422
+    assert broken.json()["error"]["details"][0]["loc"] == ["body", "text"]
+    failing = await client.post(
+        "/api/templates/preview", json={"subject": "{{ 1 / 0 }}", "text": "ok"}
+    )
+    assert failing.status_code == 422, failing.text
+    assert failing.json()["error"]["details"][0]["loc"] == ["body", "subject"]

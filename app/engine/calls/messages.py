@@ -68,9 +68,20 @@ class MessageTemplates:
             raise ConnectorError(
                 f"message template {name!r} was not found; create it with POST /api/templates"
             ) from None
-        scope = {**context, **variables}
+        try:
+            return self.render(template, {**context, **variables})
+        except TemplateError as exc:
+            raise ConnectorError(exc.message) from None
+
+    def preview(self, template: MessageTemplate, scope: Mapping[str, Any]) -> Message:
+        """An unsaved ``template`` rendered over sample ``scope`` as a step would render it; a
+        part that does not compile or render is a TemplateError naming it (a 422)."""
+        self.check(template)
+        return self.render(template, scope)
+
+    def render(self, template: MessageTemplate, scope: Mapping[str, Any]) -> Message:
         rendered = {part: self._render(template, part, scope) for part in PARTS}
-        return Message(name=name, **rendered)
+        return Message(name=template.name, **rendered)
 
     def _render(self, template: MessageTemplate, part: str, scope: Mapping[str, Any]) -> str | None:
         source = getattr(template, part)
@@ -81,5 +92,5 @@ class MessageTemplates:
                 _source(part, source), scope, f"message template {template.name!r} {part}"
             )
         except TemplateError as exc:
-            raise ConnectorError(exc.message) from None
+            raise TemplateError(exc.message, [ErrorDetail(("body", part), exc.message)]) from None
         return _as_text(part, value)

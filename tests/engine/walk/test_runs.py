@@ -139,6 +139,9 @@ async def test_conditions_branches_variables_and_templates(
         ("done", "completed"),
     ]
     assert vip["status"] == standard["status"] == "completed"
+    # The event that started the run, as its steps saw it (the Studio's run page shows it).
+    assert vip["context"]["cart"] == {"total": 150, "items": [1, 2]}
+    assert vip["context"]["event"]["type"] == "signup"
 
 
 async def test_an_undefined_variable_fails_the_step_naming_action_and_field(
