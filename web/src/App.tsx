@@ -8,6 +8,8 @@ import { SignInPage } from "./pages/signin/SignInPage";
 import { WorkflowListPage } from "./pages/workflows/WorkflowListPage";
 import { WizardPage } from "./pages/wizard/WizardPage";
 import { ComingPage } from "./pages/placeholder/ComingPage";
+import { RunListPage } from "./pages/runs/RunListPage";
+import { RunPage } from "./pages/runs/RunPage";
 
 // The canvas brings the graph, form and code editor libraries: loaded when first opened.
 const EditorPage = lazy(() => import("./pages/editor/EditorPage").then((m) => ({ default: m.EditorPage })));
@@ -24,8 +26,8 @@ const router = createBrowserRouter(
         { path: "wizard", element: <WizardPage /> },
         { path: "wizard/canvas", element: loading(<NewWorkflowPage />) },
         { path: "workflows/:id", element: loading(<EditorPage />) },
-        { path: "runs", element: <ComingPage title="Runs" /> },
-        { path: "runs/:id", element: <ComingPage title="Run" /> },
+        { path: "runs", element: <RunListPage /> },
+        { path: "runs/:id", element: <RunPage /> },
         { path: "governance", element: <ComingPage title="Governance" /> },
         { path: "dashboard", element: <ComingPage title="Dashboard" /> },
         { path: "*", element: <ComingPage title="Not found" /> },

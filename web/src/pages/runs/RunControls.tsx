@@ -1,0 +1,56 @@
+// Pause, resume, cancel, retry, skip: for admins and editors only. A command that does not
+// fit the run's state is disabled with the reason; a 409 (the state changed meanwhile) is
+// explained in the same words, with the API's own message.
+import { useState } from "react";
+import { ApiError } from "../../api/client";
+import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { COMMANDS, explainRefusal, fits } from "./commands";
+
+const LABELS: Readonly<Record<RunCommand, string>> = {
+  pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", skip: "Skip step",
+};
+
+export function RunControls({ run }: { run: RunRead }) {
+  const command = useRunCommand(run.run_id);
+  const [asked, setAsked] = useState<{ command: RunCommand; status: RunRead["status"] } | null>(null);
+  const send = (name: RunCommand) => {
+    setAsked({ command: name, status: run.status });
+    command.mutate(name);
+  };
+  const refused = command.error instanceof ApiError && command.error.status === 409;
+  return (
+    <div className="run-controls">
+      <div className="toolbar" role="group" aria-label="Run control">
+        {COMMANDS.map((name) => (
+          <button
+            key={name}
+            type="button"
+            className={name === "cancel" ? "danger" : undefined}
+            disabled={command.isPending || !fits(name, run.status)}
+            title={fits(name, run.status) ? undefined : explainRefusal(name, run.status)}
+            onClick={() => send(name)}
+          >
+            {LABELS[name]}
+          </button>
+        ))}
+      </div>
+      {refused && asked && command.error instanceof ApiError && (
+        <div role="alert" className="error">
+          <strong>{LABELS[asked.command]} was refused.</strong> {explainRefusal(asked.command, statusIn(command.error.message) ?? asked.status)}
+          <div className="muted">The service said: {command.error.message}</div>
+        </div>
+      )}
+      {!refused && <ErrorNotice error={command.error} />}
+      {command.isSuccess && asked && <p className="muted" role="status">{LABELS[asked.command]}: the run is now {command.data.status}.</p>}
+    </div>
+  );
+}
+
+/** The state a 409 names ("Cannot retry run r: it is completed (...)"), fresher than ours. */
+export function statusIn(message: string): RunRead["status"] | null {
+  const found = /: it is (\w+)/.exec(message);
+  const status = found?.[1];
+  const known = ["pending", "running", "waiting", "paused", "completed", "failed", "cancelled"];
+  return status && known.includes(status) ? (status as RunRead["status"]) : null;
+}

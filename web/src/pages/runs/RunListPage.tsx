@@ -1,0 +1,64 @@
+// The Execution Explorer: the tenant's runs, newest first, filtered and paged by the API,
+// refreshing while any run shown is live.
+import { useState } from "react";
+import { Link, useSearchParams } from "react-router";
+import { useRuns, type RunFilter } from "../../api/runs";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { StatusBadge } from "../../components/StatusBadge";
+import { when, duration, secondsBetween } from "../../components/time";
+import { isLive } from "../../components/runStatus";
+import { filterFrom, paramsFrom } from "./filters";
+import { RunFilters } from "./RunFilters";
+
+export function RunListPage() {
+  const [params, setParams] = useSearchParams();
+  const filter = filterFrom(params);
+  // The `after` cursors of the pages before this one: the API pages forward only.
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const after = cursors.at(-1);
+  const runs = useRuns(filter, after);
+  const change = (next: RunFilter) => {
+    setCursors([undefined]);
+    setParams(paramsFrom(next));
+  };
+  const next = runs.data?.next_after;
+  return (
+    <section>
+      <div className="page-title">
+        <h1>Runs</h1>
+        {runs.data?.items.some((run) => isLive(run.status)) && <span className="muted">refreshing while runs are live</span>}
+      </div>
+      <RunFilters key={params.toString()} filter={filter} onChange={change} />
+      <ErrorNotice error={runs.error} />
+      {runs.isPending && <p>Loading…</p>}
+      {runs.data && runs.data.items.length === 0 && <p>No runs match.</p>}
+      {runs.data && runs.data.items.length > 0 && (
+        <table className="workflows runs">
+          <thead>
+            <tr>
+              <th>Run</th><th>Workflow</th><th>Status</th><th>User</th><th>Started</th><th>Last change</th><th>Error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs.data.items.map((run) => (
+              <tr key={run.run_id} data-run={run.run_id} data-status={run.status}>
+                <td><Link to={`/runs/${encodeURIComponent(run.run_id)}`}><code>{run.run_id}</code></Link></td>
+                <td>{run.workflow_id} <span className="muted">v{run.version}</span></td>
+                <td><StatusBadge status={run.status} /></td>
+                <td>{run.user_id ?? <span className="muted">–</span>}</td>
+                <td>{when(run.created_at)}</td>
+                <td>{when(run.updated_at)} <span className="muted">+{duration(secondsBetween(run.created_at, run.updated_at))}</span></td>
+                <td className="error-inline">{typeof run.error?.["message"] === "string" ? run.error["message"] : ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="toolbar pager">
+        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>
+        <span className="muted">page {cursors.length}</span>
+        <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>Older</button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,97 @@
+// One run: its state, the event that started it, what it waits for, its family, the
+// run-control buttons (not for viewers), the timeline of its steps, its history and a link
+// to its audit entries.
+import { Link, useParams } from "react-router";
+import { useRun, type RunRead } from "../../api/runs";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { JsonText } from "../../components/JsonText";
+import { StatusBadge } from "../../components/StatusBadge";
+import { useSession } from "../../components/SessionContext";
+import { isLive } from "../../components/runStatus";
+import { duration, when } from "../../components/time";
+import { errorMessage } from "./errorText";
+import { RunControls } from "./RunControls";
+import { RunFamily } from "./RunFamily";
+import { StepTimeline } from "./StepTimeline";
+
+export function RunPage() {
+  const { id = "" } = useParams();
+  const run = useRun(id);
+  const { canControlRuns, canGovern } = useSession();
+  if (run.isPending) return <p>Loading…</p>;
+  if (run.error) return <ErrorNotice error={run.error} />;
+  const data = run.data;
+  const failure = errorMessage(data.error);
+  return (
+    <section className="run-page" data-run={data.run_id} data-status={data.status}>
+      <p><Link to="/runs">← Runs</Link></p>
+      <div className="page-title">
+        <h1><code>{data.run_id}</code> <StatusBadge status={data.status} /></h1>
+        {canGovern && (
+          <Link to={`/governance/audit?entity_type=run&entity_id=${encodeURIComponent(data.run_id)}`}>Audit entries</Link>
+        )}
+      </div>
+      <dl className="facts">
+        <dt>Workflow</dt><dd><Link to={`/workflows/${encodeURIComponent(data.workflow_id)}`}>{data.workflow_id}</Link> version {data.version}</dd>
+        <dt>User</dt><dd>{data.user_id ?? "–"}</dd>
+        <dt>Started</dt><dd>{when(data.created_at)}</dd>
+        <dt>Last change</dt><dd>{when(data.updated_at)}{isLive(data.status) && <span className="muted"> · refreshing</span>}</dd>
+        <dt>Execution time</dt><dd>{duration(data.active_seconds)} <span className="muted">(delays and waits excluded)</span></dd>
+        <dt>Current step</dt><dd>#{data.step}, attempt {data.attempt}{data.due_at && <> · due {when(data.due_at)}</>}</dd>
+        {Object.keys(data.variants).length > 0 && (
+          <><dt>Variants</dt><dd>{Object.entries(data.variants).map(([split, name]) => `${split}: ${name}`).join(", ")}</dd></>
+        )}
+        {data.converted && <><dt>Converted</dt><dd>{String(data.converted["type"] ?? "")} at {when(String(data.converted["at"] ?? ""))}</dd></>}
+      </dl>
+      {failure && <div role="alert" className="error"><strong>The run failed:</strong> {failure}</div>}
+      {canControlRuns && <RunControls run={data} />}
+      <Waiting run={data} />
+      <RunFamily run={data} />
+      <section className="card">
+        <h2>Steps</h2>
+        <p className="muted">The steps in the order they ran (the canvas view of the path is not shown here yet).</p>
+        <StepTimeline steps={data.steps} runStart={data.created_at} />
+      </section>
+      <section className="card">
+        <h2>Event that started it</h2>
+        <p className="muted">Event <code>{data.event_id}</code>: its data at the root, then <code>user</code> and <code>event</code>.</p>
+        <JsonText value={data.context} label="Event data" />
+      </section>
+      <section className="card">
+        <h2>History</h2>
+        <ol className="history">
+          {data.history.map((change, i) => (
+            <li key={i}>{when(String(change["at"]))}: {String(change["from"])} → <StatusBadge status={String(change["to"])} /> <span className="muted">{String(change["reason"] ?? "")}</span></li>
+          ))}
+        </ol>
+      </section>
+    </section>
+  );
+}
+
+function Waiting({ run }: { run: RunRead }) {
+  if (!run.wait && run.listeners.length === 0) return null;
+  return (
+    <section className="card">
+      <h2>Waiting for</h2>
+      {run.wait && (
+        <p>
+          Step <code>{run.wait.step_id}</code> waits for event <code>{run.wait.event}</code>
+          {Object.keys(run.wait.match).length > 0 && <> matching <code>{JSON.stringify(run.wait.match)}</code></>} until{" "}
+          <strong>{when(run.wait.deadline)}</strong>
+          {run.wait.answered ? " — an event answered; the run is due to go on." : ", then its on_timeout actions run."}
+        </p>
+      )}
+      {run.listeners.length > 0 && (
+        <ul>
+          {run.listeners.map((listener, i) => (
+            <li key={i}>
+              <code>{listener.event}</code> {Object.keys(listener.match).length > 0 && <code>{JSON.stringify(listener.match)}</code>}:{" "}
+              {listener.on === "cancel" ? "cancels the run" : listener.on === "goal" ? "marks it converted" : "marks it converted and ends it"}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { explainRefusal, fits } from "./commands";
+import { statusIn } from "./RunControls";
+
+describe("run control", () => {
+  it("offers retry only on a failed run", () => {
+    expect(fits("retry", "failed")).toBe(true);
+    expect(fits("retry", "completed")).toBe(false);
+    expect(fits("retry", "running")).toBe(false);
+  });
+
+  it("offers resume only on a paused run, and skip past a wait, a pause or a failure", () => {
+    expect(fits("resume", "paused")).toBe(true);
+    expect(fits("resume", "waiting")).toBe(false);
+    expect(["waiting", "paused", "failed"].every((s) => fits("skip", s as never))).toBe(true);
+    expect(fits("skip", "running")).toBe(false);
+  });
+
+  it("explains a refused retry in words, naming the state and the states it needs", () => {
+    expect(explainRefusal("retry", "completed")).toBe(
+      "Retry runs a failed run again from the step that failed; this run is completed, and retry " +
+        "works only on a run that is failed. A finished run can no longer change.",
+    );
+  });
+
+  it("lists several fitting states with 'or'", () => {
+    expect(explainRefusal("pause", "paused")).toContain("works only on a run that is pending, running or waiting.");
+    expect(explainRefusal("pause", "paused")).not.toContain("finished run");
+  });
+
+  it("reads the state the API's 409 names, fresher than the page's", () => {
+    expect(statusIn("Cannot retry run run_1: it is completed (retry works on runs that are failed).")).toBe("completed");
+    expect(statusIn("Run run_1 kept changing; try again.")).toBeNull();
+  });
+});

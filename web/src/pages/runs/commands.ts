@@ -1,0 +1,38 @@
+// Which run-control command fits which state, in the API's own rule (app/engine/control.py),
+// and what a refusal (409) means in words.
+import type { RunCommand } from "../../api/runs";
+import type { RunStatus } from "../../components/runStatus";
+
+export const COMMANDS: readonly RunCommand[] = ["pause", "resume", "cancel", "retry", "skip"];
+
+const ALLOWED: Readonly<Record<RunCommand, readonly RunStatus[]>> = {
+  pause: ["pending", "running", "waiting"],
+  resume: ["paused"],
+  cancel: ["pending", "running", "waiting", "paused"],
+  retry: ["failed"],
+  skip: ["waiting", "paused", "failed"],
+};
+
+const WHAT: Readonly<Record<RunCommand, string>> = {
+  pause: "Pause stops a run that has not finished until it is resumed",
+  resume: "Resume continues a paused run",
+  cancel: "Cancel ends a run that has not finished",
+  retry: "Retry runs a failed run again from the step that failed",
+  skip: "Skip moves a waiting, paused or failed run past its current step",
+};
+
+export function fits(command: RunCommand, status: RunStatus): boolean {
+  return ALLOWED[command].includes(status);
+}
+
+function list(states: readonly string[]): string {
+  return states.length === 1 ? states[0]! : `${states.slice(0, -1).join(", ")} or ${states.at(-1)}`;
+}
+
+/** Why `command` does not fit a run that is `status`: said before the click and after a 409. */
+export function explainRefusal(command: RunCommand, status: RunStatus): string {
+  const finished = status === "completed" || status === "cancelled";
+  const tail = finished ? " A finished run can no longer change." : "";
+  return `${WHAT[command]}; this run is ${status}, and ${command} works only on a run that is ` +
+    `${list(ALLOWED[command])}.${tail}`;
+}
