@@ -1,6 +1,7 @@
 // One run: its state, the event that started it, what it waits for, its family, the
 // run-control buttons (not for viewers), the timeline of its steps, its history and a link
 // to its audit entries.
+import { lazy, Suspense } from "react";
 import { Link, useParams } from "react-router";
 import { useRun, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -13,6 +14,8 @@ import { errorMessage } from "./errorText";
 import { RunControls } from "./RunControls";
 import { RunFamily } from "./RunFamily";
 import { StepTimeline } from "./StepTimeline";
+
+const RunPath = lazy(() => import("./RunPath"));
 
 export function RunPage() {
   const { id = "" } = useParams();
@@ -48,8 +51,13 @@ export function RunPage() {
       <Waiting run={data} />
       <RunFamily run={data} />
       <section className="card">
+        <h2>Path taken</h2>
+        <Suspense fallback={<p>Loading the canvas…</p>}>
+          <RunPath workflowId={data.workflow_id} version={data.version} steps={data.steps} />
+        </Suspense>
+      </section>
+      <section className="card">
         <h2>Steps</h2>
-        <p className="muted">The steps in the order they ran (the canvas view of the path is not shown here yet).</p>
         <StepTimeline steps={data.steps} runStart={data.created_at} />
       </section>
       <section className="card">
