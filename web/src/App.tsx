@@ -10,6 +10,7 @@ import { WizardPage } from "./pages/wizard/WizardPage";
 import { ComingPage } from "./pages/placeholder/ComingPage";
 import { RunListPage } from "./pages/runs/RunListPage";
 import { RunPage } from "./pages/runs/RunPage";
+import { GovernancePage } from "./pages/governance/GovernancePage";
 
 // The canvas brings the graph, form and code editor libraries: loaded when first opened.
 const EditorPage = lazy(() => import("./pages/editor/EditorPage").then((m) => ({ default: m.EditorPage })));
@@ -28,7 +29,7 @@ const router = createBrowserRouter(
         { path: "workflows/:id", element: loading(<EditorPage />) },
         { path: "runs", element: <RunListPage /> },
         { path: "runs/:id", element: <RunPage /> },
-        { path: "governance", element: <ComingPage title="Governance" /> },
+        { path: "governance/*", element: <GovernancePage /> },
         { path: "dashboard", element: <ComingPage title="Dashboard" /> },
         { path: "*", element: <ComingPage title="Not found" /> },
       ],

@@ -1,0 +1,91 @@
+// The audit log, newest first: filtered by entity, actor and time (kept in the address, so a
+// run's page links to its own entries), paged by the API.
+import { useState, type FormEvent } from "react";
+import { useSearchParams } from "react-router";
+import { useAudit, type AuditFilter } from "../../api/governance";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { JsonText } from "../../components/JsonText";
+import { localToIso, when } from "../../components/time";
+
+const NAMES = ["entity_type", "entity_id", "actor", "since"] as const;
+
+export function auditFilterFrom(params: URLSearchParams): AuditFilter {
+  const filter: AuditFilter = {};
+  for (const name of NAMES) {
+    const value = params.get(name)?.trim();
+    if (value) filter[name] = value;
+  }
+  return filter;
+}
+
+export function AuditPanel() {
+  const [params, setParams] = useSearchParams();
+  const filter = auditFilterFrom(params);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const audit = useAudit(filter, cursors.at(-1));
+  const apply = (next: AuditFilter) => {
+    setCursors([undefined]);
+    const out = new URLSearchParams();
+    for (const name of NAMES) if (next[name]) out.set(name, next[name]);
+    setParams(out);
+  };
+  const next = audit.data?.next_after;
+  return (
+    <section aria-label="Audit log">
+      <AuditFilters key={params.toString()} filter={filter} onApply={apply} />
+      <ErrorNotice error={audit.error} />
+      {audit.data && audit.data.items.length === 0 && <p>No entries match.</p>}
+      {audit.data && audit.data.items.length > 0 && (
+        <table className="workflows audit">
+          <thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Entity</th><th>Change</th></tr></thead>
+          <tbody>
+            {audit.data.items.map((entry) => (
+              <tr key={entry.entry_id} data-action={entry.action}>
+                <td>{when(entry.at)}</td>
+                <td><code>{entry.actor}</code></td>
+                <td>{entry.action}</td>
+                <td>{entry.entity_type} <code>{entry.entity_id}</code></td>
+                <td>
+                  {(entry.before || entry.after) && (
+                    <details>
+                      <summary>before / after</summary>
+                      <div className="step-io">
+                        <JsonText value={entry.before} label="Before" />
+                        <JsonText value={entry.after} label="After" />
+                      </div>
+                    </details>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="toolbar pager">
+        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>
+        <span className="muted">page {cursors.length}</span>
+        <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>Older</button>
+      </div>
+    </section>
+  );
+}
+
+function AuditFilters({ filter, onApply }: { filter: AuditFilter; onApply: (filter: AuditFilter) => void }) {
+  const [draft, setDraft] = useState<AuditFilter>(filter);
+  const [since, setSince] = useState("");
+  const set = (name: keyof AuditFilter, value: string) => setDraft({ ...draft, [name]: value || undefined });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    onApply({ ...draft, since: localToIso(since) ?? draft.since });
+  };
+  return (
+    <form className="filters" onSubmit={submit} aria-label="Filter the audit log">
+      <label>Entity type<input value={draft.entity_type ?? ""} onChange={(e) => set("entity_type", e.target.value)} placeholder="workflow, run, api_key…" /></label>
+      <label>Entity id<input value={draft.entity_id ?? ""} onChange={(e) => set("entity_id", e.target.value)} /></label>
+      <label>Actor (key id)<input value={draft.actor ?? ""} onChange={(e) => set("actor", e.target.value)} /></label>
+      <label>Since<input type="datetime-local" value={since} onChange={(e) => setSince(e.target.value)} /></label>
+      <button type="submit">Filter</button>
+      <button type="button" onClick={() => { setDraft({}); setSince(""); onApply({}); }}>Clear</button>
+    </form>
+  );
+}

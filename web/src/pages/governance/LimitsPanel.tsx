@@ -1,0 +1,55 @@
+// The tenant's flow-control limits (concurrency, throttle, rate limit, frequency cap, quota)
+// as JSON, saved by admins; and where the run quota stands now.
+import { useState } from "react";
+import { useLimits, usePutLimits, useQuota } from "../../api/governance";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { JsonText, jsonText } from "../../components/JsonText";
+import { duration, when } from "../../components/time";
+import { parseJsonObject } from "./json";
+
+export function LimitsPanel({ canConfigure }: { canConfigure: boolean }) {
+  const limits = useLimits();
+  const quota = useQuota();
+  return (
+    <section aria-label="Limits and quota">
+      <h2>Quota</h2>
+      <ErrorNotice error={quota.error} />
+      {quota.data && !quota.data.quota && <p>No run quota is set for this tenant.</p>}
+      {quota.data?.quota && (
+        <div className="quota">
+          <p>
+            <strong>{quota.data.quota.used}</strong> of {quota.data.quota.allowed} runs used in this period of{" "}
+            {duration(quota.data.quota.period_seconds)}; {quota.data.quota.remaining} remaining
+            {quota.data.quota.resets_at && <>, resets at {when(quota.data.quota.resets_at)}</>}.
+          </p>
+          <meter min={0} max={quota.data.quota.allowed} value={quota.data.quota.used} aria-label="Quota used" />
+        </div>
+      )}
+      <h2>Limits</h2>
+      <ErrorNotice error={limits.error} />
+      {limits.data && (canConfigure ? <LimitsEditor initial={limits.data} /> : <JsonText value={limits.data} label="Tenant limits" />)}
+    </section>
+  );
+}
+
+function LimitsEditor({ initial }: { initial: unknown }) {
+  const [text, setText] = useState(jsonText(initial));
+  const save = usePutLimits();
+  const parsed = parseJsonObject(text);
+  return (
+    <div className="limits-editor">
+      <p className="muted">
+        Keys: <code>concurrency</code>, <code>throttle</code>, <code>rate_limit</code>, <code>frequency_cap</code>, <code>quota</code> (see docs/workflows.md).
+        Saving replaces them all; they apply to runs admitted from now on.
+      </p>
+      <label htmlFor="limits-json" className="sr-only">Tenant limits (JSON)</label>
+      <textarea id="limits-json" className="json" rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
+      {parsed.error && <p className="error-inline">{parsed.error}</p>}
+      <div className="toolbar">
+        <button type="button" className="primary" disabled={Boolean(parsed.error) || save.isPending} onClick={() => save.mutate(parsed.value)}>Save limits</button>
+        {save.isSuccess && <span className="muted" role="status">Saved.</span>}
+      </div>
+      <ErrorNotice error={save.error} />
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+// Message templates: pick one (or start a new one), edit its subject, text and HTML, and see
+// it rendered by the API over sample data as you type. Rendered HTML is shown as its markup.
+import { useState } from "react";
+import { useDeleteTemplate, usePreview, useSaveTemplate, useTemplates, type TemplateParts, type TemplateRead } from "../../api/governance";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { useDebounced } from "../../components/useDebounced";
+import { parseJsonObject } from "./json";
+
+const SAMPLE = `{
+  "user_name": "Ada",
+  "signup_date": "2026-12-06",
+  "user": {"id": "user_1", "email": "ada@example.com"}
+}`;
+const BLANK: TemplateRead = { name: "", subject: "", text: "", html: "", created_at: "", updated_at: "" };
+
+/** Empty parts are left out (null), as the API takes them. */
+export function partsOf(draft: { subject: string | null; text: string | null; html: string | null }): TemplateParts {
+  const part = (value: string | null) => (value ? value : null);
+  return { subject: part(draft.subject), text: part(draft.text), html: part(draft.html) };
+}
+
+export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
+  const templates = useTemplates();
+  const [chosen, setChosen] = useState<TemplateRead | null>(null);
+  return (
+    <section aria-label="Message templates" className="templates">
+      <ErrorNotice error={templates.error} />
+      <div className="template-layout">
+        <ul className="template-list">
+          {templates.data?.items.map((template) => (
+            <li key={template.name}>
+              <button type="button" className={chosen?.name === template.name ? "chosen" : undefined} onClick={() => setChosen(template)}>{template.name}</button>
+            </li>
+          ))}
+          {canEdit && <li><button type="button" onClick={() => setChosen(BLANK)}>+ New template</button></li>}
+        </ul>
+        {chosen ? (
+          <TemplateEditor key={chosen.name || "new"} template={chosen} canEdit={canEdit} onSaved={setChosen} onDeleted={() => setChosen(null)} />
+        ) : (
+          <p className="muted">Choose a template{canEdit ? " or start a new one" : ""}.</p>
+        )}
+      </div>
+    </section>
+  );
+}
+
+interface EditorProps {
+  template: TemplateRead;
+  canEdit: boolean;
+  onSaved: (template: TemplateRead) => void;
+  onDeleted: () => void;
+}
+
+function TemplateEditor({ template, canEdit, onSaved, onDeleted }: EditorProps) {
+  const isNew = template.name === "";
+  const [name, setName] = useState(template.name);
+  const [draft, setDraft] = useState({ subject: template.subject ?? "", text: template.text ?? "", html: template.html ?? "" });
+  const [sample, setSample] = useState(SAMPLE);
+  const save = useSaveTemplate();
+  const remove = useDeleteTemplate();
+  const parts = useDebounced(partsOf(draft), 300);
+  const data = parseJsonObject(sample);
+  const preview = usePreview(parts, useDebounced(data.value, 300));
+  const field = (part: "subject" | "text" | "html", rows: number) => (
+    <label className="stacked">
+      {part === "subject" ? "Subject" : part === "text" ? "Plain text" : "HTML"}
+      {rows === 1 ? (
+        <input value={draft[part]} readOnly={!canEdit} onChange={(e) => setDraft({ ...draft, [part]: e.target.value })} />
+      ) : (
+        <textarea className="json" rows={rows} value={draft[part]} readOnly={!canEdit} spellCheck={false} onChange={(e) => setDraft({ ...draft, [part]: e.target.value })} />
+      )}
+    </label>
+  );
+  return (
+    <div className="template-editor">
+      <div className="two-columns">
+        <div>
+          {isNew ? (
+            <label className="stacked">Name<input value={name} onChange={(e) => setName(e.target.value)} placeholder="welcome_email" /></label>
+          ) : (
+            <h2><code>{template.name}</code></h2>
+          )}
+          {field("subject", 1)}
+          {field("text", 6)}
+          {field("html", 6)}
+          {canEdit && (
+            <div className="toolbar">
+              <button type="button" className="primary" disabled={save.isPending || (isNew && !name.trim())}
+                onClick={() => save.mutate({ name: name.trim(), parts: partsOf(draft), isNew }, { onSuccess: onSaved })}>
+                {isNew ? "Create template" : "Save template"}
+              </button>
+              {!isNew && <button type="button" className="danger" onClick={() => remove.mutate(template.name, { onSuccess: onDeleted })}>Delete</button>}
+              {save.isSuccess && <span className="muted" role="status">Saved.</span>}
+            </div>
+          )}
+          <ErrorNotice error={save.error ?? remove.error} />
+        </div>
+        <div>
+          <label className="stacked">
+            Sample data (the event's data at the root, <code>user</code>, <code>event</code>, variables)
+            <textarea className="json" rows={6} value={sample} spellCheck={false} onChange={(e) => setSample(e.target.value)} />
+          </label>
+          {data.error && <p className="error-inline">{data.error}</p>}
+          <h3>Preview</h3>
+          <ErrorNotice error={preview.error} />
+          {preview.data && (
+            <div className="preview" aria-label="Rendered preview">
+              <p><span className="muted">Subject:</span> <strong>{preview.data.subject ?? "–"}</strong></p>
+              <h4>Plain text</h4>
+              <pre className="json">{preview.data.text ?? "–"}</pre>
+              <h4>HTML (markup, as sent)</h4>
+              <pre className="json">{preview.data.html ?? "–"}</pre>
+            </div>
+          )}
+        </div>
+      </div>
+    </div>
+  );
+}
