@@ -11,6 +11,7 @@ import { ComingPage } from "./pages/placeholder/ComingPage";
 import { RunListPage } from "./pages/runs/RunListPage";
 import { RunPage } from "./pages/runs/RunPage";
 import { GovernancePage } from "./pages/governance/GovernancePage";
+import { DashboardPage } from "./pages/dashboard/DashboardPage";
 
 // The canvas brings the graph, form and code editor libraries: loaded when first opened.
 const EditorPage = lazy(() => import("./pages/editor/EditorPage").then((m) => ({ default: m.EditorPage })));
@@ -30,7 +31,7 @@ const router = createBrowserRouter(
         { path: "runs", element: <RunListPage /> },
         { path: "runs/:id", element: <RunPage /> },
         { path: "governance/*", element: <GovernancePage /> },
-        { path: "dashboard", element: <ComingPage title="Dashboard" /> },
+        { path: "dashboard", element: <DashboardPage /> },
         { path: "*", element: <ComingPage title="Not found" /> },
       ],
     },

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import type { Bucket } from "../../api/stats";
+import { failingMost, niceMax, points, runStacks } from "./series";
+
+const bucket = (since: string, until: string, figures: Partial<Bucket>): Bucket => ({
+  since, until, total_executions: 0, successful_executions: 0, failed_executions: 0, cancelled_executions: 0,
+  running_executions: 0, success_rate: null, average_execution_time: null, total_triggers: 0, ...figures,
+});
+
+const BUCKETS = [
+  bucket("2026-12-06T00:00:00Z", "2026-12-06T01:00:00Z", { successful_executions: 3, failed_executions: 1, success_rate: 75, total_triggers: 5 }),
+  bucket("2026-12-06T01:00:00Z", "2026-12-06T02:00:00Z", {}),
+];
+
+describe("dashboard series", () => {
+  it("stacks each bucket's runs by status, completed first", () => {
+    const [first, second] = runStacks(BUCKETS);
+    expect(first!.parts).toEqual([
+      { status: "completed", value: 3 }, { status: "failed", value: 1 },
+      { status: "cancelled", value: 0 }, { status: "running", value: 0 },
+    ]);
+    expect([first!.total, second!.total]).toEqual([4, 0]);
+  });
+
+  it("keeps a bucket with no finished run as a gap in the success rate, not a zero", () => {
+    expect(points(BUCKETS, "success_rate").map((p) => p.value)).toEqual([75, null]);
+    expect(points(BUCKETS, "total_triggers").map((p) => p.value)).toEqual([5, 0]);
+  });
+
+  it("labels buckets by time of day within two days, by date beyond", () => {
+    const week = [bucket("2026-12-01T12:00:00Z", "2026-12-08T12:00:00Z", {})];
+    expect(points(BUCKETS, "total_triggers")[0]!.label).toMatch(/^\d\d:\d\d$/);
+    expect(points(week, "total_triggers")[0]!.label).toMatch(/^\d{1,2}\/\d{1,2}$/);
+  });
+
+  it("ranks the workflows that fail most, leaving out those that never failed", () => {
+    const metrics = (ok: number, failed: number) => ({
+      total_executions: ok + failed, successful_executions: ok, failed_executions: failed, cancelled_executions: 0,
+      running_executions: 0, success_rate: null, average_execution_time: null, active_workflows: 0, total_triggers: 0,
+    });
+    const ranked = failingMost({ a: metrics(10, 2), b: metrics(0, 2), c: metrics(5, 0), d: metrics(1, 9) }, 5);
+    expect(ranked.map((one) => one.workflowId)).toEqual(["d", "b", "a"]);
+    expect(ranked[1]!.failureRate).toBe(100);
+  });
+
+  it("rounds an axis top up to 1, 2 or 5 times a power of ten", () => {
+    expect([0, 1, 3, 7, 12, 480].map(niceMax)).toEqual([1, 1, 5, 10, 20, 500]);
+  });
+});
+
+describe("line segments", () => {
+  it("breaks a line where a bucket has no figure", async () => {
+    const { segments } = await import("../../components/charts/LineChart");
+    const runs = segments([{ value: 1 }, { value: null }, { value: 2 }, { value: 3 }]);
+    expect(runs).toEqual([[{ index: 0, value: 1 }], [{ index: 2, value: 2 }, { index: 3, value: 3 }]]);
+  });
+});

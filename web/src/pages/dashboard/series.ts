@@ -1,0 +1,70 @@
+// The API's buckets shaped for the charts, and the workflows that fail most.
+import type { Bucket, WorkflowMetrics } from "../../api/stats";
+
+/** The periods offered, each with a bucket count that gives round slices. */
+export const PERIODS = [
+  { period: "1h", label: "Last hour", buckets: 12 },
+  { period: "24h", label: "Last 24 hours", buckets: 24 },
+  { period: "7d", label: "Last 7 days", buckets: 28 },
+  { period: "30d", label: "Last 30 days", buckets: 30 },
+] as const;
+
+/** The statuses stacked in the runs chart, bottom up, with the API field each reads. */
+export const STACKS = [
+  { status: "completed", field: "successful_executions" },
+  { status: "failed", field: "failed_executions" },
+  { status: "cancelled", field: "cancelled_executions" },
+  { status: "running", field: "running_executions" },
+] as const;
+
+export interface Point { label: string; value: number | null }
+export interface Stack { label: string; parts: { status: string; value: number }[]; total: number }
+
+/** A bucket's start as a short label: the time of day for periods up to two days, else the date. */
+export function bucketLabel(since: string, spanSeconds: number): string {
+  const at = new Date(since);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (spanSeconds <= 2 * 86400) return `${pad(at.getHours())}:${pad(at.getMinutes())}`;
+  return `${at.getMonth() + 1}/${at.getDate()}`;
+}
+
+function span(buckets: readonly Bucket[]): number {
+  if (buckets.length === 0) return 0;
+  return (new Date(buckets.at(-1)!.until).getTime() - new Date(buckets[0]!.since).getTime()) / 1000;
+}
+
+/** Runs per bucket by status, as stacks. */
+export function runStacks(buckets: readonly Bucket[]): Stack[] {
+  const seconds = span(buckets);
+  return buckets.map((bucket) => {
+    const parts = STACKS.map(({ status, field }) => ({ status, value: bucket[field] }));
+    return { label: bucketLabel(bucket.since, seconds), parts, total: parts.reduce((sum, part) => sum + part.value, 0) };
+  });
+}
+
+/** One figure per bucket; null where the bucket had nothing to measure (a gap, not a zero). */
+export function points(buckets: readonly Bucket[], field: "success_rate" | "average_execution_time" | "total_triggers"): Point[] {
+  const seconds = span(buckets);
+  return buckets.map((bucket) => ({ label: bucketLabel(bucket.since, seconds), value: bucket[field] ?? null }));
+}
+
+export interface Failing { workflowId: string; failed: number; finished: number; failureRate: number }
+
+/** The workflows with failed runs, most failures first (then the higher failure rate). */
+export function failingMost(workflows: Readonly<Record<string, WorkflowMetrics>>, count: number): Failing[] {
+  return Object.entries(workflows)
+    .map(([workflowId, metrics]) => {
+      const finished = metrics.successful_executions + metrics.failed_executions;
+      return { workflowId, failed: metrics.failed_executions, finished, failureRate: finished ? (metrics.failed_executions / finished) * 100 : 0 };
+    })
+    .filter((one) => one.failed > 0)
+    .sort((a, b) => b.failed - a.failed || b.failureRate - a.failureRate || a.workflowId.localeCompare(b.workflowId))
+    .slice(0, count);
+}
+
+/** A round top for an axis: 1, 2 or 5 times a power of ten, at least `max`. */
+export function niceMax(max: number): number {
+  if (max <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(max));
+  return ([1, 2, 5, 10].map((step) => step * power).find((top) => top >= max))!;
+}
