@@ -1,0 +1,27 @@
+"""The dashboard in a real browser: the period's runs drawn by status, and the workflow that
+fails most listed with a link to its failed runs."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service
+from tests.browser.test_explorer import FAILING, failing_workflow, order, settled_run, sign_in
+
+
+def test_the_dashboard_charts_runs_and_names_the_workflow_that_fails_most(
+    page: Page, service: Service
+) -> None:
+    failing_workflow(service)
+    settled_run(service, order("dashboard"), "failed")
+    sign_in(page, service, service.key)
+
+    page.get_by_role("link", name="Dashboard").click()
+
+    expect(page.get_by_role("img", name="Runs by status")).to_be_visible()
+    expect(page.locator("rect[data-status='failed']").first).to_be_visible()
+    row = page.locator(f"tr[data-workflow='{FAILING['workflow_id']}']")
+    expect(row).to_be_visible()
+    row.get_by_role("link", name="Failed runs").click()
+    expect(page).to_have_url(
+        f"{service.base}/studio/runs?workflow_id={FAILING['workflow_id']}&status=failed"
+    )
+    expect(page.locator("tr[data-run][data-status='failed']").first).to_be_visible()

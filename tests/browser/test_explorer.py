@@ -1,0 +1,128 @@
+"""The Execution Explorer in a real browser: a run is found in the list, a failed run is red
+and its failed step shows the connector's error, Retry runs it again, and event data holding
+markup shows as text."""
+
+import time
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service
+from tests.browser.conftest import sign_in as sign_in_form
+
+MISSING = "browser_missing_template"
+FAILING: dict[str, Any] = {
+    "workflow_id": "browser_failing_email",
+    "name": "Browser failing email",
+    "trigger": {"type": "browser_order"},
+    "actions": [
+        {"id": "mark", "type": "set", "data": {"stage": "ordered"}},
+        {"id": "mail", "type": "send_email", "template": MISSING,
+         "data": {"recipient": "{{ user.email }}"}},
+    ],
+}  # fmt: skip
+
+
+def settled_run(service: Service, event: dict[str, Any], status: str) -> str:
+    """Send ``event`` through the API and wait for its run to become ``status``."""
+    sent = service.api("POST", "/api/events", json=event)
+    assert sent.status_code == 202, sent.text
+    run_id: str = sent.json()["run_ids"][0]
+    deadline = time.monotonic() + 30
+    while service.api("GET", f"/api/runs/{run_id}").json()["status"] != status:
+        assert time.monotonic() < deadline, f"run {run_id} never became {status}"
+        time.sleep(0.2)
+    return run_id
+
+
+def sign_in(page: Page, service: Service, key: str) -> None:
+    """Sign in and wait for the console to show."""
+    sign_in_form(page, service, key)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def failing_workflow(service: Service) -> None:
+    created = service.api("PUT", f"/api/workflows/{FAILING['workflow_id']}", json=FAILING)
+    if created.status_code == 404:
+        created = service.api("POST", "/api/workflows", json=FAILING)
+    assert created.status_code in (200, 201), created.text
+
+
+def order(user_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    user = {"id": user_id, "email": f"{user_id}@example.com"}
+    return {"type": "browser_order", "user": user, "data": data or {}}
+
+
+def test_a_run_is_found_in_the_explorer_by_its_user(page: Page, service: Service) -> None:
+    failing_workflow(service)
+    run_id = settled_run(service, order("finder"), "failed")
+    settled_run(service, order("someone_else"), "failed")
+    sign_in(page, service, service.key)
+
+    page.get_by_role("link", name="Runs").click()
+    page.get_by_label("User id").fill("finder")
+    page.get_by_label("User id").press("Enter")
+
+    rows = page.locator("tr[data-run]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-run", run_id)
+    expect(page).to_have_url(f"{service.base}/studio/runs?user_id=finder")
+
+
+def test_a_failed_run_is_red_shows_the_connectors_error_and_retry_runs_it_again(
+    page: Page, service: Service
+) -> None:
+    failing_workflow(service)
+    service.api("DELETE", f"/api/templates/{MISSING}")
+    run_id = settled_run(service, order("retrier"), "failed")
+    sign_in(page, service, service.key)
+
+    page.goto(f"{service.base}/studio/runs?user_id=retrier")
+    badge = page.locator(f"tr[data-run='{run_id}'] .badge.status")
+    expect(badge).to_have_text("failed")
+    expect(badge).to_have_css("color", "rgb(198, 40, 40)")
+    page.get_by_role("link", name=run_id).click()
+
+    mail = page.locator("[data-step='mail']")
+    expect(mail.get_by_label("Error of step mail")).to_contain_text(
+        f"message template '{MISSING}' was not found; create it with POST /api/templates"
+    )
+    expect(page.locator("[data-step='mark']")).to_have_attribute("data-status", "completed")
+    expect(page.get_by_role("button", name="Resume")).to_be_disabled()
+
+    # The fix the error asks for; the service has no SMTP server, so the retried step now
+    # gets past the template and fails on the next thing the connector needs.
+    template = {"name": MISSING, "subject": "Thanks", "text": "Your order is in."}
+    assert service.api("POST", "/api/templates", json=template).status_code == 201
+    page.get_by_role("button", name="Retry").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Retry: the run is now")
+    expect(mail).to_have_count(2, timeout=30_000)
+    expect(mail.nth(1).get_by_label("Error of step mail")).to_contain_text("no SMTP server")
+    expect(page.locator(".history")).to_contain_text("retried through the API")
+
+
+def test_event_data_holding_markup_shows_as_text(page: Page, service: Service) -> None:
+    failing_workflow(service)
+    markup = "<script>window.pwned = 1</script><b>bold</b>"
+    run_id = settled_run(service, order("markup", {"note": markup}), "failed")
+    sign_in(page, service, service.key)
+
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+
+    expect(page.get_by_label("Event data")).to_contain_text(markup)
+    expect(page.locator(".run-page b")).to_have_count(0)
+    assert page.evaluate("window.pwned") is None
+
+
+def test_a_viewer_sees_a_run_but_no_run_control(page: Page, service: Service) -> None:
+    failing_workflow(service)
+    run_id = settled_run(service, order("viewed"), "failed")
+    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "explorer viewer"})
+    sign_in(page, service, viewer.json()["key"])
+
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+
+    expect(page.get_by_label("Error of step mail")).to_be_visible()
+    for name in ("Pause", "Resume", "Cancel", "Retry", "Skip step"):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)

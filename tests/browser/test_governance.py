@@ -1,0 +1,62 @@
+"""Governance in a real browser: a rotated secret shows only asterisks (and the API never
+sends a value back), a new API key is shown once, and lower roles see no admin pieces."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service, sign_in
+
+NAME = "BROWSER_PROVIDER_TOKEN"
+OLD, NEW = "old-value-3f9c2a71", "new-value-8d41e6b0"
+
+
+def test_rotating_a_secret_shows_only_asterisks(page: Page, service: Service) -> None:
+    stored = service.api("PUT", f"/api/secrets/{NAME}", json={"value": OLD})
+    assert stored.status_code in (200, 201), stored.text
+    answers: list[str] = []
+    page.on("response", lambda r: answers.append(r.text()) if "/api/secrets" in r.url else None)
+    sign_in(page, service, service.key)
+
+    page.get_by_role("link", name="Governance").click()
+    row = page.locator(f"tr[data-secret='{NAME}']")
+    expect(row).to_contain_text("********")
+    row.get_by_role("button", name="Rotate").click()
+    row.get_by_label(f"New value of {NAME}").fill(NEW)
+    row.get_by_role("button", name="Save new value").click()
+
+    expect(row.get_by_role("status")).to_have_text("Rotated.")
+    expect(row.locator(".masked")).to_have_text("********")
+    expect(row).not_to_contain_text("never")  # the rotated time is shown
+    content = page.content()
+    assert OLD not in content
+    assert NEW not in content
+    assert answers, "the page read no secret from the API"
+    assert not any(OLD in text or NEW in text for text in answers)
+
+
+def test_a_new_api_key_is_shown_once(page: Page, service: Service) -> None:
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/governance/keys")
+
+    page.get_by_label("Name").fill("browser shown once")
+    page.get_by_label("Role").select_option("viewer")
+    page.get_by_role("button", name="Create key").click()
+
+    shown = page.get_by_label("New API key")
+    expect(shown).to_contain_text("atm_")
+    key = shown.inner_text()
+    page.get_by_role("button", name="I have kept it").click()
+    expect(page.get_by_label("New API key")).to_have_count(0)
+    expect(page.locator("tr[data-key]", has_text="browser shown once")).to_have_count(1)
+    assert key not in page.content()
+
+
+def test_an_editor_sees_no_secrets_keys_or_audit_log(page: Page, service: Service) -> None:
+    editor = service.api("POST", "/api/keys", json={"role": "editor", "name": "browser editor"})
+    sign_in(page, service, editor.json()["key"])
+
+    page.get_by_role("link", name="Governance").click()
+
+    tabs = page.get_by_role("navigation", name="Governance")
+    expect(tabs.get_by_role("link")).to_have_text(["Templates", "Limits & quota"])
+    page.goto(f"{service.base}/studio/governance/secrets")
+    expect(page.get_by_text("This part of Governance is for admins.")).to_be_visible()
