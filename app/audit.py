@@ -1,4 +1,5 @@
-"""Recording changes in the audit log: one call per change, from the API or the CLI.
+"""Recording changes in the audit log: one call per change, from the services the API and
+the CLI share.
 
 ``await audit.record(tenant_id, actor, "workflow.publish", workflow_id, before, after)``: the
 entity type is the action's first word; ``before`` and ``after`` are plain data (the entity's
@@ -6,7 +7,6 @@ state around the change) and are stored with secret references and fields named 
 secrets masked, and replaced by a note when larger than ``MAX_STATE_BYTES``.
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,10 +15,8 @@ import orjson
 
 from app.models.audit import AuditEntry
 from app.models.ids import new_id
-from app.models.workflow import WorkflowHead
 from app.redaction import redact
 from app.store.protocol import Store
-from app.workflows import ImportResult
 
 CLI = "cli"
 # A state larger than this (a big workflow document) is not copied into the log; its
@@ -61,26 +59,3 @@ class Audit:
         )
         await self.store.add_audit(entry)
         return entry
-
-
-async def record_imports(
-    audit: Audit, tenant_id: str, actor: str, results: Iterable[ImportResult]
-) -> None:
-    """One entry per workflow an import created or changed."""
-    for result in results:
-        if result.status in ("created", "updated") and result.workflow_id is not None:
-            after = {"latest_version": result.version, "source": result.source}
-            await audit.record(tenant_id, actor, "workflow.import", result.workflow_id,
-                               after=after | {"result": result.status})  # fmt: skip
-
-
-def workflow_state(head: WorkflowHead, document: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A workflow as the audit log shows it; with the document of a version just saved."""
-    state: dict[str, Any] = {
-        "name": head.name,
-        "latest_version": head.latest_version,
-        "active_version": head.active_version,
-        "enabled": head.enabled,
-        "archived": head.archived,
-    }
-    return state if document is None else state | {"document": document}

@@ -16,7 +16,7 @@ from rich.progress import track
 
 from app import logs, remote
 from app.actions.registry import default_registry
-from app.audit import CLI, Audit, record_imports
+from app.audit import CLI, Audit
 from app.engine.calls.keyring import Unreadable, new_key
 from app.engine.walk.jobs import stop_gracefully
 from app.errors import AutomatorError
@@ -228,7 +228,6 @@ def import_workflows(
         failed = 0
         for path in track(files, description="Importing", disable=len(files) < 2):
             result = await resources.workflows.import_one(tenant, str(path), path.read_bytes())
-            await record_imports(Audit(resources.store), tenant, CLI, [result])
             if result.error is not None:
                 failed += 1
                 typer.secho(

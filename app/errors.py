@@ -84,3 +84,8 @@ class RateLimited(LimitExceeded):
 class Unavailable(AutomatorError):
     code = "unavailable"
     status = 503
+
+
+def redis_missing() -> Unavailable:
+    """What a call that needs Redis (starting or controlling runs) answers without it."""
+    return Unavailable("Redis is not configured: set AUTOMATOR_REDIS_URL.")

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from app import metrics
@@ -25,8 +25,9 @@ from app.engine.walk.control import RunControl
 from app.engine.walk.family import Family
 from app.engine.walk.jobs import run_slots
 from app.engine.walk.program import ProgramCache
-from app.errors import Unavailable
+from app.errors import redis_missing
 from app.ratelimit import RateLimiter
+from app.runs import Runs
 from app.sessions import Sessions
 from app.settings import Settings
 from app.store.factory import open_store
@@ -69,11 +70,12 @@ class Resources:
     templates: MessageTemplates
     # Calls connectors outside runs (``POST /api/integrations/test``), as workers do.
     gateway: Gateway
+    runs: Runs
 
     @property
     def engine(self) -> Engine:
         if self.redis_engine is None:
-            raise Unavailable("Redis is not configured: set AUTOMATOR_REDIS_URL.")
+            raise redis_missing()
         return self.redis_engine
 
 
@@ -114,6 +116,20 @@ def _engine(settings: Settings, store: Store, matcher: Matcher, programs: Progra
     return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter, sessions)
 
 
+def _runs(
+    workflows: WorkflowService,
+    programs: ProgramCache,
+    renderer: Renderer,
+    registry: Registry,
+    engine: Engine | None,
+) -> Runs:
+    """Runs share the process's caches; only with Redis do they start and take commands."""
+    runs = Runs(workflows.store, workflows, programs, renderer, registry)
+    if engine is None:
+        return runs
+    return replace(runs, ingestor=engine.ingestor, control=engine.control)
+
+
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     metrics.limit_workflow_labels(settings.metrics_max_workflows)
@@ -123,6 +139,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = _engine(settings, store, matcher, programs, renderer, keys)
     registry = default_registry(settings.connector_modules)
     workflows = WorkflowService(store, DocumentParser.from_settings(settings, registry))
+    runs = _runs(workflows, programs, renderer, registry, engine)
     SCRUBBER.install()
     templates = MessageTemplates(store, renderer)
     http = http_client(settings)
@@ -135,7 +152,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         gateway = Gateway(registry, secrets, integrations, services, templates)
         yield Resources(
             settings, store, workflows, matcher, programs, renderer, keys, registry, secrets,
-            integrations, engine, templates=templates, gateway=gateway,
+            integrations, engine, templates=templates, gateway=gateway, runs=runs,
         )  # fmt: skip
     finally:
         await http.aclose()

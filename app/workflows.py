@@ -1,19 +1,25 @@
-"""Workflow lifecycle: validate, save as immutable versions, publish, import and export."""
+"""Workflow lifecycle: validate, save as immutable versions, publish, enable, archive, import
+and export, each change recorded in the audit log. The API and the CLI share it."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from app.actions.registry import Registry, action_types
+from app.audit import CLI, Audit
 from app.errors import AutomatorError, ErrorDetail, InvalidInput, NotFound, PayloadTooLarge
 from app.models import jsonc
 from app.models.document import ValidationRules, WorkflowDocument
-from app.models.workflow import WorkflowHead, WorkflowVersion
+from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.settings import Settings
 from app.store.protocol import Store
 
 ImportStatus = Literal["created", "updated", "unchanged", "error"]
+# A listing of every live workflow: far more than a tenant holds.
+EVERY_WORKFLOW = Page(limit=10_000)
 
 
 @dataclass(frozen=True)
@@ -65,26 +71,113 @@ class DocumentParser:
 
 @dataclass(frozen=True)
 class WorkflowService:
+    """The workflow lifecycle as the API and the CLI share it: every change is saved and
+    recorded in the audit log, by ``actor``."""
+
     store: Store
     parser: DocumentParser
     actor: str | None = field(default=None)
 
     def acting_as(self, actor: str | None) -> "WorkflowService":
-        """The same service recording ``actor`` (an API key id) as the author of saves."""
+        """The same service acting for ``actor`` (an API key id): the author of the versions
+        it saves and of its audit entries. Without one (the CLI) versions have no author and
+        the audit log names ``cli``."""
         return replace(self, actor=actor)
 
-    async def create(self, tenant_id: str, document: WorkflowDocument, publish: bool) -> Saved:
+    @property
+    def _audit(self) -> Audit:
+        return Audit(self.store)
+
+    @property
+    def _auditor(self) -> str:
+        return CLI if self.actor is None else self.actor
+
+    async def create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        """Save ``document`` as version 1 of a new workflow, active if ``publish``."""
+        saved = await self._create(tenant_id, document, publish=publish)
+        after = workflow_state(saved.head, saved.version.document)
+        await self._audit.record(
+            tenant_id, self._auditor, "workflow.create", document.workflow_id, after=after
+        )
+        return saved
+
+    async def update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        """Save ``document`` as the workflow's next immutable version, active if ``publish``."""
+        before = await self.store.get_workflow(tenant_id, document.workflow_id)
+        saved = await self._update(tenant_id, document, publish=publish)
+        after = workflow_state(saved.head, saved.version.document)
+        await self._audit.record(
+            tenant_id,
+            self._auditor,
+            "workflow.update",
+            document.workflow_id,
+            workflow_state(before),
+            after,
+        )
+        return saved
+
+    async def _create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
         head, version = await self.store.create_workflow(tenant_id, document, self.actor, publish)
         return Saved(head, version)
 
-    async def update(self, tenant_id: str, document: WorkflowDocument, publish: bool) -> Saved:
+    async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
         head, version = await self.store.add_version(tenant_id, document, self.actor, publish)
         return Saved(head, version)
+
+    async def publish(self, tenant_id: str, workflow_id: str, version: int) -> Saved:
+        """Make ``version`` the active one (also to roll back)."""
+        change = partial(self.store.publish, tenant_id, workflow_id, version)
+        await self._change_head(tenant_id, workflow_id, "workflow.publish", change)
+        return await self.current(tenant_id, workflow_id)
+
+    async def set_enabled(self, tenant_id: str, workflow_id: str, *, enabled: bool) -> Saved:
+        """Let the workflow start runs, or stop it from starting any (live runs go on)."""
+        change = partial(self.store.set_enabled, tenant_id, workflow_id, enabled)
+        action = "workflow.enable" if enabled else "workflow.disable"
+        await self._change_head(tenant_id, workflow_id, action, change)
+        return await self.current(tenant_id, workflow_id)
+
+    async def archive(self, tenant_id: str, workflow_id: str) -> None:
+        """Stop the workflow matching events; its versions are kept."""
+        change = partial(self.store.archive, tenant_id, workflow_id)
+        await self._change_head(tenant_id, workflow_id, "workflow.archive", change)
+
+    async def _change_head(
+        self,
+        tenant_id: str,
+        workflow_id: str,
+        action: str,
+        change: Callable[[], Awaitable[WorkflowHead]],
+    ) -> None:
+        """Apply ``change`` to the workflow's head and record it, with the head before and
+        after."""
+        before = await self.store.get_workflow(tenant_id, workflow_id)
+        after = await change()
+        await self._audit.record(
+            tenant_id,
+            self._auditor,
+            action,
+            workflow_id,
+            workflow_state(before),
+            workflow_state(after),
+        )
 
     async def current(self, tenant_id: str, workflow_id: str) -> Saved:
         """The head and the version it serves: the published one, else the newest draft."""
         head = await self.store.get_workflow(tenant_id, workflow_id)
         number = head.active_version or head.latest_version
+        return Saved(head, await self.store.get_version(tenant_id, workflow_id, number))
+
+    async def versions(
+        self, tenant_id: str, workflow_id: str
+    ) -> tuple[WorkflowHead, list[WorkflowVersion]]:
+        """The head and every saved version, oldest first."""
+        head = await self.store.get_workflow(tenant_id, workflow_id)
+        return head, await self.store.list_versions(tenant_id, workflow_id)
+
+    async def version(self, tenant_id: str, workflow_id: str, number: int) -> Saved:
+        """The head and one saved version."""
+        head = await self.store.get_workflow(tenant_id, workflow_id)
         return Saved(head, await self.store.get_version(tenant_id, workflow_id, number))
 
     async def export(self, tenant_id: str, workflow_id: str) -> dict[str, Any]:
@@ -97,6 +190,11 @@ class WorkflowService:
         settings = {**document.get("settings", {}), "enabled": saved.head.enabled}
         return {**document, "settings": settings}
 
+    async def export_all(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Every live workflow's export, by id."""
+        heads = await self.store.list_workflows(tenant_id, WorkflowFilter(), EVERY_WORKFLOW)
+        return [await self.export(tenant_id, head.workflow_id) for head in heads]
+
     async def import_many(
         self, tenant_id: str, files: list[tuple[str, bytes]]
     ) -> list[ImportResult]:
@@ -104,11 +202,15 @@ class WorkflowService:
         return [await self.import_one(tenant_id, source, raw) for source, raw in files]
 
     async def import_one(self, tenant_id: str, source: str, raw: bytes) -> ImportResult:
+        """Create or update the workflow of one file, recorded in the audit log unless it
+        was unchanged or refused (the error is in the result)."""
         try:
             document = self.parser.parse(raw)
-            return await self._save_imported(tenant_id, source, document)
+            result = await self._save_imported(tenant_id, source, document)
         except AutomatorError as exc:
             return ImportResult(source, "error", error=exc.body())
+        await self._record_import(tenant_id, result)
+        return result
 
     async def _save_imported(
         self, tenant_id: str, source: str, document: WorkflowDocument
@@ -117,12 +219,35 @@ class WorkflowService:
         try:
             current = await self.current(tenant_id, workflow_id)
         except NotFound:
-            saved = await self.create(tenant_id, document, publish=True)
+            saved = await self._create(tenant_id, document, publish=True)
             return ImportResult(source, "created", workflow_id, saved.version.version)
         if current.version.document == document.canonical() and not current.head.archived:
             return ImportResult(source, "unchanged", workflow_id, current.version.version)
-        saved = await self.update(tenant_id, document, publish=True)
+        saved = await self._update(tenant_id, document, publish=True)
         return ImportResult(source, "updated", workflow_id, saved.version.version)
+
+    async def _record_import(self, tenant_id: str, result: ImportResult) -> None:
+        if result.status in ("created", "updated") and result.workflow_id is not None:
+            after = {"latest_version": result.version, "source": result.source}
+            await self._audit.record(
+                tenant_id,
+                self._auditor,
+                "workflow.import",
+                result.workflow_id,
+                after=after | {"result": result.status},
+            )
+
+
+def workflow_state(head: WorkflowHead, document: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A workflow as the audit log shows it; with the document of a version just saved."""
+    state: dict[str, Any] = {
+        "name": head.name,
+        "latest_version": head.latest_version,
+        "active_version": head.active_version,
+        "enabled": head.enabled,
+        "archived": head.archived,
+    }
+    return state if document is None else state | {"document": document}
 
 
 def invalid_document(exc: ValidationError) -> InvalidInput:

@@ -13,6 +13,7 @@ from app.audit import Audit
 from app.errors import Forbidden, Unauthenticated
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
+from app.runs import Runs
 from app.store.protocol import Store
 from app.workflows import WorkflowService
 
@@ -113,3 +114,10 @@ async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowServ
 
 
 WorkflowsDep = Annotated[WorkflowService, Depends(get_workflows)]
+
+
+async def get_runs(resources: ResourcesDep, caller: Caller) -> Runs:
+    return resources.runs.acting_as(caller.key_id)
+
+
+RunsDep = Annotated[Runs, Depends(get_runs)]

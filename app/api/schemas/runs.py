@@ -1,0 +1,141 @@
+"""What the runs API answers: runs, their waits, listeners and step records."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.api.schemas.page import Page
+from app.models.run import Run, RunStatus, StepRecord, Wait
+from app.runs import RunRecord
+
+
+class WaitRead(BaseModel):
+    """What a run parked at a wait_for_event step waits for."""
+
+    step_id: str
+    event: str = Field(description="The event type awaited.")
+    match: dict[str, str] = Field(description="The correlation: event fields → rendered values.")
+    started_at: datetime
+    since: datetime = Field(description="Events received from this time on count (lookback).")
+    deadline: datetime = Field(description="When the on_timeout actions run if no event came.")
+    answered: bool = Field(description="An event answered the wait; the run is due to go on.")
+
+    @classmethod
+    def of(cls, wait: Wait | None) -> "WaitRead | None":
+        if wait is None:
+            return None
+        return cls(
+            step_id=wait["step"],
+            event=wait["event"],
+            match=wait["match"],
+            started_at=wait["started_at"],
+            since=wait["since"],
+            deadline=wait["deadline"],
+            answered="resolved" in wait,
+        )
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    workflow_id: str
+    version: int
+    event_id: str
+    user_id: str | None
+    status: RunStatus
+    step: int = Field(description="Position in the workflow's compiled program.")
+    attempt: int
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    error: dict[str, Any] | None
+    wait: WaitRead | None = Field(description="Set while the run waits for an event.")
+    converted: dict[str, Any] | None = Field(
+        description="Set once the workflow's goal event came: its type, event id and time."
+    )
+    variants: dict[str, str] = Field(
+        description="The variant each split sent the run down (split id → name, or holdout)."
+    )
+    parent: dict[str, Any] | None = Field(
+        description="A child run's parent: its `run_id`, the `step` that started this run "
+        "and, for a parallel branch, the `branch` name."
+    )
+    depth: int = Field(description="Sub-workflow levels above this run (trigger_workflow).")
+    join: dict[str, Any] | None = Field(
+        description="Set while the run waits for its child runs (a parallel step, a waited "
+        "trigger_workflow): the `step`, the `mode` (all, any, first), the `count` needed and "
+        "the `children` (run id and branch)."
+    )
+
+    @classmethod
+    def of(cls, run: Run) -> "RunSummary":
+        return cls(**summary_fields(run))
+
+
+def summary_fields(run: Run) -> dict[str, Any]:
+    """The fields a summary shows, as its model names them."""
+    names = RunSummary.model_fields.keys() - {"step", "wait"}
+    return {name: getattr(run, name) for name in names} | {
+        "step": run.pc,
+        "wait": WaitRead.of(run.wait),
+    }
+
+
+class StepRead(BaseModel):
+    run_id: str
+    step_id: str
+    action_type: str
+    attempt: int
+    status: str
+    started_at: datetime
+    finished_at: datetime
+    idempotency_key: str
+    input: dict[str, Any] | None
+    output: Any
+    error: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, step: StepRecord) -> "StepRead":
+        return cls.model_validate(step, from_attributes=True)
+
+
+class ListenerRead(BaseModel):
+    """An event that acts on the run while it lives (settings.cancel_on, settings.goal)."""
+
+    event: str
+    match: dict[str, str] = Field(description="Rendered when the run started.")
+    on: Literal["cancel", "goal", "goal_exit"] = Field(
+        description="`cancel`: an exit event; `goal`: marks the run converted; `goal_exit`: "
+        "marks it converted and ends it."
+    )
+
+
+class RunRead(RunSummary):
+    context: dict[str, Any] = Field(
+        description="What the run started from: the event's data at the root, then `user` "
+        "and `event` (its type, id and time)."
+    )
+    listeners: list[ListenerRead]
+    vars: dict[str, Any]
+    outputs: dict[str, Any]
+    active_seconds: float
+    history: list[dict[str, Any]]
+    steps: list[StepRead]
+
+    @classmethod
+    def of_record(cls, record: RunRecord) -> "RunRead":
+        run = record.run
+        return cls(
+            **summary_fields(run),
+            context=run.context,
+            listeners=[ListenerRead.model_validate(one) for one in run.listeners],
+            vars=run.vars,
+            outputs=run.outputs,
+            active_seconds=run.active_seconds,
+            history=run.history,
+            steps=[StepRead.of(step) for step in record.steps],
+        )
+
+
+class RunList(Page[RunSummary]):
+    """A page of runs, newest first."""

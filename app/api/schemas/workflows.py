@@ -1,0 +1,184 @@
+"""What the workflows API reads and answers: workflows, versions, imports, status, logs, tests
+and run-now requests."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.schemas.page import Page
+from app.api.schemas.runs import StepRead
+from app.models.run import RunStatus
+from app.models.workflow import WorkflowHead, WorkflowVersion
+from app.runs import Status, Trial
+from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, UserObject
+from app.workflows import Saved
+
+
+class WorkflowRead(BaseModel):
+    """A workflow as it stands, with the document of the version it serves."""
+
+    workflow_id: str
+    name: str
+    trigger_type: str
+    version: int = Field(description="The version shown: the active one, else the newest.")
+    latest_version: int
+    active_version: int | None
+    enabled: bool
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+    document: dict[str, Any]
+
+    @classmethod
+    def of(cls, saved: Saved) -> "WorkflowRead":
+        head = saved.head
+        return cls(
+            workflow_id=head.workflow_id,
+            name=head.name,
+            trigger_type=head.trigger_type,
+            version=saved.version.version,
+            latest_version=head.latest_version,
+            active_version=head.active_version,
+            enabled=head.enabled,
+            archived=head.archived,
+            created_at=head.created_at,
+            updated_at=head.updated_at,
+            document=saved.version.document,
+        )
+
+
+class WorkflowSummary(BaseModel):
+    workflow_id: str
+    name: str
+    trigger_type: str
+    latest_version: int
+    active_version: int | None
+    enabled: bool
+    archived: bool
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, head: WorkflowHead) -> "WorkflowSummary":
+        return cls.model_validate(head, from_attributes=True)
+
+
+class WorkflowList(Page[WorkflowSummary]):
+    """A page of workflows, by id."""
+
+
+class VersionSummary(BaseModel):
+    version: int
+    active: bool
+    created_at: datetime
+    created_by: str | None
+
+    @classmethod
+    def of(cls, version: WorkflowVersion, head: WorkflowHead) -> "VersionSummary":
+        return cls(
+            version=version.version,
+            active=version.version == head.active_version,
+            created_at=version.created_at,
+            created_by=version.created_by,
+        )
+
+
+class VersionRead(VersionSummary):
+    document: dict[str, Any]
+
+    @classmethod
+    def of_saved(cls, saved: Saved) -> "VersionRead":
+        summary = VersionSummary.of(saved.version, saved.head)
+        return cls(**summary.model_dump(), document=saved.version.document)
+
+
+class ValidationResult(BaseModel):
+    valid: bool
+    document: dict[str, Any] | None = Field(None, description="The canonical document, ids added.")
+    error: dict[str, Any] | None = Field(None, description="The error, in the one error shape.")
+
+
+class ImportItem(BaseModel):
+    source: str
+    status: Literal["created", "updated", "unchanged", "error"]
+    workflow_id: str | None
+    version: int | None
+    error: dict[str, Any] | None
+
+
+class ImportReport(BaseModel):
+    results: list[ImportItem]
+
+
+class WorkflowStatus(BaseModel):
+    workflow_id: str
+    name: str
+    trigger_type: str
+    enabled: bool
+    active_version: int | None
+    runs: dict[str, int] = Field(description="Runs by status.")
+
+
+class StatusReport(BaseModel):
+    workflows: list[WorkflowStatus]
+    runs: dict[str, int] = Field(description="All the tenant's runs by status.")
+
+    @classmethod
+    def of(cls, status: Status) -> "StatusReport":
+        workflows = [
+            WorkflowStatus(
+                workflow_id=one.head.workflow_id,
+                name=one.head.name,
+                trigger_type=one.head.trigger_type,
+                enabled=one.head.enabled,
+                active_version=one.head.active_version,
+                runs=one.runs,
+            )
+            for one in status.workflows
+        ]
+        return cls(workflows=workflows, runs=status.runs)
+
+
+class LogReport(BaseModel):
+    workflow_id: str
+    entries: list[StepRead] = Field(description="Newest first.")
+
+
+class WorkflowTest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"event": EVENT_EXAMPLE}]}
+    )
+
+    event: EventIn
+
+
+class WorkflowTestResult(BaseModel):
+    workflow_id: str
+    version: int
+    matched: bool = Field(description="Whether the event meets the trigger's conditions.")
+    conditions: list[dict[str, Any]]
+    status: RunStatus = Field(description="How the run would end.")
+    error: dict[str, Any] | None
+    trace: list[dict[str, Any]] = Field(
+        description="Steps and waits in order; `at` is seconds after the event."
+    )
+
+    @classmethod
+    def of(cls, workflow_id: str, trial: Trial) -> "WorkflowTestResult":
+        return cls(
+            workflow_id=workflow_id,
+            version=trial.version,
+            matched=trial.matched,
+            conditions=trial.conditions,
+            status=trial.run.status,
+            error=trial.run.error,
+            trace=trial.trace,
+        )
+
+
+class RunNow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: UserObject = Field(default_factory=dict)
+    data: JsonObject = Field(default_factory=dict)
+    idempotency_key: str | None = Field(None, min_length=1, max_length=256)

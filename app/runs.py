@@ -1,0 +1,149 @@
+"""Runs as the API and the CLI use them: read with their step records, controlled with every
+command recorded in the audit log, started now, tried dry, counted for the status report.
+
+Starting and controlling runs needs Redis; reading them does not, so a process without Redis
+still reads, and a run-now of an unknown workflow is a 404 before it is a 503.
+"""
+
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from app.actions.registry import Registry
+from app.audit import CLI, Audit
+from app.engine.expressions.conditions import compile_conditions
+from app.engine.expressions.templates import Renderer
+from app.engine.walk.control import Command, RunControl
+from app.engine.walk.dry_run import dry_run
+from app.engine.walk.program import ProgramCache
+from app.errors import Conflict, redis_missing
+from app.models.run import Accepted, Run, StepRecord
+from app.models.workflow import WorkflowFilter, WorkflowHead
+from app.store.protocol import Store
+from app.triggers.ingest import EventIn, Ingestor, JsonObject, UserObject, run_context
+from app.triggers.preview import sample_event
+from app.workflows import EVERY_WORKFLOW, WorkflowService
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run and its step records, oldest first."""
+
+    run: Run
+    steps: list[StepRecord]
+
+
+@dataclass(frozen=True)
+class WorkflowRuns:
+    """A live workflow and its runs by status."""
+
+    head: WorkflowHead
+    runs: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Status:
+    """Every live workflow with its runs by status, and all the tenant's runs by status."""
+
+    workflows: list[WorkflowRuns]
+    runs: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """How a run of a version would go on an event: nothing sent, nothing stored."""
+
+    version: int
+    matched: bool
+    conditions: list[dict[str, Any]]
+    run: Run
+    trace: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Runs for ``actor`` (an API key id; ``cli`` by default), who is named in the audit log."""
+
+    store: Store
+    workflows: WorkflowService
+    programs: ProgramCache
+    renderer: Renderer
+    registry: Registry
+    ingestor: Ingestor | None = None
+    control: RunControl | None = None
+    actor: str = field(default=CLI)
+
+    def acting_as(self, actor: str) -> "Runs":
+        """The same service recording ``actor`` in the audit log."""
+        return replace(self, actor=actor)
+
+    async def read(self, tenant_id: str, run_id: str) -> RunRecord:
+        """The run and its step records (NotFound for another tenant's)."""
+        run = await self.store.get_run(tenant_id, run_id)
+        return RunRecord(run, await self.store.list_steps(tenant_id, run_id))
+
+    async def command(self, tenant_id: str, run_id: str, command: Command) -> RunRecord:
+        """Apply ``command`` (Conflict when the run's state does not allow it), record the
+        transition in the audit log, and read the run as it is now."""
+        run = await _needs_redis(self.control).apply(tenant_id, run_id, command)
+        change = run.history[-1]
+        before, after = {"status": change["from"]}, {"status": change["to"], "step": run.pc}
+        await Audit(self.store).record(
+            tenant_id, self.actor, f"run.{command}", run_id, before, after
+        )
+        return await self.read(tenant_id, run_id)
+
+    async def run_now(
+        self,
+        tenant_id: str,
+        workflow_id: str,
+        user: UserObject,
+        data: JsonObject,
+        idempotency_key: str | None,
+    ) -> Accepted:
+        """Start one run of the workflow's active version, whatever its trigger, without
+        checking its conditions; flow control applies strictly (LimitExceeded)."""
+        head = await self.store.get_workflow(tenant_id, workflow_id)
+        if head.active_version is None or head.archived:
+            raise Conflict(f"Workflow {workflow_id!r} has no published version to run.")
+        version = await self.store.get_version(tenant_id, workflow_id, head.active_version)
+        event = EventIn(type="run_now", user=user, data=data, idempotency_key=idempotency_key)
+        return await _needs_redis(self.ingestor).start(version, event, strict=True)
+
+    async def try_current(self, tenant_id: str, workflow_id: str, event: EventIn) -> Trial:
+        """Walk the workflow's current version on ``event`` through the real engine, with
+        connectors stubbed and delays fast-forwarded; the trigger's conditions are explained,
+        not enforced."""
+        saved = await self.workflows.current(tenant_id, workflow_id)
+        program = self.programs.put(saved.version)
+        context = run_context(sample_event(tenant_id, event.type, event.user, event.data))
+        conditions = compile_conditions(program.document.trigger.conditions)
+        run, trace = await dry_run(program, tenant_id, context, self.renderer, self.registry)
+        explained = conditions.explain(context)
+        return Trial(program.version, conditions(context), explained, run, trace)
+
+    async def status(self, tenant_id: str) -> Status:
+        """Every live workflow with its runs by status (the seed's status call)."""
+        heads = await self.store.list_workflows(tenant_id, WorkflowFilter(), EVERY_WORKFLOW)
+        counts = await self.store.run_counts(tenant_id)
+        totals: dict[str, int] = {}
+        for by_status in counts.values():
+            for status, count in by_status.items():
+                totals[status] = totals.get(status, 0) + count
+        workflows = [
+            WorkflowRuns(head, {str(k): v for k, v in counts.get(head.workflow_id, {}).items()})
+            for head in heads
+        ]
+        return Status(workflows, totals)
+
+    async def workflow_logs(self, tenant_id: str, workflow_id: str, limit: int) -> list[StepRecord]:
+        """The workflow's latest step records, newest first (NotFound for an unknown one)."""
+        await self.store.get_workflow(tenant_id, workflow_id)
+        return await self.store.workflow_steps(tenant_id, workflow_id, limit)
+
+
+def _needs_redis(part: T | None) -> T:
+    if part is None:
+        raise redis_missing()
+    return part
