@@ -10,6 +10,7 @@ from app.actions.base import Services
 from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
+from app.configuration import Configuration
 from app.engine.calls.gateway import Gateway
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.keyring import Keyring
@@ -32,7 +33,7 @@ from app.sessions import Sessions
 from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
-from app.tenancy import KeyCache
+from app.tenancy import ApiKeys, KeyCache
 from app.triggers.admission import Admission
 from app.triggers.ingest import Ingestor
 from app.triggers.matcher import Matcher
@@ -71,6 +72,8 @@ class Resources:
     # Calls connectors outside runs (``POST /api/integrations/test``), as workers do.
     gateway: Gateway
     runs: Runs
+    api_keys: ApiKeys
+    configuration: Configuration
 
     @property
     def engine(self) -> Engine:
@@ -150,9 +153,12 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         )
         integrations = Integrations(store, registry, settings.integrations)
         gateway = Gateway(registry, secrets, integrations, services, templates)
+        limits = None if engine is None else engine.limits
+        configuration = Configuration(store, secrets, integrations, limits)
         yield Resources(
             settings, store, workflows, matcher, programs, renderer, keys, registry, secrets,
             integrations, engine, templates=templates, gateway=gateway, runs=runs,
+            api_keys=ApiKeys(store, keys), configuration=configuration,
         )  # fmt: skip
     finally:
         await http.aclose()

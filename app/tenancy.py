@@ -1,4 +1,4 @@
-"""Tenants and API keys: issuing, hashing and resolving keys.
+"""Tenants and API keys: issuing, hashing, resolving and revoking keys.
 
 Keys are 256 bits from ``secrets``; a fast SHA-256 is the right hash for such keys (slow
 password hashes guard guessable secrets, and would cost every request milliseconds).
@@ -7,8 +7,11 @@ password hashes guard guessable secrets, and would cost every request millisecon
 import hashlib
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
+from pydantic_core import to_jsonable_python
+
+from app.audit import CLI, Audit
 from app.errors import Unauthenticated
 from app.models.tenant import ApiKey, Role
 from app.store.protocol import Store
@@ -89,3 +92,41 @@ async def bootstrap(store: Store, secret: str | None) -> IssuedKey | None:
     if created and secret is None:
         return await issue_key(store, DEFAULT_TENANT, Role.ADMIN, "bootstrap")
     return None
+
+
+@dataclass(frozen=True)
+class ApiKeys:
+    """Issuing and revoking a tenant's keys, each recorded in the audit log by ``actor``."""
+
+    store: Store
+    cache: KeyCache
+    actor: str = field(default=CLI)
+
+    def acting_as(self, actor: str) -> "ApiKeys":
+        """The same service recording ``actor`` (an API key id) in the audit log."""
+        return replace(self, actor=actor)
+
+    async def create(self, tenant_id: str, role: Role, name: str) -> IssuedKey:
+        """A new key for the tenant; its secret is in the answer only."""
+        issued = await issue_key(self.store, tenant_id, role, name)
+        key = issued.key
+        after = {
+            "key_id": key.key_id,
+            "role": key.role,
+            "name": key.name,
+            "prefix": key.prefix,
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
+        }
+        await Audit(self.store).record(
+            tenant_id, self.actor, "api_key.create", key.key_id, after=to_jsonable_python(after)
+        )
+        return issued
+
+    async def revoke(self, tenant_id: str, key_id: str) -> ApiKey:
+        """Revoke a key: this process refuses it at once, others once their cache expires."""
+        revoked = await self.store.revoke_api_key(tenant_id, key_id)
+        self.cache.forget(key_id)
+        after = {"revoked_at": to_jsonable_python(revoked.revoked_at)}
+        await Audit(self.store).record(tenant_id, self.actor, "api_key.revoke", key_id, after=after)
+        return revoked

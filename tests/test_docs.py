@@ -28,7 +28,7 @@ import typer.main
 from pydantic import ValidationError
 
 from app.actions.registry import action_types, default_registry
-from app.api.templates import TemplateCreate
+from app.api.schemas.templates import TemplateCreate
 from app.cli import cli
 from app.errors import InvalidInput
 from app.main import create_app

@@ -1,37 +1,17 @@
 """``GET /api/audit``: the tenant's changes, newest first (admin role)."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from app.api.deps import Auditor, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.schemas.page import Page
-from app.models.audit import AuditEntry, AuditFilter
+from app.api.schemas.audit import AuditList, AuditRead
+from app.models.audit import AuditFilter
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES)
-
-
-class AuditRead(BaseModel):
-    entry_id: str
-    at: datetime
-    actor: str = Field(description="The API key id that made the change (`cli`: the CLI).")
-    action: str = Field(examples=["workflow.publish"])
-    entity_type: str = Field(examples=["workflow", "api_key", "run"])
-    entity_id: str
-    before: dict[str, Any] | None = Field(description="State before; secrets masked.")
-    after: dict[str, Any] | None = Field(description="State after; secrets masked.")
-
-    @classmethod
-    def of(cls, entry: AuditEntry) -> "AuditRead":
-        return cls.model_validate(entry, from_attributes=True)
-
-
-class AuditList(Page[AuditRead]):
-    """A page of audit entries, newest first."""
 
 
 @router.get("")

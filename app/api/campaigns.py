@@ -1,50 +1,19 @@
 """Campaigns: named membership lists that `add_to_campaign` steps fill."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
 
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit
-from app.api.schemas.page import Page
+from app.api.schemas.campaigns import CampaignList, CampaignMembers, CampaignRead, MemberRead
 from app.models.document import ID_PATTERN
-from app.models.profile import Campaign, CampaignMember
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
 
 CampaignId = Annotated[str, Path(pattern=ID_PATTERN)]
-
-
-class CampaignRead(BaseModel):
-    campaign_id: str
-    name: str
-    created_at: datetime = Field(description="When its first member was added.")
-    members: int
-
-    @classmethod
-    def of(cls, campaign: Campaign) -> "CampaignRead":
-        return cls.model_validate(campaign, from_attributes=True)
-
-
-class CampaignList(Page[CampaignRead]):
-    """A page of campaigns, by id."""
-
-
-class MemberRead(BaseModel):
-    user_id: str
-    added_at: datetime
-
-    @classmethod
-    def of(cls, member: CampaignMember) -> "MemberRead":
-        return cls.model_validate(member, from_attributes=True)
-
-
-class CampaignMembers(Page[MemberRead]):
-    """A page of a campaign's members, by user id."""
 
 
 @router.get("")

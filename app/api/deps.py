@@ -1,4 +1,5 @@
-"""Typed dependencies: resources, the caller's key, and permission checks.
+"""Typed dependencies: resources, the caller's key, permission checks, and the services
+acting for the caller.
 
 All are ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool, which cost
 more than the dependencies themselves on every request."""
@@ -10,11 +11,13 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from app import logs
 from app.audit import Audit
+from app.configuration import Configuration
 from app.errors import Forbidden, Unauthenticated
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
 from app.runs import Runs
 from app.store.protocol import Store
+from app.tenancy import ApiKeys
 from app.workflows import WorkflowService
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`.")
@@ -106,7 +109,22 @@ async def get_audit(store: StoreDep) -> Audit:
     return Audit(store)
 
 
+# For a change no service records yet (Studio sign-in and sign-out).
 AuditDep = Annotated[Audit, Depends(get_audit)]
+
+
+async def get_api_keys(resources: ResourcesDep, caller: Caller) -> ApiKeys:
+    return resources.api_keys.acting_as(caller.key_id)
+
+
+ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]
+
+
+async def get_configuration(resources: ResourcesDep, caller: Caller) -> Configuration:
+    return resources.configuration.acting_as(caller.key_id)
+
+
+ConfigurationDep = Annotated[Configuration, Depends(get_configuration)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:

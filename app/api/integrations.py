@@ -1,60 +1,31 @@
 """Each tenant's configuration of its connectors (admin role), and test calls of their
 actions: ``POST /api/integrations/test`` (the seed's call, editor role)."""
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from app.actions.references import references
-from app.api.deps import AuditDep, ResourcesDep, SecretManager, Writer
+from app.api.deps import ConfigurationDep, ResourcesDep, SecretManager, Writer
 from app.api.errors import ERROR_RESPONSES
-from app.api.examples import INTEGRATION_TEST_EXAMPLE
+from app.api.schemas.integrations import (
+    CallError,
+    IntegrationRead,
+    IntegrationTest,
+    IntegrationTestResult,
+    IntegrationWrite,
+)
+from app.engine.calls.integrations import Integrations
 from app.engine.calls.probe import ProbeCall, Prober
 from app.models.secret import IntegrationConfig
-from app.triggers.ingest import JsonObject
 
 router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
 CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created (200: an existing configuration was replaced)"}
 }
-CONFIG_EXAMPLE: dict[str, Any] = {
-    "config": {"url": "https://erp.example.com/api", "api_key": {"$secret": "ERP_API_KEY"}}
-}
 
 
-class IntegrationWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [CONFIG_EXAMPLE]})
-
-    config: dict[str, Any] = Field(
-        description="What the connector gets as `context.config`. Put credentials in as "
-        '`{"$secret": "NAME"}` references, never as plain values: plain values are shown by '
-        "the GET calls."
-    )
-
-
-class IntegrationRead(BaseModel):
-    code: str
-    config: dict[str, Any] = Field(description="As stored: secrets appear as references.")
-    secrets: list[str] = Field(description="Names of the secrets the configuration refers to.")
-    created_at: datetime
-    updated_at: datetime
-    replaces_default: bool = Field(
-        description="The deployment configures this connector too (AUTOMATOR_INTEGRATIONS); "
-        "this tenant's runs use this configuration instead, not merged with it."
-    )
-
-
-def _read(stored: IntegrationConfig, resources: ResourcesDep) -> IntegrationRead:
-    return IntegrationRead(
-        code=stored.code,
-        config=stored.config,
-        secrets=sorted(references(stored.config, ("config",))),
-        created_at=stored.created_at,
-        updated_at=stored.updated_at,
-        replaces_default=resources.integrations.has_default(stored.code),
-    )
+def _read(stored: IntegrationConfig, integrations: Integrations) -> IntegrationRead:
+    return IntegrationRead.of(stored, replaces_default=integrations.has_default(stored.code))
 
 
 @router.get("")
@@ -63,7 +34,7 @@ async def list_integrations(
 ) -> list[IntegrationRead]:
     """The tenant's connector configurations."""
     found = await resources.integrations.list(caller.tenant_id)
-    return [_read(stored, resources) for stored in found]
+    return [_read(stored, resources.integrations) for stored in found]
 
 
 @router.get("/{code}")
@@ -71,69 +42,31 @@ async def get_integration(
     code: str, caller: SecretManager, resources: ResourcesDep
 ) -> IntegrationRead:
     """The tenant's configuration of one connector."""
-    return _read(await resources.integrations.get(caller.tenant_id, code), resources)
+    return _read(await resources.integrations.get(caller.tenant_id, code), resources.integrations)
 
 
 @router.put("/{code}", responses=CREATED)
 async def put_integration(
-    code: str, body: IntegrationWrite, caller: SecretManager, resources: ResourcesDep,
-    response: Response, audit: AuditDep,
-) -> IntegrationRead:  # fmt: skip
+    code: str,
+    body: IntegrationWrite,
+    caller: SecretManager,
+    configuration: ConfigurationDep,
+    response: Response,
+) -> IntegrationRead:
     """Create or replace the tenant's configuration of an installed connector. It replaces
     the deployment's configuration of that connector for this tenant's runs (no merging);
     `{"$secret": "NAME"}` references resolve when a step runs."""
-    stored, created = await resources.integrations.put(caller.tenant_id, code, body.config)
+    stored, created = await configuration.put_integration(caller.tenant_id, code, body.config)
     response.status_code = 201 if created else 200
-    action = "integration.create" if created else "integration.update"
-    await audit.record(caller.tenant_id, caller.key_id, action, code, after={"config": body.config})
-    return _read(stored, resources)
+    return _read(stored, configuration.integrations)
 
 
 @router.delete("/{code}", status_code=204)
 async def delete_integration(
-    code: str, caller: SecretManager, resources: ResourcesDep, audit: AuditDep
+    code: str, caller: SecretManager, configuration: ConfigurationDep
 ) -> None:
     """Delete the tenant's configuration; its runs use the deployment's again, if any."""
-    await resources.integrations.delete(caller.tenant_id, code)
-    await audit.record(caller.tenant_id, caller.key_id, "integration.delete", code)
-
-
-class IntegrationTest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [INTEGRATION_TEST_EXAMPLE]}
-    )
-
-    integration: str = Field(
-        min_length=1, max_length=64, description="A connector's code (`GET /api/connectors`)."
-    )
-    action: str = Field(min_length=1, max_length=64, description="One of its actions.")
-    data: JsonObject = Field(
-        default_factory=dict,
-        description="The action's `data`, checked against its input schema; templates in it "
-        "render over the test's context (`{{user.email}}`).",
-    )
-    template: str | None = Field(
-        None, max_length=128, description="A stored message template to render, as a step's."
-    )
-    user: JsonObject = Field(
-        default_factory=dict,
-        description="The test event's `user` (templates, the default recipient).",
-    )
-
-
-class CallError(BaseModel):
-    message: str
-    retryable: bool = Field(description="Whether a step failing so would be tried again.")
-
-
-class IntegrationTestResult(BaseModel):
-    ok: bool = Field(description="Whether the connector call succeeded.")
-    integration: str
-    action: str
-    idempotency_key: str = Field(description="`integration-test:<id>`, as the call carried it.")
-    duration_ms: float
-    output: Any = Field(None, description="What the action returned (a step's output).")
-    error: CallError | None = None
+    await configuration.delete_integration(caller.tenant_id, code)
 
 
 @router.post("/test")

@@ -1,41 +1,21 @@
 """User profiles: one per user id, kept up to date by every event that carries the user."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.instants import utc
-from app.api.schemas.page import Page
-from app.models.profile import Profile, ProfileFilter
+from app.api.schemas.profiles import ProfileList, ProfileRead
+from app.models.profile import ProfileFilter
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"], responses=ERROR_RESPONSES)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 After = Annotated[str | None, Query(description="`next_after` of the page before.")]
-
-
-class ProfileRead(BaseModel):
-    user_id: str
-    attributes: dict[str, Any] = Field(
-        description="Every event's `user` merged in, and `update_user_profile`'s data."
-    )
-    first_seen: datetime = Field(description="When the user's earliest event happened.")
-    last_seen: datetime = Field(description="When the user's latest event happened.")
-    event_count: int = Field(description="Events accepted for this user.")
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, profile: Profile) -> "ProfileRead":
-        return cls.model_validate(profile, from_attributes=True)
-
-
-class ProfileList(Page[ProfileRead]):
-    """A page of profiles, by user id."""
 
 
 @router.get("")

@@ -1,70 +1,15 @@
 """The tenant's run quota: where it stands, and whether a planned send fits."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.deps import Reader, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
-from app.models.document import ID_PATTERN
-from app.triggers.estimate import Check, Estimator
+from app.api.schemas.quota import EstimateIn, EstimateRead, LimitRead, QuotaRead
+from app.triggers.estimate import Estimator
 
 router = APIRouter(prefix="/api/quota", tags=["quota"], responses=ERROR_RESPONSES)
-
-ESTIMATE_EXAMPLE: dict[str, Any] = {"workflow_id": "weekly_digest", "runs": 12000, "margin": 0.2}
-
-
-class LimitRead(BaseModel):
-    limit: str = Field(examples=["tenant quota"])
-    allowed: int = Field(description="Runs allowed per period.")
-    period_seconds: float
-    used: int = Field(description="Runs counted in the current period.")
-    remaining: int
-    resets_at: datetime | None = Field(description="When the quota's window ends.")
-
-    @classmethod
-    def of(cls, check: Check) -> "LimitRead":
-        return cls(
-            limit=check.limit,
-            allowed=check.allowed,
-            period_seconds=check.period_seconds,
-            used=check.used,
-            remaining=check.remaining,
-            resets_at=check.resets_at,
-        )
-
-
-class QuotaRead(BaseModel):
-    quota: LimitRead | None = Field(description="Null when the tenant has no quota.")
-
-
-class EstimateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ESTIMATE_EXAMPLE]})
-
-    runs: int = Field(
-        ge=1, le=10**9, description="Runs the send would start: the audience size or events."
-    )
-    workflow_id: str | None = Field(
-        None, pattern=ID_PATTERN, description="Also check this workflow's own limits."
-    )
-    margin: float = Field(
-        0, ge=0, le=10, description="Headroom to require: 0.2 asks room for 20 % more runs."
-    )
-
-
-class EstimateRead(BaseModel):
-    fits: bool = Field(description="Whether every limit has room for `needed` runs now.")
-    runs: int
-    needed: int = Field(description="`runs` plus the margin, rounded up.")
-    limits: list[LimitRead] = Field(
-        description="The tenant's quota and unkeyed rate limits (per-key limits are not "
-        "counted: an audience is many keys)."
-    )
-    start_seconds: float = Field(
-        description="How long the unkeyed throttles take to start every run."
-    )
 
 
 def _estimator(resources: ResourcesDep) -> Estimator:

@@ -1,80 +1,38 @@
 """Segments: saved, named conditions over profiles. Members are computed when asked."""
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import AuditDep, Reader, ResourcesDep, StoreDep, Writer
+from app.api.deps import ConfigurationDep, Reader, ResourcesDep, StoreDep, Writer
 from app.api.errors import ERROR_RESPONSES
-from app.api.profiles import After, Limit, ProfileRead
-from app.api.schemas.page import Page
+from app.api.profiles import After, Limit
+from app.api.schemas.profiles import ProfileRead
+from app.api.schemas.segments import MemberList, SegmentIn, SegmentList, SegmentRead
 from app.models.document import ID_PATTERN, Condition
-from app.models.profile import Segment, SegmentDefinition
+from app.models.profile import SegmentDefinition
 from app.models.workflow import Page as PageQuery
 from app.triggers.segments import Audience, members_page
 
 router = APIRouter(prefix="/api/segments", tags=["segments"], responses=ERROR_RESPONSES)
 
 SegmentId = Annotated[str, Path(pattern=ID_PATTERN)]
-SEGMENT_EXAMPLE: dict[str, Any] = {
-    "segment_id": "inactive_7d",
-    "name": "Not seen for a week",
-    "conditions": [{"field": "last_seen", "operator": "before", "value": "now-P7D"}],
-}
-
-
-class SegmentIn(BaseModel):
-    """Conditions over profile fields: attributes (`plan`), `first_seen`, `last_seen`,
-    `event_count`, `days_since_last_seen`, also written `profile.plan`."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SEGMENT_EXAMPLE]})
-
-    segment_id: str = Field(pattern=ID_PATTERN)
-    name: str | None = Field(None, min_length=1, max_length=200, description="Default: the id.")
-    description: str | None = Field(None, max_length=2000)
-    conditions: list[Condition] = Field(min_length=1, description="All must hold.")
-
-
-class SegmentRead(BaseModel):
-    segment_id: str
-    name: str
-    description: str | None
-    conditions: list[dict[str, Any]]
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, segment: Segment) -> "SegmentRead":
-        return cls.model_validate(segment, from_attributes=True)
-
-
-class SegmentList(Page[SegmentRead]):
-    """A page of segments, by id."""
-
-
-class MemberList(Page[ProfileRead]):
-    """A page of the profiles the segment's conditions hold for, by user id. A page may hold
-    fewer members than `limit` when `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles were read or 2 s
-    were spent first; `next_after` goes on from there."""
 
 
 @router.post("", status_code=201, responses={200: {"description": "An existing segment replaced"}})
 async def save_segment(
-    body: SegmentIn, caller: Writer, store: StoreDep, response: Response, audit: AuditDep
+    body: SegmentIn, caller: Writer, configuration: ConfigurationDep, response: Response
 ) -> SegmentRead:
     """Define a segment, or replace the one of that id (200 instead of 201)."""
     conditions = [
         c.model_dump(mode="json", exclude_unset=True, by_alias=True) for c in body.conditions
     ]
     definition = SegmentDefinition(body.name or body.segment_id, conditions, body.description)
-    segment, created = await store.save_segment(caller.tenant_id, body.segment_id, definition)
+    segment, created = await configuration.save_segment(
+        caller.tenant_id, body.segment_id, definition
+    )
     if not created:
         response.status_code = 200
-    action = "segment.create" if created else "segment.update"
-    after = {"name": definition.name, "conditions": conditions}
-    await audit.record(caller.tenant_id, caller.key_id, action, body.segment_id, after=after)
     return SegmentRead.of(segment)
 
 

@@ -1,10 +1,8 @@
 """The tenant's own configuration: its flow-control limits over every workflow."""
 
-from typing import Any
-
 from fastapi import APIRouter
 
-from app.api.deps import AuditDep, Configurer, Reader, ResourcesDep
+from app.api.deps import ConfigurationDep, Configurer, Reader, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.models.flow import TenantLimits
 
@@ -20,19 +18,8 @@ async def get_limits(caller: Reader, resources: ResourcesDep) -> TenantLimits:
 
 @router.put("/limits", response_model_exclude_unset=True)
 async def put_limits(
-    body: TenantLimits, caller: Configurer, resources: ResourcesDep, audit: AuditDep
+    body: TenantLimits, caller: Configurer, configuration: ConfigurationDep
 ) -> TenantLimits:
     """Replace the tenant's limits (admin). They apply to runs admitted or started from now
     on, in this process at once and in others within `AUTOMATOR_LIMITS_CACHE_SECONDS`."""
-    before = await resources.store.get_limits(caller.tenant_id)
-    saved = await resources.store.set_limits(caller.tenant_id, body)
-    await audit.record(caller.tenant_id, caller.key_id, "tenant.limits", caller.tenant_id,
-                       _limits(before), _limits(saved))  # fmt: skip
-    if resources.redis_engine is not None:
-        resources.redis_engine.limits.forget(caller.tenant_id)
-    return saved
-
-
-def _limits(limits: TenantLimits) -> dict[str, Any]:
-    state: dict[str, Any] = limits.model_dump(mode="json", exclude_unset=True)
-    return state
+    return await configuration.set_limits(caller.tenant_id, body)
