@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
+from urllib.parse import unquote_plus, urlencode
 
 import httpx
 
@@ -22,10 +23,11 @@ from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, Connec
 from app.actions.net import status_error, transport_error
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-# Headers that go along on every redirect hop: ours, and the body's type.
-OURS = frozenset(
-    {"idempotency-key", "webhook-id", "webhook-timestamp", "webhook-signature", "content-type"}
-)
+# Headers that go along on a redirect hop to another origin: the step's key and the body's
+# type. The signature stays with the origin it was made for: another host holding it could
+# replay the delivery to the receiver the step named.
+CROSS_ORIGIN = frozenset({"idempotency-key", "content-type"})
+SIGNATURE = ("webhook-id", "webhook-timestamp", "webhook-signature")
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker of a base64 secret
 
 INPUTS: dict[str, Any] = {
@@ -36,7 +38,9 @@ INPUTS: dict[str, Any] = {
         "method": {"enum": list(METHODS), "default": "POST"},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
         "query": {"type": "object",
-                  "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                  "additionalProperties": {"type": ["string", "number", "boolean"]},
+                  "description": "Merged into the URL's own query string: a name given here "
+                                 "replaces every parameter of that name in the URL."},
         "json": {"description": "A JSON body (sent compact, as signed)."},
         "body": {"type": "string", "description": "A raw body, instead of json."},
         "timeout": {"type": "number", "exclusiveMinimum": 0,
@@ -100,7 +104,6 @@ class Call:
     url: str
     host: str
     headers: httpx.Headers
-    query: dict[str, str]
     body: bytes
     timeout: float | None
     follow_redirects: bool
@@ -119,12 +122,12 @@ class Call:
             {str(name): str(value) for name, value in (params.get("headers") or {}).items()}
         )
         timeout = params.get("timeout")
+        query = {str(name): _text(value) for name, value in (params.get("query") or {}).items()}
         return cls(
             method=str(params.get("method") or "POST").upper(),
-            url=str(url),
+            url=str(merged(url, query)),
             host=url.host,
             headers=headers,
-            query={str(name): _text(value) for name, value in (params.get("query") or {}).items()},
             body=_body(params, headers),
             timeout=float(timeout) if timeout is not None else None,
             follow_redirects=bool(params.get("follow_redirects", True)),
@@ -134,6 +137,20 @@ class Call:
     def what(self) -> str:
         """How errors name the call: the host only, since paths and queries may hold tokens."""
         return f"{self.method} to {self.host}"
+
+
+def merged(url: httpx.URL, query: Mapping[str, str]) -> httpx.URL:
+    """``url`` with ``query`` merged into its query string: a name in ``query`` replaces every
+    parameter of that name in the URL; the URL's other parameters keep their order and their
+    exact spelling (a presigned URL's encoding matters to the host that signed it)."""
+    if not query:
+        return url
+    kept = [
+        part
+        for part in url.query.decode("ascii").split("&")
+        if part and unquote_plus(part.split("=", 1)[0]) not in query
+    ]
+    return url.copy_with(query="&".join([*kept, urlencode(query)]).encode("ascii"))
 
 
 def _text(value: Any) -> str:
@@ -206,9 +223,8 @@ class WebhookConnector(ConnectorAdapter):
         timeout = call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT
         try:
             request = http.build_request(
-                call.method, call.url, params=call.query, headers=headers, content=call.body,
-                timeout=timeout,
-            )  # fmt: skip
+                call.method, call.url, headers=headers, content=call.body, timeout=timeout
+            )
             return await _follow(http, request, call)
         except httpx.HTTPError as exc:
             raise transport_error(exc, call.what) from exc
@@ -216,8 +232,8 @@ class WebhookConnector(ConnectorAdapter):
 
 async def _follow(http: httpx.AsyncClient, request: httpx.Request, call: Call) -> httpx.Response:
     """Send ``request``, following redirects one hop at a time when the call asks. A hop to
-    another origin loses the caller's headers: they may carry a credential meant only for the
-    host named in the step (httpx drops only ``Authorization``)."""
+    another origin loses the caller's headers and the signature: they may carry a credential
+    meant only for the host named in the step (httpx drops only ``Authorization``)."""
     for _ in range(http.max_redirects + 1):
         response = await http.send(request, follow_redirects=False)
         if not call.follow_redirects or response.next_request is None:
@@ -229,8 +245,8 @@ async def _follow(http: httpx.AsyncClient, request: httpx.Request, call: Call) -
 
 def _hop(sent: httpx.Request, following: httpx.Request, caller: httpx.Headers) -> httpx.Request:
     if _origin(following.url) != _origin(sent.url):
-        for name in caller:
-            if name.lower() not in OURS:
+        for name in [*caller, *SIGNATURE]:
+            if name.lower() not in CROSS_ORIGIN:
                 following.headers.pop(name, None)
     return following
 

@@ -131,6 +131,18 @@ async def test_an_allow_listed_webhook_arrives_signed_with_the_idempotency_key(
     assert output["headers"]["content-type"] == "application/json"
 
 
+async def test_a_url_with_a_query_string_arrives_with_it(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    Endpoint(httpserver, ok())
+    data = order_hook(httpserver)
+    data["url"] += "?token=abc&scope=a%20b"
+    run = await run_hook(client, settings, data, allowed=["127.0.0.1"])
+    assert run["status"] == "completed", run["error"]
+    ((request, _),) = httpserver.log
+    assert request.query_string == b"token=abc&scope=a%20b"
+
+
 async def test_a_503_is_retried_with_the_same_idempotency_key_and_webhook_id(
     client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
 ) -> None:
@@ -282,6 +294,21 @@ async def test_headers_query_and_method_are_sent_and_ours_cannot_be_overridden(
     assert logged.args.to_dict() == {"page": "2", "full": "true", "q": "a b"}
 
 
+async def test_query_merges_into_the_urls_query_string_and_wins_per_name(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    Endpoint(httpserver, ok())
+    url = httpserver.url_for("/hook") + "?token=abc&v=1&v=3&scope=a%20b"
+    params = {"url": url, "query": {"v": 2, "page": "next one"}}
+    await connector.execute("webhook_call", params, context(http))
+    ((request, _),) = httpserver.log
+    # The URL's own parameters keep their spelling and order; `v` is replaced, not repeated.
+    assert request.query_string == b"token=abc&scope=a%20b&v=2&page=next+one"
+    assert request.args.to_dict(flat=False) == {
+        "token": ["abc"], "scope": ["a b"], "v": ["2"], "page": ["next one"]
+    }  # fmt: skip
+
+
 async def test_429_is_retryable_after_the_wait_the_server_asks_for(
     httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
 ) -> None:
@@ -346,11 +373,12 @@ async def test_the_documented_receiver_accepts_a_delivery_and_rejects_a_tampered
         verify(SECRET, request.headers, b'{"total":4200}')
 
 
-async def test_a_redirect_to_another_origin_drops_the_callers_headers(
+async def test_a_redirect_to_another_origin_drops_the_callers_headers_and_the_signature(
     httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
 ) -> None:
     # A header may carry a secret (X-Api-Key: {{ secrets.ERP_KEY }}); the host it was meant
-    # for may redirect anywhere, in clear text too. Another port is another origin.
+    # for may redirect anywhere, in clear text too. Another port is another origin. The
+    # signature would let that origin replay the delivery to the real receiver.
     other = HTTPServer(host="127.0.0.1", port=0)
     other.expect_request("/landed").respond_with_data("ok")
     other.start()
@@ -358,13 +386,17 @@ async def test_a_redirect_to_another_origin_drops_the_callers_headers(
         moved = Response(status=307, headers={"Location": other.url_for("/landed")})
         httpserver.expect_request("/hook").respond_with_response(moved)
         params = {"url": httpserver.url_for("/hook"), "headers": {"X-Api-Key": "s3cret"},
-                  "json": {"a": 1}}  # fmt: skip
+                  "json": {"a": 1}, "signing_secret": SECRET}  # fmt: skip
         result = await connector.execute("webhook_call", params, context(http))
         assert result["status"] == 200
-        first, landed = httpserver.log[0][0].headers, other.log[0][0].headers
-        assert first["X-Api-Key"] == "s3cret"
-        assert "X-Api-Key" not in landed
-        assert landed["Idempotency-Key"] == "r1:hook:0"
+        first, landed = httpserver.log[0][0], other.log[0][0]
+        assert first.headers["X-Api-Key"] == "s3cret"
+        assert verified(Received(Headers(first.headers), first.get_data()))
+        assert "X-Api-Key" not in landed.headers
+        for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+            assert name not in landed.headers
+        assert landed.headers["Idempotency-Key"] == "r1:hook:0"
+        assert landed.get_data() == b'{"a":1}'
     finally:
         other.stop()
 
@@ -375,6 +407,9 @@ async def test_a_redirect_within_the_origin_keeps_the_callers_headers(
     moved = Response(status=308, headers={"Location": "/v2/hook"})
     httpserver.expect_request("/hook").respond_with_response(moved)
     httpserver.expect_request("/v2/hook").respond_with_data("ok")
-    params = {"url": httpserver.url_for("/hook"), "headers": {"X-Api-Key": "s3cret"}}
+    params = {"url": httpserver.url_for("/hook"), "headers": {"X-Api-Key": "s3cret"},
+              "signing_secret": SECRET}  # fmt: skip
     assert (await connector.execute("webhook_call", params, context(http)))["status"] == 200
-    assert httpserver.log[1][0].headers["X-Api-Key"] == "s3cret"
+    landed = httpserver.log[1][0]
+    assert landed.headers["X-Api-Key"] == "s3cret"
+    assert verified(Received(Headers(landed.headers), landed.get_data()))
