@@ -13,6 +13,8 @@ from types import TracebackType
 
 import redis
 
+from app.datadir import PRIVATE_UMASK, private_dir
+
 STARTUP_SECONDS = 10.0
 
 
@@ -35,6 +37,7 @@ class LocalRedisServer:
     """A child redis-server process, on a unix socket (``port=None``) or a loopback port.
 
     ``persistent`` turns on the append-only file, so queued jobs and timers survive a restart.
+    What it writes (append-only file, dump, log) is private: 0600 files in a 0700 directory.
     """
 
     def __init__(self, directory: Path, *, port: int | None = None, persistent: bool = True):
@@ -69,10 +72,11 @@ class LocalRedisServer:
         return arguments
 
     def start(self) -> "LocalRedisServer":
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-            self._arguments(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+            self._arguments(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            umask=PRIVATE_UMASK,
+        )  # fmt: skip
         self._wait_until_ready()
         return self
 

@@ -11,6 +11,7 @@ from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.configuration import Configuration
+from app.datadir import private_dir
 from app.engine.calls.gateway import Gateway
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.keyring import Keyring
@@ -136,6 +137,8 @@ def _runs(
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     metrics.limit_workflow_labels(settings.metrics_max_workflows)
+    if settings.mongodb_url is None or settings.secrets_key is None:
+        private_dir(settings.data_dir)  # the SQLite database or the secrets key lives there
     store = await open_store(settings)
     matcher, programs, renderer = Matcher(store), ProgramCache(), Renderer()
     keys = KeyCache(store, settings.key_cache_seconds)
