@@ -10,9 +10,10 @@ export function when(iso: string | null | undefined): string {
     `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
 }
 
-/** A duration in seconds as "850 ms", "12.4 s", "3 min 5 s" or "2 h 4 min". */
+/** A duration in seconds as "< 1 ms", "850 ms", "12.4 s", "3 min 5 s" or "2 h 4 min". */
 export function duration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "–";
+  if (seconds > 0 && seconds < 0.001) return "< 1 ms";
   if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;

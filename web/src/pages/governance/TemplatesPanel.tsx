@@ -97,7 +97,7 @@ function TemplateEditor({ template, canEdit, onSaved, onDeleted }: EditorProps) 
         </div>
         <div>
           <label className="stacked">
-            Sample data (the event's data at the root, <code>user</code>, <code>event</code>, variables)
+            <span>Sample data (the event's data at the root, <code>user</code>, <code>event</code>, variables)</span>
             <textarea className="json" rows={6} value={sample} spellCheck={false} onChange={(e) => setSample(e.target.value)} />
           </label>
           {data.error && <p className="error-inline">{data.error}</p>}
