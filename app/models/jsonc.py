@@ -82,3 +82,42 @@ def _check_scalar(node: Any) -> None:
             "The document holds a number JSON cannot represent.",
             [ErrorDetail(("body",), f"non-finite number {node}")],
         )
+
+
+def storable(value: Any) -> Any:
+    """A copy of ``value`` every store can keep. What ``check_values`` refuses (integers
+    past 64 bits, non-finite numbers, lone surrogates, nesting past MAX_DEPTH) and what is
+    not JSON at all (bytes, dates, objects) becomes text: a connector's output describes a
+    call already made, so it is recorded as well as it can be rather than lost."""
+    return _storable(value, 1)
+
+
+def _storable(value: Any, depth: int) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if value in INT64 else _integer_text(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return _text(value)
+    if depth >= MAX_DEPTH:  # its items would be past the limit
+        return f"(nested deeper than {MAX_DEPTH} levels)"
+    if isinstance(value, dict):
+        return {_text(str(key)): _storable(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_storable(item, depth + 1) for item in value]
+    return _text(str(value))
+
+
+def _integer_text(value: int) -> str:
+    try:
+        return str(value)
+    except ValueError:  # past Python's limit on digits converted
+        return f"(an integer of {value.bit_length()} bits)"
+
+
+def _text(value: str) -> str:
+    if value.isascii() or not SURROGATE.search(value):
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -413,3 +413,50 @@ async def test_a_redirect_within_the_origin_keeps_the_callers_headers(
     landed = httpserver.log[1][0]
     assert landed.headers["X-Api-Key"] == "s3cret"
     assert verified(Received(Headers(landed.headers), landed.get_data()))
+
+
+async def test_a_value_past_64_bits_fails_the_step_before_anything_is_sent(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    # Rendered, sent, then unstorable: the run ended in "internal error in the engine", no
+    # step record showed the send, and each retry sent again.
+    endpoint = Endpoint(httpserver, ok(), ok(), ok())
+    data = {"url": httpserver.url_for("/hook"), "json": {"amount": "{{ 2**64 }}"}}
+    run = await run_hook(client, settings, data, allowed=["127.0.0.1"])
+    assert endpoint.received == []
+    assert run["status"] == "failed"
+    message = (
+        "action hook data.json.amount: integer 18446744073709551616 is outside "
+        "-2**63 .. 2**63-1: no store can keep it"
+    )
+    assert run["error"]["message"] == message
+    (step,) = run["steps"]
+    assert step["status"] == "failed"
+    assert step["error"]["message"] == message
+
+
+async def test_a_dry_run_reports_a_value_past_64_bits_as_a_failing_step(
+    client: httpx.AsyncClient, httpserver: HTTPServer
+) -> None:
+    data = {"url": httpserver.url_for("/hook"), "json": {"amount": "{{ 2**64 }}"}}
+    assert (await client.post("/api/workflows", json=hook_workflow(data))).status_code == 201
+    tested = await client.post("/api/workflows/notify_crm/test", json={"event": ORDER})
+    assert tested.status_code == 200, tested.text
+    result = tested.json()
+    assert result["status"] == "failed"
+    assert "no store can keep it" in result["error"]["message"]
+    assert httpserver.log == []
+
+
+async def test_an_answer_no_store_can_keep_is_recorded_as_text_and_the_run_goes_on(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    # The call is made: an answer holding an integer past 64 bits ended the run in
+    # "internal error in the engine" with no record of the send, and retries sent again.
+    answer = Response('{"crm_id": 18446744073709551616}', content_type="application/json")
+    endpoint = Endpoint(httpserver, answer)
+    run = await run_hook(client, settings, order_hook(httpserver), allowed=["127.0.0.1"])
+    assert run["status"] == "completed", run["error"]
+    assert len(endpoint.received) == 1
+    (step,) = run["steps"]
+    assert step["output"]["body"] == {"crm_id": "18446744073709551616"}

@@ -52,7 +52,8 @@ from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from app.errors import AutomatorError, ErrorDetail
+from app.errors import AutomatorError, ErrorDetail, InvalidInput
+from app.models import jsonc
 
 # 10**1000 fits; a chain of squarings in ``{% set %}`` would double the bits at each step.
 MAX_INT_BITS = 4096
@@ -592,6 +593,17 @@ def _reason(exc: Exception) -> str:
 Loc = tuple[str | int, ...]
 
 
+def _storable(value: Any) -> Any:
+    """``value`` when every store can keep it (integers within 64 bits, finite numbers,
+    valid Unicode, nesting bounded), else a TemplateError saying what cannot be kept: checked
+    as the template renders, so a step never sends what its record could not hold."""
+    try:
+        jsonc.check_values(value)
+    except InvalidInput as exc:
+        raise TemplateError(f"{exc.details[0].msg}: no store can keep it") from None
+    return value
+
+
 def _failure(exc: Exception, where: str, loc: Loc) -> TemplateError:
     reason = _reason(exc)
     path = "".join(f".{part}" for part in loc)
@@ -651,7 +663,7 @@ class Renderer:
         deadline = time.monotonic() + self.bounds.max_seconds
         token = _meter.set(_Meter(self.bounds, deadline))
         try:
-            return self._render_source(source, context)
+            return _storable(self._render_source(source, context))
         except Exception as exc:  # any failure of an author's template is theirs to fix: 422
             raise _failure(exc, where, loc) from exc
         finally:

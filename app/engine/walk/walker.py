@@ -23,6 +23,7 @@ from app.engine.walk.launcher import Launch
 from app.engine.walk.outcome import Outcome
 from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
+from app.models import jsonc
 from app.models.document import RetryPolicy
 from app.models.run import Run, RunStatus, StepRecord, StepStatus, Wait
 
@@ -498,7 +499,8 @@ class Walker:
             log.exception("connector for %s raised", action.type)
             bug = ConnectorError.unexpected(exc)
             return self._failure(run, program, instruction, params, bug, following)
-        return Outcome(StepStatus.COMPLETED, following, output=output, input=params)
+        # The call is made: whatever the connector returned, its record must be kept.
+        return Outcome(StepStatus.COMPLETED, following, output=jsonc.storable(output), input=params)
 
     def _failure(
         self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
