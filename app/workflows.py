@@ -1,16 +1,24 @@
 """Workflow lifecycle: validate, save as immutable versions, publish, enable, archive, import
 and export, each change recorded in the audit log. The API and the CLI share it."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from app.actions.references import references
 from app.actions.registry import Registry, action_types
 from app.audit import CLI, Audit
-from app.errors import AutomatorError, ErrorDetail, InvalidInput, NotFound, PayloadTooLarge
+from app.errors import (
+    AutomatorError,
+    ErrorDetail,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+)
 from app.models import jsonc
 from app.models.document import ValidationRules, WorkflowDocument
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
@@ -72,17 +80,24 @@ class DocumentParser:
 @dataclass(frozen=True)
 class WorkflowService:
     """The workflow lifecycle as the API and the CLI share it: every change is saved and
-    recorded in the audit log, by ``actor``."""
+    recorded in the audit log, by ``actor``.
+
+    Publishing is where a secret's use is approved: a run sends a secret's value only if its
+    version says so, and only versions an actor who may use secrets (an admin, the CLI)
+    published run with references in them. Anyone who may write saves such versions as
+    drafts."""
 
     store: Store
     parser: DocumentParser
     actor: str | None = field(default=None)
+    uses_secrets: bool = True
 
-    def acting_as(self, actor: str | None) -> "WorkflowService":
+    def acting_as(self, actor: str | None, uses_secrets: bool) -> "WorkflowService":
         """The same service acting for ``actor`` (an API key id): the author of the versions
         it saves and of its audit entries. Without one (the CLI) versions have no author and
-        the audit log names ``cli``."""
-        return replace(self, actor=actor)
+        the audit log names ``cli``. It publishes versions that refer to secrets only when
+        ``uses_secrets``."""
+        return replace(self, actor=actor, uses_secrets=uses_secrets)
 
     @property
     def _audit(self) -> Audit:
@@ -117,18 +132,40 @@ class WorkflowService:
         return saved
 
     async def _create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        if publish:
+            self._check_publishable(document.canonical())
         head, version = await self.store.create_workflow(tenant_id, document, self.actor, publish)
         return Saved(head, version)
 
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        if publish:
+            self._check_publishable(document.canonical())
         head, version = await self.store.add_version(tenant_id, document, self.actor, publish)
         return Saved(head, version)
 
     async def publish(self, tenant_id: str, workflow_id: str, version: int) -> Saved:
         """Make ``version`` the active one (also to roll back)."""
+        saved = await self.store.get_version(tenant_id, workflow_id, version)
+        self._check_publishable(saved.document, version)
         change = partial(self.store.publish, tenant_id, workflow_id, version)
         await self._change_head(tenant_id, workflow_id, "workflow.publish", change)
         return await self.current(tenant_id, workflow_id)
+
+    def _check_publishable(self, document: Mapping[str, Any], version: int | None = None) -> None:
+        """Forbidden when this actor may not publish ``document`` because it refers to
+        secrets: whoever wrote it chose where their values go."""
+        if self.uses_secrets:
+            return
+        names = references(document.get("actions", []), ("actions",), unrendered=True)
+        if not names:
+            return
+        which = f"version {version}" if version is not None else "it as a draft (publish=false)"
+        raise Forbidden(
+            f"Only an admin may publish a version that uses secrets ({', '.join(sorted(names))}): "
+            f"its runs would send their values where it says. Save {which}, then ask an admin "
+            "to publish it (POST /api/workflows/{id}/versions/{version}/publish).",
+            [ErrorDetail(("body", "actions"), "refers to secrets; an admin must publish it")],
+        )
 
     async def set_enabled(self, tenant_id: str, workflow_id: str, *, enabled: bool) -> Saved:
         """Let the workflow start runs, or stop it from starting any (live runs go on)."""

@@ -128,7 +128,7 @@ ConfigurationDep = Annotated[Configuration, Depends(get_configuration)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:
-    return resources.workflows.acting_as(caller.key_id)
+    return resources.workflows.acting_as(caller.key_id, caller.can(Permission.MANAGE_SECRETS))
 
 
 WorkflowsDep = Annotated[WorkflowService, Depends(get_workflows)]

@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
+from app.actions.references import references
 from app.api.deps import ConfigurationDep, ResourcesDep, SecretManager, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.integrations import (
@@ -16,7 +17,10 @@ from app.api.schemas.integrations import (
 )
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.probe import ProbeCall, Prober
+from app.errors import ErrorDetail, Forbidden
 from app.models.secret import IntegrationConfig
+from app.models.tenant import ApiKey, Permission
+from app.resources import Resources
 
 router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
 CREATED: dict[int | str, dict[str, Any]] = {
@@ -76,7 +80,10 @@ async def test_integration(
     """Make a real call of one connector action (an email is really sent) through the path
     steps take, with a synthetic event, and report its outcome: a failed call is `ok: false`
     with the error and whether a step would retry it. An unknown integration is a 404; an
-    unknown action, or data its input schema refuses, a 422."""
+    unknown action, or data its input schema refuses, a 422. A test that would use a
+    secret (referred to in its data, or in the integration's configuration) needs an admin
+    key: its data says where the values go, and no admin approved that (403)."""
+    await _check_secrets(caller, resources, body)
     prober = Prober(resources.gateway, resources.renderer, resources.settings.action_timeout)
     call = ProbeCall(body.integration, body.action, body.data, body.template, body.user)
     outcome = await prober.call(caller.tenant_id, call)
@@ -89,3 +96,18 @@ async def test_integration(
         output=outcome.output,
         error=CallError.model_validate(outcome.error) if outcome.error else None,
     )
+
+
+async def _check_secrets(caller: ApiKey, resources: Resources, body: IntegrationTest) -> None:
+    if caller.can(Permission.MANAGE_SECRETS):
+        return
+    configuration = await resources.integrations.for_call(caller.tenant_id, body.integration)
+    names = references(body.data, ("body", "data"), unrendered=True) | references(
+        dict(configuration.values), ("config",)
+    )
+    if names:
+        raise Forbidden(
+            f"This test would use secrets ({', '.join(sorted(names))}); only an admin may run "
+            "a test that does: its data chooses where their values go.",
+            [ErrorDetail(("body", "data"), "uses secrets; needs an admin key")],
+        )
