@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from app.api import (
     audit,
@@ -32,11 +33,16 @@ from app.api import (
     tenant,
     workflows,
 )
-from app.api.limits import BodySizeLimit
+from app.api.intake import RequestIntake
 from app.api.metrics import EventRejections
+from app.api.schemas.events import EventBatch
 from app.models.document import WorkflowDocument
 from app.resources import Resources, open_resources
 from app.settings import Settings
+from app.triggers.ingest import EventIn
+
+# Bodies the routes parse themselves (for comments, or off the event loop): their schemas.
+HAND_PARSED: tuple[type[BaseModel], ...] = (WorkflowDocument, EventIn, EventBatch)
 
 
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
@@ -64,7 +70,11 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         docs_url=None,
         redoc_url=None,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestIntake,
+        max_bytes=settings.max_request_bytes,
+        large_at_once=settings.max_large_bodies,
+    )
     app.add_middleware(EventRejections)
     errors.install(app)
     app.include_router(health.router)
@@ -94,18 +104,17 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
 
 
 def _document_schemas(app: FastAPI) -> None:
-    """Bodies parsed by hand (to allow comments) still get their schema in /openapi.json."""
+    """Bodies parsed by hand still get their schema in /openapi.json."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version,
                                  description=app.description, routes=app.routes)  # fmt: skip
-            document = WorkflowDocument.model_json_schema(
-                ref_template="#/components/schemas/{model}"
-            )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components.update(document.pop("$defs", {}))
-            components["WorkflowDocument"] = document
+            for model in HAND_PARSED:
+                document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(document.pop("$defs", {}))
+                components[model.__name__] = document
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         description="Largest HTTP request body; larger ones get a 413. Also bounds a "
         "sub-workflow's event (its user and data, as JSON).",
     )
+    max_large_bodies: int = Field(
+        2,
+        ge=1,
+        description="Request bodies over 1 MiB one API process reads and handles at once; "
+        "others wait, unread. Bounds the memory a burst of big events takes.",
+    )
     log_level: str = Field("INFO", description="Python log level name.")
     log_format: LogFormat = Field(
         "auto",

@@ -1,12 +1,12 @@
 """``GET /api/audit``: the tenant's changes, newest first (admin role)."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import Auditor, StoreDep
 from app.api.errors import ERROR_RESPONSES
+from app.api.instants import Instant
 from app.api.schemas.audit import AuditList, AuditRead
 from app.models.audit import AuditFilter
 from app.models.workflow import Page as PageQuery
@@ -21,7 +21,7 @@ async def list_audit(
     entity_type: Annotated[str | None, Query(max_length=64)] = None,
     entity_id: Annotated[str | None, Query(max_length=256)] = None,
     actor: Annotated[str | None, Query(max_length=64, description="An API key id.")] = None,
-    since: datetime | None = None,
+    since: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[str | None, Query(description="The last entry_id of the page before.")] = None,
 ) -> AuditList:

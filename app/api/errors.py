@@ -3,6 +3,8 @@
 
 import logging
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,10 +59,14 @@ LIMIT_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def render(error: AutomatorError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+def render(error: AutomatorError, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    """The response for ``error``, with ``headers`` (a 405's ``Allow``) and those its kind
+    calls for."""
+    headers = dict(headers or {})
+    if error.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, LimitExceeded) and error.retry_after is not None:
-        headers = {"Retry-After": str(max(math.ceil(error.retry_after), 1))}
+        headers["Retry-After"] = str(max(math.ceil(error.retry_after), 1))
     return JSONResponse({"error": error.body()}, status_code=error.status, headers=headers)
 
 
@@ -71,8 +77,24 @@ async def _automator_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [ErrorDetail(tuple(e["loc"]), e["msg"]) for e in exc.errors()]
+    errors = exc.errors()
+    if any(e["type"] == "json_invalid" for e in errors):
+        return render(_not_json(exc.body, errors[0]))
+    details = [ErrorDetail(tuple(e["loc"]), e["msg"]) for e in errors]
     return render(InvalidInput("The request is not valid.", details))
+
+
+def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:
+    """Malformed JSON, located by line and column (FastAPI gives only an offset)."""
+    text = document.decode(errors="replace") if isinstance(document, bytes) else str(document)
+    offset = next((part for part in error["loc"] if isinstance(part, int)), 0)
+    line = text.count("\n", 0, offset) + 1
+    column = offset - text.rfind("\n", 0, offset)
+    reason = error.get("ctx", {}).get("error", error["msg"])
+    return InvalidInput(
+        "The body is not valid JSON.",
+        [ErrorDetail(("body",), f"line {line} column {column}: {reason}")],
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -80,7 +102,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     error = AutomatorError(str(exc.detail))
     error.code = HTTP_CODES.get(exc.status_code, "http_error")
     error.status = exc.status_code
-    return render(error)
+    return render(error, exc.headers)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

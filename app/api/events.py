@@ -1,30 +1,33 @@
 """Event ingestion: the path the product exists for."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from app import metrics
+from app.api.bodies import json_body, parsed
 from app.api.deps import Ingester, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.schemas.events import BatchAccepted, EventAccepted, EventBatch
+from app.api.schemas.events import BATCH_EXAMPLE, BatchAccepted, EventAccepted, EventBatch
 from app.errors import ErrorDetail, InvalidInput
-from app.triggers.ingest import EventIn
+from app.triggers.ingest import EVENT_EXAMPLE, EventIn
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
 
 
-@router.post("", status_code=202)
-async def send_event(body: EventIn, caller: Ingester, resources: ResourcesDep) -> EventAccepted:
+@router.post("", status_code=202, openapi_extra=json_body("EventIn", EVENT_EXAMPLE))
+async def send_event(request: Request, caller: Ingester, resources: ResourcesDep) -> EventAccepted:
     """Accept an event. When the reply comes, the event and its runs are stored; the runs
     start as soon as a worker takes them."""
+    body = await parsed(request, EventIn)
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
     metrics.event_accepted(accepted)
     return EventAccepted.of(accepted)
 
 
-@router.post("/batch", status_code=202)
-async def send_events(body: EventBatch, caller: Ingester, resources: ResourcesDep) -> BatchAccepted:
+@router.post("/batch", status_code=202, openapi_extra=json_body("EventBatch", BATCH_EXAMPLE))
+async def send_events(request: Request, caller: Ingester, resources: ResourcesDep) -> BatchAccepted:
     """Accept up to `AUTOMATOR_MAX_BATCH_EVENTS` events (1,000 by default). The batch is
     validated whole first: one invalid event refuses the batch and accepts nothing."""
+    body = await parsed(request, EventBatch)
     limit = resources.settings.max_batch_events
     if len(body.events) > limit:
         raise InvalidInput(

@@ -1,13 +1,12 @@
 """User profiles: one per user id, kept up to date by every event that carries the user."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.instants import utc
+from app.api.instants import Instant, utc
 from app.api.schemas.profiles import ProfileList, ProfileRead
 from app.models.profile import ProfileFilter
 from app.models.workflow import Page as PageQuery
@@ -22,8 +21,8 @@ After = Annotated[str | None, Query(description="`next_after` of the page before
 async def list_profiles(
     caller: Reader,
     store: StoreDep,
-    seen_before: Annotated[datetime | None, Query(description="Last seen before this.")] = None,
-    seen_after: Annotated[datetime | None, Query(description="Last seen after this.")] = None,
+    seen_before: Annotated[Instant | None, Query(description="Last seen before this.")] = None,
+    seen_after: Annotated[Instant | None, Query(description="Last seen after this.")] = None,
     limit: Limit = 100,
     after: After = None,
 ) -> ProfileList:

@@ -1,12 +1,12 @@
 """Runs: list, inspect, and control."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.api.deps import Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
+from app.api.instants import Instant
 from app.api.schemas.runs import RunList, RunRead, RunSummary
 from app.engine.walk.control import Command
 from app.models.run import RunFilter, RunStatus
@@ -22,8 +22,8 @@ async def list_runs(
     workflow_id: str | None = None,
     status: RunStatus | None = None,
     user_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[str | None, Query(description="The last run_id of the page before.")] = None,
 ) -> RunList:

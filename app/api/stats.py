@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from app import stats
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.instants import before, utc
+from app.api.instants import Instant, before, utc
 from app.api.schemas.stats import StatsReport, WorkflowMetrics
 from app.errors import ErrorDetail, InvalidInput
 from app.models.document import ID_PATTERN
@@ -50,8 +50,8 @@ async def get_stats(
     period: Annotated[
         str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
     ] = "24h",
-    since: Annotated[datetime | None, Query(description="Start (overrides `period`).")] = None,
-    until: Annotated[datetime | None, Query(description="End; default: now.")] = None,
+    since: Annotated[Instant | None, Query(description="Start (overrides `period`).")] = None,
+    until: Annotated[Instant | None, Query(description="End; default: now.")] = None,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> StatsReport:
     """Executions, success rate, average execution time, active workflows and triggers of the

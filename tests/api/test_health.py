@@ -1,13 +1,9 @@
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from app.main import create_app
-from app.models.tenant import Role
 from app.redis_server import free_port
 from app.settings import Settings
-from tests.conftest import key_for
 
 
 async def test_health_and_ready(client: httpx.AsyncClient) -> None:
@@ -30,29 +26,6 @@ async def test_ready_is_503_with_the_reason_when_redis_is_down(settings: Setting
     body = response.json()
     assert body["checks"]["store"] == "ok"
     assert body["checks"]["redis"].startswith("unreachable:")
-
-
-@pytest.mark.parametrize("chunked", [False, True])
-async def test_bodies_over_the_limit_are_413_in_the_error_shape(
-    settings: Settings, chunked: bool
-) -> None:
-    app = create_app(settings.model_copy(update={"max_request_bytes": 2048}))
-    body = b'{"workflow_id": "' + b"x" * 4096 + b'"}'
-
-    async def in_chunks() -> AsyncIterator[bytes]:
-        yield body[:1000]
-        yield body[1000:]
-
-    content = in_chunks() if chunked else body
-    async with app.router.lifespan_context(app):
-        headers = {"Authorization": f"Bearer {await key_for(app.state.resources, 'a', Role.ADMIN)}"}
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
-            response = await client.post("/api/workflows", content=content, headers=headers)
-    assert response.status_code == 413
-    error = response.json()["error"]
-    assert error["code"] == "payload_too_large"
-    assert "over the limit of 2048 bytes" in error["message"]
 
 
 async def test_unknown_routes_use_the_error_shape(client: httpx.AsyncClient) -> None:

@@ -1,5 +1,7 @@
 """What the events API reads and answers."""
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.run import Accepted
@@ -31,10 +33,11 @@ class EventAccepted(BaseModel):
         )
 
 
+BATCH_EXAMPLE: dict[str, Any] = {"events": [EVENT_EXAMPLE]}
+
+
 class EventBatch(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"events": [EVENT_EXAMPLE]}]}
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BATCH_EXAMPLE]})
 
     events: list[EventIn] = Field(min_length=1)
 

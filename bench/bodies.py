@@ -1,0 +1,89 @@
+"""Large bodies: ``python -m bench.bodies [--events 8] [--mb 7]``.
+
+Starts ``automator dev`` (bench's embedded service) and sends ``--events`` events of about
+``--mb`` MB each at once, while a second client asks ``/health`` every 20 ms and this process
+reads the service's RSS every 20 ms. Prints the RSS before and at its peak, the slowest and
+median ``/health`` answers during the burst, and how long the burst took.
+"""
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+
+from bench.__main__ import KEY, rss_mb, service, wait_ready
+
+PERIOD = 0.02  # seconds between two samples of RSS and of /health
+
+
+def big_event(mb: float, n: int) -> bytes:
+    """An event whose data holds about ``mb`` MB of JSON: many small records, the shape of a
+    bulk export (parsing cost grows with the number of values, not only the bytes)."""
+    record = {"sku": "SKU-0000000", "name": "a product with a name", "price": 12.5, "qty": 3}
+    count = int(mb * 1024 * 1024 / len(orjson.dumps(record)))
+    items = [{**record, "sku": f"SKU-{i:07d}"} for i in range(count)]
+    return orjson.dumps({"type": "bulk", "user": {"id": f"u{n}"}, "data": {"items": items}})
+
+
+async def sample(url: str, pid: int, stop: asyncio.Event) -> tuple[list[float], list[float]]:
+    """RSS in MB and /health latencies in ms, every PERIOD until ``stop``."""
+    rss: list[float] = []
+    health: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        while not stop.is_set():
+            rss.append(rss_mb(pid))
+            started = time.perf_counter()
+            (await client.get("/health")).raise_for_status()
+            health.append((time.perf_counter() - started) * 1000)
+            await asyncio.sleep(PERIOD)
+    return rss, health
+
+
+async def burst(url: str, bodies: list[bytes]) -> list[int]:
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
+        responses = await asyncio.gather(
+            *(client.post("/api/events", content=body) for body in bodies)
+        )
+    return [response.status_code for response in responses]
+
+
+async def bench(args: argparse.Namespace, data_dir: Path) -> None:
+    bodies = [big_event(args.mb, n) for n in range(args.events)]
+    with service(data_dir) as (url, process, _):
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            await wait_ready(client)
+        await asyncio.sleep(1)
+        before = rss_mb(process.pid)
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(sample(url, process.pid, stop))
+        started = time.perf_counter()
+        statuses = await burst(url, bodies)
+        took = time.perf_counter() - started
+        await asyncio.sleep(0.5)
+        stop.set()
+        rss, health = await sampler
+    size = statistics.mean(len(body) for body in bodies) / 1024 / 1024
+    print(f"{args.events} events of {size:.1f} MB at once: answers {sorted(set(statuses))}, "
+          f"burst took {took:.1f} s")  # fmt: skip
+    print(f"RSS of the service: {before:.0f} MB before, {max(rss):.0f} MB at the peak")
+    print(f"/health during the burst ({len(health)} asks): median {statistics.median(health):.0f} "
+          f"ms, slowest {max(health):.0f} ms")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=8, help="events sent at once")
+    parser.add_argument("--mb", type=float, default=7, help="size of each event, in MB")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as directory:
+        asyncio.run(bench(args, Path(directory)))
+
+
+if __name__ == "__main__":
+    main()
