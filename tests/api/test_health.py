@@ -1,4 +1,3 @@
-
 import httpx
 
 from app.main import create_app
