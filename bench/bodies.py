@@ -1,6 +1,6 @@
 """Large bodies: ``python -m bench.bodies [--events 8] [--mb 7]``.
 
-Starts ``automator dev`` (bench's embedded service) and sends ``--events`` events of about
+Starts ``automator dev`` (bench.harness's service) and sends ``--events`` events of about
 ``--mb`` MB each at once, while a second client asks ``/health`` every 20 ms and this process
 reads the service's RSS every 20 ms. Prints the RSS before and at its peak, the slowest and
 median ``/health`` answers during the burst, and how long the burst took.
@@ -16,9 +16,15 @@ from pathlib import Path
 import httpx
 import orjson
 
-from bench.__main__ import KEY, rss_mb, service, wait_ready
+from bench.harness import KEY, Options, automator
 
 PERIOD = 0.02  # seconds between two samples of RSS and of /health
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
 
 
 def big_event(mb: float, n: int) -> bytes:
@@ -53,17 +59,18 @@ async def burst(url: str, bodies: list[bytes]) -> list[int]:
     return [response.status_code for response in responses]
 
 
-async def bench(args: argparse.Namespace, data_dir: Path) -> None:
+async def bench(args: argparse.Namespace, directory: Path) -> None:
     bodies = [big_event(args.mb, n) for n in range(args.events)]
-    with service(data_dir) as (url, process, _):
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            await wait_ready(client)
+    options = Options(directory, sink="", seconds=0, run_seconds=0, workers=0, settings={},
+                      profiles=None)  # fmt: skip
+    with automator(options, "bodies", ["dev"]) as service:
+        pid = service.processes["dev"].pid
         await asyncio.sleep(1)
-        before = rss_mb(process.pid)
+        before = rss_mb(pid)
         stop = asyncio.Event()
-        sampler = asyncio.create_task(sample(url, process.pid, stop))
+        sampler = asyncio.create_task(sample(service.url, pid, stop))
         started = time.perf_counter()
-        statuses = await burst(url, bodies)
+        statuses = await burst(service.url, bodies)
         took = time.perf_counter() - started
         await asyncio.sleep(0.5)
         stop.set()

@@ -62,6 +62,22 @@ def require_csrf_header(request: Request) -> None:
     )
 
 
+async def authenticate(
+    resources: Resources, request: Request, bearer_key: str | None, session: str | None
+) -> ApiKey:
+    """The key a request is made with: its Bearer API key or, failing that, its Studio
+    session (whose unsafe requests must carry the CSRF header). Also used before a body is
+    read (``app.api.intake``)."""
+    if bearer_key is not None:
+        return await resources.keys.authenticate(bearer_key)
+    if session is not None:
+        require_csrf_header(request)
+        return await resources.engine.sessions.caller(session)
+    raise Unauthenticated(
+        "Send an API key: `Authorization: Bearer <key>` (or sign in to the Studio)."
+    )
+
+
 async def get_caller(
     request: Request,
     resources: ResourcesDep,
@@ -69,15 +85,8 @@ async def get_caller(
     session: Annotated[str | None, Depends(session_cookie)],
 ) -> ApiKey:
     """The key of a Bearer API key or, failing that, of the Studio's session cookie."""
-    if credentials is not None:
-        key = await resources.keys.authenticate(credentials.credentials)
-    elif session is not None:
-        require_csrf_header(request)
-        key = await resources.engine.sessions.caller(session)
-    else:
-        raise Unauthenticated(
-            "Send an API key: `Authorization: Bearer <key>` (or sign in to the Studio)."
-        )
+    bearer_key = credentials.credentials if credentials is not None else None
+    key = await authenticate(resources, request, bearer_key, session)
     logs.bind(tenant_id=key.tenant_id, key_id=key.key_id)
     if resources.redis_engine is not None:
         await resources.redis_engine.limiter.check(key.key_id)

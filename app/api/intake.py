@@ -12,14 +12,17 @@ of big events costs memory for the ones being handled only.
 import asyncio
 
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.deps import SESSION_COOKIE, authenticate
 from app.api.errors import render
-from app.errors import AutomatorError, PayloadTooLarge, Unauthenticated
+from app.errors import AutomatorError, PayloadTooLarge
 from app.resources import Resources
 
 LARGE_BODY_BYTES = 1024 * 1024  # a body past this size waits for a large-body slot
 GUARDED_PREFIX = "/api/"  # every route that takes a body is under it, and needs a key
+SIGN_IN_PATHS = frozenset({"/api/session"})  # but the Studio's sign-in: its body is the key
 
 
 class Slot:
@@ -77,15 +80,15 @@ class RequestIntake:
         return await self._read(receive, slot)
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> None:
-        """Refuse a body-carrying API request without a valid key before reading its body;
-        the route's own dependencies check the key's role (and the rate limit) as usual."""
-        if not scope["path"].startswith(GUARDED_PREFIX):
+        """Refuse a body-carrying API request without a valid key or session before reading
+        its body; the route's own dependencies check the role (and the rate limit) as usual."""
+        if not scope["path"].startswith(GUARDED_PREFIX) or scope["path"] in SIGN_IN_PATHS:
             return
         scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("Send an API key: `Authorization: Bearer <key>`.")
+        bearer_key = token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        request = Request(scope)
         resources: Resources = scope["app"].state.resources
-        await resources.keys.authenticate(token.strip())
+        await authenticate(resources, request, bearer_key, request.cookies.get(SESSION_COOKIE))
 
     async def _read(self, receive: Receive, slot: Slot) -> bytes | None:
         """The whole body, at most ``max_bytes``; a streamed body takes a large-body slot
