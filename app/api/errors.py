@@ -1,8 +1,10 @@
 """The one place errors become HTTP responses, all in one shape:
 ``{"error": {"code", "message", "details": [{"loc", "msg"}]}}``."""
 
+import functools
 import logging
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,7 +104,30 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     error = AutomatorError(str(exc.detail))
     error.code = HTTP_CODES.get(exc.status_code, "http_error")
     error.status = exc.status_code
-    return render(error, exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed(request))
+    return render(error, headers)
+
+
+def _allowed(request: Request) -> list[str]:
+    """Every method the request's path takes, as /openapi.json documents them: Starlette's
+    own ``Allow`` names only the methods of the first route whose path matched."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
+    path = request.url.path
+    return sorted(
+        {method.upper() for template, operations in paths.items()
+         if _pattern(template).fullmatch(path) for method in operations}
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=512)
+def _pattern(template: str) -> re.Pattern[str]:
+    """``/api/workflows/{workflow_id}`` as a regular expression matching its paths."""
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile(
+        "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts)
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -158,12 +158,19 @@ async def test_an_event_body_that_is_not_utf8_is_422(client: httpx.AsyncClient) 
     assert response.json()["error"]["message"] == "The body is not valid JSON."
 
 
-async def test_405_answers_say_which_methods_are_allowed(client: httpx.AsyncClient) -> None:
-    for method in ("TRACE", "GET", "DELETE"):
-        response = await client.request(method, "/api/events")
-        assert response.status_code == 405
-        assert response.headers["Allow"] == "POST"
-        assert response.json()["error"]["code"] == "method_not_allowed"
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [("TRACE", "/api/events", "POST"), ("GET", "/api/events", "POST"),
+     ("TRACE", "/api/keys", "GET, POST"), ("PATCH", "/api/secrets/ERP_KEY", "DELETE, GET, PUT"),
+     ("PATCH", "/api/workflows/crm", "DELETE, GET, PUT"), ("POST", "/health", "GET")],
+)  # fmt: skip
+async def test_405_answers_name_every_method_the_path_takes(
+    client: httpx.AsyncClient, method: str, path: str, allowed: str
+) -> None:
+    response = await client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
+    assert response.json()["error"]["code"] == "method_not_allowed"
 
 
 @pytest.mark.parametrize(
