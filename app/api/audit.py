@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import Auditor, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.instants import Instant
 from app.api.schemas.audit import AuditList, AuditRead
 from app.models.audit import AuditFilter
+from app.models.instant import Instant
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES)

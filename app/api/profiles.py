@@ -6,8 +6,9 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.instants import Instant, utc
+from app.api.instants import utc
 from app.api.schemas.profiles import ProfileList, ProfileRead
+from app.models.instant import Instant
 from app.models.profile import ProfileFilter
 from app.models.workflow import Page as PageQuery
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
-from app.api.instants import Instant
 from app.api.schemas.runs import RunList, RunRead, RunSummary
 from app.engine.walk.control import Command
+from app.models.instant import Instant
 from app.models.run import RunFilter, RunStatus
 from app.models.workflow import Page as PageQuery
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from app import stats
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.instants import Instant, before, utc
+from app.api.instants import before, utc
 from app.api.schemas.stats import StatsReport, WorkflowMetrics
 from app.errors import ErrorDetail, InvalidInput
 from app.models.document import ID_PATTERN
+from app.models.instant import Instant
 from app.models.stats import Period
 
 router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)

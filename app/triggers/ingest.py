@@ -26,6 +26,7 @@ from app.errors import InvalidInput, NotFound, Unavailable
 from app.models import jsonc
 from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
 from app.models.ids import new_id
+from app.models.instant import Instant
 from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Parent, Run, RunStatus
 from app.models.workflow import WorkflowVersion
@@ -80,7 +81,9 @@ class EventIn(Strict):
     user: UserObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
     idempotency_key: str | None = Field(None, min_length=1, max_length=256)
-    timestamp: datetime | None = Field(None, description="When it happened; default: on receipt.")
+    timestamp: Instant | None = Field(
+        None, description="When it happened (ISO 8601); default: on receipt."
+    )
 
 
 def run_context(event: EventRecord) -> dict[str, Any]:

@@ -82,3 +82,17 @@ async def test_a_batch_with_one_bad_event_or_too_many_accepts_nothing(
     assert response.status_code == 422
     assert "over the limit of 1000" in response.json()["error"]["message"]
     assert (await client.get("/api/runs")).json()["items"] == []
+
+
+async def test_an_events_timestamp_takes_iso_8601_only(client: httpx.AsyncClient) -> None:
+    # A number was read as seconds since 1970, against the schema's date-time format.
+    for stamp in (1700000000, "1700000000", "20261206x"):
+        response = await client.post("/api/events", json={"type": "x", "timestamp": stamp})
+        assert response.status_code == 422, response.text
+        ((detail),) = response.json()["error"]["details"]
+        assert detail["loc"] == ["body", "timestamp"]
+        assert "ISO 8601" in detail["msg"]
+    stamped = await client.post(
+        "/api/events", json={"type": "x", "timestamp": "2026-12-06T09:30:00+01:00"}
+    )
+    assert stamped.status_code == 202, stamped.text
