@@ -135,8 +135,11 @@ def _serve_all(settings: Settings) -> None:
 def dev() -> None:
     """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000,
     a worker, the scheduler, SQLite under ./var, and a local Redis (started and stopped here
-    unless AUTOMATOR_REDIS_URL is set)."""
+    unless AUTOMATOR_REDIS_URL is set). A channel with no provider configured delivers to
+    the dev outbox (GET /api/outbox) unless AUTOMATOR_OUTBOX=false."""
     settings = Settings()
+    if settings.outbox is None:
+        settings = settings.model_copy(update={"outbox": True})
     if settings.redis_url:
         _serve_all(settings)
         return

@@ -20,6 +20,7 @@ from app.api import (
     integrations,
     keys,
     metrics,
+    outbox,
     profiles,
     quota,
     runs,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(series.router)
     app.include_router(secrets.router)
     app.include_router(templates.router)
+    app.include_router(outbox.router)
     app.include_router(integrations.router)
     app.include_router(profiles.router)
     app.include_router(segments.router)

@@ -149,7 +149,10 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     SCRUBBER.install()
     templates = MessageTemplates(store, renderer)
     http = http_client(settings)
-    services = Services(http=http, guard=address_guard(settings), smtp=smtp_defaults(settings))
+    services = Services(
+        http=http, guard=address_guard(settings), smtp=smtp_defaults(settings),
+        outbox=store if settings.outbox else None,
+    )  # fmt: skip
     try:
         secrets = Secrets(
             store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants

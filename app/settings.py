@@ -246,6 +246,12 @@ class Settings(BaseSettings):
         description="Seconds a process keeps a tenant's limits (`PUT /api/tenant/limits`) "
         "before reading them again.",
     )
+    outbox: bool | None = Field(
+        None,
+        description="Whether a channel action with no provider configured keeps its message "
+        "in the dev outbox (`GET /api/outbox`) instead of failing. Unset: on for `automator "
+        "dev`, off for `automator api` and `automator worker`.",
+    )
     smtp_host: str | None = Field(
         None,
         description="SMTP server `send_email` sends through, unless the notify_service "

@@ -6,6 +6,7 @@ It sits above ``app.resources`` and ``app.triggers`` because a worker starts run
 engine cannot import, so it is handed to the executor here as a ``Launcher``.
 """
 
+import logging
 from typing import Any
 
 from arq import cron
@@ -15,6 +16,7 @@ from arq.worker import Worker, func
 from app import metrics
 from app.actions.base import Services
 from app.actions.breaker import RedisBreaker
+from app.actions.channels.outbox import unprovided
 from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
@@ -36,6 +38,8 @@ from app.store.factory import open_store
 from app.store.protocol import Store
 from app.triggers.matcher import Matcher
 from app.triggers.sub_workflows import SubWorkflows
+
+LOGGER = logging.getLogger(__name__)
 
 
 def create_worker(
@@ -64,7 +68,10 @@ def create_worker(
             breaker=breaker,
             profiles=opened,
             smtp=smtp_defaults(settings),
+            outbox=opened if settings.outbox else None,
         )
+        if settings.outbox:
+            _log_outbox(settings)
         launcher = sub_workflows(settings, opened, queue)
         ctx["executor"] = build_executor(settings, opened, queue, connectors, services, launcher)
 
@@ -93,6 +100,16 @@ def create_worker(
         "keep_result": 3600,
     }
     return Worker(**(options | overrides))
+
+
+def _log_outbox(settings: Settings) -> None:
+    channels = unprovided(settings)
+    LOGGER.info(
+        "Dev outbox on: %s %s no provider configured and deliver to the outbox "
+        "(GET /api/outbox) unless a tenant configures one",
+        ", ".join(channels) or "no channel",
+        "has" if len(channels) == 1 else "have",
+    )
 
 
 def sub_workflows(settings: Settings, store: Store, queue: ArqQueue) -> SubWorkflows:

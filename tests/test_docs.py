@@ -52,12 +52,9 @@ CURL_BODY = re.compile(r"-d '([^']*)'")
 URL_PATH = re.compile(r"(/api/[\w/{}.-]*)")
 ENV_VAR = re.compile(r"AUTOMATOR_[A-Z0-9_]+")
 # Read by other code than the settings class: the secret references' variables (a prefix),
-# the store's contract suite (tests/store/conftest.py), and, marked as coming in the
-# docs, the dev outbox's switch (issue 13, item 1).
-OTHER_VARIABLES = {"AUTOMATOR_SECRET_", "AUTOMATOR_TEST_MONGODB_URL", "AUTOMATOR_OUTBOX"}
+# and the store's contract suite (tests/store/conftest.py).
+OTHER_VARIABLES = {"AUTOMATOR_SECRET_", "AUTOMATOR_TEST_MONGODB_URL"}
 ENDPOINT = re.compile(r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s?\[]*)")
-# Named in the docs as coming with issue 13 (item 1), not served yet.
-COMING_ENDPOINTS = {("GET", "/api/outbox"), ("GET", "/api/outbox/{id}")}
 # `automator X ...` where it is the command being shown: in code, or a path to it.
 CLI_USE = re.compile(r"(?:^|`|bin/)automator ([a-z][\w-]*)((?: [a-z][\w-]*)?)([^`\n]*)", re.M)
 OPTION = re.compile(r"(?<![\w-])(--?[a-zA-Z][\w-]*)")
@@ -386,8 +383,7 @@ def unserved(text: str) -> list[str]:
     return [
         f"{method} {path}"
         for method, path in ENDPOINT.findall(text)
-        if (method, path) not in COMING_ENDPOINTS
-        and not any(m == method and pattern.match(path) for m, pattern in routes())
+        if not any(m == method and pattern.match(path) for m, pattern in routes())
     ]
 
 

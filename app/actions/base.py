@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from app.actions.breaker import Breaker
+from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
 
 SECRET_REF = "$secret"  # noqa: S105 - the key of a secret reference, not a secret
@@ -123,6 +124,12 @@ class ProfileBook(Protocol):
     ) -> bool: ...
 
 
+class OutboxBook(Protocol):
+    """Where the dev outbox keeps messages (the store satisfies it)."""
+
+    async def add_outbox_message(self, message: OutboxMessage) -> OutboxMessage: ...
+
+
 class AddressGuard(Protocol):
     async def addresses(self, host: str, port: int) -> list[Any]:
         """The addresses ``host`` may be reached at; a final ConnectorError if any is
@@ -134,13 +141,16 @@ class Services:
     """Shared clients a connector may use, built once per process. ``breaker`` keeps the
     health of messaging providers (shared through Redis in workers). ``smtp`` is the default
     SMTP server (the ``AUTOMATOR_SMTP_*`` settings), shaped as notify_service's ``smtp``
-    configuration. ``guard`` judges hosts connectors reach without ``http`` (SMTP)."""
+    configuration. ``guard`` judges hosts connectors reach without ``http`` (SMTP).
+    ``outbox`` is set when a channel with no provider configured keeps its messages in the
+    dev outbox instead of failing (``automator dev``, or ``AUTOMATOR_OUTBOX=true``)."""
 
     http: httpx.AsyncClient | None = None
     guard: AddressGuard | None = None
     breaker: Breaker | None = None
     profiles: ProfileBook | None = None
     smtp: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    outbox: OutboxBook | None = None
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,7 @@ def template_exists(name: str) -> Conflict:
     return Conflict(
         f"Message template {name!r} already exists; change it with PUT /api/templates/{name}."
     )
+
+
+def outbox_message_not_found(message_id: str) -> NotFound:
+    return NotFound(f"Outbox message {message_id!r} was not found.")

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.document import WorkflowDocument
 from app.models.flow import TenantLimits
+from app.models.outbox import OutboxFilter, OutboxMessage
 from app.models.profile import (
     Campaign,
     CampaignMember,
@@ -306,6 +307,22 @@ class TemplateStore(Protocol):
         """NotFound if the tenant has no template of that name."""
 
 
+class OutboxStore(Protocol):
+    """The dev outbox: channel messages kept instead of sent, newest first."""
+
+    async def add_outbox_message(self, message: OutboxMessage) -> OutboxMessage:
+        """Keep ``message``; the one already kept for its tenant and idempotency key if
+        there is one (a retried step stores its message once)."""
+
+    async def get_outbox_message(self, tenant_id: str, message_id: str) -> OutboxMessage:
+        """NotFound for a missing id, and for another tenant's."""
+
+    async def list_outbox(
+        self, tenant_id: str, where: OutboxFilter, page: Page
+    ) -> list[OutboxMessage]:
+        """Newest first; ``page.after`` is the last message id of the page before."""
+
+
 class Store(
     AccountStore,
     WorkflowStore,
@@ -314,6 +331,7 @@ class Store(
     IntegrationStore,
     AudienceStore,
     TemplateStore,
+    OutboxStore,
     Protocol,
 ):
     """Everything the service keeps, behind one object per process."""

@@ -18,14 +18,17 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from typing import Any
 
-from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message
+from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message, OutboxBook
 from app.actions.channels import smtp
+from app.actions.channels.outbox import OUTPUT as OUTBOX_OUTPUT
+from app.actions.channels.outbox import Letter, keep, outbox
 
 MAX_RECIPIENTS = 50
 MAX_ADDRESS_CHARS = 320
 MAX_SUBJECT_CHARS = 998  # one header line (RFC 5322)
 MAX_BODY_CHARS = 1024 * 1024  # per part
 IDEMPOTENCY_HEADERS = ("Idempotency-Key", "X-Automator-Idempotency-Key")
+OUTBOX_SENDER = "automator@localhost"  # a message the outbox keeps names no real sender
 
 _ADDRESS = {"type": "string", "maxLength": MAX_ADDRESS_CHARS}
 _BODY = {"type": "string", "maxLength": MAX_BODY_CHARS}
@@ -66,6 +69,7 @@ OUTPUTS = {
                     "description": "Recipients the server refused, with its reply."},
         "response": {"type": "string", "description": "The server's reply to the message."},
         "template": {"type": ["string", "null"], "description": "The template rendered."},
+        **OUTBOX_OUTPUT,
     },
 }  # fmt: skip
 
@@ -148,8 +152,11 @@ def _part(params: Mapping[str, Any], keys: tuple[str, ...], fallback: str | None
     return fallback
 
 
-def compose(params: Mapping[str, Any], context: ActionContext, server: smtp.SmtpServer) -> Email:
-    """The message this step sends; a final error naming the field that is missing."""
+def compose(
+    params: Mapping[str, Any], context: ActionContext, server: smtp.SmtpServer | None
+) -> Email:
+    """The message this step sends (through ``server``, or to the outbox when None); a final
+    error naming the field that is missing."""
     message = context.message or Message("")
     subject = " ".join(str(_part(params, ("subject",), message.subject) or "").split())
     text = _part(params, ("body", "text"), message.text)
@@ -173,8 +180,8 @@ def compose(params: Mapping[str, Any], context: ActionContext, server: smtp.Smtp
     )
 
 
-def _sender(params: Mapping[str, Any], server: smtp.SmtpServer) -> Address:
-    sender = params.get("from") or server.sender
+def _sender(params: Mapping[str, Any], server: smtp.SmtpServer | None) -> Address:
+    sender = params.get("from") or (server.sender if server else OUTBOX_SENDER)
     if not sender:
         raise ConnectorError(
             "no sender: set data.from, smtp.from in the notify_service configuration, "
@@ -183,8 +190,8 @@ def _sender(params: Mapping[str, Any], server: smtp.SmtpServer) -> Address:
     return address(sender, "from")
 
 
-def _reply_to(params: Mapping[str, Any], server: smtp.SmtpServer) -> Address | None:
-    reply_to = params.get("reply_to") or server.reply_to
+def _reply_to(params: Mapping[str, Any], server: smtp.SmtpServer | None) -> Address | None:
+    reply_to = params.get("reply_to") or (server.reply_to if server else None)
     return address(reply_to, "reply_to") if reply_to else None
 
 
@@ -200,6 +207,9 @@ class EmailChannel:
         problems = self.spec.problems(params)
         if problems:
             raise ConnectorError("; ".join(problems))
+        book = outbox(context)
+        if book is not None and not smtp.configured(context):
+            return await _keep(book, compose(params, context, None), context)
         server = smtp.smtp_server(context)
         await smtp.check_configured_host(server, context)
         email = compose(params, context, server)
@@ -214,3 +224,10 @@ class EmailChannel:
             "response": response,
             "template": context.template,
         }
+
+
+async def _keep(book: OutboxBook, email: Email, context: ActionContext) -> dict[str, Any]:
+    to = [recipient.addr_spec for recipient in email.recipients]
+    letter = Letter("email", ", ".join(to), email.subject, email.text, email.html)
+    kept = await keep(book, letter, context)
+    return {"recipients": to, "template": context.template, **kept}

@@ -171,6 +171,11 @@ class Route(Generic[M]):
         raise walk.exhausted()
 
 
+def configured(channel: str, config: Mapping[str, Any]) -> bool:
+    """Whether the notify_service configuration lists any provider for ``channel``."""
+    return bool(config.get(channel))
+
+
 def route(channel: str, config: Mapping[str, Any], kinds: Kinds[M]) -> Route[M]:
     """The providers ``config[channel]`` lists, checked; a final error names a bad field."""
     listed = config.get(channel)

@@ -14,9 +14,10 @@ from typing import Any, Literal
 import httpx
 from pydantic import Field, field_validator, model_validator
 
-from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message
+from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message, OutboxBook
 from app.actions.channels import inputs
 from app.actions.channels.google import FCM_SCOPE, TOKENS, ServiceAccount
+from app.actions.channels.outbox import DELIVERED_TO, OUTPUT, Letter, keep, outbox
 from app.actions.channels.providers import (
     DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
@@ -26,6 +27,7 @@ from app.actions.channels.providers import (
     Outbound,
     ProviderConfig,
     Route,
+    configured,
     route,
 )
 
@@ -137,6 +139,7 @@ class PushChannel:
         outputs={
             "type": "object",
             "properties": {
+                **OUTPUT,
                 "sent": {"type": "integer"},
                 "failed": {"type": "integer"},
                 "results": {
@@ -163,8 +166,11 @@ class PushChannel:
         tokens = inputs.device_tokens(params, context)
         if len(tokens) > MAX_RECIPIENTS:
             raise ConnectorError(f"data.recipients: {len(tokens)}, at most {MAX_RECIPIENTS}")
-        providers = route("push", context.config, PROVIDERS)
         content = _content(params, context.message)
+        book = outbox(context)
+        if book is not None and not configured("push", context.config):
+            return await _keep(book, content, tokens, context)
+        providers = route("push", context.config, PROVIDERS)
         outcomes = [await _one(providers, content, token, context) for token in tokens]
         return _summary(outcomes)
 
@@ -181,14 +187,28 @@ def _content(params: dict[str, Any], message: Message | None) -> Push:
     return Push("", title, body, params.get("image"), data)
 
 
+async def _keep(
+    book: OutboxBook, content: Push, tokens: list[str], context: ActionContext
+) -> dict[str, Any]:
+    results = []
+    for token in tokens:
+        letter = Letter("push", token, content.title, content.body)
+        kept = await keep(book, letter, context, _token_key(context, token))
+        results.append({"recipient": token, "status": "sent", "outbox_id": kept["outbox_id"]})
+    return {"delivered_to": DELIVERED_TO, "sent": len(tokens), "failed": 0, "results": results}
+
+
+def _token_key(context: ActionContext, token: str) -> str:
+    # Each token its own key, so a provider that de-duplicates never drops another token's.
+    return f"{context.idempotency_key}:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+
+
 async def _one(
     providers: Route[Push], content: Push, token: str, context: ActionContext
 ) -> tuple[dict[str, Any], ConnectorError | None]:
-    # Each token its own key, so a provider that de-duplicates never drops another token's.
-    key = f"{context.idempotency_key}:{hashlib.sha256(token.encode()).hexdigest()[:16]}"
     message = replace(content, token=token)
     try:
-        delivery = await providers.deliver(message, context, key)
+        delivery = await providers.deliver(message, context, _token_key(context, token))
     except ConnectorError as exc:
         return {"recipient": token, "status": "failed", "error": exc.message}, exc
     return {"recipient": token, "status": "sent", **delivery}, None

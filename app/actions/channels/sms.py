@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from app.actions.base import ActionContext, ActionSpec
 from app.actions.channels import inputs
+from app.actions.channels.outbox import OUTPUT, Letter, keep, outbox
 from app.actions.channels.providers import (
     DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
@@ -16,6 +17,7 @@ from app.actions.channels.providers import (
     Kinds,
     Outbound,
     ProviderConfig,
+    configured,
     route,
 )
 
@@ -95,7 +97,7 @@ class SmsChannel:
         },
         outputs={
             "type": "object",
-            "properties": {"recipient": {"type": "string"}, **DELIVERY_OUTPUT},
+            "properties": {"recipient": {"type": "string"}, **DELIVERY_OUTPUT, **OUTPUT},
         },
         description="Send an SMS through the configured providers, in order, failing over.",
     )
@@ -103,6 +105,10 @@ class SmsChannel:
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)
         message = Sms(inputs.phone(params, context), inputs.text(params, context, MAX_BODY))
+        book = outbox(context)
+        if book is not None and not configured("sms", context.config):
+            kept = await keep(book, Letter("sms", message.to, text=message.body), context)
+            return {"recipient": message.to, **kept}
         delivery = await route("sms", context.config, PROVIDERS).deliver(
             message, context, context.idempotency_key
         )

@@ -54,6 +54,14 @@ def smtp_defaults(settings: Settings) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+def configured(context: ActionContext) -> bool:
+    """Whether this step has an SMTP server: its configuration's or the settings'."""
+    given = context.config.get("smtp")
+    return bool(
+        (isinstance(given, Mapping) and given.get("host")) or context.services.smtp.get("host")
+    )
+
+
 def smtp_server(context: ActionContext) -> SmtpServer:
     """The server this step sends through; a final error when none is configured."""
     given = context.config.get("smtp") or {}

@@ -1,6 +1,7 @@
 """``send_whatsapp``: a text or an approved template through the WhatsApp Cloud API or a
 generic HTTP endpoint."""
 
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -9,6 +10,7 @@ from pydantic import Field
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorError
 from app.actions.channels import inputs
+from app.actions.channels.outbox import OUTPUT, Letter, keep, outbox
 from app.actions.channels.providers import (
     DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
@@ -18,6 +20,7 @@ from app.actions.channels.providers import (
     Outbound,
     ProviderConfig,
     Reply,
+    configured,
     refusal,
     route,
 )
@@ -146,7 +149,7 @@ class WhatsAppChannel:
         },
         outputs={
             "type": "object",
-            "properties": {"recipient": {"type": "string"}, **DELIVERY_OUTPUT},
+            "properties": {"recipient": {"type": "string"}, **DELIVERY_OUTPUT, **OUTPUT},
         },
         description="Send a WhatsApp text or template message through the configured "
         "providers, in order, failing over.",
@@ -160,6 +163,11 @@ class WhatsAppChannel:
             message = WhatsApp(to, template=template)
         else:
             message = WhatsApp(to, body=inputs.text(params, context, MAX_BODY))
+        book = outbox(context)
+        if book is not None and not configured("whatsapp", context.config):
+            text = message.body if template is None else json.dumps({"template": template})
+            kept = await keep(book, Letter("whatsapp", to, text=text), context)
+            return {"recipient": to, **kept}
         delivery = await route("whatsapp", context.config, PROVIDERS).deliver(
             message, context, context.idempotency_key
         )

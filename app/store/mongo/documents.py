@@ -9,6 +9,7 @@ import orjson
 
 from app.models.audit import AuditEntry
 from app.models.flow import TenantLimits
+from app.models.outbox import OutboxMessage
 from app.models.profile import CampaignMember, Profile, Segment
 from app.models.run import EventRecord, Run, RunStatus, StepRecord, StepStatus
 from app.models.secret import IntegrationConfig, StoredSecret
@@ -91,3 +92,4 @@ MEMBERS = Collection(
     {"_id": False, "campaign_id": True, "user_id": True, "added_at": True},
 )
 TEMPLATES = Collection("message_templates", lambda doc: MessageTemplate(**doc))
+OUTBOX = Collection("outbox", lambda doc: OutboxMessage(**doc))

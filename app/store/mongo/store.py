@@ -10,12 +10,13 @@ from app.store.mongo.documents import Doc
 from app.store.mongo.indexes import INDEXES
 from app.store.mongo.intake import EventIntake
 from app.store.mongo.integrations import Integrations
+from app.store.mongo.outbox import Outbox
 from app.store.mongo.runs import Runs
 from app.store.mongo.templates import Templates
 from app.store.mongo.workflows import Workflows
 
 
-class MongoStore(Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates):
+class MongoStore(Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox):
     """Every domain's methods on one database."""
 
     @classmethod

@@ -4,10 +4,11 @@ from app.store.sqlite.accounts import Accounts
 from app.store.sqlite.audience import Audience
 from app.store.sqlite.intake import EventIntake
 from app.store.sqlite.integrations import Integrations
+from app.store.sqlite.outbox import Outbox
 from app.store.sqlite.runs import Runs
 from app.store.sqlite.templates import Templates
 from app.store.sqlite.workflows import Workflows
 
 
-class Database(Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates):
+class Database(Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox):
     """The store's methods as plain calls, used from one thread only (SQLiteStore's)."""

@@ -10,6 +10,7 @@ import orjson
 
 from app.models.audit import AuditEntry
 from app.models.flow import TenantLimits
+from app.models.outbox import OutboxMessage
 from app.models.profile import Campaign, CampaignMember, Profile, Segment
 from app.models.run import EventRecord, Run, RunStatus, StepRecord, StepStatus
 from app.models.secret import IntegrationConfig, StoredSecret
@@ -199,3 +200,16 @@ TEMPLATES = table(
     "message_templates", MessageTemplate,
     ("tenant_id", "name", "subject", "text", "html", "created_at", "updated_at"),
 )  # fmt: skip
+OUTBOX = table(
+    "outbox", OutboxMessage,
+    ("tenant_id", "message_id", "channel", "recipient", "subject", "text", "html",
+     "idempotency_key", "run_id", "step_id", "workflow_id", "created_at"),
+)  # fmt: skip
+
+
+def outbox_row(message: OutboxMessage) -> tuple[Any, ...]:
+    return (
+        message.tenant_id, message.message_id, message.channel, message.recipient,
+        message.subject, message.text, message.html, message.idempotency_key, message.run_id,
+        message.step_id, message.workflow_id, message.created_at.isoformat(),
+    )  # fmt: skip

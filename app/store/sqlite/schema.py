@@ -194,6 +194,23 @@ CREATE TABLE IF NOT EXISTS message_templates (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (tenant_id, name)
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    tenant_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    subject TEXT,
+    text TEXT,
+    html TEXT,
+    idempotency_key TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, message_id),
+    UNIQUE (tenant_id, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS outbox_run ON outbox (tenant_id, run_id);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
 ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"), ("converted", "BLOB"))}

@@ -143,3 +143,8 @@ class SQLiteStore:
     get_template = on_thread(Database.get_template)
     list_templates = on_thread(Database.list_templates)
     delete_template = on_thread(Database.delete_template)
+
+    # Outbox
+    add_outbox_message = on_thread(Database.add_outbox_message)
+    get_outbox_message = on_thread(Database.get_outbox_message)
+    list_outbox = on_thread(Database.list_outbox)
