@@ -7,7 +7,7 @@ import { ErrorNotice } from "./components/ErrorNotice";
 import { SignInPage } from "./pages/signin/SignInPage";
 import { WorkflowListPage } from "./pages/workflows/WorkflowListPage";
 import { WizardPage } from "./pages/wizard/WizardPage";
-import { ComingPage } from "./pages/placeholder/ComingPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunListPage } from "./pages/runs/RunListPage";
 import { RunPage } from "./pages/runs/RunPage";
 import { GovernancePage } from "./pages/governance/GovernancePage";
@@ -32,7 +32,7 @@ const router = createBrowserRouter(
         { path: "runs/:id", element: <RunPage /> },
         { path: "governance/*", element: <GovernancePage /> },
         { path: "dashboard", element: <DashboardPage /> },
-        { path: "*", element: <ComingPage title="Not found" /> },
+        { path: "*", element: <NotFoundPage /> },
       ],
     },
   ],

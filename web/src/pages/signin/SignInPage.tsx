@@ -30,7 +30,10 @@ export function SignInPage() {
         </button>
         <ErrorNotice error={signIn.error} />
       </form>
-      <p className="hint">`make run` prints a key; an admin can create more under Governance.</p>
+      <p className="hint">
+        <code>make run</code> prints a key on first start; an admin can create more under
+        Governance.
+      </p>
     </main>
   );
 }
