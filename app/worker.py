@@ -6,7 +6,9 @@ It sits above ``app.resources`` and ``app.triggers`` because a worker starts run
 engine cannot import, so it is handed to the executor here as a ``Launcher``.
 """
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from arq import cron
@@ -31,11 +33,13 @@ from app.engine.walk.jobs import (
     purge,
     reconcile,
     run_slots,
+    stop_gracefully,
 )
 from app.resources import build_ingestor
 from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
+from app.supervisor import Part, Task
 from app.triggers.matcher import Matcher
 from app.triggers.sub_workflows import SubWorkflows
 
@@ -44,11 +48,11 @@ LOGGER = logging.getLogger(__name__)
 
 def create_worker(
     settings: Settings, registry: Registry | None = None, store: Store | None = None,
-    **overrides: Any,
+    on_poll: Callable[[], None] | None = None, **overrides: Any,
 ) -> Worker:  # fmt: skip
     """A worker for ``settings.redis_url``. It opens its own store unless given one (one
-    SQLite connection per process avoids lock contention). ``overrides`` are arq Worker
-    options (tests use ``burst=True``)."""
+    SQLite connection per process avoids lock contention); ``on_poll`` is called after each
+    poll of the queue. ``overrides`` are arq Worker options (tests use ``burst=True``)."""
     assert settings.redis_url, "the worker needs AUTOMATOR_REDIS_URL"
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -99,7 +103,37 @@ def create_worker(
         "job_timeout": settings.job_timeout,
         "keep_result": 3600,
     }
-    return Worker(**(options | overrides))
+    return PollingWorker(on_poll, **(options | overrides))
+
+
+class PollingWorker(Worker):
+    """An arq worker that tells after each poll that it polls (for readiness)."""
+
+    def __init__(self, on_poll: Callable[[], None] | None, **options: Any) -> None:
+        super().__init__(**options)
+        self.on_poll = on_poll
+
+    async def heart_beat(self) -> None:
+        await super().heart_beat()
+        if self.on_poll is not None:
+            self.on_poll()
+
+
+def worker_task(settings: Settings, store: Store | None = None) -> Task:
+    """The worker as a supervised task: a new arq worker at each start (a crashed one holds
+    nothing worth keeping; its reconciler, run at start-up, catches up on what was missed),
+    stopped gracefully when the process stops. arq's poll loop raises when Redis goes away:
+    the supervisor starts it again."""
+
+    async def task(part: Part) -> None:
+        worker = create_worker(settings, store=store, on_poll=part.ready, handle_signals=False)
+        running = asyncio.create_task(worker.async_run())
+        stopping = asyncio.create_task(part.stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        await stop_gracefully(worker, running)
+
+    return task
 
 
 def _log_outbox(settings: Settings) -> None:

@@ -66,8 +66,9 @@ def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Pa
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
-        ready = httpx.get(f"{base}/ready").json()
-        assert ready["checks"] == {"store": "ok", "redis": "ok"}
+        assert set(poll_ready(base, 200, time.monotonic() + 60)) == {
+            "store", "redis", "worker", "scheduler", "redis_server"
+        }  # fmt: skip
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     finally:
@@ -111,3 +112,120 @@ def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Pa
         finally:
             process.kill()
         assert "atm_test_bootstrap_key" not in output, "a configured key is never printed"
+
+
+def dev_process(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
+    env |= {
+        "AUTOMATOR_PORT": str(port),
+        "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
+        "AUTOMATOR_BOOTSTRAP_API_KEY": BOOTSTRAP_KEY,
+    }
+    return subprocess.Popen(
+        [AUTOMATOR, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+BOOTSTRAP_KEY = "atm_test_bootstrap_key_0123456789abcdef"
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def redis_child(process: subprocess.Popen[str], deadline: float) -> int:
+    """The pid of the redis-server ``automator dev`` runs, waiting for it up to ``deadline``."""
+    while time.monotonic() < deadline:
+        for pid in children(process.pid):
+            if "redis-server" in Path(f"/proc/{pid}/cmdline").read_text():
+                return pid
+        time.sleep(0.1)
+    raise AssertionError("automator dev runs no redis-server")
+
+
+def poll_ready(base: str, status: int, deadline: float) -> dict[str, str]:
+    """The checks of /ready once it answers ``status``, polling until ``deadline``."""
+    while time.monotonic() < deadline:
+        try:
+            answer = httpx.get(f"{base}/ready", timeout=5)
+            if answer.status_code == status:
+                return dict(answer.json()["checks"])
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"/ready never answered {status}")
+
+
+def run_status(base: str, run_id: str) -> str | None:
+    headers = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
+    try:
+        answer = httpx.get(f"{base}/api/runs/{run_id}", headers=headers, timeout=5)
+    except httpx.TransportError:
+        return None
+    return str(answer.json()["status"]) if answer.status_code == 200 else None
+
+
+def test_dev_heals_after_its_redis_is_gone_for_five_seconds(tmp_path: Path) -> None:
+    """Redis stopped for 5 s, then killed: dev starts it again, /ready said 503 naming Redis
+    meanwhile, and a run whose delay fell due during the outage completes within 15 s of
+    Redis being back, with no restart of dev."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
+    process = dev_process(tmp_path, port)
+    try:
+        wait_for_health(f"{base}/health", process, seconds=60)
+        healthy = poll_ready(base, 200, time.monotonic() + 60)
+        assert healthy == {"store": "ok", "redis": "ok", "worker": "ok", "scheduler": "ok",
+                           "redis_server": "ok"}  # fmt: skip
+        document = {"workflow_id": "later", "name": "n", "trigger": {"type": "later"},
+                    "actions": [{"id": "hello", "type": "log", "delay": 2}]}  # fmt: skip
+        assert httpx.post(f"{base}/api/workflows", json=document, headers=headers).is_success
+        event = {"type": "later", "user": {"id": "u1"}}
+        accepted = httpx.post(f"{base}/api/events", json=event, headers=headers)
+        run_id = accepted.json()["run_ids"][0]
+        redis_pid = redis_child(process, time.monotonic() + 10)
+        os.kill(redis_pid, signal.SIGSTOP)
+        outage = time.monotonic()
+        down = poll_ready(base, 503, outage + 30)
+        assert "unreachable" in down["redis"]
+        time.sleep(max(0.0, 5 - (time.monotonic() - outage)))
+        os.kill(redis_pid, signal.SIGKILL)
+        restarted = redis_child_other_than(process, redis_pid, time.monotonic() + 30)
+        back = time.monotonic()
+        deadline = back + 15
+        while run_status(base, run_id) != "completed":
+            assert time.monotonic() < deadline, f"the run is {run_status(base, run_id)}"
+            time.sleep(0.2)
+        assert poll_ready(base, 200, time.monotonic() + 30)["redis"] == "ok"
+        assert process.poll() is None, "automator dev was not restarted"
+        assert restarted != redis_pid
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    except BaseException:
+        process.kill()
+        print(process.communicate()[0])
+        raise
+    finally:
+        process.kill()
+    assert "redis-server exited" in output
+    assert "worker crashed" in output or "worker stopped on its own" in output
+
+
+def redis_child_other_than(process: subprocess.Popen[str], old: int, deadline: float) -> int:
+    """The new redis-server's pid, once it answers."""
+    while time.monotonic() < deadline:
+        for pid in children(process.pid):
+            if pid != old and "redis-server" in Path(f"/proc/{pid}/cmdline").read_text():
+                return pid
+        time.sleep(0.1)
+    raise AssertionError("automator dev did not start its redis-server again")

@@ -8,7 +8,6 @@ misfire policy: ``skip`` fires only the ticks missed by less than the grace peri
 ``run_once`` fires the latest missed tick once.
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from app.models.document import Trigger, WorkflowDocument, delay_seconds
 from app.models.run import Accepted
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
+from app.supervisor import Part, pause
 from app.triggers.audience import SegmentFiring
 from app.triggers.ingest import EventIn, Ingestor
 
@@ -78,23 +78,26 @@ class Scheduler:
     grace: timedelta = timedelta(seconds=60)
     period: float = 1.0
     segment_max_members: int = 100_000
+    must_lead: bool = False
 
     def __post_init__(self) -> None:
         self.leadership = Leadership(self.redis, SCHEDULER_LEADER, self.period * 5)
         self.segments = SegmentFiring(self.store, self.ingestor, self.segment_max_members)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Tick every ``period`` seconds while leading, until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                if await self.leadership.hold():
-                    await self.tick(datetime.now(UTC))
-            except Exception:  # a tick that fails is retried next period; the loop must live
-                log.exception("scheduler tick failed")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=self.period)
-            except TimeoutError:
-                continue
+    async def run(self, part: Part) -> None:
+        """Tick every ``period`` seconds while leading, until ``part.stop`` is set. Run it
+        under a ``Supervisor``: a failure (Redis gone, the store locked) ends the loop and the
+        supervisor starts it again. It reports itself not ready while another scheduler
+        leads only if ``must_lead`` (it should be the only one)."""
+        while not part.stop.is_set():
+            if await self.leadership.hold():
+                part.ready()
+                await self.tick(datetime.now(UTC))
+            elif self.must_lead:
+                part.not_ready("not leading: another scheduler holds the lease")
+            else:
+                part.ready()
+            await pause(part.stop, self.period)
 
     async def tick(self, now: datetime) -> list[Accepted]:
         """Fire every schedule due by ``now``; returns what was started."""

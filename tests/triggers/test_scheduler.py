@@ -13,6 +13,7 @@ from app.models.document import Trigger
 from app.models.run import RunFilter
 from app.models.workflow import Page
 from app.resources import Resources
+from app.supervisor import Supervisor
 from app.triggers.scheduler import Misfire, Scheduler, fires_between, next_fire
 
 BERLIN_0230 = Trigger(type="schedule", cron="30 2 * * *", timezone="Europe/Berlin")
@@ -69,11 +70,14 @@ async def test_two_schedulers_fire_each_tick_once(
     first, second = (
         Scheduler(resources.store, engine.ingestor, engine.queue.pool, period=0.1) for _ in range(2)
     )
-    stop = asyncio.Event()
+    supervisor = Supervisor()
     started = datetime.now(UTC)
-    tasks = [asyncio.create_task(s.run(stop)) for s in (first, second)]
+    tasks = [
+        asyncio.create_task(supervisor.run(f"s{i}", s.run)) for i, s in enumerate((first, second))
+    ]
     await asyncio.sleep(3.5)
-    stop.set()
+    assert supervisor.problems() == {"s0": None, "s1": None}, "a standby scheduler is ready"
+    supervisor.stop.set()
     await asyncio.gather(*tasks)
     elapsed = (datetime.now(UTC) - started).total_seconds()
     count = await runs_of(resources, "every_second")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq.worker import Retry, Worker
+from redis.exceptions import RedisError
 
 from app import metrics
 from app.actions.base import Services
@@ -59,14 +60,19 @@ async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
 
 async def reconcile(ctx: dict[str, Any]) -> int:
     """Enqueue runs that are overdue and have no live job (Redis lost it, or its worker
-    died). May run more than once: a second job for a live run finds its lease taken."""
+    died). May run more than once: a second job for a live run finds its lease taken.
+
+    The first pass of a worker (at its start, after a crash or an outage too) takes every
+    run due by now: what Redis lost while it was down is due again at once, not a grace
+    period later; a run that still has its job gets a second one, which finds nothing to do.
+    """
     settings: Settings = ctx["settings"]
     executor: Executor = ctx["executor"]
     queue: ArqQueue = ctx["queue"]
     now = datetime.now(UTC)
-    overdue = await executor.store.due_runs(
-        now - timedelta(seconds=settings.reconcile_grace), RECONCILE_BATCH
-    )
+    grace = settings.reconcile_grace if ctx.get("reconciled") else 0
+    overdue = await executor.store.due_runs(now - timedelta(seconds=grace), RECONCILE_BATCH)
+    ctx["reconciled"] = True
     for tenant_id, run_id in overdue:
         await queue.advance(tenant_id, run_id, f"{run_id}:reconcile:{int(now.timestamp())}", None)
     if overdue:
@@ -140,4 +146,15 @@ async def stop_gracefully(worker: Worker, running: "asyncio.Task[None]") -> None
     try:
         await running
     finally:
+        await _close(worker)
+
+
+async def _close(worker: Worker) -> None:
+    """Close a worker; with Redis gone (why a worker usually crashes) its health key cannot
+    be deleted, so what arq's ``close`` skips then is done here: shutdown and the pool."""
+    try:
         await worker.close()
+    except (RedisError, OSError):
+        if worker.on_shutdown is not None:
+            await worker.on_shutdown(worker.ctx)
+        await worker.pool.close(close_connection_pool=True)
