@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import json
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -19,6 +19,7 @@ from app.actions.registry import default_registry
 from app.audit import CLI, Audit
 from app.engine.calls.keyring import Unreadable, new_key
 from app.errors import AutomatorError
+from app.lockfile import DataDirLock, Taken
 from app.main import create_app
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer
@@ -46,6 +47,8 @@ def _configure() -> None:
 T = TypeVar("T")
 # The worker polls and the scheduler ticks many times a second: one silent this long hangs.
 STALL_SECONDS = 10.0
+# Each stops a process gracefully: Ctrl+C, `kill`, and the hangup of a closed terminal.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 
 
@@ -82,7 +85,21 @@ def _server(settings: Settings, resources: Resources | None = None) -> uvicorn.S
         create_app(settings, resources), host=settings.host, port=settings.port,
         log_level=settings.log_level.lower(), loop="none", http="httptools", log_config=None,
     )  # fmt: skip
-    return uvicorn.Server(config)
+    return _Server(config)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped gracefully by SIGINT, SIGTERM or SIGHUP until the event loop
+    ends. uvicorn leaves SIGHUP at its default (the process dies at once) and re-raises the
+    signal that stopped it as soon as the server is down, which ends the process before
+    ``automator dev`` has stopped its worker, scheduler and Redis."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for signum in STOP_SIGNALS:
+            loop.add_signal_handler(signum, self.handle_exit, signum, None)
+        yield
 
 
 def _require_redis(settings: Settings) -> None:
@@ -133,10 +150,7 @@ async def _all_in_one(settings: Settings, redis: LocalRedisServer | None) -> Non
 
 def _serve_all(settings: Settings, redis: LocalRedisServer | None = None) -> None:
     _bootstrap(settings)
-    # uvicorn re-raises the signal that stopped it once it has shut down; by then every
-    # resource is closed, so Ctrl+C is a clean exit.
-    with contextlib.suppress(KeyboardInterrupt):
-        uvloop.run(_all_in_one(settings, redis))
+    uvloop.run(_all_in_one(settings, redis))
 
 
 @cli.command()
@@ -144,16 +158,30 @@ def dev() -> None:
     """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000,
     a worker, the scheduler, SQLite under ./var, and a local Redis (started, restarted if it
     dies, and stopped here unless AUTOMATOR_REDIS_URL is set). A channel with no provider
-    configured delivers to the dev outbox (GET /api/outbox) unless AUTOMATOR_OUTBOX=false."""
+    configured delivers to the dev outbox (GET /api/outbox) unless AUTOMATOR_OUTBOX=false.
+    SIGINT, SIGTERM and SIGHUP stop them all. One `automator dev` per data dir: a second one
+    refuses to start."""
     settings = Settings()
     if settings.outbox is None:
         settings = settings.model_copy(update={"outbox": True})
+    try:
+        with DataDirLock(settings.data_dir, settings.port):
+            _dev(settings)
+    except Taken as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+
+
+def _dev(settings: Settings) -> None:
     if settings.redis_url:
         _serve_all(settings)
         return
     with LocalRedisServer(settings.data_dir / "redis") as server:
         typer.echo(f"Started a local Redis at {server.url} (data in {server.directory}).")
         _serve_all(settings.model_copy(update={"redis_url": server.url}), server)
+        # The server is down; a second signal must not cut short the stop of Redis.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
 
 
 @cli.command()
@@ -193,8 +221,8 @@ async def _schedule(settings: Settings) -> None:
 
 
 async def _until_signal(supervisor: Supervisor, name: str, task: Task) -> None:
-    """Run one task under ``supervisor`` until SIGINT or SIGTERM."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    """Run one task under ``supervisor`` until SIGINT, SIGTERM or SIGHUP."""
+    for signum in STOP_SIGNALS:
         asyncio.get_running_loop().add_signal_handler(signum, supervisor.stop.set)
     await supervisor.run(name, task)
 

@@ -12,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any, cast
 
 import redis
 
@@ -78,12 +79,44 @@ class LocalRedisServer:
 
     def start(self) -> "LocalRedisServer":
         private_dir(self.directory)
+        if self.port is None:
+            self._stop_leftover()
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
             self._arguments(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             umask=PRIVATE_UMASK,
         )  # fmt: skip
         self._wait_until_ready()
         return self
+
+    def _stop_leftover(self) -> None:
+        """Stop a server left on this directory's socket by a process that died without
+        stopping it (a SIGKILL): two servers must never write one append-only file. It is
+        shut down, not reused, so that this process owns (and restarts) the one it runs."""
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
+        try:
+            pid = cast(dict[str, Any], client.info("server"))["process_id"]
+            client.shutdown()
+        except (redis.ConnectionError, FileNotFoundError):  # no one serves the socket
+            return
+        finally:
+            client.close()
+        log.warning("stopped redis-server (PID %s), left running on %s by an earlier process",
+                    pid, self.directory)  # fmt: skip
+        self._wait_until_gone()
+
+    def _wait_until_gone(self) -> None:
+        client = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=1)
+        deadline = time.monotonic() + STARTUP_SECONDS
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    client.ping()
+                except (redis.ConnectionError, FileNotFoundError):
+                    return
+                time.sleep(0.05)
+            raise RuntimeError(f"redis-server on {self.socket_path} did not stop")
+        finally:
+            client.close()
 
     def _wait_until_ready(self) -> None:
         client = redis.Redis.from_url(self.url)

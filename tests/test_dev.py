@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.redis_server import free_port
 from tests.conftest import SEEDS
@@ -115,15 +116,10 @@ def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Pa
 
 
 def dev_process(tmp_path: Path, port: int) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {
-        "AUTOMATOR_PORT": str(port),
-        "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
-        "AUTOMATOR_BOOTSTRAP_API_KEY": BOOTSTRAP_KEY,
-    }
     return subprocess.Popen(
-        [AUTOMATOR, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+        [AUTOMATOR, "dev"], env=dev_env(tmp_path, port), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
 
 
 BOOTSTRAP_KEY = "atm_test_bootstrap_key_0123456789abcdef"
@@ -229,3 +225,122 @@ def redis_child_other_than(process: subprocess.Popen[str], old: int, deadline: f
                 return pid
         time.sleep(0.1)
     raise AssertionError("automator dev did not start its redis-server again")
+
+
+ROOT = Path(__file__).parent.parent
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``."""
+    below = children(pid)
+    return below + [grandchild for child in below for grandchild in descendants(child)]
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, which only waits to be reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def dev_env(tmp_path: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
+    return env | {
+        "AUTOMATOR_PORT": str(port),
+        "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
+        "AUTOMATOR_BOOTSTRAP_API_KEY": BOOTSTRAP_KEY,
+    }
+
+
+def stop_and_check_nothing_is_left(
+    process: subprocess.Popen[str], signum: int, base: str, tmp_path: Path
+) -> str:
+    """Send ``signum`` to a serving process; every process of its tree ends, Redis too."""
+    poll_ready(base, 200, time.monotonic() + 60)
+    tree = [process.pid, *descendants(process.pid)]
+    assert any("redis-server" in Path(f"/proc/{pid}/cmdline").read_text() for pid in tree)
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=60)
+    assert [pid for pid in tree if alive(pid)] == []
+    assert not (tmp_path / "var" / "redis" / "redis.sock").exists()
+    return output
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_each_stop_signal_stops_dev_and_everything_it_started(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    port = free_port()
+    process = dev_process(tmp_path, port)
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=60)
+        stop_and_check_nothing_is_left(process, signum, f"http://127.0.0.1:{port}", tmp_path)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+
+
+def test_sigterm_to_make_run_stops_the_whole_tree(tmp_path: Path) -> None:
+    """``make run`` passes SIGTERM on to ``automator dev``, which stops the rest."""
+    port = free_port()
+    # The prerequisites (install, web) are up to date under `make test`: only run runs.
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "-o", "install", "-o", "web", "run"],
+        cwd=ROOT, env=dev_env(tmp_path, port), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=60)
+        stop_and_check_nothing_is_left(
+            process, signal.SIGTERM, f"http://127.0.0.1:{port}", tmp_path
+        )
+    finally:
+        process.kill()
+
+
+def test_a_redis_left_by_a_killed_dev_is_stopped_at_the_next_start(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    killed = dev_process(tmp_path, port)
+    try:
+        wait_for_health(f"{base}/health", killed, seconds=60)
+        left = redis_child(killed, time.monotonic() + 10)
+        killed.kill()
+        killed.communicate(timeout=30)
+        assert alive(left), "SIGKILL of dev leaves its Redis running"
+        process = dev_process(tmp_path, port)
+        try:
+            wait_for_health(f"{base}/health", process, seconds=60)
+            assert not alive(left)
+            assert redis_child(process, time.monotonic() + 10) != left
+            output = stop_and_check_nothing_is_left(process, signal.SIGTERM, base, tmp_path)
+        finally:
+            process.kill()
+    finally:
+        killed.kill()
+        if alive(left):
+            os.kill(left, signal.SIGKILL)
+    assert f"stopped redis-server (PID {left})" in output
+
+
+def test_a_second_dev_on_a_served_data_dir_refuses_in_one_line(tmp_path: Path) -> None:
+    port = free_port()
+    first = dev_process(tmp_path, port)
+    try:
+        wait_for_health(f"http://127.0.0.1:{port}/health", first, seconds=60)
+        second = subprocess.run(
+            [AUTOMATOR, "dev"], env=dev_env(tmp_path, free_port()), capture_output=True,
+            text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert second.returncode == 1
+        assert second.stderr.splitlines() == [
+            f"another automator dev (PID {first.pid}, port {port}) already serves "
+            f"{(tmp_path / 'var').resolve()}; stop it first, or set AUTOMATOR_DATA_DIR to "
+            "another directory"
+        ]
+        assert first.poll() is None
+        stop_and_check_nothing_is_left(first, signal.SIGTERM, f"http://127.0.0.1:{port}", tmp_path)
+    finally:
+        first.kill()
