@@ -12,6 +12,8 @@ import typer
 import uvicorn
 import uvloop
 from prometheus_client import start_http_server
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.progress import track
 
 from app import logs, remote
@@ -24,7 +26,7 @@ from app.main import create_app
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
-from app.settings import Settings
+from app.settings import Settings, bad_settings
 from app.supervisor import Supervisor, Task
 from app.tenancy import DEFAULT_TENANT, IssuedKey, bootstrap, issue_key
 from app.worker import worker_task
@@ -57,7 +59,15 @@ cli.command("runs")(remote.runs)
 
 
 def main() -> None:
-    cli()
+    """The console script: a bad setting ends it in one line per variable, not a traceback."""
+    try:
+        cli()
+    except (ValidationError, SettingsError) as exc:
+        if isinstance(exc, ValidationError) and exc.title != Settings.__name__:
+            raise
+        for line in bad_settings(exc):
+            typer.secho(line, fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
 
 
 def _with_resources(settings: Settings, work: Callable[[Resources], Awaitable[T]]) -> T:

@@ -1,20 +1,36 @@
 """Every knob of the service, one environment variable each (prefix ``AUTOMATOR_``)."""
 
+import json
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from app.logs import LogFormat
 
 MIB = 1024 * 1024
+PREFIX = "AUTOMATOR_"
+
+
+def _list(value: Any) -> Any:
+    """A list setting from the environment: a JSON list, or values separated by commas."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip().startswith("["):
+        return json.loads(value)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+# A list of strings: `a,b` or `["a", "b"]`.
+Names = Annotated[list[str], NoDecode, BeforeValidator(_list)]
 
 
 class Settings(BaseSettings):
     """Configuration read from the environment and an optional ``.env`` file."""
 
-    model_config = SettingsConfigDict(env_prefix="AUTOMATOR_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
 
     host: str = Field("127.0.0.1", description="Interface the HTTP API listens on.")
     port: int = Field(5000, ge=1, le=65535, description="Port the HTTP API listens on.")
@@ -129,18 +145,18 @@ class Settings(BaseSettings):
         description="Schedule ticks missed while no scheduler ran: `skip` fires only "
         "those missed by less than a minute; `run_once` fires the latest one once.",
     )
-    connector_modules: list[str] = Field(
+    connector_modules: Names = Field(
         default_factory=list,
         description="Python modules to import at start so the connectors they register "
-        '(`@register_connector`) are available; a JSON list such as `["my_app.adapters"]`. '
-        "Installed packages declaring the `automator.connectors` entry point need no entry.",
+        "(`@register_connector`) are available, comma-separated (`my_app.adapters,acme.crm`) "
+        "or a JSON list. Installed packages declaring the `automator.connectors` entry point need no entry.",
     )
-    http_allowed_hosts: list[str] = Field(
+    http_allowed_hosts: Names = Field(
         default_factory=list,
         description="Hosts outbound HTTP (webhooks, providers) may reach even though they "
-        "resolve to loopback, private, link-local or metadata addresses; a JSON list such as "
-        '`["hooks.internal", "127.0.0.1", "10.1.0.0/16"]`. A host name (exact) is trusted '
-        "whatever it resolves to; an IP address or CIDR network allows those addresses "
+        "resolve to loopback, private, link-local or metadata addresses, comma-separated "
+        "(`hooks.internal,127.0.0.1,10.1.0.0/16`) or a JSON list. A host name (exact) is "
+        "trusted whatever it resolves to; an IP address or CIDR network allows those addresses "
         "however a URL spells them (a metadata address only when listed on its own).",
     )
     http_max_response_bytes: int = Field(
@@ -194,11 +210,11 @@ class Settings(BaseSettings):
         "`<data dir>/secrets.key`: fine for one machine, but production must set it, the same "
         "in every process, and back it up.",
     )
-    secrets_env_tenants: list[str] = Field(
+    secrets_env_tenants: Names = Field(
         default_factory=lambda: ["default"],
         description="Tenants whose workflows and integration configuration may read "
-        '`AUTOMATOR_SECRET_<NAME>` environment variables (`["*"]`: every tenant); others '
-        "resolve secrets from their own store only. References in `AUTOMATOR_INTEGRATIONS` "
+        "`AUTOMATOR_SECRET_<NAME>` environment variables, comma-separated or a JSON list "
+        "(`*`: every tenant); others resolve secrets from their own store only. References in `AUTOMATOR_INTEGRATIONS` "
         "always may.",
     )
     profile_max_bytes: int = Field(
@@ -287,6 +303,19 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "automator.db"
+
+
+def bad_settings(exc: ValidationError | SettingsError) -> list[str]:
+    """One line per setting the environment (or ``.env``) gets wrong: the variable and the
+    form it expects. Values are not repeated: a URL or key may hold a secret."""
+    if isinstance(exc, SettingsError):
+        found = re.search(r'field "(\w+)"', str(exc))
+        name = found.group(1) if found else "?"
+        return [f"{PREFIX}{name.upper()}: not valid JSON; see docs/configuration.md"]
+    return [
+        f"{PREFIX}{str(error['loc'][0]).upper()}: {error['msg'].removeprefix('Value error, ')}"
+        for error in exc.errors()
+    ]
 
 
 def configuration_table() -> str:
