@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint format bench clean docs web api-types
+.PHONY: install install-dev run test lint subjects format bench clean docs web api-types
 
 # The Studio (web/) is built with the machine's Node and npm, only when its sources changed.
 WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
@@ -46,13 +46,22 @@ run: install web  ## start API, worker and scheduler on embedded defaults (127.0
 
 test: install-dev web  ## every test (the Studio's unit tests, then pytest: real Redis, SQLite, Chromium)
 	$(if $(wildcard web/package.json),cd web && npm test --silent)
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
-lint: install-dev  ## ruff, formatting, mypy strict, import contracts
+# Commits before this one predate the rule; every later subject must fit in 72 characters.
+SUBJECTS_SINCE ?= f315fde
+
+lint: install-dev  ## ruff, formatting, mypy strict, import contracts, commit subjects
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	@$(MAKE) --no-print-directory subjects
+
+subjects:  ## refuse commit subjects over 72 characters (`area: what changed`, why in the body)
+	@if ! git rev-parse --verify --quiet $(SUBJECTS_SINCE)^{commit} >/dev/null; then \
+		echo "subjects: commit $(SUBJECTS_SINCE) is not in this clone's history (shallow?): fetch it to check subjects"; exit 1; fi
+	@git log --format=%s $(SUBJECTS_SINCE)..HEAD | awk 'length($$0) > 72 { print "subject over 72 characters: " $$0; bad = 1 } END { exit bad }'
 
 format: install-dev
 	$(BIN)/ruff check --fix app tests bench
