@@ -79,7 +79,9 @@ def service() -> Iterator[Service]:
     with tempfile.TemporaryDirectory(prefix="automator-browser-") as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
         env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_DATA_DIR": f"{directory}/var",
-                "AUTOMATOR_BOOTSTRAP_API_KEY": key, "AUTOMATOR_LOG_FORMAT": "json"}  # fmt: skip
+                "AUTOMATOR_BOOTSTRAP_API_KEY": key, "AUTOMATOR_LOG_FORMAT": "json",
+                # The explorer's tests need a send that fails: no dev outbox to fall back to.
+                "AUTOMATOR_OUTBOX": "false"}  # fmt: skip
         log = Path(directory) / "automator.log"
         with log.open("w") as output:
             process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=output,
