@@ -17,6 +17,7 @@ from pathlib import Path
 import orjson
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from app.datadir import private_dir
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def _key_file(path: Path) -> bytes:
 def _create_key_file(path: Path) -> None:
     """Write a new key beside ``path``, then link it into place: linking fails if another
     process got there first, and then its key is the one every process uses."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

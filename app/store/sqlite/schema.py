@@ -3,6 +3,8 @@
 import sqlite3
 from pathlib import Path
 
+from app.datadir import private_file
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenants (
     tenant_id TEXT PRIMARY KEY,
@@ -221,8 +223,9 @@ BUSY_TIMEOUT_MS = 30_000
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """The file opened in WAL mode with every table and index in place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The file opened in WAL mode with every table and index in place. It is created 0600
+    in a 0700 directory; SQLite gives its WAL and shared-memory files the database's mode."""
+    private_file(path)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     # WAL lets the CLI and other processes read and write while the service runs.
     db.execute("PRAGMA journal_mode=WAL")
