@@ -30,3 +30,18 @@ def test_the_studio_breaks_no_rule_of_its_policy(page: Page, service: Service) -
         page.wait_for_load_state("networkidle")
 
     assert complaints == []
+
+
+def test_the_studio_asks_for_no_file_it_does_not_have(page: Page, service: Service) -> None:
+    """A browser asks for the page's icon on its own; a 404 there fills the console."""
+    missing: list[str] = []
+    page.on(
+        "response",
+        lambda response: missing.append(response.url) if response.status == 404 else None,
+    )
+    page.goto(service.base + "/studio/")
+    page.wait_for_load_state("networkidle")
+    icon = page.locator("link[rel='icon']").get_attribute("href")
+    assert icon is not None
+    assert page.request.get(service.base + icon).ok
+    assert missing == []
