@@ -9,6 +9,7 @@ A sealed value names its tenant and secret, so a ciphertext copied into another 
 row (or under another name) does not decrypt there.
 """
 
+import functools
 import logging
 import os
 import secrets
@@ -87,6 +88,13 @@ def _parse(setting: str) -> list[bytes]:
 def _key_file(path: Path) -> bytes:
     if not path.exists():
         _create_key_file(path)
+    _warn_about_key_file(path)
+    return path.read_bytes().strip()
+
+
+@functools.cache
+def _warn_about_key_file(path: Path) -> None:
+    """Once per process and file: `automator dev` opens the keyring for each of its parts."""
     if path.stat().st_mode & 0o077:
         log.warning("%s can be read by other users: chmod 600 it", path)
     log.warning(
@@ -95,7 +103,6 @@ def _key_file(path: Path) -> bytes:
         "and back it up: without it stored secrets cannot be read.",
         path,
     )
-    return path.read_bytes().strip()
 
 
 def _create_key_file(path: Path) -> None:
