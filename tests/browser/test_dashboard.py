@@ -25,3 +25,16 @@ def test_the_dashboard_charts_runs_and_names_the_workflow_that_fails_most(
         f"{service.base}/studio/runs?workflow_id={FAILING['workflow_id']}&status=failed"
     )
     expect(page.locator("tr[data-run][data-status='failed']").first).to_be_visible()
+
+
+def test_the_workflow_list_links_its_failed_runs(page: Page, service: Service) -> None:
+    failing_workflow(service)
+    settled_run(service, order("list"), "failed")
+    sign_in(page, service, service.key)
+
+    counts = page.locator(f"tr[data-workflow='{FAILING['workflow_id']}'] .run-counts")
+    expect(counts).to_contain_text("failed")
+    counts.get_by_role("link", name="failed").click()
+    expect(page).to_have_url(
+        f"{service.base}/studio/runs?workflow_id={FAILING['workflow_id']}&status=failed"
+    )

@@ -9,6 +9,28 @@ import { percent } from "./format";
 
 type Metrics = components["schemas"]["WorkflowMetrics"];
 
+// Each count links to those runs in the explorer; a count of none is plain text.
+function RunCounts({ id, metrics }: { id: string; metrics: Metrics | undefined }) {
+  if (!metrics) return <span className="muted">no runs</span>;
+  const counts = [
+    ["completed", metrics.successful_executions],
+    ["failed", metrics.failed_executions],
+    ["running", metrics.running_executions],
+  ] as const;
+  return (
+    <span className="run-counts">
+      {counts.map(([status, count], index) => (
+        <span key={status} data-status={status}>
+          {index > 0 && " · "}
+          {count > 0
+            ? <Link to={`/runs?workflow_id=${encodeURIComponent(id)}&status=${status}`}>{count} {status}</Link>
+            : `0 ${status}`}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 export function WorkflowRow({ workflow, metrics }: { workflow: WorkflowSummary; metrics: Metrics | undefined }) {
   const { canEdit } = useSession();
   const command = useHeadCommand();
@@ -26,11 +48,7 @@ export function WorkflowRow({ workflow, metrics }: { workflow: WorkflowSummary; 
       <td><span className={`badge state-${state}`}>{state}</span></td>
       <td>{workflow.active_version ?? "draft only"} <span className="muted">/ {workflow.latest_version}</span></td>
       <td>
-        {metrics ? (
-          <span title="completed / failed / running">
-            {metrics.successful_executions} ✓ · {metrics.failed_executions} ✗ · {metrics.running_executions} …
-          </span>
-        ) : "0"}
+        <RunCounts id={id} metrics={metrics} />
       </td>
       <td>{percent(metrics?.success_rate)}</td>
       <td>
