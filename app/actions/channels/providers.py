@@ -75,23 +75,27 @@ class Reply:
         return self.response.status_code
 
 
-class Provider(Protocol[M]):
-    """One configured provider of a channel whose messages are ``M``."""
+class Endpoint(Protocol):
+    """What a walk over providers needs of one: its kind, where it sends, its secrets."""
 
     @property
     def provider(self) -> str: ...
-
-    @property
-    def name(self) -> str | None: ...
-
-    @property
-    def timeout(self) -> float: ...
 
     def endpoint(self) -> str:
         """Where it sends (no secrets): its health is kept by this."""
 
     def credentials(self) -> list[str]:
         """Secret values to blank out of error texts."""
+
+
+class Provider(Endpoint, Protocol[M]):
+    """One configured provider of a channel whose messages are ``M``."""
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def timeout(self) -> float: ...
 
     async def request(self, message: M, key: str, http: httpx.AsyncClient) -> Outbound:
         """The HTTP request delivering ``message``; ``key`` is its idempotency key."""
@@ -157,7 +161,7 @@ class Route(Generic[M]):
         """Send through the first provider that takes it: ``{"provider", "message_id",
         "failed_providers"}``. Raises a final ConnectorError when a provider refuses the
         message, a retryable one when every provider failed or is unhealthy."""
-        walk = _Walk(context, self.channel)
+        walk = Walk(context, self.channel)
         for label, provider in self.providers:
             if await walk.unhealthy(label, provider):
                 continue
@@ -212,8 +216,9 @@ def _provider(where: str, item: Any, kinds: Kinds[M]) -> Provider[M]:
         raise ConnectorError(f"notify_service config {problems}") from None
 
 
-class _Walk:
-    """One delivery's pass over the providers: what failed, and how long to wait."""
+class Walk:
+    """One delivery's pass over the providers: what failed, and how long to wait (the AI
+    connector walks its providers the same way)."""
 
     def __init__(self, context: ActionContext, channel: str) -> None:
         if context.services.http is None:
@@ -225,14 +230,14 @@ class _Walk:
         self.failures: list[dict[str, Any]] = []
         self.waits: list[float | None] = []
 
-    def health_key(self, provider: Provider[Any]) -> str:
+    def health_key(self, provider: Endpoint) -> str:
         # Per tenant: one tenant's failing endpoint never reroutes another tenant's messages.
         identity = "\n".join(
             [self.context.tenant_id, self.channel, provider.provider, provider.endpoint()]
         )
         return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
-    async def unhealthy(self, label: str, provider: Provider[Any]) -> bool:
+    async def unhealthy(self, label: str, provider: Endpoint) -> bool:
         cooling = await self.breaker.cooling(self.health_key(provider))
         if cooling:
             message = f"skipped: unhealthy for another {math.ceil(cooling)} s"
@@ -240,7 +245,7 @@ class _Walk:
             self.waits.append(cooling)
         return bool(cooling)
 
-    async def failed(self, label: str, provider: Provider[Any], exc: ConnectorError) -> None:
+    async def failed(self, label: str, provider: Endpoint, exc: ConnectorError) -> None:
         """Note a retryable failure and go on; a final one ends the walk (raised)."""
         text = self._redact(exc.message, provider)
         if not exc.retryable:
@@ -269,7 +274,7 @@ class _Walk:
             return ""
         return f" (after {', '.join(failure['provider'] for failure in self.failures)} failed)"
 
-    def _redact(self, text: str, provider: Provider[Any]) -> str:
+    def _redact(self, text: str, provider: Endpoint) -> str:
         for secret in [*provider.credentials(), *self.context.secrets.values()]:
             if len(secret) >= 4:
                 text = text.replace(secret, "***")

@@ -1,25 +1,15 @@
-"""A connector HTTP client allowed to reach the local test servers, and step contexts."""
+"""Step contexts of channel steps (the ``http`` client is in tests/actions/conftest.py)."""
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
-import pytest
 
 from app.actions.base import ActionContext, Message, Services
 from app.actions.breaker import Breaker, LocalBreaker
-from app.actions.net import http_client
-from app.settings import Settings
+from tests.actions.conftest import LOCAL_HOSTS
 
-LOCAL_HOSTS = ["127.0.0.1", "localhost"]
-
-
-@pytest.fixture
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The connectors' shared client, with the test servers' host allow-listed."""
-    allowed = settings.model_copy(update={"http_allowed_hosts": LOCAL_HOSTS})
-    async with http_client(allowed) as client:
-        yield client
+__all__ = ["LOCAL_HOSTS", "step"]
 
 
 def step(
