@@ -154,13 +154,13 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     http = http_client(settings)
     services = Services(
         http=http, guard=address_guard(settings), smtp=smtp_defaults(settings),
-        outbox=store if settings.outbox else None,
+        outbox=store if settings.outbox else None, ai_prices=settings.ai_prices,
     )  # fmt: skip
     try:
         secrets = Secrets(
             store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
         )
-        integrations = Integrations(store, registry, settings.integrations)
+        integrations = Integrations(store, registry, settings.connector_defaults)
         gateway = Gateway(registry, secrets, integrations, services, templates)
         limits = None if engine is None else engine.limits
         configuration = Configuration(store, secrets, integrations, limits)

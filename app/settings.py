@@ -174,6 +174,31 @@ class Settings(BaseSettings):
         '`{"legacy_erp": {"url": "https://erp.example", "api_key": {"$secret": "ERP_KEY"}}}`; '
         "a tenant's own configuration (`PUT /api/integrations/{code}`) takes precedence.",
     )
+    ai_base_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="Base URL of the deployment's OpenAI-compatible model server, up to its "
+        "`/v1` (`https://api.openai.com/v1`, `http://127.0.0.1:8080/v1` for llama.cpp's "
+        "server): the `ai_task` action's provider for every tenant without its own "
+        "(`PUT /api/integrations/ai`), and the copilot's. Outbound calls to it pass the "
+        "address guard: list a local server in AUTOMATOR_HTTP_ALLOWED_HOSTS. Ignored when "
+        "AUTOMATOR_INTEGRATIONS configures `ai`.",
+    )
+    ai_api_key: SecretStr | None = Field(
+        None, description="API key for AUTOMATOR_AI_BASE_URL (sent as a Bearer token)."
+    )
+    ai_model: str | None = Field(
+        None,
+        min_length=1,
+        description="Default model of the deployment's provider: used by `ai_task` steps "
+        "that name none, and by the copilot.",
+    )
+    ai_prices: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="Prices of models in US dollars per million tokens, as JSON, e.g. "
+        '`{"my-local-model": {"input": 0, "output": 0}}`, over the built-in table of list '
+        "prices; AI steps and stats count cost with it, budgets are in it.",
+    )
     metrics_port: int | None = Field(
         None,
         ge=1,
@@ -303,6 +328,19 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "automator.db"
+
+    @property
+    def connector_defaults(self) -> dict[str, dict[str, Any]]:
+        """AUTOMATOR_INTEGRATIONS, with the ``ai`` connector's built from AUTOMATOR_AI_*
+        when it configures none."""
+        if "ai" in self.integrations or self.ai_base_url is None:
+            return self.integrations
+        provider: dict[str, Any] = {"provider": "openai", "base_url": self.ai_base_url}
+        if self.ai_api_key is not None:
+            provider["api_key"] = self.ai_api_key.get_secret_value()
+        if self.ai_model is not None:
+            provider["model"] = self.ai_model
+        return {**self.integrations, "ai": {"providers": [provider]}}
 
 
 def bad_settings(exc: ValidationError | SettingsError) -> list[str]:

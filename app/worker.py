@@ -16,6 +16,7 @@ from arq.connections import RedisSettings
 from arq.worker import Worker, func
 
 from app import metrics
+from app.actions.ai.answers import RedisAnswers
 from app.actions.base import Services
 from app.actions.breaker import RedisBreaker
 from app.actions.channels.outbox import unprovided
@@ -73,6 +74,8 @@ def create_worker(
             profiles=opened,
             smtp=smtp_defaults(settings),
             outbox=opened if settings.outbox else None,
+            answers=RedisAnswers(ctx["redis"]),
+            ai_prices=settings.ai_prices,
         )
         if settings.outbox:
             _log_outbox(settings)

@@ -27,12 +27,15 @@ class ConnectorError(Exception):
     seconds."""
 
     def __init__(
-        self, message: str, *, retryable: bool = False, retry_after: float | None = None
-    ) -> None:
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.retry_after = retry_after
+        # Recorded with the step's error: what the remote side answered, for instance.
+        self.detail: Mapping[str, Any] = detail or {}
 
     @classmethod
     def unexpected(cls, exc: Exception) -> "ConnectorError":
@@ -59,7 +62,7 @@ def _as_schema(value: Mapping[str, Any]) -> dict[str, Any]:
     return _field_map_schema(value)
 
 
-def _templated(value: Any) -> bool:
+def templated(value: Any) -> bool:
     """A value known only at run time: a template, or a secret reference."""
     if isinstance(value, str):
         return "{{" in value or "{%" in value
@@ -89,7 +92,7 @@ class ActionSpec:
         validator = Draft202012Validator(self.input_schema)
         found = []
         for error in validator.iter_errors(params):
-            if _templated(error.instance):
+            if templated(error.instance):
                 continue
             found.append(_describe(error))
         return found
@@ -130,6 +133,15 @@ class OutboxBook(Protocol):
     async def add_outbox_message(self, message: OutboxMessage) -> OutboxMessage: ...
 
 
+class AnswerCache(Protocol):
+    """Where model answers are kept for reuse (``ai_task``'s ``cache``), by a key that
+    names the tenant."""
+
+    async def get(self, key: str) -> dict[str, Any] | None: ...
+
+    async def put(self, key: str, value: dict[str, Any], ttl: float) -> None: ...
+
+
 class AddressGuard(Protocol):
     async def addresses(self, host: str, port: int) -> list[Any]:
         """The addresses ``host`` may be reached at; a final ConnectorError if any is
@@ -143,7 +155,9 @@ class Services:
     SMTP server (the ``AUTOMATOR_SMTP_*`` settings), shaped as notify_service's ``smtp``
     configuration. ``guard`` judges hosts connectors reach without ``http`` (SMTP).
     ``outbox`` is set when a channel with no provider configured keeps its messages in the
-    dev outbox instead of failing (``automator dev``, or ``AUTOMATOR_OUTBOX=true``)."""
+    dev outbox instead of failing (``automator dev``, or ``AUTOMATOR_OUTBOX=true``).
+    ``answers`` keeps model answers for ``ai_task``'s cache (Redis, in workers);
+    ``ai_prices`` is the deployment's price table overrides (``AUTOMATOR_AI_PRICES``)."""
 
     http: httpx.AsyncClient | None = None
     guard: AddressGuard | None = None
@@ -151,6 +165,8 @@ class Services:
     profiles: ProfileBook | None = None
     smtp: Mapping[str, Any] = field(default_factory=dict, repr=False)
     outbox: OutboxBook | None = None
+    answers: AnswerCache | None = None
+    ai_prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

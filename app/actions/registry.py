@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
+from app.actions.ai.task import AiConnector
 from app.actions.base import ActionSpec, Connector
 from app.actions.notify import NotifyService
 from app.actions.profiles import Profiles
@@ -36,6 +37,7 @@ ACTION_TYPES: dict[str, str] = {
     "create_segment": "Create a user segment",
     "add_to_campaign": "Add the user to a campaign",
     "webhook_call": "Call an external webhook",
+    "ai_task": "Ask a language model",
     CUSTOM_ACTION: "Run an action of a registered connector",
     "delay": "Wait before the next action",
     "condition": "Branch on a condition (if / then / else)",
@@ -207,4 +209,4 @@ def default_registry(modules: Iterable[str] = ()) -> Registry:
 
 
 def builtin_connectors() -> list[type[Connector] | Connector]:
-    return [NotifyService, WebhookConnector, Profiles]
+    return [NotifyService, WebhookConnector, Profiles, AiConnector]

@@ -62,10 +62,12 @@ class Mask:
         return value
 
     def error(self, error: ConnectorError) -> ConnectorError:
-        masked = self.text(error.message)
-        if masked == error.message:
+        masked, detail = self.text(error.message), self.data(dict(error.detail))
+        if masked == error.message and detail == error.detail:
             return error
-        return ConnectorError(masked, retryable=error.retryable, retry_after=error.retry_after)
+        return ConnectorError(
+            masked, retryable=error.retryable, retry_after=error.retry_after, detail=detail
+        )
 
 
 class LogScrubber:

@@ -98,7 +98,7 @@ def build_executor(
     secrets = Secrets(
         store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
     )
-    integrations = Integrations(store, registry, settings.integrations)
+    integrations = Integrations(store, registry, settings.connector_defaults)
     renderer = Renderer()
     templates = MessageTemplates(store, renderer)
     gateway = Gateway(registry, secrets, integrations, services, templates)

@@ -507,7 +507,7 @@ class Walker:
         error: ConnectorError, following: int,
     ) -> Outcome:  # fmt: skip
         policy = instruction.action.retry or program.document.settings.retry or RetryPolicy()
-        details = {"message": error.message, "retryable": error.retryable}
+        details = {**error.detail, "message": error.message, "retryable": error.retryable}
         outcome = Outcome(StepStatus.FAILED, following, error=details, input=params)
         if error.retryable and run.attempt < policy.max_attempts:
             backoff = min(policy.backoff * 2 ** (run.attempt - 1), policy.max_backoff)

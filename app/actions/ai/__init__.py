@@ -1,0 +1,1 @@
+"""The AI connector: language model providers and the ai_task action."""
