@@ -24,6 +24,7 @@ from app.models.document import ValidationRules, WorkflowDocument
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.settings import Settings
 from app.store.protocol import Store
+from app.triggers.matcher import Matcher
 
 ImportStatus = Literal["created", "updated", "unchanged", "error"]
 # A listing of every live workflow: far more than a tenant holds.
@@ -91,6 +92,8 @@ class WorkflowService:
     parser: DocumentParser
     actor: str | None = field(default=None)
     uses_secrets: bool = True
+    # This process's matcher, told of every change so that its next event sees it.
+    matcher: Matcher | None = None
 
     def acting_as(self, actor: str | None, uses_secrets: bool) -> "WorkflowService":
         """The same service acting for ``actor`` (an API key id): the author of the versions
@@ -135,13 +138,19 @@ class WorkflowService:
         if publish:
             self._check_publishable(document.canonical())
         head, version = await self.store.create_workflow(tenant_id, document, self.actor, publish)
+        self._changed(tenant_id)
         return Saved(head, version)
 
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
         if publish:
             self._check_publishable(document.canonical())
         head, version = await self.store.add_version(tenant_id, document, self.actor, publish)
+        self._changed(tenant_id)
         return Saved(head, version)
+
+    def _changed(self, tenant_id: str) -> None:
+        if self.matcher is not None:
+            self.matcher.forget(tenant_id)
 
     async def publish(self, tenant_id: str, workflow_id: str, version: int) -> Saved:
         """Make ``version`` the active one (also to roll back)."""
@@ -190,6 +199,7 @@ class WorkflowService:
         after."""
         before = await self.store.get_workflow(tenant_id, workflow_id)
         after = await change()
+        self._changed(tenant_id)
         await self._audit.record(
             tenant_id,
             self._auditor,

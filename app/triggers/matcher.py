@@ -2,7 +2,8 @@
 
 Each process keeps an index per tenant: event type → compiled workflows (trigger conditions
 compiled once per version). The index is checked against the store's workflows revision at
-most every ``refresh_seconds``, so a change made in any process is seen within a second.
+most every ``refresh_seconds``, so a change made in any process is seen within a second;
+a change made through this process's WorkflowService is seen by its very next event.
 """
 
 import asyncio
@@ -57,11 +58,22 @@ def build_index(revision: str, versions: list[WorkflowVersion]) -> TenantIndex:
 
 
 class Matcher:
+    """Each tenant's active workflows by trigger type, read again when the store's revision
+    of them changed: checked at most every ``refresh_seconds`` (another process's changes
+    show within it), and at once after ``forget`` (this process's own changes)."""
+
     def __init__(self, store: Store, refresh_seconds: float = 0.5) -> None:
         self._store = store
         self._refresh = refresh_seconds
         self._indexes: dict[str, TenantIndex] = {}
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._changes: dict[str, int] = defaultdict(int)
+
+    def forget(self, tenant_id: str) -> None:
+        """The tenant's workflows changed: the next event reads them again. An index being
+        built meanwhile is used by its caller but not kept, as it may predate the change."""
+        self._changes[tenant_id] += 1
+        self._indexes.pop(tenant_id, None)
 
     async def candidates(self, tenant_id: str, event_type: str) -> list[Candidate]:
         """Workflows listening for this event type, before their conditions are checked."""
@@ -76,10 +88,12 @@ class Matcher:
             index = self._indexes.get(tenant_id)
             if index is not None and time.monotonic() - index.checked_at < self._refresh:
                 return index
+            changes = self._changes[tenant_id]
             revision = await self._store.workflows_revision(tenant_id)
             if index is not None and index.revision == revision:
                 index.checked_at = time.monotonic()
                 return index
             index = build_index(revision, await self._store.active_versions(tenant_id))
-            self._indexes[tenant_id] = index
+            if changes == self._changes[tenant_id]:
+                self._indexes[tenant_id] = index
             return index
