@@ -8,6 +8,7 @@ from app.api.deps import Ingester, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.events import BATCH_EXAMPLE, BatchAccepted, EventAccepted, EventBatch
 from app.errors import ErrorDetail, InvalidInput
+from app.resources import Resources
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
@@ -20,7 +21,7 @@ async def send_event(request: Request, caller: Ingester, resources: ResourcesDep
     body = await parsed(request, EventIn)
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
     metrics.event_accepted(accepted)
-    return EventAccepted.of(accepted)
+    return await _heard(resources, caller.tenant_id, EventAccepted.of(accepted), body.type)
 
 
 @router.post("/batch", status_code=202, openapi_extra=json_body("EventBatch", BATCH_EXAMPLE))
@@ -37,4 +38,24 @@ async def send_events(request: Request, caller: Ingester, resources: ResourcesDe
     accepted = await resources.engine.ingestor.accept_many(caller.tenant_id, body.events)
     for one in accepted:
         metrics.event_accepted(one)
-    return BatchAccepted(results=[EventAccepted.of(one) for one in accepted])
+    results = [
+        await _heard(resources, caller.tenant_id, EventAccepted.of(one), event.type)
+        for one, event in zip(accepted, body.events, strict=True)
+    ]
+    return BatchAccepted(results=results)
+
+
+async def _heard(
+    resources: Resources, tenant_id: str, reply: EventAccepted, event_type: str
+) -> EventAccepted:
+    """``reply`` with a notice when no active workflow listens to ``event_type`` (a typo in
+    the type, or a workflow not published or enabled yet): a 202 alone would hide it. Read
+    from this process's matcher, which the ingestor has just filled: no store read."""
+    if reply.workflow_ids or await resources.matcher.candidates(tenant_id, event_type):
+        return reply
+    notice = (
+        f"No active workflow listens to events of type {event_type!r}: the event is stored "
+        "and started nothing. Check the type, or publish and enable a workflow whose trigger "
+        "has it (GET /api/workflows)."
+    )
+    return reply.model_copy(update={"notice": notice})

@@ -20,6 +20,11 @@ class EventAccepted(BaseModel):
         description="Workflows that matched but started no run, and why (business "
         "idempotency key, max_executions)."
     )
+    notice: str | None = Field(
+        None,
+        description="Set when no active workflow listens to the event's type: it is stored, "
+        "and nothing started.",
+    )
 
     @classmethod
     def of(cls, accepted: Accepted) -> "EventAccepted":
