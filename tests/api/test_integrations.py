@@ -150,7 +150,12 @@ async def test_a_failed_call_is_reported_with_whether_it_would_be_retried(
         ({"action": "send_fax"}, 422, ["body", "action"], "has no action 'send_fax'"),
         ({"data": {"recipient": 5}}, 422, ["body", "data"], "data.recipient: 5 is not of type"),
         ({"data": {"to": "a@b.c"}}, 422, ["body", "data"], "('to' was unexpected)"),
-        ({"data": {"recipient": "{{ user.nope }}"}}, 422, None, "data.recipient: 'dict object'"),
+        (
+            {"data": {"recipient": "{{ user.nope }}"}},
+            422,
+            None,
+            "data.recipient: user.nope is not in the event",
+        ),
         ({"extra": 1}, 422, ["body", "extra"], "Extra inputs are not permitted"),
     ],
 )

@@ -46,12 +46,13 @@ from jinja2 import (
 from jinja2 import filters as jinja_filters
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.environment import Environment, TemplateExpression
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from app.engine.expressions import missing
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
 from app.models import jsonc
 
@@ -664,6 +665,9 @@ class Renderer:
         token = _meter.set(_Meter(self.bounds, deadline))
         try:
             return _storable(self._render_source(source, context))
+        except UndefinedError as exc:
+            said = missing.explain(source, self._env, context)
+            raise _failure(TemplateError(said) if said else exc, where, loc) from exc
         except Exception as exc:  # any failure of an author's template is theirs to fix: 422
             raise _failure(exc, where, loc) from exc
         finally:

@@ -106,14 +106,15 @@ def test_strings_without_template_markers_come_back_as_they_are() -> None:
 def test_an_undefined_name_is_an_error_naming_the_field() -> None:
     error = refusal({"recipient": "{{user.email}}"}, context={"event": {}})
 
-    assert error.message == "action action_001 data.recipient: 'user' is undefined"
-    assert error.details == [ErrorDetail(("recipient",), "'user' is undefined")]
+    said = "user is not in the event; it has event; use {{ user | default('there') }} to make it optional"
+    assert error.message == f"action action_001 data.recipient: {said}"
+    assert error.details == [ErrorDetail(("recipient",), said)]
 
 
 def test_an_undefined_name_in_a_list_names_the_index() -> None:
     error = refusal({"items": ["ok", "{{ cart.total }}", "Hi {{ nobody }}"]})
 
-    assert error.message == "action action_001 data.items.2: 'nobody' is undefined"
+    assert error.message.startswith("action action_001 data.items.2: nobody is not in the event")
 
 
 def test_a_missing_key_is_an_error_too() -> None:
@@ -389,3 +390,31 @@ def test_a_small_bound_holds_for_any_source(source: str, user: Any, more: Any) -
         return
     if isinstance(result["field"], str) and result["field"] != source:
         assert len(result["field"]) <= 50
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        (
+            "Hi {{ user.name }}!",
+            "user.name is not in the event; its user has id, email; use "
+            "{{ user.name | default('there') }} to make it optional",
+        ),
+        ("{{ user['name'] }}", "user.name is not in the event; its user has id, email"),
+        (
+            "{{ cart.total }}",
+            "cart is not in the event; it has user, plan; use {{ cart | default('there') }}",
+        ),
+        (
+            "{% if plan.tier %}{{ plan.tier.name }}{% endif %}",
+            "plan.tier is not in the event; its plan has code",
+        ),
+    ],
+)
+def test_an_undefined_name_says_what_is_missing_and_what_the_event_has(
+    source: str, said: str
+) -> None:
+    context = {"user": {"id": "u1", "email": "ada@example.com"}, "plan": {"code": "pro"}}
+    with pytest.raises(TemplateError) as caught:
+        Renderer().render({"text": source}, context, "action welcome data")
+    assert caught.value.message.startswith(f"action welcome data.text: {said}")

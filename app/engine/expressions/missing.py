@@ -1,0 +1,56 @@
+"""What a template read that the run's context does not have, said as the user would: Jinja
+says "'dict object' has no attribute 'name'"; this says "user.name is not in the event; its
+user has id, email; use {{ user.name | default('there') }} to make it optional"."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jinja2 import Environment, nodes
+
+MAX_KEYS = 10  # of the keys named where a name was looked for
+
+
+def _path(node: nodes.Node) -> list[str] | None:
+    """``user.name`` or ``user['name']`` as ["user", "name"]; None for anything else."""
+    if isinstance(node, nodes.Name):
+        return [node.name]
+    if isinstance(node, nodes.Getattr):
+        parent = _path(node.node)
+        return None if parent is None else [*parent, node.attr]
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        parent = _path(node.node)
+        return None if parent is None else [*parent, str(node.arg.value)]
+    return None
+
+
+def _paths(source: str, env: Environment) -> Iterator[list[str]]:
+    """The paths the template reads, outermost first (``user.name``, not ``user``)."""
+    for node in env.parse(source).find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        path = _path(node)
+        if path is not None:
+            yield path
+
+
+def explain(source: str, env: Environment, context: Mapping[str, Any]) -> str | None:
+    """The first path ``source`` reads that ``context`` lacks, where it stops, and how to
+    make it optional; None when every path resolves (the undefined came from elsewhere)."""
+    for path in _paths(source, env):
+        value: Any = context
+        for depth, name in enumerate(path):
+            if not isinstance(value, Mapping):
+                break
+            if name not in value:
+                return _sentence(path[: depth + 1], value)
+            value = value[name]
+    return None
+
+
+def _sentence(path: list[str], holder: Mapping[str, Any]) -> str:
+    dotted = ".".join(path)
+    keys = [str(key) for key in holder][:MAX_KEYS]
+    has = ", ".join(keys) if keys else "nothing"
+    owner = f"its {path[-2]} has" if len(path) > 1 else "it has"
+    return (
+        f"{dotted} is not in the event; {owner} {has}; use "
+        f"{{{{ {dotted} | default('there') }}}} to make it optional"
+    )
