@@ -17,8 +17,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from app.actions.breaker import Breaker
 from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
-
-SECRET_REF = "$secret"  # noqa: S105 - the key of a secret reference, not a secret
+from app.models.secret import SECRET_REF
 
 
 class ConnectorError(Exception):

@@ -5,8 +5,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.actions.base import SECRET_REF
 from app.errors import ErrorDetail, InvalidInput
+from app.models.secret import SECRET_REF
 
 NAME_RULE = "1 to 100 capital letters, digits and underscores, starting with a letter"
 NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
@@ -24,7 +24,8 @@ def references(value: Any, loc: tuple[str | int, ...], *, unrendered: bool = Fal
     """The names of the secrets referenced in ``value``; InvalidInput for a malformed
     reference (anything but ``{"$secret": "NAME"}``), naming where it is. ``unrendered``:
     ``value`` is action data before its templates are rendered, so a name may be one
-    (``"KEY_{{ event.region }}"``), checked once rendered."""
+    (``"KEY_{{ event.region }}"``), checked once rendered and returned as written: the
+    data uses a secret, which one is known at run time."""
     if isinstance(value, list):
         found = (references(item, (*loc, n), unrendered=unrendered) for n, item in enumerate(value))
         return set().union(*found)
@@ -41,7 +42,7 @@ def references(value: Any, loc: tuple[str | int, ...], *, unrendered: bool = Fal
         message = f'{where}: a secret reference is exactly {{"$secret": "NAME"}}'
         raise InvalidInput(message, [ErrorDetail(loc, message)])
     if unrendered and "{{" in name:
-        return set()
+        return {name}
     return {check_name(name, loc)}
 
 

@@ -4,6 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+# The key of a reference, {"$secret": "NAME"}, in action data and connector configuration.
+SECRET_REF = "$secret"  # noqa: S105 - the key of a secret reference, not a secret
+
 
 @dataclass(frozen=True)
 class StoredSecret:

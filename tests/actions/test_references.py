@@ -26,9 +26,9 @@ def test_a_malformed_reference_is_refused_naming_its_place(bad: dict[str, Any]) 
     assert refused.value.details[0].loc == ("data", "headers", 0)
 
 
-def test_a_templated_name_waits_until_it_is_rendered() -> None:
+def test_a_templated_name_is_checked_once_rendered_and_counts_as_a_use() -> None:
     data = {"key": {"$secret": "KEY_{{ event.region }}"}}
-    assert references(data, ("data",), unrendered=True) == set()
+    assert references(data, ("data",), unrendered=True) == {"KEY_{{ event.region }}"}
     with pytest.raises(InvalidInput, match="a secret name is"):
         references(data, ("data",))
 

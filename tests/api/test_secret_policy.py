@@ -139,3 +139,103 @@ async def test_an_admin_publishes_and_the_run_sends_the_value_where_the_version_
     assert (await editor.post("/api/workflows/exfiltrate/run", json={})).status_code == 202
     await drain(settings)
     assert received(sink) == [b'{"stolen":"' + VALUE.encode() + b'"}']
+
+
+def sending(sink: HTTPServer, workflow_id: str, json: Any) -> dict[str, Any]:
+    data = {"url": sink.url_for("/steal"), "json": json}
+    return {"workflow_id": workflow_id, "name": "n", "trigger": {"type": workflow_id},
+            "actions": [{"id": "send", "type": "webhook_call", "data": data}]}  # fmt: skip
+
+
+async def step_error(client: httpx.AsyncClient, workflow_id: str) -> str:
+    (run,) = (await client.get("/api/runs", params={"workflow_id": workflow_id})).json()["items"]
+    detail = (await client.get(f"/api/runs/{run['run_id']}")).json()
+    assert detail["status"] == "failed", detail
+    assert detail["steps"][-1]["status"] == "failed"
+    error: str = detail["error"]["message"]
+    return error
+
+
+async def test_a_secret_named_by_a_template_needs_an_admin_too(
+    editor: httpx.AsyncClient, sink: HTTPServer
+) -> None:
+    named = sending(sink, "named", {"stolen": {"$secret": "{{ 'CAN' ~ 'ARY' }}"}})
+    refused = await editor.post("/api/workflows", json=named)
+    assert refused.status_code == 403
+    assert "{{ 'CAN' ~ 'ARY' }}" in refused.json()["error"]["message"]
+    data = {"url": sink.url_for("/steal"), "json": {"stolen": {"$secret": "{{ 'CANARY' }}"}}}
+    call = {"integration": "webhook", "action": "webhook_call", "data": data}
+    assert (await editor.post("/api/integrations/test", json=call)).status_code == 403
+    assert received(sink) == []
+
+
+@pytest.mark.parametrize(
+    ("json", "event_data"),
+    [
+        ("{{ {'$secret': 'CANARY'} }}", {}),  # a reference made by an expression
+        ({"stolen": "{{ payload }}"}, {"payload": {"$secret": "CANARY"}}),  # from the event
+        ("{{ [payload] }}", {"payload": {"$secret": "CANARY"}}),
+    ],
+    ids=["expression", "event-data", "nested"],
+)
+async def test_a_reference_made_by_a_template_is_a_step_error_before_the_send(
+    editor: httpx.AsyncClient, sink: HTTPServer, settings: Settings,
+    json: Any, event_data: dict[str, Any],
+) -> None:  # fmt: skip
+    # No reference written in the version, so an editor may publish it; an event's sender
+    # (or the expression) then tries to slip one in.
+    published = await editor.post("/api/workflows", json=sending(sink, "made", json))
+    assert published.status_code == 201, published.text
+    assert (
+        await editor.post("/api/events", json={"type": "made", "data": event_data})
+    ).status_code == 202
+    await drain(settings)
+    assert "a template may not make a secret reference" in await step_error(editor, "made")
+    call = {"integration": "webhook", "action": "webhook_call", "user": event_data,
+            "data": {"url": sink.url_for("/steal"), "json": json.replace("payload", "user.payload")
+                     if isinstance(json, str) else {"stolen": "{{ user.payload }}"}}}  # fmt: skip
+    tested = await editor.post("/api/integrations/test", json=call)
+    assert tested.status_code == 422, tested.text  # a template error, as in a save
+    assert "a template may not make a secret reference" in tested.json()["error"]["message"]
+    assert received(sink) == []
+
+
+async def test_previews_and_dry_runs_never_resolve_a_secret(
+    editor: httpx.AsyncClient, sink: HTTPServer
+) -> None:
+    scope = {"payload": {"$secret": "CANARY"}}
+    parts = {"subject": "{{ payload['$secret'] }}", "text": "{{ payload | string }}"}
+    preview = await editor.post("/api/templates/preview", json=parts | {"data": scope})
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["subject"] == "CANARY"
+    assert VALUE not in preview.text
+    await editor.post("/api/workflows", json=sending(sink, "dry", "{{ payload }}"))
+    for route, body in [
+        ("/api/triggers/test", {"trigger_type": "dry", "data": scope}),
+        ("/api/workflows/dry/test", {"event": {"type": "dry", "data": scope}}),
+    ]:
+        answer = await editor.post(route, json=body)
+        assert answer.status_code == 200, (route, answer.text)
+        assert VALUE not in answer.text
+    assert received(sink) == []
+
+
+async def test_a_message_template_never_sees_a_secret_an_editor_could_show(
+    client: httpx.AsyncClient, editor: httpx.AsyncClient, settings: Settings
+) -> None:
+    # The admin passes a secret to a stored template; the editor may rewrite the template.
+    template = {"name": "code", "subject": "Your code", "text": "{{ code }}"}
+    assert (await editor.post("/api/templates", json=template)).status_code == 201
+    data = {"recipient": "{{ user.email }}", "variables": {"code": {"$secret": "CANARY"}}}
+    action = {"id": "send", "type": "send_email", "template": "code", "data": data}
+    document = {
+        "workflow_id": "mail",
+        "name": "n",
+        "trigger": {"type": "mail"},
+        "actions": [action],
+    }
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    event = {"type": "mail", "user": {"id": "u1", "email": "thief@example.com"}}
+    assert (await editor.post("/api/events", json=event)).status_code == 202
+    await drain(settings)
+    assert "a message template may not show one" in await step_error(editor, "mail")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.actions.base import ActionContext, ConnectorError, Message, Services
+from app.actions.references import references
 from app.actions.registry import Registry, UnknownAction
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.messages import MessageTemplates
@@ -37,7 +38,7 @@ class Gateway:
             resolved = await self.secrets.for_call(
                 ctx.tenant_id, inputs, configuration.values, tenant_config=configuration.tenant
             )
-            message = await self._message(ctx, resolved.inputs)
+            message = await self._message(ctx, inputs)
         except STORE_ERRORS as exc:
             raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
         prepared = replace(
@@ -54,10 +55,18 @@ class Gateway:
         return resolved.mask.data(output)
 
     async def _message(self, ctx: ActionContext, inputs: Mapping[str, Any]) -> Message | None:
+        """The stored template the step names, rendered over its unresolved ``inputs``."""
         if ctx.template is None:
             return ctx.message
         if self.templates is None:
             raise ConnectorError("message templates are not available in this process")
         variables = inputs.get("variables")
         given = variables if isinstance(variables, Mapping) else {}
+        if references(given, ("data", "variables")):
+            # Editors change stored templates, so a template could show a secret anywhere in
+            # a message whose recipient an event chooses; no admin approved that.
+            raise ConnectorError(
+                "data.variables refers to a secret, and a message template may not show one:"
+                " put the value in the action's own fields instead"
+            )
         return await self.templates.message(ctx.tenant_id, ctx.template, ctx.event, given)

@@ -55,6 +55,7 @@ from markupsafe import Markup
 from app.engine.expressions import missing
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
 from app.models import jsonc
+from app.models.secret import SECRET_REF
 
 # 10**1000 fits; a chain of squarings in ``{% set %}`` would double the bits at each step.
 MAX_INT_BITS = 4096
@@ -605,6 +606,26 @@ def _storable(value: Any) -> Any:
     return value
 
 
+def _no_reference(value: Any) -> Any:
+    """``value`` unless it holds a secret reference: a reference is honoured only where the
+    workflow writes it, so that whoever published the version chose where its value goes.
+    Made by a template (from event data, or ``{{ {'$secret': 'KEY'} }}``) it would let an
+    event's sender or an editor send any secret anywhere."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if SECRET_REF in node:
+                raise TemplateError(
+                    f"a template may not make a secret reference ({SECRET_REF!r}): write "
+                    '{"$secret": "NAME"} in the workflow itself'
+                )
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return value
+
+
 def _failure(exc: Exception, where: str, loc: Loc) -> TemplateError:
     reason = _reason(exc)
     path = "".join(f".{part}" for part in loc)
@@ -664,7 +685,7 @@ class Renderer:
         deadline = time.monotonic() + self.bounds.max_seconds
         token = _meter.set(_Meter(self.bounds, deadline))
         try:
-            return _storable(self._render_source(source, context))
+            return _no_reference(_storable(self._render_source(source, context)))
         except UndefinedError as exc:
             said = missing.explain(source, self._env, context)
             raise _failure(TemplateError(said) if said else exc, where, loc) from exc
