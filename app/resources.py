@@ -28,6 +28,7 @@ from app.engine.walk.family import Family
 from app.engine.walk.jobs import run_slots
 from app.engine.walk.program import ProgramCache
 from app.errors import redis_missing
+from app.event_log import EventLog
 from app.ratelimit import RateLimiter
 from app.runs import Runs
 from app.sessions import Sessions
@@ -74,6 +75,7 @@ class Resources:
     # Calls connectors outside runs (``POST /api/integrations/test``), as workers do.
     gateway: Gateway
     runs: Runs
+    events: EventLog
     api_keys: ApiKeys
     configuration: Configuration
     # The long-lived tasks this process runs besides the API (``automator dev``), for /ready.
@@ -168,6 +170,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         yield Resources(
             settings, store, workflows, matcher, programs, renderer, keys, registry, secrets,
             integrations, engine, templates=templates, gateway=gateway, runs=runs,
+            events=EventLog(store, None if engine is None else engine.ingestor),
             api_keys=ApiKeys(store, keys), configuration=configuration,
         )  # fmt: skip
     finally:

@@ -13,6 +13,7 @@ from app import logs
 from app.audit import Audit
 from app.configuration import Configuration
 from app.errors import Forbidden, Unauthenticated
+from app.event_log import EventLog
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
 from app.runs import Runs
@@ -148,3 +149,10 @@ async def get_runs(resources: ResourcesDep, caller: Caller) -> Runs:
 
 
 RunsDep = Annotated[Runs, Depends(get_runs)]
+
+
+async def get_event_log(resources: ResourcesDep, caller: Caller) -> EventLog:
+    return resources.events.acting_as(caller.key_id)
+
+
+EventLogDep = Annotated[EventLog, Depends(get_event_log)]

@@ -1,13 +1,28 @@
-"""Event ingestion: the path the product exists for."""
+"""Event ingestion, the path the product exists for, and the event log."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
 
 from app import metrics
 from app.api.bodies import json_body, parsed
-from app.api.deps import Ingester, ResourcesDep
+from app.api.deps import EventLogDep, Ingester, Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES
-from app.api.schemas.events import BATCH_EXAMPLE, BatchAccepted, EventAccepted, EventBatch
+from app.api.schemas.events import (
+    BATCH_EXAMPLE,
+    BatchAccepted,
+    EventAccepted,
+    EventBatch,
+    EventList,
+    EventRead,
+    EventReplayed,
+    EventSummary,
+    ReplayIn,
+)
 from app.errors import ErrorDetail, InvalidInput
+from app.models.instant import Instant
+from app.models.run import EventFilter
+from app.models.workflow import Page as PageQuery
 from app.resources import Resources
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn
 
@@ -59,3 +74,52 @@ async def _heard(
         "has it (GET /api/workflows)."
     )
     return reply.model_copy(update={"notice": notice})
+
+
+@router.get("")
+async def list_events(
+    caller: Reader,
+    events: EventLogDep,
+    type: str | None = None,
+    user_id: str | None = None,
+    idempotency_key: str | None = None,
+    since: Annotated[Instant | None, Query(description="Received at or after.")] = None,
+    until: Annotated[Instant | None, Query(description="Received before.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    after: Annotated[str | None, Query(description="The last event_id of the page before.")] = None,
+) -> EventList:
+    """The tenant's events, newest first, filtered by type, user, idempotency key and time
+    received, each with the runs it started and the workflows it skipped. Events are kept
+    for the tenant's retention period."""
+    where = EventFilter(type, user_id, idempotency_key, since, until)
+    found = await events.list_events(caller.tenant_id, where, PageQuery(limit, after))
+    return EventList.after_last([EventSummary.of(e) for e in found], limit, lambda e: e.event_id)
+
+
+@router.get("/{event_id}")
+async def get_event(event_id: str, caller: Reader, events: EventLogDep) -> EventRead:
+    """An event as received, with the runs it started, the workflows listening for its
+    type that it skipped and why, the waits it answered and the runs it ended."""
+    return EventRead.of_detail(await events.read(caller.tenant_id, event_id))
+
+
+# No body: every workflow the event matches now.
+ReplayBody = Annotated[
+    ReplayIn | None,
+    Body(openapi_examples={"only": {"summary": "Only these", "value": {"workflow_ids": ["w"]}}}),
+]
+
+
+@router.post("/{event_id}/replay", status_code=202)
+async def replay_event(
+    event_id: str, caller: Writer, events: EventLogDep, body: ReplayBody = None
+) -> EventReplayed:
+    """Accept the event again as a new event linked to it (`replay_of`): its type, user,
+    data and time, no idempotency key. It starts every workflow it matches now, or only
+    those named in `workflow_ids`; their business keys and flow control apply as to any
+    event. Recorded in the audit log."""
+    named = None if body is None else body.workflow_ids
+    only = None if named is None else set(named)
+    accepted = await events.replay(caller.tenant_id, event_id, only)
+    metrics.event_accepted(accepted)
+    return EventReplayed.of(accepted)

@@ -206,6 +206,13 @@ class EventRecord:
     idempotency_key: str | None = None
     run_ids: list[str] = field(default_factory=list)
     workflow_ids: list[str] = field(default_factory=list)
+    # What the intake decided, kept for the event log: workflows that listen for the type but
+    # started no run, and why; runs whose wait it answered; runs it ended (exits, goals).
+    skipped: dict[str, str] = field(default_factory=dict)
+    answered: list[str] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
+    # The event this one replays (``POST /api/events/{id}/replay``).
+    replay_of: str | None = None
 
     @property
     def user_id(self) -> str | None:
@@ -251,6 +258,17 @@ class Accepted:
     woken: list[Run] = field(default_factory=list)
     # Runs this event ended (an exit event, a goal that exits): their concurrency slots go.
     ended: list[Run] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """The event log's filters; ``since``/``until`` bound the time received."""
+
+    type: str | None = None
+    user_id: str | None = None
+    idempotency_key: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,16 @@ from app.models.profile import (
     SegmentDefinition,
     Touch,
 )
-from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus, StepRecord
+from app.models.run import (
+    Accepted,
+    Claim,
+    EventFilter,
+    EventRecord,
+    Run,
+    RunFilter,
+    RunStatus,
+    StepRecord,
+)
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
 from app.models.template import MessageTemplate
@@ -45,6 +54,8 @@ class Intake:
     run_claims: dict[str, Claim] = field(default_factory=dict)
     caps: dict[str, int] = field(default_factory=dict)
     correlate: Correlate | None = None
+    # Workflows decided against before the store (conditions, flow control), with the reason.
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 class AccountStore(Protocol):
@@ -149,6 +160,11 @@ class IntakeStore(Protocol):
         """The earliest event accepted with correlation ``key`` received in [since, until]."""
 
     async def get_event(self, tenant_id: str, event_id: str) -> EventRecord: ...
+
+    async def list_events(
+        self, tenant_id: str, where: EventFilter, page: Page
+    ) -> list[EventRecord]:
+        """Newest first; ``page.after`` is the last event id of the page before."""
 
     async def count_events(self, tenant_id: str, period: Period) -> int:
         """Events received in the period (and not purged yet)."""

@@ -89,12 +89,24 @@ def cap_reached(cap: int) -> str:
 
 
 def recorded(intake: Intake, runs: list[Run], skipped: dict[str, str]) -> Accepted:
+    skipped = intake.skipped | skipped
     event = replace(
         intake.event,
         run_ids=[run.run_id for run in runs],
         workflow_ids=[run.workflow_id for run in runs],
+        skipped=skipped,
     )
     return Accepted(event, duplicate=False, runs=runs, skipped=skipped)
+
+
+def reacted(accepted: Accepted, woken: list[Run], ended: list[Run]) -> Accepted:
+    """The accepted event with the runs it woke and ended, as the event log shows them."""
+    event = replace(
+        accepted.event,
+        answered=[run.run_id for run in woken],
+        ended=[run.run_id for run in ended],
+    )
+    return replace(accepted, event=event, woken=woken, ended=ended)
 
 
 def duplicate(event: EventRecord) -> Accepted:

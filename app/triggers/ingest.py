@@ -6,7 +6,7 @@ the process dies between the write and the enqueue, the reconciler starts the ru
 """
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -129,41 +129,51 @@ class Ingestor:
         """Start every workflow the event matches."""
         event = _record(tenant_id, incoming)
         context = run_context(event)
-        return await self._start(event, context, await self._match(event, context, {}))
+        matches, declined = await self._match(event, context, {})
+        return await self._start(event, context, matches, declined=declined)
+
+    async def replay(self, original: EventRecord, workflow_ids: Set[str] | None) -> Accepted:
+        """Accept ``original`` again as a new event linked to it (``replay_of``): the same
+        type, user, data and time it happened, no idempotency key (the point is to run it
+        again). With ``workflow_ids``, only those workflows may start; the others are left
+        out of its record."""
+        event = replace(
+            _record(original.tenant_id, EventIn(type=original.type)),
+            user=original.user, data=original.data, timestamp=original.timestamp,
+            replay_of=original.event_id,
+        )  # fmt: skip
+        context = run_context(event)
+        matches, declined = await self._match(event, context, {}, workflow_ids)
+        return await self._start(event, context, matches, declined=declined)
 
     async def accept_many(self, tenant_id: str, incoming: Sequence[EventIn]) -> list[Accepted]:
         """``accept`` for each event, with one store write and one enqueue round trip."""
-        prepared: list[tuple[Plan, dict[str, str]]] = []
+        prepared: list[Plan] = []
         try:
             await self._prepare(tenant_id, incoming, prepared)
-            accepted = await self.store.accept_events([plan.intake for plan, _ in prepared])
+            accepted = await self.store.accept_events([plan.intake for plan in prepared])
         except Exception:
-            await self._give_back([plan for plan, _ in prepared])
+            await self._give_back(prepared)
             raise
         priorities: dict[str, float] = {}
-        for (plan, _), result in zip(prepared, accepted, strict=True):
+        for plan, result in zip(prepared, accepted, strict=True):
             await self._settle(plan, result)
             priorities |= plan.priorities()
         await self._enqueue([run for result in accepted for run in result.runs], priorities)
         await self._wake(accepted)
         await self._free(accepted)
-        return [
-            replace(result, skipped=result.skipped | unkeyed | plan.skipped)
-            for result, (plan, unkeyed) in zip(accepted, prepared, strict=True)
-        ]
+        return accepted
 
-    async def _prepare(
-        self, tenant_id: str, incoming: Sequence[EventIn], into: list[tuple[Plan, dict[str, str]]]
-    ) -> None:
+    async def _prepare(self, tenant_id: str, incoming: Sequence[EventIn], into: list[Plan]) -> None:
         """Match and admit each event; ``into`` holds the plans made so far, so a failure
         part-way can give back what they reserved."""
         profiles: dict[str, Profile] = {}
         for one in incoming:
             event = _record(tenant_id, one)
             context = run_context(event)
-            matches = await self._match(event, context, profiles)
-            intake, unkeyed = self._intake(event, context, matches)
-            into.append((await self._admit(intake, _documents(matches), strict=False), unkeyed))
+            matches, declined = await self._match(event, context, profiles)
+            intake = self._intake(event, context, matches, declined)
+            into.append(await self._admit(intake, _documents(matches), strict=False))
 
     async def _give_back(self, plans: Sequence[Plan]) -> None:
         """Nothing was stored: release what the plans' runs reserved (quota, rate limits,
@@ -178,12 +188,26 @@ class Ingestor:
                     )
 
     async def _match(
-        self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile]
-    ) -> list[Candidate]:
+        self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile],
+        only: Set[str] | None = None,
+    ) -> tuple[list[Candidate], dict[str, str]]:  # fmt: skip
+        """The candidates whose conditions the event meets (of ``only``, when named), and
+        the others with the reason, for the event's record."""
         candidates = await self.matcher.candidates(event.tenant_id, event.type)
+        if only is not None:
+            candidates = [c for c in candidates if c.version.workflow_id in only]
         if any(candidate.reads_profile for candidate in candidates):
             await self._add_profile(event, context, profiles)
-        return [candidate for candidate in candidates if candidate.conditions(context)]
+        matches, declined = [], {}
+        for candidate in candidates:
+            if candidate.conditions(context):
+                matches.append(candidate)
+            else:
+                declined[candidate.version.workflow_id] = "trigger conditions not met"
+        listening = {candidate.version.workflow_id for candidate in candidates}
+        for workflow_id in sorted((only or set()) - listening):
+            declined[workflow_id] = f"no published, enabled version listens for {event.type!r}"
+        return matches, declined
 
     async def _add_profile(
         self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile]
@@ -241,19 +265,18 @@ class Ingestor:
         caps = {} if cap is None else {version.workflow_id: cap}
         intake = Intake(event, runs, None, claims, caps)
         plan = await self._admit(intake, {version.workflow_id: document}, strict=False)
-        accepted = await self._commit(plan)
-        return replace(accepted, skipped=accepted.skipped | plan.skipped)
+        return await self._commit(plan)
 
     async def _start(
         self, event: EventRecord, context: dict[str, Any], matches: list[Candidate], *,
         strict: bool = False, lineage: Lineage | None = None,
+        declined: Mapping[str, str] | None = None,
     ) -> Accepted:  # fmt: skip
-        intake, unkeyed = self._intake(event, context, matches)
+        intake = self._intake(event, context, matches, declined or {})
         if lineage is not None:
             lineage.stamp(intake.runs)
         plan = await self._admit(intake, _documents(matches), strict=strict)
-        accepted = await self._commit(plan)
-        return replace(accepted, skipped=accepted.skipped | unkeyed | plan.skipped)
+        return await self._commit(plan)
 
     async def _commit(self, plan: Plan) -> Accepted:
         """The one durable write, then the start jobs."""
@@ -271,16 +294,19 @@ class Ingestor:
     async def _admit(
         self, intake: Intake, documents: dict[str, WorkflowDocument], *, strict: bool
     ) -> Plan:
-        """Flow control's decisions; Redis must answer, or limits could not be kept."""
+        """Flow control's decisions, its refusals added to what the store records as
+        skipped; Redis must answer, or limits could not be kept."""
         if self.flow is None or not intake.runs:
             return Plan(intake, [], {})
         try:
-            return await self.flow.admit(intake, documents, strict=strict)
+            plan = await self.flow.admit(intake, documents, strict=strict)
         except RedisError as exc:
             raise Unavailable(
                 f"Flow control cannot reach Redis ({type(exc).__name__}); nothing was "
                 "accepted, send the event again."
             ) from exc
+        skipped = plan.intake.skipped | plan.skipped
+        return replace(plan, intake=replace(plan.intake, skipped=skipped))
 
     async def _settle(self, plan: Plan, accepted: Accepted) -> None:
         if self.flow is None or not plan.tickets:
@@ -338,10 +364,12 @@ class Ingestor:
             log.exception("settling %d runs ended by events failed", len(ended))
 
     def _intake(
-        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate]
-    ) -> tuple[Intake, dict[str, str]]:
+        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate],
+        declined: Mapping[str, str],
+    ) -> Intake:  # fmt: skip
+        """The event's intake; ``declined`` are the workflows matching turned down."""
         expires = event.received_at + self.window
-        runs, run_claims, caps, refused = [], {}, {}, {}
+        runs, run_claims, caps, refused = [], {}, {}, dict(declined)
         for candidate in matches:
             run = new_run(event, candidate, context)
             try:
@@ -364,7 +392,7 @@ class Ingestor:
         if event.idempotency_key is not None:
             claim = Claim(f"event:{event.idempotency_key}", event.event_id, expires)
         correlate = partial(event_key, event.type, context)
-        return Intake(event, runs, claim, run_claims, caps, correlate), refused
+        return Intake(event, runs, claim, run_claims, caps, correlate, refused)
 
     def _business_key(self, candidate: Candidate, template: str, context: dict[str, Any]) -> str:
         where = f"workflow {candidate.document.workflow_id} settings"

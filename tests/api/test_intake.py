@@ -160,7 +160,7 @@ async def test_an_event_body_that_is_not_utf8_is_422(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("TRACE", "/api/events", "POST"), ("GET", "/api/events", "POST"),
+    [("TRACE", "/api/events", "GET, POST"), ("PUT", "/api/events", "GET, POST"),
      ("TRACE", "/api/keys", "GET, POST"), ("PATCH", "/api/secrets/ERP_KEY", "DELETE, GET, PUT"),
      ("PATCH", "/api/workflows/crm", "DELETE, GET, PUT"), ("POST", "/health", "GET")],
 )  # fmt: skip

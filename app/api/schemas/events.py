@@ -1,10 +1,14 @@
 """What the events API reads and answers."""
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.models.run import Accepted
+from app.api.schemas.page import Page
+from app.api.schemas.runs import RunSummary
+from app.event_log import EventDetail
+from app.models.run import Accepted, EventRecord
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn
 
 
@@ -49,3 +53,73 @@ class EventBatch(BaseModel):
 
 class BatchAccepted(BaseModel):
     results: list[EventAccepted] = Field(description="One per event, in order.")
+
+
+class EventReplayed(EventAccepted):
+    replay_of: str = Field(description="The event replayed.")
+
+    @classmethod
+    def of(cls, accepted: Accepted) -> "EventReplayed":
+        return cls(**EventAccepted.of(accepted).model_dump(), replay_of=accepted.event.replay_of)
+
+
+class ReplayIn(BaseModel):
+    """Which workflows a replay may start: every one the event matches now, or only these."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"workflow_ids": ["welcome"]}]}
+    )
+
+    workflow_ids: list[str] | None = Field(
+        None, min_length=1, description="Only these workflows (null: all that match)."
+    )
+
+
+class EventSummary(BaseModel):
+    """An event in the log: what it was and the runs it started."""
+
+    event_id: str
+    type: str
+    user_id: str | None
+    idempotency_key: str | None
+    timestamp: datetime = Field(description="When it happened, as sent (default: on receipt).")
+    received_at: datetime
+    run_ids: list[str] = Field(description="The runs it started.")
+    workflow_ids: list[str] = Field(description="Their workflows, in the same order.")
+    skipped: dict[str, str] = Field(
+        description="Workflows listening for its type that started no run, and why."
+    )
+    replay_of: str | None = Field(description="The event this one replays.")
+
+    @classmethod
+    def of(cls, event: EventRecord) -> "EventSummary":
+        names = cls.model_fields.keys() - {"user_id"}
+        return cls(user_id=event.user_id, **{name: getattr(event, name) for name in names})
+
+
+class EventList(Page[EventSummary]):
+    pass
+
+
+class EventRead(EventSummary):
+    """An event as received, and what it did."""
+
+    user: dict[str, Any]
+    data: dict[str, Any]
+    runs: list[RunSummary] = Field(description="The runs it started, as they stand now.")
+    answered: list[RunSummary] = Field(description="Runs parked at a wait that it answered.")
+    ended: list[RunSummary] = Field(
+        description="Runs it ended: an exit event (`cancel_on`) or a goal that exits."
+    )
+
+    @classmethod
+    def of_detail(cls, detail: EventDetail) -> "EventRead":
+        event = detail.event
+        return cls(
+            **EventSummary.of(event).model_dump(),
+            user=event.user,
+            data=event.data,
+            runs=[RunSummary.of(run) for run in detail.started],
+            answered=[RunSummary.of(run) for run in detail.answered],
+            ended=[RunSummary.of(run) for run in detail.ended],
+        )

@@ -20,6 +20,9 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING), ("event_id", ASCENDING)], unique=True),
         IndexModel([("received_at", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("received_at", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("type", ASCENDING), ("event_id", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("user.id", ASCENDING), ("event_id", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("idempotency_key", ASCENDING)]),
     ],
     "runs": [
         IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING)], unique=True),

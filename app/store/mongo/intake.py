@@ -3,7 +3,7 @@ or ends, without transactions."""
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import datetime
 from functools import partial
 
@@ -12,11 +12,12 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from app.errors import Conflict
-from app.models.run import Accepted, Claim, EventRecord, Run
+from app.models.run import Accepted, Claim, EventFilter, EventRecord, Run
 from app.models.stats import Period
+from app.models.workflow import Page
 from app.store.errors import event_not_found
 from app.store.mongo.audience import Audience
-from app.store.mongo.documents import EVENTS, NO_ID, within
+from app.store.mongo.documents import EVENTS, NO_ID, Doc, within
 from app.store.mongo.runs import Runs
 from app.store.protocol import Intake
 from app.store.rules import (
@@ -30,6 +31,7 @@ from app.store.rules import (
     heard,
     held_by,
     now,
+    reacted,
     recorded,
     run_doc,
     seen_touch,
@@ -73,8 +75,19 @@ class EventIntake(Runs, Audience):
         if runs:
             await self._db.runs.insert_many([run_doc(run) for run in runs])
         await self._db.events.insert_one(asdict(accepted.event))
-        woken, ended = await self._react(intake)
-        return replace(accepted, woken=woken, ended=ended)
+        return await self._reacted(accepted, intake)
+
+    async def _reacted(self, accepted: Accepted, intake: Intake) -> Accepted:
+        """React to the stored event, then note on it what it answered and ended (for the
+        event log only: a crash before the note leaves the log without them)."""
+        accepted = reacted(accepted, *await self._react(intake))
+        event = accepted.event
+        if event.answered or event.ended:
+            await self._db.events.update_one(
+                {"tenant_id": event.tenant_id, "event_id": event.event_id},
+                {"$set": {"answered": event.answered, "ended": event.ended}},
+            )
+        return accepted
 
     async def _react(self, intake: Intake) -> tuple[list[Run], list[Run]]:
         """After the event is written: key it for every shape, keep the keys, tell the runs
@@ -209,6 +222,24 @@ class EventIntake(Runs, Audience):
         return await self._get_one(
             EVENTS, partial(event_not_found, event_id), tenant_id=tenant_id, event_id=event_id
         )
+
+    async def list_events(
+        self, tenant_id: str, where: EventFilter, page: Page
+    ) -> list[EventRecord]:
+        query: Doc = {"tenant_id": tenant_id}
+        for name, value in (("type", where.type), ("idempotency_key", where.idempotency_key)):
+            if value is not None:
+                query[name] = value
+        if where.user_id is not None:
+            # A user id is kept as sent: a string, or an integer the filter spells in digits.
+            ids: list[str | int] = [where.user_id]
+            if where.user_id.lstrip("-").isdigit():
+                ids.append(int(where.user_id))
+            query["user.id"] = {"$in": ids}
+        received = {op: at for op, at in (("$gte", where.since), ("$lt", where.until)) if at}
+        if received:
+            query["received_at"] = received
+        return await self._page(EVENTS, page, "event_id", query, newest_first=True)
 
     async def count_events(self, tenant_id: str, period: Period) -> int:
         query = {"tenant_id": tenant_id, "received_at": within(period)}

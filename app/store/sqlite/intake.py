@@ -2,14 +2,14 @@
 or ends, all in the event's one transaction."""
 
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 import orjson
 
-from app.models.run import Accepted, Claim, EventRecord, Run
+from app.models.run import Accepted, Claim, EventFilter, EventRecord, Run
 from app.models.stats import Period
+from app.models.workflow import Page
 from app.store.errors import event_not_found
 from app.store.protocol import Intake
 from app.store.rules import (
@@ -23,6 +23,7 @@ from app.store.rules import (
     heard,
     held_by,
     now,
+    reacted,
     recorded,
     seen_touch,
     with_profile,
@@ -62,13 +63,15 @@ class EventIntake(Runs, Audience):
             "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
             [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys],
         )
+        accepted = reacted(accepted, *self._react(intake))
+        # Written after reacting (one transaction: nobody sees the order), with what it did.
         self._db.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, "
+            "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
-             orjson.dumps(accepted.event)),
+             orjson.dumps(accepted.event), event.user_id, event.idempotency_key),
         )  # fmt: skip
-        woken, ended = self._react(intake)
-        return replace(accepted, woken=woken, ended=ended)
+        return accepted
 
     def _react(self, intake: Intake) -> tuple[list[Run], list[Run]]:
         """Key the event for every shape, keep the keys, tell the runs listening to them and
@@ -178,6 +181,20 @@ class EventIntake(Runs, Audience):
     def get_event(self, tenant_id: str, event_id: str) -> EventRecord:
         return self._get_one(
             EVENTS, partial(event_not_found, event_id), tenant_id=tenant_id, event_id=event_id
+        )
+
+    def list_events(self, tenant_id: str, where: EventFilter, page: Page) -> list[EventRecord]:
+        return self._page(
+            EVENTS,
+            page,
+            "event_id",
+            ("tenant_id = ?", tenant_id),
+            ("type = ?", where.type),
+            ("user_id = ?", where.user_id),
+            ("idempotency_key = ?", where.idempotency_key),
+            ("received_at >= ?", where.since and where.since.astimezone(UTC).isoformat()),
+            ("received_at < ?", where.until and where.until.astimezone(UTC).isoformat()),
+            newest_first=True,
         )
 
     def count_events(self, tenant_id: str, period: Period) -> int:

@@ -215,9 +215,22 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_run ON outbox (tenant_id, run_id);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
-ADDED_COLUMNS = {"runs": (("wait_key", "TEXT"), ("converted", "BLOB"))}
+ADDED_COLUMNS = {
+    "runs": (("wait_key", "TEXT"), ("converted", "BLOB")),
+    "events": (("user_id", "TEXT"), ("idempotency_key", "TEXT")),
+}
+# How a column added to an existing file is filled from the rows' documents.
+BACKFILLS = {
+    ("events", "user_id"): "CAST(json_extract(CAST(doc AS TEXT), '$.user.id') AS TEXT)",
+    ("events", "idempotency_key"): "json_extract(CAST(doc AS TEXT), '$.idempotency_key')",
+}
 ADDED_INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_wait ON runs (tenant_id, wait_key) WHERE wait_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_type ON events (tenant_id, type, event_id);
+CREATE INDEX IF NOT EXISTS events_user ON events (tenant_id, user_id, event_id)
+    WHERE user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_idempotency ON events (tenant_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
 """
 BUSY_TIMEOUT_MS = 30_000
 
@@ -243,3 +256,6 @@ def _add_columns(db: sqlite3.Connection) -> None:
         for name, kind in columns:
             if name not in present:
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+                backfill = BACKFILLS.get((table, name))
+                if backfill is not None:
+                    db.execute(f"UPDATE {table} SET {name} = {backfill}")

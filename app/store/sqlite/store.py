@@ -97,6 +97,7 @@ class SQLiteStore:
     accept_events = on_thread(Database.accept_events)
     find_event = on_thread(Database.find_event)
     get_event = on_thread(Database.get_event)
+    list_events = on_thread(Database.list_events)
     count_events = on_thread(Database.count_events)
     purge = on_thread(Database.purge)
 

@@ -1,0 +1,79 @@
+"""The event log as the API and the CLI use it: events listed and read with what they did
+(the runs they started, the workflows they skipped and why, the waits they answered, the
+runs they ended), and replayed, each replay recorded in the audit log.
+
+Reading needs no Redis; replaying starts runs, so it does.
+"""
+
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, field, replace
+
+from app.audit import CLI, Audit
+from app.errors import NotFound, redis_missing
+from app.models.run import Accepted, EventFilter, EventRecord, Run
+from app.models.workflow import Page
+from app.store.protocol import Store
+from app.triggers.ingest import Ingestor
+
+
+@dataclass(frozen=True)
+class EventDetail:
+    """An event and the runs it touched, as they stand now (runs purged since are left out)."""
+
+    event: EventRecord
+    started: list[Run]
+    answered: list[Run]
+    ended: list[Run]
+
+
+@dataclass(frozen=True)
+class EventLog:
+    """Events for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
+
+    store: Store
+    ingestor: Ingestor | None = None
+    actor: str = field(default=CLI)
+
+    def acting_as(self, actor: str) -> "EventLog":
+        """The same service recording ``actor`` in the audit log."""
+        return replace(self, actor=actor)
+
+    async def list_events(
+        self, tenant_id: str, where: EventFilter, page: Page
+    ) -> list[EventRecord]:
+        """The tenant's events, newest first."""
+        return await self.store.list_events(tenant_id, where, page)
+
+    async def read(self, tenant_id: str, event_id: str) -> EventDetail:
+        """The event and its runs (NotFound for another tenant's)."""
+        event = await self.store.get_event(tenant_id, event_id)
+        return EventDetail(
+            event,
+            await self._runs(tenant_id, event.run_ids),
+            await self._runs(tenant_id, event.answered),
+            await self._runs(tenant_id, event.ended),
+        )
+
+    async def replay(
+        self, tenant_id: str, event_id: str, workflow_ids: Set[str] | None
+    ) -> Accepted:
+        """Accept the event again as a new one linked to it, for every workflow it matches
+        now or only for ``workflow_ids``; recorded in the audit log with the runs started."""
+        if self.ingestor is None:
+            raise redis_missing()
+        original = await self.store.get_event(tenant_id, event_id)
+        accepted = await self.ingestor.replay(original, workflow_ids)
+        replayed = accepted.event
+        after = {"event_id": replayed.event_id, "run_ids": replayed.run_ids,
+                 "workflow_ids": sorted(workflow_ids) if workflow_ids is not None else None}  # fmt: skip
+        await Audit(self.store).record(tenant_id, self.actor, "event.replay", event_id, None, after)
+        return accepted
+
+    async def _runs(self, tenant_id: str, run_ids: Sequence[str]) -> list[Run]:
+        runs = []
+        for run_id in run_ids:
+            try:
+                runs.append(await self.store.get_run(tenant_id, run_id))
+            except NotFound:
+                continue  # purged by retention
+        return runs

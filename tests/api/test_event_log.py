@@ -1,0 +1,103 @@
+"""The event log: ``GET /api/events`` and ``/api/events/{id}`` show what each event did, and
+``POST /api/events/{id}/replay`` sends it again, linked to it."""
+
+from typing import Any
+
+import httpx
+
+from app.models.tenant import Role
+from app.resources import Resources
+from app.settings import Settings
+from tests.conftest import drain, key_for, send
+
+
+def greeting(workflow_id: str, **trigger: Any) -> dict[str, Any]:
+    return {
+        "workflow_id": workflow_id,
+        "name": workflow_id.title(),
+        "trigger": {"type": "signup", **trigger},
+        "actions": [{"id": "hello", "type": "set", "data": {"greeted": "{{ user.id }}"}}],
+    }
+
+
+async def publish(client: httpx.AsyncClient, document: dict[str, Any]) -> None:
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+
+
+async def test_an_event_is_listed_with_its_runs_and_replay_starts_new_ones(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await publish(client, greeting("welcome"))
+    await publish(client, greeting("vip", conditions=[
+        {"field": "plan", "operator": "equals", "value": "vip"}]))  # fmt: skip
+    sent = await send(client, {"type": "signup", "user": {"id": "u1"}, "data": {"plan": "free"}})
+    await send(client, {"type": "page_view", "user": {"id": "u1"}})
+    await drain(settings)
+
+    listing = (await client.get("/api/events", params={"type": "signup"})).json()
+    (item,) = listing["items"]
+    assert (item["event_id"], item["run_ids"]) == (sent["event_id"], sent["run_ids"])
+    assert item["skipped"] == {"vip": "trigger conditions not met"}
+    assert listing["next_after"] is None
+
+    detail = (await client.get(f"/api/events/{sent['event_id']}")).json()
+    assert (detail["user"], detail["data"]) == ({"id": "u1"}, {"plan": "free"})
+    assert [(r["run_id"], r["status"]) for r in detail["runs"]] == [
+        (sent["run_ids"][0], "completed")
+    ]
+
+    replayed = await client.post(f"/api/events/{sent['event_id']}/replay")
+    assert replayed.status_code == 202, replayed.text
+    again = replayed.json()
+    assert again["replay_of"] == sent["event_id"]
+    assert again["workflow_ids"] == ["welcome"]
+    assert again["run_ids"] != sent["run_ids"]
+    await drain(settings)
+    run = (await client.get(f"/api/runs/{again['run_ids'][0]}")).json()
+    assert (run["status"], run["event_id"]) == ("completed", again["event_id"])
+    newest = (await client.get("/api/events", params={"type": "signup"})).json()["items"]
+    assert [(e["event_id"], e["replay_of"]) for e in newest] == [
+        (again["event_id"], sent["event_id"]), (sent["event_id"], None)]  # fmt: skip
+
+    audit = (await client.get("/api/audit", params={"entity_type": "event"})).json()["items"]
+    assert [(a["action"], a["entity_id"]) for a in audit] == [("event.replay", sent["event_id"])]
+    assert audit[0]["after"]["run_ids"] == again["run_ids"]
+
+
+async def test_a_replay_for_named_workflows_starts_only_those(client: httpx.AsyncClient) -> None:
+    await publish(client, greeting("welcome"))
+    await publish(client, greeting("onboard"))
+    sent = await send(client, {"type": "signup", "user": {"id": "u1"}})
+    assert sorted(sent["workflow_ids"]) == ["onboard", "welcome"]
+    body = {"workflow_ids": ["onboard", "gone"]}
+    again = (await client.post(f"/api/events/{sent['event_id']}/replay", json=body)).json()
+    assert again["workflow_ids"] == ["onboard"]
+    assert "listens for 'signup'" in again["skipped"]["gone"]
+    assert "welcome" not in again["skipped"]
+    refused = await client.post(f"/api/events/{sent['event_id']}/replay", json={"x": 1})
+    assert refused.status_code == 422
+
+
+async def test_the_event_log_is_filtered_and_kept_per_tenant(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    first = await send(client, {"type": "signup", "user": {"id": "u1"}, "idempotency_key": "k1"})
+    await send(client, {"type": "signup", "user": {"id": "u2"}})
+    by_user = (await client.get("/api/events", params={"user_id": "u1"})).json()["items"]
+    by_key = (await client.get("/api/events", params={"idempotency_key": "k1"})).json()["items"]
+    assert [e["event_id"] for e in by_user] == [e["event_id"] for e in by_key]
+    assert [e["event_id"] for e in by_key] == [first["event_id"]]
+    page = (await client.get("/api/events", params={"limit": 1})).json()
+    rest = (await client.get("/api/events", params={"after": page["next_after"]})).json()
+    assert [e["event_id"] for e in rest["items"]] == [first["event_id"]]
+    bad_time = await client.get("/api/events", params={"since": "1700000000"})
+    assert bad_time.status_code == 422
+
+    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
+    path = f"/api/events/{first['event_id']}"
+    assert (await client.get(path, headers=viewer)).status_code == 200
+    assert (await client.post(f"{path}/replay", headers=viewer)).status_code == 403
+    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    assert (await client.get(path, headers=globex)).status_code == 404
+    assert (await client.post(f"{path}/replay", headers=globex)).status_code == 404
+    assert (await client.get("/api/events", headers=globex)).json()["items"] == []
