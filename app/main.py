@@ -9,6 +9,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from app.api import (
+    approvals,
     audit,
     campaigns,
     connectors,
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(workflows.router)
     app.include_router(events.router)
     app.include_router(runs.router)
+    app.include_router(approvals.router)
+    app.include_router(approvals.links)
     app.include_router(debug.router)
     app.include_router(keys.router)
     app.include_router(connectors.router)

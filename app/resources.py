@@ -10,6 +10,7 @@ from app.actions.base import Services
 from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
+from app.approvals import Approvals
 from app.configuration import Configuration
 from app.datadir import private_dir
 from app.engine.calls.gateway import Gateway
@@ -25,7 +26,7 @@ from app.engine.flow.queue import ArqQueue
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.control import RunControl
 from app.engine.walk.family import Family
-from app.engine.walk.jobs import run_slots
+from app.engine.walk.jobs import approval_links, run_slots
 from app.engine.walk.program import ProgramCache
 from app.errors import redis_missing
 from app.event_log import EventLog
@@ -78,6 +79,7 @@ class Resources:
     events: EventLog
     api_keys: ApiKeys
     configuration: Configuration
+    approvals: Approvals
     # The long-lived tasks this process runs besides the API (``automator dev``), for /ready.
     supervisor: Supervisor = field(default_factory=Supervisor)
 
@@ -160,9 +162,8 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         outbox=store if settings.outbox else None, ai_prices=settings.ai_prices,
     )  # fmt: skip
     try:
-        secrets = Secrets(
-            store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
-        )
+        keyring = Keyring.from_settings(settings)
+        secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
         integrations = Integrations(store, registry, settings.connector_defaults)
         gateway = Gateway(registry, secrets, integrations, services, templates)
         limits = None if engine is None else engine.limits
@@ -172,6 +173,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             integrations, engine, templates=templates, gateway=gateway, runs=runs,
             events=EventLog(store, None if engine is None else engine.ingestor),
             api_keys=ApiKeys(store, keys), configuration=configuration,
+            approvals=Approvals(
+                store, engine.queue if engine else None, approval_links(settings, keyring)
+            ),
         )  # fmt: skip
     finally:
         await http.aclose()

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Interface the HTTP API listens on.")
     port: int = Field(5000, ge=1, le=65535, description="Port the HTTP API listens on.")
+    public_url: str | None = Field(
+        None,
+        description="The service's address as people reach it (`https://automator.example.com`), "
+        "for links sent in messages such as approval links; default `http://HOST:PORT`.",
+    )
     data_dir: Path = Field(
         Path("var"), description="Where the embedded store and the local Redis keep their files."
     )
@@ -341,6 +346,11 @@ class Settings(BaseSettings):
         if self.ai_model is not None:
             provider["model"] = self.ai_model
         return {**self.integrations, "ai": {"providers": [provider]}}
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the service: ``public_url``, else the API's own address."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
 
 def bad_settings(exc: ValidationError | SettingsError) -> list[str]:

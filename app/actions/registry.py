@@ -45,6 +45,7 @@ ACTION_TYPES: dict[str, str] = {
     "parallel": "Run branches at once, then join",
     "split": "Send runs down weighted branches (A/B test)",
     "wait_for_event": "Wait for another event, with a timeout",
+    "approval": "Wait for a person to approve or reject, with a timeout",
     "set": "Set run variables",
     "stop": "End the run",
     "log": "Write a message to the run's log",

@@ -273,6 +273,25 @@ class WaitForEvent(EventMatch):
     )
 
 
+MAX_APPROVAL_MESSAGE = 2000
+
+
+class ApprovalData(Strict):
+    """The ``data`` of an ``approval`` action: how long the run waits for a decision, and
+    what the people deciding are shown."""
+
+    timeout: Annotated[Delay, AfterValidator(_check_timeout)] = Field(
+        "P3D",
+        description="Seconds, or an ISO 8601 duration, before the on_timeout actions run "
+        "(its signed links expire then too).",
+    )
+    message: str | None = Field(
+        None,
+        max_length=MAX_APPROVAL_MESSAGE,
+        description="What is to be approved, shown on the approval page (a template).",
+    )
+
+
 class Goal(EventMatch):
     """A conversion goal: the event marks a live run converted; with ``exit`` it also ends
     the run (completed)."""
@@ -386,13 +405,14 @@ def _parse(model: type[ModelT], data: dict[str, Any], code: str) -> ModelT:
 BRANCHES = {
     "condition": ("then", "otherwise"),
     "wait_for_event": ("on_event", "on_timeout"),
+    "approval": ("on_approve", "on_reject", "on_timeout"),
     "split": ("variants",),
     "loop": ("actions",),
     "parallel": ("branches",),
 }
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "wait_for_event": WaitForEvent, "split": SplitData, "loop": LoopData,
-    "parallel": ParallelData, "trigger_workflow": TriggerWorkflowData,
+    "parallel": ParallelData, "trigger_workflow": TriggerWorkflowData, "approval": ApprovalData,
 }  # fmt: skip
 
 
@@ -418,7 +438,13 @@ class Action(Strict):
         None, description="wait_for_event: actions run when the event arrives."
     )
     on_timeout: "list[Action] | None" = Field(
-        None, description="wait_for_event: actions run when the timeout passes first."
+        None, description="wait_for_event, approval: actions run when the timeout passes first."
+    )
+    on_approve: "list[Action] | None" = Field(
+        None, description="approval: actions run once the step is approved."
+    )
+    on_reject: "list[Action] | None" = Field(
+        None, description="approval: actions run once the step is rejected."
     )
     variants: list[Variant] | None = Field(
         None, min_length=1, max_length=MAX_VARIANTS, description="split: its arms."
@@ -463,8 +489,10 @@ class Action(Strict):
             _check_variants(self.variants)
         if self.type == "parallel":
             _check_branches(self.branches, self.parallel())
+        own = BRANCHES.get(self.type, ())
         for kind, names in BRANCHES.items():
-            if self.type != kind and any(getattr(self, name) is not None for name in names):
+            stray = [name for name in names if name not in own and getattr(self, name) is not None]
+            if self.type != kind and stray:
                 shown = " / ".join("else" if name == "otherwise" else name for name in names)
                 raise PydanticCustomError(
                     "branches", "only a {kind} action takes {names}", {"kind": kind, "names": shown}
@@ -506,8 +534,14 @@ class Action(Strict):
     def sub_workflow(self) -> TriggerWorkflowData:
         return _parse(TriggerWorkflowData, self.data, self.type)
 
+    def approval(self) -> ApprovalData:
+        return _parse(ApprovalData, self.data, self.type)
 
-ARM_NAMES = {"otherwise": "else", "on_event": "event", "on_timeout": "timeout", "actions": "do"}
+
+ARM_NAMES = {
+    "otherwise": "else", "on_event": "event", "on_timeout": "timeout", "actions": "do",
+    "on_approve": "approve", "on_reject": "reject",
+}  # fmt: skip
 
 
 def _check_variants(variants: list[Variant] | None) -> None:

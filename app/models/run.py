@@ -29,7 +29,8 @@ Transition = TypedDict("Transition", {"at": str, "from": str, "to": str, "reason
 class Wait(TypedDict):
     """The event a wait_for_event step waits for: its type, the match rendered in the run's
     context, the correlation key it is indexed by, its window (ISO times) and, once an event
-    answered it, ``resolved`` (that event as a later step reads it)."""
+    answered it, ``resolved`` (that event as a later step reads it). An approval step waits
+    the same way for a decision (app/engine/walk/approvals.py)."""
 
     step: str | None
     event: str
@@ -39,6 +40,8 @@ class Wait(TypedDict):
     since: str
     deadline: str
     resolved: NotRequired[dict[str, Any]]
+    # An approval's message, rendered when the run reached it.
+    message: NotRequired[str]
 
 
 # What a listener's event does to the run: cancel it (an exit event), mark it converted (a

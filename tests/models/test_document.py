@@ -250,3 +250,16 @@ def test_a_studio_position_without_its_y_names_the_field() -> None:
     with pytest.raises(InvalidInput) as caught:
         PARSER.parse(orjson.dumps(bad))
     assert [d.loc for d in caught.value.details] == [("studio", "positions", "trigger", "y")]
+
+
+def test_an_approval_takes_its_three_branches_and_only_it_takes_on_approve() -> None:
+    approval = {"type": "approval", "data": {"timeout": "P1D"}, "on_approve": [{"type": "stop"}],
+                "on_reject": [], "on_timeout": [{"type": "stop"}]}  # fmt: skip
+    document = EVERY_TYPE.validate(minimal(actions=[approval]))
+    arms = document.actions[0].arms()
+    assert [name for name, _ in arms] == ["approve", "reject", "timeout"]
+    assert document.actions[0].approval().timeout == "P1D"
+    with pytest.raises(InvalidInput, match="approval action takes on_approve"):
+        EVERY_TYPE.validate(minimal(actions=[{"type": "send_email", "on_approve": []}]))
+    with pytest.raises(InvalidInput, match=r"data\.timeout: a wait.s timeout is more than 0"):
+        EVERY_TYPE.validate(minimal(actions=[{"type": "approval", "data": {"timeout": 0}}]))

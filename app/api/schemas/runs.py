@@ -6,7 +6,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.api.schemas.page import Page
-from app.models.run import Run, RunStatus, StepRecord, Wait
+from app.engine.walk.approvals import approval_of
+from app.models.run import PARKED, Run, RunStatus, StepRecord, Wait
 from app.runs import RunRecord
 
 
@@ -49,7 +50,13 @@ class RunSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     error: dict[str, Any] | None
-    wait: WaitRead | None = Field(description="Set while the run waits for an event.")
+    wait: WaitRead | None = Field(
+        description="Set while the run waits for an event, or for a decision (an approval)."
+    )
+    approval_id: str | None = Field(
+        description="Set while the run waits at an approval step: decide it with "
+        "`POST /api/approvals/{approval_id}/approve` (or `reject`)."
+    )
     converted: dict[str, Any] | None = Field(
         description="Set once the workflow's goal event came: its type, event id and time."
     )
@@ -74,10 +81,11 @@ class RunSummary(BaseModel):
 
 def summary_fields(run: Run) -> dict[str, Any]:
     """The fields a summary shows, as its model names them."""
-    names = RunSummary.model_fields.keys() - {"step", "wait"}
+    names = RunSummary.model_fields.keys() - {"step", "wait", "approval_id"}
     return {name: getattr(run, name) for name in names} | {
         "step": run.pc,
         "wait": WaitRead.of(run.wait),
+        "approval_id": approval_of(run.wait) if run.status in PARKED else None,
     }
 
 

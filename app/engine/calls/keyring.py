@@ -10,6 +10,8 @@ row (or under another name) does not decrypt there.
 """
 
 import functools
+import hashlib
+import hmac
 import logging
 import os
 import secrets
@@ -31,6 +33,7 @@ class Unreadable(Exception):
 
 class Keyring:
     def __init__(self, keys: list[bytes]) -> None:
+        self._keys = keys
         self._fernet = MultiFernet([Fernet(key) for key in keys])
 
     @classmethod
@@ -38,6 +41,12 @@ class Keyring:
         if settings.secrets_key is None:
             return cls([_key_file(settings.data_dir / KEY_FILE)])
         return cls(_parse(settings.secrets_key.get_secret_value()))
+
+    def derive(self, purpose: str) -> list[bytes]:
+        """A key for ``purpose`` (such as signing links) from each master key, first key
+        first: the same in every process sharing the master keys, and useless for
+        decrypting anything."""
+        return [hmac.new(key, purpose.encode(), hashlib.sha256).digest() for key in self._keys]
 
     def seal(self, tenant_id: str, name: str, value: str) -> str:
         payload = orjson.dumps({"tenant": tenant_id, "name": name, "value": value})

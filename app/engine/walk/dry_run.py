@@ -11,6 +11,7 @@ from typing import Any
 from app.actions.base import ActionContext
 from app.actions.registry import Registry, UnknownAction
 from app.engine.expressions.templates import Renderer
+from app.engine.walk.approvals import SAMPLE_LINKS
 from app.engine.walk.launcher import Launch
 from app.engine.walk.program import Instruction, Program
 from app.engine.walk.send_guard import SendGuard
@@ -129,7 +130,7 @@ async def dry_run(
         updated_at=now,
     )
     # Send windows show as waits; frequency caps count real sends, so a dry run skips them.
-    walker = Walker(effects, renderer, guard=SendGuard(renderer))
+    walker = Walker(effects, renderer, guard=SendGuard(renderer), links=SAMPLE_LINKS)
     effects.walk_branch = partial(walker.walk, program=program)
     await walker.walk(run, program)
     return run, effects.trace

@@ -28,6 +28,7 @@ from app.engine.flow.leases import Leases
 from app.engine.flow.limiters import Limiters
 from app.engine.flow.queue import ArqQueue
 from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.walk.approvals import APPROVAL_LINKS, Links
 from app.engine.walk.executor import Executor, StoreEffects
 from app.engine.walk.family import Family
 from app.engine.walk.launcher import Launcher
@@ -95,9 +96,8 @@ def build_executor(
     settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services,
     launcher: Launcher | None = None,
 ) -> Executor:  # fmt: skip
-    secrets = Secrets(
-        store, Keyring.from_settings(settings), SCRUBBER, settings.secrets_env_tenants
-    )
+    keyring = Keyring.from_settings(settings)
+    secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
     integrations = Integrations(store, registry, settings.connector_defaults)
     renderer = Renderer()
     templates = MessageTemplates(store, renderer)
@@ -116,9 +116,16 @@ def build_executor(
         guard=SendGuard(renderer, limits, limiters),
         max_depth=settings.max_workflow_depth,
         join_recheck=settings.join_recheck_seconds,
+        links=approval_links(settings, keyring),
     )
     leases = Leases(queue.pool, seconds=settings.job_timeout)
     return Executor(store, leases, ProgramCache(), walker, effects, slots)
+
+
+def approval_links(settings: Settings, keyring: Keyring) -> Links:
+    """The signer of approval links: the worker's (which renders them) and the API's (which
+    checks them) agree because they share the secrets master key."""
+    return Links(keyring.derive(APPROVAL_LINKS), settings.base_url)
 
 
 def run_slots(

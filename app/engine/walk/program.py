@@ -7,6 +7,7 @@ store and survives any number of nested conditions.
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cached_property
 
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
 from app.models.document import Action, WorkflowDocument, delay_seconds
@@ -22,6 +23,9 @@ class Kind(StrEnum):
     # Parks until its event (then the next instruction: on_event) or its timeout (target:
     # on_timeout); laid out like a branch.
     WAIT = "wait"
+    # Parks until a decision (then one of its arms: on_approve, on_reject) or its timeout
+    # (its third arm: on_timeout); laid out like a branch.
+    APPROVAL = "approval"
     # Goes to one of its arms (a variant), or past them all (the holdout).
     SPLIT = "split"
     # A loop's start (takes the list; an empty one goes to ``end``) and its last
@@ -41,7 +45,10 @@ class Kind(StrEnum):
 # Action types compiled to arms laid out one after the other: the first runs on the next
 # instructions, each other one starts at one of ``arms``, and a jump to ``end`` follows every
 # arm but the last.
-ARMED = {"condition": Kind.BRANCH, "wait_for_event": Kind.WAIT, "split": Kind.SPLIT}
+ARMED = {
+    "condition": Kind.BRANCH, "wait_for_event": Kind.WAIT, "split": Kind.SPLIT,
+    "approval": Kind.APPROVAL,
+}  # fmt: skip
 # Instructions whose steps start child runs and wait for them.
 FORKS = (Kind.PARALLEL, Kind.LAUNCH)
 
@@ -81,6 +88,18 @@ class Program:
 
     def compensating(self, pc: int) -> bool:
         return 0 <= self.compensation <= pc
+
+    def next_approval(self, pc: int) -> Instruction | None:
+        """The first approval step at or after ``pc``, in program order."""
+        for instruction in self.instructions[pc:]:
+            if instruction.kind == Kind.APPROVAL:
+                return instruction
+        return None
+
+    @cached_property
+    def approves(self) -> bool:
+        """Whether the program has an approval step (whose links templates may read)."""
+        return self.next_approval(0) is not None
 
 
 # What stands for the END instruction's action (it is never run or recorded).

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
 from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.walk.approvals import Links, begin_approval, decided
 from app.engine.walk.arms import ARM_STEPS, iteration, loop_context, loop_next
 from app.engine.walk.forks import branch_runs, decide, join_of, joined
 from app.engine.walk.launcher import Launch
@@ -137,6 +138,8 @@ class Walker:
     # Seconds between looks at the children of a run parked at a join, in case a child's
     # word was lost (its process died between its end and telling the parent).
     join_recheck: float = 300.0
+    # Signs the links of approval steps that templates show (``approval.approve_url``).
+    links: Links | None = None
 
     async def walk(self, run: Run, program: Program) -> None:
         started = mark = time.monotonic()
@@ -164,6 +167,8 @@ class Walker:
             return await self._wait(run, instruction.delay * self.delay_scale, "delay")
         if instruction.kind == Kind.WAIT:
             return await self._await_event(run, program, instruction)
+        if instruction.kind == Kind.APPROVAL:
+            return await self._await_decision(run, program, instruction)
         if instruction.kind in FORKS:
             return await self._fork(run, program, instruction)
         if remaining <= 0 or (_calls_out(instruction) and self._timeout(instruction) > remaining):
@@ -234,6 +239,42 @@ class Walker:
         reason = "the event had arrived" if heard.event is not None else "wait over"
         run.move(RunStatus.RUNNING, self.effects.now(), reason)
         return True
+
+    async def _await_decision(self, run: Run, program: Program, instruction: Instruction) -> bool:
+        started = self.effects.now()
+        outcome = self._decision(run, program, instruction)
+        if outcome is not None:
+            return await self._apply(run, program, instruction, outcome, started)
+        assert run.wait is not None
+        run.due_at = deadline(run.wait)
+        approval = run.wait["match"]["approval_id"]
+        run.move(RunStatus.WAITING, self.effects.now(), f"waiting for approval {approval}")
+        job_id = f"{run.run_id}:{run.pc}:approval:{run.attempt}:{run.revision}"
+        if not await self.effects.defer(run, job_id, "approval"):
+            return False
+        run.move(RunStatus.RUNNING, self.effects.now(), "approval wait over")
+        return True
+
+    def _decision(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
+        """What the approval comes to now: its decision, its timeout, or None: it goes on
+        waiting. A decision is written onto the parked run (app/approvals.py)."""
+        context = template_context(run)
+        if instruction.when is not None and not instruction.when(context):
+            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
+        wait = run.wait if run.wait and run.wait["step"] == instruction.action.id else None
+        if wait is None:
+            try:
+                wait = begin_approval(
+                    instruction.action, run, context, self.renderer, self.effects.now(),
+                    self.delay_scale,
+                )  # fmt: skip
+            except TemplateError as exc:
+                end = end_of(program, run.pc)
+                return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
+            run.wait = wait
+        if "resolved" in wait or self.effects.now() >= deadline(wait):
+            return decided(wait, instruction, self.effects.now())
+        return None
 
     async def _fork(self, run: Run, program: Program, instruction: Instruction) -> bool:
         started = self.effects.now()
@@ -440,15 +481,24 @@ class Walker:
         if instruction.kind in ARM_STEPS:
             return ARM_STEPS[instruction.kind](run, instruction, context, self.renderer)
         try:
-            params = self.renderer.render(
-                instruction.action.data, context, f"action {instruction.action.id} data"
-            )
+            params = self._params(run, program, instruction, context)
         except TemplateError as exc:
             return Outcome(StepStatus.FAILED, following, error={"message": exc.message})
         held = await self._guarded(run, program, instruction, params, following)
         if held is not None:
             return held
         return await self._act(run, program, instruction, params, following)
+
+    def _params(
+        self, run: Run, program: Program, instruction: Instruction, context: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The action's data rendered; with the links of the approval step ahead, if any."""
+        if self.links is not None and program.approves:
+            context |= self.links.context(run, program, self.effects.now(), self.delay_scale)
+        params: dict[str, Any] = self.renderer.render(
+            instruction.action.data, context, f"action {instruction.action.id} data"
+        )
+        return params
 
     async def _guarded(
         self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],

@@ -43,3 +43,19 @@ async def test_a_dry_run_whose_branch_fills_the_trace_ends_there() -> None:
     )
     assert len(trace) >= MAX_TRACE_STEPS
     assert run.status != "completed"
+
+
+async def test_a_dry_run_shows_the_approval_links_and_its_timeout() -> None:
+    ask = {"id": "ask", "type": "log", "data": {"message": "{{ approval.approve_url }}"}}
+    approval = {"id": "ok", "type": "approval", "data": {"timeout": 60},
+                "on_timeout": [{"id": "late", "type": "log", "data": {"message": "late"}}]}  # fmt: skip
+    document = WorkflowDocument.model_validate(workflow([ask, approval]))
+    run, trace = await dry_run(compile_program(document, 1), "acme", {}, Renderer(), Registry())
+    assert run.status == "completed"
+    logged, wait, decided, late = trace
+    assert logged["output"]["message"].startswith(
+        "http://dry-run.invalid/approvals/dry-run~ok~0/approve?tenant=acme&expires="
+    )
+    assert (wait["reason"], wait["wait_seconds"]) == ("approval", 60)
+    assert decided["output"]["decision"] == "timed_out"
+    assert late["step_id"] == "late"

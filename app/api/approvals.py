@@ -1,0 +1,142 @@
+"""Approvals: decided through the API by an editor or admin, or through the signed links an
+earlier step sent (``{{ approval.approve_url }}``), which need no key.
+
+A link's ``GET`` only shows the approval and a button; the button's ``POST`` decides. Mail
+scanners and link previews fetch links, and must not approve anything by doing so.
+"""
+
+import time
+from html import escape
+from typing import Annotated
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from app.api.deps import Reader, ResourcesDep, Writer
+from app.api.errors import ERROR_RESPONSES
+from app.api.schemas.approvals import ApprovalRead, DecisionBody
+from app.approvals import LINK, Approvals, ApprovalState
+from app.engine.walk.approvals import Decision
+from app.errors import AutomatorError
+
+router = APIRouter(prefix="/api/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
+HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
+LINK_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": HTML_PAGE, "description": "The page"},
+    403: {"content": HTML_PAGE, "description": "The signature does not match"},
+    404: {"content": HTML_PAGE, "description": "No such approval"},
+    409: {"content": HTML_PAGE, "description": "Not waiting for a decision"},
+    410: {"content": HTML_PAGE, "description": "The link expired"},
+    422: ERROR_RESPONSES[422],
+    503: {"content": HTML_PAGE, "description": "Redis is unreachable or not configured"},
+}
+links = APIRouter(prefix="/approvals", tags=["approvals"], responses=LINK_RESPONSES)
+
+MAX_COMMENT = 2000
+
+
+@router.get("/{approval_id}")
+async def get_approval(approval_id: str, caller: Reader, resources: ResourcesDep) -> ApprovalRead:
+    """An approval: pending while its run waits at the step, or decided (by whom, when, with
+    what comment). Approval ids are shown by `GET /api/runs?status=waiting`."""
+    return ApprovalRead.of(await resources.approvals.state(caller.tenant_id, approval_id))
+
+
+@router.post("/{approval_id}/{decision}", responses={409: {"description": "Not waiting"}})
+async def decide_approval(
+    approval_id: str,
+    decision: Decision,
+    caller: Writer,
+    resources: ResourcesDep,
+    body: DecisionBody | None = None,
+) -> ApprovalRead:
+    """`approve` or `reject` an approval the run waits at (editor or admin), with an
+    optional comment: the run goes on down `on_approve` or `on_reject`. A second decision
+    changes nothing and answers the first (`already_decided`). 409 while the run has not
+    reached the approval, or once it ended without a decision (a timeout is a decision)."""
+    approvals = resources.approvals.acting_as(caller.key_id)
+    comment = body.comment if body is not None else None
+    decided = await approvals.decide(caller.tenant_id, approval_id, decision, comment)
+    return ApprovalRead.of(decided.state, already_decided=not decided.now)
+
+
+@links.get("/{approval_id}/{decision}", response_class=HTMLResponse)
+async def approval_page(
+    approval_id: str, decision: Decision, request: Request, resources: ResourcesDep,
+    tenant: Annotated[str, Query(max_length=128)], expires: int,
+    signature: Annotated[str, Query(max_length=128)],
+) -> HTMLResponse:  # fmt: skip
+    """The page a signed link opens: the approval and a button that decides it."""
+    approvals = _checked(resources.approvals, tenant, approval_id, decision, expires, signature)
+    if isinstance(approvals, HTMLResponse):
+        return approvals
+    try:
+        state = await approvals.state(tenant, approval_id)
+    except AutomatorError as error:
+        return _page("Approval", escape(error.message), error.status)
+    if state.status != "pending":
+        return _page("Already decided", _decided(state))
+    action = str(request.url)
+    form = (
+        f'<form method="post" action="{escape(action)}">'
+        '<label>Comment (optional)<br><textarea name="comment" maxlength="2000"></textarea>'
+        f'</label><p><button type="submit">{decision.value.capitalize()}</button></p></form>'
+    )
+    return _page(f"{decision.value.capitalize()}?", _about(state) + form)
+
+
+@links.post("/{approval_id}/{decision}", response_class=HTMLResponse)
+async def approve_by_link(
+    approval_id: str, decision: Decision, request: Request, resources: ResourcesDep,
+    tenant: Annotated[str, Query(max_length=128)], expires: int,
+    signature: Annotated[str, Query(max_length=128)],
+) -> HTMLResponse:  # fmt: skip
+    """Decide through a signed link: once; a second use says it was already decided."""
+    approvals = _checked(resources.approvals, tenant, approval_id, decision, expires, signature)
+    if isinstance(approvals, HTMLResponse):
+        return approvals
+    form = parse_qs((await request.body()).decode(errors="replace"))
+    comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT] or None
+    try:
+        decided = await approvals.acting_as(LINK).decide(tenant, approval_id, decision, comment)
+    except AutomatorError as error:
+        return _page("Not decided", escape(error.message), error.status)
+    if not decided.now:
+        return _page("Already decided", _decided(decided.state))
+    return _page(f"{decided.state.status.capitalize()}", _decided(decided.state))
+
+
+def _checked(
+    approvals: Approvals, tenant: str, approval_id: str, decision: Decision, expires: int,
+    signature: str,
+) -> Approvals | HTMLResponse:  # fmt: skip
+    if not approvals.links.valid(tenant, approval_id, decision, expires, signature):
+        return _page("Invalid link", "This link is not valid: copy it whole from the message.", 403)
+    if expires < time.time():
+        return _page("Link expired", "This link has expired: the approval timed out.", 410)
+    return approvals
+
+
+def _about(state: ApprovalState) -> str:
+    message = f"<p>{escape(state.message)}</p>" if state.message else ""
+    return (
+        f"{message}<p>Workflow <code>{escape(state.workflow_id)}</code>, step "
+        f"<code>{escape(state.step_id)}</code>, run <code>{escape(state.run_id)}</code>.</p>"
+    )
+
+
+def _decided(state: ApprovalState) -> str:
+    who = f" by {escape(state.decided_by)}" if state.decided_by else ""
+    when = f" at {escape(state.decided_at)}" if state.decided_at else ""
+    return f"{_about(state)}<p>This approval was {state.status.replace('_', ' ')}{who}{when}.</p>"
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>{body}"
+        "</main></body></html>"
+    )
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
