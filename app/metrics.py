@@ -59,6 +59,17 @@ STEP_RETRIES = Counter(
     "Step attempts that failed with a retryable error and will be tried again.",
     ["action_type"],
 )
+AI_TOKENS = Counter(
+    "automator_ai_tokens_total",
+    "Tokens AI steps sent (`direction` `input`) and received (`output`); cached answers "
+    "count none.",
+    ["tenant", "workflow", "direction"],
+)
+AI_COST = Counter(
+    "automator_ai_cost_dollars_total",
+    "US dollars AI steps spent, by the deployment's price table.",
+    ["tenant", "workflow"],
+)
 LATENESS = Histogram(
     "automator_run_lateness_seconds",
     "How long after its due time a worker picked a run up: `start` for new, resumed and "
@@ -136,6 +147,19 @@ def steps_recorded(steps: Iterable[StepRecord]) -> None:
         STEP_SECONDS.labels(step.action_type, step.status.value).observe(seconds)
         if step.status == StepStatus.RETRYING:
             STEP_RETRIES.labels(step.action_type).inc()
+        _ai_spent(step)
+
+
+def _ai_spent(step: StepRecord) -> None:
+    """An AI step's usage, from its output or, when it failed, its error."""
+    found = step.output if isinstance(step.output, dict) else step.error or {}
+    usage = found.get("usage") if step.action_type == "ai_task" else None
+    if not isinstance(usage, dict) or not usage.get("answers"):
+        return
+    tenant, workflow = workflow_labels(step.tenant_id, step.workflow_id)
+    AI_TOKENS.labels(tenant, workflow, "input").inc(usage.get("input_tokens", 0))
+    AI_TOKENS.labels(tenant, workflow, "output").inc(usage.get("output_tokens", 0))
+    AI_COST.labels(tenant, workflow).inc(usage.get("cost", 0))
 
 
 def picked_up(run: Run, now: datetime) -> None:

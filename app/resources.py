@@ -39,6 +39,7 @@ from app.store.protocol import Store
 from app.supervisor import Supervisor
 from app.tenancy import ApiKeys, KeyCache
 from app.triggers.admission import Admission
+from app.triggers.ai_budget import AiCosts
 from app.triggers.ingest import Ingestor
 from app.triggers.matcher import Matcher
 from app.triggers.scheduler import Misfire, Scheduler
@@ -97,7 +98,10 @@ def build_ingestor(
     """What starts runs, with flow control: the API's (events, schedules, run now) and a
     worker's (sub-workflows)."""
     window = timedelta(seconds=settings.idempotency_window)
-    admission = Admission(Limiters(queue.pool), limits, renderer, store, settings.delay_scale)
+    admission = Admission(
+        Limiters(queue.pool), limits, renderer, store, settings.delay_scale,
+        AiCosts.from_settings(store, settings),
+    )  # fmt: skip
     family = Family(store, queue, slots)
     return Ingestor(
         store, matcher, queue, renderer, window, settings.profile_max_bytes, admission, slots,
@@ -159,7 +163,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     http = http_client(settings)
     services = Services(
         http=http, guard=address_guard(settings), smtp=smtp_defaults(settings),
-        outbox=store if settings.outbox else None, ai_prices=settings.ai_prices,
+        outbox=store if settings.outbox else None, ai_prices=settings.ai_prices, usage=store,
     )  # fmt: skip
     try:
         keyring = Keyring.from_settings(settings)

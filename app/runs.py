@@ -17,6 +17,7 @@ from app.engine.walk.dry_run import dry_run
 from app.engine.walk.program import ProgramCache
 from app.errors import Conflict, redis_missing
 from app.models.run import Accepted, Run, StepRecord
+from app.models.usage import UsageTally
 from app.models.workflow import WorkflowFilter, WorkflowHead
 from app.store.protocol import Store
 from app.triggers.ingest import EventIn, Ingestor, JsonObject, UserObject, run_context
@@ -28,10 +29,11 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A run and its step records, oldest first."""
+    """A run and its step records, oldest first, and what its AI steps spent."""
 
     run: Run
     steps: list[StepRecord]
+    ai_usage: UsageTally = field(default_factory=UsageTally)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class Runs:
     async def read(self, tenant_id: str, run_id: str) -> RunRecord:
         """The run and its step records (NotFound for another tenant's)."""
         run = await self.store.get_run(tenant_id, run_id)
-        return RunRecord(run, await self.store.list_steps(tenant_id, run_id))
+        steps = await self.store.list_steps(tenant_id, run_id)
+        return RunRecord(run, steps, await self.store.run_ai_usage(tenant_id, run_id))
 
     async def command(self, tenant_id: str, run_id: str, command: Command) -> RunRecord:
         """Apply ``command`` (Conflict when the run's state does not allow it), record the

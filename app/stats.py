@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.models.run import RunStatus
 from app.models.stats import Period, RunTally
+from app.models.usage import UsageTally
 from app.models.workflow import Page, WorkflowFilter
 from app.store.protocol import Store
 from app.store.rules import UNFINISHED
@@ -29,6 +30,7 @@ class Metrics:
     active_workflows: int = 0
     total_triggers: int = 0
     finished_seconds: float = 0.0
+    ai_usage: UsageTally = field(default_factory=UsageTally)
 
     def add(self, tally: RunTally) -> None:
         self.total_executions += tally.count
@@ -82,6 +84,10 @@ async def tenant_report(store: Store, tenant_id: str, period: Period) -> Report:
     active = await _active_workflows(store, tenant_id)
     totals.active_workflows = len(active)
     workflows = _by_workflow(tallies)
+    for workflow_id, usage in (await store.ai_usage(tenant_id, period)).items():
+        totals.ai_usage += usage
+        if workflow_id:
+            workflows.setdefault(workflow_id, Metrics()).ai_usage = usage
     for workflow_id, metrics in workflows.items():
         metrics.active_workflows = int(workflow_id in active)
     return Report(period, totals, workflows)
@@ -92,6 +98,8 @@ async def workflow_report(store: Store, tenant_id: str, workflow_id: str, period
     head = await store.get_workflow(tenant_id, workflow_id)
     found = _by_workflow(await store.run_tallies(tenant_id, period, workflow_id))
     totals = found.get(workflow_id, Metrics())
+    usage = await store.ai_usage(tenant_id, period, workflow_id)
+    totals.ai_usage = usage.get(workflow_id, UsageTally())
     totals.active_workflows = int(head.enabled and head.active_version is not None)
     return Report(period, totals, {workflow_id: totals})
 
@@ -136,6 +144,8 @@ async def _figures(store: Store, tenant_id: str, part: Period, workflow_id: str 
     metrics = Metrics()
     for tally in await store.run_tallies(tenant_id, part, workflow_id):
         metrics.add(tally)
+    for usage in (await store.ai_usage(tenant_id, part, workflow_id)).values():
+        metrics.ai_usage += usage
     if workflow_id is None:
         metrics.total_triggers = await store.count_events(tenant_id, part)
     else:

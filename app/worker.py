@@ -75,6 +75,7 @@ def create_worker(
             smtp=smtp_defaults(settings),
             outbox=opened if settings.outbox else None,
             answers=RedisAnswers(ctx["redis"]),
+            usage=opened,
             ai_prices=settings.ai_prices,
         )
         if settings.outbox:

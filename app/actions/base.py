@@ -18,6 +18,7 @@ from app.actions.breaker import Breaker
 from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
 from app.models.secret import SECRET_REF
+from app.models.usage import AiUsage
 
 
 class ConnectorError(Exception):
@@ -132,6 +133,12 @@ class OutboxBook(Protocol):
     async def add_outbox_message(self, message: OutboxMessage) -> OutboxMessage: ...
 
 
+class UsageBook(Protocol):
+    """Where what AI calls spent is recorded (the store satisfies it)."""
+
+    async def add_ai_usage(self, usage: AiUsage) -> None: ...
+
+
 class AnswerCache(Protocol):
     """Where model answers are kept for reuse (``ai_task``'s ``cache``), by a key that
     names the tenant."""
@@ -156,6 +163,7 @@ class Services:
     ``outbox`` is set when a channel with no provider configured keeps its messages in the
     dev outbox instead of failing (``automator dev``, or ``AUTOMATOR_OUTBOX=true``).
     ``answers`` keeps model answers for ``ai_task``'s cache (Redis, in workers);
+    ``usage`` records what AI calls spent (tokens, cost) for stats and budgets;
     ``ai_prices`` is the deployment's price table overrides (``AUTOMATOR_AI_PRICES``)."""
 
     http: httpx.AsyncClient | None = None
@@ -165,6 +173,7 @@ class Services:
     smtp: Mapping[str, Any] = field(default_factory=dict, repr=False)
     outbox: OutboxBook | None = None
     answers: AnswerCache | None = None
+    usage: UsageBook | None = None
     ai_prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 

@@ -31,6 +31,7 @@ class Bucket(BaseModel):
     success_rate: float | None = Field(description="Percent of its finished runs that completed.")
     average_execution_time: float | None = Field(description="Mean active seconds, finished runs.")
     total_triggers: int = Field(description="Events received (for one workflow: its runs).")
+    ai_cost: float = Field(description="US dollars AI calls spent in the slice.")
 
     @classmethod
     def of(cls, part: stats.Bucket) -> "Bucket":
@@ -46,6 +47,7 @@ class Bucket(BaseModel):
             success_rate=metrics.success_rate,
             average_execution_time=metrics.average_execution_time,
             total_triggers=metrics.total_triggers,
+            ai_cost=round(metrics.ai_usage.cost, 8),
         )
 
 

@@ -175,6 +175,17 @@ class Quota(Setting):
     period: Period = Field(description="Seconds, or an ISO 8601 duration.")
 
 
+class AiBudget(Setting):
+    """At most ``usd`` US dollars of AI calls per ``period`` for the tenant (windows
+    aligned to the Unix epoch, as the quota's). A run is started only if what the period
+    spent so far plus ``1 + margin`` times the run's estimated AI cost fits: seed 003's
+    rule, 1.2 times the estimate, is the default ``margin`` of 0.2."""
+
+    usd: float = Field(gt=0, le=10**9, description="US dollars per period.")
+    period: Period = Field(description="Seconds, or an ISO 8601 duration.")
+    margin: float = Field(0.2, ge=0, le=10, description="Headroom over the estimate.")
+
+
 @dataclass(frozen=True)
 class Window:
     """When sending is allowed: from ``opens`` to ``closes`` (seconds after local midnight;
@@ -272,6 +283,7 @@ class TenantLimits(Setting):
                     "throttle": {"limit": 600, "period": 60},
                     "frequency_cap": {"limit": 3, "period": "P1D"},
                     "quota": {"runs": 100000, "period": "P1D"},
+                    "ai_budget": {"usd": 50, "period": "P30D", "margin": 0.2},
                 }
             ]
         },
@@ -282,6 +294,7 @@ class TenantLimits(Setting):
     rate_limit: RateLimit | None = None
     frequency_cap: FrequencyCap | None = None
     quota: Quota | None = None
+    ai_budget: AiBudget | None = None
 
     def canonical(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_unset=True)

@@ -37,6 +37,7 @@ from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally
 from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Tenant
+from app.models.usage import AiUsage, UsageTally
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 
 # The event's correlation key for one shape (its fields at these paths), None if it lacks one.
@@ -339,6 +340,22 @@ class OutboxStore(Protocol):
         """Newest first; ``page.after`` is the last message id of the page before."""
 
 
+class UsageStore(Protocol):
+    """What AI calls spent, per call, summed when asked."""
+
+    async def add_ai_usage(self, usage: AiUsage) -> None:
+        """Record one call (a repeated step attempt spent again, so it counts again)."""
+
+    async def ai_usage(
+        self, tenant_id: str, period: Period, workflow_id: str | None = None
+    ) -> dict[str, UsageTally]:
+        """The tenant's calls in ``period`` (by their time), summed per workflow id (``""``
+        for calls outside runs); only ``workflow_id``'s when given."""
+
+    async def run_ai_usage(self, tenant_id: str, run_id: str) -> UsageTally:
+        """The calls of one run, summed (zero when it made none)."""
+
+
 class Store(
     AccountStore,
     WorkflowStore,
@@ -348,6 +365,7 @@ class Store(
     AudienceStore,
     TemplateStore,
     OutboxStore,
+    UsageStore,
     Protocol,
 ):
     """Everything the service keeps, behind one object per process."""

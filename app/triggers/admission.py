@@ -1,8 +1,8 @@
 """Flow control as an event's runs are admitted, before the one durable write.
 
 For each run, in order: its debounce (the burst's newer run replaces the older one), the
-rate limits (workflow, then tenant: a run over one is dropped), the tenant's quota (also
-dropped), the throttles (a run over one starts later). Every reservation is a member or a
+rate limits (workflow, then tenant: a run over one is dropped), the tenant's quota and AI
+budget (also dropped), the throttles (a run over one starts later). Every reservation is a member or a
 count in Redis that can be given back: when a later check refuses the run, when the store
 does not record it (a duplicate event, a business key already held), or when a debounced
 run is replaced. Concurrency keys are only checked here (a run takes its slot when it
@@ -25,9 +25,11 @@ from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.redis_keys import flow_key, quota_key
 from app.errors import ErrorDetail, LimitExceeded, NotFound
 from app.models.document import WorkflowDocument, WorkflowSettings
-from app.models.flow import Quota, RateLimit, TenantLimits, Throttle, period_seconds
+from app.models.flow import AiBudget, Quota, RateLimit, TenantLimits, Throttle, period_seconds
 from app.models.run import Accepted, Run, RunStatus
 from app.store.protocol import Intake, Store
+from app.triggers import ai_budget
+from app.triggers.ai_budget import AiCosts
 
 log = logging.getLogger(__name__)
 DEBOUNCE = "debounce"
@@ -90,6 +92,8 @@ class Admission:
     renderer: Renderer
     store: Store
     delay_scale: float = 1.0
+    # Prices AI runs against the tenant's ai_budget; None: budgets are not checked.
+    ai: AiCosts | None = None
 
     async def admit(
         self, intake: Intake, documents: dict[str, WorkflowDocument], *, strict: bool
@@ -136,6 +140,8 @@ class Admission:
                 await self._rate(ticket, scope, rate, context, now)
             if tenant.quota is not None:
                 await self._quota(ticket, tenant.quota, now)
+            if tenant.ai_budget is not None:
+                await self._ai_budget(ticket, tenant.ai_budget, document, now)
             for scope, throttle in self._scoped(run, settings.throttle, tenant.throttle):
                 await self._throttle(ticket, scope, throttle, context, now)
         except Exception:
@@ -206,6 +212,17 @@ class Admission:
             )
             raise Refused(reason, ("tenant", "quota"), resets_in)
         ticket.undo.append(lambda: self.limiters.give_back_quota(key, 1))
+
+    async def _ai_budget(
+        self, ticket: Ticket, budget: AiBudget, document: WorkflowDocument, now: datetime
+    ) -> None:
+        per_run = self.ai.per_run(document) if self.ai is not None else 0.0
+        if self.ai is None or per_run == 0:
+            return
+        check = await self.ai.check(ticket.run.tenant_id, budget, per_run, 1, now)
+        if not check.fits:
+            wait = (check.resets_at - now).total_seconds()
+            raise Refused(ai_budget.refusal(check, now), ("tenant", "ai_budget"), wait)
 
     async def _throttle(
         self, ticket: Ticket, scope: str, throttle: Throttle, context: dict[str, Any],

@@ -1,6 +1,6 @@
 """Whether a planned send fits the limits, before it is made (seed 003's credit check):
-the tenant's quota, and with a workflow its rate limits and how long its throttles take to
-start every run. Limits per key (per user, per site) are not counted: a planned audience
+the tenant's quota, and with a workflow its rate limits, how long its throttles take to
+start every run, and its expected AI cost against the tenant's AI budget. Limits per key (per user, per site) are not counted: a planned audience
 is many keys."""
 
 import math
@@ -14,6 +14,7 @@ from app.models.document import WorkflowDocument
 from app.models.flow import RateLimit, Throttle, period_seconds
 from app.store.protocol import Store
 from app.triggers.admission import quota_window
+from app.triggers.ai_budget import AiCosts, BudgetCheck
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,14 @@ class Estimate:
     needed: int
     checks: list[Check]
     start_seconds: float
+    # The workflow's expected AI cost for every run, and the tenant's AI budget against it.
+    ai_cost: float = 0.0
+    ai_budget: BudgetCheck | None = None
 
     @property
     def fits(self) -> bool:
-        return all(self.needed <= check.remaining for check in self.checks)
+        budget = self.ai_budget is None or self.ai_budget.fits
+        return budget and all(self.needed <= check.remaining for check in self.checks)
 
 
 @dataclass
@@ -48,23 +53,31 @@ class Estimator:
     store: Store
     limiters: Limiters
     limits: TenantLimitsCache
+    ai: AiCosts | None = None
 
     async def estimate(
         self, tenant_id: str, runs: int, margin: float, workflow_id: str | None, now: datetime
     ) -> Estimate:
-        """``runs`` planned (``margin`` more required: 0.2 asks for 20 % headroom)."""
+        """``runs`` planned (``margin`` more required: 0.2 asks for 20 % headroom, of runs
+        and of AI budget)."""
         tenant = await self.limits.get(tenant_id)
         quota = await self.quota(tenant_id, now)
         checks = [] if quota is None else [quota]
         throttles = [tenant.throttle]
+        per_run, budget = 0.0, None
         if workflow_id is not None:
-            settings = (await self._document(tenant_id, workflow_id)).settings
+            document = await self._document(tenant_id, workflow_id)
             scope = f"workflow:{workflow_id}"
-            checks += await self._rate(tenant_id, scope, settings.rate_limit, now)
-            throttles.append(settings.throttle)
+            checks += await self._rate(tenant_id, scope, document.settings.rate_limit, now)
+            throttles.append(document.settings.throttle)
+            per_run = self.ai.per_run(document) if self.ai is not None else 0.0
+        if self.ai is not None and tenant.ai_budget is not None:
+            asked = tenant.ai_budget.model_copy(update={"margin": margin})
+            budget = await self.ai.check(tenant_id, asked, per_run, runs, now)
         checks += await self._rate(tenant_id, "tenant", tenant.rate_limit, now)
         needed = math.ceil(runs * (1 + margin))
-        return Estimate(runs, needed, checks, max(_start_seconds(t, runs) for t in throttles))
+        start = max(_start_seconds(t, runs) for t in throttles)
+        return Estimate(runs, needed, checks, start, per_run * runs, budget)
 
     async def _document(self, tenant_id: str, workflow_id: str) -> WorkflowDocument:
         head = await self.store.get_workflow(tenant_id, workflow_id)

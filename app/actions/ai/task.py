@@ -13,9 +13,11 @@ answer's fields are the step's output, beside ``cached`` and ``usage`` (tokens a
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from jsonschema import Draft202012Validator
@@ -26,6 +28,9 @@ from app.actions.ai.prices import Prices
 from app.actions.ai.providers import Answer, Models, Prompt, Turn, providers
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError, templated
 from app.actions.channels import inputs
+from app.models.usage import AiUsage
+
+log = logging.getLogger(__name__)
 
 REPAIRS = 2  # answers asked again after one breaks the schema
 RESERVED = ("cached", "usage")  # output fields of every ai_task, not the model's
@@ -164,24 +169,45 @@ def _instructions(schema: Mapping[str, Any]) -> str:
 
 @dataclass
 class Tally:
-    """Tokens and answers over the asks of one step."""
+    """Tokens and answers over the asks of one step, priced."""
 
+    prices: Prices
     input_tokens: int = 0
     output_tokens: int = 0
     answers: int = 0
+    model: str = ""
+    provider: str = ""
 
     def add(self, answer: Answer) -> None:
         self.input_tokens += answer.input_tokens
         self.output_tokens += answer.output_tokens
         self.answers += 1
+        self.model, self.provider = answer.model, answer.provider
 
-    def usage(self, answer: Answer, prices: Prices) -> dict[str, Any]:
-        cost = prices.cost(answer.model, self.input_tokens, self.output_tokens)
+    def usage(self) -> dict[str, Any]:
+        cost = self.prices.cost(self.model, self.input_tokens, self.output_tokens)
         return {
-            "model": answer.model, "provider": answer.provider,
+            "model": self.model, "provider": self.provider,
             "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
             "cost": cost.usd, "priced": cost.priced, "answers": self.answers,
         }  # fmt: skip
+
+    async def record(self, context: ActionContext, at: datetime) -> None:
+        """Keep what was spent (for stats and budgets), even when the step fails: the
+        tokens were spent. A store failure is logged, not raised: the answer counts more."""
+        book = context.services.usage
+        if book is None or self.answers == 0:
+            return
+        usage = self.usage()
+        try:
+            await book.add_ai_usage(AiUsage(
+                tenant_id=context.tenant_id, workflow_id=context.workflow_id,
+                run_id=context.run_id, step_id=context.step_id, model=self.model,
+                input_tokens=self.input_tokens, output_tokens=self.output_tokens,
+                cost=usage["cost"], at=at,
+            ))  # fmt: skip
+        except Exception:
+            log.exception("the AI usage of step %s could not be recorded", context.step_id)
 
 
 def parsed(answer: Answer) -> Any:
@@ -229,26 +255,30 @@ class AiConnector(ConnectorAdapter):
             kept = await cache.get(key)
             if kept is not None:
                 return {**kept, "cached": True, "usage": _free(kept.get("usage"))}
-        output = await self.ask(task.prompt, context)
+        tally = Tally(Prices.with_overrides(context.services.ai_prices))
+        try:
+            output = await self.ask(task.prompt, context, tally)
+        finally:
+            await tally.record(context, datetime.now(UTC))
         if task.ttl is not None and cache is not None:
             await cache.put(key, output, task.ttl)
         return output
 
-    async def ask(self, prompt: Prompt, context: ActionContext) -> dict[str, Any]:
-        """The model's answer as the step's output; repaired while it breaks the schema."""
+    @staticmethod
+    async def ask(prompt: Prompt, context: ActionContext, tally: Tally) -> dict[str, Any]:
+        """The model's answer as the step's output; repaired while it breaks the schema.
+        ``tally`` counts every answer, those of a step that fails included."""
         models = Models(providers(context.config))
-        prices = Prices.with_overrides(context.services.ai_prices)
-        tally = Tally()
         while True:
             answer = await models.complete(prompt, context)
             tally.add(answer)
             if prompt.schema is None:
-                return {"text": answer.text, "cached": False, "usage": tally.usage(answer, prices)}
+                return {"text": answer.text, "cached": False, "usage": tally.usage()}
             value, wrong = problem(prompt.schema, answer)
             if wrong is None:
-                return {**value, "cached": False, "usage": tally.usage(answer, prices)}
+                return {**value, "cached": False, "usage": tally.usage()}
             if tally.answers > REPAIRS:
-                raise _broken(answer, wrong, tally.usage(answer, prices))
+                raise _broken(answer, wrong, tally.usage())
             prompt = _repair(prompt, answer, wrong)
 
 

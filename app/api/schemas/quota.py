@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.document import ID_PATTERN
+from app.triggers.ai_budget import BudgetCheck
 from app.triggers.estimate import Check
 
 ESTIMATE_EXAMPLE: dict[str, Any] = {"workflow_id": "weekly_digest", "runs": 12000, "margin": 0.2}
@@ -29,6 +30,25 @@ class LimitRead(BaseModel):
             remaining=check.remaining,
             resets_at=check.resets_at,
         )
+
+
+class AiBudgetRead(BaseModel):
+    """The tenant's AI budget against the planned runs' expected AI cost."""
+
+    allowed: float = Field(description="US dollars per period.")
+    period_seconds: float
+    spent: float = Field(description="US dollars AI calls spent so far in this period.")
+    remaining: float
+    needed: float = Field(description="The runs' expected AI cost, plus the margin.")
+    resets_at: datetime
+
+    @classmethod
+    def of(cls, check: BudgetCheck) -> "AiBudgetRead":
+        return cls(
+            allowed=check.allowed, period_seconds=check.period_seconds,
+            spent=round(check.spent, 8), remaining=round(check.remaining, 8),
+            needed=round(check.needed, 8), resets_at=check.resets_at,
+        )  # fmt: skip
 
 
 class QuotaRead(BaseModel):
@@ -60,3 +80,8 @@ class EstimateRead(BaseModel):
     start_seconds: float = Field(
         description="How long the unkeyed throttles take to start every run."
     )
+    ai_cost: float = Field(
+        description="The workflow's expected AI cost for every run, in US dollars (0 without "
+        "`workflow_id`)."
+    )
+    ai_budget: AiBudgetRead | None = Field(description="Null when the tenant has no AI budget.")

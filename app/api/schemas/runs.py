@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from app.api.schemas.page import Page
+from app.api.schemas.stats import AiUsageRead
 from app.engine.walk.approvals import approval_of
 from app.models.run import PARKED, Run, RunStatus, StepRecord, Wait
 from app.runs import RunRecord
@@ -129,6 +130,7 @@ class RunRead(RunSummary):
     active_seconds: float
     history: list[dict[str, Any]]
     steps: list[StepRead]
+    ai_usage: AiUsageRead = Field(description="What the run's AI steps spent, summed.")
 
     @classmethod
     def of_record(cls, record: RunRecord) -> "RunRead":
@@ -142,6 +144,7 @@ class RunRead(RunSummary):
             active_seconds=run.active_seconds,
             history=run.history,
             steps=[StepRead.of(step) for step in record.steps],
+            ai_usage=AiUsageRead.of(record.ai_usage),
         )
 
 

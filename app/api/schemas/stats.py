@@ -5,6 +5,23 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from app import stats
+from app.models.usage import UsageTally
+
+
+class AiUsageRead(BaseModel):
+    """What AI calls spent: tokens in and out, and their cost in US dollars."""
+
+    calls: int = Field(description="Model answers asked for (repairs included; cached: none).")
+    input_tokens: int
+    output_tokens: int
+    cost: float = Field(description="US dollars, by the deployment's price table.")
+
+    @classmethod
+    def of(cls, tally: UsageTally) -> "AiUsageRead":
+        return cls(
+            calls=tally.calls, input_tokens=tally.input_tokens,
+            output_tokens=tally.output_tokens, cost=round(tally.cost, 8),
+        )  # fmt: skip
 
 
 class WorkflowMetrics(BaseModel):
@@ -27,6 +44,10 @@ class WorkflowMetrics(BaseModel):
         description="Events received in the period (for one workflow: the events that "
         "started it). Events are kept for AUTOMATOR_EVENT_RETENTION_DAYS."
     )
+    ai_usage: AiUsageRead = Field(
+        description="What AI calls made in the period spent (for the tenant: copilot "
+        "drafts included)."
+    )
 
     @classmethod
     def of(cls, metrics: stats.Metrics) -> "WorkflowMetrics":
@@ -40,6 +61,7 @@ class WorkflowMetrics(BaseModel):
             average_execution_time=metrics.average_execution_time,
             active_workflows=metrics.active_workflows,
             total_triggers=metrics.total_triggers,
+            ai_usage=AiUsageRead.of(metrics.ai_usage),
         )
 
 
@@ -48,5 +70,5 @@ class StatsReport(WorkflowMetrics):
     until: datetime
     workflow_id: str | None = Field(description="The workflow asked for; null for the tenant.")
     workflows: dict[str, WorkflowMetrics] = Field(
-        description="Each workflow that had runs in the period, by id."
+        description="Each workflow that had runs or AI calls in the period, by id."
     )

@@ -84,4 +84,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING), ("message_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("idempotency_key", ASCENDING)], unique=True),
     ],
+    "ai_usage": [
+        IndexModel([("tenant_id", ASCENDING), ("at", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("run_id", ASCENDING)]),
+    ],
 }

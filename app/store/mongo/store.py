@@ -13,10 +13,13 @@ from app.store.mongo.integrations import Integrations
 from app.store.mongo.outbox import Outbox
 from app.store.mongo.runs import Runs
 from app.store.mongo.templates import Templates
+from app.store.mongo.usage import Usage
 from app.store.mongo.workflows import Workflows
 
 
-class MongoStore(Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox):
+class MongoStore(
+    Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox, Usage
+):
     """Every domain's methods on one database."""
 
     @classmethod

@@ -7,8 +7,11 @@ from app.store.sqlite.integrations import Integrations
 from app.store.sqlite.outbox import Outbox
 from app.store.sqlite.runs import Runs
 from app.store.sqlite.templates import Templates
+from app.store.sqlite.usage import Usage
 from app.store.sqlite.workflows import Workflows
 
 
-class Database(Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox):
+class Database(
+    Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox, Usage
+):
     """The store's methods as plain calls, used from one thread only (SQLiteStore's)."""

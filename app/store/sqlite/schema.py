@@ -213,6 +213,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (tenant_id, idempotency_key)
 );
 CREATE INDEX IF NOT EXISTS outbox_run ON outbox (tenant_id, run_id);
+CREATE TABLE IF NOT EXISTS ai_usage (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cost REAL NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ai_usage_at ON ai_usage (tenant_id, at);
+CREATE INDEX IF NOT EXISTS ai_usage_run ON ai_usage (tenant_id, run_id);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
 ADDED_COLUMNS = {

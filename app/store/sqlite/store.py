@@ -149,3 +149,7 @@ class SQLiteStore:
     add_outbox_message = on_thread(Database.add_outbox_message)
     get_outbox_message = on_thread(Database.get_outbox_message)
     list_outbox = on_thread(Database.list_outbox)
+    # Usage
+    add_ai_usage = on_thread(Database.add_ai_usage)
+    ai_usage = on_thread(Database.ai_usage)
+    run_ai_usage = on_thread(Database.run_ai_usage)

@@ -92,6 +92,16 @@ async def test_the_answer_feeds_a_later_email_and_the_run_shows_tokens_and_cost(
     assert "write a reply: Lovely! {{ 7 * 7 }} {% raw %}" in sent["messages"][1]["content"]
     assert server.headers[0]["Authorization"] == f"Bearer {KEY}"
     assert KEY not in str(run)
+    spent = {"calls": 1, "input_tokens": usage["input_tokens"], "output_tokens": 5,
+             "cost": usage["cost"]}  # fmt: skip
+    assert run["ai_usage"] == spent
+    stats = (await client.get("/api/stats")).json()
+    assert stats["workflows"]["review_reply"]["ai_usage"] == spent
+    assert stats["ai_usage"] == spent
+    scraped = (await client.get("/metrics")).text
+    labels = 'tenant="acme",workflow="review_reply"'
+    assert f"automator_ai_cost_dollars_total{{{labels}}} " in scraped
+    assert f'automator_ai_tokens_total{{direction="output",{labels}}} 5.0' in scraped
 
 
 async def test_secrets_reach_a_prompt_only_where_a_step_references_them(

@@ -4,7 +4,7 @@ import { failingMost, niceMax, points, runStacks } from "./series";
 
 const bucket = (since: string, until: string, figures: Partial<Bucket>): Bucket => ({
   since, until, total_executions: 0, successful_executions: 0, failed_executions: 0, cancelled_executions: 0,
-  running_executions: 0, success_rate: null, average_execution_time: null, total_triggers: 0, ...figures,
+  running_executions: 0, success_rate: null, average_execution_time: null, total_triggers: 0, ai_cost: 0, ...figures,
 });
 
 const BUCKETS = [
@@ -37,6 +37,7 @@ describe("dashboard series", () => {
     const metrics = (ok: number, failed: number) => ({
       total_executions: ok + failed, successful_executions: ok, failed_executions: failed, cancelled_executions: 0,
       running_executions: 0, success_rate: null, average_execution_time: null, active_workflows: 0, total_triggers: 0,
+      ai_usage: { calls: 0, input_tokens: 0, output_tokens: 0, cost: 0 },
     });
     const ranked = failingMost({ a: metrics(10, 2), b: metrics(0, 2), c: metrics(5, 0), d: metrics(1, 9) }, 5);
     expect(ranked.map((one) => one.workflowId)).toEqual(["d", "b", "a"]);
