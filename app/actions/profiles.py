@@ -149,9 +149,9 @@ def _object(params: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConnectorError(f"data.{name}: must be an object")
     try:
-        jsonc.check_values(value)
+        jsonc.check_values(value, ("data", name))
     except InvalidInput as exc:
-        raise ConnectorError(f"data.{name}: {exc.details[0].msg}") from None
+        raise ConnectorError(exc.message) from None
     return value
 
 

@@ -9,7 +9,6 @@ declare their body's schema with ``json_body``, since FastAPI no longer sees the
 
 import asyncio
 import json
-import re
 from typing import Any, TypeVar
 
 import orjson
@@ -17,10 +16,9 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from app.models import jsonc
+
 Model = TypeVar("Model", bound=BaseModel)
-# orjson reads an integer past 64 bits as a float, silently; a body with such a run of digits
-# goes through the standard parser, which keeps it whole for the model to refuse by name.
-LONG_DIGITS = re.compile(rb"[0-9]{20,}")
 
 
 def json_body(schema: str, example: Any) -> dict[str, Any]:
@@ -43,7 +41,7 @@ def _loads(body: bytes) -> Any:
     """The body as the standard parser reads it (what the model's checks expect: NaN, lone
     surrogates and big integers come through, to be refused by the field's name), at
     orjson's speed when orjson reads it the same."""
-    if LONG_DIGITS.search(body):
+    if jsonc.has_long_digits(body):  # orjson would read a big integer as a float
         return json.loads(body)
     try:
         return orjson.loads(body)

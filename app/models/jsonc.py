@@ -1,7 +1,11 @@
-"""JSON with ``//`` and ``/* */`` comments, as users paste workflow documents."""
+"""JSON with ``//`` and ``/* */`` comments, as users paste workflow documents, and the
+values every store can keep."""
 
+import json
 import math
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import json5
@@ -13,19 +17,36 @@ MAX_DEPTH = 64
 # Stores (SQLite, BSON) and the JSON encoder keep integers in 64 bits.
 INT64 = range(-(2**63), 2**63)
 SURROGATE = re.compile("[\ud800-\udfff]")
+# orjson reads an integer past 64 bits as a float, silently (18446744073709551616 becomes
+# 1.8446744073709552e19); a text with such a run of digits goes to the standard parser,
+# which keeps the integer whole, to be refused by the name of its field.
+LONG_DIGITS = re.compile("[0-9]{20,}")
+LONG_DIGIT_BYTES = re.compile(rb"[0-9]{20,}")
 
 
 def loads(data: bytes | str) -> Any:
     """Parse strict JSON quickly, or JSON with comments (JSON5) when strict parsing fails.
 
-    Raises InvalidInput naming the line and column of a syntax error, or the nesting limit.
+    Raises InvalidInput naming the line and column of a syntax error, or the field holding
+    what no store can keep (see ``check_values``).
     """
     try:
-        value = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        value = _strict(data)
+    except ValueError:  # orjson's and the standard parser's errors, bad UTF-8 included
         value = _loads_with_comments(data)
     check_values(value)
     return value
+
+
+def has_long_digits(data: bytes | str) -> bool:
+    """Whether ``data`` has a run of digits orjson would not read as the integer it is."""
+    if isinstance(data, bytes):
+        return LONG_DIGIT_BYTES.search(data) is not None
+    return LONG_DIGITS.search(data) is not None
+
+
+def _strict(data: bytes | str) -> Any:
+    return json.loads(data) if has_long_digits(data) else orjson.loads(data)
 
 
 def _loads_with_comments(data: bytes | str) -> Any:
@@ -45,20 +66,29 @@ def _loads_with_comments(data: bytes | str) -> Any:
 def _too_deep() -> InvalidInput:
     return InvalidInput(
         f"The document nests deeper than the limit of {MAX_DEPTH} levels.",
-        [ErrorDetail(("body",), f"nesting deeper than {MAX_DEPTH} levels")],
+        [ErrorDetail(("body",), f"nesting deeper than the limit of {MAX_DEPTH} levels")],
     )
 
 
-def check_values(value: Any) -> None:
+Loc = tuple[str | int, ...]
+
+
+def check_values(value: Any, loc: Loc = ("body",)) -> None:
     """Refuse nesting past MAX_DEPTH, integers past 64 bits, the non-finite numbers JSON5
     allows (NaN, Infinity), and text with lone surrogates (a JSON escape such as
-    ``"\\ud800"`` parses to one, and no store can encode it)."""
+    ``"\\ud800"`` parses to one, and no store can encode it). The InvalidInput names the
+    field: ``loc`` followed by the path to it (``body.actions.0.data.amount``)."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
-            raise _too_deep()
-        _check_scalar(node)
+            path = _locate(value, lambda _, at: at > MAX_DEPTH)
+            raise _fault(
+                loc, path, f"nesting deeper than the limit of {MAX_DEPTH} levels", deep=True
+            )
+        fault = _scalar_fault(node)
+        if fault is not None:
+            raise _fault(loc, _locate(value, partial(_is, node)), fault)
         if isinstance(node, dict):
             stack.extend((key, depth) for key in node)
             stack.extend((child, depth + 1) for child in node.values())
@@ -66,22 +96,44 @@ def check_values(value: Any) -> None:
             stack.extend((child, depth + 1) for child in node)
 
 
-def _check_scalar(node: Any) -> None:
+def _is(target: Any, node: Any, _depth: int) -> bool:
+    return node is target
+
+
+def _fault(loc: Loc, path: Loc, reason: str, *, deep: bool = False) -> InvalidInput:
+    # Past the depth limit the message names where the value starts, not 64 levels of
+    # path; the detail has them all.
+    where = ".".join(map(str, loc if deep else (*loc, *path)))
+    message = f"{where}: {reason}" if where else reason
+    return InvalidInput(message, [ErrorDetail((*loc, *path), reason)])
+
+
+def _scalar_fault(node: Any) -> str | None:
     if isinstance(node, str) and not node.isascii() and SURROGATE.search(node):
-        raise InvalidInput(
-            "The document holds text that is not valid Unicode.",
-            [ErrorDetail(("body",), "a lone surrogate (\\ud800-\\udfff) in a string")],
-        )
+        return "text that is not valid Unicode (a lone surrogate, \\ud800-\\udfff)"
     if isinstance(node, int) and node not in INT64:
-        raise InvalidInput(
-            "The document holds an integer outside 64 bits.",
-            [ErrorDetail(("body",), f"integer {node} is outside -2**63 .. 2**63-1")],
-        )
+        return f"integer {_integer_text(node)} is outside 64 bits (-2**63 .. 2**63-1)"
     if isinstance(node, float) and not math.isfinite(node):
-        raise InvalidInput(
-            "The document holds a number JSON cannot represent.",
-            [ErrorDetail(("body",), f"non-finite number {node}")],
-        )
+        return f"non-finite number {node}, which JSON cannot represent"
+    return None
+
+
+def _locate(value: Any, fault: Callable[[Any, int], bool]) -> Loc:
+    """The path to the first node (or dict key) at which ``fault(node, depth)`` holds (a
+    key's path is its dict's). Walked again only once a fault is found, so the usual check
+    builds no paths."""
+    stack: list[tuple[Any, int, Loc]] = [(value, 1, ())]
+    while stack:
+        node, depth, path = stack.pop()
+        if fault(node, depth):
+            return path
+        if isinstance(node, dict):
+            if any(fault(key, depth) for key in node):
+                return path
+            stack.extend((child, depth + 1, (*path, key)) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1, (*path, i)) for i, child in enumerate(node))
+    return ()
 
 
 def storable(value: Any) -> Any:
@@ -95,12 +147,13 @@ def storable(value: Any) -> Any:
 def _storable(value: Any, depth: int) -> Any:
     if value is None or isinstance(value, bool):
         return value
+    # Subclasses (numpy's float64, enums) become the plain type: encoders refuse some.
     if isinstance(value, int):
-        return value if value in INT64 else _integer_text(value)
+        return int(value) if value in INT64 else _integer_text(value)
     if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
+        return float(value) if math.isfinite(value) else str(value)
     if isinstance(value, str):
-        return _text(value)
+        return _text(str.__str__(value))
     if depth >= MAX_DEPTH:  # its items would be past the limit
         return f"(nested deeper than {MAX_DEPTH} levels)"
     if isinstance(value, dict):

@@ -41,9 +41,9 @@ log = logging.getLogger(__name__)
 
 def _storable(value: dict[str, Any]) -> dict[str, Any]:
     try:
-        jsonc.check_values(value)
+        jsonc.check_values(value, ())
     except InvalidInput as exc:
-        raise ValueError(exc.details[0].msg) from None
+        raise ValueError(exc.message) from None
     return value
 
 

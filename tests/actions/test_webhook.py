@@ -426,8 +426,8 @@ async def test_a_value_past_64_bits_fails_the_step_before_anything_is_sent(
     assert endpoint.received == []
     assert run["status"] == "failed"
     message = (
-        "action hook data.json.amount: integer 18446744073709551616 is outside "
-        "-2**63 .. 2**63-1: no store can keep it"
+        "action hook data.json.amount: integer 18446744073709551616 is outside 64 bits "
+        "(-2**63 .. 2**63-1): no store can keep it"
     )
     assert run["error"]["message"] == message
     (step,) = run["steps"]

@@ -190,3 +190,21 @@ async def test_missing_and_wrong_keys_are_401(
         "message": "The API key is not valid.",
         "details": [],
     }
+
+
+@pytest.mark.parametrize(
+    "route", ["/api/workflows", "/api/workflows/validate", "/api/workflows/import"]
+)
+async def test_an_integer_past_64_bits_is_refused_naming_its_field(
+    client: httpx.AsyncClient, route: str
+) -> None:
+    # orjson read 18446744073709551616 as the float 1.8446744073709552e19: saved silently.
+    body = ('{"workflow_id": "big", "name": "n", "trigger": {"type": "go"}, "actions": '
+            '[{"id": "pay", "type": "log", "data": {"amount": 18446744073709551616}}]}')  # fmt: skip
+    if route.endswith("import"):
+        body = f"[{body}]"
+    response = await client.post(route, content=body, headers={"content-type": "application/json"})
+    error = response.json()["error"]  # 422, or a 200 saying valid: false
+    assert error["details"][0]["loc"][-4:] == ["actions", 0, "data", "amount"]
+    assert "integer 18446744073709551616 is outside 64 bits" in error["message"]
+    assert (await client.get("/api/workflows/big")).status_code == 404

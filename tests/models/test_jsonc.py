@@ -22,8 +22,9 @@ def test_syntax_error_names_line_and_column() -> None:
 
 def test_nesting_past_the_limit_is_refused() -> None:
     deep = "[" * (jsonc.MAX_DEPTH + 1) + "]" * (jsonc.MAX_DEPTH + 1)
-    with pytest.raises(InvalidInput, match="nests deeper"):
+    with pytest.raises(InvalidInput, match="deeper than the limit of 64 levels") as refused:
         jsonc.loads(deep)
+    assert refused.value.details[0].loc == ("body", *[0] * jsonc.MAX_DEPTH)
 
 
 def test_very_deep_input_is_refused_without_crashing() -> None:
@@ -32,20 +33,32 @@ def test_very_deep_input_is_refused_without_crashing() -> None:
 
 
 def test_non_finite_numbers_are_refused() -> None:
-    with pytest.raises(InvalidInput, match="number JSON cannot represent"):
+    with pytest.raises(InvalidInput, match="non-finite number nan, which JSON cannot represent"):
         jsonc.loads('{"a": NaN}')
 
 
-def test_integers_past_64_bits_are_refused() -> None:
-    with pytest.raises(InvalidInput, match="outside 64 bits"):
-        jsonc.loads('{"a": 9223372036854775808}')
+@pytest.mark.parametrize("big", ["9223372036854775808", "18446744073709551616", "-" + "9" * 30])
+def test_integers_past_64_bits_are_refused_naming_the_field(big: str) -> None:
+    # orjson alone reads 18446744073709551616 as the float 1.8446744073709552e19, silently.
+    document = '{"actions": [{"data": {"amount": ' + big + "}}]} // a comment"
+    for text in (document, document.split(" //")[0], document.encode()):
+        with pytest.raises(InvalidInput) as refused:
+            jsonc.loads(text)
+        assert refused.value.message == (
+            f"body.actions.0.data.amount: integer {int(big)} is outside 64 bits (-2**63 .. 2**63-1)"
+        )
+        assert refused.value.details[0].loc == ("body", "actions", 0, "data", "amount")
     assert jsonc.loads('{"a": 9223372036854775807}') == {"a": 2**63 - 1}
+    assert jsonc.loads('{"a": 0.12345678901234567890}') == {"a": 0.12345678901234568}
 
 
 def test_lone_surrogates_are_refused_in_values_and_keys() -> None:
     for document in ('{"a": "x\\ud800"}', '{"\\udfff": 1}', '["ok", ["\\udc00"]]'):
         with pytest.raises(InvalidInput, match="not valid Unicode"):
             jsonc.loads(document)
+    with pytest.raises(InvalidInput) as refused:
+        jsonc.loads('{"a": {"\\udfff": 1}}')
+    assert refused.value.details[0].loc == ("body", "a")
     assert jsonc.loads('{"a": "\\ud83d\\ude00"}') == {"a": "\U0001f600"}
 
 
@@ -69,3 +82,16 @@ def test_storable_cuts_nesting_past_the_limit() -> None:
     for _ in range(100):
         deep = [deep]
     jsonc.check_values(jsonc.storable(deep))
+
+
+def test_storable_makes_subclasses_plain_values_the_store_can_encode() -> None:
+    class Score(float):  # as numpy.float64 is
+        pass
+
+    class Name(str):
+        pass
+
+    kept = jsonc.storable({"score": Score(0.5), "name": Name("x"), "n": True})
+    assert orjson.loads(orjson.dumps(kept)) == {"score": 0.5, "name": "x", "n": True}
+    assert type(kept["score"]) is float
+    assert type(kept["name"]) is str

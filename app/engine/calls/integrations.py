@@ -15,6 +15,7 @@ import orjson
 from app.actions.references import references
 from app.actions.registry import Registry
 from app.errors import ErrorDetail, InvalidInput, PayloadTooLarge
+from app.models import jsonc
 from app.models.secret import IntegrationConfig
 from app.store.errors import integration_not_found
 from app.store.protocol import Store
@@ -75,12 +76,8 @@ class Integrations:
 
 
 def _check_size(config: dict[str, Any]) -> None:
-    try:
-        size = len(orjson.dumps(config))
-    except orjson.JSONEncodeError:  # nested deeper than JSON encoders allow
-        raise InvalidInput(
-            "config is nested too deeply.", [ErrorDetail(("body", "config"), "nested too deeply")]
-        ) from None
+    jsonc.check_values(config, ("body", "config"))  # what no store keeps, by its field
+    size = len(orjson.dumps(config))
     if size > MAX_CONFIG_BYTES:
         raise PayloadTooLarge(
             f"config is {size} bytes of JSON; the limit is {MAX_CONFIG_BYTES}.",

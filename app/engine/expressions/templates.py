@@ -595,14 +595,22 @@ def _reason(exc: Exception) -> str:
 Loc = tuple[str | int, ...]
 
 
+class _Unstorable(TemplateError):
+    """A rendered value no store can keep, at ``path`` inside it."""
+
+    def __init__(self, reason: str, path: Loc) -> None:
+        super().__init__(f"{reason}: no store can keep it")
+        self.path = path
+
+
 def _storable(value: Any) -> Any:
     """``value`` when every store can keep it (integers within 64 bits, finite numbers,
-    valid Unicode, nesting bounded), else a TemplateError saying what cannot be kept: checked
-    as the template renders, so a step never sends what its record could not hold."""
+    valid Unicode, nesting bounded), else an error saying what cannot be kept and where:
+    checked as the template renders, so a step never sends what its record could not hold."""
     try:
-        jsonc.check_values(value)
+        jsonc.check_values(value, ())
     except InvalidInput as exc:
-        raise TemplateError(f"{exc.details[0].msg}: no store can keep it") from None
+        raise _Unstorable(exc.details[0].msg, exc.details[0].loc) from None
     return value
 
 
@@ -689,6 +697,8 @@ class Renderer:
         except UndefinedError as exc:
             said = missing.explain(source, self._env, context)
             raise _failure(TemplateError(said) if said else exc, where, loc) from exc
+        except _Unstorable as exc:
+            raise _failure(exc, where, (*loc, *exc.path)) from exc
         except Exception as exc:  # any failure of an author's template is theirs to fix: 422
             raise _failure(exc, where, loc) from exc
         finally:

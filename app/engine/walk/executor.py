@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -19,7 +20,8 @@ from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
 from app.engine.walk.walker import Heard, Walker
-from app.models.run import Run, RunStatus, StepRecord
+from app.models import jsonc
+from app.models.run import Run, RunStatus, StepRecord, StepStatus
 from app.store.errors import STORE_ERRORS
 from app.store.protocol import Store
 from app.store.rules import LIVE
@@ -36,6 +38,20 @@ TRANSIENT = (*STORE_ERRORS, RedisError)
 EARLY = timedelta(seconds=1)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A connector call made for a step whose record is not stored yet."""
+
+    step_id: str
+    action_type: str
+    params: dict[str, Any]
+    ctx: ActionContext
+    started: datetime
+    output: Any
+    # The connector's error, when it raised one (the request may have been sent still).
+    error: str | None
+
+
 @dataclass
 class StoreEffects:
     store: Store
@@ -46,6 +62,9 @@ class StoreEffects:
     launcher: Launcher | None = None
     # Where each run being walked stood at its last successful save (pc, attempt).
     saved: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Each run's call made since its last save of step records: what an engine error after
+    # the call must still record.
+    sent: dict[str, Sent] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return datetime.now(UTC)
@@ -60,6 +79,8 @@ class StoreEffects:
         metrics.steps_recorded(steps)
         if await self.store.save_run(run, steps):
             self.saved[run.run_id] = (run.pc, run.attempt)
+            if steps:
+                self.sent.pop(run.run_id, None)
             metrics.run_saved(run)
             if run.finished:
                 await self.family.ended(run)
@@ -87,6 +108,7 @@ class StoreEffects:
 
     def forget(self, run_id: str) -> None:
         self.saved.pop(run_id, None)
+        self.sent.pop(run_id, None)
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         if await self.checkpoint(run, []):
@@ -96,7 +118,15 @@ class StoreEffects:
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:
-        return await self.gateway.call(instruction.action.type, params, ctx)
+        action = instruction.action
+        sent = partial(Sent, str(action.id), action.type, params, ctx, self.now())
+        try:
+            output = await self.gateway.call(action.type, params, ctx)
+        except ConnectorError as failed:
+            self.sent[ctx.run_id] = sent(None, failed.message)
+            raise
+        self.sent[ctx.run_id] = sent(output, None)
+        return output
 
     async def listen(self, run: Run, job_id: str) -> Heard:
         # The order matters: the wait is indexed before the events are read, and an event is
@@ -168,9 +198,9 @@ class Executor:
                 await self._walk(run)
             except TRANSIENT:
                 raise  # the run stays due: the reconciler retries it once the store is back
-            except Exception:
+            except Exception as exc:
                 log.exception("run %s failed in the engine", run_id)
-                await self._fail(tenant_id, run_id)
+                await self._fail(tenant_id, run_id, exc, self.effects.sent.get(run_id))
             finally:
                 self.effects.forget(run_id)
         return True
@@ -194,18 +224,26 @@ class Executor:
         if self.slots is not None and gates:
             await self.slots.leave(run, gates, self.effects.now())
 
-    async def _fail(self, tenant_id: str, run_id: str) -> None:
+    async def _fail(self, tenant_id: str, run_id: str, exc: Exception, sent: Sent | None) -> None:
         """An engine error must not leave the run to be retried forever: it fails, and can
-        be retried through the API once the cause is fixed."""
+        be retried through the API once the cause is fixed. A connector call made before
+        the error is recorded as its step, failed, with what was sent and answered: a
+        retry would call again, and whoever retries must see that the first call went out."""
         run = await self.store.get_run(tenant_id, run_id)
-        if run.status in LIVE:
-            run.error = {"message": "internal error in the engine; see the worker's log"}
-            run.due_at = None
-            run.move(RunStatus.FAILED, self.effects.now(), "engine error")
-            if await self.store.save_run(run):
-                metrics.run_saved(run)
-                await self._release(run)
-                await self.effects.family.ended(run)
+        if run.status not in LIVE:
+            return
+        now = self.effects.now()
+        run.error = {"message": "internal error in the engine; see the worker's log"}
+        steps = []
+        if sent is not None:
+            steps.append(_sent_record(run, sent, exc, now))
+            run.error = {"step_id": sent.step_id, **(steps[0].error or {})}
+        run.due_at = None
+        run.move(RunStatus.FAILED, now, "engine error")
+        if await self.store.save_run(run, steps):
+            metrics.run_saved(run)
+            await self._release(run)
+            await self.effects.family.ended(run)
 
     async def _release(self, run: Run) -> None:
         if self.slots is not None:
@@ -225,3 +263,37 @@ class Executor:
         if strict and run.status == RunStatus.RUNNING:
             return run.due_at is not None and run.due_at <= now
         return not (run.status == RunStatus.WAITING and run.due_at and run.due_at > now + EARLY)
+
+
+def _sent_record(run: Run, sent: Sent, exc: Exception, now: datetime) -> StepRecord:
+    """The step record of a call an engine error followed."""
+    message = (
+        f"the call was made, then the engine failed ({type(exc).__name__}; see the worker's"
+        " log): retrying the run makes the call again"
+    )
+    error = {"message": message} if sent.error is None else {"message": f"{sent.error}; {message}"}
+    return StepRecord(
+        tenant_id=run.tenant_id,
+        run_id=run.run_id,
+        workflow_id=run.workflow_id,
+        step_id=sent.step_id,
+        action_type=sent.action_type,
+        attempt=sent.ctx.attempt,
+        status=StepStatus.FAILED,
+        started_at=sent.started,
+        finished_at=now,
+        idempotency_key=sent.ctx.idempotency_key,
+        input=sent.params,
+        output=_recordable(sent.output),
+        error=error,
+    )
+
+
+def _recordable(output: Any) -> Any:
+    """The output as every store keeps it, or as much as can be said of it."""
+    try:
+        return jsonc.storable(output)
+    except Exception as exc:  # the output may be what made the engine fail
+        return (
+            f"(the connector's answer, a {type(output).__name__}, cannot be recorded: {exc!r:.200})"
+        )

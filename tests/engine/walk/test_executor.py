@@ -1,15 +1,22 @@
-"""A worker's log records say which tenant, workflow, run and step they are about."""
+"""The executor: log records say which tenant, workflow, run and step they are about, and
+no connector call goes unrecorded, whatever fails after it."""
 
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import httpx
 import pytest
+from pytest_httpserver import HTTPServer
 
 from app import logs
+from app.models.run import Run, StepRecord
+from app.resources import Resources
 from app.settings import Settings
+from app.store.protocol import Store
+from app.worker import create_worker
 from tests.conftest import drain, send
 
 
@@ -42,3 +49,49 @@ async def test_a_log_action_is_logged_with_the_runs_ids(
     ids = {k: logged[0][k] for k in ("tenant_id", "workflow_id", "run_id", "step_id")}
     assert ids == {"tenant_id": "acme", "workflow_id": "hello", "run_id": run_id,
                    "step_id": "greet"}  # fmt: skip
+
+
+class FailsOnceAfterACall:
+    """The real store, except that its first save holding a step record raises, as an
+    engine or adapter bug would: fault injection, since no real bug can be had on demand."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
+        if steps and not self.failed:
+            self.failed = True
+            raise RuntimeError("a bug after the call")
+        return await self._store.save_run(run, steps)
+
+
+async def test_an_engine_error_after_a_call_still_records_the_step_with_its_output(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/orders").respond_with_json({"order_id": "o-7"})
+    data = {"url": httpserver.url_for("/orders"), "json": {"sku": "{{ sku }}"}}
+    document = {"workflow_id": "order", "name": "n", "trigger": {"type": "buy"},
+                "actions": [{"id": "post", "type": "webhook_call", "data": data}]}  # fmt: skip
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    run_id = (await send(client, {"type": "buy", "data": {"sku": "A1"}}))["run_ids"][0]
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    store = FailsOnceAfterACall(resources.store)
+    worker = create_worker(allowed, store=store, burst=True, poll_delay=0.01, handle_signals=False)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    assert store.failed
+    run = (await client.get(f"/api/runs/{run_id}")).json()
+    assert run["status"] == "failed"
+    (step,) = run["steps"]
+    assert (step["step_id"], step["status"]) == ("post", "failed")
+    assert step["input"]["json"] == {"sku": "A1"}
+    assert step["output"]["body"] == {"order_id": "o-7"}
+    assert step["error"]["message"].startswith("the call was made, then the engine failed")
+    assert run["error"]["step_id"] == "post"
+    assert len(httpserver.log) == 1
