@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from app.actions.references import references
 from app.actions.registry import Registry, action_types
 from app.audit import CLI, Audit
+from app.engine.expressions.conditions import value_problem
+from app.engine.expressions.templates import Renderer
 from app.errors import (
     AutomatorError,
     ErrorDetail,
@@ -60,6 +62,8 @@ class DocumentParser:
             max_actions=settings.max_actions,
             max_timeout=settings.max_workflow_timeout,
             check_data=registry.problems,
+            check_template=Renderer().syntax_problem,
+            check_condition=value_problem,
         )
         return cls(rules, settings.max_workflow_bytes)
 
@@ -75,7 +79,7 @@ class DocumentParser:
         try:
             return WorkflowDocument.model_validate(data, context={"rules": self.rules})
         except ValidationError as exc:
-            raise invalid_document(exc) from None
+            raise invalid_document(exc, data) from None
 
 
 @dataclass(frozen=True)
@@ -297,12 +301,37 @@ def workflow_state(head: WorkflowHead, document: dict[str, Any] | None = None) -
     return state if document is None else state | {"document": document}
 
 
-def invalid_document(exc: ValidationError) -> InvalidInput:
+def invalid_document(exc: ValidationError, data: Any = None) -> InvalidInput:
+    """The 422 of a refused document: every problem with its location; the message says
+    the first, with the action it is in ("actions.0.conditions.0 (in action 'welcome',
+    send_email): value: ...")."""
     details = [
         ErrorDetail(tuple(error["loc"]), error["msg"])
         for error in exc.errors(include_url=False, include_input=False)
     ]
     first = details[0]
     where = ".".join(str(part) for part in first.loc) or "document"
+    action = _action_at(data, first.loc)
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-    return InvalidInput(f"Invalid workflow: {where}: {first.msg}{more}", details)
+    return InvalidInput(f"Invalid workflow: {where}{action}: {first.msg}{more}", details)
+
+
+def _action_at(data: Any, loc: tuple[str | int, ...]) -> str:
+    """`` (in action 'welcome', send_email)`` for the innermost action on the path ``loc``
+    of the raw document (an object with a ``type`` reached through a list), else ""."""
+    found, node = "", data
+    for part in loc:
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            if isinstance(node, dict) and isinstance(node.get("type"), str):
+                name, kind = node.get("id"), node["type"][:64]
+                found = (
+                    f" (in action {name!r}, {kind})"
+                    if isinstance(name, str)
+                    else (f" (in a {kind} action)")
+                )
+        else:
+            break
+    return found

@@ -8,10 +8,13 @@ It raises ``ConnectorError`` with ``retryable`` saying whether trying again may 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import getaddresses
 from typing import Any, ClassVar, Protocol
 
 import httpx
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from app.actions.breaker import Breaker
@@ -69,6 +72,29 @@ def templated(value: Any) -> bool:
     return isinstance(value, dict) and SECRET_REF in value
 
 
+def parse_address(text: str) -> Address | None:
+    """An email address, plain (``ada@example.com``) or with a display name
+    (``Ada <ada@example.com>``); None when ``text`` is not exactly one."""
+    pairs = getaddresses([text]) if "\r" not in text and "\n" not in text else []
+    try:
+        if len(pairs) != 1 or "@" not in pairs[0][1]:
+            return None
+        return Address(display_name=pairs[0][0], addr_spec=pairs[0][1])
+    except (ValueError, IndexError, HeaderParseError):
+        return None
+
+
+# The formats an input schema may name, checked on the values a save already knows.
+FORMATS = FormatChecker(formats=())
+FORMAT_WORDS = {"email": "an email address (ada@example.com or Ada <ada@example.com>)"}
+
+
+@FORMATS.checks("email")
+def _is_address(value: object) -> bool:
+    # An empty recipient is dropped when the message is sent, not refused.
+    return not isinstance(value, str) or not value.strip() or parse_address(value) is not None
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     """Input and output of one action. ``inputs`` and ``outputs`` are JSON Schemas of an
@@ -89,7 +115,7 @@ class ActionSpec:
     def problems(self, params: Mapping[str, Any]) -> list[str]:
         """What is wrong with ``params``, skipping values only known at run time (templates
         and secret references), each naming its field."""
-        validator = Draft202012Validator(self.input_schema)
+        validator = Draft202012Validator(self.input_schema, format_checker=FORMATS)
         found = []
         for error in validator.iter_errors(params):
             if templated(error.instance):
@@ -100,7 +126,10 @@ class ActionSpec:
 
 def _describe(error: SchemaError) -> str:
     where = ".".join(str(part) for part in error.absolute_path)
-    return f"data.{where}: {error.message}" if where else f"data: {error.message}"
+    message = error.message
+    if error.validator == "format" and error.validator_value in FORMAT_WORDS:
+        message = f"{str(error.instance)[:80]!r} is not {FORMAT_WORDS[error.validator_value]}"
+    return f"data.{where}: {message}" if where else f"data: {message}"
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,10 @@ class ValidationRules:
     max_timeout: int = 300
     # An action's type and data → what is wrong with the data (its connector's input spec).
     check_data: Callable[[str, dict[str, Any]], list[str]] | None = None
+    # A template's source → why it does not compile (None when it does).
+    check_template: Callable[[str], str | None] | None = None
+    # A condition → why its value can never be compared by its operator (None when it can).
+    check_condition: "Callable[[Condition], str | None] | None" = None
 
 
 def _rules(info: ValidationInfo) -> ValidationRules | None:
@@ -139,6 +143,16 @@ class Condition(Strict):
         check = _VALUE_CHECKS.get(self.operator)
         if check is not None:
             check(self.value)
+        return self
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self, info: ValidationInfo) -> "Condition":
+        rules = _rules(info)
+        if rules is None or rules.check_condition is None:
+            return self
+        problem = rules.check_condition(self)
+        if problem is not None:
+            raise PydanticCustomError("condition_value", "{problem}", {"problem": problem})
         return self
 
 
@@ -482,6 +496,14 @@ class Action(Strict):
         return self
 
     @model_validator(mode="after")
+    def _templates_compile(self, info: ValidationInfo) -> "Action":
+        rules = _rules(info)
+        problems = [] if rules is None else template_problems(self.data, rules, ("data",))
+        if problems:
+            raise PydanticCustomError("template", "{problem}", {"problem": problems[0]})
+        return self
+
+    @model_validator(mode="after")
     def _branches_only_on_their_type(self) -> "Action":
         if self.type == "condition" and not self.conditions:
             raise PydanticCustomError("condition_action", "a condition action needs conditions")
@@ -542,6 +564,26 @@ ARM_NAMES = {
     "otherwise": "else", "on_event": "event", "on_timeout": "timeout", "actions": "do",
     "on_approve": "approve", "on_reject": "reject",
 }  # fmt: skip
+
+
+def template_problems(value: Any, rules: ValidationRules, loc: tuple[str | int, ...]) -> list[str]:
+    """Why each template string in ``value`` does not compile, naming its path and line:
+    "data.variables.name: the template does not compile: unexpected '}' (line 1)"."""
+    if rules.check_template is None:
+        return []
+    if isinstance(value, dict):
+        items: list[tuple[str | int, Any]] = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        problem = rules.check_template(value) if _is_template(value) else None
+        where = ".".join(str(part) for part in loc)
+        return [] if problem is None else [f"{where}: the template does not compile: {problem}"]
+    return [found for key, item in items for found in template_problems(item, rules, (*loc, key))]
+
+
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
 def _check_variants(variants: list[Variant] | None) -> None:
@@ -712,6 +754,19 @@ class WorkflowSettings(Strict):
             raise PydanticCustomError(
                 "send_window", "quiet_hours cover all of send_window: nothing could be sent"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _templates_compile(self, info: ValidationInfo) -> "WorkflowSettings":
+        rules = _rules(info)
+        if rules is None:
+            return self
+        # Compensation actions check their own templates; no other setting holds "{{"
+        # but the templated ones (idempotency_key, limiter keys, exit and goal matches).
+        shown = self.model_dump(mode="json", exclude={"compensation"}, exclude_none=True)
+        problems = template_problems(shown, rules, ())
+        if problems:
+            raise PydanticCustomError("template", "{problem}", {"problem": problems[0]})
         return self
 
     def listened(self) -> list[EventMatch]:

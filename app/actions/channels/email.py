@@ -12,13 +12,19 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime
 from typing import Any
 
-from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message, OutboxBook
+from app.actions.base import (
+    ActionContext,
+    ActionSpec,
+    ConnectorError,
+    Message,
+    OutboxBook,
+    parse_address,
+)
 from app.actions.channels import smtp
 from app.actions.channels.outbox import OUTPUT as OUTBOX_OUTPUT
 from app.actions.channels.outbox import Letter, keep, outbox
@@ -30,7 +36,7 @@ MAX_BODY_CHARS = 1024 * 1024  # per part
 IDEMPOTENCY_HEADERS = ("Idempotency-Key", "X-Automator-Idempotency-Key")
 OUTBOX_SENDER = "automator@localhost"  # a message the outbox keeps names no real sender
 
-_ADDRESS = {"type": "string", "maxLength": MAX_ADDRESS_CHARS}
+_ADDRESS = {"type": "string", "format": "email", "maxLength": MAX_ADDRESS_CHARS}
 _BODY = {"type": "string", "maxLength": MAX_BODY_CHARS}
 INPUTS = {
     "type": "object",
@@ -113,13 +119,10 @@ def message_id(idempotency_key: str, tenant_id: str, sender: Address) -> str:
 def address(value: Any, field: str) -> Address:
     """One address, plain or with a display name; a final error naming ``field`` otherwise."""
     text = str(value).strip()
-    pairs = getaddresses([text]) if "\r" not in text and "\n" not in text else []
-    try:
-        if len(pairs) != 1 or "@" not in pairs[0][1]:
-            raise ValueError
-        return Address(display_name=pairs[0][0], addr_spec=pairs[0][1])
-    except (ValueError, IndexError, HeaderParseError):
-        raise ConnectorError(f"{field}: {text[:80]!r} is not an email address") from None
+    parsed = parse_address(text)
+    if parsed is None:
+        raise ConnectorError(f"{field}: {text[:80]!r} is not an email address")
+    return parsed
 
 
 def recipients(params: Mapping[str, Any], context: ActionContext) -> list[Address]:

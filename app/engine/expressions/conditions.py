@@ -82,13 +82,15 @@ class _Unfit(Exception):
         return self.template.format(*map(_show, self.values))
 
 
-def _never(template: str, *values: Any) -> Test:
-    """The test of a condition whose expected value cannot work: always unfit."""
+class _Never:
+    """The test of a condition whose expected value cannot work: always unfit. A save
+    refuses such a condition (``value_problem``); one already stored is simply false."""
 
-    def test(actual: Any) -> NoReturn:
-        raise _Unfit(template, *values)
+    def __init__(self, template: str, *values: Any) -> None:
+        self.unfit = _Unfit(template, *values)
 
-    return test
+    def __call__(self, actual: Any) -> NoReturn:
+        raise self.unfit
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -132,7 +134,7 @@ def _ordering(compare: Callable[[Any, Any], bool]) -> Callable[[Any], Test]:
     def build(expected: Any) -> Test:
         kind = _kind(expected)
         if kind is None:
-            return _never("{} is not a number or a string", expected)
+            return _Never("{} is not a number or a string", expected)
 
         def test(actual: Any) -> bool:
             if _kind(actual) != kind:
@@ -148,7 +150,7 @@ def _between(bounds: Any) -> Test:
     low, high = bounds  # the model checks that the value is [low, high]
     kind = _kind(low)
     if kind is None or _kind(high) != kind:
-        return _never("{} is not two numbers or two strings", bounds)
+        return _Never("{} is not two numbers or two strings", bounds)
 
     def test(actual: Any) -> bool:
         if _kind(actual) != kind:
@@ -186,7 +188,7 @@ def _in_list(expected: Any) -> Test:
 def _affix(method: Callable[[str, str], bool]) -> Callable[[Any], Test]:
     def build(expected: Any) -> Test:
         if not isinstance(expected, str):
-            return _never("{} is not a string", expected)
+            return _Never("{} is not a string", expected)
 
         def test(actual: Any) -> bool:
             if not isinstance(actual, str):
@@ -202,7 +204,7 @@ def _matches(expected: Any) -> Test:
     try:
         pattern = regex.compile(expected)
     except (regex.error, TypeError) as exc:
-        return _never("the pattern {} does not compile: {}", expected, str(exc))
+        return _Never("the pattern {} does not compile: {}", expected, str(exc))
 
     def test(actual: Any) -> bool:
         if not isinstance(actual, str):
@@ -260,7 +262,7 @@ def _moment(compare: Callable[[float, float], bool]) -> Callable[[Any], Test]:
     def build(expected: Any) -> Test:
         reference = _reference(expected)
         if reference is None:
-            return _never("{} is not a date", expected)
+            return _Never("{} is not a date", expected)
 
         def test(actual: Any) -> bool:
             moment = _instant(actual)
@@ -428,6 +430,70 @@ def _leaf(condition: Condition) -> _Leaf:
         on_missing=(positive is Operator.IS_EMPTY) != negate,
         form=form,
     )
+
+
+# Operators that test the field alone: they need no value.
+VALUELESS = frozenset(
+    {Operator.IS_EMPTY, Operator.IS_NOT_EMPTY, Operator.EXISTS, Operator.NOT_EXISTS}
+)
+ORDERING = frozenset({
+    Operator.GREATER_THAN, Operator.LESS_THAN,
+    Operator.GREATER_THAN_OR_EQUALS, Operator.LESS_THAN_OR_EQUALS,
+})  # fmt: skip
+
+
+def value_problem(condition: Condition) -> str | None:
+    """Why a condition's ``value`` can never be compared by its operator, said for its
+    author ("greater_than compares numbers ...: 'fifty' is neither"); None when it can, and
+    for groups. A save refuses such a condition before anything runs: evaluated, it would
+    just be false, silently, on every event."""
+    operator = condition.operator
+    if operator is None or operator in VALUELESS:
+        return None
+    if "value" not in condition.model_fields_set:
+        return f"value: {operator.value} needs a value to compare {condition.field} with"
+    value = condition.value
+    if operator in ORDERING:
+        return _ordered_problem(operator.value, value)
+    if operator is Operator.BETWEEN:
+        return _range_problem(value)
+    test = _FORMS[_NEGATIONS.get(operator, operator)].build(value)
+    if isinstance(test, _Never):
+        return f"value: {operator.value} cannot work: {test.unfit.reason()}"
+    return None
+
+
+def _ordered_problem(name: str, value: Any) -> str | None:
+    """Numbers order as numbers, ISO 8601 dates as text; any other text ("fifty", "b")
+    would order as text against text fields and fail against numbers."""
+    if _kind(value) == "number" or (isinstance(value, str) and _instant(value) is not None):
+        return None
+    hint = "write a number, such as 50"
+    if isinstance(value, str) and _numeric(value):
+        hint = f"write {value.strip()} without quotes"
+    return f"value: {name} compares numbers (or ISO 8601 dates): {_show(value)} is neither; {hint}"
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _range_problem(bounds: Any) -> str | None:
+    # The model checks that the value is [low, high].
+    for bound in bounds:
+        problem = _ordered_problem("between", bound)
+        if problem is not None:
+            return problem
+    low, high = bounds
+    if _kind(low) != _kind(high):
+        return f"value: between needs two numbers or two dates, not {_show(bounds)}"
+    if low > high:
+        return f"value: between's low {_show(low)} is above its high {_show(high)}: never true"
+    return None
 
 
 def _compile(condition: Condition) -> _Node:

@@ -689,6 +689,15 @@ class Renderer:
         except Exception as exc:
             raise _failure(exc, where, loc) from exc
 
+    def syntax_problem(self, source: str) -> str | None:
+        """Why ``source`` does not compile (with its line), as a save reports it; None when
+        it compiles."""
+        try:
+            self._compile_bounded(source)
+        except Exception as exc:
+            return _reason(exc)
+        return None
+
     def _render_string(self, source: str, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
         deadline = time.monotonic() + self.bounds.max_seconds
         token = _meter.set(_Meter(self.bounds, deadline))

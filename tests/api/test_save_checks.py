@@ -1,0 +1,116 @@
+"""Save-time checks (issue 13, item 6 a): a workflow that could only fail, or silently never
+match, is a 422 naming the action, the field and its position, and nothing is saved."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+WELCOME: dict[str, Any] = {
+    "id": "welcome", "type": "send_email", "template": "welcome_email",
+    "data": {"recipient": "{{ user.email }}", "variables": {"name": "{{ user.name }}"}},
+}  # fmt: skip
+
+
+def workflow(*actions: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
+            "actions": list(actions) or [WELCOME], **more}  # fmt: skip
+
+
+def condition(operator: str, **value: Any) -> dict[str, Any]:
+    return {"field": "cart_value", "operator": operator, **value}
+
+
+def guarded(*conditions: dict[str, Any]) -> dict[str, Any]:
+    return WELCOME | {"conditions": list(conditions)}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            workflow(WELCOME | {"data": {"variables": {"name": "{{ user.name "}}}),
+            "actions.0 (in action 'welcome', send_email): data.variables.name: the template "
+            "does not compile: unexpected end of template, expected 'end of print statement'. "
+            "(line 1)",
+        ),
+        (
+            workflow({"type": "log"}, {"type": "log", "data": {"message": "hi\n{% if %}"}}),
+            "actions.1 (in a log action): data.message: the template does not compile: "
+            "Expected an expression, got 'end of statement block' (line 2)",
+        ),
+        (
+            workflow(settings={"concurrency": {"limit": 1, "key": "{{ user.id }"}}),
+            "settings: concurrency.key: the template does not compile: unexpected '}' (line 1)",
+        ),
+        (
+            workflow(guarded(condition(">", value=50), condition("greater_than", value="fifty"))),
+            "actions.0.conditions.1 (in action 'welcome', send_email): value: greater_than "
+            "compares numbers (or ISO 8601 dates): 'fifty' is neither; write a number, such as 50",
+        ),
+        (
+            workflow(trigger={"type": "signup", "conditions": [condition("<", value="50")]}),
+            "trigger.conditions.0: value: less_than compares numbers (or ISO 8601 dates): '50' "
+            "is neither; write 50 without quotes",
+        ),
+        (
+            workflow(guarded({"not": condition("equals")})),
+            "actions.0.conditions.0.not (in action 'welcome', send_email): value: equals needs "
+            "a value to compare cart_value with",
+        ),
+        (
+            workflow(guarded(condition("before", value="yesterday"))),
+            "value: before cannot work: 'yesterday' is not a date",
+        ),
+        (
+            workflow(guarded(condition("between", value=[100, 10]))),
+            "value: between's low 100 is above its high 10: never true",
+        ),
+        (
+            workflow(WELCOME | {"data": {"recipient": "ada at example.com"}}),
+            "actions.0 (in action 'welcome', send_email): data.recipient: 'ada at example.com' "
+            "is not an email address (ada@example.com or Ada <ada@example.com>)",
+        ),
+        (
+            workflow(WELCOME | {"data": {"recipients": ["ada@example.com", "bob"]}}),
+            "data.recipients.1: 'bob' is not an email address",
+        ),
+    ],
+    ids=[
+        "template",
+        "template-line-2",
+        "settings-key",
+        "greater-than-fifty",
+        "quoted-number",
+        "missing-value",
+        "not-a-date",
+        "empty-range",
+        "recipient",
+        "recipients",
+    ],
+)
+async def test_a_document_that_could_not_work_is_a_422_naming_where(
+    client: httpx.AsyncClient, document: dict[str, Any], message: str
+) -> None:
+    response = await client.post("/api/workflows", json=document)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert message in error["message"]
+    assert (await client.get("/api/workflows/greet")).status_code == 404
+    validated = await client.post("/api/workflows/validate", json=document)
+    assert message in validated.text
+
+
+async def test_values_each_operator_can_compare_are_saved(client: httpx.AsyncClient) -> None:
+    conditions = [
+        condition(">=", value=50.5), condition("after", value="2026-01-01"),
+        condition("less_than", value="2026-12-06T09:30:00Z"), condition("exists"),
+        condition("equals", value=None), condition("between", value=["2026-01-01", "2026-02-01"]),
+        condition("after", value="now-P7D"), condition("in_list", value=["a", 1]),
+    ]  # fmt: skip
+    literal = WELCOME | {"data": {"recipient": "Ada <ada@example.com>", "recipients": [""]}}
+    response = await client.post(
+        "/api/workflows", json=workflow(literal | {"conditions": conditions})
+    )
+    assert response.status_code == 201, response.text
