@@ -1,7 +1,12 @@
 """The production store: MongoDB through PyMongo's native async client, a module per domain
 (no transactions: each domain's module says how its writes stay consistent)."""
 
-from pymongo import AsyncMongoClient
+import asyncio
+from collections.abc import Sequence
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure
 
 from app.models.profile import MAX_BYTES
 from app.store.mongo.accounts import Accounts
@@ -28,5 +33,26 @@ class MongoStore(
     ) -> "MongoStore":
         store = cls(client, database, profile_max_bytes)
         for name, indexes in INDEXES.items():
-            await store._db[name].create_indexes(indexes)
+            await create_indexes(store._db[name], indexes)
         return store
+
+
+# What MongoDB answers a process creating a collection or an index that another process is
+# creating at the same moment: NamespaceExists, IndexBuildAborted, IndexBuildAlreadyInProgress.
+CONCURRENT_BUILD = frozenset({48, 276, 285})
+BUILD_ATTEMPTS = 20
+
+
+async def create_indexes(
+    collection: AsyncCollection[Doc], indexes: Sequence[IndexModel], pause: float = 0.5
+) -> None:
+    """Create ``indexes`` (a no-op for those in place); when another process starting at the
+    same time is building them, wait for it and look again."""
+    for attempt in range(1, BUILD_ATTEMPTS + 1):
+        try:
+            await collection.create_indexes(list(indexes))
+            return
+        except OperationFailure as exc:
+            if exc.code not in CONCURRENT_BUILD or attempt == BUILD_ATTEMPTS:
+                raise
+        await asyncio.sleep(pause)

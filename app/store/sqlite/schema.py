@@ -251,13 +251,19 @@ BUSY_TIMEOUT_MS = 30_000
 
 def connect(path: Path) -> sqlite3.Connection:
     """The file opened in WAL mode with every table and index in place. It is created 0600
-    in a 0700 directory; SQLite gives its WAL and shared-memory files the database's mode."""
+    in a 0700 directory; SQLite gives its WAL and shared-memory files the database's mode.
+    Safe when several processes open one file at once (``automator api`` and workers
+    starting together): each waits for the others' locks, and each change to the schema is
+    made once."""
     private_file(path)
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    # The busy timeout is set as the connection opens: the switch to WAL below takes the
+    # file's lock, which another process opening it at the same time may hold.
+    db = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    )
     # WAL lets the CLI and other processes read and write while the service runs.
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     db.executescript(SCHEMA)
     _add_columns(db)
     db.executescript(ADDED_INDEXES)
@@ -265,6 +271,18 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def _add_columns(db: sqlite3.Connection) -> None:
+    """Add and fill the columns an older file lacks. One process at a time looks and
+    changes (the write lock is taken first), so each column is added and filled once."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        _add_missing(db)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _add_missing(db: sqlite3.Connection) -> None:
     for table, columns in ADDED_COLUMNS.items():
         present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
         for name, kind in columns:

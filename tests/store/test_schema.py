@@ -1,0 +1,135 @@
+"""Schema creation when several processes start at once on one store."""
+
+import asyncio
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pymongo.errors import OperationFailure
+
+from app.store.mongo import MongoStore
+from app.store.mongo.indexes import INDEXES
+from app.store.mongo.store import create_indexes
+from app.store.sqlite import schema
+from app.store.sqlite.schema import ADDED_COLUMNS, ADDED_INDEXES, connect
+from tests.store.conftest import StandInClient
+
+PROCESSES = 8
+ROUNDS = 3
+ROOT = Path(schema.__file__).parents[3]
+
+
+# A process that opens the store's file and does nothing else: schema.py loaded on its own,
+# not through its package (whose imports would take most of the time on a busy machine);
+# run from the repository's root, where its own imports are found. It opens once a file
+# says "go", so that every process opens at the same instant.
+OPENER = """
+import importlib.util, pathlib, sys, time
+spec = importlib.util.spec_from_file_location("schema", sys.argv[1])
+schema = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(schema)
+go = pathlib.Path(sys.argv[3])
+while not go.exists():
+    time.sleep(0.001)
+schema.connect(pathlib.Path(sys.argv[2])).close()
+"""
+
+
+def race(path: Path) -> list[str]:
+    """Open ``path`` from PROCESSES processes released at the same instant; what failed."""
+    go = path.with_name("go")
+    command = [sys.executable, "-c", OPENER, schema.__file__, str(path), str(go)]
+    openers = [
+        subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        for _ in range(PROCESSES)
+    ]
+    time.sleep(0.5)  # each has started and waits
+    go.touch()
+    failed = []
+    for opener in openers:
+        _, errors = opener.communicate(timeout=60)
+        if opener.returncode != 0:
+            failed.append(errors.strip().splitlines()[-1])
+    return failed
+
+
+def columns(path: Path, table: str) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+ADDED = {table: {name for name, _ in columns} for table, columns in ADDED_COLUMNS.items()}
+
+
+def older_file(path: Path) -> Path:
+    """A file from before the added columns (and the indexes on them)."""
+    connect(path).close()
+    with sqlite3.connect(path) as db:
+        for index in re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", ADDED_INDEXES):
+            db.execute(f"DROP INDEX {index}")
+        for table, names in ADDED.items():
+            for name in names:
+                db.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+    assert all(not names & columns(path, table) for table, names in ADDED.items())
+    return path
+
+
+@pytest.mark.parametrize("kind", ["new", "older"])
+def test_processes_starting_at_once_on_one_sqlite_file_all_open_it(
+    tmp_path: Path, kind: str
+) -> None:
+    """Every process sees the added columns missing (a new file is created without them,
+    then extended); one adds each, none fails. The race is lost only some of the time, so
+    it is run a few times."""
+    for round in range(ROUNDS):
+        path = tmp_path / f"store-{round}.db"
+        if kind == "older":
+            older_file(path)
+        assert race(path) == []
+        assert all(names <= columns(path, table) for table, names in ADDED.items())
+
+
+async def test_stores_opening_at_once_on_one_mongo_database_all_open_it() -> None:
+    """On the stand-in (no MongoDB server here): every index is in place after eight opens at
+    once."""
+    client = StandInClient(tz_aware=True)
+    name = f"automator_test_{uuid.uuid4().hex[:8]}"
+    await asyncio.gather(*(MongoStore.open(client, name) for _ in range(PROCESSES)))
+    store = await MongoStore.open(client, name)
+    indexes = await store._db["runs"].index_information()
+    assert len(indexes) == len(INDEXES["runs"]) + 1  # and _id's
+
+
+class BuildingElsewhere:
+    """A stand-in collection whose server is building the same indexes for another process
+    (MongoDB answers IndexBuildAlreadyInProgress, code 285) for the first ``busy`` calls."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy, self.calls = busy, 0
+
+    async def create_indexes(self, indexes: Any) -> list[str]:
+        self.calls += 1
+        if self.calls <= self.busy:
+            raise OperationFailure("index build already in progress", code=285)
+        return []
+
+
+async def test_an_index_build_under_way_in_another_process_is_waited_for() -> None:
+    collection = BuildingElsewhere(busy=2)
+    await create_indexes(collection, INDEXES["runs"], pause=0)  # type: ignore[arg-type]
+    assert collection.calls == 3
+
+
+async def test_another_index_failure_is_not_swallowed() -> None:
+    class Conflicting(BuildingElsewhere):
+        async def create_indexes(self, indexes: Any) -> list[str]:
+            raise OperationFailure("an index of that name differs", code=86)
+
+    with pytest.raises(OperationFailure):
+        await create_indexes(Conflicting(0), INDEXES["runs"], pause=0)  # type: ignore[arg-type]
