@@ -4,14 +4,14 @@ import asyncio
 import contextlib
 import json
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 import uvloop
-from prometheus_client import start_http_server
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.progress import track
@@ -22,12 +22,12 @@ from app.audit import CLI, Audit
 from app.engine.calls.keyring import Unreadable, new_key
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
-from app.main import create_app
+from app.main import create_app, create_probes
 from app.models.tenant import Role
 from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
 from app.settings import Settings, bad_settings
-from app.supervisor import Supervisor, Task
+from app.supervisor import Task
 from app.tenancy import DEFAULT_TENANT, IssuedKey, bootstrap, issue_key
 from app.worker import worker_task
 from app.workflows import DocumentParser
@@ -120,20 +120,53 @@ def _require_redis(settings: Settings) -> None:
         raise typer.Exit(2)
 
 
-def _serve_metrics(settings: Settings) -> None:
-    """A worker or scheduler has no HTTP API: it serves /metrics on a port of its own."""
+def _probe_socket(settings: Settings) -> socket.socket | None:
+    """A worker or scheduler has no HTTP API: it answers /health, /ready and /metrics on a
+    port of its own, bound before anything starts so that a port in use stops it at once."""
     if settings.metrics_port is None:
-        return
+        return None
     try:
-        start_http_server(settings.metrics_port, addr=settings.host)
+        bound = socket.create_server((settings.host, settings.metrics_port))
     except OSError as exc:
         typer.secho(
-            f"Cannot serve metrics on {settings.host}:{settings.metrics_port}: {exc}",
+            f"Cannot serve /health, /ready and /metrics on "
+            f"{settings.host}:{settings.metrics_port}: {exc}",
             fg=typer.colors.RED,
             err=True,
         )
         raise typer.Exit(2) from None
-    typer.echo(f"Metrics at http://{settings.host}:{settings.metrics_port}/metrics")
+    typer.echo(
+        f"Health, readiness and metrics at http://{settings.host}:{settings.metrics_port}"
+        " (/health, /ready, /metrics)"
+    )
+    return bound
+
+
+class _Probes(uvicorn.Server):
+    """The probes' server, in a process whose signals the supervisor handles."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _probes(resources: Resources, bound: socket.socket | None) -> AsyncIterator[None]:
+    """Serve the probes on ``bound`` (if any) while the block runs."""
+    if bound is None:
+        yield
+        return
+    config = uvicorn.Config(
+        create_probes(resources), lifespan="off", loop="none", http="httptools",
+        log_config=None, access_log=False,
+    )  # fmt: skip
+    server = _Probes(config)
+    serving = asyncio.create_task(server.serve(sockets=[bound]))
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await serving
 
 
 async def _all_in_one(settings: Settings, redis: LocalRedisServer | None) -> None:
@@ -211,8 +244,8 @@ def worker() -> None:
     again once Redis is back."""
     settings = Settings()
     _require_redis(settings)
-    _serve_metrics(settings)
-    uvloop.run(_until_signal(Supervisor(), "worker", worker_task(settings)))
+    bound = _probe_socket(settings)
+    uvloop.run(_serve_part(settings, bound, "worker", lambda r: worker_task(settings, r.store)))
 
 
 @cli.command()
@@ -221,20 +254,21 @@ def scheduler() -> None:
     availability: one leads at a time, and each firing starts one run."""
     settings = Settings()
     _require_redis(settings)
-    _serve_metrics(settings)
-    uvloop.run(_schedule(settings))
+    bound = _probe_socket(settings)
+    uvloop.run(_serve_part(settings, bound, "scheduler", lambda r: r.engine.scheduler.run))
 
 
-async def _schedule(settings: Settings) -> None:
-    async with open_resources(settings) as resources:
-        await _until_signal(resources.supervisor, "scheduler", resources.engine.scheduler.run)
-
-
-async def _until_signal(supervisor: Supervisor, name: str, task: Task) -> None:
-    """Run one task under ``supervisor`` until SIGINT, SIGTERM or SIGHUP."""
-    for signum in STOP_SIGNALS:
-        asyncio.get_running_loop().add_signal_handler(signum, supervisor.stop.set)
-    await supervisor.run(name, task)
+async def _serve_part(
+    settings: Settings, bound: socket.socket | None, name: str,
+    task_of: Callable[[Resources], Task],
+) -> None:  # fmt: skip
+    """Run one supervised task over the process's resources, with its probes, until SIGINT,
+    SIGTERM or SIGHUP."""
+    async with open_resources(settings) as resources, _probes(resources, bound):
+        supervisor = resources.supervisor
+        for signum in STOP_SIGNALS:
+            asyncio.get_running_loop().add_signal_handler(signum, supervisor.stop.set)
+        await supervisor.run(name, task_of(resources), STALL_SECONDS)
 
 
 @cli.command("create-api-key")

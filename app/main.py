@@ -108,6 +108,18 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     return app
 
 
+def create_probes(resources: Resources) -> FastAPI:
+    """What ``automator worker`` and ``automator scheduler`` serve on
+    ``AUTOMATOR_METRICS_PORT``: ``/health``, ``/ready`` (the store, Redis and the process's
+    supervised task) and ``/metrics``, as the API answers them."""
+    app = FastAPI(title="Automator probes", openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.resources = resources
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    return app
+
+
 def _document_schemas(app: FastAPI) -> None:
     """Bodies parsed by hand still get their schema in /openapi.json."""
 

@@ -34,6 +34,10 @@ class Part:
     last_ready: float = 0.0
 
     def ready(self) -> None:
+        """The task does its job now; the first time after a start or a problem, it is
+        logged (``worker is ready``), so an operator sees when a process can take work."""
+        if self.problem is not None:
+            log.info("%s is ready", self.name)
         self.problem, self.last_ready = None, time.monotonic()
 
     def not_ready(self, problem: str) -> None:

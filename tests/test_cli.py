@@ -4,10 +4,9 @@ import asyncio
 import json
 import os
 import shutil
-import signal
+import socket
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -16,17 +15,19 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.engine.calls.keyring import Keyring
 from app.engine.calls.masking import SCRUBBER
 from app.engine.calls.secrets import Secrets
 from app.models import jsonc
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.workflow import Page
-from app.redis_server import free_port
 from app.settings import Settings
 from app.store.sqlite import SQLiteStore
 from tests.conftest import SEEDS
+from tests.processes import fleet
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 T = TypeVar("T")
@@ -103,30 +104,37 @@ def test_create_api_key_refuses_an_unknown_role(tmp_path: Path, role: str) -> No
     assert "ingest" in result.stderr
 
 
-def test_a_worker_serves_its_metrics_on_its_own_port(tmp_path: Path, redis_url: str) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {"AUTOMATOR_DATA_DIR": str(tmp_path), "AUTOMATOR_REDIS_URL": redis_url,
-            "AUTOMATOR_METRICS_PORT": str(port)}  # fmt: skip
-    worker = subprocess.Popen([AUTOMATOR, "worker"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    try:
-        text = wait_for_metrics(f"http://127.0.0.1:{port}/metrics", worker)
-        assert "# TYPE automator_step_duration_seconds histogram" in text
-        assert "automator_reconciler_requeued_total 0.0" in text
-    finally:
-        worker.send_signal(signal.SIGINT)
-        worker.communicate(timeout=30)
+def test_a_worker_and_a_scheduler_say_when_they_are_ready_on_their_own_port(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """No HTTP API of their own: each logs when it is ready and answers /health, /ready
+    (naming what it checked) and /metrics on AUTOMATOR_METRICS_PORT."""
+    with fleet(tmp_path, redis_url) as started:
+        processes = [started.start("worker"), started.start("scheduler")]
+        for process in processes:
+            process.wait_ready()
+            assert httpx.get(f"{process.url}/health").json() == {"status": "ok"}
+            checks = httpx.get(f"{process.url}/ready").json()["checks"]
+            assert checks == {"store": "ok", "redis": "ok", process.command: "ok"}
+            text = httpx.get(f"{process.url}/metrics").text
+            assert "# TYPE automator_step_duration_seconds histogram" in text
+            assert "automator_reconciler_requeued_total" in text
+            process.stop()
+    for process in processes:
+        assert f"{process.command} is ready" in process.output()
 
 
-def wait_for_metrics(url: str, process: subprocess.Popen[str]) -> str:
-    for _ in range(300):
-        assert process.poll() is None, process.communicate()[0]
-        try:
-            return httpx.get(url, timeout=1).text
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"no metrics at {url}")
+def test_a_taken_probe_port_stops_a_worker_in_one_line(
+    tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        for name, value in {"AUTOMATOR_DATA_DIR": str(tmp_path), "AUTOMATOR_REDIS_URL": redis_url,
+                            "AUTOMATOR_METRICS_PORT": str(port)}.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        result = CliRunner().invoke(cli, ["worker"])
+    assert result.exit_code == 2
+    assert f"Cannot serve /health, /ready and /metrics on 127.0.0.1:{port}" in result.output
 
 
 def test_the_master_key_is_rotated_by_reencrypting_under_a_new_first_key(
