@@ -135,8 +135,16 @@ class Settings(BaseSettings):
     job_timeout: int = Field(
         60,
         ge=1,
-        description="Seconds one job may run; a worker killed mid-job has its job run "
-        "again about this long (plus 10 s) later.",
+        description="Seconds one job may run; a walk hands over to a fresh job before it, "
+        "and no action attempt may take more than 40 % of it.",
+    )
+    run_lease_seconds: float = Field(
+        10,
+        ge=1,
+        le=300,
+        description="Seconds a worker's hold on a run (and on its job) lasts unless "
+        "renewed; a worker renews its holds every third of this while it lives, so a "
+        "killed worker's runs are taken over by another about this long (plus 1 s) later.",
     )
     action_timeout: float = Field(30, gt=0, description="Default seconds per action attempt.")
     reconcile_grace: int = Field(

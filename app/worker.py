@@ -13,6 +13,7 @@ from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 
 from app import metrics
@@ -27,6 +28,7 @@ from app.engine.calls.masking import SCRUBBER
 from app.engine.expressions.templates import Renderer
 from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
 from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.walk.executor import Executor
 from app.engine.walk.jobs import (
     RECONCILE_PERIOD,
     advance_run,
@@ -45,6 +47,11 @@ from app.triggers.matcher import Matcher
 from app.triggers.sub_workflows import SubWorkflows
 
 LOGGER = logging.getLogger(__name__)
+# A job's in-progress mark outlives its run's lease by this much, so that the job delivered
+# again after its worker died finds the run's lease gone, not about to go.
+IN_PROGRESS_MARGIN = 1.0
+# Holds are renewed this many times a lease: a worker stalled for most of a lease keeps them.
+RENEWALS_PER_LEASE = 3
 
 
 def create_worker(
@@ -107,20 +114,61 @@ def create_worker(
         "job_timeout": settings.job_timeout,
         "keep_result": 3600,
     }
-    return PollingWorker(on_poll, **(options | overrides))
+    return PollingWorker(on_poll, settings.run_lease_seconds, **(options | overrides))
 
 
 class PollingWorker(Worker):
-    """An arq worker that tells after each poll that it polls (for readiness)."""
+    """An arq worker that tells after each poll that it polls (for readiness), and whose
+    holds are short and renewed while it lives.
 
-    def __init__(self, on_poll: Callable[[], None] | None, **options: Any) -> None:
+    arq marks a job in progress for the job timeout plus 10 s, so a job whose worker was
+    killed would be delivered again only that long after; the runs the job walked keep
+    their leases as long. Here the mark lasts a run lease (plus a margin) and a task renews
+    the marks of the jobs in progress and the leases of the runs being walked, a few times a
+    lease, whatever the poll loop is doing (it waits while every job slot is taken)."""
+
+    def __init__(self, on_poll: Callable[[], None] | None, lease: float, **options: Any) -> None:
         super().__init__(**options)
         self.on_poll = on_poll
+        self.lease = lease
+        self.in_progress_timeout_s = lease + IN_PROGRESS_MARGIN
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
         if self.on_poll is not None:
             self.on_poll()
+
+    async def main(self) -> None:
+        renewing = asyncio.create_task(self._keep_holds())
+        try:
+            await super().main()
+        finally:
+            renewing.cancel()
+
+    async def _keep_holds(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease / RENEWALS_PER_LEASE)
+            try:
+                await self.renew_holds()
+            except Exception:  # a missed renewal is retried next time; the task must live
+                LOGGER.warning("could not renew this worker's holds", exc_info=True)
+
+    async def renew_holds(self) -> None:
+        """Extend the in-progress marks of the jobs running here and the leases of the runs
+        they walk, by a lease from now."""
+        if self._pool is None:
+            return
+        running = [job_id for job_id, task in self.tasks.items() if not task.done()]
+        if running:
+            ms = int((self.lease + IN_PROGRESS_MARGIN) * 1000)
+            async with self.pool.pipeline(transaction=False) as pipe:
+                for job_id in running:
+                    # PEXPIRE leaves alone a mark that is gone (the job has just ended).
+                    pipe.pexpire(in_progress_key_prefix + job_id, ms)
+                await pipe.execute()
+        executor: Executor | None = self.ctx.get("executor")
+        if executor is not None:
+            await executor.leases.renew()
 
 
 def worker_task(settings: Settings, store: Store | None = None) -> Task:

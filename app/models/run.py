@@ -170,6 +170,11 @@ class Run:
             )  # fmt: skip
         self.status = status
 
+    def note(self, at: datetime, reason: str) -> None:
+        """A turn in the run's history that is no change of status."""
+        status = self.status.value
+        self.history.append({"at": at.isoformat(), "from": status, "to": status, "reason": reason})
+
 
 class StepStatus(StrEnum):
     COMPLETED = "completed"

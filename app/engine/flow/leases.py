@@ -1,8 +1,11 @@
 """Leases in Redis: one holder of a run, or of a named role, at a time across processes.
 
 A lease lapses after its time, so a process that dies never keeps a run or a role for good.
+Leases are short and renewed while their holder works: another process takes over a dead
+holder's runs within one lease, not after the longest a step may take.
 """
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +13,8 @@ from contextlib import asynccontextmanager
 from redis.asyncio import Redis
 
 from app.engine.redis_keys import run_lease_key
+
+log = logging.getLogger(__name__)
 
 # Deletes the lease only if it is still ours: a lease that expired and was taken by another
 # worker must not be released by the first one.
@@ -26,6 +31,21 @@ if redis.call('get', KEYS[1]) == ARGV[1] then
     return redis.call('pexpire', KEYS[1], ARGV[2])
 end
 return 0
+"""
+
+
+# Extends each lease still ours (KEYS, with ARGV[2..] their tokens, ARGV[1] the new time) and
+# answers the keys that are not: taken over after the holder stalled past a lease.
+RENEW_ALL = """
+local lost = {}
+for i, key in ipairs(KEYS) do
+    if redis.call('get', key) == ARGV[i + 1] then
+        redis.call('pexpire', key, ARGV[1])
+    else
+        table.insert(lost, key)
+    end
+end
+return lost
 """
 
 
@@ -47,12 +67,17 @@ class Leadership:
 
 
 class Leases:
-    """One walker per run at a time, across every worker process."""
+    """One walker per run at a time, across every worker process. A lease lasts ``seconds``
+    unless ``renew`` extends it; the worker renews the leases it holds a few times a lease
+    (``app/worker.py``), so a walk may take as long as its steps do."""
 
     def __init__(self, redis: Redis, seconds: float) -> None:
         self._redis = redis
         self._ms = int(seconds * 1000)
         self._release = redis.register_script(RELEASE)
+        self._renew_all = redis.register_script(RENEW_ALL)
+        # The leases this process holds now: key → token.
+        self._held: dict[str, str] = {}
 
     @asynccontextmanager
     async def hold(self, run_id: str) -> AsyncIterator[bool]:
@@ -60,8 +85,23 @@ class Leases:
         token = secrets.token_hex(8)
         key = run_lease_key(run_id)
         taken = bool(await self._redis.set(key, token, nx=True, px=self._ms))
+        if taken:
+            self._held[key] = token
         try:
             yield taken
         finally:
             if taken:
+                del self._held[key]
                 await self._release(keys=[key], args=[token])
+
+    async def renew(self) -> int:
+        """Extend every lease this process holds by a whole lease, in one round trip; a
+        lease found taken by another worker is logged (its walk's next save fails on the
+        run's revision, so one walker's progress is kept). Answers how many were renewed."""
+        held = dict(self._held)
+        if not held:
+            return 0
+        lost = await self._renew_all(keys=list(held), args=[self._ms, *held.values()])
+        if lost:
+            log.warning("%d run leases lost: this worker stalled longer than a lease", len(lost))
+        return len(held) - len(lost)

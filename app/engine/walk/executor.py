@@ -34,6 +34,9 @@ PROGRESS = (
 )  # fmt: skip
 # Failures of the store or Redis, not of the run: the walk stops and is retried later.
 TRANSIENT = (*STORE_ERRORS, RedisError)
+# The history's note on a run found running: its last walk stopped mid-way (its worker died,
+# or stalled past its lease), and this one takes over.
+RESUMED = "resumed: its last walk stopped mid-way"
 # A job for a run that is still waiting this far ahead is an early duplicate: ignore it.
 EARLY = timedelta(seconds=1)
 
@@ -218,7 +221,11 @@ class Executor:
         )
         if gates is None:
             return  # held: the run waits for a concurrency slot
-        run.move(RunStatus.RUNNING, self.effects.now(), "picked up")
+        if run.status == RunStatus.RUNNING:
+            # Its walker stopped mid-walk: its worker died, or stalled past its lease.
+            run.note(self.effects.now(), RESUMED)
+        else:
+            run.move(RunStatus.RUNNING, self.effects.now(), "picked up")
         if await self.effects.checkpoint(run, []):
             await self.walker.walk(run, program)
         if self.slots is not None and gates:

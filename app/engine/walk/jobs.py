@@ -106,7 +106,7 @@ def build_executor(
     limits = TenantLimitsCache(store, settings.limits_cache_seconds)
     slots = run_slots(settings, store, queue, limits, renderer)
     family = Family(store, queue, slots)
-    effects = StoreEffects(store, queue, gateway, settings.job_timeout, family, launcher)
+    effects = StoreEffects(store, queue, gateway, settings.run_lease_seconds, family, launcher)
     walker = Walker(
         effects,
         renderer,
@@ -118,7 +118,7 @@ def build_executor(
         join_recheck=settings.join_recheck_seconds,
         links=approval_links(settings, keyring),
     )
-    leases = Leases(queue.pool, seconds=settings.job_timeout)
+    leases = Leases(queue.pool, seconds=settings.run_lease_seconds)
     return Executor(store, leases, ProgramCache(), walker, effects, slots)
 
 

@@ -438,7 +438,7 @@ class Walker:
             run.error = error
             run.loops = {}
             _go_to(run, program.compensation)
-            _note(run, self.effects.now(), f"step {step_id} failed: compensating")
+            run.note(self.effects.now(), f"step {step_id} failed: compensating")
             return await self.effects.checkpoint(run, steps)
         run.error = {**run.error, "compensation": error} if run.error else error
         run.due_at = None
@@ -568,12 +568,6 @@ class Walker:
 def _go_to(run: Run, pc: int) -> None:
     """Move on to the instruction at ``pc``, fresh: first attempt, no delay served, no wait."""
     run.pc, run.attempt, run.delay_served, run.wait = pc, 1, False, None
-
-
-def _note(run: Run, at: datetime, reason: str) -> None:
-    """A turn in the run's history that is no change of status."""
-    status = run.status.value
-    run.history.append({"at": at.isoformat(), "from": status, "to": status, "reason": reason})
 
 
 def _calls_out(instruction: Instruction) -> bool:

@@ -15,12 +15,15 @@ from pytest_httpserver import HTTPServer
 from redis.asyncio import Redis
 from werkzeug import Request, Response
 
-from app.models.run import RunFilter, RunStatus
+from app.engine.walk.executor import RESUMED
+from app.models.run import Run, RunFilter, RunStatus
 from app.models.workflow import Page
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import drain_until
+from tests.processes import fleet
+from tests.sink import Sink, sink
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 STEPS = 15
@@ -203,3 +206,80 @@ async def until_asleep(resources: Resources, count: int) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"fewer than {count} runs reached their delay")
+
+
+INFLIGHT_RUNS = 150
+# Seconds within which a run in flight on a killed worker must be walked again elsewhere.
+TAKEOVER = 15
+
+
+def calls_workflow(url: str) -> dict[str, Any]:
+    """The issue's shape: a condition, then three webhook calls to ``url``."""
+    call = {"type": "webhook_call", "data": {"url": url, "json": {"n": "{{ n }}"}}}
+    then = [{**call, "id": f"call_{n}"} for n in range(3)]
+    condition = {"id": "check", "type": "condition",
+                 "conditions": [{"field": "n", "operator": ">=", "value": 0}], "then": then}  # fmt: skip
+    return {"workflow_id": "calls", "name": "Calls", "trigger": {"type": "go"},
+            "actions": [condition]}  # fmt: skip
+
+
+async def until_in_flight(hooks: Sink, count: int, seconds: float = 60) -> None:
+    for _ in range(int(seconds * 20)):
+        if hooks.in_flight >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"fewer than {count} calls were ever in flight at once")
+
+
+async def until_finished(resources: Resources, count: int, seconds: float) -> list[Run]:
+    """Every run of the test, once ``count`` have finished, within ``seconds``."""
+    for _ in range(int(seconds * 10)):
+        runs = await resources.store.list_runs("acme", RunFilter(), Page(limit=count + 1))
+        if len(runs) == count and all(run.finished for run in runs):
+            return runs
+        await asyncio.sleep(0.1)
+    unfinished = [run for run in runs if not run.finished]
+    steps = await resources.store.list_steps("acme", unfinished[0].run_id) if unfinished else []
+    raise AssertionError(
+        f"runs unfinished {seconds} s after the kill: "
+        f"{Counter(run.status.value for run in unfinished)}; one's steps: {steps}"
+    )
+
+
+def resumed_at(run: Run) -> datetime | None:
+    notes = [turn["at"] for turn in run.history if turn["reason"] == RESUMED]
+    return datetime.fromisoformat(notes[0]) if notes else None
+
+
+async def test_runs_in_flight_on_a_killed_worker_resume_on_another_within_15_s(
+    app_resources: tuple[httpx.AsyncClient, Resources], client: httpx.AsyncClient,
+    settings: Settings, tmp_path: Path,
+) -> None:  # fmt: skip
+    """Two `automator worker` processes under load, the sink slow enough that calls are in
+    flight; one worker is SIGKILLed. With the default lease (10 s), every run it was walking
+    is taken over by the other within 15 s, and every run completes. Each step in flight on
+    the dead worker is sent again at most once, with its original idempotency key."""
+    _, resources = app_resources
+    with sink(delay=0.3) as hooks, fleet(settings.data_dir, str(settings.redis_url),
+                                         AUTOMATOR_HTTP_ALLOWED_HOSTS="127.0.0.1") as started:  # fmt: skip
+        document = calls_workflow(f"{hooks.url}/calls")
+        assert (await client.post("/api/workflows", json=document)).status_code == 201
+        survivor, doomed = started.start("worker"), started.start("worker")
+        await asyncio.gather(*(asyncio.to_thread(w.wait_ready) for w in (survivor, doomed)))
+        batch = {"events": [{"type": "go", "data": {"n": n}} for n in range(INFLIGHT_RUNS)]}
+        assert (await client.post("/api/events/batch", json=batch)).status_code == 202
+        await until_in_flight(hooks, 20)
+        doomed.kill()
+        killed = datetime.now(UTC)
+        runs = await until_finished(resources, INFLIGHT_RUNS, seconds=TAKEOVER + 25)
+
+    assert {run.status for run in runs} == {RunStatus.COMPLETED}
+    resumed = {run.run_id: at for run in runs if (at := resumed_at(run)) is not None}
+    assert resumed, "no run was in flight on the killed worker; the test proved nothing"
+    late = {run_id: at - killed for run_id, at in resumed.items()
+            if at - killed > timedelta(seconds=TAKEOVER)}  # fmt: skip
+    assert not late, f"runs taken over more than {TAKEOVER} s after the kill: {late}"
+    expected = {f"{run.run_id}:call_{n}:0" for run in runs for n in range(3)}
+    assert set(hooks.received) == expected
+    assert hooks.repeats() <= len(resumed)
+    assert all(hooks.received[key] == 1 for key in expected if key.split(":")[0] not in resumed)
