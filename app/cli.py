@@ -3,9 +3,12 @@
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -39,9 +42,30 @@ cli = typer.Typer(
 )
 
 
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+
 @cli.callback()
-def _configure() -> None:
-    """Every command logs as AUTOMATOR_LOG_FORMAT and AUTOMATOR_LOG_LEVEL say."""
+def _configure(
+    log_level: Annotated[
+        LogLevel | None,
+        typer.Option(
+            "--log-level", case_sensitive=False,
+            help="Log level of this command and what it starts, before or after the command "
+            "(default: AUTOMATOR_LOG_LEVEL).",
+        ),
+    ] = None,
+) -> None:  # fmt: skip
+    """Every command logs as AUTOMATOR_LOG_FORMAT and AUTOMATOR_LOG_LEVEL (or --log-level)
+    say."""
+    if log_level is not None:
+        # The settings every command reads (the API's, a worker's) take it from here.
+        os.environ["AUTOMATOR_LOG_LEVEL"] = log_level.value
     settings = Settings()
     logs.configure(settings.log_level, settings.log_format)
 
@@ -56,12 +80,31 @@ TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 
 cli.command("send-event")(remote.send_event)
 cli.command("runs")(remote.runs)
+cli.command("workflows")(remote.workflows)
+cli.command("run")(remote.run)
+
+
+def log_level_first(args: list[str]) -> list[str]:
+    """``--log-level`` is an option of ``automator`` itself; taken anywhere on the line (as
+    seed 002's ``--workflow X --log-level DEBUG``) it is moved before the command."""
+    moved: list[str] = []
+    rest: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            rest.extend(args[position:])
+            break
+        taken = 2 if arg == "--log-level" else 1 if arg.startswith("--log-level=") else 0
+        (moved if taken else rest).extend(args[position : position + (taken or 1)])
+        position += taken or 1
+    return moved + rest
 
 
 def main() -> None:
     """The console script: a bad setting ends it in one line per variable, not a traceback."""
     try:
-        cli()
+        cli(args=log_level_first(sys.argv[1:]), prog_name="automator")
     except (ValidationError, SettingsError) as exc:
         if isinstance(exc, ValidationError) and exc.title != Settings.__name__:
             raise

@@ -1,4 +1,5 @@
-"""CLI commands that talk to a running API over HTTP: ``send-event`` and ``runs``.
+"""CLI commands that talk to a running API over HTTP: ``send-event``, ``runs``, ``workflows``
+and ``run``.
 
 They go through the API (not straight to the store) so they work against any deployment, a
 remote one included, and see exactly what an integration sees: authentication, the rate
@@ -6,7 +7,7 @@ limit, validation and the same answers.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -192,8 +193,67 @@ def runs(
             _print_run(_call(client, "GET", f"/api/runs/{run_id}"))
 
 
+def workflows(
+    url: Url,
+    api_key: ApiKeyOption,
+    trigger: Annotated[
+        str | None, typer.Option("--trigger", help="Only this trigger type.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many workflows to list.")] = 100,
+) -> None:
+    """List the workflows (seed 002's `--list`): id, name, trigger, active version, enabled.
+    Example:
+
+        automator workflows --trigger user_signup"""
+    params = {"limit": limit} | ({"trigger_type": trigger} if trigger else {})
+    with _client(url, api_key) as client:
+        found = _call(client, "GET", "/api/workflows", params=params)
+    header = ("workflow", "name", "trigger", "active", "enabled")
+    rows = [
+        (item["workflow_id"], item["name"], item["trigger_type"],
+         "-" if item["active_version"] is None else f"v{item['active_version']}",
+         "yes" if item["enabled"] else "no")
+        for item in found["items"]
+    ]  # fmt: skip
+    _print_table(header, rows)
+
+
+def run(
+    url: Url,
+    api_key: ApiKeyOption,
+    workflow_id: Annotated[str, typer.Argument(metavar="WORKFLOW_ID", help="The workflow to run.")],
+    context: Annotated[
+        str,
+        typer.Option(
+            help="The run's context, as JSON: its `user` object is the run's user, the rest "
+            'its data: \'{"user": {"id": "u1", "email": "ada@example.com"}, "plan": "pro"}\'.'
+        ),
+    ] = "{}",
+    follow: Annotated[
+        bool, typer.Option("--follow", "-F", help="Print each step as it runs until the run ends.")
+    ] = False,
+) -> None:
+    """Run a workflow's active version now with a context, whatever its trigger (seed 002's
+    `--workflow X --context '{...}'`). With --follow, print each step as it runs and exit 1
+    if the run fails or is cancelled. Example:
+
+        automator run welcome_campaign_001 --context '{"user": {"id": "u1"}}' --follow"""
+    given = _json_object(context, "--context")
+    user = given.pop("user", {})
+    if not isinstance(user, dict):
+        raise typer.BadParameter("its `user` must be a JSON object", param_hint="--context")
+    with _client(url, api_key) as client:
+        body = {"user": user, "data": given}
+        started = _call(client, "POST", f"/api/workflows/{workflow_id}/run", json=body)
+        _report(started)
+        if follow and not started["run_ids"]:
+            raise typer.Exit(1)  # nothing to follow: the reason was printed
+        if follow:
+            for run_id in started["run_ids"]:
+                _follow(client, run_id)
+
+
 def _print_runs(items: list[dict[str, Any]]) -> None:
-    """A table on a terminal; tab-separated lines otherwise, for scripts."""
     header = ("run", "workflow", "status", "step", "attempt", "created", "error")
     rows = [
         (run["run_id"], f"{run['workflow_id']} v{run['version']}", run["status"],
@@ -201,6 +261,11 @@ def _print_runs(items: list[dict[str, Any]]) -> None:
          (run["error"] or {}).get("message", ""))
         for run in items
     ]  # fmt: skip
+    _print_table(header, rows)
+
+
+def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    """A table on a terminal; tab-separated lines otherwise, for scripts."""
     if not console.is_terminal:
         typer.echo("\n".join("\t".join(row) for row in [header, *rows]))
         return
@@ -224,6 +289,7 @@ def _print_step(step: dict[str, Any]) -> None:
         f"  {step['finished_at']}  {step['step_id']} ({step['action_type']}) "
         f"attempt {step['attempt']}: {step['status']}{error}",
         markup=False,
+        soft_wrap=True,  # one line per step, whatever the width: scripts read them
     )
 
 
@@ -238,5 +304,7 @@ def _follow(client: httpx.Client, run_id: str) -> None:
             status = run["status"]
             console.print(f"{run_id}: {status}")
         if status in FINISHED:
-            raise typer.Exit(0 if status == "completed" else 1)
+            if status != "completed":
+                raise typer.Exit(1)
+            return
         time.sleep(FOLLOW_SECONDS)

@@ -296,7 +296,10 @@ def test_the_first_workflow_creates_what_the_seed_reads_before_the_event() -> No
 
 
 def options(command: Any) -> set[str]:
-    return {"--help", *(opt for param in command.params for opt in getattr(param, "opts", []))}
+    """A command's options, and ``automator``'s own ``--log-level``, which goes anywhere on
+    the line (``app.cli.log_level_first``)."""
+    own = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    return {"--help", "--log-level", *own}
 
 
 def cli_problems(text: str) -> list[str]:

@@ -1,4 +1,6 @@
-"""``automator send-event`` and ``automator runs`` against a real ``automator dev``."""
+"""``automator send-event``, ``runs``, ``workflows`` and ``run`` against a real
+``automator dev`` (delays scaled down a thousandfold, so the seed's 5 and 10 minutes pass in
+a second)."""
 
 import json
 import os
@@ -11,11 +13,15 @@ import httpx
 import pytest
 
 from app.redis_server import free_port
+from tests.api.test_outbox import TEMPLATES
+from tests.conftest import SEEDS
 from tests.test_dev import AUTOMATOR, wait_for_health
 
 KEY = "atm_remote_test_key_0123456789abcdef0123"
 WORKFLOW = {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
             "actions": [{"id": "hello", "type": "log", "data": {"message": "hi {{ user.id }}"}}]}  # fmt: skip
+BROKEN = {"workflow_id": "broken", "name": "Broken", "trigger": {"type": "never"},
+          "actions": [{"id": "oops", "type": "log", "data": {"message": "{{ nothing.here }}"}}]}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +30,20 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
     env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
-            "AUTOMATOR_DATA_DIR": str(tmp_path_factory.mktemp("remote"))}  # fmt: skip
+            "AUTOMATOR_DATA_DIR": str(tmp_path_factory.mktemp("remote")),
+            "AUTOMATOR_DELAY_SCALE": "0.001"}  # fmt: skip
     process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
         headers = {"Authorization": f"Bearer {KEY}"}
-        assert httpx.post(f"{base}/api/workflows", json=WORKFLOW, headers=headers).is_success
+        for workflow in (WORKFLOW, BROKEN):
+            assert httpx.post(f"{base}/api/workflows", json=workflow, headers=headers).is_success
+        for template in TEMPLATES:
+            assert httpx.post(f"{base}/api/templates", json=template, headers=headers).is_success
+        seed = (SEEDS / "welcome_campaign_001.json").read_bytes()
+        assert httpx.post(f"{base}/api/workflows", content=seed, headers=headers).is_success
         yield {k: v for k, v in env.items() if k != "AUTOMATOR_BOOTSTRAP_API_KEY"} | {
             "AUTOMATOR_URL": base, "AUTOMATOR_API_KEY": KEY}  # fmt: skip
     finally:
@@ -88,3 +100,36 @@ def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     away = automator(service | {"AUTOMATOR_URL": f"http://127.0.0.1:{free_port()}"}, "runs")
     assert away.returncode == 1
     assert "Cannot reach" in away.stderr
+
+
+ADA = {"user": {"id": "u1", "email": "ada@example.com", "name": "Ada", "email_verified": True,
+                "createdAt": "2026-11-23", "deviceToken": "device-u1"}}  # fmt: skip
+
+
+def test_run_the_seed_workflow_with_a_context_and_follow_each_step(
+    service: dict[str, str],
+) -> None:
+    ran = automator(service, "run", "welcome_campaign_001", "--context", json.dumps(ADA),
+                    "--follow", "--log-level", "WARNING")  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.strip().splitlines()
+    run_id = lines[0].split(": ")[1].split()[0]
+    steps = [line.split()[1:3] for line in lines if "attempt 1: completed" in line]
+    assert steps == [["action_001", "(send_email)"], ["action_002", "(send_push)"],
+                     ["action_003", "(update_user_profile)"]]  # fmt: skip
+    assert lines[-1] == f"{run_id}: completed"
+
+
+def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str]) -> None:
+    failed = automator(service, "--log-level", "error", "run", "broken", "--follow")
+    assert failed.returncode == 1
+    assert "oops (log) attempt 1: failed" in failed.stdout
+    assert failed.stdout.strip().endswith(": failed")
+    listed = automator(service, "workflows")
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.strip().splitlines()]
+    assert rows[0] == ["workflow", "name", "trigger", "active", "enabled"]
+    assert ["welcome_campaign_001", "Welcome Campaign", "user_signup", "v1", "yes"] in rows
+    assert [row[0] for row in rows[1:]] == ["broken", "greet", "welcome_campaign_001"]
+    bad = automator(service, "run", "greet", "--context", "[1]", "--log-level", "LOUD")
+    assert bad.returncode == 2
