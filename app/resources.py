@@ -11,6 +11,7 @@ from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.approvals import Approvals
+from app.bulk import BulkRuns
 from app.configuration import Configuration
 from app.datadir import private_dir
 from app.engine.calls.gateway import Gateway
@@ -78,6 +79,7 @@ class Resources:
     gateway: Gateway
     runs: Runs
     events: EventLog
+    bulk: BulkRuns
     api_keys: ApiKeys
     configuration: Configuration
     approvals: Approvals
@@ -145,6 +147,14 @@ def _runs(
     return replace(runs, ingestor=engine.ingestor, control=engine.control)
 
 
+def _bulk(settings: Settings, store: Store, engine: Engine | None) -> BulkRuns:
+    """Bulk commands: counted without Redis, requested (their jobs enqueued) with it."""
+    bulk = BulkRuns(store, settings.bulk_batch_size)
+    if engine is None:
+        return bulk
+    return replace(bulk, control=engine.control, queue=engine.queue)
+
+
 @asynccontextmanager
 async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     metrics.limit_workflow_labels(settings.metrics_max_workflows)
@@ -176,6 +186,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             settings, store, workflows, matcher, programs, renderer, keys, registry, secrets,
             integrations, engine, templates=templates, gateway=gateway, runs=runs,
             events=EventLog(store, None if engine is None else engine.ingestor),
+            bulk=_bulk(settings, store, engine),
             api_keys=ApiKeys(store, keys), configuration=configuration,
             approvals=Approvals(
                 store, engine.queue if engine else None, approval_links(settings, keyring)

@@ -124,6 +124,13 @@ class Settings(BaseSettings):
         "key) keeps a repeat from starting anything.",
     )
     event_retention_days: int = Field(30, ge=1, description="Days accepted events are kept.")
+    bulk_batch_size: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Runs one job of a bulk run command (`POST /api/runs/bulk`) handles "
+        "before it saves its progress and hands the rest to the next job.",
+    )
     max_batch_events: int = Field(1000, ge=1, description="Most events in one batch request.")
     worker_concurrency: int = Field(100, ge=1, description="Jobs one worker runs at once.")
     worker_poll_delay: float = Field(

@@ -24,11 +24,14 @@ from app.actions.channels.outbox import unprovided
 from app.actions.channels.smtp import smtp_defaults
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
+from app.bulk import BulkRuns
 from app.engine.calls.masking import SCRUBBER
 from app.engine.expressions.templates import Renderer
-from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
+from app.engine.flow.queue import ADVANCE_RUN, BULK_RUNS, ArqQueue, deserialize, serialize
 from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.walk.control import RunControl
 from app.engine.walk.executor import Executor
+from app.engine.walk.family import Family
 from app.engine.walk.jobs import (
     RECONCILE_PERIOD,
     advance_run,
@@ -38,6 +41,7 @@ from app.engine.walk.jobs import (
     run_slots,
     stop_gracefully,
 )
+from app.engine.walk.program import ProgramCache
 from app.resources import build_ingestor
 from app.settings import Settings
 from app.store.factory import open_store
@@ -89,6 +93,7 @@ def create_worker(
             _log_outbox(settings)
         launcher = sub_workflows(settings, opened, queue)
         ctx["executor"] = build_executor(settings, opened, queue, connectors, services, launcher)
+        ctx["bulk"] = bulk_runs_of(settings, opened, queue)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "http" in ctx:
@@ -97,7 +102,7 @@ def create_worker(
             await ctx["store"].close()
 
     options: dict[str, Any] = {
-        "functions": [func(advance_run, name=ADVANCE_RUN)],
+        "functions": [func(advance_run, name=ADVANCE_RUN), func(bulk_runs, name=BULK_RUNS)],
         "cron_jobs": [
             # At start-up too: a worker started after an outage (Redis flushed, every worker
             # killed) picks up the overdue runs at once, not at the next period.
@@ -115,6 +120,23 @@ def create_worker(
         "keep_result": 3600,
     }
     return PollingWorker(on_poll, settings.run_lease_seconds, **(options | overrides))
+
+
+async def bulk_runs(ctx: dict[str, Any], tenant_id: str, job_id: str, cursor: str) -> None:
+    """One batch of a bulk run command (``app/bulk.py``). May run more than once: a batch
+    whose cursor the job has moved past does nothing."""
+    bulk: BulkRuns = ctx["bulk"]
+    await bulk.work(tenant_id, job_id, cursor)
+
+
+def bulk_runs_of(settings: Settings, store: Store, queue: ArqQueue) -> BulkRuns:
+    """Bulk commands as the worker applies them: through run control, as the API would."""
+    renderer = Renderer()
+    slots = run_slots(
+        settings, store, queue, TenantLimitsCache(store, settings.limits_cache_seconds), renderer
+    )
+    control = RunControl(store, queue, ProgramCache(), slots, Family(store, queue, slots))
+    return BulkRuns(store, settings.bulk_batch_size, control, queue)
 
 
 class PollingWorker(Worker):

@@ -11,6 +11,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 
 from app import logs
 from app.audit import Audit
+from app.bulk import BulkRuns
 from app.configuration import Configuration
 from app.errors import Forbidden, Unauthenticated
 from app.event_log import EventLog
@@ -156,3 +157,10 @@ async def get_event_log(resources: ResourcesDep, caller: Caller) -> EventLog:
 
 
 EventLogDep = Annotated[EventLog, Depends(get_event_log)]
+
+
+async def get_bulk_runs(resources: ResourcesDep, caller: Caller) -> BulkRuns:
+    return resources.bulk.acting_as(caller.key_id)
+
+
+BulkRunsDep = Annotated[BulkRuns, Depends(get_bulk_runs)]

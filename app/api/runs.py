@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
-from app.api.deps import Reader, RunsDep, Writer
+from app.api.deps import BulkRunsDep, Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
+from app.api.schemas.bulk import BulkAccepted, BulkIn, BulkJobRead
 from app.api.schemas.runs import RunList, RunRead, RunSummary
 from app.engine.walk.control import Command
 from app.models.instant import Instant
@@ -31,6 +32,31 @@ async def list_runs(
     where = RunFilter(workflow_id, status, user_id, since, until)
     found = await runs.store.list_runs(caller.tenant_id, where, PageQuery(limit, after))
     return RunList.after_last([RunSummary.of(run) for run in found], limit, lambda r: r.run_id)
+
+
+@router.post("/bulk", status_code=202)
+async def bulk_runs(
+    body: BulkIn, response: Response, caller: Writer, bulk: BulkRunsDep
+) -> BulkAccepted:
+    """`retry`, `cancel`, `pause` or `resume` every run the filter (those of `GET /api/runs`)
+    matches. A dry run (`"dry_run": true`) answers 200 with how many runs it would touch; a
+    real one answers 202 with a job id at once and works through the runs in the background,
+    in batches of `AUTOMATOR_BULK_BATCH_SIZE`, leaving runs created after the request alone.
+    Recorded once in the audit log (`run.bulk`) with the filter and the count."""
+    plan = await bulk.request(
+        caller.tenant_id, body.action, body.filter.run_filter(), dry_run=body.dry_run
+    )
+    if plan.job is None:
+        response.status_code = 200
+        return BulkAccepted(dry_run=True, matched=plan.matched, job_id=None)
+    return BulkAccepted(dry_run=False, matched=plan.matched, job_id=plan.job.job_id)
+
+
+@router.get("/bulk/{job_id}")
+async def get_bulk_job(job_id: str, caller: Reader, bulk: BulkRunsDep) -> BulkJobRead:
+    """A bulk command's progress: runs handled and changed so far, and each run it could not
+    be applied to with why (its state does not allow the command, or it is gone)."""
+    return BulkJobRead.of(await bulk.read(caller.tenant_id, job_id))
 
 
 @router.get("/{run_id}")

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from app.models.audit import AuditEntry, AuditFilter
+from app.models.bulk import BulkJob
 from app.models.document import WorkflowDocument
 from app.models.flow import TenantLimits
 from app.models.outbox import OutboxFilter, OutboxMessage
@@ -194,6 +195,9 @@ class RunStore(Protocol):
     async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
         """Newest first; ``page.after`` is the last run id of the page before."""
 
+    async def count_runs(self, tenant_id: str, where: RunFilter) -> int:
+        """How many runs ``list_runs`` would list with this filter, all pages together."""
+
     async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]: ...
 
     async def workflow_steps(
@@ -217,6 +221,19 @@ class RunStore(Protocol):
     async def due_runs(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         """(tenant id, run id) of live runs due before ``before``, across tenants: the one
         read made for the reconciler, which works for every tenant."""
+
+
+class BulkStore(Protocol):
+    """Bulk run commands in progress and done."""
+
+    async def add_bulk_job(self, job: BulkJob) -> None: ...
+
+    async def get_bulk_job(self, tenant_id: str, job_id: str) -> BulkJob:
+        """NotFound for a missing id, and for another tenant's."""
+
+    async def save_bulk_job(self, job: BulkJob, cursor: str) -> bool:
+        """Write the job's progress if its stored cursor is still ``cursor`` (the one its
+        batch started from), so a batch run twice records its work once; False otherwise."""
 
 
 class IntegrationStore(Protocol):
@@ -361,6 +378,7 @@ class Store(
     WorkflowStore,
     IntakeStore,
     RunStore,
+    BulkStore,
     IntegrationStore,
     AudienceStore,
     TemplateStore,

@@ -9,9 +9,10 @@ from typing import Any
 
 import orjson
 
+from app.models.bulk import BulkAction, BulkJob, BulkState
 from app.models.document import WorkflowDocument
 from app.models.profile import Profile, Touch
-from app.models.run import Accepted, Claim, EventRecord, Run, RunStatus
+from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.store.protocol import Intake
 
@@ -174,6 +175,33 @@ def exit_run(run: Run, heard: Collection[str], event: EventRecord) -> bool:
     run.updated_at = event.received_at
     run.move(status, event.received_at, reason)
     return True
+
+
+def bulk_doc(job: BulkJob) -> dict[str, Any]:
+    """A bulk job as JSON data (times as ISO text), stored alike by both adapters."""
+    doc: dict[str, Any] = orjson.loads(orjson.dumps(job))
+    return doc
+
+
+def bulk_job(doc: dict[str, Any]) -> BulkJob:
+    """A bulk job read back from ``bulk_doc``'s form."""
+    where = doc["filter"]
+    status = where["status"]
+    run_filter = RunFilter(
+        where["workflow_id"], None if status is None else RunStatus(status), where["user_id"],
+        _time(where["since"]), _time(where["until"]),
+    )  # fmt: skip
+    fields = {name: value for name, value in doc.items() if name in BulkJob.__dataclass_fields__}
+    return BulkJob(**fields | {
+        "action": BulkAction(doc["action"]), "status": BulkState(doc["status"]),
+        "filter": run_filter, "created_at": datetime.fromisoformat(doc["created_at"]),
+        "updated_at": datetime.fromisoformat(doc["updated_at"]),
+        "finished_at": _time(doc["finished_at"]),
+    })  # fmt: skip
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 def run_doc(run: Run) -> dict[str, Any]:

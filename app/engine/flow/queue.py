@@ -16,6 +16,7 @@ from arq.utils import timestamp_ms, to_unix_ms
 from redis.asyncio import ConnectionPool
 
 ADVANCE_RUN = "advance_run"
+BULK_RUNS = "bulk_runs"
 # arq's enqueue_job in one round trip instead of four (WATCH, EXISTS, MULTI/EXEC): the same
 # keys, score and expiry, and the same refusal of a job id it still holds.
 ENQUEUE = """
@@ -87,6 +88,13 @@ class ArqQueue:
                 job = self._job(tenant_id, run_id, start_job_id(run_id), None, priority)
                 await self._enqueue(**job, client=pipe)
             await pipe.execute()
+
+    async def bulk_batch(self, tenant_id: str, job_id: str, cursor: str) -> None:
+        """Have a worker take the bulk job's batch that starts after ``cursor``; one job per
+        batch (its id names the cursor), however often it is enqueued."""
+        await self.pool.enqueue_job(
+            BULK_RUNS, tenant_id, job_id, cursor, _job_id=f"bulk:{job_id}:{cursor}"
+        )
 
     def _job(
         self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float

@@ -80,6 +80,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         )
     ],
     "message_templates": [IndexModel([("tenant_id", ASCENDING), ("name", ASCENDING)], unique=True)],
+    "bulk_jobs": [IndexModel([("tenant_id", ASCENDING), ("job_id", ASCENDING)], unique=True)],
     "outbox": [
         IndexModel([("tenant_id", ASCENDING), ("message_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("idempotency_key", ASCENDING)], unique=True),

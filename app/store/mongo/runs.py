@@ -50,16 +50,11 @@ class Runs(Connection):
         return True
 
     async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
-        query: Doc = {"tenant_id": tenant_id}
-        for name, value in (("workflow_id", where.workflow_id), ("user_id", where.user_id)):
-            if value is not None:
-                query[name] = value
-        if where.status is not None:
-            query["status"] = where.status.value
-        created = {op: at for op, at in (("$gte", where.since), ("$lt", where.until)) if at}
-        if created:
-            query["created_at"] = created
+        query = _query(tenant_id, where)
         return await self._page(RUNS, page, "run_id", query, newest_first=True)
+
+    async def count_runs(self, tenant_id: str, where: RunFilter) -> int:
+        return await self._db.runs.count_documents(_query(tenant_id, where))
 
     async def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
         query = {"tenant_id": tenant_id, "run_id": run_id}
@@ -114,3 +109,16 @@ class Runs(Connection):
         return [
             (doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)
         ]
+
+
+def _query(tenant_id: str, where: RunFilter) -> Doc:
+    query: Doc = {"tenant_id": tenant_id}
+    for name, value in (("workflow_id", where.workflow_id), ("user_id", where.user_id)):
+        if value is not None:
+            query[name] = value
+    if where.status is not None:
+        query["status"] = where.status.value
+    created = {op: at for op, at in (("$gte", where.since), ("$lt", where.until)) if at}
+    if created:
+        query["created_at"] = created
+    return query

@@ -11,6 +11,7 @@ from pymongo.errors import OperationFailure
 from app.models.profile import MAX_BYTES
 from app.store.mongo.accounts import Accounts
 from app.store.mongo.audience import Audience
+from app.store.mongo.bulk import BulkJobs
 from app.store.mongo.documents import Doc
 from app.store.mongo.indexes import INDEXES
 from app.store.mongo.intake import EventIntake
@@ -23,7 +24,16 @@ from app.store.mongo.workflows import Workflows
 
 
 class MongoStore(
-    Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox, Usage
+    Accounts,
+    Workflows,
+    EventIntake,
+    Runs,
+    BulkJobs,
+    Integrations,
+    Audience,
+    Templates,
+    Outbox,
+    Usage,
 ):
     """Every domain's methods on one database."""
 

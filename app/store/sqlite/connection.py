@@ -50,17 +50,19 @@ class Connection:
         self, table: Table[R], filters: Sequence[Filter], order: str = "", limit: int | None = None
     ) -> list[R]:
         """The table's records matching every filter, in ``order``, at most ``limit``."""
-        kept = [(condition, value) for condition, value in filters if value is not None]
-        sql = f"SELECT {table.columns} FROM {table.name}"
-        if kept:
-            sql += " WHERE " + " AND ".join(condition for condition, _ in kept)
-        params = [value for _, value in kept]
+        where, params = _where(filters)
+        sql = f"SELECT {table.columns} FROM {table.name}{where}"
         if order:
             sql += f" ORDER BY {order}"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
         return [table.read(row) for row in self._all(sql, *params)]
+
+    def _count(self, table: str, filters: Sequence[Filter]) -> int:
+        """How many rows of the table match every filter."""
+        where, params = _where(filters)
+        return int(self._one(f"SELECT count(*) FROM {table}{where}", *params)[0])
 
     def _find(self, table: Table[R], /, **key: Any) -> R | None:
         """The record whose columns hold these values, None if there is none."""
@@ -90,3 +92,11 @@ class Connection:
             deleted = db.execute(f"DELETE FROM {table} WHERE {where}", tuple(key.values()))
         if deleted.rowcount == 0:
             raise missing()
+
+
+def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:
+    """A WHERE clause of the filters whose value is not None, and its parameters."""
+    kept = [(condition, value) for condition, value in filters if value is not None]
+    if not kept:
+        return "", []
+    return " WHERE " + " AND ".join(condition for condition, _ in kept), [v for _, v in kept]

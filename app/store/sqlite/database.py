@@ -2,6 +2,7 @@
 
 from app.store.sqlite.accounts import Accounts
 from app.store.sqlite.audience import Audience
+from app.store.sqlite.bulk import BulkJobs
 from app.store.sqlite.intake import EventIntake
 from app.store.sqlite.integrations import Integrations
 from app.store.sqlite.outbox import Outbox
@@ -12,6 +13,15 @@ from app.store.sqlite.workflows import Workflows
 
 
 class Database(
-    Accounts, Workflows, EventIntake, Runs, Integrations, Audience, Templates, Outbox, Usage
+    Accounts,
+    Workflows,
+    EventIntake,
+    Runs,
+    BulkJobs,
+    Integrations,
+    Audience,
+    Templates,
+    Outbox,
+    Usage,
 ):
     """The store's methods as plain calls, used from one thread only (SQLiteStore's)."""

@@ -11,7 +11,7 @@ from app.models.stats import Period, RunTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
 from app.store.rules import LIVE, UNFINISHED
-from app.store.sqlite.connection import Connection
+from app.store.sqlite.connection import Connection, Filter
 from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_row
 
 # Parallel branches are parts of their parent's run: the run counts leave them out.
@@ -67,18 +67,10 @@ class Runs(Connection):
         return True
 
     def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
-        return self._page(
-            RUNS,
-            page,
-            "run_id",
-            ("tenant_id = ?", tenant_id),
-            ("workflow_id = ?", where.workflow_id),
-            ("status = ?", where.status),
-            ("user_id = ?", where.user_id),
-            ("created_at >= ?", where.since and where.since.isoformat()),
-            ("created_at < ?", where.until and where.until.isoformat()),
-            newest_first=True,
-        )
+        return self._page(RUNS, page, "run_id", *_filters(tenant_id, where), newest_first=True)
+
+    def count_runs(self, tenant_id: str, where: RunFilter) -> int:
+        return self._count("runs", _filters(tenant_id, where))
 
     def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
         return self._select(STEPS, [("tenant_id = ?", tenant_id), ("run_id = ?", run_id)], "seq")
@@ -129,3 +121,14 @@ class Runs(Connection):
             limit,
         )
         return [(row[0], row[1]) for row in rows]
+
+
+def _filters(tenant_id: str, where: RunFilter) -> list[Filter]:
+    return [
+        ("tenant_id = ?", tenant_id),
+        ("workflow_id = ?", where.workflow_id),
+        ("status = ?", where.status),
+        ("user_id = ?", where.user_id),
+        ("created_at >= ?", where.since and where.since.isoformat()),
+        ("created_at < ?", where.until and where.until.isoformat()),
+    ]

@@ -227,6 +227,13 @@ CREATE TABLE IF NOT EXISTS ai_usage (
 );
 CREATE INDEX IF NOT EXISTS ai_usage_at ON ai_usage (tenant_id, at);
 CREATE INDEX IF NOT EXISTS ai_usage_run ON ai_usage (tenant_id, run_id);
+CREATE TABLE IF NOT EXISTS bulk_jobs (
+    tenant_id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    cursor TEXT NOT NULL,
+    doc BLOB NOT NULL,
+    PRIMARY KEY (tenant_id, job_id)
+);
 """
 # Columns added to tables of files created by earlier versions, then the indexes on them.
 ADDED_COLUMNS = {

@@ -106,12 +106,18 @@ class SQLiteStore:
     add_runs = on_thread(Database.add_runs)
     save_run = on_thread(Database.save_run)
     list_runs = on_thread(Database.list_runs)
+    count_runs = on_thread(Database.count_runs)
     list_steps = on_thread(Database.list_steps)
     workflow_steps = on_thread(Database.workflow_steps)
     run_counts = on_thread(Database.run_counts)
     run_tallies = on_thread(Database.run_tallies)
     live_run_counts = on_thread(Database.live_run_counts)
     due_runs = on_thread(Database.due_runs)
+
+    # Bulk run commands
+    add_bulk_job = on_thread(Database.add_bulk_job)
+    get_bulk_job = on_thread(Database.get_bulk_job)
+    save_bulk_job = on_thread(Database.save_bulk_job)
 
     # Integrations
     put_secret = on_thread(Database.put_secret)

@@ -1,0 +1,118 @@
+"""``POST /api/runs/bulk``: one command over every run a filter matches, worked by the real
+arq worker in batches, audited once."""
+
+from typing import Any
+
+import httpx
+
+from app.models.ids import new_id
+from app.models.run import RunFilter, RunStatus
+from app.models.tenant import Role
+from app.models.workflow import Page
+from app.resources import Resources
+from app.settings import Settings
+from tests.conftest import drain, key_for
+from tests.store.records import run
+
+SETTER = {
+    "workflow_id": "wf",
+    "name": "Setter",
+    "trigger": {"type": "signup"},
+    "actions": [{"id": "note", "type": "set", "data": {"noted": True}}],
+}
+
+
+async def failed_runs(client: httpx.AsyncClient, resources: Resources, count: int) -> None:
+    """``count`` runs of a published workflow that failed at its first step."""
+    assert (await client.post("/api/workflows", json=SETTER)).status_code == 201
+    error = {"message": "the provider was down", "retryable": True}
+    await resources.store.add_runs(
+        [run(new_id("run"), status=RunStatus.FAILED, error=error) for _ in range(count)]
+    )
+
+
+async def bulk(client: httpx.AsyncClient, body: dict[str, Any], status: int) -> dict[str, Any]:
+    response = await client.post("/api/runs/bulk", json=body)
+    assert response.status_code == status, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+async def test_a_bulk_retry_of_500_failed_runs_retries_each_once(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    await failed_runs(client, resources, 500)
+    retry = {"action": "retry", "filter": {"workflow_id": "wf", "status": "failed"}}
+    dry = await bulk(client, retry | {"dry_run": True}, 200)
+    assert dry == {"dry_run": True, "matched": 500, "job_id": None}
+    started = await bulk(client, retry, 202)
+    assert (started["matched"], started["dry_run"]) == (500, False)
+
+    await drain(settings)
+    job = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
+    assert (job["status"], job["done"], job["changed"], job["refused"]) == (
+        "completed", 500, 500, [])  # fmt: skip
+    assert job["batches"] == 500 // settings.bulk_batch_size + 1
+    runs = await resources.store.list_runs("acme", RunFilter(workflow_id="wf"), Page(1000))
+    assert {one.status for one in runs} == {RunStatus.COMPLETED}
+    retries = [sum(t["reason"] == "retried through the API" for t in r.history) for r in runs]
+    assert retries == [1] * 500
+
+    audit = (await client.get("/api/audit", params={"entity_type": "run"})).json()["items"]
+    assert [(a["action"], a["entity_id"]) for a in audit] == [("run.bulk", started["job_id"])]
+    assert audit[0]["after"] == {
+        "action": "retry", "filter": {"workflow_id": "wf", "status": "failed"}, "matched": 500}  # fmt: skip
+
+
+async def test_runs_the_command_does_not_fit_are_listed_with_why(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    await failed_runs(client, resources, 2)
+    done = new_id("run")
+    await resources.store.add_runs([run(done, status=RunStatus.COMPLETED)])
+    started = await bulk(client, {"action": "cancel", "filter": {"workflow_id": "wf"}}, 202)
+    await drain(settings)
+    job = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
+    assert (job["done"], job["changed"], job["refused_count"]) == (3, 0, 3)
+    refused = {one["run_id"]: one["reason"] for one in job["refused"]}
+    assert f"Cannot cancel run {done}: it is completed" in refused.pop(done)
+    assert ["it is failed" in reason for reason in refused.values()] == [True, True]
+
+
+async def test_bulk_requests_are_checked_and_kept_per_tenant(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    for body, field in (
+        ({"action": "delete", "filter": {}}, ["body", "action"]),
+        ({"action": "retry", "filter": {"state": "failed"}}, ["body", "filter", "state"]),
+        ({"action": "retry", "filter": {"since": "1700000000"}}, ["body", "filter", "since"]),
+        ({"action": "retry"}, ["body", "filter"]),
+    ):
+        response = await client.post("/api/runs/bulk", json=body)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["details"][0]["loc"] == field
+    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
+    body = {"action": "cancel", "filter": {}, "dry_run": True}
+    assert (await client.post("/api/runs/bulk", json=body, headers=viewer)).status_code == 403
+    started = await bulk(client, {"action": "cancel", "filter": {}}, 202)
+    assert (await client.get(f"/api/runs/bulk/{started['job_id']}", headers=viewer)).is_success
+    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    other = await client.get(f"/api/runs/bulk/{started['job_id']}", headers=globex)
+    assert other.status_code == 404
+
+
+async def test_a_batch_run_twice_commands_its_runs_once_and_later_runs_are_left_alone(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    await failed_runs(client, resources, 3)
+    started = await bulk(client, {"action": "retry", "filter": {"status": "failed"}}, 202)
+    later = new_id("run")
+    await resources.store.add_runs([run(later, status=RunStatus.FAILED)])
+    job = await resources.bulk.read("acme", started["job_id"])
+    for _ in range(2):  # arq delivers at least once
+        await resources.bulk.work("acme", job.job_id, job.cursor)
+    await drain(settings)
+    done = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
+    assert (done["status"], done["done"], done["changed"], done["batches"]) == (
+        "completed", 3, 3, 1)  # fmt: skip
+    assert (await resources.store.get_run("acme", later)).status == RunStatus.FAILED
