@@ -82,18 +82,19 @@ async def test_runs_the_command_does_not_fit_are_listed_with_why(
 async def test_bulk_requests_are_checked_and_kept_per_tenant(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:
-    for body, field in (
+    bad: list[tuple[dict[str, Any], list[str]]] = [
         ({"action": "delete", "filter": {}}, ["body", "action"]),
         ({"action": "retry", "filter": {"state": "failed"}}, ["body", "filter", "state"]),
         ({"action": "retry", "filter": {"since": "1700000000"}}, ["body", "filter", "since"]),
         ({"action": "retry"}, ["body", "filter"]),
-    ):
+    ]
+    for body, field in bad:
         response = await client.post("/api/runs/bulk", json=body)
         assert response.status_code == 422, response.text
         assert response.json()["error"]["details"][0]["loc"] == field
     viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
-    body = {"action": "cancel", "filter": {}, "dry_run": True}
-    assert (await client.post("/api/runs/bulk", json=body, headers=viewer)).status_code == 403
+    dry = {"action": "cancel", "filter": {}, "dry_run": True}
+    assert (await client.post("/api/runs/bulk", json=dry, headers=viewer)).status_code == 403
     started = await bulk(client, {"action": "cancel", "filter": {}}, 202)
     assert (await client.get(f"/api/runs/bulk/{started['job_id']}", headers=viewer)).is_success
     globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
