@@ -34,7 +34,11 @@ async def list_runs(
     return RunList.after_last([RunSummary.of(run) for run in found], limit, lambda r: r.run_id)
 
 
-@router.post("/bulk", status_code=202)
+@router.post(
+    "/bulk",
+    status_code=202,
+    responses={200: {"model": BulkAccepted, "description": "A dry run: the runs it matches."}},
+)
 async def bulk_runs(
     body: BulkIn, response: Response, caller: Writer, bulk: BulkRunsDep
 ) -> BulkAccepted:
