@@ -41,12 +41,23 @@ def _loads(body: bytes) -> Any:
     """The body as the standard parser reads it (what the model's checks expect: NaN, lone
     surrogates and big integers come through, to be refused by the field's name), at
     orjson's speed when orjson reads it the same."""
-    if jsonc.has_long_digits(body):  # orjson would read a big integer as a float
-        return json.loads(body)
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return json.loads(body)
+        if jsonc.has_long_digits(body):  # orjson would read a big integer as a float
+            return json.loads(body)
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            if exc.msg == jsonc.ORJSON_TOO_DEEP:  # the standard parser would recurse until it broke
+                raise _too_deep(body) from None
+            return json.loads(body)
+    except RecursionError:
+        raise _too_deep(body) from None
+
+
+def _too_deep(body: bytes) -> json.JSONDecodeError:
+    """Where ``body`` nests past what any field takes (the body itself is one level)."""
+    offset = jsonc.too_deep_at(body, jsonc.MAX_DEPTH + 1)
+    return json.JSONDecodeError(jsonc.TOO_DEEP, body.decode(errors="replace"), offset)
 
 
 def _validated(model: type[Model], body: bytes) -> Model:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from app.errors import AutomatorError, ErrorDetail, InvalidInput, LimitExceeded
+from app.models import jsonc
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,7 @@ def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:
     """Malformed JSON, located by line and column (FastAPI gives only an offset)."""
     text = document.decode(errors="replace") if isinstance(document, bytes) else str(document)
     offset = next((part for part in error["loc"] if isinstance(part, int)), 0)
-    line = text.count("\n", 0, offset) + 1
-    column = offset - text.rfind("\n", 0, offset)
+    line, column = jsonc.position(text, offset)
     reason = error.get("ctx", {}).get("error", error["msg"])
     return InvalidInput(
         "The body is not valid JSON.",

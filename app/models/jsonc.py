@@ -22,6 +22,11 @@ SURROGATE = re.compile("[\ud800-\udfff]")
 # which keeps the integer whole, to be refused by the name of its field.
 LONG_DIGITS = re.compile("[0-9]{20,}")
 LONG_DIGIT_BYTES = re.compile(rb"[0-9]{20,}")
+ORJSON_TOO_DEEP = "depth limit exceeded"  # orjson's message past 1,024 levels
+TOO_DEEP = f"nesting deeper than the limit of {MAX_DEPTH} levels"
+# What nesting counts: brackets outside strings (a string is one token, escapes included).
+JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+BRACKETS = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def loads(data: bytes | str) -> Any:
@@ -32,7 +37,11 @@ def loads(data: bytes | str) -> Any:
     """
     try:
         value = _strict(data)
-    except ValueError:  # orjson's and the standard parser's errors, bad UTF-8 included
+    except RecursionError:
+        raise _too_deep(data) from None
+    except ValueError as exc:  # orjson's and the standard parser's errors, bad UTF-8 included
+        if isinstance(exc, orjson.JSONDecodeError) and exc.msg == ORJSON_TOO_DEEP:
+            raise _too_deep(data) from None  # JSON5's parser would recurse until it broke
         value = _loads_with_comments(data)
     check_values(value)
     return value
@@ -60,14 +69,33 @@ def _loads_with_comments(data: bytes | str) -> Any:
             [ErrorDetail(("body",), f"line {detail}")],
         ) from None
     except RecursionError:
-        raise _too_deep() from None
+        raise _too_deep(data) from None
 
 
-def _too_deep() -> InvalidInput:
+def _too_deep(data: bytes | str) -> InvalidInput:
+    line, column = position(data, too_deep_at(data, MAX_DEPTH))
     return InvalidInput(
         f"The document nests deeper than the limit of {MAX_DEPTH} levels.",
-        [ErrorDetail(("body",), f"nesting deeper than the limit of {MAX_DEPTH} levels")],
+        [ErrorDetail(("body",), f"line {line} column {column}: {TOO_DEEP}")],
     )
+
+
+def too_deep_at(data: bytes | str, limit: int) -> int:
+    """The offset in ``data`` of the first bracket nesting past ``limit`` levels (0 when
+    none does): where a body too deep to parse is refused."""
+    text = data.decode(errors="replace") if isinstance(data, bytes) else data
+    depth = 0
+    for token in JSON_TOKENS.finditer(text):
+        depth += BRACKETS.get(token.group(), 0)
+        if depth > limit:
+            return token.start()
+    return 0
+
+
+def position(data: bytes | str, offset: int) -> tuple[int, int]:
+    """Line and column (from 1) of a character offset."""
+    text = data.decode(errors="replace") if isinstance(data, bytes) else data
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 Loc = tuple[str | int, ...]

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 from redis.exceptions import RedisError
 
 from app import metrics
@@ -58,6 +59,8 @@ def _user_id(user: dict[str, Any]) -> dict[str, Any]:
     return user
 
 
+# Unknown top-level fields named in the 422 that says to move them under ``data``.
+MAX_NAMED = 5
 # Event data any store can keep: nesting and integers bounded.
 JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
 # An event's user: its id, when given, keys the user's profile.
@@ -84,6 +87,26 @@ class EventIn(Strict):
     timestamp: Instant | None = Field(
         None, description="When it happened (ISO 8601); default: on receipt."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _business_fields_under_data(cls, value: Any) -> Any:
+        """The seed's events carried their fields at the top level; ours take them under
+        ``data``: say so, with the event rewritten, rather than "extra inputs"."""
+        if not isinstance(value, dict):
+            return value
+        extra = [str(key) for key in value if key not in cls.model_fields]
+        if not extra:
+            return value
+        named = ", ".join(extra[:MAX_NAMED]) + (", ..." if len(extra) > MAX_NAMED else "")
+        moved = ", ".join(f'"{key}": ...' for key in extra[:MAX_NAMED])
+        verb = "is not an event field" if len(extra) == 1 else "are not event fields"
+        message = (
+            f"{named} {verb}: put an event's own fields under data "
+            f'({{"type": ..., "data": {{{moved}}}}}); the top level takes '
+            f"{', '.join(cls.model_fields)}"
+        )
+        raise PydanticCustomError("event_fields", "{message}", {"message": message})
 
 
 def run_context(event: EventRecord) -> dict[str, Any]:

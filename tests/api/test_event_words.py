@@ -1,6 +1,10 @@
-"""An event no active workflow listens to (issue 13, item 6 c): still a 202, with a notice."""
+"""Events in the user's words (issue 13, item 6): an event no active workflow listens to
+still gets a 202, with a notice (c); business fields at the top level are told to go under
+`data`, and a body without a Content-Type is JSON (d); JSON nested too deep is refused with
+its line and column (e)."""
 
 import httpx
+import pytest
 
 WORKFLOW = {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
             "actions": [{"type": "log", "data": {"message": "hi"}}]}  # fmt: skip
@@ -27,3 +31,68 @@ async def test_a_listened_to_type_gets_no_notice_even_when_conditions_fail(
     assert (await client.post("/api/workflows/greet/disable")).status_code == 200
     reply = (await client.post("/api/events", json={"type": "signup"})).json()
     assert "'signup'" in reply["notice"]
+
+
+async def test_business_fields_at_the_top_level_are_told_to_go_under_data(
+    client: httpx.AsyncClient,
+) -> None:
+    event = {"type": "signup", "email": "ada@example.com", "plan": "pro"}
+    reply = await client.post("/api/events", json=event)
+    assert reply.status_code == 422
+    (detail,) = reply.json()["error"]["details"]
+    assert detail == {"loc": ["body"], "msg": (
+        "email, plan are not event fields: put an event's own fields under data "
+        '({"type": ..., "data": {"email": ..., "plan": ...}}); the top level takes type, '
+        "user, data, idempotency_key, timestamp"
+    )}  # fmt: skip
+    batch = await client.post("/api/events/batch", json={"events": [{"type": "a", "plan": 1}]})
+    assert batch.json()["error"]["details"][0]["loc"] == ["body", "events", 0]
+
+
+async def test_an_event_without_a_content_type_is_read_as_json(client: httpx.AsyncClient) -> None:
+    reply = await client.post("/api/events", content=b'{"type": "signup", "data": {"a": 1}}')
+    assert reply.status_code == 202, reply.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/api/events", b"[" * 100_000, "line 1 column 66"),
+        (
+            "/api/events",
+            b'{"type": "x",\n "data": ' + b'{"a":' * 2000 + b"1" + b"}" * 2001,
+            "line 2 column 330",
+        ),
+        (
+            "/api/events",
+            b'{"type": "x", "data": {"n": 123456789012345678901234, "d": '
+            + b"[" * 5000
+            + b"]" * 5000
+            + b"}}",
+            "line 1 column 123",
+        ),
+        ("/api/workflows", b"[" * 100_000, "line 1 column 65"),
+        (
+            "/api/workflows",
+            b'{"name": "w",\n "x": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+            "line 2 column 70",
+        ),
+    ],
+    ids=[
+        "events-past-orjson",
+        "events-in-data",
+        "events-long-digits",
+        "workflow-past-json5",
+        "workflow",
+    ],
+)
+async def test_json_nested_too_deep_is_a_422_with_line_and_column(
+    client: httpx.AsyncClient, path: str, body: bytes, where: str
+) -> None:
+    reply = await client.post(path, content=body)
+    assert reply.status_code == 422, reply.text
+    error = reply.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert error["details"] == [
+        {"loc": ["body"], "msg": f"{where}: nesting deeper than the limit of 64 levels"}
+    ]
