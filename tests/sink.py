@@ -61,6 +61,8 @@ class Sink:
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller is gone: killed, or timed out
                 finally:
                     with sink._lock:
                         sink.in_flight -= 1

@@ -445,6 +445,13 @@ class Action(Strict):
     data: dict[str, Any] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     timeout: float | None = Field(None, gt=0, le=3600, description="Seconds per attempt.")
+    delivery: Literal["at_least_once", "at_most_once"] = Field(
+        "at_least_once",
+        description="at_least_once: a call cut short by a crash is made again, with the "
+        "same idempotency key. at_most_once: the attempt is recorded before the call; a "
+        "step found started without an outcome (its worker died mid-call), or whose call "
+        "timed out, is marked unknown and not made again.",
+    )
     conditions: list[Condition] | None = None
     then: "list[Action] | None" = None
     otherwise: "list[Action] | None" = Field(None, alias="else")

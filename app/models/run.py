@@ -137,6 +137,9 @@ class Run:
     # How many forks the run has made: a fork's children are named by it, so a retried
     # parallel step starts fresh branches while a repeated one finds its own.
     forks: int = 0
+    # The at_most_once call under way, recorded before it is made: its idempotency key,
+    # attempt and start. Found set by a later walk, the call's outcome is unknown.
+    call_started: dict[str, Any] | None = None
 
     @property
     def finished(self) -> bool:
@@ -181,6 +184,8 @@ class StepStatus(StrEnum):
     FAILED = "failed"
     RETRYING = "retrying"
     SKIPPED = "skipped"
+    # An at_most_once call that may or may not have been made: not made again.
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ UNFINISHED = (*LIVE, RunStatus.PAUSED)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
     "error", "history", "updated_at", "wait", "wait_key", "listen_keys", "variants", "loops",
-    "join", "forks",
+    "join", "forks", "call_started",
 )  # fmt: skip
 # How many times a store retries a change to a run that keeps changing under it.
 RUN_WRITE_ATTEMPTS = 5

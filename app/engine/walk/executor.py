@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 # What a walk changes; carried onto a run that a control call changed meanwhile.
 PROGRESS = (
     "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds", "error", "wait",
-    "variants", "loops", "join", "forks",
+    "variants", "loops", "join", "forks", "call_started",
 )  # fmt: skip
 # Failures of the store or Redis, not of the run: the walk stops and is retried later.
 TRANSIENT = (*STORE_ERRORS, RedisError)

@@ -174,9 +174,15 @@ class Walker:
         if remaining <= 0 or (_calls_out(instruction) and self._timeout(instruction) > remaining):
             # A long run of quick steps hands over too: a busy store can make them slow.
             return await self._wait(run, 0, "handover")
+        return await self._take(run, program, instruction)
+
+    async def _take(self, run: Run, program: Program, instruction: Instruction) -> bool:
+        """Take the step at ``run.pc`` and apply what it came to."""
         started = self.effects.now()
         with logs.bound(step_id=str(instruction.action.id)):
             outcome = await self._step(run, program, instruction)
+        if outcome is None:
+            return False
         return await self._apply(run, program, instruction, outcome, started)
 
     async def _wait(self, run: Run, seconds: float, reason: str) -> bool:
@@ -409,7 +415,7 @@ class Walker:
                 return False
             run.attempt += 1
             return await self._wait(run, outcome.retry_in, "retry")
-        if outcome.status == StepStatus.FAILED:
+        if outcome.status in (StepStatus.FAILED, StepStatus.UNKNOWN):
             return await self._failed(run, program, instruction, outcome, steps)
         if outcome.output is not None and instruction.kind not in (Kind.BRANCH, *UNRECORDED):
             run.outputs[str(instruction.action.id)] = {"output": outcome.output}
@@ -467,7 +473,9 @@ class Walker:
             error=outcome.error,
         )
 
-    async def _step(self, run: Run, program: Program, instruction: Instruction) -> Outcome:
+    async def _step(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
+        """What the step came to; None when the walk must end before it (the run changed
+        while an at_most_once attempt was being recorded)."""
         following = run.pc + 1
         if instruction.kind == Kind.JUMP:
             return Outcome(StepStatus.COMPLETED, instruction.target)
@@ -521,16 +529,33 @@ class Walker:
     async def _act(
         self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
         following: int,
-    ) -> Outcome:  # fmt: skip
+    ) -> Outcome | None:  # fmt: skip
         action = instruction.action
         if action.type in CONTROL_TYPES:
             return _control(action.type, params, instruction, following)
+        key = idempotency_key(run, instruction)
+        if action.delivery == "at_most_once":
+            started = run.call_started
+            if started is not None and (started["key"], started["attempt"]) == (key, run.attempt):
+                return _unknown(run, params, following, "its worker stopped during the call")
+            at = self.effects.now().isoformat()
+            run.call_started = {"key": key, "attempt": run.attempt, "at": at}
+            if not await self.effects.checkpoint(run, []):
+                return None
+        return await self._call(run, program, instruction, params, following, key)
+
+    async def _call(
+        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        following: int, key: str,
+    ) -> Outcome:  # fmt: skip
+        """Call the action's connector, within its timeout."""
+        action = instruction.action
         context = ActionContext(
             tenant_id=run.tenant_id,
             run_id=run.run_id,
             workflow_id=run.workflow_id,
             step_id=str(action.id),
-            idempotency_key=idempotency_key(run, instruction),
+            idempotency_key=key,
             attempt=run.attempt,
             event=run.context,
             template=action.template,
@@ -539,9 +564,10 @@ class Walker:
             async with asyncio.timeout(self._timeout(instruction)):
                 output = await self.effects.call(instruction, params, context)
         except TimeoutError:
-            error = ConnectorError(
-                f"timed out after {self._timeout(instruction)} s", retryable=True
-            )
+            timed_out = f"timed out after {self._timeout(instruction)} s"
+            if action.delivery == "at_most_once":  # the receiver may have acted on it
+                return _unknown(run, params, following, f"the call {timed_out}")
+            error = ConnectorError(timed_out, retryable=True)
             return self._failure(run, program, instruction, params, error, following)
         except ConnectorError as failed:
             return self._failure(run, program, instruction, params, failed, following)
@@ -549,6 +575,8 @@ class Walker:
             log.exception("connector for %s raised", action.type)
             bug = ConnectorError.unexpected(exc)
             return self._failure(run, program, instruction, params, bug, following)
+        finally:
+            run.call_started = None  # the outcome is known: saved with the step's record
         # The call is made: whatever the connector returned, its record must be kept.
         return Outcome(StepStatus.COMPLETED, following, output=jsonc.storable(output), input=params)
 
@@ -563,6 +591,15 @@ class Walker:
             backoff = min(policy.backoff * 2 ** (run.attempt - 1), policy.max_backoff)
             outcome.retry_in = max(backoff, error.retry_after or 0) * self.delay_scale
         return outcome
+
+
+def _unknown(run: Run, params: dict[str, Any], following: int, why: str) -> Outcome:
+    """An at_most_once call that may or may not have been made: never made again; the
+    workflow's error handling (``settings.on_error``) decides what follows."""
+    run.call_started = None
+    message = f"outcome unknown: {why}; not sent again (the action's delivery is at_most_once)"
+    return Outcome(StepStatus.UNKNOWN, following, error={"message": message, "retryable": False},
+                   input=params)  # fmt: skip
 
 
 def _go_to(run: Run, pc: int) -> None:

@@ -80,7 +80,7 @@ RUN_COLUMNS = (
 RUN_STATE = (
     "version", "event_id", "context", "pc", "attempt", "delay_served", "vars", "outputs",
     "active_seconds", "error", "history", "wait", "listeners", "variants", "loops", "parent",
-    "depth", "join", "forks",
+    "depth", "join", "forks", "call_started",
 )  # fmt: skip
 
 

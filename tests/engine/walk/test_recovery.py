@@ -283,3 +283,64 @@ async def test_runs_in_flight_on_a_killed_worker_resume_on_another_within_15_s(
     assert set(hooks.received) == expected
     assert hooks.repeats() <= len(resumed)
     assert all(hooks.received[key] == 1 for key in expected if key.split(":")[0] not in resumed)
+
+
+ONCE_RUNS = 3
+
+
+def once_workflow(url: str, timeout: float | None = None) -> dict[str, Any]:
+    """A call that must never be made twice, then a step after it."""
+    charge = {"id": "charge", "type": "webhook_call", "delivery": "at_most_once",
+              "data": {"url": url, "json": {"amount": 10}}, "timeout": timeout}  # fmt: skip
+    return {"workflow_id": "once", "name": "Once", "trigger": {"type": "go"},
+            "actions": [charge, {"id": "after", "type": "log"}]}  # fmt: skip
+
+
+async def test_an_at_most_once_call_cut_short_by_a_crash_ends_unknown_not_sent_again(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """An `automator worker` SIGKILLed while its at_most_once calls are under way (the sink
+    holds them): the worker that takes the runs over finds each attempt recorded without an
+    outcome, marks the step `unknown` and sends nothing; the runs fail as `on_error` says."""
+    lease = {"AUTOMATOR_RUN_LEASE_SECONDS": "2", "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1"}
+    with sink() as hooks, fleet(settings.data_dir, str(settings.redis_url), **lease) as started:
+        document = once_workflow(f"{hooks.url}/held")
+        assert (await client.post("/api/workflows", json=document)).status_code == 201
+        hooks.hold()
+        doomed = started.start("worker")
+        await asyncio.to_thread(doomed.wait_ready)
+        run_ids = [(await send(client, {"type": "go"}))["run_ids"][0] for _ in range(ONCE_RUNS)]
+        await until_in_flight(hooks, ONCE_RUNS)
+        doomed.kill()
+        hooks.release()
+        quick = settings.model_copy(
+            update={"run_lease_seconds": 2, "http_allowed_hosts": ["127.0.0.1"]}
+        )
+        await drain_until(client, quick, run_ids, {"failed"}, seconds=30)
+
+    for run_id in run_ids:
+        run = (await client.get(f"/api/runs/{run_id}")).json()
+        assert [(s["step_id"], s["status"]) for s in run["steps"]] == [("charge", "unknown")]
+        assert "not sent again" in run["steps"][0]["error"]["message"]
+        assert run["error"]["step_id"] == "charge"
+        assert hooks.received[f"{run_id}:charge:0"] == 1
+    assert sum(hooks.received.values()) == ONCE_RUNS
+
+
+async def test_an_at_most_once_call_that_times_out_is_unknown_not_retried(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """The receiver may have acted on a call it did not answer in time: not retried."""
+    with sink(delay=2) as hooks:
+        document = once_workflow(f"{hooks.url}/slow", timeout=0.3)
+        document["settings"] = {"on_error": "continue"}
+        assert (await client.post("/api/workflows", json=document)).status_code == 201
+        run_id = (await send(client, {"type": "go"}))["run_ids"][0]
+        quick = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+        await drain_until(client, quick, [run_id], {"completed"})
+    run = (await client.get(f"/api/runs/{run_id}")).json()
+    assert [(s["step_id"], s["status"]) for s in run["steps"]] == [
+        ("charge", "unknown"), ("after", "completed")
+    ]  # fmt: skip
+    assert "timed out" in run["steps"][0]["error"]["message"]
+    assert sum(hooks.received.values()) == 1

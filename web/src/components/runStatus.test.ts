@@ -8,6 +8,11 @@ describe("run status", () => {
     expect(statusColour("completed")).toBe("#2e7d32");
   });
 
+  it("shows a step whose at_most_once call has an unknown outcome apart from runs' colours", () => {
+    expect(statusColour("unknown")).toBe("#e65100");
+    expect(Object.values(STATUS_COLOURS)).not.toContain(statusColour("unknown"));
+  });
+
   it("gives every status its own colour, and an unknown one grey", () => {
     expect(new Set(RUN_STATUSES.map((s) => STATUS_COLOURS[s])).size).toBe(RUN_STATUSES.length);
     expect(statusColour("exploded")).toBe("#6b7280");

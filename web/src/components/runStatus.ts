@@ -25,6 +25,10 @@ export const STATUS_COLOURS: Readonly<Record<RunStatus, string>> = {
   cancelled: "#9e9e9e",
 };
 
+/** Steps' statuses that runs do not have: `unknown` (an at_most_once call cut short, never
+ * made again) in deep orange, apart from both a success and a failure. */
+const STEP_COLOURS: Readonly<Record<string, string>> = { unknown: "#e65100" };
+
 export function statusColour(status: string): string {
-  return STATUS_COLOURS[status as RunStatus] ?? "#6b7280";
+  return STATUS_COLOURS[status as RunStatus] ?? STEP_COLOURS[status] ?? "#6b7280";
 }

@@ -10,3 +10,8 @@ it("keeps each step's last state and leaves waits out", () => {
   ]);
   expect([...states]).toEqual([["trigger", "completed"], ["a", "completed"], ["b", "failed"]]);
 });
+
+it("shows an at_most_once step with an unknown outcome as failed on the canvas", () => {
+  const states = traceStates([{ step_id: "charge", status: "unknown" }]);
+  expect(states.get("charge")).toBe("failed");
+});

@@ -18,6 +18,9 @@ const STATES: Record<string, StepState> = {
   failed: "failed",
   skipped: "skipped",
   retrying: "running",
+  // An at_most_once call that may or may not have been made: the run's error handling
+  // treats it as a failure.
+  unknown: "failed",
   running: "running",
   waiting: "waiting",
 };
