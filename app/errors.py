@@ -86,6 +86,13 @@ class Unavailable(AutomatorError):
     status = 503
 
 
+class UpstreamFailed(AutomatorError):
+    """A service we called for the caller (a language model) failed or answered unusably."""
+
+    code = "upstream_failed"
+    status = 502
+
+
 def redis_missing() -> Unavailable:
     """What a call that needs Redis (starting or controlling runs) answers without it."""
     return Unavailable("Redis is not configured: set AUTOMATOR_REDIS_URL.")

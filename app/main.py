@@ -13,6 +13,7 @@ from app.api import (
     audit,
     campaigns,
     connectors,
+    copilot,
     debug,
     docs,
     errors,
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(campaigns.router)
     app.include_router(tenant.router)
     app.include_router(quota.router)
+    app.include_router(copilot.router)
     app.include_router(audit.router)
     app.include_router(session.router)
     app.include_router(docs.router)

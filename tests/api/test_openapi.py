@@ -19,6 +19,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from pytest_httpserver import HTTPServer
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -32,6 +33,7 @@ from app.models.tenant import Role
 from app.redis_server import LocalRedisServer
 from app.settings import Settings
 from tests.conftest import SEEDS, key_for
+from tests.stand_in_models import StandInOpenAI
 
 EXAMPLES = int(os.environ.get("AUTOMATOR_TEST_OPENAPI_EXAMPLES", "20"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -40,6 +42,11 @@ SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(_en
 # An operation the schema cannot describe fails here, at collection.
 OPERATIONS = [cast(Any, result).ok() for result in SCHEMA.get_all_operations()]
 BASE = "http://automator"
+DRAFT = {
+    "document": {"workflow_id": "drafted", "name": "Drafted", "trigger": {"type": "order_placed"},
+                 "actions": [{"id": "note", "type": "log", "data": {"message": "hi"}}]},
+    "explanation": "Logs each order.", "assumptions": ["The event type is order_placed"],
+}  # fmt: skip
 
 
 @dataclass
@@ -64,12 +71,26 @@ class Service:
 
 
 @pytest.fixture(scope="module")
+def model() -> Iterator[str]:
+    """A stand-in model server answering every copilot request with a valid draft, so the
+    copilot answers 200 (with no model it answers 503, as documented)."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    StandInOpenAI(server, [DRAFT])
+    server.start()
+    try:
+        yield server.url_for("/v1")
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
 def service(
-    redis_server: LocalRedisServer, tmp_path_factory: pytest.TempPathFactory
+    redis_server: LocalRedisServer, tmp_path_factory: pytest.TempPathFactory, model: str
 ) -> Iterator[Service]:
     data_dir: Path = tmp_path_factory.mktemp("openapi")
     app = create_app(Settings(data_dir=data_dir, redis_url=redis_server.url, rate_limit=0,
-                              _env_file=None))  # fmt: skip
+                              ai_base_url=model, ai_model="stand-in",
+                              http_allowed_hosts=["127.0.0.1"], _env_file=None))  # fmt: skip
     loop = asyncio.new_event_loop()
     lifespan = app.router.lifespan_context(app)
     loop.run_until_complete(lifespan.__aenter__())

@@ -11,7 +11,7 @@ from app.models.usage import UsageTally
 class AiUsageRead(BaseModel):
     """What AI calls spent: tokens in and out, and their cost in US dollars."""
 
-    calls: int = Field(description="Model answers asked for (repairs included; cached: none).")
+    calls: int = Field(description="AI steps (and copilot drafts) that asked a model.")
     input_tokens: int
     output_tokens: int
     cost: float = Field(description="US dollars, by the deployment's price table.")
