@@ -8,6 +8,7 @@ from datetime import timedelta
 from app import metrics
 from app.actions.base import Services
 from app.actions.channels.smtp import smtp_defaults
+from app.actions.local.deployment import LocalTasks
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.approvals import Approvals
@@ -166,7 +167,9 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     engine = _engine(settings, store, matcher, programs, renderer, keys)
     registry = default_registry(settings.connector_modules)
     parser = DocumentParser.from_settings(settings, registry)
-    workflows = WorkflowService(store, parser, matcher=matcher)
+    workflows = WorkflowService(
+        store, parser, matcher=matcher, connector_defaults=settings.connector_defaults
+    )
     runs = _runs(workflows, programs, renderer, registry, engine)
     SCRUBBER.install()
     templates = MessageTemplates(store, renderer)
@@ -174,6 +177,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
     services = Services(
         http=http, guard=address_guard(settings), smtp=smtp_defaults(settings),
         outbox=store if settings.outbox else None, ai_prices=settings.ai_prices, usage=store,
+        local=LocalTasks.from_settings(settings),
     )  # fmt: skip
     try:
         keyring = Keyring.from_settings(settings)

@@ -171,6 +171,39 @@ class Settings(BaseSettings):
         "(`@register_connector`) are available, comma-separated (`my_app.adapters,acme.crm`) "
         "or a JSON list. Installed packages declaring the `automator.connectors` entry point need no entry.",
     )
+    local_tasks: Names = Field(
+        default_factory=list,
+        description="Local task types this deployment allows, which act on the server: "
+        "`file`, `shell` (comma-separated or a JSON list); off by default. A tenant also "
+        'opts in: `PUT /api/integrations/file` with `{"config": {"enabled": true}}`.',
+    )
+    files_root: Path | None = Field(
+        None,
+        description="The one directory `file` tasks work in, a folder per tenant inside; "
+        "default `<data dir>/files`. Symlinks are never followed.",
+    )
+    file_max_bytes: int = Field(
+        10 * MIB, ge=1, description="Largest file a `file` task reads, writes or grows."
+    )
+    shell_commands: Names = Field(
+        default_factory=list,
+        description="Executables `shell` tasks may run: names looked up on the server's PATH "
+        "or absolute paths (`wc,/usr/local/bin/report`); none by default.",
+    )
+    shell_timeout: float = Field(
+        30, gt=0, le=3600, description="Longest a `shell` command may run, in seconds."
+    )
+    shell_max_output_bytes: int = Field(
+        65536,
+        ge=1,
+        description="Most bytes of stdout (and of stderr) a `shell` command may write: one "
+        "that writes more is stopped.",
+    )
+    shell_env: Names = Field(
+        default_factory=lambda: ["PATH", "LANG", "LC_ALL", "TZ"],
+        description="Environment variables a `shell` command gets (from its `data.env`, else "
+        "the server's); no other variable reaches it.",
+    )
     http_allowed_hosts: Names = Field(
         default_factory=list,
         description="Hosts outbound HTTP (webhooks, providers) may reach even though they "

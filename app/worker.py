@@ -22,6 +22,7 @@ from app.actions.base import Services
 from app.actions.breaker import RedisBreaker
 from app.actions.channels.outbox import unprovided
 from app.actions.channels.smtp import smtp_defaults
+from app.actions.local.deployment import LocalTasks
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.bulk import BulkRuns
@@ -88,6 +89,7 @@ def create_worker(
             answers=RedisAnswers(ctx["redis"]),
             usage=opened,
             ai_prices=settings.ai_prices,
+            local=LocalTasks.from_settings(settings),
         )
         if settings.outbox:
             _log_outbox(settings)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from app.actions.local.policy import GUARDED, how_to_enable, tenant_enabled
 from app.actions.references import references
 from app.actions.registry import Registry, action_types
 from app.audit import CLI, Audit
@@ -59,6 +60,9 @@ class DocumentParser:
     def from_settings(cls, settings: Settings, registry: Registry) -> "DocumentParser":
         rules = ValidationRules(
             action_types=action_types(),
+            refused_types={
+                code: how_to_enable(code) for code in GUARDED if code not in settings.local_tasks
+            },
             max_actions=settings.max_actions,
             max_timeout=settings.max_workflow_timeout,
             check_data=registry.problems,
@@ -98,6 +102,9 @@ class WorkflowService:
     uses_secrets: bool = True
     # This process's matcher, told of every change so that its next event sees it.
     matcher: Matcher | None = None
+    # The deployment's connector configurations (AUTOMATOR_INTEGRATIONS): a local task
+    # enabled there is enabled for every tenant that configures none of its own.
+    connector_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def acting_as(self, actor: str | None, uses_secrets: bool) -> "WorkflowService":
         """The same service acting for ``actor`` (an API key id): the author of the versions
@@ -139,6 +146,7 @@ class WorkflowService:
         return saved
 
     async def _create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
         head, version = await self.store.create_workflow(tenant_id, document, self.actor, publish)
@@ -146,11 +154,25 @@ class WorkflowService:
         return Saved(head, version)
 
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
         head, version = await self.store.add_version(tenant_id, document, self.actor, publish)
         self._changed(tenant_id)
         return Saved(head, version)
+
+    async def _check_local_tasks(self, tenant_id: str, document: WorkflowDocument) -> None:
+        """InvalidInput when the document uses a local task the tenant has not opted in to
+        (the deployment's refusal came with the document's validation)."""
+        used = sorted({action.type for action in document.all_actions()} & set(GUARDED))
+        for code in used:
+            own = await self.store.get_integration(tenant_id, code)
+            config = own.config if own is not None else self.connector_defaults.get(code, {})
+            if not tenant_enabled(config):
+                raise InvalidInput(
+                    f"Invalid workflow: {how_to_enable(code)}",
+                    [ErrorDetail(("body", "actions"), f"uses {code}, not enabled for this tenant")],
+                )
 
     def _changed(self, tenant_id: str) -> None:
         if self.matcher is not None:

@@ -112,7 +112,8 @@ def all_blocks(*langs: str) -> list[Any]:
     return [pytest.param(b, id=b.where) for b in found]
 
 
-PARSER = DocumentParser.from_settings(Settings(), default_registry())
+# Examples of local tasks are checked as a deployment that allows them would check them.
+PARSER = DocumentParser.from_settings(Settings(local_tasks=["file", "shell"]), default_registry())
 
 
 def minimal_workflow(**parts: Any) -> dict[str, Any]:

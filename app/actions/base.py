@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from app.actions.breaker import Breaker
+from app.actions.local.deployment import LocalTasks
 from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
 from app.models.secret import SECRET_REF
@@ -204,6 +205,8 @@ class Services:
     answers: AnswerCache | None = None
     usage: UsageBook | None = None
     ai_prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # The deployment's local-task settings (file, shell); None: no local task runs here.
+    local: LocalTasks | None = None
 
 
 @dataclass(frozen=True)

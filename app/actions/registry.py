@@ -18,6 +18,9 @@ from typing import Any, TypeVar
 
 from app.actions.ai.task import AiConnector
 from app.actions.base import ActionSpec, Connector
+from app.actions.local.files import FileTask
+from app.actions.local.shell import ShellTask
+from app.actions.local.transform import TransformTask
 from app.actions.notify import NotifyService
 from app.actions.profiles import Profiles
 from app.actions.references import references
@@ -50,6 +53,9 @@ ACTION_TYPES: dict[str, str] = {
     "stop": "End the run",
     "log": "Write a message to the run's log",
     "trigger_workflow": "Start another workflow",
+    "file": "Read, write, append, copy, delete or list a file on the server (opt-in)",
+    "shell": "Run an allow-listed command on the server (opt-in)",
+    "transform": "CSV to JSON and back; count, sum, avg, min, max, group_by over a list",
 }
 
 CUSTOM_ACTION_SPEC = ActionSpec(
@@ -210,4 +216,6 @@ def default_registry(modules: Iterable[str] = ()) -> Registry:
 
 
 def builtin_connectors() -> list[type[Connector] | Connector]:
-    return [NotifyService, WebhookConnector, Profiles, AiConnector]
+    return [
+        NotifyService, WebhookConnector, Profiles, AiConnector, FileTask, ShellTask, TransformTask,
+    ]  # fmt: skip

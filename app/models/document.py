@@ -6,8 +6,9 @@ from the Pydantic validation context, so this module stays free of settings and 
 Documents read back from the store are validated without rules.
 """
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
@@ -57,6 +58,8 @@ class ValidationRules:
     action_types: frozenset[str]
     max_actions: int = 50
     max_timeout: int = 300
+    # Action types this deployment refuses, each with how to enable it (local tasks).
+    refused_types: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # An action's type and data → what is wrong with the data (its connector's input spec).
     check_data: Callable[[str, dict[str, Any]], list[str]] | None = None
     # A template's source → why it does not compile (None when it does).
@@ -479,6 +482,8 @@ class Action(Strict):
     @classmethod
     def _known_type(cls, value: str, info: ValidationInfo) -> str:
         rules = _rules(info)
+        if rules is not None and value in rules.refused_types:
+            raise PydanticCustomError("action_disabled", rules.refused_types[value])
         if rules is not None and value not in rules.action_types:
             raise PydanticCustomError(
                 "unknown_action_type",

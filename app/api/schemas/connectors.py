@@ -22,3 +22,9 @@ class ConnectorRead(BaseModel):
     name: str
     description: str
     actions: list[ConnectorAction]
+    enabled: bool = Field(
+        True,
+        description="Whether the caller's tenant may use it: local tasks (`file`, `shell`) "
+        "are off until the deployment allows them and the tenant opts in.",
+    )
+    enable_with: str | None = Field(None, description="How to enable it, while it is off.")
