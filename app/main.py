@@ -19,6 +19,7 @@ from app.api import (
     errors,
     events,
     health,
+    hooks,
     integrations,
     keys,
     metrics,
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.include_router(health.router)
     app.include_router(workflows.router)
     app.include_router(events.router)
+    app.include_router(hooks.router)
+    app.include_router(hooks.deliveries)
     app.include_router(runs.router)
     app.include_router(approvals.router)
     app.include_router(approvals.links)

@@ -32,6 +32,7 @@ from app.engine.walk.jobs import approval_links, run_slots
 from app.engine.walk.program import ProgramCache
 from app.errors import redis_missing
 from app.event_log import EventLog
+from app.hooks import Hooks
 from app.ratelimit import RateLimiter
 from app.runs import Runs
 from app.sessions import Sessions
@@ -81,6 +82,7 @@ class Resources:
     runs: Runs
     events: EventLog
     bulk: BulkRuns
+    hooks: Hooks
     api_keys: ApiKeys
     configuration: Configuration
     approvals: Approvals
@@ -191,6 +193,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
             integrations, engine, templates=templates, gateway=gateway, runs=runs,
             events=EventLog(store, None if engine is None else engine.ingestor),
             bulk=_bulk(settings, store, engine),
+            hooks=Hooks(store, secrets, renderer, None if engine is None else engine.ingestor),
             api_keys=ApiKeys(store, keys), configuration=configuration,
             approvals=Approvals(
                 store, engine.queue if engine else None, approval_links(settings, keyring)

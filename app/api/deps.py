@@ -15,6 +15,7 @@ from app.bulk import BulkRuns
 from app.configuration import Configuration
 from app.errors import Forbidden, Unauthenticated
 from app.event_log import EventLog
+from app.hooks import Hooks
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
 from app.runs import Runs
@@ -164,3 +165,10 @@ async def get_bulk_runs(resources: ResourcesDep, caller: Caller) -> BulkRuns:
 
 
 BulkRunsDep = Annotated[BulkRuns, Depends(get_bulk_runs)]
+
+
+async def get_hooks(resources: ResourcesDep, caller: Caller) -> Hooks:
+    return resources.hooks.acting_as(caller.key_id)
+
+
+HooksDep = Annotated[Hooks, Depends(get_hooks)]

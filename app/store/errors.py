@@ -38,6 +38,10 @@ def run_not_found(run_id: str) -> NotFound:
     return NotFound(f"Run {run_id!r} was not found.")
 
 
+def hook_not_found(hook_id: str) -> NotFound:
+    return NotFound(f"Hook {hook_id!r} was not found.")
+
+
 def bulk_job_not_found(job_id: str) -> NotFound:
     return NotFound(f"Bulk job {job_id!r} was not found.")
 

@@ -1,7 +1,8 @@
 """The store interface every adapter implements: one Protocol per domain, composed.
 
 Every method takes the tenant id first and reads or writes only that tenant's records; the
-one exception is ``api_key_by_hash``, which is how a request learns its tenant.
+exceptions are ``api_key_by_hash`` and ``hook_by_id``, which are how a request learns its
+tenant, and the reads made for work across tenants (the reconciler, the retention job).
 """
 
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from app.models.audit import AuditEntry, AuditFilter
 from app.models.bulk import BulkJob
 from app.models.document import WorkflowDocument
 from app.models.flow import TenantLimits
+from app.models.hook import Hook
 from app.models.outbox import OutboxFilter, OutboxMessage
 from app.models.profile import (
     Campaign,
@@ -236,6 +238,25 @@ class BulkStore(Protocol):
         batch started from), so a batch run twice records its work once; False otherwise."""
 
 
+class HookStore(Protocol):
+    """Inbound webhooks."""
+
+    async def add_hook(self, hook: Hook) -> None: ...
+
+    async def get_hook(self, tenant_id: str, hook_id: str) -> Hook:
+        """NotFound for a missing id, and for another tenant's."""
+
+    async def hook_by_id(self, hook_id: str) -> Hook | None:
+        """The hook of this id, whichever tenant's: how a delivery to ``/hooks/{hook_id}``,
+        which carries no API key, learns its tenant (like ``api_key_by_hash``)."""
+
+    async def list_hooks(self, tenant_id: str, page: Page) -> list[Hook]:
+        """By hook id; ``page.after`` is the last hook id of the page before."""
+
+    async def delete_hook(self, tenant_id: str, hook_id: str) -> None:
+        """NotFound if the tenant has no such hook."""
+
+
 class IntegrationStore(Protocol):
     """What a tenant's connectors need: secrets (only ever ciphertext) and configurations."""
 
@@ -379,6 +400,7 @@ class Store(
     IntakeStore,
     RunStore,
     BulkStore,
+    HookStore,
     IntegrationStore,
     AudienceStore,
     TemplateStore,

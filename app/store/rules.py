@@ -11,6 +11,7 @@ import orjson
 
 from app.models.bulk import BulkAction, BulkJob, BulkState
 from app.models.document import WorkflowDocument
+from app.models.hook import Hook, HookScheme
 from app.models.profile import Profile, Touch
 from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus
 from app.models.workflow import WorkflowHead, WorkflowVersion
@@ -175,6 +176,20 @@ def exit_run(run: Run, heard: Collection[str], event: EventRecord) -> bool:
     run.updated_at = event.received_at
     run.move(status, event.received_at, reason)
     return True
+
+
+def hook_doc(hook: Hook) -> dict[str, Any]:
+    """A hook as JSON data (times as ISO text), stored alike by both adapters."""
+    doc: dict[str, Any] = orjson.loads(orjson.dumps(hook))
+    return doc
+
+
+def hook_record(doc: dict[str, Any]) -> Hook:
+    fields = {name: value for name, value in doc.items() if name in Hook.__dataclass_fields__}
+    return Hook(**fields | {
+        "scheme": HookScheme(doc["scheme"]),
+        "created_at": datetime.fromisoformat(doc["created_at"]),
+    })  # fmt: skip
 
 
 def bulk_doc(job: BulkJob) -> dict[str, Any]:

@@ -80,6 +80,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         )
     ],
     "message_templates": [IndexModel([("tenant_id", ASCENDING), ("name", ASCENDING)], unique=True)],
+    "hooks": [
+        IndexModel([("hook_id", ASCENDING)], unique=True),
+        IndexModel([("tenant_id", ASCENDING), ("hook_id", ASCENDING)]),
+    ],
     "bulk_jobs": [IndexModel([("tenant_id", ASCENDING), ("job_id", ASCENDING)], unique=True)],
     "outbox": [
         IndexModel([("tenant_id", ASCENDING), ("message_id", ASCENDING)], unique=True),

@@ -13,6 +13,7 @@ from app.store.mongo.accounts import Accounts
 from app.store.mongo.audience import Audience
 from app.store.mongo.bulk import BulkJobs
 from app.store.mongo.documents import Doc
+from app.store.mongo.hooks import Hooks
 from app.store.mongo.indexes import INDEXES
 from app.store.mongo.intake import EventIntake
 from app.store.mongo.integrations import Integrations
@@ -29,6 +30,7 @@ class MongoStore(
     EventIntake,
     Runs,
     BulkJobs,
+    Hooks,
     Integrations,
     Audience,
     Templates,

@@ -3,6 +3,7 @@
 from app.store.sqlite.accounts import Accounts
 from app.store.sqlite.audience import Audience
 from app.store.sqlite.bulk import BulkJobs
+from app.store.sqlite.hooks import Hooks
 from app.store.sqlite.intake import EventIntake
 from app.store.sqlite.integrations import Integrations
 from app.store.sqlite.outbox import Outbox
@@ -18,6 +19,7 @@ class Database(
     EventIntake,
     Runs,
     BulkJobs,
+    Hooks,
     Integrations,
     Audience,
     Templates,

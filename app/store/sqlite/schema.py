@@ -227,6 +227,12 @@ CREATE TABLE IF NOT EXISTS ai_usage (
 );
 CREATE INDEX IF NOT EXISTS ai_usage_at ON ai_usage (tenant_id, at);
 CREATE INDEX IF NOT EXISTS ai_usage_run ON ai_usage (tenant_id, run_id);
+CREATE TABLE IF NOT EXISTS hooks (
+    hook_id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS hooks_tenant ON hooks (tenant_id, hook_id);
 CREATE TABLE IF NOT EXISTS bulk_jobs (
     tenant_id TEXT NOT NULL,
     job_id TEXT NOT NULL,

@@ -119,6 +119,13 @@ class SQLiteStore:
     get_bulk_job = on_thread(Database.get_bulk_job)
     save_bulk_job = on_thread(Database.save_bulk_job)
 
+    # Hooks
+    add_hook = on_thread(Database.add_hook)
+    get_hook = on_thread(Database.get_hook)
+    hook_by_id = on_thread(Database.hook_by_id)
+    list_hooks = on_thread(Database.list_hooks)
+    delete_hook = on_thread(Database.delete_hook)
+
     # Integrations
     put_secret = on_thread(Database.put_secret)
     rotate_secret = on_thread(Database.rotate_secret)
