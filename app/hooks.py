@@ -115,7 +115,8 @@ class Hooks:
             try:
                 standard_key(value)
             except ValueError as exc:
-                raise InvalidInput(f"Secret {name!r}: {exc}.", [ErrorDetail(field, str(exc))])
+                detail = ErrorDetail(field, str(exc))
+                raise InvalidInput(f"Secret {name!r}: {exc}.", [detail]) from None
 
     async def _signing_secret(self, hook: Hook) -> str | None:
         if hook.secret is None:

@@ -177,6 +177,10 @@ async def test_hooks_are_checked_audited_and_kept_per_tenant(
     for verify in ({"scheme": "token", "secret": "X"}, {"scheme": "github"}):
         body = missing | {"verify": verify}
         assert (await client.post("/api/hooks", json=body)).status_code == 422
+    assert (await client.put("/api/secrets/NOT_B64", json={"value": "whsec_%%%"})).is_success
+    standard = missing | {"verify": {"scheme": "standard_webhooks", "secret": "NOT_B64"}}
+    refused = (await client.post("/api/hooks", json=standard)).json()["error"]
+    assert "whsec_ followed by base64" in refused["message"]
     bad_mapping = missing | {"verify": {"scheme": "token"}, "mapping": {"typo": "x"}}
     assert (await client.post("/api/hooks", json=bad_mapping)).status_code == 422
 
