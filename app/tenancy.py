@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pydantic_core import to_jsonable_python
 
 from app.audit import CLI, Audit
-from app.errors import Unauthenticated
+from app.errors import Conflict, Unauthenticated
 from app.models.tenant import ApiKey, Role
 from app.store.protocol import Store
 from app.store.rules import now
@@ -88,7 +88,11 @@ async def bootstrap(store: Store, secret: str | None) -> IssuedKey | None:
     unless ``secret`` is a key not stored yet (so a configured bootstrap key always works)."""
     _, created = await store.ensure_tenant(DEFAULT_TENANT, "Default")
     if secret is not None and await store.api_key_by_hash(hash_key(secret)) is None:
-        return await issue_key(store, DEFAULT_TENANT, Role.ADMIN, "bootstrap", secret)
+        try:
+            return await issue_key(store, DEFAULT_TENANT, Role.ADMIN, "bootstrap", secret)
+        except Conflict:
+            return None  # another process starting at the same moment stored it
+
     if created and secret is None:
         return await issue_key(store, DEFAULT_TENANT, Role.ADMIN, "bootstrap")
     return None

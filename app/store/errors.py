@@ -11,6 +11,10 @@ from app.errors import Conflict, NotFound
 STORE_ERRORS = (OSError, PyMongoError, sqlite3.OperationalError)
 
 
+def key_exists() -> Conflict:
+    return Conflict("An API key with this secret is already stored.")
+
+
 def key_not_found(key_id: str) -> NotFound:
     return NotFound(f"API key {key_id!r} was not found.")
 

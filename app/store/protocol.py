@@ -70,7 +70,9 @@ class AccountStore(Protocol):
 
     async def get_tenant(self, tenant_id: str) -> Tenant | None: ...
 
-    async def add_api_key(self, key: ApiKey, key_hash: str) -> None: ...
+    async def add_api_key(self, key: ApiKey, key_hash: str) -> None:
+        """Store ``key``; a Conflict when a key of that hash is stored already (two
+        processes bootstrapping one configured key at the same moment)."""
 
     async def api_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import NotFound
+from app.errors import Conflict, NotFound
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Role
@@ -25,6 +25,14 @@ async def test_tenants_are_created_once(store: Store) -> None:
     assert again.name == "Acme"
     assert again.tenant_id == tenant.tenant_id
     assert await store.get_tenant("nobody") is None
+
+
+async def test_a_second_key_of_one_hash_is_a_conflict(store: Store) -> None:
+    """Two processes bootstrapping one configured key at once: the second is told."""
+    await store.add_api_key(key("default", "k1"), "hash-1")
+    with pytest.raises(Conflict):
+        await store.add_api_key(key("default", "k2"), "hash-1")
+    assert [k.key_id for k in await store.list_api_keys("default")] == ["k1"]
 
 
 async def test_api_keys_are_found_by_hash_and_revoked(store: Store) -> None:

@@ -4,12 +4,13 @@ from dataclasses import asdict
 from functools import partial
 
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page
-from app.store.errors import key_not_found
+from app.store.errors import key_exists, key_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import AUDIT, KEYS, LIMITS, TENANTS, Doc
 from app.store.rules import now
@@ -41,7 +42,10 @@ class Accounts(Connection):
         return await self._find(TENANTS, tenant_id=tenant_id)
 
     async def add_api_key(self, key: ApiKey, key_hash: str) -> None:
-        await self._db.api_keys.insert_one({**asdict(key), "key_hash": key_hash})
+        try:
+            await self._db.api_keys.insert_one({**asdict(key), "key_hash": key_hash})
+        except DuplicateKeyError:
+            raise key_exists() from None
 
     async def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         return await self._find(KEYS, key_hash=key_hash)

@@ -1,5 +1,6 @@
 """Tenants, their API keys, flow-control limits and audit trail, on SQLite."""
 
+import sqlite3
 from functools import partial
 
 import orjson
@@ -8,7 +9,7 @@ from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page
-from app.store.errors import key_not_found
+from app.store.errors import key_exists, key_not_found
 from app.store.rules import now
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, TENANTS
@@ -42,12 +43,15 @@ class Accounts(Connection):
         return limits
 
     def add_api_key(self, key: ApiKey, key_hash: str) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-                (key.key_id, key.tenant_id, key.role.value, key.name, key.prefix, key_hash,
-                 key.created_at.isoformat()),
-            )  # fmt: skip
+        try:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                    (key.key_id, key.tenant_id, key.role.value, key.name, key.prefix, key_hash,
+                     key.created_at.isoformat()),
+                )  # fmt: skip
+        except sqlite3.IntegrityError:
+            raise key_exists() from None
 
     def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
         return self._find(KEYS, key_hash=key_hash)
