@@ -89,8 +89,12 @@ class Scheduler:
         under a ``Supervisor``: a failure (Redis gone, the store locked) ends the loop and the
         supervisor starts it again. It reports itself not ready while another scheduler
         leads only if ``must_lead`` (it should be the only one)."""
+        leading = False
         while not part.stop.is_set():
-            if await self.leadership.hold():
+            if await self.leadership.hold() != leading:
+                leading = not leading
+                log.info("this scheduler %s", "leads" if leading else "no longer leads")
+            if leading:
                 part.ready()
                 await self.tick(datetime.now(UTC))
             elif self.must_lead:
