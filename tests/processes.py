@@ -35,8 +35,9 @@ class Process:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def wait_ready(self, seconds: float = 60) -> None:
-        """Until ``/ready`` answers 200 (a cold process takes a few seconds to start)."""
+    def wait_ready(self, seconds: float = 180) -> None:
+        """Until ``/ready`` answers 200. A cold process takes a few seconds of CPU to start:
+        many of them at once on a busy machine, a minute or more."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.popen.poll() is None, f"{self.command} exited:\n{self.output()}"
