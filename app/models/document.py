@@ -624,6 +624,7 @@ def _check_branches(branches: list[Branch] | None, spec: ParallelData) -> None:
 
 SCHEDULE = "schedule"
 WAIT = "wait_for_event"
+MAX_TRIGGERS = 10
 
 
 class SegmentTarget(Strict):
@@ -640,6 +641,9 @@ class Trigger(Strict):
     ``type: "schedule"``, a ``cron`` expression or an ``interval``, in a ``timezone``, and
     optionally a ``segment`` whose every member gets a run at each firing."""
 
+    id: str | None = Field(
+        None, pattern=ID_PATTERN, description="Names the trigger in the runs it starts."
+    )
     type: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["user_signup"])
     conditions: list[Condition] = Field(default_factory=list)
     cron: str | None = Field(None, max_length=128, examples=["0 9 * * 1-5"])
@@ -823,6 +827,13 @@ class WorkflowDocument(Strict):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
     trigger: Trigger
+    triggers: list[Trigger] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TRIGGERS,
+        description="More triggers beside `trigger` (event types with their conditions, "
+        "schedules): any one starts a run, which records which (`event.trigger`).",
+    )
     actions: list[Action] = Field(min_length=1)
     settings: WorkflowSettings = Field(default_factory=WorkflowSettings)
     studio: StudioLayout | None = Field(
@@ -875,6 +886,26 @@ class WorkflowDocument(Strict):
         _check_unique_ids(everything)
         _assign(compensation, "compensation", {action.id for action in walk(everything)})
         return self
+
+    @model_validator(mode="after")
+    def _trigger_ids(self) -> "WorkflowDocument":
+        labels = [label for label, _ in self.all_triggers()]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise PydanticCustomError(
+                "duplicate_id", "trigger id '{id}' is used twice", {"id": repeated[0]}
+            )
+        return self
+
+    def all_triggers(self) -> list[tuple[str, Trigger]]:
+        """Every trigger with the name runs record: its ``id``, else ``trigger`` for the
+        seed's one and ``triggers.<n>`` for the others."""
+        extra = [(one.id or f"triggers.{n}", one) for n, one in enumerate(self.triggers or [])]
+        return [(self.trigger.id or "trigger", self.trigger), *extra]
+
+    def scheduled(self) -> bool:
+        """Whether any trigger is a schedule."""
+        return any(trigger.type == SCHEDULE for _, trigger in self.all_triggers())
 
     def all_actions(self) -> list[Action]:
         """Every action, nested ones and compensation included."""

@@ -31,6 +31,9 @@ class WorkflowHead:
     archived: bool
     created_at: datetime
     updated_at: datetime
+    # The active version has a schedule among its ``triggers`` (``trigger_type`` is its
+    # first trigger's): what the scheduler reads besides schedule-typed heads.
+    scheduled: bool = False
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ def published(head: WorkflowHead, version: WorkflowVersion, at: datetime) -> Wor
         head,
         name=document.name,
         trigger_type=document.trigger.type,
+        scheduled=document.scheduled(),
         active_version=version.version,
         enabled=document.settings.enabled,
         archived=False,

@@ -221,12 +221,17 @@ class Ingestor:
             candidates = [c for c in candidates if c.version.workflow_id in only]
         if any(candidate.reads_profile for candidate in candidates):
             await self._add_profile(event, context, profiles)
-        matches, declined = [], {}
+        matches: list[Candidate] = []
+        declined: dict[str, str] = {}
         for candidate in candidates:
+            workflow_id = candidate.version.workflow_id
+            if any(match.version.workflow_id == workflow_id for match in matches):
+                continue  # another of its triggers matched: one run per event
             if candidate.conditions(context):
                 matches.append(candidate)
+                declined.pop(workflow_id, None)
             else:
-                declined[candidate.version.workflow_id] = "trigger conditions not met"
+                declined[workflow_id] = "trigger conditions not met"
         listening = {candidate.version.workflow_id for candidate in candidates}
         for workflow_id in sorted((only or set()) - listening):
             declined[workflow_id] = f"no published, enabled version listens for {event.type!r}"
@@ -256,7 +261,7 @@ class Ingestor:
 
     async def start(
         self, version: WorkflowVersion, incoming: EventIn, *, strict: bool = False,
-        lineage: Lineage | None = None,
+        lineage: Lineage | None = None, trigger_id: str | None = None,
     ) -> Accepted:  # fmt: skip
         """Start one workflow version on an event, whatever its trigger says (schedules,
         run now, sub-workflows). ``strict``: a flow-control limit refusing the run raises
@@ -264,7 +269,7 @@ class Ingestor:
         ``lineage`` makes the run another run's sub-run."""
         document = WorkflowDocument.model_validate(version.document)
         event = _record(version.tenant_id, incoming)
-        candidate = Candidate(version, document, compile_conditions([]))
+        candidate = Candidate(version, document, compile_conditions([]), trigger_id=trigger_id)
         return await self._start(
             event, run_context(event), [candidate], strict=strict, lineage=lineage
         )
@@ -450,6 +455,9 @@ def new_run(
 ) -> Run:
     """A pending run of ``candidate`` for ``event`` (and its user, unless another is named),
     due now."""
+    if candidate.trigger_id is not None:
+        # The run records the trigger that started it, for templates and for the API.
+        context = context | {"event": {**context.get("event", {}), "trigger": candidate.trigger_id}}
     return Run(
         run_id=new_id("run"),
         tenant_id=event.tenant_id,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
-from app.models.document import Condition, WorkflowDocument
+from app.models.document import SCHEDULE, Condition, WorkflowDocument
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 
@@ -25,6 +25,9 @@ class Candidate:
     conditions: CompiledConditions
     # The trigger's conditions read ``profile.*``: matching needs the user's profile.
     reads_profile: bool = False
+    # Which of the document's triggers this is (``trigger``, ``triggers.1``, its id); None
+    # for a run started whatever the triggers say (run now, a sub-workflow).
+    trigger_id: str | None = None
 
 
 def reads_profile(conditions: Sequence[Condition]) -> bool:
@@ -49,11 +52,13 @@ def build_index(revision: str, versions: list[WorkflowVersion]) -> TenantIndex:
     by_type: dict[str, list[Candidate]] = defaultdict(list)
     for version in sorted(versions, key=lambda v: v.workflow_id):
         document = WorkflowDocument.model_validate(version.document)
-        trigger = document.trigger.conditions
-        candidate = Candidate(
-            version, document, compile_conditions(trigger), reads_profile(trigger)
-        )
-        by_type[document.trigger.type].append(candidate)
+        for label, trigger in document.all_triggers():
+            if trigger.type == SCHEDULE:
+                continue  # the scheduler fires those
+            conditions = trigger.conditions
+            candidate = Candidate(version, document, compile_conditions(conditions),
+                                  reads_profile(conditions), label)  # fmt: skip
+            by_type[trigger.type].append(candidate)
     return TenantIndex(revision, time.monotonic(), dict(by_type))
 
 

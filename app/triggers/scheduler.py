@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from app.engine.flow.leases import Leadership
 from app.engine.redis_keys import SCHEDULER_LEADER, last_fired, set_last_fired
-from app.models.document import Trigger, WorkflowDocument, delay_seconds
+from app.models.document import SCHEDULE, Trigger, WorkflowDocument, delay_seconds
 from app.models.run import Accepted
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
@@ -105,30 +105,30 @@ class Scheduler:
 
     async def tick(self, now: datetime) -> list[Accepted]:
         """Fire every schedule due by ``now``; returns what was started."""
-        versions = await self.store.scheduled_versions()
-        fields = [f"{v.tenant_id}:{v.workflow_id}" for v in versions]
-        lasts = await last_fired(self.redis, fields)
+        schedules = [one for version in await self.store.scheduled_versions()
+                     for one in schedules_of(version)]  # fmt: skip
+        lasts = await last_fired(self.redis, [schedule.field for schedule in schedules])
         started = []
-        for version, field, last in zip(versions, fields, lasts, strict=True):
+        for schedule, last in zip(schedules, lasts, strict=True):
             if last is None:  # a new schedule counts from now, it does not fire the past
-                await set_last_fired(self.redis, field, now.isoformat())
+                await set_last_fired(self.redis, schedule.field, now.isoformat())
                 continue
             try:
-                started += await self._fire_due(version, field, datetime.fromisoformat(last), now)
+                started += await self._fire_due(schedule, datetime.fromisoformat(last), now)
             except Exception:  # one broken schedule must not stop the others
-                log.exception("schedule of %s failed", field)
+                log.exception("schedule of %s failed", schedule.field)
         return started
 
     async def _fire_due(
-        self, version: WorkflowVersion, field: str, last: datetime, now: datetime
+        self, schedule: "Schedule", last: datetime, now: datetime
     ) -> list[Accepted]:
-        trigger = WorkflowDocument.model_validate(version.document).trigger
+        field, trigger = schedule.field, schedule.trigger
         due = fires_between(trigger, last, now)
         if not due:
             return []
         started = []
         for at in self._chosen(due, now):
-            started += await self._fire(version, trigger, at)
+            started += await self._fire(schedule, at)
         await set_last_fired(self.redis, field, due[-1].isoformat())
         return started
 
@@ -137,15 +137,38 @@ class Scheduler:
             return due[-1:]
         return [at for at in due if now - at <= self.grace]
 
-    async def _fire(
-        self, version: WorkflowVersion, trigger: Trigger, at: datetime
-    ) -> list[Accepted]:
+    async def _fire(self, schedule: "Schedule", at: datetime) -> list[Accepted]:
+        version, trigger = schedule.version, schedule.trigger
         if trigger.segment is not None:
             return await self.segments.fire(version, trigger, at)
         event = EventIn(
             type="schedule",
             data={"scheduled_at": at.isoformat()},
-            idempotency_key=f"schedule:{version.workflow_id}:{at.isoformat()}",
+            idempotency_key=f"schedule:{version.workflow_id}{schedule.suffix}:{at.isoformat()}",
             timestamp=at,
         )
-        return [await self.ingestor.start(version, event)]
+        return [await self.ingestor.start(version, event, trigger_id=schedule.label)]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """One schedule trigger of an active version: ``field`` keeps when it last fired (the
+    seed's single ``trigger`` under the workflow's own name, as before ``triggers``)."""
+
+    version: WorkflowVersion
+    label: str
+    trigger: Trigger
+    suffix: str
+
+    @property
+    def field(self) -> str:
+        return f"{self.version.tenant_id}:{self.version.workflow_id}{self.suffix}"
+
+
+def schedules_of(version: WorkflowVersion) -> list[Schedule]:
+    document = WorkflowDocument.model_validate(version.document)
+    return [
+        Schedule(version, label, trigger, "" if n == 0 else f":{label}")
+        for n, (label, trigger) in enumerate(document.all_triggers())
+        if trigger.type == SCHEDULE
+    ]

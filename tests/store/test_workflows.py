@@ -98,3 +98,15 @@ async def test_timestamps_are_timezone_aware(store: Store) -> None:
     assert stored.created_at.tzinfo is not None
     assert version.created_at.tzinfo is not None
     assert abs((stored.updated_at - head.updated_at).total_seconds()) < 0.01
+
+
+async def test_the_scheduler_finds_a_schedule_among_the_triggers(store: Store) -> None:
+    nightly = {"type": "schedule", "cron": "0 3 * * *"}
+    await store.create_workflow("t1", document("events_only"), None, publish=True)
+    both = document("both", triggers=[nightly])
+    head, _ = await store.create_workflow("t1", both, None, publish=True)
+    assert (head.trigger_type, head.scheduled) == ("user_signup", True)
+    scheduled = {version.workflow_id for version in await store.scheduled_versions()}
+    assert scheduled == {"both"}
+    await store.add_version("t1", document("both"), None, publish=True)  # the schedule goes
+    assert await store.scheduled_versions() == []

@@ -54,6 +54,10 @@ class RunSummary(BaseModel):
     wait: WaitRead | None = Field(
         description="Set while the run waits for an event, or for a decision (an approval)."
     )
+    trigger: str | None = Field(
+        description="The workflow's trigger that started the run: its `id`, else `trigger` "
+        "(the seed's one) or `triggers.<n>`; null for run now and sub-workflows."
+    )
     approval_id: str | None = Field(
         description="Set while the run waits at an approval step: decide it with "
         "`POST /api/approvals/{approval_id}/approve` (or `reject`)."
@@ -82,11 +86,12 @@ class RunSummary(BaseModel):
 
 def summary_fields(run: Run) -> dict[str, Any]:
     """The fields a summary shows, as its model names them."""
-    names = RunSummary.model_fields.keys() - {"step", "wait", "approval_id"}
+    names = RunSummary.model_fields.keys() - {"step", "wait", "approval_id", "trigger"}
     return {name: getattr(run, name) for name in names} | {
         "step": run.pc,
         "wait": WaitRead.of(run.wait),
         "approval_id": approval_of(run.wait) if run.status in PARKED else None,
+        "trigger": (run.context.get("event") or {}).get("trigger"),
     }
 
 

@@ -40,7 +40,8 @@ def within(period: Period) -> Doc:
 
 
 def published_fields(head: WorkflowHead) -> Doc:
-    fields = ("name", "trigger_type", "active_version", "enabled", "archived", "updated_at")
+    fields = ("name", "trigger_type", "active_version", "enabled", "archived", "updated_at",
+              "scheduled")  # fmt: skip
     return {field: getattr(head, field) for field in fields}
 
 

@@ -144,7 +144,7 @@ class Workflows(Connection):
         return await self._active({"tenant_id": tenant_id})
 
     async def scheduled_versions(self) -> list[WorkflowVersion]:
-        return await self._active({"trigger_type": SCHEDULE})
+        return await self._active({"$or": [{"trigger_type": SCHEDULE}, {"scheduled": True}]})
 
     async def _active(self, where: Doc) -> list[WorkflowVersion]:
         heads = self._db.workflows.find(

@@ -49,6 +49,7 @@ DECODE: dict[str, Callable[[Any], Any]] = {
     "role": Role,
     "enabled": bool,
     "archived": bool,
+    "scheduled": bool,
 }  # fmt: skip
 
 
@@ -135,7 +136,7 @@ def head_row(head: WorkflowHead) -> tuple[Any, ...]:
     return (
         head.tenant_id, head.workflow_id, head.name, head.trigger_type, head.latest_version,
         head.active_version, int(head.enabled), int(head.archived), head.created_at.isoformat(),
-        head.updated_at.isoformat(),
+        head.updated_at.isoformat(), int(head.scheduled),
     )  # fmt: skip
 
 
@@ -164,7 +165,7 @@ AUDIT = Table("audit", "doc", _audit)
 HEADS = table(
     "workflows", WorkflowHead,
     ("tenant_id", "workflow_id", "name", "trigger_type", "latest_version", "active_version",
-     "enabled", "archived", "created_at", "updated_at"),
+     "enabled", "archived", "created_at", "updated_at", "scheduled"),
 )  # fmt: skip
 VERSIONS = table(
     "workflow_versions", WorkflowVersion,

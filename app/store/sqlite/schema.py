@@ -245,6 +245,7 @@ CREATE TABLE IF NOT EXISTS bulk_jobs (
 ADDED_COLUMNS = {
     "runs": (("wait_key", "TEXT"), ("converted", "BLOB")),
     "events": (("user_id", "TEXT"), ("idempotency_key", "TEXT")),
+    "workflows": (("scheduled", "INTEGER NOT NULL DEFAULT 0"),),
 }
 # How a column added to an existing file is filled from the rows' documents.
 BACKFILLS = {

@@ -31,7 +31,7 @@ class Workflows(Connection):
             if head is None:
                 head = new_head(tenant_id, document, now())
                 self._db.execute(
-                    f"INSERT INTO workflows ({HEADS.columns}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO workflows ({HEADS.columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     head_row(head),
                 )
             head = replace(head, archived=False)
@@ -75,9 +75,9 @@ class Workflows(Connection):
         )
         self._db.execute(
             "UPDATE workflows SET name = ?, trigger_type = ?, latest_version = ?, "
-            "active_version = ?, enabled = ?, archived = ?, updated_at = ? "
+            "active_version = ?, enabled = ?, archived = ?, updated_at = ?, scheduled = ? "
             "WHERE tenant_id = ? AND workflow_id = ?",
-            (*row[2:8], row[9], row[0], row[1]),
+            (*row[2:8], row[9], row[10], row[0], row[1]),
         )
 
     def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
@@ -141,7 +141,7 @@ class Workflows(Connection):
         return [VERSIONS.read(row) for row in rows]
 
     def scheduled_versions(self) -> list[WorkflowVersion]:
-        rows = self._all(f"{ACTIVE_VERSIONS} AND w.trigger_type = ?", SCHEDULE)
+        rows = self._all(f"{ACTIVE_VERSIONS} AND (w.trigger_type = ? OR w.scheduled = 1)", SCHEDULE)
         return [VERSIONS.read(row) for row in rows]
 
     def workflows_revision(self, tenant_id: str) -> str:
