@@ -11,6 +11,9 @@ PREFIX = "automator"
 
 SCHEDULER_LEADER = f"{PREFIX}:scheduler:leader"
 SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
+# Set by the reconciler; gone means Redis lost its data (flushed, failed over without
+# persistence, a new server), and with it every deferred job: timers are armed again.
+QUEUE_MEMORY = f"{PREFIX}:queue:memory"
 
 
 def rate_key(key_id: str) -> str:

@@ -226,6 +226,13 @@ class RunStore(Protocol):
         """(tenant id, run id) of live runs due before ``before``, across tenants: the one
         read made for the reconciler, which works for every tenant."""
 
+    async def armed_runs(
+        self, after: tuple[datetime, str] | None, limit: int
+    ) -> list[tuple[str, str, datetime]]:
+        """(tenant id, run id, due at) of every live run with a due time, across tenants, in
+        (due at, run id) order after ``after``: the timers a queue that lost its data must
+        arm again."""
+
 
 class BulkStore(Protocol):
     """Bulk run commands in progress and done."""

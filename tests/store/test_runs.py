@@ -99,6 +99,22 @@ async def test_due_runs_and_active_versions(store: Store) -> None:
     assert await store.due_runs(now() + timedelta(seconds=1), 10) == [("acme", "r1")]
 
 
+async def test_armed_runs_are_every_live_runs_timer_in_due_order_a_page_at_a_time(
+    store: Store,
+) -> None:
+    soon, later = now(), now() + timedelta(days=3)
+    await store.accept_event(Intake(event(), [
+        run("r3", due_at=later), run("r1", due_at=soon), run("r2", due_at=soon),
+        run("r4", status=RunStatus.COMPLETED, due_at=soon), run("r5", due_at=None),
+    ]))  # fmt: skip
+    first = await store.armed_runs(None, 2)
+    assert [(t, r) for t, r, _ in first] == [("acme", "r1"), ("acme", "r2")]
+    assert abs(first[0][2] - soon) < timedelta(milliseconds=1)  # BSON keeps milliseconds
+    rest = await store.armed_runs((first[-1][2], first[-1][1]), 2)
+    assert [r for _, r, _ in rest] == ["r3"]
+    assert abs(rest[0][2] - later) < timedelta(milliseconds=1)
+
+
 async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store) -> None:
     await store.accept_event(Intake(event(), [
         run("r1"), run("r2", status=RunStatus.WAITING), run("r3", status=RunStatus.PAUSED),

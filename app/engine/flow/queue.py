@@ -15,6 +15,8 @@ from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 from redis.asyncio import ConnectionPool
 
+from app.engine.redis_keys import QUEUE_MEMORY
+
 ADVANCE_RUN = "advance_run"
 BULK_RUNS = "bulk_runs"
 # arq's enqueue_job in one round trip instead of four (WATCH, EXISTS, MULTI/EXEC): the same
@@ -78,6 +80,11 @@ class ArqQueue:
         self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float = 0
     ) -> None:
         await self._enqueue(**self._job(tenant_id, run_id, job_id, at, priority))
+
+    async def forgot(self) -> bool:
+        """Whether Redis has lost its data since the last call (its marker is gone, or this
+        is a new Redis); the marker is set again either way."""
+        return bool(await self.pool.set(QUEUE_MEMORY, "1", nx=True))
 
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None

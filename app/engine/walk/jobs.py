@@ -71,6 +71,8 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     executor: Executor = ctx["executor"]
     queue: ArqQueue = ctx["queue"]
     now = datetime.now(UTC)
+    if await queue.forgot():
+        await rearm(executor.store, queue, now)
     grace = settings.reconcile_grace if ctx.get("reconciled") else 0
     overdue = await executor.store.due_runs(now - timedelta(seconds=grace), RECONCILE_BATCH)
     ctx["reconciled"] = True
@@ -80,6 +82,22 @@ async def reconcile(ctx: dict[str, Any]) -> int:
         metrics.requeued(len(overdue))
         log.warning("reconciler re-enqueued %d overdue runs", len(overdue))
     return len(overdue)
+
+
+async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
+    """Enqueue a job for every live run at its due time (now when past): Redis lost its
+    data, and with it the deferred jobs of delays, retries and waits, which the grace
+    period would otherwise leave up to a reconciler period plus the grace late."""
+    armed, after = 0, None
+    while page := await store.armed_runs(after, RECONCILE_BATCH):
+        for tenant_id, run_id, due_at in page:
+            job_id = f"{run_id}:rearm:{due_at.timestamp():.6f}"
+            await queue.advance(tenant_id, run_id, job_id, due_at if due_at > now else None)
+        armed += len(page)
+        after = (page[-1][2], page[-1][1])
+    if armed:
+        log.warning("Redis had no timers (new, or it lost its data): armed %d again", armed)
+    return armed
 
 
 async def purge(ctx: dict[str, Any]) -> int:

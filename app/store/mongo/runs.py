@@ -110,6 +110,22 @@ class Runs(Connection):
             (doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)
         ]
 
+    async def armed_runs(
+        self, after: tuple[datetime, str] | None, limit: int
+    ) -> list[tuple[str, str, datetime]]:
+        query: Doc = {"status": {"$in": [s.value for s in LIVE]}, "due_at": {"$ne": None}}
+        if after is not None:
+            since, run_id = after
+            query["$or"] = [
+                {"due_at": {"$gt": since}},
+                {"due_at": since, "run_id": {"$gt": run_id}},
+            ]
+        cursor = self._db.runs.find(
+            query, {"_id": False, "tenant_id": True, "run_id": True, "due_at": True}
+        )
+        ordered = cursor.sort([("due_at", ASCENDING), ("run_id", ASCENDING)]).limit(limit)
+        return [(doc["tenant_id"], doc["run_id"], doc["due_at"]) async for doc in ordered]
+
 
 def _query(tenant_id: str, where: RunFilter) -> Doc:
     query: Doc = {"tenant_id": tenant_id}

@@ -122,6 +122,21 @@ class Runs(Connection):
         )
         return [(row[0], row[1]) for row in rows]
 
+    def armed_runs(
+        self, after: tuple[datetime, str] | None, limit: int
+    ) -> list[tuple[str, str, datetime]]:
+        since, run_id = (after[0].isoformat(), after[1]) if after else ("", "")
+        rows = self._all(
+            "SELECT tenant_id, run_id, due_at FROM runs WHERE status IN (?, ?, ?) "
+            "AND (due_at > ? OR (due_at = ? AND run_id > ?)) ORDER BY due_at, run_id LIMIT ?",
+            *LIVE,
+            since,
+            since,
+            run_id,
+            limit,
+        )
+        return [(row[0], row[1], datetime.fromisoformat(row[2])) for row in rows]
+
 
 def _filters(tenant_id: str, where: RunFilter) -> list[Filter]:
     return [
