@@ -149,7 +149,7 @@ class PollingWorker(Worker):
     killed would be delivered again only that long after; the runs the job walked keep
     their leases as long. Here the mark lasts a run lease (plus a margin) and a task renews
     the marks of the jobs in progress and the leases of the runs being walked, a few times a
-    lease, whatever the poll loop is doing (it waits while every job slot is taken)."""
+    lease, whatever the jobs are doing."""
 
     def __init__(self, on_poll: Callable[[], None] | None, lease: float, **options: Any) -> None:
         super().__init__(**options)
