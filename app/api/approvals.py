@@ -10,7 +10,7 @@ from html import escape
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import Reader, ResourcesDep, Writer
@@ -34,6 +34,8 @@ LINK_RESPONSES: dict[int | str, dict[str, object]] = {
 links = APIRouter(prefix="/approvals", tags=["approvals"], responses=LINK_RESPONSES)
 
 MAX_COMMENT = 2000
+# The body is optional, so its schema is no plain reference that would carry the model's.
+COMMENT_EXAMPLE = {"comment": {"value": {"comment": "Budget checked."}}}
 
 
 @router.get("/{approval_id}")
@@ -49,7 +51,7 @@ async def decide_approval(
     decision: Decision,
     caller: Writer,
     resources: ResourcesDep,
-    body: DecisionBody | None = None,
+    body: Annotated[DecisionBody | None, Body(openapi_examples=COMMENT_EXAMPLE)] = None,
 ) -> ApprovalRead:
     """`approve` or `reject` an approval the run waits at (editor or admin), with an
     optional comment: the run goes on down `on_approve` or `on_reject`. A second decision
