@@ -7,11 +7,11 @@ decision finds the first. The woken run is enqueued after the write; a lost job 
 the reconciler, as the run is due.
 """
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from app.audit import CLI, Audit
+from app.clock import Clock
 from app.engine.flow.queue import Queue
 from app.engine.walk.approvals import (
     DECIDED,
@@ -60,12 +60,14 @@ class Decided:
 @dataclass(frozen=True)
 class Approvals:
     store: Store
+    clock: Clock
+    audit: Audit
     queue: Queue | None
     links: Links
     actor: str = field(default=CLI)
 
     def acting_as(self, actor: str) -> "Approvals":
-        return Approvals(self.store, self.queue, self.links, actor)
+        return replace(self, actor=actor)
 
     async def state(self, tenant_id: str, approval: str) -> ApprovalState:
         """The approval as it stands; NotFound for an id naming no run of the tenant."""
@@ -96,7 +98,7 @@ class Approvals:
         assert run.wait is not None
         if self.queue is None:
             raise redis_missing()
-        now = datetime.now(UTC)
+        now = self.clock.now()
         approval = run.wait["match"]["approval_id"]
         run.wait["resolved"] = decision_of(decision, self.actor, now, comment)
         waiting = run.status == RunStatus.WAITING
@@ -104,7 +106,7 @@ class Approvals:
             run.due_at = now
         if not await self.store.save_run(run):
             return False
-        await Audit(self.store).record(
+        await self.audit.record(
             run.tenant_id, self.actor, f"approval.{decision}", approval,
             {"status": "pending"},
             {"status": DECIDED[decision], "run_id": run.run_id, "comment": comment},

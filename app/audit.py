@@ -8,11 +8,11 @@ secrets masked, and replaced by a note when larger than ``MAX_STATE_BYTES``.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from app.clock import Clock
 from app.models.audit import AuditEntry
 from app.models.ids import new_id
 from app.redaction import redact
@@ -40,6 +40,7 @@ def _bounded(state: State) -> State:
 @dataclass(frozen=True)
 class Audit:
     store: Store
+    clock: Clock
 
     async def record(
         self, tenant_id: str, actor: str, action: str, entity_id: str,
@@ -49,7 +50,7 @@ class Audit:
         entry = AuditEntry(
             tenant_id=tenant_id,
             entry_id=new_id("aud"),
-            at=datetime.now(UTC),
+            at=self.clock.now(),
             actor=actor,
             action=action,
             entity_type=action.split(".", 1)[0],

@@ -11,10 +11,10 @@ runs twice finds the cursor moved on and does nothing, and a run is commanded on
 
 import time
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Protocol
 
 from app.audit import CLI, Audit
+from app.clock import Clock
 from app.engine.walk.control import Command, RunControl
 from app.errors import Conflict, NotFound, redis_missing
 from app.models.bulk import BulkAction, BulkJob, BulkState
@@ -42,6 +42,8 @@ class BulkRuns:
     """Bulk commands for ``actor`` (an API key id; ``cli`` by default)."""
 
     store: Store
+    clock: Clock
+    audit: Audit
     batch: int
     control: RunControl | None = None
     queue: BulkQueue | None = None
@@ -61,14 +63,15 @@ class BulkRuns:
             return BulkPlan(matched, None)
         if self.queue is None:
             raise redis_missing()
-        at = datetime.now(UTC)
+        at = self.clock.now()
         job = BulkJob(
             tenant_id, new_id("bulk"), action, where, self.actor, matched,
+            # Run ids sort by the machine's time (app/models/ids.py), so the cut is too.
             ids_before("run", time.time_ns() // 1_000_000), at, at,
         )  # fmt: skip
         await self.store.add_bulk_job(job)
         after = {"action": action.value, "filter": _plain(where), "matched": matched}
-        await Audit(self.store).record(tenant_id, self.actor, "run.bulk", job.job_id, None, after)
+        await self.audit.record(tenant_id, self.actor, "run.bulk", job.job_id, None, after)
         await self.queue.bulk_batch(tenant_id, job.job_id, job.cursor)
         return BulkPlan(matched, job)
 
@@ -88,7 +91,7 @@ class BulkRuns:
         for run in runs:
             await self._command(job, run.run_id, self.control)
         job.batches += 1
-        job.updated_at = datetime.now(UTC)
+        job.updated_at = self.clock.now()
         if runs:
             job.cursor = runs[-1].run_id
         if len(runs) < self.batch:

@@ -21,7 +21,7 @@ from rich.progress import track
 
 from app import logs, remote
 from app.actions.registry import default_registry
-from app.audit import CLI, Audit
+from app.audit import CLI
 from app.engine.calls.keyring import Unreadable, new_key
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
@@ -124,7 +124,7 @@ def _with_resources(settings: Settings, work: Callable[[Resources], Awaitable[T]
 def _bootstrap(settings: Settings) -> None:
     """Create the default tenant and its admin key on first start, and print the key once."""
     secret = settings.bootstrap_api_key.get_secret_value() if settings.bootstrap_api_key else None
-    issued = _with_resources(settings, lambda r: bootstrap(r.store, secret))
+    issued = _with_resources(settings, lambda r: bootstrap(r.store, r.clock, secret))
     if issued is not None and secret is None:
         typer.secho(
             f"Created tenant '{DEFAULT_TENANT}' with an admin API key (shown once, keep it):\n"
@@ -221,7 +221,9 @@ async def _all_in_one(settings: Settings, redis: LocalRedisServer | None) -> Non
         # With a Redis of its own no other scheduler can lead: not leading is a fault.
         resources.engine.scheduler.must_lead = redis is not None
         tasks = [
-            supervisor.run("worker", worker_task(settings, resources.store), STALL_SECONDS),
+            supervisor.run(
+                "worker", worker_task(settings, resources.store, resources.clock), STALL_SECONDS
+            ),
             supervisor.run("scheduler", resources.engine.scheduler.run, STALL_SECONDS),
         ]
         if redis is not None:
@@ -323,10 +325,10 @@ def create_api_key(
     """Create an API key (and the tenant, if new). The key is printed once."""
 
     async def work(resources: Resources) -> IssuedKey:
-        issued = await issue_key(resources.store, tenant, role, name)
+        issued = await issue_key(resources.store, resources.clock, tenant, role, name)
         after = {"role": role.value, "name": name, "prefix": issued.key.prefix}
-        await Audit(resources.store).record(tenant, CLI, "api_key.create", issued.key.key_id,
-                                            after=after)  # fmt: skip
+        await resources.audit.record(tenant, CLI, "api_key.create", issued.key.key_id,
+                                     after=after)  # fmt: skip
         return issued
 
     issued = _with_resources(Settings(), work)

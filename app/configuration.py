@@ -18,6 +18,7 @@ from app.store.protocol import Store
 @dataclass(frozen=True)
 class Configuration:
     store: Store
+    audit: Audit
     secrets: Secrets
     integrations: Integrations
     # This process's cache of tenant limits (with Redis only), forgotten on a change.
@@ -36,7 +37,7 @@ class Configuration:
         before: State = None,
         after: State = None,
     ) -> None:
-        await Audit(self.store).record(tenant_id, self.actor, action, entity_id, before, after)
+        await self.audit.record(tenant_id, self.actor, action, entity_id, before, after)
 
     async def put_secret(self, tenant_id: str, name: str, value: str) -> tuple[SecretInfo, bool]:
         """Create or replace a secret; the flag says whether it was created."""

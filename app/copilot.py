@@ -12,7 +12,6 @@ spend is recorded as AI usage outside any workflow.
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from app.actions.ai.prices import Prices
@@ -82,7 +81,7 @@ class Copilot:
         except ConnectorError as exc:
             raise UpstreamFailed(f"The model could not draft it: {exc.message}") from None
         finally:
-            await tally.record(context, datetime.now(UTC))
+            await tally.record(context, self.services.clock.now())
 
     async def _drafted(self, asked: Prompt, context: ActionContext, tally: Tally) -> Draft:
         models = Models(providers(context.config))

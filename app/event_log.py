@@ -31,6 +31,7 @@ class EventLog:
     """Events for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
 
     store: Store
+    audit: Audit
     ingestor: Ingestor | None = None
     actor: str = field(default=CLI)
 
@@ -66,7 +67,7 @@ class EventLog:
         replayed = accepted.event
         after = {"event_id": replayed.event_id, "run_ids": replayed.run_ids,
                  "workflow_ids": sorted(workflow_ids) if workflow_ids is not None else None}  # fmt: skip
-        await Audit(self.store).record(tenant_id, self.actor, "event.replay", event_id, None, after)
+        await self.audit.record(tenant_id, self.actor, "event.replay", event_id, None, after)
         return accepted
 
     async def _runs(self, tenant_id: str, run_ids: Sequence[str]) -> list[Run]:

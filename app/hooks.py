@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from app.actions.base import ConnectorError
 from app.audit import CLI, Audit
+from app.clock import Clock
 from app.engine.calls.secrets import Secrets
 from app.engine.expressions.templates import Renderer
 from app.errors import ErrorDetail, InvalidInput, Unavailable, redis_missing
@@ -51,6 +52,8 @@ class Hooks:
     """Hooks for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
 
     store: Store
+    clock: Clock
+    audit: Audit
     secrets: Secrets
     renderer: Renderer
     ingestor: Ingestor | None = None
@@ -65,10 +68,10 @@ class Hooks:
             await self._check_secret(tenant_id, spec.secret, spec.scheme)
         hook = Hook(
             tenant_id, f"hook_{secrets.token_hex(16)}", spec.name, spec.event_type, spec.scheme,
-            spec.secret, spec.tolerance, datetime.now(UTC), self.actor, spec.mapping,
+            spec.secret, spec.tolerance, self.clock.now(), self.actor, spec.mapping,
         )  # fmt: skip
         await self.store.add_hook(hook)
-        await Audit(self.store).record(
+        await self.audit.record(
             tenant_id, self.actor, "hook.create", hook.hook_id, None, _state(hook)
         )
         return hook
@@ -82,9 +85,7 @@ class Hooks:
     async def delete(self, tenant_id: str, hook_id: str) -> None:
         hook = await self.store.get_hook(tenant_id, hook_id)
         await self.store.delete_hook(tenant_id, hook_id)
-        await Audit(self.store).record(
-            tenant_id, self.actor, "hook.delete", hook_id, _state(hook), None
-        )
+        await self.audit.record(tenant_id, self.actor, "hook.delete", hook_id, _state(hook), None)
 
     async def receive(self, hook_id: str, delivery: Delivery) -> Accepted:
         """Verify the delivery (Unauthenticated: nothing is stored), map it to an event
@@ -94,6 +95,7 @@ class Hooks:
             raise hook_not_found(hook_id)
         if self.ingestor is None:
             raise redis_missing()
+        # The sender stamped the delivery with its clock: the tolerance is on the machine's.
         verify(hook.scheme, await self._signing_secret(hook), delivery, hook.tolerance,
                datetime.now(UTC))  # fmt: skip
         body = _json(delivery.body)

@@ -40,6 +40,7 @@ from app.api import (
 from app.api.intake import RequestIntake
 from app.api.metrics import EventRejections
 from app.api.schemas.events import EventBatch
+from app.clock import Clock
 from app.models.document import WorkflowDocument
 from app.resources import Resources, open_resources
 from app.settings import Settings
@@ -49,9 +50,14 @@ from app.triggers.ingest import EventIn
 HAND_PARSED: tuple[type[BaseModel], ...] = (WorkflowDocument, EventIn, EventBatch)
 
 
-def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
-    """The API; it opens its own resources unless given ones (``automator dev`` shares its
-    store with the worker in the same process)."""
+def create_app(
+    settings: Settings | None = None,
+    resources: Resources | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The API; it opens its own resources (over ``clock``, the system's unless given) unless
+    given ones (``automator dev`` shares its store and clock with the worker in the same
+    process)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -60,7 +66,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             app.state.resources = resources
             yield
             return
-        async with open_resources(settings) as opened:
+        async with open_resources(settings, clock) as opened:
             app.state.resources = opened
             yield
 

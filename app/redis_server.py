@@ -20,6 +20,8 @@ from app.datadir import PRIVATE_UMASK, private_dir
 from app.supervisor import Part, pause
 
 log = logging.getLogger(__name__)
+# How long redis-server may take to start or stop: a timeout on a child process, so in the
+# machine's time (time.monotonic), not a process clock.
 STARTUP_SECONDS = 10.0
 WATCH_SECONDS = 0.5
 

@@ -12,7 +12,9 @@ from app.actions.local.deployment import LocalTasks
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
 from app.approvals import Approvals
+from app.audit import Audit
 from app.bulk import BulkRuns
+from app.clock import Clock, SystemClock
 from app.configuration import Configuration
 from app.datadir import private_dir
 from app.engine.calls.gateway import Gateway
@@ -66,7 +68,10 @@ class Engine:
 @dataclass
 class Resources:
     settings: Settings
+    # The process's one clock: everything that stamps, schedules or expires reads it.
+    clock: Clock
     store: Store
+    audit: Audit
     workflows: WorkflowService
     matcher: Matcher
     programs: ProgramCache
@@ -97,46 +102,50 @@ class Resources:
 
 
 def build_ingestor(
-    settings: Settings, store: Store, queue: ArqQueue, matcher: Matcher, renderer: Renderer,
-    limits: TenantLimitsCache, slots: RunSlots,
+    settings: Settings, clock: Clock, store: Store, queue: ArqQueue, matcher: Matcher,
+    renderer: Renderer, limits: TenantLimitsCache, slots: RunSlots,
 ) -> Ingestor:  # fmt: skip
     """What starts runs, with flow control: the API's (events, schedules, run now) and a
     worker's (sub-workflows)."""
     window = timedelta(seconds=settings.idempotency_window)
     admission = Admission(
-        Limiters(queue.pool), limits, renderer, store, settings.delay_scale,
+        Limiters(queue.pool), limits, renderer, store, clock, settings.delay_scale,
         AiCosts.from_settings(store, settings),
     )  # fmt: skip
-    family = Family(store, queue, slots)
+    family = Family(store, queue, clock, slots)
     return Ingestor(
-        store, matcher, queue, renderer, window, settings.profile_max_bytes, admission, slots,
-        family,
+        store, matcher, queue, renderer, clock, window, settings.profile_max_bytes, admission,
+        slots, family,
     )  # fmt: skip
 
 
-def _engine(settings: Settings, store: Store, matcher: Matcher, programs: ProgramCache,
-            renderer: Renderer, keys: KeyCache) -> Engine | None:  # fmt: skip
+def _engine(settings: Settings, clock: Clock, store: Store, matcher: Matcher,
+            programs: ProgramCache, renderer: Renderer, keys: KeyCache) -> Engine | None:  # fmt: skip
     if not settings.redis_url:
         return None
-    queue = ArqQueue.from_url(settings.redis_url)
+    queue = ArqQueue.from_url(settings.redis_url, clock)
     limiters = Limiters(queue.pool)
-    limits = TenantLimitsCache(store, settings.limits_cache_seconds)
+    limits = TenantLimitsCache(store, clock, settings.limits_cache_seconds)
     slots = run_slots(settings, store, queue, limits, renderer)
-    ingestor = build_ingestor(settings, store, queue, matcher, renderer, limits, slots)
+    ingestor = build_ingestor(settings, clock, store, queue, matcher, renderer, limits, slots)
     scheduler = Scheduler(
         store,
         ingestor,
         queue.pool,
+        clock,
         Misfire(settings.schedule_misfire),
         segment_max_members=settings.segment_max_members,
     )
-    control = RunControl(store, queue, programs, slots, Family(store, queue, slots))
+    family = Family(store, queue, clock, slots)
+    control = RunControl(store, queue, programs, clock, slots, family)
     limiter = RateLimiter(queue.pool, settings.rate_limit, settings.rate_limit_window)
     sessions = Sessions(queue.pool, keys, settings.session_seconds, settings.sign_in_failures)
     return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter, sessions)
 
 
 def _runs(
+    clock: Clock,
+    audit: Audit,
     workflows: WorkflowService,
     programs: ProgramCache,
     renderer: Renderer,
@@ -144,35 +153,42 @@ def _runs(
     engine: Engine | None,
 ) -> Runs:
     """Runs share the process's caches; only with Redis do they start and take commands."""
-    runs = Runs(workflows.store, workflows, programs, renderer, registry)
+    runs = Runs(workflows.store, clock, audit, workflows, programs, renderer, registry)
     if engine is None:
         return runs
     return replace(runs, ingestor=engine.ingestor, control=engine.control)
 
 
-def _bulk(settings: Settings, store: Store, engine: Engine | None) -> BulkRuns:
+def _bulk(
+    settings: Settings, clock: Clock, audit: Audit, store: Store, engine: Engine | None
+) -> BulkRuns:
     """Bulk commands: counted without Redis, requested (their jobs enqueued) with it."""
-    bulk = BulkRuns(store, settings.bulk_batch_size)
+    bulk = BulkRuns(store, clock, audit, settings.bulk_batch_size)
     if engine is None:
         return bulk
     return replace(bulk, control=engine.control, queue=engine.queue)
 
 
 @asynccontextmanager
-async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: Settings, clock: Clock | None = None
+) -> AsyncIterator[Resources]:
+    """Everything the process serves with, over ``clock`` (the system's unless given)."""
+    clock = clock or SystemClock()
     metrics.limit_workflow_labels(settings.metrics_max_workflows)
     if settings.mongodb_url is None or settings.secrets_key is None:
         private_dir(settings.data_dir)  # the SQLite database or the secrets key lives there
-    store = await open_store(settings)
-    matcher, programs, renderer = Matcher(store), ProgramCache(), Renderer()
-    keys = KeyCache(store, settings.key_cache_seconds)
-    engine = _engine(settings, store, matcher, programs, renderer, keys)
+    store = await open_store(settings, clock)
+    audit = Audit(store, clock)
+    matcher, programs, renderer = Matcher(store, clock), ProgramCache(clock), Renderer()
+    keys = KeyCache(store, clock, settings.key_cache_seconds)
+    engine = _engine(settings, clock, store, matcher, programs, renderer, keys)
     registry = default_registry(settings.connector_modules)
     parser = DocumentParser.from_settings(settings, registry)
     workflows = WorkflowService(
-        store, parser, matcher=matcher, connector_defaults=settings.connector_defaults
+        store, parser, audit, matcher=matcher, connector_defaults=settings.connector_defaults
     )
-    runs = _runs(workflows, programs, renderer, registry, engine)
+    runs = _runs(clock, audit, workflows, programs, renderer, registry, engine)
     SCRUBBER.install()
     templates = MessageTemplates(store, renderer)
     http = http_client(settings)
@@ -180,6 +196,7 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         http=http, guard=address_guard(settings), smtp=smtp_defaults(settings),
         outbox=store if settings.outbox else None, ai_prices=settings.ai_prices, usage=store,
         local=LocalTasks.from_settings(settings),
+        clock=clock,
     )  # fmt: skip
     try:
         keyring = Keyring.from_settings(settings)
@@ -187,16 +204,20 @@ async def open_resources(settings: Settings) -> AsyncIterator[Resources]:
         integrations = Integrations(store, registry, settings.connector_defaults)
         gateway = Gateway(registry, secrets, integrations, services, templates)
         limits = None if engine is None else engine.limits
-        configuration = Configuration(store, secrets, integrations, limits)
+        configuration = Configuration(store, audit, secrets, integrations, limits)
         yield Resources(
-            settings, store, workflows, matcher, programs, renderer, keys, registry, secrets,
-            integrations, engine, templates=templates, gateway=gateway, runs=runs,
-            events=EventLog(store, None if engine is None else engine.ingestor),
-            bulk=_bulk(settings, store, engine),
-            hooks=Hooks(store, secrets, renderer, None if engine is None else engine.ingestor),
-            api_keys=ApiKeys(store, keys), configuration=configuration,
+            settings, clock, store, audit, workflows, matcher, programs, renderer, keys,
+            registry, secrets, integrations, engine, templates=templates, gateway=gateway,
+            runs=runs, events=EventLog(store, audit, None if engine is None else engine.ingestor),
+            bulk=_bulk(settings, clock, audit, store, engine),
+            hooks=Hooks(
+                store, clock, audit, secrets, renderer,
+                None if engine is None else engine.ingestor,
+            ),
+            api_keys=ApiKeys(store, clock, audit, keys), configuration=configuration,
             approvals=Approvals(
-                store, engine.queue if engine else None, approval_links(settings, keyring)
+                store, clock, audit, engine.queue if engine else None,
+                approval_links(settings, keyring),
             ),
         )  # fmt: skip
     finally:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from app.actions.registry import Registry
 from app.audit import CLI, Audit
+from app.clock import Clock
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.templates import Renderer
 from app.engine.walk.control import Command, RunControl
@@ -68,6 +69,8 @@ class Runs:
     """Runs for ``actor`` (an API key id; ``cli`` by default), who is named in the audit log."""
 
     store: Store
+    clock: Clock
+    audit: Audit
     workflows: WorkflowService
     programs: ProgramCache
     renderer: Renderer
@@ -92,9 +95,7 @@ class Runs:
         run = await _needs_redis(self.control).apply(tenant_id, run_id, command)
         change = run.history[-1]
         before, after = {"status": change["from"]}, {"status": change["to"], "step": run.pc}
-        await Audit(self.store).record(
-            tenant_id, self.actor, f"run.{command}", run_id, before, after
-        )
+        await self.audit.record(tenant_id, self.actor, f"run.{command}", run_id, before, after)
         return await self.read(tenant_id, run_id)
 
     async def run_now(
@@ -120,9 +121,13 @@ class Runs:
         not enforced."""
         saved = await self.workflows.current(tenant_id, workflow_id)
         program = self.programs.put(saved.version)
-        context = run_context(sample_event(tenant_id, event.type, event.user, event.data))
-        conditions = compile_conditions(program.document.trigger.conditions)
-        run, trace = await dry_run(program, tenant_id, context, self.renderer, self.registry)
+        context = run_context(
+            sample_event(tenant_id, event.type, event.user, event.data, self.clock.now())
+        )
+        conditions = compile_conditions(program.document.trigger.conditions, self.clock)
+        run, trace = await dry_run(
+            program, tenant_id, context, self.renderer, self.registry, self.clock.now()
+        )
         explained = conditions.explain(context)
         return Trial(program.version, conditions(context), explained, run, trace)
 

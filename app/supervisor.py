@@ -38,6 +38,8 @@ class Part:
         logged (``worker is ready``), so an operator sees when a process can take work."""
         if self.problem is not None:
             log.info("%s is ready", self.name)
+        # Hangs and crash loops happen in the machine's time: a test clock moved forward
+        # must not make a task look stalled, so supervision reads time.monotonic().
         self.problem, self.last_ready = None, time.monotonic()
 
     def not_ready(self, problem: str) -> None:

@@ -6,16 +6,15 @@ password hashes guard guessable secrets, and would cost every request millisecon
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass, field, replace
 
 from pydantic_core import to_jsonable_python
 
 from app.audit import CLI, Audit
+from app.clock import Clock
 from app.errors import Conflict, Unauthenticated
 from app.models.tenant import ApiKey, Role
 from app.store.protocol import Store
-from app.store.rules import now
 
 KEY_PREFIX = "atm_"
 MAX_CACHED_KEYS = 10_000
@@ -35,7 +34,12 @@ def hash_key(secret: str) -> str:
 
 
 async def issue_key(
-    store: Store, tenant_id: str, role: Role, name: str = "", secret: str | None = None
+    store: Store,
+    clock: Clock,
+    tenant_id: str,
+    role: Role,
+    name: str = "",
+    secret: str | None = None,
 ) -> IssuedKey:
     """Create the tenant when missing and a key for it (``secret`` given, or generated)."""
     await store.ensure_tenant(tenant_id, tenant_id)
@@ -46,7 +50,7 @@ async def issue_key(
         role=role,
         name=name,
         prefix=secret[:8],
-        created_at=now(),
+        created_at=clock.now(),
     )
     await store.add_api_key(key, hash_key(secret))
     return IssuedKey(key, secret)
@@ -57,8 +61,9 @@ class KeyCache:
     whose key it carries. A key revoked in another process stops working within ``seconds``;
     in this process, at once (``forget``)."""
 
-    def __init__(self, store: Store, seconds: float) -> None:
+    def __init__(self, store: Store, clock: Clock, seconds: float) -> None:
         self._store = store
+        self._clock = clock
         self._seconds = seconds
         self._keys: dict[str, tuple[ApiKey, float]] = {}
 
@@ -68,7 +73,7 @@ class KeyCache:
     async def authenticate_digest(self, digest: str) -> ApiKey:
         """The key whose SHA-256 is ``digest`` (what a sign-in session keeps)."""
         cached = self._keys.get(digest)
-        if cached is not None and cached[1] > time.monotonic():
+        if cached is not None and cached[1] > self._clock.monotonic():
             return cached[0]
         key = await self._store.api_key_by_hash(digest)
         if key is None or key.revoked_at is not None:
@@ -76,25 +81,25 @@ class KeyCache:
             raise Unauthenticated("The API key is not valid.")
         if len(self._keys) >= MAX_CACHED_KEYS:
             self._keys.clear()
-        self._keys[digest] = (key, time.monotonic() + self._seconds)
+        self._keys[digest] = (key, self._clock.monotonic() + self._seconds)
         return key
 
     def forget(self, key_id: str) -> None:
         self._keys = {d: entry for d, entry in self._keys.items() if entry[0].key_id != key_id}
 
 
-async def bootstrap(store: Store, secret: str | None) -> IssuedKey | None:
+async def bootstrap(store: Store, clock: Clock, secret: str | None) -> IssuedKey | None:
     """On first start: the ``default`` tenant and an admin key. None when it already exists,
     unless ``secret`` is a key not stored yet (so a configured bootstrap key always works)."""
     _, created = await store.ensure_tenant(DEFAULT_TENANT, "Default")
     if secret is not None and await store.api_key_by_hash(hash_key(secret)) is None:
         try:
-            return await issue_key(store, DEFAULT_TENANT, Role.ADMIN, "bootstrap", secret)
+            return await issue_key(store, clock, DEFAULT_TENANT, Role.ADMIN, "bootstrap", secret)
         except Conflict:
             return None  # another process starting at the same moment stored it
 
     if created and secret is None:
-        return await issue_key(store, DEFAULT_TENANT, Role.ADMIN, "bootstrap")
+        return await issue_key(store, clock, DEFAULT_TENANT, Role.ADMIN, "bootstrap")
     return None
 
 
@@ -103,6 +108,8 @@ class ApiKeys:
     """Issuing and revoking a tenant's keys, each recorded in the audit log by ``actor``."""
 
     store: Store
+    clock: Clock
+    audit: Audit
     cache: KeyCache
     actor: str = field(default=CLI)
 
@@ -112,7 +119,7 @@ class ApiKeys:
 
     async def create(self, tenant_id: str, role: Role, name: str) -> IssuedKey:
         """A new key for the tenant; its secret is in the answer only."""
-        issued = await issue_key(self.store, tenant_id, role, name)
+        issued = await issue_key(self.store, self.clock, tenant_id, role, name)
         key = issued.key
         after = {
             "key_id": key.key_id,
@@ -122,7 +129,7 @@ class ApiKeys:
             "created_at": key.created_at,
             "revoked_at": key.revoked_at,
         }
-        await Audit(self.store).record(
+        await self.audit.record(
             tenant_id, self.actor, "api_key.create", key.key_id, after=to_jsonable_python(after)
         )
         return issued
@@ -132,5 +139,5 @@ class ApiKeys:
         revoked = await self.store.revoke_api_key(tenant_id, key_id)
         self.cache.forget(key_id)
         after = {"revoked_at": to_jsonable_python(revoked.revoked_at)}
-        await Audit(self.store).record(tenant_id, self.actor, "api_key.revoke", key_id, after=after)
+        await self.audit.record(tenant_id, self.actor, "api_key.revoke", key_id, after=after)
         return revoked

@@ -25,7 +25,9 @@ from app.actions.channels.smtp import smtp_defaults
 from app.actions.local.deployment import LocalTasks
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
+from app.audit import Audit
 from app.bulk import BulkRuns
+from app.clock import Clock, SystemClock
 from app.engine.calls.masking import SCRUBBER
 from app.engine.expressions.templates import Renderer
 from app.engine.flow.queue import ADVANCE_RUN, BULK_RUNS, ArqQueue, deserialize, serialize
@@ -61,18 +63,21 @@ RENEWALS_PER_LEASE = 3
 
 def create_worker(
     settings: Settings, registry: Registry | None = None, store: Store | None = None,
-    on_poll: Callable[[], None] | None = None, **overrides: Any,
+    on_poll: Callable[[], None] | None = None, clock: Clock | None = None, **overrides: Any,
 ) -> Worker:  # fmt: skip
     """A worker for ``settings.redis_url``. It opens its own store unless given one (one
     SQLite connection per process avoids lock contention); ``on_poll`` is called after each
-    poll of the queue. ``overrides`` are arq Worker options (tests use ``burst=True``)."""
+    poll of the queue; it reads ``clock`` (the system's unless given, the process's one when
+    it shares the process with the API). ``overrides`` are arq Worker options (tests use
+    ``burst=True``)."""
     assert settings.redis_url, "the worker needs AUTOMATOR_REDIS_URL"
+    time_source = clock or SystemClock()
 
     async def startup(ctx: dict[str, Any]) -> None:
         metrics.limit_workflow_labels(settings.metrics_max_workflows)
         SCRUBBER.install()
-        opened = store or await open_store(settings)
-        queue = ArqQueue(ctx["redis"])
+        opened = store or await open_store(settings, time_source)
+        queue = ArqQueue(ctx["redis"], time_source)
         ctx |= {"settings": settings, "store": opened, "queue": queue}
         connectors = registry or default_registry(settings.connector_modules)
         ctx["http"] = http_client(settings)
@@ -90,12 +95,15 @@ def create_worker(
             usage=opened,
             ai_prices=settings.ai_prices,
             local=LocalTasks.from_settings(settings),
+            clock=time_source,
         )
         if settings.outbox:
             _log_outbox(settings)
-        launcher = sub_workflows(settings, opened, queue)
-        ctx["executor"] = build_executor(settings, opened, queue, connectors, services, launcher)
-        ctx["bulk"] = bulk_runs_of(settings, opened, queue)
+        launcher = sub_workflows(settings, time_source, opened, queue)
+        ctx["executor"] = build_executor(
+            settings, opened, queue, connectors, services, time_source, launcher
+        )
+        ctx["bulk"] = bulk_runs_of(settings, time_source, opened, queue)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "http" in ctx:
@@ -131,14 +139,15 @@ async def bulk_runs(ctx: dict[str, Any], tenant_id: str, job_id: str, cursor: st
     await bulk.work(tenant_id, job_id, cursor)
 
 
-def bulk_runs_of(settings: Settings, store: Store, queue: ArqQueue) -> BulkRuns:
+def bulk_runs_of(settings: Settings, clock: Clock, store: Store, queue: ArqQueue) -> BulkRuns:
     """Bulk commands as the worker applies them: through run control, as the API would."""
     renderer = Renderer()
-    slots = run_slots(
-        settings, store, queue, TenantLimitsCache(store, settings.limits_cache_seconds), renderer
-    )
-    control = RunControl(store, queue, ProgramCache(), slots, Family(store, queue, slots))
-    return BulkRuns(store, settings.bulk_batch_size, control, queue)
+    limits = TenantLimitsCache(store, clock, settings.limits_cache_seconds)
+    slots = run_slots(settings, store, queue, limits, renderer)
+    family = Family(store, queue, clock, slots)
+    control = RunControl(store, queue, ProgramCache(clock), clock, slots, family)
+    audit = Audit(store, clock)
+    return BulkRuns(store, clock, audit, settings.bulk_batch_size, control, queue)
 
 
 class PollingWorker(Worker):
@@ -195,14 +204,16 @@ class PollingWorker(Worker):
             await executor.leases.renew()
 
 
-def worker_task(settings: Settings, store: Store | None = None) -> Task:
+def worker_task(settings: Settings, store: Store | None = None, clock: Clock | None = None) -> Task:
     """The worker as a supervised task: a new arq worker at each start (a crashed one holds
     nothing worth keeping; its reconciler, run at start-up, catches up on what was missed),
     stopped gracefully when the process stops. arq's poll loop raises when Redis goes away:
     the supervisor starts it again."""
 
     async def task(part: Part) -> None:
-        worker = create_worker(settings, store=store, on_poll=part.ready, handle_signals=False)
+        worker = create_worker(
+            settings, store=store, on_poll=part.ready, clock=clock, handle_signals=False
+        )
         running = asyncio.create_task(worker.async_run())
         stopping = asyncio.create_task(part.stop.wait())
         await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -222,12 +233,13 @@ def _log_outbox(settings: Settings) -> None:
     )
 
 
-def sub_workflows(settings: Settings, store: Store, queue: ArqQueue) -> SubWorkflows:
+def sub_workflows(settings: Settings, clock: Clock, store: Store, queue: ArqQueue) -> SubWorkflows:
     """The launcher of ``trigger_workflow`` steps: an ingestor with the API's flow control
     (rate limits, quota, throttles) over the worker's store and queue; it never matches
     triggers, so its matcher stays empty."""
     renderer = Renderer()
-    limits = TenantLimitsCache(store, settings.limits_cache_seconds)
+    limits = TenantLimitsCache(store, clock, settings.limits_cache_seconds)
     slots = run_slots(settings, store, queue, limits, renderer)
-    ingestor = build_ingestor(settings, store, queue, Matcher(store), renderer, limits, slots)
+    matcher = Matcher(store, clock)
+    ingestor = build_ingestor(settings, clock, store, queue, matcher, renderer, limits, slots)
     return SubWorkflows(store, ingestor, settings.max_request_bytes)

@@ -98,6 +98,7 @@ class WorkflowService:
 
     store: Store
     parser: DocumentParser
+    audit: Audit
     actor: str | None = field(default=None)
     uses_secrets: bool = True
     # This process's matcher, told of every change so that its next event sees it.
@@ -114,10 +115,6 @@ class WorkflowService:
         return replace(self, actor=actor, uses_secrets=uses_secrets)
 
     @property
-    def _audit(self) -> Audit:
-        return Audit(self.store)
-
-    @property
     def _auditor(self) -> str:
         return CLI if self.actor is None else self.actor
 
@@ -125,7 +122,7 @@ class WorkflowService:
         """Save ``document`` as version 1 of a new workflow, active if ``publish``."""
         saved = await self._create(tenant_id, document, publish=publish)
         after = workflow_state(saved.head, saved.version.document)
-        await self._audit.record(
+        await self.audit.record(
             tenant_id, self._auditor, "workflow.create", document.workflow_id, after=after
         )
         return saved
@@ -135,7 +132,7 @@ class WorkflowService:
         before = await self.store.get_workflow(tenant_id, document.workflow_id)
         saved = await self._update(tenant_id, document, publish=publish)
         after = workflow_state(saved.head, saved.version.document)
-        await self._audit.record(
+        await self.audit.record(
             tenant_id,
             self._auditor,
             "workflow.update",
@@ -226,7 +223,7 @@ class WorkflowService:
         before = await self.store.get_workflow(tenant_id, workflow_id)
         after = await change()
         self._changed(tenant_id)
-        await self._audit.record(
+        await self.audit.record(
             tenant_id,
             self._auditor,
             action,
@@ -302,7 +299,7 @@ class WorkflowService:
     async def _record_import(self, tenant_id: str, result: ImportResult) -> None:
         if result.status in ("created", "updated") and result.workflow_id is not None:
             after = {"latest_version": result.version, "source": result.source}
-            await self._audit.record(
+            await self.audit.record(
                 tenant_id,
                 self._auditor,
                 "workflow.import",

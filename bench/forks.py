@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from app.clock import SystemClock
 from app.models.run import RunFilter
 from app.models.workflow import Page
 from app.settings import Settings
@@ -42,7 +43,7 @@ def percentiles(values: list[float]) -> str:
 
 async def durations(directory: Path, workflow_id: str) -> list[float]:
     """ms from created to finished of each run started by an event, the latest first."""
-    store = await open_store(Settings(data_dir=directory))
+    store = await open_store(Settings(data_dir=directory), SystemClock())
     try:
         runs = await store.list_runs("default", RunFilter(workflow_id=workflow_id), Page(limit=500))
     finally:

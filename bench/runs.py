@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.clock import SystemClock
 from app.models.run import FINISHED, RunStatus
 from app.settings import Settings
 from app.store.factory import open_store
@@ -37,7 +38,7 @@ async def finished_runs(
     directory: Path, workflow_id: str = WORKFLOW, limit: float = 900
 ) -> dict[RunStatus, int]:
     """Wait until every run of ``workflow_id`` has finished; its runs by status."""
-    store = await open_store(Settings(data_dir=directory))
+    store = await open_store(Settings(data_dir=directory), SystemClock())
     try:
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:

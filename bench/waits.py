@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
+from app.clock import SystemClock
 from app.engine.walk.waits import correlation_key, event_key
 from app.models.document import WorkflowDocument
 from app.models.ids import new_id
@@ -71,7 +72,7 @@ async def answer(store: SQLiteStore, user: str) -> float:
 
 async def main(sizes: list[int], events: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
-        store = await SQLiteStore.open(Path(directory) / "bench.db")
+        store = await SQLiteStore.open(Path(directory) / "bench.db", SystemClock())
         await store.create_workflow("bench", WorkflowDocument.model_validate(CART), None, True)
         waiting = 0
         print(f"{'waiting runs':>12}  {'ms per answering event (p50 / p95)':>36}")

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from app.actions.registry import Registry
+from app.clock import Clock
 from app.engine.walk.jobs import stop_gracefully
 from app.main import create_app
 from app.models.tenant import Role
@@ -20,6 +21,7 @@ from app.resources import Resources
 from app.settings import Settings
 from app.tenancy import issue_key
 from app.worker import create_worker
+from tests.clock import ShiftedClock
 from tests.mailbox import SmtpServer
 
 SEEDS = Path(__file__).parent.parent / "examples" / "workflows"
@@ -65,8 +67,17 @@ def settings(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) ->
 
 
 @pytest.fixture
-async def app_resources(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Resources]]:
-    app = create_app(settings)
+def clock() -> ShiftedClock:
+    """The clock of the test's app and of the workers given it: a test moves it forward
+    instead of sleeping."""
+    return ShiftedClock()
+
+
+@pytest.fixture
+async def app_resources(
+    settings: Settings, clock: ShiftedClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Resources]]:
+    app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
@@ -79,7 +90,7 @@ def resources(app_resources: tuple[httpx.AsyncClient, Resources]) -> Resources:
 
 
 async def key_for(resources: Resources, tenant: str, role: Role) -> str:
-    return (await issue_key(resources.store, tenant, role)).secret
+    return (await issue_key(resources.store, resources.clock, tenant, role)).secret
 
 
 @pytest.fixture
@@ -92,9 +103,14 @@ async def client(
     return client
 
 
-async def drain(settings: Settings, registry: Registry | None = None) -> None:
-    """Run a real arq worker until no job is left, deferred ones included."""
-    worker = create_worker(settings, registry, burst=True, poll_delay=0.01, handle_signals=False)
+async def drain(
+    settings: Settings, registry: Registry | None = None, clock: Clock | None = None
+) -> None:
+    """Run a real arq worker until no job is left, deferred ones included; it reads ``clock``
+    (the test's app's, to move time for both) or the system's."""
+    worker = create_worker(
+        settings, registry, clock=clock, burst=True, poll_delay=0.01, handle_signals=False
+    )
     try:
         await worker.async_run()
     finally:
@@ -103,11 +119,17 @@ async def drain(settings: Settings, registry: Registry | None = None) -> None:
 
 @asynccontextmanager
 async def worker_running(
-    settings: Settings, registry: Registry | None = None, poll_delay: float = 0.01
+    settings: Settings,
+    registry: Registry | None = None,
+    poll_delay: float = 0.01,
+    clock: Clock | None = None,
 ) -> AsyncIterator[None]:
     """A real arq worker polling in the background for the duration of the block; jobs it
-    has started when the block ends are finished, not cut short."""
-    worker = create_worker(settings, registry, poll_delay=poll_delay, handle_signals=False)
+    has started when the block ends are finished, not cut short. It reads ``clock``, or the
+    system's."""
+    worker = create_worker(
+        settings, registry, poll_delay=poll_delay, clock=clock, handle_signals=False
+    )
     running = asyncio.create_task(worker.async_run())
     try:
         yield

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.clock import SystemClock
 from app.engine.calls.keyring import Keyring
 from app.engine.calls.masking import SCRUBBER
 from app.engine.calls.secrets import Secrets
@@ -159,7 +160,7 @@ def test_the_master_key_is_rotated_by_reencrypting_under_a_new_first_key(
 
 async def with_secrets(data_dir: Path, key: str, work: Callable[[Secrets], Awaitable[T]]) -> T:
     """``work`` on the secrets of the SQLite file in ``data_dir``, under master key ``key``."""
-    store = await SQLiteStore.open(data_dir / "automator.db")
+    store = await SQLiteStore.open(data_dir / "automator.db", SystemClock())
     settings = Settings(data_dir=data_dir, secrets_key=SecretStr(key), _env_file=None)
     try:
         return await work(Secrets(store, Keyring.from_settings(settings), SCRUBBER, []))
@@ -175,7 +176,7 @@ def test_changes_made_through_the_cli_are_audited(tmp_path: Path) -> None:
     assert created.returncode == 0
 
     async def audit_log() -> list[AuditEntry]:
-        store = await SQLiteStore.open(tmp_path / "automator.db")
+        store = await SQLiteStore.open(tmp_path / "automator.db", SystemClock())
         try:
             return await store.list_audit("default", AuditFilter(), Page())
         finally:

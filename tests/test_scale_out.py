@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from app.clock import SystemClock
 from app.engine.walk.executor import RESUMED
 from app.models.run import Run, RunFilter, RunStatus
 from app.models.workflow import Page
@@ -85,7 +86,7 @@ async def load(client: Client, numbers: range) -> None:
 
 async def finished(settings: Settings, seconds: float) -> list[Run]:
     """Every run, once none is left unfinished, within ``seconds``."""
-    store = await open_store(settings)
+    store = await open_store(settings, SystemClock())
     try:
         for _ in range(int(seconds * 5)):
             runs = await store.list_runs("default", RunFilter(), Page(limit=10_000))

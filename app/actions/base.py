@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 
 from app.actions.breaker import Breaker
 from app.actions.local.deployment import LocalTasks
+from app.clock import Clock, SystemClock
 from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
 from app.models.secret import SECRET_REF
@@ -194,7 +195,11 @@ class Services:
     dev outbox instead of failing (``automator dev``, or ``AUTOMATOR_OUTBOX=true``).
     ``answers`` keeps model answers for ``ai_task``'s cache (Redis, in workers);
     ``usage`` records what AI calls spent (tokens, cost) for stats and budgets;
-    ``ai_prices`` is the deployment's price table overrides (``AUTOMATOR_AI_PRICES``)."""
+    ``ai_prices`` is the deployment's price table overrides (``AUTOMATOR_AI_PRICES``).
+    ``clock`` stamps what a connector stores (the process's clock; the system's when a test
+    builds a connector alone). What a connector tells another machine (a webhook's signed
+    timestamp, an email's Date) or reads from one (a Retry-After date, a token's expiry) is
+    on the machine's time, which the other side's clock is compared with."""
 
     http: httpx.AsyncClient | None = None
     guard: AddressGuard | None = None
@@ -207,6 +212,7 @@ class Services:
     ai_prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     # The deployment's local-task settings (file, shell); None: no local task runs here.
     local: LocalTasks | None = None
+    clock: Clock = field(default_factory=SystemClock)
 
 
 @dataclass(frozen=True)

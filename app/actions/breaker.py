@@ -52,7 +52,9 @@ class _Health:
 
 
 class LocalBreaker:
-    """Health kept in this process (other processes learn it on their own)."""
+    """Health kept in this process (other processes learn it on their own). Its cooldown
+    runs on ``clock`` (the machine's by default, as ``RedisBreaker``'s key expiry does; a
+    test passes its own)."""
 
     def __init__(
         self, threshold: int = 3, cooldown: float = 60.0,

@@ -8,7 +8,6 @@ member is added once.
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter, ValidationError
@@ -156,7 +155,9 @@ def _object(params: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 async def update_user_profile(params: dict[str, Any], context: ActionContext) -> Any:
-    touch = Touch(_user_id(params, context), _object(params, "profile_data"), datetime.now(UTC))
+    touch = Touch(
+        _user_id(params, context), _object(params, "profile_data"), context.services.clock.now()
+    )
     change = await _book(context).update_profile(context.tenant_id, touch)
     if change.refused is not None:
         raise ConnectorError(f"data.profile_data: {change.refused}")
@@ -208,7 +209,7 @@ async def create_segment(params: dict[str, Any], context: ActionContext) -> Any:
 async def add_to_campaign(params: dict[str, Any], context: ActionContext) -> Any:
     campaign_id, user_id = _id(params, "campaign_id"), _user_id(params, context)
     added = await _book(context).add_to_campaign(
-        context.tenant_id, campaign_id, user_id, datetime.now(UTC), _text(params, "name")
+        context.tenant_id, campaign_id, user_id, context.services.clock.now(), _text(params, "name")
     )
     return {"campaign_id": campaign_id, "user_id": user_id, "added": added}
 

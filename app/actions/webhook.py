@@ -214,6 +214,7 @@ class WebhookConnector(ConnectorAdapter):
         headers["Idempotency-Key"] = context.idempotency_key
         secret = _secret(params, context)
         if secret is not None:
+            # The receiver checks the stamp against its own clock: the machine's time.
             stamp = int(time.time())
             headers.update(signature_headers(secret, context.idempotency_key, stamp, call.body))
         return headers

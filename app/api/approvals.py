@@ -5,7 +5,6 @@ A link's ``GET`` only shows the approval and a button; the button's ``POST`` dec
 scanners and link previews fetch links, and must not approve anything by doing so.
 """
 
-import time
 from html import escape
 from typing import Annotated
 from urllib.parse import parse_qs
@@ -115,7 +114,7 @@ def _checked(
 ) -> Approvals | HTMLResponse:  # fmt: skip
     if not approvals.links.valid(tenant, approval_id, decision, expires, signature):
         return _page("Invalid link", "This link is not valid: copy it whole from the message.", 403)
-    if expires < time.time():
+    if expires < approvals.clock.now().timestamp():
         return _page("Link expired", "This link has expired: the approval timed out.", 410)
     return approvals
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.deps import Reader, ResourcesDep
+from app.api.deps import ClockDep, Reader, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.debug import RulesTest, RulesTestResult, TriggerTest, TriggerTestResult
 from app.triggers.preview import TriggerPreview, explain_rules, sample_event
@@ -16,7 +16,9 @@ async def test_trigger(
 ) -> TriggerTestResult:
     """Which workflows an event of `trigger_type` would start, each condition's result and
     why, and what every action would receive. Nothing is sent."""
-    event = sample_event(caller.tenant_id, body.trigger_type, body.user_data, body.data)
+    event = sample_event(
+        caller.tenant_id, body.trigger_type, body.user_data, body.data, resources.clock.now()
+    )
     workflows = await TriggerPreview(resources.matcher, resources.renderer).preview(event)
     matched = [w["workflow_id"] for w in workflows if w["matched"]]
     return TriggerTestResult(
@@ -25,6 +27,6 @@ async def test_trigger(
 
 
 @router.post("/rules/test")
-async def test_rules(body: RulesTest, caller: Reader) -> RulesTestResult:
+async def test_rules(body: RulesTest, caller: Reader, clock: ClockDep) -> RulesTestResult:
     """The rule tester: conditions against a sample payload, with each condition's result."""
-    return RulesTestResult(**explain_rules(body.conditions, body.payload))
+    return RulesTestResult(**explain_rules(body.conditions, body.payload, clock))

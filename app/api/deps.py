@@ -12,6 +12,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from app import logs
 from app.audit import Audit
 from app.bulk import BulkRuns
+from app.clock import Clock
 from app.configuration import Configuration
 from app.errors import Forbidden, Unauthenticated
 from app.event_log import EventLog
@@ -51,6 +52,13 @@ async def get_store(resources: ResourcesDep) -> Store:
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
+
+
+async def get_clock(resources: ResourcesDep) -> Clock:
+    return resources.clock
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
 def require_csrf_header(request: Request) -> None:
@@ -117,8 +125,8 @@ Configurer = Annotated[ApiKey, _requires(Permission.CONFIGURE)]
 Auditor = Annotated[ApiKey, _requires(Permission.AUDIT)]
 
 
-async def get_audit(store: StoreDep) -> Audit:
-    return Audit(store)
+async def get_audit(resources: ResourcesDep) -> Audit:
+    return resources.audit
 
 
 # For a change no service records yet (Studio sign-in and sign-out).

@@ -84,7 +84,9 @@ async def test_integration(
     secret (referred to in its data, or in the integration's configuration) needs an admin
     key: its data says where the values go, and no admin approved that (403)."""
     await _check_secrets(caller, resources, body)
-    prober = Prober(resources.gateway, resources.renderer, resources.settings.action_timeout)
+    prober = Prober(
+        resources.gateway, resources.renderer, resources.clock, resources.settings.action_timeout
+    )
     call = ProbeCall(body.integration, body.action, body.data, body.template, body.user)
     outcome = await prober.call(caller.tenant_id, call)
     return IntegrationTestResult(

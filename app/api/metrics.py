@@ -2,7 +2,6 @@
 
 import asyncio
 import math
-import time
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -40,9 +39,9 @@ class Gauges:
 
     async def refresh(self, resources: Resources) -> None:
         async with self._lock:
-            if time.monotonic() - self._read_at < self.seconds:
+            if resources.clock.monotonic() - self._read_at < self.seconds:
                 return
-            self._read_at = time.monotonic()
+            self._read_at = resources.clock.monotonic()
             metrics.live_runs(await resources.store.live_run_counts())
             if resources.redis_engine is not None:
                 metrics.queue_depth(*await resources.redis_engine.queue.depth())

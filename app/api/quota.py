@@ -1,7 +1,5 @@
 """The tenant's run quota: where it stands, and whether a planned send fits."""
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
 
 from app.api.deps import Reader, ResourcesDep
@@ -22,7 +20,7 @@ def _estimator(resources: ResourcesDep) -> Estimator:
 @router.get("")
 async def get_quota(caller: Reader, resources: ResourcesDep) -> QuotaRead:
     """The tenant's run quota in its current window: allowed, used, remaining, reset time."""
-    check = await _estimator(resources).quota(caller.tenant_id, datetime.now(UTC))
+    check = await _estimator(resources).quota(caller.tenant_id, resources.clock.now())
     return QuotaRead(quota=None if check is None else LimitRead.of(check))
 
 
@@ -32,7 +30,7 @@ async def estimate(body: EstimateIn, caller: Reader, resources: ResourcesDep) ->
     limits, and its expected AI cost the tenant's AI budget) now, with `margin` to spare:
     seed 003's credit check, made before starting. Nothing is reserved."""
     found = await _estimator(resources).estimate(
-        caller.tenant_id, body.runs, body.margin, body.workflow_id, datetime.now(UTC)
+        caller.tenant_id, body.runs, body.margin, body.workflow_id, resources.clock.now()
     )
     return EstimateRead(
         fits=found.fits,

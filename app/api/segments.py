@@ -64,7 +64,9 @@ async def segment_members(
     """The profiles the segment's conditions hold for now, by user id. Each request reads at
     most `AUTOMATOR_SEGMENT_SCAN_LIMIT` profiles and spends at most 2 s testing them."""
     segment = await resources.store.get_segment(caller.tenant_id, segment_id)
-    audience = Audience.of([Condition.model_validate(c) for c in segment.conditions])
+    audience = Audience.of(
+        [Condition.model_validate(c) for c in segment.conditions], resources.clock
+    )
     members, next_after = await members_page(
         resources.store, caller.tenant_id, audience, PageQuery(limit, after),
         resources.settings.segment_scan_limit,

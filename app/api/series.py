@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import stats
-from app.api.deps import Reader, StoreDep
+from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.stats import period_of
 from app.models.document import ID_PATTERN
@@ -88,6 +88,7 @@ class Series(BaseModel):
 async def get_series(
     caller: Reader,
     store: StoreDep,
+    clock: ClockDep,
     period: Annotated[
         str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
     ] = "24h",
@@ -99,7 +100,7 @@ async def get_series(
     """The figures of `GET /api/stats` for each of `buckets` equal slices of the period, oldest
     first: runs by status over time, success rate, execution time, events received. Runs
     count in the slice they were created in."""
-    chosen = period_of(period, since, until)
+    chosen = period_of(period, since, until, clock.now())
     parts = await stats.series(store, caller.tenant_id, chosen, buckets, workflow_id)
     return Series(since=chosen.since, until=chosen.until, workflow_id=workflow_id,
                   buckets=[Bucket.of(part) for part in parts])  # fmt: skip

@@ -1,13 +1,13 @@
 """``GET /api/stats``: the seed's workflow metrics per tenant or per workflow, over a period."""
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app import stats
-from app.api.deps import Reader, StoreDep
+from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.instants import before, utc
 from app.api.schemas.stats import StatsReport, WorkflowMetrics
@@ -34,8 +34,8 @@ def _duration(period: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def period_of(period: str, since: datetime | None, until: datetime | None) -> Period:
-    end = utc(until, "until") or datetime.now(UTC)
+def period_of(period: str, since: datetime | None, until: datetime | None, now: datetime) -> Period:
+    end = utc(until, "until") or now
     start = utc(since, "since") or before(end, _duration(period), "period")
     if start >= end:
         raise InvalidInput(
@@ -48,6 +48,7 @@ def period_of(period: str, since: datetime | None, until: datetime | None) -> Pe
 async def get_stats(
     caller: Reader,
     store: StoreDep,
+    clock: ClockDep,
     period: Annotated[
         str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
     ] = "24h",
@@ -58,7 +59,7 @@ async def get_stats(
     """Executions, success rate, average execution time, active workflows and triggers of the
     tenant (with each workflow that ran) or of one workflow, over a period. Times without a
     zone are UTC."""
-    chosen = period_of(period, since, until)
+    chosen = period_of(period, since, until, clock.now())
     if workflow_id is None:
         report = await stats.tenant_report(store, caller.tenant_id, chosen)
     else:

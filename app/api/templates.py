@@ -25,7 +25,7 @@ async def create_template(
 ) -> TemplateRead:
     """Store a message template. Each part is compiled now: a syntax error is a 422 naming
     the part. 409 if the tenant already has a template of that name."""
-    template = body.template(caller.tenant_id, body.name)
+    template = body.template(caller.tenant_id, body.name, resources.clock.now())
     return TemplateRead.of(await resources.templates.create(template))
 
 
@@ -36,7 +36,7 @@ async def preview_template(
     """Render a template, saved or not, over sample data: what the Studio's editor shows
     before saving. Nothing is stored; a part that does not compile or render is a 422
     naming it."""
-    template = body.template(caller.tenant_id, "preview")
+    template = body.template(caller.tenant_id, "preview", resources.clock.now())
     message = resources.templates.preview(template, body.data)
     return PreviewRead(subject=message.subject, text=message.text, html=message.html)
 
@@ -67,7 +67,7 @@ async def update_template(
 ) -> TemplateRead:
     """Replace a template's subject, text and html (a part left out is removed). Steps that
     run after this use the new version."""
-    template = body.template(caller.tenant_id, name)
+    template = body.template(caller.tenant_id, name, resources.clock.now())
     return TemplateRead.of(await resources.templates.update(template))
 
 

@@ -6,6 +6,8 @@ import time
 
 def new_id(prefix: str) -> str:
     """``prefix_`` + 12 hex digits of milliseconds + 12 random hex digits."""
+    # The machine's time, not the process's clock: ids from every process (each with its
+    # own clock) must sort together.
     return f"{prefix}_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}"
 
 

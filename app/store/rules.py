@@ -4,7 +4,7 @@ the runs waiting for or listening to it, and a run as plain data."""
 
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -16,11 +16,6 @@ from app.models.profile import Profile, Touch
 from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.store.protocol import Intake
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
 
 LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
 UNFINISHED = (*LIVE, RunStatus.PAUSED)

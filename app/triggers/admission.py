@@ -16,9 +16,10 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from app.clock import Clock
 from app.engine.expressions.templates import Renderer, TemplateError
 from app.engine.flow.limiters import Limiters, instant, ms, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
@@ -91,6 +92,7 @@ class Admission:
     limits: TenantLimitsCache
     renderer: Renderer
     store: Store
+    clock: Clock
     delay_scale: float = 1.0
     # Prices AI runs against the tenant's ai_budget; None: budgets are not checked.
     ai: AiCosts | None = None
@@ -252,7 +254,7 @@ class Admission:
             if not _debouncing(older):
                 return False
             older.due_at = None
-            now = datetime.now(UTC)
+            now = self.clock.now()
             older.updated_at = now
             older.move(RunStatus.CANCELLED, now, f"debounced: run {newer} has a later event")
             if await self.store.save_run(older):

@@ -9,8 +9,9 @@ started in batches of ``BATCH``, one store call each; a firing starts at most
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
+from app.clock import Clock
 from app.errors import NotFound
 from app.models.document import Condition, SegmentTarget, Trigger
 from app.models.profile import Profile
@@ -24,10 +25,10 @@ log = logging.getLogger(__name__)
 INLINE = "inline"
 
 
-def member_start(profile: Profile, workflow_id: str, at: datetime) -> MemberStart:
+def member_start(profile: Profile, workflow_id: str, at: datetime, now: datetime) -> MemberStart:
     return MemberStart(
         user_id=profile.user_id,
-        context={"user": profile.as_user(), "profile": profile.view(datetime.now(UTC))},
+        context={"user": profile.as_user(), "profile": profile.view(now)},
         key=f"schedule:{workflow_id}:{at.isoformat()}:{profile.user_id}",
     )
 
@@ -36,6 +37,7 @@ def member_start(profile: Profile, workflow_id: str, at: datetime) -> MemberStar
 class SegmentFiring:
     store: Store
     ingestor: Ingestor
+    clock: Clock
     max_members: int = 100_000
 
     async def fire(
@@ -52,9 +54,9 @@ class SegmentFiring:
         )
         started: list[Accepted] = []
         remaining = self.max_members
-        audience = Audience.of(conditions)
+        audience = Audience.of(conditions, self.clock)
         async for profiles in pages(self.store, version.tenant_id, audience):
-            now = datetime.now(UTC)
+            now = self.clock.now()
             members = [profile for profile in profiles if audience.admits(profile, now)]
             over = len(members) > remaining
             if over:
@@ -62,7 +64,7 @@ class SegmentFiring:
                           name, version.workflow_id, self.max_members)  # fmt: skip
             taken = members[:remaining]
             if taken:
-                starts = [member_start(member, version.workflow_id, at) for member in taken]
+                starts = [member_start(member, version.workflow_id, at, now) for member in taken]
                 started.append(await self.ingestor.start_each(version, event, starts))
             remaining -= len(taken)
             if over:

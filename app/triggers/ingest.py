@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 from redis.exceptions import RedisError
 
 from app import metrics
+from app.clock import Clock
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.templates import Renderer, TemplateError
 from app.engine.flow.concurrency import RunSlots
@@ -142,6 +143,7 @@ class Ingestor:
     matcher: Matcher
     queue: Queue
     renderer: Renderer
+    clock: Clock
     window: timedelta
     profile_max_bytes: int = MAX_BYTES
     flow: Admission | None = None
@@ -150,7 +152,7 @@ class Ingestor:
 
     async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
         """Start every workflow the event matches."""
-        event = _record(tenant_id, incoming)
+        event = _record(tenant_id, incoming, self.clock.now())
         context = run_context(event)
         matches, declined = await self._match(event, context, {})
         return await self._start(event, context, matches, declined=declined)
@@ -161,7 +163,7 @@ class Ingestor:
         again). With ``workflow_ids``, only those workflows may start; the others are left
         out of its record."""
         event = replace(
-            _record(original.tenant_id, EventIn(type=original.type)),
+            _record(original.tenant_id, EventIn(type=original.type), self.clock.now()),
             user=original.user, data=original.data, timestamp=original.timestamp,
             replay_of=original.event_id,
         )  # fmt: skip
@@ -192,7 +194,7 @@ class Ingestor:
         part-way can give back what they reserved."""
         profiles: dict[str, Profile] = {}
         for one in incoming:
-            event = _record(tenant_id, one)
+            event = _record(tenant_id, one, self.clock.now())
             context = run_context(event)
             matches, declined = await self._match(event, context, profiles)
             intake = self._intake(event, context, matches, declined)
@@ -268,8 +270,10 @@ class Ingestor:
         LimitExceeded (a caller asked for this run) instead of recording it skipped.
         ``lineage`` makes the run another run's sub-run."""
         document = WorkflowDocument.model_validate(version.document)
-        event = _record(version.tenant_id, incoming)
-        candidate = Candidate(version, document, compile_conditions([]), trigger_id=trigger_id)
+        event = _record(version.tenant_id, incoming, self.clock.now())
+        candidate = Candidate(
+            version, document, compile_conditions([], self.clock), trigger_id=trigger_id
+        )
         return await self._start(
             event, run_context(event), [candidate], strict=strict, lineage=lineage
         )
@@ -281,8 +285,8 @@ class Ingestor:
         call. A member whose key is held (another scheduler fired the same tick) is skipped;
         the workflow's business key does not apply, its ``max_executions`` does."""
         document = WorkflowDocument.model_validate(version.document)
-        candidate = Candidate(version, document, compile_conditions([]))
-        event = _record(version.tenant_id, incoming)
+        candidate = Candidate(version, document, compile_conditions([], self.clock))
+        event = _record(version.tenant_id, incoming, self.clock.now())
         context, expires = run_context(event), event.received_at + self.window
         runs, claims = [], {}
         for member in members:
@@ -383,7 +387,7 @@ class Ingestor:
             return
         try:
             if self.slots is not None:
-                await self.slots.release_ended(ended, datetime.now(UTC))
+                await self.slots.release_ended(ended, self.clock.now())
             if self.family is not None:
                 for run in ended:
                     await self.family.ended(run)
@@ -433,8 +437,7 @@ def _documents(matches: list[Candidate]) -> dict[str, WorkflowDocument]:
     return {candidate.version.workflow_id: candidate.document for candidate in matches}
 
 
-def _record(tenant_id: str, incoming: EventIn) -> EventRecord:
-    received = datetime.now(UTC)
+def _record(tenant_id: str, incoming: EventIn, received: datetime) -> EventRecord:
     timestamp = incoming.timestamp or received
     if timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=UTC)

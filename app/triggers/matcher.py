@@ -7,11 +7,11 @@ a change made through this process's WorkflowService is seen by its very next ev
 """
 
 import asyncio
-import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
 from app.models.document import SCHEDULE, Condition, WorkflowDocument
 from app.models.workflow import WorkflowVersion
@@ -48,7 +48,7 @@ class TenantIndex:
     by_type: dict[str, list[Candidate]] = field(default_factory=dict)
 
 
-def build_index(revision: str, versions: list[WorkflowVersion]) -> TenantIndex:
+def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) -> TenantIndex:
     by_type: dict[str, list[Candidate]] = defaultdict(list)
     for version in sorted(versions, key=lambda v: v.workflow_id):
         document = WorkflowDocument.model_validate(version.document)
@@ -56,10 +56,10 @@ def build_index(revision: str, versions: list[WorkflowVersion]) -> TenantIndex:
             if trigger.type == SCHEDULE:
                 continue  # the scheduler fires those
             conditions = trigger.conditions
-            candidate = Candidate(version, document, compile_conditions(conditions),
+            candidate = Candidate(version, document, compile_conditions(conditions, clock),
                                   reads_profile(conditions), label)  # fmt: skip
             by_type[trigger.type].append(candidate)
-    return TenantIndex(revision, time.monotonic(), dict(by_type))
+    return TenantIndex(revision, clock.monotonic(), dict(by_type))
 
 
 class Matcher:
@@ -67,8 +67,9 @@ class Matcher:
     of them changed: checked at most every ``refresh_seconds`` (another process's changes
     show within it), and at once after ``forget`` (this process's own changes)."""
 
-    def __init__(self, store: Store, refresh_seconds: float = 0.5) -> None:
+    def __init__(self, store: Store, clock: Clock, refresh_seconds: float = 0.5) -> None:
         self._store = store
+        self._clock = clock
         self._refresh = refresh_seconds
         self._indexes: dict[str, TenantIndex] = {}
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -87,18 +88,19 @@ class Matcher:
 
     async def _index(self, tenant_id: str) -> TenantIndex:
         index = self._indexes.get(tenant_id)
-        if index is not None and time.monotonic() - index.checked_at < self._refresh:
+        if index is not None and self._clock.monotonic() - index.checked_at < self._refresh:
             return index
         async with self._locks[tenant_id]:
             index = self._indexes.get(tenant_id)
-            if index is not None and time.monotonic() - index.checked_at < self._refresh:
+            if index is not None and self._clock.monotonic() - index.checked_at < self._refresh:
                 return index
             changes = self._changes[tenant_id]
             revision = await self._store.workflows_revision(tenant_id)
             if index is not None and index.revision == revision:
-                index.checked_at = time.monotonic()
+                index.checked_at = self._clock.monotonic()
                 return index
-            index = build_index(revision, await self._store.active_versions(tenant_id))
+            versions = await self._store.active_versions(tenant_id)
+            index = build_index(revision, versions, self._clock)
             if changes == self._changes[tenant_id]:
                 self._indexes[tenant_id] = index
             return index

@@ -2,9 +2,10 @@
 would receive, and what a set of conditions makes of a payload. Nothing is stored or sent."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from app.clock import Clock
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.templates import Renderer, TemplateError
 from app.engine.walk.walker import template_context
@@ -15,14 +16,15 @@ from app.triggers.matcher import Candidate, Matcher
 
 
 def sample_event(
-    tenant_id: str, event_type: str, user: dict[str, Any], data: dict[str, Any]
+    tenant_id: str, event_type: str, user: dict[str, Any], data: dict[str, Any], now: datetime
 ) -> EventRecord:
-    now = datetime.now(UTC)
     return EventRecord(tenant_id, "test-event", event_type, user, data, now, now)
 
 
-def explain_rules(conditions: list[Condition], payload: dict[str, Any]) -> dict[str, Any]:
-    compiled = compile_conditions(conditions)
+def explain_rules(
+    conditions: list[Condition], payload: dict[str, Any], clock: Clock
+) -> dict[str, Any]:
+    compiled = compile_conditions(conditions, clock)
     return {"result": compiled(payload), "conditions": compiled.explain(payload)}
 
 

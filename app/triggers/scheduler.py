@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from redis.asyncio import Redis
 
+from app.clock import Clock
 from app.engine.flow.leases import Leadership
 from app.engine.redis_keys import SCHEDULER_LEADER, last_fired, set_last_fired
 from app.models.document import SCHEDULE, Trigger, WorkflowDocument, delay_seconds
@@ -74,6 +75,7 @@ class Scheduler:
     store: Store
     ingestor: Ingestor
     redis: Redis
+    clock: Clock
     misfire: Misfire = Misfire.SKIP
     grace: timedelta = timedelta(seconds=60)
     period: float = 1.0
@@ -82,7 +84,9 @@ class Scheduler:
 
     def __post_init__(self) -> None:
         self.leadership = Leadership(self.redis, SCHEDULER_LEADER, self.period * 5)
-        self.segments = SegmentFiring(self.store, self.ingestor, self.segment_max_members)
+        self.segments = SegmentFiring(
+            self.store, self.ingestor, self.clock, self.segment_max_members
+        )
 
     async def run(self, part: Part) -> None:
         """Tick every ``period`` seconds while leading, until ``part.stop`` is set. Run it
@@ -96,7 +100,7 @@ class Scheduler:
                 log.info("this scheduler %s", "leads" if leading else "no longer leads")
             if leading:
                 part.ready()
-                await self.tick(datetime.now(UTC))
+                await self.tick(self.clock.now())
             elif self.must_lead:
                 part.not_ready("not leading: another scheduler holds the lease")
             else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions, moment
 from app.models.document import Condition, Operator
 from app.models.profile import Profile, ProfileFilter
@@ -53,11 +54,12 @@ class Audience:
     """A segment's conditions, compiled once."""
 
     conditions: CompiledConditions
+    clock: Clock
     bounds: tuple[tuple[Operator, Any], ...] = ()
 
     @classmethod
-    def of(cls, conditions: Sequence[Condition]) -> "Audience":
-        return cls(compile_conditions(conditions), tuple(_bounds(conditions)))
+    def of(cls, conditions: Sequence[Condition], clock: Clock) -> "Audience":
+        return cls(compile_conditions(conditions, clock), clock, tuple(_bounds(conditions)))
 
     def admits(self, profile: Profile, now: datetime) -> bool:
         return self.conditions(profile_context(profile, now))
@@ -67,7 +69,7 @@ class Audience:
         before: datetime | None = None
         after: datetime | None = None
         for operator, value in self.bounds:
-            seconds = moment(value)
+            seconds = moment(value, self.clock)
             if seconds is None:
                 continue
             at = datetime.fromtimestamp(seconds, UTC)
@@ -106,9 +108,10 @@ async def members_page(
     (a ``matches`` condition may take 50 ms a profile), so a page may hold fewer members."""
     found: list[Profile] = []
     after, read = page.after, 0
+    # A bound on the work one request does, so the real time, not the process's clock.
     deadline = time.monotonic() + SCAN_SECONDS
     async for profiles in pages(store, tenant_id, audience, page.after, scan_limit):
-        now = datetime.now(UTC)
+        now = audience.clock.now()
         for profile in profiles:
             after, read = profile.user_id, read + 1
             if audience.admits(profile, now):

@@ -4,7 +4,7 @@ import httpx
 
 from app.models.tenant import Role
 from app.resources import Resources
-from app.store.rules import now
+from tests.clock import now
 from tests.conftest import key_for
 
 

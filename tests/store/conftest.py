@@ -13,6 +13,7 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo_async_mock import AsyncMongoMockClient
 
+from app.clock import SystemClock
 from app.store.mongo import MongoStore
 from app.store.protocol import Store
 from app.store.sqlite import SQLiteStore
@@ -31,14 +32,16 @@ class StandInClient(AsyncMongoMockClient):  # type: ignore[misc]
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     opened: Store
     if request.param == "sqlite":
-        opened = await SQLiteStore.open(tmp_path / "store.db")
+        opened = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
     else:
         client: Any = (
             AsyncMongoClient(MONGODB_URL, tz_aware=True)
             if MONGODB_URL
             else StandInClient(tz_aware=True)
         )
-        opened = await MongoStore.open(client, f"automator_test_{uuid.uuid4().hex[:8]}")
+        opened = await MongoStore.open(
+            client, f"automator_test_{uuid.uuid4().hex[:8]}", SystemClock()
+        )
     yield opened
     if isinstance(opened, MongoStore) and MONGODB_URL:
         await opened._client.drop_database(opened._db.name)

@@ -5,7 +5,7 @@ from typing import Any
 
 from app.models.document import WorkflowDocument
 from app.models.run import Claim, EventRecord, Run, RunStatus
-from app.store.rules import now
+from tests.clock import now
 
 
 def document(

@@ -11,7 +11,7 @@ from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Role
 from app.models.workflow import Page
 from app.store.protocol import Store
-from app.store.rules import now
+from tests.clock import now
 
 
 def key(tenant_id: str, key_id: str, role: Role = Role.ADMIN) -> ApiKey:

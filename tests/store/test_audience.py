@@ -6,13 +6,14 @@ from typing import Any
 
 import pytest
 
+from app.clock import SystemClock
 from app.errors import NotFound
 from app.models.profile import ProfileFilter, SegmentDefinition, Touch
 from app.models.run import EventRecord
 from app.models.workflow import Page
 from app.store.protocol import Intake, Store
-from app.store.rules import now
 from app.store.sqlite import SQLiteStore
+from tests.clock import now
 from tests.store.records import claim, run
 
 
@@ -74,7 +75,7 @@ async def test_update_profile_merges_without_counting_activity(store: Store) -> 
 
 
 async def test_profile_attributes_are_bounded(tmp_path: Path) -> None:
-    store = await SQLiteStore.open(tmp_path / "small.db", profile_max_bytes=1024)
+    store = await SQLiteStore.open(tmp_path / "small.db", SystemClock(), profile_max_bytes=1024)
     try:
         await store.update_profile("acme", Touch("u1", {"small": "x"}, now()))
         refused = await store.update_profile("acme", Touch("u1", {"big": "x" * 2000}, now()))

@@ -9,7 +9,7 @@ from app.errors import NotFound
 from app.models.bulk import BulkAction, BulkJob, BulkState
 from app.models.run import RunFilter, RunStatus
 from app.store.protocol import Store
-from app.store.rules import now
+from tests.clock import now
 from tests.store.records import run
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from app.models.run import EventFilter, EventRecord
 from app.models.workflow import Page
 from app.store.protocol import Intake, Store
-from app.store.rules import now
+from tests.clock import now
 from tests.store.records import claim, document, event, run
 from tests.store.test_waits import keyed, parked_runs, purchase
 

@@ -6,7 +6,7 @@ from app.errors import NotFound
 from app.models.hook import Hook, HookScheme
 from app.models.workflow import Page
 from app.store.protocol import Store
-from app.store.rules import now
+from tests.clock import now
 
 
 def hook(hook_id: str, tenant_id: str = "acme") -> Hook:

@@ -8,7 +8,7 @@ import pytest
 from app.errors import NotFound
 from app.models.run import RunStatus
 from app.store.protocol import Intake, Store
-from app.store.rules import now
+from tests.clock import now
 from tests.store.records import claim, document, event, ids, run
 
 

@@ -10,7 +10,7 @@ from app.models.ids import new_id
 from app.models.outbox import OutboxFilter, OutboxMessage
 from app.models.workflow import Page
 from app.store.protocol import Store
-from app.store.rules import now
+from tests.clock import now
 
 
 def kept(tenant_id: str, key: str, channel: str = "email", **changes: Any) -> OutboxMessage:

@@ -10,7 +10,7 @@ from app.models.run import RunFilter, RunStatus, StepRecord, StepStatus
 from app.models.stats import Period, RunTally
 from app.models.workflow import Page
 from app.store.protocol import Intake, Store
-from app.store.rules import now
+from tests.clock import now
 from tests.store.records import document, event, ids, run
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pymongo.errors import OperationFailure
 
+from app.clock import SystemClock
 from app.store.mongo import MongoStore
 from app.store.mongo.indexes import INDEXES
 from app.store.mongo.store import create_indexes
@@ -100,8 +101,8 @@ async def test_stores_opening_at_once_on_one_mongo_database_all_open_it() -> Non
     once."""
     client = StandInClient(tz_aware=True)
     name = f"automator_test_{uuid.uuid4().hex[:8]}"
-    await asyncio.gather(*(MongoStore.open(client, name) for _ in range(PROCESSES)))
-    store = await MongoStore.open(client, name)
+    await asyncio.gather(*(MongoStore.open(client, name, SystemClock()) for _ in range(PROCESSES)))
+    store = await MongoStore.open(client, name, SystemClock())
     indexes = await store._db["runs"].index_information()
     assert len(indexes) == len(INDEXES["runs"]) + 1  # and _id's
 

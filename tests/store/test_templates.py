@@ -9,7 +9,7 @@ from app.errors import Conflict, NotFound
 from app.models.template import MessageTemplate
 from app.models.workflow import Page
 from app.store.protocol import Store
-from app.store.rules import now
+from tests.clock import now
 
 
 def message(

@@ -5,7 +5,7 @@ from datetime import timedelta
 from app.models.stats import Period
 from app.models.usage import AiUsage, UsageTally
 from app.store.protocol import Store
-from app.store.rules import now
+from tests.clock import now
 
 
 def call(tenant: str, workflow: str, run: str, cost: float, ago: float = 0) -> AiUsage:

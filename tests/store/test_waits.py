@@ -7,7 +7,7 @@ from typing import Any
 
 from app.models.run import EventRecord, Run, RunStatus
 from app.store.protocol import Correlate, Intake, Store
-from app.store.rules import now
+from tests.clock import now
 from tests.store.records import document, event, ids, run
 
 WAITS_FOR_PURCHASE: dict[str, Any] = {

@@ -56,7 +56,9 @@ async def due_now(resources: Resources, workflow_id: str) -> datetime:
 
 def scheduler(resources: Resources, **options: Any) -> Scheduler:
     engine = resources.engine
-    return Scheduler(resources.store, engine.ingestor, engine.queue.pool, **options)
+    return Scheduler(
+        resources.store, engine.ingestor, engine.queue.pool, resources.clock, **options
+    )
 
 
 async def test_each_inactive_member_gets_one_run_per_tick(

@@ -15,6 +15,7 @@ from app.models.workflow import Page
 from app.resources import Resources
 from app.supervisor import Supervisor
 from app.triggers.scheduler import Misfire, Scheduler, fires_between, next_fire
+from tests.clock import FrozenClock
 
 BERLIN_0230 = Trigger(type="schedule", cron="30 2 * * *", timezone="Europe/Berlin")
 
@@ -65,28 +66,46 @@ async def runs_of(resources: Resources, workflow_id: str) -> int:
 async def test_two_schedulers_fire_each_tick_once(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:
+    """Both schedulers tick many times at each instant of their clock: the one leading
+    fires each second once, the other stands by, ready."""
     await client.post("/api/workflows", json=schedule("every_second", interval=1))
     engine = resources.engine
+    clock = FrozenClock(resources.clock.now())
     first, second = (
-        Scheduler(resources.store, engine.ingestor, engine.queue.pool, period=0.1) for _ in range(2)
+        Scheduler(resources.store, engine.ingestor, engine.queue.pool, clock, period=0.02)
+        for _ in range(2)
     )
     supervisor = Supervisor()
-    started = datetime.now(UTC)
     tasks = [
         asyncio.create_task(supervisor.run(f"s{i}", s.run)) for i, s in enumerate((first, second))
     ]
-    await asyncio.sleep(3.5)
+    for second_count in (1, 2, 3):
+        await ticks()
+        clock.advance(1)
+        await until_runs(resources, "every_second", second_count)
+    await ticks()
     assert supervisor.problems() == {"s0": None, "s1": None}, "a standby scheduler is ready"
     supervisor.stop.set()
     await asyncio.gather(*tasks)
-    elapsed = (datetime.now(UTC) - started).total_seconds()
-    count = await runs_of(resources, "every_second")
-    assert int(elapsed) - 1 <= count <= int(elapsed)
+    assert await runs_of(resources, "every_second") == 3
     events = {
         r.event_id
         for r in await resources.store.list_runs("acme", RunFilter("every_second"), Page())
     }
-    assert len(events) == count
+    assert len(events) == 3
+
+
+async def ticks() -> None:
+    """Long enough for both schedulers (a 0.02 s period) to tick a few times."""
+    await asyncio.sleep(0.1)
+
+
+async def until_runs(resources: Resources, workflow_id: str, count: int) -> None:
+    for _ in range(500):
+        if await runs_of(resources, workflow_id) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{workflow_id} has fewer than {count} runs")
 
 
 async def test_a_handover_race_still_starts_one_run_per_tick(
@@ -98,7 +117,10 @@ async def test_a_handover_race_still_starts_one_run_per_tick(
     await set_last_fired(
         engine.queue.pool, "acme:minutely", (now - timedelta(minutes=1, seconds=10)).isoformat()
     )
-    leaders = [Scheduler(resources.store, engine.ingestor, engine.queue.pool) for _ in range(2)]
+    leaders = [
+        Scheduler(resources.store, engine.ingestor, engine.queue.pool, resources.clock)
+        for _ in range(2)
+    ]
     both = await asyncio.gather(*(leader.tick(now) for leader in leaders))
     assert sorted(len(started) for started in both) == [1, 1]
     assert sum(1 for started in both for a in started if not a.duplicate) == 1
@@ -114,7 +136,9 @@ async def test_the_misfire_policy_after_downtime(
     now = datetime.now(UTC).replace(second=30, microsecond=0)
     await set_last_fired(engine.queue.pool, "acme:minutely", (now - timedelta(hours=3)).isoformat())
     grace = timedelta(seconds=10)  # the tick at :00 is 30 s late: missed, under "skip"
-    scheduler = Scheduler(resources.store, engine.ingestor, engine.queue.pool, policy, grace)
+    scheduler = Scheduler(
+        resources.store, engine.ingestor, engine.queue.pool, resources.clock, policy, grace
+    )
     await scheduler.tick(now)
     assert await runs_of(resources, "minutely") == expected
     await scheduler.tick(now + timedelta(seconds=35))
@@ -126,7 +150,7 @@ async def test_a_new_schedule_does_not_fire_the_past(
 ) -> None:
     await client.post("/api/workflows", json=schedule("minutely", cron="* * * * *"))
     engine = resources.engine
-    scheduler = Scheduler(resources.store, engine.ingestor, engine.queue.pool)
+    scheduler = Scheduler(resources.store, engine.ingestor, engine.queue.pool, resources.clock)
     assert await scheduler.tick(datetime.now(UTC)) == []
     assert await runs_of(resources, "minutely") == 0
 
@@ -170,7 +194,7 @@ async def test_one_broken_schedule_does_not_stop_the_others(
             engine.queue.pool, f"acme:{workflow_id}", (now - timedelta(seconds=50)).isoformat()
         )
     await set_last_fired(engine.queue.pool, "acme:a_broken", "not a time")
-    await Scheduler(resources.store, engine.ingestor, engine.queue.pool).tick(now)
+    await Scheduler(resources.store, engine.ingestor, engine.queue.pool, resources.clock).tick(now)
     assert await runs_of(resources, "b_fine") == 1
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from app.clock import SystemClock
 from app.models.document import Condition
 from app.models.profile import Touch
 from app.models.workflow import Page
@@ -15,7 +16,7 @@ from app.triggers.segments import Audience, members_page
 
 
 def audience(*conditions: dict[str, Any]) -> Audience:
-    return Audience.of([Condition.model_validate(c) for c in conditions])
+    return Audience.of([Condition.model_validate(c) for c in conditions], SystemClock())
 
 
 def ago(days: float) -> datetime:
@@ -24,7 +25,7 @@ def ago(days: float) -> datetime:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> Any:
-    opened = await SQLiteStore.open(tmp_path / "store.db")
+    opened = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
     # u00..u29; the even ones are pros; u00..u09 were last seen 30 days ago.
     for n in range(30):
         touch = Touch(

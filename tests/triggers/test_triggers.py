@@ -60,7 +60,9 @@ async def test_a_schedule_among_the_triggers_fires(
     await set_last_fired(
         engine.queue.pool, "acme:reengage:nightly", (now - timedelta(minutes=5)).isoformat()
     )
-    [accepted] = await Scheduler(resources.store, engine.ingestor, engine.queue.pool).tick(now)
+    [accepted] = await Scheduler(
+        resources.store, engine.ingestor, engine.queue.pool, resources.clock
+    ).tick(now)
     [run] = await resources.store.list_runs("acme", RunFilter("reengage"), Page())
     assert run.run_id == accepted.runs[0].run_id
     assert run.context["event"]["trigger"] == "nightly"

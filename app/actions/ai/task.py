@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar
 
 from jsonschema import Draft202012Validator
@@ -259,7 +259,7 @@ class AiConnector(ConnectorAdapter):
         try:
             output = await self.ask(task.prompt, context, tally)
         finally:
-            await tally.record(context, datetime.now(UTC))
+            await tally.record(context, context.services.clock.now())
         if task.ttl is not None and cache is not None:
             await cache.put(key, output, task.ttl)
         return output

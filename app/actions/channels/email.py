@@ -94,6 +94,7 @@ class Email:
         message["From"] = self.sender
         message["To"] = self.recipients
         message["Subject"] = self.subject
+        # Read by mail servers and people against their clocks: the machine's time.
         message["Date"] = format_datetime(datetime.now(UTC))
         message["Message-ID"] = message_id(idempotency_key, tenant_id, self.sender)
         for header in IDEMPOTENCY_HEADERS:

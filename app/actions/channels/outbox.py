@@ -4,7 +4,6 @@ runs to the end on a machine with no SMTP server or SMS account. ``GET /api/outb
 what was kept."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from app.actions.base import ActionContext, OutboxBook
 from app.models.ids import new_id
@@ -79,7 +78,7 @@ async def keep(
             run_id=context.run_id,
             step_id=context.step_id,
             workflow_id=context.workflow_id,
-            created_at=datetime.now(UTC),
+            created_at=context.services.clock.now(),
         )
     )
     return {"delivered_to": DELIVERED_TO, "outbox_id": kept.message_id}

@@ -8,7 +8,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.api.examples import TEMPLATE_EXAMPLE
 from app.api.schemas.page import Page
 from app.models.template import MessageTemplate
-from app.store.rules import now
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 MAX_SUBJECT_CHARS = 2000  # of template source; the rendered subject is at most 998
@@ -34,8 +33,7 @@ class TemplateParts(BaseModel):
             raise ValueError("a template needs text, html or both")
         return self
 
-    def template(self, tenant_id: str, name: str) -> MessageTemplate:
-        at = now()
+    def template(self, tenant_id: str, name: str, at: datetime) -> MessageTemplate:
         return MessageTemplate(tenant_id, name, self.subject, self.text, self.html, at, at)
 
 

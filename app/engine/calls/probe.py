@@ -10,11 +10,11 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from app.actions.base import ActionContext, ConnectorError
 from app.actions.registry import CUSTOM_ACTION
+from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.expressions.templates import Renderer
 from app.errors import ErrorDetail, InvalidInput, NotFound
@@ -49,6 +49,7 @@ class ProbeOutcome:
 class Prober:
     gateway: Gateway
     renderer: Renderer
+    clock: Clock
     timeout: float
 
     async def call(self, tenant_id: str, call: ProbeCall) -> ProbeOutcome:
@@ -58,7 +59,7 @@ class Prober:
         test_id = new_id("test")
         context = {
             "user": dict(call.user),
-            "event": {"type": EVENT_TYPE, "id": test_id, "time": datetime.now(UTC).isoformat()},
+            "event": {"type": EVENT_TYPE, "id": test_id, "time": self.clock.now().isoformat()},
         }
         params = self.renderer.render(dict(call.data), context, "data")
         self._check_data(call, params)
@@ -72,6 +73,7 @@ class Prober:
             template=call.template,
         )
         step = {"connector": call.integration, "action": call.action, "params": params}
+        # How long the real call took (a measurement, not the process's clock).
         started = time.monotonic()
         output, error = await self._attempt(step, ctx)
         elapsed = round((time.monotonic() - started) * 1000, 1)

@@ -20,7 +20,6 @@ Rules of evaluation:
 
 import math
 import reprlib
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from typing import Any, NoReturn, Protocol
 
 import regex
 
+from app.clock import Clock, SystemClock
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
 from app.models.document import Condition, Operator, delay_seconds
 
@@ -233,34 +233,39 @@ def _instant(value: Any) -> float | None:
     return None
 
 
-def _reference(expected: Any) -> Callable[[], float] | None:
+def _reference(expected: Any, clock: Clock) -> Callable[[], float] | None:
     if expected == "now":
-        return time.time
+        return lambda: clock.now().timestamp()
     relative = RELATIVE.fullmatch(expected.strip()) if isinstance(expected, str) else None
     if relative is not None:
-        return _relative(relative.group(1), relative.group(2))
+        return _relative(relative.group(1), relative.group(2), clock)
     at = _instant(expected)
     return None if at is None else lambda: at
 
 
-def moment(value: Any) -> float | None:
+def moment(value: Any, clock: Clock) -> float | None:
     """Unix seconds of a ``before`` / ``after`` value (a date, a number, ``now``,
-    ``now-P7D``) as of this instant; None when it is not one."""
-    reference = _reference(value)
+    ``now-P7D``) as of ``clock``'s instant; None when it is not one."""
+    reference = _reference(value, clock)
     return None if reference is None else reference()
 
 
-def _relative(sign: str, duration: str) -> Callable[[], float] | None:
+def _relative(sign: str, duration: str, clock: Clock) -> Callable[[], float] | None:
     try:
         offset = delay_seconds(duration) * (-1 if sign == "-" else 1)
     except ValueError:
         return None
-    return lambda: time.time() + offset
+    return lambda: clock.now().timestamp() + offset
 
 
-def _moment(compare: Callable[[float, float], bool]) -> Callable[[Any], Test]:
-    def build(expected: Any) -> Test:
-        reference = _reference(expected)
+def _timeless(build: Callable[[Any], Test]) -> Callable[[Any, Clock], Test]:
+    """A builder whose test does not depend on the time."""
+    return lambda expected, clock: build(expected)
+
+
+def _moment(compare: Callable[[float, float], bool]) -> Callable[[Any, Clock], Test]:
+    def build(expected: Any, clock: Clock) -> Test:
+        reference = _reference(expected, clock)
         if reference is None:
             return _Never("{} is not a date", expected)
 
@@ -297,30 +302,34 @@ def _show_moment(expected: Any) -> str:
 class _Form:
     """How a positive operator is compiled and phrased in reasons."""
 
-    build: Callable[[Any], Test]
+    build: Callable[[Any, Clock], Test]
     holds: str
     fails: str
     show: Callable[[Any], str] = _show_expected
 
 
 _FORMS = {
-    Operator.EQUALS: _Form(_equals, "is equal to", "is not equal to"),
-    Operator.CONTAINS: _Form(_contains, "contains", "does not contain"),
-    Operator.GREATER_THAN: _Form(_ordering(gt), "is greater than", "is not greater than"),
-    Operator.LESS_THAN: _Form(_ordering(lt), "is less than", "is not less than"),
+    Operator.EQUALS: _Form(_timeless(_equals), "is equal to", "is not equal to"),
+    Operator.CONTAINS: _Form(_timeless(_contains), "contains", "does not contain"),
+    Operator.GREATER_THAN: _Form(
+        _timeless(_ordering(gt)), "is greater than", "is not greater than"
+    ),
+    Operator.LESS_THAN: _Form(_timeless(_ordering(lt)), "is less than", "is not less than"),
     Operator.GREATER_THAN_OR_EQUALS: _Form(
-        _ordering(ge), "is greater than or equal to", "is less than"
+        _timeless(_ordering(ge)), "is greater than or equal to", "is less than"
     ),
     Operator.LESS_THAN_OR_EQUALS: _Form(
-        _ordering(le), "is less than or equal to", "is greater than"
+        _timeless(_ordering(le)), "is less than or equal to", "is greater than"
     ),
-    Operator.IS_EMPTY: _Form(_is_empty, "is empty", "is not empty", _show_nothing),
-    Operator.IN_LIST: _Form(_in_list, "is in", "is not in"),
-    Operator.STARTS_WITH: _Form(_affix(str.startswith), "starts with", "does not start with"),
-    Operator.ENDS_WITH: _Form(_affix(str.endswith), "ends with", "does not end with"),
-    Operator.EXISTS: _Form(_exists, "is present", "is missing", _show_nothing),
-    Operator.BETWEEN: _Form(_between, "is between", "is not between", _show_range),
-    Operator.MATCHES: _Form(_matches, "matches", "does not match"),
+    Operator.IS_EMPTY: _Form(_timeless(_is_empty), "is empty", "is not empty", _show_nothing),
+    Operator.IN_LIST: _Form(_timeless(_in_list), "is in", "is not in"),
+    Operator.STARTS_WITH: _Form(
+        _timeless(_affix(str.startswith)), "starts with", "does not start with"
+    ),
+    Operator.ENDS_WITH: _Form(_timeless(_affix(str.endswith)), "ends with", "does not end with"),
+    Operator.EXISTS: _Form(_timeless(_exists), "is present", "is missing", _show_nothing),
+    Operator.BETWEEN: _Form(_timeless(_between), "is between", "is not between", _show_range),
+    Operator.MATCHES: _Form(_timeless(_matches), "matches", "does not match"),
     Operator.BEFORE: _Form(_moment(lt), "is before", "is not before", _show_moment),
     Operator.AFTER: _Form(_moment(gt), "is after", "is not after", _show_moment),
 }
@@ -412,7 +421,7 @@ class _Not:
         return {"group": "not", "result": not inner["result"], "conditions": [inner]}
 
 
-def _leaf(condition: Condition) -> _Leaf:
+def _leaf(condition: Condition, clock: Clock) -> _Leaf:
     # The model guarantees a condition that is not a group has a field and an operator.
     assert condition.field is not None
     assert condition.operator is not None
@@ -425,7 +434,7 @@ def _leaf(condition: Condition) -> _Leaf:
         operator=operator,
         expected=condition.value,
         parts=split_path(condition.field),
-        test=form.build(condition.value),
+        test=form.build(condition.value, clock),
         negate=negate,
         on_missing=(positive is Operator.IS_EMPTY) != negate,
         form=form,
@@ -457,7 +466,8 @@ def value_problem(condition: Condition) -> str | None:
         return _ordered_problem(operator.value, value)
     if operator is Operator.BETWEEN:
         return _range_problem(value)
-    test = _FORMS[_NEGATIONS.get(operator, operator)].build(value)
+    # Building a test reads no time: any clock does to check the value's form.
+    test = _FORMS[_NEGATIONS.get(operator, operator)].build(value, SystemClock())
     if isinstance(test, _Never):
         return f"value: {operator.value} cannot work: {test.unfit.reason()}"
     return None
@@ -496,14 +506,14 @@ def _range_problem(bounds: Any) -> str | None:
     return None
 
 
-def _compile(condition: Condition) -> _Node:
+def _compile(condition: Condition, clock: Clock) -> _Node:
     if condition.all is not None:
-        return _Group("all", all, tuple(map(_compile, condition.all)))
+        return _Group("all", all, tuple(_compile(c, clock) for c in condition.all))
     if condition.any is not None:
-        return _Group("any", any, tuple(map(_compile, condition.any)))
+        return _Group("any", any, tuple(_compile(c, clock) for c in condition.any))
     if condition.negated is not None:
-        return _Not(_compile(condition.negated))
-    return _leaf(condition)
+        return _Not(_compile(condition.negated, clock))
+    return _leaf(condition, clock)
 
 
 class CompiledConditions:
@@ -512,8 +522,8 @@ class CompiledConditions:
 
     __slots__ = ("_nodes",)
 
-    def __init__(self, conditions: Sequence[Condition]) -> None:
-        self._nodes = tuple(map(_compile, conditions))
+    def __init__(self, conditions: Sequence[Condition], clock: Clock) -> None:
+        self._nodes = tuple(_compile(condition, clock) for condition in conditions)
 
     def __call__(self, context: Context) -> bool:
         """Whether every condition holds for ``context``."""
@@ -527,6 +537,7 @@ class CompiledConditions:
         return [node.explain(context) for node in self._nodes]
 
 
-def compile_conditions(conditions: Sequence[Condition]) -> CompiledConditions:
-    """Compile once (paths split, regexes compiled, dates parsed), evaluate per event."""
-    return CompiledConditions(conditions)
+def compile_conditions(conditions: Sequence[Condition], clock: Clock) -> CompiledConditions:
+    """Compile once (paths split, regexes compiled, dates parsed), evaluate per event;
+    ``now`` in a ``before`` / ``after`` condition is ``clock``'s instant as it is evaluated."""
+    return CompiledConditions(conditions, clock)

@@ -699,6 +699,7 @@ class Renderer:
         return None
 
     def _render_string(self, source: str, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
+        # A bound on the CPU one render spends: the machine's time, not the process's clock.
         deadline = time.monotonic() + self.bounds.max_seconds
         token = _meter.set(_Meter(self.bounds, deadline))
         try:

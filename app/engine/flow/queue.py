@@ -15,6 +15,7 @@ from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
 from redis.asyncio import ConnectionPool
 
+from app.clock import Clock
 from app.engine.redis_keys import QUEUE_MEMORY
 
 ADVANCE_RUN = "advance_run"
@@ -62,19 +63,20 @@ class Queue(Protocol):
 
 
 class ArqQueue:
-    def __init__(self, pool: ArqRedis) -> None:
+    def __init__(self, pool: ArqRedis, clock: Clock) -> None:
         self.pool = pool
+        self._clock = clock
         self._enqueue = pool.register_script(ENQUEUE)
 
     @classmethod
-    def from_url(cls, redis_url: str) -> "ArqQueue":
+    def from_url(cls, redis_url: str, clock: Clock) -> "ArqQueue":
         """Connects lazily, so a process starts (and reports not ready) while Redis is down."""
         pool = ArqRedis(
             ConnectionPool.from_url(redis_url),
             job_serializer=serialize,
             job_deserializer=deserialize,
         )
-        return cls(pool)
+        return cls(pool, clock)
 
     async def advance(
         self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float = 0
@@ -107,7 +109,9 @@ class ArqQueue:
         self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float
     ) -> dict[str, Any]:
         now = timestamp_ms()
-        score = now if at is None else to_unix_ms(at)
+        # arq compares a job's score with the machine's time; ``at`` is on the process's
+        # clock, so the job waits the same span on the machine's.
+        score = now if at is None else now + to_unix_ms(at) - to_unix_ms(self._clock.now())
         expires = score - now + self.pool.expires_extra_ms
         if score <= now:
             # arq takes ready jobs lowest score first: a job scored earlier is taken first.

@@ -6,10 +6,11 @@ the run's history.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from app import metrics
+from app.clock import Clock
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue
 from app.engine.walk.family import Family
@@ -44,6 +45,7 @@ class RunControl:
     store: Store
     queue: Queue
     programs: ProgramCache
+    clock: Clock
     slots: RunSlots | None = None
     family: Family | None = None
 
@@ -56,7 +58,7 @@ class RunControl:
                     f"Cannot {command} run {run_id}: it is {run.status} "
                     f"({command} works on runs that are {allowed})."
                 )
-            now, join = datetime.now(UTC), run.join
+            now, join = self.clock.now(), run.join
             await self._change(run, command, now)
             run.updated_at = now
             if await self.store.save_run(run):

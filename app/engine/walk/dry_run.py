@@ -4,7 +4,7 @@ virtual clock. The trace says what would happen, when, and why."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -111,10 +111,10 @@ class DryRunEffects:
 
 async def dry_run(
     program: Program, tenant_id: str, context: dict[str, Any], renderer: Renderer,
-    registry: Registry,
+    registry: Registry, now: datetime,
 ) -> tuple[Run, list[dict[str, Any]]]:  # fmt: skip
-    """Walk ``program`` on ``context`` (a run context, as ingest builds it)."""
-    now = datetime.now(UTC)
+    """Walk ``program`` on ``context`` (a run context, as ingest builds it) from the instant
+    ``now``; the dry run's own clock moves on from there."""
     effects = DryRunEffects(registry, now, now)
     user = context.get("user")
     run = Run(

@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 
 from app import logs, metrics
 from app.actions.base import ActionContext, ConnectorError
+from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.leases import Leases
@@ -58,6 +59,7 @@ class Sent:
 @dataclass
 class StoreEffects:
     store: Store
+    clock: Clock
     queue: Queue
     gateway: Gateway
     lease_seconds: float
@@ -70,7 +72,7 @@ class StoreEffects:
     sent: dict[str, Sent] = field(default_factory=dict)
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return self.clock.now()
 
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
         now = self.now()

@@ -10,9 +10,10 @@ other: the parent sees the child ended, or the child sees the parent parked and 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app import metrics
+from app.clock import Clock
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue
 from app.errors import NotFound
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 class Family:
     store: Store
     queue: Queue
+    clock: Clock
     slots: RunSlots | None = None
 
     async def start(self, runs: Sequence[Run]) -> None:
@@ -62,7 +64,7 @@ class Family:
         for _ in range(RUN_WRITE_ATTEMPTS):
             if run.finished:
                 return None
-            now = datetime.now(UTC)
+            now = self.clock.now()
             run.due_at, run.updated_at = None, now
             run.move(RunStatus.CANCELLED, now, reason)
             if await self.store.save_run(run):
@@ -91,7 +93,7 @@ class Family:
                 return
             if not _waits_for(parent, child) or parent.status == RunStatus.RUNNING:
                 return
-            now = datetime.now(UTC)
+            now = self.clock.now()
             if parent.due_at is not None and parent.due_at <= now:
                 break
             parent.due_at = now

@@ -7,7 +7,7 @@ so each one is idempotent: the run's lease and status decide whether anything ha
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from arq.worker import Retry, Worker
@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from app import metrics
 from app.actions.base import Services
 from app.actions.registry import Registry
+from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.keyring import Keyring
@@ -70,7 +71,7 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     settings: Settings = ctx["settings"]
     executor: Executor = ctx["executor"]
     queue: ArqQueue = ctx["queue"]
-    now = datetime.now(UTC)
+    now = executor.effects.now()
     if await queue.forgot():
         await rearm(executor.store, queue, now)
     grace = settings.reconcile_grace if ctx.get("reconciled") else 0
@@ -103,7 +104,7 @@ async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
 async def purge(ctx: dict[str, Any]) -> int:
     """Drop events past their retention and expired idempotency keys. May run more than once."""
     settings: Settings = ctx["settings"]
-    now = datetime.now(UTC)
+    now = ctx["executor"].effects.now()
     cutoff = now - timedelta(days=settings.event_retention_days)
     deleted = await ctx["executor"].store.purge(cutoff, now)
     log.info("retention: deleted %d events received before %s", deleted, cutoff.isoformat())
@@ -112,7 +113,7 @@ async def purge(ctx: dict[str, Any]) -> int:
 
 def build_executor(
     settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services,
-    launcher: Launcher | None = None,
+    clock: Clock, launcher: Launcher | None = None,
 ) -> Executor:  # fmt: skip
     keyring = Keyring.from_settings(settings)
     secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
@@ -121,10 +122,12 @@ def build_executor(
     templates = MessageTemplates(store, renderer)
     gateway = Gateway(registry, secrets, integrations, services, templates)
     renderer, limiters = Renderer(), Limiters(queue.pool)
-    limits = TenantLimitsCache(store, settings.limits_cache_seconds)
+    limits = TenantLimitsCache(store, clock, settings.limits_cache_seconds)
     slots = run_slots(settings, store, queue, limits, renderer)
-    family = Family(store, queue, slots)
-    effects = StoreEffects(store, queue, gateway, settings.run_lease_seconds, family, launcher)
+    family = Family(store, queue, clock, slots)
+    effects = StoreEffects(
+        store, clock, queue, gateway, settings.run_lease_seconds, family, launcher
+    )
     walker = Walker(
         effects,
         renderer,
@@ -137,7 +140,7 @@ def build_executor(
         links=approval_links(settings, keyring),
     )
     leases = Leases(queue.pool, seconds=settings.run_lease_seconds)
-    return Executor(store, leases, ProgramCache(), walker, effects, slots)
+    return Executor(store, leases, ProgramCache(clock), walker, effects, slots)
 
 
 def approval_links(settings: Settings, keyring: Keyring) -> Links:

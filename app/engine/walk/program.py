@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property
 
+from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
 from app.models.document import Action, WorkflowDocument, delay_seconds
 from app.models.run import RunStatus
@@ -106,29 +107,30 @@ class Program:
 END_OF_ACTIONS = Action(id="end_of_actions", type="stop")
 
 
-def compile_program(document: WorkflowDocument, version: int) -> Program:
+def compile_program(document: WorkflowDocument, version: int, clock: Clock) -> Program:
+    """The version as a flat program; its conditions read ``clock`` for ``now``."""
     instructions: list[Instruction] = []
-    _emit(document.actions, instructions)
+    _emit(document.actions, instructions, clock)
     compensation = document.settings.compensation
     if not compensation:
         return Program(document, version, tuple(instructions))
     instructions.append(Instruction(Kind.END, END_OF_ACTIONS, None, 0))
     start = len(instructions)
-    _emit(compensation, instructions)
+    _emit(compensation, instructions, clock)
     return Program(document, version, tuple(instructions), start)
 
 
-def _emit(actions: list[Action], out: list[Instruction]) -> None:
+def _emit(actions: list[Action], out: list[Instruction], clock: Clock) -> None:
     for action in actions:
-        when = compile_conditions(action.conditions) if action.conditions else None
+        when = compile_conditions(action.conditions, clock) if action.conditions else None
         delay = delay_seconds(action.delay)
         kind = ARMED.get(action.type)
         if action.type == "loop":
-            _emit_loop(action, when, delay, out)
+            _emit_loop(action, when, delay, out, clock)
         elif action.type == "parallel":
-            _emit_branches(action, when, delay, out)
+            _emit_branches(action, when, delay, out, clock)
         elif kind is not None:
-            _emit_arms(kind, action, when, delay, out)
+            _emit_arms(kind, action, when, delay, out, clock)
         else:
             step = Kind.LAUNCH if action.type == "trigger_workflow" else Kind.STEP
             out.append(Instruction(step, action, when, delay))
@@ -136,7 +138,7 @@ def _emit(actions: list[Action], out: list[Instruction]) -> None:
 
 def _emit_arms(
     kind: Kind, action: Action, when: CompiledConditions | None, delay: float,
-    out: list[Instruction],
+    out: list[Instruction], clock: Clock,
 ) -> None:  # fmt: skip
     at = len(out)
     out.append(Instruction(kind, action, when, delay))
@@ -144,7 +146,7 @@ def _emit_arms(
     starts, jumps = [], []
     for n, arm in enumerate(arms):
         starts.append(len(out))
-        _emit(arm, out)
+        _emit(arm, out, clock)
         if n < len(arms) - 1:
             jumps.append(len(out))
             out.append(Instruction(Kind.JUMP, action, None, 0))
@@ -156,25 +158,33 @@ def _emit_arms(
 
 
 def _emit_loop(
-    action: Action, when: CompiledConditions | None, delay: float, out: list[Instruction]
+    action: Action,
+    when: CompiledConditions | None,
+    delay: float,
+    out: list[Instruction],
+    clock: Clock,
 ) -> None:
     at = len(out)
     out.append(Instruction(Kind.LOOP, action, when, delay))
-    _emit(action.actions or [], out)
+    _emit(action.actions or [], out, clock)
     out.append(Instruction(Kind.NEXT, action, None, 0, target=at + 1))
     out[at] = replace(out[at], target=len(out), arms=(at + 1,), end=len(out))
     out[-1] = replace(out[-1], end=len(out))
 
 
 def _emit_branches(
-    action: Action, when: CompiledConditions | None, delay: float, out: list[Instruction]
+    action: Action,
+    when: CompiledConditions | None,
+    delay: float,
+    out: list[Instruction],
+    clock: Clock,
 ) -> None:
     at = len(out)
     out.append(Instruction(Kind.PARALLEL, action, when, delay))
     starts = []
     for _, arm in action.arms():
         starts.append(len(out))
-        _emit(arm, out)
+        _emit(arm, out, clock)
         out.append(Instruction(Kind.RETURN, action, None, 0))
     out[at] = replace(out[at], arms=tuple(starts), end=len(out))
 
@@ -188,7 +198,8 @@ def end_of(program: "Program", pc: int) -> int:
 class ProgramCache:
     """Versions never change, so a compiled program is kept until evicted (LRU)."""
 
-    def __init__(self, size: int = 1024) -> None:
+    def __init__(self, clock: Clock, size: int = 1024) -> None:
+        self._clock = clock
         self._size = size
         self._programs: OrderedDict[tuple[str, str, int], Program] = OrderedDict()
 
@@ -203,7 +214,7 @@ class ProgramCache:
 
     def put(self, stored: WorkflowVersion) -> Program:
         document = WorkflowDocument.model_validate(stored.document)
-        program = compile_program(document, stored.version)
+        program = compile_program(document, stored.version, self._clock)
         self._programs[(stored.tenant_id, stored.workflow_id, stored.version)] = program
         while len(self._programs) > self._size:
             self._programs.popitem(last=False)

@@ -142,6 +142,8 @@ class Walker:
     links: Links | None = None
 
     async def walk(self, run: Run, program: Program) -> None:
+        # The real time spent walking (not the process's clock): it bounds a walk by the job
+        # timeout, and what it reports is work done.
         started = mark = time.monotonic()
         while run.status == RunStatus.RUNNING:
             run.active_seconds += time.monotonic() - mark

@@ -13,7 +13,6 @@ from app.models.workflow import Page
 from app.store.errors import key_exists, key_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import AUDIT, KEYS, LIMITS, TENANTS, Doc
-from app.store.rules import now
 
 
 class Accounts(Connection):
@@ -24,13 +23,13 @@ class Accounts(Connection):
     async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
         await self._db.tenant_limits.update_one(
             {"tenant_id": tenant_id},
-            {"$set": {"doc": limits.canonical(), "updated_at": now()}},
+            {"$set": {"doc": limits.canonical(), "updated_at": self._clock.now()}},
             upsert=True,
         )
         return limits
 
     async def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
-        tenant = Tenant(tenant_id, name, now())
+        tenant = Tenant(tenant_id, name, self._clock.now())
         result = await self._db.tenants.update_one(
             {"tenant_id": tenant_id}, {"$setOnInsert": asdict(tenant)}, upsert=True
         )
@@ -57,7 +56,7 @@ class Accounts(Connection):
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         await self._db.api_keys.update_one(
             {"tenant_id": tenant_id, "key_id": key_id, "revoked_at": None},
-            {"$set": {"revoked_at": now()}},
+            {"$set": {"revoked_at": self._clock.now()}},
         )
         return await self._get_one(
             KEYS, partial(key_not_found, key_id), tenant_id=tenant_id, key_id=key_id

@@ -23,7 +23,6 @@ from app.models.workflow import Page
 from app.store.errors import campaign_not_found, profile_not_found, segment_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import CAMPAIGNS, MEMBERS, PROFILES, SEGMENTS, Doc
-from app.store.rules import now
 
 # A profile is written over the revision it was read at; a writer that keeps losing that race
 # to others gives up after this many reads.
@@ -71,7 +70,7 @@ class Audience(Connection):
     async def save_segment(
         self, tenant_id: str, segment_id: str, definition: SegmentDefinition
     ) -> tuple[Segment, bool]:
-        at = now()
+        at = self._clock.now()
         result = await self._db.segments.update_one(
             {"tenant_id": tenant_id, "segment_id": segment_id},
             {"$set": {**asdict(definition), "updated_at": at}, "$setOnInsert": {"created_at": at}},

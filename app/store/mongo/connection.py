@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from app.clock import Clock
 from app.models.profile import MAX_BYTES
 from app.models.workflow import Page
 from app.store.mongo.documents import Collection, Doc
@@ -16,9 +17,14 @@ R = TypeVar("R")
 
 class Connection:
     def __init__(
-        self, client: AsyncMongoClient[Doc], database: str, profile_max_bytes: int = MAX_BYTES
+        self,
+        client: AsyncMongoClient[Doc],
+        database: str,
+        clock: Clock,
+        profile_max_bytes: int = MAX_BYTES,
     ) -> None:
         self._client = client
+        self._clock = clock
         self._db: AsyncDatabase[Doc] = client[database]
         self._profile_max_bytes = profile_max_bytes
 

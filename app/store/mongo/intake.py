@@ -30,7 +30,6 @@ from app.store.rules import (
     exit_run,
     heard,
     held_by,
-    now,
     reacted,
     recorded,
     run_doc,
@@ -167,14 +166,14 @@ class EventIntake(Runs, Audience):
 
     async def _take_over(self, tenant_id: str, claim: Claim, owner: str) -> None:
         doc = await self._db.claims.find_one({"tenant_id": tenant_id, "key": claim.key})
-        taken_at = doc["taken_at"] if doc else now()
-        if (now() - taken_at).total_seconds() < ABANDONED_CLAIM_SECONDS:
+        taken_at = doc["taken_at"] if doc else self._clock.now()
+        if (self._clock.now() - taken_at).total_seconds() < ABANDONED_CLAIM_SECONDS:
             raise Conflict(
                 f"An event with idempotency key {claim.key!r} is being accepted; retry shortly."
             )
         await self._db.claims.update_one(
             {"tenant_id": tenant_id, "key": claim.key, "owner": owner},
-            {"$set": {"owner": claim.owner, "taken_at": now()}},
+            {"$set": {"owner": claim.owner, "taken_at": self._clock.now()}},
         )
 
     async def _admit(self, run: Run, intake: Intake) -> str | None:
@@ -183,7 +182,11 @@ class EventIntake(Runs, Audience):
         claim = intake.run_claims.get(run.run_id)
         if claim is not None:
             holder = await self._db.claims.find_one(
-                {"tenant_id": run.tenant_id, "key": claim.key, "expires_at": {"$gt": now()}}
+                {
+                    "tenant_id": run.tenant_id,
+                    "key": claim.key,
+                    "expires_at": {"$gt": self._clock.now()},
+                }
             )
             if holder is not None:
                 return held_by(claim, holder["owner"])
@@ -206,7 +209,7 @@ class EventIntake(Runs, Audience):
 
     async def _claim(self, tenant_id: str, claim: Claim) -> str | None:
         """Take the key, or return who holds it while it is live."""
-        at = now()
+        at = self._clock.now()
         try:
             await self._db.claims.update_one(
                 {"tenant_id": tenant_id, "key": claim.key, "expires_at": {"$lte": at}},

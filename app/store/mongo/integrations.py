@@ -12,14 +12,13 @@ from app.models.secret import IntegrationConfig, StoredSecret
 from app.store.errors import integration_not_found, secret_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import INTEGRATIONS, SECRETS, Doc
-from app.store.rules import now
 
 
 class Integrations(Connection):
     async def put_secret(
         self, tenant_id: str, name: str, ciphertext: str
     ) -> tuple[StoredSecret, bool]:
-        at = now()
+        at = self._clock.now()
         result = await self._db.secrets.update_one(
             {"tenant_id": tenant_id, "name": name},
             {
@@ -33,7 +32,7 @@ class Integrations(Connection):
         return stored, result.upserted_id is not None
 
     async def rotate_secret(self, tenant_id: str, name: str, ciphertext: str) -> StoredSecret:
-        at = now()
+        at = self._clock.now()
         await self._db.secrets.update_one(
             {"tenant_id": tenant_id, "name": name},
             {"$set": {"ciphertext": ciphertext, "updated_at": at, "rotated_at": at}},
@@ -69,7 +68,7 @@ class Integrations(Connection):
     async def put_integration(
         self, tenant_id: str, code: str, config: dict[str, Any]
     ) -> tuple[IntegrationConfig, bool]:
-        at = now()
+        at = self._clock.now()
         result = await self._db.integrations.update_one(
             {"tenant_id": tenant_id, "code": code},
             # Stored as JSON text: a configuration's keys may start with "$" ("$secret").

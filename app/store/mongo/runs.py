@@ -15,7 +15,7 @@ from app.models.workflow import Page
 from app.store.errors import run_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import RUNS, STEPS, Doc, within
-from app.store.rules import LIVE, MUTABLE_RUN_FIELDS, UNFINISHED, now, run_doc
+from app.store.rules import LIVE, MUTABLE_RUN_FIELDS, UNFINISHED, run_doc
 
 # Parallel branches are parts of their parent's run: the run counts leave them out.
 NOT_BRANCH: Doc = {"$or": [{"parent": None}, {"parent.branch": None}]}
@@ -34,7 +34,7 @@ class Runs(Connection):
 
     async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
         if steps:
-            seq = now().timestamp()
+            seq = self._clock.now().timestamp()
             docs = [asdict(step) | {"seq": seq + n * 1e-6} for n, step in enumerate(steps)]
             await self._db.steps.insert_many(docs)
         changes = {

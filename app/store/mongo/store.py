@@ -8,6 +8,7 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import OperationFailure
 
+from app.clock import Clock
 from app.models.profile import MAX_BYTES
 from app.store.mongo.accounts import Accounts
 from app.store.mongo.audience import Audience
@@ -41,9 +42,13 @@ class MongoStore(
 
     @classmethod
     async def open(
-        cls, client: AsyncMongoClient[Doc], database: str, profile_max_bytes: int = MAX_BYTES
+        cls,
+        client: AsyncMongoClient[Doc],
+        database: str,
+        clock: Clock,
+        profile_max_bytes: int = MAX_BYTES,
     ) -> "MongoStore":
-        store = cls(client, database, profile_max_bytes)
+        store = cls(client, database, clock, profile_max_bytes)
         for name, indexes in INDEXES.items():
             await create_indexes(store._db[name], indexes)
         return store

@@ -18,7 +18,7 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 from app.store.errors import version_not_found, workflow_exists, workflow_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import HEADS, VERSIONS, Doc, published_fields
-from app.store.rules import new_head, now, published, shape_rows
+from app.store.rules import new_head, published, shape_rows
 
 
 class Workflows(Connection):
@@ -30,7 +30,9 @@ class Workflows(Connection):
             raise workflow_exists(document.workflow_id)
         if existing is None:
             try:
-                await self._db.workflows.insert_one(asdict(new_head(tenant_id, document, now())))
+                await self._db.workflows.insert_one(
+                    asdict(new_head(tenant_id, document, self._clock.now()))
+                )
             except DuplicateKeyError:
                 raise workflow_exists(document.workflow_id) from None
         return await self._save_version(tenant_id, document, created_by, publish, revive=True)
@@ -44,7 +46,7 @@ class Workflows(Connection):
         self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool,
         revive: bool,
     ) -> tuple[WorkflowHead, WorkflowVersion]:  # fmt: skip
-        at = now()
+        at = self._clock.now()
         query = {"tenant_id": tenant_id, "workflow_id": document.workflow_id}
         changes: Doc = {"updated_at": at, **({"archived": False} if revive else {})}
         numbered = await self._db.workflows.find_one_and_update(
@@ -118,14 +120,18 @@ class Workflows(Connection):
 
     async def publish(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
         head = await self.get_workflow(tenant_id, workflow_id)
-        head = published(head, await self.get_version(tenant_id, workflow_id, version), now())
+        head = published(
+            head, await self.get_version(tenant_id, workflow_id, version), self._clock.now()
+        )
         return await self._set(tenant_id, workflow_id, published_fields(head))
 
     async def set_enabled(self, tenant_id: str, workflow_id: str, enabled: bool) -> WorkflowHead:
-        return await self._set(tenant_id, workflow_id, {"enabled": enabled, "updated_at": now()})
+        return await self._set(
+            tenant_id, workflow_id, {"enabled": enabled, "updated_at": self._clock.now()}
+        )
 
     async def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
-        changes = {"archived": True, "enabled": False, "updated_at": now()}
+        changes = {"archived": True, "enabled": False, "updated_at": self._clock.now()}
         return await self._set(tenant_id, workflow_id, changes)
 
     async def _set(self, tenant_id: str, workflow_id: str, changes: Doc) -> WorkflowHead:

@@ -10,7 +10,6 @@ from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Tenant
 from app.models.workflow import Page
 from app.store.errors import key_exists, key_not_found
-from app.store.rules import now
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, TENANTS
 
@@ -20,7 +19,7 @@ class Accounts(Connection):
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO tenants VALUES (?, ?, ?)",
-                (tenant_id, name, now().isoformat()),
+                (tenant_id, name, self._clock.now().isoformat()),
             )
             created = cursor.rowcount == 1
         tenant = self.get_tenant(tenant_id)
@@ -38,7 +37,7 @@ class Accounts(Connection):
         self._db.execute(
             "INSERT INTO tenant_limits VALUES (?, ?, ?) ON CONFLICT (tenant_id) "
             "DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
-            (tenant_id, orjson.dumps(limits.canonical()), now().isoformat()),
+            (tenant_id, orjson.dumps(limits.canonical()), self._clock.now().isoformat()),
         )
         return limits
 
@@ -64,7 +63,7 @@ class Accounts(Connection):
             db.execute(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) "
                 "WHERE tenant_id = ? AND key_id = ?",
-                (now().isoformat(), tenant_id, key_id),
+                (self._clock.now().isoformat(), tenant_id, key_id),
             )
         return self._get_one(
             KEYS, partial(key_not_found, key_id), tenant_id=tenant_id, key_id=key_id

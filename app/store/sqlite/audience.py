@@ -18,7 +18,6 @@ from app.models.profile import (
 )
 from app.models.workflow import Page
 from app.store.errors import campaign_not_found, profile_not_found, segment_not_found
-from app.store.rules import now
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import (
     CAMPAIGNS,
@@ -69,7 +68,7 @@ class Audience(Connection):
     def save_segment(
         self, tenant_id: str, segment_id: str, definition: SegmentDefinition
     ) -> tuple[Segment, bool]:
-        at = stamp(now())
+        at = stamp(self._clock.now())
         with self._transaction() as db:
             cursor = db.execute(
                 f"INSERT INTO segments ({SEGMENTS.columns}) VALUES (?,?,?,?,?,?,?) "

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.clock import Clock
 from app.models.profile import MAX_BYTES
 from app.models.workflow import Page
 from app.store.sqlite.rows import Table
@@ -20,7 +21,8 @@ Filter = tuple[str, Any]
 class Connection:
     """The synchronous store's connection, used from one thread only (SQLiteStore's)."""
 
-    def __init__(self, path: Path, profile_max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, path: Path, clock: Clock, profile_max_bytes: int = MAX_BYTES) -> None:
+        self._clock = clock
         self._profile_max_bytes = profile_max_bytes
         self._db = connect(path)
 

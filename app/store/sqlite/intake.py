@@ -22,7 +22,6 @@ from app.store.rules import (
     exit_run,
     heard,
     held_by,
-    now,
     reacted,
     recorded,
     seen_touch,
@@ -163,7 +162,7 @@ class EventIntake(Runs, Audience):
             tenant_id,
             claim.key,
         )
-        if row is None or not claim_is_live(datetime.fromisoformat(row[1]), now()):
+        if row is None or not claim_is_live(datetime.fromisoformat(row[1]), self._clock.now()):
             return None
         return str(row[0])
 

@@ -9,7 +9,6 @@ import orjson
 
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.store.errors import integration_not_found, secret_not_found
-from app.store.rules import now
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import (
     INTEGRATIONS,
@@ -20,7 +19,7 @@ from app.store.sqlite.rows import (
 
 class Integrations(Connection):
     def put_secret(self, tenant_id: str, name: str, ciphertext: str) -> tuple[StoredSecret, bool]:
-        at = now().isoformat()
+        at = self._clock.now().isoformat()
         with self._transaction() as db:
             created = self._find(SECRETS, tenant_id=tenant_id, name=name) is None
             db.execute(
@@ -34,7 +33,7 @@ class Integrations(Connection):
         return stored, created
 
     def rotate_secret(self, tenant_id: str, name: str, ciphertext: str) -> StoredSecret:
-        at = now().isoformat()
+        at = self._clock.now().isoformat()
         with self._transaction() as db:
             db.execute(
                 "UPDATE secrets SET ciphertext = ?, updated_at = ?, rotated_at = ? "
@@ -76,7 +75,7 @@ class Integrations(Connection):
     def put_integration(
         self, tenant_id: str, code: str, config: dict[str, Any]
     ) -> tuple[IntegrationConfig, bool]:
-        at = now().isoformat()
+        at = self._clock.now().isoformat()
         with self._transaction() as db:
             created = self.get_integration(tenant_id, code) is None
             db.execute(

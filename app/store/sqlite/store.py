@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from app.clock import Clock
 from app.models.profile import MAX_BYTES
 from app.models.run import Accepted
 from app.store.protocol import Intake
@@ -46,10 +47,12 @@ class SQLiteStore:
         self._thread = thread
 
     @classmethod
-    async def open(cls, path: Path, profile_max_bytes: int = MAX_BYTES) -> "SQLiteStore":
+    async def open(
+        cls, path: Path, clock: Clock, profile_max_bytes: int = MAX_BYTES
+    ) -> "SQLiteStore":
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automator-sqlite")
         database = await asyncio.get_running_loop().run_in_executor(
-            thread, Database, path, profile_max_bytes
+            thread, Database, path, clock, profile_max_bytes
         )
         return cls(database, thread)
 

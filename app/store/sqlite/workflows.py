@@ -9,7 +9,7 @@ import orjson
 from app.models.document import SCHEDULE, WorkflowDocument
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.errors import version_not_found, workflow_exists, workflow_not_found
-from app.store.rules import new_head, now, published, shape_rows
+from app.store.rules import new_head, published, shape_rows
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import HEADS, VERSIONS, head_row
 
@@ -29,7 +29,7 @@ class Workflows(Connection):
             if head is not None and not head.archived:
                 raise workflow_exists(document.workflow_id)
             if head is None:
-                head = new_head(tenant_id, document, now())
+                head = new_head(tenant_id, document, self._clock.now())
                 self._db.execute(
                     f"INSERT INTO workflows ({HEADS.columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     head_row(head),
@@ -47,7 +47,7 @@ class Workflows(Connection):
     def _save_version(
         self, head: WorkflowHead, document: WorkflowDocument, created_by: str | None, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
-        at = now()
+        at = self._clock.now()
         version = WorkflowVersion(
             head.tenant_id, head.workflow_id, head.latest_version + 1, document.canonical(), at,
             created_by,
@@ -119,7 +119,9 @@ class Workflows(Connection):
     def publish(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
         with self._transaction():
             head = self.get_workflow(tenant_id, workflow_id)
-            head = published(head, self.get_version(tenant_id, workflow_id, version), now())
+            head = published(
+                head, self.get_version(tenant_id, workflow_id, version), self._clock.now()
+            )
             self._write_head(head)
         return head
 
@@ -132,7 +134,7 @@ class Workflows(Connection):
     def _change_head(self, tenant_id: str, workflow_id: str, **changes: Any) -> WorkflowHead:
         with self._transaction():
             head = self.get_workflow(tenant_id, workflow_id)
-            head = replace(head, **changes, updated_at=now())
+            head = replace(head, **changes, updated_at=self._clock.now())
             self._write_head(head)
         return head
 

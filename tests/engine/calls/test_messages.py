@@ -8,6 +8,7 @@ import pytest
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
+from app.clock import SystemClock
 from app.engine.calls.gateway import Gateway
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.keyring import Keyring
@@ -17,13 +18,13 @@ from app.engine.calls.secrets import Secrets
 from app.engine.expressions.templates import Renderer, TemplateError
 from app.models.template import MessageTemplate
 from app.settings import Settings
-from app.store.rules import now
 from app.store.sqlite import SQLiteStore
+from tests.clock import now
 
 
 @pytest.fixture
 async def templates(tmp_path: Path) -> AsyncIterator[MessageTemplates]:
-    store = await SQLiteStore.open(tmp_path / "store.db")
+    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
     yield MessageTemplates(store, Renderer())
     await store.close()
 

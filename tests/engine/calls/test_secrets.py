@@ -11,6 +11,7 @@ from pydantic import SecretStr
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
+from app.clock import SystemClock
 from app.engine.calls.keyring import Keyring, new_key
 from app.engine.calls.masking import MASK, SCRUBBER
 from app.engine.calls.secrets import Secrets
@@ -187,7 +188,7 @@ async def test_a_value_under_another_master_key_fails_the_step_saying_so(
 
 async def test_re_encryption_moves_every_value_to_the_new_master_key(tmp_path: Path) -> None:
     old, new = new_key(), new_key()
-    store = await SQLiteStore.open(tmp_path / "store.db")
+    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
 
     def secrets(key: str) -> Secrets:
         keyring = Keyring.from_settings(Settings(data_dir=tmp_path, secrets_key=SecretStr(key),

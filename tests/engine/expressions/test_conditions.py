@@ -6,12 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.clock import SystemClock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
 from app.models.document import OPERATOR_SYMBOLS, Condition, Operator
 
 
 def compiled(*conditions: dict[str, Any]) -> CompiledConditions:
-    return compile_conditions([Condition.model_validate(c) for c in conditions])
+    return compile_conditions([Condition.model_validate(c) for c in conditions], SystemClock())
 
 
 def evaluate(operator: str, expected: Any, actual: Any) -> bool:
@@ -433,7 +434,7 @@ def test_a_list_means_all() -> None:
 
 
 def test_no_conditions_always_hold() -> None:
-    conditions = compile_conditions([])
+    conditions = compile_conditions([], SystemClock())
     assert conditions({}) is True
     assert conditions.explain({}) == []
 
@@ -516,11 +517,11 @@ def consistent(account: dict[str, Any]) -> bool:
 def test_call_never_raises_and_agrees_with_explain(
     conditions: list[Condition], context: dict[str, Any]
 ) -> None:
-    compiled_conditions = compile_conditions(conditions)
+    compiled_conditions = compile_conditions(conditions, SystemClock())
     result = compiled_conditions(context)
     accounts = compiled_conditions.explain(context)
     assert result is all(account["result"] for account in accounts)
-    singly = [compile_conditions([condition])(context) for condition in conditions]
+    singly = [compile_conditions([condition], SystemClock())(context) for condition in conditions]
     assert singly == [account["result"] for account in accounts]
     assert all(map(consistent, accounts))
 
@@ -528,7 +529,7 @@ def test_call_never_raises_and_agrees_with_explain(
 @settings(max_examples=200, deadline=None)
 @given(conditions=st.lists(TREES, max_size=3), context=CONTEXTS)
 def test_explain_is_json(conditions: list[Condition], context: dict[str, Any]) -> None:
-    accounts = compile_conditions(conditions).explain(context)
+    accounts = compile_conditions(conditions, SystemClock()).explain(context)
     assert orjson.loads(orjson.dumps(accounts)) == accounts
 
 
@@ -551,7 +552,7 @@ def test_reasons_stay_short_whatever_the_values(
 ) -> None:
     """Explanations are shown to users and stored: huge values are cut, never copied."""
     context = {**context, "a": big, "user": {"b": big}}
-    for reason in reasons(compile_conditions(conditions).explain(context)):
+    for reason in reasons(compile_conditions(conditions, SystemClock()).explain(context)):
         assert len(reason) <= 400
 
 

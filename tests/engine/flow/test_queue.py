@@ -6,12 +6,14 @@ from typing import Any
 from arq.constants import default_queue_name
 from arq.worker import Worker, func
 
+from app.clock import SystemClock
 from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
 from app.settings import Settings
+from tests.clock import ShiftedClock
 
 
 async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: Settings) -> None:
-    queue = ArqQueue.from_url(str(settings.redis_url))
+    queue = ArqQueue.from_url(str(settings.redis_url), SystemClock())
     seen: list[tuple[str, str]] = []
 
     async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
@@ -42,5 +44,22 @@ async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: 
         assert await queue.pool.zrange(default_queue_name, 0, -1) == [b"run_3:start"], (
             "arq still holds run_1's result; run_3 is enqueued once"
         )
+    finally:
+        await queue.close()
+
+
+async def test_a_deferred_job_waits_its_span_on_the_machine_whatever_the_process_clock(
+    settings: Settings,
+) -> None:
+    """A run due an hour from the process's clock (moved a day ahead here) is scored an hour
+    from the machine's time, which arq reads."""
+    clock = ShiftedClock()
+    clock.advance(86_400)
+    queue = ArqQueue.from_url(str(settings.redis_url), clock)
+    try:
+        await queue.advance("acme", "run_1", "run_1:delay", clock.now() + timedelta(hours=1))
+        score = await queue.pool.zscore(default_queue_name, "run_1:delay")
+        assert score is not None
+        assert abs(score / 1000 - (datetime.now(UTC) + timedelta(hours=1)).timestamp()) < 1
     finally:
         await queue.close()

@@ -1,6 +1,7 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from app.actions.registry import Registry
+from app.clock import SystemClock
 from app.engine.expressions.templates import Renderer
 from app.engine.walk.dry_run import MAX_TRACE_STEPS, dry_run
 from app.engine.walk.program import compile_program
@@ -9,21 +10,18 @@ from tests.engine.walk.test_runs import workflow
 
 
 async def test_a_dry_run_shows_the_wait_for_quiet_hours() -> None:
-    now = datetime.now(UTC)
-    quiet = {
-        "start": (now - timedelta(hours=1)).strftime("%H:%M"),
-        "end": (now + timedelta(hours=2)).strftime("%H:%M"),
-    }
+    now = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
+    quiet = {"start": "11:30", "end": "14:30"}
     sms = {"id": "sms", "type": "send_sms", "data": {"recipient": "+1"}}
     document = WorkflowDocument.model_validate(workflow([sms], quiet_hours=quiet))
     context = {"user": {"id": "u1"}}
     run, trace = await dry_run(
-        compile_program(document, 1), "acme", context, Renderer(), Registry()
+        compile_program(document, 1, SystemClock()), "acme", context, Renderer(), Registry(), now
     )
     assert run.status == "completed"
     wait, step = trace
     assert wait["reason"] == "quiet hours"
-    assert 3600 < wait["wait_seconds"] <= 7200
+    assert wait["wait_seconds"] == 7200
     assert step["step_id"] == "sms"
 
 
@@ -39,7 +37,12 @@ async def test_a_dry_run_whose_branch_fills_the_trace_ends_there() -> None:
     ]}  # fmt: skip
     document = WorkflowDocument.model_validate(workflow([fan]))
     run, trace = await dry_run(
-        compile_program(document, 1), "acme", {"user": {"id": "u1"}}, Renderer(), Registry()
+        compile_program(document, 1, SystemClock()),
+        "acme",
+        {"user": {"id": "u1"}},
+        Renderer(),
+        Registry(),
+        datetime(2026, 3, 2, 12, 30, tzinfo=UTC),
     )
     assert len(trace) >= MAX_TRACE_STEPS
     assert run.status != "completed"
@@ -50,7 +53,14 @@ async def test_a_dry_run_shows_the_approval_links_and_its_timeout() -> None:
     approval = {"id": "ok", "type": "approval", "data": {"timeout": 60},
                 "on_timeout": [{"id": "late", "type": "log", "data": {"message": "late"}}]}  # fmt: skip
     document = WorkflowDocument.model_validate(workflow([ask, approval]))
-    run, trace = await dry_run(compile_program(document, 1), "acme", {}, Renderer(), Registry())
+    run, trace = await dry_run(
+        compile_program(document, 1, SystemClock()),
+        "acme",
+        {},
+        Renderer(),
+        Registry(),
+        datetime(2026, 3, 2, 12, 30, tzinfo=UTC),
+    )
     assert run.status == "completed"
     logged, wait, decided, late = trace
     assert logged["output"]["message"].startswith(

@@ -9,6 +9,7 @@ import httpx
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
 from app.actions.registry import Registry
+from app.clock import SystemClock
 from app.engine.expressions.templates import Renderer
 from app.engine.flow.windows import opening
 from app.engine.walk.program import compile_program
@@ -121,7 +122,7 @@ async def test_the_guard_waits_for_the_users_morning_on_a_spring_forward_night()
     document = WorkflowDocument.model_validate(
         workflow([SMS], quiet_hours={"start": "21:00", "end": "08:00", "timezone": "UTC"})
     )
-    program = compile_program(document, 1)
+    program = compile_program(document, 1, SystemClock())
     berlin = ZoneInfo("Europe/Berlin")
     now = datetime(2026, 3, 28, 23, 0, tzinfo=berlin)
     run = Run(
