@@ -1,7 +1,6 @@
 """Flow control as events come in: debounce, throttle, rate limits, quota and priority,
 through the API, with a real arq worker on the session's Redis."""
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +8,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
+from tests.clock import ShiftedClock
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, run_of, workflow
 
@@ -38,16 +38,16 @@ async def event(client: httpx.AsyncClient, n: int, user: str = "u1", **extra: An
 
 
 async def test_debounce_starts_one_run_per_burst_with_its_last_event_within_the_maximum(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock
 ) -> None:
     debounce = {"period": 2, "max_delay": 3, "key": "{{ user.id }}"}
     await create(client, workflow(LOG, debounce=debounce))
     burst = []
     for n in range(4):  # every 0.25 s: the burst never goes quiet for its period (1 s)
         burst.append(await event(client, n))
-        await asyncio.sleep(0.25)
+        clock.advance(0.25)
     other_user = await event(client, 9, user="u2")
-    await asyncio.sleep(1)  # past the first burst's maximum (1.5 s)
+    clock.advance(1)  # past the first burst's maximum (1.5 s)
     second_burst = [await event(client, 10), await event(client, 11)]
 
     first_run = await run_of(client, burst[0])
@@ -63,7 +63,7 @@ async def test_debounce_starts_one_run_per_burst_with_its_last_event_within_the_
         == f"debounced: run {burst[1]} has a later event"
     )
 
-    await drain(settings)
+    await drain(settings, clock=clock)
     ran = {run_id: await run_of(client, run_id) for run_id in [*burst, other_user, *second_burst]}
     completed = [r for r in ran.values() if r["status"] == "completed"]
     assert [r["outputs"]["hello"]["output"]["message"] for r in completed] == ["n=3", "n=9", "n=11"]

@@ -1,7 +1,6 @@
 """Parallel branches and their joins, end to end: events in through the API, a real arq
 worker on a real Redis, real SQLite. Delays are scaled down with ``delay_scale``."""
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,9 +9,11 @@ import pytest
 from redis.asyncio import Redis
 
 from app.actions.registry import Registry
+from app.clock import Clock
 from app.engine.walk.family import Family
 from app.models.run import Run
 from app.settings import Settings
+from tests.clock import ShiftedClock
 from tests.conftest import send
 from tests.engine.walk.test_runs import create, drain_until, run_of
 from tests.engine.walk.test_waits import mailer
@@ -53,10 +54,16 @@ def fast_settings(settings: Settings) -> Settings:
 
 
 async def finish(
-    client: httpx.AsyncClient, settings: Settings, run_id: str, registry: Registry
+    client: httpx.AsyncClient,
+    settings: Settings,
+    run_id: str,
+    registry: Registry,
+    clock: Clock | None = None,
 ) -> None:
     finished = {"completed", "failed", "cancelled"}
-    await drain_until(client, fast_settings(settings), [run_id], finished, registry=registry)
+    await drain_until(
+        client, fast_settings(settings), [run_id], finished, registry=registry, clock=clock
+    )
 
 
 async def test_join_all_waits_for_every_branch_and_takes_their_outputs_and_vars(
@@ -234,14 +241,14 @@ async def test_an_exit_event_ends_a_run_at_its_join_with_its_branches_and_sub_ru
 
 
 async def test_a_join_survives_redis_forgetting_every_job(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock
 ) -> None:
     """Branches asleep in their delays, their parent parked at the join, and Redis flushed:
     the reconciler starts the overdue branches, whose ends wake the parent."""
     sent, registry = mailer()
     run_id = await start(client, fan_out({}, {
-        "a": [mail("mail_a", "A", delay=1000)],
-        "b": [mail("mail_b", "B", delay=1000)],
+        "a": [mail("mail_a", "A", delay=100_000)],
+        "b": [mail("mail_b", "B", delay=100_000)],
     }))  # fmt: skip
     fast = fast_settings(settings).model_copy(update={"job_timeout": 2, "reconcile_grace": 1})
     await drain_until(client, fast, [run_id], {"waiting"}, registry=registry)
@@ -250,8 +257,8 @@ async def test_a_join_survives_redis_forgetting_every_job(
     assert settings.redis_url is not None
     async with Redis.from_url(settings.redis_url) as redis:
         await redis.flushdb()
-    await asyncio.sleep(2.5)  # the branches' 1 s delays, then the reconciler's 1 s grace
-    await finish(client, fast, run_id, registry)
+    clock.advance(101.5)  # past the branches' 100 s delays, and the reconciler's 1 s grace
+    await finish(client, fast, run_id, registry, clock)
     assert (await run_of(client, run_id))["status"] == "completed"
     assert sorted(m["subject"] for m in sent.sent) == ["A", "B"]
 

@@ -20,6 +20,7 @@ from app.models.run import Run, RunFilter, RunStatus
 from app.models.workflow import Page
 from app.resources import Resources
 from app.settings import Settings
+from tests.clock import ShiftedClock
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import drain_until
 from tests.processes import fleet
@@ -148,6 +149,7 @@ async def test_runs_asleep_in_a_delay_survive_a_killed_worker_and_a_flushed_redi
     client: httpx.AsyncClient,
     settings: Settings,
     httpserver: HTTPServer,
+    clock: ShiftedClock,
 ) -> None:
     """200 runs call a local sink, sleep, and call it again. The worker is SIGKILLed while
     they sleep and Redis forgets everything (FLUSHALL); a new worker finishes every run, and
@@ -174,11 +176,11 @@ async def test_runs_asleep_in_a_delay_survive_a_killed_worker_and_a_flushed_redi
     asleep = [run for run in runs if run.status == RunStatus.WAITING]
     assert asleep, "no run was asleep in its delay when the worker was killed"
 
-    # The new worker reconciles as it starts; start it once every run is overdue.
+    # The new worker reconciles as it starts; its clock is moved past every run's due time.
     overdue = max(run.due_at for run in runs if run.due_at) + timedelta(seconds=1.2)
-    await asyncio.sleep(max(0.0, (overdue - datetime.now(UTC)).total_seconds()))
+    clock.advance(max(0.0, (overdue - clock.now()).total_seconds()))
     quick = settings.model_copy(update={**quick_settings(), "http_allowed_hosts": ["127.0.0.1"]})
-    await drain_until(client, quick, run_ids, {"completed"}, seconds=60)
+    await drain_until(client, quick, run_ids, {"completed"}, seconds=60, clock=clock)
 
     assert len(await resources.store.list_runs("acme", RunFilter(), Page(limit=500))) == SINK_RUNS
     expected = {f"{run_id}:{step}:0" for run_id in run_ids for step in ("before", "after")}
