@@ -189,7 +189,7 @@ def retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         try:
             # The server's wall-clock date, so the machine's time, not the process's clock.
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()  # noqa: TID251
         except (TypeError, ValueError):
             return None
     if math.isnan(seconds):

@@ -95,7 +95,7 @@ class Email:
         message["To"] = self.recipients
         message["Subject"] = self.subject
         # Read by mail servers and people against their clocks: the machine's time.
-        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Date"] = format_datetime(datetime.now(UTC))  # noqa: TID251
         message["Message-ID"] = message_id(idempotency_key, tenant_id, self.sender)
         for header in IDEMPOTENCY_HEADERS:
             message[header] = idempotency_key

@@ -46,7 +46,7 @@ class AccessTokens:
     """Tokens by service account and scope, minted when missing or about to expire."""
 
     # A token's expiry is Google's wall-clock time (its ``exp``): the machine's time.
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:  # noqa: TID251
         self._clock = clock
         self._tokens: dict[str, _Token] = {}
 
