@@ -22,6 +22,7 @@ from app.actions.local.files import FileTask
 from app.actions.local.shell import ShellTask
 from app.actions.local.transform import TransformTask
 from app.actions.notify import NotifyService
+from app.actions.parse_server import ParseServer
 from app.actions.profiles import Profiles
 from app.actions.references import references
 from app.actions.webhook import WebhookConnector
@@ -218,4 +219,5 @@ def default_registry(modules: Iterable[str] = ()) -> Registry:
 def builtin_connectors() -> list[type[Connector] | Connector]:
     return [
         NotifyService, WebhookConnector, Profiles, AiConnector, FileTask, ShellTask, TransformTask,
+        ParseServer,
     ]  # fmt: skip
