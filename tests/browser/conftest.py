@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from pytest_httpserver import HTTPServer
 
 from app.api.studio import SOURCE_BUILD
 from app.redis_server import free_port
+from tests.stand_in_models import StandInOpenAI
 from tests.test_dev import AUTOMATOR, wait_for_health
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,7 +74,20 @@ class Traffic:
 
 
 @pytest.fixture(scope="package")
-def service() -> Iterator[Service]:
+def model() -> Iterator[StandInOpenAI]:
+    """A stand-in model server (tests/stand_in_models.py) the service's copilot asks; a test
+    sets the replies it gives."""
+    server = HTTPServer(host="127.0.0.1", port=free_port())
+    stand_in = StandInOpenAI(server, ["no reply scripted"])
+    server.start()
+    try:
+        yield stand_in
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="package")
+def service(model: StandInOpenAI) -> Iterator[Service]:
     if not (SOURCE_BUILD / "index.html").is_file():
         pytest.fail(f"The Studio is not built ({SOURCE_BUILD}): run `make web` (make test does).")
     port, key = free_port(), "atm_" + secrets.token_urlsafe(32)
@@ -81,7 +96,9 @@ def service() -> Iterator[Service]:
         env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_DATA_DIR": f"{directory}/var",
                 "AUTOMATOR_BOOTSTRAP_API_KEY": key, "AUTOMATOR_LOG_FORMAT": "json",
                 # The explorer's tests need a send that fails: no dev outbox to fall back to.
-                "AUTOMATOR_OUTBOX": "false"}  # fmt: skip
+                "AUTOMATOR_OUTBOX": "false",
+                "AUTOMATOR_AI_BASE_URL": model.base_url, "AUTOMATOR_AI_MODEL": "stand-in",
+                "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1"}  # fmt: skip
         log = Path(directory) / "automator.log"
         with log.open("w") as output:
             process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=output,

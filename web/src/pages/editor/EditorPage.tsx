@@ -1,20 +1,29 @@
 // /studio/workflows/:id — a saved workflow on the canvas; /studio/wizard/canvas — a new one
 // the wizard made (kept in the history entry's state, so a reload keeps it).
 import { useLocation, useParams, Navigate } from "react-router";
+import type { DraftRead } from "../../api/copilot";
 import { useWorkflow } from "../../api/workflows";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import type { WorkflowDocument } from "../../workflow/document";
+import { CopilotNotes } from "../wizard/CopilotNotes";
 import { WorkflowEditor } from "./WorkflowEditor";
 
 interface EditorState {
   document?: WorkflowDocument;
   notice?: string;
+  // Set when the copilot drafted the document: what it does and what the model assumed.
+  copilot?: Pick<DraftRead, "explanation" | "assumptions">;
 }
 
 export function NewWorkflowPage() {
   const state = (useLocation().state ?? {}) as EditorState;
   if (!state.document) return <Navigate to="/wizard" replace />;
-  return <WorkflowEditor initial={state.document} isNew status="New workflow, not saved yet" />;
+  return (
+    <>
+      {state.copilot && <CopilotNotes draft={state.copilot} />}
+      <WorkflowEditor initial={state.document} isNew status="New workflow, not saved yet" />
+    </>
+  );
 }
 
 export function EditorPage() {

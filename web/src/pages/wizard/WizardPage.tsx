@@ -1,9 +1,10 @@
-// /studio/wizard/: start a workflow blank or from a seed template, choose its trigger, then
-// land on the canvas.
+// /studio/wizard/: start a workflow from a sentence (the copilot drafts it), or blank or from a
+// seed template with a chosen trigger, then land on the canvas.
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { TEMPLATES } from "../../workflow/templates";
 import type { Trigger, WorkflowDocument } from "../../workflow/document";
+import { DescribeWorkflow } from "./DescribeWorkflow";
 import { TemplatePicker } from "./TemplatePicker";
 import { TriggerChoice, type TriggerDraft } from "./TriggerChoice";
 
@@ -41,6 +42,8 @@ export function WizardPage() {
   return (
     <section className="wizard">
       <h1>New workflow</h1>
+      <DescribeWorkflow />
+      <p className="or">or build it step by step:</p>
       <form onSubmit={submit}>
         <TemplatePicker templates={TEMPLATES} chosen={templateFile} onPick={pick} />
         <fieldset>

@@ -1,0 +1,32 @@
+// The wizard's "Describe your workflow" box: the copilot drafts a document from a sentence and
+// the draft opens on the canvas, with what the model assumed beside it. Nothing is saved.
+import { useState, type FormEvent } from "react";
+import { useNavigate } from "react-router";
+import { useCopilotDraft } from "../../api/copilot";
+import { ErrorNotice } from "../../components/ErrorNotice";
+
+export function DescribeWorkflow() {
+  const navigate = useNavigate();
+  const [sentence, setSentence] = useState("");
+  const draft = useCopilotDraft();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    draft.mutate({ prompt: sentence.trim() }, {
+      onSuccess: (drafted) => navigate("/wizard/canvas", { state: { document: drafted.document, copilot: drafted } }),
+    });
+  };
+  return (
+    <form className="describe" onSubmit={submit} aria-busy={draft.isPending}>
+      <fieldset>
+        <legend>Describe your workflow</legend>
+        <label htmlFor="wf-describe">What should happen, in a sentence</label>
+        <textarea id="wf-describe" value={sentence} onChange={(e) => setSentence(e.target.value)} rows={3} required maxLength={4000}
+          placeholder="When a high value order comes in, email the customer a thank-you and alert sales on Slack" />
+        <button type="submit" className="primary" disabled={draft.isPending || !sentence.trim()}>
+          {draft.isPending ? "Drafting…" : "Draft it"}
+        </button>
+        <ErrorNotice error={draft.error} />
+      </fieldset>
+    </form>
+  );
+}
