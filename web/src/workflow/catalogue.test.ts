@@ -21,3 +21,11 @@ it("makes new actions with ids no action has, a custom action naming its connect
   expect(custom).toEqual({ id: "create_order_1", type: "custom_action", data: { connector: "legacy_erp", action: "create_order", params: {} } });
   expect(itemFor(palette, custom)?.schema).toEqual(CONNECTORS[1]!.actions[0]!.input_schema);
 });
+
+it("offers a flow step the API also lists once, and the API's other flow actions", () => {
+  const flow = { code: "flow", name: "Flow control", actions: ["delay", "approval"].map((name) => (
+    { name, action_type: name, description: "", input_schema: { type: "object" } })) };
+  const palette = buildPalette([...CONNECTORS, flow]);
+  expect(palette.filter((i) => i.label === "Delay")).toHaveLength(1);
+  expect(palette.at(-1)?.key).toBe("approval");
+});

@@ -111,8 +111,10 @@ export function buildPalette(connectors: CatalogueConnector[]): PaletteItem[] {
     key: type, type, label, description, group: "Flow", schema: FLOW_SCHEMAS[type] ?? {},
     make: (doc) => make(freshId(doc, type), doc),
   }));
+  // GET /api/connectors also lists the engine's own steps (its `flow` entry): offered once.
+  const flowTypes = new Set(FLOW_STEPS.map(([type]) => type));
   const actions = connectors.flatMap((connector) =>
-    connector.actions.map((action): PaletteItem => {
+    connector.actions.filter((action) => !flowTypes.has(action.action_type)).map((action): PaletteItem => {
       const custom = action.action_type !== action.name;
       const type = action.action_type;
       return {
