@@ -70,7 +70,9 @@ async def test_no_run_is_lost_when_a_worker_is_killed_mid_run(
 
 
 def quick_settings() -> dict[str, int]:
-    return {"job_timeout": 2, "reconcile_grace": 1}
+    """Short timeouts, and a run lease as short as the job: a killed worker's runs are free
+    again before a draining worker has emptied the queue."""
+    return {"job_timeout": 2, "reconcile_grace": 1, "run_lease_seconds": 2}
 
 
 async def until_some_completed(resources: Resources) -> None:
@@ -193,6 +195,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
     return inherited | {
         "AUTOMATOR_JOB_TIMEOUT": "2",
+        "AUTOMATOR_RUN_LEASE_SECONDS": "2",
         "AUTOMATOR_RECONCILE_GRACE": "1",
         "AUTOMATOR_DATA_DIR": str(settings.data_dir),
         "AUTOMATOR_REDIS_URL": str(settings.redis_url),
