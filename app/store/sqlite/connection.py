@@ -4,6 +4,7 @@
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,14 @@ from app.store.sqlite.schema import connect
 R = TypeVar("R")
 # A condition with one "?" and the value bound to it; a None value leaves the condition out.
 Filter = tuple[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one call of a group came to: its result, or the exception it raised."""
+
+    result: Any = None
+    error: Exception | None = None
 
 
 class Connection:
@@ -34,6 +43,12 @@ class Connection:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A transaction; inside another (a group commit's), a savepoint of it, so a call
+        that fails undoes its own writes and nobody else's."""
+        if self._db.in_transaction:
+            with self._savepoint():
+                yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -41,6 +56,52 @@ class Connection:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._db.execute("SAVEPOINT call")
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:  # SQLite may have rolled back the whole transaction
+                self._db.execute("ROLLBACK TO call")
+                self._db.execute("RELEASE call")
+            raise
+        self._db.execute("RELEASE call")
+
+    def hop(
+        self, alone: Sequence[Callable[[], Any]], grouped: Sequence[Callable[[], Any]]
+    ) -> tuple[list[Outcome], list[Outcome]]:
+        """The calls one hop to the store's thread brings: ``alone`` one by one (each its
+        own transaction, as it opens one), then ``grouped`` together (``together``)."""
+        singles = [_outcome(call) for call in alone]
+        if len(grouped) < 2:
+            return singles, [_outcome(call) for call in grouped]
+        return singles, self.together(grouped)
+
+    def together(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
+        """Each call's outcome (its result or its exception), the calls' writes committed in
+        one transaction: one disk sync for them all instead of one each. Each call runs in
+        a savepoint, so one that fails leaves the others' writes whole; if the transaction
+        itself fails (the commit, or an error that makes SQLite roll it all back), every call
+        gets that error, so no caller hears of a write that was not kept."""
+        outcomes: list[Outcome] = []
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for call in calls:
+                try:
+                    with self._savepoint():
+                        outcomes.append(Outcome(call()))
+                except Exception as exc:  # the caller gets it; the others go on
+                    outcomes.append(Outcome(error=exc))
+                if not self._db.in_transaction:
+                    raise sqlite3.OperationalError("the group's transaction was rolled back")
+            self._db.execute("COMMIT")
+        except Exception as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            return [Outcome(error=exc)] * len(calls)
+        return outcomes
 
     def _one(self, sql: str, *params: Any) -> Any:
         return self._db.execute(sql, params).fetchone()
@@ -102,3 +163,10 @@ def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:
     if not kept:
         return "", []
     return " WHERE " + " AND ".join(condition for condition, _ in kept), [v for _, v in kept]
+
+
+def _outcome(call: Callable[[], Any]) -> Outcome:
+    try:
+        return Outcome(call())
+    except Exception as exc:  # the caller gets it
+        return Outcome(error=exc)

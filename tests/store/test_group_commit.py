@@ -1,0 +1,53 @@
+"""The SQLite store's group commit: writes waiting for its thread together commit in one
+transaction, and one that fails takes nobody else's with it."""
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.errors import NotFound
+from app.models.run import RunStatus
+from app.store.protocol import Intake
+from app.store.sqlite import SQLiteStore
+from tests.store.records import event, ids, run
+
+
+async def test_a_failing_event_in_a_group_leaves_the_others_accepted(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "store.db")
+    try:
+        await store.accept_event(Intake(event("ev0"), [run("taken")]))
+        intakes = [Intake(event(f"ev{n}"), [run(f"r{n}")]) for n in range(1, 11)]
+        intakes[4] = Intake(event("ev5"), [run("r5"), run("taken")])  # a run id stored already
+        outcomes = await asyncio.gather(
+            *(store.accept_event(intake) for intake in intakes), return_exceptions=True
+        )
+        assert isinstance(outcomes[4], sqlite3.IntegrityError)
+        for n in (*range(1, 5), *range(6, 11)):
+            assert (await store.get_event("acme", f"ev{n}")).run_ids == [f"r{n}"]
+        # The failed event's writes are undone whole: its event and its first run too.
+        with pytest.raises(NotFound):
+            await store.get_event("acme", "ev5")
+        with pytest.raises(NotFound):
+            await store.get_run("acme", "r5")
+    finally:
+        await store.close()
+
+
+async def test_runs_saved_together_each_keep_their_own_revision_check(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "store.db")
+    try:
+        await store.add_runs([run(f"r{n}") for n in range(6)])
+        loaded = [await store.get_run("acme", f"r{n}") for n in range(6)]
+        for one in loaded:
+            one.move(RunStatus.RUNNING, one.updated_at, "picked up")
+        loaded[2].revision = 7  # another writer moved it on: this save must be refused
+        saved = await asyncio.gather(*(store.save_run(one) for one in loaded))
+        assert saved == [True, True, False, True, True, True]
+        running = [await store.get_run("acme", f"r{n}") for n in range(6)]
+        assert ids([one for one in running if one.status == RunStatus.RUNNING]) == [
+            "r0", "r1", "r3", "r4", "r5",
+        ]  # fmt: skip
+    finally:
+        await store.close()
