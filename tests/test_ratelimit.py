@@ -4,6 +4,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
+from app.engine.redis_keys import rate_key
 from app.errors import RateLimited
 from app.main import create_app
 from app.models.tenant import Role
@@ -42,6 +43,28 @@ async def test_every_process_shares_one_budget(redis_url: str) -> None:
         assert refused.value.retry_after is not None
         assert refused.value.retry_after <= 60
         await RateLimiter(second, 2, 60).check("key_b")
+    finally:
+        await first.aclose()
+        await second.aclose()
+
+
+async def test_a_large_limit_taken_in_slices_still_holds_across_processes(
+    redis_url: str,
+) -> None:
+    """Two processes' limiters spend slices of one budget: together they let through no more
+    than the limit, and no fewer than the limit less a slice each."""
+    first, second = Redis.from_url(redis_url), Redis.from_url(redis_url)
+    try:
+        limiters = [RateLimiter(first, 1000, 60), RateLimiter(second, 1000, 60)]
+        through = 0
+        for n in range(1500):
+            try:
+                await limiters[n % 2].check("key_a")
+                through += 1
+            except RateLimited:
+                pass
+        assert 1000 - 2 * 10 <= through <= 1000
+        assert int(await first.get(rate_key("key_a")) or 0) <= 1000 + 2 * 10
     finally:
         await first.aclose()
         await second.aclose()
