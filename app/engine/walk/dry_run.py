@@ -55,6 +55,9 @@ class DryRunEffects:
         self.clock += timedelta(microseconds=1)
         return len(self.trace) < MAX_TRACE_STEPS
 
+    async def hold(self, run: Run, steps: list[StepRecord]) -> bool:
+        return await self.checkpoint(run, steps)
+
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         assert run.due_at is not None
         seconds = (run.due_at - self.clock).total_seconds()

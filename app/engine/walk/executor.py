@@ -70,11 +70,14 @@ class StoreEffects:
     # Each run's call made since its last save of step records: what an engine error after
     # the call must still record.
     sent: dict[str, Sent] = field(default_factory=dict)
+    # The steps each run being walked took since that save, written with its next one.
+    held: dict[str, list[StepRecord]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock.now()
 
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
+        steps = [*self.held.pop(run.run_id, []), *steps]
         now = self.now()
         if run.status == RunStatus.RUNNING:
             # A running run is "due" when its lease would end: if its worker dies, the
@@ -111,9 +114,14 @@ class StoreEffects:
             children = await self.family.children_of(run.tenant_id, run.join)
             await self.family.cancel(children, f"its parent run {fresh.status.value}")
 
+    async def hold(self, run: Run, steps: list[StepRecord]) -> bool:
+        self.held.setdefault(run.run_id, []).extend(steps)
+        return True
+
     def forget(self, run_id: str) -> None:
         self.saved.pop(run_id, None)
         self.sent.pop(run_id, None)
+        self.held.pop(run_id, None)
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         if await self.checkpoint(run, []):

@@ -31,6 +31,11 @@ from app.models.run import Run, RunStatus, StepRecord, StepStatus, Wait
 log = logging.getLogger(__name__)
 
 CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
+# Steps that only move the run's own state, the same way each time they are taken: their
+# checkpoint waits for the next step's (a condition's is written with the webhook after it).
+# Not a split: its draw is random, and a variant's calls must not follow a redrawn one.
+INTERNAL = frozenset({Kind.BRANCH, Kind.JUMP, Kind.NEXT, Kind.LOOP})
+INTERNAL_TYPES = frozenset({"log", "set"})
 # Instructions that are no step of their own: the end of a branch, a loop's turn.
 UNRECORDED = (Kind.JUMP, Kind.NEXT)
 
@@ -40,6 +45,10 @@ class Effects(Protocol):
 
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
         """Persist the steps, then the run. False: the run changed meanwhile; stop."""
+
+    async def hold(self, run: Run, steps: list[StepRecord]) -> bool:
+        """Keep the steps of an internal step for the run's next checkpoint (a walk resumed
+        from the last one takes that step again, the same way). False: stop."""
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         """Persist the run and have it advanced at ``run.due_at``. True: keep walking now
@@ -396,10 +405,12 @@ class Walker:
         run.move(RunStatus.RUNNING, self.effects.now(), "child runs done")
         return True
 
-    async def _finish(self, run: Run, status: RunStatus, reason: str) -> bool:
+    async def _finish(
+        self, run: Run, status: RunStatus, reason: str, steps: list[StepRecord] | None = None
+    ) -> bool:
         run.due_at = None
         run.move(status, self.effects.now(), reason)
-        await self.effects.checkpoint(run, [])
+        await self.effects.checkpoint(run, steps or [])
         return False
 
     async def _apply(
@@ -419,14 +430,24 @@ class Walker:
             return await self._wait(run, outcome.retry_in, "retry")
         if outcome.status in (StepStatus.FAILED, StepStatus.UNKNOWN):
             return await self._failed(run, program, instruction, outcome, steps)
+        return await self._done(run, program, instruction, outcome, steps)
+
+    async def _done(
+        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        steps: list[StepRecord],
+    ) -> bool:  # fmt: skip
+        """A step that went through: on to the next, saved now, or with the next step's save
+        (an internal step), or with the run's end when it was the last."""
         if outcome.output is not None and instruction.kind not in (Kind.BRANCH, *UNRECORDED):
             run.outputs[str(instruction.action.id)] = {"output": outcome.output}
         run.vars.update(outcome.vars)
         _go_to(run, outcome.next_pc)
-        if outcome.stop:
-            run.due_at = None
-            run.move(RunStatus.COMPLETED, self.effects.now(), "stop action")
-        return await self.effects.checkpoint(run, steps) and not outcome.stop
+        ending = _ending(run, program, outcome.stop)
+        if ending is not None:
+            return await self._finish(run, *ending, steps)
+        if _internal(instruction):
+            return await self.effects.hold(run, steps)
+        return await self.effects.checkpoint(run, steps)
 
     async def _failed(
         self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
@@ -607,6 +628,30 @@ def _unknown(run: Run, params: dict[str, Any], following: int, why: str) -> Outc
 def _go_to(run: Run, pc: int) -> None:
     """Move on to the instruction at ``pc``, fresh: first attempt, no delay served, no wait."""
     run.pc, run.attempt, run.delay_served, run.wait = pc, 1, False, None
+
+
+def _ending(run: Run, program: Program, stop: bool) -> tuple[RunStatus, str] | None:
+    """How the run ends now that it moved on, if it does (then at the end it lands on, past a
+    branch's closing jump)."""
+    if stop:
+        return RunStatus.COMPLETED, "stop action"
+    landing = _past_jumps(program, run.pc)
+    ending = program.ending(landing)
+    if ending is not None:
+        run.pc = landing
+    return ending
+
+
+def _past_jumps(program: Program, pc: int) -> int:
+    """Where the walk lands from ``pc`` once the jumps there are taken (a branch's end)."""
+    while pc < len(program.instructions) and program.instructions[pc].kind == Kind.JUMP:
+        pc = program.instructions[pc].target
+    return pc
+
+
+def _internal(instruction: Instruction) -> bool:
+    kind = instruction.kind
+    return kind in INTERNAL or (kind == Kind.STEP and instruction.action.type in INTERNAL_TYPES)
 
 
 def _calls_out(instruction: Instruction) -> bool:

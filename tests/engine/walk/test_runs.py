@@ -148,6 +148,34 @@ async def test_conditions_branches_variables_and_templates(
     assert vip["context"]["event"]["type"] == "signup"
 
 
+async def test_internal_steps_are_saved_with_the_next_call_and_the_end_with_the_last(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    """A condition and two calls: the run is written three times (picked up, the first call
+    with the condition before it, the last call with the run's end), every step recorded."""
+    sms = Flaky(failures=0)
+    await create(client, workflow([
+        {"id": "big", "type": "condition",
+         "conditions": [{"field": "total", "operator": ">=", "value": 100}],
+         "then": [{"id": "note", "type": "set", "data": {"tier": "vip"}}]},
+        {"id": "first", "type": "send_sms", "data": {"recipient": "+15550100"}},
+        {"id": "second", "type": "send_sms", "data": {"recipient": "+15550101"}},
+    ]))  # fmt: skip
+    accepted = await send(client, {"type": "signup", "data": {"total": 150}})
+    await drain(settings, registry_of(sms))
+    run = await run_of(client, accepted["run_ids"][0])
+    assert run["status"] == "completed"
+    assert [(s["step_id"], s["status"]) for s in run["steps"]] == [
+        ("big", "completed"), ("note", "completed"), ("first", "completed"),
+        ("second", "completed"),
+    ]  # fmt: skip
+    assert run["vars"] == {"tier": "vip"}
+    assert [h["to"] for h in run["history"]] == ["running", "completed"]
+    stored = await resources.store.get_run("acme", accepted["run_ids"][0])
+    assert stored.revision == 3
+    assert len(sms.calls) == 2
+
+
 async def test_an_undefined_variable_fails_the_step_naming_action_and_field(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
