@@ -35,6 +35,7 @@ from app.engine.walk.program import ProgramCache
 from app.errors import redis_missing
 from app.event_log import EventLog
 from app.hooks import Hooks
+from app.privacy import Privacy
 from app.ratelimit import RateLimiter
 from app.runs import Runs
 from app.sessions import Sessions
@@ -88,6 +89,7 @@ class Resources:
     events: EventLog
     bulk: BulkRuns
     hooks: Hooks
+    privacy: Privacy
     api_keys: ApiKeys
     configuration: Configuration
     approvals: Approvals
@@ -214,6 +216,7 @@ async def open_resources(
                 store, clock, audit, secrets, renderer,
                 None if engine is None else engine.ingestor,
             ),
+            privacy=Privacy(store, audit, None if engine is None else engine.control),
             api_keys=ApiKeys(store, clock, audit, keys), configuration=configuration,
             approvals=Approvals(
                 store, clock, audit, engine.queue if engine else None,

@@ -18,6 +18,7 @@ from app.errors import Forbidden, Unauthenticated
 from app.event_log import EventLog
 from app.hooks import Hooks
 from app.models.tenant import ApiKey, Permission
+from app.privacy import Privacy
 from app.resources import Resources
 from app.runs import Runs
 from app.store.protocol import Store
@@ -180,3 +181,10 @@ async def get_hooks(resources: ResourcesDep, caller: Caller) -> Hooks:
 
 
 HooksDep = Annotated[Hooks, Depends(get_hooks)]
+
+
+async def get_privacy(resources: ResourcesDep, caller: Caller) -> Privacy:
+    return resources.privacy.acting_as(caller.key_id)
+
+
+PrivacyDep = Annotated[Privacy, Depends(get_privacy)]

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import Reader, StoreDep
+from app.api.deps import Configurer, PrivacyDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.instants import utc
-from app.api.schemas.profiles import ProfileList, ProfileRead
+from app.api.schemas.profiles import ErasureRead, ProfileList, ProfileRead
 from app.models.instant import Instant
 from app.models.profile import ProfileFilter
 from app.models.workflow import Page as PageQuery
@@ -41,3 +41,13 @@ async def list_profiles(
 async def get_profile(user_id: str, caller: Reader, store: StoreDep) -> ProfileRead:
     """One user's profile; 404 for a user id without one (and for another tenant's)."""
     return ProfileRead.of(await store.get_profile(caller.tenant_id, user_id))
+
+
+@router.delete("/{user_id}")
+async def erase_profile(user_id: str, caller: Configurer, privacy: PrivacyDep) -> ErasureRead:
+    """Erase a person: their live runs are cancelled; their profile and campaign
+    memberships deleted; their events kept without user, data or idempotency key; their runs
+    kept without context, variables or outputs; their runs' step inputs, outputs and errors
+    and outbox messages removed. Recorded in the audit log as `profile.erase` under a
+    pseudonym, with counts only. Safe to repeat (admin)."""
+    return ErasureRead.of(await privacy.erase(caller.tenant_id, user_id))

@@ -176,3 +176,15 @@ class CampaignMember:
     campaign_id: str
     user_id: str
     added_at: datetime
+
+
+@dataclass(frozen=True)
+class Erased:
+    """What erasing a person removed: counts only, never the data."""
+
+    profiles: int
+    memberships: int
+    events: int
+    runs: int
+    steps: int
+    outbox: int

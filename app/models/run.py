@@ -17,6 +17,8 @@ class RunStatus(StrEnum):
 
 
 FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
+# States of a run that has not ended (paused included).
+UNFINISHED_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED)
 # States in which a run parked at a wait_for_event step can be resumed by its event.
 PARKED = frozenset({RunStatus.WAITING, RunStatus.PAUSED})
 

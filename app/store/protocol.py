@@ -19,6 +19,7 @@ from app.models.outbox import OutboxFilter, OutboxMessage
 from app.models.profile import (
     Campaign,
     CampaignMember,
+    Erased,
     Profile,
     ProfileChange,
     ProfileFilter,
@@ -344,6 +345,14 @@ class AudienceStore(Protocol):
 
     async def list_campaigns(self, tenant_id: str, page: Page) -> list[Campaign]:
         """By campaign id, with member counts."""
+
+    async def erase_user(self, tenant_id: str, user_id: str) -> Erased:
+        """Remove a person's data everywhere it is kept: their profile and campaign
+        memberships are deleted; their events keep only type, times and runs; their runs
+        keep only workflow, status, times and history (context, variables, outputs gone) and
+        answer to no user; their runs' step inputs, outputs and errors and outbox messages
+        are gone. Nothing of it stays in the store's files where the adapter can see to it
+        (SQLite: zeroed free space, the WAL truncated)."""
 
     async def campaign_members(
         self, tenant_id: str, campaign_id: str, page: Page

@@ -174,6 +174,22 @@ def exit_run(run: Run, heard: Collection[str], event: EventRecord) -> bool:
     return True
 
 
+def erased_event(event: EventRecord) -> EventRecord:
+    """The event with its person's data gone: its type, times and runs are kept (the event
+    log and the stats still count it), its user, data and idempotency key are not."""
+    return replace(event, user={}, data={}, idempotency_key=None)
+
+
+def erase_run(run: Run) -> None:
+    """The run with its person's data gone: its workflow, status, times and history are kept;
+    its context, variables, outputs, waits, listeners, loops, error detail and user are not."""
+    run.user_id = None
+    run.context, run.vars, run.outputs, run.loops = {}, {}, {}, {}
+    run.wait, run.listeners = None, []
+    if run.error is not None:
+        run.error = {"message": "erased with the person's data"}
+
+
 def hook_doc(hook: Hook) -> dict[str, Any]:
     """A hook as JSON data (times as ISO text), stored alike by both adapters."""
     doc: dict[str, Any] = orjson.loads(orjson.dumps(hook))

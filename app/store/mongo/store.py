@@ -14,6 +14,7 @@ from app.store.mongo.accounts import Accounts
 from app.store.mongo.audience import Audience
 from app.store.mongo.bulk import BulkJobs
 from app.store.mongo.documents import Doc
+from app.store.mongo.erasure import Erasure
 from app.store.mongo.hooks import Hooks
 from app.store.mongo.indexes import INDEXES
 from app.store.mongo.intake import EventIntake
@@ -37,6 +38,7 @@ class MongoStore(
     Templates,
     Outbox,
     Usage,
+    Erasure,
 ):
     """Every domain's methods on one database."""
 

@@ -3,6 +3,7 @@
 from app.store.sqlite.accounts import Accounts
 from app.store.sqlite.audience import Audience
 from app.store.sqlite.bulk import BulkJobs
+from app.store.sqlite.erasure import Erasure
 from app.store.sqlite.hooks import Hooks
 from app.store.sqlite.intake import EventIntake
 from app.store.sqlite.integrations import Integrations
@@ -25,5 +26,6 @@ class Database(
     Templates,
     Outbox,
     Usage,
+    Erasure,
 ):
     """The store's methods as plain calls, used from one thread only (SQLiteStore's)."""

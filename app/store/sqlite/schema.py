@@ -278,6 +278,9 @@ def connect(path: Path) -> sqlite3.Connection:
     # WAL lets the CLI and other processes read and write while the service runs.
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    # Freed content is zeroed, so an erased person's data (DELETE /api/profiles/{id}), and
+    # every older version of a row rewritten since, is gone from the file, not only the table.
+    db.execute("PRAGMA secure_delete=ON")
     db.executescript(SCHEMA)
     _add_columns(db)
     db.executescript(ADDED_INDEXES)

@@ -220,6 +220,7 @@ class SQLiteStore:
     get_campaign = on_thread(Database.get_campaign)
     list_campaigns = on_thread(Database.list_campaigns)
     campaign_members = on_thread(Database.campaign_members)
+    erase_user = on_thread(Database.erase_user)
 
     # Templates
     create_template = on_thread(Database.create_template)
