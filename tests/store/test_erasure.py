@@ -9,7 +9,7 @@ from app.errors import NotFound
 from app.models.profile import Erased, Touch
 from app.models.run import StepRecord, StepStatus
 from app.store.protocol import Intake, Store
-from app.store.rules import now
+from tests.clock import now
 from tests.store.records import event, run
 from tests.store.test_outbox import kept
 
