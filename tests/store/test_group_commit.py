@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.clock import SystemClock
 from app.errors import NotFound
 from app.models.run import RunStatus
 from app.store.protocol import Intake
@@ -15,7 +16,7 @@ from tests.store.records import event, ids, run
 
 
 async def test_a_failing_event_in_a_group_leaves_the_others_accepted(tmp_path: Path) -> None:
-    store = await SQLiteStore.open(tmp_path / "store.db")
+    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
     try:
         await store.accept_event(Intake(event("ev0"), [run("taken")]))
         intakes = [Intake(event(f"ev{n}"), [run(f"r{n}")]) for n in range(1, 11)]
@@ -36,7 +37,7 @@ async def test_a_failing_event_in_a_group_leaves_the_others_accepted(tmp_path: P
 
 
 async def test_runs_saved_together_each_keep_their_own_revision_check(tmp_path: Path) -> None:
-    store = await SQLiteStore.open(tmp_path / "store.db")
+    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
     try:
         await store.add_runs([run(f"r{n}") for n in range(6)])
         loaded = [await store.get_run("acme", f"r{n}") for n in range(6)]
