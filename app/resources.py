@@ -190,7 +190,6 @@ async def open_resources(
     workflows = WorkflowService(
         store, parser, audit, matcher=matcher, connector_defaults=settings.connector_defaults
     )
-    runs = _runs(clock, audit, workflows, programs, renderer, registry, engine)
     SCRUBBER.install()
     templates = MessageTemplates(store, renderer)
     http = http_client(settings)
@@ -205,6 +204,8 @@ async def open_resources(
         secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
         integrations = Integrations(store, registry, settings.connector_defaults)
         gateway = Gateway(registry, secrets, integrations, services, templates)
+        runs = _runs(clock, audit, workflows, programs, renderer, registry, engine)
+        runs = replace(runs, gateway=gateway)
         limits = None if engine is None else engine.limits
         configuration = Configuration(store, audit, secrets, integrations, limits)
         yield Resources(

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from app.actions.registry import Registry
 from app.audit import CLI, Audit
 from app.clock import Clock
+from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.templates import Renderer
 from app.engine.walk.control import Command, RunControl
@@ -78,6 +79,8 @@ class Runs:
     ingestor: Ingestor | None = None
     control: RunControl | None = None
     actor: str = field(default=CLI)
+    # Tells a dry run which steps would fail now (a missing template, secret or provider).
+    gateway: Gateway | None = None
 
     def acting_as(self, actor: str) -> "Runs":
         """The same service recording ``actor`` in the audit log."""
@@ -126,7 +129,13 @@ class Runs:
         )
         conditions = compile_conditions(program.document.trigger.conditions, self.clock)
         run, trace = await dry_run(
-            program, tenant_id, context, self.renderer, self.registry, self.clock.now()
+            program,
+            tenant_id,
+            context,
+            self.renderer,
+            self.registry,
+            self.clock.now(),
+            self.gateway,
         )
         explained = conditions.explain(context)
         return Trial(program.version, conditions(context), explained, run, trace)

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Protocol
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.channels.email import EmailChannel
+from app.actions.channels.outbox import undeliverable
 from app.actions.channels.push import PushChannel
 from app.actions.channels.sms import SmsChannel
 from app.actions.channels.whatsapp import WhatsAppChannel
@@ -42,3 +43,7 @@ class NotifyService(ConnectorAdapter):
         if channel is None:
             raise ConnectorError(f"notify_service has no action {action!r}")
         return await channel.send(params, context)
+
+    def unready(self, action: str, context: ActionContext) -> str | None:
+        """A channel with no provider configured and no outbox to keep its messages."""
+        return undeliverable(action, context)

@@ -15,11 +15,14 @@ async def test_trigger(
     body: TriggerTest, caller: Reader, resources: ResourcesDep
 ) -> TriggerTestResult:
     """Which workflows an event of `trigger_type` would start, each condition's result and
-    why, and what every action would receive. Nothing is sent."""
+    why, and what every action would receive: `status` `would_fail` with the `reason` when
+    its call would fail now (a template error, a missing message template or secret, no
+    provider and no outbox), else `would_run`. Nothing is sent."""
     event = sample_event(
         caller.tenant_id, body.trigger_type, body.user_data, body.data, resources.clock.now()
     )
-    workflows = await TriggerPreview(resources.matcher, resources.renderer).preview(event)
+    preview = TriggerPreview(resources.matcher, resources.renderer, resources.gateway)
+    workflows = await preview.preview(event)
     matched = [w["workflow_id"] for w in workflows if w["matched"]]
     return TriggerTestResult(
         trigger_type=body.trigger_type, matched_workflow_ids=matched, workflows=workflows

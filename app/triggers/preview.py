@@ -5,12 +5,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.actions.base import ActionContext
+from app.actions.registry import CUSTOM_ACTION
 from app.clock import Clock
+from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.walk.dry_run import WOULD_FAIL
 from app.engine.walk.walker import template_context
 from app.models.document import Action, Condition, walk
-from app.models.run import EventRecord
+from app.models.run import EventRecord, Run
 from app.triggers.ingest import new_run, run_context
 from app.triggers.matcher import Candidate, Matcher
 
@@ -32,31 +36,54 @@ def explain_rules(
 class TriggerPreview:
     matcher: Matcher
     renderer: Renderer
+    # Says which connector calls would fail now; without one, only templates are checked.
+    gateway: Gateway | None = None
 
     async def preview(self, event: EventRecord) -> list[dict[str, Any]]:
         context = run_context(event)
         candidates = await self.matcher.candidates(event.tenant_id, event.type)
-        return [self._one(event, candidate, context) for candidate in candidates]
+        return [await self._one(event, candidate, context) for candidate in candidates]
 
-    def _one(
+    async def _one(
         self, event: EventRecord, candidate: Candidate, context: dict[str, Any]
     ) -> dict[str, Any]:
         matched = candidate.conditions(context)
-        render_context = template_context(new_run(event, candidate, context))
+        run = new_run(event, candidate, context)
+        render_context = template_context(run)
+        actions = walk(candidate.document.actions)
         return {
             "workflow_id": candidate.document.workflow_id,
             "version": candidate.version.version,
             "matched": matched,
             "conditions": candidate.conditions.explain(context),
-            "actions": [self._payload(a, render_context) for a in walk(candidate.document.actions)],
+            "actions": [await self._payload(run, a, render_context) for a in actions],
         }
 
-    def _payload(self, action: Action, context: dict[str, Any]) -> dict[str, Any]:
+    async def _payload(self, run: Run, action: Action, context: dict[str, Any]) -> dict[str, Any]:
+        """What the action would receive, and ``status``: ``would_fail`` with the ``reason``
+        when its data does not render or its call would fail now, else ``would_run``."""
         shown: dict[str, Any] = {"id": action.id, "type": action.type, "delay": action.delay}
         if action.template is not None:
             shown["template"] = action.template
         try:
             shown["data"] = self.renderer.render(action.data, context, f"action {action.id} data")
         except TemplateError as exc:
-            shown["error"] = exc.message
-        return shown
+            return shown | {"error": exc.message, "status": WOULD_FAIL, "reason": exc.message}
+        reason = await self._would_fail(run, action, shown["data"])
+        if reason is not None:
+            return shown | {"status": WOULD_FAIL, "reason": reason}
+        return shown | {"status": "would_run"}
+
+    async def _would_fail(self, run: Run, action: Action, params: dict[str, Any]) -> str | None:
+        gateway = self.gateway
+        calls_out = action.type == CUSTOM_ACTION or (
+            gateway is not None and gateway.registry.find(action.type) is not None
+        )
+        if gateway is None or not calls_out:
+            return None  # a control or flow step: the walk itself does it
+        ctx = ActionContext(
+            tenant_id=run.tenant_id, run_id=run.run_id, workflow_id=run.workflow_id,
+            step_id=str(action.id), idempotency_key=f"test:{action.id}", attempt=1,
+            event=run.context, template=action.template,
+        )  # fmt: skip
+        return await gateway.would_fail(action.type, params, ctx)

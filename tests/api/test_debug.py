@@ -4,6 +4,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.main import create_app
 from app.settings import Settings
@@ -63,10 +64,19 @@ async def test_rules_test_reports_each_condition(client: httpx.AsyncClient) -> N
     assert [c["result"] for c in result["conditions"]] == [True, False]
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """With the dev outbox, as `automator dev` runs: the seeds' messages would be kept."""
+    return settings.model_copy(update={"outbox": True})
+
+
 async def test_workflow_test_traces_the_whole_run_without_sending(
     client: httpx.AsyncClient,
 ) -> None:
     await import_seeds(client)
+    for name, text in (("welcome_email", "Welcome, {{ user_name }}"), ("welcome_push", "Hi")):
+        template = {"name": name, "subject": "Hi", "text": text}
+        assert (await client.post("/api/templates", json=template)).status_code == 201
     event = {"type": "user_signup", "user": {"id": "u1", "email": "a@b.c", "name": "Ada",
              "createdAt": "2026-11-01", "deviceToken": "tok", "email_verified": True}}  # fmt: skip
     result = (

@@ -6,6 +6,7 @@ what was kept."""
 from dataclasses import dataclass
 
 from app.actions.base import ActionContext, OutboxBook
+from app.actions.channels import smtp
 from app.models.ids import new_id
 from app.models.outbox import OutboxMessage
 from app.settings import Settings
@@ -42,6 +43,26 @@ def unprovided(settings: Settings) -> list[str]:
         for action, key in CHANNELS.items()
         if not (has_smtp if key == "smtp" else notify.get(key))
     ]
+
+
+def undeliverable(action: str, context: ActionContext) -> str | None:
+    """Why a channel action could not deliver now: no provider configured for it (the
+    step's configuration, or the settings' SMTP server) and no outbox to keep it."""
+    key = CHANNELS.get(action)
+    if key is None or outbox(context) is not None:
+        return None
+    if key == "smtp":
+        if smtp.configured(context):
+            return None
+        missing = "no SMTP server is configured (AUTOMATOR_SMTP_HOST, or smtp.host in the "
+    elif context.config.get(key):
+        return None
+    else:
+        missing = f"no {key} provider is configured ({key!r} in the "
+    return (
+        f"{missing}notify_service integration) and this process keeps no dev outbox "
+        "(AUTOMATOR_OUTBOX): the message could not be sent"
+    )
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from app.actions.base import ActionContext, ConnectorError, Message, Services
+from app.actions.base import ActionContext, Connector, ConnectorError, Message, Services
 from app.actions.references import references
 from app.actions.registry import Registry, UnknownAction
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.messages import MessageTemplates
-from app.engine.calls.secrets import Secrets
+from app.engine.calls.secrets import Resolved, Secrets
 from app.store.errors import STORE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,48 @@ class Gateway:
     async def call(self, action_type: str, params: dict[str, Any], ctx: ActionContext) -> Any:
         """Run the step's connector action with its secrets resolved; whatever it returns or
         raises comes back with those secrets masked."""
+        connector, action, inputs = self._resolve(action_type, params)
+        prepared, resolved = await self._prepare(connector, inputs, ctx)
         try:
-            connector, action, inputs = self.registry.resolve(action_type, params)
+            output = await connector.execute(action, resolved.inputs, prepared)
+        except ConnectorError as exc:
+            raise resolved.mask.error(exc) from None
+        except Exception as exc:
+            log.exception("connector %s raised", connector.code)
+            raise resolved.mask.error(ConnectorError.unexpected(exc)) from None
+        return resolved.mask.data(output)
+
+    async def would_fail(
+        self, action_type: str, params: dict[str, Any], ctx: ActionContext
+    ) -> str | None:
+        """Why calling the step now would fail, found without calling it (a dry run's
+        answer), else None: no connector has the action, a secret it names does not exist,
+        its message template is missing or does not render, its inputs break the action's
+        spec, or the connector says it cannot (a channel with no provider and no outbox)."""
+        try:
+            connector, action, inputs = self._resolve(action_type, params)
+            prepared, _ = await self._prepare(connector, inputs, ctx)
+        except ConnectorError as exc:
+            return exc.message
+        problems = connector.actions[action].problems(inputs)
+        if problems:
+            return "; ".join(problems)
+        unready = getattr(connector, "unready", None)
+        return None if unready is None else unready(action, prepared)
+
+    def _resolve(
+        self, action_type: str, params: dict[str, Any]
+    ) -> tuple[Connector, str, dict[str, Any]]:
+        try:
+            return self.registry.resolve(action_type, params)
         except UnknownAction as exc:
             raise ConnectorError(str(exc)) from None
+
+    async def _prepare(
+        self, connector: Connector, inputs: dict[str, Any], ctx: ActionContext
+    ) -> tuple[ActionContext, Resolved]:
+        """The connector's context for this step: its configuration, the secrets resolved
+        and the message rendered."""
         try:
             configuration = await self.integrations.for_call(ctx.tenant_id, connector.code)
             resolved = await self.secrets.for_call(
@@ -45,14 +83,7 @@ class Gateway:
             ctx, services=self.services, config=resolved.config, secrets=resolved.secrets,
             message=message,
         )  # fmt: skip
-        try:
-            output = await connector.execute(action, resolved.inputs, prepared)
-        except ConnectorError as exc:
-            raise resolved.mask.error(exc) from None
-        except Exception as exc:
-            log.exception("connector %s raised", connector.code)
-            raise resolved.mask.error(ConnectorError.unexpected(exc)) from None
-        return resolved.mask.data(output)
+        return prepared, resolved
 
     async def _message(self, ctx: ActionContext, inputs: Mapping[str, Any]) -> Message | None:
         """The stored template the step names, rendered over its unresolved ``inputs``."""

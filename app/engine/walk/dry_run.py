@@ -1,6 +1,11 @@
 """A whole workflow on a sample event, through the real walk, with nothing sent or stored:
 connectors answer what they would have been asked, and delays are fast-forwarded on a
-virtual clock. The trace says what would happen, when, and why."""
+virtual clock. The trace says what would happen, when, and why.
+
+A step that would fail now is ``would_fail`` with its ``reason``, never ``completed``: a
+template that does not render, and, asked of the gateway without calling the connector, a
+missing message template or secret, inputs the action refuses, a channel with no provider
+and no outbox. It fails as a real step would, so the workflow's ``on_error`` applies."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -8,17 +13,19 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from app.actions.base import ActionContext
+from app.actions.base import ActionContext, ConnectorError
 from app.actions.registry import Registry, UnknownAction
+from app.engine.calls.gateway import Gateway
 from app.engine.expressions.templates import Renderer
 from app.engine.walk.approvals import SAMPLE_LINKS
 from app.engine.walk.launcher import Launch
 from app.engine.walk.program import Instruction, Program
 from app.engine.walk.send_guard import SendGuard
 from app.engine.walk.walker import Heard, Walker
-from app.models.run import Run, RunStatus, StepRecord
+from app.models.run import Run, RunStatus, StepRecord, StepStatus
 
 MAX_TRACE_STEPS = 1000
+WOULD_FAIL = "would_fail"
 
 
 @dataclass
@@ -26,6 +33,8 @@ class DryRunEffects:
     registry: Registry
     clock: datetime
     started: datetime
+    # Says why a step's call would fail now; without one, every call is taken to succeed.
+    gateway: Gateway | None = None
     trace: list[dict[str, Any]] = field(default_factory=list)
     # Walks a parallel step's branch to its end (the dry run's walker, on its program).
     walk_branch: Callable[[Run], Awaitable[None]] | None = None
@@ -50,6 +59,7 @@ class DryRunEffects:
                     "output": step.output,
                     "error": step.error,
                 }
+                | _failing(step)
                 | branch
             )
         self.clock += timedelta(microseconds=1)
@@ -104,6 +114,10 @@ class DryRunEffects:
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:
+        if self.gateway is not None:
+            reason = await self.gateway.would_fail(instruction.action.type, params, ctx)
+            if reason is not None:
+                raise ConnectorError(reason)
         try:
             self.registry.resolve(instruction.action.type, params)
             installed = True
@@ -112,13 +126,22 @@ class DryRunEffects:
         return {"dry_run": True, "connector_installed": installed, "would_send": params}
 
 
+def _failing(step: StepRecord) -> dict[str, Any]:
+    """A failed step of a dry run would fail: said so, with the reason."""
+    if step.status is not StepStatus.FAILED:
+        return {}
+    reason = (step.error or {}).get("message", "the step failed")
+    return {"status": WOULD_FAIL, "reason": reason}
+
+
 async def dry_run(
     program: Program, tenant_id: str, context: dict[str, Any], renderer: Renderer,
-    registry: Registry, now: datetime,
+    registry: Registry, now: datetime, gateway: Gateway | None = None,
 ) -> tuple[Run, list[dict[str, Any]]]:  # fmt: skip
     """Walk ``program`` on ``context`` (a run context, as ingest builds it) from the instant
-    ``now``; the dry run's own clock moves on from there."""
-    effects = DryRunEffects(registry, now, now)
+    ``now``; the dry run's own clock moves on from there. ``gateway`` says which calls
+    would fail."""
+    effects = DryRunEffects(registry, now, now, gateway)
     user = context.get("user")
     run = Run(
         run_id="dry-run",

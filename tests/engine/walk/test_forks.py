@@ -16,7 +16,7 @@ from app.settings import Settings
 from tests.clock import ShiftedClock
 from tests.conftest import send
 from tests.engine.walk.test_runs import create, drain_until, run_of
-from tests.engine.walk.test_waits import mailer
+from tests.engine.walk.test_waits import mailer, smtp_configured
 
 # A branch's 1,000 s delay becomes 1 s; a 100,000 s one never ends within a test.
 SCALE = 0.001
@@ -194,6 +194,7 @@ async def test_a_parallel_step_inside_a_loop_starts_fresh_branches_each_iteratio
 
 
 async def test_a_dry_run_walks_every_branch_and_labels_its_steps(client: httpx.AsyncClient) -> None:
+    await smtp_configured(client)
     await create(client, fan_out({"join": "any"}, {
         "a": [mail("mail_a", "A", delay=60)],
         "b": [mail("mail_b", "B")],

@@ -229,9 +229,18 @@ async def test_a_purchase_fired_around_the_start_of_the_wait_is_never_lost(
     assert sent.sent == []
 
 
+async def smtp_configured(client: httpx.AsyncClient) -> None:
+    """An SMTP server in the tenant's notify_service configuration: a dry run's emails
+    would go out (none is reached: nothing is sent)."""
+    smtp = {"smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none"}}
+    configured = await client.put("/api/integrations/notify_service", json={"config": smtp})
+    assert configured.is_success, configured.text
+
+
 async def test_a_dry_run_waits_out_the_timeout_and_takes_its_branch(
     client: httpx.AsyncClient,
 ) -> None:
+    await smtp_configured(client)
     await create(client, abandoned_cart())
     response = await client.post("/api/workflows/abandoned_cart/test", json={"event": cart("u1")})
     result = response.json()

@@ -15,3 +15,8 @@ it("shows an at_most_once step with an unknown outcome as failed on the canvas",
   const states = traceStates([{ step_id: "charge", status: "unknown" }]);
   expect(states.get("charge")).toBe("failed");
 });
+
+it("draws a dry run's would_fail step as failed", () => {
+  const states = traceStates([{ at: 0, step_id: "welcome", status: "would_fail", reason: "no SMTP server" }]);
+  expect(states.get("welcome")).toBe("failed");
+});

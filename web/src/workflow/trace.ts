@@ -16,6 +16,8 @@ export interface TraceEntry {
 const STATES: Record<string, StepState> = {
   completed: "completed",
   failed: "failed",
+  // A dry run's step that would fail now (a missing template, secret or provider).
+  would_fail: "failed",
   skipped: "skipped",
   retrying: "running",
   // An at_most_once call that may or may not have been made: the run's error handling

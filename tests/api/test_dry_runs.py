@@ -1,0 +1,82 @@
+"""Dry runs tell the truth (issue 13, item 7): a step that would fail now is ``would_fail``
+with the reason, never ``completed``, in both /api/workflows/{id}/test and
+/api/triggers/test. The test client's settings configure no SMTP server, no SMS provider
+and no outbox, as a production API with nothing set up."""
+
+from typing import Any
+
+import httpx
+
+STEPS: list[dict[str, Any]] = [
+    {"id": "welcome", "type": "send_email", "template": "welcome_email"},
+    {"id": "hook", "type": "webhook_call",
+     "data": {"url": "http://127.0.0.1:9/hook", "headers": {"X-Key": {"$secret": "NOPE_KEY"}}}},
+    {"id": "sms", "type": "send_sms", "data": {"recipient": "+15555550100", "body": "hi"}},
+    {"id": "greet", "type": "log", "data": {"message": "Hi {{ user.name }}"}},
+    {"id": "done", "type": "log", "data": {"message": "done"}},
+]  # fmt: skip
+EVENT = {"type": "signup", "user": {"id": "u1", "email": "ada@example.com"}}
+REASONS = {
+    "welcome": "message template 'welcome_email' was not found",
+    "hook": "secret 'NOPE_KEY' is not set",
+    "sms": "no sms provider is configured ('sms' in the notify_service integration) and this "
+    "process keeps no dev outbox (AUTOMATOR_OUTBOX)",
+    "greet": "user.name is not in the event; its user has id, email",
+}
+
+
+def workflow(on_error: str = "continue") -> dict[str, Any]:
+    return {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
+            "actions": STEPS, "settings": {"on_error": on_error}}  # fmt: skip
+
+
+def check_reasons(steps: dict[str, dict[str, Any]]) -> None:
+    for step_id, reason in REASONS.items():
+        assert steps[step_id]["status"] == "would_fail", steps[step_id]
+        assert reason in steps[step_id]["reason"], (step_id, steps[step_id]["reason"])
+
+
+async def test_a_workflow_test_marks_each_step_that_would_fail_with_why(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post("/api/workflows", json=workflow())
+    assert created.status_code == 201, created.text
+    reply = await client.post("/api/workflows/greet/test", json={"event": EVENT})
+    assert reply.status_code == 200, reply.text
+    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    check_reasons(steps)
+    assert steps["done"]["status"] == "completed"
+    assert (await client.get("/api/runs")).json()["items"] == [], "a test starts nothing"
+
+    await client.put("/api/workflows/greet", json=workflow("fail"))
+    failing = (await client.post("/api/workflows/greet/test", json={"event": EVENT})).json()
+    assert (failing["status"], [step["status"] for step in failing["trace"]]) == (
+        "failed",
+        ["would_fail"],
+    )
+    assert REASONS["welcome"] in failing["error"]["message"]
+
+
+async def test_a_step_stops_failing_once_what_it_lacked_exists(client: httpx.AsyncClient) -> None:
+    created = await client.post("/api/workflows", json=workflow())
+    assert created.status_code == 201, created.text
+    template = {"name": "welcome_email", "subject": "Hi", "text": "Welcome"}
+    assert (await client.post("/api/templates", json=template)).status_code == 201
+    reply = await client.post("/api/workflows/greet/test", json={"event": EVENT})
+    welcome = next(step for step in reply.json()["trace"] if step.get("step_id") == "welcome")
+    assert welcome["status"] == "would_fail"
+    assert welcome["reason"].startswith("no SMTP server is configured (AUTOMATOR_SMTP_HOST")
+
+
+async def test_a_trigger_test_marks_each_action_that_would_fail_with_why(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post("/api/workflows", json=workflow())
+    assert created.status_code == 201, created.text
+    body = {"trigger_type": "signup", "user_data": EVENT["user"]}
+    reply = await client.post("/api/triggers/test", json=body)
+    assert reply.status_code == 200, reply.text
+    (preview,) = reply.json()["workflows"]
+    actions = {action["id"]: action for action in preview["actions"]}
+    check_reasons(actions)
+    assert actions["done"]["status"] == "would_run"
