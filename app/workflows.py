@@ -107,7 +107,7 @@ class WorkflowService:
     # enabled there is enabled for every tenant that configures none of its own.
     connector_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def acting_as(self, actor: str | None, uses_secrets: bool) -> "WorkflowService":
+    def acting_as(self, actor: str | None, *, uses_secrets: bool) -> "WorkflowService":
         """The same service acting for ``actor`` (an API key id): the author of the versions
         it saves and of its audit entries. Without one (the CLI) versions have no author and
         the audit log names ``cli``. It publishes versions that refer to secrets only when
@@ -146,7 +146,9 @@ class WorkflowService:
         await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
-        head, version = await self.store.create_workflow(tenant_id, document, self.actor, publish)
+        head, version = await self.store.create_workflow(
+            tenant_id, document, self.actor, publish=publish
+        )
         self._changed(tenant_id)
         return Saved(head, version)
 
@@ -154,7 +156,9 @@ class WorkflowService:
         await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
-        head, version = await self.store.add_version(tenant_id, document, self.actor, publish)
+        head, version = await self.store.add_version(
+            tenant_id, document, self.actor, publish=publish
+        )
         self._changed(tenant_id)
         return Saved(head, version)
 
@@ -201,7 +205,7 @@ class WorkflowService:
 
     async def set_enabled(self, tenant_id: str, workflow_id: str, *, enabled: bool) -> Saved:
         """Let the workflow start runs, or stop it from starting any (live runs go on)."""
-        change = partial(self.store.set_enabled, tenant_id, workflow_id, enabled)
+        change = partial(self.store.set_enabled, tenant_id, workflow_id, enabled=enabled)
         action = "workflow.enable" if enabled else "workflow.disable"
         await self._change_head(tenant_id, workflow_id, action, change)
         return await self.current(tenant_id, workflow_id)

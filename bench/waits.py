@@ -73,7 +73,9 @@ async def answer(store: SQLiteStore, user: str) -> float:
 async def main(sizes: list[int], events: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
         store = await SQLiteStore.open(Path(directory) / "bench.db", SystemClock())
-        await store.create_workflow("bench", WorkflowDocument.model_validate(CART), None, True)
+        await store.create_workflow(
+            "bench", WorkflowDocument.model_validate(CART), None, publish=True
+        )
         waiting = 0
         print(f"{'waiting runs':>12}  {'ms per answering event (p50 / p95)':>36}")
         for size in sorted(sizes):

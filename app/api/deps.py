@@ -149,7 +149,9 @@ ConfigurationDep = Annotated[Configuration, Depends(get_configuration)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:
-    return resources.workflows.acting_as(caller.key_id, caller.can(Permission.MANAGE_SECRETS))
+    return resources.workflows.acting_as(
+        caller.key_id, uses_secrets=caller.can(Permission.MANAGE_SECRETS)
+    )
 
 
 WorkflowsDep = Annotated[WorkflowService, Depends(get_workflows)]

@@ -97,13 +97,13 @@ class WorkflowStore(Protocol):
     """Workflows: a head per workflow and its immutable versions."""
 
     async def create_workflow(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         """Version 1 of a new workflow; Conflict if the id is taken by a live workflow. An
         archived workflow of that id is brought back with a new version."""
 
     async def add_version(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         """The next version of an existing workflow (numbered atomically)."""
 
@@ -122,7 +122,7 @@ class WorkflowStore(Protocol):
         """Make a version the active one; its name, trigger and enabled flag become the head's."""
 
     async def set_enabled(
-        self, tenant_id: str, workflow_id: str, enabled: bool
+        self, tenant_id: str, workflow_id: str, *, enabled: bool
     ) -> WorkflowHead: ...
 
     async def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead: ...

@@ -91,7 +91,7 @@ async def test_due_runs_and_active_versions(store: Store) -> None:
     await store.add_version("acme", document(name="draft"), None, publish=False)
     assert [(v.workflow_id, v.version) for v in await store.active_versions("acme")] == [("wf", 1)]
     revision = await store.workflows_revision("acme")
-    await store.set_enabled("acme", "off", True)
+    await store.set_enabled("acme", "off", enabled=True)
     assert await store.workflows_revision("acme") != revision
     soon, later = now(), now() + timedelta(hours=1)
     await store.accept_event(Intake(event(), [run("r1", due_at=soon), run("r2", due_at=later),

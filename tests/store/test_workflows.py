@@ -34,7 +34,7 @@ async def test_publish_takes_the_documents_enabled_flag(store: Store) -> None:
         "acme", document(settings={"enabled": False}), None, publish=True
     )
     assert head.enabled is False
-    assert (await store.set_enabled("acme", "wf", True)).enabled is True
+    assert (await store.set_enabled("acme", "wf", enabled=True)).enabled is True
 
 
 async def test_creating_an_existing_workflow_conflicts(store: Store) -> None:
@@ -60,7 +60,7 @@ async def test_lists_filter_and_page(store: Store) -> None:
     for n in range(5):
         trigger = "user_signup" if n % 2 == 0 else "purchase_completed"
         await store.create_workflow("acme", document(f"wf{n}", trigger), None, publish=True)
-    await store.set_enabled("acme", "wf0", False)
+    await store.set_enabled("acme", "wf0", enabled=False)
     signups = await store.list_workflows("acme", WorkflowFilter(trigger_type="user_signup"), Page())
     assert [h.workflow_id for h in signups] == ["wf0", "wf2", "wf4"]
     enabled = await store.list_workflows("acme", WorkflowFilter(enabled=True), Page())
@@ -80,7 +80,7 @@ async def test_every_read_and_write_is_scoped_by_tenant(store: Store) -> None:
         store.get_version("globex", "wf", 1),
         store.list_versions("globex", "wf"),
         store.publish("globex", "wf", 1),
-        store.set_enabled("globex", "wf", False),
+        store.set_enabled("globex", "wf", enabled=False),
         store.archive("globex", "wf"),
         store.add_version("globex", document(), None, publish=True),
     ):

@@ -81,12 +81,12 @@ class Folder:
             os.close(fd)
 
     @contextmanager
-    def parent(self, path: str, create: bool = False) -> Iterator[tuple[int, str]]:
+    def parent(self, path: str, *, create: bool = False) -> Iterator[tuple[int, str]]:
         """The descriptor of the folder holding ``path``'s last component, and that name."""
         parts = parts_of(path)
         if not parts:
             raise PathRefused(f"data.path {path!r}: names no file")
-        with self._walked(parts[:-1], path, create) as fd:
+        with self._walked(parts[:-1], path, create=create) as fd:
             yield fd, parts[-1]
 
     @contextmanager
@@ -95,12 +95,12 @@ class Folder:
             yield fd
 
     @contextmanager
-    def _walked(self, names: list[str], path: str, create: bool) -> Iterator[int]:
+    def _walked(self, names: list[str], path: str, *, create: bool) -> Iterator[int]:
         with self._opened() as root:
             fd = os.dup(root)
             try:
                 for name in names:
-                    child = _down(fd, name, create, path)
+                    child = _down(fd, name, path, create=create)
                     os.close(fd)
                     fd = child
                 yield fd
@@ -108,7 +108,7 @@ class Folder:
                 os.close(fd)
 
 
-def _down(fd: int, name: str, create: bool, path: str) -> int:
+def _down(fd: int, name: str, path: str, *, create: bool) -> int:
     """The folder ``name`` inside ``fd``, opened (made first if ``create``), never through
     a symlink."""
     try:
@@ -158,7 +158,7 @@ def _too_big(path: str, size: int, limit: int) -> str:
     )
 
 
-def _write(folder: Folder, path: str, data: bytes, append: bool) -> dict[str, Any]:
+def _write(folder: Folder, path: str, data: bytes, *, append: bool) -> dict[str, Any]:
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
     with folder.parent(path, create=True) as (fd, name):
         try:

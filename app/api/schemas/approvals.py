@@ -40,7 +40,7 @@ class ApprovalRead(BaseModel):
     )
 
     @classmethod
-    def of(cls, state: ApprovalState, already_decided: bool = False) -> "ApprovalRead":
+    def of(cls, state: ApprovalState, *, already_decided: bool = False) -> "ApprovalRead":
         return cls.model_validate(
             {**state.__dict__, "already_decided": already_decided}, from_attributes=False
         )

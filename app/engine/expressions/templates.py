@@ -435,6 +435,8 @@ def _center(env: Environment, value: Any, width: int = 80) -> str:
     return jinja_filters.do_center(value, width)
 
 
+# The bounded filters keep Jinja's own signatures (positional flags included): templates
+# call them as ``indent(4, true)``.
 @pass_environment
 def _indent(
     env: Environment, s: Any, width: int | str = 4, first: bool = False, blank: bool = False

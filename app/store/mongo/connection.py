@@ -58,7 +58,7 @@ class Connection:
         return [kind.read(doc) async for doc in cursor]
 
     async def _page(
-        self, kind: Collection[R], page: Page, by: str, query: Doc, newest_first: bool = False
+        self, kind: Collection[R], page: Page, by: str, query: Doc, *, newest_first: bool = False
     ) -> list[R]:
         """A page of the matching records ordered by the unique field ``by``: ascending from
         after ``page.after``, or descending from before it."""

@@ -23,7 +23,7 @@ from app.store.rules import new_head, published, shape_rows
 
 class Workflows(Connection):
     async def create_workflow(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         existing = await self._find(HEADS, tenant_id=tenant_id, workflow_id=document.workflow_id)
         if existing is not None and not existing.archived:
@@ -35,16 +35,20 @@ class Workflows(Connection):
                 )
             except DuplicateKeyError:
                 raise workflow_exists(document.workflow_id) from None
-        return await self._save_version(tenant_id, document, created_by, publish, revive=True)
+        return await self._save_version(
+            tenant_id, document, created_by, publish=publish, revive=True
+        )
 
     async def add_version(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
-        return await self._save_version(tenant_id, document, created_by, publish, revive=False)
+        return await self._save_version(
+            tenant_id, document, created_by, publish=publish, revive=False
+        )
 
     async def _save_version(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool,
-        revive: bool,
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *,
+        publish: bool, revive: bool,
     ) -> tuple[WorkflowHead, WorkflowVersion]:  # fmt: skip
         at = self._clock.now()
         query = {"tenant_id": tenant_id, "workflow_id": document.workflow_id}
@@ -125,7 +129,7 @@ class Workflows(Connection):
         )
         return await self._set(tenant_id, workflow_id, published_fields(head))
 
-    async def set_enabled(self, tenant_id: str, workflow_id: str, enabled: bool) -> WorkflowHead:
+    async def set_enabled(self, tenant_id: str, workflow_id: str, *, enabled: bool) -> WorkflowHead:
         return await self._set(
             tenant_id, workflow_id, {"enabled": enabled, "updated_at": self._clock.now()}
         )

@@ -22,7 +22,7 @@ ACTIVE_VERSIONS = (
 
 class Workflows(Connection):
     def create_workflow(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         with self._transaction():
             head = self._find(HEADS, tenant_id=tenant_id, workflow_id=document.workflow_id)
@@ -35,17 +35,22 @@ class Workflows(Connection):
                     head_row(head),
                 )
             head = replace(head, archived=False)
-            return self._save_version(head, document, created_by, publish)
+            return self._save_version(head, document, created_by, publish=publish)
 
     def add_version(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, publish: bool
+        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *, publish: bool
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         with self._transaction():
             head = self.get_workflow(tenant_id, document.workflow_id)
-            return self._save_version(head, document, created_by, publish)
+            return self._save_version(head, document, created_by, publish=publish)
 
     def _save_version(
-        self, head: WorkflowHead, document: WorkflowDocument, created_by: str | None, publish: bool
+        self,
+        head: WorkflowHead,
+        document: WorkflowDocument,
+        created_by: str | None,
+        *,
+        publish: bool,
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         at = self._clock.now()
         version = WorkflowVersion(
@@ -125,7 +130,7 @@ class Workflows(Connection):
             self._write_head(head)
         return head
 
-    def set_enabled(self, tenant_id: str, workflow_id: str, enabled: bool) -> WorkflowHead:
+    def set_enabled(self, tenant_id: str, workflow_id: str, *, enabled: bool) -> WorkflowHead:
         return self._change_head(tenant_id, workflow_id, enabled=enabled)
 
     def archive(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
