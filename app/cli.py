@@ -21,7 +21,6 @@ from rich.progress import track
 
 from app import logs, remote
 from app.actions.registry import default_registry
-from app.audit import CLI
 from app.engine.calls.keyring import Unreadable, new_key
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
@@ -31,7 +30,7 @@ from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
 from app.settings import Settings, bad_settings
 from app.supervisor import Task
-from app.tenancy import DEFAULT_TENANT, IssuedKey, bootstrap, issue_key
+from app.tenancy import DEFAULT_TENANT, bootstrap
 from app.worker import worker_task
 from app.workflows import DocumentParser
 
@@ -324,14 +323,7 @@ def create_api_key(
 ) -> None:
     """Create an API key (and the tenant, if new). The key is printed once."""
 
-    async def work(resources: Resources) -> IssuedKey:
-        issued = await issue_key(resources.store, resources.clock, tenant, role, name)
-        after = {"role": role.value, "name": name, "prefix": issued.key.prefix}
-        await resources.audit.record(tenant, CLI, "api_key.create", issued.key.key_id,
-                                     after=after)  # fmt: skip
-        return issued
-
-    issued = _with_resources(Settings(), work)
+    issued = _with_resources(Settings(), lambda r: r.api_keys.create(tenant, role, name))
     typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
     typer.echo(issued.secret)
 

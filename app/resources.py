@@ -72,7 +72,6 @@ class Resources:
     # The process's one clock: everything that stamps, schedules or expires reads it.
     clock: Clock
     store: Store
-    audit: Audit
     workflows: WorkflowService
     matcher: Matcher
     programs: ProgramCache
@@ -121,8 +120,10 @@ def build_ingestor(
     )  # fmt: skip
 
 
-def _engine(settings: Settings, clock: Clock, store: Store, matcher: Matcher,
-            programs: ProgramCache, renderer: Renderer, keys: KeyCache) -> Engine | None:  # fmt: skip
+def _engine(
+    settings: Settings, clock: Clock, store: Store, audit: Audit, matcher: Matcher,
+    programs: ProgramCache, renderer: Renderer, keys: KeyCache,
+) -> Engine | None:  # fmt: skip
     if not settings.redis_url:
         return None
     queue = ArqQueue.from_url(settings.redis_url, clock)
@@ -141,7 +142,9 @@ def _engine(settings: Settings, clock: Clock, store: Store, matcher: Matcher,
     family = Family(store, queue, clock, slots)
     control = RunControl(store, queue, programs, clock, slots, family)
     limiter = RateLimiter(queue.pool, settings.rate_limit, settings.rate_limit_window)
-    sessions = Sessions(queue.pool, keys, settings.session_seconds, settings.sign_in_failures)
+    sessions = Sessions(
+        queue.pool, keys, audit, settings.session_seconds, settings.sign_in_failures
+    )
     return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter, sessions)
 
 
@@ -184,7 +187,7 @@ async def open_resources(
     audit = Audit(store, clock)
     matcher, programs, renderer = Matcher(store, clock), ProgramCache(clock), Renderer()
     keys = KeyCache(store, clock, settings.key_cache_seconds)
-    engine = _engine(settings, clock, store, matcher, programs, renderer, keys)
+    engine = _engine(settings, clock, store, audit, matcher, programs, renderer, keys)
     registry = default_registry(settings.connector_modules)
     parser = DocumentParser.from_settings(settings, registry)
     workflows = WorkflowService(
@@ -209,7 +212,7 @@ async def open_resources(
         limits = None if engine is None else engine.limits
         configuration = Configuration(store, audit, secrets, integrations, limits)
         yield Resources(
-            settings, clock, store, audit, workflows, matcher, programs, renderer, keys,
+            settings, clock, store, workflows, matcher, programs, renderer, keys,
             registry, secrets, integrations, engine, templates=templates, gateway=gateway,
             runs=runs, events=EventLog(store, audit, None if engine is None else engine.ingestor),
             bulk=_bulk(settings, clock, audit, store, engine),

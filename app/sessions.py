@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from app.audit import Audit
 from app.engine.redis_keys import PREFIX
 from app.errors import RateLimited, Unauthenticated
 from app.models.tenant import ApiKey
@@ -46,15 +47,19 @@ def _failures_key(client: str) -> str:
 class Sessions:
     """Sign in with an API key, resolve a session token to its key, sign out."""
 
-    def __init__(self, redis: Redis, keys: KeyCache, seconds: int, failures: int) -> None:
+    def __init__(
+        self, redis: Redis, keys: KeyCache, audit: Audit, seconds: int, failures: int
+    ) -> None:
         self._redis = redis
         self._keys = keys
+        self._audit = audit
         self.seconds = seconds
         self._failures = RateLimiter(redis, failures, SIGN_IN_WINDOW)
 
     async def sign_in(self, secret: str, client: str) -> SignedIn:
-        """A session for the key ``secret``; Unauthenticated for a bad key, RateLimited when
-        ``client`` (an address) failed too often."""
+        """A session for the key ``secret``, recorded in the audit log with ``client`` (an
+        address); Unauthenticated for a bad key, RateLimited when ``client`` failed too
+        often."""
         failures = _failures_key(client)
         if (retry_after := await self._failures.spent(failures)) is not None:
             raise _too_many(retry_after)
@@ -66,6 +71,10 @@ class Sessions:
             raise
         token = secrets.token_urlsafe(32)
         await self._redis.set(_session_key(token), hash_key(secret), ex=self.seconds)
+        after = {"role": key.role.value, "client": client}
+        await self._audit.record(
+            key.tenant_id, key.key_id, "session.create", key.key_id, after=after
+        )
         return SignedIn(token, key)
 
     async def caller(self, token: str) -> ApiKey:
@@ -80,12 +89,15 @@ class Sessions:
             raise Unauthenticated(ENDED) from None
 
     async def sign_out(self, token: str) -> ApiKey | None:
-        """End the session; its key, or None when it had already ended."""
+        """End the session (recorded in the audit log); its key, or None when it had already
+        ended."""
         try:
             key = await self.caller(token)
         except Unauthenticated:
             return None
         await self._redis.delete(_session_key(token))
+        before = {"role": key.role.value}
+        await self._audit.record(key.tenant_id, key.key_id, "session.delete", key.key_id, before)
         return key
 
 

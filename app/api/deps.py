@@ -10,7 +10,6 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app import logs
-from app.audit import Audit
 from app.bulk import BulkRuns
 from app.clock import Clock
 from app.configuration import Configuration
@@ -124,14 +123,6 @@ KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
 SecretManager = Annotated[ApiKey, _requires(Permission.MANAGE_SECRETS)]
 Configurer = Annotated[ApiKey, _requires(Permission.CONFIGURE)]
 Auditor = Annotated[ApiKey, _requires(Permission.AUDIT)]
-
-
-async def get_audit(resources: ResourcesDep) -> Audit:
-    return resources.audit
-
-
-# For a change no service records yet (Studio sign-in and sign-out).
-AuditDep = Annotated[Audit, Depends(get_audit)]
 
 
 async def get_api_keys(resources: ResourcesDep, caller: Caller) -> ApiKeys:

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from app.api.deps import (
     SESSION_COOKIE,
-    AuditDep,
     Caller,
     ResourcesDep,
     require_csrf_header,
@@ -61,9 +60,8 @@ def _client(request: Request) -> str:
 
 @router.post("", responses={429: ERROR_RESPONSES[429]})
 async def sign_in(
-    body: SessionCreate, request: Request, response: Response, resources: ResourcesDep,
-    audit: AuditDep,
-) -> SessionRead:  # fmt: skip
+    body: SessionCreate, request: Request, response: Response, resources: ResourcesDep
+) -> SessionRead:
     """Sign in to the Studio with an API key: sets the `automator_session` cookie (HttpOnly,
     SameSite=Strict, Secure over https) for `AUTOMATOR_SESSION_SECONDS`. A wrong key is a
     401; after `AUTOMATOR_SIGN_IN_FAILURES` failures from one address in 15 minutes, 429."""
@@ -73,10 +71,7 @@ async def sign_in(
         SESSION_COOKIE, signed_in.token, max_age=sessions.seconds, path="/",
         secure=request.url.scheme == "https", httponly=True, samesite="strict",
     )  # fmt: skip
-    key = signed_in.key
-    await audit.record(key.tenant_id, key.key_id, "session.create", key.key_id,
-                       after={"role": key.role.value, "client": _client(request)})  # fmt: skip
-    return SessionRead.of(key)
+    return SessionRead.of(signed_in.key)
 
 
 @router.get("")
@@ -87,18 +82,15 @@ async def current_session(caller: Caller) -> SessionRead:
 
 @router.delete("", status_code=204)
 async def sign_out(
-    request: Request, resources: ResourcesDep, audit: AuditDep,
+    request: Request,
+    resources: ResourcesDep,
     token: Annotated[str | None, Depends(session_cookie)],
-) -> Response:  # fmt: skip
+) -> Response:
     """Sign out: ends the session in Redis and clears the cookie. 204 also when it had
     already ended. Needs `X-Automator-Client: studio`, like every cookie write."""
-    ended = None
     if token is not None:
         require_csrf_header(request)
-        ended = await resources.engine.sessions.sign_out(token)
-    if ended is not None:
-        await audit.record(ended.tenant_id, ended.key_id, "session.delete", ended.key_id,
-                           before={"role": ended.role.value})  # fmt: skip
+        await resources.engine.sessions.sign_out(token)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
                            secure=request.url.scheme == "https")  # fmt: skip
