@@ -12,10 +12,10 @@ from pytest_httpserver import HTTPServer
 from app.settings import Settings
 from tests.conftest import drain, send
 from tests.mailbox import SmtpServer
-from tests.stand_in_models import StandInOpenAI
+from tests.stand_in_models import StandInAnthropic, StandInOpenAI
 
 KEY = "sk-deployment-0123456789"
-CLASSIFY = {
+CLASSIFY: dict[str, Any] = {
     "id": "classify",
     "type": "ai_task",
     "data": {
@@ -138,3 +138,54 @@ async def test_with_no_provider_the_workflow_saves_and_the_step_says_what_to_set
     assert run["status"] == "failed"
     message = run["steps"][0]["error"]["message"]
     assert "no AI provider is configured: set AUTOMATOR_AI_BASE_URL" in message
+
+
+async def test_a_tenant_brings_its_own_anthropic_key_from_the_secrets_store(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    own = StandInAnthropic(httpserver, [{"sentiment": "negative", "reply": "Sorry, Ada."}])
+    secret = "sk-ant-tenant-0123456789"
+    assert (await client.put("/api/secrets/ANTHROPIC_KEY", json={"value": secret})
+            ).status_code == 201  # fmt: skip
+    config = {
+        "providers": [
+            {
+                "provider": "anthropic",
+                "base_url": own.base_url,
+                "api_key": {"$secret": "ANTHROPIC_KEY"},
+                "model": "claude-x",
+            }
+        ]
+    }
+    put = await client.put("/api/integrations/ai", json={"config": config})  # fmt: skip
+    assert put.status_code == 201, put.text
+    assert (await client.post("/api/workflows", json=workflow(CLASSIFY))).status_code == 201
+
+    run = await run_of(client, {"type": "review_posted", "data": {"shop": "s", "review": "Bad"}},
+                       settings)  # fmt: skip
+
+    assert run["status"] == "completed", run["error"]
+    assert run["steps"][0]["output"]["reply"] == "Sorry, Ada."
+    assert run["steps"][0]["output"]["usage"]["provider"] == "anthropic"
+    assert own.headers[0]["X-Api-Key"] == secret  # the tenant's, not the deployment's
+    assert own.requests[0]["tools"][0]["input_schema"] == CLASSIFY["data"]["output_mapping"]
+    assert secret not in str(run)
+
+
+async def test_an_answer_that_never_fits_fails_the_run_with_it_and_its_tokens_counted(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    server = StandInOpenAI(httpserver, [{"sentiment": "meh", "reply": "?"}])
+    assert (await client.post("/api/workflows", json=workflow(CLASSIFY))).status_code == 201
+
+    run = await run_of(client, {"type": "review_posted", "data": {"shop": "s", "review": "x"}},
+                       settings)  # fmt: skip
+
+    assert run["status"] == "failed"
+    error = run["steps"][0]["error"]
+    assert error["answer"] == '{"sentiment": "meh", "reply": "?"}'
+    assert error["validation_error"].startswith("at /sentiment: 'meh' is not one of")
+    assert error["retryable"] is False
+    assert len(server.requests) == 3
+    assert run["ai_usage"]["calls"] == 1
+    assert run["ai_usage"]["output_tokens"] == 3 * 4  # three answers of four words, all spent
