@@ -27,7 +27,10 @@ LINK_RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"content": HTML_PAGE, "description": "No such approval"},
     409: {"content": HTML_PAGE, "description": "Not waiting for a decision"},
     410: {"content": HTML_PAGE, "description": "The link expired"},
-    422: ERROR_RESPONSES[422],
+    422: {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        "description": "Invalid input; details name each field and rule",
+    },
     503: {"content": HTML_PAGE, "description": "Redis is unreachable or not configured"},
 }
 links = APIRouter(prefix="/approvals", tags=["approvals"], responses=LINK_RESPONSES)

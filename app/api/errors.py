@@ -101,6 +101,10 @@ def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # FastAPI's and Starlette's: a body that is not UTF-8, or broken multipart data.
+        reason = f"{exc.detail}: send UTF-8 JSON (or well-formed multipart form data)"
+        return render(InvalidInput("The body could not be read.", [ErrorDetail(("body",), reason)]))
     error = AutomatorError(str(exc.detail))
     error.code = HTTP_CODES.get(exc.status_code, "http_error")
     error.status = exc.status_code
@@ -115,9 +119,13 @@ def _allowed(request: Request) -> list[str]:
     own ``Allow`` names only the methods of the first route whose path matched."""
     paths: dict[str, dict[str, Any]] = request.app.openapi()["paths"]
     path = request.url.path
+    matching = [template for template in paths if _pattern(template).fullmatch(path)]
+    # The most specific templates: /api/integrations/test is that resource, not one
+    # integration named "test".
+    fewest = min((template.count("{") for template in matching), default=0)
     return sorted(
-        {method.upper() for template, operations in paths.items()
-         if _pattern(template).fullmatch(path) for method in operations}
+        {method.upper() for template in matching if template.count("{") == fewest
+         for method in paths[template]}
     )  # fmt: skip
 
 

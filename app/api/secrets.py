@@ -1,14 +1,19 @@
 """Secrets of the caller's tenant (admin role): values go in, never come out."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 
+from app.actions.references import NAME, NAME_RULE
 from app.api.deps import ConfigurationDep, ResourcesDep, SecretManager
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.secrets import SecretRead, SecretValue
 
 router = APIRouter(prefix="/api/secrets", tags=["secrets"], responses=ERROR_RESPONSES)
+# The rule is documented here and checked by the service, whose 422 says it in words.
+SecretName = Annotated[
+    str, Path(description=NAME_RULE, json_schema_extra={"pattern": f"^{NAME.pattern}$"})
+]
 CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created (200: an existing secret was replaced)"}
 }
@@ -21,14 +26,16 @@ async def list_secrets(caller: SecretManager, resources: ResourcesDep) -> list[S
 
 
 @router.get("/{name}")
-async def get_secret(name: str, caller: SecretManager, resources: ResourcesDep) -> SecretRead:
+async def get_secret(
+    name: SecretName, caller: SecretManager, resources: ResourcesDep
+) -> SecretRead:
     """One stored secret, value masked."""
     return SecretRead.of(await resources.secrets.get(caller.tenant_id, name))
 
 
 @router.put("/{name}", responses=CREATED)
 async def put_secret(
-    name: str,
+    name: SecretName,
     body: SecretValue,
     caller: SecretManager,
     configuration: ConfigurationDep,
@@ -44,7 +51,7 @@ async def put_secret(
 
 @router.post("/{name}/rotate")
 async def rotate_secret(
-    name: str, body: SecretValue, caller: SecretManager, configuration: ConfigurationDep
+    name: SecretName, body: SecretValue, caller: SecretManager, configuration: ConfigurationDep
 ) -> SecretRead:
     """Give an existing secret a new value (404 if there is none) and record when. The old
     value is not kept: every step that calls its connector from now on gets the new one."""
@@ -52,7 +59,9 @@ async def rotate_secret(
 
 
 @router.delete("/{name}", status_code=204)
-async def delete_secret(name: str, caller: SecretManager, configuration: ConfigurationDep) -> None:
+async def delete_secret(
+    name: SecretName, caller: SecretManager, configuration: ConfigurationDep
+) -> None:
     """Delete a secret. Steps referring to it fail with an error naming it, unless the
     environment provides it."""
     await configuration.delete_secret(caller.tenant_id, name)

@@ -12,6 +12,7 @@ from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.stats import period_of
 from app.models.document import ID_PATTERN
+from app.models.instant import Instant
 
 router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
 
@@ -93,8 +94,8 @@ async def get_series(
         str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
     ] = "24h",
     buckets: Annotated[int, Query(ge=1, le=MAX_BUCKETS, description="Equal slices.")] = 24,
-    since: Annotated[datetime | None, Query(description="Start (overrides `period`).")] = None,
-    until: Annotated[datetime | None, Query(description="End; default: now.")] = None,
+    since: Annotated[Instant | None, Query(description="Start (overrides `period`).")] = None,
+    until: Annotated[Instant | None, Query(description="End; default: now.")] = None,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> Series:
     """The figures of `GET /api/stats` for each of `buckets` equal slices of the period, oldest

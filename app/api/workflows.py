@@ -118,9 +118,16 @@ async def list_workflows(
 async def validate_workflow(
     request: Request, caller: Reader, workflows: WorkflowsDep
 ) -> ValidationResult:
-    """Check a document against every rule without saving it."""
+    """Check a document against every rule without saving it. No body at all is a 422, as
+    for any route that requires one; a body that is not a valid document is a 200 saying
+    why."""
+    body = await request.body()
+    if not body:
+        raise InvalidInput(
+            "A workflow document is required.", [ErrorDetail(("body",), "Field required")]
+        )
     try:
-        document = workflows.parser.parse(await request.body())
+        document = workflows.parser.parse(body)
     except AutomatorError as exc:
         return ValidationResult(valid=False, error=exc.body())
     return ValidationResult(valid=True, document=document.canonical())

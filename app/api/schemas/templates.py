@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.api.examples import TEMPLATE_EXAMPLE
 from app.api.schemas.page import Page
@@ -17,11 +18,21 @@ PARTS_EXAMPLE = {key: value for key, value in TEMPLATE_EXAMPLE.items() if key !=
 PREVIEW_DATA = {"user_name": "Ada", "signup_date": "2026-12-06", "user": {"id": "u1"}}
 
 
+# The schema says what the validator checks: text, html or both, as strings.
+NEEDS_A_BODY: JsonDict = {
+    "anyOf": [
+        {"required": [part], "properties": {part: {"type": "string"}}} for part in ("text", "html")
+    ]
+}
+
+
 class TemplateParts(BaseModel):
     """Subject, plain text and HTML, each a sandboxed Jinja2 template over the run's context
     and the action's `data.variables`. HTML is autoescaped (mark trusted HTML with `|safe`)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [PARTS_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [PARTS_EXAMPLE], **NEEDS_A_BODY}
+    )
 
     subject: str | None = Field(None, max_length=MAX_SUBJECT_CHARS)
     text: str | None = Field(None, max_length=MAX_PART_CHARS)
@@ -38,7 +49,7 @@ class TemplateParts(BaseModel):
 
 
 class TemplateCreate(TemplateParts):
-    model_config = ConfigDict(json_schema_extra={"examples": [TEMPLATE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [TEMPLATE_EXAMPLE], **NEEDS_A_BODY})
 
     name: str = Field(
         pattern=NAME_PATTERN,
@@ -65,7 +76,7 @@ class TemplateList(Page[TemplateRead]):
 
 class TemplatePreview(TemplateParts):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [PARTS_EXAMPLE | {"data": PREVIEW_DATA}]}
+        json_schema_extra={"examples": [PARTS_EXAMPLE | {"data": PREVIEW_DATA}], **NEEDS_A_BODY}
     )
 
     data: dict[str, Any] = Field(
