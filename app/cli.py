@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.progress import track
 
-from app import logs, remote
+from app import backup, logs, remote
 from app.actions.registry import default_registry
 from app.engine.calls.keyring import Unreadable, new_key
 from app.errors import AutomatorError
@@ -406,6 +406,61 @@ def validate(
                 location = ".".join(str(part) for part in detail.loc)
                 typer.secho(f"  {location}: {detail.msg}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1 if failed else 0)
+
+
+@cli.command("backup")
+def backup_store(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The file to write (must not exist).")],
+) -> None:
+    """Copy the embedded store (SQLite) to a file, consistently, even while the service
+    runs. MongoDB and Redis have their own tools: see docs/operations.md#backups."""
+    settings = _embedded_only(Settings(), "back up")
+    try:
+        copied = backup.backup(settings.sqlite_path, out)
+    except backup.BackupError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{copied.path}: {copied.bytes} bytes, {copied.workflows} workflows, "
+               f"{copied.runs} runs")  # fmt: skip
+    typer.echo(
+        "Keep the secrets master key with it (AUTOMATOR_SECRETS_KEY, or "
+        f"{settings.data_dir / 'secrets.key'}): without it stored secrets cannot be read."
+    )
+
+
+@cli.command("restore")
+def restore_store(
+    file: Annotated[Path, typer.Option("--from", "-f", help="A file `automator backup` wrote.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a store that holds data.")
+    ] = False,
+) -> None:
+    """Replace the embedded store with a backup. Stop every process using the data dir
+    first (`automator dev` is refused while it runs)."""
+    settings = _embedded_only(Settings(), "restore")
+    target = settings.sqlite_path
+    if target.exists() and target.stat().st_size > 0 and not force:
+        typer.secho(f"{target} holds data; add --force to replace it", fg="red", err=True)
+        raise typer.Exit(1)
+    try:
+        with DataDirLock(settings.data_dir, settings.port):
+            copied = backup.restore(file, target)
+    except (Taken, backup.BackupError) as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{target}: restored from {file} ({copied.workflows} workflows, {copied.runs} runs)")
+
+
+def _embedded_only(settings: Settings, what: str) -> Settings:
+    if settings.mongodb_url is not None:
+        typer.secho(
+            f"AUTOMATOR_MONGODB_URL is set: {what} MongoDB with mongodump / mongorestore "
+            "(docs/operations.md#backups)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    return settings
 
 
 secrets_cli = typer.Typer(help="The master key of stored secrets (AUTOMATOR_SECRETS_KEY).")

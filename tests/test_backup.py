@@ -1,0 +1,83 @@
+"""``automator backup`` and ``automator restore`` on the embedded store: a consistent copy
+made while events keep coming in, checked, and restored into another data dir; refusals say
+what to do."""
+
+import asyncio
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.backup import BackupError, backup, restore
+from app.settings import Settings
+from tests.conftest import send
+from tests.test_dev import AUTOMATOR
+
+WORKFLOW = {"workflow_id": "kept", "name": "Kept", "trigger": {"type": "ping"},
+            "actions": [{"id": "note", "type": "log", "data": {"message": "x"}}]}  # fmt: skip
+
+
+def automator(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
+    env["AUTOMATOR_DATA_DIR"] = str(data_dir)
+    return subprocess.run([AUTOMATOR, *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+
+
+async def test_a_backup_taken_while_events_arrive_restores_elsewhere(
+    client: httpx.AsyncClient, settings: Settings, tmp_path: Path
+) -> None:
+    assert (await client.post("/api/workflows", json=WORKFLOW)).status_code == 201
+    out = tmp_path / "backups" / "store.db"
+    sending = True
+
+    async def keep_sending() -> int:
+        sent = 0
+        while sending:
+            await send(client, {"type": "ping", "data": {"n": sent}})
+            sent += 1
+        return sent
+
+    writer = asyncio.create_task(keep_sending())
+    taken = await asyncio.to_thread(automator, settings.data_dir, "backup", "--out", str(out))
+    sending = False
+    sent = await writer
+    assert taken.returncode == 0, taken.stderr
+    assert "1 workflows" in taken.stdout
+    assert "secrets.key" in taken.stdout
+    copy = sqlite3.connect(out)
+    events, runs = copy.execute("SELECT count(*) FROM events").fetchone()[0], copy.execute(
+        "SELECT count(*) FROM runs").fetchone()[0]  # fmt: skip
+    copy.close()
+    assert events == runs <= sent  # each event's run is in the copy with it: one moment's state
+    assert (out.stat().st_mode & 0o777) == 0o600
+
+    with pytest.raises(BackupError, match="exists; choose a new file"):
+        backup(settings.sqlite_path, out)
+
+    elsewhere = tmp_path / "restored"
+    restored = automator(elsewhere, "restore", "--from", str(out))
+    assert restored.returncode == 0, restored.stderr
+    db = sqlite3.connect(elsewhere / "automator.db")
+    assert db.execute("SELECT workflow_id FROM workflows").fetchall() == [("kept",)]
+    assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == runs
+    db.close()
+    over = automator(elsewhere, "restore", "--from", str(out))
+    assert (over.returncode, "add --force to replace it" in over.stderr) == (1, True)
+
+
+def test_a_file_that_is_no_store_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    with pytest.raises(BackupError, match="is not an SQLite database"):
+        restore(junk, tmp_path / "dir" / "automator.db")
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    with pytest.raises(BackupError, match="not a sound Automator store: no events, runs, tenants"):
+        restore(other, tmp_path / "dir" / "automator.db")
+    assert not (tmp_path / "dir" / "automator.db").exists()
+    with pytest.raises(BackupError, match="no embedded store"):
+        backup(tmp_path / "none.db", tmp_path / "b.db")
