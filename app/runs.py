@@ -6,6 +6,7 @@ still reads, and a run-now of an unknown workflow is a 404 before it is a 503.
 """
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from app.actions.registry import Registry
@@ -18,10 +19,11 @@ from app.engine.walk.control import Command, RunControl
 from app.engine.walk.dry_run import dry_run
 from app.engine.walk.program import ProgramCache
 from app.errors import Conflict, redis_missing
-from app.models.run import Accepted, Run, StepRecord
+from app.models.run import PARKED, Accepted, Run, StepRecord
 from app.models.usage import UsageTally
 from app.models.workflow import WorkflowFilter, WorkflowHead
 from app.store.protocol import Store
+from app.store.rules import RUN_WRITE_ATTEMPTS
 from app.triggers.ingest import EventIn, Ingestor, JsonObject, UserObject, run_context
 from app.triggers.preview import sample_event
 from app.workflows import EVERY_WORKFLOW, WorkflowService
@@ -101,6 +103,29 @@ class Runs:
         await self.audit.record(tenant_id, self.actor, f"run.{command}", run_id, before, after)
         return await self.read(tenant_id, run_id)
 
+    async def set_variables(
+        self, tenant_id: str, run_id: str, changes: dict[str, Any]
+    ) -> RunRecord:
+        """Set run variables (a None value removes one) on a paused or waiting run before
+        it goes on, under the run's revision guard (Conflict for a running or ended run);
+        recorded in the run's history and in the audit log with the values before and
+        after."""
+        for _ in range(RUN_WRITE_ATTEMPTS):
+            run = await self.store.get_run(tenant_id, run_id)
+            if run.status not in PARKED:
+                raise Conflict(
+                    f"Cannot change the variables of run {run_id}: it is {run.status} "
+                    "(variables change on runs that are paused or waiting)."
+                )
+            before = {name: run.vars.get(name) for name in changes}
+            _change_vars(run, changes, self.clock.now())
+            if await self.store.save_run(run):
+                await self.audit.record(
+                    tenant_id, self.actor, "run.variables", run_id, before, dict(changes)
+                )
+                return await self.read(tenant_id, run_id)
+        raise Conflict(f"Run {run_id} kept changing; try again.")
+
     async def run_now(
         self,
         tenant_id: str,
@@ -158,6 +183,18 @@ class Runs:
         """The workflow's latest step records, newest first (NotFound for an unknown one)."""
         await self.store.get_workflow(tenant_id, workflow_id)
         return await self.store.workflow_steps(tenant_id, workflow_id, limit)
+
+
+def _change_vars(run: Run, changes: dict[str, Any], now: datetime) -> None:
+    for name, value in changes.items():
+        if value is None:
+            run.vars.pop(name, None)
+        else:
+            run.vars[name] = value
+    run.updated_at = now
+    status = run.status.value
+    note = f"variables changed through the API: {', '.join(sorted(changes))}"
+    run.history.append({"at": now.isoformat(), "from": status, "to": status, "reason": note})
 
 
 def _needs_redis(part: T | None) -> T:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import BulkRunsDep, Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.bulk import BulkAccepted, BulkIn, BulkJobRead
-from app.api.schemas.runs import RunList, RunRead, RunSummary
+from app.api.schemas.runs import RunList, RunRead, RunSummary, VariablesIn
 from app.engine.walk.control import Command
 from app.models.instant import Instant
 from app.models.run import RunFilter, RunStatus
@@ -67,6 +67,15 @@ async def get_bulk_job(job_id: str, caller: Reader, bulk: BulkRunsDep) -> BulkJo
 async def get_run(run_id: str, caller: Reader, runs: RunsDep) -> RunRead:
     """A run with its variables, step outputs, history of transitions and step records."""
     return RunRead.of_record(await runs.read(caller.tenant_id, run_id))
+
+
+@router.patch("/{run_id}/variables", responses={409: {"description": "Not paused or waiting"}})
+async def set_variables(run_id: str, body: VariablesIn, caller: Writer, runs: RunsDep) -> RunRead:
+    """Set run variables (`vars`, what `{{ vars.* }}` reads) on a paused or waiting run
+    before it goes on: name → value, `null` removes one. A running or ended run is a 409
+    naming its state. Recorded in the run's history and in the audit log
+    (`run.variables`, the values before and after)."""
+    return RunRead.of_record(await runs.set_variables(caller.tenant_id, run_id, body.root))
 
 
 @router.post(

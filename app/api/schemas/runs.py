@@ -1,15 +1,17 @@
 """What the runs API answers: runs, their waits, listeners and step records."""
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from app.api.schemas.page import Page
 from app.api.schemas.stats import AiUsageRead
 from app.engine.walk.approvals import approval_of
 from app.models.run import PARKED, Run, RunStatus, StepRecord, Wait
 from app.runs import RunRecord
+from app.triggers.ingest import JsonObject
 
 
 class WaitRead(BaseModel):
@@ -155,3 +157,22 @@ class RunRead(RunSummary):
 
 class RunList(Page[RunSummary]):
     """A page of runs, newest first."""
+
+
+VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+VARIABLES_EXAMPLE: dict[str, Any] = {"discount_code": "WELCOME10", "retries_left": None}
+
+
+def _named(variables: dict[str, Any]) -> dict[str, Any]:
+    for name in variables:
+        if not re.fullmatch(VARIABLE_NAME, name):
+            raise ValueError(f"{name!r} is not a variable name (letters, digits and _)")
+    if not variables:
+        raise ValueError("name at least one variable")
+    return variables
+
+
+class VariablesIn(RootModel[Annotated[JsonObject, AfterValidator(_named)]]):
+    """Variable name → new value; `null` removes the variable."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [VARIABLES_EXAMPLE]})
