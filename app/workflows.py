@@ -23,7 +23,8 @@ from app.errors import (
     PayloadTooLarge,
 )
 from app.models import jsonc
-from app.models.document import ValidationRules, WorkflowDocument
+from app.models.document import WorkflowDocument
+from app.models.validation import ValidationRules
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.settings import Settings
 from app.store.protocol import Store

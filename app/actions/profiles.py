@@ -21,8 +21,9 @@ from app.actions.base import (
 )
 from app.errors import InvalidInput
 from app.models import jsonc
-from app.models.document import ID_PATTERN, OPERATOR_SYMBOLS, Condition
+from app.models.condition import OPERATOR_SYMBOLS, Condition
 from app.models.profile import USER_ID_MAX_LENGTH, SegmentDefinition, Touch
+from app.models.validation import ID_PATTERN
 
 CONDITIONS = TypeAdapter(list[Condition])
 ID = re.compile(ID_PATTERN)

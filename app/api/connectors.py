@@ -11,7 +11,7 @@ from app.actions.registry import ACTION_TYPES
 from app.api.deps import Reader, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.connectors import ConnectorRead
-from app.models.document import BRANCHES, DATA_MODELS
+from app.models.action import BRANCHES, DATA_MODELS
 
 router = APIRouter(prefix="/api/connectors", tags=["connectors"], responses=ERROR_RESPONSES)
 FLOW_ACTIONS = ("approval", "wait_for_event", "condition", "split", "loop", "parallel",

@@ -9,8 +9,9 @@ from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit
 from app.api.schemas.profiles import ProfileRead
 from app.api.schemas.segments import MemberList, SegmentIn, SegmentList, SegmentRead
-from app.models.document import ID_PATTERN, Condition
+from app.models.condition import Condition
 from app.models.profile import SegmentDefinition
+from app.models.validation import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 from app.triggers.segments import Audience, members_page
 

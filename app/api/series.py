@@ -11,8 +11,8 @@ from app import stats
 from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.stats import period_of
-from app.models.document import ID_PATTERN
 from app.models.instant import Instant
+from app.models.validation import ID_PATTERN
 
 router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
 

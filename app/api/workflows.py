@@ -33,7 +33,7 @@ from app.api.schemas.workflows import (
 )
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
 from app.models import jsonc
-from app.models.document import ID_PATTERN
+from app.models.validation import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 from app.models.workflow import WorkflowFilter
 

@@ -25,9 +25,10 @@ from app.engine.flow.limiters import Limiters, instant, ms, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.redis_keys import flow_key, quota_key
 from app.errors import ErrorDetail, LimitExceeded, NotFound
-from app.models.document import WorkflowDocument, WorkflowSettings
+from app.models.document import WorkflowDocument
 from app.models.flow import AiBudget, Quota, RateLimit, TenantLimits, Throttle, period_seconds
 from app.models.run import Accepted, Run, RunStatus
+from app.models.workflow_settings import WorkflowSettings
 from app.store.protocol import Intake, Store
 from app.triggers import ai_budget
 from app.triggers.ai_budget import AiCosts

@@ -13,9 +13,10 @@ from datetime import datetime
 
 from app.clock import Clock
 from app.errors import NotFound
-from app.models.document import Condition, SegmentTarget, Trigger
+from app.models.condition import Condition
 from app.models.profile import Profile
 from app.models.run import Accepted
+from app.models.trigger import SegmentTarget, Trigger
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 from app.triggers.ingest import EventIn, Ingestor, MemberStart

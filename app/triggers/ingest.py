@@ -26,11 +26,12 @@ from app.engine.walk.family import Family
 from app.engine.walk.waits import event_key, listeners
 from app.errors import InvalidInput, NotFound, Unavailable
 from app.models import jsonc
-from app.models.document import EVENT_TYPE_PATTERN, Strict, WorkflowDocument
+from app.models.document import WorkflowDocument
 from app.models.ids import new_id
 from app.models.instant import Instant
 from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Parent, Run, RunStatus
+from app.models.validation import EVENT_TYPE_PATTERN, Strict
 from app.models.workflow import WorkflowVersion
 from app.store.errors import STORE_ERRORS
 from app.store.protocol import Intake, Store

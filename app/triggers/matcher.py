@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
-from app.models.document import SCHEDULE, Condition, WorkflowDocument
+from app.models.condition import Condition
+from app.models.document import WorkflowDocument
+from app.models.trigger import SCHEDULE
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 

@@ -13,7 +13,9 @@ from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.templates import Renderer, TemplateError
 from app.engine.walk.dry_run import WOULD_FAIL
 from app.engine.walk.walker import template_context
-from app.models.document import Action, Condition, walk
+from app.models.action import Action
+from app.models.condition import Condition
+from app.models.document import walk
 from app.models.run import EventRecord, Run
 from app.triggers.ingest import new_run, run_context
 from app.triggers.matcher import Candidate, Matcher

@@ -20,8 +20,10 @@ from redis.asyncio import Redis
 from app.clock import Clock
 from app.engine.flow.leases import Leadership
 from app.engine.redis_keys import SCHEDULER_LEADER, last_fired, set_last_fired
-from app.models.document import SCHEDULE, Trigger, WorkflowDocument, delay_seconds
+from app.models.document import WorkflowDocument
 from app.models.run import Accepted
+from app.models.trigger import SCHEDULE, Trigger
+from app.models.validation import delay_seconds
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 from app.supervisor import Part, pause

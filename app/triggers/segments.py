@@ -16,7 +16,7 @@ from typing import Any
 
 from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions, moment
-from app.models.document import Condition, Operator
+from app.models.condition import Condition, Operator
 from app.models.profile import Profile, ProfileFilter
 from app.models.workflow import Page
 from app.store.protocol import Store

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from app.actions.registry import action_types
 from app.errors import InvalidInput
 from app.models import jsonc
-from app.models.document import ValidationRules, WorkflowDocument, delay_seconds
+from app.models.document import WorkflowDocument
+from app.models.validation import ValidationRules, delay_seconds
 from app.workflows import DocumentParser
 from tests.conftest import SEEDS
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from app.models.document import Condition
+from app.models.condition import Condition
 from app.resources import Resources
 from app.triggers.matcher import reads_profile
 from tests.conftest import send

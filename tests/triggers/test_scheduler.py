@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from app.engine.redis_keys import set_last_fired
-from app.models.document import Trigger
 from app.models.run import RunFilter
+from app.models.trigger import Trigger
 from app.models.workflow import Page
 from app.resources import Resources
 from app.supervisor import Supervisor

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from app.clock import SystemClock
-from app.models.document import Condition
+from app.models.condition import Condition
 from app.models.profile import Touch
 from app.models.workflow import Page
 from app.store.sqlite import SQLiteStore

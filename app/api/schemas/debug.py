@@ -4,7 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.models.document import EVENT_TYPE_PATTERN, Condition
+from app.models.condition import Condition
+from app.models.validation import EVENT_TYPE_PATTERN
 
 
 class TriggerTest(BaseModel):

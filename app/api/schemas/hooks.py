@@ -7,9 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.api.schemas.page import Page
 from app.hooks import HookSpec
-from app.models.document import EVENT_TYPE_PATTERN
 from app.models.hook import Hook, HookScheme
 from app.models.run import Accepted
+from app.models.validation import EVENT_TYPE_PATTERN
 
 HOOK_EXAMPLE: dict[str, Any] = {
     "name": "Stripe payments",

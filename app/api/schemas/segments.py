@@ -7,8 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas.page import Page
 from app.api.schemas.profiles import ProfileRead
-from app.models.document import ID_PATTERN, Condition
+from app.models.condition import Condition
 from app.models.profile import Segment
+from app.models.validation import ID_PATTERN
 
 SEGMENT_EXAMPLE: dict[str, Any] = {
     "segment_id": "inactive_7d",

@@ -30,7 +30,8 @@ import regex
 
 from app.clock import Clock, SystemClock
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
-from app.models.document import Condition, Operator, delay_seconds
+from app.models.condition import Condition, Operator
+from app.models.validation import delay_seconds
 
 Context = Mapping[str, Any]
 Test = Callable[[Any], bool]

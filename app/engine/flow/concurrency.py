@@ -19,9 +19,10 @@ from app.engine.flow.queue import Queue
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.redis_keys import flow_key
 from app.errors import NotFound
-from app.models.document import WorkflowDocument, WorkflowSettings
+from app.models.document import WorkflowDocument
 from app.models.flow import Concurrency
 from app.models.run import FINISHED, Run, RunStatus
+from app.models.workflow_settings import WorkflowSettings
 from app.store.protocol import Store
 
 log = logging.getLogger(__name__)

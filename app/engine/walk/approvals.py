@@ -25,8 +25,9 @@ from app.engine.walk.arms import iteration
 from app.engine.walk.outcome import Outcome
 from app.engine.walk.program import Instruction, Kind, Program
 from app.engine.walk.waits import correlation_key
-from app.models.document import Action, delay_seconds
+from app.models.action import Action
 from app.models.run import Run, StepStatus, Wait
+from app.models.validation import delay_seconds
 
 # The wait's event type: no accepted event can carry it (event types start alphanumeric).
 APPROVAL_EVENT = "@approval"

@@ -11,8 +11,10 @@ from functools import cached_property
 
 from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
-from app.models.document import Action, WorkflowDocument, delay_seconds
+from app.models.action import Action
+from app.models.document import WorkflowDocument
 from app.models.run import RunStatus
+from app.models.validation import delay_seconds
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 

@@ -19,7 +19,6 @@ from app.engine.flow.windows import NeverOpens, next_open, opening, zone_for
 from app.engine.redis_keys import flow_key
 from app.engine.walk.program import Instruction, Program
 from app.engine.walk.walker import Hold, idempotency_key
-from app.models.document import WorkflowSettings
 from app.models.flow import (
     MAX_CAP_PERIOD_SECONDS,
     FrequencyCap,
@@ -28,6 +27,7 @@ from app.models.flow import (
     period_seconds,
 )
 from app.models.run import Run
+from app.models.workflow_settings import WorkflowSettings
 
 log = logging.getLogger(__name__)
 USER_KEY = "{{ user.id }}"

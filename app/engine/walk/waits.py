@@ -17,8 +17,10 @@ import orjson
 
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
 from app.engine.expressions.templates import Renderer, TemplateError
-from app.models.document import Action, EventMatch, WorkflowDocument, delay_seconds
+from app.models.action import Action, EventMatch
+from app.models.document import WorkflowDocument
 from app.models.run import Listener, ListenerAction, Wait
+from app.models.validation import delay_seconds
 
 
 def _text(value: Any) -> str | None:

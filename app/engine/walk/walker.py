@@ -25,7 +25,7 @@ from app.engine.walk.outcome import Outcome
 from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
 from app.models import jsonc
-from app.models.document import RetryPolicy
+from app.models.action import RetryPolicy
 from app.models.run import Run, RunStatus, StepRecord, StepStatus, Wait
 
 log = logging.getLogger(__name__)

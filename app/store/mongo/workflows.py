@@ -13,7 +13,8 @@ from functools import partial
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.models.document import SCHEDULE, WorkflowDocument
+from app.models.document import WorkflowDocument
+from app.models.trigger import SCHEDULE
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.errors import version_not_found, workflow_exists, workflow_not_found
 from app.store.mongo.connection import Connection

@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-from app.models.document import SCHEDULE, WorkflowDocument
+from app.models.document import WorkflowDocument
+from app.models.trigger import SCHEDULE
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.errors import version_not_found, workflow_exists, workflow_not_found
 from app.store.rules import new_head, published, shape_rows

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from app.clock import SystemClock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
-from app.models.document import OPERATOR_SYMBOLS, Condition, Operator
+from app.models.condition import OPERATOR_SYMBOLS, Condition, Operator
 
 
 def compiled(*conditions: dict[str, Any]) -> CompiledConditions:

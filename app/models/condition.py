@@ -1,0 +1,129 @@
+"""A condition of a trigger or an action: one field tested by an operator, or a group."""
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from app.models.validation import MAX_REGEX_LENGTH, Strict, rules_of
+
+
+class Operator(StrEnum):
+    EQUALS = "equals"
+    NOT_EQUALS = "not_equals"
+    CONTAINS = "contains"
+    NOT_CONTAINS = "not_contains"
+    GREATER_THAN = "greater_than"
+    LESS_THAN = "less_than"
+    GREATER_THAN_OR_EQUALS = "greater_than_or_equals"
+    LESS_THAN_OR_EQUALS = "less_than_or_equals"
+    IS_EMPTY = "is_empty"
+    IS_NOT_EMPTY = "is_not_empty"
+    IN_LIST = "in_list"
+    NOT_IN_LIST = "not_in_list"
+    STARTS_WITH = "starts_with"
+    ENDS_WITH = "ends_with"
+    EXISTS = "exists"
+    NOT_EXISTS = "not_exists"
+    BETWEEN = "between"
+    MATCHES = "matches"
+    BEFORE = "before"
+    AFTER = "after"
+
+
+OPERATOR_SYMBOLS = {
+    "==": Operator.EQUALS,
+    "!=": Operator.NOT_EQUALS,
+    ">": Operator.GREATER_THAN,
+    "<": Operator.LESS_THAN,
+    ">=": Operator.GREATER_THAN_OR_EQUALS,
+    "<=": Operator.LESS_THAN_OR_EQUALS,
+}
+
+
+def _operator_from_symbol(value: Any) -> Any:
+    return OPERATOR_SYMBOLS.get(value, value) if isinstance(value, str) else value
+
+
+class Condition(Strict):
+    """A test of one field of the run context (``cart_value greater_than 50``), or a group
+    of conditions: ``all`` (every one true), ``any`` (one true) or ``not`` (negation)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    field: str | None = Field(None, min_length=1, max_length=256, examples=["user.email"])
+    operator: Annotated[Operator | None, BeforeValidator(_operator_from_symbol)] = None
+    value: Any = None
+    all: "list[Condition] | None" = Field(None, min_length=1)
+    any: "list[Condition] | None" = Field(None, min_length=1)
+    negated: "Condition | None" = Field(None, alias="not")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "Condition":
+        groups = [g for g in (self.all, self.any, self.negated) if g is not None]
+        if groups:
+            if len(groups) > 1 or self.field is not None or self.operator is not None:
+                raise PydanticCustomError(
+                    "condition_form", "a group holds exactly one of all, any or not, and no field"
+                )
+            return self
+        if self.field is None or self.operator is None:
+            raise PydanticCustomError(
+                "condition_form",
+                "a condition needs field and operator, or one of all, any or not",
+            )
+        check = _VALUE_CHECKS.get(self.operator)
+        if check is not None:
+            check(self.value)
+        return self
+
+    @model_validator(mode="after")
+    def _value_fits_operator(self, info: ValidationInfo) -> "Condition":
+        rules = rules_of(info)
+        if rules is None or rules.check_condition is None:
+            return self
+        problem = rules.check_condition(self)
+        if problem is not None:
+            raise PydanticCustomError("condition_value", "{problem}", {"problem": problem})
+        return self
+
+
+def _check_list(value: Any) -> None:
+    if not isinstance(value, list):
+        raise PydanticCustomError("operator_value", "this operator needs a list as its value")
+
+
+def _check_range(value: Any) -> None:
+    if not (isinstance(value, list) and len(value) == 2):
+        raise PydanticCustomError("operator_value", "between needs a value of [low, high]")
+
+
+def _check_pattern(value: Any) -> None:
+    if not isinstance(value, str) or len(value) > MAX_REGEX_LENGTH:
+        raise PydanticCustomError(
+            "operator_value",
+            "matches needs a regular expression of at most {limit} characters",
+            {"limit": MAX_REGEX_LENGTH},
+        )
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise PydanticCustomError(
+            "operator_value", "invalid regular expression: {reason}", {"reason": str(exc)}
+        ) from None
+
+
+_VALUE_CHECKS = {
+    Operator.IN_LIST: _check_list,
+    Operator.NOT_IN_LIST: _check_list,
+    Operator.BETWEEN: _check_range,
+    Operator.MATCHES: _check_pattern,
+}

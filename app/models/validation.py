@@ -1,0 +1,84 @@
+"""What every part of a workflow document is validated with: the id patterns, the
+deployment's ``ValidationRules`` (read from the Pydantic validation context, so the models stay
+free of settings and registries; documents read back from the store are validated without
+them), the strict base model and delays."""
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationInfo,
+)
+from pydantic_core import PydanticCustomError
+
+from app.models.flow import (
+    duration_seconds,
+)
+
+if TYPE_CHECKING:
+    from app.models.condition import Condition
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
+MAX_REGEX_LENGTH = 256
+# Path segments of the workflow API that a workflow id would shadow.
+RESERVED_IDS = frozenset({"status", "logs", "export", "import", "validate"})
+
+
+@dataclass(frozen=True)
+class ValidationRules:
+    """Configuration-dependent checks applied when a document is saved."""
+
+    action_types: frozenset[str]
+    max_actions: int = 50
+    max_timeout: int = 300
+    # Action types this deployment refuses, each with how to enable it (local tasks).
+    refused_types: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    # An action's type and data → what is wrong with the data (its connector's input spec).
+    check_data: Callable[[str, dict[str, Any]], list[str]] | None = None
+    # A template's source → why it does not compile (None when it does).
+    check_template: Callable[[str], str | None] | None = None
+    # A condition → why its value can never be compared by its operator (None when it can).
+    check_condition: "Callable[[Condition], str | None] | None" = None
+
+
+def rules_of(info: ValidationInfo) -> ValidationRules | None:
+    """The deployment's rules when a document is being saved; None when read back."""
+    context = info.context
+    return context.get("rules") if isinstance(context, dict) else None
+
+
+class Strict(BaseModel):
+    """Inputs refuse unknown fields, so a typo is an error rather than a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+MAX_DELAY_SECONDS = 366 * 86400
+
+
+def _check_delay(value: int | float | str) -> int | float | str:
+    seconds = delay_seconds(value)
+    if not 0 <= seconds <= MAX_DELAY_SECONDS:
+        raise PydanticCustomError(
+            "delay",
+            "a delay is between 0 and {limit} seconds (366 days)",
+            {"limit": MAX_DELAY_SECONDS},
+        )
+    return value
+
+
+def delay_seconds(value: int | float | str) -> float:
+    """Seconds of a delay given as a number or an ISO 8601 duration such as ``PT5M``."""
+    return duration_seconds(value, "delay", "PT5M")
+
+
+Delay = Annotated[StrictInt | StrictFloat | StrictStr, AfterValidator(_check_delay)]
