@@ -52,6 +52,21 @@ DOCUMENT_BODY: dict[str, Any] = {
         },
     }
 }
+# What validate takes: any JSON (comments allowed), whose faults it reports with a 200.
+CHECKED_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "description": "A workflow document (WorkflowDocument) to check; what is "
+                    "wrong with it is the answer, not a 422."
+                },
+                "example": WORKFLOW_EXAMPLE,
+            }
+        },
+    }
+}
 IMPORT_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -65,9 +80,10 @@ IMPORT_BODY: dict[str, Any] = {
                 }
             },
             "application/json": {
+                # Any JSON: each item's faults are reported in its result (200), not refused.
                 "schema": {
-                    "type": "array",
-                    "items": {"$ref": "#/components/schemas/WorkflowDocument"},
+                    "description": "An array of workflow documents (WorkflowDocument), or one; "
+                    "comments allowed. A document that is not valid is reported in its result."
                 },
                 "example": [WORKFLOW_EXAMPLE],
             },
@@ -114,7 +130,7 @@ async def list_workflows(
     )
 
 
-@router.post("/validate", openapi_extra=DOCUMENT_BODY)
+@router.post("/validate", openapi_extra=CHECKED_BODY)
 async def validate_workflow(
     request: Request, caller: Reader, workflows: WorkflowsDep
 ) -> ValidationResult:

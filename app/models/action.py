@@ -9,6 +9,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -127,7 +128,7 @@ class Goal(EventMatch):
     """A conversion goal: the event marks a live run converted; with ``exit`` it also ends
     the run (completed)."""
 
-    exit: bool = False
+    exit: StrictBool = False
 
 
 MAX_LOOP_ITERATIONS = 1000
@@ -198,7 +199,7 @@ class TriggerWorkflowData(Strict):
     user: dict[str, Any] | str | None = Field(
         None, description="The sub-run's user (a template or an object); default: this run's."
     )
-    wait: bool = Field(
+    wait: StrictBool = Field(
         False,
         description="Wait for the sub-run to end; its outputs and vars are then "
         "`steps.<id>.output.outputs` and `steps.<id>.output.vars`.",

@@ -183,7 +183,7 @@ class AiBudget(Setting):
 
     usd: float = Field(gt=0, le=10**9, description="US dollars per period.")
     period: Period = Field(description="Seconds, or an ISO 8601 duration.")
-    margin: float = Field(0.2, ge=0, le=10, description="Headroom over the estimate.")
+    margin: StrictFloat = Field(0.2, ge=0, le=10, description="Headroom over the estimate.")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import (
     Field,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -25,7 +26,7 @@ from app.models.validation import Strict, rules_of
 
 
 class WorkflowSettings(Strict):
-    enabled: bool = True
+    enabled: StrictBool = True
     max_executions: int | None = Field(None, ge=1, description="Most runs this workflow starts.")
     timeout: int = Field(300, ge=1, description="Seconds of active execution per run.")
     idempotency_key: str | None = Field(
@@ -49,7 +50,7 @@ class WorkflowSettings(Strict):
     frequency_cap: FrequencyCap | None = Field(
         None, description="Messages per user per period, counted across workflows."
     )
-    frequency_cap_exempt: bool = Field(
+    frequency_cap_exempt: StrictBool = Field(
         False, description="Ignore the tenant's frequency cap (transactional messages)."
     )
     quiet_hours: QuietHours | None = Field(None, description="Local hours with no messages.")

@@ -59,3 +59,16 @@ async def test_the_schema_states_rules_the_validators_hold(client: httpx.AsyncCl
     for model in ("TemplateCreate", "TemplatePreview"):
         assert components[model]["anyOf"] == needs
     assert (await client.post("/api/templates/preview", json={"subject": "s"})).status_code == 422
+
+
+async def test_flags_and_margins_take_their_own_type_only(client: httpx.AsyncClient) -> None:
+    # 0, 1 and "true" were read as booleans, false as a margin of 0: the schema says not.
+    document = {"workflow_id": "strict", "name": "n", "trigger": {"type": "go"},
+                "actions": [{"type": "log"}], "settings": {"enabled": 1}}  # fmt: skip
+    refused = await client.post("/api/workflows", json=document)
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["loc"][-2:] == ["settings", "enabled"]
+    bulk = {"action": "cancel", "filter": {"status": "failed"}, "dry_run": 0}
+    assert (await client.post("/api/runs/bulk", json=bulk)).status_code == 422
+    limits = {"ai_budget": {"usd": 50, "period": "P30D", "margin": False}}
+    assert (await client.put("/api/tenant/limits", json=limits)).status_code == 422

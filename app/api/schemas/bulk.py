@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from app.models.bulk import MAX_LISTED_REFUSALS, BulkAction, BulkJob, BulkState
 from app.models.instant import Instant
@@ -45,7 +45,7 @@ class BulkIn(BaseModel):
 
     action: BulkAction
     filter: RunQuery
-    dry_run: bool = Field(
+    dry_run: StrictBool = Field(
         False, description="Only count the runs it would touch (`matched`); nothing changes."
     )
 

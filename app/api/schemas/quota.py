@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from app.models.validation import ID_PATTERN
 from app.triggers.ai_budget import BudgetCheck
@@ -64,7 +64,7 @@ class EstimateIn(BaseModel):
     workflow_id: str | None = Field(
         None, pattern=ID_PATTERN, description="Also check this workflow's own limits."
     )
-    margin: float = Field(
+    margin: StrictFloat = Field(
         0, ge=0, le=10, description="Headroom to require: 0.2 asks room for 20 % more runs."
     )
 
