@@ -11,8 +11,8 @@ from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.walk.context import template_context
 from app.engine.walk.dry_run import WOULD_FAIL
-from app.engine.walk.walker import template_context
 from app.models.action import Action
 from app.models.condition import Condition
 from app.models.document import walk

@@ -18,10 +18,11 @@ from app.actions.registry import Registry, UnknownAction
 from app.engine.calls.gateway import Gateway
 from app.engine.expressions.templates import Renderer
 from app.engine.walk.approvals import SAMPLE_LINKS
+from app.engine.walk.effects import Heard
 from app.engine.walk.launcher import Launch
 from app.engine.walk.program import Instruction, Program
 from app.engine.walk.send_guard import SendGuard
-from app.engine.walk.walker import Heard, Walker
+from app.engine.walk.walker import Walker
 from app.models.run import Run, RunStatus, StepRecord, StepStatus
 
 MAX_TRACE_STEPS = 1000

@@ -15,12 +15,13 @@ from app.engine.calls.gateway import Gateway
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.leases import Leases
 from app.engine.flow.queue import Queue
+from app.engine.walk.effects import Heard
 from app.engine.walk.family import Family
 from app.engine.walk.forks import decide
 from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
-from app.engine.walk.walker import Heard, Walker
+from app.engine.walk.walker import Walker
 from app.models import jsonc
 from app.models.run import Run, RunStatus, StepRecord, StepStatus
 from app.store.errors import STORE_ERRORS

@@ -17,8 +17,9 @@ from app.engine.flow.limiters import Cap, Limiters, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.flow.windows import NeverOpens, next_open, opening, zone_for
 from app.engine.redis_keys import flow_key
+from app.engine.walk.context import idempotency_key
+from app.engine.walk.effects import Hold
 from app.engine.walk.program import Instruction, Program
-from app.engine.walk.walker import Hold, idempotency_key
 from app.models.flow import (
     MAX_CAP_PERIOD_SECONDS,
     FrequencyCap,
