@@ -8,7 +8,9 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import asdict
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -110,6 +112,15 @@ def main() -> None:
         for line in bad_settings(exc):
             typer.secho(line, fg=typer.colors.RED, err=True)
         raise SystemExit(2) from None
+
+
+def _store_settings() -> Settings:
+    """The settings of a command that opens the store, which it names on stderr: the
+    service's (the project's ``var``, or AUTOMATOR_DATA_DIR / AUTOMATOR_MONGODB_URL),
+    whatever the current directory."""
+    settings = Settings()
+    typer.secho(f"Store: {settings.store_label}", err=True)
+    return settings
 
 
 def _with_resources(settings: Settings, work: Callable[[Resources], Awaitable[T]]) -> T:
@@ -323,7 +334,7 @@ def create_api_key(
 ) -> None:
     """Create an API key (and the tenant, if new). The key is printed once."""
 
-    issued = _with_resources(Settings(), lambda r: r.api_keys.create(tenant, role, name))
+    issued = _with_resources(_store_settings(), lambda r: r.api_keys.create(tenant, role, name))
     typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
     typer.echo(issued.secret)
 
@@ -342,28 +353,42 @@ def import_workflows(
         Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")
     ],
     tenant: TenantOption = DEFAULT_TENANT,
-) -> None:
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url", show_default=False,
+            help="Import through the API at this address (a running service, like send-event) "
+            "into the tenant of --api-key, instead of opening the store.",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option("--api-key", "-k", envvar="AUTOMATOR_API_KEY", show_default=False,
+                     help="With --url: an API key of an editor or admin."),
+    ] = None,
+) -> None:  # fmt: skip
     """Create or update workflows from JSON files (// comments allowed). A bad file is
     reported and the others are still imported; the exit code is 1 if any failed."""
     files = _workflow_files(file)
-
-    async def work(resources: Resources) -> int:
-        await resources.store.ensure_tenant(tenant, tenant)
-        failed = 0
-        for path in track(files, description="Importing", disable=len(files) < 2):
-            result = await resources.workflows.import_one(tenant, str(path), path.read_bytes())
-            if result.error is not None:
-                failed += 1
-                typer.secho(
-                    f"{path}: error: {result.error['message']}", fg=typer.colors.RED, err=True
-                )
-            else:
-                typer.echo(f"{path}: {result.status} {result.workflow_id} v{result.version}")
-        return failed
-
-    failed = _with_resources(Settings(), work)
+    if url is not None:
+        if not api_key:
+            raise typer.BadParameter("--url needs an API key (or AUTOMATOR_API_KEY)",
+                                     param_hint="--api-key")  # fmt: skip
+        failed = remote.import_files(url, api_key, files)
+    else:
+        failed = _with_resources(_store_settings(), partial(_import_into, tenant, files))
     typer.echo(f"{len(files) - failed} imported, {failed} failed")
     raise typer.Exit(1 if failed else 0)
+
+
+async def _import_into(tenant: str, files: list[Path], resources: Resources) -> int:
+    """Import ``files`` into the store, each result printed; how many failed."""
+    await resources.store.ensure_tenant(tenant, tenant)
+    failed = 0
+    for path in track(files, description="Importing", disable=len(files) < 2):
+        result = await resources.workflows.import_one(tenant, str(path), path.read_bytes())
+        failed += not remote.print_import(asdict(result))
+    return failed
 
 
 @cli.command("export")
@@ -374,7 +399,9 @@ def export_workflow(
 ) -> None:
     """Print (or write) a workflow's current document as JSON."""
     try:
-        document = _with_resources(Settings(), lambda r: r.workflows.export(tenant, workflow_id))
+        document = _with_resources(
+            _store_settings(), lambda r: r.workflows.export(tenant, workflow_id)
+        )
     except AutomatorError as exc:
         typer.secho(exc.message, fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
@@ -479,7 +506,7 @@ def reencrypt() -> None:
     Rotate the master key by putting a new key first (`new,old`), running this, then
     dropping the old key."""
     try:
-        done = _with_resources(Settings(), lambda r: r.secrets.reencrypt())
+        done = _with_resources(_store_settings(), lambda r: r.secrets.reencrypt())
     except Unreadable as exc:
         typer.secho(f"stopped: {exc}; no key in AUTOMATOR_SECRETS_KEY opens it", fg="red", err=True)
         raise typer.Exit(1) from None

@@ -1,5 +1,5 @@
-"""CLI commands that talk to a running API over HTTP: ``send-event``, ``runs``, ``workflows``
-and ``run``.
+"""CLI commands that talk to a running API over HTTP: ``send-event``, ``runs``, ``workflows``,
+``run`` and ``import --url``.
 
 They go through the API (not straight to the store) so they work against any deployment, a
 remote one included, and see exactly what an integration sees: authentication, the rate
@@ -7,7 +7,7 @@ limit, validation and the same answers.
 """
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -308,3 +308,30 @@ def _follow(client: httpx.Client, run_id: str) -> None:
                 raise typer.Exit(1)
             return
         time.sleep(FOLLOW_SECONDS)
+
+
+def print_import(result: Mapping[str, Any]) -> bool:
+    """One file's import result (``ImportItem``'s fields), as both ways of importing print
+    it; whether it went in."""
+    if result["error"] is not None:
+        message = result["error"]["message"]
+        typer.secho(f"{result['source']}: error: {message}", fg=typer.colors.RED, err=True)
+        return False
+    typer.echo(
+        f"{result['source']}: {result['status']} {result['workflow_id']} v{result['version']}"
+    )
+    return True
+
+
+def import_files(url: str, api_key: str, files: Sequence[Path]) -> int:
+    """``automator import --url``: each file through POST /api/workflows/import of a running
+    service, into the key's tenant; how many failed. A refused request (a bad key, a file
+    over the API's size limit) stops it, as the other remote commands do."""
+    typer.secho(f"Importing through the API at {url}", err=True)
+    failed = 0
+    with _client(url, api_key) as client:
+        for path in files:
+            upload = {"files": (str(path), path.read_bytes(), "application/json")}
+            report = _call(client, "POST", "/api/workflows/import", files=upload)
+            failed += sum(not print_import(result) for result in report["results"])
+    return failed

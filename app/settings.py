@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from app.logs import LogFormat
@@ -21,6 +21,14 @@ def _list(value: Any) -> Any:
     if value.lstrip().startswith("["):
         return json.loads(value)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def project_data_dir() -> Path:
+    """``var`` of the checkout this code runs from (the directory holding pyproject.toml
+    above ``app/``), so that ``automator import`` run from any directory opens the store
+    ``make run`` serves; ``./var`` when the code is an installed package."""
+    root = Path(__file__).resolve().parent.parent
+    return root / "var" if (root / "pyproject.toml").is_file() else Path("var")
 
 
 # A list of strings: `a,b` or `["a", "b"]`.
@@ -40,7 +48,11 @@ class Settings(BaseSettings):
         "for links sent in messages such as approval links; default `http://HOST:PORT`.",
     )
     data_dir: Path = Field(
-        Path("var"), description="Where the embedded store and the local Redis keep their files."
+        Path("var"),
+        description="Where the embedded store and the local Redis keep their files. Unset, "
+        "the project's `var` (next to its pyproject.toml), whatever the current directory, so "
+        "the service and every command of one checkout share one store; `./var` for an "
+        "installed package.",
     )
     redis_url: str | None = Field(
         None,
@@ -378,9 +390,23 @@ class Settings(BaseSettings):
         "(0.01 turns 300 s into 3 s). Leave at 1 in production.",
     )
 
+    @model_validator(mode="after")
+    def _project_data_dir(self) -> "Settings":
+        if "data_dir" not in self.model_fields_set:
+            self.data_dir = project_data_dir()
+        return self
+
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "automator.db"
+
+    @property
+    def store_label(self) -> str:
+        """Which store the settings open, as a command says it (never the MongoDB URL: it
+        may hold a password)."""
+        if self.mongodb_url:
+            return f"MongoDB database {self.mongodb_database!r}"
+        return f"SQLite {self.sqlite_path.resolve()}"
 
     @property
     def connector_defaults(self) -> dict[str, dict[str, Any]]:
