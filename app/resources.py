@@ -37,6 +37,7 @@ from app.event_log import EventLog
 from app.hooks import Hooks
 from app.privacy import Privacy
 from app.ratelimit import RateLimiter
+from app.retention import Retainer, default_retention
 from app.runs import Runs
 from app.sessions import Sessions
 from app.settings import Settings
@@ -89,6 +90,7 @@ class Resources:
     bulk: BulkRuns
     hooks: Hooks
     privacy: Privacy
+    retention: Retainer
     api_keys: ApiKeys
     configuration: Configuration
     approvals: Approvals
@@ -221,6 +223,9 @@ async def open_resources(
                 None if engine is None else engine.ingestor,
             ),
             privacy=Privacy(store, audit, None if engine is None else engine.control),
+            retention=Retainer(
+                store, audit, default_retention(settings), settings.retention_batch
+            ),
             api_keys=ApiKeys(store, clock, audit, keys), configuration=configuration,
             approvals=Approvals(
                 store, clock, audit, engine.queue if engine else None,

@@ -135,7 +135,32 @@ class Settings(BaseSettings):
         description="Seconds an event's idempotency key (or a workflow's business "
         "key) keeps a repeat from starting anything.",
     )
-    event_retention_days: int = Field(30, ge=1, description="Days accepted events are kept.")
+    event_retention_days: int = Field(
+        30,
+        ge=1,
+        description="Days accepted events are kept, for tenants that set none of their own "
+        "(`PUT /api/tenant/retention`).",
+    )
+    run_retention_days: int | None = Field(
+        None,
+        ge=1,
+        description="Days finished runs and their step records are kept (by their last "
+        "change), for tenants that set none of their own. Unset: kept for ever. `/api/stats` "
+        "counts only the runs still kept.",
+    )
+    outbox_retention_days: int | None = Field(
+        30, ge=1, description="Days dev outbox messages are kept (unset: for ever), as above."
+    )
+    audit_retention_days: int | None = Field(
+        None, ge=1, description="Days audit entries are kept (unset: for ever), as above."
+    )
+    retention_batch: int = Field(
+        500,
+        ge=1,
+        le=10000,
+        description="Records the hourly retention job deletes per store write; ingest waits "
+        "for one such write at most.",
+    )
     bulk_batch_size: int = Field(
         100,
         ge=1,

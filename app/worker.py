@@ -39,13 +39,13 @@ from app.engine.walk.jobs import (
     RECONCILE_PERIOD,
     advance_run,
     build_executor,
-    purge,
     reconcile,
     run_slots,
     stop_gracefully,
 )
 from app.engine.walk.program import ProgramCache
 from app.resources import build_ingestor
+from app.retention import Retainer, default_retention
 from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
@@ -104,6 +104,11 @@ def create_worker(
             settings, opened, queue, connectors, services, time_source, launcher
         )
         ctx["bulk"] = bulk_runs_of(settings, time_source, opened, queue)
+        ctx["clock"] = time_source
+        ctx["retainer"] = Retainer(
+            opened, Audit(opened, time_source), default_retention(settings),
+            settings.retention_batch,
+        )  # fmt: skip
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "http" in ctx:
@@ -137,6 +142,15 @@ async def bulk_runs(ctx: dict[str, Any], tenant_id: str, job_id: str, cursor: st
     whose cursor the job has moved past does nothing."""
     bulk: BulkRuns = ctx["bulk"]
     await bulk.work(tenant_id, job_id, cursor)
+
+
+async def purge(ctx: dict[str, Any]) -> dict[str, int]:
+    """Delete what each tenant's retention keeps no longer, in bounded batches. May run
+    more than once."""
+    retainer: Retainer = ctx["retainer"]
+    deleted = await retainer.purge(ctx["clock"].now())
+    LOGGER.info("retention: deleted %s", ", ".join(f"{n} {k}" for k, n in deleted.items()))
+    return {kind.value: count for kind, count in deleted.items()}
 
 
 def bulk_runs_of(settings: Settings, clock: Clock, store: Store, queue: ArqQueue) -> BulkRuns:

@@ -19,6 +19,7 @@ from app.hooks import Hooks
 from app.models.tenant import ApiKey, Permission
 from app.privacy import Privacy
 from app.resources import Resources
+from app.retention import Retainer
 from app.runs import Runs
 from app.store.protocol import Store
 from app.tenancy import ApiKeys
@@ -181,3 +182,10 @@ async def get_privacy(resources: ResourcesDep, caller: Caller) -> Privacy:
 
 
 PrivacyDep = Annotated[Privacy, Depends(get_privacy)]
+
+
+async def get_retainer(resources: ResourcesDep, caller: Caller) -> Retainer:
+    return resources.retention.acting_as(caller.key_id)
+
+
+RetainerDep = Annotated[Retainer, Depends(get_retainer)]

@@ -1,9 +1,11 @@
-"""The tenant's own configuration: its flow-control limits over every workflow."""
+"""The tenant's own configuration: its flow-control limits over every workflow, and how
+long its records are kept."""
 
 from fastapi import APIRouter
 
-from app.api.deps import ConfigurationDep, Configurer, Reader, ResourcesDep
+from app.api.deps import ConfigurationDep, Configurer, Reader, ResourcesDep, RetainerDep
 from app.api.errors import ERROR_RESPONSES
+from app.api.schemas.retention import RetentionIn, RetentionRead
 from app.models.flow import TenantLimits
 
 router = APIRouter(prefix="/api/tenant", tags=["tenant"], responses=ERROR_RESPONSES)
@@ -23,3 +25,21 @@ async def put_limits(
     """Replace the tenant's limits (admin). They apply to runs admitted or started from now
     on, in this process at once and in others within `AUTOMATOR_LIMITS_CACHE_SECONDS`."""
     return await configuration.set_limits(caller.tenant_id, body)
+
+
+@router.get("/retention")
+async def get_retention(caller: Reader, retainer: RetainerDep) -> RetentionRead:
+    """How many days the tenant's events, finished runs (with their step records), outbox
+    messages and audit entries are kept (null: for ever): its own, else the deployment's."""
+    return RetentionRead.of(await retainer.read(caller.tenant_id))
+
+
+@router.put("/retention")
+async def put_retention(
+    body: RetentionIn, caller: Configurer, retainer: RetainerDep
+) -> RetentionRead:
+    """Set the tenant's retention (admin); a field left out takes the deployment's default,
+    null keeps that kind for ever. The hourly retention job purges by it, in bounded
+    batches. Recorded in the audit log (`tenant.retention`)."""
+    retention = body.retention(retainer.defaults)
+    return RetentionRead.of(await retainer.set(caller.tenant_id, retention))

@@ -27,6 +27,7 @@ from app.models.profile import (
     SegmentDefinition,
     Touch,
 )
+from app.models.retention import Kept, Retention
 from app.models.run import (
     Accepted,
     Claim,
@@ -176,9 +177,9 @@ class IntakeStore(Protocol):
     async def count_events(self, tenant_id: str, period: Period) -> int:
         """Events received in the period (and not purged yet)."""
 
-    async def purge(self, events_before: datetime, now: datetime) -> int:
-        """Delete events received before ``events_before`` and idempotency keys expired by
-        ``now``, across tenants (the retention job); returns the events deleted."""
+    async def purge_claims(self, now: datetime) -> int:
+        """Delete idempotency keys expired by ``now``, across tenants (the retention job,
+        which purges events with ``purge_batch``); returns how many."""
 
 
 class RunStore(Protocol):
@@ -246,6 +247,26 @@ class BulkStore(Protocol):
     async def save_bulk_job(self, job: BulkJob, cursor: str) -> bool:
         """Write the job's progress if its stored cursor is still ``cursor`` (the one its
         batch started from), so a batch run twice records its work once; False otherwise."""
+
+
+class RetentionStore(Protocol):
+    """How long each tenant keeps its records, and the retention job's deletes."""
+
+    async def get_retention(self, tenant_id: str) -> Retention | None:
+        """The tenant's own retention; None: the deployment's defaults apply."""
+
+    async def set_retention(self, tenant_id: str, retention: Retention) -> None: ...
+
+    async def retentions(self) -> dict[str, Retention]:
+        """Every tenant's own retention, across tenants: the one read made for the job."""
+
+    async def purge_batch(
+        self, kind: Kept, before: datetime, limit: int, tenant_id: str | None,
+        skip: Sequence[str] = (),
+    ) -> int:  # fmt: skip
+        """Delete at most ``limit`` records of ``kind`` older than ``before`` (runs: only
+        finished ones, with their step records), of one tenant or of every tenant but those
+        in ``skip``; returns how many. One short write, so ingest waits for none of it."""
 
 
 class HookStore(Protocol):
@@ -419,6 +440,7 @@ class Store(
     RunStore,
     BulkStore,
     HookStore,
+    RetentionStore,
     IntegrationStore,
     AudienceStore,
     TemplateStore,

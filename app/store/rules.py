@@ -19,6 +19,7 @@ from app.store.protocol import Intake
 
 LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
 UNFINISHED = (*LIVE, RunStatus.PAUSED)
+FINISHED_VALUES = (RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
     "error", "history", "updated_at", "wait", "wait_key", "listen_keys", "variants", "loops",

@@ -6,6 +6,7 @@ import asyncio
 import pytest
 
 from app.errors import NotFound
+from app.models.retention import Kept
 from app.models.run import RunStatus
 from app.store.protocol import Intake, Store
 from tests.clock import now
@@ -96,7 +97,8 @@ async def test_purge_drops_old_events_and_expired_keys(store: Store) -> None:
     cutoff = now()
     await asyncio.sleep(0.01)
     await store.accept_event(Intake(event("new"), [run("r1")]))
-    assert await store.purge(cutoff, now()) == 1
+    assert await store.purge_batch(Kept.EVENTS, cutoff, 100, None) == 1
+    assert await store.purge_claims(now()) == 1
     with pytest.raises(NotFound):
         await store.get_event("acme", "old")
     assert (await store.get_event("acme", "new")).run_ids == ["r1"]

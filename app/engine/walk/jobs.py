@@ -101,16 +101,6 @@ async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
     return armed
 
 
-async def purge(ctx: dict[str, Any]) -> int:
-    """Drop events past their retention and expired idempotency keys. May run more than once."""
-    settings: Settings = ctx["settings"]
-    now = ctx["executor"].effects.now()
-    cutoff = now - timedelta(days=settings.event_retention_days)
-    deleted = await ctx["executor"].store.purge(cutoff, now)
-    log.info("retention: deleted %d events received before %s", deleted, cutoff.isoformat())
-    return int(deleted)
-
-
 def build_executor(
     settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services,
     clock: Clock, launcher: Launcher | None = None,

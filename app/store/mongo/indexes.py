@@ -80,6 +80,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         )
     ],
     "message_templates": [IndexModel([("tenant_id", ASCENDING), ("name", ASCENDING)], unique=True)],
+    "retention": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "hooks": [
         IndexModel([("hook_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("hook_id", ASCENDING)]),

@@ -248,8 +248,5 @@ class EventIntake(Runs, Audience):
         query = {"tenant_id": tenant_id, "received_at": within(period)}
         return await self._db.events.count_documents(query)
 
-    async def purge(self, events_before: datetime, now: datetime) -> int:
-        deleted = await self._db.events.delete_many({"received_at": {"$lt": events_before}})
-        await self._db.claims.delete_many({"expires_at": {"$lte": now}})
-        await self._db.event_keys.delete_many({"received_at": {"$lt": events_before}})
-        return deleted.deleted_count
+    async def purge_claims(self, now: datetime) -> int:
+        return (await self._db.claims.delete_many({"expires_at": {"$lte": now}})).deleted_count

@@ -20,6 +20,7 @@ from app.store.mongo.indexes import INDEXES
 from app.store.mongo.intake import EventIntake
 from app.store.mongo.integrations import Integrations
 from app.store.mongo.outbox import Outbox
+from app.store.mongo.retention import Retentions
 from app.store.mongo.runs import Runs
 from app.store.mongo.templates import Templates
 from app.store.mongo.usage import Usage
@@ -39,6 +40,7 @@ class MongoStore(
     Outbox,
     Usage,
     Erasure,
+    Retentions,
 ):
     """Every domain's methods on one database."""
 

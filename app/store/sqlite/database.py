@@ -8,6 +8,7 @@ from app.store.sqlite.hooks import Hooks
 from app.store.sqlite.intake import EventIntake
 from app.store.sqlite.integrations import Integrations
 from app.store.sqlite.outbox import Outbox
+from app.store.sqlite.retention import Retentions
 from app.store.sqlite.runs import Runs
 from app.store.sqlite.templates import Templates
 from app.store.sqlite.usage import Usage
@@ -27,5 +28,6 @@ class Database(
     Outbox,
     Usage,
     Erasure,
+    Retentions,
 ):
     """The store's methods as plain calls, used from one thread only (SQLiteStore's)."""

@@ -206,11 +206,7 @@ class EventIntake(Runs, Audience):
         )
         return int(row[0])
 
-    def purge(self, events_before: datetime, now: datetime) -> int:
+    def purge_claims(self, now: datetime) -> int:
         with self._transaction() as db:
-            deleted = db.execute(
-                "DELETE FROM events WHERE received_at < ?", (events_before.isoformat(),)
-            ).rowcount
-            db.execute("DELETE FROM claims WHERE expires_at <= ?", (now.isoformat(),))
-            db.execute("DELETE FROM event_keys WHERE received_at < ?", (stamp(events_before),))
-        return int(deleted)
+            deleted = db.execute("DELETE FROM claims WHERE expires_at <= ?", (now.isoformat(),))
+        return int(deleted.rowcount)

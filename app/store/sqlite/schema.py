@@ -227,6 +227,13 @@ CREATE TABLE IF NOT EXISTS ai_usage (
 );
 CREATE INDEX IF NOT EXISTS ai_usage_at ON ai_usage (tenant_id, at);
 CREATE INDEX IF NOT EXISTS ai_usage_run ON ai_usage (tenant_id, run_id);
+CREATE TABLE IF NOT EXISTS retention (
+    tenant_id TEXT PRIMARY KEY,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_created ON outbox (created_at);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS runs_updated ON runs (updated_at);
 CREATE TABLE IF NOT EXISTS hooks (
     hook_id TEXT PRIMARY KEY,
     tenant_id TEXT NOT NULL,

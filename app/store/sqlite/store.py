@@ -168,7 +168,7 @@ class SQLiteStore:
     get_event = on_thread(Database.get_event)
     list_events = on_thread(Database.list_events)
     count_events = on_thread(Database.count_events)
-    purge = on_thread(Database.purge)
+    purge_claims = on_thread(Database.purge_claims)
 
     # Runs
     get_run = on_thread(Database.get_run)
@@ -188,6 +188,12 @@ class SQLiteStore:
     add_bulk_job = on_thread(Database.add_bulk_job)
     get_bulk_job = on_thread(Database.get_bulk_job)
     save_bulk_job = on_thread(Database.save_bulk_job)
+
+    # Retention
+    get_retention = on_thread(Database.get_retention)
+    set_retention = on_thread(Database.set_retention)
+    retentions = on_thread(Database.retentions)
+    purge_batch = on_thread(Database.purge_batch)
 
     # Hooks
     add_hook = on_thread(Database.add_hook)
