@@ -54,7 +54,7 @@ async def test_a_configuration_is_stored_shown_with_its_references_and_deleted(
 @pytest.mark.parametrize(
     ("code", "body", "status", "loc", "says"),
     [
-        ("fax", {"config": {}}, 422, ["path", "code"], "installed: ai, echo"),
+        ("fax", {"config": {}}, 404, ["path", "code"], "installed: ai, echo"),
         ("echo", {"config": {"k": {"$secret": "ERP_KEY", "x": 1}}}, 422,
          ["body", "config", "k"], '{"$secret": "NAME"}'),
         ("echo", {"config": {"k": [{"$secret": "lower"}]}}, 422,

@@ -14,7 +14,7 @@ import orjson
 
 from app.actions.references import references
 from app.actions.registry import Registry
-from app.errors import ErrorDetail, InvalidInput, PayloadTooLarge
+from app.errors import ErrorDetail, NotFound, PayloadTooLarge
 from app.models import jsonc
 from app.models.secret import IntegrationConfig
 from app.store.errors import integration_not_found
@@ -55,9 +55,8 @@ class Integrations:
         if self._registry.get(code) is None:
             installed = ", ".join(c.code for c in self._registry.connectors()) or "none"
             message = f"No installed connector has the code {code[:100]!r}; installed: {installed}."
-            raise InvalidInput(
-                message, [ErrorDetail(("path", "code"), "not an installed connector")]
-            )
+            # A 404, as for any resource the path names that is not there.
+            raise NotFound(message, [ErrorDetail(("path", "code"), "not an installed connector")])
         _check_size(config)
         references(config, ("body", "config"))
         return await self._store.put_integration(tenant_id, code, config)
