@@ -22,10 +22,7 @@ from app.actions.base import ConnectorError
 from app.settings import Settings
 
 USER_AGENT = "Automator"
-# As many idle connections kept as may be open: with fewer, a worker calling one host from
-# more jobs at once than it keeps closed the extra connections after each call and opened
-# them again for the next (300 webhook calls made 67 connections).
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=5)
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5)
 INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
 MAX_RETRY_AFTER = 3600.0  # seconds; a longer wait asked for by a server is cut to this
 ERROR_BODY_CHARS = 500
