@@ -331,10 +331,16 @@ def create_api_key(
     tenant: TenantOption,
     role: Annotated[Role, typer.Option("--role", "-r", help="What the key may do.")],
     name: Annotated[str, typer.Option(help="A label to recognise the key by.")] = "",
+    workflow: Annotated[
+        list[str] | None,
+        typer.Option("--workflow", "-w", help="Limit the key to this workflow (repeat for more)."),
+    ] = None,
 ) -> None:
     """Create an API key (and the tenant, if new). The key is printed once."""
-
-    issued = _with_resources(_store_settings(), lambda r: r.api_keys.create(tenant, role, name))
+    limited = list(workflow) if workflow else None
+    issued = _with_resources(
+        _store_settings(), lambda r: r.api_keys.create(tenant, role, name, limited)
+    )
     typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
     typer.echo(issued.secret)
 
@@ -441,7 +447,7 @@ def backup_store(
 ) -> None:
     """Copy the embedded store (SQLite) to a file, consistently, even while the service
     runs. MongoDB and Redis have their own tools: see docs/operations.md#backups."""
-    settings = _embedded_only(Settings(), "back up")
+    settings = _embedded_only(_store_settings(), "back up")
     try:
         copied = backup.backup(settings.sqlite_path, out)
     except backup.BackupError as exc:
@@ -464,7 +470,7 @@ def restore_store(
 ) -> None:
     """Replace the embedded store with a backup. Stop every process using the data dir
     first (`automator dev` is refused while it runs)."""
-    settings = _embedded_only(Settings(), "restore")
+    settings = _embedded_only(_store_settings(), "restore")
     target = settings.sqlite_path
     if target.exists() and target.stat().st_size > 0 and not force:
         typer.secho(f"{target} holds data; add --force to replace it", fg="red", err=True)

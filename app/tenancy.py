@@ -40,6 +40,7 @@ async def issue_key(
     role: Role,
     name: str = "",
     secret: str | None = None,
+    workflows: list[str] | None = None,
 ) -> IssuedKey:
     """Create the tenant when missing and a key for it (``secret`` given, or generated)."""
     await store.ensure_tenant(tenant_id, tenant_id)
@@ -51,6 +52,7 @@ async def issue_key(
         name=name,
         prefix=secret[:8],
         created_at=clock.now(),
+        workflows=workflows,
     )
     await store.add_api_key(key, hash_key(secret))
     return IssuedKey(key, secret)
@@ -117,9 +119,12 @@ class ApiKeys:
         """The same service recording ``actor`` (an API key id) in the audit log."""
         return replace(self, actor=actor)
 
-    async def create(self, tenant_id: str, role: Role, name: str) -> IssuedKey:
-        """A new key for the tenant; its secret is in the answer only."""
-        issued = await issue_key(self.store, self.clock, tenant_id, role, name)
+    async def create(
+        self, tenant_id: str, role: Role, name: str, workflows: list[str] | None = None
+    ) -> IssuedKey:
+        """A new key for the tenant, limited to ``workflows`` if named; its secret is in
+        the answer only."""
+        issued = await issue_key(self.store, self.clock, tenant_id, role, name, workflows=workflows)
         key = issued.key
         after = {
             "key_id": key.key_id,
@@ -128,6 +133,7 @@ class ApiKeys:
             "prefix": key.prefix,
             "created_at": key.created_at,
             "revoked_at": key.revoked_at,
+            "workflows": key.workflows,
         }
         await self.audit.record(
             tenant_id, self.actor, "api_key.create", key.key_id, after=to_jsonable_python(after)

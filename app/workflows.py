@@ -107,6 +107,8 @@ class WorkflowService:
     # The deployment's connector configurations (AUTOMATOR_INTEGRATIONS): a local task
     # enabled there is enabled for every tenant that configures none of its own.
     connector_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The workflows the acting key may save (None: any).
+    scope: list[str] | None = None
 
     def acting_as(self, actor: str | None, *, uses_secrets: bool) -> "WorkflowService":
         """The same service acting for ``actor`` (an API key id): the author of the versions
@@ -114,6 +116,10 @@ class WorkflowService:
         the audit log names ``cli``. It publishes versions that refer to secrets only when
         ``uses_secrets``."""
         return replace(self, actor=actor, uses_secrets=uses_secrets)
+
+    def limited_to(self, workflows: list[str] | None) -> "WorkflowService":
+        """The same service saving only ``workflows`` (a key limited to them)."""
+        return replace(self, scope=workflows)
 
     @property
     def _auditor(self) -> str:
@@ -144,6 +150,7 @@ class WorkflowService:
         return saved
 
     async def _create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        self._check_scope(document)
         await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
@@ -154,6 +161,7 @@ class WorkflowService:
         return Saved(head, version)
 
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
+        self._check_scope(document)
         await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
@@ -162,6 +170,14 @@ class WorkflowService:
         )
         self._changed(tenant_id)
         return Saved(head, version)
+
+    def _check_scope(self, document: WorkflowDocument) -> None:
+        if self.scope is not None and document.workflow_id not in self.scope:
+            raise Forbidden(
+                f"This key is limited to the workflows {', '.join(self.scope)}: it cannot "
+                f"save {document.workflow_id!r}.",
+                [ErrorDetail(("body", "workflow_id"), "outside this key's workflows")],
+            )
 
     async def _check_local_tasks(self, tenant_id: str, document: WorkflowDocument) -> None:
         """InvalidInput when the document uses a local task the tenant has not opted in to

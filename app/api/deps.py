@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app import logs
+from app.api.scope import check_scope
 from app.bulk import BulkRuns
 from app.clock import Clock
 from app.configuration import Configuration
@@ -102,6 +103,7 @@ async def get_caller(
     logs.bind(tenant_id=key.tenant_id, key_id=key.key_id)
     if resources.redis_engine is not None:
         await resources.redis_engine.limiter.check(key.key_id)
+    await check_scope(key, request, resources.store)
     return key
 
 
@@ -141,9 +143,10 @@ ConfigurationDep = Annotated[Configuration, Depends(get_configuration)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:
-    return resources.workflows.acting_as(
+    service = resources.workflows.acting_as(
         caller.key_id, uses_secrets=caller.can(Permission.MANAGE_SECRETS)
     )
+    return service.limited_to(caller.workflows)
 
 
 WorkflowsDep = Annotated[WorkflowService, Depends(get_workflows)]

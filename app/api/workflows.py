@@ -125,8 +125,9 @@ async def list_workflows(
         WorkflowFilter(trigger_type, enabled, include_archived),
         PageQuery(limit, after),
     )
-    return WorkflowList.after_last(
-        [WorkflowSummary.of(h) for h in heads], limit, lambda item: item.workflow_id
+    shown = [WorkflowSummary.of(h) for h in heads if caller.sees(h.workflow_id)]
+    return WorkflowList(  # a limited key's page holds its workflows of the page read
+        items=shown, next_after=heads[-1].workflow_id if len(heads) == limit else None
     )
 
 

@@ -48,6 +48,13 @@ class ApiKey:
     prefix: str
     created_at: datetime
     revoked_at: datetime | None = None
+    # The workflows this key may see and act on (read, write, run control); None: all of
+    # the tenant's, and the tenant's other resources too.
+    workflows: list[str] | None = None
 
     def can(self, permission: Permission) -> bool:
         return self.revoked_at is None and permission in ROLE_PERMISSIONS[self.role]
+
+    def sees(self, workflow_id: str) -> bool:
+        """Whether this key may see the workflow (and its versions, runs and approvals)."""
+        return self.workflows is None or workflow_id in self.workflows

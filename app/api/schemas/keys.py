@@ -1,11 +1,13 @@
 """What the API keys API reads and answers."""
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.examples import API_KEY_EXAMPLE
 from app.models.tenant import ApiKey, Role
+from app.models.validation import ID_PATTERN
 
 
 class KeyCreate(BaseModel):
@@ -13,6 +15,14 @@ class KeyCreate(BaseModel):
 
     role: Role
     name: str = Field("", max_length=200)
+    workflows: list[Annotated[str, Field(pattern=ID_PATTERN)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Limit the key to these workflows: it sees and acts on them (and their "
+        "versions, runs and approvals) only, answers 404 for any other, and reaches none of "
+        "the tenant's other resources. Unset: the whole tenant.",
+    )
 
 
 class KeyRead(BaseModel):
@@ -22,6 +32,9 @@ class KeyRead(BaseModel):
     prefix: str = Field(description="The key's first characters, to recognise it.")
     created_at: datetime
     revoked_at: datetime | None
+    workflows: list[str] | None = Field(
+        None, description="The workflows it is limited to; null: all."
+    )
 
     @classmethod
     def of(cls, key: ApiKey) -> "KeyRead":

@@ -45,9 +45,11 @@ class Accounts(Connection):
         try:
             with self._transaction() as db:
                 db.execute(
-                    "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+                    "INSERT INTO api_keys (key_id, tenant_id, role, name, prefix, key_hash, "
+                    "created_at, workflows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (key.key_id, key.tenant_id, key.role.value, key.name, key.prefix, key_hash,
-                     key.created_at.isoformat()),
+                     key.created_at.isoformat(),
+                     None if key.workflows is None else orjson.dumps(key.workflows).decode()),
                 )  # fmt: skip
         except sqlite3.IntegrityError:
             raise key_exists() from None

@@ -50,6 +50,7 @@ DECODE: dict[str, Callable[[Any], Any]] = {
     "enabled": bool,
     "archived": bool,
     "scheduled": bool,
+    "workflows": lambda text: None if text is None else orjson.loads(text),
 }  # fmt: skip
 
 
@@ -159,7 +160,7 @@ TENANTS = table("tenants", Tenant, ("tenant_id", "name", "created_at"))
 LIMITS = Table("tenant_limits", "doc", _limits)
 KEYS = table(
     "api_keys", ApiKey,
-    ("key_id", "tenant_id", "role", "name", "prefix", "created_at", "revoked_at"),
+    ("key_id", "tenant_id", "role", "name", "prefix", "created_at", "revoked_at", "workflows"),
 )  # fmt: skip
 AUDIT = Table("audit", "doc", _audit)
 HEADS = table(

@@ -253,6 +253,7 @@ ADDED_COLUMNS = {
     "runs": (("wait_key", "TEXT"), ("converted", "BLOB")),
     "events": (("user_id", "TEXT"), ("idempotency_key", "TEXT")),
     "workflows": (("scheduled", "INTEGER NOT NULL DEFAULT 0"),),
+    "api_keys": (("workflows", "TEXT"),),
 }
 # How a column added to an existing file is filled from the rows' documents.
 BACKFILLS = {
