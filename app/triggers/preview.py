@@ -20,6 +20,16 @@ from app.models.run import EventRecord, Run
 from app.triggers.ingest import new_run, run_context
 from app.triggers.matcher import Candidate, Matcher
 
+# What a preview shows for an approval step's links: they are signed when a run renders them.
+SIGNED_LATER = "(a signed link, made when the run renders this step)"
+
+
+def _approval_links(actions: list[Action]) -> dict[str, Any]:
+    if not any(action.type == "approval" for action in actions):
+        return {}
+    return {"approval": {"id": "(the approval's id)", "approve_url": SIGNED_LATER,
+                         "reject_url": SIGNED_LATER}}  # fmt: skip
+
 
 def sample_event(
     tenant_id: str, event_type: str, user: dict[str, Any], data: dict[str, Any], now: datetime
@@ -51,8 +61,8 @@ class TriggerPreview:
     ) -> dict[str, Any]:
         matched = candidate.conditions(context)
         run = new_run(event, candidate, context)
-        render_context = template_context(run)
         actions = walk(candidate.document.actions)
+        render_context = template_context(run) | _approval_links(actions)
         return {
             "workflow_id": candidate.document.workflow_id,
             "version": candidate.version.version,

@@ -128,3 +128,16 @@ async def test_a_change_in_one_process_is_matched_in_another_within_a_second(
             await asyncio.sleep(1.0)
             after = (await b.post("/api/events", json={"type": "ping"})).json()
             assert after["workflow_ids"] == ["late"]
+
+
+async def test_trigger_test_shows_where_approval_links_go(client: httpx.AsyncClient) -> None:
+    document = {"workflow_id": "ask", "name": "Ask", "trigger": {"type": "expense"},
+                "actions": [{"id": "mail", "type": "send_email",
+                             "data": {"recipient": "boss@example.com",
+                                      "body": "Yes: {{ approval.approve_url }}"}},
+                            {"id": "ok", "type": "approval", "data": {"timeout": 60}}]}  # fmt: skip
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    body = {"trigger_type": "expense", "user_data": {"id": "u1"}}
+    tested = (await client.post("/api/triggers/test", json=body)).json()
+    mail = tested["workflows"][0]["actions"][0]
+    assert mail["data"]["body"] == "Yes: (a signed link, made when the run renders this step)"
