@@ -146,7 +146,7 @@ class Settings(BaseSettings):
         ge=1,
         description="Days finished runs and their step records are kept (by their last "
         "change), for tenants that set none of their own. Unset: kept for ever. `/api/stats` "
-        "counts only the runs still kept.",
+        "keeps counting purged runs (by UTC day).",
     )
     outbox_retention_days: int | None = Field(
         30, ge=1, description="Days dev outbox messages are kept (unset: for ever), as above."

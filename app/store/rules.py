@@ -4,7 +4,7 @@ the runs waiting for or listening to it, and a run as plain data."""
 
 from collections.abc import Collection, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import orjson
@@ -14,6 +14,7 @@ from app.models.document import WorkflowDocument
 from app.models.hook import Hook, HookScheme
 from app.models.profile import Profile, Touch
 from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus
+from app.models.stats import Period, RunTally
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.store.protocol import Intake
 
@@ -173,6 +174,34 @@ def exit_run(run: Run, heard: Collection[str], event: EventRecord) -> bool:
     run.updated_at = event.received_at
     run.move(status, event.received_at, reason)
     return True
+
+
+def kept_days(period: Period) -> tuple[str, str]:
+    """The UTC days (ISO dates, first and past the last) whose start falls in the period:
+    counts kept for purged records are by UTC day, and a period counts a day's if it holds
+    the day's start."""
+    since, until = period.since.astimezone(UTC), period.until.astimezone(UTC)
+    first = since.date().isoformat() if since.time() == time() else _day_after(since.date())
+    end = until.date().isoformat() if until.time() == time() else _day_after(until.date())
+    return first, end
+
+
+def _day_after(day: date) -> str:
+    # Past the last date there is, a text every ISO date sorts before.
+    return "9999-99-99" if day == date.max else (day + timedelta(days=1)).isoformat()
+
+
+def with_kept(live: list[RunTally], kept: list[RunTally]) -> list[RunTally]:
+    """Tallies of the runs still kept plus those counted as they were purged."""
+    merged = {(t.workflow_id, t.status): t for t in live}
+    for tally in kept:
+        key = (tally.workflow_id, tally.status)
+        was = merged.get(key)
+        merged[key] = tally if was is None else RunTally(
+            tally.workflow_id, tally.status, was.count + tally.count,
+            was.active_seconds + tally.active_seconds,
+        )  # fmt: skip
+    return list(merged.values())
 
 
 def erased_event(event: EventRecord) -> EventRecord:

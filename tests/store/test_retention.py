@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from app.models.retention import Kept, Retention
 from app.models.run import RunFilter, RunStatus
+from app.models.stats import Period
 from app.models.workflow import Page
 from app.store.protocol import Intake, Store
 from tests.clock import now
@@ -47,3 +48,31 @@ async def test_only_finished_runs_are_purged_with_their_steps(store: Store) -> N
     assert [r.run_id for r in await store.list_runs("acme", RunFilter(), Page())] == ["r2"]
     assert await store.list_steps("acme", "r1") == []
     assert await store.purge_batch(Kept.OUTBOX, later, 10, "acme") == 1
+
+
+async def test_purged_runs_and_events_are_still_counted_by_day(store: Store) -> None:
+    at = now()
+    await store.add_runs([
+        run("r1", status=RunStatus.COMPLETED, active_seconds=2.0),
+        run("r2", status=RunStatus.COMPLETED, active_seconds=3.0),
+        run("r3", status=RunStatus.FAILED),
+        run("b1", status=RunStatus.COMPLETED, parent={"run_id": "r1", "step": "p", "branch": "a"}),
+    ])  # fmt: skip
+    for n in range(2):
+        await store.accept_event(Intake(event(f"ev{n}"), []))
+    day = Period(at - timedelta(days=1), at + timedelta(days=1))
+    before = sorted(
+        (t.status, t.count, t.active_seconds) for t in await store.run_tallies("acme", day, None)
+    )
+    later = at + timedelta(seconds=1)
+    assert await store.purge_batch(Kept.RUNS, later, 2, "acme") == 2
+    assert await store.purge_batch(Kept.RUNS, later, 2, "acme") == 2
+    assert await store.purge_batch(Kept.EVENTS, later, 10, "acme") == 2
+    assert await store.list_runs("acme", RunFilter(), Page()) == []
+    after = sorted(
+        (t.status, t.count, t.active_seconds) for t in await store.run_tallies("acme", day, None)
+    )
+    assert after == before == [(RunStatus.COMPLETED, 2, 5.0), (RunStatus.FAILED, 1, 0.0)]
+    assert await store.count_events("acme", day) == 2
+    assert await store.run_tallies("acme", day, "other") == []
+    assert await store.count_events("globex", day) == 0

@@ -19,7 +19,7 @@ class RetentionRead(BaseModel):
     events_days: int | None = Field(description="Events, by the time received.")
     runs_days: int | None = Field(
         description="Finished runs and their step records, by their last change; `/api/stats` "
-        "counts only the runs still kept."
+        "keeps counting them, by UTC day."
     )
     outbox_days: int | None = Field(description="Dev outbox messages, by the time kept.")
     audit_days: int | None = Field(description="Audit entries, by the time made.")

@@ -30,6 +30,7 @@ from app.store.rules import (
     exit_run,
     heard,
     held_by,
+    kept_days,
     reacted,
     recorded,
     run_doc,
@@ -246,7 +247,12 @@ class EventIntake(Runs, Audience):
 
     async def count_events(self, tenant_id: str, period: Period) -> int:
         query = {"tenant_id": tenant_id, "received_at": within(period)}
-        return await self._db.events.count_documents(query)
+        first, end = kept_days(period)
+        kept = self._db.kept_events.find(
+            {"tenant_id": tenant_id, "day": {"$gte": first, "$lt": end}}
+        )
+        counted = sum([int(doc["count"]) async for doc in kept])
+        return await self._db.events.count_documents(query) + counted
 
     async def purge_claims(self, now: datetime) -> int:
         return (await self._db.claims.delete_many({"expires_at": {"$lte": now}})).deleted_count

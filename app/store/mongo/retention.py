@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.models.retention import Kept, Retention
 from app.store.mongo.connection import Connection
@@ -14,6 +14,12 @@ AGED = {Kept.EVENTS: ("events", "received_at", "event_id"),
         Kept.RUNS: ("runs", "updated_at", "run_id"),
         Kept.OUTBOX: ("outbox", "created_at", "message_id"),
         Kept.AUDIT: ("audit", "at", "entry_id")}  # fmt: skip
+
+
+# What a purged record's kept counts need (parallel branches are not runs of their own).
+KEPT_FIELDS = {"_id": False, "tenant_id": True, "event_id": True, "run_id": True,
+               "message_id": True, "entry_id": True, "received_at": True, "created_at": True,
+               "workflow_id": True, "status": True, "active_seconds": True, "parent": True}  # fmt: skip
 
 
 class Retentions(Connection):
@@ -42,12 +48,8 @@ class Retentions(Connection):
             query["tenant_id"] = {"$nin": list(skip)}
         if kind == Kept.RUNS:
             query["status"] = {"$in": list(FINISHED_VALUES)}
-        found = (
-            await self._db[name]
-            .find(query, {"_id": False, "tenant_id": True, key: True})
-            .limit(limit)
-            .to_list(None)
-        )
+        found = await self._db[name].find(query, KEPT_FIELDS).limit(limit).to_list(None)
+        await self._keep_counts(kind, found)
         for doc in found:
             mine = {"tenant_id": doc["tenant_id"], key: doc[key]}
             await self._db[name].delete_one(mine)
@@ -56,3 +58,21 @@ class Retentions(Connection):
             elif kind == Kept.EVENTS:
                 await self._db.event_keys.delete_many(mine)
         return len(found)
+
+    async def _keep_counts(self, kind: Kept, found: list[Doc]) -> None:
+        """Count the runs and events about to go, by UTC day, so /api/stats still counts
+        them."""
+        for doc in found:
+            if kind == Kept.EVENTS:
+                day = doc["received_at"].astimezone(UTC).date().isoformat()
+                await self._db.kept_events.update_one(
+                    {"tenant_id": doc["tenant_id"], "day": day}, {"$inc": {"count": 1}}, upsert=True
+                )
+            elif kind == Kept.RUNS and (doc.get("parent") or {}).get("branch") is None:
+                day = doc["created_at"].astimezone(UTC).date().isoformat()
+                await self._db.kept_runs.update_one(
+                    {"tenant_id": doc["tenant_id"], "day": day, "workflow_id": doc["workflow_id"],
+                     "status": doc["status"]},
+                    {"$inc": {"count": 1, "seconds": doc.get("active_seconds", 0.0)}},
+                    upsert=True,
+                )  # fmt: skip

@@ -15,7 +15,7 @@ from app.models.workflow import Page
 from app.store.errors import run_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import RUNS, STEPS, Doc, within
-from app.store.rules import LIVE, MUTABLE_RUN_FIELDS, UNFINISHED, run_doc
+from app.store.rules import LIVE, MUTABLE_RUN_FIELDS, UNFINISHED, kept_days, run_doc, with_kept
 
 # Parallel branches are parts of their parent's run: the run counts leave them out.
 NOT_BRANCH: Doc = {"$or": [{"parent": None}, {"parent.branch": None}]}
@@ -87,10 +87,19 @@ class Runs(Connection):
         group = {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1},
                  "seconds": {"$sum": "$active_seconds"}}  # fmt: skip
         cursor = await self._db.runs.aggregate([{"$match": match}, {"$group": group}])
-        return [
+        live = [
             RunTally(row["_id"]["w"], RunStatus(row["_id"]["s"]), row["n"], row["seconds"])
             async for row in cursor
         ]
+        first, end = kept_days(period)
+        kept: Doc = {"tenant_id": tenant_id, "day": {"$gte": first, "$lt": end}}
+        if workflow_id is not None:
+            kept["workflow_id"] = workflow_id
+        counted = [
+            RunTally(doc["workflow_id"], RunStatus(doc["status"]), doc["count"], doc["seconds"])
+            async for doc in self._db.kept_runs.find(kept)
+        ]
+        return with_kept(live, with_kept([], counted))
 
     async def live_run_counts(self) -> dict[RunStatus, int]:
         cursor = await self._db.runs.aggregate(

@@ -22,6 +22,7 @@ from app.store.rules import (
     exit_run,
     heard,
     held_by,
+    kept_days,
     reacted,
     recorded,
     seen_touch,
@@ -204,7 +205,12 @@ class EventIntake(Runs, Audience):
             period.since.isoformat(),
             period.until.isoformat(),
         )
-        return int(row[0])
+        kept = self._one(
+            "SELECT total(count) FROM kept_events WHERE tenant_id = ? AND day >= ? AND day < ?",
+            tenant_id,
+            *kept_days(period),
+        )
+        return int(row[0]) + int(kept[0])
 
     def purge_claims(self, now: datetime) -> int:
         with self._transaction() as db:

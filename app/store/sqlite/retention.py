@@ -11,10 +11,21 @@ from app.models.retention import Kept, Retention
 from app.store.rules import FINISHED_VALUES
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import marks, stamp
+from app.store.sqlite.runs import NOT_BRANCH
 
 # Each kind's table and the column its age is read from.
 AGED = {Kept.EVENTS: ("events", "received_at"), Kept.RUNS: ("runs", "updated_at"),
         Kept.OUTBOX: ("outbox", "created_at"), Kept.AUDIT: ("audit", "at")}  # fmt: skip
+KEPT_COUNTS = {
+    Kept.RUNS: "INSERT INTO kept_runs SELECT tenant_id, substr(created_at, 1, 10), workflow_id, "
+    "status, count(*), total(json_extract(CAST(doc AS TEXT), '$.active_seconds')) FROM runs "
+    f"WHERE tenant_id = ? AND run_id IN ({{marks}}) AND {NOT_BRANCH} GROUP BY 1, 2, 3, 4 "
+    "ON CONFLICT DO UPDATE SET count = count + excluded.count, "
+    "seconds = seconds + excluded.seconds",
+    Kept.EVENTS: "INSERT INTO kept_events SELECT tenant_id, substr(received_at, 1, 10), "
+    "count(*) FROM events WHERE tenant_id = ? AND event_id IN ({marks}) GROUP BY 1, 2 "
+    "ON CONFLICT DO UPDATE SET count = count + excluded.count",
+}
 # What goes with each purged run.
 DEPENDENTS = {Kept.RUNS: ("steps", "run_listeners")}
 
@@ -54,6 +65,7 @@ class Retentions(Connection):
             )
         with self._transaction() as db:
             found = db.execute(f"{sql} LIMIT ?", (*params, limit)).fetchall()
+            self._keep_counts(kind, found)
             tables = [table, *DEPENDENTS.get(kind, ())]
             for tenant, key in found:
                 for name in tables:
@@ -68,6 +80,17 @@ class Retentions(Connection):
                         (tenant, stamp(before)),
                     )
         return len(found)
+
+    def _keep_counts(self, kind: Kept, found: Sequence[tuple[str, str]]) -> None:
+        """Count the runs and events about to go, by UTC day, so /api/stats still counts
+        them (parallel branches are part of their parent's run: not counted)."""
+        if kind not in KEPT_COUNTS:
+            return
+        by_tenant: dict[str, list[str]] = {}
+        for tenant, key in found:
+            by_tenant.setdefault(tenant, []).append(key)
+        for tenant, keys in by_tenant.items():
+            self._db.execute(KEPT_COUNTS[kind].format(marks=marks(keys)), (tenant, *keys))
 
 
 def _key(kind: Kept) -> str:

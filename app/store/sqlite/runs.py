@@ -10,7 +10,7 @@ from app.models.run import Run, RunFilter, RunStatus, StepRecord
 from app.models.stats import Period, RunTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
-from app.store.rules import LIVE, UNFINISHED
+from app.store.rules import LIVE, UNFINISHED, kept_days, with_kept
 from app.store.sqlite.connection import Connection, Filter
 from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_row
 
@@ -99,6 +99,21 @@ class Runs(Connection):
             f"WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND {NOT_BRANCH}"
         )
         params = [tenant_id, period.since.isoformat(), period.until.isoformat()]
+        if workflow_id is not None:
+            sql += " AND workflow_id = ?"
+            params.append(workflow_id)
+        rows = self._all(sql + " GROUP BY workflow_id, status", *params)
+        live = [RunTally(row[0], RunStatus(row[1]), row[2], row[3]) for row in rows]
+        return with_kept(live, self._kept_tallies(tenant_id, period, workflow_id))
+
+    def _kept_tallies(
+        self, tenant_id: str, period: Period, workflow_id: str | None
+    ) -> list[RunTally]:
+        sql = (
+            "SELECT workflow_id, status, sum(count), sum(seconds) FROM kept_runs "
+            "WHERE tenant_id = ? AND day >= ? AND day < ?"
+        )
+        params = [tenant_id, *kept_days(period)]
         if workflow_id is not None:
             sql += " AND workflow_id = ?"
             params.append(workflow_id)

@@ -227,6 +227,21 @@ CREATE TABLE IF NOT EXISTS ai_usage (
 );
 CREATE INDEX IF NOT EXISTS ai_usage_at ON ai_usage (tenant_id, at);
 CREATE INDEX IF NOT EXISTS ai_usage_run ON ai_usage (tenant_id, run_id);
+CREATE TABLE IF NOT EXISTS kept_runs (
+    tenant_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    workflow_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (tenant_id, day, workflow_id, status)
+);
+CREATE TABLE IF NOT EXISTS kept_events (
+    tenant_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, day)
+);
 CREATE TABLE IF NOT EXISTS retention (
     tenant_id TEXT PRIMARY KEY,
     doc BLOB NOT NULL
