@@ -231,9 +231,9 @@ class RunStore(Protocol):
     async def armed_runs(
         self, after: tuple[datetime, str] | None, limit: int
     ) -> list[tuple[str, str, datetime]]:
-        """(tenant id, run id, due at) of every live run with a due time, across tenants, in
-        (due at, run id) order after ``after``: the timers a queue that lost its data must
-        arm again."""
+        """(tenant id, run id, due at) of every pending or waiting run with a due time (not
+        a running run's lease), across tenants, in (due at, run id) order after ``after``:
+        the timers a queue that lost its data must arm again."""
 
 
 class BulkStore(Protocol):

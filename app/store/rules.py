@@ -20,6 +20,9 @@ from app.store.protocol import Intake
 
 LIVE = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING)
 UNFINISHED = (*LIVE, RunStatus.PAUSED)
+# Live runs whose due time is a timer (a start, a delay, a retry, a wait's deadline). A
+# running run's due time is its lease's end, which the reconciler finds without a timer.
+TIMED = (RunStatus.PENDING, RunStatus.WAITING)
 FINISHED_VALUES = (RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value)
 MUTABLE_RUN_FIELDS = (
     "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",

@@ -86,9 +86,11 @@ async def reconcile(ctx: dict[str, Any]) -> int:
 
 
 async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
-    """Enqueue a job for every live run at its due time (now when past): Redis lost its
-    data, and with it the deferred jobs of delays, retries and waits, which the grace
-    period would otherwise leave up to a reconciler period plus the grace late."""
+    """Enqueue a job for every pending or waiting run at its due time (now when past): Redis
+    lost its data, and with it the deferred jobs of starts, delays, retries and waits, which
+    the grace period would otherwise leave up to a reconciler period plus the grace late.
+    Running runs are left to their leases: a job at each lease's end would only find the
+    run still walked (or, its worker gone, do what the reconciler's next pass does)."""
     armed, after = 0, None
     while page := await store.armed_runs(after, RECONCILE_BATCH):
         for tenant_id, run_id, due_at in page:

@@ -15,7 +15,15 @@ from app.models.workflow import Page
 from app.store.errors import run_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import RUNS, STEPS, Doc, within
-from app.store.rules import LIVE, MUTABLE_RUN_FIELDS, UNFINISHED, kept_days, run_doc, with_kept
+from app.store.rules import (
+    LIVE,
+    MUTABLE_RUN_FIELDS,
+    TIMED,
+    UNFINISHED,
+    kept_days,
+    run_doc,
+    with_kept,
+)
 
 # Parallel branches are parts of their parent's run: the run counts leave them out.
 NOT_BRANCH: Doc = {"$or": [{"parent": None}, {"parent.branch": None}]}
@@ -122,7 +130,7 @@ class Runs(Connection):
     async def armed_runs(
         self, after: tuple[datetime, str] | None, limit: int
     ) -> list[tuple[str, str, datetime]]:
-        query: Doc = {"status": {"$in": [s.value for s in LIVE]}, "due_at": {"$ne": None}}
+        query: Doc = {"status": {"$in": [s.value for s in TIMED]}, "due_at": {"$ne": None}}
         if after is not None:
             since, run_id = after
             query["$or"] = [

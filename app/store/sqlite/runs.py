@@ -10,7 +10,7 @@ from app.models.run import Run, RunFilter, RunStatus, StepRecord
 from app.models.stats import Period, RunTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
-from app.store.rules import LIVE, UNFINISHED, kept_days, with_kept
+from app.store.rules import LIVE, TIMED, UNFINISHED, kept_days, with_kept
 from app.store.sqlite.connection import Connection, Filter
 from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_row
 
@@ -142,9 +142,9 @@ class Runs(Connection):
     ) -> list[tuple[str, str, datetime]]:
         since, run_id = (after[0].isoformat(), after[1]) if after else ("", "")
         rows = self._all(
-            "SELECT tenant_id, run_id, due_at FROM runs WHERE status IN (?, ?, ?) "
+            "SELECT tenant_id, run_id, due_at FROM runs WHERE status IN (?, ?) "
             "AND (due_at > ? OR (due_at = ? AND run_id > ?)) ORDER BY due_at, run_id LIMIT ?",
-            *LIVE,
+            *TIMED,
             since,
             since,
             run_id,
