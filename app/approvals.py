@@ -107,10 +107,13 @@ class Approvals:
         if not await self.store.save_run(run):
             return False
         await self.audit.record(
-            run.tenant_id, self.actor, f"approval.{decision}", approval,
+            run.tenant_id,
+            self.actor,
+            f"approval.{decision}",
+            approval,
             {"status": "pending"},
             {"status": DECIDED[decision], "run_id": run.run_id, "comment": comment},
-        )  # fmt: skip
+        )
         if waiting:
             job_id = f"{run.run_id}:approval:{run.revision}"
             await self.queue.advance(run.tenant_id, run.run_id, job_id, None)
@@ -127,8 +130,9 @@ class Approvals:
 
     async def _state(self, run: Run, approval: str) -> ApprovalState:
         step_id = approval.rsplit("~", 2)[1]
-        base = ApprovalState(approval, run.run_id, run.workflow_id, step_id, "not_waiting",
-                             run.status)  # fmt: skip
+        base = ApprovalState(
+            approval, run.run_id, run.workflow_id, step_id, "not_waiting", run.status
+        )
         wait = run.wait
         if wait is not None and approval_of(wait) == approval:
             decided = wait.get("resolved")
@@ -140,8 +144,9 @@ class Approvals:
             output = step.output if isinstance(step.output, dict) else {}
             if step.step_id == step_id and output.get("approval_id") == approval:
                 asked = step.input or {}
-                return _with(base, output["decision"], asked.get("message"),
-                             asked.get("deadline"), output)  # fmt: skip
+                return _with(
+                    base, output["decision"], asked.get("message"), asked.get("deadline"), output
+                )
         return base
 
 
@@ -156,14 +161,25 @@ def _pending(run: Run, approval: str) -> bool:
 
 
 def _with(
-    base: ApprovalState, status: Status, message: str | None, deadline: str | None,
+    base: ApprovalState,
+    status: Status,
+    message: str | None,
+    deadline: str | None,
     decided: dict[str, Any],
-) -> ApprovalState:  # fmt: skip
+) -> ApprovalState:
     return ApprovalState(
-        base.approval_id, base.run_id, base.workflow_id, base.step_id, status, base.run_status,
-        message, deadline, decided.get("decided_by"), decided.get("decided_at"),
+        base.approval_id,
+        base.run_id,
+        base.workflow_id,
+        base.step_id,
+        status,
+        base.run_status,
+        message,
+        deadline,
+        decided.get("decided_by"),
+        decided.get("decided_at"),
         decided.get("comment"),
-    )  # fmt: skip
+    )
 
 
 def _where(state: ApprovalState) -> str:

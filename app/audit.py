@@ -43,9 +43,14 @@ class Audit:
     clock: Clock
 
     async def record(
-        self, tenant_id: str, actor: str, action: str, entity_id: str,
-        before: State = None, after: State = None,
-    ) -> AuditEntry:  # fmt: skip
+        self,
+        tenant_id: str,
+        actor: str,
+        action: str,
+        entity_id: str,
+        before: State = None,
+        after: State = None,
+    ) -> AuditEntry:
         """Record that ``actor`` did ``action`` (``<entity type>.<verb>``) to ``entity_id``."""
         entry = AuditEntry(
             tenant_id=tenant_id,

@@ -65,10 +65,17 @@ class BulkRuns:
             raise redis_missing()
         at = self.clock.now()
         job = BulkJob(
-            tenant_id, new_id("bulk"), action, where, self.actor, matched,
+            tenant_id,
+            new_id("bulk"),
+            action,
+            where,
+            self.actor,
+            matched,
             # Run ids sort by the machine's time (app/models/ids.py), so the cut is too.
-            ids_before("run", time.time_ns() // 1_000_000), at, at,
-        )  # fmt: skip
+            ids_before("run", time.time_ns() // 1_000_000),
+            at,
+            at,
+        )
         await self.store.add_bulk_job(job)
         after = {"action": action.value, "filter": _plain(where), "matched": matched}
         await self.audit.record(tenant_id, self.actor, "run.bulk", job.job_id, None, after)
@@ -112,8 +119,10 @@ class BulkRuns:
 def _plain(where: RunFilter) -> dict[str, str]:
     """The filter's fields that are set, as text (for the audit log)."""
     fields = {
-        "workflow_id": where.workflow_id, "status": where.status, "user_id": where.user_id,
+        "workflow_id": where.workflow_id,
+        "status": where.status,
+        "user_id": where.user_id,
         "since": where.since and where.since.isoformat(),
         "until": where.until and where.until.isoformat(),
-    }  # fmt: skip
+    }
     return {name: str(value) for name, value in fields.items() if value is not None}

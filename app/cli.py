@@ -56,12 +56,13 @@ def _configure(
     log_level: Annotated[
         LogLevel | None,
         typer.Option(
-            "--log-level", case_sensitive=False,
+            "--log-level",
+            case_sensitive=False,
             help="Log level of this command and what it starts, before or after the command "
             "(default: AUTOMATOR_LOG_LEVEL).",
         ),
     ] = None,
-) -> None:  # fmt: skip
+) -> None:
     """Every command logs as AUTOMATOR_LOG_FORMAT and AUTOMATOR_LOG_LEVEL (or --log-level)
     say."""
     if log_level is not None:
@@ -145,9 +146,14 @@ def _bootstrap(settings: Settings) -> None:
 
 def _server(settings: Settings, resources: Resources | None = None) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings, resources), host=settings.host, port=settings.port,
-        log_level=settings.log_level.lower(), loop="none", http="httptools", log_config=None,
-    )  # fmt: skip
+        create_app(settings, resources),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        loop="none",
+        http="httptools",
+        log_config=None,
+    )
     return _Server(config)
 
 
@@ -210,9 +216,13 @@ async def _probes(resources: Resources, bound: socket.socket | None) -> AsyncIte
         yield
         return
     config = uvicorn.Config(
-        create_probes(resources), lifespan="off", loop="none", http="httptools",
-        log_config=None, access_log=False,
-    )  # fmt: skip
+        create_probes(resources),
+        lifespan="off",
+        loop="none",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+    )
     server = _Probes(config)
     serving = asyncio.create_task(server.serve(sockets=[bound]))
     try:
@@ -314,9 +324,11 @@ def scheduler() -> None:
 
 
 async def _serve_part(
-    settings: Settings, bound: socket.socket | None, name: str,
+    settings: Settings,
+    bound: socket.socket | None,
+    name: str,
     task_of: Callable[[Resources], Task],
-) -> None:  # fmt: skip
+) -> None:
     """Run one supervised task over the process's resources, with its probes, until SIGINT,
     SIGTERM or SIGHUP."""
     async with open_resources(settings) as resources, _probes(resources, bound):
@@ -362,24 +374,31 @@ def import_workflows(
     url: Annotated[
         str | None,
         typer.Option(
-            "--url", show_default=False,
+            "--url",
+            show_default=False,
             help="Import through the API at this address (a running service, like send-event) "
             "into the tenant of --api-key, instead of opening the store.",
         ),
     ] = None,
     api_key: Annotated[
         str | None,
-        typer.Option("--api-key", "-k", envvar="AUTOMATOR_API_KEY", show_default=False,
-                     help="With --url: an API key of an editor or admin."),
+        typer.Option(
+            "--api-key",
+            "-k",
+            envvar="AUTOMATOR_API_KEY",
+            show_default=False,
+            help="With --url: an API key of an editor or admin.",
+        ),
     ] = None,
-) -> None:  # fmt: skip
+) -> None:
     """Create or update workflows from JSON files (// comments allowed). A bad file is
     reported and the others are still imported; the exit code is 1 if any failed."""
     files = _workflow_files(file)
     if url is not None:
         if not api_key:
-            raise typer.BadParameter("--url needs an API key (or AUTOMATOR_API_KEY)",
-                                     param_hint="--api-key")  # fmt: skip
+            raise typer.BadParameter(
+                "--url needs an API key (or AUTOMATOR_API_KEY)", param_hint="--api-key"
+            )
         failed = remote.import_files(url, api_key, files)
     else:
         failed = _with_resources(_store_settings(), partial(_import_into, tenant, files))
@@ -453,8 +472,9 @@ def backup_store(
     except backup.BackupError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"{copied.path}: {copied.bytes} bytes, {copied.workflows} workflows, "
-               f"{copied.runs} runs")  # fmt: skip
+    typer.echo(
+        f"{copied.path}: {copied.bytes} bytes, {copied.workflows} workflows, {copied.runs} runs"
+    )
     typer.echo(
         "Keep the secrets master key with it (AUTOMATOR_SECRETS_KEY, or "
         f"{settings.data_dir / 'secrets.key'}): without it stored secrets cannot be read."

@@ -120,17 +120,28 @@ class Copilot:
         if not any(provider.model for _, provider in listed):
             raise Unavailable(_no_model(listed))
         return ActionContext(
-            tenant_id=tenant_id, run_id="", step_id=STEP, idempotency_key="", attempt=1,
-            config=resolved.config, secrets=resolved.secrets, services=self.services,
-        )  # fmt: skip
+            tenant_id=tenant_id,
+            run_id="",
+            step_id=STEP,
+            idempotency_key="",
+            attempt=1,
+            config=resolved.config,
+            secrets=resolved.secrets,
+            services=self.services,
+        )
 
     def _guide(self) -> str:
         actions = [
-            {"type": action["action_type"] if action["action_type"] != "custom_action"
-             else f"custom_action ({connector['code']}.{action['name']})",
-             "description": action["description"], "data": action["input_schema"]}
-            for connector in self.registry.catalogue() for action in connector["actions"]
-        ]  # fmt: skip
+            {
+                "type": action["action_type"]
+                if action["action_type"] != "custom_action"
+                else f"custom_action ({connector['code']}.{action['name']})",
+                "description": action["description"],
+                "data": action["input_schema"],
+            }
+            for connector in self.registry.catalogue()
+            for action in connector["actions"]
+        ]
         schema = json.dumps(WorkflowDocument.model_json_schema(), separators=(",", ":"))
         listed = json.dumps(actions, separators=(",", ":"))
         return f"{GUIDE}{schema}\n\nThe installed connectors' actions and their data:\n{listed}"

@@ -68,9 +68,11 @@ class LimitExceeded(AutomatorError):
     status = 429
 
     def __init__(
-        self, message: str, details: list[ErrorDetail] | None = None,
+        self,
+        message: str,
+        details: list[ErrorDetail] | None = None,
         retry_after: float | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message, details)
         self.retry_after = retry_after
 

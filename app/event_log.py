@@ -65,8 +65,11 @@ class EventLog:
         original = await self.store.get_event(tenant_id, event_id)
         accepted = await self.ingestor.replay(original, workflow_ids)
         replayed = accepted.event
-        after = {"event_id": replayed.event_id, "run_ids": replayed.run_ids,
-                 "workflow_ids": sorted(workflow_ids) if workflow_ids is not None else None}  # fmt: skip
+        after = {
+            "event_id": replayed.event_id,
+            "run_ids": replayed.run_ids,
+            "workflow_ids": sorted(workflow_ids) if workflow_ids is not None else None,
+        }
         await self.audit.record(tenant_id, self.actor, "event.replay", event_id, None, after)
         return accepted
 

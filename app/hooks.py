@@ -67,9 +67,17 @@ class Hooks:
         if spec.secret is not None:
             await self._check_secret(tenant_id, spec.secret, spec.scheme)
         hook = Hook(
-            tenant_id, f"hook_{secrets.token_hex(16)}", spec.name, spec.event_type, spec.scheme,
-            spec.secret, spec.tolerance, self.clock.now(), self.actor, spec.mapping,
-        )  # fmt: skip
+            tenant_id,
+            f"hook_{secrets.token_hex(16)}",
+            spec.name,
+            spec.event_type,
+            spec.scheme,
+            spec.secret,
+            spec.tolerance,
+            self.clock.now(),
+            self.actor,
+            spec.mapping,
+        )
         await self.store.add_hook(hook)
         await self.audit.record(
             tenant_id, self.actor, "hook.create", hook.hook_id, None, _state(hook)
@@ -169,5 +177,11 @@ def _key(hook_id: str, sent_id: str) -> str:
 
 def _state(hook: Hook) -> dict[str, Any]:
     """A hook as the audit log records it: the secret's name, never a value."""
-    return {"name": hook.name, "event_type": hook.event_type, "scheme": hook.scheme.value,
-            "secret": hook.secret, "tolerance": hook.tolerance, "mapping": hook.mapping}  # fmt: skip
+    return {
+        "name": hook.name,
+        "event_type": hook.event_type,
+        "scheme": hook.scheme.value,
+        "secret": hook.secret,
+        "tolerance": hook.tolerance,
+        "mapping": hook.mapping,
+    }

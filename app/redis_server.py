@@ -67,14 +67,21 @@ class LocalRedisServer:
     def _arguments(self) -> list[str]:
         arguments = [
             redis_binary(),
-            "--dir", str(self.directory.resolve()),
-            "--bind", "127.0.0.1",
-            "--port", str(self.port or 0),
-            "--protected-mode", "yes",
-            "--logfile", "redis.log",
-            "--save", "",
-            "--appendonly", "yes" if self.persistent else "no",
-        ]  # fmt: skip
+            "--dir",
+            str(self.directory.resolve()),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port or 0),
+            "--protected-mode",
+            "yes",
+            "--logfile",
+            "redis.log",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.persistent else "no",
+        ]
         if self.port is None:
             arguments += ["--unixsocket", str(self.socket_path), "--unixsocketperm", "700"]
         return arguments
@@ -84,9 +91,11 @@ class LocalRedisServer:
         if self.port is None:
             self._stop_leftover()
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments, no shell
-            self._arguments(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            self._arguments(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             umask=PRIVATE_UMASK,
-        )  # fmt: skip
+        )
         self._wait_until_ready()
         return self
 
@@ -102,8 +111,11 @@ class LocalRedisServer:
             return
         finally:
             client.close()
-        log.warning("stopped redis-server (PID %s), left running on %s by an earlier process",
-                    pid, self.directory)  # fmt: skip
+        log.warning(
+            "stopped redis-server (PID %s), left running on %s by an earlier process",
+            pid,
+            self.directory,
+        )
         self._wait_until_gone()
 
     def _wait_until_gone(self) -> None:
@@ -155,8 +167,11 @@ class LocalRedisServer:
             if self._process is None or self._process.poll() is not None:
                 code = None if self._process is None else self._process.returncode
                 part.not_ready(f"redis-server exited ({code}); starting it again")
-                log.warning("redis-server exited (%s); starting it again: see %s",
-                            code, self.directory / "redis.log")  # fmt: skip
+                log.warning(
+                    "redis-server exited (%s); starting it again: see %s",
+                    code,
+                    self.directory / "redis.log",
+                )
                 await asyncio.to_thread(self.start)
                 log.warning("redis-server started again at %s", self.url)
             part.ready()

@@ -35,17 +35,23 @@ def _default_url() -> str:
 Url = Annotated[
     str,
     typer.Option(
-        "--url", envvar="AUTOMATOR_URL", default_factory=_default_url, show_default=False,
+        "--url",
+        envvar="AUTOMATOR_URL",
+        default_factory=_default_url,
+        show_default=False,
         help="The API's address (default: http://AUTOMATOR_HOST:AUTOMATOR_PORT).",
     ),
-]  # fmt: skip
+]
 ApiKeyOption = Annotated[
     str,
     typer.Option(
-        "--api-key", "-k", envvar="AUTOMATOR_API_KEY", show_default=False,
+        "--api-key",
+        "-k",
+        envvar="AUTOMATOR_API_KEY",
+        show_default=False,
         help="An API key (`automator create-api-key` makes one).",
     ),
-]  # fmt: skip
+]
 
 
 def _client(url: str, api_key: str) -> httpx.Client:
@@ -147,8 +153,11 @@ def send_event(
             return
         if event_type is None:
             raise typer.BadParameter("give an event TYPE, or --file", param_hint="TYPE")
-        event = {"type": event_type, "user": _json_object(user, "--user"),
-                 "data": _json_object(data, "--data")}  # fmt: skip
+        event = {
+            "type": event_type,
+            "user": _json_object(user, "--user"),
+            "data": _json_object(data, "--data"),
+        }
         if idempotency_key is not None:
             event["idempotency_key"] = idempotency_key
         _report(_call(client, "POST", "/api/events", json=event))
@@ -172,11 +181,25 @@ def runs(
         str | None,
         typer.Argument(metavar="RUN_ID", help="Show this run and its steps (else: list runs)."),
     ] = None,
-    workflow: Annotated[str | None, typer.Option("--workflow", "-w", help="Only this workflow.")] = None,
-    status: Annotated[str | None, typer.Option("--status", "-s", help="Only runs in this status (pending, running, waiting, paused, completed, failed, cancelled).")] = None,
+    workflow: Annotated[
+        str | None, typer.Option("--workflow", "-w", help="Only this workflow.")
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status",
+            "-s",
+            help="Only runs in this status (pending, running, waiting, paused, completed, failed, cancelled).",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many runs to list.")] = 20,
-    follow: Annotated[bool, typer.Option("--follow", "-F", help="With RUN_ID: print steps as they happen until the run finishes.")] = False,
-) -> None:  # fmt: skip
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow", "-F", help="With RUN_ID: print steps as they happen until the run finishes."
+        ),
+    ] = False,
+) -> None:
     """List recent runs (newest first), or show one run with its steps. Examples:
 
     automator runs --workflow welcome_campaign_001 --status failed
@@ -210,11 +233,15 @@ def workflows(
         found = _call(client, "GET", "/api/workflows", params=params)
     header = ("workflow", "name", "trigger", "active", "enabled")
     rows = [
-        (item["workflow_id"], item["name"], item["trigger_type"],
-         "-" if item["active_version"] is None else f"v{item['active_version']}",
-         "yes" if item["enabled"] else "no")
+        (
+            item["workflow_id"],
+            item["name"],
+            item["trigger_type"],
+            "-" if item["active_version"] is None else f"v{item['active_version']}",
+            "yes" if item["enabled"] else "no",
+        )
         for item in found["items"]
-    ]  # fmt: skip
+    ]
     _print_table(header, rows)
 
 
@@ -256,11 +283,17 @@ def run(
 def _print_runs(items: list[dict[str, Any]]) -> None:
     header = ("run", "workflow", "status", "step", "attempt", "created", "error")
     rows = [
-        (run["run_id"], f"{run['workflow_id']} v{run['version']}", run["status"],
-         str(run["step"]), str(run["attempt"]), run["created_at"],
-         (run["error"] or {}).get("message", ""))
+        (
+            run["run_id"],
+            f"{run['workflow_id']} v{run['version']}",
+            run["status"],
+            str(run["step"]),
+            str(run["attempt"]),
+            run["created_at"],
+            (run["error"] or {}).get("message", ""),
+        )
         for run in items
-    ]  # fmt: skip
+    ]
     _print_table(header, rows)
 
 

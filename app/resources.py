@@ -105,27 +105,52 @@ class Resources:
 
 
 def build_ingestor(
-    settings: Settings, clock: Clock, store: Store, queue: ArqQueue, matcher: Matcher,
-    renderer: Renderer, limits: TenantLimitsCache, slots: RunSlots,
-) -> Ingestor:  # fmt: skip
+    settings: Settings,
+    clock: Clock,
+    store: Store,
+    queue: ArqQueue,
+    matcher: Matcher,
+    renderer: Renderer,
+    limits: TenantLimitsCache,
+    slots: RunSlots,
+) -> Ingestor:
     """What starts runs, with flow control: the API's (events, schedules, run now) and a
     worker's (sub-workflows)."""
     window = timedelta(seconds=settings.idempotency_window)
     admission = Admission(
-        Limiters(queue.pool), limits, renderer, store, clock, settings.delay_scale,
+        Limiters(queue.pool),
+        limits,
+        renderer,
+        store,
+        clock,
+        settings.delay_scale,
         AiCosts.from_settings(store, settings),
-    )  # fmt: skip
+    )
     family = Family(store, queue, clock, slots)
     return Ingestor(
-        store, matcher, queue, renderer, clock, window, settings.profile_max_bytes, admission,
-        slots, family,
-    )  # fmt: skip
+        store,
+        matcher,
+        queue,
+        renderer,
+        clock,
+        window,
+        settings.profile_max_bytes,
+        admission,
+        slots,
+        family,
+    )
 
 
 def _engine(
-    settings: Settings, clock: Clock, store: Store, audit: Audit, matcher: Matcher,
-    programs: ProgramCache, renderer: Renderer, keys: KeyCache,
-) -> Engine | None:  # fmt: skip
+    settings: Settings,
+    clock: Clock,
+    store: Store,
+    audit: Audit,
+    matcher: Matcher,
+    programs: ProgramCache,
+    renderer: Renderer,
+    keys: KeyCache,
+) -> Engine | None:
     if not settings.redis_url:
         return None
     queue = ArqQueue.from_url(settings.redis_url, clock)
@@ -199,11 +224,15 @@ async def open_resources(
     templates = MessageTemplates(store, renderer)
     http = http_client(settings)
     services = Services(
-        http=http, guard=address_guard(settings), smtp=smtp_defaults(settings),
-        outbox=store if settings.outbox else None, ai_prices=settings.ai_prices, usage=store,
+        http=http,
+        guard=address_guard(settings),
+        smtp=smtp_defaults(settings),
+        outbox=store if settings.outbox else None,
+        ai_prices=settings.ai_prices,
+        usage=store,
         local=LocalTasks.from_settings(settings),
         clock=clock,
-    )  # fmt: skip
+    )
     try:
         keyring = Keyring.from_settings(settings)
         secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
@@ -214,24 +243,43 @@ async def open_resources(
         limits = None if engine is None else engine.limits
         configuration = Configuration(store, audit, secrets, integrations, limits)
         yield Resources(
-            settings, clock, store, workflows, matcher, programs, renderer, keys,
-            registry, secrets, integrations, engine, templates=templates, gateway=gateway,
-            runs=runs, events=EventLog(store, audit, None if engine is None else engine.ingestor),
+            settings,
+            clock,
+            store,
+            workflows,
+            matcher,
+            programs,
+            renderer,
+            keys,
+            registry,
+            secrets,
+            integrations,
+            engine,
+            templates=templates,
+            gateway=gateway,
+            runs=runs,
+            events=EventLog(store, audit, None if engine is None else engine.ingestor),
             bulk=_bulk(settings, clock, audit, store, engine),
             hooks=Hooks(
-                store, clock, audit, secrets, renderer,
+                store,
+                clock,
+                audit,
+                secrets,
+                renderer,
                 None if engine is None else engine.ingestor,
             ),
             privacy=Privacy(store, audit, None if engine is None else engine.control),
-            retention=Retainer(
-                store, audit, default_retention(settings), settings.retention_batch
-            ),
-            api_keys=ApiKeys(store, clock, audit, keys), configuration=configuration,
+            retention=Retainer(store, audit, default_retention(settings), settings.retention_batch),
+            api_keys=ApiKeys(store, clock, audit, keys),
+            configuration=configuration,
             approvals=Approvals(
-                store, clock, audit, engine.queue if engine else None,
+                store,
+                clock,
+                audit,
+                engine.queue if engine else None,
                 approval_links(settings, keyring),
             ),
-        )  # fmt: skip
+        )
     finally:
         await http.aclose()
         if engine is not None:

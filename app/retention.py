@@ -21,9 +21,11 @@ log = logging.getLogger(__name__)
 def default_retention(settings: Settings) -> Retention:
     """The deployment's retention, for tenants that set none of their own."""
     return Retention(
-        settings.event_retention_days, settings.run_retention_days,
-        settings.outbox_retention_days, settings.audit_retention_days,
-    )  # fmt: skip
+        settings.event_retention_days,
+        settings.run_retention_days,
+        settings.outbox_retention_days,
+        settings.audit_retention_days,
+    )
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,13 @@ class Retainer:
         before = await self.read(tenant_id)
         await self.store.set_retention(tenant_id, retention)
         await self.audit.record(
-            tenant_id, self.actor, "tenant.retention", tenant_id, asdict(before),
+            tenant_id,
+            self.actor,
+            "tenant.retention",
+            tenant_id,
+            asdict(before),
             asdict(retention),
-        )  # fmt: skip
+        )
         return retention
 
     async def purge(self, now: datetime) -> dict[Kept, int]:

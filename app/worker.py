@@ -62,9 +62,13 @@ RENEWALS_PER_LEASE = 3
 
 
 def create_worker(
-    settings: Settings, registry: Registry | None = None, store: Store | None = None,
-    on_poll: Callable[[], None] | None = None, clock: Clock | None = None, **overrides: Any,
-) -> Worker:  # fmt: skip
+    settings: Settings,
+    registry: Registry | None = None,
+    store: Store | None = None,
+    on_poll: Callable[[], None] | None = None,
+    clock: Clock | None = None,
+    **overrides: Any,
+) -> Worker:
     """A worker for ``settings.redis_url``. It opens its own store unless given one (one
     SQLite connection per process avoids lock contention); ``on_poll`` is called after each
     poll of the queue; it reads ``clock`` (the system's unless given, the process's one when
@@ -106,9 +110,11 @@ def create_worker(
         ctx["bulk"] = bulk_runs_of(settings, time_source, opened, queue)
         ctx["clock"] = time_source
         ctx["retainer"] = Retainer(
-            opened, Audit(opened, time_source), default_retention(settings),
+            opened,
+            Audit(opened, time_source),
+            default_retention(settings),
             settings.retention_batch,
-        )  # fmt: skip
+        )
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if "http" in ctx:

@@ -31,8 +31,11 @@ HEADER = (
 def row(figure: Figure, rate: float, cpu_ms: float) -> str:
     """A line of the table, with shares of the baseline's ``rate`` and of its ``cpu_ms`` per
     request (CPU per request over CPU per event: the share if CPU alone limited both)."""
-    share = "" if figure.unit == "runs/s" else (
-        f"{figure.rate / rate:.0%}, {cpu_ms / figure.cpu_ms:.0%}")  # fmt: skip
+    share = (
+        ""
+        if figure.unit == "runs/s"
+        else (f"{figure.rate / rate:.0%}, {cpu_ms / figure.cpu_ms:.0%}")
+    )
     memory = ", ".join(f"{name} {mb:.0f}" for name, mb in figure.usage.rss_mb.items())
     failed = "; ".join(filter(None, [f"{figure.load.failed:,} requests", figure.note]))
     return (
@@ -46,8 +49,10 @@ def context() -> str:
     git = ["git", "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, capture_output=True, text=True).stdout.strip()
     load = Path("/proc/loadavg").read_text().split()[:3]
-    return (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
-            f"{os.cpu_count()} cores, load average {' '.join(load)}")  # fmt: skip
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, commit {commit}, "
+        f"{os.cpu_count()} cores, load average {' '.join(load)}"
+    )
 
 
 def setting(text: str) -> tuple[str, str]:
@@ -60,14 +65,25 @@ def setting(text: str) -> tuple[str, str]:
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10, help="of load per ingest figure")
-    parser.add_argument("--run-seconds", type=float, default=5,
-                        help="of events starting runs, per runs figure")  # fmt: skip
+    parser.add_argument(
+        "--run-seconds", type=float, default=5, help="of events starting runs, per runs figure"
+    )
     parser.add_argument("--workers", type=int, default=2, help="beside `automator api`")
-    parser.add_argument("--set", type=setting, action="append", default=[], metavar="NAME=VALUE",
-                        help="an AUTOMATOR_* setting for the service (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--set",
+        type=setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an AUTOMATOR_* setting for the service (repeatable)",
+    )
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
-    parser.add_argument("--profile", type=Path, metavar="DIR",
-                        help="record py-spy profiles of the service's processes into DIR")  # fmt: skip
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy profiles of the service's processes into DIR",
+    )
     return parser.parse_args()
 
 
@@ -75,8 +91,15 @@ def main() -> None:
     args = arguments()
     print(f"start: {context()}", flush=True)
     with tempfile.TemporaryDirectory() as directory, bare(Path(directory)) as baseline:
-        options = Options(Path(directory), baseline.url, args.seconds, args.run_seconds,
-                          args.workers, dict(args.set), args.profile)  # fmt: skip
+        options = Options(
+            Path(directory),
+            baseline.url,
+            args.seconds,
+            args.run_seconds,
+            args.workers,
+            dict(args.set),
+            args.profile,
+        )
         name = "bare FastAPI endpoint (bench/bare.py)"
         figures = [measure(baseline, name, "unheard", args.seconds, unit="requests/s")]
         first = figures[0]
@@ -85,12 +108,15 @@ def main() -> None:
             for figure in SCENARIOS[scenario](options):
                 print(row(figure, first.rate, first.cpu_ms), flush=True)
                 figures.append(figure)
-        figures.append(measure(baseline, f"{name}, again", "unheard", args.seconds,
-                               unit="requests/s"))  # fmt: skip
+        figures.append(
+            measure(baseline, f"{name}, again", "unheard", args.seconds, unit="requests/s")
+        )
     rate = (figures[0].rate + figures[-1].rate) / 2
     cpu_ms = (figures[0].cpu_ms + figures[-1].cpu_ms) / 2
-    print(f"\nend: {context()}\nshares of the bare endpoint's mean of its first and last "
-          f"measurements: {rate:,.0f} requests/s, {cpu_ms:.2f} ms of CPU per request\n\n{HEADER}")  # fmt: skip
+    print(
+        f"\nend: {context()}\nshares of the bare endpoint's mean of its first and last "
+        f"measurements: {rate:,.0f} requests/s, {cpu_ms:.2f} ms of CPU per request\n\n{HEADER}"
+    )
     print("\n".join(row(figure, rate, cpu_ms) for figure in figures))
 
 

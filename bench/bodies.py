@@ -61,8 +61,9 @@ async def burst(url: str, bodies: list[bytes]) -> list[int]:
 
 async def bench(args: argparse.Namespace, directory: Path) -> None:
     bodies = [big_event(args.mb, n) for n in range(args.events)]
-    options = Options(directory, sink="", seconds=0, run_seconds=0, workers=0, settings={},
-                      profiles=None)  # fmt: skip
+    options = Options(
+        directory, sink="", seconds=0, run_seconds=0, workers=0, settings={}, profiles=None
+    )
     with automator(options, "bodies", ["dev"]) as service:
         pid = service.processes["dev"].pid
         await asyncio.sleep(1)
@@ -76,11 +77,15 @@ async def bench(args: argparse.Namespace, directory: Path) -> None:
         stop.set()
         rss, health = await sampler
     size = statistics.mean(len(body) for body in bodies) / 1024 / 1024
-    print(f"{args.events} events of {size:.1f} MB at once: answers {sorted(set(statuses))}, "
-          f"burst took {took:.1f} s")  # fmt: skip
+    print(
+        f"{args.events} events of {size:.1f} MB at once: answers {sorted(set(statuses))}, "
+        f"burst took {took:.1f} s"
+    )
     print(f"RSS of the service: {before:.0f} MB before, {max(rss):.0f} MB at the peak")
-    print(f"/health during the burst ({len(health)} asks): median {statistics.median(health):.0f} "
-          f"ms, slowest {max(health):.0f} ms")  # fmt: skip
+    print(
+        f"/health during the burst ({len(health)} asks): median {statistics.median(health):.0f} "
+        f"ms, slowest {max(health):.0f} ms"
+    )
 
 
 def main() -> None:

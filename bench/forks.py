@@ -26,14 +26,23 @@ from bench.runs import completed, finished_runs
 
 SETS = [{"id": f"s{n}", "type": "set", "data": {f"v{n}": "{{ n }}"}} for n in range(3)]
 SEQUENTIAL: dict[str, Any] = {
-    "workflow_id": "sequential", "name": "Three sets", "trigger": {"type": "seq"},
+    "workflow_id": "sequential",
+    "name": "Three sets",
+    "trigger": {"type": "seq"},
     "actions": SETS,
-}  # fmt: skip
+}
 PARALLEL: dict[str, Any] = {
-    "workflow_id": "parallel", "name": "Three branches", "trigger": {"type": "par"},
-    "actions": [{"id": "fan", "type": "parallel",
-                 "branches": [{"name": f"b{n}", "actions": [step]} for n, step in enumerate(SETS)]}],
-}  # fmt: skip
+    "workflow_id": "parallel",
+    "name": "Three branches",
+    "trigger": {"type": "par"},
+    "actions": [
+        {
+            "id": "fan",
+            "type": "parallel",
+            "branches": [{"name": f"b{n}", "actions": [step]} for n, step in enumerate(SETS)],
+        }
+    ],
+}
 
 
 def percentiles(values: list[float]) -> str:
@@ -74,8 +83,10 @@ def main() -> None:
                 name, event_type = document["name"], document["trigger"]["type"]
                 burst = completed(service, name, args.seconds, event_type, document["workflow_id"])
                 took = asyncio.run(durations(service.directory, document["workflow_id"]))
-                print(f"{name}: {burst.rate:,.0f} runs/s completed, {burst.cpu_ms:.1f} ms of "
-                      f"CPU per run; run duration ms {percentiles(took)}")  # fmt: skip
+                print(
+                    f"{name}: {burst.rate:,.0f} runs/s completed, {burst.cpu_ms:.1f} ms of "
+                    f"CPU per run; run duration ms {percentiles(took)}"
+                )
                 alone(service, document, 50)
 
 

@@ -96,9 +96,21 @@ def wrk(
     if shutil.which("wrk") is None:
         raise SystemExit(NO_WRK)
     command = [
-        "wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s", "-s", LUA,
-        "-H", f"Authorization: Bearer {KEY}", url, "--", event_type, str(batch),
-    ]  # fmt: skip
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "30s",
+        "-s",
+        LUA,
+        "-H",
+        f"Authorization: Bearer {KEY}",
+        url,
+        "--",
+        event_type,
+        str(batch),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return parse_wrk(done.stdout)
 
@@ -223,14 +235,30 @@ def automator(options: Options, name: str, commands: list[str]) -> Iterator[Serv
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     service.url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
-        "AUTOMATOR_DATA_DIR": str(directory), "AUTOMATOR_REDIS_URL": redis_url,
-        "AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
+        "AUTOMATOR_DATA_DIR": str(directory),
+        "AUTOMATOR_REDIS_URL": redis_url,
+        "AUTOMATOR_PORT": str(port),
+        "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
         "AUTOMATOR_HTTP_ALLOWED_HOSTS": '["127.0.0.1"]',
-    }  # fmt: skip
+    }
     env |= options.settings
     try:
-        service.start("redis", [redis_binary(), "--port", str(redis_port), "--bind", "127.0.0.1",
-                                "--save", "", "--appendonly", "no", "--dir", str(directory)])  # fmt: skip
+        service.start(
+            "redis",
+            [
+                redis_binary(),
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(directory),
+            ],
+        )
         client = redis.Redis.from_url(redis_url)
         wait_until(client.ping, "redis-server")
         api, *others = commands
@@ -238,8 +266,9 @@ def automator(options: Options, name: str, commands: list[str]) -> Iterator[Serv
         service.start(api, [AUTOMATOR, api], env)
         wait_until(lambda: httpx.get(f"{service.url}/ready").is_success, f"automator {api}")
         for n, command in enumerate(others):
-            service.start(f"{command}{n}" if command == "worker" else command,
-                          [AUTOMATOR, command], env)  # fmt: skip
+            service.start(
+                f"{command}{n}" if command == "worker" else command, [AUTOMATOR, command], env
+            )
         if "worker" in others:
             wait_until(lambda: client.exists(WORKER_READY), "automator worker")
         client.close()
@@ -282,9 +311,14 @@ class Figure:
 
 
 def measure(
-    service: Service, name: str, event_type: str, seconds: float, *, batch: int = 0,
+    service: Service,
+    name: str,
+    event_type: str,
+    seconds: float,
+    *,
+    batch: int = 0,
     unit: str = "events/s",
-) -> Figure:  # fmt: skip
+) -> Figure:
     """Events of ``event_type`` to the service's ``/api/events`` at concurrency 50 for
     ``seconds``, after a second of warm-up (imports, caches, connections); with ``batch``,
     requests of that many events to ``/api/events/batch``, 4 at once."""

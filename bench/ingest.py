@@ -13,9 +13,17 @@ def scenario(options: Options) -> list[Figure]:
         with automator(options, f"ingest-{command}", [command]) as service:
             create_workflow(service, hooks(options.sink))
             figures += [
-                measure(service, f"`automator {command}`, events no workflow listens to",
-                        "unheard", options.seconds),
-                measure(service, f"`automator {command}`, events starting a run",
-                        "hook", options.seconds),
-            ]  # fmt: skip
+                measure(
+                    service,
+                    f"`automator {command}`, events no workflow listens to",
+                    "unheard",
+                    options.seconds,
+                ),
+                measure(
+                    service,
+                    f"`automator {command}`, events starting a run",
+                    "hook",
+                    options.seconds,
+                ),
+            ]
     return figures

@@ -25,13 +25,18 @@ def hooks(sink: str) -> dict[str, Any]:
     """A condition and three webhook calls to ``sink``'s /api/events."""
     call = {"type": "webhook_call", "data": {"url": f"{sink}/api/events", "json": {"n": "{{ n }}"}}}
     return {
-        "workflow_id": WORKFLOW, "name": "Three webhooks", "trigger": {"type": "hook"},
+        "workflow_id": WORKFLOW,
+        "name": "Three webhooks",
+        "trigger": {"type": "hook"},
         "actions": [
-            {"id": "check", "type": "condition",
-             "conditions": [{"field": "n", "operator": ">=", "value": 0}],
-             "then": [{**call, "id": f"call_{n}"} for n in range(3)]},
+            {
+                "id": "check",
+                "type": "condition",
+                "conditions": [{"field": "n", "operator": ">=", "value": 0}],
+                "then": [{**call, "id": f"call_{n}"} for n in range(3)],
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 async def finished_runs(
@@ -74,8 +79,7 @@ def completed(
 def scenario(options: Options) -> list[Figure]:
     figures = []
     separate = ["api", *["worker"] * options.workers, "scheduler"]
-    label = (f"runs: `automator api` + {options.workers} `automator worker` + "
-             "`automator scheduler`")  # fmt: skip
+    label = f"runs: `automator api` + {options.workers} `automator worker` + `automator scheduler`"
     for name, commands in ((label, separate), ("runs: `automator dev`", ["dev"])):
         with automator(options, f"runs-{commands[0]}", commands) as service:
             create_workflow(service, hooks(options.sink))

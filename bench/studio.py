@@ -22,8 +22,15 @@ from bench.harness import KEY, Options, automator, create_workflow
 
 DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def fifty_actions() -> dict[str, Any]:
@@ -31,16 +38,25 @@ def fifty_actions() -> dict[str, Any]:
 
     def branch(i: int) -> dict[str, Any]:
         return {
-            "id": f"check_{i}", "type": "condition",
+            "id": f"check_{i}",
+            "type": "condition",
             "conditions": [{"field": "data.total", "operator": "greater_than", "value": i}],
-            "then": [{"id": f"mail_{i}", "type": "send_email", "template": "t", "delay": 60},
-                     {"id": f"push_{i}", "type": "send_push"}],
-            "else": [{"id": f"log_{i}", "type": "log", "data": {"message": "no"}},
-                     {"id": f"wait_{i}", "type": "delay", "delay": 300}],
-        }  # fmt: skip
+            "then": [
+                {"id": f"mail_{i}", "type": "send_email", "template": "t", "delay": 60},
+                {"id": f"push_{i}", "type": "send_push"},
+            ],
+            "else": [
+                {"id": f"log_{i}", "type": "log", "data": {"message": "no"}},
+                {"id": f"wait_{i}", "type": "delay", "delay": 300},
+            ],
+        }
 
-    return {"workflow_id": "fifty", "name": "Fifty actions", "trigger": {"type": "order_placed"},
-            "actions": [branch(i) for i in range(10)]}  # fmt: skip
+    return {
+        "workflow_id": "fifty",
+        "name": "Fifty actions",
+        "trigger": {"type": "order_placed"},
+        "actions": [branch(i) for i in range(10)],
+    }
 
 
 def timed(start: Callable[[], object], ready: Locator) -> float:
@@ -95,8 +111,12 @@ def main() -> None:
             create_workflow(service, fifty_actions())
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            figures: dict[str, list[float]] = {"sign-in page": [], "workflow list": [],
-                                               "50-action canvas": [], "add a node to it": []}  # fmt: skip
+            figures: dict[str, list[float]] = {
+                "sign-in page": [],
+                "workflow list": [],
+                "50-action canvas": [],
+                "add a node to it": [],
+            }
             sign_in(page, service.url)  # the first load fills the HTTP cache, as for a person
             page.get_by_label("API key").fill(KEY)
             page.get_by_role("button", name="Sign in").click()

@@ -24,11 +24,21 @@ from app.store.protocol import Intake
 from app.store.sqlite import SQLiteStore
 
 CART = {
-    "workflow_id": "abandoned_cart", "name": "Abandoned cart", "trigger": {"type": "cart_updated"},
-    "actions": [{"id": "wait_purchase", "type": "wait_for_event",
-                 "data": {"event": "purchase_completed", "match": {"user.id": "{{user.id}}"},
-                          "timeout": 86400}}],
-}  # fmt: skip
+    "workflow_id": "abandoned_cart",
+    "name": "Abandoned cart",
+    "trigger": {"type": "cart_updated"},
+    "actions": [
+        {
+            "id": "wait_purchase",
+            "type": "wait_for_event",
+            "data": {
+                "event": "purchase_completed",
+                "match": {"user.id": "{{user.id}}"},
+                "timeout": 86400,
+            },
+        }
+    ],
+}
 BATCH = 1000
 
 
@@ -41,16 +51,28 @@ def parked(user: str, started: EventRecord) -> Run:
     at = started.received_at
     match = {"user.id": user}
     wait: Wait = {
-        "step": "wait_purchase", "event": "purchase_completed", "match": match,
-        "key": correlation_key("purchase_completed", match), "started_at": at.isoformat(),
-        "since": at.isoformat(), "deadline": (at + timedelta(days=1)).isoformat(),
-    }  # fmt: skip
+        "step": "wait_purchase",
+        "event": "purchase_completed",
+        "match": match,
+        "key": correlation_key("purchase_completed", match),
+        "started_at": at.isoformat(),
+        "since": at.isoformat(),
+        "deadline": (at + timedelta(days=1)).isoformat(),
+    }
     return Run(
-        run_id=new_id("run"), tenant_id="bench", workflow_id="abandoned_cart", version=1,
-        event_id=started.event_id, user_id=user, status=RunStatus.WAITING,
-        context={"user": {"id": user}}, created_at=at, updated_at=at,
-        due_at=at + timedelta(days=1), wait=wait,
-    )  # fmt: skip
+        run_id=new_id("run"),
+        tenant_id="bench",
+        workflow_id="abandoned_cart",
+        version=1,
+        event_id=started.event_id,
+        user_id=user,
+        status=RunStatus.WAITING,
+        context={"user": {"id": user}},
+        created_at=at,
+        updated_at=at,
+        due_at=at + timedelta(days=1),
+        wait=wait,
+    )
 
 
 async def park(store: SQLiteStore, first: int, count: int) -> None:

@@ -40,9 +40,13 @@ class Mailbox:
     logins: list[str] = field(default_factory=list)
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook names
-        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
         rcpt_options: list[str],
-    ) -> str:  # fmt: skip
+    ) -> str:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
@@ -88,9 +92,12 @@ class SmtpServer:
         if login is not None:
             options["authenticator"] = Authenticator(self.mailbox, *login)
         self.controller = Controller(
-            self.mailbox, hostname="127.0.0.1", port=self.port, server_hostname="localhost",
+            self.mailbox,
+            hostname="127.0.0.1",
+            port=self.port,
+            server_hostname="localhost",
             **options,
-        )  # fmt: skip
+        )
 
     def __enter__(self) -> "SmtpServer":
         self.controller.start()
@@ -105,5 +112,9 @@ class SmtpServer:
 
     def settings(self) -> dict[str, Any]:
         """Settings fields that send through this server, in clear."""
-        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_tls": "none",
-                "smtp_from": SENDER}  # fmt: skip
+        return {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": self.port,
+            "smtp_tls": "none",
+            "smtp_from": SENDER,
+        }

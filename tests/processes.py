@@ -86,9 +86,11 @@ class Fleet:
         log = self.directory / f"{command}-{len(self.started)}.log"
         with log.open("wb") as out:
             popen = subprocess.Popen(
-                [AUTOMATOR, command], env=full | self.env | env, stdout=out,
+                [AUTOMATOR, command],
+                env=full | self.env | env,
+                stdout=out,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            )
         process = Process(command, port, log, popen)
         self.started.append(process)
         return process

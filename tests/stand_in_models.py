@@ -73,14 +73,22 @@ class StandInOpenAI(StandInServer):
             return _json(reply.body, reply.status, reply.headers)
         content = reply if isinstance(reply, str) else json.dumps(reply)
         answer = {
-            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion",
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
             "model": body.get("model", self.model),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": words(body["messages"]),
-                      "completion_tokens": words(content),
-                      "total_tokens": words(body["messages"]) + words(content)},
-        }  # fmt: skip
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
+            "usage": {
+                "prompt_tokens": words(body["messages"]),
+                "completion_tokens": words(content),
+                "total_tokens": words(body["messages"]) + words(content),
+            },
+        }
         return _json(answer)
 
 
@@ -111,16 +119,24 @@ class StandInAnthropic(StandInServer):
             text = reply if isinstance(reply, str) else json.dumps(reply)
             block = {"type": "text", "text": text}
         answer = {
-            "id": f"msg_{len(self.requests)}", "type": "message", "role": "assistant",
-            "model": body["model"], "content": [block], "stop_reason": "end_turn",
-            "usage": {"input_tokens": words(body["messages"]) + words(body.get("system", "")),
-                      "output_tokens": words(block.get("input", block.get("text")))},
-        }  # fmt: skip
+            "id": f"msg_{len(self.requests)}",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [block],
+            "stop_reason": "end_turn",
+            "usage": {
+                "input_tokens": words(body["messages"]) + words(body.get("system", "")),
+                "output_tokens": words(block.get("input", block.get("text"))),
+            },
+        }
         return _json(answer)
 
 
 def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return Response(
-        json.dumps(body), status=status, headers=dict(headers or {}),
+        json.dumps(body),
+        status=status,
+        headers=dict(headers or {}),
         content_type="application/json",
-    )  # fmt: skip
+    )

@@ -16,15 +16,20 @@ from app.settings import Settings
 from tests.conftest import send
 from tests.test_dev import AUTOMATOR
 
-WORKFLOW = {"workflow_id": "kept", "name": "Kept", "trigger": {"type": "ping"},
-            "actions": [{"id": "note", "type": "log", "data": {"message": "x"}}]}  # fmt: skip
+WORKFLOW = {
+    "workflow_id": "kept",
+    "name": "Kept",
+    "trigger": {"type": "ping"},
+    "actions": [{"id": "note", "type": "log", "data": {"message": "x"}}],
+}
 
 
 def automator(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
     env["AUTOMATOR_DATA_DIR"] = str(data_dir)
-    return subprocess.run([AUTOMATOR, *args], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+    return subprocess.run(
+        [AUTOMATOR, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 async def test_a_backup_taken_while_events_arrive_restores_elsewhere(
@@ -49,8 +54,10 @@ async def test_a_backup_taken_while_events_arrive_restores_elsewhere(
     assert "1 workflows" in taken.stdout
     assert "secrets.key" in taken.stdout
     copy = sqlite3.connect(out)
-    events, runs = copy.execute("SELECT count(*) FROM events").fetchone()[0], copy.execute(
-        "SELECT count(*) FROM runs").fetchone()[0]  # fmt: skip
+    events, runs = (
+        copy.execute("SELECT count(*) FROM events").fetchone()[0],
+        copy.execute("SELECT count(*) FROM runs").fetchone()[0],
+    )
     copy.close()
     assert events == runs <= sent  # each event's run is in the copy with it: one moment's state
     assert (out.stat().st_mode & 0o777) == 0o600

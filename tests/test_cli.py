@@ -66,8 +66,10 @@ def test_a_bad_file_is_reported_and_the_rest_imported(tmp_path: Path) -> None:
     folder = tmp_path / "flows"
     folder.mkdir()
     shutil.copy(SEEDS / "customer_retention.json", folder / "b.json")
-    (folder / "a.json").write_text('{"workflow_id": "x", "name": "n", "trigger": {"type": "t"},'
-                                   ' "actions": [{"type": "send_fax"}]}')  # fmt: skip
+    (folder / "a.json").write_text(
+        '{"workflow_id": "x", "name": "n", "trigger": {"type": "t"},'
+        ' "actions": [{"type": "send_fax"}]}'
+    )
     result = automator(tmp_path / "data", "import", "--file", str(folder))
     assert result.returncode == 1
     assert "unknown action type 'send_fax'" in result.stderr
@@ -130,8 +132,11 @@ def test_a_taken_probe_port_stops_a_worker_in_one_line(
 ) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        for name, value in {"AUTOMATOR_DATA_DIR": str(tmp_path), "AUTOMATOR_REDIS_URL": redis_url,
-                            "AUTOMATOR_METRICS_PORT": str(port)}.items():  # fmt: skip
+        for name, value in {
+            "AUTOMATOR_DATA_DIR": str(tmp_path),
+            "AUTOMATOR_REDIS_URL": redis_url,
+            "AUTOMATOR_METRICS_PORT": str(port),
+        }.items():
             monkeypatch.setenv(name, value)
         result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2

@@ -13,8 +13,22 @@ DASHBOARD = DEPLOY / "grafana" / "automator-dashboard.json"
 ALERTS = DEPLOY / "prometheus" / "automator-alerts.yml"
 # A series name in PromQL: followed by `{`, `[`, `)` or a space, never by `(` (a function).
 SERIES = re.compile(r"\b([a-z_][a-z0-9_]*)\b(?!\s*\()")
-PROMQL_WORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right",
-                          "le", "and", "or", "unless", "bool", "offset"})  # fmt: skip
+PROMQL_WORDS = frozenset(
+    {
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "le",
+        "and",
+        "or",
+        "unless",
+        "bool",
+        "offset",
+    }
+)
 # Made by Prometheus itself, not by the service.
 SYNTHETIC = frozenset({"up"})
 TYPE_LINE = re.compile(r"^# TYPE (\S+) (\S+)$", re.M)

@@ -83,12 +83,15 @@ async def test_the_store_and_the_secrets_key_are_0600_in_a_0700_data_dir(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
             stored = await client.put(
-                "/api/secrets/CRM_KEY", json={"value": "a-value"},
+                "/api/secrets/CRM_KEY",
+                json={"value": "a-value"},
                 headers={"Authorization": f"Bearer {key}"},
-            )  # fmt: skip
+            )
             assert stored.status_code == 201, stored.text
             # Checked while the store is open: the WAL and shared memory exist only then.
             files = {path.name: mode(path) for path in data_dir.iterdir()}
-    assert files == {name: 0o600 for name in
-                     ("automator.db", "automator.db-wal", "automator.db-shm", "secrets.key")}  # fmt: skip
+    assert files == {
+        name: 0o600
+        for name in ("automator.db", "automator.db-wal", "automator.db-shm", "secrets.key")
+    }
     assert mode(data_dir) == mode(data_dir.parent) == 0o700

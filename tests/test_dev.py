@@ -30,8 +30,12 @@ def wait_for_health(url: str, process: subprocess.Popen[str], seconds: float) ->
 
 def assert_a_run_completes(base: str, headers: dict[str, str], workflow_id: str) -> None:
     """The worker runs inside ``automator dev``: an event's run completes with nothing else."""
-    document = {"workflow_id": workflow_id, "name": "n", "trigger": {"type": workflow_id},
-                "actions": [{"id": "hello", "type": "log", "data": {"message": "hi {{ user.id }}"}}]}  # fmt: skip
+    document = {
+        "workflow_id": workflow_id,
+        "name": "n",
+        "trigger": {"type": workflow_id},
+        "actions": [{"id": "hello", "type": "log", "data": {"message": "hi {{ user.id }}"}}],
+    }
     assert httpx.post(f"{base}/api/workflows", json=document, headers=headers).status_code == 201
     event = {"type": workflow_id, "user": {"id": "u1"}}
     run_id = httpx.post(f"{base}/api/events", json=event, headers=headers).json()["run_ids"][0]
@@ -46,8 +50,12 @@ def assert_a_run_completes(base: str, headers: dict[str, str], workflow_id: str)
 
 def assert_a_schedule_fires(base: str, headers: dict[str, str]) -> None:
     """The scheduler runs inside ``automator dev`` too."""
-    document = {"workflow_id": "ticker", "name": "n", "trigger": {"type": "schedule", "interval": 1},
-                "actions": [{"type": "log"}]}  # fmt: skip
+    document = {
+        "workflow_id": "ticker",
+        "name": "n",
+        "trigger": {"type": "schedule", "interval": 1},
+        "actions": [{"type": "log"}],
+    }
     assert httpx.post(f"{base}/api/workflows", json=document, headers=headers).status_code == 201
     for _ in range(100):
         runs = httpx.get(f"{base}/api/runs", params={"workflow_id": "ticker"}, headers=headers)
@@ -68,8 +76,12 @@ def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Pa
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
         assert set(poll_ready(base, 200, time.monotonic() + 60)) == {
-            "store", "redis", "worker", "scheduler", "redis_server"
-        }  # fmt: skip
+            "store",
+            "redis",
+            "worker",
+            "scheduler",
+            "redis_server",
+        }
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     finally:
@@ -117,9 +129,12 @@ def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Pa
 
 def dev_process(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [AUTOMATOR, "dev"], env=dev_env(tmp_path, port), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [AUTOMATOR, "dev"],
+        env=dev_env(tmp_path, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 BOOTSTRAP_KEY = "atm_test_bootstrap_key_0123456789abcdef"
@@ -181,10 +196,19 @@ def test_dev_heals_after_its_redis_is_gone_for_five_seconds(tmp_path: Path) -> N
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
         healthy = poll_ready(base, 200, time.monotonic() + 60)
-        assert healthy == {"store": "ok", "redis": "ok", "worker": "ok", "scheduler": "ok",
-                           "redis_server": "ok"}  # fmt: skip
-        document = {"workflow_id": "later", "name": "n", "trigger": {"type": "later"},
-                    "actions": [{"id": "hello", "type": "log", "delay": 2}]}  # fmt: skip
+        assert healthy == {
+            "store": "ok",
+            "redis": "ok",
+            "worker": "ok",
+            "scheduler": "ok",
+            "redis_server": "ok",
+        }
+        document = {
+            "workflow_id": "later",
+            "name": "n",
+            "trigger": {"type": "later"},
+            "actions": [{"id": "hello", "type": "log", "delay": 2}],
+        }
         assert httpx.post(f"{base}/api/workflows", json=document, headers=headers).is_success
         event = {"type": "later", "user": {"id": "u1"}}
         accepted = httpx.post(f"{base}/api/events", json=event, headers=headers)
@@ -288,9 +312,12 @@ def test_sigterm_to_make_run_stops_the_whole_tree(tmp_path: Path) -> None:
     # The prerequisites (install, web) are up to date under `make test`: only run runs.
     process = subprocess.Popen(
         ["make", "--no-print-directory", "-o", "install", "-o", "web", "run"],
-        cwd=ROOT, env=dev_env(tmp_path, port), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=dev_env(tmp_path, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=60)
         stop_and_check_nothing_is_left(
@@ -331,9 +358,13 @@ def test_a_second_dev_on_a_served_data_dir_refuses_in_one_line(tmp_path: Path) -
     try:
         wait_for_health(f"http://127.0.0.1:{port}/health", first, seconds=60)
         second = subprocess.run(
-            [AUTOMATOR, "dev"], env=dev_env(tmp_path, free_port()), capture_output=True,
-            text=True, timeout=60, check=False,
-        )  # fmt: skip
+            [AUTOMATOR, "dev"],
+            env=dev_env(tmp_path, free_port()),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert second.returncode == 1
         assert second.stderr.splitlines() == [
             f"another automator dev (PID {first.pid}, port {port}) already serves "

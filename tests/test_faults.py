@@ -46,8 +46,12 @@ class Dev:
 
     def delayed_run(self, name: str, delay: float) -> str:
         """A run of a new workflow whose one step waits ``delay`` seconds first."""
-        document = {"workflow_id": name, "name": "n", "trigger": {"type": name},
-                    "actions": [{"id": "later", "type": "log", "delay": delay}]}  # fmt: skip
+        document = {
+            "workflow_id": name,
+            "name": "n",
+            "trigger": {"type": name},
+            "actions": [{"id": "later", "type": "log", "delay": delay}],
+        }
         created = httpx.post(f"{self.base}/api/workflows", json=document, headers=HEADERS)
         assert created.is_success, created.text
         event = {"type": name, "user": {"id": "u1"}}
@@ -129,8 +133,11 @@ def test_a_store_locked_by_another_connection_delays_work_and_loses_none(dev: De
         holder.execute("BEGIN EXCLUSIVE")  # every writer waits (busy timeout) meanwhile
         accepted: list[httpx.Response] = []
         event = {"type": "locked", "user": {"id": "u2"}}
-        sender = threading.Thread(target=lambda: accepted.append(httpx.post(
-            f"{dev.base}/api/events", json=event, headers=HEADERS, timeout=60)))  # fmt: skip
+        sender = threading.Thread(
+            target=lambda: accepted.append(
+                httpx.post(f"{dev.base}/api/events", json=event, headers=HEADERS, timeout=60)
+            )
+        )
         sender.start()
         time.sleep(3)  # the run falls due while the lock is held
         assert accepted == [], "an event was written through another connection's lock"

@@ -53,8 +53,14 @@ def test_records_carry_the_ids_bound_around_them(
 def test_secrets_never_reach_the_log(written: tuple[logging.Logger, io.StringIO]) -> None:
     logger, stream = written
     key = "atm_Zx8mQ1w2e3r4t5y6u7i8o9p0"
-    logger.info("refused key %s", key, extra={"password": "hunter2", "headers":
-                {"Authorization": "Bearer abc.def", "Accept": "json"}})  # fmt: skip
+    logger.info(
+        "refused key %s",
+        key,
+        extra={
+            "password": "hunter2",
+            "headers": {"Authorization": "Bearer abc.def", "Accept": "json"},
+        },
+    )
     try:
         raise ValueError(f"bad token Bearer {key}")
     except ValueError:
@@ -75,8 +81,10 @@ def test_a_redactor_added_later_sees_every_record(
     monkeypatch.setattr(logs, "redactors", list(logs.redactors))
 
     def hide_resolved(entry: dict[str, Any]) -> dict[str, Any]:
-        return {k: v.replace("s3cr3t", "[secret]") if isinstance(v, str) else v
-                for k, v in entry.items()}  # fmt: skip
+        return {
+            k: v.replace("s3cr3t", "[secret]") if isinstance(v, str) else v
+            for k, v in entry.items()
+        }
 
     logs.add_redactor(hide_resolved)
     logger.info("calling with s3cr3t")

@@ -50,12 +50,20 @@ def service(tmp_path: Path) -> Iterator[str]:
     """``automator dev`` as the README starts it, plus a known bootstrap key."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
-            "AUTOMATOR_BOOTSTRAP_API_KEY": KEY, "AUTOMATOR_DELAY_SCALE": delay_scale()}  # fmt: skip
+    env |= {
+        "AUTOMATOR_PORT": str(port),
+        "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
+        "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
+        "AUTOMATOR_DELAY_SCALE": delay_scale(),
+    }
     process = subprocess.Popen(
-        [AUTOMATOR, "dev"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [AUTOMATOR, "dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/ready", process, seconds=60)
@@ -82,9 +90,13 @@ def finished_run(base: str, run_id: str, seconds: float) -> dict[str, Any]:
 def test_the_readme_first_workflow_completes_into_the_outbox(service: str) -> None:
     env = os.environ | {"AUTOMATOR_API_KEY": KEY, "AUTOMATOR_URL": service}
     done = subprocess.run(
-        ["bash", "-e", "-c", first_workflow_commands()], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        ["bash", "-e", "-c", first_workflow_commands()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     replies = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(replies) == 6, done.stdout

@@ -8,9 +8,18 @@ from app.redaction import MASK, redact, redact_text
 def test_secret_references_and_secret_named_fields_are_masked() -> None:
     document: dict[str, Any] = {
         "name": "Webhook",
-        "actions": [{"data": {"url": "https://x", "headers": {"X-Api-Key": {"$secret": "K"}},
-                              "password": "p", "client_secret": ["a"], "deviceToken": "t"}}],
-    }  # fmt: skip
+        "actions": [
+            {
+                "data": {
+                    "url": "https://x",
+                    "headers": {"X-Api-Key": {"$secret": "K"}},
+                    "password": "p",
+                    "client_secret": ["a"],
+                    "deviceToken": "t",
+                }
+            }
+        ],
+    }
     masked = redact(document)
     data = masked["actions"][0]["data"]
     assert data["headers"]["X-Api-Key"] == MASK

@@ -18,10 +18,18 @@ from tests.conftest import SEEDS
 from tests.test_dev import AUTOMATOR, wait_for_health
 
 KEY = "atm_remote_test_key_0123456789abcdef0123"
-WORKFLOW = {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
-            "actions": [{"id": "hello", "type": "log", "data": {"message": "hi {{ user.id }}"}}]}  # fmt: skip
-BROKEN = {"workflow_id": "broken", "name": "Broken", "trigger": {"type": "never"},
-          "actions": [{"id": "oops", "type": "log", "data": {"message": "{{ nothing.here }}"}}]}  # fmt: skip
+WORKFLOW = {
+    "workflow_id": "greet",
+    "name": "Greet",
+    "trigger": {"type": "signup"},
+    "actions": [{"id": "hello", "type": "log", "data": {"message": "hi {{ user.id }}"}}],
+}
+BROKEN = {
+    "workflow_id": "broken",
+    "name": "Broken",
+    "trigger": {"type": "never"},
+    "actions": [{"id": "oops", "type": "log", "data": {"message": "{{ nothing.here }}"}}],
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +37,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     """A running ``automator dev`` with one workflow; the environment the CLI needs."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
-            "AUTOMATOR_DATA_DIR": str(tmp_path_factory.mktemp("remote")),
-            "AUTOMATOR_DELAY_SCALE": "0.001"}  # fmt: skip
-    process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    env |= {
+        "AUTOMATOR_PORT": str(port),
+        "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
+        "AUTOMATOR_DATA_DIR": str(tmp_path_factory.mktemp("remote")),
+        "AUTOMATOR_DELAY_SCALE": "0.001",
+    }
+    process = subprocess.Popen(
+        [AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
@@ -45,7 +57,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         seed = (SEEDS / "welcome_campaign_001.json").read_bytes()
         assert httpx.post(f"{base}/api/workflows", content=seed, headers=headers).is_success
         yield {k: v for k, v in env.items() if k != "AUTOMATOR_BOOTSTRAP_API_KEY"} | {
-            "AUTOMATOR_URL": base, "AUTOMATOR_API_KEY": KEY}  # fmt: skip
+            "AUTOMATOR_URL": base,
+            "AUTOMATOR_API_KEY": KEY,
+        }
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
@@ -58,8 +72,9 @@ def automator(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
 
 
 def test_send_an_event_then_follow_its_run(service: dict[str, str]) -> None:
-    sent = automator(service, "send-event", "signup", "--user", '{"id": "u1"}',
-                     "--idempotency-key", "signup-u1")  # fmt: skip
+    sent = automator(
+        service, "send-event", "signup", "--user", '{"id": "u1"}', "--idempotency-key", "signup-u1"
+    )
     assert sent.returncode == 0, sent.stderr
     event_id, started = sent.stdout.strip().split(": ")
     assert event_id.startswith("evt_")
@@ -102,21 +117,40 @@ def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     assert "Cannot reach" in away.stderr
 
 
-ADA = {"user": {"id": "u1", "email": "ada@example.com", "name": "Ada", "email_verified": True,
-                "createdAt": "2026-11-23", "deviceToken": "device-u1"}}  # fmt: skip
+ADA = {
+    "user": {
+        "id": "u1",
+        "email": "ada@example.com",
+        "name": "Ada",
+        "email_verified": True,
+        "createdAt": "2026-11-23",
+        "deviceToken": "device-u1",
+    }
+}
 
 
 def test_run_the_seed_workflow_with_a_context_and_follow_each_step(
     service: dict[str, str],
 ) -> None:
-    ran = automator(service, "run", "welcome_campaign_001", "--context", json.dumps(ADA),
-                    "--follow", "--log-level", "WARNING")  # fmt: skip
+    ran = automator(
+        service,
+        "run",
+        "welcome_campaign_001",
+        "--context",
+        json.dumps(ADA),
+        "--follow",
+        "--log-level",
+        "WARNING",
+    )
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.strip().splitlines()
     run_id = lines[0].split(": ")[1].split()[0]
     steps = [line.split()[1:3] for line in lines if "attempt 1: completed" in line]
-    assert steps == [["action_001", "(send_email)"], ["action_002", "(send_push)"],
-                     ["action_003", "(update_user_profile)"]]  # fmt: skip
+    assert steps == [
+        ["action_001", "(send_email)"],
+        ["action_002", "(send_push)"],
+        ["action_003", "(update_user_profile)"],
+    ]
     assert lines[-1] == f"{run_id}: completed"
 
 

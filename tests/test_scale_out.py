@@ -29,14 +29,19 @@ LEASE = "3"
 
 
 def hooks_workflow(url: str) -> dict[str, Any]:
-    calls = [{"id": f"call_{n}", "type": "webhook_call",
-              "data": {"url": url, "json": {"n": "{{ n }}"}}} for n in range(2)]  # fmt: skip
+    calls = [
+        {"id": f"call_{n}", "type": "webhook_call", "data": {"url": url, "json": {"n": "{{ n }}"}}}
+        for n in range(2)
+    ]
     return {"workflow_id": "hooks", "name": "Hooks", "trigger": {"type": "go"}, "actions": calls}
 
 
-TICKS = {"workflow_id": "ticks", "name": "Ticks",
-         "trigger": {"type": "schedule", "interval": 1},
-         "actions": [{"id": "note", "type": "log", "data": {"message": "tick"}}]}  # fmt: skip
+TICKS = {
+    "workflow_id": "ticks",
+    "name": "Ticks",
+    "trigger": {"type": "schedule", "interval": 1},
+    "actions": [{"id": "note", "type": "log", "data": {"message": "tick"}}],
+}
 
 
 class Client:
@@ -109,8 +114,11 @@ async def test_two_of_each_process_lose_one_of_each_and_every_run_completes_once
     not answer to the other one, with the same idempotency keys. Every accepted event has
     its one run, and every run completes; the schedule fires each tick once, before and
     after its scheduler died."""
-    env = {"AUTOMATOR_BOOTSTRAP_API_KEY": KEY, "AUTOMATOR_RUN_LEASE_SECONDS": LEASE,
-           "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1"}  # fmt: skip
+    env = {
+        "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
+        "AUTOMATOR_RUN_LEASE_SECONDS": LEASE,
+        "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1",
+    }
     with sink(delay=0.05) as hooks, fleet(tmp_path, redis_url, **env) as started:
         processes = [started.start(command) for command in ["api", "worker", "scheduler"] * 2]
         await asyncio.gather(*(asyncio.to_thread(p.wait_ready) for p in processes))

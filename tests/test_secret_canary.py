@@ -29,21 +29,31 @@ CANARY = TOKEN + "+/=\"'"
 def echo_request(request: Request) -> Response:
     """The remote side of the webhook calls: it repeats the request, headers included; on
     /reject with a 400, which fails the step with the body in its error."""
-    body = {"headers": dict(request.headers), "query": request.query_string.decode(),
-            "body": request.get_data(as_text=True)}  # fmt: skip
+    body = {
+        "headers": dict(request.headers),
+        "query": request.query_string.decode(),
+        "body": request.get_data(as_text=True),
+    }
     status = 400 if request.path == "/reject" else 200
     return Response(json.dumps(body), status=status, content_type="application/json")
 
 
 def custom(step: str, action: str, params: dict[str, Any]) -> dict[str, Any]:
-    return {"id": step, "type": "custom_action",
-            "data": {"connector": "echo", "action": action, "params": params}}  # fmt: skip
+    return {
+        "id": step,
+        "type": "custom_action",
+        "data": {"connector": "echo", "action": action, "params": params},
+    }
 
 
 def webhook(step: str, path: str) -> dict[str, Any]:
     """A real webhook_call with the secret in a header, the query and the body."""
-    data = {"url": "{{ url }}" + path, "headers": {"Authorization": {"$secret": "CANARY"}},
-            "query": {"key": {"$secret": "CANARY"}}, "json": {"token": {"$secret": "CANARY"}}}  # fmt: skip
+    data = {
+        "url": "{{ url }}" + path,
+        "headers": {"Authorization": {"$secret": "CANARY"}},
+        "query": {"key": {"$secret": "CANARY"}},
+        "json": {"token": {"$secret": "CANARY"}},
+    }
     return {"id": step, "type": "webhook_call", "data": data}
 
 
@@ -75,9 +85,12 @@ class Replies:
 
 
 async def test_a_canary_secret_never_leaks(
-    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer,
+    client: httpx.AsyncClient,
+    resources: Resources,
+    settings: Settings,
+    httpserver: HTTPServer,
     caplog: pytest.LogCaptureFixture,
-) -> None:  # fmt: skip
+) -> None:
     caplog.set_level(logging.DEBUG)
     httpserver.expect_request("/hook").respond_with_handler(echo_request)
     httpserver.expect_request("/reject").respond_with_handler(echo_request)
@@ -88,8 +101,12 @@ async def test_a_canary_secret_never_leaks(
     config = {"key": {"$secret": "CANARY"}, "region": "eu"}
     assert (await api("PUT", "/api/integrations/echo", json={"config": config})).is_success
     for workflow_id, actions in WORKFLOWS.items():
-        document = {"workflow_id": workflow_id, "name": workflow_id,
-                    "trigger": {"type": workflow_id}, "actions": actions}  # fmt: skip
+        document = {
+            "workflow_id": workflow_id,
+            "name": workflow_id,
+            "trigger": {"type": workflow_id},
+            "actions": actions,
+        }
         assert (await api("POST", "/api/workflows", json=document)).status_code == 201
     run_ids = []
     for workflow_id in WORKFLOWS:
@@ -109,8 +126,12 @@ async def test_a_canary_secret_never_leaks(
         run = (await api("GET", f"/api/runs/{run_id}")).json()
         runs[run["workflow_id"]] = run
     statuses = {workflow_id: run["status"] for workflow_id, run in runs.items()}
-    assert statuses == {"succeeds": "completed", "rejected": "failed", "refused": "failed",
-                        "crashes": "failed"}  # fmt: skip
+    assert statuses == {
+        "succeeds": "completed",
+        "rejected": "failed",
+        "refused": "failed",
+        "crashes": "failed",
+    }
     # The remote side's echo came back (in an output, in an error), masked.
     assert runs["succeeds"]["outputs"]["called"]["output"]["body"]["query"] == "key=********"
     assert '"Authorization": "********"' in runs["rejected"]["error"]["message"]
@@ -118,8 +139,15 @@ async def test_a_canary_secret_never_leaks(
         await api("GET", f"/api/workflows/logs?workflow_id={workflow_id}")
         await api("GET", f"/api/workflows/{workflow_id}")
         await api("POST", f"/api/workflows/{workflow_id}/test", json={"data": {"url": "x"}})
-    for path in ["/api/runs", "/api/workflows/status", "/api/secrets", "/api/secrets/CANARY",
-                 "/api/integrations", "/api/integrations/echo", "/metrics"]:  # fmt: skip
+    for path in [
+        "/api/runs",
+        "/api/workflows/status",
+        "/api/secrets",
+        "/api/secrets/CANARY",
+        "/api/integrations",
+        "/api/integrations/echo",
+        "/metrics",
+    ]:
         assert (await api("GET", path)).status_code == 200, path
 
     assert not [text for text in api.texts if TOKEN in text]

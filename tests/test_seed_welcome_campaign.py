@@ -21,18 +21,27 @@ WELCOME_EMAIL = {
     "html": "<h1>Welcome {{ user_name }}</h1><p>Joined {{ signup_date }}</p>",
 }
 WELCOME_PUSH = {"name": "welcome_push", "subject": "Welcome!", "text": "Hi {{ user.name }}"}
-USER = {"id": "user123", "email": "ada@example.com", "name": "Ada <Lovelace>",
-        "createdAt": "2024-01-15", "email_verified": True, "deviceToken": "device-1"}  # fmt: skip
+USER = {
+    "id": "user123",
+    "email": "ada@example.com",
+    "name": "Ada <Lovelace>",
+    "createdAt": "2024-01-15",
+    "email_verified": True,
+    "deviceToken": "device-1",
+}
 
 
 @pytest.fixture
 def settings(settings: Settings, smtp_server: SmtpServer, httpserver: HTTPServer) -> Settings:
     push = {"provider": "http", "url": httpserver.url_for("/push")}
-    return settings.model_copy(update=smtp_server.settings() | {
-        "delay_scale": SCALE,
-        "integrations": {"notify_service": {"push": [push]}},
-        "http_allowed_hosts": ["127.0.0.1"],
-    })  # fmt: skip
+    return settings.model_copy(
+        update=smtp_server.settings()
+        | {
+            "delay_scale": SCALE,
+            "integrations": {"notify_service": {"push": [push]}},
+            "http_allowed_hosts": ["127.0.0.1"],
+        }
+    )
 
 
 def gap(earlier: dict[str, Any], later: dict[str, Any]) -> float:
@@ -41,9 +50,11 @@ def gap(earlier: dict[str, Any], later: dict[str, Any]) -> float:
 
 
 async def test_the_welcome_campaign_emails_the_user_then_pushes_then_updates_the_profile(
-    client: httpx.AsyncClient, settings: Settings, smtp_server: SmtpServer,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    smtp_server: SmtpServer,
     httpserver: HTTPServer,
-) -> None:  # fmt: skip
+) -> None:
     httpserver.expect_request("/push", method="POST").respond_with_json({"id": "push-1"})
     for template in (WELCOME_EMAIL, WELCOME_PUSH):
         assert (await client.post("/api/templates", json=template)).status_code == 201
@@ -76,8 +87,10 @@ async def test_the_welcome_campaign_emails_the_user_then_pushes_then_updates_the
     ((request, _),) = httpserver.log
     sent = request.json
     assert (sent["to"], sent["title"], sent["body"]) == (
-        "device-1", "Welcome!", "Thanks for joining Appgain",
-    )  # fmt: skip
+        "device-1",
+        "Welcome!",
+        "Thanks for joining Appgain",
+    )
     assert sent["idempotency_key"].startswith(push["idempotency_key"])
     assert push["output"]["sent"] == 1
     assert push["output"]["results"][0]["message_id"] == "push-1"

@@ -34,17 +34,29 @@ def test_a_list_setting_takes_commas_or_a_json_list(
 @pytest.mark.parametrize(
     ("variable", "value", "line"),
     [
-        ("AUTOMATOR_PORT", "abc",
-         "AUTOMATOR_PORT: Input should be a valid integer, unable to parse string as an integer"),
+        (
+            "AUTOMATOR_PORT",
+            "abc",
+            "AUTOMATOR_PORT: Input should be a valid integer, unable to parse string as an integer",
+        ),
         ("AUTOMATOR_PORT", "70000", "AUTOMATOR_PORT: Input should be less than or equal to 65535"),
-        ("AUTOMATOR_SCHEDULE_MISFIRE", "never",
-         "AUTOMATOR_SCHEDULE_MISFIRE: Input should be 'skip' or 'run_once'"),
-        ("AUTOMATOR_HTTP_ALLOWED_HOSTS", '["a.example"',
-         "AUTOMATOR_HTTP_ALLOWED_HOSTS: Expecting ',' delimiter: line 1 column 13 (char 12)"),
-        ("AUTOMATOR_INTEGRATIONS", "{smtp",
-         "AUTOMATOR_INTEGRATIONS: not valid JSON; see docs/configuration.md"),
+        (
+            "AUTOMATOR_SCHEDULE_MISFIRE",
+            "never",
+            "AUTOMATOR_SCHEDULE_MISFIRE: Input should be 'skip' or 'run_once'",
+        ),
+        (
+            "AUTOMATOR_HTTP_ALLOWED_HOSTS",
+            '["a.example"',
+            "AUTOMATOR_HTTP_ALLOWED_HOSTS: Expecting ',' delimiter: line 1 column 13 (char 12)",
+        ),
+        (
+            "AUTOMATOR_INTEGRATIONS",
+            "{smtp",
+            "AUTOMATOR_INTEGRATIONS: not valid JSON; see docs/configuration.md",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_setting_stops_the_command_in_one_line(
     tmp_path: Path, variable: str, value: str, line: str
 ) -> None:

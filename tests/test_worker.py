@@ -28,5 +28,7 @@ async def test_the_worker_launches_sub_runs_that_workers_then_run(
     await drain(settings)
     done = await resources.store.get_run("acme", run.run_id)
     assert (done.status, done.parent, done.outputs["hello"]["output"]["message"]) == (
-        RunStatus.COMPLETED, PARENT, "n=5",
-    )  # fmt: skip
+        RunStatus.COMPLETED,
+        PARENT,
+        "n=5",
+    )

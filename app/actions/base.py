@@ -32,9 +32,13 @@ class ConnectorError(Exception):
     seconds."""
 
     def __init__(
-        self, message: str, *, retryable: bool = False, retry_after: float | None = None,
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
         detail: Mapping[str, Any] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable

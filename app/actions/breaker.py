@@ -57,9 +57,11 @@ class LocalBreaker:
     test passes its own)."""
 
     def __init__(
-        self, threshold: int = 3, cooldown: float = 60.0,
+        self,
+        threshold: int = 3,
+        cooldown: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.threshold = threshold
         self.cooldown = cooldown
         self._clock = clock

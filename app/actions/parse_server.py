@@ -21,8 +21,11 @@ import orjson
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.net import retry_after, transport_error
 
-CLASS_NAME = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
-              "description": "A Parse class: `GameScore`, `_User`."}  # fmt: skip
+CLASS_NAME = {
+    "type": "string",
+    "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "description": "A Parse class: `GameScore`, `_User`.",
+}
 OBJECT_ID = {"type": "string", "pattern": r"^[A-Za-z0-9]{1,64}$"}
 WHERE = {"type": "object", "description": 'A Parse query constraint: `{"score": {"$gt": 10}}`.'}
 QUERY = {
@@ -34,34 +37,56 @@ QUERY = {
 }
 ACTIONS = {
     "create_object": ActionSpec(
-        inputs={"type": "object", "required": ["class_name", "data"], "additionalProperties": False,
-                "properties": {"class_name": CLASS_NAME, "data": {"type": "object"}}},
-        outputs={"type": "object", "properties": {"objectId": {"type": "string"},
-                                                  "createdAt": {"type": "string"}}},
+        inputs={
+            "type": "object",
+            "required": ["class_name", "data"],
+            "additionalProperties": False,
+            "properties": {"class_name": CLASS_NAME, "data": {"type": "object"}},
+        },
+        outputs={
+            "type": "object",
+            "properties": {"objectId": {"type": "string"}, "createdAt": {"type": "string"}},
+        },
         description="Create an object (POST /classes/{class_name}).",
     ),
     "update_object": ActionSpec(
-        inputs={"type": "object", "required": ["class_name", "object_id", "data"],
-                "additionalProperties": False,
-                "properties": {"class_name": CLASS_NAME, "object_id": OBJECT_ID,
-                               "data": {"type": "object"}}},
+        inputs={
+            "type": "object",
+            "required": ["class_name", "object_id", "data"],
+            "additionalProperties": False,
+            "properties": {
+                "class_name": CLASS_NAME,
+                "object_id": OBJECT_ID,
+                "data": {"type": "object"},
+            },
+        },
         outputs={"type": "object", "properties": {"updatedAt": {"type": "string"}}},
         description="Update an object's fields (PUT /classes/{class_name}/{object_id}).",
     ),
     "query_objects": ActionSpec(
-        inputs={"type": "object", "required": ["class_name"], "additionalProperties": False,
-                "properties": {"class_name": CLASS_NAME, **QUERY}},
-        outputs={"type": "object", "properties": {"results": {"type": "array"},
-                                                  "count": {"type": "integer"}}},
+        inputs={
+            "type": "object",
+            "required": ["class_name"],
+            "additionalProperties": False,
+            "properties": {"class_name": CLASS_NAME, **QUERY},
+        },
+        outputs={
+            "type": "object",
+            "properties": {"results": {"type": "array"}, "count": {"type": "integer"}},
+        },
         description="Find objects (GET /classes/{class_name}?where=...).",
     ),
     "find_user": ActionSpec(
-        inputs={"type": "object", "required": ["where"], "additionalProperties": False,
-                "properties": {"where": WHERE}},
+        inputs={
+            "type": "object",
+            "required": ["where"],
+            "additionalProperties": False,
+            "properties": {"where": WHERE},
+        },
         outputs={"type": "object", "properties": {"user": {"type": ["object", "null"]}}},
         description="The first user matching `where` (GET /users), or null; needs the master key.",
     ),
-}  # fmt: skip
+}
 
 
 class ParseServer(ConnectorAdapter):
@@ -85,8 +110,9 @@ class ParseServer(ConnectorAdapter):
             path = f"/classes/{_name(params)}/{quote(str(params['object_id']), safe='')}"
             return await _call(http, "PUT", base + path, headers, json=params["data"])
         if action == "query_objects":
-            found = await _call(http, "GET", f"{base}/classes/{_name(params)}", headers,
-                                params=_query(params))  # fmt: skip
+            found = await _call(
+                http, "GET", f"{base}/classes/{_name(params)}", headers, params=_query(params)
+            )
             return {"results": found.get("results", []), "count": len(found.get("results", []))}
         if action == "find_user":
             query = _query({"where": params.get("where"), "limit": 1})

@@ -218,6 +218,12 @@ def default_registry(modules: Iterable[str] = ()) -> Registry:
 
 def builtin_connectors() -> list[type[Connector] | Connector]:
     return [
-        NotifyService, WebhookConnector, Profiles, AiConnector, FileTask, ShellTask, TransformTask,
+        NotifyService,
+        WebhookConnector,
+        Profiles,
+        AiConnector,
+        FileTask,
+        ShellTask,
+        TransformTask,
         ParseServer,
-    ]  # fmt: skip
+    ]

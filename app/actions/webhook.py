@@ -33,31 +33,45 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker of a base6
 INPUTS: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "url": {"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://", "maxLength": 8192,
-                "description": "http:// or https:// URL; the address guard judges its host."},
+        "url": {
+            "type": "string",
+            "pattern": "^[hH][tT][tT][pP][sS]?://",
+            "maxLength": 8192,
+            "description": "http:// or https:// URL; the address guard judges its host.",
+        },
         "method": {"enum": list(METHODS), "default": "POST"},
         "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-        "query": {"type": "object",
-                  "additionalProperties": {"type": ["string", "number", "boolean"]},
-                  "description": "Merged into the URL's own query string: a name given here "
-                                 "replaces every parameter of that name in the URL."},
+        "query": {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "number", "boolean"]},
+            "description": "Merged into the URL's own query string: a name given here "
+            "replaces every parameter of that name in the URL.",
+        },
         "json": {"description": "A JSON body (sent compact, as signed)."},
         "body": {"type": "string", "description": "A raw body, instead of json."},
-        "timeout": {"type": "number", "exclusiveMinimum": 0,
-                    "description": "Seconds per network operation; the step's timeout bounds "
-                                   "the whole call."},
-        "follow_redirects": {"type": "boolean", "default": True,
-                             "description": "Follow redirects (AUTOMATOR_HTTP_MAX_REDIRECTS); "
-                                            "every hop is guarded."},
-        "signing_secret": {"type": "string", "minLength": 1,
-                           "description": "whsec_<base64> or any string; overrides the "
-                                          "connector configuration's signing_secret."},
+        "timeout": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Seconds per network operation; the step's timeout bounds "
+            "the whole call.",
+        },
+        "follow_redirects": {
+            "type": "boolean",
+            "default": True,
+            "description": "Follow redirects (AUTOMATOR_HTTP_MAX_REDIRECTS); every hop is guarded.",
+        },
+        "signing_secret": {
+            "type": "string",
+            "minLength": 1,
+            "description": "whsec_<base64> or any string; overrides the "
+            "connector configuration's signing_secret.",
+        },
     },
     "required": ["url"],
     "additionalProperties": False,
     # json and body exclude each other: "data.body: 'x' is expected to be empty".
     "dependentSchemas": {"json": {"properties": {"body": {"maxLength": 0}}}},
-}  # fmt: skip
+}
 OUTPUTS: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -204,8 +218,11 @@ class WebhookConnector(ConnectorAdapter):
         response = await self._send(http, call, self._headers(call, params, context))
         if response.status_code >= 400:
             raise status_error(response, call.what)
-        return {"status": response.status_code, "headers": dict(response.headers),
-                "body": _decoded(response)}  # fmt: skip
+        return {
+            "status": response.status_code,
+            "headers": dict(response.headers),
+            "body": _decoded(response),
+        }
 
     @staticmethod
     def _headers(call: Call, params: Mapping[str, Any], context: ActionContext) -> httpx.Headers:

@@ -67,10 +67,14 @@ async def decide_approval(
 
 @links.get("/{approval_id}/{decision}", response_class=HTMLResponse)
 async def approval_page(
-    approval_id: str, decision: Decision, request: Request, resources: ResourcesDep,
-    tenant: Annotated[str, Query(max_length=128)], expires: int,
+    approval_id: str,
+    decision: Decision,
+    request: Request,
+    resources: ResourcesDep,
+    tenant: Annotated[str, Query(max_length=128)],
+    expires: int,
     signature: Annotated[str, Query(max_length=128)],
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """The page a signed link opens: the approval and a button that decides it."""
     approvals = _checked(resources.approvals, tenant, approval_id, decision, expires, signature)
     if isinstance(approvals, HTMLResponse):
@@ -92,10 +96,14 @@ async def approval_page(
 
 @links.post("/{approval_id}/{decision}", response_class=HTMLResponse)
 async def approve_by_link(
-    approval_id: str, decision: Decision, request: Request, resources: ResourcesDep,
-    tenant: Annotated[str, Query(max_length=128)], expires: int,
+    approval_id: str,
+    decision: Decision,
+    request: Request,
+    resources: ResourcesDep,
+    tenant: Annotated[str, Query(max_length=128)],
+    expires: int,
     signature: Annotated[str, Query(max_length=128)],
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """Decide through a signed link: once; a second use says it was already decided."""
     approvals = _checked(resources.approvals, tenant, approval_id, decision, expires, signature)
     if isinstance(approvals, HTMLResponse):
@@ -112,9 +120,13 @@ async def approve_by_link(
 
 
 def _checked(
-    approvals: Approvals, tenant: str, approval_id: str, decision: Decision, expires: int,
+    approvals: Approvals,
+    tenant: str,
+    approval_id: str,
+    decision: Decision,
+    expires: int,
     signature: str,
-) -> Approvals | HTMLResponse:  # fmt: skip
+) -> Approvals | HTMLResponse:
     if not approvals.links.valid(tenant, approval_id, decision, expires, signature):
         return _page("Invalid link", "This link is not valid: copy it whole from the message.", 403)
     if expires < approvals.clock.now().timestamp():

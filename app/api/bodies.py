@@ -70,12 +70,22 @@ def _validated(model: type[Model], body: bytes) -> Model:
     try:
         value = _loads(body)
     except UnicodeDecodeError as exc:
-        error = {"type": "json_invalid", "loc": ("body", exc.start), "msg": "JSON decode error",
-                 "input": {}, "ctx": {"error": "the body is not UTF-8"}}  # fmt: skip
+        error = {
+            "type": "json_invalid",
+            "loc": ("body", exc.start),
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": "the body is not UTF-8"},
+        }
         raise RequestValidationError([error], body=body) from None
     except json.JSONDecodeError as exc:
-        error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error",
-                 "input": {}, "ctx": {"error": exc.msg}}  # fmt: skip
+        error = {
+            "type": "json_invalid",
+            "loc": ("body", exc.pos),
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": exc.msg},
+        }
         raise RequestValidationError([error], body=exc.doc) from None
     try:
         return model.model_validate(value)

@@ -35,9 +35,12 @@ async def get_campaign(campaign_id: CampaignId, caller: Reader, store: StoreDep)
 
 @router.get("/{campaign_id}/members")
 async def campaign_members(
-    campaign_id: CampaignId, caller: Reader, store: StoreDep, limit: Limit = 100,
+    campaign_id: CampaignId,
+    caller: Reader,
+    store: StoreDep,
+    limit: Limit = 100,
     after: After = None,
-) -> CampaignMembers:  # fmt: skip
+) -> CampaignMembers:
     """The campaign's members by user id, with when each was added."""
     members = await store.campaign_members(caller.tenant_id, campaign_id, PageQuery(limit, after))
     return CampaignMembers.after_last(

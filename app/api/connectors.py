@@ -14,8 +14,19 @@ from app.api.schemas.connectors import ConnectorRead
 from app.models.action import BRANCHES, DATA_MODELS
 
 router = APIRouter(prefix="/api/connectors", tags=["connectors"], responses=ERROR_RESPONSES)
-FLOW_ACTIONS = ("approval", "wait_for_event", "condition", "split", "loop", "parallel",
-                "trigger_workflow", "delay", "set", "stop", "log")  # fmt: skip
+FLOW_ACTIONS = (
+    "approval",
+    "wait_for_event",
+    "condition",
+    "split",
+    "loop",
+    "parallel",
+    "trigger_workflow",
+    "delay",
+    "set",
+    "stop",
+    "log",
+)
 
 
 @router.get("")
@@ -44,11 +55,19 @@ def flow_catalogue() -> ConnectorRead:
         schema = model.model_json_schema() if model is not None else {"type": "object"}
         arms = BRANCHES.get(name, ())
         described = ACTION_TYPES[name] + (f" (branches: {', '.join(arms)})" if arms else "")
-        actions.append({"name": name, "action_type": name, "description": described,
-                        "input_schema": schema, "output_schema": {"type": "object"}})  # fmt: skip
+        actions.append(
+            {
+                "name": name,
+                "action_type": name,
+                "description": described,
+                "input_schema": schema,
+                "output_schema": {"type": "object"},
+            }
+        )
     return ConnectorRead(
-        code="flow", name="Flow control",
+        code="flow",
+        name="Flow control",
         description="The engine's own actions: approvals, waits, branches, loops, parallel "
         "branches, sub-workflows, delays and variables.",
         actions=actions,
-    )  # fmt: skip
+    )

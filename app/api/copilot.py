@@ -25,9 +25,12 @@ async def draft(body: DraftIn, caller: Writer, resources: ResourcesDep) -> Draft
     model with its errors (at most twice). Nothing is saved. 503 names the setting when no
     model is configured."""
     copilot = Copilot(
-        resources.workflows.parser, resources.registry, resources.integrations,
-        resources.secrets, resources.gateway.services,
-    )  # fmt: skip
+        resources.workflows.parser,
+        resources.registry,
+        resources.integrations,
+        resources.secrets,
+        resources.gateway.services,
+    )
     if body.document is not None and body.instruction is not None:
         found = await copilot.draft(caller.tenant_id, body.instruction, body.document)
     else:

@@ -124,9 +124,13 @@ def _allowed(request: Request) -> list[str]:
     # integration named "test".
     fewest = min((template.count("{") for template in matching), default=0)
     return sorted(
-        {method.upper() for template in matching if template.count("{") == fewest
-         for method in paths[template]}
-    )  # fmt: skip
+        {
+            method.upper()
+            for template in matching
+            if template.count("{") == fewest
+            for method in paths[template]
+        }
+    )
 
 
 @functools.lru_cache(maxsize=512)

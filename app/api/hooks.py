@@ -52,9 +52,13 @@ async def delete_hook(hook_id: str, caller: Configurer, hooks: HooksDep) -> Resp
 @deliveries.post(
     "/{hook_id}",
     status_code=202,
-    responses={401: {"description": "The signature is wrong or missing, or the timestamp is "
-                     "outside the hook's tolerance: nothing was stored."}},
-)  # fmt: skip
+    responses={
+        401: {
+            "description": "The signature is wrong or missing, or the timestamp is "
+            "outside the hook's tolerance: nothing was stored."
+        }
+    },
+)
 async def receive_delivery(
     hook_id: str, request: Request, resources: ResourcesDep
 ) -> DeliveryAccepted:

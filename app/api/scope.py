@@ -19,8 +19,9 @@ from app.store.protocol import Store
 REACHABLE = ("/api/workflows", "/api/runs", "/api/approvals", "/api/connectors", "/api/session")
 # Routes over many workflows at once that a limited key does not reach: it works one
 # workflow at a time.
-TENANT_WIDE = frozenset({"/api/workflows/import", "/api/workflows/export",
-                         "/api/workflows/status", "/api/runs/bulk"})  # fmt: skip
+TENANT_WIDE = frozenset(
+    {"/api/workflows/import", "/api/workflows/export", "/api/workflows/status", "/api/runs/bulk"}
+)
 
 
 async def check_scope(key: ApiKey, request: Request, store: Store) -> None:

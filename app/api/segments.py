@@ -69,7 +69,10 @@ async def segment_members(
         [Condition.model_validate(c) for c in segment.conditions], resources.clock
     )
     members, next_after = await members_page(
-        resources.store, caller.tenant_id, audience, PageQuery(limit, after),
+        resources.store,
+        caller.tenant_id,
+        audience,
+        PageQuery(limit, after),
         resources.settings.segment_scan_limit,
-    )  # fmt: skip
+    )
     return MemberList(items=[ProfileRead.of(m) for m in members], next_after=next_after)

@@ -103,5 +103,9 @@ async def get_series(
     count in the slice they were created in."""
     chosen = period_of(period, since, until, clock.now())
     parts = await stats.series(store, caller.tenant_id, chosen, buckets, workflow_id)
-    return Series(since=chosen.since, until=chosen.until, workflow_id=workflow_id,
-                  buckets=[Bucket.of(part) for part in parts])  # fmt: skip
+    return Series(
+        since=chosen.since,
+        until=chosen.until,
+        workflow_id=workflow_id,
+        buckets=[Bucket.of(part) for part in parts],
+    )

@@ -68,9 +68,14 @@ async def sign_in(
     sessions = resources.engine.sessions
     signed_in = await sessions.sign_in(body.api_key.get_secret_value(), _client(request))
     response.set_cookie(
-        SESSION_COOKIE, signed_in.token, max_age=sessions.seconds, path="/",
-        secure=request.url.scheme == "https", httponly=True, samesite="strict",
-    )  # fmt: skip
+        SESSION_COOKIE,
+        signed_in.token,
+        max_age=sessions.seconds,
+        path="/",
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="strict",
+    )
     return SessionRead.of(signed_in.key)
 
 
@@ -93,6 +98,11 @@ async def sign_out(
         require_csrf_header(request)
         await resources.engine.sessions.sign_out(token)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict",
-                           secure=request.url.scheme == "https")  # fmt: skip
+    response.delete_cookie(
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response

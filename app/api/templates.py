@@ -46,8 +46,10 @@ async def list_templates(
     caller: Reader,
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    after: Annotated[str | None, Query(max_length=128, description="Last name of the page before.")] = None,
-) -> TemplateList:  # fmt: skip
+    after: Annotated[
+        str | None, Query(max_length=128, description="Last name of the page before.")
+    ] = None,
+) -> TemplateList:
     """The tenant's templates, by name."""
     templates = await store.list_templates(caller.tenant_id, PageQuery(limit, after))
     return TemplateList.after_last(

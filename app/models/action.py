@@ -246,9 +246,13 @@ BRANCHES = {
     "parallel": ("branches",),
 }
 DATA_MODELS: dict[str, type[BaseModel]] = {
-    "wait_for_event": WaitForEvent, "split": SplitData, "loop": LoopData,
-    "parallel": ParallelData, "trigger_workflow": TriggerWorkflowData, "approval": ApprovalData,
-}  # fmt: skip
+    "wait_for_event": WaitForEvent,
+    "split": SplitData,
+    "loop": LoopData,
+    "parallel": ParallelData,
+    "trigger_workflow": TriggerWorkflowData,
+    "approval": ApprovalData,
+}
 
 
 class Action(Strict):
@@ -391,9 +395,13 @@ class Action(Strict):
 
 
 ARM_NAMES = {
-    "otherwise": "else", "on_event": "event", "on_timeout": "timeout", "actions": "do",
-    "on_approve": "approve", "on_reject": "reject",
-}  # fmt: skip
+    "otherwise": "else",
+    "on_event": "event",
+    "on_timeout": "timeout",
+    "actions": "do",
+    "on_approve": "approve",
+    "on_reject": "reject",
+}
 
 
 def template_problems(value: Any, rules: ValidationRules, loc: tuple[str | int, ...]) -> list[str]:

@@ -170,9 +170,13 @@ class Run:
         """Change status, recording the transition in ``history``."""
         if self.status != status:
             self.history.append(
-                {"at": at.isoformat(), "from": self.status.value, "to": status.value,
-                 "reason": reason}
-            )  # fmt: skip
+                {
+                    "at": at.isoformat(),
+                    "from": self.status.value,
+                    "to": status.value,
+                    "reason": reason,
+                }
+            )
         self.status = status
 
     def note(self, at: datetime, reason: str) -> None:

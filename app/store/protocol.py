@@ -261,9 +261,13 @@ class RetentionStore(Protocol):
         """Every tenant's own retention, across tenants: the one read made for the job."""
 
     async def purge_batch(
-        self, kind: Kept, before: datetime, limit: int, tenant_id: str | None,
+        self,
+        kind: Kept,
+        before: datetime,
+        limit: int,
+        tenant_id: str | None,
         skip: Sequence[str] = (),
-    ) -> int:  # fmt: skip
+    ) -> int:
         """Delete at most ``limit`` records of ``kind`` older than ``before`` (runs: only
         finished ones, with their step records), of one tenant or of every tenant but those
         in ``skip``; returns how many. One short write, so ingest waits for none of it."""

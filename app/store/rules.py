@@ -25,10 +25,26 @@ UNFINISHED = (*LIVE, RunStatus.PAUSED)
 TIMED = (RunStatus.PENDING, RunStatus.WAITING)
 FINISHED_VALUES = (RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value)
 MUTABLE_RUN_FIELDS = (
-    "status", "due_at", "pc", "attempt", "delay_served", "vars", "outputs", "active_seconds",
-    "error", "history", "updated_at", "wait", "wait_key", "listen_keys", "variants", "loops",
-    "join", "forks", "call_started",
-)  # fmt: skip
+    "status",
+    "due_at",
+    "pc",
+    "attempt",
+    "delay_served",
+    "vars",
+    "outputs",
+    "active_seconds",
+    "error",
+    "history",
+    "updated_at",
+    "wait",
+    "wait_key",
+    "listen_keys",
+    "variants",
+    "loops",
+    "join",
+    "forks",
+    "call_started",
+)
 # How many times a store retries a change to a run that keeps changing under it.
 RUN_WRITE_ATTEMPTS = 5
 
@@ -160,8 +176,10 @@ def conversion(run: Run, heard: Collection[str], event: EventRecord) -> dict[str
     if run.converted is not None or not {"goal", "goal_exit"} & set(heard):
         return None
     run.converted = {
-        "event": event.type, "event_id": event.event_id, "at": event.received_at.isoformat(),
-    }  # fmt: skip
+        "event": event.type,
+        "event_id": event.event_id,
+        "at": event.received_at.isoformat(),
+    }
     return run.converted
 
 
@@ -200,10 +218,16 @@ def with_kept(live: list[RunTally], kept: list[RunTally]) -> list[RunTally]:
     for tally in kept:
         key = (tally.workflow_id, tally.status)
         was = merged.get(key)
-        merged[key] = tally if was is None else RunTally(
-            tally.workflow_id, tally.status, was.count + tally.count,
-            was.active_seconds + tally.active_seconds,
-        )  # fmt: skip
+        merged[key] = (
+            tally
+            if was is None
+            else RunTally(
+                tally.workflow_id,
+                tally.status,
+                was.count + tally.count,
+                was.active_seconds + tally.active_seconds,
+            )
+        )
     return list(merged.values())
 
 
@@ -231,10 +255,13 @@ def hook_doc(hook: Hook) -> dict[str, Any]:
 
 def hook_record(doc: dict[str, Any]) -> Hook:
     fields = {name: value for name, value in doc.items() if name in Hook.__dataclass_fields__}
-    return Hook(**fields | {
-        "scheme": HookScheme(doc["scheme"]),
-        "created_at": datetime.fromisoformat(doc["created_at"]),
-    })  # fmt: skip
+    return Hook(
+        **fields
+        | {
+            "scheme": HookScheme(doc["scheme"]),
+            "created_at": datetime.fromisoformat(doc["created_at"]),
+        }
+    )
 
 
 def bulk_doc(job: BulkJob) -> dict[str, Any]:
@@ -248,16 +275,24 @@ def bulk_job(doc: dict[str, Any]) -> BulkJob:
     where = doc["filter"]
     status = where["status"]
     run_filter = RunFilter(
-        where["workflow_id"], None if status is None else RunStatus(status), where["user_id"],
-        _time(where["since"]), _time(where["until"]),
-    )  # fmt: skip
+        where["workflow_id"],
+        None if status is None else RunStatus(status),
+        where["user_id"],
+        _time(where["since"]),
+        _time(where["until"]),
+    )
     fields = {name: value for name, value in doc.items() if name in BulkJob.__dataclass_fields__}
-    return BulkJob(**fields | {
-        "action": BulkAction(doc["action"]), "status": BulkState(doc["status"]),
-        "filter": run_filter, "created_at": datetime.fromisoformat(doc["created_at"]),
-        "updated_at": datetime.fromisoformat(doc["updated_at"]),
-        "finished_at": _time(doc["finished_at"]),
-    })  # fmt: skip
+    return BulkJob(
+        **fields
+        | {
+            "action": BulkAction(doc["action"]),
+            "status": BulkState(doc["status"]),
+            "filter": run_filter,
+            "created_at": datetime.fromisoformat(doc["created_at"]),
+            "updated_at": datetime.fromisoformat(doc["updated_at"]),
+            "finished_at": _time(doc["finished_at"]),
+        }
+    )
 
 
 def _time(text: str | None) -> datetime | None:

@@ -228,9 +228,13 @@ class Admission:
             raise Refused(ai_budget.refusal(check, now), ("tenant", "ai_budget"), wait)
 
     async def _throttle(
-        self, ticket: Ticket, scope: str, throttle: Throttle, context: dict[str, Any],
+        self,
+        ticket: Ticket,
+        scope: str,
+        throttle: Throttle,
+        context: dict[str, Any],
         now: datetime,
-    ) -> None:  # fmt: skip
+    ) -> None:
         run, key_value = ticket.run, self._key(throttle.key, context, scope, "throttle")
         key = flow_key(run.tenant_id, scope, "starts", key_value)
         period = period_seconds(throttle.period)

@@ -61,8 +61,12 @@ class SegmentFiring:
             members = [profile for profile in profiles if audience.admits(profile, now)]
             over = len(members) > remaining
             if over:
-                log.error("segment %s of %s has more than %d members; the rest get no run",
-                          name, version.workflow_id, self.max_members)  # fmt: skip
+                log.error(
+                    "segment %s of %s has more than %d members; the rest get no run",
+                    name,
+                    version.workflow_id,
+                    self.max_members,
+                )
             taken = members[:remaining]
             if taken:
                 starts = [member_start(member, version.workflow_id, at, now) for member in taken]
@@ -80,7 +84,10 @@ class SegmentFiring:
         try:
             saved = await self.store.get_segment(version.tenant_id, segment)
         except NotFound:
-            log.warning("workflow %s targets segment %r, which does not exist; nothing started",
-                        version.workflow_id, segment)  # fmt: skip
+            log.warning(
+                "workflow %s targets segment %r, which does not exist; nothing started",
+                version.workflow_id,
+                segment,
+            )
             return None
         return [Condition.model_validate(condition) for condition in saved.conditions]

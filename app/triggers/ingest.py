@@ -165,9 +165,11 @@ class Ingestor:
         out of its record."""
         event = replace(
             _record(original.tenant_id, EventIn(type=original.type), self.clock.now()),
-            user=original.user, data=original.data, timestamp=original.timestamp,
+            user=original.user,
+            data=original.data,
+            timestamp=original.timestamp,
             replay_of=original.event_id,
-        )  # fmt: skip
+        )
         context = run_context(event)
         matches, declined = await self._match(event, context, {}, workflow_ids)
         return await self._start(event, context, matches, declined=declined)
@@ -214,9 +216,12 @@ class Ingestor:
                     )
 
     async def _match(
-        self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile],
+        self,
+        event: EventRecord,
+        context: dict[str, Any],
+        profiles: dict[str, Profile],
         only: Set[str] | None = None,
-    ) -> tuple[list[Candidate], dict[str, str]]:  # fmt: skip
+    ) -> tuple[list[Candidate], dict[str, str]]:
         """The candidates whose conditions the event meets (of ``only``, when named), and
         the others with the reason, for the event's record."""
         candidates = await self.matcher.candidates(event.tenant_id, event.type)
@@ -263,9 +268,14 @@ class Ingestor:
             return None
 
     async def start(
-        self, version: WorkflowVersion, incoming: EventIn, *, strict: bool = False,
-        lineage: Lineage | None = None, trigger_id: str | None = None,
-    ) -> Accepted:  # fmt: skip
+        self,
+        version: WorkflowVersion,
+        incoming: EventIn,
+        *,
+        strict: bool = False,
+        lineage: Lineage | None = None,
+        trigger_id: str | None = None,
+    ) -> Accepted:
         """Start one workflow version on an event, whatever its trigger says (schedules,
         run now, sub-workflows). ``strict``: a flow-control limit refusing the run raises
         LimitExceeded (a caller asked for this run) instead of recording it skipped.
@@ -301,10 +311,15 @@ class Ingestor:
         return await self._commit(plan)
 
     async def _start(
-        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate], *,
-        strict: bool = False, lineage: Lineage | None = None,
+        self,
+        event: EventRecord,
+        context: dict[str, Any],
+        matches: list[Candidate],
+        *,
+        strict: bool = False,
+        lineage: Lineage | None = None,
         declined: Mapping[str, str] | None = None,
-    ) -> Accepted:  # fmt: skip
+    ) -> Accepted:
         intake = self._intake(event, context, matches, declined or {})
         if lineage is not None:
             lineage.stamp(intake.runs)
@@ -397,9 +412,12 @@ class Ingestor:
             log.exception("settling %d runs ended by events failed", len(ended))
 
     def _intake(
-        self, event: EventRecord, context: dict[str, Any], matches: list[Candidate],
+        self,
+        event: EventRecord,
+        context: dict[str, Any],
+        matches: list[Candidate],
         declined: Mapping[str, str],
-    ) -> Intake:  # fmt: skip
+    ) -> Intake:
         """The event's intake; ``declined`` are the workflows matching turned down."""
         expires = event.received_at + self.window
         runs, run_claims, caps, refused = [], {}, {}, dict(declined)

@@ -58,8 +58,13 @@ def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) ->
             if trigger.type == SCHEDULE:
                 continue  # the scheduler fires those
             conditions = trigger.conditions
-            candidate = Candidate(version, document, compile_conditions(conditions, clock),
-                                  reads_profile(conditions), label)  # fmt: skip
+            candidate = Candidate(
+                version,
+                document,
+                compile_conditions(conditions, clock),
+                reads_profile(conditions),
+                label,
+            )
             by_type[trigger.type].append(candidate)
     return TenantIndex(revision, clock.monotonic(), dict(by_type))
 

@@ -27,8 +27,13 @@ SIGNED_LATER = "(a signed link, made when the run renders this step)"
 def _approval_links(actions: list[Action]) -> dict[str, Any]:
     if not any(action.type == "approval" for action in actions):
         return {}
-    return {"approval": {"id": "(the approval's id)", "approve_url": SIGNED_LATER,
-                         "reject_url": SIGNED_LATER}}  # fmt: skip
+    return {
+        "approval": {
+            "id": "(the approval's id)",
+            "approve_url": SIGNED_LATER,
+            "reject_url": SIGNED_LATER,
+        }
+    }
 
 
 def sample_event(
@@ -94,8 +99,13 @@ class TriggerPreview:
         if gateway is None or not calls_out:
             return None  # a control or flow step: the walk itself does it
         ctx = ActionContext(
-            tenant_id=run.tenant_id, run_id=run.run_id, workflow_id=run.workflow_id,
-            step_id=str(action.id), idempotency_key=f"test:{action.id}", attempt=1,
-            event=run.context, template=action.template,
-        )  # fmt: skip
+            tenant_id=run.tenant_id,
+            run_id=run.run_id,
+            workflow_id=run.workflow_id,
+            step_id=str(action.id),
+            idempotency_key=f"test:{action.id}",
+            attempt=1,
+            event=run.context,
+            template=action.template,
+        )
         return await gateway.would_fail(action.type, params, ctx)

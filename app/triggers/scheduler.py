@@ -111,8 +111,11 @@ class Scheduler:
 
     async def tick(self, now: datetime) -> list[Accepted]:
         """Fire every schedule due by ``now``; returns what was started."""
-        schedules = [one for version in await self.store.scheduled_versions()
-                     for one in schedules_of(version)]  # fmt: skip
+        schedules = [
+            one
+            for version in await self.store.scheduled_versions()
+            for one in schedules_of(version)
+        ]
         lasts = await last_fired(self.redis, [schedule.field for schedule in schedules])
         started = []
         for schedule, last in zip(schedules, lasts, strict=True):

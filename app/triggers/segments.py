@@ -83,9 +83,12 @@ class Audience:
 
 
 async def pages(
-    store: Store, tenant_id: str, audience: Audience, after: str | None = None,
+    store: Store,
+    tenant_id: str,
+    audience: Audience,
+    after: str | None = None,
     limit: int | None = None,
-) -> AsyncIterator[list[Profile]]:  # fmt: skip
+) -> AsyncIterator[list[Profile]]:
     """The profiles that may be members (those in the audience's ``last_seen`` window), in
     user id order after ``after``, a batch at a time, at most ``limit`` of them."""
     window, read = audience.window(), 0

@@ -25,17 +25,27 @@ PYTHON = sys.executable
 @pytest.fixture
 def local(tmp_path: Path) -> LocalTasks:
     return LocalTasks(
-        allowed=frozenset({"file", "shell"}), files_root=tmp_path / "files", file_max_bytes=64,
-        commands=("echo", "env", PYTHON), shell_timeout=5, max_output_bytes=1000,
-        env=("PATH", "GREETING"), server_env={"PATH": os.environ["PATH"], "SECRET": "no"},
-    )  # fmt: skip
+        allowed=frozenset({"file", "shell"}),
+        files_root=tmp_path / "files",
+        file_max_bytes=64,
+        commands=("echo", "env", PYTHON),
+        shell_timeout=5,
+        max_output_bytes=1000,
+        env=("PATH", "GREETING"),
+        server_env={"PATH": os.environ["PATH"], "SECRET": "no"},
+    )
 
 
 def ctx(local: LocalTasks | None, enabled: bool = True, tenant: str = "acme") -> ActionContext:
     return ActionContext(
-        tenant_id=tenant, run_id="run_1", step_id="s", idempotency_key="run_1:s:0", attempt=1,
-        config={"enabled": enabled}, services=Services(local=local),
-    )  # fmt: skip
+        tenant_id=tenant,
+        run_id="run_1",
+        step_id="s",
+        idempotency_key="run_1:s:0",
+        attempt=1,
+        config={"enabled": enabled},
+        services=Services(local=local),
+    )
 
 
 async def file(local: LocalTasks, **params: Any) -> Any:
@@ -50,8 +60,9 @@ async def test_files_are_written_read_listed_copied_and_deleted_in_the_tenants_f
     local: LocalTasks,
 ) -> None:
     assert await file(local, operation="write", path="out/day.csv", content="a,b\n") == {
-        "path": "out/day.csv", "bytes": 4,
-    }  # fmt: skip
+        "path": "out/day.csv",
+        "bytes": 4,
+    }
     await file(local, operation="append", path="out/day.csv", content="1,2\n")
     read = await file(local, operation="read", path="out/day.csv")
     assert (read["content"], read["bytes"]) == ("a,b\n1,2\n", 8)
@@ -87,12 +98,14 @@ async def test_symlinks_are_never_followed_out_or_in(local: LocalTasks, tmp_path
     folder.mkdir(parents=True)
     (folder / "link").symlink_to(outside)
     (folder / "file_link").symlink_to(outside / "secret.txt")
-    for params in ({"operation": "read", "path": "link/secret.txt"},
-                   {"operation": "write", "path": "link/new.txt", "content": "x"},
-                   {"operation": "read", "path": "file_link"},
-                   {"operation": "write", "path": "file_link", "content": "overwritten"},
-                   {"operation": "list", "path": "link"},
-                   {"operation": "copy", "path": "file_link", "to": "stolen.txt"}):  # fmt: skip
+    for params in (
+        {"operation": "read", "path": "link/secret.txt"},
+        {"operation": "write", "path": "link/new.txt", "content": "x"},
+        {"operation": "read", "path": "file_link"},
+        {"operation": "write", "path": "file_link", "content": "overwritten"},
+        {"operation": "list", "path": "link"},
+        {"operation": "copy", "path": "file_link", "to": "stolen.txt"},
+    ):
         with pytest.raises(ConnectorError, match=r"symlink|not a file"):
             await file(local, **params)
     assert (outside / "secret.txt").read_text() == "top secret"
@@ -113,8 +126,10 @@ async def test_sizes_are_bounded(local: LocalTasks) -> None:
 
 
 async def test_local_tasks_say_how_to_enable_them_while_off(local: LocalTasks) -> None:
-    for code, task, params in (("file", FileTask(), {"operation": "list", "path": ""}),
-                               ("shell", ShellTask(), {"argv": ["echo"]})):  # fmt: skip
+    for code, task, params in (
+        ("file", FileTask(), {"operation": "list", "path": ""}),
+        ("shell", ShellTask(), {"argv": ["echo"]}),
+    ):
         for off in (ctx(None), ctx(replace(local, allowed=frozenset())), ctx(local, False)):
             with pytest.raises(ConnectorError, match=f"AUTOMATOR_LOCAL_TASKS={code}"):
                 await task.execute(code, params, off)
@@ -145,8 +160,10 @@ async def test_an_executable_not_allowed_is_refused(local: LocalTasks, tmp_path:
 
 
 async def test_a_command_that_never_ends_is_killed_with_its_children(local: LocalTasks) -> None:
-    forever = ("import subprocess, time\nchild = subprocess.Popen(['sleep', '60'])\n"
-               "print(child.pid, flush=True)\ntime.sleep(60)")  # fmt: skip
+    forever = (
+        "import subprocess, time\nchild = subprocess.Popen(['sleep', '60'])\n"
+        "print(child.pid, flush=True)\ntime.sleep(60)"
+    )
     with pytest.raises(
         ConnectorError, match=r"past its timeout of 0\.5 s and was killed"
     ) as caught:
@@ -176,8 +193,11 @@ async def test_transforms_convert_and_aggregate() -> None:
     rows = (await run(operation="csv_to_json", input="country,amount\nfr,10\nde,5\nfr,2.5\n"))[
         "rows"
     ]
-    assert rows == [{"country": "fr", "amount": "10"}, {"country": "de", "amount": "5"},
-                    {"country": "fr", "amount": "2.5"}]  # fmt: skip
+    assert rows == [
+        {"country": "fr", "amount": "10"},
+        {"country": "de", "amount": "5"},
+        {"country": "fr", "amount": "2.5"},
+    ]
     assert (await run(operation="json_to_csv", input=rows))["csv"] == (
         "country,amount\nfr,10\nde,5\nfr,2.5\n"
     )

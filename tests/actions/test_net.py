@@ -196,8 +196,10 @@ def test_retry_after_reads_an_http_date() -> None:
     assert 500 < waited <= 600
 
 
-@pytest.mark.parametrize(("status", "retryable"), [(500, True), (503, True), (429, True),
-                                                    (400, False), (404, False), (410, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(500, True), (503, True), (429, True), (400, False), (404, False), (410, False)],
+)
 def test_server_errors_and_throttling_are_retryable_other_refusals_final(
     status: int, retryable: bool
 ) -> None:

@@ -23,8 +23,11 @@ from app.settings import Settings
 from tests.conftest import drain, send
 
 APP_ID, MASTER_KEY = "app-123", "master-456"
-OPERATORS: dict[str, Callable[[Any, Any], bool]] = {"$gt": lambda a, b: a is not None and a > b, "$lt": lambda a, b: a is not None and a < b,
-             "$in": lambda a, b: a in b}  # fmt: skip
+OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "$gt": lambda a, b: a is not None and a > b,
+    "$lt": lambda a, b: a is not None and a < b,
+    "$in": lambda a, b: a in b,
+}
 
 
 class ParseStandIn:
@@ -107,24 +110,56 @@ SCORES = {
     "name": "Scores",
     "trigger": {"type": "game_over"},
     "actions": [
-        {"id": "create", "type": "custom_action",
-         "data": {"connector": "parse_server", "action": "create_object",
-                  "params": {"class_name": "GameScore",
-                             "data": {"player": "{{ user.id }}", "score": "{{ score }}"}}}},
-        {"id": "bump", "type": "custom_action",
-         "data": {"connector": "parse_server", "action": "update_object",
-                  "params": {"class_name": "GameScore",
-                             "object_id": "{{ steps.create.output.objectId }}",
-                             "data": {"checked": True}}}},
-        {"id": "top", "type": "custom_action",
-         "data": {"connector": "parse_server", "action": "query_objects",
-                  "params": {"class_name": "GameScore", "where": {"score": {"$gt": 10}},
-                             "order": "-score", "limit": 5}}},
-        {"id": "who", "type": "custom_action",
-         "data": {"connector": "parse_server", "action": "find_user",
-                  "params": {"where": {"email": "{{ user.email }}"}}}},
+        {
+            "id": "create",
+            "type": "custom_action",
+            "data": {
+                "connector": "parse_server",
+                "action": "create_object",
+                "params": {
+                    "class_name": "GameScore",
+                    "data": {"player": "{{ user.id }}", "score": "{{ score }}"},
+                },
+            },
+        },
+        {
+            "id": "bump",
+            "type": "custom_action",
+            "data": {
+                "connector": "parse_server",
+                "action": "update_object",
+                "params": {
+                    "class_name": "GameScore",
+                    "object_id": "{{ steps.create.output.objectId }}",
+                    "data": {"checked": True},
+                },
+            },
+        },
+        {
+            "id": "top",
+            "type": "custom_action",
+            "data": {
+                "connector": "parse_server",
+                "action": "query_objects",
+                "params": {
+                    "class_name": "GameScore",
+                    "where": {"score": {"$gt": 10}},
+                    "order": "-score",
+                    "limit": 5,
+                },
+            },
+        },
+        {
+            "id": "who",
+            "type": "custom_action",
+            "data": {
+                "connector": "parse_server",
+                "action": "find_user",
+                "params": {"where": {"email": "{{ user.email }}"}},
+            },
+        },
     ],
-}  # fmt: skip
+}
 
 
 async def test_a_workflow_creates_updates_and_queries_objects_and_finds_a_user(
@@ -132,8 +167,11 @@ async def test_a_workflow_creates_updates_and_queries_objects_and_finds_a_user(
 ) -> None:
     for name, value in (("PARSE_APP_ID", APP_ID), ("PARSE_MASTER_KEY", MASTER_KEY)):
         assert (await client.put(f"/api/secrets/{name}", json={"value": value})).is_success
-    config = {"url": httpserver.url_for("/parse"), "app_id": {"$secret": "PARSE_APP_ID"},
-              "master_key": {"$secret": "PARSE_MASTER_KEY"}}  # fmt: skip
+    config = {
+        "url": httpserver.url_for("/parse"),
+        "app_id": {"$secret": "PARSE_APP_ID"},
+        "master_key": {"$secret": "PARSE_MASTER_KEY"},
+    }
     stored = await client.put("/api/integrations/parse_server", json={"config": config})
     assert stored.is_success, stored.text
     assert (await client.post("/api/workflows", json=SCORES)).status_code == 201
@@ -164,8 +202,11 @@ async def test_parse_errors_keep_their_code_and_wrong_keys_are_final(
 ) -> None:
     config = {"url": httpserver.url_for("/parse"), "app_id": APP_ID, "master_key": "wrong"}
     assert (await client.put("/api/integrations/parse_server", json={"config": config})).is_success
-    probe = {"integration": "parse_server", "action": "query_objects",
-             "data": {"class_name": "GameScore"}}  # fmt: skip
+    probe = {
+        "integration": "parse_server",
+        "action": "query_objects",
+        "data": {"class_name": "GameScore"},
+    }
     tested = await client.post("/api/integrations/test", json=probe)
     assert tested.status_code == 200, tested.text
     result = tested.json()

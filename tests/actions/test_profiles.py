@@ -92,8 +92,11 @@ async def test_create_segment_saves_conditions_the_segment_api_evaluates(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     conditions = [{"field": "plan", "operator": "in_list", "value": ["trial", "pro"]}]
-    save = {"id": "seg", "type": "create_segment",
-            "data": {"segment_id": "triallers", "name": "On trial", "conditions": conditions}}  # fmt: skip
+    save = {
+        "id": "seg",
+        "type": "create_segment",
+        "data": {"segment_id": "triallers", "name": "On trial", "conditions": conditions},
+    }
     await create(client, workflow(save))
     run_id = (await send(client, SIGNUP))["run_ids"][0]
     await send(client, {"type": "page_viewed", "user": {"id": "u2", "plan": "free"}})
@@ -111,8 +114,11 @@ async def test_create_segment_saves_conditions_the_segment_api_evaluates(
 async def test_a_profile_over_its_size_bound_fails_the_step(
     client: httpx.AsyncClient, settings: Settings, resources: Resources
 ) -> None:
-    bloat = {"id": "bloat", "type": "update_user_profile",
-             "data": {"profile_data": {"notes": "{{ 'x' * 5000 }}"}}}  # fmt: skip
+    bloat = {
+        "id": "bloat",
+        "type": "update_user_profile",
+        "data": {"profile_data": {"notes": "{{ 'x' * 5000 }}"}},
+    }
     await create(client, workflow(bloat))
     run_id = (await send(client, SIGNUP))["run_ids"][0]
     # The worker's store holds profiles to 1 KiB.
@@ -128,10 +134,14 @@ async def test_inputs_are_checked_when_the_workflow_is_saved(client: httpx.Async
         ({"type": "update_user_profile", "data": {"profile_data": "yes"}}, "data.profile_data"),
         ({"type": "update_user_profile", "data": {}}, "'profile_data' is a required property"),
         ({"type": "add_to_campaign", "data": {"campaign_id": "no spaces"}}, "data.campaign_id"),
-        ({"type": "create_segment",
-          "data": {"segment_id": "s", "conditions": [{"field": "a", "operator": "bigger"}]}},
-         "data.conditions.0.operator"),
-    ]  # fmt: skip
+        (
+            {
+                "type": "create_segment",
+                "data": {"segment_id": "s", "conditions": [{"field": "a", "operator": "bigger"}]},
+            },
+            "data.conditions.0.operator",
+        ),
+    ]
     for action, problem in cases:
         response = await client.post("/api/workflows", json=workflow(action))
         assert response.status_code == 422, action
@@ -143,8 +153,9 @@ async def test_inputs_are_checked_when_the_workflow_is_saved(client: httpx.Async
 async def test_a_run_without_a_user_fails_with_a_clear_error(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow({"id": "add", "type": "add_to_campaign",
-                                   "data": {"campaign_id": "c"}}))  # fmt: skip
+    await create(
+        client, workflow({"id": "add", "type": "add_to_campaign", "data": {"campaign_id": "c"}})
+    )
     run_id = (await send(client, {"type": "user_signup"}))["run_ids"][0]
     await drain(settings)
     run = await run_of(client, run_id)

@@ -13,8 +13,9 @@ def test_references_are_found_anywhere_and_substituted() -> None:
     data = {"a": [{"$secret": "ONE"}, {"b": {"$secret": "TWO"}}], "c": "{{ user.id }}"}
     assert references(data, ("data",)) == {"ONE", "TWO"}
     assert substitute(data, {"ONE": "1111", "TWO": "2222"}) == {
-        "a": ["1111", {"b": "2222"}], "c": "{{ user.id }}",
-    }  # fmt: skip
+        "a": ["1111", {"b": "2222"}],
+        "c": "{{ user.id }}",
+    }
 
 
 @pytest.mark.parametrize(
@@ -43,9 +44,12 @@ def test_a_templated_name_is_checked_once_rendered_and_counts_as_a_use() -> None
 async def test_a_workflow_with_a_malformed_reference_is_refused_at_save(
     client: httpx.AsyncClient, data: dict[str, Any], says: str
 ) -> None:
-    document = {"workflow_id": "wf", "name": "Refs", "trigger": {"type": "signup"},
-                "actions": [{"type": "webhook_call",
-                             "data": {"url": "https://hooks.example.com", **data}}]}  # fmt: skip
+    document = {
+        "workflow_id": "wf",
+        "name": "Refs",
+        "trigger": {"type": "signup"},
+        "actions": [{"type": "webhook_call", "data": {"url": "https://hooks.example.com", **data}}],
+    }
     response = await client.post("/api/workflows", json=document)
     assert response.status_code == 422
     assert says in response.text

@@ -27,8 +27,11 @@ from tests.conftest import drain, send
 
 CONNECTORS_PAGE = Path(__file__).parents[2] / "docs" / "connectors.md"
 SECRET = "whsec_" + base64.b64encode(b"a key shared with the receiver").decode()
-ORDER = {"type": "purchase_completed", "user": {"id": "u1"},
-         "data": {"order_id": "o-1", "total": 42}}  # fmt: skip
+ORDER = {
+    "type": "purchase_completed",
+    "user": {"id": "u1"},
+    "data": {"order_id": "o-1", "total": 42},
+}
 
 
 @dataclass
@@ -74,8 +77,12 @@ def hook_workflow(data: dict[str, Any], retry: dict[str, Any] | None = None) -> 
     action: dict[str, Any] = {"id": "hook", "type": "webhook_call", "data": data}
     if retry:
         action["retry"] = retry
-    return {"workflow_id": "notify_crm", "name": "Notify the CRM",
-            "trigger": {"type": "purchase_completed"}, "actions": [action]}  # fmt: skip
+    return {
+        "workflow_id": "notify_crm",
+        "name": "Notify the CRM",
+        "trigger": {"type": "purchase_completed"},
+        "actions": [action],
+    }
 
 
 def order_hook(server: HTTPServer, **extra: Any) -> dict[str, Any]:
@@ -84,9 +91,12 @@ def order_hook(server: HTTPServer, **extra: Any) -> dict[str, Any]:
 
 
 async def run_hook(
-    client: httpx.AsyncClient, settings: Settings, data: dict[str, Any], allowed: list[str],
+    client: httpx.AsyncClient,
+    settings: Settings,
+    data: dict[str, Any],
+    allowed: list[str],
     retry: dict[str, Any] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Save the workflow, send the order event, work it off; the run as the API shows it."""
     created = await client.post("/api/workflows", json=hook_workflow(data, retry))
     assert created.status_code == 201, created.text
@@ -197,11 +207,20 @@ async def test_a_redirect_to_a_refused_address_is_refused(
         ({"url": "ftp://files.example/x"}, "data.url: 'ftp://files.example/x' does not match"),
         ({"url": "https://hooks.example", "method": "FETCH"}, "data.method: 'FETCH' is not one of"),
         ({"url": "https://hooks.example", "timeout": 0}, "data.timeout: 0 is less than or equal"),
-        ({"url": "https://hooks.example", "headers": {"X-Count": 3}}, "data.headers.X-Count: 3 is not of type 'string'"),
-        ({"url": "https://hooks.example", "json": {}, "body": "x"}, "data.body: 'x' is expected to be empty"),
-        ({"url": "https://hooks.example", "verb": "POST"}, "data: Additional properties are not allowed ('verb'"),
+        (
+            {"url": "https://hooks.example", "headers": {"X-Count": 3}},
+            "data.headers.X-Count: 3 is not of type 'string'",
+        ),
+        (
+            {"url": "https://hooks.example", "json": {}, "body": "x"},
+            "data.body: 'x' is expected to be empty",
+        ),
+        (
+            {"url": "https://hooks.example", "verb": "POST"},
+            "data: Additional properties are not allowed ('verb'",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_webhook_data_is_refused_when_the_workflow_is_saved(
     client: httpx.AsyncClient, data: dict[str, Any], problem: str
 ) -> None:
@@ -240,9 +259,14 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 def context(http: httpx.AsyncClient, config: dict[str, Any] | None = None) -> ActionContext:
     return ActionContext(
-        tenant_id="acme", run_id="r1", step_id="hook", idempotency_key="r1:hook:0", attempt=1,
-        config=config or {}, services=Services(http=http),
-    )  # fmt: skip
+        tenant_id="acme",
+        run_id="r1",
+        step_id="hook",
+        idempotency_key="r1:hook:0",
+        attempt=1,
+        config=config or {},
+        services=Services(http=http),
+    )
 
 
 @pytest.fixture
@@ -278,10 +302,11 @@ async def test_headers_query_and_method_are_sent_and_ours_cannot_be_overridden(
 ) -> None:
     endpoint = Endpoint(httpserver, Response("done", content_type="text/plain"))
     params = {
-        "url": httpserver.url_for("/hook"), "method": "put",
+        "url": httpserver.url_for("/hook"),
+        "method": "put",
         "headers": {"X-Tenant": "acme", "idempotency-key": "mine"},
         "query": {"page": 2, "full": True, "q": "a b"},
-    }  # fmt: skip
+    }
     output = await connector.execute("webhook_call", params, context(http))
     assert output["status"] == 200
     assert output["body"] == "done"
@@ -305,8 +330,11 @@ async def test_query_merges_into_the_urls_query_string_and_wins_per_name(
     # The URL's own parameters keep their spelling and order; `v` is replaced, not repeated.
     assert request.query_string == b"token=abc&scope=a%20b&v=2&page=next+one"
     assert request.args.to_dict(flat=False) == {
-        "token": ["abc"], "scope": ["a b"], "v": ["2"], "page": ["next one"]
-    }  # fmt: skip
+        "token": ["abc"],
+        "scope": ["a b"],
+        "v": ["2"],
+        "page": ["next one"],
+    }
 
 
 async def test_429_is_retryable_after_the_wait_the_server_asks_for(
@@ -336,10 +364,16 @@ async def test_a_network_error_is_retryable(
         ({"url": "not a url"}, "data.url: must be an http:// or https:// URL with a host"),
         ({"json": {}}, "data.url: an http:// or https:// URL is required"),
         ({"url": "http://a.example", "json": 1, "body": "x"}, "data: give json or body, not both"),
-        ({"url": "http://a.example", "signing_secret": "whsec_***"}, "the signing secret starts with whsec_ but is not base64"),
-        ({"url": "http://a.example", "signing_secret": {"$secret": "X"}}, "signing_secret must be a string"),
+        (
+            {"url": "http://a.example", "signing_secret": "whsec_***"},
+            "the signing secret starts with whsec_ but is not base64",
+        ),
+        (
+            {"url": "http://a.example", "signing_secret": {"$secret": "X"}},
+            "signing_secret must be a string",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_data_known_only_at_run_time_is_a_final_error(
     http: httpx.AsyncClient, connector: WebhookConnector, params: dict[str, Any], problem: str
 ) -> None:
@@ -385,8 +419,12 @@ async def test_a_redirect_to_another_origin_drops_the_callers_headers_and_the_si
     try:
         moved = Response(status=307, headers={"Location": other.url_for("/landed")})
         httpserver.expect_request("/hook").respond_with_response(moved)
-        params = {"url": httpserver.url_for("/hook"), "headers": {"X-Api-Key": "s3cret"},
-                  "json": {"a": 1}, "signing_secret": SECRET}  # fmt: skip
+        params = {
+            "url": httpserver.url_for("/hook"),
+            "headers": {"X-Api-Key": "s3cret"},
+            "json": {"a": 1},
+            "signing_secret": SECRET,
+        }
         result = await connector.execute("webhook_call", params, context(http))
         assert result["status"] == 200
         first, landed = httpserver.log[0][0], other.log[0][0]
@@ -407,8 +445,11 @@ async def test_a_redirect_within_the_origin_keeps_the_callers_headers(
     moved = Response(status=308, headers={"Location": "/v2/hook"})
     httpserver.expect_request("/hook").respond_with_response(moved)
     httpserver.expect_request("/v2/hook").respond_with_data("ok")
-    params = {"url": httpserver.url_for("/hook"), "headers": {"X-Api-Key": "s3cret"},
-              "signing_secret": SECRET}  # fmt: skip
+    params = {
+        "url": httpserver.url_for("/hook"),
+        "headers": {"X-Api-Key": "s3cret"},
+        "signing_secret": SECRET,
+    }
     assert (await connector.execute("webhook_call", params, context(http)))["status"] == 200
     landed = httpserver.log[1][0]
     assert landed.headers["X-Api-Key"] == "s3cret"

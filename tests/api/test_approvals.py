@@ -29,25 +29,53 @@ def expense_workflow(timeout: str = "P1D") -> dict[str, Any]:
         "name": "Expense approval",
         "trigger": {"type": "expense_submitted"},
         "actions": [
-            {"id": "ask", "type": "send_email",
-             "data": {"recipient": "boss@example.com", "subject": "Expense of {{ amount }}",
-                      "body": "Approve: {{ approval.approve_url }}\n"
-                              "Reject: {{ approval.reject_url }}"}},
-            {"id": "manager_ok", "type": "approval",
-             "data": {"timeout": timeout, "message": "{{ user.name }} spent {{ amount }} EUR"},
-             "on_approve": [{"id": "paid", "type": "send_email",
-                             "data": {"recipient": "{{ user.email }}", "subject": "Approved",
-                                      "body": "Your expense is approved."}}],
-             "on_reject": [{"id": "refused", "type": "send_email",
-                            "data": {"recipient": "{{ user.email }}", "subject": "Rejected",
-                                     "body": "{{ steps.manager_ok.output.comment }}"}}],
-             "on_timeout": [{"id": "late", "type": "set", "data": {"late": True}}]},
+            {
+                "id": "ask",
+                "type": "send_email",
+                "data": {
+                    "recipient": "boss@example.com",
+                    "subject": "Expense of {{ amount }}",
+                    "body": "Approve: {{ approval.approve_url }}\n"
+                    "Reject: {{ approval.reject_url }}",
+                },
+            },
+            {
+                "id": "manager_ok",
+                "type": "approval",
+                "data": {"timeout": timeout, "message": "{{ user.name }} spent {{ amount }} EUR"},
+                "on_approve": [
+                    {
+                        "id": "paid",
+                        "type": "send_email",
+                        "data": {
+                            "recipient": "{{ user.email }}",
+                            "subject": "Approved",
+                            "body": "Your expense is approved.",
+                        },
+                    }
+                ],
+                "on_reject": [
+                    {
+                        "id": "refused",
+                        "type": "send_email",
+                        "data": {
+                            "recipient": "{{ user.email }}",
+                            "subject": "Rejected",
+                            "body": "{{ steps.manager_ok.output.comment }}",
+                        },
+                    }
+                ],
+                "on_timeout": [{"id": "late", "type": "set", "data": {"late": True}}],
+            },
         ],
-    }  # fmt: skip
+    }
 
 
-EVENT = {"type": "expense_submitted", "user": {"id": "u1", "name": "Ada",
-         "email": "ada@example.com"}, "data": {"amount": 120}}  # fmt: skip
+EVENT = {
+    "type": "expense_submitted",
+    "user": {"id": "u1", "name": "Ada", "email": "ada@example.com"},
+    "data": {"amount": 120},
+}
 
 
 @pytest.fixture
@@ -118,8 +146,10 @@ async def test_the_signed_link_approves_once_and_on_approve_sends_its_email(
     run = (await client.get(f"/api/runs/{run_id}")).json()
     decision = run["outputs"]["manager_ok"]["output"]
     assert (decision["decision"], decision["decided_by"], decision["comment"]) == (
-        "approved", "signed link", "fine",
-    )  # fmt: skip
+        "approved",
+        "signed link",
+        "fine",
+    )
     assert decision["decided_at"]
     assert [step["step_id"] for step in run["steps"]] == ["ask", "manager_ok", "paid"]
     sent = await outbox(client)
@@ -174,8 +204,9 @@ async def test_editors_decide_through_the_api_with_a_comment_viewers_may_not(
         rejected = await client.post(f"{path}/reject", json=body, headers=editor)
         assert rejected.status_code == 200, rejected.text
         assert (rejected.json()["status"], rejected.json()["already_decided"]) == (
-            "rejected", False,
-        )  # fmt: skip
+            "rejected",
+            False,
+        )
         await until(lambda: run_status(client, run_id, "completed"))
         second = (await client.post(f"{path}/approve")).json()
         assert (second["status"], second["already_decided"]) == ("rejected", True)

@@ -14,9 +14,15 @@ DOCUMENT = {
     "workflow_id": "audited",
     "name": "Audited",
     "trigger": {"type": "signup"},
-    "actions": [{"id": "note", "type": "log", "delay": 60, "data": {
-        "message": "hi", "password": "hunter2", "auth": {"$secret": "CRM_TOKEN"}}}],
-}  # fmt: skip
+    "actions": [
+        {
+            "id": "note",
+            "type": "log",
+            "delay": 60,
+            "data": {"message": "hi", "password": "hunter2", "auth": {"$secret": "CRM_TOKEN"}},
+        }
+    ],
+}
 
 
 async def entries(client: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
@@ -48,10 +54,18 @@ async def test_every_change_is_recorded_with_its_actor_and_states(
 
     log = await entries(client)
     assert [e["action"] for e in reversed(log)] == [
-        "workflow.create", "workflow.update", "workflow.disable", "workflow.enable",
-        "workflow.publish", "run.pause", "run.cancel", "workflow.archive", "workflow.import",
-        "api_key.create", "api_key.revoke",
-    ]  # fmt: skip
+        "workflow.create",
+        "workflow.update",
+        "workflow.disable",
+        "workflow.enable",
+        "workflow.publish",
+        "run.pause",
+        "run.cancel",
+        "workflow.archive",
+        "workflow.import",
+        "api_key.create",
+        "api_key.revoke",
+    ]
     assert {e["actor"] for e in log} == {key_id}
     create, update, disable = log[-1], log[-2], log[-3]
     assert create["before"] is None
@@ -113,9 +127,14 @@ async def test_secrets_integrations_limits_and_segments_are_audited_without_valu
 
     log = await entries(client)
     assert [e["action"] for e in reversed(log)] == [
-        "secret.create", "secret.rotate", "integration.create", "integration.delete",
-        "secret.delete", "tenant.limits", "segment.create",
-    ]  # fmt: skip
+        "secret.create",
+        "secret.rotate",
+        "integration.create",
+        "integration.delete",
+        "secret.delete",
+        "tenant.limits",
+        "segment.create",
+    ]
     text = (await client.get("/api/audit")).text
     for value in ("s3cr3t-v1", "s3cr3t-v2", "pw-1"):
         assert value not in text

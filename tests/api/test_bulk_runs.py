@@ -51,7 +51,11 @@ async def test_a_bulk_retry_of_500_failed_runs_retries_each_once(
     await drain(settings)
     job = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
     assert (job["status"], job["done"], job["changed"], job["refused"]) == (
-        "completed", 500, 500, [])  # fmt: skip
+        "completed",
+        500,
+        500,
+        [],
+    )
     assert job["batches"] == 500 // settings.bulk_batch_size + 1
     runs = await resources.store.list_runs("acme", RunFilter(workflow_id="wf"), Page(1000))
     assert {one.status for one in runs} == {RunStatus.COMPLETED}
@@ -61,7 +65,10 @@ async def test_a_bulk_retry_of_500_failed_runs_retries_each_once(
     audit = (await client.get("/api/audit", params={"entity_type": "run"})).json()["items"]
     assert [(a["action"], a["entity_id"]) for a in audit] == [("run.bulk", started["job_id"])]
     assert audit[0]["after"] == {
-        "action": "retry", "filter": {"workflow_id": "wf", "status": "failed"}, "matched": 500}  # fmt: skip
+        "action": "retry",
+        "filter": {"workflow_id": "wf", "status": "failed"},
+        "matched": 500,
+    }
 
 
 async def test_runs_the_command_does_not_fit_are_listed_with_why(
@@ -115,5 +122,9 @@ async def test_a_batch_run_twice_commands_its_runs_once_and_later_runs_are_left_
     await drain(settings)
     done = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
     assert (done["status"], done["done"], done["changed"], done["batches"]) == (
-        "completed", 3, 3, 1)  # fmt: skip
+        "completed",
+        3,
+        3,
+        1,
+    )
     assert (await resources.store.get_run("acme", later)).status == RunStatus.FAILED

@@ -17,13 +17,24 @@ from tests.stand_in_models import StandInOpenAI
 SENTENCE = (
     "When a high value order comes in, email the customer a thank-you and alert sales on Slack"
 )
-THANK = {"id": "thank_customer", "type": "send_email",
-         "data": {"recipient": "{{ user.email }}", "subject": "Thank you for your order",
-                  "body": "Thanks for order {{ order_id }}!"}}  # fmt: skip
+THANK = {
+    "id": "thank_customer",
+    "type": "send_email",
+    "data": {
+        "recipient": "{{ user.email }}",
+        "subject": "Thank you for your order",
+        "body": "Thanks for order {{ order_id }}!",
+    },
+}
 SLACK = {"id": "alert_sales", "type": "slack_message", "data": {"channel": "#sales"}}
-WEBHOOK = {"id": "alert_sales", "type": "webhook_call",
-           "data": {"url": "https://hooks.slack.com/services/T000/B000/XXXX",
-                    "json": {"text": "High value order {{ order_id }}: {{ amount }}"}}}  # fmt: skip
+WEBHOOK = {
+    "id": "alert_sales",
+    "type": "webhook_call",
+    "data": {
+        "url": "https://hooks.slack.com/services/T000/B000/XXXX",
+        "json": {"text": "High value order {{ order_id }}: {{ amount }}"},
+    },
+}
 TRIGGER = {
     "type": "order_placed",
     "conditions": [{"field": "amount", "operator": "greater_than", "value": 500}],
@@ -31,23 +42,32 @@ TRIGGER = {
 
 
 def answer(alert: dict[str, Any]) -> dict[str, Any]:
-    document = {"workflow_id": "high_value_order", "name": "High value order",
-                "trigger": TRIGGER, "actions": [THANK, alert]}  # fmt: skip
+    document = {
+        "workflow_id": "high_value_order",
+        "name": "High value order",
+        "trigger": TRIGGER,
+        "actions": [THANK, alert],
+    }
     return {
         "document": document,
         "explanation": "Emails the customer and posts to Slack for orders over 500.",
-        "assumptions": ["The event type is order_placed with data.amount and data.order_id",
-                        "High value means an amount over 500",
-                        "Slack is reached through an incoming webhook"],
-    }  # fmt: skip
+        "assumptions": [
+            "The event type is order_placed with data.amount and data.order_id",
+            "High value means an amount over 500",
+            "Slack is reached through an incoming webhook",
+        ],
+    }
 
 
 @pytest.fixture
 def settings(settings: Settings, httpserver: HTTPServer) -> Settings:
-    return settings.model_copy(update={
-        "ai_base_url": httpserver.url_for("/v1"), "ai_model": "stand-in",
-        "http_allowed_hosts": ["127.0.0.1"],
-    })  # fmt: skip
+    return settings.model_copy(
+        update={
+            "ai_base_url": httpserver.url_for("/v1"),
+            "ai_model": "stand-in",
+            "http_allowed_hosts": ["127.0.0.1"],
+        }
+    )
 
 
 async def test_a_sentence_becomes_a_document_the_validator_accepts(
@@ -71,8 +91,10 @@ async def test_a_sentence_becomes_a_document_the_validator_accepts(
     assert asked == f"Draft a workflow for this: {SENTENCE}"
     assert first["model"] == "stand-in"
     assert first["response_format"]["json_schema"]["schema"]["required"] == [
-        "document", "explanation", "assumptions",
-    ]  # fmt: skip
+        "document",
+        "explanation",
+        "assumptions",
+    ]
     refused = repair["messages"][-1]["content"]
     assert "actions.1.type: unknown action type 'slack_message'" in refused
     assert (await client.get("/api/workflows")).json()["items"] == []  # nothing saved
@@ -130,9 +152,10 @@ async def test_with_no_model_configured_it_answers_503_naming_the_setting(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
             drafted = await client.post(
-                "/api/copilot/draft", json={"prompt": SENTENCE},
+                "/api/copilot/draft",
+                json={"prompt": SENTENCE},
                 headers={"Authorization": f"Bearer {key}"},
-            )  # fmt: skip
+            )
 
     assert drafted.status_code == 503
     assert setting in drafted.json()["error"]["message"]

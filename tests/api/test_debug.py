@@ -21,8 +21,10 @@ async def import_seeds(client: httpx.AsyncClient) -> None:
 
 async def test_trigger_test_with_the_seeds_body(client: httpx.AsyncClient) -> None:
     await import_seeds(client)
-    body = {"trigger_type": "user_signup",
-            "user_data": {"id": "user123", "email": "test@example.com", "name": "Test User"}}  # fmt: skip
+    body = {
+        "trigger_type": "user_signup",
+        "user_data": {"id": "user123", "email": "test@example.com", "name": "Test User"},
+    }
     result = (await client.post("/api/triggers/test", json=body)).json()
     assert result["matched_workflow_ids"] == ["user_onboarding"]
     welcome = next(w for w in result["workflows"] if w["workflow_id"] == "welcome_campaign_001")
@@ -35,15 +37,20 @@ async def test_trigger_test_with_the_seeds_body(client: httpx.AsyncClient) -> No
     push = welcome["actions"][1]
     assert "deviceToken" in push["error"]
     profile = welcome["actions"][2]
-    assert profile["data"] == {"user_id": "user123",
-                               "profile_data": {"onboarding_completed": True, "welcome_campaign_sent": True}}  # fmt: skip
+    assert profile["data"] == {
+        "user_id": "user123",
+        "profile_data": {"onboarding_completed": True, "welcome_campaign_sent": True},
+    }
     assert (await client.get("/api/runs")).json()["items"] == [], "a test starts nothing"
 
 
 async def test_trigger_test_shows_why_a_condition_matched(client: httpx.AsyncClient) -> None:
     await import_seeds(client)
-    body = {"trigger_type": "abandoned_cart", "user_data": {"id": "u1", "email": "a@b.c", "name": "A",
-            "deviceToken": "tok"}, "data": {"cart_value": 75, "cart": {"items": ["x"], "total": 75}}}  # fmt: skip
+    body = {
+        "trigger_type": "abandoned_cart",
+        "user_data": {"id": "u1", "email": "a@b.c", "name": "A", "deviceToken": "tok"},
+        "data": {"cart_value": 75, "cart": {"items": ["x"], "total": 75}},
+    }
     cart = (await client.post("/api/triggers/test", json=body)).json()["workflows"][0]
     assert cart["matched"] is True
     assert cart["conditions"][0]["actual"] == 75
@@ -77,8 +84,17 @@ async def test_workflow_test_traces_the_whole_run_without_sending(
     for name, text in (("welcome_email", "Welcome, {{ user_name }}"), ("welcome_push", "Hi")):
         template = {"name": name, "subject": "Hi", "text": text}
         assert (await client.post("/api/templates", json=template)).status_code == 201
-    event = {"type": "user_signup", "user": {"id": "u1", "email": "a@b.c", "name": "Ada",
-             "createdAt": "2026-11-01", "deviceToken": "tok", "email_verified": True}}  # fmt: skip
+    event = {
+        "type": "user_signup",
+        "user": {
+            "id": "u1",
+            "email": "a@b.c",
+            "name": "Ada",
+            "createdAt": "2026-11-01",
+            "deviceToken": "tok",
+            "email_verified": True,
+        },
+    }
     result = (
         await client.post("/api/workflows/welcome_campaign_001/test", json={"event": event})
     ).json()
@@ -131,11 +147,22 @@ async def test_a_change_in_one_process_is_matched_in_another_within_a_second(
 
 
 async def test_trigger_test_shows_where_approval_links_go(client: httpx.AsyncClient) -> None:
-    document = {"workflow_id": "ask", "name": "Ask", "trigger": {"type": "expense"},
-                "actions": [{"id": "mail", "type": "send_email",
-                             "data": {"recipient": "boss@example.com",
-                                      "body": "Yes: {{ approval.approve_url }}"}},
-                            {"id": "ok", "type": "approval", "data": {"timeout": 60}}]}  # fmt: skip
+    document = {
+        "workflow_id": "ask",
+        "name": "Ask",
+        "trigger": {"type": "expense"},
+        "actions": [
+            {
+                "id": "mail",
+                "type": "send_email",
+                "data": {
+                    "recipient": "boss@example.com",
+                    "body": "Yes: {{ approval.approve_url }}",
+                },
+            },
+            {"id": "ok", "type": "approval", "data": {"timeout": 60}},
+        ],
+    }
     assert (await client.post("/api/workflows", json=document)).status_code == 201
     body = {"trigger_type": "expense", "user_data": {"id": "u1"}}
     tested = (await client.post("/api/triggers/test", json=body)).json()

@@ -9,12 +9,15 @@ import httpx
 
 STEPS: list[dict[str, Any]] = [
     {"id": "welcome", "type": "send_email", "template": "welcome_email"},
-    {"id": "hook", "type": "webhook_call",
-     "data": {"url": "http://127.0.0.1:9/hook", "headers": {"X-Key": {"$secret": "NOPE_KEY"}}}},
+    {
+        "id": "hook",
+        "type": "webhook_call",
+        "data": {"url": "http://127.0.0.1:9/hook", "headers": {"X-Key": {"$secret": "NOPE_KEY"}}},
+    },
     {"id": "sms", "type": "send_sms", "data": {"recipient": "+15555550100", "body": "hi"}},
     {"id": "greet", "type": "log", "data": {"message": "Hi {{ user.name }}"}},
     {"id": "done", "type": "log", "data": {"message": "done"}},
-]  # fmt: skip
+]
 EVENT = {"type": "signup", "user": {"id": "u1", "email": "ada@example.com"}}
 REASONS = {
     "welcome": "message template 'welcome_email' was not found",
@@ -26,8 +29,13 @@ REASONS = {
 
 
 def workflow(on_error: str = "continue") -> dict[str, Any]:
-    return {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
-            "actions": STEPS, "settings": {"on_error": on_error}}  # fmt: skip
+    return {
+        "workflow_id": "greet",
+        "name": "Greet",
+        "trigger": {"type": "signup"},
+        "actions": STEPS,
+        "settings": {"on_error": on_error},
+    }
 
 
 def check_reasons(steps: dict[str, dict[str, Any]]) -> None:

@@ -19,15 +19,25 @@ WELCOME = {
     "name": "Welcome",
     "trigger": {"type": "signup"},
     "actions": [
-        {"id": "mail", "type": "send_email",
-         "data": {"recipient": "{{ user.email }}", "subject": "Hi {{ user.name }}",
-                  "body": "Your address is {{ user.email }}."}},
+        {
+            "id": "mail",
+            "type": "send_email",
+            "data": {
+                "recipient": "{{ user.email }}",
+                "subject": "Hi {{ user.name }}",
+                "body": "Your address is {{ user.email }}.",
+            },
+        },
         {"id": "join", "type": "add_to_campaign", "data": {"campaign_id": "vip"}},
         {"id": "keep", "type": "set", "data": {"address": "{{ user.email }}"}},
     ],
-}  # fmt: skip
-LATER = {"workflow_id": "later", "name": "Later", "trigger": {"type": "reminder"},
-         "actions": [{"id": "note", "type": "set", "data": {"to": "{{ user.email }}"}}]}  # fmt: skip
+}
+LATER = {
+    "workflow_id": "later",
+    "name": "Later",
+    "trigger": {"type": "reminder"},
+    "actions": [{"id": "note", "type": "set", "data": {"to": "{{ user.email }}"}}],
+}
 
 
 @pytest.fixture
@@ -58,8 +68,15 @@ async def test_an_erased_person_is_in_no_file_of_the_store(
 
     response = await client.delete("/api/profiles/u1")
     assert response.status_code == 200, response.text
-    assert response.json() == {"cancelled_runs": 1, "profiles": 1, "memberships": 1,
-                               "events": 2, "runs": 2, "steps": 3, "outbox": 1}  # fmt: skip
+    assert response.json() == {
+        "cancelled_runs": 1,
+        "profiles": 1,
+        "memberships": 1,
+        "events": 2,
+        "runs": 2,
+        "steps": 3,
+        "outbox": 1,
+    }
 
     assert files_holding(settings.data_dir, ADA["email"]) == []
     assert files_holding(settings.data_dir, BOB["email"]) != []

@@ -28,8 +28,10 @@ async def test_an_event_is_listed_with_its_runs_and_replay_starts_new_ones(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     await publish(client, greeting("welcome"))
-    await publish(client, greeting("vip", conditions=[
-        {"field": "plan", "operator": "equals", "value": "vip"}]))  # fmt: skip
+    await publish(
+        client,
+        greeting("vip", conditions=[{"field": "plan", "operator": "equals", "value": "vip"}]),
+    )
     sent = await send(client, {"type": "signup", "user": {"id": "u1"}, "data": {"plan": "free"}})
     await send(client, {"type": "page_view", "user": {"id": "u1"}})
     await drain(settings)
@@ -57,7 +59,9 @@ async def test_an_event_is_listed_with_its_runs_and_replay_starts_new_ones(
     assert (run["status"], run["event_id"]) == ("completed", again["event_id"])
     newest = (await client.get("/api/events", params={"type": "signup"})).json()["items"]
     assert [(e["event_id"], e["replay_of"]) for e in newest] == [
-        (again["event_id"], sent["event_id"]), (sent["event_id"], None)]  # fmt: skip
+        (again["event_id"], sent["event_id"]),
+        (sent["event_id"], None),
+    ]
 
     audit = (await client.get("/api/audit", params={"entity_type": "event"})).json()["items"]
     assert [(a["action"], a["entity_id"]) for a in audit] == [("event.replay", sent["event_id"])]

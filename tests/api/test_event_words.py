@@ -6,8 +6,12 @@ its line and column (e)."""
 import httpx
 import pytest
 
-WORKFLOW = {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
-            "actions": [{"type": "log", "data": {"message": "hi"}}]}  # fmt: skip
+WORKFLOW = {
+    "workflow_id": "greet",
+    "name": "Greet",
+    "trigger": {"type": "signup"},
+    "actions": [{"type": "log", "data": {"message": "hi"}}],
+}
 
 
 async def test_an_event_no_workflow_listens_to_gets_a_notice(client: httpx.AsyncClient) -> None:
@@ -23,8 +27,12 @@ async def test_an_event_no_workflow_listens_to_gets_a_notice(client: httpx.Async
 async def test_a_listened_to_type_gets_no_notice_even_when_conditions_fail(
     client: httpx.AsyncClient,
 ) -> None:
-    conditional = WORKFLOW | {"trigger": {"type": "signup", "conditions": [
-        {"field": "user.vip", "operator": "equals", "value": True}]}}  # fmt: skip
+    conditional = WORKFLOW | {
+        "trigger": {
+            "type": "signup",
+            "conditions": [{"field": "user.vip", "operator": "equals", "value": True}],
+        }
+    }
     assert (await client.post("/api/workflows", json=conditional)).status_code == 201
     reply = (await client.post("/api/events", json={"type": "signup", "user": {"id": "u1"}})).json()
     assert (reply["workflow_ids"], reply["notice"]) == ([], None)
@@ -40,11 +48,14 @@ async def test_business_fields_at_the_top_level_are_told_to_go_under_data(
     reply = await client.post("/api/events", json=event)
     assert reply.status_code == 422
     (detail,) = reply.json()["error"]["details"]
-    assert detail == {"loc": ["body"], "msg": (
-        "email, plan are not event fields: put an event's own fields under data "
-        '({"type": ..., "data": {"email": ..., "plan": ...}}); the top level takes type, '
-        "user, data, idempotency_key, timestamp"
-    )}  # fmt: skip
+    assert detail == {
+        "loc": ["body"],
+        "msg": (
+            "email, plan are not event fields: put an event's own fields under data "
+            '({"type": ..., "data": {"email": ..., "plan": ...}}); the top level takes type, '
+            "user, data, idempotency_key, timestamp"
+        ),
+    }
     batch = await client.post("/api/events/batch", json={"events": [{"type": "a", "plan": 1}]})
     assert batch.json()["error"]["details"][0]["loc"] == ["body", "events", 0]
 

@@ -24,9 +24,12 @@ async def test_events_refuse_lone_surrogates_naming_the_field(client: httpx.Asyn
     for url, body, field in (
         ("/api/events", b'{"type": "x", "user": {"id": "\\ud800"}}', ["body", "user"]),
         ("/api/events", b'{"type": "x", "data": {"s": "\\udfff"}}', ["body", "data"]),
-        ("/api/events/batch", b'{"events": [{"type": "x", "user": {"id": "\\ud800"}}]}',
-         ["body", "events", 0, "user"]),
-    ):  # fmt: skip
+        (
+            "/api/events/batch",
+            b'{"events": [{"type": "x", "user": {"id": "\\ud800"}}]}',
+            ["body", "events", 0, "user"],
+        ),
+    ):
         response = await client.post(url, content=body, headers=json)
         assert response.status_code == 422, response.text
         detail = response.json()["error"]["details"][0]

@@ -28,8 +28,10 @@ STRIPE_BODY = {
     "type": "payment_intent.succeeded",
     "data": {"object": {"customer": "cus_42", "amount": 1999}},
 }
-MAPPING = {"user": {"id": "{{ body.data.object.customer }}"},
-           "data": {"amount": "{{ body.data.object.amount }}"}}  # fmt: skip
+MAPPING = {
+    "user": {"id": "{{ body.data.object.customer }}"},
+    "data": {"amount": "{{ body.data.object.amount }}"},
+}
 
 
 def digest(key: bytes, message: bytes) -> bytes:
@@ -58,8 +60,7 @@ def standard_headers(body: bytes, secret: str, delivery: str) -> dict[str, str]:
     stamp = str(int(time.time()))
     key = base64.b64decode(secret.removeprefix("whsec_"))
     signed = base64.b64encode(digest(key, f"{delivery}.{stamp}.".encode() + body)).decode()
-    return {"webhook-id": delivery, "webhook-timestamp": stamp,
-            "webhook-signature": f"v1,{signed}"}  # fmt: skip
+    return {"webhook-id": delivery, "webhook-timestamp": stamp, "webhook-signature": f"v1,{signed}"}
 
 
 async def hook(
@@ -69,8 +70,12 @@ async def hook(
         stored = await client.put(f"/api/secrets/{secret}", json={"value": value})
         assert stored.is_success, stored.text
     assert (await client.post("/api/workflows", json=PAID)).status_code == 201
-    body = {"name": f"{scheme} payments", "event_type": "payment_succeeded",
-            "verify": {"scheme": scheme, "secret": secret}, "mapping": MAPPING}  # fmt: skip
+    body = {
+        "name": f"{scheme} payments",
+        "event_type": "payment_succeeded",
+        "verify": {"scheme": scheme, "secret": secret},
+        "mapping": MAPPING,
+    }
     response = await client.post("/api/hooks", json=body)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
@@ -103,7 +108,10 @@ async def test_a_signed_stripe_delivery_starts_one_run_however_often_it_comes(
     (event,) = await payments(client)
     assert event["event_id"] == first.json()["event_id"]
     assert (event["user_id"], event["workflow_ids"], len(event["run_ids"])) == (
-        "cus_42", ["thank_buyer"], 1)  # fmt: skip
+        "cus_42",
+        ["thank_buyer"],
+        1,
+    )
     detail = (await client.get(f"/api/events/{event['event_id']}")).json()
     assert detail["data"] == {"amount": 1999}
 
@@ -135,9 +143,12 @@ async def test_a_delivery_that_fails_verification_is_401_and_stores_nothing(
 
 @pytest.mark.parametrize(
     ("scheme", "secret", "sign"),
-    [("github", "gh-secret", github_headers), ("shopify", "shp-secret", shopify_headers),
-     ("standard_webhooks", f"whsec_{STANDARD_KEY}", standard_headers)],
-)  # fmt: skip
+    [
+        ("github", "gh-secret", github_headers),
+        ("shopify", "shp-secret", shopify_headers),
+        ("standard_webhooks", f"whsec_{STANDARD_KEY}", standard_headers),
+    ],
+)
 async def test_each_scheme_takes_its_signed_deliveries_once_and_refuses_forgeries(
     client: httpx.AsyncClient, scheme: str, secret: str, sign: Any
 ) -> None:

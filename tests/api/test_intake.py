@@ -36,10 +36,21 @@ class Exchange:
         self._sent = False
         raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         raw.append((b"content-length", str(len(body)).encode()))
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-                 "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
-                 "query_string": b"", "root_path": "", "headers": raw,
-                 "client": ("127.0.0.1", 1), "server": ("automator", 80), "app": app}  # fmt: skip
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": raw,
+            "client": ("127.0.0.1", 1),
+            "server": ("automator", 80),
+            "app": app,
+        }
         self.task = asyncio.create_task(app(scope, self._receive, self._send))
 
     async def _receive(self) -> dict[str, Any]:
@@ -160,10 +171,15 @@ async def test_an_event_body_that_is_not_utf8_is_422(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
-    [("TRACE", "/api/events", "GET, POST"), ("PUT", "/api/events", "GET, POST"),
-     ("TRACE", "/api/keys", "GET, POST"), ("PATCH", "/api/secrets/ERP_KEY", "DELETE, GET, PUT"),
-     ("PATCH", "/api/workflows/crm", "DELETE, GET, PUT"), ("POST", "/health", "GET")],
-)  # fmt: skip
+    [
+        ("TRACE", "/api/events", "GET, POST"),
+        ("PUT", "/api/events", "GET, POST"),
+        ("TRACE", "/api/keys", "GET, POST"),
+        ("PATCH", "/api/secrets/ERP_KEY", "DELETE, GET, PUT"),
+        ("PATCH", "/api/workflows/crm", "DELETE, GET, PUT"),
+        ("POST", "/health", "GET"),
+    ],
+)
 async def test_405_answers_name_every_method_the_path_takes(
     client: httpx.AsyncClient, method: str, path: str, allowed: str
 ) -> None:
@@ -175,9 +191,14 @@ async def test_405_answers_name_every_method_the_path_takes(
 
 @pytest.mark.parametrize(
     ("path", "name"),
-    [("/api/runs", "since"), ("/api/runs", "until"), ("/api/stats", "until"),
-     ("/api/profiles", "seen_after"), ("/api/audit", "since")],
-)  # fmt: skip
+    [
+        ("/api/runs", "since"),
+        ("/api/runs", "until"),
+        ("/api/stats", "until"),
+        ("/api/profiles", "seen_after"),
+        ("/api/audit", "since"),
+    ],
+)
 @pytest.mark.parametrize("value", ["1700000000", "1700000000.5", "20261206x", "yesterday"])
 async def test_date_time_parameters_take_iso_8601_only(
     client: httpx.AsyncClient, path: str, name: str, value: str

@@ -14,8 +14,11 @@ from tests.conftest import key_for
 from tests.engine.calls.test_secrets import Echo
 from tests.mailbox import SmtpServer
 
-CONFIG = {"url": "https://erp.example", "api_key": {"$secret": "ERP_KEY"},
-          "headers": [{"X-Team": "ops"}]}  # fmt: skip
+CONFIG = {
+    "url": "https://erp.example",
+    "api_key": {"$secret": "ERP_KEY"},
+    "headers": [{"X-Team": "ops"}],
+}
 
 
 SEED_BODY = INTEGRATION_TEST_EXAMPLE
@@ -55,19 +58,33 @@ async def test_a_configuration_is_stored_shown_with_its_references_and_deleted(
     ("code", "body", "status", "loc", "says"),
     [
         ("fax", {"config": {}}, 404, ["path", "code"], "installed: ai, echo"),
-        ("echo", {"config": {"k": {"$secret": "ERP_KEY", "x": 1}}}, 422,
-         ["body", "config", "k"], '{"$secret": "NAME"}'),
-        ("echo", {"config": {"k": [{"$secret": "lower"}]}}, 422,
-         ["body", "config", "k", 0], "capital letters"),
+        (
+            "echo",
+            {"config": {"k": {"$secret": "ERP_KEY", "x": 1}}},
+            422,
+            ["body", "config", "k"],
+            '{"$secret": "NAME"}',
+        ),
+        (
+            "echo",
+            {"config": {"k": [{"$secret": "lower"}]}},
+            422,
+            ["body", "config", "k", 0],
+            "capital letters",
+        ),
         ("echo", {"config": {"blob": "x" * 70_000}}, 413, ["body", "config"], "65536"),
         ("echo", {"config": []}, 422, ["body", "config"], "valid dictionary"),
         ("echo", {"settings": {}}, 422, ["body", "config"], "required"),
     ],
-)  # fmt: skip
+)
 async def test_bad_configurations_are_refused_naming_the_place(
-    client: httpx.AsyncClient, code: str, body: dict[str, Any], status: int,
-    loc: list[str | int], says: str,
-) -> None:  # fmt: skip
+    client: httpx.AsyncClient,
+    code: str,
+    body: dict[str, Any],
+    status: int,
+    loc: list[str | int],
+    says: str,
+) -> None:
     response = await client.put(f"/api/integrations/{code}", json=body)
     assert response.status_code == status, response.text
     error = response.json()["error"]
@@ -117,9 +134,13 @@ async def test_a_template_and_a_test_user_render_as_in_a_run(
 ) -> None:
     template = {"name": "hello", "subject": "Hi {{ user.name }}", "text": "Code {{ code }}"}
     assert (await client.post("/api/templates", json=template)).status_code == 201
-    body = {"integration": "notify_service", "action": "send_email", "template": "hello",
-            "user": {"name": "Ada", "email": "ada@example.com"},
-            "data": {"variables": {"code": "{{ user.name|upper }}-42"}}}  # fmt: skip
+    body = {
+        "integration": "notify_service",
+        "action": "send_email",
+        "template": "hello",
+        "user": {"name": "Ada", "email": "ada@example.com"},
+        "data": {"variables": {"code": "{{ user.name|upper }}-42"}},
+    }
     outcome = (await client.post("/api/integrations/test", json=body)).json()
     assert outcome["ok"] is True, outcome
     (received,) = smtp_server.messages
@@ -160,9 +181,13 @@ async def test_a_failed_call_is_reported_with_whether_it_would_be_retried(
     ],
 )
 async def test_bad_requests_name_what_is_wrong(
-    client: httpx.AsyncClient, smtp_server: SmtpServer, change: dict[str, Any], status: int,
-    loc: list[str] | None, message: str,
-) -> None:  # fmt: skip
+    client: httpx.AsyncClient,
+    smtp_server: SmtpServer,
+    change: dict[str, Any],
+    status: int,
+    loc: list[str] | None,
+    message: str,
+) -> None:
     response = await client.post("/api/integrations/test", json=SEED_BODY | change)
     assert response.status_code == status, response.text
     error = response.json()["error"]

@@ -18,18 +18,41 @@ REPORT = {
     "name": "Daily report",
     "trigger": {"type": "report_due"},
     "actions": [
-        {"id": "save", "type": "file",
-         "data": {"operation": "write", "path": "in/{{ day }}.csv", "content": "{{ csv }}"}},
+        {
+            "id": "save",
+            "type": "file",
+            "data": {"operation": "write", "path": "in/{{ day }}.csv", "content": "{{ csv }}"},
+        },
         {"id": "load", "type": "file", "data": {"operation": "read", "path": "in/{{ day }}.csv"}},
-        {"id": "lines", "type": "shell", "data": {"argv": [sys.executable, "-c",
-         "import sys; print(len(open(sys.argv[1]).readlines()))", "in/{{ day }}.csv"]}},
-        {"id": "rows", "type": "transform",
-         "data": {"operation": "csv_to_json", "input": "{{ steps.load.output.content }}"}},
-        {"id": "by_country", "type": "transform",
-         "data": {"operation": "group_by", "input": "{{ steps.rows.output.rows }}",
-                  "by": "country", "field": "amount"}},
+        {
+            "id": "lines",
+            "type": "shell",
+            "data": {
+                "argv": [
+                    sys.executable,
+                    "-c",
+                    "import sys; print(len(open(sys.argv[1]).readlines()))",
+                    "in/{{ day }}.csv",
+                ]
+            },
+        },
+        {
+            "id": "rows",
+            "type": "transform",
+            "data": {"operation": "csv_to_json", "input": "{{ steps.load.output.content }}"},
+        },
+        {
+            "id": "by_country",
+            "type": "transform",
+            "data": {
+                "operation": "group_by",
+                "input": "{{ steps.rows.output.rows }}",
+                "by": "country",
+                "field": "amount",
+            },
+        },
     ],
-}  # fmt: skip
+}
 
 
 def local(settings: Settings, *tasks: str) -> Settings:

@@ -36,17 +36,27 @@ from tests.conftest import SEEDS, key_for
 from tests.stand_in_models import StandInOpenAI
 
 EXAMPLES = int(os.environ.get("AUTOMATOR_TEST_OPENAPI_EXAMPLES", "20"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]  # fmt: skip
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings(_env_file=None)))
 # An operation the schema cannot describe fails here, at collection.
 OPERATIONS = [cast(Any, result).ok() for result in SCHEMA.get_all_operations()]
 BASE = "http://automator"
 DRAFT = {
-    "document": {"workflow_id": "drafted", "name": "Drafted", "trigger": {"type": "order_placed"},
-                 "actions": [{"id": "note", "type": "log", "data": {"message": "hi"}}]},
-    "explanation": "Logs each order.", "assumptions": ["The event type is order_placed"],
-}  # fmt: skip
+    "document": {
+        "workflow_id": "drafted",
+        "name": "Drafted",
+        "trigger": {"type": "order_placed"},
+        "actions": [{"id": "note", "type": "log", "data": {"message": "hi"}}],
+    },
+    "explanation": "Logs each order.",
+    "assumptions": ["The event type is order_placed"],
+}
 
 
 @dataclass
@@ -88,9 +98,17 @@ def service(
     redis_server: LocalRedisServer, tmp_path_factory: pytest.TempPathFactory, model: str
 ) -> Iterator[Service]:
     data_dir: Path = tmp_path_factory.mktemp("openapi")
-    app = create_app(Settings(data_dir=data_dir, redis_url=redis_server.url, rate_limit=0,
-                              ai_base_url=model, ai_model="stand-in",
-                              http_allowed_hosts=["127.0.0.1"], _env_file=None))  # fmt: skip
+    app = create_app(
+        Settings(
+            data_dir=data_dir,
+            redis_url=redis_server.url,
+            rate_limit=0,
+            ai_base_url=model,
+            ai_model="stand-in",
+            http_allowed_hosts=["127.0.0.1"],
+            _env_file=None,
+        )
+    )
     loop = asyncio.new_event_loop()
     lifespan = app.router.lifespan_context(app)
     loop.run_until_complete(lifespan.__aenter__())
@@ -112,8 +130,9 @@ def test_answers_are_never_5xx_and_always_match_the_schema(
     service: Service, operation: Any
 ) -> None:
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def check(case: Any) -> None:
         case.validate_response(service.send(case), checks=CHECKS)
 

@@ -14,13 +14,22 @@ from app.settings import Settings
 from tests.conftest import SEEDS, drain, key_for, send
 
 TEMPLATES = [
-    {"name": "welcome_email", "subject": "Welcome, {{ user_name }}!",
-     "text": "Hi {{ user_name }}, thanks for joining on {{ signup_date }}.",
-     "html": "<p>Hi {{ user_name }}, thanks for joining on {{ signup_date }}.</p>"},
+    {
+        "name": "welcome_email",
+        "subject": "Welcome, {{ user_name }}!",
+        "text": "Hi {{ user_name }}, thanks for joining on {{ signup_date }}.",
+        "html": "<p>Hi {{ user_name }}, thanks for joining on {{ signup_date }}.</p>",
+    },
     {"name": "welcome_push", "text": "Hi {{ user.name }}, welcome aboard."},
-]  # fmt: skip
-USER = {"id": "u1", "email": "ada@example.com", "name": "Ada", "email_verified": True,
-        "createdAt": "2026-11-23", "deviceToken": "device-token-u1"}  # fmt: skip
+]
+USER = {
+    "id": "u1",
+    "email": "ada@example.com",
+    "name": "Ada",
+    "email_verified": True,
+    "createdAt": "2026-11-23",
+    "deviceToken": "device-token-u1",
+}
 
 
 @pytest.fixture

@@ -23,8 +23,12 @@ EVENT = {"type": "signup", "user": {"id": "u1"}}
 
 
 def workflow(trigger: str = "signup") -> dict[str, Any]:
-    return {"workflow_id": "greet", "name": "Greet", "trigger": {"type": trigger},
-            "actions": [{"type": "log", "data": {"message": "hi"}}]}  # fmt: skip
+    return {
+        "workflow_id": "greet",
+        "name": "Greet",
+        "trigger": {"type": trigger},
+        "actions": [{"type": "log", "data": {"message": "hi"}}],
+    }
 
 
 async def matched(client: httpx.AsyncClient, event_type: str = "signup") -> list[str]:
@@ -57,9 +61,12 @@ async def test_the_next_event_sees_each_change_made_through_the_api(
 def api_process(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     process = subprocess.Popen(
-        [AUTOMATOR, "api"], env=env | {"AUTOMATOR_PORT": str(port)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [AUTOMATOR, "api"],
+        env=env | {"AUTOMATOR_PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     return process, f"http://127.0.0.1:{port}"
 
 
@@ -67,8 +74,11 @@ def api_process(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
 def two_apis(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, str]]:
     """Two ``automator api`` processes on one SQLite file and one Redis."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {"AUTOMATOR_DATA_DIR": str(tmp_path), "AUTOMATOR_REDIS_URL": redis_url,
-            "AUTOMATOR_BOOTSTRAP_API_KEY": KEY}  # fmt: skip
+    env |= {
+        "AUTOMATOR_DATA_DIR": str(tmp_path),
+        "AUTOMATOR_REDIS_URL": redis_url,
+        "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
+    }
     first = api_process(env)
     wait_for_health(f"{first[1]}/ready", first[0], seconds=60)
     second = api_process(env)

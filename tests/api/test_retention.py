@@ -22,8 +22,7 @@ async def test_the_retention_job_purges_each_tenant_by_its_own_days(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:
     defaults = (await client.get("/api/tenant/retention")).json()
-    assert defaults == {"events_days": 30, "runs_days": None, "outbox_days": 30,
-                        "audit_days": None}  # fmt: skip
+    assert defaults == {"events_days": 30, "runs_days": None, "outbox_days": 30, "audit_days": None}
     put = await client.put("/api/tenant/retention", json={"events_days": 2, "runs_days": 2})
     assert put.status_code == 200, put.text
     assert put.json() == defaults | {"events_days": 2, "runs_days": 2}

@@ -12,9 +12,14 @@ OFFER = {
     "workflow_id": "offer",
     "name": "Offer",
     "trigger": {"type": "signup"},
-    "actions": [{"id": "write", "type": "set",
-                 "data": {"message": "Use {{ vars.code | default('nothing') }}"}}],
-}  # fmt: skip
+    "actions": [
+        {
+            "id": "write",
+            "type": "set",
+            "data": {"message": "Use {{ vars.code | default('nothing') }}"},
+        }
+    ],
+}
 
 
 async def paused_run(client: httpx.AsyncClient) -> str:

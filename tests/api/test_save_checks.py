@@ -7,14 +7,21 @@ import httpx
 import pytest
 
 WELCOME: dict[str, Any] = {
-    "id": "welcome", "type": "send_email", "template": "welcome_email",
+    "id": "welcome",
+    "type": "send_email",
+    "template": "welcome_email",
     "data": {"recipient": "{{ user.email }}", "variables": {"name": "{{ user.name }}"}},
-}  # fmt: skip
+}
 
 
 def workflow(*actions: dict[str, Any], **more: Any) -> dict[str, Any]:
-    return {"workflow_id": "greet", "name": "Greet", "trigger": {"type": "signup"},
-            "actions": list(actions) or [WELCOME], **more}  # fmt: skip
+    return {
+        "workflow_id": "greet",
+        "name": "Greet",
+        "trigger": {"type": "signup"},
+        "actions": list(actions) or [WELCOME],
+        **more,
+    }
 
 
 def condition(operator: str, **value: Any) -> dict[str, Any]:
@@ -104,11 +111,15 @@ async def test_a_document_that_could_not_work_is_a_422_naming_where(
 
 async def test_values_each_operator_can_compare_are_saved(client: httpx.AsyncClient) -> None:
     conditions = [
-        condition(">=", value=50.5), condition("after", value="2026-01-01"),
-        condition("less_than", value="2026-12-06T09:30:00Z"), condition("exists"),
-        condition("equals", value=None), condition("between", value=["2026-01-01", "2026-02-01"]),
-        condition("after", value="now-P7D"), condition("in_list", value=["a", 1]),
-    ]  # fmt: skip
+        condition(">=", value=50.5),
+        condition("after", value="2026-01-01"),
+        condition("less_than", value="2026-12-06T09:30:00Z"),
+        condition("exists"),
+        condition("equals", value=None),
+        condition("between", value=["2026-01-01", "2026-02-01"]),
+        condition("after", value="now-P7D"),
+        condition("in_list", value=["a", 1]),
+    ]
     literal = WELCOME | {"data": {"recipient": "Ada <ada@example.com>", "recipients": [""]}}
     response = await client.post(
         "/api/workflows", json=workflow(literal | {"conditions": conditions})

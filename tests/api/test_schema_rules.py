@@ -54,8 +54,10 @@ async def test_the_schema_states_rules_the_validators_hold(client: httpx.AsyncCl
     assert (await client.get("/api/secrets/lower")).status_code == 422
     assert {} in paths["/api/session"]["delete"]["security"]  # signing out needs no session
     components = (await openapi(client))["components"]["schemas"]
-    needs = [{"required": ["text"], "properties": {"text": {"type": "string"}}},
-             {"required": ["html"], "properties": {"html": {"type": "string"}}}]  # fmt: skip
+    needs = [
+        {"required": ["text"], "properties": {"text": {"type": "string"}}},
+        {"required": ["html"], "properties": {"html": {"type": "string"}}},
+    ]
     for model in ("TemplateCreate", "TemplatePreview"):
         assert components[model]["anyOf"] == needs
     assert (await client.post("/api/templates/preview", json={"subject": "s"})).status_code == 422
@@ -63,8 +65,13 @@ async def test_the_schema_states_rules_the_validators_hold(client: httpx.AsyncCl
 
 async def test_flags_and_margins_take_their_own_type_only(client: httpx.AsyncClient) -> None:
     # 0, 1 and "true" were read as booleans, false as a margin of 0: the schema says not.
-    document = {"workflow_id": "strict", "name": "n", "trigger": {"type": "go"},
-                "actions": [{"type": "log"}], "settings": {"enabled": 1}}  # fmt: skip
+    document = {
+        "workflow_id": "strict",
+        "name": "n",
+        "trigger": {"type": "go"},
+        "actions": [{"type": "log"}],
+        "settings": {"enabled": 1},
+    }
     refused = await client.post("/api/workflows", json=document)
     assert refused.status_code == 422
     assert refused.json()["error"]["details"][0]["loc"][-2:] == ["settings", "enabled"]

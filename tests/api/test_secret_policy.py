@@ -30,29 +30,36 @@ def sink(httpserver: HTTPServer) -> HTTPServer:
 
 
 @pytest.fixture
-async def editor(
-    client: httpx.AsyncClient, resources: Resources
-) -> httpx.AsyncClient:  # fmt: skip
+async def editor(client: httpx.AsyncClient, resources: Resources) -> httpx.AsyncClient:
     """An editor's client of the same app; the admin (``client``) has stored the secret."""
     stored = await client.put("/api/secrets/CANARY", json={"value": VALUE})
     assert stored.status_code == 201, stored.text
     key = await key_for(resources, "acme", Role.EDITOR)
     return httpx.AsyncClient(
-        transport=client._transport, base_url=client.base_url,
+        transport=client._transport,
+        base_url=client.base_url,
         headers={"Authorization": f"Bearer {key}"},
-    )  # fmt: skip
+    )
 
 
 def stealing(sink: HTTPServer, workflow_id: str = "exfiltrate") -> dict[str, Any]:
     data = {"url": sink.url_for("/steal"), "json": {"stolen": {"$secret": "CANARY"}}}
-    return {"workflow_id": workflow_id, "name": "n", "trigger": {"type": "go"},
-            "actions": [{"id": "send", "type": "webhook_call", "data": data}]}  # fmt: skip
+    return {
+        "workflow_id": workflow_id,
+        "name": "n",
+        "trigger": {"type": "go"},
+        "actions": [{"id": "send", "type": "webhook_call", "data": data}],
+    }
 
 
 def harmless(sink: HTTPServer, workflow_id: str) -> dict[str, Any]:
     data = {"url": sink.url_for("/steal"), "json": {"hello": "world"}}
-    return {"workflow_id": workflow_id, "name": "n", "trigger": {"type": "go"},
-            "actions": [{"id": "send", "type": "webhook_call", "data": data}]}  # fmt: skip
+    return {
+        "workflow_id": workflow_id,
+        "name": "n",
+        "trigger": {"type": "go"},
+        "actions": [{"id": "send", "type": "webhook_call", "data": data}],
+    }
 
 
 def received(sink: HTTPServer) -> list[bytes]:
@@ -143,8 +150,12 @@ async def test_an_admin_publishes_and_the_run_sends_the_value_where_the_version_
 
 def sending(sink: HTTPServer, workflow_id: str, json: Any) -> dict[str, Any]:
     data = {"url": sink.url_for("/steal"), "json": json}
-    return {"workflow_id": workflow_id, "name": "n", "trigger": {"type": workflow_id},
-            "actions": [{"id": "send", "type": "webhook_call", "data": data}]}  # fmt: skip
+    return {
+        "workflow_id": workflow_id,
+        "name": "n",
+        "trigger": {"type": workflow_id},
+        "actions": [{"id": "send", "type": "webhook_call", "data": data}],
+    }
 
 
 async def step_error(client: httpx.AsyncClient, workflow_id: str) -> str:
@@ -179,9 +190,12 @@ async def test_a_secret_named_by_a_template_needs_an_admin_too(
     ids=["expression", "event-data", "nested"],
 )
 async def test_a_reference_made_by_a_template_is_a_step_error_before_the_send(
-    editor: httpx.AsyncClient, sink: HTTPServer, settings: Settings,
-    json: Any, event_data: dict[str, Any],
-) -> None:  # fmt: skip
+    editor: httpx.AsyncClient,
+    sink: HTTPServer,
+    settings: Settings,
+    json: Any,
+    event_data: dict[str, Any],
+) -> None:
     # No reference written in the version, so an editor may publish it; an event's sender
     # (or the expression) then tries to slip one in.
     published = await editor.post("/api/workflows", json=sending(sink, "made", json))
@@ -191,9 +205,17 @@ async def test_a_reference_made_by_a_template_is_a_step_error_before_the_send(
     ).status_code == 202
     await drain(settings)
     assert "a template may not make a secret reference" in await step_error(editor, "made")
-    call = {"integration": "webhook", "action": "webhook_call", "user": event_data,
-            "data": {"url": sink.url_for("/steal"), "json": json.replace("payload", "user.payload")
-                     if isinstance(json, str) else {"stolen": "{{ user.payload }}"}}}  # fmt: skip
+    call = {
+        "integration": "webhook",
+        "action": "webhook_call",
+        "user": event_data,
+        "data": {
+            "url": sink.url_for("/steal"),
+            "json": json.replace("payload", "user.payload")
+            if isinstance(json, str)
+            else {"stolen": "{{ user.payload }}"},
+        },
+    }
     tested = await editor.post("/api/integrations/test", json=call)
     assert tested.status_code == 422, tested.text  # a template error, as in a save
     assert "a template may not make a secret reference" in tested.json()["error"]["message"]

@@ -58,9 +58,13 @@ async def test_the_stored_file_holds_no_plaintext(
     ],
 )
 async def test_bad_names_and_values_are_refused_naming_the_rule(
-    client: httpx.AsyncClient, name: str, body: dict[str, object], status: int,
-    loc: list[str], says: str,
-) -> None:  # fmt: skip
+    client: httpx.AsyncClient,
+    name: str,
+    body: dict[str, object],
+    status: int,
+    loc: list[str],
+    says: str,
+) -> None:
     response = await client.put(f"/api/secrets/{name}", json=body)
     assert response.status_code == status
     error = response.json()["error"]

@@ -42,7 +42,10 @@ async def test_a_segment_is_defined_replaced_and_listed(
     created = await client.post("/api/segments", json=INACTIVE, headers=editor)
     assert created.status_code == 201
     assert created.json()["conditions"] == INACTIVE["conditions"]
-    pros = {"segment_id": "inactive_7d", "conditions": [{"field": "plan", "operator": "==", "value": "pro"}]}  # fmt: skip
+    pros = {
+        "segment_id": "inactive_7d",
+        "conditions": [{"field": "plan", "operator": "==", "value": "pro"}],
+    }
     replaced = await client.post("/api/segments", json=pros, headers=editor)
     assert replaced.status_code == 200
     assert (replaced.json()["name"], replaced.json()["conditions"][0]["operator"]) == (
@@ -60,10 +63,12 @@ async def test_bad_segments_are_refused_naming_the_field(client: httpx.AsyncClie
     cases = [
         ({**INACTIVE, "conditions": []}, ["body", "conditions"]),
         ({**INACTIVE, "segment_id": "has space"}, ["body", "segment_id"]),
-        ({**INACTIVE, "conditions": [{"field": "x", "operator": "bigger"}]},
-         ["body", "conditions", 0, "operator"]),
+        (
+            {**INACTIVE, "conditions": [{"field": "x", "operator": "bigger"}]},
+            ["body", "conditions", 0, "operator"],
+        ),
         ({**INACTIVE, "color": "red"}, ["body", "color"]),
-    ]  # fmt: skip
+    ]
     for body, loc in cases:
         response = await client.post("/api/segments", json=body)
         assert response.status_code == 422, body
@@ -77,10 +82,13 @@ async def test_members_are_the_profiles_the_conditions_hold_for(client: httpx.As
     await seen(client, {"id": "u4"}, days=0)
     await client.post("/api/segments", json=INACTIVE)
     assert users(await members(client, "inactive_7d")) == ["u1", "u2"]
-    idle_pros = {"segment_id": "idle_pros", "conditions": [
-        {"field": "profile.plan", "operator": "equals", "value": "pro"},
-        {"field": "days_since_last_seen", "operator": ">", "value": 5},
-    ]}  # fmt: skip
+    idle_pros = {
+        "segment_id": "idle_pros",
+        "conditions": [
+            {"field": "profile.plan", "operator": "equals", "value": "pro"},
+            {"field": "days_since_last_seen", "operator": ">", "value": 5},
+        ],
+    }
     await client.post("/api/segments", json=idle_pros)
     assert users(await members(client, "idle_pros")) == ["u1", "u3"]
     first = await members(client, "inactive_7d", limit=1)

@@ -49,8 +49,9 @@ async def test_an_explicit_window_and_bad_requests(client: httpx.AsyncClient) ->
     assert (await client.post("/api/workflows", json=workflow("works", WORKS))).status_code == 201
     await send(client, {"type": "signup"})
     until = datetime.now(UTC) - timedelta(hours=1)
-    past = await series(client, since=(until - timedelta(days=1)).isoformat(),
-                        until=until.isoformat(), buckets="24")  # fmt: skip
+    past = await series(
+        client, since=(until - timedelta(days=1)).isoformat(), until=until.isoformat(), buckets="24"
+    )
     assert len(past["buckets"]) == 24
     assert sum(b["total_executions"] for b in past["buckets"]) == 0
 

@@ -10,8 +10,12 @@ from tests.conftest import drain, send
 
 
 def workflow(workflow_id: str, actions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"workflow_id": workflow_id, "name": workflow_id, "trigger": {"type": "signup"},
-            "actions": actions}  # fmt: skip
+    return {
+        "workflow_id": workflow_id,
+        "name": workflow_id,
+        "trigger": {"type": "signup"},
+        "actions": actions,
+    }
 
 
 FAILS = [{"id": "boom", "type": "log", "data": {"message": "{{ user.missing }}"}}]
@@ -28,8 +32,11 @@ async def stats(client: httpx.AsyncClient, **params: str) -> dict[str, Any]:
 async def test_the_seeds_metrics_per_tenant_and_per_workflow(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    for document in (workflow("works", WORKS), workflow("fails", FAILS),
-                     workflow("idle", WORKS) | {"trigger": {"type": "never"}}):  # fmt: skip
+    for document in (
+        workflow("works", WORKS),
+        workflow("fails", FAILS),
+        workflow("idle", WORKS) | {"trigger": {"type": "never"}},
+    ):
         assert (await client.post("/api/workflows", json=document)).status_code == 201
     assert (await client.post("/api/workflows/idle/disable")).status_code == 200
     for n in range(3):
@@ -78,8 +85,12 @@ async def test_the_period_bounds_what_is_counted(client: httpx.AsyncClient) -> N
 async def test_bad_periods_and_other_tenants_workflows_are_refused(
     client: httpx.AsyncClient,
 ) -> None:
-    for params in ({"period": "3 days"}, {"period": "0h"}, {"period": "99999d"},
-                   {"since": "2030-01-01T00:00:00Z", "until": "2029-01-01T00:00:00Z"}):  # fmt: skip
+    for params in (
+        {"period": "3 days"},
+        {"period": "0h"},
+        {"period": "99999d"},
+        {"since": "2030-01-01T00:00:00Z", "until": "2029-01-01T00:00:00Z"},
+    ):
         response = await client.get("/api/stats", params=params)
         assert response.status_code == 422, params
         assert response.json()["error"]["details"][0]["loc"][0] == "query"

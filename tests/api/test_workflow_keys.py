@@ -17,8 +17,12 @@ SAMPLES = {"version": "1", "command": "pause", "decision": "approve"}
 
 
 def workflow(workflow_id: str) -> dict[str, Any]:
-    return {"workflow_id": workflow_id, "name": workflow_id, "trigger": {"type": "ping"},
-            "actions": [{"id": "note", "type": "log", "data": {"message": "hi"}}]}  # fmt: skip
+    return {
+        "workflow_id": workflow_id,
+        "name": workflow_id,
+        "trigger": {"type": "ping"},
+        "actions": [{"id": "note", "type": "log", "data": {"message": "hi"}}],
+    }
 
 
 def scoped_routes() -> list[tuple[str, str]]:
@@ -50,8 +54,12 @@ async def test_every_route_of_another_workflow_answers_404(
     client: httpx.AsyncClient, limited: dict[str, Any]
 ) -> None:
     theirs = limited["runs"]["theirs"]
-    values = {"workflow_id": "theirs", "run_id": theirs, "approval_id": f"{theirs}~step~0",
-              **SAMPLES}  # fmt: skip
+    values = {
+        "workflow_id": "theirs",
+        "run_id": theirs,
+        "approval_id": f"{theirs}~step~0",
+        **SAMPLES,
+    }
     routes = scoped_routes()
     assert len(routes) >= 15
     answers = {}
@@ -81,9 +89,14 @@ async def test_lists_show_only_its_workflows_and_the_rest_is_out_of_reach(
     assert (created.status_code, "limited to the workflows mine" in created.text) == (403, True)
     updated = await client.put("/api/workflows/mine", json=workflow("mine"), headers=headers)
     assert updated.status_code == 200, updated.text
-    for method, path in (("GET", "/api/secrets"), ("POST", "/api/events"),
-                         ("GET", "/api/workflows/status"), ("GET", "/api/workflows/export"),
-                         ("POST", "/api/runs/bulk"), ("GET", "/api/audit")):  # fmt: skip
+    for method, path in (
+        ("GET", "/api/secrets"),
+        ("POST", "/api/events"),
+        ("GET", "/api/workflows/status"),
+        ("GET", "/api/workflows/export"),
+        ("POST", "/api/runs/bulk"),
+        ("GET", "/api/audit"),
+    ):
         answer = await client.request(method, path, headers=headers, json={})
         assert answer.status_code == 403, (method, path, answer.text)
     assert (await client.get("/api/workflows", headers=headers)).status_code == 200

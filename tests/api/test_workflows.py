@@ -199,8 +199,10 @@ async def test_an_integer_past_64_bits_is_refused_naming_its_field(
     client: httpx.AsyncClient, route: str
 ) -> None:
     # orjson read 18446744073709551616 as the float 1.8446744073709552e19: saved silently.
-    body = ('{"workflow_id": "big", "name": "n", "trigger": {"type": "go"}, "actions": '
-            '[{"id": "pay", "type": "log", "data": {"amount": 18446744073709551616}}]}')  # fmt: skip
+    body = (
+        '{"workflow_id": "big", "name": "n", "trigger": {"type": "go"}, "actions": '
+        '[{"id": "pay", "type": "log", "data": {"amount": 18446744073709551616}}]}'
+    )
     if route.endswith("import"):
         body = f"[{body}]"
     response = await client.post(route, content=body, headers={"content-type": "application/json"})

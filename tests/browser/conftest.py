@@ -68,9 +68,12 @@ class Traffic:
 
     def foreign(self) -> list[str]:
         """Requests that left 127.0.0.1 (``data:`` and ``blob:`` URLs stay in the page)."""
-        return [url for url in self.urls
-                if urlsplit(url).scheme in ("http", "https", "ws", "wss")
-                and urlsplit(url).hostname != "127.0.0.1"]  # fmt: skip
+        return [
+            url
+            for url in self.urls
+            if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+            and urlsplit(url).hostname != "127.0.0.1"
+        ]
 
 
 @pytest.fixture(scope="package")
@@ -93,16 +96,22 @@ def service(model: StandInOpenAI) -> Iterator[Service]:
     port, key = free_port(), "atm_" + secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="automator-browser-") as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-        env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_DATA_DIR": f"{directory}/var",
-                "AUTOMATOR_BOOTSTRAP_API_KEY": key, "AUTOMATOR_LOG_FORMAT": "json",
-                # The explorer's tests need a send that fails: no dev outbox to fall back to.
-                "AUTOMATOR_OUTBOX": "false",
-                "AUTOMATOR_AI_BASE_URL": model.base_url, "AUTOMATOR_AI_MODEL": "stand-in",
-                "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1"}  # fmt: skip
+        env |= {
+            "AUTOMATOR_PORT": str(port),
+            "AUTOMATOR_DATA_DIR": f"{directory}/var",
+            "AUTOMATOR_BOOTSTRAP_API_KEY": key,
+            "AUTOMATOR_LOG_FORMAT": "json",
+            # The explorer's tests need a send that fails: no dev outbox to fall back to.
+            "AUTOMATOR_OUTBOX": "false",
+            "AUTOMATOR_AI_BASE_URL": model.base_url,
+            "AUTOMATOR_AI_MODEL": "stand-in",
+            "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1",
+        }
         log = Path(directory) / "automator.log"
         with log.open("w") as output:
-            process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=output,
-                                       stderr=subprocess.STDOUT, text=True)  # fmt: skip
+            process = subprocess.Popen(
+                [AUTOMATOR, "dev"], env=env, stdout=output, stderr=subprocess.STDOUT, text=True
+            )
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base}/health", process, seconds=60)

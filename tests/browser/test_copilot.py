@@ -12,21 +12,35 @@ SENTENCE = (
 )
 DRAFT = {
     "document": {
-        "workflow_id": "high_value_order", "name": "High value order",
-        "trigger": {"type": "order_placed",
-                    "conditions": [{"field": "amount", "operator": "greater_than", "value": 500}]},
+        "workflow_id": "high_value_order",
+        "name": "High value order",
+        "trigger": {
+            "type": "order_placed",
+            "conditions": [{"field": "amount", "operator": "greater_than", "value": 500}],
+        },
         "actions": [
-            {"id": "thank_customer", "type": "send_email",
-             "data": {"recipient": "{{ user.email }}", "subject": "Thank you!",
-                      "body": "Thanks for order {{ order_id }}"}},
-            {"id": "alert_sales", "type": "webhook_call",
-             "data": {"url": "https://hooks.slack.com/services/T0/B0/X",
-                      "json": {"text": "High value order {{ order_id }}"}}},
+            {
+                "id": "thank_customer",
+                "type": "send_email",
+                "data": {
+                    "recipient": "{{ user.email }}",
+                    "subject": "Thank you!",
+                    "body": "Thanks for order {{ order_id }}",
+                },
+            },
+            {
+                "id": "alert_sales",
+                "type": "webhook_call",
+                "data": {
+                    "url": "https://hooks.slack.com/services/T0/B0/X",
+                    "json": {"text": "High value order {{ order_id }}"},
+                },
+            },
         ],
     },
     "explanation": "Thanks the customer by email and tells sales on Slack.",
     "assumptions": ["High value means an amount over 500"],
-}  # fmt: skip
+}
 
 
 def test_a_described_workflow_opens_on_the_canvas_as_a_draft(

@@ -17,10 +17,14 @@ FAILING: dict[str, Any] = {
     "trigger": {"type": "browser_order"},
     "actions": [
         {"id": "mark", "type": "set", "data": {"stage": "ordered"}},
-        {"id": "mail", "type": "send_email", "template": MISSING,
-         "data": {"recipient": "{{ user.email }}"}},
+        {
+            "id": "mail",
+            "type": "send_email",
+            "template": MISSING,
+            "data": {"recipient": "{{ user.email }}"},
+        },
     ],
-}  # fmt: skip
+}
 
 
 def settled_run(service: Service, event: dict[str, Any], status: str) -> str:

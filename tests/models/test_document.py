@@ -193,8 +193,12 @@ PURCHASE_GOAL = {"event": "purchase_completed", "match": {"order.user": "{{user.
 
 
 def test_split_and_loop_hold_their_actions_and_check_their_data() -> None:
-    split = {"id": "ab", "type": "split", "data": {"holdout": 10},
-             "variants": [{"name": "a", "actions": [{"type": "log"}]}, {"name": "b"}]}  # fmt: skip
+    split = {
+        "id": "ab",
+        "type": "split",
+        "data": {"holdout": 10},
+        "variants": [{"name": "a", "actions": [{"type": "log"}]}, {"name": "b"}],
+    }
     loop = {
         "id": "each",
         "type": "loop",
@@ -254,8 +258,13 @@ def test_a_studio_position_without_its_y_names_the_field() -> None:
 
 
 def test_an_approval_takes_its_three_branches_and_only_it_takes_on_approve() -> None:
-    approval = {"type": "approval", "data": {"timeout": "P1D"}, "on_approve": [{"type": "stop"}],
-                "on_reject": [], "on_timeout": [{"type": "stop"}]}  # fmt: skip
+    approval = {
+        "type": "approval",
+        "data": {"timeout": "P1D"},
+        "on_approve": [{"type": "stop"}],
+        "on_reject": [],
+        "on_timeout": [{"type": "stop"}],
+    }
     document = EVERY_TYPE.validate(minimal(actions=[approval]))
     arms = document.actions[0].arms()
     assert [name for name, _ in arms] == ["approve", "reject", "timeout"]

@@ -31,23 +31,69 @@ def test_every_flow_setting_is_accepted_and_kept_as_written() -> None:
 @pytest.mark.parametrize(
     ("settings", "loc", "message"),
     [
-        ({"throttle": {"limit": 0, "period": 60}}, ("settings", "throttle", "limit"), "greater than or equal to 1"),
-        ({"rate_limit": {"limit": 5, "period": 0.5}}, ("settings", "rate_limit", "period"), "between 1 and 31622400 seconds"),
-        ({"rate_limit": {"limit": 5, "period": "soon"}}, ("settings", "rate_limit", "period"), "ISO 8601"),
-        ({"debounce": {"period": 60, "max_delay": 30}}, ("settings", "debounce"), "max_delay must be at least period"),
-        ({"frequency_cap": {"limit": 1, "period": "P40D"}}, ("settings", "frequency_cap", "period"), "between 1 and 2678400 seconds"),
-        ({"quiet_hours": {"start": "25:00", "end": "08:00"}}, ("settings", "quiet_hours", "start"), "should match pattern"),
-        ({"quiet_hours": {"start": "08:00", "end": "08:00"}}, ("settings", "quiet_hours"), "start and end must differ"),
-        ({"quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "Mars/Olympus"}}, ("settings", "quiet_hours", "timezone"), "unknown time zone 'Mars/Olympus'"),
-        ({"quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "America"}}, ("settings", "quiet_hours", "timezone"), "unknown time zone 'America'"),
+        (
+            {"throttle": {"limit": 0, "period": 60}},
+            ("settings", "throttle", "limit"),
+            "greater than or equal to 1",
+        ),
+        (
+            {"rate_limit": {"limit": 5, "period": 0.5}},
+            ("settings", "rate_limit", "period"),
+            "between 1 and 31622400 seconds",
+        ),
+        (
+            {"rate_limit": {"limit": 5, "period": "soon"}},
+            ("settings", "rate_limit", "period"),
+            "ISO 8601",
+        ),
+        (
+            {"debounce": {"period": 60, "max_delay": 30}},
+            ("settings", "debounce"),
+            "max_delay must be at least period",
+        ),
+        (
+            {"frequency_cap": {"limit": 1, "period": "P40D"}},
+            ("settings", "frequency_cap", "period"),
+            "between 1 and 2678400 seconds",
+        ),
+        (
+            {"quiet_hours": {"start": "25:00", "end": "08:00"}},
+            ("settings", "quiet_hours", "start"),
+            "should match pattern",
+        ),
+        (
+            {"quiet_hours": {"start": "08:00", "end": "08:00"}},
+            ("settings", "quiet_hours"),
+            "start and end must differ",
+        ),
+        (
+            {"quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "Mars/Olympus"}},
+            ("settings", "quiet_hours", "timezone"),
+            "unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            {"quiet_hours": {"start": "21:00", "end": "08:00", "timezone": "America"}},
+            ("settings", "quiet_hours", "timezone"),
+            "unknown time zone 'America'",
+        ),
         ({"send_window": {"days": ["someday"]}}, ("settings", "send_window", "days", 0), "'mon'"),
         ({"send_window": {}}, ("settings", "send_window"), "needs not_before, not_after or days"),
         ({"priority": -5}, ("settings", "priority"), "greater than or equal to 0"),
-        ({"concurrency": {"limit": 2, "per": "user"}}, ("settings", "concurrency", "per"), "Extra inputs"),
-        ({"quiet_hours": {"start": "08:00", "end": "21:00"}, "send_window": {"not_before": "09:00", "not_after": "20:00"}},
-         ("settings",), "quiet_hours cover all of send_window"),
+        (
+            {"concurrency": {"limit": 2, "per": "user"}},
+            ("settings", "concurrency", "per"),
+            "Extra inputs",
+        ),
+        (
+            {
+                "quiet_hours": {"start": "08:00", "end": "21:00"},
+                "send_window": {"not_before": "09:00", "not_after": "20:00"},
+            },
+            ("settings",),
+            "quiet_hours cover all of send_window",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_flow_settings_name_the_field_and_the_rule(
     settings: dict[str, Any], loc: tuple[str | int, ...], message: str
 ) -> None:

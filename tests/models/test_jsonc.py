@@ -64,15 +64,28 @@ def test_lone_surrogates_are_refused_in_values_and_keys() -> None:
 
 def test_storable_turns_what_no_store_keeps_into_text_and_keeps_the_rest() -> None:
     value = {
-        "id": 2**64, "small": -(2**63), "ratio": float("inf"), "ok": 1.5, "flag": True,
-        "name": "caf\u00e9 \ud800", "\udfffkey": None, "tags": ("a", 2), "when": datetime(2026, 12, 6),
-    }  # fmt: skip
+        "id": 2**64,
+        "small": -(2**63),
+        "ratio": float("inf"),
+        "ok": 1.5,
+        "flag": True,
+        "name": "caf\u00e9 \ud800",
+        "\udfffkey": None,
+        "tags": ("a", 2),
+        "when": datetime(2026, 12, 6),
+    }
     kept = jsonc.storable(value)
     assert kept == {
-        "id": "18446744073709551616", "small": -(2**63), "ratio": "inf", "ok": 1.5,
-        "flag": True, "name": "caf\u00e9 \\ud800", "\\udfffkey": None, "tags": ["a", 2],
+        "id": "18446744073709551616",
+        "small": -(2**63),
+        "ratio": "inf",
+        "ok": 1.5,
+        "flag": True,
+        "name": "caf\u00e9 \\ud800",
+        "\\udfffkey": None,
+        "tags": ["a", 2],
         "when": "2026-12-06 00:00:00",
-    }  # fmt: skip
+    }
     jsonc.check_values(kept)
     assert orjson.loads(orjson.dumps(kept)) == kept
 

@@ -32,11 +32,18 @@ def event(event_id: str = "ev1", key: str | None = None, tenant_id: str = "acme"
 def run(run_id: str, workflow_id: str = "wf", tenant_id: str = "acme", **changes: Any) -> Run:
     at = now()
     fields: dict[str, Any] = {
-        "run_id": run_id, "tenant_id": tenant_id, "workflow_id": workflow_id, "version": 1,
-        "event_id": "ev1", "user_id": "u1", "status": RunStatus.PENDING,
-        "context": {"plan": "pro", "user": {"id": "u1"}}, "created_at": at, "updated_at": at,
+        "run_id": run_id,
+        "tenant_id": tenant_id,
+        "workflow_id": workflow_id,
+        "version": 1,
+        "event_id": "ev1",
+        "user_id": "u1",
+        "status": RunStatus.PENDING,
+        "context": {"plan": "pro", "user": {"id": "u1"}},
+        "created_at": at,
+        "updated_at": at,
         "due_at": at,
-    }  # fmt: skip
+    }
     return Run(**(fields | changes))
 
 

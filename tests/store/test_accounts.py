@@ -62,10 +62,16 @@ async def test_tenant_limits_are_replaced_whole_and_kept_per_tenant(store: Store
 
 def entry(entry_id: str, entity_id: str = "wf", actor: str = "key_1", **changes: Any) -> AuditEntry:
     fields: dict[str, Any] = {
-        "tenant_id": "acme", "entry_id": entry_id, "at": now(), "actor": actor,
-        "action": "workflow.update", "entity_type": "workflow", "entity_id": entity_id,
-        "before": {"enabled": True}, "after": {"enabled": False, "document": {"a": [1]}},
-    }  # fmt: skip
+        "tenant_id": "acme",
+        "entry_id": entry_id,
+        "at": now(),
+        "actor": actor,
+        "action": "workflow.update",
+        "entity_type": "workflow",
+        "entity_id": entity_id,
+        "before": {"enabled": True},
+        "after": {"enabled": False, "document": {"a": [1]}},
+    }
     return AuditEntry(**(fields | changes))
 
 

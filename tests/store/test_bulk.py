@@ -15,12 +15,15 @@ from tests.store.records import run
 
 async def test_runs_are_counted_by_the_filters_of_the_listing(store: Store) -> None:
     at = now()
-    await store.add_runs([
-        run("r1", status=RunStatus.FAILED), run("r2", status=RunStatus.FAILED, user_id="u2"),
-        run("r3", "other", status=RunStatus.COMPLETED),
-        run("r4", status=RunStatus.FAILED, created_at=at - timedelta(days=2)),
-        run("g1", tenant_id="globex", status=RunStatus.FAILED),
-    ])  # fmt: skip
+    await store.add_runs(
+        [
+            run("r1", status=RunStatus.FAILED),
+            run("r2", status=RunStatus.FAILED, user_id="u2"),
+            run("r3", "other", status=RunStatus.COMPLETED),
+            run("r4", status=RunStatus.FAILED, created_at=at - timedelta(days=2)),
+            run("g1", tenant_id="globex", status=RunStatus.FAILED),
+        ]
+    )
     assert await store.count_runs("acme", RunFilter()) == 4
     assert await store.count_runs("acme", RunFilter(status=RunStatus.FAILED)) == 3
     assert await store.count_runs("acme", RunFilter("wf", RunStatus.FAILED, "u2")) == 1

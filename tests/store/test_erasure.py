@@ -18,8 +18,20 @@ EMAIL = {"id": "u1", "email": "ada@example.com"}
 
 def step(run_id: str) -> StepRecord:
     at = now()
-    return StepRecord("acme", run_id, "wf", "mail", "send_email", 1, StepStatus.COMPLETED, at,
-                      at, f"{run_id}:mail:0", {"recipient": "ada@example.com"}, {"id": "m1"})  # fmt: skip
+    return StepRecord(
+        "acme",
+        run_id,
+        "wf",
+        "mail",
+        "send_email",
+        1,
+        StepStatus.COMPLETED,
+        at,
+        at,
+        f"{run_id}:mail:0",
+        {"recipient": "ada@example.com"},
+        {"id": "m1"},
+    )
 
 
 async def test_a_person_is_erased_from_every_record_and_no_one_else(store: Store) -> None:

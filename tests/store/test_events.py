@@ -25,10 +25,12 @@ def listed(found: list[EventRecord]) -> list[str]:
 
 async def test_events_are_listed_newest_first_by_each_filter(store: Store) -> None:
     for one in (
-        sent("ev_1", "user_signup", "u1", "k1"), sent("ev_2", "purchase", "u2"),
-        sent("ev_3", "user_signup", 42), sent("ev_4", "user_signup", None),
+        sent("ev_1", "user_signup", "u1", "k1"),
+        sent("ev_2", "purchase", "u2"),
+        sent("ev_3", "user_signup", 42),
+        sent("ev_4", "user_signup", None),
         replace(sent("ev_x", "user_signup", "u1"), tenant_id="globex"),
-    ):  # fmt: skip
+    ):
         await store.accept_event(Intake(one, []))
     every = await store.list_events("acme", EventFilter(), Page())
     assert listed(every) == ["ev_4", "ev_3", "ev_2", "ev_1"]

@@ -48,7 +48,11 @@ async def test_runs_saved_together_each_keep_their_own_revision_check(tmp_path: 
         assert saved == [True, True, False, True, True, True]
         running = [await store.get_run("acme", f"r{n}") for n in range(6)]
         assert ids([one for one in running if one.status == RunStatus.RUNNING]) == [
-            "r0", "r1", "r3", "r4", "r5",
-        ]  # fmt: skip
+            "r0",
+            "r1",
+            "r3",
+            "r4",
+            "r5",
+        ]
     finally:
         await store.close()

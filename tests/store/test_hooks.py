@@ -11,8 +11,18 @@ from tests.clock import now
 
 def hook(hook_id: str, tenant_id: str = "acme") -> Hook:
     mapping = {"user": {"id": "{{ body.customer }}"}}
-    return Hook(tenant_id, hook_id, "Payments", "paid", HookScheme.STRIPE, "STRIPE_SECRET", 300,
-                now(), "key_1", mapping)  # fmt: skip
+    return Hook(
+        tenant_id,
+        hook_id,
+        "Payments",
+        "paid",
+        HookScheme.STRIPE,
+        "STRIPE_SECRET",
+        300,
+        now(),
+        "key_1",
+        mapping,
+    )
 
 
 async def test_hooks_are_kept_per_tenant_and_found_by_id_for_deliveries(store: Store) -> None:

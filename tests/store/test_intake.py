@@ -72,8 +72,11 @@ async def test_a_batch_is_accepted_in_order_and_sees_its_own_keys(store: Store) 
         ]
     )
     assert [(r.event.event_id, r.duplicate) for r in results] == [
-        ("ev1", False), ("ev1", True), ("ev3", False), ("ev4", False),
-    ]  # fmt: skip
+        ("ev1", False),
+        ("ev1", True),
+        ("ev3", False),
+        ("ev4", False),
+    ]
     assert [ids(r.runs) for r in results] == [["r1"], [], ["r3"], []]
     assert results[3].skipped == {"wf": "max_executions (1) reached"}
     assert (await store.get_run("acme", "r3")).status == RunStatus.PENDING

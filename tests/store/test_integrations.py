@@ -42,8 +42,9 @@ async def test_secrets_belong_to_their_tenant(store: Store) -> None:
     with pytest.raises(NotFound):
         await store.delete_secret("initech", "API_KEY")
     assert [(s.tenant_id, s.name) for s in await store.all_secrets()] == [
-        ("acme", "API_KEY"), ("globex", "API_KEY"),
-    ]  # fmt: skip
+        ("acme", "API_KEY"),
+        ("globex", "API_KEY"),
+    ]
 
 
 async def test_re_encryption_never_undoes_a_newer_value(store: Store) -> None:

@@ -15,11 +15,19 @@ from tests.clock import now
 
 def kept(tenant_id: str, key: str, channel: str = "email", **changes: Any) -> OutboxMessage:
     fields: dict[str, Any] = {
-        "tenant_id": tenant_id, "message_id": new_id("msg"), "channel": channel,
-        "recipient": "ada@example.com", "subject": "Welcome", "text": "Hi Ada",
-        "html": "<p>Hi Ada</p>", "idempotency_key": key, "run_id": "run_1", "step_id": "s1",
-        "workflow_id": "wf", "created_at": now(),
-    }  # fmt: skip
+        "tenant_id": tenant_id,
+        "message_id": new_id("msg"),
+        "channel": channel,
+        "recipient": "ada@example.com",
+        "subject": "Welcome",
+        "text": "Hi Ada",
+        "html": "<p>Hi Ada</p>",
+        "idempotency_key": key,
+        "run_id": "run_1",
+        "step_id": "s1",
+        "workflow_id": "wf",
+        "created_at": now(),
+    }
     return OutboxMessage(**(fields | changes))
 
 

@@ -52,12 +52,18 @@ async def test_only_finished_runs_are_purged_with_their_steps(store: Store) -> N
 
 async def test_purged_runs_and_events_are_still_counted_by_day(store: Store) -> None:
     at = now()
-    await store.add_runs([
-        run("r1", status=RunStatus.COMPLETED, active_seconds=2.0),
-        run("r2", status=RunStatus.COMPLETED, active_seconds=3.0),
-        run("r3", status=RunStatus.FAILED),
-        run("b1", status=RunStatus.COMPLETED, parent={"run_id": "r1", "step": "p", "branch": "a"}),
-    ])  # fmt: skip
+    await store.add_runs(
+        [
+            run("r1", status=RunStatus.COMPLETED, active_seconds=2.0),
+            run("r2", status=RunStatus.COMPLETED, active_seconds=3.0),
+            run("r3", status=RunStatus.FAILED),
+            run(
+                "b1",
+                status=RunStatus.COMPLETED,
+                parent={"run_id": "r1", "step": "p", "branch": "a"},
+            ),
+        ]
+    )
     for n in range(2):
         await store.accept_event(Intake(event(f"ev{n}"), []))
     day = Period(at - timedelta(days=1), at + timedelta(days=1))

@@ -72,10 +72,22 @@ async def test_runs_list_newest_first_with_filters(store: Store) -> None:
 async def test_steps_are_listed_per_run_and_per_workflow(store: Store) -> None:
     at = now()
     steps = [
-        StepRecord("acme", "r1", "wf", f"a{n}", "log", 1, StepStatus.COMPLETED, at, at, f"r1:a{n}:0",
-                   {"message": "hi"}, {"ok": n})
+        StepRecord(
+            "acme",
+            "r1",
+            "wf",
+            f"a{n}",
+            "log",
+            1,
+            StepStatus.COMPLETED,
+            at,
+            at,
+            f"r1:a{n}:0",
+            {"message": "hi"},
+            {"ok": n},
+        )
         for n in range(3)
-    ]  # fmt: skip
+    ]
     await store.accept_event(Intake(event(), [run("r1")]))
     assert await store.save_run(await store.get_run("acme", "r1"), steps)
     assert [s.step_id for s in await store.list_steps("acme", "r1")] == ["a0", "a1", "a2"]
@@ -94,8 +106,16 @@ async def test_due_runs_and_active_versions(store: Store) -> None:
     await store.set_enabled("acme", "off", enabled=True)
     assert await store.workflows_revision("acme") != revision
     soon, later = now(), now() + timedelta(hours=1)
-    await store.accept_event(Intake(event(), [run("r1", due_at=soon), run("r2", due_at=later),
-                                              run("r3", status=RunStatus.COMPLETED, due_at=soon)]))  # fmt: skip
+    await store.accept_event(
+        Intake(
+            event(),
+            [
+                run("r1", due_at=soon),
+                run("r2", due_at=later),
+                run("r3", status=RunStatus.COMPLETED, due_at=soon),
+            ],
+        )
+    )
     assert await store.due_runs(now() + timedelta(seconds=1), 10) == [("acme", "r1")]
 
 
@@ -103,11 +123,19 @@ async def test_armed_runs_are_every_timer_in_due_order_a_page_at_a_time(
     store: Store,
 ) -> None:
     soon, later = now(), now() + timedelta(days=3)
-    await store.accept_event(Intake(event(), [
-        run("r3", due_at=later), run("r1", due_at=soon), run("r2", due_at=soon),
-        run("r4", status=RunStatus.COMPLETED, due_at=soon), run("r5", due_at=None),
-        run("r6", status=RunStatus.RUNNING, due_at=soon),  # its lease's end, not a timer
-    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(
+            event(),
+            [
+                run("r3", due_at=later),
+                run("r1", due_at=soon),
+                run("r2", due_at=soon),
+                run("r4", status=RunStatus.COMPLETED, due_at=soon),
+                run("r5", due_at=None),
+                run("r6", status=RunStatus.RUNNING, due_at=soon),  # its lease's end, not a timer
+            ],
+        )
+    )
     first = await store.armed_runs(None, 2)
     assert [(t, r) for t, r, _ in first] == [("acme", "r1"), ("acme", "r2")]
     assert abs(first[0][2] - soon) < timedelta(milliseconds=1)  # BSON keeps milliseconds
@@ -117,25 +145,42 @@ async def test_armed_runs_are_every_timer_in_due_order_a_page_at_a_time(
 
 
 async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store) -> None:
-    await store.accept_event(Intake(event(), [
-        run("r1"), run("r2", status=RunStatus.WAITING), run("r3", status=RunStatus.PAUSED),
-        run("r4", status=RunStatus.COMPLETED), run("r5", status=RunStatus.FAILED),
-    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(
+            event(),
+            [
+                run("r1"),
+                run("r2", status=RunStatus.WAITING),
+                run("r3", status=RunStatus.PAUSED),
+                run("r4", status=RunStatus.COMPLETED),
+                run("r5", status=RunStatus.FAILED),
+            ],
+        )
+    )
     await store.accept_event(
         Intake(event("ev2", tenant_id="globex"), [run("r6", tenant_id="globex")])
     )
     assert await store.live_run_counts() == {
-        RunStatus.PENDING: 2, RunStatus.WAITING: 1, RunStatus.PAUSED: 1,
-    }  # fmt: skip
+        RunStatus.PENDING: 2,
+        RunStatus.WAITING: 1,
+        RunStatus.PAUSED: 1,
+    }
 
 
 async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
     start = now()
     done: dict[str, Any] = {"status": RunStatus.COMPLETED, "active_seconds": 1.5}
-    await store.accept_event(Intake(event(), [
-        run("r1", **done), run("r2", **done), run("r3", status=RunStatus.FAILED, active_seconds=3.0),
-        run("r4", "other"),
-    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(
+            event(),
+            [
+                run("r1", **done),
+                run("r2", **done),
+                run("r3", status=RunStatus.FAILED, active_seconds=3.0),
+                run("r4", "other"),
+            ],
+        )
+    )
     await store.accept_event(
         Intake(event("ev2", tenant_id="globex"), [run("r5", tenant_id="globex")])
     )
@@ -176,8 +221,9 @@ async def test_added_runs_are_recorded_once_and_branches_stay_out_of_the_counts(
     }
     assert tallies == {("wf", RunStatus.WAITING): 1, ("other", RunStatus.PENDING): 1}
     assert await store.run_counts("acme") == {
-        "wf": {RunStatus.WAITING: 1}, "other": {RunStatus.PENDING: 1},
-    }  # fmt: skip
+        "wf": {RunStatus.WAITING: 1},
+        "other": {RunStatus.PENDING: 1},
+    }
 
 
 async def test_a_runs_variants_and_loop_frames_are_kept(store: Store) -> None:

@@ -10,10 +10,16 @@ from tests.clock import now
 
 def call(tenant: str, workflow: str, run: str, cost: float, ago: float = 0) -> AiUsage:
     return AiUsage(
-        tenant_id=tenant, workflow_id=workflow, run_id=run, step_id="classify",
-        model="gpt-4o-mini", input_tokens=100, output_tokens=20, cost=cost,
+        tenant_id=tenant,
+        workflow_id=workflow,
+        run_id=run,
+        step_id="classify",
+        model="gpt-4o-mini",
+        input_tokens=100,
+        output_tokens=20,
+        cost=cost,
         at=now() - timedelta(seconds=ago),
-    )  # fmt: skip
+    )
 
 
 async def test_calls_sum_per_workflow_within_the_period_for_one_tenant(store: Store) -> None:
@@ -25,7 +31,7 @@ async def test_calls_sum_per_workflow_within_the_period_for_one_tenant(store: St
         call("acme", "orders", "r0", 8.0, ago=7200),
         call("globex", "orders", "g", 4),
     ]:
-        await store.add_ai_usage(usage)  # fmt: skip
+        await store.add_ai_usage(usage)
     last_hour = Period(now() - timedelta(hours=1), now() + timedelta(seconds=1))
 
     found = await store.ai_usage("acme", last_hour)

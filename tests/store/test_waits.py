@@ -12,11 +12,17 @@ from tests.store.records import document, event, ids, run
 
 WAITS_FOR_PURCHASE: dict[str, Any] = {
     "actions": [
-        {"id": "w", "type": "wait_for_event",
-         "data": {"event": "purchase_completed", "match": {"user.id": "{{user.id}}"},
-                  "timeout": 60}},
+        {
+            "id": "w",
+            "type": "wait_for_event",
+            "data": {
+                "event": "purchase_completed",
+                "match": {"user.id": "{{user.id}}"},
+                "timeout": 60,
+            },
+        },
     ]
-}  # fmt: skip
+}
 
 
 def purchase(event_id: str, tenant_id: str = "acme") -> EventRecord:
@@ -34,10 +40,14 @@ def park(run: Run, key: str, seconds: float = 3600) -> None:
     run.status = RunStatus.WAITING
     run.due_at = at + timedelta(seconds=seconds)
     run.wait = {
-        "step": "w", "event": "purchase_completed", "match": {"user.id": "u1"}, "key": key,
-        "started_at": at.isoformat(), "since": at.isoformat(),
+        "step": "w",
+        "event": "purchase_completed",
+        "match": {"user.id": "u1"},
+        "key": key,
+        "started_at": at.isoformat(),
+        "since": at.isoformat(),
         "deadline": run.due_at.isoformat(),
-    }  # fmt: skip
+    }
 
 
 async def parked_runs(store: Store, tenant_id: str = "acme", **keys: str) -> None:
@@ -129,20 +139,30 @@ def listening(run_id: str, on: str, key: str = "user.id=u1", **changes: Any) -> 
 
 async def test_exits_and_goals_act_on_the_runs_listening(store: Store) -> None:
     await store.create_workflow("acme", document(**LISTENS_FOR_PURCHASE), None, publish=True)
-    await store.accept_event(Intake(event(), [
-        listening("cancel", "cancel"), listening("goal", "goal"), listening("exit", "goal_exit"),
-        listening("other", "cancel", key="user.id=u2"),
-        listening("done", "cancel", status=RunStatus.COMPLETED),
-    ]))  # fmt: skip
+    await store.accept_event(
+        Intake(
+            event(),
+            [
+                listening("cancel", "cancel"),
+                listening("goal", "goal"),
+                listening("exit", "goal_exit"),
+                listening("other", "cancel", key="user.id=u2"),
+                listening("done", "cancel", status=RunStatus.COMPLETED),
+            ],
+        )
+    )
     bought = purchase("p1")
     answered = await store.accept_event(Intake(bought, [], correlate=keyed("u1")))
     assert answered.woken == []
     assert sorted(run.run_id for run in answered.ended) == ["cancel", "exit"]
     found = {r: await store.get_run("acme", r) for r in ("cancel", "goal", "exit", "other", "done")}
     assert {r: found[r].status for r in found} == {
-        "cancel": RunStatus.CANCELLED, "goal": RunStatus.PENDING, "exit": RunStatus.COMPLETED,
-        "other": RunStatus.PENDING, "done": RunStatus.COMPLETED,
-    }  # fmt: skip
+        "cancel": RunStatus.CANCELLED,
+        "goal": RunStatus.PENDING,
+        "exit": RunStatus.COMPLETED,
+        "other": RunStatus.PENDING,
+        "done": RunStatus.COMPLETED,
+    }
     assert found["cancel"].due_at is None
     assert found["cancel"].history[-1]["reason"] == "exit event purchase_completed (p1)"
     assert {r for r in found if found[r].converted} == {"goal", "exit"}

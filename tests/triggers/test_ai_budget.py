@@ -14,10 +14,17 @@ from app.settings import Settings
 
 PROMPT = "Write a thank-you note for order {{ order_id }}"
 WORKFLOW = {
-    "workflow_id": "thank_you", "name": "Thank you", "trigger": {"type": "order_placed"},
-    "actions": [{"id": "note", "type": "ai_task",
-                 "data": {"prompt_template": PROMPT, "parameters": {"max_tokens": 400}}}],
-}  # fmt: skip
+    "workflow_id": "thank_you",
+    "name": "Thank you",
+    "trigger": {"type": "order_placed"},
+    "actions": [
+        {
+            "id": "note",
+            "type": "ai_task",
+            "data": {"prompt_template": PROMPT, "parameters": {"max_tokens": 400}},
+        }
+    ],
+}
 # USD per million tokens: 400 output tokens cost $0.0008, the prompt about $0.00001.
 PRICES = {"stand-in": {"input": 1.0, "output": 2.0}}
 PER_RUN = (math.ceil(len(f'[null, "{PROMPT}", null]') / 4) + 400 * 2) / 1e6
@@ -29,10 +36,19 @@ def settings(settings: Settings) -> Settings:
 
 
 async def spend(resources: Resources, usd: float) -> None:
-    await resources.store.add_ai_usage(AiUsage(
-        tenant_id="acme", workflow_id="thank_you", run_id="earlier", step_id="note",
-        model="stand-in", input_tokens=0, output_tokens=0, cost=usd, at=datetime.now(UTC),
-    ))  # fmt: skip
+    await resources.store.add_ai_usage(
+        AiUsage(
+            tenant_id="acme",
+            workflow_id="thank_you",
+            run_id="earlier",
+            step_id="note",
+            model="stand-in",
+            input_tokens=0,
+            output_tokens=0,
+            cost=usd,
+            at=datetime.now(UTC),
+        )
+    )
 
 
 async def estimate(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -54,9 +70,13 @@ async def test_a_send_is_estimated_and_a_run_that_would_pass_the_budget_is_skipp
 
     assert fits["ai_cost"] == pytest.approx(10 * PER_RUN)
     assert fits["ai_budget"] == {
-        "allowed": 0.02, "period_seconds": 86400, "spent": 0, "remaining": 0.02,
-        "needed": pytest.approx(10 * PER_RUN * 1.2), "resets_at": fits["ai_budget"]["resets_at"],
-    }  # fmt: skip
+        "allowed": 0.02,
+        "period_seconds": 86400,
+        "spent": 0,
+        "remaining": 0.02,
+        "needed": pytest.approx(10 * PER_RUN * 1.2),
+        "resets_at": fits["ai_budget"]["resets_at"],
+    }
     assert fits["fits"] is True
 
     await spend(resources, 0.0195)  # $0.0005 left: less than one run's estimate times 1.2

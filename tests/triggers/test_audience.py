@@ -24,8 +24,12 @@ INACTIVE = {
 
 async def seen(client: httpx.AsyncClient, user_id: str, days: float) -> None:
     at = (datetime.now(UTC) - timedelta(days=days)).isoformat()
-    user = {"id": user_id, "email": f"{user_id}@example.com", "name": user_id.title(),
-            "deviceToken": f"tok-{user_id}"}  # fmt: skip
+    user = {
+        "id": user_id,
+        "email": f"{user_id}@example.com",
+        "name": user_id.title(),
+        "deviceToken": f"tok-{user_id}",
+    }
     await send(client, {"type": "seen", "user": user, "timestamp": at})
 
 
@@ -95,14 +99,23 @@ async def test_a_retention_campaign_reaches_each_member_once(
     client: httpx.AsyncClient, resources: Resources, settings: Settings
 ) -> None:
     await people(client)
-    segment = {"conditions": [
-        {"field": "days_since_last_seen", "operator": "greater_than", "value": 7},
-        {"field": "profile.retention_sent", "operator": "not_exists"},
-    ]}  # fmt: skip
-    document = retention(segment) | {"workflow_id": "win_back", "actions": [
-        {"id": "note", "type": "log", "data": {"message": "We miss you, {{ user.name }}"}},
-        {"id": "mark", "type": "update_user_profile", "data": {"profile_data": {"retention_sent": True}}},
-    ]}  # fmt: skip
+    segment = {
+        "conditions": [
+            {"field": "days_since_last_seen", "operator": "greater_than", "value": 7},
+            {"field": "profile.retention_sent", "operator": "not_exists"},
+        ]
+    }
+    document = retention(segment) | {
+        "workflow_id": "win_back",
+        "actions": [
+            {"id": "note", "type": "log", "data": {"message": "We miss you, {{ user.name }}"}},
+            {
+                "id": "mark",
+                "type": "update_user_profile",
+                "data": {"profile_data": {"retention_sent": True}},
+            },
+        ],
+    }
     assert (await client.post("/api/workflows", json=document)).status_code == 201
     now = await due_now(resources, "win_back")
     await scheduler(resources).tick(now)

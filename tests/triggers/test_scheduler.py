@@ -46,8 +46,10 @@ def test_an_every_hour_cron_keeps_real_time_through_the_repeated_hour() -> None:
 def test_intervals_count_from_the_last_firing() -> None:
     every = Trigger(type="schedule", interval="PT15M")
     assert fires_between(every, utc(2026, 1, 1), utc(2026, 1, 1, 0, 50)) == [
-        utc(2026, 1, 1, 0, 15), utc(2026, 1, 1, 0, 30), utc(2026, 1, 1, 0, 45),
-    ]  # fmt: skip
+        utc(2026, 1, 1, 0, 15),
+        utc(2026, 1, 1, 0, 30),
+        utc(2026, 1, 1, 0, 45),
+    ]
 
 
 def schedule(workflow_id: str, **trigger: Any) -> dict[str, Any]:

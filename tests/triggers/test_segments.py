@@ -52,7 +52,10 @@ async def test_a_page_reads_at_most_the_scan_limit(
     store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(segments, "BATCH", 4)
-    rare = {"field": "plan", "operator": "equals", "value": "pro"}, {"field": "id", "operator": "ends_with", "value": "8"}  # fmt: skip
+    rare = (
+        {"field": "plan", "operator": "equals", "value": "pro"},
+        {"field": "id", "operator": "ends_with", "value": "8"},
+    )
     found, after = await members_page(store, "acme", audience(*rare), Page(10), 10)
     # Ten profiles read (u00..u09): one member, and the place to go on.
     assert ([p.user_id for p in found], after) == (["u08"], "u09")
@@ -71,8 +74,11 @@ async def test_last_seen_bounds_narrow_the_read(store: SQLiteStore) -> None:
     # Inside "any" a bound proves nothing about every member: the read is not narrowed.
     either = audience({"any": [IDLE, PROS]})
     assert (either.window().seen_before, either.window().seen_after) == (None, None)
-    tightest = audience(IDLE, {"field": "last_seen", "operator": "before", "value": "now-P20D"},
-                        {"field": "profile.last_seen", "operator": "after", "value": "2020-01-01"})  # fmt: skip
+    tightest = audience(
+        IDLE,
+        {"field": "last_seen", "operator": "before", "value": "now-P20D"},
+        {"field": "profile.last_seen", "operator": "after", "value": "2020-01-01"},
+    )
     window = tightest.window()
     assert window.seen_before is not None
     assert window.seen_after is not None

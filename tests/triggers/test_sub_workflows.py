@@ -26,9 +26,11 @@ def launcher(resources: Resources) -> SubWorkflows:
 
 
 def launch(
-    workflow_id: str = "wf", key: str = "run_parent:start_child", tenant_id: str = "acme",
+    workflow_id: str = "wf",
+    key: str = "run_parent:start_child",
+    tenant_id: str = "acme",
     **event: Any,
-) -> Launch:  # fmt: skip
+) -> Launch:
     return Launch(
         tenant_id=tenant_id,
         workflow_id=workflow_id,
@@ -58,8 +60,11 @@ async def test_a_launch_starts_one_pending_run_of_the_published_version_as_a_sub
 
     stored = await resources.store.get_run("acme", run.run_id)
     assert (stored.status, stored.version, stored.parent, stored.depth) == (
-        RunStatus.PENDING, 1, PARENT, 2,
-    )  # fmt: skip
+        RunStatus.PENDING,
+        1,
+        PARENT,
+        2,
+    )
     assert stored.context["n"] == 7
     assert stored.context["user"] == {"id": "u1"}
     event = await resources.store.get_event("acme", stored.event_id)
@@ -145,8 +150,9 @@ async def test_max_executions_reached_is_a_final_error_with_the_reason(
     await launcher.launch(launch())
     error = await refusal(launcher, launch(key="second"))
     assert (error.message, error.retryable) == (
-        "workflow 'wf' started no run: max_executions (1) reached", False,
-    )  # fmt: skip
+        "workflow 'wf' started no run: max_executions (1) reached",
+        False,
+    )
 
 
 def nested(levels: int) -> dict[str, Any]:
@@ -170,9 +176,12 @@ def nested(levels: int) -> dict[str, Any]:
     ids=["too-deep", "user-id-too-long", "integer-too-big", "over-max-bytes"],
 )
 async def test_event_data_an_event_could_not_carry_is_a_final_error_naming_the_field(
-    client: httpx.AsyncClient, resources: Resources, launcher: SubWorkflows,
-    event: dict[str, Any], reason: str,
-) -> None:  # fmt: skip
+    client: httpx.AsyncClient,
+    resources: Resources,
+    launcher: SubWorkflows,
+    event: dict[str, Any],
+    reason: str,
+) -> None:
     await create(client, workflow(LOG))
     error = await refusal(launcher, launch(**event))
     assert not error.retryable

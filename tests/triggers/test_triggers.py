@@ -19,13 +19,19 @@ WORKFLOW = {
     "name": "Re-engage",
     "trigger": {"type": "user_signup"},
     "triggers": [
-        {"id": "big_cart", "type": "cart_updated",
-         "conditions": [{"field": "cart_value", "operator": "greater_than", "value": 100}]},
-        {"type": "cart_updated", "conditions": [{"field": "vip", "operator": "equals", "value": True}]},
+        {
+            "id": "big_cart",
+            "type": "cart_updated",
+            "conditions": [{"field": "cart_value", "operator": "greater_than", "value": 100}],
+        },
+        {
+            "type": "cart_updated",
+            "conditions": [{"field": "vip", "operator": "equals", "value": True}],
+        },
         {"id": "nightly", "type": "schedule", "cron": "0 3 * * *", "timezone": "Europe/Paris"},
     ],
     "actions": [{"id": "note", "type": "log", "data": {"message": "by {{ event.trigger }}"}}],
-}  # fmt: skip
+}
 
 
 async def started_by(client: httpx.AsyncClient, event: dict[str, Any]) -> list[str | None]:

@@ -119,8 +119,10 @@ class OpenAICompatible(ModelProvider):
         messages = [{"role": "system", "content": prompt.system}] if prompt.system else []
         messages += [{"role": turn.role, "content": turn.text} for turn in prompt.turns]
         body: dict[str, Any] = {
-            **prompt.parameters, "model": self.model_for(prompt.model), "messages": messages,
-        }  # fmt: skip
+            **prompt.parameters,
+            "model": self.model_for(prompt.model),
+            "messages": messages,
+        }
         if prompt.schema is not None and self.structured_output:
             body["response_format"] = {
                 "type": "json_schema",
@@ -172,10 +174,13 @@ class Anthropic(ModelProvider):
         if prompt.system:
             body["system"] = prompt.system
         if prompt.schema is not None:
-            body["tools"] = [{
-                "name": ANSWER_TOOL, "description": "Give the answer.",
-                "input_schema": {"type": "object", **prompt.schema},
-            }]  # fmt: skip
+            body["tools"] = [
+                {
+                    "name": ANSWER_TOOL,
+                    "description": "Give the answer.",
+                    "input_schema": {"type": "object", **prompt.schema},
+                }
+            ]
             body["tool_choice"] = {"type": "tool", "name": ANSWER_TOOL}
         headers = {"anthropic-version": ANTHROPIC_VERSION}
         if self.api_key is not None:
@@ -295,7 +300,12 @@ def _wait(problem: ConnectorError, attempt: int) -> float | None:
 
 def _labelled(answer: Answer, label: str, failures: list[dict[str, Any]]) -> Answer:
     return Answer(
-        text=answer.text, model=answer.model, provider=label,
-        input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
-        value=answer.value, structured=answer.structured, failed_providers=failures,
-    )  # fmt: skip
+        text=answer.text,
+        model=answer.model,
+        provider=label,
+        input_tokens=answer.input_tokens,
+        output_tokens=answer.output_tokens,
+        value=answer.value,
+        structured=answer.structured,
+        failed_providers=failures,
+    )

@@ -56,40 +56,62 @@ PARAMETERS: dict[str, Any] = {
 INPUTS: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "model": {"type": "string", "minLength": 1, "maxLength": 200,
-                  "description": "Default: the provider's model (AUTOMATOR_AI_MODEL)."},
-        "prompt_template": {"type": "string", "minLength": 1, "maxLength": 100_000,
-                            "description": "The user message, a template over the run."},
-        "system": {"type": "string", "maxLength": 100_000,
-                   "description": "The system message, a template over the run."},
+        "model": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "Default: the provider's model (AUTOMATOR_AI_MODEL).",
+        },
+        "prompt_template": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 100_000,
+            "description": "The user message, a template over the run.",
+        },
+        "system": {
+            "type": "string",
+            "maxLength": 100_000,
+            "description": "The system message, a template over the run.",
+        },
         "parameters": PARAMETERS,
         "output_mapping": {
             "type": "object",
             "description": "A JSON Schema of an object: the answer's shape; its fields become "
-                           "the step's output (steps.<id>.output.<field>).",
-            "properties": {"type": {"const": "object"},
-                           "properties": {"propertyNames": {"not": {"enum": list(RESERVED)}}}},
+            "the step's output (steps.<id>.output.<field>).",
+            "properties": {
+                "type": {"const": "object"},
+                "properties": {"propertyNames": {"not": {"enum": list(RESERVED)}}},
+            },
         },
         "cache": {
             "type": "object",
-            "properties": {"ttl": {"type": "integer", "minimum": 1, "maximum": MAX_TTL,
-                                   "description": "Seconds an answer is reused."}},
+            "properties": {
+                "ttl": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": MAX_TTL,
+                    "description": "Seconds an answer is reused.",
+                }
+            },
             "required": ["ttl"],
             "additionalProperties": False,
         },
     },
     "required": ["prompt_template"],
     "additionalProperties": False,
-}  # fmt: skip
+}
 USAGE = {
     "type": "object",
     "properties": {
-        "model": {"type": "string"}, "provider": {"type": "string"},
-        "input_tokens": {"type": "integer"}, "output_tokens": {"type": "integer"},
-        "cost": {"type": "number", "description": "US dollars."}, "priced": {"type": "boolean"},
+        "model": {"type": "string"},
+        "provider": {"type": "string"},
+        "input_tokens": {"type": "integer"},
+        "output_tokens": {"type": "integer"},
+        "cost": {"type": "number", "description": "US dollars."},
+        "priced": {"type": "boolean"},
         "answers": {"type": "integer", "description": "Answers asked for (repairs included)."},
     },
-}  # fmt: skip
+}
 OUTPUTS = {
     "type": "object",
     "properties": {
@@ -152,10 +174,12 @@ class Task:
     def cache_key(self, tenant_id: str) -> str:
         """The same tenant, model and rendered inputs: the same key."""
         asked = {
-            "model": self.prompt.model, "system": self.prompt.system,
+            "model": self.prompt.model,
+            "system": self.prompt.system,
             "prompt": [turn.text for turn in self.prompt.turns],
-            "parameters": self.prompt.parameters, "schema": self.prompt.schema,
-        }  # fmt: skip
+            "parameters": self.prompt.parameters,
+            "schema": self.prompt.schema,
+        }
         digest = hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
         return f"{CACHE_PREFIX}:{tenant_id}:{digest}"
 
@@ -187,10 +211,14 @@ class Tally:
     def usage(self) -> dict[str, Any]:
         cost = self.prices.cost(self.model, self.input_tokens, self.output_tokens)
         return {
-            "model": self.model, "provider": self.provider,
-            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-            "cost": cost.usd, "priced": cost.priced, "answers": self.answers,
-        }  # fmt: skip
+            "model": self.model,
+            "provider": self.provider,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost": cost.usd,
+            "priced": cost.priced,
+            "answers": self.answers,
+        }
 
     async def record(self, context: ActionContext, at: datetime) -> None:
         """Keep what was spent (for stats and budgets), even when the step fails: the
@@ -200,12 +228,19 @@ class Tally:
             return
         usage = self.usage()
         try:
-            await book.add_ai_usage(AiUsage(
-                tenant_id=context.tenant_id, workflow_id=context.workflow_id,
-                run_id=context.run_id, step_id=context.step_id, model=self.model,
-                input_tokens=self.input_tokens, output_tokens=self.output_tokens,
-                cost=usage["cost"], at=at,
-            ))  # fmt: skip
+            await book.add_ai_usage(
+                AiUsage(
+                    tenant_id=context.tenant_id,
+                    workflow_id=context.workflow_id,
+                    run_id=context.run_id,
+                    step_id=context.step_id,
+                    model=self.model,
+                    input_tokens=self.input_tokens,
+                    output_tokens=self.output_tokens,
+                    cost=usage["cost"],
+                    at=at,
+                )
+            )
         except Exception:
             log.exception("the AI usage of step %s could not be recorded", context.step_id)
 
@@ -296,10 +331,11 @@ def _broken(answer: Answer, wrong: str, usage: dict[str, Any]) -> ConnectorError
         f"the model's answer does not match output_mapping after {usage['answers']} answers: "
         f"{wrong}",
         detail={
-            "answer": answer.text[:MAX_RECORDED_ANSWER], "validation_error": wrong,
+            "answer": answer.text[:MAX_RECORDED_ANSWER],
+            "validation_error": wrong,
             "usage": usage,
         },
-    )  # fmt: skip
+    )
 
 
 def _free(usage: Any) -> dict[str, Any]:

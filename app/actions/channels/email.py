@@ -42,42 +42,57 @@ INPUTS = {
     "type": "object",
     "properties": {
         "recipient": _ADDRESS
-        | {"description": "`ada@example.com` or `Ada <ada@example.com>`; default: the "
-           "event's `user.email`."},
+        | {
+            "description": "`ada@example.com` or `Ada <ada@example.com>`; default: the "
+            "event's `user.email`."
+        },
         "recipients": {
             "type": "array",
             "items": _ADDRESS,
             "maxItems": MAX_RECIPIENTS,
             "description": "Recipients of one message (each sees the others), with `recipient`.",
         },
-        "subject": {"type": "string", "maxLength": MAX_SUBJECT_CHARS,
-                    "description": "Overrides the template's subject."},
+        "subject": {
+            "type": "string",
+            "maxLength": MAX_SUBJECT_CHARS,
+            "description": "Overrides the template's subject.",
+        },
         "body": _BODY | {"description": "Plain-text body; overrides the template's text."},
         "text": _BODY | {"description": "Another name for `body`."},
         "html": _BODY | {"description": "HTML body; overrides the template's HTML."},
-        "variables": {"type": "object",
-                      "description": "The template's variables, at the root of its context."},
-        "from": _ADDRESS | {"description": "Sender; default: the configuration's `smtp.from`, "
-                            "else AUTOMATOR_SMTP_FROM."},
+        "variables": {
+            "type": "object",
+            "description": "The template's variables, at the root of its context.",
+        },
+        "from": _ADDRESS
+        | {
+            "description": "Sender; default: the configuration's `smtp.from`, "
+            "else AUTOMATOR_SMTP_FROM."
+        },
         "reply_to": _ADDRESS | {"description": "Where replies go (`Reply-To`)."},
     },
     "additionalProperties": False,
-}  # fmt: skip
+}
 _ADDRESSES = {"type": "array", "items": {"type": "string"}}
 OUTPUTS = {
     "type": "object",
     "properties": {
-        "message_id": {"type": "string",
-                       "description": "The Message-ID: the same on every retry of the step."},
+        "message_id": {
+            "type": "string",
+            "description": "The Message-ID: the same on every retry of the step.",
+        },
         "recipients": _ADDRESSES | {"description": "Who it was sent to."},
         "accepted": _ADDRESSES | {"description": "The recipients the server accepted."},
-        "refused": {"type": "object", "additionalProperties": {"type": "string"},
-                    "description": "Recipients the server refused, with its reply."},
+        "refused": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Recipients the server refused, with its reply.",
+        },
         "response": {"type": "string", "description": "The server's reply to the message."},
         "template": {"type": ["string", "null"], "description": "The template rendered."},
         **OUTBOX_OUTPUT,
     },
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ class AccessTokens:
 
     async def token(
         self, account: ServiceAccount, scope: str, http: httpx.AsyncClient, seconds: float
-    ) -> str:  # fmt: skip
+    ) -> str:
         key = _cache_key(account, scope)
         cached = self._tokens.get(key)
         if cached and cached.expires - REFRESH_MARGIN > self._clock():

@@ -297,9 +297,12 @@ async def post(http: httpx.AsyncClient, outbound: Outbound, seconds: float) -> R
     try:
         async with asyncio.timeout(seconds):
             response = await http.post(
-                outbound.url, headers=dict(outbound.headers), json=outbound.json,
-                data=outbound.form, auth=outbound.auth or httpx.USE_CLIENT_DEFAULT,
-            )  # fmt: skip
+                outbound.url,
+                headers=dict(outbound.headers),
+                json=outbound.json,
+                data=outbound.form,
+                auth=outbound.auth or httpx.USE_CLIENT_DEFAULT,
+            )
     except TimeoutError:
         raise ConnectorError(f"no reply within {seconds:g} s", retryable=True) from None
     except httpx.HTTPError as exc:

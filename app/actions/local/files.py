@@ -196,8 +196,13 @@ def _list(folder: Folder, path: str) -> dict[str, Any]:
         entries = []
         for entry in sorted(found, key=lambda e: e.name)[:MAX_LISTED]:
             info = entry.stat(follow_symlinks=False)
-            kind = "dir" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(
-                info.st_mode) else "other"  # fmt: skip
+            kind = (
+                "dir"
+                if stat.S_ISDIR(info.st_mode)
+                else "file"
+                if stat.S_ISREG(info.st_mode)
+                else "other"
+            )
             entries.append({"name": entry.name, "type": kind, "bytes": info.st_size})
     return {"path": path, "entries": entries}
 

@@ -31,21 +31,31 @@ INPUTS = {
     "type": "object",
     "properties": {
         "argv": {
-            "type": "array", "minItems": 1, "maxItems": MAX_ARGS,
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_ARGS,
             "items": {"type": "string", "maxLength": MAX_ARG_CHARS},
-            "description": "The executable (allow-listed) and its arguments: `[\"wc\", \"-l\", "
-            "\"day.csv\"]`. No shell reads it: `|`, `>` and `$VAR` are plain characters.",
+            "description": 'The executable (allow-listed) and its arguments: `["wc", "-l", '
+            '"day.csv"]`. No shell reads it: `|`, `>` and `$VAR` are plain characters.',
         },
-        "env": {"type": "object", "additionalProperties": {"type": "string"},
-                "description": "Variables to set; only names AUTOMATOR_SHELL_ENV lists."},
-        "timeout": {"type": "number", "exclusiveMinimum": 0,
-                    "description": "Seconds; at most AUTOMATOR_SHELL_TIMEOUT (its default)."},
-        "check": {"type": "boolean",
-                  "description": "Fail the step when the exit code is not 0 (default true)."},
+        "env": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Variables to set; only names AUTOMATOR_SHELL_ENV lists.",
+        },
+        "timeout": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Seconds; at most AUTOMATOR_SHELL_TIMEOUT (its default).",
+        },
+        "check": {
+            "type": "boolean",
+            "description": "Fail the step when the exit code is not 0 (default true).",
+        },
     },
     "required": ["argv"],
     "additionalProperties": False,
-}  # fmt: skip
+}
 OUTPUTS = {
     "type": "object",
     "properties": {
@@ -114,10 +124,15 @@ async def run_command(command: Command, cwd: Path, cap: int) -> dict[str, Any]:
     """Run it; its output (each stream capped), exit code and duration."""
     started = time.monotonic()
     process = await asyncio.create_subprocess_exec(
-        command.executable, *command.argv[1:], cwd=cwd, env=command.env,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, start_new_session=True,
-    )  # fmt: skip
+        command.executable,
+        *command.argv[1:],
+        cwd=cwd,
+        env=command.env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
     assert process.stdout is not None
     assert process.stderr is not None
     out, err = Captured(bytearray()), Captured(bytearray())

@@ -24,16 +24,21 @@ INPUTS = {
     "type": "object",
     "properties": {
         "operation": {"enum": list(OPERATIONS)},
-        "input": {"description": "CSV text (csv_to_json), or a list: a template such as "
-                  "`{{ steps.read.output.rows }}`, or the list itself."},
-        "field": _FIELD | {"description": "sum, avg, min, max (and group_by): the dotted "
-                           "field of each item aggregated."},
+        "input": {
+            "description": "CSV text (csv_to_json), or a list: a template such as "
+            "`{{ steps.read.output.rows }}`, or the list itself."
+        },
+        "field": _FIELD
+        | {
+            "description": "sum, avg, min, max (and group_by): the dotted "
+            "field of each item aggregated."
+        },
         "by": _FIELD | {"description": "group_by: the dotted field items are grouped by."},
         "delimiter": {"type": "string", "minLength": 1, "maxLength": 1},
     },
     "required": ["operation", "input"],
     "additionalProperties": False,
-}  # fmt: skip
+}
 
 
 def _items(value: Any, operation: str) -> list[Any]:
@@ -133,11 +138,12 @@ def _aggregating(name: str) -> Transform:
 
 TRANSFORMS: dict[str, Transform] = {
     "csv_to_json": lambda p: csv_to_json(p["input"], p.get("delimiter") or ","),
-    "json_to_csv": lambda p: json_to_csv(_items(p["input"], "json_to_csv"),
-                                         p.get("delimiter") or ","),
+    "json_to_csv": lambda p: json_to_csv(
+        _items(p["input"], "json_to_csv"), p.get("delimiter") or ","
+    ),
     "group_by": lambda p: group_by(_items(p["input"], "group_by"), p.get("by"), p.get("field")),
     **{name: _aggregating(name) for name in AGGREGATES},
-}  # fmt: skip
+}
 
 
 class TransformTask(ConnectorAdapter):

@@ -33,9 +33,12 @@ class RunQuery(BaseModel):
     @classmethod
     def of(cls, where: RunFilter) -> "RunQuery":
         return cls(
-            workflow_id=where.workflow_id, status=where.status, user_id=where.user_id,
-            since=where.since, until=where.until,
-        )  # fmt: skip
+            workflow_id=where.workflow_id,
+            status=where.status,
+            user_id=where.user_id,
+            since=where.since,
+            until=where.until,
+        )
 
 
 class BulkIn(BaseModel):
@@ -87,9 +90,18 @@ class BulkJobRead(BaseModel):
     @classmethod
     def of(cls, job: BulkJob) -> "BulkJobRead":
         return cls(
-            job_id=job.job_id, action=job.action, filter=RunQuery.of(job.filter),
-            status=job.status, matched=job.matched, done=job.done, changed=job.changed,
+            job_id=job.job_id,
+            action=job.action,
+            filter=RunQuery.of(job.filter),
+            status=job.status,
+            matched=job.matched,
+            done=job.done,
+            changed=job.changed,
             refused=[RefusalRead(**one) for one in job.refused],
-            refused_count=job.refused_count, batches=job.batches, requested_by=job.actor,
-            created_at=job.created_at, updated_at=job.updated_at, finished_at=job.finished_at,
-        )  # fmt: skip
+            refused_count=job.refused_count,
+            batches=job.batches,
+            requested_by=job.actor,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+            finished_at=job.finished_at,
+        )

@@ -80,9 +80,13 @@ class HookIn(BaseModel):
             raise ValueError(f"unknown mapping fields: {', '.join(sorted(unknown))}")
         verify = self.verify
         return HookSpec(
-            self.name, self.event_type, verify.scheme, verify.secret, verify.tolerance,
+            self.name,
+            self.event_type,
+            verify.scheme,
+            verify.secret,
+            verify.tolerance,
             self.mapping,
-        )  # fmt: skip
+        )
 
     @model_validator(mode="after")
     def _known_mapping(self) -> Self:
@@ -104,10 +108,15 @@ class HookRead(BaseModel):
     def of(cls, hook: Hook) -> "HookRead":
         verify = VerifyIn(scheme=hook.scheme, secret=hook.secret, tolerance=hook.tolerance)
         return cls(
-            hook_id=hook.hook_id, url=f"/hooks/{hook.hook_id}", name=hook.name,
-            event_type=hook.event_type, verify=verify, mapping=hook.mapping,
-            created_at=hook.created_at, created_by=hook.created_by,
-        )  # fmt: skip
+            hook_id=hook.hook_id,
+            url=f"/hooks/{hook.hook_id}",
+            name=hook.name,
+            event_type=hook.event_type,
+            verify=verify,
+            mapping=hook.mapping,
+            created_at=hook.created_at,
+            created_by=hook.created_by,
+        )
 
 
 class HookList(Page[HookRead]):

@@ -45,10 +45,13 @@ class AiBudgetRead(BaseModel):
     @classmethod
     def of(cls, check: BudgetCheck) -> "AiBudgetRead":
         return cls(
-            allowed=check.allowed, period_seconds=check.period_seconds,
-            spent=round(check.spent, 8), remaining=round(check.remaining, 8),
-            needed=round(check.needed, 8), resets_at=check.resets_at,
-        )  # fmt: skip
+            allowed=check.allowed,
+            period_seconds=check.period_seconds,
+            spent=round(check.spent, 8),
+            remaining=round(check.remaining, 8),
+            needed=round(check.needed, 8),
+            resets_at=check.resets_at,
+        )
 
 
 class QuotaRead(BaseModel):

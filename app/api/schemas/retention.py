@@ -8,8 +8,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.models.retention import Retention
 
 RETENTION_EXAMPLE: dict[str, Any] = {
-    "events_days": 30, "runs_days": 90, "outbox_days": 7, "audit_days": None,
-}  # fmt: skip
+    "events_days": 30,
+    "runs_days": 90,
+    "outbox_days": 7,
+    "audit_days": None,
+}
 Days = Field(None, ge=1, le=36500)
 
 

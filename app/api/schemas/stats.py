@@ -19,9 +19,11 @@ class AiUsageRead(BaseModel):
     @classmethod
     def of(cls, tally: UsageTally) -> "AiUsageRead":
         return cls(
-            calls=tally.calls, input_tokens=tally.input_tokens,
-            output_tokens=tally.output_tokens, cost=round(tally.cost, 8),
-        )  # fmt: skip
+            calls=tally.calls,
+            input_tokens=tally.input_tokens,
+            output_tokens=tally.output_tokens,
+            cost=round(tally.cost, 8),
+        )
 
 
 class WorkflowMetrics(BaseModel):

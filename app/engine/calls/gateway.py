@@ -80,9 +80,12 @@ class Gateway:
         except STORE_ERRORS as exc:
             raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
         prepared = replace(
-            ctx, services=self.services, config=resolved.config, secrets=resolved.secrets,
+            ctx,
+            services=self.services,
+            config=resolved.config,
+            secrets=resolved.secrets,
             message=message,
-        )  # fmt: skip
+        )
         return prepared, resolved
 
     async def _message(self, ctx: ActionContext, inputs: Mapping[str, Any]) -> Message | None:

@@ -54,9 +54,13 @@ class Resolved:
 
 class Secrets:
     def __init__(
-        self, store: Store, keyring: Keyring, scrubber: LogScrubber,
-        env_tenants: Collection[str], environ: Mapping[str, str] = os.environ,
-    ) -> None:  # fmt: skip
+        self,
+        store: Store,
+        keyring: Keyring,
+        scrubber: LogScrubber,
+        env_tenants: Collection[str],
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
         self._store = store
         self._keyring = keyring
         self._scrubber = scrubber

@@ -446,10 +446,14 @@ def _leaf(condition: Condition, clock: Clock) -> _Leaf:
 VALUELESS = frozenset(
     {Operator.IS_EMPTY, Operator.IS_NOT_EMPTY, Operator.EXISTS, Operator.NOT_EXISTS}
 )
-ORDERING = frozenset({
-    Operator.GREATER_THAN, Operator.LESS_THAN,
-    Operator.GREATER_THAN_OR_EQUALS, Operator.LESS_THAN_OR_EQUALS,
-})  # fmt: skip
+ORDERING = frozenset(
+    {
+        Operator.GREATER_THAN,
+        Operator.LESS_THAN,
+        Operator.GREATER_THAN_OR_EQUALS,
+        Operator.LESS_THAN_OR_EQUALS,
+    }
+)
 
 
 def value_problem(condition: Condition) -> str | None:

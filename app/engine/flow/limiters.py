@@ -252,9 +252,14 @@ class Limiters:
         return await self._scripts[name](keys=keys, args=args)
 
     async def acquire(
-        self, gates: list[Gate], member: str, arrival: datetime, expires: datetime,
-        now: datetime, waiter_ttl: float,
-    ) -> Held | None:  # fmt: skip
+        self,
+        gates: list[Gate],
+        member: str,
+        arrival: datetime,
+        expires: datetime,
+        now: datetime,
+        waiter_ttl: float,
+    ) -> Held | None:
         """Take a slot at every gate, or none: then the run waits in line at the full one."""
         keys = [key for gate in gates for key in (gate.slots, gate.waiters)]
         args = [ms(now), ms(expires), member, ms(arrival), int(waiter_ttl * 1000)]
@@ -277,9 +282,15 @@ class Limiters:
         return list(dict.fromkeys(run.decode() for run in woken))
 
     async def reserve_start(
-        self, key: str, member: str, limit: int, period: float, not_before: datetime,
-        now: datetime, ignore: str | None,
-    ) -> datetime:  # fmt: skip
+        self,
+        key: str,
+        member: str,
+        limit: int,
+        period: float,
+        not_before: datetime,
+        now: datetime,
+        ignore: str | None,
+    ) -> datetime:
         """The start time given to ``member`` under a throttle (``ignore``: a run it replaces)."""
         args = [ms(now), ms(not_before), int(period * 1000), limit, member, ignore or ""]
         return instant(int(await self._run("throttle", [key], args)))
@@ -289,9 +300,14 @@ class Limiters:
         await self._redis.zrem(key, member)
 
     async def take_rate(
-        self, key: str, member: str, limit: int, period: float, now: datetime,
+        self,
+        key: str,
+        member: str,
+        limit: int,
+        period: float,
+        now: datetime,
         ignore: str | None,
-    ) -> float | None:  # fmt: skip
+    ) -> float | None:
         """None when admitted; else the seconds until a run would be."""
         args = [ms(now), int(period * 1000), limit, member, ignore or ""]
         wait = int(await self._run("rate", [key], args))

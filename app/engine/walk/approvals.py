@@ -88,10 +88,11 @@ class Links:
         """Whether ``signature`` was made by one of our keys for exactly these values."""
         given = signature.encode()
         return any(
-            hmac.compare_digest(self._sign(key, tenant_id, approval, decision, expires).encode(),
-                                given)
+            hmac.compare_digest(
+                self._sign(key, tenant_id, approval, decision, expires).encode(), given
+            )
             for key in self.keys
-        )  # fmt: skip
+        )
 
     @staticmethod
     def _sign(key: bytes, tenant_id: str, approval: str, decision: Decision, expires: int) -> str:
@@ -119,9 +120,13 @@ SAMPLE_LINKS = Links((b"dry run",), "http://dry-run.invalid")
 
 
 def begin_approval(
-    action: Action, run: Run, context: Mapping[str, Any], renderer: Renderer, now: datetime,
+    action: Action,
+    run: Run,
+    context: Mapping[str, Any],
+    renderer: Renderer,
+    now: datetime,
     scale: float,
-) -> Wait:  # fmt: skip
+) -> Wait:
     """The wait a run parks at for an approval step: its id, message and deadline."""
     spec = action.approval()
     approval = approval_id(run, str(action.id))
@@ -143,16 +148,23 @@ def begin_approval(
 
 def decision_of(decision: Decision, by: str, at: datetime, comment: str | None) -> dict[str, Any]:
     """What a decision writes onto the parked run (``wait.resolved``)."""
-    return {"decision": DECIDED[decision], "decided_by": by, "decided_at": at.isoformat(),
-            "comment": comment}  # fmt: skip
+    return {
+        "decision": DECIDED[decision],
+        "decided_by": by,
+        "decided_at": at.isoformat(),
+        "comment": comment,
+    }
 
 
 def decided(wait: Wait, instruction: Instruction, now: datetime) -> Outcome:
     """The approval step's outcome: the decision (or the timeout), who made it and when, and
     the arm it takes."""
     resolved = wait.get("resolved") or {
-        "decision": TIMED_OUT, "decided_by": None, "decided_at": now.isoformat(), "comment": None,
-    }  # fmt: skip
+        "decision": TIMED_OUT,
+        "decided_by": None,
+        "decided_at": now.isoformat(),
+        "comment": None,
+    }
     assert instruction.kind == Kind.APPROVAL
     approval = wait["match"]["approval_id"]
     asked = {"approval_id": approval, "deadline": wait["deadline"]}

@@ -136,9 +136,14 @@ def _failing(step: StepRecord) -> dict[str, Any]:
 
 
 async def dry_run(
-    program: Program, tenant_id: str, context: dict[str, Any], renderer: Renderer,
-    registry: Registry, now: datetime, gateway: Gateway | None = None,
-) -> tuple[Run, list[dict[str, Any]]]:  # fmt: skip
+    program: Program,
+    tenant_id: str,
+    context: dict[str, Any],
+    renderer: Renderer,
+    registry: Registry,
+    now: datetime,
+    gateway: Gateway | None = None,
+) -> tuple[Run, list[dict[str, Any]]]:
     """Walk ``program`` on ``context`` (a run context, as ingest builds it) from the instant
     ``now``; the dry run's own clock moves on from there. ``gateway`` says which calls
     would fail."""

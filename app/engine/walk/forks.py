@@ -151,8 +151,12 @@ def _sub_run(verdict: Verdict, next_pc: int) -> Outcome:
     if verdict.failed is None:
         return Outcome(StepStatus.COMPLETED, next_pc, output=output)
     message = f"sub-run {child.run_id} of workflow {child.workflow_id} {child.status.value}"
-    return Outcome(StepStatus.FAILED, next_pc, output=output,
-                   error={"message": message, "run_id": child.run_id, "error": child.error})  # fmt: skip
+    return Outcome(
+        StepStatus.FAILED,
+        next_pc,
+        output=output,
+        error={"message": message, "run_id": child.run_id, "error": child.error},
+    )
 
 
 def _changed(forked: dict[str, Any], branch: dict[str, Any]) -> dict[str, Any]:

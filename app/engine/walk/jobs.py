@@ -104,9 +104,14 @@ async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
 
 
 def build_executor(
-    settings: Settings, store: Any, queue: ArqQueue, registry: Registry, services: Services,
-    clock: Clock, launcher: Launcher | None = None,
-) -> Executor:  # fmt: skip
+    settings: Settings,
+    store: Any,
+    queue: ArqQueue,
+    registry: Registry,
+    services: Services,
+    clock: Clock,
+    launcher: Launcher | None = None,
+) -> Executor:
     keyring = Keyring.from_settings(settings)
     secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
     integrations = Integrations(store, registry, settings.connector_defaults)
@@ -142,9 +147,12 @@ def approval_links(settings: Settings, keyring: Keyring) -> Links:
 
 
 def run_slots(
-    settings: Settings, store: Store, queue: ArqQueue, limits: TenantLimitsCache,
+    settings: Settings,
+    store: Store,
+    queue: ArqQueue,
+    limits: TenantLimitsCache,
     renderer: Renderer,
-) -> RunSlots:  # fmt: skip
+) -> RunSlots:
     """Concurrency limits; a slot outlives its run's due time by a walk, the reconciler's
     grace and one reconciler period."""
     lease = settings.job_timeout + settings.reconcile_grace + RECONCILE_PERIOD

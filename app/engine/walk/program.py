@@ -49,9 +49,11 @@ class Kind(StrEnum):
 # instructions, each other one starts at one of ``arms``, and a jump to ``end`` follows every
 # arm but the last.
 ARMED = {
-    "condition": Kind.BRANCH, "wait_for_event": Kind.WAIT, "split": Kind.SPLIT,
+    "condition": Kind.BRANCH,
+    "wait_for_event": Kind.WAIT,
+    "split": Kind.SPLIT,
     "approval": Kind.APPROVAL,
-}  # fmt: skip
+}
 # Instructions whose steps start child runs and wait for them.
 FORKS = (Kind.PARALLEL, Kind.LAUNCH)
 
@@ -139,9 +141,13 @@ def _emit(actions: list[Action], out: list[Instruction], clock: Clock) -> None:
 
 
 def _emit_arms(
-    kind: Kind, action: Action, when: CompiledConditions | None, delay: float,
-    out: list[Instruction], clock: Clock,
-) -> None:  # fmt: skip
+    kind: Kind,
+    action: Action,
+    when: CompiledConditions | None,
+    delay: float,
+    out: list[Instruction],
+    clock: Clock,
+) -> None:
     at = len(out)
     out.append(Instruction(kind, action, when, delay))
     arms = [arm for _, arm in action.arms()]

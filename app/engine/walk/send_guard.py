@@ -94,8 +94,9 @@ class SendGuard:
         try:
             who = rendered_key(self.renderer, template, run.context, f"{scope} frequency_cap")
         except TemplateError:
-            log.info("run %s: no %r for the %s frequency cap; not capped", run.run_id, template,
-                     scope)  # fmt: skip
+            log.info(
+                "run %s: no %r for the %s frequency cap; not capped", run.run_id, template, scope
+            )
             return None
         key = flow_key(run.tenant_id, "tenant", "messages", who)
         period = period_seconds(cap.period)

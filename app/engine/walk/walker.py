@@ -17,6 +17,7 @@ from typing import Any
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
 from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.walk import own_steps
 from app.engine.walk.approvals import Links, begin_approval, decided
 from app.engine.walk.arms import ARM_STEPS, loop_next
 from app.engine.walk.context import idempotency_key, template_context
@@ -28,16 +29,10 @@ from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
 from app.models import jsonc
 from app.models.action import RetryPolicy
-from app.models.run import Run, RunStatus, StepRecord, StepStatus, Wait
+from app.models.run import Run, RunStatus, StepRecord, StepStatus
 
 log = logging.getLogger(__name__)
 
-CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
-# Steps that only move the run's own state, the same way each time they are taken: their
-# checkpoint waits for the next step's (a condition's is written with the webhook after it).
-# Not a split: its draw is random, and a variant's calls must not follow a redrawn one.
-INTERNAL = frozenset({Kind.BRANCH, Kind.JUMP, Kind.NEXT, Kind.LOOP})
-INTERNAL_TYPES = frozenset({"log", "set"})
 # Instructions that are no step of their own: the end of a branch, a loop's turn.
 UNRECORDED = (Kind.JUMP, Kind.NEXT)
 
@@ -92,7 +87,9 @@ class Walker:
             return await self._await_decision(run, program, instruction)
         if instruction.kind in FORKS:
             return await self._fork(run, program, instruction)
-        if remaining <= 0 or (_calls_out(instruction) and self._timeout(instruction) > remaining):
+        if remaining <= 0 or (
+            own_steps.calls_out(instruction) and self._timeout(instruction) > remaining
+        ):
             # A long run of quick steps hands over too: a busy store can make them slow.
             return await self._wait(run, 0, "handover")
         return await self._take(run, program, instruction)
@@ -135,9 +132,12 @@ class Walker:
         if wait is None:
             try:
                 wait = begin_wait(
-                    instruction.action, context, self.renderer, self.effects.now(),
+                    instruction.action,
+                    context,
+                    self.renderer,
+                    self.effects.now(),
                     self.delay_scale,
-                )  # fmt: skip
+                )
             except TemplateError as exc:
                 end = end_of(program, run.pc)
                 return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
@@ -147,10 +147,10 @@ class Walker:
             # between writing the event and answering the wait) still counts.
             found = await self.effects.find_event(run, deadline(wait))
             if found is None:
-                return _heard(wait, None, instruction.target)
+                return own_steps.heard(wait, None, instruction.target)
             wait["resolved"] = found
         if "resolved" in wait:
-            return _heard(wait, wait["resolved"], run.pc + 1)
+            return own_steps.heard(wait, wait["resolved"], run.pc + 1)
         return None
 
     async def _park(self, run: Run) -> bool:
@@ -192,9 +192,13 @@ class Walker:
         if wait is None:
             try:
                 wait = begin_approval(
-                    instruction.action, run, context, self.renderer, self.effects.now(),
+                    instruction.action,
+                    run,
+                    context,
+                    self.renderer,
+                    self.effects.now(),
                     self.delay_scale,
-                )  # fmt: skip
+                )
             except TemplateError as exc:
                 end = end_of(program, run.pc)
                 return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
@@ -324,9 +328,13 @@ class Walker:
         return False
 
     async def _apply(
-        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        outcome: Outcome,
         started: datetime,
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         if outcome.wait_until is not None:
             seconds = (outcome.wait_until - self.effects.now()).total_seconds()
             return await self._wait(run, max(seconds, 0.0), outcome.wait_reason)
@@ -343,9 +351,13 @@ class Walker:
         return await self._done(run, program, instruction, outcome, steps)
 
     async def _done(
-        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        outcome: Outcome,
         steps: list[StepRecord],
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """A step that went through: on to the next, saved now, or with the next step's save
         (an internal step), or with the run's end when it was the last."""
         if outcome.output is not None and instruction.kind not in (Kind.BRANCH, *UNRECORDED):
@@ -355,14 +367,18 @@ class Walker:
         ending = _ending(run, program, outcome.stop)
         if ending is not None:
             return await self._finish(run, *ending, steps)
-        if _internal(instruction):
+        if own_steps.internal(instruction):
             return await self.effects.hold(run, steps)
         return await self.effects.checkpoint(run, steps)
 
     async def _failed(
-        self, run: Run, program: Program, instruction: Instruction, outcome: Outcome,
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        outcome: Outcome,
         steps: list[StepRecord],
-    ) -> bool:  # fmt: skip
+    ) -> bool:
         """A step failed for good: as ``settings.on_error`` says, go on with the next action,
         start the compensation actions (in the parent run, not a branch), or fail the run."""
         step_id = str(instruction.action.id)
@@ -416,7 +432,7 @@ class Walker:
             return loop_next(run, instruction)
         context = template_context(run)
         if instruction.kind == Kind.BRANCH:
-            return _branch(instruction, context, following)
+            return own_steps.branch(instruction, context, following)
         if instruction.when is not None and not instruction.when(context):
             return Outcome(StepStatus.SKIPPED, end_of(program, run.pc), output=None, error=None)
         if instruction.kind in ARM_STEPS:
@@ -442,35 +458,47 @@ class Walker:
         return params
 
     async def _guarded(
-        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        params: dict[str, Any],
         following: int,
-    ) -> Outcome | None:  # fmt: skip
+    ) -> Outcome | None:
         if self.guard is None:
             return None
         hold = await self.guard.check(run, program, instruction, self.effects.now())
         if hold is None:
             return None
         if hold.until is not None:
-            return Outcome(StepStatus.COMPLETED, run.pc, wait_until=hold.until,
-                           wait_reason=hold.reason)  # fmt: skip
+            return Outcome(
+                StepStatus.COMPLETED, run.pc, wait_until=hold.until, wait_reason=hold.reason
+            )
         if hold.fail:
-            return Outcome(StepStatus.FAILED, following, error={"message": hold.reason},
-                           input=params)  # fmt: skip
+            return Outcome(
+                StepStatus.FAILED, following, error={"message": hold.reason}, input=params
+            )
         output = {"skipped": True, "reason": hold.reason}
         return Outcome(StepStatus.SKIPPED, following, output=output, input=params)
 
     async def _act(
-        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        params: dict[str, Any],
         following: int,
-    ) -> Outcome | None:  # fmt: skip
+    ) -> Outcome | None:
         action = instruction.action
-        if action.type in CONTROL_TYPES:
-            return _control(action.type, params, instruction, following)
+        if action.type in own_steps.CONTROL_TYPES:
+            return own_steps.control(action.type, params, instruction, following)
         key = idempotency_key(run, instruction)
         if action.delivery == "at_most_once":
             started = run.call_started
             if started is not None and (started["key"], started["attempt"]) == (key, run.attempt):
-                return _unknown(run, params, following, "its worker stopped during the call")
+                return own_steps.unknown(
+                    run, params, following, "its worker stopped during the call"
+                )
             at = self.effects.now().isoformat()
             run.call_started = {"key": key, "attempt": run.attempt, "at": at}
             if not await self.effects.checkpoint(run, []):
@@ -478,9 +506,14 @@ class Walker:
         return await self._call(run, program, instruction, params, following, key)
 
     async def _call(
-        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
-        following: int, key: str,
-    ) -> Outcome:  # fmt: skip
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        params: dict[str, Any],
+        following: int,
+        key: str,
+    ) -> Outcome:
         """Call the action's connector, within its timeout."""
         action = instruction.action
         context = ActionContext(
@@ -499,7 +532,7 @@ class Walker:
         except TimeoutError:
             timed_out = f"timed out after {self._timeout(instruction)} s"
             if action.delivery == "at_most_once":  # the receiver may have acted on it
-                return _unknown(run, params, following, f"the call {timed_out}")
+                return own_steps.unknown(run, params, following, f"the call {timed_out}")
             error = ConnectorError(timed_out, retryable=True)
             return self._failure(run, program, instruction, params, error, following)
         except ConnectorError as failed:
@@ -514,9 +547,14 @@ class Walker:
         return Outcome(StepStatus.COMPLETED, following, output=jsonc.storable(output), input=params)
 
     def _failure(
-        self, run: Run, program: Program, instruction: Instruction, params: dict[str, Any],
-        error: ConnectorError, following: int,
-    ) -> Outcome:  # fmt: skip
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        params: dict[str, Any],
+        error: ConnectorError,
+        following: int,
+    ) -> Outcome:
         policy = instruction.action.retry or program.document.settings.retry or RetryPolicy()
         details = {**error.detail, "message": error.message, "retryable": error.retryable}
         outcome = Outcome(StepStatus.FAILED, following, error=details, input=params)
@@ -524,15 +562,6 @@ class Walker:
             backoff = min(policy.backoff * 2 ** (run.attempt - 1), policy.max_backoff)
             outcome.retry_in = max(backoff, error.retry_after or 0) * self.delay_scale
         return outcome
-
-
-def _unknown(run: Run, params: dict[str, Any], following: int, why: str) -> Outcome:
-    """An at_most_once call that may or may not have been made: never made again; the
-    workflow's error handling (``settings.on_error``) decides what follows."""
-    run.call_started = None
-    message = f"outcome unknown: {why}; not sent again (the action's delivery is at_most_once)"
-    return Outcome(StepStatus.UNKNOWN, following, error={"message": message, "retryable": False},
-                   input=params)  # fmt: skip
 
 
 def _go_to(run: Run, pc: int) -> None:
@@ -557,42 +586,3 @@ def _past_jumps(program: Program, pc: int) -> int:
     while pc < len(program.instructions) and program.instructions[pc].kind == Kind.JUMP:
         pc = program.instructions[pc].target
     return pc
-
-
-def _internal(instruction: Instruction) -> bool:
-    kind = instruction.kind
-    return kind in INTERNAL or (kind == Kind.STEP and instruction.action.type in INTERNAL_TYPES)
-
-
-def _calls_out(instruction: Instruction) -> bool:
-    return instruction.kind == Kind.STEP and instruction.action.type not in CONTROL_TYPES
-
-
-def _heard(wait: Wait, event: dict[str, Any] | None, next_pc: int) -> Outcome:
-    """A wait's step: the event (``steps.<id>.output.event``), or that it timed out."""
-    asked = {"event": wait["event"], "match": wait["match"]}
-    output = {"event": event, "timed_out": event is None}
-    return Outcome(StepStatus.COMPLETED, next_pc, output=output, input=asked)
-
-
-def _branch(instruction: Instruction, context: dict[str, Any], following: int) -> Outcome:
-    assert instruction.when is not None  # a condition action always has conditions
-    taken = instruction.when(context)
-    output = {
-        "branch": "then" if taken else "else",
-        "conditions": instruction.when.explain(context),
-    }
-    return Outcome(StepStatus.COMPLETED, following if taken else instruction.target, output=output)
-
-
-def _control(
-    kind: str, params: dict[str, Any], instruction: Instruction, following: int
-) -> Outcome:
-    if kind == "set":
-        return Outcome(StepStatus.COMPLETED, following, output=params, input=params, vars=params)
-    if kind == "stop":
-        return Outcome(StepStatus.COMPLETED, following, output=params, input=params, stop=True)
-    if kind == "log":
-        log.info("workflow log: %s", params.get("message", params))
-        return Outcome(StepStatus.COMPLETED, following, output=params, input=params)
-    return Outcome(StepStatus.COMPLETED, following, output={"delayed_seconds": instruction.delay})

@@ -61,10 +61,13 @@ class Audience(Connection):
                 return False
             return True
         result = await self._db.profiles.update_one(
-            {"tenant_id": profile.tenant_id, "user_id": profile.user_id,
-             "revision": existing.revision},
+            {
+                "tenant_id": profile.tenant_id,
+                "user_id": profile.user_id,
+                "revision": existing.revision,
+            },
             {"$set": asdict(profile)},
-        )  # fmt: skip
+        )
         return result.matched_count == 1
 
     async def save_segment(

@@ -40,8 +40,15 @@ def within(period: Period) -> Doc:
 
 
 def published_fields(head: WorkflowHead) -> Doc:
-    fields = ("name", "trigger_type", "active_version", "enabled", "archived", "updated_at",
-              "scheduled")  # fmt: skip
+    fields = (
+        "name",
+        "trigger_type",
+        "active_version",
+        "enabled",
+        "archived",
+        "updated_at",
+        "scheduled",
+    )
     return {field: getattr(head, field) for field in fields}
 
 

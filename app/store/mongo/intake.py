@@ -101,9 +101,16 @@ class EventIntake(Runs, Audience):
         if not keys:
             return [], []
         await self._db.event_keys.insert_many(
-            [{"tenant_id": event.tenant_id, "key": key, "received_at": event.received_at,
-              "event_id": event.event_id} for key in keys]
-        )  # fmt: skip
+            [
+                {
+                    "tenant_id": event.tenant_id,
+                    "key": key,
+                    "received_at": event.received_at,
+                    "event_id": event.event_id,
+                }
+                for key in keys
+            ]
+        )
         ended = [
             run
             for run_id in await self._run_ids(event.tenant_id, "listen_keys", keys)
@@ -202,10 +209,13 @@ class EventIntake(Runs, Audience):
 
     async def _count_execution(self, run: Run, cap: int) -> bool:
         result = await self._db.workflows.update_one(
-            {"tenant_id": run.tenant_id, "workflow_id": run.workflow_id,
-             "$or": [{"executions": {"$exists": False}}, {"executions": {"$lt": cap}}]},
+            {
+                "tenant_id": run.tenant_id,
+                "workflow_id": run.workflow_id,
+                "$or": [{"executions": {"$exists": False}}, {"executions": {"$lt": cap}}],
+            },
             {"$inc": {"executions": 1}},
-        )  # fmt: skip
+        )
         return result.modified_count == 1
 
     async def _claim(self, tenant_id: str, claim: Claim) -> str | None:

@@ -17,9 +17,12 @@ class Outbox(Connection):
     async def add_outbox_message(self, message: OutboxMessage) -> OutboxMessage:
         key = {"tenant_id": message.tenant_id, "idempotency_key": message.idempotency_key}
         doc = await self._db.outbox.find_one_and_update(
-            key, {"$setOnInsert": asdict(message)}, OUTBOX.projection, upsert=True,
+            key,
+            {"$setOnInsert": asdict(message)},
+            OUTBOX.projection,
+            upsert=True,
             return_document=ReturnDocument.AFTER,
-        )  # fmt: skip
+        )
         assert doc is not None  # upserted
         return OUTBOX.read(doc)
 

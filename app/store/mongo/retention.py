@@ -10,16 +10,29 @@ from app.store.mongo.documents import Doc
 from app.store.rules import FINISHED_VALUES
 
 # Each kind's collection, the field its age is read from, and its records' key.
-AGED = {Kept.EVENTS: ("events", "received_at", "event_id"),
-        Kept.RUNS: ("runs", "updated_at", "run_id"),
-        Kept.OUTBOX: ("outbox", "created_at", "message_id"),
-        Kept.AUDIT: ("audit", "at", "entry_id")}  # fmt: skip
+AGED = {
+    Kept.EVENTS: ("events", "received_at", "event_id"),
+    Kept.RUNS: ("runs", "updated_at", "run_id"),
+    Kept.OUTBOX: ("outbox", "created_at", "message_id"),
+    Kept.AUDIT: ("audit", "at", "entry_id"),
+}
 
 
 # What a purged record's kept counts need (parallel branches are not runs of their own).
-KEPT_FIELDS = {"_id": False, "tenant_id": True, "event_id": True, "run_id": True,
-               "message_id": True, "entry_id": True, "received_at": True, "created_at": True,
-               "workflow_id": True, "status": True, "active_seconds": True, "parent": True}  # fmt: skip
+KEPT_FIELDS = {
+    "_id": False,
+    "tenant_id": True,
+    "event_id": True,
+    "run_id": True,
+    "message_id": True,
+    "entry_id": True,
+    "received_at": True,
+    "created_at": True,
+    "workflow_id": True,
+    "status": True,
+    "active_seconds": True,
+    "parent": True,
+}
 
 
 class Retentions(Connection):
@@ -37,9 +50,13 @@ class Retentions(Connection):
         return {doc["tenant_id"]: Retention(**doc["doc"]) async for doc in cursor}
 
     async def purge_batch(
-        self, kind: Kept, before: datetime, limit: int, tenant_id: str | None,
+        self,
+        kind: Kept,
+        before: datetime,
+        limit: int,
+        tenant_id: str | None,
         skip: Sequence[str] = (),
-    ) -> int:  # fmt: skip
+    ) -> int:
         name, field, key = AGED[kind]
         query: Doc = {field: {"$lt": before}}
         if tenant_id is not None:
@@ -71,8 +88,12 @@ class Retentions(Connection):
             elif kind == Kept.RUNS and (doc.get("parent") or {}).get("branch") is None:
                 day = doc["created_at"].astimezone(UTC).date().isoformat()
                 await self._db.kept_runs.update_one(
-                    {"tenant_id": doc["tenant_id"], "day": day, "workflow_id": doc["workflow_id"],
-                     "status": doc["status"]},
+                    {
+                        "tenant_id": doc["tenant_id"],
+                        "day": day,
+                        "workflow_id": doc["workflow_id"],
+                        "status": doc["status"],
+                    },
                     {"$inc": {"count": 1, "seconds": doc.get("active_seconds", 0.0)}},
                     upsert=True,
-                )  # fmt: skip
+                )

@@ -92,8 +92,11 @@ class Runs(Connection):
         match: Doc = {"tenant_id": tenant_id, "created_at": within(period), **NOT_BRANCH}
         if workflow_id is not None:
             match["workflow_id"] = workflow_id
-        group = {"_id": {"w": "$workflow_id", "s": "$status"}, "n": {"$sum": 1},
-                 "seconds": {"$sum": "$active_seconds"}}  # fmt: skip
+        group = {
+            "_id": {"w": "$workflow_id", "s": "$status"},
+            "n": {"$sum": 1},
+            "seconds": {"$sum": "$active_seconds"},
+        }
         cursor = await self._db.runs.aggregate([{"$match": match}, {"$group": group}])
         live = [
             RunTally(row["_id"]["w"], RunStatus(row["_id"]["s"]), row["n"], row["seconds"])

@@ -8,9 +8,11 @@ from app.store.mongo.connection import Connection
 from app.store.mongo.documents import Doc, within
 
 SUMS: Doc = {
-    "calls": {"$sum": 1}, "input_tokens": {"$sum": "$input_tokens"},
-    "output_tokens": {"$sum": "$output_tokens"}, "cost": {"$sum": "$cost"},
-}  # fmt: skip
+    "calls": {"$sum": 1},
+    "input_tokens": {"$sum": "$input_tokens"},
+    "output_tokens": {"$sum": "$output_tokens"},
+    "cost": {"$sum": "$cost"},
+}
 
 
 class Usage(Connection):

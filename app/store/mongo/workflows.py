@@ -48,9 +48,14 @@ class Workflows(Connection):
         )
 
     async def _save_version(
-        self, tenant_id: str, document: WorkflowDocument, created_by: str | None, *,
-        publish: bool, revive: bool,
-    ) -> tuple[WorkflowHead, WorkflowVersion]:  # fmt: skip
+        self,
+        tenant_id: str,
+        document: WorkflowDocument,
+        created_by: str | None,
+        *,
+        publish: bool,
+        revive: bool,
+    ) -> tuple[WorkflowHead, WorkflowVersion]:
         at = self._clock.now()
         query = {"tenant_id": tenant_id, "workflow_id": document.workflow_id}
         changes: Doc = {"updated_at": at, **({"archived": False} if revive else {})}
@@ -64,9 +69,13 @@ class Workflows(Connection):
             raise workflow_not_found(document.workflow_id)
         head = HEADS.read(numbered)
         version = WorkflowVersion(
-            head.tenant_id, head.workflow_id, head.latest_version, document.canonical(), at,
+            head.tenant_id,
+            head.workflow_id,
+            head.latest_version,
+            document.canonical(),
+            at,
             created_by,
-        )  # fmt: skip
+        )
         await self._db.workflow_versions.insert_one(asdict(version))
         await self._add_shapes(head.tenant_id, document)
         if not publish:

@@ -47,10 +47,17 @@ class Accounts(Connection):
                 db.execute(
                     "INSERT INTO api_keys (key_id, tenant_id, role, name, prefix, key_hash, "
                     "created_at, workflows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (key.key_id, key.tenant_id, key.role.value, key.name, key.prefix, key_hash,
-                     key.created_at.isoformat(),
-                     None if key.workflows is None else orjson.dumps(key.workflows).decode()),
-                )  # fmt: skip
+                    (
+                        key.key_id,
+                        key.tenant_id,
+                        key.role.value,
+                        key.name,
+                        key.prefix,
+                        key_hash,
+                        key.created_at.isoformat(),
+                        None if key.workflows is None else orjson.dumps(key.workflows).decode(),
+                    ),
+                )
         except sqlite3.IntegrityError:
             raise key_exists() from None
 
@@ -75,9 +82,16 @@ class Accounts(Connection):
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (entry.tenant_id, entry.entry_id, entry.at.isoformat(), entry.actor,
-                 entry.entity_type, entry.entity_id, orjson.dumps(entry)),
-            )  # fmt: skip
+                (
+                    entry.tenant_id,
+                    entry.entry_id,
+                    entry.at.isoformat(),
+                    entry.actor,
+                    entry.entity_type,
+                    entry.entity_id,
+                    orjson.dumps(entry),
+                ),
+            )
 
     def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
         return self._page(

@@ -73,17 +73,30 @@ class Audience(Connection):
             cursor = db.execute(
                 f"INSERT INTO segments ({SEGMENTS.columns}) VALUES (?,?,?,?,?,?,?) "
                 "ON CONFLICT (tenant_id, segment_id) DO NOTHING",
-                (tenant_id, segment_id, definition.name, definition.description,
-                 orjson.dumps(definition.conditions), at, at),
-            )  # fmt: skip
+                (
+                    tenant_id,
+                    segment_id,
+                    definition.name,
+                    definition.description,
+                    orjson.dumps(definition.conditions),
+                    at,
+                    at,
+                ),
+            )
             created = cursor.rowcount == 1
             if not created:
                 db.execute(
                     "UPDATE segments SET name = ?, description = ?, conditions = ?, "
                     "updated_at = ? WHERE tenant_id = ? AND segment_id = ?",
-                    (definition.name, definition.description, orjson.dumps(definition.conditions),
-                     at, tenant_id, segment_id),
-                )  # fmt: skip
+                    (
+                        definition.name,
+                        definition.description,
+                        orjson.dumps(definition.conditions),
+                        at,
+                        tenant_id,
+                        segment_id,
+                    ),
+                )
         return self.get_segment(tenant_id, segment_id), created
 
     def get_segment(self, tenant_id: str, segment_id: str) -> Segment:

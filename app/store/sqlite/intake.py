@@ -68,9 +68,16 @@ class EventIntake(Runs, Audience):
         self._db.execute(
             "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, "
             "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (event.tenant_id, event.event_id, event.type, event.received_at.isoformat(),
-             orjson.dumps(accepted.event), event.user_id, event.idempotency_key),
-        )  # fmt: skip
+            (
+                event.tenant_id,
+                event.event_id,
+                event.type,
+                event.received_at.isoformat(),
+                orjson.dumps(accepted.event),
+                event.user_id,
+                event.idempotency_key,
+            ),
+        )
         return accepted
 
     def _react(self, intake: Intake) -> tuple[list[Run], list[Run]]:

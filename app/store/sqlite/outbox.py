@@ -28,7 +28,12 @@ class Outbox(Connection):
 
     def list_outbox(self, tenant_id: str, where: OutboxFilter, page: Page) -> list[OutboxMessage]:
         return self._page(
-            OUTBOX, page, "message_id", ("tenant_id = ?", tenant_id),
-            ("channel = ?", where.channel), ("recipient = ?", where.recipient),
-            ("run_id = ?", where.run_id), newest_first=True,
-        )  # fmt: skip
+            OUTBOX,
+            page,
+            "message_id",
+            ("tenant_id = ?", tenant_id),
+            ("channel = ?", where.channel),
+            ("recipient = ?", where.recipient),
+            ("run_id = ?", where.run_id),
+            newest_first=True,
+        )

@@ -14,8 +14,12 @@ from app.store.sqlite.rows import marks, stamp
 from app.store.sqlite.runs import NOT_BRANCH
 
 # Each kind's table and the column its age is read from.
-AGED = {Kept.EVENTS: ("events", "received_at"), Kept.RUNS: ("runs", "updated_at"),
-        Kept.OUTBOX: ("outbox", "created_at"), Kept.AUDIT: ("audit", "at")}  # fmt: skip
+AGED = {
+    Kept.EVENTS: ("events", "received_at"),
+    Kept.RUNS: ("runs", "updated_at"),
+    Kept.OUTBOX: ("outbox", "created_at"),
+    Kept.AUDIT: ("audit", "at"),
+}
 KEPT_COUNTS = {
     Kept.RUNS: "INSERT INTO kept_runs SELECT tenant_id, substr(created_at, 1, 10), workflow_id, "
     "status, count(*), total(json_extract(CAST(doc AS TEXT), '$.active_seconds')) FROM runs "
@@ -48,9 +52,13 @@ class Retentions(Connection):
         return {row[0]: Retention(**orjson.loads(row[1])) for row in rows}
 
     def purge_batch(
-        self, kind: Kept, before: datetime, limit: int, tenant_id: str | None,
+        self,
+        kind: Kept,
+        before: datetime,
+        limit: int,
+        tenant_id: str | None,
         skip: Sequence[str] = (),
-    ) -> int:  # fmt: skip
+    ) -> int:
         table, column = AGED[kind]
         sql = f"SELECT tenant_id, {_key(kind)} FROM {table} WHERE {column} < ?"
         params: list[object] = [before.isoformat()]
@@ -94,5 +102,9 @@ class Retentions(Connection):
 
 
 def _key(kind: Kept) -> str:
-    return {Kept.EVENTS: "event_id", Kept.RUNS: "run_id", Kept.OUTBOX: "message_id",
-            Kept.AUDIT: "entry_id"}[kind]  # fmt: skip
+    return {
+        Kept.EVENTS: "event_id",
+        Kept.RUNS: "run_id",
+        Kept.OUTBOX: "message_id",
+        Kept.AUDIT: "entry_id",
+    }[kind]

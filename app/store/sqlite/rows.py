@@ -41,8 +41,15 @@ def _as_stored(value: Any) -> Any:
 # How a column reads, by its name: times are ISO text, documents JSON, flags integers.
 DECODE: dict[str, Callable[[Any], Any]] = {
     **dict.fromkeys(
-        ("created_at", "updated_at", "rotated_at", "revoked_at", "first_seen", "last_seen",
-         "added_at"),
+        (
+            "created_at",
+            "updated_at",
+            "rotated_at",
+            "revoked_at",
+            "first_seen",
+            "last_seen",
+            "added_at",
+        ),
         _time,
     ),
     **dict.fromkeys(("document", "config", "conditions", "attributes"), orjson.loads),
@@ -51,7 +58,7 @@ DECODE: dict[str, Callable[[Any], Any]] = {
     "archived": bool,
     "scheduled": bool,
     "workflows": lambda text: None if text is None else orjson.loads(text),
-}  # fmt: skip
+}
 
 
 def table(name: str, record: Callable[..., R], columns: Sequence[str], **computed: str) -> Table[R]:
@@ -80,20 +87,44 @@ RUN_COLUMNS = (
     "doc, converted"
 )
 RUN_STATE = (
-    "version", "event_id", "context", "pc", "attempt", "delay_served", "vars", "outputs",
-    "active_seconds", "error", "history", "wait", "listeners", "variants", "loops", "parent",
-    "depth", "join", "forks", "call_started",
-)  # fmt: skip
+    "version",
+    "event_id",
+    "context",
+    "pc",
+    "attempt",
+    "delay_served",
+    "vars",
+    "outputs",
+    "active_seconds",
+    "error",
+    "history",
+    "wait",
+    "listeners",
+    "variants",
+    "loops",
+    "parent",
+    "depth",
+    "join",
+    "forks",
+    "call_started",
+)
 
 
 def run_row(run: Run) -> tuple[Any, ...]:
     state = {name: getattr(run, name) for name in RUN_STATE}
     return (
-        run.tenant_id, run.run_id, run.workflow_id, run.user_id, run.status.value,
-        run.due_at.isoformat() if run.due_at else None, run.created_at.isoformat(),
-        run.updated_at.isoformat(), run.revision, orjson.dumps(state),
+        run.tenant_id,
+        run.run_id,
+        run.workflow_id,
+        run.user_id,
+        run.status.value,
+        run.due_at.isoformat() if run.due_at else None,
+        run.created_at.isoformat(),
+        run.updated_at.isoformat(),
+        run.revision,
+        orjson.dumps(state),
         None if run.converted is None else orjson.dumps(run.converted),
-    )  # fmt: skip
+    )
 
 
 def _run(row: Any) -> Run:
@@ -135,83 +166,152 @@ def _limits(row: Any) -> TenantLimits:
 
 def head_row(head: WorkflowHead) -> tuple[Any, ...]:
     return (
-        head.tenant_id, head.workflow_id, head.name, head.trigger_type, head.latest_version,
-        head.active_version, int(head.enabled), int(head.archived), head.created_at.isoformat(),
-        head.updated_at.isoformat(), int(head.scheduled),
-    )  # fmt: skip
+        head.tenant_id,
+        head.workflow_id,
+        head.name,
+        head.trigger_type,
+        head.latest_version,
+        head.active_version,
+        int(head.enabled),
+        int(head.archived),
+        head.created_at.isoformat(),
+        head.updated_at.isoformat(),
+        int(head.scheduled),
+    )
 
 
 def profile_row(profile: Profile) -> tuple[Any, ...]:
     return (
-        profile.tenant_id, profile.user_id, stamp(profile.first_seen), stamp(profile.last_seen),
-        profile.event_count, stamp(profile.updated_at), profile.revision,
+        profile.tenant_id,
+        profile.user_id,
+        stamp(profile.first_seen),
+        stamp(profile.last_seen),
+        profile.event_count,
+        stamp(profile.updated_at),
+        profile.revision,
         orjson.dumps(profile.attributes),
-    )  # fmt: skip
+    )
 
 
 def template_row(template: MessageTemplate) -> tuple[Any, ...]:
     return (
-        template.tenant_id, template.name, template.subject, template.text, template.html,
-        template.created_at.isoformat(), template.updated_at.isoformat(),
-    )  # fmt: skip
+        template.tenant_id,
+        template.name,
+        template.subject,
+        template.text,
+        template.html,
+        template.created_at.isoformat(),
+        template.updated_at.isoformat(),
+    )
 
 
 TENANTS = table("tenants", Tenant, ("tenant_id", "name", "created_at"))
 LIMITS = Table("tenant_limits", "doc", _limits)
 KEYS = table(
-    "api_keys", ApiKey,
+    "api_keys",
+    ApiKey,
     ("key_id", "tenant_id", "role", "name", "prefix", "created_at", "revoked_at", "workflows"),
-)  # fmt: skip
+)
 AUDIT = Table("audit", "doc", _audit)
 HEADS = table(
-    "workflows", WorkflowHead,
-    ("tenant_id", "workflow_id", "name", "trigger_type", "latest_version", "active_version",
-     "enabled", "archived", "created_at", "updated_at", "scheduled"),
-)  # fmt: skip
+    "workflows",
+    WorkflowHead,
+    (
+        "tenant_id",
+        "workflow_id",
+        "name",
+        "trigger_type",
+        "latest_version",
+        "active_version",
+        "enabled",
+        "archived",
+        "created_at",
+        "updated_at",
+        "scheduled",
+    ),
+)
 VERSIONS = table(
-    "workflow_versions", WorkflowVersion,
+    "workflow_versions",
+    WorkflowVersion,
     ("tenant_id", "workflow_id", "version", "document", "created_at", "created_by"),
-)  # fmt: skip
+)
 EVENTS = Table("events", "doc", _event)
 RUNS = Table("runs", RUN_COLUMNS, _run)
 STEPS = Table("steps", "doc", _step)
 SECRETS = table(
-    "secrets", StoredSecret,
+    "secrets",
+    StoredSecret,
     ("tenant_id", "name", "ciphertext", "created_at", "updated_at", "rotated_at"),
-)  # fmt: skip
+)
 INTEGRATIONS = table(
-    "integrations", IntegrationConfig,
+    "integrations",
+    IntegrationConfig,
     ("tenant_id", "code", "config", "created_at", "updated_at"),
-)  # fmt: skip
+)
 PROFILES = table(
-    "profiles", Profile,
-    ("tenant_id", "user_id", "first_seen", "last_seen", "event_count", "updated_at", "revision",
-     "attributes"),
-)  # fmt: skip
+    "profiles",
+    Profile,
+    (
+        "tenant_id",
+        "user_id",
+        "first_seen",
+        "last_seen",
+        "event_count",
+        "updated_at",
+        "revision",
+        "attributes",
+    ),
+)
 SEGMENTS = table(
-    "segments", Segment,
+    "segments",
+    Segment,
     ("tenant_id", "segment_id", "name", "description", "conditions", "created_at", "updated_at"),
-)  # fmt: skip
+)
 CAMPAIGNS = table(
-    "campaigns", Campaign, ("tenant_id", "campaign_id", "name", "created_at"),
+    "campaigns",
+    Campaign,
+    ("tenant_id", "campaign_id", "name", "created_at"),
     members="(SELECT count(*) FROM campaign_members m WHERE m.tenant_id = campaigns.tenant_id "
     "AND m.campaign_id = campaigns.campaign_id)",
-)  # fmt: skip
+)
 MEMBERS = table("campaign_members", CampaignMember, ("campaign_id", "user_id", "added_at"))
 TEMPLATES = table(
-    "message_templates", MessageTemplate,
+    "message_templates",
+    MessageTemplate,
     ("tenant_id", "name", "subject", "text", "html", "created_at", "updated_at"),
-)  # fmt: skip
+)
 OUTBOX = table(
-    "outbox", OutboxMessage,
-    ("tenant_id", "message_id", "channel", "recipient", "subject", "text", "html",
-     "idempotency_key", "run_id", "step_id", "workflow_id", "created_at"),
-)  # fmt: skip
+    "outbox",
+    OutboxMessage,
+    (
+        "tenant_id",
+        "message_id",
+        "channel",
+        "recipient",
+        "subject",
+        "text",
+        "html",
+        "idempotency_key",
+        "run_id",
+        "step_id",
+        "workflow_id",
+        "created_at",
+    ),
+)
 
 
 def outbox_row(message: OutboxMessage) -> tuple[Any, ...]:
     return (
-        message.tenant_id, message.message_id, message.channel, message.recipient,
-        message.subject, message.text, message.html, message.idempotency_key, message.run_id,
-        message.step_id, message.workflow_id, message.created_at.isoformat(),
-    )  # fmt: skip
+        message.tenant_id,
+        message.message_id,
+        message.channel,
+        message.recipient,
+        message.subject,
+        message.text,
+        message.html,
+        message.idempotency_key,
+        message.run_id,
+        message.step_id,
+        message.workflow_id,
+        message.created_at.isoformat(),
+    )

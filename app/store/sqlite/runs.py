@@ -22,13 +22,14 @@ class Runs(Connection):
     def add_runs(self, runs: Sequence[Run]) -> None:
         with self._transaction() as db:
             added = [
-                run for run in runs
+                run
+                for run in runs
                 if db.execute(
                     f"INSERT OR IGNORE INTO runs ({RUN_COLUMNS}, wait_key) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (*run_row(run), run.wait_key),
                 ).rowcount
-            ]  # fmt: skip
+            ]
             db.executemany(
                 "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
                 [(run.tenant_id, key, run.run_id) for run in added for key in run.listen_keys],
@@ -53,9 +54,8 @@ class Runs(Connection):
         cursor = self._db.execute(
             "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
             "doc = ?, wait_key = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
-            (row[4], row[5], row[7], row[9], run.wait_key, run.tenant_id, run.run_id,
-             run.revision),
-        )  # fmt: skip
+            (row[4], row[5], row[7], row[9], run.wait_key, run.tenant_id, run.run_id, run.revision),
+        )
         if cursor.rowcount == 0:
             return False
         run.revision += 1

@@ -26,9 +26,15 @@ class Templates(Connection):
             cursor = db.execute(
                 "UPDATE message_templates SET subject = ?, text = ?, html = ?, updated_at = ? "
                 "WHERE tenant_id = ? AND name = ?",
-                (template.subject, template.text, template.html,
-                 template.updated_at.isoformat(), template.tenant_id, template.name),
-            )  # fmt: skip
+                (
+                    template.subject,
+                    template.text,
+                    template.html,
+                    template.updated_at.isoformat(),
+                    template.tenant_id,
+                    template.name,
+                ),
+            )
             if cursor.rowcount == 0:
                 raise template_not_found(template.name)
         return self.get_template(template.tenant_id, template.name)

@@ -14,9 +14,18 @@ class Usage(Connection):
             db.execute(
                 "INSERT INTO ai_usage (tenant_id, workflow_id, run_id, step_id, model, "
                 "input_tokens, output_tokens, cost, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (usage.tenant_id, usage.workflow_id, usage.run_id, usage.step_id, usage.model,
-                 usage.input_tokens, usage.output_tokens, usage.cost, stamp(usage.at)),
-            )  # fmt: skip
+                (
+                    usage.tenant_id,
+                    usage.workflow_id,
+                    usage.run_id,
+                    usage.step_id,
+                    usage.model,
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.cost,
+                    stamp(usage.at),
+                ),
+            )
 
     def ai_usage(
         self, tenant_id: str, period: Period, workflow_id: str | None = None

@@ -55,14 +55,24 @@ class Workflows(Connection):
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         at = self._clock.now()
         version = WorkflowVersion(
-            head.tenant_id, head.workflow_id, head.latest_version + 1, document.canonical(), at,
+            head.tenant_id,
+            head.workflow_id,
+            head.latest_version + 1,
+            document.canonical(),
+            at,
             created_by,
-        )  # fmt: skip
+        )
         self._db.execute(
             "INSERT INTO workflow_versions VALUES (?, ?, ?, ?, ?, ?)",
-            (version.tenant_id, version.workflow_id, version.version,
-             orjson.dumps(version.document), at.isoformat(), created_by),
-        )  # fmt: skip
+            (
+                version.tenant_id,
+                version.workflow_id,
+                version.version,
+                orjson.dumps(version.document),
+                at.isoformat(),
+                created_by,
+            ),
+        )
         self._db.executemany(
             "INSERT OR IGNORE INTO event_shapes VALUES (?, ?, ?)",
             shape_rows(head.tenant_id, document),

@@ -16,15 +16,24 @@ from tests.stand_in_models import Refusal, StandInAnthropic, StandInOpenAI
 
 KEY = "sk-test-0123456789"
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
-PROMPT = Prompt([Turn("user", "Say ok")], model="small", system="Be brief.",
-                parameters={"temperature": 0}, schema=SCHEMA)  # fmt: skip
+PROMPT = Prompt(
+    [Turn("user", "Say ok")],
+    model="small",
+    system="Be brief.",
+    parameters={"temperature": 0},
+    schema=SCHEMA,
+)
 
 
 def context(http: httpx.AsyncClient) -> ActionContext:
     return ActionContext(
-        tenant_id="acme", run_id="run1", step_id="ask", idempotency_key="run1:ask:0",
-        attempt=1, services=Services(http=http, breaker=LocalBreaker()),
-    )  # fmt: skip
+        tenant_id="acme",
+        run_id="run1",
+        step_id="ask",
+        idempotency_key="run1:ask:0",
+        attempt=1,
+        services=Services(http=http, breaker=LocalBreaker()),
+    )
 
 
 class Sleeps:
@@ -56,12 +65,17 @@ async def test_the_openai_wire_format_carries_the_schema_and_the_key(
 
     (sent,) = server.requests
     assert sent == {
-        "temperature": 0, "model": "small",
-        "messages": [{"role": "system", "content": "Be brief."},
-                     {"role": "user", "content": "Say ok"}],
-        "response_format": {"type": "json_schema",
-                            "json_schema": {"name": "output", "schema": SCHEMA}},
-    }  # fmt: skip
+        "temperature": 0,
+        "model": "small",
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Say ok"},
+        ],
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": "output", "schema": SCHEMA},
+        },
+    }
     assert server.headers[0]["Authorization"] == f"Bearer {KEY}"
     assert (answer.text, answer.model, answer.provider) == ('{"ok": true}', "small", "openai")
     assert (answer.input_tokens, answer.output_tokens) == (10, 2)
@@ -109,8 +123,12 @@ async def test_a_503_fails_over_to_the_next_provider_and_the_answer_names_both(
 ) -> None:
     down = StandInOpenAI(httpserver, [Refusal(503, {"error": {"message": "overloaded"}})])
     backup = StandInAnthropic(httpserver, [{"ok": True}])
-    config = {"providers": [openai(down, retries=0, name="primary"),
-                            anthropic(backup, models={"small": "claude-small"})]}  # fmt: skip
+    config = {
+        "providers": [
+            openai(down, retries=0, name="primary"),
+            anthropic(backup, models={"small": "claude-small"}),
+        ]
+    }
 
     answer = await Models(providers(config)).complete(PROMPT, context(http))
 

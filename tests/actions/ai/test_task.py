@@ -29,10 +29,14 @@ def step(
 ) -> ActionContext:
     provider = {"provider": "openai", "base_url": server.base_url, "model": "stand-in"}
     return ActionContext(
-        tenant_id=tenant, run_id="run1", step_id="classify", idempotency_key="run1:classify:0",
-        attempt=1, config={"providers": [provider]},
+        tenant_id=tenant,
+        run_id="run1",
+        step_id="classify",
+        idempotency_key="run1:classify:0",
+        attempt=1,
+        config={"providers": [provider]},
         services=Services(http=http, breaker=LocalBreaker(), ai_prices=PRICES, answers=answers),
-    )  # fmt: skip
+    )
 
 
 async def test_an_answer_breaking_the_mapping_is_asked_again_with_the_error(
@@ -48,8 +52,10 @@ async def test_an_answer_breaking_the_mapping_is_asked_again_with_the_error(
     assert "matches this JSON Schema" in first["messages"][0]["content"]
     repair = second["messages"][-1]["content"]
     assert "at /sentiment: 'meh' is not one of ['positive', 'negative']" in repair
-    assert second["messages"][1] == {"role": "assistant", "content": '{"sentiment": "meh", '
-                                     '"reply": "ok"}'}  # fmt: skip
+    assert second["messages"][1] == {
+        "role": "assistant",
+        "content": '{"sentiment": "meh", "reply": "ok"}',
+    }
     usage = output["usage"]
     assert usage["answers"] == 2
     assert output["cached"] is False
@@ -96,12 +102,15 @@ async def test_a_cached_answer_is_reused_per_tenant_and_costs_nothing(
     cached = {**TASK, "cache": {"ttl": 60}}
     async with Redis.from_url(redis_url) as redis:
         answers = RedisAnswers(redis)
-        first = await AiConnector().execute("ai_task", dict(cached), step(http, server, "acme",
-                                                                          answers))  # fmt: skip
-        again = await AiConnector().execute("ai_task", dict(cached), step(http, server, "acme",
-                                                                          answers))  # fmt: skip
-        other = await AiConnector().execute("ai_task", dict(cached), step(http, server, "globex",
-                                                                          answers))  # fmt: skip
+        first = await AiConnector().execute(
+            "ai_task", dict(cached), step(http, server, "acme", answers)
+        )
+        again = await AiConnector().execute(
+            "ai_task", dict(cached), step(http, server, "acme", answers)
+        )
+        other = await AiConnector().execute(
+            "ai_task", dict(cached), step(http, server, "globex", answers)
+        )
         ttl = await redis.pttl((await redis.keys("automator:ai:answer:acme:*"))[0])
 
     assert len(server.requests) == 2  # acme once, globex once
@@ -116,16 +125,26 @@ async def test_a_cached_answer_is_reused_per_tenant_and_costs_nothing(
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        ({"prompt_template": "x", "output_mapping": {"type": "object", "required": 3}},
-         "data.output_mapping: not a JSON Schema: 3 is not of type 'array'"),
-        ({"prompt_template": "x", "output_mapping": {"type": "object",
-                                                      "properties": {"usage": {}}}},
-         "data.output_mapping.properties: 'usage' should not be valid"),
-        ({"prompt_template": "x", "parameters": {"stream": True}},
-         "data.parameters: Additional properties are not allowed ('stream' was unexpected)"),
-        ({"prompt_template": "x", "cache": {"ttl": 0}},
-         "data.cache.ttl: 0 is less than the minimum of 1"),
+        (
+            {"prompt_template": "x", "output_mapping": {"type": "object", "required": 3}},
+            "data.output_mapping: not a JSON Schema: 3 is not of type 'array'",
+        ),
+        (
+            {
+                "prompt_template": "x",
+                "output_mapping": {"type": "object", "properties": {"usage": {}}},
+            },
+            "data.output_mapping.properties: 'usage' should not be valid",
+        ),
+        (
+            {"prompt_template": "x", "parameters": {"stream": True}},
+            "data.parameters: Additional properties are not allowed ('stream' was unexpected)",
+        ),
+        (
+            {"prompt_template": "x", "cache": {"ttl": 0}},
+            "data.cache.ttl: 0 is less than the minimum of 1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_task_data_is_named_when_saved(data: dict[str, Any], problem: str) -> None:
     assert SPEC.problems(data)[0].startswith(problem)

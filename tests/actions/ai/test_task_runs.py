@@ -35,26 +35,35 @@ CLASSIFY: dict[str, Any] = {
 REPLY = {
     "id": "answer",
     "type": "send_email",
-    "data": {"recipient": "{{ user.email }}", "subject": "About your review",
-             "body": "{{ steps.classify.output.reply }}"},
-}  # fmt: skip
+    "data": {
+        "recipient": "{{ user.email }}",
+        "subject": "About your review",
+        "body": "{{ steps.classify.output.reply }}",
+    },
+}
 
 
 def workflow(*actions: dict[str, Any]) -> dict[str, Any]:
-    return {"workflow_id": "review_reply", "name": "Reply to reviews",
-            "trigger": {"type": "review_posted"},
-            "actions": list(actions)}  # fmt: skip
+    return {
+        "workflow_id": "review_reply",
+        "name": "Reply to reviews",
+        "trigger": {"type": "review_posted"},
+        "actions": list(actions),
+    }
 
 
 @pytest.fixture
 def settings(settings: Settings, smtp_server: SmtpServer, httpserver: HTTPServer) -> Settings:
-    return settings.model_copy(update=smtp_server.settings() | {
-        "ai_base_url": httpserver.url_for("/v1"),
-        "ai_api_key": SecretStr(KEY),
-        "ai_model": "stand-in",
-        "ai_prices": {"stand-in": {"input": 1.0, "output": 2.0}},
-        "http_allowed_hosts": ["127.0.0.1"],
-    })  # fmt: skip
+    return settings.model_copy(
+        update=smtp_server.settings()
+        | {
+            "ai_base_url": httpserver.url_for("/v1"),
+            "ai_api_key": SecretStr(KEY),
+            "ai_model": "stand-in",
+            "ai_prices": {"stand-in": {"input": 1.0, "output": 2.0}},
+            "http_allowed_hosts": ["127.0.0.1"],
+        }
+    )
 
 
 async def run_of(client: httpx.AsyncClient, event: dict[str, Any], settings: Settings) -> Any:
@@ -64,14 +73,19 @@ async def run_of(client: httpx.AsyncClient, event: dict[str, Any], settings: Set
 
 
 async def test_the_answer_feeds_a_later_email_and_the_run_shows_tokens_and_cost(
-    client: httpx.AsyncClient, settings: Settings, smtp_server: SmtpServer,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    smtp_server: SmtpServer,
     httpserver: HTTPServer,
-) -> None:  # fmt: skip
+) -> None:
     server = StandInOpenAI(httpserver, [{"sentiment": "positive", "reply": "Thanks, Ada!"}])
     created = await client.post("/api/workflows", json=workflow(CLASSIFY, REPLY))
     assert created.status_code == 201, created.text
-    event = {"type": "review_posted", "user": {"id": "u1", "email": "ada@example.com"},
-             "data": {"shop": "Appgain", "review": "Lovely! {{ 7 * 7 }} {% raw %}"}}  # fmt: skip
+    event = {
+        "type": "review_posted",
+        "user": {"id": "u1", "email": "ada@example.com"},
+        "data": {"shop": "Appgain", "review": "Lovely! {{ 7 * 7 }} {% raw %}"},
+    }
 
     run = await run_of(client, event, settings)
 
@@ -92,8 +106,12 @@ async def test_the_answer_feeds_a_later_email_and_the_run_shows_tokens_and_cost(
     assert "write a reply: Lovely! {{ 7 * 7 }} {% raw %}" in sent["messages"][1]["content"]
     assert server.headers[0]["Authorization"] == f"Bearer {KEY}"
     assert KEY not in str(run)
-    spent = {"calls": 1, "input_tokens": usage["input_tokens"], "output_tokens": 5,
-             "cost": usage["cost"]}  # fmt: skip
+    spent = {
+        "calls": 1,
+        "input_tokens": usage["input_tokens"],
+        "output_tokens": 5,
+        "cost": usage["cost"],
+    }
     assert run["ai_usage"] == spent
     stats = (await client.get("/api/stats")).json()
     assert stats["workflows"]["review_reply"]["ai_usage"] == spent
@@ -108,11 +126,17 @@ async def test_secrets_reach_a_prompt_only_where_a_step_references_them(
     client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
 ) -> None:
     server = StandInOpenAI(httpserver, ["ok"])
-    assert (await client.put("/api/secrets/SIGNATURE", json={"value": "Yours, the Appgain team"})
-            ).status_code in (200, 201)  # fmt: skip
-    nosy = {"id": "nosy", "type": "ai_task", "data": {
-        "prompt_template": "Context: {{ run }} {{ workflow }} {{ vars }} {{ user }}",
-        "system": {"$secret": "SIGNATURE"}}}  # fmt: skip
+    assert (
+        await client.put("/api/secrets/SIGNATURE", json={"value": "Yours, the Appgain team"})
+    ).status_code in (200, 201)
+    nosy = {
+        "id": "nosy",
+        "type": "ai_task",
+        "data": {
+            "prompt_template": "Context: {{ run }} {{ workflow }} {{ vars }} {{ user }}",
+            "system": {"$secret": "SIGNATURE"},
+        },
+    }
     assert (await client.post("/api/workflows", json=workflow(nosy))).status_code == 201
 
     run = await run_of(client, {"type": "review_posted", "user": {"id": "u1"}}, settings)
@@ -145,8 +169,9 @@ async def test_a_tenant_brings_its_own_anthropic_key_from_the_secrets_store(
 ) -> None:
     own = StandInAnthropic(httpserver, [{"sentiment": "negative", "reply": "Sorry, Ada."}])
     secret = "sk-ant-tenant-0123456789"
-    assert (await client.put("/api/secrets/ANTHROPIC_KEY", json={"value": secret})
-            ).status_code == 201  # fmt: skip
+    assert (
+        await client.put("/api/secrets/ANTHROPIC_KEY", json={"value": secret})
+    ).status_code == 201
     config = {
         "providers": [
             {
@@ -157,12 +182,13 @@ async def test_a_tenant_brings_its_own_anthropic_key_from_the_secrets_store(
             }
         ]
     }
-    put = await client.put("/api/integrations/ai", json={"config": config})  # fmt: skip
+    put = await client.put("/api/integrations/ai", json={"config": config})
     assert put.status_code == 201, put.text
     assert (await client.post("/api/workflows", json=workflow(CLASSIFY))).status_code == 201
 
-    run = await run_of(client, {"type": "review_posted", "data": {"shop": "s", "review": "Bad"}},
-                       settings)  # fmt: skip
+    run = await run_of(
+        client, {"type": "review_posted", "data": {"shop": "s", "review": "Bad"}}, settings
+    )
 
     assert run["status"] == "completed", run["error"]
     assert run["steps"][0]["output"]["reply"] == "Sorry, Ada."
@@ -178,8 +204,9 @@ async def test_an_answer_that_never_fits_fails_the_run_with_it_and_its_tokens_co
     server = StandInOpenAI(httpserver, [{"sentiment": "meh", "reply": "?"}])
     assert (await client.post("/api/workflows", json=workflow(CLASSIFY))).status_code == 201
 
-    run = await run_of(client, {"type": "review_posted", "data": {"shop": "s", "review": "x"}},
-                       settings)  # fmt: skip
+    run = await run_of(
+        client, {"type": "review_posted", "data": {"shop": "s", "review": "x"}}, settings
+    )
 
     assert run["status"] == "failed"
     error = run["steps"][0]["error"]

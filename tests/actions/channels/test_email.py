@@ -43,16 +43,23 @@ async def send(params: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
 async def test_a_message_arrives_as_text_and_html_with_a_message_id_stable_across_retries(
     smtp_server: SmtpServer,
 ) -> None:
-    params = {"recipient": "Ada <ada@example.com>", "subject": "Hi", "body": "Hello Ada",
-              "html": "<p>Hello Ada</p>", "reply_to": "help@acme.test"}  # fmt: skip
+    params = {
+        "recipient": "Ada <ada@example.com>",
+        "subject": "Hi",
+        "body": "Hello Ada",
+        "html": "<p>Hello Ada</p>",
+        "reply_to": "help@acme.test",
+    }
     first = await send(params, context(smtp_server))
     retried = await send(params, context(smtp_server, attempt=2))
     other_step = await send(params, context(smtp_server, key="run_1:later:0"))
     assert first["message_id"] == retried["message_id"] != other_step["message_id"]
     assert first["message_id"].endswith("@automator.test>")
     assert (first["recipients"], first["accepted"], first["refused"]) == (
-        ["ada@example.com"], ["ada@example.com"], {},
-    )  # fmt: skip
+        ["ada@example.com"],
+        ["ada@example.com"],
+        {},
+    )
     received = smtp_server.messages[0]
     assert (received.mail_from, received.rcpt_tos) == (
         "noreply@automator.test",
@@ -98,8 +105,12 @@ async def test_with_no_recipient_it_goes_to_the_users_email(smtp_server: SmtpSer
 async def test_recipients_are_deduplicated_and_an_html_only_message_is_html(
     smtp_server: SmtpServer,
 ) -> None:
-    params = {"recipient": "a@example.com", "recipients": ["b@example.com", "A@example.com", ""],
-              "subject": "Hi", "html": "<p>Hi</p>"}  # fmt: skip
+    params = {
+        "recipient": "a@example.com",
+        "recipients": ["b@example.com", "A@example.com", ""],
+        "subject": "Hi",
+        "html": "<p>Hi</p>",
+    }
     output = await send(params, context(smtp_server))
     assert output["recipients"] == ["a@example.com", "b@example.com"]
     assert smtp_server.messages[0].message.get_content_type() == "text/html"
@@ -108,19 +119,34 @@ async def test_recipients_are_deduplicated_and_an_html_only_message_is_html(
 @pytest.mark.parametrize(
     ("params", "event", "error"),
     [
-        ({"subject": "Hi", "body": "x"}, {"user": {"id": "u1"}},
-         "no recipient: data.recipient is empty and the event's user has no email"),
-        ({"recipient": "not an address", "subject": "Hi", "body": "x"}, None,
-         "data.recipient: 'not an address' is not an email address"),
-        ({"recipient": "a@example.com\r\nBcc: x@evil.test", "subject": "Hi", "body": "x"}, None,
-         "is not an email address"),
+        (
+            {"subject": "Hi", "body": "x"},
+            {"user": {"id": "u1"}},
+            "no recipient: data.recipient is empty and the event's user has no email",
+        ),
+        (
+            {"recipient": "not an address", "subject": "Hi", "body": "x"},
+            None,
+            "data.recipient: 'not an address' is not an email address",
+        ),
+        (
+            {"recipient": "a@example.com\r\nBcc: x@evil.test", "subject": "Hi", "body": "x"},
+            None,
+            "is not an email address",
+        ),
         ({"recipient": "a@example.com", "body": "x"}, None, "no subject: data.subject is empty"),
-        ({"recipient": "a@example.com", "subject": "Hi"}, None,
-         "no body: data.body and data.html are empty"),
-        ({"recipient": "a@example.com", "subject": "Hi", "body": "x", "cc": "b@example.com"},
-         None, "data: Additional properties are not allowed ('cc' was unexpected)"),
+        (
+            {"recipient": "a@example.com", "subject": "Hi"},
+            None,
+            "no body: data.body and data.html are empty",
+        ),
+        (
+            {"recipient": "a@example.com", "subject": "Hi", "body": "x", "cc": "b@example.com"},
+            None,
+            "data: Additional properties are not allowed ('cc' was unexpected)",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_input_is_a_final_error_naming_the_field(
     smtp_server: SmtpServer, params: dict[str, Any], event: dict[str, Any] | None, error: str
 ) -> None:
@@ -157,8 +183,10 @@ async def test_a_5xx_reply_is_final_and_a_4xx_reply_retryable(smtp_server: SmtpS
 
 
 async def test_refused_recipients_are_reported_or_fail_the_step(smtp_server: SmtpServer) -> None:
-    smtp_server.mailbox.refuse = {"gone@example.com": "550 5.1.1 no such user",
-                                  "full@example.com": "452 4.2.2 mailbox full"}  # fmt: skip
+    smtp_server.mailbox.refuse = {
+        "gone@example.com": "550 5.1.1 no such user",
+        "full@example.com": "452 4.2.2 mailbox full",
+    }
     params = {"recipients": ["ada@example.com", "gone@example.com"], "subject": "Hi", "body": "x"}
     output = await send(params, context(smtp_server))
     assert output["accepted"] == ["ada@example.com"]
@@ -207,20 +235,31 @@ async def test_a_configured_smtp_host_goes_through_the_address_guard(
 
 
 def test_a_configured_host_is_a_whole_server_without_the_default_login() -> None:
-    defaults = {"host": "mail.operator.test", "username": "operator", "password": "op-secret",
-                "tls": "tls", "from": "ops@operator.test"}  # fmt: skip
+    defaults = {
+        "host": "mail.operator.test",
+        "username": "operator",
+        "password": "op-secret",
+        "tls": "tls",
+        "from": "ops@operator.test",
+    }
     own = context(None, services=Services(smtp=defaults), config={"smtp": {"host": "mail.t.test"}})
     server = smtp_server(own)
     assert (server.host, server.username, server.password, server.tls) == (
-        "mail.t.test", None, None, "starttls",
-    )  # fmt: skip
+        "mail.t.test",
+        None,
+        None,
+        "starttls",
+    )
     assert server.address == "mail.t.test:587"
-    sender_only = context(None, services=Services(smtp=defaults),
-                          config={"smtp": {"from": "hi@tenant.test"}})  # fmt: skip
+    sender_only = context(
+        None, services=Services(smtp=defaults), config={"smtp": {"from": "hi@tenant.test"}}
+    )
     merged = smtp_server(sender_only)
     assert (merged.host, merged.username, merged.sender) == (
-        "mail.operator.test", "operator", "hi@tenant.test",
-    )  # fmt: skip
+        "mail.operator.test",
+        "operator",
+        "hi@tenant.test",
+    )
     assert "op-secret" not in repr(merged)
     with pytest.raises(ConnectorError, match=r"smtp\.tls: Input should be"):
         smtp_server(context(None, config={"smtp": {"host": "h", "tls": "ssl"}}))
@@ -243,11 +282,29 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert),
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -258,8 +315,14 @@ async def test_starttls_then_login_with_the_certificate_verified(
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     tls.load_cert_chain(cert, key)
     with SmtpServer(tls=tls, login=("mailer", "s3cret")) as server:
-        smtp = {"host": "127.0.0.1", "port": server.port, "tls": "starttls", "from": SENDER,
-                "username": "mailer", "password": "s3cret"}  # fmt: skip
+        smtp = {
+            "host": "127.0.0.1",
+            "port": server.port,
+            "tls": "starttls",
+            "from": SENDER,
+            "username": "mailer",
+            "password": "s3cret",
+        }
         ctx = context(None, services=Services(smtp=smtp))
         params = {"subject": "Over TLS", "body": "x"}
         with pytest.raises(

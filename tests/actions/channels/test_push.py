@@ -89,12 +89,22 @@ async def test_fcm_gets_one_v1_message_per_token_with_a_bearer_token(
         "sent": 2,
         "failed": 0,
         "results": [
-            {"recipient": "token-a", "status": "sent", "provider": "fcm",
-             "message_id": "projects/demo-project/messages/m-1", "failed_providers": []},
-            {"recipient": "token-b", "status": "sent", "provider": "fcm",
-             "message_id": "projects/demo-project/messages/m-2", "failed_providers": []},
+            {
+                "recipient": "token-a",
+                "status": "sent",
+                "provider": "fcm",
+                "message_id": "projects/demo-project/messages/m-1",
+                "failed_providers": [],
+            },
+            {
+                "recipient": "token-b",
+                "status": "sent",
+                "provider": "fcm",
+                "message_id": "projects/demo-project/messages/m-2",
+                "failed_providers": [],
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 async def test_the_users_device_token_and_the_template_fill_what_data_leaves_out(
@@ -180,11 +190,15 @@ async def test_fcm_with_a_service_account_mints_its_token(
     )
     received: list[Request] = []
     httpserver.expect_request(SEND).respond_with_handler(fcm_server(received))
-    key_file = json.dumps({
-        "type": "service_account", "project_id": "demo-project",
-        "client_email": "push@demo-project.iam.gserviceaccount.com", "private_key": PEM,
-        "token_uri": httpserver.url_for("/token"),
-    })  # fmt: skip
+    key_file = json.dumps(
+        {
+            "type": "service_account",
+            "project_id": "demo-project",
+            "client_email": "push@demo-project.iam.gserviceaccount.com",
+            "private_key": PEM,
+            "token_uri": httpserver.url_for("/token"),
+        }
+    )
     config = fcm(httpserver, service_account=key_file)
     del config["access_token"], config["project_id"]
 
@@ -211,9 +225,12 @@ async def test_fcm_with_a_service_account_mints_its_token(
     ],
 )
 async def test_bad_push_data_fails_finally_before_anything_is_sent(
-    http: httpx.AsyncClient, httpserver: HTTPServer, params: dict[str, Any], user: dict[str, Any],
+    http: httpx.AsyncClient,
+    httpserver: HTTPServer,
+    params: dict[str, Any],
+    user: dict[str, Any],
     error: str,
-) -> None:  # fmt: skip
+) -> None:
     with pytest.raises(ConnectorError) as raised:
         await PushChannel().send(params, step(http, {"push": [fcm(httpserver)]}, user=user))
     assert error in raised.value.message
@@ -269,19 +286,28 @@ async def test_a_workflow_pushes_to_the_events_user_through_the_worker(
         "name": "Cart push",
         "trigger": {"type": "abandoned_cart"},
         "actions": [
-            {"id": "push", "type": "send_push",
-             "data": {"recipients": ["{{user.deviceToken}}"], "title": "Your cart, {{user.name}}",
-                      "body": "{{cart.items | length}} items are waiting"}},
+            {
+                "id": "push",
+                "type": "send_push",
+                "data": {
+                    "recipients": ["{{user.deviceToken}}"],
+                    "title": "Your cart, {{user.name}}",
+                    "body": "{{cart.items | length}} items are waiting",
+                },
+            },
         ],
-    }  # fmt: skip
+    }
     created = await push_client.post("/api/workflows", json=workflow)
     assert created.status_code == 201, created.text
 
     accepted = await send(
         push_client,
-        {"type": "abandoned_cart", "user": {"id": "u1", "name": "Ann", "deviceToken": "fcm-tok-1"},
-         "data": {"cart": {"items": [{"sku": "A"}, {"sku": "B"}]}}},
-    )  # fmt: skip
+        {
+            "type": "abandoned_cart",
+            "user": {"id": "u1", "name": "Ann", "deviceToken": "fcm-tok-1"},
+            "data": {"cart": {"items": [{"sku": "A"}, {"sku": "B"}]}},
+        },
+    )
     await drain(push_settings)
 
     (request,) = received

@@ -126,9 +126,12 @@ async def test_the_recipient_defaults_to_the_events_user_and_the_body_to_the_tem
     ],
 )
 async def test_bad_recipients_and_bodies_fail_finally_before_anything_is_sent(
-    http: httpx.AsyncClient, httpserver: HTTPServer, params: dict[str, Any], user: dict[str, Any],
+    http: httpx.AsyncClient,
+    httpserver: HTTPServer,
+    params: dict[str, Any],
+    user: dict[str, Any],
     error: str,
-) -> None:  # fmt: skip
+) -> None:
     with pytest.raises(ConnectorError) as raised:
         await SmsChannel().send(params, step(http, {"sms": [twilio(httpserver)]}, user=user))
 

@@ -38,8 +38,10 @@ def test_an_error_keeps_its_retry_semantics_and_an_untouched_one_is_itself() -> 
     error = ConnectorError("rejected key s3cret-value", retryable=True, retry_after=7)
     masked = mask.error(error)
     assert (masked.message, masked.retryable, masked.retry_after) == (
-        f"rejected key {MASK}", True, 7,
-    )  # fmt: skip
+        f"rejected key {MASK}",
+        True,
+        7,
+    )
     clean = ConnectorError("no secret here")
     assert mask.error(clean) is clean
 
@@ -81,8 +83,9 @@ def test_a_process_forgets_the_least_recently_used_values_beyond_its_limit(
     scrubber.remember(["first-value", "second-value"])
     scrubber.remember(["first-value"])  # used again: now the most recent
     scrubber.remember(["third-value"])
-    record = logging.LogRecord("x", logging.INFO, "", 0, "%s %s %s", ("first-value",
-                               "second-value", "third-value"), None)  # fmt: skip
+    record = logging.LogRecord(
+        "x", logging.INFO, "", 0, "%s %s %s", ("first-value", "second-value", "third-value"), None
+    )
     scrubber.scrub(record)
     assert record.getMessage() == f"{MASK} second-value {MASK}"
 
@@ -106,9 +109,15 @@ def test_extra_fields_are_masked_as_the_service_writes_them(
     scrubber.remember(["s3cret-value"])
     scrubber.install()
     record = logging.getLogger("tests.masking").makeRecord(
-        "tests.masking", logging.INFO, __file__, 1, "sent", (), None,
+        "tests.masking",
+        logging.INFO,
+        __file__,
+        1,
+        "sent",
+        (),
+        None,
         extra={"reply": {"text": "echo s3cret-value"}},
-    )  # fmt: skip
+    )
     for formatter in (logs.JsonFormatter(), logs.ConsoleFormatter()):
         written = formatter.format(record)
         assert "s3cret-value" not in written

@@ -42,13 +42,19 @@ CONTEXT = {"user": {"name": "Ada <script>", "email": "ada@example.com"}, "plan":
 async def test_variables_sit_at_the_root_over_the_run_context(
     templates: MessageTemplates,
 ) -> None:
-    await templates.create(template(
-        subject="Welcome,\n  {{ user_name }}!",
-        text="{{ user.name }} is on {{ plan }} since {{ signup_date }}",
-        html="<p>{{ user_name }}</p>{{ banner|safe }}",
-    ))  # fmt: skip
-    variables = {"user_name": "Ada <b>", "signup_date": "2024-01-15", "plan": "team",
-                 "banner": "<hr>"}  # fmt: skip
+    await templates.create(
+        template(
+            subject="Welcome,\n  {{ user_name }}!",
+            text="{{ user.name }} is on {{ plan }} since {{ signup_date }}",
+            html="<p>{{ user_name }}</p>{{ banner|safe }}",
+        )
+    )
+    variables = {
+        "user_name": "Ada <b>",
+        "signup_date": "2024-01-15",
+        "plan": "team",
+        "banner": "<hr>",
+    }
     message = await templates.message("acme", "welcome_email", CONTEXT, variables)
     assert message.name == "welcome_email"
     assert message.subject == "Welcome, Ada <b>!"
@@ -121,8 +127,9 @@ async def test_the_gateway_renders_the_named_template_into_the_message(
     keyring = Keyring.from_settings(Settings(data_dir=tmp_path, _env_file=None))
     secrets = Secrets(store, keyring, SCRUBBER, env_tenants=[])
     gateway = Gateway(registry, secrets, Integrations(store, registry, {}), templates=templates)
-    ctx = ActionContext("acme", "run_1", "a1", "run_1:a1:0", 1, event=CONTEXT,
-                        template="welcome_email")  # fmt: skip
+    ctx = ActionContext(
+        "acme", "run_1", "a1", "run_1:a1:0", 1, event=CONTEXT, template="welcome_email"
+    )
     await gateway.call("send_email", {"variables": {"user_name": "Ada"}}, ctx)
     await gateway.call("send_email", {}, ActionContext("acme", "run_1", "a2", "k", 1))
     with_template, without = recorder.contexts

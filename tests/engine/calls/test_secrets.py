@@ -31,8 +31,10 @@ class Echo(ConnectorAdapter):
     code: ClassVar[str] = "echo"
     name: ClassVar[str] = "Echo"
     actions: ClassVar[Mapping[str, ActionSpec]] = {
-        "echo": ActionSpec(), "fail": ActionSpec(), "crash": ActionSpec(),
-    }  # fmt: skip
+        "echo": ActionSpec(),
+        "fail": ActionSpec(),
+        "crash": ActionSpec(),
+    }
 
     def __init__(self) -> None:
         self.calls: list[tuple[dict[str, Any], ActionContext]] = []
@@ -49,15 +51,22 @@ class Echo(ConnectorAdapter):
 
 
 def custom(action: str, params: dict[str, Any], step: str = "a1") -> dict[str, Any]:
-    return {"id": step, "type": "custom_action",
-            "data": {"connector": "echo", "action": action, "params": params}}  # fmt: skip
+    return {
+        "id": step,
+        "type": "custom_action",
+        "data": {"connector": "echo", "action": action, "params": params},
+    }
 
 
 async def start(
     client: httpx.AsyncClient, actions: list[dict[str, Any]], workflow_id: str = "wf"
 ) -> str:
-    document = {"workflow_id": workflow_id, "name": "Secrets", "trigger": {"type": workflow_id},
-                "actions": actions}  # fmt: skip
+    document = {
+        "workflow_id": workflow_id,
+        "name": "Secrets",
+        "trigger": {"type": workflow_id},
+        "actions": actions,
+    }
     response = await client.post("/api/workflows", json=document)
     assert response.status_code == 201, response.text
     return str((await send(client, {"type": workflow_id}))["run_ids"][0])
@@ -103,9 +112,13 @@ async def test_a_stored_secret_reaches_the_connector_and_its_context_by_name(
 
 @pytest.mark.parametrize(("allowed", "expected"), [(["acme"], "env-value"), ([], "stored-value")])
 async def test_the_environment_wins_where_the_tenant_may_read_it(
-    client: httpx.AsyncClient, settings: Settings, echo: Echo, monkeypatch: pytest.MonkeyPatch,
-    allowed: list[str], expected: str,
-) -> None:  # fmt: skip
+    client: httpx.AsyncClient,
+    settings: Settings,
+    echo: Echo,
+    monkeypatch: pytest.MonkeyPatch,
+    allowed: list[str],
+    expected: str,
+) -> None:
     monkeypatch.setenv("AUTOMATOR_SECRET_API_KEY", "env-value")
     await put_secret(client, "API_KEY", "stored-value")
     run_id = await start(client, [custom("echo", {"key": {"$secret": "API_KEY"}})])
@@ -159,20 +172,28 @@ async def test_a_tenants_configuration_replaces_the_deployments_for_its_runs_onl
     assert (await client.put("/api/integrations/echo", json={"config": config})).status_code == 201
     await start(client, [custom("echo", {})])
     globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
-    document = {"workflow_id": "wf", "name": "Globex", "trigger": {"type": "wf"},
-                "actions": [custom("echo", {})]}  # fmt: skip
+    document = {
+        "workflow_id": "wf",
+        "name": "Globex",
+        "trigger": {"type": "wf"},
+        "actions": [custom("echo", {})],
+    }
     assert (await client.post("/api/workflows", json=document, headers=globex)).is_success
     assert (await client.post("/api/events", json={"type": "wf"}, headers=globex)).is_success
     registry = Registry()
     registry.register(echo)
     await drain(settings.model_copy(update={"integrations": deployment}), registry)
-    seen = {context.tenant_id: (dict(context.config), dict(context.secrets))
-            for _, context in echo.calls}  # fmt: skip
+    seen = {
+        context.tenant_id: (dict(context.config), dict(context.secrets))
+        for _, context in echo.calls
+    }
     assert seen == {
-        "acme": ({"url": "https://acme.example", "key": "acme-erp-key"},
-                 {"ERP_KEY": "acme-erp-key"}),
+        "acme": (
+            {"url": "https://acme.example", "key": "acme-erp-key"},
+            {"ERP_KEY": "acme-erp-key"},
+        ),
         "globex": ({"url": "https://deployment.example", "region": "eu"}, {}),
-    }  # fmt: skip
+    }
 
 
 async def test_a_value_under_another_master_key_fails_the_step_saying_so(
@@ -191,8 +212,9 @@ async def test_re_encryption_moves_every_value_to_the_new_master_key(tmp_path: P
     store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
 
     def secrets(key: str) -> Secrets:
-        keyring = Keyring.from_settings(Settings(data_dir=tmp_path, secrets_key=SecretStr(key),
-                                                 _env_file=None))  # fmt: skip
+        keyring = Keyring.from_settings(
+            Settings(data_dir=tmp_path, secrets_key=SecretStr(key), _env_file=None)
+        )
         return Secrets(store, keyring, SCRUBBER, env_tenants=[])
 
     await secrets(old).put("acme", "API_KEY", "value-one")
@@ -208,8 +230,12 @@ async def test_another_tenants_secret_is_not_set_for_this_one(
 ) -> None:
     await put_secret(client, "ERP_KEY", "acme-erp-key")
     globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
-    document = {"workflow_id": "wf", "name": "Globex", "trigger": {"type": "wf"},
-                "actions": [custom("echo", {"key": {"$secret": "ERP_KEY"}})]}  # fmt: skip
+    document = {
+        "workflow_id": "wf",
+        "name": "Globex",
+        "trigger": {"type": "wf"},
+        "actions": [custom("echo", {"key": {"$secret": "ERP_KEY"}})],
+    }
     assert (await client.post("/api/workflows", json=document, headers=globex)).is_success
     accepted = await client.post("/api/events", json={"type": "wf"}, headers=globex)
     run_id = accepted.json()["run_ids"][0]

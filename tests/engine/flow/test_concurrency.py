@@ -15,14 +15,22 @@ from tests.engine.walk.test_runs import create, drain_until, drain_until_finishe
 # A run for a site that is ``slow`` waits an hour in a delay; one that is ``broken`` fails.
 PER_SITE = workflow(
     [
-        {"id": "slow", "type": "condition", "conditions": [{"field": "slow", "operator": "equals", "value": True}],
-         "then": [{"id": "nap", "type": "log", "delay": 3600}]},
-        {"id": "broken", "type": "condition", "conditions": [{"field": "broken", "operator": "equals", "value": True}],
-         "then": [{"id": "fail", "type": "log", "data": {"message": "{{ missing }}"}}]},
+        {
+            "id": "slow",
+            "type": "condition",
+            "conditions": [{"field": "slow", "operator": "equals", "value": True}],
+            "then": [{"id": "nap", "type": "log", "delay": 3600}],
+        },
+        {
+            "id": "broken",
+            "type": "condition",
+            "conditions": [{"field": "broken", "operator": "equals", "value": True}],
+            "then": [{"id": "fail", "type": "log", "data": {"message": "{{ missing }}"}}],
+        },
         {"id": "done", "type": "log", "data": {"message": "site {{ site }}"}},
     ],
     concurrency={"limit": 1, "key": "{{ site }}"},
-)  # fmt: skip
+)
 
 
 def held_settings(settings: Settings) -> Settings:
@@ -52,8 +60,9 @@ async def test_one_run_per_site_holds_the_second_until_the_first_completes(
     await drain_until(client, held_settings(settings), [first], {"waiting"})  # in its delay
     second = await site_run(client, "s1")
     other_site = await site_run(client, "s2")
-    await drain_until(client, held_settings(settings), [first, second, other_site],
-                      {"waiting", "completed"})  # fmt: skip
+    await drain_until(
+        client, held_settings(settings), [first, second, other_site], {"waiting", "completed"}
+    )
     held = await run_of(client, second)
     assert held["status"] == "waiting"
     assert reasons(held)[-1] == f"queued behind run {first} (workflow concurrency 1 per key 's1')"

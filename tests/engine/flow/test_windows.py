@@ -71,8 +71,9 @@ def test_a_window_inside_a_skipped_hour_does_not_happen_that_day() -> None:
 
 
 def test_send_window_days_skip_the_weekend() -> None:
-    office = SendWindow(not_before="09:00", not_after="17:00",
-                        days=["mon", "tue", "wed", "thu", "fri"]).window()  # fmt: skip
+    office = SendWindow(
+        not_before="09:00", not_after="17:00", days=["mon", "tue", "wed", "thu", "fri"]
+    ).window()
     friday_evening = local(NEW_YORK, 2026, 11, 6, 18, 0)
     assert opening(friday_evening, [(office, NEW_YORK)]) == local(NEW_YORK, 2026, 11, 9, 9, 0)
 

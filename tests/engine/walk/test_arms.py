@@ -32,18 +32,45 @@ def test_the_holdout_comes_first_then_variants_by_weight() -> None:
 
 
 AB_TEST = {
-    "workflow_id": "ab", "name": "A/B", "trigger": {"type": "signup"},
+    "workflow_id": "ab",
+    "name": "A/B",
+    "trigger": {"type": "signup"},
     "actions": [
-        {"id": "subject", "type": "split", "data": {"holdout": 20},
-         "variants": [
-             {"name": "short", "weight": 1,
-              "actions": [{"id": "mail_short", "type": "send_email", "data": {"recipient": "{{user.id}}@example.com", "subject": "Hi"}}]},
-             {"name": "long", "weight": 3,
-              "actions": [{"id": "mail_long", "type": "send_email", "data": {"recipient": "{{user.id}}@example.com", "subject": "Hello there"}}]},
-         ]},
+        {
+            "id": "subject",
+            "type": "split",
+            "data": {"holdout": 20},
+            "variants": [
+                {
+                    "name": "short",
+                    "weight": 1,
+                    "actions": [
+                        {
+                            "id": "mail_short",
+                            "type": "send_email",
+                            "data": {"recipient": "{{user.id}}@example.com", "subject": "Hi"},
+                        }
+                    ],
+                },
+                {
+                    "name": "long",
+                    "weight": 3,
+                    "actions": [
+                        {
+                            "id": "mail_long",
+                            "type": "send_email",
+                            "data": {
+                                "recipient": "{{user.id}}@example.com",
+                                "subject": "Hello there",
+                            },
+                        }
+                    ],
+                },
+            ],
+        },
         {"id": "after", "type": "log", "data": {"message": "{{ steps.subject.output.variant }}"}},
     ],
-}  # fmt: skip
+}
 
 
 async def test_a_split_sends_each_user_down_one_variant_and_records_it(
@@ -67,23 +94,46 @@ async def test_a_split_sends_each_user_down_one_variant_and_records_it(
         assert steps == ["subject", *expected, "after"], (user, variant)
         assert run["outputs"]["after"]["output"] == {"message": variant}
     mailed = Counter(mail["subject"] for mail in sent.sent)
-    assert mailed == {"Hi": variants.count("short") + (variants[0] == "short"),
-                      "Hello there": variants.count("long") + (variants[0] == "long")}  # fmt: skip
+    assert mailed == {
+        "Hi": variants.count("short") + (variants[0] == "short"),
+        "Hello there": variants.count("long") + (variants[0] == "long"),
+    }
 
 
 def loop_workflow(items: Any = "{{ cart.items }}", **data: Any) -> dict[str, Any]:
     return {
-        "workflow_id": "each", "name": "Each item", "trigger": {"type": "cart"},
+        "workflow_id": "each",
+        "name": "Each item",
+        "trigger": {"type": "cart"},
         "actions": [
-            {"id": "items", "type": "loop", "data": {"items": items, **data},
-             "actions": [
-                 {"id": "mail", "type": "send_email",
-                  "data": {"recipient": "{{ user.id }}@example.com", "subject": "{{ index }}: {{ item.sku }}"}},
-                 {"id": "pause", "type": "log", "delay": 10, "data": {"message": "{{ loops.items.index }}"}},
-             ]},
-            {"id": "done", "type": "log", "data": {"message": "{{ steps['items'].output.iterations }} items"}},
+            {
+                "id": "items",
+                "type": "loop",
+                "data": {"items": items, **data},
+                "actions": [
+                    {
+                        "id": "mail",
+                        "type": "send_email",
+                        "data": {
+                            "recipient": "{{ user.id }}@example.com",
+                            "subject": "{{ index }}: {{ item.sku }}",
+                        },
+                    },
+                    {
+                        "id": "pause",
+                        "type": "log",
+                        "delay": 10,
+                        "data": {"message": "{{ loops.items.index }}"},
+                    },
+                ],
+            },
+            {
+                "id": "done",
+                "type": "log",
+                "data": {"message": "{{ steps['items'].output.iterations }} items"},
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 async def test_a_loop_runs_its_body_once_per_item_with_one_key_each(

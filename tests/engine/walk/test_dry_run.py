@@ -29,12 +29,21 @@ async def test_a_dry_run_whose_branch_fills_the_trace_ends_there() -> None:
     """A branch stopped by the trace's limit is left unfinished: its join must stop the
     walk too instead of looking at it again and again."""
     logs = [{"id": f"log{n}", "type": "log", "data": {"message": "x"}} for n in (1, 2)]
-    many = {"id": "many", "type": "loop", "actions": logs,
-            "data": {"items": list(range(600)), "max_iterations": 1000}}  # fmt: skip
+    many = {
+        "id": "many",
+        "type": "loop",
+        "actions": logs,
+        "data": {"items": list(range(600)), "max_iterations": 1000},
+    }
     quick = {"id": "quick", "type": "log", "data": {"message": "y"}}
-    fan = {"id": "fan", "type": "parallel", "branches": [
-        {"name": "long", "actions": [many]}, {"name": "short", "actions": [quick]},
-    ]}  # fmt: skip
+    fan = {
+        "id": "fan",
+        "type": "parallel",
+        "branches": [
+            {"name": "long", "actions": [many]},
+            {"name": "short", "actions": [quick]},
+        ],
+    }
     document = WorkflowDocument.model_validate(workflow([fan]))
     run, trace = await dry_run(
         compile_program(document, 1, SystemClock()),
@@ -50,8 +59,12 @@ async def test_a_dry_run_whose_branch_fills_the_trace_ends_there() -> None:
 
 async def test_a_dry_run_shows_the_approval_links_and_its_timeout() -> None:
     ask = {"id": "ask", "type": "log", "data": {"message": "{{ approval.approve_url }}"}}
-    approval = {"id": "ok", "type": "approval", "data": {"timeout": 60},
-                "on_timeout": [{"id": "late", "type": "log", "data": {"message": "late"}}]}  # fmt: skip
+    approval = {
+        "id": "ok",
+        "type": "approval",
+        "data": {"timeout": 60},
+        "on_timeout": [{"id": "late", "type": "log", "data": {"message": "late"}}],
+    }
     document = WorkflowDocument.model_validate(workflow([ask, approval]))
     run, trace = await dry_run(
         compile_program(document, 1, SystemClock()),

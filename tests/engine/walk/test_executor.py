@@ -37,8 +37,12 @@ def json_lines() -> Iterator[io.StringIO]:
 async def test_a_log_action_is_logged_with_the_runs_ids(
     client: httpx.AsyncClient, settings: Settings, json_lines: io.StringIO
 ) -> None:
-    document = {"workflow_id": "hello", "name": "n", "trigger": {"type": "signup"},
-                "actions": [{"id": "greet", "type": "log", "data": {"message": "hi {{ user.id }}"}}]}  # fmt: skip
+    document = {
+        "workflow_id": "hello",
+        "name": "n",
+        "trigger": {"type": "signup"},
+        "actions": [{"id": "greet", "type": "log", "data": {"message": "hi {{ user.id }}"}}],
+    }
     assert (await client.post("/api/workflows", json=document)).status_code == 201
     run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
     await drain(settings)
@@ -47,8 +51,12 @@ async def test_a_log_action_is_logged_with_the_runs_ids(
     assert len(logged) == 1
     assert "hi u1" in logged[0]["message"]
     ids = {k: logged[0][k] for k in ("tenant_id", "workflow_id", "run_id", "step_id")}
-    assert ids == {"tenant_id": "acme", "workflow_id": "hello", "run_id": run_id,
-                   "step_id": "greet"}  # fmt: skip
+    assert ids == {
+        "tenant_id": "acme",
+        "workflow_id": "hello",
+        "run_id": run_id,
+        "step_id": "greet",
+    }
 
 
 class FailsOnceAfterACall:
@@ -74,8 +82,12 @@ async def test_an_engine_error_after_a_call_still_records_the_step_with_its_outp
 ) -> None:
     httpserver.expect_request("/orders").respond_with_json({"order_id": "o-7"})
     data = {"url": httpserver.url_for("/orders"), "json": {"sku": "{{ sku }}"}}
-    document = {"workflow_id": "order", "name": "n", "trigger": {"type": "buy"},
-                "actions": [{"id": "post", "type": "webhook_call", "data": data}]}  # fmt: skip
+    document = {
+        "workflow_id": "order",
+        "name": "n",
+        "trigger": {"type": "buy"},
+        "actions": [{"id": "post", "type": "webhook_call", "data": data}],
+    }
     assert (await client.post("/api/workflows", json=document)).status_code == 201
     run_id = (await send(client, {"type": "buy", "data": {"sku": "A1"}}))["run_ids"][0]
     allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})

@@ -23,21 +23,36 @@ SCALE = 0.001
 
 
 def mail(step_id: str, subject: str, delay: float = 0) -> dict[str, Any]:
-    return {"id": step_id, "type": "send_email", "delay": delay,
-            "data": {"recipient": "{{ user.id }}@example.com", "subject": subject}}  # fmt: skip
+    return {
+        "id": step_id,
+        "type": "send_email",
+        "delay": delay,
+        "data": {"recipient": "{{ user.id }}@example.com", "subject": subject},
+    }
 
 
 def fan_out(join: dict[str, Any], branches: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return {
-        "workflow_id": "fan_out", "name": "Fan out", "trigger": {"type": "order"},
+        "workflow_id": "fan_out",
+        "name": "Fan out",
+        "trigger": {"type": "order"},
         "actions": [
             {"id": "before", "type": "set", "data": {"order": "{{ order_id }}"}},
-            {"id": "fan", "type": "parallel", "data": join,
-             "branches": [{"name": name, "actions": actions} for name, actions in branches.items()]},
-            {"id": "after", "type": "log",
-             "data": {"message": "{{ steps.fan.output.completed | join(',') }}"}},
+            {
+                "id": "fan",
+                "type": "parallel",
+                "data": join,
+                "branches": [
+                    {"name": name, "actions": actions} for name, actions in branches.items()
+                ],
+            },
+            {
+                "id": "after",
+                "type": "log",
+                "data": {"message": "{{ steps.fan.output.completed | join(',') }}"},
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 async def start(client: httpx.AsyncClient, document: dict[str, Any]) -> str:
@@ -70,10 +85,19 @@ async def test_join_all_waits_for_every_branch_and_takes_their_outputs_and_vars(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     sent, registry = mailer()
-    run_id = await start(client, fan_out({}, {
-        "email": [mail("welcome", "Order {{ vars.order }}"), {"id": "mailed", "type": "set", "data": {"mailed": True}}],
-        "later": [mail("receipt", "Receipt {{ order_id }}", delay=1000)],
-    }))  # fmt: skip
+    run_id = await start(
+        client,
+        fan_out(
+            {},
+            {
+                "email": [
+                    mail("welcome", "Order {{ vars.order }}"),
+                    {"id": "mailed", "type": "set", "data": {"mailed": True}},
+                ],
+                "later": [mail("receipt", "Receipt {{ order_id }}", delay=1000)],
+            },
+        ),
+    )
     await finish(client, settings, run_id, registry)
     run = await run_of(client, run_id)
     assert run["status"] == "completed", run
@@ -100,10 +124,16 @@ async def test_join_any_takes_the_first_branch_and_cancels_the_rest_before_they_
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     sent, registry = mailer()
-    run_id = await start(client, fan_out({"join": "any"}, {
-        "sms": [{"id": "quick", "type": "log", "data": {"message": "hi"}}],
-        "email": [mail("slow", "Too late", delay=100_000)],
-    }))  # fmt: skip
+    run_id = await start(
+        client,
+        fan_out(
+            {"join": "any"},
+            {
+                "sms": [{"id": "quick", "type": "log", "data": {"message": "hi"}}],
+                "email": [mail("slow", "Too late", delay=100_000)],
+            },
+        ),
+    )
     await finish(client, settings, run_id, registry)
     run = await run_of(client, run_id)
     assert run["status"] == "completed", run
@@ -120,11 +150,17 @@ async def test_join_first_n_completes_with_n_branches(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     sent, registry = mailer()
-    run_id = await start(client, fan_out({"join": "first", "count": 2}, {
-        "a": [mail("mail_a", "A")],
-        "b": [mail("mail_b", "B", delay=100_000)],
-        "c": [mail("mail_c", "C", delay=500)],
-    }))  # fmt: skip
+    run_id = await start(
+        client,
+        fan_out(
+            {"join": "first", "count": 2},
+            {
+                "a": [mail("mail_a", "A")],
+                "b": [mail("mail_b", "B", delay=100_000)],
+                "c": [mail("mail_c", "C", delay=500)],
+            },
+        ),
+    )
     await finish(client, settings, run_id, registry)
     run = await run_of(client, run_id)
     assert run["status"] == "completed", run
@@ -138,10 +174,18 @@ async def test_a_failed_branch_fails_a_join_all_and_cancels_the_others(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     sent, registry = mailer()
-    run_id = await start(client, fan_out({}, {
-        "broken": [{"id": "bad", "type": "log", "data": {"message": "{{ missing.value }}"}}],
-        "email": [mail("never", "Never", delay=100_000)],
-    }))  # fmt: skip
+    run_id = await start(
+        client,
+        fan_out(
+            {},
+            {
+                "broken": [
+                    {"id": "bad", "type": "log", "data": {"message": "{{ missing.value }}"}}
+                ],
+                "email": [mail("never", "Never", delay=100_000)],
+            },
+        ),
+    )
     await finish(client, settings, run_id, registry)
     run = await run_of(client, run_id)
     assert run["status"] == "failed"
@@ -157,10 +201,16 @@ async def test_cancelling_a_run_at_its_join_cancels_its_branches(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     _, registry = mailer()
-    run_id = await start(client, fan_out({}, {
-        "a": [mail("wait_a", "A", delay=100_000)],
-        "b": [mail("wait_b", "B", delay=100_000)],
-    }))  # fmt: skip
+    run_id = await start(
+        client,
+        fan_out(
+            {},
+            {
+                "a": [mail("wait_a", "A", delay=100_000)],
+                "b": [mail("wait_b", "B", delay=100_000)],
+            },
+        ),
+    )
     await drain_until(client, fast_settings(settings), [run_id], {"waiting"}, registry=registry)
     join = (await run_of(client, run_id))["join"]
     assert join["mode"] == "all"
@@ -179,14 +229,27 @@ async def test_a_parallel_step_inside_a_loop_starts_fresh_branches_each_iteratio
 ) -> None:
     sent, registry = mailer()
     document = {
-        "workflow_id": "each", "name": "Each", "trigger": {"type": "order"},
-        "actions": [{"id": "items", "type": "loop", "data": {"items": [1, 2]}, "actions": [
-            {"id": "fan", "type": "parallel", "branches": [
-                {"name": "x", "actions": [mail("mx", "x{{ item }}")]},
-                {"name": "y", "actions": [mail("my", "y{{ item }}")]},
-            ]},
-        ]}],
-    }  # fmt: skip
+        "workflow_id": "each",
+        "name": "Each",
+        "trigger": {"type": "order"},
+        "actions": [
+            {
+                "id": "items",
+                "type": "loop",
+                "data": {"items": [1, 2]},
+                "actions": [
+                    {
+                        "id": "fan",
+                        "type": "parallel",
+                        "branches": [
+                            {"name": "x", "actions": [mail("mx", "x{{ item }}")]},
+                            {"name": "y", "actions": [mail("my", "y{{ item }}")]},
+                        ],
+                    },
+                ],
+            }
+        ],
+    }
     run_id = await start(client, document)
     await finish(client, settings, run_id, registry)
     assert (await run_of(client, run_id))["status"] == "completed"
@@ -195,10 +258,16 @@ async def test_a_parallel_step_inside_a_loop_starts_fresh_branches_each_iteratio
 
 async def test_a_dry_run_walks_every_branch_and_labels_its_steps(client: httpx.AsyncClient) -> None:
     await smtp_configured(client)
-    await create(client, fan_out({"join": "any"}, {
-        "a": [mail("mail_a", "A", delay=60)],
-        "b": [mail("mail_b", "B")],
-    }))  # fmt: skip
+    await create(
+        client,
+        fan_out(
+            {"join": "any"},
+            {
+                "a": [mail("mail_a", "A", delay=60)],
+                "b": [mail("mail_b", "B")],
+            },
+        ),
+    )
     response = await client.post(
         "/api/workflows/fan_out/test",
         json={"event": {"type": "order", "user": {"id": "u1"}, "data": {"order_id": "o1"}}},
@@ -217,14 +286,28 @@ async def test_an_exit_event_ends_a_run_at_its_join_with_its_branches_and_sub_ru
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     sent, registry = mailer()
-    await create(client, {
-        "workflow_id": "child", "name": "Child", "trigger": {"type": "never_sent"},
-        "actions": [mail("sub_mail", "sub", delay=100_000)],
-    })  # fmt: skip
-    document = fan_out({}, {
-        "a": [mail("mail_a", "A", delay=100_000)],
-        "b": [{"id": "sub", "type": "trigger_workflow", "data": {"workflow_id": "child", "wait": True}}],
-    })  # fmt: skip
+    await create(
+        client,
+        {
+            "workflow_id": "child",
+            "name": "Child",
+            "trigger": {"type": "never_sent"},
+            "actions": [mail("sub_mail", "sub", delay=100_000)],
+        },
+    )
+    document = fan_out(
+        {},
+        {
+            "a": [mail("mail_a", "A", delay=100_000)],
+            "b": [
+                {
+                    "id": "sub",
+                    "type": "trigger_workflow",
+                    "data": {"workflow_id": "child", "wait": True},
+                }
+            ],
+        },
+    )
     document["settings"] = {
         "cancel_on": [{"event": "order_cancelled", "match": {"user.id": "{{ user.id }}"}}]
     }
@@ -247,10 +330,16 @@ async def test_a_join_survives_redis_forgetting_every_job(
     """Branches asleep in their delays, their parent parked at the join, and Redis flushed:
     the reconciler starts the overdue branches, whose ends wake the parent."""
     sent, registry = mailer()
-    run_id = await start(client, fan_out({}, {
-        "a": [mail("mail_a", "A", delay=100_000)],
-        "b": [mail("mail_b", "B", delay=100_000)],
-    }))  # fmt: skip
+    run_id = await start(
+        client,
+        fan_out(
+            {},
+            {
+                "a": [mail("mail_a", "A", delay=100_000)],
+                "b": [mail("mail_b", "B", delay=100_000)],
+            },
+        ),
+    )
     fast = fast_settings(settings).model_copy(update={"job_timeout": 2, "reconcile_grace": 1})
     await drain_until(client, fast, [run_id], {"waiting"}, registry=registry)
     branches = [c["run_id"] for c in (await run_of(client, run_id))["join"]["children"]]
@@ -271,19 +360,42 @@ async def test_a_branch_that_leaves_a_variable_alone_keeps_the_change_another_ma
     changed comes back, so a later branch's untouched copy undoes nothing."""
     _, registry = mailer()
     document = {
-        "workflow_id": "each", "name": "Each", "trigger": {"type": "order"},
+        "workflow_id": "each",
+        "name": "Each",
+        "trigger": {"type": "order"},
         "actions": [
             {"id": "init", "type": "set", "data": {"status": "new"}},
-            {"id": "items", "type": "loop", "data": {"items": [1, 2]}, "actions": [
-                {"id": "fan", "type": "parallel", "branches": [
-                    {"name": "x", "actions": [
-                        {"id": "mark", "type": "set", "data": {"status": "seen {{ item }}"}}
-                    ]},
-                    {"name": "y", "actions": [{"id": "note", "type": "log", "data": {"message": "y"}}]},
-                ]},
-            ]},
+            {
+                "id": "items",
+                "type": "loop",
+                "data": {"items": [1, 2]},
+                "actions": [
+                    {
+                        "id": "fan",
+                        "type": "parallel",
+                        "branches": [
+                            {
+                                "name": "x",
+                                "actions": [
+                                    {
+                                        "id": "mark",
+                                        "type": "set",
+                                        "data": {"status": "seen {{ item }}"},
+                                    }
+                                ],
+                            },
+                            {
+                                "name": "y",
+                                "actions": [
+                                    {"id": "note", "type": "log", "data": {"message": "y"}}
+                                ],
+                            },
+                        ],
+                    },
+                ],
+            },
         ],
-    }  # fmt: skip
+    }
     run_id = await start(client, document)
     await finish(client, settings, run_id, registry)
     run = await run_of(client, run_id)
@@ -310,10 +422,16 @@ async def test_a_run_cancelled_as_it_forks_cancels_the_branches_it_started(
         assert cancelled.json()["status"] == "cancelled"
 
     monkeypatch.setattr(Family, "start", cancel_while_forking)
-    run_id = await start(client, fan_out({}, {
-        "a": [mail("mail_a", "A", delay=500)],
-        "b": [mail("mail_b", "B", delay=500)],
-    }))  # fmt: skip
+    run_id = await start(
+        client,
+        fan_out(
+            {},
+            {
+                "a": [mail("mail_a", "A", delay=500)],
+                "b": [mail("mail_b", "B", delay=500)],
+            },
+        ),
+    )
     await finish(client, settings, run_id, registry)
     run = await run_of(client, run_id)
     assert run["status"] == "cancelled"

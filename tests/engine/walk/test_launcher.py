@@ -15,21 +15,25 @@ from tests.engine.walk.test_waits import mailer
 def parent(wait: bool, child: str = "child", **extra: Any) -> dict[str, Any]:
     launch = {"workflow_id": child, "wait": wait, "data": {"plan": "{{ plan }}"}, **extra}
     return {
-        "workflow_id": "parent", "name": "Parent", "trigger": {"type": "signup"},
+        "workflow_id": "parent",
+        "name": "Parent",
+        "trigger": {"type": "signup"},
         "actions": [
             {"id": "go", "type": "trigger_workflow", "data": launch},
             {"id": "after", "type": "log", "data": {"message": "{{ steps.go.output.run_id }}"}},
         ],
-    }  # fmt: skip
+    }
 
 
 CHILD = {
-    "workflow_id": "child", "name": "Child", "trigger": {"type": "never_sent"},
+    "workflow_id": "child",
+    "name": "Child",
+    "trigger": {"type": "never_sent"},
     "actions": [
         mail("hello", "Plan {{ plan }} ({{ event.type }})", delay=1000),
         {"id": "note", "type": "set", "data": {"greeted": "{{ user.id }}"}},
     ],
-}  # fmt: skip
+}
 
 
 async def signup(client: httpx.AsyncClient) -> str:

@@ -138,12 +138,19 @@ SINK_DELAY = 3
 def sink_workflow(server: HTTPServer) -> dict[str, Any]:
     def hook(step: str) -> dict[str, Any]:
         body = {"step": step, "run": "{{ run.id }}"}
-        return {"id": step, "type": "webhook_call",
-                "data": {"url": server.url_for("/sink"), "json": body}}  # fmt: skip
+        return {
+            "id": step,
+            "type": "webhook_call",
+            "data": {"url": server.url_for("/sink"), "json": body},
+        }
 
     pause = {"id": "pause", "type": "log", "delay": SINK_DELAY}
-    return {"workflow_id": "recovery", "name": "Recovery", "trigger": {"type": "go"},
-            "actions": [hook("before"), pause, hook("after")]}  # fmt: skip
+    return {
+        "workflow_id": "recovery",
+        "name": "Recovery",
+        "trigger": {"type": "go"},
+        "actions": [hook("before"), pause, hook("after")],
+    }
 
 
 async def test_runs_asleep_in_a_delay_survive_a_killed_worker_and_a_flushed_redis(
@@ -163,9 +170,11 @@ async def test_runs_asleep_in_a_delay_survive_a_killed_worker_and_a_flushed_redi
     run_ids = [result["run_ids"][0] for result in batch.json()["results"]]
     allowed = {"AUTOMATOR_HTTP_ALLOWED_HOSTS": '["127.0.0.1"]'}
     worker = subprocess.Popen(
-        [AUTOMATOR, "worker"], env=worker_env(settings) | allowed,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [AUTOMATOR, "worker"],
+        env=worker_env(settings) | allowed,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         await until_asleep(resources, SINK_RUNS // 2)
     finally:
@@ -222,10 +231,18 @@ def calls_workflow(url: str) -> dict[str, Any]:
     """The issue's shape: a condition, then three webhook calls to ``url``."""
     call = {"type": "webhook_call", "data": {"url": url, "json": {"n": "{{ n }}"}}}
     then = [{**call, "id": f"call_{n}"} for n in range(3)]
-    condition = {"id": "check", "type": "condition",
-                 "conditions": [{"field": "n", "operator": ">=", "value": 0}], "then": then}  # fmt: skip
-    return {"workflow_id": "calls", "name": "Calls", "trigger": {"type": "go"},
-            "actions": [condition]}  # fmt: skip
+    condition = {
+        "id": "check",
+        "type": "condition",
+        "conditions": [{"field": "n", "operator": ">=", "value": 0}],
+        "then": then,
+    }
+    return {
+        "workflow_id": "calls",
+        "name": "Calls",
+        "trigger": {"type": "go"},
+        "actions": [condition],
+    }
 
 
 async def until_in_flight(hooks: Sink, count: int, seconds: float = 60) -> None:
@@ -257,16 +274,22 @@ def resumed_at(run: Run) -> datetime | None:
 
 
 async def test_runs_in_flight_on_a_killed_worker_resume_on_another_within_15_s(
-    app_resources: tuple[httpx.AsyncClient, Resources], client: httpx.AsyncClient,
-    settings: Settings, tmp_path: Path,
-) -> None:  # fmt: skip
+    app_resources: tuple[httpx.AsyncClient, Resources],
+    client: httpx.AsyncClient,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
     """Two `automator worker` processes under load, the sink slow enough that calls are in
     flight; one worker is SIGKILLed. With the default lease (10 s), every run it was walking
     is taken over by the other within 15 s, and every run completes. Each step in flight on
     the dead worker is sent again at most once, with its original idempotency key."""
     _, resources = app_resources
-    with sink(delay=0.3) as hooks, fleet(settings.data_dir, str(settings.redis_url),
-                                         AUTOMATOR_HTTP_ALLOWED_HOSTS="127.0.0.1") as started:  # fmt: skip
+    with (
+        sink(delay=0.3) as hooks,
+        fleet(
+            settings.data_dir, str(settings.redis_url), AUTOMATOR_HTTP_ALLOWED_HOSTS="127.0.0.1"
+        ) as started,
+    ):
         document = calls_workflow(f"{hooks.url}/calls")
         assert (await client.post("/api/workflows", json=document)).status_code == 201
         survivor, doomed = started.start("worker"), started.start("worker")
@@ -281,8 +304,11 @@ async def test_runs_in_flight_on_a_killed_worker_resume_on_another_within_15_s(
     assert {run.status for run in runs} == {RunStatus.COMPLETED}
     resumed = {run.run_id: at for run in runs if (at := resumed_at(run)) is not None}
     assert resumed, "no run was in flight on the killed worker; the test proved nothing"
-    late = {run_id: at - killed for run_id, at in resumed.items()
-            if at - killed > timedelta(seconds=TAKEOVER)}  # fmt: skip
+    late = {
+        run_id: at - killed
+        for run_id, at in resumed.items()
+        if at - killed > timedelta(seconds=TAKEOVER)
+    }
     assert not late, f"runs taken over more than {TAKEOVER} s after the kill: {late}"
     expected = {f"{run.run_id}:call_{n}:0" for run in runs for n in range(3)}
     assert set(hooks.received) == expected
@@ -295,10 +321,19 @@ ONCE_RUNS = 3
 
 def once_workflow(url: str, timeout: float | None = None) -> dict[str, Any]:
     """A call that must never be made twice, then a step after it."""
-    charge = {"id": "charge", "type": "webhook_call", "delivery": "at_most_once",
-              "data": {"url": url, "json": {"amount": 10}}, "timeout": timeout}  # fmt: skip
-    return {"workflow_id": "once", "name": "Once", "trigger": {"type": "go"},
-            "actions": [charge, {"id": "after", "type": "log"}]}  # fmt: skip
+    charge = {
+        "id": "charge",
+        "type": "webhook_call",
+        "delivery": "at_most_once",
+        "data": {"url": url, "json": {"amount": 10}},
+        "timeout": timeout,
+    }
+    return {
+        "workflow_id": "once",
+        "name": "Once",
+        "trigger": {"type": "go"},
+        "actions": [charge, {"id": "after", "type": "log"}],
+    }
 
 
 async def test_an_at_most_once_call_cut_short_by_a_crash_ends_unknown_not_sent_again(
@@ -345,7 +380,8 @@ async def test_an_at_most_once_call_that_times_out_is_unknown_not_retried(
         await drain_until(client, quick, [run_id], {"completed"})
     run = (await client.get(f"/api/runs/{run_id}")).json()
     assert [(s["step_id"], s["status"]) for s in run["steps"]] == [
-        ("charge", "unknown"), ("after", "completed")
-    ]  # fmt: skip
+        ("charge", "unknown"),
+        ("after", "completed"),
+    ]
     assert "timed out" in run["steps"][0]["error"]["message"]
     assert sum(hooks.received.values()) == 1

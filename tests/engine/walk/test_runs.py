@@ -60,10 +60,15 @@ class Flaky(ConnectorAdapter):
 async def test_a_delay_runs_step_two_two_seconds_after_step_one(
     client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock
 ) -> None:
-    await create(client, workflow([
-        {"id": "first", "type": "log", "data": {"message": "hello {{ user.name }}"}},
-        {"id": "second", "type": "log", "delay": 2, "data": {"message": "later"}},
-    ]))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "first", "type": "log", "data": {"message": "hello {{ user.name }}"}},
+                {"id": "second", "type": "log", "delay": 2, "data": {"message": "later"}},
+            ]
+        ),
+    )
     accepted = await send(client, {"type": "signup", "user": {"id": "u1", "name": "Ada"}})
     assert accepted["workflow_ids"] == ["wf"]
     run_id = accepted["run_ids"][0]
@@ -115,16 +120,34 @@ async def test_max_executions_caps_runs_and_says_so(client: httpx.AsyncClient) -
 async def test_conditions_branches_variables_and_templates(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow([
-        {"id": "tier", "type": "condition",
-         "conditions": [{"field": "cart.total", "operator": ">=", "value": 100}],
-         "then": [{"id": "vip", "type": "set", "data": {"tier": "vip", "items": "{{ cart.items }}"}}],
-         "else": [{"id": "std", "type": "set", "data": {"tier": "standard"}}]},
-        {"id": "only_vip", "type": "log", "conditions": [{"field": "vars.tier", "operator": "equals", "value": "vip"}],
-         "data": {"message": "{{ vars.tier }} with {{ vars['items'] | length }} items"}},
-        {"id": "done", "type": "stop", "data": {"reason": "finished"}},
-        {"id": "never", "type": "log"},
-    ]))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {
+                    "id": "tier",
+                    "type": "condition",
+                    "conditions": [{"field": "cart.total", "operator": ">=", "value": 100}],
+                    "then": [
+                        {
+                            "id": "vip",
+                            "type": "set",
+                            "data": {"tier": "vip", "items": "{{ cart.items }}"},
+                        }
+                    ],
+                    "else": [{"id": "std", "type": "set", "data": {"tier": "standard"}}],
+                },
+                {
+                    "id": "only_vip",
+                    "type": "log",
+                    "conditions": [{"field": "vars.tier", "operator": "equals", "value": "vip"}],
+                    "data": {"message": "{{ vars.tier }} with {{ vars['items'] | length }} items"},
+                },
+                {"id": "done", "type": "stop", "data": {"reason": "finished"}},
+                {"id": "never", "type": "log"},
+            ]
+        ),
+    )
     big = await send(client, {"type": "signup", "data": {"cart": {"total": 150, "items": [1, 2]}}})
     small = await send(client, {"type": "signup", "data": {"cart": {"total": 20, "items": []}}})
     await drain(settings)
@@ -154,21 +177,31 @@ async def test_internal_steps_are_saved_with_the_next_call_and_the_end_with_the_
     """A condition and two calls: the run is written three times (picked up, the first call
     with the condition before it, the last call with the run's end), every step recorded."""
     sms = Flaky(failures=0)
-    await create(client, workflow([
-        {"id": "big", "type": "condition",
-         "conditions": [{"field": "total", "operator": ">=", "value": 100}],
-         "then": [{"id": "note", "type": "set", "data": {"tier": "vip"}}]},
-        {"id": "first", "type": "send_sms", "data": {"recipient": "+15550100"}},
-        {"id": "second", "type": "send_sms", "data": {"recipient": "+15550101"}},
-    ]))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {
+                    "id": "big",
+                    "type": "condition",
+                    "conditions": [{"field": "total", "operator": ">=", "value": 100}],
+                    "then": [{"id": "note", "type": "set", "data": {"tier": "vip"}}],
+                },
+                {"id": "first", "type": "send_sms", "data": {"recipient": "+15550100"}},
+                {"id": "second", "type": "send_sms", "data": {"recipient": "+15550101"}},
+            ]
+        ),
+    )
     accepted = await send(client, {"type": "signup", "data": {"total": 150}})
     await drain(settings, registry_of(sms))
     run = await run_of(client, accepted["run_ids"][0])
     assert run["status"] == "completed"
     assert [(s["step_id"], s["status"]) for s in run["steps"]] == [
-        ("big", "completed"), ("note", "completed"), ("first", "completed"),
+        ("big", "completed"),
+        ("note", "completed"),
+        ("first", "completed"),
         ("second", "completed"),
-    ]  # fmt: skip
+    ]
     assert run["vars"] == {"tier": "vip"}
     assert [h["to"] for h in run["history"]] == ["running", "completed"]
     stored = await resources.store.get_run("acme", accepted["run_ids"][0])
@@ -213,8 +246,19 @@ async def test_retryable_errors_back_off_and_keep_one_idempotency_key(
     flaky = Flaky(failures=2)
     registry = Registry()
     registry.register(flaky)
-    await create(client, workflow([{"id": "sms", "type": "send_sms", "data": {"recipient": "+15550100"},
-                                    "retry": {"max_attempts": 3, "backoff": 10}}]))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {
+                    "id": "sms",
+                    "type": "send_sms",
+                    "data": {"recipient": "+15550100"},
+                    "retry": {"max_attempts": 3, "backoff": 10},
+                }
+            ]
+        ),
+    )
     accepted = await send(client, {"type": "signup"})
     await drain(fast, registry)
     run = await run_of(client, accepted["run_ids"][0])
@@ -264,8 +308,16 @@ async def test_a_final_error_fails_at_once_and_retry_resumes_there(
 
 
 async def test_pause_resume_cancel_and_skip(client: httpx.AsyncClient, settings: Settings) -> None:
-    await create(client, workflow([{"id": "a", "type": "log"}, {"id": "later", "type": "log", "delay": 3600},
-                                   {"id": "end", "type": "log"}]))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "a", "type": "log"},
+                {"id": "later", "type": "log", "delay": 3600},
+                {"id": "end", "type": "log"},
+            ]
+        ),
+    )
     one, two = await send(client, {"type": "signup"}), await send(client, {"type": "signup"})
     paused_id, cancelled_id = one["run_ids"][0], two["run_ids"][0]
     await drain_until_waiting(client, settings, [paused_id, cancelled_id])
@@ -411,8 +463,20 @@ async def test_a_walk_hands_over_to_a_fresh_job_before_the_job_timeout(
 async def test_a_retry_does_not_wait_out_the_steps_delay_again(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow([{"id": "sms", "type": "send_sms", "delay": 100, "data": {"recipient": "+15550100"},
-                                    "retry": {"max_attempts": 2, "backoff": 1}}]))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {
+                    "id": "sms",
+                    "type": "send_sms",
+                    "delay": 100,
+                    "data": {"recipient": "+15550100"},
+                    "retry": {"max_attempts": 2, "backoff": 1},
+                }
+            ]
+        ),
+    )
     accepted = await send(client, {"type": "signup"})
     await drain(settings.model_copy(update={"delay_scale": 0.01}), registry_of(Flaky(failures=1)))
     run = await run_of(client, accepted["run_ids"][0])
@@ -423,11 +487,21 @@ async def test_a_retry_does_not_wait_out_the_steps_delay_again(
 async def test_skip_at_the_end_of_a_then_branch_does_not_run_the_else_branch(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow([
-        {"id": "if", "type": "condition", "conditions": [{"field": "go", "operator": "equals", "value": True}],
-         "then": [{"id": "wait", "type": "log", "delay": 3600}], "else": [{"id": "other", "type": "log"}]},
-        {"id": "after", "type": "log"},
-    ]))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {
+                    "id": "if",
+                    "type": "condition",
+                    "conditions": [{"field": "go", "operator": "equals", "value": True}],
+                    "then": [{"id": "wait", "type": "log", "delay": 3600}],
+                    "else": [{"id": "other", "type": "log"}],
+                },
+                {"id": "after", "type": "log"},
+            ]
+        ),
+    )
     run_id = (await send(client, {"type": "signup", "data": {"go": True}}))["run_ids"][0]
     await drain_until_waiting(client, settings, [run_id])
     await client.post(f"/api/runs/{run_id}/skip")
@@ -477,10 +551,20 @@ async def test_a_network_error_a_connector_let_through_is_retried(
 async def test_on_error_continue_goes_on_with_the_error_in_the_steps_output(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow([
-        {"id": "sms", "type": "send_sms", "data": {"recipient": "+15550100"}},
-        {"id": "after", "type": "log", "data": {"message": "sms said: {{ steps.sms.error.message }}"}},
-    ], on_error="continue"))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "sms", "type": "send_sms", "data": {"recipient": "+15550100"}},
+                {
+                    "id": "after",
+                    "type": "log",
+                    "data": {"message": "sms said: {{ steps.sms.error.message }}"},
+                },
+            ],
+            on_error="continue",
+        ),
+    )
     accepted = await send(client, {"type": "signup"})
     await drain(settings, registry_of(Flaky(failures=1, retryable=False)))
     run = await run_of(client, accepted["run_ids"][0])
@@ -503,11 +587,17 @@ COMPENSATED: dict[str, Any] = {
 async def test_on_error_compensate_runs_the_compensation_then_fails_the_run(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
-    await create(client, workflow([
-        {"id": "reserve", "type": "log"},
-        {"id": "charge", "type": "send_sms", "data": {"recipient": "+15550100"}},
-        {"id": "notify", "type": "log"},
-    ], **COMPENSATED))  # fmt: skip
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "reserve", "type": "log"},
+                {"id": "charge", "type": "send_sms", "data": {"recipient": "+15550100"}},
+                {"id": "notify", "type": "log"},
+            ],
+            **COMPENSATED,
+        ),
+    )
     accepted = await send(client, {"type": "signup"})
     await drain(settings, registry_of(Flaky(failures=1, retryable=False)))
     run = await run_of(client, accepted["run_ids"][0])

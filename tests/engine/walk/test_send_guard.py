@@ -110,8 +110,11 @@ async def test_quiet_hours_in_the_users_zone_hold_the_message_until_they_end(
     run = await run_of(client, run_id)
     assert run["status"] == "completed"
     assert [h["reason"] for h in run["history"]] == [
-        "picked up", "quiet hours", "picked up", "all actions done"
-    ]  # fmt: skip
+        "picked up",
+        "quiet hours",
+        "picked up",
+        "all actions done",
+    ]
     opens = opening(now, [(QuietHours.model_validate(quiet).window(), zone)])
     assert opens == end.replace(microsecond=0)
     [(_, sent_at)] = outbox.sent
@@ -126,11 +129,17 @@ async def test_the_guard_waits_for_the_users_morning_on_a_spring_forward_night()
     berlin = ZoneInfo("Europe/Berlin")
     now = datetime(2026, 3, 28, 23, 0, tzinfo=berlin)
     run = Run(
-        run_id="run_1", tenant_id="acme", workflow_id="wf", version=1, event_id="evt_1",
-        user_id="u1", status=RunStatus.RUNNING,
+        run_id="run_1",
+        tenant_id="acme",
+        workflow_id="wf",
+        version=1,
+        event_id="evt_1",
+        user_id="u1",
+        status=RunStatus.RUNNING,
         context={"user": {"id": "u1", "timezone": "Europe/Berlin"}},
-        created_at=now, updated_at=now,
-    )  # fmt: skip
+        created_at=now,
+        updated_at=now,
+    )
     hold = await SendGuard(Renderer()).check(run, program, program.instructions[0], now)
     assert hold is not None
     assert (hold.reason, hold.until) == ("quiet hours", datetime(2026, 3, 29, 6, 0, tzinfo=UTC))

@@ -65,12 +65,15 @@ def abandoned_cart(lookback: float = 0) -> dict[str, Any]:
                 "type": "wait_for_event",
                 "data": wait,
                 "on_timeout": [
-                    {"id": "reminder", "type": "send_email",
-                     "data": {"recipient": "{{user.email}}", "subject": "Your cart is waiting"}},
+                    {
+                        "id": "reminder",
+                        "type": "send_email",
+                        "data": {"recipient": "{{user.email}}", "subject": "Your cart is waiting"},
+                    },
                 ],
             }
         ],
-    }  # fmt: skip
+    }
 
 
 def cart(user: str) -> dict[str, Any]:
@@ -127,9 +130,12 @@ async def test_waiting_runs_show_what_they_wait_for_and_the_event_reaches_later_
 ) -> None:
     document = abandoned_cart()
     document["actions"][0]["on_event"] = [
-        {"id": "thanks", "type": "log",
-         "data": {"message": "order {{ steps.wait_purchase.output.event.data.order_id }}"}},
-    ]  # fmt: skip
+        {
+            "id": "thanks",
+            "type": "log",
+            "data": {"message": "order {{ steps.wait_purchase.output.event.data.order_id }}"},
+        },
+    ]
     await create(client, document)
     run_id = (await send(client, cart("u1")))["run_ids"][0]
     await drain_until(client, settings, [run_id], {"waiting"})
@@ -356,8 +362,13 @@ async def test_a_goal_marks_the_run_converted_and_with_exit_ends_it(
     assert stayed["converted"]["event_id"] == bought["event_id"]
     assert (left["status"], left["converted"]["event_id"]) == ("completed", bought["event_id"])
     assert left["history"][-1]["reason"].startswith("goal purchase_completed reached")
-    await drain_until(client, settings.model_copy(update={"delay_scale": 0.01}), [stays],
-                      FINISHED, registry=mailer()[1])  # fmt: skip
+    await drain_until(
+        client,
+        settings.model_copy(update={"delay_scale": 0.01}),
+        [stays],
+        FINISHED,
+        registry=mailer()[1],
+    )
     assert (await run_of(client, stays))["converted"]["event_id"] == bought["event_id"]
 
 
