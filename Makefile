@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install install-dev run test lint subjects format bench clean docs web api-types
+.PHONY: install install-dev run test lint pragmas subjects format bench clean docs web api-types
 
 # The Studio (web/) is built with the machine's Node and npm, only when its sources changed.
 WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o -type f -print 2>/dev/null)
@@ -54,9 +54,15 @@ SUBJECTS_SINCE ?= f315fde
 lint: install-dev  ## ruff, formatting, mypy strict, import contracts, commit subjects
 	$(BIN)/ruff check app tests bench
 	$(BIN)/ruff format --check app tests bench
+	@$(MAKE) --no-print-directory pragmas
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	@$(MAKE) --no-print-directory subjects
+
+pragmas:  ## refuse `# fmt: skip` and `# fmt: off`: the formatter formats
+	@if grep -rnE "# fmt: (skip|off)" app tests bench; then \
+		echo "the formatter formats: remove these (a table that needs its alignment: CONTRIBUTING.md)"; \
+		exit 1; fi
 
 subjects:  ## refuse commit subjects over 72 characters (`area: what changed`, why in the body)
 	@range=$(SUBJECTS_SINCE)..HEAD; \
