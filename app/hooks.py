@@ -20,7 +20,7 @@ from app.actions.base import ConnectorError
 from app.audit import CLI, Audit
 from app.clock import Clock
 from app.engine.calls.secrets import Secrets
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.errors import ErrorDetail, InvalidInput, Unavailable, redis_missing
 from app.models.hook import Hook, HookScheme
 from app.models.run import Accepted

@@ -23,7 +23,7 @@ from app.engine.calls.keyring import Keyring
 from app.engine.calls.masking import SCRUBBER
 from app.engine.calls.messages import MessageTemplates
 from app.engine.calls.secrets import Secrets
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.limiters import Limiters
 from app.engine.flow.queue import ArqQueue

@@ -14,7 +14,7 @@ from app.audit import CLI, Audit
 from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.engine.walk.control import Command, RunControl
 from app.engine.walk.dry_run import dry_run
 from app.engine.walk.program import ProgramCache

@@ -29,7 +29,7 @@ from app.audit import Audit
 from app.bulk import BulkRuns
 from app.clock import Clock, SystemClock
 from app.engine.calls.masking import SCRUBBER
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.engine.flow.queue import ADVANCE_RUN, BULK_RUNS, ArqQueue, deserialize, serialize
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.control import RunControl

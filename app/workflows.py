@@ -13,7 +13,7 @@ from app.actions.references import references
 from app.actions.registry import Registry, action_types
 from app.audit import CLI, Audit
 from app.engine.expressions.conditions import value_problem
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.errors import (
     AutomatorError,
     ErrorDetail,

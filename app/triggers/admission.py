@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from app.clock import Clock
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.limiters import Limiters, instant, ms, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.redis_keys import flow_key, quota_key

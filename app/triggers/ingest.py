@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from app import metrics
 from app.clock import Clock
 from app.engine.expressions.conditions import compile_conditions
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue, start_job_id
 from app.engine.walk.family import Family

@@ -10,7 +10,7 @@ from app.actions.registry import CUSTOM_ACTION
 from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.walk.context import template_context
 from app.engine.walk.dry_run import WOULD_FAIL
 from app.models.action import Action

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.actions.base import ConnectorError, Message
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.errors import ErrorDetail, NotFound
 from app.models.template import MessageTemplate
 from app.store.protocol import Store

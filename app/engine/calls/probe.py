@@ -16,7 +16,7 @@ from app.actions.base import ActionContext, ConnectorError
 from app.actions.registry import CUSTOM_ACTION
 from app.clock import Clock
 from app.engine.calls.gateway import Gateway
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.errors import ErrorDetail, InvalidInput, NotFound
 from app.models.ids import new_id
 

@@ -1,5 +1,5 @@
 """The bounded Jinja2 sandbox templates render in (the bounds are described in
-``templates.py``): what a template may build, call and spend, metered as it runs."""
+``renderer.py``): what a template may build, call and spend, metered as it runs."""
 
 import re
 import sys

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.limiters import Gate, Held, Limiters, rendered_key
 from app.engine.flow.queue import Queue
 from app.engine.flow.tenant_limits import TenantLimitsCache

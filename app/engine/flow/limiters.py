@@ -22,7 +22,7 @@ from typing import Any, cast
 
 from redis.asyncio import Redis
 
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 
 ACQUIRE = """
 local now, expiry, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.engine.walk.arms import iteration
 from app.engine.walk.outcome import Outcome
 from app.engine.walk.program import Instruction, Kind, Program

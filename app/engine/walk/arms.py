@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.walk.outcome import Outcome
 from app.engine.walk.program import Instruction, Kind
 from app.models.run import Run, StepStatus

@@ -16,7 +16,7 @@ from typing import Any
 from app.actions.base import ActionContext, ConnectorError
 from app.actions.registry import Registry, UnknownAction
 from app.engine.calls.gateway import Gateway
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.engine.walk.approvals import SAMPLE_LINKS
 from app.engine.walk.effects import Heard
 from app.engine.walk.launcher import Launch

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.limiters import Cap, Limiters, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.flow.windows import NeverOpens, next_open, opening, zone_for

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.models.action import Action, EventMatch
 from app.models.document import WorkflowDocument
 from app.models.run import Listener, ListenerAction, Wait

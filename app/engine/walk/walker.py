@@ -16,7 +16,7 @@ from typing import Any
 
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.walk import own_steps
 from app.engine.walk.approvals import Links, begin_approval, decided
 from app.engine.walk.arms import ARM_STEPS, loop_next

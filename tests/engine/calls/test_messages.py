@@ -15,7 +15,7 @@ from app.engine.calls.keyring import Keyring
 from app.engine.calls.masking import SCRUBBER
 from app.engine.calls.messages import MessageTemplates
 from app.engine.calls.secrets import Secrets
-from app.engine.expressions.templates import Renderer, TemplateError
+from app.engine.expressions.renderer import Renderer, TemplateError
 from app.models.template import MessageTemplate
 from app.settings import Settings
 from app.store.sqlite import SQLiteStore

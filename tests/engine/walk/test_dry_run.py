@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from app.actions.registry import Registry
 from app.clock import SystemClock
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.engine.walk.dry_run import MAX_TRACE_STEPS, dry_run
 from app.engine.walk.program import compile_program
 from app.models.document import WorkflowDocument

@@ -10,7 +10,7 @@ import httpx
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
 from app.actions.registry import Registry
 from app.clock import SystemClock
-from app.engine.expressions.templates import Renderer
+from app.engine.expressions.renderer import Renderer
 from app.engine.flow.windows import opening
 from app.engine.walk.program import compile_program
 from app.engine.walk.send_guard import SendGuard
