@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from app.actions.ai.language_models import Answer, AnyProvider, Models, Prompt, Turn, providers
 from app.actions.ai.prices import Prices
-from app.actions.ai.providers import Answer, AnyProvider, Models, Prompt, Turn, providers
 from app.actions.ai.task import Tally, problem
 from app.actions.base import ActionContext, ConnectorError, Services
 from app.actions.registry import Registry

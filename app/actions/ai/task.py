@@ -24,8 +24,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from jsonschema.exceptions import ValidationError as Invalid
 
+from app.actions.ai.language_models import Answer, Models, Prompt, Turn, providers
 from app.actions.ai.prices import Prices
-from app.actions.ai.providers import Answer, Models, Prompt, Turn, providers
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError, templated
 from app.actions.channels import inputs
 from app.models.usage import AiUsage

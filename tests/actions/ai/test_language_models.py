@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from app.actions.ai.providers import Models, Prompt, Turn, providers
+from app.actions.ai.language_models import Models, Prompt, Turn, providers
 from app.actions.base import ActionContext, ConnectorError, Services
 from app.actions.breaker import LocalBreaker
 from app.actions.net import http_client
