@@ -11,10 +11,11 @@ import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from app.api.deps import Reader, RunsDep, WorkflowsDep, Writer
+from app.api.deps import Reader, RunsDep, StoreDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES, LIMIT_RESPONSES
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.api.schemas.events import EventAccepted
+from app.api.schemas.experiments import ExperimentReport, SplitRead
 from app.api.schemas.runs import StepRead
 from app.api.schemas.workflows import (
     ImportItem,
@@ -32,6 +33,7 @@ from app.api.schemas.workflows import (
     WorkflowTestResult,
 )
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
+from app.experiments import experiment_report
 from app.models import jsonc
 from app.models.validation import ID_PATTERN
 from app.models.workflow import Page as PageQuery
@@ -198,6 +200,18 @@ async def workflow_logs(
     """The workflow's latest step records, newest first (the seed's execution logs)."""
     steps = await runs.workflow_logs(caller.tenant_id, workflow_id, limit)
     return LogReport(workflow_id=workflow_id, entries=[StepRead.of(step) for step in steps])
+
+
+@router.get("/{workflow_id}/experiments")
+async def get_experiments(
+    workflow_id: WorkflowId, caller: Reader, store: StoreDep
+) -> ExperimentReport:
+    """The workflow's A/B splits: per split and variant (the holdout included) its runs,
+    their conversions to the workflow's goal (`settings.goal`), the conversion rate with a
+    95 % Wilson score interval, and the uplift against the holdout. Over the runs still
+    kept; parallel branches are not counted."""
+    splits = await experiment_report(store, caller.tenant_id, workflow_id)
+    return ExperimentReport(workflow_id=workflow_id, splits=[SplitRead.of(s) for s in splits])
 
 
 @router.get("/{workflow_id}")

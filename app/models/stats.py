@@ -22,3 +22,13 @@ class RunTally:
     status: RunStatus
     count: int
     active_seconds: float
+
+
+@dataclass(frozen=True)
+class VariantTally:
+    """Runs a split sent down one variant (or the holdout), and how many converted."""
+
+    split_id: str
+    variant: str
+    runs: int
+    conversions: int

@@ -39,7 +39,7 @@ from app.models.run import (
     StepRecord,
 )
 from app.models.secret import IntegrationConfig, StoredSecret
-from app.models.stats import Period, RunTally
+from app.models.stats import Period, RunTally, VariantTally
 from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Tenant
 from app.models.usage import AiUsage, UsageTally
@@ -219,6 +219,10 @@ class RunStore(Protocol):
     ) -> list[RunTally]:
         """Runs created in the period, per workflow (or of one) and status, with their active
         seconds summed."""
+
+    async def variant_tallies(self, tenant_id: str, workflow_id: str) -> list[VariantTally]:
+        """The workflow's runs (parallel branches left out) per split and variant, with
+        how many converted (``converted`` set by its goal)."""
 
     async def live_run_counts(self) -> dict[RunStatus, int]:
         """Runs not finished (pending, running, waiting, paused) by status, across tenants:

@@ -10,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from app.models.run import Run, RunFilter, RunStatus, StepRecord
-from app.models.stats import Period, RunTally
+from app.models.stats import Period, RunTally, VariantTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
 from app.store.mongo.connection import Connection
@@ -111,6 +111,17 @@ class Runs(Connection):
             async for doc in self._db.kept_runs.find(kept)
         ]
         return with_kept(live, with_kept([], counted))
+
+    async def variant_tallies(self, tenant_id: str, workflow_id: str) -> list[VariantTally]:
+        query = {"tenant_id": tenant_id, "workflow_id": workflow_id, **NOT_BRANCH}
+        counts: dict[tuple[str, str], list[int]] = {}
+        cursor = self._db.runs.find(query, {"_id": False, "variants": True, "converted": True})
+        async for doc in cursor:
+            for split_id, variant in (doc.get("variants") or {}).items():
+                tally = counts.setdefault((split_id, variant), [0, 0])
+                tally[0] += 1
+                tally[1] += doc.get("converted") is not None
+        return [VariantTally(s, v, runs, won) for (s, v), (runs, won) in counts.items()]
 
     async def live_run_counts(self) -> dict[RunStatus, int]:
         cursor = await self._db.runs.aggregate(

@@ -7,7 +7,7 @@ from functools import partial
 import orjson
 
 from app.models.run import Run, RunFilter, RunStatus, StepRecord
-from app.models.stats import Period, RunTally
+from app.models.stats import Period, RunTally, VariantTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
 from app.store.rules import LIVE, TIMED, UNFINISHED, kept_days, with_kept
@@ -119,6 +119,17 @@ class Runs(Connection):
             params.append(workflow_id)
         rows = self._all(sql + " GROUP BY workflow_id, status", *params)
         return [RunTally(row[0], RunStatus(row[1]), row[2], row[3]) for row in rows]
+
+    def variant_tallies(self, tenant_id: str, workflow_id: str) -> list[VariantTally]:
+        rows = self._all(
+            "SELECT v.key, v.value, count(*), count(runs.converted) FROM runs, "
+            "json_each(CAST(runs.doc AS TEXT), '$.variants') AS v "
+            f"WHERE runs.tenant_id = ? AND runs.workflow_id = ? AND {NOT_BRANCH} "
+            "GROUP BY v.key, v.value",
+            tenant_id,
+            workflow_id,
+        )
+        return [VariantTally(*row) for row in rows]
 
     def live_run_counts(self) -> dict[RunStatus, int]:
         rows = self._all(

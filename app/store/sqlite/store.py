@@ -180,6 +180,7 @@ class SQLiteStore:
     workflow_steps = on_thread(Database.workflow_steps)
     run_counts = on_thread(Database.run_counts)
     run_tallies = on_thread(Database.run_tallies)
+    variant_tallies = on_thread(Database.variant_tallies)
     live_run_counts = on_thread(Database.live_run_counts)
     due_runs = on_thread(Database.due_runs)
     armed_runs = on_thread(Database.armed_runs)
