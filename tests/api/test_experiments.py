@@ -18,12 +18,26 @@ TRIAL = {
     "name": "Trial",
     "trigger": {"type": "signup"},
     "actions": [
-        {"id": "subject", "type": "split", "data": {"holdout": 30, "key": "{{ user.id }}"},
-         "variants": [{"name": "short", "weight": 1, "actions": [{"type": "log", "data": {"message": "s"}}]},
-                      {"name": "long", "weight": 1, "actions": [{"type": "log", "data": {"message": "l"}}]}]},
+        {
+            "id": "subject",
+            "type": "split",
+            "data": {"holdout": 30, "key": "{{ user.id }}"},
+            "variants": [
+                {
+                    "name": "short",
+                    "weight": 1,
+                    "actions": [{"type": "log", "data": {"message": "s"}}],
+                },
+                {
+                    "name": "long",
+                    "weight": 1,
+                    "actions": [{"type": "log", "data": {"message": "l"}}],
+                },
+            ],
+        },
     ],
     "settings": {"goal": {"event": "purchase", "match": {"user.id": "{{ user.id }}"}}},
-}  # fmt: skip
+}
 
 
 def test_the_wilson_interval_holds_the_rate_and_stays_in_0_1() -> None:

@@ -23,11 +23,15 @@ class VariantRead(BaseModel):
     @classmethod
     def of(cls, result: VariantResult) -> "VariantRead":
         return cls(
-            variant=result.variant, runs=result.runs, conversions=result.conversions,
-            conversion_rate=result.rate, confidence_low=result.low,
-            confidence_high=result.high, uplift_absolute=result.uplift_absolute,
+            variant=result.variant,
+            runs=result.runs,
+            conversions=result.conversions,
+            conversion_rate=result.rate,
+            confidence_low=result.low,
+            confidence_high=result.high,
+            uplift_absolute=result.uplift_absolute,
             uplift=result.uplift,
-        )  # fmt: skip
+        )
 
 
 class SplitRead(BaseModel):
