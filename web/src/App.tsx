@@ -10,6 +10,7 @@ import { WizardPage } from "./pages/wizard/WizardPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunListPage } from "./pages/runs/RunListPage";
 import { RunPage } from "./pages/runs/RunPage";
+import { EventListPage } from "./pages/events/EventListPage";
 import { GovernancePage } from "./pages/governance/GovernancePage";
 import { DashboardPage } from "./pages/dashboard/DashboardPage";
 
@@ -30,6 +31,7 @@ const router = createBrowserRouter(
         { path: "workflows/:id", element: loading(<EditorPage />) },
         { path: "runs", element: <RunListPage /> },
         { path: "runs/:id", element: <RunPage /> },
+        { path: "events", element: <EventListPage /> },
         { path: "governance/*", element: <GovernancePage /> },
         { path: "dashboard", element: <DashboardPage /> },
         { path: "*", element: <NotFoundPage /> },

@@ -5,6 +5,7 @@ import { useSession } from "./SessionContext";
 const LINKS = [
   { to: "/", label: "Workflows", end: true },
   { to: "/runs", label: "Runs", end: false },
+  { to: "/events", label: "Events", end: false },
   { to: "/dashboard", label: "Dashboard", end: false },
   { to: "/governance", label: "Governance", end: false },
 ];

@@ -1,0 +1,57 @@
+"""The event log in a real browser: an event sent through the API is found by its type with
+its run and why another workflow skipped it, and Replay starts a new run."""
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service
+from tests.browser.test_explorer import settled_run, sign_in
+
+GREET: dict[str, Any] = {
+    "workflow_id": "browser_event_greet",
+    "name": "Browser event greet",
+    "trigger": {"type": "browser_event_signup"},
+    "actions": [{"id": "hello", "type": "set", "data": {"greeted": "{{ user.id }}"}}],
+}
+PICKY: dict[str, Any] = GREET | {
+    "workflow_id": "browser_event_picky",
+    "name": "Browser event picky",
+    "trigger": {
+        "type": "browser_event_signup",
+        "conditions": [{"field": "plan", "operator": "equals", "value": "vip"}],
+    },
+}
+
+
+def published(service: Service, document: dict[str, Any]) -> None:
+    created = service.api("PUT", f"/api/workflows/{document['workflow_id']}", json=document)
+    if created.status_code == 404:
+        created = service.api("POST", "/api/workflows", json=document)
+    assert created.status_code in (200, 201), created.text
+
+
+def test_an_event_is_found_by_type_with_its_run_and_replay_starts_another(
+    page: Page, service: Service
+) -> None:
+    published(service, GREET)
+    published(service, PICKY)
+    event = {"type": "browser_event_signup", "user": {"id": "logged"}, "data": {"plan": "free"}}
+    run_id = settled_run(service, event, "completed")
+    sign_in(page, service, service.key)
+
+    page.get_by_role("link", name="Events").click()
+    page.get_by_label("Event type").fill("browser_event_signup")
+    page.get_by_label("Event type").press("Enter")
+    expect(page).to_have_url(f"{service.base}/studio/events?type=browser_event_signup")
+    row = page.locator("tr[data-event]").first
+    expect(row.get_by_role("link", name=run_id)).to_be_visible()
+
+    row.get_by_role("button").first.click()
+    detail = page.get_by_role("complementary", name="Event")
+    expect(detail.locator("[data-skipped='browser_event_picky']")).to_contain_text(
+        "trigger conditions not met"
+    )
+    detail.get_by_role("button", name="Replay").click()
+    expect(detail.get_by_role("status")).to_contain_text("1 run(s) started")
+    expect(page.locator("tr[data-event]").first).to_contain_text("replays")

@@ -1,0 +1,46 @@
+// The event log: events newest first with what each did, and replay, on the one
+// react-query cache.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api } from "./client";
+import type { components } from "./schema";
+
+export type EventSummary = components["schemas"]["EventSummary"];
+export type EventRead = components["schemas"]["EventRead"];
+export type EventList = components["schemas"]["EventList"];
+export type EventReplayed = components["schemas"]["EventReplayed"];
+
+/** The log's filters, as `GET /api/events` takes them. */
+export interface EventFilter {
+  type?: string;
+  user_id?: string;
+}
+
+export const EVENTS_PAGE_SIZE = 50;
+
+const eventPath = (id: string) => `/api/events/${encodeURIComponent(id)}`;
+
+export function useEvents(filter: EventFilter, after: string | undefined) {
+  return useQuery({
+    queryKey: ["events", "list", filter, after ?? ""],
+    queryFn: ({ signal }) =>
+      api<EventList>("GET", "/api/events", { query: { ...filter, after, limit: EVENTS_PAGE_SIZE }, signal }),
+    placeholderData: (previous) => previous,
+  });
+}
+
+export function useEvent(id: string | undefined) {
+  return useQuery({
+    queryKey: ["events", "one", id ?? ""],
+    queryFn: ({ signal }) => api<EventRead>("GET", eventPath(id ?? ""), { signal }),
+    enabled: id !== undefined,
+  });
+}
+
+/** Accept the event again as a new one; the log is read again to show it. */
+export function useReplay(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => api<EventReplayed>("POST", `${eventPath(id)}/replay`),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["events", "list"] }),
+  });
+}

@@ -1,0 +1,123 @@
+// The event log: the tenant's events newest first, filtered by type and user, each with the
+// runs it started; one event's data, skipped workflows and a replay button beside the list.
+import { useState } from "react";
+import { Link, useSearchParams } from "react-router";
+import { useEvent, useEvents, useReplay, type EventFilter } from "../../api/events";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { StatusBadge } from "../../components/StatusBadge";
+import { useSession } from "../../components/SessionContext";
+import { when } from "../../components/time";
+
+export function EventListPage() {
+  const [params, setParams] = useSearchParams();
+  const filter: EventFilter = { type: params.get("type") ?? undefined, user_id: params.get("user_id") ?? undefined };
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const [chosen, setChosen] = useState<string>();
+  const events = useEvents(filter, cursors.at(-1));
+  const next = events.data?.next_after;
+  const change = (name: "type" | "user_id", value: string) => {
+    const updated = new URLSearchParams(params);
+    if (value) updated.set(name, value);
+    else updated.delete(name);
+    setCursors([undefined]);
+    setParams(updated);
+  };
+  return (
+    <section>
+      <div className="page-title">
+        <h1>Events</h1>
+      </div>
+      <form className="toolbar" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Event type <input name="type" defaultValue={filter.type} onKeyDown={(e) => e.key === "Enter" && change("type", e.currentTarget.value)} />
+        </label>
+        <label>
+          User id <input name="user_id" defaultValue={filter.user_id} onKeyDown={(e) => e.key === "Enter" && change("user_id", e.currentTarget.value)} />
+        </label>
+      </form>
+      <ErrorNotice error={events.error} />
+      {events.isPending && <p>Loading…</p>}
+      {events.data && events.data.items.length === 0 && <p>No events match.</p>}
+      {events.data && events.data.items.length > 0 && (
+        <table className="workflows runs">
+          <thead>
+            <tr>
+              <th>Event</th><th>Type</th><th>User</th><th>Received</th><th>Runs</th><th>Skipped</th>
+            </tr>
+          </thead>
+          <tbody>
+            {events.data.items.map((event) => (
+              <tr key={event.event_id} data-event={event.event_id}>
+                <td>
+                  <button type="button" className="link" onClick={() => setChosen(event.event_id)}>
+                    <code>{event.event_id}</code>
+                  </button>
+                  {event.replay_of && <span className="muted"> replays {event.replay_of}</span>}
+                </td>
+                <td>{event.type}</td>
+                <td>{event.user_id ?? <span className="muted">–</span>}</td>
+                <td>{when(event.received_at)}</td>
+                <td>
+                  {event.run_ids.map((id) => (
+                    <Link key={id} to={`/runs/${encodeURIComponent(id)}`}><code>{id}</code></Link>
+                  ))}
+                </td>
+                <td>{Object.keys(event.skipped).length || ""}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div className="toolbar pager">
+        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>
+        <span className="muted">page {cursors.length}</span>
+        <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>Older</button>
+      </div>
+      {chosen && <EventDetail key={chosen} id={chosen} />}
+    </section>
+  );
+}
+
+function EventDetail({ id }: { id: string }) {
+  const event = useEvent(id);
+  const { canEdit } = useSession();
+  const replay = useReplay(id);
+  if (event.error) return <ErrorNotice error={event.error} />;
+  if (!event.data) return <p>Loading…</p>;
+  const skipped = Object.entries(event.data.skipped);
+  return (
+    <aside className="panel" aria-label="Event">
+      <h2>{event.data.type} <code>{id}</code></h2>
+      <pre>{JSON.stringify({ user: event.data.user, data: event.data.data }, null, 2)}</pre>
+      <h3>Runs</h3>
+      <ul>
+        {event.data.runs.map((run) => (
+          <li key={run.run_id}>
+            <Link to={`/runs/${encodeURIComponent(run.run_id)}`}>{run.workflow_id}</Link> <StatusBadge status={run.status} />
+          </li>
+        ))}
+      </ul>
+      {skipped.length > 0 && (
+        <>
+          <h3>Skipped</h3>
+          <ul>
+            {skipped.map(([workflow, reason]) => (
+              <li key={workflow} data-skipped={workflow}>{workflow}: {reason}</li>
+            ))}
+          </ul>
+        </>
+      )}
+      {canEdit && (
+        <button type="button" disabled={replay.isPending} onClick={() => replay.mutate()}>
+          Replay
+        </button>
+      )}
+      <ErrorNotice error={replay.error} />
+      {replay.data && (
+        <p role="status">
+          Replayed as <code>{replay.data.event_id}</code>, {replay.data.run_ids.length} run(s) started.
+        </p>
+      )}
+    </aside>
+  );
+}
