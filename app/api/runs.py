@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.api.deps import BulkRunsDep, Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
@@ -15,6 +16,17 @@ from app.models.run import RunFilter, RunStatus
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
+
+
+class CommandConvertor(StringConvertor):
+    """Matches only a run command, so `POST /api/runs/bulk/{job_id}` or
+    `POST /api/runs/{run_id}/variables` is a 405 naming the methods that path has, not a 422
+    from this route about an unknown command."""
+
+    regex = "|".join(command.value for command in Command)
+
+
+register_url_convertor("run_command", CommandConvertor())
 
 
 @router.get("")
@@ -82,7 +94,8 @@ async def set_variables(run_id: str, body: VariablesIn, caller: Writer, runs: Ru
 
 
 @router.post(
-    "/{run_id}/{command}", responses={409: {"description": "Not allowed in the run's state"}}
+    "/{run_id}/{command:run_command}",
+    responses={409: {"description": "Not allowed in the run's state"}},
 )
 async def control_run(run_id: str, command: Command, caller: Writer, runs: RunsDep) -> RunRead:
     """`pause`, `resume`, `cancel`, `retry` (from the failed step) or `skip` (the current

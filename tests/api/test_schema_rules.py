@@ -37,6 +37,18 @@ async def test_allow_names_the_methods_of_the_most_specific_path(client: httpx.A
     assert answer.headers["allow"] == "DELETE, GET, PUT"
 
 
+@pytest.mark.parametrize(
+    ("path", "allow"),
+    [("/api/runs/bulk/job1", "GET"), ("/api/runs/run1/variables", "PATCH")],
+)
+async def test_a_run_command_route_does_not_swallow_its_neighbours(
+    client: httpx.AsyncClient, path: str, allow: str
+) -> None:
+    # POST /api/runs/{run_id}/{command} caught these and answered 422 "unknown command".
+    answer = await client.post(path, json={})
+    assert (answer.status_code, answer.headers["allow"]) == (405, allow)
+
+
 async def test_series_times_are_iso_8601_only(client: httpx.AsyncClient) -> None:
     answer = await client.get("/api/stats/series", params={"until": "0.5"})
     assert answer.status_code == 422
