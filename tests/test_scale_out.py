@@ -89,19 +89,22 @@ async def load(client: Client, numbers: range) -> None:
     await asyncio.gather(*(sender() for _ in range(CONCURRENCY)))
 
 
-async def finished(settings: Settings, seconds: float) -> list[Run]:
-    """Every run, once none is left unfinished, within ``seconds``."""
+async def finished(settings: Settings, seconds: float, ticked_after: datetime) -> list[Run]:
+    """Every run, once none is left unfinished and the schedule has fired after
+    ``ticked_after`` (a new leader took over: up to the leadership's 5 s after the kill),
+    within ``seconds``."""
     store = await open_store(settings, SystemClock())
     try:
         for _ in range(int(seconds * 5)):
             runs = await store.list_runs("default", RunFilter(), Page(limit=10_000))
-            if runs and all(run.finished for run in runs if run.workflow_id == "hooks"):
+            ticked = any(r.workflow_id == "ticks" and r.created_at > ticked_after for r in runs)
+            if ticked and all(run.finished for run in runs if run.workflow_id == "hooks"):
                 return runs
             await asyncio.sleep(0.2)
     finally:
         await store.close()
     unfinished = Counter(run.status.value for run in runs if not run.finished)
-    raise AssertionError(f"runs unfinished after {seconds} s: {unfinished}")
+    raise AssertionError(f"after {seconds} s: unfinished {unfinished}; fired since: {ticked}")
 
 
 async def test_two_of_each_process_lose_one_of_each_and_every_run_completes_once(
@@ -133,8 +136,8 @@ async def test_two_of_each_process_lose_one_of_each_and_every_run_completes_once
             process.kill()
         await load(client, range(EVENTS // 2, EVENTS))
         await client.http.aclose()
-        await asyncio.sleep(2)  # a tick or two from the scheduler left
-        runs = await finished(Settings(data_dir=tmp_path, _env_file=None), seconds=30)
+        settings = Settings(data_dir=tmp_path, _env_file=None)
+        runs = await finished(settings, 30, ticked_after=killed_at + timedelta(seconds=1))
 
     calls = [run for run in runs if run.workflow_id == "hooks"]
     assert len(client.accepted) == EVENTS
