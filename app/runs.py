@@ -16,9 +16,9 @@ from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.renderer import Renderer
 from app.engine.walk.control import Command, RunControl
-from app.engine.walk.dry_run import dry_run
+from app.engine.walk.dry_run import Script, dry_run
 from app.engine.walk.program import ProgramCache
-from app.errors import Conflict, redis_missing
+from app.errors import Conflict, ErrorDetail, InvalidInput, redis_missing
 from app.models.run import PARKED, Accepted, Run, StepRecord
 from app.models.usage import UsageTally
 from app.models.workflow import WorkflowFilter, WorkflowHead
@@ -143,12 +143,17 @@ class Runs:
         event = EventIn(type="run_now", user=user, data=data, idempotency_key=idempotency_key)
         return await _needs_redis(self.ingestor).start(version, event, strict=True)
 
-    async def try_current(self, tenant_id: str, workflow_id: str, event: EventIn) -> Trial:
+    async def try_current(
+        self, tenant_id: str, workflow_id: str, event: EventIn, script: Script | None = None
+    ) -> Trial:
         """Walk the workflow's current version on ``event`` through the real engine, with
-        connectors stubbed and delays fast-forwarded; the trigger's conditions are explained,
-        not enforced."""
+        connectors stubbed (or answering as ``script`` says) and delays fast-forwarded; the
+        trigger's conditions are explained, not enforced. InvalidInput names a scripted step
+        the version does not have."""
         saved = await self.workflows.current(tenant_id, workflow_id)
         program = self.programs.put(saved.version)
+        if script is not None:
+            _check_script(script, {str(i.action.id) for i in program.instructions})
         context = run_context(
             sample_event(tenant_id, event.type, event.user, event.data, self.clock.now())
         )
@@ -161,6 +166,7 @@ class Runs:
             self.registry,
             self.clock.now(),
             self.gateway,
+            script,
         )
         explained = conditions.explain(context)
         return Trial(program.version, conditions(context), explained, run, trace)
@@ -183,6 +189,17 @@ class Runs:
         """The workflow's latest step records, newest first (NotFound for an unknown one)."""
         await self.store.get_workflow(tenant_id, workflow_id)
         return await self.store.workflow_steps(tenant_id, workflow_id, limit)
+
+
+def _check_script(script: Script, steps: set[str]) -> None:
+    for part in ("outputs", "failures", "events"):
+        unknown = sorted(set(getattr(script, part)) - steps)
+        if unknown:
+            raise InvalidInput(
+                f"The script names steps the workflow's current version does not have: "
+                f"{', '.join(unknown)}.",
+                [ErrorDetail(("body", "script"), f"unknown step ids: {', '.join(unknown)}")],
+            )
 
 
 def _change_vars(run: Run, changes: dict[str, Any], now: datetime) -> None:

@@ -289,7 +289,8 @@ async def test_workflow(
     """Run the workflow's current version on a sample event through the real engine, with
     connectors stubbed and delays fast-forwarded: what would be sent, when, and why.
     Nothing is sent or stored."""
-    trial = await runs.try_current(caller.tenant_id, workflow_id, body.event)
+    script = None if body.script is None else body.script.script()
+    trial = await runs.try_current(caller.tenant_id, workflow_id, body.event, script)
     return WorkflowTestResult.of(workflow_id, trial)
 
 

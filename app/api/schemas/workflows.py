@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.schemas.page import Page
 from app.api.schemas.runs import StepRead
+from app.engine.walk.dry_run import Script
 from app.models.run import RunStatus
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.runs import Status, Trial
@@ -144,12 +145,64 @@ class LogReport(BaseModel):
     entries: list[StepRead] = Field(description="Newest first.")
 
 
+class CannedStep(BaseModel):
+    """What a step's connector answers in a scripted test: an ``output``, or a failure."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output: Any = None
+    fail: str | None = Field(None, min_length=1, description="Fail with this message.")
+    retryable: bool = Field(False, description="The failure may be retried (its policy).")
+
+
+class CannedEvent(BaseModel):
+    """The event a wait_for_event step receives in a scripted test (its type is the one
+    the step waits for)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScriptIn(BaseModel):
+    """Canned answers by step id, so every branch can be tested before publishing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: dict[str, CannedStep] = Field(default_factory=dict)
+    events: dict[str, CannedEvent] = Field(
+        default_factory=dict, description="Wait steps answered by an event, not a timeout."
+    )
+
+    def script(self) -> Script:
+        outputs = {k: v.output for k, v in self.steps.items() if v.fail is None}
+        failures = {k: (v.fail, v.retryable) for k, v in self.steps.items() if v.fail is not None}
+        events = {k: v.model_dump() for k, v in self.events.items()}
+        return Script(outputs, failures, events)
+
+
+SCRIPT_EXAMPLE: dict[str, Any] = {
+    "event": EVENT_EXAMPLE,
+    "script": {
+        "steps": {"a1": {"fail": "mailbox full", "retryable": False}},
+        "events": {"wait_purchase": {"data": {"order_id": "o-1"}}},
+    },
+}
+
+
 class WorkflowTest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"event": EVENT_EXAMPLE}]}
+        extra="forbid",
+        json_schema_extra={"examples": [{"event": EVENT_EXAMPLE}, SCRIPT_EXAMPLE]},
     )
 
     event: EventIn
+    script: ScriptIn | None = Field(
+        None,
+        description="Canned outputs and failures per step, and events for its waits; "
+        "each trace entry that used one says so in `canned` (output, failure, event).",
+    )
 
 
 class WorkflowTestResult(BaseModel):

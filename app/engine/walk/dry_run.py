@@ -7,7 +7,7 @@ template that does not render, and, asked of the gateway without calling the con
 missing message template or secret, inputs the action refuses, a channel with no provider
 and no outbox. It fails as a real step would, so the workflow's ``on_error`` applies."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -29,6 +29,18 @@ MAX_TRACE_STEPS = 1000
 WOULD_FAIL = "would_fail"
 
 
+@dataclass(frozen=True)
+class Script:
+    """Canned answers for a scripted test, by step id: what a step's connector answers
+    (``outputs``) or how it fails (``failures``: message and whether retryable), and the
+    event a wait_for_event step receives (``events``: its user and data) instead of timing
+    out. Steps not named are stubbed as in any dry run."""
+
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    failures: Mapping[str, tuple[str, bool]] = field(default_factory=dict)
+    events: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
 @dataclass
 class DryRunEffects:
     registry: Registry
@@ -40,6 +52,9 @@ class DryRunEffects:
     # Walks a parallel step's branch to its end (the dry run's walker, on its program).
     walk_branch: Callable[[Run], Awaitable[None]] | None = None
     branches: dict[str, Run] = field(default_factory=dict)
+    script: Script = field(default_factory=Script)
+    # The canned answer each step took, until its record reaches the trace.
+    canned: dict[str, str] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock
@@ -62,6 +77,7 @@ class DryRunEffects:
                 }
                 | _failing(step)
                 | branch
+                | ({"canned": self.canned.pop(step.step_id)} if step.step_id in self.canned else {})
             )
         self.clock += timedelta(microseconds=1)
         return len(self.trace) < MAX_TRACE_STEPS
@@ -77,7 +93,22 @@ class DryRunEffects:
         return True
 
     async def listen(self, run: Run, job_id: str) -> Heard:
-        """No event comes in a dry run: the clock moves to the deadline."""
+        """The script's event for this wait comes at once; without one, no event comes in a
+        dry run: the clock moves to the deadline."""
+        assert run.wait is not None
+        step = run.wait["step"]
+        if step is not None and step in self.script.events:
+            self.canned[step] = "event"
+            given, at = self.script.events[step], self.clock.isoformat()
+            event = {
+                "type": run.wait["event"],
+                "id": "scripted",
+                "time": at,
+                "received_at": at,
+                "user": dict(given.get("user", {})),
+                "data": dict(given.get("data", {})),
+            }
+            return Heard(go_on=True, event=event)
         await self.defer(run, job_id, "wait_for_event")
         return Heard(go_on=True)
 
@@ -115,6 +146,14 @@ class DryRunEffects:
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:
+        step = str(instruction.action.id)
+        if step in self.script.failures:
+            self.canned[step] = "failure"
+            message, retryable = self.script.failures[step]
+            raise ConnectorError(message, retryable=retryable)
+        if step in self.script.outputs:
+            self.canned[step] = "output"
+            return self.script.outputs[step]
         if self.gateway is not None:
             reason = await self.gateway.would_fail(instruction.action.type, params, ctx)
             if reason is not None:
@@ -143,11 +182,12 @@ async def dry_run(
     registry: Registry,
     now: datetime,
     gateway: Gateway | None = None,
+    script: Script | None = None,
 ) -> tuple[Run, list[dict[str, Any]]]:
     """Walk ``program`` on ``context`` (a run context, as ingest builds it) from the instant
     ``now``; the dry run's own clock moves on from there. ``gateway`` says which calls
-    would fail."""
-    effects = DryRunEffects(registry, now, now, gateway)
+    would fail; ``script`` gives canned answers."""
+    effects = DryRunEffects(registry, now, now, gateway, script=script or Script())
     user = context.get("user")
     run = Run(
         run_id="dry-run",
