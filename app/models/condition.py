@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -13,6 +14,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.models import jsonc
 from app.models.validation import MAX_REGEX_LENGTH, Strict, rules_of
 
 
@@ -53,15 +55,61 @@ def _operator_from_symbol(value: Any) -> Any:
     return OPERATOR_SYMBOLS.get(value, value) if isinstance(value, str) else value
 
 
+_ABSENT: dict[str, Any] = {"type": "null"}
+_GROUPS = ("all", "any", "not")
+
+
+def _group_form(group: str) -> dict[str, Any]:
+    others = {name: _ABSENT for name in ("field", "operator", *_GROUPS) if name != group}
+    return {"required": [group], "properties": {group: {"not": _ABSENT}, **others}}
+
+
+def _operator_needs(operator: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "if": {"required": ["operator"], "properties": {"operator": {"const": operator}}},
+        "then": {"required": ["value"], "properties": {"value": value}},
+    }
+
+
+# The schema says what `_one_form` and `_VALUE_CHECKS` check: a field with an operator, or
+# exactly one group; the value the list, range and pattern operators need.
+CONDITION_FORMS: dict[str, Any] = {
+    "allOf": [
+        _operator_needs("in_list", {"type": "array"}),
+        _operator_needs("not_in_list", {"type": "array"}),
+        _operator_needs("between", {"type": "array", "minItems": 2, "maxItems": 2}),
+        _operator_needs(
+            "matches", {"type": "string", "format": "regex", "maxLength": MAX_REGEX_LENGTH}
+        ),
+    ],
+    "oneOf": [
+        {
+            "required": ["field", "operator"],
+            "properties": {
+                "field": {"not": _ABSENT},
+                "operator": {"not": _ABSENT},
+                **{group: _ABSENT for group in _GROUPS},
+            },
+        },
+        *(_group_form(group) for group in _GROUPS),
+    ],
+}
+
+
 class Condition(Strict):
     """A test of one field of the run context (``cart_value greater_than 50``), or a group
     of conditions: ``all`` (every one true), ``any`` (one true) or ``not`` (negation)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        serialize_by_alias=True,
+        json_schema_extra=CONDITION_FORMS,
+    )
 
     field: str | None = Field(None, min_length=1, max_length=256, examples=["user.email"])
     operator: Annotated[Operator | None, BeforeValidator(_operator_from_symbol)] = None
-    value: Any = None
+    value: Annotated[Any, AfterValidator(jsonc.storable_field)] = None
     all: "list[Condition] | None" = Field(None, min_length=1)
     any: "list[Condition] | None" = Field(None, min_length=1)
     negated: "Condition | None" = Field(None, alias="not")

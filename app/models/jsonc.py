@@ -124,6 +124,16 @@ def check_values(value: Any, loc: Loc = ("body",)) -> None:
             stack.extend((child, depth + 1) for child in node)
 
 
+def storable_field(value: Any) -> Any:
+    """``value`` as a model's validator: what ``check_values`` refuses is a ValueError,
+    which the 422 reports under the field's own name."""
+    try:
+        check_values(value, ())
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from None
+    return value
+
+
 def _is(target: Any, node: Any, _depth: int) -> bool:
     return node is target
 

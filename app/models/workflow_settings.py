@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import (
     Field,
     StrictBool,
+    StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -40,7 +41,7 @@ class WorkflowSettings(Strict):
     throttle: Throttle | None = Field(None, description="Run starts per period; more wait.")
     rate_limit: RateLimit | None = Field(None, description="Runs per period; more are dropped.")
     debounce: Debounce | None = Field(None, description="One run per burst of events.")
-    priority: int = Field(
+    priority: StrictInt = Field(
         0,
         ge=0,
         le=86400,

@@ -24,7 +24,7 @@ from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue, start_job_id
 from app.engine.walk.family import Family
 from app.engine.walk.waits import event_key, listeners
-from app.errors import InvalidInput, NotFound, Unavailable
+from app.errors import NotFound, Unavailable
 from app.models import jsonc
 from app.models.document import WorkflowDocument
 from app.models.ids import new_id
@@ -42,14 +42,6 @@ from app.triggers.matcher import Candidate, Matcher
 log = logging.getLogger(__name__)
 
 
-def _storable(value: dict[str, Any]) -> dict[str, Any]:
-    try:
-        jsonc.check_values(value, ())
-    except InvalidInput as exc:
-        raise ValueError(exc.message) from None
-    return value
-
-
 def _user_id(user: dict[str, Any]) -> dict[str, Any]:
     user_id = user.get("id")
     if user_id is None:
@@ -64,7 +56,7 @@ def _user_id(user: dict[str, Any]) -> dict[str, Any]:
 # Unknown top-level fields named in the 422 that says to move them under ``data``.
 MAX_NAMED = 5
 # Event data any store can keep: nesting and integers bounded.
-JsonObject = Annotated[dict[str, Any], AfterValidator(_storable)]
+JsonObject = Annotated[dict[str, Any], AfterValidator(jsonc.storable_field)]
 # An event's user: its id, when given, keys the user's profile.
 UserObject = Annotated[JsonObject, AfterValidator(_user_id)]
 

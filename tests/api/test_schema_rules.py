@@ -91,3 +91,55 @@ async def test_flags_and_margins_take_their_own_type_only(client: httpx.AsyncCli
     assert (await client.post("/api/runs/bulk", json=bulk)).status_code == 422
     limits = {"ai_budget": {"usd": 50, "period": "P30D", "margin": False}}
     assert (await client.put("/api/tenant/limits", json=limits)).status_code == 422
+
+
+async def test_a_condition_value_past_64_bits_is_a_422_not_a_500(
+    client: httpx.AsyncClient,
+) -> None:
+    # The segment was stored with orjson, which raised on the integer: a 500.
+    condition = {"field": "visits", "operator": "equals", "value": {"n": 2**70}}
+    segment = {"segment_id": "big", "conditions": [condition]}
+    answer = await client.post("/api/segments", json=segment)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["loc"] == ["body", "conditions", 0, "value"]
+
+
+async def test_the_schema_states_condition_forms_and_variable_names(
+    client: httpx.AsyncClient,
+) -> None:
+    components = (await openapi(client))["components"]["schemas"]
+    forms = components["Condition"]["oneOf"]
+    assert [form["required"] for form in forms] == [
+        ["field", "operator"],
+        ["all"],
+        ["any"],
+        ["not"],
+    ]
+    assert {"if", "then"} <= components["Condition"]["allOf"][0].keys()
+    assert components["VariablesIn"]["minProperties"] == 1
+    assert components["VariablesIn"]["propertyNames"]["pattern"].startswith("^[A-Za-z_]")
+    # What the schema now says is refused is refused: a leaf without an operator, a group
+    # beside a field.
+    for condition in (
+        {"field": "plan"},
+        {"field": "plan", "any": [{"field": "a", "operator": "exists"}]},
+    ):
+        answer = await client.post(
+            "/api/rules/test", json={"conditions": [condition], "payload": {}}
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"]["details"][0]["loc"][:3] == ["body", "conditions", 0]
+
+
+async def test_priority_is_an_integer_not_a_numeric_string(client: httpx.AsyncClient) -> None:
+    components = (await openapi(client))["components"]["schemas"]
+    assert components["WorkflowSettings"]["properties"]["priority"]["type"] == "integer"
+    document = {
+        "workflow_id": "prio",
+        "name": "Prio",
+        "trigger": {"type": "order_placed"},
+        "actions": [{"type": "log", "data": {"message": "hi"}}],
+        "settings": {"priority": "5"},
+    }
+    answer = await client.post("/api/workflows", json=document)
+    assert answer.status_code == 422, answer.text

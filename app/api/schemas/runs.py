@@ -175,4 +175,10 @@ def _named(variables: dict[str, Any]) -> dict[str, Any]:
 class VariablesIn(RootModel[Annotated[JsonObject, AfterValidator(_named)]]):
     """Variable name → new value; `null` removes the variable."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [VARIABLES_EXAMPLE]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [VARIABLES_EXAMPLE],
+            "minProperties": 1,
+            "propertyNames": {"pattern": VARIABLE_NAME},
+        }
+    )
