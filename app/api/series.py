@@ -94,7 +94,9 @@ async def get_series(
         str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
     ] = "24h",
     buckets: Annotated[int, Query(ge=1, le=MAX_BUCKETS, description="Equal slices.")] = 24,
-    since: Annotated[Instant | None, Query(description="Start (overrides `period`).")] = None,
+    since: Annotated[
+        Instant | None, Query(description="Start (overrides `period`); before `until`, else a 422.")
+    ] = None,
     until: Annotated[Instant | None, Query(description="End; default: now.")] = None,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> Series:

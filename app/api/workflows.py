@@ -230,7 +230,8 @@ async def update_workflow(
     workflows: WorkflowsDep,
     publish: Publish = True,
 ) -> WorkflowRead:
-    """Save a new immutable version of the workflow."""
+    """Save a new immutable version of the workflow. The document's `workflow_id` must be
+    the path's (a 422 otherwise): JSON Schema cannot state a rule across path and body."""
     document = workflows.parser.parse(await request.body())
     if document.workflow_id != workflow_id:
         raise InvalidInput(

@@ -143,3 +143,10 @@ async def test_priority_is_an_integer_not_a_numeric_string(client: httpx.AsyncCl
     }
     answer = await client.post("/api/workflows", json=document)
     assert answer.status_code == 422, answer.text
+
+
+async def test_the_copilot_schema_states_its_two_requests(client: httpx.AsyncClient) -> None:
+    # A prompt alone, or a document with an instruction: what `_one_request` checks.
+    forms = (await openapi(client))["components"]["schemas"]["DraftIn"]["anyOf"]
+    assert [form["required"] for form in forms] == [["prompt"], ["document", "instruction"]]
+    assert (await client.post("/api/copilot/draft", json={"document": {}})).status_code == 422

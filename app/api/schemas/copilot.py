@@ -3,6 +3,7 @@
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from app.copilot import Draft
 
@@ -13,10 +14,28 @@ DRAFT_EXAMPLE: dict[str, Any] = {
 }
 
 
+_NULL: JsonDict = {"type": "null"}
+# The schema says what `_one_request` checks: a prompt alone, or a document and an instruction.
+ONE_REQUEST: JsonDict = {
+    "anyOf": [
+        {
+            "required": ["prompt"],
+            "properties": {"prompt": {"not": _NULL}, "document": _NULL, "instruction": _NULL},
+        },
+        {
+            "required": ["document", "instruction"],
+            "properties": {"document": {"not": _NULL}, "instruction": {"not": _NULL}},
+        },
+    ]
+}
+
+
 class DraftIn(BaseModel):
     """A sentence to draft from (`prompt`), or a document and an `instruction` to revise it."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [DRAFT_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [DRAFT_EXAMPLE], **ONE_REQUEST}
+    )
 
     prompt: str | None = Field(
         None, min_length=1, max_length=MAX_PROMPT, description="What the workflow should do."
