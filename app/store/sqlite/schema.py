@@ -1,6 +1,7 @@
 """The SQLite file's tables, and opening a file created by this or an earlier version."""
 
 import sqlite3
+import time
 from pathlib import Path
 
 from app.datadir import private_file
@@ -284,6 +285,10 @@ CREATE INDEX IF NOT EXISTS events_idempotency ON events (tenant_id, idempotency_
     WHERE idempotency_key IS NOT NULL;
 """
 BUSY_TIMEOUT_MS = 30_000
+# A new file is in rollback-journal mode until the switch to WAL, which wants the file's
+# exclusive lock: two processes switching at once can deadlock, and SQLite then answers
+# "database is locked" at once instead of waiting. Opening is idempotent, so it is retried.
+OPEN_ATTEMPTS = 8
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -293,11 +298,31 @@ def connect(path: Path) -> sqlite3.Connection:
     starting together): each waits for the others' locks, and each change to the schema is
     made once."""
     private_file(path)
+    for attempt in range(OPEN_ATTEMPTS - 1):
+        try:
+            return _open(path)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        time.sleep(min(0.05 * 2**attempt, 1.0))
+    return _open(path)
+
+
+def _open(path: Path) -> sqlite3.Connection:
     # The busy timeout is set as the connection opens: the switch to WAL below takes the
     # file's lock, which another process opening it at the same time may hold.
     db = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
+    try:
+        _prepare(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _prepare(db: sqlite3.Connection) -> None:
     # WAL lets the CLI and other processes read and write while the service runs.
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -307,7 +332,6 @@ def connect(path: Path) -> sqlite3.Connection:
     db.executescript(SCHEMA)
     _add_columns(db)
     db.executescript(ADDED_INDEXES)
-    return db
 
 
 def _add_columns(db: sqlite3.Connection) -> None:
