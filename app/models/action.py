@@ -10,6 +10,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
+    StrictInt,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -32,9 +34,11 @@ from app.models.validation import (
 class RetryPolicy(Strict):
     """Attempts of one action; the wait doubles after each failed attempt."""
 
-    max_attempts: int = Field(3, ge=1, le=25)
-    backoff: float = Field(60, ge=0, le=86400, description="Seconds before the second attempt.")
-    max_backoff: float = Field(3600, ge=0, le=86400, description="Longest wait, in seconds.")
+    max_attempts: StrictInt = Field(3, ge=1, le=25)
+    backoff: StrictFloat = Field(
+        60, ge=0, le=86400, description="Seconds before the second attempt."
+    )
+    max_backoff: StrictFloat = Field(3600, ge=0, le=86400, description="Longest wait, in seconds.")
 
 
 FIELD_PATH_PATTERN = r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,7}$"

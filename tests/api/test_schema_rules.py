@@ -131,7 +131,14 @@ async def test_the_schema_states_condition_forms_and_variable_names(
         assert answer.json()["error"]["details"][0]["loc"][:3] == ["body", "conditions", 0]
 
 
-async def test_priority_is_an_integer_not_a_numeric_string(client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize(
+    "given",
+    [{"priority": "5"}, {"retry": {"max_backoff": False}}, {"retry": {"max_attempts": 2.0}}],
+)
+async def test_numbers_in_settings_are_numbers_of_their_type(
+    client: httpx.AsyncClient, given: dict[str, Any]
+) -> None:
+    # Coerced before: "5" became 5, false became 0.0, though the schema says integer/number.
     components = (await openapi(client))["components"]["schemas"]
     assert components["WorkflowSettings"]["properties"]["priority"]["type"] == "integer"
     document = {
@@ -139,7 +146,7 @@ async def test_priority_is_an_integer_not_a_numeric_string(client: httpx.AsyncCl
         "name": "Prio",
         "trigger": {"type": "order_placed"},
         "actions": [{"type": "log", "data": {"message": "hi"}}],
-        "settings": {"priority": "5"},
+        "settings": given,
     }
     answer = await client.post("/api/workflows", json=document)
     assert answer.status_code == 422, answer.text
