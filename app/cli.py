@@ -40,6 +40,7 @@ cli = typer.Typer(
     help="Automator: event-driven workflow automation. Configure with AUTOMATOR_* variables.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 
 

@@ -142,7 +142,9 @@ def send_event(
     ] = None,
 ) -> None:
     """Send an event to a running API (`automator dev`, or any deployment) and say which runs
-    it started. Example:
+    it started.
+
+    Example:
 
         automator send-event user_signup --user '{"id": "u1", "email": "ada@example.com"}'
 
@@ -200,11 +202,13 @@ def runs(
         ),
     ] = False,
 ) -> None:
-    """List recent runs (newest first), or show one run with its steps. Examples:
+    """List recent runs (newest first), or show one run with its steps.
 
-    automator runs --workflow welcome_campaign_001 --status failed
+    Examples:
 
-    automator runs run_0195f... --follow"""
+        automator runs --workflow welcome_campaign_001 --status failed
+
+        automator runs run_0195f... --follow"""
     with _client(url, api_key) as client:
         if run_id is None:
             params = {"workflow_id": workflow, "status": status, "limit": limit}
@@ -225,6 +229,7 @@ def workflows(
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many workflows to list.")] = 100,
 ) -> None:
     """List the workflows (seed 002's `--list`): id, name, trigger, active version, enabled.
+
     Example:
 
         automator workflows --trigger user_signup"""
@@ -262,7 +267,9 @@ def run(
 ) -> None:
     """Run a workflow's active version now with a context, whatever its trigger (seed 002's
     `--workflow X --context '{...}'`). With --follow, print each step as it runs and exit 1
-    if the run fails or is cancelled. Example:
+    if the run fails or is cancelled.
+
+    Example:
 
         automator run welcome_campaign_001 --context '{"user": {"id": "u1"}}' --follow"""
     given = _json_object(context, "--context")

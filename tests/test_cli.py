@@ -195,3 +195,15 @@ def test_changes_made_through_the_cli_are_audited(tmp_path: Path) -> None:
     )
     assert (entries[0].actor, entries[0].action) == ("cli", "api_key.create")
     assert created.stdout.strip().splitlines()[-1] not in repr(entries)
+
+
+def test_the_command_list_says_what_each_command_does_in_whole_sentences() -> None:
+    """The list shows each command's first paragraph, reflowed: none may end on a colon
+    whose example only the command's own --help shows."""
+    result = CliRunner().invoke(cli, ["--help"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    panel = result.output.split("Commands")[1]
+    summaries = " ".join(line.strip("│ ") for line in panel.splitlines())
+    assert "send-event" in summaries
+    assert "which runs it started." in summaries
+    assert "Example" not in summaries
