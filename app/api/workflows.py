@@ -168,7 +168,14 @@ async def import_workflows(
 async def _import_files(request: Request) -> list[tuple[str, bytes]]:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         async with request.form() as form:
-            uploads = [item for item in form.getlist("files") if isinstance(item, UploadFile)]
+            parts = form.getlist("files")
+            uploads = [item for item in parts if isinstance(item, UploadFile)]
+            if len(uploads) < len(parts):
+                # A text field was skipped before: a 200 that imported nothing.
+                raise InvalidInput(
+                    "Each `files` part must be a file upload (with a filename), not a text field.",
+                    [ErrorDetail(("body", "files"), "send each workflow as a file part")],
+                )
             return [
                 (upload.filename or f"file {i}", await upload.read())
                 for i, upload in enumerate(uploads)

@@ -157,3 +157,9 @@ async def test_the_copilot_schema_states_its_two_requests(client: httpx.AsyncCli
     forms = (await openapi(client))["components"]["schemas"]["DraftIn"]["anyOf"]
     assert [form["required"] for form in forms] == [["prompt"], ["document", "instruction"]]
     assert (await client.post("/api/copilot/draft", json={"document": {}})).status_code == 422
+
+
+async def test_an_import_files_part_that_is_not_a_file_is_a_422(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/api/workflows/import", data={"files": "{}"}, files={"x": b""})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["loc"] == ["body", "files"]
