@@ -79,16 +79,24 @@ def _validated(model: type[Model], body: bytes) -> Model:
         }
         raise RequestValidationError([error], body=body) from None
     except json.JSONDecodeError as exc:
-        error = {
-            "type": "json_invalid",
-            "loc": ("body", exc.pos),
-            "msg": "JSON decode error",
-            "input": {},
-            "ctx": {"error": exc.msg},
-        }
-        raise RequestValidationError([error], body=exc.doc) from None
+        raise _json_invalid(exc) from None
     try:
         return model.model_validate(value)
     except ValidationError as exc:
         errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        if any(jsonc.TOO_DEEP in str(error["msg"]) for error in errors):
+            # Parsed, but a field nests past the limit: where in the text, as for bodies
+            # too deep to parse at all.
+            raise _json_invalid(_too_deep(body)) from None
         raise RequestValidationError(errors) from None
+
+
+def _json_invalid(exc: json.JSONDecodeError) -> RequestValidationError:
+    error = {
+        "type": "json_invalid",
+        "loc": ("body", exc.pos),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": exc.msg},
+    }
+    return RequestValidationError([error], body=exc.doc)

@@ -43,7 +43,10 @@ def loads(data: bytes | str) -> Any:
         if isinstance(exc, orjson.JSONDecodeError) and exc.msg == ORJSON_TOO_DEEP:
             raise _too_deep(data) from None  # JSON5's parser would recurse until it broke
         value = _loads_with_comments(data)
-    check_values(value)
+    try:
+        check_values(value)
+    except TooDeep:  # parsed, but past the limit: say where in the text, as for a syntax error
+        raise _too_deep(data) from None
     return value
 
 
@@ -138,12 +141,16 @@ def _is(target: Any, node: Any, _depth: int) -> bool:
     return node is target
 
 
+class TooDeep(InvalidInput):
+    """A value nested past MAX_DEPTH: a parser that has the text says where it is."""
+
+
 def _fault(loc: Loc, path: Loc, reason: str, *, deep: bool = False) -> InvalidInput:
     # Past the depth limit the message names where the value starts, not 64 levels of
     # path; the detail has them all.
     where = ".".join(map(str, loc if deep else (*loc, *path)))
     message = f"{where}: {reason}" if where else reason
-    return InvalidInput(message, [ErrorDetail((*loc, *path), reason)])
+    return (TooDeep if deep else InvalidInput)(message, [ErrorDetail((*loc, *path), reason)])
 
 
 def _scalar_fault(node: Any) -> str | None:

@@ -82,10 +82,20 @@ async def test_an_event_without_a_content_type_is_read_as_json(client: httpx.Asy
             + b"}}",
             "line 1 column 123",
         ),
+        (
+            "/api/events",
+            b'{"type": "x",\n "data": ' + b'{"a":' * 100 + b"1" + b"}" * 101,
+            "line 2 column 330",
+        ),
         ("/api/workflows", b"[" * 100_000, "line 1 column 65"),
         (
             "/api/workflows",
             b'{"name": "w",\n "x": ' + b"[" * 2000 + b"]" * 2000 + b"}",
+            "line 2 column 70",
+        ),
+        (
+            "/api/workflows",
+            b'{"name": "w",\n "x": ' + b"[" * 100 + b"]" * 100 + b"}",
             "line 2 column 70",
         ),
     ],
@@ -93,8 +103,10 @@ async def test_an_event_without_a_content_type_is_read_as_json(client: httpx.Asy
         "events-past-orjson",
         "events-in-data",
         "events-long-digits",
+        "events-parsed-past-the-limit",
         "workflow-past-json5",
         "workflow",
+        "workflow-parsed-past-the-limit",
     ],
 )
 async def test_json_nested_too_deep_is_a_422_with_line_and_column(

@@ -24,7 +24,15 @@ def test_nesting_past_the_limit_is_refused() -> None:
     deep = "[" * (jsonc.MAX_DEPTH + 1) + "]" * (jsonc.MAX_DEPTH + 1)
     with pytest.raises(InvalidInput, match="deeper than the limit of 64 levels") as refused:
         jsonc.loads(deep)
-    assert refused.value.details[0].loc == ("body", *[0] * jsonc.MAX_DEPTH)
+    # Parsed text is refused where it passes the limit, as text too deep to parse is.
+    assert refused.value.details[0].loc == ("body",)
+    assert refused.value.details[0].msg.startswith("line 1 column 65: ")
+    value: list[object] = []
+    for _ in range(jsonc.MAX_DEPTH):
+        value = [value]
+    with pytest.raises(InvalidInput) as value_refused:  # a value has no text: its path
+        jsonc.check_values(value)
+    assert value_refused.value.details[0].loc == ("body", *[0] * jsonc.MAX_DEPTH)
 
 
 def test_very_deep_input_is_refused_without_crashing() -> None:
