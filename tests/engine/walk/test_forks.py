@@ -427,8 +427,10 @@ async def test_a_run_cancelled_as_it_forks_cancels_the_branches_it_started(
         fan_out(
             {},
             {
-                "a": [mail("mail_a", "A", delay=500)],
-                "b": [mail("mail_b", "B", delay=500)],
+                # 5 s once scaled: longer than a stale job may end a delay early (the
+                # first reconcile on a new Redis enqueues the new branches again).
+                "a": [mail("mail_a", "A", delay=5_000)],
+                "b": [mail("mail_b", "B", delay=5_000)],
             },
         ),
     )
