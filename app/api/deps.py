@@ -4,7 +4,8 @@ acting for the caller.
 All are ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool, which cost
 more than the dependencies themselves on every request."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Protocol, Self, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -128,18 +129,34 @@ Configurer = Annotated[ApiKey, _requires(Permission.CONFIGURE)]
 Auditor = Annotated[ApiKey, _requires(Permission.AUDIT)]
 
 
-async def get_api_keys(resources: ResourcesDep, caller: Caller) -> ApiKeys:
-    return resources.api_keys.acting_as(caller.key_id)
+class Acting(Protocol):
+    """A service that records who acts through it (an API key id, in the audit log)."""
+
+    def acting_as(self, actor: str) -> Self: ...
 
 
-ApiKeysDep = Annotated[ApiKeys, Depends(get_api_keys)]
+S = TypeVar("S", bound=Acting)
 
 
-async def get_configuration(resources: ResourcesDep, caller: Caller) -> Configuration:
-    return resources.configuration.acting_as(caller.key_id)
+def _acting_for_caller(service: Callable[[Resources], S]) -> object:
+    """A dependency: the process's ``service`` acting for the request's caller."""
+
+    async def bind(resources: ResourcesDep, caller: Caller) -> S:
+        return service(resources).acting_as(caller.key_id)
+
+    return Depends(bind)
 
 
-ConfigurationDep = Annotated[Configuration, Depends(get_configuration)]
+ApiKeysDep = Annotated[ApiKeys, _acting_for_caller(lambda resources: resources.api_keys)]
+ConfigurationDep = Annotated[
+    Configuration, _acting_for_caller(lambda resources: resources.configuration)
+]
+RunsDep = Annotated[Runs, _acting_for_caller(lambda resources: resources.runs)]
+EventLogDep = Annotated[EventLog, _acting_for_caller(lambda resources: resources.events)]
+BulkRunsDep = Annotated[BulkRuns, _acting_for_caller(lambda resources: resources.bulk)]
+HooksDep = Annotated[Hooks, _acting_for_caller(lambda resources: resources.hooks)]
+PrivacyDep = Annotated[Privacy, _acting_for_caller(lambda resources: resources.privacy)]
+RetainerDep = Annotated[Retainer, _acting_for_caller(lambda resources: resources.retention)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:
@@ -150,45 +167,3 @@ async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowServ
 
 
 WorkflowsDep = Annotated[WorkflowService, Depends(get_workflows)]
-
-
-async def get_runs(resources: ResourcesDep, caller: Caller) -> Runs:
-    return resources.runs.acting_as(caller.key_id)
-
-
-RunsDep = Annotated[Runs, Depends(get_runs)]
-
-
-async def get_event_log(resources: ResourcesDep, caller: Caller) -> EventLog:
-    return resources.events.acting_as(caller.key_id)
-
-
-EventLogDep = Annotated[EventLog, Depends(get_event_log)]
-
-
-async def get_bulk_runs(resources: ResourcesDep, caller: Caller) -> BulkRuns:
-    return resources.bulk.acting_as(caller.key_id)
-
-
-BulkRunsDep = Annotated[BulkRuns, Depends(get_bulk_runs)]
-
-
-async def get_hooks(resources: ResourcesDep, caller: Caller) -> Hooks:
-    return resources.hooks.acting_as(caller.key_id)
-
-
-HooksDep = Annotated[Hooks, Depends(get_hooks)]
-
-
-async def get_privacy(resources: ResourcesDep, caller: Caller) -> Privacy:
-    return resources.privacy.acting_as(caller.key_id)
-
-
-PrivacyDep = Annotated[Privacy, Depends(get_privacy)]
-
-
-async def get_retainer(resources: ResourcesDep, caller: Caller) -> Retainer:
-    return resources.retention.acting_as(caller.key_id)
-
-
-RetainerDep = Annotated[Retainer, Depends(get_retainer)]
