@@ -1,8 +1,9 @@
 """The canvas in Chromium: a workflow built from the palette (trigger, condition, send_email
 with a template, a delay) shows the API's validation error on its node and field, then is
-published (issue 15, item 12)."""
+published (issue 15, item 12); an approval is drawn with its three labelled branches, and an
+action dropped into one is saved there (issue 19, item 1)."""
 
-from playwright.sync_api import Page
+from playwright.sync_api import FloatRect, Page
 
 from tests.browser.conftest import Service, sign_in
 
@@ -42,3 +43,63 @@ def test_a_workflow_built_from_the_palette_shows_its_error_on_the_node_then_publ
     assert [a["type"] for a in actions] == ["condition", "send_email", "delay"]
     assert actions[1]["template"] == "order_thanks"
     assert actions[2]["delay"] == "PT5M"
+
+
+APPROVAL = {
+    "workflow_id": "expense_approval",
+    "name": "Expense approval",
+    "trigger": {"type": "expense_submitted"},
+    "actions": [
+        {
+            "id": "manager_ok",
+            "type": "approval",
+            "data": {"timeout": "P3D", "message": "{{ amount }} EUR"},
+            "on_approve": [
+                {
+                    "id": "pay",
+                    "type": "webhook_call",
+                    "data": {"url": "https://erp.example.com/pay"},
+                }
+            ],
+            "on_reject": [],
+            "on_timeout": [{"id": "escalate", "type": "set", "data": {"escalate": True}}],
+        },
+        {"id": "done", "type": "log", "data": {"message": "decided"}},
+    ],
+}
+
+
+def test_an_approval_is_drawn_with_its_three_labelled_branches_and_fills_one(
+    page: Page, service: Service
+) -> None:
+    created = service.api("POST", "/api/workflows", json=APPROVAL)
+    assert created.status_code == 201, created.text
+    sign_in(page, service, service.key)
+    page.goto(service.base + "/studio/workflows/expense_approval")
+
+    page.locator("[data-node='manager_ok']").wait_for()
+    approval = page.locator("[data-node='manager_ok']").bounding_box()
+    assert approval is not None
+    arms: list[FloatRect] = []
+    for label, target in [
+        ("on approve", "[data-node='pay']"),
+        ("on reject", ".node-slot"),
+        ("on timeout", "[data-node='escalate']"),
+    ]:
+        page.locator(".react-flow__edge", has=page.locator(f"text='{label}'")).wait_for()
+        box = page.locator(target).bounding_box()
+        assert box is not None
+        arms.append(box)
+    # Side by side, under the approval: three branches, not one line.
+    assert len({round(box["x"]) for box in arms}) == 3
+    assert all(box["y"] > approval["y"] for box in arms)
+
+    page.locator(".node-slot", has_text="add to on reject").click()
+    page.get_by_role("button", name="Log", exact=True).click()
+    page.locator("[data-node='log_1']").wait_for()
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published version 2").wait_for()
+
+    document = service.api("GET", "/api/workflows/expense_approval").json()["document"]
+    assert [a["id"] for a in document["actions"][0]["on_reject"]] == ["log_1"]
+    assert document["actions"][0]["on_approve"][0]["id"] == "pay"

@@ -26,6 +26,8 @@ export interface Action {
   else?: Action[];
   on_event?: Action[];
   on_timeout?: Action[];
+  on_approve?: Action[];
+  on_reject?: Action[];
   variants?: Variant[];
   actions?: Action[];
   branches?: Branch[];
@@ -62,8 +64,11 @@ export interface WorkflowDocument extends DocumentHead {
   actions: Action[];
 }
 
+/** The fields holding a branch's actions (a loop's `actions` aside, a field of other types too). */
+export const ARM_LIST_FIELDS = ["then", "else", "on_event", "on_timeout", "on_approve", "on_reject"] as const;
+export type ArmListField = (typeof ARM_LIST_FIELDS)[number];
 /** The lists of actions nested in one action, by the field that holds them. */
-export type ListField = "then" | "else" | "on_event" | "on_timeout" | "actions";
+export type ListField = ArmListField | "actions";
 
 /** Where a list of actions lives: the top level, the compensation, or an arm of an action. */
 export type ListKey = string;
@@ -80,6 +85,7 @@ export interface Arm {
 const ARM_FIELDS: Record<string, ListField[]> = {
   condition: ["then", "else"],
   wait_for_event: ["on_event", "on_timeout"],
+  approval: ["on_approve", "on_reject", "on_timeout"],
   loop: ["actions"],
 };
 const ARM_LABELS: Record<ListField, string> = {
@@ -87,11 +93,13 @@ const ARM_LABELS: Record<ListField, string> = {
   else: "else",
   on_event: "on event",
   on_timeout: "on timeout",
+  on_approve: "on approve",
+  on_reject: "on reject",
   actions: "each item",
 };
 
 /** Action types that hold nested lists of actions. */
-export const BRANCHING = new Set(["condition", "wait_for_event", "split", "loop", "parallel"]);
+export const BRANCHING = new Set(["condition", "wait_for_event", "approval", "split", "loop", "parallel"]);
 /** Action types that send a message (a send window holds them). */
 export const MESSAGE_TYPES = new Set(["send_email", "send_sms", "send_push", "send_whatsapp"]);
 

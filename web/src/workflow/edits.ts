@@ -1,5 +1,5 @@
 // Edits made on the canvas, as pure functions from a document to the next document.
-import { COMPENSATION, ROOT, walk, type Action, type ListKey, type Position, type WorkflowDocument } from "./document";
+import { ARM_LIST_FIELDS, COMPENSATION, ROOT, walk, type Action, type ListKey, type Position, type WorkflowDocument } from "./document";
 import { TRIGGER_ID } from "./graph";
 
 /** Rebuilds every list of actions (nested ones and compensation too) through `change`. */
@@ -8,7 +8,7 @@ export function mapLists(doc: WorkflowDocument, change: (actions: Action[], key:
   const visitAction = (action: Action): Action => {
     const id = action.id ?? "";
     const next: Action = { ...action };
-    for (const field of ["then", "else", "on_event", "on_timeout"] as const) {
+    for (const field of ARM_LIST_FIELDS) {
       const list = action[field];
       if (list !== undefined) next[field] = visit(list, `${id}/${field}`);
     }
@@ -42,7 +42,7 @@ function ensureArm(doc: WorkflowDocument, owner: string, field: string, position
     if (field === "variants" && position !== undefined && action.variants) {
       return { ...action, variants: action.variants.map((v, i) => (i === position && !v.actions ? { ...v, actions: [] } : v)) };
     }
-    if ((field === "then" || field === "else" || field === "on_event" || field === "on_timeout" || field === "actions") && !action[field]) {
+    if ((field === "actions" || (ARM_LIST_FIELDS as readonly string[]).includes(field)) && !action[field]) {
       return { ...action, [field]: [] };
     }
     return action;
@@ -101,7 +101,7 @@ export function updateById(doc: WorkflowDocument, id: string, change: (action: A
 export function replaceFields(doc: WorkflowDocument, id: string, fields: Action): WorkflowDocument {
   return updateById(doc, id, (old) => {
     const next: Action = { ...fields, id: fields.id ?? old.id };
-    for (const field of ["then", "else", "on_event", "on_timeout", "actions"] as const) {
+    for (const field of [...ARM_LIST_FIELDS, "actions"] as const) {
       if (old[field]?.length && next.type === old.type) next[field] = old[field];
     }
     if (next.variants && old.variants) {
@@ -130,7 +130,10 @@ export function clearPositions(doc: WorkflowDocument): WorkflowDocument {
   return next;
 }
 
-const ARM_NAMES: Record<string, string> = { then: "then", else: "else", on_event: "event", on_timeout: "timeout", actions: "do" };
+// The API's names for the ids it assigns in each arm (app/models/action.py, ARM_NAMES).
+const ARM_NAMES: Record<string, string> = {
+  then: "then", else: "else", on_event: "event", on_timeout: "timeout", on_approve: "approve", on_reject: "reject", actions: "do",
+};
 
 /**
  * Names every unnamed action the way the API would (`action_002`, `action_002_then_001`),
@@ -149,7 +152,7 @@ export function withIds(doc: WorkflowDocument): WorkflowDocument {
         taken.add(id);
       }
       const next: Action = { ...action, id };
-      for (const field of ["then", "else", "on_event", "on_timeout"] as const) {
+      for (const field of ARM_LIST_FIELDS) {
         const list = action[field];
         if (list) next[field] = assign(list, `${id}_${ARM_NAMES[field]}`);
       }

@@ -56,3 +56,25 @@ export const NESTED: WorkflowDocument = {
   },
   studio: { positions: { big: { x: 10, y: 20 } } },
 };
+
+/** An approval with its three branches: one filled, one empty, one with two steps. */
+export const APPROVAL: WorkflowDocument = {
+  workflow_id: "expense",
+  name: "Expense approval",
+  trigger: { type: "expense_submitted" },
+  actions: [
+    { id: "ask", type: "send_email", data: { subject: "Approve: {{ approval.approve_url }}" } },
+    {
+      id: "manager_ok",
+      type: "approval",
+      data: { timeout: "P3D", message: "{{ amount }} EUR" },
+      on_approve: [{ id: "pay", type: "webhook_call", data: { url: "https://erp.example.com/pay" } }],
+      on_reject: [],
+      on_timeout: [
+        { id: "remind", type: "send_email", data: { subject: "Still waiting" } },
+        { id: "escalate", type: "set", data: { escalate: true } },
+      ],
+    },
+    { id: "done", type: "log", data: { message: "decided" } },
+  ],
+};

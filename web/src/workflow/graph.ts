@@ -2,6 +2,7 @@
 // Nodes carry their action without its nested lists, and the place of its list: that is all
 // graphToDocument needs; edges are drawn for people and never read back.
 import {
+  ARM_LIST_FIELDS,
   armsOf,
   BRANCHING,
   COMPENSATION,
@@ -78,7 +79,7 @@ const ORIGIN: Position = { x: 0, y: 0 };
 /** The action as a node holds it: nested lists emptied, everything else as written. */
 export function stripArms(action: Action): Action {
   const copy: Action = { ...action };
-  for (const field of ["then", "else", "on_event", "on_timeout"] as const) {
+  for (const field of ARM_LIST_FIELDS) {
     if (copy[field] !== undefined) copy[field] = [];
   }
   if (copy.actions !== undefined && action.type === "loop") copy.actions = [];
@@ -211,7 +212,7 @@ function withArms(action: Action, build: (key: ListKey) => Action[]): Action {
     const children = build(key);
     return children.length || present ? children : undefined;
   };
-  for (const field of ["then", "else", "on_event", "on_timeout"] as const) {
+  for (const field of ARM_LIST_FIELDS) {
     const children = fill(`${id}/${field}`, action[field] !== undefined);
     if (children) filled[field] = children;
   }

@@ -1,5 +1,5 @@
 // The API's validation errors, put on the node and the field they belong to.
-import type { Action, WorkflowDocument } from "./document";
+import { ARM_LIST_FIELDS, type Action, type WorkflowDocument } from "./document";
 import { TRIGGER_ID } from "./graph";
 
 export interface ErrorDetail {
@@ -14,7 +14,7 @@ export interface NodeProblem {
   fields: Record<string, string[]>;
 }
 
-const NESTED_LISTS = new Set(["then", "else", "on_event", "on_timeout", "actions"]);
+const NESTED_LISTS = new Set<string>([...ARM_LIST_FIELDS, "actions"]);
 
 /** Follows a location into the document: the action it ends in and the rest of the path. */
 function resolve(doc: WorkflowDocument, loc: (string | number)[]): { node: string; rest: (string | number)[] } {
