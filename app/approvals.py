@@ -21,13 +21,18 @@ from app.engine.walk.approvals import (
     decision_of,
     run_of,
 )
-from app.errors import Conflict, NotFound, redis_missing
+from app.errors import AutomatorError, Conflict, Forbidden, NotFound, redis_missing
 from app.models.run import PARKED, Run, RunStatus
 from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
 
 Status = Literal["pending", "approved", "rejected", "timed_out", "not_waiting"]
 LINK = "signed link"
+
+
+class LinkExpired(AutomatorError):
+    code = "link_expired"
+    status = 410
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,16 @@ class Approvals:
 
     def acting_as(self, actor: str) -> "Approvals":
         return replace(self, actor=actor)
+
+    def check_link(
+        self, tenant_id: str, approval: str, decision: Decision, expires: int, signature: str
+    ) -> None:
+        """Forbidden unless a signed link's values are the ones we signed; LinkExpired once
+        its time has passed (the approval timed out by then)."""
+        if not self.links.valid(tenant_id, approval, decision, expires, signature):
+            raise Forbidden("This link is not valid: copy it whole from the message.")
+        if expires < self.clock.now().timestamp():
+            raise LinkExpired("This link has expired: the approval timed out.")
 
     async def state(self, tenant_id: str, approval: str) -> ApprovalState:
         """The approval as it stands; NotFound for an id naming no run of the tenant."""

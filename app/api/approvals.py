@@ -5,12 +5,15 @@ A link's ``GET`` only shows the approval and a button; the button's ``POST`` dec
 scanners and link previews fetch links, and must not approve anything by doing so.
 """
 
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 
 from app.api.deps import Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES
@@ -21,19 +24,43 @@ from app.errors import AutomatorError
 
 router = APIRouter(prefix="/api/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
 HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
+# A link is opened in a browser: its refusals are pages titled by their status.
+REFUSALS = {
+    403: "Invalid link",
+    404: "No such approval",
+    409: "Not waiting for a decision",
+    410: "Link expired",
+    503: "Not available now",
+}
 LINK_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": HTML_PAGE, "description": "The page"},
-    403: {"content": HTML_PAGE, "description": "The signature does not match"},
-    404: {"content": HTML_PAGE, "description": "No such approval"},
-    409: {"content": HTML_PAGE, "description": "Not waiting for a decision"},
-    410: {"content": HTML_PAGE, "description": "The link expired"},
+    **{status: {"content": HTML_PAGE, "description": title} for status, title in REFUSALS.items()},
     422: {
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
         "description": "Invalid input; details name each field and rule",
     },
-    503: {"content": HTML_PAGE, "description": "Redis is unreachable or not configured"},
 }
-links = APIRouter(prefix="/approvals", tags=["approvals"], responses=LINK_RESPONSES)
+
+
+class PageRoute(APIRoute):
+    """A route whose service errors are answered with a page rather than JSON."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def paged(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except AutomatorError as error:
+                title = REFUSALS.get(error.status, "Not decided")
+                return _page(title, escape(error.message), error.status)
+
+        return paged
+
+
+links = APIRouter(
+    prefix="/approvals", tags=["approvals"], responses=LINK_RESPONSES, route_class=PageRoute
+)
 
 MAX_COMMENT = 2000
 # The body is optional, so its schema is no plain reference that would carry the model's.
@@ -65,73 +92,56 @@ async def decide_approval(
     return ApprovalRead.of(decided.state, already_decided=not decided.now)
 
 
-@links.get("/{approval_id}/{decision}", response_class=HTMLResponse)
-async def approval_page(
+@dataclass(frozen=True)
+class Link:
+    """A signed link's approval and decision, checked: signed by us and not expired."""
+
+    approvals: Approvals
+    tenant: str
+    approval_id: str
+    decision: Decision
+
+
+async def signed_link(
     approval_id: str,
     decision: Decision,
-    request: Request,
     resources: ResourcesDep,
     tenant: Annotated[str, Query(max_length=128)],
     expires: int,
     signature: Annotated[str, Query(max_length=128)],
-) -> HTMLResponse:
+) -> Link:
+    approvals = resources.approvals.acting_as(LINK)
+    approvals.check_link(tenant, approval_id, decision, expires, signature)
+    return Link(approvals, tenant, approval_id, decision)
+
+
+SignedLink = Annotated[Link, Depends(signed_link)]
+
+
+@links.get("/{approval_id}/{decision}", response_class=HTMLResponse)
+async def approval_page(link: SignedLink, request: Request) -> HTMLResponse:
     """The page a signed link opens: the approval and a button that decides it."""
-    approvals = _checked(resources.approvals, tenant, approval_id, decision, expires, signature)
-    if isinstance(approvals, HTMLResponse):
-        return approvals
-    try:
-        state = await approvals.state(tenant, approval_id)
-    except AutomatorError as error:
-        return _page("Approval", escape(error.message), error.status)
+    state = await link.approvals.state(link.tenant, link.approval_id)
     if state.status != "pending":
         return _page("Already decided", _decided(state))
-    action = str(request.url)
+    verb = link.decision.value.capitalize()
     form = (
-        f'<form method="post" action="{escape(action)}">'
+        f'<form method="post" action="{escape(str(request.url))}">'
         '<label>Comment (optional)<br><textarea name="comment" maxlength="2000"></textarea>'
-        f'</label><p><button type="submit">{decision.value.capitalize()}</button></p></form>'
+        f'</label><p><button type="submit">{verb}</button></p></form>'
     )
-    return _page(f"{decision.value.capitalize()}?", _about(state) + form)
+    return _page(f"{verb}?", _about(state) + form)
 
 
 @links.post("/{approval_id}/{decision}", response_class=HTMLResponse)
-async def approve_by_link(
-    approval_id: str,
-    decision: Decision,
-    request: Request,
-    resources: ResourcesDep,
-    tenant: Annotated[str, Query(max_length=128)],
-    expires: int,
-    signature: Annotated[str, Query(max_length=128)],
-) -> HTMLResponse:
+async def approve_by_link(link: SignedLink, request: Request) -> HTMLResponse:
     """Decide through a signed link: once; a second use says it was already decided."""
-    approvals = _checked(resources.approvals, tenant, approval_id, decision, expires, signature)
-    if isinstance(approvals, HTMLResponse):
-        return approvals
     form = parse_qs((await request.body()).decode(errors="replace"))
     comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT] or None
-    try:
-        decided = await approvals.acting_as(LINK).decide(tenant, approval_id, decision, comment)
-    except AutomatorError as error:
-        return _page("Not decided", escape(error.message), error.status)
+    decided = await link.approvals.decide(link.tenant, link.approval_id, link.decision, comment)
     if not decided.now:
         return _page("Already decided", _decided(decided.state))
     return _page(f"{decided.state.status.capitalize()}", _decided(decided.state))
-
-
-def _checked(
-    approvals: Approvals,
-    tenant: str,
-    approval_id: str,
-    decision: Decision,
-    expires: int,
-    signature: str,
-) -> Approvals | HTMLResponse:
-    if not approvals.links.valid(tenant, approval_id, decision, expires, signature):
-        return _page("Invalid link", "This link is not valid: copy it whole from the message.", 403)
-    if expires < approvals.clock.now().timestamp():
-        return _page("Link expired", "This link has expired: the approval timed out.", 410)
-    return approvals
 
 
 def _about(state: ApprovalState) -> str:

@@ -175,6 +175,7 @@ async def test_a_link_altered_or_expired_decides_nothing(
         as_approval = f"{url.path.replace('/reject', '/approve')}?{url.query}"
         forged = await client.post(as_approval, headers={"Authorization": ""})
         assert forged.status_code == 403
+        assert "<h1>Invalid link</h1>" in forged.text
         other_tenant = url.query.replace("tenant=acme", "tenant=other")
         assert (await client.post(f"{url.path}?{other_tenant}")).status_code == 403
         approval = f"{run_id}~manager_ok~0"
@@ -182,6 +183,7 @@ async def test_a_link_altered_or_expired_decides_nothing(
         expired = urlsplit(resources.approvals.links.link("acme", approval, Decision.REJECT, past))
         gone = await client.post(f"{expired.path}?{expired.query}")
         assert gone.status_code == 410
+        assert "<h1>Link expired</h1>" in gone.text
         assert await run_status(client, run_id, "waiting")
 
 
