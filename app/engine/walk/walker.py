@@ -10,6 +10,7 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +30,7 @@ from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
 from app.models import jsonc
 from app.models.action import RetryPolicy
-from app.models.run import Run, RunStatus, StepRecord, StepStatus
+from app.models.run import Run, RunStatus, StepRecord, StepStatus, Wait
 
 log = logging.getLogger(__name__)
 
@@ -125,23 +126,15 @@ class Walker:
 
     async def _hear(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
         """What the wait comes to now: its event, its timeout, or None: it goes on waiting."""
-        context = template_context(run)
-        if instruction.when is not None and not instruction.when(context):
-            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
-        wait = run.wait if run.wait and run.wait["step"] == instruction.action.id else None
-        if wait is None:
-            try:
-                wait = begin_wait(
-                    instruction.action,
-                    context,
-                    self.renderer,
-                    self.effects.now(),
-                    self.delay_scale,
-                )
-            except TemplateError as exc:
-                end = end_of(program, run.pc)
-                return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
-            run.wait = wait
+        action = instruction.action
+        wait = self._wait_at(
+            run,
+            program,
+            instruction,
+            lambda context, now: begin_wait(action, context, self.renderer, now, self.delay_scale),
+        )
+        if isinstance(wait, Outcome):
+            return wait
         if "resolved" not in wait and self.effects.now() >= deadline(wait):
             # The last look: an event that came in time but whose answer was lost (a crash
             # between writing the event and answering the wait) still counts.
@@ -185,27 +178,42 @@ class Walker:
     def _decision(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
         """What the approval comes to now: its decision, its timeout, or None: it goes on
         waiting. A decision is written onto the parked run (app/approvals.py)."""
-        context = template_context(run)
-        if instruction.when is not None and not instruction.when(context):
-            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
-        wait = run.wait if run.wait and run.wait["step"] == instruction.action.id else None
-        if wait is None:
-            try:
-                wait = begin_approval(
-                    instruction.action,
-                    run,
-                    context,
-                    self.renderer,
-                    self.effects.now(),
-                    self.delay_scale,
-                )
-            except TemplateError as exc:
-                end = end_of(program, run.pc)
-                return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
-            run.wait = wait
+        action = instruction.action
+        wait = self._wait_at(
+            run,
+            program,
+            instruction,
+            lambda context, now: begin_approval(
+                action, run, context, self.renderer, now, self.delay_scale
+            ),
+        )
+        if isinstance(wait, Outcome):
+            return wait
         if "resolved" in wait or self.effects.now() >= deadline(wait):
             return decided(wait, instruction, self.effects.now())
         return None
+
+    def _wait_at(
+        self,
+        run: Run,
+        program: Program,
+        instruction: Instruction,
+        begin: Callable[[Mapping[str, Any], datetime], Wait],
+    ) -> Wait | Outcome:
+        """The wait the run parks at for this step: the one it holds, else a new one from
+        ``begin``; or the outcome that ends the step first (its ``when`` is false, or a
+        template in it fails)."""
+        context = template_context(run)
+        if instruction.when is not None and not instruction.when(context):
+            return Outcome(StepStatus.SKIPPED, end_of(program, run.pc))
+        if run.wait is not None and run.wait["step"] == instruction.action.id:
+            return run.wait
+        try:
+            run.wait = begin(context, self.effects.now())
+        except TemplateError as exc:
+            end = end_of(program, run.pc)
+            return Outcome(StepStatus.FAILED, end, error={"message": exc.message})
+        return run.wait
 
     async def _fork(self, run: Run, program: Program, instruction: Instruction) -> bool:
         started = self.effects.now()
