@@ -17,7 +17,7 @@ from typing import Annotated, TypeVar
 import typer
 import uvicorn
 import uvloop
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic_settings import SettingsError
 from rich.progress import track
 
@@ -28,6 +28,7 @@ from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
 from app.main import create_app, create_probes
 from app.models.tenant import Role
+from app.models.validation import Tags
 from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
 from app.settings import Settings, bad_settings
@@ -348,14 +349,31 @@ def create_api_key(
         list[str] | None,
         typer.Option("--workflow", "-w", help="Limit the key to this workflow (repeat for more)."),
     ] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            help="Limit the key to the workflows carrying this tag (repeat for more; beside "
+            "any --workflow).",
+        ),
+    ] = None,
 ) -> None:
     """Create an API key (and the tenant, if new). The key is printed once."""
     limited = list(workflow) if workflow else None
+    tags = _tags(tag) if tag else None
     issued = _with_resources(
-        _store_settings(), lambda r: r.api_keys.create(tenant, role, name, limited)
+        _store_settings(), lambda r: r.api_keys.create(tenant, role, name, limited, tags)
     )
     typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
     typer.echo(issued.secret)
+
+
+def _tags(tags: list[str]) -> list[str]:
+    """The tags as a workflow document holds them, or the rule they break."""
+    try:
+        return TypeAdapter(Tags).validate_python(tags)
+    except ValidationError as exc:
+        raise typer.BadParameter(exc.errors()[0]["msg"], param_hint="--tag") from None
 
 
 def _workflow_files(path: Path) -> list[Path]:

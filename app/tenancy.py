@@ -41,6 +41,7 @@ async def issue_key(
     name: str = "",
     secret: str | None = None,
     workflows: list[str] | None = None,
+    tags: list[str] | None = None,
 ) -> IssuedKey:
     """Create the tenant when missing and a key for it (``secret`` given, or generated)."""
     await store.ensure_tenant(tenant_id, tenant_id)
@@ -53,6 +54,7 @@ async def issue_key(
         prefix=secret[:8],
         created_at=clock.now(),
         workflows=workflows,
+        tags=tags,
     )
     await store.add_api_key(key, hash_key(secret))
     return IssuedKey(key, secret)
@@ -120,11 +122,18 @@ class ApiKeys:
         return replace(self, actor=actor)
 
     async def create(
-        self, tenant_id: str, role: Role, name: str, workflows: list[str] | None = None
+        self,
+        tenant_id: str,
+        role: Role,
+        name: str,
+        workflows: list[str] | None = None,
+        tags: list[str] | None = None,
     ) -> IssuedKey:
-        """A new key for the tenant, limited to ``workflows`` if named; its secret is in
-        the answer only."""
-        issued = await issue_key(self.store, self.clock, tenant_id, role, name, workflows=workflows)
+        """A new key for the tenant, limited to ``workflows`` and to the workflows carrying
+        one of ``tags`` if either is named; its secret is in the answer only."""
+        issued = await issue_key(
+            self.store, self.clock, tenant_id, role, name, workflows=workflows, tags=tags
+        )
         key = issued.key
         after = {
             "key_id": key.key_id,
@@ -134,6 +143,7 @@ class ApiKeys:
             "created_at": key.created_at,
             "revoked_at": key.revoked_at,
             "workflows": key.workflows,
+            "tags": key.tags,
         }
         await self.audit.record(
             tenant_id, self.actor, "api_key.create", key.key_id, after=to_jsonable_python(after)

@@ -24,9 +24,11 @@ from app.errors import (
 )
 from app.models import jsonc
 from app.models.document import WorkflowDocument
+from app.models.tenant import KeyScope
 from app.models.validation import ValidationRules
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.settings import Settings
+from app.store.errors import workflow_exists
 from app.store.protocol import Store
 from app.triggers.matcher import Matcher
 
@@ -107,8 +109,8 @@ class WorkflowService:
     # The deployment's connector configurations (AUTOMATOR_INTEGRATIONS): a local task
     # enabled there is enabled for every tenant that configures none of its own.
     connector_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    # The workflows the acting key may save (None: any).
-    scope: list[str] | None = None
+    # What the acting key is limited to (None: the whole tenant).
+    scope: KeyScope | None = None
 
     def acting_as(self, actor: str | None, *, uses_secrets: bool) -> "WorkflowService":
         """The same service acting for ``actor`` (an API key id): the author of the versions
@@ -117,9 +119,9 @@ class WorkflowService:
         ``uses_secrets``."""
         return replace(self, actor=actor, uses_secrets=uses_secrets)
 
-    def limited_to(self, workflows: list[str] | None) -> "WorkflowService":
-        """The same service saving only ``workflows`` (a key limited to them)."""
-        return replace(self, scope=workflows)
+    def limited_to(self, scope: KeyScope | None) -> "WorkflowService":
+        """The same service saving only the workflows within ``scope`` (a limited key's)."""
+        return replace(self, scope=scope)
 
     @property
     def _auditor(self) -> str:
@@ -150,7 +152,7 @@ class WorkflowService:
         return saved
 
     async def _create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
-        self._check_scope(document)
+        await self._check_scope(tenant_id, document)
         await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
@@ -161,7 +163,7 @@ class WorkflowService:
         return Saved(head, version)
 
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
-        self._check_scope(document)
+        await self._check_scope(tenant_id, document)
         await self._check_local_tasks(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
@@ -171,13 +173,33 @@ class WorkflowService:
         self._changed(tenant_id)
         return Saved(head, version)
 
-    def _check_scope(self, document: WorkflowDocument) -> None:
-        if self.scope is not None and document.workflow_id not in self.scope:
+    async def _check_scope(self, tenant_id: str, document: WorkflowDocument) -> None:
+        """Forbidden when a limited key would save a workflow out of its reach, or change
+        tags that are not its own (so a workflow leaves no other key's reach by its hand
+        either); a workflow it names is its own whatever its tags."""
+        scope = self.scope
+        workflow_id = document.workflow_id
+        if scope is None or workflow_id in scope.workflows:
+            return
+        if not scope.sees(workflow_id, document.tags):
+            raise _out_of_reach(scope, workflow_id)
+        before = await self._head(tenant_id, workflow_id)
+        if before is not None and not scope.sees(workflow_id, before.tags):
+            raise workflow_exists(workflow_id)  # archived, out of reach: not to be taken
+        changed = set(document.tags).symmetric_difference(before.tags if before else ())
+        foreign = sorted(changed.difference(scope.tags))
+        if foreign:
             raise Forbidden(
-                f"This key is limited to the workflows {', '.join(self.scope)}: it cannot "
-                f"save {document.workflow_id!r}.",
-                [ErrorDetail(("body", "workflow_id"), "outside this key's workflows")],
+                f"This key is limited to {scope.describe()}: it adds or removes only those "
+                f"tags, not {', '.join(foreign)}.",
+                [ErrorDetail(("body", "tags"), f"may not change {', '.join(foreign)}")],
             )
+
+    async def _head(self, tenant_id: str, workflow_id: str) -> WorkflowHead | None:
+        try:
+            return await self.store.get_workflow(tenant_id, workflow_id)
+        except NotFound:
+            return None
 
     async def _check_local_tasks(self, tenant_id: str, document: WorkflowDocument) -> None:
         """InvalidInput when the document uses a local task the tenant has not opted in to
@@ -327,6 +349,19 @@ class WorkflowService:
                 result.workflow_id,
                 after=after | {"result": result.status},
             )
+
+
+def _out_of_reach(scope: KeyScope, workflow_id: str) -> Forbidden:
+    limit = f"This key is limited to {scope.describe()}"
+    if scope.tags:
+        return Forbidden(
+            f"{limit}: it cannot save {workflow_id!r} without one of its tags.",
+            [ErrorDetail(("body", "tags"), "must keep one of this key's tags")],
+        )
+    return Forbidden(
+        f"{limit}: it cannot save {workflow_id!r}.",
+        [ErrorDetail(("body", "workflow_id"), "outside this key's workflows")],
+    )
 
 
 def workflow_state(head: WorkflowHead, document: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -197,6 +197,31 @@ def test_changes_made_through_the_cli_are_audited(tmp_path: Path) -> None:
     assert created.stdout.strip().splitlines()[-1] not in repr(entries)
 
 
+def test_create_api_key_limits_a_key_to_tags_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    created = automator(
+        tmp_path,
+        "create-api-key",
+        "--tenant",
+        "acme",
+        "--role",
+        "editor",
+        *("--tag", "growth", "--tag", "emea", "--workflow", "welcome"),
+    )
+    assert created.returncode == 0, created.stderr
+
+    async def keys() -> list[tuple[list[str] | None, list[str] | None]]:
+        store = await SQLiteStore.open(tmp_path / "automator.db", SystemClock())
+        try:
+            return [(k.workflows, k.tags) for k in await store.list_api_keys("acme")]
+        finally:
+            await store.close()
+
+    assert asyncio.run(keys()) == [(["welcome"], ["growth", "emea"])]
+    refused = automator(tmp_path, "create-api-key", "-t", "acme", "-r", "viewer", "--tag", "Ops")
+    assert refused.returncode == 2
+    assert "tag 'Ops' must be 1 to 40 lowercase letters" in refused.stderr
+
+
 def test_the_command_list_says_what_each_command_does_in_whole_sentences() -> None:
     """The list shows each command's first paragraph, reflowed: none may end on a colon
     whose example only the command's own --help shows."""

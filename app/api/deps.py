@@ -163,7 +163,7 @@ async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowServ
     service = resources.workflows.acting_as(
         caller.key_id, uses_secrets=caller.can(Permission.MANAGE_SECRETS)
     )
-    return service.limited_to(caller.workflows)
+    return service.limited_to(caller.scope)
 
 
 WorkflowsDep = Annotated[WorkflowService, Depends(get_workflows)]

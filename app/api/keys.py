@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api/keys", tags=["api keys"], responses=ERROR_RESPON
 @router.post("", status_code=201)
 async def create_key(body: KeyCreate, caller: KeyManager, keys: ApiKeysDep) -> KeyCreated:
     """Issue a key for the caller's tenant. The reply is the only time the key is shown."""
-    issued = await keys.create(caller.tenant_id, body.role, body.name, body.workflows)
+    issued = await keys.create(caller.tenant_id, body.role, body.name, body.workflows, body.tags)
     return KeyCreated(**KeyRead.of(issued.key).model_dump(), key=issued.secret)
 
 

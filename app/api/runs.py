@@ -9,7 +9,7 @@ from app.api.deps import BulkRunsDep, Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.bulk import BulkAccepted, BulkIn, BulkJobRead
 from app.api.schemas.runs import RunList, RunRead, RunSummary, VariablesIn
-from app.api.scope import only_workflow
+from app.api.scope import reachable_workflows
 from app.engine.walk.control import Command
 from app.models.instant import Instant
 from app.models.run import RunFilter, RunStatus
@@ -42,9 +42,9 @@ async def list_runs(
     after: Annotated[str | None, Query(description="The last run_id of the page before.")] = None,
 ) -> RunList:
     """The tenant's runs, newest first, filtered by workflow, status, user and time. A key
-    limited to several workflows names one (`workflow_id`); limited to one, it is that one's."""
-    workflow_id = workflow_id or only_workflow(caller)
-    where = RunFilter(workflow_id, status, user_id, since, until)
+    limited to workflows or tags lists the runs of the workflows it sees."""
+    reach = await reachable_workflows(caller, runs.store)
+    where = RunFilter(workflow_id, status, user_id, since, until, workflow_ids=reach)
     found = await runs.store.list_runs(caller.tenant_id, where, PageQuery(limit, after))
     return RunList.after_last([RunSummary.of(run) for run in found], limit, lambda r: r.run_id)
 

@@ -116,18 +116,22 @@ async def list_workflows(
     trigger_type: str | None = None,
     enabled: bool | None = None,
     include_archived: bool = False,
+    tag: Annotated[
+        str | None, Query(max_length=40, description="Only the workflows carrying this tag.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[
         str | None, Query(description="The last workflow_id of the page before.")
     ] = None,
 ) -> WorkflowList:
-    """The tenant's workflows, ordered by id, filtered by trigger type and enabled state."""
+    """The tenant's workflows, ordered by id, filtered by trigger type, enabled state and
+    tag. A key limited to workflows or tags lists those it sees."""
     heads = await workflows.store.list_workflows(
         caller.tenant_id,
-        WorkflowFilter(trigger_type, enabled, include_archived),
+        WorkflowFilter(trigger_type, enabled, include_archived, tag),
         PageQuery(limit, after),
     )
-    shown = [WorkflowSummary.of(h) for h in heads if caller.sees(h.workflow_id)]
+    shown = [WorkflowSummary.of(h) for h in heads if caller.sees(h.workflow_id, h.tags)]
     return WorkflowList(  # a limited key's page holds its workflows of the page read
         items=shown, next_after=heads[-1].workflow_id if len(heads) == limit else None
     )

@@ -14,7 +14,7 @@ from pydantic_core import PydanticCustomError
 
 from app.models.action import Action
 from app.models.trigger import MAX_TRIGGERS, SCHEDULE, WAIT, Trigger
-from app.models.validation import ID_PATTERN, RESERVED_IDS, Strict, rules_of
+from app.models.validation import ID_PATTERN, MAX_TAGS, RESERVED_IDS, Strict, Tags, rules_of
 from app.models.workflow_settings import WorkflowSettings
 
 MAX_STUDIO_POSITIONS = 1000
@@ -41,6 +41,12 @@ class WorkflowDocument(Strict):
     workflow_id: str = Field(pattern=ID_PATTERN, examples=["welcome_campaign_001"])
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
+    tags: Tags = Field(
+        default_factory=list,
+        description=f"Short labels (at most {MAX_TAGS}) to sort and filter workflows by "
+        "(`GET /api/workflows?tag=`) and to limit API keys to (a key limited to a tag sees "
+        "the workflows carrying it). The workflow's tags are its newest version's.",
+    )
     trigger: Trigger
     triggers: list[Trigger] | None = Field(
         None,

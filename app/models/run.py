@@ -1,5 +1,6 @@
 """Runs, their steps, and the events that start them."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -297,3 +298,5 @@ class RunFilter:
     user_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # Runs of these workflows only (a limited key's reach), beside ``workflow_id``.
+    workflow_ids: Sequence[str] | None = None

@@ -1,5 +1,6 @@
 """Tenants, API keys and what each role may do."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +39,28 @@ class Tenant:
 
 
 @dataclass(frozen=True)
+class KeyScope:
+    """What a limited key reaches: the workflows it names and those carrying one of its
+    tags (read, write, run control as its role allows), and nothing else of the tenant's."""
+
+    workflows: Sequence[str] = ()
+    tags: Sequence[str] = ()
+
+    def sees(self, workflow_id: str, tags: Sequence[str] = ()) -> bool:
+        """Whether the workflow (with these tags) is within reach."""
+        return workflow_id in self.workflows or not set(tags).isdisjoint(self.tags)
+
+    def describe(self) -> str:
+        """How an error message names it: "the workflows a, b and the tags t"."""
+        parts = [
+            f"the {noun} {', '.join(names)}"
+            for noun, names in (("workflows", self.workflows), ("tags", self.tags))
+            if names
+        ]
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
 class ApiKey:
     """A stored key: only its SHA-256 hash and a short prefix are kept, never the key."""
 
@@ -51,10 +74,21 @@ class ApiKey:
     # The workflows this key may see and act on (read, write, run control); None: all of
     # the tenant's, and the tenant's other resources too.
     workflows: list[str] | None = None
+    # The tags of the workflows this key may see and act on, beside ``workflows``; None:
+    # no limit by tag.
+    tags: list[str] | None = None
 
     def can(self, permission: Permission) -> bool:
         return self.revoked_at is None and permission in ROLE_PERMISSIONS[self.role]
 
-    def sees(self, workflow_id: str) -> bool:
-        """Whether this key may see the workflow (and its versions, runs and approvals)."""
-        return self.workflows is None or workflow_id in self.workflows
+    @property
+    def scope(self) -> KeyScope | None:
+        """What this key is limited to; None: the whole tenant."""
+        if self.workflows is None and self.tags is None:
+            return None
+        return KeyScope(self.workflows or (), self.tags or ())
+
+    def sees(self, workflow_id: str, tags: Sequence[str] = ()) -> bool:
+        """Whether this key may see the workflow (and its versions, runs and approvals)
+        whose tags are ``tags``."""
+        return self.scope is None or self.scope.sees(workflow_id, tags)

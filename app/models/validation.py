@@ -4,6 +4,7 @@ free of settings and registries; documents read back from the store are validate
 them), the strict base model and delays."""
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,6 +13,7 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -31,6 +33,31 @@ EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 MAX_REGEX_LENGTH = 256
 # Path segments of the workflow API that a workflow id would shadow.
 RESERVED_IDS = frozenset({"status", "logs", "export", "import", "validate"})
+# Tags are lowercase so that a key limited to "billing" cannot miss a workflow tagged
+# "Billing".
+TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.:\-]{0,39}")
+MAX_TAGS = 20
+
+
+def _tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        if not TAG_PATTERN.fullmatch(tag):
+            raise PydanticCustomError(
+                "tag",
+                "tag '{tag}' must be 1 to 40 lowercase letters, digits, '_', '.', ':' or '-', "
+                "starting with a letter or digit",
+                {"tag": tag[:60]},
+            )
+    if len(set(tags)) < len(tags):
+        raise PydanticCustomError("tag", "each tag may appear once")
+    return tags
+
+
+Tags = Annotated[
+    list[StrictStr],
+    Field(max_length=MAX_TAGS, examples=[["onboarding", "emea"]]),
+    AfterValidator(_tags),
+]
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Stored workflows: the head record and its immutable versions."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +34,8 @@ class WorkflowHead:
     # The active version has a schedule among its ``triggers`` (``trigger_type`` is its
     # first trigger's): what the scheduler reads besides schedule-typed heads.
     scheduled: bool = False
+    # The newest version's tags: what lists filter by and keys limited by tag reach.
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class WorkflowFilter:
     trigger_type: str | None = None
     enabled: bool | None = None
     include_archived: bool = False
+    tag: str | None = None
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ def new_head(tenant_id: str, document: WorkflowDocument, at: datetime) -> Workfl
         archived=False,
         created_at=at,
         updated_at=at,
+        tags=list(document.tags),
     )
 
 

@@ -89,6 +89,46 @@ async def test_enable_disable_and_list_filters(client: httpx.AsyncClient) -> Non
     assert [d["workflow_id"] for d in exported] == ["a", "b"]
 
 
+async def test_tags_are_saved_with_each_version_listed_and_filtered_by(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post("/api/workflows", json=minimal("a", tags=["growth", "emea"]))
+    assert created.json()["tags"] == ["growth", "emea"]
+    await client.post("/api/workflows", json=minimal("b", tags=["ops"]))
+    await client.post("/api/workflows", json=minimal("c"))
+    by_tag = (await client.get("/api/workflows", params={"tag": "emea"})).json()["items"]
+    assert [(w["workflow_id"], w["tags"]) for w in by_tag] == [("a", ["growth", "emea"])]
+    edited = await client.put(
+        "/api/workflows/a", json=minimal("a", tags=["ops"]), params={"publish": "false"}
+    )
+    assert (edited.json()["tags"], edited.json()["latest_version"]) == (["ops"], 2)
+    by_tag = (await client.get("/api/workflows", params={"tag": "ops"})).json()["items"]
+    assert [w["workflow_id"] for w in by_tag] == ["a", "b"]
+    exported = (await client.get("/api/workflows/a/export")).json()
+    assert exported["tags"] == ["growth", "emea"], "the active version's document, v1"
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        (["Growth"], "tags: tag 'Growth' must be 1 to 40 lowercase letters"),
+        (["x" * 41], "must be 1 to 40 lowercase letters"),
+        (["a", "a"], "tags: each tag may appear once"),
+        ([f"t{n}" for n in range(21)], "tags: List should have at most 20 items"),
+        ("growth", "tags: Input should be a valid list"),
+    ],
+)
+async def test_a_bad_tag_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, tags: Any, message: str
+) -> None:
+    response = await client.post("/api/workflows", json=minimal("a", tags=tags))
+    assert response.status_code == 422, response.text
+    assert message in response.json()["error"]["message"]
+    key = await client.post("/api/keys", json={"role": "viewer", "tags": tags})
+    assert key.status_code == 422, key.text
+    assert "tags" in key.text
+
+
 async def test_export_reflects_a_disabled_workflow(client: httpx.AsyncClient) -> None:
     await client.post("/api/workflows", json=minimal())
     await client.post("/api/workflows/wf/disable")

@@ -102,12 +102,12 @@ async def test_audit_entries_filter_and_page_newest_first(store: Store) -> None:
     assert await store.list_audit("acme", later, Page()) == []
 
 
-async def test_a_key_keeps_the_workflows_it_is_limited_to(store: Store) -> None:
-    limited = replace(key("acme", "k1"), workflows=["welcome", "cart"])
+async def test_a_key_keeps_the_workflows_and_tags_it_is_limited_to(store: Store) -> None:
+    limited = replace(key("acme", "k1"), workflows=["welcome", "cart"], tags=["growth"])
     await store.add_api_key(limited, "hash-1")
     await store.add_api_key(key("acme", "k2"), "hash-2")
     found = await store.api_key_by_hash("hash-1")
     assert found is not None
-    assert list(found.workflows or []) == ["welcome", "cart"]
-    listed = {k.key_id: k.workflows for k in await store.list_api_keys("acme")}
-    assert listed["k2"] is None
+    assert (found.workflows, found.tags) == (["welcome", "cart"], ["growth"])
+    listed = {k.key_id: (k.workflows, k.tags) for k in await store.list_api_keys("acme")}
+    assert listed["k2"] == (None, None)

@@ -57,6 +57,9 @@ async def test_runs_list_newest_first_with_filters(store: Store) -> None:
     ]
     assert ids(await store.list_runs("acme", RunFilter(status=RunStatus.FAILED), Page())) == ["r3"]
     assert ids(await store.list_runs("acme", RunFilter(user_id="u2"), Page())) == ["r2"]
+    reach = RunFilter(workflow_ids=["other", "gone"])
+    assert ids(await store.list_runs("acme", reach, Page())) == ["r4"]
+    assert ids(await store.list_runs("acme", RunFilter("wf", workflow_ids=["other"]), Page())) == []
     assert ids(await store.list_runs("acme", RunFilter(), Page(after="r2"))) == ["r1"]
     later = now() + timedelta(hours=1)
     assert ids(await store.list_runs("acme", RunFilter(since=later), Page())) == []

@@ -110,3 +110,25 @@ async def test_the_scheduler_finds_a_schedule_among_the_triggers(store: Store) -
     assert scheduled == {"both"}
     await store.add_version("t1", document("both"), None, publish=True)  # the schedule goes
     assert await store.scheduled_versions() == []
+
+
+async def test_a_workflow_carries_its_newest_versions_tags_and_lists_filter_by_one(
+    store: Store,
+) -> None:
+    head, _ = await store.create_workflow("acme", document(tags=["growth"]), None, publish=True)
+    assert head.tags == ["growth"]
+    await store.create_workflow("acme", document("plain"), None, publish=True)
+    head, _ = await store.add_version(
+        "acme", document(tags=["growth", "emea"]), None, publish=False
+    )
+    assert (head.tags, head.active_version) == (["growth", "emea"], 1)
+    assert (await store.get_workflow("acme", "wf")).tags == ["growth", "emea"]
+    assert (await store.get_workflow("acme", "plain")).tags == []
+    tagged = await store.list_workflows("acme", WorkflowFilter(tag="emea"), Page())
+    assert [h.workflow_id for h in tagged] == ["wf"]
+    assert await store.list_workflows("acme", WorkflowFilter(tag="emeA"), Page()) == []
+    assert await store.list_workflows("globex", WorkflowFilter(tag="emea"), Page()) == []
+    await store.archive("acme", "wf")
+    assert await store.list_workflows("acme", WorkflowFilter(tag="emea"), Page()) == []
+    archived = WorkflowFilter(include_archived=True, tag="growth")
+    assert [h.workflow_id for h in await store.list_workflows("acme", archived, Page())] == ["wf"]

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.examples import API_KEY_EXAMPLE
 from app.models.tenant import ApiKey, Role
-from app.models.validation import ID_PATTERN
+from app.models.validation import ID_PATTERN, Tags
 
 
 class KeyCreate(BaseModel):
@@ -23,6 +23,14 @@ class KeyCreate(BaseModel):
         "versions, runs and approvals) only, answers 404 for any other, and reaches none of "
         "the tenant's other resources. Unset: the whole tenant.",
     )
+    tags: Tags | None = Field(
+        None,
+        min_length=1,
+        description="Limit the key to the workflows carrying one of these tags (their newest "
+        "version's `tags`), beside any named in `workflows`: as for `workflows`, any other "
+        "answers 404. Such a key changes only these tags of a workflow and keeps one of them "
+        "on it, so a workflow cannot leave its reach by its hand. Unset: no limit by tag.",
+    )
 
 
 class KeyRead(BaseModel):
@@ -34,6 +42,9 @@ class KeyRead(BaseModel):
     revoked_at: datetime | None
     workflows: list[str] | None = Field(
         None, description="The workflows it is limited to; null: all."
+    )
+    tags: list[str] | None = Field(
+        None, description="The tags of the workflows it is limited to; null: no limit by tag."
     )
 
     @classmethod

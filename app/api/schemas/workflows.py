@@ -27,6 +27,7 @@ class WorkflowRead(BaseModel):
     active_version: int | None
     enabled: bool
     archived: bool
+    tags: list[str] = Field(description="The newest version's tags.")
     created_at: datetime
     updated_at: datetime
     document: dict[str, Any]
@@ -43,6 +44,7 @@ class WorkflowRead(BaseModel):
             active_version=head.active_version,
             enabled=head.enabled,
             archived=head.archived,
+            tags=head.tags,
             created_at=head.created_at,
             updated_at=head.updated_at,
             document=saved.version.document,
@@ -57,6 +59,7 @@ class WorkflowSummary(BaseModel):
     active_version: int | None
     enabled: bool
     archived: bool
+    tags: list[str] = Field(description="The newest version's tags.")
     updated_at: datetime
 
     @classmethod

@@ -13,6 +13,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("trigger_type", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("updated_at", ASCENDING)]),
+        IndexModel([("tenant_id", ASCENDING), ("tags", ASCENDING), ("workflow_id", ASCENDING)]),
     ],
     "revisions": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "claims": [IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True)],

@@ -163,6 +163,9 @@ def _query(tenant_id: str, where: RunFilter) -> Doc:
     for name, value in (("workflow_id", where.workflow_id), ("user_id", where.user_id)):
         if value is not None:
             query[name] = value
+    if where.workflow_ids is not None:
+        named = where.workflow_id
+        query["workflow_id"] = {"$in": [i for i in where.workflow_ids if named in (None, i)]}
     if where.status is not None:
         query["status"] = where.status.value
     created = {op: at for op, at in (("$gte", where.since), ("$lt", where.until)) if at}

@@ -58,7 +58,11 @@ class Workflows(Connection):
     ) -> tuple[WorkflowHead, WorkflowVersion]:
         at = self._clock.now()
         query = {"tenant_id": tenant_id, "workflow_id": document.workflow_id}
-        changes: Doc = {"updated_at": at, **({"archived": False} if revive else {})}
+        changes: Doc = {
+            "updated_at": at,
+            "tags": list(document.tags),
+            **({"archived": False} if revive else {}),
+        }
         numbered = await self._db.workflows.find_one_and_update(
             query,
             {"$inc": {"latest_version": 1}, "$set": changes},
@@ -116,6 +120,8 @@ class Workflows(Connection):
             query["enabled"] = where.enabled
         if not where.include_archived:
             query["archived"] = False
+        if where.tag is not None:
+            query["tags"] = where.tag
         return await self._page(HEADS, page, "workflow_id", query)
 
     async def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:

@@ -46,7 +46,7 @@ class Accounts(Connection):
             with self._transaction() as db:
                 db.execute(
                     "INSERT INTO api_keys (key_id, tenant_id, role, name, prefix, key_hash, "
-                    "created_at, workflows) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "created_at, workflows, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         key.key_id,
                         key.tenant_id,
@@ -55,7 +55,8 @@ class Accounts(Connection):
                         key.prefix,
                         key_hash,
                         key.created_at.isoformat(),
-                        None if key.workflows is None else orjson.dumps(key.workflows).decode(),
+                        _json(key.workflows),
+                        _json(key.tags),
                     ),
                 )
         except sqlite3.IntegrityError:
@@ -105,3 +106,7 @@ class Accounts(Connection):
             ("at >= ?", where.since and where.since.isoformat()),
             newest_first=True,
         )
+
+
+def _json(names: list[str] | None) -> str | None:
+    return None if names is None else orjson.dumps(names).decode()

@@ -57,7 +57,10 @@ DECODE: dict[str, Callable[[Any], Any]] = {
     "enabled": bool,
     "archived": bool,
     "scheduled": bool,
-    "workflows": lambda text: None if text is None else orjson.loads(text),
+    # A key's limits: NULL is none (a head's tags column is never NULL).
+    **dict.fromkeys(
+        ("workflows", "tags"), lambda text: None if text is None else orjson.loads(text)
+    ),
 }
 
 
@@ -177,6 +180,7 @@ def head_row(head: WorkflowHead) -> tuple[Any, ...]:
         head.created_at.isoformat(),
         head.updated_at.isoformat(),
         int(head.scheduled),
+        orjson.dumps(head.tags).decode(),
     )
 
 
@@ -210,7 +214,17 @@ LIMITS = Table("tenant_limits", "doc", _limits)
 KEYS = table(
     "api_keys",
     ApiKey,
-    ("key_id", "tenant_id", "role", "name", "prefix", "created_at", "revoked_at", "workflows"),
+    (
+        "key_id",
+        "tenant_id",
+        "role",
+        "name",
+        "prefix",
+        "created_at",
+        "revoked_at",
+        "workflows",
+        "tags",
+    ),
 )
 AUDIT = Table("audit", "doc", _audit)
 HEADS = table(
@@ -228,6 +242,7 @@ HEADS = table(
         "created_at",
         "updated_at",
         "scheduled",
+        "tags",
     ),
 )
 VERSIONS = table(

@@ -168,6 +168,10 @@ def _filters(tenant_id: str, where: RunFilter) -> list[Filter]:
     return [
         ("tenant_id = ?", tenant_id),
         ("workflow_id = ?", where.workflow_id),
+        (
+            "workflow_id IN (SELECT value FROM json_each(?))",
+            None if where.workflow_ids is None else orjson.dumps(list(where.workflow_ids)).decode(),
+        ),
         ("status = ?", where.status),
         ("user_id = ?", where.user_id),
         ("created_at >= ?", where.since and where.since.isoformat()),

@@ -268,8 +268,11 @@ CREATE TABLE IF NOT EXISTS bulk_jobs (
 ADDED_COLUMNS = {
     "runs": (("wait_key", "TEXT"), ("converted", "BLOB")),
     "events": (("user_id", "TEXT"), ("idempotency_key", "TEXT")),
-    "workflows": (("scheduled", "INTEGER NOT NULL DEFAULT 0"),),
-    "api_keys": (("workflows", "TEXT"),),
+    "workflows": (
+        ("scheduled", "INTEGER NOT NULL DEFAULT 0"),
+        ("tags", "TEXT NOT NULL DEFAULT '[]'"),
+    ),
+    "api_keys": (("workflows", "TEXT"), ("tags", "TEXT")),
 }
 # How a column added to an existing file is filled from the rows' documents.
 BACKFILLS = {

@@ -32,7 +32,7 @@ class Workflows(Connection):
             if head is None:
                 head = new_head(tenant_id, document, self._clock.now())
                 self._db.execute(
-                    f"INSERT INTO workflows ({HEADS.columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO workflows ({HEADS.columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     head_row(head),
                 )
             head = replace(head, archived=False)
@@ -77,7 +77,9 @@ class Workflows(Connection):
             "INSERT OR IGNORE INTO event_shapes VALUES (?, ?, ?)",
             shape_rows(head.tenant_id, document),
         )
-        head = replace(head, latest_version=version.version, updated_at=at)
+        head = replace(
+            head, latest_version=version.version, updated_at=at, tags=list(document.tags)
+        )
         if publish:
             head = published(head, version, at)
         self._write_head(head)
@@ -91,9 +93,9 @@ class Workflows(Connection):
         )
         self._db.execute(
             "UPDATE workflows SET name = ?, trigger_type = ?, latest_version = ?, "
-            "active_version = ?, enabled = ?, archived = ?, updated_at = ?, scheduled = ? "
-            "WHERE tenant_id = ? AND workflow_id = ?",
-            (*row[2:8], row[9], row[10], row[0], row[1]),
+            "active_version = ?, enabled = ?, archived = ?, updated_at = ?, scheduled = ?, "
+            "tags = ? WHERE tenant_id = ? AND workflow_id = ?",
+            (*row[2:8], *row[9:12], row[0], row[1]),
         )
 
     def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
@@ -116,6 +118,7 @@ class Workflows(Connection):
             ("trigger_type = ?", where.trigger_type),
             ("enabled = ?", enabled),
             ("archived = ?", None if where.include_archived else 0),
+            ("EXISTS (SELECT 1 FROM json_each(workflows.tags) WHERE value = ?)", where.tag),
         )
 
     def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
