@@ -34,15 +34,7 @@ def backup(database: Path, out: Path) -> Copied:
         raise BackupError(f"no embedded store at {database}: is AUTOMATOR_DATA_DIR right?")
     if out.exists():
         raise BackupError(f"{out} exists; choose a new file (a backup never overwrites one)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    target = sqlite3.connect(out)
-    try:
-        source.backup(target, pages=PAGES_PER_STEP)
-    finally:
-        target.close()
-        source.close()
-    out.chmod(0o600)
+    _copy(database, out)
     return check(out)
 
 
@@ -52,16 +44,22 @@ def restore(backup_file: Path, database: Path) -> Copied:
     copied = check(backup_file)
     for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
         leftover.unlink(missing_ok=True)
-    database.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    target = sqlite3.connect(database)
+    _copy(backup_file, database)
+    return Copied(database, database.stat().st_size, copied.workflows, copied.runs)
+
+
+def _copy(source_file: Path, target_file: Path) -> None:
+    """Copy one SQLite database onto another with the online backup API, readable by the
+    owner only (it holds every tenant's data)."""
+    target_file.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
+    target = sqlite3.connect(target_file)
     try:
         source.backup(target, pages=PAGES_PER_STEP)
     finally:
         target.close()
         source.close()
-    database.chmod(0o600)
-    return Copied(database, database.stat().st_size, copied.workflows, copied.runs)
+    target_file.chmod(0o600)
 
 
 def check(path: Path) -> Copied:
