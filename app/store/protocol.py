@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from app.models.alert import AlertRules
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.bulk import BulkJob
 from app.models.document import WorkflowDocument
@@ -296,6 +297,27 @@ class HookStore(Protocol):
         """NotFound if the tenant has no such hook."""
 
 
+class AlertStore(Protocol):
+    """Failure alerts: each tenant's alert rules, and the notices sent, each claimed once."""
+
+    async def get_alert_rules(self, tenant_id: str) -> AlertRules | None:
+        """The tenant's rules; None when it has set none."""
+
+    async def set_alert_rules(self, tenant_id: str, rules: AlertRules) -> None:
+        """Replace the tenant's rules."""
+
+    async def delete_alert_rules(self, tenant_id: str) -> bool:
+        """Remove the tenant's rules; False when it had none."""
+
+    async def alert_rules(self) -> dict[str, AlertRules]:
+        """Every tenant's rules, across tenants: the one read made for the alerts' check."""
+
+    async def claim_notice(self, tenant_id: str, key: str, at: datetime) -> bool:
+        """Record that the notice ``key`` (a failed run's handler, an alert's window) is
+        being sent; False when it was claimed already (a job delivered again, a second
+        scheduler): then it must not be sent again."""
+
+
 class IntegrationStore(Protocol):
     """What a tenant's connectors need: secrets (only ever ciphertext) and configurations."""
 
@@ -449,6 +471,7 @@ class Store(
     BulkStore,
     HookStore,
     RetentionStore,
+    AlertStore,
     IntegrationStore,
     AudienceStore,
     TemplateStore,

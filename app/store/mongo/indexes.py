@@ -86,6 +86,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("hook_id", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("hook_id", ASCENDING)]),
     ],
+    "alert_rules": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
+    "notices": [IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True)],
     "bulk_jobs": [IndexModel([("tenant_id", ASCENDING), ("job_id", ASCENDING)], unique=True)],
     "outbox": [
         IndexModel([("tenant_id", ASCENDING), ("message_id", ASCENDING)], unique=True),

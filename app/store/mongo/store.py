@@ -11,6 +11,7 @@ from pymongo.errors import OperationFailure
 from app.clock import Clock
 from app.models.profile import MAX_BYTES
 from app.store.mongo.accounts import Accounts
+from app.store.mongo.alerts import Alerts
 from app.store.mongo.audience import Audience
 from app.store.mongo.bulk import BulkJobs
 from app.store.mongo.documents import Doc
@@ -41,6 +42,7 @@ class MongoStore(
     Usage,
     Erasure,
     Retentions,
+    Alerts,
 ):
     """Every domain's methods on one database."""
 

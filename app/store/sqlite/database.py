@@ -1,6 +1,7 @@
 """The synchronous store: every domain's methods on one connection."""
 
 from app.store.sqlite.accounts import Accounts
+from app.store.sqlite.alerts import Alerts
 from app.store.sqlite.audience import Audience
 from app.store.sqlite.bulk import BulkJobs
 from app.store.sqlite.erasure import Erasure
@@ -29,5 +30,6 @@ class Database(
     Usage,
     Erasure,
     Retentions,
+    Alerts,
 ):
     """The store's methods as plain calls, used from one thread only (SQLiteStore's)."""

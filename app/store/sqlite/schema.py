@@ -256,6 +256,16 @@ CREATE TABLE IF NOT EXISTS hooks (
     doc BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hooks_tenant ON hooks (tenant_id, hook_id);
+CREATE TABLE IF NOT EXISTS alert_rules (
+    tenant_id TEXT PRIMARY KEY,
+    doc BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notices (
+    tenant_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
 CREATE TABLE IF NOT EXISTS bulk_jobs (
     tenant_id TEXT NOT NULL,
     job_id TEXT NOT NULL,

@@ -196,6 +196,13 @@ class SQLiteStore:
     retentions = on_thread(Database.retentions)
     purge_batch = on_thread(Database.purge_batch)
 
+    # Alerts
+    get_alert_rules = on_thread(Database.get_alert_rules)
+    set_alert_rules = on_thread(Database.set_alert_rules)
+    delete_alert_rules = on_thread(Database.delete_alert_rules)
+    alert_rules = on_thread(Database.alert_rules)
+    claim_notice = on_thread(Database.claim_notice)
+
     # Hooks
     add_hook = on_thread(Database.add_hook)
     get_hook = on_thread(Database.get_hook)
