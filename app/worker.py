@@ -29,8 +29,16 @@ from app.audit import Audit
 from app.bulk import BulkRuns
 from app.clock import Clock, SystemClock
 from app.engine.calls.masking import SCRUBBER
+from app.engine.calls.notices import Notifier
 from app.engine.expressions.renderer import Renderer
-from app.engine.flow.queue import ADVANCE_RUN, BULK_RUNS, ArqQueue, deserialize, serialize
+from app.engine.flow.queue import (
+    ADVANCE_RUN,
+    BULK_RUNS,
+    RUN_FAILED,
+    ArqQueue,
+    deserialize,
+    serialize,
+)
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.control import RunControl
 from app.engine.walk.executor import Executor
@@ -44,6 +52,7 @@ from app.engine.walk.jobs import (
     stop_gracefully,
 )
 from app.engine.walk.program import ProgramCache
+from app.failures import FailureHandlers
 from app.resources import build_ingestor
 from app.retention import Retainer, default_retention
 from app.settings import Settings
@@ -108,6 +117,13 @@ def create_worker(
             settings, opened, queue, connectors, services, time_source, launcher
         )
         ctx["bulk"] = bulk_runs_of(settings, time_source, opened, queue)
+        ctx["failures"] = FailureHandlers(
+            opened,
+            launcher,
+            notifier_of(settings, ctx["executor"], time_source),
+            time_source,
+            settings.base_url,
+        )
         ctx["clock"] = time_source
         ctx["retainer"] = Retainer(
             opened,
@@ -123,7 +139,11 @@ def create_worker(
             await ctx["store"].close()
 
     options: dict[str, Any] = {
-        "functions": [func(advance_run, name=ADVANCE_RUN), func(bulk_runs, name=BULK_RUNS)],
+        "functions": [
+            func(advance_run, name=ADVANCE_RUN),
+            func(bulk_runs, name=BULK_RUNS),
+            func(run_failed, name=RUN_FAILED),
+        ],
         "cron_jobs": [
             # At start-up too: a worker started after an outage (Redis flushed, every worker
             # killed) picks up the overdue runs at once, not at the next period.
@@ -148,6 +168,20 @@ async def bulk_runs(ctx: dict[str, Any], tenant_id: str, job_id: str, cursor: st
     whose cursor the job has moved past does nothing."""
     bulk: BulkRuns = ctx["bulk"]
     await bulk.work(tenant_id, job_id, cursor)
+
+
+async def run_failed(ctx: dict[str, Any], tenant_id: str, run_id: str, failure: int) -> None:
+    """Apply the workflow's ``on_failure`` to a run's failure (``app/failures.py``). May run
+    more than once: the error workflow's run starts once, each inline send is claimed."""
+    failures: FailureHandlers = ctx["failures"]
+    await failures.handle(tenant_id, run_id, failure)
+
+
+def notifier_of(settings: Settings, executor: Executor, clock: Clock) -> Notifier:
+    """Notices (on_failure's inline actions, alerts) sent through the steps' gateway."""
+    return Notifier(
+        executor.store, executor.effects.gateway, Renderer(), clock, settings.action_timeout
+    )
 
 
 async def purge(ctx: dict[str, Any]) -> dict[str, int]:

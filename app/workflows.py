@@ -154,6 +154,7 @@ class WorkflowService:
     async def _create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
         await self._check_scope(tenant_id, document)
         await self._check_local_tasks(tenant_id, document)
+        await self._check_error_workflow(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
         head, version = await self.store.create_workflow(
@@ -165,6 +166,7 @@ class WorkflowService:
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
         await self._check_scope(tenant_id, document)
         await self._check_local_tasks(tenant_id, document)
+        await self._check_error_workflow(tenant_id, document)
         if publish:
             self._check_publishable(document.canonical())
         head, version = await self.store.add_version(
@@ -213,6 +215,24 @@ class WorkflowService:
                     f"Invalid workflow: {how_to_enable(code)}",
                     [ErrorDetail(("body", "actions"), f"uses {code}, not enabled for this tenant")],
                 )
+
+    async def _check_error_workflow(self, tenant_id: str, document: WorkflowDocument) -> None:
+        """InvalidInput when ``settings.on_failure`` names a workflow the tenant does not
+        have (or has archived); naming the workflow itself is allowed."""
+        on_failure = document.settings.on_failure
+        named = None if on_failure is None else on_failure.workflow_id
+        if named is None or named == document.workflow_id:
+            return
+        try:
+            head = await self.store.get_workflow(tenant_id, named)
+        except NotFound:
+            head = None
+        if head is None or head.archived:
+            raise InvalidInput(
+                f"Invalid workflow: settings.on_failure.workflow_id: no workflow {named!r} in "
+                "this tenant; create the error workflow first",
+                [ErrorDetail(("body", "settings", "on_failure", "workflow_id"), "not found")],
+            )
 
     def _changed(self, tenant_id: str) -> None:
         if self.matcher is not None:

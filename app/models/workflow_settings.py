@@ -23,7 +23,77 @@ from app.models.flow import (
     Throttle,
     windows_meet,
 )
-from app.models.validation import Strict, rules_of
+from app.models.validation import ID_PATTERN, Strict, rules_of
+
+# What on_failure may run inline: the connectors that send, nothing that walks or waits.
+ON_FAILURE_TYPES = ("webhook_call", "send_email", "send_sms", "send_push", "send_whatsapp")
+MAX_ON_FAILURE_ACTIONS = 5
+
+
+class OnFailure(Strict):
+    """What a failed run sets off once it is recorded failed: a run of another workflow
+    (an error workflow, started on a `workflow_failed` event), inline actions that send, or
+    both. Both see the failure as `{{failure.*}}`: `run_id`, `workflow` (id, name, version),
+    `step` (id, type), `error` (code, message), `event` (the one that started the run) and
+    `links` (the Studio's and the API's). A run started by on_failure never sets off
+    on_failure itself, whichever workflow it runs, so handlers cannot loop."""
+
+    workflow_id: str | None = Field(
+        None,
+        pattern=ID_PATTERN,
+        description="The error workflow: its published version is started on a "
+        "`workflow_failed` event whose data is `{failure: {...}}`. It may be this workflow.",
+        examples=["on_call_page"],
+    )
+    actions: list[Action] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ON_FAILURE_ACTIONS,
+        description="Actions sent at once, each at most once per failure: "
+        f"{', '.join(ON_FAILURE_TYPES)}; no delay, conditions or retries.",
+        examples=[
+            [
+                {
+                    "type": "webhook_call",
+                    "data": {
+                        "url": "https://hooks.example.com/failed",
+                        "json": {"run": "{{failure.run_id}}", "error": "{{failure.error}}"},
+                    },
+                }
+            ]
+        ],
+    )
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> "OnFailure":
+        if self.workflow_id is None and not self.actions:
+            raise PydanticCustomError(
+                "on_failure", "on_failure needs a workflow_id, actions, or both"
+            )
+        return self
+
+    @field_validator("actions")
+    @classmethod
+    def _senders_only(cls, actions: list[Action] | None) -> list[Action] | None:
+        for n, action in enumerate(actions or [], start=1):
+            if action.type not in ON_FAILURE_TYPES:
+                raise PydanticCustomError(
+                    "on_failure_action",
+                    "on_failure action {n} is a {type}; on_failure sends only: {types}",
+                    {"n": n, "type": action.type, "types": ", ".join(ON_FAILURE_TYPES)},
+                )
+            if action.delay or action.conditions or action.retry or action.template:
+                raise PydanticCustomError(
+                    "on_failure_action",
+                    "on_failure action {n} has a delay, conditions, a retry or a template; "
+                    "on_failure actions are sent once, at once, with their own data",
+                    {"n": n},
+                )
+            action.id = action.id or f"on_failure_{n}"
+        ids = [action.id for action in actions or []]
+        if len(set(ids)) != len(ids):
+            raise PydanticCustomError("duplicate_id", "on_failure action ids must differ")
+        return actions
 
 
 class WorkflowSettings(Strict):
@@ -77,6 +147,12 @@ class WorkflowSettings(Strict):
     compensation: list[Action] | None = Field(
         None, min_length=1, description="The actions `on_error: compensate` runs."
     )
+    on_failure: OnFailure | None = Field(
+        None,
+        description="What a failed run sets off once it is recorded: an error workflow, "
+        "inline sends, or both (at most once per failure; never for a run on_failure "
+        "started).",
+    )
 
     @model_validator(mode="after")
     def _compensation_with_compensate(self) -> "WorkflowSettings":
@@ -100,9 +176,12 @@ class WorkflowSettings(Strict):
         rules = rules_of(info)
         if rules is None:
             return self
-        # Compensation actions check their own templates; no other setting holds "{{"
-        # but the templated ones (idempotency_key, limiter keys, exit and goal matches).
-        shown = self.model_dump(mode="json", exclude={"compensation"}, exclude_none=True)
+        # Compensation and on_failure actions check their own templates; no other setting
+        # holds "{{" but the templated ones (idempotency_key, limiter keys, exit and goal
+        # matches).
+        shown = self.model_dump(
+            mode="json", exclude={"compensation", "on_failure"}, exclude_none=True
+        )
         problems = template_problems(shown, rules, ())
         if problems:
             raise PydanticCustomError("template", "{problem}", {"problem": problems[0]})

@@ -13,7 +13,7 @@ import orjson
 from pydantic import ValidationError
 
 from app.actions.base import ConnectorError
-from app.engine.walk.launcher import LAUNCH_EVENT, Launch
+from app.engine.walk.launcher import Launch
 from app.errors import LimitExceeded, NotFound, Unavailable
 from app.models.run import Accepted, Run
 from app.models.workflow import WorkflowHead, WorkflowVersion
@@ -79,7 +79,7 @@ def _event(launch: Launch, max_bytes: int) -> EventIn:
     """The sub-run's event, bounded as an event sent to the API is."""
     try:
         event = EventIn(
-            type=LAUNCH_EVENT, user=launch.user, data=launch.data, idempotency_key=launch.key
+            type=launch.event, user=launch.user, data=launch.data, idempotency_key=launch.key
         )
     except ValidationError as exc:
         error = exc.errors()[0]

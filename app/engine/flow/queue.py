@@ -20,6 +20,8 @@ from app.engine.redis_keys import QUEUE_MEMORY
 
 ADVANCE_RUN = "advance_run"
 BULK_RUNS = "bulk_runs"
+RUN_FAILED = "run_failed"
+SEND_ALERT = "send_alert"
 # arq's enqueue_job in one round trip instead of four (WATCH, EXISTS, MULTI/EXEC): the same
 # keys, score and expiry, and the same refusal of a job id it still holds.
 ENQUEUE = """
@@ -60,6 +62,10 @@ class Queue(Protocol):
     ) -> None:
         """Have workers start each ``(tenant_id, run_id)`` now, in one round trip;
         ``priorities`` by run id, as for ``advance``."""
+
+    async def run_failed(self, tenant_id: str, run_id: str, failure: int) -> None:
+        """Have a worker apply the workflow's ``on_failure`` to the run's ``failure``-th
+        failure (a retried run may fail again); one job per failure."""
 
 
 class ArqQueue:
@@ -104,6 +110,16 @@ class ArqQueue:
         await self.pool.enqueue_job(
             BULK_RUNS, tenant_id, job_id, cursor, _job_id=f"bulk:{job_id}:{cursor}"
         )
+
+    async def run_failed(self, tenant_id: str, run_id: str, failure: int) -> None:
+        await self.pool.enqueue_job(
+            RUN_FAILED, tenant_id, run_id, failure, _job_id=f"{run_id}:failed:{failure}"
+        )
+
+    async def send_alert(self, tenant_id: str, notice: dict[str, Any]) -> None:
+        """Have a worker send an alert (``app/alerts.py``); one job per rule, workflow and
+        window (the notice's ``key``), however often the check finds it due."""
+        await self.pool.enqueue_job(SEND_ALERT, tenant_id, notice, _job_id=f"alert:{notice['key']}")
 
     def _job(
         self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float

@@ -47,7 +47,11 @@ class Family:
 
     async def ended(self, run: Run) -> None:
         """After ``run`` ended: wake its parent if it waits for it; cancel its children if
-        it ended while waiting for them (cancelled, an exit event, a failure)."""
+        it ended while waiting for them (cancelled, an exit event, a failure). A failed
+        run (not a parallel branch: its parent fails for it) gets its workflow's
+        ``on_failure`` job, enqueued now that the failure is stored."""
+        if run.status == RunStatus.FAILED and not run.branch:
+            await self.queue.run_failed(run.tenant_id, run.run_id, failures(run))
         if run.parent is not None:
             await self._tell_parent(run)
         if run.join is not None:
@@ -104,6 +108,12 @@ class Family:
             return
         job_id = f"{parent.run_id}:join:{child.run_id}"
         await self.queue.advance(parent.tenant_id, parent.run_id, job_id, None)
+
+
+def failures(run: Run) -> int:
+    """How many times the run has failed (a retried run may fail again): the number of
+    the failure it is in now, for its ``on_failure`` job's id."""
+    return sum(1 for turn in run.history if turn["to"] == "failed" and turn["from"] != "failed")
 
 
 def _waits_for(parent: Run, child: Run) -> bool:

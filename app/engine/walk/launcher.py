@@ -29,6 +29,8 @@ class Launch:
     key: str
     parent: Parent
     depth: int
+    # The sub-run's event type (``{{event.type}}``).
+    event: str = LAUNCH_EVENT
 
 
 class Launcher(Protocol):

@@ -1,0 +1,149 @@
+"""What a failed run sets off (``settings.on_failure``): a run of an error workflow, inline
+sends, or both; applied by the worker's ``run_failed`` job, enqueued once the failure is
+stored (``Family.ended``).
+
+The job may run more than once (arq delivers at least once): the error workflow's run is
+started with the failure's own idempotency key, so a repeated start finds the first one's
+run, and inline actions are claimed in the store before they are sent (``Notifier``), so
+none is sent twice. A run started by on_failure is marked so (its parent's step is
+``$on_failure``) and its own failure sets nothing off: an error workflow that fails, or a
+workflow naming itself, cannot loop. What was done is noted in the failed run's history.
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from arq.worker import Retry
+
+from app.actions.base import ConnectorError
+from app.clock import Clock
+from app.engine.calls.notices import Notice, Notifier, runs_links
+from app.engine.walk.launcher import Launch, Launcher
+from app.errors import NotFound
+from app.models.document import WorkflowDocument
+from app.models.run import Run, RunStatus
+from app.models.workflow_settings import OnFailure
+from app.store.protocol import Store
+from app.store.rules import RUN_WRITE_ATTEMPTS
+
+log = logging.getLogger(__name__)
+# The parent step of a run on_failure started: no action id can be it (``ID_PATTERN``).
+ON_FAILURE_STEP = "$on_failure"
+# The event type of an error workflow's run (``{{event.type}}``).
+FAILED_EVENT = "workflow_failed"
+# A failed run's last transition's reason → the failure's code (anything else: a step).
+CODES = {"timeout": "timeout", "engine error": "engine_error", "compensation done": "compensated"}
+
+
+def started_by_on_failure(run: Run) -> bool:
+    """Whether on_failure started this run: then its own failure sets nothing off."""
+    return run.parent is not None and run.parent["step"] == ON_FAILURE_STEP
+
+
+@dataclass(frozen=True)
+class FailureHandlers:
+    store: Store
+    launcher: Launcher
+    notifier: Notifier
+    clock: Clock
+    # Where people reach the service, for the links to the failed run.
+    base_url: str
+
+    async def handle(self, tenant_id: str, run_id: str, failure: int) -> None:
+        """Apply the workflow's on_failure to the run's ``failure``-th failure. May run
+        more than once; raises arq's Retry when a limit says to start the error workflow
+        later."""
+        run = await self.store.get_run(tenant_id, run_id)
+        if run.status != RunStatus.FAILED or started_by_on_failure(run):
+            return  # retried since (its next failure has a job of its own), or a handler's
+        version = await self.store.get_version(tenant_id, run.workflow_id, run.version)
+        document = WorkflowDocument.model_validate(version.document)
+        on_failure = document.settings.on_failure
+        if on_failure is None:
+            return
+        details = await self.details(run, document, failure)
+        notes = await self._apply(run, on_failure, details, failure)
+        await self._note(run, notes)
+
+    async def _apply(
+        self, run: Run, on_failure: OnFailure, details: dict[str, Any], failure: int
+    ) -> list[str]:
+        notes = []
+        if on_failure.workflow_id is not None:
+            notes.append(await self._start(run, on_failure.workflow_id, details, failure))
+        if on_failure.actions:
+            notice = Notice(
+                run.tenant_id,
+                f"{run.run_id}:failed:{failure}",
+                "on_failure action",
+                {"failure": details},
+                run.workflow_id,
+                run.run_id,
+            )
+            sent = await self.notifier.send(notice, on_failure.actions)
+            notes += [f"on_failure: {one.said()}" for one in sent]
+        return notes
+
+    async def _start(
+        self, run: Run, workflow_id: str, details: dict[str, Any], failure: int
+    ) -> str:
+        launch = Launch(
+            tenant_id=run.tenant_id,
+            workflow_id=workflow_id,
+            user={},
+            data={"failure": details},
+            key=f"on_failure:{run.run_id}:{failure}",
+            parent={"run_id": run.run_id, "step": ON_FAILURE_STEP, "branch": None},
+            depth=run.depth + 1,
+            event=FAILED_EVENT,
+        )
+        try:
+            started = await self.launcher.launch(launch)
+        except ConnectorError as exc:
+            if exc.retryable:
+                raise Retry(defer=exc.retry_after or 1) from None
+            log.warning("on_failure of run %s: %s", run.run_id, exc.message)
+            return f"on_failure: error workflow {workflow_id} not started: {exc.message}"
+        return f"on_failure: started run {started.run_id} of workflow {workflow_id}"
+
+    async def details(self, run: Run, document: WorkflowDocument, failure: int) -> dict[str, Any]:
+        """The failure as handlers see it (``{{failure.*}}``)."""
+        error = run.error or {}
+        step_id = error.get("step_id")
+        types = {str(action.id): action.type for action in document.all_actions()}
+        failed = [turn for turn in run.history if turn["to"] == "failed"]
+        reason = failed[-1]["reason"] if failed else ""
+        return {
+            "run_id": run.run_id,
+            "number": failure,
+            "failed_at": failed[-1]["at"] if failed else None,
+            "workflow": {"id": run.workflow_id, "name": document.name, "version": run.version},
+            "step": None if step_id is None else {"id": step_id, "type": types.get(step_id)},
+            "error": {
+                "code": error.get("code") or CODES.get(reason, "step_failed"),
+                "message": error.get("message", reason),
+            },
+            "event": await self._event(run),
+            "links": runs_links(self.base_url, run.workflow_id, run.run_id),
+        }
+
+    async def _event(self, run: Run) -> dict[str, Any]:
+        """The event that started the run, as a step reads one; from the run's context
+        when retention purged it."""
+        try:
+            return (await self.store.get_event(run.tenant_id, run.event_id)).view()
+        except NotFound:
+            data = {k: v for k, v in run.context.items() if k not in ("user", "event", "profile")}
+            return {**run.context.get("event", {}), "user": run.context.get("user"), "data": data}
+
+    async def _note(self, run: Run, notes: list[str]) -> None:
+        """Say in the failed run's history what on_failure did (revision-guarded)."""
+        for _ in range(RUN_WRITE_ATTEMPTS):
+            now = self.clock.now()
+            for note in notes:
+                run.note(now, note)
+            if await self.store.save_run(run):
+                return
+            run = await self.store.get_run(run.tenant_id, run.run_id)
+        log.warning("run %s kept changing: on_failure did: %s", run.run_id, "; ".join(notes))

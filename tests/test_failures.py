@@ -1,0 +1,228 @@
+"""settings.on_failure end to end: a real arq worker on a real Redis, real SQLite, a real
+HTTP sink (pytest-httpserver) and a real SMTP server on 127.0.0.1."""
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from pytest_httpserver import HTTPServer
+
+from app.engine.flow.queue import RUN_FAILED, deserialize, serialize
+from app.settings import Settings
+from tests.conftest import drain, send
+from tests.engine.walk.test_runs import create, run_of
+from tests.mailbox import SmtpServer
+
+BROKEN = {"id": "charge", "type": "log", "data": {"message": "{{ card.number }}"}}
+
+
+def checkout(on_failure: dict[str, Any], workflow_id: str = "checkout") -> dict[str, Any]:
+    """A workflow whose second step fails (its template names what the event lacks)."""
+    return {
+        "workflow_id": workflow_id,
+        "name": "Checkout",
+        "trigger": {"type": "order_placed"},
+        "actions": [{"id": "hello", "type": "log", "data": {"message": "hi"}}, BROKEN],
+        "settings": {"on_failure": on_failure},
+    }
+
+
+def error_workflow(actions: list[dict[str, Any]], **settings: Any) -> dict[str, Any]:
+    return {
+        "workflow_id": "on_call",
+        "name": "On call",
+        "trigger": {"type": "never_sent"},
+        "actions": actions,
+        "settings": settings,
+    }
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp_server: SmtpServer) -> Settings:
+    return settings.model_copy(
+        update=smtp_server.settings()
+        | {"http_allowed_hosts": ["127.0.0.1"], "public_url": "https://automator.example"}
+    )
+
+
+async def order(client: httpx.AsyncClient) -> str:
+    accepted = await send(
+        client, {"type": "order_placed", "user": {"id": "u1"}, "data": {"total": 42}}
+    )
+    run_id: str = accepted["run_ids"][0]
+    return run_id
+
+
+def notes(run: dict[str, Any]) -> list[str]:
+    return [turn["reason"] for turn in run["history"] if turn["reason"].startswith("on_failure")]
+
+
+async def runs_of(client: httpx.AsyncClient, workflow_id: str) -> list[dict[str, Any]]:
+    listed = await client.get("/api/runs", params={"workflow_id": workflow_id})
+    items: list[dict[str, Any]] = listed.json()["items"]
+    return items
+
+
+async def test_a_failed_run_starts_its_error_workflow_with_the_failure(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    keep = {"id": "keep", "type": "set", "data": {"failure": "{{ failure }}"}}
+    await create(client, error_workflow([keep]))
+    await create(client, checkout({"workflow_id": "on_call"}))
+    run_id = await order(client)
+    await drain(settings)
+
+    failed = await run_of(client, run_id)
+    assert failed["status"] == "failed"
+    (handler,) = await runs_of(client, "on_call")
+    assert notes(failed) == [f"on_failure: started run {handler['run_id']} of workflow on_call"]
+    handled = await run_of(client, handler["run_id"])
+    assert handled["status"] == "completed", handled
+    assert handled["parent"]["run_id"] == run_id
+    failure = handled["vars"]["failure"]
+    assert failure["run_id"] == run_id
+    assert failure["workflow"] == {"id": "checkout", "name": "Checkout", "version": 1}
+    assert failure["step"] == {"id": "charge", "type": "log"}
+    assert failure["error"]["code"] == "step_failed"
+    assert "card" in failure["error"]["message"]
+    assert failure["event"]["type"] == "order_placed"
+    assert failure["event"]["data"] == {"total": 42}
+    assert failure["event"]["user"] == {"id": "u1"}
+    assert failure["links"]["studio_runs"] == (
+        "https://automator.example/studio/runs?workflow_id=checkout&status=failed"
+    )
+    assert failure["links"]["api_run"] == f"https://automator.example/api/runs/{run_id}"
+    event = (await client.get(f"/api/events/{handled['event_id']}")).json()
+    assert event["type"] == "workflow_failed"
+
+
+async def test_inline_actions_send_the_failure_once_though_the_job_runs_again(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    httpserver: HTTPServer,
+    smtp_server: SmtpServer,
+) -> None:
+    httpserver.expect_request("/failed", method="POST").respond_with_json({"ok": True})
+    hook = {
+        "id": "page",
+        "type": "webhook_call",
+        "data": {
+            "url": httpserver.url_for("/failed"),
+            "json": {
+                "run": "{{ failure.run_id }}",
+                "step": "{{ failure.step }}",
+                "error": "{{ failure.error.message }}",
+                "event": "{{ failure.event }}",
+            },
+        },
+    }
+    mail = {
+        "id": "mail",
+        "type": "send_email",
+        "data": {
+            "recipient": "ops@example.com",
+            "subject": "{{ failure.workflow.name }} failed at {{ failure.step.id }}",
+            "text": "See {{ failure.links.studio_run }}",
+        },
+    }
+    await create(client, checkout({"actions": [hook, mail]}))
+    run_id = await order(client)
+    await drain(settings)
+
+    ((request, _),) = httpserver.log
+    body = json.loads(request.data)
+    assert body["run"] == run_id
+    assert body["step"] == {"id": "charge", "type": "log"}
+    assert "card" in body["error"]
+    assert body["event"]["data"] == {"total": 42}
+    assert request.headers["Idempotency-Key"] == f"{run_id}:failed:1:page"
+    (message,) = smtp_server.messages
+    assert message.rcpt_tos == ["ops@example.com"]
+    assert message.message["Subject"] == "Checkout failed at charge"
+    assert f"/studio/runs/{run_id}" in message.part("plain")
+    assert notes(await run_of(client, run_id)) == [
+        "on_failure: webhook_call page sent",
+        "on_failure: send_email mail sent",
+    ]
+
+    await deliver_again(settings, run_id)
+    await drain(settings)
+    assert len(httpserver.log) == 1
+    assert len(smtp_server.messages) == 1
+    assert notes(await run_of(client, run_id))[2:] == [
+        "on_failure: webhook_call page already claimed, not sent again",
+        "on_failure: send_email mail already claimed, not sent again",
+    ]
+
+
+async def deliver_again(settings: Settings, run_id: str) -> None:
+    """The run's on_failure job delivered a second time (as arq does when a worker dies
+    mid-job), under a new job id so that arq does not refuse it."""
+    pool: ArqRedis = await create_pool(
+        RedisSettings.from_dsn(str(settings.redis_url)),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
+    try:
+        await pool.enqueue_job(RUN_FAILED, "acme", run_id, 1, _job_id=f"{run_id}:again")
+    finally:
+        await pool.aclose()
+
+
+async def test_an_error_workflow_that_fails_sets_nothing_off(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    hook = {"type": "webhook_call", "data": {"url": httpserver.url_for("/failed")}}
+    await create(
+        client, error_workflow([BROKEN], on_failure={"workflow_id": "on_call", "actions": [hook]})
+    )
+    await create(client, checkout({"workflow_id": "on_call"}))
+    run_id = await order(client)
+    await drain(settings)
+
+    (handler,) = await runs_of(client, "on_call")
+    assert handler["status"] == "failed"
+    assert notes(await run_of(client, handler["run_id"])) == []
+    assert httpserver.log == []
+    assert len(await runs_of(client, "checkout")) == 1
+    assert (await run_of(client, run_id))["status"] == "failed"
+
+
+async def test_a_workflow_naming_itself_handles_its_failure_once(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    await create(client, checkout({"workflow_id": "checkout"}))
+    run_id = await order(client)
+    await drain(settings)
+
+    runs = await runs_of(client, "checkout")
+    assert [run["status"] for run in runs] == ["failed", "failed"]
+    handler = next(run for run in runs if run["run_id"] != run_id)
+    assert notes(await run_of(client, run_id)) == [
+        f"on_failure: started run {handler['run_id']} of workflow checkout"
+    ]
+    assert notes(await run_of(client, handler["run_id"])) == []
+
+
+async def test_on_failure_is_checked_when_the_workflow_is_saved(
+    client: httpx.AsyncClient,
+) -> None:
+    missing = await client.post("/api/workflows", json=checkout({"workflow_id": "nowhere"}))
+    assert missing.status_code == 422
+    error = missing.json()["error"]
+    assert "settings.on_failure.workflow_id: no workflow 'nowhere'" in error["message"]
+    assert error["details"][0]["loc"] == ["body", "settings", "on_failure", "workflow_id"]
+    empty = await client.post("/api/workflows", json=checkout({}))
+    assert empty.status_code == 422
+    assert "on_failure needs a workflow_id, actions, or both" in empty.text
+    walker = {"type": "wait_for_event", "data": {"event": "paid", "timeout": 60}}
+    wrong = await client.post("/api/workflows", json=checkout({"actions": [walker]}))
+    assert wrong.status_code == 422
+    assert "on_failure action 1 is a wait_for_event" in wrong.text
+    no_url = await client.post(
+        "/api/workflows", json=checkout({"actions": [{"type": "webhook_call", "data": {}}]})
+    )
+    assert no_url.status_code == 422
+    assert "url" in no_url.text
