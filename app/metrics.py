@@ -11,7 +11,7 @@ connector registry, and ``tenant``/``workflow`` pairs are labelled one by one up
 figures per workflow, however many there are, come from ``GET /api/stats``.
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
@@ -123,6 +123,15 @@ def limit_workflow_labels(limit: int) -> None:
 
 def event_accepted(accepted: Accepted) -> None:
     EVENTS_ACCEPTED.labels("duplicate" if accepted.duplicate else "new").inc()
+
+
+def events_accepted(accepted: Sequence[Accepted]) -> None:
+    """``event_accepted`` for a batch: one increment per outcome, not per event."""
+    duplicates = sum(1 for one in accepted if one.duplicate)
+    if duplicates:
+        EVENTS_ACCEPTED.labels("duplicate").inc(duplicates)
+    if len(accepted) > duplicates:
+        EVENTS_ACCEPTED.labels("new").inc(len(accepted) - duplicates)
 
 
 def event_rejected(reason: str) -> None:

@@ -121,6 +121,8 @@ def recorded(intake: Intake, runs: list[Run], skipped: dict[str, str]) -> Accept
 
 def reacted(accepted: Accepted, woken: list[Run], ended: list[Run]) -> Accepted:
     """The accepted event with the runs it woke and ended, as the event log shows them."""
+    if not (woken or ended or accepted.event.answered or accepted.event.ended):
+        return accepted  # most events: nothing to note, and no copy made
     event = replace(
         accepted.event,
         answered=[run.run_id for run in woken],
@@ -145,6 +147,8 @@ def seen_touch(event: EventRecord) -> Touch | None:
 
 def with_profile(runs: list[Run], profile: Profile, at: datetime) -> None:
     """Give each run the profile as it stands now, under ``profile`` in its context."""
+    if not runs:
+        return
     view = profile.view(at)
     for run in runs:
         run.context = {**run.context, "profile": view}

@@ -32,14 +32,21 @@ class EventAccepted(BaseModel):
 
     @classmethod
     def of(cls, accepted: Accepted) -> "EventAccepted":
-        event = accepted.event
-        return cls(
-            event_id=event.event_id,
-            duplicate=accepted.duplicate,
-            workflow_ids=event.workflow_ids,
-            run_ids=event.run_ids,
-            skipped=accepted.skipped,
-        )
+        return cls(**accepted_fields(accepted, None))
+
+
+def accepted_fields(accepted: Accepted, notice: str | None) -> dict[str, Any]:
+    """``EventAccepted``'s fields as plain data: what a batch's reply is made of without a
+    model per event (a batch of 1,000 spent a sixth of its time building them)."""
+    event = accepted.event
+    return {
+        "event_id": event.event_id,
+        "duplicate": accepted.duplicate,
+        "workflow_ids": event.workflow_ids,
+        "run_ids": event.run_ids,
+        "skipped": accepted.skipped,
+        "notice": notice,
+    }
 
 
 BATCH_EXAMPLE: dict[str, Any] = {"events": [EVENT_EXAMPLE]}

@@ -36,6 +36,8 @@ PROFILE_UPSERT = (
     "updated_at = excluded.updated_at, revision = excluded.revision, "
     "attributes = excluded.attributes"
 )
+# Every event with a user id reads its profile: the statement built once.
+PROFILE_READ = f"SELECT {PROFILES.columns} FROM profiles WHERE tenant_id = ? AND user_id = ?"
 
 
 class Audience(Connection):
@@ -60,7 +62,8 @@ class Audience(Connection):
 
     def _touch(self, tenant_id: str, touch: Touch) -> ProfileChange:
         """Inside a transaction: read, merge, write."""
-        existing = self._find(PROFILES, tenant_id=tenant_id, user_id=touch.user_id)
+        row = self._one(PROFILE_READ, tenant_id, touch.user_id)
+        existing = None if row is None else PROFILES.read(row)
         change = apply(tenant_id, existing, touch, self._profile_max_bytes)
         self._db.execute(PROFILE_UPSERT, profile_row(change.profile))
         return change

@@ -32,13 +32,17 @@ from app.store.sqlite.audience import Audience
 from app.store.sqlite.rows import EVENTS, RUN_COLUMNS, RUNS, marks, run_row, stamp
 from app.store.sqlite.runs import Runs
 
+# The event shapes read in one call, by tenant and event type.
+Shapes = dict[tuple[str, str], list[list[str]]]
+
 
 class EventIntake(Runs, Audience):
     def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
+        shapes: Shapes = {}
         with self._transaction():
-            return [self._accept(intake) for intake in intakes]
+            return [self._accept(intake, shapes) for intake in intakes]
 
-    def _accept(self, intake: Intake) -> Accepted:
+    def _accept(self, intake: Intake, shapes: "Shapes") -> Accepted:
         event = intake.event
         if intake.event_claim is not None:
             owner = self._claim(event.tenant_id, intake.event_claim)
@@ -55,15 +59,9 @@ class EventIntake(Runs, Audience):
         if touch is not None:
             with_profile(runs, self._touch(event.tenant_id, touch).profile, touch.at)
         accepted = recorded(intake, runs, skipped)
-        self._db.executemany(
-            f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(*run_row(run), run.wait_key) for run in runs],
-        )
-        self._db.executemany(
-            "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
-            [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys],
-        )
-        accepted = reacted(accepted, *self._react(intake))
+        if runs:
+            self._write_new_runs(runs)
+        accepted = reacted(accepted, *self._react(intake, shapes))
         # Written after reacting (one transaction: nobody sees the order), with what it did.
         self._db.execute(
             "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, "
@@ -80,17 +78,22 @@ class EventIntake(Runs, Audience):
         )
         return accepted
 
-    def _react(self, intake: Intake) -> tuple[list[Run], list[Run]]:
+    def _write_new_runs(self, runs: list[Run]) -> None:
+        self._db.executemany(
+            f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(*run_row(run), run.wait_key) for run in runs],
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
+            [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys],
+        )
+
+    def _react(self, intake: Intake, shapes: "Shapes") -> tuple[list[Run], list[Run]]:
         """Key the event for every shape, keep the keys, tell the runs listening to them and
         answer the waits they name; in the event's transaction, so no wait is registered
         between the two. Returns the runs woken and the runs ended."""
         event = intake.event
-        shapes = self._all(
-            "SELECT paths FROM event_shapes WHERE tenant_id = ? AND event_type = ?",
-            event.tenant_id,
-            event.type,
-        )
-        keys = sorted(event_keys(intake, [orjson.loads(row[0]) for row in shapes]))
+        keys = sorted(event_keys(intake, self._shapes(event.tenant_id, event.type, shapes)))
         if not keys:
             return [], []
         received = stamp(event.received_at)
@@ -108,6 +111,19 @@ class EventIntake(Runs, Audience):
         for run in woken:
             self._write_run(run)
         return woken, ended
+
+    def _shapes(self, tenant_id: str, event_type: str, read: "Shapes") -> list[list[str]]:
+        """The match paths of the event shapes of the type; ``read`` keeps those already
+        read in this call (accepting events never changes them), once per type per batch."""
+        found = read.get((tenant_id, event_type))
+        if found is None:
+            rows = self._all(
+                "SELECT paths FROM event_shapes WHERE tenant_id = ? AND event_type = ?",
+                tenant_id,
+                event_type,
+            )
+            found = read[(tenant_id, event_type)] = [orjson.loads(row[0]) for row in rows]
+        return found
 
     def _notify(self, event: EventRecord, keys: list[str]) -> list[Run]:
         """Goals and exits of the runs listening to these keys; returns the runs ended."""
