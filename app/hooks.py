@@ -22,6 +22,7 @@ from app.clock import Clock
 from app.engine.calls.secrets import Secrets
 from app.engine.expressions.renderer import Renderer
 from app.errors import ErrorDetail, InvalidInput, Unavailable, redis_missing
+from app.models import patterns
 from app.models.hook import Hook, HookScheme
 from app.models.run import Accepted
 from app.models.workflow import Page
@@ -155,9 +156,10 @@ class Hooks:
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"])
+            problem = patterns.message(error)
             raise InvalidInput(
-                f"The hook's mapping made an event the API refuses: {where}: {error['msg']}.",
-                [ErrorDetail(("mapping", *error["loc"]), error["msg"])],
+                f"The hook's mapping made an event the API refuses: {where}: {problem}.",
+                [ErrorDetail(("mapping", *error["loc"]), problem)],
             ) from None
 
 

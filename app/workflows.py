@@ -22,7 +22,7 @@ from app.errors import (
     NotFound,
     PayloadTooLarge,
 )
-from app.models import jsonc
+from app.models import jsonc, patterns
 from app.models.document import WorkflowDocument
 from app.models.tenant import KeyScope
 from app.models.validation import ValidationRules
@@ -401,7 +401,7 @@ def invalid_document(exc: ValidationError, data: Any = None) -> InvalidInput:
     the first, with the action it is in ("actions.0.conditions.0 (in action 'welcome',
     send_email): value: ...")."""
     details = [
-        ErrorDetail(tuple(error["loc"]), error["msg"])
+        ErrorDetail(tuple(error["loc"]), patterns.message(error))
         for error in exc.errors(include_url=False, include_input=False)
     ]
     first = details[0]

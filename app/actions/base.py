@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from app.actions.breaker import Breaker
 from app.actions.local.deployment import LocalTasks
 from app.clock import Clock, SystemClock
+from app.models import patterns
 from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
 from app.models.secret import SECRET_REF
@@ -93,6 +94,8 @@ def parse_address(text: str) -> Address | None:
 # The formats an input schema may name, checked on the values a save already knows.
 FORMATS = FormatChecker(formats=())
 FORMAT_WORDS = {"email": "an email address (ada@example.com or Ada <ada@example.com>)"}
+# What a refusal says instead of the format or the regular expression.
+_WORDS = {"format": FORMAT_WORDS, "pattern": patterns.WORDS}
 
 
 @FORMATS.checks("email")
@@ -133,8 +136,9 @@ class ActionSpec:
 def _describe(error: SchemaError) -> str:
     where = ".".join(str(part) for part in error.absolute_path)
     message = error.message
-    if error.validator == "format" and error.validator_value in FORMAT_WORDS:
-        message = f"{str(error.instance)[:80]!r} is not {FORMAT_WORDS[error.validator_value]}"
+    words = _WORDS.get(str(error.validator), {}).get(str(error.validator_value))
+    if words is not None:
+        message = f"{str(error.instance)[:80]!r} is not {words}"
     return f"data.{where}: {message}" if where else f"data: {message}"
 
 

@@ -20,13 +20,14 @@ import orjson
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.net import retry_after, transport_error
+from app.models.patterns import ALPHANUMERIC_ID_PATTERN, CLASS_NAME_PATTERN
 
 CLASS_NAME = {
     "type": "string",
-    "pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$",
+    "pattern": CLASS_NAME_PATTERN,
     "description": "A Parse class: `GameScore`, `_User`.",
 }
-OBJECT_ID = {"type": "string", "pattern": r"^[A-Za-z0-9]{1,64}$"}
+OBJECT_ID = {"type": "string", "pattern": ALPHANUMERIC_ID_PATTERN}
 WHERE = {"type": "object", "description": 'A Parse query constraint: `{"score": {"$gt": 10}}`.'}
 QUERY = {
     "where": WHERE,

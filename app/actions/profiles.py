@@ -20,10 +20,10 @@ from app.actions.base import (
     ProfileBook,
 )
 from app.errors import InvalidInput
-from app.models import jsonc
+from app.models import jsonc, patterns
 from app.models.condition import OPERATOR_SYMBOLS, Condition
+from app.models.patterns import ID_PATTERN
 from app.models.profile import USER_ID_MAX_LENGTH, SegmentDefinition, Touch
-from app.models.validation import ID_PATTERN
 
 CONDITIONS = TypeAdapter(list[Condition])
 ID = re.compile(ID_PATTERN)
@@ -190,7 +190,7 @@ def _definition(segment_id: str, params: dict[str, Any]) -> SegmentDefinition:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        raise ConnectorError(f"data.conditions.{where}: {error['msg']}") from None
+        raise ConnectorError(f"data.conditions.{where}: {patterns.message(error)}") from None
     if not conditions:
         raise ConnectorError("data.conditions: at least one condition")
     saved = [c.model_dump(mode="json", exclude_unset=True, by_alias=True) for c in conditions]

@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.errors import ErrorDetail, InvalidInput
+from app.models.patterns import UPPER_NAME_PATTERN, WORDS
 from app.models.secret import SECRET_REF
 
-NAME_RULE = "1 to 100 capital letters, digits and underscores, starting with a letter"
-NAME = re.compile(r"[A-Z][A-Z0-9_]{0,99}")
+NAME_RULE = WORDS[UPPER_NAME_PATTERN]
+NAME = re.compile(UPPER_NAME_PATTERN)
 
 
 def check_name(name: str, loc: tuple[str | int, ...] = ("path", "name")) -> str:

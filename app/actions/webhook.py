@@ -21,6 +21,7 @@ import httpx
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.net import status_error, transport_error
+from app.models.patterns import URL_SCHEME_PATTERN
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # Headers that go along on a redirect hop to another origin: the step's key and the body's
@@ -35,7 +36,7 @@ INPUTS: dict[str, Any] = {
     "properties": {
         "url": {
             "type": "string",
-            "pattern": "^[hH][tT][tT][pP][sS]?://",
+            "pattern": URL_SCHEME_PATTERN,
             "maxLength": 8192,
             "description": "http:// or https:// URL; the address guard judges its host.",
         },

@@ -8,7 +8,7 @@ from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit
 from app.api.schemas.campaigns import CampaignList, CampaignMembers, CampaignRead, MemberRead
-from app.models.validation import ID_PATTERN
+from app.models.patterns import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from app.errors import AutomatorError, ErrorDetail, InvalidInput, LimitExceeded
-from app.models import jsonc
+from app.models import jsonc, patterns
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     if any(e["type"] == "json_invalid" for e in errors):
         return render(_not_json(exc.body, errors[0]))
-    details = [ErrorDetail(tuple(e["loc"]), e["msg"]) for e in errors]
+    details = [ErrorDetail(tuple(e["loc"]), patterns.message(e)) for e in errors]
     return render(InvalidInput("The request is not valid.", details))
 
 

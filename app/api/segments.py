@@ -10,8 +10,8 @@ from app.api.profiles import After, Limit
 from app.api.schemas.profiles import ProfileRead
 from app.api.schemas.segments import MemberList, SegmentIn, SegmentList, SegmentRead
 from app.models.condition import Condition
+from app.models.patterns import ID_PATTERN
 from app.models.profile import SegmentDefinition
-from app.models.validation import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 from app.triggers.segments import Audience, members_page
 

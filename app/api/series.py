@@ -12,7 +12,7 @@ from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.stats import period_of
 from app.models.instant import Instant
-from app.models.validation import ID_PATTERN
+from app.models.patterns import ID_PATTERN
 
 router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
 

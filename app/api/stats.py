@@ -13,8 +13,8 @@ from app.api.instants import before, utc
 from app.api.schemas.stats import StatsReport, WorkflowMetrics
 from app.errors import ErrorDetail, InvalidInput
 from app.models.instant import Instant
+from app.models.patterns import ID_PATTERN
 from app.models.stats import Period
-from app.models.validation import ID_PATTERN
 
 router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
 

@@ -35,7 +35,7 @@ from app.api.schemas.workflows import (
 from app.errors import AutomatorError, ErrorDetail, InvalidInput
 from app.experiments import experiment_report
 from app.models import jsonc
-from app.models.validation import ID_PATTERN
+from app.models.patterns import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 from app.models.workflow import WorkflowFilter
 

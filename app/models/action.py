@@ -19,16 +19,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.models import patterns
 from app.models.condition import Condition
-from app.models.validation import (
-    EVENT_TYPE_PATTERN,
-    ID_PATTERN,
-    Delay,
-    Strict,
-    ValidationRules,
-    delay_seconds,
-    rules_of,
-)
+from app.models.patterns import EVENT_TYPE_PATTERN, FIELD_PATH_PATTERN, ID_PATTERN
+from app.models.validation import Delay, Strict, ValidationRules, delay_seconds, rules_of
 
 
 class RetryPolicy(Strict):
@@ -41,7 +35,6 @@ class RetryPolicy(Strict):
     max_backoff: StrictFloat = Field(3600, ge=0, le=86400, description="Longest wait, in seconds.")
 
 
-FIELD_PATH_PATTERN = r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,7}$"
 MAX_MATCH_FIELDS = 10
 MAX_EXITS = 10
 MAX_LOOKBACK_SECONDS = 30 * 86400
@@ -236,7 +229,7 @@ def _parse(model: type[ModelT], data: dict[str, Any], code: str) -> ModelT:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in ("data", *error["loc"]))
         raise PydanticCustomError(
-            code, "{where}: {msg}", {"where": where, "msg": error["msg"]}
+            code, "{where}: {msg}", {"where": where, "msg": patterns.message(error)}
         ) from None
 
 

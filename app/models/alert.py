@@ -4,7 +4,8 @@ passes a threshold, notify (email, webhook) once per window."""
 from pydantic import Field, StrictFloat, StrictInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from app.models.validation import ID_PATTERN, Strict
+from app.models.patterns import ID_PATTERN
+from app.models.validation import Strict
 
 MAX_RULES = 20
 MAX_RECIPIENTS = 10

@@ -13,8 +13,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.models.action import Action
+from app.models.patterns import ID_PATTERN
 from app.models.trigger import MAX_TRIGGERS, SCHEDULE, WAIT, Trigger
-from app.models.validation import ID_PATTERN, MAX_TAGS, RESERVED_IDS, Strict, Tags, rules_of
+from app.models.validation import MAX_TAGS, RESERVED_IDS, Strict, Tags, rules_of
 from app.models.workflow_settings import WorkflowSettings
 
 MAX_STUDIO_POSITIONS = 1000

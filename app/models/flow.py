@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.models.patterns import CLOCK_PATTERN
+
 # Messaging actions: what send windows and frequency caps apply to unless told otherwise.
 CHANNEL_ACTIONS = ("send_email", "send_sms", "send_push", "send_whatsapp")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -34,7 +36,6 @@ MAX_PERIOD_SECONDS = 366 * DAY_SECONDS
 MAX_CAP_PERIOD_SECONDS = 31 * DAY_SECONDS
 MAX_LIMIT = 1_000_000
 _DURATION = TypeAdapter(timedelta)
-CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
 
 
 class Setting(BaseModel):

@@ -11,7 +11,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.models.condition import Condition
-from app.models.validation import EVENT_TYPE_PATTERN, ID_PATTERN, Delay, Strict, delay_seconds
+from app.models.patterns import EVENT_TYPE_PATTERN, ID_PATTERN
+from app.models.validation import Delay, Strict, delay_seconds
 
 SCHEDULE = "schedule"
 WAIT = "wait_for_event"

@@ -28,8 +28,6 @@ from app.models.flow import (
 if TYPE_CHECKING:
     from app.models.condition import Condition
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
-EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 MAX_REGEX_LENGTH = 256
 # Path segments of the workflow API that a workflow id would shadow.
 RESERVED_IDS = frozenset({"status", "logs", "export", "import", "validate"})

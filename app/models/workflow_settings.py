@@ -23,7 +23,8 @@ from app.models.flow import (
     Throttle,
     windows_meet,
 )
-from app.models.validation import ID_PATTERN, Strict, rules_of
+from app.models.patterns import ID_PATTERN
+from app.models.validation import Strict, rules_of
 
 # What on_failure may run inline: the connectors that send, nothing that walks or waits.
 ON_FAILURE_TYPES = ("webhook_call", "send_email", "send_sms", "send_push", "send_whatsapp")

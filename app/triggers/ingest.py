@@ -29,9 +29,10 @@ from app.models import jsonc
 from app.models.document import WorkflowDocument
 from app.models.ids import new_id
 from app.models.instant import Instant
+from app.models.patterns import EVENT_TYPE_PATTERN
 from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Parent, Run, RunStatus
-from app.models.validation import EVENT_TYPE_PATTERN, Strict
+from app.models.validation import Strict
 from app.models.workflow import WorkflowVersion
 from app.store.errors import STORE_ERRORS
 from app.store.protocol import Intake, Store

@@ -82,6 +82,16 @@ def guarded(*conditions: dict[str, Any]) -> dict[str, Any]:
             workflow(WELCOME | {"data": {"recipients": ["ada@example.com", "bob"]}}),
             "data.recipients.1: 'bob' is not an email address",
         ),
+        (
+            workflow({"id": "text", "type": "send_sms", "data": {"recipient": "4155550123"}}),
+            "actions.0 (in action 'text', send_sms): data.recipient: '4155550123' is not an "
+            "E.164 phone number such as +14155550123",
+        ),
+        (
+            workflow(workflow_id="greet all!"),
+            "workflow_id: should be 1 to 128 letters, digits, '_', '.' or '-', starting with a "
+            "letter or digit",
+        ),
     ],
     ids=[
         "template",
@@ -94,6 +104,8 @@ def guarded(*conditions: dict[str, Any]) -> dict[str, Any]:
         "empty-range",
         "recipient",
         "recipients",
+        "phone",
+        "workflow-id",
     ],
 )
 async def test_a_document_that_could_not_work_is_a_422_naming_where(

@@ -155,7 +155,10 @@ def test_a_wait_names_its_branches_and_its_event_shape() -> None:
         ({"event": "p", "timeout": 5, "lookback": "P31D"}, "data.lookback: lookback is at most"),
         ({"event": "p", "timeout": 5, "match": {"user.id": ["a"]}}, "data.match.user.id: a match"),
         ({"event": "p", "timeout": 5, "match": {"a..b": 1}}, "data.match.a..b"),
-        ({"event": "bad type!", "timeout": 5}, "data.event: String should match pattern"),
+        (
+            {"event": "bad type!", "timeout": 5},
+            "data.event: should be 1 to 128 letters, digits, '_', '.', ':' or '-'",
+        ),
         ({"event": "p", "timeout": 5, "matches": {}}, "data.matches: Extra inputs"),
     ],
 )

@@ -59,7 +59,7 @@ def test_every_flow_setting_is_accepted_and_kept_as_written() -> None:
         (
             {"quiet_hours": {"start": "25:00", "end": "08:00"}},
             ("settings", "quiet_hours", "start"),
-            "should match pattern",
+            "should be a time of day as HH:MM or HH:MM:SS, such as 21:00",
         ),
         (
             {"quiet_hours": {"start": "08:00", "end": "08:00"}},

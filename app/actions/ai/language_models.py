@@ -21,13 +21,9 @@ import httpx
 from pydantic import Field, SecretStr, TypeAdapter, ValidationError
 
 from app.actions.base import ActionContext, ConnectorError
-from app.actions.channels.providers import (
-    URL_PATTERN,
-    Outbound,
-    ProviderConfig,
-    Walk,
-    post,
-)
+from app.actions.channels.providers import Outbound, ProviderConfig, Walk, post
+from app.models import patterns
+from app.models.patterns import URL_PATTERN
 
 ANTHROPIC_VERSION = "2023-06-01"
 # The name of the tool Anthropic is made to call: its input is the structured answer.
@@ -247,7 +243,7 @@ def _provider(index: int, item: Any) -> AnyProvider:
         return _PROVIDER.validate_python(item)
     except ValidationError as exc:
         problems = "; ".join(
-            f"providers[{index}].{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+            f"providers[{index}].{'.'.join(str(part) for part in error['loc'][1:])}: {patterns.message(error)}"
             for error in exc.errors()
         )
         raise ConnectorError(f"ai config {problems}") from None

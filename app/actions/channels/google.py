@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.actions.base import ConnectorError
-from app.actions.channels.providers import URL_PATTERN, Outbound, post, refusal
+from app.actions.channels.providers import Outbound, post, refusal
+from app.models.patterns import URL_PATTERN
 
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"

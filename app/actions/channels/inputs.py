@@ -7,8 +7,6 @@ from typing import Any
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorError
 
-# E.164 as people write it: "+" and the country code, then digits with optional separators.
-PHONE_PATTERN = r"^\+[1-9][0-9 ().-]{6,24}$"
 _SEPARATORS = re.compile(r"[ ().-]")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 

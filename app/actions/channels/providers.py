@@ -22,9 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.actions.base import ActionContext, ConnectorError
 from app.actions.breaker import Breaker, LocalBreaker
 from app.actions.net import retry_after, transport_error
+from app.models import patterns
+from app.models.patterns import URL_PATTERN
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
 MAX_ERROR_CHARS = 300  # of a provider's error text kept in step errors
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
 
@@ -210,7 +211,7 @@ def _provider(where: str, item: Any, kinds: Kinds[M]) -> Provider[M]:
     except ValidationError as exc:
         # Only where and what: the input may be a credential.
         problems = "; ".join(
-            f"{where}.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            f"{where}.{'.'.join(str(part) for part in error['loc'])}: {patterns.message(error)}"
             for error in exc.errors()
         )
         raise ConnectorError(f"notify_service config {problems}") from None

@@ -21,7 +21,6 @@ from app.actions.channels.outbox import DELIVERED_TO, OUTPUT, Letter, keep, outb
 from app.actions.channels.providers import (
     DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
-    URL_PATTERN,
     GenericHttp,
     Kinds,
     Outbound,
@@ -30,6 +29,7 @@ from app.actions.channels.providers import (
     configured,
     route,
 )
+from app.models.patterns import HTTPS_PATTERN, PROJECT_ID_PATTERN, URL_PATTERN
 
 MAX_RECIPIENTS = 100  # tokens per step, each its own request
 
@@ -57,7 +57,7 @@ class Fcm(ProviderConfig):
 
     provider: Literal["fcm"]
     base_url: str = Field("https://fcm.googleapis.com", pattern=URL_PATTERN, max_length=2048)
-    project_id: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    project_id: str | None = Field(None, pattern=PROJECT_ID_PATTERN)
     access_token: str | None = Field(None, min_length=1)
     service_account: ServiceAccount | None = None
 
@@ -126,7 +126,7 @@ class PushChannel:
                 },
                 "title": {"type": "string", "maxLength": 1000},
                 "body": {"type": "string", "maxLength": 4000},
-                "image": {"type": "string", "pattern": "^https://", "maxLength": 2048},
+                "image": {"type": "string", "pattern": HTTPS_PATTERN, "maxLength": 2048},
                 "data": {
                     "type": "object",
                     "description": "Key-value pairs for the app; values are sent as text.",

@@ -12,7 +12,6 @@ from app.actions.channels.outbox import OUTPUT, Letter, keep, outbox
 from app.actions.channels.providers import (
     DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
-    URL_PATTERN,
     GenericHttp,
     Kinds,
     Outbound,
@@ -20,6 +19,7 @@ from app.actions.channels.providers import (
     configured,
     route,
 )
+from app.models.patterns import ALPHANUMERIC_ID_PATTERN, PHONE_PATTERN, URL_PATTERN
 
 MAX_BODY = 1600  # characters: Twilio's limit, split into segments by the carrier
 
@@ -38,7 +38,7 @@ class Twilio(ProviderConfig):
 
     provider: Literal["twilio"]
     base_url: str = Field("https://api.twilio.com", pattern=URL_PATTERN, max_length=2048)
-    account_sid: str = Field(pattern=r"^[A-Za-z0-9]{1,64}$")
+    account_sid: str = Field(pattern=ALPHANUMERIC_ID_PATTERN)
     auth_token: str = Field(min_length=1)
     from_: str | None = Field(None, alias="from", min_length=1, max_length=64)
     messaging_service_sid: str | None = Field(None, min_length=1, max_length=64)
@@ -82,7 +82,7 @@ class SmsChannel:
             "properties": {
                 "recipient": {
                     "type": "string",
-                    "pattern": inputs.PHONE_PATTERN,
+                    "pattern": PHONE_PATTERN,
                     "description": "E.164 number; default: the event's user.phone.",
                 },
                 "body": {

@@ -16,6 +16,7 @@ import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from app.actions.base import ActionContext, ConnectorError
+from app.models import patterns
 from app.settings import Settings
 
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25}
@@ -79,7 +80,7 @@ def smtp_server(context: ActionContext) -> SmtpServer:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
         raise ConnectorError(
-            f"notify_service configuration: smtp.{where}: {error['msg']}"
+            f"notify_service configuration: smtp.{where}: {patterns.message(error)}"
         ) from None
 
 

@@ -14,7 +14,6 @@ from app.actions.channels.outbox import OUTPUT, Letter, keep, outbox
 from app.actions.channels.providers import (
     DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
-    URL_PATTERN,
     GenericHttp,
     Kinds,
     Outbound,
@@ -24,6 +23,7 @@ from app.actions.channels.providers import (
     refusal,
     route,
 )
+from app.models.patterns import API_VERSION_PATTERN, DIGITS_ID_PATTERN, PHONE_PATTERN, URL_PATTERN
 
 MAX_BODY = 4096  # characters of a text message, the Cloud API's limit
 # Cloud API error codes that mean "slow down" or "try later" although the status is a 4xx.
@@ -72,8 +72,8 @@ class WhatsAppCloud(ProviderConfig):
 
     provider: Literal["whatsapp_cloud"]
     base_url: str = Field("https://graph.facebook.com", pattern=URL_PATTERN, max_length=2048)
-    version: str = Field("v21.0", pattern=r"^v[0-9]{1,3}\.[0-9]{1,3}$")
-    phone_number_id: str = Field(pattern=r"^[0-9]{1,32}$")
+    version: str = Field("v21.0", pattern=API_VERSION_PATTERN)
+    phone_number_id: str = Field(pattern=DIGITS_ID_PATTERN)
     access_token: str = Field(min_length=1)
 
     def endpoint(self) -> str:
@@ -133,7 +133,7 @@ class WhatsAppChannel:
             "properties": {
                 "recipient": {
                     "type": "string",
-                    "pattern": inputs.PHONE_PATTERN,
+                    "pattern": PHONE_PATTERN,
                     "description": "E.164 number; default: the event's user.phone.",
                 },
                 "body": {

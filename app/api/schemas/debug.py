@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.condition import Condition
-from app.models.validation import EVENT_TYPE_PATTERN
+from app.models.patterns import EVENT_TYPE_PATTERN
 
 
 class TriggerTest(BaseModel):

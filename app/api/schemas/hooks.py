@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app.api.schemas.page import Page
 from app.hooks import HookSpec
 from app.models.hook import Hook, HookScheme
+from app.models.patterns import EVENT_TYPE_PATTERN, VARIABLE_PATTERN
 from app.models.run import Accepted
-from app.models.validation import EVENT_TYPE_PATTERN
 
 HOOK_EXAMPLE: dict[str, Any] = {
     "name": "Stripe payments",
@@ -36,7 +36,7 @@ class VerifyIn(BaseModel):
     )
     secret: str | None = Field(
         None,
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+        pattern=VARIABLE_PATTERN,
         description="The name of the signing secret in the tenant's secrets (PUT "
         "/api/secrets/{name}); required for every scheme but `token`.",
     )

@@ -6,8 +6,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.examples import API_KEY_EXAMPLE
+from app.models.patterns import ID_PATTERN
 from app.models.tenant import ApiKey, Role
-from app.models.validation import ID_PATTERN, Tags
+from app.models.validation import Tags
 
 
 class KeyCreate(BaseModel):

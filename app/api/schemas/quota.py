@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
-from app.models.validation import ID_PATTERN
+from app.models.patterns import ID_PATTERN
 from app.triggers.ai_budget import BudgetCheck
 from app.triggers.estimate import Check
 

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 from app.api.schemas.page import Page
 from app.api.schemas.stats import AiUsageRead
 from app.engine.walk.approvals import approval_of
+from app.models.patterns import VARIABLE_PATTERN
 from app.models.run import PARKED, Run, RunStatus, StepRecord, Wait
 from app.runs import RunRecord
 from app.triggers.ingest import JsonObject
@@ -159,13 +160,12 @@ class RunList(Page[RunSummary]):
     """A page of runs, newest first."""
 
 
-VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 VARIABLES_EXAMPLE: dict[str, Any] = {"discount_code": "WELCOME10", "retries_left": None}
 
 
 def _named(variables: dict[str, Any]) -> dict[str, Any]:
     for name in variables:
-        if not re.fullmatch(VARIABLE_NAME, name):
+        if not re.fullmatch(VARIABLE_PATTERN, name):
             raise ValueError(f"{name!r} is not a variable name (letters, digits and _)")
     if not variables:
         raise ValueError("name at least one variable")
@@ -179,6 +179,6 @@ class VariablesIn(RootModel[Annotated[JsonObject, AfterValidator(_named)]]):
         json_schema_extra={
             "examples": [VARIABLES_EXAMPLE],
             "minProperties": 1,
-            "propertyNames": {"pattern": VARIABLE_NAME},
+            "propertyNames": {"pattern": VARIABLE_PATTERN},
         }
     )

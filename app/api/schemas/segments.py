@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.schemas.page import Page
 from app.api.schemas.profiles import ProfileRead
 from app.models.condition import Condition
+from app.models.patterns import ID_PATTERN
 from app.models.profile import Segment
-from app.models.validation import ID_PATTERN
 
 SEGMENT_EXAMPLE: dict[str, Any] = {
     "segment_id": "inactive_7d",

@@ -8,9 +8,9 @@ from pydantic.config import JsonDict
 
 from app.api.examples import TEMPLATE_EXAMPLE
 from app.api.schemas.page import Page
+from app.models.patterns import ID_PATTERN
 from app.models.template import MessageTemplate
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
 MAX_SUBJECT_CHARS = 2000  # of template source; the rendered subject is at most 998
 # Of template source: the sandbox compiles at most 64 KiB, and the HTML part is wrapped.
 MAX_PART_CHARS = 64_000
@@ -52,7 +52,7 @@ class TemplateCreate(TemplateParts):
     model_config = ConfigDict(json_schema_extra={"examples": [TEMPLATE_EXAMPLE], **NEEDS_A_BODY})
 
     name: str = Field(
-        pattern=NAME_PATTERN,
+        pattern=ID_PATTERN,
         description="Letters, digits, `_`, `.` and `-`, at most 128; unique in the tenant.",
     )
 

@@ -277,7 +277,7 @@ async def test_two_providers_of_one_kind_without_names_get_numbered_labels(
         ),
         (
             {"sms": [{"provider": "http", "url": "ftp://files.example", "headers": {}}]},
-            "config sms[0].url: String should match pattern",
+            "config sms[0].url: should be an http:// or https:// URL with a host",
         ),
         (
             {"sms": [{"provider": "twilio", "account_sid": "AC1", "auth_token": "t"}]},

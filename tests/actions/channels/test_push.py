@@ -344,4 +344,4 @@ async def test_a_push_save_with_bad_literal_data_is_refused(push_client: httpx.A
     response = await push_client.post("/api/workflows", json=workflow)
     assert response.status_code == 422
     (detail,) = response.json()["error"]["details"]
-    assert detail["msg"].startswith("data.image: 'http://x' does not match '^https://'")
+    assert detail["msg"].startswith("data.image: 'http://x' is not an https:// URL;")
