@@ -11,6 +11,7 @@ from app.actions.channels.smtp import smtp_defaults
 from app.actions.local.deployment import LocalTasks
 from app.actions.net import address_guard, http_client
 from app.actions.registry import Registry, default_registry
+from app.alerts import Alerts
 from app.approvals import Approvals
 from app.audit import Audit
 from app.bulk import BulkRuns
@@ -47,6 +48,7 @@ from app.supervisor import Supervisor
 from app.tenancy import ApiKeys, KeyCache
 from app.triggers.admission import Admission
 from app.triggers.ai_budget import AiCosts
+from app.triggers.alerts import AlertCheck
 from app.triggers.ingest import Ingestor
 from app.triggers.matcher import Matcher
 from app.triggers.scheduler import Misfire, Scheduler
@@ -94,6 +96,7 @@ class Resources:
     api_keys: ApiKeys
     configuration: Configuration
     approvals: Approvals
+    alerts: Alerts
     # The long-lived tasks this process runs besides the API (``automator dev``), for /ready.
     supervisor: Supervisor = field(default_factory=Supervisor)
 
@@ -165,6 +168,7 @@ def _engine(
         clock,
         Misfire(settings.schedule_misfire),
         segment_max_members=settings.segment_max_members,
+        alerts=AlertCheck(store, queue, settings.base_url, settings.alert_check_seconds),
     )
     family = Family(store, queue, clock, slots)
     control = RunControl(store, queue, programs, clock, slots, family)
@@ -279,6 +283,7 @@ async def open_resources(
                 engine.queue if engine else None,
                 approval_links(settings, keyring),
             ),
+            alerts=Alerts(store, audit, parser.rules),
         )
     finally:
         await http.aclose()

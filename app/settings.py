@@ -202,6 +202,13 @@ class Settings(BaseSettings):
         description="Schedule ticks missed while no scheduler ran: `skip` fires only "
         "those missed by less than a minute; `run_once` fires the latest one once.",
     )
+    alert_check_seconds: float = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="How often the leading scheduler reads every tenant's failure alert "
+        "rules (`PUT /api/tenant/alerts`) and sends those over their threshold.",
+    )
     connector_modules: Names = Field(
         default_factory=list,
         description="Python modules to import at start so the connectors they register "

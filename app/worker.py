@@ -35,6 +35,7 @@ from app.engine.flow.queue import (
     ADVANCE_RUN,
     BULK_RUNS,
     RUN_FAILED,
+    SEND_ALERT,
     ArqQueue,
     deserialize,
     serialize,
@@ -59,6 +60,7 @@ from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
 from app.supervisor import Part, Task
+from app.triggers.alerts import AlertSender
 from app.triggers.matcher import Matcher
 from app.triggers.sub_workflows import SubWorkflows
 
@@ -117,13 +119,11 @@ def create_worker(
             settings, opened, queue, connectors, services, time_source, launcher
         )
         ctx["bulk"] = bulk_runs_of(settings, time_source, opened, queue)
+        notifier = notifier_of(settings, ctx["executor"], time_source)
         ctx["failures"] = FailureHandlers(
-            opened,
-            launcher,
-            notifier_of(settings, ctx["executor"], time_source),
-            time_source,
-            settings.base_url,
+            opened, launcher, notifier, time_source, settings.base_url
         )
+        ctx["alerts"] = AlertSender(notifier)
         ctx["clock"] = time_source
         ctx["retainer"] = Retainer(
             opened,
@@ -143,6 +143,7 @@ def create_worker(
             func(advance_run, name=ADVANCE_RUN),
             func(bulk_runs, name=BULK_RUNS),
             func(run_failed, name=RUN_FAILED),
+            func(send_alert, name=SEND_ALERT),
         ],
         "cron_jobs": [
             # At start-up too: a worker started after an outage (Redis flushed, every worker
@@ -175,6 +176,13 @@ async def run_failed(ctx: dict[str, Any], tenant_id: str, run_id: str, failure: 
     more than once: the error workflow's run starts once, each inline send is claimed."""
     failures: FailureHandlers = ctx["failures"]
     await failures.handle(tenant_id, run_id, failure)
+
+
+async def send_alert(ctx: dict[str, Any], tenant_id: str, alert: dict[str, Any]) -> None:
+    """Send a failure alert (``app/triggers/alerts.py``). May run more than once: each
+    send is claimed in the store first."""
+    alerts: AlertSender = ctx["alerts"]
+    await alerts.send(tenant_id, alert)
 
 
 def notifier_of(settings: Settings, executor: Executor, clock: Clock) -> Notifier:

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from app import logs
+from app.alerts import Alerts
 from app.api.scope import check_scope
 from app.bulk import BulkRuns
 from app.clock import Clock
@@ -157,6 +158,7 @@ BulkRunsDep = Annotated[BulkRuns, _acting_for_caller(lambda resources: resources
 HooksDep = Annotated[Hooks, _acting_for_caller(lambda resources: resources.hooks)]
 PrivacyDep = Annotated[Privacy, _acting_for_caller(lambda resources: resources.privacy)]
 RetainerDep = Annotated[Retainer, _acting_for_caller(lambda resources: resources.retention)]
+AlertsDep = Annotated[Alerts, _acting_for_caller(lambda resources: resources.alerts)]
 
 
 async def get_workflows(resources: ResourcesDep, caller: Caller) -> WorkflowService:

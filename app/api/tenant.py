@@ -1,11 +1,19 @@
-"""The tenant's own configuration: its flow-control limits over every workflow, and how
-long its records are kept."""
+"""The tenant's own configuration: its flow-control limits over every workflow, how long
+its records are kept, and its failure alert rules."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from app.api.deps import ConfigurationDep, Configurer, Reader, ResourcesDep, RetainerDep
+from app.api.deps import (
+    AlertsDep,
+    ConfigurationDep,
+    Configurer,
+    Reader,
+    ResourcesDep,
+    RetainerDep,
+)
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.retention import RetentionIn, RetentionRead
+from app.models.alert import AlertRules
 from app.models.flow import TenantLimits
 
 router = APIRouter(prefix="/api/tenant", tags=["tenant"], responses=ERROR_RESPONSES)
@@ -43,3 +51,29 @@ async def put_retention(
     batches. Recorded in the audit log (`tenant.retention`)."""
     retention = body.retention(retainer.defaults)
     return RetentionRead.of(await retainer.set(caller.tenant_id, retention))
+
+
+@router.get("/alerts")
+async def get_alerts(caller: Reader, alerts: AlertsDep) -> AlertRules:
+    """The tenant's failure alert rules (`{"rules": []}` when none is set)."""
+    return await alerts.read(caller.tenant_id)
+
+
+@router.put("/alerts")
+async def put_alerts(body: AlertRules, caller: Configurer, alerts: AlertsDep) -> AlertRules:
+    """Replace the tenant's failure alert rules (admin). Each rule watches one workflow
+    (`workflow_id`) or every workflow on its own (null): when, among its runs started in the
+    last `window_minutes` that have ended, at least `min_runs` and a share of `threshold` or
+    more failed, the alert is sent once per window to `email` and/or `webhook_url`, with
+    links to those failed runs in the Studio and the API. The workflow must exist; the
+    addresses and the URL are checked as the email and webhook_call actions check them.
+    Recorded in the audit log (`tenant.alerts`)."""
+    return await alerts.set(caller.tenant_id, body)
+
+
+@router.delete("/alerts", status_code=204)
+async def delete_alerts(caller: Configurer, alerts: AlertsDep) -> Response:
+    """Remove every failure alert rule of the tenant (admin); 404 when it has none.
+    Recorded in the audit log (`tenant.alerts_delete`)."""
+    await alerts.delete(caller.tenant_id)
+    return Response(status_code=204)

@@ -27,6 +27,7 @@ from app.models.validation import delay_seconds
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 from app.supervisor import Part, pause
+from app.triggers.alerts import AlertCheck
 from app.triggers.audience import SegmentFiring
 from app.triggers.ingest import EventIn, Ingestor
 
@@ -83,6 +84,8 @@ class Scheduler:
     period: float = 1.0
     segment_max_members: int = 100_000
     must_lead: bool = False
+    # Failure alerts, checked by the leader only (``AUTOMATOR_ALERT_CHECK_SECONDS``).
+    alerts: AlertCheck | None = None
 
     def __post_init__(self) -> None:
         self.leadership = Leadership(self.redis, SCHEDULER_LEADER, self.period * 5)
@@ -110,7 +113,8 @@ class Scheduler:
             await pause(part.stop, self.period)
 
     async def tick(self, now: datetime) -> list[Accepted]:
-        """Fire every schedule due by ``now``; returns what was started."""
+        """Fire every schedule due by ``now``, then check the failure alerts when it is
+        time; returns what was started."""
         schedules = [
             one
             for version in await self.store.scheduled_versions()
@@ -126,6 +130,8 @@ class Scheduler:
                 started += await self._fire_due(schedule, datetime.fromisoformat(last), now)
             except Exception:  # one broken schedule must not stop the others
                 log.exception("schedule of %s failed", schedule.field)
+        if self.alerts is not None:
+            await self.alerts.tick(now)
         return started
 
     async def _fire_due(

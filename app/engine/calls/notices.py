@@ -103,10 +103,13 @@ class Notifier:
         return Sent(str(action.id), action.type, "failed", error=error)
 
 
-def runs_links(base_url: str, workflow_id: str, run_id: str | None = None) -> dict[str, str]:
-    """Where a person looks at a workflow's failed runs (and one run): the Studio's runs
-    list filtered by workflow and status, and the API's."""
-    query = urlencode({"workflow_id": workflow_id, "status": "failed"})
+def runs_links(
+    base_url: str, workflow_id: str, run_id: str | None = None, since: str | None = None
+) -> dict[str, str]:
+    """Where a person looks at a workflow's failed runs (since ``since``, when given) and at
+    one run: the Studio's runs list filtered by workflow and status, and the API's."""
+    asked = {"workflow_id": workflow_id, "status": "failed"}
+    query = urlencode(asked if since is None else asked | {"since": since})
     links = {
         "studio_runs": f"{base_url}/studio/runs?{query}",
         "api_runs": f"{base_url}/api/runs?{query}",

@@ -116,10 +116,11 @@ class ArqQueue:
             RUN_FAILED, tenant_id, run_id, failure, _job_id=f"{run_id}:failed:{failure}"
         )
 
-    async def send_alert(self, tenant_id: str, notice: dict[str, Any]) -> None:
-        """Have a worker send an alert (``app/alerts.py``); one job per rule, workflow and
-        window (the notice's ``key``), however often the check finds it due."""
-        await self.pool.enqueue_job(SEND_ALERT, tenant_id, notice, _job_id=f"alert:{notice['key']}")
+    async def send_alert(self, tenant_id: str, alert: dict[str, Any]) -> None:
+        """Have a worker send an alert (``app/triggers/alerts.py``); one job per tenant,
+        rule, workflow and window (the alert's ``key``), however often a check finds it."""
+        job_id = f"alert:{tenant_id}:{alert['key']}"
+        await self.pool.enqueue_job(SEND_ALERT, tenant_id, alert, _job_id=job_id)
 
     def _job(
         self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float
