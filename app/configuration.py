@@ -12,6 +12,7 @@ from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.models.flow import TenantLimits
 from app.models.profile import Segment, SegmentDefinition
 from app.models.secret import IntegrationConfig
+from app.models.tenant import TenantSettings
 from app.store.protocol import Store
 
 
@@ -78,6 +79,15 @@ class Configuration:
         await self._record(tenant_id, "tenant.limits", tenant_id, _limits(before), _limits(saved))
         if self.limits is not None:
             self.limits.forget(tenant_id)
+        return saved
+
+    async def set_settings(self, tenant_id: str, settings: TenantSettings) -> TenantSettings:
+        """Replace the tenant's settings; every process reads them on each publish."""
+        before = await self.store.get_settings(tenant_id)
+        saved = await self.store.set_settings(tenant_id, settings)
+        await self._record(
+            tenant_id, "tenant.settings", tenant_id, before.model_dump(), saved.model_dump()
+        )
         return saved
 
     async def save_segment(

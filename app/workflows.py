@@ -28,7 +28,7 @@ from app.models.tenant import KeyScope
 from app.models.validation import ValidationRules
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.settings import Settings
-from app.store.errors import workflow_exists
+from app.store.errors import not_pending, workflow_exists
 from app.store.protocol import Store
 from app.triggers.matcher import Matcher
 
@@ -155,25 +155,53 @@ class WorkflowService:
         await self._check_scope(tenant_id, document)
         await self._check_local_tasks(tenant_id, document)
         await self._check_error_workflow(tenant_id, document)
-        if publish:
-            self._check_publishable(document.canonical())
+        now = await self._publishes_now(tenant_id, document, publish)
         head, version = await self.store.create_workflow(
-            tenant_id, document, self.actor, publish=publish
+            tenant_id, document, self.actor, publish=now
         )
-        self._changed(tenant_id)
-        return Saved(head, version)
+        return await self._saved(Saved(head, version), awaits_approval=publish and not now)
 
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
         await self._check_scope(tenant_id, document)
         await self._check_local_tasks(tenant_id, document)
         await self._check_error_workflow(tenant_id, document)
-        if publish:
-            self._check_publishable(document.canonical())
-        head, version = await self.store.add_version(
-            tenant_id, document, self.actor, publish=publish
+        now = await self._publishes_now(tenant_id, document, publish)
+        head, version = await self.store.add_version(tenant_id, document, self.actor, publish=now)
+        return await self._saved(Saved(head, version), awaits_approval=publish and not now)
+
+    async def _publishes_now(
+        self, tenant_id: str, document: WorkflowDocument, publish: bool
+    ) -> bool:
+        """Whether a save asked to publish makes its version active at once: not under
+        four-eyes publishing, where it waits for another key's approval instead."""
+        if not publish or await self._four_eyes(tenant_id):
+            return False
+        self._check_publishable(document.canonical())
+        return True
+
+    async def _saved(self, saved: Saved, *, awaits_approval: bool) -> Saved:
+        self._changed(saved.head.tenant_id)
+        if not awaits_approval:
+            return saved
+        version = saved.version.version
+        head = await self._request(saved.head.tenant_id, saved.head.workflow_id, version)
+        return Saved(head, saved.version)
+
+    async def _four_eyes(self, tenant_id: str) -> bool:
+        """Whether the tenant publishes with four eyes, for an API key: the CLI, run by
+        whoever runs the deployment, publishes at once."""
+        if self.actor is None:
+            return False
+        return (await self.store.get_settings(tenant_id)).four_eyes_publishing
+
+    async def _request(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
+        """Make ``version`` the workflow's publication waiting for another key's approval."""
+        head = await self.store.request_publish(tenant_id, workflow_id, version, self.actor)
+        after = {"version": version, "requested_by": self._auditor}
+        await self.audit.record(
+            tenant_id, self._auditor, "workflow.publish_request", workflow_id, after=after
         )
-        self._changed(tenant_id)
-        return Saved(head, version)
+        return head
 
     async def _check_scope(self, tenant_id: str, document: WorkflowDocument) -> None:
         """Forbidden when a limited key would save a workflow out of its reach, or change
@@ -239,12 +267,62 @@ class WorkflowService:
             self.matcher.forget(tenant_id)
 
     async def publish(self, tenant_id: str, workflow_id: str, version: int) -> Saved:
-        """Make ``version`` the active one (also to roll back)."""
+        """Make ``version`` the active one (also to roll back); under four-eyes publishing,
+        the workflow's publication waiting for another key's approval."""
         saved = await self.store.get_version(tenant_id, workflow_id, version)
+        if await self._four_eyes(tenant_id):
+            await self._request(tenant_id, workflow_id, version)
+            return await self.current(tenant_id, workflow_id)
         self._check_publishable(saved.document, version)
         change = partial(self.store.publish, tenant_id, workflow_id, version)
         await self._change_head(tenant_id, workflow_id, "workflow.publish", change)
         return await self.current(tenant_id, workflow_id)
+
+    async def decide(
+        self,
+        tenant_id: str,
+        workflow_id: str,
+        version: int,
+        *,
+        approve: bool,
+        comment: str | None = None,
+    ) -> Saved:
+        """Approve (make active) or reject the workflow's pending publication of ``version``.
+        Forbidden for the key that asked for it to approve it; rejecting one's own request
+        withdraws it. Conflict when ``version`` is not the one waiting."""
+        head = await self.store.get_workflow(tenant_id, workflow_id)
+        if head.pending_version != version:
+            raise not_pending(workflow_id, version)
+        if approve:
+            await self._check_approver(head, version)
+        after = await self.store.decide_publish(tenant_id, workflow_id, head, approve=approve)
+        self._changed(tenant_id)
+        decision = {
+            "version": version,
+            "requested_by": CLI if head.pending_by is None else head.pending_by,
+            ("approved_by" if approve else "rejected_by"): self._auditor,
+            "comment": comment,
+        }
+        await self.audit.record(
+            tenant_id,
+            self._auditor,
+            "workflow.publish_approve" if approve else "workflow.publish_reject",
+            workflow_id,
+            workflow_state(head),
+            workflow_state(after) | decision,
+        )
+        return await self.current(tenant_id, workflow_id)
+
+    async def _check_approver(self, head: WorkflowHead, version: int) -> None:
+        if self.actor is not None and head.pending_by == self.actor:
+            raise Forbidden(
+                f"Four-eyes publishing: this key asked for version {version} of "
+                f"{head.workflow_id!r} to be published, so another key (editor or admin) must "
+                "approve it. This key may withdraw it with POST .../reject.",
+                [ErrorDetail(("path", "version"), "requested by this key")],
+            )
+        saved = await self.store.get_version(head.tenant_id, head.workflow_id, version)
+        self._check_publishable(saved.document, version)
 
     def _check_publishable(self, document: Mapping[str, Any], version: int | None = None) -> None:
         """Forbidden when this actor may not publish ``document`` because it refers to

@@ -1,5 +1,5 @@
-"""The tenant's own configuration: its flow-control limits over every workflow, how long
-its records are kept, and its failure alert rules."""
+"""The tenant's own configuration: its settings, its flow-control limits over every
+workflow, how long its records are kept, and its failure alert rules."""
 
 from fastapi import APIRouter, Response
 
@@ -15,8 +15,25 @@ from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.retention import RetentionIn, RetentionRead
 from app.models.alert import AlertRules
 from app.models.flow import TenantLimits
+from app.models.tenant import TenantSettings
 
 router = APIRouter(prefix="/api/tenant", tags=["tenant"], responses=ERROR_RESPONSES)
+
+
+@router.get("/settings")
+async def get_settings(caller: Reader, resources: ResourcesDep) -> TenantSettings:
+    """The tenant's settings (`four_eyes_publishing`), defaults included."""
+    return await resources.store.get_settings(caller.tenant_id)
+
+
+@router.put("/settings")
+async def put_settings(
+    body: TenantSettings, caller: Configurer, configuration: ConfigurationDep
+) -> TenantSettings:
+    """Replace the tenant's settings (admin); a field left out takes its default. With
+    `four_eyes_publishing` a version one key publishes waits for another key's approval
+    (docs/workflows.md#four-eyes-publishing). Recorded in the audit log (`tenant.settings`)."""
+    return await configuration.set_settings(caller.tenant_id, body)
 
 
 @router.get("/limits", response_model_exclude_unset=True)

@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 from app.api.deps import Reader, RunsDep, StoreDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES, LIMIT_RESPONSES
 from app.api.examples import WORKFLOW_EXAMPLE
+from app.api.schemas.approvals import DecisionBody
 from app.api.schemas.events import EventAccepted
 from app.api.schemas.experiments import ExperimentReport, SplitRead
 from app.api.schemas.runs import StepRead
@@ -96,8 +97,17 @@ RUN_NOW_EXAMPLES: dict[str, Any] = {
     "site": {"summary": "Run for one site", "value": {"data": {"site": "s1"}}}
 }
 Publish = Annotated[
-    bool, Query(description="Make the saved version the active one (false keeps a draft).")
+    bool,
+    Query(
+        description="Make the saved version the active one (false keeps a draft); under "
+        "four-eyes publishing, the one waiting for another key's approval."
+    ),
 ]
+DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The version is not the one waiting for approval"}
+}
+# The body is optional, so its schema is no plain reference that would carry the model's.
+COMMENT_EXAMPLE = {"comment": {"value": {"comment": "Checked the new subject line."}}}
 
 
 @router.post("", status_code=201, openapi_extra=DOCUMENT_BODY)
@@ -290,8 +300,46 @@ async def get_version(
 async def publish_version(
     workflow_id: WorkflowId, version: VersionNumber, caller: Writer, workflows: WorkflowsDep
 ) -> WorkflowRead:
-    """Make a version the active one (also to roll back)."""
+    """Make a version the active one (also to roll back). Under four-eyes publishing it
+    becomes the workflow's `pending_approval` instead, and the active version stays until
+    another key approves it."""
     return WorkflowRead.of(await workflows.publish(caller.tenant_id, workflow_id, version))
+
+
+@router.post("/{workflow_id}/versions/{version}/approve", responses=DECISION_RESPONSES)
+async def approve_version(
+    workflow_id: WorkflowId,
+    version: VersionNumber,
+    caller: Writer,
+    workflows: WorkflowsDep,
+    body: Annotated[DecisionBody | None, Body(openapi_examples=COMMENT_EXAMPLE)] = None,
+) -> WorkflowRead:
+    """Approve the version waiting for approval (four-eyes publishing; editor or admin): it
+    becomes the active one. 403 for the key that asked for it; 409 when it is not the one
+    waiting. Recorded in the audit log with who asked and who approved."""
+    comment = body.comment if body is not None else None
+    decided = await workflows.decide(
+        caller.tenant_id, workflow_id, version, approve=True, comment=comment
+    )
+    return WorkflowRead.of(decided)
+
+
+@router.post("/{workflow_id}/versions/{version}/reject", responses=DECISION_RESPONSES)
+async def reject_version(
+    workflow_id: WorkflowId,
+    version: VersionNumber,
+    caller: Writer,
+    workflows: WorkflowsDep,
+    body: Annotated[DecisionBody | None, Body(openapi_examples=COMMENT_EXAMPLE)] = None,
+) -> WorkflowRead:
+    """Reject the version waiting for approval (editor or admin; the key that asked for it
+    withdraws it so): nothing is published, the active version stays. 409 when it is not
+    the one waiting. Recorded in the audit log."""
+    comment = body.comment if body is not None else None
+    decided = await workflows.decide(
+        caller.tenant_id, workflow_id, version, approve=False, comment=comment
+    )
+    return WorkflowRead.of(decided)
 
 
 @router.post("/{workflow_id}/test")

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import BaseModel, ConfigDict, Field
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -29,6 +31,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ}),
     Role.INGEST: frozenset({Permission.INGEST}),
 }
+
+
+class TenantSettings(BaseModel):
+    """How the tenant works, as its admins set it (`PUT /api/tenant/settings`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    four_eyes_publishing: bool = Field(
+        False,
+        description="A version one API key publishes (a save with `publish`, a publish, a "
+        "roll back) waits as the workflow's pending publication until another key approves "
+        "it (`POST /api/workflows/{workflow_id}/versions/{version}/approve`); runs keep the "
+        "version active until then.",
+    )
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,11 @@ class WorkflowHead:
     scheduled: bool = False
     # The newest version's tags: what lists filter by and keys limited by tag reach.
     tags: list[str] = field(default_factory=list)
+    # A publication waiting for a second key (four-eyes publishing): the version, the key
+    # that asked for it (None: the CLI) and when.
+    pending_version: int | None = None
+    pending_by: str | None = None
+    pending_at: datetime | None = None
 
 
 @dataclass(frozen=True)

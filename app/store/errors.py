@@ -70,6 +70,14 @@ def campaign_not_found(campaign_id: str) -> NotFound:
     return NotFound(f"Campaign {campaign_id!r} was not found.")
 
 
+def not_pending(workflow_id: str, version: int) -> Conflict:
+    return Conflict(
+        f"Version {version} of workflow {workflow_id!r} is not waiting for approval (decided "
+        f"or replaced meanwhile): read GET /api/workflows/{workflow_id} for its pending "
+        "publication."
+    )
+
+
 def template_not_found(name: str) -> NotFound:
     return NotFound(f"Message template {name!r} was not found.")
 

@@ -42,7 +42,7 @@ from app.models.run import (
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period, RunTally, VariantTally
 from app.models.template import MessageTemplate
-from app.models.tenant import ApiKey, Tenant
+from app.models.tenant import ApiKey, Tenant, TenantSettings
 from app.models.usage import AiUsage, UsageTally
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 
@@ -89,6 +89,12 @@ class AccountStore(Protocol):
     async def set_limits(self, tenant_id: str, limits: TenantLimits) -> TenantLimits:
         """Replace the tenant's limits."""
 
+    async def get_settings(self, tenant_id: str) -> TenantSettings:
+        """The tenant's settings (none set: the defaults)."""
+
+    async def set_settings(self, tenant_id: str, settings: TenantSettings) -> TenantSettings:
+        """Replace the tenant's settings."""
+
     async def add_audit(self, entry: AuditEntry) -> None: ...
 
     async def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
@@ -119,6 +125,20 @@ class WorkflowStore(Protocol):
 
     async def get_version(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowVersion:
         """NotFound for a missing version, and for another tenant's."""
+
+    async def request_publish(
+        self, tenant_id: str, workflow_id: str, version: int, requested_by: str | None
+    ) -> WorkflowHead:
+        """Make ``version`` the workflow's pending publication (replacing any), leaving the
+        active version as it is; NotFound for a version never saved."""
+
+    async def decide_publish(
+        self, tenant_id: str, workflow_id: str, pending: WorkflowHead, *, approve: bool
+    ) -> WorkflowHead:
+        """Clear the pending publication ``pending`` holds, publishing its version if
+        ``approve``, at once; a Conflict when the head's pending publication is no longer
+        that one (the same version asked for by the same key): decided or replaced
+        meanwhile."""
 
     async def publish(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowHead:
         """Make a version the active one; its name, trigger and enabled flag become the head's."""

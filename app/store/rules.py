@@ -80,6 +80,26 @@ def published(head: WorkflowHead, version: WorkflowVersion, at: datetime) -> Wor
     )
 
 
+def pending(
+    head: WorkflowHead, version: int, requested_by: str | None, at: datetime
+) -> WorkflowHead:
+    """The head once ``version`` waits for a second key's approval (replacing any other)."""
+    return replace(
+        head, pending_version=version, pending_by=requested_by, pending_at=at, updated_at=at
+    )
+
+
+def same_request(head: WorkflowHead, seen: WorkflowHead) -> bool:
+    """Whether ``head`` still waits for the publication ``seen`` held: the same version
+    asked for by the same key (asking again changes nothing a decision is about)."""
+    return (head.pending_version, head.pending_by) == (seen.pending_version, seen.pending_by)
+
+
+def decided(head: WorkflowHead, at: datetime) -> WorkflowHead:
+    """The head once its pending publication is decided (published or not)."""
+    return replace(head, pending_version=None, pending_by=None, pending_at=None, updated_at=at)
+
+
 def shape_rows(tenant_id: str, document: WorkflowDocument) -> list[tuple[str, str, str]]:
     """(tenant, event type, match paths as JSON) of each event shape the document uses."""
     return [

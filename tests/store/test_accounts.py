@@ -9,7 +9,7 @@ import pytest
 from app.errors import Conflict, NotFound
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
-from app.models.tenant import ApiKey, Role
+from app.models.tenant import ApiKey, Role, TenantSettings
 from app.models.workflow import Page
 from app.store.protocol import Store
 from tests.clock import now
@@ -111,3 +111,12 @@ async def test_a_key_keeps_the_workflows_and_tags_it_is_limited_to(store: Store)
     assert (found.workflows, found.tags) == (["welcome", "cart"], ["growth"])
     listed = {k.key_id: (k.workflows, k.tags) for k in await store.list_api_keys("acme")}
     assert listed["k2"] == (None, None)
+
+
+async def test_tenant_settings_default_and_are_kept_per_tenant(store: Store) -> None:
+    assert (await store.get_settings("acme")).four_eyes_publishing is False
+    await store.set_settings("acme", TenantSettings(four_eyes_publishing=True))
+    assert (await store.get_settings("acme")).four_eyes_publishing is True
+    assert (await store.get_settings("globex")).four_eyes_publishing is False
+    await store.set_settings("acme", TenantSettings())
+    assert (await store.get_settings("acme")).four_eyes_publishing is False

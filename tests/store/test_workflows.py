@@ -132,3 +132,40 @@ async def test_a_workflow_carries_its_newest_versions_tags_and_lists_filter_by_o
     assert await store.list_workflows("acme", WorkflowFilter(tag="emea"), Page()) == []
     archived = WorkflowFilter(include_archived=True, tag="growth")
     assert [h.workflow_id for h in await store.list_workflows("acme", archived, Page())] == ["wf"]
+
+
+async def test_a_pending_publication_waits_beside_the_active_version(store: Store) -> None:
+    await store.create_workflow("acme", document(), "k1", publish=True)
+    await store.add_version("acme", document(name="second"), "k1", publish=False)
+    with pytest.raises(NotFound):
+        await store.request_publish("acme", "wf", 9, "k1")
+    head = await store.request_publish("acme", "wf", 2, "k1")
+    assert (head.active_version, head.pending_version, head.pending_by) == (1, 2, "k1")
+    assert head.pending_at is not None
+    assert head.pending_at.tzinfo is not None
+    read = await store.get_workflow("acme", "wf")
+    assert (read.pending_version, read.pending_by, read.name) == (2, "k1", "wf name")
+    assert [v.version for v in await store.active_versions("acme")] == [1]
+    approved = await store.decide_publish("acme", "wf", read, approve=True)
+    assert (approved.active_version, approved.pending_version, approved.name) == (2, None, "second")
+    assert (await store.get_workflow("acme", "wf")).pending_by is None
+    with pytest.raises(Conflict):
+        await store.decide_publish("acme", "wf", read, approve=True)
+
+
+async def test_a_publication_decided_or_replaced_meanwhile_is_a_conflict(store: Store) -> None:
+    await store.create_workflow("acme", document(), "k1", publish=True)
+    await store.request_publish("acme", "wf", 1, "k1")
+    first = await store.get_workflow("acme", "wf")
+    await store.add_version("acme", document(name="second"), "k2", publish=False)
+    await store.request_publish("acme", "wf", 2, "k2")
+    with pytest.raises(Conflict):
+        await store.decide_publish("acme", "wf", first, approve=True)
+    rejected = await store.decide_publish(
+        "acme", "wf", await store.get_workflow("acme", "wf"), approve=False
+    )
+    assert (rejected.active_version, rejected.pending_version, rejected.name) == (
+        1,
+        None,
+        "wf name",
+    )

@@ -16,6 +16,21 @@ from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, UserObject
 from app.workflows import Saved
 
 
+class PendingRead(BaseModel):
+    """A publication waiting for a second key's approval (four-eyes publishing)."""
+
+    version: int
+    requested_by: str = Field(description="The API key id that asked for it, or `cli`.")
+    requested_at: datetime
+
+    @classmethod
+    def of(cls, head: WorkflowHead) -> "PendingRead | None":
+        if head.pending_version is None or head.pending_at is None:
+            return None
+        by = head.pending_by or "cli"
+        return cls(version=head.pending_version, requested_by=by, requested_at=head.pending_at)
+
+
 class WorkflowRead(BaseModel):
     """A workflow as it stands, with the document of the version it serves."""
 
@@ -28,6 +43,10 @@ class WorkflowRead(BaseModel):
     enabled: bool
     archived: bool
     tags: list[str] = Field(description="The newest version's tags.")
+    pending_approval: PendingRead | None = Field(
+        description="The version waiting for another key's approval before it becomes "
+        "active (four-eyes publishing); null when none waits."
+    )
     created_at: datetime
     updated_at: datetime
     document: dict[str, Any]
@@ -45,6 +64,7 @@ class WorkflowRead(BaseModel):
             enabled=head.enabled,
             archived=head.archived,
             tags=head.tags,
+            pending_approval=PendingRead.of(head),
             created_at=head.created_at,
             updated_at=head.updated_at,
             document=saved.version.document,
@@ -60,6 +80,9 @@ class WorkflowSummary(BaseModel):
     enabled: bool
     archived: bool
     tags: list[str] = Field(description="The newest version's tags.")
+    pending_version: int | None = Field(
+        description="The version waiting for another key's approval (four-eyes publishing)."
+    )
     updated_at: datetime
 
     @classmethod
@@ -71,9 +94,17 @@ class WorkflowList(Page[WorkflowSummary]):
     """A page of workflows, by id."""
 
 
+VersionStatus = Literal["active", "pending_approval", "inactive"]
+
+
 class VersionSummary(BaseModel):
     version: int
     active: bool
+    status: VersionStatus = Field(
+        description="`active`: runs start on it; `pending_approval`: published, waiting for "
+        "another key's approval (four-eyes publishing); `inactive`: a draft or an earlier "
+        "version."
+    )
     created_at: datetime
     created_by: str | None
 
@@ -82,9 +113,16 @@ class VersionSummary(BaseModel):
         return cls(
             version=version.version,
             active=version.version == head.active_version,
+            status=_status(version.version, head),
             created_at=version.created_at,
             created_by=version.created_by,
         )
+
+
+def _status(version: int, head: WorkflowHead) -> VersionStatus:
+    if version == head.active_version:
+        return "active"
+    return "pending_approval" if version == head.pending_version else "inactive"
 
 
 class VersionRead(VersionSummary):

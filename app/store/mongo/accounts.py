@@ -8,11 +8,11 @@ from pymongo.errors import DuplicateKeyError
 
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
-from app.models.tenant import ApiKey, Tenant
+from app.models.tenant import ApiKey, Tenant, TenantSettings
 from app.models.workflow import Page
 from app.store.errors import key_exists, key_not_found
 from app.store.mongo.connection import Connection
-from app.store.mongo.documents import AUDIT, KEYS, LIMITS, TENANTS, Doc
+from app.store.mongo.documents import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS, Doc
 
 
 class Accounts(Connection):
@@ -27,6 +27,18 @@ class Accounts(Connection):
             upsert=True,
         )
         return limits
+
+    async def get_settings(self, tenant_id: str) -> TenantSettings:
+        settings = await self._find(SETTINGS, tenant_id=tenant_id)
+        return TenantSettings() if settings is None else settings
+
+    async def set_settings(self, tenant_id: str, settings: TenantSettings) -> TenantSettings:
+        await self._db.tenant_settings.update_one(
+            {"tenant_id": tenant_id},
+            {"$set": {"doc": settings.model_dump(), "updated_at": self._clock.now()}},
+            upsert=True,
+        )
+        return settings
 
     async def ensure_tenant(self, tenant_id: str, name: str) -> tuple[Tenant, bool]:
         tenant = Tenant(tenant_id, name, self._clock.now())

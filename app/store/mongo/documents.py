@@ -15,7 +15,7 @@ from app.models.run import EventRecord, Run, RunStatus, StepRecord, StepStatus
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.stats import Period
 from app.models.template import MessageTemplate
-from app.models.tenant import ApiKey, Role, Tenant
+from app.models.tenant import ApiKey, Role, Tenant, TenantSettings
 from app.models.workflow import WorkflowHead, WorkflowVersion
 
 R = TypeVar("R")
@@ -79,6 +79,7 @@ def _as_stored(doc: Doc) -> Doc:
 
 TENANTS = Collection("tenants", lambda doc: Tenant(**doc))
 LIMITS = Collection("tenant_limits", _limits)
+SETTINGS = Collection("tenant_settings", lambda doc: TenantSettings.model_validate(doc["doc"]))
 KEYS = Collection("api_keys", _api_key, {"_id": False, "key_hash": False})
 AUDIT = Collection("audit", lambda doc: AuditEntry(**doc))
 HEADS = Collection(

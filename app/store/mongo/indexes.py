@@ -5,6 +5,7 @@ from pymongo import ASCENDING, IndexModel
 INDEXES: dict[str, list[IndexModel]] = {
     "tenants": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "tenant_limits": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
+    "tenant_settings": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "api_keys": [
         IndexModel([("key_hash", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("key_id", ASCENDING)], unique=True),

@@ -16,10 +16,10 @@ from pymongo.errors import DuplicateKeyError
 from app.models.document import WorkflowDocument
 from app.models.trigger import SCHEDULE
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
-from app.store.errors import version_not_found, workflow_exists, workflow_not_found
+from app.store.errors import not_pending, version_not_found, workflow_exists, workflow_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import HEADS, VERSIONS, Doc, published_fields
-from app.store.rules import new_head, published, shape_rows
+from app.store.rules import decided, new_head, published, shape_rows
 
 
 class Workflows(Connection):
@@ -144,6 +144,41 @@ class Workflows(Connection):
             head, await self.get_version(tenant_id, workflow_id, version), self._clock.now()
         )
         return await self._set(tenant_id, workflow_id, published_fields(head))
+
+    async def request_publish(
+        self, tenant_id: str, workflow_id: str, version: int, requested_by: str | None
+    ) -> WorkflowHead:
+        await self.get_version(tenant_id, workflow_id, version)
+        at = self._clock.now()
+        changes = {"pending_version": version, "pending_by": requested_by, "pending_at": at}
+        return await self._set(tenant_id, workflow_id, {**changes, "updated_at": at})
+
+    async def decide_publish(
+        self, tenant_id: str, workflow_id: str, pending: WorkflowHead, *, approve: bool
+    ) -> WorkflowHead:
+        number = pending.pending_version
+        if number is None:
+            raise not_pending(workflow_id, 0)
+        at = self._clock.now()
+        head = decided(pending, at)
+        if approve:
+            head = published(head, await self.get_version(tenant_id, workflow_id, number), at)
+        changes = {"pending_version": None, "pending_by": None, "pending_at": None}
+        if approve:
+            changes |= published_fields(head)
+        decision = await self._db.workflows.update_one(
+            {
+                "tenant_id": tenant_id,
+                "workflow_id": workflow_id,
+                "pending_version": number,
+                "pending_by": pending.pending_by,
+            },
+            {"$set": {**changes, "updated_at": at}},
+        )
+        if decision.matched_count == 0:
+            raise not_pending(workflow_id, number)
+        await self._changed(tenant_id)
+        return await self.get_workflow(tenant_id, workflow_id)
 
     async def set_enabled(self, tenant_id: str, workflow_id: str, *, enabled: bool) -> WorkflowHead:
         return await self._set(

@@ -7,11 +7,11 @@ import orjson
 
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
-from app.models.tenant import ApiKey, Tenant
+from app.models.tenant import ApiKey, Tenant, TenantSettings
 from app.models.workflow import Page
 from app.store.errors import key_exists, key_not_found
 from app.store.sqlite.connection import Connection
-from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, TENANTS
+from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS
 
 
 class Accounts(Connection):
@@ -40,6 +40,18 @@ class Accounts(Connection):
             (tenant_id, orjson.dumps(limits.canonical()), self._clock.now().isoformat()),
         )
         return limits
+
+    def get_settings(self, tenant_id: str) -> TenantSettings:
+        settings = self._find(SETTINGS, tenant_id=tenant_id)
+        return TenantSettings() if settings is None else settings
+
+    def set_settings(self, tenant_id: str, settings: TenantSettings) -> TenantSettings:
+        self._db.execute(
+            "INSERT INTO tenant_settings VALUES (?, ?, ?) ON CONFLICT (tenant_id) "
+            "DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+            (tenant_id, settings.model_dump_json(), self._clock.now().isoformat()),
+        )
+        return settings
 
     def add_api_key(self, key: ApiKey, key_hash: str) -> None:
         try:

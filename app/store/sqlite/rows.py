@@ -15,7 +15,7 @@ from app.models.profile import Campaign, CampaignMember, Profile, Segment
 from app.models.run import EventRecord, Run, RunStatus, StepRecord, StepStatus
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.template import MessageTemplate
-from app.models.tenant import ApiKey, Role, Tenant
+from app.models.tenant import ApiKey, Role, Tenant, TenantSettings
 from app.models.workflow import WorkflowHead, WorkflowVersion
 
 R = TypeVar("R")
@@ -49,6 +49,7 @@ DECODE: dict[str, Callable[[Any], Any]] = {
             "first_seen",
             "last_seen",
             "added_at",
+            "pending_at",
         ),
         _time,
     ),
@@ -181,6 +182,9 @@ def head_row(head: WorkflowHead) -> tuple[Any, ...]:
         head.updated_at.isoformat(),
         int(head.scheduled),
         orjson.dumps(head.tags).decode(),
+        head.pending_version,
+        head.pending_by,
+        None if head.pending_at is None else head.pending_at.isoformat(),
     )
 
 
@@ -211,6 +215,7 @@ def template_row(template: MessageTemplate) -> tuple[Any, ...]:
 
 TENANTS = table("tenants", Tenant, ("tenant_id", "name", "created_at"))
 LIMITS = Table("tenant_limits", "doc", _limits)
+SETTINGS = Table("tenant_settings", "doc", lambda row: TenantSettings.model_validate_json(row[0]))
 KEYS = table(
     "api_keys",
     ApiKey,
@@ -243,8 +248,12 @@ HEADS = table(
         "updated_at",
         "scheduled",
         "tags",
+        "pending_version",
+        "pending_by",
+        "pending_at",
     ),
 )
+HEAD_COLUMNS = 15
 VERSIONS = table(
     "workflow_versions",
     WorkflowVersion,

@@ -180,6 +180,11 @@ CREATE TABLE IF NOT EXISTS tenant_limits (
     doc BLOB NOT NULL,
     updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS tenant_settings (
+    tenant_id TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS run_listeners (
     tenant_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -281,6 +286,9 @@ ADDED_COLUMNS = {
     "workflows": (
         ("scheduled", "INTEGER NOT NULL DEFAULT 0"),
         ("tags", "TEXT NOT NULL DEFAULT '[]'"),
+        ("pending_version", "INTEGER"),
+        ("pending_by", "TEXT"),
+        ("pending_at", "TEXT"),
     ),
     "api_keys": (("workflows", "TEXT"), ("tags", "TEXT")),
 }

@@ -9,10 +9,10 @@ import orjson
 from app.models.document import WorkflowDocument
 from app.models.trigger import SCHEDULE
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
-from app.store.errors import version_not_found, workflow_exists, workflow_not_found
-from app.store.rules import new_head, published, shape_rows
+from app.store.errors import not_pending, version_not_found, workflow_exists, workflow_not_found
+from app.store.rules import decided, new_head, pending, published, same_request, shape_rows
 from app.store.sqlite.connection import Connection
-from app.store.sqlite.rows import HEADS, VERSIONS, head_row
+from app.store.sqlite.rows import HEAD_COLUMNS, HEADS, VERSIONS, head_row
 
 ACTIVE_VERSIONS = (
     "SELECT v.* FROM workflows w JOIN workflow_versions v ON v.tenant_id = w.tenant_id "
@@ -32,7 +32,7 @@ class Workflows(Connection):
             if head is None:
                 head = new_head(tenant_id, document, self._clock.now())
                 self._db.execute(
-                    f"INSERT INTO workflows ({HEADS.columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO workflows ({HEADS.columns}) VALUES ({', '.join('?' * HEAD_COLUMNS)})",
                     head_row(head),
                 )
             head = replace(head, archived=False)
@@ -94,8 +94,9 @@ class Workflows(Connection):
         self._db.execute(
             "UPDATE workflows SET name = ?, trigger_type = ?, latest_version = ?, "
             "active_version = ?, enabled = ?, archived = ?, updated_at = ?, scheduled = ?, "
-            "tags = ? WHERE tenant_id = ? AND workflow_id = ?",
-            (*row[2:8], *row[9:12], row[0], row[1]),
+            "tags = ?, pending_version = ?, pending_by = ?, pending_at = ? "
+            "WHERE tenant_id = ? AND workflow_id = ?",
+            (*row[2:8], *row[9:], row[0], row[1]),
         )
 
     def get_workflow(self, tenant_id: str, workflow_id: str) -> WorkflowHead:
@@ -141,6 +142,31 @@ class Workflows(Connection):
             head = published(
                 head, self.get_version(tenant_id, workflow_id, version), self._clock.now()
             )
+            self._write_head(head)
+        return head
+
+    def request_publish(
+        self, tenant_id: str, workflow_id: str, version: int, requested_by: str | None
+    ) -> WorkflowHead:
+        with self._transaction():
+            head = self.get_workflow(tenant_id, workflow_id)
+            self.get_version(tenant_id, workflow_id, version)
+            head = pending(head, version, requested_by, self._clock.now())
+            self._write_head(head)
+        return head
+
+    def decide_publish(
+        self, tenant_id: str, workflow_id: str, pending: WorkflowHead, *, approve: bool
+    ) -> WorkflowHead:
+        with self._transaction():
+            head = self.get_workflow(tenant_id, workflow_id)
+            number = pending.pending_version
+            if number is None or not same_request(head, pending):
+                raise not_pending(workflow_id, number or 0)
+            at = self._clock.now()
+            head = decided(head, at)
+            if approve:
+                head = published(head, self.get_version(tenant_id, workflow_id, number), at)
             self._write_head(head)
         return head
 
