@@ -50,7 +50,9 @@ TRANSIENT = (*STORE_ERRORS, RedisError)
 # The history's note on a run found running: its last walk stopped mid-way (its worker died,
 # or stalled past its lease), and this one takes over.
 RESUMED = "resumed: its last walk stopped mid-way"
-# A job for a run that is still waiting this far ahead is an early duplicate: ignore it.
+# A job that finds its run waiting at most this long before it falls due comes back at the
+# due time (a stale job, or one enqueued on a clock running ahead); one earlier than that is
+# a duplicate of the job already deferred to the due time, and is dropped.
 EARLY = timedelta(seconds=1)
 
 
@@ -217,6 +219,7 @@ class Executor:
             run = await self.store.get_run(tenant_id, run_id)
             logs.bind(workflow_id=run.workflow_id)
             if not self._due(run):
+                await self._come_back(run)
                 return True
             metrics.picked_up(run, self.effects.now())
             try:
@@ -291,7 +294,17 @@ class Executor:
         now = self.effects.now()
         if strict and run.status == RunStatus.RUNNING:
             return run.due_at is not None and run.due_at <= now
-        return not (run.status == RunStatus.WAITING and run.due_at and run.due_at > now + EARLY)
+        return not (run.status == RunStatus.WAITING and run.due_at and run.due_at > now)
+
+    async def _come_back(self, run: Run) -> None:
+        """Defer a job to the due time of a run that waits for less than EARLY more: a
+        delay never ends before its time, and the run does not wait for the reconciler."""
+        now = self.effects.now()
+        due = run.due_at
+        if run.status != RunStatus.WAITING or due is None or not now < due <= now + EARLY:
+            return
+        job_id = f"{run.run_id}:due:{int(due.timestamp() * 1000)}"
+        await self.effects.queue.advance(run.tenant_id, run.run_id, job_id, due)
 
 
 def _sent_record(run: Run, sent: Sent, exc: Exception, now: datetime) -> StepRecord:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
+from arq.constants import default_queue_name
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
@@ -85,6 +86,33 @@ async def test_a_delay_runs_step_two_two_seconds_after_step_one(
 
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
+
+
+async def test_a_stale_job_just_before_a_delay_ends_does_not_end_it_early(
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock, resources: Resources
+) -> None:
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "first", "type": "log"},
+                {"id": "second", "type": "log", "delay": 2, "data": {"message": "later"}},
+            ]
+        ),
+    )
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"}, clock=clock)
+    assert resources.engine is not None
+    queue = resources.engine.queue
+    # Redis lost the delay's own job, and a stale one comes half a second before the end:
+    # only the job it defers to the due time can end the delay in time.
+    await queue.pool.delete(default_queue_name)
+    clock.advance(1.5)
+    await queue.advance("acme", run_id, f"{run_id}:stale", None)
+    await drain_until(client, settings, [run_id], {"completed"}, seconds=5, clock=clock)
+    first, second = (await run_of(client, run_id))["steps"]
+    gap = (_time(second["started_at"]) - _time(first["finished_at"])).total_seconds()
+    assert gap >= 2.0
 
 
 async def test_the_same_idempotency_key_twice_starts_one_run(client: httpx.AsyncClient) -> None:
