@@ -27,12 +27,15 @@ from app.engine.calls.keyring import Unreadable, new_key
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
 from app.main import create_app, create_probes
+from app.models import jsonc
 from app.models.tenant import Role
 from app.models.validation import Tags
 from app.redis_server import LocalRedisServer
 from app.resources import Resources, open_resources
 from app.settings import Settings, bad_settings
 from app.supervisor import Task
+from app.task_config.source import SourceText
+from app.task_config.translate import documents, is_task_config
 from app.tenancy import DEFAULT_TENANT, bootstrap
 from app.worker import worker_task
 from app.workflows import DocumentParser
@@ -410,29 +413,32 @@ def import_workflows(
         ),
     ] = None,
 ) -> None:
-    """Create or update workflows from JSON files (// comments allowed). A bad file is
-    reported and the others are still imported; the exit code is 1 if any failed."""
+    """Create or update workflows from JSON files (// comments allowed): workflow documents,
+    or seed 002's configuration file of named workflows of tasks (all of its workflows, or
+    none, the refusal naming the line). A bad file is reported and the others are still
+    imported; the exit code is 1 if any failed."""
     files = _workflow_files(file)
     if url is not None:
         if not api_key:
             raise typer.BadParameter(
                 "--url needs an API key (or AUTOMATOR_API_KEY)", param_hint="--api-key"
             )
-        failed = remote.import_files(url, api_key, files)
+        imported, failed = remote.import_files(url, api_key, files)
     else:
-        failed = _with_resources(_store_settings(), partial(_import_into, tenant, files))
-    typer.echo(f"{len(files) - failed} imported, {failed} failed")
+        imported, failed = _with_resources(_store_settings(), partial(_import_into, tenant, files))
+    typer.echo(f"{imported} imported, {failed} failed")
     raise typer.Exit(1 if failed else 0)
 
 
-async def _import_into(tenant: str, files: list[Path], resources: Resources) -> int:
-    """Import ``files`` into the store, each result printed; how many failed."""
+async def _import_into(tenant: str, files: list[Path], resources: Resources) -> tuple[int, int]:
+    """Import ``files`` into the store, each result printed; how many workflows went in and
+    how many results were errors."""
     await resources.store.ensure_tenant(tenant, tenant)
-    failed = 0
+    done: list[bool] = []
     for path in track(files, description="Importing", disable=len(files) < 2):
-        result = await resources.workflows.import_one(tenant, str(path), path.read_bytes())
-        failed += not remote.print_import(asdict(result))
-    return failed
+        results = await resources.workflows.import_file(tenant, str(path), path.read_bytes())
+        done.extend(remote.print_import(asdict(result)) for result in results)
+    return sum(done), len(done) - sum(done)
 
 
 @cli.command("export")
@@ -462,14 +468,14 @@ def validate(
         Path, typer.Option("--file", "-f", help="A workflow file or a folder of them.")
     ],
 ) -> None:
-    """Check workflow files against every rule without saving them."""
+    """Check workflow files (or seed 002's configuration file, translated) against every
+    rule without saving them."""
     settings = Settings()
     parser = DocumentParser.from_settings(settings, default_registry(settings.connector_modules))
     failed = 0
     for path in _workflow_files(file):
         try:
-            parser.parse(path.read_bytes())
-            typer.echo(f"{path}: valid")
+            typer.echo(f"{path}: {_checked(parser, path)}")
         except AutomatorError as exc:
             failed += 1
             typer.secho(f"{path}: {exc.message}", fg=typer.colors.RED, err=True)
@@ -477,6 +483,17 @@ def validate(
                 location = ".".join(str(part) for part in detail.loc)
                 typer.secho(f"  {location}: {detail.msg}", fg=typer.colors.RED, err=True)
     raise typer.Exit(1 if failed else 0)
+
+
+def _checked(parser: DocumentParser, path: Path) -> str:
+    """What a valid file holds: "valid", or the workflows of a configuration file."""
+    raw = path.read_bytes()
+    parser.check_size(raw)
+    if not is_task_config(jsonc.loads(raw)):
+        parser.parse(raw)
+        return "valid"
+    translated = documents(SourceText.parse(str(path), raw), parser.validate)
+    return "valid: " + ", ".join(document.workflow_id for document, _ in translated)
 
 
 @cli.command("backup")

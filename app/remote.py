@@ -351,8 +351,8 @@ def _follow(client: httpx.Client, run_id: str) -> None:
 
 
 def print_import(result: Mapping[str, Any]) -> bool:
-    """One file's import result (``ImportItem``'s fields), as both ways of importing print
-    it; whether it went in."""
+    """One import result (``ImportItem``'s fields), as both ways of importing print it;
+    whether it went in."""
     if result["error"] is not None:
         message = result["error"]["message"]
         typer.secho(f"{result['source']}: error: {message}", fg=typer.colors.RED, err=True)
@@ -360,18 +360,21 @@ def print_import(result: Mapping[str, Any]) -> bool:
     typer.echo(
         f"{result['source']}: {result['status']} {result['workflow_id']} v{result['version']}"
     )
+    for note in result.get("notes") or ():
+        typer.echo(f"  note: {note}")
     return True
 
 
-def import_files(url: str, api_key: str, files: Sequence[Path]) -> int:
+def import_files(url: str, api_key: str, files: Sequence[Path]) -> tuple[int, int]:
     """``automator import --url``: each file through POST /api/workflows/import of a running
-    service, into the key's tenant; how many failed. A refused request (a bad key, a file
-    over the API's size limit) stops it, as the other remote commands do."""
+    service, into the key's tenant; how many workflows went in and how many results were
+    errors. A refused request (a bad key, a file over the API's size limit) stops it, as the
+    other remote commands do."""
     typer.secho(f"Importing through the API at {url}", err=True)
-    failed = 0
+    done: list[bool] = []
     with _client(url, api_key) as client:
         for path in files:
             upload = {"files": (str(path), path.read_bytes(), "application/json")}
             report = _call(client, "POST", "/api/workflows/import", files=upload)
-            failed += sum(not print_import(result) for result in report["results"])
-    return failed
+            done.extend(print_import(result) for result in report["results"])
+    return sum(done), len(done) - sum(done)

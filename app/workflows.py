@@ -30,6 +30,8 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 from app.settings import Settings
 from app.store.errors import not_pending, workflow_exists
 from app.store.protocol import Store
+from app.task_config.source import SourceText
+from app.task_config.translate import documents, is_task_config
 from app.triggers.matcher import Matcher
 
 ImportStatus = Literal["created", "updated", "unchanged", "error"]
@@ -44,6 +46,8 @@ class ImportResult:
     workflow_id: str | None = None
     version: int | None = None
     error: dict[str, Any] | None = None
+    # What the file held that was deliberately not imported (seed 002's logging section).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,15 @@ class DocumentParser:
         return cls(rules, settings.max_workflow_bytes)
 
     def parse(self, raw: bytes | str) -> WorkflowDocument:
+        self.check_size(raw)
+        return self.validate(jsonc.loads(raw))
+
+    def check_size(self, raw: bytes | str) -> None:
         if len(raw) > self.max_bytes:
             raise PayloadTooLarge(
                 f"The workflow document is {len(raw)} bytes, over the limit of "
                 f"{self.max_bytes} bytes (AUTOMATOR_MAX_WORKFLOW_BYTES)."
             )
-        return self.validate(jsonc.loads(raw))
 
     def validate(self, data: Any) -> WorkflowDocument:
         try:
@@ -152,9 +159,7 @@ class WorkflowService:
         return saved
 
     async def _create(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
-        await self._check_scope(tenant_id, document)
-        await self._check_local_tasks(tenant_id, document)
-        await self._check_error_workflow(tenant_id, document)
+        await self._check_saveable(tenant_id, document)
         now = await self._publishes_now(tenant_id, document, publish)
         head, version = await self.store.create_workflow(
             tenant_id, document, self.actor, publish=now
@@ -162,9 +167,7 @@ class WorkflowService:
         return await self._saved(Saved(head, version), awaits_approval=publish and not now)
 
     async def _update(self, tenant_id: str, document: WorkflowDocument, *, publish: bool) -> Saved:
-        await self._check_scope(tenant_id, document)
-        await self._check_local_tasks(tenant_id, document)
-        await self._check_error_workflow(tenant_id, document)
+        await self._check_saveable(tenant_id, document)
         now = await self._publishes_now(tenant_id, document, publish)
         head, version = await self.store.add_version(tenant_id, document, self.actor, publish=now)
         return await self._saved(Saved(head, version), awaits_approval=publish and not now)
@@ -202,6 +205,12 @@ class WorkflowService:
             tenant_id, self._auditor, "workflow.publish_request", workflow_id, after=after
         )
         return head
+
+    async def _check_saveable(self, tenant_id: str, document: WorkflowDocument) -> None:
+        """What this actor and tenant allow a save, beyond the document's own rules."""
+        await self._check_scope(tenant_id, document)
+        await self._check_local_tasks(tenant_id, document)
+        await self._check_error_workflow(tenant_id, document)
 
     async def _check_scope(self, tenant_id: str, document: WorkflowDocument) -> None:
         """Forbidden when a limited key would save a workflow out of its reach, or change
@@ -409,8 +418,41 @@ class WorkflowService:
     async def import_many(
         self, tenant_id: str, files: list[tuple[str, bytes]]
     ) -> list[ImportResult]:
-        """Create or update each document; one bad file is reported and the rest go on."""
-        return [await self.import_one(tenant_id, source, raw) for source, raw in files]
+        """Create or update the workflows of each file; one bad file is reported and the
+        rest go on."""
+        return [
+            result
+            for source, raw in files
+            for result in await self.import_file(tenant_id, source, raw)
+        ]
+
+    async def import_file(self, tenant_id: str, source: str, raw: bytes) -> list[ImportResult]:
+        """The workflows of one file: a workflow document, or seed 002's configuration file
+        of named workflows (docs/workflows.md), whose workflows are all imported, or none
+        when any part of it is refused (one error result naming the line)."""
+        try:
+            self.parser.check_size(raw)
+            if not is_task_config(jsonc.loads(raw)):
+                return [await self.import_one(tenant_id, source, raw)]
+            translated = documents(SourceText.parse(source, raw), self.parser.validate)
+            for document, _ in translated:
+                await self._check_saveable_in_file(tenant_id, document)
+        except AutomatorError as exc:
+            return [ImportResult(source, "error", error=exc.body())]
+        results = []
+        for document, notes in translated:
+            result = await self._save_imported(tenant_id, source, document)
+            await self._record_import(tenant_id, result)
+            results.append(replace(result, notes=tuple(notes)))
+        return results
+
+    async def _check_saveable_in_file(self, tenant_id: str, document: WorkflowDocument) -> None:
+        try:
+            await self._check_saveable(tenant_id, document)
+            await self._publishes_now(tenant_id, document, publish=True)
+        except AutomatorError as exc:  # the same refusal, naming which of the file's workflows
+            message = f"workflow '{document.workflow_id}': {exc.message}"
+            raise type(exc)(message, exc.details) from None
 
     async def import_one(self, tenant_id: str, source: str, raw: bytes) -> ImportResult:
         """Create or update the workflow of one file, recorded in the audit log unless it

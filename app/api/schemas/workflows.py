@@ -146,6 +146,11 @@ class ImportItem(BaseModel):
     workflow_id: str | None
     version: int | None
     error: dict[str, Any] | None
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the file held that was not imported (seed 002's logging, a "
+        "disabled schedule).",
+    )
 
 
 class ImportReport(BaseModel):
