@@ -67,6 +67,8 @@ class Engine:
     limits: TenantLimitsCache
     limiter: RateLimiter
     sessions: Sessions
+    # Deliveries per inbound webhook (``/hooks/{hook_id}``), which carry no API key.
+    hook_limiter: RateLimiter
 
 
 @dataclass
@@ -176,7 +178,12 @@ def _engine(
     sessions = Sessions(
         queue.pool, keys, audit, settings.session_seconds, settings.sign_in_failures
     )
-    return Engine(queue, ingestor, control, scheduler, limiters, limits, limiter, sessions)
+    hook_limiter = RateLimiter(
+        queue.pool, settings.hook_rate_limit, settings.hook_rate_limit_window
+    )
+    return Engine(
+        queue, ingestor, control, scheduler, limiters, limits, limiter, sessions, hook_limiter
+    )
 
 
 def _runs(

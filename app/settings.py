@@ -111,6 +111,16 @@ class Settings(BaseSettings):
     rate_limit_window: float = Field(
         1, gt=0, le=3600, description="Seconds of one rate-limit window."
     )
+    hook_rate_limit: int = Field(
+        100,
+        ge=0,
+        description="Deliveries one inbound webhook (`POST /hooks/{hook_id}`) may receive "
+        "per `AUTOMATOR_HOOK_RATE_LIMIT_WINDOW`, whoever sends them, counted in Redis before "
+        "the signature is checked; over it, 429 with Retry-After (senders retry). 0: no limit.",
+    )
+    hook_rate_limit_window: float = Field(
+        1, gt=0, le=3600, description="Seconds of one inbound-webhook rate-limit window."
+    )
     studio_dir: Path | None = Field(
         None,
         description="The built Studio (its index.html and assets/) served at /studio/; unset: "

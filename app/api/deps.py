@@ -16,7 +16,8 @@ from app.api.scope import check_scope
 from app.bulk import BulkRuns
 from app.clock import Clock
 from app.configuration import Configuration
-from app.errors import Forbidden, Unauthenticated
+from app.engine.redis_keys import hook_rate_key
+from app.errors import Forbidden, RateLimited, Unauthenticated
 from app.event_log import EventLog
 from app.hooks import Hooks
 from app.models.tenant import ApiKey, Permission
@@ -110,6 +111,23 @@ async def get_caller(
 
 
 Caller = Annotated[ApiKey, Depends(get_caller)]
+
+
+async def limit_deliveries(hook_id: str, resources: ResourcesDep) -> None:
+    """Count a delivery to ``/hooks/{hook_id}`` against the hook's own rate limit, before
+    its signature is checked (a flood of forged deliveries costs one Redis call each);
+    RateLimited (429 with Retry-After) once over it."""
+    engine = resources.redis_engine
+    if engine is None:
+        return
+    retry_after = await engine.hook_limiter.count(hook_rate_key(hook_id))
+    if retry_after is not None:
+        limiter = engine.hook_limiter
+        raise RateLimited(
+            f"This hook received over {limiter.limit} deliveries in {limiter.window:g} s "
+            f"(AUTOMATOR_HOOK_RATE_LIMIT); retry in {retry_after} s.",
+            retry_after=retry_after,
+        )
 
 
 def _requires(permission: Permission) -> object:

@@ -3,10 +3,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app import metrics
-from app.api.deps import Configurer, HooksDep, ResourcesDep
+from app.api.deps import Configurer, HooksDep, ResourcesDep, limit_deliveries
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.hooks import DeliveryAccepted, HookIn, HookList, HookRead
 from app.models.workflow import Page as PageQuery
@@ -52,11 +52,16 @@ async def delete_hook(hook_id: str, caller: Configurer, hooks: HooksDep) -> Resp
 @deliveries.post(
     "/{hook_id}",
     status_code=202,
+    dependencies=[Depends(limit_deliveries)],
     responses={
         401: {
             "description": "The signature is wrong or missing, or the timestamp is "
             "outside the hook's tolerance: nothing was stored."
-        }
+        },
+        429: {
+            "description": "Over the hook's own rate limit (AUTOMATOR_HOOK_RATE_LIMIT); "
+            "`Retry-After` says when to send again. Nothing was stored."
+        },
     },
 )
 async def receive_delivery(
@@ -64,7 +69,8 @@ async def receive_delivery(
 ) -> DeliveryAccepted:
     """A sender's delivery, with no API key: verified in the hook's scheme (401 and nothing
     stored if it fails), mapped to an event and accepted. The 202 comes once the event is
-    stored; the same delivery id again is answered `"duplicate": true` and starts nothing."""
+    stored; the same delivery id again is answered `"duplicate": true` and starts nothing.
+    Each hook takes `AUTOMATOR_HOOK_RATE_LIMIT` deliveries a window; past it, 429."""
     delivery = Delivery({k.lower(): v for k, v in request.headers.items()}, await request.body())
     accepted = await resources.hooks.receive(hook_id, delivery)
     metrics.event_accepted(accepted)

@@ -21,6 +21,12 @@ def rate_key(key_id: str) -> str:
     return f"{PREFIX}:rate:{key_id}"
 
 
+def hook_rate_key(hook_id: str) -> str:
+    """Deliveries to one inbound webhook in the current window; the id comes from a path
+    anyone may send to, so it is hashed."""
+    return f"{PREFIX}:rate:hook:{hashlib.sha256(hook_id.encode()).hexdigest()}"
+
+
 def run_lease_key(run_id: str) -> str:
     return f"{PREFIX}:lease:run:{run_id}"
 
