@@ -10,6 +10,8 @@ export type ImportReport = components["schemas"]["ImportReport"];
 export type VersionSummary = components["schemas"]["VersionSummary"];
 export type VersionRead = components["schemas"]["VersionRead"];
 export type ValidationResult = components["schemas"]["ValidationResult"];
+export type PendingApproval = components["schemas"]["PendingRead"];
+export type PublishDecision = "approve" | "reject";
 
 export const workflowKeys = {
   all: ["workflows"] as const,
@@ -99,6 +101,21 @@ export function saveWorkflow(document: Record<string, unknown>, isNew: boolean, 
   return isNew
     ? api<WorkflowRead>("POST", "/api/workflows", { body: document, query: { publish } })
     : api<WorkflowRead>("PUT", path(id), { body: document, query: { publish } });
+}
+
+/** What a publish did, in words: the version is active, or waits for another key's approval
+ * (four-eyes publishing). */
+export function publishOutcome(result: WorkflowRead): string {
+  const pending = result.pending_approval;
+  if (pending !== null && pending.version === result.version) {
+    return `Version ${pending.version} is waiting for approval by another key`;
+  }
+  return `Published version ${result.version} (active)`;
+}
+
+/** Approve or reject the version waiting for another key's approval. */
+export function decideVersion(id: string, version: number, decision: PublishDecision) {
+  return api<WorkflowRead>("POST", `${path(id)}/versions/${version}/${decision}`);
 }
 
 export function publishVersion(id: string, version: number) {

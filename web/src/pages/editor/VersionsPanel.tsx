@@ -43,12 +43,15 @@ export function VersionsPanel({ workflowId, canEdit, onOpen }: VersionsPanelProp
           {[...(versions.data ?? [])].reverse().map((v) => (
             <tr key={v.version} data-version={v.version}>
               <td><input type="checkbox" aria-label={`Compare version ${v.version}`} checked={picked.includes(v.version)} onChange={() => toggle(v.version)} /></td>
-              <td>v{v.version} {v.active && <span className="badge state-enabled">active</span>}</td>
+              <td>
+                v{v.version} {v.active && <span className="badge state-enabled">active</span>}
+                {v.status === "pending_approval" && <span className="badge state-disabled">waiting for approval</span>}
+              </td>
               <td>{v.created_by ?? "—"}</td>
               <td>{new Date(v.created_at).toLocaleString()}</td>
               <td className="commands">
                 <button type="button" onClick={() => open(v.version)}>Open</button>
-                {canEdit && !v.active && <button type="button" onClick={() => rollback(v.version)}>{`Make v${v.version} active`}</button>}
+                {canEdit && v.status === "inactive" && <button type="button" onClick={() => rollback(v.version)}>{`Make v${v.version} active`}</button>}
               </td>
             </tr>
           ))}

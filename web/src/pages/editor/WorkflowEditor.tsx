@@ -4,7 +4,7 @@ import { useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { ApiError } from "../../api/client";
 import { useConnectors } from "../../api/connectors";
-import { saveWorkflow, workflowKeys, type VersionRead } from "../../api/workflows";
+import { publishOutcome, saveWorkflow, workflowKeys, type PublishDecision, type VersionRead, type WorkflowRead } from "../../api/workflows";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
@@ -16,6 +16,7 @@ import { TRIGGER_ID } from "../../workflow/graph";
 import { problemsByNode } from "../../workflow/problems";
 import { ActionInspector } from "./ActionInspector";
 import { EditorToolbar } from "./EditorToolbar";
+import { PendingApproval } from "./PendingApproval";
 import { Palette } from "./Palette";
 import { TriggerInspector } from "./TriggerInspector";
 import { VersionsPanel } from "./VersionsPanel";
@@ -83,13 +84,25 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
       setDoc(canonical);
       setSaved(JSON.stringify(canonical));
       setSaveError(null);
-      setNotice(publish ? `Published version ${result.version} (active)` : `Saved draft version ${result.latest_version}`);
+      const outcome = publish ? publishOutcome(result) : `Saved draft version ${result.latest_version}`;
+      setNotice(outcome);
       await client.invalidateQueries({ queryKey: workflowKeys.all });
-      if (isNew) navigate(`/workflows/${encodeURIComponent(result.workflow_id)}`, { replace: true, state: { notice: publish ? "Published version 1" : "Saved draft version 1" } });
+      if (isNew) navigate(`/workflows/${encodeURIComponent(result.workflow_id)}`, { replace: true, state: { notice: outcome } });
     } catch (error) {
       setSaveError(error);
     } finally {
       setBusy(false);
+    }
+  };
+
+  const decided = (result: WorkflowRead, decision: PublishDecision, version: number) => {
+    if (decision === "approve") {
+      const approved = withIds(result.document as unknown as WorkflowDocument);
+      setDoc(approved);
+      setSaved(JSON.stringify(approved));
+      setNotice(`Approved version ${version}: it is active`);
+    } else {
+      setNotice(`Rejected version ${version}: ${result.active_version === null ? "no version is active" : `version ${result.active_version} stays active`}`);
     }
   };
 
@@ -110,6 +123,7 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
     <div className="editor">
       <EditorToolbar name={doc.name} status={notice} valid={validation.data?.valid} dirty={JSON.stringify(doc) !== saved} busy={busy} canEdit={canEdit}
         onRelayout={() => edit(clearPositions)} onSave={save} />
+      {!isNew && <PendingApproval workflowId={doc.workflow_id} onDecided={decided} />}
       <ErrorNotice error={saveError} />
       <div className="tabs" role="tablist" aria-label="Editor">
         {TABS.map(([key, label]) => (

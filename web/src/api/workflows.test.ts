@@ -1,0 +1,16 @@
+import { expect, it } from "vitest";
+import { publishOutcome, type WorkflowRead } from "./workflows";
+
+const saved = (version: number, active: number | null, pending: number | null): WorkflowRead => ({
+  workflow_id: "welcome", name: "Welcome", trigger_type: "user_signup", version, latest_version: version,
+  active_version: active, enabled: true, archived: false, tags: [], created_at: "2026-01-01T00:00:00Z",
+  updated_at: "2026-01-01T00:00:00Z", document: {},
+  pending_approval: pending === null ? null : { version: pending, requested_by: "key_a", requested_at: "2026-01-01T00:00:00Z" },
+});
+
+it("says a publish waits for another key's approval under four eyes, else that it is active", () => {
+  expect(publishOutcome(saved(2, 2, null))).toBe("Published version 2 (active)");
+  expect(publishOutcome(saved(2, 1, 2))).toBe("Version 2 is waiting for approval by another key");
+  // A version saved while an older one waits is not the one waiting.
+  expect(publishOutcome(saved(3, 3, 2))).toBe("Published version 3 (active)");
+});
