@@ -143,6 +143,10 @@ class DryRunEffects:
     async def cancel(self, runs: list[Run], reason: str) -> None:
         """Every branch of a dry run has walked to its end: none is left to cancel."""
 
+    async def orphaned(self, run: Run) -> bool:
+        """A dry run's parent walks on while its branches do."""
+        return False
+
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:

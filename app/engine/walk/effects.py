@@ -55,6 +55,10 @@ class Effects(Protocol):
     async def cancel(self, runs: list[Run], reason: str) -> None:
         """Cancel the runs that lost a join (and the children they wait for)."""
 
+    async def orphaned(self, run: Run) -> bool:
+        """Whether ``run`` is a branch whose parent has ended (cancelled as it forked, before
+        its walk could cancel the branches it had started); True: the branch is cancelled."""
+
 
 @dataclass(frozen=True)
 class Heard:

@@ -195,6 +195,16 @@ class StoreEffects:
     async def cancel(self, runs: list[Run], reason: str) -> None:
         await self.family.cancel(runs, reason)
 
+    async def orphaned(self, run: Run) -> bool:
+        if not run.branch:
+            return False
+        assert run.parent is not None
+        parent = await self.store.get_run(run.tenant_id, run.parent["run_id"])
+        if not parent.finished:
+            return False
+        await self.family.cancel([run], f"its parent run {parent.status.value}")
+        return True
+
 
 @dataclass
 class Executor:

@@ -432,7 +432,8 @@ class Walker:
 
     async def _step(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
         """What the step came to; None when the walk must end before it (the run changed
-        while an at_most_once attempt was being recorded)."""
+        while an at_most_once attempt was being recorded, or it is a branch whose parent
+        ended)."""
         following = run.pc + 1
         if instruction.kind == Kind.JUMP:
             return Outcome(StepStatus.COMPLETED, instruction.target)
@@ -500,6 +501,8 @@ class Walker:
         action = instruction.action
         if action.type in own_steps.CONTROL_TYPES:
             return own_steps.control(action.type, params, instruction, following)
+        if await self.effects.orphaned(run):
+            return None
         key = idempotency_key(run, instruction)
         if action.delivery == "at_most_once":
             started = run.call_started

@@ -1,6 +1,7 @@
 """Parallel branches and their joins, end to end: events in through the API, a real arq
 worker on a real Redis, real SQLite. Delays are scaled down with ``delay_scale``."""
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -402,6 +403,34 @@ async def test_a_branch_that_leaves_a_variable_alone_keeps_the_change_another_ma
     assert run["status"] == "completed", run
     assert run["vars"]["status"] == "seen 2"
     assert run["outputs"]["mark"]["output"] == {"status": "seen 2"}
+
+
+async def test_branches_of_a_run_cancelled_as_it_forks_send_nothing_before_it_stops(
+    client: httpx.AsyncClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The branches are picked up and reach their first message while the parent's walk,
+    which would cancel them, is held: each finds its parent ended, and cancels itself."""
+    sent, registry = mailer()
+    start_children = Family.start
+
+    async def cancel_then_hold(family: Family, runs: Sequence[Run]) -> None:
+        await start_children(family, runs)
+        parent = runs[0].parent
+        assert parent is not None
+        await client.post(f"/api/runs/{parent['run_id']}/cancel")
+        for _ in range(500):
+            statuses = {(await run_of(client, run.run_id))["status"] for run in runs}
+            if statuses <= {"completed", "cancelled"}:
+                return
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(Family, "start", cancel_then_hold)
+    run_id = await start(client, fan_out({}, {"a": [mail("mail_a", "A")], "b": [mail("b", "B")]}))
+    await finish(client, settings, run_id, registry)
+    children = [await run_of(client, f"{run_id}.0.{name}") for name in ("a", "b")]
+    assert [child["status"] for child in children] == ["cancelled"] * 2
+    assert children[0]["history"][-1]["reason"] == "its parent run cancelled"
+    assert sent.sent == []
 
 
 async def test_a_run_cancelled_as_it_forks_cancels_the_branches_it_started(
