@@ -59,9 +59,15 @@ class Translated:
 Translator = Callable[[str, dict[str, Any], Scope], Translated]
 
 
-def _text(config: dict[str, Any], key: str, scope: Scope) -> Any:
+def _value(config: dict[str, Any], key: str, scope: Scope) -> Any:
     with within(key):
         return scope.value(config[key])
+
+
+def _text(config: dict[str, Any], key: str, scope: Scope) -> Any:
+    """The value at ``key``, for a field that takes text (see ``Scope.text``)."""
+    with within(key):
+        return scope.text(config[key])
 
 
 def _required(config: dict[str, Any], key: str, what: str) -> Any:
@@ -113,13 +119,13 @@ def http_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:
     keys = ("url", "method", "headers", "params", "json", "data", "body", "timeout")
     config = only(config, keys, "an HTTP task's config")
     _required(config, "url", "an HTTP task")
-    data: dict[str, Any] = {"url": _text(config, "url", scope)}
+    data: dict[str, Any] = {"url": _value(config, "url", scope)}
     data["method"] = str(config.get("method", "GET")).upper()
     for seed, ours in (("headers", "headers"), ("params", "query"), ("json", "json")):
         if seed in config:
-            data[ours] = _text(config, seed, scope)
+            data[ours] = _value(config, seed, scope)
     if "data" in config:  # seed 002's data: an object or list is JSON, text a raw body
-        body = _text(config, "data", scope)
+        body = _value(config, "data", scope)
         data["body" if isinstance(body, str) else "json"] = body
     if "body" in config:
         data["body"] = _text(config, "body", scope)
@@ -138,7 +144,7 @@ def shell_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:
             raise Refusal("a command is text or a list of arguments (text)")
         data: dict[str, Any] = {"argv": scope.value(words)}
     if "env" in config:
-        data["env"] = _text(config, "env", scope)
+        data["env"] = _value(config, "env", scope)
     if "timeout" in config:
         data["timeout"] = config["timeout"]
     result = Result(f"steps.{name}.output", fields=SHELL_FIELDS)
@@ -174,7 +180,7 @@ def transform_task(name: str, config: dict[str, Any], scope: Scope) -> Translate
             ("operation",),
         )
     source = "input" if "input" in config else "data"
-    data: dict[str, Any] = {"operation": operation, "input": _text(config, source, scope)}
+    data: dict[str, Any] = {"operation": operation, "input": _value(config, source, scope)}
     for seed, ours in (
         ("field", "field"),
         ("by", "by"),
@@ -198,7 +204,7 @@ def email_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:
         )
     config = only(config, ("to_emails", "subject", "body", "html"), "an email task's config")
     _required(config, "to_emails", "an email task")
-    to = _text(config, "to_emails", scope)
+    to = _value(config, "to_emails", scope)
     data: dict[str, Any] = {"recipients": to if isinstance(to, list) else [to]}
     for key in ("subject", "body", "html"):
         if key in config:

@@ -99,6 +99,16 @@ class Scope:
         pieces.append(_literal(text[end:]))
         return "".join(pieces)
 
+    def text(self, value: Any) -> Any:
+        """``value`` for a field that takes text: a string that is one reference alone
+        renders a value that is not text as JSON (an HTTP body parsed from JSON, written to
+        a file, is the JSON again), where a template of one expression would keep its type."""
+        found = REFERENCE.fullmatch(value) if isinstance(value, str) else None
+        if found is None:
+            return self.value(value)
+        path = self.path(found.group(1).strip())
+        return f"{{{{ {path} if {path} is string else {path} | tojson }}}}"
+
     def value(self, value: Any) -> Any:
         """``value`` with every string in it a template (keys as written)."""
         if isinstance(value, str):

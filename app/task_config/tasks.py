@@ -199,7 +199,7 @@ def wait_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:
 def log_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:
     config = only(config, ("message", "level"), "a log task's config")
     with within("message"):
-        data = {"message": scope.value(config.get("message", ""))}
+        data = {"message": scope.text(config.get("message", ""))}
     if "level" in config:
         data["level"] = config["level"]
     return Translated({"type": "log", "data": data}, Result(f"steps.{name}.output", "message"))

@@ -123,7 +123,7 @@ async def test_an_imported_http_task_sends_the_runs_context(
 ) -> None:
     httpserver.expect_request(
         "/data", headers={"Authorization": "Bearer xyz123"}
-    ).respond_with_data("the data", content_type="text/plain")
+    ).respond_with_json({"items": [1, 2]})
     client, resources, settings = service
     text = SEED_FILE.read_text().replace("https://api.example.com", httpserver.url_for("/")[:-1])
     files = {"files": ("automation.json", text.encode(), "application/json")}
@@ -133,7 +133,7 @@ async def test_an_imported_http_task_sends_the_runs_context(
     run = await run_to_the_end(client, settings, "api_integration", {"API_TOKEN": "xyz123"})
     assert run["status"] == "completed", run
     saved = resources.settings.data_dir / "files" / DEFAULT_TENANT / "api_data.json"
-    assert saved.read_text() == "the data"
+    assert json.loads(saved.read_text()) == {"items": [1, 2]}
 
 
 def test_a_refused_file_names_its_line_and_saves_none_of_its_workflows(
@@ -160,3 +160,17 @@ def test_a_refused_file_names_its_line_and_saves_none_of_its_workflows(
     assert refused.stdout.splitlines()[-1] == "0 imported, 1 failed"
     missing = automator(environment, "export", "file_processing")
     assert missing.exit_code == 1, "the file's first workflows were saved before the refusal"
+
+
+def test_a_local_task_the_tenant_has_not_enabled_refuses_the_whole_file(
+    environment: dict[str, str],
+) -> None:
+    files_only = environment | {"AUTOMATOR_INTEGRATIONS": json.dumps({"file": {"enabled": True}})}
+    refused = automator(files_only, "import", "--file", str(SEED_FILE))
+    assert refused.exit_code == 1
+    (said,) = [line for line in refused.stderr.splitlines() if ": error: " in line]
+    assert said.startswith(f"{SEED_FILE}: error: workflow 'disk_check': "), said
+    assert "PUT /api/integrations/shell" in said
+    assert refused.stdout.splitlines()[-1] == "0 imported, 1 failed"
+    # The two workflows before it passed every check, and were not saved either.
+    assert automator(files_only, "export", "file_processing").exit_code == 1
