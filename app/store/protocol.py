@@ -273,6 +273,11 @@ class BulkStore(Protocol):
         """Write the job's progress if its stored cursor is still ``cursor`` (the one its
         batch started from), so a batch run twice records its work once; False otherwise."""
 
+    async def stalled_bulk_jobs(self, before: datetime, limit: int) -> list[BulkJob]:
+        """Jobs still running whose progress was last saved before ``before``, across
+        tenants: the one read made for the reconciler, which enqueues their next batch
+        again in case Redis lost it."""
+
 
 class RetentionStore(Protocol):
     """How long each tenant keeps its records, and the retention job's deletes."""

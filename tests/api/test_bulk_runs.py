@@ -128,3 +128,14 @@ async def test_a_batch_run_twice_commands_its_runs_once_and_later_runs_are_left_
         1,
     )
     assert (await resources.store.get_run("acme", later)).status == RunStatus.FAILED
+
+
+async def test_a_bulk_job_whose_batch_redis_lost_is_finished_by_the_reconciler(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    await failed_runs(client, resources, 3)
+    started = await bulk(client, {"action": "retry", "filter": {"status": "failed"}}, 202)
+    await resources.engine.queue.pool.flushdb()  # its first batch's job is gone
+    await drain(settings)  # a worker's first reconcile enqueues the batch again
+    done = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
+    assert (done["status"], done["done"], done["changed"]) == ("completed", 3, 3)

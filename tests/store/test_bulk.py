@@ -1,6 +1,7 @@
 """Bulk run commands: runs counted by filter, a job's progress saved under its cursor; on
 every adapter."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -55,3 +56,20 @@ async def test_a_bulk_job_is_kept_and_its_progress_saved_once_per_cursor(store: 
     assert (await store.get_bulk_job("acme", "bulk_1")).status == BulkState.COMPLETED
     with pytest.raises(NotFound):
         await store.get_bulk_job("globex", "bulk_1")
+
+
+async def test_running_jobs_without_recent_progress_are_stalled(store: Store) -> None:
+    old = now() - timedelta(hours=1)
+    quiet = replace(job("quiet"), updated_at=old)
+    busy = job("busy")
+    done = replace(job("done"), updated_at=old, status=BulkState.COMPLETED)
+    elsewhere = replace(job("elsewhere", "globex"), updated_at=old)
+    for one in (quiet, busy, done, elsewhere):
+        await store.add_bulk_job(one)
+    stalled = await store.stalled_bulk_jobs(now() - timedelta(minutes=1), 10)
+    assert sorted((one.tenant_id, one.job_id) for one in stalled) == [
+        ("acme", "quiet"),
+        ("globex", "elsewhere"),
+    ]
+    assert await store.stalled_bulk_jobs(now() - timedelta(minutes=1), 1) != []
+    assert len(await store.stalled_bulk_jobs(now() - timedelta(minutes=1), 1)) == 1

@@ -67,6 +67,7 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     The first pass of a worker (at its start, after a crash or an outage too) takes every
     run due by now: what Redis lost while it was down is due again at once, not a grace
     period later; a run that still has its job gets a second one, which finds nothing to do.
+    Bulk jobs that made no progress within the grace get their next batch again.
     """
     settings: Settings = ctx["settings"]
     executor: Executor = ctx["executor"]
@@ -82,7 +83,21 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     if overdue:
         metrics.requeued(len(overdue))
         log.warning("reconciler re-enqueued %d overdue runs", len(overdue))
+    await resume_bulk_jobs(executor.store, queue, now - timedelta(seconds=grace))
     return len(overdue)
+
+
+async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> int:
+    """Enqueue again the next batch of every bulk job still running with no progress saved
+    since ``before``: Redis may have lost its batch job (or the process that made the job
+    died before enqueueing its first). A batch job that is still queued or running keeps
+    its id, so arq refuses the copy; a batch that runs twice does nothing."""
+    stalled = await store.stalled_bulk_jobs(before, RECONCILE_BATCH)
+    for job in stalled:
+        await queue.bulk_batch(job.tenant_id, job.job_id, job.cursor)
+    if stalled:
+        log.warning("reconciler enqueued the next batch of %d bulk jobs again", len(stalled))
+    return len(stalled)
 
 
 async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:

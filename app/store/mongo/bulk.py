@@ -1,6 +1,8 @@
 """Bulk run commands on MongoDB: a document per job, its progress guarded by its cursor."""
 
-from app.models.bulk import BulkJob
+from datetime import datetime
+
+from app.models.bulk import BulkJob, BulkState
 from app.store.errors import bulk_job_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import NO_ID
@@ -23,3 +25,8 @@ class BulkJobs(Connection):
             {"$set": bulk_doc(job)},
         )
         return saved.matched_count == 1
+
+    async def stalled_bulk_jobs(self, before: datetime, limit: int) -> list[BulkJob]:
+        # Times are kept as ISO text (bulk_doc), which sorts as the times do.
+        where = {"status": BulkState.RUNNING.value, "updated_at": {"$lt": before.isoformat()}}
+        return [bulk_job(doc) async for doc in self._db.bulk_jobs.find(where, NO_ID).limit(limit)]

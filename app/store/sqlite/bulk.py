@@ -1,8 +1,10 @@
 """Bulk run commands on SQLite: a row per job, its progress guarded by its cursor."""
 
+from datetime import datetime
+
 import orjson
 
-from app.models.bulk import BulkJob
+from app.models.bulk import BulkJob, BulkState
 from app.store.errors import bulk_job_not_found
 from app.store.rules import bulk_doc, bulk_job
 from app.store.sqlite.connection import Connection
@@ -32,3 +34,13 @@ class BulkJobs(Connection):
                 (job.cursor, orjson.dumps(bulk_doc(job)), job.tenant_id, job.job_id, cursor),
             )
         return saved.rowcount == 1
+
+    def stalled_bulk_jobs(self, before: datetime, limit: int) -> list[BulkJob]:
+        rows = self._all(
+            "SELECT doc FROM bulk_jobs WHERE json_extract(CAST(doc AS TEXT), '$.status') = ? "
+            "AND json_extract(CAST(doc AS TEXT), '$.updated_at') < ? LIMIT ?",
+            BulkState.RUNNING.value,
+            before.isoformat(),
+            limit,
+        )
+        return [bulk_job(orjson.loads(row[0])) for row in rows]

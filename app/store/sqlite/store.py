@@ -193,6 +193,7 @@ class SQLiteStore:
     add_bulk_job = on_thread(Database.add_bulk_job)
     get_bulk_job = on_thread(Database.get_bulk_job)
     save_bulk_job = on_thread(Database.save_bulk_job)
+    stalled_bulk_jobs = on_thread(Database.stalled_bulk_jobs)
 
     # Retention
     get_retention = on_thread(Database.get_retention)
