@@ -280,7 +280,9 @@ class WorkflowService:
         the workflow's publication waiting for another key's approval."""
         saved = await self.store.get_version(tenant_id, workflow_id, version)
         if await self._four_eyes(tenant_id):
-            await self._request(tenant_id, workflow_id, version)
+            head = await self.store.get_workflow(tenant_id, workflow_id)
+            if head.active_version != version:  # the active one asks for nothing
+                await self._request(tenant_id, workflow_id, version)
             return await self.current(tenant_id, workflow_id)
         self._check_publishable(saved.document, version)
         change = partial(self.store.publish, tenant_id, workflow_id, version)

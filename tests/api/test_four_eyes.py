@@ -91,6 +91,8 @@ async def test_a_roll_back_waits_too_and_a_rejection_keeps_the_active_version(
     bob_id, bob = four_eyes["bob"]
     await client.put(f"/api/workflows/{WORKFLOW}", json=document("v2"), headers=alice)
     await client.post(f"/api/workflows/{WORKFLOW}/versions/2/approve", headers=bob)
+    same = await client.post(f"/api/workflows/{WORKFLOW}/versions/2/publish", headers=bob)
+    assert (same.json()["active_version"], same.json()["pending_approval"]) == (2, None)
     back = await client.post(f"/api/workflows/{WORKFLOW}/versions/1/publish", headers=bob)
     assert (back.json()["active_version"], back.json()["pending_approval"]["version"]) == (2, 1)
     stale = await client.post(f"/api/workflows/{WORKFLOW}/versions/2/approve", headers=alice)
