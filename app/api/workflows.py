@@ -11,7 +11,7 @@ import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from app.api.deps import Reader, RunsDep, StoreDep, WorkflowsDep, Writer
+from app.api.deps import Reader, ResourcesDep, RunsDep, StoreDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES, LIMIT_RESPONSES
 from app.api.examples import WORKFLOW_EXAMPLE
 from app.api.schemas.approvals import DecisionBody
@@ -25,6 +25,7 @@ from app.api.schemas.workflows import (
     RunNow,
     StatusReport,
     ValidationResult,
+    ValidationWarning,
     VersionRead,
     VersionSummary,
     WorkflowList,
@@ -39,6 +40,7 @@ from app.models import jsonc
 from app.models.patterns import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 from app.models.workflow import WorkflowFilter
+from app.triggers.preview import warnings
 
 router = APIRouter(prefix="/api/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
 
@@ -149,11 +151,12 @@ async def list_workflows(
 
 @router.post("/validate", openapi_extra=CHECKED_BODY)
 async def validate_workflow(
-    request: Request, caller: Reader, workflows: WorkflowsDep
+    request: Request, caller: Reader, workflows: WorkflowsDep, resources: ResourcesDep
 ) -> ValidationResult:
     """Check a document against every rule without saving it. No body at all is a 422, as
     for any route that requires one; a body that is not a valid document is a 200 saying
-    why."""
+    why. A valid one comes with `warnings`: the actions that would fail if a run reached
+    them now (a message template not created yet), which do not stop a save."""
     body = await request.body()
     if not body:
         raise InvalidInput(
@@ -163,7 +166,12 @@ async def validate_workflow(
         document = workflows.parser.parse(body)
     except AutomatorError as exc:
         return ValidationResult(valid=False, error=exc.body())
-    return ValidationResult(valid=True, document=document.canonical())
+    found = await warnings(resources.gateway, caller.tenant_id, document)
+    return ValidationResult(
+        valid=True,
+        document=document.canonical(),
+        warnings=[ValidationWarning.model_validate(w, from_attributes=True) for w in found],
+    )
 
 
 @router.post("/import", openapi_extra=IMPORT_BODY)

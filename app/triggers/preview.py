@@ -15,7 +15,7 @@ from app.engine.walk.context import template_context
 from app.engine.walk.dry_run import WOULD_FAIL
 from app.models.action import Action
 from app.models.condition import Condition
-from app.models.document import walk
+from app.models.document import WorkflowDocument, walk
 from app.models.run import EventRecord, Run
 from app.triggers.ingest import new_run, run_context
 from app.triggers.matcher import Candidate, Matcher
@@ -93,19 +93,53 @@ class TriggerPreview:
 
     async def _would_fail(self, run: Run, action: Action, params: dict[str, Any]) -> str | None:
         gateway = self.gateway
-        calls_out = action.type == CUSTOM_ACTION or (
-            gateway is not None and gateway.registry.find(action.type) is not None
-        )
-        if gateway is None or not calls_out:
+        if gateway is None or not _calls_out(gateway, action):
             return None  # a control or flow step: the walk itself does it
-        ctx = ActionContext(
-            tenant_id=run.tenant_id,
-            run_id=run.run_id,
-            workflow_id=run.workflow_id,
-            step_id=str(action.id),
-            idempotency_key=f"test:{action.id}",
-            attempt=1,
-            event=run.context,
-            template=action.template,
-        )
+        ctx = _step_context(run.tenant_id, run.run_id, run.workflow_id, action, run.context)
         return await gateway.would_fail(action.type, params, ctx)
+
+
+@dataclass(frozen=True)
+class ActionWarning:
+    """Why an action would fail if a run reached it now, whatever its event."""
+
+    action_id: str
+    action_type: str
+    message: str
+
+
+async def warnings(
+    gateway: Gateway, tenant_id: str, document: WorkflowDocument
+) -> list[ActionWarning]:
+    """What would fail when a run reaches each action now, whatever its event: a message
+    template or a secret not created yet, a channel with no provider. A save is not refused
+    for them (they may be made before the first run); a dry run checks the rendered data."""
+    found = []
+    for action in walk(document.actions):
+        if not _calls_out(gateway, action):
+            continue
+        ctx = _step_context(tenant_id, "validate", document.workflow_id, action, {})
+        reason = await gateway.would_fail_for_any_event(action.type, action.data, ctx)
+        if reason is not None:
+            found.append(ActionWarning(str(action.id), action.type, reason))
+    return found
+
+
+def _calls_out(gateway: Gateway, action: Action) -> bool:
+    """Whether a connector runs the action (not the walk itself: a control or flow step)."""
+    return action.type == CUSTOM_ACTION or gateway.registry.find(action.type) is not None
+
+
+def _step_context(
+    tenant_id: str, run_id: str, workflow_id: str, action: Action, event: dict[str, Any]
+) -> ActionContext:
+    return ActionContext(
+        tenant_id=tenant_id,
+        run_id=run_id,
+        workflow_id=workflow_id,
+        step_id=str(action.id),
+        idempotency_key=f"test:{action.id}",
+        attempt=1,
+        event=event,
+        template=action.template,
+    )

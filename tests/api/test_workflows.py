@@ -168,6 +168,33 @@ async def test_validate_saves_nothing(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/workflows")).json()["items"] == []
 
 
+async def test_validate_warns_of_a_message_template_not_created_yet(
+    client: httpx.AsyncClient,
+) -> None:
+    reminder = {
+        "id": "remind",
+        "type": "send_email",
+        "template": "cart_reminder",
+        "data": {"recipient": "{{ user.email }}"},
+    }
+    document = minimal(actions=[reminder, {"type": "log"}])
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    assert checked["valid"] is True
+    assert checked["warnings"] == [
+        {
+            "action_id": "remind",
+            "action_type": "send_email",
+            "message": "message template 'cart_reminder' was not found; create it with POST "
+            "/api/templates",
+        }
+    ]
+    template = {"name": "cart_reminder", "subject": "Hi {{ name }}", "text": "Your cart"}
+    assert (await client.post("/api/templates", json=template)).status_code == 201
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    [unready] = checked["warnings"]  # next, what the channel lacks here
+    assert unready["message"].startswith("no SMTP server is configured")
+
+
 async def test_51_actions_is_refused_naming_the_limit(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/workflows", json=minimal(actions=[{"type": "log"}] * 51))
     assert response.status_code == 422

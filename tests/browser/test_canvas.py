@@ -1,6 +1,7 @@
 """The canvas in Chromium: a workflow built from the palette (trigger, condition, send_email
 with a template, a delay) shows the API's validation error on its node and field, then is
-published (issue 15, item 12); an approval is drawn with its three labelled branches, and an
+published (issue 15, item 12), warned meanwhile that the template it names is not created
+yet; an approval is drawn with its three labelled branches, and an
 action dropped into one is saved there (issue 19, item 1)."""
 
 from playwright.sync_api import FloatRect, Page
@@ -33,6 +34,10 @@ def test_a_workflow_built_from_the_palette_shows_its_error_on_the_node_then_publ
 
     page.get_by_label("Delay", exact=True).fill("PT5M")
     on_node.wait_for(state="detached")
+    # Valid, but not ready to run: the template it names is not created yet.
+    page.get_by_text("valid, 1 warning").wait_for()
+    warning = page.locator(".validation-warnings li").inner_text()
+    assert "message template 'order_thanks' was not found" in warning
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url("**/studio/workflows/built_on_canvas")
     page.get_by_text("Published version 1").wait_for()

@@ -134,10 +134,29 @@ class VersionRead(VersionSummary):
         return cls(**summary.model_dump(), document=saved.version.document)
 
 
+class ValidationWarning(BaseModel):
+    """An action that would fail if a run reached it now, whatever its event."""
+
+    action_id: str
+    action_type: str
+    message: str = Field(
+        examples=[
+            "message template 'cart_reminder' was not found; create it with POST /api/templates"
+        ]
+    )
+
+
 class ValidationResult(BaseModel):
     valid: bool
     document: dict[str, Any] | None = Field(None, description="The canonical document, ids added.")
     error: dict[str, Any] | None = Field(None, description="The error, in the one error shape.")
+    warnings: list[ValidationWarning] = Field(
+        default_factory=list,
+        description="Of a valid document: the actions that would fail if a run reached them "
+        "now, whatever its event (a message template or a secret not created yet, a channel "
+        "with no provider). They do not stop a save: create what they name before the first "
+        "run. `POST /api/workflows/{id}/test` checks the data rendered for an event.",
+    )
 
 
 class ImportItem(BaseModel):

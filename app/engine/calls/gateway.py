@@ -1,7 +1,7 @@
 """Calling a connector for a step: find it, prepare its context, run it."""
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -12,6 +12,9 @@ from app.engine.calls.integrations import Integrations
 from app.engine.calls.messages import MessageTemplates
 from app.engine.calls.secrets import Resolved, Secrets
 from app.store.errors import STORE_ERRORS
+
+# How a step's message is made: rendered for a run, or only looked up before any event.
+MessageOf = Callable[[ActionContext, Mapping[str, Any]], Awaitable[Message | None]]
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,7 @@ class Gateway:
         """Run the step's connector action with its secrets resolved; whatever it returns or
         raises comes back with those secrets masked."""
         connector, action, inputs = self._resolve(action_type, params)
-        prepared, resolved = await self._prepare(connector, inputs, ctx)
+        prepared, resolved = await self._prepare(connector, inputs, ctx, self._message)
         try:
             output = await connector.execute(action, resolved.inputs, prepared)
         except ConnectorError as exc:
@@ -47,9 +50,22 @@ class Gateway:
         answer), else None: no connector has the action, a secret it names does not exist,
         its message template is missing or does not render, its inputs break the action's
         spec, or the connector says it cannot (a channel with no provider and no outbox)."""
+        return await self._would_fail(action_type, params, ctx, self._message)
+
+    async def would_fail_for_any_event(
+        self, action_type: str, params: dict[str, Any], ctx: ActionContext
+    ) -> str | None:
+        """What ``would_fail`` finds before any event is known (a document being checked,
+        its data not rendered): the same checks, but the message template is only looked
+        up, as rendering it needs the event."""
+        return await self._would_fail(action_type, params, ctx, self._stored_message)
+
+    async def _would_fail(
+        self, action_type: str, params: dict[str, Any], ctx: ActionContext, message: MessageOf
+    ) -> str | None:
         try:
             connector, action, inputs = self._resolve(action_type, params)
-            prepared, _ = await self._prepare(connector, inputs, ctx)
+            prepared, _ = await self._prepare(connector, inputs, ctx, message)
         except ConnectorError as exc:
             return exc.message
         problems = connector.actions[action].problems(inputs)
@@ -67,16 +83,20 @@ class Gateway:
             raise ConnectorError(str(exc)) from None
 
     async def _prepare(
-        self, connector: Connector, inputs: dict[str, Any], ctx: ActionContext
+        self,
+        connector: Connector,
+        inputs: dict[str, Any],
+        ctx: ActionContext,
+        message_of: MessageOf,
     ) -> tuple[ActionContext, Resolved]:
         """The connector's context for this step: its configuration, the secrets resolved
-        and the message rendered."""
+        and the message ``message_of`` makes."""
         try:
             configuration = await self.integrations.for_call(ctx.tenant_id, connector.code)
             resolved = await self.secrets.for_call(
                 ctx.tenant_id, inputs, configuration.values, tenant_config=configuration.tenant
             )
-            message = await self._message(ctx, inputs)
+            message = await message_of(ctx, inputs)
         except STORE_ERRORS as exc:
             raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
         prepared = replace(
@@ -87,6 +107,16 @@ class Gateway:
             message=message,
         )
         return prepared, resolved
+
+    async def _stored_message(
+        self, ctx: ActionContext, inputs: Mapping[str, Any]
+    ) -> Message | None:
+        """The stored template the step names, as written (not rendered)."""
+        if ctx.template is None:
+            return ctx.message
+        if self.templates is None:
+            raise ConnectorError("message templates are not available in this process")
+        return await self.templates.stored(ctx.tenant_id, ctx.template)
 
     async def _message(self, ctx: ActionContext, inputs: Mapping[str, Any]) -> Message | None:
         """The stored template the step names, rendered over its unresolved ``inputs``."""

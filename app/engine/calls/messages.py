@@ -62,16 +62,24 @@ class MessageTemplates:
         """The tenant's template ``name`` rendered over ``context`` with ``variables`` at the
         root (a variable wins over a context field of the same name). A missing template or a
         template that fails to render is a final ConnectorError naming it."""
-        try:
-            template = await self.store.get_template(tenant_id, name)
-        except NotFound:
-            raise ConnectorError(
-                f"message template {name!r} was not found; create it with POST /api/templates"
-            ) from None
+        template = await self._named(tenant_id, name)
         try:
             return self.render(template, {**context, **variables})
         except TemplateError as exc:
             raise ConnectorError(exc.message) from None
+
+    async def stored(self, tenant_id: str, name: str) -> Message:
+        """The tenant's template ``name`` as written; a final ConnectorError when missing."""
+        template = await self._named(tenant_id, name)
+        return Message(name, template.subject, template.text, template.html)
+
+    async def _named(self, tenant_id: str, name: str) -> MessageTemplate:
+        try:
+            return await self.store.get_template(tenant_id, name)
+        except NotFound:
+            raise ConnectorError(
+                f"message template {name!r} was not found; create it with POST /api/templates"
+            ) from None
 
     def preview(self, template: MessageTemplate, scope: Mapping[str, Any]) -> Message:
         """An unsaved ``template`` rendered over sample ``scope`` as a step would render it; a

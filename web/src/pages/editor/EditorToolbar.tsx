@@ -3,6 +3,7 @@ export interface EditorToolbarProps {
   name: string;
   status: string;
   valid: boolean | undefined;
+  warnings: number;
   dirty: boolean;
   busy: boolean;
   canEdit: boolean;
@@ -10,7 +11,7 @@ export interface EditorToolbarProps {
   onSave: (publish: boolean) => void;
 }
 
-export function EditorToolbar({ name, status, valid, dirty, busy, canEdit, onRelayout, onSave }: EditorToolbarProps) {
+export function EditorToolbar({ name, status, valid, warnings, dirty, busy, canEdit, onRelayout, onSave }: EditorToolbarProps) {
   return (
     <div className="page-title editor-title">
       <div>
@@ -18,7 +19,7 @@ export function EditorToolbar({ name, status, valid, dirty, busy, canEdit, onRel
         <div className="muted" aria-live="polite">
           {status}
           {dirty && " · unsaved changes"}
-          {valid === true && " · valid"}
+          {valid === true && ` · valid${warnings ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`}
           {valid === false && " · has problems"}
         </div>
       </div>

@@ -21,6 +21,7 @@ import { Palette } from "./Palette";
 import { TriggerInspector } from "./TriggerInspector";
 import { VersionsPanel } from "./VersionsPanel";
 import { useLiveValidation } from "./useLiveValidation";
+import { ValidationWarnings } from "./ValidationWarnings";
 import { RuleTesterPanel } from "./RuleTesterPanel";
 import { TestPanel } from "./TestPanel";
 
@@ -56,6 +57,7 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
   const connectors = useConnectors();
   const palette = useMemo(() => buildPalette(connectors.data ?? []), [connectors.data]);
   const validation = useLiveValidation(doc);
+  const warnings = validation.data?.warnings ?? [];
 
   const problems = useMemo(() => {
     const details = saveError instanceof ApiError && saveError.details.length
@@ -121,10 +123,11 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
 
   return (
     <div className="editor">
-      <EditorToolbar name={doc.name} status={notice} valid={validation.data?.valid} dirty={JSON.stringify(doc) !== saved} busy={busy} canEdit={canEdit}
+      <EditorToolbar name={doc.name} status={notice} valid={validation.data?.valid} warnings={warnings.length} dirty={JSON.stringify(doc) !== saved} busy={busy} canEdit={canEdit}
         onRelayout={() => edit(clearPositions)} onSave={save} />
       {!isNew && <PendingApproval workflowId={doc.workflow_id} onDecided={decided} />}
       <ErrorNotice error={saveError} />
+      <ValidationWarnings warnings={warnings} />
       <div className="tabs" role="tablist" aria-label="Editor">
         {TABS.map(([key, label]) => (
           <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={() => setTab(key)} disabled={isNew && (key === "versions" || key === "test")}>

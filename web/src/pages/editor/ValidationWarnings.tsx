@@ -1,0 +1,21 @@
+// What a valid document still lacks to run (POST /api/workflows/validate's warnings): a message
+// template not created yet, a secret, a channel's provider. They do not stop a save.
+import type { components } from "../../api/schema";
+
+export type ValidationWarning = components["schemas"]["ValidationWarning"];
+
+export function ValidationWarnings({ warnings }: { warnings: ValidationWarning[] }) {
+  if (warnings.length === 0) return null;
+  return (
+    <div className="validation-warnings" role="status">
+      <p>Would fail if a run reached {warnings.length === 1 ? "this step" : "these steps"} now:</p>
+      <ul>
+        {warnings.map((warning) => (
+          <li key={warning.action_id}>
+            <code>{warning.action_id}</code> ({warning.action_type}): {warning.message}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
