@@ -23,9 +23,18 @@ it("makes new actions with ids no action has, a custom action naming its connect
 });
 
 it("offers a flow step the API also lists once, and the API's other flow actions", () => {
-  const flow = { code: "flow", name: "Flow control", actions: ["delay", "approval"].map((name) => (
+  const flow = { code: "flow", name: "Flow control", actions: ["delay", "approval", "pause_for_review"].map((name) => (
     { name, action_type: name, description: "", input_schema: { type: "object" } })) };
   const palette = buildPalette([...CONNECTORS, flow]);
   expect(palette.filter((i) => i.label === "Delay")).toHaveLength(1);
-  expect(palette.at(-1)?.key).toBe("approval");
+  expect(palette.filter((i) => i.label === "Approval")).toHaveLength(1);
+  expect(palette.at(-1)?.key).toBe("pause_for_review");
+});
+
+it("makes an approval with its three branches, empty, for the canvas to draw", () => {
+  const approval = buildPalette([]).find((i) => i.key === "approval")!;
+  expect(approval.group).toBe("Flow");
+  expect(approval.make(EMPTY)).toEqual({
+    id: "approval_1", type: "approval", data: { timeout: "P3D" }, on_approve: [], on_reject: [], on_timeout: [],
+  });
 });

@@ -39,6 +39,13 @@ const FLOW_SCHEMAS: Record<string, JsonSchema> = {
       lookback: duration("How far back an already accepted event also counts."),
     },
   },
+  approval: {
+    type: "object",
+    properties: {
+      timeout: duration("How long to wait for a decision before the on-timeout actions run (default P3D)."),
+      message: text("What is to be approved, shown to whoever decides (a template)."),
+    },
+  },
   split: {
     type: "object",
     properties: {
@@ -84,6 +91,9 @@ const FLOW_STEPS: [string, string, string, Maker][] = [
   ["delay", "Delay", "Wait before the next action", (id) => ({ id, type: "delay", delay: 300 })],
   ["wait_for_event", "Wait for event", "Wait for another event, with a timeout", (id) => ({
     id, type: "wait_for_event", data: { event: "purchase_completed", match: { "user.id": "{{user.id}}" }, timeout: "P1D" }, on_event: [], on_timeout: [],
+  })],
+  ["approval", "Approval", "Wait for a person to approve or reject, with a timeout", (id) => ({
+    id, type: "approval", data: { timeout: "P3D" }, on_approve: [], on_reject: [], on_timeout: [],
   })],
   ["split", "A/B split", "Send runs down weighted variants", (id) => ({
     id, type: "split", data: {}, variants: [{ name: "a", weight: 1, actions: [] }, { name: "b", weight: 1, actions: [] }],
