@@ -1,4 +1,4 @@
-// Secrets, API keys, the audit log, message templates, tenant limits and quota: the
+// Secrets, API keys, the audit log, message templates, tenant limits, quota and alerts: the
 // Governance page's queries and commands, on the one react-query cache.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./client";
@@ -14,6 +14,8 @@ export type TemplateRead = Schemas["TemplateRead"];
 export type PreviewRead = Schemas["PreviewRead"];
 export type TenantLimits = Schemas["TenantLimits"];
 export type QuotaRead = Schemas["QuotaRead"];
+export type AlertRules = Schemas["AlertRules"];
+export type AlertRule = AlertRules["rules"][number];
 export type Role = Schemas["Role"];
 
 export interface AuditFilter {
@@ -36,6 +38,7 @@ const keys = {
   templates: ["templates"] as const,
   limits: ["tenant", "limits"] as const,
   quota: ["tenant", "quota"] as const,
+  alerts: ["tenant", "alerts"] as const,
 };
 const segment = encodeURIComponent;
 
@@ -126,4 +129,16 @@ export function usePutLimits() {
 
 export function useQuota() {
   return useQuery({ queryKey: keys.quota, queryFn: ({ signal }) => api<QuotaRead>("GET", "/api/quota", { signal }), refetchInterval: 30_000 });
+}
+
+export function useAlerts() {
+  return useQuery({ queryKey: keys.alerts, queryFn: ({ signal }) => api<AlertRules>("GET", "/api/tenant/alerts", { signal }) });
+}
+
+export function usePutAlerts() {
+  return useCommand(keys.alerts, (rules: unknown) => api<AlertRules>("PUT", "/api/tenant/alerts", { body: rules }));
+}
+
+export function useDeleteAlerts() {
+  return useCommand(keys.alerts, () => api<void>("DELETE", "/api/tenant/alerts"));
 }

@@ -1,7 +1,9 @@
-// Governance: secrets, API keys and the audit log (admins only), message templates and the
-// tenant's limits and quota (everyone reads; editors edit templates, admins limits).
+// Governance: secrets, API keys and the audit log (admins only), message templates, the
+// tenant's limits and quota and its failure alerts (everyone reads; editors edit templates,
+// admins limits and alerts).
 import { Navigate, NavLink, Route, Routes } from "react-router";
 import { useSession } from "../../components/SessionContext";
+import { AlertsPanel } from "./AlertsPanel";
 import { AuditPanel } from "./AuditPanel";
 import { KeysPanel } from "./KeysPanel";
 import { LimitsPanel } from "./LimitsPanel";
@@ -16,6 +18,7 @@ export const TABS: readonly Tab[] = [
   { path: "audit", label: "Audit log", adminOnly: true },
   { path: "templates", label: "Templates", adminOnly: false },
   { path: "limits", label: "Limits & quota", adminOnly: false },
+  { path: "alerts", label: "Alerts", adminOnly: false },
 ];
 
 /** The tabs a role may open: a lower role never sees the admin-only ones. */
@@ -40,6 +43,7 @@ export function GovernancePage() {
         {allowed("audit") && <Route path="audit" element={<AuditPanel />} />}
         <Route path="templates" element={<TemplatesPanel canEdit={canEdit} />} />
         <Route path="limits" element={<LimitsPanel canConfigure={canGovern} />} />
+        <Route path="alerts" element={<AlertsPanel canConfigure={canGovern} />} />
         <Route path="*" element={<p>This part of Governance is for admins.</p>} />
       </Routes>
     </section>

@@ -3,11 +3,12 @@ import { tabsFor } from "./GovernancePage";
 import { partsOf } from "./TemplatesPanel";
 import { parseJsonObject } from "./json";
 import { auditFilterFrom } from "./AuditPanel";
+import { channelsText, ruleText } from "./AlertsPanel";
 
 describe("governance", () => {
   it("hides secrets, keys and the audit log from lower roles", () => {
-    expect(tabsFor(false).map((tab) => tab.label)).toEqual(["Templates", "Limits & quota"]);
-    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Templates", "Limits & quota"]);
+    expect(tabsFor(false).map((tab) => tab.label)).toEqual(["Templates", "Limits & quota", "Alerts"]);
+    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Templates", "Limits & quota", "Alerts"]);
   });
 
   it("sends an empty template part as none", () => {
@@ -22,5 +23,11 @@ describe("governance", () => {
 
   it("reads the audit filters a run's page links with", () => {
     expect(auditFilterFrom(new URLSearchParams("entity_type=run&entity_id=run_1&x=y"))).toEqual({ entity_type: "run", entity_id: "run_1" });
+  });
+
+  it("says an alert rule in words", () => {
+    const rule = { rule_id: "r", workflow_id: null, window_minutes: 15, threshold: 0.25, min_runs: 10, email: ["ops@example.com"], webhook_url: "https://hooks.example.com/a" };
+    expect(ruleText(rule)).toBe("any workflow: 25 % or more of at least 10 ended runs failed in 15 min");
+    expect(channelsText(rule)).toBe("ops@example.com, https://hooks.example.com/a");
   });
 });
