@@ -430,8 +430,8 @@ class WorkflowService:
 
     async def import_file(self, tenant_id: str, source: str, raw: bytes) -> list[ImportResult]:
         """The workflows of one file: a workflow document, or seed 002's configuration file
-        of named workflows (docs/workflows.md), whose workflows are all imported, or none
-        when any part of it is refused (one error result naming the line)."""
+        of named workflows (docs/cli.md), all of whose workflows are imported, or none when
+        any part of it is refused (one error result naming the line)."""
         try:
             self.parser.check_size(raw)
             if not is_task_config(jsonc.loads(raw)):
