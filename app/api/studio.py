@@ -8,7 +8,7 @@ no request to another host. ``/`` sends a browser to the Studio.
 
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from app.api.deps import ResourcesDep
@@ -66,8 +66,10 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/studio")
-async def studio_root() -> RedirectResponse:
-    return RedirectResponse(STUDIO, status_code=307)
+async def studio_root(request: Request) -> RedirectResponse:
+    # The app's own links to its first page read /studio?...: a reload keeps the query.
+    query = request.url.query
+    return RedirectResponse(STUDIO + (f"?{query}" if query else ""), status_code=307)
 
 
 @router.get(STUDIO + "{path:path}")

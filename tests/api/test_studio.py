@@ -34,6 +34,8 @@ async def test_the_root_sends_a_browser_to_the_studio(
         response = await client.get(path)
         assert response.status_code == 307
         assert response.headers["location"] == "/studio/"
+    kept = await client.get("/studio", params={"tag": "emea"})
+    assert kept.headers["location"] == "/studio/?tag=emea", "a reload keeps the list's filter"
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,8 @@ def test_a_published_version_waits_for_another_editor_who_approves_it(
     try:
         bob = other.new_page()
         sign_in(bob, service, editor(service, "bob"))
-        bob.get_by_role("button", name="Sign out").wait_for()
+        row = bob.locator(f"tr[data-workflow='{WORKFLOW['workflow_id']}']")
+        expect(row).to_contain_text("v2 waiting for approval")
         bob.goto(editor_page)
         bob.get_by_role("tab", name="Versions").click()
         expect(bob.locator("tr[data-version='2']")).to_contain_text("waiting for approval")

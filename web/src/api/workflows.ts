@@ -15,7 +15,7 @@ export type PublishDecision = "approve" | "reject";
 
 export const workflowKeys = {
   all: ["workflows"] as const,
-  list: (archived: boolean) => ["workflows", "list", archived] as const,
+  list: (archived: boolean, tag: string | null) => ["workflows", "list", archived, tag] as const,
   status: ["workflows", "status"] as const,
   one: (id: string) => ["workflows", "one", id] as const,
   versions: (id: string) => ["workflows", "one", id, "versions"] as const,
@@ -24,12 +24,13 @@ export const workflowKeys = {
 
 const path = (id: string) => `/api/workflows/${encodeURIComponent(id)}`;
 
-export function useWorkflowList(includeArchived: boolean) {
+/** The tenant's workflows (those carrying ``tag`` if given). */
+export function useWorkflowList(includeArchived: boolean, tag: string | null = null) {
   return useQuery({
-    queryKey: workflowKeys.list(includeArchived),
+    queryKey: workflowKeys.list(includeArchived, tag),
     queryFn: ({ signal }) =>
       api<components["schemas"]["WorkflowList"]>("GET", "/api/workflows", {
-        query: { include_archived: includeArchived, limit: 500 },
+        query: { include_archived: includeArchived, limit: 500, ...(tag === null ? {} : { tag }) },
         signal,
       }),
   });

@@ -1,6 +1,6 @@
 // The tenant's workflows with their state and last 24 h of runs; commands for editors.
 import { useState } from "react";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { useStats, useWorkflowList, exportAll } from "../../api/workflows";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -10,7 +10,9 @@ import { ImportWorkflows } from "./ImportWorkflows";
 
 export function WorkflowListPage() {
   const [includeArchived, setIncludeArchived] = useState(false);
-  const list = useWorkflowList(includeArchived);
+  const [params, setParams] = useSearchParams();
+  const tag = params.get("tag");
+  const list = useWorkflowList(includeArchived, tag);
   const stats = useStats("24h");
   const { canEdit } = useSession();
   const [exportError, setExportError] = useState<unknown>(null);
@@ -30,9 +32,15 @@ export function WorkflowListPage() {
         <input type="checkbox" checked={includeArchived} onChange={(e) => setIncludeArchived(e.target.checked)} />
         Show archived
       </label>
+      {tag !== null && (
+        <p className="tag-filter">
+          Tagged <span className="badge tag">{tag}</span>{" "}
+          <button type="button" onClick={() => setParams({})}>Show every tag</button>
+        </p>
+      )}
       <ErrorNotice error={list.error ?? exportError} />
       {list.isPending && <p>Loading…</p>}
-      {list.data && list.data.items.length === 0 && <p>No workflows yet.</p>}
+      {list.data && list.data.items.length === 0 && <p>{tag === null ? "No workflows yet." : `No workflow is tagged ${tag}.`}</p>}
       {list.data && list.data.items.length > 0 && (
         <table className="workflows">
           <thead>

@@ -43,10 +43,22 @@ export function WorkflowRow({ workflow, metrics }: { workflow: WorkflowSummary; 
       <td>
         <Link to={`/workflows/${encodeURIComponent(id)}`}>{workflow.name}</Link>
         <div className="muted">{id}</div>
+        {workflow.tags.length > 0 && (
+          <div className="tags">
+            {workflow.tags.map((tag) => (
+              <Link key={tag} className="badge tag" to={`/?tag=${encodeURIComponent(tag)}`} title={`Only the workflows tagged ${tag}`}>{tag}</Link>
+            ))}
+          </div>
+        )}
       </td>
       <td><code>{workflow.trigger_type}</code></td>
       <td><span className={`badge state-${state}`}>{state}</span></td>
-      <td>{workflow.active_version ?? "draft only"} <span className="muted">/ {workflow.latest_version}</span></td>
+      <td>
+        {workflow.active_version ?? "draft only"} <span className="muted">/ {workflow.latest_version}</span>
+        {workflow.pending_version !== null && (
+          <div><span className="badge state-disabled">{`v${workflow.pending_version} waiting for approval`}</span></div>
+        )}
+      </td>
       <td>
         <RunCounts id={id} metrics={metrics} />
       </td>
