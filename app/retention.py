@@ -3,7 +3,8 @@ entries (its own days, else the deployment's), and the hourly job that purges th
 
 The job deletes in batches of ``AUTOMATOR_RETENTION_BATCH`` records, one short store write
 each, so an event being accepted waits for one batch at most, never for the whole purge.
-It may run more than once (a second run finds less or nothing to delete).
+It may run more than once (a second run finds less or nothing to delete). Expired
+idempotency keys and week-old notice claims go too.
 """
 
 import logging
@@ -14,6 +15,10 @@ from app.audit import CLI, Audit
 from app.models.retention import Kept, Retention
 from app.settings import Settings
 from app.store.protocol import Store
+
+# How long a notice's claim (an on_failure send, an alert) is kept: well past any delivery of
+# its job again and the longest alert window (a day), after which nothing can repeat it.
+NOTICES_KEPT = timedelta(days=7)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,7 @@ class Retainer:
                     count += await self._drain(kind, now, days, tenant_id, [])
             deleted[kind] = count
         await self.store.purge_claims(now)
+        await self.store.purge_notices(now - NOTICES_KEPT)
         return deleted
 
     async def _drain(

@@ -342,6 +342,10 @@ class AlertStore(Protocol):
         being sent; False when it was claimed already (a job delivered again, a second
         scheduler): then it must not be sent again."""
 
+    async def purge_notices(self, before: datetime) -> int:
+        """Delete the claims of notices made before ``before``, across tenants (the
+        retention job); returns how many."""
+
 
 class IntegrationStore(Protocol):
     """What a tenant's connectors need: secrets (only ever ciphertext) and configurations."""

@@ -38,3 +38,6 @@ class Alerts(Connection):
         except DuplicateKeyError:
             return False
         return True
+
+    async def purge_notices(self, before: datetime) -> int:
+        return (await self._db.notices.delete_many({"at": {"$lt": before}})).deleted_count

@@ -88,7 +88,10 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING), ("hook_id", ASCENDING)]),
     ],
     "alert_rules": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
-    "notices": [IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True)],
+    "notices": [
+        IndexModel([("tenant_id", ASCENDING), ("key", ASCENDING)], unique=True),
+        IndexModel([("at", ASCENDING)]),
+    ],
     "bulk_jobs": [IndexModel([("tenant_id", ASCENDING), ("job_id", ASCENDING)], unique=True)],
     "outbox": [
         IndexModel([("tenant_id", ASCENDING), ("message_id", ASCENDING)], unique=True),

@@ -39,3 +39,8 @@ class Alerts(Connection):
         except sqlite3.IntegrityError:
             return False
         return True
+
+    def purge_notices(self, before: datetime) -> int:
+        with self._transaction() as db:
+            deleted = db.execute("DELETE FROM notices WHERE at < ?", (before.isoformat(),))
+        return int(deleted.rowcount)

@@ -207,6 +207,7 @@ class SQLiteStore:
     delete_alert_rules = on_thread(Database.delete_alert_rules)
     alert_rules = on_thread(Database.alert_rules)
     claim_notice = on_thread(Database.claim_notice)
+    purge_notices = on_thread(Database.purge_notices)
 
     # Hooks
     add_hook = on_thread(Database.add_hook)
