@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from app import metrics
 from app.api.bodies import json_body, parsed
-from app.api.deps import EventLogDep, Ingester, Reader, ResourcesDep, Writer
+from app.api.deps import CALLER_SECURITY, EventLogDep, Reader, Writer, authorized, resources_of
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.events import (
     BATCH_EXAMPLE,
@@ -24,6 +24,7 @@ from app.api.schemas.events import (
 from app.errors import ErrorDetail, InvalidInput
 from app.models.instant import Instant
 from app.models.run import EventFilter
+from app.models.tenant import Permission
 from app.models.workflow import Page as PageQuery
 from app.resources import Resources
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn
@@ -31,10 +32,16 @@ from app.triggers.ingest import EVENT_EXAMPLE, EventIn
 router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
 
 
-@router.post("", status_code=202, openapi_extra=json_body("EventIn", EVENT_EXAMPLE))
-async def send_event(request: Request, caller: Ingester, resources: ResourcesDep) -> EventAccepted:
+@router.post(
+    "",
+    status_code=202,
+    openapi_extra={**json_body("EventIn", EVENT_EXAMPLE), "security": CALLER_SECURITY},
+)
+async def send_event(request: Request) -> EventAccepted:
     """Accept an event. When the reply comes, the event and its runs are stored; the runs
     start as soon as a worker takes them."""
+    caller = await authorized(request, Permission.INGEST)
+    resources = resources_of(request)
     body = await parsed(request, EventIn)
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
     metrics.event_accepted(accepted)
@@ -45,11 +52,13 @@ async def send_event(request: Request, caller: Ingester, resources: ResourcesDep
     "/batch",
     status_code=202,
     response_model=BatchAccepted,
-    openapi_extra=json_body("EventBatch", BATCH_EXAMPLE),
+    openapi_extra={**json_body("EventBatch", BATCH_EXAMPLE), "security": CALLER_SECURITY},
 )
-async def send_events(request: Request, caller: Ingester, resources: ResourcesDep) -> Response:
+async def send_events(request: Request) -> Response:
     """Accept up to `AUTOMATOR_MAX_BATCH_EVENTS` events (1,000 by default). The batch is
     validated whole first: one invalid event refuses the batch and accepts nothing."""
+    caller = await authorized(request, Permission.INGEST)
+    resources = resources_of(request)
     body = await parsed(request, EventBatch)
     limit = resources.settings.max_batch_events
     if len(body.events) > limit:
