@@ -4,6 +4,7 @@ Jobs are serialized as JSON, never pickle: whoever can write to Redis must not b
 code in a worker.
 """
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,6 +33,32 @@ redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
 redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
 return 1
 """
+# ENQUEUE for many jobs in one call: KEYS holds the queue, then each job's key and result
+# key; ARGV each job's expiry, body, score and id. A pipeline of ENQUEUE calls cost two
+# round trips (redis-py checks the pipeline's scripts with SCRIPT EXISTS first) and a
+# command each; this is one command.
+ENQUEUE_MANY = """
+local added = 0
+for n = 0, #ARGV / 4 - 1 do
+    local job, result = KEYS[2 + 2 * n], KEYS[3 + 2 * n]
+    if redis.call('exists', job, result) == 0 then
+        redis.call('psetex', job, ARGV[1 + 4 * n], ARGV[2 + 4 * n])
+        redis.call('zadd', KEYS[1], ARGV[3 + 4 * n], ARGV[4 + 4 * n])
+        added = added + 1
+    end
+end
+return added
+"""
+
+
+def _settle(futures: Sequence["asyncio.Future[None]"], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():  # its caller was cancelled meanwhile
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def start_job_id(run_id: str) -> str:
@@ -73,6 +100,11 @@ class ArqQueue:
         self.pool = pool
         self._clock = clock
         self._enqueue = pool.register_script(ENQUEUE)
+        self._enqueue_many = pool.register_script(ENQUEUE_MANY)
+        # Start jobs of concurrent callers (the events one group commit stored) go to Redis
+        # together: one script call per batch waiting, as the store commits them together.
+        self._waiting: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
+        self._sending: asyncio.Task[None] | None = None
 
     @classmethod
     def from_url(cls, redis_url: str, clock: Clock) -> "ArqQueue":
@@ -97,12 +129,51 @@ class ArqQueue:
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None
     ) -> None:
-        async with self.pool.pipeline(transaction=False) as pipe:
-            for tenant_id, run_id in runs:
-                priority = (priorities or {}).get(run_id, 0)
-                job = self._job(tenant_id, run_id, start_job_id(run_id), None, priority)
-                await self._enqueue(**job, client=pipe)
-            await pipe.execute()
+        if not runs:
+            return
+        jobs = [
+            self._job(
+                tenant_id, run_id, start_job_id(run_id), None, (priorities or {}).get(run_id, 0)
+            )
+            for tenant_id, run_id in runs
+        ]
+        loop = asyncio.get_running_loop()
+        sent: asyncio.Future[None] = loop.create_future()
+        if self._sending is not None and self._sending.get_loop() is not loop:
+            # The jobs of another event loop that ended (one queue used from several loops,
+            # as tests do): their callers are gone with it.
+            self._waiting, self._sending = [], None
+        self._waiting.append((jobs, sent))
+        if self._sending is None:
+            self._sending = loop.create_task(self._send_waiting())
+        await sent
+
+    async def _send_waiting(self) -> None:
+        """Send the jobs waiting, all in one call, until none are left; each caller hears
+        of its own jobs' fate (a Redis error reaches every caller of that call)."""
+        taken: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                taken, self._waiting = self._waiting, []
+                keys, args = [default_queue_name], []
+                for jobs, _ in taken:
+                    for job in jobs:
+                        keys += job["keys"][:2]
+                        args += job["args"]
+                error = None
+                try:
+                    await self._enqueue_many(keys, args)
+                except Exception as exc:
+                    error = exc
+                _settle([sent for _, sent in taken], error)
+                taken = []
+        except BaseException:  # cancelled: the loop is ending
+            ended = RuntimeError("the queue's event loop ended before the jobs were sent")
+            _settle([sent for _, sent in [*taken, *self._waiting]], ended)
+            self._waiting = []
+            raise
+        finally:
+            self._sending = None
 
     async def bulk_batch(self, tenant_id: str, job_id: str, cursor: str) -> None:
         """Have a worker take the bulk job's batch that starts after ``cursor``; one job per

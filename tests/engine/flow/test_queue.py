@@ -1,10 +1,12 @@
 """Our enqueue writes arq's own job format: a real arq worker runs what it writes."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq.constants import default_queue_name
 from arq.worker import Worker, func
+from redis.exceptions import ResponseError
 
 from app.clock import SystemClock
 from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
@@ -61,5 +63,29 @@ async def test_a_deferred_job_waits_its_span_on_the_machine_whatever_the_process
         score = await queue.pool.zscore(default_queue_name, "run_1:delay")
         assert score is not None
         assert abs(score / 1000 - (datetime.now(UTC) + timedelta(hours=1)).timestamp()) < 1
+    finally:
+        await queue.close()
+
+
+async def test_start_jobs_of_concurrent_callers_all_land_and_errors_reach_each(
+    settings: Settings,
+) -> None:
+    """Callers starting runs at once share one call to Redis: each run is enqueued once,
+    with its priority; when Redis refuses the call, every caller hears of it."""
+    queue = ArqQueue.from_url(str(settings.redis_url), SystemClock())
+    try:
+        await asyncio.gather(
+            *(queue.start_many([("acme", f"run_{n}"), ("acme", "shared")]) for n in range(20)),
+            queue.start_many([("acme", "urgent")], {"urgent": 60}),
+        )
+        queued = await queue.pool.zrange(default_queue_name, 0, -1)
+        assert sorted(queued) == sorted(
+            [f"run_{n}:start".encode() for n in range(20)] + [b"shared:start", b"urgent:start"]
+        )
+        assert queued[0] == b"urgent:start", "a minute of head start puts it first"
+        await queue.pool.set(default_queue_name, "not a sorted set")
+        calls = [queue.start_many([("acme", f"late_{n}")]) for n in range(3)]
+        outcomes = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(outcome, ResponseError) for outcome in outcomes)
     finally:
         await queue.close()
