@@ -55,3 +55,23 @@ def test_an_event_is_found_by_type_with_its_run_and_replay_starts_another(
     detail.get_by_role("button", name="Replay").click()
     expect(detail.get_by_role("status")).to_contain_text("1 run(s) started")
     expect(page.locator("tr[data-event]").first).to_contain_text("replays")
+
+
+def test_the_event_log_pages_older_and_back_newer(page: Page, service: Service) -> None:
+    events = [{"type": "browser_event_paged", "data": {"n": n}} for n in range(51)]
+    sent = service.api("POST", "/api/events/batch", json={"events": events})
+    assert sent.status_code in (200, 202, 207), sent.text
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/events?type=browser_event_paged")
+
+    rows = page.locator("tr[data-event]")
+    expect(rows).to_have_count(50)
+    newer = page.get_by_role("button", name="Newer")
+    expect(newer).to_be_disabled()
+    page.get_by_role("button", name="Older").click()
+    expect(page.get_by_text("page 2")).to_be_visible()
+    expect(rows).to_have_count(1)
+    expect(page.get_by_role("button", name="Older")).to_be_disabled()
+    newer.click()
+    expect(page.get_by_text("page 1")).to_be_visible()
+    expect(rows).to_have_count(50)

@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useEvent, useEvents, useReplay, type EventFilter } from "../../api/events";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { Pager, usePages } from "../../components/Pager";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
@@ -11,15 +12,15 @@ import { when } from "../../components/time";
 export function EventListPage() {
   const [params, setParams] = useSearchParams();
   const filter: EventFilter = { type: params.get("type") ?? undefined, user_id: params.get("user_id") ?? undefined };
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const pages = usePages();
   const [chosen, setChosen] = useState<string>();
-  const events = useEvents(filter, cursors.at(-1));
+  const events = useEvents(filter, pages.after);
   const next = events.data?.next_after;
   const change = (name: "type" | "user_id", value: string) => {
     const updated = new URLSearchParams(params);
     if (value) updated.set(name, value);
     else updated.delete(name);
-    setCursors([undefined]);
+    pages.reset();
     setParams(updated);
   };
   return (
@@ -68,11 +69,7 @@ export function EventListPage() {
           </tbody>
         </table>
       )}
-      <div className="toolbar pager">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>
-        <span className="muted">page {cursors.length}</span>
-        <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>Older</button>
-      </div>
+      <Pager pages={pages} next={next} />
       {chosen && <EventDetail key={chosen} id={chosen} />}
     </section>
   );

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
 import { useAudit, type AuditFilter } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { Pager, usePages } from "../../components/Pager";
 import { JsonText } from "../../components/JsonText";
 import { localToIso, when } from "../../components/time";
 
@@ -21,10 +22,10 @@ export function auditFilterFrom(params: URLSearchParams): AuditFilter {
 export function AuditPanel() {
   const [params, setParams] = useSearchParams();
   const filter = auditFilterFrom(params);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const audit = useAudit(filter, cursors.at(-1));
+  const pages = usePages();
+  const audit = useAudit(filter, pages.after);
   const apply = (next: AuditFilter) => {
-    setCursors([undefined]);
+    pages.reset();
     const out = new URLSearchParams();
     for (const name of NAMES) if (next[name]) out.set(name, next[name]);
     setParams(out);
@@ -61,11 +62,7 @@ export function AuditPanel() {
           </tbody>
         </table>
       )}
-      <div className="toolbar pager">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>
-        <span className="muted">page {cursors.length}</span>
-        <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>Older</button>
-      </div>
+      <Pager pages={pages} next={next} />
     </section>
   );
 }

@@ -1,9 +1,9 @@
 // The Execution Explorer: the tenant's runs, newest first, filtered and paged by the API,
 // refreshing while any run shown is live.
-import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useRuns, type RunFilter } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { Pager, usePages } from "../../components/Pager";
 import { StatusBadge } from "../../components/StatusBadge";
 import { when, duration, secondsBetween } from "../../components/time";
 import { isLive } from "../../components/runStatus";
@@ -13,12 +13,10 @@ import { RunFilters } from "./RunFilters";
 export function RunListPage() {
   const [params, setParams] = useSearchParams();
   const filter = filterFrom(params);
-  // The `after` cursors of the pages before this one: the API pages forward only.
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const after = cursors.at(-1);
-  const runs = useRuns(filter, after);
+  const pages = usePages();
+  const runs = useRuns(filter, pages.after);
   const change = (next: RunFilter) => {
-    setCursors([undefined]);
+    pages.reset();
     setParams(paramsFrom(next));
   };
   const next = runs.data?.next_after;
@@ -54,11 +52,7 @@ export function RunListPage() {
           </tbody>
         </table>
       )}
-      <div className="toolbar pager">
-        <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>Newer</button>
-        <span className="muted">page {cursors.length}</span>
-        <button type="button" disabled={!next} onClick={() => next && setCursors([...cursors, next])}>Older</button>
-      </div>
+      <Pager pages={pages} next={next} />
     </section>
   );
 }
