@@ -456,8 +456,9 @@ async def test_a_run_cancelled_as_it_forks_cancels_the_branches_it_started(
         fan_out(
             {},
             {
-                # 5 s once scaled: longer than a stale job may end a delay early (the
-                # first reconcile on a new Redis enqueues the new branches again).
+                # 5 s once scaled: the branches still wait when the parent's walk
+                # cancels them, so this test sees that walk do it (the test before it
+                # sees branches reaching their mail first cancel themselves).
                 "a": [mail("mail_a", "A", delay=5_000)],
                 "b": [mail("mail_b", "B", delay=5_000)],
             },
