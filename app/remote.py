@@ -226,17 +226,20 @@ def workflows(
     trigger: Annotated[
         str | None, typer.Option("--trigger", help="Only this trigger type.")
     ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only the workflows tagged so.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=500, help="How many workflows to list.")] = 100,
 ) -> None:
-    """List the workflows (seed 002's `--list`): id, name, trigger, active version, enabled.
+    """List the workflows (seed 002's `--list`): id, name, trigger, active version, enabled,
+    tags.
 
     Example:
 
-        automator workflows --trigger user_signup"""
-    params = {"limit": limit} | ({"trigger_type": trigger} if trigger else {})
+        automator workflows --trigger user_signup --tag growth"""
+    wanted = {"trigger_type": trigger, "tag": tag}
+    params = {"limit": limit} | {name: value for name, value in wanted.items() if value}
     with _client(url, api_key) as client:
         found = _call(client, "GET", "/api/workflows", params=params)
-    header = ("workflow", "name", "trigger", "active", "enabled")
+    header = ("workflow", "name", "trigger", "active", "enabled", "tags")
     rows = [
         (
             item["workflow_id"],
@@ -244,6 +247,7 @@ def workflows(
             item["trigger_type"],
             "-" if item["active_version"] is None else f"v{item['active_version']}",
             "yes" if item["enabled"] else "no",
+            ",".join(item["tags"]) or "-",
         )
         for item in found["items"]
     ]

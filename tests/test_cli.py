@@ -197,17 +197,15 @@ def test_changes_made_through_the_cli_are_audited(tmp_path: Path) -> None:
     assert created.stdout.strip().splitlines()[-1] not in repr(entries)
 
 
-def test_create_api_key_limits_a_key_to_tags_and_refuses_a_bad_one(tmp_path: Path) -> None:
-    created = automator(
-        tmp_path,
-        "create-api-key",
-        "--tenant",
-        "acme",
-        "--role",
-        "editor",
-        *("--tag", "growth", "--tag", "emea", "--workflow", "welcome"),
-    )
-    assert created.returncode == 0, created.stderr
+def test_create_api_key_limits_a_key_to_tags_and_refuses_a_bad_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [name for name in os.environ if name.startswith("AUTOMATOR_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AUTOMATOR_DATA_DIR", str(tmp_path))
+    limits = ("--tag", "growth", "--tag", "emea", "--workflow", "welcome")
+    created = CliRunner().invoke(cli, ["create-api-key", "-t", "acme", "-r", "editor", *limits])
+    assert created.exit_code == 0, created.output
 
     async def keys() -> list[tuple[list[str] | None, list[str] | None]]:
         store = await SQLiteStore.open(tmp_path / "automator.db", SystemClock())
@@ -217,8 +215,10 @@ def test_create_api_key_limits_a_key_to_tags_and_refuses_a_bad_one(tmp_path: Pat
             await store.close()
 
     assert asyncio.run(keys()) == [(["welcome"], ["growth", "emea"])]
-    refused = automator(tmp_path, "create-api-key", "-t", "acme", "-r", "viewer", "--tag", "Ops")
-    assert refused.returncode == 2
+    refused = CliRunner().invoke(
+        cli, ["create-api-key", "-t", "acme", "-r", "viewer", "--tag", "Ops"]
+    )
+    assert refused.exit_code == 2
     assert "tag 'Ops' must be 1 to 40 lowercase letters" in refused.stderr
 
 

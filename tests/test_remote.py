@@ -162,8 +162,10 @@ def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str])
     listed = automator(service, "workflows")
     assert listed.returncode == 0, listed.stderr
     rows = [line.split("\t") for line in listed.stdout.strip().splitlines()]
-    assert rows[0] == ["workflow", "name", "trigger", "active", "enabled"]
-    assert ["welcome_campaign_001", "Welcome Campaign", "user_signup", "v1", "yes"] in rows
+    assert rows[0] == ["workflow", "name", "trigger", "active", "enabled", "tags"]
+    assert ["welcome_campaign_001", "Welcome Campaign", "user_signup", "v1", "yes", "-"] in rows
+    untagged = automator(service, "workflows", "--tag", "growth")
+    assert untagged.stdout.strip().splitlines() == ["\t".join(rows[0])], "no seed is tagged"
     assert [row[0] for row in rows[1:]] == ["broken", "greet", "welcome_campaign_001"]
     bad = automator(service, "run", "greet", "--context", "[1]", "--log-level", "LOUD")
     assert bad.returncode == 2
