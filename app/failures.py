@@ -19,6 +19,7 @@ from arq.worker import Retry
 from app.actions.base import ConnectorError
 from app.clock import Clock
 from app.engine.calls.notices import Notice, Notifier, runs_links
+from app.engine.walk.family import failure_handled, failures
 from app.engine.walk.launcher import Launch, Launcher
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
@@ -57,6 +58,8 @@ class FailureHandlers:
         run = await self.store.get_run(tenant_id, run_id)
         if run.status != RunStatus.FAILED or started_by_on_failure(run):
             return  # retried since (its next failure has a job of its own), or a handler's
+        if failures(run) != failure or failure_handled(run):
+            return  # done: a job delivered again after it noted what it did
         version = await self.store.get_version(tenant_id, run.workflow_id, run.version)
         document = WorkflowDocument.model_validate(version.document)
         on_failure = document.settings.on_failure

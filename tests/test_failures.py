@@ -2,6 +2,7 @@
 HTTP sink (pytest-httpserver) and a real SMTP server on 127.0.0.1."""
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -10,10 +11,14 @@ from arq.connections import ArqRedis, RedisSettings, create_pool
 from pytest_httpserver import HTTPServer
 
 from app.engine.flow.queue import RUN_FAILED, deserialize, serialize
+from app.models.ids import new_id
+from app.models.run import Run, RunStatus, Transition
+from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, run_of
 from tests.mailbox import SmtpServer
+from tests.store.records import run
 
 BROKEN = {"id": "charge", "type": "log", "data": {"message": "{{ card.number }}"}}
 
@@ -151,10 +156,55 @@ async def test_inline_actions_send_the_failure_once_though_the_job_runs_again(
     await drain(settings)
     assert len(httpserver.log) == 1
     assert len(smtp_server.messages) == 1
-    assert notes(await run_of(client, run_id))[2:] == [
-        "on_failure: webhook_call page already claimed, not sent again",
-        "on_failure: send_email mail already claimed, not sent again",
+    assert len(notes(await run_of(client, run_id))) == 2
+
+
+async def test_a_send_claimed_by_a_job_cut_short_is_not_made_again(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
+) -> None:
+    """A job that claimed its send and died before noting it: the one delivered again
+    finds the claim and sends nothing."""
+    hook = {"id": "page", "type": "webhook_call", "data": {"url": httpserver.url_for("/f")}}
+    await create(client, checkout({"actions": [hook]}))
+    run_id = new_id("run")
+    await resources.store.add_runs([failed_run(run_id)])
+    await resources.store.claim_notice("acme", f"{run_id}:failed:1:page", resources.clock.now())
+    await drain(settings)
+    assert httpserver.log == []
+    assert notes(await run_of(client, run_id)) == [
+        "on_failure: webhook_call page already claimed, not sent again"
     ]
+
+
+async def test_a_failure_whose_job_redis_lost_is_handled_by_the_reconciler(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
+) -> None:
+    """A run stored failed with no on_failure job in Redis (flushed, or unreachable when the
+    failure was saved): a worker's first reconcile hands the job out again."""
+    httpserver.expect_request("/f", method="POST").respond_with_json({})
+    hook = {"id": "page", "type": "webhook_call", "data": {"url": httpserver.url_for("/f")}}
+    await create(client, checkout({"actions": [hook]}))
+    run_id = new_id("run")
+    await resources.store.add_runs([failed_run(run_id)])
+    await drain(settings)
+    assert len(httpserver.log) == 1
+    assert notes(await run_of(client, run_id)) == ["on_failure: webhook_call page sent"]
+    await drain(settings)
+    assert len(httpserver.log) == 1
+
+
+def failed_run(run_id: str) -> Run:
+    """A run of checkout as its walk leaves one that failed at its step ``charge``."""
+    at = datetime.now(UTC)
+    failed: Transition = {"at": at.isoformat(), "from": "running", "to": "failed", "reason": "x"}
+    return run(
+        run_id,
+        "checkout",
+        status=RunStatus.FAILED,
+        error={"step_id": "charge", "message": "the card was declined"},
+        history=[failed],
+        due_at=None,
+    )
 
 
 async def deliver_again(settings: Settings, run_id: str) -> None:

@@ -237,3 +237,26 @@ async def test_a_runs_variants_and_loop_frames_are_kept(store: Store) -> None:
     assert await store.save_run(stored)
     again = await store.get_run("acme", "r1")
     assert (again.variants, again.loops) == (stored.variants, stored.loops)
+
+
+async def test_failed_runs_are_read_by_when_they_last_changed_across_tenants(
+    store: Store,
+) -> None:
+    at = now()
+    branch = {"run_id": "r0", "step": "fork", "branch": "a"}
+    await store.add_runs(
+        [
+            run("old", status=RunStatus.FAILED, updated_at=at - timedelta(hours=2)),
+            run("recent", status=RunStatus.FAILED, updated_at=at - timedelta(minutes=5)),
+            run("gx", tenant_id="globex", status=RunStatus.FAILED, updated_at=at),
+            run("done", status=RunStatus.COMPLETED, updated_at=at),
+            run("part", status=RunStatus.FAILED, updated_at=at, parent=branch),
+        ]
+    )
+    found = await store.failed_runs(at - timedelta(hours=1), at + timedelta(seconds=1), 10)
+    assert sorted((one.tenant_id, one.run_id) for one in found) == [
+        ("acme", "recent"),
+        ("globex", "gx"),
+    ]
+    assert len(await store.failed_runs(at - timedelta(hours=1), at + timedelta(seconds=1), 1)) == 1
+    assert await store.failed_runs(at - timedelta(hours=1), at - timedelta(minutes=10), 10) == []

@@ -113,7 +113,25 @@ class Family:
 def failures(run: Run) -> int:
     """How many times the run has failed (a retried run may fail again): the number of
     the failure it is in now, for its ``on_failure`` job's id."""
-    return sum(1 for turn in run.history if turn["to"] == "failed" and turn["from"] != "failed")
+    return len(_failed_at(run))
+
+
+def failure_handled(run: Run) -> bool:
+    """Whether on_failure noted what it did for the run's latest failure (its history has
+    an ``on_failure:`` note after it)."""
+    turns = _failed_at(run)
+    return bool(turns) and any(
+        turn["reason"].startswith("on_failure:") for turn in run.history[turns[-1] + 1 :]
+    )
+
+
+def _failed_at(run: Run) -> list[int]:
+    """Where in the run's history it turned failed (notes on a failed run are not turns)."""
+    return [
+        n
+        for n, turn in enumerate(run.history)
+        if turn["to"] == "failed" and turn["from"] != "failed"
+    ]
 
 
 def _waits_for(parent: Run, child: Run) -> bool:

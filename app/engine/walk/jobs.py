@@ -31,7 +31,7 @@ from app.engine.flow.queue import ArqQueue
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.approvals import APPROVAL_LINKS, Links
 from app.engine.walk.executor import Executor, StoreEffects
-from app.engine.walk.family import Family
+from app.engine.walk.family import Family, failure_handled, failures
 from app.engine.walk.launcher import Launcher
 from app.engine.walk.program import ProgramCache
 from app.engine.walk.send_guard import SendGuard
@@ -46,6 +46,8 @@ RECONCILE_BATCH = 1000
 BUSY_RETRIES = 4
 BUSY_RETRY_SECONDS = 0.2
 RECONCILE_PERIOD = 15
+# How far back a worker's first reconcile looks for failed runs whose on_failure job was lost.
+FAILURES_LOOKBACK = timedelta(days=1)
 
 
 async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
@@ -84,7 +86,29 @@ async def reconcile(ctx: dict[str, Any]) -> int:
         metrics.requeued(len(overdue))
         log.warning("reconciler re-enqueued %d overdue runs", len(overdue))
     await resume_bulk_jobs(executor.store, queue, now - timedelta(seconds=grace))
+    # After the first pass, only the runs that failed since the one before (and a grace
+    # ago, so their own job has been taken); the first looks a day back.
+    since = now - (
+        FAILURES_LOOKBACK if grace == 0 else timedelta(seconds=grace + RECONCILE_PERIOD * 2)
+    )
+    await hand_out_failures(executor.store, queue, since, now - timedelta(seconds=grace))
     return len(overdue)
+
+
+async def hand_out_failures(store: Store, queue: ArqQueue, since: datetime, until: datetime) -> int:
+    """Enqueue again the on_failure job of each run that failed in [since, until) and has
+    no on_failure note for that failure: its job may have been lost (Redis lost its data,
+    or could not be reached when the failure was saved). A job Redis still holds (queued,
+    or its result, kept an hour) keeps its id, so arq refuses the copy; one run again finds
+    its error workflow's run by its key and its sends claimed."""
+    lost = [
+        run
+        for run in await store.failed_runs(since, until, RECONCILE_BATCH)
+        if not failure_handled(run)
+    ]
+    for run in lost:
+        await queue.run_failed(run.tenant_id, run.run_id, failures(run))
+    return len(lost)
 
 
 async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> int:

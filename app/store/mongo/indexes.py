@@ -31,6 +31,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("tenant_id", ASCENDING), ("workflow_id", ASCENDING), ("run_id", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("status", ASCENDING), ("run_id", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("due_at", ASCENDING)]),
+        IndexModel([("status", ASCENDING), ("updated_at", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("created_at", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("wait_key", ASCENDING)]),
         IndexModel([("tenant_id", ASCENDING), ("listen_keys", ASCENDING)]),

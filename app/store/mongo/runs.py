@@ -141,6 +141,10 @@ class Runs(Connection):
             (doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)
         ]
 
+    async def failed_runs(self, since: datetime, until: datetime, limit: int) -> list[Run]:
+        query = {"status": RunStatus.FAILED.value, "updated_at": {"$gte": since, "$lt": until}}
+        return await self._select(RUNS, {**query, **NOT_BRANCH}, limit=limit)
+
     async def armed_runs(
         self, after: tuple[datetime, str] | None, limit: int
     ) -> list[tuple[str, str, datetime]]:

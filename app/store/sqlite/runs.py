@@ -148,6 +148,17 @@ class Runs(Connection):
         )
         return [(row[0], row[1]) for row in rows]
 
+    def failed_runs(self, since: datetime, until: datetime, limit: int) -> list[Run]:
+        rows = self._all(
+            f"SELECT {RUNS.columns} FROM runs WHERE status = ? AND updated_at >= ? "
+            f"AND updated_at < ? AND {NOT_BRANCH} LIMIT ?",
+            RunStatus.FAILED.value,
+            since.isoformat(),
+            until.isoformat(),
+            limit,
+        )
+        return [RUNS.read(row) for row in rows]
+
     def armed_runs(
         self, after: tuple[datetime, str] | None, limit: int
     ) -> list[tuple[str, str, datetime]]:

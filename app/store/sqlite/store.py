@@ -188,6 +188,7 @@ class SQLiteStore:
     live_run_counts = on_thread(Database.live_run_counts)
     due_runs = on_thread(Database.due_runs)
     armed_runs = on_thread(Database.armed_runs)
+    failed_runs = on_thread(Database.failed_runs)
 
     # Bulk run commands
     add_bulk_job = on_thread(Database.add_bulk_job)
