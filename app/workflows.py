@@ -421,12 +421,16 @@ class WorkflowService:
         self, tenant_id: str, files: list[tuple[str, bytes]]
     ) -> list[ImportResult]:
         """Create or update the workflows of each file; one bad file is reported and the
-        rest go on."""
-        return [
-            result
-            for source, raw in files
-            for result in await self.import_file(tenant_id, source, raw)
-        ]
+        rest go on. A refused file (it saves nothing) is tried again while others go in,
+        so files may name each other's workflows (``settings.on_failure``) in any order."""
+        results = [await self.import_file(tenant_id, source, raw) for source, raw in files]
+        while refused := [n for n, result in enumerate(results) if _refused(result)]:
+            again = {n: await self.import_file(tenant_id, *files[n]) for n in refused}
+            if all(_refused(result) for result in again.values()):
+                break
+            for n, result in again.items():
+                results[n] = result
+        return [one for result in results for one in result]
 
     async def import_file(self, tenant_id: str, source: str, raw: bytes) -> list[ImportResult]:
         """The workflows of one file: a workflow document, or seed 002's configuration file
@@ -504,6 +508,10 @@ def _out_of_reach(scope: KeyScope, workflow_id: str) -> Forbidden:
         f"{limit}: it cannot save {workflow_id!r}.",
         [ErrorDetail(("body", "workflow_id"), "outside this key's workflows")],
     )
+
+
+def _refused(results: list[ImportResult]) -> bool:
+    return any(result.status == "error" for result in results)
 
 
 def workflow_state(head: WorkflowHead, document: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -276,3 +276,23 @@ async def test_on_failure_is_checked_when_the_workflow_is_saved(
     )
     assert no_url.status_code == 422
     assert "url" in no_url.text
+
+
+async def test_workflows_naming_their_error_workflow_import_in_any_order(
+    client: httpx.AsyncClient,
+) -> None:
+    handler = error_workflow([{"type": "log", "data": {"message": "{{ failure.run_id }}"}}])
+    imported = await client.post(
+        "/api/workflows/import", json=[checkout({"workflow_id": "on_call"}), handler]
+    )
+    assert imported.status_code == 200, imported.text
+    assert [(r["workflow_id"], r["status"]) for r in imported.json()["results"]] == [
+        ("checkout", "created"),
+        ("on_call", "created"),
+    ]
+    missing = await client.post(
+        "/api/workflows/import", json=[checkout({"workflow_id": "nowhere"}, "other")]
+    )
+    (result,) = missing.json()["results"]
+    assert result["status"] == "error"
+    assert "no workflow 'nowhere'" in result["error"]["message"]
