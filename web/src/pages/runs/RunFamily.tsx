@@ -1,5 +1,6 @@
-// Where a run sits among others: the parent that started it (parallel branch or
-// trigger_workflow) and the children it started and waits for.
+// Where a run sits among others: the parent that started it (parallel branch,
+// trigger_workflow, or the failed run whose settings.on_failure started this error
+// workflow's run) and the children it started and waits for.
 import { Link } from "react-router";
 import type { RunRead } from "../../api/runs";
 
@@ -18,6 +19,14 @@ export function childrenOf(run: Pick<RunRead, "join">): Child[] {
   });
 }
 
+// The parent step of a run settings.on_failure started (app/failures.py).
+const ON_FAILURE_STEP = "$on_failure";
+
+/** Whether the run was started by its parent's on_failure (an error workflow's run). */
+export function startedOnFailure(run: Pick<RunRead, "parent">): boolean {
+  return run.parent?.["step"] === ON_FAILURE_STEP;
+}
+
 export function RunFamily({ run }: { run: RunRead }) {
   const parentId = run.parent?.["run_id"];
   const children = childrenOf(run);
@@ -25,7 +34,10 @@ export function RunFamily({ run }: { run: RunRead }) {
   return (
     <section className="card">
       <h2>Related runs</h2>
-      {typeof parentId === "string" && (
+      {typeof parentId === "string" && startedOnFailure(run) && (
+        <p>Started by the on_failure of the failed run {runLink(parentId)}: its own failure sets nothing off.</p>
+      )}
+      {typeof parentId === "string" && !startedOnFailure(run) && (
         <p>
           Parent: {runLink(parentId)} at step <code>{String(run.parent?.["step"] ?? "?")}</code>
           {run.parent?.["branch"] ? <> (branch <code>{String(run.parent["branch"])}</code>)</> : null}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { filterFrom, paramsFrom } from "./filters";
-import { childrenOf } from "./RunFamily";
+import { childrenOf, startedOnFailure } from "./RunFamily";
 
 describe("explorer filters in the address", () => {
   it("keeps the known filters, trimmed, and drops empty ones", () => {
@@ -19,5 +19,11 @@ describe("child runs", () => {
     const join = { step: "p", mode: "all", count: 2, children: [{ run_id: "r1", branch: "a" }, { run_id: "r2" }, 7] };
     expect(childrenOf({ join })).toEqual([{ run_id: "r1", branch: "a" }, { run_id: "r2", branch: null }]);
     expect(childrenOf({ join: null })).toEqual([]);
+  });
+
+  it("tells a run an on_failure started by its parent step", () => {
+    expect(startedOnFailure({ parent: { run_id: "r0", step: "$on_failure", branch: null } })).toBe(true);
+    expect(startedOnFailure({ parent: { run_id: "r0", step: "go", branch: null } })).toBe(false);
+    expect(startedOnFailure({ parent: null })).toBe(false);
   });
 });
