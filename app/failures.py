@@ -79,7 +79,7 @@ class FailureHandlers:
             notice = Notice(
                 run.tenant_id,
                 f"{run.run_id}:failed:{failure}",
-                "on_failure action",
+                "on_failure",
                 {"failure": details},
                 run.workflow_id,
                 run.run_id,

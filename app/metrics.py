@@ -82,6 +82,12 @@ RECONCILED = Counter(
     "automator_reconciler_requeued_total",
     "Overdue runs the reconciler enqueued again (Redis lost their job, or a worker died).",
 )
+NOTICES = Counter(
+    "automator_notices_total",
+    "Sends made outside runs: `on_failure` actions and `alert`s, by outcome (`sent`, "
+    "`failed`, `claimed`: claimed by an earlier delivery of the same job, not sent again).",
+    ["kind", "outcome"],
+)
 QUEUE_JOBS = Gauge(
     "automator_queue_jobs",
     "Jobs in the queue: `ready` (due now, waiting for a worker) and `deferred` (delays and "
@@ -181,6 +187,10 @@ def picked_up(run: Run, now: datetime) -> None:
 
 def requeued(count: int) -> None:
     RECONCILED.inc(count)
+
+
+def notice(kind: str, outcome: str) -> None:
+    NOTICES.labels(kind, outcome).inc()
 
 
 def queue_depth(ready: int, deferred: int) -> None:

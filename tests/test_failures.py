@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from prometheus_client import REGISTRY
 from pytest_httpserver import HTTPServer
 
 from app.engine.flow.queue import RUN_FAILED, deserialize, serialize
@@ -169,8 +170,10 @@ async def test_a_send_claimed_by_a_job_cut_short_is_not_made_again(
     run_id = new_id("run")
     await resources.store.add_runs([failed_run(run_id)])
     await resources.store.claim_notice("acme", f"{run_id}:failed:1:page", resources.clock.now())
+    claimed = notices("claimed")
     await drain(settings)
     assert httpserver.log == []
+    assert notices("claimed") == claimed + 1
     assert notes(await run_of(client, run_id)) == [
         "on_failure: webhook_call page already claimed, not sent again"
     ]
@@ -191,6 +194,12 @@ async def test_a_failure_whose_job_redis_lost_is_handled_by_the_reconciler(
     assert notes(await run_of(client, run_id)) == ["on_failure: webhook_call page sent"]
     await drain(settings)
     assert len(httpserver.log) == 1
+
+
+def notices(outcome: str) -> float:
+    """What the worker (in this process) counted in ``automator_notices_total``."""
+    labels = {"kind": "on_failure", "outcome": outcome}
+    return REGISTRY.get_sample_value("automator_notices_total", labels) or 0.0
 
 
 def failed_run(run_id: str) -> Run:

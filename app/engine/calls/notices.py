@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from app import metrics
 from app.actions.base import ActionContext, ConnectorError
 from app.clock import Clock
 from app.engine.calls.gateway import Gateway
@@ -29,11 +30,12 @@ log = logging.getLogger(__name__)
 class Notice:
     """What is sent about: ``key`` names it uniquely within the tenant (each action's claim
     is ``key:action id``, also the call's idempotency key); ``context`` is what the
-    actions' templates see; ``where`` names it in errors."""
+    actions' templates see."""
 
     tenant_id: str
     key: str
-    where: str
+    # ``on_failure`` or ``alert``: the metric's label, and what errors call its actions.
+    kind: str
     context: dict[str, Any]
     workflow_id: str = ""
     run_id: str = ""
@@ -69,7 +71,10 @@ class Notifier:
 
     async def send(self, notice: Notice, actions: Sequence[Action]) -> list[Sent]:
         """Send each action once, in order; a failure of one does not stop the others."""
-        return [await self._one(notice, action) for action in actions]
+        sent = [await self._one(notice, action) for action in actions]
+        for one in sent:
+            metrics.notice(notice.kind, one.outcome)
+        return sent
 
     async def _one(self, notice: Notice, action: Action) -> Sent:
         action_id = str(action.id)
@@ -78,7 +83,7 @@ class Notifier:
             return Sent(action_id, action.type, "claimed")
         try:
             params = self.renderer.render(
-                action.data, notice.context, f"{notice.where} {action_id} data"
+                action.data, notice.context, f"{notice.kind} action {action_id} data"
             )
             ctx = ActionContext(
                 tenant_id=notice.tenant_id,
@@ -99,7 +104,7 @@ class Notifier:
         return Sent(action_id, action.type, "sent", output=output)
 
     def _failed(self, notice: Notice, action: Action, error: str) -> Sent:
-        log.warning("%s %s (%s) failed: %s", notice.where, action.id, action.type, error)
+        log.warning("%s action %s (%s) failed: %s", notice.kind, action.id, action.type, error)
         return Sent(str(action.id), action.type, "failed", error=error)
 
 
