@@ -18,10 +18,11 @@ MAX_DEPTH = 64
 INT64 = range(-(2**63), 2**63)
 SURROGATE = re.compile("[\ud800-\udfff]")
 # orjson reads an integer past 64 bits as a float, silently (18446744073709551616 becomes
-# 1.8446744073709552e19); a text with such a run of digits goes to the standard parser,
-# which keeps the integer whole, to be refused by the name of its field.
-LONG_DIGITS = re.compile("[0-9]{20,}")
-LONG_DIGIT_BYTES = re.compile(rb"[0-9]{20,}")
+# 1.8446744073709552e19, -9223372036854775809 too, with 19 digits); a text with such a run
+# of digits goes to the standard parser, which keeps the integer whole, to be refused by
+# the name of its field.
+LONG_DIGITS = re.compile("[0-9]{19,}")
+LONG_DIGIT_BYTES = re.compile(rb"[0-9]{19,}")
 ORJSON_TOO_DEEP = "depth limit exceeded"  # orjson's message past 1,024 levels
 TOO_DEEP = f"nesting deeper than the limit of {MAX_DEPTH} levels"
 # What nesting counts: brackets outside strings (a string is one token, escapes included).

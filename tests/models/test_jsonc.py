@@ -45,7 +45,10 @@ def test_non_finite_numbers_are_refused() -> None:
         jsonc.loads('{"a": NaN}')
 
 
-@pytest.mark.parametrize("big", ["9223372036854775808", "18446744073709551616", "-" + "9" * 30])
+@pytest.mark.parametrize(
+    "big",
+    ["9223372036854775808", "-9223372036854775809", "18446744073709551616", "-" + "9" * 30],
+)
 def test_integers_past_64_bits_are_refused_naming_the_field(big: str) -> None:
     # orjson alone reads 18446744073709551616 as the float 1.8446744073709552e19, silently.
     document = '{"actions": [{"data": {"amount": ' + big + "}}]} // a comment"
