@@ -19,7 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from app.models import patterns
+from app.models import jsonc, patterns
 from app.models.condition import Condition
 from app.models.patterns import EVENT_TYPE_PATTERN, FIELD_PATH_PATTERN, ID_PATTERN
 from app.models.validation import Delay, Strict, ValidationRules, delay_seconds, rules_of
@@ -264,7 +264,7 @@ class Action(Strict):
     name: str | None = Field(None, max_length=200)
     template: str | None = Field(None, max_length=128, description="A stored message template.")
     delay: Delay = Field(0, description="Seconds, or an ISO 8601 duration, before the action.")
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, jsonc.FreeJson] = Field(default_factory=dict)
     retry: RetryPolicy | None = None
     timeout: float | None = Field(None, gt=0, le=3600, description="Seconds per attempt.")
     delivery: Literal["at_least_once", "at_most_once"] = Field(

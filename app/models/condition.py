@@ -109,7 +109,7 @@ class Condition(Strict):
 
     field: str | None = Field(None, min_length=1, max_length=256, examples=["user.email"])
     operator: Annotated[Operator | None, BeforeValidator(_operator_from_symbol)] = None
-    value: Annotated[Any, AfterValidator(jsonc.storable_field)] = None
+    value: Annotated[jsonc.FreeJson, AfterValidator(jsonc.storable_field)] = None
     all: "list[Condition] | None" = Field(None, min_length=1)
     any: "list[Condition] | None" = Field(None, min_length=1)
     negated: "Condition | None" = Field(None, alias="not")

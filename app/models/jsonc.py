@@ -6,10 +6,24 @@ import math
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Annotated, Any, ForwardRef
 
 import json5
 import orjson
+from pydantic import (
+    Field,
+    GetJsonSchemaHandler,
+    GetPydanticSchema,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from typing_extensions import TypeAliasType
 
 from app.errors import ErrorDetail, InvalidInput
 
@@ -17,6 +31,32 @@ MAX_DEPTH = 64
 # Stores (SQLite, BSON) and the JSON encoder keep integers in 64 bits.
 INT64 = range(-(2**63), 2**63)
 SURROGATE = re.compile("[\ud800-\udfff]")
+# What the schema says a free-form value is: JSON whose integers fit in 64 bits, at any
+# depth. JSON does not tell 1e20 from its integer, so a number is an integer in range or a
+# number that is not integral. The bounds are exact in a float (FastAPI writes them as one).
+# mypy cannot follow a recursive TypeAliasType (it reads "JsonValue" as a cycle), so the
+# alias refers to itself through a ForwardRef mypy does not read as a type.
+_ITSELF = ForwardRef("JsonValue")
+JsonValue: Any = TypeAliasType(
+    "JsonValue",
+    StrictBool
+    | StrictStr
+    | Annotated[StrictInt, Field(ge=-(2**63), lt=2**63)]
+    | Annotated[StrictFloat, WithJsonSchema({"type": "number", "not": {"type": "integer"}})]
+    | list[_ITSELF]  # type: ignore[valid-type]
+    | dict[str, _ITSELF]  # type: ignore[valid-type]
+    | None,
+)
+_SHAPE_SCHEMA = TypeAdapter(JsonValue).core_schema
+
+
+def _shape(_: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    return handler(_SHAPE_SCHEMA)
+
+
+# A free-form value: validated as any JSON (``storable_field`` then refuses what no store
+# keeps, naming the field), documented as the JsonValue schema.
+FreeJson = Annotated[Any, GetPydanticSchema(get_pydantic_json_schema=_shape)]
 # orjson reads an integer past 64 bits as a float, silently (18446744073709551616 becomes
 # 1.8446744073709552e19, -9223372036854775809 too, with 19 digits); a text with such a run
 # of digits goes to the standard parser, which keeps the integer whole, to be refused by

@@ -57,7 +57,7 @@ def _user_id(user: dict[str, Any]) -> dict[str, Any]:
 # Unknown top-level fields named in the 422 that says to move them under ``data``.
 MAX_NAMED = 5
 # Event data any store can keep: nesting and integers bounded.
-JsonObject = Annotated[dict[str, Any], AfterValidator(jsonc.storable_field)]
+JsonObject = Annotated[dict[str, jsonc.FreeJson], AfterValidator(jsonc.storable_field)]
 # An event's user: its id, when given, keys the user's profile.
 UserObject = Annotated[JsonObject, AfterValidator(_user_id)]
 

@@ -163,3 +163,15 @@ async def test_an_import_files_part_that_is_not_a_file_is_a_422(client: httpx.As
     answer = await client.post("/api/workflows/import", data={"files": "{}"}, files={"x": b""})
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["details"][0]["loc"] == ["body", "files"]
+
+
+async def test_free_form_values_state_the_64_bit_bound(client: httpx.AsyncClient) -> None:
+    document = await openapi(client)
+    value = document["components"]["schemas"]["JsonValue"]["anyOf"]
+    integer = next(form for form in value if form.get("type") == "integer")
+    assert (integer["minimum"], integer["exclusiveMaximum"]) == (-(2**63), 2**63)
+    data = document["components"]["schemas"]["EventIn"]["properties"]["data"]
+    assert data["additionalProperties"] == {"$ref": "#/components/schemas/JsonValue"}
+    answer = await client.post("/api/events", json={"type": "x", "data": {"n": -(2**63) - 1}})
+    assert answer.status_code == 422, answer.text
+
