@@ -6,6 +6,7 @@ the limit holds per user, per site, per order... Without one, it holds for the w
 workflow (or tenant). How each one is enforced is in app/engine/flow/limiters.py.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -21,11 +22,12 @@ from pydantic import (
     StrictStr,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from app.models.patterns import CLOCK_PATTERN
+from app.models.patterns import CLOCK_PATTERN, ISO_DURATION_PATTERN
 
 # Messaging actions: what send windows and frequency caps apply to unless told otherwise.
 CHANNEL_ACTIONS = ("send_email", "send_sms", "send_push", "send_whatsapp")
@@ -49,12 +51,27 @@ def duration_seconds(value: int | float | str, kind: str, example: str) -> float
     such as ``example``; a string that is neither is an error of code ``kind``."""
     if isinstance(value, str):
         try:
-            return _DURATION.validate_python(value).total_seconds()
+            if re.fullmatch(ISO_DURATION_PATTERN, value):
+                return _DURATION.validate_python(value).total_seconds()
         except ValidationError:
-            raise PydanticCustomError(
-                kind, f"a {kind} is seconds or an ISO 8601 duration such as {example}"
-            ) from None
+            pass  # past what a timedelta holds (P999999999Y): refused as any bad text
+        raise PydanticCustomError(
+            kind, f"a {kind} is seconds or an ISO 8601 duration such as {example}"
+        )
     return float(value)
+
+
+def duration_schema(low: int, high: int) -> WithJsonSchema:
+    """The JSON schema of a duration of ``low`` to ``high`` seconds: a number within them
+    (stated), or ISO 8601 text (its bounds are checked, but no pattern can say them)."""
+    return WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": low, "maximum": high},
+                {"type": "string", "pattern": ISO_DURATION_PATTERN},
+            ]
+        }
+    )
 
 
 def period_seconds(value: int | float | str) -> float:
@@ -93,8 +110,16 @@ def _zone(value: str) -> str:
     return value
 
 
-Period = Annotated[StrictInt | StrictFloat | StrictStr, AfterValidator(_period)]
-CapPeriod = Annotated[StrictInt | StrictFloat | StrictStr, AfterValidator(_cap_period)]
+Period = Annotated[
+    StrictInt | StrictFloat | StrictStr,
+    AfterValidator(_period),
+    duration_schema(1, MAX_PERIOD_SECONDS),
+]
+CapPeriod = Annotated[
+    StrictInt | StrictFloat | StrictStr,
+    AfterValidator(_cap_period),
+    duration_schema(1, MAX_CAP_PERIOD_SECONDS),
+]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_zone)]
 Clock = Annotated[str, Field(pattern=CLOCK_PATTERN, examples=["21:00"])]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT)]

@@ -13,6 +13,12 @@ EVENT_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$"
 FIELD_PATH_PATTERN = r"^[A-Za-z0-9_\-]{1,64}(\.[A-Za-z0-9_\-]{1,64}){0,7}$"
 VARIABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+# ISO 8601 durations (PT1H, P1DT12H, P2W), the only text a duration may be: ASCII digits,
+# at least one part, and a T only before a time part (pydantic alone also reads "1:00:00").
+ISO_DURATION_PATTERN = (
+    r"^P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?"
+    r"(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+(\.[0-9]+)?S)?)?$"
+)
 # E.164 as people write it: "+" and the country code, then digits with optional separators.
 PHONE_PATTERN = r"^\+[1-9][0-9 ().-]{6,24}$"
 URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
@@ -36,6 +42,7 @@ WORDS = {
     "as user.email",
     VARIABLE_PATTERN: "a name of 1 to 128 letters, digits or '_', not starting with a digit",
     CLOCK_PATTERN: "a time of day as HH:MM or HH:MM:SS, such as 21:00",
+    ISO_DURATION_PATTERN: "an ISO 8601 duration such as PT1H or P1DT12H",
     PHONE_PATTERN: "an E.164 phone number such as +14155550123",
     URL_PATTERN: "an http:// or https:// URL with a host, such as https://api.example.com",
     URL_SCHEME_PATTERN: "an http:// or https:// URL",

@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.models.flow import (
+    duration_schema,
     duration_seconds,
 )
 
@@ -106,4 +107,8 @@ def delay_seconds(value: int | float | str) -> float:
     return duration_seconds(value, "delay", "PT5M")
 
 
-Delay = Annotated[StrictInt | StrictFloat | StrictStr, AfterValidator(_check_delay)]
+Delay = Annotated[
+    StrictInt | StrictFloat | StrictStr,
+    AfterValidator(_check_delay),
+    duration_schema(0, MAX_DELAY_SECONDS),
+]

@@ -1,6 +1,7 @@
 """What schemathesis (all checks) found where the server and its OpenAPI document disagreed,
 each fixed on the side that was wrong, and checked here on the real app."""
 
+import re
 from typing import Any
 
 import httpx
@@ -175,3 +176,21 @@ async def test_free_form_values_state_the_64_bit_bound(client: httpx.AsyncClient
     answer = await client.post("/api/events", json={"type": "x", "data": {"n": -(2**63) - 1}})
     assert answer.status_code == 422, answer.text
 
+
+@pytest.mark.parametrize("period", ["1:00:00", "1 day", "P1DT", ""])
+async def test_a_period_as_text_is_iso_8601_only_as_the_schema_says(
+    client: httpx.AsyncClient, period: str
+) -> None:
+    # Pydantic also read "1:00:00" and "1 day"; the schema now states the form and bounds.
+    throttle = (await openapi(client))["components"]["schemas"]["Throttle"]
+    number, text = throttle["properties"]["period"]["anyOf"]
+    assert (number["minimum"], number["maximum"]) == (1, 366 * 86400)
+    assert re.search(text["pattern"], "P1DT12H")
+    assert not re.search(text["pattern"], period)
+    limits = {"throttle": {"limit": 1, "period": period}}
+    answer = await client.put("/api/tenant/limits", json=limits)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["loc"] == ["body", "throttle", "period"]
+    assert (
+        await client.put("/api/tenant/limits", json={"throttle": {"limit": 1, "period": "PT1H"}})
+    ).is_success
