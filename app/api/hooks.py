@@ -53,6 +53,10 @@ async def delete_hook(hook_id: str, caller: Configurer, hooks: HooksDep) -> Resp
     "/{hook_id}",
     status_code=202,
     dependencies=[Depends(limit_deliveries)],
+    # The body is read by hand (its raw bytes are what the sender signed): any JSON value.
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}
+    },
     responses={
         401: {
             "description": "The signature is wrong or missing, or the timestamp is "

@@ -194,3 +194,9 @@ async def test_a_period_as_text_is_iso_8601_only_as_the_schema_says(
     assert (
         await client.put("/api/tenant/limits", json={"throttle": {"limit": 1, "period": "PT1H"}})
     ).is_success
+
+
+async def test_a_hook_delivery_documents_its_json_body(client: httpx.AsyncClient) -> None:
+    body = (await openapi(client))["paths"]["/hooks/{hook_id}"]["post"]["requestBody"]
+    assert body["required"]
+    assert "application/json" in body["content"]
