@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class Role(StrEnum):
@@ -38,7 +38,7 @@ class TenantSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    four_eyes_publishing: bool = Field(
+    four_eyes_publishing: StrictBool = Field(
         False,
         description="A version one API key publishes (a save with `publish`, a publish, a "
         "roll back) waits as the workflow's pending publication until another key approves "

@@ -200,3 +200,10 @@ async def test_a_hook_delivery_documents_its_json_body(client: httpx.AsyncClient
     body = (await openapi(client))["paths"]["/hooks/{hook_id}"]["post"]["requestBody"]
     assert body["required"]
     assert "application/json" in body["content"]
+
+
+async def test_a_tenant_setting_takes_a_boolean_only(client: httpx.AsyncClient) -> None:
+    # 0 was read as false, though the schema says boolean.
+    answer = await client.put("/api/tenant/settings", json={"four_eyes_publishing": 0})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["details"][0]["loc"] == ["body", "four_eyes_publishing"]
