@@ -1,5 +1,5 @@
 // The Execution Explorer: the tenant's runs, newest first, filtered and paged by the API,
-// refreshing while any run shown is live.
+// refreshing while any run shown is live; admins and editors act on every run it matches.
 import { Link, useSearchParams } from "react-router";
 import { useRuns, type RunFilter } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -7,6 +7,8 @@ import { Pager, usePages } from "../../components/Pager";
 import { StatusBadge } from "../../components/StatusBadge";
 import { when, duration, secondsBetween } from "../../components/time";
 import { isLive } from "../../components/runStatus";
+import { useSession } from "../../components/SessionContext";
+import { BulkControl } from "./BulkControl";
 import { filterFrom, paramsFrom } from "./filters";
 import { RunFilters } from "./RunFilters";
 
@@ -14,6 +16,7 @@ export function RunListPage() {
   const [params, setParams] = useSearchParams();
   const filter = filterFrom(params);
   const pages = usePages();
+  const { canControlRuns } = useSession();
   const runs = useRuns(filter, pages.after);
   const change = (next: RunFilter) => {
     pages.reset();
@@ -27,6 +30,7 @@ export function RunListPage() {
         {runs.data?.items.some((run) => isLive(run.status)) && <span className="muted">refreshing while runs are live</span>}
       </div>
       <RunFilters key={params.toString()} filter={filter} onChange={change} />
+      {canControlRuns && <BulkControl key={params.toString()} filter={filter} />}
       <ErrorNotice error={runs.error} />
       {runs.isPending && <p>Loading…</p>}
       {runs.data && runs.data.items.length === 0 && <p>No runs match.</p>}

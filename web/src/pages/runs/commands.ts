@@ -29,10 +29,15 @@ function list(states: readonly string[]): string {
   return states.length === 1 ? states[0]! : `${states.slice(0, -1).join(", ")} or ${states.at(-1)}`;
 }
 
+/** The states `command` works on, in words: "pending, running or waiting". */
+export function statesFor(command: RunCommand): string {
+  return list(ALLOWED[command]);
+}
+
 /** Why `command` does not fit a run that is `status`: said before the click and after a 409. */
 export function explainRefusal(command: RunCommand, status: RunStatus): string {
   const finished = status === "completed" || status === "cancelled";
   const tail = finished ? " A finished run can no longer change." : "";
   return `${WHAT[command]}; this run is ${status}, and ${command} works only on a run that is ` +
-    `${list(ALLOWED[command])}.${tail}`;
+    `${statesFor(command)}.${tail}`;
 }
