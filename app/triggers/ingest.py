@@ -54,6 +54,7 @@ def _user_id(user: dict[str, Any]) -> dict[str, Any]:
     return user
 
 
+NOT_MET = "trigger conditions not met"
 # Unknown top-level fields named in the 422 that says to move them under ``data``.
 MAX_NAMED = 5
 # Event data any store can keep: nesting and integers bounded.
@@ -223,18 +224,22 @@ class Ingestor:
         if any(candidate.reads_profile for candidate in candidates):
             await self._add_profile(event, context, profiles)
         matches: list[Candidate] = []
+        matched: set[str] = set()
         declined: dict[str, str] = {}
         for candidate in candidates:
             workflow_id = candidate.version.workflow_id
-            if any(match.version.workflow_id == workflow_id for match in matches):
+            if workflow_id in matched:
                 continue  # another of its triggers matched: one run per event
             if candidate.conditions(context):
                 matches.append(candidate)
+                matched.add(workflow_id)
                 declined.pop(workflow_id, None)
             else:
-                declined[workflow_id] = "trigger conditions not met"
+                declined[workflow_id] = NOT_MET
+        if only is None:
+            return matches, declined
         listening = {candidate.version.workflow_id for candidate in candidates}
-        for workflow_id in sorted((only or set()) - listening):
+        for workflow_id in sorted(only - listening):
             declined[workflow_id] = f"no published, enabled version listens for {event.type!r}"
         return matches, declined
 
