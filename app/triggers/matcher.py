@@ -7,6 +7,7 @@ a change made through this process's WorkflowService is seen by its very next ev
 """
 
 import asyncio
+import gc
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,20 @@ def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) ->
     return TenantIndex(revision, clock.monotonic(), dict(by_type))
 
 
+# An index of this many versions is put out of the cyclic collector's sight once built.
+FREEZE_AT = 1000
+
+
+def _out_of_collectors_sight() -> None:
+    """A large index lives until the tenant's workflows change; the cyclic collector would
+    walk all of it (and the rest of the heap) at each full collection: with 10,000
+    workflows, a third more CPU for events no workflow listens to and three times their
+    p99. Collected first, so no garbage is frozen with it; reference counting still frees
+    the index once it is replaced."""
+    gc.collect()
+    gc.freeze()
+
+
 class Matcher:
     """Each tenant's active workflows by trigger type, read again when the store's revision
     of them changed: checked at most every ``refresh_seconds`` (another process's changes
@@ -108,6 +123,8 @@ class Matcher:
                 return index
             versions = await self._store.active_versions(tenant_id)
             index = build_index(revision, versions, self._clock)
+            if len(versions) >= FREEZE_AT:
+                _out_of_collectors_sight()
             if changes == self._changes[tenant_id]:
                 self._indexes[tenant_id] = index
             return index
