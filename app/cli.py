@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -167,6 +168,14 @@ class _Server(uvicorn.Server):
     ends. uvicorn leaves SIGHUP at its default (the process dies at once) and re-raises the
     signal that stopped it as soon as the server is down, which ends the process before
     ``automator dev`` has stopped its worker, scheduler and Redis."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # What start-up built (modules, the app and its schemas, the resources) lives as
+        # long as the process: out of the cyclic collector's sight, which walked all of it
+        # at each full collection (a fifth of an event's CPU in `automator api`).
+        gc.collect()
+        gc.freeze()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
