@@ -1,5 +1,5 @@
-// Secrets, API keys, the audit log, message templates, tenant limits, quota and alerts: the
-// Governance page's queries and commands, on the one react-query cache.
+// Secrets, API keys, the audit log, message templates, tenant limits, quota, alerts and
+// inbound hooks: the Governance page's queries and commands, on the one react-query cache.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./client";
 import type { components } from "./schema";
@@ -17,6 +17,9 @@ export type QuotaRead = Schemas["QuotaRead"];
 export type AlertRules = Schemas["AlertRules"];
 export type AlertRule = AlertRules["rules"][number];
 export type Role = Schemas["Role"];
+export type HookIn = Schemas["HookIn"];
+export type HookRead = Schemas["HookRead"];
+export type HookScheme = Schemas["HookScheme"];
 
 export interface AuditFilter {
   entity_type?: string;
@@ -39,6 +42,7 @@ const keys = {
   limits: ["tenant", "limits"] as const,
   quota: ["tenant", "quota"] as const,
   alerts: ["tenant", "alerts"] as const,
+  hooks: ["hooks"] as const,
 };
 const segment = encodeURIComponent;
 
@@ -141,4 +145,19 @@ export function usePutAlerts() {
 
 export function useDeleteAlerts() {
   return useCommand(keys.alerts, () => api<void>("DELETE", "/api/tenant/alerts"));
+}
+
+export function useHooks() {
+  return useQuery({
+    queryKey: keys.hooks,
+    queryFn: ({ signal }) => api<Schemas["HookList"]>("GET", "/api/hooks", { query: { limit: 500 }, signal }),
+  });
+}
+
+export function useCreateHook() {
+  return useCommand(keys.hooks, (body: HookIn) => api<HookRead>("POST", "/api/hooks", { body }));
+}
+
+export function useDeleteHook() {
+  return useCommand(keys.hooks, (hookId: string) => api<void>("DELETE", `/api/hooks/${segment(hookId)}`));
 }

@@ -1,10 +1,11 @@
-// Governance: secrets, API keys and the audit log (admins only), message templates, the
+// Governance: secrets, API keys, the audit log and inbound hooks (admins only), message templates, the
 // tenant's limits and quota and its failure alerts (everyone reads; editors edit templates,
 // admins limits and alerts).
 import { Navigate, NavLink, Route, Routes } from "react-router";
 import { useSession } from "../../components/SessionContext";
 import { AlertsPanel } from "./AlertsPanel";
 import { AuditPanel } from "./AuditPanel";
+import { HooksPanel } from "./HooksPanel";
 import { KeysPanel } from "./KeysPanel";
 import { LimitsPanel } from "./LimitsPanel";
 import { SecretsPanel } from "./SecretsPanel";
@@ -19,6 +20,7 @@ export const TABS: readonly Tab[] = [
   { path: "templates", label: "Templates", adminOnly: false },
   { path: "limits", label: "Limits & quota", adminOnly: false },
   { path: "alerts", label: "Alerts", adminOnly: false },
+  { path: "hooks", label: "Hooks", adminOnly: true },
 ];
 
 /** The tabs a role may open: a lower role never sees the admin-only ones. */
@@ -44,6 +46,7 @@ export function GovernancePage() {
         <Route path="templates" element={<TemplatesPanel canEdit={canEdit} />} />
         <Route path="limits" element={<LimitsPanel canConfigure={canGovern} />} />
         <Route path="alerts" element={<AlertsPanel canConfigure={canGovern} />} />
+        {allowed("hooks") && <Route path="hooks" element={<HooksPanel />} />}
         <Route path="*" element={<p>This part of Governance is for admins.</p>} />
       </Routes>
     </section>

@@ -4,11 +4,12 @@ import { partsOf } from "./TemplatesPanel";
 import { parseJsonObject } from "./json";
 import { auditFilterFrom } from "./AuditPanel";
 import { channelsText, ruleText } from "./AlertsPanel";
+import { hookBody, senderUrl } from "./HooksPanel";
 
 describe("governance", () => {
   it("hides secrets, keys and the audit log from lower roles", () => {
     expect(tabsFor(false).map((tab) => tab.label)).toEqual(["Templates", "Limits & quota", "Alerts"]);
-    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Templates", "Limits & quota", "Alerts"]);
+    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Templates", "Limits & quota", "Alerts", "Hooks"]);
   });
 
   it("sends an empty template part as none", () => {
@@ -29,5 +30,16 @@ describe("governance", () => {
     const rule = { rule_id: "r", workflow_id: null, window_minutes: 15, threshold: 0.25, min_runs: 10, email: ["ops@example.com"], webhook_url: "https://hooks.example.com/a" };
     expect(ruleText(rule)).toBe("any workflow: 25 % or more of at least 10 ended runs failed in 15 min");
     expect(channelsText(rule)).toBe("ops@example.com, https://hooks.example.com/a");
+  });
+
+  it("builds a hook from its form, or says what to fix", () => {
+    const draft = { name: " Stripe ", eventType: "payment_succeeded", scheme: "stripe" as const, secret: "", mapping: "" };
+    expect(hookBody(draft).error).toBe("Pick the signing secret: the sender signs each delivery with it.");
+    expect(hookBody({ ...draft, secret: "STRIPE_KEY" }).body).toEqual({
+      name: "Stripe", event_type: "payment_succeeded", verify: { scheme: "stripe", secret: "STRIPE_KEY", tolerance: 300 }, mapping: {},
+    });
+    expect(hookBody({ ...draft, scheme: "token", secret: "STRIPE_KEY", mapping: '{"user": {"id": "{{ body.id }}"}}' }).body?.verify.secret).toBeNull();
+    expect(hookBody({ ...draft, scheme: "token", mapping: "[" }).error).toMatch(/^Mapping: Not valid JSON/);
+    expect(senderUrl({ url: "/hooks/hk_1" }, "http://127.0.0.1:5000")).toBe("http://127.0.0.1:5000/hooks/hk_1");
   });
 });
