@@ -211,6 +211,7 @@ class WorkflowService:
         await self._check_scope(tenant_id, document)
         await self._check_local_tasks(tenant_id, document)
         await self._check_error_workflow(tenant_id, document)
+        await self._check_sub_workflows(tenant_id, document)
 
     async def _check_scope(self, tenant_id: str, document: WorkflowDocument) -> None:
         """Forbidden when a limited key would save a workflow out of its reach, or change
@@ -255,21 +256,47 @@ class WorkflowService:
 
     async def _check_error_workflow(self, tenant_id: str, document: WorkflowDocument) -> None:
         """InvalidInput when ``settings.on_failure`` names a workflow the tenant does not
-        have (or has archived); naming the workflow itself is allowed."""
+        have (or has archived), or one the acting key cannot see; naming the workflow
+        itself is allowed."""
         on_failure = document.settings.on_failure
         named = None if on_failure is None else on_failure.workflow_id
         if named is None or named == document.workflow_id:
             return
-        try:
-            head = await self.store.get_workflow(tenant_id, named)
-        except NotFound:
-            head = None
-        if head is None or head.archived:
+        if not await self._within_reach(tenant_id, named):
             raise InvalidInput(
                 f"Invalid workflow: settings.on_failure.workflow_id: no workflow {named!r} in "
                 "this tenant; create the error workflow first",
                 [ErrorDetail(("body", "settings", "on_failure", "workflow_id"), "not found")],
             )
+
+    async def _check_sub_workflows(self, tenant_id: str, document: WorkflowDocument) -> None:
+        """InvalidInput when a limited key's document starts (``trigger_workflow``) a
+        workflow out of the key's reach. A key over the whole tenant may name one it has
+        not created yet: its runs then fail at that step."""
+        scope = self.scope
+        if scope is None:
+            return
+        started = {
+            action.sub_workflow().workflow_id
+            for action in document.all_actions()
+            if action.type == "trigger_workflow"
+        }
+        for named in sorted(started - {document.workflow_id}):
+            if not await self._within_reach(tenant_id, named):
+                raise InvalidInput(
+                    f"Invalid workflow: trigger_workflow: no workflow {named!r} within "
+                    f"this key's reach ({scope.describe()})",
+                    [ErrorDetail(("body", "actions"), f"starts {named}, not found")],
+                )
+
+    async def _within_reach(self, tenant_id: str, workflow_id: str) -> bool:
+        """Whether the workflow exists, is not archived and the acting key sees it. A
+        limited key gets one answer for a workflow out of its reach and a missing one, so
+        it learns nothing of the rest of the tenant."""
+        head = await self._head(tenant_id, workflow_id)
+        if head is None or head.archived:
+            return False
+        return self.scope is None or self.scope.sees(workflow_id, head.tags)
 
     def _changed(self, tenant_id: str) -> None:
         if self.matcher is not None:

@@ -117,6 +117,48 @@ async def test_lists_show_only_its_workflows_and_the_rest_is_out_of_reach(
     assert (await client.get("/api/workflows", headers=headers)).status_code == 200
 
 
+async def test_an_error_workflow_out_of_reach_is_named_as_if_missing(
+    client: httpx.AsyncClient, limited: dict[str, Any]
+) -> None:
+    """A limited key learns nothing of "theirs" through on_failure, and starts none of its
+    runs: the answer is the one for a workflow that does not exist."""
+    headers = limited["headers"]
+
+    async def save(error_workflow: str) -> httpx.Response:
+        document = workflow("mine", ["growth"])
+        document["settings"] = {"on_failure": {"workflow_id": error_workflow}}
+        return await client.put("/api/workflows/mine", json=document, headers=headers)
+
+    answers = {name: await save(name) for name in ("theirs", "nowhere")}
+    for name, answer in answers.items():
+        assert answer.status_code == 422, answer.text
+        error = answer.json()["error"]
+        assert f"settings.on_failure.workflow_id: no workflow {name!r}" in error["message"]
+        assert error["details"] == answers["nowhere"].json()["error"]["details"]
+    assert (await save("mine")).status_code == 200
+
+
+async def test_a_limited_key_starts_no_sub_workflow_out_of_its_reach(
+    client: httpx.AsyncClient, limited: dict[str, Any]
+) -> None:
+    async def save(started: str) -> httpx.Response:
+        document = workflow("mine", ["growth"])
+        step = {"id": "child", "type": "trigger_workflow", "data": {"workflow_id": started}}
+        document["actions"].append(step)
+        return await client.put("/api/workflows/mine", json=document, headers=limited["headers"])
+
+    answers = {name: await save(name) for name in ("theirs", "nowhere")}
+    for name, answer in answers.items():
+        assert answer.status_code == 422, answer.text
+        assert f"trigger_workflow: no workflow {name!r} within this key's reach" in answer.text
+        assert answer.json()["error"]["details"][0]["loc"] == ["body", "actions"]
+    assert (await save("mine")).status_code == 200
+    # A key over the whole tenant still names any workflow, even one it creates later.
+    document = workflow("mine", ["growth"])
+    document["actions"].append({"type": "trigger_workflow", "data": {"workflow_id": "later"}})
+    assert (await client.put("/api/workflows/mine", json=document)).status_code == 200
+
+
 async def test_a_key_limited_by_tag_changes_only_its_own_tags(client: httpx.AsyncClient) -> None:
     for workflow_id, tags in (("mine", ["growth", "ops"]), ("theirs", ["ops"])):
         assert (await client.post("/api/workflows", json=workflow(workflow_id, tags))).is_success
