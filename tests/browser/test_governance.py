@@ -1,6 +1,8 @@
 """Governance in a real browser: a rotated secret shows only asterisks (and the API never
-sends a value back), a new API key is shown once, and lower roles see no admin pieces."""
+sends a value back), a new API key is shown once, a key limited to a tag reaches only the
+workflows carrying it, and lower roles see no admin pieces."""
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service, sign_in
@@ -52,6 +54,40 @@ def test_a_new_api_key_is_shown_once(page: Page, service: Service) -> None:
     expect(page.get_by_label("New API key")).to_have_count(0)
     expect(page.locator("tr[data-key]", has_text="browser shown once")).to_have_count(1)
     assert key not in page.content()
+
+
+def test_a_key_limited_to_a_tag_reaches_only_its_workflows(page: Page, service: Service) -> None:
+    for workflow_id, tag in (("keys_emea", "browser_emea"), ("keys_ops", "browser_ops")):
+        document = {
+            "workflow_id": workflow_id,
+            "name": workflow_id,
+            "tags": [tag],
+            "trigger": {"type": "user_signup"},
+            "actions": [{"id": "hello", "type": "log", "data": {"message": "hi"}}],
+        }
+        created = service.api("POST", "/api/workflows", json=document)
+        assert created.status_code == 201, created.text
+    sign_in(page, service, service.key)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.goto(f"{service.base}/studio/governance/keys")
+
+    page.get_by_label("Name").fill("browser emea team")
+    page.get_by_label("Role").select_option("editor")
+    page.get_by_label("Only tags").fill("browser_emea")
+    page.get_by_role("button", name="Create key").click()
+
+    shown = page.get_by_label("New API key")
+    expect(page.get_by_role("status")).to_contain_text("for workflows tagged browser_emea")
+    key = shown.inner_text()
+    page.get_by_role("button", name="I have kept it").click()
+    row = page.locator("tr[data-key]", has_text="browser emea team")
+    expect(row).to_contain_text("workflows tagged browser_emea")
+    yours = page.get_by_role("button", name="Revoke (yours)")
+    expect(page.locator("tr[data-key]", has=yours)).to_contain_text("the whole tenant")
+    listed = httpx.get(
+        f"{service.base}/api/workflows", headers={"Authorization": f"Bearer {key}"}
+    ).json()
+    assert [one["workflow_id"] for one in listed["items"]] == ["keys_emea"]
 
 
 def test_an_editor_sees_no_secrets_keys_or_audit_log(page: Page, service: Service) -> None:

@@ -8,6 +8,7 @@ type Schemas = components["schemas"];
 export type SecretRead = Schemas["SecretRead"];
 export type KeyRead = Schemas["KeyRead"];
 export type KeyCreated = Schemas["KeyCreated"];
+export type KeyCreate = Schemas["KeyCreate"];
 export type AuditRead = Schemas["AuditRead"];
 export type AuditList = Schemas["AuditList"];
 export type TemplateRead = Schemas["TemplateRead"];
@@ -75,7 +76,7 @@ export function useApiKeys() {
 }
 
 export function useCreateKey() {
-  return useCommand(keys.apiKeys, (body: { name: string; role: Role }) => api<KeyCreated>("POST", "/api/keys", { body }));
+  return useCommand(keys.apiKeys, (body: KeyCreate) => api<KeyCreated>("POST", "/api/keys", { body }));
 }
 
 export function useRevokeKey() {

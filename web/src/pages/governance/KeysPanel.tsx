@@ -1,11 +1,27 @@
-// The tenant's API keys: prefixes only; a new key is shown once, here, and never again.
+// The tenant's API keys: prefixes only, with the workflows or tags a key is limited to; a new
+// key is shown once, here, and never again.
 import { useState, type FormEvent } from "react";
-import { useApiKeys, useCreateKey, useRevokeKey, type KeyCreated, type KeyRead, type Role } from "../../api/governance";
+import { useApiKeys, useCreateKey, useRevokeKey, type KeyCreate, type KeyCreated, type KeyRead, type Role } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
 
 const ROLES: readonly Role[] = ["admin", "editor", "viewer", "ingest"];
+
+/** The names typed into a box, split at commas and spaces; none: no limit (null). */
+export function namesOf(text: string): string[] | null {
+  const names = [...new Set(text.split(/[\s,]+/).filter(Boolean))];
+  return names.length ? names : null;
+}
+
+/** What a key reaches, in words. */
+export function reachText(key: Pick<KeyRead, "workflows" | "tags">): string {
+  const parts = [
+    ...(key.workflows ? [`workflows ${key.workflows.join(", ")}`] : []),
+    ...(key.tags ? [`workflows tagged ${key.tags.join(", ")}`] : []),
+  ];
+  return parts.length ? parts.join("; ") : "the whole tenant";
+}
 
 export function KeysPanel() {
   const keys = useApiKeys();
@@ -16,7 +32,7 @@ export function KeysPanel() {
       {created && <NewKey created={created} onDone={() => setCreated(null)} />}
       {keys.data && (
         <table className="workflows">
-          <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Created</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
+          <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Reaches</th><th>Created</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
           <tbody>{keys.data.map((key) => <KeyRow key={key.key_id} apiKey={key} />)}</tbody>
         </table>
       )}
@@ -34,6 +50,7 @@ function KeyRow({ apiKey }: { apiKey: KeyRead }) {
       <td><code>{apiKey.prefix}…</code> <span className="muted">{apiKey.key_id}</span></td>
       <td>{apiKey.name || <span className="muted">–</span>}</td>
       <td>{apiKey.role}</td>
+      <td>{reachText(apiKey)}</td>
       <td>{when(apiKey.created_at)}</td>
       <td>{apiKey.revoked_at ? when(apiKey.revoked_at) : <span className="muted">active</span>}</td>
       <td>
@@ -51,10 +68,13 @@ function KeyRow({ apiKey }: { apiKey: KeyRead }) {
 function CreateKey({ onCreated }: { onCreated: (key: KeyCreated) => void }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("viewer");
+  const [workflows, setWorkflows] = useState("");
+  const [tags, setTags] = useState("");
   const create = useCreateKey();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate({ name: name.trim(), role }, { onSuccess: (key) => { onCreated(key); setName(""); } });
+    const body: KeyCreate = { name: name.trim(), role, workflows: namesOf(workflows), tags: namesOf(tags) };
+    create.mutate(body, { onSuccess: (key) => { onCreated(key); setName(""); setWorkflows(""); setTags(""); } });
   };
   return (
     <form className="filters" onSubmit={submit} aria-label="Create an API key">
@@ -64,6 +84,8 @@ function CreateKey({ onCreated }: { onCreated: (key: KeyCreated) => void }) {
           {ROLES.map((one) => <option key={one} value={one}>{one}</option>)}
         </select>
       </label>
+      <label>Only workflows<input value={workflows} onChange={(e) => setWorkflows(e.target.value)} placeholder="ids, comma-separated" /></label>
+      <label>Only tags<input value={tags} onChange={(e) => setTags(e.target.value)} placeholder="tags, comma-separated" /></label>
       <button type="submit" disabled={create.isPending}>Create key</button>
       <ErrorNotice error={create.error} />
     </form>
@@ -74,7 +96,7 @@ function NewKey({ created, onDone }: { created: KeyCreated; onDone: () => void }
   const [copied, setCopied] = useState(false);
   return (
     <div className="new-key" role="status">
-      <p><strong>The new {created.role} key{created.name ? ` “${created.name}”` : ""}.</strong> Copy it now: it is shown this once and never again.</p>
+      <p><strong>The new {created.role} key{created.name ? ` “${created.name}”` : ""}, for {reachText(created)}.</strong> Copy it now: it is shown this once and never again.</p>
       <code className="key-text" aria-label="New API key">{created.key}</code>
       <div className="toolbar">
         <button type="button" onClick={() => navigator.clipboard?.writeText(created.key).then(() => setCopied(true))}>{copied ? "Copied" : "Copy"}</button>

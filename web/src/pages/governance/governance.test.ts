@@ -5,6 +5,7 @@ import { parseJsonObject } from "./json";
 import { auditFilterFrom } from "./AuditPanel";
 import { channelsText, ruleText } from "./AlertsPanel";
 import { hookBody, senderUrl } from "./HooksPanel";
+import { namesOf, reachText } from "./KeysPanel";
 
 describe("governance", () => {
   it("hides secrets, keys and the audit log from lower roles", () => {
@@ -41,5 +42,12 @@ describe("governance", () => {
     expect(hookBody({ ...draft, scheme: "token", secret: "STRIPE_KEY", mapping: '{"user": {"id": "{{ body.id }}"}}' }).body?.verify.secret).toBeNull();
     expect(hookBody({ ...draft, scheme: "token", mapping: "[" }).error).toMatch(/^Mapping: Not valid JSON/);
     expect(senderUrl({ url: "/hooks/hk_1" }, "http://127.0.0.1:5000")).toBe("http://127.0.0.1:5000/hooks/hk_1");
+  });
+
+  it("reads a key's limits from the form and says them in words", () => {
+    expect(namesOf(" ")).toBeNull();
+    expect(namesOf("billing, emea  emea,")).toEqual(["billing", "emea"]);
+    expect(reachText({ workflows: null, tags: null })).toBe("the whole tenant");
+    expect(reachText({ workflows: ["checkout"], tags: ["emea", "billing"] })).toBe("workflows checkout; workflows tagged emea, billing");
   });
 });
