@@ -66,3 +66,13 @@ export function useRunCommand(id: string) {
     },
   });
 }
+
+/** Set run variables on a paused or waiting run (`null` removes one); the answer is the run. */
+export function useSetVariables(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (changes: Record<string, unknown>) =>
+      api<RunRead>("PATCH", `${runPath(id)}/variables`, { body: changes }),
+    onSuccess: (run) => client.setQueryData(runKeys.one(id), run),
+  });
+}

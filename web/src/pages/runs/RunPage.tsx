@@ -1,6 +1,6 @@
 // One run: its state, the event that started it, what it waits for, its family, the
-// run-control buttons (not for viewers), the timeline of its steps, its history and a link
-// to its audit entries.
+// run-control buttons (not for viewers), its variables (changed by admins and editors), the
+// timeline of its steps, its history and a link to its audit entries.
 import { lazy, Suspense } from "react";
 import { Link, useParams } from "react-router";
 import { useRun, type RunRead } from "../../api/runs";
@@ -13,6 +13,7 @@ import { duration, when } from "../../components/time";
 import { errorMessage } from "./errorText";
 import { RunControls } from "./RunControls";
 import { RunFamily } from "./RunFamily";
+import { RunVariables } from "./RunVariables";
 import { StepTimeline } from "./StepTimeline";
 
 const RunPath = lazy(() => import("./RunPath"));
@@ -49,6 +50,7 @@ export function RunPage() {
       {failure && <div role="alert" className="error"><strong>The run failed:</strong> {failure}</div>}
       {canControlRuns && <RunControls run={data} />}
       <Waiting run={data} />
+      <RunVariables run={data} canChange={canControlRuns} />
       <RunFamily run={data} />
       <section className="card">
         <h2>Path taken</h2>

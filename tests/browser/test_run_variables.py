@@ -1,0 +1,86 @@
+"""A run's variables in a real browser: an editor sets one (as JSON, bare text refused before
+it is sent) and removes another on a waiting run, skips the wait and sees the run use the
+value; on the ended run the service's 409 shows; a viewer reads the variables only."""
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service
+from tests.browser.test_events import published
+from tests.browser.test_explorer import settled_run, sign_in
+
+OFFER: dict[str, Any] = {
+    "workflow_id": "browser_vars_offer",
+    "name": "Browser vars offer",
+    "trigger": {"type": "browser_vars_signup"},
+    "actions": [
+        {"id": "mark", "type": "set", "data": {"stage": "signed_up"}},
+        {
+            "id": "hold",
+            "type": "wait_for_event",
+            "data": {"event": "browser_vars_paid", "timeout": 3600},
+        },
+        {
+            "id": "offer",
+            "type": "set",
+            "data": {"message": "Use {{ vars.code | default('nothing') }}"},
+        },
+    ],
+}
+
+
+def waiting_run(service: Service, user_id: str) -> str:
+    published(service, OFFER)
+    return settled_run(service, {"type": "browser_vars_signup", "user": {"id": user_id}}, "waiting")
+
+
+def test_an_editor_sets_a_variable_on_a_waiting_run_and_the_run_goes_on_with_it(
+    page: Page, service: Service
+) -> None:
+    run_id = waiting_run(service, "vars_editor")
+    editor = service.api("POST", "/api/keys", json={"role": "editor", "name": "vars editor"})
+    sign_in(page, service, editor.json()["key"])
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+    variables = page.get_by_role("region", name="Variables")
+    expect(variables.locator("[data-variable='stage']")).to_contain_text('"signed_up"')
+
+    form = variables.get_by_role("form", name="Set a variable")
+    form.get_by_label("Name").fill("code")
+    form.get_by_label("Value (JSON)").fill("WELCOME10")
+    form.get_by_role("button", name="Set").click()
+    expect(form.get_by_role("alert")).to_have_text(
+        'This is not JSON: put text in double quotes, e.g. "WELCOME10".'
+    )
+    form.get_by_label("Value (JSON)").fill('"WELCOME10"')
+    form.get_by_role("button", name="Set").click()
+    expect(variables.locator("[data-variable='code']")).to_contain_text('"WELCOME10"')
+    variables.get_by_role("button", name="Remove stage").click()
+    expect(variables.locator("[data-variable='stage']")).to_have_count(0)
+
+    page.get_by_role("button", name="Skip step").click()
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "completed", timeout=30_000)
+    expect(variables.locator("[data-variable='message']")).to_contain_text('"Use WELCOME10"')
+
+    form.get_by_label("Name").fill("code")
+    form.get_by_label("Value (JSON)").fill('"LATE"')
+    form.get_by_role("button", name="Set").click()
+    expect(variables.get_by_role("alert")).to_contain_text(
+        f"Cannot change the variables of run {run_id}: it is completed"
+    )
+    expect(variables.locator("[data-variable='code']")).to_contain_text('"WELCOME10"')
+
+
+def test_a_viewer_reads_a_runs_variables_but_cannot_change_them(
+    page: Page, service: Service
+) -> None:
+    run_id = waiting_run(service, "vars_viewer")
+    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "vars viewer"})
+    sign_in(page, service, viewer.json()["key"])
+
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+
+    variables = page.get_by_role("region", name="Variables")
+    expect(variables.locator("[data-variable='stage']")).to_contain_text('"signed_up"')
+    expect(variables.get_by_role("form", name="Set a variable")).to_have_count(0)
+    expect(variables.get_by_role("button")).to_have_count(0)

@@ -1,0 +1,68 @@
+// A run's variables (`vars`, what `{{ vars.* }}` reads), for everyone; admins and editors set
+// a value (as JSON) or remove one while the run is paused or waiting. On a run in any other
+// state the service answers 409, and its message shows here.
+import { useState, type FormEvent } from "react";
+import { useSetVariables, type RunRead } from "../../api/runs";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { compact, parseValue, variablesChange } from "./variables";
+
+export function RunVariables({ run, canChange }: { run: RunRead; canChange: boolean }) {
+  const change = useSetVariables(run.run_id);
+  const [name, setName] = useState("");
+  const [text, setText] = useState("");
+  const [invalid, setInvalid] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const send = (changes: Record<string, unknown>, said: string) => {
+    setSaved(null);
+    change.mutate(changes, { onSuccess: () => setSaved(said) });
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const parsed = parseValue(text);
+    setInvalid(parsed.ok ? null : parsed.error);
+    if (parsed.ok) send({ [name.trim()]: parsed.value }, `${name.trim()} set.`);
+  };
+  const edit = (variable: string) => {
+    setName(variable);
+    setText(JSON.stringify(run.vars[variable], null, 2));
+  };
+  const names = Object.keys(run.vars).sort();
+  return (
+    <section className="card run-variables" aria-label="Variables">
+      <h2>Variables</h2>
+      {names.length === 0 && <p className="muted">No variables.</p>}
+      {names.length > 0 && (
+        <table className="variables">
+          <tbody>
+            {names.map((variable) => (
+              <tr key={variable} data-variable={variable}>
+                <td><code>{variable}</code></td>
+                <td><code>{compact(run.vars[variable])}</code></td>
+                {canChange && (
+                  <td>
+                    <button type="button" onClick={() => edit(variable)} aria-label={`Edit ${variable}`}>Edit</button>{" "}
+                    <button type="button" className="danger" disabled={change.isPending} aria-label={`Remove ${variable}`}
+                      onClick={() => send({ [variable]: null }, `${variable} removed.`)}>Remove</button>
+                  </td>
+                )}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {canChange && (
+        <form className="variable-form" onSubmit={submit} aria-label="Set a variable">
+          {!variablesChange(run.status) && (
+            <p className="muted">Variables change while a run is paused or waiting; this run is {run.status}.</p>
+          )}
+          <label>Name <input value={name} onChange={(e) => setName(e.target.value)} required placeholder="discount_code" /></label>
+          <label>Value (JSON) <textarea value={text} onChange={(e) => setText(e.target.value)} rows={2} placeholder='"WELCOME10"' /></label>
+          <button type="submit" className="primary" disabled={change.isPending}>Set</button>
+          {invalid && <div role="alert" className="error">{invalid}</div>}
+        </form>
+      )}
+      <ErrorNotice error={change.error} />
+      {saved && !change.error && <p className="muted" role="status">Saved: {saved}</p>}
+    </section>
+  );
+}
