@@ -60,9 +60,11 @@ FreeJson = Annotated[Any, GetPydanticSchema(get_pydantic_json_schema=_shape)]
 # orjson reads an integer past 64 bits as a float, silently (18446744073709551616 becomes
 # 1.8446744073709552e19, -9223372036854775809 too, with 19 digits); a text with such a run
 # of digits goes to the standard parser, which keeps the integer whole, to be refused by
-# the name of its field.
-LONG_DIGITS = re.compile("[0-9]{19,}")
-LONG_DIGIT_BYTES = re.compile(rb"[0-9]{19,}")
+# the name of its field. The run is found by mapping every digit to "0" and anything else
+# to " ", then looking for 19 zeros: two C passes, 10 ms over 7 MB, where the regex
+# [0-9]{19,} took 80 to 120 ms, all of it holding the GIL (the event loop waited as long).
+LONG_DIGITS = b"0" * 19
+DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 ORJSON_TOO_DEEP = "depth limit exceeded"  # orjson's message past 1,024 levels
 TOO_DEEP = f"nesting deeper than the limit of {MAX_DEPTH} levels"
 # What nesting counts: brackets outside strings (a string is one token, escapes included).
@@ -93,9 +95,8 @@ def loads(data: bytes | str) -> Any:
 
 def has_long_digits(data: bytes | str) -> bool:
     """Whether ``data`` has a run of digits orjson would not read as the integer it is."""
-    if isinstance(data, bytes):
-        return LONG_DIGIT_BYTES.search(data) is not None
-    return LONG_DIGITS.search(data) is not None
+    text = data if isinstance(data, bytes) else data.encode(errors="surrogatepass")
+    return LONG_DIGITS in text.translate(DIGITS_ONLY)
 
 
 def _strict(data: bytes | str) -> Any:
