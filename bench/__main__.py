@@ -14,13 +14,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import batch, ingest, runs
+from bench import batch, ingest, runs, timers
 from bench.harness import Figure, Options, bare, measure
 
 SCENARIOS: dict[str, Callable[[Options], list[Figure]]] = {
     "ingest": ingest.scenario,
     "batch": batch.scenario,
     "runs": runs.scenario,
+    "workflows": timers.workflows,
+}
+# Scenarios whose figures are not rates: a line each, printed after the table.
+NOTES: dict[str, Callable[[Options], list[str]]] = {
+    "timers": timers.lateness,
+    "waiting": timers.waiting_bytes,
 }
 HEADER = (
     "| figure | rate | share of bare: rate, CPU | p50 / p99 ms "
@@ -77,7 +83,8 @@ def arguments() -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="an AUTOMATOR_* setting for the service (repeatable)",
     )
-    parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=list(SCENARIOS))
+    every = [*SCENARIOS, *NOTES]
+    parser.add_argument("--only", nargs="+", choices=every, default=every)
     parser.add_argument(
         "--profile",
         type=Path,
@@ -104,7 +111,12 @@ def main() -> None:
         figures = [measure(baseline, name, "unheard", args.seconds, unit="requests/s")]
         first = figures[0]
         print(row(first, first.rate, first.cpu_ms), flush=True)
+        notes = []
         for scenario in args.only:
+            if scenario in NOTES:
+                notes += NOTES[scenario](options)
+                print(notes[-1], flush=True)
+                continue
             for figure in SCENARIOS[scenario](options):
                 print(row(figure, first.rate, first.cpu_ms), flush=True)
                 figures.append(figure)
@@ -118,6 +130,7 @@ def main() -> None:
         f"measurements: {rate:,.0f} requests/s, {cpu_ms:.2f} ms of CPU per request\n\n{HEADER}"
     )
     print("\n".join(row(figure, rate, cpu_ms) for figure in figures))
+    print("".join(f"\n- {note}" for note in notes))
 
 
 if __name__ == "__main__":

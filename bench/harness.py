@@ -134,6 +134,7 @@ class Service:
 
     directory: Path
     url: str = ""  # the HTTP API's, once one runs
+    redis_url: str = ""  # its Redis server's, for a service started by ``automator``
     profiles: Path | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -234,6 +235,7 @@ def automator(options: Options, name: str, commands: list[str]) -> Iterator[Serv
     redis_port, port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     service.url = f"http://127.0.0.1:{port}"
+    service.redis_url = redis_url
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
         "AUTOMATOR_DATA_DIR": str(directory),
         "AUTOMATOR_REDIS_URL": redis_url,

@@ -7,6 +7,7 @@ import pytest
 
 from bench.harness import TICKS, cpu_seconds, parse_wrk, peak_rss_mb
 from bench.profile import top_frames
+from bench.timers import percentiles
 
 WRK_OUTPUT = """\
 Running 3s test @ http://127.0.0.1:18123/api/events
@@ -67,3 +68,8 @@ def test_top_frames_share_samples_by_function_self_and_total() -> None:
         ("write (app/store/sqlite.py)", 0.6, 0.6),
         ("accept (app/triggers/ingest.py)", 0.2, 0.8),  # its lines are one function
     ]
+
+
+def test_lateness_percentiles_read_from_the_sorted_values() -> None:
+    text = percentiles([float(n) for n in range(1000, 0, -1)])
+    assert text == "p50 500, p95 951, p99 991, max 1,000 ms"

@@ -1,0 +1,271 @@
+"""What was measured only by the old Python client until 2026-12-06 (issue 16, items 4 and
+7): delay lateness with 1,000 timers falling due at once while the runs' load goes on, Redis
+bytes per waiting run, and what 10,000 active workflows cost the ingest path.
+
+- Lateness: on ``automator api`` + N ``automator worker`` + ``automator scheduler``, one
+  batch request starts 1,000 runs whose only action has a 10 s delay; once all are parked,
+  events that each start a run of the issue's workflow (``bench.runs.hooks``) go in from 2 s
+  before the timers fall due (together) until 4 s after: from wrk at concurrency 50 (which
+  outruns the workers: a backlog builds), then paced at 25 events/s (which they keep up
+  with). Lateness is a delayed step's start minus its run's creation plus the delay, read
+  from the store; arq takes jobs by due time, so a timer waits behind every job due before
+  it.
+- Redis per waiting run: ``INFO memory``'s ``used_memory`` before and after 1,000 runs
+  are parked in an hour's delay (the worker has taken each and left its timer).
+- 10,000 workflows: single events on ``automator api`` before and after 10,000 workflows
+  over 100 event types are imported: events no workflow listens to, then events of a type
+  100 of them listen to (their conditions false, so each event checks all 100, starts
+  nothing and records the 100 it skipped); the growth of the API's resident memory.
+"""
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+
+from app.clock import SystemClock
+from app.models.run import RunFilter, RunStatus
+from app.models.workflow import Page
+from app.settings import Settings
+from app.store.factory import open_store
+from bench.harness import (
+    KEY,
+    Figure,
+    Meter,
+    Options,
+    Service,
+    automator,
+    create_workflow,
+    measure,
+    wrk,
+)
+from bench.runs import finished_runs, hooks
+
+TIMERS = 1000
+# The timers' delay: time to park them all first, so they fall due together into the load.
+DELAY_SECONDS = 10
+LEAD = 2  # seconds of load before the timers fall due
+AFTER = 4  # and after
+PACED = 25  # events/s starting runs: below what 2 workers complete on the shared machine
+WORKFLOWS = 10_000
+TYPES = 100  # the 10,000 workflows listen to 100 event types, 100 each
+
+
+def delayed(workflow_id: str, trigger: str, seconds: int) -> dict[str, Any]:
+    """One ``log`` action ``seconds`` after the event."""
+    action = {"id": "after", "type": "log", "delay": seconds, "data": {"message": "late?"}}
+    return {
+        "workflow_id": workflow_id,
+        "name": workflow_id,
+        "trigger": {"type": trigger},
+        "actions": [action],
+    }
+
+
+def send_batch(service: Service, event_type: str, count: int) -> None:
+    """``count`` events of ``event_type`` in one request to the batch endpoint."""
+    events = [{"type": event_type, "user": {"id": f"t{n}"}, "data": {"n": n}} for n in range(count)]
+    response = httpx.post(
+        f"{service.url}/api/events/batch",
+        json={"events": events},
+        headers={"Authorization": f"Bearer {KEY}"},
+        timeout=120,
+    )
+    response.raise_for_status()
+
+
+async def lateness_ms(directory: Path, workflow_id: str, seconds: float) -> list[float]:
+    """Each run's first step start minus its due time (created + ``seconds``), in ms."""
+    store = await open_store(Settings(data_dir=directory), SystemClock())
+    try:
+        where = RunFilter(workflow_id=workflow_id)
+        runs = await store.list_runs("default", where, Page(limit=TIMERS))
+        late = []
+        for run in runs:
+            steps = await store.list_steps("default", run.run_id)
+            if steps:
+                due = run.created_at.timestamp() + seconds
+                late.append((steps[0].started_at.timestamp() - due) * 1000)
+        return late
+    finally:
+        await store.close()
+
+
+def percentiles(values: list[float]) -> str:
+    ordered = sorted(values)
+    cuts = statistics.quantiles(ordered, n=100)
+    return (
+        f"p50 {cuts[49]:,.0f}, p95 {cuts[94]:,.0f}, p99 {cuts[98]:,.0f}, max {ordered[-1]:,.0f} ms"
+    )
+
+
+def paced(service: Service, rate: float, seconds: float) -> float:
+    """Events starting runs at ``rate`` a second for ``seconds`` (a load the workers keep up
+    with, unlike wrk's as-fast-as-it-answers); the rate reached."""
+    started, sent = time.monotonic(), 0
+    with httpx.Client(headers={"Authorization": f"Bearer {KEY}"}, timeout=30) as client:
+        while (elapsed := time.monotonic() - started) < seconds:
+            if sent < elapsed * rate:
+                event = {"type": "hook", "user": {"id": f"p{sent}"}, "data": {"n": sent}}
+                client.post(f"{service.url}/api/events", json=event).raise_for_status()
+                sent += 1
+            else:
+                time.sleep(0.002)
+    return sent / (time.monotonic() - started)
+
+
+def saturating(service: Service, seconds: float) -> float:
+    """wrk at concurrency 50: events as fast as the API takes them."""
+    return wrk(f"{service.url}/api/events", "hook", seconds).rate
+
+
+def timers_under(options: Options, load: str, drive: Callable[[Service, float], float]) -> str:
+    """1,000 runs parked in a delay, then the load from LEAD seconds before their timers
+    fall due (together) until AFTER seconds after; lateness read from the store."""
+    commands = ["api", *["worker"] * options.workers, "scheduler"]
+    with automator(options, f"timers-{load.split()[0]}", commands) as service:
+        create_workflow(service, hooks(options.sink))
+        create_workflow(service, delayed("delayed", "later", DELAY_SECONDS))
+        wrk(f"{service.url}/api/events", "unheard", 1)  # warm up the API, as for the runs
+        sent = time.monotonic()
+        send_batch(service, "later", TIMERS)
+        asyncio.run(all_waiting(service.directory, "delayed", TIMERS))
+        spare = DELAY_SECONDS - LEAD - (time.monotonic() - sent)
+        if spare < 0:
+            raise RuntimeError(f"parking {TIMERS} runs took over {DELAY_SECONDS - LEAD} s")
+        time.sleep(spare)
+        meter = Meter(service)
+        rate = drive(service, LEAD + AFTER)
+        counts = asyncio.run(finished_runs(service.directory))
+        asyncio.run(finished_runs(service.directory, "delayed"))
+        usage = meter.read()
+        late = asyncio.run(lateness_ms(service.directory, "delayed", DELAY_SECONDS))
+    runs = counts.get(RunStatus.COMPLETED, 0)
+    return (
+        f"delay lateness, {len(late):,} timers due at once, under {load} "
+        f"({rate:,.0f} events/s for {LEAD + AFTER:g} s, {runs:,} runs of the issue's workflow "
+        f"completed; {usage.total * 1000 / (runs + TIMERS):.2f} ms of CPU per run, timers "
+        f"included): {percentiles(late)}"
+    )
+
+
+def lateness(options: Options) -> list[str]:
+    """The timers under wrk's load, which outruns the workers (a growing backlog), then
+    under a paced load they keep up with."""
+    return [
+        timers_under(options, "wrk's load at concurrency 50", saturating),
+        timers_under(
+            options,
+            f"a paced load of {PACED} events/s",
+            lambda service, seconds: paced(service, PACED, seconds),
+        ),
+    ]
+
+
+def waiting_bytes(options: Options) -> list[str]:
+    """Redis's ``used_memory`` growth per run parked in an hour's delay."""
+    with automator(options, "waiting", ["api", "worker"]) as service:
+        create_workflow(service, delayed("parked", "park", 3600))
+        client = redis.Redis.from_url(service.redis_url)
+        try:
+            before = used_memory(client)
+            send_batch(service, "park", TIMERS)
+            asyncio.run(all_waiting(service.directory, "parked", TIMERS))
+            time.sleep(1)  # the last pick-ups' leases are given back
+            used = used_memory(client) - before
+            keys = int(info(client, "keyspace").get("db0", {}).get("keys", 0))
+        finally:
+            client.close()
+    return [
+        f"Redis per run waiting in a delay: {used / TIMERS:,.0f} bytes ({TIMERS:,} runs "
+        f"parked; {keys:,} keys in Redis then)"
+    ]
+
+
+def info(client: redis.Redis, section: str) -> dict[str, Any]:
+    found: dict[str, Any] = client.info(section)  # type: ignore[assignment]
+    return found
+
+
+def used_memory(client: redis.Redis) -> int:
+    """Bytes Redis has allocated (``INFO memory``'s ``used_memory``)."""
+    return int(info(client, "memory")["used_memory"])
+
+
+async def all_waiting(directory: Path, workflow_id: str, count: int, limit: float = 300) -> None:
+    store = await open_store(Settings(data_dir=directory), SystemClock())
+    try:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            counts = (await store.run_counts("default")).get(workflow_id, {})
+            if counts.get(RunStatus.WAITING, 0) >= count:
+                return
+            await asyncio.sleep(0.2)
+        raise RuntimeError(f"runs not all waiting after {limit:g} s: {counts}")
+    finally:
+        await store.close()
+
+
+def many(count: int) -> list[dict[str, Any]]:
+    """``count`` workflows over TYPES event types, each with a condition no event meets."""
+    return [
+        {
+            "workflow_id": f"many_{n}",
+            "name": "many",
+            "trigger": {
+                "type": f"type_{n % TYPES}",
+                "conditions": [{"field": "n", "operator": "<", "value": 0}],
+            },
+            "actions": [{"id": "note", "type": "log", "data": {"message": "x"}}],
+        }
+        for n in range(count)
+    ]
+
+
+def import_all(service: Service, documents: list[dict[str, Any]]) -> None:
+    for start in range(0, len(documents), 500):
+        response = httpx.post(
+            f"{service.url}/api/workflows/import",
+            json=documents[start : start + 500],
+            headers={"Authorization": f"Bearer {KEY}"},
+            timeout=600,
+        )
+        response.raise_for_status()
+
+
+def rss_mb(service: Service, name: str) -> float:
+    """The process's resident memory now (VmRSS), in MB."""
+    status = Path(f"/proc/{service.processes[name].pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
+
+
+def workflows(options: Options) -> list[Figure]:
+    """Ingest before and after 10,000 workflows are active: events no workflow listens to,
+    then events of a type 100 of them listen to."""
+    kinds = {"unheard": "no workflow listens to", "type_7": "100 workflows listen to"}
+
+    def figures(service: Service, label: str) -> list[Figure]:
+        return [
+            measure(service, f"`automator api`, events {words}, {label}", kind, options.seconds)
+            for kind, words in kinds.items()
+        ]
+
+    with automator(options, "workflows", ["api"]) as service:
+        before = figures(service, "no workflows")
+        resident = rss_mb(service, "api")
+        import_all(service, many(WORKFLOWS))
+        time.sleep(2)  # the matcher sees the new revision within a second
+        # The first event has the matcher read and compile the 10,000 (seconds of CPU,
+        # once): not what the figures after it are about.
+        send_batch(service, "unheard", 1)
+        after = figures(service, f"{WORKFLOWS:,} active workflows")
+        grown = rss_mb(service, "api") - resident
+    note = f"the API's resident memory grew {grown:.0f} MB with the {WORKFLOWS:,} workflows"
+    return [*before, *after[:-1], replace(after[-1], note=note)]
