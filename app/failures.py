@@ -5,7 +5,8 @@ stored (``Family.ended``).
 The job may run more than once (arq delivers at least once): the error workflow's run is
 started with the failure's own idempotency key, so a repeated start finds the first one's
 run, and inline actions are claimed in the store before they are sent (``Notifier``), so
-none is sent twice. A run started by on_failure is marked so (its parent's step is
+none is sent twice. The sends go first: a limit that delays the error workflow (the job
+tries again when it says, ``RUN_FAILED_TRIES`` times in all) does not hold them back. A run started by on_failure is marked so (its parent's step is
 ``$on_failure``) and its own failure sets nothing off: an error workflow that fails, or a
 workflow naming itself, cannot loop. What was done is noted in the failed run's history.
 """
@@ -19,7 +20,7 @@ from arq.worker import Retry
 from app.actions.base import ConnectorError
 from app.clock import Clock
 from app.engine.calls.notices import Notice, Notifier, runs_links
-from app.engine.walk.family import failure_handled, failures
+from app.engine.walk.family import DELAYED, failure_delayed, failure_handled, failures
 from app.engine.walk.launcher import Launch, Launcher
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 ON_FAILURE_STEP = "$on_failure"
 # The event type of an error workflow's run (``{{event.type}}``).
 FAILED_EVENT = "workflow_failed"
+# Tries of a ``run_failed`` job: each time a limit says later, the error workflow's start
+# waits as long as the limit says (or 2, 4, 8, ... s), then the job's last try notes it
+# was not started.
+RUN_FAILED_TRIES = 8
 # A failed run's last transition's reason → the failure's code (anything else: a step).
 CODES = {"timeout": "timeout", "engine error": "engine_error", "compensation done": "compensated"}
 
@@ -51,10 +56,11 @@ class FailureHandlers:
     # Where people reach the service, for the links to the failed run.
     base_url: str
 
-    async def handle(self, tenant_id: str, run_id: str, failure: int) -> None:
-        """Apply the workflow's on_failure to the run's ``failure``-th failure. May run
-        more than once; raises arq's Retry when a limit says to start the error workflow
-        later."""
+    async def handle(self, tenant_id: str, run_id: str, failure: int, job_try: int = 1) -> None:
+        """Apply the workflow's on_failure to the run's ``failure``-th failure: its inline
+        sends first, then the start of its error workflow. May run more than once; raises
+        arq's Retry when a limit says to start the error workflow later, until the job's
+        last try (``RUN_FAILED_TRIES``), which notes that it was not started."""
         run = await self.store.get_run(tenant_id, run_id)
         if run.status != RunStatus.FAILED or started_by_on_failure(run):
             return  # retried since (its next failure has a job of its own), or a handler's
@@ -66,31 +72,57 @@ class FailureHandlers:
         if on_failure is None:
             return
         details = await self.details(run, document, failure)
-        notes = await self._apply(run, on_failure, details, failure)
+        delayed = failure_delayed(run)  # its sends were made and noted by an earlier try
+        notes = [] if delayed else await self._send(run, on_failure, details, failure)
+        workflow_id = on_failure.workflow_id
+        if workflow_id is not None:
+            try:
+                notes.append(await self._start(run, workflow_id, details, failure))
+            except ConnectorError as later:
+                notes.append(await self._later(run, workflow_id, later, notes, job_try, delayed))
         await self._note(run, notes)
 
-    async def _apply(
+    async def _later(
+        self,
+        run: Run,
+        workflow_id: str,
+        later: ConnectorError,
+        notes: list[str],
+        job_try: int,
+        delayed: bool,
+    ) -> str:
+        """A limit says to start the error workflow later: on the job's last try, the note
+        that it was not started; before, the sends' notes and the delay are noted (once)
+        and the job tries again when the limit says."""
+        if job_try >= RUN_FAILED_TRIES:
+            return f"on_failure: error workflow {workflow_id} not started: {later.message}"
+        if not delayed:
+            wait = f"{DELAYED}, error workflow {workflow_id} not started yet: {later.message}"
+            await self._note(run, [*notes, wait])
+        raise Retry(defer=later.retry_after or 2**job_try)
+
+    async def _send(
         self, run: Run, on_failure: OnFailure, details: dict[str, Any], failure: int
     ) -> list[str]:
-        notes = []
-        if on_failure.workflow_id is not None:
-            notes.append(await self._start(run, on_failure.workflow_id, details, failure))
-        if on_failure.actions:
-            notice = Notice(
-                run.tenant_id,
-                f"{run.run_id}:failed:{failure}",
-                "on_failure",
-                {"failure": details},
-                run.workflow_id,
-                run.run_id,
-            )
-            sent = await self.notifier.send(notice, on_failure.actions)
-            notes += [f"on_failure: {one.said()}" for one in sent]
-        return notes
+        """Send the inline actions, each claimed first; what each did, as notes."""
+        if not on_failure.actions:
+            return []
+        notice = Notice(
+            run.tenant_id,
+            f"{run.run_id}:failed:{failure}",
+            "on_failure",
+            {"failure": details},
+            run.workflow_id,
+            run.run_id,
+        )
+        sent = await self.notifier.send(notice, on_failure.actions)
+        return [f"on_failure: {one.said()}" for one in sent]
 
     async def _start(
         self, run: Run, workflow_id: str, details: dict[str, Any], failure: int
     ) -> str:
+        """Start the error workflow; the note saying so, or why it was not. Raises the
+        retryable ConnectorError of a limit that says later."""
         launch = Launch(
             tenant_id=run.tenant_id,
             workflow_id=workflow_id,
@@ -105,7 +137,7 @@ class FailureHandlers:
             started = await self.launcher.launch(launch)
         except ConnectorError as exc:
             if exc.retryable:
-                raise Retry(defer=exc.retry_after or 1) from None
+                raise
             log.warning("on_failure of run %s: %s", run.run_id, exc.message)
             return f"on_failure: error workflow {workflow_id} not started: {exc.message}"
         return f"on_failure: started run {started.run_id} of workflow {workflow_id}"

@@ -53,7 +53,7 @@ from app.engine.walk.jobs import (
     stop_gracefully,
 )
 from app.engine.walk.program import ProgramCache
-from app.failures import FailureHandlers
+from app.failures import RUN_FAILED_TRIES, FailureHandlers
 from app.resources import build_ingestor
 from app.retention import Retainer, default_retention
 from app.settings import Settings
@@ -142,7 +142,7 @@ def create_worker(
         "functions": [
             func(advance_run, name=ADVANCE_RUN),
             func(bulk_runs, name=BULK_RUNS),
-            func(run_failed, name=RUN_FAILED),
+            func(run_failed, name=RUN_FAILED, max_tries=RUN_FAILED_TRIES),
             func(send_alert, name=SEND_ALERT),
         ],
         "cron_jobs": [
@@ -173,9 +173,10 @@ async def bulk_runs(ctx: dict[str, Any], tenant_id: str, job_id: str, cursor: st
 
 async def run_failed(ctx: dict[str, Any], tenant_id: str, run_id: str, failure: int) -> None:
     """Apply the workflow's ``on_failure`` to a run's failure (``app/failures.py``). May run
-    more than once: the error workflow's run starts once, each inline send is claimed."""
+    more than once: the error workflow's run starts once, each inline send is claimed; a
+    limit saying later has it tried again, ``RUN_FAILED_TRIES`` times in all."""
     failures: FailureHandlers = ctx["failures"]
-    await failures.handle(tenant_id, run_id, failure)
+    await failures.handle(tenant_id, run_id, failure, ctx["job_try"])
 
 
 async def send_alert(ctx: dict[str, Any], tenant_id: str, alert: dict[str, Any]) -> None:

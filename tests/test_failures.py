@@ -2,20 +2,26 @@
 HTTP sink (pytest-httpserver) and a real SMTP server on 127.0.0.1."""
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.worker import Retry
 from prometheus_client import REGISTRY
 from pytest_httpserver import HTTPServer
 
 from app.engine.flow.queue import RUN_FAILED, deserialize, serialize
+from app.failures import RUN_FAILED_TRIES
 from app.models.ids import new_id
 from app.models.run import Run, RunStatus, Transition
 from app.resources import Resources
 from app.settings import Settings
+from app.worker import create_worker, run_failed
+from tests.clock import ShiftedClock
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, run_of
 from tests.mailbox import SmtpServer
@@ -194,6 +200,71 @@ async def test_a_failure_whose_job_redis_lost_is_handled_by_the_reconciler(
     assert notes(await run_of(client, run_id)) == ["on_failure: webhook_call page sent"]
     await drain(settings)
     assert len(httpserver.log) == 1
+
+
+async def test_a_limit_delays_the_error_workflow_not_the_sends(
+    client: httpx.AsyncClient,
+    resources: Resources,
+    settings: Settings,
+    httpserver: HTTPServer,
+    clock: ShiftedClock,
+) -> None:
+    """The error workflow may start once an hour and has: the sends go at once, its start
+    waits as long as the limit says, and a job out of tries says why it never started."""
+    httpserver.expect_request("/f", method="POST").respond_with_json({})
+    hook = {"id": "page", "type": "webhook_call", "data": {"url": httpserver.url_for("/f")}}
+    hourly = {"limit": 1, "period": 3600}
+    await create(
+        client, error_workflow([{"type": "log", "data": {"message": "x"}}], rate_limit=hourly)
+    )
+    await create(client, checkout({"workflow_id": "on_call", "actions": [hook]}))
+    assert (await client.post("/api/workflows/on_call/run", json={})).is_success
+    first, second = new_id("run"), new_id("run")
+    await resources.store.add_runs([failed_run(first), failed_run(second)])
+    sent = "on_failure: webhook_call page sent"
+    delayed = "on_failure: delayed, error workflow on_call not started yet: Not started: "
+
+    async with job_context(settings, clock) as ctx:
+        for job_try in (1, 2):
+            with pytest.raises(Retry) as retry:
+                await run_failed(ctx | {"job_try": job_try}, "acme", first, 1)
+            assert (retry.value.defer_score or 0) > 3_500_000, "as long as the limit says"
+        assert len(httpserver.log) == 1
+        held = notes(await run_of(client, first))
+        assert (held[0], held[1].startswith(delayed), len(held)) == (sent, True, 2)
+        clock.advance(3600)
+        await run_failed(ctx | {"job_try": 3}, "acme", first, 1)
+        started = [run["run_id"] for run in await runs_of(client, "on_call")]
+        assert notes(await run_of(client, first))[2] == (
+            f"on_failure: started run {started[0]} of workflow on_call"
+        )
+
+        # The run just started takes the next hour: the second failure's job runs out.
+        with pytest.raises(Retry):
+            await run_failed(ctx | {"job_try": 1}, "acme", second, 1)
+        await run_failed(ctx | {"job_try": RUN_FAILED_TRIES}, "acme", second, 1)
+    assert len(httpserver.log) == 2
+    said = notes(await run_of(client, second))
+    assert (said[0], said[1].startswith(delayed)) == (sent, True)
+    assert said[2].startswith("on_failure: error workflow on_call not started: Not started: ")
+    assert "rate_limit of 1 runs per 3600 s" in said[2]
+    assert len(await runs_of(client, "on_call")) == 2
+
+
+@asynccontextmanager
+async def job_context(settings: Settings, clock: ShiftedClock) -> AsyncIterator[dict[str, Any]]:
+    """What a real worker gives its jobs (built by its start-up), to run one job by hand at
+    a chosen try, as arq would after deferring it."""
+    worker = create_worker(settings, clock=clock, burst=True, handle_signals=False)
+    pool = await create_pool(RedisSettings.from_dsn(str(settings.redis_url)))
+    ctx: dict[str, Any] = {"redis": pool}
+    try:
+        await worker.on_startup(ctx)  # type: ignore[misc]
+        yield ctx
+    finally:
+        await worker.on_shutdown(ctx)  # type: ignore[misc]
+        await pool.aclose()
+        await worker.close()
 
 
 def notices(outcome: str) -> float:

@@ -23,6 +23,8 @@ from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
 
 log = logging.getLogger(__name__)
+# The note of an on_failure whose error workflow a limit keeps from starting for now.
+DELAYED = "on_failure: delayed"
 
 
 @dataclass
@@ -118,11 +120,24 @@ def failures(run: Run) -> int:
 
 def failure_handled(run: Run) -> bool:
     """Whether on_failure noted what it did for the run's latest failure (its history has
-    an ``on_failure:`` note after it)."""
+    an ``on_failure:`` note after it), the start of its error workflow included: a start
+    a limit delayed (noted with its sends, ``on_failure: delayed``) is still to come."""
+    notes = failure_notes(run)
+    return bool(notes) and not notes[-1].startswith(DELAYED)
+
+
+def failure_delayed(run: Run) -> bool:
+    """Whether on_failure made its sends for the run's latest failure and a limit delays
+    the start of its error workflow."""
+    notes = failure_notes(run)
+    return bool(notes) and notes[-1].startswith(DELAYED)
+
+
+def failure_notes(run: Run) -> list[str]:
+    """What on_failure noted after the run's latest failure, in order."""
     turns = _failed_at(run)
-    return bool(turns) and any(
-        turn["reason"].startswith("on_failure:") for turn in run.history[turns[-1] + 1 :]
-    )
+    after = run.history[turns[-1] + 1 :] if turns else []
+    return [turn["reason"] for turn in after if turn["reason"].startswith("on_failure:")]
 
 
 def _failed_at(run: Run) -> list[int]:
