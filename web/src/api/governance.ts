@@ -1,5 +1,6 @@
-// Secrets, API keys, the audit log, message templates, tenant limits, quota, alerts and
-// inbound hooks: the Governance page's queries and commands, on the one react-query cache.
+// Secrets, API keys, the audit log, message templates, tenant settings, limits, retention,
+// quota, alerts and inbound hooks: the Governance page's queries and commands, on the one
+// react-query cache.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./client";
 import type { components } from "./schema";
@@ -18,6 +19,8 @@ export type QuotaRead = Schemas["QuotaRead"];
 export type AlertRules = Schemas["AlertRules"];
 export type AlertRule = AlertRules["rules"][number];
 export type Role = Schemas["Role"];
+export type TenantSettings = Schemas["TenantSettings"];
+export type RetentionRead = Schemas["RetentionRead"];
 export type HookIn = Schemas["HookIn"];
 export type HookRead = Schemas["HookRead"];
 export type HookScheme = Schemas["HookScheme"];
@@ -43,6 +46,8 @@ const keys = {
   limits: ["tenant", "limits"] as const,
   quota: ["tenant", "quota"] as const,
   alerts: ["tenant", "alerts"] as const,
+  settings: ["tenant", "settings"] as const,
+  retention: ["tenant", "retention"] as const,
   hooks: ["hooks"] as const,
 };
 const segment = encodeURIComponent;
@@ -161,4 +166,20 @@ export function useCreateHook() {
 
 export function useDeleteHook() {
   return useCommand(keys.hooks, (hookId: string) => api<void>("DELETE", `/api/hooks/${segment(hookId)}`));
+}
+
+export function useTenantSettings() {
+  return useQuery({ queryKey: keys.settings, queryFn: ({ signal }) => api<TenantSettings>("GET", "/api/tenant/settings", { signal }) });
+}
+
+export function usePutTenantSettings() {
+  return useCommand(keys.settings, (settings: TenantSettings) => api<TenantSettings>("PUT", "/api/tenant/settings", { body: settings }));
+}
+
+export function useRetention() {
+  return useQuery({ queryKey: keys.retention, queryFn: ({ signal }) => api<RetentionRead>("GET", "/api/tenant/retention", { signal }) });
+}
+
+export function usePutRetention() {
+  return useCommand(keys.retention, (retention: RetentionRead) => api<RetentionRead>("PUT", "/api/tenant/retention", { body: retention }));
 }

@@ -1,6 +1,6 @@
 // Governance: secrets, API keys, the audit log and inbound hooks (admins only), message templates, the
-// tenant's limits and quota and its failure alerts (everyone reads; editors edit templates,
-// admins limits and alerts).
+// tenant's limits and quota, its failure alerts and its settings (everyone reads; editors
+// edit templates, admins limits, alerts and settings).
 import { Navigate, NavLink, Route, Routes } from "react-router";
 import { useSession } from "../../components/SessionContext";
 import { AlertsPanel } from "./AlertsPanel";
@@ -9,6 +9,7 @@ import { HooksPanel } from "./HooksPanel";
 import { KeysPanel } from "./KeysPanel";
 import { LimitsPanel } from "./LimitsPanel";
 import { SecretsPanel } from "./SecretsPanel";
+import { SettingsPanel } from "./SettingsPanel";
 import { TemplatesPanel } from "./TemplatesPanel";
 
 interface Tab { path: string; label: string; adminOnly: boolean }
@@ -21,6 +22,7 @@ export const TABS: readonly Tab[] = [
   { path: "limits", label: "Limits & quota", adminOnly: false },
   { path: "alerts", label: "Alerts", adminOnly: false },
   { path: "hooks", label: "Hooks", adminOnly: true },
+  { path: "settings", label: "Settings", adminOnly: false },
 ];
 
 /** The tabs a role may open: a lower role never sees the admin-only ones. */
@@ -47,6 +49,7 @@ export function GovernancePage() {
         <Route path="limits" element={<LimitsPanel canConfigure={canGovern} />} />
         <Route path="alerts" element={<AlertsPanel canConfigure={canGovern} />} />
         {allowed("hooks") && <Route path="hooks" element={<HooksPanel />} />}
+        <Route path="settings" element={<SettingsPanel canConfigure={canGovern} />} />
         <Route path="*" element={<p>This part of Governance is for admins.</p>} />
       </Routes>
     </section>

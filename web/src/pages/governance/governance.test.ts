@@ -6,11 +6,12 @@ import { auditFilterFrom } from "./AuditPanel";
 import { channelsText, ruleText } from "./AlertsPanel";
 import { hookBody, senderUrl } from "./HooksPanel";
 import { namesOf, reachText } from "./KeysPanel";
+import { retentionBody, retentionForm } from "./SettingsPanel";
 
 describe("governance", () => {
   it("hides secrets, keys and the audit log from lower roles", () => {
-    expect(tabsFor(false).map((tab) => tab.label)).toEqual(["Templates", "Limits & quota", "Alerts"]);
-    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Templates", "Limits & quota", "Alerts", "Hooks"]);
+    expect(tabsFor(false).map((tab) => tab.label)).toEqual(["Templates", "Limits & quota", "Alerts", "Settings"]);
+    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Templates", "Limits & quota", "Alerts", "Hooks", "Settings"]);
   });
 
   it("sends an empty template part as none", () => {
@@ -49,5 +50,13 @@ describe("governance", () => {
     expect(namesOf("billing, emea  emea,")).toEqual(["billing", "emea"]);
     expect(reachText({ workflows: null, tags: null })).toBe("the whole tenant");
     expect(reachText({ workflows: ["checkout"], tags: ["emea", "billing"] })).toBe("workflows checkout; workflows tagged emea, billing");
+  });
+
+  it("reads retention days from the form: empty keeps for ever, a bad number is named", () => {
+    const form = retentionForm({ events_days: 30, runs_days: null, outbox_days: 7, audit_days: null });
+    expect(form).toEqual({ events_days: "30", runs_days: "", outbox_days: "7", audit_days: "" });
+    expect(retentionBody({ ...form, audit_days: " 365 " }).body).toEqual({ events_days: 30, runs_days: null, outbox_days: 7, audit_days: 365 });
+    expect(retentionBody({ ...form, runs_days: "1.5" }).error).toBe("Finished runs: a whole number of days from 1 to 36,500, or empty to keep them for ever.");
+    expect(retentionBody({ ...form, events_days: "0" }).body).toBeNull();
   });
 });

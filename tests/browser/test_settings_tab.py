@@ -1,0 +1,55 @@
+"""Tenant settings in a real browser: an admin turns four-eyes publishing on and sets how
+many days events are kept, and the API reads both back; a viewer sees them and changes
+nothing."""
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service, sign_in
+
+
+@pytest.fixture
+def defaults(service: Service) -> Iterator[None]:
+    """The shared service's tenant back to its settings and retention after the test."""
+    retention = service.api("GET", "/api/tenant/retention").json()
+    try:
+        yield
+    finally:
+        service.api("PUT", "/api/tenant/settings", {"four_eyes_publishing": False})
+        service.api("PUT", "/api/tenant/retention", retention)
+
+
+def test_an_admin_turns_four_eyes_on_and_sets_retention(
+    page: Page, service: Service, defaults: None
+) -> None:
+    sign_in(page, service, service.key)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.goto(f"{service.base}/studio/governance/settings")
+
+    four_eyes = page.get_by_label("Four-eyes publishing")
+    expect(four_eyes).not_to_be_checked()
+    four_eyes.check()
+    expect(page.get_by_text("On: a version one API key publishes waits")).to_be_visible()
+    assert service.api("GET", "/api/tenant/settings").json() == {"four_eyes_publishing": True}
+
+    events = page.get_by_label("Events (days)")
+    events.fill("0")
+    expect(page.get_by_text("Events: a whole number of days from 1 to 36,500")).to_be_visible()
+    events.fill("30")
+    page.get_by_label("Audit entries (days)").fill("")
+    page.get_by_role("button", name="Save retention").click()
+    expect(page.get_by_role("status")).to_contain_text("Saved.")
+    retention = service.api("GET", "/api/tenant/retention").json()
+    assert (retention["events_days"], retention["audit_days"]) == (30, None)
+
+    viewer = service.api("POST", "/api/keys", {"role": "viewer", "name": "settings viewer"})
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, service, viewer.json()["key"])
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.goto(f"{service.base}/studio/governance/settings")
+    expect(page.get_by_label("Four-eyes publishing")).to_be_checked()
+    expect(page.get_by_label("Four-eyes publishing")).to_be_disabled()
+    expect(page.get_by_label("Events (days)")).to_have_value("30")
+    expect(page.get_by_role("button", name="Save retention")).to_have_count(0)

@@ -1,0 +1,120 @@
+// The tenant's settings: four-eyes publishing and how many days each kind of record is kept
+// (everyone reads; admins change them).
+import { useState, type FormEvent } from "react";
+import { usePutRetention, usePutTenantSettings, useRetention, useTenantSettings, type RetentionRead } from "../../api/governance";
+import { ErrorNotice } from "../../components/ErrorNotice";
+
+type Kind = keyof RetentionRead;
+
+const KINDS: readonly { kind: Kind; label: string }[] = [
+  { kind: "events_days", label: "Events" },
+  { kind: "runs_days", label: "Finished runs" },
+  { kind: "outbox_days", label: "Outbox messages" },
+  { kind: "audit_days", label: "Audit entries" },
+];
+const MAX_DAYS = 36_500;
+
+export type RetentionForm = Record<Kind, string>;
+
+/** The days as the form shows them: none (kept for ever) as an empty box. */
+export function retentionForm(retention: RetentionRead): RetentionForm {
+  const shown = (days: number | null) => (days === null ? "" : String(days));
+  return {
+    events_days: shown(retention.events_days),
+    runs_days: shown(retention.runs_days),
+    outbox_days: shown(retention.outbox_days),
+    audit_days: shown(retention.audit_days),
+  };
+}
+
+/** The retention a filled-in form asks for (an empty box: for ever), or what to fix. */
+export function retentionBody(form: RetentionForm): { body: RetentionRead | null; error: string | null } {
+  const body: RetentionRead = { events_days: null, runs_days: null, outbox_days: null, audit_days: null };
+  for (const { kind, label } of KINDS) {
+    const text = form[kind].trim();
+    if (!text) continue;
+    const days = Number(text);
+    if (!Number.isInteger(days) || days < 1 || days > MAX_DAYS) {
+      return { body: null, error: `${label}: a whole number of days from 1 to ${MAX_DAYS.toLocaleString("en")}, or empty to keep them for ever.` };
+    }
+    body[kind] = days;
+  }
+  return { body, error: null };
+}
+
+export function SettingsPanel({ canConfigure }: { canConfigure: boolean }) {
+  return (
+    <section aria-label="Tenant settings">
+      <FourEyes canConfigure={canConfigure} />
+      <Retention canConfigure={canConfigure} />
+    </section>
+  );
+}
+
+function FourEyes({ canConfigure }: { canConfigure: boolean }) {
+  const settings = useTenantSettings();
+  const save = usePutTenantSettings();
+  // While a change is on its way the box shows it, not the value it replaces.
+  const on = (save.isPending ? save.variables : settings.data)?.four_eyes_publishing ?? false;
+  return (
+    <div>
+      <h2>Publishing</h2>
+      <ErrorNotice error={settings.error ?? save.error} />
+      {settings.data && (
+        <label>
+          <input type="checkbox" checked={on} disabled={!canConfigure || save.isPending}
+            onChange={(e) => save.mutate({ ...settings.data, four_eyes_publishing: e.target.checked })} />
+          {" "}Four-eyes publishing
+        </label>
+      )}
+      <p className="muted">
+        {on
+          ? "On: a version one API key publishes waits until another key approves it; runs keep the active version until then."
+          : "Off: a version is active as soon as it is published."}
+        {save.isSuccess && <span role="status"> Saved.</span>}
+      </p>
+    </div>
+  );
+}
+
+function Retention({ canConfigure }: { canConfigure: boolean }) {
+  const retention = useRetention();
+  return (
+    <div>
+      <h2>Data retention</h2>
+      <p className="muted">Days each kind of record is kept; the hourly retention job purges older ones. Empty: kept for ever.</p>
+      <ErrorNotice error={retention.error} />
+      {retention.data && <RetentionEditor key={JSON.stringify(retention.data)} initial={retention.data} canConfigure={canConfigure} />}
+    </div>
+  );
+}
+
+function RetentionEditor({ initial, canConfigure }: { initial: RetentionRead; canConfigure: boolean }) {
+  const [form, setForm] = useState(() => retentionForm(initial));
+  const save = usePutRetention();
+  const { body, error } = retentionBody(form);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (body) save.mutate(body);
+  };
+  return (
+    <form onSubmit={submit} aria-label="Data retention">
+      <div className="filters">
+        {KINDS.map(({ kind, label }) => (
+          <label key={kind}>{label} (days)
+            <input inputMode="numeric" value={form[kind]} disabled={!canConfigure} placeholder="for ever"
+              onChange={(e) => setForm((before) => ({ ...before, [kind]: e.target.value }))} />
+          </label>
+        ))}
+      </div>
+      {error && <p className="error-inline">{error}</p>}
+      {canConfigure && (
+        <div className="toolbar">
+          <button type="submit" className="primary" disabled={!body || save.isPending}>Save retention</button>
+          {save.isSuccess && <span className="muted" role="status">Saved.</span>}
+        </div>
+      )}
+      <ErrorNotice error={save.error} />
+    </form>
+  );
+}
