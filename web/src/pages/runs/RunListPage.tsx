@@ -28,6 +28,7 @@ export function RunListPage() {
       <div className="page-title">
         <h1>Runs</h1>
         {runs.data?.items.some((run) => isLive(run.status)) && <span className="muted">refreshing while runs are live</span>}
+        <Link to="/runs?status=waiting">Waiting runs and approvals</Link>
       </div>
       <RunFilters key={params.toString()} filter={filter} onChange={change} />
       {canControlRuns && <BulkControl key={params.toString()} filter={filter} />}
@@ -46,7 +47,10 @@ export function RunListPage() {
               <tr key={run.run_id} data-run={run.run_id} data-status={run.status}>
                 <td><Link to={`/runs/${encodeURIComponent(run.run_id)}`}><code>{run.run_id}</code></Link></td>
                 <td>{run.workflow_id} <span className="muted">v{run.version}</span></td>
-                <td><StatusBadge status={run.status} /></td>
+                <td>
+                  <StatusBadge status={run.status} />
+                  {run.approval_id && <> <Link className="awaits-approval" to={`/runs/${encodeURIComponent(run.run_id)}`}>awaits approval</Link></>}
+                </td>
                 <td>{run.user_id ?? <span className="muted">–</span>}</td>
                 <td>{when(run.created_at)}</td>
                 <td>{when(run.updated_at)} <span className="muted">+{duration(secondsBetween(run.created_at, run.updated_at))}</span></td>

@@ -1,6 +1,6 @@
-// One run: its state, the event that started it, what it waits for, its family, the
-// run-control buttons (not for viewers), its variables (changed by admins and editors), the
-// timeline of its steps, its history and a link to its audit entries.
+// One run: its state, the event that started it, what it waits for (an approval: decided
+// here), its family, the run-control buttons (not for viewers), its variables (changed by
+// admins and editors), the timeline of its steps, its history and a link to its audit entries.
 import { lazy, Suspense } from "react";
 import { Link, useParams } from "react-router";
 import { useRun, type RunRead } from "../../api/runs";
@@ -10,6 +10,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
 import { isLive } from "../../components/runStatus";
 import { duration, when } from "../../components/time";
+import { RunApproval } from "./ApprovalPanel";
 import { errorMessage } from "./errorText";
 import { RunControls } from "./RunControls";
 import { RunFamily } from "./RunFamily";
@@ -49,6 +50,7 @@ export function RunPage() {
       </dl>
       {failure && <div role="alert" className="error"><strong>The run failed:</strong> {failure}</div>}
       {canControlRuns && <RunControls run={data} />}
+      <RunApproval approvalId={data.approval_id} canDecide={canControlRuns} />
       <Waiting run={data} />
       <RunVariables run={data} canChange={canControlRuns} />
       <RunFamily run={data} />
