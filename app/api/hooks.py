@@ -55,7 +55,15 @@ async def delete_hook(hook_id: str, caller: Configurer, hooks: HooksDep) -> Resp
     dependencies=[Depends(limit_deliveries)],
     # The body is read by hand (its raw bytes are what the sender signed): any JSON value.
     openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {},
+                    "example": {"id": "evt_1", "type": "invoice.paid", "data": {"amount": 42}},
+                }
+            },
+        }
     },
     responses={
         401: {

@@ -1,7 +1,9 @@
 """A tenant's failure alert rules: when a workflow's share of failed runs over a window
 passes a threshold, notify (email, webhook) once per window."""
 
-from pydantic import Field, StrictFloat, StrictInt, field_validator, model_validator
+from typing import Any
+
+from pydantic import ConfigDict, Field, StrictFloat, StrictInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.models.patterns import ID_PATTERN
@@ -11,6 +13,14 @@ MAX_RULES = 20
 MAX_RECIPIENTS = 10
 # A day: a rule over a longer window would read more runs than a tick should.
 MAX_WINDOW_MINUTES = 1440
+RULE_EXAMPLE: dict[str, Any] = {
+    "rule_id": "checkout-failing",
+    "workflow_id": "checkout",
+    "window_minutes": 15,
+    "threshold": 0.2,
+    "min_runs": 10,
+    "email": ["ops@example.com"],
+}
 
 
 class AlertRule(Strict):
@@ -66,6 +76,8 @@ class AlertRule(Strict):
 
 class AlertRules(Strict):
     """Every alert rule of a tenant."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"rules": [RULE_EXAMPLE]}]})
 
     rules: list[AlertRule] = Field(max_length=MAX_RULES)
 

@@ -36,7 +36,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 class TenantSettings(BaseModel):
     """How the tenant works, as its admins set it (`PUT /api/tenant/settings`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"four_eyes_publishing": True}]}
+    )
 
     four_eyes_publishing: StrictBool = Field(
         False,
