@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
 from pytest_httpserver import HTTPServer
 
 from app.api.studio import SOURCE_BUILD
@@ -177,8 +177,15 @@ def workflow(service: Service) -> dict[str, Any]:
     return WORKFLOW
 
 
-def sign_in(page: Page, service: Service, key: str) -> None:
-    """Open the Studio and sign in with ``key`` as a person would."""
+def submit_key(page: Page, service: Service, key: str) -> None:
+    """Open the Studio and submit ``key`` on the sign-in form as a person would."""
     page.goto(service.base + "/studio/")
     page.get_by_label("API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
+
+
+def sign_in(page: Page, service: Service, key: str) -> None:
+    """Sign in with ``key`` and wait for the console: a ``goto`` right after the click
+    would abort the sign-in request and land on the form again."""
+    submit_key(page, service, key)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()

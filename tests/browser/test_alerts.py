@@ -7,8 +7,8 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service
-from tests.browser.test_explorer import settled_run, sign_in
+from tests.browser.conftest import Service, sign_in
+from tests.browser.test_explorer import settled_run
 
 CHECKOUT = {
     "workflow_id": "browser_checkout",

@@ -11,9 +11,9 @@ from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 
 from app.redis_server import free_port
-from tests.browser.conftest import Service
+from tests.browser.conftest import Service, sign_in
 from tests.browser.test_events import published
-from tests.browser.test_explorer import settled_run, sign_in
+from tests.browser.test_explorer import settled_run
 
 RUNS = 5
 

@@ -3,8 +3,8 @@ fails most listed with a link to its failed runs."""
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service
-from tests.browser.test_explorer import FAILING, failing_workflow, order, settled_run, sign_in
+from tests.browser.conftest import Service, sign_in
+from tests.browser.test_explorer import FAILING, failing_workflow, order, settled_run
 
 
 def test_the_dashboard_charts_runs_and_names_the_workflow_that_fails_most(

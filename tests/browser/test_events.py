@@ -5,8 +5,8 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service
-from tests.browser.test_explorer import settled_run, sign_in
+from tests.browser.conftest import Service, sign_in
+from tests.browser.test_explorer import settled_run
 
 GREET: dict[str, Any] = {
     "workflow_id": "browser_event_greet",

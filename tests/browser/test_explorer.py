@@ -7,8 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service
-from tests.browser.conftest import sign_in as sign_in_form
+from tests.browser.conftest import Service, sign_in
 
 MISSING = "browser_missing_template"
 FAILING: dict[str, Any] = {
@@ -37,12 +36,6 @@ def settled_run(service: Service, event: dict[str, Any], status: str) -> str:
         assert time.monotonic() < deadline, f"run {run_id} never became {status}"
         time.sleep(0.2)
     return run_id
-
-
-def sign_in(page: Page, service: Service, key: str) -> None:
-    """Sign in and wait for the console to show."""
-    sign_in_form(page, service, key)
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def failing_workflow(service: Service) -> None:

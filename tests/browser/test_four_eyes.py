@@ -38,7 +38,6 @@ def test_a_published_version_waits_for_another_editor_who_approves_it(
 ) -> None:
     editor_page = service.base + f"/studio/workflows/{WORKFLOW['workflow_id']}"
     sign_in(page, service, editor(service, "alice"))
-    page.get_by_role("button", name="Sign out").wait_for()
     page.goto(editor_page)
     page.get_by_role("button", name="Publish").click()
     page.get_by_text("Version 2 is waiting for approval by another key").wait_for()

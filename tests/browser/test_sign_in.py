@@ -3,7 +3,7 @@ stays out of URLs and storage, and nothing the pages load comes from another hos
 
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import Service, Traffic, sign_in
+from tests.browser.conftest import Service, Traffic, sign_in, submit_key
 
 
 def test_the_sign_in_page_loads_with_nothing_from_another_host(
@@ -20,7 +20,7 @@ def test_the_sign_in_page_loads_with_nothing_from_another_host(
 
 
 def test_a_wrong_key_is_refused_with_a_message(page: Page, service: Service) -> None:
-    sign_in(page, service, "atm_not-a-key")
+    submit_key(page, service, "atm_not-a-key")
 
     expect(page.get_by_role("alert")).to_contain_text("not valid")
     expect(page.get_by_label("API key")).to_be_visible()
