@@ -20,7 +20,14 @@ from arq.worker import Retry
 from app.actions.base import ConnectorError
 from app.clock import Clock
 from app.engine.calls.notices import Notice, Notifier, runs_links
-from app.engine.walk.family import DELAYED, failure_delayed, failure_handled, failures
+from app.engine.walk.family import (
+    DELAYED,
+    ON_FAILURE_STEP,
+    failure_delayed,
+    failure_handled,
+    failures,
+    started_by_on_failure,
+)
 from app.engine.walk.launcher import Launch, Launcher
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
@@ -30,8 +37,6 @@ from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
 
 log = logging.getLogger(__name__)
-# The parent step of a run on_failure started: no action id can be it (``ID_PATTERN``).
-ON_FAILURE_STEP = "$on_failure"
 # The event type of an error workflow's run (``{{event.type}}``).
 FAILED_EVENT = "workflow_failed"
 # Tries of a ``run_failed`` job: each time a limit says later, the error workflow's start
@@ -40,11 +45,6 @@ FAILED_EVENT = "workflow_failed"
 RUN_FAILED_TRIES = 8
 # A failed run's last transition's reason → the failure's code (anything else: a step).
 CODES = {"timeout": "timeout", "engine error": "engine_error", "compensation done": "compensated"}
-
-
-def started_by_on_failure(run: Run) -> bool:
-    """Whether on_failure started this run: then its own failure sets nothing off."""
-    return run.parent is not None and run.parent["step"] == ON_FAILURE_STEP
 
 
 @dataclass(frozen=True)

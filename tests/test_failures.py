@@ -4,7 +4,8 @@ HTTP sink (pytest-httpserver) and a real SMTP server on 127.0.0.1."""
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,10 +15,11 @@ from arq.worker import Retry
 from prometheus_client import REGISTRY
 from pytest_httpserver import HTTPServer
 
-from app.engine.flow.queue import RUN_FAILED, deserialize, serialize
+from app.engine.flow.queue import RUN_FAILED, ArqQueue, deserialize, serialize
+from app.engine.walk.jobs import RECONCILE_BATCH, hand_out_failures
 from app.failures import RUN_FAILED_TRIES
 from app.models.ids import new_id
-from app.models.run import Run, RunStatus, Transition
+from app.models.run import Parent, Run, RunStatus, Transition
 from app.resources import Resources
 from app.settings import Settings
 from app.worker import create_worker, run_failed
@@ -200,6 +202,36 @@ async def test_a_failure_whose_job_redis_lost_is_handled_by_the_reconciler(
     assert notes(await run_of(client, run_id)) == ["on_failure: webhook_call page sent"]
     await drain(settings)
     assert len(httpserver.log) == 1
+
+
+async def test_the_reconciler_finds_a_lost_job_behind_a_thousand_failures_with_none(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
+) -> None:
+    """A full batch of failed runs that set nothing off (their workflow has no on_failure,
+    or on_failure started them) changed before the one whose job Redis lost: it is read
+    all the same, and only it is handed out."""
+    httpserver.expect_request("/f", method="POST").respond_with_json({})
+    hook = {"id": "page", "type": "webhook_call", "data": {"url": httpserver.url_for("/f")}}
+    await create(client, checkout({"actions": [hook]}))
+    await create(client, error_workflow([{"type": "log", "data": {"message": "x"}}]))
+    at = datetime.now(UTC)
+    handler: Parent = {"run_id": "r0", "step": "$on_failure", "branch": None}
+    quiet = [
+        replace(failed_run(new_id("run")), workflow_id="on_call", updated_at=at)
+        for _ in range(RECONCILE_BATCH - 1)
+    ]
+    started = replace(failed_run(new_id("run")), parent=handler, updated_at=at)
+    lost = replace(failed_run(new_id("run")), updated_at=at + timedelta(seconds=1))
+    await resources.store.add_runs([*quiet, started, lost])
+    queue = ArqQueue.from_url(str(settings.redis_url), resources.clock)
+    try:
+        since, until = at - timedelta(minutes=1), at + timedelta(minutes=1)
+        assert await hand_out_failures(resources.store, queue, since, until) == 1
+    finally:
+        await queue.close()
+    await drain(settings)
+    assert len(httpserver.log) == 1
+    assert notes(await run_of(client, lost.run_id)) == ["on_failure: webhook_call page sent"]
 
 
 async def test_a_limit_delays_the_error_workflow_not_the_sends(

@@ -253,9 +253,12 @@ class RunStore(Protocol):
         """(tenant id, run id) of live runs due before ``before``, across tenants: the one
         read made for the reconciler, which works for every tenant."""
 
-    async def failed_runs(self, since: datetime, until: datetime, limit: int) -> list[Run]:
+    async def failed_runs(
+        self, since: datetime, until: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Run]:
         """Failed runs (parallel branches left out) last changed in [since, until), across
-        tenants: the reconciler hands out again the on_failure jobs Redis may have lost."""
+        tenants, in (updated at, run id) order after ``after``: the reconciler pages
+        through them to hand out again the on_failure jobs Redis may have lost."""
 
     async def armed_runs(
         self, after: tuple[datetime, str] | None, limit: int

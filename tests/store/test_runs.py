@@ -253,10 +253,25 @@ async def test_failed_runs_are_read_by_when_they_last_changed_across_tenants(
             run("part", status=RunStatus.FAILED, updated_at=at, parent=branch),
         ]
     )
-    found = await store.failed_runs(at - timedelta(hours=1), at + timedelta(seconds=1), 10)
-    assert sorted((one.tenant_id, one.run_id) for one in found) == [
-        ("acme", "recent"),
-        ("globex", "gx"),
-    ]
-    assert len(await store.failed_runs(at - timedelta(hours=1), at + timedelta(seconds=1), 1)) == 1
-    assert await store.failed_runs(at - timedelta(hours=1), at - timedelta(minutes=10), 10) == []
+    since, until = at - timedelta(hours=1), at + timedelta(seconds=1)
+    found = await store.failed_runs(since, until, None, 10)
+    assert [(one.tenant_id, one.run_id) for one in found] == [("acme", "recent"), ("globex", "gx")]
+    assert await store.failed_runs(since, at - timedelta(minutes=10), None, 10) == []
+
+
+async def test_failed_runs_are_read_page_by_page_oldest_change_first(store: Store) -> None:
+    """The reconciler reads every failed run of its window, however many: pages in
+    (updated at, run id) order, each after the last one read."""
+    at = now()
+    await store.add_runs(
+        [
+            run(run_id, status=RunStatus.FAILED, updated_at=at - timedelta(seconds=seconds))
+            for run_id, seconds in (("c", 3), ("a", 1), ("b", 1), ("d", 2))
+        ]
+    )
+    since, until = at - timedelta(minutes=1), at
+    read, after = [], None
+    while page := await store.failed_runs(since, until, after, 2):
+        read.append([one.run_id for one in page])
+        after = (page[-1].updated_at, page[-1].run_id)
+    assert read == [["c", "d"], ["a", "b"]]

@@ -25,6 +25,8 @@ from app.store.rules import RUN_WRITE_ATTEMPTS
 log = logging.getLogger(__name__)
 # The note of an on_failure whose error workflow a limit keeps from starting for now.
 DELAYED = "on_failure: delayed"
+# The parent step of a run on_failure started: no action id can be it (``ID_PATTERN``).
+ON_FAILURE_STEP = "$on_failure"
 
 
 @dataclass
@@ -116,6 +118,11 @@ def failures(run: Run) -> int:
     """How many times the run has failed (a retried run may fail again): the number of
     the failure it is in now, for its ``on_failure`` job's id."""
     return len(_failed_at(run))
+
+
+def started_by_on_failure(run: Run) -> bool:
+    """Whether on_failure started this run: then its own failure sets nothing off."""
+    return run.parent is not None and run.parent["step"] == ON_FAILURE_STEP
 
 
 def failure_handled(run: Run) -> bool:

@@ -31,11 +31,13 @@ from app.engine.flow.queue import ArqQueue
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.approvals import APPROVAL_LINKS, Links
 from app.engine.walk.executor import Executor, StoreEffects
-from app.engine.walk.family import Family, failure_handled, failures
+from app.engine.walk.family import Family, failure_handled, failures, started_by_on_failure
 from app.engine.walk.launcher import Launcher
 from app.engine.walk.program import ProgramCache
 from app.engine.walk.send_guard import SendGuard
 from app.engine.walk.walker import Walker
+from app.errors import NotFound
+from app.models.run import Run
 from app.settings import Settings
 from app.store.protocol import Store
 
@@ -96,19 +98,40 @@ async def reconcile(ctx: dict[str, Any]) -> int:
 
 
 async def hand_out_failures(store: Store, queue: ArqQueue, since: datetime, until: datetime) -> int:
-    """Enqueue again the on_failure job of each run that failed in [since, until) and has
-    no on_failure note for that failure: its job may have been lost (Redis lost its data,
-    or could not be reached when the failure was saved). A job Redis still holds (queued,
-    or its result, kept an hour) keeps its id, so arq refuses the copy; one run again finds
-    its error workflow's run by its key and its sends claimed."""
-    lost = [
-        run
-        for run in await store.failed_runs(since, until, RECONCILE_BATCH)
-        if not failure_handled(run)
-    ]
-    for run in lost:
-        await queue.run_failed(run.tenant_id, run.run_id, failures(run))
-    return len(lost)
+    """Enqueue again the on_failure job of each run that failed in [since, until), whose
+    version sets an on_failure and whose history has no on_failure note for that failure
+    (each one: the failed runs are read page by page): its job may have been lost (Redis
+    lost its data, or could not be reached when the failure was saved). A job Redis still
+    holds (queued, or its result, kept an hour) keeps its id, so arq refuses the copy; one
+    run again finds its error workflow's run by its key and its sends claimed."""
+    handed, after = 0, None
+    sets_off: dict[tuple[str, str, int], bool] = {}
+    while True:
+        page = await store.failed_runs(since, until, after, RECONCILE_BATCH)
+        for run in page:
+            if await _job_to_do(store, run, sets_off):
+                await queue.run_failed(run.tenant_id, run.run_id, failures(run))
+                handed += 1
+        if len(page) < RECONCILE_BATCH:
+            return handed
+        after = (page[-1].updated_at, page[-1].run_id)
+
+
+async def _job_to_do(store: Store, run: Run, sets_off: dict[tuple[str, str, int], bool]) -> bool:
+    """Whether the failed run's on_failure has work left: its version sets one, the run is
+    no error workflow's, and its latest failure is not noted as handled. ``sets_off``
+    remembers each version's answer for the pass."""
+    if failure_handled(run) or started_by_on_failure(run):
+        return False
+    version = (run.tenant_id, run.workflow_id, run.version)
+    if version not in sets_off:
+        try:
+            saved = await store.get_version(*version)
+        except NotFound:
+            saved = None
+        settings = {} if saved is None else saved.document.get("settings") or {}
+        sets_off[version] = settings.get("on_failure") is not None
+    return sets_off[version]
 
 
 async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> int:

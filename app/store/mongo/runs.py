@@ -141,9 +141,17 @@ class Runs(Connection):
             (doc["tenant_id"], doc["run_id"]) async for doc in cursor.sort("due_at").limit(limit)
         ]
 
-    async def failed_runs(self, since: datetime, until: datetime, limit: int) -> list[Run]:
-        query = {"status": RunStatus.FAILED.value, "updated_at": {"$gte": since, "$lt": until}}
-        return await self._select(RUNS, {**query, **NOT_BRANCH}, limit=limit)
+    async def failed_runs(
+        self, since: datetime, until: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Run]:
+        query: Doc = {"status": RunStatus.FAILED.value, "updated_at": {"$gte": since, "$lt": until}}
+        conditions = [NOT_BRANCH]
+        if after is not None:
+            last, run_id = after
+            later = [{"updated_at": {"$gt": last}}, {"updated_at": last, "run_id": {"$gt": run_id}}]
+            conditions.append({"$or": later})
+        order = [("updated_at", ASCENDING), ("run_id", ASCENDING)]
+        return await self._select(RUNS, {**query, "$and": conditions}, order, limit)
 
     async def armed_runs(
         self, after: tuple[datetime, str] | None, limit: int

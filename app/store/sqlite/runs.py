@@ -148,13 +148,20 @@ class Runs(Connection):
         )
         return [(row[0], row[1]) for row in rows]
 
-    def failed_runs(self, since: datetime, until: datetime, limit: int) -> list[Run]:
+    def failed_runs(
+        self, since: datetime, until: datetime, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Run]:
+        last, run_id = (after[0].isoformat(), after[1]) if after else ("", "")
         rows = self._all(
             f"SELECT {RUNS.columns} FROM runs WHERE status = ? AND updated_at >= ? "
-            f"AND updated_at < ? AND {NOT_BRANCH} LIMIT ?",
+            "AND updated_at < ? AND (updated_at > ? OR (updated_at = ? AND run_id > ?)) "
+            f"AND {NOT_BRANCH} ORDER BY updated_at, run_id LIMIT ?",
             RunStatus.FAILED.value,
             since.isoformat(),
             until.isoformat(),
+            last,
+            last,
+            run_id,
             limit,
         )
         return [RUNS.read(row) for row in rows]
