@@ -1,4 +1,5 @@
-// The workflow's own fields and its trigger: event type or schedule, and its conditions.
+// The workflow's own fields (name, tags, error workflow) and its trigger: event type or
+// schedule, and its conditions.
 import { useState } from "react";
 import type { DocumentHead, Trigger } from "../../workflow/document";
 import type { NodeProblem } from "../../workflow/problems";
@@ -6,6 +7,7 @@ import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflo
 import { SchemaForm } from "../../components/forms/SchemaForm";
 import { JsonEditor } from "../../components/forms/JsonEditor";
 import { FieldProblems, TextField } from "./TextField";
+import { WorkflowSettingsFields } from "./WorkflowSettingsFields";
 
 export interface TriggerInspectorProps {
   head: DocumentHead;
@@ -50,6 +52,7 @@ export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: T
           <TextField label="Workflow name" value={head.name} readOnly={readOnly} errors={fields["name"]} onChange={(v) => onChange({ ...head, name: v })} />
           <TextField label="Description" value={head.description ?? ""} readOnly={readOnly} errors={fields["description"]}
             onChange={(v) => onChange({ ...head, description: v })} />
+          <WorkflowSettingsFields head={head} fields={fields} readOnly={readOnly} onChange={onChange} />
           <TextField label="Trigger event type" value={trigger.type} readOnly={readOnly} errors={fields["trigger.type"]}
             hint='An event type such as user_signup, or "schedule" for a cron or interval' onChange={(v) => setTrigger({ type: v })} />
           {trigger.type === "schedule" && (

@@ -3,16 +3,11 @@
 import { useState, type FormEvent } from "react";
 import { useApiKeys, useCreateKey, useRevokeKey, type KeyCreate, type KeyCreated, type KeyRead, type Role } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { namesOf } from "../../workflow/names";
 import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
 
 const ROLES: readonly Role[] = ["admin", "editor", "viewer", "ingest"];
-
-/** The names typed into a box, split at commas and spaces; none: no limit (null). */
-export function namesOf(text: string): string[] | null {
-  const names = [...new Set(text.split(/[\s,]+/).filter(Boolean))];
-  return names.length ? names : null;
-}
 
 /** What a key reaches, in words. */
 export function reachText(key: Pick<KeyRead, "workflows" | "tags">): string {
