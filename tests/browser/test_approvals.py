@@ -6,9 +6,9 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service
+from tests.browser.conftest import Service, sign_in
 from tests.browser.test_events import published
-from tests.browser.test_explorer import settled_run, sign_in
+from tests.browser.test_explorer import settled_run
 
 REFUND: dict[str, Any] = {
     "workflow_id": "browser_refund",
