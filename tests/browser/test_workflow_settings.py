@@ -22,7 +22,6 @@ def test_an_editor_tags_a_workflow_and_picks_its_error_workflow(
         created = service.api("POST", "/api/workflows", json=workflow(workflow_id))
         assert created.status_code == 201, created.text
     sign_in(page, service, service.key)
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.goto(f"{service.base}/studio/workflows/settings_checkout")
 
     page.locator("[data-node='trigger']").click()
