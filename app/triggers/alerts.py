@@ -3,8 +3,9 @@
 runs over the rule's window reaches its threshold, enqueues one ``send_alert`` job; a
 worker sends it by email and/or webhook through the steps' gateway.
 
-Once per window: windows are aligned to the epoch (``window_minutes`` each), the job's id
-names the rule, the workflow and the window, and each send is claimed in the store before
+The rate is read over the last ``window_minutes`` before each check (a sliding window);
+an alert goes at most once per window aligned to the epoch (``window_minutes`` each): the
+job's id names the rule, the workflow and that aligned window, and each send is claimed in the store before
 it is made (``Notifier``), so another check in the same window, a restarted or second
 scheduler, or a job delivered twice sends nothing more. An alert is sent outside any run:
 it starts none and counts toward no rule, so alerts cannot feed on themselves.

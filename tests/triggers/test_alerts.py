@@ -2,6 +2,7 @@
 a real Redis, real SQLite, a real HTTP sink (pytest-httpserver) and a real SMTP server."""
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -76,10 +77,14 @@ async def test_a_failure_rate_over_its_threshold_alerts_once_per_window(
     assert await check_now(resources, clock) == [], "1 failed of 3 is under the threshold"
     await orders(client, settings, ok=0, failing=2)
 
-    await resources.engine.scheduler.tick(clock.now())  # the leader's tick checks alerts
+    checked_at = clock.now()
+    await resources.engine.scheduler.tick(checked_at)  # the leader's tick checks alerts
     await drain(settings)
     ((request, _),) = httpserver.log
     alert = json.loads(request.data)
+    # The rate is the last 10 minutes' before the check, not an aligned window's.
+    since, until = (datetime.fromisoformat(alert[name]) for name in ("since", "until"))
+    assert (until, until - since) == (checked_at, timedelta(minutes=10))
     assert (alert["rule_id"], alert["workflow_id"], alert["runs"], alert["failed"]) == (
         "checkout-failing",
         "checkout",
