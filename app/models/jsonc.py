@@ -33,7 +33,8 @@ INT64 = range(-(2**63), 2**63)
 SURROGATE = re.compile("[\ud800-\udfff]")
 # What the schema says a free-form value is: JSON whose integers fit in 64 bits, at any
 # depth. JSON does not tell 1e20 from its integer, so a number is an integer in range or a
-# number that is not integral. The bounds are exact in a float (FastAPI writes them as one).
+# number that is not integral (1e20 is refused as its integer is). The bounds are exact in
+# a float (FastAPI writes them as one).
 # mypy cannot follow a recursive TypeAliasType (it reads "JsonValue" as a cycle), so the
 # alias refers to itself through a ForwardRef mypy does not read as a type.
 _ITSELF = ForwardRef("JsonValue")
@@ -202,6 +203,10 @@ def _scalar_fault(node: Any) -> str | None:
         return f"integer {_integer_text(node)} is outside 64 bits (-2**63 .. 2**63-1)"
     if isinstance(node, float) and not math.isfinite(node):
         return f"non-finite number {node}, which JSON cannot represent"
+    if isinstance(node, float) and node.is_integer() and not -(2**63) <= node < 2**63:
+        # JSON (and its schema) does not tell 1e20 from 100000000000000000000: refused
+        # alike, so the schema's one bound holds for both.
+        return f"whole number {node!r} is outside 64 bits (-2**63 .. 2**63-1)"
     return None
 
 

@@ -119,3 +119,14 @@ def test_storable_makes_subclasses_plain_values_the_store_can_encode() -> None:
     assert orjson.loads(orjson.dumps(kept)) == {"score": 0.5, "name": "x", "n": True}
     assert type(kept["score"]) is float
     assert type(kept["name"]) is str
+
+
+@pytest.mark.parametrize("number", ["1e20", "-1.7976931348623157e308", "9.3e18"])
+def test_a_whole_number_past_64_bits_written_as_a_float_is_refused_too(number: str) -> None:
+    # JSON and its schema do not tell 1e20 from 100000000000000000000: the schema bounds
+    # both, so the server refuses both (every float that large is a whole number).
+    with pytest.raises(InvalidInput) as refused:
+        jsonc.loads('{"amount": ' + number + "}")
+    assert "is outside 64 bits" in refused.value.message
+    assert refused.value.details[0].loc == ("body", "amount")
+    assert jsonc.loads('{"a": 1.5e-300, "b": 9.2e18, "c": -9.2e18}')["b"] == 9.2e18
