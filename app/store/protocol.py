@@ -136,7 +136,8 @@ class WorkflowStore(Protocol):
         self, tenant_id: str, workflow_id: str, pending: WorkflowHead, *, approve: bool
     ) -> WorkflowHead:
         """Clear the pending publication ``pending`` holds, publishing its version if
-        ``approve``, at once; a Conflict when the head's pending publication is no longer
+        ``approve`` (the head keeps its enabled flag and archived state, ``approved``), at
+        once; a Conflict when the head's pending publication is no longer
         that one (the same version asked for by the same key): decided or replaced
         meanwhile."""
 

@@ -80,6 +80,17 @@ def published(head: WorkflowHead, version: WorkflowVersion, at: datetime) -> Wor
     )
 
 
+def approved(head: WorkflowHead, version: WorkflowVersion, at: datetime) -> WorkflowHead:
+    """The head once another key approves ``version``: published, except that a workflow
+    that was live keeps its enabled flag, and any keeps its archived state, as they are
+    now: a request approved late must not undo a "disable now" or an archive made while it
+    waited. A first publication takes the document's enabled flag."""
+    after = published(head, version, at)
+    if head.active_version is None and not head.archived:
+        return after
+    return replace(after, enabled=head.enabled, archived=head.archived)
+
+
 def pending(
     head: WorkflowHead, version: int, requested_by: str | None, at: datetime
 ) -> WorkflowHead:

@@ -153,6 +153,31 @@ async def test_a_pending_publication_waits_beside_the_active_version(store: Stor
         await store.decide_publish("acme", "wf", read, approve=True)
 
 
+async def test_an_approval_keeps_a_disable_or_archive_made_while_it_waited(
+    store: Store,
+) -> None:
+    """An old request approved does not undo "disable now" (or an archive) done since it
+    was made; a first publication takes the document's enabled flag."""
+    await store.create_workflow("acme", document("new"), "k1", publish=False)
+    first = await store.request_publish("acme", "new", 1, "k1")
+    head = await store.decide_publish("acme", "new", first, approve=True)
+    assert (head.active_version, head.enabled) == (1, True)
+
+    await store.create_workflow("acme", document(), "k1", publish=True)
+    await store.add_version("acme", document(name="second"), "k1", publish=False)
+    request = await store.request_publish("acme", "wf", 2, "k1")
+    await store.set_enabled("acme", "wf", enabled=False)
+    approved = await store.decide_publish("acme", "wf", request, approve=True)
+    assert (approved.active_version, approved.enabled, approved.name) == (2, False, "second")
+    assert (await store.get_workflow("acme", "wf")).enabled is False
+
+    await store.add_version("acme", document(name="third"), "k1", publish=False)
+    request = await store.request_publish("acme", "wf", 3, "k1")
+    await store.archive("acme", "wf")
+    approved = await store.decide_publish("acme", "wf", request, approve=True)
+    assert (approved.active_version, approved.enabled, approved.archived) == (3, False, True)
+
+
 async def test_a_publication_decided_or_replaced_meanwhile_is_a_conflict(store: Store) -> None:
     await store.create_workflow("acme", document(), "k1", publish=True)
     await store.request_publish("acme", "wf", 1, "k1")

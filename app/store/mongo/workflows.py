@@ -19,7 +19,10 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 from app.store.errors import not_pending, version_not_found, workflow_exists, workflow_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import HEADS, VERSIONS, Doc, published_fields
-from app.store.rules import decided, new_head, published, shape_rows
+from app.store.rules import approved, decided, new_head, published, same_request, shape_rows
+
+# Reads of the head a decision makes when it keeps changing under it.
+DECIDE_ATTEMPTS = 3
 
 
 class Workflows(Connection):
@@ -157,28 +160,28 @@ class Workflows(Connection):
         self, tenant_id: str, workflow_id: str, pending: WorkflowHead, *, approve: bool
     ) -> WorkflowHead:
         number = pending.pending_version
-        if number is None:
-            raise not_pending(workflow_id, 0)
-        at = self._clock.now()
-        head = decided(pending, at)
-        if approve:
-            head = published(head, await self.get_version(tenant_id, workflow_id, number), at)
-        changes = {"pending_version": None, "pending_by": None, "pending_at": None}
-        if approve:
-            changes |= published_fields(head)
-        decision = await self._db.workflows.update_one(
-            {
-                "tenant_id": tenant_id,
-                "workflow_id": workflow_id,
-                "pending_version": number,
-                "pending_by": pending.pending_by,
-            },
-            {"$set": {**changes, "updated_at": at}},
-        )
-        if decision.matched_count == 0:
-            raise not_pending(workflow_id, number)
-        await self._changed(tenant_id)
-        return await self.get_workflow(tenant_id, workflow_id)
+        for _ in range(DECIDE_ATTEMPTS):
+            head = await self.get_workflow(tenant_id, workflow_id)
+            if number is None or not same_request(head, pending):
+                raise not_pending(workflow_id, number or 0)
+            at = self._clock.now()
+            after = decided(head, at)
+            changes = {"pending_version": None, "pending_by": None, "pending_at": None}
+            if approve:
+                after = approved(after, await self.get_version(tenant_id, workflow_id, number), at)
+                changes |= published_fields(after)
+            # The head as read: its request, and the state an approval keeps (a disable or
+            # an archive made meanwhile has the decision read it again).
+            seen = {"pending_version": number, "pending_by": pending.pending_by}
+            seen |= {"enabled": head.enabled, "archived": head.archived}
+            decision = await self._db.workflows.update_one(
+                {"tenant_id": tenant_id, "workflow_id": workflow_id, **seen},
+                {"$set": {**changes, "updated_at": at}},
+            )
+            if decision.matched_count:
+                await self._changed(tenant_id)
+                return await self.get_workflow(tenant_id, workflow_id)
+        raise not_pending(workflow_id, number or 0)
 
     async def set_enabled(self, tenant_id: str, workflow_id: str, *, enabled: bool) -> WorkflowHead:
         return await self._set(

@@ -10,7 +10,15 @@ from app.models.document import WorkflowDocument
 from app.models.trigger import SCHEDULE
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVersion
 from app.store.errors import not_pending, version_not_found, workflow_exists, workflow_not_found
-from app.store.rules import decided, new_head, pending, published, same_request, shape_rows
+from app.store.rules import (
+    approved,
+    decided,
+    new_head,
+    pending,
+    published,
+    same_request,
+    shape_rows,
+)
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import HEAD_COLUMNS, HEADS, VERSIONS, head_row
 
@@ -166,7 +174,7 @@ class Workflows(Connection):
             at = self._clock.now()
             head = decided(head, at)
             if approve:
-                head = published(head, self.get_version(tenant_id, workflow_id, number), at)
+                head = approved(head, self.get_version(tenant_id, workflow_id, number), at)
             self._write_head(head)
         return head
 
