@@ -225,6 +225,7 @@ async def until_asleep(resources: Resources, count: int) -> None:
 INFLIGHT_RUNS = 150
 # Seconds within which a run in flight on a killed worker must be walked again elsewhere.
 TAKEOVER = 15
+SURVIVOR_SLOTS = 20
 
 
 def calls_workflow(url: str) -> dict[str, Any]:
@@ -292,11 +293,16 @@ async def test_runs_in_flight_on_a_killed_worker_resume_on_another_within_15_s(
     ):
         document = calls_workflow(f"{hooks.url}/calls")
         assert (await client.post("/api/workflows", json=document)).status_code == 201
-        survivor, doomed = started.start("worker"), started.start("worker")
+        # The survivor walks at most SURVIVOR_SLOTS runs at once, so once more calls than
+        # that are in flight some are the doomed worker's: the start jobs arrive in one
+        # script call, and a survivor free to take them all before the other's first poll
+        # would leave the kill nothing to prove.
+        survivor = started.start("worker", AUTOMATOR_WORKER_CONCURRENCY=str(SURVIVOR_SLOTS))
+        doomed = started.start("worker")
         await asyncio.gather(*(asyncio.to_thread(w.wait_ready) for w in (survivor, doomed)))
         batch = {"events": [{"type": "go", "data": {"n": n}} for n in range(INFLIGHT_RUNS)]}
         assert (await client.post("/api/events/batch", json=batch)).status_code == 202
-        await until_in_flight(hooks, 20)
+        await until_in_flight(hooks, SURVIVOR_SLOTS + 10)
         doomed.kill()
         killed = datetime.now(UTC)
         runs = await until_finished(resources, INFLIGHT_RUNS, seconds=TAKEOVER + 25)
