@@ -25,6 +25,8 @@ URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
 # A URL still to be rendered: only its scheme is known at save time.
 URL_SCHEME_PATTERN = "^[hH][tT][tT][pP][sS]?://"
 HTTPS_PATTERN = "^https://"
+# Workflow tags, lowercase so that a key limited to "billing" cannot miss one tagged "Billing".
+TAG_PATTERN = r"^[a-z0-9][a-z0-9_.:\-]{0,39}$"
 # Secret names, written as environment variables are.
 UPPER_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,99}$"
 # Names and ids in providers' APIs.
@@ -47,6 +49,8 @@ WORDS = {
     URL_PATTERN: "an http:// or https:// URL with a host, such as https://api.example.com",
     URL_SCHEME_PATTERN: "an http:// or https:// URL",
     HTTPS_PATTERN: "an https:// URL",
+    TAG_PATTERN: "1 to 40 lowercase letters, digits, '_', '.', ':' or '-', starting with a "
+    "letter or digit",
     UPPER_NAME_PATTERN: "1 to 100 capital letters, digits and underscores, starting with a letter",
     CLASS_NAME_PATTERN: "a name of 1 to 64 letters, digits or '_', not starting with a digit",
     ALPHANUMERIC_ID_PATTERN: "1 to 64 letters or digits",

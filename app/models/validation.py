@@ -25,6 +25,7 @@ from app.models.flow import (
     duration_schema,
     duration_seconds,
 )
+from app.models.patterns import TAG_PATTERN
 
 if TYPE_CHECKING:
     from app.models.condition import Condition
@@ -32,15 +33,12 @@ if TYPE_CHECKING:
 MAX_REGEX_LENGTH = 256
 # Path segments of the workflow API that a workflow id would shadow.
 RESERVED_IDS = frozenset({"status", "logs", "export", "import", "validate"})
-# Tags are lowercase so that a key limited to "billing" cannot miss a workflow tagged
-# "Billing".
-TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.:\-]{0,39}")
 MAX_TAGS = 20
 
 
 def _tags(tags: list[str]) -> list[str]:
     for tag in tags:
-        if not TAG_PATTERN.fullmatch(tag):
+        if not re.fullmatch(TAG_PATTERN, tag):
             raise PydanticCustomError(
                 "tag",
                 "tag '{tag}' must be 1 to 40 lowercase letters, digits, '_', '.', ':' or '-', "
@@ -54,7 +52,14 @@ def _tags(tags: list[str]) -> list[str]:
 
 Tags = Annotated[
     list[StrictStr],
-    Field(max_length=MAX_TAGS, examples=[["onboarding", "emea"]]),
+    Field(
+        max_length=MAX_TAGS,
+        examples=[["onboarding", "emea"]],
+        json_schema_extra={
+            "items": {"type": "string", "pattern": TAG_PATTERN},
+            "uniqueItems": True,
+        },
+    ),
     AfterValidator(_tags),
 ]
 

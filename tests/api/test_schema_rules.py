@@ -207,3 +207,14 @@ async def test_a_tenant_setting_takes_a_boolean_only(client: httpx.AsyncClient) 
     answer = await client.put("/api/tenant/settings", json={"four_eyes_publishing": 0})
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["details"][0]["loc"] == ["body", "four_eyes_publishing"]
+
+
+async def test_the_schema_states_the_tag_rule(client: httpx.AsyncClient) -> None:
+    # An empty tag passed the schema (any string) and got the validator's 422.
+    tags = (await openapi(client))["components"]["schemas"]["KeyCreate"]["properties"]["tags"]
+    listed = tags["anyOf"][0]
+    assert listed["uniqueItems"]
+    assert not re.search(listed["items"]["pattern"], "")
+    assert re.search(listed["items"]["pattern"], "billing")
+    answer = await client.post("/api/keys", json={"role": "viewer", "tags": [""]})
+    assert answer.status_code == 422, answer.text
