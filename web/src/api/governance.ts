@@ -173,7 +173,13 @@ export function useTenantSettings() {
 }
 
 export function usePutTenantSettings() {
-  return useCommand(keys.settings, (settings: TenantSettings) => api<TenantSettings>("PUT", "/api/tenant/settings", { body: settings }));
+  const client = useQueryClient();
+  // The answer is the settings now: written into the cache at once, so the box never shows
+  // the old value again between the answer and a refetch.
+  return useMutation({
+    mutationFn: (settings: TenantSettings) => api<TenantSettings>("PUT", "/api/tenant/settings", { body: settings }),
+    onSuccess: (settings) => client.setQueryData(keys.settings, settings),
+  });
 }
 
 export function useRetention() {
