@@ -24,9 +24,9 @@ UNFINISHED = (*LIVE, RunStatus.PAUSED)
 # running run's due time is its lease's end, which the reconciler finds without a timer.
 TIMED = (RunStatus.PENDING, RunStatus.WAITING)
 FINISHED_VALUES = (RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.CANCELLED.value)
-MUTABLE_RUN_FIELDS = (
-    "status",
-    "due_at",
+# What a walk changes of a run: a walk carries it onto a run that a control call changed
+# meanwhile, leaving the call's status, due time and history.
+PROGRESS = (
     "pc",
     "attempt",
     "delay_served",
@@ -34,16 +34,23 @@ MUTABLE_RUN_FIELDS = (
     "outputs",
     "active_seconds",
     "error",
-    "history",
-    "updated_at",
     "wait",
-    "wait_key",
-    "listen_keys",
     "variants",
     "loops",
     "join",
     "forks",
     "call_started",
+)
+# What a checkpoint may change of a stored run, with the keys an adapter finds it by (the rest
+# is fixed when the run starts; the goal event alone writes ``converted``).
+MUTABLE_RUN_FIELDS = (
+    *PROGRESS,
+    "status",
+    "due_at",
+    "updated_at",
+    "history",
+    "wait_key",
+    "listen_keys",
 )
 # How many times a store retries a change to a run that keeps changing under it.
 RUN_WRITE_ATTEMPTS = 5

@@ -10,6 +10,7 @@ from app.models.run import RunFilter, RunStatus, StepRecord, StepStatus
 from app.models.stats import Period, RunTally
 from app.models.workflow import Page
 from app.store.protocol import Intake, Store
+from app.store.rules import MUTABLE_RUN_FIELDS
 from tests.clock import now
 from tests.store.records import document, event, ids, run
 
@@ -229,14 +230,50 @@ async def test_added_runs_are_recorded_once_and_branches_stay_out_of_the_counts(
     }
 
 
-async def test_a_runs_variants_and_loop_frames_are_kept(store: Store) -> None:
+# A value unlike the new run's for every field a checkpoint may change.
+CHECKPOINTED: dict[str, Any] = {
+    "pc": 3,
+    "attempt": 2,
+    "delay_served": True,
+    "vars": {"code": "WELCOME10"},
+    "outputs": {"a1": {"output": [1, 2]}},
+    "active_seconds": 1.5,
+    "error": {"message": "timed out"},
+    "wait": {
+        "step": "hold",
+        "event": "paid",
+        "match": {},
+        "key": "paid|u1",
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "since": "2026-01-01T00:00:00+00:00",
+        "deadline": "2026-01-02T00:00:00+00:00",
+    },
+    "variants": {"subject": "long"},
+    "loops": {"each": {"items": [{"sku": "A"}, {"sku": "B"}], "index": 1}},
+    "join": {"step": "fan", "mode": "all", "count": None, "children": []},
+    "forks": 1,
+    "call_started": {"key": "r1:a1:1", "attempt": 1},
+    "status": RunStatus.WAITING,
+    "history": [
+        {"at": "2026-01-01T00:00:00+00:00", "from": "pending", "to": "waiting", "reason": "x"}
+    ],
+}
+
+
+async def test_a_checkpoint_keeps_every_field_it_may_change(store: Store) -> None:
+    # The keys derive from the wait and the listeners; the times are set below.
+    derived = {"wait_key", "listen_keys", "due_at", "updated_at"}
+    assert set(CHECKPOINTED) == set(MUTABLE_RUN_FIELDS) - derived
     await store.accept_event(Intake(event(), [run("r1")]))
     stored = await store.get_run("acme", "r1")
-    stored.variants = {"subject": "long"}
-    stored.loops = {"each": {"items": [{"sku": "A"}, {"sku": "B"}], "index": 1}}
+    for name, value in CHECKPOINTED.items():
+        setattr(stored, name, value)
+    # Whole seconds: MongoDB keeps times to the millisecond.
+    stored.due_at = stored.updated_at = now().replace(microsecond=0) + timedelta(hours=1)
     assert await store.save_run(stored)
     again = await store.get_run("acme", "r1")
-    assert (again.variants, again.loops) == (stored.variants, stored.loops)
+    assert {name: getattr(again, name) for name in CHECKPOINTED} == CHECKPOINTED
+    assert (again.due_at, again.updated_at) == (stored.due_at, stored.updated_at)
 
 
 async def test_failed_runs_are_read_by_when_they_last_changed_across_tenants(

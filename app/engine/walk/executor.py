@@ -26,25 +26,9 @@ from app.models import jsonc
 from app.models.run import Run, RunStatus, StepRecord, StepStatus
 from app.store.errors import STORE_ERRORS
 from app.store.protocol import Store
-from app.store.rules import LIVE
+from app.store.rules import LIVE, PROGRESS
 
 log = logging.getLogger(__name__)
-# What a walk changes; carried onto a run that a control call changed meanwhile.
-PROGRESS = (
-    "pc",
-    "attempt",
-    "delay_served",
-    "vars",
-    "outputs",
-    "active_seconds",
-    "error",
-    "wait",
-    "variants",
-    "loops",
-    "join",
-    "forks",
-    "call_started",
-)
 # Failures of the store or Redis, not of the run: the walk stops and is retried later.
 TRANSIENT = (*STORE_ERRORS, RedisError)
 # The history's note on a run found running: its last walk stopped mid-way (its worker died,

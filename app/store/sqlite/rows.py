@@ -2,7 +2,7 @@
 written."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -90,28 +90,8 @@ RUN_COLUMNS = (
     "tenant_id, run_id, workflow_id, user_id, status, due_at, created_at, updated_at, revision, "
     "doc, converted"
 )
-RUN_STATE = (
-    "version",
-    "event_id",
-    "context",
-    "pc",
-    "attempt",
-    "delay_served",
-    "vars",
-    "outputs",
-    "active_seconds",
-    "error",
-    "history",
-    "wait",
-    "listeners",
-    "variants",
-    "loops",
-    "parent",
-    "depth",
-    "join",
-    "forks",
-    "call_started",
-)
+# The rest of a run is one JSON document: every field without a column of its own.
+RUN_STATE = tuple(field.name for field in fields(Run) if field.name not in RUN_COLUMNS.split(", "))
 
 
 def run_row(run: Run) -> tuple[Any, ...]:
