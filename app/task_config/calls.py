@@ -4,7 +4,7 @@
 
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -76,6 +76,17 @@ def _required(config: dict[str, Any], key: str, what: str) -> Any:
     return config[key]
 
 
+def _operation(config: dict[str, Any], known: Collection[str], kind: str, what: str) -> Any:
+    """The task's ``operation``, one of those ``known`` to have a translation."""
+    operation = _required(config, "operation", what)
+    if operation not in known:
+        raise Refusal(
+            f"{kind} operation '{operation}' has no translation (known: {', '.join(known)})",
+            ("operation",),
+        )
+    return operation
+
+
 def _path(config: dict[str, Any], key: str, scope: Scope) -> str:
     """The path at ``key``, relative to the tenant's folder as Automator's file task takes
     it, its references templates."""
@@ -95,13 +106,7 @@ def _path(config: dict[str, Any], key: str, scope: Scope) -> str:
 def file_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:
     keys = ("operation", "file_path", "directory", "content", "destination", "encoding")
     config = only(config, keys, "a file task's config")
-    operation = _required(config, "operation", "a file task")
-    if operation not in FILE_OPERATIONS:
-        raise Refusal(
-            f"file operation '{operation}' has no translation (known: "
-            f"{', '.join(FILE_OPERATIONS)})",
-            ("operation",),
-        )
+    operation = _operation(config, FILE_OPERATIONS, "file", "a file task")
     where = "directory" if operation == "list" and "directory" in config else "file_path"
     _required(config, where, "a file task")
     data = {"operation": operation, "path": _path(config, where, scope)}
@@ -172,13 +177,7 @@ def argv(command: str) -> list[str]:
 def transform_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:
     keys = ("operation", "input", "data", "field", "by", "group_by", "delimiter")
     config = only(config, keys, "a data transform task's config")
-    operation = _required(config, "operation", "a data transform task")
-    if operation not in TRANSFORM_RESULTS:
-        raise Refusal(
-            f"transform operation '{operation}' has no translation (known: "
-            f"{', '.join(TRANSFORM_RESULTS)})",
-            ("operation",),
-        )
+    operation = _operation(config, TRANSFORM_RESULTS, "transform", "a data transform task")
     source = "input" if "input" in config else "data"
     data: dict[str, Any] = {"operation": operation, "input": _value(config, source, scope)}
     for seed, ours in (

@@ -144,6 +144,21 @@ def test_a_loop_reads_its_items_and_its_tasks_see_the_loop_variables() -> None:
             "'/etc/passwd' leaves the folder Automator's file tasks work in",
         ),
         (
+            '{"workflows": {"w": {"tasks": [\n'
+            '  {"type": "file", "name": "f",\n'
+            '   "config": {"operation": "chmod", "file_path": "a.txt"}}]}}}',
+            '"chmod"',
+            "file operation 'chmod' has no translation (known: read, write, append, copy, "
+            "delete, list)",
+        ),
+        (
+            '{"workflows": {"w": {"tasks": [\n'
+            '  {"type": "transform", "name": "t",\n'
+            '   "config": {"operation": "median", "input": [1, 2]}}]}}}',
+            '"median"',
+            "transform operation 'median' has no translation (known: csv_to_json, json_to_csv,",
+        ),
+        (
             '{"workflows": {"w": {"tasks": [{"type": "log", "name": "a"}]}},\n'
             ' "schedules": [{"name": "s", "workflow": "x", "schedule": "* * * * *"}]}',
             '"x"',
