@@ -18,19 +18,10 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, sync_playwright
 
+from bench import chromium
 from bench.harness import KEY, Options, automator, create_workflow
 
 DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def fifty_actions() -> dict[str, Any]:
@@ -109,7 +100,7 @@ def main() -> None:
         options = Options(Path(directory), "", 0, 0, 0, {}, None)
         with automator(options, "studio", ["api"]) as service:
             create_workflow(service, fifty_actions())
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = chromium.launch(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             figures: dict[str, list[float]] = {
                 "sign-in page": [],

@@ -24,19 +24,10 @@ from pytest_httpserver import HTTPServer
 
 from app.api.studio import SOURCE_BUILD
 from app.redis_server import free_port
+from bench import chromium
 from tests.stand_in_models import StandInOpenAI
 from tests.test_dev import AUTOMATOR, wait_for_health
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The service and the browser live as long as this package's tests, not the session: while
 # Playwright's sync API is open it holds the main thread's event loop, and the async tests
 # collected after these ones could not run theirs.
@@ -129,14 +120,13 @@ def service(model: StandInOpenAI) -> Iterator[Service]:
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
+    if not chromium.CHROMIUM.exists():
         pytest.fail(
-            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium "
+            f"{chromium.CHROMIUM} is missing: the browser tests need Debian's Chromium "
             "(`apt-get install chromium`; .ci/run installs it)."
         )
     with sync_playwright() as playwright:
-        # Playwright gives every launch a fresh, temporary user-data-dir.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = chromium.launch(playwright)
         yield browser
         browser.close()
 
