@@ -11,6 +11,7 @@ import secrets
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,31 @@ class Service:
         """Call the API with the admin key, as a script would."""
         headers = {"Authorization": f"Bearer {self.key}"}
         return httpx.request(method, self.base + path, headers=headers, json=json, timeout=10)
+
+    def publish(self, document: dict[str, Any]) -> None:
+        """Save ``document`` as its workflow's active version, creating the workflow the first
+        time (the service lives as long as the package's tests)."""
+        saved = self.api("PUT", f"/api/workflows/{document['workflow_id']}", json=document)
+        if saved.status_code == 404:
+            saved = self.api("POST", "/api/workflows", json=document)
+        assert saved.status_code in (200, 201), saved.text
+
+    def new_key(self, role: str, name: str) -> str:
+        """A new API key with ``role``, to sign in with."""
+        created = self.api("POST", "/api/keys", json={"role": role, "name": name})
+        assert created.status_code == 201, created.text
+        return str(created.json()["key"])
+
+    def settled_run(self, event: dict[str, Any], status: str) -> str:
+        """Send ``event`` and wait for the run it starts to become ``status``."""
+        sent = self.api("POST", "/api/events", json=event)
+        assert sent.status_code == 202, sent.text
+        run_id: str = sent.json()["run_ids"][0]
+        deadline = time.monotonic() + 30
+        while self.api("GET", f"/api/runs/{run_id}").json()["status"] != status:
+            assert time.monotonic() < deadline, f"run {run_id} never became {status}"
+            time.sleep(0.2)
+        return run_id
 
 
 @dataclass

@@ -8,7 +8,6 @@ import time
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service, sign_in
-from tests.browser.test_explorer import settled_run
 
 CHECKOUT = {
     "workflow_id": "browser_checkout",
@@ -60,9 +59,8 @@ def test_an_admin_sets_an_alert_rule_and_a_viewer_reads_it(page: Page, service: 
         f"{service.base}/studio/runs?workflow_id=browser_checkout&status=failed"
     )
 
-    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "alerts viewer"})
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, service, viewer.json()["key"])
+    sign_in(page, service, service.new_key("viewer", "alerts viewer"))
     page.goto(f"{service.base}/studio/governance/alerts")
     expect(page.locator("tr[data-rule='checkout-failing']")).to_be_visible()
     expect(page.get_by_label("Alert rules (JSON)")).to_have_count(0)
@@ -88,7 +86,7 @@ def test_an_error_workflows_run_says_which_failed_run_started_it(
     for document in (handler, failing):
         saved = service.api("POST", "/api/workflows", json=document)
         assert saved.status_code in (201, 409), saved.text
-    failed_id = settled_run(service, {"type": "browser_fail"}, "failed")
+    failed_id = service.settled_run({"type": "browser_fail"}, "failed")
     deadline = time.monotonic() + 30
     while not (handled := handler_runs(service, failed_id)):
         assert time.monotonic() < deadline, "the error workflow never started"

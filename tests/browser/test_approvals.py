@@ -7,8 +7,6 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service, sign_in
-from tests.browser.test_events import published
-from tests.browser.test_explorer import settled_run
 
 REFUND: dict[str, Any] = {
     "workflow_id": "browser_refund",
@@ -27,9 +25,9 @@ REFUND: dict[str, Any] = {
 
 
 def waiting_for_approval(service: Service, user_id: str) -> str:
-    published(service, REFUND)
+    service.publish(REFUND)
     event = {"type": "browser_refund_asked", "user": {"id": user_id}, "data": {"amount": 50}}
-    return settled_run(service, event, "waiting")
+    return service.settled_run(event, "waiting")
 
 
 def test_an_editor_finds_runs_waiting_for_approval_and_decides_them(
@@ -39,8 +37,7 @@ def test_an_editor_finds_runs_waiting_for_approval_and_decides_them(
         waiting_for_approval(service, "alice"),
         waiting_for_approval(service, "bob"),
     )
-    editor = service.api("POST", "/api/keys", json={"role": "editor", "name": "approver"})
-    sign_in(page, service, editor.json()["key"])
+    sign_in(page, service, service.new_key("editor", "approver"))
 
     page.get_by_role("link", name="Runs").click()
     page.get_by_role("link", name="Waiting runs and approvals").click()
@@ -68,8 +65,7 @@ def test_an_editor_finds_runs_waiting_for_approval_and_decides_them(
 
 def test_a_viewer_reads_an_approval_but_cannot_decide(page: Page, service: Service) -> None:
     run_id = waiting_for_approval(service, "carol")
-    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "approval viewer"})
-    sign_in(page, service, viewer.json()["key"])
+    sign_in(page, service, service.new_key("viewer", "approval viewer"))
 
     page.goto(f"{service.base}/studio/runs/{run_id}")
 

@@ -12,8 +12,6 @@ from pytest_httpserver import HTTPServer
 
 from app.redis_server import free_port
 from tests.browser.conftest import Service, sign_in
-from tests.browser.test_events import published
-from tests.browser.test_explorer import settled_run
 
 RUNS = 5
 
@@ -44,13 +42,12 @@ def flaky(receiver: HTTPServer) -> dict[str, Any]:
 def test_an_editor_retries_every_failed_run_of_a_workflow_and_sees_them_complete(
     page: Page, service: Service, receiver: HTTPServer
 ) -> None:
-    published(service, flaky(receiver))
+    service.publish(flaky(receiver))
     event = {"type": "browser_bulk_order", "user": {"id": "bulk"}}
-    run_ids = [settled_run(service, event, "failed") for _ in range(RUNS)]
+    run_ids = [service.settled_run(event, "failed") for _ in range(RUNS)]
     receiver.clear_all_handlers()
     receiver.expect_request("/bulk").respond_with_data("ok")
-    editor = service.api("POST", "/api/keys", json={"role": "editor", "name": "bulk editor"})
-    sign_in(page, service, editor.json()["key"])
+    sign_in(page, service, service.new_key("editor", "bulk editor"))
 
     page.goto(f"{service.base}/studio/runs?workflow_id=browser_bulk_notify&status=failed")
     expect(page.locator("tr[data-run]")).to_have_count(RUNS)
@@ -74,9 +71,9 @@ def test_an_editor_retries_every_failed_run_of_a_workflow_and_sees_them_complete
 def test_a_resume_of_runs_that_are_not_paused_lists_each_refusal(
     page: Page, service: Service, receiver: HTTPServer
 ) -> None:
-    published(service, flaky(receiver))
-    run_id = settled_run(
-        service, {"type": "browser_bulk_order", "user": {"id": "refused"}}, "failed"
+    service.publish(flaky(receiver))
+    run_id = service.settled_run(
+        {"type": "browser_bulk_order", "user": {"id": "refused"}}, "failed"
     )
     sign_in(page, service, service.key)
 
@@ -98,8 +95,7 @@ def test_a_resume_of_runs_that_are_not_paused_lists_each_refusal(
 
 
 def test_a_viewer_is_offered_no_bulk_control(page: Page, service: Service) -> None:
-    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "bulk viewer"})
-    sign_in(page, service, viewer.json()["key"])
+    sign_in(page, service, service.new_key("viewer", "bulk viewer"))
 
     page.goto(f"{service.base}/studio/runs")
 

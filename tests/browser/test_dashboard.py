@@ -4,14 +4,14 @@ fails most listed with a link to its failed runs."""
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service, sign_in
-from tests.browser.test_explorer import FAILING, failing_workflow, order, settled_run
+from tests.browser.test_explorer import FAILING, order
 
 
 def test_the_dashboard_charts_runs_and_names_the_workflow_that_fails_most(
     page: Page, service: Service
 ) -> None:
-    failing_workflow(service)
-    settled_run(service, order("dashboard"), "failed")
+    service.publish(FAILING)
+    service.settled_run(order("dashboard"), "failed")
     sign_in(page, service, service.key)
 
     page.get_by_role("link", name="Dashboard").click()
@@ -28,8 +28,8 @@ def test_the_dashboard_charts_runs_and_names_the_workflow_that_fails_most(
 
 
 def test_the_workflow_list_links_its_failed_runs(page: Page, service: Service) -> None:
-    failing_workflow(service)
-    settled_run(service, order("list"), "failed")
+    service.publish(FAILING)
+    service.settled_run(order("list"), "failed")
     sign_in(page, service, service.key)
 
     counts = page.locator(f"tr[data-workflow='{FAILING['workflow_id']}'] .run-counts")

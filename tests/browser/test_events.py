@@ -6,7 +6,6 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service, sign_in
-from tests.browser.test_explorer import settled_run
 
 GREET: dict[str, Any] = {
     "workflow_id": "browser_event_greet",
@@ -24,20 +23,13 @@ PICKY: dict[str, Any] = GREET | {
 }
 
 
-def published(service: Service, document: dict[str, Any]) -> None:
-    created = service.api("PUT", f"/api/workflows/{document['workflow_id']}", json=document)
-    if created.status_code == 404:
-        created = service.api("POST", "/api/workflows", json=document)
-    assert created.status_code in (200, 201), created.text
-
-
 def test_an_event_is_found_by_type_with_its_run_and_replay_starts_another(
     page: Page, service: Service
 ) -> None:
-    published(service, GREET)
-    published(service, PICKY)
+    service.publish(GREET)
+    service.publish(PICKY)
     event = {"type": "browser_event_signup", "user": {"id": "logged"}, "data": {"plan": "free"}}
-    run_id = settled_run(service, event, "completed")
+    run_id = service.settled_run(event, "completed")
     sign_in(page, service, service.key)
 
     page.get_by_role("link", name="Events").click()

@@ -2,7 +2,6 @@
 and its failed step shows the connector's error, Retry runs it again, and event data holding
 markup shows as text."""
 
-import time
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -26,34 +25,15 @@ FAILING: dict[str, Any] = {
 }
 
 
-def settled_run(service: Service, event: dict[str, Any], status: str) -> str:
-    """Send ``event`` through the API and wait for its run to become ``status``."""
-    sent = service.api("POST", "/api/events", json=event)
-    assert sent.status_code == 202, sent.text
-    run_id: str = sent.json()["run_ids"][0]
-    deadline = time.monotonic() + 30
-    while service.api("GET", f"/api/runs/{run_id}").json()["status"] != status:
-        assert time.monotonic() < deadline, f"run {run_id} never became {status}"
-        time.sleep(0.2)
-    return run_id
-
-
-def failing_workflow(service: Service) -> None:
-    created = service.api("PUT", f"/api/workflows/{FAILING['workflow_id']}", json=FAILING)
-    if created.status_code == 404:
-        created = service.api("POST", "/api/workflows", json=FAILING)
-    assert created.status_code in (200, 201), created.text
-
-
 def order(user_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     user = {"id": user_id, "email": f"{user_id}@example.com"}
     return {"type": "browser_order", "user": user, "data": data or {}}
 
 
 def test_a_run_is_found_in_the_explorer_by_its_user(page: Page, service: Service) -> None:
-    failing_workflow(service)
-    run_id = settled_run(service, order("finder"), "failed")
-    settled_run(service, order("someone_else"), "failed")
+    service.publish(FAILING)
+    run_id = service.settled_run(order("finder"), "failed")
+    service.settled_run(order("someone_else"), "failed")
     sign_in(page, service, service.key)
 
     page.get_by_role("link", name="Runs").click()
@@ -69,9 +49,9 @@ def test_a_run_is_found_in_the_explorer_by_its_user(page: Page, service: Service
 def test_a_failed_run_is_red_shows_the_connectors_error_and_retry_runs_it_again(
     page: Page, service: Service
 ) -> None:
-    failing_workflow(service)
+    service.publish(FAILING)
     service.api("DELETE", f"/api/templates/{MISSING}")
-    run_id = settled_run(service, order("retrier"), "failed")
+    run_id = service.settled_run(order("retrier"), "failed")
     sign_in(page, service, service.key)
 
     page.goto(f"{service.base}/studio/runs?user_id=retrier")
@@ -100,9 +80,9 @@ def test_a_failed_run_is_red_shows_the_connectors_error_and_retry_runs_it_again(
 
 
 def test_event_data_holding_markup_shows_as_text(page: Page, service: Service) -> None:
-    failing_workflow(service)
+    service.publish(FAILING)
     markup = "<script>window.pwned = 1</script><b>bold</b>"
-    run_id = settled_run(service, order("markup", {"note": markup}), "failed")
+    run_id = service.settled_run(order("markup", {"note": markup}), "failed")
     sign_in(page, service, service.key)
 
     page.goto(f"{service.base}/studio/runs/{run_id}")
@@ -113,10 +93,9 @@ def test_event_data_holding_markup_shows_as_text(page: Page, service: Service) -
 
 
 def test_a_viewer_sees_a_run_but_no_run_control(page: Page, service: Service) -> None:
-    failing_workflow(service)
-    run_id = settled_run(service, order("viewed"), "failed")
-    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "explorer viewer"})
-    sign_in(page, service, viewer.json()["key"])
+    service.publish(FAILING)
+    run_id = service.settled_run(order("viewed"), "failed")
+    sign_in(page, service, service.new_key("viewer", "explorer viewer"))
 
     page.goto(f"{service.base}/studio/runs/{run_id}")
 

@@ -29,15 +29,11 @@ def four_eyes(service: Service) -> Iterator[None]:
         service.api("PUT", "/api/tenant/settings", {"four_eyes_publishing": False})
 
 
-def editor(service: Service, name: str) -> str:
-    return str(service.api("POST", "/api/keys", {"role": "editor", "name": name}).json()["key"])
-
-
 def test_a_published_version_waits_for_another_editor_who_approves_it(
     page: Page, browser: Browser, service: Service, four_eyes: None
 ) -> None:
     editor_page = service.base + f"/studio/workflows/{WORKFLOW['workflow_id']}"
-    sign_in(page, service, editor(service, "alice"))
+    sign_in(page, service, service.new_key("editor", "alice"))
     page.goto(editor_page)
     page.get_by_role("button", name="Publish").click()
     page.get_by_text("Version 2 is waiting for approval by another key").wait_for()
@@ -54,7 +50,7 @@ def test_a_published_version_waits_for_another_editor_who_approves_it(
     other.set_default_timeout(TIMEOUT_MS)
     try:
         bob = other.new_page()
-        sign_in(bob, service, editor(service, "bob"))
+        sign_in(bob, service, service.new_key("editor", "bob"))
         row = bob.locator(f"tr[data-workflow='{WORKFLOW['workflow_id']}']")
         expect(row).to_contain_text("v2 waiting for approval")
         bob.goto(editor_page)

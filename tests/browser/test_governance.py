@@ -86,8 +86,7 @@ def test_a_key_limited_to_a_tag_reaches_only_its_workflows(page: Page, service: 
 
 
 def test_an_editor_sees_no_secrets_keys_or_audit_log(page: Page, service: Service) -> None:
-    editor = service.api("POST", "/api/keys", json={"role": "editor", "name": "browser editor"})
-    sign_in(page, service, editor.json()["key"])
+    sign_in(page, service, service.new_key("editor", "browser editor"))
 
     page.get_by_role("link", name="Governance").click()
 

@@ -22,8 +22,7 @@ def test_an_admin_is_offered_the_workflow_commands(
 def test_a_viewer_sees_the_workflows_but_no_command_that_changes_them(
     page: Page, service: Service, workflow: dict[str, object]
 ) -> None:
-    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "browser viewer"})
-    sign_in(page, service, viewer.json()["key"])
+    sign_in(page, service, service.new_key("viewer", "browser viewer"))
 
     row = page.locator(f"tr[data-workflow='{workflow['workflow_id']}']")
     expect(row).to_contain_text(str(workflow["name"]))

@@ -4,11 +4,9 @@ value; on the ended run the service's 409 shows; a viewer reads the variables on
 
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import Service, sign_in
-from tests.browser.test_events import published
-from tests.browser.test_explorer import settled_run
 
 OFFER: dict[str, Any] = {
     "workflow_id": "browser_vars_offer",
@@ -30,20 +28,23 @@ OFFER: dict[str, Any] = {
 }
 
 
-def waiting_run(service: Service, user_id: str) -> str:
-    published(service, OFFER)
-    return settled_run(service, {"type": "browser_vars_signup", "user": {"id": user_id}}, "waiting")
+def variables_as(page: Page, service: Service, role: str) -> tuple[str, Locator]:
+    """A new run waiting for its payment, opened with a key of ``role``: its id and its
+    Variables region, once that shows the variable the run set."""
+    service.publish(OFFER)
+    event = {"type": "browser_vars_signup", "user": {"id": f"vars_{role}"}}
+    run_id = service.settled_run(event, "waiting")
+    sign_in(page, service, service.new_key(role, f"vars {role}"))
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+    variables = page.get_by_role("region", name="Variables")
+    expect(variables.locator("[data-variable='stage']")).to_contain_text('"signed_up"')
+    return run_id, variables
 
 
 def test_an_editor_sets_a_variable_on_a_waiting_run_and_the_run_goes_on_with_it(
     page: Page, service: Service
 ) -> None:
-    run_id = waiting_run(service, "vars_editor")
-    editor = service.api("POST", "/api/keys", json={"role": "editor", "name": "vars editor"})
-    sign_in(page, service, editor.json()["key"])
-    page.goto(f"{service.base}/studio/runs/{run_id}")
-    variables = page.get_by_role("region", name="Variables")
-    expect(variables.locator("[data-variable='stage']")).to_contain_text('"signed_up"')
+    run_id, variables = variables_as(page, service, "editor")
 
     form = variables.get_by_role("form", name="Set a variable")
     form.get_by_label("Name").fill("code")
@@ -74,13 +75,7 @@ def test_an_editor_sets_a_variable_on_a_waiting_run_and_the_run_goes_on_with_it(
 def test_a_viewer_reads_a_runs_variables_but_cannot_change_them(
     page: Page, service: Service
 ) -> None:
-    run_id = waiting_run(service, "vars_viewer")
-    viewer = service.api("POST", "/api/keys", json={"role": "viewer", "name": "vars viewer"})
-    sign_in(page, service, viewer.json()["key"])
+    _, variables = variables_as(page, service, "viewer")
 
-    page.goto(f"{service.base}/studio/runs/{run_id}")
-
-    variables = page.get_by_role("region", name="Variables")
-    expect(variables.locator("[data-variable='stage']")).to_contain_text('"signed_up"')
     expect(variables.get_by_role("form", name="Set a variable")).to_have_count(0)
     expect(variables.get_by_role("button")).to_have_count(0)

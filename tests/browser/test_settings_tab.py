@@ -43,9 +43,8 @@ def test_an_admin_turns_four_eyes_on_and_sets_retention(
     retention = service.api("GET", "/api/tenant/retention").json()
     assert (retention["events_days"], retention["audit_days"]) == (30, None)
 
-    viewer = service.api("POST", "/api/keys", {"role": "viewer", "name": "settings viewer"})
     page.get_by_role("button", name="Sign out").click()
-    sign_in(page, service, viewer.json()["key"])
+    sign_in(page, service, service.new_key("viewer", "settings viewer"))
     page.goto(f"{service.base}/studio/governance/settings")
     expect(page.get_by_label("Four-eyes publishing")).to_be_checked()
     expect(page.get_by_label("Four-eyes publishing")).to_be_disabled()
