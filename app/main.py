@@ -84,6 +84,7 @@ def create_app(
         RequestIntake,
         max_bytes=settings.max_request_bytes,
         large_at_once=settings.max_large_bodies,
+        direct=events.DIRECT,
     )
     app.add_middleware(EventRejections)
     errors.install(app)

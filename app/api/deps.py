@@ -173,7 +173,10 @@ CALLER_SECURITY: list[dict[str, list[str]]] = [
 async def authorized(request: Request, permission: Permission) -> ApiKey:
     """What ``_requires(permission)`` gives, for the ingest routes without any dependency:
     FastAPI's resolution of the three cost more CPU than accepting the event itself."""
-    caller = await get_caller(request, await bearer(request), await session_cookie(request))
+    if CALLER_IN_SCOPE in request.scope:  # authenticated before its body was read
+        caller = await get_caller(request, None, None)
+    else:
+        caller = await get_caller(request, await bearer(request), await session_cookie(request))
     return _permitted(caller, permission)
 
 

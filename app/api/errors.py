@@ -80,11 +80,17 @@ async def _automator_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    return render(invalid(exc))
+
+
+def invalid(exc: RequestValidationError) -> InvalidInput:
+    """A request that did not validate, as the error tree says it: each field and rule, or
+    the line and column of malformed JSON."""
     errors = exc.errors()
     if any(e["type"] == "json_invalid" for e in errors):
-        return render(_not_json(exc.body, errors[0]))
+        return _not_json(exc.body, errors[0])
     details = [ErrorDetail(tuple(e["loc"]), patterns.message(e)) for e in errors]
-    return render(InvalidInput("The request is not valid.", details))
+    return InvalidInput("The request is not valid.", details)
 
 
 def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:

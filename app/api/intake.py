@@ -2,6 +2,11 @@
 body is read whole up to the size limit (413 whatever its transfer encoding), and large
 bodies are taken a few at a time.
 
+The ingest routes are answered from here once their body is in (``direct``), without the
+layers between (the exception middleware, the router, FastAPI's request handling): on the
+path the product exists for, those cost more CPU than accepting the event. They stay in the
+router, which documents them in /openapi.json and answers their requests without a body.
+
 Reading the body here, rather than letting each route read it, is what makes those three
 hold for every route alike: FastAPI parses a body before it solves a route's dependencies
 (authentication among them), and answers a streamed body that outgrows the limit with a
@@ -10,19 +15,23 @@ of big events costs memory for the ones being handled only.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import CALLER_IN_SCOPE, SESSION_COOKIE, authenticate
-from app.api.errors import render
+from app.api.errors import invalid, render
 from app.errors import AutomatorError, PayloadTooLarge
 from app.resources import Resources
 
 LARGE_BODY_BYTES = 1024 * 1024  # a body past this size waits for a large-body slot
 GUARDED_PREFIX = "/api/"  # every route that takes a body is under it, and needs a key
 SIGN_IN_PATHS = frozenset({"/api/session"})  # but the Studio's sign-in: its body is the key
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class Slot:
@@ -46,10 +55,17 @@ class Slot:
 class RequestIntake:
     """The ASGI layer in front of every route that reads a request body."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, large_at_once: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        large_at_once: int,
+        direct: Mapping[tuple[str, str], Endpoint] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self._large = asyncio.Semaphore(large_at_once)
+        self._direct = direct or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope) if scope["type"] == "http" else None
@@ -63,8 +79,14 @@ class RequestIntake:
             except AutomatorError as error:
                 await render(error)(scope, receive, send)
                 return
-            if body is not None:  # else the client left before sending it all
+            if body is None:  # the client left before sending it all
+                return
+            endpoint = self._direct.get((scope["method"], scope["path"]))
+            if endpoint is None:
                 await self.app(scope, _replay(body, receive), send)
+            else:
+                response = await _answer(endpoint, Request(scope, _replay(body, receive)))
+                await response(scope, receive, send)
         finally:
             slot.release()
 
@@ -116,6 +138,17 @@ class RequestIntake:
             f"The request body is {size} bytes, over the limit of {self.max_bytes} bytes "
             "(AUTOMATOR_MAX_REQUEST_BYTES)."
         )
+
+
+async def _answer(endpoint: Endpoint, request: Request) -> Response:
+    """The endpoint's response, or its error's as the exception handlers would give it;
+    anything else goes on to the outermost handler (a 500), as from any route."""
+    try:
+        return await endpoint(request)
+    except AutomatorError as error:
+        return render(error)
+    except RequestValidationError as error:
+        return render(invalid(error))
 
 
 def _has_body(headers: Headers) -> bool:
