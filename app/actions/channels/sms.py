@@ -7,19 +7,15 @@ import httpx
 from pydantic import Field, model_validator
 
 from app.actions.base import ActionContext, ActionSpec
-from app.actions.channels import inputs
-from app.actions.channels.outbox import OUTPUT, Letter, keep, outbox
+from app.actions.channels import inputs, phone
 from app.actions.channels.providers import (
-    DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
     GenericHttp,
     Kinds,
     Outbound,
     ProviderConfig,
-    configured,
-    route,
 )
-from app.models.patterns import ALPHANUMERIC_ID_PATTERN, PHONE_PATTERN, URL_PATTERN
+from app.models.patterns import ALPHANUMERIC_ID_PATTERN, URL_PATTERN
 
 MAX_BODY = 1600  # characters: Twilio's limit, split into segments by the carrier
 
@@ -80,11 +76,7 @@ class SmsChannel:
         inputs={
             "type": "object",
             "properties": {
-                "recipient": {
-                    "type": "string",
-                    "pattern": PHONE_PATTERN,
-                    "description": "E.164 number; default: the event's user.phone.",
-                },
+                "recipient": phone.RECIPIENT,
                 "body": {
                     "type": "string",
                     "minLength": 1,
@@ -95,21 +87,11 @@ class SmsChannel:
             },
             "additionalProperties": False,
         },
-        outputs={
-            "type": "object",
-            "properties": {"recipient": {"type": "string"}, **DELIVERY_OUTPUT, **OUTPUT},
-        },
+        outputs=phone.OUTPUTS,
         description="Send an SMS through the configured providers, in order, failing over.",
     )
 
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)
         message = Sms(inputs.phone(params, context), inputs.text(params, context, MAX_BODY))
-        book = outbox(context)
-        if book is not None and not configured("sms", context.config):
-            kept = await keep(book, Letter("sms", message.to, text=message.body), context)
-            return {"recipient": message.to, **kept}
-        delivery = await route("sms", context.config, PROVIDERS).deliver(
-            message, context, context.idempotency_key
-        )
-        return {"recipient": message.to, **delivery}
+        return await phone.deliver("sms", PROVIDERS, message, message.to, message.body, context)

@@ -9,21 +9,17 @@ import httpx
 from pydantic import Field
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorError
-from app.actions.channels import inputs
-from app.actions.channels.outbox import OUTPUT, Letter, keep, outbox
+from app.actions.channels import inputs, phone
 from app.actions.channels.providers import (
-    DELIVERY_OUTPUT,
     IDEMPOTENCY_HEADER,
     GenericHttp,
     Kinds,
     Outbound,
     ProviderConfig,
     Reply,
-    configured,
     refusal,
-    route,
 )
-from app.models.patterns import API_VERSION_PATTERN, DIGITS_ID_PATTERN, PHONE_PATTERN, URL_PATTERN
+from app.models.patterns import API_VERSION_PATTERN, DIGITS_ID_PATTERN, URL_PATTERN
 
 MAX_BODY = 4096  # characters of a text message, the Cloud API's limit
 # Cloud API error codes that mean "slow down" or "try later" although the status is a 4xx.
@@ -131,11 +127,7 @@ class WhatsAppChannel:
         inputs={
             "type": "object",
             "properties": {
-                "recipient": {
-                    "type": "string",
-                    "pattern": PHONE_PATTERN,
-                    "description": "E.164 number; default: the event's user.phone.",
-                },
+                "recipient": phone.RECIPIENT,
                 "body": {
                     "type": "string",
                     "minLength": 1,
@@ -147,10 +139,7 @@ class WhatsAppChannel:
             },
             "additionalProperties": False,
         },
-        outputs={
-            "type": "object",
-            "properties": {"recipient": {"type": "string"}, **DELIVERY_OUTPUT, **OUTPUT},
-        },
+        outputs=phone.OUTPUTS,
         description="Send a WhatsApp text or template message through the configured "
         "providers, in order, failing over.",
     )
@@ -163,12 +152,5 @@ class WhatsAppChannel:
             message = WhatsApp(to, template=template)
         else:
             message = WhatsApp(to, body=inputs.text(params, context, MAX_BODY))
-        book = outbox(context)
-        if book is not None and not configured("whatsapp", context.config):
-            text = message.body if template is None else json.dumps({"template": template})
-            kept = await keep(book, Letter("whatsapp", to, text=text), context)
-            return {"recipient": to, **kept}
-        delivery = await route("whatsapp", context.config, PROVIDERS).deliver(
-            message, context, context.idempotency_key
-        )
-        return {"recipient": to, **delivery}
+        text = message.body if template is None else json.dumps({"template": template})
+        return await phone.deliver("whatsapp", PROVIDERS, message, to, text, context)
