@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import stats
 from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.stats import period_of
-from app.models.instant import Instant
+from app.api.stats import PeriodQuery, SinceQuery, UntilQuery, period_of
 from app.models.patterns import ID_PATTERN
 
 router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
@@ -90,14 +89,10 @@ async def get_series(
     caller: Reader,
     store: StoreDep,
     clock: ClockDep,
-    period: Annotated[
-        str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
-    ] = "24h",
+    period: PeriodQuery = "24h",
     buckets: Annotated[int, Query(ge=1, le=MAX_BUCKETS, description="Equal slices.")] = 24,
-    since: Annotated[
-        Instant | None, Query(description="Start (overrides `period`); before `until`, else a 422.")
-    ] = None,
-    until: Annotated[Instant | None, Query(description="End; default: now.")] = None,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> Series:
     """The figures of `GET /api/stats` for each of `buckets` equal slices of the period, oldest

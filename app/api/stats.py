@@ -21,6 +21,14 @@ router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSE
 PERIOD = re.compile(r"^(\d{1,6})([smhdw])$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 LONGEST = timedelta(days=3660)
+# The period a report covers, as every stats route takes it (see period_of).
+PeriodQuery = Annotated[
+    str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
+]
+SinceQuery = Annotated[
+    Instant | None, Query(description="Start (overrides `period`); before `until`, else a 422.")
+]
+UntilQuery = Annotated[Instant | None, Query(description="End; default: now.")]
 
 
 def _duration(period: str) -> timedelta:
@@ -49,13 +57,9 @@ async def get_stats(
     caller: Reader,
     store: StoreDep,
     clock: ClockDep,
-    period: Annotated[
-        str, Query(description="How far back from `until`: 15m, 24h, 7d, 4w ...", max_length=16)
-    ] = "24h",
-    since: Annotated[
-        Instant | None, Query(description="Start (overrides `period`); before `until`, else a 422.")
-    ] = None,
-    until: Annotated[Instant | None, Query(description="End; default: now.")] = None,
+    period: PeriodQuery = "24h",
+    since: SinceQuery = None,
+    until: UntilQuery = None,
     workflow_id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> StatsReport:
     """Executions, success rate, average execution time, active workflows and triggers of the
