@@ -9,6 +9,7 @@ import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflo
 import { SchemaForm } from "../../components/forms/SchemaForm";
 import { JsonEditor } from "../../components/forms/JsonEditor";
 import { FieldProblems, TextField } from "./TextField";
+import { InspectorTabs, NodeProblems, type InspectorTab } from "./InspectorTop";
 
 export interface ActionInspectorProps {
   action: Action;
@@ -31,7 +32,7 @@ function dataErrors(fields: Record<string, string[]>, prefix: string): Record<st
 }
 
 export function ActionInspector({ action, palette, problem, readOnly, onChange, onMove, onDelete }: ActionInspectorProps) {
-  const [tab, setTab] = useState<"form" | "json">("form");
+  const [tab, setTab] = useState<InspectorTab>("form");
   const item = itemFor(palette, action);
   const custom = action.type === "custom_action";
   const fields = problem?.fields ?? {};
@@ -59,15 +60,8 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
           </div>
         )}
       </header>
-      {problem && (
-        <div className="error" role="alert">
-          {problem.messages.map((m, i) => <div key={i}>{m}</div>)}
-        </div>
-      )}
-      <div className="tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={tab === "form"} onClick={() => setTab("form")}>Form</button>
-        <button type="button" role="tab" aria-selected={tab === "json"} onClick={() => setTab("json")}>JSON</button>
-      </div>
+      <NodeProblems problem={problem} />
+      <InspectorTabs tab={tab} onTab={setTab} />
       {tab === "json" ? (
         <JsonEditor label="Action JSON" value={stripArms(action)} readOnly={readOnly} onApply={(value) => onChange(value as Action)} />
       ) : (

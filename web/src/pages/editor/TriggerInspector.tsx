@@ -7,6 +7,7 @@ import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflo
 import { SchemaForm } from "../../components/forms/SchemaForm";
 import { JsonEditor } from "../../components/forms/JsonEditor";
 import { FieldProblems, TextField } from "./TextField";
+import { InspectorTabs, NodeProblems, type InspectorTab } from "./InspectorTop";
 import { WorkflowSettingsFields } from "./WorkflowSettingsFields";
 
 export interface TriggerInspectorProps {
@@ -20,7 +21,7 @@ export interface TriggerInspectorProps {
 const SCHEDULE_FIELDS = ["cron", "interval", "timezone"] as const;
 
 export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: TriggerInspectorProps) {
-  const [tab, setTab] = useState<"form" | "json">("form");
+  const [tab, setTab] = useState<InspectorTab>("form");
   const fields = problem?.fields ?? {};
   const trigger = head.trigger;
   const setTrigger = (change: Partial<Trigger>) => {
@@ -34,15 +35,8 @@ export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: T
       <header>
         <h2>Workflow and trigger</h2>
       </header>
-      {problem && (
-        <div className="error" role="alert">
-          {problem.messages.map((m, i) => <div key={i}>{m}</div>)}
-        </div>
-      )}
-      <div className="tabs" role="tablist">
-        <button type="button" role="tab" aria-selected={tab === "form"} onClick={() => setTab("form")}>Form</button>
-        <button type="button" role="tab" aria-selected={tab === "json"} onClick={() => setTab("json")}>JSON</button>
-      </div>
+      <NodeProblems problem={problem} />
+      <InspectorTabs tab={tab} onTab={setTab} />
       {tab === "json" ? (
         <JsonEditor label="Workflow JSON" value={head} readOnly={readOnly} onApply={(value) => onChange(value as DocumentHead)} />
       ) : (
