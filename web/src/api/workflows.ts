@@ -5,7 +5,6 @@ import type { components } from "./schema";
 
 export type WorkflowSummary = components["schemas"]["WorkflowSummary"];
 export type WorkflowRead = components["schemas"]["WorkflowRead"];
-export type WorkflowStatus = components["schemas"]["WorkflowStatus"];
 export type ImportReport = components["schemas"]["ImportReport"];
 export type VersionSummary = components["schemas"]["VersionSummary"];
 export type VersionRead = components["schemas"]["VersionRead"];
@@ -16,7 +15,6 @@ export type PublishDecision = "approve" | "reject";
 export const workflowKeys = {
   all: ["workflows"] as const,
   list: (archived: boolean, tag: string | null) => ["workflows", "list", archived, tag] as const,
-  status: ["workflows", "status"] as const,
   one: (id: string) => ["workflows", "one", id] as const,
   versions: (id: string) => ["workflows", "one", id, "versions"] as const,
   version: (id: string, version: number) => ["workflows", "one", id, "versions", version] as const,
@@ -33,14 +31,6 @@ export function useWorkflowList(includeArchived: boolean, tag: string | null = n
         query: { include_archived: includeArchived, limit: 500, ...(tag === null ? {} : { tag }) },
         signal,
       }),
-  });
-}
-
-export function useWorkflowStatus() {
-  return useQuery({
-    queryKey: workflowKeys.status,
-    queryFn: ({ signal }) =>
-      api<components["schemas"]["StatusReport"]>("GET", "/api/workflows/status", { signal }),
   });
 }
 
