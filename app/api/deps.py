@@ -181,7 +181,6 @@ async def authorized(request: Request, permission: Permission) -> ApiKey:
 
 
 Reader = Annotated[ApiKey, _requires(Permission.READ)]
-Ingester = Annotated[ApiKey, _requires(Permission.INGEST)]
 Writer = Annotated[ApiKey, _requires(Permission.WRITE)]
 KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
 SecretManager = Annotated[ApiKey, _requires(Permission.MANAGE_SECRETS)]
