@@ -80,9 +80,11 @@ class Queue(Protocol):
         self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float = 0
     ) -> None:
         """Have a worker advance the run at ``at`` (now when None). ``job_id`` is stable for
-        one purpose, so enqueueing the same job twice runs it once. ``priority`` is seconds
-        of head start for a job due now: busy workers take it before ready jobs queued up to
-        that long before it."""
+        one purpose, so the same job enqueued while it is queued or running is added once;
+        enqueued again after it ran, it runs again and finds nothing to do (workers keep no
+        result of these jobs: the run's state is what a second job checks). ``priority`` is
+        seconds of head start for a job due now: busy workers take it before ready jobs
+        queued up to that long before it."""
 
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None

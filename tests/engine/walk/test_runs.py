@@ -125,6 +125,39 @@ async def test_the_same_idempotency_key_twice_starts_one_run(client: httpx.Async
     assert len((await client.get("/api/runs")).json()["items"]) == 1
 
 
+async def test_a_start_job_sent_again_after_its_run_began_changes_nothing(
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock, resources: Resources
+) -> None:
+    """Workers keep no result of a run's jobs (a third of a waiting run's Redis), so Redis
+    takes a start job's id again once it ran, as when a parent walked again after a crash
+    sends its children's starts again: the run's state makes the copy do nothing, for a run
+    parked in a delay as for a finished one."""
+    delayed: list[dict[str, Any]] = [
+        {"id": "first", "type": "log"},
+        {"id": "later", "type": "log", "delay": 3600},
+    ]
+    await create(client, workflow(delayed, workflow_id="parked"))
+    await create(client, workflow([{"id": "only", "type": "log"}], workflow_id="done"))
+    accepted = await send(client, {"type": "signup", "user": {"id": "u1"}})
+    runs = dict(zip(accepted["workflow_ids"], accepted["run_ids"], strict=True))
+    await drain_until(client, settings, list(runs.values()), {"waiting", "completed"}, clock=clock)
+    before = {run_id: await run_of(client, run_id) for run_id in runs.values()}
+    assert {run["status"] for run in before.values()} == {"waiting", "completed"}
+
+    assert resources.engine is not None
+    queue = resources.engine.queue
+    await queue.start_many([("acme", run_id) for run_id in runs.values()])
+    starts = {f"{run_id}:start".encode() for run_id in runs.values()}
+    assert starts <= set(await queue.pool.zrange(default_queue_name, 0, -1))
+    async with worker_running(settings, clock=clock):
+        for _ in range(1000):  # a guard against hanging, not a timing
+            if not starts & set(await queue.pool.zrange(default_queue_name, 0, -1)):
+                break
+            await asyncio.sleep(0.01)
+    assert not starts & set(await queue.pool.zrange(default_queue_name, 0, -1))
+    assert {run_id: await run_of(client, run_id) for run_id in runs.values()} == before
+
+
 async def test_a_business_key_starts_one_run_per_order(client: httpx.AsyncClient) -> None:
     await create(client, workflow([{"type": "log"}], idempotency_key="{{ order_id }}"))
     first = await send(client, {"type": "signup", "data": {"order_id": "o-1"}})
