@@ -19,10 +19,11 @@ import httpx
 
 from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
+from app.actions.pool import ReusingPool
 from app.settings import Settings
 
 USER_AGENT = "Automator"
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5)
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=5)
 INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
 MAX_RETRY_AFTER = 3600.0  # seconds; a longer wait asked for by a server is cut to this
 ERROR_BODY_CHARS = 500
@@ -130,8 +131,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, guard: Guard, max_body: int) -> None:
         self._inner = httpx.AsyncHTTPTransport(trust_env=False, limits=LIMITS)
-        # httpx takes no network backend, so its pool is replaced by one that has ours.
-        self._inner._pool = httpcore.AsyncConnectionPool(
+        # httpx takes no network backend, so its pool is replaced by one that has ours (and
+        # reuses its connections: app/actions/pool.py).
+        self._inner._pool = ReusingPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             max_connections=LIMITS.max_connections,
             max_keepalive_connections=LIMITS.max_keepalive_connections,

@@ -1,0 +1,106 @@
+"""The outbound client's connection pool: calls in flight together reuse the connections
+they opened instead of opening new ones, and a connection the server closed, or one idle
+too long to trust, is replaced rather than failing a call. The server is a real one on
+127.0.0.1 that counts the connections it accepts."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from app.actions import pool
+from app.actions.net import http_client
+from app.settings import Settings
+
+ANSWER = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+
+
+class CountingServer:
+    """An HTTP/1.1 server answering every request with ``{}``, keeping connections open
+    unless ``idle_close`` says after how many seconds of silence it closes them."""
+
+    def __init__(self, idle_close: float | None = None) -> None:
+        self.accepted = 0
+        self.idle_close = idle_close
+        self.url = ""
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        try:
+            while True:
+                async with asyncio.timeout(self.idle_close):
+                    head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.lower().split(b"\r\n")
+                        if line.startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                await reader.readexactly(length)
+                writer.write(ANSWER)
+                await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[CountingServer]:
+    counting = CountingServer()
+    listening = await asyncio.start_server(counting.serve, "127.0.0.1", 0)
+    counting.url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/hook"
+    async with listening:
+        yield counting
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    connectors = http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"]))
+    async with connectors:
+        yield connectors
+
+
+async def calls(client: httpx.AsyncClient, url: str, count: int, together: int) -> None:
+    limit = asyncio.Semaphore(together)
+
+    async def one(n: int) -> None:
+        async with limit:
+            answer = await client.post(url, json={"n": n})
+            assert answer.json() == {}
+
+    await asyncio.gather(*(one(n) for n in range(count)))
+
+
+async def test_calls_in_flight_together_keep_their_connections(
+    server: CountingServer, client: httpx.AsyncClient
+) -> None:
+    # With at most 20 idle connections kept (the setting before this pool), 300 such calls
+    # opened 90.
+    await calls(client, server.url, 300, together=50)
+    assert server.accepted <= 50
+
+
+async def test_a_connection_the_server_closed_is_not_reused(client: httpx.AsyncClient) -> None:
+    closing = CountingServer(idle_close=0.05)
+    listening = await asyncio.start_server(closing.serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/hook"
+    async with listening:
+        await calls(client, url, 1, together=1)
+        await asyncio.sleep(0.2)  # the server has closed the idle connection
+        await calls(client, url, 1, together=1)
+    assert closing.accepted == 2
+
+
+async def test_a_connection_idle_too_long_is_replaced(
+    server: CountingServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pool, "REUSE_WITHIN", 0.05)
+    await calls(client, server.url, 2, together=1)
+    assert server.accepted == 1
+    await asyncio.sleep(0.1)
+    await calls(client, server.url, 1, together=1)
+    assert server.accepted == 2
