@@ -54,8 +54,15 @@ export function SettingsPanel({ canConfigure }: { canConfigure: boolean }) {
 function FourEyes({ canConfigure }: { canConfigure: boolean }) {
   const settings = useTenantSettings();
   const save = usePutTenantSettings();
-  // While a change is on its way the box shows it, not the value it replaces.
-  const on = (save.isPending ? save.variables : settings.data)?.four_eyes_publishing ?? false;
+  // The box shows a change from the click until the answer, not the value it replaces. Kept
+  // in state set by the click itself: the mutation's pending state reaches React a tick
+  // later, and in between React would put the box back as the old settings have it.
+  const [asked, setAsked] = useState<boolean | null>(null);
+  const on = asked ?? settings.data?.four_eyes_publishing ?? false;
+  const change = (wanted: boolean) => {
+    setAsked(wanted);
+    save.mutate({ ...settings.data, four_eyes_publishing: wanted }, { onSettled: () => setAsked(null) });
+  };
   return (
     <div>
       <h2>Publishing</h2>
@@ -63,7 +70,7 @@ function FourEyes({ canConfigure }: { canConfigure: boolean }) {
       {settings.data && (
         <label>
           <input type="checkbox" checked={on} disabled={!canConfigure || save.isPending}
-            onChange={(e) => save.mutate({ ...settings.data, four_eyes_publishing: e.target.checked })} />
+            onChange={(e) => change(e.target.checked)} />
           {" "}Four-eyes publishing
         </label>
       )}
