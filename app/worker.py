@@ -40,6 +40,7 @@ from app.engine.flow.queue import (
     deserialize,
     serialize,
 )
+from app.engine.flow.resumes import Claim
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.control import RunControl
 from app.engine.walk.executor import Executor
@@ -49,6 +50,7 @@ from app.engine.walk.jobs import (
     advance_run,
     build_executor,
     reconcile,
+    resume,
     run_slots,
     stop_gracefully,
 )
@@ -217,20 +219,28 @@ def bulk_runs_of(settings: Settings, clock: Clock, store: Store, queue: ArqQueue
 
 
 class PollingWorker(Worker):
-    """An arq worker that tells after each poll that it polls (for readiness), and whose
-    holds are short and renewed while it lives.
+    """An arq worker that tells after each poll that it polls (for readiness), whose holds
+    are short and renewed while it lives, and that serves resumes before new runs.
 
     arq marks a job in progress for the job timeout plus 10 s, so a job whose worker was
     killed would be delivered again only that long after; the runs the job walked keep
     their leases as long. Here the mark lasts a run lease (plus a margin) and a task renews
-    the marks of the jobs in progress and the leases of the runs being walked, a few times a
-    lease, whatever the jobs are doing."""
+    the marks of the jobs in progress, the claims of the resumes being walked and the leases
+    of their runs, a few times a lease, whatever the jobs are doing.
+
+    Resumes (``app/engine/flow/resumes.py``: timers, wakes of runs already started) are
+    taken by a task of their own, up to ``max_jobs`` walks at once beside arq's jobs; while
+    due ones wait for room, no new start job is taken."""
 
     def __init__(self, on_poll: Callable[[], None] | None, lease: float, **options: Any) -> None:
         super().__init__(**options)
         self.on_poll = on_poll
         self.lease = lease
         self.in_progress_timeout_s = lease + IN_PROGRESS_MARGIN
+        # The walks of resumes going on here, with what each claimed.
+        self.resuming: dict[asyncio.Task[None], Claim] = {}
+        # The last claim took all it had room for: due resumes may be waiting.
+        self.resumes_waiting = False
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
@@ -239,10 +249,67 @@ class PollingWorker(Worker):
 
     async def main(self) -> None:
         renewing = asyncio.create_task(self._keep_holds())
+        claiming = asyncio.create_task(self._claim_resumes())
         try:
             await super().main()
+            claiming.cancel()
+            # Stopped gracefully (or a burst ended): the resumes' walks end too.
+            await asyncio.gather(*self.resuming)
         finally:
+            claiming.cancel()
             renewing.cancel()
+            for task in self.resuming:
+                task.cancel()
+
+    async def _poll_iteration(self) -> None:
+        await super()._poll_iteration()
+        # A burst worker (tests) ends once arq's queue is empty: not before the resumes are.
+        # arq's jobs are taken meanwhile too; a resume's walk that enqueues one (a failure
+        # to hand out) ends after it did.
+        while self.burst and self.max_burst_jobs < 0 and await self._resumes_left():
+            await asyncio.sleep(self.poll_delay_s)
+            await super()._poll_iteration()
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """arq's, one job at a time, stopping while due resumes wait for room: the jobs left
+        stay queued, for the next poll."""
+        for job_id in job_ids:
+            if self.resumes_waiting:
+                return
+            await super().start_jobs([job_id])
+
+    async def _resumes_left(self) -> bool:
+        queue: ArqQueue | None = self.ctx.get("queue")
+        return bool(self.resuming) or (queue is not None and await queue.resumes.left() > 0)
+
+    async def _claim_resumes(self) -> None:
+        while True:
+            try:
+                await self.claim_resumes()
+            except Exception:  # Redis away: arq's own loop fails, and the supervisor acts
+                LOGGER.warning("could not take due resumes", exc_info=True)
+            await asyncio.sleep(self.poll_delay_s)
+
+    async def claim_resumes(self) -> None:
+        """Take the due resumes there is room for, each walked in a task of its own."""
+        queue: ArqQueue | None = self.ctx.get("queue")
+        executor: Executor | None = self.ctx.get("executor")
+        room = self.max_jobs - len(self.resuming)
+        stopping = self.burst and self.max_burst_jobs >= 0
+        if queue is None or executor is None or stopping or room <= 0:
+            self.resumes_waiting = room <= 0
+            return
+        claims = await queue.resumes.claim(room, self.lease + IN_PROGRESS_MARGIN, self.lease)
+        self.resumes_waiting = len(claims) == room
+        for claim in claims:
+            task = asyncio.create_task(resume(executor, queue.resumes, claim))
+            self.resuming[task] = claim
+            task.add_done_callback(self._resumed)
+
+    def _resumed(self, task: "asyncio.Task[None]") -> None:
+        self.resuming.pop(task, None)
+        if not task.cancelled() and task.exception() is not None:
+            LOGGER.error("a resume's walk failed", exc_info=task.exception())
 
     async def _keep_holds(self) -> None:
         while True:
@@ -253,8 +320,8 @@ class PollingWorker(Worker):
                 LOGGER.warning("could not renew this worker's holds", exc_info=True)
 
     async def renew_holds(self) -> None:
-        """Extend the in-progress marks of the jobs running here and the leases of the runs
-        they walk, by a lease from now."""
+        """Extend the in-progress marks of the jobs running here, the claims of the resumes
+        being walked and the leases of the runs they walk, by a lease from now."""
         if self._pool is None:
             return
         running = [job_id for job_id, task in self.tasks.items() if not task.done()]
@@ -265,6 +332,9 @@ class PollingWorker(Worker):
                     # PEXPIRE leaves alone a mark that is gone (the job has just ended).
                     pipe.pexpire(in_progress_key_prefix + job_id, ms)
                 await pipe.execute()
+        queue: ArqQueue | None = self.ctx.get("queue")
+        if queue is not None:
+            await queue.resumes.renew(list(self.resuming.values()), self.lease + IN_PROGRESS_MARGIN)
         executor: Executor | None = self.ctx.get("executor")
         if executor is not None:
             await executor.leases.renew()

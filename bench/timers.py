@@ -8,8 +8,9 @@ bytes per waiting run, and what 10,000 active workflows cost the ingest path.
   before the timers fall due (together) until 4 s after: from wrk at concurrency 50 (which
   outruns the workers: a backlog builds), then paced at 25 events/s (which they keep up
   with). Lateness is a delayed step's start minus its run's creation plus the delay, read
-  from the store; arq takes jobs by due time, so a timer waits behind every job due before
-  it.
+  from the store. Timers are resumes, which workers take before new runs
+  (docs/architecture.md): a due timer waits for the CPU, not behind the start jobs queued
+  before it.
 - Redis per waiting run: ``INFO memory``'s ``used_memory`` before and after 1,000 runs
   are parked in an hour's delay (the worker has taken each and left its timer).
 - 10,000 workflows: single events on ``automator api`` before and after 10,000 workflows

@@ -14,6 +14,8 @@ SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
 # Set by the reconciler; gone means Redis lost its data (flushed, failed over without
 # persistence, a new server), and with it every deferred job: timers are armed again.
 QUEUE_MEMORY = f"{PREFIX}:queue:memory"
+# Jobs of runs already started, by due time (app/engine/flow/resumes.py).
+RESUMES = f"{PREFIX}:resumes"
 
 
 def rate_key(key_id: str) -> str:

@@ -80,19 +80,25 @@ class Leases:
         self._held: dict[str, str] = {}
 
     @asynccontextmanager
-    async def hold(self, run_id: str) -> AsyncIterator[bool]:
-        """Yields whether the lease was taken; a False means another worker has the run."""
-        token = secrets.token_hex(8)
+    async def hold(self, run_id: str, token: str | None = None) -> AsyncIterator[bool]:
+        """Yields whether the lease was taken; a False means another worker has the run.
+        With a ``token``, the lease is taken already (a resume's claim took it) and it is
+        renewed here, but given back by whoever took it."""
         key = run_lease_key(run_id)
-        taken = bool(await self._redis.set(key, token, nx=True, px=self._ms))
+        if token is None:
+            mine = secrets.token_hex(8)
+            taken = bool(await self._redis.set(key, mine, nx=True, px=self._ms))
+        else:
+            mine, taken = token, True
         if taken:
-            self._held[key] = token
+            self._held[key] = mine
         try:
             yield taken
         finally:
             if taken:
                 del self._held[key]
-                await self._release(keys=[key], args=[token])
+                if token is None:
+                    await self._release(keys=[key], args=[mine])
 
     async def renew(self) -> int:
         """Extend every lease this process holds by a whole lease, in one round trip; a

@@ -17,26 +17,17 @@ from arq.utils import timestamp_ms, to_unix_ms
 from redis.asyncio import ConnectionPool
 
 from app.clock import Clock
-from app.engine.redis_keys import QUEUE_MEMORY
+from app.engine.flow.resumes import Resumes
+from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
 
 ADVANCE_RUN = "advance_run"
 BULK_RUNS = "bulk_runs"
 RUN_FAILED = "run_failed"
 SEND_ALERT = "send_alert"
-# arq's enqueue_job in one round trip instead of four (WATCH, EXISTS, MULTI/EXEC): the same
-# keys, score and expiry, and the same refusal of a job id it still holds.
-ENQUEUE = """
-if redis.call('exists', KEYS[1], KEYS[2]) > 0 then
-    return 0
-end
-redis.call('psetex', KEYS[1], ARGV[1], ARGV[2])
-redis.call('zadd', KEYS[3], ARGV[3], ARGV[4])
-return 1
-"""
-# ENQUEUE for many jobs in one call: KEYS holds the queue, then each job's key and result
-# key; ARGV each job's expiry, body, score and id. A pipeline of ENQUEUE calls cost two
-# round trips (redis-py checks the pipeline's scripts with SCRIPT EXISTS first) and a
-# command each; this is one command.
+# arq's enqueue_job for many jobs in one call instead of four round trips each (WATCH,
+# EXISTS, MULTI/EXEC): the same keys, score and expiry, and the same refusal of a job id it
+# still holds. KEYS holds the queue, then each job's key and result key; ARGV each job's
+# expiry, body, score and id.
 ENQUEUE_MANY = """
 local added = 0
 for n = 0, #ARGV / 4 - 1 do
@@ -76,21 +67,19 @@ def deserialize(data: bytes) -> dict[str, Any]:
 
 
 class Queue(Protocol):
-    async def advance(
-        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float = 0
-    ) -> None:
-        """Have a worker advance the run at ``at`` (now when None). ``job_id`` is stable for
-        one purpose, so the same job enqueued while it is queued or running is added once;
-        enqueued again after it ran, it runs again and finds nothing to do (workers keep no
-        result of these jobs: the run's state is what a second job checks). ``priority`` is
-        seconds of head start for a job due now: busy workers take it before ready jobs
-        queued up to that long before it."""
+    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
+        """Have a worker advance the run, already started, at ``at`` (now when None): a
+        resume (``app/engine/flow/resumes.py``), which workers take before new runs.
+        ``job_id`` is stable for one purpose, so the same resume armed while it waits or
+        runs is one; armed again after it ran, it runs again and finds nothing to do (the
+        run's state is what a second walk checks)."""
 
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None
     ) -> None:
         """Have workers start each ``(tenant_id, run_id)`` now, in one round trip;
-        ``priorities`` by run id, as for ``advance``."""
+        ``priorities`` by run id: seconds of head start, so that busy workers take the run
+        before start jobs queued up to that long before it."""
 
     async def run_failed(self, tenant_id: str, run_id: str, failure: int) -> None:
         """Have a worker apply the workflow's ``on_failure`` to the run's ``failure``-th
@@ -101,7 +90,7 @@ class ArqQueue:
     def __init__(self, pool: ArqRedis, clock: Clock) -> None:
         self.pool = pool
         self._clock = clock
-        self._enqueue = pool.register_script(ENQUEUE)
+        self.resumes = Resumes(pool)
         self._enqueue_many = pool.register_script(ENQUEUE_MANY)
         # Start jobs of concurrent callers (the events one group commit stored) go to Redis
         # together: one script call per batch waiting, as the store commits them together.
@@ -118,10 +107,8 @@ class ArqQueue:
         )
         return cls(pool, clock)
 
-    async def advance(
-        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float = 0
-    ) -> None:
-        await self._enqueue(**self._job(tenant_id, run_id, job_id, at, priority))
+    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
+        await self.resumes.arm(tenant_id, run_id, job_id, self._score(at))
 
     async def forgot(self) -> bool:
         """Whether Redis has lost its data since the last call (its marker is gone, or this
@@ -133,12 +120,7 @@ class ArqQueue:
     ) -> None:
         if not runs:
             return
-        jobs = [
-            self._job(
-                tenant_id, run_id, start_job_id(run_id), None, (priorities or {}).get(run_id, 0)
-            )
-            for tenant_id, run_id in runs
-        ]
+        jobs = [self._job(run, (priorities or {}).get(run[1], 0)) for run in runs]
         loop = asyncio.get_running_loop()
         sent: asyncio.Future[None] = loop.create_future()
         if self._sending is not None and self._sending.get_loop() is not loop:
@@ -195,30 +177,34 @@ class ArqQueue:
         job_id = f"alert:{tenant_id}:{alert['key']}"
         await self.pool.enqueue_job(SEND_ALERT, tenant_id, alert, _job_id=job_id)
 
-    def _job(
-        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None, priority: float
-    ) -> dict[str, Any]:
+    def _score(self, at: datetime | None) -> int:
+        """When a job for ``at`` (now when None) is due, in ms of the machine's clock: arq
+        and the resumes compare scores with the machine's time; ``at`` is on the process's
+        clock, so the job waits the same span on the machine's."""
         now = timestamp_ms()
-        # arq compares a job's score with the machine's time; ``at`` is on the process's
-        # clock, so the job waits the same span on the machine's.
-        score = now if at is None else now + to_unix_ms(at) - to_unix_ms(self._clock.now())
-        expires = score - now + self.pool.expires_extra_ms
-        if score <= now:
-            # arq takes ready jobs lowest score first: a job scored earlier is taken first.
-            # A deferred job keeps its time, or it would run early.
-            score -= int(priority * 1000)
+        return now if at is None else now + to_unix_ms(at) - to_unix_ms(self._clock.now())
+
+    def _job(self, run: tuple[str, str], priority: float) -> dict[str, Any]:
+        """A start job for ``(tenant_id, run_id)``, due now: arq takes ready jobs lowest
+        score first, so one scored ``priority`` seconds earlier is taken first."""
+        tenant_id, run_id = run
+        job_id = start_job_id(run_id)
+        now = timestamp_ms()
+        score = now - int(priority * 1000)
         job = serialize_job(ADVANCE_RUN, (tenant_id, run_id), {}, None, now, serializer=serialize)
         keys = [job_key_prefix + job_id, result_key_prefix + job_id, default_queue_name]
-        return {"keys": keys, "args": [expires, job, score, job_id]}
+        return {"keys": keys, "args": [self.pool.expires_extra_ms, job, score, job_id]}
 
     async def depth(self) -> tuple[int, int]:
-        """Jobs due now (waiting for a worker, or being run) and jobs deferred to later."""
+        """Jobs due now (waiting for a worker, or being run) and jobs deferred to later
+        (resumes being run count as deferred: their score is when their claim lapses)."""
         now = timestamp_ms()
         async with self.pool.pipeline(transaction=False) as pipe:
-            pipe.zcount(default_queue_name, "-inf", now)
-            pipe.zcount(default_queue_name, f"({now}", "+inf")
-            ready, deferred = await pipe.execute()
-        return int(ready), int(deferred)
+            for queue in (default_queue_name, RESUMES):
+                pipe.zcount(queue, "-inf", now)
+                pipe.zcount(queue, f"({now}", "+inf")
+            ready, deferred, resumes_ready, resumes_deferred = await pipe.execute()
+        return int(ready + resumes_ready), int(deferred + resumes_deferred)
 
     async def close(self) -> None:
         await self.pool.aclose(close_connection_pool=True)

@@ -199,15 +199,16 @@ class Executor:
     effects: StoreEffects
     slots: RunSlots | None = None
 
-    async def advance(self, tenant_id: str, run_id: str) -> bool:
+    async def advance(self, tenant_id: str, run_id: str, lease: str | None = None) -> bool:
         """Walk the run as far as it goes now. Safe to call more than once for the same run:
         a second caller finds the lease taken, or the run not due. False: the lease was
-        taken (see ``due``)."""
+        taken (see ``due``). ``lease``: the token of the run's lease, taken already (by a
+        resume's claim, which gives it back)."""
         with logs.bound(tenant_id=tenant_id, run_id=run_id):
-            return await self._advance(tenant_id, run_id)
+            return await self._advance(tenant_id, run_id, lease)
 
-    async def _advance(self, tenant_id: str, run_id: str) -> bool:
-        async with self.leases.hold(run_id) as mine:
+    async def _advance(self, tenant_id: str, run_id: str, lease: str | None) -> bool:
+        async with self.leases.hold(run_id, lease) as mine:
             if not mine:
                 return False
             run = await self.store.get_run(tenant_id, run_id)

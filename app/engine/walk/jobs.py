@@ -28,9 +28,10 @@ from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.leases import Leases
 from app.engine.flow.limiters import Limiters
 from app.engine.flow.queue import ArqQueue
+from app.engine.flow.resumes import Claim, Resumes
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.approvals import APPROVAL_LINKS, Links
-from app.engine.walk.executor import Executor, StoreEffects
+from app.engine.walk.executor import TRANSIENT, Executor, StoreEffects
 from app.engine.walk.family import Family, failure_handled, failures, started_by_on_failure
 from app.engine.walk.launcher import Launcher
 from app.engine.walk.program import ProgramCache
@@ -62,6 +63,19 @@ async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
         return
     if await executor.due(tenant_id, run_id):
         raise Retry(defer=BUSY_RETRY_SECONDS * ctx["job_try"])
+
+
+async def resume(executor: Executor, resumes: Resumes, claim: Claim) -> None:
+    """Advance the run of a resume a worker claimed (``app/engine/flow/resumes.py``); then
+    the member and the run's lease go. A walk stopped by the store or Redis failing leaves
+    both to lapse: the member falls due again when its claim does, and the walk is retried
+    then."""
+    try:
+        await executor.advance(claim.tenant_id, claim.run_id, claim.token)
+    except TRANSIENT:
+        log.exception("resuming run %s failed; it is retried when its claim lapses", claim.run_id)
+        return
+    await resumes.finish(claim)
 
 
 async def reconcile(ctx: dict[str, Any]) -> int:

@@ -1,4 +1,5 @@
-"""Our enqueue writes arq's own job format: a real arq worker runs what it writes."""
+"""Our enqueue writes arq's own job format for start jobs (a real arq worker runs what it
+writes), and arms resumes in a sorted set of their own."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
@@ -10,11 +11,14 @@ from redis.exceptions import ResponseError
 
 from app.clock import SystemClock
 from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
+from app.engine.redis_keys import RESUMES
 from app.settings import Settings
 from tests.clock import ShiftedClock
 
 
-async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: Settings) -> None:
+async def test_a_start_job_is_enqueued_once_and_run_by_a_real_arq_worker(
+    settings: Settings,
+) -> None:
     queue = ArqQueue.from_url(str(settings.redis_url), SystemClock())
     seen: list[tuple[str, str]] = []
 
@@ -22,14 +26,9 @@ async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: 
         seen.append((tenant_id, run_id))
 
     try:
-        await queue.advance("acme", "run_1", "run_1:start", None)
-        await queue.advance("acme", "run_1", "run_1:start", None)
-        later = datetime.now(UTC) + timedelta(hours=1)
-        await queue.advance("acme", "run_2", "run_2:delay", later)
-        scores = dict(await queue.pool.zrange(default_queue_name, 0, -1, withscores=True))
-        assert set(scores) == {b"run_1:start", b"run_2:delay"}
-        assert abs(scores[b"run_2:delay"] / 1000 - later.timestamp()) < 0.01
-        await queue.pool.zrem(default_queue_name, "run_2:delay")
+        await queue.start_many([("acme", "run_1")])
+        await queue.start_many([("acme", "run_1")])
+        assert await queue.pool.zrange(default_queue_name, 0, -1) == [b"run_1:start"]
         worker = Worker(
             functions=[func(advance_run, name=ADVANCE_RUN)],
             redis_pool=queue.pool,
@@ -41,7 +40,6 @@ async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: 
         )
         await worker.async_run()
         assert seen == [("acme", "run_1")]
-        await queue.advance("acme", "run_1", "run_1:start", None)
         await queue.start_many([("acme", "run_1"), ("acme", "run_3"), ("acme", "run_3")])
         assert await queue.pool.zrange(default_queue_name, 0, -1) == [b"run_3:start"], (
             "arq still holds run_1's result; run_3 is enqueued once"
@@ -50,18 +48,35 @@ async def test_a_job_id_is_enqueued_once_and_run_by_a_real_arq_worker(settings: 
         await queue.close()
 
 
+async def test_a_resume_is_armed_once_per_purpose_at_its_time_beside_arqs_queue(
+    settings: Settings,
+) -> None:
+    queue = ArqQueue.from_url(str(settings.redis_url), SystemClock())
+    try:
+        later = datetime.now(UTC) + timedelta(hours=1)
+        await queue.advance("acme", "run_2", "run_2:delay", later)
+        await queue.advance("acme", "run_2", "run_2:delay", later)
+        await queue.advance("acme", "run_1", "run_1:event", None)
+        armed = dict(await queue.pool.zrange(RESUMES, 0, -1, withscores=True))
+        assert len(armed) == 2
+        assert abs(armed[b'["acme","run_2","run_2:delay"]'] / 1000 - later.timestamp()) < 0.01
+        assert not await queue.pool.exists(default_queue_name), "no arq job for a resume"
+        assert await queue.depth() == (1, 1)
+    finally:
+        await queue.close()
+
+
 async def test_a_deferred_job_waits_its_span_on_the_machine_whatever_the_process_clock(
     settings: Settings,
 ) -> None:
     """A run due an hour from the process's clock (moved a day ahead here) is scored an hour
-    from the machine's time, which arq reads."""
+    from the machine's time, which the workers read."""
     clock = ShiftedClock()
     clock.advance(86_400)
     queue = ArqQueue.from_url(str(settings.redis_url), clock)
     try:
         await queue.advance("acme", "run_1", "run_1:delay", clock.now() + timedelta(hours=1))
-        score = await queue.pool.zscore(default_queue_name, "run_1:delay")
-        assert score is not None
+        [(_, score)] = await queue.pool.zrange(RESUMES, 0, -1, withscores=True)
         assert abs(score / 1000 - (datetime.now(UTC) + timedelta(hours=1)).timestamp()) < 1
     finally:
         await queue.close()

@@ -11,6 +11,7 @@ from arq.constants import default_queue_name
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
 from app.clock import Clock
+from app.engine.redis_keys import RESUMES
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
@@ -106,7 +107,7 @@ async def test_a_stale_job_just_before_a_delay_ends_does_not_end_it_early(
     queue = resources.engine.queue
     # Redis lost the delay's own job, and a stale one comes half a second before the end:
     # only the job it defers to the due time can end the delay in time.
-    await queue.pool.delete(default_queue_name)
+    await queue.pool.delete(default_queue_name, RESUMES)
     clock.advance(1.5)
     await queue.advance("acme", run_id, f"{run_id}:stale", None)
     await drain_until(client, settings, [run_id], {"completed"}, seconds=5, clock=clock)

@@ -1,0 +1,130 @@
+"""Resumes: the jobs of runs already started (timers of delays and retry waits, waits'
+deadlines, wakes of held or answered runs, the reconciler's re-enqueues), on a queue of
+their own that workers serve before new work.
+
+arq keeps one sorted set by due time, so a timer that falls due waits behind every start
+job queued before it: under a backlog of new runs, the whole backlog. Here a resume is one
+member of its own sorted set (``tenant, run, purpose`` as JSON, scored by its due time in
+ms of the machine's clock), and a worker takes every due one it has room for in one script
+call that also takes each run's lease. A taken member stays in the set, scored when its
+claim lapses (a run lease plus a margin, renewed while its walk goes on): if the worker
+dies, the member falls due again once the run's lease has lapsed, and another worker takes
+it. The member and the lease go together when the walk ends, in one call.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+import orjson
+from arq.utils import timestamp_ms
+from redis.asyncio import Redis
+
+from app.engine.redis_keys import RESUMES, run_lease_key
+
+# KEYS[1]: the resumes. ARGV: now (ms), most to take, claimed until (ms), lease (ms), the
+# run leases' key prefix, this call's token prefix, when a busy run's member comes back (ms).
+# Each due member whose run's lease is free is taken (the lease too); one whose run another
+# worker walks comes back shortly, as arq's Retry did: the walker may have read the run
+# before it fell due. Answers the taken members and their lease tokens, in pairs.
+CLAIM = """
+local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local taken = {}
+for i, member in ipairs(due) do
+    local token = ARGV[6] .. i
+    local lease = ARGV[5] .. cjson.decode(member)[2]
+    if redis.call('set', lease, token, 'NX', 'PX', ARGV[4]) then
+        redis.call('zadd', KEYS[1], ARGV[3], member)
+        table.insert(taken, member)
+        table.insert(taken, token)
+    else
+        redis.call('zadd', KEYS[1], ARGV[7], member)
+    end
+end
+return taken
+"""
+# KEYS[1]: the resumes, KEYS[2]: the run's lease. ARGV: the member, its claimed score, the
+# lease's token. A member armed again meanwhile (scored anew) stays; a lease taken over by
+# another worker stays theirs.
+FINISH = """
+if redis.call('get', KEYS[2]) == ARGV[3] then
+    redis.call('del', KEYS[2])
+end
+if redis.call('zscore', KEYS[1], ARGV[1]) == ARGV[2] then
+    redis.call('zrem', KEYS[1], ARGV[1])
+end
+"""
+# KEYS[1]: the resumes. ARGV[1]: the new claimed score, then pairs of member and old score:
+# each member still claimed as it was is claimed until the new score.
+RENEW = """
+for i = 2, #ARGV, 2 do
+    if redis.call('zscore', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+        redis.call('zadd', KEYS[1], ARGV[1], ARGV[i])
+    end
+end
+"""
+# A claimed member whose run another worker walks comes back this much later.
+BUSY_MS = 200
+
+
+@dataclass
+class Claim:
+    """A resume a worker took: the run to advance, with its lease taken already."""
+
+    member: bytes
+    tenant_id: str
+    run_id: str
+    token: str  # of the run's lease
+    score: int  # the member's score while claimed: when the claim lapses (ms)
+
+
+class Resumes:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._claim = redis.register_script(CLAIM)
+        self._finish = redis.register_script(FINISH)
+        self._renew = redis.register_script(RENEW)
+
+    async def arm(self, tenant_id: str, run_id: str, purpose: str, score: int) -> None:
+        """Have a worker advance the run at ``score`` (ms of the machine's clock). Armed
+        twice for one purpose, it runs once (at the later arming's time)."""
+        member = orjson.dumps([tenant_id, run_id, purpose])
+        await self._redis.zadd(RESUMES, {member: score})
+
+    async def claim(self, most: int, seconds: float, lease: float) -> list[Claim]:
+        """Take up to ``most`` due resumes, each for ``seconds``, with its run's lease for
+        ``lease`` seconds (shorter: the claim outlives the lease)."""
+        now = timestamp_ms()
+        until = now + int(seconds * 1000)
+        prefix = secrets.token_hex(8) + ":"
+        args: list[int | str] = [now, most, until, int(lease * 1000)]
+        args += [run_lease_key(""), prefix, now + BUSY_MS]
+        taken = await self._claim(keys=[RESUMES], args=args)
+        claims = []
+        for member, token in zip(taken[::2], taken[1::2], strict=True):
+            tenant_id, run_id, _ = orjson.loads(member)
+            claims.append(Claim(member, tenant_id, run_id, token.decode(), until))
+        return claims
+
+    async def finish(self, claim: Claim) -> None:
+        """The claimed walk ended: the member goes (unless armed again meanwhile), and the
+        run's lease with it."""
+        await self._finish(
+            keys=[RESUMES, run_lease_key(claim.run_id)],
+            args=[claim.member, claim.score, claim.token],
+        )
+
+    async def renew(self, claims: list[Claim], seconds: float) -> None:
+        """Keep the members of walks still going claimed ``seconds`` from now."""
+        if not claims:
+            return
+        until = timestamp_ms() + int(seconds * 1000)
+        args: list[bytes | int] = [until]
+        for claim in claims:
+            args += [claim.member, claim.score]
+        await self._renew(keys=[RESUMES], args=args)
+        for claim in claims:
+            claim.score = until
+
+    async def left(self) -> int:
+        """Resumes armed, due or not, claimed or not."""
+        return int(await self._redis.zcard(RESUMES))

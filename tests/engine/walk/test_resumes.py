@@ -1,0 +1,80 @@
+"""Resumes (timers, wakes of runs already started) on a queue of their own: served before
+new runs, and never lost with the worker that took them."""
+
+import asyncio
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from app.engine.flow.queue import ArqQueue
+from app.resources import Resources
+from app.settings import Settings
+from tests.conftest import send
+from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
+
+DELAY = 5  # seconds of the workflow's delay, scaled by SCALE: half a second
+SCALE = 0.1
+
+
+def delayed() -> dict[str, Any]:
+    document = workflow([{"id": "later", "type": "log", "delay": DELAY}], workflow_id="delayed")
+    return document | {"trigger": {"type": "later"}}
+
+
+def started(run: dict[str, Any], step_id: str) -> datetime:
+    [step] = [step for step in run["steps"] if step["step_id"] == step_id]
+    return datetime.fromisoformat(step["started_at"])
+
+
+def queue_of(resources: Resources) -> ArqQueue:
+    assert resources.engine is not None
+    return resources.engine.queue
+
+
+async def parked(client: httpx.AsyncClient, settings: Settings) -> str:
+    """A run of ``delayed`` parked in its delay; waits until the delay is over."""
+    await create(client, delayed())
+    run_id: str = (await send(client, {"type": "later", "user": {"id": "u0"}}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    await asyncio.sleep(DELAY * SCALE)  # the timer's score is on the machine's clock
+    return run_id
+
+
+async def test_a_due_timer_goes_before_the_new_runs_queued_ahead_of_it(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """One worker, one job at a time: twenty runs started before a parked run's delay is
+    over wait until its step has started (arq, taking jobs by time, ran them all first)."""
+    one = settings.model_copy(update={"delay_scale": SCALE, "worker_concurrency": 1})
+    await create(client, workflow([{"id": "now", "type": "log"}], workflow_id="new"))
+    await create(client, delayed())
+    timer = (await send(client, {"type": "later", "user": {"id": "u0"}}))["run_ids"][0]
+    await drain_until(client, one, [timer], {"waiting"})
+    news = [
+        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        for n in range(1, 21)
+    ]
+    await asyncio.sleep(DELAY * SCALE)  # the delay is over: the timer is due behind them
+    await drain_until(client, one, [timer, *news], {"completed"})
+    resumed = started(await run_of(client, timer), "later")
+    before = [run_id for run_id in news if started(await run_of(client, run_id), "now") < resumed]
+    assert len(before) <= 1, "the worker's first poll may take one start job beside it"
+
+
+async def test_a_timer_taken_by_a_worker_that_died_is_walked_once_when_its_claim_lapses(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """A worker takes the due timer (its claim and the run's lease) and dies before walking
+    it: another worker walks the run once the lease has lapsed, and only then."""
+    scaled = settings.model_copy(update={"delay_scale": SCALE})
+    run_id = await parked(client, scaled)
+    queue = queue_of(resources)
+    [claim] = await queue.resumes.claim(10, seconds=1.2, lease=1)
+    died = time.time()
+    assert claim.run_id == run_id
+    await drain_until(client, scaled, [run_id], {"completed"})
+    run = await run_of(client, run_id)
+    assert [step["step_id"] for step in run["steps"]] == ["later"]
+    assert started(run, "later").timestamp() >= died + 1, "not while the dead worker's lease held"
