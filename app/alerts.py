@@ -2,11 +2,11 @@
 the addresses and the URL pass the email and webhook connectors' own checks) and recorded
 in the audit log. The leading scheduler applies them (``app/triggers/alerts.py``)."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.errors import ErrorDetail, InvalidInput, NotFound
 from app.models.action import Action
 from app.models.alert import AlertRule, AlertRules
@@ -19,7 +19,7 @@ FIELDS = {"email": "email", "webhook": "webhook_url"}
 
 
 @dataclass(frozen=True)
-class Alerts:
+class Alerts(Acting):
     """Alert rules for ``actor`` (an API key id; ``cli`` by default)."""
 
     store: Store
@@ -27,9 +27,6 @@ class Alerts:
     # The checks a workflow's actions pass when it is saved.
     rules: ValidationRules
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "Alerts":
-        return replace(self, actor=actor)
 
     async def read(self, tenant_id: str) -> AlertRules:
         """The tenant's rules (none: an empty list)."""

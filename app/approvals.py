@@ -7,10 +7,10 @@ decision finds the first. The woken run is enqueued after the write; a lost job 
 the reconciler, as the run is due.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.clock import Clock
 from app.engine.flow.queue import Queue
 from app.engine.walk.approvals import (
@@ -63,16 +63,13 @@ class Decided:
 
 
 @dataclass(frozen=True)
-class Approvals:
+class Approvals(Acting):
     store: Store
     clock: Clock
     audit: Audit
     queue: Queue | None
     links: Links
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "Approvals":
-        return replace(self, actor=actor)
 
     def check_link(
         self, tenant_id: str, approval: str, decision: Decision, expires: int, signature: str

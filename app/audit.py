@@ -7,8 +7,8 @@ state around the change) and are stored with secret references and fields named 
 secrets masked, and replaced by a note when larger than ``MAX_STATE_BYTES``.
 """
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar, Self
 
 import orjson
 
@@ -24,6 +24,19 @@ CLI = "cli"
 MAX_STATE_BYTES = 64 * 1024
 
 State = dict[str, Any] | None
+
+
+class Acting:
+    """A service that names who acts through it in the audit log: ``actor``, an API key id
+    (``cli`` when the command line acts). Each such service is a frozen dataclass."""
+
+    # Declared so that the type checker takes the services for the dataclasses they are.
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    actor: str
+
+    def acting_as(self, actor: str) -> Self:
+        """The same service recording ``actor`` in the audit log."""
+        return replace(self, actor=actor)
 
 
 def _bounded(state: State) -> State:

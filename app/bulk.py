@@ -10,10 +10,10 @@ runs twice finds the cursor moved on and does nothing, and a run is commanded on
 """
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.clock import Clock
 from app.engine.walk.control import Command, RunControl
 from app.errors import Conflict, NotFound, redis_missing
@@ -38,7 +38,7 @@ class BulkPlan:
 
 
 @dataclass(frozen=True)
-class BulkRuns:
+class BulkRuns(Acting):
     """Bulk commands for ``actor`` (an API key id; ``cli`` by default)."""
 
     store: Store
@@ -48,10 +48,6 @@ class BulkRuns:
     control: RunControl | None = None
     queue: BulkQueue | None = None
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "BulkRuns":
-        """The same service recording ``actor`` in the audit log."""
-        return replace(self, actor=actor)
 
     async def request(
         self, tenant_id: str, action: BulkAction, where: RunFilter, *, dry_run: bool

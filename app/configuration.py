@@ -2,10 +2,10 @@
 flow-control limits and segments. Each change is recorded in the audit log, by the service's
 ``actor``, once it succeeded; the API and the CLI share these calls."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from app.audit import CLI, Audit, State
+from app.audit import CLI, Acting, Audit, State
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.secrets import SecretInfo, Secrets
 from app.engine.flow.tenant_limits import TenantLimitsCache
@@ -17,7 +17,7 @@ from app.store.protocol import Store
 
 
 @dataclass(frozen=True)
-class Configuration:
+class Configuration(Acting):
     store: Store
     audit: Audit
     secrets: Secrets
@@ -25,10 +25,6 @@ class Configuration:
     # This process's cache of tenant limits (with Redis only), forgotten on a change.
     limits: TenantLimitsCache | None = None
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "Configuration":
-        """The same service recording ``actor`` (an API key id) in the audit log."""
-        return replace(self, actor=actor)
 
     async def _record(
         self,

@@ -6,9 +6,9 @@ Reading needs no Redis; replaying starts runs, so it does.
 """
 
 from collections.abc import Sequence, Set
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.errors import NotFound, redis_missing
 from app.models.run import Accepted, EventFilter, EventRecord, Run
 from app.models.workflow import Page
@@ -27,17 +27,13 @@ class EventDetail:
 
 
 @dataclass(frozen=True)
-class EventLog:
+class EventLog(Acting):
     """Events for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
 
     store: Store
     audit: Audit
     ingestor: Ingestor | None = None
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "EventLog":
-        """The same service recording ``actor`` in the audit log."""
-        return replace(self, actor=actor)
 
     async def list_events(
         self, tenant_id: str, where: EventFilter, page: Page

@@ -9,7 +9,7 @@ and the sender's delivery id, so a delivery sent twice starts its runs once.
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from app.actions.base import ConnectorError
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.clock import Clock
 from app.engine.calls.secrets import Secrets
 from app.engine.expressions.renderer import Renderer
@@ -49,7 +49,7 @@ class HookSpec:
 
 
 @dataclass(frozen=True)
-class Hooks:
+class Hooks(Acting):
     """Hooks for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
 
     store: Store
@@ -59,9 +59,6 @@ class Hooks:
     renderer: Renderer
     ingestor: Ingestor | None = None
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "Hooks":
-        return replace(self, actor=actor)
 
     async def create(self, tenant_id: str, spec: HookSpec) -> Hook:
         """A new hook with an unguessable id; its signing secret must be stored already."""

@@ -8,9 +8,9 @@ back over the erasure.
 """
 
 import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.engine.walk.control import Command, RunControl
 from app.errors import Conflict, NotFound, redis_missing
 from app.models.profile import Erased
@@ -30,16 +30,13 @@ class Erasure:
 
 
 @dataclass(frozen=True)
-class Privacy:
+class Privacy(Acting):
     """Erasures for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
 
     store: Store
     audit: Audit
     control: RunControl | None = None
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "Privacy":
-        return replace(self, actor=actor)
 
     async def erase(self, tenant_id: str, user_id: str) -> Erasure:
         """Cancel the person's live runs, erase their data, record it. Safe to repeat: a

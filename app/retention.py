@@ -8,10 +8,10 @@ idempotency keys and week-old notice claims go too.
 """
 
 import logging
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.models.retention import Kept, Retention
 from app.settings import Settings
 from app.store.protocol import Store
@@ -34,7 +34,7 @@ def default_retention(settings: Settings) -> Retention:
 
 
 @dataclass(frozen=True)
-class Retainer:
+class Retainer(Acting):
     """Retention for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
 
     store: Store
@@ -42,9 +42,6 @@ class Retainer:
     defaults: Retention
     batch: int
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "Retainer":
-        return replace(self, actor=actor)
 
     async def read(self, tenant_id: str) -> Retention:
         """The tenant's retention: its own, else the deployment's."""

@@ -5,12 +5,12 @@ Starting and controlling runs needs Redis; reading them does not, so a process w
 still reads, and a run-now of an unknown workflow is a 404 before it is a 503.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from app.actions.registry import Registry
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
@@ -68,7 +68,7 @@ class Trial:
 
 
 @dataclass(frozen=True)
-class Runs:
+class Runs(Acting):
     """Runs for ``actor`` (an API key id; ``cli`` by default), who is named in the audit log."""
 
     store: Store
@@ -83,10 +83,6 @@ class Runs:
     actor: str = field(default=CLI)
     # Tells a dry run which steps would fail now (a missing template, secret or provider).
     gateway: Gateway | None = None
-
-    def acting_as(self, actor: str) -> "Runs":
-        """The same service recording ``actor`` in the audit log."""
-        return replace(self, actor=actor)
 
     async def read(self, tenant_id: str, run_id: str) -> RunRecord:
         """The run and its step records (NotFound for another tenant's)."""

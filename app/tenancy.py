@@ -6,11 +6,11 @@ password hashes guard guessable secrets, and would cost every request millisecon
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from pydantic_core import to_jsonable_python
 
-from app.audit import CLI, Audit
+from app.audit import CLI, Acting, Audit
 from app.clock import Clock
 from app.errors import Conflict, Unauthenticated
 from app.models.tenant import ApiKey, Role
@@ -108,7 +108,7 @@ async def bootstrap(store: Store, clock: Clock, secret: str | None) -> IssuedKey
 
 
 @dataclass(frozen=True)
-class ApiKeys:
+class ApiKeys(Acting):
     """Issuing and revoking a tenant's keys, each recorded in the audit log by ``actor``."""
 
     store: Store
@@ -116,10 +116,6 @@ class ApiKeys:
     audit: Audit
     cache: KeyCache
     actor: str = field(default=CLI)
-
-    def acting_as(self, actor: str) -> "ApiKeys":
-        """The same service recording ``actor`` (an API key id) in the audit log."""
-        return replace(self, actor=actor)
 
     async def create(
         self,

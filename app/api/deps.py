@@ -5,7 +5,7 @@ All are ``async def``: FastAPI runs a plain ``def`` dependency in a thread pool,
 more than the dependencies themselves on every request."""
 
 from collections.abc import Callable
-from typing import Annotated, Protocol, Self, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
@@ -13,6 +13,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from app import logs
 from app.alerts import Alerts
 from app.api.scope import check_scope
+from app.audit import Acting
 from app.bulk import BulkRuns
 from app.clock import Clock
 from app.configuration import Configuration
@@ -186,12 +187,6 @@ KeyManager = Annotated[ApiKey, _requires(Permission.MANAGE_KEYS)]
 SecretManager = Annotated[ApiKey, _requires(Permission.MANAGE_SECRETS)]
 Configurer = Annotated[ApiKey, _requires(Permission.CONFIGURE)]
 Auditor = Annotated[ApiKey, _requires(Permission.AUDIT)]
-
-
-class Acting(Protocol):
-    """A service that records who acts through it (an API key id, in the audit log)."""
-
-    def acting_as(self, actor: str) -> Self: ...
 
 
 S = TypeVar("S", bound=Acting)
