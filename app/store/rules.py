@@ -148,12 +148,16 @@ def cap_reached(cap: int) -> str:
 
 def recorded(intake: Intake, runs: list[Run], skipped: dict[str, str]) -> Accepted:
     skipped = intake.skipped | skipped
-    event = replace(
-        intake.event,
-        run_ids=[run.run_id for run in runs],
-        workflow_ids=[run.workflow_id for run in runs],
-        skipped=skipped,
-    )
+    event = intake.event
+    if runs or skipped or event.run_ids or event.workflow_ids or event.skipped:
+        event = replace(
+            event,
+            run_ids=[run.run_id for run in runs],
+            workflow_ids=[run.workflow_id for run in runs],
+            skipped=skipped,
+        )
+    # else it started and skipped nothing, as it already says: no copy (a tenth of a
+    # batched event's time in the store)
     return Accepted(event, duplicate=False, runs=runs, skipped=skipped)
 
 

@@ -44,6 +44,30 @@ async def test_events_upsert_the_profile_of_their_user(store: Store) -> None:
     assert context["profile"]["id"] == "u1"
 
 
+async def test_a_batch_touches_each_profile_as_its_events_would_one_by_one(
+    store: Store,
+) -> None:
+    await store.accept_event(Intake(user_event("ev0", {"id": "u1", "plan": "free"}), []))
+    before = await store.get_profile("acme", "u1")
+    await store.accept_events(
+        [
+            Intake(user_event("ev1", {"id": "u1", "plan": "pro"}), [run("r1")]),
+            Intake(user_event("ev2", {"id": "u2", "email": "b@c.d"}), []),
+            Intake(user_event("ev3", {"id": "u1", "email": "a@b.c"}), [run("r3")]),
+            Intake(user_event("ev4", {"id": "u3"}, tenant_id="globex"), []),
+        ]
+    )
+    u1 = await store.get_profile("acme", "u1")
+    assert (u1.attributes, u1.event_count) == ({"plan": "pro", "email": "a@b.c"}, 3)
+    assert u1.revision == before.revision + 2
+    assert (await store.get_profile("acme", "u2")).attributes == {"email": "b@c.d"}
+    assert (await store.get_profile("globex", "u3")).event_count == 1
+    # Each run sees the profile as its own event left it.
+    first, last = [(await store.get_run("acme", r)).context["profile"] for r in ("r1", "r3")]
+    assert (first["plan"], first.get("email"), first["event_count"]) == ("pro", None, 2)
+    assert (last["email"], last["event_count"]) == ("a@b.c", 3)
+
+
 async def test_an_older_event_does_not_move_last_seen_back(store: Store) -> None:
     await store.accept_event(Intake(user_event("ev1", {"id": "u1"}), []))
     seen = (await store.get_profile("acme", "u1")).last_seen

@@ -1,5 +1,6 @@
 """User profiles, segments and campaigns on SQLite."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
 
@@ -24,6 +25,7 @@ from app.store.sqlite.rows import (
     MEMBERS,
     PROFILES,
     SEGMENTS,
+    marks,
     profile_row,
     stamp,
 )
@@ -38,6 +40,9 @@ PROFILE_UPSERT = (
 )
 # Every event with a user id reads its profile: the statement built once.
 PROFILE_READ = f"SELECT {PROFILES.columns} FROM profiles WHERE tenant_id = ? AND user_id = ?"
+# A batch's profiles are read this many users per query (well under SQLite's 32,766
+# parameters; a statement per chunk size is cached).
+PROFILES_PER_READ = 500
 
 
 class Audience(Connection):
@@ -67,6 +72,26 @@ class Audience(Connection):
         change = apply(tenant_id, existing, touch, self._profile_max_bytes)
         self._db.execute(PROFILE_UPSERT, profile_row(change.profile))
         return change
+
+    def _profiles(self, tenant_id: str, user_ids: Iterable[str]) -> dict[str, Profile]:
+        """The stored profiles of these users, by user id (those that have one), read a few
+        hundred to a query rather than one each."""
+        wanted = sorted(set(user_ids))
+        found: dict[str, Profile] = {}
+        for start in range(0, len(wanted), PROFILES_PER_READ):
+            chunk = wanted[start : start + PROFILES_PER_READ]
+            rows = self._all(
+                f"SELECT {PROFILES.columns} FROM profiles "
+                f"WHERE tenant_id = ? AND user_id IN ({marks(chunk)})",
+                tenant_id,
+                *chunk,
+            )
+            found.update((profile.user_id, profile) for profile in map(PROFILES.read, rows))
+        return found
+
+    def _save_profiles(self, profiles: Iterable[Profile]) -> None:
+        """Inside a transaction: write these profiles as they stand."""
+        self._db.executemany(PROFILE_UPSERT, [profile_row(profile) for profile in profiles])
 
     def save_segment(
         self, tenant_id: str, segment_id: str, definition: SegmentDefinition

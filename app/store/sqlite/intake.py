@@ -1,12 +1,13 @@
 """Events in, on SQLite: idempotency keys, the runs an event starts, and the runs it wakes
 or ends, all in the event's one transaction."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 
 import orjson
 
+from app.models.profile import Profile, Touch, apply
 from app.models.run import Accepted, Claim, EventFilter, EventRecord, Run
 from app.models.stats import Period
 from app.models.workflow import Page
@@ -36,13 +37,48 @@ from app.store.sqlite.runs import Runs
 Shapes = dict[tuple[str, str], list[list[str]]]
 
 
+class Touched:
+    """The profiles the events of one call touch, by tenant and user: read together before
+    the first event, merged in memory event by event (a user seen twice, twice), written
+    together after the last, each user once."""
+
+    def __init__(self, stored: dict[tuple[str, str], Profile], max_bytes: int) -> None:
+        self._profiles = stored
+        self._changed: dict[tuple[str, str], Profile] = {}
+        self._max_bytes = max_bytes
+
+    def touch(self, tenant_id: str, touch: Touch) -> Profile:
+        key = (tenant_id, touch.user_id)
+        profile = apply(tenant_id, self._profiles.get(key), touch, self._max_bytes).profile
+        self._profiles[key] = self._changed[key] = profile
+        return profile
+
+    def changed(self) -> Iterable[Profile]:
+        return self._changed.values()
+
+
 class EventIntake(Runs, Audience):
     def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         shapes: Shapes = {}
         with self._transaction():
-            return [self._accept(intake, shapes) for intake in intakes]
+            profiles = Touched(self._stored_profiles(intakes), self._profile_max_bytes)
+            accepted = [self._accept(intake, shapes, profiles) for intake in intakes]
+            self._save_profiles(profiles.changed())
+            return accepted
 
-    def _accept(self, intake: Intake, shapes: "Shapes") -> Accepted:
+    def _stored_profiles(self, intakes: Sequence[Intake]) -> dict[tuple[str, str], Profile]:
+        """The stored profiles of the events' users, read a tenant at a time."""
+        users: dict[str, set[str]] = {}
+        for intake in intakes:
+            if intake.event.user_id is not None:
+                users.setdefault(intake.event.tenant_id, set()).add(intake.event.user_id)
+        return {
+            (tenant_id, user_id): profile
+            for tenant_id, user_ids in users.items()
+            for user_id, profile in self._profiles(tenant_id, user_ids).items()
+        }
+
+    def _accept(self, intake: Intake, shapes: "Shapes", profiles: Touched) -> Accepted:
         event = intake.event
         if intake.event_claim is not None:
             owner = self._claim(event.tenant_id, intake.event_claim)
@@ -57,7 +93,7 @@ class EventIntake(Runs, Audience):
                 skipped[run.workflow_id] = reason
         touch = seen_touch(event)
         if touch is not None:
-            with_profile(runs, self._touch(event.tenant_id, touch).profile, touch.at)
+            with_profile(runs, profiles.touch(event.tenant_id, touch), touch.at)
         accepted = recorded(intake, runs, skipped)
         if runs:
             self._write_new_runs(runs)
