@@ -4,7 +4,6 @@ Jobs are serialized as JSON, never pickle: whoever can write to Redis must not b
 code in a worker.
 """
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -18,6 +17,7 @@ from redis.asyncio import ConnectionPool
 
 from app.clock import Clock
 from app.engine.flow.resumes import Resumes
+from app.engine.flow.together import Together
 from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
 
 ADVANCE_RUN = "advance_run"
@@ -40,16 +40,6 @@ for n = 0, #ARGV / 4 - 1 do
 end
 return added
 """
-
-
-def _settle(futures: Sequence["asyncio.Future[None]"], error: Exception | None) -> None:
-    for future in futures:
-        if future.done():  # its caller was cancelled meanwhile
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
 
 
 def start_job_id(run_id: str) -> str:
@@ -94,8 +84,7 @@ class ArqQueue:
         self._enqueue_many = pool.register_script(ENQUEUE_MANY)
         # Start jobs of concurrent callers (the events one group commit stored) go to Redis
         # together: one script call per batch waiting, as the store commits them together.
-        self._waiting: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
-        self._sending: asyncio.Task[None] | None = None
+        self._starts = Together(self._send_jobs)
 
     @classmethod
     def from_url(cls, redis_url: str, clock: Clock) -> "ArqQueue":
@@ -118,46 +107,14 @@ class ArqQueue:
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None
     ) -> None:
-        if not runs:
-            return
-        jobs = [self._job(run, (priorities or {}).get(run[1], 0)) for run in runs]
-        loop = asyncio.get_running_loop()
-        sent: asyncio.Future[None] = loop.create_future()
-        if self._sending is not None and self._sending.get_loop() is not loop:
-            # The jobs of another event loop that ended (one queue used from several loops,
-            # as tests do): their callers are gone with it.
-            self._waiting, self._sending = [], None
-        self._waiting.append((jobs, sent))
-        if self._sending is None:
-            self._sending = loop.create_task(self._send_waiting())
-        await sent
+        await self._starts([self._job(run, (priorities or {}).get(run[1], 0)) for run in runs])
 
-    async def _send_waiting(self) -> None:
-        """Send the jobs waiting, all in one call, until none are left; each caller hears
-        of its own jobs' fate (a Redis error reaches every caller of that call)."""
-        taken: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
-        try:
-            while self._waiting:
-                taken, self._waiting = self._waiting, []
-                keys, args = [default_queue_name], []
-                for jobs, _ in taken:
-                    for job in jobs:
-                        keys += job["keys"][:2]
-                        args += job["args"]
-                error = None
-                try:
-                    await self._enqueue_many(keys, args)
-                except Exception as exc:
-                    error = exc
-                _settle([sent for _, sent in taken], error)
-                taken = []
-        except BaseException:  # cancelled: the loop is ending
-            ended = RuntimeError("the queue's event loop ended before the jobs were sent")
-            _settle([sent for _, sent in [*taken, *self._waiting]], ended)
-            self._waiting = []
-            raise
-        finally:
-            self._sending = None
+    async def _send_jobs(self, jobs: list[dict[str, Any]]) -> None:
+        keys, args = [default_queue_name], []
+        for job in jobs:
+            keys += job["keys"][:2]
+            args += job["args"]
+        await self._enqueue_many(keys, args)
 
     async def bulk_batch(self, tenant_id: str, job_id: str, cursor: str) -> None:
         """Have a worker take the bulk job's batch that starts after ``cursor``; one job per

@@ -19,6 +19,7 @@ import orjson
 from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 
+from app.engine.flow.together import Together
 from app.engine.redis_keys import RESUMES, run_lease_key
 
 # KEYS[1]: the resumes. ARGV: now (ms), most to take, claimed until (ms), lease (ms), the
@@ -42,15 +43,18 @@ for i, member in ipairs(due) do
 end
 return taken
 """
-# KEYS[1]: the resumes, KEYS[2]: the run's lease. ARGV: the member, its claimed score, the
-# lease's token. A member armed again meanwhile (scored anew) stays; a lease taken over by
-# another worker stays theirs.
+# KEYS[1]: the resumes, then each finished claim's run lease. ARGV: for each claim, its
+# member, claimed score and lease token. A member armed again meanwhile (scored anew)
+# stays; a lease taken over by another worker stays theirs.
 FINISH = """
-if redis.call('get', KEYS[2]) == ARGV[3] then
-    redis.call('del', KEYS[2])
-end
-if redis.call('zscore', KEYS[1], ARGV[1]) == ARGV[2] then
-    redis.call('zrem', KEYS[1], ARGV[1])
+for i = 2, #KEYS do
+    local n = (i - 2) * 3
+    if redis.call('get', KEYS[i]) == ARGV[n + 3] then
+        redis.call('del', KEYS[i])
+    end
+    if redis.call('zscore', KEYS[1], ARGV[n + 1]) == ARGV[n + 2] then
+        redis.call('zrem', KEYS[1], ARGV[n + 1])
+    end
 end
 """
 # KEYS[1]: the resumes. ARGV[1]: the new claimed score, then pairs of member and old score:
@@ -83,12 +87,17 @@ class Resumes:
         self._claim = redis.register_script(CLAIM)
         self._finish = redis.register_script(FINISH)
         self._renew = redis.register_script(RENEW)
+        # Arms and finishes of concurrent walks go to Redis together.
+        self._arms = Together(self._arm_all)
+        self._finishes = Together(self._finish_all)
 
     async def arm(self, tenant_id: str, run_id: str, purpose: str, score: int) -> None:
         """Have a worker advance the run at ``score`` (ms of the machine's clock). Armed
         twice for one purpose, it runs once (at the later arming's time)."""
-        member = orjson.dumps([tenant_id, run_id, purpose])
-        await self._redis.zadd(RESUMES, {member: score})
+        await self._arms([(orjson.dumps([tenant_id, run_id, purpose]), score)])
+
+    async def _arm_all(self, members: list[tuple[bytes, int]]) -> None:
+        await self._redis.zadd(RESUMES, dict(members))
 
     async def claim(self, most: int, seconds: float, lease: float) -> list[Claim]:
         """Take up to ``most`` due resumes, each for ``seconds``, with its run's lease for
@@ -108,10 +117,14 @@ class Resumes:
     async def finish(self, claim: Claim) -> None:
         """The claimed walk ended: the member goes (unless armed again meanwhile), and the
         run's lease with it."""
-        await self._finish(
-            keys=[RESUMES, run_lease_key(claim.run_id)],
-            args=[claim.member, claim.score, claim.token],
-        )
+        await self._finishes([claim])
+
+    async def _finish_all(self, claims: list[Claim]) -> None:
+        keys, args = [RESUMES], list[bytes | str | int]()
+        for claim in claims:
+            keys.append(run_lease_key(claim.run_id))
+            args += [claim.member, claim.score, claim.token]
+        await self._finish(keys=keys, args=args)
 
     async def renew(self, claims: list[Claim], seconds: float) -> None:
         """Keep the members of walks still going claimed ``seconds`` from now."""
