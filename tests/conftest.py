@@ -93,6 +93,11 @@ async def key_for(resources: Resources, tenant: str, role: Role) -> str:
     return (await issue_key(resources.store, resources.clock, tenant, role)).secret
 
 
+async def auth_for(resources: Resources, tenant: str, role: Role) -> dict[str, str]:
+    """Request headers that authenticate as a new key with ``role`` in ``tenant``."""
+    return {"Authorization": f"Bearer {await key_for(resources, tenant, role)}"}
+
+
 @pytest.fixture
 async def client(
     app_resources: tuple[httpx.AsyncClient, Resources],

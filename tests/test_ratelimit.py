@@ -11,7 +11,7 @@ from app.models.tenant import Role
 from app.ratelimit import RateLimiter
 from app.redis_server import free_port
 from app.settings import Settings
-from tests.conftest import key_for
+from tests.conftest import auth_for
 
 
 async def test_a_key_over_its_limit_gets_429_and_others_go_on(settings: Settings) -> None:
@@ -20,8 +20,8 @@ async def test_a_key_over_its_limit_gets_429_and_others_go_on(settings: Settings
         resources = app.state.resources
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
-            busy = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
-            calm = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
+            busy = await auth_for(resources, "acme", Role.ADMIN)
+            calm = await auth_for(resources, "acme", Role.ADMIN)
             answers = [await client.get("/api/workflows", headers=busy) for _ in range(3)]
             assert [a.status_code for a in answers] == [200, 200, 200]
             refused = await client.post("/api/events", json={"type": "x"}, headers=busy)

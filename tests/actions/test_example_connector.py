@@ -14,7 +14,7 @@ from werkzeug import Request, Response
 from app.main import create_app
 from app.models.tenant import Role
 from app.settings import Settings
-from tests.conftest import drain, key_for, send
+from tests.conftest import auth_for, drain, send
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "connectors" / "legacy_erp"
 
@@ -50,7 +50,7 @@ async def erp_client(erp_settings: Settings) -> AsyncIterator[httpx.AsyncClient]
     async with app.router.lifespan_context(app):
         resources = app.state.resources
         transport = httpx.ASGITransport(app=app)
-        headers = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
+        headers = await auth_for(resources, "acme", Role.ADMIN)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://automator", headers=headers
         ) as client:

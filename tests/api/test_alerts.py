@@ -8,7 +8,7 @@ import pytest
 
 from app.models.tenant import Role
 from app.resources import Resources
-from tests.conftest import key_for
+from tests.conftest import auth_for
 from tests.engine.walk.test_runs import create
 
 RULE = {
@@ -29,7 +29,7 @@ CHECKOUT = {
 
 
 async def as_role(resources: Resources, tenant: str, role: Role) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await key_for(resources, tenant, role)}"}
+    return await auth_for(resources, tenant, role)
 
 
 async def test_an_admin_sets_reads_and_deletes_the_rules_all_audited(

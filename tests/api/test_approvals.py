@@ -17,7 +17,7 @@ from app.engine.walk.approvals import Decision
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import key_for, send, worker_running
+from tests.conftest import auth_for, send, worker_running
 
 APPROVE_LINK = re.compile(r"Approve: (\S+)")
 REJECT_LINK = re.compile(r"Reject: (\S+)")
@@ -190,9 +190,9 @@ async def test_a_link_altered_or_expired_decides_nothing(
 async def test_editors_decide_through_the_api_with_a_comment_viewers_may_not(
     client: httpx.AsyncClient, settings: Settings, resources: Resources
 ) -> None:
-    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
-    stranger = {"Authorization": f"Bearer {await key_for(resources, 'other', Role.ADMIN)}"}
+    viewer = await auth_for(resources, "acme", Role.VIEWER)
+    editor = await auth_for(resources, "acme", Role.EDITOR)
+    stranger = await auth_for(resources, "other", Role.ADMIN)
     async with worker_running(settings):
         run_id = await waiting_run(client)
         approval = f"{run_id}~manager_ok~0"

@@ -7,7 +7,7 @@ import httpx
 from app.models.tenant import Role
 from app.redaction import MASK
 from app.resources import Resources
-from tests.conftest import key_for, send
+from tests.conftest import auth_for, send
 from tests.engine.calls.test_secrets import Echo
 
 DOCUMENT = {
@@ -99,9 +99,9 @@ async def test_filters_paging_and_who_may_read(
         "workflow.disable",
         "workflow.create",
     ]
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
+    editor = await auth_for(resources, "acme", Role.EDITOR)
     assert (await client.get("/api/audit", headers=editor)).status_code == 403
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     assert (await client.get("/api/audit", headers=globex)).json()["items"] == []
 
 

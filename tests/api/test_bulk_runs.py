@@ -11,7 +11,7 @@ from app.models.tenant import Role
 from app.models.workflow import Page
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import drain, key_for
+from tests.conftest import auth_for, drain
 from tests.store.records import run
 
 SETTER = {
@@ -99,12 +99,12 @@ async def test_bulk_requests_are_checked_and_kept_per_tenant(
         response = await client.post("/api/runs/bulk", json=body)
         assert response.status_code == 422, response.text
         assert response.json()["error"]["details"][0]["loc"] == field
-    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
+    viewer = await auth_for(resources, "acme", Role.VIEWER)
     dry = {"action": "cancel", "filter": {}, "dry_run": True}
     assert (await client.post("/api/runs/bulk", json=dry, headers=viewer)).status_code == 403
     started = await bulk(client, {"action": "cancel", "filter": {}}, 202)
     assert (await client.get(f"/api/runs/bulk/{started['job_id']}", headers=viewer)).is_success
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     other = await client.get(f"/api/runs/bulk/{started['job_id']}", headers=globex)
     assert other.status_code == 404
 

@@ -10,7 +10,7 @@ import pytest
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import drain, key_for, send
+from tests.conftest import auth_for, drain, send
 
 ADA = {"id": "u1", "email": "ada.lovelace@example.com", "name": "Ada"}
 BOB = {"id": "u2", "email": "bob.babbage@example.com", "name": "Bob"}
@@ -106,9 +106,9 @@ async def test_only_an_admin_erases_and_only_in_their_tenant(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:
     await send(client, {"type": "signup", "user": ADA})
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
+    editor = await auth_for(resources, "acme", Role.EDITOR)
     assert (await client.delete("/api/profiles/u1", headers=editor)).status_code == 403
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     erased = (await client.delete("/api/profiles/u1", headers=globex)).json()
     assert erased["profiles"] == 0
     assert (await client.get("/api/profiles/u1")).status_code == 200

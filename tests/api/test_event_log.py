@@ -8,7 +8,7 @@ import httpx
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import drain, key_for, send
+from tests.conftest import auth_for, drain, send
 
 
 def greeting(workflow_id: str, **trigger: Any) -> dict[str, Any]:
@@ -97,11 +97,11 @@ async def test_the_event_log_is_filtered_and_kept_per_tenant(
     bad_time = await client.get("/api/events", params={"since": "1700000000"})
     assert bad_time.status_code == 422
 
-    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
+    viewer = await auth_for(resources, "acme", Role.VIEWER)
     path = f"/api/events/{first['event_id']}"
     assert (await client.get(path, headers=viewer)).status_code == 200
     assert (await client.post(f"{path}/replay", headers=viewer)).status_code == 403
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     assert (await client.get(path, headers=globex)).status_code == 404
     assert (await client.post(f"{path}/replay", headers=globex)).status_code == 404
     assert (await client.get("/api/events", headers=globex)).json()["items"] == []

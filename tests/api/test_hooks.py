@@ -13,7 +13,7 @@ import pytest
 
 from app.models.tenant import Role
 from app.resources import Resources
-from tests.conftest import key_for
+from tests.conftest import auth_for
 
 STRIPE_SECRET = "whsec_test_7c1f0e"
 STANDARD_KEY = base64.b64encode(b"standard-webhooks-key-32-bytes!!").decode()
@@ -197,9 +197,9 @@ async def test_hooks_are_checked_audited_and_kept_per_tenant(
 
     url = await hook(client, "token", None)
     hook_id = url.rsplit("/", 1)[1]
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
+    editor = await auth_for(resources, "acme", Role.EDITOR)
     assert (await client.get("/api/hooks", headers=editor)).status_code == 403
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     assert (await client.get(f"/api/hooks/{hook_id}", headers=globex)).status_code == 404
     assert (await client.delete(f"/api/hooks/{hook_id}", headers=globex)).status_code == 404
     assert [h["hook_id"] for h in (await client.get("/api/hooks")).json()["items"]] == [hook_id]

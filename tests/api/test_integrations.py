@@ -10,7 +10,7 @@ from app.api.examples import INTEGRATION_TEST_EXAMPLE
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import key_for
+from tests.conftest import auth_for
 from tests.engine.calls.test_secrets import Echo
 from tests.mailbox import SmtpServer
 
@@ -96,14 +96,14 @@ async def test_another_tenants_configurations_are_invisible(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     await client.put("/api/integrations/echo", json={"config": CONFIG}, headers=acme)
     assert (await client.get("/api/integrations", headers=globex)).json() == []
     assert (await client.get("/api/integrations/echo", headers=globex)).status_code == 404
     assert (await client.delete("/api/integrations/echo", headers=globex)).status_code == 404
     assert (await client.get("/api/integrations/echo", headers=acme)).status_code == 200
-    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
+    viewer = await auth_for(resources, "acme", Role.VIEWER)
     assert (await client.get("/api/integrations", headers=viewer)).status_code == 403
 
 
@@ -202,7 +202,7 @@ async def test_only_admins_and_editors_may_test(
 ) -> None:
     client, resources = app_resources
     for role, status in ((Role.VIEWER, 403), (Role.INGEST, 403), (Role.EDITOR, 200)):
-        auth = {"Authorization": f"Bearer {await key_for(resources, 'acme', role)}"}
+        auth = await auth_for(resources, "acme", role)
         response = await client.post("/api/integrations/test", json=SEED_BODY, headers=auth)
         assert response.status_code == status, (role, response.text)
     assert len(smtp_server.messages) == 1

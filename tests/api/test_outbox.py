@@ -11,7 +11,7 @@ import pytest
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import SEEDS, drain, key_for, send
+from tests.conftest import SEEDS, auth_for, drain, send
 
 TEMPLATES = [
     {
@@ -94,7 +94,7 @@ async def test_the_outbox_filters_pages_and_keeps_to_its_tenant(
     bad = await client.get("/api/outbox", params={"channel": "fax"})
     assert bad.status_code == 422
 
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.VIEWER)}"}
+    globex = await auth_for(resources, "globex", Role.VIEWER)
     assert (await client.get("/api/outbox", headers=globex)).json()["items"] == []
     other = await client.get(f"/api/outbox/{emails[0]['id']}", headers=globex)
     assert other.status_code == 404

@@ -6,7 +6,7 @@ import httpx
 
 from app.models.tenant import Role
 from app.resources import Resources
-from tests.conftest import key_for, send
+from tests.conftest import auth_for, key_for, send
 
 
 def days_ago(days: float) -> str:
@@ -65,8 +65,8 @@ async def test_another_tenants_profile_is_not_found(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     event = {"type": "seen", "user": {"id": "u1", "secret": "acme's"}}
     assert (await client.post("/api/events", json=event, headers=acme)).status_code == 202
     response = await client.get("/api/profiles/u1", headers=globex)

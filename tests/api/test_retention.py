@@ -10,7 +10,7 @@ from app.models.retention import Kept
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import key_for, send
+from tests.conftest import auth_for, send
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ async def test_the_retention_job_purges_each_tenant_by_its_own_days(
     assert put.json() == defaults | {"events_days": 2, "runs_days": 2}
     assert (await client.get("/api/tenant/retention")).json() == put.json()
 
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     for _ in range(5):
         await send(client, {"type": "signup", "user": {"id": "u1"}})
     kept = await client.post("/api/events", json={"type": "signup"}, headers=globex)
@@ -51,7 +51,7 @@ async def test_retention_is_checked_and_set_by_admins_only(
 ) -> None:
     for body in ({"events_days": 0}, {"runs": 3}, {"audit_days": "a year"}):
         assert (await client.put("/api/tenant/retention", json=body)).status_code == 422
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
+    editor = await auth_for(resources, "acme", Role.EDITOR)
     put = await client.put("/api/tenant/retention", json={"events_days": 3}, headers=editor)
     assert put.status_code == 403
     assert (await client.get("/api/tenant/retention", headers=editor)).status_code == 200

@@ -6,7 +6,7 @@ import httpx
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import drain, key_for, send
+from tests.conftest import auth_for, drain, send
 
 OFFER = {
     "workflow_id": "offer",
@@ -64,7 +64,7 @@ async def test_variables_are_checked_and_kept_per_tenant(
     path = f"/api/runs/{run_id}/variables"
     for body in ({}, {"not a name": 1}, ["code"], {"n": 2**64}):
         assert (await client.patch(path, json=body)).status_code == 422, body
-    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
+    viewer = await auth_for(resources, "acme", Role.VIEWER)
     assert (await client.patch(path, json={"a": 1}, headers=viewer)).status_code == 403
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     assert (await client.patch(path, json={"a": 1}, headers=globex)).status_code == 404

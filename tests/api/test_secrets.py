@@ -6,7 +6,7 @@ import pytest
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import key_for
+from tests.conftest import auth_for
 
 VALUE = "plain-text-value-4f9c"
 
@@ -89,7 +89,7 @@ async def test_only_admins_manage_secrets(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
+    editor = await auth_for(resources, "acme", Role.EDITOR)
     assert (await client.get("/api/secrets", headers=editor)).status_code == 403
     put = await client.put("/api/secrets/API_KEY", json={"value": VALUE}, headers=editor)
     assert put.status_code == 403
@@ -99,8 +99,8 @@ async def test_another_tenants_secrets_are_invisible(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     await client.put("/api/secrets/API_KEY", json={"value": VALUE}, headers=acme)
     assert (await client.get("/api/secrets", headers=globex)).json() == []
     for method, path, body in [
@@ -118,10 +118,10 @@ async def test_the_list_says_when_the_environment_shadows_a_stored_secret(
 ) -> None:
     client, resources = app_resources
     monkeypatch.setenv("AUTOMATOR_SECRET_API_KEY", "from-the-environment")
-    admin = {"Authorization": f"Bearer {await key_for(resources, 'default', Role.ADMIN)}"}
+    admin = await auth_for(resources, "default", Role.ADMIN)
     stored = await client.put("/api/secrets/API_KEY", json={"value": VALUE}, headers=admin)
     assert stored.json()["shadowed_by_env"] is True  # `default` may read the environment
-    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
+    acme = await auth_for(resources, "acme", Role.ADMIN)
     stored = await client.put("/api/secrets/API_KEY", json={"value": VALUE}, headers=acme)
     assert stored.json()["shadowed_by_env"] is False
     assert "from-the-environment" not in stored.text

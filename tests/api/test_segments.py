@@ -7,7 +7,7 @@ import httpx
 
 from app.models.tenant import Role
 from app.resources import Resources
-from tests.conftest import key_for, send
+from tests.conftest import auth_for, send
 
 INACTIVE = {
     "segment_id": "inactive_7d",
@@ -36,8 +36,8 @@ async def test_a_segment_is_defined_replaced_and_listed(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    viewer = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.VIEWER)}"}
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
+    viewer = await auth_for(resources, "acme", Role.VIEWER)
+    editor = await auth_for(resources, "acme", Role.EDITOR)
     assert (await client.post("/api/segments", json=INACTIVE, headers=viewer)).status_code == 403
     created = await client.post("/api/segments", json=INACTIVE, headers=editor)
     assert created.status_code == 201
@@ -102,8 +102,8 @@ async def test_another_tenants_segment_is_not_found(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     await client.post("/api/segments", json=INACTIVE, headers=acme)
     for path in ("/api/segments/inactive_7d", "/api/segments/inactive_7d/members"):
         assert (await client.get(path, headers=globex)).status_code == 404

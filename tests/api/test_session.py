@@ -11,7 +11,7 @@ import redis.asyncio
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import key_for
+from tests.conftest import auth_for, key_for
 
 STUDIO = {"X-Automator-Client": "studio"}
 WORKFLOW = {
@@ -134,7 +134,7 @@ async def test_sign_out_ends_the_session_and_clears_the_cookie(app_resources: Ap
 
 async def test_revoking_the_key_ends_its_sessions(app_resources: AppClient) -> None:
     client, resources = app_resources
-    admin = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
+    admin = await auth_for(resources, "acme", Role.ADMIN)
     viewer = (await client.post("/api/keys", json={"role": "viewer"}, headers=admin)).json()
     session = await _sign_in(client, viewer["key"])
     assert (await client.get("/api/session", headers=session)).status_code == 200

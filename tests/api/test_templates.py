@@ -5,13 +5,13 @@ import httpx
 from app.api.examples import TEMPLATE_EXAMPLE
 from app.models.tenant import Role
 from app.resources import Resources
-from tests.conftest import key_for
+from tests.conftest import auth_for
 
 WELCOME = TEMPLATE_EXAMPLE
 
 
 async def headers(resources: Resources, tenant: str, role: Role) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await key_for(resources, tenant, role)}"}
+    return await auth_for(resources, tenant, role)
 
 
 async def test_create_read_list_update_and_delete(client: httpx.AsyncClient) -> None:

@@ -4,7 +4,7 @@ import httpx
 
 from app.models.tenant import Role
 from app.resources import Resources
-from tests.conftest import key_for
+from tests.conftest import auth_for
 
 DOCUMENT = {
     "workflow_id": "secret_flow",
@@ -30,8 +30,8 @@ async def test_other_tenants_workflows_are_invisible(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     assert (await client.post("/api/workflows", json=DOCUMENT, headers=acme)).status_code == 201
 
     for method, path, body in ENDPOINTS:
@@ -57,8 +57,8 @@ async def test_keys_are_managed_per_tenant(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
     client, resources = app_resources
-    acme = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"}
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     created = (await client.post("/api/keys", json={"role": "viewer"}, headers=acme)).json()
     assert created["key"].startswith("atm_")
     assert created["prefix"] == created["key"][:8]

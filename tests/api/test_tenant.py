@@ -2,7 +2,7 @@ import httpx
 
 from app.models.tenant import Role
 from app.resources import Resources
-from tests.conftest import key_for
+from tests.conftest import auth_for
 
 LIMITS = {
     "concurrency": {"limit": 5, "key": "{{ site }}"},
@@ -34,9 +34,9 @@ async def test_only_admins_set_limits_and_tenants_see_only_their_own(
 ) -> None:
     _, resources = app_resources
     await client.put("/api/tenant/limits", json=LIMITS)
-    editor = {"Authorization": f"Bearer {await key_for(resources, 'acme', Role.EDITOR)}"}
+    editor = await auth_for(resources, "acme", Role.EDITOR)
     refused = await client.put("/api/tenant/limits", json={}, headers=editor)
     assert refused.status_code == 403
     assert (await client.get("/api/tenant/limits", headers=editor)).json() == LIMITS
-    other = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    other = await auth_for(resources, "globex", Role.ADMIN)
     assert (await client.get("/api/tenant/limits", headers=other)).json() == {}

@@ -19,7 +19,7 @@ from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
 from app.store.sqlite import SQLiteStore
-from tests.conftest import drain, key_for, send
+from tests.conftest import auth_for, drain, send
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ async def test_a_tenants_configuration_replaces_the_deployments_for_its_runs_onl
     config = {"url": "https://acme.example", "key": {"$secret": "ERP_KEY"}}
     assert (await client.put("/api/integrations/echo", json={"config": config})).status_code == 201
     await start(client, [custom("echo", {})])
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     document = {
         "workflow_id": "wf",
         "name": "Globex",
@@ -229,7 +229,7 @@ async def test_another_tenants_secret_is_not_set_for_this_one(
     client: httpx.AsyncClient, resources: Resources, settings: Settings, echo: Echo
 ) -> None:
     await put_secret(client, "ERP_KEY", "acme-erp-key")
-    globex = {"Authorization": f"Bearer {await key_for(resources, 'globex', Role.ADMIN)}"}
+    globex = await auth_for(resources, "globex", Role.ADMIN)
     document = {
         "workflow_id": "wf",
         "name": "Globex",
