@@ -21,7 +21,7 @@ from app.actions.base import (
 )
 from app.errors import InvalidInput
 from app.models import jsonc, patterns
-from app.models.condition import OPERATOR_SYMBOLS, Condition
+from app.models.condition import Condition
 from app.models.patterns import ID_PATTERN
 from app.models.profile import USER_ID_MAX_LENGTH, SegmentDefinition, Touch
 
@@ -39,7 +39,6 @@ ID_SCHEMA: dict[str, Any] = {"type": "string", "pattern": ID_PATTERN}
 def conditions_schema() -> dict[str, Any]:
     """The JSON Schema of a list of conditions, operator symbols (``>=``) included."""
     schema = CONDITIONS.json_schema(by_alias=True)
-    schema["$defs"]["Operator"]["enum"] += list(OPERATOR_SYMBOLS)
     return {**schema, "minItems": 1}
 
 

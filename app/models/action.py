@@ -14,6 +14,7 @@ from pydantic import (
     StrictInt,
     ValidationError,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -21,8 +22,20 @@ from pydantic_core import PydanticCustomError
 
 from app.models import jsonc, patterns
 from app.models.condition import Condition
-from app.models.patterns import EVENT_TYPE_PATTERN, FIELD_PATH_PATTERN, ID_PATTERN
-from app.models.validation import Delay, Strict, ValidationRules, delay_seconds, rules_of
+from app.models.patterns import (
+    EVENT_TYPE_PATTERN,
+    FIELD_PATH_PATTERN,
+    ID_PATTERN,
+    ISO_DURATION_PATTERN,
+)
+from app.models.validation import (
+    MAX_DELAY_SECONDS,
+    Delay,
+    Strict,
+    ValidationRules,
+    delay_seconds,
+    rules_of,
+)
 
 
 class RetryPolicy(Strict):
@@ -56,7 +69,11 @@ def _match_value(value: Any) -> Any:
     return value
 
 
-MatchValue = Annotated[Any, AfterValidator(_match_value)]
+MatchValue = Annotated[
+    Any,
+    AfterValidator(_match_value),
+    WithJsonSchema({"type": ["string", "number", "boolean"], "maxLength": MAX_MATCH_VALUE_CHARS}),
+]
 
 
 def _check_lookback(value: int | float | str) -> int | float | str:
@@ -75,6 +92,25 @@ def _check_timeout(value: int | float | str) -> int | float | str:
     return value
 
 
+def _duration_schema(number: dict[str, float]) -> WithJsonSchema:
+    """A duration's schema: a number within ``number``'s bounds, or ISO 8601 text (whose
+    bounds a pattern cannot state; they are checked the same)."""
+    text = {"type": "string", "pattern": ISO_DURATION_PATTERN}
+    return WithJsonSchema({"anyOf": [{"type": "number", **number}, text]})
+
+
+WaitTimeout = Annotated[
+    Delay,
+    AfterValidator(_check_timeout),
+    _duration_schema({"exclusiveMinimum": 0, "maximum": MAX_DELAY_SECONDS}),
+]
+Lookback = Annotated[
+    Delay,
+    AfterValidator(_check_lookback),
+    _duration_schema({"minimum": 0, "maximum": MAX_LOOKBACK_SECONDS}),
+]
+
+
 class EventMatch(Strict):
     """An event of type ``event`` whose fields equal ``match``: dotted paths over the event
     (its data at the root, ``user``, ``event``) → values, templates rendered in the run's
@@ -82,7 +118,10 @@ class EventMatch(Strict):
 
     event: str = Field(pattern=EVENT_TYPE_PATTERN, examples=["purchase_completed"])
     match: dict[MatchPath, MatchValue] = Field(
-        default_factory=dict, max_length=MAX_MATCH_FIELDS, examples=[{"user.id": "{{user.id}}"}]
+        default_factory=dict,
+        max_length=MAX_MATCH_FIELDS,
+        examples=[{"user.id": "{{user.id}}"}],
+        json_schema_extra={"additionalProperties": False},  # every key is a path
     )
 
     def shape(self) -> tuple[str, tuple[str, ...]]:
@@ -93,10 +132,10 @@ class EventMatch(Strict):
 class WaitForEvent(EventMatch):
     """The ``data`` of a ``wait_for_event`` action."""
 
-    timeout: Annotated[Delay, AfterValidator(_check_timeout)] = Field(
+    timeout: WaitTimeout = Field(
         description="Seconds, or an ISO 8601 duration, before the on_timeout actions run."
     )
-    lookback: Annotated[Delay, AfterValidator(_check_lookback)] = Field(
+    lookback: Lookback = Field(
         0,
         description="Seconds before the wait began in which an already accepted event also counts.",
     )
@@ -109,7 +148,7 @@ class ApprovalData(Strict):
     """The ``data`` of an ``approval`` action: how long the run waits for a decision, and
     what the people deciding are shown."""
 
-    timeout: Annotated[Delay, AfterValidator(_check_timeout)] = Field(
+    timeout: WaitTimeout = Field(
         "P3D",
         description="Seconds, or an ISO 8601 duration, before the on_timeout actions run "
         "(its signed links expire then too).",
@@ -149,7 +188,7 @@ class SplitData(Strict):
 class LoopData(Strict):
     """The ``data`` of a ``loop`` action."""
 
-    items: str | list[Any] = Field(
+    items: str | list[jsonc.FreeJson] = Field(
         description="The list to go over: a template such as `{{ cart.items }}`, or a list."
     )
     max_iterations: int = Field(
@@ -162,6 +201,16 @@ MAX_BRANCHES = 10
 
 class ParallelData(Strict):
     """The ``data`` of a ``parallel`` action: when its branches have joined."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        # count comes with join "first", and only then.
+        json_schema_extra={
+            "if": {"properties": {"join": {"const": "first"}}, "required": ["join"]},
+            "then": {"required": ["count"], "properties": {"count": {"type": "integer"}}},
+            "else": {"properties": {"count": {"type": "null"}}},
+        },
+    )
 
     join: Literal["all", "any", "first"] = Field(
         "all",
@@ -190,10 +239,10 @@ class TriggerWorkflowData(Strict):
     version (or this one's), started whatever its trigger says."""
 
     workflow_id: str = Field(pattern=ID_PATTERN, examples=["onboarding_drip"])
-    data: dict[str, Any] = Field(
+    data: dict[str, jsonc.FreeJson] = Field(
         default_factory=dict, description="The sub-run's event data (templates rendered)."
     )
-    user: dict[str, Any] | str | None = Field(
+    user: dict[str, jsonc.FreeJson] | str | None = Field(
         None, description="The sub-run's user (a template or an object); default: this run's."
     )
     wait: StrictBool = Field(

@@ -9,10 +9,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     ValidationInfo,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from app.models import jsonc
 from app.models.validation import MAX_REGEX_LENGTH, Strict, rules_of
@@ -39,6 +41,16 @@ class Operator(StrEnum):
     MATCHES = "matches"
     BEFORE = "before"
     AFTER = "after"
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The names, and the symbols read as them (``>=``): the schema takes what a
+        condition takes."""
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema["enum"] = [*schema["enum"], *OPERATOR_SYMBOLS]
+        return schema
 
 
 OPERATOR_SYMBOLS = {

@@ -9,7 +9,8 @@ The run is derandomized (schemathesis's deterministic mode: the same cases every
 bounded to 3 examples per operation in the fuzzing phase; the coverage phase, which sends
 each operation's boundary and negative cases, is most of the run (about 22,000 requests).
 Three runs share the operations and go at once (see the test). Raise
-AUTOMATOR_TEST_OPENAPI_EXAMPLES to search longer.
+AUTOMATOR_TEST_OPENAPI_EXAMPLES to search longer; set AUTOMATOR_TEST_OPENAPI_SEED to search
+other cases (random generation from that seed, the same cases for the same seed).
 """
 
 import os
@@ -31,6 +32,7 @@ from tests.stand_in_models import StandInOpenAI
 ROOT = Path(__file__).parent.parent.parent
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
 EXAMPLES = os.environ.get("AUTOMATOR_TEST_OPENAPI_EXAMPLES", "3")
+SEED = os.environ.get("AUTOMATOR_TEST_OPENAPI_SEED")
 KEY = "atm_openapi_fuzz_admin_0123456789abcdef"
 DRAFT = {
     "document": {
@@ -97,7 +99,7 @@ def schemathesis(url: str, directory: Path, selection: list[str]) -> subprocess.
         f"{url}/openapi.json",
         "--checks=all",
         f"--max-examples={EXAMPLES}",
-        "--generation-deterministic",
+        "--generation-deterministic" if SEED is None else f"--seed={SEED}",
         "--workers=1",
         "--no-color",
         f"--header=Authorization: Bearer {KEY}",
