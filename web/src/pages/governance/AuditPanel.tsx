@@ -3,6 +3,7 @@
 import { useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
 import { useAudit, type AuditFilter } from "../../api/governance";
+import { filterOf, paramsOf } from "../../components/addressFilter";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { Pager, usePages } from "../../components/Pager";
 import { JsonText } from "../../components/JsonText";
@@ -11,12 +12,7 @@ import { localToIso, when } from "../../components/time";
 const NAMES = ["entity_type", "entity_id", "actor", "since"] as const;
 
 export function auditFilterFrom(params: URLSearchParams): AuditFilter {
-  const filter: AuditFilter = {};
-  for (const name of NAMES) {
-    const value = params.get(name)?.trim();
-    if (value) filter[name] = value;
-  }
-  return filter;
+  return filterOf(params, NAMES);
 }
 
 export function AuditPanel() {
@@ -26,9 +22,7 @@ export function AuditPanel() {
   const audit = useAudit(filter, pages.after);
   const apply = (next: AuditFilter) => {
     pages.reset();
-    const out = new URLSearchParams();
-    for (const name of NAMES) if (next[name]) out.set(name, next[name]);
-    setParams(out);
+    setParams(paramsOf(next, NAMES));
   };
   const next = audit.data?.next_after;
   return (

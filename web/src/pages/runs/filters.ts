@@ -1,25 +1,16 @@
 // The explorer's filters live in the address (so a filtered list can be linked, e.g. from
 // the dashboard): `?workflow_id=…&status=failed&user_id=…&since=…&until=…`.
 import type { RunFilter } from "../../api/runs";
+import { filterOf, paramsOf } from "../../components/addressFilter";
 
 const NAMES = ["workflow_id", "status", "user_id", "since", "until"] as const;
 
 export function filterFrom(params: URLSearchParams): RunFilter {
-  const filter: RunFilter = {};
-  for (const name of NAMES) {
-    const value = params.get(name)?.trim();
-    if (value) filter[name] = value;
-  }
-  return filter;
+  return filterOf(params, NAMES);
 }
 
 export function paramsFrom(filter: RunFilter): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const name of NAMES) {
-    const value = filter[name];
-    if (value) params.set(name, value);
-  }
-  return params;
+  return paramsOf(filter, NAMES);
 }
 
 /** An ISO instant as a `datetime-local` input's value, in the browser's time zone. */
