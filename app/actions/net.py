@@ -23,7 +23,11 @@ from app.actions.pool import ReusingPool
 from app.settings import Settings
 
 USER_AGENT = "Automator"
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=5)
+# Idle connections are kept up to the connection limit (a worker's calls in flight at once
+# reuse theirs: app/actions/pool.py), for 1.5 s after their last answer was read: servers close
+# idle connections after a few seconds (uvicorn, Node and Apache after 5, gunicorn after 2),
+# and one closing as a request goes out fails that request; a busy process reads answers late.
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=1.5)
 INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
 MAX_RETRY_AFTER = 3600.0  # seconds; a longer wait asked for by a server is cut to this
 ERROR_BODY_CHARS = 500

@@ -18,21 +18,12 @@ an available connection is an idle one.
 
 import time
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import httpcore
 
 # Seconds between checks of every idle connection for expiry: a connection the server has
 # closed is found when a request would take it, or within this.
 SWEEP = 1.0
-# A connection last given to a request longer ago than this is closed, not reused. Servers
-# close idle connections after a few seconds (uvicorn, Node and Apache after 5, gunicorn
-# after 2), and one closing as a request goes out fails that request. httpcore's own
-# keep-alive expiry counts from when the caller closed the response, which a busy process
-# does late; the pool is not told when that is, so a call slower than this leaves its
-# connection to be closed.
-REUSE_WITHIN = 1.5
-
 Connection = httpcore.AsyncConnectionInterface
 
 
@@ -43,8 +34,6 @@ class ReusingPool(httpcore.AsyncConnectionPool):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._next_sweep = 0.0
-        # When each connection was last given to a request.
-        self._taken_at: WeakKeyDictionary[Connection, float] = WeakKeyDictionary()
 
     def _assign_requests_to_connections(self) -> list[Connection]:
         """Give each queued request a connection (an idle one to its origin, a new one, or a
@@ -61,7 +50,7 @@ class ReusingPool(httpcore.AsyncConnectionPool):
         idle = self._idle(now, taken, closing)
         for pool_request in queued:
             origin = pool_request.request.url.origin
-            connection = self._reuse(now, idle, origin, closing)
+            connection = self._reuse(idle, origin, closing)
             if connection is None:
                 if len(self._connections) >= self._max_connections:
                     if not idle:
@@ -69,7 +58,6 @@ class ReusingPool(httpcore.AsyncConnectionPool):
                     self._drop(idle.pop(0), closing)
                 connection = self.create_connection(origin)
             self._connections.append(connection)
-            self._taken_at[connection] = now
             pool_request.assign_to_connection(connection)
         return closing
 
@@ -85,7 +73,7 @@ class ReusingPool(httpcore.AsyncConnectionPool):
             if connection.is_closed():
                 continue
             if connection.is_idle() and id(connection) not in taken:
-                if sweep and self._expired(now, connection):
+                if sweep and connection.has_expired():
                     closing.append(connection)
                     continue
                 idle.append(connection)
@@ -97,7 +85,7 @@ class ReusingPool(httpcore.AsyncConnectionPool):
         return idle[surplus:]
 
     def _reuse(
-        self, now: float, idle: list[Connection], origin: httpcore.Origin, closing: list[Connection]
+        self, idle: list[Connection], origin: httpcore.Origin, closing: list[Connection]
     ) -> Connection | None:
         """The idle connection to ``origin`` taken last, if still usable, out of ``idle`` and
         of the pool's list (the caller puts it back last); the expired ones met on the way
@@ -108,15 +96,10 @@ class ReusingPool(httpcore.AsyncConnectionPool):
                 continue
             del idle[index]
             self._connections.remove(connection)
-            if not self._expired(now, connection):
+            if not connection.has_expired():
                 return connection
             closing.append(connection)
         return None
-
-    def _expired(self, now: float, connection: Connection) -> bool:
-        """Idle too long to reuse safely, past its keep-alive, or closed by the server."""
-        taken_at = self._taken_at.get(connection, now)
-        return now - taken_at > REUSE_WITHIN or connection.has_expired()
 
     def _drop(self, connection: Connection, closing: list[Connection]) -> None:
         self._connections.remove(connection)

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from app.actions import pool
+from app.actions import net
 from app.actions.net import http_client
 from app.settings import Settings
 
@@ -95,12 +95,13 @@ async def test_a_connection_the_server_closed_is_not_reused(client: httpx.AsyncC
     assert closing.accepted == 2
 
 
-async def test_a_connection_idle_too_long_is_replaced(
-    server: CountingServer, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+async def test_a_connection_idle_past_its_keep_alive_is_replaced(
+    server: CountingServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pool, "REUSE_WITHIN", 0.05)
-    await calls(client, server.url, 2, together=1)
-    assert server.accepted == 1
-    await asyncio.sleep(0.1)
-    await calls(client, server.url, 1, together=1)
+    monkeypatch.setattr(net, "LIMITS", httpx.Limits(keepalive_expiry=0.05))
+    async with http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])) as client:
+        await calls(client, server.url, 2, together=1)
+        assert server.accepted == 1
+        await asyncio.sleep(0.1)
+        await calls(client, server.url, 1, together=1)
     assert server.accepted == 2
