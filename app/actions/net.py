@@ -20,6 +20,7 @@ import httpx
 from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
 from app.actions.pool import ReusingPool
+from app.actions.sockets import LoopBackend
 from app.settings import Settings
 
 USER_AGENT = "Automator"
@@ -45,7 +46,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(self, guard: Guard, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
         self._guard = guard
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or LoopBackend()
 
     async def connect_tcp(
         self,

@@ -1,0 +1,161 @@
+"""The outbound client's connections on the loop's own transports: plain and TLS calls
+answered, an answer larger than the read-ahead arrives whole, a silent server times out and
+one that hangs up mid-answer fails the call. Real servers on 127.0.0.1; the TLS one has a
+certificate made here for 127.0.0.1, which the test's client trusts."""
+
+import asyncio
+import ipaddress
+import ssl
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvloop
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from app.actions.net import http_client
+from app.actions.sockets import READ_AHEAD
+from app.settings import Settings
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def answer(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+
+
+def answering(body: bytes) -> Handler:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer(body))
+        await writer.drain()
+        writer.close()
+
+    return serve
+
+
+async def hanging_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(answer(b"x" * 100)[:-50])
+    await writer.drain()
+    writer.close()
+
+
+def silent(until: asyncio.Event) -> Handler:
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await until.wait()
+        writer.close()
+
+    return serve
+
+
+def certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def serving(handler: Handler, tls: ssl.SSLContext | None = None) -> asyncio.Server:
+    return await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
+
+
+def url(server: asyncio.Server, scheme: str = "http") -> str:
+    return f"{scheme}://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+
+
+Run = Callable[[Coroutine[Any, Any, None]], None]
+# The worker's loop (uvloop, whose transports are not asyncio's classes) and asyncio's.
+LOOPS = pytest.mark.parametrize("run", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
+
+
+def client() -> httpx.AsyncClient:
+    return http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"]))
+
+
+@LOOPS
+def test_a_tls_call_is_answered(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = certificate(tmp_path)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda **_: trusting)
+
+    async def scenario() -> None:
+        server = await serving(answering(b"secret"), server_side)
+        async with server, client() as connectors:
+            got = await connectors.post(url(server, "https"), json={})
+            tls_used = got.extensions["network_stream"].get_extra_info("ssl_object")
+        assert (got.status_code, got.content) == (200, b"secret")
+        assert isinstance(tls_used, ssl.SSLObject)
+
+    run(scenario())
+
+
+@LOOPS
+def test_an_answer_past_the_read_ahead_arrives_whole(run: Run) -> None:
+    body = bytes(range(256)) * (READ_AHEAD * 4 // 256)
+
+    async def scenario() -> None:
+        server = await serving(answering(body))
+        async with server, client() as connectors:
+            got = await connectors.get(url(server))
+        assert got.content == body
+
+    run(scenario())
+
+
+@LOOPS
+def test_a_server_hanging_up_mid_answer_fails_the_call(run: Run) -> None:
+    async def scenario() -> None:
+        server = await serving(hanging_up)
+        async with server, client() as connectors:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await connectors.get(url(server))
+
+    run(scenario())
+
+
+@LOOPS
+def test_a_silent_server_times_out(run: Run) -> None:
+    async def scenario() -> None:
+        answered = asyncio.Event()
+        server = await serving(silent(answered))
+        async with server, client() as connectors:
+            with pytest.raises(httpx.ReadTimeout):
+                await connectors.get(url(server), timeout=0.2)
+            answered.set()
+
+    run(scenario())
