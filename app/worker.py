@@ -7,6 +7,7 @@ engine cannot import, so it is handed to the executor here as a ``Launcher``.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -241,6 +242,8 @@ class PollingWorker(Worker):
         self.resuming: dict[asyncio.Task[None], Claim] = {}
         # The last claim took all it had room for: due resumes may be waiting.
         self.resumes_waiting = False
+        # Set when a walk ends while due resumes wait: the claim comes at once.
+        self.room = asyncio.Event()
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
@@ -288,7 +291,10 @@ class PollingWorker(Worker):
                 await self.claim_resumes()
             except Exception:  # Redis away: arq's own loop fails, and the supervisor acts
                 LOGGER.warning("could not take due resumes", exc_info=True)
-            await asyncio.sleep(self.poll_delay_s)
+            # Due resumes waiting for room are taken as soon as walks end, not a poll later.
+            self.room.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.room.wait(), self.poll_delay_s)
 
     async def claim_resumes(self) -> None:
         """Take the due resumes there is room for, each walked in a task of its own."""
@@ -308,6 +314,8 @@ class PollingWorker(Worker):
 
     def _resumed(self, task: "asyncio.Task[None]") -> None:
         self.resuming.pop(task, None)
+        if self.resumes_waiting:
+            self.room.set()
         if not task.cancelled() and task.exception() is not None:
             LOGGER.error("a resume's walk failed", exc_info=task.exception())
 
