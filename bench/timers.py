@@ -7,10 +7,12 @@ bytes per waiting run, and what 10,000 active workflows cost the ingest path.
   events that each start a run of the issue's workflow (``bench.runs.hooks``) go in from 2 s
   before the timers fall due (together) until 4 s after: from wrk at concurrency 50 (which
   outruns the workers: a backlog builds), then paced at 25 events/s (which they keep up
-  with). Lateness is a delayed step's start minus its run's creation plus the delay, read
-  from the store. Timers are resumes, which workers take before new runs
-  (docs/architecture.md): a due timer waits for the CPU, not behind the start jobs queued
-  before it.
+  with). A delay counts from when a worker reaches it, and the start jobs of 1,000 runs
+  take seconds, so the timers would fall due over those seconds: once all are parked, each
+  is scored in Redis at the last one's time, and they fall due at that one instant.
+  Lateness is a delayed step's start minus that instant, read from the store. Timers are
+  resumes, which workers take before new runs (docs/architecture.md): a due timer waits
+  for the CPU, not behind the start jobs queued before it.
 - Redis per waiting run: ``INFO memory``'s ``used_memory`` before and after 1,000 runs
   are parked in an hour's delay (the worker has taken each and left its timer).
 - 10,000 workflows: single events on ``automator api`` before and after 10,000 workflows
@@ -23,7 +25,8 @@ import asyncio
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,7 @@ import httpx
 import redis
 
 from app.clock import SystemClock
+from app.engine.redis_keys import RESUMES
 from app.models.run import RunFilter, RunStatus
 from app.models.workflow import Page
 from app.settings import Settings
@@ -51,6 +55,8 @@ from bench.runs import finished_runs, hooks
 TIMERS = 1000
 # The timers' delay: time to park them all first, so they fall due together into the load.
 DELAY_SECONDS = 10
+# Where timers wait in Redis: the resumes, and arq's queue (where they waited before).
+QUEUES = (RESUMES, "arq:queue")
 LEAD = 2  # seconds of load before the timers fall due
 AFTER = 4  # and after
 PACED = 25  # events/s starting runs: below what 2 workers complete on the shared machine
@@ -81,21 +87,59 @@ def send_batch(service: Service, event_type: str, count: int) -> None:
     response.raise_for_status()
 
 
-async def lateness_ms(directory: Path, workflow_id: str, seconds: float) -> list[float]:
-    """Each run's first step start minus its due time (created + ``seconds``), in ms."""
+@dataclass(frozen=True)
+class Timers:
+    """When the delayed steps fell due by their own delays (seconds since the epoch), and
+    how late each started after the instant they were all made due at."""
+
+    due: list[float]
+    late_ms: list[float]
+
+    @property
+    def spread(self) -> float:
+        """Seconds between the first timer falling due by its own delay and the last."""
+        return max(self.due) - min(self.due)
+
+
+async def timers_of(directory: Path, workflow_id: str, seconds: float, instant: float) -> Timers:
+    """Each run's first step start minus ``instant``, in ms; and when each would have
+    fallen due by its own delay, which counts from when the worker reached it (the run's
+    move to ``waiting``): the start jobs of 1,000 runs take seconds."""
     store = await open_store(Settings(data_dir=directory), SystemClock())
     try:
         where = RunFilter(workflow_id=workflow_id)
         runs = await store.list_runs("default", where, Page(limit=TIMERS))
-        late = []
+        due, late = [], []
         for run in runs:
             steps = await store.list_steps("default", run.run_id)
-            if steps:
-                due = run.created_at.timestamp() + seconds
-                late.append((steps[0].started_at.timestamp() - due) * 1000)
-        return late
+            parked = [turn["at"] for turn in run.history if turn["to"] == RunStatus.WAITING]
+            if steps and parked:
+                due.append(datetime.fromisoformat(parked[0]).timestamp() + seconds)
+                late.append((steps[0].started_at.timestamp() - instant) * 1000)
+        return Timers(due, late)
     finally:
         await store.close()
+
+
+def fall_due_together(service: Service) -> float:
+    """Have every parked timer fall due when the last one does: each is scored in Redis
+    (the resumes, or arq's queue before they had their own) at the latest score. Runs
+    parked earlier are due by then in the store too, so each is walked then. That instant,
+    in seconds since the epoch."""
+    client = redis.Redis.from_url(service.redis_url)
+    try:
+        now = time.time() * 1000
+        timers: dict[str, list[tuple[bytes, float]]] = {
+            key: client.zrangebyscore(key, now, "+inf", withscores=True)  # type: ignore[misc]
+            for key in QUEUES
+        }
+        instant = max(score for found in timers.values() for _, score in found)
+        for key, found in timers.items():
+            if found:
+                client.zadd(key, {member: instant for member, _ in found}, xx=True)
+        return instant / 1000
+    finally:
+        client.close()
 
 
 def percentiles(values: list[float]) -> str:
@@ -134,10 +178,10 @@ def timers_under(options: Options, load: str, drive: Callable[[Service, float], 
         create_workflow(service, hooks(options.sink))
         create_workflow(service, delayed("delayed", "later", DELAY_SECONDS))
         wrk(f"{service.url}/api/events", "unheard", 1)  # warm up the API, as for the runs
-        sent = time.monotonic()
         send_batch(service, "later", TIMERS)
         asyncio.run(all_waiting(service.directory, "delayed", TIMERS))
-        spare = DELAY_SECONDS - LEAD - (time.monotonic() - sent)
+        instant = fall_due_together(service)
+        spare = instant - LEAD - time.time()
         if spare < 0:
             raise RuntimeError(f"parking {TIMERS} runs took over {DELAY_SECONDS - LEAD} s")
         time.sleep(spare)
@@ -146,13 +190,13 @@ def timers_under(options: Options, load: str, drive: Callable[[Service, float], 
         counts = asyncio.run(finished_runs(service.directory))
         asyncio.run(finished_runs(service.directory, "delayed"))
         usage = meter.read()
-        late = asyncio.run(lateness_ms(service.directory, "delayed", DELAY_SECONDS))
+        timers = asyncio.run(timers_of(service.directory, "delayed", DELAY_SECONDS, instant))
     runs = counts.get(RunStatus.COMPLETED, 0)
     return (
-        f"delay lateness, {len(late):,} timers due at once, under {load} "
-        f"({rate:,.0f} events/s for {LEAD + AFTER:g} s, {runs:,} runs of the issue's workflow "
-        f"completed; {usage.total * 1000 / (runs + TIMERS):.2f} ms of CPU per run, timers "
-        f"included): {percentiles(late)}"
+        f"delay lateness, {len(timers.late_ms):,} timers due at once (by their own delays "
+        f"within {timers.spread:.1f} s), under {load} ({rate:,.0f} events/s for {LEAD + AFTER:g} s, {runs:,} runs of the "
+        f"issue's workflow completed; {usage.total * 1000 / (runs + TIMERS):.2f} ms of CPU "
+        f"per run, timers included): {percentiles(timers.late_ms)}"
     )
 
 
