@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from app.engine.flow.limiters import Gate, Limiters
 from app.engine.redis_keys import flow_key
 from app.settings import Settings
+from tests.clock import ShiftedClock
 from tests.conftest import send
 from tests.engine.walk.test_runs import create, drain_until, drain_until_finished, run_of, workflow
 
@@ -113,7 +114,8 @@ async def test_a_slot_whose_worker_died_lapses_and_the_held_run_goes_on(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     """A worker that died mid-run never gives its slot back: the slot lapses at the end of
-    its lease, and the held run's next check takes it."""
+    its lease, and the held run's next check takes it. The lease ends an hour on, on the
+    workers' clock, so the run is held however slow the machine, until the clock moves."""
     await create(client, PER_SITE)
     redis = Redis.from_url(str(settings.redis_url))
     try:
@@ -124,16 +126,19 @@ async def test_a_slot_whose_worker_died_lapses_and_the_held_run_goes_on(
             "workflow concurrency 1",
         )
         now = datetime.now(UTC)
-        lapses = now + timedelta(seconds=1)
+        lapses = now + timedelta(hours=1)
         assert await Limiters(redis).acquire([gate], "run_dead", now, lapses, now, 60) is None
     finally:
         await redis.aclose()
     blocked = await site_run(client, "s1")
     quick = settings.model_copy(update={"flow_recheck_seconds": 0.5})
-    await drain_until(client, quick, [blocked], {"completed"})
+    await drain_until(client, quick, [blocked], {"waiting"})
     assert "queued behind run run_dead (workflow concurrency 1 per key 's1')" in reasons(
         await run_of(client, blocked)
     )
+    past_the_lease = ShiftedClock()
+    past_the_lease.advance(3601)
+    await drain_until(client, quick, [blocked], {"completed"}, clock=past_the_lease)
 
 
 async def test_a_tenant_concurrency_limit_spans_workflows(
