@@ -193,6 +193,30 @@ def _require_redis(settings: Settings) -> None:
         raise typer.Exit(2)
 
 
+def _api_socket(settings: Settings) -> socket.socket:
+    """The API's listening socket, bound before Redis, the store or the first key is set up,
+    so that a port in use stops the command at once saying what to do (uvicorn would say it
+    only after start-up, in a log line naming no setting). Given to uvicorn, which then logs
+    no address: this says where to go instead."""
+    try:
+        bound = socket.create_server((settings.host, settings.port))
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        typer.secho(
+            f"Cannot serve the API on {settings.host}:{settings.port}: {reason}. Stop what "
+            f"uses the port, or pick another with AUTOMATOR_PORT (e.g. "
+            f"AUTOMATOR_PORT={settings.port + 1}).",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    port = bound.getsockname()[1]
+    typer.echo(
+        f"Serving http://{settings.host}:{port}: the Studio at /studio/, the API's docs at /docs."
+    )
+    return bound
+
+
 def _probe_socket(settings: Settings) -> socket.socket | None:
     """A worker or scheduler has no HTTP API: it answers /health, /ready and /metrics on a
     port of its own, bound before anything starts so that a port in use stops it at once."""
@@ -246,7 +270,9 @@ async def _probes(resources: Resources, bound: socket.socket | None) -> AsyncIte
         await serving
 
 
-async def _all_in_one(settings: Settings, redis: LocalRedisServer | None) -> None:
+async def _all_in_one(
+    settings: Settings, bound: socket.socket, redis: LocalRedisServer | None
+) -> None:
     """The API, a worker and the scheduler in one event loop, sharing one store, each task
     besides the API supervised (and the Redis this process started, if it did); the
     server's signal handling stops them all."""
@@ -264,15 +290,17 @@ async def _all_in_one(settings: Settings, redis: LocalRedisServer | None) -> Non
             tasks.append(supervisor.run("redis_server", redis.keep))
         running = [asyncio.create_task(task) for task in tasks]
         try:
-            await _server(settings, resources).serve()
+            await _server(settings, resources).serve(sockets=[bound])
         finally:
             supervisor.stop.set()
             await asyncio.gather(*running, return_exceptions=True)
 
 
-def _serve_all(settings: Settings, redis: LocalRedisServer | None = None) -> None:
+def _serve_all(
+    settings: Settings, bound: socket.socket, redis: LocalRedisServer | None = None
+) -> None:
     _bootstrap(settings)
-    uvloop.run(_all_in_one(settings, redis))
+    uvloop.run(_all_in_one(settings, bound, redis))
 
 
 @cli.command()
@@ -288,19 +316,19 @@ def dev() -> None:
         settings = settings.model_copy(update={"outbox": True})
     try:
         with DataDirLock(settings.data_dir, settings.port):
-            _dev(settings)
+            _dev(settings, _api_socket(settings))
     except Taken as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
 
 
-def _dev(settings: Settings) -> None:
+def _dev(settings: Settings, bound: socket.socket) -> None:
     if settings.redis_url:
-        _serve_all(settings)
+        _serve_all(settings, bound)
         return
     with LocalRedisServer(settings.data_dir / "redis") as server:
         typer.echo(f"Started a local Redis at {server.url} (data in {server.directory}).")
-        _serve_all(settings.model_copy(update={"redis_url": server.url}), server)
+        _serve_all(settings.model_copy(update={"redis_url": server.url}), bound, server)
         # The server is down; a second signal must not cut short the stop of Redis.
         for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_IGN)
@@ -312,8 +340,9 @@ def api() -> None:
     AUTOMATOR_MONGODB_URL at shared servers and run as many as you need)."""
     settings = Settings()
     _require_redis(settings)
+    bound = _api_socket(settings)
     _bootstrap(settings)
-    uvloop.run(_server(settings).serve())
+    uvloop.run(_server(settings).serve(sockets=[bound]))
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -87,6 +88,7 @@ def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Pa
     finally:
         process.kill()
     key = next(line.strip() for line in output.splitlines() if line.strip().startswith("atm_"))
+    assert f"Serving http://127.0.0.1:{port}: the Studio at /studio/" in output
     assert "Started a local Redis" in output
     assert (tmp_path / "var" / "automator.db").exists()
     assert (tmp_path / "var" / "redis" / "appendonly.aof").exists()
@@ -350,6 +352,27 @@ def test_a_redis_left_by_a_killed_dev_is_stopped_at_the_next_start(tmp_path: Pat
         if alive(left):
             os.kill(left, signal.SIGKILL)
     assert f"stopped redis-server (PID {left})" in output
+
+
+def test_dev_on_a_port_in_use_says_which_setting_picks_another(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        refused = subprocess.run(
+            [AUTOMATOR, "dev"],
+            env=dev_env(tmp_path, port),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines() == [
+        f"Cannot serve the API on 127.0.0.1:{port}: Address already in use. Stop what uses "
+        f"the port, or pick another with AUTOMATOR_PORT (e.g. AUTOMATOR_PORT={port + 1})."
+    ]
+    # It stopped before starting anything: no Redis, no store.
+    assert not (tmp_path / "var" / "redis").exists()
+    assert not (tmp_path / "var" / "automator.db").exists()
 
 
 def test_a_second_dev_on_a_served_data_dir_refuses_in_one_line(tmp_path: Path) -> None:
