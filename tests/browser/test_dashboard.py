@@ -38,3 +38,25 @@ def test_the_workflow_list_links_its_failed_runs(page: Page, service: Service) -
     expect(page).to_have_url(
         f"{service.base}/studio/runs?workflow_id={FAILING['workflow_id']}&status=failed"
     )
+
+
+DELAYED = {
+    "workflow_id": "browser_delayed_note",
+    "name": "Browser delayed note",
+    "trigger": {"type": "browser_note"},
+    "actions": [{"id": "later", "type": "log", "delay": 3600, "data": {"message": "later"}}],
+}
+
+
+def test_the_workflow_list_links_its_runs_in_progress_however_they_wait(
+    page: Page, service: Service
+) -> None:
+    service.publish(DELAYED)
+    run_id = service.settled_run({"type": "browser_note", "user": {"id": "u"}}, "waiting")
+    sign_in(page, service, service.key)
+
+    counts = page.locator(f"tr[data-workflow='{DELAYED['workflow_id']}'] .run-counts")
+    # A waiting run is in progress, not "running": the link must lead to it.
+    counts.get_by_role("link", name="1 in progress").click()
+    expect(page).to_have_url(f"{service.base}/studio/runs?workflow_id={DELAYED['workflow_id']}")
+    expect(page.locator(f"tr[data-run='{run_id}'][data-status='waiting']")).to_be_visible()

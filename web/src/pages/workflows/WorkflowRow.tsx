@@ -9,22 +9,23 @@ import { percent } from "./format";
 
 type Metrics = components["schemas"]["WorkflowMetrics"];
 
-// Each count links to those runs in the explorer; a count of none is plain text.
+// Each count links to those runs in the explorer; a count of none is plain text. The runs in
+// progress are pending, running, waiting or paused, which no one status filter holds: they
+// link to all the workflow's runs, newest first.
 function RunCounts({ id, metrics }: { id: string; metrics: Metrics | undefined }) {
   if (!metrics) return <span className="muted">no runs</span>;
+  const runs = `/runs?workflow_id=${encodeURIComponent(id)}`;
   const counts = [
-    ["completed", metrics.successful_executions],
-    ["failed", metrics.failed_executions],
-    ["running", metrics.running_executions],
-  ] as const;
+    { label: "completed", count: metrics.successful_executions, to: `${runs}&status=completed` },
+    { label: "failed", count: metrics.failed_executions, to: `${runs}&status=failed` },
+    { label: "in progress", count: metrics.running_executions, to: runs, title: "pending, running, waiting or paused" },
+  ];
   return (
     <span className="run-counts">
-      {counts.map(([status, count], index) => (
-        <span key={status} data-status={status}>
+      {counts.map(({ label, count, to, title }, index) => (
+        <span key={label} title={title}>
           {index > 0 && " · "}
-          {count > 0
-            ? <Link to={`/runs?workflow_id=${encodeURIComponent(id)}&status=${status}`}>{count} {status}</Link>
-            : `0 ${status}`}
+          {count > 0 ? <Link to={to}>{count} {label}</Link> : `0 ${label}`}
         </span>
       ))}
     </span>
