@@ -1,7 +1,8 @@
 """The outbound client's connections on the loop's own transports: plain and TLS calls
-answered, an answer larger than the read-ahead arrives whole, a silent server times out and
-one that hangs up mid-answer fails the call. Real servers on 127.0.0.1; the TLS one has a
-certificate made here for 127.0.0.1, which the test's client trusts."""
+answered, a certificate for another name refused, an answer larger than the read-ahead
+arrives whole, a silent server times out and one that hangs up mid-answer fails the call.
+Real servers on 127.0.0.1; the TLS one has a certificate made here (for 127.0.0.1, or for
+a name a stand-in resolver points at 127.0.0.1), which the test's client trusts."""
 
 import asyncio
 import ipaddress
@@ -19,7 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from app.actions.net import http_client
+from app.actions.address_guard import AllowList, Guard, IPAddress
+from app.actions.net import GuardedTransport, http_client
 from app.actions.sockets import READ_AHEAD
 from app.settings import Settings
 
@@ -56,10 +58,15 @@ def silent(until: asyncio.Event) -> Handler:
     return serve
 
 
-def certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+def certificate(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate for ``host`` (an address or a DNS name) and its key, as
+    PEM files."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    try:
+        subject: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        subject = x509.DNSName(host)
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()
@@ -69,10 +76,7 @@ def certificate(directory: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(minutes=1))
         .not_valid_after(now + timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName([subject]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -105,13 +109,18 @@ def client() -> httpx.AsyncClient:
     return http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"]))
 
 
-@LOOPS
-def test_a_tls_call_is_answered(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cert, key = certificate(tmp_path)
+def tls_server_side(cert: Path, key: Path, monkeypatch: pytest.MonkeyPatch) -> ssl.SSLContext:
+    """The server's TLS context, with the client's made to trust ``cert`` (and nothing else)."""
     server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_side.load_cert_chain(cert, key)
     trusting = ssl.create_default_context(cafile=str(cert))
     monkeypatch.setattr(httpx, "create_ssl_context", lambda **_: trusting)
+    return server_side
+
+
+@LOOPS
+def test_a_tls_call_is_answered(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server_side = tls_server_side(*certificate(tmp_path), monkeypatch)
 
     async def scenario() -> None:
         server = await serving(answering(b"secret"), server_side)
@@ -120,6 +129,30 @@ def test_a_tls_call_is_answered(run: Run, tmp_path: Path, monkeypatch: pytest.Mo
             tls_used = got.extensions["network_stream"].get_extra_info("ssl_object")
         assert (got.status_code, got.content) == (200, b"secret")
         assert isinstance(tls_used, ssl.SSLObject)
+
+    run(scenario())
+
+
+@LOOPS
+def test_tls_checks_the_certificate_against_the_name_not_the_address_connected_to(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard connects to the address it judged, not to the name: TLS must still check
+    the certificate against the name the URL gives."""
+    server_side = tls_server_side(*certificate(tmp_path, "service.example"), monkeypatch)
+
+    async def resolve(host: str, port: int) -> list[IPAddress]:
+        return [ipaddress.ip_address("127.0.0.1")]  # a stand-in DNS answer for any name
+
+    async def scenario() -> None:
+        server = await serving(answering(b"secret"), server_side)
+        port = server.sockets[0].getsockname()[1]
+        guard = Guard(AllowList.parse(["127.0.0.1"]), resolve)
+        async with server, httpx.AsyncClient(transport=GuardedTransport(guard, 1024)) as named:
+            got = await named.get(f"https://service.example:{port}/hook")
+            assert (got.status_code, got.content) == (200, b"secret")
+            with pytest.raises(httpx.ConnectError, match=r"not valid for 'other\.example'"):
+                await named.get(f"https://other.example:{port}/hook")
 
     run(scenario())
 
