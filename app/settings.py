@@ -82,10 +82,12 @@ class Settings(BaseSettings):
         "sub-workflow's event (its user and data, as JSON).",
     )
     max_large_bodies: int = Field(
-        2,
+        1,
         ge=1,
         description="Request bodies over 1 MiB one API process reads and handles at once; "
-        "others wait, unread. Bounds the memory a burst of big events takes.",
+        "others wait, unread. Bounds the memory a burst of big events takes (about ten "
+        "times an event's size while it is handled, in the API process and in the process "
+        "checking it).",
     )
     log_level: str = Field("INFO", description="Python log level name.")
     log_format: LogFormat = Field(

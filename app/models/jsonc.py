@@ -19,6 +19,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     TypeAdapter,
+    ValidationInfo,
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -66,6 +67,8 @@ FreeJson = Annotated[Any, GetPydanticSchema(get_pydantic_json_schema=_shape)]
 # [0-9]{19,} took 80 to 120 ms, all of it holding the GIL (the event loop waited as long).
 LONG_DIGITS = b"0" * 19
 DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+# The validation context key saying the values were checked already (app/api/bodies.py).
+CHECKED = "values_checked"
 ORJSON_TOO_DEEP = "depth limit exceeded"  # orjson's message past 1,024 levels
 TOO_DEEP = f"nesting deeper than the limit of {MAX_DEPTH} levels"
 # What nesting counts: brackets outside strings (a string is one token, escapes included).
@@ -170,9 +173,12 @@ def check_values(value: Any, loc: Loc = ("body",)) -> None:
             stack.extend((child, depth + 1) for child in node)
 
 
-def storable_field(value: Any) -> Any:
+def storable_field(value: Any, info: ValidationInfo) -> Any:
     """``value`` as a model's validator: what ``check_values`` refuses is a ValueError,
-    which the 422 reports under the field's own name."""
+    which the 422 reports under the field's own name. Skipped when the validation context
+    says ``CHECKED``: the same text was found valid before, in another process."""
+    if isinstance(info.context, dict) and info.context.get(CHECKED):
+        return value
     try:
         check_values(value, ())
     except InvalidInput as exc:
