@@ -95,6 +95,10 @@ class LocalRedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             umask=PRIVATE_UMASK,
+            # Out of its parent's process group: a terminal's Ctrl-C reaches the whole
+            # foreground group, and Redis quitting at once would pull the queue from under
+            # the worker still stopping. Its parent stops it, last.
+            process_group=0,
         )
         self._wait_until_ready()
         return self

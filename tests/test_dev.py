@@ -308,6 +308,32 @@ def test_each_stop_signal_stops_dev_and_everything_it_started(
     assert process.returncode == 0
 
 
+def test_ctrl_c_in_a_terminal_stops_dev_without_a_crash(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C sends SIGINT to its whole foreground process group: the Redis that
+    dev started must not get it too, or it quits under the worker, which logs a crash."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [AUTOMATOR, "dev"],
+        env=dev_env(tmp_path, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's job has
+    )
+    try:
+        poll_ready(base, 200, time.monotonic() + 60)
+        tree = [process.pid, *descendants(process.pid)]
+        os.killpg(process.pid, signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert [pid for pid in tree if alive(pid)] == []
+    assert "crashed" not in output
+    assert "Traceback" not in output
+
+
 def test_sigterm_to_make_run_stops_the_whole_tree(tmp_path: Path) -> None:
     """``make run`` passes SIGTERM on to ``automator dev``, which stops the rest."""
     port = free_port()
