@@ -22,6 +22,7 @@ from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
 from app.engine.walk.walker import Walker
+from app.errors import NotFound
 from app.models import jsonc
 from app.models.run import Run, RunStatus, StepRecord, StepStatus
 from app.store.errors import STORE_ERRORS
@@ -211,7 +212,9 @@ class Executor:
         async with self.leases.hold(run_id, lease) as mine:
             if not mine:
                 return False
-            run = await self.store.get_run(tenant_id, run_id)
+            run = await self._stored(tenant_id, run_id)
+            if run is None:
+                return True
             logs.bind(workflow_id=run.workflow_id)
             if not self._due(run):
                 await self._come_back(run)
@@ -227,6 +230,16 @@ class Executor:
             finally:
                 self.effects.forget(run_id)
         return True
+
+    async def _stored(self, tenant_id: str, run_id: str) -> Run | None:
+        """The run, or None when the store does not have it: a job can outlive its run (the
+        store restored from an older backup, a run deleted), and it then has nothing to do;
+        failing it would have its resume taken again each time its claim lapses."""
+        try:
+            return await self.store.get_run(tenant_id, run_id)
+        except NotFound:
+            log.warning("run %s is not in the store: its job has nothing to do", run_id)
+            return None
 
     async def due(self, tenant_id: str, run_id: str) -> bool:
         """Whether the run waits for a worker now (a job that found its lease taken while it

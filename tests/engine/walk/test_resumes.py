@@ -11,7 +11,7 @@ import httpx
 from app.engine.flow.queue import ArqQueue
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import send
+from tests.conftest import send, worker_running
 from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
 
 DELAY = 5  # seconds of the workflow's delay, scaled by SCALE: half a second
@@ -78,3 +78,19 @@ async def test_a_timer_taken_by_a_worker_that_died_is_walked_once_when_its_claim
     run = await run_of(client, run_id)
     assert [step["step_id"] for step in run["steps"]] == ["later"]
     assert started(run, "later").timestamp() >= died + 1, "not while the dead worker's lease held"
+
+
+async def test_a_resume_of_a_run_the_store_does_not_have_is_dropped(
+    resources: Resources, settings: Settings
+) -> None:
+    """Redis may hold resumes of runs the store does not have (a store restored from an
+    older backup, a run deleted): the worker drops them, instead of failing on each and
+    taking them again each time their claim lapses, for good."""
+    queue = queue_of(resources)
+    await queue.advance("acme", "run_gone", "run_gone:wait:1", None)
+    async with worker_running(settings):
+        for _ in range(500):  # a guard against hanging, not a timing
+            if await queue.resumes.left() == 0:
+                break
+            await asyncio.sleep(0.01)
+    assert await queue.resumes.left() == 0
