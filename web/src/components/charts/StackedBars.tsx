@@ -1,6 +1,6 @@
 // Counts per bucket, stacked by kind (runs by status), each segment in its status colour.
 import { statusColour } from "../runStatus";
-import type { Stack } from "../../pages/dashboard/series";
+import { countTick, type Stack } from "../../pages/dashboard/series";
 import { axisTop, ChartFrame, PAD, PLOT_W, yOf } from "./frame";
 
 export function StackedBars({ title, stacks }: { title: string; stacks: readonly Stack[] }) {
@@ -8,7 +8,7 @@ export function StackedBars({ title, stacks }: { title: string; stacks: readonly
   const slot = PLOT_W / Math.max(stacks.length, 1);
   const width = Math.max(slot * 0.7, 1);
   return (
-    <ChartFrame title={title} labels={stacks.map((s) => s.label)} top={top} format={(v) => String(Math.round(v))}>
+    <ChartFrame title={title} labels={stacks.map((s) => s.label)} top={top} format={countTick}>
       {stacks.map((stack, i) => {
         let base = 0;
         return (

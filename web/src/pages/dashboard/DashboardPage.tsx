@@ -11,7 +11,7 @@ import { StackedBars } from "../../components/charts/StackedBars";
 import { statusColour } from "../../components/runStatus";
 import { duration } from "../../components/time";
 import { percent } from "../workflows/format";
-import { failingMost, PERIODS, points, runStacks, STACKS } from "./series";
+import { countTick, failingMost, PERIODS, points, runStacks, STACKS } from "./series";
 
 export function DashboardPage() {
   const [chosen, setChosen] = useState<(typeof PERIODS)[number]>(PERIODS[1]);
@@ -51,7 +51,7 @@ export function DashboardPage() {
           </div>
           <LineChart title="Success rate (%)" points={points(buckets, "success_rate")} top={100} format={(v) => `${Math.round(v)} %`} colour="#2e7d32" />
           <LineChart title="Average execution time" points={points(buckets, "average_execution_time")} format={duration} colour="#7c4dff" />
-          <LineChart title="Events received" points={points(buckets, "total_triggers")} format={(v) => String(Math.round(v))} />
+          <LineChart title="Events received" points={points(buckets, "total_triggers")} format={countTick} />
         </div>
       )}
       <h2>Workflows that fail most</h2>

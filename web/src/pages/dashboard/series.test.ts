@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Bucket } from "../../api/stats";
-import { failingMost, niceMax, points, runStacks } from "./series";
+import { countTick, failingMost, niceMax, points, runStacks } from "./series";
 
 const bucket = (since: string, until: string, figures: Partial<Bucket>): Bucket => ({
   since, until, total_executions: 0, successful_executions: 0, failed_executions: 0, cancelled_executions: 0,
@@ -46,6 +46,10 @@ describe("dashboard series", () => {
 
   it("rounds an axis top up to 1, 2 or 5 times a power of ten", () => {
     expect([0, 1, 3, 7, 12, 480].map(niceMax)).toEqual([1, 1, 5, 10, 20, 500]);
+  });
+
+  it("labels each tick of a count axis apart, halves included", () => {
+    expect([0, 0.5, 1, 2.5, 5, 250].map(countTick)).toEqual(["0", "0.5", "1", "2.5", "5", "250"]);
   });
 });
 

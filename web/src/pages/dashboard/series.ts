@@ -68,3 +68,9 @@ export function niceMax(max: number): number {
   const power = 10 ** Math.floor(Math.log10(max));
   return ([1, 2, 5, 10].map((step) => step * power).find((top) => top >= max))!;
 }
+
+/** A count axis's tick: the middle tick of an axis up to 1 or 5 falls between two counts,
+ * and rounding it would label two ticks alike ("0, 1, 1"). */
+export function countTick(value: number): string {
+  return String(Math.round(value * 10) / 10);
+}
