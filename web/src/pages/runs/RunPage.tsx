@@ -66,7 +66,7 @@ export function RunPage() {
       </section>
       <section className="card">
         <h2>Event that started it</h2>
-        <p className="muted">Event <code>{data.event_id}</code>: its data at the root, then <code>user</code> and <code>event</code>.</p>
+        <p className="muted">Event <code>{data.event_id}</code>: its data at the root, then <code>user</code>, <code>event</code> and, when it names a user, their <code>profile</code> as it stood.</p>
         <JsonText value={data.context} label="Event data" />
       </section>
       <section className="card">
