@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { buildPalette, itemFor } from "./catalogue";
+import { buildPalette, itemFor, sentence } from "./catalogue";
 import type { WorkflowDocument } from "./document";
 
 const CONNECTORS = [
@@ -37,4 +37,9 @@ it("makes an approval with its three branches, empty, for the canvas to draw", (
   expect(approval.make(EMPTY)).toEqual({
     id: "approval_1", type: "approval", data: { timeout: "P3D" }, on_approve: [], on_reject: [], on_timeout: [],
   });
+});
+
+it("names actions as a person writes them, acronyms and brands included", () => {
+  expect(["send_email", "send_sms", "send_whatsapp", "ai_task", "webhook_call"].map(sentence))
+    .toEqual(["Send email", "Send SMS", "Send WhatsApp", "AI task", "Webhook call"]);
 });

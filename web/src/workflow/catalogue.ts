@@ -109,9 +109,12 @@ const FLOW_STEPS: [string, string, string, Maker][] = [
   ["stop", "Stop", "End the run", (id) => ({ id, type: "stop" })],
 ];
 
-/** `send_email` → "Send email". */
+// Words a person writes their own way, not as a lower-case word.
+const SPELLED: Record<string, string> = { ai: "AI", api: "API", http: "HTTP", sms: "SMS", url: "URL", whatsapp: "WhatsApp" };
+
+/** `send_email` → "Send email", `send_sms` → "Send SMS". */
 export function sentence(name: string): string {
-  const words = name.replace(/_/g, " ");
+  const words = name.split("_").map((word) => SPELLED[word] ?? word).join(" ");
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
