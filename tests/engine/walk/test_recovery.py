@@ -297,8 +297,12 @@ async def test_runs_in_flight_on_a_killed_worker_resume_on_another_within_15_s(
         # that are in flight some are the doomed worker's: the start jobs arrive in one
         # script call, and a survivor free to take them all before the other's first poll
         # would leave the kill nothing to prove.
+        # The doomed worker walks twice as many at once: the survivor takes all it leaves
+        # behind in two rounds of its slots once their leases lapse. With the default (100)
+        # in flight there, five rounds of the survivor's, not the takeover, would decide
+        # when the last one is walked again.
         survivor = started.start("worker", AUTOMATOR_WORKER_CONCURRENCY=str(SURVIVOR_SLOTS))
-        doomed = started.start("worker")
+        doomed = started.start("worker", AUTOMATOR_WORKER_CONCURRENCY=str(2 * SURVIVOR_SLOTS))
         await asyncio.gather(*(asyncio.to_thread(w.wait_ready) for w in (survivor, doomed)))
         batch = {"events": [{"type": "go", "data": {"n": n}} for n in range(INFLIGHT_RUNS)]}
         assert (await client.post("/api/events/batch", json=batch)).status_code == 202
