@@ -8,6 +8,14 @@ export type EventSummary = components["schemas"]["EventSummary"];
 export type EventRead = components["schemas"]["EventRead"];
 export type EventList = components["schemas"]["EventList"];
 export type EventReplayed = components["schemas"]["EventReplayed"];
+export type EventAccepted = components["schemas"]["EventAccepted"];
+
+/** An event as `POST /api/events` takes it. */
+export interface EventToSend {
+  type: string;
+  user: unknown;
+  data: unknown;
+}
 
 /** The log's filters, as `GET /api/events` takes them. */
 export interface EventFilter {
@@ -42,5 +50,18 @@ export function useReplay(id: string) {
   return useMutation({
     mutationFn: () => api<EventReplayed>("POST", `${eventPath(id)}/replay`),
     onSuccess: () => client.invalidateQueries({ queryKey: ["events", "list"] }),
+  });
+}
+
+/** Send a real event (`POST /api/events`): its runs start as the API's would; the event
+ * log and the run lists are read again to show them. */
+export function useSendEvent() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (event: EventToSend) => api<EventAccepted>("POST", "/api/events", { body: event }),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: ["events", "list"] });
+      await client.invalidateQueries({ queryKey: ["runs", "list"] });
+    },
   });
 }

@@ -15,3 +15,8 @@ export function canControlRuns(role: Role): boolean {
 export function canGovern(role: Role): boolean {
   return role === "admin";
 }
+
+/** Send a real event (`POST /api/events`): admins, editors and ingest keys. */
+export function canSendEvents(role: Role): boolean {
+  return canEdit(role) || role === "ingest";
+}

@@ -3,13 +3,14 @@
 import { createContext, useContext, type ReactNode } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { currentSession, signIn, signOut, type SessionInfo } from "../api/session";
-import { canControlRuns, canEdit, canGovern } from "../api/roles";
+import { canControlRuns, canEdit, canGovern, canSendEvents } from "../api/roles";
 
 interface SessionState {
   session: SessionInfo;
   canEdit: boolean;
   canControlRuns: boolean;
   canGovern: boolean;
+  canSendEvents: boolean;
   signOut: () => void;
 }
 
@@ -51,6 +52,7 @@ export function SessionProvider({ session, children }: { session: SessionInfo; c
     canEdit: canEdit(session.role),
     canControlRuns: canControlRuns(session.role),
     canGovern: canGovern(session.role),
+    canSendEvents: canSendEvents(session.role),
     signOut: () => end.mutate(),
   };
   return <SessionContext.Provider value={state}>{children}</SessionContext.Provider>;

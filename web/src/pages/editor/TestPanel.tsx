@@ -1,8 +1,11 @@
 // The Test tab: the saved workflow's dry run on a sample event, its trace step by step and
-// drawn on the canvas (POST /api/workflows/{id}/test; nothing is sent or stored).
+// drawn on the canvas (POST /api/workflows/{id}/test; nothing is sent or stored); and the
+// same event sent for real (POST /api/events), with links to the runs it started.
 import { useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { testWorkflow } from "../../api/testing";
+import { useSendEvent } from "../../api/events";
+import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
 import { JsonField, parseJsonText } from "../../components/forms/JsonField";
@@ -10,6 +13,7 @@ import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
 import type { StepState } from "../../components/canvas/nodeData";
 import { describeDelay, type WorkflowDocument } from "../../workflow/document";
 import { traceStates, type TraceEntry } from "../../workflow/trace";
+import { SentEvent } from "./SentEvent";
 
 export interface TestPanelProps {
   workflowId: string;
@@ -23,20 +27,23 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
   const [userText, setUserText] = useState(JSON.stringify({ id: "u1", email: "ada@example.com", name: "Ada" }, null, 2));
   const [dataText, setDataText] = useState("{}");
   const [states, setStates] = useState<Map<string, StepState> | undefined>(undefined);
+  const event = () => ({ type: eventType, user: parseJsonText(userText).value, data: parseJsonText(dataText).value });
   const run = useMutation({
-    mutationFn: () => testWorkflow(workflowId, { type: eventType, user: parseJsonText(userText).value, data: parseJsonText(dataText).value }),
+    mutationFn: () => testWorkflow(workflowId, event()),
     onSuccess: (result) => {
       const next = traceStates(result.trace as TraceEntry[]);
       setStates(next);
       onTrace(next);
     },
   });
+  const { canSendEvents } = useSession();
+  const send = useSendEvent();
   const invalid = Boolean(parseJsonText(userText).error || parseJsonText(dataText).error);
   const result = run.data;
   return (
     <section className="test-tab" aria-label="Test">
       <div className="panel">
-        {dirty && <p className="muted">The dry run tests the saved version: save to test your latest changes.</p>}
+        {dirty && <p className="muted">The dry run tests the saved version, a real event runs the active one: save (and publish) to try your latest changes.</p>}
         <label htmlFor="test-event-type">Event type</label>
         <input id="test-event-type" value={eventType} onChange={(e) => setEventType(e.target.value)} />
         <div className="two-columns">
@@ -45,8 +52,15 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
         </div>
         <div>
           <button type="button" className="primary" disabled={invalid || run.isPending} onClick={() => run.mutate()}>Run a dry run</button>
+          {canSendEvents && (
+            <button type="button" disabled={invalid || send.isPending} onClick={() => send.mutate(event())}
+              title="Sends this event to the service as your systems would: the active version of every workflow listening to its type runs, and messages are sent.">
+              Send a real event
+            </button>
+          )}
         </div>
-        <ErrorNotice error={run.error} />
+        <ErrorNotice error={run.error ?? send.error} />
+        {send.data && <SentEvent accepted={send.data} workflowId={workflowId} />}
         {result && (
           <div aria-label="Dry run result">
             <p>
