@@ -118,8 +118,6 @@ def service(model: StandInOpenAI) -> Iterator[Service]:
             "AUTOMATOR_DATA_DIR": f"{directory}/var",
             "AUTOMATOR_BOOTSTRAP_API_KEY": key,
             "AUTOMATOR_LOG_FORMAT": "json",
-            # The explorer's tests need a send that fails: no dev outbox to fall back to.
-            "AUTOMATOR_OUTBOX": "false",
             "AUTOMATOR_AI_BASE_URL": model.base_url,
             "AUTOMATOR_AI_MODEL": "stand-in",
             "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1",

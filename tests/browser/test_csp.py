@@ -5,7 +5,7 @@ from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
 from tests.browser.conftest import Service, sign_in
 
-PAGES = ["/studio/", "/studio/wizard/", "/studio/runs", "/studio/dashboard"]
+PAGES = ["/studio/", "/studio/wizard/", "/studio/runs", "/studio/outbox", "/studio/dashboard"]
 
 
 def test_the_studio_breaks_no_rule_of_its_policy(page: Page, service: Service) -> None:

@@ -11,6 +11,7 @@ import { NotFoundPage } from "./pages/NotFoundPage";
 import { RunListPage } from "./pages/runs/RunListPage";
 import { RunPage } from "./pages/runs/RunPage";
 import { EventListPage } from "./pages/events/EventListPage";
+import { OutboxPage } from "./pages/outbox/OutboxPage";
 import { GovernancePage } from "./pages/governance/GovernancePage";
 import { DashboardPage } from "./pages/dashboard/DashboardPage";
 
@@ -32,6 +33,7 @@ const router = createBrowserRouter(
         { path: "runs", element: <RunListPage /> },
         { path: "runs/:id", element: <RunPage /> },
         { path: "events", element: <EventListPage /> },
+        { path: "outbox", element: <OutboxPage /> },
         { path: "governance/*", element: <GovernancePage /> },
         { path: "dashboard", element: <DashboardPage /> },
         { path: "*", element: <NotFoundPage /> },

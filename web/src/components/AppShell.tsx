@@ -6,6 +6,7 @@ const LINKS = [
   { to: "/", label: "Workflows", end: true },
   { to: "/runs", label: "Runs", end: false },
   { to: "/events", label: "Events", end: false },
+  { to: "/outbox", label: "Outbox", end: false },
   { to: "/dashboard", label: "Dashboard", end: false },
   { to: "/governance", label: "Governance", end: false },
 ];

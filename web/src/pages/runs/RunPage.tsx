@@ -32,6 +32,7 @@ export function RunPage() {
       <p><Link to="/runs">← Runs</Link></p>
       <div className="page-title">
         <h1><code>{data.run_id}</code> <StatusBadge status={data.status} /></h1>
+        {keptInOutbox(data) && <Link to={`/outbox?run_id=${encodeURIComponent(data.run_id)}`}>Messages it sent (outbox)</Link>}
         {canGovern && (
           <Link to={`/governance/audit?entity_type=run&entity_id=${encodeURIComponent(data.run_id)}`}>Audit entries</Link>
         )}
@@ -79,6 +80,11 @@ export function RunPage() {
       </section>
     </section>
   );
+}
+
+/** Whether a step of the run delivered its message to the dev outbox. */
+function keptInOutbox(run: RunRead): boolean {
+  return run.steps.some((step) => (step.output as { delivered_to?: unknown } | null)?.delivered_to === "outbox");
 }
 
 function Waiting({ run }: { run: RunRead }) {
