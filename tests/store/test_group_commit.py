@@ -12,7 +12,7 @@ from app.errors import NotFound
 from app.models.run import RunStatus
 from app.store.protocol import Intake
 from app.store.sqlite import SQLiteStore
-from tests.store.records import event, ids, run
+from tests.store.records import claim, event, ids, run
 
 
 async def test_a_failing_event_in_a_group_leaves_the_others_accepted(tmp_path: Path) -> None:
@@ -32,6 +32,30 @@ async def test_a_failing_event_in_a_group_leaves_the_others_accepted(tmp_path: P
             await store.get_event("acme", "ev5")
         with pytest.raises(NotFound):
             await store.get_run("acme", "r5")
+    finally:
+        await store.close()
+
+
+async def test_events_accepted_in_one_pass_see_each_other_as_if_one_by_one(
+    tmp_path: Path,
+) -> None:
+    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
+    try:
+        keyed = {3: claim("event:k", "ev3"), 7: claim("event:k", "ev7")}
+        calls = [[Intake(event(f"ev{n}"), [], keyed.get(n))] for n in range(10)]
+        calls[9] = [Intake(event("ev9"), []), Intake(event("ev10"), [])]  # a batch of two
+        outcomes = await asyncio.gather(*(store.accept_events(call) for call in calls))
+        assert [[one.event.event_id for one in each] for each in outcomes] == [
+            *([f"ev{n}"] for n in range(7)),
+            ["ev3"],  # the key ev3 holds: ev7 is its duplicate, and is not stored
+            ["ev8"],
+            ["ev9", "ev10"],
+        ]
+        assert [one.duplicate for each in outcomes for one in each].count(True) == 1
+        with pytest.raises(NotFound):
+            await store.get_event("acme", "ev7")
+        # Each accepted event touched the user's profile once, the duplicate not at all.
+        assert (await store.get_profile("acme", "u1")).event_count == 10
     finally:
         await store.close()
 

@@ -74,9 +74,9 @@ class Connection:
     ) -> tuple[list[Outcome], list[Outcome]]:
         """The calls one hop to the store's thread brings: ``alone`` one by one (each its
         own transaction, as it opens one), then ``grouped`` together (``together``)."""
-        singles = [_outcome(call) for call in alone]
+        singles = [outcome(call) for call in alone]
         if len(grouped) < 2:
-            return singles, [_outcome(call) for call in grouped]
+            return singles, [outcome(call) for call in grouped]
         return singles, self.together(grouped)
 
     def together(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
@@ -165,7 +165,8 @@ def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:
     return " WHERE " + " AND ".join(condition for condition, _ in kept), [v for _, v in kept]
 
 
-def _outcome(call: Callable[[], Any]) -> Outcome:
+def outcome(call: Callable[[], Any]) -> Outcome:
+    """What ``call()`` comes to: its result, or the exception it raised."""
     try:
         return Outcome(call())
     except Exception as exc:  # the caller gets it

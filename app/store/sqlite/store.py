@@ -7,12 +7,14 @@ across event-loop turns; under load, an API and a worker process starved each ot
 
 Calls made while the thread is busy wait for it together and go in the next hop, and the
 hot writes among them (events accepted, runs saved) commit in one transaction: a group
-commit, one disk sync and one hop for many requests instead of one each. No caller hears
-of its write before the commit that keeps it.
+commit, one disk sync and one hop for many requests instead of one each. Their events are
+accepted in one pass (one read and one write of the users' profiles for all of them), and
+one event that fails is accepted again on its own, so it fails alone. No caller hears of its
+write before the commit that keeps it.
 """
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -48,11 +50,13 @@ def on_thread(
 
 @dataclass
 class Call:
-    """A call waiting for the store's thread, and its caller's future."""
+    """A call waiting for the store's thread, and its caller's future; ``intakes``: an
+    ``accept_events`` call's, accepted in one pass with the others of its hop."""
 
     call: Callable[[], Any]
     future: "asyncio.Future[Any]"
     grouped: bool
+    intakes: Sequence[Intake] | None = None
 
     def settle(self, outcome: Outcome) -> None:
         if self.future.done():  # its caller was cancelled meanwhile
@@ -82,14 +86,16 @@ class SQLiteStore:
         )
         return cls(database, thread)
 
-    async def _run(self, call: Callable[[], T], grouped: bool = False) -> T:
+    async def _run(
+        self, call: Callable[[], T], grouped: bool = False, intakes: Sequence[Intake] | None = None
+    ) -> T:
         """``call()`` on the store's thread, in the next hop."""
         loop = asyncio.get_running_loop()
         if self._draining is not None and self._draining.get_loop() is not loop:
             # Another event loop's calls are being drained (one store driven from several
             # loops, as test clients do): this one goes on its own.
             return await loop.run_in_executor(self._thread, call)
-        waiting = Call(call, loop.create_future(), grouped)
+        waiting = Call(call, loop.create_future(), grouped, intakes)
         self._waiting.append(waiting)
         if self._draining is None:
             self._draining = loop.create_task(self._drain())
@@ -116,15 +122,22 @@ class SQLiteStore:
 
     async def _hop(self, taken: list[Call]) -> None:
         alone = [call for call in taken if not call.grouped]
-        grouped = [call for call in taken if call.grouped]
-        outcomes = await asyncio.get_running_loop().run_in_executor(
-            self._thread,
-            self._database.hop,
-            [call.call for call in alone],
-            [call.call for call in grouped],
+        grouped = [call for call in taken if call.grouped and call.intakes is None]
+        accepting = [call for call in taken if call.intakes is not None]
+        writes = [call.call for call in grouped]
+        if accepting:  # the last of the group's writes: each call's outcome in one pass
+            intakes = [call.intakes for call in accepting if call.intakes is not None]
+            writes.append(partial(self._database.accept_each, intakes))
+        singles, together = await asyncio.get_running_loop().run_in_executor(
+            self._thread, self._database.hop, [call.call for call in alone], writes
         )
-        for call, outcome in zip([*alone, *grouped], [*outcomes[0], *outcomes[1]], strict=True):
+        for call, outcome in zip([*alone, *grouped], [*singles, *together], strict=False):
             call.settle(outcome)
+        if accepting:
+            each = together[-1]
+            outcomes = [each] * len(accepting) if each.error is not None else each.result
+            for call, outcome in zip(accepting, outcomes, strict=True):
+                call.settle(outcome)
 
     async def close(self) -> None:
         await self._run(self._database.close)
@@ -132,6 +145,11 @@ class SQLiteStore:
 
     async def accept_event(self, intake: Intake) -> Accepted:
         (accepted,) = await self.accept_events([intake])
+        return accepted
+
+    async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
+        call = partial(self._database.accept_events, intakes)
+        accepted: list[Accepted] = await self._run(call, grouped=True, intakes=intakes)
         return accepted
 
     ping = on_thread(Database.ping)
@@ -166,8 +184,7 @@ class SQLiteStore:
     scheduled_versions = on_thread(Database.scheduled_versions)
     workflows_revision = on_thread(Database.workflows_revision)
 
-    # Intake (and accept_event above)
-    accept_events = on_thread(Database.accept_events, grouped=True)
+    # Intake (and accept_event, accept_events above)
     find_event = on_thread(Database.find_event)
     get_event = on_thread(Database.get_event)
     list_events = on_thread(Database.list_events)
