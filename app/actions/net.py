@@ -7,15 +7,21 @@ Response bodies are bounded after decompression (``AUTOMATOR_HTTP_MAX_RESPONSE_B
 """
 
 import asyncio
+import codecs
+import json
 import math
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import Message
 from email.utils import parsedate_to_datetime
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any, Protocol
 
 import httpcore
 import httpx
+from httpx._transports.default import map_httpcore_exceptions
 
 from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
@@ -32,6 +38,10 @@ LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepal
 INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
 MAX_RETRY_AFTER = 3600.0  # seconds; a longer wait asked for by a server is cut to this
 ERROR_BODY_CHARS = 500
+# What httpx adds to a request on its own, ahead of the caller's headers (``exchange`` too).
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+TIMEOUTS = ("connect", "read", "write", "pool")
 
 
 class ResponseTooLarge(ConnectorError):
@@ -83,27 +93,37 @@ class BoundedStream(httpx.AsyncByteStream):
     def __init__(self, raw: httpx.AsyncByteStream, host: str, limit: int, *, inflate: bool) -> None:
         self._raw, self._host, self._limit, self._inflate = raw, host, limit, inflate
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        size = 0
-        async for piece in self._pieces():
-            size += len(piece)
-            if size > self._limit:
-                raise ResponseTooLarge(self._host, self._limit)
-            yield piece
-
-    async def _pieces(self) -> AsyncIterator[bytes]:
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if self._inflate else None
-        try:
-            async for chunk in self._raw:
-                for piece in _inflated(inflater, chunk, self._limit) if inflater else [chunk]:
-                    yield piece
-            if inflater is not None:
-                yield inflater.flush()
-        except zlib.error as exc:
-            raise httpx.DecodingError(f"the response from {self._host} is corrupt: {exc}") from exc
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return bounded_body(self._raw, self._host, self._limit, inflate=self._inflate)
 
     async def aclose(self) -> None:
         await self._raw.aclose()
+
+
+async def bounded_body(
+    raw: AsyncIterable[bytes], host: str, limit: int, *, inflate: bool
+) -> AsyncIterator[bytes]:
+    """``raw``'s bytes, inflated when asked, failing once they come to over ``limit``."""
+    size = 0
+    async for piece in _pieces(raw, host, limit, inflate):
+        size += len(piece)
+        if size > limit:
+            raise ResponseTooLarge(host, limit)
+        yield piece
+
+
+async def _pieces(
+    raw: AsyncIterable[bytes], host: str, limit: int, inflate: bool
+) -> AsyncIterator[bytes]:
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if inflate else None
+    try:
+        async for chunk in raw:
+            for piece in _inflated(inflater, chunk, limit) if inflater else [chunk]:
+                yield piece
+        if inflater is not None:
+            yield inflater.flush()
+    except zlib.error as exc:
+        raise httpx.DecodingError(f"the response from {host} is corrupt: {exc}") from exc
 
 
 def _inflated(inflater: "zlib._Decompress", chunk: bytes, limit: int) -> Iterator[bytes]:
@@ -114,12 +134,18 @@ def _inflated(inflater: "zlib._Decompress", chunk: bytes, limit: int) -> Iterato
         chunk = inflater.unconsumed_tail
 
 
-def bounded(response: httpx.Response, host: str, limit: int) -> httpx.Response:
-    """``response`` with its body bounded; refuses encodings it cannot bound."""
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+def inflates(encoding: str, host: str) -> bool:
+    """Whether a body of this ``Content-Encoding`` is to be inflated; refuses encodings the
+    client did not ask for, since it could not bound them."""
+    encoding = encoding.strip().lower()
     if encoding not in INFLATED | {"identity", ""}:
         raise ConnectorError(f"{host} answered with content encoding {encoding!r}, not asked for")
-    inflate = encoding in INFLATED
+    return encoding in INFLATED
+
+
+def bounded(response: httpx.Response, host: str, limit: int) -> httpx.Response:
+    """``response`` with its body bounded; refuses encodings it cannot bound."""
+    inflate = inflates(response.headers.get("content-encoding", "identity"), host)
     headers = response.headers.copy()
     if inflate:
         del headers["content-encoding"]
@@ -147,6 +173,11 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         )
         self._max_body = max_body
 
+    @property
+    def pool(self) -> httpcore.AsyncConnectionPool:
+        """The guarded pool every request of the client goes out on."""
+        return self._inner._pool
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
         try:
@@ -170,23 +201,208 @@ def address_guard(settings: Settings) -> Guard:
     return Guard(AllowList.parse(settings.http_allowed_hosts))
 
 
-def http_client(settings: Settings) -> httpx.AsyncClient:
-    """The client for connectors: guarded, bounded, cookieless, never following redirects
-    unless a call asks (each hop then goes through the guard); per-call timeouts come from
-    the step."""
-    guard = address_guard(settings)
-    return httpx.AsyncClient(
-        cookies=no_cookies(),
-        transport=GuardedTransport(guard, settings.http_max_response_bytes),
-        timeout=settings.action_timeout,
-        follow_redirects=False,
-        max_redirects=settings.http_max_redirects,
-        trust_env=False,
-        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A request as ``ConnectorClient.exchange`` sends it: the client's own headers (its
+    defaults, ``Host``, ``Content-Length``) are added as httpx adds them, where the request
+    does not name them."""
+
+    method: str
+    url: httpx.URL
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A response read whole and bounded. ``headers`` as httpx reads them: lower-case names,
+    the values of a repeated one joined with ", "; without ``Content-Encoding`` and
+    ``Content-Length`` once the body was inflated."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        """The body decoded with its charset (UTF-8 when it names none or an unknown one)."""
+        return self.content.decode(_charset(self.headers.get("content-type", "")), "replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (``ValueError`` when it is not)."""
+        return json.loads(self.content)
+
+
+def _charset(content_type: str) -> str:
+    if "charset" not in content_type.lower():
+        return "utf-8"
+    message = Message()
+    message["content-type"] = content_type
+    charset = message.get_content_charset()
+    try:
+        return codecs.lookup(charset).name if charset else "utf-8"
+    except LookupError:
+        return "utf-8"
+
+
+class ConnectorClient(httpx.AsyncClient):
+    """httpx's client with the guarded transport, and ``exchange``: one request sent straight
+    on the same guarded pool and its answer read whole, without httpx's request, response
+    and header objects or its auth, redirect and cookie layers (most of a webhook call's CPU
+    went there: bench/README.md). Its guarantees are the transport's: every connection
+    judged by the guard, bodies bounded after inflating, the client's timeouts unless the
+    call gives its own; no cookies are kept or sent either way. Redirects are the caller's
+    to follow (``redirect``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._guarded = GuardedTransport(address_guard(settings), settings.http_max_response_bytes)
+        super().__init__(
+            cookies=no_cookies(),
+            transport=self._guarded,
+            timeout=settings.action_timeout,
+            follow_redirects=False,
+            max_redirects=settings.http_max_redirects,
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"},
+        )
+        self._max_body = settings.http_max_response_bytes
+        # Read once: the client's defaults do not change after it is built.
+        self._defaults = tuple(self.headers.multi_items())
+        self._timeouts = self.timeout.as_dict()
+
+    async def exchange(self, outgoing: Outgoing, timeout: float | None = None) -> Answer:  # noqa: ASYNC109 - per operation, as httpx's
+        """Send ``outgoing`` and read its answer; ``timeout`` (seconds per network
+        operation) replaces the client's. Fails as httpx's ``send`` fails (its exceptions)."""
+        url = outgoing.url
+        timeouts = self._timeouts if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
+        request = httpcore.Request(
+            outgoing.method,
+            httpcore.URL(
+                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+            ),
+            headers=self._wire_headers(outgoing),
+            content=outgoing.body,
+            extensions={"timeout": timeouts},
+        )
+        with map_httpcore_exceptions():
+            response = await self._guarded.pool.handle_async_request(request)
+            try:
+                return await self._read(response, url.host)
+            finally:
+                await response.aclose()
+
+    def _wire_headers(self, outgoing: Outgoing) -> list[tuple[str, str]]:
+        """As httpx builds them: ``Host``, the client's defaults the request does not
+        replace, the request's, then the body's length."""
+        named = {name.lower() for name, _ in outgoing.headers}
+        wire = [] if "host" in named else [("Host", outgoing.url.netloc.decode("ascii"))]
+        wire += [pair for pair in self._defaults if pair[0].lower() not in named]
+        wire += outgoing.headers
+        sized = "content-length" in named or "transfer-encoding" in named
+        if not sized and (outgoing.body or outgoing.method in BODY_METHODS):
+            wire.append(("Content-Length", str(len(outgoing.body))))
+        return wire
+
+    async def _read(self, response: httpcore.Response, host: str) -> Answer:
+        headers = _read_headers(response.headers)
+        inflate = inflates(headers.get("content-encoding", "identity"), host)
+        if inflate:
+            del headers["content-encoding"]
+            headers.pop("content-length", None)
+        assert isinstance(response.stream, AsyncIterable)
+        body = bounded_body(response.stream, host, self._max_body, inflate=inflate)
+        return Answer(response.status, headers, b"".join([piece async for piece in body]))
+
+
+def _read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Names in lower case, repeated ones joined with ", ", decoded as httpx decodes them
+    (ASCII, else UTF-8, else Latin-1, for the whole set)."""
+    for encoding in ("ascii", "utf-8", "iso-8859-1"):
+        try:
+            pairs = [(name.decode(encoding).lower(), value.decode(encoding)) for name, value in raw]
+            break
+        except UnicodeDecodeError:
+            continue
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def redirect(sent: Outgoing, answer: Answer) -> Outgoing | None:
+    """The request a redirect answer asks for, as httpx builds it (its method, URL, headers
+    and body rules; no cookies), or None when ``answer`` is no redirect."""
+    location = answer.headers.get("location")
+    if answer.status_code not in REDIRECTS or location is None:
+        return None
+    method = _redirect_method(sent.method, answer.status_code)
+    url = _redirect_url(sent.url, location)
+    dropped = {"cookie"}
+    if method != sent.method and method == "GET":
+        dropped |= {"content-length", "transfer-encoding"}
+    headers = [(name, value) for name, value in sent.headers if name.lower() not in dropped]
+    if (url.scheme, url.host, url.port) != (sent.url.scheme, sent.url.host, sent.url.port):
+        if not _https_upgrade(sent.url, url):
+            headers = [(name, value) for name, value in headers if name.lower() != "authorization"]
+        headers = [(name, value) for name, value in headers if name.lower() != "host"]
+    body = b"" if method != sent.method and method == "GET" else sent.body
+    return Outgoing(method, url, tuple(headers), body)
+
+
+def _redirect_method(method: str, status: int) -> str:
+    if status in (303, 302) and method != "HEAD":
+        return "GET"
+    if status == 301 and method == "POST":
+        return "GET"
+    return method
+
+
+def _redirect_url(sent: httpx.URL, location: str) -> httpx.URL:
+    try:
+        url = httpx.URL(location)
+    except httpx.InvalidURL as exc:
+        raise httpx.RemoteProtocolError(f"Invalid URL in location header: {exc}.") from None
+    if url.scheme and not url.host:
+        url = url.copy_with(host=sent.host)
+    if url.is_relative_url:
+        url = sent.join(url)
+    if sent.fragment and not url.fragment:
+        url = url.copy_with(fragment=sent.fragment)
+    return url
+
+
+def _https_upgrade(sent: httpx.URL, url: httpx.URL) -> bool:
+    """http to https on the same host and the default ports: httpx keeps Authorization."""
+    return (
+        sent.host == url.host
+        and sent.scheme == "http"
+        and sent.port in (80, None)
+        and url.scheme == "https"
+        and url.port in (443, None)
     )
 
 
-def retry_after(response: httpx.Response) -> float | None:
+def http_client(settings: Settings) -> ConnectorClient:
+    """The client for connectors: guarded, bounded, cookieless, never following redirects
+    unless a call asks (each hop then goes through the guard); per-call timeouts come from
+    the step."""
+    return ConnectorClient(settings)
+
+
+class Answered(Protocol):
+    """A response as the errors below read it: httpx's, or an ``Answer``."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def retry_after(response: Answered) -> float | None:
     """The wait a ``Retry-After`` header asks for, in seconds (at most an hour)."""
     value = response.headers.get("retry-after", "").strip()
     if not value:
@@ -204,7 +420,7 @@ def retry_after(response: httpx.Response) -> float | None:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
-def status_error(response: httpx.Response, what: str) -> ConnectorError:
+def status_error(response: Answered, what: str) -> ConnectorError:
     """The error for an unsuccessful answer: 429 and 5xx may pass (retryable, honouring
     ``Retry-After``), any other status will not; the body, trimmed, says why."""
     retryable = response.status_code == 429 or response.status_code >= 500

@@ -13,14 +13,22 @@ import hmac
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import unquote_plus, urlencode
 
 import httpx
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
-from app.actions.net import status_error, transport_error
+from app.actions.net import (
+    Answer,
+    ConnectorClient,
+    Outgoing,
+    redirect,
+    status_error,
+    transport_error,
+)
 from app.models.patterns import URL_SCHEME_PATTERN
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -113,12 +121,12 @@ def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes)
 
 @dataclass(frozen=True)
 class Call:
-    """One webhook request, as it will be signed and sent."""
+    """One webhook request, as it will be signed and sent: ``headers`` are the caller's
+    (and the body's type when the caller gave none)."""
 
     method: str
-    url: str
-    host: str
-    headers: httpx.Headers
+    url: httpx.URL
+    headers: tuple[tuple[str, str], ...]
     body: bytes
     timeout: float | None
     follow_redirects: bool
@@ -127,23 +135,18 @@ class Call:
     def of(cls, params: Mapping[str, Any]) -> "Call":
         if not isinstance(params.get("url"), str):
             raise ConnectorError("data.url: an http:// or https:// URL is required")
-        try:
-            url = httpx.URL(params["url"])
-        except httpx.InvalidURL as exc:
-            raise ConnectorError(f"data.url: {exc}") from None
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ConnectorError("data.url: must be an http:// or https:// URL with a host")
-        headers = httpx.Headers(
-            {str(name): str(value) for name, value in (params.get("headers") or {}).items()}
-        )
+        url = _parsed(params["url"])
+        headers = _caller_headers(params.get("headers") or {})
+        body, content_type = _body(params)
+        if content_type and not any(name.lower() == "content-type" for name, _ in headers):
+            headers = (*headers, ("Content-Type", content_type))
         timeout = params.get("timeout")
         query = {str(name): _text(value) for name, value in (params.get("query") or {}).items()}
         return cls(
             method=str(params.get("method") or "POST").upper(),
-            url=str(merged(url, query)),
-            host=url.host,
+            url=merged(url, query),
             headers=headers,
-            body=_body(params, headers),
+            body=body,
             timeout=float(timeout) if timeout is not None else None,
             follow_redirects=bool(params.get("follow_redirects", True)),
         )
@@ -151,7 +154,27 @@ class Call:
     @property
     def what(self) -> str:
         """How errors name the call: the host only, since paths and queries may hold tokens."""
-        return f"{self.method} to {self.host}"
+        return f"{self.method} to {self.url.host}"
+
+
+@lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    """``url`` checked and parsed; kept, since a workflow's steps call the same URLs."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ConnectorError(f"data.url: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConnectorError("data.url: must be an http:// or https:// URL with a host")
+    return parsed
+
+
+def _caller_headers(given: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    headers = tuple((str(name), str(value)) for name, value in given.items())
+    for name, value in headers:
+        if not (name + value).isascii():
+            raise ConnectorError(f"data.headers.{name}: a header can hold ASCII characters only")
+    return headers
 
 
 def merged(url: httpx.URL, query: Mapping[str, str]) -> httpx.URL:
@@ -172,17 +195,16 @@ def _text(value: Any) -> str:
     return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
-def _body(params: Mapping[str, Any], headers: httpx.Headers) -> bytes:
-    """The exact bytes sent and signed; sets a Content-Type when the caller gave none."""
+def _body(params: Mapping[str, Any]) -> tuple[bytes, str | None]:
+    """The exact bytes sent and signed, and the Content-Type they go with."""
     if "json" in params and "body" in params:
         raise ConnectorError("data: give json or body, not both")
     if "json" in params:
-        headers.setdefault("Content-Type", "application/json")
-        return json.dumps(params["json"], separators=(",", ":"), ensure_ascii=False).encode()
+        body = json.dumps(params["json"], separators=(",", ":"), ensure_ascii=False)
+        return body.encode(), "application/json"
     if "body" in params:
-        headers.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return str(params["body"]).encode()
-    return b""
+        return str(params["body"]).encode(), "text/plain; charset=utf-8"
+    return b"", None
 
 
 def _secret(params: Mapping[str, Any], context: ActionContext) -> str | None:
@@ -192,7 +214,7 @@ def _secret(params: Mapping[str, Any], context: ActionContext) -> str | None:
     raise ConnectorError("signing_secret must be a string (an unresolved secret reference?)")
 
 
-def _decoded(response: httpx.Response) -> Any:
+def _decoded(response: Answer) -> Any:
     """The body as JSON when it says it is JSON and parses, else as text."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json" or kind.endswith("+json"):
@@ -213,61 +235,60 @@ class WebhookConnector(ConnectorAdapter):
         if action != "webhook_call":
             raise ConnectorError(f"the webhook connector has no action {action!r}")
         http = context.services.http
-        if http is None:
+        if not isinstance(http, ConnectorClient):
             raise ConnectorError("no HTTP client is configured for connectors")
         call = Call.of(params)
-        response = await self._send(http, call, self._headers(call, params, context))
-        if response.status_code >= 400:
-            raise status_error(response, call.what)
+        outgoing = Outgoing(call.method, call.url, self._headers(call, params, context), call.body)
+        try:
+            answer = await _follow(http, outgoing, call)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, call.what) from exc
+        if answer.status_code >= 400:
+            raise status_error(answer, call.what)
         return {
-            "status": response.status_code,
-            "headers": dict(response.headers),
-            "body": _decoded(response),
+            "status": answer.status_code,
+            "headers": dict(answer.headers),
+            "body": _decoded(answer),
         }
 
     @staticmethod
-    def _headers(call: Call, params: Mapping[str, Any], context: ActionContext) -> httpx.Headers:
+    def _headers(
+        call: Call, params: Mapping[str, Any], context: ActionContext
+    ) -> tuple[tuple[str, str], ...]:
         """The caller's headers, with ours replacing any of the same name."""
-        headers = call.headers.copy()
-        headers["Idempotency-Key"] = context.idempotency_key
+        ours = {"Idempotency-Key": context.idempotency_key}
         secret = _secret(params, context)
         if secret is not None:
             # The receiver checks the stamp against its own clock: the machine's time.
             stamp = int(time.time())  # noqa: TID251
-            headers.update(signature_headers(secret, context.idempotency_key, stamp, call.body))
-        return headers
-
-    @staticmethod
-    async def _send(http: httpx.AsyncClient, call: Call, headers: httpx.Headers) -> httpx.Response:
-        timeout = call.timeout if call.timeout is not None else httpx.USE_CLIENT_DEFAULT
-        try:
-            request = http.build_request(
-                call.method, call.url, headers=headers, content=call.body, timeout=timeout
-            )
-            return await _follow(http, request, call)
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, call.what) from exc
+            ours |= signature_headers(secret, context.idempotency_key, stamp, call.body)
+        names = {name.lower() for name in ours}
+        kept = [(name, value) for name, value in call.headers if name.lower() not in names]
+        return (*kept, *ours.items())
 
 
-async def _follow(http: httpx.AsyncClient, request: httpx.Request, call: Call) -> httpx.Response:
-    """Send ``request``, following redirects one hop at a time when the call asks. A hop to
+async def _follow(http: ConnectorClient, outgoing: Outgoing, call: Call) -> Answer:
+    """Send ``outgoing``, following redirects one hop at a time when the call asks. A hop to
     another origin loses the caller's headers and the signature: they may carry a credential
     meant only for the host named in the step (httpx drops only ``Authorization``)."""
     for _ in range(http.max_redirects + 1):
-        response = await http.send(request, follow_redirects=False)
-        if not call.follow_redirects or response.next_request is None:
-            return response
-        await response.aclose()
-        request = _hop(request, response.next_request, call.headers)
-    raise httpx.TooManyRedirects(f"over {http.max_redirects} redirects", request=request)
+        answer = await http.exchange(outgoing, call.timeout)
+        following = redirect(outgoing, answer) if call.follow_redirects else None
+        if following is None:
+            return answer
+        outgoing = _hop(outgoing, following, call.headers)
+    raise httpx.TooManyRedirects(f"over {http.max_redirects} redirects")
 
 
-def _hop(sent: httpx.Request, following: httpx.Request, caller: httpx.Headers) -> httpx.Request:
-    if _origin(following.url) != _origin(sent.url):
-        for name in [*caller, *SIGNATURE]:
-            if name.lower() not in CROSS_ORIGIN:
-                following.headers.pop(name, None)
-    return following
+def _hop(sent: Outgoing, following: Outgoing, caller: tuple[tuple[str, str], ...]) -> Outgoing:
+    if _origin(following.url) == _origin(sent.url):
+        return following
+    dropped = {name.lower() for name, _ in caller} | set(SIGNATURE)
+    dropped -= CROSS_ORIGIN
+    headers = tuple(
+        (name, value) for name, value in following.headers if name.lower() not in dropped
+    )
+    return replace(following, headers=headers)
 
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:

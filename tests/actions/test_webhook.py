@@ -3,6 +3,7 @@
 checked here by recomputing the HMAC as a receiver would, not with the connector's code."""
 
 import base64
+import gzip
 import hashlib
 import hmac
 import json
@@ -504,3 +505,54 @@ async def test_an_answer_no_store_can_keep_is_recorded_as_text_and_the_run_goes_
     assert len(endpoint.received) == 1
     (step,) = run["steps"]
     assert step["output"]["body"] == {"crm_id": "18446744073709551616"}
+
+
+async def test_a_gzipped_answer_is_inflated_and_bounded(
+    httpserver: HTTPServer, connector: WebhookConnector
+) -> None:
+    answer = gzip.compress(b'{"crm_id": 7}')
+    gzipped = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    httpserver.expect_request("/hook").respond_with_response(Response(answer, headers=gzipped))
+    bomb = Response(gzip.compress(b"\0" * 1_000_000), headers={"Content-Encoding": "gzip"})
+    httpserver.expect_request("/bomb").respond_with_response(bomb)
+    limited = Settings(
+        _env_file=None, http_allowed_hosts=["127.0.0.1"], http_max_response_bytes=64 * 1024
+    )
+    async with http_client(limited) as http:
+        output = await connector.execute(
+            "webhook_call", {"url": httpserver.url_for("/hook")}, context(http)
+        )
+        with pytest.raises(ConnectorError, match=r"127\.0\.0\.1 is over 65536 bytes"):
+            await connector.execute(
+                "webhook_call", {"url": httpserver.url_for("/bomb")}, context(http)
+            )
+    assert output["body"] == {"crm_id": 7}
+    assert "content-encoding" not in output["headers"]
+    ((request, _), *_) = httpserver.log
+    assert request.headers["Accept-Encoding"] == "gzip, deflate"
+    assert request.headers["User-Agent"] == "Automator"
+
+
+async def test_a_303_after_a_post_is_followed_with_a_get_without_the_body(
+    httpserver: HTTPServer, http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    seen = Response(status=303, headers={"Location": "/status?id=1"})
+    httpserver.expect_request("/hook", method="POST").respond_with_response(seen)
+    httpserver.expect_request("/status", method="GET").respond_with_json({"state": "queued"})
+    params = {"url": httpserver.url_for("/hook"), "json": {"a": 1}, "signing_secret": SECRET}
+    output = await connector.execute("webhook_call", params, context(http))
+    assert (output["status"], output["body"]) == (200, {"state": "queued"})
+    landed = httpserver.log[1][0]
+    assert landed.get_data() == b""
+    assert "Content-Length" not in landed.headers
+    assert landed.headers["Idempotency-Key"] == "r1:hook:0"
+
+
+async def test_a_header_past_ascii_is_a_final_error_naming_it(
+    http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    params = {"url": "http://127.0.0.1:9/hook", "headers": {"X-Name": "Zoë"}}
+    with pytest.raises(ConnectorError) as caught:
+        await connector.execute("webhook_call", params, context(http))
+    assert not caught.value.retryable
+    assert caught.value.message == "data.headers.X-Name: a header can hold ASCII characters only"
