@@ -6,8 +6,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
 import { JsonField, parseJsonText } from "../../components/forms/JsonField";
 import { allActions, type WorkflowDocument } from "../../workflow/document";
-
-const SAMPLE_PAYLOAD = { user: { id: "u1", email: "ada@example.com" }, total: 120 };
+import { sampleContext } from "../../workflow/sample";
 
 /** The condition sets a workflow holds: its trigger's, then each condition action's. */
 export function conditionSources(doc: WorkflowDocument): { key: string; label: string; conditions: unknown[] }[] {
@@ -23,7 +22,7 @@ export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
   const [source, setSource] = useState(sources[0]?.key ?? "trigger");
   const initial = sources.find((s) => s.key === source)?.conditions ?? [];
   const [conditionsText, setConditionsText] = useState(JSON.stringify(initial, null, 2));
-  const [payloadText, setPayloadText] = useState(JSON.stringify(SAMPLE_PAYLOAD, null, 2));
+  const [payloadText, setPayloadText] = useState(() => JSON.stringify(sampleContext(document), null, 2));
   const run = useMutation({ mutationFn: ({ conditions, payload }: { conditions: unknown; payload: unknown }) => testRules(conditions, payload) });
   const pick = (key: string) => {
     setSource(key);

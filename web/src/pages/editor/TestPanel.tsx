@@ -12,6 +12,7 @@ import { JsonField, parseJsonText } from "../../components/forms/JsonField";
 import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
 import type { StepState } from "../../components/canvas/nodeData";
 import { describeDelay, type WorkflowDocument } from "../../workflow/document";
+import { sampleEvent } from "../../workflow/sample";
 import { traceStates, type TraceEntry } from "../../workflow/trace";
 import { SentEvent } from "./SentEvent";
 
@@ -24,8 +25,10 @@ export interface TestPanelProps {
 
 export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelProps) {
   const [eventType, setEventType] = useState(document.trigger.type === "schedule" ? "run_now" : document.trigger.type);
-  const [userText, setUserText] = useState(JSON.stringify({ id: "u1", email: "ada@example.com", name: "Ada" }, null, 2));
-  const [dataText, setDataText] = useState("{}");
+  // A sample the trigger's conditions hold for, so a first dry run goes through the workflow.
+  const [sample] = useState(() => sampleEvent(document));
+  const [userText, setUserText] = useState(JSON.stringify(sample.user, null, 2));
+  const [dataText, setDataText] = useState(JSON.stringify(sample.data, null, 2));
   const [states, setStates] = useState<Map<string, StepState> | undefined>(undefined);
   const event = () => ({ type: eventType, user: parseJsonText(userText).value, data: parseJsonText(dataText).value });
   const run = useMutation({

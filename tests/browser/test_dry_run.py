@@ -1,0 +1,43 @@
+"""The Test tab's first dry run of the seed's welcome campaign, pasted as the README has it:
+on the defaults the sample event holds the trigger's condition (`email_verified`) and every
+user field the steps read, so the dry run goes through all three steps."""
+
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service, sign_in
+
+SEED = Path(__file__).parents[2] / "examples" / "workflows" / "welcome_campaign_001.json"
+TEMPLATES = [
+    {
+        "name": "welcome_email",
+        "subject": "Welcome, {{ user_name }}!",
+        "text": "Hi {{ user_name }}.",
+    },
+    {"name": "welcome_push", "text": "Hi {{ user.name }}, welcome aboard."},
+]
+
+
+def test_a_first_dry_run_of_the_seed_workflow_on_the_defaults_goes_through_it(
+    page: Page, service: Service
+) -> None:
+    for template in TEMPLATES:
+        service.api("POST", "/api/templates", json=template)
+    headers = {"Authorization": f"Bearer {service.key}", "Content-Type": "application/json"}
+    created = httpx.post(
+        f"{service.base}/api/workflows", content=SEED.read_bytes(), headers=headers
+    )
+    assert created.status_code in (201, 409), created.text
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/welcome_campaign_001")
+    page.get_by_role("tab", name="Test", exact=True).click()
+
+    page.get_by_role("button", name="Run a dry run").click()
+
+    result = page.get_by_label("Dry run result")
+    expect(result).to_contain_text("Trigger matches")
+    expect(result).to_contain_text("would end completed")
+    for step in ("action_001", "action_002", "action_003"):
+        expect(result.locator("tr", has_text=step)).to_contain_text("completed")

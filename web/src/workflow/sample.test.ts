@@ -1,0 +1,64 @@
+import { expect, it } from "vitest";
+import type { WorkflowDocument } from "./document";
+import { dateOf, sampleContext, sampleEvent, satisfying, userFieldsRead } from "./sample";
+
+// The seed's welcome campaign (examples/workflows/welcome_campaign_001.json), abridged.
+const WELCOME: WorkflowDocument = {
+  workflow_id: "welcome_campaign_001",
+  name: "Welcome Campaign",
+  trigger: { type: "user_signup", conditions: [{ field: "email_verified", operator: "equals", value: true }] },
+  actions: [
+    { id: "action_001", type: "send_email", template: "welcome_email",
+      data: { recipient: "{{user.email}}", variables: { user_name: "{{user.name}}", signup_date: "{{user.createdAt}}" } } },
+    { id: "action_002", type: "send_push", data: { recipients: ["{{user.deviceToken}}"] } },
+    { id: "action_003", type: "update_user_profile", data: { user_id: "{{ user.id }}" } },
+  ],
+};
+
+it("makes the seed's welcome campaign's condition hold and fills the user fields it reads", () => {
+  const sample = sampleEvent(WELCOME);
+  expect(sample.data).toEqual({ email_verified: true });
+  expect(sample.user).toMatchObject({ id: "u1", email: "ada@example.com", name: "Ada", deviceToken: "device-token-u1" });
+  expect(sample.user["createdAt"]).toMatch(/^\d{4}-\d\d-\d\d$/);
+});
+
+it("lists the user fields templates read, once each", () => {
+  expect(userFieldsRead(WELCOME)).toEqual(["email", "name", "createdAt", "deviceToken", "id"]);
+});
+
+it("places user paths in the user, nested paths as objects and lists, and skips the run's own roots", () => {
+  const doc: WorkflowDocument = {
+    workflow_id: "w", name: "w", actions: [],
+    trigger: { type: "order", conditions: [
+      { all: [{ field: "user.tier", operator: "in_list", value: ["gold", "platinum"] }, { field: "cart.items.0.price", operator: "greater_than", value: 50 }] },
+      { any: [{ field: "country", operator: "equals", value: "NL" }, { field: "country", operator: "equals", value: "BE" }] },
+      { not: { field: "blocked", operator: "equals", value: true } },
+      { field: "vars.seen", operator: "exists" },
+    ] },
+  };
+  expect(sampleContext(doc)).toEqual({
+    cart: { items: [{ price: 51 }] },
+    country: "NL",
+    user: { id: "u1", email: "ada@example.com", name: "Ada", tier: "gold" },
+  });
+});
+
+it("picks a value each operator holds for, and none for the negations", () => {
+  expect(satisfying({ field: "n", operator: "less_than", value: 3 })).toBe(2);
+  expect(satisfying({ field: "n", operator: "between", value: [10, 20] })).toBe(15);
+  expect(satisfying({ field: "t", operator: "contains", value: "vip" })).toBe("vip");
+  expect(satisfying({ field: "t", operator: "contains", value: 7 })).toEqual([7]);
+  expect(satisfying({ field: "t", operator: "is_not_empty" })).toBe("sample");
+  expect(satisfying({ field: "t", operator: "not_equals", value: 1 })).toBeUndefined();
+  expect(satisfying({ field: "t", operator: "matches", value: "^a" })).toBeUndefined();
+  const before = satisfying({ field: "d", operator: "before", value: "now-P7D" }) as string;
+  expect(Date.parse(before)).toBeLessThan(Date.now() - 7 * 86_400_000);
+});
+
+it("reads a before/after value as a date, now, or now plus or minus a duration", () => {
+  const now = Date.parse("2026-12-06T12:00:00Z");
+  expect(dateOf("now", now)).toBe(now);
+  expect(dateOf("now-P1DT2H", now)).toBe(now - 26 * 3_600_000);
+  expect(dateOf("now+P1W", now)).toBe(now + 7 * 86_400_000);
+  expect(dateOf("2026-01-01T00:00:00Z", now)).toBe(Date.parse("2026-01-01T00:00:00Z"));
+});

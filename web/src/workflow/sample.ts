@@ -1,0 +1,150 @@
+// A sample event for a workflow's dry run and rule tester: one its trigger's conditions hold
+// for, and whose user carries the fields its templates read, so a first dry run on the
+// defaults goes through the workflow (the seed's welcome campaign needs `email_verified`).
+import type { WorkflowDocument } from "./document";
+
+export interface SampleEvent {
+  user: Record<string, unknown>;
+  data: Record<string, unknown>;
+}
+
+interface Test {
+  field: string;
+  operator: string;
+  value?: unknown;
+}
+
+const BASE_USER = { id: "u1", email: "ada@example.com", name: "Ada" };
+// Roots of the run context that an event does not carry: left to the run.
+const NOT_IN_EVENT = new Set(["event", "profile", "vars", "steps", "approval", "failure"]);
+const DAY_MS = 86_400_000;
+
+/** The sample event for `doc`: its trigger's conditions hold, its templates' user fields
+ * have a value. */
+export function sampleEvent(doc: WorkflowDocument): SampleEvent {
+  const sample: SampleEvent = { user: { ...BASE_USER }, data: {} };
+  for (const field of userFieldsRead(doc)) {
+    if (!(field in sample.user)) sample.user[field] = userSample(field);
+  }
+  for (const test of satisfiable(doc.trigger.conditions ?? [])) {
+    const value = satisfying(test);
+    if (value !== undefined) place(sample, test.field, value);
+  }
+  return sample;
+}
+
+/** The run context a sample event gives (its data at the root, then `user`), as the rule
+ * tester takes it. */
+export function sampleContext(doc: WorkflowDocument): Record<string, unknown> {
+  const { user, data } = sampleEvent(doc);
+  return { ...data, user };
+}
+
+/** The `{{ user.x }}` fields the workflow's actions read. */
+export function userFieldsRead(doc: WorkflowDocument): string[] {
+  const text = JSON.stringify([doc.actions, doc.settings ?? {}]);
+  return [...new Set([...text.matchAll(/\{\{-?\s*user\.([A-Za-z_]\w*)/g)].map((m) => m[1] ?? ""))];
+}
+
+function userSample(field: string): unknown {
+  if (/phone|mobile|msisdn/i.test(field)) return "+15555550100";
+  if (/token/i.test(field)) return "device-token-u1";
+  if (/(date|_at|At)$/.test(field)) return new Date().toISOString().slice(0, 10);
+  if (/name/i.test(field)) return "Ada";
+  return `sample ${field}`;
+}
+
+/** The tests to make true: every test of an `all`, the first of an `any`; a `not` is left
+ * alone (a missing field makes most negations true). */
+function satisfiable(conditions: unknown[]): Test[] {
+  return conditions.flatMap((condition): Test[] => {
+    if (typeof condition !== "object" || condition === null) return [];
+    const c = condition as Record<string, unknown>;
+    if (Array.isArray(c["all"])) return satisfiable(c["all"]);
+    if (Array.isArray(c["any"])) return satisfiable(c["any"].slice(0, 1));
+    if (typeof c["field"] === "string" && typeof c["operator"] === "string") {
+      return [{ field: c["field"], operator: c["operator"], value: c["value"] }];
+    }
+    return [];
+  });
+}
+
+/** A value for which the test holds; undefined when leaving the field out does (the
+ * negations) or none can be made up (`matches`). */
+export function satisfying({ operator, value }: Test): unknown {
+  switch (operator) {
+    case "equals": case "==": case "greater_than_or_equals": case ">=": case "less_than_or_equals": case "<=":
+    case "starts_with": case "ends_with":
+      return value;
+    case "contains":
+      return typeof value === "string" ? value : [value];
+    case "greater_than": case ">":
+      return shifted(value, 1);
+    case "less_than": case "<":
+      return shifted(value, -1);
+    case "between":
+      return Array.isArray(value) ? middle(value[0], value[1]) : undefined;
+    case "in_list":
+      return Array.isArray(value) ? value[0] : undefined;
+    case "exists": case "is_not_empty":
+      return "sample";
+    case "after":
+      return new Date(dateOf(value) + DAY_MS).toISOString();
+    case "before":
+      return new Date(dateOf(value) - DAY_MS).toISOString();
+    default:
+      return undefined;
+  }
+}
+
+/** A number moved by `step`, or an ISO date moved by `step` days. */
+function shifted(value: unknown, step: number): unknown {
+  if (typeof value === "number") return value + step;
+  if (typeof value === "string" && !Number.isNaN(Date.parse(value))) return new Date(Date.parse(value) + step * DAY_MS).toISOString();
+  return value;
+}
+
+function middle(low: unknown, high: unknown): unknown {
+  return typeof low === "number" && typeof high === "number" ? (low + high) / 2 : low;
+}
+
+const RELATIVE = /^now(?:([+-])P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?)?$/;
+
+/** The instant a `before`/`after` value names: a date, `now`, or `now±<ISO duration>`. */
+export function dateOf(value: unknown, now = Date.now()): number {
+  if (typeof value !== "string") return now;
+  const relative = RELATIVE.exec(value);
+  if (relative) {
+    const [, sign, weeks, days, hours, minutes, seconds] = relative;
+    const n = (part: string | undefined) => Number(part ?? 0);
+    const ms = (((n(weeks) * 7 + n(days)) * 24 + n(hours)) * 60 + n(minutes)) * 60_000 + n(seconds) * 1000;
+    return sign === "-" ? now - ms : now + ms;
+  }
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? now : parsed;
+}
+
+/** Puts `value` at the field's path: `user.*` in the user, anything else in the event's
+ * data (where the engine looks first). */
+function place(sample: SampleEvent, field: string, value: unknown): void {
+  const parts = field.split(".");
+  const [root = "", ...rest] = parts;
+  if (NOT_IN_EVENT.has(root)) return;
+  if (root === "user" && rest.length > 0) setPath(sample.user, rest, value);
+  else setPath(sample.data, parts, value);
+}
+
+function setPath(target: Record<string, unknown>, parts: string[], value: unknown): void {
+  let node: Record<string, unknown> = target;
+  parts.forEach((part, i) => {
+    if (i === parts.length - 1) {
+      node[part] = value;
+      return;
+    }
+    const next = node[part];
+    if (typeof next !== "object" || next === null) {
+      node[part] = /^\d+$/.test(parts[i + 1] ?? "") ? [] : {};
+    }
+    node = node[part] as Record<string, unknown>;
+  });
+}
