@@ -1,7 +1,11 @@
+import math
 from datetime import datetime
+from typing import Any
 
 import orjson
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from app.errors import InvalidInput
 from app.models import jsonc
@@ -130,3 +134,68 @@ def test_a_whole_number_past_64_bits_written_as_a_float_is_refused_too(number: s
     assert "is outside 64 bits" in refused.value.message
     assert refused.value.details[0].loc == ("body", "amount")
     assert jsonc.loads('{"a": 1.5e-300, "b": 9.2e18, "c": -9.2e18}')["b"] == 9.2e18
+
+
+PAD = list(range(jsonc.WALK_LIMIT))  # values enough that check_values stops walking
+EDGES = [2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, float(2**63), -float(2**63), 1e20]
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(EDGES)
+    | st.floats()
+    | st.text(max_size=5)
+    | st.sampled_from(["\ud800", "caf\u00e9 \udfff", "\U0001f600"])
+)
+KEYS = st.text(max_size=3) | st.just("\udc00")
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def nested(value: Any, levels: int) -> Any:
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def faulty(value: Any, depth: int) -> bool:
+    """The rules check_values states, one value at a time."""
+    if depth > jsonc.MAX_DEPTH:
+        return True
+    if isinstance(value, str):
+        return any(0xD800 <= ord(char) <= 0xDFFF for char in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return not (math.isfinite(value) and -(2**63) <= value < 2**63)
+    if isinstance(value, list):
+        return any(faulty(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        inside = any(faulty(item, depth + 1) for item in value.values())
+        return inside or any(faulty(key, depth) for key in value)
+    return False
+
+
+@settings(deadline=None)
+@given(st.builds(nested, VALUES, st.sampled_from([0, 0, 58, 60, 61, 62, 63])))
+@example(nested(1, jsonc.MAX_DEPTH - 2))
+@example(nested({}, jsonc.MAX_DEPTH - 1))
+@example(nested([], jsonc.MAX_DEPTH - 1))
+def test_a_large_value_is_refused_exactly_when_a_small_one_would_be(value: Any) -> None:
+    assert refused([value, PAD]) == faulty(value, 2)
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_a_large_value_is_refused_at_the_64_bit_edges_as_a_small_one(edge: float) -> None:
+    assert refused([edge, PAD]) == refused([edge]) == faulty(edge, 2)
+
+
+def refused(value: Any) -> bool:
+    # The walk takes PAD first and hands the whole to the level-by-level check, which
+    # either finds nothing or lets the walk go on to name the field.
+    try:
+        jsonc.check_values(value)
+    except InvalidInput:
+        return True
+    return False
