@@ -38,7 +38,6 @@ from app.api import (
     tenant,
     workflows,
 )
-from app.api.bodies import Checker
 from app.api.intake import RequestIntake
 from app.api.metrics import EventRejections
 from app.api.schemas.events import EventBatch
@@ -63,20 +62,16 @@ def create_app(
     given ones (``automator dev`` shares its store and clock with the worker in the same
     process)."""
     settings = settings or Settings()
-    checker = Checker()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            if resources is not None:
-                app.state.resources = resources
-                yield
-                return
-            async with open_resources(settings, clock) as opened:
-                app.state.resources = opened
-                yield
-        finally:
-            checker.close()
+        if resources is not None:
+            app.state.resources = resources
+            yield
+            return
+        async with open_resources(settings, clock) as opened:
+            app.state.resources = opened
+            yield
 
     app = FastAPI(
         title="Automator",
@@ -88,7 +83,6 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.body_checker = checker
     app.add_middleware(
         RequestIntake,
         max_bytes=settings.max_request_bytes,

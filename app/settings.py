@@ -86,8 +86,7 @@ class Settings(BaseSettings):
         ge=1,
         description="Request bodies over 1 MiB one API process reads and handles at once; "
         "others wait, unread. Bounds the memory a burst of big events takes (about ten "
-        "times an event's size while it is handled, in the API process and in the process "
-        "checking it).",
+        "times an event's size while it is handled).",
     )
     log_level: str = Field("INFO", description="Python log level name.")
     log_format: LogFormat = Field(

@@ -2,8 +2,9 @@
 
 Starts ``automator dev`` (bench.harness's service) and sends ``--events`` events of about
 ``--mb`` MB each at once, while a second client asks ``/health`` every 20 ms and this process
-reads the service's RSS every 20 ms, and that of the process checking its large bodies.
-Prints the RSS before and at its peak (the service's, and with its checking process), the
+reads the service's RSS every 20 ms, with that of its child processes (builds from
+766ddfd checked large bodies in one; the issue's target counts the service's memory).
+Prints the RSS before and at its peak (the service's process, and with its children), the
 slowest and median ``/health`` answers during the burst, and how long the burst took.
 """
 
@@ -28,9 +29,9 @@ def rss_mb(pid: int) -> float:
     return int(line.split()[1]) / 1024
 
 
-def checker_rss_mb(pid: int) -> float:
-    """RSS of the service's multiprocessing children (the large-body checker and its
-    resource tracker); its Redis is the harness's, not its child."""
+def children_rss_mb(pid: int) -> float:
+    """RSS of the service's multiprocessing children (a large-body checker and its
+    resource tracker, in builds that had one); its Redis is the harness's, not its child."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -54,7 +55,7 @@ def big_event(mb: float, n: int) -> bytes:
 async def sample(
     url: str, pid: int, stop: asyncio.Event
 ) -> tuple[list[float], list[float], list[float]]:
-    """RSS in MB (the service's, and with its checking process) and /health latencies in
+    """RSS in MB (the service's process, and with its children) and /health latencies in
     ms, every PERIOD until ``stop``."""
     rss: list[float] = []
     total: list[float] = []
@@ -62,7 +63,7 @@ async def sample(
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         while not stop.is_set():
             rss.append(rss_mb(pid))
-            total.append(rss[-1] + checker_rss_mb(pid))
+            total.append(rss[-1] + children_rss_mb(pid))
             started = time.perf_counter()
             (await client.get("/health")).raise_for_status()
             health.append((time.perf_counter() - started) * 1000)
@@ -106,7 +107,7 @@ async def bench(args: argparse.Namespace, directory: Path) -> None:
     )
     print(
         f"RSS of the service: {before:.0f} MB before, {max(rss):.0f} MB at the peak; "
-        f"with its checking process {max(total):.0f} MB at the peak"
+        f"with its children {max(total):.0f} MB at the peak"
     )
     print(
         f"/health during the burst ({len(health)} asks): median {statistics.median(health):.0f} "

@@ -2,13 +2,14 @@
 megabytes (events): on the event loop, a 7 MB event held every other request (``/health``
 included) for as long as its parse took, seconds on a busy machine. Small bodies, most
 events, are parsed on the loop, where that costs less than the hop; larger ones in a
-thread; the largest are checked in another process first (``Checker``).
+thread.
 
-A thread alone did not free the loop: the check of every value (64-bit integers, depth,
-Unicode), about a second of Python for a 7 MB event, holds the GIL the loop needs, which
-it got back only every 5 ms, and less often the busier the machine. In another process
-that walk holds that process's GIL; here only the parse that makes the event's objects
-(orjson, tens of milliseconds) remains, and the model's own shallow checks.
+A thread frees the loop only as far as it lets go of the GIL: orjson's parse (tens of
+milliseconds for 7 MB) holds it throughout, and the check of every value (64-bit integers,
+depth, Unicode) is made of C calls over a level of values at a time
+(``jsonc.check_values``), so the loop waits for one of them at most. (That check once was
+a Python walk, a second of bytecode for a 7 MB event, which a second process did instead,
+at the price of a second parse and that process's memory.)
 
 Every path does the same work FastAPI would (JSON, then the model) and its failures read
 the same: 422 naming the field, or the line and column of malformed JSON. The routes
@@ -17,10 +18,6 @@ declare their body's schema with ``json_body``, since FastAPI no longer sees the
 
 import asyncio
 import json
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 import orjson
@@ -34,55 +31,12 @@ Model = TypeVar("Model", bound=BaseModel)
 # Bodies up to this size are parsed on the event loop: a few kilobytes take tens of
 # microseconds there, less than the hop to a thread and back (a tenth of a small event's CPU).
 INLINE_BYTES = 16 * 1024
-# Bodies past this size are checked in the checker's process (the hop, about a millisecond
-# per megabyte, is then a small part of the check), the others in a thread.
-PROCESS_BYTES = 1024 * 1024
-# The checker yields the CPU to the API process (whose event loop answers every request)
-# when both want it: a large body's check may wait, a /health answer should not.
-CHECKER_NICENESS = 10
 
 
 def json_body(schema: str, example: Any) -> dict[str, Any]:
     """``openapi_extra`` declaring a required JSON body of the component ``schema``."""
     content = {"schema": {"$ref": f"#/components/schemas/{schema}"}, "example": example}
     return {"requestBody": {"required": True, "content": {"application/json": content}}}
-
-
-class Checker:
-    """A process that checks large bodies against their model, one at a time (the API
-    process's large-body slots, AUTOMATOR_MAX_LARGE_BODIES, bound how many wait for it).
-    Started on the first large body, and again after it died; closed with the app."""
-
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-
-    async def validated(self, model: type[Model], body: bytes) -> Model:
-        """``body`` as ``model``: checked there, then parsed here without the values' walk
-        (the check found the same text valid). A process that died (killed, out of
-        memory) is replaced by the next call; this one is checked in a thread."""
-        loop = asyncio.get_running_loop()
-        try:
-            errors = await loop.run_in_executor(self._started(), verdict, model, body)
-        except BrokenProcessPool:
-            self.close()
-            return await asyncio.to_thread(_validated, model, body)
-        if errors is not None:
-            raise RequestValidationError(errors, body=body)
-        return await asyncio.to_thread(_trusted, model, body)
-
-    def _started(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            # spawn: a fork would copy this process's threads' locks in whatever state.
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=os.nice, initargs=(CHECKER_NICENESS,)
-            )
-        return self._pool
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
 
 
 async def parsed(request: Request, model: type[Model]) -> Model:
@@ -94,27 +48,7 @@ async def parsed(request: Request, model: type[Model]) -> Model:
         )
     if len(body) <= INLINE_BYTES:
         return _validated(model, body)
-    if len(body) <= PROCESS_BYTES:
-        return await asyncio.to_thread(_validated, model, body)
-    checker: Checker = request.app.state.body_checker
-    return await checker.validated(model, body)
-
-
-def verdict(model: type[BaseModel], body: bytes) -> list[dict[str, Any]] | None:
-    """In the checker's process: None when ``body`` is a valid ``model``, else its errors
-    as the 422 reads them (without the values they were about, which may be megabytes)."""
-    try:
-        _validated(model, body)
-    except RequestValidationError as exc:
-        return [
-            {key: value for key, value in error.items() if key != "input"} for error in exc.errors()
-        ]
-    return None
-
-
-def _trusted(model: type[Model], body: bytes) -> Model:
-    """``body`` as ``model``, its values already found storable (``verdict``)."""
-    return model.model_validate(_loads(body), context={jsonc.CHECKED: True})
+    return await asyncio.to_thread(_validated, model, body)
 
 
 def _loads(body: bytes) -> Any:

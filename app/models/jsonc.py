@@ -21,7 +21,6 @@ from pydantic import (
     StrictInt,
     StrictStr,
     TypeAdapter,
-    ValidationInfo,
     WithJsonSchema,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -69,8 +68,6 @@ FreeJson = Annotated[Any, GetPydanticSchema(get_pydantic_json_schema=_shape)]
 # [0-9]{19,} took 80 to 120 ms, all of it holding the GIL (the event loop waited as long).
 LONG_DIGITS = b"0" * 19
 DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
-# The validation context key saying the values were checked already (app/api/bodies.py).
-CHECKED = "values_checked"
 ORJSON_TOO_DEEP = "depth limit exceeded"  # orjson's message past 1,024 levels
 TOO_DEEP = f"nesting deeper than the limit of {MAX_DEPTH} levels"
 # What nesting counts: brackets outside strings (a string is one token, escapes included).
@@ -230,12 +227,9 @@ def _numbers_storable(level: list[Any], kinds: set[type]) -> bool:
     return math.isfinite(sum(floats)) and INT64.start <= min(floats) and max(floats) < INT64.stop
 
 
-def storable_field(value: Any, info: ValidationInfo) -> Any:
+def storable_field(value: Any) -> Any:
     """``value`` as a model's validator: what ``check_values`` refuses is a ValueError,
-    which the 422 reports under the field's own name. Skipped when the validation context
-    says ``CHECKED``: the same text was found valid before, in another process."""
-    if isinstance(info.context, dict) and info.context.get(CHECKED):
-        return value
+    which the 422 reports under the field's own name."""
     try:
         check_values(value, ())
     except InvalidInput as exc:

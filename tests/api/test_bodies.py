@@ -1,39 +1,34 @@
-"""Bodies past PROCESS_BYTES are checked in another process, so the values' walk does not
-hold the event loop's GIL: the answers are the same as for any body (202 with the event
-stored whole, 422 naming the field, 422 with the line and column of malformed JSON), and a
-checking process that dies is replaced."""
+"""Bodies past INLINE_BYTES are parsed in a thread, and values past jsonc.WALK_LIMIT checked
+a level at a time in C rather than walked: the answers are the same as for any body (202
+with the event stored whole, 422 naming the field, 422 with the line and column of
+malformed JSON)."""
 
-import multiprocessing
-import os
 import re
-import signal
 from typing import Any
 
 import httpx
 import orjson
+import pytest
 
-from app.api.bodies import PROCESS_BYTES
+from app.api.bodies import INLINE_BYTES
+from app.models import jsonc
 from app.resources import Resources
 
 JSON = {"Content-Type": "application/json"}
-PAD = "x" * PROCESS_BYTES  # makes a body large without changing what is checked
+PAD = "x" * INLINE_BYTES  # makes a body large without changing what is checked
+# Values enough that the check stops walking them (each record is four).
+ITEMS = [{"sku": f"A{n}", "qty": n, "price": 1.5} for n in range(jsonc.WALK_LIMIT // 2)]
 POSITION = re.compile(r"line (?P<line>\d+) column (?P<column>\d+): ")
 
 
-def checkers() -> set[int]:
-    return {child.pid for child in multiprocessing.active_children() if child.pid is not None}
-
-
-async def test_a_large_event_is_checked_elsewhere_and_stored_whole(
+async def test_a_large_event_is_stored_whole(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:
-    before = checkers()
-    data = {"pad": PAD, "items": [{"sku": f"A{n}", "qty": n, "price": 1.5} for n in range(500)]}
+    data = {"pad": PAD, "items": ITEMS, "edges": [2**63 - 1, -(2**63), 9.2e18, "\U0001f600"]}
     answer = await client.post("/api/events", json={"type": "bulk", "data": data})
     assert answer.status_code == 202, answer.text
     stored = await resources.store.get_event("acme", answer.json()["event_id"])
     assert stored.data == data
-    assert checkers() - before  # a process of its own did the check
 
 
 async def refusal(client: httpx.AsyncClient, body: bytes) -> dict[str, Any]:
@@ -43,16 +38,52 @@ async def refusal(client: httpx.AsyncClient, body: bytes) -> dict[str, Any]:
     return error
 
 
-async def test_a_large_event_is_refused_as_a_small_one_is(client: httpx.AsyncClient) -> None:
-    def event(pad: str) -> bytes:
-        text = orjson.dumps({"type": "bulk", "data": {"pad": pad, "deep": {"n": 0}}})
-        return text.replace(b'"n":0', b'"n":18446744073709551616')  # past 64 bits
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"18446744073709551616", "integer 18446744073709551616 is outside 64 bits"),
+        (b"9223372036854775808", "integer 9223372036854775808 is outside 64 bits"),
+        (b"-9223372036854775809", "integer -9223372036854775809 is outside 64 bits"),
+        (b"1e20", "whole number 1e+20 is outside 64 bits"),
+        (b"NaN", "non-finite number nan"),
+        (b'"\\ud800"', "text that is not valid Unicode"),
+    ],
+)
+async def test_a_large_event_is_refused_as_a_small_one_is(
+    client: httpx.AsyncClient, value: bytes, reason: str
+) -> None:
+    def event(pad: str, items: list[Any]) -> bytes:
+        # deep first: the walk takes it last, once it has handed the rest to the C check.
+        data = {"deep": {"n": 0}, "pad": pad, "items": items}
+        return orjson.dumps({"type": "bulk", "data": data}).replace(b'"n":0', b'"n":' + value)
 
-    small, large = await refusal(client, event("x")), await refusal(client, event(PAD))
+    small, large = await refusal(client, event("x", [])), await refusal(client, event(PAD, ITEMS))
     assert large["details"] == small["details"]
     assert large["details"][0]["loc"] == ["body", "data"]
-    assert "deep.n: integer 18446744073709551616 is outside 64 bits" in large["details"][0]["msg"]
+    assert f"deep.n: {reason}" in large["details"][0]["msg"]
 
+
+async def test_a_large_event_nested_too_deep_is_refused_where_it_passes_the_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    def event(pad: str, items: list[Any], depth: int) -> bytes:
+        deep: Any = 1
+        for _ in range(depth):
+            deep = [deep]
+        return orjson.dumps({"type": "bulk", "data": {"deep": deep, "pad": pad, "items": items}})
+
+    # data is one level, its lists the others, their item the last: 62 lists fit.
+    fits = event(PAD, ITEMS, jsonc.MAX_DEPTH - 2)
+    assert (await client.post("/api/events", content=fits, headers=JSON)).status_code == 202
+    small = await refusal(client, event("x", [], jsonc.MAX_DEPTH))
+    large = await refusal(client, event(PAD, ITEMS, jsonc.MAX_DEPTH))
+    assert large["details"] == small["details"]
+    # The body is one level more: its 66th bracket, the 64th list's, passes the limit.
+    where = 1 + len(b'{"type":"bulk","data":{"deep":') + jsonc.MAX_DEPTH - 1
+    assert large["details"][0]["msg"] == f"line 1 column {where}: {jsonc.TOO_DEEP}"
+
+
+async def test_large_malformed_json_is_located_as_small(client: httpx.AsyncClient) -> None:
     def malformed(pad: str) -> bytes:
         return b'{"type": "bulk",\n "data": {"pad": "' + pad.encode() + b'",}}'
 
@@ -63,16 +94,3 @@ async def test_a_large_event_is_refused_as_a_small_one_is(client: httpx.AsyncCli
     assert small_at["line"] == "2"
     column = int(small_at["column"]) + len(PAD) - 1  # the same place, further along the line
     assert large_detail["msg"].startswith(f"line 2 column {column}: ")
-
-
-async def test_a_checking_process_that_died_is_replaced(client: httpx.AsyncClient) -> None:
-    event = {"type": "bulk", "data": {"pad": PAD}}
-    before = checkers()
-    assert (await client.post("/api/events", json=event)).status_code == 202
-    (first,) = checkers() - before
-    os.kill(first, signal.SIGKILL)
-    # The next large body finds the process gone: it is checked here meanwhile.
-    assert (await client.post("/api/events", json=event)).status_code == 202
-    assert (await client.post("/api/events", json=event)).status_code == 202
-    (second,) = checkers() - before
-    assert second != first
