@@ -9,6 +9,7 @@ engine cannot import, so it is handed to the executor here as a ``Launcher``.
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -42,14 +43,17 @@ from app.engine.flow.queue import (
     ArqQueue,
     deserialize,
     serialize,
+    start_job_id,
 )
 from app.engine.flow.resumes import Claim
 from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.redis_keys import run_lease_key
 from app.engine.walk.control import RunControl
 from app.engine.walk.executor import Executor
 from app.engine.walk.family import Family
 from app.engine.walk.jobs import (
     RECONCILE_PERIOD,
+    START_LEASES,
     advance_run,
     build_executor,
     reconcile,
@@ -76,23 +80,31 @@ IN_PROGRESS_MARGIN = 1.0
 # Holds are renewed this many times a lease: a worker stalled for most of a lease keeps them.
 RENEWALS_PER_LEASE = 3
 # KEYS[1]: arq's queue. ARGV: now (ms), how long an in-progress mark lasts (ms), the marks' key
-# prefix, then job ids. Each job still queued, due and in progress nowhere is marked in
-# progress; answers each job's score, or false for one that is not (what arq's start_jobs
-# checks under WATCH, in four round trips per job).
+# prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id suffix,
+# then a job id and a lease token for each job. Each job still queued, due and in progress
+# nowhere is marked in progress (what arq's start_jobs checks under WATCH, in four round trips
+# per job), and a start job's run is leased with the token when its lease is free (what the
+# job's walk would take next, in a round trip of its own). Answers each job's score, or false
+# for one not marked, and whether its run was leased.
 MARK_STARTED = """
-local scores = {}
-for i = 4, #ARGV do
-    local score = redis.call('zscore', KEYS[1], ARGV[i])
-    local mark = ARGV[3] .. ARGV[i]
+local scores, leased = {}, {}
+for i = 7, #ARGV, 2 do
+    local job, n = ARGV[i], (i - 5) / 2
+    local score = redis.call('zscore', KEYS[1], job)
+    local mark = ARGV[3] .. job
+    scores[n], leased[n] = false, false
     if score and tonumber(score) <= tonumber(ARGV[1]) and redis.call('exists', mark) == 0 then
         redis.call('psetex', mark, ARGV[2], '1')
-        scores[i - 3] = score
-    else
-        scores[i - 3] = false
+        scores[n] = score
+        if string.sub(job, -#ARGV[6]) == ARGV[6] then
+            local lease = ARGV[5] .. string.sub(job, 1, -#ARGV[6] - 1)
+            leased[n] = redis.call('set', lease, ARGV[i + 1], 'NX', 'PX', ARGV[4]) ~= false
+        end
     end
 end
-return scores
+return {scores, leased}
 """
+START_SUFFIX = start_job_id("")
 
 
 def create_worker(
@@ -265,6 +277,10 @@ class PollingWorker(Worker):
         # Set when a walk ends while due resumes wait: the claim comes at once.
         self.room = asyncio.Event()
         self._marking: AsyncScript | None = None  # MARK_STARTED, once the pool is open
+        # The tokens of the runs' leases taken with their start jobs' marks, by job id: the
+        # job walks its run under it (advance_run), then it is given back (run_job).
+        self.start_leases: dict[str, str] = {}
+        self.ctx[START_LEASES] = self.start_leases
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
@@ -314,27 +330,53 @@ class PollingWorker(Worker):
         await self._start(taking)
 
     async def _start(self, job_ids: list[str]) -> None:
-        """Mark the jobs in progress and run those that were still to do, as arq does."""
+        """Mark the jobs in progress and lease their runs, then run those that were still to
+        do, as arq does."""
         if not job_ids:
             return
-        ms = int(self.in_progress_timeout_s * 1000)
         if self._marking is None:
             self._marking = self.pool.register_script(MARK_STARTED)
+        tokens = [secrets.token_hex(8) for _ in job_ids]
         try:
-            scores = await self._marking(
-                keys=[self.queue_name], args=[timestamp_ms(), ms, in_progress_key_prefix, *job_ids]
+            scores, leased = await self._marking(
+                keys=[self.queue_name], args=self._marking_args(job_ids, tokens)
             )
         except BaseException:
             for _ in job_ids:
                 self._release_sem_dec_counter_on_complete()
             raise
-        for job_id, score in zip(job_ids, scores, strict=True):
+        for job_id, token, score, lease in zip(job_ids, tokens, scores, leased, strict=True):
             if score is None:  # taken by another worker meanwhile, or done
                 self._release_sem_dec_counter_on_complete()
                 continue
+            if lease:
+                self.start_leases[job_id] = token
             task = self.loop.create_task(self.run_job(job_id, int(score)))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
             self.tasks[job_id] = task
+
+    def _marking_args(self, job_ids: list[str], tokens: list[str]) -> list[str | int]:
+        args: list[str | int] = [
+            timestamp_ms(),
+            int(self.in_progress_timeout_s * 1000),
+            in_progress_key_prefix,
+            int(self.lease * 1000),
+            run_lease_key(""),
+            START_SUFFIX,
+        ]
+        for job_id, token in zip(job_ids, tokens, strict=True):
+            args += [job_id, token]
+        return args
+
+    async def run_job(self, job_id: str, score: int) -> None:
+        """arq's; then the lease its mark took on the job's run is given back."""
+        try:
+            await super().run_job(job_id, score)
+        finally:
+            token = self.start_leases.pop(job_id, None)
+            executor: Executor | None = self.ctx.get("executor")
+            if token is not None and executor is not None:
+                await executor.leases.give_back(job_id.removesuffix(START_SUFFIX), token)
 
     async def _resumes_left(self) -> bool:
         queue: ArqQueue | None = self.ctx.get("queue")

@@ -98,7 +98,12 @@ class Leases:
             if taken:
                 del self._held[key]
                 if token is None:
-                    await self._release(keys=[key], args=[mine])
+                    await self.give_back(run_id, mine)
+
+    async def give_back(self, run_id: str, token: str) -> None:
+        """Release a run's lease taken elsewhere with ``token`` (with its start job's mark),
+        if it is still that one."""
+        await self._release(keys=[run_lease_key(run_id)], args=[token])
 
     async def renew(self) -> int:
         """Extend every lease this process holds by a whole lease, in one round trip; a

@@ -44,6 +44,8 @@ from app.store.protocol import Store
 
 log = logging.getLogger(__name__)
 RECONCILE_BATCH = 1000
+# The worker's context entry of the leases taken with start jobs' marks: job id → token.
+START_LEASES = "start_leases"
 # A job finding a due run's lease taken comes back this many times, later each time; then
 # the reconciler has the run once the lease runs out.
 BUSY_RETRIES = 4
@@ -54,12 +56,14 @@ FAILURES_LOOKBACK = timedelta(days=1)
 
 
 async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
-    """Advance one run as far as it can go now. May run more than once. A job that finds
-    another worker walking a run that is due (an event answered its wait meanwhile) comes
-    back shortly rather than leave the run to the reconciler (which would wait for the
-    lease to run out)."""
+    """Advance one run as far as it can go now. May run more than once. The worker may
+    have leased the run as it took the job (``START_LEASES``, given back by the worker once
+    the job ends); else the walk takes the lease. A job that finds another worker walking a
+    run that is due (an event answered its wait meanwhile) comes back shortly rather than
+    leave the run to the reconciler (which would wait for the lease to run out)."""
     executor: Executor = ctx["executor"]
-    if await executor.advance(tenant_id, run_id) or ctx["job_try"] >= BUSY_RETRIES:
+    lease = ctx.get(START_LEASES, {}).get(ctx["job_id"])
+    if await executor.advance(tenant_id, run_id, lease) or ctx["job_try"] >= BUSY_RETRIES:
         return
     if await executor.due(tenant_id, run_id):
         raise Retry(defer=BUSY_RETRY_SECONDS * ctx["job_try"])
