@@ -19,7 +19,8 @@ from app.engine.walk.control import Command, RunControl
 from app.engine.walk.dry_run import Script, dry_run
 from app.engine.walk.program import ProgramCache
 from app.errors import Conflict, ErrorDetail, InvalidInput, redis_missing
-from app.models.run import PARKED, Accepted, Run, StepRecord
+from app.models.action import Action
+from app.models.run import PARKED, Accepted, Run, RunStatus, StepRecord
 from app.models.usage import UsageTally
 from app.models.workflow import WorkflowFilter, WorkflowHead
 from app.store.protocol import Store
@@ -33,11 +34,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A run and its step records, oldest first, and what its AI steps spent."""
+    """A run and its step records, oldest first, what its AI steps spent, and the action it
+    is at or goes to next (None once it has ended)."""
 
     run: Run
     steps: list[StepRecord]
     ai_usage: UsageTally = field(default_factory=UsageTally)
+    current: Action | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,16 @@ class Runs(Acting):
         """The run and its step records (NotFound for another tenant's)."""
         run = await self.store.get_run(tenant_id, run_id)
         steps = await self.store.list_steps(tenant_id, run_id)
-        return RunRecord(run, steps, await self.store.run_ai_usage(tenant_id, run_id))
+        usage = await self.store.run_ai_usage(tenant_id, run_id)
+        return RunRecord(run, steps, usage, await self._current(run))
+
+    async def _current(self, run: Run) -> Action | None:
+        """The action at the run's position in its version's program: the one it is at or
+        goes to next, or where it stopped (failed, cancelled); None once it completed."""
+        if run.status == RunStatus.COMPLETED:
+            return None
+        program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
+        return program.step_at(run.pc)
 
     async def command(self, tenant_id: str, run_id: str, command: Command) -> RunRecord:
         """Apply ``command`` (Conflict when the run's state does not allow it), record the

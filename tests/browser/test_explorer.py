@@ -80,6 +80,8 @@ def test_a_failed_run_is_red_shows_the_connectors_error_and_retry_runs_it_again(
         f"message template '{RETRIED_TEMPLATE}' was not found; create it with POST /api/templates"
     )
     expect(page.locator("[data-step='mark']")).to_have_attribute("data-status", "completed")
+    expect(page.locator("[data-current-step='mail']")).to_contain_text("mail Send email")
+    expect(page.get_by_text("Stopped at")).to_be_visible()
     expect(page.get_by_role("button", name="Resume")).to_be_disabled()
 
     # The fix the error asks for; the retried step now sends the email (to the dev outbox,

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 from app.api.schemas.page import Page
 from app.api.schemas.stats import AiUsageRead
 from app.engine.walk.approvals import approval_of
+from app.models.action import Action
 from app.models.patterns import VARIABLE_PATTERN
 from app.models.run import PARKED, Run, RunStatus, StepRecord, Wait
 from app.runs import RunRecord
@@ -127,7 +128,26 @@ class ListenerRead(BaseModel):
     )
 
 
+class CurrentStep(BaseModel):
+    """A step as the workflow's author wrote it."""
+
+    id: str = Field(examples=["action_002"])
+    type: str = Field(examples=["send_push"])
+    name: str | None = Field(description="The step's name, when the workflow gives one.")
+
+    @classmethod
+    def of(cls, action: Action | None) -> "CurrentStep | None":
+        if action is None or action.id is None:
+            return None
+        return cls(id=action.id, type=action.type, name=action.name)
+
+
 class RunRead(RunSummary):
+    current_step: CurrentStep | None = Field(
+        description="The step the run is at or goes to next (`step` is its position in the "
+        "compiled program), or where a failed or cancelled run stopped; null once it "
+        "completed, or when it stands at the end of its actions."
+    )
     context: dict[str, Any] = Field(
         description="What the run started from: the event's data at the root, then `user` "
         "and `event` (its type, id and time)."
@@ -153,6 +173,7 @@ class RunRead(RunSummary):
             history=run.history,
             steps=[StepRead.of(step) for step in record.steps],
             ai_usage=AiUsageRead.of(record.ai_usage),
+            current_step=CurrentStep.of(record.current),
         )
 
 

@@ -94,6 +94,16 @@ class Program:
     def compensating(self, pc: int) -> bool:
         return 0 <= self.compensation <= pc
 
+    def step_at(self, pc: int) -> Action | None:
+        """The action a run at ``pc`` is at or goes to next, as the workflow's author wrote
+        it: a jump is followed, a loop's last instruction is its loop; None at the end of
+        the actions or of a parallel branch."""
+        while pc < len(self.instructions) and self.instructions[pc].kind == Kind.JUMP:
+            pc = self.instructions[pc].target
+        if pc >= len(self.instructions) or self.instructions[pc].kind in (Kind.END, Kind.RETURN):
+            return None
+        return self.instructions[pc].action
+
     def next_approval(self, pc: int) -> Instruction | None:
         """The first approval step at or after ``pc``, in program order."""
         for instruction in self.instructions[pc:]:

@@ -16,6 +16,7 @@ import { RunControls } from "./RunControls";
 import { RunFamily } from "./RunFamily";
 import { RunVariables } from "./RunVariables";
 import { StepTimeline } from "./StepTimeline";
+import { sentence } from "../../workflow/catalogue";
 
 const RunPath = lazy(() => import("./RunPath"));
 
@@ -43,7 +44,7 @@ export function RunPage() {
         <dt>Started</dt><dd>{when(data.created_at)}</dd>
         <dt>Last change</dt><dd>{when(data.updated_at)}{isLive(data.status) && <span className="muted"> · refreshing</span>}</dd>
         <dt>Execution time</dt><dd>{duration(data.active_seconds)} <span className="muted">(delays and waits excluded)</span></dd>
-        <dt>Current step</dt><dd>#{data.step}, attempt {data.attempt}{data.due_at && <> · due {when(data.due_at)}</>}</dd>
+        <CurrentStep run={data} />
         {Object.keys(data.variants).length > 0 && (
           <><dt>Variants</dt><dd>{Object.entries(data.variants).map(([split, name]) => `${split}: ${name}`).join(", ")}</dd></>
         )}
@@ -79,6 +80,23 @@ export function RunPage() {
         </ol>
       </section>
     </section>
+  );
+}
+
+/** The step the run is at or goes to next (where a failed or cancelled one stopped), as the
+ * workflow's author named it; the compiled position only in the tooltip. */
+function CurrentStep({ run }: { run: RunRead }) {
+  const step = run.current_step;
+  const stopped = run.status === "failed" || run.status === "cancelled";
+  if (!step) return <><dt>Current step</dt><dd className="muted">none: the run has ended</dd></>;
+  return (
+    <>
+      <dt>{stopped ? "Stopped at" : "Current step"}</dt>
+      <dd data-current-step={step.id} title={`position ${run.step} in the compiled workflow`}>
+        <strong>{step.name ?? step.id}</strong>{step.name && <> <code>{step.id}</code></>} <span className="muted">{sentence(step.type)}</span>
+        , attempt {run.attempt}{run.due_at && <> · due {when(run.due_at)}</>}
+      </dd>
+    </>
   );
 }
 
