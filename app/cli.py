@@ -24,7 +24,7 @@ from rich.progress import track
 
 from app import backup, logs, remote
 from app.actions.registry import default_registry
-from app.engine.calls.keyring import Unreadable, new_key
+from app.engine.calls.keyring import Unreadable, key_file_in_use, new_key, warn_of_key_file
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
 from app.main import create_app, create_probes
@@ -324,7 +324,13 @@ def dev() -> None:
         settings = settings.model_copy(update={"outbox": True})
     try:
         with DataDirLock(settings.data_dir, settings.port):
-            _dev(settings, _api_socket(settings))
+            bound = _api_socket(settings)
+            if (key_file := key_file_in_use(settings)) is not None:
+                typer.echo(
+                    f"Stored secrets are encrypted with the key in {key_file} (fine for "
+                    "automator dev; production sets AUTOMATOR_SECRETS_KEY: docs/security.md)."
+                )
+            _dev(settings, bound)
     except Taken as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
@@ -347,6 +353,7 @@ def api() -> None:
     """Run the HTTP API only (production: point AUTOMATOR_REDIS_URL and
     AUTOMATOR_MONGODB_URL at shared servers and run as many as you need)."""
     settings = Settings()
+    warn_of_key_file(settings)
     _require_redis(settings)
     bound = _api_socket(settings)
     _bootstrap(settings)
@@ -359,6 +366,7 @@ def worker() -> None:
     AUTOMATOR_REDIS_URL and store as the API). It outlives Redis outages: its loop starts
     again once Redis is back."""
     settings = Settings()
+    warn_of_key_file(settings)
     _require_redis(settings)
     bound = _probe_socket(settings)
     uvloop.run(_serve_part(settings, bound, "worker", lambda r: worker_task(settings, r.store)))
@@ -369,6 +377,7 @@ def scheduler() -> None:
     """Run the scheduler that fires schedule-triggered workflows. Run two or more for
     availability: one leads at a time, and each firing starts one run."""
     settings = Settings()
+    warn_of_key_file(settings)
     _require_redis(settings)
     bound = _probe_socket(settings)
     uvloop.run(_serve_part(settings, bound, "scheduler", lambda r: r.engine.scheduler.run))

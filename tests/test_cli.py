@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import socket
@@ -141,6 +142,29 @@ def test_a_taken_probe_port_stops_a_worker_in_one_line(
         result = CliRunner().invoke(cli, ["worker"])
     assert result.exit_code == 2
     assert f"Cannot serve /health, /ready and /metrics on 127.0.0.1:{port}" in result.output
+
+
+@pytest.mark.parametrize("command", ["api", "worker", "scheduler"])
+def test_a_production_command_warns_at_start_while_the_master_key_is_unset(
+    tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [name for name in os.environ if name.startswith("AUTOMATOR_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AUTOMATOR_DATA_DIR", str(tmp_path))
+    # The command points the root logger at the runner's output: given back after the test.
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    # No AUTOMATOR_REDIS_URL: each stops right after its start-up checks, warning first.
+    unset = CliRunner().invoke(cli, [command])
+    assert unset.exit_code == 2
+    assert "Set AUTOMATOR_REDIS_URL" in unset.output
+    warning = "AUTOMATOR_SECRETS_KEY is not set: stored secrets are encrypted with the key in"
+    assert f"{warning} {tmp_path / 'secrets.key'}" in unset.output
+    monkeypatch.setenv("AUTOMATOR_SECRETS_KEY", Fernet.generate_key().decode())
+    set_key = CliRunner().invoke(cli, [command])
+    assert set_key.exit_code == 2
+    assert "AUTOMATOR_SECRETS_KEY" not in set_key.output
 
 
 def test_the_master_key_is_rotated_by_reencrypting_under_a_new_first_key(

@@ -90,6 +90,10 @@ def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Pa
     key = next(line.strip() for line in output.splitlines() if line.strip().startswith("atm_"))
     assert f"Serving http://127.0.0.1:{port}: the Studio at /studio/" in output
     assert "Started a local Redis" in output
+    # The generated secrets key is what dev runs on: one line says so, no warning nags.
+    key_file = tmp_path / "var" / "secrets.key"
+    assert output.count(f"Stored secrets are encrypted with the key in {key_file}") == 1
+    assert "AUTOMATOR_SECRETS_KEY is not set" not in output
     assert (tmp_path / "var" / "automator.db").exists()
     assert (tmp_path / "var" / "redis" / "appendonly.aof").exists()
     assert not (tmp_path / "var" / "redis" / "redis.sock").exists(), "Redis was not stopped"

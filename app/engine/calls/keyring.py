@@ -3,7 +3,9 @@
 ``AUTOMATOR_SECRETS_KEY`` holds Fernet keys, comma-separated: the first encrypts, every one
 decrypts (MultiFernet), so the key can be rotated: put a new key first, re-encrypt the stored
 secrets, then drop the old key. When it is unset, a key is generated once into
-``<data dir>/secrets.key`` (mode 0600) and every process using that data dir shares it.
+``<data dir>/secrets.key`` (mode 0600) and every process using that data dir shares it: what
+``automator dev`` is meant to run on, and a warning at each start of a production command
+(``warn_of_key_file``).
 
 A sealed value names its tenant and secret, so a ciphertext copied into another tenant's
 row (or under another name) does not decrypt there.
@@ -94,24 +96,39 @@ def _parse(setting: str) -> list[bytes]:
     return [entry.encode() for entry in entries]
 
 
-def _key_file(path: Path) -> bytes:
-    if not path.exists():
-        _create_key_file(path)
-    _warn_about_key_file(path)
-    return path.read_bytes().strip()
+def key_file_in_use(settings: Settings) -> Path | None:
+    """The generated key file stored secrets are encrypted with; None when
+    AUTOMATOR_SECRETS_KEY is set."""
+    return settings.data_dir / KEY_FILE if settings.secrets_key is None else None
 
 
-@functools.cache
-def _warn_about_key_file(path: Path) -> None:
-    """Once per process and file: `automator dev` opens the keyring for each of its parts."""
-    if path.stat().st_mode & 0o077:
-        log.warning("%s can be read by other users: chmod 600 it", path)
+def warn_of_key_file(settings: Settings) -> None:
+    """At the start of a production command (api, worker, scheduler): a warning while
+    AUTOMATOR_SECRETS_KEY is unset, since the generated file is on this machine only and is
+    backed up with nothing else. `automator dev` says it in one line of its own instead."""
+    path = key_file_in_use(settings)
+    if path is None:
+        return
     log.warning(
         "AUTOMATOR_SECRETS_KEY is not set: stored secrets are encrypted with the key in %s. "
         "In production set AUTOMATOR_SECRETS_KEY, the same in every API and worker process, "
         "and back it up: without it stored secrets cannot be read.",
         path,
     )
+
+
+def _key_file(path: Path) -> bytes:
+    if not path.exists():
+        _create_key_file(path)
+    _check_key_file_mode(path)
+    return path.read_bytes().strip()
+
+
+@functools.cache
+def _check_key_file_mode(path: Path) -> None:
+    """Once per process and file: `automator dev` opens the keyring for each of its parts."""
+    if path.stat().st_mode & 0o077:
+        log.warning("%s can be read by other users: chmod 600 it", path)
 
 
 def _create_key_file(path: Path) -> None:
@@ -126,7 +143,7 @@ def _create_key_file(path: Path) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.link(draft, path)
-        log.warning("generated a master key for stored secrets in %s", path)
+        log.info("generated a master key for stored secrets in %s", path)
     except FileExistsError:
         pass
     finally:

@@ -1,3 +1,4 @@
+import logging
 import stat
 from pathlib import Path
 
@@ -5,7 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
-from app.engine.calls.keyring import KEY_FILE, Keyring, Unreadable, new_key
+from app.engine.calls.keyring import KEY_FILE, Keyring, Unreadable, new_key, warn_of_key_file
 from app.settings import Settings
 
 
@@ -20,14 +21,25 @@ def test_without_a_master_key_one_is_generated_once_readable_by_the_owner_only(
     first = Keyring.from_settings(settings(tmp_path))
     key_file = tmp_path / KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert "production" in caplog.text
-    assert "AUTOMATOR_SECRETS_KEY" in caplog.text
     token = first.seal("acme", "API_KEY", "s3cret-value")
-    caplog.clear()
     second = Keyring.from_settings(settings(tmp_path))  # another part of `automator dev`
-    assert "AUTOMATOR_SECRETS_KEY is not set" not in caplog.text  # said once per process
     assert second.open("acme", "API_KEY", token) == "s3cret-value"
     assert list(tmp_path.iterdir()) == [key_file]  # no draft left behind
+    # Opening the keyring is no warning: the commands decide (production warns, dev says it
+    # once in a line of its own).
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_production_start_without_a_master_key_warns_naming_the_key_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    warn_of_key_file(settings(tmp_path))
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "AUTOMATOR_SECRETS_KEY is not set" in warning.getMessage()
+    assert str(tmp_path / KEY_FILE) in warning.getMessage()
+    caplog.clear()
+    warn_of_key_file(settings(tmp_path, new_key()))
+    assert caplog.records == []
 
 
 def test_a_value_opens_only_as_the_secret_and_tenant_it_was_sealed_for(tmp_path: Path) -> None:
