@@ -384,17 +384,22 @@ def test_a_redis_left_by_a_killed_dev_is_stopped_at_the_next_start(tmp_path: Pat
     assert f"stopped redis-server (PID {left})" in output
 
 
+def refused_dev(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
+    """``automator dev`` run to its end, as a start that is expected to refuse."""
+    return subprocess.run(
+        [AUTOMATOR, "dev"],
+        env=dev_env(tmp_path, port),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def test_dev_on_a_port_in_use_says_which_setting_picks_another(tmp_path: Path) -> None:
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
-        refused = subprocess.run(
-            [AUTOMATOR, "dev"],
-            env=dev_env(tmp_path, port),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        refused = refused_dev(tmp_path, port)
     assert refused.returncode == 2
     assert refused.stderr.splitlines() == [
         f"Cannot serve the API on 127.0.0.1:{port}: Address already in use. Stop what uses "
@@ -410,14 +415,7 @@ def test_a_second_dev_on_a_served_data_dir_refuses_in_one_line(tmp_path: Path) -
     first = dev_process(tmp_path, port)
     try:
         wait_for_health(f"http://127.0.0.1:{port}/health", first, seconds=60)
-        second = subprocess.run(
-            [AUTOMATOR, "dev"],
-            env=dev_env(tmp_path, free_port()),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        second = refused_dev(tmp_path, free_port())
         assert second.returncode == 1
         assert second.stderr.splitlines() == [
             f"another automator dev (PID {first.pid}, port {port}) already serves "
