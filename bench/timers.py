@@ -186,7 +186,8 @@ def timers_under(options: Options, load: str, drive: Callable[[Service, float], 
             raise RuntimeError(f"parking {TIMERS} runs took over {DELAY_SECONDS - LEAD} s")
         time.sleep(spare)
         meter = Meter(service)
-        rate = drive(service, LEAD + AFTER)
+        with service.profiled(f"timers under {load}"):
+            rate = drive(service, LEAD + AFTER)
         counts = asyncio.run(finished_runs(service.directory))
         asyncio.run(finished_runs(service.directory, "delayed"))
         usage = meter.read()
