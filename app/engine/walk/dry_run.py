@@ -82,6 +82,9 @@ class DryRunEffects:
         self.clock += timedelta(microseconds=1)
         return len(self.trace) < MAX_TRACE_STEPS
 
+    async def begin(self, run: Run) -> bool:
+        return True
+
     async def hold(self, run: Run, steps: list[StepRecord]) -> bool:
         return await self.checkpoint(run, steps)
 

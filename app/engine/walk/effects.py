@@ -18,6 +18,12 @@ class Effects(Protocol):
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
         """Persist the steps, then the run. False: the run changed meanwhile; stop."""
 
+    async def begin(self, run: Run) -> bool:
+        """Persist the run's pick-up if no checkpoint of this walk has yet: before its first
+        step that is not internal, the run is saved running (the revision guard stops a
+        walk of a run paused or cancelled since it was read, before it sends anything).
+        False: the run changed meanwhile; stop."""
+
     async def hold(self, run: Run, steps: list[StepRecord]) -> bool:
         """Keep the steps of an internal step for the run's next checkpoint (a walk resumed
         from the last one takes that step again, the same way). False: stop."""

@@ -64,13 +64,16 @@ class StoreEffects:
     lease_seconds: float
     family: Family
     launcher: Launcher | None = None
-    # Where each run being walked stood at its last successful save (pc, attempt).
+    # Where each run being walked stood when read, then at its last successful save (pc,
+    # attempt): a change made meanwhile that left it there keeps the walk's progress.
     saved: dict[str, tuple[int, int]] = field(default_factory=dict)
     # Each run's call made since its last save of step records: what an engine error after
     # the call must still record.
     sent: dict[str, Sent] = field(default_factory=dict)
     # The steps each run being walked took since that save, written with its next one.
     held: dict[str, list[StepRecord]] = field(default_factory=dict)
+    # The runs picked up whose walk has not saved them yet (``begin``).
+    unsaved: set[str] = field(default_factory=set)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -84,6 +87,7 @@ class StoreEffects:
             run.due_at = now + timedelta(seconds=self.lease_seconds)
         run.updated_at = now
         metrics.steps_recorded(steps)
+        self.unsaved.discard(run.run_id)
         if await self.store.save_run(run, steps):
             self.saved[run.run_id] = (run.pc, run.attempt)
             if steps:
@@ -113,6 +117,18 @@ class StoreEffects:
             children = await self.family.children_of(run.tenant_id, run.join)
             await self.family.cancel(children, f"its parent run {fresh.status.value}")
 
+    def pick_up(self, run: Run) -> None:
+        """The walk took the run as read: its pick-up is saved with the walk's first
+        checkpoint, or by ``begin``. A walk of internal steps to the run's end or its next
+        wait (a timer's ``log`` after its delay) writes the run once instead of twice."""
+        self.saved[run.run_id] = (run.pc, run.attempt)
+        self.unsaved.add(run.run_id)
+
+    async def begin(self, run: Run) -> bool:
+        if run.run_id not in self.unsaved:
+            return True
+        return await self.checkpoint(run, [])
+
     async def hold(self, run: Run, steps: list[StepRecord]) -> bool:
         self.held.setdefault(run.run_id, []).extend(steps)
         return True
@@ -121,6 +137,7 @@ class StoreEffects:
         self.saved.pop(run_id, None)
         self.sent.pop(run_id, None)
         self.held.pop(run_id, None)
+        self.unsaved.discard(run_id)
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         if await self.checkpoint(run, []):
@@ -259,8 +276,8 @@ class Executor:
             run.note(self.effects.now(), RESUMED)
         else:
             run.move(RunStatus.RUNNING, self.effects.now(), "picked up")
-        if await self.effects.checkpoint(run, []):
-            await self.walker.walk(run, program)
+        self.effects.pick_up(run)
+        await self.walker.walk(run, program)
         if self.slots is not None and gates:
             await self.slots.leave(run, gates, self.effects.now())
 

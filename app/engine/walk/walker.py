@@ -82,6 +82,14 @@ class Walker:
         instruction = program.instructions[run.pc]
         if instruction.delay and not run.delay_served:
             return await self._wait(run, instruction.delay * self.delay_scale, "delay")
+        if not own_steps.internal(instruction) and not await self.effects.begin(run):
+            return False
+        return await self._by_kind(run, program, instruction, remaining)
+
+    async def _by_kind(
+        self, run: Run, program: Program, instruction: Instruction, remaining: float
+    ) -> bool:
+        """Take the step at ``run.pc`` as its kind says; False when the walk must end."""
         if instruction.kind == Kind.WAIT:
             return await self._await_event(run, program, instruction)
         if instruction.kind == Kind.APPROVAL:

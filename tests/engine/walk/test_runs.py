@@ -12,9 +12,12 @@ from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, Connec
 from app.actions.registry import Registry
 from app.clock import Clock
 from app.engine.redis_keys import RESUMES
+from app.models.run import Run, RunStatus
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
+from app.store.protocol import Store
+from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import drain, key_for, send, worker_running
 
@@ -269,6 +272,89 @@ async def test_internal_steps_are_saved_with_the_next_call_and_the_end_with_the_
     stored = await resources.store.get_run("acme", accepted["run_ids"][0])
     assert stored.revision == 3
     assert len(sms.calls) == 2
+
+
+async def test_a_timer_followed_by_internal_steps_writes_its_run_once(
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock, resources: Resources
+) -> None:
+    """A walk saves its pick-up with its first checkpoint when no step before it calls out:
+    the delay's walk writes the run once (parked), the timer's once (ended)."""
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "first", "type": "log"},
+                {"id": "second", "type": "log", "delay": 2, "data": {"message": "later"}},
+            ]
+        ),
+    )
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"}, clock=clock)
+    assert (await resources.store.get_run("acme", run_id)).revision == 1
+    clock.advance(2)
+    await drain_until(client, settings, [run_id], {"completed"}, clock=clock)
+    stored = await resources.store.get_run("acme", run_id)
+    assert stored.revision == 2
+    assert [h["to"] for h in stored.history] == ["running", "waiting", "running", "completed"]
+    assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["first", "second"]
+
+
+class CancelledOnceRead:
+    """The real store, except that the run is cancelled (as through the API) just after a
+    walk reads it: fault injection, since no real race can be had on demand."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.cancelled = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def get_run(self, tenant_id: str, run_id: str) -> Run:
+        read = await self._store.get_run(tenant_id, run_id)
+        if not self.cancelled:
+            self.cancelled = True
+            fresh = await self._store.get_run(tenant_id, run_id)
+            fresh.move(RunStatus.CANCELLED, fresh.updated_at, "cancelled by a test")
+            fresh.due_at = None
+            assert await self._store.save_run(fresh)
+        return read
+
+
+async def test_a_run_cancelled_after_its_walk_read_it_sends_nothing(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    """The pick-up is saved before the first call, under the revision guard: a run
+    cancelled since the walk read it stops there, its condition taken (and recorded, as
+    every step that happened) but nothing sent."""
+    sms = Flaky(failures=0)
+    condition = {
+        "id": "big",
+        "type": "condition",
+        "conditions": [{"field": "total", "operator": ">=", "value": 100}],
+        "then": [],
+    }
+    sms_step = {"id": "first", "type": "send_sms", "data": {"recipient": "+15550100"}}
+    await create(client, workflow([condition, sms_step]))
+    run_id = (await send(client, {"type": "signup", "data": {"total": 150}}))["run_ids"][0]
+    store = CancelledOnceRead(resources.store)
+    worker = create_worker(
+        settings,
+        registry_of(sms),
+        store=store,
+        burst=True,
+        poll_delay=0.01,
+        handle_signals=False,
+    )
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    assert store.cancelled
+    assert sms.calls == []
+    run = await run_of(client, run_id)
+    assert run["status"] == "cancelled"
+    assert [step["step_id"] for step in run["steps"]] == ["big"]
 
 
 async def test_an_undefined_variable_fails_the_step_naming_action_and_field(
