@@ -11,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +38,12 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # replay the delivery to the receiver the step named.
 CROSS_ORIGIN = frozenset({"idempotency-key", "content-type"})
 SIGNATURE = ("webhook-id", "webhook-timestamp", "webhook-signature")
+# What a header's name and value may be on the wire (RFC 9110's token; visible ASCII, spaces
+# and tabs): a line break or a NUL would end the header early.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+# The headers that frame the body: the call sets them from the body it sends.
+FRAMING = frozenset({"content-length", "transfer-encoding"})
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker of a base64 secret
 
 INPUTS: dict[str, Any] = {
@@ -170,10 +177,25 @@ def _parsed(url: str) -> httpx.URL:
 
 
 def _caller_headers(given: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The caller's headers, refused (naming the header, never quoting its value, which may
+    hold a secret) when they could not go on the wire as given: h11 would refuse them mid-call
+    as a network error, retried in vain."""
     headers = tuple((str(name), str(value)) for name, value in given.items())
     for name, value in headers:
-        if not (name + value).isascii():
+        if not HEADER_NAME.fullmatch(name):
+            raise ConnectorError(
+                f"data.headers: {name!r} is not a header name (letters, digits and "
+                "!#$%&'*+-.^_`|~ only)"
+            )
+        if not value.isascii():
             raise ConnectorError(f"data.headers.{name}: a header can hold ASCII characters only")
+        if not HEADER_VALUE.fullmatch(value):
+            raise ConnectorError(
+                f"data.headers.{name}: a header value can hold printable characters, spaces "
+                "and tabs only (no line breaks)"
+            )
+        if name.lower() in FRAMING:
+            raise ConnectorError(f"data.headers.{name}: set by the call from its body; remove it")
     return headers
 
 

@@ -556,3 +556,35 @@ async def test_a_header_past_ascii_is_a_final_error_naming_it(
         await connector.execute("webhook_call", params, context(http))
     assert not caught.value.retryable
     assert caught.value.message == "data.headers.X-Name: a header can hold ASCII characters only"
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        # A line break would end the header and start another: h11 refuses it on the wire,
+        # as a network error that was retried in vain, quoting the value (a secret, maybe).
+        ({"X-Token": "abc\r\nX-Admin: 1"}, "data.headers.X-Token: a header value can hold"),
+        ({"X-Token": "abc\n"}, "data.headers.X-Token: a header value can hold"),
+        ({"X-Token": "a\x00b"}, "data.headers.X-Token: a header value can hold"),
+        ({"X-Token\r\nX-Admin": "1"}, "data.headers: 'X-Token\\r\\nX-Admin' is not a header name"),
+        ({"Bad Name": "1"}, "data.headers: 'Bad Name' is not a header name"),
+        # The body's own length frames the request; another would fail it mid-send.
+        ({"Content-Length": "0"}, "data.headers.Content-Length: set by the call"),
+        ({"transfer-encoding": "chunked"}, "data.headers.transfer-encoding: set by the call"),
+    ],
+)
+async def test_a_header_that_would_break_the_request_is_a_final_error_naming_it(
+    httpserver: HTTPServer,
+    http: httpx.AsyncClient,
+    connector: WebhookConnector,
+    headers: dict[str, str],
+    problem: str,
+) -> None:
+    endpoint = Endpoint(httpserver, ok())
+    params = {"url": httpserver.url_for("/hook"), "headers": headers, "body": "hello"}
+    with pytest.raises(ConnectorError) as caught:
+        await connector.execute("webhook_call", params, context(http))
+    assert not caught.value.retryable
+    assert caught.value.message.startswith(problem)
+    assert "abc" not in caught.value.message
+    assert endpoint.received == []
