@@ -56,3 +56,23 @@ def test_the_outbox_lists_the_emails_sent_newest_first_each_linked_to_its_run(
     page.get_by_role("link", name="Messages it sent").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("grace@example.com")
+
+
+def test_a_recipient_typed_narrows_the_outbox_when_one_leaves_the_box(
+    page: Page, service: Service
+) -> None:
+    """Typing a recipient and moving on filters the list; Enter is not the only way."""
+    service.publish(RECEIPT)
+    service.settled_run(order("Hopper", 3), "completed")
+    service.settled_run(order("Lovelace", 4), "completed")
+    sign_in(page, service, service.key)
+    page.get_by_role("link", name="Outbox", exact=True).click()
+    rows = page.locator("tr[data-message]")
+    expect(rows.first).to_contain_text("lovelace@example.com")
+
+    page.get_by_label("Recipient").fill("hopper@example.com")
+    page.get_by_label("Channel").focus()
+
+    expect(page).to_have_url(f"{service.base}/studio/outbox?recipient=hopper%40example.com")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Thanks Hopper, order 3 is in.")

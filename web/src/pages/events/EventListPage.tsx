@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useEvent, useEvents, useReplay, type EventFilter } from "../../api/events";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { FilterText } from "../../components/forms/FilterText";
 import { Pager, usePages } from "../../components/Pager";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
@@ -29,12 +30,8 @@ export function EventListPage() {
         <h1>Events</h1>
       </div>
       <form className="toolbar" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Event type <input name="type" defaultValue={filter.type} onKeyDown={(e) => e.key === "Enter" && change("type", e.currentTarget.value)} />
-        </label>
-        <label>
-          User id <input name="user_id" defaultValue={filter.user_id} onKeyDown={(e) => e.key === "Enter" && change("user_id", e.currentTarget.value)} />
-        </label>
+        <FilterText label="Event type" name="type" value={filter.type} placeholder="any type" onApply={(value) => change("type", value)} />
+        <FilterText label="User id" name="user_id" value={filter.user_id} placeholder="any user" onApply={(value) => change("user_id", value)} />
       </form>
       <ErrorNotice error={events.error} />
       {events.isPending && <p>Loading…</p>}

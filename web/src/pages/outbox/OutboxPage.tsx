@@ -7,6 +7,7 @@ import { Link, useSearchParams } from "react-router";
 import { OUTBOX_FILTERS, preview, useOutbox, type OutboxFilter, type OutboxMessage } from "../../api/outbox";
 import { filterOf, paramsOf } from "../../components/addressFilter";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { FilterText } from "../../components/forms/FilterText";
 import { Pager, usePages } from "../../components/Pager";
 import { when } from "../../components/time";
 
@@ -36,9 +37,7 @@ export function OutboxPage() {
             {CHANNELS.map((channel) => <option key={channel} value={channel}>{channel}</option>)}
           </select>
         </label>
-        <label>
-          Recipient <input name="recipient" defaultValue={filter.recipient} onKeyDown={(e) => e.key === "Enter" && change("recipient", e.currentTarget.value)} />
-        </label>
+        <FilterText label="Recipient" name="recipient" value={filter.recipient} placeholder="any recipient" onApply={(value) => change("recipient", value)} />
         {filter.run_id && (
           <span>
             Run <code>{filter.run_id}</code> <button type="button" className="link" onClick={() => change("run_id", "")}>any run</button>
