@@ -70,8 +70,9 @@ LONG_DIGITS = b"0" * 19
 DIGITS_ONLY = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 ORJSON_TOO_DEEP = "depth limit exceeded"  # orjson's message past 1,024 levels
 TOO_DEEP = f"nesting deeper than the limit of {MAX_DEPTH} levels"
-# What nesting counts: brackets outside strings (a string is one token, escapes included).
-JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# What nesting counts: brackets outside strings (a string is one token, escapes included),
+# and the values they hold (a string before a colon is a key, not one).
+JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"(?P<key>\s*:)?|[\[\]{}]|[^\s,:\[\]{}"]+')
 BRACKETS = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
@@ -129,13 +130,15 @@ def _too_deep(data: bytes | str) -> InvalidInput:
 
 
 def too_deep_at(data: bytes | str, limit: int) -> int:
-    """The offset in ``data`` of the first bracket nesting past ``limit`` levels (0 when
-    none does): where a body too deep to parse is refused."""
+    """The offset in ``data`` of the first value nesting past ``limit`` levels, a bracket
+    opening past it or a value in a bracket at it (0 when none does): where a body too
+    deep is refused."""
     text = data.decode(errors="replace") if isinstance(data, bytes) else data
     depth = 0
     for token in JSON_TOKENS.finditer(text):
-        depth += BRACKETS.get(token.group(), 0)
-        if depth > limit:
+        step = BRACKETS.get(token.group(), 0)
+        depth += step
+        if depth > limit or (not step and depth == limit and token["key"] is None):
             return token.start()
     return 0
 

@@ -63,8 +63,9 @@ async def test_a_large_event_is_refused_as_a_small_one_is(
     assert f"deep.n: {reason}" in large["details"][0]["msg"]
 
 
+@pytest.mark.parametrize("lists", [jsonc.MAX_DEPTH - 1, jsonc.MAX_DEPTH])
 async def test_a_large_event_nested_too_deep_is_refused_where_it_passes_the_limit(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, lists: int
 ) -> None:
     def event(pad: str, items: list[Any], depth: int) -> bytes:
         deep: Any = 1
@@ -75,10 +76,11 @@ async def test_a_large_event_nested_too_deep_is_refused_where_it_passes_the_limi
     # data is one level, its lists the others, their item the last: 62 lists fit.
     fits = event(PAD, ITEMS, jsonc.MAX_DEPTH - 2)
     assert (await client.post("/api/events", content=fits, headers=JSON)).status_code == 202
-    small = await refusal(client, event("x", [], jsonc.MAX_DEPTH))
-    large = await refusal(client, event(PAD, ITEMS, jsonc.MAX_DEPTH))
+    small = await refusal(client, event("x", [], lists))
+    large = await refusal(client, event(PAD, ITEMS, lists))
     assert large["details"] == small["details"]
-    # The body is one level more: its 66th bracket, the 64th list's, passes the limit.
+    # The body is one level more: past the limit, the 64th list's bracket, or the item
+    # where it would be.
     where = 1 + len(b'{"type":"bulk","data":{"deep":') + jsonc.MAX_DEPTH - 1
     assert large["details"][0]["msg"] == f"line 1 column {where}: {jsonc.TOO_DEEP}"
 

@@ -31,6 +31,12 @@ def test_nesting_past_the_limit_is_refused() -> None:
     # Parsed text is refused where it passes the limit, as text too deep to parse is.
     assert refused.value.details[0].loc == ("body",)
     assert refused.value.details[0].msg.startswith("line 1 column 65: ")
+    # A value past the limit is located too, inside the brackets that take it there.
+    past = {"[" * 64 + "1" + "]" * 64: 65, "[" * 63 + '{"a": 1}' + "]" * 63: 70}
+    for text, column in past.items():
+        with pytest.raises(InvalidInput) as value_past:
+            jsonc.loads(text)
+        assert value_past.value.details[0].msg.startswith(f"line 1 column {column}: ")
     value: list[object] = []
     for _ in range(jsonc.MAX_DEPTH):
         value = [value]
