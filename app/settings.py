@@ -184,8 +184,8 @@ class Settings(BaseSettings):
     worker_poll_delay: float = Field(
         0.05,
         gt=0,
-        description="Seconds between a worker's polls for due jobs; bounds timer "
-        "precision (arq's default of 0.5 caps a worker at 200 jobs/s).",
+        description="Seconds between a worker's polls for due jobs (a timer falling due "
+        "sooner is taken when due); arq's default of 0.5 caps a worker at 200 jobs/s.",
     )
     job_timeout: int = Field(
         60,

@@ -79,6 +79,9 @@ LOGGER = logging.getLogger(__name__)
 IN_PROGRESS_MARGIN = 1.0
 # Holds are renewed this many times a lease: a worker stalled for most of a lease keeps them.
 RENEWALS_PER_LEASE = 3
+# The claim of resumes wakes when the next one falls due, if before its next poll, but no
+# sooner than this (seconds): resumes due a few ms apart are taken in one call, not one each.
+SOONEST_CLAIM = 0.005
 # KEYS[1]: arq's queue. ARGV: now (ms), how long an in-progress mark lasts (ms), the marks' key
 # prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id suffix,
 # then a job id and a lease token for each job. Each job still queued, due and in progress
@@ -276,6 +279,10 @@ class PollingWorker(Worker):
         self.resumes_waiting = False
         # Set when a walk ends while due resumes wait: the claim comes at once.
         self.room = asyncio.Event()
+        # When the next resume falls due (ms of the machine's clock), as of the last claim.
+        self.next_due: int | None = None
+        # Set at the first poll, once the worker's start-up has built what walks need.
+        self.polling = asyncio.Event()
         self._marking: AsyncScript | None = None  # MARK_STARTED, once the pool is open
         # The tokens of the runs' leases taken with their start jobs' marks, by job id: the
         # job walks its run under it (advance_run), then it is given back (run_job).
@@ -302,6 +309,7 @@ class PollingWorker(Worker):
                 task.cancel()
 
     async def _poll_iteration(self) -> None:
+        self.polling.set()
         await super()._poll_iteration()
         # A burst worker (tests) ends once arq's queue is empty: not before the resumes are.
         # arq's jobs are taken meanwhile too; a resume's walk that enqueues one (a failure
@@ -383,15 +391,25 @@ class PollingWorker(Worker):
         return bool(self.resuming) or (queue is not None and await queue.resumes.left() > 0)
 
     async def _claim_resumes(self) -> None:
+        await self.polling.wait()
         while True:
             try:
                 await self.claim_resumes()
             except Exception:  # Redis away: arq's own loop fails, and the supervisor acts
                 LOGGER.warning("could not take due resumes", exc_info=True)
-            # Due resumes waiting for room are taken as soon as walks end, not a poll later.
+                self.next_due = None  # try again a poll later, not when it was due
+            # Due resumes waiting for room are taken as soon as walks end, not a poll later,
+            # and one falling due before the next poll when it does.
             self.room.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.room.wait(), self.poll_delay_s)
+                await asyncio.wait_for(self.room.wait(), self._until_claim())
+
+    def _until_claim(self) -> float:
+        """Seconds until the next claim: a poll, or less when a resume falls due sooner."""
+        if self.next_due is None:
+            return float(self.poll_delay_s)
+        due_in = (self.next_due - timestamp_ms()) / 1000
+        return min(float(self.poll_delay_s), max(due_in, SOONEST_CLAIM))
 
     async def claim_resumes(self) -> None:
         """Take the due resumes there is room for, each walked in a task of its own."""
@@ -401,8 +419,10 @@ class PollingWorker(Worker):
         stopping = self.burst and self.max_burst_jobs >= 0
         if queue is None or executor is None or stopping or room <= 0:
             self.resumes_waiting = room <= 0
+            self.next_due = None  # a walk ending makes room, and wakes the claim
             return
-        claims = await queue.resumes.claim(room, self.lease + IN_PROGRESS_MARGIN, self.lease)
+        claimed = await queue.resumes.claim(room, self.lease + IN_PROGRESS_MARGIN, self.lease)
+        self.next_due, claims = claimed.next_due, claimed.claims
         self.resumes_waiting = len(claims) == room
         for claim in claims:
             task = asyncio.create_task(resume(executor, queue.resumes, claim))

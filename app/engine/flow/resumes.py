@@ -26,7 +26,8 @@ from app.engine.redis_keys import RESUMES, run_lease_key
 # run leases' key prefix, this call's token prefix, when a busy run's member comes back (ms).
 # Each due member whose run's lease is free is taken (the lease too); one whose run another
 # worker walks comes back shortly, as arq's Retry did: the walker may have read the run
-# before it fell due. Answers the taken members and their lease tokens, in pairs.
+# before it fell due. Answers the taken members and their lease tokens, in pairs, and the
+# score of the next member to fall due (false if none).
 CLAIM = """
 local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local taken = {}
@@ -41,7 +42,8 @@ for i, member in ipairs(due) do
         redis.call('zadd', KEYS[1], ARGV[7], member)
     end
 end
-return taken
+local next = redis.call('zrangebyscore', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+return {taken, next[2] or false}
 """
 # KEYS[1]: the resumes, then each finished claim's run lease. ARGV: for each claim, its
 # member, claimed score and lease token. A member armed again meanwhile (scored anew)
@@ -81,6 +83,15 @@ class Claim:
     score: int  # the member's score while claimed: when the claim lapses (ms)
 
 
+@dataclass
+class Claimed:
+    """What one claim took, and when the next resume falls due (ms of the machine's clock;
+    None: none is armed)."""
+
+    claims: list[Claim]
+    next_due: int | None
+
+
 class Resumes:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
@@ -99,7 +110,7 @@ class Resumes:
     async def _arm_all(self, members: list[tuple[bytes, int]]) -> None:
         await self._redis.zadd(RESUMES, dict(members))
 
-    async def claim(self, most: int, seconds: float, lease: float) -> list[Claim]:
+    async def claim(self, most: int, seconds: float, lease: float) -> Claimed:
         """Take up to ``most`` due resumes, each for ``seconds``, with its run's lease for
         ``lease`` seconds (shorter: the claim outlives the lease)."""
         now = timestamp_ms()
@@ -107,12 +118,12 @@ class Resumes:
         prefix = secrets.token_hex(8) + ":"
         args: list[int | str] = [now, most, until, int(lease * 1000)]
         args += [run_lease_key(""), prefix, now + BUSY_MS]
-        taken = await self._claim(keys=[RESUMES], args=args)
+        taken, next_due = await self._claim(keys=[RESUMES], args=args)
         claims = []
         for member, token in zip(taken[::2], taken[1::2], strict=True):
             tenant_id, run_id, _ = orjson.loads(member)
             claims.append(Claim(member, tenant_id, run_id, token.decode(), until))
-        return claims
+        return Claimed(claims, None if next_due is None else int(float(next_due)))
 
     async def finish(self, claim: Claim) -> None:
         """The claimed walk ended: the member goes (unless armed again meanwhile), and the

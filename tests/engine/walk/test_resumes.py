@@ -63,6 +63,28 @@ async def test_a_due_timer_goes_before_the_new_runs_queued_ahead_of_it(
     assert len(before) <= 1, "the worker's first poll may take one start job beside it"
 
 
+async def test_a_timer_falling_due_between_two_polls_is_taken_when_due_not_a_poll_later(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A worker polling every 3 s takes a timer due a second after it starts at that
+    second: its claim knows when the next resume falls due."""
+    scaled = settings.model_copy(update={"delay_scale": SCALE})
+    document = workflow([{"id": "later", "type": "log", "delay": 10}], workflow_id="delayed")
+    await create(client, document | {"trigger": {"type": "later"}})
+    run_id = (await send(client, {"type": "later", "user": {"id": "u0"}}))["run_ids"][0]
+    await drain_until(client, scaled, [run_id], {"waiting"})
+    poll = 3.0
+    async with worker_running(scaled, poll_delay=poll):
+        for _ in range(1000):
+            run = await run_of(client, run_id)
+            if run["status"] == "completed":
+                break
+            await asyncio.sleep(0.01)
+    [parked_at] = [h["at"] for h in run["history"] if h["to"] == "waiting"]
+    due = datetime.fromisoformat(parked_at).timestamp() + 10 * SCALE
+    assert started(run, "later").timestamp() - due < poll / 2
+
+
 async def test_a_timer_taken_by_a_worker_that_died_is_walked_once_when_its_claim_lapses(
     client: httpx.AsyncClient, resources: Resources, settings: Settings
 ) -> None:
@@ -71,7 +93,7 @@ async def test_a_timer_taken_by_a_worker_that_died_is_walked_once_when_its_claim
     scaled = settings.model_copy(update={"delay_scale": SCALE})
     run_id = await parked(client, scaled)
     queue = queue_of(resources)
-    [claim] = await queue.resumes.claim(10, seconds=1.2, lease=1)
+    [claim] = (await queue.resumes.claim(10, seconds=1.2, lease=1)).claims
     died = time.time()
     assert claim.run_id == run_id
     await drain_until(client, scaled, [run_id], {"completed"})
