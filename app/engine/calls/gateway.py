@@ -29,11 +29,22 @@ class Gateway:
     # Renders the stored message template an action names (``"template": "welcome_email"``).
     templates: MessageTemplates | None = None
 
-    async def call(self, action_type: str, params: dict[str, Any], ctx: ActionContext) -> Any:
+    async def call(
+        self,
+        action_type: str,
+        params: dict[str, Any],
+        ctx: ActionContext,
+        *,
+        referenced: bool = True,
+    ) -> Any:
         """Run the step's connector action with its secrets resolved; whatever it returns or
-        raises comes back with those secrets masked."""
+        raises comes back with those secrets masked. ``referenced=False``: the step's data
+        is known to hold no secret reference (its version's, compiled once), so it is not
+        searched for one."""
         connector, action, inputs = self._resolve(action_type, params)
-        prepared, resolved = await self._prepare(connector, inputs, ctx, self._message)
+        prepared, resolved = await self._prepare(
+            connector, inputs, ctx, self._message, referenced=referenced
+        )
         try:
             output = await connector.execute(action, resolved.inputs, prepared)
         except ConnectorError as exc:
@@ -88,13 +99,19 @@ class Gateway:
         inputs: dict[str, Any],
         ctx: ActionContext,
         message_of: MessageOf,
+        *,
+        referenced: bool = True,
     ) -> tuple[ActionContext, Resolved]:
         """The connector's context for this step: its configuration, the secrets resolved
         and the message ``message_of`` makes."""
         try:
             configuration = await self.integrations.for_call(ctx.tenant_id, connector.code)
             resolved = await self.secrets.for_call(
-                ctx.tenant_id, inputs, configuration.values, tenant_config=configuration.tenant
+                ctx.tenant_id,
+                inputs,
+                configuration.values,
+                tenant_config=configuration.tenant,
+                referenced=referenced,
             )
             message = await message_of(ctx, inputs)
         except STORE_ERRORS as exc:

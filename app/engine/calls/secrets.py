@@ -152,19 +152,21 @@ class Secrets:
         config: Mapping[str, Any],
         *,
         tenant_config: bool,
+        referenced: bool = True,
     ) -> Resolved:
         """Resolve a step's references. The deployment's configuration (not the tenant's own)
-        may always read the environment; the step's data only where the tenant may."""
+        may always read the environment; the step's data only where the tenant may.
+        ``referenced=False``: the caller knows ``inputs`` hold none."""
         try:
             in_config = references(config, ("config",))
-            in_inputs = references(inputs, ("data",))
+            in_inputs = references(inputs, ("data",)) if referenced else set()
         except InvalidInput as exc:
             raise ConnectorError(exc.message) from None
         env = self.reads_env(tenant_id)
         from_config = await self.resolve(tenant_id, in_config, env=env or not tenant_config)
         from_inputs = await self.resolve(tenant_id, in_inputs, env=env)
         return Resolved(
-            inputs=substitute(inputs, from_inputs),
+            inputs=substitute(inputs, from_inputs) if referenced else inputs,
             config=substitute(dict(config), from_config),
             secrets=from_config | from_inputs,
             mask=Mask([*from_config.values(), *from_inputs.values()]),

@@ -150,7 +150,9 @@ class StoreEffects:
         action = instruction.action
         sent = partial(Sent, str(action.id), action.type, params, ctx, self.now())
         try:
-            output = await self.gateway.call(action.type, params, ctx)
+            output = await self.gateway.call(
+                action.type, params, ctx, referenced=not instruction.plain
+            )
         except ConnectorError as failed:
             self.sent[ctx.run_id] = sent(None, failed.message)
             raise

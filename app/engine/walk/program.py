@@ -8,9 +8,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
+from app.actions.references import references
 from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
+from app.errors import InvalidInput
 from app.models.action import Action
 from app.models.document import WorkflowDocument
 from app.models.run import RunStatus
@@ -69,6 +72,9 @@ class Instruction:
     arms: tuple[int, ...] = ()
     # Past everything the action holds: where skipping it goes.
     end: int = -1
+    # A step whose data, as the version writes it, holds no secret reference: its rendered
+    # data holds none either (a template may not make one), so none is looked for per call.
+    plain: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,16 @@ def _emit(actions: list[Action], out: list[Instruction], clock: Clock) -> None:
             _emit_arms(kind, action, when, delay, out, clock)
         else:
             step = Kind.LAUNCH if action.type == "trigger_workflow" else Kind.STEP
-            out.append(Instruction(step, action, when, delay))
+            out.append(Instruction(step, action, when, delay, plain=_plain(action.data)))
+
+
+def _plain(data: dict[str, Any]) -> bool:
+    """Whether ``data`` holds no secret reference (a malformed one counts as one: the call
+    reports it)."""
+    try:
+        return not references(data, ("data",), unrendered=True)
+    except InvalidInput:
+        return False
 
 
 def _emit_arms(

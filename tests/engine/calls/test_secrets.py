@@ -246,3 +246,28 @@ async def test_another_tenants_secret_is_not_set_for_this_one(
     assert run["status"] == "failed"
     assert "secret 'ERP_KEY' is not set" in run["error"]["message"]
     assert echo.calls == []
+
+
+async def test_references_deep_in_the_data_or_named_by_a_template_resolve_in_a_branch(
+    client: httpx.AsyncClient, settings: Settings, echo: Echo
+) -> None:
+    """Whether a step's data holds a reference is found once per version (a step without one
+    is not searched at each call): one nested in a list, one whose name a template makes,
+    in a condition's branch, are found and resolved all the same."""
+    await put_secret(client, "KEY_EU", "eu-value")
+    await put_secret(client, "TOKEN", "token-value")
+    data = {"items": [{"auth": {"$secret": "TOKEN"}}], "key": {"$secret": "KEY_{{ 'EU' }}"}}
+    always = [{"field": "event.type", "operator": "equals", "value": "wf"}]
+    branch = {
+        "id": "check",
+        "type": "condition",
+        "conditions": always,
+        "then": [custom("echo", data)],
+    }
+    run_id = await start(client, [branch, custom("echo", {"n": 1}, step="a2")])
+    run = await finish(client, settings, echo, run_id)
+    assert run["status"] == "completed", run["error"]
+    assert [params for params, _ in echo.calls] == [
+        {"items": [{"auth": "token-value"}], "key": "eu-value"},
+        {"n": 1},
+    ]
