@@ -321,6 +321,11 @@ def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> No
 
 def _print_run(run: dict[str, Any]) -> None:
     console.print(f"{run['run_id']}  {run['workflow_id']} v{run['version']}  {run['status']}")
+    if step := run["current_step"]:
+        # Named as the workflow gives it, as the Studio does: `step` is a compiled position.
+        where = "stopped at" if run["status"] in ("failed", "cancelled") else "at"
+        named = f" {step['name']!r}" if step["name"] else ""
+        console.print(f"{where}{named} {step['id']} ({step['type']})", highlight=False)
     if run["error"]:
         console.print(f"error: {run['error'].get('message', run['error'])}", style="red")
     for step in run["steps"]:

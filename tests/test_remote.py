@@ -159,6 +159,9 @@ def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str])
     assert failed.returncode == 1
     assert "oops (log) attempt 1: failed" in failed.stdout
     assert failed.stdout.strip().endswith(": failed")
+    run_id = failed.stdout.strip().splitlines()[-1].split(":")[0]
+    shown = automator(service, "runs", run_id)
+    assert shown.stdout.splitlines()[1] == "stopped at oops (log)", "named as built"
     listed = automator(service, "workflows")
     assert listed.returncode == 0, listed.stderr
     rows = [line.split("\t") for line in listed.stdout.strip().splitlines()]
