@@ -24,6 +24,7 @@ import orjson
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from app.models import jsonc
 
@@ -61,9 +62,11 @@ def _loads(body: bytes) -> Any:
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            if exc.msg == jsonc.ORJSON_TOO_DEEP:  # the standard parser would recurse until it broke
-                raise _too_deep(body) from None
-            return json.loads(body)
+            too_deep = exc.msg == jsonc.ORJSON_TOO_DEEP
+        # Raised after the except block, not in it (``_validated`` says why).
+        if too_deep:  # the standard parser would recurse until it broke
+            raise _too_deep(body)
+        return json.loads(body)
     except RecursionError:
         raise _too_deep(body) from None
 
@@ -75,36 +78,46 @@ def _too_deep(body: bytes) -> json.JSONDecodeError:
 
 
 def _validated(model: type[Model], body: bytes) -> Model:
+    # Each refusal is raised after the except block that caught its cause, never in it:
+    # there, the caught exception stays in this frame, which its own traceback holds, a
+    # reference cycle keeping the body and its parse until the cyclic collector runs, and
+    # `automator api` lets 50,000 objects pile up first (app/cli.py): megabytes a refusal.
     try:
         value = _loads(body)
     except UnicodeDecodeError as exc:
-        error = {
-            "type": "json_invalid",
-            "loc": ("body", exc.start),
-            "msg": "JSON decode error",
-            "input": {},
-            "ctx": {"error": "the body is not UTF-8"},
-        }
-        raise RequestValidationError([error], body=body) from None
+        position, reason, text = exc.start, "the body is not UTF-8", None
     except json.JSONDecodeError as exc:
-        raise _json_invalid(exc) from None
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        if any(jsonc.TOO_DEEP in str(error["msg"]) for error in errors):
-            # Parsed, but a field nests past the limit: where in the text, as for bodies
-            # too deep to parse at all.
-            raise _json_invalid(_too_deep(body)) from None
-        raise RequestValidationError(errors) from None
+        position, reason, text = exc.pos, exc.msg, exc.doc
+    else:
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            errors = [_located(error) for error in exc.errors()]
+        if not any(jsonc.TOO_DEEP in str(error["msg"]) for error in errors):
+            raise RequestValidationError(errors)
+        # Parsed, but a field nests past the limit: where in the text, as for bodies too
+        # deep to parse at all.
+        deep = _too_deep(body)
+        position, reason, text = deep.pos, deep.msg, deep.doc
+    raise RequestValidationError(
+        [
+            {
+                "type": "json_invalid",
+                "loc": ("body", position),
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": reason},
+            }
+        ],
+        body=body if text is None else text,
+    )
 
 
-def _json_invalid(exc: json.JSONDecodeError) -> RequestValidationError:
-    error = {
-        "type": "json_invalid",
-        "loc": ("body", exc.pos),
-        "msg": "JSON decode error",
-        "input": {},
-        "ctx": {"error": exc.msg},
-    }
-    return RequestValidationError([error], body=exc.doc)
+def _located(error: ErrorDetails) -> dict[str, Any]:
+    """``error`` under the body's name, a validator's exception in its ``ctx`` as its text:
+    that exception's traceback leads back (``f_back``) to ``_validated``'s frame, a cycle."""
+    located: dict[str, Any] = {**error, "loc": ("body", *error["loc"])}
+    if "ctx" in error:
+        context = error["ctx"].items()
+        located["ctx"] = {k: str(v) if isinstance(v, Exception) else v for k, v in context}
+    return located

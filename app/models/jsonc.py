@@ -236,8 +236,12 @@ def storable_field(value: Any) -> Any:
     try:
         check_values(value, ())
     except InvalidInput as exc:
-        raise ValueError(exc.message) from None
-    return value
+        # Raised after the except block: in it, ``exc`` would stay in this frame, which its
+        # traceback holds, a cycle keeping ``value`` (megabytes, maybe) until a collection.
+        reason = exc.message
+    else:
+        return value
+    raise ValueError(reason)
 
 
 def _is(target: Any, node: Any, _depth: int) -> bool:

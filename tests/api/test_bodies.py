@@ -3,7 +3,9 @@ a level at a time in C rather than walked: the answers are the same as for any b
 with the event stored whole, 422 naming the field, 422 with the line and column of
 malformed JSON)."""
 
+import gc
 import re
+import tracemalloc
 from typing import Any
 
 import httpx
@@ -96,3 +98,33 @@ async def test_large_malformed_json_is_located_as_small(client: httpx.AsyncClien
     assert small_at["line"] == "2"
     column = int(small_at["column"]) + len(PAD) - 1  # the same place, further along the line
     assert large_detail["msg"].startswith(f"line 2 column {column}: ")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [b'"n":18446744073709551616', b'"n":"\\ud800"', b'"n":[' * 70, b'"n":nope'],
+    ids=["big integer", "lone surrogate", "too deep", "malformed"],
+)
+async def test_a_refused_large_event_leaves_no_cycle_holding_it(
+    client: httpx.AsyncClient, fault: bytes
+) -> None:
+    # `automator api` lets 50,000 objects pile up between collections (app/cli.py): a
+    # refusal whose exceptions kept the body's frames in a reference cycle held megabytes
+    # each, for about a thousand refusals (gigabytes), whatever AUTOMATOR_MAX_LARGE_BODIES.
+    body = orjson.dumps({"type": "bulk", "data": {"pad": "x" * 2**20, "n": 0}})
+    body = body.replace(b'"n":0', fault)
+    await refusal(client, body)  # anything imported or cached on the way is there now
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        held = []
+        for _ in range(2):
+            for _ in range(3):
+                await refusal(client, body)
+            held.append(tracemalloc.get_traced_memory()[0])
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    # The last refusal's body may still be about (a worker thread's last call): no more.
+    assert held[1] - held[0] < len(body), f"{held}: three refusals more held that much more"
