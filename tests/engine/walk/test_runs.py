@@ -92,9 +92,10 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-async def test_a_stale_job_just_before_a_delay_ends_does_not_end_it_early(
-    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock, resources: Resources
-) -> None:
+async def parked_before_a_delay(
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock
+) -> str:
+    """A run of two logs, the second 2 s after the first, walked until the delay parks it."""
     await create(
         client,
         workflow(
@@ -106,6 +107,13 @@ async def test_a_stale_job_just_before_a_delay_ends_does_not_end_it_early(
     )
     run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
     await drain_until(client, settings, [run_id], {"waiting"}, clock=clock)
+    return str(run_id)
+
+
+async def test_a_stale_job_just_before_a_delay_ends_does_not_end_it_early(
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock, resources: Resources
+) -> None:
+    run_id = await parked_before_a_delay(client, settings, clock)
     assert resources.engine is not None
     queue = resources.engine.queue
     # Redis lost the delay's own job, and a stale one comes half a second before the end:
@@ -279,17 +287,7 @@ async def test_a_timer_followed_by_internal_steps_writes_its_run_once(
 ) -> None:
     """A walk saves its pick-up with its first checkpoint when no step before it calls out:
     the delay's walk writes the run once (parked), the timer's once (ended)."""
-    await create(
-        client,
-        workflow(
-            [
-                {"id": "first", "type": "log"},
-                {"id": "second", "type": "log", "delay": 2, "data": {"message": "later"}},
-            ]
-        ),
-    )
-    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
-    await drain_until(client, settings, [run_id], {"waiting"}, clock=clock)
+    run_id = await parked_before_a_delay(client, settings, clock)
     assert (await resources.store.get_run("acme", run_id)).revision == 1
     clock.advance(2)
     await drain_until(client, settings, [run_id], {"completed"}, clock=clock)
