@@ -36,6 +36,40 @@ async def test_a_failing_event_in_a_group_leaves_the_others_accepted(tmp_path: P
         await store.close()
 
 
+async def test_an_event_reported_failed_is_not_kept_when_sqlite_rolls_back_the_group(
+    tmp_path: Path,
+) -> None:
+    # A run's save waits with the events, so they share the group's transaction. ev4's run
+    # id is taken, so the events' one pass fails and each goes again on its own; then ev7's
+    # insert makes SQLite roll back the whole transaction (as a full disk or an I/O error
+    # may; here a trigger's RAISE(ROLLBACK), on the real connection).
+    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
+    try:
+        await store.accept_event(Intake(event("ev0"), [run("taken")]))
+        saved = await store.get_run("acme", "taken")
+        saved.move(RunStatus.RUNNING, saved.updated_at, "picked up")
+        store._database._db.execute(
+            "CREATE TEMP TRIGGER cut BEFORE INSERT ON events WHEN NEW.event_id = 'ev7'"
+            " BEGIN SELECT RAISE(ROLLBACK, 'the disk is full'); END"
+        )
+        intakes = [Intake(event(f"ev{n}"), [run(f"r{n}")]) for n in range(1, 11)]
+        intakes[3] = Intake(event("ev4"), [run("r4"), run("taken")])
+        *outcomes, _ = await asyncio.gather(
+            *(store.accept_event(intake) for intake in intakes),
+            store.save_run(saved),
+            return_exceptions=True,
+        )
+        assert isinstance(outcomes[6], sqlite3.Error)
+        for n, outcome in enumerate(outcomes, start=1):
+            if isinstance(outcome, Exception):  # a caller told of a failure retries it
+                with pytest.raises(NotFound):
+                    await store.get_event("acme", f"ev{n}")
+            else:
+                assert (await store.get_event("acme", f"ev{n}")).run_ids == [f"r{n}"]
+    finally:
+        await store.close()
+
+
 async def test_events_accepted_in_one_pass_see_each_other_as_if_one_by_one(
     tmp_path: Path,
 ) -> None:

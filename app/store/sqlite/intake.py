@@ -30,7 +30,7 @@ from app.store.rules import (
     with_profile,
 )
 from app.store.sqlite.audience import Audience
-from app.store.sqlite.connection import Outcome, outcome
+from app.store.sqlite.connection import Outcome
 from app.store.sqlite.rows import EVENTS, RUN_COLUMNS, RUNS, marks, run_row, stamp
 from app.store.sqlite.runs import Runs
 
@@ -73,8 +73,8 @@ class EventIntake(Runs, Audience):
         of the profiles and one savepoint for all, instead of one each (concurrent requests'
         single events, a group commit's hot path). If the pass fails, it is undone and each
         call goes again on its own, so only the one at fault fails."""
+        outer = self._db.in_transaction
         if len(calls) > 1:
-            outer = self._db.in_transaction
             try:
                 accepted = self.accept_events([intake for call in calls for intake in call])
             except Exception:
@@ -82,7 +82,17 @@ class EventIntake(Runs, Audience):
                     raise  # SQLite rolled back the group's whole transaction: nothing was kept
             else:
                 return _split(accepted, [len(call) for call in calls])
-        return [outcome(partial(self.accept_events, call)) for call in calls]
+        outcomes = []
+        for call in calls:
+            try:
+                outcomes.append(Outcome(self.accept_events(call)))
+            except Exception as exc:
+                if outer and not self._db.in_transaction:
+                    # Rolled back whole: the calls after it would commit on their own, yet
+                    # every caller hears of the group's failure and may send them again.
+                    raise
+                outcomes.append(Outcome(error=exc))
+        return outcomes
 
     def _stored_profiles(self, intakes: Sequence[Intake]) -> dict[tuple[str, str], Profile]:
         """The stored profiles of the events' users, read a tenant at a time."""
