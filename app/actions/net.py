@@ -11,7 +11,14 @@ import codecs
 import json
 import math
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -134,22 +141,23 @@ def _inflated(inflater: "zlib._Decompress", chunk: bytes, limit: int) -> Iterato
         chunk = inflater.unconsumed_tail
 
 
-def inflates(encoding: str, host: str) -> bool:
-    """Whether a body of this ``Content-Encoding`` is to be inflated; refuses encodings the
-    client did not ask for, since it could not bound them."""
-    encoding = encoding.strip().lower()
+def inflates(headers: MutableMapping[str, str], host: str) -> bool:
+    """Whether the body these response headers describe is to be inflated, and if so the
+    headers say what it is once inflated; refuses encodings the client did not ask for,
+    since it could not bound them."""
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding not in INFLATED | {"identity", ""}:
         raise ConnectorError(f"{host} answered with content encoding {encoding!r}, not asked for")
+    if encoding in INFLATED:
+        del headers["content-encoding"]
+        headers.pop("content-length", None)
     return encoding in INFLATED
 
 
 def bounded(response: httpx.Response, host: str, limit: int) -> httpx.Response:
     """``response`` with its body bounded; refuses encodings it cannot bound."""
-    inflate = inflates(response.headers.get("content-encoding", "identity"), host)
     headers = response.headers.copy()
-    if inflate:
-        del headers["content-encoding"]
-        headers.pop("content-length", None)
+    inflate = inflates(headers, host)
     assert isinstance(response.stream, httpx.AsyncByteStream)
     stream = BoundedStream(response.stream, host, limit, inflate=inflate)
     return httpx.Response(
@@ -305,10 +313,7 @@ class ConnectorClient(httpx.AsyncClient):
 
     async def _read(self, response: httpcore.Response, host: str) -> Answer:
         headers = _read_headers(response.headers)
-        inflate = inflates(headers.get("content-encoding", "identity"), host)
-        if inflate:
-            del headers["content-encoding"]
-            headers.pop("content-length", None)
+        inflate = inflates(headers, host)
         assert isinstance(response.stream, AsyncIterable)
         body = bounded_body(response.stream, host, self._max_body, inflate=inflate)
         return Answer(response.status, headers, b"".join([piece async for piece in body]))

@@ -3,6 +3,7 @@ transaction, and one that fails takes nobody else's with it."""
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,102 +16,95 @@ from app.store.sqlite import SQLiteStore
 from tests.store.records import claim, event, ids, run
 
 
-async def test_a_failing_event_in_a_group_leaves_the_others_accepted(tmp_path: Path) -> None:
-    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
-    try:
-        await store.accept_event(Intake(event("ev0"), [run("taken")]))
-        intakes = [Intake(event(f"ev{n}"), [run(f"r{n}")]) for n in range(1, 11)]
-        intakes[4] = Intake(event("ev5"), [run("r5"), run("taken")])  # a run id stored already
-        outcomes = await asyncio.gather(
-            *(store.accept_event(intake) for intake in intakes), return_exceptions=True
-        )
-        assert isinstance(outcomes[4], sqlite3.IntegrityError)
-        for n in (*range(1, 5), *range(6, 11)):
-            assert (await store.get_event("acme", f"ev{n}")).run_ids == [f"r{n}"]
-        # The failed event's writes are undone whole: its event and its first run too.
-        with pytest.raises(NotFound):
-            await store.get_event("acme", "ev5")
-        with pytest.raises(NotFound):
-            await store.get_run("acme", "r5")
-    finally:
-        await store.close()
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    """A SQLite store of its own (the group commit is SQLite's), not the shared
+    fixture's run over both adapters."""
+    opened = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
+    yield opened
+    await opened.close()
+
+
+async def test_a_failing_event_in_a_group_leaves_the_others_accepted(store: SQLiteStore) -> None:
+    await store.accept_event(Intake(event("ev0"), [run("taken")]))
+    intakes = [Intake(event(f"ev{n}"), [run(f"r{n}")]) for n in range(1, 11)]
+    intakes[4] = Intake(event("ev5"), [run("r5"), run("taken")])  # a run id stored already
+    outcomes = await asyncio.gather(
+        *(store.accept_event(intake) for intake in intakes), return_exceptions=True
+    )
+    assert isinstance(outcomes[4], sqlite3.IntegrityError)
+    for n in (*range(1, 5), *range(6, 11)):
+        assert (await store.get_event("acme", f"ev{n}")).run_ids == [f"r{n}"]
+    # The failed event's writes are undone whole: its event and its first run too.
+    with pytest.raises(NotFound):
+        await store.get_event("acme", "ev5")
+    with pytest.raises(NotFound):
+        await store.get_run("acme", "r5")
 
 
 async def test_an_event_reported_failed_is_not_kept_when_sqlite_rolls_back_the_group(
-    tmp_path: Path,
+    store: SQLiteStore,
 ) -> None:
     # A run's save waits with the events, so they share the group's transaction. ev4's run
     # id is taken, so the events' one pass fails and each goes again on its own; then ev7's
     # insert makes SQLite roll back the whole transaction (as a full disk or an I/O error
     # may; here a trigger's RAISE(ROLLBACK), on the real connection).
-    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
-    try:
-        await store.accept_event(Intake(event("ev0"), [run("taken")]))
-        saved = await store.get_run("acme", "taken")
-        saved.move(RunStatus.RUNNING, saved.updated_at, "picked up")
-        store._database._db.execute(
-            "CREATE TEMP TRIGGER cut BEFORE INSERT ON events WHEN NEW.event_id = 'ev7'"
-            " BEGIN SELECT RAISE(ROLLBACK, 'the disk is full'); END"
-        )
-        intakes = [Intake(event(f"ev{n}"), [run(f"r{n}")]) for n in range(1, 11)]
-        intakes[3] = Intake(event("ev4"), [run("r4"), run("taken")])
-        *outcomes, _ = await asyncio.gather(
-            *(store.accept_event(intake) for intake in intakes),
-            store.save_run(saved),
-            return_exceptions=True,
-        )
-        assert isinstance(outcomes[6], sqlite3.Error)
-        for n, outcome in enumerate(outcomes, start=1):
-            if isinstance(outcome, Exception):  # a caller told of a failure retries it
-                with pytest.raises(NotFound):
-                    await store.get_event("acme", f"ev{n}")
-            else:
-                assert (await store.get_event("acme", f"ev{n}")).run_ids == [f"r{n}"]
-    finally:
-        await store.close()
+    await store.accept_event(Intake(event("ev0"), [run("taken")]))
+    saved = await store.get_run("acme", "taken")
+    saved.move(RunStatus.RUNNING, saved.updated_at, "picked up")
+    store._database._db.execute(
+        "CREATE TEMP TRIGGER cut BEFORE INSERT ON events WHEN NEW.event_id = 'ev7'"
+        " BEGIN SELECT RAISE(ROLLBACK, 'the disk is full'); END"
+    )
+    intakes = [Intake(event(f"ev{n}"), [run(f"r{n}")]) for n in range(1, 11)]
+    intakes[3] = Intake(event("ev4"), [run("r4"), run("taken")])
+    *outcomes, _ = await asyncio.gather(
+        *(store.accept_event(intake) for intake in intakes),
+        store.save_run(saved),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[6], sqlite3.Error)
+    for n, outcome in enumerate(outcomes, start=1):
+        if isinstance(outcome, Exception):  # a caller told of a failure retries it
+            with pytest.raises(NotFound):
+                await store.get_event("acme", f"ev{n}")
+        else:
+            assert (await store.get_event("acme", f"ev{n}")).run_ids == [f"r{n}"]
 
 
 async def test_events_accepted_in_one_pass_see_each_other_as_if_one_by_one(
-    tmp_path: Path,
+    store: SQLiteStore,
 ) -> None:
-    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
-    try:
-        keyed = {3: claim("event:k", "ev3"), 7: claim("event:k", "ev7")}
-        calls = [[Intake(event(f"ev{n}"), [], keyed.get(n))] for n in range(10)]
-        calls[9] = [Intake(event("ev9"), []), Intake(event("ev10"), [])]  # a batch of two
-        outcomes = await asyncio.gather(*(store.accept_events(call) for call in calls))
-        assert [[one.event.event_id for one in each] for each in outcomes] == [
-            *([f"ev{n}"] for n in range(7)),
-            ["ev3"],  # the key ev3 holds: ev7 is its duplicate, and is not stored
-            ["ev8"],
-            ["ev9", "ev10"],
-        ]
-        assert [one.duplicate for each in outcomes for one in each].count(True) == 1
-        with pytest.raises(NotFound):
-            await store.get_event("acme", "ev7")
-        # Each accepted event touched the user's profile once, the duplicate not at all.
-        assert (await store.get_profile("acme", "u1")).event_count == 10
-    finally:
-        await store.close()
+    keyed = {3: claim("event:k", "ev3"), 7: claim("event:k", "ev7")}
+    calls = [[Intake(event(f"ev{n}"), [], keyed.get(n))] for n in range(10)]
+    calls[9] = [Intake(event("ev9"), []), Intake(event("ev10"), [])]  # a batch of two
+    outcomes = await asyncio.gather(*(store.accept_events(call) for call in calls))
+    assert [[one.event.event_id for one in each] for each in outcomes] == [
+        *([f"ev{n}"] for n in range(7)),
+        ["ev3"],  # the key ev3 holds: ev7 is its duplicate, and is not stored
+        ["ev8"],
+        ["ev9", "ev10"],
+    ]
+    assert [one.duplicate for each in outcomes for one in each].count(True) == 1
+    with pytest.raises(NotFound):
+        await store.get_event("acme", "ev7")
+    # Each accepted event touched the user's profile once, the duplicate not at all.
+    assert (await store.get_profile("acme", "u1")).event_count == 10
 
 
-async def test_runs_saved_together_each_keep_their_own_revision_check(tmp_path: Path) -> None:
-    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
-    try:
-        await store.add_runs([run(f"r{n}") for n in range(6)])
-        loaded = [await store.get_run("acme", f"r{n}") for n in range(6)]
-        for one in loaded:
-            one.move(RunStatus.RUNNING, one.updated_at, "picked up")
-        loaded[2].revision = 7  # another writer moved it on: this save must be refused
-        saved = await asyncio.gather(*(store.save_run(one) for one in loaded))
-        assert saved == [True, True, False, True, True, True]
-        running = [await store.get_run("acme", f"r{n}") for n in range(6)]
-        assert ids([one for one in running if one.status == RunStatus.RUNNING]) == [
-            "r0",
-            "r1",
-            "r3",
-            "r4",
-            "r5",
-        ]
-    finally:
-        await store.close()
+async def test_runs_saved_together_each_keep_their_own_revision_check(store: SQLiteStore) -> None:
+    await store.add_runs([run(f"r{n}") for n in range(6)])
+    loaded = [await store.get_run("acme", f"r{n}") for n in range(6)]
+    for one in loaded:
+        one.move(RunStatus.RUNNING, one.updated_at, "picked up")
+    loaded[2].revision = 7  # another writer moved it on: this save must be refused
+    saved = await asyncio.gather(*(store.save_run(one) for one in loaded))
+    assert saved == [True, True, False, True, True, True]
+    running = [await store.get_run("acme", f"r{n}") for n in range(6)]
+    assert ids([one for one in running if one.status == RunStatus.RUNNING]) == [
+        "r0",
+        "r1",
+        "r3",
+        "r4",
+        "r5",
+    ]
