@@ -50,7 +50,7 @@ START_LEASES = "start_leases"
 # the reconciler has the run once the lease runs out.
 BUSY_RETRIES = 4
 BUSY_RETRY_SECONDS = 0.2
-RECONCILE_PERIOD = 15
+RECONCILE_PERIOD = 10
 # How far back a worker's first reconcile looks for failed runs whose on_failure job was lost.
 FAILURES_LOOKBACK = timedelta(days=1)
 
