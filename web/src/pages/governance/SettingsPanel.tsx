@@ -64,7 +64,7 @@ function FourEyes({ canConfigure }: { canConfigure: boolean }) {
     save.mutate({ ...settings.data, four_eyes_publishing: wanted }, { onSettled: () => setAsked(null) });
   };
   return (
-    <div>
+    <div role="group" aria-label="Publishing">
       <h2>Publishing</h2>
       <ErrorNotice error={settings.error ?? save.error} />
       {settings.data && (
@@ -86,19 +86,25 @@ function FourEyes({ canConfigure }: { canConfigure: boolean }) {
 
 function Retention({ canConfigure }: { canConfigure: boolean }) {
   const retention = useRetention();
+  // Held here, not in the editor: a save refetches the retention, the editor starts again
+  // from the saved days, and its "Saved." must outlive that.
+  const save = usePutRetention();
   return (
     <div>
       <h2>Data retention</h2>
       <p className="muted">Days each kind of record is kept; the hourly retention job purges older ones. Empty: kept for ever.</p>
       <ErrorNotice error={retention.error} />
-      {retention.data && <RetentionEditor key={JSON.stringify(retention.data)} initial={retention.data} canConfigure={canConfigure} />}
+      {retention.data && <RetentionEditor key={JSON.stringify(retention.data)} initial={retention.data} canConfigure={canConfigure} save={save} />}
     </div>
   );
 }
 
-function RetentionEditor({ initial, canConfigure }: { initial: RetentionRead; canConfigure: boolean }) {
+function RetentionEditor({ initial, canConfigure, save }: {
+  initial: RetentionRead;
+  canConfigure: boolean;
+  save: ReturnType<typeof usePutRetention>;
+}) {
   const [form, setForm] = useState(() => retentionForm(initial));
-  const save = usePutRetention();
   const { body, error } = retentionBody(form);
   const submit = (event: FormEvent) => {
     event.preventDefault();
