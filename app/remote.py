@@ -298,7 +298,7 @@ def _print_runs(items: list[dict[str, Any]]) -> None:
             run["run_id"],
             f"{run['workflow_id']} v{run['version']}",
             run["status"],
-            str(run["step"]),
+            _step_named(run["current_step"]),
             str(run["attempt"]),
             run["created_at"],
             (run["error"] or {}).get("message", ""),
@@ -306,6 +306,12 @@ def _print_runs(items: list[dict[str, Any]]) -> None:
         for run in items
     ]
     _print_table(header, rows)
+
+
+def _step_named(step: dict[str, Any] | None) -> str:
+    """The step as the workflow gives it, as the Studio shows it; `-` when there is none (the
+    run completed, or stands at the end of its actions)."""
+    return "-" if step is None else f"{step['id']} ({step['type']})"
 
 
 def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
@@ -325,7 +331,7 @@ def _print_run(run: dict[str, Any]) -> None:
         # Named as the workflow gives it, as the Studio does: `step` is a compiled position.
         where = "stopped at" if run["status"] in ("failed", "cancelled") else "at"
         named = f" {step['name']!r}" if step["name"] else ""
-        console.print(f"{where}{named} {step['id']} ({step['type']})", highlight=False)
+        console.print(f"{where}{named} {_step_named(step)}", highlight=False)
     if run["error"]:
         console.print(f"error: {run['error'].get('message', run['error'])}", style="red")
     for step in run["steps"]:

@@ -20,9 +20,9 @@ from app.engine.walk.dry_run import Script, dry_run
 from app.engine.walk.program import ProgramCache
 from app.errors import Conflict, ErrorDetail, InvalidInput, redis_missing
 from app.models.action import Action
-from app.models.run import PARKED, Accepted, Run, RunStatus, StepRecord
+from app.models.run import PARKED, Accepted, Run, RunFilter, RunStatus, StepRecord
 from app.models.usage import UsageTally
-from app.models.workflow import WorkflowFilter, WorkflowHead
+from app.models.workflow import Page, WorkflowFilter, WorkflowHead
 from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
 from app.triggers.ingest import EventIn, Ingestor, JsonObject, UserObject, run_context
@@ -41,6 +41,14 @@ class RunRecord:
     steps: list[StepRecord]
     ai_usage: UsageTally = field(default_factory=UsageTally)
     current: Action | None = None
+
+
+@dataclass(frozen=True)
+class RunAt:
+    """A run and the action it is at or goes to next (None once it has ended)."""
+
+    run: Run
+    current: Action | None
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,13 @@ class Runs(Acting):
         steps = await self.store.list_steps(tenant_id, run_id)
         usage = await self.store.run_ai_usage(tenant_id, run_id)
         return RunRecord(run, steps, usage, await self._current(run))
+
+    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[RunAt]:
+        """The runs ``where`` matches, newest first, each with the step it is at. A page's
+        runs mostly share a few versions, whose programs are read once and then cached, so
+        naming their steps costs no store read per run."""
+        found = await self.store.list_runs(tenant_id, where, page)
+        return [RunAt(run, await self._current(run)) for run in found]
 
     async def _current(self, run: Run) -> Action | None:
         """The action at the run's position in its version's program: the one it is at or

@@ -162,6 +162,10 @@ def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str])
     run_id = failed.stdout.strip().splitlines()[-1].split(":")[0]
     shown = automator(service, "runs", run_id)
     assert shown.stdout.splitlines()[1] == "stopped at oops (log)", "named as built"
+    broken = automator(service, "runs", "--workflow", "broken")
+    header, row = [line.split("\t") for line in broken.stdout.strip().splitlines()]
+    assert header[:5] == ["run", "workflow", "status", "step", "attempt"]
+    assert row[:5] == [run_id, "broken v1", "failed", "oops (log)", "1"], "named as built"
     listed = automator(service, "workflows")
     assert listed.returncode == 0, listed.stderr
     rows = [line.split("\t") for line in listed.stdout.strip().splitlines()]

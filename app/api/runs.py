@@ -8,7 +8,7 @@ from starlette.convertors import StringConvertor, register_url_convertor
 from app.api.deps import BulkRunsDep, Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.bulk import BulkAccepted, BulkIn, BulkJobRead
-from app.api.schemas.runs import RunList, RunRead, RunSummary, VariablesIn
+from app.api.schemas.runs import RunList, RunListItem, RunRead, VariablesIn
 from app.api.scope import reachable_workflows
 from app.engine.walk.control import Command
 from app.models.instant import Instant
@@ -45,8 +45,8 @@ async def list_runs(
     limited to workflows or tags lists the runs of the workflows it sees."""
     reach = await reachable_workflows(caller, runs.store)
     where = RunFilter(workflow_id, status, user_id, since, until, workflow_ids=reach)
-    found = await runs.store.list_runs(caller.tenant_id, where, PageQuery(limit, after))
-    return RunList.after_last([RunSummary.of(run) for run in found], limit, lambda r: r.run_id)
+    found = await runs.list_runs(caller.tenant_id, where, PageQuery(limit, after))
+    return RunList.after_last([RunListItem.at(run) for run in found], limit, lambda r: r.run_id)
 
 
 @router.post(

@@ -1,5 +1,6 @@
-"""``GET /api/runs/{run_id}``'s ``current_step``: the step a run is at or goes to next, as the
-workflow names it (``step`` is only its position in the compiled program)."""
+"""``current_step`` of ``GET /api/runs/{run_id}`` and of each run ``GET /api/runs`` lists: the
+step a run is at or goes to next, as the workflow names it (``step`` is only its position in
+the compiled program)."""
 
 from typing import Any
 
@@ -26,7 +27,12 @@ ONBOARDING = {
 
 
 async def current(client: httpx.AsyncClient, run_id: str) -> tuple[str, Any]:
+    """The run's status and step, once as read alone and once as listed: both must agree."""
     run = (await client.get(f"/api/runs/{run_id}")).json()
+    listed = (await client.get("/api/runs", params={"workflow_id": "onboarding_steps"})).json()
+    assert [(item["run_id"], item["current_step"]) for item in listed["items"]] == [
+        (run_id, run["current_step"])
+    ]
     return run["status"], run["current_step"]
 
 

@@ -12,7 +12,7 @@ from app.engine.walk.approvals import approval_of
 from app.models.action import Action
 from app.models.patterns import VARIABLE_PATTERN
 from app.models.run import PARKED, Run, RunStatus, StepRecord, Wait
-from app.runs import RunRecord
+from app.runs import RunAt, RunRecord
 from app.triggers.ingest import JsonObject
 
 
@@ -142,12 +142,21 @@ class CurrentStep(BaseModel):
         return cls(id=action.id, type=action.type, name=action.name)
 
 
-class RunRead(RunSummary):
+class RunListItem(RunSummary):
+    """A run as `GET /api/runs` lists it: its summary and the step it is at."""
+
     current_step: CurrentStep | None = Field(
         description="The step the run is at or goes to next (`step` is its position in the "
         "compiled program), or where a failed or cancelled run stopped; null once it "
         "completed, or when it stands at the end of its actions."
     )
+
+    @classmethod
+    def at(cls, listed: RunAt) -> "RunListItem":
+        return cls(**summary_fields(listed.run), current_step=CurrentStep.of(listed.current))
+
+
+class RunRead(RunListItem):
     context: dict[str, Any] = Field(
         description="What the run started from: the event's data at the root, then `user` "
         "and `event` (its type, id and time)."
@@ -177,7 +186,7 @@ class RunRead(RunSummary):
         )
 
 
-class RunList(Page[RunSummary]):
+class RunList(Page[RunListItem]):
     """A page of runs, newest first."""
 
 
