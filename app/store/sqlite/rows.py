@@ -4,6 +4,7 @@ written."""
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -77,8 +78,11 @@ def table(name: str, record: Callable[..., R], columns: Sequence[str], **compute
     return Table(name, ", ".join([*columns, *computed.values()]), read)
 
 
+@lru_cache(maxsize=1024)
 def stamp(at: datetime) -> str:
-    """A UTC time as text of fixed width, so that text order is time order."""
+    """A UTC time as text of fixed width, so that text order is time order. Kept for the
+    last instants stamped: an event's is stamped four times (its keys, its user's profile's
+    first and last seen and update), and instants equal in any zone stamp alike."""
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
