@@ -6,6 +6,7 @@ shape and names alone; secret values themselves are masked where they are resolv
 """
 
 import re
+from functools import lru_cache
 from typing import Any
 
 MASK = "********"
@@ -42,5 +43,7 @@ def redact_text(text: str) -> str:
     return SECRET_TEXT.sub(MASK, text)
 
 
+@lru_cache(maxsize=4096)
 def _secret_name(key: Any) -> bool:
+    """Whether a field of this name is masked; the same few names come on every log line."""
     return isinstance(key, str) and SECRET_NAME.search(key) is not None
