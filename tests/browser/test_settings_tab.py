@@ -37,7 +37,9 @@ def test_an_admin_turns_four_eyes_on_and_sets_retention(
     page.clock.resume()
     expect(page.get_by_text("On: a version one API key publishes waits")).to_be_visible()
     # The box shows the change at once; the API has it when the page says it is saved.
-    expect(page.get_by_role("group", name="Publishing").get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_role("group", name="Publishing").get_by_role("status")).to_have_text(
+        "Saved."
+    )
     assert service.api("GET", "/api/tenant/settings").json() == {"four_eyes_publishing": True}
 
     events = page.get_by_label("Events (days)")
@@ -46,7 +48,9 @@ def test_an_admin_turns_four_eyes_on_and_sets_retention(
     events.fill("30")
     page.get_by_label("Audit entries (days)").fill("")
     page.get_by_role("button", name="Save retention").click()
-    expect(page.get_by_role("form", name="Data retention").get_by_role("status")).to_have_text("Saved.")
+    expect(page.get_by_role("form", name="Data retention").get_by_role("status")).to_have_text(
+        "Saved."
+    )
     retention = service.api("GET", "/api/tenant/retention").json()
     assert (retention["events_days"], retention["audit_days"]) == (30, None)
 
