@@ -25,6 +25,10 @@ BATCH = 500
 FOLLOW_SECONDS = 0.5
 FINISHED = ("completed", "failed", "cancelled")
 console = Console()
+RUNS_HINT = (
+    "send an event (automator send-event TYPE) or run a workflow (automator run WORKFLOW_ID)"
+)
+WORKFLOWS_HINT = "import one (automator import --file F) or create one in the Studio"
 
 
 def _default_url() -> str:
@@ -213,7 +217,8 @@ def runs(
         if run_id is None:
             params = {"workflow_id": workflow, "status": status, "limit": limit}
             found = _call(client, "GET", "/api/runs", params={k: v for k, v in params.items() if v})
-            _print_runs(found["items"])
+            filtered = {"--workflow": workflow, "--status": status}
+            _print_runs(found["items"], _nothing("runs", filtered, RUNS_HINT))
         elif follow:
             _follow(client, run_id)
         else:
@@ -251,7 +256,8 @@ def workflows(
         )
         for item in found["items"]
     ]
-    _print_table(header, rows)
+    filtered = {"--trigger": trigger, "--tag": tag}
+    _print_table(header, rows, _nothing("workflows", filtered, WORKFLOWS_HINT))
 
 
 def run(
@@ -291,7 +297,7 @@ def run(
                 _follow(client, run_id)
 
 
-def _print_runs(items: list[dict[str, Any]]) -> None:
+def _print_runs(items: list[dict[str, Any]], empty: str) -> None:
     header = ("run", "workflow", "status", "step", "attempt", "created", "error")
     rows = [
         (
@@ -305,7 +311,7 @@ def _print_runs(items: list[dict[str, Any]]) -> None:
         )
         for run in items
     ]
-    _print_table(header, rows)
+    _print_table(header, rows, empty)
 
 
 def _step_named(step: dict[str, Any] | None) -> str:
@@ -314,10 +320,22 @@ def _step_named(step: dict[str, Any] | None) -> str:
     return "-" if step is None else f"{step['id']} ({step['type']})"
 
 
-def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    """A table on a terminal; tab-separated lines otherwise, for scripts."""
+def _nothing(what: str, filters: dict[str, str | None], hint: str) -> str:
+    """What an empty list says: which filters found nothing, else how to make the first."""
+    given = " ".join(f"{option} {value}" for option, value in filters.items() if value)
+    return f"No {what} match {given}." if given else f"No {what} yet: {hint}."
+
+
+def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], empty: str) -> None:
+    """A table on a terminal; tab-separated lines otherwise, for scripts. Without rows,
+    `empty` instead of a bare header; scripts still get the header, and `empty` on stderr."""
     if not console.is_terminal:
         typer.echo("\n".join("\t".join(row) for row in [header, *rows]))
+        if not rows:
+            typer.echo(empty, err=True)
+        return
+    if not rows:
+        console.print(empty, markup=False, highlight=False)
         return
     table = Table(*header)
     for row in rows:

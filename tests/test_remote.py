@@ -173,6 +173,27 @@ def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str])
     assert ["welcome_campaign_001", "Welcome Campaign", "user_signup", "v1", "yes", "-"] in rows
     untagged = automator(service, "workflows", "--tag", "growth")
     assert untagged.stdout.strip().splitlines() == ["\t".join(rows[0])], "no seed is tagged"
+    assert untagged.stderr.strip() == "No workflows match --tag growth."
     assert [row[0] for row in rows[1:]] == ["broken", "greet", "welcome_campaign_001"]
     bad = automator(service, "run", "greet", "--context", "[1]", "--log-level", "LOUD")
     assert bad.returncode == 2
+
+
+def test_an_empty_list_says_how_to_fill_it(service: dict[str, str]) -> None:
+    created = automator(service, "create-api-key", "--tenant", "newcomer", "--role", "viewer")
+    assert created.returncode == 0, created.stderr
+    newcomer = service | {"AUTOMATOR_API_KEY": created.stdout.split()[-1]}
+    # On a terminal (rich's TTY_COMPATIBLE) the line alone, not a table's bare header.
+    on_terminal = automator(newcomer | {"TTY_COMPATIBLE": "1", "COLUMNS": "200"}, "runs")
+    assert on_terminal.stdout.strip() == (
+        "No runs yet: send an event (automator send-event TYPE) "
+        "or run a workflow (automator run WORKFLOW_ID)."
+    )
+    workflows = automator(newcomer | {"TTY_COMPATIBLE": "1", "COLUMNS": "200"}, "workflows")
+    assert workflows.stdout.strip() == (
+        "No workflows yet: import one (automator import --file F) or create one in the Studio."
+    )
+    # A script still reads the header first; the line goes to stderr.
+    scripted = automator(newcomer, "runs", "--status", "failed")
+    assert scripted.stdout.splitlines()[0].split("\t")[:4] == ["run", "workflow", "status", "step"]
+    assert scripted.stderr.strip() == "No runs match --status failed."
