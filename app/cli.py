@@ -24,7 +24,13 @@ from rich.progress import track
 
 from app import backup, logs, remote
 from app.actions.registry import default_registry
-from app.engine.calls.keyring import Unreadable, key_file_in_use, new_key, warn_of_key_file
+from app.engine.calls.keyring import (
+    Unreadable,
+    create_key_file,
+    key_file_in_use,
+    new_key,
+    warn_of_key_file,
+)
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
 from app.main import create_app, create_probes
@@ -325,15 +331,26 @@ def dev() -> None:
     try:
         with DataDirLock(settings.data_dir, settings.port):
             bound = _api_socket(settings)
-            if (key_file := key_file_in_use(settings)) is not None:
-                typer.echo(
-                    f"Stored secrets are encrypted with the key in {key_file} (fine for "
-                    "automator dev; production sets AUTOMATOR_SECRETS_KEY: docs/security.md)."
-                )
+            _say_which_secrets_key(settings)
             _dev(settings, bound)
     except Taken as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
+
+
+def _say_which_secrets_key(settings: Settings) -> None:
+    """One line naming the generated key file dev runs on, made here (not by the keyring,
+    whose own note would say it a second time) so the line can say when it is new."""
+    key_file = key_file_in_use(settings)
+    if key_file is None:
+        return
+    done = "Stored secrets are encrypted with the key in"
+    if create_key_file(key_file):
+        done = "Generated a master key for stored secrets in"
+    typer.echo(
+        f"{done} {key_file} (fine for automator dev; production sets AUTOMATOR_SECRETS_KEY: "
+        "docs/security.md)."
+    )
 
 
 def _dev(settings: Settings, bound: socket.socket) -> None:

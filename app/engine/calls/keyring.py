@@ -118,8 +118,8 @@ def warn_of_key_file(settings: Settings) -> None:
 
 
 def _key_file(path: Path) -> bytes:
-    if not path.exists():
-        _create_key_file(path)
+    if create_key_file(path):
+        log.info("generated a master key for stored secrets in %s", path)
     _check_key_file_mode(path)
     return path.read_bytes().strip()
 
@@ -131,9 +131,12 @@ def _check_key_file_mode(path: Path) -> None:
         log.warning("%s can be read by other users: chmod 600 it", path)
 
 
-def _create_key_file(path: Path) -> None:
-    """Write a new key beside ``path``, then link it into place: linking fails if another
-    process got there first, and then its key is the one every process uses."""
+def create_key_file(path: Path) -> bool:
+    """Make the key file at ``path`` unless it exists; whether this call made it. A new key
+    is written beside ``path``, then linked into place: linking fails if another process got
+    there first, and then its key is the one every process uses."""
+    if path.exists():
+        return False
     private_dir(path.parent)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -143,8 +146,8 @@ def _create_key_file(path: Path) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.link(draft, path)
-        log.info("generated a master key for stored secrets in %s", path)
     except FileExistsError:
-        pass
+        return False
     finally:
         draft.unlink()
+    return True
