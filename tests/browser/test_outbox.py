@@ -76,3 +76,19 @@ def test_a_recipient_typed_narrows_the_outbox_when_one_leaves_the_box(
     expect(page).to_have_url(f"{service.base}/studio/outbox?recipient=hopper%40example.com")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Thanks Hopper, order 3 is in.")
+
+
+def test_a_message_kept_while_the_outbox_is_open_appears_without_a_reload(
+    page: Page, service: Service
+) -> None:
+    """Someone testing a workflow watches the outbox: what a run sends shows up by itself."""
+    service.publish(RECEIPT)
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/outbox?recipient=turing%40example.com")
+    expect(page.get_by_text("No messages match.")).to_be_visible()
+
+    service.settled_run(order("Turing", 5), "completed")
+
+    rows = page.locator("tr[data-message]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Thanks Turing, order 5 is in.")
