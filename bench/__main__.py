@@ -47,7 +47,7 @@ def row(figure: Figure, rate: float, cpu_ms: float) -> str:
     return (
         f"| {figure.name} | {figure.rate:,.0f} {figure.unit} | {share} "
         f"| {figure.load.p50_ms:.1f} / {figure.load.p99_ms:.1f} "
-        f"| {figure.cpu_ms:.2f} ({figure.cpu_by_process()}) | {failed} | {memory} |"
+        f"| {figure.cpu_ms:.3g} ({figure.cpu_by_process()}) | {failed} | {memory} |"
     )
 
 
@@ -127,7 +127,7 @@ def main() -> None:
     cpu_ms = (figures[0].cpu_ms + figures[-1].cpu_ms) / 2
     print(
         f"\nend: {context()}\nshares of the bare endpoint's mean of its first and last "
-        f"measurements: {rate:,.0f} requests/s, {cpu_ms:.2f} ms of CPU per request\n\n{HEADER}"
+        f"measurements: {rate:,.0f} requests/s, {cpu_ms:.3g} ms of CPU per request\n\n{HEADER}"
     )
     print("\n".join(row(figure, rate, cpu_ms) for figure in figures))
     print("".join(f"\n- {note}" for note in notes))

@@ -307,7 +307,7 @@ class Figure:
 
     def cpu_by_process(self) -> str:
         return ", ".join(
-            f"{name} {seconds * 1000 / max(self.count, 1):.2f}"
+            f"{name} {seconds * 1000 / max(self.count, 1):.3g}"
             for name, seconds in self.usage.cpu.items()
         )
 
