@@ -41,3 +41,47 @@ def test_a_first_dry_run_of_the_seed_workflow_on_the_defaults_goes_through_it(
     expect(result).to_contain_text("would end completed")
     for step in ("action_001", "action_002", "action_003"):
         expect(result.locator("tr", has_text=step)).to_contain_text("completed")
+
+
+BRANCHED = {
+    "workflow_id": "browser_main_path",
+    "name": "Big orders",
+    "trigger": {
+        "type": "browser_main_path_order",
+        "conditions": [{"field": "country", "operator": "equals", "value": "NL"}],
+    },
+    "actions": [
+        {
+            "id": "big_order",
+            "type": "condition",
+            "conditions": [{"field": "cart_value", "operator": "greater_than", "value": 100}],
+            "then": [{"id": "vip_note", "type": "log", "data": {"message": "vip"}}],
+            "else": [{"id": "small_note", "type": "log", "data": {"message": "small"}}],
+        },
+        {
+            "id": "coupon_note",
+            "type": "log",
+            "conditions": [{"field": "coupon", "operator": "exists"}],
+            "data": {"message": "coupon {{ coupon }}"},
+        },
+    ],
+}
+
+
+def test_the_sample_event_takes_a_dry_run_down_the_main_path_of_branches(
+    page: Page, service: Service
+) -> None:
+    """Conditions on inner steps hold on the defaults too: the branch's `then`, not its
+    `else`, and a conditional step runs rather than being skipped."""
+    service.publish(BRANCHED)
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/browser_main_path")
+    page.get_by_role("tab", name="Test", exact=True).click()
+
+    page.get_by_role("button", name="Run a dry run").click()
+
+    result = page.get_by_label("Dry run result")
+    expect(result).to_contain_text("would end completed")
+    for step in ("vip_note", "coupon_note"):
+        expect(result.locator("tr", has_text=step)).to_contain_text("completed")
+    expect(result.locator("tr", has_text="small_note")).to_have_count(0)

@@ -62,3 +62,40 @@ it("reads a before/after value as a date, now, or now plus or minus a duration",
   expect(dateOf("now+P1W", now)).toBe(now + 7 * 86_400_000);
   expect(dateOf("2026-01-01T00:00:00Z", now)).toBe(Date.parse("2026-01-01T00:00:00Z"));
 });
+
+it("makes the conditions on the main path's steps hold too, the trigger's first", () => {
+  const doc: WorkflowDocument = {
+    workflow_id: "w", name: "w",
+    trigger: { type: "order", conditions: [
+      { field: "country", operator: "equals", value: "NL" },
+      { not: { field: "blocked", operator: "equals", value: true } },
+    ] },
+    actions: [
+      { id: "coupon", type: "log", conditions: [{ field: "coupon", operator: "exists" }] },
+      { id: "big", type: "condition", conditions: [{ field: "cart_value", operator: "greater_than", value: 100 }],
+        then: [
+          { id: "vip", type: "log", conditions: [{ field: "user.tier", operator: "in_list", value: ["gold"] }] },
+          { id: "each", type: "loop", data: { items: "{{ cart.items }}" },
+            actions: [{ id: "pricey", type: "log", conditions: [{ field: "item.price", operator: "greater_than", value: 5 }] }] },
+        ],
+        else: [{ id: "small", type: "log", conditions: [{ field: "cart_value", operator: "less_than", value: 10 }] }] },
+      { id: "again", type: "log", conditions: [
+        { field: "country", operator: "equals", value: "BE" },
+        { field: "blocked", operator: "equals", value: true },
+        { field: "cart_value", operator: "greater_than", value: 1000 },
+      ] },
+      { id: "wait", type: "wait_for_event", data: { event: "paid" },
+        on_event: [{ id: "thanks", type: "log", conditions: [{ field: "paid_with", operator: "equals", value: "card" }] }],
+        on_timeout: [{ id: "nudge", type: "log", conditions: [{ field: "paid_with", operator: "equals", value: "none" }] }] },
+    ],
+  };
+  // The trigger's fields stay as it needs them (country, no `blocked`); the first step to
+  // test cart_value sets it; the else arm, the timeout arm and the loop's item are left out.
+  expect(sampleContext(doc)).toEqual({
+    country: "NL",
+    coupon: "sample",
+    cart_value: 101,
+    paid_with: "card",
+    user: { id: "u1", email: "ada@example.com", name: "Ada", tier: "gold" },
+  });
+});

@@ -1,7 +1,8 @@
 // A sample event for a workflow's dry run and rule tester: one its trigger's conditions hold
-// for, and whose user carries the fields its templates read, so a first dry run on the
-// defaults goes through the workflow (the seed's welcome campaign needs `email_verified`).
-import type { WorkflowDocument } from "./document";
+// for, and the conditions of the steps on its main path too, and whose user carries the
+// fields its templates read, so a first dry run on the defaults goes through the workflow
+// (the seed's welcome campaign needs `email_verified`).
+import type { Action, WorkflowDocument } from "./document";
 
 export interface SampleEvent {
   user: Record<string, unknown>;
@@ -17,20 +18,71 @@ interface Test {
 const BASE_USER = { id: "u1", email: "ada@example.com", name: "Ada" };
 // Roots of the run context that an event does not carry: left to the run.
 const NOT_IN_EVENT = new Set(["event", "profile", "vars", "steps", "approval", "failure"]);
+// What a loop's body reads of the item it is on: set by the loop, not the event.
+const LOOP_ROOTS = new Set(["item", "index"]);
 const DAY_MS = 86_400_000;
 
-/** The sample event for `doc`: its trigger's conditions hold, its templates' user fields
- * have a value. */
+/** The sample event for `doc`: its trigger's conditions hold, then those of the steps on its
+ * main path on the fields the trigger's do not name (the first step's test of a field wins),
+ * and its templates' user fields have a value. */
 export function sampleEvent(doc: WorkflowDocument): SampleEvent {
   const sample: SampleEvent = { user: { ...BASE_USER }, data: {} };
   for (const field of userFieldsRead(doc)) {
     if (!(field in sample.user)) sample.user[field] = userSample(field);
   }
-  for (const test of satisfiable(doc.trigger.conditions ?? [])) {
+  const trigger = doc.trigger.conditions ?? [];
+  const claimed = fieldsNamed(trigger);
+  const steps = mainPathTests(doc.actions).filter((test) => {
+    const first = !claimed.has(test.field);
+    claimed.add(test.field);
+    return first;
+  });
+  for (const test of [...satisfiable(trigger), ...steps]) {
     const value = satisfying(test);
     if (value !== undefined) place(sample, test.field, value);
   }
   return sample;
+}
+
+/** Every field the conditions name, negated or in any alternative: a step's test of one
+ * could undo the trigger's. */
+function fieldsNamed(conditions: unknown[]): Set<string> {
+  const named = new Set<string>();
+  const visit = (condition: unknown): void => {
+    if (typeof condition !== "object" || condition === null) return;
+    const c = condition as Record<string, unknown>;
+    if (typeof c["field"] === "string") named.add(c["field"]);
+    for (const group of [c["all"], c["any"]]) if (Array.isArray(group)) group.forEach(visit);
+    visit(c["not"]);
+  };
+  conditions.forEach(visit);
+  return named;
+}
+
+/** The tests of the steps a run takes when every condition holds, in order: each step's own
+ * `conditions` (which run it) and, down the arms that path enters, a condition step's
+ * `then`, a wait's `on_event`, an approval's `on_approve`, a loop's body (less what it reads
+ * of its item) and every branch of a parallel step or variant of a split. */
+function mainPathTests(actions: readonly Action[], inLoop = false): Test[] {
+  return actions.flatMap((action) => {
+    const own = satisfiable(action.conditions ?? []).filter(
+      (test) => !(inLoop && LOOP_ROOTS.has(test.field.split(".")[0] ?? "")),
+    );
+    const nested = mainArms(action).flatMap((arm) => mainPathTests(arm, inLoop || action.type === "loop"));
+    return [...own, ...nested];
+  });
+}
+
+function mainArms(action: Action): Action[][] {
+  switch (action.type) {
+    case "condition": return [action.then ?? []];
+    case "wait_for_event": return [action.on_event ?? []];
+    case "approval": return [action.on_approve ?? []];
+    case "loop": return [action.actions ?? []];
+    case "parallel": return (action.branches ?? []).map((branch) => branch.actions);
+    case "split": return (action.variants ?? []).map((variant) => variant.actions ?? []);
+    default: return [];
+  }
 }
 
 /** The run context a sample event gives (its data at the root, then `user`), as the rule

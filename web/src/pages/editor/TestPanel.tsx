@@ -25,7 +25,8 @@ export interface TestPanelProps {
 
 export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelProps) {
   const [eventType, setEventType] = useState(document.trigger.type === "schedule" ? "run_now" : document.trigger.type);
-  // A sample the trigger's conditions hold for, so a first dry run goes through the workflow.
+  // A sample the trigger's and the main path's conditions hold for, so a first dry run goes
+  // through the workflow.
   const [sample] = useState(() => sampleEvent(document));
   const [userText, setUserText] = useState(JSON.stringify(sample.user, null, 2));
   const [dataText, setDataText] = useState(JSON.stringify(sample.data, null, 2));
