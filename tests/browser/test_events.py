@@ -67,3 +67,19 @@ def test_the_event_log_pages_older_and_back_newer(page: Page, service: Service) 
     newer.click()
     expect(page.get_by_text("page 1")).to_be_visible()
     expect(rows).to_have_count(50)
+
+
+def test_an_event_sent_while_the_log_is_open_appears_without_a_reload(
+    page: Page, service: Service
+) -> None:
+    """Someone whose app sends events watches the log: each shows up by itself."""
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/events?type=browser_event_arrives")
+    expect(page.get_by_text("No events match.")).to_be_visible()
+
+    sent = service.api("POST", "/api/events", json={"type": "browser_event_arrives"})
+    assert sent.status_code == 202, sent.text
+
+    rows = page.locator("tr[data-event]")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(sent.json()["event_id"])

@@ -2,6 +2,7 @@
 // react-query cache.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./client";
+import { refreshFirstPage } from "./runs";
 import type { components } from "./schema";
 
 export type EventSummary = components["schemas"]["EventSummary"];
@@ -32,6 +33,7 @@ export function useEvents(filter: EventFilter, after: string | undefined) {
     queryKey: ["events", "list", filter, after ?? ""],
     queryFn: ({ signal }) =>
       api<EventList>("GET", "/api/events", { query: { ...filter, after, limit: EVENTS_PAGE_SIZE }, signal }),
+    refetchInterval: refreshFirstPage(after),
     placeholderData: (previous) => previous,
   });
 }

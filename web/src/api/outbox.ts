@@ -2,7 +2,7 @@
 // first (GET /api/outbox).
 import { useQuery } from "@tanstack/react-query";
 import { api } from "./client";
-import { LIVE_REFRESH_MS } from "./runs";
+import { refreshFirstPage } from "./runs";
 import type { components } from "./schema";
 
 export type OutboxMessage = components["schemas"]["OutboxRead"];
@@ -14,19 +14,12 @@ export type OutboxFilter = Partial<Record<(typeof OUTBOX_FILTERS)[number], strin
 
 export const OUTBOX_PAGE_SIZE = 50;
 
-/** How often the outbox asks again: on its first page only, where a message a run keeps
- * appears, so someone testing a workflow sees it arrive; a later page holds still rather
- * than shift under the reader. */
-export function outboxRefresh(after: string | undefined): number | false {
-  return after === undefined ? LIVE_REFRESH_MS : false;
-}
-
 export function useOutbox(filter: OutboxFilter, after: string | undefined) {
   return useQuery({
     queryKey: ["outbox", "list", filter, after ?? ""],
     queryFn: ({ signal }) =>
       api<OutboxList>("GET", "/api/outbox", { query: { ...filter, after, limit: OUTBOX_PAGE_SIZE }, signal }),
-    refetchInterval: outboxRefresh(after),
+    refetchInterval: refreshFirstPage(after),
     placeholderData: (previous) => previous,
   });
 }

@@ -32,6 +32,13 @@ export const runKeys = {
 
 const runPath = (id: string) => `/api/runs/${encodeURIComponent(id)}`;
 
+/** A log's refresh (events, outbox): on its first page only, where new entries appear, so
+ * someone testing a workflow sees them arrive; a later page holds still rather than shift
+ * under the reader. */
+export function refreshFirstPage(after: string | undefined): number | false {
+  return after === undefined ? LIVE_REFRESH_MS : false;
+}
+
 /** Refresh while any run shown may still change by itself, else stop polling. */
 export function refreshWhileLive(runs: readonly { status: RunSummary["status"] }[] | undefined): number | false {
   return runs?.some((run) => isLive(run.status)) ? LIVE_REFRESH_MS : false;
