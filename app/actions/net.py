@@ -15,7 +15,6 @@ from collections.abc import (
     AsyncIterable,
     AsyncIterator,
     Iterable,
-    Iterator,
     Mapping,
     MutableMapping,
 )
@@ -32,6 +31,7 @@ from httpx._transports.default import map_httpcore_exceptions
 
 from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
+from app.actions.http11 import Exchanges, request_head
 from app.actions.pool import ReusingPool
 from app.actions.sockets import LoopBackend
 from app.settings import Settings
@@ -49,6 +49,7 @@ ERROR_BODY_CHARS = 500
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 TIMEOUTS = ("connect", "read", "write", "pool")
+PORTS = {"http": 80, "https": 443}
 
 
 class ResponseTooLarge(ConnectorError):
@@ -111,34 +112,65 @@ async def bounded_body(
     raw: AsyncIterable[bytes], host: str, limit: int, *, inflate: bool
 ) -> AsyncIterator[bytes]:
     """``raw``'s bytes, inflated when asked, failing once they come to over ``limit``."""
-    size = 0
-    async for piece in _pieces(raw, host, limit, inflate):
-        size += len(piece)
-        if size > limit:
-            raise ResponseTooLarge(host, limit)
-        yield piece
+    inflow = Inflow(host, limit, inflate=inflate)
+    async for chunk in raw:
+        for piece in inflow.pieces(chunk):
+            yield piece
+    if tail := inflow.flush():
+        yield tail
 
 
-async def _pieces(
-    raw: AsyncIterable[bytes], host: str, limit: int, inflate: bool
-) -> AsyncIterator[bytes]:
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if inflate else None
-    try:
-        async for chunk in raw:
-            for piece in _inflated(inflater, chunk, limit) if inflater else [chunk]:
-                yield piece
-        if inflater is not None:
-            yield inflater.flush()
-    except zlib.error as exc:
-        raise httpx.DecodingError(f"the response from {host} is corrupt: {exc}") from exc
+class Inflow:
+    """A body's bytes as they arrive, inflated when asked, failing once they come to over
+    ``limit`` (``ResponseTooLarge``) or when they do not inflate (httpx's
+    ``DecodingError``). ``add`` and ``end`` keep the body; ``pieces`` and ``flush`` hand it
+    on."""
 
+    def __init__(self, host: str, limit: int, *, inflate: bool) -> None:
+        self._host, self._limit = host, limit
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if inflate else None
+        self._size = 0
+        self._kept: list[bytes] = []
 
-def _inflated(inflater: "zlib._Decompress", chunk: bytes, limit: int) -> Iterator[bytes]:
-    """``chunk`` decompressed in pieces of at most ``limit + 1`` bytes, so a small bomb
-    never expands in memory past the bound."""
-    while chunk:
-        yield inflater.decompress(chunk, limit + 1)
-        chunk = inflater.unconsumed_tail
+    def pieces(self, chunk: bytes) -> list[bytes]:
+        """``chunk``, inflated in pieces of at most ``limit + 1`` bytes, so a small bomb
+        never expands in memory past the bound."""
+        if self._inflater is None:
+            return [self._counted(chunk)]
+        pieces = []
+        try:
+            while chunk:
+                pieces.append(self._counted(self._inflater.decompress(chunk, self._limit + 1)))
+                chunk = self._inflater.unconsumed_tail
+        except zlib.error as exc:
+            raise self._corrupt(exc) from exc
+        return pieces
+
+    def flush(self) -> bytes:
+        """What the inflater still holds (nothing when not inflating)."""
+        if self._inflater is None:
+            return b""
+        try:
+            return self._counted(self._inflater.flush())
+        except zlib.error as exc:
+            raise self._corrupt(exc) from exc
+
+    def add(self, chunk: bytes) -> None:
+        self._kept += self.pieces(chunk)
+
+    def end(self) -> bytes:
+        """The whole body kept."""
+        self._kept.append(self.flush())
+        return b"".join(self._kept)
+
+    def _counted(self, piece: bytes) -> bytes:
+        self._size += len(piece)
+        if self._size > self._limit:
+            raise ResponseTooLarge(self._host, self._limit)
+        return piece
+
+    def _corrupt(self, exc: zlib.error) -> httpx.DecodingError:
+        return httpx.DecodingError(f"the response from {self._host} is corrupt: {exc}")
 
 
 def inflates(headers: MutableMapping[str, str], host: str) -> bool:
@@ -170,14 +202,19 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, guard: Guard, max_body: int) -> None:
         self._inner = httpx.AsyncHTTPTransport(trust_env=False, limits=LIMITS)
+        backend, context = GuardedBackend(guard), httpx.create_ssl_context(trust_env=False)
         # httpx takes no network backend, so its pool is replaced by one that has ours (and
         # reuses its connections: app/actions/pool.py).
         self._inner._pool = ReusingPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=LIMITS.max_connections,
             max_keepalive_connections=LIMITS.max_keepalive_connections,
             keepalive_expiry=LIMITS.keepalive_expiry,
-            network_backend=GuardedBackend(guard),
+            network_backend=backend,
+        )
+        # ConnectorClient.exchange's, over the same connections and TLS context.
+        self.exchanges = Exchanges(
+            backend, context, LIMITS.max_connections or 0, LIMITS.keepalive_expiry or 0.0
         )
         self._max_body = max_body
 
@@ -195,6 +232,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             raise
 
     async def aclose(self) -> None:
+        await self.exchanges.aclose()
         await self._inner.aclose()
 
 
@@ -255,9 +293,10 @@ def _charset(content_type: str) -> str:
 
 class ConnectorClient(httpx.AsyncClient):
     """httpx's client with the guarded transport, and ``exchange``: one request sent straight
-    on the same guarded pool and its answer read whole, without httpx's request, response
-    and header objects or its auth, redirect and cookie layers (most of a webhook call's CPU
-    went there: bench/README.md). Its guarantees are the transport's: every connection
+    on the same guarded connections and its answer read whole, without httpx's request,
+    response and header objects or its auth, redirect and cookie layers, nor httpcore's pool
+    and h11 (``app/actions/http11.py``; most of a webhook call's CPU went there:
+    bench/README.md). Its guarantees are the transport's: every connection
     judged by the guard, bodies bounded after inflating, the client's timeouts unless the
     call gives its own; no cookies are kept or sent either way. Redirects are the caller's
     to follow (``redirect``)."""
@@ -283,6 +322,26 @@ class ConnectorClient(httpx.AsyncClient):
         operation) replaces the client's. Fails as httpx's ``send`` fails (its exceptions)."""
         url = outgoing.url
         timeouts = self._timeouts if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
+        with map_httpcore_exceptions():
+            if outgoing.method == "HEAD":  # app/actions/http11.py: not for HEAD
+                return await self._through_httpcore(outgoing, timeouts)
+            head = request_head(outgoing.method, url.raw_path, self._wire_headers(outgoing))
+            origin = (url.scheme, url.raw_host.decode("ascii"), url.port or PORTS[url.scheme])
+            headers: dict[str, str] = {}
+
+            def body_of(raw: list[tuple[bytes, bytes]]) -> Inflow:
+                headers.update(_read_headers(raw))
+                return Inflow(url.host, self._max_body, inflate=inflates(headers, url.host))
+
+            reply = await self._guarded.exchanges.exchange(
+                origin, head + outgoing.body, timeouts, body_of
+            )
+        return Answer(reply.status, headers, reply.body)
+
+    async def _through_httpcore(
+        self, outgoing: Outgoing, timeouts: Mapping[str, float | None]
+    ) -> Answer:
+        url = outgoing.url
         request = httpcore.Request(
             outgoing.method,
             httpcore.URL(
@@ -292,12 +351,11 @@ class ConnectorClient(httpx.AsyncClient):
             content=outgoing.body,
             extensions={"timeout": timeouts},
         )
-        with map_httpcore_exceptions():
-            response = await self._guarded.pool.handle_async_request(request)
-            try:
-                return await self._read(response, url.host)
-            finally:
-                await response.aclose()
+        response = await self._guarded.pool.handle_async_request(request)
+        try:
+            return await self._read(response, url.host)
+        finally:
+            await response.aclose()
 
     def _wire_headers(self, outgoing: Outgoing) -> list[tuple[str, str]]:
         """As httpx builds them: ``Host``, the client's defaults the request does not

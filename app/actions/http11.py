@@ -1,0 +1,314 @@
+"""HTTP/1.1 exchanges for ``ConnectorClient.exchange`` (what ``webhook_call`` sends): the
+request written whole on a guarded connection, its answer parsed by httptools (llhttp, in C),
+the connection kept for the next request to the same origin.
+
+httpcore's pool and connection did the same in Python: an anyio lock and events per request
+(each asking sniffio which library runs), h11's state machine for every part of the
+exchange, the pool reconsidering its connections as each request starts and ends. With a
+worker's calls in flight that was about 300 µs of CPU per call; this is about a fifth of it
+(bench/README.md). The connections are the same ones (``GuardedBackend``'s: every address
+judged by the guard, the loop's own transports, TLS with the client's context), the limits
+the client's (connections open, idle ones kept for the keep-alive expiry after their last
+answer), and so are the failures: httpcore's exceptions, which the caller maps to httpx's.
+
+A HEAD request is not sent here: its answer announces a body it does not carry, which
+httptools cannot be told; the caller sends it through httpcore.
+"""
+
+import asyncio
+import re
+import ssl
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpcore
+import httptools
+
+# scheme, host, port
+Origin = tuple[str, str, int]
+# Bytes asked of the connection per read.
+READ_SIZE = 64 * 1024
+# Seconds between looks at every idle connection for expiry: one past its keep-alive is
+# never reused (it is checked as a request would take it), and its socket is closed within
+# this.
+SWEEP = 1.0
+# What a header may be on the wire (h11 checks the same): a token for a name; a value without
+# line breaks or NULs, which would end it early and smuggle a header or a request in.
+HEADER_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+HEADER_VALUE = re.compile(rb"[^\r\n\x00]*")
+INFORMATIONAL = range(100, 200)
+
+
+class Body(Protocol):
+    """Where an answer's body goes as it arrives (``net.Inflow``: bounded, inflated)."""
+
+    def add(self, chunk: bytes) -> object: ...
+
+    def end(self) -> bytes: ...
+
+
+# Given the answer's headers (names as sent), what takes its body.
+BodyOf = Callable[[list[tuple[bytes, bytes]]], Body]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def request_head(method: str, target: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
+    """The request line and headers as they go on the wire; refuses a header that could not
+    (``httpcore.LocalProtocolError``, as h11 refuses it)."""
+    lines = [b"%s %s HTTP/1.1\r\n" % (method.encode("ascii"), target)]
+    for name, value in headers:
+        raw_name, raw_value = _wire(name, "name"), _wire(value, "value")
+        if not HEADER_NAME.fullmatch(raw_name) or not HEADER_VALUE.fullmatch(raw_value):
+            raise httpcore.LocalProtocolError(f"header {name!r} cannot go on the wire")
+        lines.append(b"%s: %s\r\n" % (raw_name, raw_value.strip(b" \t")))
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def _wire(text: str, what: str) -> bytes:
+    try:
+        return text.encode("ascii")
+    except UnicodeEncodeError:
+        raise httpcore.LocalProtocolError(f"a header {what} must be ASCII") from None
+
+
+class _Answer:
+    """httptools' callbacks: what the answer has said so far. A 1xx (100 Continue, 103 Early
+    Hints) is dropped as it completes: the final answer follows it."""
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+        self.headed = False  # the final answer's headers are complete
+        self.complete = False
+        self.trailing = False  # bytes came after the answer: the connection is not reused
+        self.keep_alive = False  # as llhttp says while the answer completes (not after)
+        self._informational = False
+
+    def on_message_begin(self) -> None:
+        if self.complete:
+            self.trailing = True
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        self._informational = status in INFORMATIONAL and status != 101
+        self.headed = not self._informational
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        if self._informational:
+            self.headers, self._informational = [], False
+            return
+        self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            raise httpcore.RemoteProtocolError("the server switched protocols") from None
+        except httptools.HttpParserError as exc:
+            if not self.complete:  # bytes after a whole answer: it stands, the connection goes
+                raise httpcore.RemoteProtocolError(f"the answer is not HTTP/1.1: {exc}") from None
+            self.trailing = True
+
+    def delimited_by_close(self) -> bool:
+        """Whether the body runs until the server closes (no length, not chunked)."""
+        names = {name.lower() for name, _ in self.headers}
+        return self.headed and not {b"content-length", b"transfer-encoding"} & names
+
+
+class _Connection:
+    """One guarded connection to an origin, an exchange at a time."""
+
+    def __init__(self, origin: Origin, stream: httpcore.AsyncNetworkStream) -> None:
+        self.origin = origin
+        self.stream = stream
+        self.idle_until = 0.0  # time.monotonic() past which it is not reused
+
+    def usable(self, now: float) -> bool:
+        """Within its keep-alive, and the server has neither closed it nor sent anything
+        (its socket polled once, as httpcore does before reusing a connection)."""
+        return now < self.idle_until and not self.stream.get_extra_info("is_readable")
+
+    async def exchange(
+        self, request: bytes, timeouts: Mapping[str, float | None], body_of: BodyOf
+    ) -> tuple[Reply, bool]:
+        """The answer to ``request``, and whether the connection may carry another."""
+        await self.stream.write(request, timeouts.get("write"))
+        answer = _Answer()
+        body: Body | None = None
+        while not answer.complete:
+            data = await self.stream.read(READ_SIZE, timeouts.get("read"))
+            if data:
+                answer.feed(data)
+            elif answer.delimited_by_close():
+                answer.complete = answer.trailing = True
+            else:
+                raise httpcore.RemoteProtocolError(
+                    "Server disconnected without sending a response."
+                )
+            if answer.headed and body is None:
+                body = body_of(answer.headers)
+            if body is not None:
+                for chunk in answer.chunks:
+                    body.add(chunk)
+                answer.chunks.clear()
+        assert body is not None
+        reply = Reply(answer.parser.get_status_code(), answer.headers, body.end())
+        return reply, answer.keep_alive and not answer.trailing
+
+
+class Exchanges:
+    """The HTTP/1.1 exchanges of one client: its connections, at most ``max_connections``
+    open, the idle ones reused newest first and kept ``keepalive_expiry`` seconds after their
+    last answer."""
+
+    def __init__(
+        self,
+        backend: httpcore.AsyncNetworkBackend,
+        ssl_context: ssl.SSLContext,
+        max_connections: int,
+        keepalive_expiry: float,
+    ) -> None:
+        self._backend = backend
+        self._ssl = ssl_context
+        self._ssl.set_alpn_protocols(["http/1.1"])  # as httpcore asks: this client speaks no h2
+        self._max = max_connections
+        self._expiry = keepalive_expiry
+        self._open = 0  # connections open, in use or idle
+        # Idle connections by origin, the one that fell idle last at the end.
+        self._idle: dict[Origin, list[_Connection]] = {}
+        self._waiting: deque[asyncio.Future[None]] = deque()  # for a connection to open
+        self._next_sweep = 0.0
+
+    async def exchange(
+        self,
+        origin: Origin,
+        request: bytes,
+        timeouts: Mapping[str, float | None],
+        body_of: BodyOf,
+    ) -> Reply:
+        """Send ``request`` (its head and body, whole) to ``origin`` and read the answer."""
+        connection = await self._connection(origin, timeouts)
+        try:
+            reply, reusable = await connection.exchange(request, timeouts, body_of)
+        except BaseException:  # failed, timed out or cancelled mid-exchange: never reused
+            await self._close(connection)
+            raise
+        if reusable:
+            connection.idle_until = time.monotonic() + self._expiry
+            self._idle.setdefault(origin, []).append(connection)
+            self._wake()
+        else:
+            await self._close(connection)
+        await self._sweep()
+        return reply
+
+    async def _connection(
+        self, origin: Origin, timeouts: Mapping[str, float | None]
+    ) -> _Connection:
+        """An idle connection to ``origin`` still usable, else a new one once there is
+        room (an idle one to another origin closed for it, or one closed meanwhile)."""
+        while True:
+            idle, now = self._idle.get(origin), time.monotonic()
+            while idle:
+                connection = idle.pop()
+                if connection.usable(now):
+                    return connection
+                await self._close(connection)
+            if self._open < self._max:
+                break
+            stale = self._least_recent()  # to another origin: this one's are all taken
+            if stale is not None:
+                await self._close(stale)
+            else:  # every connection is in use: wait for one to fall idle or close
+                await self._wait(timeouts.get("pool"))
+        self._open += 1
+        try:
+            stream = await self._connect(origin, timeouts.get("connect"))
+        except BaseException:
+            self._open -= 1
+            self._wake()
+            raise
+        return _Connection(origin, stream)
+
+    async def _connect(self, origin: Origin, timeout: float | None) -> httpcore.AsyncNetworkStream:  # noqa: ASYNC109 - httpcore's per-operation timeouts
+        scheme, host, port = origin
+        stream = await self._backend.connect_tcp(host, port, timeout=timeout)
+        if scheme == "https":
+            stream = await stream.start_tls(self._ssl, server_hostname=host, timeout=timeout)
+        return stream
+
+    def _least_recent(self) -> _Connection | None:
+        """The idle connection that fell idle first, taken out of the idle ones."""
+        oldest: list[_Connection] | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_until < oldest[0].idle_until):
+                oldest = idle
+        return None if oldest is None else oldest.pop(0)
+
+    async def _wait(self, timeout: float | None) -> None:  # noqa: ASYNC109 - httpcore's pool timeout
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter
+        except TimeoutError:
+            raise httpcore.PoolTimeout(f"no connection free within {timeout} s") from None
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self._wake()  # woken, then cancelled: the room goes to the next one waiting
+            raise
+        finally:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+
+    def _wake(self) -> None:
+        """A connection fell idle or closed: the first caller waiting for room looks again."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _close(self, connection: _Connection) -> None:
+        self._open -= 1
+        self._wake()
+        await connection.stream.aclose()
+
+    async def _sweep(self) -> None:
+        """Close the idle connections past their keep-alive, at most once every SWEEP s."""
+        now = time.monotonic()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP
+        for origin, idle in list(self._idle.items()):
+            expired = [connection for connection in idle if connection.idle_until <= now]
+            if not expired:
+                continue
+            self._idle[origin] = [connection for connection in idle if connection.idle_until > now]
+            for connection in expired:
+                await self._close(connection)
+
+    async def aclose(self) -> None:
+        """Close every idle connection."""
+        idle = [connection for connections in self._idle.values() for connection in connections]
+        self._idle.clear()
+        for connection in idle:
+            await self._close(connection)

@@ -1,0 +1,230 @@
+"""The webhook calls' HTTP/1.1 exchanges (``ConnectorClient.exchange`` over
+``app/actions/http11.py``): answers framed every way a server may frame them arrive whole,
+connections are reused only when the answer allows it and never after a call that failed
+or was cancelled mid-way, the connection limit holds, TLS checks the name, and a header
+that could break the request never goes out. Real servers on 127.0.0.1 that write the
+answers byte for byte."""
+
+import asyncio
+import gzip
+import ssl
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.actions.http11 import Exchanges
+from app.actions.net import ConnectorClient, Outgoing, http_client
+from app.settings import Settings
+from tests.actions.test_sockets import certificate, tls_server_side
+
+
+class Scripted:
+    """A server answering each request with the next of ``answers`` (the last one again
+    once they run out), closing the connection after the answer when ``close`` says."""
+
+    def __init__(self, *answers: bytes, close: bool = False) -> None:
+        self.answers = list(answers)
+        self.close = close
+        self.accepted = 0
+        self.requests: list[bytes] = []
+        self.url = ""
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.lower().split(b"\r\n")
+                        if line.startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                self.requests.append(head + await reader.readexactly(length))
+                answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+                writer.write(answer)
+                await writer.drain()
+                if self.close:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def ok(body: bytes = b"{}", *extra: bytes) -> bytes:
+    headers = b"".join(header + b"\r\n" for header in extra)
+    return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n%s\r\n%s" % (len(body), headers, body)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[ConnectorClient]:
+    async with http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])) as made:
+        yield made
+
+
+async def listening(server: Scripted, tls: ssl.SSLContext | None = None) -> asyncio.Server:
+    started = await asyncio.start_server(server.serve, "127.0.0.1", 0, ssl=tls)
+    scheme = "https" if tls else "http"
+    server.url = f"{scheme}://127.0.0.1:{started.sockets[0].getsockname()[1]}/hook?a=1"
+    return started
+
+
+def post(url: str, body: bytes = b'{"n":1}', method: str = "POST") -> Outgoing:
+    return Outgoing(method, httpx.URL(url), (("Content-Type", "application/json"),), body)
+
+
+async def test_calls_one_after_another_share_one_connection(client: ConnectorClient) -> None:
+    server = Scripted(ok(b'{"a":1}', b"content-type: application/json"))
+    async with await listening(server):
+        answers = [await client.exchange(post(server.url)) for _ in range(3)]
+    assert server.accepted == 1
+    assert {(a.status_code, a.content, a.headers["content-type"]) for a in answers} == {
+        (200, b'{"a":1}', "application/json")
+    }
+    first = server.requests[0]
+    assert first.startswith(b"POST /hook?a=1 HTTP/1.1\r\n")
+    assert b"\r\nContent-Length: 7\r\n" in first
+    assert first.endswith(b'\r\n\r\n{"n":1}')
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n" + ok(b"abcdef"),
+        b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\n" + ok(b"abcdef"),
+        ok(gzip.compress(b"abcdef"), b"content-encoding: gzip"),
+    ],
+    ids=["chunked", "100-continue", "early-hints", "gzip"],
+)
+async def test_an_answer_framed_any_way_arrives_whole(
+    client: ConnectorClient, answer: bytes
+) -> None:
+    server = Scripted(answer)
+    async with await listening(server):
+        first = await client.exchange(post(server.url))
+        again = await client.exchange(post(server.url))
+    assert first.content == again.content == b"abcdef"
+    assert "content-encoding" not in first.headers
+    assert "link" not in first.headers  # the 1xx's headers are not the answer's
+    assert server.accepted == 1
+
+
+async def test_an_answer_ended_by_closing_arrives_whole_and_its_connection_goes(
+    client: ConnectorClient,
+) -> None:
+    server = Scripted(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", close=True)
+    async with await listening(server):
+        answers = [await client.exchange(post(server.url)) for _ in range(2)]
+    assert [a.content for a in answers] == [b"until the end"] * 2
+    assert server.accepted == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [ok(b"{}", b"connection: close"), ok(b"{}") + b"HTTP/1.1 200 OK\r\n"],
+    ids=["connection-close", "bytes-after-the-answer"],
+)
+async def test_a_connection_the_answer_does_not_leave_reusable_is_not_reused(
+    client: ConnectorClient, answer: bytes
+) -> None:
+    server = Scripted(answer)
+    async with await listening(server):
+        for _ in range(2):
+            assert (await client.exchange(post(server.url))).content == b"{}"
+    assert server.accepted == 2
+
+
+async def test_a_head_answer_announcing_a_body_completes(client: ConnectorClient) -> None:
+    server = Scripted(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
+    async with await listening(server):
+        answer = await client.exchange(post(server.url, b"", "HEAD"))
+    assert (answer.status_code, answer.content) == (200, b"")
+
+
+async def test_a_server_hanging_up_mid_answer_fails_the_call(client: ConnectorClient) -> None:
+    server = Scripted(ok(b"x" * 100)[:-50], close=True)
+    async with await listening(server):
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.exchange(post(server.url))
+
+
+async def test_a_call_cancelled_or_timed_out_mid_way_leaves_no_connection_behind(
+    client: ConnectorClient,
+) -> None:
+    server = Scripted(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n12345")  # never ends
+    async with await listening(server):
+        with pytest.raises(httpx.ReadTimeout):
+            await client.exchange(post(server.url), timeout=0.1)
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.1):
+                await client.exchange(post(server.url))
+        server.answers = [ok()]
+        assert (await client.exchange(post(server.url))).content == b"{}"
+    # Each call that did not end well closed its connection: the last one opened its own.
+    assert server.accepted == 3
+
+
+async def test_calls_past_the_connection_limit_wait_for_a_connection(
+    client: ConnectorClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guarded = client._guarded
+    limited = Exchanges(guarded.exchanges._backend, ssl.create_default_context(), 2, 5.0)
+    monkeypatch.setattr(guarded, "exchanges", limited)
+    server = Scripted(ok())
+    async with await listening(server):
+        answers = await asyncio.gather(*(client.exchange(post(server.url)) for _ in range(10)))
+    assert [a.content for a in answers] == [b"{}"] * 10
+    assert server.accepted == 2
+
+
+async def test_a_call_waiting_past_the_pool_timeout_fails(
+    client: ConnectorClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guarded = client._guarded
+    limited = Exchanges(guarded.exchanges._backend, ssl.create_default_context(), 1, 5.0)
+    monkeypatch.setattr(guarded, "exchanges", limited)
+    server = Scripted(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n12345")  # never ends
+    async with await listening(server):
+        holding = asyncio.create_task(client.exchange(post(server.url), timeout=1))
+        await asyncio.sleep(0.05)
+        with pytest.raises(httpx.PoolTimeout):
+            await client.exchange(post(server.url), timeout=0.1)
+        holding.cancel()
+
+
+async def test_a_header_that_would_break_the_request_never_goes_out(
+    client: ConnectorClient,
+) -> None:
+    server = Scripted(ok())
+    async with await listening(server):
+        smuggling = Outgoing("POST", httpx.URL(server.url), (("X-A", "1\r\nX-B: 2"),), b"{}")
+        with pytest.raises(httpx.LocalProtocolError):
+            await client.exchange(smuggling)
+    assert server.requests == []
+
+
+async def test_tls_answers_and_checks_the_certificate_against_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server_side = tls_server_side(*certificate(tmp_path), monkeypatch)
+    good, wrong = Scripted(ok(b"secret")), Scripted(ok(b"secret"))
+    other = tmp_path / "other"
+    other.mkdir()
+    elsewhere = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    elsewhere.load_cert_chain(*certificate(other, "example.test"))
+    settings = Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])
+    async with (
+        await listening(good, server_side),
+        await listening(wrong, elsewhere),
+        http_client(settings) as client,
+    ):
+        assert (await client.exchange(post(good.url))).content == b"secret"
+        with pytest.raises(httpx.ConnectError):
+            await client.exchange(post(wrong.url))
+    assert wrong.requests == []
