@@ -187,6 +187,15 @@ class Settings(BaseSettings):
         description="Seconds between a worker's polls for due jobs (a timer falling due "
         "sooner is taken when due); arq's default of 0.5 caps a worker at 200 jobs/s.",
     )
+    worker_resume_lead: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description="Seconds before more resumes of started runs (timers, wakes) fall due "
+        "than a worker has room for that it stops taking new runs, so those in flight end "
+        "before the burst; it holds new runs off at most twice this long, then takes them "
+        "for at least as long as it held them. 0: no hold before a burst.",
+    )
     job_timeout: int = Field(
         60,
         ge=1,

@@ -35,6 +35,7 @@ from app.clock import Clock, SystemClock
 from app.engine.calls.masking import SCRUBBER
 from app.engine.calls.notices import Notifier
 from app.engine.expressions.renderer import Renderer
+from app.engine.flow.intake import Intake
 from app.engine.flow.queue import (
     ADVANCE_RUN,
     BULK_RUNS,
@@ -202,7 +203,8 @@ def create_worker(
         "job_timeout": settings.job_timeout,
         "keep_result": 3600,
     }
-    return PollingWorker(on_poll, settings.run_lease_seconds, **(options | overrides))
+    intake = Intake(settings.worker_resume_lead)
+    return PollingWorker(on_poll, settings.run_lease_seconds, intake, **(options | overrides))
 
 
 async def bulk_runs(ctx: dict[str, Any], tenant_id: str, job_id: str, cursor: str) -> None:
@@ -266,17 +268,19 @@ class PollingWorker(Worker):
 
     Resumes (``app/engine/flow/resumes.py``: timers, wakes of runs already started) are
     taken by a task of their own, up to ``max_jobs`` walks at once beside arq's jobs; while
-    due ones wait for room, no new start job is taken."""
+    due ones wait for room, and around a burst of them, no new start job is taken
+    (``intake``)."""
 
-    def __init__(self, on_poll: Callable[[], None] | None, lease: float, **options: Any) -> None:
+    def __init__(
+        self, on_poll: Callable[[], None] | None, lease: float, intake: Intake, **options: Any
+    ) -> None:
         super().__init__(**options)
         self.on_poll = on_poll
         self.lease = lease
+        self.intake = intake
         self.in_progress_timeout_s = lease + IN_PROGRESS_MARGIN
         # The walks of resumes going on here, with what each claimed.
         self.resuming: dict[asyncio.Task[None], Claim] = {}
-        # The last claim took all it had room for: due resumes may be waiting.
-        self.resumes_waiting = False
         # Set when a walk ends while due resumes wait: the claim comes at once.
         self.room = asyncio.Event()
         # When the next resume falls due (ms of the machine's clock), as of the last claim.
@@ -319,18 +323,19 @@ class PollingWorker(Worker):
             await super()._poll_iteration()
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
-        """arq's, stopping while due resumes wait for room (the jobs left stay queued, for
-        the next poll), with the jobs there is room for marked in progress together, in one
+        """arq's, stopping while the intake is closed (the jobs left stay queued, for the
+        next poll), with the jobs there is room for marked in progress together, in one
         script call instead of four round trips each."""
         taking: list[str] = []
         for job_id in job_ids:
-            if self.resumes_waiting:
+            if not self.intake.open:
                 break
             if taking and self.sem.locked():
                 await self._start(taking)  # no room left: start these, then wait for room
                 taking = []
             await self.sem.acquire()
-            if self.job_counter >= self.max_jobs:
+            # Closed while waiting for room: the room goes to no new run.
+            if self.job_counter >= self.max_jobs or not self.intake.open:
                 self.sem.release()
                 break
             self.job_counter += 1
@@ -418,20 +423,23 @@ class PollingWorker(Worker):
         room = self.max_jobs - len(self.resuming)
         stopping = self.burst and self.max_burst_jobs >= 0
         if queue is None or executor is None or stopping or room <= 0:
-            self.resumes_waiting = room <= 0
+            self.intake.note(room <= 0, 0, max(room, 0), len(self.resuming))
             self.next_due = None  # a walk ending makes room, and wakes the claim
             return
-        claimed = await queue.resumes.claim(room, self.lease + IN_PROGRESS_MARGIN, self.lease)
+        claimed = await queue.resumes.claim(
+            room, self.lease + IN_PROGRESS_MARGIN, self.lease, self.intake.look_ahead
+        )
         self.next_due, claims = claimed.next_due, claimed.claims
-        self.resumes_waiting = len(claims) == room
         for claim in claims:
             task = asyncio.create_task(resume(executor, queue.resumes, claim))
             self.resuming[task] = claim
             task.add_done_callback(self._resumed)
+        left = self.max_jobs - len(self.resuming)
+        self.intake.note(len(claims) == room, claimed.ahead, left, len(self.resuming))
 
     def _resumed(self, task: "asyncio.Task[None]") -> None:
         self.resuming.pop(task, None)
-        if self.resumes_waiting:
+        if self.intake.waiting:
             self.room.set()
         if not task.cancelled() and task.exception() is not None:
             LOGGER.error("a resume's walk failed", exc_info=task.exception())

@@ -23,11 +23,12 @@ from app.engine.flow.together import Together
 from app.engine.redis_keys import RESUMES, run_lease_key
 
 # KEYS[1]: the resumes. ARGV: now (ms), most to take, claimed until (ms), lease (ms), the
-# run leases' key prefix, this call's token prefix, when a busy run's member comes back (ms).
-# Each due member whose run's lease is free is taken (the lease too); one whose run another
-# worker walks comes back shortly, as arq's Retry did: the walker may have read the run
-# before it fell due. Answers the taken members and their lease tokens, in pairs, and the
-# score of the next member to fall due (false if none).
+# run leases' key prefix, this call's token prefix, when a busy run's member comes back (ms),
+# the end of the look ahead (ms). Each due member whose run's lease is free is taken (the
+# lease too); one whose run another worker walks comes back shortly, as arq's Retry did: the
+# walker may have read the run before it fell due. Answers the taken members and their lease
+# tokens, in pairs, the score of the next member to fall due (false if none), and how many
+# fall due after now until the end of the look ahead.
 CLAIM = """
 local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local taken = {}
@@ -43,7 +44,8 @@ for i, member in ipairs(due) do
     end
 end
 local next = redis.call('zrangebyscore', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
-return {taken, next[2] or false}
+local ahead = redis.call('zcount', KEYS[1], '(' .. ARGV[1], ARGV[8])
+return {taken, next[2] or false, ahead}
 """
 # KEYS[1]: the resumes, then each finished claim's run lease. ARGV: for each claim, its
 # member, claimed score and lease token. A member armed again meanwhile (scored anew)
@@ -85,11 +87,12 @@ class Claim:
 
 @dataclass
 class Claimed:
-    """What one claim took, and when the next resume falls due (ms of the machine's clock;
-    None: none is armed)."""
+    """What one claim took, when the next resume falls due (ms of the machine's clock;
+    None: none is armed), and how many fall due within the claim's look ahead."""
 
     claims: list[Claim]
     next_due: int | None
+    ahead: int = 0
 
 
 class Resumes:
@@ -110,20 +113,23 @@ class Resumes:
     async def _arm_all(self, members: list[tuple[bytes, int]]) -> None:
         await self._redis.zadd(RESUMES, dict(members))
 
-    async def claim(self, most: int, seconds: float, lease: float) -> Claimed:
+    async def claim(
+        self, most: int, seconds: float, lease: float, look_ahead: float = 0
+    ) -> Claimed:
         """Take up to ``most`` due resumes, each for ``seconds``, with its run's lease for
-        ``lease`` seconds (shorter: the claim outlives the lease)."""
+        ``lease`` seconds (shorter: the claim outlives the lease); count those falling due
+        within ``look_ahead`` seconds."""
         now = timestamp_ms()
         until = now + int(seconds * 1000)
         prefix = secrets.token_hex(8) + ":"
         args: list[int | str] = [now, most, until, int(lease * 1000)]
-        args += [run_lease_key(""), prefix, now + BUSY_MS]
-        taken, next_due = await self._claim(keys=[RESUMES], args=args)
+        args += [run_lease_key(""), prefix, now + BUSY_MS, now + int(look_ahead * 1000)]
+        taken, next_due, ahead = await self._claim(keys=[RESUMES], args=args)
         claims = []
         for member, token in zip(taken[::2], taken[1::2], strict=True):
             tenant_id, run_id, _ = orjson.loads(member)
             claims.append(Claim(member, tenant_id, run_id, token.decode(), until))
-        return Claimed(claims, None if next_due is None else int(float(next_due)))
+        return Claimed(claims, None if next_due is None else int(float(next_due)), int(ahead))
 
     async def finish(self, claim: Claim) -> None:
         """The claimed walk ended: the member goes (unless armed again meanwhile), and the

@@ -12,7 +12,14 @@ from app.engine.flow.queue import ArqQueue
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import send, worker_running
-from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
+from tests.engine.walk.test_runs import (
+    Slow,
+    create,
+    drain_until,
+    registry_of,
+    run_of,
+    workflow,
+)
 
 DELAY = 5  # seconds of the workflow's delay, scaled by SCALE: half a second
 SCALE = 0.1
@@ -26,6 +33,11 @@ def delayed() -> dict[str, Any]:
 def started(run: dict[str, Any], step_id: str) -> datetime:
     [step] = [step for step in run["steps"] if step["step_id"] == step_id]
     return datetime.fromisoformat(step["started_at"])
+
+
+def finished(run: dict[str, Any], step_id: str) -> datetime:
+    [step] = [step for step in run["steps"] if step["step_id"] == step_id]
+    return datetime.fromisoformat(step["finished_at"])
 
 
 def queue_of(resources: Resources) -> ArqQueue:
@@ -83,6 +95,41 @@ async def test_a_timer_falling_due_between_two_polls_is_taken_when_due_not_a_pol
     [parked_at] = [h["at"] for h in run["history"] if h["to"] == "waiting"]
     due = datetime.fromisoformat(parked_at).timestamp() + 10 * SCALE
     assert started(run, "later").timestamp() - due < poll / 2
+
+
+async def test_new_runs_in_flight_end_before_more_timers_fall_due_than_the_worker_has_room_for(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A worker with room for 2 walks, a flood of new runs whose step takes 0.4 s, and 3
+    timers falling due together: the worker takes no new run in the second before they
+    do, so none is walked beside them (on main, 2 were), and takes new runs again after
+    them: every new run completes."""
+    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
+    later = workflow([{"id": "later", "type": "log", "delay": 4}], workflow_id="delayed")
+    await create(client, later | {"trigger": {"type": "later"}})
+    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
+    timers = [
+        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
+        for n in range(3)
+    ]
+    await drain_until(client, two, timers, {"waiting"})
+    news = [
+        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        for n in range(20)
+    ]
+    async with worker_running(two, registry_of(Slow(0.4))):
+        for _ in range(2000):  # a guard against hanging, not a timing
+            runs = [await run_of(client, run_id) for run_id in [*timers, *news]]
+            if {run["status"] for run in runs} == {"completed"}:
+                break
+            await asyncio.sleep(0.02)
+    assert {run["status"] for run in runs} == {"completed"}
+    walked = [started(run, "later") for run in runs[:3]]
+    spans = [(started(run, "sms"), finished(run, "sms")) for run in runs[3:]]
+    beside = [span for span in spans if span[0] <= max(walked) and span[1] >= min(walked)]
+    assert beside == [], "no new run is walked beside the timers"
+    assert any(end < min(walked) for _, end in spans), "new runs were taken before them"
+    assert any(start > max(walked) for start, _ in spans), "and after them"
 
 
 async def test_a_timer_taken_by_a_worker_that_died_is_walked_once_when_its_claim_lapses(
