@@ -24,6 +24,7 @@ from rich.progress import track
 
 from app import backup, logs, remote
 from app.actions.registry import default_registry
+from app.api.access import AccessLog
 from app.engine.calls.keyring import (
     Unreadable,
     create_key_file,
@@ -161,13 +162,14 @@ def _bootstrap(settings: Settings) -> None:
 
 def _server(settings: Settings, resources: Resources | None = None) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(settings, resources),
+        AccessLog(create_app(settings, resources)),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         loop="none",
         http="httptools",
         log_config=None,
+        access_log=False,  # AccessLog writes the same line for less
     )
     return _Server(config)
 
