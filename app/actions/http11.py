@@ -35,9 +35,10 @@ READ_SIZE = 64 * 1024
 # never reused (it is checked as a request would take it), and its socket is closed within
 # this.
 SWEEP = 1.0
-# What a header may be on the wire (h11 checks the same): a token for a name; a value without
-# line breaks or NULs, which would end it early and smuggle a header or a request in.
-HEADER_NAME = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# What a request line and a header may be on the wire (h11 checks the same): a token for the
+# method and a header's name; a value without line breaks or NULs, which would end it early
+# and smuggle a header or a request in.
+TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 HEADER_VALUE = re.compile(rb"[^\r\n\x00]*")
 INFORMATIONAL = range(100, 200)
 
@@ -62,12 +63,15 @@ class Reply:
 
 
 def request_head(method: str, target: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
-    """The request line and headers as they go on the wire; refuses a header that could not
-    (``httpcore.LocalProtocolError``, as h11 refuses it)."""
-    lines = [b"%s %s HTTP/1.1\r\n" % (method.encode("ascii"), target)]
+    """The request line and headers as they go on the wire; refuses a method or a header
+    that could not (``httpcore.LocalProtocolError``, as h11 refuses them)."""
+    raw_method = method.encode("ascii", "replace")  # a character replaced is no token's
+    if not TOKEN.fullmatch(raw_method):
+        raise httpcore.LocalProtocolError(f"the method {method!r} cannot go on the wire")
+    lines = [b"%s %s HTTP/1.1\r\n" % (raw_method, target)]
     for name, value in headers:
         raw_name, raw_value = _wire(name, "name"), _wire(value, "value")
-        if not HEADER_NAME.fullmatch(raw_name) or not HEADER_VALUE.fullmatch(raw_value):
+        if not TOKEN.fullmatch(raw_name) or not HEADER_VALUE.fullmatch(raw_value):
             raise httpcore.LocalProtocolError(f"header {name!r} cannot go on the wire")
         lines.append(b"%s: %s\r\n" % (raw_name, raw_value.strip(b" \t")))
     lines.append(b"\r\n")
@@ -83,10 +87,13 @@ def _wire(text: str, what: str) -> bytes:
 
 class _Answer:
     """httptools' callbacks: what the answer has said so far. A 1xx (100 Continue, 103 Early
-    Hints) is dropped as it completes: the final answer follows it."""
+    Hints) is dropped as it completes: the final answer follows it. Whatever a read brings
+    after the answer (a stray second one) is not the answer's: it only marks the connection
+    as not to be reused."""
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
+        self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.chunks: list[bytes] = []
         self.headed = False  # the final answer's headers are complete
@@ -100,17 +107,23 @@ class _Answer:
             self.trailing = True
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        if not self.complete:
+            self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        status = self.parser.get_status_code()
-        self._informational = status in INFORMATIONAL and status != 101
+        if self.complete:
+            return
+        self.status = self.parser.get_status_code()
+        self._informational = self.status in INFORMATIONAL and self.status != 101
         self.headed = not self._informational
 
     def on_body(self, body: bytes) -> None:
-        self.chunks.append(body)
+        if not self.complete:
+            self.chunks.append(body)
 
     def on_message_complete(self) -> None:
+        if self.complete:
+            return
         if self._informational:
             self.headers, self._informational = [], False
             return
@@ -170,7 +183,7 @@ class _Connection:
                     body.add(chunk)
                 answer.chunks.clear()
         assert body is not None
-        reply = Reply(answer.parser.get_status_code(), answer.headers, body.end())
+        reply = Reply(answer.status, answer.headers, body.end())
         return reply, answer.keep_alive and not answer.trailing
 
 

@@ -325,6 +325,8 @@ class ConnectorClient(httpx.AsyncClient):
         with map_httpcore_exceptions():
             if outgoing.method == "HEAD":  # app/actions/http11.py: not for HEAD
                 return await self._through_httpcore(outgoing, timeouts)
+            if url.scheme not in PORTS:  # as httpcore's pool refuses it (a redirect's Location)
+                raise httpcore.UnsupportedProtocol(f"the URL's scheme {url.scheme!r} is not HTTP")
             head = request_head(outgoing.method, url.raw_path, self._wire_headers(outgoing))
             origin = (url.scheme, url.raw_host.decode("ascii"), url.port or PORTS[url.scheme])
             headers: dict[str, str] = {}

@@ -150,7 +150,7 @@ class Call:
         timeout = params.get("timeout")
         query = {str(name): _text(value) for name, value in (params.get("query") or {}).items()}
         return cls(
-            method=str(params.get("method") or "POST").upper(),
+            method=_method(params),
             url=merged(url, query),
             headers=headers,
             body=body,
@@ -162,6 +162,14 @@ class Call:
     def what(self) -> str:
         """How errors name the call: the host only, since paths and queries may hold tokens."""
         return f"{self.method} to {self.url.host}"
+
+
+def _method(params: Mapping[str, Any]) -> str:
+    """The call's method; a templated one is only known here, after the save's checks."""
+    method = str(params.get("method") or "POST").upper()
+    if method not in METHODS:
+        raise ConnectorError(f"data.method: must be one of {', '.join(METHODS)}")
+    return method
 
 
 @lru_cache(maxsize=1024)

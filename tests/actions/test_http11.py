@@ -140,6 +140,32 @@ async def test_a_connection_the_answer_does_not_leave_reusable_is_not_reused(
     assert server.accepted == 2
 
 
+async def test_a_second_answer_in_the_same_read_is_not_taken_for_the_first(
+    client: ConnectorClient,
+) -> None:
+    stray = b"HTTP/1.1 500 Oops\r\nx-stray: 1\r\ncontent-length: 3\r\n\r\nbad"
+    server = Scripted(ok(b"{}") + stray, ok(b"{}"))
+    async with await listening(server):
+        first = await client.exchange(post(server.url))
+        again = await client.exchange(post(server.url))
+    assert (first.status_code, first.content, "x-stray" in first.headers) == (200, b"{}", False)
+    assert again.content == b"{}"
+    assert server.accepted == 2  # the stray answer's connection was not reused
+
+
+async def test_a_request_line_or_url_that_cannot_go_out_fails_the_call_unsent(
+    client: ConnectorClient,
+) -> None:
+    server = Scripted(ok())
+    async with await listening(server):
+        smuggling = post(server.url, method="GET / HTTP/1.1\r\nX-In: 1\r\n\r\nPOST")
+        with pytest.raises(httpx.LocalProtocolError):
+            await client.exchange(smuggling)
+        with pytest.raises(httpx.UnsupportedProtocol):  # a redirect's Location may say so
+            await client.exchange(post(server.url.replace("http", "ftp", 1)))
+    assert server.requests == []
+
+
 async def test_a_head_answer_announcing_a_body_completes(client: ConnectorClient) -> None:
     server = Scripted(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
     async with await listening(server):

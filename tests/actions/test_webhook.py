@@ -376,6 +376,10 @@ async def test_a_network_error_is_retryable(
             {"url": "http://a.example", "signing_secret": {"$secret": "X"}},
             "signing_secret must be a string",
         ),
+        (  # a templated method is rendered at run time: it could smuggle a request in
+            {"url": "http://a.example", "method": "GET / HTTP/1.1\r\nX-In: 1\r\n\r\nPOST"},
+            "data.method: must be one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+        ),
     ],
 )
 async def test_bad_data_known_only_at_run_time_is_a_final_error(
