@@ -282,11 +282,12 @@ class Exchanges:
         try:
             async with asyncio.timeout(timeout):
                 await waiter
-        except TimeoutError:
-            raise httpcore.PoolTimeout(f"no connection free within {timeout} s") from None
-        except BaseException:
+        except BaseException as exc:
             if waiter.done() and not waiter.cancelled():
-                self._wake()  # woken, then cancelled: the room goes to the next one waiting
+                # Woken, then cancelled or timed out: the room goes to the next one waiting.
+                self._wake()
+            if isinstance(exc, TimeoutError):
+                raise httpcore.PoolTimeout(f"no connection free within {timeout} s") from None
             raise
         finally:
             if waiter in self._waiting:

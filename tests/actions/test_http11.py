@@ -11,6 +11,7 @@ import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpcore
 import httpx
 import pytest
 
@@ -222,6 +223,20 @@ async def test_a_call_waiting_past_the_pool_timeout_fails(
         with pytest.raises(httpx.PoolTimeout):
             await client.exchange(post(server.url), timeout=0.1)
         holding.cancel()
+
+
+async def test_room_given_to_a_call_as_it_times_out_goes_to_the_next_one(
+    client: ConnectorClient,
+) -> None:
+    exchanges = Exchanges(client._guarded.exchanges._backend, ssl.create_default_context(), 1, 5.0)
+    late = asyncio.create_task(exchanges._wait(0))  # its pool timeout falls due at once
+    patient = asyncio.create_task(exchanges._wait(2))
+    await asyncio.sleep(0)  # both wait for room
+    exchanges._wake()  # a connection closed, waking the first: it times out all the same
+    with pytest.raises(httpcore.PoolTimeout):
+        await late
+    async with asyncio.timeout(1):  # the room went on to the next call waiting
+        await patient
 
 
 async def test_a_header_that_would_break_the_request_never_goes_out(
