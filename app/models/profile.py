@@ -21,7 +21,8 @@ MAX_BYTES = 64 * 1024
 DAY_SECONDS = 86400
 
 
-@dataclass(frozen=True)
+# Not frozen: see the note on EventRecord in app/models/run.py.
+@dataclass
 class Profile:
     tenant_id: str
     user_id: str
@@ -52,7 +53,8 @@ class Profile:
         return {**self.attributes, "id": self.user_id}
 
 
-@dataclass(frozen=True)
+# Not frozen: see the note on EventRecord in app/models/run.py.
+@dataclass
 class Touch:
     """A change to one profile made at ``at``: attributes to merge and, when it comes from
     the user's own event, ``seen_at``: when the user was active (it moves ``first_seen`` /
@@ -64,7 +66,8 @@ class Touch:
     seen_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+# Not frozen: see the note on EventRecord in app/models/run.py.
+@dataclass
 class ProfileChange:
     profile: Profile
     created: bool

@@ -214,7 +214,11 @@ class StepRecord:
     error: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
+# Not frozen, nor are Accepted, Profile, Touch, ProfileChange and the store's Intake: these
+# are built for every event accepted, where a frozen dataclass's __init__, each field
+# set through object.__setattr__, cost three times a plain one's. Nothing changes one once
+# built; a changed copy comes from dataclasses.replace.
+@dataclass
 class EventRecord:
     tenant_id: str
     event_id: str
@@ -266,7 +270,8 @@ class Claim:
     expires_at: datetime
 
 
-@dataclass(frozen=True)
+# Not frozen: see the note on EventRecord above.
+@dataclass
 class Accepted:
     """What the store made of an event: the runs it recorded, or the original event's."""
 

@@ -50,7 +50,8 @@ from app.models.workflow import Page, WorkflowFilter, WorkflowHead, WorkflowVers
 Correlate = Callable[[Sequence[str]], str | None]
 
 
-@dataclass(frozen=True)
+# Not frozen: see the note on EventRecord in app/models/run.py.
+@dataclass
 class Intake:
     """An event and the runs it should start, with the keys and caps that may refuse them.
     ``correlate`` keys the event for the shapes the tenant's workflows wait for."""
