@@ -15,7 +15,7 @@ from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.constants import in_progress_key_prefix
+from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, retry_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
 from redis.commands.core import AsyncScript
@@ -48,6 +48,7 @@ from app.engine.flow.queue import (
 )
 from app.engine.flow.resumes import Claim
 from app.engine.flow.tenant_limits import TenantLimitsCache
+from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key
 from app.engine.walk.control import RunControl
 from app.engine.walk.executor import Executor
@@ -109,6 +110,32 @@ end
 return {scores, leased}
 """
 START_SUFFIX = start_job_id("")
+# KEYS[1]: arq's queue. ARGV[1..4]: the prefixes of the in-progress marks, the retry counters
+# and the jobs, and arq's set of jobs to abort; then four values for each job that ended: its
+# id, how much to push its score back ('' once it is done; '0': not at all), its run's lease
+# key and the token it was taken with ('' for none). What arq's finish_job does for a job
+# whose result is not kept, in a transaction per job, and the lease the job's mark took
+# given back if still that token (what ``Leases.give_back`` does), for every job that ended
+# while the last call was out.
+FINISH_JOBS = """
+for i = 5, #ARGV, 4 do
+    local job, push, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    if push == '' then
+        redis.call('del', ARGV[1] .. job, ARGV[2] .. job, ARGV[3] .. job)
+        redis.call('zrem', ARGV[4], job)
+        redis.call('zrem', KEYS[1], job)
+    else
+        if push ~= '0' then
+            redis.call('zincrby', KEYS[1], push, job)
+        end
+        redis.call('del', ARGV[1] .. job)
+    end
+    if lease ~= '' and redis.call('get', lease) == ARGV[i + 3] then
+        redis.call('del', lease)
+    end
+end
+return 0
+"""
 
 
 def create_worker(
@@ -292,6 +319,9 @@ class PollingWorker(Worker):
         # job walks its run under it (advance_run), then it is given back (run_job).
         self.start_leases: dict[str, str] = {}
         self.ctx[START_LEASES] = self.start_leases
+        self._finishing: AsyncScript | None = None  # FINISH_JOBS, once the pool is open
+        # The jobs that end while a call of FINISH_JOBS is out go in the next one.
+        self._finish = Together(self._finish_jobs)
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
@@ -382,7 +412,8 @@ class PollingWorker(Worker):
         return args
 
     async def run_job(self, job_id: str, score: int) -> None:
-        """arq's; then the lease its mark took on the job's run is given back."""
+        """arq's; then the lease its mark took on the job's run is given back, if the job's
+        finish did not (it failed, or arq ended the job another way)."""
         try:
             await super().run_job(job_id, score)
         finally:
@@ -390,6 +421,44 @@ class PollingWorker(Worker):
             executor: Executor | None = self.ctx.get("executor")
             if token is not None and executor is not None:
                 await executor.leases.give_back(job_id.removesuffix(START_SUFFIX), token)
+
+    async def finish_job(
+        self,
+        job_id: str,
+        finish: bool,
+        result_data: bytes | None,
+        result_timeout_s: float | None,
+        keep_result_forever: bool,
+        incr_score: int | None,
+        keep_in_progress: float | None,
+    ) -> None:
+        """arq's, for a job whose result is kept or whose mark outlives it (a cron job);
+        else the job's keys go, and its run's lease with them, in one script call with every
+        other job ending meanwhile: one round trip per job fewer (the lease's), and under
+        load one for many."""
+        if result_data is not None or keep_in_progress is not None:
+            await super().finish_job(
+                job_id,
+                finish,
+                result_data,
+                result_timeout_s,
+                keep_result_forever,
+                incr_score,
+                keep_in_progress,
+            )
+            return
+        token = self.start_leases.pop(job_id, None)
+        lease = "" if token is None else run_lease_key(job_id.removesuffix(START_SUFFIX))
+        push = "" if finish else str(incr_score or 0)
+        await self._finish([(job_id, push, lease, token or "")])
+
+    async def _finish_jobs(self, jobs: list[tuple[str, str, str, str]]) -> None:
+        if self._finishing is None:
+            self._finishing = self.pool.register_script(FINISH_JOBS)
+        prefixes = [in_progress_key_prefix, retry_key_prefix, job_key_prefix, abort_jobs_ss]
+        await self._finishing(
+            keys=[self.queue_name], args=[*prefixes, *(value for job in jobs for value in job)]
+        )
 
     async def _resumes_left(self) -> bool:
         queue: ArqQueue | None = self.ctx.get("queue")

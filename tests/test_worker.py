@@ -1,9 +1,13 @@
 """The worker's composition: its executor starts sub-workflows through an ingestor of its own,
 and the sub-runs it starts are run by workers."""
 
+import asyncio
+
 import httpx
+from arq.constants import in_progress_key_prefix, retry_key_prefix
 
 from app.engine.flow.queue import start_job_id
+from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key
 from app.models.run import RunStatus
 from app.resources import Resources
@@ -64,3 +68,71 @@ async def test_a_start_job_leases_its_run_as_it_is_taken_and_gives_the_lease_bac
     assert await resources.engine.queue.pool.exists(run_lease_key(run_id)) == 0
     run = await resources.store.get_run("acme", run_id)
     assert run.status == RunStatus.COMPLETED
+
+
+async def test_jobs_ending_together_leave_no_key_and_no_lease_behind(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """Jobs whose result is not kept end in calls shared by the jobs ending meanwhile: each
+    call takes the job, its retry counter, its in-progress mark and its run's lease away."""
+    await create(client, workflow([{"id": "hello", "type": "log", "data": {"message": "hi"}}]))
+    run_ids = [
+        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        for n in range(20)
+    ]
+    worker = create_worker(
+        settings, store=resources.store, burst=True, poll_delay=0.01, handle_signals=False
+    )
+    assert isinstance(worker, PollingWorker)
+    ended: list[str] = []
+    finishing = worker._finish_jobs
+
+    async def finish(jobs: list[tuple[str, str, str, str]]) -> None:
+        ended.extend(job[0] for job in jobs)
+        await finishing(jobs)
+
+    worker._finish = Together(finish)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    assert sorted(ended) == sorted(start_job_id(run_id) for run_id in run_ids)
+    assert resources.engine is not None
+    redis = resources.engine.queue.pool
+    left = [key async for key in redis.scan_iter("arq:*")]
+    assert [key for key in left if any(run_id.encode() in key for run_id in run_ids)] == []
+    assert await redis.exists(*(run_lease_key(run_id) for run_id in run_ids)) == 0
+    for run_id in run_ids:
+        assert (await resources.store.get_run("acme", run_id)).status == RunStatus.COMPLETED
+
+
+async def test_a_start_job_finding_its_run_leased_comes_back_and_walks_it_once_free(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """The job ends not done: pushed back in the queue, its in-progress mark gone, so that
+    it is taken again (by any worker) once the run's lease is free."""
+    await create(client, workflow([{"id": "hello", "type": "log", "data": {"message": "hi"}}]))
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    assert resources.engine is not None
+    redis = resources.engine.queue.pool
+    await redis.set(run_lease_key(run_id), "another worker's", px=60_000)
+    job_id = start_job_id(run_id)
+    worker = create_worker(
+        settings, store=resources.store, burst=True, poll_delay=0.01, handle_signals=False
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with asyncio.timeout(10):
+            tried = retry_key_prefix + job_id
+            while not await redis.exists(tried) or await redis.exists(  # noqa: ASYNC110 - Redis changes
+                in_progress_key_prefix + job_id
+            ):
+                await asyncio.sleep(0.01)
+        assert await redis.zscore(worker.queue_name, job_id) is not None  # still queued
+        assert (await resources.store.get_run("acme", run_id)).status == RunStatus.PENDING
+        await redis.delete(run_lease_key(run_id))
+        await running
+    finally:
+        await worker.close()
+    assert (await resources.store.get_run("acme", run_id)).status == RunStatus.COMPLETED
+    assert await redis.zscore(worker.queue_name, job_id) is None
