@@ -4,6 +4,7 @@ or ends, all in the event's one transaction."""
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 import orjson
 
@@ -61,9 +62,11 @@ class Touched:
 class EventIntake(Runs, Audience):
     def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         shapes: Shapes = {}
+        events: list[tuple[Any, ...]] = []
         with self._transaction():
             profiles = Touched(self._stored_profiles(intakes), self._profile_max_bytes)
-            accepted = [self._accept(intake, shapes, profiles) for intake in intakes]
+            accepted = [self._accept(intake, shapes, profiles, events) for intake in intakes]
+            self._write_events(events)
             self._save_profiles(profiles.changed())
             return accepted
 
@@ -106,11 +109,16 @@ class EventIntake(Runs, Audience):
             for user_id, profile in self._profiles(tenant_id, user_ids).items()
         }
 
-    def _accept(self, intake: Intake, shapes: "Shapes", profiles: Touched) -> Accepted:
+    def _accept(
+        self, intake: Intake, shapes: "Shapes", profiles: Touched, events: list[tuple[Any, ...]]
+    ) -> Accepted:
+        """The event's outcome; its row joins ``events``, the rows the call writes together
+        after its last event (one ``executemany`` instead of an ``execute`` each)."""
         event = intake.event
         if intake.event_claim is not None:
             owner = self._claim(event.tenant_id, intake.event_claim)
             if owner is not None:
+                self._write_events(events)  # the original may be an earlier event of the call
                 return duplicate(self.get_event(event.tenant_id, owner))
         runs, skipped = [], {}
         for run in intake.runs:
@@ -127,9 +135,7 @@ class EventIntake(Runs, Audience):
             self._write_new_runs(runs)
         accepted = reacted(accepted, *self._react(intake, shapes))
         # Written after reacting (one transaction: nobody sees the order), with what it did.
-        self._db.execute(
-            "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, "
-            "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        events.append(
             (
                 event.tenant_id,
                 event.event_id,
@@ -138,9 +144,18 @@ class EventIntake(Runs, Audience):
                 orjson.dumps(accepted.event),
                 event.user_id,
                 event.idempotency_key,
-            ),
+            )
         )
         return accepted
+
+    def _write_events(self, events: list[tuple[Any, ...]]) -> None:
+        """Insert the events' rows and empty the list."""
+        self._db.executemany(
+            "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, "
+            "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            events,
+        )
+        events.clear()
 
     def _write_new_runs(self, runs: list[Run]) -> None:
         self._db.executemany(
