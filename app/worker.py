@@ -447,10 +447,12 @@ class PollingWorker(Worker):
                 keep_in_progress,
             )
             return
-        token = self.start_leases.pop(job_id, None)
+        token = self.start_leases.get(job_id)
         lease = "" if token is None else run_lease_key(job_id.removesuffix(START_SUFFIX))
         push = "" if finish else str(incr_score or 0)
         await self._finish([(job_id, push, lease, token or "")])
+        # Given back with the job's end; had that call failed, run_job gives it back.
+        self.start_leases.pop(job_id, None)
 
     async def _finish_jobs(self, jobs: list[tuple[str, str, str, str]]) -> None:
         if self._finishing is None:

@@ -136,3 +136,35 @@ async def test_a_start_job_finding_its_run_leased_comes_back_and_walks_it_once_f
         await worker.close()
     assert (await resources.store.get_run("acme", run_id)).status == RunStatus.COMPLETED
     assert await redis.zscore(worker.queue_name, job_id) is None
+
+
+async def test_a_job_whose_end_fails_to_reach_redis_still_gives_its_runs_lease_back(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """The call that ends jobs together fails (a stand-in for Redis dropping the connection
+    mid-call): the job's run walked, and the lease its mark took is given back after the
+    job, so the run's next walk (a timer, a wake) need not wait for the lease to lapse."""
+    await create(client, workflow([{"id": "hello", "type": "log", "data": {"message": "hi"}}]))
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    worker = create_worker(
+        settings, store=resources.store, burst=True, poll_delay=0.01, handle_signals=False
+    )
+    assert isinstance(worker, PollingWorker)
+    failed = asyncio.Event()
+
+    async def lost(jobs: list[tuple[str, str, str, str]]) -> None:
+        failed.set()
+        raise ConnectionError("Connection closed by server.")
+
+    worker._finish = Together(lost)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with asyncio.timeout(10):
+            await failed.wait()
+            while worker.job_counter:  # noqa: ASYNC110 - the job ends after the call
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        await worker.close()
+    assert resources.engine is not None
+    assert await resources.engine.queue.pool.exists(run_lease_key(run_id)) == 0
