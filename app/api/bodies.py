@@ -90,7 +90,9 @@ def _validated(model: type[Model], body: bytes) -> Model:
         position, reason, text = exc.pos, exc.msg, exc.doc
     else:
         try:
-            return model.model_validate(value)
+            # A document storable whole has fields storable each: checked once, at C's speed.
+            context = jsonc.STORABLE if jsonc.plainly_storable(value) else None
+            return model.model_validate(value, context=context)
         except ValidationError as exc:
             errors = [_located(error) for error in exc.errors()]
         if not any(jsonc.TOO_DEEP in str(error["msg"]) for error in errors):
