@@ -75,6 +75,12 @@ async def listening(server: Scripted, tls: ssl.SSLContext | None = None) -> asyn
     return started
 
 
+def at_most(client: ConnectorClient, connections: int) -> Exchanges:
+    """Exchanges on the client's guarded connections, at most `connections` open at once."""
+    backend = client._guarded.exchanges._backend
+    return Exchanges(backend, ssl.create_default_context(), connections, 5.0)
+
+
 def post(url: str, body: bytes = b'{"n":1}', method: str = "POST") -> Outgoing:
     return Outgoing(method, httpx.URL(url), (("Content-Type", "application/json"),), body)
 
@@ -200,9 +206,7 @@ async def test_a_call_cancelled_or_timed_out_mid_way_leaves_no_connection_behind
 async def test_calls_past_the_connection_limit_wait_for_a_connection(
     client: ConnectorClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    guarded = client._guarded
-    limited = Exchanges(guarded.exchanges._backend, ssl.create_default_context(), 2, 5.0)
-    monkeypatch.setattr(guarded, "exchanges", limited)
+    monkeypatch.setattr(client._guarded, "exchanges", at_most(client, 2))
     server = Scripted(ok())
     async with await listening(server):
         answers = await asyncio.gather(*(client.exchange(post(server.url)) for _ in range(10)))
@@ -213,9 +217,7 @@ async def test_calls_past_the_connection_limit_wait_for_a_connection(
 async def test_a_call_waiting_past_the_pool_timeout_fails(
     client: ConnectorClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    guarded = client._guarded
-    limited = Exchanges(guarded.exchanges._backend, ssl.create_default_context(), 1, 5.0)
-    monkeypatch.setattr(guarded, "exchanges", limited)
+    monkeypatch.setattr(client._guarded, "exchanges", at_most(client, 1))
     server = Scripted(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n12345")  # never ends
     async with await listening(server):
         holding = asyncio.create_task(client.exchange(post(server.url), timeout=1))
@@ -228,7 +230,7 @@ async def test_a_call_waiting_past_the_pool_timeout_fails(
 async def test_room_given_to_a_call_as_it_times_out_goes_to_the_next_one(
     client: ConnectorClient,
 ) -> None:
-    exchanges = Exchanges(client._guarded.exchanges._backend, ssl.create_default_context(), 1, 5.0)
+    exchanges = at_most(client, 1)
     late = asyncio.create_task(exchanges._wait(0))  # its pool timeout falls due at once
     patient = asyncio.create_task(exchanges._wait(2))
     await asyncio.sleep(0)  # both wait for room

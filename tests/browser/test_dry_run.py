@@ -5,7 +5,7 @@ user field the steps read, so the dry run goes through all three steps."""
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import Service, sign_in
 
@@ -20,6 +20,15 @@ TEMPLATES = [
 ]
 
 
+def first_dry_run(page: Page, service: Service, workflow_id: str) -> Locator:
+    """The result of a dry run on the sample event the Test tab makes for the workflow."""
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{workflow_id}")
+    page.get_by_role("tab", name="Test", exact=True).click()
+    page.get_by_role("button", name="Run a dry run").click()
+    return page.get_by_label("Dry run result")
+
+
 def test_a_first_dry_run_of_the_seed_workflow_on_the_defaults_goes_through_it(
     page: Page, service: Service
 ) -> None:
@@ -30,13 +39,7 @@ def test_a_first_dry_run_of_the_seed_workflow_on_the_defaults_goes_through_it(
         f"{service.base}/api/workflows", content=SEED.read_bytes(), headers=headers
     )
     assert created.status_code in (201, 409), created.text
-    sign_in(page, service, service.key)
-    page.goto(f"{service.base}/studio/workflows/welcome_campaign_001")
-    page.get_by_role("tab", name="Test", exact=True).click()
-
-    page.get_by_role("button", name="Run a dry run").click()
-
-    result = page.get_by_label("Dry run result")
+    result = first_dry_run(page, service, "welcome_campaign_001")
     expect(result).to_contain_text("Trigger matches")
     expect(result).to_contain_text("would end completed")
     for step in ("action_001", "action_002", "action_003"):
@@ -74,13 +77,7 @@ def test_the_sample_event_takes_a_dry_run_down_the_main_path_of_branches(
     """Conditions on inner steps hold on the defaults too: the branch's `then`, not its
     `else`, and a conditional step runs rather than being skipped."""
     service.publish(BRANCHED)
-    sign_in(page, service, service.key)
-    page.goto(f"{service.base}/studio/workflows/browser_main_path")
-    page.get_by_role("tab", name="Test", exact=True).click()
-
-    page.get_by_role("button", name="Run a dry run").click()
-
-    result = page.get_by_label("Dry run result")
+    result = first_dry_run(page, service, "browser_main_path")
     expect(result).to_contain_text("would end completed")
     for step in ("vip_note", "coupon_note"):
         expect(result.locator("tr", has_text=step)).to_contain_text("completed")
