@@ -163,7 +163,22 @@ class _Connection:
         self, request: bytes, timeouts: Mapping[str, float | None], body_of: BodyOf
     ) -> tuple[Reply, bool]:
         """The answer to ``request``, and whether the connection may carry another."""
-        await self.stream.write(request, timeouts.get("write"))
+        try:
+            await self.stream.write(request, timeouts.get("write"))
+        except httpcore.WriteError as unsent:
+            # A server may answer before the body is all sent (413, 401) and close: that
+            # answer is the call's, as httpcore, h11 and curl read it. The connection is not
+            # reused; with no whole answer, the call failed sending.
+            try:
+                reply, _ = await self._answer(timeouts, body_of)
+            except (httpcore.ReadError, httpcore.RemoteProtocolError):
+                raise unsent from None
+            return reply, False
+        return await self._answer(timeouts, body_of)
+
+    async def _answer(
+        self, timeouts: Mapping[str, float | None], body_of: BodyOf
+    ) -> tuple[Reply, bool]:
         answer = _Answer()
         body: Body | None = None
         while not answer.complete:

@@ -187,6 +187,48 @@ async def test_a_server_hanging_up_mid_answer_fails_the_call(client: ConnectorCl
             await client.exchange(post(server.url))
 
 
+class Impatient:
+    """A server that reads a request's head only, answers ``answer`` (nothing when empty)
+    and closes the connection with the body still unread, as a proxy refusing a body too
+    large does: the client's writing of the rest fails (a reset)."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.accepted = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(self.answer)
+        await writer.drain()
+        writer.close()
+
+
+# Larger than the socket buffers on both sides: its writing is still under way at the close.
+LARGE = "x" * 16_000_000
+
+
+async def test_an_answer_before_the_body_is_sent_is_the_calls(client: ConnectorClient) -> None:
+    server = Impatient(b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 9\r\n\r\ntoo large")
+    started = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{started.sockets[0].getsockname()[1]}/hook"
+    async with started:
+        answers = [await client.exchange(post(url, LARGE.encode())) for _ in range(2)]
+    assert [(a.status_code, a.content) for a in answers] == [(413, b"too large")] * 2
+    assert server.accepted == 2  # its connection was not reused, though the answer allowed it
+
+
+async def test_a_server_closing_before_the_body_is_sent_without_answering_fails_the_call(
+    client: ConnectorClient,
+) -> None:
+    server = Impatient(b"")
+    started = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{started.sockets[0].getsockname()[1]}/hook"
+    async with started:
+        with pytest.raises(httpx.WriteError):
+            await client.exchange(post(url, LARGE.encode()))
+
+
 async def test_a_call_cancelled_or_timed_out_mid_way_leaves_no_connection_behind(
     client: ConnectorClient,
 ) -> None:

@@ -2,6 +2,7 @@
 127.0.0.1, and the connector called directly for the finer points. Every signature is
 checked here by recomputing the HMAC as a receiver would, not with the connector's code."""
 
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -24,6 +25,7 @@ from app.actions.net import http_client
 from app.actions.webhook import WebhookConnector, signature_headers
 from app.redis_server import free_port
 from app.settings import Settings
+from tests.actions.test_http11 import LARGE, Impatient
 from tests.conftest import drain, send
 
 CONNECTORS_PAGE = Path(__file__).parents[2] / "docs" / "connectors.md"
@@ -360,6 +362,19 @@ async def test_a_network_error_is_retryable(
         await connector.execute("webhook_call", {"url": closed}, context(http))
     assert caught.value.retryable
     assert caught.value.message.startswith("POST to 127.0.0.1 failed: ConnectError")
+
+
+async def test_a_413_answered_before_the_body_is_sent_is_a_final_error(
+    http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    refusing = Impatient(b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 9\r\n\r\ntoo large")
+    server = await asyncio.start_server(refusing.serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hook"
+    async with server:
+        with pytest.raises(ConnectorError) as caught:
+            await connector.execute("webhook_call", {"url": url, "body": LARGE}, context(http))
+    assert not caught.value.retryable
+    assert caught.value.message == "POST to 127.0.0.1 answered 413: too large"
 
 
 @pytest.mark.parametrize(
