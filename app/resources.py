@@ -247,7 +247,9 @@ async def open_resources(
     try:
         keyring = Keyring.from_settings(settings)
         secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
-        integrations = Integrations(store, registry, settings.connector_defaults)
+        integrations = Integrations(
+            store, registry, settings.connector_defaults, clock, settings.integrations_cache_seconds
+        )
         gateway = Gateway(registry, secrets, integrations, services, templates)
         runs = _runs(clock, audit, workflows, programs, renderer, registry, engine)
         runs = replace(runs, gateway=gateway)

@@ -404,6 +404,13 @@ class Settings(BaseSettings):
         description="Seconds a process keeps a tenant's limits (`PUT /api/tenant/limits`) "
         "before reading them again.",
     )
+    integrations_cache_seconds: float = Field(
+        1,
+        ge=0,
+        description="Seconds a process keeps a tenant's configuration of a connector "
+        "(`PUT /api/integrations/{code}`) before its steps' calls read it again: a change "
+        "reaches the workers' runs within this time.",
+    )
     outbox: bool | None = Field(
         None,
         description="Whether a channel action with no provider configured keeps its message "

@@ -4,6 +4,12 @@ A tenant's configuration of a connector replaces the deployment's for that tenan
 is not merged. Merging would let a tenant keep the deployment's credentials while pointing
 the connector somewhere else (its own base URL); replacing means a tenant that configures a
 connector brings all of its configuration.
+
+A process keeps each tenant's configuration of a connector for a moment
+(``AUTOMATOR_INTEGRATIONS_CACHE_SECONDS``), as it keeps tenants' limits: a step's call reads
+it from memory, not the store (three webhook calls made three store reads per run). A change
+reaches every process's calls within that time; the object it was made through forgets its
+copy at once.
 """
 
 from collections.abc import Mapping
@@ -14,6 +20,7 @@ import orjson
 
 from app.actions.references import references
 from app.actions.registry import Registry
+from app.clock import Clock
 from app.errors import ErrorDetail, NotFound, PayloadTooLarge
 from app.models import jsonc
 from app.models.secret import IntegrationConfig
@@ -33,17 +40,36 @@ class Configuration:
 
 class Integrations:
     def __init__(
-        self, store: Store, registry: Registry, defaults: Mapping[str, Mapping[str, Any]]
+        self,
+        store: Store,
+        registry: Registry,
+        defaults: Mapping[str, Mapping[str, Any]],
+        clock: Clock,
+        seconds: float,
     ) -> None:
         self._store = store
         self._registry = registry
         self._defaults = defaults
+        self._clock = clock
+        self._seconds = seconds
+        # Each (tenant, connector)'s configuration, and when it was read (monotonic).
+        self._kept: dict[tuple[str, str], tuple[float, Configuration]] = {}
 
     async def for_call(self, tenant_id: str, code: str) -> Configuration:
+        """The configuration a step's call to connector ``code`` gets, read from the store
+        at most once per ``seconds``."""
+        kept = self._kept.get((tenant_id, code))
+        if kept is not None and self._clock.monotonic() - kept[0] < self._seconds:
+            return kept[1]
+        read = self._clock.monotonic()
         own = await self._store.get_integration(tenant_id, code)
-        if own is not None:
-            return Configuration(own.config, tenant=True)
-        return Configuration(self._defaults.get(code, {}), tenant=False)
+        configuration = (
+            Configuration(self._defaults.get(code, {}), tenant=False)
+            if own is None
+            else Configuration(own.config, tenant=True)
+        )
+        self._kept[(tenant_id, code)] = (read, configuration)
+        return configuration
 
     def has_default(self, code: str) -> bool:
         return code in self._defaults
@@ -59,7 +85,10 @@ class Integrations:
             raise NotFound(message, [ErrorDetail(("path", "code"), "not an installed connector")])
         _check_size(config)
         references(config, ("body", "config"))
-        return await self._store.put_integration(tenant_id, code, config)
+        try:
+            return await self._store.put_integration(tenant_id, code, config)
+        finally:
+            self._kept.pop((tenant_id, code), None)
 
     async def get(self, tenant_id: str, code: str) -> IntegrationConfig:
         found = await self._store.get_integration(tenant_id, code)
@@ -71,7 +100,10 @@ class Integrations:
         return await self._store.list_integrations(tenant_id)
 
     async def delete(self, tenant_id: str, code: str) -> None:
-        await self._store.delete_integration(tenant_id, code)
+        try:
+            await self._store.delete_integration(tenant_id, code)
+        finally:
+            self._kept.pop((tenant_id, code), None)
 
 
 def _check_size(config: dict[str, Any]) -> None:

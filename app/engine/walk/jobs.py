@@ -194,7 +194,9 @@ def build_executor(
 ) -> Executor:
     keyring = Keyring.from_settings(settings)
     secrets = Secrets(store, keyring, SCRUBBER, settings.secrets_env_tenants)
-    integrations = Integrations(store, registry, settings.connector_defaults)
+    integrations = Integrations(
+        store, registry, settings.connector_defaults, clock, settings.integrations_cache_seconds
+    )
     renderer = Renderer()
     templates = MessageTemplates(store, renderer)
     gateway = Gateway(registry, secrets, integrations, services, templates)

@@ -126,7 +126,9 @@ async def test_the_gateway_renders_the_named_template_into_the_message(
     store = templates.store
     keyring = Keyring.from_settings(Settings(data_dir=tmp_path, _env_file=None))
     secrets = Secrets(store, keyring, SCRUBBER, env_tenants=[])
-    gateway = Gateway(registry, secrets, Integrations(store, registry, {}), templates=templates)
+    gateway = Gateway(
+        registry, secrets, Integrations(store, registry, {}, SystemClock(), 0), templates=templates
+    )
     ctx = ActionContext(
         "acme", "run_1", "a1", "run_1:a1:0", 1, event=CONTEXT, template="welcome_email"
     )

@@ -1,0 +1,53 @@
+"""A connector's configuration as steps' calls read it: kept for a moment per process, so a
+change made through another process reaches them within that time."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from app.actions.registry import default_registry
+from app.engine.calls.integrations import Configuration, Integrations
+from app.store.sqlite import SQLiteStore
+from tests.clock import FrozenClock, now
+
+DEFAULTS = {"webhook": {"timeout": 5}}
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = await SQLiteStore.open(tmp_path / "store.db", FrozenClock(now()))
+    yield opened
+    await opened.close()
+
+
+async def test_a_change_made_elsewhere_reaches_calls_once_the_kept_copy_is_old(
+    store: SQLiteStore,
+) -> None:
+    clock = FrozenClock(now())
+    worker = Integrations(store, default_registry(), DEFAULTS, clock, seconds=1)
+    assert await worker.for_call("acme", "webhook") == Configuration(
+        DEFAULTS["webhook"], tenant=False
+    )
+    # Another process (the API) configures the tenant's own: this one's copy is kept.
+    await store.put_integration("acme", "webhook", {"timeout": 9})
+    clock.advance(0.9)
+    assert await worker.for_call("acme", "webhook") == Configuration(
+        DEFAULTS["webhook"], tenant=False
+    )
+    clock.advance(0.1)
+    assert await worker.for_call("acme", "webhook") == Configuration({"timeout": 9}, tenant=True)
+    # Kept per tenant: another tenant still gets the deployment's.
+    assert await worker.for_call("globex", "webhook") == Configuration(
+        DEFAULTS["webhook"], tenant=False
+    )
+
+
+async def test_a_change_made_through_the_same_object_applies_at_once(store: SQLiteStore) -> None:
+    clock = FrozenClock(now())
+    api = Integrations(store, default_registry(), DEFAULTS, clock, seconds=60)
+    assert not (await api.for_call("acme", "webhook")).tenant
+    await api.put("acme", "webhook", {"timeout": 9})
+    assert await api.for_call("acme", "webhook") == Configuration({"timeout": 9}, tenant=True)
+    await api.delete("acme", "webhook")
+    assert await api.for_call("acme", "webhook") == Configuration(DEFAULTS["webhook"], tenant=False)
