@@ -27,7 +27,7 @@ from app.engine.walk.waits import event_key, listeners
 from app.errors import NotFound, Unavailable
 from app.models import jsonc
 from app.models.document import WorkflowDocument
-from app.models.ids import new_id
+from app.models.ids import new_id, new_ids
 from app.models.instant import Instant
 from app.models.patterns import EVENT_TYPE_PATTERN
 from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
@@ -124,6 +124,17 @@ class MemberStart:
     key: str
 
 
+@dataclass
+class Matched:
+    """What matching made of an event: the candidates whose conditions it meets, the
+    workflows it turned down with the reason, and the context their runs start with. None
+    when no workflow listens for the type: nothing reads it then, and it is not built."""
+
+    matches: list[Candidate]
+    declined: dict[str, str]
+    context: dict[str, Any] | None
+
+
 @dataclass(frozen=True)
 class Lineage:
     """Where a sub-run comes from: its parent (``Run.parent``) and its sub-workflow depth."""
@@ -151,26 +162,35 @@ class Ingestor:
 
     async def accept(self, tenant_id: str, incoming: EventIn) -> Accepted:
         """Start every workflow the event matches."""
-        event = _record(tenant_id, incoming, self.clock.now())
-        context = run_context(event)
-        matches, declined = await self._match(event, context, {})
-        return await self._start(event, context, matches, declined=declined)
+        event = _record(tenant_id, incoming, self.clock.now(), new_id("evt"))
+        candidates = await self.matcher.candidates(tenant_id, event.type)
+        matched = await self._match(event, candidates, {})
+        return await self._start(event, matched)
 
     async def replay(self, original: EventRecord, workflow_ids: Set[str] | None) -> Accepted:
         """Accept ``original`` again as a new event linked to it (``replay_of``): the same
         type, user, data and time it happened, no idempotency key (the point is to run it
         again). With ``workflow_ids``, only those workflows may start; the others are left
         out of its record."""
+        incoming = EventIn(type=original.type)
         event = replace(
-            _record(original.tenant_id, EventIn(type=original.type), self.clock.now()),
+            _record(original.tenant_id, incoming, self.clock.now(), new_id("evt")),
             user=original.user,
             data=original.data,
             timestamp=original.timestamp,
             replay_of=original.event_id,
         )
-        context = run_context(event)
-        matches, declined = await self._match(event, context, {}, workflow_ids)
-        return await self._start(event, context, matches, declined=declined)
+        candidates = await self.matcher.candidates(event.tenant_id, event.type)
+        if workflow_ids is None:
+            return await self._start(event, await self._match(event, candidates, {}))
+        candidates = [c for c in candidates if c.version.workflow_id in workflow_ids]
+        matched = await self._match(event, candidates, {})
+        listening = {candidate.version.workflow_id for candidate in candidates}
+        for workflow_id in sorted(workflow_ids - listening):
+            matched.declined[workflow_id] = (
+                f"no published, enabled version listens for {event.type!r}"
+            )
+        return await self._start(event, matched)
 
     async def accept_many(self, tenant_id: str, incoming: Sequence[EventIn]) -> list[Accepted]:
         """``accept`` for each event, with one store write and one enqueue round trip."""
@@ -183,8 +203,9 @@ class Ingestor:
             raise
         priorities: dict[str, float] = {}
         for plan, result in zip(prepared, accepted, strict=True):
-            await self._settle(plan, result)
-            priorities |= plan.priorities()
+            if plan.tickets:  # most events start nothing: nothing to settle
+                await self._settle(plan, result)
+                priorities |= plan.priorities()
         await self._enqueue([run for result in accepted for run in result.runs], priorities)
         await self._wake(accepted)
         await self._free(accepted)
@@ -192,14 +213,19 @@ class Ingestor:
 
     async def _prepare(self, tenant_id: str, incoming: Sequence[EventIn], into: list[Plan]) -> None:
         """Match and admit each event; ``into`` holds the plans made so far, so a failure
-        part-way can give back what they reserved."""
+        part-way can give back what they reserved. The events came in one request: they
+        share the instant it was received, and their ids sort in the batch's order."""
         profiles: dict[str, Profile] = {}
-        for one in incoming:
-            event = _record(tenant_id, one, self.clock.now())
-            context = run_context(event)
-            matches, declined = await self._match(event, context, profiles)
-            intake = self._intake(event, context, matches, declined)
-            into.append(await self._admit(intake, _documents(matches), strict=False))
+        listening: dict[str, list[Candidate]] = {}
+        received = self.clock.now()
+        for one, event_id in zip(incoming, new_ids("evt", len(incoming)), strict=True):
+            event = _record(tenant_id, one, received, event_id)
+            candidates = listening.get(event.type)
+            if candidates is None:
+                candidates = await self.matcher.candidates(tenant_id, event.type)
+                listening[event.type] = candidates
+            matched = await self._match(event, candidates, profiles)
+            into.append(await self._admit(self._intake(event, matched), matched.matches))
 
     async def _give_back(self, plans: Sequence[Plan]) -> None:
         """Nothing was stored: release what the plans' runs reserved (quota, rate limits,
@@ -216,15 +242,14 @@ class Ingestor:
     async def _match(
         self,
         event: EventRecord,
-        context: dict[str, Any],
+        candidates: list[Candidate],
         profiles: dict[str, Profile],
-        only: Set[str] | None = None,
-    ) -> tuple[list[Candidate], dict[str, str]]:
-        """The candidates whose conditions the event meets (of ``only``, when named), and
+    ) -> Matched:
+        """Which of the ``candidates`` listening for the event's type the event meets, and
         the others with the reason, for the event's record."""
-        candidates = await self.matcher.candidates(event.tenant_id, event.type)
-        if only is not None:
-            candidates = [c for c in candidates if c.version.workflow_id in only]
+        if not candidates:
+            return Matched([], {}, None)
+        context = run_context(event)
         if any(candidate.reads_profile for candidate in candidates):
             await self._add_profile(event, context, profiles)
         matches: list[Candidate] = []
@@ -240,12 +265,7 @@ class Ingestor:
                 declined.pop(workflow_id, None)
             else:
                 declined[workflow_id] = NOT_MET
-        if only is None:
-            return matches, declined
-        listening = {candidate.version.workflow_id for candidate in candidates}
-        for workflow_id in sorted(only - listening):
-            declined[workflow_id] = f"no published, enabled version listens for {event.type!r}"
-        return matches, declined
+        return Matched(matches, declined, context)
 
     async def _add_profile(
         self, event: EventRecord, context: dict[str, Any], profiles: dict[str, Profile]
@@ -283,13 +303,12 @@ class Ingestor:
         LimitExceeded (a caller asked for this run) instead of recording it skipped.
         ``lineage`` makes the run another run's sub-run."""
         document = WorkflowDocument.model_validate(version.document)
-        event = _record(version.tenant_id, incoming, self.clock.now())
+        event = _record(version.tenant_id, incoming, self.clock.now(), new_id("evt"))
         candidate = Candidate(
             version, document, compile_conditions([], self.clock), trigger_id=trigger_id
         )
-        return await self._start(
-            event, run_context(event), [candidate], strict=strict, lineage=lineage
-        )
+        matched = Matched([candidate], {}, run_context(event))
+        return await self._start(event, matched, strict=strict, lineage=lineage)
 
     async def start_each(
         self, version: WorkflowVersion, incoming: EventIn, members: Sequence[MemberStart]
@@ -299,7 +318,7 @@ class Ingestor:
         the workflow's business key does not apply, its ``max_executions`` does."""
         document = WorkflowDocument.model_validate(version.document)
         candidate = Candidate(version, document, compile_conditions([], self.clock))
-        event = _record(version.tenant_id, incoming, self.clock.now())
+        event = _record(version.tenant_id, incoming, self.clock.now(), new_id("evt"))
         context, expires = run_context(event), event.received_at + self.window
         runs, claims = [], {}
         for member in members:
@@ -309,24 +328,20 @@ class Ingestor:
         cap = document.settings.max_executions
         caps = {} if cap is None else {version.workflow_id: cap}
         intake = Intake(event, runs, None, claims, caps)
-        plan = await self._admit(intake, {version.workflow_id: document}, strict=False)
-        return await self._commit(plan)
+        return await self._commit(await self._admit(intake, [candidate]))
 
     async def _start(
         self,
         event: EventRecord,
-        context: dict[str, Any],
-        matches: list[Candidate],
+        matched: Matched,
         *,
         strict: bool = False,
         lineage: Lineage | None = None,
-        declined: Mapping[str, str] | None = None,
     ) -> Accepted:
-        intake = self._intake(event, context, matches, declined or {})
+        intake = self._intake(event, matched)
         if lineage is not None:
             lineage.stamp(intake.runs)
-        plan = await self._admit(intake, _documents(matches), strict=strict)
-        return await self._commit(plan)
+        return await self._commit(await self._admit(intake, matched.matches, strict=strict))
 
     async def _commit(self, plan: Plan) -> Accepted:
         """The one durable write, then the start jobs."""
@@ -342,12 +357,13 @@ class Ingestor:
         return accepted
 
     async def _admit(
-        self, intake: Intake, documents: dict[str, WorkflowDocument], *, strict: bool
+        self, intake: Intake, matches: Sequence[Candidate], *, strict: bool = False
     ) -> Plan:
-        """Flow control's decisions, its refusals added to what the store records as
-        skipped; Redis must answer, or limits could not be kept."""
+        """Flow control's decisions on the runs of ``matches``, its refusals added to what
+        the store records as skipped; Redis must answer, or limits could not be kept."""
         if self.flow is None or not intake.runs:
             return Plan(intake, [], {})
+        documents = {candidate.version.workflow_id: candidate.document for candidate in matches}
         try:
             plan = await self.flow.admit(intake, documents, strict=strict)
         except RedisError as exc:
@@ -413,17 +429,18 @@ class Ingestor:
             # The events are accepted: this must not answer them with an error.
             log.exception("settling %d runs ended by events failed", len(ended))
 
-    def _intake(
-        self,
-        event: EventRecord,
-        context: dict[str, Any],
-        matches: list[Candidate],
-        declined: Mapping[str, str],
-    ) -> Intake:
-        """The event's intake; ``declined`` are the workflows matching turned down."""
+    def _intake(self, event: EventRecord, matched: Matched) -> Intake:
+        """The event's intake: the runs of its matches, and the workflows turned down."""
         expires = event.received_at + self.window
-        runs, run_claims, caps, refused = [], {}, {}, dict(declined)
-        for candidate in matches:
+        claim = None
+        if event.idempotency_key is not None:
+            claim = Claim(f"event:{event.idempotency_key}", event.event_id, expires)
+        context = matched.context
+        if context is None:  # no workflow listens: keyed for its shapes, if any, on demand
+            correlate = partial(_event_key, event)
+            return Intake(event, [], claim, correlate=correlate, skipped=dict(matched.declined))
+        runs, run_claims, caps, refused = [], {}, {}, dict(matched.declined)
+        for candidate in matched.matches:
             run = new_run(event, candidate, context)
             try:
                 run.listeners = listeners(candidate.document, context, self.renderer)
@@ -441,9 +458,6 @@ class Ingestor:
             if candidate.document.settings.max_executions is not None:
                 caps[run.workflow_id] = candidate.document.settings.max_executions
             runs.append(run)
-        claim = None
-        if event.idempotency_key is not None:
-            claim = Claim(f"event:{event.idempotency_key}", event.event_id, expires)
         correlate = partial(event_key, event.type, context)
         return Intake(event, runs, claim, run_claims, caps, correlate, refused)
 
@@ -454,17 +468,19 @@ class Ingestor:
         )
 
 
-def _documents(matches: list[Candidate]) -> dict[str, WorkflowDocument]:
-    return {candidate.version.workflow_id: candidate.document for candidate in matches}
+def _event_key(event: EventRecord, paths: Sequence[str]) -> str | None:
+    """``event_key`` of an event no workflow listens to, its context built when a shape
+    asks for it (most events meet none)."""
+    return event_key(event.type, event.context(), paths)
 
 
-def _record(tenant_id: str, incoming: EventIn, received: datetime) -> EventRecord:
+def _record(tenant_id: str, incoming: EventIn, received: datetime, event_id: str) -> EventRecord:
     timestamp = incoming.timestamp or received
     if timestamp.tzinfo is None:
         timestamp = timestamp.replace(tzinfo=UTC)
     return EventRecord(
         tenant_id=tenant_id,
-        event_id=new_id("evt"),
+        event_id=event_id,
         type=incoming.type,
         user=incoming.user,
         data=incoming.data,

@@ -90,6 +90,20 @@ async def test_a_batch_is_accepted_in_one_go_and_its_runs_complete(
     assert run["vars"] == {"greeted": "u3"}
 
 
+async def test_a_batchs_events_share_its_arrival_and_list_in_its_order(
+    client: httpx.AsyncClient,
+) -> None:
+    # One request is received at one instant; its events' ids sort in the batch's order, so
+    # the event log (newest first) shows them last to first, even within one millisecond.
+    events = [{"type": "page_view", "user": {"id": f"u{n}"}, "data": {"n": n}} for n in range(40)]
+    response = await client.post("/api/events/batch", json={"events": events})
+    assert response.status_code == 202, response.text
+    sent = [result["event_id"] for result in response.json()["results"]]
+    listed = (await client.get("/api/events", params={"limit": 100})).json()["items"]
+    assert [event["event_id"] for event in listed] == sent[::-1]
+    assert len({event["received_at"] for event in listed}) == 1
+
+
 async def test_a_batch_with_one_bad_event_or_too_many_accepts_nothing(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -172,7 +172,10 @@ class EventIntake(Runs, Audience):
         answer the waits they name; in the event's transaction, so no wait is registered
         between the two. Returns the runs woken and the runs ended."""
         event = intake.event
-        keys = sorted(event_keys(intake, self._shapes(event.tenant_id, event.type, shapes)))
+        kinds = self._shapes(event.tenant_id, event.type, shapes)
+        if not kinds:  # most event types: no workflow waits for them
+            return [], []
+        keys = sorted(event_keys(intake, kinds))
         if not keys:
             return [], []
         received = stamp(event.received_at)
