@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.engine.expressions.filters import BOUNDED_FILTERS
 from app.engine.expressions.renderer import Renderer, TemplateError
+from app.engine.expressions.sandbox import BoundedEnvironment, Bounds, json_value
 from app.errors import AutomatorError, ErrorDetail
 
 WHERE = "action action_001 data"
@@ -141,6 +143,61 @@ def test_event_data_is_never_rendered_again() -> None:
 def test_a_key_wins_over_a_dict_method_of_the_same_name() -> None:
     assert render("{{ cart.items | length }}") == 2
     assert render("{{ {'values': 1}.values }}") == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "context", "expected"),
+    [
+        ("{{ cart.items.1.price }}", CONTEXT, 3),
+        ("{{ vars.tags.0 }}", CONTEXT, "x"),
+        ("{{ true }}", {"true": 1}, True),  # a constant, not a name to look up
+        ("{{ none }}", {"none": 1}, None),
+        ("{{ range }}", {"range": 5}, 5),  # the event's key wins over the global
+        ("{{ d.items }}", {"d": {"items": 1}}, 1),
+        ("{{ d.0 }}", {"d": {"0": 1}}, "undefined"),  # an index is no key of an object
+        ("{{ d.1 }}", {"d": [1]}, "undefined"),
+    ],
+)
+def test_a_lone_lookup_finds_what_the_sandbox_finds(
+    source: str, context: dict[str, Any], expected: Any
+) -> None:
+    if expected == "undefined":
+        assert refusal(source, context=context).message.startswith(WHERE)
+    else:
+        assert render(source, context) == expected
+
+
+NAMES = ["user", "cart", "items", "0", "1", "name", "true", "range", "keys", "__class__"]
+KEYED_JSON = st.recursive(
+    st.none() | st.integers() | st.text(max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.sampled_from(NAMES), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+SANDBOX = BoundedEnvironment(Bounds(), BOUNDED_FILTERS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(st.sampled_from(NAMES), min_size=1, max_size=4),
+    context=st.dictionaries(st.sampled_from(NAMES), KEYED_JSON, max_size=4),
+)
+def test_a_lone_lookup_renders_as_the_sandboxed_expression(
+    parts: list[str], context: dict[str, Any]
+) -> None:
+    """Lookups are found without Jinja's context when they can be: the value, or the
+    error, is the one the sandbox's compiled expression gives."""
+    expression = ".".join(parts)
+    try:
+        compiled = SANDBOX.compile_expression(expression, undefined_to_none=False)
+        expected = json_value(compiled(context), RENDERER.bounds.max_output_chars)
+    except Exception:
+        with pytest.raises(TemplateError):
+            RENDERER.render(f"{{{{ {expression} }}}}", context, WHERE)
+        return
+    assert RENDERER.render(f"{{{{ {expression} }}}}", context, WHERE) == expected
 
 
 INJECTIONS = [
