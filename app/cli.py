@@ -90,8 +90,8 @@ T = TypeVar("T")
 STALL_SECONDS = 10.0
 # Each stops a process gracefully: Ctrl+C, `kill`, and the hangup of a closed terminal.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# How many new objects `automator api` and `dev` let pile up before the cyclic collector's
-# young generation is walked (Python's default: 700).
+# How many new objects each process lets pile up before the cyclic collector's young
+# generation is walked (Python's default: 700).
 YOUNG_OBJECTS_PER_COLLECTION = 50_000
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 
@@ -182,16 +182,7 @@ class _Server(uvicorn.Server):
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        # What start-up built (modules, the app and its schemas, the resources) lives as
-        # long as the process: out of the cyclic collector's sight, which walked all of it
-        # at each full collection (a fifth of an event's CPU in `automator api`).
-        gc.collect()
-        gc.freeze()
-        # Requests in flight hold thousands of young objects (50 events at once, or a
-        # batch's 1,000), which the default threshold (a collection every 700 allocations)
-        # walked again and again: 18-28 us of an event's CPU, 20-25 us of a batched one's.
-        # Cyclic garbage now waits for at most this many allocations: a few MB.
-        gc.set_threshold(YOUNG_OBJECTS_PER_COLLECTION)
+        _keep_started()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -199,6 +190,20 @@ class _Server(uvicorn.Server):
         for signum in STOP_SIGNALS:
             loop.add_signal_handler(signum, self.handle_exit, signum, None)
         yield
+
+
+def _keep_started() -> None:
+    """What start-up built (modules, the app and its schemas, the resources) lives as long as
+    the process: out of the cyclic collector's sight, which walked all of it at each full
+    collection (a fifth of an event's CPU in `automator api`; in a worker, 120 ms of CPU
+    every 15 s or so under load, which a burst of timers due then waited for)."""
+    gc.collect()
+    gc.freeze()
+    # Requests in flight hold thousands of young objects (50 events at once, or a batch's
+    # 1,000; a worker's 100 resumes' runs), which the default threshold (a collection every
+    # 700 allocations) walked again and again: 18-28 us of an event's CPU, 20-25 us of a
+    # batched one's. Cyclic garbage now waits for at most this many allocations: a few MB.
+    gc.set_threshold(YOUNG_OBJECTS_PER_COLLECTION)
 
 
 def _require_redis(settings: Settings) -> None:
@@ -411,6 +416,7 @@ async def _serve_part(
     """Run one supervised task over the process's resources, with its probes, until SIGINT,
     SIGTERM or SIGHUP."""
     async with open_resources(settings) as resources, _probes(resources, bound):
+        _keep_started()
         supervisor = resources.supervisor
         for signum in STOP_SIGNALS:
             asyncio.get_running_loop().add_signal_handler(signum, supervisor.stop.set)
