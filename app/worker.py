@@ -9,16 +9,14 @@ engine cannot import, so it is handed to the executor here as a ``Launcher``.
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import Callable
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.constants import abort_jobs_ss, in_progress_key_prefix, job_key_prefix, retry_key_prefix
+from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
-from redis.commands.core import AsyncScript
 
 from app import metrics
 from app.actions.ai.answers import RedisAnswers
@@ -44,18 +42,15 @@ from app.engine.flow.queue import (
     ArqQueue,
     deserialize,
     serialize,
-    start_job_id,
 )
 from app.engine.flow.resumes import Claim
+from app.engine.flow.scripted_worker import IN_PROGRESS_MARGIN, ScriptedWorker
 from app.engine.flow.tenant_limits import TenantLimitsCache
-from app.engine.flow.together import Together
-from app.engine.redis_keys import run_lease_key
 from app.engine.walk.control import RunControl
 from app.engine.walk.executor import Executor
 from app.engine.walk.family import Family
 from app.engine.walk.jobs import (
     RECONCILE_PERIOD,
-    START_LEASES,
     advance_run,
     build_executor,
     reconcile,
@@ -76,66 +71,11 @@ from app.triggers.matcher import Matcher
 from app.triggers.sub_workflows import SubWorkflows
 
 LOGGER = logging.getLogger(__name__)
-# A job's in-progress mark outlives its run's lease by this much, so that the job delivered
-# again after its worker died finds the run's lease gone, not about to go.
-IN_PROGRESS_MARGIN = 1.0
 # Holds are renewed this many times a lease: a worker stalled for most of a lease keeps them.
 RENEWALS_PER_LEASE = 3
 # The claim of resumes wakes when the next one falls due, if before its next poll, but no
 # sooner than this (seconds): resumes due a few ms apart are taken in one call, not one each.
 SOONEST_CLAIM = 0.005
-# KEYS[1]: arq's queue. ARGV: now (ms), how long an in-progress mark lasts (ms), the marks' key
-# prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id suffix,
-# then a job id and a lease token for each job. Each job still queued, due and in progress
-# nowhere is marked in progress (what arq's start_jobs checks under WATCH, in four round trips
-# per job), and a start job's run is leased with the token when its lease is free (what the
-# job's walk would take next, in a round trip of its own). Answers each job's score, or false
-# for one not marked, and whether its run was leased.
-MARK_STARTED = """
-local scores, leased = {}, {}
-for i = 7, #ARGV, 2 do
-    local job, n = ARGV[i], (i - 5) / 2
-    local score = redis.call('zscore', KEYS[1], job)
-    local mark = ARGV[3] .. job
-    scores[n], leased[n] = false, false
-    if score and tonumber(score) <= tonumber(ARGV[1]) and redis.call('exists', mark) == 0 then
-        redis.call('psetex', mark, ARGV[2], '1')
-        scores[n] = score
-        if string.sub(job, -#ARGV[6]) == ARGV[6] then
-            local lease = ARGV[5] .. string.sub(job, 1, -#ARGV[6] - 1)
-            leased[n] = redis.call('set', lease, ARGV[i + 1], 'NX', 'PX', ARGV[4]) ~= false
-        end
-    end
-end
-return {scores, leased}
-"""
-START_SUFFIX = start_job_id("")
-# KEYS[1]: arq's queue. ARGV[1..4]: the prefixes of the in-progress marks, the retry counters
-# and the jobs, and arq's set of jobs to abort; then four values for each job that ended: its
-# id, how much to push its score back ('' once it is done; '0': not at all), its run's lease
-# key and the token it was taken with ('' for none). What arq's finish_job does for a job
-# whose result is not kept, in a transaction per job, and the lease the job's mark took
-# given back if still that token (what ``Leases.give_back`` does), for every job that ended
-# while the last call was out.
-FINISH_JOBS = """
-for i = 5, #ARGV, 4 do
-    local job, push, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    if push == '' then
-        redis.call('del', ARGV[1] .. job, ARGV[2] .. job, ARGV[3] .. job)
-        redis.call('zrem', ARGV[4], job)
-        redis.call('zrem', KEYS[1], job)
-    else
-        if push ~= '0' then
-            redis.call('zincrby', KEYS[1], push, job)
-        end
-        redis.call('del', ARGV[1] .. job)
-    end
-    if lease ~= '' and redis.call('get', lease) == ARGV[i + 3] then
-        redis.call('del', lease)
-    end
-end
-return 0
-"""
 
 
 def create_worker(
@@ -283,7 +223,7 @@ def bulk_runs_of(settings: Settings, clock: Clock, store: Store, queue: ArqQueue
     return BulkRuns(store, clock, audit, settings.bulk_batch_size, control, queue)
 
 
-class PollingWorker(Worker):
+class PollingWorker(ScriptedWorker):
     """An arq worker that tells after each poll that it polls (for readiness), whose holds
     are short and renewed while it lives, and that serves resumes before new runs.
 
@@ -301,11 +241,8 @@ class PollingWorker(Worker):
     def __init__(
         self, on_poll: Callable[[], None] | None, lease: float, intake: Intake, **options: Any
     ) -> None:
-        super().__init__(**options)
+        super().__init__(lease, intake, **options)
         self.on_poll = on_poll
-        self.lease = lease
-        self.intake = intake
-        self.in_progress_timeout_s = lease + IN_PROGRESS_MARGIN
         # The walks of resumes going on here, with what each claimed.
         self.resuming: dict[asyncio.Task[None], Claim] = {}
         # Set when a walk ends while due resumes wait: the claim comes at once.
@@ -314,14 +251,6 @@ class PollingWorker(Worker):
         self.next_due: int | None = None
         # Set at the first poll, once the worker's start-up has built what walks need.
         self.polling = asyncio.Event()
-        self._marking: AsyncScript | None = None  # MARK_STARTED, once the pool is open
-        # The tokens of the runs' leases taken with their start jobs' marks, by job id: the
-        # job walks its run under it (advance_run), then it is given back (run_job).
-        self.start_leases: dict[str, str] = {}
-        self.ctx[START_LEASES] = self.start_leases
-        self._finishing: AsyncScript | None = None  # FINISH_JOBS, once the pool is open
-        # The jobs that end while a call of FINISH_JOBS is out go in the next one.
-        self._finish = Together(self._finish_jobs)
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
@@ -351,116 +280,6 @@ class PollingWorker(Worker):
         while self.burst and self.max_burst_jobs < 0 and await self._resumes_left():
             await asyncio.sleep(self.poll_delay_s)
             await super()._poll_iteration()
-
-    async def start_jobs(self, job_ids: list[bytes]) -> None:
-        """arq's, stopping while the intake is closed (the jobs left stay queued, for the
-        next poll), with the jobs there is room for marked in progress together, in one
-        script call instead of four round trips each."""
-        taking: list[str] = []
-        for job_id in job_ids:
-            if not self.intake.open:
-                break
-            if taking and self.sem.locked():
-                await self._start(taking)  # no room left: start these, then wait for room
-                taking = []
-            await self.sem.acquire()
-            # Closed while waiting for room: the room goes to no new run.
-            if self.job_counter >= self.max_jobs or not self.intake.open:
-                self.sem.release()
-                break
-            self.job_counter += 1
-            taking.append(job_id.decode())
-        await self._start(taking)
-
-    async def _start(self, job_ids: list[str]) -> None:
-        """Mark the jobs in progress and lease their runs, then run those that were still to
-        do, as arq does."""
-        if not job_ids:
-            return
-        if self._marking is None:
-            self._marking = self.pool.register_script(MARK_STARTED)
-        tokens = [secrets.token_hex(8) for _ in job_ids]
-        try:
-            scores, leased = await self._marking(
-                keys=[self.queue_name], args=self._marking_args(job_ids, tokens)
-            )
-        except BaseException:
-            for _ in job_ids:
-                self._release_sem_dec_counter_on_complete()
-            raise
-        for job_id, token, score, lease in zip(job_ids, tokens, scores, leased, strict=True):
-            if score is None:  # taken by another worker meanwhile, or done
-                self._release_sem_dec_counter_on_complete()
-                continue
-            if lease:
-                self.start_leases[job_id] = token
-            task = self.loop.create_task(self.run_job(job_id, int(score)))
-            task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
-            self.tasks[job_id] = task
-
-    def _marking_args(self, job_ids: list[str], tokens: list[str]) -> list[str | int]:
-        args: list[str | int] = [
-            timestamp_ms(),
-            int(self.in_progress_timeout_s * 1000),
-            in_progress_key_prefix,
-            int(self.lease * 1000),
-            run_lease_key(""),
-            START_SUFFIX,
-        ]
-        for job_id, token in zip(job_ids, tokens, strict=True):
-            args += [job_id, token]
-        return args
-
-    async def run_job(self, job_id: str, score: int) -> None:
-        """arq's; then the lease its mark took on the job's run is given back, if the job's
-        finish did not (it failed, or arq ended the job another way)."""
-        try:
-            await super().run_job(job_id, score)
-        finally:
-            token = self.start_leases.pop(job_id, None)
-            executor: Executor | None = self.ctx.get("executor")
-            if token is not None and executor is not None:
-                await executor.leases.give_back(job_id.removesuffix(START_SUFFIX), token)
-
-    async def finish_job(
-        self,
-        job_id: str,
-        finish: bool,
-        result_data: bytes | None,
-        result_timeout_s: float | None,
-        keep_result_forever: bool,
-        incr_score: int | None,
-        keep_in_progress: float | None,
-    ) -> None:
-        """arq's, for a job whose result is kept or whose mark outlives it (a cron job);
-        else the job's keys go, and its run's lease with them, in one script call with every
-        other job ending meanwhile: one round trip per job fewer (the lease's), and under
-        load one for many."""
-        if result_data is not None or keep_in_progress is not None:
-            await super().finish_job(
-                job_id,
-                finish,
-                result_data,
-                result_timeout_s,
-                keep_result_forever,
-                incr_score,
-                keep_in_progress,
-            )
-            return
-        token = self.start_leases.get(job_id)
-        lease = "" if token is None else run_lease_key(job_id.removesuffix(START_SUFFIX))
-        push = "" if finish else str(incr_score or 0)
-        await self._finish([(job_id, push, lease, token or "")])
-        # Given back with the job's end; had that call failed, run_job gives it back.
-        self.start_leases.pop(job_id, None)
-
-    async def _finish_jobs(self, jobs: list[tuple[str, str, str, str]]) -> None:
-        if self._finishing is None:
-            self._finishing = self.pool.register_script(FINISH_JOBS)
-        prefixes = [in_progress_key_prefix, retry_key_prefix, job_key_prefix, abort_jobs_ss]
-        await self._finishing(
-            keys=[self.queue_name], args=[*prefixes, *(value for job in jobs for value in job)]
-        )
 
     async def _resumes_left(self) -> bool:
         queue: ArqQueue | None = self.ctx.get("queue")

@@ -29,6 +29,7 @@ from app.engine.flow.leases import Leases
 from app.engine.flow.limiters import Limiters
 from app.engine.flow.queue import ArqQueue
 from app.engine.flow.resumes import Claim, Resumes
+from app.engine.flow.scripted_worker import START_LEASES
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.approvals import APPROVAL_LINKS, Links
 from app.engine.walk.executor import TRANSIENT, Executor, StoreEffects
@@ -44,8 +45,6 @@ from app.store.protocol import Store
 
 log = logging.getLogger(__name__)
 RECONCILE_BATCH = 1000
-# The worker's context entry of the leases taken with start jobs' marks: job id → token.
-START_LEASES = "start_leases"
 # A job finding a due run's lease taken comes back this many times, later each time; then
 # the reconciler has the run once the lease runs out.
 BUSY_RETRIES = 4

@@ -1,0 +1,184 @@
+"""arq's semantics on the worker's scripted job path, against the real Redis and a real
+worker: what arq's client (``enqueue_job``, ``Job``) sees is what arq's own run_job gives.
+A failed job's result holds no exception here: the JSON serializer cannot write one, so arq
+keeps "unable to serialize result"; its log line says why the job failed."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from arq.connections import ArqRedis, RedisSettings
+from arq.constants import (
+    abort_jobs_ss,
+    in_progress_key_prefix,
+    job_key_prefix,
+    retry_key_prefix,
+)
+from arq.jobs import Job, JobStatus
+from arq.utils import timestamp_ms
+from arq.worker import Retry, func
+
+from app.clock import SystemClock
+from app.engine.flow.intake import Intake
+from app.engine.flow.queue import ArqQueue, deserialize, serialize
+from app.engine.flow.scripted_worker import ScriptedWorker
+
+TRIES: list[int] = []
+
+
+async def flaky(ctx: dict[str, Any], until: int) -> int:
+    """Asks to be run again until its ``until``-th try, then answers its try."""
+    TRIES.append(ctx["job_try"])
+    if ctx["job_try"] < until:
+        raise Retry(defer=0.01)
+    return int(ctx["job_try"])
+
+
+async def slow(ctx: dict[str, Any], seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return "done"
+
+
+@pytest.fixture
+async def pool(redis_url: str) -> AsyncIterator[ArqRedis]:
+    queue = ArqQueue.from_url(redis_url, SystemClock())
+    yield queue.pool
+    await queue.close()
+
+
+def worker(redis_url: str, **options: Any) -> ScriptedWorker:
+    functions = [
+        func(flaky, name="flaky", max_tries=3),
+        func(slow, name="slow", timeout=0.3),
+    ]
+    defaults: dict[str, Any] = {
+        "functions": functions,
+        "redis_settings": RedisSettings.from_dsn(redis_url),
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
+        "burst": True,
+        "poll_delay": 0.01,
+        "handle_signals": False,
+        "keep_result": 3600,
+    }
+    return ScriptedWorker(10, Intake(0), **(defaults | options))
+
+
+async def enqueue(pool: ArqRedis, function: str, *args: Any, job_id: str) -> Job:
+    job = await pool.enqueue_job(function, *args, _job_id=job_id)
+    assert job is not None
+    return job
+
+
+async def drained(worker: ScriptedWorker) -> ScriptedWorker:
+    try:
+        async with asyncio.timeout(10):
+            await worker.async_run()
+    finally:
+        await worker.close()
+    return worker
+
+
+async def test_a_retried_job_runs_again_with_its_try_counted_up(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    TRIES.clear()
+    job = await enqueue(pool, "flaky", 3, job_id="j1")
+    done = await drained(worker(redis_url))
+    info = await job.result_info()
+    assert info is not None
+    assert (TRIES, info.success, info.result, info.job_try) == ([1, 2, 3], True, 3, 3)
+    assert (done.jobs_retried, done.jobs_complete) == (2, 1)
+    assert await pool.exists(retry_key_prefix + "j1", in_progress_key_prefix + "j1") == 0
+
+
+async def test_a_job_past_its_tries_ends_failed_without_running(
+    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    TRIES.clear()
+    job = await enqueue(pool, "flaky", 9, job_id="j1")
+    await drained(worker(redis_url))
+    info = await job.result_info()
+    assert info is not None
+    assert TRIES == [1, 2, 3]
+    assert not info.success
+    assert await job.status() == JobStatus.complete
+    assert "j1:flaky max retries 3 exceeded" in caplog.text
+
+
+async def test_a_job_over_its_timeout_fails_and_is_not_run_again(
+    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    job = await enqueue(pool, "slow", 5, job_id="j1")
+    done = await drained(worker(redis_url))
+    info = await job.result_info()
+    assert info is not None
+    assert (info.success, done.jobs_failed) == (False, 1)
+    assert "j1:slow failed, TimeoutError" in caplog.text
+    assert await pool.zcard(done.queue_name) == 0
+
+
+async def test_aborted_jobs_end_cancelled_before_or_while_running(
+    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What arq's ``Job.abort`` asks (a member of its abort set; its wait for the result
+    cannot read a result the JSON serializer could not write)."""
+    caplog.set_level(logging.INFO, "arq.worker")
+    queued = await enqueue(pool, "slow", 0.01, job_id="queued")
+    await pool.zadd(abort_jobs_ss, {"queued": timestamp_ms()})
+    running = await enqueue(pool, "slow", 0.25, job_id="running")
+    task = asyncio.create_task(drained(worker(redis_url, allow_abort_jobs=True)))
+    async with asyncio.timeout(5):
+        while not await pool.exists(in_progress_key_prefix + "running"):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    await pool.zadd(abort_jobs_ss, {"running": timestamp_ms()})
+    done = await task
+    for job in (running, queued):
+        info = await job.result_info()
+        assert info is not None
+        assert not info.success
+    assert (done.jobs_failed, done.jobs_complete) == (2, 0)
+    assert "running:slow aborted" in caplog.text
+    assert "running:slow aborted before start" not in caplog.text
+    assert "queued:slow aborted before start" in caplog.text
+
+
+async def test_a_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_try(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A worker killed mid-job leaves the job queued, marked in progress and counted once:
+    another takes it when the mark lapses, as its second try."""
+    TRIES.clear()
+    job = await enqueue(pool, "flaky", 1, job_id="j1")
+    await pool.set(in_progress_key_prefix + "j1", b"1", px=200)
+    await pool.set(retry_key_prefix + "j1", 1)
+    await drained(worker(redis_url))
+    info = await job.result_info()
+    assert info is not None
+    assert (TRIES, info.result, info.job_try) == ([2], 2, 2)
+
+
+async def test_expired_and_unknown_jobs_end_failed_and_leave_the_queue(
+    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    gone = await enqueue(pool, "flaky", 1, job_id="gone")
+    unknown = await enqueue(pool, "nowhere", job_id="unknown")
+    await pool.delete(job_key_prefix + "gone")
+    done = await drained(worker(redis_url))
+    results = [await job.result_info() for job in (gone, unknown)]
+    assert [info is not None and info.success for info in results] == [False, False]
+    assert await pool.zcard(done.queue_name) == 0
+    assert "job gone expired" in caplog.text
+    assert "job unknown, function 'nowhere' not found" in caplog.text
+
+
+async def test_jobs_taken_by_another_worker_are_run_once(pool: ArqRedis, redis_url: str) -> None:
+    TRIES.clear()
+    for n in range(40):
+        await enqueue(pool, "flaky", 1, job_id=f"j{n}")
+    workers = [worker(redis_url) for _ in range(2)]
+    await asyncio.gather(*(drained(w) for w in workers))
+    assert len(TRIES) == 40
+    assert sum(w.jobs_complete for w in workers) == 40
