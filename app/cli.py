@@ -13,7 +13,7 @@ from dataclasses import asdict
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
@@ -21,10 +21,11 @@ import uvloop
 from pydantic import TypeAdapter, ValidationError
 from pydantic_settings import SettingsError
 from rich.progress import track
+from starlette.types import ASGIApp
 
 from app import backup, logs, remote
 from app.actions.registry import default_registry
-from app.api.access import AccessLog
+from app.api.access import AccessLog, Unlogged
 from app.engine.calls.keyring import (
     Unreadable,
     create_key_file,
@@ -160,16 +161,19 @@ def _bootstrap(settings: Settings) -> None:
         )
 
 
+def uvicorn_config(app: ASGIApp, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the service's servers: on the running loop, HTTP/1.1
+    through httptools without uvicorn's access line (``AccessLog`` writes it for the API),
+    logging as ``logs.configure`` set it up."""
+    return uvicorn.Config(app, loop="none", http=Unlogged, log_config=None, **options)
+
+
 def _server(settings: Settings, resources: Resources | None = None) -> uvicorn.Server:
-    config = uvicorn.Config(
+    config = uvicorn_config(
         AccessLog(create_app(settings, resources)),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        loop="none",
-        http="httptools",
-        log_config=None,
-        access_log=False,  # AccessLog writes the same line for less
     )
     return _Server(config)
 
@@ -274,14 +278,7 @@ async def _probes(resources: Resources, bound: socket.socket | None) -> AsyncIte
     if bound is None:
         yield
         return
-    config = uvicorn.Config(
-        create_probes(resources),
-        lifespan="off",
-        loop="none",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-    )
+    config = uvicorn_config(create_probes(resources), lifespan="off")
     server = _Probes(config)
     serving = asyncio.create_task(server.serve(sockets=[bound]))
     try:

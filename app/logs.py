@@ -144,35 +144,64 @@ class LineHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 def access(client: str, method: str, target: str, version: str, status: int) -> None:
-    """One HTTP request's line, as uvicorn wrote it (logger ``uvicorn.access``, the same
-    message), with the context's ids, when its response starts. Written to ``configure``'s
-    handler as an entry, without a LogRecord and the logging module's dispatch: under load
-    that machinery cost a tenth of a single event's CPU (bench/README.md). Other handlers (a
-    test's capture) get a record, as from any logger."""
+    """One HTTP request's line, as uvicorn wrote it (logger ``uvicorn.access``, its message
+    and arguments), with the context's ids, when its response starts. The logger's level and
+    filters apply, and it reaches the handlers uvicorn's line reached: the logger's own and
+    its ancestors' (``_access_handlers``). ``configure``'s handler gets it as an entry,
+    without a LogRecord and the logging module's dispatch: under load that machinery cost a
+    tenth of a single event's CPU (bench/README.md). Other handlers, and filters, get a
+    record, as from uvicorn."""
     if not ACCESS.isEnabledFor(logging.INFO):
         return
-    message = f'{client} - "{method} {target} HTTP/{version}" {status}'
+    args = (client, method, target, version, status)
+    record = None
+    if ACCESS.filters:
+        record = _access_record(args)
+        if not ACCESS.filter(record):
+            return
+    entry: Entry | None = None
+    for handler in _access_handlers():
+        if handler.level > logging.INFO:
+            continue
+        if isinstance(handler, LineHandler) and not handler.filters:
+            entry = entry or _access_entry(args)
+            handler.write(entry)
+        else:
+            record = record or _access_record(args)
+            handler.handle(record)
+
+
+# uvicorn's access line: a filter on ``uvicorn.access`` may read its arguments.
+ACCESS_FORMAT = '%s - "%s %s HTTP/%s" %d'
+
+
+def _access_record(args: tuple[str, str, str, str, int]) -> logging.LogRecord:
+    return ACCESS.makeRecord(ACCESS.name, logging.INFO, "", 0, ACCESS_FORMAT, args, None)
+
+
+def _access_entry(args: tuple[str, str, str, str, int]) -> Entry:
     now = time.time()  # noqa: TID251 (the machine's time, as every LogRecord's)
     entry: Entry = {
         "time": f"{_second(int(now))}.{int((now - int(now)) * 1000):03d}+00:00",
         "level": "info",
         "logger": ACCESS.name,
-        "message": message,
+        "message": ACCESS_FORMAT % args,
         **CONTEXT.get(),
     }
     for redactor in redactors:
         entry = redactor(entry)
-    record = None
-    for handler in logging.getLogger().handlers:
-        if handler.level > logging.INFO:
-            continue
-        if isinstance(handler, LineHandler):
-            handler.write(entry)
-        else:
-            record = record or ACCESS.makeRecord(
-                ACCESS.name, logging.INFO, "", 0, message, (), None
-            )
-            handler.handle(record)
+    return entry
+
+
+def _access_handlers() -> list[logging.Handler]:
+    """The handlers of ``uvicorn.access`` and of its ancestors as far as they propagate, as
+    the logging module finds those of a record."""
+    handlers: list[logging.Handler] = []
+    logger: logging.Logger | None = ACCESS
+    while logger is not None:
+        handlers += logger.handlers
+        logger = logger.parent if logger.propagate else None
+    return handlers
 
 
 def configure(level: str, style: LogFormat) -> None:

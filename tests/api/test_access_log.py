@@ -1,19 +1,25 @@
 """The access line of each HTTP request (``automator api`` and ``dev`` write it themselves,
-not uvicorn): uvicorn's logger name and message, the request's ids, secrets masked."""
+not uvicorn): uvicorn's logger name and message, the request's ids, secrets masked, and the
+logging module's filters, levels and handlers applying to it as to uvicorn's own line."""
 
+import asyncio
+import contextlib
 import io
 import json
 import logging
+import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from starlette.types import Receive, Scope, Send
 
 from app import logs
 from app.api.access import AccessLog
+from app.cli import uvicorn_config
 from app.redaction import MASK
 
 
@@ -81,3 +87,88 @@ async def test_other_handlers_get_the_line_as_a_record(
     (record,) = [r for r in caplog.records if r.name == "uvicorn.access"]
     assert record.getMessage() == '10.0.0.7:4321 - "POST /api/events HTTP/1.1" 202'
     assert len(lines(stderr)) == 1
+
+
+class Quiet(uvicorn.Server):
+    """uvicorn's server, leaving the test process's signal handlers alone."""
+
+    def capture_signals(self) -> Any:
+        return contextlib.nullcontext()
+
+
+@pytest.fixture
+def access_logger(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``uvicorn.access`` as it was, after the test."""
+    monkeypatch.setattr(logs.ACCESS, "handlers", list(logs.ACCESS.handlers))
+    monkeypatch.setattr(logs.ACCESS, "filters", list(logs.ACCESS.filters))
+
+
+@contextlib.asynccontextmanager
+async def served() -> AsyncIterator[httpx.AsyncClient]:
+    """The app behind uvicorn on 127.0.0.1, configured as ``automator api`` configures it."""
+    server = Quiet(uvicorn_config(AccessLog(accepting), log_level="info", lifespan="off"))
+    bound = socket.create_server(("127.0.0.1", 0))
+    serving = asyncio.create_task(server.serve(sockets=[bound]))
+    while not server.started:
+        assert not serving.done(), "the server did not start"
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{bound.getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await serving
+        bound.close()
+
+
+class NoHealthChecks(logging.Filter):
+    """The usual recipe for uvicorn: the record's arguments are uvicorn's (client, method,
+    path, HTTP version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != "uvicorn.access" or record.args[2] != "/health"  # type: ignore[index]
+
+
+def paths(stream: io.StringIO) -> list[str]:
+    """The paths of the access lines written."""
+    return [
+        line["message"].split()[3] for line in lines(stream) if line["logger"] == "uvicorn.access"
+    ]
+
+
+@pytest.mark.usefixtures("access_logger")
+async def test_a_filter_on_uvicorns_access_logger_drops_the_lines_it_refuses(
+    stderr: io.StringIO,
+) -> None:
+    logs.ACCESS.addFilter(NoHealthChecks())
+    async with served() as client:
+        for path in ("/health", "/api/events", "/health"):
+            await client.get(path)
+    assert paths(stderr) == ["/api/events"]
+
+
+@pytest.mark.usefixtures("access_logger")
+async def test_a_level_on_uvicorns_access_logger_silences_its_lines(stderr: io.StringIO) -> None:
+    async with served() as client:
+        logs.ACCESS.setLevel(logging.WARNING)
+        await client.get("/api/events")
+    assert paths(stderr) == []
+    assert "Shutting down" in stderr.getvalue()  # other loggers' lines still go out
+
+
+@pytest.mark.usefixtures("access_logger")
+async def test_a_handler_on_uvicorns_access_logger_gets_each_line_and_filters_apply(
+    stderr: io.StringIO,
+) -> None:
+    kept = io.StringIO()
+    own = logging.StreamHandler(kept)
+    own.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    logs.ACCESS.addHandler(own)
+    logging.getLogger().handlers[0].addFilter(NoHealthChecks())
+    async with served() as client:
+        for path in ("/health", "/api/events"):
+            await client.get(path)
+    assert [line.split()[4] for line in kept.getvalue().splitlines()] == ["/health", "/api/events"]
+    assert kept.getvalue().startswith("uvicorn.access 127.0.0.1:")
+    assert paths(stderr) == ["/api/events"]
