@@ -126,13 +126,13 @@ class MemberStart:
 
 @dataclass
 class Matched:
-    """What matching made of an event: the candidates whose conditions it meets, the
-    workflows it turned down with the reason, and the context their runs start with. None
-    when no workflow listens for the type: nothing reads it then, and it is not built."""
+    """What matching made of an event some workflow listens for: the candidates whose
+    conditions it meets, the workflows it turned down with the reason, and the context their
+    runs start with (not built for an event no workflow listens for: nothing reads it)."""
 
     matches: list[Candidate]
     declined: dict[str, str]
-    context: dict[str, Any] | None
+    context: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ class Ingestor:
         """Start every workflow the event matches."""
         event = _record(tenant_id, incoming, self.clock.now(), new_id("evt"))
         candidates = await self.matcher.candidates(tenant_id, event.type)
-        matched = await self._match(event, candidates, {})
+        matched = await self._match(event, candidates, {}) if candidates else None
         return await self._start(event, matched)
 
     async def replay(self, original: EventRecord, workflow_ids: Set[str] | None) -> Accepted:
@@ -182,7 +182,8 @@ class Ingestor:
         )
         candidates = await self.matcher.candidates(event.tenant_id, event.type)
         if workflow_ids is None:
-            return await self._start(event, await self._match(event, candidates, {}))
+            matched = await self._match(event, candidates, {}) if candidates else None
+            return await self._start(event, matched)
         candidates = [c for c in candidates if c.version.workflow_id in workflow_ids]
         matched = await self._match(event, candidates, {})
         listening = {candidate.version.workflow_id for candidate in candidates}
@@ -224,6 +225,9 @@ class Ingestor:
             if candidates is None:
                 candidates = await self.matcher.candidates(tenant_id, event.type)
                 listening[event.type] = candidates
+            if not candidates:  # no workflow listens (most of a batch): nothing to admit
+                into.append(Plan(self._intake(event, None), [], {}))
+                continue
             matched = await self._match(event, candidates, profiles)
             into.append(await self._admit(self._intake(event, matched), matched.matches))
 
@@ -247,8 +251,6 @@ class Ingestor:
     ) -> Matched:
         """Which of the ``candidates`` listening for the event's type the event meets, and
         the others with the reason, for the event's record."""
-        if not candidates:
-            return Matched([], {}, None)
         context = run_context(event)
         if any(candidate.reads_profile for candidate in candidates):
             await self._add_profile(event, context, profiles)
@@ -333,7 +335,7 @@ class Ingestor:
     async def _start(
         self,
         event: EventRecord,
-        matched: Matched,
+        matched: Matched | None,
         *,
         strict: bool = False,
         lineage: Lineage | None = None,
@@ -341,7 +343,8 @@ class Ingestor:
         intake = self._intake(event, matched)
         if lineage is not None:
             lineage.stamp(intake.runs)
-        return await self._commit(await self._admit(intake, matched.matches, strict=strict))
+        matches = [] if matched is None else matched.matches
+        return await self._commit(await self._admit(intake, matches, strict=strict))
 
     async def _commit(self, plan: Plan) -> Accepted:
         """The one durable write, then the start jobs."""
@@ -429,16 +432,16 @@ class Ingestor:
             # The events are accepted: this must not answer them with an error.
             log.exception("settling %d runs ended by events failed", len(ended))
 
-    def _intake(self, event: EventRecord, matched: Matched) -> Intake:
-        """The event's intake: the runs of its matches, and the workflows turned down."""
+    def _intake(self, event: EventRecord, matched: Matched | None) -> Intake:
+        """The event's intake: the runs of its matches, and the workflows turned down
+        (``matched`` None: no workflow listens for the event)."""
         expires = event.received_at + self.window
         claim = None
         if event.idempotency_key is not None:
             claim = Claim(f"event:{event.idempotency_key}", event.event_id, expires)
+        if matched is None:  # keyed for the shapes of its type, if any, on demand
+            return Intake(event, [], claim, correlate=partial(_event_key, event))
         context = matched.context
-        if context is None:  # no workflow listens: keyed for its shapes, if any, on demand
-            correlate = partial(_event_key, event)
-            return Intake(event, [], claim, correlate=correlate, skipped=dict(matched.declined))
         runs, run_claims, caps, refused = [], {}, {}, dict(matched.declined)
         for candidate in matched.matches:
             run = new_run(event, candidate, context)

@@ -60,6 +60,9 @@ class Touched:
 
 
 class EventIntake(Runs, Audience):
+    # The last instant an event's row was written with, and its text.
+    _last_received: tuple[datetime | None, str] = (None, "")
+
     def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         shapes: Shapes = {}
         events: list[tuple[Any, ...]] = []
@@ -101,8 +104,8 @@ class EventIntake(Runs, Audience):
         """The stored profiles of the events' users, read a tenant at a time."""
         users: dict[str, set[str]] = {}
         for intake in intakes:
-            if intake.event.user_id is not None:
-                users.setdefault(intake.event.tenant_id, set()).add(intake.event.user_id)
+            if (user_id := intake.event.user_id) is not None:
+                users.setdefault(intake.event.tenant_id, set()).add(user_id)
         return {
             (tenant_id, user_id): profile
             for tenant_id, user_ids in users.items()
@@ -128,25 +131,35 @@ class EventIntake(Runs, Audience):
             else:
                 skipped[run.workflow_id] = reason
         touch = seen_touch(event)
+        user_id = None
         if touch is not None:
+            user_id = touch.user_id
             with_profile(runs, profiles.touch(event.tenant_id, touch), touch.at)
         accepted = recorded(intake, runs, skipped)
         if runs:
             self._write_new_runs(runs)
-        accepted = reacted(accepted, *self._react(intake, shapes))
+        kinds = self._shapes(event.tenant_id, event.type, shapes)
+        if kinds:  # most event types: no workflow waits for them
+            accepted = reacted(accepted, *self._react(intake, kinds))
         # Written after reacting (one transaction: nobody sees the order), with what it did.
         events.append(
             (
                 event.tenant_id,
                 event.event_id,
                 event.type,
-                event.received_at.isoformat(),
+                self._received_text(event.received_at),
                 orjson.dumps(accepted.event),
-                event.user_id,
+                user_id,
                 event.idempotency_key,
             )
         )
         return accepted
+
+    def _received_text(self, at: datetime) -> str:
+        """``at.isoformat()``, kept for the last instant: a batch's events share one."""
+        if at is not self._last_received[0]:
+            self._last_received = (at, at.isoformat())
+        return self._last_received[1]
 
     def _write_events(self, events: list[tuple[Any, ...]]) -> None:
         """Insert the events' rows and empty the list."""
@@ -167,14 +180,11 @@ class EventIntake(Runs, Audience):
             [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys],
         )
 
-    def _react(self, intake: Intake, shapes: "Shapes") -> tuple[list[Run], list[Run]]:
-        """Key the event for every shape, keep the keys, tell the runs listening to them and
-        answer the waits they name; in the event's transaction, so no wait is registered
-        between the two. Returns the runs woken and the runs ended."""
+    def _react(self, intake: Intake, kinds: list[list[str]]) -> tuple[list[Run], list[Run]]:
+        """Key the event for every shape of its type (``kinds``), keep the keys, tell the runs
+        listening to them and answer the waits they name; in the event's transaction, so no
+        wait is registered between the two. Returns the runs woken and the runs ended."""
         event = intake.event
-        kinds = self._shapes(event.tenant_id, event.type, shapes)
-        if not kinds:  # most event types: no workflow waits for them
-            return [], []
         keys = sorted(event_keys(intake, kinds))
         if not keys:
             return [], []
