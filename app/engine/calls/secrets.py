@@ -52,6 +52,10 @@ class Resolved:
     mask: Mask
 
 
+# The mask of a call that handles no secret.
+NO_MASK = Mask(())
+
+
 class Secrets:
     def __init__(
         self,
@@ -162,6 +166,8 @@ class Secrets:
             in_inputs = references(inputs, ("data",)) if referenced else set()
         except InvalidInput as exc:
             raise ConnectorError(exc.message) from None
+        if not in_config and not in_inputs:  # most calls: nothing to read, nothing to mask
+            return Resolved(inputs=inputs, config=dict(config), secrets={}, mask=NO_MASK)
         env = self.reads_env(tenant_id)
         from_config = await self.resolve(tenant_id, in_config, env=env or not tenant_config)
         from_inputs = await self.resolve(tenant_id, in_inputs, env=env)
