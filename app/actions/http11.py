@@ -1,6 +1,7 @@
-"""HTTP/1.1 exchanges for ``ConnectorClient.exchange`` (what ``webhook_call`` sends): the
-request written whole on a guarded connection, its answer parsed by httptools (llhttp, in C),
-the connection kept for the next request to the same origin.
+"""The outbound client's HTTP/1.1 exchanges, its one pool of connections (what
+``webhook_call`` sends through ``ConnectorClient.exchange``, and every other connector's
+request through httpx): the request written whole on a guarded connection, its answer parsed
+by httptools (llhttp, in C), the connection kept for the next request to the same origin.
 
 httpcore's pool and connection did the same in Python: an anyio lock and events per request
 (each asking sniffio which library runs), h11's state machine for every part of the
@@ -11,8 +12,8 @@ judged by the guard, the loop's own transports, TLS with the client's context), 
 the client's (connections open, idle ones kept for the keep-alive expiry after their last
 answer), and so are the failures: httpcore's exceptions, which the caller maps to httpx's.
 
-A HEAD request is not sent here: its answer announces a body it does not carry, which
-httptools cannot be told; the caller sends it through httpcore.
+The answer to a HEAD request ends with its headers, and its connection is not reused:
+httptools cannot be told that the body such an answer announces is not coming.
 """
 
 import asyncio
@@ -89,9 +90,11 @@ class _Answer:
     """httptools' callbacks: what the answer has said so far. A 1xx (100 Continue, 103 Early
     Hints) is dropped as it completes: the final answer follows it. Whatever a read brings
     after the answer (a stray second one) is not the answer's: it only marks the connection
-    as not to be reused."""
+    as not to be reused. ``bodiless``: the answer to a HEAD request, complete with its
+    headers."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, bodiless: bool) -> None:
+        self.bodiless = bodiless
         self.parser = httptools.HttpResponseParser(self)
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
@@ -116,6 +119,8 @@ class _Answer:
         self.status = self.parser.get_status_code()
         self._informational = self.status in INFORMATIONAL and self.status != 101
         self.headed = not self._informational
+        if self.headed and self.bodiless:  # the parser would wait for the body announced
+            self.complete = self.trailing = True
 
     def on_body(self, body: bytes) -> None:
         if not self.complete:
@@ -163,6 +168,7 @@ class _Connection:
         self, request: bytes, timeouts: Mapping[str, float | None], body_of: BodyOf
     ) -> tuple[Reply, bool]:
         """The answer to ``request``, and whether the connection may carry another."""
+        answer = _Answer(bodiless=request.startswith(b"HEAD "))  # the request line is ours
         try:
             await self.stream.write(request, timeouts.get("write"))
         except httpcore.WriteError as unsent:
@@ -170,16 +176,15 @@ class _Connection:
             # answer is the call's, as httpcore, h11 and curl read it. The connection is not
             # reused; with no whole answer, the call failed sending.
             try:
-                reply, _ = await self._answer(timeouts, body_of)
+                reply, _ = await self._read(answer, timeouts, body_of)
             except (httpcore.ReadError, httpcore.RemoteProtocolError):
                 raise unsent from None
             return reply, False
-        return await self._answer(timeouts, body_of)
+        return await self._read(answer, timeouts, body_of)
 
-    async def _answer(
-        self, timeouts: Mapping[str, float | None], body_of: BodyOf
+    async def _read(
+        self, answer: _Answer, timeouts: Mapping[str, float | None], body_of: BodyOf
     ) -> tuple[Reply, bool]:
-        answer = _Answer()
         body: Body | None = None
         while not answer.complete:
             data = await self.stream.read(READ_SIZE, timeouts.get("read"))

@@ -11,13 +11,7 @@ import codecs
 import json
 import math
 import zlib
-from collections.abc import (
-    AsyncIterable,
-    AsyncIterator,
-    Iterable,
-    Mapping,
-    MutableMapping,
-)
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -32,16 +26,20 @@ from httpx._transports.default import map_httpcore_exceptions
 from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
 from app.actions.http11 import Exchanges, request_head
-from app.actions.pool import ReusingPool
 from app.actions.sockets import LoopBackend
 from app.settings import Settings
 
 USER_AGENT = "Automator"
+# Connections a process holds open at once, to every host together: webhook calls and the
+# other connectors' requests share them (one pool, app/actions/http11.py); a call finding
+# them all in use waits for one, up to its timeout. As many as a worker's calls in flight
+# (AUTOMATOR_WORKER_CONCURRENCY, 100 by default).
+MAX_CONNECTIONS = 100
 # Idle connections are kept up to the connection limit (a worker's calls in flight at once
-# reuse theirs: app/actions/pool.py), for 1.5 s after their last answer was read: servers close
-# idle connections after a few seconds (uvicorn, Node and Apache after 5, gunicorn after 2),
-# and one closing as a request goes out fails that request; a busy process reads answers late.
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=1.5)
+# reuse theirs), for 1.5 s after their last answer was read: servers close idle connections
+# after a few seconds (uvicorn, Node and Apache after 5, gunicorn after 2), and one closing as
+# a request goes out fails that request; a busy process reads answers late.
+KEEPALIVE_EXPIRY = 1.5
 INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
 MAX_RETRY_AFTER = 3600.0  # seconds; a longer wait asked for by a server is cut to this
 ERROR_BODY_CHARS = 500
@@ -92,32 +90,6 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
-
-
-class BoundedStream(httpx.AsyncByteStream):
-    """A response body that stops at ``limit`` bytes, decompressing gzip and deflate itself
-    so the bound holds for what the caller gets, not for what crossed the wire."""
-
-    def __init__(self, raw: httpx.AsyncByteStream, host: str, limit: int, *, inflate: bool) -> None:
-        self._raw, self._host, self._limit, self._inflate = raw, host, limit, inflate
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return bounded_body(self._raw, self._host, self._limit, inflate=self._inflate)
-
-    async def aclose(self) -> None:
-        await self._raw.aclose()
-
-
-async def bounded_body(
-    raw: AsyncIterable[bytes], host: str, limit: int, *, inflate: bool
-) -> AsyncIterator[bytes]:
-    """``raw``'s bytes, inflated when asked, failing once they come to over ``limit``."""
-    inflow = Inflow(host, limit, inflate=inflate)
-    async for chunk in raw:
-        for piece in inflow.pieces(chunk):
-            yield piece
-    if tail := inflow.flush():
-        yield tail
 
 
 class Inflow:
@@ -186,54 +158,65 @@ def inflates(headers: MutableMapping[str, str], host: str) -> bool:
     return encoding in INFLATED
 
 
-def bounded(response: httpx.Response, host: str, limit: int) -> httpx.Response:
-    """``response`` with its body bounded; refuses encodings it cannot bound."""
-    headers = response.headers.copy()
-    inflate = inflates(headers, host)
-    assert isinstance(response.stream, httpx.AsyncByteStream)
-    stream = BoundedStream(response.stream, host, limit, inflate=inflate)
-    return httpx.Response(
-        response.status_code, headers=headers, stream=stream, extensions=response.extensions
-    )
-
-
 class GuardedTransport(httpx.AsyncBaseTransport):
-    """httpx's transport, connecting through the guard and bounding what it reads."""
+    """The client's one pool of guarded connections (``Exchanges``: at most
+    ``MAX_CONNECTIONS`` open, webhook calls and httpx's requests together), each answer read
+    whole and bounded."""
 
     def __init__(self, guard: Guard, max_body: int) -> None:
-        self._inner = httpx.AsyncHTTPTransport(trust_env=False, limits=LIMITS)
-        backend, context = GuardedBackend(guard), httpx.create_ssl_context(trust_env=False)
-        # httpx takes no network backend, so its pool is replaced by one that has ours (and
-        # reuses its connections: app/actions/pool.py).
-        self._inner._pool = ReusingPool(
-            ssl_context=context,
-            max_connections=LIMITS.max_connections,
-            max_keepalive_connections=LIMITS.max_keepalive_connections,
-            keepalive_expiry=LIMITS.keepalive_expiry,
-            network_backend=backend,
-        )
-        # ConnectorClient.exchange's, over the same connections and TLS context.
         self.exchanges = Exchanges(
-            backend, context, LIMITS.max_connections or 0, LIMITS.keepalive_expiry or 0.0
+            GuardedBackend(guard),
+            httpx.create_ssl_context(trust_env=False),
+            MAX_CONNECTIONS,
+            KEEPALIVE_EXPIRY,
         )
         self._max_body = max_body
 
-    @property
-    def pool(self) -> httpcore.AsyncConnectionPool:
-        """The guarded pool every request of the client goes out on."""
-        return self._inner._pool
+    async def send(
+        self,
+        method: str,
+        url: httpx.URL,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+        timeouts: Mapping[str, float | None],
+        read_headers: Callable[[list[tuple[bytes, bytes]]], MutableMapping[str, str]],
+    ) -> tuple[int, MutableMapping[str, str], bytes]:
+        """``method`` to ``url`` with ``headers`` as they go on the wire: the answer's
+        status, its headers as ``read_headers`` makes them (without ``Content-Encoding``
+        once inflated) and its body, bounded. Fails with httpcore's exceptions."""
+        if url.scheme not in PORTS:  # as httpcore's pool refuses it (a redirect's Location)
+            raise httpcore.UnsupportedProtocol(f"the URL's scheme {url.scheme!r} is not HTTP")
+        head = request_head(method, url.raw_path, headers)
+        origin = (url.scheme, url.raw_host.decode("ascii"), url.port or PORTS[url.scheme])
+        read: MutableMapping[str, str] = {}
+
+        def body_of(raw: list[tuple[bytes, bytes]]) -> Inflow:
+            nonlocal read
+            read = read_headers(raw)
+            return Inflow(url.host, self._max_body, inflate=inflates(read, url.host))
+
+        reply = await self.exchanges.exchange(origin, head + body, timeouts, body_of)
+        return reply.status, read, reply.body
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        try:
-            return bounded(response, request.url.host, self._max_body)
-        except ConnectorError:
-            await response.aclose()
-            raise
+        body = await request.aread()
+        # A body httpx would send in chunks (from a stream) goes whole, with its length.
+        headers = [
+            (name.decode("ascii"), value.decode("ascii"))
+            for name, value in request.headers.raw
+            if name.lower() != b"transfer-encoding"
+        ]
+        if len(headers) < len(request.headers.raw):
+            headers.append(("Content-Length", str(len(body))))
+        timeouts = request.extensions.get("timeout", {})
+        with map_httpcore_exceptions():
+            status, read, content = await self.send(
+                request.method, request.url, headers, body, timeouts, httpx.Headers
+            )
+        return httpx.Response(status, headers=read, content=content)
 
     async def aclose(self) -> None:
         await self.exchanges.aclose()
-        await self._inner.aclose()
 
 
 def no_cookies() -> CookieJar:
@@ -294,8 +277,8 @@ def _charset(content_type: str) -> str:
 class ConnectorClient(httpx.AsyncClient):
     """httpx's client with the guarded transport, and ``exchange``: one request sent straight
     on the same guarded connections and its answer read whole, without httpx's request,
-    response and header objects or its auth, redirect and cookie layers, nor httpcore's pool
-    and h11 (``app/actions/http11.py``; most of a webhook call's CPU went there:
+    response and header objects or its auth, redirect and cookie layers (a webhook call's
+    CPU went there and to httpcore's pool and h11, which no request goes through now:
     bench/README.md). Its guarantees are the transport's: every connection
     judged by the guard, bodies bounded after inflating, the client's timeouts unless the
     call gives its own; no cookies are kept or sent either way. Redirects are the caller's
@@ -320,44 +303,17 @@ class ConnectorClient(httpx.AsyncClient):
     async def exchange(self, outgoing: Outgoing, timeout: float | None = None) -> Answer:  # noqa: ASYNC109 - per operation, as httpx's
         """Send ``outgoing`` and read its answer; ``timeout`` (seconds per network
         operation) replaces the client's. Fails as httpx's ``send`` fails (its exceptions)."""
-        url = outgoing.url
         timeouts = self._timeouts if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
         with map_httpcore_exceptions():
-            if outgoing.method == "HEAD":  # app/actions/http11.py: not for HEAD
-                return await self._through_httpcore(outgoing, timeouts)
-            if url.scheme not in PORTS:  # as httpcore's pool refuses it (a redirect's Location)
-                raise httpcore.UnsupportedProtocol(f"the URL's scheme {url.scheme!r} is not HTTP")
-            head = request_head(outgoing.method, url.raw_path, self._wire_headers(outgoing))
-            origin = (url.scheme, url.raw_host.decode("ascii"), url.port or PORTS[url.scheme])
-            headers: dict[str, str] = {}
-
-            def body_of(raw: list[tuple[bytes, bytes]]) -> Inflow:
-                headers.update(_read_headers(raw))
-                return Inflow(url.host, self._max_body, inflate=inflates(headers, url.host))
-
-            reply = await self._guarded.exchanges.exchange(
-                origin, head + outgoing.body, timeouts, body_of
+            status, headers, body = await self._guarded.send(
+                outgoing.method,
+                outgoing.url,
+                self._wire_headers(outgoing),
+                outgoing.body,
+                timeouts,
+                _read_headers,
             )
-        return Answer(reply.status, headers, reply.body)
-
-    async def _through_httpcore(
-        self, outgoing: Outgoing, timeouts: Mapping[str, float | None]
-    ) -> Answer:
-        url = outgoing.url
-        request = httpcore.Request(
-            outgoing.method,
-            httpcore.URL(
-                scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
-            ),
-            headers=self._wire_headers(outgoing),
-            content=outgoing.body,
-            extensions={"timeout": timeouts},
-        )
-        response = await self._guarded.pool.handle_async_request(request)
-        try:
-            return await self._read(response, url.host)
-        finally:
-            await response.aclose()
+        return Answer(status, headers, body)
 
     def _wire_headers(self, outgoing: Outgoing) -> list[tuple[str, str]]:
         """As httpx builds them: ``Host``, the client's defaults the request does not
@@ -370,13 +326,6 @@ class ConnectorClient(httpx.AsyncClient):
         if not sized and (outgoing.body or outgoing.method in BODY_METHODS):
             wire.append(("Content-Length", str(len(outgoing.body))))
         return wire
-
-    async def _read(self, response: httpcore.Response, host: str) -> Answer:
-        headers = _read_headers(response.headers)
-        inflate = inflates(headers, host)
-        assert isinstance(response.stream, AsyncIterable)
-        body = bounded_body(response.stream, host, self._max_body, inflate=inflate)
-        return Answer(response.status, headers, b"".join([piece async for piece in body]))
 
 
 def _read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:

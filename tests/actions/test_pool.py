@@ -1,7 +1,8 @@
-"""The outbound client's connection pool: calls in flight together reuse the connections
-they opened instead of opening new ones, and a connection the server closed, or one idle
-too long to trust, is replaced rather than failing a call. The server is a real one on
-127.0.0.1 that counts the connections it accepts."""
+"""The outbound client's one connection pool (app/actions/http11.py) as httpx's requests
+use it: calls in flight together reuse the connections they opened instead of opening new
+ones, a connection the server closed, or one idle too long to trust, is replaced rather than
+failing a call, and webhook calls and the other connectors' calls share one limit. The
+server is a real one on 127.0.0.1 that counts the connections it accepts."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -98,10 +99,49 @@ async def test_a_connection_the_server_closed_is_not_reused(client: httpx.AsyncC
 async def test_a_connection_idle_past_its_keep_alive_is_replaced(
     server: CountingServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(net, "LIMITS", httpx.Limits(keepalive_expiry=0.05))
+    monkeypatch.setattr(net, "KEEPALIVE_EXPIRY", 0.05)
     async with http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])) as client:
         await calls(client, server.url, 2, together=1)
         assert server.accepted == 1
         await asyncio.sleep(0.1)
         await calls(client, server.url, 1, together=1)
     assert server.accepted == 2
+
+
+class Holding(CountingServer):
+    """Answers each request after ``hold`` seconds, counting the connections open at once."""
+
+    def __init__(self, hold: float) -> None:
+        super().__init__()
+        self.hold = hold
+        self.open = self.peak = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.open += 1
+        self.peak = max(self.peak, self.open)
+        try:
+            await asyncio.sleep(self.hold)
+            await super().serve(reader, writer)
+        finally:
+            self.open -= 1
+
+
+async def test_webhook_calls_and_other_calls_share_one_connection_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(net, "MAX_CONNECTIONS", 3)
+    holding = Holding(hold=0.05)
+    listening = await asyncio.start_server(holding.serve, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/hook"
+    outgoing = net.Outgoing("POST", httpx.URL(url), (), b"{}")
+    async with (
+        listening,
+        http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])) as client,
+    ):
+        # Both kinds in flight together: gather starts its calls at once.
+        webhook_calls = asyncio.gather(*(client.exchange(outgoing) for _ in range(6)))
+        other_calls = asyncio.gather(*(client.post(url, json={}) for _ in range(6)))
+        statuses = [a.status_code for a in await webhook_calls]
+        statuses += [r.status_code for r in await other_calls]
+    assert statuses == [200] * 12
+    assert holding.peak == 3
