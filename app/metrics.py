@@ -82,6 +82,11 @@ RECONCILED = Counter(
     "automator_reconciler_requeued_total",
     "Overdue runs the reconciler enqueued again (Redis lost their job, or a worker died).",
 )
+RESUME_FAILURES = Counter(
+    "automator_resume_failures_total",
+    "Walks of runs already started that failed on something other than the store or Redis "
+    "being down (a run whose record does not read), each tried again after a growing wait.",
+)
 NOTICES = Counter(
     "automator_notices_total",
     "Sends made outside runs: `on_failure` actions and `alert`s, by outcome (`sent`, "
@@ -187,6 +192,10 @@ def picked_up(run: Run, now: datetime) -> None:
 
 def requeued(count: int) -> None:
     RECONCILED.inc(count)
+
+
+def resume_failed() -> None:
+    RESUME_FAILURES.inc()
 
 
 def notice(kind: str, outcome: str) -> None:

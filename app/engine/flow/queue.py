@@ -99,6 +99,14 @@ class ArqQueue:
     async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
         await self.resumes.arm(tenant_id, run_id, job_id, self._score(at))
 
+    async def overdue(self, runs: Sequence[tuple[str, str]]) -> None:
+        """Have workers advance each overdue ``(tenant_id, run_id)`` now, by one resume per
+        run armed where it has none: one that waits out a failed walk (a run whose record
+        does not read) keeps its wait, and a run overdue for long has one, not one per
+        reconcile."""
+        reconciles = [(tenant_id, run_id, f"{run_id}:reconcile") for tenant_id, run_id in runs]
+        await self.resumes.arm_absent(reconciles, self._score(None))
+
     async def forgot(self) -> bool:
         """Whether Redis has lost its data since the last call (its marker is gone, or this
         is a new Redis); the marker is set again either way."""

@@ -9,7 +9,8 @@ ms of the machine's clock), and a worker takes every due one it has room for in 
 call that also takes each run's lease. A taken member stays in the set, scored when its
 claim lapses (a run lease plus a margin, renewed while its walk goes on): if the worker
 dies, the member falls due again once the run's lease has lapsed, and another worker takes
-it. The member and the lease go together when the walk ends, in one call.
+it. The member and the lease go together when the walk ends, in one call. A walk that failed
+as it will again (``defer``) brings its member back after a wait, doubling each time.
 """
 
 import secrets
@@ -70,8 +71,23 @@ for i = 2, #ARGV, 2 do
     end
 end
 """
+# KEYS[1]: the resumes, KEYS[2]: the run's lease. ARGV: the member's new score, the member,
+# its claimed score, the lease's token. A member armed again meanwhile stays as armed; a
+# lease taken over by another worker stays theirs.
+DEFER = """
+if redis.call('zscore', KEYS[1], ARGV[2]) == ARGV[3] then
+    redis.call('zadd', KEYS[1], ARGV[1], ARGV[2])
+end
+if redis.call('get', KEYS[2]) == ARGV[4] then
+    redis.call('del', KEYS[2])
+end
+"""
 # A claimed member whose run another worker walks comes back this much later.
 BUSY_MS = 200
+# Seconds before a member whose walk failed as it will again comes back, doubling with each
+# failure of it in a row in this process, up to the most: not each time its claim lapses.
+FAILED_WAIT = 60.0
+MAX_FAILED_WAIT = 3600.0
 
 
 @dataclass
@@ -101,9 +117,11 @@ class Resumes:
         self._claim = redis.register_script(CLAIM)
         self._finish = redis.register_script(FINISH)
         self._renew = redis.register_script(RENEW)
+        self._defer = redis.register_script(DEFER)
         # Arms and finishes of concurrent walks go to Redis together.
         self._arms = Together(self._arm_all)
         self._finishes = Together(self._finish_all)
+        self._failures: dict[bytes, int] = {}  # members whose last walks here failed
 
     async def arm(self, tenant_id: str, run_id: str, purpose: str, score: int) -> None:
         """Have a worker advance the run at ``score`` (ms of the machine's clock). Armed
@@ -112,6 +130,13 @@ class Resumes:
 
     async def _arm_all(self, members: list[tuple[bytes, int]]) -> None:
         await self._redis.zadd(RESUMES, dict(members))
+
+    async def arm_absent(self, resumes: list[tuple[str, str, str]], score: int) -> None:
+        """Arm each ``(tenant_id, run_id, purpose)`` not armed already, at ``score``: unlike
+        ``arm``, one armed keeps its time (a walk's claim, or the wait after a failure)."""
+        if resumes:
+            members = {orjson.dumps(resume): score for resume in resumes}
+            await self._redis.zadd(RESUMES, members, nx=True)
 
     async def claim(
         self, most: int, seconds: float, lease: float, look_ahead: float = 0
@@ -134,7 +159,19 @@ class Resumes:
     async def finish(self, claim: Claim) -> None:
         """The claimed walk ended: the member goes (unless armed again meanwhile), and the
         run's lease with it."""
+        self._failures.pop(claim.member, None)
         await self._finishes([claim])
+
+    async def defer(self, claim: Claim) -> float:
+        """The claimed walk failed as it will again: the member comes back after a wait
+        (``FAILED_WAIT``, doubling), unless armed again meanwhile, and the run's lease goes.
+        Returns the seconds of the wait."""
+        failures = self._failures[claim.member] = self._failures.get(claim.member, 0) + 1
+        wait: float = min(FAILED_WAIT * 2.0 ** (failures - 1), MAX_FAILED_WAIT)
+        until = timestamp_ms() + int(wait * 1000)
+        keys = [RESUMES, run_lease_key(claim.run_id)]
+        await self._defer(keys=keys, args=[until, claim.member, claim.score, claim.token])
+        return wait
 
     async def _finish_all(self, claims: list[Claim]) -> None:
         keys, args = [RESUMES], list[bytes | str | int]()

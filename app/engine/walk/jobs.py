@@ -72,11 +72,18 @@ async def resume(executor: Executor, resumes: Resumes, claim: Claim) -> None:
     """Advance the run of a resume a worker claimed (``app/engine/flow/resumes.py``); then
     the member and the run's lease go. A walk stopped by the store or Redis failing leaves
     both to lapse: the member falls due again when its claim does, and the walk is retried
-    then."""
+    then. Any other failure (a run whose record does not read) would recur as often: its
+    member comes back after a growing wait, and the failure is logged and counted
+    (``automator_resume_failures_total``)."""
     try:
         await executor.advance(claim.tenant_id, claim.run_id, claim.token)
     except TRANSIENT:
         log.exception("resuming run %s failed; it is retried when its claim lapses", claim.run_id)
+        return
+    except Exception:
+        metrics.resume_failed()
+        wait = await resumes.defer(claim)
+        log.exception("resuming run %s failed; it is tried again in %.0f s", claim.run_id, wait)
         return
     await resumes.finish(claim)
 
@@ -99,8 +106,7 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     grace = settings.reconcile_grace if ctx.get("reconciled") else 0
     overdue = await executor.store.due_runs(now - timedelta(seconds=grace), RECONCILE_BATCH)
     ctx["reconciled"] = True
-    for tenant_id, run_id in overdue:
-        await queue.advance(tenant_id, run_id, f"{run_id}:reconcile:{int(now.timestamp())}", None)
+    await queue.overdue(overdue)
     if overdue:
         metrics.requeued(len(overdue))
         log.warning("reconciler re-enqueued %d overdue runs", len(overdue))

@@ -2,13 +2,19 @@
 new runs, and never lost with the worker that took them."""
 
 import asyncio
+import logging
+import sqlite3
 import time
 from datetime import datetime
 from typing import Any
 
 import httpx
+import orjson
+import pytest
+from prometheus_client import REGISTRY
 
 from app.engine.flow.queue import ArqQueue
+from app.engine.redis_keys import RESUMES
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import send, worker_running
@@ -163,3 +169,52 @@ async def test_a_resume_of_a_run_the_store_does_not_have_is_dropped(
                 break
             await asyncio.sleep(0.01)
     assert await queue.resumes.left() == 0
+
+
+async def test_a_resume_of_a_run_that_cannot_be_read_backs_off_and_is_reported(
+    client: httpx.AsyncClient,
+    resources: Resources,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A run whose record does not read (here, bytes that are not JSON) fails its walk the
+    same way each time: each of its resumes comes back a minute later, then two, not each
+    time its claim lapses (a lease and a second); the reconciler, finding the run overdue,
+    adds no resume beside them nor cuts their wait; each failure is logged and counted."""
+    scaled = settings.model_copy(update={"delay_scale": SCALE})
+    run_id = await parked(client, scaled)
+    with sqlite3.connect(settings.sqlite_path) as db:
+        db.execute("UPDATE runs SET doc = ? WHERE run_id = ?", (b"not a run", run_id))
+    queue = queue_of(resources)
+    redis = queue.pool
+    failures = REGISTRY.get_sample_value("automator_resume_failures_total") or 0.0
+
+    async def backed_off(since: float) -> dict[bytes, float]:
+        """The run's resumes once each is scored well past ``since``."""
+        for _ in range(500):  # a guard against hanging, not a timing
+            scores = {
+                member: score
+                for member, score in await redis.zrange(RESUMES, 0, -1, withscores=True)
+                if orjson.loads(member)[1] == run_id
+            }
+            if min(scores.values()) > (since + 30) * 1000:
+                break
+            await asyncio.sleep(0.01)
+        return scores
+
+    async with worker_running(scaled):  # its first reconcile arms the run's own resume
+        now = time.time()
+        first = await backed_off(now)
+        assert all(now + 60 <= score / 1000 <= time.time() + 60 for score in first.values())
+        now = time.time()
+        await redis.zadd(RESUMES, dict.fromkeys(first, int(now * 1000)))  # as if a minute on
+        second = await backed_off(now)
+        assert second.keys() == first.keys()
+        assert all(now + 120 <= score / 1000 <= time.time() + 120 for score in second.values())
+    await queue.overdue([("acme", run_id)])  # the reconciler's next pass
+    assert {m: s for m, s in await redis.zrange(RESUMES, 0, -1, withscores=True)} == second
+    counted = REGISTRY.get_sample_value("automator_resume_failures_total")
+    assert counted == failures + len(first) + len(second)
+    logged = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged.count(f"resuming run {run_id} failed; it is tried again in 60 s") == len(first)
+    assert logged.count(f"resuming run {run_id} failed; it is tried again in 120 s") == len(second)
