@@ -12,6 +12,7 @@ reaches every process's calls within that time; the object it was made through f
 copy at once.
 """
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from app.store.errors import integration_not_found
 from app.store.protocol import Store
 
 MAX_CONFIG_BYTES = 65_536
+# A tenant and a connector's code.
+Key = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -53,23 +56,46 @@ class Integrations:
         self._clock = clock
         self._seconds = seconds
         # Each (tenant, connector)'s configuration, and when it was read (monotonic).
-        self._kept: dict[tuple[str, str], tuple[float, Configuration]] = {}
+        self._kept: dict[Key, tuple[float, Configuration]] = {}
+        # The read under way for each, which every call finding its copy old waits for.
+        self._reads: dict[Key, asyncio.Task[Configuration]] = {}
 
     async def for_call(self, tenant_id: str, code: str) -> Configuration:
         """The configuration a step's call to connector ``code`` gets, read from the store
-        at most once per ``seconds``."""
-        kept = self._kept.get((tenant_id, code))
+        at most once per ``seconds`` (calls finding the copy old together share one read)."""
+        key = (tenant_id, code)
+        kept = self._kept.get(key)
         if kept is not None and self._clock.monotonic() - kept[0] < self._seconds:
             return kept[1]
-        read = self._clock.monotonic()
-        own = await self._store.get_integration(tenant_id, code)
-        configuration = (
-            Configuration(self._defaults.get(code, {}), tenant=False)
-            if own is None
-            else Configuration(own.config, tenant=True)
-        )
-        self._kept[(tenant_id, code)] = (read, configuration)
-        return configuration
+        read = self._reads.get(key)
+        if read is None:
+            read = asyncio.get_running_loop().create_task(self._read(key))
+            self._reads[key] = read
+        # Shielded: a caller cancelled meanwhile does not cancel the others' read.
+        return await asyncio.shield(read)
+
+    async def _read(self, key: Key) -> Configuration:
+        """Read the configuration and keep it, unless it changed through this object
+        meanwhile (``_forget``): a read begun before the change may hold the old one."""
+        this = asyncio.current_task()
+        try:
+            at = self._clock.monotonic()
+            own = await self._store.get_integration(*key)
+            configuration = (
+                Configuration(self._defaults.get(key[1], {}), tenant=False)
+                if own is None
+                else Configuration(own.config, tenant=True)
+            )
+            if self._reads.get(key) is this:
+                self._kept[key] = (at, configuration)
+            return configuration
+        finally:
+            if self._reads.get(key) is this:
+                del self._reads[key]
+
+    def _forget(self, key: Key) -> None:
+        self._kept.pop(key, None)
+        self._reads.pop(key, None)
 
     def has_default(self, code: str) -> bool:
         return code in self._defaults
@@ -88,7 +114,7 @@ class Integrations:
         try:
             return await self._store.put_integration(tenant_id, code, config)
         finally:
-            self._kept.pop((tenant_id, code), None)
+            self._forget((tenant_id, code))
 
     async def get(self, tenant_id: str, code: str) -> IntegrationConfig:
         found = await self._store.get_integration(tenant_id, code)
@@ -103,7 +129,7 @@ class Integrations:
         try:
             await self._store.delete_integration(tenant_id, code)
         finally:
-            self._kept.pop((tenant_id, code), None)
+            self._forget((tenant_id, code))
 
 
 def _check_size(config: dict[str, Any]) -> None:

@@ -1,13 +1,16 @@
 """A connector's configuration as steps' calls read it: kept for a moment per process, so a
 change made through another process reaches them within that time."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.actions.registry import default_registry
 from app.engine.calls.integrations import Configuration, Integrations
+from app.models.secret import IntegrationConfig
 from app.store.sqlite import SQLiteStore
 from tests.clock import FrozenClock, now
 
@@ -51,3 +54,31 @@ async def test_a_change_made_through_the_same_object_applies_at_once(store: SQLi
     assert await api.for_call("acme", "webhook") == Configuration({"timeout": 9}, tenant=True)
     await api.delete("acme", "webhook")
     assert await api.for_call("acme", "webhook") == Configuration(DEFAULTS["webhook"], tenant=False)
+
+
+class CountedReads:
+    """The real store, counting its reads of configurations (named so: a probe, not a fake)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+        self.reads = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def get_integration(self, tenant_id: str, code: str) -> IntegrationConfig | None:
+        self.reads += 1
+        return await self._store.get_integration(tenant_id, code)
+
+
+async def test_calls_finding_the_copy_old_together_share_one_read(store: SQLiteStore) -> None:
+    counted, clock = CountedReads(store), FrozenClock(now())
+    worker = Integrations(counted, default_registry(), DEFAULTS, clock, seconds=1)
+    await store.put_integration("acme", "webhook", {"timeout": 9})
+    calls = [worker.for_call("acme", "webhook") for _ in range(20)]
+    for got in await asyncio.gather(*calls):
+        assert got == Configuration({"timeout": 9}, tenant=True)
+    assert counted.reads == 1
+    clock.advance(1)
+    await asyncio.gather(*(worker.for_call("acme", "webhook") for _ in range(20)))
+    assert counted.reads == 2
