@@ -190,7 +190,7 @@ class ScriptedWorker(Worker):
                 taking = []
             await self.sem.acquire()
             # Closed while waiting for room: the room goes to no new run.
-            if self.job_counter >= self.max_jobs or not self.intake.open:
+            if self.job_counter + self.lent() >= self.max_jobs or not self.intake.open:
                 self.sem.release()
                 break
             self.job_counter += 1
@@ -226,6 +226,11 @@ class ScriptedWorker(Worker):
             task = self.loop.create_task(self.run_taken(taken))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
             self.tasks[job_id] = task
+
+    def lent(self) -> int:
+        """How much of the jobs' room other walks hold (none here; a subclass's walks of
+        resumes, ``app/worker.py``): no new job takes it."""
+        return 0
 
     def _marking_args(self, job_ids: list[str], tokens: list[str]) -> list[str | int]:
         args: list[str | int] = [

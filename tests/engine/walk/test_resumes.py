@@ -218,3 +218,36 @@ async def test_a_resume_of_a_run_that_cannot_be_read_backs_off_and_is_reported(
     logged = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert logged.count(f"resuming run {run_id} failed; it is tried again in 60 s") == len(first)
     assert logged.count(f"resuming run {run_id} failed; it is tried again in 120 s") == len(second)
+
+
+async def test_timers_held_for_take_the_room_new_runs_leave_and_no_more(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A worker with room for 2 walks of each kind, a flood of new runs and 4 timers whose
+    step takes 0.4 s falling due together: while new runs are held off for them, the
+    timers take the new runs' room too, so all 4 are walked at once (on main, 2 then 2),
+    and never more than 4 walks go on at once; every new run completes."""
+    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
+    later = workflow([{"id": "sms", "type": "send_sms", "delay": 3}], workflow_id="delayed")
+    await create(client, later | {"trigger": {"type": "later"}})
+    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
+    timers = [
+        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
+        for n in range(4)
+    ]
+    await drain_until(client, two, timers, {"waiting"})
+    news = [
+        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        for n in range(12)
+    ]
+    async with worker_running(two, registry_of(Slow(0.4))):
+        for _ in range(2000):  # a guard against hanging, not a timing
+            runs = [await run_of(client, run_id) for run_id in [*timers, *news]]
+            if {run["status"] for run in runs} == {"completed"}:
+                break
+            await asyncio.sleep(0.02)
+    assert {run["status"] for run in runs} == {"completed"}
+    spans = [(started(run, "sms"), finished(run, "sms")) for run in runs]
+    assert max(start for start, _ in spans[:4]) < min(end for _, end in spans[:4])
+    most = max(sum(start <= at < end for start, end in spans) for at, _ in spans)
+    assert most <= 4
