@@ -95,8 +95,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class Inflow:
     """A body's bytes as they arrive, inflated when asked, failing once they come to over
     ``limit`` (``ResponseTooLarge``) or when they do not inflate (httpx's
-    ``DecodingError``). ``add`` and ``end`` keep the body; ``pieces`` and ``flush`` hand it
-    on."""
+    ``DecodingError``): ``add`` each chunk, then ``end`` gives the body."""
 
     def __init__(self, host: str, limit: int, *, inflate: bool) -> None:
         self._host, self._limit = host, limit
@@ -104,7 +103,7 @@ class Inflow:
         self._size = 0
         self._kept: list[bytes] = []
 
-    def pieces(self, chunk: bytes) -> list[bytes]:
+    def _pieces(self, chunk: bytes) -> list[bytes]:
         """``chunk``, inflated in pieces of at most ``limit + 1`` bytes, so a small bomb
         never expands in memory past the bound."""
         if self._inflater is None:
@@ -118,7 +117,7 @@ class Inflow:
             raise self._corrupt(exc) from exc
         return pieces
 
-    def flush(self) -> bytes:
+    def _flush(self) -> bytes:
         """What the inflater still holds (nothing when not inflating)."""
         if self._inflater is None:
             return b""
@@ -128,11 +127,11 @@ class Inflow:
             raise self._corrupt(exc) from exc
 
     def add(self, chunk: bytes) -> None:
-        self._kept += self.pieces(chunk)
+        self._kept += self._pieces(chunk)
 
     def end(self) -> bytes:
         """The whole body kept."""
-        self._kept.append(self.flush())
+        self._kept.append(self._flush())
         return b"".join(self._kept)
 
     def _counted(self, piece: bytes) -> bytes:
