@@ -58,9 +58,10 @@ from app.models.secret import SECRET_REF
 CACHE_SIZE = 4096
 # Characters of an underlying error's message kept in a TemplateError.
 MAX_REASON_CHARS = 300
-# Names Jinja's parser reads as constants or operators, not as a variable to look up.
+# Names Jinja's parser reads as constants or operators, not as a variable to look up, and
+# ``self``, which a template's code binds to the template itself whatever the context holds.
 _NOT_NAMES = frozenset(
-    {"true", "false", "True", "False", "none", "None", "not", "and", "or", "in", "is", "if"}
+    {"true", "false", "True", "False", "none", "None", "not", "and", "or", "in", "is", "if", "self"}
 )
 
 # The templating's public face: the sandbox and the filters are its parts.

@@ -156,6 +156,9 @@ def test_a_key_wins_over_a_dict_method_of_the_same_name() -> None:
         ("{{ d.items }}", {"d": {"items": 1}}, 1),
         ("{{ d.0 }}", {"d": {"0": 1}}, "undefined"),  # an index is no key of an object
         ("{{ d.1 }}", {"d": [1]}, "undefined"),
+        # Jinja binds ``self`` to the template itself, whatever the event's data holds.
+        ("{{ self }}", {"self": 1}, "undefined"),
+        ("{{ self.name }}", {"self": {"name": 1}}, "undefined"),
     ],
 )
 def test_a_lone_lookup_finds_what_the_sandbox_finds(
@@ -167,7 +170,7 @@ def test_a_lone_lookup_finds_what_the_sandbox_finds(
         assert render(source, context) == expected
 
 
-NAMES = ["user", "cart", "items", "0", "1", "name", "true", "range", "keys", "__class__"]
+NAMES = ["user", "cart", "items", "0", "1", "name", "true", "range", "keys", "__class__", "self"]
 KEYED_JSON = st.recursive(
     st.none() | st.integers() | st.text(max_size=3),
     lambda children: (
