@@ -262,6 +262,7 @@ class Exchanges:
             idle, now = self._idle.get(origin), time.monotonic()
             while idle:
                 connection = idle.pop()
+                self._forget_if_empty(origin, idle)
                 if connection.usable(now):
                     return connection
                 await self._close(connection)
@@ -290,11 +291,23 @@ class Exchanges:
 
     def _least_recent(self) -> _Connection | None:
         """The idle connection that fell idle first, taken out of the idle ones."""
-        oldest: list[_Connection] | None = None
-        for idle in self._idle.values():
-            if idle and (oldest is None or idle[0].idle_until < oldest[0].idle_until):
-                oldest = idle
-        return None if oldest is None else oldest.pop(0)
+        oldest: tuple[Origin, list[_Connection]] | None = None
+        for origin, idle in self._idle.items():
+            if oldest is None or idle[0].idle_until < oldest[1][0].idle_until:
+                oldest = origin, idle
+        if oldest is None:
+            return None
+        origin, idle = oldest
+        connection = idle.pop(0)
+        self._forget_if_empty(origin, idle)
+        return connection
+
+    def _forget_if_empty(self, origin: Origin, idle: list[_Connection]) -> None:
+        """Drop ``origin``'s entry once its idle connections are all taken: a process
+        calling a new origin per run (a URL templated per event) would keep one per origin
+        forever. Lists change in place, so an empty one is the origin's entry or none."""
+        if not idle and self._idle.get(origin) is idle:
+            del self._idle[origin]
 
     async def _wait(self, timeout: float | None) -> None:  # noqa: ASYNC109 - httpcore's pool timeout
         waiter = asyncio.get_running_loop().create_future()
@@ -336,7 +349,8 @@ class Exchanges:
             expired = [connection for connection in idle if connection.idle_until <= now]
             if not expired:
                 continue
-            self._idle[origin] = [connection for connection in idle if connection.idle_until > now]
+            idle[:] = [connection for connection in idle if connection.idle_until > now]
+            self._forget_if_empty(origin, idle)
             for connection in expired:
                 await self._close(connection)
 

@@ -313,3 +313,17 @@ async def test_tls_answers_and_checks_the_certificate_against_the_name(
         with pytest.raises(httpx.ConnectError):
             await client.exchange(post(wrong.url))
     assert wrong.requests == []
+
+
+async def test_origins_called_once_each_leave_nothing_kept(
+    client: ConnectorClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL per run (a host or port templated from the event) must not grow the pool:
+    once an origin's idle connections are gone, so is its entry."""
+    exchanges = at_most(client, 1)  # each new origin closes the last one's idle connection
+    monkeypatch.setattr(client._guarded, "exchanges", exchanges)
+    for server in [Scripted(ok()) for _ in range(12)]:
+        async with await listening(server):
+            assert (await client.exchange(post(server.url))).content == b"{}"
+    assert len(exchanges._idle) == 1  # the last origin's connection, idle
+    await exchanges.aclose()
