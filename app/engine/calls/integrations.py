@@ -70,6 +70,8 @@ class Integrations:
         read = self._reads.get(key)
         if read is None:
             read = asyncio.get_running_loop().create_task(self._read(key))
+            # Its callers may all be cancelled: its error is theirs to hear, not the loop's.
+            read.add_done_callback(lambda done: done.cancelled() or done.exception())
             self._reads[key] = read
         # Shielded: a caller cancelled meanwhile does not cancel the others' read.
         return await asyncio.shield(read)

@@ -2,6 +2,8 @@
 change made through another process reaches them within that time."""
 
 import asyncio
+import contextlib
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -82,3 +84,23 @@ async def test_calls_finding_the_copy_old_together_share_one_read(store: SQLiteS
     clock.advance(1)
     await asyncio.gather(*(worker.for_call("acme", "webhook") for _ in range(20)))
     assert counted.reads == 2
+
+
+async def test_a_failed_read_whose_callers_all_left_is_not_logged_as_unheard(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A step's call cancelled (its run stopped, its worker stopping) while the store fails
+    leaves the read's error to no one: asyncio must not log it as never retrieved."""
+    store = await SQLiteStore.open(tmp_path / "store.db", FrozenClock(now()))
+    integrations = Integrations(store, default_registry(), DEFAULTS, FrozenClock(now()), 1)
+    await store.close()  # every read fails
+    call = asyncio.create_task(integrations.for_call("acme", "webhook"))
+    await asyncio.sleep(0)  # the call has started the read
+    read = integrations._reads["acme", "webhook"]
+    call.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await call
+    await asyncio.wait([read])  # as the loop sees it: ended, its error heard by no caller
+    del read
+    gc.collect()
+    assert "never retrieved" not in caplog.text
