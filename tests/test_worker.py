@@ -52,13 +52,14 @@ async def test_a_start_job_leases_its_run_as_it_is_taken_and_gives_the_lease_bac
     )
     assert isinstance(worker, PollingWorker)
     marked: set[str] = set()
-    taking = worker._start
+    taking = worker._take
 
-    async def start(job_ids: list[str]) -> None:
-        await taking(job_ids)
+    async def take(room: int) -> int:
+        taken = await taking(room)
         marked.update(worker.start_leases)  # before the jobs run and give them back
+        return taken
 
-    worker._start = start  # type: ignore[method-assign]
+    worker._take = take  # type: ignore[method-assign]
     try:
         await worker.async_run()
     finally:

@@ -1,9 +1,11 @@
-"""arq's worker with its job path in scripts of ours: the jobs of a poll are marked in
-progress and read in one call, and jobs end together in another.
+"""arq's worker with its job path in scripts of ours: a poll takes the due jobs there is room
+for (each marked in progress, its run leased, the job read) in one call, and jobs end
+together in another.
 
-arq takes each job in four round trips (WATCH, EXISTS, ZSCORE, MULTI/PSETEX/EXEC), reads it
-in a transaction of its own (the job, its retry counter, the abort set) and ends it in a third;
-with a poll's worth of jobs that is N round trips and more, and a poll of N jobs here is one.
+arq reads the queue, then takes each job in four round trips (WATCH, EXISTS, ZSCORE,
+MULTI/PSETEX/EXEC), waiting for room one job at a time, reads it in a transaction of its own
+(the job, its retry counter, the abort set) and ends it in a third: a poll of N jobs is
+5N + 1 round trips and more, and here one.
 The semantics are arq 0.28's (``run_job``): retries (``Retry``, ``max_tries``), the job
 timeout, the in-progress mark (kept a while for cron jobs), abort, the counters its health
 check reports; over its keys, so that its client (``enqueue_job``, ``Job``) sees the same.
@@ -42,41 +44,55 @@ IN_PROGRESS_MARGIN = 1.0
 # The worker's context entry of the leases taken with start jobs' marks: job id → token.
 START_LEASES = "start_leases"
 START_SUFFIX = start_job_id("")
-# How long arq keeps a job's retry counter (s), as MARK_STARTED does.
+# How long arq keeps a job's retry counter (s), as TAKE_JOBS does.
 RETRY_COUNTER_TTL = 88400
 # KEYS[1]: arq's queue. ARGV: now (ms), how long an in-progress mark lasts (ms), the marks' key
 # prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id suffix,
 # the jobs' and the retry counters' key prefixes, arq's set of jobs to abort ('' when the
-# worker aborts none), then a job id and a lease token for each job. Each job still queued, due
-# and in progress nowhere is marked in progress (what arq's start_jobs checks under WATCH, in
-# four round trips per job), a start job's run is leased with the token when its lease is free
-# (what the job's walk would take next), and the job is read as arq's run_job reads it in a
-# transaction of its own: its body, its retry counter counted up, whether it is to be aborted.
-# Answers, for each job, its score (false: not marked), whether its run was leased, its body
-# (false: expired), its try and whether it was to be aborted.
-MARK_STARTED = """
-local scores, leased, bodies, tries, aborts = {}, {}, {}, {}, {}
-for i = 10, #ARGV, 2 do
-    local job, n = ARGV[i], (i - 8) / 2
-    local score = redis.call('zscore', KEYS[1], job)
-    local mark = ARGV[3] .. job
-    scores[n], leased[n], bodies[n], tries[n], aborts[n] = false, false, false, 0, 0
-    if score and tonumber(score) <= tonumber(ARGV[1]) and redis.call('exists', mark) == 0 then
-        redis.call('psetex', mark, ARGV[2], '1')
-        scores[n] = score
-        if string.sub(job, -#ARGV[6]) == ARGV[6] then
-            local lease = ARGV[5] .. string.sub(job, 1, -#ARGV[6] - 1)
-            leased[n] = redis.call('set', lease, ARGV[i + 1], 'NX', 'PX', ARGV[4]) ~= false
-        end
-        bodies[n] = redis.call('get', ARGV[7] .. job)
-        tries[n] = redis.call('incr', ARGV[8] .. job)
-        redis.call('expire', ARGV[8] .. job, 88400)
-        if ARGV[9] ~= '' then
-            aborts[n] = redis.call('zrem', ARGV[9], job)
+# worker aborts none), how many jobs to take at most, where in the queue to start and how far
+# to read (arq's read offset and limit), the token of the leases taken.
+# The due jobs are read in queue order, a page at a time; each in progress nowhere is taken
+# until there are as many as asked: marked in progress (what arq's start_jobs does under
+# WATCH, in four round trips per job), its run leased with the token when the job is a start
+# job and the lease is free (what the job's walk would take next), and read as arq's run_job
+# reads it in a transaction of its own (its body, its retry counter counted up, whether it
+# is to be aborted). Answers six values per job taken: its id, its score, whether its run was
+# leased, its body (false: expired), its try, whether it was to be aborted.
+TAKE_JOBS = """
+local taken, room, at = {}, tonumber(ARGV[10]), tonumber(ARGV[11])
+local stop = at + tonumber(ARGV[12])
+while room > 0 and at < stop do
+    local size = math.min(100, stop - at)
+    local page = redis.call(
+        'zrangebyscore', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', at, size)
+    for i = 1, #page, 2 do
+        local job = page[i]
+        if room > 0 and redis.call('exists', ARGV[3] .. job) == 0 then
+            room = room - 1
+            redis.call('psetex', ARGV[3] .. job, ARGV[2], '1')
+            local leased = false
+            if string.sub(job, -#ARGV[6]) == ARGV[6] then
+                local lease = ARGV[5] .. string.sub(job, 1, -#ARGV[6] - 1)
+                leased = redis.call('set', lease, ARGV[13], 'NX', 'PX', ARGV[4]) ~= false
+            end
+            local abort = 0
+            if ARGV[9] ~= '' then
+                abort = redis.call('zrem', ARGV[9], job)
+            end
+            local tries = redis.call('incr', ARGV[8] .. job)
+            redis.call('expire', ARGV[8] .. job, 88400)
+            local body = redis.call('get', ARGV[7] .. job)
+            for _, value in ipairs({job, page[i + 1], leased, body, tries, abort}) do
+                taken[#taken + 1] = value
+            end
         end
     end
+    if #page < 2 * size then
+        break
+    end
+    at = at + size
 end
-return {scores, leased, bodies, tries, aborts}
+return taken
 """
 # KEYS[1]: arq's queue. ARGV[1..4]: the prefixes of the in-progress marks, the retry counters
 # and the jobs, and arq's set of jobs to abort; then four values for each job that ended: its
@@ -167,73 +183,98 @@ class ScriptedWorker(Worker):
         self.lease = lease
         self.intake = intake
         self.in_progress_timeout_s = lease + IN_PROGRESS_MARGIN
-        self._marking: AsyncScript | None = None  # MARK_STARTED, once the pool is open
+        self._taking: AsyncScript | None = None  # TAKE_JOBS, once the pool is open
+        # Set as a job ends: a poll that filled the room takes again then.
+        self.room_left = asyncio.Event()
         self._finishing: AsyncScript | None = None  # FINISH_JOBS, once the pool is open
         self._leases: Leases | None = None  # gives back the start jobs' leases
         # The tokens of the runs' leases taken with their start jobs' marks, by job id: the
-        # job walks its run under it (advance_run), then it is given back (run_taken).
+        # job walks its run under it (advance_run), then it is given back (run_taken). A
+        # token is one call's: the leases it took are of different runs.
         self.start_leases: dict[str, str] = {}
         self.ctx[START_LEASES] = self.start_leases
         # The jobs that end while a call of FINISH_JOBS is out go in the next one.
         self._finish = Together(self._finish_jobs)
 
-    async def start_jobs(self, job_ids: list[bytes]) -> None:
-        """arq's, stopping while the intake is closed (the jobs left stay queued, for the
-        next poll), with the jobs there is room for marked in progress and read together, in
-        one script call instead of five round trips each."""
-        taking: list[str] = []
-        for job_id in job_ids:
-            if not self.intake.open:
-                break
-            if taking and self.sem.locked():
-                await self._start(taking)  # no room left: start these, then wait for room
-                taking = []
-            await self.sem.acquire()
-            # Closed while waiting for room: the room goes to no new run.
-            if self.job_counter + self.lent() >= self.max_jobs or not self.intake.open:
-                self.sem.release()
-                break
-            self.job_counter += 1
-            taking.append(job_id.decode())
-        await self._start(taking)
+    async def _poll_iteration(self) -> None:
+        """arq's, with the jobs there is room for taken in one script call (``TAKE_JOBS``)
+        while the intake is open, instead of a read of the queue and then a call per job
+        (four round trips each for arq) waiting for room one job at a time."""
+        room = self._room()
+        if self.burst and self.max_burst_jobs >= 0:
+            room = min(room, self.max_burst_jobs - self._jobs_started())
+            if room < 1:
+                return
+        if self.allow_pick_jobs and room > 0 and self.intake.open:
+            await self._take_while_due(room)
+        if self.allow_abort_jobs:
+            await self._cancel_aborted_jobs()
+        for job_id, task in list(self.tasks.items()):
+            if task.done():
+                del self.tasks[job_id]
+                task.result()  # a failure of the worker's own, not of a job: raised, as arq
+        await self.heart_beat()
 
-    async def _start(self, job_ids: list[str]) -> None:
-        """Mark the jobs in progress, lease their runs and read them, then run those that
-        were still to do, as arq does."""
-        if not job_ids:
-            return
-        if self._marking is None:
-            self._marking = self.pool.register_script(MARK_STARTED)
-        tokens = [secrets.token_hex(8) for _ in job_ids]
-        try:
-            answer = await self._marking(
-                keys=[self.queue_name], args=self._marking_args(job_ids, tokens)
-            )
-        except BaseException:
-            for _ in job_ids:
-                self._release_sem_dec_counter_on_complete()
-            raise
+    async def _take_while_due(self, room: int) -> None:
+        """Take up to ``room`` due jobs; while that filled the room (more may be due), take
+        again as jobs end, as arq fills room as it frees up, up to arq's read limit in one
+        poll. The jobs that end in one turn of the loop leave room taken in one call."""
+        left = self.queue_read_limit
+        while True:
+            self.room_left.clear()  # before the call: a job ending during it leaves room
+            taken = await self._take(min(room, left))
+            left -= taken
+            if taken < room or left <= 0 or not self._taking_more():
+                return
+            await self.room_left.wait()
+            await asyncio.sleep(0)  # the room other jobs ending meanwhile leave, taken too
+            room = self._room()
+            if room <= 0 or not self._taking_more():
+                return
+
+    def _room(self) -> int:
+        """How many more jobs may start now: walks of resumes lent the jobs' room hold it
+        too."""
+        return self.max_jobs - self.job_counter - self.lent()
+
+    def _taking_more(self) -> bool:
+        """Whether a poll goes on taking jobs as room frees up: not while the intake is
+        closed, nor once the worker is to stop (``stop_gracefully``: a burst of no more
+        jobs) or counts the jobs of a burst."""
+        return self.intake.open and not (self.burst and self.max_burst_jobs >= 0)
+
+    def _release_sem_dec_counter_on_complete(self) -> None:
+        super()._release_sem_dec_counter_on_complete()
+        self.room_left.set()
+
+    async def _take(self, room: int) -> int:
+        """Take up to ``room`` due jobs, each marked in progress, its run leased and the
+        job read, and run them, as arq does; answers how many were taken."""
+        if self._taking is None:
+            self._taking = self.pool.register_script(TAKE_JOBS)
+        token = secrets.token_hex(8)
+        answer = await self._taking(keys=[self.queue_name], args=self._taking_args(room, token))
         now = timestamp_ms()
-        for job_id, token, score, lease, body, job_try, abort in zip(
-            job_ids, tokens, *answer, strict=True
-        ):
-            if score is None:  # taken by another worker meanwhile, or done
-                self._release_sem_dec_counter_on_complete()
-                continue
+        for n in range(0, len(answer), 6):
+            name, score, lease, body, job_try, abort = answer[n : n + 6]
+            await self.sem.acquire()  # at once: only a job's end changes the room meanwhile
+            self.job_counter += 1
+            job_id = name.decode()
             if lease:
                 self.start_leases[job_id] = token
             taken = Taken(job_id, int(score), body, job_try, bool(abort), now)
             task = self.loop.create_task(self.run_taken(taken))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
             self.tasks[job_id] = task
+        return len(answer) // 6
 
     def lent(self) -> int:
         """How much of the jobs' room other walks hold (none here; a subclass's walks of
         resumes, ``app/worker.py``): no new job takes it."""
         return 0
 
-    def _marking_args(self, job_ids: list[str], tokens: list[str]) -> list[str | int]:
-        args: list[str | int] = [
+    def _taking_args(self, room: int, token: str) -> list[str | int]:
+        return [
             timestamp_ms(),
             int(self.in_progress_timeout_s * 1000),
             in_progress_key_prefix,
@@ -243,10 +284,11 @@ class ScriptedWorker(Worker):
             job_key_prefix,
             retry_key_prefix,
             abort_jobs_ss if self.allow_abort_jobs else "",
+            room,
+            self._queue_read_offset,
+            self.queue_read_limit,
+            token,
         ]
-        for job_id, token in zip(job_ids, tokens, strict=True):
-            args += [job_id, token]
-        return args
 
     async def run_taken(self, taken: Taken) -> None:
         """arq's run_job for a job the marking script read; then the lease its mark took on

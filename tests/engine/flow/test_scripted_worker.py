@@ -24,8 +24,11 @@ from app.clock import SystemClock
 from app.engine.flow.intake import Intake
 from app.engine.flow.queue import ArqQueue, deserialize, serialize
 from app.engine.flow.scripted_worker import ScriptedWorker
+from app.engine.walk.jobs import stop_gracefully
 
 TRIES: list[int] = []
+RAN: list[str] = []
+RUNNING: list[int] = [0, 0]  # now, at most
 
 
 async def flaky(ctx: dict[str, Any], until: int) -> int:
@@ -34,6 +37,15 @@ async def flaky(ctx: dict[str, Any], until: int) -> int:
     if ctx["job_try"] < until:
         raise Retry(defer=0.01)
     return int(ctx["job_try"])
+
+
+async def noted(ctx: dict[str, Any]) -> None:
+    """Notes its job and how many ran at once."""
+    RAN.append(ctx["job_id"])
+    RUNNING[0] += 1
+    RUNNING[1] = max(RUNNING)
+    await asyncio.sleep(0.01)
+    RUNNING[0] -= 1
 
 
 async def slow(ctx: dict[str, Any], seconds: float) -> str:
@@ -52,6 +64,7 @@ def worker(redis_url: str, **options: Any) -> ScriptedWorker:
     functions = [
         func(flaky, name="flaky", max_tries=3),
         func(slow, name="slow", timeout=0.3),
+        func(noted, name="noted"),
     ]
     defaults: dict[str, Any] = {
         "functions": functions,
@@ -182,3 +195,44 @@ async def test_jobs_taken_by_another_worker_are_run_once(pool: ArqRedis, redis_u
     await asyncio.gather(*(drained(w) for w in workers))
     assert len(TRIES) == 40
     assert sum(w.jobs_complete for w in workers) == 40
+
+
+async def test_a_poll_takes_the_jobs_it_has_room_for_past_those_in_progress_elsewhere(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Jobs in progress on other workers come first in the queue: the poll reads past them
+    (within arq's read limit, 100 here) and takes the others in queue order, no more at
+    once than its room."""
+    RAN.clear()
+    RUNNING[:] = [0, 0]
+    for n in range(150):
+        await enqueue(pool, "noted", job_id=f"j{n:03}")
+    for n in range(80):
+        await pool.set(in_progress_key_prefix + f"j{n:03}", b"1", px=60_000)
+    taking = worker(redis_url, max_jobs=10, burst=False)
+    running = asyncio.create_task(taking.async_run())
+    try:
+        async with asyncio.timeout(10):
+            while len(RAN) < 70:  # noqa: ASYNC110 - the worker's jobs note themselves
+                await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(taking, running)
+    in_queue_order = [f"j{n:03}" for n in range(80, 150)]
+    assert RAN[:] == in_queue_order
+    assert RUNNING[1] == 10
+
+
+async def test_a_full_worker_told_to_stop_takes_no_job_as_its_jobs_end(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A poll that filled the room waits for room to take more: a stop meanwhile ends the
+    jobs in progress and takes none of those left."""
+    for n in range(5):
+        await enqueue(pool, "slow", 0.2, job_id=f"j{n}")
+    full = worker(redis_url, max_jobs=2, burst=False)
+    running = asyncio.create_task(full.async_run())
+    async with asyncio.timeout(5):
+        while full.job_counter < 2:  # noqa: ASYNC110 - the worker takes its jobs
+            await asyncio.sleep(0.01)
+    await stop_gracefully(full, running)
+    assert (full.jobs_complete, await pool.zcard(full.queue_name)) == (2, 3)
