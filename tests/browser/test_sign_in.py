@@ -74,7 +74,9 @@ def test_the_api_reference_loads_with_nothing_from_another_host(
 ) -> None:
     page.goto(service.base + "/docs")
 
-    expect(page.get_by_text("/api/session").first).to_be_visible()
+    # Swagger UI builds every operation of a large openapi.json in the page before it shows
+    # one: seconds of a loaded CI machine's CPU, which the default 5 s did not always cover.
+    expect(page.get_by_text("/api/session").first).to_be_visible(timeout=30_000)
     page.wait_for_load_state("networkidle")
     assert any(url.endswith("/docs/assets/swagger-ui-bundle.js") for url in traffic.urls)
     assert traffic.foreign() == []
