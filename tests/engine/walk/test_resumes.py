@@ -60,6 +60,34 @@ async def parked(client: httpx.AsyncClient, settings: Settings) -> str:
     return run_id
 
 
+async def timers_among_new_runs(
+    client: httpx.AsyncClient, settings: Settings, timed: dict[str, Any], timers: int, news: int
+) -> list[dict[str, Any]]:
+    """``timers`` runs parked in ``timed`` (a step with a delay), then ``news`` new runs of
+    a slow ``send_sms`` queued, walked by a worker with room for 2 walks of each kind:
+    every run as it ended, the timers first."""
+    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
+    await create(client, workflow([timed], workflow_id="delayed") | {"trigger": {"type": "later"}})
+    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
+    run_ids = [
+        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
+        for n in range(timers)
+    ]
+    await drain_until(client, two, run_ids, {"waiting"})
+    for n in range(news):
+        run_ids.append(
+            (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        )
+    async with worker_running(two, registry_of(Slow(0.4))):
+        for _ in range(2000):  # a guard against hanging, not a timing
+            runs = [await run_of(client, run_id) for run_id in run_ids]
+            if {run["status"] for run in runs} == {"completed"}:
+                break
+            await asyncio.sleep(0.02)
+    assert {run["status"] for run in runs} == {"completed"}
+    return runs
+
+
 async def test_a_due_timer_goes_before_the_new_runs_queued_ahead_of_it(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
@@ -110,26 +138,8 @@ async def test_new_runs_in_flight_end_before_more_timers_fall_due_than_the_worke
     timers falling due together: the worker takes no new run in the second before they
     do, so none is walked beside them (on main, 2 were), and takes new runs again after
     them: every new run completes."""
-    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
-    later = workflow([{"id": "later", "type": "log", "delay": 4}], workflow_id="delayed")
-    await create(client, later | {"trigger": {"type": "later"}})
-    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
-    timers = [
-        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
-        for n in range(3)
-    ]
-    await drain_until(client, two, timers, {"waiting"})
-    news = [
-        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
-        for n in range(20)
-    ]
-    async with worker_running(two, registry_of(Slow(0.4))):
-        for _ in range(2000):  # a guard against hanging, not a timing
-            runs = [await run_of(client, run_id) for run_id in [*timers, *news]]
-            if {run["status"] for run in runs} == {"completed"}:
-                break
-            await asyncio.sleep(0.02)
-    assert {run["status"] for run in runs} == {"completed"}
+    later = {"id": "later", "type": "log", "delay": 4}
+    runs = await timers_among_new_runs(client, settings, later, timers=3, news=20)
     walked = [started(run, "later") for run in runs[:3]]
     spans = [(started(run, "sms"), finished(run, "sms")) for run in runs[3:]]
     beside = [span for span in spans if span[0] <= max(walked) and span[1] >= min(walked)]
@@ -227,26 +237,8 @@ async def test_timers_held_for_take_the_room_new_runs_leave_and_no_more(
     step takes 0.4 s falling due together: while new runs are held off for them, the
     timers take the new runs' room too, so all 4 are walked at once (on main, 2 then 2),
     and never more than 4 walks go on at once; every new run completes."""
-    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
-    later = workflow([{"id": "sms", "type": "send_sms", "delay": 3}], workflow_id="delayed")
-    await create(client, later | {"trigger": {"type": "later"}})
-    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
-    timers = [
-        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
-        for n in range(4)
-    ]
-    await drain_until(client, two, timers, {"waiting"})
-    news = [
-        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
-        for n in range(12)
-    ]
-    async with worker_running(two, registry_of(Slow(0.4))):
-        for _ in range(2000):  # a guard against hanging, not a timing
-            runs = [await run_of(client, run_id) for run_id in [*timers, *news]]
-            if {run["status"] for run in runs} == {"completed"}:
-                break
-            await asyncio.sleep(0.02)
-    assert {run["status"] for run in runs} == {"completed"}
+    later = {"id": "sms", "type": "send_sms", "delay": 3}
+    runs = await timers_among_new_runs(client, settings, later, timers=4, news=12)
     spans = [(started(run, "sms"), finished(run, "sms")) for run in runs]
     assert max(start for start, _ in spans[:4]) < min(end for _, end in spans[:4])
     most = max(sum(start <= at < end for start, end in spans) for at, _ in spans)
