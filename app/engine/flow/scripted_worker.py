@@ -218,7 +218,9 @@ class ScriptedWorker(Worker):
     async def _take_while_due(self, room: int) -> None:
         """Take up to ``room`` due jobs; while that filled the room (more may be due), take
         again as jobs end, as arq fills room as it frees up, up to arq's read limit in one
-        poll. The jobs that end in one turn of the loop leave room taken in one call."""
+        poll. The jobs that end in one turn of the loop leave room taken in one call. No job
+        ending within a poll's delay ends the poll: its heart beat (readiness, the health
+        check, cron jobs) and its aborts must not wait for long jobs to end."""
         left = self.queue_read_limit
         while True:
             self.room_left.clear()  # before the call: a job ending during it leaves room
@@ -226,7 +228,11 @@ class ScriptedWorker(Worker):
             left -= taken
             if taken < room or left <= 0 or not self._taking_more():
                 return
-            await self.room_left.wait()
+            try:
+                async with asyncio.timeout(self.poll_delay_s):
+                    await self.room_left.wait()
+            except TimeoutError:
+                return  # the next poll takes the room, a poll's delay from now
             await asyncio.sleep(0)  # the room other jobs ending meanwhile leave, taken too
             room = self._room()
             if room <= 0 or not self._taking_more():

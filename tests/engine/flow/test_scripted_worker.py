@@ -236,3 +236,30 @@ async def test_a_full_worker_told_to_stop_takes_no_job_as_its_jobs_end(
             await asyncio.sleep(0.01)
     await stop_gracefully(full, running)
     assert (full.jobs_complete, await pool.zcard(full.queue_name)) == (2, 3)
+
+
+async def test_a_worker_its_jobs_fill_keeps_beating_while_they_run(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A poll whose take fills the room ends when no job ends within a poll's delay, as
+    arq's does: its heart beat (readiness, the health check, cron jobs such as the
+    reconciler) and its aborts go on while long jobs hold the room."""
+    for n in range(2):
+        await enqueue(pool, "slow", 0.25, job_id=f"j{n}")
+    full = worker(redis_url, max_jobs=2, burst=False)
+    beats: list[int] = []
+    beat = full.heart_beat
+
+    async def counted() -> None:
+        beats.append(full.job_counter)
+        await beat()
+
+    full.heart_beat = counted  # type: ignore[method-assign]
+    running = asyncio.create_task(full.async_run())
+    try:
+        async with asyncio.timeout(5):
+            while full.jobs_complete < 2:  # noqa: ASYNC110 - the worker runs its jobs
+                await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(full, running)
+    assert beats.count(2) >= 5  # polls every 0.01 s while both jobs ran for 0.25 s
