@@ -30,11 +30,6 @@ from app.actions.sockets import LoopBackend
 from app.settings import Settings
 
 USER_AGENT = "Automator"
-# Connections a process holds open at once, to every host together: webhook calls and the
-# other connectors' requests share them (one pool, app/actions/http11.py); a call finding
-# them all in use waits for one, up to its timeout. As many as a worker's calls in flight
-# (AUTOMATOR_WORKER_CONCURRENCY, 100 by default).
-MAX_CONNECTIONS = 100
 # Idle connections are kept up to the connection limit (a worker's calls in flight at once
 # reuse theirs), for 1.5 s after their last answer was read: servers close idle connections
 # after a few seconds (uvicorn, Node and Apache after 5, gunicorn after 2), and one closing as
@@ -157,16 +152,25 @@ def inflates(headers: MutableMapping[str, str], host: str) -> bool:
     return encoding in INFLATED
 
 
+def connection_limit(settings: Settings) -> int:
+    """Connections a process holds open at once, to every host together: webhook calls and
+    the other connectors' requests share them (one pool, app/actions/http11.py); a call
+    finding them all in use waits for one, up to its timeout. As many as a worker's walks in
+    flight: its jobs' (``AUTOMATOR_WORKER_CONCURRENCY``) and the resumes' that take their room
+    while new runs are held off before a burst of timers, as many again."""
+    return 2 * settings.worker_concurrency
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """The client's one pool of guarded connections (``Exchanges``: at most
-    ``MAX_CONNECTIONS`` open, webhook calls and httpx's requests together), each answer read
+    ``max_connections`` open, webhook calls and httpx's requests together), each answer read
     whole and bounded."""
 
-    def __init__(self, guard: Guard, max_body: int) -> None:
+    def __init__(self, guard: Guard, max_body: int, max_connections: int) -> None:
         self.exchanges = Exchanges(
             GuardedBackend(guard),
             httpx.create_ssl_context(trust_env=False),
-            MAX_CONNECTIONS,
+            max_connections,
             KEEPALIVE_EXPIRY,
         )
         self._max_body = max_body
@@ -284,7 +288,9 @@ class ConnectorClient(httpx.AsyncClient):
     to follow (``redirect``)."""
 
     def __init__(self, settings: Settings) -> None:
-        self._guarded = GuardedTransport(address_guard(settings), settings.http_max_response_bytes)
+        self._guarded = GuardedTransport(
+            address_guard(settings), settings.http_max_response_bytes, connection_limit(settings)
+        )
         super().__init__(
             cookies=no_cookies(),
             transport=self._guarded,

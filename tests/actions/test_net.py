@@ -111,7 +111,7 @@ async def test_the_client_connects_to_the_resolved_address_keeping_the_host_name
 
     guard = Guard(AllowList.parse(["127.0.0.1"]), resolve)
     httpserver.expect_request("/ping").respond_with_data("pong")
-    transport = GuardedTransport(guard, max_body=1024)
+    transport = GuardedTransport(guard, max_body=1024, max_connections=10)
     async with httpx.AsyncClient(transport=transport) as client:
         response = await client.get(f"http://service.example:{httpserver.port}/ping")
     assert response.text == "pong"
@@ -149,7 +149,9 @@ async def test_the_limit_holds_for_the_decompressed_body(httpserver: HTTPServer)
     httpserver.expect_request("/small").respond_with_response(
         Response(small, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
     )
-    transport = GuardedTransport(Guard(AllowList.parse(["127.0.0.1"])), max_body=64 * 1024)
+    transport = GuardedTransport(
+        Guard(AllowList.parse(["127.0.0.1"])), max_body=64 * 1024, max_connections=10
+    )
     async with httpx.AsyncClient(transport=transport) as client:
         with pytest.raises(ResponseTooLarge):
             await client.get(httpserver.url_for("/bomb"))

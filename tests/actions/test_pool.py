@@ -126,22 +126,18 @@ class Holding(CountingServer):
             self.open -= 1
 
 
-async def test_webhook_calls_and_other_calls_share_one_connection_limit(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(net, "MAX_CONNECTIONS", 3)
+async def test_webhook_calls_and_other_calls_share_one_connection_limit() -> None:
+    """Twice the worker's concurrency: its walks and the resumes borrowing their room."""
+    two = Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"], worker_concurrency=2)
     holding = Holding(hold=0.05)
     listening = await asyncio.start_server(holding.serve, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/hook"
     outgoing = net.Outgoing("POST", httpx.URL(url), (), b"{}")
-    async with (
-        listening,
-        http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])) as client,
-    ):
+    async with listening, http_client(two) as client:
         # Both kinds in flight together: gather starts its calls at once.
         webhook_calls = asyncio.gather(*(client.exchange(outgoing) for _ in range(6)))
         other_calls = asyncio.gather(*(client.post(url, json={}) for _ in range(6)))
         statuses = [a.status_code for a in await webhook_calls]
         statuses += [r.status_code for r in await other_calls]
     assert statuses == [200] * 12
-    assert holding.peak == 3
+    assert holding.peak == 4

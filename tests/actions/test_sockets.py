@@ -146,7 +146,7 @@ def test_tls_checks_the_certificate_against_the_name_not_the_address_connected_t
         server = await serving(answering(b"secret"), server_side)
         port = server.sockets[0].getsockname()[1]
         guard = Guard(AllowList.parse(["127.0.0.1"]), resolve)
-        async with server, httpx.AsyncClient(transport=GuardedTransport(guard, 1024)) as named:
+        async with server, httpx.AsyncClient(transport=GuardedTransport(guard, 1024, 10)) as named:
             got = await named.get(f"https://service.example:{port}/hook")
             assert (got.status_code, got.content) == (200, b"secret")
             with pytest.raises(httpx.ConnectError, match=r"not valid for 'other\.example'"):
