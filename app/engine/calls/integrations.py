@@ -12,7 +12,6 @@ reaches every process's calls within that time; the object it was made through f
 copy at once.
 """
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from app.actions.references import references
 from app.actions.registry import Registry
 from app.clock import Clock
 from app.errors import ErrorDetail, NotFound, PayloadTooLarge
+from app.kept import Kept
 from app.models import jsonc
 from app.models.secret import IntegrationConfig
 from app.store.errors import integration_not_found
@@ -53,51 +53,19 @@ class Integrations:
         self._store = store
         self._registry = registry
         self._defaults = defaults
-        self._clock = clock
-        self._seconds = seconds
-        # Each (tenant, connector)'s configuration, and when it was read (monotonic).
-        self._kept: dict[Key, tuple[float, Configuration]] = {}
-        # The read under way for each, which every call finding its copy old waits for.
-        self._reads: dict[Key, asyncio.Task[Configuration]] = {}
+        # Each (tenant, connector)'s configuration, kept for ``seconds``.
+        self._configurations = Kept(self._configuration, clock, seconds)
 
     async def for_call(self, tenant_id: str, code: str) -> Configuration:
         """The configuration a step's call to connector ``code`` gets, read from the store
         at most once per ``seconds`` (calls finding the copy old together share one read)."""
-        key = (tenant_id, code)
-        kept = self._kept.get(key)
-        if kept is not None and self._clock.monotonic() - kept[0] < self._seconds:
-            return kept[1]
-        read = self._reads.get(key)
-        if read is None:
-            read = asyncio.get_running_loop().create_task(self._read(key))
-            # Its callers may all be cancelled: its error is theirs to hear, not the loop's.
-            read.add_done_callback(lambda done: done.cancelled() or done.exception())
-            self._reads[key] = read
-        # Shielded: a caller cancelled meanwhile does not cancel the others' read.
-        return await asyncio.shield(read)
+        return await self._configurations.get((tenant_id, code))
 
-    async def _read(self, key: Key) -> Configuration:
-        """Read the configuration and keep it, unless it changed through this object
-        meanwhile (``_forget``): a read begun before the change may hold the old one."""
-        this = asyncio.current_task()
-        try:
-            at = self._clock.monotonic()
-            own = await self._store.get_integration(*key)
-            configuration = (
-                Configuration(self._defaults.get(key[1], {}), tenant=False)
-                if own is None
-                else Configuration(own.config, tenant=True)
-            )
-            if self._reads.get(key) is this:
-                self._kept[key] = (at, configuration)
-            return configuration
-        finally:
-            if self._reads.get(key) is this:
-                del self._reads[key]
-
-    def _forget(self, key: Key) -> None:
-        self._kept.pop(key, None)
-        self._reads.pop(key, None)
+    async def _configuration(self, key: Key) -> Configuration:
+        own = await self._store.get_integration(*key)
+        if own is None:
+            return Configuration(self._defaults.get(key[1], {}), tenant=False)
+        return Configuration(own.config, tenant=True)
 
     def has_default(self, code: str) -> bool:
         return code in self._defaults
@@ -116,7 +84,7 @@ class Integrations:
         try:
             return await self._store.put_integration(tenant_id, code, config)
         finally:
-            self._forget((tenant_id, code))
+            self._configurations.forget((tenant_id, code))
 
     async def get(self, tenant_id: str, code: str) -> IntegrationConfig:
         found = await self._store.get_integration(tenant_id, code)
@@ -131,7 +99,7 @@ class Integrations:
         try:
             await self._store.delete_integration(tenant_id, code)
         finally:
-            self._forget((tenant_id, code))
+            self._configurations.forget((tenant_id, code))
 
 
 def _check_size(config: dict[str, Any]) -> None:

@@ -96,7 +96,7 @@ async def test_a_failed_read_whose_callers_all_left_is_not_logged_as_unheard(
     await store.close()  # every read fails
     call = asyncio.create_task(integrations.for_call("acme", "webhook"))
     await asyncio.sleep(0)  # the call has started the read
-    read = integrations._reads["acme", "webhook"]
+    read = integrations._configurations._reading["acme", "webhook"]
     call.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await call
