@@ -44,13 +44,14 @@ IN_PROGRESS_MARGIN = 1.0
 # The worker's context entry of the leases taken with start jobs' marks: job id → token.
 START_LEASES = "start_leases"
 START_SUFFIX = start_job_id("")
-# How long arq keeps a job's retry counter (s), as TAKE_JOBS does.
+# How long arq keeps a job's retry counter (s): TAKE_JOBS's and a retry's.
 RETRY_COUNTER_TTL = 88400
 # KEYS[1]: arq's queue. ARGV: now (ms), how long an in-progress mark lasts (ms), the marks' key
 # prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id suffix,
 # the jobs' and the retry counters' key prefixes, arq's set of jobs to abort ('' when the
 # worker aborts none), how many jobs to take at most, where in the queue to start and how far
-# to read (arq's read offset and limit), the token of the leases taken.
+# to read (arq's read offset and limit), the token of the leases taken, how long a retry
+# counter is kept (s).
 # The due jobs are read in queue order, a page at a time; each in progress nowhere is taken
 # until there are as many as asked: marked in progress (what arq's start_jobs does under
 # WATCH, in four round trips per job), its run leased with the token when the job is a start
@@ -80,7 +81,7 @@ while room > 0 and at < stop do
                 abort = redis.call('zrem', ARGV[9], job)
             end
             local tries = redis.call('incr', ARGV[8] .. job)
-            redis.call('expire', ARGV[8] .. job, 88400)
+            redis.call('expire', ARGV[8] .. job, ARGV[14])
             local body = redis.call('get', ARGV[7] .. job)
             for _, value in ipairs({job, page[i + 1], leased, body, tries, abort}) do
                 taken[#taken + 1] = value
@@ -294,6 +295,7 @@ class ScriptedWorker(Worker):
             self._queue_read_offset,
             self.queue_read_limit,
             token,
+            RETRY_COUNTER_TTL,
         ]
 
     async def run_taken(self, taken: Taken) -> None:
