@@ -2,12 +2,15 @@
 every adapter."""
 
 import asyncio
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from app.errors import NotFound
 from app.models.retention import Kept
 from app.models.run import RunStatus
+from app.models.stats import Period
 from app.store.protocol import Intake, Store
 from tests.clock import now
 from tests.store.records import claim, document, event, ids, run
@@ -81,6 +84,22 @@ async def test_a_batch_is_accepted_in_order_and_sees_its_own_keys(store: Store) 
     assert results[3].skipped == {"wf": "max_executions (1) reached"}
     assert (await store.get_run("acme", "r3")).status == RunStatus.PENDING
     assert await store.accept_events([]) == []
+
+
+async def test_every_event_and_profile_of_a_large_batch_is_written(store: Store) -> None:
+    # 347 events: rows are written a few hundred to a statement, then the rest in smaller ones.
+    intakes = [
+        Intake(replace(event(f"ev{n:03}"), user={"id": f"u{n % 345}", "n": n}), [])
+        for n in range(347)
+    ]
+    await store.accept_events(intakes)
+    stored = await store.get_event("acme", "ev346")
+    assert (stored.user_id, stored.data) == ("u1", {"plan": "pro"})
+    assert await store.count_events("acme", Period(now() - timedelta(days=1), now())) == 347
+    twice = await store.get_profile("acme", "u1")
+    assert (twice.event_count, twice.attributes) == (2, {"n": 346})
+    once = await store.get_profile("acme", "u344")
+    assert (once.event_count, once.attributes) == (1, {"n": 344})
 
 
 async def test_a_capped_run_does_not_hold_its_business_key(store: Store) -> None:

@@ -31,13 +31,14 @@ from app.store.sqlite.rows import (
 )
 
 # An update in place where the row exists (INSERT OR REPLACE would delete and reinsert it).
-PROFILE_UPSERT = (
-    f"INSERT INTO profiles ({PROFILES.columns}) VALUES (?,?,?,?,?,?,?,?) "
+PROFILE_INSERT = f"INSERT INTO profiles ({PROFILES.columns})"
+PROFILE_CONFLICT = (
     "ON CONFLICT (tenant_id, user_id) DO UPDATE SET first_seen = excluded.first_seen, "
     "last_seen = excluded.last_seen, event_count = excluded.event_count, "
     "updated_at = excluded.updated_at, revision = excluded.revision, "
     "attributes = excluded.attributes"
 )
+PROFILE_UPSERT = f"{PROFILE_INSERT} VALUES (?,?,?,?,?,?,?,?) {PROFILE_CONFLICT}"
 # Every event with a user id reads its profile: the statement built once.
 PROFILE_READ = f"SELECT {PROFILES.columns} FROM profiles WHERE tenant_id = ? AND user_id = ?"
 # A batch's profiles are read this many users per query (well under SQLite's 32,766
@@ -91,7 +92,9 @@ class Audience(Connection):
 
     def _save_profiles(self, profiles: Iterable[Profile]) -> None:
         """Inside a transaction: write these profiles as they stand."""
-        self._db.executemany(PROFILE_UPSERT, [profile_row(profile) for profile in profiles])
+        self._write_rows(
+            PROFILE_INSERT, [profile_row(profile) for profile in profiles], PROFILE_CONFLICT
+        )
 
     def save_segment(
         self, tenant_id: str, segment_id: str, definition: SegmentDefinition

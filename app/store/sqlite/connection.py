@@ -5,6 +5,8 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,6 +19,9 @@ from app.store.sqlite.schema import connect
 R = TypeVar("R")
 # A condition with one "?" and the value bound to it; a None value leaves the condition out.
 Filter = tuple[str, Any]
+# How many rows ``_write_rows`` puts in one statement, largest first: a handful of statement
+# texts per table, each prepared once and kept in the connection's cache.
+ROWS_PER_STATEMENT = (256, 64, 16, 4, 1)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,19 @@ class Connection:
             return [Outcome(error=exc)] * len(calls)
         return outcomes
 
+    def _write_rows(self, insert: str, rows: Sequence[Sequence[Any]], conflict: str = "") -> None:
+        """``INSERT ... VALUES (...), (...) ...`` of ``rows`` (each a value per column of
+        ``insert``), up to a few hundred rows a statement: ``executemany`` steps and resets
+        its statement once a row, and lets go of the GIL at each step, which cost more than
+        SQLite's own work for a batch's events. ``conflict``: the statement's ON CONFLICT
+        clause."""
+        start = 0
+        for size in ROWS_PER_STATEMENT:
+            while len(rows) - start >= size:
+                values = chain.from_iterable(rows[start : start + size])
+                self._db.execute(_statement(insert, len(rows[start]), size, conflict), [*values])
+                start += size
+
     def _one(self, sql: str, *params: Any) -> Any:
         return self._db.execute(sql, params).fetchone()
 
@@ -156,6 +174,12 @@ class Connection:
             deleted = db.execute(f"DELETE FROM {table} WHERE {where}", tuple(key.values()))
         if deleted.rowcount == 0:
             raise missing()
+
+
+@lru_cache(maxsize=64)
+def _statement(insert: str, width: int, rows: int, conflict: str) -> str:
+    row = f"({', '.join('?' * width)})"
+    return f"{insert} VALUES {', '.join([row] * rows)} {conflict}"
 
 
 def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:

@@ -35,6 +35,9 @@ from app.store.sqlite.connection import Outcome
 from app.store.sqlite.rows import EVENTS, RUN_COLUMNS, RUNS, marks, run_row, stamp
 from app.store.sqlite.runs import Runs
 
+EVENT_INSERT = (
+    "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, idempotency_key)"
+)
 # The event shapes read in one call, by tenant and event type.
 Shapes = dict[tuple[str, str], list[list[str]]]
 
@@ -116,7 +119,7 @@ class EventIntake(Runs, Audience):
         self, intake: Intake, shapes: "Shapes", profiles: Touched, events: list[tuple[Any, ...]]
     ) -> Accepted:
         """The event's outcome; its row joins ``events``, the rows the call writes together
-        after its last event (one ``executemany`` instead of an ``execute`` each)."""
+        after its last event (a few statements instead of one each)."""
         event = intake.event
         if intake.event_claim is not None:
             owner = self._claim(event.tenant_id, intake.event_claim)
@@ -163,11 +166,7 @@ class EventIntake(Runs, Audience):
 
     def _write_events(self, events: list[tuple[Any, ...]]) -> None:
         """Insert the events' rows and empty the list."""
-        self._db.executemany(
-            "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, "
-            "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            events,
-        )
+        self._write_rows(EVENT_INSERT, events)
         events.clear()
 
     def _write_new_runs(self, runs: list[Run]) -> None:
