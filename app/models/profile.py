@@ -84,18 +84,27 @@ def _differs(old: Any, new: Any) -> bool:
 def _merged(
     attributes: dict[str, Any], incoming: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
+    """``attributes`` with ``incoming`` merged in, and the keys that changed; ``attributes``
+    itself when none did (most events repeat what their user's profile holds)."""
+    changed = [
+        key
+        for key, value in incoming.items()
+        if key != "id"
+        and (
+            key in attributes
+            if value is None
+            else key not in attributes or _differs(attributes[key], value)
+        )
+    ]
+    if not changed:
+        return attributes, changed
     merged = dict(attributes)
-    changed = []
-    for key, value in incoming.items():
-        if key == "id":
-            continue
+    for key in changed:
+        value = incoming[key]
         if value is None:
-            if key in merged:
-                del merged[key]
-                changed.append(key)
-        elif key not in merged or _differs(merged[key], value):
+            del merged[key]
+        else:
             merged[key] = value
-            changed.append(key)
     return merged, changed
 
 
@@ -115,21 +124,22 @@ def apply(tenant_id: str, existing: Profile | None, touch: Touch, max_bytes: int
     (``refused`` says so); the activity of the touch is still recorded."""
     at = touch.at.astimezone(UTC)
     seen = None if touch.seen_at is None else touch.seen_at.astimezone(UTC)
-    start = seen or at
-    base = existing or Profile(tenant_id, touch.user_id, {}, start, start, 0, at)
-    attributes, changed = _merged(base.attributes, touch.attributes)
+    if existing is None:  # a new user's: no profile of nothing to merge into first
+        start = seen or at
+        base_attributes: dict[str, Any] = {}
+        first_seen, last_seen, count, revision = start, start, 0, 0
+    else:
+        base_attributes = existing.attributes
+        first_seen, last_seen = existing.first_seen, existing.last_seen
+        count, revision = existing.event_count, existing.revision
+    attributes, changed = _merged(base_attributes, touch.attributes)
     refused = None
     if changed and (size := attribute_bytes(attributes)) > max_bytes:
-        attributes, changed, refused = base.attributes, [], too_large(size, max_bytes)
+        attributes, changed, refused = base_attributes, [], too_large(size, max_bytes)
+    if seen is not None:
+        first_seen, last_seen, count = min(first_seen, seen), max(last_seen, seen), count + 1
     profile = Profile(
-        tenant_id=tenant_id,
-        user_id=touch.user_id,
-        attributes=attributes,
-        first_seen=base.first_seen if seen is None else min(base.first_seen, seen),
-        last_seen=base.last_seen if seen is None else max(base.last_seen, seen),
-        event_count=base.event_count + int(seen is not None),
-        updated_at=at,
-        revision=base.revision + 1,
+        tenant_id, touch.user_id, attributes, first_seen, last_seen, count, at, revision + 1
     )
     return ProfileChange(profile, existing is None, changed, refused)
 

@@ -147,7 +147,8 @@ def cap_reached(cap: int) -> str:
 
 
 def recorded(intake: Intake, runs: list[Run], skipped: dict[str, str]) -> Accepted:
-    skipped = intake.skipped | skipped
+    if intake.skipped:  # else no copy: most events skip nothing
+        skipped = intake.skipped | skipped
     event = intake.event
     if runs or skipped or event.run_ids or event.workflow_ids or event.skipped:
         event = replace(
