@@ -18,6 +18,8 @@ declare their body's schema with ``json_body``, since FastAPI no longer sees the
 
 import asyncio
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import orjson
@@ -29,6 +31,10 @@ from pydantic_core import ErrorDetails
 from app.models import jsonc
 
 Model = TypeVar("Model", bound=BaseModel)
+T = TypeVar("T")
+# What a parsed body is validated by: its value, and the validation context (``jsonc.STORABLE``
+# when its values are all plainly storable, else None).
+Validate = Callable[[Any, dict[str, Any] | None], T]
 # Bodies up to this size are parsed on the event loop: a few kilobytes take tens of
 # microseconds there, less than the hop to a thread and back (a tenth of a small event's CPU).
 INLINE_BYTES = 16 * 1024
@@ -42,14 +48,24 @@ def json_body(schema: str, example: Any) -> dict[str, Any]:
 
 async def parsed(request: Request, model: type[Model]) -> Model:
     """The request's body as ``model``, parsed off the event loop unless it is small."""
+    return await parsed_by(request, partial(_as_model, model))
+
+
+async def parsed_by(request: Request, validate: Validate[T]) -> T:
+    """The request's body parsed, then validated by ``validate`` (whose ValidationError is
+    the 422), off the event loop unless it is small."""
     body = await request.body()
     if not body:
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
         )
     if len(body) <= INLINE_BYTES:
-        return _validated(model, body)
-    return await asyncio.to_thread(_validated, model, body)
+        return _validated(validate, body)
+    return await asyncio.to_thread(_validated, validate, body)
+
+
+def _as_model(model: type[Model], value: Any, context: dict[str, Any] | None) -> Model:
+    return model.model_validate(value, context=context)
 
 
 def _loads(body: bytes) -> Any:
@@ -77,7 +93,7 @@ def _too_deep(body: bytes) -> json.JSONDecodeError:
     return json.JSONDecodeError(jsonc.TOO_DEEP, body.decode(errors="replace"), offset)
 
 
-def _validated(model: type[Model], body: bytes) -> Model:
+def _validated(validate: Validate[T], body: bytes) -> T:
     # Each refusal is raised after the except block that caught its cause, never in it:
     # there, the caught exception stays in this frame, which its own traceback holds, a
     # reference cycle keeping the body and its parse until the cyclic collector runs, and
@@ -92,7 +108,7 @@ def _validated(model: type[Model], body: bytes) -> Model:
         try:
             # A document storable whole has fields storable each: checked once, at C's speed.
             context = jsonc.STORABLE if jsonc.plainly_storable(value) else None
-            return model.model_validate(value, context=context)
+            return validate(value, context)
         except ValidationError as exc:
             errors = [_located(error) for error in exc.errors()]
         if not any(jsonc.TOO_DEEP in str(error["msg"]) for error in errors):

@@ -6,20 +6,20 @@ import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from app import metrics
-from app.api.bodies import json_body, parsed
+from app.api.bodies import json_body, parsed, parsed_by
 from app.api.deps import CALLER_SECURITY, EventLogDep, Reader, Writer, authorized, resources_of
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.events import (
     BATCH_EXAMPLE,
     BatchAccepted,
     EventAccepted,
-    EventBatch,
     EventList,
     EventRead,
     EventReplayed,
     EventSummary,
     ReplayIn,
     accepted_fields,
+    batch_events,
 )
 from app.errors import ErrorDetail, InvalidInput
 from app.models.instant import Instant
@@ -62,20 +62,20 @@ async def send_events(request: Request) -> Response:
     validated whole first: one invalid event refuses the batch and accepts nothing."""
     caller = await authorized(request, Permission.INGEST)
     resources = resources_of(request)
-    body = await parsed(request, EventBatch)
+    events = await parsed_by(request, batch_events)
     limit = resources.settings.max_batch_events
-    if len(body.events) > limit:
+    if len(events) > limit:
         raise InvalidInput(
-            f"The batch holds {len(body.events)} events, over the limit of {limit}.",
+            f"The batch holds {len(events)} events, over the limit of {limit}.",
             [ErrorDetail(("body", "events"), f"at most {limit} events per batch")],
         )
-    accepted = await resources.engine.ingestor.accept_many(caller.tenant_id, body.events)
+    accepted = await resources.engine.ingestor.accept_many(caller.tenant_id, events)
     metrics.events_accepted(accepted)
-    types = {event.type for event in body.events}
+    types = {event.type for event in events}
     notices = {type_: await _notice(resources, caller.tenant_id, type_) for type_ in types}
     results = [
         accepted_fields(one, None if one.event.workflow_ids else notices[event.type])
-        for one, event in zip(accepted, body.events, strict=True)
+        for one, event in zip(accepted, events, strict=True)
     ]
     return _reply({"results": results})
 

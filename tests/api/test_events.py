@@ -61,6 +61,30 @@ async def test_a_batch_checked_whole_still_names_the_event_and_field_at_fault(
     assert "nesting deeper than the limit of 64 levels" in response.text
 
 
+async def test_a_batchs_user_ids_are_refused_as_a_single_events_are(
+    client: httpx.AsyncClient,
+) -> None:
+    # A batch whose events plainly pass EventIn's checks skips them; one that does not gets
+    # the 422 those checks word.
+    for user_id, words in (
+        (True, "a string or an integer"),
+        (1.5, "a string or an integer"),
+        ("", "1 to 256 characters"),
+        ("u" * 257, "1 to 256 characters"),
+    ):
+        events = [{"type": "x", "user": {"id": "u"}}, {"type": "x", "user": {"id": user_id}}]
+        response = await client.post("/api/events/batch", json={"events": events})
+        assert response.status_code == 422, user_id
+        detail = response.json()["error"]["details"][0]
+        assert detail["loc"] == ["body", "events", 1, "user"]
+        assert words in detail["msg"]
+    events = [{"type": "x", "user": {"id": 42}}, {"type": "x", "user": {"id": "u" * 256}}]
+    response = await client.post("/api/events/batch", json={"events": events})
+    assert response.status_code == 202, response.text
+    listed = (await client.get("/api/events", params={"user_id": "42"})).json()["items"]
+    assert [event["event_id"] for event in listed] == [response.json()["results"][0]["event_id"]]
+
+
 async def test_a_batch_is_accepted_in_one_go_and_its_runs_complete(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -1,15 +1,16 @@
 """What the events API reads and answers."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.api.schemas.page import Page
 from app.api.schemas.runs import RunSummary
 from app.event_log import EventDetail
 from app.models.run import Accepted, EventRecord
-from app.triggers.ingest import EVENT_EXAMPLE, EventIn
+from app.triggers.ingest import EVENT_EXAMPLE, EventFields, EventIn, plainly_an_event
 
 
 class EventAccepted(BaseModel):
@@ -56,6 +57,25 @@ class EventBatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [BATCH_EXAMPLE]})
 
     events: list[EventIn] = Field(min_length=1)
+
+
+# A batch's events as pydantic-core alone checks them: a third of the time EventBatch takes.
+PLAIN_EVENTS = TypeAdapter(list[EventFields])
+
+
+def batch_events(value: Any, context: dict[str, Any] | None) -> Sequence[EventFields]:
+    """A batch body's events. When its values are plainly storable (``context``) and each
+    event plainly passes EventIn's checks in Python (most batches), they are validated
+    without those checks; anything else, or anything pydantic-core then refuses, is
+    validated as EventBatch, whose 422 names the event and field (``events[12].type``)."""
+    if context is not None and type(value) is dict and value.keys() == {"events"}:
+        events = value["events"]
+        if type(events) is list and events and all(map(plainly_an_event, events)):
+            try:
+                return PLAIN_EVENTS.validate_python(events, context=context)
+            except ValidationError:
+                pass  # validated again below, for EventIn's wording of the fault
+    return EventBatch.model_validate(value, context=context).events
 
 
 class BatchAccepted(BaseModel):
