@@ -5,14 +5,16 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app.clock import SystemClock
 from app.errors import NotFound
-from app.models.run import RunStatus
+from app.models.run import RunStatus, StepRecord, StepStatus
 from app.store.protocol import Intake
 from app.store.sqlite import SQLiteStore
+from tests.clock import now
 from tests.store.records import claim, event, ids, run
 
 
@@ -108,3 +110,48 @@ async def test_runs_saved_together_each_keep_their_own_revision_check(store: SQL
         "r4",
         "r5",
     ]
+
+
+async def test_a_save_failing_in_a_pass_fails_alone_and_keeps_its_revision(
+    store: SQLiteStore,
+) -> None:
+    # Runs saved together go in one pass; r4's run cannot be stored, so the pass is undone
+    # (r0 to r3 written already) and each save goes again on its own, as if one by one.
+    await store.add_runs([run(f"r{n}") for n in range(6)])
+    loaded = [await store.get_run("acme", f"r{n}") for n in range(6)]
+    for one in loaded:
+        one.move(RunStatus.RUNNING, one.updated_at, "picked up")
+    before = [one.revision for one in loaded]
+    loaded[2].revision += 5  # another writer moved it on: refused, its step kept
+    loaded[4].vars = {"unstorable": object()}
+    saved = await asyncio.gather(
+        *(store.save_run(one, [step(one.run_id, n)]) for n, one in enumerate(loaded)),
+        return_exceptions=True,
+    )
+    assert saved[:4] + saved[5:] == [True, True, False, True, True]
+    assert isinstance(saved[4], TypeError)
+    for n in range(6):
+        stored = await store.get_run("acme", f"r{n}")
+        recorded = [one.output for one in await store.list_steps("acme", f"r{n}")]
+        if n in (2, 4):
+            assert (stored.status, stored.revision) == (RunStatus.PENDING, before[n])
+        else:
+            assert (stored.status, stored.revision) == (RunStatus.RUNNING, before[n] + 1)
+            assert loaded[n].revision == stored.revision
+        assert recorded == ([] if n == 4 else [n])  # nothing of the failed save is kept
+
+
+def step(run_id: str, output: Any) -> StepRecord:
+    return StepRecord(
+        tenant_id="acme",
+        run_id=run_id,
+        workflow_id="wf",
+        step_id="a0",
+        action_type="log",
+        attempt=1,
+        status=StepStatus.COMPLETED,
+        started_at=now(),
+        finished_at=now(),
+        idempotency_key=f"{run_id}:a0:0",
+        output=output,
+    )

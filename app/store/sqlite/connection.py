@@ -17,6 +17,7 @@ from app.store.sqlite.rows import Table
 from app.store.sqlite.schema import connect
 
 R = TypeVar("R")
+T = TypeVar("T")
 # A condition with one "?" and the value bound to it; a None value leaves the condition out.
 Filter = tuple[str, Any]
 # How many rows ``_write_rows`` puts in one statement, largest first: a handful of statement
@@ -121,6 +122,33 @@ class Connection:
                 values = chain.from_iterable(rows[start : start + size])
                 self._db.execute(_statement(insert, len(rows[start]), size, conflict), [*values])
                 start += size
+
+    def _in_one_pass(
+        self, items: Sequence[T], whole: Callable[[Sequence[T]], list[Any]], one: Callable[[T], Any]
+    ) -> list[Outcome]:
+        """What ``one`` gives each item, as if called one after the other, but from one call
+        of ``whole`` over them all while it does not fail (a group commit's hot path: one
+        statement or one read for many calls instead of one each). ``whole`` undoes its own
+        writes when it fails (a savepoint of its own); each item then goes again on its own,
+        so only the one at fault fails."""
+        outer = self._db.in_transaction
+        if len(items) > 1:
+            try:
+                return [Outcome(result) for result in whole(items)]
+            except Exception:
+                if outer and not self._db.in_transaction:
+                    raise  # SQLite rolled back the group's whole transaction: nothing was kept
+        outcomes = []
+        for item in items:
+            try:
+                outcomes.append(Outcome(one(item)))
+            except Exception as exc:
+                if outer and not self._db.in_transaction:
+                    # Rolled back whole: the calls after it would commit on their own, yet
+                    # every caller hears of the group's failure and may send them again.
+                    raise
+                outcomes.append(Outcome(error=exc))
+        return outcomes
 
     def _one(self, sql: str, *params: Any) -> Any:
         return self._db.execute(sql, params).fetchone()

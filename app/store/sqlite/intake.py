@@ -80,28 +80,13 @@ class EventIntake(Runs, Audience):
         """What ``accept_events`` gives each call, as if made one after the other, but in one
         pass while none fails: one read of the events' profiles and event shapes, one write
         of the profiles and one savepoint for all, instead of one each (concurrent requests'
-        single events, a group commit's hot path). If the pass fails, it is undone and each
-        call goes again on its own, so only the one at fault fails."""
-        outer = self._db.in_transaction
-        if len(calls) > 1:
-            try:
-                accepted = self.accept_events([intake for call in calls for intake in call])
-            except Exception:
-                if outer and not self._db.in_transaction:
-                    raise  # SQLite rolled back the group's whole transaction: nothing was kept
-            else:
-                return _split(accepted, [len(call) for call in calls])
-        outcomes = []
-        for call in calls:
-            try:
-                outcomes.append(Outcome(self.accept_events(call)))
-            except Exception as exc:
-                if outer and not self._db.in_transaction:
-                    # Rolled back whole: the calls after it would commit on their own, yet
-                    # every caller hears of the group's failure and may send them again.
-                    raise
-                outcomes.append(Outcome(error=exc))
-        return outcomes
+        single events, a group commit's hot path)."""
+
+        def whole(calls: Sequence[Sequence[Intake]]) -> list[Any]:
+            accepted = self.accept_events([intake for call in calls for intake in call])
+            return _split(accepted, [len(call) for call in calls])
+
+        return self._in_one_pass(calls, whole, self.accept_events)
 
     def _stored_profiles(self, intakes: Sequence[Intake]) -> dict[tuple[str, str], Profile]:
         """The stored profiles of the events' users, read a tenant at a time."""
@@ -332,10 +317,10 @@ class EventIntake(Runs, Audience):
         return int(deleted.rowcount)
 
 
-def _split(accepted: list[Accepted], sizes: Iterable[int]) -> list[Outcome]:
-    """The accepted events of one pass, as each call's outcome."""
-    outcomes, start = [], 0
+def _split(accepted: list[Accepted], sizes: Iterable[int]) -> list[list[Accepted]]:
+    """The accepted events of one pass, as each call's."""
+    parts, start = [], 0
     for size in sizes:
-        outcomes.append(Outcome(accepted[start : start + size]))
+        parts.append(accepted[start : start + size])
         start += size
-    return outcomes
+    return parts

@@ -99,19 +99,30 @@ RUN_STATE = tuple(field.name for field in fields(Run) if field.name not in RUN_C
 
 
 def run_row(run: Run) -> tuple[Any, ...]:
-    state = {name: getattr(run, name) for name in RUN_STATE}
+    status, due_at, updated_at, doc = run_changes(run)
     return (
         run.tenant_id,
         run.run_id,
         run.workflow_id,
         run.user_id,
+        status,
+        due_at,
+        run.created_at.isoformat(),
+        updated_at,
+        run.revision,
+        doc,
+        None if run.converted is None else orjson.dumps(run.converted),
+    )
+
+
+def run_changes(run: Run) -> tuple[str, str | None, str, bytes]:
+    """The columns of a run's row a save rewrites: status, due time, last update, document
+    (the document serialised once per save, nothing else a save leaves alone)."""
+    return (
         run.status.value,
         run.due_at.isoformat() if run.due_at else None,
-        run.created_at.isoformat(),
         run.updated_at.isoformat(),
-        run.revision,
-        orjson.dumps(state),
-        None if run.converted is None else orjson.dumps(run.converted),
+        orjson.dumps({name: getattr(run, name) for name in RUN_STATE}),
     )
 
 

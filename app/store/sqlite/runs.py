@@ -11,9 +11,11 @@ from app.models.stats import Period, RunTally, VariantTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
 from app.store.rules import LIVE, TIMED, UNFINISHED, kept_days, with_kept
-from app.store.sqlite.connection import Connection, Filter
-from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_row
+from app.store.sqlite.connection import Connection, Filter, Outcome
+from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_changes, run_row
 
+# A run to save and the step records to add with it (``save_run``'s arguments).
+Save = tuple[Run, Sequence[StepRecord]]
 # Parallel branches are parts of their parent's run: the run counts leave them out.
 NOT_BRANCH = "json_extract(CAST(doc AS TEXT), '$.parent.branch') IS NULL"
 
@@ -41,20 +43,41 @@ class Runs(Connection):
         )
 
     def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO steps (tenant_id, run_id, workflow_id, doc) VALUES (?, ?, ?, ?)",
-                [(s.tenant_id, s.run_id, s.workflow_id, orjson.dumps(s)) for s in steps],
-            )
-            return self._write_run(run)
+        (saved,) = self._save_all([(run, steps)])
+        return saved
+
+    def save_each(self, saves: Sequence[Save]) -> list[Outcome]:
+        """What ``save_run`` gives each save, as if made one after the other, but in one
+        pass while none fails: the steps of all in one insert and one savepoint for all
+        (concurrent runs' checkpoints, a worker's hot path)."""
+        return self._in_one_pass(saves, self._save_all, lambda save: self.save_run(*save))
+
+    def _save_all(self, saves: Sequence[Save]) -> list[bool]:
+        """Each save's steps added and its run written if its revision is still the stored
+        one; undone whole if one fails, each run then left at the revision it came with."""
+        revisions = [run.revision for run, _ in saves]
+        try:
+            with self._transaction():
+                self._write_rows(
+                    "INSERT INTO steps (tenant_id, run_id, workflow_id, doc)",
+                    [
+                        (step.tenant_id, step.run_id, step.workflow_id, orjson.dumps(step))
+                        for _, steps in saves
+                        for step in steps
+                    ],
+                )
+                return [self._write_run(run) for run, _ in saves]
+        except BaseException:
+            for (run, _), revision in zip(saves, revisions, strict=True):
+                run.revision = revision
+            raise
 
     def _write_run(self, run: Run) -> bool:
         """Write the run if its revision is still the stored one (inside a transaction)."""
-        row = run_row(run)
         cursor = self._db.execute(
             "UPDATE runs SET status = ?, due_at = ?, updated_at = ?, revision = revision + 1, "
             "doc = ?, wait_key = ? WHERE tenant_id = ? AND run_id = ? AND revision = ?",
-            (row[4], row[5], row[7], row[9], run.wait_key, run.tenant_id, run.run_id, run.revision),
+            (*run_changes(run), run.wait_key, run.tenant_id, run.run_id, run.revision),
         )
         if cursor.rowcount == 0:
             return False

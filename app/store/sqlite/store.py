@@ -8,9 +8,10 @@ across event-loop turns; under load, an API and a worker process starved each ot
 Calls made while the thread is busy wait for it together and go in the next hop, and the
 hot writes among them (events accepted, runs saved) commit in one transaction: a group
 commit, one disk sync and one hop for many requests instead of one each. Their events are
-accepted in one pass (one read and one write of the users' profiles for all of them), and
-one event that fails is accepted again on its own, so it fails alone. No caller hears of its
-write before the commit that keeps it.
+accepted in one pass (one read and one write of the users' profiles for all of them), their
+runs saved in another (the saves' step records in one insert, one savepoint for all: a
+worker's checkpoints of concurrent runs), and one event or save that fails goes again on its
+own, so it fails alone. No caller hears of its write before the commit that keeps it.
 """
 
 import asyncio
@@ -23,7 +24,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from app.clock import Clock
 from app.models.profile import MAX_BYTES
-from app.models.run import Accepted
+from app.models.run import Accepted, Run, StepRecord
 from app.store.protocol import Intake
 from app.store.sqlite.connection import Outcome
 from app.store.sqlite.database import Database
@@ -50,15 +51,24 @@ def on_thread(
     return hop
 
 
+@dataclass(frozen=True)
+class Share:
+    """A grouped call's part of a pass: ``each`` (a ``Database`` method) takes the item of
+    every call of its kind waiting for the hop at once and gives each call its outcome."""
+
+    each: Callable[[Sequence[Any]], list[Outcome]]
+    item: Any
+
+
 @dataclass
 class Call:
-    """A call waiting for the store's thread, and its caller's future; ``intakes``: an
-    ``accept_events`` call's, accepted in one pass with the others of its hop."""
+    """A call waiting for the store's thread, and its caller's future; ``share``: its part
+    of a pass with the others of its kind in the hop (events accepted, runs saved)."""
 
     call: Callable[[], Any]
     future: "asyncio.Future[Any]"
     grouped: bool
-    intakes: Sequence[Intake] | None = None
+    share: Share | None = None
 
     def settle(self, outcome: Outcome) -> None:
         if self.future.done():  # its caller was cancelled meanwhile
@@ -89,7 +99,7 @@ class SQLiteStore:
         return cls(database, thread)
 
     async def _run(
-        self, call: Callable[[], T], grouped: bool = False, intakes: Sequence[Intake] | None = None
+        self, call: Callable[[], T], grouped: bool = False, share: Share | None = None
     ) -> T:
         """``call()`` on the store's thread, in the next hop."""
         loop = asyncio.get_running_loop()
@@ -97,7 +107,7 @@ class SQLiteStore:
             # Another event loop's calls are being drained (one store driven from several
             # loops, as test clients do): this one goes on its own.
             return await loop.run_in_executor(self._thread, call)
-        waiting = Call(call, loop.create_future(), grouped, intakes)
+        waiting = Call(call, loop.create_future(), grouped, share)
         self._waiting.append(waiting)
         if self._draining is None:
             self._draining = loop.create_task(self._drain())
@@ -136,21 +146,22 @@ class SQLiteStore:
 
     async def _hop(self, taken: list[Call]) -> None:
         alone = [call for call in taken if not call.grouped]
-        grouped = [call for call in taken if call.grouped and call.intakes is None]
-        accepting = [call for call in taken if call.intakes is not None]
+        grouped = [call for call in taken if call.grouped and call.share is None]
+        passes: dict[Callable[[Sequence[Any]], list[Outcome]], list[tuple[Call, Any]]] = {}
+        for call in taken:
+            if call.share is not None:
+                passes.setdefault(call.share.each, []).append((call, call.share.item))
         writes = [call.call for call in grouped]
-        if accepting:  # the last of the group's writes: each call's outcome in one pass
-            intakes = [call.intakes for call in accepting if call.intakes is not None]
-            writes.append(partial(self._database.accept_each, intakes))
+        # Each pass is one of the group's writes, after the others.
+        writes += [partial(each, [item for _, item in shared]) for each, shared in passes.items()]
         singles, together = await asyncio.get_running_loop().run_in_executor(
             self._thread, self._database.hop, [call.call for call in alone], writes
         )
         for call, outcome in zip([*alone, *grouped], [*singles, *together], strict=False):
             call.settle(outcome)
-        if accepting:
-            each = together[-1]
-            outcomes = [each] * len(accepting) if each.error is not None else each.result
-            for call, outcome in zip(accepting, outcomes, strict=True):
+        for shared, done in zip(passes.values(), together[len(grouped) :], strict=True):
+            outcomes = [done] * len(shared) if done.error is not None else done.result
+            for (call, _), outcome in zip(shared, outcomes, strict=True):
                 call.settle(outcome)
 
     async def close(self) -> None:
@@ -163,8 +174,15 @@ class SQLiteStore:
 
     async def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         call = partial(self._database.accept_events, intakes)
-        accepted: list[Accepted] = await self._run(call, grouped=True, intakes=intakes)
+        share = Share(self._database.accept_each, intakes)
+        accepted: list[Accepted] = await self._run(call, grouped=True, share=share)
         return accepted
+
+    async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
+        call = partial(self._database.save_run, run, steps)
+        share = Share(self._database.save_each, (run, steps))
+        saved: bool = await self._run(call, grouped=True, share=share)
+        return saved
 
     ping = on_thread(Database.ping)
 
@@ -205,10 +223,9 @@ class SQLiteStore:
     count_events = on_thread(Database.count_events)
     purge_claims = on_thread(Database.purge_claims)
 
-    # Runs
+    # Runs (and save_run above)
     get_run = on_thread(Database.get_run)
     add_runs = on_thread(Database.add_runs, grouped=True)
-    save_run = on_thread(Database.save_run, grouped=True)
     list_runs = on_thread(Database.list_runs)
     count_runs = on_thread(Database.count_runs)
     list_steps = on_thread(Database.list_steps)
