@@ -118,8 +118,9 @@ class Admission:
                         f"Not started: {refused.reason}.", [detail], refused.retry_after
                     ) from None
                 skipped[run.workflow_id] = refused.reason
-        admitted = replace(intake, runs=[ticket.run for ticket in tickets])
-        return Plan(admitted, tickets, skipped)
+        if len(tickets) < len(intake.runs):  # else every run goes on: no copy
+            intake = replace(intake, runs=[ticket.run for ticket in tickets])
+        return Plan(intake, tickets, skipped)
 
     async def settle(self, plan: Plan, accepted: Accepted) -> None:
         """After the write: give back what unrecorded runs reserved, and retire the older

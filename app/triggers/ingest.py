@@ -398,6 +398,8 @@ class Ingestor:
                 f"Flow control cannot reach Redis ({type(exc).__name__}); nothing was "
                 "accepted, send the event again."
             ) from exc
+        if not plan.skipped:  # most events: flow control refused nothing, no copy
+            return plan
         skipped = plan.intake.skipped | plan.skipped
         return replace(plan, intake=replace(plan.intake, skipped=skipped))
 

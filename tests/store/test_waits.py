@@ -171,6 +171,16 @@ async def test_exits_and_goals_act_on_the_runs_listening(store: Store) -> None:
     assert converted["event_id"] == "p1"
 
 
+async def test_a_run_started_earlier_in_a_batch_hears_a_later_event_of_it(store: Store) -> None:
+    await store.create_workflow("acme", document(**LISTENS_FOR_PURCHASE), None, publish=True)
+    started = Intake(event(), [listening("cancel", "cancel"), listening("goal", "goal")])
+    bought = Intake(purchase("p1"), [], correlate=keyed("u1"))
+    _, answered = await store.accept_events([started, bought])
+    assert [run.run_id for run in answered.ended] == ["cancel"]
+    assert (await store.get_run("acme", "cancel")).status == RunStatus.CANCELLED
+    assert (await store.get_run("acme", "goal")).converted is not None
+
+
 async def test_a_goal_counts_once_and_no_save_undoes_it(store: Store) -> None:
     await store.create_workflow("acme", document(**LISTENS_FOR_PURCHASE), None, publish=True)
     await store.accept_event(Intake(event(), [listening("r1", "goal")]))

@@ -26,15 +26,17 @@ RUN_FAILED = "run_failed"
 SEND_ALERT = "send_alert"
 # arq's enqueue_job for many jobs in one call instead of four round trips each (WATCH,
 # EXISTS, MULTI/EXEC): the same keys, score and expiry, and the same refusal of a job id it
-# still holds. KEYS holds the queue, then each job's key and result key; ARGV each job's
-# expiry, body, score and id.
+# still holds. KEYS holds the queue; ARGV arq's job and result key prefixes and the jobs'
+# expiry, then each job's id, body and score (three arguments a job, not six: packing the
+# call's arguments was most of an event's enqueue).
 ENQUEUE_MANY = """
 local added = 0
-for n = 0, #ARGV / 4 - 1 do
-    local job, result = KEYS[2 + 2 * n], KEYS[3 + 2 * n]
-    if redis.call('exists', job, result) == 0 then
-        redis.call('psetex', job, ARGV[1 + 4 * n], ARGV[2 + 4 * n])
-        redis.call('zadd', KEYS[1], ARGV[3 + 4 * n], ARGV[4 + 4 * n])
+local jobs, results, expiry = ARGV[1], ARGV[2], ARGV[3]
+for n = 4, #ARGV, 3 do
+    local id = ARGV[n]
+    if redis.call('exists', jobs .. id, results .. id) == 0 then
+        redis.call('psetex', jobs .. id, expiry, ARGV[n + 1])
+        redis.call('zadd', KEYS[1], ARGV[n + 2], id)
         added = added + 1
     end
 end
@@ -82,6 +84,7 @@ class ArqQueue:
         self._clock = clock
         self.resumes = Resumes(pool)
         self._enqueue_many = pool.register_script(ENQUEUE_MANY)
+        self._expiry_ms = pool.expires_extra_ms
         # Start jobs of concurrent callers (the events one group commit stored) go to Redis
         # together: one script call per batch waiting, as the store commits them together.
         self._starts = Together(self._send_jobs)
@@ -115,14 +118,14 @@ class ArqQueue:
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None
     ) -> None:
-        await self._starts([self._job(run, (priorities or {}).get(run[1], 0)) for run in runs])
+        now, priorities = timestamp_ms(), priorities or {}
+        await self._starts([self._job(run, priorities.get(run[1], 0), now) for run in runs])
 
-    async def _send_jobs(self, jobs: list[dict[str, Any]]) -> None:
-        keys, args = [default_queue_name], []
+    async def _send_jobs(self, jobs: list[tuple[str, bytes, int]]) -> None:
+        args: list[str | bytes | int] = [job_key_prefix, result_key_prefix, self._expiry_ms]
         for job in jobs:
-            keys += job["keys"][:2]
-            args += job["args"]
-        await self._enqueue_many(keys, args)
+            args += job
+        await self._enqueue_many([default_queue_name], args)
 
     async def bulk_batch(self, tenant_id: str, job_id: str, cursor: str) -> None:
         """Have a worker take the bulk job's batch that starts after ``cursor``; one job per
@@ -149,16 +152,13 @@ class ArqQueue:
         now = timestamp_ms()
         return now if at is None else now + to_unix_ms(at) - to_unix_ms(self._clock.now())
 
-    def _job(self, run: tuple[str, str], priority: float) -> dict[str, Any]:
-        """A start job for ``(tenant_id, run_id)``, due now: arq takes ready jobs lowest
-        score first, so one scored ``priority`` seconds earlier is taken first."""
+    def _job(self, run: tuple[str, str], priority: float, now: int) -> tuple[str, bytes, int]:
+        """A start job for ``(tenant_id, run_id)``, enqueued at ``now`` (ms) and due then: its
+        id, body and score. arq takes ready jobs lowest score first, so one scored
+        ``priority`` seconds earlier is taken first."""
         tenant_id, run_id = run
-        job_id = start_job_id(run_id)
-        now = timestamp_ms()
-        score = now - int(priority * 1000)
         job = serialize_job(ADVANCE_RUN, (tenant_id, run_id), {}, None, now, serializer=serialize)
-        keys = [job_key_prefix + job_id, result_key_prefix + job_id, default_queue_name]
-        return {"keys": keys, "args": [self.pool.expires_extra_ms, job, score, job_id]}
+        return start_job_id(run_id), job, now - int(priority * 1000)
 
     async def depth(self) -> tuple[int, int]:
         """Jobs due now (waiting for a worker, or being run) and jobs deferred to later

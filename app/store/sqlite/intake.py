@@ -2,6 +2,7 @@
 or ends, all in the event's one transaction."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -38,6 +39,7 @@ from app.store.sqlite.runs import Runs
 EVENT_INSERT = (
     "INSERT INTO events (tenant_id, event_id, type, received_at, doc, user_id, idempotency_key)"
 )
+RUN_INSERT = f"INSERT INTO runs ({RUN_COLUMNS}, wait_key)"
 # The event shapes read in one call, by tenant and event type.
 Shapes = dict[tuple[str, str], list[list[str]]]
 
@@ -62,17 +64,27 @@ class Touched:
         return self._changed.values()
 
 
+@dataclass
+class Rows:
+    """The rows one call's events make, written together: the events' after the last
+    event, the new runs' then too, or before an event looks for the runs listening to it."""
+
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
+
+
 class EventIntake(Runs, Audience):
     # The last instant an event's row was written with, and its text.
     _last_received: tuple[datetime | None, str] = (None, "")
 
     def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         shapes: Shapes = {}
-        events: list[tuple[Any, ...]] = []
+        rows = Rows()
         with self._transaction():
             profiles = Touched(self._stored_profiles(intakes), self._profile_max_bytes)
-            accepted = [self._accept(intake, shapes, profiles, events) for intake in intakes]
-            self._write_events(events)
+            accepted = [self._accept(intake, shapes, profiles, rows) for intake in intakes]
+            self._write_new_runs(rows.runs)
+            self._write_events(rows.events)
             self._save_profiles(profiles.changed())
             return accepted
 
@@ -100,16 +112,14 @@ class EventIntake(Runs, Audience):
             for user_id, profile in self._profiles(tenant_id, user_ids).items()
         }
 
-    def _accept(
-        self, intake: Intake, shapes: "Shapes", profiles: Touched, events: list[tuple[Any, ...]]
-    ) -> Accepted:
-        """The event's outcome; its row joins ``events``, the rows the call writes together
-        after its last event (a few statements instead of one each)."""
+    def _accept(self, intake: Intake, shapes: "Shapes", profiles: Touched, rows: Rows) -> Accepted:
+        """The event's outcome; its row and its runs' join ``rows``, which the call writes
+        together after its last event (a few statements a table instead of one each)."""
         event = intake.event
         if intake.event_claim is not None:
             owner = self._claim(event.tenant_id, intake.event_claim)
             if owner is not None:
-                self._write_events(events)  # the original may be an earlier event of the call
+                self._write_events(rows.events)  # the original may be an earlier event
                 return duplicate(self.get_event(event.tenant_id, owner))
         runs, skipped = [], {}
         for run in intake.runs:
@@ -124,13 +134,14 @@ class EventIntake(Runs, Audience):
             user_id = touch.user_id
             with_profile(runs, profiles.touch(event.tenant_id, touch), touch.at)
         accepted = recorded(intake, runs, skipped)
-        if runs:
-            self._write_new_runs(runs)
+        rows.runs += runs
         kinds = self._shapes(event.tenant_id, event.type, shapes)
         if kinds:  # most event types: no workflow waits for them
+            # The runs started so far listen from now on: this event may end one.
+            self._write_new_runs(rows.runs)
             accepted = reacted(accepted, *self._react(intake, kinds))
         # Written after reacting (one transaction: nobody sees the order), with what it did.
-        events.append(
+        rows.events.append(
             (
                 event.tenant_id,
                 event.event_id,
@@ -155,14 +166,14 @@ class EventIntake(Runs, Audience):
         events.clear()
 
     def _write_new_runs(self, runs: list[Run]) -> None:
-        self._db.executemany(
-            f"INSERT INTO runs ({RUN_COLUMNS}, wait_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(*run_row(run), run.wait_key) for run in runs],
-        )
-        self._db.executemany(
-            "INSERT OR IGNORE INTO run_listeners VALUES (?, ?, ?)",
-            [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys],
-        )
+        """Insert the runs' rows and their listeners', and empty the list."""
+        if not runs:
+            return
+        self._write_rows(RUN_INSERT, [(*run_row(run), run.wait_key) for run in runs])
+        listening = [(run.tenant_id, key, run.run_id) for run in runs for key in run.listen_keys]
+        if listening:  # most workflows have no exit or goal
+            self._write_rows("INSERT OR IGNORE INTO run_listeners", listening)
+        runs.clear()
 
     def _react(self, intake: Intake, kinds: list[list[str]]) -> tuple[list[Run], list[Run]]:
         """Key the event for every shape of its type (``kinds``), keep the keys, tell the runs
