@@ -43,7 +43,7 @@ from app.engine.flow.queue import (
     deserialize,
     serialize,
 )
-from app.engine.flow.resumes import Claim
+from app.engine.flow.resumes import Claim, Claimed
 from app.engine.flow.scripted_worker import IN_PROGRESS_MARGIN, ScriptedWorker
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.control import RunControl
@@ -76,6 +76,9 @@ RENEWALS_PER_LEASE = 3
 # The claim of resumes wakes when the next one falls due, if before its next poll, but no
 # sooner than this (seconds): resumes due a few ms apart are taken in one call, not one each.
 SOONEST_CLAIM = 0.005
+# The most walks of resumes a worker takes on at once for its share of a burst, in multiples
+# of its concurrency (1,000 at the default): a bound on the runs it holds in memory.
+BURST_WALKS = 10
 
 
 def create_worker(
@@ -250,6 +253,8 @@ class PollingWorker(ScriptedWorker):
         self.room = asyncio.Event()
         # When the next resume falls due (ms of the machine's clock), as of the last claim.
         self.next_due: int | None = None
+        # This worker's share of the burst of resumes new runs are held off for (0: none).
+        self.burst_share = 0
         # Set at the first poll, once the worker's start-up has built what walks need.
         self.polling = asyncio.Event()
 
@@ -329,16 +334,31 @@ class PollingWorker(ScriptedWorker):
         # borrow while it lasts: else it would end as soon as it began.
         left = max(self.max_jobs - len(self.resuming), 0)
         self.intake.note(len(claims) == room, claimed.ahead, left, len(self.resuming))
+        self._share(claimed)
+
+    def _share(self, claimed: Claimed) -> None:
+        """While new runs are held off for a burst seen ahead, this worker's share of it: what
+        falls due within the look ahead, split among the workers claiming resumes."""
+        if self.intake.open:
+            self.burst_share = 0
+        elif claimed.ahead:
+            share = -(-claimed.ahead // claimed.workers)
+            self.burst_share = max(self.burst_share, share)
 
     def _resume_room(self) -> int:
-        """How many more walks of resumes may start now: ``max_jobs`` beside arq's jobs, and
-        while new runs are held off, the room arq's jobs leave. A burst of 1,000 timers then
-        goes in rounds of 200 a worker instead of 100: each round's fixed part (a claim and
-        a finish in Redis, a hop reading its runs, a commit waiting for SQLite's write lock
-        behind the API's) comes half as often."""
+        """How many more walks of resumes may start now: ``max_jobs`` beside arq's jobs; while
+        new runs are held off, the room arq's jobs leave too, and room for this worker's
+        whole share of the burst seen ahead (up to ``BURST_WALKS`` times ``max_jobs``).
+
+        A burst's walks go in rounds, each round's steps started before its runs are saved
+        (one group commit) and its claims finished, and a later round's steps after all
+        that: in rounds of 200, the last of 500 timers a worker took started after two
+        rounds' saves, ends and finishes. Taken in one claim, each worker's share starts its
+        steps before any of them is saved (bench/README.md, "Timers")."""
         room = self.max_jobs - len(self.resuming)
         if not self.intake.open:
-            room += self.max_jobs - self.job_counter
+            share = min(self.burst_share, BURST_WALKS * self.max_jobs)
+            room = max(2 * self.max_jobs, share) - len(self.resuming) - self.job_counter
         return room
 
     def lent(self) -> int:

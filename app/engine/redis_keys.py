@@ -16,6 +16,8 @@ SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
 QUEUE_MEMORY = f"{PREFIX}:queue:memory"
 # Jobs of runs already started, by due time (app/engine/flow/resumes.py).
 RESUMES = f"{PREFIX}:resumes"
+# The workers that claimed resumes lately, each scored by when it last did (ms).
+CLAIMERS = f"{PREFIX}:resumes:claimers"
 
 
 def rate_key(key_id: str) -> str:

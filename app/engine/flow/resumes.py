@@ -21,15 +21,17 @@ from arq.utils import timestamp_ms
 from redis.asyncio import Redis
 
 from app.engine.flow.together import Together
-from app.engine.redis_keys import RESUMES, run_lease_key
+from app.engine.redis_keys import CLAIMERS, RESUMES, run_lease_key
 
-# KEYS[1]: the resumes. ARGV: now (ms), most to take, claimed until (ms), lease (ms), the
-# run leases' key prefix, this call's token prefix, when a busy run's member comes back (ms),
-# the end of the look ahead (ms). Each due member whose run's lease is free is taken (the
-# lease too); one whose run another worker walks comes back shortly, as arq's Retry did: the
-# walker may have read the run before it fell due. Answers the taken members and their lease
-# tokens, in pairs, the score of the next member to fall due (false if none), and how many
-# fall due after now until the end of the look ahead.
+# KEYS[1]: the resumes, KEYS[2]: the workers claiming them. ARGV: now (ms), most to take,
+# claimed until (ms), lease (ms), the run leases' key prefix, this call's token prefix, when
+# a busy run's member comes back (ms), the end of the look ahead (ms), this worker's id, how
+# long a worker counts as claiming after its last claim (ms). Each due member whose run's
+# lease is free is taken (the lease too); one whose run another worker walks comes back
+# shortly, as arq's Retry did: the walker may have read the run before it fell due. Answers
+# the taken members and their lease tokens, in pairs, the score of the next member to fall
+# due (false if none), how many fall due after now until the end of the look ahead, and how
+# many workers claim resumes (this one included).
 CLAIM = """
 local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local taken = {}
@@ -46,7 +48,9 @@ for i, member in ipairs(due) do
 end
 local next = redis.call('zrangebyscore', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
 local ahead = redis.call('zcount', KEYS[1], '(' .. ARGV[1], ARGV[8])
-return {taken, next[2] or false, ahead}
+redis.call('zadd', KEYS[2], ARGV[1], ARGV[9])
+redis.call('zremrangebyscore', KEYS[2], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[10]))
+return {taken, next[2] or false, ahead, redis.call('zcard', KEYS[2])}
 """
 # KEYS[1]: the resumes, then each finished claim's run lease. ARGV: for each claim, its
 # member, claimed score and lease token. A member armed again meanwhile (scored anew)
@@ -84,6 +88,9 @@ end
 """
 # A claimed member whose run another worker walks comes back this much later.
 BUSY_MS = 200
+# A worker counts among those claiming resumes this long after its last claim (ms): each
+# claims at least once a poll while it has room.
+CLAIMING_MS = 5000
 # Seconds before a member whose walk failed as it will again comes back, doubling with each
 # failure of it in a row in this process, up to the most: not each time its claim lapses.
 FAILED_WAIT = 60.0
@@ -104,11 +111,13 @@ class Claim:
 @dataclass
 class Claimed:
     """What one claim took, when the next resume falls due (ms of the machine's clock;
-    None: none is armed), and how many fall due within the claim's look ahead."""
+    None: none is armed), how many fall due within the claim's look ahead, and how many
+    workers claim resumes (this one included)."""
 
     claims: list[Claim]
     next_due: int | None
     ahead: int = 0
+    workers: int = 1
 
 
 class Resumes:
@@ -122,6 +131,7 @@ class Resumes:
         self._arms = Together(self._arm_all)
         self._finishes = Together(self._finish_all)
         self._failures: dict[bytes, int] = {}  # members whose last walks here failed
+        self._claimer = secrets.token_hex(8)  # this worker, among those claiming
 
     async def arm(self, tenant_id: str, run_id: str, purpose: str, score: int) -> None:
         """Have a worker advance the run at ``score`` (ms of the machine's clock). Armed
@@ -149,12 +159,14 @@ class Resumes:
         prefix = secrets.token_hex(8) + ":"
         args: list[int | str] = [now, most, until, int(lease * 1000)]
         args += [run_lease_key(""), prefix, now + BUSY_MS, now + int(look_ahead * 1000)]
-        taken, next_due, ahead = await self._claim(keys=[RESUMES], args=args)
+        args += [self._claimer, CLAIMING_MS]
+        taken, next_due, ahead, workers = await self._claim(keys=[RESUMES, CLAIMERS], args=args)
         claims = []
         for member, token in zip(taken[::2], taken[1::2], strict=True):
             tenant_id, run_id, _ = orjson.loads(member)
             claims.append(Claim(member, tenant_id, run_id, token.decode(), until))
-        return Claimed(claims, None if next_due is None else int(float(next_due)), int(ahead))
+        due = None if next_due is None else int(float(next_due))
+        return Claimed(claims, due, int(ahead), int(workers))
 
     async def finish(self, claim: Claim) -> None:
         """The claimed walk ended: the member goes (unless armed again meanwhile), and the

@@ -243,3 +243,30 @@ async def test_timers_held_for_take_the_room_new_runs_leave_and_no_more(
     assert max(start for start, _ in spans[:4]) < min(end for _, end in spans[:4])
     most = max(sum(start <= at < end for start, end in spans) for at, _ in spans)
     assert most <= 4
+
+
+async def test_a_burst_seen_ahead_is_split_among_the_workers_and_taken_in_one_round(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """Two workers with room for 2 walks of each kind and 12 timers whose step takes 0.4 s
+    falling due together: each worker takes its half of the burst it saw coming in one
+    claim, so every step starts before any ends (on main, 4 walks a worker at most: rounds
+    of 8 then 4, the last steps 0.4 s after the first)."""
+    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
+    later = {"id": "sms", "type": "send_sms", "delay": 3}
+    await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
+    run_ids = [
+        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
+        for n in range(12)
+    ]
+    await drain_until(client, two, run_ids, {"waiting"})
+    slow = registry_of(Slow(0.4))
+    async with worker_running(two, slow), worker_running(two, slow):
+        for _ in range(2000):  # a guard against hanging, not a timing
+            runs = [await run_of(client, run_id) for run_id in run_ids]
+            if {run["status"] for run in runs} == {"completed"}:
+                break
+            await asyncio.sleep(0.02)
+    assert {run["status"] for run in runs} == {"completed"}
+    spans = [(started(run, "sms"), finished(run, "sms")) for run in runs]
+    assert max(start for start, _ in spans) < min(end for _, end in spans)
