@@ -116,11 +116,19 @@ class Connection:
         its statement once a row, and lets go of the GIL at each step, which cost more than
         SQLite's own work for a batch's events. ``conflict``: the statement's ON CONFLICT
         clause."""
+        if not rows:
+            return
+        width = len(rows[0])
+        # The rows a statement may hold: SQLite binds at most 32,766 values a statement since
+        # 3.32, 999 before (and in builds that keep that bound), fewer than 256 rows of 4.
+        most = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
         start = 0
         for size in ROWS_PER_STATEMENT:
+            if size > most:
+                continue
             while len(rows) - start >= size:
                 values = chain.from_iterable(rows[start : start + size])
-                self._db.execute(_statement(insert, len(rows[start]), size, conflict), [*values])
+                self._db.execute(_statement(insert, width, size, conflict), [*values])
                 start += size
 
     def _in_one_pass(
