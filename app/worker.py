@@ -240,7 +240,8 @@ class PollingWorker(ScriptedWorker):
     taken by a task of their own, up to ``max_jobs`` walks at once beside arq's jobs; while
     due ones wait for room, and around a burst of them, no new start job is taken
     (``intake``), and the resumes take the room arq's jobs leave too: at most twice
-    ``max_jobs`` walks at once either way."""
+    ``max_jobs`` walks at once either way, or the worker's share of a burst seen ahead if
+    larger (up to ``BURST_WALKS`` times ``max_jobs``)."""
 
     def __init__(
         self, on_poll: Callable[[], None] | None, lease: float, intake: Intake, **options: Any
