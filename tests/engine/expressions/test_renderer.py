@@ -172,7 +172,8 @@ def test_a_lone_lookup_finds_what_the_sandbox_finds(
 
 NAMES = ["user", "cart", "items", "0", "1", "name", "true", "range", "keys", "__class__", "self"]
 KEYED_JSON = st.recursive(
-    st.none() | st.integers() | st.text(max_size=3),
+    # Integers a store can keep: a value past 64 bits fails its render whatever finds it.
+    st.none() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=3),
     lambda children: (
         st.lists(children, max_size=3)
         | st.dictionaries(st.sampled_from(NAMES), children, max_size=4)
