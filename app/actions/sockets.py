@@ -7,16 +7,21 @@ reading; with a worker's calls in flight, that was a fifth of the client's CPU p
 the bytes to the transport, waiting only while the transport's buffer is full. Reading
 pauses once ``READ_AHEAD`` bytes wait unread, so a server cannot grow the buffer without
 bound.
+
+A read sets no timer of its own when the timeout around the whole call ends it first
+(``app.actions.deadline``).
 """
 
 import asyncio
+import select
 import socket
 import ssl
 from collections.abc import Iterable
 from typing import Any, cast
 
 import httpcore
-from httpcore._utils import is_socket_readable
+
+from app.actions.deadline import outlasts_call
 
 # Bytes received and not yet read past which the transport stops reading.
 READ_AHEAD = 256 * 1024
@@ -74,14 +79,19 @@ class LoopStream(httpcore.AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._poll: select.poll | None = None  # of its socket, for ``is_readable``
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 - httpcore's interface
         protocol = self._protocol
         if not protocol.received and not protocol.ended:
-            protocol.reader = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            protocol.reader = loop.create_future()
             try:
-                async with asyncio.timeout(timeout):
+                if outlasts_call(loop, timeout):
                     await protocol.reader
+                else:
+                    async with asyncio.timeout(timeout):
+                        await protocol.reader
             except TimeoutError:
                 raise httpcore.ReadTimeout(f"no answer within {timeout} s") from None
             finally:
@@ -140,12 +150,24 @@ class LoopStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
-            sock = self._transport.get_extra_info("socket")
-            return bool(self._protocol.received) or self._protocol.ended or is_socket_readable(sock)
+            return bool(self._protocol.received) or self._protocol.ended or self._readable()
         name = {"client_addr": "sockname", "server_addr": "peername"}.get(info, info)
         if name in ("ssl_object", "sockname", "peername", "socket"):
             return self._transport.get_extra_info(name)
         return None
+
+    def _readable(self) -> bool:
+        """Whether the socket has bytes or an end the loop has not handed over yet, polled as
+        httpcore polls it, with one poll object per connection rather than one per look."""
+        if self._transport.is_closing():  # its socket may be closed, and its number reused
+            return True
+        if self._poll is None:
+            sock = self._transport.get_extra_info("socket")
+            if sock is None or sock.fileno() < 0:
+                return True
+            self._poll = select.poll()
+            self._poll.register(sock.fileno(), select.POLLIN)
+        return bool(self._poll.poll(0))
 
 
 class LoopBackend(httpcore.AsyncNetworkBackend):

@@ -44,6 +44,9 @@ HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 # The headers that frame the body: the call sets them from the body it sends.
 FRAMING = frozenset({"content-length", "transfer-encoding"})
+# A JSON body as it is sent and signed: compact, not ASCII-escaped (one encoder for every
+# call, not one made per call as ``json.dumps`` with options makes it).
+COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker of a base64 secret
 
 INPUTS: dict[str, Any] = {
@@ -188,6 +191,8 @@ def _caller_headers(given: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The caller's headers, refused (naming the header, never quoting its value, which may
     hold a secret) when they could not go on the wire as given: h11 would refuse them mid-call
     as a network error, retried in vain."""
+    if not given:
+        return ()
     headers = tuple((str(name), str(value)) for name, value in given.items())
     for name, value in headers:
         if not HEADER_NAME.fullmatch(name):
@@ -230,8 +235,7 @@ def _body(params: Mapping[str, Any]) -> tuple[bytes, str | None]:
     if "json" in params and "body" in params:
         raise ConnectorError("data: give json or body, not both")
     if "json" in params:
-        body = json.dumps(params["json"], separators=(",", ":"), ensure_ascii=False)
-        return body.encode(), "application/json"
+        return COMPACT.encode(params["json"]).encode(), "application/json"
     if "body" in params:
         return str(params["body"]).encode(), "text/plain; charset=utf-8"
     return b"", None

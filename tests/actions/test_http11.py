@@ -99,6 +99,26 @@ async def test_calls_one_after_another_share_one_connection(client: ConnectorCli
     assert first.endswith(b'\r\n\r\n{"n":1}')
 
 
+async def test_answers_on_one_connection_each_hold_only_their_own(
+    client: ConnectorClient,
+) -> None:
+    chunked = b"HTTP/1.1 201 Created\r\nx-second: 2\r\ntransfer-encoding: chunked\r\n\r\n"
+    server = Scripted(
+        b"HTTP/1.1 100 Continue\r\nx-early: 0\r\n\r\n" + ok(b"first", b"x-first: 1"),
+        chunked + b"6\r\nsecond\r\n0\r\n\r\n",
+        ok(b""),
+    )
+    async with await listening(server):
+        answers = [await client.exchange(post(server.url)) for _ in range(3)]
+    seen = [(a.status_code, a.content, sorted(a.headers)) for a in answers]
+    assert seen == [
+        (200, b"first", ["content-length", "x-first"]),
+        (201, b"second", ["transfer-encoding", "x-second"]),
+        (200, b"", ["content-length"]),
+    ]
+    assert server.accepted == 1
+
+
 @pytest.mark.parametrize(
     "answer",
     [

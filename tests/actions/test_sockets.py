@@ -1,12 +1,14 @@
 """The outbound client's connections on the loop's own transports: plain and TLS calls
 answered, a certificate for another name refused, an answer larger than the read-ahead
 arrives whole, a silent server times out and one that hangs up mid-answer fails the call.
-Real servers on 127.0.0.1; the TLS one has a certificate made here (for 127.0.0.1, or for
+A step's timeout around a call ends it when it ends before the read's. Real servers on
+127.0.0.1; the TLS one has a certificate made here (for 127.0.0.1, or for
 a name a stand-in resolver points at 127.0.0.1), which the test's client trusts."""
 
 import asyncio
 import ipaddress
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.actions.address_guard import AllowList, Guard, IPAddress
+from app.actions.deadline import CallTimeout
 from app.actions.net import GuardedTransport, http_client
 from app.actions.sockets import READ_AHEAD
 from app.settings import Settings
@@ -187,6 +190,50 @@ def test_a_silent_server_times_out(run: Run) -> None:
         async with server, client() as connectors:
             with pytest.raises(httpx.ReadTimeout):
                 await connectors.get(url(server), timeout=0.2)
+            answered.set()
+
+    run(scenario())
+
+
+@LOOPS
+@pytest.mark.parametrize(
+    ("call_seconds", "read_seconds", "raised"),
+    [(5.0, 0.2, httpx.ReadTimeout), (0.2, 30.0, TimeoutError)],
+    ids=["the-read-first", "the-call-first"],
+)
+def test_a_silent_server_times_out_whichever_timeout_ends_first(
+    run: Run, call_seconds: float, read_seconds: float, raised: type[Exception]
+) -> None:
+    """A step's call has a timeout of its own around the client's per-read one (the walk's
+    ``CallTimeout``); the one ending first ends the call, as its error says."""
+
+    async def scenario() -> None:
+        answered = asyncio.Event()
+        server = await serving(silent(answered))
+        async with server, client() as connectors:
+            started = time.monotonic()
+            with pytest.raises(raised):
+                async with CallTimeout(call_seconds):
+                    await connectors.get(url(server), timeout=read_seconds)
+            assert time.monotonic() - started < 2
+            answered.set()
+
+    run(scenario())
+
+
+@LOOPS
+def test_a_read_in_a_task_a_call_started_keeps_its_own_timeout(run: Run) -> None:
+    """The call's timeout cancels the call's task only: a task the call started reads
+    with its own timeout still."""
+
+    async def scenario() -> None:
+        answered = asyncio.Event()
+        server = await serving(silent(answered))
+        async with server, client() as connectors:
+            async with CallTimeout(0.2):
+                apart = asyncio.create_task(connectors.get(url(server), timeout=0.5))
+            with pytest.raises(httpx.ReadTimeout):
+                await asyncio.wait_for(apart, 5)
             answered.set()
 
     run(scenario())

@@ -6,7 +6,6 @@ delay or a retry (a deferred job takes over), or when the run stops being ours t
 (paused or cancelled meanwhile).
 """
 
-import asyncio
 import logging
 import math
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
+from app.actions.deadline import CallTimeout
 from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.walk import own_steps
 from app.engine.walk.approvals import Links, begin_approval, decided
@@ -546,7 +546,7 @@ class Walker:
             template=action.template,
         )
         try:
-            async with asyncio.timeout(self._timeout(instruction)):
+            async with CallTimeout(self._timeout(instruction)):
                 output = await self.effects.call(instruction, params, context)
         except TimeoutError:
             timed_out = f"timed out after {self._timeout(instruction)} s"
