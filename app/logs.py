@@ -12,9 +12,8 @@ factory of ``app.engine.calls.masking``.)
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from functools import lru_cache
 from types import MappingProxyType
@@ -39,14 +38,24 @@ def bind(**ids: str) -> None:
     CONTEXT.set({**CONTEXT.get(), **ids})
 
 
-@contextmanager
-def bound(**ids: str) -> Iterator[None]:
-    """Add ids to every record logged inside the block."""
-    token = CONTEXT.set({**CONTEXT.get(), **ids})
-    try:
-        yield
-    finally:
-        CONTEXT.reset(token)
+def bound(**ids: str) -> "Bound":
+    """Add ids to every record logged inside the block: ``with bound(step_id=...)``."""
+    return Bound(ids)
+
+
+class Bound:
+    """``bound``'s block (a class, not a generator: a walk enters one per step)."""
+
+    def __init__(self, ids: Mapping[str, str]) -> None:
+        self._ids = ids
+        self._token: Token[Mapping[str, str]] | None = None
+
+    def __enter__(self) -> None:
+        self._token = CONTEXT.set({**CONTEXT.get(), **self._ids})
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            CONTEXT.reset(self._token)
 
 
 def _redact_entry(entry: Entry) -> Entry:

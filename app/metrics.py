@@ -13,6 +13,7 @@ figures per workflow, however many there are, come from ``GET /api/stats``.
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import cast
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
@@ -164,10 +165,17 @@ def run_saved(run: Run) -> None:
 def steps_recorded(steps: Iterable[StepRecord]) -> None:
     for step in steps:
         seconds = (step.finished_at - step.started_at).total_seconds()
-        STEP_SECONDS.labels(step.action_type, step.status.value).observe(seconds)
+        _step_seconds(step.action_type, step.status.value).observe(seconds)
         if step.status == StepStatus.RETRYING:
             STEP_RETRIES.labels(step.action_type).inc()
         _ai_spent(step)
+
+
+@lru_cache(maxsize=1024)
+def _step_seconds(action_type: str, status: str) -> Histogram:
+    """The histogram of one action type's attempts ending in one status: found once, not
+    through ``labels`` (its checks, a lock) at every step."""
+    return STEP_SECONDS.labels(action_type, status)
 
 
 def _ai_spent(step: StepRecord) -> None:

@@ -195,7 +195,9 @@ class StepStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+# Not frozen: a walk builds one per step, and a frozen dataclass's __init__ (each field set
+# through object.__setattr__) costs three times a plain one's. Nothing changes one once built.
+@dataclass
 class StepRecord:
     """One attempt of one action. ``input`` is the rendered data with secrets masked."""
 

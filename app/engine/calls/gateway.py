@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.actions.base import ActionContext, Connector, ConnectorError, Message, Services
@@ -116,13 +116,7 @@ class Gateway:
             message = await message_of(ctx, inputs)
         except STORE_ERRORS as exc:
             raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
-        prepared = replace(
-            ctx,
-            services=self.services,
-            config=resolved.config,
-            secrets=resolved.secrets,
-            message=message,
-        )
+        prepared = ctx.prepared(self.services, resolved.config, resolved.secrets, message)
         return prepared, resolved
 
     async def _stored_message(

@@ -111,12 +111,21 @@ class _Lookup:
     expression: TemplateExpression
 
     def __call__(self, context: Mapping[str, Any]) -> Any:
+        found = self.find(context)
+        return self.expression(context) if found is _NOT_FOUND else found
+
+    def find(self, context: Mapping[str, Any]) -> Any:
+        """The value looked up, or ``_NOT_FOUND``: the expression's to answer."""
         value: Any = context
         for part in self.parts:
             if not _holds(value, part):
-                return self.expression(context)
+                return _NOT_FOUND
             value = value[part]
         return value
+
+
+# What a lookup that found nothing gives (None is a value it may find).
+_NOT_FOUND = object()
 
 
 def _holds(value: Any, part: str | int) -> bool:
@@ -250,8 +259,14 @@ class Renderer:
 
     def _render_string(self, source: str, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
         try:
-            with metered(self.bounds):
-                return _no_reference(_storable(self._render_source(source, context)))
+            compiled = self._compile_bounded(source)
+            found = compiled.find(context) if isinstance(compiled, _Lookup) else _NOT_FOUND
+            if found is not _NOT_FOUND:  # no template code ran: nothing to meter
+                rendered = json_value(found, self.bounds.max_output_chars)
+            else:
+                with metered(self.bounds):
+                    rendered = self._render_compiled(compiled, context)
+            return _no_reference(_storable(rendered))
         except UndefinedError as exc:
             said = missing.explain(source, self._env, context)
             raise _failure(TemplateError(said) if said else exc, where, loc) from exc
@@ -268,8 +283,7 @@ class Renderer:
             )
         return self._compile(source)
 
-    def _render_source(self, source: str, context: Mapping[str, Any]) -> Any:
-        compiled = self._compile_bounded(source)
+    def _render_compiled(self, compiled: Compiled, context: Mapping[str, Any]) -> Any:
         if isinstance(compiled, Template):
             return self._stream(compiled, context)
         return json_value(compiled(context), self.bounds.max_output_chars)

@@ -124,7 +124,9 @@ def loop_context(run: Run) -> dict[str, Any]:
 def iteration(run: Run) -> str:
     """The iteration part of a step's idempotency key: ``0`` outside loops, else the index in
     each enclosing loop (``2``, ``2.0``)."""
-    return ".".join(str(frame["index"]) for frame in run.loops.values()) or "0"
+    if not run.loops:
+        return "0"
+    return ".".join(str(frame["index"]) for frame in run.loops.values())
 
 
 # The control actions that choose or repeat an arm, by their instruction's kind.

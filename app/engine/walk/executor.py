@@ -41,7 +41,7 @@ RESUMED = "resumed: its last walk stopped mid-way"
 EARLY = timedelta(seconds=1)
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: one per call, and a frozen __init__ costs three times a plain one's
 class Sent:
     """A connector call made for a step whose record is not stored yet."""
 

@@ -62,9 +62,12 @@ class SendGuard:
     ) -> Hold | None:
         if self.limiters is None:
             return None
+        caps = await self._caps(run, settings, instruction.action.type)
+        if not caps:
+            return None
         member = idempotency_key(run, instruction)
         counted: list[str] = []
-        for cap, scope in await self._caps(run, settings, instruction.action.type):
+        for cap, scope in caps:
             result = await self._count(run, cap, scope, member, now)
             if isinstance(result, Hold):
                 for key in counted:  # give back what this message took under other caps
