@@ -241,7 +241,8 @@ class PollingWorker(ScriptedWorker):
     due ones wait for room, and around a burst of them, no new start job is taken
     (``intake``), and the resumes take the room arq's jobs leave too: at most twice
     ``max_jobs`` walks at once either way, or the worker's share of a burst seen ahead if
-    larger (up to ``BURST_WALKS`` times ``max_jobs``)."""
+    larger (up to ``BURST_WALKS`` times ``max_jobs``) beside the start jobs still in flight
+    (up to ``max_jobs``); a worker that stops leaves the workers a burst is split among."""
 
     def __init__(
         self, on_poll: Callable[[], None] | None, lease: float, intake: Intake, **options: Any
@@ -272,6 +273,9 @@ class PollingWorker(ScriptedWorker):
             claiming.cancel()
             # Stopped gracefully (or a burst ended): the resumes' walks end too.
             await asyncio.gather(*self.resuming)
+            queue: ArqQueue | None = self.ctx.get("queue")
+            if queue is not None:  # no longer one of the workers a burst is split among
+                await queue.resumes.leave()
         finally:
             claiming.cancel()
             renewing.cancel()
@@ -355,11 +359,13 @@ class PollingWorker(ScriptedWorker):
         (one group commit) and its claims finished, and a later round's steps after all
         that: in rounds of 200, the last of 500 timers a worker took started after two
         rounds' saves, ends and finishes. Taken in one claim, each worker's share starts its
-        steps before any of them is saved (bench/README.md, "Timers")."""
+        steps before any of them is saved (bench/README.md, "Timers"). Start jobs still in
+        flight when the burst falls due (their calls outlasted the hold) take none of that
+        share: the part they took came a round later, after the rest's saves and ends."""
         room = self.max_jobs - len(self.resuming)
         if not self.intake.open:
             share = min(self.burst_share, BURST_WALKS * self.max_jobs)
-            room = max(2 * self.max_jobs, share) - len(self.resuming) - self.job_counter
+            room = max(2 * self.max_jobs - self.job_counter, share) - len(self.resuming)
         return room
 
     def lent(self) -> int:

@@ -204,6 +204,11 @@ class Resumes:
         for claim in claims:
             claim.score = until
 
+    async def leave(self) -> None:
+        """This worker claims no more resumes: a burst is split among the others at once,
+        not once its last claim is 5 s old."""
+        await self._redis.zrem(CLAIMERS, self._claimer)
+
     async def left(self) -> int:
         """Resumes armed, due or not, claimed or not."""
         return int(await self._redis.zcard(RESUMES))

@@ -270,3 +270,34 @@ async def test_a_burst_seen_ahead_is_split_among_the_workers_and_taken_in_one_ro
     assert {run["status"] for run in runs} == {"completed"}
     spans = [(started(run, "sms"), finished(run, "sms")) for run in runs]
     assert max(start for start, _ in spans) < min(end for _, end in spans)
+
+
+async def test_new_runs_still_in_flight_when_a_burst_falls_due_leave_it_its_share(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A worker with room for 2 walks of each kind takes 2 new runs whose step takes 4 s
+    before 4 timers fall due: their calls outlast the hold before the burst, yet every
+    timer's step starts before they end (on main, 2 of the timers waited for them)."""
+    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
+    later = {"id": "sms", "type": "send_sms", "delay": 3}
+    await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
+    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
+    timers = [
+        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
+        for n in range(4)
+    ]
+    await drain_until(client, two, timers, {"waiting"})
+    news = [
+        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        for n in range(2)
+    ]
+    async with worker_running(two, registry_of(Slow(4))):
+        for _ in range(2000):  # a guard against hanging, not a timing
+            runs = [await run_of(client, run_id) for run_id in [*timers, *news]]
+            if {run["status"] for run in runs} == {"completed"}:
+                break
+            await asyncio.sleep(0.02)
+    assert {run["status"] for run in runs} == {"completed"}
+    assert max(started(run, "sms") for run in runs[:4]) < min(
+        finished(run, "sms") for run in runs[4:]
+    )
