@@ -141,6 +141,37 @@ async def test_a_save_failing_in_a_pass_fails_alone_and_keeps_its_revision(
         assert recorded == ([] if n == 4 else [n])  # nothing of the failed save is kept
 
 
+async def test_saves_of_one_hop_wait_for_a_locked_file_once_not_once_each(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    # Another process holds the file's write lock past the busy timeout (30 s, 50 ms here).
+    # The saves of one hop fail together after one wait: a wait each, in turn, held the
+    # store's thread 5 times as long (100 saves: 50 minutes), every other call behind it.
+    await store.add_runs([run(f"r{n}") for n in range(5)])
+    loaded = [await store.get_run("acme", f"r{n}") for n in range(5)]
+    for one in loaded:
+        one.move(RunStatus.RUNNING, one.updated_at, "picked up")
+    before = [one.revision for one in loaded]
+    database = store._database._db
+    database.execute("PRAGMA busy_timeout = 50")
+    begun: list[str] = []
+    database.set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
+    holder = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        saved = await asyncio.gather(
+            *(store.save_run(one) for one in loaded), return_exceptions=True
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        database.set_trace_callback(None)
+    assert all(isinstance(outcome, sqlite3.OperationalError) for outcome in saved), saved
+    assert begun == ["BEGIN IMMEDIATE"]
+    assert [one.revision for one in loaded] == before
+    assert await asyncio.gather(*(store.save_run(one) for one in loaded)) == [True] * 5
+
+
 def step(run_id: str, output: Any) -> StepRecord:
     return StepRecord(
         tenant_id="acme",

@@ -5,7 +5,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
@@ -138,7 +138,14 @@ class Connection:
         of ``whole`` over them all while it does not fail (a group commit's hot path: one
         statement or one read for many calls instead of one each). ``whole`` undoes its own
         writes when it fails (a savepoint of its own); each item then goes again on its own,
-        so only the one at fault fails."""
+        so only the one at fault fails.
+
+        Outside a transaction (the pass is its hop's only write), it opens one for them all
+        first: a failure to begin or commit (the file locked past the busy timeout) is then
+        every item's at once, not each item's to wait for again in turn."""
+        if len(items) > 1 and not self._db.in_transaction:
+            (done,) = self.together([partial(self._in_one_pass, items, whole, one)])
+            return [done] * len(items) if done.error is not None else list(done.result)
         outer = self._db.in_transaction
         if len(items) > 1:
             try:
