@@ -309,7 +309,7 @@ class ConnectorClient(httpx.AsyncClient):
         """Send ``outgoing`` and read its answer; ``timeout`` (seconds per network
         operation) replaces the client's. Fails as httpx's ``send`` fails (its exceptions)."""
         timeouts = self._timeouts if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
-        with map_httpcore_exceptions():
+        try:
             status, headers, body = await self._guarded.send(
                 outgoing.method,
                 outgoing.url,
@@ -318,6 +318,11 @@ class ConnectorClient(httpx.AsyncClient):
                 timeouts,
                 _read_headers,
             )
+        except Exception:
+            # Mapped only on failure: httpx's mapper is a generator-based context manager,
+            # entered and left for nothing by every call that succeeds.
+            with map_httpcore_exceptions():
+                raise
         return Answer(status, headers, body)
 
     def _wire_headers(self, outgoing: Outgoing) -> list[tuple[str, str]]:
