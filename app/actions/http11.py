@@ -276,7 +276,8 @@ class Exchanges:
             self._wake()
         else:
             await self._close(connection)
-        await self._sweep()
+        if time.monotonic() >= self._next_sweep:
+            await self._sweep()
         return reply
 
     async def _connection(
@@ -366,10 +367,8 @@ class Exchanges:
         await connection.stream.aclose()
 
     async def _sweep(self) -> None:
-        """Close the idle connections past their keep-alive, at most once every SWEEP s."""
+        """Close the idle connections past their keep-alive (asked at most once every SWEEP s)."""
         now = time.monotonic()
-        if now < self._next_sweep:
-            return
         self._next_sweep = now + SWEEP
         for origin, idle in list(self._idle.items()):
             expired = [connection for connection in idle if connection.idle_until <= now]

@@ -129,7 +129,7 @@ def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes)
     }
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: one per call, and a frozen __init__ costs three times a plain one's
 class Call:
     """One webhook request, as it will be signed and sent: ``headers`` are the caller's
     (and the body's type when the caller gave none)."""

@@ -3,7 +3,6 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -148,15 +147,19 @@ class StoreEffects:
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
     ) -> Any:
         action = instruction.action
-        sent = partial(Sent, str(action.id), action.type, params, ctx, self.now())
+        started = self.now()
         try:
             output = await self.gateway.call(
                 action.type, params, ctx, referenced=not instruction.plain
             )
         except ConnectorError as failed:
-            self.sent[ctx.run_id] = sent(None, failed.message)
+            self.sent[ctx.run_id] = Sent(
+                str(action.id), action.type, params, ctx, started, None, failed.message
+            )
             raise
-        self.sent[ctx.run_id] = sent(output, None)
+        self.sent[ctx.run_id] = Sent(
+            str(action.id), action.type, params, ctx, started, output, None
+        )
         return output
 
     async def listen(self, run: Run, job_id: str) -> Heard:
