@@ -60,6 +60,17 @@ async def parked(client: httpx.AsyncClient, settings: Settings) -> str:
     return run_id
 
 
+async def all_completed(client: httpx.AsyncClient, run_ids: list[str]) -> list[dict[str, Any]]:
+    """The runs, read again until every one has completed (while a worker walks them)."""
+    for _ in range(2000):  # a guard against hanging, not a timing
+        runs = [await run_of(client, run_id) for run_id in run_ids]
+        if {run["status"] for run in runs} == {"completed"}:
+            break
+        await asyncio.sleep(0.02)
+    assert {run["status"] for run in runs} == {"completed"}
+    return runs
+
+
 async def timers_among_new_runs(
     client: httpx.AsyncClient, settings: Settings, timed: dict[str, Any], timers: int, news: int
 ) -> list[dict[str, Any]]:
@@ -79,12 +90,7 @@ async def timers_among_new_runs(
             (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
         )
     async with worker_running(two, registry_of(Slow(0.4))):
-        for _ in range(2000):  # a guard against hanging, not a timing
-            runs = [await run_of(client, run_id) for run_id in run_ids]
-            if {run["status"] for run in runs} == {"completed"}:
-                break
-            await asyncio.sleep(0.02)
-    assert {run["status"] for run in runs} == {"completed"}
+        runs = await all_completed(client, run_ids)
     return runs
 
 
@@ -262,12 +268,7 @@ async def test_a_burst_seen_ahead_is_split_among_the_workers_and_taken_in_one_ro
     await drain_until(client, two, run_ids, {"waiting"})
     slow = registry_of(Slow(0.4))
     async with worker_running(two, slow), worker_running(two, slow):
-        for _ in range(2000):  # a guard against hanging, not a timing
-            runs = [await run_of(client, run_id) for run_id in run_ids]
-            if {run["status"] for run in runs} == {"completed"}:
-                break
-            await asyncio.sleep(0.02)
-    assert {run["status"] for run in runs} == {"completed"}
+        runs = await all_completed(client, run_ids)
     spans = [(started(run, "sms"), finished(run, "sms")) for run in runs]
     assert max(start for start, _ in spans) < min(end for _, end in spans)
 
@@ -292,12 +293,7 @@ async def test_new_runs_still_in_flight_when_a_burst_falls_due_leave_it_its_shar
         for n in range(2)
     ]
     async with worker_running(two, registry_of(Slow(4))):
-        for _ in range(2000):  # a guard against hanging, not a timing
-            runs = [await run_of(client, run_id) for run_id in [*timers, *news]]
-            if {run["status"] for run in runs} == {"completed"}:
-                break
-            await asyncio.sleep(0.02)
-    assert {run["status"] for run in runs} == {"completed"}
+        runs = await all_completed(client, [*timers, *news])
     assert max(started(run, "sms") for run in runs[:4]) < min(
         finished(run, "sms") for run in runs[4:]
     )
