@@ -308,8 +308,11 @@ CREATE INDEX IF NOT EXISTS events_idempotency ON events (tenant_id, idempotency_
 BUSY_TIMEOUT_MS = 30_000
 # A new file is in rollback-journal mode until the switch to WAL, which wants the file's
 # exclusive lock: two processes switching at once can deadlock, and SQLite then answers
-# "database is locked" at once instead of waiting. Opening is idempotent, so it is retried.
+# "database is locked" at once instead of waiting. Another's schema change may also land
+# while a statement of ours runs ("database schema has changed", seen once in eight
+# processes creating a new file). Opening is idempotent, so both are retried.
 OPEN_ATTEMPTS = 8
+RETRIED = ("locked", "schema has changed")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -323,7 +326,7 @@ def connect(path: Path) -> sqlite3.Connection:
         try:
             return _open(path)
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
+            if not any(cause in str(exc) for cause in RETRIED):
                 raise
         time.sleep(min(0.05 * 2**attempt, 1.0))
     return _open(path)
