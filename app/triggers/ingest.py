@@ -18,7 +18,6 @@ from redis.exceptions import RedisError
 
 from app import metrics
 from app.clock import Clock
-from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue, start_job_id
@@ -38,7 +37,7 @@ from app.store.errors import STORE_ERRORS
 from app.store.protocol import Intake, Store
 from app.store.rules import seen_touch
 from app.triggers.admission import Admission, Plan
-from app.triggers.matcher import Candidate, Matcher
+from app.triggers.matcher import Candidate, Matcher, unconditional
 
 log = logging.getLogger(__name__)
 
@@ -206,9 +205,9 @@ class Ingestor:
         if workflow_ids is None:
             matched = await self._match(event, candidates, {}) if candidates else None
             return await self._start(event, matched)
-        candidates = [c for c in candidates if c.version.workflow_id in workflow_ids]
+        candidates = [c for c in candidates if c.workflow_id in workflow_ids]
         matched = await self._match(event, candidates, {})
-        listening = {candidate.version.workflow_id for candidate in candidates}
+        listening = {candidate.workflow_id for candidate in candidates}
         for workflow_id in sorted(workflow_ids - listening):
             matched.declined[workflow_id] = (
                 f"no published, enabled version listens for {event.type!r}"
@@ -282,7 +281,7 @@ class Ingestor:
         matched: set[str] = set()
         declined: dict[str, str] = {}
         for candidate in candidates:
-            workflow_id = candidate.version.workflow_id
+            workflow_id = candidate.workflow_id
             if workflow_id in matched:
                 continue  # another of its triggers matched: one run per event
             if candidate.conditions(context):
@@ -330,9 +329,7 @@ class Ingestor:
         ``lineage`` makes the run another run's sub-run."""
         document = WorkflowDocument.model_validate(version.document)
         event = _record(version.tenant_id, incoming, self.clock.now(), new_id("evt"))
-        candidate = Candidate(
-            version, document, compile_conditions([], self.clock), trigger_id=trigger_id
-        )
+        candidate = unconditional(version, document, self.clock, trigger_id)
         matched = Matched([candidate], {}, run_context(event))
         return await self._start(event, matched, strict=strict, lineage=lineage)
 
@@ -343,7 +340,7 @@ class Ingestor:
         call. A member whose key is held (another scheduler fired the same tick) is skipped;
         the workflow's business key does not apply, its ``max_executions`` does."""
         document = WorkflowDocument.model_validate(version.document)
-        candidate = Candidate(version, document, compile_conditions([], self.clock))
+        candidate = unconditional(version, document, self.clock, None)
         event = _record(version.tenant_id, incoming, self.clock.now(), new_id("evt"))
         context, expires = run_context(event), event.received_at + self.window
         runs, claims = [], {}
@@ -390,7 +387,7 @@ class Ingestor:
         the store records as skipped; Redis must answer, or limits could not be kept."""
         if self.flow is None or not intake.runs:
             return Plan(intake, [], {})
-        documents = {candidate.version.workflow_id: candidate.document for candidate in matches}
+        documents = {candidate.workflow_id: candidate.document for candidate in matches}
         try:
             plan = await self.flow.admit(intake, documents, strict=strict)
         except RedisError as exc:
@@ -533,8 +530,8 @@ def new_run(
     return Run(
         run_id=new_id("run"),
         tenant_id=event.tenant_id,
-        workflow_id=candidate.version.workflow_id,
-        version=candidate.version.version,
+        workflow_id=candidate.workflow_id,
+        version=candidate.version,
         event_id=event.event_id,
         user_id=user_id or event.user_id,
         status=RunStatus.PENDING,

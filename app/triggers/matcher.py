@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import orjson
+
 from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
 from app.models.condition import Condition
@@ -21,16 +23,51 @@ from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 
 
-@dataclass(frozen=True)
+class StoredDocument:
+    """A workflow version's document as its compact JSON, parsed when first read and kept
+    parsed: most of a large index's versions never meet an event (their type never comes,
+    or their conditions fail), and the parsed model with the store's dict beside it held
+    about 5 KB a version against 0.3 KB of JSON here."""
+
+    __slots__ = ("_json", "_parsed")
+
+    def __init__(self, json: str = "", parsed: WorkflowDocument | None = None) -> None:
+        self._json = json
+        self._parsed = parsed
+
+    def parsed(self) -> WorkflowDocument:
+        if self._parsed is None:
+            self._parsed = WorkflowDocument.model_validate(orjson.loads(self._json))
+            self._json = ""
+        return self._parsed
+
+
+@dataclass(frozen=True, slots=True)
 class Candidate:
-    version: WorkflowVersion
-    document: WorkflowDocument
+    workflow_id: str
+    version: int  # the version's number
+    stored: StoredDocument  # shared by the version's triggers
     conditions: CompiledConditions
     # The trigger's conditions read ``profile.*``: matching needs the user's profile.
     reads_profile: bool = False
     # Which of the document's triggers this is (``trigger``, ``triggers.1``, its id); None
     # for a run started whatever the triggers say (run now, a sub-workflow).
     trigger_id: str | None = None
+
+    @property
+    def document(self) -> WorkflowDocument:
+        return self.stored.parsed()
+
+
+def unconditional(
+    version: WorkflowVersion, document: WorkflowDocument, clock: Clock, trigger_id: str | None
+) -> Candidate:
+    """A candidate started whatever its triggers' conditions say."""
+    stored = StoredDocument(parsed=document)
+    conditions = compile_conditions([], clock)
+    return Candidate(
+        version.workflow_id, version.version, stored, conditions, trigger_id=trigger_id
+    )
 
 
 def reads_profile(conditions: Sequence[Condition]) -> bool:
@@ -55,13 +92,16 @@ def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) ->
     by_type: dict[str, list[Candidate]] = defaultdict(list)
     for version in sorted(versions, key=lambda v: v.workflow_id):
         document = WorkflowDocument.model_validate(version.document)
+        # As text: orjson's bytes keep the buffer they were written in (4 KB).
+        stored = StoredDocument(orjson.dumps(version.document).decode())
         for label, trigger in document.all_triggers():
             if trigger.type == SCHEDULE:
                 continue  # the scheduler fires those
             conditions = trigger.conditions
             candidate = Candidate(
-                version,
-                document,
+                version.workflow_id,
+                version.version,
+                stored,
                 compile_conditions(conditions, clock),
                 reads_profile(conditions),
                 label,

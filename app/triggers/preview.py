@@ -70,7 +70,7 @@ class TriggerPreview:
         render_context = template_context(run) | _approval_links(actions)
         return {
             "workflow_id": candidate.document.workflow_id,
-            "version": candidate.version.version,
+            "version": candidate.version,
             "matched": matched,
             "conditions": candidate.conditions.explain(context),
             "actions": [await self._payload(run, a, render_context) for a in actions],
