@@ -18,7 +18,7 @@ from arq.constants import (
 )
 from arq.jobs import Job, JobStatus
 from arq.utils import timestamp_ms
-from arq.worker import Retry, func
+from arq.worker import Retry, RetryJob, func
 
 from app.clock import SystemClock
 from app.engine.flow.intake import Intake
@@ -48,6 +48,13 @@ async def noted(ctx: dict[str, Any]) -> None:
     RUNNING[0] -= 1
 
 
+async def cut(ctx: dict[str, Any]) -> None:
+    """Cut short at its first try, as a job is when its worker stops (arq's ``RetryJob``)."""
+    TRIES.append(ctx["job_try"])
+    if ctx["job_try"] == 1:
+        raise RetryJob
+
+
 async def slow(ctx: dict[str, Any], seconds: float) -> str:
     await asyncio.sleep(seconds)
     return "done"
@@ -65,6 +72,7 @@ def worker(redis_url: str, **options: Any) -> ScriptedWorker:
         func(flaky, name="flaky", max_tries=3),
         func(slow, name="slow", timeout=0.3),
         func(noted, name="noted"),
+        func(cut, name="cut"),
     ]
     defaults: dict[str, Any] = {
         "functions": functions,
@@ -156,6 +164,46 @@ async def test_aborted_jobs_end_cancelled_before_or_while_running(
     assert "running:slow aborted" in caplog.text
     assert "running:slow aborted before start" not in caplog.text
     assert "queued:slow aborted before start" in caplog.text
+
+
+async def test_a_job_in_progress_is_due_again_only_once_its_mark_lapses(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A job taken is scored to when its mark lapses, renewed with it: reads of the due
+    jobs, on any worker, meet it only once its worker is gone. A renewal leaves alone a job
+    that has ended."""
+    await enqueue(pool, "slow", 0.25, job_id="j1")
+    ended = timestamp_ms() + 60_000  # a job retried later, its mark gone
+    await pool.zadd("arq:queue", {"ended": ended})
+    taking = worker(redis_url, burst=False)
+    running = asyncio.create_task(taking.async_run())
+    try:
+        async with asyncio.timeout(5):
+            while not await pool.exists(in_progress_key_prefix + "j1"):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        taken = await pool.zscore(taking.queue_name, "j1")
+        mark_ms = int(taking.in_progress_timeout_s * 1000)
+        assert taken is not None
+        assert timestamp_ms() < taken <= timestamp_ms() + mark_ms
+        await asyncio.sleep(0.01)
+        await taking.renew_marks(["j1", "ended"])
+        renewed = await pool.zscore(taking.queue_name, "j1")
+        assert renewed is not None
+        assert renewed > taken
+        assert await pool.zscore(taking.queue_name, "ended") == ended
+    finally:
+        await stop_gracefully(taking, running)
+
+
+async def test_a_job_cut_short_is_due_again_at_its_own_score(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Not pushed back by the mark's lapse: a burst worker, which ends once no job is due,
+    runs it again."""
+    TRIES.clear()
+    await enqueue(pool, "cut", job_id="j1")
+    done = await drained(worker(redis_url))
+    assert (TRIES, done.jobs_retried, done.jobs_complete) == ([1, 2], 1, 1)
 
 
 async def test_a_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_try(
