@@ -91,9 +91,13 @@ class TenantIndex:
 def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) -> TenantIndex:
     by_type: dict[str, list[Candidate]] = defaultdict(list)
     for version in sorted(versions, key=lambda v: v.workflow_id):
-        document = WorkflowDocument.model_validate(version.document)
-        # As text: orjson's bytes keep the buffer they were written in (4 KB).
-        stored = StoredDocument(orjson.dumps(version.document).decode())
+        # As text: orjson's bytes keep the buffer they were written in (4 KB). Parsed from
+        # the text, not the store's dict: what the compiled conditions keep of the dict
+        # (field names, values) would pin the allocator's pools of all the versions' dicts
+        # once they are freed: 2.9 KB a version resident against 1.3.
+        text = orjson.dumps(version.document).decode()
+        document = WorkflowDocument.model_validate(orjson.loads(text))
+        stored = StoredDocument(text)
         for label, trigger in document.all_triggers():
             if trigger.type == SCHEDULE:
                 continue  # the scheduler fires those
