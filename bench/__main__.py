@@ -74,7 +74,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--run-seconds", type=float, default=5, help="of events starting runs, per runs figure"
     )
-    parser.add_argument("--workers", type=int, default=2, help="beside `automator api`")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="beside `automator api` (2: the fewest with which one takes over a dead one's "
+        "runs; docs/operations.md, How many workers)",
+    )
     parser.add_argument(
         "--set",
         type=setting,
