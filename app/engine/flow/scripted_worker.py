@@ -55,16 +55,16 @@ RETRY_COUNTER_TTL = 88400
 # worker aborts none), how many jobs to take at most, where in the queue to start and how far
 # to read (arq's read offset and limit), the token of the leases taken, how long a retry
 # counter is kept (s).
-# The due jobs are read in queue order, a page at a time; each in progress nowhere is taken
-# until there are as many as asked: marked in progress (what arq's start_jobs does under
-# WATCH, in four round trips per job), scored in the queue to when its mark lapses (so that
-# later reads, on any worker, find it only if its worker died; arq leaves it due, and every
-# read went past every job in progress anywhere, up to its read limit), its run leased with
-# the token when the job is a start job and the lease is free (what the job's walk would
-# take next), and read as arq's run_job reads it in a transaction of its own (its body, its
-# retry counter counted up, whether it is to be aborted). Answers six values per job taken:
-# its id, its score as it was, whether its run was leased, its body (false: expired), its
-# try, whether it was to be aborted.
+# The due jobs are read in queue order, a page at a time (the next page starts past the jobs
+# left due, a job taken no longer is); each in progress nowhere is taken until there are as many
+# as asked: marked in progress (what arq's start_jobs does under WATCH, in four round trips per
+# job), scored in the queue to when its mark lapses (so that later reads, on any worker, find it
+# only if its worker died; arq leaves it due, and every read went past every job in progress
+# anywhere, up to its read limit), its run leased with the token when the job is a start job and
+# the lease is free (what the job's walk would take next), and read as arq's run_job reads it in
+# a transaction of its own (its body, its retry counter counted up, whether it is to be
+# aborted). Answers six values per job taken: its id, its score as it was, whether its run was
+# leased, its body (false: expired), its try, whether it was to be aborted.
 TAKE_JOBS = """
 local taken, room, at = {}, tonumber(ARGV[10]), tonumber(ARGV[11])
 local stop = at + tonumber(ARGV[12])
@@ -72,10 +72,11 @@ while room > 0 and at < stop do
     local size = math.min(100, stop - at)
     local page = redis.call(
         'zrangebyscore', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', at, size)
+    local left = #page / 2  -- of the page's jobs, those still due once it is read
     for i = 1, #page, 2 do
         local job = page[i]
         if room > 0 and redis.call('exists', ARGV[3] .. job) == 0 then
-            room = room - 1
+            room, left = room - 1, left - 1
             redis.call('psetex', ARGV[3] .. job, ARGV[2], '1')
             redis.call('zadd', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[2]), job)
             local leased = false
@@ -98,7 +99,7 @@ while room > 0 and at < stop do
     if #page < 2 * size then
         break
     end
-    at = at + size
+    at = at + left
 end
 return taken
 """

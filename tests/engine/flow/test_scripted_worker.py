@@ -270,6 +270,19 @@ async def test_a_poll_takes_the_jobs_it_has_room_for_past_those_in_progress_else
     assert RUNNING[1] == 10
 
 
+async def test_a_take_of_more_than_a_page_takes_the_due_jobs_in_queue_order(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """The jobs a take marks leave the due jobs (scored to when their marks lapse): its next
+    page starts where those left, not a page on, or it would skip as many."""
+    RAN.clear()
+    for n in range(300):
+        await enqueue(pool, "noted", job_id=f"j{n:03}")
+    done = await drained(worker(redis_url, max_jobs=200))
+    assert done.jobs_complete == 300
+    assert RAN[:] == [f"j{n:03}" for n in range(300)]
+
+
 async def test_a_full_worker_told_to_stop_takes_no_job_as_its_jobs_end(
     pool: ArqRedis, redis_url: str
 ) -> None:
