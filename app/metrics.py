@@ -96,9 +96,8 @@ NOTICES = Counter(
 )
 QUEUE_JOBS = Gauge(
     "automator_queue_jobs",
-    "Jobs in the queue: `ready` (due now, waiting for a worker) and `deferred` (delays, "
-    "retry waits, and jobs being run: due again only if their worker's hold lapses). Read "
-    "from Redis when /metrics is scraped.",
+    "Jobs in the queue: `ready` (due now, waiting for a worker) and `deferred` (delays and "
+    "retry waits). Read from Redis when /metrics is scraped.",
     ["state"],
 )
 LIVE_RUNS = Gauge(

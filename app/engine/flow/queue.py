@@ -166,8 +166,8 @@ class ArqQueue:
         return start_job_id(run_id), job.decode(), str(now - int(priority * 1000))
 
     async def depth(self) -> tuple[int, int]:
-        """Jobs due now (waiting for a worker) and jobs deferred to later (jobs and resumes
-        being run count as deferred: their score is when their mark or claim lapses)."""
+        """Jobs due now (waiting for a worker, or being run) and jobs deferred to later
+        (resumes being run count as deferred: their score is when their claim lapses)."""
         now = timestamp_ms()
         async with self.pool.pipeline(transaction=False) as pipe:
             for queue in (default_queue_name, RESUMES):

@@ -5,10 +5,7 @@ together in another.
 arq reads the queue, then takes each job in four round trips (WATCH, EXISTS, ZSCORE,
 MULTI/PSETEX/EXEC), waiting for room one job at a time, reads it in a transaction of its own
 (the job, its retry counter, the abort set) and ends it in a third: a poll of N jobs is
-5N + 1 round trips and more, and here one. A job in progress is scored in the queue to when
-its mark lapses (renewed with it), as claimed resumes are: a read of the due jobs meets only
-those no worker runs, however many workers run how many jobs, where arq's read went past
-every job in progress anywhere and, past its read limit (500), took none.
+5N + 1 round trips and more, and here one.
 The semantics are arq 0.28's (``run_job``): retries (``Retry``, ``max_tries``), the job
 timeout, the in-progress mark (kept a while for cron jobs), abort, the counters its health
 check reports; over its keys, so that its client (``enqueue_job``, ``Job``) sees the same.
@@ -55,15 +52,12 @@ RETRY_COUNTER_TTL = 88400
 # worker aborts none), how many jobs to take at most, where in the queue to start and how far
 # to read (arq's read offset and limit), the token of the leases taken, how long a retry
 # counter is kept (s).
-# The due jobs are read in queue order, a page at a time (the next page starts past the jobs
-# left due, a job taken no longer is); each in progress nowhere is taken until there are as many
-# as asked: marked in progress (what arq's start_jobs does under WATCH, in four round trips per
-# job), scored in the queue to when its mark lapses (so that later reads, on any worker, find it
-# only if its worker died; arq leaves it due, and every read went past every job in progress
-# anywhere, up to its read limit), its run leased with the token when the job is a start job and
-# the lease is free (what the job's walk would take next), and read as arq's run_job reads it in
-# a transaction of its own (its body, its retry counter counted up, whether it is to be
-# aborted). Answers six values per job taken: its id, its score as it was, whether its run was
+# The due jobs are read in queue order, a page at a time; each in progress nowhere is taken
+# until there are as many as asked: marked in progress (what arq's start_jobs does under
+# WATCH, in four round trips per job), its run leased with the token when the job is a start
+# job and the lease is free (what the job's walk would take next), and read as arq's run_job
+# reads it in a transaction of its own (its body, its retry counter counted up, whether it
+# is to be aborted). Answers six values per job taken: its id, its score, whether its run was
 # leased, its body (false: expired), its try, whether it was to be aborted.
 TAKE_JOBS = """
 local taken, room, at = {}, tonumber(ARGV[10]), tonumber(ARGV[11])
@@ -72,13 +66,11 @@ while room > 0 and at < stop do
     local size = math.min(100, stop - at)
     local page = redis.call(
         'zrangebyscore', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', at, size)
-    local left = #page / 2  -- of the page's jobs, those still due once it is read
     for i = 1, #page, 2 do
         local job = page[i]
         if room > 0 and redis.call('exists', ARGV[3] .. job) == 0 then
-            room, left = room - 1, left - 1
+            room = room - 1
             redis.call('psetex', ARGV[3] .. job, ARGV[2], '1')
-            redis.call('zadd', KEYS[1], 'XX', tonumber(ARGV[1]) + tonumber(ARGV[2]), job)
             local leased = false
             if string.sub(job, -#ARGV[6]) == ARGV[6] then
                 local lease = ARGV[5] .. string.sub(job, 1, -#ARGV[6] - 1)
@@ -99,27 +91,28 @@ while room > 0 and at < stop do
     if #page < 2 * size then
         break
     end
-    at = at + left
+    at = at + size
 end
 return taken
 """
 # KEYS[1]: arq's queue. ARGV[1..4]: the prefixes of the in-progress marks, the retry counters
 # and the jobs, and arq's set of jobs to abort; then four values for each job that ended: its
-# id, its score in the queue from now on ('' once it is done: it leaves the queue), its run's
-# lease key and the token it was taken with ('' for none). What arq's finish_job does for a
-# job whose result is not kept, in a transaction per job (arq pushes a retried job's score
-# back by an increment; here the job's score is when its mark lapses, so the new one is
-# set), and the lease the job's mark took given back if still that token (what
-# ``Leases.give_back`` does), for every job that ended while the last call was out.
+# id, how much to push its score back ('' once it is done; '0': not at all), its run's lease
+# key and the token it was taken with ('' for none). What arq's finish_job does for a job
+# whose result is not kept, in a transaction per job, and the lease the job's mark took
+# given back if still that token (what ``Leases.give_back`` does), for every job that ended
+# while the last call was out.
 FINISH_JOBS = """
 for i = 5, #ARGV, 4 do
-    local job, score, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    if score == '' then
+    local job, push, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    if push == '' then
         redis.call('del', ARGV[1] .. job, ARGV[2] .. job, ARGV[3] .. job)
         redis.call('zrem', ARGV[4], job)
         redis.call('zrem', KEYS[1], job)
     else
-        redis.call('zadd', KEYS[1], 'XX', score, job)
+        if push ~= '0' then
+            redis.call('zincrby', KEYS[1], push, job)
+        end
         redis.call('del', ARGV[1] .. job)
     end
     if lease ~= '' and redis.call('get', lease) == ARGV[i + 3] then
@@ -127,21 +120,6 @@ for i = 5, #ARGV, 4 do
     end
 end
 return 0
-"""
-
-# KEYS[1]: arq's queue. ARGV: the in-progress marks' key prefix, how long a mark lasts from
-# now (ms), now (ms), then the ids of the jobs running on this worker. Each mark still there
-# is extended and its job scored to when it lapses; a job that has just ended keeps the
-# score its end gave it.
-RENEW_MARKS = """
-local renewed = 0
-for i = 4, #ARGV do
-    if redis.call('pexpire', ARGV[1] .. ARGV[i], ARGV[2]) == 1 then
-        redis.call('zadd', KEYS[1], 'XX', tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[i])
-        renewed = renewed + 1
-    end
-end
-return renewed
 """
 
 
@@ -210,7 +188,6 @@ class ScriptedWorker(Worker):
         # Set as a job ends: a poll that filled the room takes again then.
         self.room_left = asyncio.Event()
         self._finishing: AsyncScript | None = None  # FINISH_JOBS, once the pool is open
-        self._renewing: AsyncScript | None = None  # RENEW_MARKS, once the pool is open
         self._leases: Leases | None = None  # gives back the start jobs' leases
         # The tokens of the runs' leases taken with their start jobs' marks, by job id: the
         # job walks its run under it (advance_run), then it is given back (run_taken). A
@@ -430,10 +407,16 @@ class ScriptedWorker(Worker):
         if self.on_job_end:
             await self.on_job_end(ctx)
         keep_in_progress = keep_cronjob_progress if isinstance(function, CronJob) else None
-        # A job run again: due at its score as it was, pushed back as arq pushes it.
-        score = None if outcome.finish else taken.score + (outcome.incr_score or 0)
         await asyncio.shield(
-            self._end(taken.job_id, score, result, keep_s, forever, keep_in_progress)
+            self.finish_job(
+                taken.job_id,
+                outcome.finish,
+                result,
+                keep_s,
+                forever,
+                outcome.incr_score,
+                keep_in_progress,
+            )
         )
         if self.after_job_end:
             await self.after_job_end(ctx)
@@ -516,40 +499,37 @@ class ScriptedWorker(Worker):
             serializer=self.job_serializer,
         )
 
-    async def _end(
+    async def finish_job(
         self,
         job_id: str,
-        score: int | None,
-        result: bytes | None,
-        keep_s: float | None,
-        forever: bool,
+        finish: bool,
+        result_data: bytes | None,
+        result_timeout_s: float | None,
+        keep_result_forever: bool,
+        incr_score: int | None,
         keep_in_progress: float | None,
     ) -> None:
-        """End a job that ran: done (``score`` None), or queued again at ``score``. arq's
-        finish_job for a job whose result is kept or whose mark outlives it (a cron job);
+        """arq's, for a job whose result is kept or whose mark outlives it (a cron job);
         else the job's keys go, and its run's lease with them, in one script call with every
         other job ending meanwhile: one round trip per job fewer (the lease's), and under
         load one for many."""
-        if result is not None or keep_in_progress is not None:
-            if score is not None:  # arq would push back the score its mark's lapse set
-                await self.pool.zadd(self.queue_name, {job_id: score}, xx=True)
-            finish = score is None
-            await self.finish_job(job_id, finish, result, keep_s, forever, None, keep_in_progress)
+        if result_data is not None or keep_in_progress is not None:
+            await super().finish_job(
+                job_id,
+                finish,
+                result_data,
+                result_timeout_s,
+                keep_result_forever,
+                incr_score,
+                keep_in_progress,
+            )
             return
         token = self.start_leases.get(job_id)
         lease = "" if token is None else run_lease_key(job_id.removesuffix(START_SUFFIX))
-        await self._finish([(job_id, "" if score is None else str(score), lease, token or "")])
+        push = "" if finish else str(incr_score or 0)
+        await self._finish([(job_id, push, lease, token or "")])
         # Given back with the job's end; had that call failed, run_taken gives it back.
         self.start_leases.pop(job_id, None)
-
-    async def renew_marks(self, job_ids: list[str]) -> None:
-        """Extend the in-progress marks of ``job_ids`` (running here) by a mark's span from
-        now, each job's score in the queue with it."""
-        if self._renewing is None:
-            self._renewing = self.pool.register_script(RENEW_MARKS)
-        ms = int(self.in_progress_timeout_s * 1000)
-        args: list[str | int] = [in_progress_key_prefix, ms, timestamp_ms(), *job_ids]
-        await self._renewing(keys=[self.queue_name], args=args)
 
     async def _finish_jobs(self, jobs: list[tuple[str, str, str, str]]) -> None:
         if self._finishing is None:

@@ -12,18 +12,19 @@ import pytest
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import (
     abort_jobs_ss,
+    default_queue_name,
     in_progress_key_prefix,
     job_key_prefix,
     retry_key_prefix,
 )
 from arq.jobs import Job, JobStatus
 from arq.utils import timestamp_ms
-from arq.worker import Retry, RetryJob, func
+from arq.worker import Retry, func
 
 from app.clock import SystemClock
 from app.engine.flow.intake import Intake
 from app.engine.flow.queue import ArqQueue, deserialize, serialize
-from app.engine.flow.scripted_worker import ScriptedWorker
+from app.engine.flow.scripted_worker import TAKE_JOBS, ScriptedWorker
 from app.engine.walk.jobs import stop_gracefully
 
 TRIES: list[int] = []
@@ -48,13 +49,6 @@ async def noted(ctx: dict[str, Any]) -> None:
     RUNNING[0] -= 1
 
 
-async def cut(ctx: dict[str, Any]) -> None:
-    """Cut short at its first try, as a job is when its worker stops (arq's ``RetryJob``)."""
-    TRIES.append(ctx["job_try"])
-    if ctx["job_try"] == 1:
-        raise RetryJob
-
-
 async def slow(ctx: dict[str, Any], seconds: float) -> str:
     await asyncio.sleep(seconds)
     return "done"
@@ -72,7 +66,6 @@ def worker(redis_url: str, **options: Any) -> ScriptedWorker:
         func(flaky, name="flaky", max_tries=3),
         func(slow, name="slow", timeout=0.3),
         func(noted, name="noted"),
-        func(cut, name="cut"),
     ]
     defaults: dict[str, Any] = {
         "functions": functions,
@@ -166,46 +159,6 @@ async def test_aborted_jobs_end_cancelled_before_or_while_running(
     assert "queued:slow aborted before start" in caplog.text
 
 
-async def test_a_job_in_progress_is_due_again_only_once_its_mark_lapses(
-    pool: ArqRedis, redis_url: str
-) -> None:
-    """A job taken is scored to when its mark lapses, renewed with it: reads of the due
-    jobs, on any worker, meet it only once its worker is gone. A renewal leaves alone a job
-    that has ended."""
-    await enqueue(pool, "slow", 0.25, job_id="j1")
-    ended = timestamp_ms() + 60_000  # a job retried later, its mark gone
-    await pool.zadd("arq:queue", {"ended": ended})
-    taking = worker(redis_url, burst=False)
-    running = asyncio.create_task(taking.async_run())
-    try:
-        async with asyncio.timeout(5):
-            while not await pool.exists(in_progress_key_prefix + "j1"):  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
-        taken = await pool.zscore(taking.queue_name, "j1")
-        mark_ms = int(taking.in_progress_timeout_s * 1000)
-        assert taken is not None
-        assert timestamp_ms() < taken <= timestamp_ms() + mark_ms
-        await asyncio.sleep(0.01)
-        await taking.renew_marks(["j1", "ended"])
-        renewed = await pool.zscore(taking.queue_name, "j1")
-        assert renewed is not None
-        assert renewed > taken
-        assert await pool.zscore(taking.queue_name, "ended") == ended
-    finally:
-        await stop_gracefully(taking, running)
-
-
-async def test_a_job_cut_short_is_due_again_at_its_own_score(
-    pool: ArqRedis, redis_url: str
-) -> None:
-    """Not pushed back by the mark's lapse: a burst worker, which ends once no job is due,
-    runs it again."""
-    TRIES.clear()
-    await enqueue(pool, "cut", job_id="j1")
-    done = await drained(worker(redis_url))
-    assert (TRIES, done.jobs_retried, done.jobs_complete) == ([1, 2], 1, 1)
-
-
 async def test_a_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_try(
     pool: ArqRedis, redis_url: str
 ) -> None:
@@ -273,14 +226,49 @@ async def test_a_poll_takes_the_jobs_it_has_room_for_past_those_in_progress_else
 async def test_a_take_of_more_than_a_page_takes_the_due_jobs_in_queue_order(
     pool: ArqRedis, redis_url: str
 ) -> None:
-    """The jobs a take marks leave the due jobs (scored to when their marks lapse): its next
-    page starts where those left, not a page on, or it would skip as many."""
+    """A take with room for more than a page (100 jobs) reads on page by page and skips none
+    of the due jobs, whatever it has marked on the pages before."""
     RAN.clear()
     for n in range(300):
         await enqueue(pool, "noted", job_id=f"j{n:03}")
     done = await drained(worker(redis_url, max_jobs=200))
     assert done.jobs_complete == 300
     assert RAN[:] == [f"j{n:03}" for n in range(300)]
+
+
+async def crawl(ctx: dict[str, Any]) -> None:
+    """Notes its job and takes a tenth of a second: one at a time, they make a backlog."""
+    RAN.append(ctx["job_id"])
+    await asyncio.sleep(0.1)
+
+
+async def test_a_dead_workers_job_is_taken_once_its_mark_lapses_not_after_the_backlog(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A worker takes j0 and dies at once (the take is the script's, nothing runs after it);
+    40 jobs are enqueued after it, and a worker runs them one at a time, 0.1 s each. j0 runs
+    once its 1.2 s mark lapses, ahead of the jobs still waiting: a dead worker's runs come
+    back within the lease under a backlog, not after it (a job taken scored to its mark's
+    lapse ran last)."""
+    RAN.clear()
+    await enqueue(pool, "noted", job_id="j0")
+    dead = worker(redis_url)
+    dead.lease, dead.in_progress_timeout_s = 0.2, 1.2
+    take = pool.register_script(TAKE_JOBS)
+    assert await take(keys=[default_queue_name], args=dead._taking_args(1, "dead"))
+    for n in range(1, 41):
+        await enqueue(pool, "noted", job_id=f"j{n:02}")
+    live = worker(redis_url, functions=[func(crawl, name="noted")], max_jobs=1, burst=False)
+    running = asyncio.create_task(live.async_run())
+    try:
+        async with asyncio.timeout(20):
+            while len(RAN) < 41:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await live.close()
+    assert RAN.index("j0") <= 20, RAN
 
 
 async def test_a_full_worker_told_to_stop_takes_no_job_as_its_jobs_end(
