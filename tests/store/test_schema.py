@@ -134,3 +134,17 @@ async def test_another_index_failure_is_not_swallowed() -> None:
 
     with pytest.raises(OperationFailure):
         await create_indexes(Conflicting(0), INDEXES["runs"], pause=0)  # type: ignore[arg-type]
+
+
+def test_an_sqlite_older_than_the_statements_need_is_refused_on_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stands in for a Python linked against SQLite 3.31 (Ubuntu 20.04's): its library cannot
+    # be loaded here, so only the version it reports is replaced.
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    with pytest.raises(sqlite3.NotSupportedError) as refused:
+        connect(tmp_path / "automator.db")
+    assert "needs SQLite 3.35.0 or newer" in str(refused.value)
+    assert "links SQLite 3.31.1" in str(refused.value)
+    assert "AUTOMATOR_MONGODB_URL" in str(refused.value)
+    assert not (tmp_path / "automator.db").exists()

@@ -313,6 +313,10 @@ BUSY_TIMEOUT_MS = 30_000
 # processes creating a new file). Opening is idempotent, so both are retried.
 OPEN_ATTEMPTS = 8
 RETRIED = ("locked", "schema has changed")
+# The oldest SQLite the statements run on: an upsert whose conflict target is left out
+# (retention's counts) came in 3.35. An older library would fail only when that statement
+# first runs, days after start-up, so opening the file refuses at once.
+MIN_SQLITE = (3, 35, 0)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -321,6 +325,7 @@ def connect(path: Path) -> sqlite3.Connection:
     Safe when several processes open one file at once (``automator api`` and workers
     starting together): each waits for the others' locks, and each change to the schema is
     made once."""
+    _check_version(sqlite3.sqlite_version_info)
     private_file(path)
     for attempt in range(OPEN_ATTEMPTS - 1):
         try:
@@ -330,6 +335,16 @@ def connect(path: Path) -> sqlite3.Connection:
                 raise
         time.sleep(min(0.05 * 2**attempt, 1.0))
     return _open(path)
+
+
+def _check_version(version: tuple[int, int, int]) -> None:
+    if version < MIN_SQLITE:
+        raise sqlite3.NotSupportedError(
+            f"Automator needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer; this Python "
+            f"links SQLite {'.'.join(map(str, version))}. Use a Python built with a newer "
+            "SQLite (Python 3.11 from python.org or Debian 12 has 3.40), or set "
+            "AUTOMATOR_MONGODB_URL to keep the store in MongoDB."
+        )
 
 
 def _open(path: Path) -> sqlite3.Connection:
