@@ -14,7 +14,6 @@ from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
-from arq.constants import in_progress_key_prefix
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
 
@@ -395,12 +394,7 @@ class PollingWorker(ScriptedWorker):
             return
         running = [job_id for job_id, task in self.tasks.items() if not task.done()]
         if running:
-            ms = int((self.lease + IN_PROGRESS_MARGIN) * 1000)
-            async with self.pool.pipeline(transaction=False) as pipe:
-                for job_id in running:
-                    # PEXPIRE leaves alone a mark that is gone (the job has just ended).
-                    pipe.pexpire(in_progress_key_prefix + job_id, ms)
-                await pipe.execute()
+            await self.renew_marks(running, self.lease + IN_PROGRESS_MARGIN)
         queue: ArqQueue | None = self.ctx.get("queue")
         if queue is not None:
             await queue.resumes.renew(list(self.resuming.values()), self.lease + IN_PROGRESS_MARGIN)

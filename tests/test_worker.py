@@ -8,8 +8,9 @@ import pytest
 from arq.constants import in_progress_key_prefix, retry_key_prefix
 
 from app.engine.flow.queue import start_job_id
+from app.engine.flow.scripted_worker import End
 from app.engine.flow.together import Together
-from app.engine.redis_keys import run_lease_key
+from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 from app.models.run import RunStatus
 from app.resources import Resources
 from app.settings import Settings
@@ -75,8 +76,9 @@ async def test_a_start_job_leases_its_run_as_it_is_taken_and_gives_the_lease_bac
 async def test_jobs_ending_together_leave_no_key_and_no_lease_behind(
     client: httpx.AsyncClient, resources: Resources, settings: Settings
 ) -> None:
-    """Jobs whose result is not kept end in calls shared by the jobs ending meanwhile: each
-    call takes the job, its retry counter, its in-progress mark and its run's lease away."""
+    """Jobs end in calls shared by the jobs ending meanwhile (the reconciler's cron job too):
+    each call takes the job, its retry counter, its in-progress mark, its place among the
+    jobs taken and its run's lease away."""
     await create(client, workflow([{"id": "hello", "type": "log", "data": {"message": "hi"}}]))
     run_ids = [
         (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
@@ -89,18 +91,22 @@ async def test_jobs_ending_together_leave_no_key_and_no_lease_behind(
     ended: list[str] = []
     finishing = worker._finish_jobs
 
-    async def finish(jobs: list[tuple[str, str, str, str]]) -> None:
-        ended.extend(job[0] for job in jobs)
-        await finishing(jobs)
+    async def finish(ends: list[End]) -> None:
+        ended.extend(end.job_id for end in ends)
+        await finishing(ends)
 
     worker._finish = Together(finish)
     try:
         await worker.async_run()
     finally:
         await worker.close()
-    assert sorted(ended) == sorted(start_job_id(run_id) for run_id in run_ids)
+    starts = sorted(job_id for job_id in ended if job_id.endswith(":start"))
+    assert starts == sorted(start_job_id(run_id) for run_id in run_ids)
     assert resources.engine is not None
     redis = resources.engine.queue.pool
+    assert (
+        await redis.exists(taken_key(worker.queue_name), taken_scores_key(worker.queue_name)) == 0
+    )
     left = [key async for key in redis.scan_iter("arq:*")]
     assert [key for key in left if any(run_id.encode() in key for run_id in run_ids)] == []
     assert await redis.exists(*(run_lease_key(run_id) for run_id in run_ids)) == 0
@@ -153,8 +159,11 @@ async def test_a_job_whose_end_fails_to_reach_redis_still_gives_its_runs_lease_b
     )
     assert isinstance(worker, PollingWorker)
     failed = asyncio.Event()
+    finishing = worker._finish_jobs
 
-    async def lost(jobs: list[tuple[str, str, str, str]]) -> None:
+    async def lost(ends: list[End]) -> None:
+        if not any(end.job_id.endswith(":start") for end in ends):
+            return await finishing(ends)  # the reconciler's, cut short as the worker closes
         failed.set()
         raise ConnectionError("Connection closed by server.")
 

@@ -20,6 +20,19 @@ RESUMES = f"{PREFIX}:resumes"
 CLAIMERS = f"{PREFIX}:resumes:claimers"
 
 
+def taken_key(queue_name: str) -> str:
+    """The jobs of arq's queue ``queue_name`` that workers are running, each scored by when
+    its in-progress mark lapses as of its worker's last renewal (ms)
+    (``app/engine/flow/scripted_worker.py``)."""
+    return f"{queue_name}:taken"
+
+
+def taken_scores_key(queue_name: str) -> str:
+    """The score each job of ``taken_key(queue_name)`` had in the queue: where it goes back
+    if its worker dies."""
+    return f"{queue_name}:taken:scores"
+
+
 def rate_key(key_id: str) -> str:
     """Requests of one API key in the current rate-limit window."""
     return f"{PREFIX}:rate:{key_id}"

@@ -18,7 +18,7 @@ from redis.asyncio import ConnectionPool
 from app.clock import Clock
 from app.engine.flow.resumes import Resumes
 from app.engine.flow.together import Together
-from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
+from app.engine.redis_keys import QUEUE_MEMORY, RESUMES, taken_key
 
 ADVANCE_RUN = "advance_run"
 BULK_RUNS = "bulk_runs"
@@ -173,8 +173,9 @@ class ArqQueue:
             for queue in (default_queue_name, RESUMES):
                 pipe.zcount(queue, "-inf", now)
                 pipe.zcount(queue, f"({now}", "+inf")
-            ready, deferred, resumes_ready, resumes_deferred = await pipe.execute()
-        return int(ready + resumes_ready), int(deferred + resumes_deferred)
+            pipe.zcard(taken_key(default_queue_name))  # out of the queue while they run
+            ready, deferred, resumes_ready, resumes_deferred, running = await pipe.execute()
+        return int(ready + resumes_ready + running), int(deferred + resumes_deferred)
 
     async def close(self) -> None:
         await self.pool.aclose(close_connection_pool=True)

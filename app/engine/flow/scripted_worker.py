@@ -8,7 +8,17 @@ MULTI/PSETEX/EXEC), waiting for room one job at a time, reads it in a transactio
 5N + 1 round trips and more, and here one.
 The semantics are arq 0.28's (``run_job``): retries (``Retry``, ``max_tries``), the job
 timeout, the in-progress mark (kept a while for cron jobs), abort, the counters its health
-check reports; over its keys, so that its client (``enqueue_job``, ``Job``) sees the same.
+check reports; over its keys, so that its client (``enqueue_job``, ``Job``) sees the same,
+but for one thing. arq leaves a job it runs in its queue at its score, so every read of the
+due jobs, on every worker, went past every job in progress anywhere (an ``EXISTS`` of its
+mark each), and past its read limit (500 jobs, five workers at the default concurrency) a
+take found none due. Here a job taken leaves the queue for the jobs taken (``taken_key``),
+scored by when its mark lapses, with its score in the queue kept beside it; it ends off
+both, goes back at that score to be run again, and a take puts it back at that score once
+its mark has lapsed (its worker died): ahead of the jobs queued after it, as when it stayed.
+So while it runs arq's ``Job.status`` says in progress (the mark), but ``Job.info`` has no
+score for it and ``Job.result`` (and the wait in ``Job.abort``, whose abort still happens)
+finds it in no queue and stops waiting: nothing here waits on a job's result.
 """
 
 import asyncio
@@ -22,11 +32,12 @@ from arq.constants import (
     in_progress_key_prefix,
     job_key_prefix,
     keep_cronjob_progress,
+    result_key_prefix,
     retry_key_prefix,
 )
 from arq.cron import CronJob
 from arq.jobs import SerializationError, deserialize_job_raw, serialize_result
-from arq.utils import args_to_string, ms_to_datetime, timestamp_ms, truncate
+from arq.utils import args_to_string, ms_to_datetime, timestamp_ms, to_ms, truncate
 from arq.worker import Function, JobExecutionFailed, Retry, RetryJob, Worker, no_result
 from redis.commands.core import AsyncScript
 
@@ -34,7 +45,7 @@ from app.engine.flow.intake import Intake
 from app.engine.flow.leases import Leases
 from app.engine.flow.queue import start_job_id
 from app.engine.flow.together import Together
-from app.engine.redis_keys import run_lease_key
+from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 
 # arq's own logger, so that its lines per job keep their name and level (DEBUG only here).
 ARQ_LOG = logging.getLogger("arq.worker")
@@ -46,31 +57,56 @@ START_LEASES = "start_leases"
 START_SUFFIX = start_job_id("")
 # How long arq keeps a job's retry counter (s): TAKE_JOBS's and a retry's.
 RETRY_COUNTER_TTL = 88400
-# KEYS[1]: arq's queue. ARGV: now (ms), how long an in-progress mark lasts (ms), the marks' key
-# prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id suffix,
-# the jobs' and the retry counters' key prefixes, arq's set of jobs to abort ('' when the
-# worker aborts none), how many jobs to take at most, where in the queue to start and how far
-# to read (arq's read offset and limit), the token of the leases taken, how long a retry
+# KEYS: arq's queue, the jobs taken from it (``taken_key``) and their scores there
+# (``taken_scores_key``). ARGV: now (ms), how long an in-progress mark lasts (ms), the marks'
+# key prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id
+# suffix, the jobs' and the retry counters' key prefixes, arq's set of jobs to abort ('' when
+# the worker aborts none), how many jobs to take at most, where in the queue to start and how
+# far to read (arq's read offset and limit), the token of the leases taken, how long a retry
 # counter is kept (s).
-# The due jobs are read in queue order, a page at a time; each in progress nowhere is taken
-# until there are as many as asked: marked in progress (what arq's start_jobs does under
-# WATCH, in four round trips per job), its run leased with the token when the job is a start
-# job and the lease is free (what the job's walk would take next), and read as arq's run_job
-# reads it in a transaction of its own (its body, its retry counter counted up, whether it
-# is to be aborted). Answers six values per job taken: its id, its score, whether its run was
-# leased, its body (false: expired), its try, whether it was to be aborted.
+# First, each job taken whose mark may have lapsed (its worker died, or stalled past it) goes
+# back into the queue at the score it had there, ahead of every job queued after it; one whose
+# mark lives (renewed on a slower clock) is scored to when the mark lapses. Then the due jobs
+# are read in queue order, a page at a time (the next page starts past the jobs left due: a
+# job taken leaves the queue); each in progress nowhere is taken until there are as many as
+# asked: marked in progress (what arq's start_jobs does under WATCH, in four round trips per
+# job), moved from the queue to the jobs taken with its score (arq leaves it in the queue,
+# where every take on every worker read past it, up to the read limit), its run leased with
+# the token when the job is a start job and the lease is free (what the job's walk would take
+# next), and read as arq's run_job reads it in a transaction of its own (its body, its retry
+# counter counted up, whether it is to be aborted). A due job with a live mark (taken by a
+# worker of an older version, which leaves it in the queue, or a cron job's mark kept after
+# it ended) is passed over, as arq passes it over. Answers six values per job taken: its id,
+# its score, whether its run was leased, its body (false: expired), its try, whether it was
+# to be aborted.
 TAKE_JOBS = """
 local taken, room, at = {}, tonumber(ARGV[10]), tonumber(ARGV[11])
 local stop = at + tonumber(ARGV[12])
+local now, span = tonumber(ARGV[1]), tonumber(ARGV[2])
+for _, job in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+    local ttl = redis.call('pttl', ARGV[3] .. job)
+    if ttl == -2 then
+        local score = redis.call('hget', KEYS[3], job) or ARGV[1]
+        redis.call('zadd', KEYS[1], 'NX', score, job)
+        redis.call('zrem', KEYS[2], job)
+        redis.call('hdel', KEYS[3], job)
+    else
+        redis.call('zadd', KEYS[2], now + (ttl > 0 and ttl or span), job)
+    end
+end
 while room > 0 and at < stop do
     local size = math.min(100, stop - at)
     local page = redis.call(
         'zrangebyscore', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', at, size)
+    local left = #page / 2  -- of the page's jobs, those still due once it is read
     for i = 1, #page, 2 do
         local job = page[i]
         if room > 0 and redis.call('exists', ARGV[3] .. job) == 0 then
-            room = room - 1
+            room, left = room - 1, left - 1
             redis.call('psetex', ARGV[3] .. job, ARGV[2], '1')
+            redis.call('zrem', KEYS[1], job)
+            redis.call('zadd', KEYS[2], now + span, job)
+            redis.call('hset', KEYS[3], job, page[i + 1])
             local leased = false
             if string.sub(job, -#ARGV[6]) == ARGV[6] then
                 local lease = ARGV[5] .. string.sub(job, 1, -#ARGV[6] - 1)
@@ -91,32 +127,63 @@ while room > 0 and at < stop do
     if #page < 2 * size then
         break
     end
-    at = at + size
+    at = at + left
 end
 return taken
 """
-# KEYS[1]: arq's queue. ARGV[1..4]: the prefixes of the in-progress marks, the retry counters
-# and the jobs, and arq's set of jobs to abort; then four values for each job that ended: its
-# id, how much to push its score back ('' once it is done; '0': not at all), its run's lease
-# key and the token it was taken with ('' for none). What arq's finish_job does for a job
-# whose result is not kept, in a transaction per job, and the lease the job's mark took
-# given back if still that token (what ``Leases.give_back`` does), for every job that ended
-# while the last call was out.
+# KEYS: arq's queue, the jobs taken from it, their scores there. ARGV[1..5]: the prefixes of
+# the in-progress marks, the retry counters and the jobs, arq's set of jobs to abort, the
+# results' prefix; then seven values for each job that ended (``End``): its id, the score it
+# is due again at ('' once it is done: it leaves the queue), its run's lease key and the
+# token it was taken with ('' for none), its result ('' for none), how long the result is
+# kept (ms; '' for ever), how long its mark is kept (ms; '': it goes). What arq's finish_job
+# and finish_failed_job do, in a transaction per job, with the job taken off the jobs
+# taken; a job run again goes back at its score as it was plus arq's push (arq pushes the
+# member it left in the queue); and the lease the job's mark took given back if still that
+# token (what ``Leases.give_back`` does), for every job that ended while the last call was
+# out.
 FINISH_JOBS = """
-for i = 5, #ARGV, 4 do
-    local job, push, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-    if push == '' then
-        redis.call('del', ARGV[1] .. job, ARGV[2] .. job, ARGV[3] .. job)
+for i = 6, #ARGV, 7 do
+    local job, again, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local result, keep = ARGV[i + 4], ARGV[i + 5]
+    redis.call('zrem', KEYS[2], job)
+    redis.call('hdel', KEYS[3], job)
+    local gone = {}
+    if ARGV[i + 6] == '' then
+        gone[1] = ARGV[1] .. job
+    else
+        redis.call('pexpire', ARGV[1] .. job, ARGV[i + 6])
+    end
+    if again == '' then
+        gone[#gone + 1] = ARGV[2] .. job
+        gone[#gone + 1] = ARGV[3] .. job
         redis.call('zrem', ARGV[4], job)
         redis.call('zrem', KEYS[1], job)
-    else
-        if push ~= '0' then
-            redis.call('zincrby', KEYS[1], push, job)
+        if result ~= '' and keep == '' then
+            redis.call('set', ARGV[5] .. job, result)
+        elseif result ~= '' then
+            redis.call('set', ARGV[5] .. job, result, 'PX', keep)
         end
-        redis.call('del', ARGV[1] .. job)
+    else
+        redis.call('zadd', KEYS[1], again, job)
+    end
+    if #gone > 0 then
+        redis.call('del', unpack(gone))
     end
     if lease ~= '' and redis.call('get', lease) == ARGV[i + 3] then
         redis.call('del', lease)
+    end
+end
+return 0
+"""
+# KEYS[1]: the jobs taken from arq's queue. ARGV: the in-progress marks' key prefix, how long
+# a mark lasts from now (ms), now (ms), then the ids of the jobs running on this worker. Each
+# mark still there is extended, and its job, still taken, scored to when it lapses; a job
+# that has just ended is left as its end left it.
+RENEW_MARKS = """
+for i = 4, #ARGV do
+    if redis.call('pexpire', ARGV[1] .. ARGV[i], ARGV[2]) == 1 then
+        redis.call('zadd', KEYS[1], 'XX', tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[i])
     end
 end
 return 0
@@ -134,6 +201,19 @@ class Taken:
     job_try: int
     abort: bool
     started_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    """How a job ended, for ``FINISH_JOBS``: done (``again_at`` None) or due again at
+    ``again_at`` (ms); the result to keep (None: none) and for how long (ms; None: for ever);
+    how long its in-progress mark stays (ms; None: it goes at once)."""
+
+    job_id: str
+    again_at: int | None
+    result: bytes | None = None
+    result_ms: int | None = None
+    mark_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +268,7 @@ class ScriptedWorker(Worker):
         # Set as a job ends: a poll that filled the room takes again then.
         self.room_left = asyncio.Event()
         self._finishing: AsyncScript | None = None  # FINISH_JOBS, once the pool is open
+        self._renewing: AsyncScript | None = None  # RENEW_MARKS, once the pool is open
         self._leases: Leases | None = None  # gives back the start jobs' leases
         # The tokens of the runs' leases taken with their start jobs' marks, by job id: the
         # job walks its run under it (advance_run), then it is given back (run_taken). A
@@ -198,9 +279,20 @@ class ScriptedWorker(Worker):
         self._finish = Together(self._finish_jobs)
 
     async def _poll_iteration(self) -> None:
-        """arq's, with the jobs there is room for taken in one script call (``TAKE_JOBS``)
-        while the intake is open, instead of a read of the queue and then a call per job
-        (four round trips each for arq) waiting for room one job at a time."""
+        await self._poll()
+        # arq ends a burst once its queue is empty, which held the jobs being run too: here
+        # they are taken out of it, and may come back (run again, or their worker dead).
+        while self.burst and self.max_burst_jobs < 0 and await self._taken_left():
+            await asyncio.sleep(self.poll_delay_s)
+            await self._poll()
+
+    async def _taken_left(self) -> bool:
+        return bool(await self.pool.zcard(taken_key(self.queue_name)))
+
+    async def _poll(self) -> None:
+        """arq's poll, with the jobs there is room for taken in one script call
+        (``TAKE_JOBS``) while the intake is open, instead of a read of the queue and then a
+        call per job (four round trips each for arq) waiting for room one job at a time."""
         room = self._room()
         if self.burst and self.max_burst_jobs >= 0:
             room = min(room, self.max_burst_jobs - self._jobs_started())
@@ -260,7 +352,7 @@ class ScriptedWorker(Worker):
         if self._taking is None:
             self._taking = self.pool.register_script(TAKE_JOBS)
         token = secrets.token_hex(8)
-        answer = await self._taking(keys=[self.queue_name], args=self._taking_args(room, token))
+        answer = await self._taking(keys=self.taking_keys(), args=self._taking_args(room, token))
         now = timestamp_ms()
         for n in range(0, len(answer), 6):
             name, score, lease, body, job_try, abort = answer[n : n + 6]
@@ -279,6 +371,11 @@ class ScriptedWorker(Worker):
         """How much of the jobs' room other walks hold (none here; a subclass's walks of
         resumes, ``app/worker.py``): no new job takes it."""
         return 0
+
+    def taking_keys(self) -> list[str]:
+        """The keys of ``TAKE_JOBS`` and ``FINISH_JOBS``: arq's queue, the jobs taken from it
+        and their scores there."""
+        return [self.queue_name, taken_key(self.queue_name), taken_scores_key(self.queue_name)]
 
     def _taking_args(self, room: int, token: str) -> list[str | int]:
         return [
@@ -380,7 +477,11 @@ class ScriptedWorker(Worker):
             job_id=taken.job_id,
             serializer=self.job_serializer,
         )
-        await asyncio.shield(self.finish_failed_job(taken.job_id, result))
+        # Kept as arq's finish_failed_job keeps it: the worker's keep_result, not the job's.
+        kept = self.keep_result_forever or self.keep_result_s > 0
+        keep_ms = None if self.keep_result_forever else to_ms(self.keep_result_s)
+        end = End(taken.job_id, None, result if kept else None, keep_ms)
+        await asyncio.shield(self._end(end))
 
     async def _run(self, taken: Taken, call: Call) -> None:
         """Call the job's function under the job timeout, then end the job as arq does."""
@@ -406,18 +507,11 @@ class ScriptedWorker(Worker):
             result = self._result(taken, call, outcome, start_ms)
         if self.on_job_end:
             await self.on_job_end(ctx)
-        keep_in_progress = keep_cronjob_progress if isinstance(function, CronJob) else None
-        await asyncio.shield(
-            self.finish_job(
-                taken.job_id,
-                outcome.finish,
-                result,
-                keep_s,
-                forever,
-                outcome.incr_score,
-                keep_in_progress,
-            )
-        )
+        keep_mark = to_ms(keep_cronjob_progress) if isinstance(function, CronJob) else None
+        # A job run again: due at its score as it was, pushed back as arq pushes it.
+        again_at = None if outcome.finish else taken.score + (outcome.incr_score or 0)
+        keep_ms = None if forever else to_ms(keep_s)
+        await asyncio.shield(self._end(End(taken.job_id, again_at, result, keep_ms, keep_mark)))
         if self.after_job_end:
             await self.after_job_end(ctx)
 
@@ -499,42 +593,43 @@ class ScriptedWorker(Worker):
             serializer=self.job_serializer,
         )
 
-    async def finish_job(
-        self,
-        job_id: str,
-        finish: bool,
-        result_data: bytes | None,
-        result_timeout_s: float | None,
-        keep_result_forever: bool,
-        incr_score: int | None,
-        keep_in_progress: float | None,
-    ) -> None:
-        """arq's, for a job whose result is kept or whose mark outlives it (a cron job);
-        else the job's keys go, and its run's lease with them, in one script call with every
-        other job ending meanwhile: one round trip per job fewer (the lease's), and under
-        load one for many."""
-        if result_data is not None or keep_in_progress is not None:
-            await super().finish_job(
-                job_id,
-                finish,
-                result_data,
-                result_timeout_s,
-                keep_result_forever,
-                incr_score,
-                keep_in_progress,
-            )
-            return
-        token = self.start_leases.get(job_id)
-        lease = "" if token is None else run_lease_key(job_id.removesuffix(START_SUFFIX))
-        push = "" if finish else str(incr_score or 0)
-        await self._finish([(job_id, push, lease, token or "")])
+    async def _end(self, end: End) -> None:
+        """End a job: its keys go (or it is queued again), its run's lease with them, in one
+        script call with every other job ending meanwhile: one round trip per job fewer (the
+        lease's), and under load one for many."""
+        await self._finish([end])
         # Given back with the job's end; had that call failed, run_taken gives it back.
-        self.start_leases.pop(job_id, None)
+        self.start_leases.pop(end.job_id, None)
 
-    async def _finish_jobs(self, jobs: list[tuple[str, str, str, str]]) -> None:
+    async def _finish_jobs(self, ends: list[End]) -> None:
         if self._finishing is None:
             self._finishing = self.pool.register_script(FINISH_JOBS)
-        prefixes = [in_progress_key_prefix, retry_key_prefix, job_key_prefix, abort_jobs_ss]
-        await self._finishing(
-            keys=[self.queue_name], args=[*prefixes, *(value for job in jobs for value in job)]
-        )
+        args: list[str | bytes | int] = [
+            in_progress_key_prefix,
+            retry_key_prefix,
+            job_key_prefix,
+            abort_jobs_ss,
+            result_key_prefix,
+        ]
+        for end in ends:
+            token = self.start_leases.get(end.job_id)
+            lease = "" if token is None else run_lease_key(end.job_id.removesuffix(START_SUFFIX))
+            args += [
+                end.job_id,
+                "" if end.again_at is None else end.again_at,
+                lease,
+                token or "",
+                end.result or "",
+                "" if end.result_ms is None else end.result_ms,
+                "" if end.mark_ms is None else end.mark_ms,
+            ]
+        await self._finishing(keys=self.taking_keys(), args=args)
+
+    async def renew_marks(self, job_ids: list[str], seconds: float) -> None:
+        """Extend the in-progress marks of ``job_ids`` (running here) to ``seconds`` from
+        now, each job's place among the jobs taken with it."""
+        if self._renewing is None:
+            self._renewing = self.pool.register_script(RENEW_MARKS)
+        ms = int(seconds * 1000)
+        args: list[str | int] = [in_progress_key_prefix, ms, timestamp_ms(), *job_ids]
+        await self._renewing(keys=[taken_key(self.queue_name)], args=args)

@@ -5,8 +5,8 @@ keeps "unable to serialize result"; its log line says why the job failed."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, cast
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings
@@ -17,14 +17,16 @@ from arq.constants import (
     job_key_prefix,
     retry_key_prefix,
 )
+from arq.cron import cron
 from arq.jobs import Job, JobStatus
 from arq.utils import timestamp_ms
-from arq.worker import Retry, func
+from arq.worker import Retry, RetryJob, func
 
 from app.clock import SystemClock
 from app.engine.flow.intake import Intake
 from app.engine.flow.queue import ArqQueue, deserialize, serialize
 from app.engine.flow.scripted_worker import TAKE_JOBS, ScriptedWorker
+from app.engine.redis_keys import taken_key, taken_scores_key
 from app.engine.walk.jobs import stop_gracefully
 
 TRIES: list[int] = []
@@ -49,6 +51,14 @@ async def noted(ctx: dict[str, Any]) -> None:
     RUNNING[0] -= 1
 
 
+async def cut(ctx: dict[str, Any]) -> None:
+    """Cut short at its first try, as a job is when its worker stops (arq's ``RetryJob``);
+    notes the score it was taken at each time."""
+    RAN.append(f"{ctx['job_try']}:{ctx['score']}")
+    if ctx["job_try"] == 1:
+        raise RetryJob
+
+
 async def slow(ctx: dict[str, Any], seconds: float) -> str:
     await asyncio.sleep(seconds)
     return "done"
@@ -66,6 +76,7 @@ def worker(redis_url: str, **options: Any) -> ScriptedWorker:
         func(flaky, name="flaky", max_tries=3),
         func(slow, name="slow", timeout=0.3),
         func(noted, name="noted"),
+        func(cut, name="cut"),
     ]
     defaults: dict[str, Any] = {
         "functions": functions,
@@ -84,6 +95,13 @@ async def enqueue(pool: ArqRedis, function: str, *args: Any, job_id: str) -> Job
     job = await pool.enqueue_job(function, *args, _job_id=job_id)
     assert job is not None
     return job
+
+
+async def nothing_taken(pool: ArqRedis) -> bool:
+    """Whether no job is left among those taken from arq's queue, nor its score there."""
+    queue = default_queue_name
+    left: int = await pool.exists(taken_key(queue), taken_scores_key(queue))
+    return left == 0
 
 
 async def drained(worker: ScriptedWorker) -> ScriptedWorker:
@@ -106,6 +124,21 @@ async def test_a_retried_job_runs_again_with_its_try_counted_up(
     assert (TRIES, info.success, info.result, info.job_try) == ([1, 2, 3], True, 3, 3)
     assert (done.jobs_retried, done.jobs_complete) == (2, 1)
     assert await pool.exists(retry_key_prefix + "j1", in_progress_key_prefix + "j1") == 0
+    assert await nothing_taken(pool)
+
+
+async def test_a_job_cut_short_is_due_again_at_its_own_score(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Run again (its worker stopping cut it short), it goes back into the queue at the
+    score it was taken at, ahead of the jobs queued after it, as when arq left it there."""
+    RAN.clear()
+    await enqueue(pool, "cut", job_id="j1")
+    score = await pool.zscore(default_queue_name, "j1")
+    done = await drained(worker(redis_url))
+    assert RAN[:] == [f"1:{score:.0f}", f"2:{score:.0f}"]
+    assert (done.jobs_retried, done.jobs_complete) == (1, 1)
+    assert await nothing_taken(pool)
 
 
 async def test_a_job_past_its_tries_ends_failed_without_running(
@@ -159,11 +192,12 @@ async def test_aborted_jobs_end_cancelled_before_or_while_running(
     assert "queued:slow aborted before start" in caplog.text
 
 
-async def test_a_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_try(
+async def test_an_older_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_try(
     pool: ArqRedis, redis_url: str
 ) -> None:
-    """A worker killed mid-job leaves the job queued, marked in progress and counted once:
-    another takes it when the mark lapses, as its second try."""
+    """A worker of the version before (or arq's own) killed mid-job leaves the job queued,
+    marked in progress and counted once: another takes it when the mark lapses, as its
+    second try."""
     TRIES.clear()
     job = await enqueue(pool, "flaky", 1, job_id="j1")
     await pool.set(in_progress_key_prefix + "j1", b"1", px=200)
@@ -172,6 +206,99 @@ async def test_a_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_t
     info = await job.result_info()
     assert info is not None
     assert (TRIES, info.result, info.job_try) == ([2], 2, 2)
+
+
+async def test_a_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_try(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A worker killed mid-job leaves the job among those taken, marked in progress and
+    counted once: a burst worker waits for it, puts it back once its mark lapses and runs
+    it as its second try."""
+    TRIES.clear()
+    job = await enqueue(pool, "flaky", 1, job_id="j1")
+    dead = worker(redis_url)
+    dead.in_progress_timeout_s = 0.2
+    take = pool.register_script(TAKE_JOBS)
+    assert await take(keys=dead.taking_keys(), args=dead._taking_args(1, "dead"))
+    assert await pool.zcard(default_queue_name) == 0
+    await drained(worker(redis_url))
+    info = await job.result_info()
+    assert info is not None
+    assert (TRIES, info.result, info.job_try) == ([2], 2, 2)
+    assert await nothing_taken(pool)
+
+
+async def test_a_take_puts_back_at_their_scores_the_jobs_whose_marks_lapsed(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Each job taken whose mark is gone goes back into the queue at the score it was taken
+    at; one whose mark lives, its lapse passed by the taker's clock, stays taken, scored to
+    when the mark lapses by Redis's."""
+    for job_id in ("dead", "live"):
+        await enqueue(pool, "noted", job_id=job_id)
+    scores = dict(await pool.zrange(default_queue_name, 0, -1, withscores=True))
+    other = worker(redis_url)
+    take = pool.register_script(TAKE_JOBS)
+    assert await take(keys=other.taking_keys(), args=other._taking_args(2, "other"))
+    # Both past their lapses by the taker's clock; one mark lapsed (its worker died), the
+    # other renewed by a worker whose clock runs behind.
+    await pool.zadd(taken_key(default_queue_name), {"dead": 0, "live": 0}, xx=True)
+    await pool.delete(in_progress_key_prefix + "dead")
+    assert await take(keys=other.taking_keys(), args=other._taking_args(0, "next")) == []
+    assert await pool.zrange(default_queue_name, 0, -1, withscores=True) == [
+        (b"dead", scores[b"dead"])
+    ]
+    live = await pool.zscore(taken_key(default_queue_name), "live")
+    assert live is not None
+    assert live >= timestamp_ms()
+    # redis-py types hash commands as sync-or-async; on the asyncio client they are async.
+    kept = cast(Awaitable[dict[bytes, bytes]], pool.hgetall(taken_scores_key(default_queue_name)))
+    assert await kept == {b"live": str(int(scores[b"live"])).encode()}
+
+
+async def test_a_renewed_job_stays_taken_and_its_id_stays_refused(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """The renewal of a mark moves its job's lapse among the jobs taken, and leaves alone a
+    job not taken (one that has just ended); while it runs, arq refuses its id."""
+    await enqueue(pool, "slow", 0.25, job_id="j1")
+    taking = worker(redis_url, burst=False)
+    running = asyncio.create_task(taking.async_run())
+    try:
+        async with asyncio.timeout(5):
+            while not await pool.exists(in_progress_key_prefix + "j1"):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        taken = await pool.zscore(taken_key(default_queue_name), "j1")
+        assert taken is not None
+        await taking.renew_marks(["j1", "ended"], 60)
+        renewed = await pool.zscore(taken_key(default_queue_name), "j1")
+        assert renewed is not None
+        assert renewed > taken
+        assert await pool.zscore(taken_key(default_queue_name), "ended") is None
+        assert await pool.pttl(in_progress_key_prefix + "j1") > 50_000
+        assert await pool.zscore(default_queue_name, "j1") is None
+        assert await pool.enqueue_job("slow", 0.01, _job_id="j1") is None
+    finally:
+        await stop_gracefully(taking, running)
+    assert await nothing_taken(pool)
+
+
+async def ticked(ctx: dict[str, Any]) -> None:
+    RAN.append(ctx["job_id"])
+
+
+async def test_a_cron_jobs_mark_outlives_it_and_it_leaves_the_jobs_taken(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """As arq ends a cron job: its mark kept a while (so that the same run of it enqueued
+    again by another worker is not run twice), its keys gone."""
+    RAN.clear()
+    ticking = worker(redis_url, cron_jobs=[cron(ticked, name="tick", run_at_startup=True)])
+    await drained(ticking)
+    assert len(RAN) == 1
+    assert await pool.pttl(in_progress_key_prefix + RAN[0]) > 50_000
+    assert await pool.exists(job_key_prefix + RAN[0], retry_key_prefix + RAN[0]) == 0
+    assert await nothing_taken(pool)
 
 
 async def test_expired_and_unknown_jobs_end_failed_and_leave_the_queue(
@@ -184,6 +311,7 @@ async def test_expired_and_unknown_jobs_end_failed_and_leave_the_queue(
     results = [await job.result_info() for job in (gone, unknown)]
     assert [info is not None and info.success for info in results] == [False, False]
     assert await pool.zcard(done.queue_name) == 0
+    assert await nothing_taken(pool)
     assert "job gone expired" in caplog.text
     assert "job unknown, function 'nowhere' not found" in caplog.text
 
@@ -255,7 +383,7 @@ async def test_a_dead_workers_job_is_taken_once_its_mark_lapses_not_after_the_ba
     dead = worker(redis_url)
     dead.lease, dead.in_progress_timeout_s = 0.2, 1.2
     take = pool.register_script(TAKE_JOBS)
-    assert await take(keys=[default_queue_name], args=dead._taking_args(1, "dead"))
+    assert await take(keys=dead.taking_keys(), args=dead._taking_args(1, "dead"))
     for n in range(1, 41):
         await enqueue(pool, "noted", job_id=f"j{n:02}")
     live = worker(redis_url, functions=[func(crawl, name="noted")], max_jobs=1, burst=False)
@@ -269,6 +397,33 @@ async def test_a_dead_workers_job_is_taken_once_its_mark_lapses_not_after_the_ba
         await asyncio.gather(running, return_exceptions=True)
         await live.close()
     assert RAN.index("j0") <= 20, RAN
+
+
+async def test_a_take_finds_due_jobs_past_more_jobs_in_progress_than_arqs_read(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Six workers of 100 jobs run 600 (taken in one call here, their marks a minute long);
+    ten jobs queued after them are taken by a worker at the default concurrency, whose read
+    of the queue (arq's read limit, 500) met only jobs in progress while they stayed in it."""
+    RAN.clear()
+    for n in range(600):
+        await enqueue(pool, "noted", job_id=f"busy{n:03}")
+    others = worker(redis_url, max_jobs=600)
+    others.in_progress_timeout_s = 60
+    take = pool.register_script(TAKE_JOBS)
+    assert len(await take(keys=others.taking_keys(), args=others._taking_args(600, "x"))) == 3600
+    for n in range(10):
+        await enqueue(pool, "noted", job_id=f"j{n}")
+    taking = worker(redis_url, max_jobs=100, burst=False)
+    assert taking.queue_read_limit == 500
+    running = asyncio.create_task(taking.async_run())
+    try:
+        async with asyncio.timeout(10):
+            while len(RAN) < 10:  # noqa: ASYNC110 - the worker's jobs note themselves
+                await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(taking, running)
+    assert RAN[:] == [f"j{n}" for n in range(10)]
 
 
 async def test_a_full_worker_told_to_stop_takes_no_job_as_its_jobs_end(
