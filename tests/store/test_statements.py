@@ -1,7 +1,7 @@
 """The SQLite store's statements of many rows stay within the parameters SQLite binds."""
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -50,3 +50,29 @@ async def test_a_large_batch_and_a_long_save_fit_an_older_sqlites_parameter_limi
     assert await store.save_run(started, [step("r299", n) for n in range(300)])
     recorded = await store.list_steps("acme", "r299")
     assert [one.output for one in recorded] == list(range(300))
+
+
+async def test_rows_are_made_as_their_statement_is_written(store: SQLiteStore) -> None:
+    # A batch's rows each hold a document (orjson gives each a buffer of 4 KB or more): made
+    # from a generator, no more of them are alive at once than one statement's worth.
+    database = store._database
+    inserts: list[str] = []
+    made_after: list[int] = []
+
+    def heard(sql: str) -> None:
+        if sql.startswith("INSERT"):
+            inserts.append(sql)
+
+    def rows() -> Iterator[tuple[str, ...]]:
+        for n in range(600):
+            made_after.append(len(inserts))
+            yield ("acme", f"key{n}", "owner", "2030-01-01T00:00:00+00:00")
+
+    database._db.set_trace_callback(heard)
+    database._write_rows("INSERT INTO claims", rows())
+    database._db.set_trace_callback(None)
+    assert made_after[:256] == [0] * 256
+    assert made_after[256] > 0
+    assert made_after[512] > made_after[256]
+    count = database._db.execute("SELECT count(*) FROM claims WHERE tenant_id = 'acme'")
+    assert count.fetchone()[0] == 600

@@ -92,9 +92,7 @@ class Audience(Connection):
 
     def _save_profiles(self, profiles: Iterable[Profile]) -> None:
         """Inside a transaction: write these profiles as they stand."""
-        self._write_rows(
-            PROFILE_INSERT, [profile_row(profile) for profile in profiles], PROFILE_CONFLICT
-        )
+        self._write_rows(PROFILE_INSERT, map(profile_row, profiles), PROFILE_CONFLICT)
 
     def save_segment(
         self, tenant_id: str, segment_id: str, definition: SegmentDefinition

@@ -2,11 +2,11 @@
 (a record by its key, a page of records, records in order)."""
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -128,14 +128,19 @@ class Connection:
         finally:
             self._db.execute("PRAGMA temp_store=DEFAULT")
 
-    def _write_rows(self, insert: str, rows: Sequence[Sequence[Any]], conflict: str = "") -> None:
+    def _write_rows(self, insert: str, rows: Iterable[Sequence[Any]], conflict: str = "") -> None:
         """``INSERT ... VALUES (...), (...) ...`` of ``rows`` (each a value per column of
         ``insert``), up to a few hundred rows a statement: ``executemany`` steps and resets
         its statement once a row, and lets go of the GIL at each step, which cost more than
         SQLite's own work for a batch's events. ``conflict``: the statement's ON CONFLICT
-        clause."""
-        if not rows:
-            return
+        clause. The rows are taken a statement's worth at a time, so a generator's are made
+        as they are written: orjson gives each document it makes a buffer of 4 KB or more,
+        and a batch's rows made whole before the first statement held tens of megabytes."""
+        taken = iter(rows)
+        while some := list(islice(taken, ROWS_PER_STATEMENT[0])):
+            self._write_some(insert, some, conflict)
+
+    def _write_some(self, insert: str, rows: list[Sequence[Any]], conflict: str) -> None:
         width = len(rows[0])
         # The rows a statement may hold: SQLite binds at most 32,766 values a statement since
         # 3.32, 999 before (and in builds that keep that bound), fewer than 256 rows of 4.

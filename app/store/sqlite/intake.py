@@ -67,9 +67,10 @@ class Touched:
 @dataclass
 class Rows:
     """The rows one call's events make, written together: the events' after the last
-    event, the new runs' then too, or before an event looks for the runs listening to it."""
+    event, the new runs' then too, or before an event looks for the runs listening to it.
+    An event's row is made as it is written, from its record as accepted and its user id."""
 
-    events: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[EventRecord, str | None]] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
 
 
@@ -141,17 +142,7 @@ class EventIntake(Runs, Audience):
             self._write_new_runs(rows.runs)
             accepted = reacted(accepted, *self._react(intake, kinds))
         # Written after reacting (one transaction: nobody sees the order), with what it did.
-        rows.events.append(
-            (
-                event.tenant_id,
-                event.event_id,
-                event.type,
-                self._received_text(event.received_at),
-                orjson.dumps(accepted.event),
-                user_id,
-                event.idempotency_key,
-            )
-        )
+        rows.events.append((accepted.event, user_id))
         return accepted
 
     def _received_text(self, at: datetime) -> str:
@@ -160,10 +151,21 @@ class EventIntake(Runs, Audience):
             self._last_received = (at, at.isoformat())
         return self._last_received[1]
 
-    def _write_events(self, events: list[tuple[Any, ...]]) -> None:
+    def _write_events(self, events: list[tuple[EventRecord, str | None]]) -> None:
         """Insert the events' rows and empty the list."""
-        self._write_rows(EVENT_INSERT, events)
+        self._write_rows(EVENT_INSERT, (self._event_row(*event) for event in events))
         events.clear()
+
+    def _event_row(self, event: EventRecord, user_id: str | None) -> tuple[Any, ...]:
+        return (
+            event.tenant_id,
+            event.event_id,
+            event.type,
+            self._received_text(event.received_at),
+            orjson.dumps(event),
+            user_id,
+            event.idempotency_key,
+        )
 
     def _write_new_runs(self, runs: list[Run]) -> None:
         """Insert the runs' rows and their listeners', and empty the list."""
