@@ -96,8 +96,8 @@ NOTICES = Counter(
 )
 QUEUE_JOBS = Gauge(
     "automator_queue_jobs",
-    "Jobs in the queue: `ready` (due now, waiting for a worker) and `deferred` (delays and "
-    "retry waits). Read from Redis when /metrics is scraped.",
+    "Jobs in the queue: `ready` (due now, waiting for a worker or being run) and `deferred` "
+    "(delays, retry waits, and resumes being walked). Read from Redis when /metrics is scraped.",
     ["state"],
 )
 LIVE_RUNS = Gauge(

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from arq.constants import default_queue_name
+from arq.utils import timestamp_ms
 from arq.worker import Worker, func
 from redis.exceptions import ResponseError
 
 from app.clock import SystemClock
 from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
-from app.engine.redis_keys import RESUMES
+from app.engine.redis_keys import RESUMES, taken_key
 from app.settings import Settings
 from tests.clock import ShiftedClock
 
@@ -62,6 +63,19 @@ async def test_a_resume_is_armed_once_per_purpose_at_its_time_beside_arqs_queue(
         assert abs(armed[b'["acme","run_2","run_2:delay"]'] / 1000 - later.timestamp()) < 0.01
         assert not await queue.pool.exists(default_queue_name), "no arq job for a resume"
         assert await queue.depth() == (1, 1)
+    finally:
+        await queue.close()
+
+
+async def test_start_jobs_being_run_count_as_due_out_of_arqs_queue(settings: Settings) -> None:
+    """A job a worker takes leaves arq's queue for the jobs taken: still due, for the
+    gauge of the jobs ready."""
+    queue = ArqQueue.from_url(str(settings.redis_url), SystemClock())
+    try:
+        await queue.start_many([("acme", "run_1"), ("acme", "run_2")])
+        await queue.pool.zrem(default_queue_name, "run_1:start")  # as a take moves it
+        await queue.pool.zadd(taken_key(default_queue_name), {"run_1:start": timestamp_ms()})
+        assert await queue.depth() == (2, 0)
     finally:
         await queue.close()
 
