@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ import pytest
 from pymongo.errors import OperationFailure
 
 from app.clock import SystemClock
+from app.models.retention import Kept
 from app.store.mongo import MongoStore
 from app.store.mongo.indexes import INDEXES
 from app.store.mongo.store import create_indexes
-from app.store.sqlite import schema
-from app.store.sqlite.schema import ADDED_COLUMNS, ADDED_INDEXES, connect
+from app.store.rules import FINISHED_VALUES
+from app.store.sqlite import SQLiteStore, schema
+from app.store.sqlite.schema import ADDED_COLUMNS, ADDED_INDEXES, ENDED, connect
+from tests.clock import now
 from tests.store.conftest import StandInClient
 
 PROCESSES = 8
@@ -148,3 +152,45 @@ def test_an_sqlite_older_than_the_statements_need_is_refused_on_opening(
     assert "links SQLite 3.31.1" in str(refused.value)
     assert "AUTOMATOR_MONGODB_URL" in str(refused.value)
     assert not (tmp_path / "automator.db").exists()
+
+
+def indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+
+
+def test_the_ended_runs_condition_names_every_status_a_run_ends_in() -> None:
+    assert set(re.findall(r"status = '(\w+)'", ENDED)) == set(FINISHED_VALUES)
+
+
+def test_an_older_files_index_of_every_runs_update_gives_way_to_the_ended_runs(
+    tmp_path: Path,
+) -> None:
+    path = older_file(tmp_path / "store.db")
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE INDEX runs_updated ON runs (updated_at)")
+    connect(path).close()
+    assert "runs_updated" not in indexes(path)
+    assert "runs_ended" in indexes(path)
+
+
+async def test_the_purge_and_the_failed_runs_sweep_read_the_ended_runs_index(
+    tmp_path: Path,
+) -> None:
+    """Only their status conditions written as the partial index's let SQLite use it: a
+    change to either query that loses it turns each into a walk of every ended run."""
+    store = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
+    statements: list[str] = []
+    store._database._db.set_trace_callback(statements.append)
+    try:
+        await store.purge_batch(Kept.RUNS, now(), 10, None)
+        await store.purge_batch(Kept.RUNS, now(), 10, None, skip=["acme"])
+        await store.failed_runs(now() - timedelta(days=1), now(), None, 10)
+    finally:
+        await store.close()
+    reads = [sql for sql in statements if sql.startswith("SELECT") and "FROM runs WHERE" in sql]
+    assert len(reads) == 3
+    with sqlite3.connect(tmp_path / "store.db") as db:
+        for sql in reads:
+            plan = " ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "USING INDEX runs_ended" in plan, (sql, plan)

@@ -8,10 +8,10 @@ from datetime import datetime
 import orjson
 
 from app.models.retention import Kept, Retention
-from app.store.rules import FINISHED_VALUES
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import marks, stamp
 from app.store.sqlite.runs import NOT_BRANCH
+from app.store.sqlite.schema import ENDED
 
 # Each kind's table and the column its age is read from.
 AGED = {
@@ -67,10 +67,7 @@ class Retentions(Connection):
         if skip:
             sql, params = f"{sql} AND tenant_id NOT IN ({marks(skip)})", [*params, *skip]
         if kind == Kept.RUNS:
-            sql, params = (
-                f"{sql} AND status IN ({marks(FINISHED_VALUES)})",
-                [*params, *FINISHED_VALUES],
-            )
+            sql = f"{sql} AND ({ENDED})"
         with self._transaction() as db:
             found = db.execute(f"{sql} LIMIT ?", (*params, limit)).fetchall()
             self._keep_counts(kind, found)

@@ -175,11 +175,12 @@ class Runs(Connection):
         self, since: datetime, until: datetime, after: tuple[datetime, str] | None, limit: int
     ) -> list[Run]:
         last, run_id = (after[0].isoformat(), after[1]) if after else ("", "")
+        # The status written out, not bound: so SQLite sees the query can use ``runs_ended``.
         rows = self._all(
-            f"SELECT {RUNS.columns} FROM runs WHERE status = ? AND updated_at >= ? "
-            "AND updated_at < ? AND (updated_at > ? OR (updated_at = ? AND run_id > ?)) "
+            f"SELECT {RUNS.columns} FROM runs WHERE status = '{RunStatus.FAILED.value}' "
+            "AND updated_at >= ? AND updated_at < ? "
+            "AND (updated_at > ? OR (updated_at = ? AND run_id > ?)) "
             f"AND {NOT_BRANCH} ORDER BY updated_at, run_id LIMIT ?",
-            RunStatus.FAILED.value,
             since.isoformat(),
             until.isoformat(),
             last,
