@@ -22,7 +22,7 @@ CLAIMERS = f"{PREFIX}:resumes:claimers"
 
 def taken_key(queue_name: str) -> str:
     """The jobs of arq's queue ``queue_name`` that workers are running, each scored by when
-    its in-progress mark lapses as of its worker's last renewal (ms)
+    its in-progress mark lapses as of its worker's last renewal (ms of Redis's clock)
     (``app/engine/flow/scripted_worker.py``)."""
     return f"{queue_name}:taken"
 

@@ -57,6 +57,11 @@ START_LEASES = "start_leases"
 START_SUFFIX = start_job_id("")
 # How long arq keeps a job's retry counter (s): TAKE_JOBS's and a retry's.
 RETRY_COUNTER_TTL = 88400
+# Redis's clock (ms), the jobs taken's: the marks they stand for lapse on it.
+REDIS_MS = """
+local clock = redis.call('time')
+local redis_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+"""
 # KEYS: arq's queue, the jobs taken from it (``taken_key``) and their scores there
 # (``taken_scores_key``). ARGV: now (ms), how long an in-progress mark lasts (ms), the marks'
 # key prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id
@@ -66,24 +71,28 @@ RETRY_COUNTER_TTL = 88400
 # counter is kept (s).
 # First, each job taken whose mark may have lapsed (its worker died, or stalled past it) goes
 # back into the queue at the score it had there, ahead of every job queued after it; one whose
-# mark lives (renewed on a slower clock) is scored to when the mark lapses. Then the due jobs
-# are read in queue order, a page at a time (the next page starts past the jobs left due: a
-# job taken leaves the queue); each in progress nowhere is taken until there are as many as
-# asked: marked in progress (what arq's start_jobs does under WATCH, in four round trips per
-# job), moved from the queue to the jobs taken with its score (arq leaves it in the queue,
-# where every take on every worker read past it, up to the read limit), its run leased with
-# the token when the job is a start job and the lease is free (what the job's walk would take
-# next), and read as arq's run_job reads it in a transaction of its own (its body, its retry
-# counter counted up, whether it is to be aborted). A due job with a live mark (taken by a
-# worker of an older version, which leaves it in the queue, or a cron job's mark kept after
-# it ended) is passed over, as arq passes it over. Answers six values per job taken: its id,
-# its score, whether its run was leased, its body (false: expired), its try, whether it was
-# to be aborted.
-TAKE_JOBS = """
+# mark lives is scored to when the mark lapses. The jobs taken are timed on Redis's clock, as
+# the marks are: a worker's clock ahead of the others' would hold its jobs taken past their
+# marks' lapse if it died (as long as it is ahead), and one behind would find every job taken
+# due at each take. Then the due jobs are read in queue order, a page at a time (the next
+# page starts past the jobs left due: a job taken leaves the queue); each in progress nowhere
+# is taken until there are as many as asked: marked in progress (what arq's start_jobs does
+# under WATCH, in four round trips per job), moved from the queue to the jobs taken with its
+# score (arq leaves it in the queue, where every take on every worker read past it, up to the
+# read limit), its run leased with the token when the job is a start job and the lease is
+# free (what the job's walk would take next), and read as arq's run_job reads it in a
+# transaction of its own (its body, its retry counter counted up, whether it is to be
+# aborted). A due job with a live mark (taken by a worker of an older version, which leaves
+# it in the queue, or a cron job's mark kept after it ended) is passed over, as arq passes it
+# over. Answers six values per job taken: its id, its score, whether its run was leased, its
+# body (false: expired), its try, whether it was to be aborted.
+TAKE_JOBS = (
+    REDIS_MS
+    + """
 local taken, room, at = {}, tonumber(ARGV[10]), tonumber(ARGV[11])
 local stop = at + tonumber(ARGV[12])
-local now, span = tonumber(ARGV[1]), tonumber(ARGV[2])
-for _, job in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+local span = tonumber(ARGV[2])
+for _, job in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', redis_ms, 'LIMIT', 0, 100)) do
     local ttl = redis.call('pttl', ARGV[3] .. job)
     if ttl == -2 then
         local score = redis.call('hget', KEYS[3], job) or ARGV[1]
@@ -91,7 +100,7 @@ for _, job in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', now, 'LIMIT', 
         redis.call('zrem', KEYS[2], job)
         redis.call('hdel', KEYS[3], job)
     else
-        redis.call('zadd', KEYS[2], now + (ttl > 0 and ttl or span), job)
+        redis.call('zadd', KEYS[2], redis_ms + (ttl > 0 and ttl or span), job)
     end
 end
 while room > 0 and at < stop do
@@ -105,7 +114,7 @@ while room > 0 and at < stop do
             room, left = room - 1, left - 1
             redis.call('psetex', ARGV[3] .. job, ARGV[2], '1')
             redis.call('zrem', KEYS[1], job)
-            redis.call('zadd', KEYS[2], now + span, job)
+            redis.call('zadd', KEYS[2], redis_ms + span, job)
             redis.call('hset', KEYS[3], job, page[i + 1])
             local leased = false
             if string.sub(job, -#ARGV[6]) == ARGV[6] then
@@ -131,6 +140,7 @@ while room > 0 and at < stop do
 end
 return taken
 """
+)
 # KEYS: arq's queue, the jobs taken from it, their scores there. ARGV[1..5]: the prefixes of
 # the in-progress marks, the retry counters and the jobs, arq's set of jobs to abort, the
 # results' prefix; then seven values for each job that ended (``End``): its id, the score it
@@ -177,17 +187,20 @@ end
 return 0
 """
 # KEYS[1]: the jobs taken from arq's queue. ARGV: the in-progress marks' key prefix, how long
-# a mark lasts from now (ms), now (ms), then the ids of the jobs running on this worker. Each
-# mark still there is extended, and its job, still taken, scored to when it lapses; a job
-# that has just ended is left as its end left it.
-RENEW_MARKS = """
-for i = 4, #ARGV do
+# a mark lasts from now (ms), then the ids of the jobs running on this worker. Each mark still
+# there is extended, and its job, still taken, scored to when it lapses (Redis's clock); a
+# job that has just ended is left as its end left it.
+RENEW_MARKS = (
+    REDIS_MS
+    + """
+for i = 3, #ARGV do
     if redis.call('pexpire', ARGV[1] .. ARGV[i], ARGV[2]) == 1 then
-        redis.call('zadd', KEYS[1], 'XX', tonumber(ARGV[3]) + tonumber(ARGV[2]), ARGV[i])
+        redis.call('zadd', KEYS[1], 'XX', redis_ms + tonumber(ARGV[2]), ARGV[i])
     end
 end
 return 0
 """
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -630,6 +643,5 @@ class ScriptedWorker(Worker):
         now, each job's place among the jobs taken with it."""
         if self._renewing is None:
             self._renewing = self.pool.register_script(RENEW_MARKS)
-        ms = int(seconds * 1000)
-        args: list[str | int] = [in_progress_key_prefix, ms, timestamp_ms(), *job_ids]
+        args: list[str | int] = [in_progress_key_prefix, int(seconds * 1000), *job_ids]
         await self._renewing(keys=[taken_key(self.queue_name)], args=args)

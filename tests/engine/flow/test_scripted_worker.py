@@ -228,6 +228,27 @@ async def test_a_crashed_workers_job_is_taken_once_its_mark_lapses_as_its_next_t
     assert await nothing_taken(pool)
 
 
+async def test_a_dead_workers_job_goes_back_as_its_mark_lapses_whatever_its_clock(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A worker whose clock runs a minute ahead takes j1 and dies: j1 goes back as soon as
+    its mark lapses (Redis's clock), not a minute later, when the survivor's clock reaches
+    the lapse the dead worker's clock would have given it."""
+    TRIES.clear()
+    job = await enqueue(pool, "flaky", 1, job_id="j1")
+    dead = worker(redis_url)
+    dead.in_progress_timeout_s = 0.2
+    ahead = dead._taking_args(1, "dead")
+    ahead[0] = int(ahead[0]) + 60_000
+    take = pool.register_script(TAKE_JOBS)
+    assert await take(keys=dead.taking_keys(), args=ahead)
+    await drained(worker(redis_url))
+    info = await job.result_info()
+    assert info is not None
+    assert (TRIES, info.job_try) == ([2], 2)
+    assert await nothing_taken(pool)
+
+
 async def test_a_take_puts_back_at_their_scores_the_jobs_whose_marks_lapsed(
     pool: ArqRedis, redis_url: str
 ) -> None:
