@@ -295,12 +295,14 @@ class ScriptedWorker(Worker):
         await self._poll()
         # arq ends a burst once its queue is empty, which held the jobs being run too: here
         # they are taken out of it, and may come back (run again, or their worker dead).
-        while self.burst and self.max_burst_jobs < 0 and await self._taken_left():
+        while self.burst and self.max_burst_jobs < 0 and await self._jobs_left():
             await asyncio.sleep(self.poll_delay_s)
             await self._poll()
 
-    async def _taken_left(self) -> bool:
-        return bool(await self.pool.zcard(taken_key(self.queue_name)))
+    async def _jobs_left(self) -> bool:
+        """Whether any job is queued or taken, at one moment: a look at the jobs taken, then
+        arq's at its queue, would miss a job another worker takes in between."""
+        return bool(await self.pool.exists(self.queue_name, taken_key(self.queue_name)))
 
     async def _poll(self) -> None:
         """arq's poll, with the jobs there is room for taken in one script call

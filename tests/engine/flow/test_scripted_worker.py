@@ -447,6 +447,35 @@ async def test_a_take_finds_due_jobs_past_more_jobs_in_progress_than_arqs_read(
     assert RAN[:] == [f"j{n}" for n in range(10)]
 
 
+async def test_a_burst_ends_once_no_job_is_queued_nor_taken_at_one_moment(
+    pool: ArqRedis, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """j1 falls due just as the burst worker has found no job taken, and another worker
+    takes it before arq's look at the queue finds it empty: the burst goes on (j1 comes back
+    when the other worker's mark lapses), rather than end with j1 taken by a worker that
+    dies or runs it again."""
+    RAN.clear()
+    await pool.enqueue_job("noted", _job_id="j1", _defer_by=0.3)
+    other = worker(redis_url)
+    other.in_progress_timeout_s = 0.2
+    take = pool.register_script(TAKE_JOBS)
+    bursting = worker(redis_url)
+    looked = bursting._jobs_left
+
+    async def looked_then_taken_elsewhere() -> bool:
+        left = await looked()
+        while not left and await pool.zcard(default_queue_name):
+            if await take(keys=other.taking_keys(), args=other._taking_args(1, "other")):
+                break
+            await asyncio.sleep(0.01)
+        return left
+
+    monkeypatch.setattr(bursting, "_jobs_left", looked_then_taken_elsewhere)
+    await drained(bursting)
+    assert RAN[:] == ["j1"]
+    assert await nothing_taken(pool)
+
+
 async def test_a_full_worker_told_to_stop_takes_no_job_as_its_jobs_end(
     pool: ArqRedis, redis_url: str
 ) -> None:
