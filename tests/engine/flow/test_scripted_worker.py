@@ -447,6 +447,26 @@ async def test_a_take_finds_due_jobs_past_more_jobs_in_progress_than_arqs_read(
     assert RAN[:] == [f"j{n}" for n in range(10)]
 
 
+async def test_a_take_pages_past_an_older_workers_jobs_skipping_and_repeating_none(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Every other one of 250 due jobs is run by a worker of the version before (left in the
+    queue, its mark live): a take of 100 reads on past them, page after page, and takes the
+    first 100 of the others in queue order, each once, leaving the older worker's queued."""
+    jobs = [f"j{n:03}" for n in range(250)]
+    for job_id in jobs:
+        await enqueue(pool, "noted", job_id=job_id)
+    older = jobs[::2]
+    for job_id in older:
+        await pool.psetex(in_progress_key_prefix + job_id, 60_000, b"1")
+    taking = worker(redis_url, max_jobs=100)  # arq's read: 500 jobs
+    take = pool.register_script(TAKE_JOBS)
+    answer = await take(keys=taking.taking_keys(), args=taking._taking_args(100, "t"))
+    assert [name.decode() for name in answer[::6]] == jobs[1::2][:100]
+    queued = await pool.zrange(default_queue_name, 0, -1)
+    assert [name.decode() for name in queued] == sorted(older + jobs[1::2][100:])
+
+
 async def test_a_burst_ends_once_no_job_is_queued_nor_taken_at_one_moment(
     pool: ArqRedis, redis_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
