@@ -71,21 +71,22 @@ local redis_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 100
 # counter is kept (s).
 # First, each job taken whose mark may have lapsed (its worker died, or stalled past it) goes
 # back into the queue at the score it had there, ahead of every job queued after it; one whose
-# mark lives is scored to when the mark lapses. The jobs taken are timed on Redis's clock, as
-# the marks are: a worker's clock ahead of the others' would hold its jobs taken past their
-# marks' lapse if it died (as long as it is ahead), and one behind would find every job taken
-# due at each take. Then the due jobs are read in queue order, a page at a time (the next
-# page starts past the jobs left due: a job taken leaves the queue); each in progress nowhere
-# is taken until there are as many as asked: marked in progress (what arq's start_jobs does
-# under WATCH, in four round trips per job), moved from the queue to the jobs taken with its
-# score (arq leaves it in the queue, where every take on every worker read past it, up to the
-# read limit), its run leased with the token when the job is a start job and the lease is
-# free (what the job's walk would take next), and read as arq's run_job reads it in a
-# transaction of its own (its body, its retry counter counted up, whether it is to be
-# aborted). A due job with a live mark (taken by a worker of an older version, which leaves
-# it in the queue, or a cron job's mark kept after it ended) is passed over, as arq passes it
-# over. Answers six values per job taken: its id, its score, whether its run was leased, its
-# body (false: expired), its try, whether it was to be aborted.
+# mark lives is scored to when the mark lapses (one in its last millisecond reads PTTL 0, there
+# in the script's time but its lapse passed: to now, found gone by the next take, not a span
+# out). The jobs taken are timed on Redis's clock, as the marks are: a worker's clock ahead of
+# the others' would hold its jobs taken past their marks' lapse if it died (as long as it is
+# ahead), and one behind would find every job taken due at each take. Then the due jobs are read
+# in queue order, a page at a time (the next page starts past the jobs left due: a job taken
+# leaves the queue); each in progress nowhere is taken until there are as many as asked: marked
+# in progress (what arq's start_jobs does under WATCH, in four round trips per job), moved from
+# the queue to the jobs taken with its score (arq leaves it in the queue, where every take on
+# every worker read past it, up to the read limit), its run leased with the token when the job
+# is a start job and the lease is free (what the job's walk would take next), and read as arq's
+# run_job reads it in a transaction of its own (its body, its retry counter counted up, whether
+# it is to be aborted). A due job with a live mark (taken by a worker of an older version, which
+# leaves it in the queue, or a cron job's mark kept after it ended) is passed over, as arq
+# passes it over. Answers six values per job taken: its id, its score, whether its run was
+# leased, its body (false: expired), its try, whether it was to be aborted.
 TAKE_JOBS = (
     REDIS_MS
     + """
@@ -100,7 +101,7 @@ for _, job in ipairs(redis.call('zrangebyscore', KEYS[2], '-inf', redis_ms, 'LIM
         redis.call('zrem', KEYS[2], job)
         redis.call('hdel', KEYS[3], job)
     else
-        redis.call('zadd', KEYS[2], redis_ms + (ttl > 0 and ttl or span), job)
+        redis.call('zadd', KEYS[2], redis_ms + (ttl >= 0 and ttl or span), job)
     end
 end
 while room > 0 and at < stop do

@@ -249,6 +249,33 @@ async def test_a_dead_workers_job_goes_back_as_its_mark_lapses_whatever_its_cloc
     assert await nothing_taken(pool)
 
 
+async def test_a_take_never_holds_a_dead_workers_job_past_its_marks_lapse(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Twenty jobs, each taken by a worker that dies (a 20 ms mark), and takes every
+    millisecond or so by a worker whose marks last 11 s: none is held taken a span of the
+    taker's marks past its own mark's lapse. A mark in its last millisecond reads PTTL 0
+    (there in the script's time, its lapse passed), and a rescore to the mark's lapse lands
+    there: such jobs were held a whole span (11 s) more, 40-60 % of them."""
+    dead = worker(redis_url)
+    dead.in_progress_timeout_s = 0.02
+    taker = worker(redis_url)
+    take = pool.register_script(TAKE_JOBS)
+    for n in range(20):
+        await enqueue(pool, "noted", job_id=f"j{n}")
+        assert await take(keys=dead.taking_keys(), args=dead._taking_args(1, "dead"))
+        while True:
+            await take(keys=taker.taking_keys(), args=taker._taking_args(0, "taker"))
+            score = await pool.zscore(taken_key(default_queue_name), f"j{n}")
+            if score is None:
+                break
+            seconds, micros = await pool.time()
+            assert score < seconds * 1000 + micros // 1000 + 1000
+            await asyncio.sleep(0.001)
+        assert await pool.zscore(default_queue_name, f"j{n}") is not None
+        await pool.delete(default_queue_name)
+
+
 async def test_a_take_puts_back_at_their_scores_the_jobs_whose_marks_lapsed(
     pool: ArqRedis, redis_url: str
 ) -> None:
