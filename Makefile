@@ -44,9 +44,14 @@ web: $(if $(wildcard web/package.json),web/dist/.built)  ## build the Studio int
 run: install web  ## start API, worker and scheduler on embedded defaults (127.0.0.1:5000)
 	$(BIN)/automator dev
 
+# pytest-xdist workers: most tests wait (on processes they start, timers, polls), so two
+# workers overlap those waits on two cores. Each has its own Redis server, temporary
+# directories and free ports; 0 runs pytest in one process.
+TEST_WORKERS ?= 2
+
 test: install-dev web  ## every test (the Studio's unit tests, then pytest: real Redis, SQLite, Chromium)
 	$(if $(wildcard web/package.json),cd web && npm test --silent)
-	$(BIN)/pytest --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n $(TEST_WORKERS) --cov --cov-report=term:skip-covered
 
 # Commits up to this one are checked already (af64ca3's subject went in at 73 characters,
 # f096bc1's at 74, and main's history is never rewritten); every later subject must fit in
