@@ -105,6 +105,18 @@ async def nothing_taken(pool: ArqRedis) -> bool:
     return left == 0
 
 
+async def run_until_noted(taking: ScriptedWorker, count: int) -> None:
+    """Run ``taking`` (not a burst) until its jobs have noted ``count`` ids in RAN (10 s at
+    most), then stop it as the service stops a worker."""
+    running = asyncio.create_task(taking.async_run())
+    try:
+        async with asyncio.timeout(10):
+            while len(RAN) < count:  # noqa: ASYNC110 - the worker's jobs note themselves
+                await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(taking, running)
+
+
 async def drained(worker: ScriptedWorker) -> ScriptedWorker:
     try:
         async with asyncio.timeout(10):
@@ -392,13 +404,7 @@ async def test_a_poll_takes_the_jobs_it_has_room_for_past_those_in_progress_else
     for n in range(80):
         await pool.set(in_progress_key_prefix + f"j{n:03}", b"1", px=60_000)
     taking = worker(redis_url, max_jobs=10, burst=False)
-    running = asyncio.create_task(taking.async_run())
-    try:
-        async with asyncio.timeout(10):
-            while len(RAN) < 70:  # noqa: ASYNC110 - the worker's jobs note themselves
-                await asyncio.sleep(0.01)
-    finally:
-        await stop_gracefully(taking, running)
+    await run_until_noted(taking, 70)
     in_queue_order = [f"j{n:03}" for n in range(80, 150)]
     assert RAN[:] == in_queue_order
     assert RUNNING[1] == 10
@@ -469,13 +475,7 @@ async def test_a_take_finds_due_jobs_past_more_jobs_in_progress_than_arqs_read(
         await enqueue(pool, "noted", job_id=f"j{n}")
     taking = worker(redis_url, max_jobs=100, burst=False)
     assert taking.queue_read_limit == 500
-    running = asyncio.create_task(taking.async_run())
-    try:
-        async with asyncio.timeout(10):
-            while len(RAN) < 10:  # noqa: ASYNC110 - the worker's jobs note themselves
-                await asyncio.sleep(0.01)
-    finally:
-        await stop_gracefully(taking, running)
+    await run_until_noted(taking, 10)
     assert RAN[:] == [f"j{n}" for n in range(10)]
 
 
