@@ -1,53 +1,33 @@
 """The ``automator`` command."""
 
-import asyncio
-import contextlib
-import gc
 import json
 import os
-import signal
-import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-import uvicorn
-import uvloop
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.progress import track
-from starlette.types import ASGIApp
 
 from app import backup, logs, remote
-from app.actions.registry import default_registry
-from app.api.access import AccessLog, Unlogged
-from app.engine.calls.keyring import (
-    Unreadable,
-    create_key_file,
-    key_file_in_use,
-    new_key,
-    warn_of_key_file,
-)
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
-from app.main import create_app, create_probes
 from app.models import jsonc
-from app.models.tenant import Role
-from app.models.validation import Tags
-from app.redis_server import LocalRedisServer
-from app.resources import Resources, open_resources
+from app.models.tenant import DEFAULT_TENANT, Role
 from app.settings import Settings, bad_settings
-from app.supervisor import Task
-from app.task_config.source import SourceText
-from app.task_config.translate import documents, is_task_config
-from app.tenancy import DEFAULT_TENANT, bootstrap
-from app.worker import worker_task
-from app.workflows import DocumentParser
+
+# The service (app.main, app.resources and all below them) takes seconds of CPU to import,
+# which `automator --help` and the commands that call a running API do not need: the
+# commands that run it or open the store import it in their bodies.
+if TYPE_CHECKING:
+    from app.resources import Resources
+    from app.workflows import DocumentParser
 
 cli = typer.Typer(
     help="Automator: event-driven workflow automation. Configure with AUTOMATOR_* variables.",
@@ -87,17 +67,6 @@ def _configure(
 
 
 T = TypeVar("T")
-# The worker polls and the scheduler ticks many times a second: one silent this long hangs.
-STALL_SECONDS = 10.0
-# Each stops a process gracefully: Ctrl+C, `kill`, and the hangup of a closed terminal.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-# How many new objects each process lets pile up before the cyclic collector's young
-# generation is walked (Python's default: 700).
-YOUNG_OBJECTS_PER_COLLECTION = 50_000
-# The API's (`automator api`, `dev`): four batches of 1,000 events in flight hold more than
-# 50,000 objects, each walked once or more before its request ended (5 us of a batched
-# event's CPU); these many are more than they hold.
-API_YOUNG_OBJECTS_PER_COLLECTION = 200_000
 TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id.")]
 
 
@@ -145,184 +114,11 @@ def _store_settings() -> Settings:
     return settings
 
 
-def _with_resources(settings: Settings, work: Callable[[Resources], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_resources(settings) as resources:
-            return await work(resources)
+def _on_store(work: Callable[["Resources"], Awaitable[T]]) -> T:
+    """``work`` done on the store the settings name (on stderr)."""
+    from app.resources import with_resources
 
-    return asyncio.run(run())
-
-
-def _bootstrap(settings: Settings) -> None:
-    """Create the default tenant and its admin key on first start, and print the key once."""
-    secret = settings.bootstrap_api_key.get_secret_value() if settings.bootstrap_api_key else None
-    issued = _with_resources(settings, lambda r: bootstrap(r.store, r.clock, secret))
-    if issued is not None and secret is None:
-        typer.secho(
-            f"Created tenant '{DEFAULT_TENANT}' with an admin API key (shown once, keep it):\n"
-            f"  {issued.secret}",
-            fg=typer.colors.GREEN,
-        )
-
-
-def uvicorn_config(app: ASGIApp, **options: Any) -> uvicorn.Config:
-    """uvicorn's configuration for the service's servers: on the running loop, HTTP/1.1
-    through httptools without uvicorn's access line (``AccessLog`` writes it for the API),
-    logging as ``logs.configure`` set it up."""
-    return uvicorn.Config(app, loop="none", http=Unlogged, log_config=None, **options)
-
-
-def _server(settings: Settings, resources: Resources | None = None) -> uvicorn.Server:
-    config = uvicorn_config(
-        AccessLog(create_app(settings, resources)),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-    )
-    return _Server(config)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server, stopped gracefully by SIGINT, SIGTERM or SIGHUP until the event loop
-    ends. uvicorn leaves SIGHUP at its default (the process dies at once) and re-raises the
-    signal that stopped it as soon as the server is down, which ends the process before
-    ``automator dev`` has stopped its worker, scheduler and Redis."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        _keep_started(API_YOUNG_OBJECTS_PER_COLLECTION)
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        for signum in STOP_SIGNALS:
-            loop.add_signal_handler(signum, self.handle_exit, signum, None)
-        yield
-
-
-def _keep_started(young_objects: int = YOUNG_OBJECTS_PER_COLLECTION) -> None:
-    """What start-up built (modules, the app and its schemas, the resources) lives as long as
-    the process: out of the cyclic collector's sight, which walked all of it at each full
-    collection (a fifth of an event's CPU in `automator api`; in a worker, 120 ms of CPU
-    every 15 s or so under load, which a burst of timers due then waited for)."""
-    gc.collect()
-    gc.freeze()
-    # Requests in flight hold thousands of young objects (50 events at once, or a batch's
-    # 1,000; a worker's 100 resumes' runs), which the default threshold (a collection every
-    # 700 allocations) walked again and again: 18-28 us of an event's CPU, 20-25 us of a
-    # batched one's. Cyclic garbage now waits for at most this many allocations: a few MB.
-    gc.set_threshold(young_objects)
-
-
-def _require_redis(settings: Settings) -> None:
-    if not settings.redis_url:
-        typer.secho(
-            "Set AUTOMATOR_REDIS_URL (or use `automator dev`).", fg=typer.colors.RED, err=True
-        )
-        raise typer.Exit(2)
-
-
-def _api_socket(settings: Settings) -> socket.socket:
-    """The API's listening socket, bound before Redis, the store or the first key is set up,
-    so that a port in use stops the command at once saying what to do (uvicorn would say it
-    only after start-up, in a log line naming no setting). Given to uvicorn, which then logs
-    no address: this says where to go instead."""
-    try:
-        bound = socket.create_server((settings.host, settings.port))
-    except OSError as exc:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        typer.secho(
-            f"Cannot serve the API on {settings.host}:{settings.port}: {reason}. Stop what "
-            f"uses the port, or pick another with AUTOMATOR_PORT (e.g. "
-            f"AUTOMATOR_PORT={settings.port + 1}).",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(2) from None
-    port = bound.getsockname()[1]
-    typer.echo(
-        f"Serving http://{settings.host}:{port}: the Studio at /studio/, the API's docs at /docs."
-    )
-    return bound
-
-
-def _probe_socket(settings: Settings) -> socket.socket | None:
-    """A worker or scheduler has no HTTP API: it answers /health, /ready and /metrics on a
-    port of its own, bound before anything starts so that a port in use stops it at once."""
-    if settings.metrics_port is None:
-        return None
-    try:
-        bound = socket.create_server((settings.host, settings.metrics_port))
-    except OSError as exc:
-        typer.secho(
-            f"Cannot serve /health, /ready and /metrics on "
-            f"{settings.host}:{settings.metrics_port}: {exc}",
-            fg=typer.colors.RED,
-            err=True,
-        )
-        raise typer.Exit(2) from None
-    typer.echo(
-        f"Health, readiness and metrics at http://{settings.host}:{settings.metrics_port}"
-        " (/health, /ready, /metrics)"
-    )
-    return bound
-
-
-class _Probes(uvicorn.Server):
-    """The probes' server, in a process whose signals the supervisor handles."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@contextlib.asynccontextmanager
-async def _probes(resources: Resources, bound: socket.socket | None) -> AsyncIterator[None]:
-    """Serve the probes on ``bound`` (if any) while the block runs."""
-    if bound is None:
-        yield
-        return
-    config = uvicorn_config(create_probes(resources), lifespan="off")
-    server = _Probes(config)
-    serving = asyncio.create_task(server.serve(sockets=[bound]))
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await serving
-
-
-async def _all_in_one(
-    settings: Settings, bound: socket.socket, redis: LocalRedisServer | None
-) -> None:
-    """The API, a worker and the scheduler in one event loop, sharing one store, each task
-    besides the API supervised (and the Redis this process started, if it did); the
-    server's signal handling stops them all."""
-    async with open_resources(settings) as resources:
-        supervisor = resources.supervisor
-        # With a Redis of its own no other scheduler can lead: not leading is a fault.
-        resources.engine.scheduler.must_lead = redis is not None
-        tasks = [
-            supervisor.run(
-                "worker", worker_task(settings, resources.store, resources.clock), STALL_SECONDS
-            ),
-            supervisor.run("scheduler", resources.engine.scheduler.run, STALL_SECONDS),
-        ]
-        if redis is not None:
-            tasks.append(supervisor.run("redis_server", redis.keep))
-        running = [asyncio.create_task(task) for task in tasks]
-        try:
-            await _server(settings, resources).serve(sockets=[bound])
-        finally:
-            supervisor.stop.set()
-            await asyncio.gather(*running, return_exceptions=True)
-
-
-def _serve_all(
-    settings: Settings, bound: socket.socket, redis: LocalRedisServer | None = None
-) -> None:
-    _bootstrap(settings)
-    uvloop.run(_all_in_one(settings, bound, redis))
+    return with_resources(_store_settings(), work)
 
 
 @cli.command()
@@ -333,56 +129,18 @@ def dev() -> None:
     configured delivers to the dev outbox (GET /api/outbox) unless AUTOMATOR_OUTBOX=false.
     SIGINT, SIGTERM and SIGHUP stop them all. One `automator dev` per data dir: a second one
     refuses to start."""
-    settings = Settings()
-    if settings.outbox is None:
-        settings = settings.model_copy(update={"outbox": True})
-    try:
-        with DataDirLock(settings.data_dir, settings.port):
-            bound = _api_socket(settings)
-            _say_which_secrets_key(settings)
-            _dev(settings, bound)
-    except Taken as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(1) from None
+    from app import processes
 
-
-def _say_which_secrets_key(settings: Settings) -> None:
-    """One line naming the generated key file dev runs on, made here (not by the keyring,
-    whose own note would say it a second time) so the line can say when it is new."""
-    key_file = key_file_in_use(settings)
-    if key_file is None:
-        return
-    done = "Stored secrets are encrypted with the key in"
-    if create_key_file(key_file):
-        done = "Generated a master key for stored secrets in"
-    typer.echo(
-        f"{done} {key_file} (fine for automator dev; production sets AUTOMATOR_SECRETS_KEY: "
-        "docs/security.md)."
-    )
-
-
-def _dev(settings: Settings, bound: socket.socket) -> None:
-    if settings.redis_url:
-        _serve_all(settings, bound)
-        return
-    with LocalRedisServer(settings.data_dir / "redis") as server:
-        typer.echo(f"Started a local Redis at {server.url} (data in {server.directory}).")
-        _serve_all(settings.model_copy(update={"redis_url": server.url}), bound, server)
-        # The server is down; a second signal must not cut short the stop of Redis.
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, signal.SIG_IGN)
+    processes.dev()
 
 
 @cli.command()
 def api() -> None:
     """Run the HTTP API only (production: point AUTOMATOR_REDIS_URL and
     AUTOMATOR_MONGODB_URL at shared servers and run as many as you need)."""
-    settings = Settings()
-    warn_of_key_file(settings)
-    _require_redis(settings)
-    bound = _api_socket(settings)
-    _bootstrap(settings)
-    uvloop.run(_server(settings).serve(sockets=[bound]))
+    from app import processes
+
+    processes.api()
 
 
 @cli.command()
@@ -390,38 +148,18 @@ def worker() -> None:
     """Run an arq worker that advances runs (run as many as you need, against the same
     AUTOMATOR_REDIS_URL and store as the API). It outlives Redis outages: its loop starts
     again once Redis is back."""
-    settings = Settings()
-    warn_of_key_file(settings)
-    _require_redis(settings)
-    bound = _probe_socket(settings)
-    uvloop.run(_serve_part(settings, bound, "worker", lambda r: worker_task(settings, r.store)))
+    from app import processes
+
+    processes.worker()
 
 
 @cli.command()
 def scheduler() -> None:
     """Run the scheduler that fires schedule-triggered workflows. Run two or more for
     availability: one leads at a time, and each firing starts one run."""
-    settings = Settings()
-    warn_of_key_file(settings)
-    _require_redis(settings)
-    bound = _probe_socket(settings)
-    uvloop.run(_serve_part(settings, bound, "scheduler", lambda r: r.engine.scheduler.run))
+    from app import processes
 
-
-async def _serve_part(
-    settings: Settings,
-    bound: socket.socket | None,
-    name: str,
-    task_of: Callable[[Resources], Task],
-) -> None:
-    """Run one supervised task over the process's resources, with its probes, until SIGINT,
-    SIGTERM or SIGHUP."""
-    async with open_resources(settings) as resources, _probes(resources, bound):
-        _keep_started()
-        supervisor = resources.supervisor
-        for signum in STOP_SIGNALS:
-            asyncio.get_running_loop().add_signal_handler(signum, supervisor.stop.set)
-        await supervisor.run(name, task_of(resources), STALL_SECONDS)
+    processes.scheduler()
 
 
 @cli.command("create-api-key")
@@ -445,15 +183,17 @@ def create_api_key(
     """Create an API key (and the tenant, if new). The key is printed once."""
     limited = list(workflow) if workflow else None
     tags = _tags(tag) if tag else None
-    issued = _with_resources(
-        _store_settings(), lambda r: r.api_keys.create(tenant, role, name, limited, tags)
-    )
+    issued = _on_store(lambda r: r.api_keys.create(tenant, role, name, limited, tags))
     typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
     typer.echo(issued.secret)
 
 
 def _tags(tags: list[str]) -> list[str]:
     """The tags as a workflow document holds them, or the rule they break."""
+    from pydantic import TypeAdapter
+
+    from app.models.validation import Tags
+
     try:
         return TypeAdapter(Tags).validate_python(tags)
     except ValidationError as exc:
@@ -506,12 +246,12 @@ def import_workflows(
             )
         imported, failed = remote.import_files(url, api_key, files)
     else:
-        imported, failed = _with_resources(_store_settings(), partial(_import_into, tenant, files))
+        imported, failed = _on_store(partial(_import_into, tenant, files))
     typer.echo(f"{imported} imported, {failed} failed")
     raise typer.Exit(1 if failed else 0)
 
 
-async def _import_into(tenant: str, files: list[Path], resources: Resources) -> tuple[int, int]:
+async def _import_into(tenant: str, files: list[Path], resources: "Resources") -> tuple[int, int]:
     """Import ``files`` into the store, each result printed; how many workflows went in and
     how many results were errors."""
     await resources.store.ensure_tenant(tenant, tenant)
@@ -530,9 +270,7 @@ def export_workflow(
 ) -> None:
     """Print (or write) a workflow's current document as JSON."""
     try:
-        document = _with_resources(
-            _store_settings(), lambda r: r.workflows.export(tenant, workflow_id)
-        )
+        document = _on_store(lambda r: r.workflows.export(tenant, workflow_id))
     except AutomatorError as exc:
         typer.secho(exc.message, fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
@@ -551,6 +289,9 @@ def validate(
 ) -> None:
     """Check workflow files (or seed 002's configuration file, translated) against every
     rule without saving them."""
+    from app.actions.registry import default_registry
+    from app.workflows import DocumentParser
+
     settings = Settings()
     parser = DocumentParser.from_settings(settings, default_registry(settings.connector_modules))
     failed = 0
@@ -566,8 +307,11 @@ def validate(
     raise typer.Exit(1 if failed else 0)
 
 
-def _checked(parser: DocumentParser, path: Path) -> str:
+def _checked(parser: "DocumentParser", path: Path) -> str:
     """What a valid file holds: "valid", or the workflows of a configuration file."""
+    from app.task_config.source import SourceText
+    from app.task_config.translate import documents, is_task_config
+
     raw = path.read_bytes()
     parser.check_size(raw)
     if not is_task_config(jsonc.loads(raw)):
@@ -640,6 +384,8 @@ cli.add_typer(secrets_cli, name="secrets")
 @secrets_cli.command("new-key")
 def new_secrets_key() -> None:
     """Print a new master key, for AUTOMATOR_SECRETS_KEY."""
+    from app.engine.calls.keyring import new_key
+
     typer.echo(new_key())
 
 
@@ -648,8 +394,10 @@ def reencrypt() -> None:
     """Encrypt every stored secret (all tenants) with the first key of AUTOMATOR_SECRETS_KEY.
     Rotate the master key by putting a new key first (`new,old`), running this, then
     dropping the old key."""
+    from app.engine.calls.keyring import Unreadable
+
     try:
-        done = _with_resources(_store_settings(), lambda r: r.secrets.reencrypt())
+        done = _on_store(lambda r: r.secrets.reencrypt())
     except Unreadable as exc:
         typer.secho(f"stopped: {exc}; no key in AUTOMATOR_SECRETS_KEY opens it", fg="red", err=True)
         raise typer.Exit(1) from None

@@ -1,9 +1,11 @@
 """What a process needs to serve: built once at start-up and passed in."""
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import TypeVar
 
 from app import metrics
 from app.actions.base import Services
@@ -53,6 +55,8 @@ from app.triggers.ingest import Ingestor
 from app.triggers.matcher import Matcher
 from app.triggers.scheduler import Misfire, Scheduler
 from app.workflows import DocumentParser, WorkflowService
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -299,3 +303,14 @@ async def open_resources(
         if engine is not None:
             await engine.queue.close()
         await store.close()
+
+
+def with_resources(settings: Settings, work: Callable[[Resources], Awaitable[T]]) -> T:
+    """``work`` done over resources opened for it alone, in an event loop of its own: a
+    command's one job on the store (``automator import``, the first start's key)."""
+
+    async def run() -> T:
+        async with open_resources(settings) as resources:
+            return await work(resources)
+
+    return asyncio.run(run())

@@ -13,12 +13,11 @@ from pydantic_core import to_jsonable_python
 from app.audit import CLI, Acting, Audit
 from app.clock import Clock
 from app.errors import Conflict, Unauthenticated
-from app.models.tenant import ApiKey, Role
+from app.models.tenant import DEFAULT_TENANT, ApiKey, Role
 from app.store.protocol import Store
 
 KEY_PREFIX = "atm_"
 MAX_CACHED_KEYS = 10_000
-DEFAULT_TENANT = "default"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,18 @@ from tests.processes import fleet
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 T = TypeVar("T")
+# What running the service loads (seconds of CPU to import): `automator --help` and the
+# commands over HTTP need none of it.
+SERVICE_MODULES = {"fastapi", "uvicorn", "arq", "redis", "pymongo", "app.main", "app.resources"}
+# The console script's call, then the modules it loaded, on the last line of stderr.
+LOADING = """
+import sys
+from app.cli import main
+try:
+    main()
+finally:
+    print(*sys.modules, file=sys.stderr)
+"""
 
 
 def automator(
@@ -45,6 +57,28 @@ def automator(
     return subprocess.run(
         [AUTOMATOR, *args], env=env, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def automator_loading(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """``automator ARGS`` as its console script runs it, and the modules it had loaded."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADING, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done, set(done.stderr.splitlines()[-1].split())
+
+
+def test_the_help_loads_none_of_the_service() -> None:
+    done, loaded = automator_loading("--help")
+    assert done.returncode == 0, done.stderr
+    assert "create-api-key" in done.stdout
+    assert loaded & SERVICE_MODULES == set()
 
 
 def test_import_a_folder_then_export_each_unchanged(tmp_path: Path) -> None:

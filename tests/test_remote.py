@@ -15,6 +15,7 @@ import pytest
 from app.redis_server import free_port
 from tests.api.test_outbox import TEMPLATES
 from tests.conftest import SEEDS
+from tests.test_cli import SERVICE_MODULES, automator_loading
 from tests.test_dev import AUTOMATOR, wait_for_health
 
 KEY = "atm_remote_test_key_0123456789abcdef0123"
@@ -177,6 +178,13 @@ def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str])
     assert [row[0] for row in rows[1:]] == ["broken", "greet", "welcome_campaign_001"]
     bad = automator(service, "run", "greet", "--context", "[1]", "--log-level", "LOUD")
     assert bad.returncode == 2
+
+
+def test_a_command_over_http_loads_none_of_the_service(service: dict[str, str]) -> None:
+    done, loaded = automator_loading("workflows", env=service)
+    assert done.returncode == 0, done.stderr
+    assert "greet\tGreet\tsignup" in done.stdout
+    assert loaded & SERVICE_MODULES == set()
 
 
 def test_an_empty_list_says_how_to_fill_it(service: dict[str, str]) -> None:

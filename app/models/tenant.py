@@ -7,6 +7,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+# The tenant of the first start's admin key, and of the CLI's store commands unless told.
+DEFAULT_TENANT = "default"
+
 
 class Role(StrEnum):
     ADMIN = "admin"

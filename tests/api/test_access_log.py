@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from app import logs
 from app.api.access import AccessLog
-from app.cli import uvicorn_config
+from app.processes import uvicorn_config
 from app.redaction import MASK
 
 

@@ -108,7 +108,7 @@ async def test_large_malformed_json_is_located_as_small(client: httpx.AsyncClien
 async def test_a_refused_large_event_leaves_no_cycle_holding_it(
     client: httpx.AsyncClient, fault: bytes
 ) -> None:
-    # `automator api` lets 50,000 objects pile up between collections (app/cli.py): a
+    # `automator api` lets 50,000 objects pile up between collections (app/processes.py): a
     # refusal whose exceptions kept the body's frames in a reference cycle held megabytes
     # each, for about a thousand refusals (gigabytes), whatever AUTOMATOR_MAX_LARGE_BODIES.
     body = orjson.dumps({"type": "bulk", "data": {"pad": "x" * 2**20, "n": 0}})

@@ -17,10 +17,9 @@ from typer.testing import CliRunner, Result
 
 from app.cli import cli
 from app.main import create_app
-from app.models.tenant import Role
+from app.models.tenant import DEFAULT_TENANT, Role
 from app.resources import Resources
 from app.settings import Settings
-from app.tenancy import DEFAULT_TENANT
 from tests.conftest import drain, key_for
 from tests.test_dev import AUTOMATOR
 
