@@ -50,6 +50,8 @@ from app.engine.walk.executor import Executor
 from app.engine.walk.family import Family
 from app.engine.walk.jobs import (
     RECONCILE_PERIOD,
+    RECONCILER_PASSES,
+    ReconcilerPasses,
     advance_run,
     build_executor,
     reconcile,
@@ -133,6 +135,7 @@ def create_worker(
         )
         ctx["alerts"] = AlertSender(notifier)
         ctx["clock"] = time_source
+        ctx[RECONCILER_PASSES] = ReconcilerPasses()
         ctx["retainer"] = Retainer(
             opened,
             Audit(opened, time_source),

@@ -7,6 +7,7 @@ so each one is idempotent: the run's lease and status decide whether anything ha
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -52,6 +53,8 @@ BUSY_RETRY_SECONDS = 0.2
 RECONCILE_PERIOD = 10
 # How far back a worker's first reconcile looks for failed runs whose on_failure job was lost.
 FAILURES_LOOKBACK = timedelta(days=1)
+# The worker's context entry of its reconciler's ``ReconcilerPasses``.
+RECONCILER_PASSES = "reconciler_passes"
 
 
 async def advance_run(ctx: dict[str, Any], tenant_id: str, run_id: str) -> None:
@@ -88,6 +91,17 @@ async def resume(executor: Executor, resumes: Resumes, claim: Claim) -> None:
     await resumes.finish(claim)
 
 
+@dataclass
+class ReconcilerPasses:
+    """What a worker's reconciler keeps from one pass to the next, in the worker's context
+    (``RECONCILER_PASSES``), an object because arq hands each job a copy of that context: a
+    flag set in the copy would be gone by the next pass, which would then take every run due
+    by now, the queued start jobs' runs too (each then walked by a resume, and its start job
+    finding nothing left to do)."""
+
+    first_done: bool = False
+
+
 async def reconcile(ctx: dict[str, Any]) -> int:
     """Enqueue runs that are overdue and have no live job (Redis lost it, or its worker
     died). May run more than once: a second job for a live run finds its lease taken.
@@ -100,12 +114,13 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     settings: Settings = ctx["settings"]
     executor: Executor = ctx["executor"]
     queue: ArqQueue = ctx["queue"]
+    passes: ReconcilerPasses = ctx[RECONCILER_PASSES]
     now = executor.effects.now()
     if await queue.forgot():
         await rearm(executor.store, queue, now)
-    grace = settings.reconcile_grace if ctx.get("reconciled") else 0
+    grace = settings.reconcile_grace if passes.first_done else 0
     overdue = await executor.store.due_runs(now - timedelta(seconds=grace), RECONCILE_BATCH)
-    ctx["reconciled"] = True
+    passes.first_done = True
     await queue.overdue(overdue)
     if overdue:
         metrics.requeued(len(overdue))

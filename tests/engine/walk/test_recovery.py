@@ -16,13 +16,15 @@ from redis.asyncio import Redis
 from werkzeug import Request, Response
 
 from app.engine.walk.executor import RESUMED
+from app.engine.walk.jobs import reconcile, stop_gracefully
 from app.models.run import Run, RunFilter, RunStatus
 from app.models.workflow import Page
 from app.resources import Resources
 from app.settings import Settings
+from app.worker import PollingWorker, create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send
-from tests.engine.walk.test_runs import drain_until
+from tests.engine.walk.test_runs import create, drain_until, workflow
 from tests.processes import fleet
 from tests.sink import Sink, sink
 
@@ -395,3 +397,24 @@ async def test_an_at_most_once_call_that_times_out_is_unknown_not_retried(
     ]
     assert "timed out" in run["steps"][0]["error"]["message"]
     assert sum(hooks.received.values()) == 1
+
+
+async def test_only_a_workers_first_reconcile_skips_the_grace(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """The first pass takes every run due by now (what Redis lost is due at once); a later
+    pass leaves a run due for less than the grace to its own job, as a backlog of start jobs
+    is: arq hands each pass a copy of the worker's context, and the later passes too must
+    know the first is done."""
+    await create(client, workflow([{"id": "hello", "type": "log"}]))
+    await send(client, {"type": "signup", "user": {"id": "u1"}})  # its start job waits
+    worker = create_worker(settings, store=resources.store, handle_signals=False)
+    assert isinstance(worker, PollingWorker)
+    worker.allow_pick_jobs = False
+    running = asyncio.create_task(worker.async_run())
+    try:
+        await worker.polling.wait()  # started up; it takes no job, its reconciler's neither
+        passes = [await reconcile(worker.ctx | {"job_id": f"pass-{n}"}) for n in range(3)]
+    finally:
+        await stop_gracefully(worker, running)
+    assert passes == [1, 0, 0]
