@@ -51,6 +51,11 @@ def smtp_server() -> Iterator[SmtpServer]:
 @pytest.fixture
 def redis_url(redis_server: LocalRedisServer) -> str:
     """A database of the session's Redis, flushed before each test."""
+    return flushed(redis_server)
+
+
+def flushed(redis_server: LocalRedisServer) -> str:
+    """The URL of the session's Redis, emptied first."""
     url = redis_server.url
     client = redis.Redis.from_url(url)
     client.flushdb()
@@ -60,10 +65,16 @@ def redis_url(redis_server: LocalRedisServer) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    return clean_settings(tmp_path, redis_url, monkeypatch)
+
+
+def clean_settings(data_dir: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The defaults over ``data_dir`` and ``redis_url``, whatever AUTOMATOR_* this process
+    was started with (removed while ``monkeypatch`` holds)."""
     for name in list(os.environ):
         if name.startswith("AUTOMATOR_"):
             monkeypatch.delenv(name)
-    return Settings(data_dir=tmp_path, redis_url=redis_url, _env_file=None)
+    return Settings(data_dir=data_dir, redis_url=redis_url, _env_file=None)
 
 
 @pytest.fixture
@@ -77,6 +88,15 @@ def clock() -> ShiftedClock:
 async def app_resources(
     settings: Settings, clock: ShiftedClock
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Resources]]:
+    async with serving(settings, clock) as served:
+        yield served
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, clock: Clock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Resources]]:
+    """The real app, started, and a client that calls it in this process."""
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -103,7 +123,11 @@ async def client(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> httpx.AsyncClient:
     """An API client authenticated as an admin of tenant ``acme``."""
-    client, resources = app_resources
+    return await as_admin(*app_resources)
+
+
+async def as_admin(client: httpx.AsyncClient, resources: Resources) -> httpx.AsyncClient:
+    """``client``, authenticated as a new admin key of tenant ``acme``."""
     client.headers["Authorization"] = f"Bearer {await key_for(resources, 'acme', Role.ADMIN)}"
     return client
 

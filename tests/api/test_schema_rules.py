@@ -2,12 +2,34 @@
 each fixed on the side that was wrong, and checked here on the real app."""
 
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
+
+from app.redis_server import LocalRedisServer
+from tests.clock import ShiftedClock
+from tests.conftest import as_admin, clean_settings, flushed, serving
 
 JSON = {"content-type": "application/json"}
+# One app for the module, in one event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedisServer
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin's client of one app for all the module's tests: an app's first request
+    builds its routes and OpenAPI document, seconds of CPU per test. The tests read the
+    document and send what it refuses; the one write (a tenant's throttle) none reads."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        data_dir = tmp_path_factory.mktemp("schema_rules")
+        settings = clean_settings(data_dir, flushed(redis_server), monkeypatch)
+        async with serving(settings, ShiftedClock()) as served:
+            yield await as_admin(*served)
 
 
 async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
