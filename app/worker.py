@@ -395,9 +395,7 @@ class PollingWorker(ScriptedWorker):
         being walked and the leases of the runs they walk, by a lease from now."""
         if self._pool is None:
             return
-        running = [job_id for job_id, task in self.tasks.items() if not task.done()]
-        if running:
-            await self.renew_marks(running, self.lease + IN_PROGRESS_MARGIN)
+        await self.renew_marks(self.lease + IN_PROGRESS_MARGIN)
         queue: ArqQueue | None = self.ctx.get("queue")
         if queue is not None:
             await queue.resumes.renew(list(self.resuming.values()), self.lease + IN_PROGRESS_MARGIN)

@@ -23,8 +23,11 @@ finds it in no queue and stops waiting: nothing here waits on a job's result.
 
 import asyncio
 import logging
+import os
 import secrets
+import socket
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from arq.constants import (
@@ -49,6 +52,7 @@ from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 
 # arq's own logger, so that its lines per job keep their name and level (DEBUG only here).
 ARQ_LOG = logging.getLogger("arq.worker")
+LOGGER = logging.getLogger(__name__)
 # A job's in-progress mark outlives its run's lease by this much, so that the job delivered
 # again after its worker died finds the run's lease gone, not about to go.
 IN_PROGRESS_MARGIN = 1.0
@@ -67,8 +71,8 @@ local redis_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 100
 # key prefix, how long a run's lease lasts (ms), the leases' key prefix, the start jobs' id
 # suffix, the jobs' and the retry counters' key prefixes, arq's set of jobs to abort ('' when
 # the worker aborts none), how many jobs to take at most, where in the queue to start and how
-# far to read (arq's read offset and limit), the token of the leases taken, how long a retry
-# counter is kept (s).
+# far to read (arq's read offset and limit), the take's token (``Take.token``: the value of
+# its marks and of the leases it takes), how long a retry counter is kept (s).
 # First, each job taken whose mark may have lapsed (its worker died, or stalled past it) goes
 # back into the queue at the score it had there, ahead of every job queued after it; one whose
 # mark lives is scored to when the mark lapses (one in its last millisecond reads PTTL 0, there
@@ -78,15 +82,18 @@ local redis_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 100
 # ahead), and one behind would find every job taken due at each take. Then the due jobs are read
 # in queue order, a page at a time (the next page starts past the jobs left due: a job taken
 # leaves the queue); each in progress nowhere is taken until there are as many as asked: marked
-# in progress (what arq's start_jobs does under WATCH, in four round trips per job), moved from
-# the queue to the jobs taken with its score (arq leaves it in the queue, where every take on
-# every worker read past it, up to the read limit), its run leased with the token when the job
-# is a start job and the lease is free (what the job's walk would take next), and read as arq's
-# run_job reads it in a transaction of its own (its body, its retry counter counted up, whether
-# it is to be aborted). A due job with a live mark (taken by a worker of an older version, which
-# leaves it in the queue, or a cron job's mark kept after it ended) is passed over, as arq
-# passes it over. Answers six values per job taken: its id, its score, whether its run was
-# leased, its body (false: expired), its try, whether it was to be aborted.
+# in progress with the take's token unless marked already, in one command (what arq's
+# start_jobs does under WATCH, in four round trips per job; arq's client only asks whether a
+# mark exists, and only the take's own ends and renewals act on it: ``FINISH_JOBS``,
+# ``RENEW_MARKS``), moved from the queue to the jobs taken with its score (arq leaves it in
+# the queue, where every take on every worker read past it, up to the read limit), its run
+# leased with the token when the job is a start job and the lease is free (what the job's walk
+# would take next), and read as arq's run_job reads it in a transaction of its own (its body,
+# its retry counter counted up, whether it is to be aborted). A due job with a live mark
+# (taken by a worker of an older version, which leaves it in the queue, or a cron job's mark
+# kept after it ended) is passed over, as arq passes it over. Answers six values per job
+# taken: its id, its score, whether its run was leased, its body (false: expired), its try,
+# whether it was to be aborted.
 TAKE_JOBS = (
     REDIS_MS
     + """
@@ -111,9 +118,8 @@ while room > 0 and at < stop do
     local left = #page / 2  -- of the page's jobs, those still due once it is read
     for i = 1, #page, 2 do
         local job = page[i]
-        if room > 0 and redis.call('exists', ARGV[3] .. job) == 0 then
+        if room > 0 and redis.call('set', ARGV[3] .. job, ARGV[13], 'NX', 'PX', ARGV[2]) then
             room, left = room - 1, left - 1
-            redis.call('psetex', ARGV[3] .. job, ARGV[2], '1')
             redis.call('zrem', KEYS[1], job)
             redis.call('zadd', KEYS[2], redis_ms + span, job)
             redis.call('hset', KEYS[3], job, page[i + 1])
@@ -144,72 +150,89 @@ return taken
 )
 # KEYS: arq's queue, the jobs taken from it, their scores there. ARGV[1..5]: the prefixes of
 # the in-progress marks, the retry counters and the jobs, arq's set of jobs to abort, the
-# results' prefix; then seven values for each job that ended (``End``): its id, the score it
-# is due again at ('' once it is done: it leaves the queue), its run's lease key and the
-# token it was taken with ('' for none), its result ('' for none), how long the result is
-# kept (ms; '' for ever), how long its mark is kept (ms; '': it goes). What arq's finish_job
-# and finish_failed_job do, in a transaction per job, with the job taken off the jobs
-# taken; a job run again goes back at its score as it was plus arq's push (arq pushes the
-# member it left in the queue); and the lease the job's mark took given back if still that
-# token (what ``Leases.give_back`` does), for every job that ended while the last call was
-# out.
+# results' prefix; then seven values for each job that ended (``End``): its id, the token of
+# the take that took it, the score it is due again at ('' once it is done: it leaves the
+# queue), its run's lease key ('' for none: the take leased it with the token), its result
+# ('' for none), how long the result is kept (ms; '' for ever), how long its mark is kept
+# (ms; '': it goes). What arq's finish_job and finish_failed_job do, in a transaction per job,
+# with the job taken off the jobs taken; a job run again goes back at its score as it was
+# plus arq's push (arq pushes the member it left in the queue); and the lease the job's mark
+# took given back if still that token (what ``Leases.give_back`` does), for every job that
+# ended while the last call was out. A job whose mark is no longer the take's (its worker
+# stalled past the mark: another took the job, or will once a take puts it back) is another
+# take's to end: its end here touches none of its keys (the new taker's mark and place among
+# the jobs taken, its body, its result), and it is run again (or runs) there, as after a
+# crash; the lease is given back all the same, if still this take's.
 FINISH_JOBS = """
 for i = 6, #ARGV, 7 do
-    local job, again, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local job, token, again, lease = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
     local result, keep = ARGV[i + 4], ARGV[i + 5]
-    redis.call('zrem', KEYS[2], job)
-    redis.call('hdel', KEYS[3], job)
-    local gone = {}
-    if ARGV[i + 6] == '' then
-        gone[1] = ARGV[1] .. job
-    else
-        redis.call('pexpire', ARGV[1] .. job, ARGV[i + 6])
-    end
-    if again == '' then
-        gone[#gone + 1] = ARGV[2] .. job
-        gone[#gone + 1] = ARGV[3] .. job
-        redis.call('zrem', ARGV[4], job)
-        redis.call('zrem', KEYS[1], job)
-        if result ~= '' and keep == '' then
-            redis.call('set', ARGV[5] .. job, result)
-        elseif result ~= '' then
-            redis.call('set', ARGV[5] .. job, result, 'PX', keep)
+    if redis.call('get', ARGV[1] .. job) == token then
+        redis.call('zrem', KEYS[2], job)
+        redis.call('hdel', KEYS[3], job)
+        local gone = {}
+        if ARGV[i + 6] == '' then
+            gone[1] = ARGV[1] .. job
+        else
+            redis.call('pexpire', ARGV[1] .. job, ARGV[i + 6])
         end
-    else
-        redis.call('zadd', KEYS[1], again, job)
+        if again == '' then
+            gone[#gone + 1] = ARGV[2] .. job
+            gone[#gone + 1] = ARGV[3] .. job
+            redis.call('zrem', ARGV[4], job)
+            redis.call('zrem', KEYS[1], job)
+            if result ~= '' and keep == '' then
+                redis.call('set', ARGV[5] .. job, result)
+            elseif result ~= '' then
+                redis.call('set', ARGV[5] .. job, result, 'PX', keep)
+            end
+        else
+            redis.call('zadd', KEYS[1], again, job)
+        end
+        if #gone > 0 then
+            redis.call('del', unpack(gone))
+        end
     end
-    if #gone > 0 then
-        redis.call('del', unpack(gone))
-    end
-    if lease ~= '' and redis.call('get', lease) == ARGV[i + 3] then
+    if lease ~= '' and redis.call('get', lease) == token then
         redis.call('del', lease)
     end
 end
 return 0
 """
 # KEYS[1]: the jobs taken from arq's queue. ARGV: the in-progress marks' key prefix, how long
-# a mark lasts from now (ms), then the ids of the jobs running on this worker. Each mark still
-# there is extended, and its job, still taken, scored to when it lapses (Redis's clock); a
-# job that has just ended is left as its end left it.
+# a mark lasts from now (ms), then each job running on this worker and the token it was taken
+# with. Each mark still the take's is extended, and its job, still taken, scored to when it
+# lapses (Redis's clock). Answers each other job and the value of its mark now (false: none):
+# its mark lapsed as this worker stalled, and another worker took the job (its take's token)
+# or will once a take puts it back; or the job has just ended (its mark gone).
 RENEW_MARKS = (
     REDIS_MS
     + """
-for i = 3, #ARGV do
-    if redis.call('pexpire', ARGV[1] .. ARGV[i], ARGV[2]) == 1 then
+local lost = {}
+for i = 3, #ARGV, 2 do
+    local mark = ARGV[1] .. ARGV[i]
+    local holder = redis.call('get', mark)
+    if holder == ARGV[i + 1] then
+        redis.call('pexpire', mark, ARGV[2])
         redis.call('zadd', KEYS[1], 'XX', redis_ms + tonumber(ARGV[2]), ARGV[i])
+    else
+        lost[#lost + 1] = ARGV[i]
+        lost[#lost + 1] = holder
     end
 end
-return 0
+return lost
 """
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """A job as the marking script took it: ``body`` is None when the job had expired;
-    ``started_ms`` is when it was taken (arq's start of a job that fails before its call)."""
+    """A job as the marking script took it: ``token`` is the take's (its mark's value);
+    ``body`` is None when the job had expired; ``started_ms`` is when it was taken (arq's
+    start of a job that fails before its call)."""
 
     job_id: str
+    token: str
     score: int
     body: bytes | None
     job_try: int
@@ -219,11 +242,13 @@ class Taken:
 
 @dataclass(frozen=True, slots=True)
 class End:
-    """How a job ended, for ``FINISH_JOBS``: done (``again_at`` None) or due again at
-    ``again_at`` (ms); the result to keep (None: none) and for how long (ms; None: for ever);
-    how long its in-progress mark stays (ms; None: it goes at once)."""
+    """How a job ended, for ``FINISH_JOBS``: the token of the take that took it (its end
+    acts only on a mark still that take's); done (``again_at`` None) or due again at
+    ``again_at`` (ms); the result to keep (None: none) and for how long (ms; None: for
+    ever); how long its in-progress mark stays (ms; None: it goes at once)."""
 
     job_id: str
+    token: str
     again_at: int | None
     result: bytes | None = None
     result_ms: int | None = None
@@ -283,6 +308,12 @@ class ScriptedWorker(Worker):
         self.room_left = asyncio.Event()
         self._finishing: AsyncScript | None = None  # FINISH_JOBS, once the pool is open
         self._renewing: AsyncScript | None = None  # RENEW_MARKS, once the pool is open
+        # A take's token names this worker (host and process) before its own random part: the
+        # value of a job's mark says where it runs.
+        self.marker = f"{socket.gethostname()}:{os.getpid()}"
+        # The jobs running here, each with the token of the take that marked it: renewed while
+        # they run, until they end or their marks are found lost.
+        self.marks: dict[str, str] = {}
         self._leases: Leases | None = None  # gives back the start jobs' leases
         # The tokens of the runs' leases taken with their start jobs' marks, by job id: the
         # job walks its run under it (advance_run), then it is given back (run_taken). A
@@ -367,7 +398,7 @@ class ScriptedWorker(Worker):
         job read, and run them, as arq does; answers how many were taken."""
         if self._taking is None:
             self._taking = self.pool.register_script(TAKE_JOBS)
-        token = secrets.token_hex(8)
+        token = f"{self.marker}:{secrets.token_hex(8)}"
         answer = await self._taking(keys=self.taking_keys(), args=self._taking_args(room, token))
         now = timestamp_ms()
         for n in range(0, len(answer), 6):
@@ -375,9 +406,10 @@ class ScriptedWorker(Worker):
             await self.sem.acquire()  # at once: only a job's end changes the room meanwhile
             self.job_counter += 1
             job_id = name.decode()
+            self.marks[job_id] = token
             if lease:
                 self.start_leases[job_id] = token
-            taken = Taken(job_id, int(score), body, job_try, bool(abort), now)
+            taken = Taken(job_id, token, int(score), body, job_try, bool(abort), now)
             task = self.loop.create_task(self.run_taken(taken))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
             self.tasks[job_id] = task
@@ -420,6 +452,7 @@ class ScriptedWorker(Worker):
             if call is not None:
                 await self._run(taken, call)
         finally:
+            self.marks.pop(taken.job_id, None)  # ended (``_end``), or failed before its end
             token = self.start_leases.pop(taken.job_id, None)
             if token is not None:
                 if self._leases is None:
@@ -496,7 +529,7 @@ class ScriptedWorker(Worker):
         # Kept as arq's finish_failed_job keeps it: the worker's keep_result, not the job's.
         kept = self.keep_result_forever or self.keep_result_s > 0
         keep_ms = None if self.keep_result_forever else to_ms(self.keep_result_s)
-        end = End(taken.job_id, None, result if kept else None, keep_ms)
+        end = End(taken.job_id, taken.token, None, result if kept else None, keep_ms)
         await asyncio.shield(self._end(end))
 
     async def _run(self, taken: Taken, call: Call) -> None:
@@ -527,7 +560,8 @@ class ScriptedWorker(Worker):
         # A job run again: due at its score as it was, pushed back as arq pushes it.
         again_at = None if outcome.finish else taken.score + (outcome.incr_score or 0)
         keep_ms = None if forever else to_ms(keep_s)
-        await asyncio.shield(self._end(End(taken.job_id, again_at, result, keep_ms, keep_mark)))
+        end = End(taken.job_id, taken.token, again_at, result, keep_ms, keep_mark)
+        await asyncio.shield(self._end(end))
         if self.after_job_end:
             await self.after_job_end(ctx)
 
@@ -612,7 +646,9 @@ class ScriptedWorker(Worker):
     async def _end(self, end: End) -> None:
         """End a job: its keys go (or it is queued again), its run's lease with them, in one
         script call with every other job ending meanwhile: one round trip per job fewer (the
-        lease's), and under load one for many."""
+        lease's), and under load one for many. Its mark is no longer renewed from here: a
+        renewal answered after the end finds it gone, and must not call it lost."""
+        self.marks.pop(end.job_id, None)
         await self._finish([end])
         # Given back with the job's end; had that call failed, run_taken gives it back.
         self.start_leases.pop(end.job_id, None)
@@ -628,23 +664,60 @@ class ScriptedWorker(Worker):
             result_key_prefix,
         ]
         for end in ends:
-            token = self.start_leases.get(end.job_id)
-            lease = "" if token is None else run_lease_key(end.job_id.removesuffix(START_SUFFIX))
+            leased = end.job_id in self.start_leases  # with the take's token, the mark's
+            lease = run_lease_key(end.job_id.removesuffix(START_SUFFIX)) if leased else ""
             args += [
                 end.job_id,
+                end.token,
                 "" if end.again_at is None else end.again_at,
                 lease,
-                token or "",
                 end.result or "",
                 "" if end.result_ms is None else end.result_ms,
                 "" if end.mark_ms is None else end.mark_ms,
             ]
         await self._finishing(keys=self.taking_keys(), args=args)
 
-    async def renew_marks(self, job_ids: list[str], seconds: float) -> None:
-        """Extend the in-progress marks of ``job_ids`` (running here) to ``seconds`` from
-        now, each job's place among the jobs taken with it."""
+    async def renew_marks(self, seconds: float) -> None:
+        """Extend the in-progress marks of the jobs running here to ``seconds`` from now, each
+        job's place among the jobs taken with it, in one call; a mark found lost is logged
+        and no longer renewed.
+
+        A mark is lost when this worker stalled past it (SIGSTOP, a paused VM, a blocked
+        loop): another worker took the job, or will once a take puts it back, and runs it
+        too. The job goes on here, as a walk cut off from Redis would: its run's store record
+        is the final fence, each save of its walk written only if the run's revision is still
+        the one it read (``Store.save_run``), so the first save after the other walker's is
+        refused and the walk stops; what it sent meanwhile are the steps in flight at a stall,
+        each with its idempotency key, as at a crash. Its end here acts on nothing of the
+        job's (``FINISH_JOBS``): the job is the other take's to end."""
+        held = dict(self.marks)
+        if not held:
+            return
         if self._renewing is None:
             self._renewing = self.pool.register_script(RENEW_MARKS)
-        args: list[str | int] = [in_progress_key_prefix, int(seconds * 1000), *job_ids]
-        await self._renewing(keys=[taken_key(self.queue_name)], args=args)
+        args: list[str | int] = [in_progress_key_prefix, int(seconds * 1000)]
+        args += chain.from_iterable(held.items())
+        answer = await self._renewing(keys=[taken_key(self.queue_name)], args=args)
+        lost = self._lost(held, answer)
+        if lost:
+            held_by = ", ".join(f"{job_id} (now {holder})" for job_id, holder in lost.items())
+            LOGGER.warning(
+                "%d jobs' in-progress marks lost, this worker stalled past them: %s; another "
+                "worker runs each too, their ends here leave them to it, and each walk's saves "
+                "go only while its run's revision is the one it read",
+                len(lost),
+                held_by,
+            )
+
+    def _lost(self, held: dict[str, str], answer: list[bytes | None]) -> dict[str, str]:
+        """The jobs whose marks ``RENEW_MARKS`` found not theirs (``answer``), each with
+        whoever holds its mark now, taken off the marks renewed here; not a job that ended
+        while the call was out (its end took its mark off)."""
+        lost = {}
+        for name, holder in zip(answer[::2], answer[1::2], strict=True):
+            assert name is not None
+            job_id = name.decode()
+            if self.marks.get(job_id) == held[job_id]:
+                del self.marks[job_id]
+                lost[job_id] = "nobody yet" if holder is None else holder.decode()
+        return lost

@@ -5,7 +5,7 @@ keeps "unable to serialize result"; its log line says why the job failed."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -65,6 +65,18 @@ async def slow(ctx: dict[str, Any], seconds: float) -> str:
     return "done"
 
 
+GATES: dict[int, asyncio.Event] = {}
+
+
+async def gated(ctx: dict[str, Any]) -> None:
+    """Notes its try and waits for that try's gate; its first try then asks to be run again,
+    as a job does whose worker is stopping."""
+    RAN.append(str(ctx["job_try"]))
+    await GATES[ctx["job_try"]].wait()
+    if ctx["job_try"] == 1:
+        raise Retry(defer=0.01)
+
+
 @pytest.fixture
 async def pool(redis_url: str) -> AsyncIterator[ArqRedis]:
     queue = ArqQueue.from_url(redis_url, SystemClock())
@@ -78,6 +90,7 @@ def worker(redis_url: str, **options: Any) -> ScriptedWorker:
         func(slow, name="slow", timeout=0.3),
         func(noted, name="noted"),
         func(cut, name="cut"),
+        func(gated, name="gated"),
     ]
     defaults: dict[str, Any] = {
         "functions": functions,
@@ -320,8 +333,8 @@ async def test_a_take_puts_back_at_their_scores_the_jobs_whose_marks_lapsed(
 async def test_a_renewed_job_stays_taken_and_its_id_stays_refused(
     pool: ArqRedis, redis_url: str
 ) -> None:
-    """The renewal of a mark moves its job's lapse among the jobs taken, and leaves alone a
-    job not taken (one that has just ended); while it runs, arq refuses its id."""
+    """The renewal of a mark moves its job's lapse among the jobs taken; while it runs, arq
+    refuses its id."""
     await enqueue(pool, "slow", 0.25, job_id="j1")
     taking = worker(redis_url, burst=False)
     running = asyncio.create_task(taking.async_run())
@@ -331,16 +344,73 @@ async def test_a_renewed_job_stays_taken_and_its_id_stays_refused(
                 await asyncio.sleep(0.01)
         taken = await pool.zscore(taken_key(default_queue_name), "j1")
         assert taken is not None
-        await taking.renew_marks(["j1", "ended"], 60)
+        await taking.renew_marks(60)
         renewed = await pool.zscore(taken_key(default_queue_name), "j1")
         assert renewed is not None
         assert renewed > taken
-        assert await pool.zscore(taken_key(default_queue_name), "ended") is None
         assert await pool.pttl(in_progress_key_prefix + "j1") > 50_000
         assert await pool.zscore(default_queue_name, "j1") is None
         assert await pool.enqueue_job("slow", 0.01, _job_id="j1") is None
     finally:
         await stop_gracefully(taking, running)
+    assert await nothing_taken(pool)
+
+
+async def until(condition: Callable[[], Awaitable[bool]]) -> None:
+    async with asyncio.timeout(5):
+        while not await condition():  # noqa: ASYNC110 - Redis and the workers, polled
+            await asyncio.sleep(0.01)
+
+
+async def test_a_stalled_workers_renewal_and_end_leave_its_job_to_the_worker_that_took_it(
+    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker stalls past j1's mark (here nothing renews it) and another takes j1 over. The
+    stalled one's renewal finds the mark the other's: it says so, and extends nothing. Its
+    end (its try asks to be run again) touches none of j1's keys: before, it deleted the
+    other's mark and place among the jobs taken and queued j1 again, for a third take while
+    the other still ran it. The other's end ends j1, run twice in all."""
+    RAN.clear()
+    GATES.clear()
+    GATES.update({1: asyncio.Event(), 2: asyncio.Event()})
+    mark = in_progress_key_prefix + "j1"
+    job = await enqueue(pool, "gated", job_id="j1")
+    stalled = worker(redis_url, burst=False, max_jobs=1)
+    stalled.in_progress_timeout_s = 0.2
+    other = worker(redis_url, burst=False)
+    running = {stalled: asyncio.create_task(stalled.async_run())}
+
+    async def lapsed() -> bool:
+        return RAN == ["1"] and not await pool.exists(mark)
+
+    async def taken_over() -> bool:
+        return RAN == ["1", "2"]
+
+    async def ended(by: ScriptedWorker) -> bool:
+        return by.job_counter == 0
+
+    try:
+        await until(lapsed)
+        running[other] = asyncio.create_task(other.async_run())
+        await until(taken_over)
+        holder = await pool.get(mark)
+        assert holder is not None
+        await stalled.renew_marks(60)
+        assert f"j1 (now {holder.decode()})" in caplog.text
+        assert await pool.pttl(mark) <= other.in_progress_timeout_s * 1000
+        GATES[1].set()
+        await until(lambda: ended(stalled))
+        assert await pool.get(mark) == holder
+        assert await pool.zscore(taken_key(default_queue_name), "j1") is not None
+        assert await pool.zscore(default_queue_name, "j1") is None
+        GATES[2].set()
+        await until(lambda: ended(other))
+    finally:
+        for taking, task in running.items():
+            await stop_gracefully(taking, task)
+    info = await job.result_info()
+    assert info is not None
+    assert (RAN, info.success, info.job_try) == (["1", "2"], True, 2)
     assert await nothing_taken(pool)
 
 
