@@ -244,8 +244,8 @@ class Taken:
 class End:
     """How a job ended, for ``FINISH_JOBS``: the token of the take that took it (its end
     acts only on a mark still that take's); done (``again_at`` None) or due again at
-    ``again_at`` (ms); the result to keep (None: none) and for how long (ms; None: for
-    ever); how long its in-progress mark stays (ms; None: it goes at once)."""
+    ``again_at`` (ms); the result to keep (None: none) and for how long (ms, at least 1; None:
+    for ever); how long its in-progress mark stays (ms; None: it goes at once)."""
 
     job_id: str
     token: str
@@ -292,6 +292,14 @@ class Outcome:
     result: Any = no_result
     success: bool = False
     incr_score: int | None = None
+
+
+def result_ms(forever: bool, keep_s: float) -> int | None:
+    """How long a job's result is kept (ms; None: for ever): a millisecond at least, as arq
+    keeps any ``keep_result`` above 0 s. Redis refuses ``PX 0`` (what one under half a
+    millisecond rounds to) and fails the script, which would leave taken every job ending in
+    the same call until its mark lapsed."""
+    return None if forever else max(to_ms(keep_s), 1)
 
 
 class ScriptedWorker(Worker):
@@ -528,7 +536,7 @@ class ScriptedWorker(Worker):
         )
         # Kept as arq's finish_failed_job keeps it: the worker's keep_result, not the job's.
         kept = self.keep_result_forever or self.keep_result_s > 0
-        keep_ms = None if self.keep_result_forever else to_ms(self.keep_result_s)
+        keep_ms = result_ms(self.keep_result_forever, self.keep_result_s)
         end = End(taken.job_id, taken.token, None, result if kept else None, keep_ms)
         await asyncio.shield(self._end(end))
 
@@ -559,7 +567,7 @@ class ScriptedWorker(Worker):
         keep_mark = to_ms(keep_cronjob_progress) if isinstance(function, CronJob) else None
         # A job run again: due at its score as it was, pushed back as arq pushes it.
         again_at = None if outcome.finish else taken.score + (outcome.incr_score or 0)
-        keep_ms = None if forever else to_ms(keep_s)
+        keep_ms = result_ms(forever, keep_s)
         end = End(taken.job_id, taken.token, again_at, result, keep_ms, keep_mark)
         await asyncio.shield(self._end(end))
         if self.after_job_end:

@@ -91,6 +91,7 @@ def worker(redis_url: str, **options: Any) -> ScriptedWorker:
         func(noted, name="noted"),
         func(cut, name="cut"),
         func(gated, name="gated"),
+        func(noted, name="fleeting", keep_result=0.0004),
     ]
     defaults: dict[str, Any] = {
         "functions": functions,
@@ -412,6 +413,25 @@ async def test_a_stalled_workers_renewal_and_end_leave_its_job_to_the_worker_tha
     assert info is not None
     assert (RAN, info.success, info.job_try) == (["1", "2"], True, 2)
     assert await nothing_taken(pool)
+
+
+async def test_a_result_kept_under_a_millisecond_fails_none_of_the_ends_beside_it(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """Results of ``fleeting`` are kept 0.4 ms (arq keeps any ``keep_result`` above 0): that
+    rounds to ``PX 0``, which Redis refuses, and the call ending it failed, with every job
+    ending beside it left taken until its mark lapsed, and the worker with it. Kept a
+    millisecond, it ends with the others."""
+    jobs = [
+        await enqueue(pool, "fleeting" if n % 5 == 2 else "noted", job_id=f"j{n:02}")
+        for n in range(20)
+    ]
+    done = await drained(worker(redis_url))
+    assert done.jobs_complete == 20
+    assert await nothing_taken(pool)
+    assert await pool.exists(*(in_progress_key_prefix + job.job_id for job in jobs)) == 0
+    kept = [job.job_id for job in jobs if await job.result_info() is not None]
+    assert kept == [job.job_id for n, job in enumerate(jobs) if n % 5 != 2]
 
 
 async def ticked(ctx: dict[str, Any]) -> None:
