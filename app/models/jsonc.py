@@ -310,6 +310,26 @@ def storable(value: Any) -> Any:
 
 
 def _storable(value: Any, depth: int) -> Any:
+    # The types JSON parsers make, told by their exact type first: a connector's answer is
+    # made of them, and this runs on every value of every answer a worker records.
+    kind = type(value)
+    if kind is str:
+        return value if value.isascii() else _text(value)
+    if (kind is dict or kind is list) and depth < MAX_DEPTH:
+        if kind is list:
+            return [_storable(item, depth + 1) for item in value]
+        return {
+            key if type(key) is str and key.isascii() else _text(str(key)): _storable(
+                item, depth + 1
+            )
+            for key, item in value.items()
+        }
+    if kind is int:
+        return value if value in INT64 else _integer_text(value)
+    return _storable_any(value, depth)
+
+
+def _storable_any(value: Any, depth: int) -> Any:
     if value is None or isinstance(value, bool):
         return value
     # Subclasses (numpy's float64, enums) become the plain type: encoders refuse some.

@@ -113,9 +113,11 @@ def test_storable_turns_what_no_store_keeps_into_text_and_keeps_the_rest() -> No
 
 def test_storable_cuts_nesting_past_the_limit() -> None:
     deep: list[object] = []
+    nested: dict[str, object] = {}
     for _ in range(100):
-        deep = [deep]
+        deep, nested = [deep], {"a": nested}
     jsonc.check_values(jsonc.storable(deep))
+    jsonc.check_values(jsonc.storable(nested))
 
 
 def test_storable_makes_subclasses_plain_values_the_store_can_encode() -> None:
