@@ -538,7 +538,7 @@ class ScriptedWorker(Worker):
         kept = self.keep_result_forever or self.keep_result_s > 0
         keep_ms = result_ms(self.keep_result_forever, self.keep_result_s)
         end = End(taken.job_id, taken.token, None, result if kept else None, keep_ms)
-        await asyncio.shield(self._end(end))
+        await self._end(end)
 
     async def _run(self, taken: Taken, call: Call) -> None:
         """Call the job's function under the job timeout, then end the job as arq does."""
@@ -569,7 +569,7 @@ class ScriptedWorker(Worker):
         again_at = None if outcome.finish else taken.score + (outcome.incr_score or 0)
         keep_ms = result_ms(forever, keep_s)
         end = End(taken.job_id, taken.token, again_at, result, keep_ms, keep_mark)
-        await asyncio.shield(self._end(end))
+        await self._end(end)
         if self.after_job_end:
             await self.after_job_end(ctx)
 
@@ -655,7 +655,11 @@ class ScriptedWorker(Worker):
         """End a job: its keys go (or it is queued again), its run's lease with them, in one
         script call with every other job ending meanwhile: one round trip per job fewer (the
         lease's), and under load one for many. Its mark is no longer renewed from here: a
-        renewal answered after the end finds it gone, and must not call it lost."""
+        renewal answered after the end finds it gone, and must not call it lost. Needs no
+        shield (a task more per job): a job cancelled while it waits (its worker closing)
+        has its end sent all the same, since ``Together`` sends whatever was added to it;
+        its lease then goes back twice (run_taken gives it back too), each time only if it
+        is still this job's."""
         self.marks.pop(end.job_id, None)
         await self._finish([end])
         # Given back with the job's end; had that call failed, run_taken gives it back.

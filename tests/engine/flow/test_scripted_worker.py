@@ -27,6 +27,7 @@ from app.clock import SystemClock
 from app.engine.flow.intake import Intake
 from app.engine.flow.queue import ArqQueue, deserialize, serialize
 from app.engine.flow.scripted_worker import TAKE_JOBS, ScriptedWorker
+from app.engine.flow.together import Together
 from app.engine.redis_keys import taken_key, taken_scores_key
 from app.engine.walk.jobs import stop_gracefully
 
@@ -659,3 +660,37 @@ async def test_a_worker_its_jobs_fill_keeps_beating_while_they_run(
     finally:
         await stop_gracefully(full, running)
     assert beats.count(2) >= 5  # polls every 0.01 s while both jobs ran for 0.25 s
+
+
+async def test_a_job_cancelled_while_its_end_is_on_its_way_still_ends(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """The end of a job goes with the ends gathered for one call; the job's task cancelled
+    while that call is held back (its worker closing) leaves its end to go all the same:
+    the job leaves the jobs taken and its mark goes."""
+    RAN.clear()
+    await enqueue(pool, "noted", job_id="j1")
+    ending = worker(redis_url)
+    held, release = asyncio.Event(), asyncio.Event()
+    finish = ending._finish_jobs
+
+    async def held_back(ends: list[Any]) -> None:
+        held.set()
+        await release.wait()
+        await finish(ends)
+
+    ending._finish = Together(held_back)
+    running = asyncio.create_task(ending.async_run())
+    try:
+        async with asyncio.timeout(5):
+            await held.wait()
+            ending.tasks["j1"].cancel()
+            await asyncio.sleep(0.01)
+            release.set()
+            while not await nothing_taken(pool):  # noqa: ASYNC110 - the end is on its way
+                await asyncio.sleep(0.01)
+    finally:
+        await asyncio.gather(running, return_exceptions=True)
+        await ending.close()
+    assert RAN[:] == ["j1"]
+    assert await pool.exists(in_progress_key_prefix + "j1") == 0
