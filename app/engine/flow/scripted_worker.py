@@ -302,6 +302,18 @@ def result_ms(forever: bool, keep_s: float) -> int | None:
     return None if forever else max(to_ms(keep_s), 1)
 
 
+def forget(held: dict[str, str], job: Taken | End) -> bool:
+    """Take ``job`` off ``held`` (the marks renewed here, or the leases its take took), by
+    job id, if its entry there is the job's take's; answers whether it was. A worker that
+    stalled past a job's mark may take the job again itself while the first take still runs:
+    the first one's end must leave the second's entries (its mark renewed, its lease given
+    back at its own end)."""
+    if held.get(job.job_id) != job.token:
+        return False
+    del held[job.job_id]
+    return True
+
+
 class ScriptedWorker(Worker):
     """An arq worker taking, reading and ending jobs in scripts (above); ``intake`` says
     whether new jobs may be taken; each mark lasts a run ``lease`` plus a margin."""
@@ -460,12 +472,12 @@ class ScriptedWorker(Worker):
             if call is not None:
                 await self._run(taken, call)
         finally:
-            self.marks.pop(taken.job_id, None)  # ended (``_end``), or failed before its end
-            token = self.start_leases.pop(taken.job_id, None)
-            if token is not None:
+            forget(self.marks, taken)  # ended (``_end``), or failed before its end
+            if forget(self.start_leases, taken):
                 if self._leases is None:
                     self._leases = Leases(self.pool, self.lease)
-                await self._leases.give_back(taken.job_id.removesuffix(START_SUFFIX), token)
+                run_id = taken.job_id.removesuffix(START_SUFFIX)
+                await self._leases.give_back(run_id, taken.token)
 
     async def _call_of(self, taken: Taken) -> Call | None:
         """The job's call; None when the job ended failed instead, as arq ends it: expired,
@@ -592,7 +604,8 @@ class ScriptedWorker(Worker):
         except (Exception, asyncio.CancelledError) as exc:
             return self._ended_by(exc, taken, call, start_ms)
         finally:
-            del self.job_tasks[taken.job_id]
+            if self.job_tasks.get(taken.job_id) is task:  # not a later take's of the job
+                del self.job_tasks[taken.job_id]
         self.jobs_complete += 1
         finished_ms = timestamp_ms()
         if ARQ_LOG.isEnabledFor(logging.INFO):
@@ -660,10 +673,10 @@ class ScriptedWorker(Worker):
         has its end sent all the same, since ``Together`` sends whatever was added to it;
         its lease then goes back twice (run_taken gives it back too), each time only if it
         is still this job's."""
-        self.marks.pop(end.job_id, None)
+        forget(self.marks, end)
         await self._finish([end])
         # Given back with the job's end; had that call failed, run_taken gives it back.
-        self.start_leases.pop(end.job_id, None)
+        forget(self.start_leases, end)
 
     async def _finish_jobs(self, ends: list[End]) -> None:
         if self._finishing is None:
@@ -676,7 +689,7 @@ class ScriptedWorker(Worker):
             result_key_prefix,
         ]
         for end in ends:
-            leased = end.job_id in self.start_leases  # with the take's token, the mark's
+            leased = self.start_leases.get(end.job_id) == end.token  # the mark's token
             lease = run_lease_key(end.job_id.removesuffix(START_SUFFIX)) if leased else ""
             args += [
                 end.job_id,

@@ -25,10 +25,10 @@ from arq.worker import Retry, RetryJob, func
 
 from app.clock import SystemClock
 from app.engine.flow.intake import Intake
-from app.engine.flow.queue import ArqQueue, deserialize, serialize
+from app.engine.flow.queue import ArqQueue, deserialize, serialize, start_job_id
 from app.engine.flow.scripted_worker import TAKE_JOBS, ScriptedWorker
 from app.engine.flow.together import Together
-from app.engine.redis_keys import taken_key, taken_scores_key
+from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 from app.engine.walk.jobs import stop_gracefully
 
 TRIES: list[int] = []
@@ -410,6 +410,60 @@ async def test_a_stalled_workers_renewal_and_end_leave_its_job_to_the_worker_tha
     finally:
         for taking, task in running.items():
             await stop_gracefully(taking, task)
+    info = await job.result_info()
+    assert info is not None
+    assert (RAN, info.success, info.job_try) == (["1", "2"], True, 2)
+    assert await nothing_taken(pool)
+
+
+async def test_a_job_its_own_worker_took_again_after_a_stall_keeps_the_second_take(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A worker stalls past a start job's mark and its run's lease, and its own next take
+    takes the job again (try 2) while try 1 still runs: both take the same job id. Try 1's
+    end leaves try 2 what is try 2's: its mark, still renewed (before, try 1's end took it
+    off the marks renewed, so that try 2 was taken a third time once its mark lapsed), and
+    its run's lease, given back by try 2's end (before, try 1's end forgot it, and it held
+    the run for a lease after try 2 ended). Try 2 then ends the job, run twice in all."""
+    RAN.clear()
+    GATES.clear()
+    GATES.update({1: asyncio.Event(), 2: asyncio.Event()})
+    job_id = start_job_id("r1")
+    mark, lease = in_progress_key_prefix + job_id, run_lease_key("r1")
+    job = await enqueue(pool, "gated", job_id=job_id)
+    taking = worker(redis_url, burst=False, max_jobs=2)
+    # Try 1's: it stalls past them, and no room is left to take it again until then.
+    taking.lease, taking.in_progress_timeout_s, taking.max_jobs = 0.1, 0.2, 1
+    running = asyncio.create_task(taking.async_run())
+
+    async def lapsed() -> bool:
+        return RAN == ["1"] and not await pool.exists(mark, lease)
+
+    async def taken_again() -> bool:
+        return RAN == ["1", "2"]
+
+    async def ended(count: int) -> bool:
+        return taking.job_counter == count
+
+    try:
+        await until(lapsed)
+        taking.lease, taking.in_progress_timeout_s, taking.max_jobs = 10, 11, 2  # try 2's
+        await until(taken_again)
+        holder = await pool.get(lease)
+        assert holder is not None
+        assert await pool.get(mark) == holder
+        GATES[1].set()
+        await until(lambda: ended(1))
+        await taking.renew_marks(60)
+        assert await pool.pttl(mark) > 50_000
+        assert await pool.get(lease) == holder
+        GATES[2].set()
+        await until(lambda: ended(0))
+        assert await pool.exists(mark, lease) == 0
+    finally:
+        for gate in GATES.values():
+            gate.set()
+        await stop_gracefully(taking, running)
     info = await job.result_info()
     assert info is not None
     assert (RAN, info.success, info.job_try) == (["1", "2"], True, 2)
