@@ -429,6 +429,8 @@ class ScriptedWorker(Worker):
             self.marks[job_id] = token
             if lease:
                 self.start_leases[job_id] = token
+            else:  # an earlier take's (this worker stalled past it): not this take's to walk
+                self.start_leases.pop(job_id, None)
             taken = Taken(job_id, token, int(score), body, job_try, bool(abort), now)
             task = self.loop.create_task(self.run_taken(taken))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())

@@ -26,7 +26,7 @@ from arq.worker import Retry, RetryJob, func
 from app.clock import SystemClock
 from app.engine.flow.intake import Intake
 from app.engine.flow.queue import ArqQueue, deserialize, serialize, start_job_id
-from app.engine.flow.scripted_worker import TAKE_JOBS, ScriptedWorker
+from app.engine.flow.scripted_worker import START_LEASES, TAKE_JOBS, ScriptedWorker
 from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 from app.engine.walk.jobs import stop_gracefully
@@ -67,12 +67,15 @@ async def slow(ctx: dict[str, Any], seconds: float) -> str:
 
 
 GATES: dict[int, asyncio.Event] = {}
+WALKS_UNDER: list[str | None] = []
 
 
 async def gated(ctx: dict[str, Any]) -> None:
-    """Notes its try and waits for that try's gate; its first try then asks to be run again,
-    as a job does whose worker is stopping."""
+    """Notes its try and the run's lease it would walk under (``advance_run``'s: its take's,
+    or None: it takes one itself), and waits for that try's gate; its first try then asks to
+    be run again, as a job does whose worker is stopping."""
     RAN.append(str(ctx["job_try"]))
+    WALKS_UNDER.append(ctx[START_LEASES].get(ctx["job_id"]))
     await GATES[ctx["job_try"]].wait()
     if ctx["job_try"] == 1:
         raise Retry(defer=0.01)
@@ -416,16 +419,20 @@ async def test_a_stalled_workers_renewal_and_end_leave_its_job_to_the_worker_tha
     assert await nothing_taken(pool)
 
 
+@pytest.mark.parametrize("elsewhere", [None, "a resume's walk"])
 async def test_a_job_its_own_worker_took_again_after_a_stall_keeps_the_second_take(
-    pool: ArqRedis, redis_url: str
+    pool: ArqRedis, redis_url: str, elsewhere: str | None
 ) -> None:
     """A worker stalls past a start job's mark and its run's lease, and its own next take
-    takes the job again (try 2) while try 1 still runs: both take the same job id. Try 1's
-    end leaves try 2 what is try 2's: its mark, still renewed (before, try 1's end took it
-    off the marks renewed, so that try 2 was taken a third time once its mark lapsed), and
-    its run's lease, given back by try 2's end (before, try 1's end forgot it, and it held
-    the run for a lease after try 2 ended). Try 2 then ends the job, run twice in all."""
+    takes the job again (try 2) while try 1 still runs: both take the same job id. Try 2
+    walks under the run's lease its take took, or takes one itself when a walk ``elsewhere``
+    took it meanwhile (before, it walked under try 1's lapsed lease, beside that walk). Try
+    1's end leaves try 2 what is try 2's: its mark, still renewed (before, try 1's end took
+    it off the marks renewed, so that try 2 was taken a third time once its mark lapsed),
+    and its lease, given back by try 2's end (before, try 1's end forgot it, and it held the
+    run for a lease after try 2 ended). Try 2 then ends the job, run twice in all."""
     RAN.clear()
+    WALKS_UNDER.clear()
     GATES.clear()
     GATES.update({1: asyncio.Event(), 2: asyncio.Event()})
     job_id = start_job_id("r1")
@@ -447,11 +454,15 @@ async def test_a_job_its_own_worker_took_again_after_a_stall_keeps_the_second_ta
 
     try:
         await until(lapsed)
+        if elsewhere is not None:
+            await pool.set(lease, elsewhere)
         taking.lease, taking.in_progress_timeout_s, taking.max_jobs = 10, 11, 2  # try 2's
         await until(taken_again)
-        holder = await pool.get(lease)
-        assert holder is not None
-        assert await pool.get(mark) == holder
+        token = await pool.get(mark)
+        assert token is not None
+        holder = token if elsewhere is None else elsewhere.encode()
+        assert await pool.get(lease) == holder
+        assert WALKS_UNDER[1] == (token.decode() if elsewhere is None else None)
         GATES[1].set()
         await until(lambda: ended(1))
         await taking.renew_marks(60)
@@ -459,7 +470,8 @@ async def test_a_job_its_own_worker_took_again_after_a_stall_keeps_the_second_ta
         assert await pool.get(lease) == holder
         GATES[2].set()
         await until(lambda: ended(0))
-        assert await pool.exists(mark, lease) == 0
+        assert await pool.exists(mark) == 0
+        assert await pool.get(lease) == (None if elsewhere is None else holder)
     finally:
         for gate in GATES.values():
             gate.set()
