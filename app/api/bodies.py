@@ -97,7 +97,8 @@ def _validated(validate: Validate[T], body: bytes) -> T:
     # Each refusal is raised after the except block that caught its cause, never in it:
     # there, the caught exception stays in this frame, which its own traceback holds, a
     # reference cycle keeping the body and its parse until the cyclic collector runs, and
-    # `automator api` lets 50,000 objects pile up first (app/processes.py): megabytes a refusal.
+    # `automator api` lets 200,000 objects pile up first (API_YOUNG_OBJECTS_PER_COLLECTION,
+    # app/processes.py): megabytes a refusal.
     try:
         value = _loads(body)
     except UnicodeDecodeError as exc:
