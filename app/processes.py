@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from app.api.access import AccessLog, Unlogged
 from app.engine.calls.keyring import create_key_file, key_file_in_use, warn_of_key_file
+from app.engine.flow.served_first import ServedFirst
 from app.lockfile import DataDirLock, Taken
 from app.main import create_app, create_probes
 from app.models.tenant import DEFAULT_TENANT
@@ -190,17 +191,21 @@ async def _all_in_one(
         supervisor = resources.supervisor
         # With a Redis of its own no other scheduler can lead: not leading is a fault.
         resources.engine.scheduler.must_lead = redis is not None
+        server = _server(settings, resources)
+        # uvicorn keeps a task per request it serves, from its headers to its response's end.
+        served_first = ServedFirst(
+            lambda: len(server.server_state.tasks), settings.dev_jobs_while_serving
+        )
+        worker = worker_task(settings, resources.store, resources.clock, served_first)
         tasks = [
-            supervisor.run(
-                "worker", worker_task(settings, resources.store, resources.clock), STALL_SECONDS
-            ),
+            supervisor.run("worker", worker, STALL_SECONDS),
             supervisor.run("scheduler", resources.engine.scheduler.run, STALL_SECONDS),
         ]
         if redis is not None:
             tasks.append(supervisor.run("redis_server", redis.keep))
         running = [asyncio.create_task(task) for task in tasks]
         try:
-            await _server(settings, resources).serve(sockets=[bound])
+            await server.serve(sockets=[bound])
         finally:
             supervisor.stop.set()
             await asyncio.gather(*running, return_exceptions=True)

@@ -181,6 +181,14 @@ class Settings(BaseSettings):
     )
     max_batch_events: int = Field(1000, ge=1, description="Most events in one batch request.")
     worker_concurrency: int = Field(100, ge=1, description="Jobs one worker runs at once.")
+    dev_jobs_while_serving: int = Field(
+        25,
+        ge=0,
+        description="In `automator dev`, the most start jobs its worker runs at once while "
+        "the API has requests in flight (more are taken as soon as it has none; resumes of "
+        "runs already started, such as timers, are not held). 0: no bound but "
+        "AUTOMATOR_WORKER_CONCURRENCY.",
+    )
     worker_poll_delay: float = Field(
         0.05,
         gt=0,

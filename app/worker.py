@@ -44,6 +44,7 @@ from app.engine.flow.queue import (
 )
 from app.engine.flow.resumes import Claim, Claimed
 from app.engine.flow.scripted_worker import IN_PROGRESS_MARGIN, ScriptedWorker
+from app.engine.flow.served_first import ServedFirst
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.control import RunControl
 from app.engine.walk.executor import Executor
@@ -88,12 +89,14 @@ def create_worker(
     store: Store | None = None,
     on_poll: Callable[[], None] | None = None,
     clock: Clock | None = None,
+    served_first: ServedFirst | None = None,
     **overrides: Any,
 ) -> Worker:
     """A worker for ``settings.redis_url``. It opens its own store unless given one (one
     SQLite connection per process avoids lock contention); ``on_poll`` is called after each
     poll of the queue; it reads ``clock`` (the system's unless given, the process's one when
-    it shares the process with the API). ``overrides`` are arq Worker options (tests use
+    it shares the process with the API), and ``served_first`` bounds its start jobs while
+    that API has requests in flight. ``overrides`` are arq Worker options (tests use
     ``burst=True``)."""
     assert settings.redis_url, "the worker needs AUTOMATOR_REDIS_URL"
     time_source = clock or SystemClock()
@@ -176,7 +179,9 @@ def create_worker(
         "keep_result": 3600,
     }
     intake = Intake(settings.worker_resume_lead)
-    return PollingWorker(on_poll, settings.run_lease_seconds, intake, **(options | overrides))
+    worker = PollingWorker(on_poll, settings.run_lease_seconds, intake, **(options | overrides))
+    worker.served_first = served_first
+    return worker
 
 
 async def bulk_runs(ctx: dict[str, Any], tenant_id: str, job_id: str, cursor: str) -> None:
@@ -261,6 +266,8 @@ class PollingWorker(ScriptedWorker):
         self.burst_share = 0
         # Set at the first poll, once the worker's start-up has built what walks need.
         self.polling = asyncio.Event()
+        # In the API's process (automator dev): fewer start jobs at once while it serves.
+        self.served_first: ServedFirst | None = None
 
     async def heart_beat(self) -> None:
         await super().heart_beat()
@@ -370,6 +377,12 @@ class PollingWorker(ScriptedWorker):
             room = max(2 * self.max_jobs - self.job_counter, share) - len(self.resuming)
         return room
 
+    def _room(self) -> int:
+        room = super()._room()
+        if self.served_first is None:
+            return room
+        return self.served_first.room(room, self.job_counter)
+
     def lent(self) -> int:
         """The walks of resumes in arq's jobs' room (taken while new runs were held off):
         no new start job takes that room until they end."""
@@ -404,7 +417,12 @@ class PollingWorker(ScriptedWorker):
             await executor.leases.renew()
 
 
-def worker_task(settings: Settings, store: Store | None = None, clock: Clock | None = None) -> Task:
+def worker_task(
+    settings: Settings,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    served_first: ServedFirst | None = None,
+) -> Task:
     """The worker as a supervised task: a new arq worker at each start (a crashed one holds
     nothing worth keeping; its reconciler, run at start-up, catches up on what was missed),
     stopped gracefully when the process stops. arq's poll loop raises when Redis goes away:
@@ -412,7 +430,12 @@ def worker_task(settings: Settings, store: Store | None = None, clock: Clock | N
 
     async def task(part: Part) -> None:
         worker = create_worker(
-            settings, store=store, on_poll=part.ready, clock=clock, handle_signals=False
+            settings,
+            store=store,
+            on_poll=part.ready,
+            clock=clock,
+            served_first=served_first,
+            handle_signals=False,
         )
         running = asyncio.create_task(worker.async_run())
         stopping = asyncio.create_task(part.stop.wait())

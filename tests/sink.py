@@ -22,6 +22,7 @@ class Sink:
         self.delay = delay
         self.received: Counter[str] = Counter()
         self.in_flight = 0
+        self.most_in_flight = 0  # the most calls it held at once
         self.held = threading.Event()
         self.held.set()
         self._lock = threading.Lock()
@@ -51,6 +52,7 @@ class Sink:
                 with sink._lock:
                     sink.received[self.headers.get("Idempotency-Key", "")] += 1
                     sink.in_flight += 1
+                    sink.most_in_flight = max(sink.most_in_flight, sink.in_flight)
                 try:
                     if self.path == "/held":
                         sink.held.wait(60)

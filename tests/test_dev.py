@@ -1,5 +1,6 @@
 """``automator dev`` (what ``make run`` starts), as a real process on a free port."""
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import pytest
 
 from app.redis_server import free_port
 from tests.conftest import SEEDS
+from tests.sink import sink
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 
@@ -429,3 +431,57 @@ def test_a_second_dev_on_a_served_data_dir_refuses_in_one_line(tmp_path: Path) -
         stop_and_check_nothing_is_left(first, signal.SIGTERM, f"http://127.0.0.1:{port}", tmp_path)
     finally:
         first.kill()
+
+
+def held_request(port: int) -> tuple[socket.socket, bytes]:
+    """An event sent but for the last bytes of its body: the API has it in flight until the
+    rest comes. The socket, and what is left to send."""
+    body = json.dumps({"type": "nobody_listens"}).encode()
+    head = (
+        "POST /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {BOOTSTRAP_KEY}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    held = socket.create_connection(("127.0.0.1", port), timeout=30)
+    held.sendall(head.encode() + body[:-2])
+    return held, body[-2:]
+
+
+def test_dev_completes_runs_while_its_api_has_requests_in_flight(tmp_path: Path) -> None:
+    """While the API has requests in flight, the worker in its process walks at most
+    AUTOMATOR_DEV_JOBS_WHILE_SERVING runs at once (the sink never holds more calls), and its
+    runs complete though the requests stay in flight throughout; the requests are answered."""
+    port = free_port()
+    base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
+    env = dev_env(tmp_path, port) | {
+        "AUTOMATOR_DEV_JOBS_WHILE_SERVING": "1",
+        "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL, text=True)
+    try:
+        with sink(delay=0.2) as hooks:
+            wait_for_health(f"{base}/health", process, seconds=60)
+            call = {"type": "webhook_call", "data": {"url": f"{hooks.url}/calls", "json": {}}}
+            document = {
+                "workflow_id": "calls",
+                "name": "n",
+                "trigger": {"type": "go"},
+                "actions": [{"id": "call", **call}],
+            }
+            assert httpx.post(f"{base}/api/workflows", json=document, headers=headers).is_success
+            held = [held_request(port) for _ in range(3)]
+            batch = {"events": [{"type": "go", "data": {"n": n}} for n in range(6)]}
+            sent = httpx.post(f"{base}/api/events/batch", json=batch, headers=headers)
+            run_ids = [run_id for result in sent.json()["results"] for run_id in result["run_ids"]]
+            deadline = time.monotonic() + 60
+            while {run_status(base, run_id) for run_id in run_ids} != {"completed"}:
+                assert time.monotonic() < deadline, "the runs did not complete"
+                time.sleep(0.1)
+            for connection, rest in held:
+                connection.sendall(rest)
+                assert connection.recv(4096).startswith(b"HTTP/1.1 202 ")
+                connection.close()
+        assert len(run_ids) == 6
+        assert hooks.most_in_flight == 1
+    finally:
+        process.terminate()
+        process.wait(timeout=60)

@@ -9,6 +9,7 @@ from arq.constants import in_progress_key_prefix, retry_key_prefix
 
 from app.engine.flow.queue import start_job_id
 from app.engine.flow.scripted_worker import End
+from app.engine.flow.served_first import ServedFirst
 from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 from app.models.run import RunStatus
@@ -16,7 +17,8 @@ from app.resources import Resources
 from app.settings import Settings
 from app.worker import PollingWorker, create_worker
 from tests.conftest import drain, send
-from tests.engine.walk.test_runs import create, workflow
+from tests.engine.walk.test_runs import create, run_of, workflow
+from tests.sink import sink
 from tests.triggers.test_sub_workflows import LOG, PARENT, launch
 
 
@@ -182,3 +184,27 @@ async def test_a_job_whose_end_fails_to_reach_redis_still_gives_its_runs_lease_b
         await worker.close()
     assert resources.engine is not None
     assert await resources.engine.queue.pool.exists(run_lease_key(run_id)) == 0
+
+
+async def test_with_requests_in_flight_all_along_a_worker_in_the_apis_process_runs_all_runs(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A worker sharing the API's process (automator dev) takes at most its few start jobs at
+    once while the API has requests in flight, never none: runs go on completing however long
+    the requests last (here the API is never idle)."""
+    always_serving = ServedFirst(lambda: 1, 2)
+    with sink(delay=0.05) as hooks:
+        call = {"type": "webhook_call", "data": {"url": f"{hooks.url}/calls", "json": {}}}
+        await create(client, workflow([{"id": "call", **call}]))
+        events = [{"type": "signup", "user": {"id": f"u{n}"}} for n in range(12)]
+        run_ids = [(await send(client, event))["run_ids"][0] for event in events]
+        allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+        worker = create_worker(
+            allowed, served_first=always_serving, burst=True, poll_delay=0.01, handle_signals=False
+        )
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+    assert {(await run_of(client, run_id))["status"] for run_id in run_ids} == {"completed"}
+    assert hooks.most_in_flight <= 2
