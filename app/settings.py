@@ -195,6 +195,16 @@ class Settings(BaseSettings):
         description="Seconds between a worker's polls for due jobs (a timer falling due "
         "sooner is taken when due); arq's default of 0.5 caps a worker at 200 jobs/s.",
     )
+    worker_idle_poll_delay: float = Field(
+        0.25,
+        gt=0,
+        le=5,
+        description="Most seconds between the polls of a worker with nothing to run: they "
+        "double from `AUTOMATOR_WORKER_POLL_DELAY` up to this while it finds nothing, and "
+        "come back to it as soon as it finds work. The run of an event after a quiet spell, "
+        "or a wake another process arms then, starts up to this much later; a timer known "
+        "to fall due is taken when due. Each poll costs the worker and Redis CPU.",
+    )
     worker_resume_lead: float = Field(
         1.0,
         ge=0,

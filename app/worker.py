@@ -179,7 +179,13 @@ def create_worker(
         "keep_result": 3600,
     }
     intake = Intake(settings.worker_resume_lead)
-    worker = PollingWorker(on_poll, settings.run_lease_seconds, intake, **(options | overrides))
+    worker = PollingWorker(
+        on_poll,
+        settings.run_lease_seconds,
+        intake,
+        settings.worker_idle_poll_delay,
+        **(options | overrides),
+    )
     worker.served_first = served_first
     return worker
 
@@ -252,9 +258,14 @@ class PollingWorker(ScriptedWorker):
     (up to ``max_jobs``); a worker that stops leaves the workers a burst is split among."""
 
     def __init__(
-        self, on_poll: Callable[[], None] | None, lease: float, intake: Intake, **options: Any
+        self,
+        on_poll: Callable[[], None] | None,
+        lease: float,
+        intake: Intake,
+        idle_poll_delay: float | None = None,
+        **options: Any,
     ) -> None:
-        super().__init__(lease, intake, **options)
+        super().__init__(lease, intake, idle_poll_delay, **options)
         self.on_poll = on_poll
         # The walks of resumes going on here, with what each claimed.
         self.resuming: dict[asyncio.Task[None], Claim] = {}
@@ -301,6 +312,14 @@ class PollingWorker(ScriptedWorker):
             await asyncio.sleep(self.poll_delay_s)
             await super()._poll_iteration()
 
+    def busy(self) -> bool:
+        return super().busy() or bool(self.resuming)
+
+    def working(self) -> None:
+        if self.pace.quiet:
+            self.room.set()  # the claim's wait, a quiet poll's delay, ends too
+        super().working()
+
     async def _resumes_left(self) -> bool:
         queue: ArqQueue | None = self.ctx.get("queue")
         return bool(self.resuming) or (queue is not None and await queue.resumes.left() > 0)
@@ -320,11 +339,12 @@ class PollingWorker(ScriptedWorker):
                 await asyncio.wait_for(self.room.wait(), self._until_claim())
 
     def _until_claim(self) -> float:
-        """Seconds until the next claim: a poll, or less when a resume falls due sooner."""
+        """Seconds until the next claim: a poll (a quiet one's, ``Pace``), or less when a
+        resume falls due sooner."""
         if self.next_due is None:
-            return float(self.poll_delay_s)
+            return self.pace.delay
         due_in = (self.next_due - timestamp_ms()) / 1000
-        return min(float(self.poll_delay_s), max(due_in, SOONEST_CLAIM))
+        return min(self.pace.delay, max(due_in, SOONEST_CLAIM))
 
     async def claim_resumes(self) -> None:
         """Take the due resumes there is room for, each walked in a task of its own."""
@@ -344,6 +364,8 @@ class PollingWorker(ScriptedWorker):
             task = asyncio.create_task(resume(executor, queue.resumes, claim))
             self.resuming[task] = claim
             task.add_done_callback(self._resumed)
+        if claims:
+            self.working()
         # The hold compares what falls due with the resumes' own room, not with the room they
         # borrow while it lasts: else it would end as soon as it began.
         left = max(self.max_jobs - len(self.resuming), 0)

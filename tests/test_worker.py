@@ -1,7 +1,9 @@
 """The worker's composition: its executor starts sub-workflows through an ingestor of its own,
-and the sub-runs it starts are run by workers."""
+and the sub-runs it starts are run by workers; an idle worker polls seldom, and still starts
+runs and takes timers on time."""
 
 import asyncio
+from datetime import datetime
 
 import httpx
 import pytest
@@ -12,6 +14,7 @@ from app.engine.flow.scripted_worker import End
 from app.engine.flow.served_first import ServedFirst
 from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
+from app.engine.walk.jobs import stop_gracefully
 from app.models.run import RunStatus
 from app.resources import Resources
 from app.settings import Settings
@@ -208,3 +211,70 @@ async def test_with_requests_in_flight_all_along_a_worker_in_the_apis_process_ru
             await worker.close()
     assert {(await run_of(client, run_id))["status"] for run_id in run_ids} == {"completed"}
     assert hooks.most_in_flight <= 2
+
+
+async def test_an_idle_worker_polls_seldom_and_starts_a_new_run_all_the_same(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """With nothing to do its polls space out to the idle delay; an event's run after that
+    quiet spell starts at its next poll."""
+    await create(client, workflow([{"id": "hello", "type": "log"}]))
+    polls = 0
+    quiet_polls = asyncio.Event()  # at the idle delay: its reconciler's run at start-up done
+
+    def polled() -> None:
+        nonlocal polls
+        polls += 1
+        if worker.pace.delay >= 0.5:
+            quiet_polls.set()
+
+    quiet = settings.model_copy(update={"worker_idle_poll_delay": 0.5})
+    built = create_worker(
+        quiet, store=resources.store, on_poll=polled, poll_delay=0.01, handle_signals=False
+    )
+    assert isinstance(built, PollingWorker)
+    worker = built
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with asyncio.timeout(10):
+            await quiet_polls.wait()
+        before = polls
+        await asyncio.sleep(2)
+        assert polls - before <= 20  # about 4; at its poll delay of 0.01 s, about 200
+        run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+        async with asyncio.timeout(10):
+            while (await resources.store.get_run("acme", run_id)).status != RunStatus.COMPLETED:  # noqa: ASYNC110 - the store changes
+                await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(worker, running)
+
+
+async def test_an_idle_worker_still_takes_a_timer_when_it_falls_due(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """The delay's resume is known to the worker's claim before it falls due: the claim's
+    wait ends then, however long the idle worker's polls have grown (3.2 s when it falls
+    due, a poll delay of 0.1 s doubled five times: taken at the next poll, over 2 s late)."""
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "first", "type": "log"},
+                {"id": "second", "type": "log", "delay": 4, "data": {"message": "later"}},
+            ]
+        ),
+    )
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    quiet = settings.model_copy(update={"worker_idle_poll_delay": 5})
+    worker = create_worker(quiet, store=resources.store, poll_delay=0.1, handle_signals=False)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with asyncio.timeout(20):
+            while (await resources.store.get_run("acme", run_id)).status != RunStatus.COMPLETED:  # noqa: ASYNC110 - the store changes
+                await asyncio.sleep(0.05)
+    finally:
+        await stop_gracefully(worker, running)
+    first, second = (await run_of(client, run_id))["steps"]
+    started = datetime.fromisoformat(second["started_at"])
+    late = (started - datetime.fromisoformat(first["finished_at"])).total_seconds() - 4
+    assert 0 <= late < 1.5

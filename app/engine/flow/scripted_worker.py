@@ -46,6 +46,7 @@ from redis.commands.core import AsyncScript
 
 from app.engine.flow.intake import Intake
 from app.engine.flow.leases import Leases
+from app.engine.flow.pace import Pace
 from app.engine.flow.queue import start_job_id
 from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
@@ -316,12 +317,18 @@ def forget(held: dict[str, str], job: Taken | End) -> bool:
 
 class ScriptedWorker(Worker):
     """An arq worker taking, reading and ending jobs in scripts (above); ``intake`` says
-    whether new jobs may be taken; each mark lasts a run ``lease`` plus a margin."""
+    whether new jobs may be taken; each mark lasts a run ``lease`` plus a margin. While it has
+    no job, its polls space out up to ``idle_poll_delay`` seconds (``Pace``; None: none do,
+    as for a burst)."""
 
-    def __init__(self, lease: float, intake: Intake, **options: Any) -> None:
+    def __init__(
+        self, lease: float, intake: Intake, idle_poll_delay: float | None = None, **options: Any
+    ) -> None:
         super().__init__(**options)
         self.lease = lease
         self.intake = intake
+        idle = self.poll_delay_s if idle_poll_delay is None or self.burst else idle_poll_delay
+        self.pace = Pace(self.poll_delay_s, idle)
         self.in_progress_timeout_s = lease + IN_PROGRESS_MARGIN
         self._taking: AsyncScript | None = None  # TAKE_JOBS, once the pool is open
         # Set as a job ends: a poll that filled the room takes again then.
@@ -350,6 +357,17 @@ class ScriptedWorker(Worker):
         while self.burst and self.max_burst_jobs < 0 and await self._jobs_left():
             await asyncio.sleep(self.poll_delay_s)
             await self._poll()
+        self.pace.polled(self.busy())
+        if self.pace.quiet:
+            await self.pace.rest()  # arq's loop then waits no more: its delay counts from the poll
+
+    def busy(self) -> bool:
+        """Whether anything runs here: jobs (a subclass's walks too, ``app/worker.py``)."""
+        return self.job_counter > 0
+
+    def working(self) -> None:
+        """Work was found: polls at the poll delay again, the next at once if quiet."""
+        self.pace.working()
 
     async def _jobs_left(self) -> bool:
         """Whether any job is queued or taken, at one moment: a look at the jobs taken, then
@@ -435,6 +453,8 @@ class ScriptedWorker(Worker):
             task = self.loop.create_task(self.run_taken(taken))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
             self.tasks[job_id] = task
+        if answer:
+            self.working()
         return len(answer) // 6
 
     def lent(self) -> int:
