@@ -278,3 +278,31 @@ async def test_an_idle_worker_still_takes_a_timer_when_it_falls_due(
     started = datetime.fromisoformat(second["started_at"])
     late = (started - datetime.fromisoformat(first["finished_at"])).total_seconds() - 4
     assert 0 <= late < 1.5
+
+
+async def test_a_worker_resting_between_quiet_polls_stops_at_once(
+    resources: Resources, settings: Settings
+) -> None:
+    """A stop (SIGTERM) does not wait out the rest of an idle worker's quiet poll: the
+    process stops as soon as the jobs in progress end, whatever the idle delay."""
+    resting = asyncio.Event()
+
+    def polled() -> None:
+        # Idle since its start-up's reconcile: its next rest is as long as it gets.
+        if worker.pace.quiet and not worker.busy():
+            worker.pace.delay = worker.pace.idle
+            resting.set()
+
+    quiet = settings.model_copy(update={"worker_idle_poll_delay": 60})
+    built = create_worker(
+        quiet, store=resources.store, on_poll=polled, poll_delay=0.01, handle_signals=False
+    )
+    assert isinstance(built, PollingWorker)
+    worker = built
+    running = asyncio.create_task(worker.async_run())
+    try:
+        async with asyncio.timeout(10):
+            await resting.wait()
+    finally:
+        async with asyncio.timeout(10):  # not the minute it rests for
+            await stop_gracefully(worker, running)

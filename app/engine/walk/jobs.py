@@ -30,7 +30,7 @@ from app.engine.flow.leases import Leases
 from app.engine.flow.limiters import Limiters
 from app.engine.flow.queue import ArqQueue
 from app.engine.flow.resumes import Claim, Resumes
-from app.engine.flow.scripted_worker import START_LEASES
+from app.engine.flow.scripted_worker import START_LEASES, ScriptedWorker
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.approvals import APPROVAL_LINKS, Links
 from app.engine.walk.executor import TRANSIENT, Executor, StoreEffects
@@ -273,6 +273,10 @@ async def stop_gracefully(worker: Worker, running: "asyncio.Task[None]") -> None
     # A burst worker that may start no more jobs ends its loop at the next poll, after
     # awaiting the jobs it started.
     worker.burst, worker.max_burst_jobs = True, 0
+    if isinstance(worker, ScriptedWorker):
+        # An idle worker may be resting between quiet polls (up to its idle delay): its loop
+        # comes round now, sees the stop, and rests no more.
+        worker.working()
     try:
         await running
     finally:
