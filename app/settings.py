@@ -184,7 +184,8 @@ class Settings(BaseSettings):
     dev_jobs_while_serving: int = Field(
         25,
         ge=0,
-        description="In `automator dev`, the most start jobs its worker runs at once while "
+        description="In `automator dev`, the most arq jobs (runs' start jobs, alerts, bulk and periodic "
+        "jobs) its worker runs at once while "
         "the API has requests in flight (more are taken as soon as it has none; resumes of "
         "runs already started, such as timers, are not held). 0: no bound but "
         "AUTOMATOR_WORKER_CONCURRENCY.",
