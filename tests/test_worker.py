@@ -3,6 +3,7 @@ and the sub-runs it starts are run by workers; an idle worker polls seldom, and 
 runs and takes timers on time."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 
 import httpx
@@ -213,6 +214,29 @@ async def test_with_requests_in_flight_all_along_a_worker_in_the_apis_process_ru
     assert hooks.most_in_flight <= 2
 
 
+def idle_worker(
+    settings: Settings,
+    resources: Resources,
+    idle: float,
+    poll_delay: float,
+    on_poll: Callable[[], None] | None = None,
+) -> PollingWorker:
+    """A worker whose polls space out up to ``idle`` seconds while it has nothing to do."""
+    quiet = settings.model_copy(update={"worker_idle_poll_delay": idle})
+    worker = create_worker(
+        quiet, store=resources.store, on_poll=on_poll, poll_delay=poll_delay, handle_signals=False
+    )
+    assert isinstance(worker, PollingWorker)
+    return worker
+
+
+async def completed(resources: Resources, run_id: str, seconds: float) -> None:
+    """Wait until the run has completed."""
+    async with asyncio.timeout(seconds):
+        while (await resources.store.get_run("acme", run_id)).status != RunStatus.COMPLETED:  # noqa: ASYNC110 - the store changes
+            await asyncio.sleep(0.02)
+
+
 async def test_an_idle_worker_polls_seldom_and_starts_a_new_run_all_the_same(
     client: httpx.AsyncClient, resources: Resources, settings: Settings
 ) -> None:
@@ -228,12 +252,7 @@ async def test_an_idle_worker_polls_seldom_and_starts_a_new_run_all_the_same(
         if worker.pace.delay >= 0.5:
             quiet_polls.set()
 
-    quiet = settings.model_copy(update={"worker_idle_poll_delay": 0.5})
-    built = create_worker(
-        quiet, store=resources.store, on_poll=polled, poll_delay=0.01, handle_signals=False
-    )
-    assert isinstance(built, PollingWorker)
-    worker = built
+    worker = idle_worker(settings, resources, 0.5, 0.01, polled)
     running = asyncio.create_task(worker.async_run())
     try:
         async with asyncio.timeout(10):
@@ -242,9 +261,7 @@ async def test_an_idle_worker_polls_seldom_and_starts_a_new_run_all_the_same(
         await asyncio.sleep(2)
         assert polls - before <= 20  # about 4; at its poll delay of 0.01 s, about 200
         run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
-        async with asyncio.timeout(10):
-            while (await resources.store.get_run("acme", run_id)).status != RunStatus.COMPLETED:  # noqa: ASYNC110 - the store changes
-                await asyncio.sleep(0.01)
+        await completed(resources, run_id, 10)
     finally:
         await stop_gracefully(worker, running)
 
@@ -265,13 +282,10 @@ async def test_an_idle_worker_still_takes_a_timer_when_it_falls_due(
         ),
     )
     run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
-    quiet = settings.model_copy(update={"worker_idle_poll_delay": 5})
-    worker = create_worker(quiet, store=resources.store, poll_delay=0.1, handle_signals=False)
+    worker = idle_worker(settings, resources, 5, 0.1)
     running = asyncio.create_task(worker.async_run())
     try:
-        async with asyncio.timeout(20):
-            while (await resources.store.get_run("acme", run_id)).status != RunStatus.COMPLETED:  # noqa: ASYNC110 - the store changes
-                await asyncio.sleep(0.05)
+        await completed(resources, run_id, 20)
     finally:
         await stop_gracefully(worker, running)
     first, second = (await run_of(client, run_id))["steps"]
@@ -293,12 +307,7 @@ async def test_a_worker_resting_between_quiet_polls_stops_at_once(
             worker.pace.delay = worker.pace.idle
             resting.set()
 
-    quiet = settings.model_copy(update={"worker_idle_poll_delay": 60})
-    built = create_worker(
-        quiet, store=resources.store, on_poll=polled, poll_delay=0.01, handle_signals=False
-    )
-    assert isinstance(built, PollingWorker)
-    worker = built
+    worker = idle_worker(settings, resources, 60, 0.01, polled)
     running = asyncio.create_task(worker.async_run())
     try:
         async with asyncio.timeout(10):
