@@ -138,7 +138,7 @@ def create_worker(
         )
         ctx["alerts"] = AlertSender(notifier)
         ctx["clock"] = time_source
-        ctx[RECONCILER_PASSES] = ReconcilerPasses()
+        ctx[RECONCILER_PASSES] = ReconcilerPasses(time_source.now())
         ctx["retainer"] = Retainer(
             opened,
             Audit(opened, time_source),

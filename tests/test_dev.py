@@ -459,7 +459,8 @@ def test_dev_completes_runs_while_its_api_has_requests_in_flight(tmp_path: Path)
     process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL, text=True)
     try:
         with sink(delay=0.2) as hooks:
-            wait_for_health(f"{base}/health", process, seconds=60)
+            # Its worker polling: its reconciler's first pass takes no run made after this.
+            wait_for_health(f"{base}/ready", process, seconds=60)
             call = {"type": "webhook_call", "data": {"url": f"{hooks.url}/calls", "json": {}}}
             document = {
                 "workflow_id": "calls",

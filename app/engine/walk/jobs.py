@@ -97,8 +97,10 @@ class ReconcilerPasses:
     (``RECONCILER_PASSES``), an object because arq hands each job a copy of that context: a
     flag set in the copy would be gone by the next pass, which would then take every run due
     by now, the queued start jobs' runs too (each then walked by a resume, and its start job
-    finding nothing left to do)."""
+    finding nothing left to do). ``started`` is when the worker started: its first pass takes
+    the runs due before it, not those the API made since, which have jobs of their own."""
 
+    started: datetime
     first_done: bool = False
 
 
@@ -107,8 +109,10 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     died). May run more than once: a second job for a live run finds its lease taken.
 
     The first pass of a worker (at its start, after a crash or an outage too) takes every
-    run due by now: what Redis lost while it was down is due again at once, not a grace
-    period later; a run that still has its job gets a second one, which finds nothing to do.
+    run due by the worker's start: what Redis lost while it was down is due again at once,
+    not a grace period later; a run that still has its job gets a second one, which finds
+    nothing to do. Runs made after the start (events taken while the first pass waited for
+    its turn) have their jobs: a later pass takes them if those are lost.
     Bulk jobs that made no progress within the grace get their next batch again.
     """
     settings: Settings = ctx["settings"]
@@ -119,7 +123,8 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     if await queue.forgot():
         await rearm(executor.store, queue, now)
     grace = settings.reconcile_grace if passes.first_done else 0
-    overdue = await executor.store.due_runs(now - timedelta(seconds=grace), RECONCILE_BATCH)
+    due_by = now - timedelta(seconds=grace) if passes.first_done else min(now, passes.started)
+    overdue = await executor.store.due_runs(due_by, RECONCILE_BATCH)
     passes.first_done = True
     await queue.overdue(overdue)
     if overdue:
