@@ -240,6 +240,14 @@ class Taken:
     abort: bool
     started_ms: int
 
+    @property
+    def task_key(self) -> str:
+        """The key of its task among the worker's (arq's ``tasks``, which a stop waits for or
+        cancels): the job's id and the take's token. A worker that stalled past a job's mark
+        may take the job again while the earlier take still runs: keyed by the job's id
+        alone, the later task took the earlier's place, and a stop left that one running."""
+        return f"{self.job_id} {self.token}"
+
 
 @dataclass(frozen=True, slots=True)
 class End:
@@ -387,9 +395,9 @@ class ScriptedWorker(Worker):
             await self._take_while_due(room)
         if self.allow_abort_jobs:
             await self._cancel_aborted_jobs()
-        for job_id, task in list(self.tasks.items()):
+        for key, task in list(self.tasks.items()):
             if task.done():
-                del self.tasks[job_id]
+                del self.tasks[key]
                 task.result()  # a failure of the worker's own, not of a job: raised, as arq
         await self.heart_beat()
 
@@ -452,7 +460,7 @@ class ScriptedWorker(Worker):
             taken = Taken(job_id, token, int(score), body, job_try, bool(abort), now)
             task = self.loop.create_task(self.run_taken(taken))
             task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
-            self.tasks[job_id] = task
+            self.tasks[taken.task_key] = task
         if answer:
             self.working()
         return len(answer) // 6

@@ -482,6 +482,56 @@ async def test_a_job_its_own_worker_took_again_after_a_stall_keeps_the_second_ta
     assert await nothing_taken(pool)
 
 
+async def test_a_graceful_stop_waits_for_a_take_its_worker_took_again_after_a_stall(
+    pool: ArqRedis, redis_url: str
+) -> None:
+    """A worker stalls past j1's mark and takes j1 again itself (try 2) while try 1 still
+    runs; try 2 ends first. A graceful stop waits for try 1 too before it closes the
+    worker's pool: before, try 2's task had taken try 1's place among the worker's tasks,
+    so the stop neither waited for try 1 nor cancelled it, and try 1 went on past the
+    pool's close."""
+    RAN.clear()
+    GATES.clear()
+    GATES.update({1: asyncio.Event(), 2: asyncio.Event()})
+    job = await enqueue(pool, "gated", job_id="j1")
+    taking = worker(redis_url, burst=False, max_jobs=1)
+    taking.in_progress_timeout_s = 0.2  # try 1's mark: it stalls past it
+    running = asyncio.create_task(taking.async_run())
+    stopping: asyncio.Task[None] | None = None
+
+    async def lapsed() -> bool:
+        return RAN == ["1"] and not await pool.exists(in_progress_key_prefix + "j1")
+
+    async def taken_again() -> bool:
+        return RAN == ["1", "2"]
+
+    async def ended() -> bool:
+        return taking.job_counter == 1
+
+    try:
+        await until(lapsed)
+        taking.in_progress_timeout_s, taking.max_jobs = 11, 2  # try 2's
+        await until(taken_again)
+        GATES[2].set()
+        await until(ended)
+        stopping = asyncio.create_task(stop_gracefully(taking, running))
+        await asyncio.sleep(0.5)
+        assert not stopping.done(), "the stop ended while try 1 still ran"
+        assert taking._pool is not None
+        GATES[1].set()
+        async with asyncio.timeout(5):
+            await stopping
+    finally:
+        for gate in GATES.values():
+            gate.set()
+        await (stopping or stop_gracefully(taking, running))
+    assert taking.job_counter == 0
+    info = await job.result_info()
+    assert info is not None
+    assert (RAN, info.success, info.job_try) == (["1", "2"], True, 2)
+    assert await nothing_taken(pool)
+
+
 async def test_a_result_kept_under_a_millisecond_fails_none_of_the_ends_beside_it(
     pool: ArqRedis, redis_url: str
 ) -> None:
@@ -750,7 +800,8 @@ async def test_a_job_cancelled_while_its_end_is_on_its_way_still_ends(
     try:
         async with asyncio.timeout(5):
             await held.wait()
-            ending.tasks["j1"].cancel()
+            [task] = ending.tasks.values()
+            task.cancel()
             await asyncio.sleep(0.01)
             release.set()
             while not await nothing_taken(pool):  # noqa: ASYNC110 - the end is on its way
