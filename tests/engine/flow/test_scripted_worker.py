@@ -26,7 +26,13 @@ from arq.worker import Retry, RetryJob, func
 from app.clock import SystemClock
 from app.engine.flow.intake import Intake
 from app.engine.flow.queue import ArqQueue, deserialize, serialize, start_job_id
-from app.engine.flow.scripted_worker import START_LEASES, TAKE_JOBS, ScriptedWorker
+from app.engine.flow.scripted_worker import (
+    START_LEASES,
+    TAKE_JOBS,
+    End,
+    ScriptedWorker,
+    forget,
+)
 from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 from app.engine.walk.jobs import stop_gracefully
@@ -417,6 +423,50 @@ async def test_a_stalled_workers_renewal_and_end_leave_its_job_to_the_worker_tha
     assert info is not None
     assert (RAN, info.success, info.job_try) == (["1", "2"], True, 2)
     assert await nothing_taken(pool)
+
+
+async def test_a_renewal_answered_after_its_jobs_ended_or_were_taken_again_loses_neither(
+    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A renewal reads the marks to extend as it starts, and its answer comes back later.
+    Meanwhile j1 ended (its mark gone, and off the marks renewed here) and j2, whose mark
+    lapsed as this worker stalled, was taken again here: the answer names both, and neither
+    is lost. j1's end is no stall (taking off its entry, gone already, would fail the
+    renewal), and j2's later take stays renewed (``_lost`` compares each entry with the one
+    renewed). j3's mark, which another worker's take holds now, is lost: logged, and no
+    longer renewed here."""
+    caplog.set_level(logging.WARNING)
+    for n in (1, 2, 3):
+        await enqueue(pool, "noted", job_id=f"j{n}")
+    renewing = worker(redis_url, redis_pool=pool)
+    renewing.in_progress_timeout_s = 0.05  # the first take's marks: it stalls past them
+    take = pool.register_script(TAKE_JOBS)
+    assert await take(keys=renewing.taking_keys(), args=renewing._taking_args(3, "first"))
+    renewing.marks.update({f"j{n}": "first" for n in (1, 2, 3)})
+    j1_ended = End("j1", "first", None)
+    await renewing._finish_jobs([j1_ended])
+
+    async def lapsed() -> bool:
+        marks = [in_progress_key_prefix + job_id for job_id in ("j2", "j3")]
+        left: int = await pool.exists(*marks)
+        return left == 0
+
+    await until(lapsed)
+    renewing.in_progress_timeout_s = 11
+    for token in ("second", "other"):  # j2 taken again here, then j3 by another worker
+        assert await take(keys=renewing.taking_keys(), args=renewing._taking_args(1, token))
+    renewal = asyncio.create_task(renewing.renew_marks(60))
+    await asyncio.sleep(0)  # it read the marks to renew: the first take's, all three
+    forget(renewing.marks, j1_ended)  # what j1's end does here (``_end``)
+    renewing.marks["j2"] = "second"  # and what j2's later take does
+    await renewal
+
+    assert renewing.marks == {"j2": "second"}
+    assert "j3 (now other)" in caplog.text
+    assert "j1 (" not in caplog.text
+    assert "j2 (" not in caplog.text
+    await renewing.renew_marks(60)
+    assert await pool.pttl(in_progress_key_prefix + "j2") > 50_000
 
 
 @pytest.mark.parametrize("elsewhere", [None, "a resume's walk"])
