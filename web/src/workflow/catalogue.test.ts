@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { buildPalette, itemFor, sentence } from "./catalogue";
 import type { WorkflowDocument } from "./document";
+import { sampleEvent } from "./sample";
 
 const CONNECTORS = [
   { code: "notify", name: "Notify", actions: [{ name: "send_email", action_type: "send_email", description: "", input_schema: { type: "object" } }] },
@@ -42,4 +43,12 @@ it("makes an approval with its three branches, empty, for the canvas to draw", (
 it("names actions as a person writes them, acronyms and brands included", () => {
   expect(["send_email", "send_sms", "send_whatsapp", "ai_task", "webhook_call"].map(sentence))
     .toEqual(["Send email", "Send SMS", "Send WhatsApp", "AI task", "Webhook call"]);
+});
+
+it("adds a condition that reads the event's data where events carry it: at the root", () => {
+  const palette = buildPalette([]);
+  const doc: WorkflowDocument = { ...EMPTY, actions: [palette.find((i) => i.key === "condition")!.make(EMPTY)] };
+  // The Test tab's sample is an event as docs/api.md shows one: the business fields in
+  // `data`, which the run's context holds at its root (`data.total` would need data.data).
+  expect(sampleEvent(doc).data).toEqual({ total: 101 });
 });

@@ -86,7 +86,7 @@ type Maker = (id: string, doc: WorkflowDocument) => Action;
 
 const FLOW_STEPS: [string, string, string, Maker][] = [
   ["condition", "Condition", "Branch on a condition (then / else)", (id) => ({
-    id, type: "condition", conditions: [{ field: "data.total", operator: "greater_than", value: 100 }], then: [], else: [],
+    id, type: "condition", conditions: [{ field: "total", operator: "greater_than", value: 100 }], then: [], else: [],
   })],
   ["delay", "Delay", "Wait before the next action", (id) => ({ id, type: "delay", delay: 300 })],
   ["wait_for_event", "Wait for event", "Wait for another event, with a timeout", (id) => ({
@@ -98,7 +98,7 @@ const FLOW_STEPS: [string, string, string, Maker][] = [
   ["split", "A/B split", "Send runs down weighted variants", (id) => ({
     id, type: "split", data: {}, variants: [{ name: "a", weight: 1, actions: [] }, { name: "b", weight: 1, actions: [] }],
   })],
-  ["loop", "Loop", "Repeat actions over a list", (id) => ({ id, type: "loop", data: { items: "{{ data.items }}" }, actions: [] })],
+  ["loop", "Loop", "Repeat actions over a list", (id) => ({ id, type: "loop", data: { items: "{{ items }}" }, actions: [] })],
   ["parallel", "Parallel", "Run branches at once, then join", (id) => ({
     id, type: "parallel", data: { join: "all" },
     branches: ["a", "b"].map((name) => ({ name, actions: [{ id: `${id}_${name}_log`, type: "log", data: { message: `branch ${name}` } }] })),

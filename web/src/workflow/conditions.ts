@@ -15,7 +15,7 @@ export const CONDITIONS_SCHEMA = {
     type: "object",
     required: ["field", "operator"],
     properties: {
-      field: { type: "string", title: "Field", description: "A path in the run context, e.g. data.total or user.email" },
+      field: { type: "string", title: "Field", description: "A path in the run context: the event's data at the root (total, cart.items.0.price), then user.email, vars.name" },
       operator: { type: "string", title: "Operator", enum: OPERATORS },
       value: { type: "string", title: "Value", description: 'JSON (100, true, ["a","b"]) or text' },
     },
