@@ -7,6 +7,7 @@ it("round-trips typed values through the form's text", () => {
     { field: "email", operator: "ends_with", value: "@example.com" },
     { field: "tier", operator: "in_list", value: ["gold", "vip"] },
     { field: "phone", operator: "exists" },
+    { field: "zip", operator: "equals", value: "100" },
   ];
   expect(fromForm(toForm(conditions))).toEqual(conditions);
 });

@@ -1,5 +1,6 @@
 // Conditions as a form edits them: field, operator, and a value typed as JSON (100, true,
 // ["a","b"]) or plain text.
+import { textOfValue, valueOfText } from "../components/forms/anyValue";
 
 export const OPERATORS = [
   "equals", "not_equals", "contains", "not_contains", "greater_than", "less_than",
@@ -39,7 +40,7 @@ export function toForm(conditions: unknown[] | undefined): FormCondition[] {
     const shown: FormCondition = {};
     if (field !== undefined) shown.field = field;
     if (operator !== undefined) shown.operator = operator;
-    if (value !== undefined) shown.value = typeof value === "string" ? value : JSON.stringify(value);
+    if (value !== undefined) shown.value = textOfValue(value);
     return shown;
   });
 }
@@ -47,15 +48,7 @@ export function toForm(conditions: unknown[] | undefined): FormCondition[] {
 export function fromForm(rows: FormCondition[]): Record<string, unknown>[] {
   return rows.map(({ field, operator, value }) => {
     const condition: Record<string, unknown> = { field: field ?? "", operator: operator ?? "equals" };
-    if (value !== undefined && value !== "") condition["value"] = parseValue(value);
+    if (value !== undefined && value !== "") condition["value"] = valueOfText(value);
     return condition;
   });
-}
-
-function parseValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

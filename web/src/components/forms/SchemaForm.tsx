@@ -2,8 +2,11 @@
 import Form from "@rjsf/core";
 import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import { formValidator } from "./validator";
+import { AnyValueField } from "./AnyValueField";
 
 const UI: UiSchema = { "ui:submitButtonOptions": { norender: true } };
+// rjsf renders a schema with no type through its FallbackField.
+const FIELDS = { FallbackField: AnyValueField };
 
 /** API field messages (`recipient`, `variables.name`, "" for the whole value) → rjsf's shape. */
 export function errorSchemaOf(fields: Record<string, string[]>): ErrorSchema {
@@ -35,6 +38,7 @@ export function SchemaForm({ schema, value, errors = {}, readOnly = false, onCha
       uiSchema={UI}
       formData={value}
       validator={formValidator}
+      fields={FIELDS}
       extraErrors={errorSchemaOf(errors)}
       showErrorList={false}
       noHtml5Validate

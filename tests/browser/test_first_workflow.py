@@ -1,0 +1,50 @@
+"""A newcomer's first workflow, built on the canvas from the palette's defaults: the
+condition as the palette adds it reads the event's data where events carry it (at the root
+of the run's context, not under ``data.``), and a webhook's JSON body is typed in the
+inspector's form (rjsf had no field for a schema without a type, and showed its
+"Unsupported field schema" notice instead) and reaches the endpoint as JSON."""
+
+import json
+
+from playwright.sync_api import Page, expect
+from pytest_httpserver import HTTPServer
+
+from app.redis_server import free_port
+from tests.browser.conftest import Service, sign_in
+
+
+def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink(
+    page: Page, service: Service
+) -> None:
+    sink = HTTPServer(host="127.0.0.1", port=free_port())
+    sink.expect_request("/signup", method="POST").respond_with_json({"ok": True})
+    sink.start()
+    try:
+        sign_in(page, service, service.key)
+        page.goto(service.base + "/studio/wizard")
+        page.get_by_label("Workflow id").fill("first_on_canvas")
+        page.get_by_label("Name", exact=True).fill("First on the canvas")
+        page.get_by_label("Event type").fill("first_signup")
+        page.get_by_role("button", name="Open on the canvas").click()
+
+        page.get_by_role("button", name="Condition", exact=True).click()
+        page.locator(".node-slot", has_text="add to then").click()
+        page.get_by_role("button", name="Webhook call", exact=True).click()
+        page.get_by_label("url").fill(f"{sink.url_for('/signup')}")
+        body = page.get_by_label("json")
+        body.fill('{"total": "{{ total }}", "who": "{{ user.id }}"')
+        body.press_sequentially("}")
+        expect(page.locator(".inspector")).not_to_contain_text("Unsupported field schema")
+        page.get_by_role("button", name="Publish").click()
+        page.get_by_text("Published version 1").wait_for()
+
+        page.get_by_role("tab", name="Test", exact=True).click()
+        # The event as docs/api.md writes one: the business fields under "data".
+        page.get_by_label("Event data").fill('{"total": 150}')
+        page.get_by_role("button", name="Send a real event").click()
+        page.get_by_role("status", name="Sent event").get_by_role("link", name="Follow run").click()
+        expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
+    finally:
+        sink.stop()
+    [(request, _)] = sink.log
+    assert json.loads(request.get_data()) == {"total": 150, "who": "u1"}
