@@ -117,7 +117,7 @@ def test_validate_reports_the_path_of_each_problem(tmp_path: Path) -> None:
     bad.write_text('{"workflow_id": "x", "name": "n", "trigger": {"type": "t"}, "actions": []}')
     result = automator(tmp_path, "validate", "--file", str(bad))
     assert result.returncode == 1
-    assert "actions: List should have at least 1 item" in result.stderr
+    assert "actions: the workflow has no action yet: add at least one" in result.stderr
     good = automator(tmp_path, "validate", "--file", str(SEEDS))
     assert good.returncode == 0
     assert good.stdout.count(": valid") == 4

@@ -75,6 +75,19 @@ class WorkflowDocument(Strict):
             )
         return value
 
+    @field_validator("actions", mode="before")
+    @classmethod
+    def _some_action(cls, value: Any) -> Any:
+        # Before min_length, whose "List should have at least 1 item after validation, not
+        # 0" a person starting a workflow from a blank canvas read as about the trigger.
+        if value == []:
+            raise PydanticCustomError(
+                "no_action",
+                "the workflow has no action yet: add at least one (send_email, "
+                "webhook_call, delay, condition...)",
+            )
+        return value
+
     @field_validator("actions")
     @classmethod
     def _actions(cls, actions: list[Action], info: ValidationInfo) -> list[Action]:
