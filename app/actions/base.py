@@ -292,8 +292,10 @@ class ConnectorAdapter:
     async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement {action!r}")
 
-    def unready(self, action: str, context: ActionContext) -> str | None:
-        """Why ``action`` could not run now whatever its inputs (no provider configured),
-        known without running it: a dry run marks the step ``would_fail`` with it. None
-        when it could; a connector without this method is taken to be ready."""
+    def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        """Why ``action`` could not run now (no provider configured, a message with no
+        body), known without running it: a dry run marks the step ``would_fail`` with it,
+        and saving the workflow warns of it. ``params`` may be unrendered (a document being
+        checked before any event): judge what is given, not what it says. None when it
+        could; a connector without this method is taken to be ready."""
         return None

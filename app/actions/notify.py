@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
-from app.actions.channels.email import EmailChannel
+from app.actions.channels.email import EmailChannel, lacking
 from app.actions.channels.outbox import undeliverable
 from app.actions.channels.push import PushChannel
 from app.actions.channels.sms import SmsChannel
@@ -44,6 +44,10 @@ class NotifyService(ConnectorAdapter):
             raise ConnectorError(f"notify_service has no action {action!r}")
         return await channel.send(params, context)
 
-    def unready(self, action: str, context: ActionContext) -> str | None:
-        """A channel with no provider configured and no outbox to keep its messages."""
-        return undeliverable(action, context)
+    def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        """A channel with no provider configured and no outbox to keep its messages; an
+        email with no subject or no body in its data or its template."""
+        reason = undeliverable(action, context)
+        if reason is None and action == "send_email":
+            return lacking(params, context)
+        return reason

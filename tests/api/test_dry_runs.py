@@ -88,3 +88,34 @@ async def test_a_trigger_test_marks_each_action_that_would_fail_with_why(
     actions = {action["id"]: action for action in preview["actions"]}
     check_reasons(actions)
     assert actions["done"]["status"] == "would_run"
+
+
+async def test_an_email_lacking_a_subject_or_body_is_warned_of_and_would_fail(
+    client: httpx.AsyncClient,
+) -> None:
+    """Such an email fails when a run reaches it; the Studio's first drafts (a Send email
+    node, left empty) passed both checks as sure to complete."""
+    smtp = {"smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none"}}
+    configured = await client.put("/api/integrations/notify_service", json={"config": smtp})
+    assert configured.is_success, configured.text
+    lacking = {
+        "bare": "no subject: data.subject is empty; set data.subject or name a template "
+        "(`template`) that has one",
+        "titled": "no body: data.body and data.html are empty; set data.body or name a "
+        "template (`template`) that has one",
+    }
+    document = workflow() | {
+        "actions": [
+            {"id": "bare", "type": "send_email", "data": {}},
+            {"id": "titled", "type": "send_email", "data": {"subject": "Hi {{ user.id }}"}},
+            {"id": "whole", "type": "send_email", "data": {"subject": "Hi", "body": "Welcome"}},
+        ]
+    }
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == lacking
+
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    reply = await client.post("/api/workflows/greet/test", json={"event": EVENT})
+    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    assert {step: steps[step]["reason"] for step in lacking} == lacking
+    assert steps["whole"]["status"] == "completed"

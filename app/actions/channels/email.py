@@ -171,24 +171,50 @@ def _part(params: Mapping[str, Any], keys: tuple[str, ...], fallback: str | None
     return fallback
 
 
+def _content(
+    params: Mapping[str, Any], context: ActionContext
+) -> tuple[str, str | None, str | None]:
+    """The subject, text and HTML: the step's data, else its template's."""
+    message = context.message or Message("")
+    subject = " ".join(str(_part(params, ("subject",), message.subject) or "").split())
+    return (
+        subject,
+        _part(params, ("body", "text"), message.text),
+        _part(params, ("html",), message.html),
+    )
+
+
+def _missing(subject: str, text: str | None, html: str | None, message: Message | None) -> str:
+    """What the email lacks to be sent, saying where it may come from; "" when nothing."""
+    named = message.name if message else None
+    template = f" and template {named!r} has none" if named else ""
+    where = "give the template one" if named else "name a template (`template`) that has one"
+    if not subject:
+        return f"no subject: data.subject is empty{template}; set data.subject or {where}"
+    if text is None and html is None:
+        return f"no body: data.body and data.html are empty{template}; set data.body or {where}"
+    return ""
+
+
+def lacking(params: Mapping[str, Any], context: ActionContext) -> str | None:
+    """What ``compose`` would refuse for want of a subject or a body, found before the step
+    runs (its data need not be rendered: only whether each part is given counts)."""
+    return _missing(*_content(params, context), context.message) or None
+
+
 def compose(
     params: Mapping[str, Any], context: ActionContext, server: smtp.SmtpServer | None
 ) -> Email:
     """The message this step sends (through ``server``, or to the outbox when None); a final
     error naming the field that is missing."""
-    message = context.message or Message("")
-    subject = " ".join(str(_part(params, ("subject",), message.subject) or "").split())
-    text = _part(params, ("body", "text"), message.text)
-    html = _part(params, ("html",), message.html)
-    template = f" and template {message.name!r} has none" if message.name else ""
-    if not subject:
-        raise ConnectorError(f"no subject: data.subject is empty{template}")
+    subject, text, html = _content(params, context)
+    missing = _missing(subject, text, html, context.message)
+    if missing:
+        raise ConnectorError(missing)
     if len(subject) > MAX_SUBJECT_CHARS:
         raise ConnectorError(
             f"subject: {len(subject)} characters, at most {MAX_SUBJECT_CHARS} are allowed"
         )
-    if text is None and html is None:
-        raise ConnectorError(f"no body: data.body and data.html are empty{template}")
     return Email(
         sender=_sender(params, server),
         recipients=recipients(params, context),

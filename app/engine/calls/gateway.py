@@ -83,7 +83,7 @@ class Gateway:
         if problems:
             return "; ".join(problems)
         unready = getattr(connector, "unready", None)
-        return None if unready is None else unready(action, prepared)
+        return None if unready is None else unready(action, inputs, prepared)
 
     def _resolve(
         self, action_type: str, params: dict[str, Any]

