@@ -62,8 +62,12 @@ class AddressRefused(ConnectorError):
     """The guard refused a host; final, since the same host would be refused again."""
 
     def __init__(self, host: str, why: str) -> None:
+        # The setting as one writes it, for a person pointing a first webhook at a local sink.
+        allow = f"{ALLOW_SETTING}={host.strip('[]')}"
         super().__init__(
-            f"refused to connect to {host}: {why}; allow it with {ALLOW_SETTING}", retryable=False
+            f"refused to connect to {host}: {why}; allow it with {allow} in the service's "
+            "environment",
+            retryable=False,
         )
         self.host = host
 

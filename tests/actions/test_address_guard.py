@@ -84,7 +84,8 @@ async def test_the_guard_refuses_internal_addresses_however_spelled(host: str, w
     refused = await refusal_of(Guard(), host)
     assert refused.message.startswith(f"refused to connect to {host}: it ")
     assert why in refused.message
-    assert refused.message.endswith("allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS")
+    allow = f"AUTOMATOR_HTTP_ALLOWED_HOSTS={host.strip('[]')}"
+    assert refused.message.endswith(f"allow it with {allow} in the service's environment")
 
 
 @pytest.mark.parametrize(

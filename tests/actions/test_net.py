@@ -98,7 +98,7 @@ async def test_the_client_refuses_a_local_server_that_is_not_allow_listed(
         refused = await _refusal(client.get(httpserver.url_for("/")))
     assert refused.message == (
         "refused to connect to 127.0.0.1: it is a loopback address; "
-        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS"
+        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS=127.0.0.1 in the service's environment"
     )
     assert httpserver.log == []
 

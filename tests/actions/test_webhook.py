@@ -117,7 +117,7 @@ async def test_a_webhook_to_a_local_server_not_allow_listed_fails_and_sends_noth
     assert run["status"] == "failed"
     message = (
         "refused to connect to 127.0.0.1: it is a loopback address; "
-        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS"
+        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS=127.0.0.1 in the service's environment"
     )
     assert run["error"] == {"step_id": "hook", "message": message, "retryable": False}
     assert [step["status"] for step in run["steps"]] == ["failed"]
@@ -198,7 +198,7 @@ async def test_a_redirect_to_a_refused_address_is_refused(
     assert run["status"] == "failed"
     assert run["error"]["message"] == (
         "refused to connect to 2130706434: it resolves to 127.0.0.2, a loopback address; "
-        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS"
+        "allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS=2130706434 in the service's environment"
     )
     assert len(endpoint.received) == 1
 
