@@ -1,8 +1,9 @@
 """A newcomer's first workflow, built on the canvas from the palette's defaults: the
 condition as the palette adds it reads the event's data where events carry it (at the root
-of the run's context, not under ``data.``), and a webhook's JSON body is typed in the
-inspector's form (rjsf had no field for a schema without a type, and showed its
-"Unsupported field schema" notice instead) and reaches the endpoint as JSON."""
+of the run's context, not under ``data.``), its form's rows are each a "Condition", and a
+webhook's JSON body is typed in the inspector's form (rjsf had no field for a schema
+without a type, and showed its "Unsupported field schema" notice instead) and reaches the
+endpoint as JSON."""
 
 import json
 
@@ -28,6 +29,9 @@ def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink
         page.get_by_role("button", name="Open on the canvas").click()
 
         page.get_by_role("button", name="Condition", exact=True).click()
+        # Each row of the form is "Condition", not rjsf's "Conditions-1".
+        expect(page.locator(".inspector")).to_contain_text("Condition*")
+        expect(page.locator(".inspector")).not_to_contain_text("Conditions-1")
         page.locator(".node-slot", has_text="add to then").click()
         page.get_by_role("button", name="Webhook call", exact=True).click()
         page.get_by_label("url").fill(f"{sink.url_for('/signup')}")

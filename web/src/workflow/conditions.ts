@@ -14,6 +14,7 @@ export const CONDITIONS_SCHEMA = {
   title: "Conditions",
   items: {
     type: "object",
+    title: "Condition",
     required: ["field", "operator"],
     properties: {
       field: { type: "string", title: "Field", description: "A path in the run context: the event's data at the root (total, cart.items.0.price), then user.email, vars.name" },
