@@ -1,5 +1,6 @@
 """``automator dev`` (what ``make run`` starts), as a real process on a free port."""
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import pytest
 
 from app.redis_server import free_port
 from tests.conftest import SEEDS
+from tests.found import Found, children, command_line
 from tests.sink import sink
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
@@ -151,27 +153,18 @@ def dev_process(tmp_path: Path, port: int) -> subprocess.Popen[str]:
 BOOTSTRAP_KEY = "atm_test_bootstrap_key_0123456789abcdef"
 
 
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (from /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # it ended while we looked
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def redis_child(process: subprocess.Popen[str], deadline: float) -> int:
-    """The pid of the redis-server ``automator dev`` runs, waiting for it up to ``deadline``."""
+def redis_child(
+    process: subprocess.Popen[str], deadline: float, other_than: Found | None = None
+) -> Found:
+    """The redis-server ``automator dev`` runs (another than ``other_than``), held by a
+    pidfd (``Found``: signals sent later reach it or nothing), waiting for it up to
+    ``deadline``."""
     while time.monotonic() < deadline:
-        for pid in children(process.pid):
-            if "redis-server" in Path(f"/proc/{pid}/cmdline").read_text():
-                return pid
+        for found in children(process.pid, "redis-server"):
+            if other_than is None or found.pid != other_than.pid:
+                return found
         time.sleep(0.1)
-    raise AssertionError("automator dev runs no redis-server")
+    raise AssertionError("automator dev runs no redis-server (or no new one)")
 
 
 def poll_ready(base: str, status: int, deadline: float) -> dict[str, str]:
@@ -224,14 +217,14 @@ def test_dev_heals_after_its_redis_is_gone_for_five_seconds(tmp_path: Path) -> N
         event = {"type": "later", "user": {"id": "u1"}}
         accepted = httpx.post(f"{base}/api/events", json=event, headers=headers)
         run_id = accepted.json()["run_ids"][0]
-        redis_pid = redis_child(process, time.monotonic() + 10)
-        os.kill(redis_pid, signal.SIGSTOP)
+        redis = redis_child(process, time.monotonic() + 10)
+        redis.signal(signal.SIGSTOP)
         outage = time.monotonic()
         down = poll_ready(base, 503, outage + 30)
         assert "unreachable" in down["redis"]
         time.sleep(max(0.0, 5 - (time.monotonic() - outage)))
-        os.kill(redis_pid, signal.SIGKILL)
-        restarted = redis_child_other_than(process, redis_pid, time.monotonic() + 30)
+        redis.signal(signal.SIGKILL)
+        redis_child(process, time.monotonic() + 30, other_than=redis)
         back = time.monotonic()
         deadline = back + 15
         while run_status(base, run_id) != "completed":
@@ -239,7 +232,6 @@ def test_dev_heals_after_its_redis_is_gone_for_five_seconds(tmp_path: Path) -> N
             time.sleep(0.2)
         assert poll_ready(base, 200, time.monotonic() + 30)["redis"] == "ok"
         assert process.poll() is None, "automator dev was not restarted"
-        assert restarted != redis_pid
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
     except BaseException:
@@ -252,32 +244,20 @@ def test_dev_heals_after_its_redis_is_gone_for_five_seconds(tmp_path: Path) -> N
     assert "worker crashed" in output or "worker stopped on its own" in output
 
 
-def redis_child_other_than(process: subprocess.Popen[str], old: int, deadline: float) -> int:
-    """The new redis-server's pid, once it answers."""
-    while time.monotonic() < deadline:
-        for pid in children(process.pid):
-            if pid != old and "redis-server" in Path(f"/proc/{pid}/cmdline").read_text():
-                return pid
-        time.sleep(0.1)
-    raise AssertionError("automator dev did not start its redis-server again")
-
-
 ROOT = Path(__file__).parent.parent
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid``."""
-    below = children(pid)
+def tree(process: subprocess.Popen[str]) -> list[Found]:
+    """``process`` and every process below it, each held (``Found``): whether one is still
+    alive is asked of it, not of a number another may have taken since."""
+    held = Found.child(os.getpid(), process.pid, "")
+    assert held is not None, "the process ended already"
+    return [held, *descendants(held)]
+
+
+def descendants(parent: Found) -> list[Found]:
+    below = children(parent.pid)
     return below + [grandchild for child in below for grandchild in descendants(child)]
-
-
-def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie, which only waits to be reaped, does not)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def dev_env(tmp_path: Path, port: int) -> dict[str, str]:
@@ -294,11 +274,11 @@ def stop_and_check_nothing_is_left(
 ) -> str:
     """Send ``signum`` to a serving process; every process of its tree ends, Redis too."""
     poll_ready(base, 200, time.monotonic() + 60)
-    tree = [process.pid, *descendants(process.pid)]
-    assert any("redis-server" in Path(f"/proc/{pid}/cmdline").read_text() for pid in tree)
+    held = tree(process)
+    assert any("redis-server" in command_line(found.pid) for found in held)
     process.send_signal(signum)
     output, _ = process.communicate(timeout=60)
-    assert [pid for pid in tree if alive(pid)] == []
+    assert [found.pid for found in held if found.alive()] == []
     assert not (tmp_path / "var" / "redis" / "redis.sock").exists()
     return output
 
@@ -332,13 +312,13 @@ def test_ctrl_c_in_a_terminal_stops_dev_without_a_crash(tmp_path: Path) -> None:
     )
     try:
         poll_ready(base, 200, time.monotonic() + 60)
-        tree = [process.pid, *descendants(process.pid)]
+        held = tree(process)
         os.killpg(process.pid, signal.SIGINT)
         output, _ = process.communicate(timeout=60)
     finally:
         process.kill()
     assert process.returncode == 0
-    assert [pid for pid in tree if alive(pid)] == []
+    assert [found.pid for found in held if found.alive()] == []
     assert "crashed" not in output
     assert "Traceback" not in output
 
@@ -373,20 +353,20 @@ def test_a_redis_left_by_a_killed_dev_is_stopped_at_the_next_start(tmp_path: Pat
         left = redis_child(killed, time.monotonic() + 10)
         killed.kill()
         killed.communicate(timeout=30)
-        assert alive(left), "SIGKILL of dev leaves its Redis running"
+        assert left.alive(), "SIGKILL of dev leaves its Redis running"
         process = dev_process(tmp_path, port)
         try:
             wait_for_health(f"{base}/health", process, seconds=60)
-            assert not alive(left)
-            assert redis_child(process, time.monotonic() + 10) != left
+            assert not left.alive()
+            redis_child(process, time.monotonic() + 10, other_than=left)
             output = stop_and_check_nothing_is_left(process, signal.SIGTERM, base, tmp_path)
         finally:
             process.kill()
     finally:
         killed.kill()
-        if alive(left):
-            os.kill(left, signal.SIGKILL)
-    assert f"stopped redis-server (PID {left})" in output
+        with contextlib.suppress(ProcessLookupError):  # it ended, as it should have
+            left.signal(signal.SIGKILL)
+    assert f"stopped redis-server (PID {left.pid})" in output
 
 
 def refused_dev(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:

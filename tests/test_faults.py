@@ -8,7 +8,6 @@ an outage of 60 s outlasts, so it takes the same path: the run leases (10 s) lap
 supervisor's backoff reaches its 5 s cap, /ready's 10 s poll heartbeat runs out.
 """
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -28,7 +27,6 @@ from tests.test_dev import (
     dev_process,
     poll_ready,
     redis_child,
-    redis_child_other_than,
     run_status,
     wait_for_health,
 )
@@ -71,8 +69,8 @@ class Dev:
     def hang_then_kill_redis(self, seconds: float) -> float:
         """Stop Redis (it accepts connections and never answers) for ``seconds``, then kill
         it; /ready answered 503 naming Redis meanwhile. When it answers again (monotonic)."""
-        redis_pid = redis_child(self.process, time.monotonic() + 10)
-        os.kill(redis_pid, signal.SIGSTOP)
+        redis = redis_child(self.process, time.monotonic() + 10)
+        redis.signal(signal.SIGSTOP)
         outage = time.monotonic()
         ready: list[dict[str, str]] = []
         probe = threading.Thread(
@@ -80,10 +78,10 @@ class Dev:
         )
         probe.start()
         time.sleep(max(0.0, seconds - (time.monotonic() - outage)))
-        os.kill(redis_pid, signal.SIGKILL)
+        redis.signal(signal.SIGKILL)
         probe.join()
         assert "unreachable" in ready[0]["redis"], ready
-        redis_child_other_than(self.process, redis_pid, time.monotonic() + 30)
+        redis_child(self.process, time.monotonic() + 30, other_than=redis)
         return time.monotonic()
 
 
