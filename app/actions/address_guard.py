@@ -193,6 +193,23 @@ class Guard:
             self.judge(host, address)
         return found
 
+    def refusal_unresolved(self, host: str) -> str | None:
+        """Why a call to ``host`` would be refused, when that is known without resolving
+        it (an IP address however spelled, a metadata service's name), else None."""
+        name = host.strip("[]").lower().rstrip(".")
+        if self.allow.allows_name(name):
+            return None
+        if name in METADATA_NAMES:
+            return AddressRefused(host, "it names a cloud metadata service").message
+        literal = ip_literal(name)
+        if literal is None:
+            return None
+        try:
+            self.judge(host, literal)
+        except AddressRefused as refused:
+            return refused.message
+        return None
+
     def judge(self, host: str, address: IPAddress) -> None:
         """Raise ``AddressRefused`` unless ``address`` may be reached."""
         if self.allow.allows_address(address):

@@ -192,6 +192,10 @@ class AddressGuard(Protocol):
         """The addresses ``host`` may be reached at; a final ConnectorError if any is
         refused (loopback, private, metadata...) and the host is not allow-listed."""
 
+    def refusal_unresolved(self, host: str) -> str | None:
+        """Why ``host`` would be refused, when that is known without resolving it; a dry
+        run's answer."""
+
 
 @dataclass(frozen=True)
 class Services:

@@ -285,6 +285,18 @@ class WebhookConnector(ConnectorAdapter):
             "body": _decoded(answer),
         }
 
+    def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        """A URL whose host the address guard refuses before resolving it (127.0.0.1,
+        10.0.0.5, a metadata name): the call would fail, whatever the endpoint answers."""
+        guard, url = context.services.guard, params.get("url")
+        if guard is None or not isinstance(url, str):
+            return None
+        try:
+            host = httpx.URL(url).host
+        except httpx.InvalidURL:
+            return None  # refused by the action's own checks, or not rendered yet
+        return guard.refusal_unresolved(host) if host else None
+
     @staticmethod
     def _headers(
         call: Call, params: Mapping[str, Any], context: ActionContext

@@ -119,3 +119,35 @@ async def test_an_email_lacking_a_subject_or_body_is_warned_of_and_would_fail(
     steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
     assert {step: steps[step]["reason"] for step in lacking} == lacking
     assert steps["whole"]["status"] == "completed"
+
+
+async def test_a_webhook_to_an_address_the_guard_refuses_is_warned_of_and_would_fail(
+    client: httpx.AsyncClient,
+) -> None:
+    """Known without resolving a name: an IP address however spelled. A first webhook to a
+    local sink traced "completed", then failed at the guard in the real run."""
+    refused = {
+        "sink": "refused to connect to 127.0.0.1: it is a loopback address; allow it with "
+        "AUTOMATOR_HTTP_ALLOWED_HOSTS=127.0.0.1 in the service's environment",
+        "inside": "refused to connect to 0x0a000005: it resolves to 10.0.0.5, a private "
+        "address; allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS=0x0a000005 in the service's "
+        "environment",
+    }
+    document = workflow() | {
+        "actions": [
+            {"id": "sink", "type": "webhook_call", "data": {"url": "http://127.0.0.1:5080/ok"}},
+            {"id": "inside", "type": "webhook_call", "data": {"url": "http://0x0a000005/x"}},
+            {"id": "named", "type": "webhook_call", "data": {"url": "https://hooks.example.com/"}},
+            {"id": "later", "type": "webhook_call", "data": {"url": "{{ callback_url }}"}},
+        ]
+    }
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == refused
+
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    event = EVENT | {"data": {"callback_url": "http://[::1]:8080/done"}}
+    reply = await client.post("/api/workflows/greet/test", json={"event": event})
+    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    assert {step: steps[step]["reason"] for step in refused} == refused
+    assert steps["named"]["status"] == "completed"
+    assert steps["later"]["reason"].startswith("refused to connect to ::1: it is a loopback")
