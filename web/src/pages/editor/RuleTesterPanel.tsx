@@ -19,7 +19,8 @@ export function conditionSources(doc: WorkflowDocument): { key: string; label: s
 
 export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
   const sources = useMemo(() => conditionSources(document), [document]);
-  const [source, setSource] = useState(sources[0]?.key ?? "trigger");
+  // A trigger with no conditions has nothing to test: start on the first set that has some.
+  const [source, setSource] = useState((sources.find((s) => s.conditions.length) ?? sources[0])?.key ?? "trigger");
   const initial = sources.find((s) => s.key === source)?.conditions ?? [];
   const [conditionsText, setConditionsText] = useState(JSON.stringify(initial, null, 2));
   const [payloadText, setPayloadText] = useState(() => JSON.stringify(sampleContext(document), null, 2));
@@ -30,6 +31,7 @@ export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
   };
   const conditions = parseJsonText(conditionsText);
   const payload = parseJsonText(payloadText);
+  const none = Array.isArray(conditions.value) && conditions.value.length === 0;
   return (
     <section className="panel rule-tester" aria-label="Rule Tester">
       <label className="inline">
@@ -43,11 +45,17 @@ export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
         <JsonField label="Sample payload" text={payloadText} onChange={setPayloadText} rows={12} />
       </div>
       <div>
-        <button type="button" className="primary" disabled={Boolean(conditions.error || payload.error) || run.isPending}
+        <button type="button" className="primary" disabled={Boolean(conditions.error || payload.error) || none || run.isPending}
           onClick={() => run.mutate({ conditions: conditions.value, payload: payload.value })}>
           Test the conditions
         </button>
       </div>
+      {none && (
+        <p className="muted" role="note">
+          No conditions to test{source === "trigger" ? ": the trigger has none, so every event of its type starts a run" : ""}.
+          Write some above, such as <code>{'[{"field": "plan", "operator": "equals", "value": "pro"}]'}</code>, to try them on the sample payload.
+        </p>
+      )}
       <ErrorNotice error={run.error} />
       {run.data && (
         <div aria-label="Rule results">
