@@ -22,3 +22,9 @@ export function paramsOf<K extends string>(filter: AddressFilter<K>, names: read
   }
   return params;
 }
+
+/** What an empty list says: that nothing matches its filter, or, when it has none, that
+ * there is nothing yet and how the first `what` come (a first visit is not a filter's miss). */
+export function emptyListText(filter: object, what: string, howFirst: string): string {
+  return Object.values(filter).some(Boolean) ? `No ${what} match.` : `No ${what} yet: ${howFirst}`;
+}

@@ -9,6 +9,10 @@ import { Pager, usePages } from "../../components/Pager";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
+import { emptyListText } from "../../components/addressFilter";
+
+const FIRST_EVENT =
+  "your systems send them to POST /api/events (automator send-event sends one, and so does a workflow's Test tab).";
 
 export function EventListPage() {
   const [params, setParams] = useSearchParams();
@@ -35,7 +39,7 @@ export function EventListPage() {
       </form>
       <ErrorNotice error={events.error} />
       {events.isPending && <p>Loading…</p>}
-      {events.data && events.data.items.length === 0 && <p>No events match.</p>}
+      {events.data && events.data.items.length === 0 && <p>{emptyListText(filter, "events", FIRST_EVENT)}</p>}
       {events.data && events.data.items.length > 0 && (
         <table className="workflows runs">
           <thead>

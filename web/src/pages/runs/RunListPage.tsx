@@ -9,8 +9,12 @@ import { when, duration, secondsBetween } from "../../components/time";
 import { isLive } from "../../components/runStatus";
 import { useSession } from "../../components/SessionContext";
 import { BulkControl } from "./BulkControl";
+import { emptyListText } from "../../components/addressFilter";
 import { filterFrom, paramsFrom } from "./filters";
 import { RunFilters } from "./RunFilters";
+
+const FIRST_RUN =
+  "a run starts when an event matches an active workflow's trigger. Send one from a workflow's Test tab, or to POST /api/events.";
 
 export function RunListPage() {
   const [params, setParams] = useSearchParams();
@@ -34,7 +38,7 @@ export function RunListPage() {
       {canControlRuns && <BulkControl key={params.toString()} filter={filter} />}
       <ErrorNotice error={runs.error} />
       {runs.isPending && <p>Loading…</p>}
-      {runs.data && runs.data.items.length === 0 && <p>No runs match.</p>}
+      {runs.data && runs.data.items.length === 0 && <p>{emptyListText(filter, "runs", FIRST_RUN)}</p>}
       {runs.data && runs.data.items.length > 0 && (
         <table className="workflows runs">
           <thead>
