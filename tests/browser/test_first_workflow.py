@@ -3,7 +3,7 @@ condition as the palette adds it reads the event's data where events carry it (a
 of the run's context, not under ``data.``), its form's rows are each a "Condition", and a
 webhook's JSON body is typed in the inspector's form (rjsf had no field for a schema
 without a type, and showed its "Unsupported field schema" notice instead) and reaches the
-endpoint as JSON."""
+endpoint as JSON; fields' descriptions show their `code` as code."""
 
 import json
 
@@ -39,6 +39,12 @@ def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink
         body.fill('{"total": "{{ total }}", "who": "{{ user.id }}"')
         body.press_sequentially("}")
         expect(page.locator(".inspector")).not_to_contain_text("Unsupported field schema")
+        # Fields' descriptions show their `code` spans as code, not as backticks.
+        page.get_by_role("button", name="Send email", exact=True).click()
+        recipient = page.locator(".inspector .field-description", has_text="default: the event")
+        expect(recipient.locator("code", has_text="user.email")).to_be_visible()
+        expect(recipient).not_to_contain_text("`")
+        page.get_by_role("button", name="Delete").click()
         page.get_by_role("button", name="Publish").click()
         page.get_by_text("Published version 1").wait_for()
 

@@ -4,7 +4,11 @@ import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import { formValidator } from "./validator";
 import { AnyValueField } from "./AnyValueField";
 
-const UI: UiSchema = { "ui:submitButtonOptions": { norender: true } };
+// Connectors write their fields' descriptions with `code` spans (markdown, raw HTML off).
+const UI: UiSchema = {
+  "ui:submitButtonOptions": { norender: true },
+  "ui:globalOptions": { enableMarkdownInDescription: true },
+};
 // rjsf renders a schema with no type through its FallbackField.
 const FIELDS = { FallbackField: AnyValueField };
 
