@@ -20,3 +20,7 @@ it("draws a dry run's would_fail step as failed", () => {
   const states = traceStates([{ at: 0, step_id: "welcome", status: "would_fail", reason: "no SMTP server" }]);
   expect(states.get("welcome")).toBe("failed");
 });
+
+it("draws a step that waits for its next attempt as retrying, not running", () => {
+  expect(traceStates([{ step_id: "hook", status: "retrying" }]).get("hook")).toBe("retrying");
+});

@@ -19,7 +19,8 @@ const STATES: Record<string, StepState> = {
   // A dry run's step that would fail now (a missing template, secret or provider).
   would_fail: "failed",
   skipped: "skipped",
-  retrying: "running",
+  // Failed, and waits for its next attempt: not running.
+  retrying: "retrying",
   // An at_most_once call that may or may not have been made: the run's error handling
   // treats it as a failure.
   unknown: "failed",

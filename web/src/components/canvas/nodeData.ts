@@ -3,7 +3,7 @@ import type { NodeData } from "../../workflow/graph";
 import type { NodeProblem } from "../../workflow/problems";
 
 /** How a step went in a dry run's trace or a run (drawn as the node's colour). */
-export type StepState = "completed" | "failed" | "skipped" | "waiting" | "running" | "planned";
+export type StepState = "completed" | "failed" | "skipped" | "waiting" | "running" | "retrying" | "planned";
 
 export type CanvasNodeData = NodeData & {
   problem?: NodeProblem;

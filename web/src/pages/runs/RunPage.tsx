@@ -11,7 +11,7 @@ import { useSession } from "../../components/SessionContext";
 import { isLive } from "../../components/runStatus";
 import { duration, when } from "../../components/time";
 import { RunApproval } from "./ApprovalPanel";
-import { errorMessage } from "./errorText";
+import { errorMessage, retryReason } from "./errorText";
 import { RunControls } from "./RunControls";
 import { RunFamily } from "./RunFamily";
 import { RunVariables } from "./RunVariables";
@@ -88,6 +88,7 @@ export function RunPage() {
 function CurrentStep({ run }: { run: RunRead }) {
   const step = run.current_step;
   const stopped = run.status === "failed" || run.status === "cancelled";
+  const retried = step ? retryReason(run.steps, step.id) : null;
   if (!step) return <><dt>Current step</dt><dd className="muted">none: the run has ended</dd></>;
   return (
     <>
@@ -95,6 +96,7 @@ function CurrentStep({ run }: { run: RunRead }) {
       <dd data-current-step={step.id} title={`position ${run.step} in the compiled workflow`}>
         <strong>{step.name ?? step.id}</strong>{step.name && <> <code>{step.id}</code></>} <span className="muted">{sentence(step.type)}</span>
         , attempt {run.attempt}{run.due_at && <> · due {when(run.due_at)}</>}
+        {!stopped && retried && <div className="error-inline" role="note" aria-label="Why it retries">Retrying after: {retried}</div>}
       </dd>
     </>
   );
