@@ -1,9 +1,11 @@
-// An action on the canvas: its type, its id or name, its template, and what is wrong with it.
+// An action on the canvas: its type, its id or name, its template, what it does in a few
+// words, and what is wrong with it.
 import { memo } from "react";
 import { Handle, Position, type NodeProps, type Node } from "@xyflow/react";
 import type { CanvasNodeData } from "./nodeData";
 import type { ActionNodeData } from "../../workflow/graph";
 import { describeDelay } from "../../workflow/document";
+import { actionSummary } from "../../workflow/summary";
 
 /** The first condition as a person reads it, and how many more there are. */
 export function describeConditions(conditions: unknown[] | undefined): string {
@@ -18,6 +20,7 @@ type Props = NodeProps<Node<CanvasNodeData & ActionNodeData>>;
 
 export const ActionNode = memo(function ActionNode({ data, selected }: Props) {
   const { action, problem, state } = data;
+  const summary = actionSummary(action);
   const classes = ["node", "node-action", `type-${action.type}`];
   if (selected) classes.push("selected");
   if (problem) classes.push("has-problem");
@@ -30,6 +33,7 @@ export const ActionNode = memo(function ActionNode({ data, selected }: Props) {
       {action.template && <div className="node-sub">template {action.template}</div>}
       {action.type === "delay" && <div className="node-sub">wait {describeDelay(action.delay)}</div>}
       {action.type === "condition" && <div className="node-sub">{describeConditions(action.conditions)}</div>}
+      {summary && <div className="node-sub" title={summary}>{summary}</div>}
       {problem && (
         <div className="node-problem" role="alert">
           ⚠ {problem.messages[0]}
