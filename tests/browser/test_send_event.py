@@ -45,3 +45,28 @@ def test_a_viewer_may_dry_run_but_is_offered_no_real_send(page: Page, service: S
 
     expect(page.get_by_role("button", name="Run a dry run")).to_be_visible()
     expect(page.get_by_role("button", name="Send a real event")).to_have_count(0)
+
+
+DIGEST: dict[str, Any] = {
+    "workflow_id": "browser_send_digest",
+    "name": "Browser send digest",
+    "trigger": {"type": "schedule", "cron": "0 9 * * 1-5", "timezone": "Europe/Berlin"},
+    "actions": [{"id": "digest", "type": "set", "data": {"for": "{{ user.id }}"}}],
+}
+
+
+def test_a_scheduled_workflow_is_run_now_from_its_test_tab(page: Page, service: Service) -> None:
+    """No event starts a scheduled workflow: its Test tab runs it now instead of sending an
+    event of type run_now, which started nothing and said no workflow listens to it."""
+    service.publish(DIGEST)
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{DIGEST['workflow_id']}")
+    page.get_by_role("tab", name="Test", exact=True).click()
+
+    expect(page.get_by_role("button", name="Send a real event")).to_have_count(0)
+    page.get_by_role("button", name="Run now").click()
+    sent = page.get_by_role("status", name="Sent event")
+    expect(sent).to_contain_text("1 run started")
+    sent.get_by_role("link", name="Follow run").click()
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
+    expect(page.locator("[data-step='digest']")).to_have_attribute("data-status", "completed")

@@ -58,9 +58,20 @@ export function useReplay(id: string) {
 /** Send a real event (`POST /api/events`): its runs start as the API's would; the event
  * log and the run lists are read again to show them. */
 export function useSendEvent() {
+  return useAccepting((event: EventToSend) => api<EventAccepted>("POST", "/api/events", { body: event }));
+}
+
+/** Start one run of a workflow's active version now (`POST /api/workflows/{id}/run`), as its
+ * schedule would: a scheduled workflow listens to no event a test could send. */
+export function useRunNow(workflowId: string) {
+  return useAccepting(({ user, data }: Omit<EventToSend, "type">) =>
+    api<EventAccepted>("POST", `/api/workflows/${encodeURIComponent(workflowId)}/run`, { body: { user, data } }));
+}
+
+function useAccepting<T>(accept: (input: T) => Promise<EventAccepted>) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (event: EventToSend) => api<EventAccepted>("POST", "/api/events", { body: event }),
+    mutationFn: accept,
     onSuccess: async () => {
       await client.invalidateQueries({ queryKey: ["events", "list"] });
       await client.invalidateQueries({ queryKey: ["runs", "list"] });

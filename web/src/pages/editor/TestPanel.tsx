@@ -1,10 +1,11 @@
 // The Test tab: the saved workflow's dry run on a sample event, its trace step by step and
 // drawn on the canvas (POST /api/workflows/{id}/test; nothing is sent or stored); and the
-// same event sent for real (POST /api/events), with links to the runs it started.
+// same event sent for real (POST /api/events), or for a scheduled workflow a run started now
+// (POST /api/workflows/{id}/run), with links to the runs it started.
 import { useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { testWorkflow } from "../../api/testing";
-import { useSendEvent } from "../../api/events";
+import { useRunNow, useSendEvent } from "../../api/events";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
@@ -40,8 +41,11 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
       onTrace(next);
     },
   });
-  const { canSendEvents } = useSession();
+  const { canSendEvents, canEdit } = useSession();
   const send = useSendEvent();
+  const runNow = useRunNow(workflowId);
+  const scheduled = document.trigger.type === "schedule";
+  const accepted = send.data ?? runNow.data;
   const invalid = Boolean(parseJsonText(userText).error || parseJsonText(dataText).error);
   const result = run.data;
   return (
@@ -56,15 +60,20 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
         </div>
         <div>
           <button type="button" className="primary" disabled={invalid || run.isPending} onClick={() => run.mutate()}>Run a dry run</button>
-          {canSendEvents && (
+          {scheduled ? canEdit && (
+            <button type="button" disabled={invalid || runNow.isPending} onClick={() => runNow.mutate(event())}
+              title="Starts one run of the active version now, as its schedule would, with this user and data: messages are sent.">
+              Run now
+            </button>
+          ) : canSendEvents && (
             <button type="button" disabled={invalid || send.isPending} onClick={() => send.mutate(event())}
               title="Sends this event to the service as your systems would: the active version of every workflow listening to its type runs, and messages are sent.">
               Send a real event
             </button>
           )}
         </div>
-        <ErrorNotice error={run.error ?? send.error} />
-        {send.data && <SentEvent accepted={send.data} workflowId={workflowId} />}
+        <ErrorNotice error={run.error ?? send.error ?? runNow.error} />
+        {accepted && <SentEvent accepted={accepted} workflowId={workflowId} />}
         {result && (
           <div aria-label="Dry run result">
             <p>
