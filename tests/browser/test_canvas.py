@@ -4,7 +4,7 @@ published (issue 15, item 12), warned meanwhile that the template it names is no
 yet; an approval is drawn with its three labelled branches, and an
 action dropped into one is saved there (issue 19, item 1)."""
 
-from playwright.sync_api import FloatRect, Page
+from playwright.sync_api import FloatRect, Page, expect
 
 from tests.browser.conftest import Service, sign_in
 
@@ -38,6 +38,11 @@ def test_a_workflow_built_from_the_palette_shows_its_error_on_the_node_then_publ
     page.get_by_text("valid, 1 warning").wait_for()
     warning = page.locator(".validation-warnings li").inner_text()
     assert "message template 'order_thanks' was not found" in warning
+    # ... with the page that makes one, as the API's "POST /api/templates" is not a page.
+    make_it = page.locator(".validation-warnings").get_by_role(
+        "link", name="Governance → Templates"
+    )
+    expect(make_it).to_have_attribute("href", "/studio/governance/templates")
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url("**/studio/workflows/built_on_canvas")
     page.get_by_text("Published version 1").wait_for()
