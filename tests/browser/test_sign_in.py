@@ -24,6 +24,9 @@ def test_a_wrong_key_is_refused_with_a_message(page: Page, service: Service) -> 
 
     expect(page.get_by_role("alert")).to_contain_text("not valid")
     expect(page.get_by_label("API key")).to_be_visible()
+    # A key printed once and lost: the page says how to make another.
+    hint = page.locator(".hint")
+    expect(hint).to_contain_text("automator create-api-key --tenant default --role admin")
 
 
 def test_the_key_signs_in_to_the_workflow_list_and_stays_out_of_the_page(

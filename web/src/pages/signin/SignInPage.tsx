@@ -32,7 +32,8 @@ export function SignInPage() {
       </form>
       <p className="hint">
         <code>make run</code> prints a key on first start; an admin can create more under
-        Governance.
+        Governance. Lost it? <code>.venv/bin/automator create-api-key --tenant default --role admin</code>{" "}
+        makes another.
       </p>
     </main>
   );
