@@ -3,6 +3,7 @@ import Form from "@rjsf/core";
 import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
 import { formValidator } from "./validator";
 import { AnyValueField } from "./AnyValueField";
+import { formStrings } from "./strings";
 
 // Connectors write their fields' descriptions with `code` spans (markdown, raw HTML off).
 const UI: UiSchema = {
@@ -43,6 +44,7 @@ export function SchemaForm({ schema, value, errors = {}, readOnly = false, onCha
       formData={value}
       validator={formValidator}
       fields={FIELDS}
+      translateString={formStrings}
       extraErrors={errorSchemaOf(errors)}
       showErrorList={false}
       noHtml5Validate
