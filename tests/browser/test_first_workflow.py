@@ -34,6 +34,10 @@ def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink
         expect(page.locator(".inspector")).not_to_contain_text("Conditions-1")
         page.locator(".node-slot", has_text="add to then").click()
         page.get_by_role("button", name="Webhook call", exact=True).click()
+        # The missing url is marked on its own field, not on the whole form.
+        marked = page.locator(".inspector .rjsf-field-string.has-error")
+        expect(marked).to_have_count(1)
+        expect(marked.get_by_label("url")).to_be_visible()
         page.get_by_label("url").fill(f"{sink.url_for('/signup')}")
         body = page.get_by_label("json")
         body.fill('{"total": "{{ total }}", "who": "{{ user.id }}"')

@@ -18,3 +18,10 @@ it("puts each API error on its node and field, nested lists and compensation inc
   expect(problems.get("undo")?.fields).toEqual({ data: ["bad data"] });
   expect(problems.get("trigger")?.messages).toEqual(["bad type"]);
 });
+
+it("puts a required property that is missing on that field, not on the whole data", () => {
+  const problems = problemsByNode(NESTED, [
+    { loc: ["actions", 0, "then", 0], msg: "data: 'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'" },
+  ]);
+  expect(problems.get("vip")?.fields).toEqual({ "data.url": ["'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'"] });
+});

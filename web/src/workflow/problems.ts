@@ -48,11 +48,13 @@ function resolve(doc: WorkflowDocument, loc: (string | number)[]): { node: strin
   return action?.id ? { node: action.id, rest: path.slice(i) } : { node: TRIGGER_ID, rest: path };
 }
 
-/** The field a message is about: its location's rest, or the `data.x:` it starts with. */
+/** The field a message is about: its location's rest, or the `data.x:` it starts with; for
+ * "'url' is a required property" of `data`, the missing `data.url` itself (on `data` it
+ * would mark the whole form). */
 function fieldOf(rest: (string | number)[], msg: string): string | null {
-  if (rest.length) return rest.join(".");
-  const named = /^(data(?:\.[A-Za-z0-9_\-]+)*):/.exec(msg);
-  return named?.[1] ?? null;
+  const field = rest.length ? rest.join(".") : /^(data(?:\.[A-Za-z0-9_\-]+)*):/.exec(msg)?.[1] ?? null;
+  const required = /^(?:data[\w.\-]*:\s*)?'([A-Za-z0-9_\-]+)' is a required property/.exec(msg)?.[1];
+  return field && required ? `${field}.${required}` : field;
 }
 
 /** The problems of each node, by node id (an action's id, or the trigger for the rest). */
