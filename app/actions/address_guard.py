@@ -61,15 +61,22 @@ CHECKS: tuple[tuple[str, Callable[[IPAddress], bool]], ...] = (
 class AddressRefused(ConnectorError):
     """The guard refused a host; final, since the same host would be refused again."""
 
-    def __init__(self, host: str, why: str) -> None:
-        # The setting as one writes it, for a person pointing a first webhook at a local sink.
-        allow = f"{ALLOW_SETTING}={host.strip('[]')}"
+    def __init__(self, host: str, why: str, *, metadata: bool = False) -> None:
         super().__init__(
-            f"refused to connect to {host}: {why}; allow it with {allow} in the service's "
-            "environment",
+            f"refused to connect to {host}: {why}; {_remedy(host, metadata=metadata)}",
             retryable=False,
         )
         self.host = host
+
+
+def _remedy(host: str, *, metadata: bool) -> str:
+    """What to do about a refusal. The setting as one writes it, for a person pointing a first
+    webhook at a local sink; none for a metadata service: it answers the machine's cloud
+    credentials to any caller, and a line ready to paste would open them to every workflow's
+    webhook (docs/security.md says how, for the rare service meant to reach one)."""
+    if metadata:
+        return "it hands out this machine's cloud credentials: see docs/security.md first"
+    return f"allow it with {ALLOW_SETTING}={host.strip('[]')} in the service's environment"
 
 
 def ipv4_literal(text: str) -> IPv4Address | None:
@@ -114,6 +121,12 @@ def embedded_ipv4(address: IPAddress) -> IPv4Address | None:
     if address.sixtofour is not None:
         return address.sixtofour
     return address.teredo[1] if address.teredo is not None else None
+
+
+def is_metadata(address: IPAddress) -> bool:
+    """Whether ``address`` is a metadata service's, by itself or inside an IPv6 address."""
+    inner = embedded_ipv4(address)
+    return address in METADATA or (inner is not None and inner in METADATA)
 
 
 def refusal(address: IPAddress) -> str | None:
@@ -185,7 +198,7 @@ class Guard:
         literal = ip_literal(name)
         trusted = self.allow.allows_name(name)
         if name in METADATA_NAMES and not trusted:
-            raise AddressRefused(host, "it names a cloud metadata service")
+            raise AddressRefused(host, "it names a cloud metadata service", metadata=True)
         found = [literal] if literal is not None else await self._lookup(name, port)
         if trusted:
             return found
@@ -200,7 +213,7 @@ class Guard:
         if self.allow.allows_name(name):
             return None
         if name in METADATA_NAMES:
-            return AddressRefused(host, "it names a cloud metadata service").message
+            return AddressRefused(host, "it names a cloud metadata service", metadata=True).message
         literal = ip_literal(name)
         if literal is None:
             return None
@@ -217,7 +230,7 @@ class Guard:
         why = refusal(address)
         if why is not None:
             spelled = "it is" if host.strip("[]") == str(address) else f"it resolves to {address},"
-            raise AddressRefused(host, f"{spelled} {why}")
+            raise AddressRefused(host, f"{spelled} {why}", metadata=is_metadata(address))
 
     async def _lookup(self, name: str, port: int) -> list[IPAddress]:
         try:

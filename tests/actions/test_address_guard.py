@@ -48,27 +48,14 @@ async def refusal_of(guard: Guard, host: str) -> AddressRefused:
         ("192.168.1.1", "it is a private address"),
         ("3232235777", "it resolves to 192.168.1.1, a private address"),
         ("0xc0.0xa8.1.1", "it resolves to 192.168.1.1, a private address"),
-        ("169.254.169.254", "it is a cloud metadata address"),
-        ("2852039166", "it resolves to 169.254.169.254, a cloud metadata address"),
-        ("0xa9fea9fe", "it resolves to 169.254.169.254, a cloud metadata address"),
         ("[::1]", "it is a loopback address"),
         ("[fec0::1]", "it is a site-local address"),
         ("::1", "it is a loopback address"),
-        (
-            "[::ffff:169.254.169.254]",
-            "it resolves to ::ffff:a9fe:a9fe, a cloud metadata address (169.254.169.254) "
-            "inside an IPv6 address",
-        ),
-        ("[::ffff:a9fe:a9fe]", "a cloud metadata address (169.254.169.254) inside an IPv6"),
         ("[::ffff:127.0.0.1]", "a loopback address (127.0.0.1) inside an IPv6 address"),
         ("[::127.0.0.1]", "a loopback address (127.0.0.1) inside an IPv6 address"),
-        ("[64:ff9b::a9fe:a9fe]", "a cloud metadata address (169.254.169.254) inside an IPv6"),
         ("[2002:a00:1::1]", "a private address (10.0.0.1) inside an IPv6 address"),
-        ("[fd00:ec2::254]", "it is a cloud metadata address"),
         ("[fe80::1]", "it is a link-local address"),
         ("[fc00::1]", "it is a private address"),
-        ("100.100.100.200", "it is a cloud metadata address"),
-        ("168.63.129.16", "it is a cloud metadata address"),
         ("100.64.0.1", "it is a shared (carrier-grade NAT) address"),
         ("169.254.1.1", "it is a link-local address"),
         ("0.0.0.0", "it is the unspecified address"),
@@ -77,7 +64,6 @@ async def refusal_of(guard: Guard, host: str) -> AddressRefused:
         ("224.0.0.1", "it is a multicast address"),
         ("[ff02::1]", "it is a multicast address"),
         ("240.0.0.1", "it is a private address"),
-        ("metadata.google.internal", "it names a cloud metadata service"),
     ],
 )
 async def test_the_guard_refuses_internal_addresses_however_spelled(host: str, why: str) -> None:
@@ -86,6 +72,45 @@ async def test_the_guard_refuses_internal_addresses_however_spelled(host: str, w
     assert why in refused.message
     allow = f"AUTOMATOR_HTTP_ALLOWED_HOSTS={host.strip('[]')}"
     assert refused.message.endswith(f"allow it with {allow} in the service's environment")
+
+
+@pytest.mark.parametrize(
+    ("guard", "host", "why"),
+    [
+        (Guard(), "169.254.169.254", "it is a cloud metadata address"),
+        (Guard(), "2852039166", "it resolves to 169.254.169.254, a cloud metadata address"),
+        (Guard(), "0xa9fea9fe", "it resolves to 169.254.169.254, a cloud metadata address"),
+        (
+            Guard(),
+            "[::ffff:169.254.169.254]",
+            "it resolves to ::ffff:a9fe:a9fe, a cloud metadata address (169.254.169.254) "
+            "inside an IPv6 address",
+        ),
+        (Guard(), "[::ffff:a9fe:a9fe]", "a cloud metadata address (169.254.169.254) inside"),
+        (Guard(), "[64:ff9b::a9fe:a9fe]", "a cloud metadata address (169.254.169.254) inside"),
+        (Guard(), "[fd00:ec2::254]", "it is a cloud metadata address"),
+        (Guard(), "100.100.100.200", "it is a cloud metadata address"),
+        (Guard(), "168.63.129.16", "it is a cloud metadata address"),
+        (Guard(), "metadata.google.internal", "it names a cloud metadata service"),
+        (
+            stand_in_dns({"rebound.example": ["169.254.169.254"]}),
+            "rebound.example",
+            "it resolves to 169.254.169.254, a cloud metadata address",
+        ),
+    ],
+)
+async def test_a_metadata_services_refusal_offers_no_setting_to_paste(
+    guard: Guard, host: str, why: str
+) -> None:
+    """It hands out the machine's cloud credentials: a ready line such as
+    ``AUTOMATOR_HTTP_ALLOWED_HOSTS=169.254.169.254`` (or a name that resolves there), pasted
+    by whoever reads a failed step, would let every workflow's webhooks fetch them."""
+    refused = await refusal_of(guard, host)
+    assert refused.message.startswith(f"refused to connect to {host}: ")
+    assert why in refused.message
+    assert "AUTOMATOR_HTTP_ALLOWED_HOSTS" not in refused.message
+    assert refused.message.endswith("cloud credentials: see docs/security.md first")
+    assert guard.refusal_unresolved(host) in (None, refused.message)
 
 
 @pytest.mark.parametrize(
