@@ -83,6 +83,15 @@ class Copilot:
         finally:
             await tally.record(context, self.services.clock.now())
 
+    async def unready(self, tenant_id: str) -> str | None:
+        """Why a draft would be refused now (503: no provider, no model), else None; the
+        model is not called."""
+        try:
+            await self._context(tenant_id)
+        except Unavailable as exc:
+            return exc.message
+        return None
+
     async def _drafted(self, asked: Prompt, context: ActionContext, tally: Tally) -> Draft:
         models = Models(providers(context.config))
         while True:

@@ -1,5 +1,6 @@
 """``POST /api/copilot/draft`` against a stand-in OpenAI-compatible server: what the model is
-given, a refused draft repaired with the validator's errors, and the settings it names."""
+given, a refused draft repaired with the validator's errors, and the settings it names, which
+``GET /api/copilot`` names before any draft."""
 
 import json
 from typing import Any
@@ -74,6 +75,9 @@ async def test_a_sentence_becomes_a_document_the_validator_accepts(
     client: httpx.AsyncClient, httpserver: HTTPServer
 ) -> None:
     model = StandInOpenAI(httpserver, [answer(SLACK), answer(WEBHOOK)])
+    ready = await client.get("/api/copilot")
+    assert ready.json() == {"ready": True, "reason": None}
+    assert model.requests == []  # asking does not call the model
 
     drafted = await client.post("/api/copilot/draft", json={"prompt": SENTENCE})
 
@@ -151,14 +155,16 @@ async def test_with_no_model_configured_it_answers_503_naming_the_setting(
         key = await key_for(resources, "acme", Role.ADMIN)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://automator") as client:
+            headers = {"Authorization": f"Bearer {key}"}
             drafted = await client.post(
-                "/api/copilot/draft",
-                json={"prompt": SENTENCE},
-                headers={"Authorization": f"Bearer {key}"},
+                "/api/copilot/draft", json={"prompt": SENTENCE}, headers=headers
             )
+            # The Studio asks first, and says why before a sentence is typed for nothing.
+            status = (await client.get("/api/copilot", headers=headers)).json()
 
     assert drafted.status_code == 503
     assert setting in drafted.json()["error"]["message"]
+    assert status == {"ready": False, "reason": drafted.json()["error"]["message"]}
 
 
 async def test_bad_requests_name_the_field(client: httpx.AsyncClient) -> None:

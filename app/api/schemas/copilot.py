@@ -72,3 +72,28 @@ class DraftRead(BaseModel):
         return cls(
             document=draft.document, explanation=draft.explanation, assumptions=draft.assumptions
         )
+
+
+class CopilotStatus(BaseModel):
+    """Whether the copilot can draft now, asked before a person types a sentence for it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"ready": True, "reason": None},
+                {
+                    "ready": False,
+                    "reason": "The copilot has no model: no AI provider is configured: set "
+                    "AUTOMATOR_AI_BASE_URL (and AUTOMATOR_AI_API_KEY, AUTOMATOR_AI_MODEL) for "
+                    'the deployment, or PUT /api/integrations/ai with {"providers": [...]} '
+                    "for the tenant",
+                },
+            ]
+        }
+    )
+
+    ready: bool = Field(description="A model is configured: POST /api/copilot/draft may draft.")
+    reason: str | None = Field(
+        description="Why it cannot (what POST /api/copilot/draft's 503 would say), naming the "
+        "setting; null when ready."
+    )
