@@ -124,8 +124,8 @@ async def test_no_purchase_sends_exactly_one_reminder(
     await drain_until(client, scaled(settings), [run_id], FINISHED, registry=registry)
     run = await run_of(client, run_id)
     assert run["status"] == "completed"
-    [reminder] = sent.sent
-    assert reminder["recipient"] == "u1@example.com"
+    reminder = {"subject": "Your cart is waiting", "body": "It is still there."}
+    assert sent.sent == [{"recipient": "u1@example.com", **reminder}]
     assert run["outputs"]["wait_purchase"]["output"] == {"event": None, "timed_out": True}
     assert [s["step_id"] for s in run["steps"]] == ["wait_purchase", "reminder"]
 
