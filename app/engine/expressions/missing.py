@@ -1,6 +1,9 @@
 """What a template read that the run's context does not have, said as the user would: Jinja
 says "'dict object' has no attribute 'name'"; this says "user.name is not in the event; its
-user has id, email; use {{ user.name | default('there') }} to make it optional"."""
+user has id, email; use {{ user.name | default('') }} to make it optional".
+
+The suggestion is an empty default, not a greeting's "there": copied into a recipient or a
+device token, "" is refused as missing, where a made-up value would be sent to."""
 
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -52,5 +55,5 @@ def _sentence(path: list[str], holder: Mapping[str, Any]) -> str:
     owner = f"its {path[-2]} has" if len(path) > 1 else "it has"
     return (
         f"{dotted} is not in the event; {owner} {has}; use "
-        f"{{{{ {dotted} | default('there') }}}} to make it optional"
+        f"{{{{ {dotted} | default('') }}}} to make it optional"
     )

@@ -108,7 +108,9 @@ def test_strings_without_template_markers_come_back_as_they_are() -> None:
 def test_an_undefined_name_is_an_error_naming_the_field() -> None:
     error = refusal({"recipient": "{{user.email}}"}, context={"event": {}})
 
-    said = "user is not in the event; it has event; use {{ user | default('there') }} to make it optional"
+    said = (
+        "user is not in the event; it has event; use {{ user | default('') }} to make it optional"
+    )
     assert error.message == f"action action_001 data.recipient: {said}"
     assert error.details == [ErrorDetail(("recipient",), said)]
 
@@ -459,12 +461,12 @@ def test_a_small_bound_holds_for_any_source(source: str, user: Any, more: Any) -
         (
             "Hi {{ user.name }}!",
             "user.name is not in the event; its user has id, email; use "
-            "{{ user.name | default('there') }} to make it optional",
+            "{{ user.name | default('') }} to make it optional",
         ),
         ("{{ user['name'] }}", "user.name is not in the event; its user has id, email"),
         (
             "{{ cart.total }}",
-            "cart is not in the event; it has user, plan; use {{ cart | default('there') }}",
+            "cart is not in the event; it has user, plan; use {{ cart | default('') }}",
         ),
         (
             "{% if plan.tier %}{{ plan.tier.name }}{% endif %}",
