@@ -129,11 +129,15 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
       <ErrorNotice error={saveError} />
       <ValidationWarnings warnings={warnings} />
       <div className="tabs" role="tablist" aria-label="Editor">
-        {TABS.map(([key, label]) => (
-          <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={() => setTab(key)} disabled={isNew && (key === "versions" || key === "test")}>
-            {label}
-          </button>
-        ))}
+        {TABS.map(([key, label]) => {
+          const unsaved = isNew && (key === "versions" || key === "test");
+          return (
+            <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={() => setTab(key)} disabled={unsaved}
+              title={unsaved ? `${label} works on the saved workflow: Save draft or Publish first` : undefined}>
+              {label}
+            </button>
+          );
+        })}
       </div>
       {tab === "canvas" && (
         <div className="editor-body">
