@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from app.models.timestamps import iso_text
+
 # Names the profile view sets itself; an attribute of one of these names is stored but
 # shadowed in ``profile.*`` (the API still shows it under ``attributes``).
 VIEW_FIELDS = ("id", "first_seen", "last_seen", "event_count", "days_since_last_seen")
@@ -42,8 +44,8 @@ class Profile:
         return {
             **self.attributes,
             "id": self.user_id,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
+            "first_seen": iso_text(self.first_seen),
+            "last_seen": iso_text(self.last_seen),
             "event_count": self.event_count,
             "days_since_last_seen": int(idle // DAY_SECONDS),
         }

@@ -6,6 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
+from app.models.timestamps import iso_text
+
 
 class RunStatus(StrEnum):
     PENDING = "pending"
@@ -247,7 +249,7 @@ class EventRecord:
 
     def context(self) -> dict[str, Any]:
         """The event as runs see it: its data at the root, then ``user`` and ``event``."""
-        about = {"type": self.type, "id": self.event_id, "time": self.timestamp.isoformat()}
+        about = {"type": self.type, "id": self.event_id, "time": iso_text(self.timestamp)}
         return {**self.data, "user": self.user, "event": about}
 
     def view(self) -> dict[str, Any]:

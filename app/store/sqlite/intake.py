@@ -12,6 +12,7 @@ import orjson
 from app.models.profile import Profile, Touch, apply
 from app.models.run import Accepted, Claim, EventFilter, EventRecord, Run
 from app.models.stats import Period
+from app.models.timestamps import iso_text
 from app.models.workflow import Page
 from app.store.errors import event_not_found
 from app.store.protocol import Intake
@@ -75,9 +76,6 @@ class Rows:
 
 
 class EventIntake(Runs, Audience):
-    # The last instant an event's row was written with, and its text.
-    _last_received: tuple[datetime | None, str] = (None, "")
-
     def accept_events(self, intakes: Sequence[Intake]) -> list[Accepted]:
         shapes: Shapes = {}
         rows = Rows()
@@ -145,12 +143,6 @@ class EventIntake(Runs, Audience):
         rows.events.append((accepted.event, user_id))
         return accepted
 
-    def _received_text(self, at: datetime) -> str:
-        """``at.isoformat()``, kept for the last instant: a batch's events share one."""
-        if at is not self._last_received[0]:
-            self._last_received = (at, at.isoformat())
-        return self._last_received[1]
-
     def _write_events(self, events: list[tuple[EventRecord, str | None]]) -> None:
         """Insert the events' rows and empty the list."""
         self._write_rows(EVENT_INSERT, (self._event_row(*event) for event in events))
@@ -161,7 +153,7 @@ class EventIntake(Runs, Audience):
             event.tenant_id,
             event.event_id,
             event.type,
-            self._received_text(event.received_at),
+            iso_text(event.received_at),
             orjson.dumps(event),
             user_id,
             event.idempotency_key,

@@ -17,6 +17,7 @@ from app.models.run import EventRecord, Run, RunStatus, StepRecord, StepStatus
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Role, Tenant, TenantSettings
+from app.models.timestamps import iso_text
 from app.models.workflow import WorkflowHead, WorkflowVersion
 
 R = TypeVar("R")
@@ -107,7 +108,7 @@ def run_row(run: Run) -> tuple[Any, ...]:
         run.user_id,
         status,
         due_at,
-        run.created_at.isoformat(),
+        iso_text(run.created_at),
         updated_at,
         run.revision,
         doc,
@@ -120,8 +121,8 @@ def run_changes(run: Run) -> tuple[str, str | None, str, bytes]:
     (the document serialised once per save, nothing else a save leaves alone)."""
     return (
         run.status.value,
-        run.due_at.isoformat() if run.due_at else None,
-        run.updated_at.isoformat(),
+        iso_text(run.due_at) if run.due_at else None,
+        iso_text(run.updated_at),
         orjson.dumps({name: getattr(run, name) for name in RUN_STATE}),
     )
 
