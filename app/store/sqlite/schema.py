@@ -337,6 +337,7 @@ def connect(path: Path) -> sqlite3.Connection:
     starting together): each waits for the others' locks, and each change to the schema is
     made once."""
     _check_version(sqlite3.sqlite_version_info)
+    _bound_as_they_are()
     private_file(path)
     for attempt in range(OPEN_ATTEMPTS - 1):
         try:
@@ -346,6 +347,21 @@ def connect(path: Path) -> sqlite3.Connection:
                 raise
         time.sleep(min(0.05 * 2**attempt, 1.0))
     return _open(path)
+
+
+def _bound_as_they_are() -> None:
+    """Bind bytes (documents) and None as they are, through adapters that return them.
+    Without one, Python 3.11's sqlite3 adapts every value that is not exactly a str, int,
+    float or bytearray: it asks its protocol for ``__adapt__`` and builds and drops an
+    AttributeError each time, 1,700 instructions a value (an event binds three such values,
+    its run's row three more, each save of a run as many). Process-wide, and the same each
+    time it is registered."""
+    sqlite3.register_adapter(bytes, bytes)
+    sqlite3.register_adapter(type(None), _same)
+
+
+def _same(value: None) -> None:
+    return value
 
 
 def _check_version(version: tuple[int, int, int]) -> None:
