@@ -134,16 +134,16 @@ def limit_workflow_labels(limit: int) -> None:
 
 
 def event_accepted(accepted: Accepted) -> None:
-    EVENTS_ACCEPTED.labels("duplicate" if accepted.duplicate else "new").inc()
+    _accepted("duplicate" if accepted.duplicate else "new").inc()
 
 
 def events_accepted(accepted: Sequence[Accepted]) -> None:
     """``event_accepted`` for a batch: one increment per outcome, not per event."""
     duplicates = sum(1 for one in accepted if one.duplicate)
     if duplicates:
-        EVENTS_ACCEPTED.labels("duplicate").inc(duplicates)
+        _accepted("duplicate").inc(duplicates)
     if len(accepted) > duplicates:
-        EVENTS_ACCEPTED.labels("new").inc(len(accepted) - duplicates)
+        _accepted("new").inc(len(accepted) - duplicates)
 
 
 def event_rejected(reason: str) -> None:
@@ -152,14 +152,14 @@ def event_rejected(reason: str) -> None:
 
 def runs_started(runs: Iterable[Run]) -> None:
     for run in runs:
-        RUNS_STARTED.labels(*workflow_labels(run.tenant_id, run.workflow_id)).inc()
+        _started(*workflow_labels(run.tenant_id, run.workflow_id)).inc()
 
 
 def run_saved(run: Run) -> None:
     """Count the run if the save just made it finished."""
     if run.finished:
         tenant, workflow = workflow_labels(run.tenant_id, run.workflow_id)
-        RUNS_FINISHED.labels(tenant, workflow, run.status.value).inc()
+        _finished(tenant, workflow, run.status.value).inc()
 
 
 def steps_recorded(steps: Iterable[StepRecord]) -> None:
@@ -171,11 +171,29 @@ def steps_recorded(steps: Iterable[StepRecord]) -> None:
         _ai_spent(step)
 
 
+# Each labelled series found once, not through ``labels`` (its checks, a lock: about a
+# microsecond) at every event, run or step.
+
+
 @lru_cache(maxsize=1024)
 def _step_seconds(action_type: str, status: str) -> Histogram:
-    """The histogram of one action type's attempts ending in one status: found once, not
-    through ``labels`` (its checks, a lock) at every step."""
+    """The histogram of one action type's attempts ending in one status."""
     return STEP_SECONDS.labels(action_type, status)
+
+
+@lru_cache(maxsize=2)
+def _accepted(outcome: str) -> Counter:
+    return EVENTS_ACCEPTED.labels(outcome)
+
+
+@lru_cache(maxsize=1024)
+def _started(tenant: str, workflow: str) -> Counter:
+    return RUNS_STARTED.labels(tenant, workflow)
+
+
+@lru_cache(maxsize=1024)
+def _finished(tenant: str, workflow: str, status: str) -> Counter:
+    return RUNS_FINISHED.labels(tenant, workflow, status)
 
 
 def _ai_spent(step: StepRecord) -> None:
