@@ -299,7 +299,8 @@ class ConnectorAdapter:
     def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
         """Why ``action`` could not run now (no provider configured, a message with no
         body), known without running it: a dry run marks the step ``would_fail`` with it,
-        and saving the workflow warns of it. ``params`` may be unrendered (a document being
-        checked before any event): judge what is given, not what it says. None when it
-        could; a connector without this method is taken to be ready."""
+        and ``POST /api/workflows/validate`` (the Studio's editor, after each edit) warns of
+        it; a save does not. ``params`` may be unrendered (a document being checked before
+        any event): judge what is given, not what it says. None when it could; a connector
+        without this method is taken to be ready."""
         return None
