@@ -49,7 +49,7 @@ INFORMATIONAL = range(100, 200)
 
 
 class Body(Protocol):
-    """Where an answer's body goes as it arrives (``net.Inflow``: bounded, inflated)."""
+    """Where an answer's body goes as it arrives (``net.Bounded``, ``net.Inflow``)."""
 
     def add(self, chunk: bytes) -> object: ...
 

@@ -25,7 +25,7 @@ from httpx._transports.default import map_httpcore_exceptions
 
 from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
-from app.actions.http11 import Exchanges, request_head
+from app.actions.http11 import Exchanges, Origin, request_head
 from app.actions.sockets import LoopBackend
 from app.settings import Settings
 
@@ -87,46 +87,20 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-class Inflow:
-    """A body's bytes as they arrive, inflated when asked, failing once they come to over
-    ``limit`` (``ResponseTooLarge``) or when they do not inflate (httpx's
-    ``DecodingError``): ``add`` each chunk, then ``end`` gives the body."""
+class Bounded:
+    """A body's bytes as they arrive, failing once they come to over ``limit``
+    (``ResponseTooLarge``): ``add`` each chunk, then ``end`` gives the body."""
 
-    def __init__(self, host: str, limit: int, *, inflate: bool) -> None:
+    def __init__(self, host: str, limit: int) -> None:
         self._host, self._limit = host, limit
-        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if inflate else None
         self._size = 0
         self._kept: list[bytes] = []
 
-    def _pieces(self, chunk: bytes) -> list[bytes]:
-        """``chunk``, inflated in pieces of at most ``limit + 1`` bytes, so a small bomb
-        never expands in memory past the bound."""
-        if self._inflater is None:
-            return [self._counted(chunk)]
-        pieces = []
-        try:
-            while chunk:
-                pieces.append(self._counted(self._inflater.decompress(chunk, self._limit + 1)))
-                chunk = self._inflater.unconsumed_tail
-        except zlib.error as exc:
-            raise self._corrupt(exc) from exc
-        return pieces
-
-    def _flush(self) -> bytes:
-        """What the inflater still holds (nothing when not inflating)."""
-        if self._inflater is None:
-            return b""
-        try:
-            return self._counted(self._inflater.flush())
-        except zlib.error as exc:
-            raise self._corrupt(exc) from exc
-
     def add(self, chunk: bytes) -> None:
-        self._kept += self._pieces(chunk)
+        self._kept.append(self._counted(chunk))
 
     def end(self) -> bytes:
         """The whole body kept."""
-        self._kept.append(self._flush())
         return b"".join(self._kept)
 
     def _counted(self, piece: bytes) -> bytes:
@@ -134,6 +108,32 @@ class Inflow:
         if self._size > self._limit:
             raise ResponseTooLarge(self._host, self._limit)
         return piece
+
+
+class Inflow(Bounded):
+    """A compressed body's bytes as they arrive, inflated and bounded once inflated;
+    failing as well when they do not inflate (httpx's ``DecodingError``)."""
+
+    def __init__(self, host: str, limit: int) -> None:
+        super().__init__(host, limit)
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
+
+    def add(self, chunk: bytes) -> None:
+        """``chunk``, inflated in pieces of at most ``limit + 1`` bytes, so a small bomb
+        never expands in memory past the bound."""
+        try:
+            while chunk:
+                self._kept.append(self._counted(self._inflater.decompress(chunk, self._limit + 1)))
+                chunk = self._inflater.unconsumed_tail
+        except zlib.error as exc:
+            raise self._corrupt(exc) from exc
+
+    def end(self) -> bytes:
+        try:
+            self._kept.append(self._counted(self._inflater.flush()))
+        except zlib.error as exc:
+            raise self._corrupt(exc) from exc
+        return super().end()
 
     def _corrupt(self, exc: zlib.error) -> httpx.DecodingError:
         return httpx.DecodingError(f"the response from {self._host} is corrupt: {exc}")
@@ -161,6 +161,25 @@ def connection_limit(settings: Settings) -> int:
     return 2 * settings.worker_concurrency
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A request's URL and what it comes to on the wire, worked out once per URL (a
+    webhook's URLs are parsed once, ``webhook._parsed``): the origin its connection goes to
+    (the scheme's port when the URL names none), its ``Host`` header, the request line's
+    target, and the host that errors and the answer's bound name."""
+
+    url: httpx.URL
+    origin: Origin
+    netloc: str
+    path: bytes
+    host: str
+
+    @classmethod
+    def of(cls, url: httpx.URL) -> "Target":
+        origin = (url.scheme, url.raw_host.decode("ascii"), url.port or PORTS.get(url.scheme, 0))
+        return cls(url, origin, url.netloc.decode("ascii"), url.raw_path, url.host)
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """The client's one pool of guarded connections (``Exchanges``: at most
     ``max_connections`` open, webhook calls and httpx's requests together), each answer read
@@ -178,27 +197,28 @@ class GuardedTransport(httpx.AsyncBaseTransport):
     async def send(
         self,
         method: str,
-        url: httpx.URL,
+        target: Target,
         headers: Sequence[tuple[str, str]],
         body: bytes,
         timeouts: Mapping[str, float | None],
         read_headers: Callable[[list[tuple[bytes, bytes]]], MutableMapping[str, str]],
     ) -> tuple[int, MutableMapping[str, str], bytes]:
-        """``method`` to ``url`` with ``headers`` as they go on the wire: the answer's
+        """``method`` to ``target`` with ``headers`` as they go on the wire: the answer's
         status, its headers as ``read_headers`` makes them (without ``Content-Encoding``
         once inflated) and its body, bounded. Fails with httpcore's exceptions."""
-        if url.scheme not in PORTS:  # as httpcore's pool refuses it (a redirect's Location)
-            raise httpcore.UnsupportedProtocol(f"the URL's scheme {url.scheme!r} is not HTTP")
-        head = request_head(method, url.raw_path, headers)
-        origin = (url.scheme, url.raw_host.decode("ascii"), url.port or PORTS[url.scheme])
+        scheme = target.origin[0]
+        if scheme not in PORTS:  # as httpcore's pool refuses it (a redirect's Location)
+            raise httpcore.UnsupportedProtocol(f"the URL's scheme {scheme!r} is not HTTP")
+        head = request_head(method, target.path, headers)
         read: MutableMapping[str, str] = {}
 
-        def body_of(raw: list[tuple[bytes, bytes]]) -> Inflow:
+        def body_of(raw: list[tuple[bytes, bytes]]) -> Bounded:
             nonlocal read
             read = read_headers(raw)
-            return Inflow(url.host, self._max_body, inflate=inflates(read, url.host))
+            kept = Inflow if inflates(read, target.host) else Bounded
+            return kept(target.host, self._max_body)
 
-        reply = await self.exchanges.exchange(origin, head + body, timeouts, body_of)
+        reply = await self.exchanges.exchange(target.origin, head + body, timeouts, body_of)
         return reply.status, read, reply.body
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -214,7 +234,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         timeouts = request.extensions.get("timeout", {})
         with map_httpcore_exceptions():
             status, read, content = await self.send(
-                request.method, request.url, headers, body, timeouts, httpx.Headers
+                request.method, Target.of(request.url), headers, body, timeouts, httpx.Headers
             )
         return httpx.Response(status, headers=read, content=content)
 
@@ -240,9 +260,13 @@ class Outgoing:
     does not name them."""
 
     method: str
-    url: httpx.URL
+    target: Target
     headers: tuple[tuple[str, str], ...]
     body: bytes
+
+    @property
+    def url(self) -> httpx.URL:
+        return self.target.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +336,7 @@ class ConnectorClient(httpx.AsyncClient):
         try:
             status, headers, body = await self._guarded.send(
                 outgoing.method,
-                outgoing.url,
+                outgoing.target,
                 self._wire_headers(outgoing),
                 outgoing.body,
                 timeouts,
@@ -329,7 +353,7 @@ class ConnectorClient(httpx.AsyncClient):
         """As httpx builds them: ``Host``, the client's defaults the request does not
         replace, the request's, then the body's length."""
         named = {name.lower() for name, _ in outgoing.headers}
-        wire = [] if "host" in named else [("Host", outgoing.url.netloc.decode("ascii"))]
+        wire = [] if "host" in named else [("Host", outgoing.target.netloc)]
         wire += [pair for pair in self._defaults if pair[0].lower() not in named]
         wire += outgoing.headers
         sized = "content-length" in named or "transfer-encoding" in named
@@ -370,7 +394,7 @@ def redirect(sent: Outgoing, answer: Answer) -> Outgoing | None:
             headers = [(name, value) for name, value in headers if name.lower() != "authorization"]
         headers = [(name, value) for name, value in headers if name.lower() != "host"]
     body = b"" if method != sent.method and method == "GET" else sent.body
-    return Outgoing(method, url, tuple(headers), body)
+    return Outgoing(method, Target.of(url), tuple(headers), body)
 
 
 def _redirect_method(method: str, status: int) -> str:

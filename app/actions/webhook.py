@@ -26,6 +26,7 @@ from app.actions.net import (
     Answer,
     ConnectorClient,
     Outgoing,
+    Target,
     redirect,
     status_error,
     transport_error,
@@ -135,7 +136,7 @@ class Call:
     (and the body's type when the caller gave none)."""
 
     method: str
-    url: httpx.URL
+    target: Target
     headers: tuple[tuple[str, str], ...]
     body: bytes
     timeout: float | None
@@ -145,16 +146,18 @@ class Call:
     def of(cls, params: Mapping[str, Any]) -> "Call":
         if not isinstance(params.get("url"), str):
             raise ConnectorError("data.url: an http:// or https:// URL is required")
-        url = _parsed(params["url"])
+        target = _parsed(params["url"])
         headers = _caller_headers(params.get("headers") or {})
         body, content_type = _body(params)
         if content_type and not any(name.lower() == "content-type" for name, _ in headers):
             headers = (*headers, ("Content-Type", content_type))
         timeout = params.get("timeout")
         query = {str(name): _text(value) for name, value in (params.get("query") or {}).items()}
+        if query:  # the URL parsed is kept for every call; the one merged is this call's
+            target = Target.of(merged(target.url, query))
         return cls(
             method=_method(params),
-            url=merged(url, query),
+            target=target,
             headers=headers,
             body=body,
             timeout=float(timeout) if timeout is not None else None,
@@ -164,7 +167,7 @@ class Call:
     @property
     def what(self) -> str:
         """How errors name the call: the host only, since paths and queries may hold tokens."""
-        return f"{self.method} to {self.url.host}"
+        return f"{self.method} to {self.target.host}"
 
 
 def _method(params: Mapping[str, Any]) -> str:
@@ -176,15 +179,16 @@ def _method(params: Mapping[str, Any]) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _parsed(url: str) -> httpx.URL:
-    """``url`` checked and parsed; kept, since a workflow's steps call the same URLs."""
+def _parsed(url: str) -> Target:
+    """``url`` checked and parsed, and what it comes to on the wire; kept, since a
+    workflow's steps call the same URLs."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
         raise ConnectorError(f"data.url: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConnectorError("data.url: must be an http:// or https:// URL with a host")
-    return parsed
+    return Target.of(parsed)
 
 
 def _caller_headers(given: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -272,7 +276,9 @@ class WebhookConnector(ConnectorAdapter):
         if not isinstance(http, ConnectorClient):
             raise ConnectorError("no HTTP client is configured for connectors")
         call = Call.of(params)
-        outgoing = Outgoing(call.method, call.url, self._headers(call, params, context), call.body)
+        outgoing = Outgoing(
+            call.method, call.target, self._headers(call, params, context), call.body
+        )
         try:
             answer = await _follow(http, outgoing, call)
         except httpx.HTTPError as exc:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from app.actions.http11 import Exchanges
-from app.actions.net import ConnectorClient, Outgoing, http_client
+from app.actions.net import ConnectorClient, Outgoing, Target, http_client
 from app.settings import Settings
 from tests.actions.test_sockets import certificate, tls_server_side
 
@@ -82,7 +82,9 @@ def at_most(client: ConnectorClient, connections: int) -> Exchanges:
 
 
 def post(url: str, body: bytes = b'{"n":1}', method: str = "POST") -> Outgoing:
-    return Outgoing(method, httpx.URL(url), (("Content-Type", "application/json"),), body)
+    return Outgoing(
+        method, Target.of(httpx.URL(url)), (("Content-Type", "application/json"),), body
+    )
 
 
 async def test_calls_one_after_another_share_one_connection(client: ConnectorClient) -> None:
@@ -308,7 +310,9 @@ async def test_a_header_that_would_break_the_request_never_goes_out(
 ) -> None:
     server = Scripted(ok())
     async with await listening(server):
-        smuggling = Outgoing("POST", httpx.URL(server.url), (("X-A", "1\r\nX-B: 2"),), b"{}")
+        smuggling = Outgoing(
+            "POST", Target.of(httpx.URL(server.url)), (("X-A", "1\r\nX-B: 2"),), b"{}"
+        )
         with pytest.raises(httpx.LocalProtocolError):
             await client.exchange(smuggling)
     assert server.requests == []

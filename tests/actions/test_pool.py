@@ -132,7 +132,7 @@ async def test_webhook_calls_and_other_calls_share_one_connection_limit() -> Non
     holding = Holding(hold=0.05)
     listening = await asyncio.start_server(holding.serve, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/hook"
-    outgoing = net.Outgoing("POST", httpx.URL(url), (), b"{}")
+    outgoing = net.Outgoing("POST", net.Target.of(httpx.URL(url)), (), b"{}")
     async with listening, http_client(two) as client:
         # Both kinds in flight together: gather starts its calls at once.
         webhook_calls = asyncio.gather(*(client.exchange(outgoing) for _ in range(6)))
