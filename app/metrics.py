@@ -159,13 +159,13 @@ def run_saved(run: Run) -> None:
     """Count the run if the save just made it finished."""
     if run.finished:
         tenant, workflow = workflow_labels(run.tenant_id, run.workflow_id)
-        _finished(tenant, workflow, run.status.value).inc()
+        _finished(tenant, workflow, run.status).inc()
 
 
 def steps_recorded(steps: Iterable[StepRecord]) -> None:
     for step in steps:
         seconds = (step.finished_at - step.started_at).total_seconds()
-        _step_seconds(step.action_type, step.status.value).observe(seconds)
+        _step_seconds(step.action_type, step.status).observe(seconds)
         if step.status == StepStatus.RETRYING:
             STEP_RETRIES.labels(step.action_type).inc()
         _ai_spent(step)
