@@ -194,34 +194,39 @@ class Guard:
 
     async def addresses(self, host: str, port: int) -> list[IPAddress]:
         """The addresses to connect to for ``host``; ``AddressRefused`` if any is refused."""
-        name = host.strip("[]").lower().rstrip(".")
-        literal = ip_literal(name)
-        trusted = self.allow.allows_name(name)
-        if name in METADATA_NAMES and not trusted:
-            raise AddressRefused(host, "it names a cloud metadata service", metadata=True)
-        found = [literal] if literal is not None else await self._lookup(name, port)
-        if trusted:
-            return found
-        for address in found:
-            self.judge(host, address)
+        name, literal, trusted = self._judged_unresolved(host)
+        if literal is not None:
+            return [literal]
+        found = await self._lookup(name, port)
+        if not trusted:
+            for address in found:
+                self.judge(host, address)
         return found
 
     def refusal_unresolved(self, host: str) -> str | None:
         """Why a call to ``host`` would be refused, when that is known without resolving
         it (an IP address however spelled, a metadata service's name), else None."""
-        name = host.strip("[]").lower().rstrip(".")
-        if self.allow.allows_name(name):
-            return None
-        if name in METADATA_NAMES:
-            return AddressRefused(host, "it names a cloud metadata service", metadata=True).message
-        literal = ip_literal(name)
-        if literal is None:
-            return None
         try:
-            self.judge(host, literal)
+            self._judged_unresolved(host)
         except AddressRefused as refused:
             return refused.message
         return None
+
+    def _judged_unresolved(self, host: str) -> tuple[str, IPAddress | None, bool]:
+        """``host`` judged as far as it can be without resolving it: ``AddressRefused`` for
+        a metadata service's name or a refused IP address, else the name to resolve, the
+        address it names by itself (None for a name) and whether the allow-list trusts it.
+        One place for both ``addresses`` and ``refusal_unresolved``, so a check can never
+        warn of less than the call refuses."""
+        name = host.strip("[]").lower().rstrip(".")
+        literal = ip_literal(name)
+        if self.allow.allows_name(name):
+            return name, literal, True
+        if name in METADATA_NAMES:
+            raise AddressRefused(host, "it names a cloud metadata service", metadata=True)
+        if literal is not None:
+            self.judge(host, literal)
+        return name, literal, False
 
     def judge(self, host: str, address: IPAddress) -> None:
         """Raise ``AddressRefused`` unless ``address`` may be reached."""

@@ -211,3 +211,39 @@ def test_other_strings_are_not_ipv4_literals(text: str) -> None:
 def test_public_addresses_have_no_refusal() -> None:
     assert refusal(ip_address("93.184.215.14")) is None
     assert refusal(ip_address("2606:4700:4700::1111")) is None
+
+
+@pytest.mark.parametrize(
+    ("allowed", "host"),
+    [
+        ([], "127.0.0.1"),
+        ([], "0x7f000001"),
+        ([], "[::ffff:10.0.0.1]"),
+        ([], "METADATA.google.internal."),
+        ([], "169.254.169.254"),
+        ([], "93.184.215.14"),
+        (["10.0.0.0/8"], "10.1.2.3"),
+        (["10.0.0.0/8"], "169.254.169.254"),
+        (["2130706433"], "2130706433"),
+    ],
+)
+async def test_a_check_before_resolving_says_what_the_call_would(
+    allowed: list[str], host: str
+) -> None:
+    """``refusal_unresolved`` (the dry run's and validation's answer) and ``addresses`` (the
+    call's) judge a host known without resolving it alike: the same refusal, or none, and no
+    lookup either way."""
+
+    async def no_lookup(name: str, port: int) -> list[IPAddress]:
+        raise AssertionError(f"{name} was resolved")
+
+    guard = Guard(AllowList.parse(allowed), no_lookup)
+    assert guard.refusal_unresolved(host) == await _call_refusal(guard, host)
+
+
+async def _call_refusal(guard: Guard, host: str) -> str | None:
+    try:
+        await guard.addresses(host, 443)
+    except AddressRefused as refused:
+        return refused.message
+    return None
