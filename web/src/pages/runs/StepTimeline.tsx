@@ -1,9 +1,10 @@
-// A run's steps in the order they ran: start, duration, attempt, state, then each step's
-// rendered input, output and error (the connector's message), as text.
+// A run's steps in the order they ran: start, duration, attempt (of its call: ./attempts),
+// state, then each step's rendered input, output and error (the connector's message), as text.
 import type { StepRead } from "../../api/runs";
 import { JsonText } from "../../components/JsonText";
 import { StatusBadge } from "../../components/StatusBadge";
 import { duration, secondsBetween, when } from "../../components/time";
+import { attemptNumbers } from "./attempts";
 import { errorMessage } from "./errorText";
 
 export function StepTimeline({ steps, runStart }: { steps: readonly StepRead[]; runStart: string }) {
@@ -11,19 +12,20 @@ export function StepTimeline({ steps, runStart }: { steps: readonly StepRead[]; 
   const origin = new Date(runStart).getTime();
   const end = Math.max(...steps.map((step) => new Date(step.finished_at).getTime()), origin + 1);
   const span = end - origin;
+  const attempts = attemptNumbers(steps);
   return (
     <ol className="timeline">
-      {steps.map((step) => {
+      {steps.map((step, index) => {
         const left = ((new Date(step.started_at).getTime() - origin) / span) * 100;
         const width = Math.max((secondsBetween(step.started_at, step.finished_at) * 1000 / span) * 100, 0.5);
         const message = errorMessage(step.error);
         return (
-          <li key={`${step.step_id}:${step.attempt}:${step.started_at}`} className="step" data-step={step.step_id} data-status={step.status}>
+          <li key={`${step.idempotency_key}:${attempts[index]}`} className="step" data-step={step.step_id} data-status={step.status}>
             <details open={step.status === "failed"}>
               <summary>
                 <span className="step-name"><code>{step.step_id}</code> <span className="muted">{step.action_type}</span></span>
                 <StatusBadge status={step.status} />
-                <span className="muted">{when(step.started_at)} · {duration(secondsBetween(step.started_at, step.finished_at))} · attempt {step.attempt}</span>
+                <span className="muted">{when(step.started_at)} · {duration(secondsBetween(step.started_at, step.finished_at))} · attempt {attempts[index]}</span>
                 <span className="bar" aria-hidden="true"><span data-status={step.status} style={{ left: `${Math.max(left, 0)}%`, width: `${Math.min(width, 100)}%` }} /></span>
               </summary>
               {message && (
