@@ -21,7 +21,13 @@ from urllib.parse import unquote_plus, urlencode
 
 import httpx
 
-from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
+from app.actions.base import (
+    ActionContext,
+    ActionSpec,
+    ConnectorAdapter,
+    ConnectorError,
+    templated,
+)
 from app.actions.net import (
     Answer,
     ConnectorClient,
@@ -185,7 +191,10 @@ def _parsed(url: str) -> Target:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise ConnectorError(f"data.url: {exc}") from None
+        raise ConnectorError(
+            f"data.url: not a URL ({exc}); write it as http://host:port/path, the port "
+            "optional, an IPv6 address in brackets (http://[::1]:8080/)"
+        ) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConnectorError("data.url: must be an http:// or https:// URL with a host")
     return Target.of(parsed)
@@ -292,16 +301,18 @@ class WebhookConnector(ConnectorAdapter):
         }
 
     def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
-        """A URL whose host the address guard refuses before resolving it (127.0.0.1,
-        10.0.0.5, a metadata name): the call would fail, whatever the endpoint answers."""
-        guard, url = context.services.guard, params.get("url")
-        if guard is None or not isinstance(url, str):
-            return None
+        """A URL the call would refuse to parse (``http://[::1``), or whose host the address
+        guard refuses before resolving it (127.0.0.1, 10.0.0.5, a metadata name): the call
+        would fail, whatever the endpoint answers."""
+        url = params.get("url")
+        if not isinstance(url, str):
+            return None  # no URL: the spec's check names it
         try:
-            host = httpx.URL(url).host
-        except httpx.InvalidURL:
-            return None  # refused by the action's own checks, or not rendered yet
-        return guard.refusal_unresolved(host) if host else None
+            target = _parsed(url)
+        except ConnectorError as refused:
+            return None if templated(url) else refused.message  # a template: once rendered
+        guard = context.services.guard
+        return None if guard is None else guard.refusal_unresolved(target.host)
 
     @staticmethod
     def _headers(

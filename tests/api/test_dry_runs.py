@@ -151,3 +151,31 @@ async def test_a_webhook_to_an_address_the_guard_refuses_is_warned_of_and_would_
     assert {step: steps[step]["reason"] for step in refused} == refused
     assert steps["named"]["status"] == "completed"
     assert steps["later"]["reason"].startswith("refused to connect to ::1: it is a loopback")
+
+
+async def test_a_webhook_url_the_call_cannot_parse_is_warned_of_and_would_fail(
+    client: httpx.AsyncClient,
+) -> None:
+    """An IPv6 host left without its closing bracket passed both checks, then failed the run
+    as an "Invalid port"; unrendered, only a URL that is a template waits for its event."""
+    unparsable = {
+        "open": "data.url: not a URL (Invalid port: ':1'); write it as http://host:port/path, "
+        "the port optional, an IPv6 address in brackets (http://[::1]:8080/)",
+        "hostless": "data.url: must be an http:// or https:// URL with a host",
+    }
+    document = workflow() | {
+        "actions": [
+            {"id": "open", "type": "webhook_call", "data": {"url": "http://[::1"}},
+            {"id": "hostless", "type": "webhook_call", "data": {"url": "https:///hooks"}},
+            {"id": "ported", "type": "webhook_call", "data": {"url": "http://h.example:{{ p }}/"}},
+        ]
+    }
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == unparsable
+
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    event = EVENT | {"data": {"p": "80a"}}
+    reply = await client.post("/api/workflows/greet/test", json={"event": event})
+    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    assert {step: steps[step]["reason"] for step in unparsable} == unparsable
+    assert steps["ported"]["reason"].startswith("data.url: not a URL (Invalid port: '80a')")
