@@ -50,8 +50,8 @@ def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink
         expect(recipient).not_to_contain_text("`")
         page.get_by_role("button", name="Delete").click()
         # Not saved yet: the Test tab says why it cannot be opened.
-        expect(page.get_by_role("tab", name="Test", exact=True)).to_have_attribute(
-            "title", "Test works on the saved workflow: Save draft or Publish first"
+        expect(page.get_by_role("tab", name="Test", exact=True)).to_have_accessible_description(
+            "Test and Versions work on the saved workflow: Save draft or Publish first."
         )
         page.get_by_role("button", name="Publish").click()
         page.get_by_text("Published version 1").wait_for()

@@ -27,6 +27,9 @@ import { TestPanel } from "./TestPanel";
 
 type Tab = "canvas" | "rules" | "test" | "versions";
 const TABS: [Tab, string][] = [["canvas", "Canvas"], ["rules", "Rule Tester"], ["test", "Test"], ["versions", "Versions"]];
+// The tabs that work on the saved workflow, and the note that says so while it is not saved.
+const SAVED_ONLY: readonly Tab[] = ["test", "versions"];
+const UNSAVED_NOTE = "unsaved-tabs-note";
 
 export interface WorkflowEditorProps {
   initial: WorkflowDocument;
@@ -130,15 +133,18 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
       <ValidationWarnings warnings={warnings} />
       <div className="tabs" role="tablist" aria-label="Editor">
         {TABS.map(([key, label]) => {
-          const unsaved = isNew && (key === "versions" || key === "test");
+          const unsaved = isNew && SAVED_ONLY.includes(key);
+          // aria-disabled, not disabled: a disabled button takes no focus, so a keyboard or
+          // screen-reader user would never reach the reason it is described by.
           return (
-            <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={() => setTab(key)} disabled={unsaved}
-              title={unsaved ? `${label} works on the saved workflow: Save draft or Publish first` : undefined}>
+            <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={unsaved ? undefined : () => setTab(key)}
+              aria-disabled={unsaved || undefined} aria-describedby={unsaved ? UNSAVED_NOTE : undefined}>
               {label}
             </button>
           );
         })}
       </div>
+      {isNew && <p id={UNSAVED_NOTE} className="muted">Test and Versions work on the saved workflow: Save draft or Publish first.</p>}
       {tab === "canvas" && (
         <div className="editor-body">
           {canEdit && <Palette items={palette} onAdd={add} target={targetOf(selected, doc)} />}
