@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Protocol
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
-from app.actions.channels.email import EmailChannel, lacking
+from app.actions.channels.email import EmailChannel
 from app.actions.channels.outbox import undeliverable
 from app.actions.channels.push import PushChannel
 from app.actions.channels.sms import SmsChannel
@@ -20,6 +20,10 @@ class Channel(Protocol):
 
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         """Deliver one message; raise ConnectorError saying whether a retry may help."""
+
+    def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        """What ``send`` would refuse for want of a part of the message (a subject, a body),
+        found before the step runs; ``params`` may be unrendered."""
 
 
 CHANNELS: dict[str, Channel] = {
@@ -45,9 +49,10 @@ class NotifyService(ConnectorAdapter):
         return await channel.send(params, context)
 
     def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
-        """A channel with no provider configured and no outbox to keep its messages; an
-        email with no subject or no body in its data or its template."""
+        """A channel with no provider configured and no outbox to keep its messages; a
+        message with no body (an email with no subject either) in its data or its template."""
         reason = undeliverable(action, context)
-        if reason is None and action == "send_email":
-            return lacking(params, context)
+        channel = CHANNELS.get(action)
+        if reason is None and channel is not None:
+            return channel.lacking(params, context)
         return reason

@@ -179,3 +179,48 @@ async def test_a_webhook_url_the_call_cannot_parse_is_warned_of_and_would_fail(
     steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
     assert {step: steps[step]["reason"] for step in unparsable} == unparsable
     assert steps["ported"]["reason"].startswith("data.url: not a URL (Invalid port: '80a')")
+
+
+async def test_a_text_or_push_lacking_a_body_is_warned_of_and_would_fail(
+    client: httpx.AsyncClient,
+) -> None:
+    """As an email's: an SMS, WhatsApp or push step left as the palette adds it passed both
+    checks, then failed the run for want of a body."""
+    config = {
+        kind: [{"provider": "http", "name": kind, "url": f"http://127.0.0.1:9/{kind}"}]
+        for kind in ("sms", "whatsapp", "push")
+    }
+    configured = await client.put("/api/integrations/notify_service", json={"config": config})
+    assert configured.is_success, configured.text
+    no_body = (
+        "no body: data.body is empty; set data.body or name a template (`template`) that has one"
+    )
+    lacking = {
+        "sms": no_body,
+        "whatsapp": no_body,
+        "push": "no title or body: data.title, data.body and data.data are empty; set "
+        "data.body or name a template (`template`) that has one",
+    }
+    phone = {"recipient": "+15555550100"}
+    document = workflow() | {
+        "actions": [
+            {"id": "sms", "type": "send_sms", "data": phone},
+            {"id": "whatsapp", "type": "send_whatsapp", "data": phone},
+            {"id": "push", "type": "send_push", "data": {"recipients": ["tok"]}},
+            {"id": "texted", "type": "send_sms", "data": phone | {"body": "Hi {{ user.id }}"}},
+            {
+                "id": "approved",
+                "type": "send_whatsapp",
+                "data": phone | {"template": {"name": "order_update"}},
+            },
+            {"id": "titled", "type": "send_push", "data": {"recipients": ["t"], "title": "Hi"}},
+        ]
+    }
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == lacking
+
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    reply = await client.post("/api/workflows/greet/test", json={"event": EVENT})
+    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    assert {step: steps[step]["reason"] for step in lacking} == lacking
+    assert {steps[step]["status"] for step in ("texted", "approved", "titled")} == {"completed"}

@@ -25,7 +25,7 @@ from app.actions.base import (
     OutboxBook,
     parse_address,
 )
-from app.actions.channels import smtp
+from app.actions.channels import inputs, smtp
 from app.actions.channels.outbox import OUTPUT as OUTBOX_OUTPUT
 from app.actions.channels.outbox import Letter, keep, outbox
 
@@ -186,13 +186,11 @@ def _content(
 
 def _missing(subject: str, text: str | None, html: str | None, message: Message | None) -> str:
     """What the email lacks to be sent, saying where it may come from; "" when nothing."""
-    named = message.name if message else None
-    template = f" and template {named!r} has none" if named else ""
-    where = "give the template one" if named else "name a template (`template`) that has one"
     if not subject:
-        return f"no subject: data.subject is empty{template}; set data.subject or {where}"
+        return inputs.missing("subject", "data.subject is empty", "data.subject", message)
     if text is None and html is None:
-        return f"no body: data.body and data.html are empty{template}; set data.body or {where}"
+        empty = "data.body and data.html are empty"
+        return inputs.missing("body", empty, "data.body", message)
     return ""
 
 
@@ -247,6 +245,9 @@ class EmailChannel:
         description="Send an email over SMTP (AUTOMATOR_SMTP_* or the configuration's "
         "`smtp`), plain text and HTML, from a stored template (`template`) or `data`.",
     )
+
+    def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        return lacking(params, context)
 
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         problems = self.spec.problems(params)

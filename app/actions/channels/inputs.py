@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.actions.base import ActionContext, ActionSpec, ConnectorError
+from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message
 
 _SEPARATORS = re.compile(r"[ ().-]")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -56,11 +56,33 @@ def _tokens(given: list[Any]) -> list[str]:
     return list(dict.fromkeys(str(token) for token in given if token))
 
 
+def missing(part: str, empty: str, field: str, message: Message | None) -> str:
+    """What a message lacks, worded alike on every channel: what is empty, and where it may
+    come from (the step's data, or the template it names)."""
+    named = message.name if message else None
+    template = f" and template {named!r} has none" if named else ""
+    where = "give the template one" if named else "name a template (`template`) that has one"
+    return f"no {part}: {empty}{template}; set {field} or {where}"
+
+
+def lacking_text(params: Mapping[str, Any], context: ActionContext) -> str | None:
+    """What ``text`` would refuse for want of a body, found before the step runs (its data
+    need not be rendered: only whether a body is given counts)."""
+    if _body(params, context):
+        return None
+    return missing("body", "data.body is empty", "data.body", context.message)
+
+
 def text(params: Mapping[str, Any], context: ActionContext, limit: int) -> str:
     """``data.body``, else the message template's text; at most ``limit`` characters."""
-    body = params.get("body") or (context.message.text if context.message else None)
-    if not body:
-        raise ConnectorError("data.body is empty and the action names no template with text")
+    lacking = lacking_text(params, context)
+    if lacking is not None:
+        raise ConnectorError(lacking)
+    body = str(_body(params, context))
     if len(body) > limit:
         raise ConnectorError(f"data.body: {len(body)} characters, at most {limit} are allowed")
-    return str(body)
+    return body
+
+
+def _body(params: Mapping[str, Any], context: ActionContext) -> Any:
+    return params.get("body") or (context.message.text if context.message else None)

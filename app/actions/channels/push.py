@@ -8,6 +8,7 @@ again). It fails only when none was: retryably if any failure was retryable.
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -161,6 +162,9 @@ class PushChannel:
         "the configured providers.",
     )
 
+    def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        return _lacking(params, context.message)
+
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)
         tokens = inputs.device_tokens(params, context)
@@ -176,15 +180,32 @@ class PushChannel:
 
 
 def _content(params: dict[str, Any], message: Message | None) -> Push:
-    title = params.get("title") or (message.subject if message else None)
-    body = params.get("body") or (message.text if message else None)
+    lacking = _lacking(params, message)
+    if lacking is not None:
+        raise ConnectorError(lacking)
+    title, body = _title(params, message), _body(params, message)
     data = {
         str(name): value if isinstance(value, str) else json.dumps(value)
         for name, value in (params.get("data") or {}).items()
     }
-    if not (title or body or data):
-        raise ConnectorError("nothing to send: give data.title, data.body or data.data")
     return Push("", title, body, params.get("image"), data)
+
+
+def _lacking(params: Mapping[str, Any], message: Message | None) -> str | None:
+    """What ``_content`` would refuse for want of anything to show, found before the step
+    runs (its data need not be rendered: only whether each part is given counts)."""
+    if _title(params, message) or _body(params, message) or params.get("data"):
+        return None
+    empty = "data.title, data.body and data.data are empty"
+    return inputs.missing("title or body", empty, "data.body", message)
+
+
+def _title(params: Mapping[str, Any], message: Message | None) -> Any:
+    return params.get("title") or (message.subject if message else None)
+
+
+def _body(params: Mapping[str, Any], message: Message | None) -> Any:
+    return params.get("body") or (message.text if message else None)
 
 
 async def _keep(

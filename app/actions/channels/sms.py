@@ -1,5 +1,6 @@
 """``send_sms``: a text message through Twilio's Messages API or a generic HTTP endpoint."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -90,6 +91,9 @@ class SmsChannel:
         outputs=phone.OUTPUTS,
         description="Send an SMS through the configured providers, in order, failing over.",
     )
+
+    def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        return inputs.lacking_text(params, context)
 
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)

@@ -2,6 +2,7 @@
 generic HTTP endpoint."""
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -143,6 +144,10 @@ class WhatsAppChannel:
         description="Send a WhatsApp text or template message through the configured "
         "providers, in order, failing over.",
     )
+
+    def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        """An approved WhatsApp template (``data.template``) needs no body."""
+        return None if params.get("template") is not None else inputs.lacking_text(params, context)
 
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)

@@ -216,7 +216,12 @@ async def test_fcm_with_a_service_account_mints_its_token(
             "no recipient: data.recipients is empty and the event's user has no deviceToken",
         ),
         ({"recipients": [None, ""], "body": "Hi"}, {}, "no recipient"),
-        ({"recipients": ["t"]}, {}, "nothing to send: give data.title, data.body or data.data"),
+        (
+            {"recipients": ["t"]},
+            {},
+            "no title or body: data.title, data.body and data.data are empty; set data.body or "
+            "name a template (`template`) that has one",
+        ),
         (
             {"recipients": ["t"], "data": {"nested": {"a": 1}}, "body": "x"},
             {},
