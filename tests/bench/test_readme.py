@@ -7,8 +7,9 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent.parent
-# An abbreviated hash: 7 to 40 hex digits with a letter among them (plain numbers are figures).
-CITED = re.compile(r"\b(?=[0-9]*[a-f])[0-9a-f]{7,40}\b")
+# An abbreviated hash: 7 to 40 hex digits with a letter among them (plain numbers are figures),
+# not the mantissa of a float in exponent form (`1.8446744073709552e+19`).
+CITED = re.compile(r"(?<![.\d])\b(?=[0-9]*[a-f])[0-9a-f]{7,40}\b(?![+-]\d)")
 
 
 def in_history(commit: str) -> bool:
@@ -31,3 +32,4 @@ def test_a_commit_outside_the_history_is_told_from_one_in_it() -> None:
     assert in_history(head)
     assert not in_history("e792286")  # 49d20e2 before its rebase
     assert CITED.findall("1,202 bytes, 2026120 and (49d20e2)") == ["49d20e2"]
+    assert CITED.findall("`1.8446744073709552e+19` (49d20e2)") == ["49d20e2"]
