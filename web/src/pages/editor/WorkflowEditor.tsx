@@ -7,6 +7,7 @@ import { useConnectors } from "../../api/connectors";
 import { publishOutcome, saveWorkflow, workflowKeys, type PublishDecision, type VersionRead, type WorkflowRead } from "../../api/workflows";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
 import type { StepState } from "../../components/canvas/nodeData";
 import { buildPalette, type PaletteItem } from "../../workflow/catalogue";
@@ -134,13 +135,11 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
       <div className="tabs" role="tablist" aria-label="Editor">
         {TABS.map(([key, label]) => {
           const unsaved = isNew && SAVED_ONLY.includes(key);
-          // aria-disabled, not disabled: a disabled button takes no focus, so a keyboard or
-          // screen-reader user would never reach the reason it is described by.
           return (
-            <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={unsaved ? undefined : () => setTab(key)}
-              aria-disabled={unsaved || undefined} aria-describedby={unsaved ? UNSAVED_NOTE : undefined}>
+            <GreyableButton key={key} role="tab" aria-selected={tab === key} onClick={() => setTab(key)}
+              greyedBy={unsaved ? UNSAVED_NOTE : undefined}>
               {label}
-            </button>
+            </GreyableButton>
           );
         })}
       </div>

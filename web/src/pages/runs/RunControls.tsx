@@ -1,10 +1,11 @@
 // Pause, resume, cancel, retry, skip: for admins and editors only. A command that does not
-// fit the run's state is disabled with the reason; a 409 (the state changed meanwhile) is
+// fit the run's state is greyed, described by the reason; a 409 (the state changed meanwhile) is
 // explained in the same words, with the API's own message.
-import { useState } from "react";
+import { Fragment, useId, useState } from "react";
 import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 import { COMMANDS, explainRefusal, fits } from "./commands";
 
 const LABELS: Readonly<Record<RunCommand, string>> = {
@@ -13,6 +14,7 @@ const LABELS: Readonly<Record<RunCommand, string>> = {
 
 export function RunControls({ run }: { run: RunRead }) {
   const command = useRunCommand(run.run_id);
+  const id = useId();
   const [asked, setAsked] = useState<{ command: RunCommand; status: RunRead["status"] } | null>(null);
   const send = (name: RunCommand) => {
     setAsked({ command: name, status: run.status });
@@ -22,18 +24,26 @@ export function RunControls({ run }: { run: RunRead }) {
   return (
     <div className="run-controls">
       <div className="toolbar" role="group" aria-label="Run control">
-        {COMMANDS.map((name) => (
-          <button
-            key={name}
-            type="button"
-            className={name === "cancel" ? "danger" : undefined}
-            disabled={command.isPending || !fits(name, run.status)}
-            title={fits(name, run.status) ? undefined : explainRefusal(name, run.status)}
-            onClick={() => send(name)}
-          >
-            {LABELS[name]}
-          </button>
-        ))}
+        {COMMANDS.map((name) => {
+          const reason = fits(name, run.status) ? undefined : explainRefusal(name, run.status);
+          const reasonId = `${id}-${name}`;
+          // The reason in text (read out, shown under the controls while one has focus) and
+          // as a tooltip for the mouse.
+          return (
+            <Fragment key={name}>
+              <GreyableButton
+                className={name === "cancel" ? "danger" : undefined}
+                disabled={command.isPending}
+                greyedBy={reason && reasonId}
+                title={reason}
+                onClick={() => send(name)}
+              >
+                {LABELS[name]}
+              </GreyableButton>
+              {reason && <span id={reasonId} className="sr-only greyed-reason">{reason}</span>}
+            </Fragment>
+          );
+        })}
       </div>
       {refused && asked && command.error instanceof ApiError && (
         <div role="alert" className="error">
