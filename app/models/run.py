@@ -24,6 +24,8 @@ FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED
 UNFINISHED_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED)
 # States in which a run parked at a wait_for_event step can be resumed by its event.
 PARKED = frozenset({RunStatus.WAITING, RunStatus.PAUSED})
+# The wait reason of a run waiting out the backoff before its failed step's next attempt.
+RETRY_WAIT = "retry"
 
 
 # One turn in a run's history: a change of status, or a note on the way (``from`` is ``to``).
@@ -163,6 +165,14 @@ class Run:
         if wait is None or "resolved" in wait or self.status not in PARKED:
             return None
         return wait["key"]
+
+    @property
+    def wait_reason(self) -> str | None:
+        """Why the run waits (the reason of its move to waiting: ``delay``, ``retry``,
+        ``waiting for approval ...``); None unless it is waiting."""
+        if self.status != RunStatus.WAITING or not self.history:
+            return None
+        return self.history[-1]["reason"]
 
     @property
     def listen_keys(self) -> list[str]:

@@ -1,4 +1,5 @@
-"""Run control: pause, resume, cancel, retry from the failed step, skip the current step.
+"""Run control: pause, resume, cancel, retry from the failed step (or now, for a run waiting
+to retry it), skip the current step.
 
 A control call writes the run under its revision guard; a worker walking the same run finds
 its next checkpoint refused, keeps the new state and stops. Every transition is recorded in
@@ -16,7 +17,7 @@ from app.engine.flow.queue import Queue
 from app.engine.walk.family import Family
 from app.engine.walk.program import Kind, ProgramCache, end_of
 from app.errors import Conflict
-from app.models.run import Join, Run, RunStatus
+from app.models.run import RETRY_WAIT, Join, Run, RunStatus
 from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
 
@@ -35,9 +36,29 @@ ALLOWED: dict[Command, frozenset[RunStatus]] = {
     Command.CANCEL: frozenset(
         {RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED}
     ),
-    Command.RETRY: frozenset({RunStatus.FAILED}),
+    # Of the waiting runs, only one waiting to retry a failed step (see ``allows``).
+    Command.RETRY: frozenset({RunStatus.FAILED, RunStatus.WAITING}),
     Command.SKIP: frozenset({RunStatus.WAITING, RunStatus.PAUSED, RunStatus.FAILED}),
 }
+
+
+def allows(command: Command, run: Run) -> bool:
+    """Whether ``command`` fits the run's state: ``retry`` takes a waiting run only while
+    it waits to retry a failed step (a delay, an event or an approval is no failure)."""
+    if command == Command.RETRY and run.status == RunStatus.WAITING:
+        return run.wait_reason == RETRY_WAIT
+    return run.status in ALLOWED[command]
+
+
+def _refusal(command: Command, run: Run) -> str:
+    allowed = ", ".join(sorted(ALLOWED[command]))
+    if command == Command.RETRY:
+        allowed = f"{RunStatus.FAILED}, or {RunStatus.WAITING} to retry a failed step"
+    why = f", its wait: {run.wait_reason}" if run.wait_reason else ""
+    return (
+        f"Cannot {command} run {run.run_id}: it is {run.status}{why} "
+        f"({command} works on runs that are {allowed})."
+    )
 
 
 @dataclass
@@ -52,12 +73,8 @@ class RunControl:
     async def apply(self, tenant_id: str, run_id: str, command: Command) -> Run:
         for _ in range(RUN_WRITE_ATTEMPTS):
             run = await self.store.get_run(tenant_id, run_id)
-            if run.status not in ALLOWED[command]:
-                allowed = ", ".join(sorted(ALLOWED[command]))
-                raise Conflict(
-                    f"Cannot {command} run {run_id}: it is {run.status} "
-                    f"({command} works on runs that are {allowed})."
-                )
+            if not allows(command, run):
+                raise Conflict(_refusal(command, run))
             now, join = self.clock.now(), run.join
             await self._change(run, command, now)
             run.updated_at = now
@@ -82,6 +99,10 @@ class RunControl:
             status = RunStatus.WAITING if waiting else RunStatus.PENDING
             run.due_at = run.due_at if waiting else now
             run.move(status, now, "resumed through the API")
+        elif command == Command.RETRY and run.status == RunStatus.WAITING:
+            # The attempt the walker set up, its number and the budget left kept: only sooner.
+            run.due_at = now
+            run.move(RunStatus.PENDING, now, "retry brought forward through the API")
         elif command == Command.RETRY:
             run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, True
             run.active_seconds = 0.0

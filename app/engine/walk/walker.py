@@ -30,7 +30,7 @@ from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
 from app.models import jsonc
 from app.models.action import RetryPolicy
-from app.models.run import Run, RunStatus, StepRecord, StepStatus, Wait
+from app.models.run import RETRY_WAIT, Run, RunStatus, StepRecord, StepStatus, Wait
 
 log = logging.getLogger(__name__)
 
@@ -361,7 +361,7 @@ class Walker:
             if not await self.effects.checkpoint(run, steps):
                 return False
             run.attempt += 1
-            return await self._wait(run, outcome.retry_in, "retry")
+            return await self._wait(run, outcome.retry_in, RETRY_WAIT)
         if outcome.status in (StepStatus.FAILED, StepStatus.UNKNOWN):
             return await self._failed(run, program, instruction, outcome, steps)
         return await self._done(run, program, instruction, outcome, steps)

@@ -6,7 +6,7 @@ import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
-import { COMMANDS, explainRefusal, fits } from "./commands";
+import { COMMANDS, explainRefusal, fitsRun, waitReason } from "./commands";
 
 const LABELS: Readonly<Record<RunCommand, string>> = {
   pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", skip: "Skip step",
@@ -20,12 +20,13 @@ export function RunControls({ run }: { run: RunRead }) {
     setAsked({ command: name, status: run.status });
     command.mutate(name);
   };
+  const label = (name: RunCommand) => (name === "retry" && waitReason(run) === "retry" ? "Retry now" : LABELS[name]);
   const refused = command.error instanceof ApiError && command.error.status === 409;
   return (
     <div className="run-controls">
       <div className="toolbar" role="group" aria-label="Run control">
         {COMMANDS.map((name) => {
-          const reason = fits(name, run.status) ? undefined : explainRefusal(name, run.status);
+          const reason = fitsRun(name, run) ? undefined : explainRefusal(name, run.status, waitReason(run));
           const reasonId = `${id}-${name}`;
           // The reason in text (read out, shown under the controls while one has focus) and
           // as a tooltip for the mouse.
@@ -38,7 +39,7 @@ export function RunControls({ run }: { run: RunRead }) {
                 title={reason}
                 onClick={() => send(name)}
               >
-                {LABELS[name]}
+                {label(name)}
               </GreyableButton>
               {reason && <span id={reasonId} className="sr-only greyed-reason">{reason}</span>}
             </Fragment>

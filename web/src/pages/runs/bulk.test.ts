@@ -26,7 +26,7 @@ describe("bulk run control", () => {
   it("warns when the status filter does not fit the command, and not when it does", () => {
     expect(planWarning("retry", { status: "failed" })).toBeNull();
     expect(planWarning("retry", { status: "completed" })).toBe(
-      "Every run matched is completed: Retry works only on a run that is failed; the others are refused and listed.",
+      "Every run matched is completed: Retry works only on a run that is failed or waiting to retry a step; the others are refused and listed.",
     );
     expect(planWarning("resume", { workflow_id: "welcome" })).toBe(
       "Resume works only on a run that is paused; the others are refused and listed.",

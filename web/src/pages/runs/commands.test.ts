@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { explainRefusal, fits } from "./commands";
+import { explainRefusal, fits, fitsRun } from "./commands";
 import { statusIn } from "./RunControls";
 
 describe("run control", () => {
@@ -7,6 +7,15 @@ describe("run control", () => {
     expect(fits("retry", "failed")).toBe(true);
     expect(fits("retry", "completed")).toBe(false);
     expect(fits("retry", "running")).toBe(false);
+  });
+
+  it("offers retry on a waiting run only while it waits to retry a failed step", () => {
+    const waiting = (reason: string) => ({ status: "waiting" as const, history: [{ to: "waiting", reason }] });
+    expect(fitsRun("retry", waiting("retry"))).toBe(true);
+    expect(fitsRun("retry", waiting("delay"))).toBe(false);
+    expect(fitsRun("retry", waiting("waiting for approval ap_1"))).toBe(false);
+    expect(fitsRun("retry", { status: "failed", history: [] })).toBe(true);
+    expect(explainRefusal("retry", "waiting", "delay")).toContain("this run waits for delay, not to retry a failed step");
   });
 
   it("offers resume only on a paused run, and skip past a wait, a pause or a failure", () => {
@@ -18,8 +27,8 @@ describe("run control", () => {
 
   it("explains a refused retry in words, naming the state and the states it needs", () => {
     expect(explainRefusal("retry", "completed")).toBe(
-      "Retry runs a failed run again from the step that failed; this run is completed, and retry " +
-        "works only on a run that is failed. A finished run can no longer change.",
+      "Retry runs a failed run again from the step that failed, or a run waiting to retry a step now; this run is completed, and retry " +
+        "works only on a run that is failed or waiting to retry a step. A finished run can no longer change.",
     );
   });
 

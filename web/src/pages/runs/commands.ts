@@ -1,6 +1,6 @@
 // Which run-control command fits which state, in the API's own rule (app/engine/control.py),
 // and what a refusal (409) means in words.
-import type { RunCommand } from "../../api/runs";
+import type { RunCommand, RunRead } from "../../api/runs";
 import type { RunStatus } from "../../components/runStatus";
 
 export const COMMANDS: readonly RunCommand[] = ["pause", "resume", "cancel", "retry", "skip"];
@@ -9,7 +9,7 @@ const ALLOWED: Readonly<Record<RunCommand, readonly RunStatus[]>> = {
   pause: ["pending", "running", "waiting"],
   resume: ["paused"],
   cancel: ["pending", "running", "waiting", "paused"],
-  retry: ["failed"],
+  retry: ["failed", "waiting"], // waiting: only to retry a failed step (fitsRun)
   skip: ["waiting", "paused", "failed"],
 };
 
@@ -17,12 +17,24 @@ const WHAT: Readonly<Record<RunCommand, string>> = {
   pause: "Pause stops a run that has not finished until it is resumed",
   resume: "Resume continues a paused run",
   cancel: "Cancel ends a run that has not finished",
-  retry: "Retry runs a failed run again from the step that failed",
+  retry: "Retry runs a failed run again from the step that failed, or a run waiting to retry a step now",
   skip: "Skip moves a waiting, paused or failed run past its current step",
 };
 
 export function fits(command: RunCommand, status: RunStatus): boolean {
   return ALLOWED[command].includes(status);
+}
+
+/** Why a waiting run waits, as its move to waiting says ("retry", "delay", "waiting for ..."). */
+export function waitReason(run: Pick<RunRead, "status" | "history">): string | null {
+  return run.status === "waiting" ? (run.history.at(-1)?.reason as string | undefined) ?? null : null;
+}
+
+/** Whether `command` fits this run: as `fits`, and retry takes a waiting run only while it
+ * waits to retry a failed step (the API's own rule). */
+export function fitsRun(command: RunCommand, run: Pick<RunRead, "status" | "history">): boolean {
+  if (command === "retry" && run.status === "waiting") return waitReason(run) === "retry";
+  return fits(command, run.status);
 }
 
 function list(states: readonly string[]): string {
@@ -31,11 +43,14 @@ function list(states: readonly string[]): string {
 
 /** The states `command` works on, in words: "pending, running or waiting". */
 export function statesFor(command: RunCommand): string {
-  return list(ALLOWED[command]);
+  return command === "retry" ? "failed or waiting to retry a step" : list(ALLOWED[command]);
 }
 
 /** Why `command` does not fit a run that is `status`: said before the click and after a 409. */
-export function explainRefusal(command: RunCommand, status: RunStatus): string {
+export function explainRefusal(command: RunCommand, status: RunStatus, reason?: string | null): string {
+  if (command === "retry" && status === "waiting") {
+    return `${WHAT.retry}; this run waits for ${reason ?? "something"}, not to retry a failed step.`;
+  }
   const finished = status === "completed" || status === "cancelled";
   const tail = finished ? " A finished run can no longer change." : "";
   return `${WHAT[command]}; this run is ${status}, and ${command} works only on a run that is ` +

@@ -1,0 +1,71 @@
+"""Retry on a run waiting to retry a failed step: the attempt falls due now, through a real
+arq worker, a real Redis and a webhook to a local HTTP server."""
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from arq.utils import timestamp_ms
+from pytest_httpserver import HTTPServer
+
+from app.engine.redis_keys import RESUMES
+from app.resources import Resources
+from app.settings import Settings
+from tests.clock import ShiftedClock
+from tests.conftest import drain, send
+from tests.engine.walk.test_runs import create, drain_until, parked_before_a_delay, run_of, workflow
+
+BACKOFF = 600  # seconds: the automatic retry is ten minutes away, the test far shorter
+
+
+async def test_retry_brings_a_waiting_retry_forward_and_sends_the_step_twice_in_all(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
+    httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
+    step = {
+        "id": "hook",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/hook"), "json": {"n": 1}},
+        "retry": {"max_attempts": 3, "backoff": BACKOFF},
+    }
+    await create(client, workflow([step]))
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    await drain_until(client, allowed, [run_id], {"waiting"})
+    waiting = await run_of(client, run_id)
+    assert waiting["history"][-1]["reason"] == "retry"
+    due_in = datetime.fromisoformat(waiting["due_at"]) - datetime.now(UTC)
+    assert due_in > timedelta(seconds=BACKOFF - 60)
+
+    retried = await client.post(f"/api/runs/{run_id}/retry")
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["status"] == "pending"
+    await drain_until(client, allowed, [run_id], {"completed"})
+    run = await run_of(client, run_id)
+    assert [(s["attempt"], s["status"]) for s in run["steps"]] == [
+        (1, "retrying"),
+        (2, "completed"),
+    ]
+    assert len({s["idempotency_key"] for s in run["steps"]}) == 1
+
+    # The automatic retry's own resume is still armed: once its backoff runs out, it finds
+    # the run completed and sends nothing.
+    assert resources.engine is not None
+    redis = resources.engine.queue.pool
+    armed = await redis.zrange(RESUMES, 0, -1)
+    assert armed
+    await redis.zadd(RESUMES, dict.fromkeys(armed, timestamp_ms()))
+    await drain(allowed)
+    assert await redis.zcard(RESUMES) == 0
+    assert (await run_of(client, run_id))["status"] == "completed"
+    assert len(httpserver.log) == 2
+
+
+async def test_retry_refuses_a_run_waiting_for_a_delay(
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock
+) -> None:
+    run_id = await parked_before_a_delay(client, settings, clock)
+    refused = await client.post(f"/api/runs/{run_id}/retry")
+    assert refused.status_code == 409
+    assert "it is waiting, its wait: delay" in refused.json()["error"]["message"]
+    assert (await run_of(client, run_id))["status"] == "waiting"
