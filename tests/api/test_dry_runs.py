@@ -44,6 +44,18 @@ def check_reasons(steps: dict[str, dict[str, Any]]) -> None:
         assert reason in steps[step_id]["reason"], (step_id, steps[step_id]["reason"])
 
 
+async def warned_then_traced(
+    client: httpx.AsyncClient, document: dict[str, Any], event: dict[str, Any] = EVENT
+) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """What ``POST /api/workflows/validate`` warns of, by action, then the document saved
+    and tested with ``event``: its trace's steps, by id."""
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    warnings = {w["action_id"]: w["message"] for w in checked["warnings"]}
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    reply = await client.post("/api/workflows/greet/test", json={"event": event})
+    return warnings, {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+
+
 async def test_a_workflow_test_marks_each_step_that_would_fail_with_why(
     client: httpx.AsyncClient,
 ) -> None:
@@ -111,12 +123,8 @@ async def test_an_email_lacking_a_subject_or_body_is_warned_of_and_would_fail(
             {"id": "whole", "type": "send_email", "data": {"subject": "Hi", "body": "Welcome"}},
         ]
     }
-    checked = (await client.post("/api/workflows/validate", json=document)).json()
-    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == lacking
-
-    assert (await client.post("/api/workflows", json=document)).status_code == 201
-    reply = await client.post("/api/workflows/greet/test", json={"event": EVENT})
-    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    warnings, steps = await warned_then_traced(client, document)
+    assert warnings == lacking
     assert {step: steps[step]["reason"] for step in lacking} == lacking
     assert steps["whole"]["status"] == "completed"
 
@@ -141,13 +149,9 @@ async def test_a_webhook_to_an_address_the_guard_refuses_is_warned_of_and_would_
             {"id": "later", "type": "webhook_call", "data": {"url": "{{ callback_url }}"}},
         ]
     }
-    checked = (await client.post("/api/workflows/validate", json=document)).json()
-    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == refused
-
-    assert (await client.post("/api/workflows", json=document)).status_code == 201
     event = EVENT | {"data": {"callback_url": "http://[::1]:8080/done"}}
-    reply = await client.post("/api/workflows/greet/test", json={"event": event})
-    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    warnings, steps = await warned_then_traced(client, document, event)
+    assert warnings == refused
     assert {step: steps[step]["reason"] for step in refused} == refused
     assert steps["named"]["status"] == "completed"
     assert steps["later"]["reason"].startswith("refused to connect to ::1: it is a loopback")
@@ -170,13 +174,9 @@ async def test_a_webhook_url_the_call_cannot_parse_is_warned_of_and_would_fail(
             {"id": "ported", "type": "webhook_call", "data": {"url": "http://h.example:{{ p }}/"}},
         ]
     }
-    checked = (await client.post("/api/workflows/validate", json=document)).json()
-    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == unparsable
-
-    assert (await client.post("/api/workflows", json=document)).status_code == 201
     event = EVENT | {"data": {"p": "80a"}}
-    reply = await client.post("/api/workflows/greet/test", json={"event": event})
-    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    warnings, steps = await warned_then_traced(client, document, event)
+    assert warnings == unparsable
     assert {step: steps[step]["reason"] for step in unparsable} == unparsable
     assert steps["ported"]["reason"].startswith("data.url: not a URL (Invalid port: '80a')")
 
@@ -216,11 +216,7 @@ async def test_a_text_or_push_lacking_a_body_is_warned_of_and_would_fail(
             {"id": "titled", "type": "send_push", "data": {"recipients": ["t"], "title": "Hi"}},
         ]
     }
-    checked = (await client.post("/api/workflows/validate", json=document)).json()
-    assert {w["action_id"]: w["message"] for w in checked["warnings"]} == lacking
-
-    assert (await client.post("/api/workflows", json=document)).status_code == 201
-    reply = await client.post("/api/workflows/greet/test", json={"event": EVENT})
-    steps = {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
+    warnings, steps = await warned_then_traced(client, document)
+    assert warnings == lacking
     assert {step: steps[step]["reason"] for step in lacking} == lacking
     assert {steps[step]["status"] for step in ("texted", "approved", "titled")} == {"completed"}

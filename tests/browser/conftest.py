@@ -203,3 +203,12 @@ def sign_in(page: Page, service: Service, key: str) -> None:
     would abort the sign-in request and land on the form again."""
     submit_key(page, service, key)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def open_on_canvas(page: Page, workflow_id: str, name: str, event_type: str) -> None:
+    """Fill the new-workflow wizard (open already) and open the workflow on the canvas,
+    unsaved: a trigger on ``event_type`` and no action yet."""
+    page.get_by_label("Workflow id").fill(workflow_id)
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Event type").fill(event_type)
+    page.get_by_role("button", name="Open on the canvas").click()

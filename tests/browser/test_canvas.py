@@ -6,7 +6,7 @@ action dropped into one is saved there (issue 19, item 1)."""
 
 from playwright.sync_api import FloatRect, Page, expect
 
-from tests.browser.conftest import Service, sign_in
+from tests.browser.conftest import Service, open_on_canvas, sign_in
 
 
 def test_a_workflow_built_from_the_palette_shows_its_error_on_the_node_then_publishes(
@@ -14,10 +14,7 @@ def test_a_workflow_built_from_the_palette_shows_its_error_on_the_node_then_publ
 ) -> None:
     sign_in(page, service, service.key)
     page.get_by_role("link", name="New workflow").first.click()
-    page.get_by_label("Workflow id").fill("built_on_canvas")
-    page.get_by_label("Name", exact=True).fill("Built on the canvas")
-    page.get_by_label("Event type").fill("order_placed")
-    page.get_by_role("button", name="Open on the canvas").click()
+    open_on_canvas(page, "built_on_canvas", "Built on the canvas", "order_placed")
 
     page.get_by_role("button", name="Condition", exact=True).click()
     page.locator("[data-node='condition_1']").click()

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 
 from app.redis_server import free_port
-from tests.browser.conftest import Service, sign_in
+from tests.browser.conftest import Service, open_on_canvas, sign_in
 
 
 def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink(
@@ -23,10 +23,7 @@ def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink
     try:
         sign_in(page, service, service.key)
         page.goto(service.base + "/studio/wizard")
-        page.get_by_label("Workflow id").fill("first_on_canvas")
-        page.get_by_label("Name", exact=True).fill("First on the canvas")
-        page.get_by_label("Event type").fill("first_signup")
-        page.get_by_role("button", name="Open on the canvas").click()
+        open_on_canvas(page, "first_on_canvas", "First on the canvas", "first_signup")
 
         page.get_by_role("button", name="Condition", exact=True).click()
         # Each row of the form is "Condition", not rjsf's "Conditions-1".

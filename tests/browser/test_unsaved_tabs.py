@@ -4,7 +4,7 @@ tab that still takes focus (a disabled button takes none), not only in a hover t
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service, sign_in
+from tests.browser.conftest import Service, open_on_canvas, sign_in
 
 REASON = "Test and Versions work on the saved workflow: Save draft or Publish first."
 
@@ -14,10 +14,7 @@ def test_the_greyed_tabs_of_an_unsaved_workflow_say_why_to_keyboard_and_screen_r
 ) -> None:
     sign_in(page, service, service.key)
     page.goto(service.base + "/studio/wizard")
-    page.get_by_label("Workflow id").fill("not_saved_yet")
-    page.get_by_label("Name", exact=True).fill("Not saved yet")
-    page.get_by_label("Event type").fill("not_saved_signup")
-    page.get_by_role("button", name="Open on the canvas").click()
+    open_on_canvas(page, "not_saved_yet", "Not saved yet", "not_saved_signup")
 
     expect(page.get_by_text(REASON)).to_be_visible()
     for name in ("Test", "Versions"):

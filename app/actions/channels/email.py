@@ -194,12 +194,6 @@ def _missing(subject: str, text: str | None, html: str | None, message: Message 
     return ""
 
 
-def lacking(params: Mapping[str, Any], context: ActionContext) -> str | None:
-    """What ``compose`` would refuse for want of a subject or a body, found before the step
-    runs (its data need not be rendered: only whether each part is given counts)."""
-    return _missing(*_content(params, context), context.message) or None
-
-
 def compose(
     params: Mapping[str, Any], context: ActionContext, server: smtp.SmtpServer | None
 ) -> Email:
@@ -247,7 +241,9 @@ class EmailChannel:
     )
 
     def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
-        return lacking(params, context)
+        """What ``compose`` would refuse for want of a subject or a body, found before the
+        step runs (its data need not be rendered: only whether each part is given counts)."""
+        return _missing(*_content(params, context), context.message) or None
 
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         problems = self.spec.problems(params)
