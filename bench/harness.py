@@ -223,14 +223,21 @@ def bare(directory: Path) -> Iterator[Service]:
         service.stop()
 
 
+def data_dir(parent: Path, name: str) -> Path:
+    """A fresh data dir for one service, for its user alone as ``automator`` makes its own
+    (app/datadir.py): one that others can read draws the service's warning at every start."""
+    directory = parent / name
+    directory.mkdir(mode=0o700, parents=True)
+    return directory
+
+
 @contextmanager
 def automator(options: Options, name: str, commands: list[str]) -> Iterator[Service]:
     """Redis, then one ``automator`` process per command (``api``, ``dev``, ``worker``,
     ``scheduler``) sharing it and one SQLite store under ``name``; the first command serves
     the API. Log level and format, the rate limit and every other setting are the defaults
     users get, unless ``options.settings`` say otherwise."""
-    directory = options.directory / name
-    directory.mkdir(parents=True)
+    directory = data_dir(options.directory, name)
     service = Service(directory, profiles=options.profiles)
     redis_port, port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"

@@ -1,11 +1,13 @@
 """The benchmark harness's readings: wrk's output, /proc, py-spy's stacks (no wrk run)."""
 
+import logging
 import os
 from pathlib import Path
 
 import pytest
 
-from bench.harness import TICKS, cpu_seconds, parse_wrk, peak_rss_mb
+from app.datadir import private_dir
+from bench.harness import TICKS, cpu_seconds, data_dir, parse_wrk, peak_rss_mb
 from bench.profile import top_frames
 from bench.timers import percentiles
 
@@ -73,3 +75,12 @@ def test_top_frames_share_samples_by_function_self_and_total() -> None:
 def test_lateness_percentiles_read_from_the_sorted_values() -> None:
     text = percentiles([float(n) for n in range(1000, 0, -1)])
     assert text == "p50 500, p95 951, p99 991, max 1,000 ms"
+
+
+def test_a_services_data_dir_draws_no_warning_that_others_can_read_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = data_dir(tmp_path, "ingest-dev")
+    with caplog.at_level(logging.WARNING, logger="app.datadir"):
+        private_dir(directory)  # what `automator` does with AUTOMATOR_DATA_DIR at its start
+    assert caplog.messages == []
