@@ -26,6 +26,8 @@ UNFINISHED_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, 
 PARKED = frozenset({RunStatus.WAITING, RunStatus.PAUSED})
 # The wait reason of a run waiting out the backoff before its failed step's next attempt.
 RETRY_WAIT = "retry"
+# The moves into waiting that begin no wait: a note on the way, a resume of a paused wait.
+WAIT_KEPT = frozenset({RunStatus.WAITING.value, RunStatus.PAUSED.value})
 
 
 # One turn in a run's history: a change of status, or a note on the way (``from`` is ``to``).
@@ -168,11 +170,15 @@ class Run:
 
     @property
     def wait_reason(self) -> str | None:
-        """Why the run waits (the reason of its move to waiting: ``delay``, ``retry``,
-        ``waiting for approval ...``); None unless it is waiting."""
-        if self.status != RunStatus.WAITING or not self.history:
+        """Why the run waits (the reason of the move that began its wait: ``delay``,
+        ``retry``, ``waiting for approval ...``); None unless it is waiting. A pause and a
+        resume leave the wait as it was, so the move back from paused is no new reason."""
+        if self.status != RunStatus.WAITING:
             return None
-        return self.history[-1]["reason"]
+        for turn in reversed(self.history):
+            if turn["to"] == RunStatus.WAITING and turn["from"] not in WAIT_KEPT:
+                return turn["reason"]
+        return None
 
     @property
     def listen_keys(self) -> list[str]:

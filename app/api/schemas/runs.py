@@ -58,6 +58,11 @@ class RunSummary(BaseModel):
     wait: WaitRead | None = Field(
         description="Set while the run waits for an event, or for a decision (an approval)."
     )
+    wait_reason: str | None = Field(
+        description="Why a waiting run waits, as its move to waiting said: `retry` (out a "
+        "failed step's backoff: `POST /api/runs/{run_id}/retry` brings the attempt forward), "
+        "`delay`, `waiting for <event>`... A pause and a resume keep it; null unless waiting."
+    )
     trigger: str | None = Field(
         description="The workflow's trigger that started the run: its `id`, else `trigger` "
         "(the seed's one) or `triggers.<n>`; null for run now and sub-workflows."

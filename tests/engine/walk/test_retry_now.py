@@ -69,3 +69,30 @@ async def test_retry_refuses_a_run_waiting_for_a_delay(
     assert refused.status_code == 409
     assert "it is waiting, its wait: delay" in refused.json()["error"]["message"]
     assert (await run_of(client, run_id))["status"] == "waiting"
+
+
+async def test_a_run_paused_and_resumed_while_waiting_to_retry_can_still_retry_now(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
+    httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
+    step = {
+        "id": "hook",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/hook"), "json": {"n": 1}},
+        "retry": {"max_attempts": 3, "backoff": BACKOFF},
+    }
+    await create(client, workflow([step]))
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    await drain_until(client, allowed, [run_id], {"waiting"})
+    for command in ("pause", "resume"):
+        answer = await client.post(f"/api/runs/{run_id}/{command}")
+        assert answer.status_code == 200, answer.text
+    resumed = await run_of(client, run_id)
+    assert (resumed["status"], resumed["wait_reason"]) == ("waiting", "retry")
+
+    retried = await client.post(f"/api/runs/{run_id}/retry")
+    assert retried.status_code == 200, retried.text
+    await drain_until(client, allowed, [run_id], {"completed"})
+    assert len(httpserver.log) == 2

@@ -6,7 +6,7 @@ import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
-import { COMMANDS, explainRefusal, fitsRun, waitReason } from "./commands";
+import { COMMANDS, explainRefusal, fitsRun, waitsToRetry } from "./commands";
 
 const LABELS: Readonly<Record<RunCommand, string>> = {
   pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", skip: "Skip step",
@@ -20,13 +20,13 @@ export function RunControls({ run }: { run: RunRead }) {
     setAsked({ command: name, status: run.status });
     command.mutate(name);
   };
-  const label = (name: RunCommand) => (name === "retry" && waitReason(run) === "retry" ? "Retry now" : LABELS[name]);
+  const label = (name: RunCommand) => (name === "retry" && waitsToRetry(run) ? "Retry now" : LABELS[name]);
   const refused = command.error instanceof ApiError && command.error.status === 409;
   return (
     <div className="run-controls">
       <div className="toolbar" role="group" aria-label="Run control">
         {COMMANDS.map((name) => {
-          const reason = fitsRun(name, run) ? undefined : explainRefusal(name, run.status, waitReason(run));
+          const reason = fitsRun(name, run) ? undefined : explainRefusal(name, run.status, run.wait_reason);
           const reasonId = `${id}-${name}`;
           // The reason in text (read out, shown under the controls while one has focus) and
           // as a tooltip for the mouse.

@@ -10,11 +10,11 @@ describe("run control", () => {
   });
 
   it("offers retry on a waiting run only while it waits to retry a failed step", () => {
-    const waiting = (reason: string) => ({ status: "waiting" as const, history: [{ to: "waiting", reason }] });
+    const waiting = (reason: string) => ({ status: "waiting" as const, wait_reason: reason });
     expect(fitsRun("retry", waiting("retry"))).toBe(true);
     expect(fitsRun("retry", waiting("delay"))).toBe(false);
     expect(fitsRun("retry", waiting("waiting for approval ap_1"))).toBe(false);
-    expect(fitsRun("retry", { status: "failed", history: [] })).toBe(true);
+    expect(fitsRun("retry", { status: "failed", wait_reason: null })).toBe(true);
     expect(explainRefusal("retry", "waiting", "delay")).toContain("this run waits for delay, not to retry a failed step");
   });
 

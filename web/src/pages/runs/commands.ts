@@ -25,16 +25,17 @@ export function fits(command: RunCommand, status: RunStatus): boolean {
   return ALLOWED[command].includes(status);
 }
 
-/** Why a waiting run waits, as its move to waiting says ("retry", "delay", "waiting for ..."). */
-export function waitReason(run: Pick<RunRead, "status" | "history">): string | null {
-  return run.status === "waiting" ? (run.history.at(-1)?.reason as string | undefined) ?? null : null;
+/** Whether `command` fits this run: as `fits`, and retry takes a waiting run only while it
+ * waits to retry a failed step (the API's own rule, on the API's `wait_reason`, which a pause
+ * and a resume keep). */
+export function fitsRun(command: RunCommand, run: Pick<RunRead, "status" | "wait_reason">): boolean {
+  if (command === "retry" && run.status === "waiting") return waitsToRetry(run);
+  return fits(command, run.status);
 }
 
-/** Whether `command` fits this run: as `fits`, and retry takes a waiting run only while it
- * waits to retry a failed step (the API's own rule). */
-export function fitsRun(command: RunCommand, run: Pick<RunRead, "status" | "history">): boolean {
-  if (command === "retry" && run.status === "waiting") return waitReason(run) === "retry";
-  return fits(command, run.status);
+/** Whether the run waits out a failed step's backoff: retry brings the attempt forward. */
+export function waitsToRetry(run: Pick<RunRead, "status" | "wait_reason">): boolean {
+  return run.status === "waiting" && run.wait_reason === "retry";
 }
 
 function list(states: readonly string[]): string {
