@@ -22,8 +22,14 @@ ISO_DURATION_PATTERN = (
 # E.164 as people write it: "+" and the country code, then digits with optional separators.
 PHONE_PATTERN = r"^\+[1-9][0-9 ().-]{6,24}$"
 URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
-# A URL still to be rendered: only its scheme is known at save time.
-URL_SCHEME_PATTERN = "^[hH][tT][tT][pP][sS]?://"
+# A port out of TCP's range (0, or past 65535, leading zeros allowed) ending the authority:
+# httpx takes ``http://host:99999/`` and only the connection fails, at every attempt.
+_BAD_PORT = (
+    r":(0+|0*([1-9][0-9]{5,}|6553[6-9]|655[4-9][0-9]|65[6-9][0-9]{2}|6[6-9][0-9]{3}"
+    r"|[7-9][0-9]{4}))([/?#]|$)"
+)
+# A URL still to be rendered: only its scheme and a port written out are known at save time.
+URL_SCHEME_PATTERN = "^[hH][tT][tT][pP][sS]?://(?![^/?#]*" + _BAD_PORT + ")"
 HTTPS_PATTERN = "^https://"
 # Workflow tags, lowercase so that a key limited to "billing" cannot miss one tagged "Billing".
 TAG_PATTERN = r"^[a-z0-9][a-z0-9_.:\-]{0,39}$"
@@ -47,7 +53,8 @@ WORDS = {
     ISO_DURATION_PATTERN: "an ISO 8601 duration such as PT1H or P1DT12H",
     PHONE_PATTERN: "an E.164 phone number such as +14155550123",
     URL_PATTERN: "an http:// or https:// URL with a host, such as https://api.example.com",
-    URL_SCHEME_PATTERN: "an http:// or https:// URL",
+    URL_SCHEME_PATTERN: "an http:// or https:// URL with a port from 1 to 65535, or none "
+    "for the scheme's default",
     HTTPS_PATTERN: "an https:// URL",
     TAG_PATTERN: "1 to 40 lowercase letters, digits, '_', '.', ':' or '-', starting with a "
     "letter or digit",

@@ -211,6 +211,11 @@ async def test_a_redirect_to_a_refused_address_is_refused(
             {"url": "ftp://files.example/x"},
             "data.url: 'ftp://files.example/x' is not an http:// or https:// URL",
         ),
+        (
+            {"url": "http://hooks.example:99999/"},
+            "data.url: 'http://hooks.example:99999/' is not an http:// or https:// URL with a "
+            "port from 1 to 65535, or none for the scheme's default",
+        ),
         ({"url": "https://hooks.example", "method": "FETCH"}, "data.method: 'FETCH' is not one of"),
         ({"url": "https://hooks.example", "timeout": 0}, "data.timeout: 0 is less than or equal"),
         (
@@ -234,6 +239,28 @@ async def test_bad_webhook_data_is_refused_when_the_workflow_is_saved(
     assert response.status_code == 422
     (detail,) = response.json()["error"]["details"]
     assert detail["msg"].startswith(problem), detail["msg"]
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example:0/", "https://[::1]:065536?x=1"])
+async def test_validate_names_a_port_out_of_range_and_what_to_write(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    checked = await client.post("/api/workflows/validate", json=hook_workflow({"url": url}))
+    assert checked.json()["valid"] is False
+    (detail,) = checked.json()["error"]["details"]
+    assert detail["loc"] == ["actions", 0]
+    assert detail["msg"].startswith(f"data.url: {url!r} is not an http:// or https:// URL with")
+    assert "port from 1 to 65535, or none" in detail["msg"]
+
+
+@pytest.mark.parametrize(
+    "url", ["https://hooks.example:65535/a:99999?b=:0", "http://user:99999@[::1]:1/"]
+)
+async def test_a_port_in_range_and_colons_past_the_host_are_valid(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    checked = await client.post("/api/workflows/validate", json=hook_workflow({"url": url}))
+    assert checked.json()["valid"] is True, checked.text
 
 
 async def test_templated_webhook_data_is_checked_when_it_runs(client: httpx.AsyncClient) -> None:
