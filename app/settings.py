@@ -293,7 +293,9 @@ class Settings(BaseSettings):
         "resolve to loopback, private, link-local or metadata addresses, comma-separated "
         "(`hooks.internal,127.0.0.1,10.1.0.0/16`) or a JSON list. A host name (exact) is "
         "trusted whatever it resolves to; an IP address or CIDR network allows those addresses "
-        "however a URL spells them (a metadata address only when listed on its own).",
+        "however a URL spells them (a metadata address only when listed on its own). Give "
+        "the API and every worker the same: workers judge the calls, the API judges the "
+        "checks before a run (validation's warnings, dry runs).",
     )
     http_max_response_bytes: int = Field(
         MIB,

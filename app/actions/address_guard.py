@@ -19,6 +19,12 @@ from app.actions.base import ConnectorError
 IPAddress = IPv4Address | IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 ALLOW_SETTING = "AUTOMATOR_HTTP_ALLOWED_HOSTS"
+# A check before a run (validation, a dry run) is made by an API process, the call by a worker,
+# each judging by its own setting: a warning says whose, so one that differs is found.
+JUDGED_HERE = (
+    f" (judged by this API process's {ALLOW_SETTING}; workers judge each call by their own: "
+    "give the API and every worker the same)"
+)
 
 # Instance metadata services answer credentials to anyone who can reach them. Most sit in
 # ranges refused anyway; the list names them so that no change in Python's range tables, and
@@ -67,6 +73,7 @@ class AddressRefused(ConnectorError):
             retryable=False,
         )
         self.host = host
+        self.metadata = metadata
 
 
 def _remedy(host: str, *, metadata: bool) -> str:
@@ -205,11 +212,13 @@ class Guard:
 
     def refusal_unresolved(self, host: str) -> str | None:
         """Why a call to ``host`` would be refused, when that is known without resolving
-        it (an IP address however spelled, a metadata service's name), else None."""
+        it (an IP address however spelled, a metadata service's name), else None; saying
+        that it was judged by this process's allow-list, which may not be the workers'. A
+        metadata service's refusal names no setting (``_remedy``)."""
         try:
             self._judged_unresolved(host)
         except AddressRefused as refused:
-            return refused.message
+            return refused.message if refused.metadata else refused.message + JUDGED_HERE
         return None
 
     def _judged_unresolved(self, host: str) -> tuple[str, IPAddress | None, bool]:

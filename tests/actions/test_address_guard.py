@@ -7,6 +7,7 @@ from ipaddress import IPv4Address, ip_address
 import pytest
 
 from app.actions.address_guard import (
+    JUDGED_HERE,
     AddressRefused,
     AllowList,
     Guard,
@@ -231,14 +232,15 @@ async def test_a_check_before_resolving_says_what_the_call_would(
     allowed: list[str], host: str
 ) -> None:
     """``refusal_unresolved`` (the dry run's and validation's answer) and ``addresses`` (the
-    call's) judge a host known without resolving it alike: the same refusal, or none, and no
-    lookup either way."""
+    call's) judge a host known without resolving it alike: the same refusal (the check's
+    saying whose allow-list judged it), or none, and no lookup either way."""
 
     async def no_lookup(name: str, port: int) -> list[IPAddress]:
         raise AssertionError(f"{name} was resolved")
 
     guard = Guard(AllowList.parse(allowed), no_lookup)
-    assert guard.refusal_unresolved(host) == await _call_refusal(guard, host)
+    said = guard.refusal_unresolved(host)
+    assert (said and said.removesuffix(JUDGED_HERE)) == await _call_refusal(guard, host)
 
 
 async def _call_refusal(guard: Guard, host: str) -> str | None:

@@ -133,13 +133,19 @@ async def test_a_webhook_to_an_address_the_guard_refuses_is_warned_of_and_would_
     client: httpx.AsyncClient,
 ) -> None:
     """Known without resolving a name: an IP address however spelled. A first webhook to a
-    local sink traced "completed", then failed at the guard in the real run."""
+    local sink traced "completed", then failed at the guard in the real run. Judged by the
+    API's allow-list, which a deployment may have set on its workers alone: the warning
+    says whose it was."""
+    whose = (
+        " (judged by this API process's AUTOMATOR_HTTP_ALLOWED_HOSTS; workers judge each call "
+        "by their own: give the API and every worker the same)"
+    )
     refused = {
         "sink": "refused to connect to 127.0.0.1: it is a loopback address; allow it with "
-        "AUTOMATOR_HTTP_ALLOWED_HOSTS=127.0.0.1 in the service's environment",
+        "AUTOMATOR_HTTP_ALLOWED_HOSTS=127.0.0.1 in the service's environment" + whose,
         "inside": "refused to connect to 0x0a000005: it resolves to 10.0.0.5, a private "
         "address; allow it with AUTOMATOR_HTTP_ALLOWED_HOSTS=0x0a000005 in the service's "
-        "environment",
+        "environment" + whose,
     }
     document = workflow() | {
         "actions": [
