@@ -16,6 +16,7 @@ the index and opens with its contents; the README stays under 10 KB.
 """
 
 import functools
+import inspect
 import json
 import re
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ import pytest
 import typer.main
 from pydantic import ValidationError
 
+from app.actions.base import ConnectorAdapter
 from app.actions.registry import action_types, default_registry
 from app.api.schemas.templates import TemplateCreate
 from app.cli import cli
@@ -400,3 +402,12 @@ def test_every_endpoint_named_is_one_the_app_serves(page: Path) -> None:
 def test_the_endpoint_check_tells_a_served_path_from_one_that_is_not() -> None:
     assert unserved("`POST /api/runs/run_1/pause` and `GET /api/workflows/{workflow_id}`") == []
     assert unserved("`GET /api/nope`, `DELETE /health`") == ["GET /api/nope", "DELETE /health"]
+
+
+def test_the_connector_guide_shows_the_sdks_methods_as_they_are() -> None:
+    """A connector written from docs/connectors.md fits what the engine calls: ``execute``
+    and ``unready`` defined with the base class's signatures, line for line."""
+    guide = (ROOT / "docs" / "connectors.md").read_text()
+    for method in (ConnectorAdapter.execute, ConnectorAdapter.unready):
+        definition = inspect.getsource(method).splitlines()[0].strip()
+        assert definition in guide, definition
