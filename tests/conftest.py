@@ -29,9 +29,14 @@ SEEDS = Path(__file__).parent.parent / "examples" / "workflows"
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedisServer]:
-    directory = tmp_path_factory.mktemp("redis")
-    with LocalRedisServer(directory, port=free_port(), persistent=False) as server:
+    with session_redis(tmp_path_factory.mktemp("redis")) as server:
         yield server
+
+
+def session_redis(directory: Path) -> LocalRedisServer:
+    """The session's Redis server: it ends with this process, so a killed xdist worker
+    leaves none running."""
+    return LocalRedisServer(directory, port=free_port(), persistent=False, dies_with_parent=True)
 
 
 @pytest.fixture(scope="session")
