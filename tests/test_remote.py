@@ -111,6 +111,10 @@ def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     not_json = automator(service, "send-event", "signup", "--user", "{id}")
     assert not_json.returncode == 2
     assert "--user" in not_json.stderr
+    bogus = automator(service, "runs", "--status", "bogus")
+    assert bogus.returncode == 1
+    assert bogus.stderr.startswith("422: The request is not valid: query.status: ")
+    assert "'failed'" in bogus.stderr
     missing = automator(service, "runs", "run_nope")
     assert missing.stderr.strip() == "404: Run 'run_nope' was not found."
     away = automator(service | {"AUTOMATOR_URL": f"http://127.0.0.1:{free_port()}"}, "runs")

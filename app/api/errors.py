@@ -90,7 +90,16 @@ def invalid(exc: RequestValidationError) -> InvalidInput:
     if any(e["type"] == "json_invalid" for e in errors):
         return _not_json(exc.body, errors[0])
     details = [ErrorDetail(tuple(e["loc"]), patterns.message(e)) for e in errors]
-    return InvalidInput("The request is not valid.", details)
+    summary = f": {_first(details)}" if details else "."
+    return InvalidInput(f"The request is not valid{summary}", details)
+
+
+def _first(details: list[ErrorDetail]) -> str:
+    """The first problem, where it is and what is wrong, for a client that shows only the
+    message (the CLI, a log line): ``query.status: Input should be 'pending', ...``."""
+    first = details[0]
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{'.'.join(str(part) for part in first.loc)}: {first.msg}{more}"
 
 
 def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:

@@ -1,0 +1,29 @@
+"""The one error renderer (app/api/errors.py): every refusal says what to fix, in its
+message as well as its details, since many clients (the CLI, a log line, a curl in a
+terminal) show the message alone."""
+
+import httpx
+
+
+async def test_an_invalid_request_names_the_field_in_its_message(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/api/runs", params={"status": "bogus", "limit": 0})
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["message"].startswith("The request is not valid: query.status: Input should be")
+    assert "'failed'" in error["message"]
+    assert error["message"].endswith("(and 1 more)")
+    assert [detail["loc"] for detail in error["details"]] == [
+        ["query", "status"],
+        ["query", "limit"],
+    ]
+
+
+async def test_an_event_of_the_wrong_type_names_the_field_in_its_message(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/api/events", json={"type": 5})
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert message == "The request is not valid: body.type: Input should be a valid string"
