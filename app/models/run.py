@@ -180,6 +180,13 @@ class Run:
                 return turn["reason"]
         return None
 
+    def timer(self, reason: str) -> str:
+        """The id of the resume the walker arms for a timed wait (a delay, a retry) at the
+        run's step and attempt. A control command that moves the wait re-arms it under this
+        id, so it runs once, when the command says, instead of also firing late for nothing
+        (and holding a burst worker till then)."""
+        return f"{self.run_id}:{self.pc}:{reason}:{self.attempt}"
+
     @property
     def listen_keys(self) -> list[str]:
         """The correlation keys of the events the run listens to, while it is unfinished."""

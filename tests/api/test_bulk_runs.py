@@ -4,14 +4,20 @@ arq worker in batches, audited once."""
 from typing import Any
 
 import httpx
+from arq.utils import timestamp_ms
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
 
+from app.engine.redis_keys import RESUMES
 from app.models.ids import new_id
 from app.models.run import RunFilter, RunStatus
 from app.models.tenant import Role
 from app.models.workflow import Page
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import auth_for, drain
+from tests.conftest import auth_for, drain, send
+from tests.engine.walk.test_retry_now import redis_known
+from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
 from tests.store.records import run
 
 SETTER = {
@@ -139,3 +145,39 @@ async def test_a_bulk_job_whose_batch_redis_lost_is_finished_by_the_reconciler(
     await drain(settings)  # a worker's first reconcile enqueues the batch again
     done = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
     assert (done["status"], done["done"], done["changed"]) == ("completed", 3, 3)
+
+
+async def test_a_bulk_retry_brings_runs_waiting_to_retry_forward_and_leaves_no_timer(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
+) -> None:
+    answers = iter([("down", 500), ("down", 500), ("ok", 200), ("ok", 200)])
+    httpserver.expect_request("/hook").respond_with_handler(lambda _: Response(*next(answers)))
+    step = {
+        "id": "hook",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/hook"), "json": {}},
+        "retry": {"max_attempts": 3, "backoff": 3600},  # far beyond the test's time
+    }
+    await create(client, workflow([step]))
+    await redis_known(resources)
+    run_ids = [(await send(client, {"type": "signup"}))["run_ids"][0] for _ in range(2)]
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    await drain_until(client, allowed, run_ids, {"waiting"})
+    done = new_id("run")
+    await resources.store.add_runs([run(done, status=RunStatus.COMPLETED)])
+
+    started = await bulk(client, {"action": "retry", "filter": {"workflow_id": "wf"}}, 202)
+    job = await resources.bulk.read("acme", started["job_id"])
+    await resources.bulk.work("acme", job.job_id, job.cursor)  # its batch, here and now
+    # Each run's one timer, its automatic retry's, brought forward to now: a burst worker
+    # ends once no timer is left, deferred ones included, so one left an hour away would
+    # hold the drain below for that hour.
+    redis = resources.engine.queue.pool
+    assert await redis.zcount(RESUMES, "-inf", timestamp_ms()) == await redis.zcard(RESUMES)
+    assert await redis.zcard(RESUMES) == 2
+    await drain(allowed)
+    done_job = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
+    assert (done_job["status"], done_job["done"], done_job["changed"]) == ("completed", 3, 2)
+    assert [one["run_id"] for one in done_job["refused"]] == [done]
+    assert [(await run_of(client, one))["status"] for one in run_ids] == ["completed"] * 2
+    assert len(httpserver.log) == 4

@@ -75,14 +75,14 @@ class RunControl:
             run = await self.store.get_run(tenant_id, run_id)
             if not allows(command, run):
                 raise Conflict(_refusal(command, run))
-            now, join = self.clock.now(), run.join
+            now, join, timer = self.clock.now(), run.join, _timer(run)
             await self._change(run, command, now)
             run.updated_at = now
             if await self.store.save_run(run):
                 metrics.run_saved(run)
                 await self._release(run, now)
                 await self._settle_children(run, join)
-                await self._wake(run, command)
+                await self._wake(run, command, timer or _timer(run))
                 return run
         raise Conflict(f"Run {run_id} kept changing; try again.")
 
@@ -146,7 +146,17 @@ class RunControl:
             children = await self.family.children_of(run.tenant_id, join)
             await self.family.cancel(children, "its parent run skipped the step")
 
-    async def _wake(self, run: Run, command: Command) -> None:
+    async def _wake(self, run: Run, command: Command, timer: str | None) -> None:
         if run.status in (RunStatus.PENDING, RunStatus.WAITING):
-            job_id = f"{run.run_id}:{command}:{run.revision}"
+            job_id = timer or f"{run.run_id}:{command}:{run.revision}"
             await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+
+
+def _timer(run: Run) -> str | None:
+    """The id the walker arms a delay's or a retry's timer under, for the wait the run is
+    in (read before the command for a retry brought forward or a step skipped, after it for
+    a wait resumed): re-armed, that timer runs once, now or when due, instead of also firing
+    late for nothing. A wait for an event, an approval or child runs has its resume under
+    another id, so one more is armed beside it, as before."""
+    reason = run.wait_reason
+    return None if reason is None else run.timer(reason)

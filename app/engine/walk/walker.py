@@ -117,10 +117,7 @@ class Walker:
         if reason == "delay":
             run.delay_served = True
         run.move(RunStatus.WAITING, self.effects.now(), reason)
-        # The revision makes the id new after a retry through the API, whose result arq
-        # would otherwise still hold and refuse.
-        job_id = f"{run.run_id}:{run.pc}:{reason}:{run.attempt}:{run.revision}"
-        if not await self.effects.defer(run, job_id, reason):
+        if not await self.effects.defer(run, run.timer(reason), reason):
             return False
         run.move(RunStatus.RUNNING, self.effects.now(), f"{reason} over")
         return True
