@@ -80,15 +80,18 @@ async def _automator_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return render(invalid(exc))
+    return render(invalid(exc, request.headers.get("content-type")))
 
 
-def invalid(exc: RequestValidationError) -> InvalidInput:
+def invalid(exc: RequestValidationError, content_type: str | None = None) -> InvalidInput:
     """A request that did not validate, as the error tree says it: each field and rule, or
-    the line and column of malformed JSON."""
+    the line and column of malformed JSON, or the ``content_type`` that kept the body from
+    being read as JSON."""
     errors = exc.errors()
     if any(e["type"] == "json_invalid" for e in errors):
         return _not_json(exc.body, errors[0])
+    if content_type is not None and any(_unread(e) for e in errors):
+        return _not_declared_json(content_type)
     details = [ErrorDetail(tuple(e["loc"]), patterns.message(e)) for e in errors]
     summary = f": {_first(details)}" if details else "."
     return InvalidInput(f"The request is not valid{summary}", details)
@@ -100,6 +103,23 @@ def _first(details: list[ErrorDetail]) -> str:
     first = details[0]
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return f"{'.'.join(str(part) for part in first.loc)}: {first.msg}{more}"
+
+
+def _unread(error: Mapping[str, Any]) -> bool:
+    """FastAPI hands a body it did not parse, one of a type that is not JSON, to the model
+    as its bytes: the model then refuses the whole body as not an object."""
+    return tuple(error["loc"]) == ("body",) and isinstance(error.get("input"), bytes)
+
+
+def _not_declared_json(content_type: str) -> InvalidInput:
+    """A JSON body sent with another type: what ``curl -d`` does unless told (a form's
+    type), and the first thing a newcomer's hand-written call runs into."""
+    return InvalidInput(
+        f"The body was not read as JSON: its Content-Type is {content_type!r}. Send it with "
+        "Content-Type: application/json (curl's -d alone sends a form's type: add "
+        "-H 'Content-Type: application/json').",
+        [ErrorDetail(("header", "content-type"), "must be application/json for this body")],
+    )
 
 
 def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:

@@ -27,3 +27,25 @@ async def test_an_event_of_the_wrong_type_names_the_field_in_its_message(
     assert response.status_code == 422
     message = response.json()["error"]["message"]
     assert message == "The request is not valid: body.type: Input should be a valid string"
+
+
+async def test_a_json_body_sent_as_a_form_says_to_send_it_as_json(
+    client: httpx.AsyncClient,
+) -> None:
+    # What `curl -X POST ... -d '{...}'` sends: JSON under a form's content type.
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = b'{"conditions": [{"field": "total", "operator": "exists"}], "payload": {}}'
+    response = await client.post("/api/rules/test", content=body, headers=form)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["message"].startswith(
+        "The body was not read as JSON: its Content-Type is 'application/x-www-form-urlencoded'"
+    )
+    assert "-H 'Content-Type: application/json'" in error["message"]
+    assert error["details"] == [
+        {"loc": ["header", "content-type"], "msg": "must be application/json for this body"}
+    ]
+    as_json = await client.post(
+        "/api/rules/test", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert as_json.status_code == 200, as_json.text
