@@ -23,7 +23,7 @@ from app.api.schemas.events import (
 )
 from app.errors import ErrorDetail, InvalidInput
 from app.models.instant import Instant
-from app.models.run import EventFilter
+from app.models.run import Accepted, EventFilter
 from app.models.tenant import Permission
 from app.models.workflow import Page as PageQuery
 from app.resources import Resources
@@ -46,8 +46,7 @@ async def send_event(request: Request) -> Response:
     body = await parsed(request, EventIn)
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
     metrics.event_accepted(accepted)
-    heard = accepted.event.workflow_ids
-    notice = None if heard else await _notice(resources, caller.tenant_id, body.type)
+    notice = None if _heard(accepted) else await _notice(resources, caller.tenant_id, body.type)
     return _reply(accepted_fields(accepted, notice))
 
 
@@ -74,7 +73,7 @@ async def send_events(request: Request) -> Response:
     types = {event.type for event in events}
     notices = {type_: await _notice(resources, caller.tenant_id, type_) for type_ in types}
     results = [
-        accepted_fields(one, None if one.event.workflow_ids else notices[event.type])
+        accepted_fields(one, None if _heard(one) else notices[event.type])
         for one, event in zip(accepted, events, strict=True)
     ]
     return _reply({"results": results})
@@ -85,6 +84,13 @@ def _reply(document: dict[str, Any]) -> Response:
     ``BatchAccepted``), serialized straight from plain data: validating it as the model
     first cost more than the rest of the answer."""
     return Response(orjson.dumps(document), 202, media_type="application/json")
+
+
+def _heard(accepted: Accepted) -> bool:
+    """Whether something acted on the event: it started a run, answered a run's wait or
+    ended a run (an exit event, a goal). An event that only answered a wait is heard, though
+    no workflow's trigger names its type: a notice saying none listens would mislead."""
+    return bool(accepted.event.workflow_ids or accepted.woken or accepted.ended)
 
 
 async def _notice(resources: Resources, tenant_id: str, event_type: str) -> str | None:

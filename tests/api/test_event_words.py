@@ -6,6 +6,10 @@ its line and column (e)."""
 import httpx
 import pytest
 
+from app.settings import Settings
+from tests.conftest import send
+from tests.engine.walk.test_runs import drain_until_waiting, run_of
+
 WORKFLOW = {
     "workflow_id": "greet",
     "name": "Greet",
@@ -39,6 +43,49 @@ async def test_a_listened_to_type_gets_no_notice_even_when_conditions_fail(
     assert (await client.post("/api/workflows/greet/disable")).status_code == 200
     reply = (await client.post("/api/events", json={"type": "signup"})).json()
     assert "'signup'" in reply["notice"]
+
+
+JOURNEY = {
+    "workflow_id": "shipping",
+    "name": "Shipping",
+    "trigger": {"type": "order_placed"},
+    "actions": [
+        {
+            "id": "wait_ship",
+            "type": "wait_for_event",
+            "data": {
+                "event": "order_shipped",
+                "match": {"order_id": "{{ order_id }}"},
+                "timeout": 3600,
+            },
+        }
+    ],
+    "settings": {
+        "cancel_on": [{"event": "order_refunded", "match": {"order_id": "{{ order_id }}"}}]
+    },
+}
+
+
+async def test_an_event_that_answers_a_wait_or_ends_a_run_gets_no_notice(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # No workflow's trigger names order_shipped or order_refunded: the one run waits for the
+    # first and ends at the second, which the sender must not be told nothing listens to.
+    assert (await client.post("/api/workflows", json=JOURNEY)).status_code == 201
+    placed = await send(client, {"type": "order_placed", "data": {"order_id": "o1"}})
+    await drain_until_waiting(client, settings, placed["run_ids"])
+    shipped = await send(client, {"type": "order_shipped", "data": {"order_id": "o1"}})
+    assert (shipped["run_ids"], shipped["notice"]) == ([], None)
+    answered = (await client.get(f"/api/events/{shipped['event_id']}")).json()["answered"]
+    assert [run["run_id"] for run in answered] == placed["run_ids"]
+
+    again = await send(client, {"type": "order_placed", "data": {"order_id": "o2"}})
+    refunded = {"type": "order_refunded", "data": {"order_id": "o2"}}
+    batch = await client.post("/api/events/batch", json={"events": [refunded]})
+    assert batch.json()["results"][0]["notice"] is None
+    assert (await run_of(client, again["run_ids"][0]))["status"] == "cancelled"
+    unheard = await send(client, {"type": "order_shipped", "data": {"order_id": "o9"}})
+    assert "'order_shipped'" in unheard["notice"]
 
 
 async def test_business_fields_at_the_top_level_are_told_to_go_under_data(
