@@ -128,8 +128,12 @@ def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:
     offset = next((part for part in error["loc"] if isinstance(part, int)), 0)
     line, column = jsonc.position(text, offset)
     reason = error.get("ctx", {}).get("error", error["msg"])
+    # Deep JSON may well be valid: "not valid JSON" would send the sender looking for a typo.
+    too_deep = reason == jsonc.TOO_DEEP
     return InvalidInput(
-        "The body is not valid JSON.",
+        f"The body nests deeper than the limit of {jsonc.MAX_DEPTH} levels."
+        if too_deep
+        else "The body is not valid JSON.",
         [ErrorDetail(("body",), f"line {line} column {column}: {reason}")],
     )
 

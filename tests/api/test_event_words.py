@@ -163,6 +163,8 @@ async def test_json_nested_too_deep_is_a_422_with_line_and_column(
     assert reply.status_code == 422, reply.text
     error = reply.json()["error"]
     assert error["code"] == "invalid_input"
+    # Not "not valid JSON": deep JSON may be valid, and the sender would look for a typo.
+    assert error["message"].endswith(" nests deeper than the limit of 64 levels.")
     assert error["details"] == [
         {"loc": ["body"], "msg": f"{where}: nesting deeper than the limit of 64 levels"}
     ]
