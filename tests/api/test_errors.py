@@ -49,3 +49,19 @@ async def test_a_json_body_sent_as_a_form_says_to_send_it_as_json(
         "/api/rules/test", content=body, headers={"Content-Type": "application/json"}
     )
     assert as_json.status_code == 200, as_json.text
+
+
+async def test_a_body_that_is_not_an_object_is_told_so_in_the_callers_words(
+    client: httpx.AsyncClient,
+) -> None:
+    listed = await client.post("/api/events", json=[{"type": "signup"}])
+    assert listed.status_code == 422
+    assert listed.json()["error"]["details"] == [
+        {"loc": ["body"], "msg": "should be a JSON object, not a list"}
+    ]
+    text = await client.post("/api/runs/bulk", json="cancel")
+    assert text.json()["error"]["details"][0]["msg"] == "should be a JSON object, not text"
+    empty = await client.post("/api/events", headers={"Content-Type": "application/json"})
+    assert empty.json()["error"]["message"] == (
+        "The request is not valid: body: empty: send a JSON object"
+    )
