@@ -4,6 +4,7 @@ arq worker, a real Redis and a webhook to a local HTTP server."""
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from arq.utils import timestamp_ms
 from pytest_httpserver import HTTPServer
 
 from app.engine.redis_keys import RESUMES
@@ -14,6 +15,16 @@ from tests.conftest import send
 from tests.engine.walk.test_runs import create, drain_until, parked_before_a_delay, run_of, workflow
 
 BACKOFF = 600  # seconds: the automatic retry is ten minutes away, the test far shorter
+
+
+async def timers_later(resources: Resources) -> list[bytes]:
+    """The timers armed to fall due after now. Left out: the reconciler's resumes of runs it
+    found due, which a worker that stopped as the run completed may leave, due now or put
+    back a moment for a walk that held the run; the next worker finds nothing to do."""
+    assert resources.engine is not None
+    later = f"({timestamp_ms()}"
+    members: list[bytes] = await resources.engine.queue.pool.zrangebyscore(RESUMES, later, "+inf")
+    return [member for member in members if not member.endswith(b':reconcile"]')]
 
 
 async def redis_known(resources: Resources) -> None:
@@ -58,8 +69,7 @@ async def test_retry_brings_a_waiting_retry_forward_and_sends_the_step_twice_in_
 
     # The automatic retry's own timer was the one brought forward: none is left to fire
     # when its backoff would have run out.
-    assert resources.engine is not None
-    assert await resources.engine.queue.pool.zcard(RESUMES) == 0
+    assert await timers_later(resources) == []
     assert len(httpserver.log) == 2
 
 
@@ -100,5 +110,4 @@ async def test_a_run_paused_and_resumed_while_waiting_to_retry_can_still_retry_n
     await drain_until(client, allowed, [run_id], {"completed"})
     assert len(httpserver.log) == 2
     # The resume re-armed the walker's timer, which the retry then brought forward.
-    assert resources.engine is not None
-    assert await resources.engine.queue.pool.zcard(RESUMES) == 0
+    assert await timers_later(resources) == []
