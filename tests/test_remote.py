@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -182,6 +183,26 @@ def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str])
     assert [row[0] for row in rows[1:]] == ["broken", "greet", "welcome_campaign_001"]
     bad = automator(service, "run", "greet", "--context", "[1]", "--log-level", "LOUD")
     assert bad.returncode == 2
+
+
+def test_a_run_retried_through_the_api_shows_its_attempts_counting_on(
+    service: dict[str, str],
+) -> None:
+    failed = automator(service, "--log-level", "error", "run", "broken", "--follow")
+    run_id = failed.stdout.strip().splitlines()[-1].split(":")[0]
+    headers = {"Authorization": f"Bearer {service['AUTOMATOR_API_KEY']}"}
+    with httpx.Client(base_url=service["AUTOMATOR_URL"], headers=headers) as api:
+        assert api.post(f"/api/runs/{run_id}/retry").is_success
+        for _ in range(600):  # until the embedded worker failed it again
+            run = api.get(f"/api/runs/{run_id}").json()
+            if run["status"] == "failed" and len(run["steps"]) == 2:
+                break
+            time.sleep(0.05)
+    shown = automator(service, "runs", run_id).stdout
+    assert "oops (log) attempt 1: failed" in shown
+    assert "oops (log) attempt 2: failed" in shown, "as the API and the Studio count"
+    listed = automator(service, "runs", "--workflow", "broken").stdout.strip().splitlines()
+    assert [row.split("\t")[4] for row in listed if row.startswith(run_id)] == ["2"]
 
 
 def test_a_command_over_http_loads_none_of_the_service(service: dict[str, str]) -> None:

@@ -122,7 +122,10 @@ class Run:
     updated_at: datetime
     due_at: datetime | None = None
     pc: int = 0
+    # The retry policy's count of attempts at the current step: a retry through the API
+    # starts it again at 1 (a fresh budget), with the attempts before it in earlier_attempts.
     attempt: int = 1
+    earlier_attempts: int = 0
     delay_served: bool = False
     vars: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -180,12 +183,18 @@ class Run:
                 return turn["reason"]
         return None
 
+    @property
+    def call_attempt(self) -> int:
+        """The attempt at the current step's call, counting every one made (retries through
+        the API included): what step records, connectors, templates and readers see."""
+        return self.earlier_attempts + self.attempt
+
     def timer(self, reason: str) -> str:
         """The id of the resume the walker arms for a timed wait (a delay, a retry) at the
         run's step and attempt. A control command that moves the wait re-arms it under this
         id, so it runs once, when the command says, instead of also firing late for nothing
         (and holding a burst worker till then)."""
-        return f"{self.run_id}:{self.pc}:{reason}:{self.attempt}"
+        return f"{self.run_id}:{self.pc}:{reason}:{self.call_attempt}"
 
     @property
     def listen_keys(self) -> list[str]:

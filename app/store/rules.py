@@ -29,6 +29,7 @@ FINISHED_VALUES = (RunStatus.COMPLETED.value, RunStatus.FAILED.value, RunStatus.
 PROGRESS = (
     "pc",
     "attempt",
+    "earlier_attempts",
     "delay_served",
     "vars",
     "outputs",

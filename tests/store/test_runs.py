@@ -234,6 +234,7 @@ async def test_added_runs_are_recorded_once_and_branches_stay_out_of_the_counts(
 CHECKPOINTED: dict[str, Any] = {
     "pc": 3,
     "attempt": 2,
+    "earlier_attempts": 3,
     "delay_served": True,
     "vars": {"code": "WELCOME10"},
     "outputs": {"a1": {"output": [1, 2]}},

@@ -50,7 +50,11 @@ class RunSummary(BaseModel):
     user_id: str | None
     status: RunStatus
     step: int = Field(description="Position in the workflow's compiled program.")
-    attempt: int
+    attempt: int = Field(
+        description="The attempt at the current step's call, counting every one made: 1 "
+        "until it fails, then 2... A retry through the API goes on counting (its retry "
+        "policy's `max_attempts` starts again)."
+    )
     due_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -95,9 +99,10 @@ class RunSummary(BaseModel):
 
 def summary_fields(run: Run) -> dict[str, Any]:
     """The fields a summary shows, as its model names them."""
-    names = RunSummary.model_fields.keys() - {"step", "wait", "approval_id", "trigger"}
+    names = RunSummary.model_fields.keys() - {"step", "attempt", "wait", "approval_id", "trigger"}
     return {name: getattr(run, name) for name in names} | {
         "step": run.pc,
+        "attempt": run.call_attempt,
         "wait": WaitRead.of(run.wait),
         "approval_id": approval_of(run.wait) if run.status in PARKED else None,
         "trigger": (run.context.get("event") or {}).get("trigger"),
@@ -108,7 +113,10 @@ class StepRead(BaseModel):
     run_id: str
     step_id: str
     action_type: str
-    attempt: int
+    attempt: int = Field(
+        description="Which attempt at its call this record is, counting every one made of "
+        "the call (the records sharing its `idempotency_key`), across retries through the API."
+    )
     status: str
     started_at: datetime
     finished_at: datetime

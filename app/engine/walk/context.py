@@ -18,7 +18,7 @@ def template_context(run: Run) -> dict[str, Any]:
         "vars": run.vars,
         "run": {
             "id": run.run_id,
-            "attempt": run.attempt,
+            "attempt": run.call_attempt,
             "created_at": run.created_at.isoformat(),
             "error": run.error,
             "parent": run.parent,

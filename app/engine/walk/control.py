@@ -104,7 +104,9 @@ class RunControl:
             run.due_at = now
             run.move(RunStatus.PENDING, now, "retry brought forward through the API")
         elif command == Command.RETRY:
-            run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, True
+            # A fresh retry budget; the attempts made so far still count for readers.
+            run.earlier_attempts, run.attempt = run.call_attempt, 1
+            run.error, run.due_at, run.delay_served = None, now, True
             run.active_seconds = 0.0
             run.move(RunStatus.PENDING, now, "retried through the API")
         else:
@@ -122,8 +124,8 @@ class RunControl:
             run.pc = end_of(program, run.pc)
         if current is not None and current.kind == Kind.NEXT:
             run.loops.pop(str(current.action.id), None)  # skipping a loop's turn leaves it
-        run.attempt, run.error, run.due_at, run.delay_served = 1, None, now, False
-        run.wait = run.join = None
+        run.attempt, run.earlier_attempts, run.error, run.due_at = 1, 0, None, now
+        run.delay_served, run.wait, run.join = False, None, None
         run.move(RunStatus.PENDING, now, f"step {current and current.action.id} skipped")
 
     async def _release(self, run: Run, now: datetime) -> None:

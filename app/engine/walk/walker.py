@@ -425,7 +425,7 @@ class Walker:
             workflow_id=run.workflow_id,
             step_id=str(instruction.action.id),
             action_type=instruction.action.type,
-            attempt=run.attempt,
+            attempt=run.call_attempt,
             status=status,
             started_at=started,
             finished_at=now,
@@ -538,7 +538,7 @@ class Walker:
             workflow_id=run.workflow_id,
             step_id=str(action.id),
             idempotency_key=key,
-            attempt=run.attempt,
+            attempt=run.call_attempt,
             event=run.context,
             template=action.template,
         )
@@ -582,7 +582,7 @@ class Walker:
 
 def _go_to(run: Run, pc: int) -> None:
     """Move on to the instruction at ``pc``, fresh: first attempt, no delay served, no wait."""
-    run.pc, run.attempt, run.delay_served, run.wait = pc, 1, False, None
+    run.pc, run.attempt, run.earlier_attempts, run.delay_served, run.wait = pc, 1, 0, False, None
 
 
 def _ending(run: Run, program: Program, stop: bool) -> tuple[RunStatus, str] | None:

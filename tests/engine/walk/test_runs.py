@@ -453,6 +453,36 @@ async def test_a_final_error_fails_at_once_and_retry_resumes_there(
     assert [s["step_id"] for s in done["steps"]] == ["a", "sms", "sms"]
 
 
+async def test_a_retry_through_the_api_numbers_attempts_on_with_a_fresh_budget(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    fast = settings.model_copy(update={"delay_scale": 0.01})
+    flaky = Flaky(failures=3)
+    registry = Registry()
+    registry.register(flaky)
+    sms = {"id": "sms", "type": "send_sms", "data": {"recipient": "+15550100"}}
+    await create(client, workflow([sms | {"retry": {"max_attempts": 2, "backoff": 1}}]))
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain(fast, registry)
+    failed = await run_of(client, run_id)
+    assert (failed["status"], failed["attempt"]) == ("failed", 2)
+
+    assert (await client.post(f"/api/runs/{run_id}/retry")).status_code == 200
+    # What users read counts every attempt made of the call (the retried run's first is its
+    # third); the retry policy's budget starts again: two more, the second one completing.
+    assert (await run_of(client, run_id))["attempt"] == 3
+    await drain(fast, registry)
+    done = await run_of(client, run_id)
+    assert [(s["attempt"], s["status"]) for s in done["steps"]] == [
+        (1, "retrying"),
+        (2, "failed"),
+        (3, "retrying"),
+        (4, "completed"),
+    ]
+    assert done["status"] == "completed"
+    assert [context.attempt for _, context in flaky.calls] == [1, 2, 3, 4]
+
+
 async def test_pause_resume_cancel_and_skip(client: httpx.AsyncClient, settings: Settings) -> None:
     await create(
         client,

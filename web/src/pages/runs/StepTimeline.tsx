@@ -1,10 +1,9 @@
-// A run's steps in the order they ran: start, duration, attempt (of its call: ./attempts),
-// state, then each step's rendered input, output and error (the connector's message), as text.
+// A run's steps in the order they ran: start, duration, attempt (the API's: of its call,
+// counting every one made), state, then each step's rendered input, output and error (the connector's message), as text.
 import type { StepRead } from "../../api/runs";
 import { JsonText } from "../../components/JsonText";
 import { StatusBadge } from "../../components/StatusBadge";
 import { duration, secondsBetween, when } from "../../components/time";
-import { attemptNumbers } from "./attempts";
 import { errorMessage } from "./errorText";
 
 export function StepTimeline({ steps, runStart }: { steps: readonly StepRead[]; runStart: string }) {
@@ -12,7 +11,6 @@ export function StepTimeline({ steps, runStart }: { steps: readonly StepRead[]; 
   const origin = new Date(runStart).getTime();
   const end = Math.max(...steps.map((step) => new Date(step.finished_at).getTime()), origin + 1);
   const span = end - origin;
-  const attempts = attemptNumbers(steps);
   return (
     <ol className="timeline">
       {steps.map((step, index) => {
@@ -20,12 +18,12 @@ export function StepTimeline({ steps, runStart }: { steps: readonly StepRead[]; 
         const width = Math.max((secondsBetween(step.started_at, step.finished_at) * 1000 / span) * 100, 0.5);
         const message = errorMessage(step.error);
         return (
-          <li key={`${step.idempotency_key}:${attempts[index]}`} className="step" data-step={step.step_id} data-status={step.status}>
+          <li key={`${step.idempotency_key}:${index}`} className="step" data-step={step.step_id} data-status={step.status}>
             <details open={step.status === "failed"}>
               <summary>
                 <span className="step-name"><code>{step.step_id}</code> <span className="muted">{step.action_type}</span></span>
                 <StatusBadge status={step.status} />
-                <span className="muted">{when(step.started_at)} · {duration(secondsBetween(step.started_at, step.finished_at))} · attempt {attempts[index]}</span>
+                <span className="muted">{when(step.started_at)} · {duration(secondsBetween(step.started_at, step.finished_at))} · attempt {step.attempt}</span>
                 <span className="bar" aria-hidden="true"><span data-status={step.status} style={{ left: `${Math.max(left, 0)}%`, width: `${Math.min(width, 100)}%` }} /></span>
               </summary>
               {message && (
