@@ -56,8 +56,9 @@ class Body(Protocol):
     def end(self) -> bytes: ...
 
 
-# Given the answer's headers (names as sent), what takes its body.
-BodyOf = Callable[[list[tuple[bytes, bytes]]], Body]
+# Given the answer's headers (names as sent), what takes its body; None: the body is kept
+# as it comes (its length is known, and within what the caller takes).
+BodyOf = Callable[[list[tuple[bytes, bytes]]], Body | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,11 @@ def request_head(method: str, target: bytes, headers: Sequence[tuple[str, str]])
     raw_method = method.encode("ascii", "replace")  # a character replaced is no token's
     if not TOKEN.fullmatch(raw_method):
         raise httpcore.LocalProtocolError(f"the method {method!r} cannot go on the wire")
+    return b"%s %s HTTP/1.1\r\n%s\r\n" % (raw_method, target, header_lines(headers))
+
+
+def header_lines(headers: Sequence[tuple[str, str]]) -> bytes:
+    """``headers`` as they go on the wire, a line each; refuses one that could not."""
     # Checked whole (one pass in C, not two per header): a line per header, a NUL between
     # its name and its value, neither of which may hold a NUL or a line break.
     try:
@@ -82,8 +88,7 @@ def request_head(method: str, target: bytes, headers: Sequence[tuple[str, str]])
         _refuse(headers)
     if block.count(b"\n") != len(headers) or not HEADER_LINES.fullmatch(block):
         _refuse(headers)
-    block = block.replace(b"\x00", b": ").replace(b"\n", b"\r\n")
-    return b"%s %s HTTP/1.1\r\n%s\r\n" % (raw_method, target, block)
+    return block.replace(b"\x00", b": ").replace(b"\n", b"\r\n")
 
 
 def _refuse(headers: Sequence[tuple[str, str]]) -> NoReturn:
@@ -212,6 +217,7 @@ class _Connection:
         self, answer: _Answer, timeouts: Mapping[str, float | None], body_of: BodyOf
     ) -> tuple[Reply, bool]:
         body: Body | None = None
+        headed = False  # the final answer's headers were given to ``body_of``
         while not answer.complete:
             data = await self.stream.read(READ_SIZE, timeouts.get("read"))
             if data:
@@ -222,14 +228,14 @@ class _Connection:
                 raise httpcore.RemoteProtocolError(
                     "Server disconnected without sending a response."
                 )
-            if answer.headed and body is None:
-                body = body_of(answer.headers)
+            if answer.headed and not headed:
+                body, headed = body_of(answer.headers), True
             if body is not None:
                 for chunk in answer.chunks:
                     body.add(chunk)
                 answer.chunks.clear()
-        assert body is not None
-        reply = Reply(answer.status, answer.headers, body.end())
+        content = b"".join(answer.chunks) if body is None else body.end()
+        reply = Reply(answer.status, answer.headers, content)
         return reply, answer.keep_alive and not answer.trailing
 
 

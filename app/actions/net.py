@@ -11,11 +11,12 @@ import codecs
 import json
 import math
 import zlib
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any, Protocol
 
@@ -25,7 +26,7 @@ from httpx._transports.default import map_httpcore_exceptions
 
 from app.actions.address_guard import AllowList, Guard
 from app.actions.base import ConnectorError
-from app.actions.http11 import Exchanges, Origin, request_head
+from app.actions.http11 import Body, Exchanges, Origin, header_lines, request_head
 from app.actions.sockets import LoopBackend
 from app.settings import Settings
 
@@ -41,6 +42,7 @@ ERROR_BODY_CHARS = 500
 # What httpx adds to a request on its own, ahead of the caller's headers (``exchange`` too).
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+FRAMING = frozenset({"content-length", "transfer-encoding"})
 TIMEOUTS = ("connect", "read", "write", "pool")
 PORTS = {"http": 80, "https": 443}
 
@@ -180,6 +182,41 @@ class Target:
         return cls(url, origin, url.netloc.decode("ascii"), url.raw_path, url.host)
 
 
+def guarded_origin(target: Target) -> Origin:
+    """Where ``target``'s connection goes, refusing a scheme other than HTTP's as httpcore's
+    pool refuses it (a redirect's Location)."""
+    if target.origin[0] not in PORTS:
+        raise httpcore.UnsupportedProtocol(f"the URL's scheme {target.origin[0]!r} is not HTTP")
+    return target.origin
+
+
+class Reading:
+    """An answer's head as it arrives (the ``body_of`` of an exchange): its ``headers`` as
+    ``read_headers`` makes them (without ``Content-Encoding`` once inflated), and where its
+    body goes, bounded: kept as it comes when its ``Content-Length`` is within the bound (the
+    parser holds the body to that length), else counted as it arrives, inflated first when
+    compressed."""
+
+    def __init__(
+        self,
+        host: str,
+        limit: int,
+        read_headers: Callable[[list[tuple[bytes, bytes]]], MutableMapping[str, str]],
+    ) -> None:
+        self.headers: MutableMapping[str, str] = {}
+        self._host, self._limit, self._read_headers = host, limit, read_headers
+
+    def __call__(self, raw: list[tuple[bytes, bytes]]) -> Body | None:
+        headers = self.headers = self._read_headers(raw)
+        if inflates(headers, self._host):
+            return Inflow(self._host, self._limit)
+        length = headers.get("content-length", "")
+        framed = length.isascii() and length.isdigit() and "transfer-encoding" not in headers
+        if framed and int(length) <= self._limit:
+            return None
+        return Bounded(self._host, self._limit)
+
+
 class GuardedTransport(httpx.AsyncBaseTransport):
     """The client's one pool of guarded connections (``Exchanges``: at most
     ``max_connections`` open, webhook calls and httpx's requests together), each answer read
@@ -192,34 +229,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
             max_connections,
             KEEPALIVE_EXPIRY,
         )
-        self._max_body = max_body
-
-    async def send(
-        self,
-        method: str,
-        target: Target,
-        headers: Sequence[tuple[str, str]],
-        body: bytes,
-        timeouts: Mapping[str, float | None],
-        read_headers: Callable[[list[tuple[bytes, bytes]]], MutableMapping[str, str]],
-    ) -> tuple[int, MutableMapping[str, str], bytes]:
-        """``method`` to ``target`` with ``headers`` as they go on the wire: the answer's
-        status, its headers as ``read_headers`` makes them (without ``Content-Encoding``
-        once inflated) and its body, bounded. Fails with httpcore's exceptions."""
-        scheme = target.origin[0]
-        if scheme not in PORTS:  # as httpcore's pool refuses it (a redirect's Location)
-            raise httpcore.UnsupportedProtocol(f"the URL's scheme {scheme!r} is not HTTP")
-        head = request_head(method, target.path, headers)
-        read: MutableMapping[str, str] = {}
-
-        def body_of(raw: list[tuple[bytes, bytes]]) -> Bounded:
-            nonlocal read
-            read = read_headers(raw)
-            kept = Inflow if inflates(read, target.host) else Bounded
-            return kept(target.host, self._max_body)
-
-        reply = await self.exchanges.exchange(target.origin, head + body, timeouts, body_of)
-        return reply.status, read, reply.body
+        self.max_body = max_body
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         body = await request.aread()
@@ -232,11 +242,13 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         if len(headers) < len(request.headers.raw):
             headers.append(("Content-Length", str(len(body))))
         timeouts = request.extensions.get("timeout", {})
+        target = Target.of(request.url)
+        reading = Reading(target.host, self.max_body, httpx.Headers)
         with map_httpcore_exceptions():
-            status, read, content = await self.send(
-                request.method, Target.of(request.url), headers, body, timeouts, httpx.Headers
-            )
-        return httpx.Response(status, headers=read, content=content)
+            origin = guarded_origin(target)
+            head = request_head(request.method, target.path, headers)
+            reply = await self.exchanges.exchange(origin, head + body, timeouts, reading)
+        return httpx.Response(reply.status, headers=reading.headers, content=reply.body)
 
     async def aclose(self) -> None:
         await self.exchanges.aclose()
@@ -257,12 +269,14 @@ def address_guard(settings: Settings) -> Guard:
 class Outgoing:
     """A request as ``ConnectorClient.exchange`` sends it: the client's own headers (its
     defaults, ``Host``, ``Content-Length``) are added as httpx adds them, where the request
-    does not name them."""
+    does not name them. ``own``: headers of this request alone (an idempotency key, a
+    signature), after ``headers`` on the wire; none of them the client's own."""
 
     method: str
     target: Target
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    own: tuple[tuple[str, str], ...] = ()
 
     @property
     def url(self) -> httpx.URL:
@@ -333,45 +347,65 @@ class ConnectorClient(httpx.AsyncClient):
         """Send ``outgoing`` and read its answer; ``timeout`` (seconds per network
         operation) replaces the client's. Fails as httpx's ``send`` fails (its exceptions)."""
         timeouts = self._timeouts if timeout is None else dict.fromkeys(TIMEOUTS, timeout)
+        target = outgoing.target
+        reading = Reading(target.host, self._max_body, _read_headers)
         try:
-            status, headers, body = await self._guarded.send(
-                outgoing.method,
-                outgoing.target,
-                self._wire_headers(outgoing),
-                outgoing.body,
-                timeouts,
-                _read_headers,
-            )
+            origin = guarded_origin(target)
+            request = self._request(outgoing)
+            reply = await self._guarded.exchanges.exchange(origin, request, timeouts, reading)
         except Exception:
             # Mapped only on failure: httpx's mapper is a generator-based context manager,
             # entered and left for nothing by every call that succeeds.
             with map_httpcore_exceptions():
                 raise
-        return Answer(status, headers, body)
+        return Answer(reply.status, reading.headers, reply.body)
 
-    def _wire_headers(self, outgoing: Outgoing) -> list[tuple[str, str]]:
-        """As httpx builds them: ``Host``, the client's defaults the request does not
-        replace, the request's, then the body's length."""
-        named = {name.lower() for name, _ in outgoing.headers}
-        wire = [] if "host" in named else [("Host", outgoing.target.netloc)]
-        wire += [pair for pair in self._defaults if pair[0].lower() not in named]
-        wire += outgoing.headers
-        sized = "content-length" in named or "transfer-encoding" in named
-        if not sized and (outgoing.body or outgoing.method in BODY_METHODS):
-            wire.append(("Content-Length", str(len(outgoing.body))))
-        return wire
+    def _request(self, outgoing: Outgoing) -> bytes:
+        """The request's bytes, its headers as httpx builds them: ``Host``, the client's
+        defaults the request does not replace, the request's, its own, then the body's
+        length."""
+        method, target, body = outgoing.method, outgoing.target, outgoing.body
+        head, sized = _head(method, target.path, target.netloc, self._defaults, outgoing.headers)
+        own = header_lines(outgoing.own) if outgoing.own else b""
+        if not sized and (body or method in BODY_METHODS):
+            return b"%s%sContent-Length: %d\r\n\r\n%s" % (head, own, len(body), body)
+        return b"%s%s\r\n%s" % (head, own, body)
+
+
+@lru_cache(maxsize=1024)
+def _head(
+    method: str,
+    path: bytes,
+    netloc: str,
+    defaults: tuple[tuple[str, str], ...],
+    headers: tuple[tuple[str, str], ...],
+) -> tuple[bytes, bool]:
+    """The request line and headers before a request's own (``request_head`` without its
+    blank line), and whether they frame the body; kept, since a workflow's steps send the
+    same ones (a header that cannot go on the wire raises, and is not kept)."""
+    named = {name.lower() for name, _ in headers}
+    wire = [] if "host" in named else [("Host", netloc)]
+    wire += [pair for pair in defaults if pair[0].lower() not in named]
+    wire += headers
+    return request_head(method, path, wire)[:-2], bool(named & FRAMING)
 
 
 def _read_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """Names in lower case, repeated ones joined with ", ", decoded as httpx decodes them
     (ASCII, else UTF-8, else Latin-1, for the whole set)."""
+    try:  # the usual answer: ASCII, no name repeated
+        headers = {name.decode("ascii").lower(): value.decode("ascii") for name, value in raw}
+    except UnicodeDecodeError:
+        headers = {}
+    if len(headers) == len(raw):
+        return headers
     for encoding in ("ascii", "utf-8", "iso-8859-1"):
         try:
             pairs = [(name.decode(encoding).lower(), value.decode(encoding)) for name, value in raw]
             break
         except UnicodeDecodeError:
             continue
-    headers: dict[str, str] = {}
+    headers = {}
     for name, value in pairs:
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
@@ -388,7 +422,8 @@ def redirect(sent: Outgoing, answer: Answer) -> Outgoing | None:
     dropped = {"cookie"}
     if method != sent.method and method == "GET":
         dropped |= {"content-length", "transfer-encoding"}
-    headers = [(name, value) for name, value in sent.headers if name.lower() not in dropped]
+    sent_headers = (*sent.headers, *sent.own)
+    headers = [(name, value) for name, value in sent_headers if name.lower() not in dropped]
     if (url.scheme, url.host, url.port) != (sent.url.scheme, sent.url.host, sent.url.port):
         if not _https_upgrade(sent.url, url):
             headers = [(name, value) for name, value in headers if name.lower() != "authorization"]

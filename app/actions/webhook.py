@@ -29,6 +29,8 @@ from app.actions.base import (
     templated,
 )
 from app.actions.net import (
+    FRAMING,
+    REDIRECTS,
     Answer,
     ConnectorClient,
     Outgoing,
@@ -37,6 +39,7 @@ from app.actions.net import (
     status_error,
     transport_error,
 )
+from app.models import jsonc
 from app.models.patterns import URL_SCHEME_PATTERN
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -45,15 +48,18 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 # replay the delivery to the receiver the step named.
 CROSS_ORIGIN = frozenset({"idempotency-key", "content-type"})
 SIGNATURE = ("webhook-id", "webhook-timestamp", "webhook-signature")
+IDEMPOTENCY_KEY = "Idempotency-Key"
+# The caller's headers that ours replace, by whether the call is signed.
+OURS = {False: frozenset({"idempotency-key"}), True: frozenset({"idempotency-key", *SIGNATURE})}
 # What a header's name and value may be on the wire (RFC 9110's token; visible ASCII, spaces
 # and tabs): a line break or a NUL would end the header early.
 HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
-# The headers that frame the body: the call sets them from the body it sends.
-FRAMING = frozenset({"content-length", "transfer-encoding"})
 # A JSON body as it is sent and signed: compact, not ASCII-escaped (one encoder for every
 # call, not one made per call as ``json.dumps`` with options makes it).
 COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+# Where the answer's body sits in the step's output: ``output["body"]``.
+BODY_DEPTH = 2
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker of a base64 secret
 
 INPUTS: dict[str, Any] = {
@@ -128,7 +134,7 @@ def signing_key(secret: str) -> bytes:
 def signature_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     """``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` for ``body``."""
     signed = f"{message_id}.{timestamp}.".encode() + body
-    digest = hmac.new(signing_key(secret), signed, hashlib.sha256).digest()
+    digest = hmac.digest(signing_key(secret), signed, hashlib.sha256)
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
@@ -150,19 +156,22 @@ class Call:
 
     @classmethod
     def of(cls, params: Mapping[str, Any]) -> "Call":
-        if not isinstance(params.get("url"), str):
+        url = params.get("url")
+        if not isinstance(url, str):
             raise ConnectorError("data.url: an http:// or https:// URL is required")
-        target = _parsed(params["url"])
-        headers = _caller_headers(params.get("headers") or {})
+        target = _parsed(url)
+        given = params.get("headers")
+        headers = _caller_headers(given) if given else ()
         body, content_type = _body(params)
-        if content_type and not any(name.lower() == "content-type" for name, _ in headers):
+        if content_type and not (headers and _typed(headers)):
             headers = (*headers, ("Content-Type", content_type))
         timeout = params.get("timeout")
-        query = {str(name): _text(value) for name, value in (params.get("query") or {}).items()}
+        query = params.get("query")
         if query:  # the URL parsed is kept for every call; the one merged is this call's
-            target = Target.of(merged(target.url, query))
+            target = Target.of(merged(target.url, {str(n): _text(v) for n, v in query.items()}))
+        method = params.get("method")
         return cls(
-            method=_method(params),
+            method=_method(method) if method else "POST",
             target=target,
             headers=headers,
             body=body,
@@ -176,12 +185,17 @@ class Call:
         return f"{self.method} to {self.target.host}"
 
 
-def _method(params: Mapping[str, Any]) -> str:
+def _method(given: Any) -> str:
     """The call's method; a templated one is only known here, after the save's checks."""
-    method = str(params.get("method") or "POST").upper()
+    method = str(given).upper()
     if method not in METHODS:
         raise ConnectorError(f"data.method: must be one of {', '.join(METHODS)}")
     return method
+
+
+def _typed(headers: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the caller's headers name the body's type."""
+    return any(name.lower() == "content-type" for name, _ in headers)
 
 
 @lru_cache(maxsize=1024)
@@ -245,9 +259,9 @@ def _text(value: Any) -> str:
 
 def _body(params: Mapping[str, Any]) -> tuple[bytes, str | None]:
     """The exact bytes sent and signed, and the Content-Type they go with."""
-    if "json" in params and "body" in params:
-        raise ConnectorError("data: give json or body, not both")
     if "json" in params:
+        if "body" in params:
+            raise ConnectorError("data: give json or body, not both")
         return COMPACT.encode(params["json"]).encode(), "application/json"
     if "body" in params:
         return str(params["body"]).encode(), "text/plain; charset=utf-8"
@@ -261,15 +275,30 @@ def _secret(params: Mapping[str, Any], context: ActionContext) -> str | None:
     raise ConnectorError("signing_secret must be a string (an unresolved secret reference?)")
 
 
-def _decoded(response: Answer) -> Any:
-    """The body as JSON when it says it is JSON and parses, else as text."""
+def _output(answer: Answer) -> dict[str, Any]:
+    """The step's output: the answer's status, headers and body (``_decoded``), marked as
+    storable as it is (``jsonc.Stored``) when its body is."""
+    body, stored = _decoded(answer)
+    output = {"status": answer.status_code, "headers": dict(answer.headers), "body": body}
+    return jsonc.Stored(output) if stored else output
+
+
+def _decoded(response: Answer) -> tuple[Any, bool]:
+    """The body as JSON when it says it is JSON and parses, else as text; and whether it
+    is as ``jsonc.storable`` would make it, so need not be walked. The headers always are
+    (text decoded from bytes, no lone surrogate)."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json" or kind.endswith("+json"):
         try:
-            return response.json()
+            return jsonc.stored_json(response.content, BODY_DEPTH), True
         except ValueError:
             pass
-    return response.text
+        try:
+            return response.json(), False
+        except ValueError:
+            pass
+    text = response.text
+    return text, jsonc.stored_text(text)
 
 
 class WebhookConnector(ConnectorAdapter):
@@ -285,20 +314,19 @@ class WebhookConnector(ConnectorAdapter):
         if not isinstance(http, ConnectorClient):
             raise ConnectorError("no HTTP client is configured for connectors")
         call = Call.of(params)
-        outgoing = Outgoing(
-            call.method, call.target, self._headers(call, params, context), call.body
-        )
+        secret = _secret(params, context)
+        own = _own(context.idempotency_key, secret, call.body)
+        kept = _kept(call.headers, signed=secret is not None)
+        outgoing = Outgoing(call.method, call.target, kept, call.body, own)
         try:
-            answer = await _follow(http, outgoing, call)
+            answer = await http.exchange(outgoing, call.timeout)
+            if call.follow_redirects and answer.status_code in REDIRECTS:
+                answer = await _follow(http, outgoing, answer, call)
         except httpx.HTTPError as exc:
             raise transport_error(exc, call.what) from exc
         if answer.status_code >= 400:
             raise status_error(answer, call.what)
-        return {
-            "status": answer.status_code,
-            "headers": dict(answer.headers),
-            "body": _decoded(answer),
-        }
+        return _output(answer)
 
     def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
         """A URL the call would refuse to parse (``http://[::1``), or whose host the address
@@ -314,32 +342,37 @@ class WebhookConnector(ConnectorAdapter):
         guard = context.services.guard
         return None if guard is None else guard.refusal_unresolved(target.host)
 
-    @staticmethod
-    def _headers(
-        call: Call, params: Mapping[str, Any], context: ActionContext
-    ) -> tuple[tuple[str, str], ...]:
-        """The caller's headers, with ours replacing any of the same name."""
-        ours = {"Idempotency-Key": context.idempotency_key}
-        secret = _secret(params, context)
-        if secret is not None:
-            # The receiver checks the stamp against its own clock: the machine's time.
-            stamp = int(time.time())  # noqa: TID251
-            ours |= signature_headers(secret, context.idempotency_key, stamp, call.body)
-        names = {name.lower() for name in ours}
-        kept = [(name, value) for name, value in call.headers if name.lower() not in names]
-        return (*kept, *ours.items())
+
+def _own(key: str, secret: str | None, body: bytes) -> tuple[tuple[str, str], ...]:
+    """The call's own headers: the step's idempotency key, and the signature of ``body``
+    when a secret signs it."""
+    if secret is None:
+        return ((IDEMPOTENCY_KEY, key),)
+    # The receiver checks the stamp against its own clock: the machine's time.
+    stamp = int(time.time())  # noqa: TID251
+    return ((IDEMPOTENCY_KEY, key), *signature_headers(secret, key, stamp, body).items())
 
 
-async def _follow(http: ConnectorClient, outgoing: Outgoing, call: Call) -> Answer:
-    """Send ``outgoing``, following redirects one hop at a time when the call asks. A hop to
-    another origin loses the caller's headers and the signature: they may carry a credential
-    meant only for the host named in the step (httpx drops only ``Authorization``)."""
-    for _ in range(http.max_redirects + 1):
-        answer = await http.exchange(outgoing, call.timeout)
-        following = redirect(outgoing, answer) if call.follow_redirects else None
+@lru_cache(maxsize=1024)
+def _kept(headers: tuple[tuple[str, str], ...], *, signed: bool) -> tuple[tuple[str, str], ...]:
+    """The caller's headers but those ours replace (any of the same name); kept, since a
+    step sends the same ones on every call."""
+    ours = OURS[signed]
+    return tuple((name, value) for name, value in headers if name.lower() not in ours)
+
+
+async def _follow(http: ConnectorClient, sent: Outgoing, answer: Answer, call: Call) -> Answer:
+    """Follow the redirect ``answer`` is, one hop at a time. A hop to another origin loses the
+    caller's headers and the signature: they may carry a credential meant only for the host
+    named in the step (httpx drops only ``Authorization``)."""
+    for _ in range(http.max_redirects):
+        following = redirect(sent, answer)
         if following is None:
             return answer
-        outgoing = _hop(outgoing, following, call.headers)
+        sent = _hop(sent, following, call.headers)
+        answer = await http.exchange(sent, call.timeout)
+    if redirect(sent, answer) is None:
+        return answer
     raise httpx.TooManyRedirects(f"over {http.max_redirects} redirects")
 
 

@@ -305,8 +305,37 @@ def storable(value: Any) -> Any:
     """A copy of ``value`` every store can keep. What ``check_values`` refuses (integers
     past 64 bits, non-finite numbers, lone surrogates, nesting past MAX_DEPTH) and what is
     not JSON at all (bytes, dates, objects) becomes text: a connector's output describes a
-    call already made, so it is recorded as well as it can be rather than lost."""
+    call already made, so it is recorded as well as it can be rather than lost. A ``Stored``
+    is copied as a plain dict, its values as they are."""
+    if type(value) is Stored:
+        return dict(value)
     return _storable(value, 1)
+
+
+class Stored(dict[str, Any]):
+    """A dict whose maker vouches that ``storable`` would keep every value in it as it is:
+    JSON's own types only, integers within 64 bits, finite floats, text without lone
+    surrogates, nesting within MAX_DEPTH counting the dict as the first level. ``storable``
+    then copies its first level instead of walking it (a webhook's answer: about a dozen
+    Python calls for a small one, every value of a large one)."""
+
+
+def stored_json(data: bytes, depth: int) -> Any:
+    """``data`` parsed as JSON into what ``storable`` keeps as it is when nested at
+    ``depth``, or ValueError: when it is not JSON, or JSON that only the standard parser
+    reads (NaN, a byte order mark, a lone surrogate), or that could hold an integer past 64
+    bits (a run of 19 digits: orjson would read it as a float) or nest past MAX_DEPTH (a
+    bracket anywhere, in strings too, counted as a level)."""
+    if LONG_DIGITS in data.translate(DIGITS_ONLY):
+        raise ValueError("a run of digits orjson may not read as the integer it is")
+    if depth + data.count(b"[") + data.count(b"{") > MAX_DEPTH:
+        raise ValueError(TOO_DEEP)
+    return orjson.loads(data)
+
+
+def stored_text(text: str) -> bool:
+    """Whether ``storable`` keeps ``text`` as it is (it has no lone surrogate)."""
+    return text.isascii() or not SURROGATE.search(text)
 
 
 def _storable(value: Any, depth: int) -> Any:
@@ -356,6 +385,6 @@ def _integer_text(value: int) -> str:
 
 
 def _text(value: str) -> str:
-    if value.isascii() or not SURROGATE.search(value):
+    if stored_text(value):
         return value
     return value.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -1,3 +1,4 @@
+import json
 import math
 from datetime import datetime
 from typing import Any
@@ -207,3 +208,53 @@ def refused(value: Any) -> bool:
     except InvalidInput:
         return True
     return False
+
+
+@settings(deadline=None)
+@given(
+    st.builds(nested, VALUES, st.sampled_from([0, 0, 58, 60, 61, 62])),
+    st.sampled_from([1, 2, 2, 3, 64]),
+    st.booleans(),
+)
+@example([1.5, "caf\u00e9", {"a": [None, True, -(2**62)]}], 2, False)
+@example(nested([], jsonc.MAX_DEPTH - 2), 2, True)
+def test_json_read_as_stored_is_what_storable_makes_of_it(
+    value: Any, depth: int, ascii_only: bool
+) -> None:
+    """An answer's JSON body read by ``stored_json`` needs no walk: what it reads, nested at
+    ``depth``, is what ``storable`` makes of the standard parser's reading, type for type."""
+    text = json.dumps(value, ensure_ascii=ascii_only).encode(errors="surrogatepass")
+    try:
+        read = jsonc.stored_json(text, depth)
+    except ValueError:
+        return  # read by the standard parser instead, and walked
+    walked = jsonc.storable(nested(json.loads(text), depth - 1))
+    assert repr(nested(read, depth - 1)) == repr(walked)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (b"[NaN]", "unexpected character"),
+        (b'{"id": 18446744073709551616}', "a run of digits"),
+        (b"1234567890123456789", "a run of digits"),
+        (b"\xef\xbb\xbf{}", "byte order mark"),
+        (b'"\\ud800"', "surrogate"),
+        (b"[" * 63 + b"]" * 63, "nesting deeper than the limit"),
+        (b"{not json}", "unexpected character"),
+    ],
+    ids=["nan", "past-64-bits", "19-digits", "bom", "surrogate", "deep", "not-json"],
+)
+def test_json_only_the_standard_parser_reads_as_storable_keeps_is_refused(
+    text: bytes, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=reason):
+        jsonc.stored_json(text, 2)
+
+
+def test_a_stored_dict_is_copied_plain_without_a_walk() -> None:
+    value = jsonc.Stored({"status": 200, "body": {"a": [1, 2.5, "é"]}})
+    copied = jsonc.storable(value)
+    assert type(copied) is dict
+    assert copied == {"status": 200, "body": {"a": [1, 2.5, "é"]}}
+    assert copied["body"] is value["body"]  # vouched for: not walked
