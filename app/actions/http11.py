@@ -1,7 +1,9 @@
 """The outbound client's HTTP/1.1 exchanges, its one pool of connections (what
 ``webhook_call`` sends through ``ConnectorClient.exchange``, and every other connector's
 request through httpx): the request written whole on a guarded connection, its answer parsed
-by httptools (llhttp, in C), the connection kept for the next request to the same origin.
+by httptools (llhttp, in C) as it arrives, in the connection's own callback
+(``sockets.LoopStream.take``: the call waits once, for the whole answer), the connection
+kept for the next request to the same origin.
 
 httpcore's pool and connection did the same in Python: an anyio lock and events per request
 (each asking sniffio which library runs), h11's state machine for every part of the
@@ -22,11 +24,12 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import NoReturn, Protocol
+from typing import NoReturn, Protocol, cast
 
 import httpcore
 import httptools
+
+from app.actions.sockets import LoopStream
 
 # scheme, host, port
 Origin = tuple[str, str, int]
@@ -61,11 +64,8 @@ class Body(Protocol):
 BodyOf = Callable[[list[tuple[bytes, bytes]]], Body | None]
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
+# An answer's status and its body, whole (its headers went to ``body_of``).
+Reply = tuple[int, bytes]
 
 
 def request_head(method: str, target: bytes, headers: Sequence[tuple[str, str]]) -> bytes:
@@ -108,23 +108,27 @@ def _wire(text: str, what: str) -> bytes:
 
 
 class _Answer:
-    """httptools' callbacks: what the answer has said so far. A 1xx (100 Continue, 103 Early
-    Hints) is dropped as it completes: the final answer follows it. Whatever a read brings
-    after the answer (a stray second one) is not the answer's: it only marks the connection
-    as not to be reused. ``bodiless``: the answer to a HEAD request, complete with its
-    headers.
+    """httptools' callbacks: what the answer has said so far, and where its body goes
+    (``body_of``, given the final answer's headers). A 1xx (100 Continue, 103 Early Hints)
+    is dropped as it completes: the final answer follows it. Whatever a read brings after
+    the answer (a stray second one) is not the answer's: it only marks the connection as
+    not to be reused. ``bodiless``: the answer to a HEAD request, complete with its headers.
 
     One per connection, made ready for each answer (``expect``): the parser goes on past an
     answer the connection is reused after (whole, kept alive, nothing after it), as a
-    server's parser goes on to the next request."""
+    server's parser goes on to the next request. It is the connection's ``Sink`` while the
+    exchange reads (``sockets.LoopStream.take``)."""
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
-        self.expect(bodiless=False)
+        self.expect(bodiless=False, body_of=_unread)
 
-    def expect(self, *, bodiless: bool) -> None:
+    def expect(self, *, bodiless: bool, body_of: BodyOf) -> None:
         """Ready for the answer to the next request."""
         self.bodiless = bodiless
+        self.body_of = body_of
+        self.body: Body | None = None
+        self.given = False  # the final answer's headers were given to ``body_of``
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.chunks: list[bytes] = []
@@ -164,7 +168,8 @@ class _Answer:
         self.complete = True
         self.keep_alive = self.parser.should_keep_alive()
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes) -> bool:
+        """Parse ``data``, its body's pieces handed on; whether the answer is whole."""
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -173,17 +178,42 @@ class _Answer:
             if not self.complete:  # bytes after a whole answer: it stands, the connection goes
                 raise httpcore.RemoteProtocolError(f"the answer is not HTTP/1.1: {exc}") from None
             self.trailing = True
+        if self.headed and not self.given:
+            self.body, self.given = self.body_of(self.headers), True
+        if self.body is not None and self.chunks:
+            self._hand_on(self.body)
+        return self.complete
 
-    def delimited_by_close(self) -> bool:
-        """Whether the body runs until the server closes (no length, not chunked)."""
+    def closed(self) -> None:
+        """The server closed the connection: whole if its body runs until then (no length,
+        not chunked)."""
         names = {name.lower() for name, _ in self.headers}
-        return self.headed and not {b"content-length", b"transfer-encoding"} & names
+        if not self.headed or {b"content-length", b"transfer-encoding"} & names:
+            raise httpcore.RemoteProtocolError("Server disconnected without sending a response.")
+        self.complete = self.trailing = True
+        if not self.given:
+            self.body, self.given = self.body_of(self.headers), True
+        if self.body is not None:
+            self._hand_on(self.body)
+
+    def _hand_on(self, body: Body) -> None:
+        for chunk in self.chunks:
+            body.add(chunk)
+        self.chunks.clear()
+
+    def reply(self) -> Reply:
+        """The answer's status and its body, whole."""
+        return self.status, b"".join(self.chunks) if self.body is None else self.body.end()
+
+
+def _unread(headers: list[tuple[bytes, bytes]]) -> None:
+    """The ``body_of`` of a connection before its first exchange."""
 
 
 class _Connection:
     """One guarded connection to an origin, an exchange at a time."""
 
-    def __init__(self, origin: Origin, stream: httpcore.AsyncNetworkStream) -> None:
+    def __init__(self, origin: Origin, stream: LoopStream) -> None:
         self.origin = origin
         self.stream = stream
         self.idle_until = 0.0  # time.monotonic() past which it is not reused
@@ -192,14 +222,14 @@ class _Connection:
     def usable(self, now: float) -> bool:
         """Within its keep-alive, and the server has neither closed it nor sent anything
         (its socket polled once, as httpcore does before reusing a connection)."""
-        return now < self.idle_until and not self.stream.get_extra_info("is_readable")
+        return now < self.idle_until and not self.stream.readable()
 
     async def exchange(
         self, request: bytes, timeouts: Mapping[str, float | None], body_of: BodyOf
     ) -> tuple[Reply, bool]:
         """The answer to ``request``, and whether the connection may carry another."""
         answer = self._answer
-        answer.expect(bodiless=request.startswith(b"HEAD "))  # the request line is ours
+        answer.expect(bodiless=request.startswith(b"HEAD "), body_of=body_of)  # our line
         try:
             await self.stream.write(request, timeouts.get("write"))
         except httpcore.WriteError as unsent:
@@ -207,36 +237,12 @@ class _Connection:
             # answer is the call's, as httpcore, h11 and curl read it. The connection is not
             # reused; with no whole answer, the call failed sending.
             try:
-                reply, _ = await self._read(answer, timeouts, body_of)
+                await self.stream.take(answer, timeouts.get("read"))
             except (httpcore.ReadError, httpcore.RemoteProtocolError):
                 raise unsent from None
-            return reply, False
-        return await self._read(answer, timeouts, body_of)
-
-    async def _read(
-        self, answer: _Answer, timeouts: Mapping[str, float | None], body_of: BodyOf
-    ) -> tuple[Reply, bool]:
-        body: Body | None = None
-        headed = False  # the final answer's headers were given to ``body_of``
-        while not answer.complete:
-            data = await self.stream.read(READ_SIZE, timeouts.get("read"))
-            if data:
-                answer.feed(data)
-            elif answer.delimited_by_close():
-                answer.complete = answer.trailing = True
-            else:
-                raise httpcore.RemoteProtocolError(
-                    "Server disconnected without sending a response."
-                )
-            if answer.headed and not headed:
-                body, headed = body_of(answer.headers), True
-            if body is not None:
-                for chunk in answer.chunks:
-                    body.add(chunk)
-                answer.chunks.clear()
-        content = b"".join(answer.chunks) if body is None else body.end()
-        reply = Reply(answer.status, answer.headers, content)
-        return reply, answer.keep_alive and not answer.trailing
+            return answer.reply(), False
+        await self.stream.take(answer, timeouts.get("read"))
+        return answer.reply(), answer.keep_alive and not answer.trailing
 
 
 class Exchanges:
@@ -270,7 +276,7 @@ class Exchanges:
         body_of: BodyOf,
     ) -> Reply:
         """Send ``request`` (its head and body, whole) to ``origin`` and read the answer."""
-        connection = await self._connection(origin, timeouts)
+        connection = self._reused(origin) or await self._connection(origin, timeouts)
         try:
             reply, reusable = await connection.exchange(request, timeouts, body_of)
         except BaseException:  # failed, timed out or cancelled mid-exchange: never reused
@@ -279,12 +285,24 @@ class Exchanges:
         if reusable:
             connection.idle_until = time.monotonic() + self._expiry
             self._idle.setdefault(origin, []).append(connection)
-            self._wake()
+            if self._waiting:
+                self._wake()
         else:
             await self._close(connection)
         if time.monotonic() >= self._next_sweep:
             await self._sweep()
         return reply
+
+    def _reused(self, origin: Origin) -> _Connection | None:
+        """The idle connection to ``origin`` that fell idle last, taken, when it is usable
+        (else ``_connection`` looks further)."""
+        idle = self._idle.get(origin)
+        if not idle or not idle[-1].usable(time.monotonic()):
+            return None
+        connection = idle.pop()
+        if not idle:  # as ``_forget_if_empty``
+            del self._idle[origin]
+        return connection
 
     async def _connection(
         self, origin: Origin, timeouts: Mapping[str, float | None]
@@ -315,12 +333,14 @@ class Exchanges:
             raise
         return _Connection(origin, stream)
 
-    async def _connect(self, origin: Origin, timeout: float | None) -> httpcore.AsyncNetworkStream:  # noqa: ASYNC109 - httpcore's per-operation timeouts
+    async def _connect(self, origin: Origin, timeout: float | None) -> LoopStream:  # noqa: ASYNC109 - httpcore's per-operation timeouts
         scheme, host, port = origin
         stream = await self._backend.connect_tcp(host, port, timeout=timeout)
         if scheme == "https":
             stream = await stream.start_tls(self._ssl, server_hostname=host, timeout=timeout)
-        return stream
+        # The backend's connections are the loop's own (GuardedBackend over LoopBackend),
+        # whose answers are parsed as they arrive.
+        return cast(LoopStream, stream)
 
     def _least_recent(self) -> _Connection | None:
         """The idle connection that fell idle first, taken out of the idle ones."""

@@ -208,7 +208,7 @@ class Reading:
 
     def __call__(self, raw: list[tuple[bytes, bytes]]) -> Body | None:
         headers = self.headers = self._read_headers(raw)
-        if inflates(headers, self._host):
+        if "content-encoding" in headers and inflates(headers, self._host):
             return Inflow(self._host, self._limit)
         length = headers.get("content-length", "")
         framed = length.isascii() and length.isdigit() and "transfer-encoding" not in headers
@@ -247,8 +247,8 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         with map_httpcore_exceptions():
             origin = guarded_origin(target)
             head = request_head(request.method, target.path, headers)
-            reply = await self.exchanges.exchange(origin, head + body, timeouts, reading)
-        return httpx.Response(reply.status, headers=reading.headers, content=reply.body)
+            status, content = await self.exchanges.exchange(origin, head + body, timeouts, reading)
+        return httpx.Response(status, headers=reading.headers, content=content)
 
     async def aclose(self) -> None:
         await self.exchanges.aclose()
@@ -352,13 +352,15 @@ class ConnectorClient(httpx.AsyncClient):
         try:
             origin = guarded_origin(target)
             request = self._request(outgoing)
-            reply = await self._guarded.exchanges.exchange(origin, request, timeouts, reading)
+            status, body = await self._guarded.exchanges.exchange(
+                origin, request, timeouts, reading
+            )
         except Exception:
             # Mapped only on failure: httpx's mapper is a generator-based context manager,
             # entered and left for nothing by every call that succeeds.
             with map_httpcore_exceptions():
                 raise
-        return Answer(reply.status, reading.headers, reply.body)
+        return Answer(status, reading.headers, body)
 
     def _request(self, outgoing: Outgoing) -> bytes:
         """The request's bytes, its headers as httpx builds them: ``Host``, the client's

@@ -3,12 +3,15 @@
 httpcore's default backend goes through anyio: each read and write opens a cancel scope for
 its timeout, yields to the loop once more, and each read resumes and pauses the transport's
 reading; with a worker's calls in flight, that was a fifth of the client's CPU per call
-(bench/README.md). Here a read waits on a future the protocol completes, and a write hands
-the bytes to the transport, waiting only while the transport's buffer is full. Reading
-pauses once ``READ_AHEAD`` bytes wait unread, so a server cannot grow the buffer without
-bound.
+(bench/README.md). Here an exchange's answer goes to its parser as it arrives, in the
+protocol's own callback (``LoopStream.take``), and the call waits on a future the protocol
+completes once the answer is whole: one wait per call however many pieces the answer comes
+in. A write hands the bytes to the transport, waiting only while the transport's buffer is
+full. What a server sends outside an exchange (on an idle connection) is kept, to be seen
+before the connection is reused, and reading pauses once ``READ_AHEAD`` bytes of it wait, so
+a server cannot grow the buffer without bound.
 
-A read sets no timer of its own when the timeout around the whole call ends it first
+A wait sets no timer of its own when the timeout around the whole call ends it first
 (``app.actions.deadline``).
 """
 
@@ -17,7 +20,7 @@ import select
 import socket
 import ssl
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import httpcore
 
@@ -27,8 +30,19 @@ from app.actions.deadline import outlasts_call
 READ_AHEAD = 256 * 1024
 
 
+class Sink(Protocol):
+    """What takes a connection's bytes as they arrive, while an exchange reads its answer."""
+
+    def feed(self, data: bytes) -> bool:
+        """Take ``data``; whether the answer is whole."""
+
+    def closed(self) -> None:
+        """The server closed the connection: the answer is whole now, or this raises."""
+
+
 class _Protocol(asyncio.Protocol):
-    """Keeps what the server sent until it is read, and wakes the reader and the writer."""
+    """Hands what the server sends to the sink taking it (an exchange's answer), else keeps
+    it; wakes the reader and the writer."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -38,27 +52,53 @@ class _Protocol(asyncio.Protocol):
         self.paused = False  # reading, for READ_AHEAD
         self.reader: asyncio.Future[None] | None = None
         self.writable: asyncio.Future[None] | None = None
+        self.sink: Sink | None = None  # taking what arrives, until ``whole``
+        self.whole = False
+        self.failure: Exception | None = None  # what the sink raised, for its reader
+        self.wake_each = False  # the reader is woken by every arrival (it restarts a timer)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        self.received += data
+        sink = self.sink
+        if sink is not None and not self.whole:
+            try:
+                self.whole = sink.feed(data)
+            except Exception as exc:  # the reader raises it
+                self.failure, self.whole = exc, True
+            if self.whole or self.wake_each:
+                _wake(self.reader)
+            return
+        self.received += data  # outside an exchange: seen before the connection is reused
         if len(self.received) > READ_AHEAD and self.transport is not None:
             self.transport.pause_reading()
             self.paused = True
-        _wake(self.reader)
 
     def eof_received(self) -> bool:
         self.ended = True
+        self.end_sink()
         _wake(self.reader)
         return False  # the transport closes itself
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.ended, self.error = True, exc
+        self.end_sink()
         _wake(self.reader)
         _wake(self.writable)
+
+    def end_sink(self) -> None:
+        """The connection ended: the sink's answer is whole, or has failed."""
+        if self.sink is None or self.whole:
+            return
+        try:
+            if self.error is not None:
+                raise httpcore.ReadError(str(self.error) or type(self.error).__name__)
+            self.sink.closed()
+        except Exception as exc:  # the reader raises it
+            self.failure = exc
+        self.whole = True
 
     def pause_writing(self) -> None:
         self.writable = asyncio.get_running_loop().create_future()
@@ -81,31 +121,43 @@ class LoopStream(httpcore.AsyncNetworkStream):
         self._protocol = protocol
         self._poll: select.poll | None = None  # of its socket, for ``is_readable``
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 - httpcore's interface
+    async def take(self, sink: Sink, timeout: float | None) -> None:  # noqa: ASYNC109 - httpcore's per-read timeout
+        """Hand what the connection receives to ``sink`` until its answer is whole, waiting
+        at most ``timeout`` seconds each time for bytes (``httpcore.ReadTimeout``); raises
+        what the sink raised, or ``httpcore.ReadError`` when the connection broke."""
         protocol = self._protocol
-        if not protocol.received and not protocol.ended:
-            loop = asyncio.get_running_loop()
-            protocol.reader = loop.create_future()
-            try:
-                if outlasts_call(loop, timeout):
-                    await protocol.reader
+        loop = asyncio.get_running_loop()
+        timed = timeout is not None and not outlasts_call(loop, timeout)
+        protocol.sink, protocol.whole, protocol.wake_each = sink, False, timed
+        try:
+            if protocol.received:  # come before the sink (while the request was written)
+                early = bytes(protocol.received)
+                protocol.received.clear()
+                if protocol.paused:
+                    protocol.paused = False
+                    self._transport.resume_reading()
+                protocol.data_received(early)
+            if protocol.ended:
+                protocol.end_sink()
+            while not protocol.whole:
+                protocol.reader = loop.create_future()
+                if timed:
+                    await self._arrival(protocol.reader, timeout)
                 else:
-                    async with asyncio.timeout(timeout):
-                        await protocol.reader
-            except TimeoutError:
-                raise httpcore.ReadTimeout(f"no answer within {timeout} s") from None
-            finally:
-                protocol.reader = None
-        if protocol.received:
-            data = bytes(protocol.received[:max_bytes])
-            del protocol.received[:max_bytes]
-            if protocol.paused and len(protocol.received) <= READ_AHEAD:
-                protocol.paused = False
-                self._transport.resume_reading()
-            return data
-        if protocol.error is not None:
-            raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__)
-        return b""  # the server closed the connection
+                    await protocol.reader
+            failure, protocol.failure = protocol.failure, None
+            if failure is not None:
+                raise failure
+        finally:
+            protocol.sink = protocol.reader = None
+
+    @staticmethod
+    async def _arrival(reader: "asyncio.Future[None]", timeout: float | None) -> None:  # noqa: ASYNC109 - per read
+        try:
+            async with asyncio.timeout(timeout):
+                await reader
+        except TimeoutError:
+            raise httpcore.ReadTimeout(f"no answer within {timeout} s") from None
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109 - httpcore's interface
         if not buffer:
@@ -150,16 +202,19 @@ class LoopStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
-            return bool(self._protocol.received) or self._protocol.ended or self._readable()
+            return self.readable()
         name = {"client_addr": "sockname", "server_addr": "peername"}.get(info, info)
         if name in ("ssl_object", "sockname", "peername", "socket"):
             return self._transport.get_extra_info(name)
         return None
 
-    def _readable(self) -> bool:
-        """Whether the socket has bytes or an end the loop has not handed over yet, polled as
-        httpcore polls it, with one poll object per connection rather than one per look."""
-        if self._transport.is_closing():  # its socket may be closed, and its number reused
+    def readable(self) -> bool:
+        """Whether the server has sent anything or closed the connection: bytes or an end
+        the loop has handed over, or not yet (the socket polled as httpcore polls it, with one
+        poll object per connection rather than one per look)."""
+        protocol = self._protocol
+        # A transport closing may have closed its socket, and the number been reused.
+        if protocol.received or protocol.ended or self._transport.is_closing():
             return True
         if self._poll is None:
             sock = self._transport.get_extra_info("socket")
