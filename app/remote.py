@@ -344,7 +344,11 @@ def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]], empty
 
 
 def _print_run(run: dict[str, Any]) -> None:
-    console.print(f"{run['run_id']}  {run['workflow_id']} v{run['version']}  {run['status']}")
+    console.print(
+        f"{run['run_id']}  {run['workflow_id']} v{run['version']}  {run['status']}{_waiting(run)}",
+        markup=False,
+        soft_wrap=True,
+    )
     if step := run["current_step"]:
         # Named as the workflow gives it, as the Studio does: `step` is a compiled position.
         where = "stopped at" if run["status"] in ("failed", "cancelled") else "at"
@@ -366,16 +370,27 @@ def _print_step(step: dict[str, Any]) -> None:
     )
 
 
+def _waiting(run: dict[str, Any]) -> str:
+    """What a waiting run waits for and when it goes on without it: `` (delay, goes on at
+    ...)``, `` (waiting for order_shipped, goes on at ...)`` (its timeout); else nothing."""
+    if run["status"] != "waiting":
+        return ""
+    reason = run["wait_reason"] or "waiting"
+    return f" ({reason}, goes on at {run['due_at']})" if run["due_at"] else f" ({reason})"
+
+
 def _follow(client: httpx.Client, run_id: str) -> None:
-    shown, status = 0, None
+    shown, said = 0, ""
     while True:
         run = _call(client, "GET", f"/api/runs/{run_id}")
+        status = run["status"]
         for step in run["steps"][shown:]:
             _print_step(step)
         shown = len(run["steps"])
-        if run["status"] != status:
-            status = run["status"]
-            console.print(f"{run_id}: {status}")
+        # A new line for each new wait too: a delay, then a wait for an event, read apart.
+        if (now := f"{status}{_waiting(run)}") != said:
+            said = now
+            console.print(f"{run_id}: {said}", markup=False, highlight=False, soft_wrap=True)
         if status in FINISHED:
             if status != "completed":
                 raise typer.Exit(1)

@@ -6,9 +6,11 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -34,6 +36,25 @@ BROKEN = {
 }
 
 
+SHIPPING = {
+    "workflow_id": "shipping",
+    "name": "Shipping",
+    "trigger": {"type": "order_placed"},
+    "actions": [
+        {"id": "pause", "type": "delay", "delay": "P1D"},
+        {
+            "id": "wait_ship",
+            "type": "wait_for_event",
+            "data": {
+                "event": "order_shipped",
+                "match": {"order_id": "{{ order_id }}"},
+                "timeout": "P366D",
+            },
+        },
+    ],
+}
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A running ``automator dev`` with one workflow; the environment the CLI needs."""
@@ -52,7 +73,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
         headers = {"Authorization": f"Bearer {KEY}"}
-        for workflow in (WORKFLOW, BROKEN):
+        for workflow in (WORKFLOW, BROKEN, SHIPPING):
             assert httpx.post(f"{base}/api/workflows", json=workflow, headers=headers).is_success
         for template in TEMPLATES:
             assert httpx.post(f"{base}/api/templates", json=template, headers=headers).is_success
@@ -123,6 +144,42 @@ def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     assert "Cannot reach" in away.stderr
 
 
+def test_a_waiting_run_says_what_it_waits_for_and_until_when(service: dict[str, str]) -> None:
+    headers = {"Authorization": f"Bearer {service['AUTOMATOR_API_KEY']}"}
+    base = service["AUTOMATOR_URL"]
+    sent = automator(service, "send-event", "order_placed", "--data", '{"order_id": "o1"}')
+    run_id = sent.stdout.split(": ")[1].split()[0]
+    command = [AUTOMATOR, "runs", run_id, "--follow"]
+    with subprocess.Popen(command, env=service, stdout=subprocess.PIPE, text=True) as follow:
+        assert follow.stdout is not None
+        # A line that never comes ends the wait for it: the follow is killed, its output ends.
+        watchdog = threading.Timer(30, follow.kill)
+        watchdog.start()
+        try:
+            # The day's delay (86 s, scaled) is skipped, then the run waits for the shipment.
+            line = first_line(follow.stdout, f"{run_id}: waiting (")
+            assert line.startswith(f"{run_id}: waiting (delay, goes on at 20")
+            assert httpx.post(f"{base}/api/runs/{run_id}/skip", headers=headers).is_success
+            line = first_line(follow.stdout, f"{run_id}: waiting (waiting")
+            assert line.startswith(f"{run_id}: waiting (waiting for order_shipped, goes on at 20")
+            shown = automator(service, "runs", run_id)
+            assert "  waiting (waiting for order_shipped, goes on at 20" in shown.stdout
+            shipped = {"type": "order_shipped", "data": {"order_id": "o1"}}
+            assert httpx.post(f"{base}/api/events", json=shipped, headers=headers).is_success
+            assert follow.wait(timeout=30) == 0
+            assert follow.stdout.read().strip().endswith(f"{run_id}: completed")
+        finally:
+            watchdog.cancel()
+            follow.kill()
+
+
+def first_line(stream: IO[str], prefix: str) -> str:
+    """The first line read from ``stream`` that starts with ``prefix`` ("" at its end)."""
+    while (line := stream.readline()) and not line.startswith(prefix):
+        pass
+    return line
+
+
 ADA = {
     "user": {
         "id": "u1",
@@ -180,7 +237,7 @@ def test_a_failing_run_exits_1_and_workflows_are_listed(service: dict[str, str])
     untagged = automator(service, "workflows", "--tag", "growth")
     assert untagged.stdout.strip().splitlines() == ["\t".join(rows[0])], "no seed is tagged"
     assert untagged.stderr.strip() == "No workflows match --tag growth."
-    assert [row[0] for row in rows[1:]] == ["broken", "greet", "welcome_campaign_001"]
+    assert [row[0] for row in rows[1:]] == ["broken", "greet", "shipping", "welcome_campaign_001"]
     bad = automator(service, "run", "greet", "--context", "[1]", "--log-level", "LOUD")
     assert bad.returncode == 2
 
