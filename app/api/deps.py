@@ -21,7 +21,7 @@ from app.engine.redis_keys import hook_rate_key
 from app.errors import Forbidden, RateLimited, Unauthenticated
 from app.event_log import EventLog
 from app.hooks import Hooks
-from app.models.tenant import ApiKey, Permission
+from app.models.tenant import ROLE_PERMISSIONS, ApiKey, Permission
 from app.privacy import Privacy
 from app.resources import Resources
 from app.retention import Retainer
@@ -150,8 +150,18 @@ async def limit_deliveries(hook_id: str, resources: ResourcesDep) -> None:
 
 def _permitted(caller: ApiKey, permission: Permission) -> ApiKey:
     if not caller.can(permission):
-        raise Forbidden(f"The {caller.role} role may not do this (needs {permission}).")
+        raise Forbidden(
+            f"The {caller.role} role may not do this (needs {permission}: "
+            f"a key of role {_roles_with(permission)})."
+        )
     return caller
+
+
+def _roles_with(permission: Permission) -> str:
+    """``admin, editor or viewer``: which key to use instead, since the permission's name
+    alone would send the caller to the docs."""
+    roles = [role.value for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+    return " or ".join(roles) if len(roles) < 3 else f"{', '.join(roles[:-1])} or {roles[-1]}"
 
 
 def _requires(permission: Permission) -> object:

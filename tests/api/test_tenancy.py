@@ -73,3 +73,19 @@ async def test_keys_are_managed_per_tenant(
     listed = (await client.get("/api/keys", headers=globex)).json()
     assert all("key" not in item for item in listed)
     assert len(listed) == 1
+
+
+async def test_a_refused_role_is_told_which_roles_may(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = app_resources
+    ingest = await auth_for(resources, "acme", Role.INGEST)
+    keys = await client.get("/api/keys", headers=ingest)
+    assert (keys.status_code, keys.json()["error"]["message"]) == (
+        403,
+        "The ingest role may not do this (needs manage_keys: a key of role admin).",
+    )
+    runs = await client.get("/api/runs", headers=ingest)
+    assert runs.json()["error"]["message"].endswith(
+        "(needs read: a key of role admin, editor or viewer)."
+    )
