@@ -68,6 +68,20 @@ async def test_an_event_is_listed_with_its_runs_and_replay_starts_new_ones(
     assert audit[0]["after"]["run_ids"] == again["run_ids"]
 
 
+async def test_a_replay_keeps_to_a_workflows_business_key(client: httpx.AsyncClient) -> None:
+    # As docs/api.md says: the replay drops the event's own key, not the workflow's, so an
+    # order's one run stays one (a replay to resend it would send it twice).
+    keyed = greeting("receipt") | {"settings": {"idempotency_key": "{{ order_id }}"}}
+    await publish(client, keyed)
+    sent = await send(client, {"type": "signup", "data": {"order_id": "o1"}})
+    replayed = (await client.post(f"/api/events/{sent['event_id']}/replay")).json()
+    assert (replayed["workflow_ids"], replayed["run_ids"]) == ([], [])
+    (run_id,) = sent["run_ids"]
+    assert replayed["skipped"] == {
+        "receipt": f"idempotency key 'run:receipt:o1' already started {run_id}"
+    }
+
+
 async def test_a_replay_for_named_workflows_starts_only_those(client: httpx.AsyncClient) -> None:
     await publish(client, greeting("welcome"))
     await publish(client, greeting("onboard"))
