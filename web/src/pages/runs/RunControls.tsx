@@ -1,12 +1,13 @@
 // Pause, resume, cancel, retry, skip: for admins and editors only. A command that does not
-// fit the run's state is greyed, described by the reason; a 409 (the state changed meanwhile) is
-// explained in the same words, with the API's own message.
+// fit the run's state, and every one while a command is being sent, is greyed, described by
+// the reason; a 409 (the state changed meanwhile) is explained in the same words, with the
+// API's own message.
 import { Fragment, useId, useState } from "react";
 import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
-import { COMMANDS, explainRefusal, fitsRun, waitsToRetry } from "./commands";
+import { COMMANDS, explainRefusal, waitsToRetry, whyGreyed } from "./commands";
 
 const LABELS: Readonly<Record<RunCommand, string>> = {
   pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", skip: "Skip step",
@@ -22,11 +23,12 @@ export function RunControls({ run }: { run: RunRead }) {
   };
   const label = (name: RunCommand) => (name === "retry" && waitsToRetry(run) ? "Retry now" : LABELS[name]);
   const refused = command.error instanceof ApiError && command.error.status === 409;
+  const sending = command.isPending && asked ? asked.command : null;
   return (
     <div className="run-controls">
       <div className="toolbar" role="group" aria-label="Run control">
         {COMMANDS.map((name) => {
-          const reason = fitsRun(name, run) ? undefined : explainRefusal(name, run.status, run.wait_reason);
+          const reason = whyGreyed(name, run, sending);
           const reasonId = `${id}-${name}`;
           // The reason in text (read out, shown under the controls while one has focus) and
           // as a tooltip for the mouse.
@@ -34,7 +36,6 @@ export function RunControls({ run }: { run: RunRead }) {
             <Fragment key={name}>
               <GreyableButton
                 className={name === "cancel" ? "danger" : undefined}
-                disabled={command.isPending}
                 greyedBy={reason && reasonId}
                 title={reason}
                 onClick={() => send(name)}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { explainRefusal, fits, fitsRun } from "./commands";
+import { COMMANDS, explainRefusal, fits, fitsRun, whyGreyed } from "./commands";
 import { statusIn } from "./RunControls";
 
 describe("run control", () => {
@@ -16,6 +16,15 @@ describe("run control", () => {
     expect(fitsRun("retry", waiting("waiting for approval ap_1"))).toBe(false);
     expect(fitsRun("retry", { status: "failed", wait_reason: null })).toBe(true);
     expect(explainRefusal("retry", "waiting", "delay")).toContain("this run waits for delay, not to retry a failed step");
+  });
+
+  it("greys every control, with why, while a command is being sent, and none after", () => {
+    const waiting = { status: "waiting" as const, wait_reason: "retry" };
+    expect(COMMANDS.map((name) => whyGreyed(name, waiting, "retry"))).toEqual(
+      Array(5).fill("Sending retry to the run; wait for its answer."),
+    );
+    expect(whyGreyed("retry", waiting, null)).toBeUndefined();
+    expect(whyGreyed("resume", waiting, null)).toContain("this run is waiting, and resume works only");
   });
 
   it("offers resume only on a paused run, and skip past a wait, a pause or a failure", () => {

@@ -47,6 +47,18 @@ export function statesFor(command: RunCommand): string {
   return command === "retry" ? "failed or waiting to retry a step" : list(ALLOWED[command]);
 }
 
+/** Why a run control does nothing now, in words, or undefined while it works: a command is
+ * being sent (`sending`: every control waits for its answer), or `command` does not fit the
+ * run. Greyed, not disabled: a disabled control drops the keyboard's focus to the page. */
+export function whyGreyed(
+  command: RunCommand,
+  run: Pick<RunRead, "status" | "wait_reason">,
+  sending: RunCommand | null,
+): string | undefined {
+  if (sending !== null) return `Sending ${sending} to the run; wait for its answer.`;
+  return fitsRun(command, run) ? undefined : explainRefusal(command, run.status, run.wait_reason);
+}
+
 /** Why `command` does not fit a run that is `status`: said before the click and after a 409. */
 export function explainRefusal(command: RunCommand, status: RunStatus, reason?: string | null): string {
   if (command === "retry" && status === "waiting") {
