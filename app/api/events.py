@@ -89,8 +89,11 @@ def _reply(document: dict[str, Any]) -> Response:
 def _heard(accepted: Accepted) -> bool:
     """Whether something acted on the event: it started a run, answered a run's wait or
     ended a run (an exit event, a goal). An event that only answered a wait is heard, though
-    no workflow's trigger names its type: a notice saying none listens would mislead."""
-    return bool(accepted.event.workflow_ids or accepted.woken or accepted.ended)
+    no workflow's trigger names its type: a notice saying none listens would mislead. A
+    duplicate did nothing anew and its original's answer stands: no notice either."""
+    return bool(
+        accepted.duplicate or accepted.event.workflow_ids or accepted.woken or accepted.ended
+    )
 
 
 async def _notice(resources: Resources, tenant_id: str, event_type: str) -> str | None:

@@ -74,8 +74,11 @@ async def test_an_event_that_answers_a_wait_or_ends_a_run_gets_no_notice(
     assert (await client.post("/api/workflows", json=JOURNEY)).status_code == 201
     placed = await send(client, {"type": "order_placed", "data": {"order_id": "o1"}})
     await drain_until_waiting(client, settings, placed["run_ids"])
-    shipped = await send(client, {"type": "order_shipped", "data": {"order_id": "o1"}})
+    event = {"type": "order_shipped", "data": {"order_id": "o1"}, "idempotency_key": "ship-o1"}
+    shipped = await send(client, event)
     assert (shipped["run_ids"], shipped["notice"]) == ([], None)
+    repeated = await send(client, event)  # a duplicate: the original's answer stands
+    assert (repeated["duplicate"], repeated["notice"]) == (True, None)
     answered = (await client.get(f"/api/events/{shipped['event_id']}")).json()["answered"]
     assert [run["run_id"] for run in answered] == placed["run_ids"]
 
