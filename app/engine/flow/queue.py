@@ -67,6 +67,10 @@ class Queue(Protocol):
         runs is one; armed again after it ran, it runs again and finds nothing to do (the
         run's state is what a second walk checks)."""
 
+    async def disarm(self, tenant_id: str, run_id: str, job_id: str) -> None:
+        """Take back the resume armed as ``job_id`` for the run (a timer of a wait the run
+        no longer goes on from by itself); none armed, nothing changes."""
+
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None
     ) -> None:
@@ -102,6 +106,9 @@ class ArqQueue:
 
     async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
         await self.resumes.arm(tenant_id, run_id, job_id, self._score(at))
+
+    async def disarm(self, tenant_id: str, run_id: str, job_id: str) -> None:
+        await self.resumes.disarm(tenant_id, run_id, job_id)
 
     async def overdue(self, runs: Sequence[tuple[str, str]]) -> None:
         """Have workers advance each overdue ``(tenant_id, run_id)`` now, by one resume per

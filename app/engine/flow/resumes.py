@@ -138,6 +138,11 @@ class Resumes:
         twice for one purpose, it runs once (at the later arming's time)."""
         await self._arms([(orjson.dumps([tenant_id, run_id, purpose]), score)])
 
+    async def disarm(self, tenant_id: str, run_id: str, purpose: str) -> None:
+        """Take back the run's resume for ``purpose``, claimed or not: a walk that claimed
+        it finishes without it (FINISH finds it gone)."""
+        await self._redis.zrem(RESUMES, orjson.dumps([tenant_id, run_id, purpose]))
+
     async def _arm_all(self, members: list[tuple[bytes, int]]) -> None:
         await self._redis.zadd(RESUMES, dict(members))
 

@@ -82,7 +82,7 @@ class RunControl:
                 metrics.run_saved(run)
                 await self._release(run, now)
                 await self._settle_children(run, join)
-                await self._wake(run, command, timer or _timer(run))
+                await self._arm(run, command, timer)
                 return run
         raise Conflict(f"Run {run_id} kept changing; try again.")
 
@@ -148,10 +148,15 @@ class RunControl:
             children = await self.family.children_of(run.tenant_id, join)
             await self.family.cancel(children, "its parent run skipped the step")
 
-    async def _wake(self, run: Run, command: Command, timer: str | None) -> None:
+    async def _arm(self, run: Run, command: Command, timer: str | None) -> None:
+        """Have a worker take the run on when the command leaves it due, under the timer of
+        the wait it was in (``timer``) or is in again; a run paused or cancelled goes on by
+        no timer, so the wait's is taken back (a resume arms it again)."""
         if run.status in (RunStatus.PENDING, RunStatus.WAITING):
-            job_id = timer or f"{run.run_id}:{command}:{run.revision}"
+            job_id = timer or _timer(run) or f"{run.run_id}:{command}:{run.revision}"
             await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+        elif timer is not None:
+            await self.queue.disarm(run.tenant_id, run.run_id, timer)
 
 
 def _timer(run: Run) -> str | None:

@@ -1,5 +1,6 @@
-"""Retry on a run waiting to retry a failed step: the attempt falls due now, through a real
-arq worker, a real Redis and a webhook to a local HTTP server."""
+"""Control commands on a run waiting out a timer, through a real arq worker, a real Redis and
+a webhook to a local HTTP server: retry on a run waiting to retry a failed step makes the
+attempt due now; each command moves the wait's one timer, or takes it back."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -111,3 +112,19 @@ async def test_a_run_paused_and_resumed_while_waiting_to_retry_can_still_retry_n
     assert len(httpserver.log) == 2
     # The resume re-armed the walker's timer, which the retry then brought forward.
     assert await timers_later(resources) == []
+
+
+async def test_a_wait_paused_or_cancelled_leaves_no_timer_and_a_resume_arms_it_again(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    hour_later = {"id": "later", "type": "log", "delay": 3600}
+    await create(client, workflow([{"id": "first", "type": "log"}, hour_later]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    assert len(await timers_later(resources)) == 1
+
+    for command, timers in (("pause", 0), ("resume", 1), ("cancel", 0)):
+        answer = await client.post(f"/api/runs/{run_id}/{command}")
+        assert answer.status_code == 200, answer.text
+        assert len(await timers_later(resources)) == timers, command
