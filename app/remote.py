@@ -8,6 +8,7 @@ limit, validation and the same answers.
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -180,12 +181,30 @@ def _send_file(client: httpx.Client, events: list[dict[str, Any]]) -> None:
     typer.echo(f"{len(events)} events accepted, {started} runs started")
 
 
+class RunCommand(StrEnum):
+    """The API's run control (``POST /api/runs/{run_id}/<command>``)."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    SKIP = "skip"
+
+
 def runs(
     url: Url,
     api_key: ApiKeyOption,
     run_id: Annotated[
         str | None,
         typer.Argument(metavar="RUN_ID", help="Show this run and its steps (else: list runs)."),
+    ] = None,
+    command: Annotated[
+        RunCommand | None,
+        typer.Argument(
+            metavar="COMMAND",
+            help="With RUN_ID: pause, resume, cancel, retry (from its failed step) or skip "
+            "(its current step) the run first, then show it.",
+        ),
     ] = None,
     workflow: Annotated[
         str | None, typer.Option("--workflow", "-w", help="Only this workflow.")
@@ -206,14 +225,18 @@ def runs(
         ),
     ] = False,
 ) -> None:
-    """List recent runs (newest first), or show one run with its steps.
+    """List recent runs (newest first), or show one run with its steps, after a command.
 
     Examples:
 
         automator runs --workflow welcome_campaign_001 --status failed
 
-        automator runs run_0195f... --follow"""
+        automator runs run_0195f... --follow
+
+        automator runs run_0195f... retry --follow"""
     with _client(url, api_key) as client:
+        if run_id is not None and command is not None:
+            _call(client, "POST", f"/api/runs/{run_id}/{command}")
         if run_id is None:
             params = {"workflow_id": workflow, "status": status, "limit": limit}
             found = _call(client, "GET", "/api/runs", params={k: v for k, v in params.items() if v})

@@ -144,7 +144,7 @@ def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     assert "Cannot reach" in away.stderr
 
 
-def test_a_waiting_run_says_what_it_waits_for_and_until_when(service: dict[str, str]) -> None:
+def test_a_waiting_run_says_what_it_waits_for_and_is_controlled(service: dict[str, str]) -> None:
     headers = {"Authorization": f"Bearer {service['AUTOMATOR_API_KEY']}"}
     base = service["AUTOMATOR_URL"]
     sent = automator(service, "send-event", "order_placed", "--data", '{"order_id": "o1"}')
@@ -159,7 +159,9 @@ def test_a_waiting_run_says_what_it_waits_for_and_until_when(service: dict[str, 
             # The day's delay (86 s, scaled) is skipped, then the run waits for the shipment.
             line = first_line(follow.stdout, f"{run_id}: waiting (")
             assert line.startswith(f"{run_id}: waiting (delay, goes on at 20")
-            assert httpx.post(f"{base}/api/runs/{run_id}/skip", headers=headers).is_success
+            skipped = automator(service, "runs", run_id, "skip")
+            assert skipped.returncode == 0, skipped.stderr
+            assert skipped.stdout.startswith(f"{run_id}  shipping v1  ")
             line = first_line(follow.stdout, f"{run_id}: waiting (waiting")
             assert line.startswith(f"{run_id}: waiting (waiting for order_shipped, goes on at 20")
             shown = automator(service, "runs", run_id)
@@ -168,6 +170,11 @@ def test_a_waiting_run_says_what_it_waits_for_and_until_when(service: dict[str, 
             assert httpx.post(f"{base}/api/events", json=shipped, headers=headers).is_success
             assert follow.wait(timeout=30) == 0
             assert follow.stdout.read().strip().endswith(f"{run_id}: completed")
+            late = automator(service, "runs", run_id, "cancel")
+            assert (late.returncode, late.stderr.split(": it is")[0]) == (
+                1,
+                f"409: Cannot cancel run {run_id}",
+            )
         finally:
             watchdog.cancel()
             follow.kill()
