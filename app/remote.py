@@ -387,10 +387,23 @@ def _print_step(step: dict[str, Any]) -> None:
     error = f"  {step['error'].get('message', '')}" if step["error"] else ""
     console.print(
         f"  {step['finished_at']}  {step['step_id']} ({step['action_type']}) "
-        f"attempt {step['attempt']}: {step['status']}{error}",
+        f"attempt {step['attempt']}: {step['status']}{_way(step['output'])}{error}",
         markup=False,
         soft_wrap=True,  # one line per step, whatever the width: scripts read them
     )
+
+
+def _way(output: Any) -> str:
+    """Which way a step that chooses went, as its output says: a condition's branch
+    (`` (then)``), a wait's event or its timeout (`` (order_shipped evt_...)``,
+    `` (timed out)``); else nothing. "completed" alone does not tell them apart."""
+    if not isinstance(output, dict):
+        return ""
+    if output.get("timed_out") is True:
+        return " (timed out)"
+    if isinstance(event := output.get("event"), dict):
+        return f" ({event.get('type')} {event.get('id')})"
+    return f" ({output['branch']})" if isinstance(output.get("branch"), str) else ""
 
 
 def _waiting(run: dict[str, Any]) -> str:

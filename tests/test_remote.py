@@ -167,9 +167,13 @@ def test_a_waiting_run_says_what_it_waits_for_and_is_controlled(service: dict[st
             shown = automator(service, "runs", run_id)
             assert "  waiting (waiting for order_shipped, goes on at 20" in shown.stdout
             shipped = {"type": "order_shipped", "data": {"order_id": "o1"}}
-            assert httpx.post(f"{base}/api/events", json=shipped, headers=headers).is_success
+            answer = httpx.post(f"{base}/api/events", json=shipped, headers=headers)
             assert follow.wait(timeout=30) == 0
-            assert follow.stdout.read().strip().endswith(f"{run_id}: completed")
+            rest = follow.stdout.read()
+            assert rest.strip().endswith(f"{run_id}: completed")
+            # The wait says how it ended: this event, not its timeout.
+            came = f"wait_ship (wait_for_event) attempt 1: completed (order_shipped {answer.json()['event_id']})"
+            assert came in rest
             late = automator(service, "runs", run_id, "cancel")
             assert (late.returncode, late.stderr.split(": it is")[0]) == (
                 1,
