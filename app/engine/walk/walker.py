@@ -511,12 +511,15 @@ class Walker:
         key = idempotency_key(run, instruction)
         if action.delivery == "at_most_once":
             started = run.call_started
-            if started is not None and (started["key"], started["attempt"]) == (key, run.attempt):
+            # The call's attempt, not the budget's: a retry through the API starts the budget
+            # again, and a call whose engine failed after it (its outcome recorded) is made again.
+            attempt = run.call_attempt
+            if started is not None and (started["key"], started["attempt"]) == (key, attempt):
                 return own_steps.unknown(
                     run, params, following, "its worker stopped during the call"
                 )
             at = self.effects.now().isoformat()
-            run.call_started = {"key": key, "attempt": run.attempt, "at": at}
+            run.call_started = {"key": key, "attempt": attempt, "at": at}
             if not await self.effects.checkpoint(run, []):
                 return None
         return await self._call(run, program, instruction, params, following, key)

@@ -107,3 +107,37 @@ async def test_an_engine_error_after_a_call_still_records_the_step_with_its_outp
     assert step["error"]["message"].startswith("the call was made, then the engine failed")
     assert run["error"]["step_id"] == "post"
     assert len(httpserver.log) == 1
+
+
+async def test_an_at_most_once_call_an_engine_error_followed_is_made_again_on_retry(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
+) -> None:
+    # The failed step's message says a retry makes the call again: the call's outcome is
+    # known (recorded), so at_most_once must not take the retry for a crash mid-call.
+    httpserver.expect_request("/orders").respond_with_json({"order_id": "o-7"})
+    step = {
+        "id": "post",
+        "type": "webhook_call",
+        "delivery": "at_most_once",
+        "data": {"url": httpserver.url_for("/orders"), "json": {"sku": "A1"}},
+    }
+    document = {"workflow_id": "order", "name": "n", "trigger": {"type": "buy"}, "actions": [step]}
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    run_id = (await send(client, {"type": "buy"}))["run_ids"][0]
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    store = FailsOnceAfterACall(resources.store)
+    worker = create_worker(allowed, store=store, burst=True, poll_delay=0.01, handle_signals=False)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    assert store.failed
+
+    retried = await client.post(f"/api/runs/{run_id}/retry")
+    assert retried.status_code == 200, retried.text
+    await drain(allowed)
+    run = (await client.get(f"/api/runs/{run_id}")).json()
+    assert run["status"] == "completed"
+    assert [(s["attempt"], s["status"]) for s in run["steps"]] == [(1, "failed"), (2, "completed")]
+    assert len({s["idempotency_key"] for s in run["steps"]}) == 1
+    assert len(httpserver.log) == 2
