@@ -17,7 +17,8 @@ from app.engine.flow.queue import ArqQueue
 from app.engine.redis_keys import RESUMES
 from app.resources import Resources
 from app.settings import Settings
-from tests.conftest import send, worker_running
+from tests.conftest import drain, send, worker_running
+from tests.engine.walk.test_retry_now import redis_known, timers_later
 from tests.engine.walk.test_runs import (
     Slow,
     create,
@@ -297,3 +298,22 @@ async def test_new_runs_still_in_flight_when_a_burst_falls_due_leave_it_its_shar
     assert max(started(run, "sms") for run in runs[:4]) < min(
         finished(run, "sms") for run in runs[4:]
     )
+
+
+async def test_a_delay_a_loop_passes_again_is_armed_again_by_the_walk_serving_its_timer(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    # Each turn's delay has the timer id of the last (same step, attempt 1), armed while
+    # the walk that serves that timer holds it: the walk's end must leave the new arming.
+    later = {"id": "later", "type": "log", "delay": DELAY, "data": {"message": "{{ item }}"}}
+    turns = {"id": "turns", "type": "loop", "data": {"items": [1, 2, 3]}, "actions": [later]}
+    await create(client, workflow([turns]))
+    await redis_known(resources)  # no resume of the reconciler's to stand in for a lost one
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain(settings.model_copy(update={"delay_scale": SCALE}))
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed"
+    assert [s["output"] for s in run["steps"] if s["step_id"] == "later"] == [
+        {"message": n} for n in (1, 2, 3)
+    ]
+    assert await timers_later(resources) == []
