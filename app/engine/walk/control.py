@@ -157,6 +157,17 @@ class RunControl:
             await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         elif timer is not None:
             await self.queue.disarm(run.tenant_id, run.run_id, timer)
+            if run.status == RunStatus.PAUSED:
+                await self._keep_resumed(run, timer)
+
+    async def _keep_resumed(self, run: Run, timer: str) -> None:
+        """A resume saved between the pause's save and its disarm armed the wait's timer
+        again, which the disarm then took: the run would wait for the reconciler (its grace
+        after the due time). Read after the disarm, a run waiting out that timer has it
+        armed again; a resume saved later arms it itself."""
+        fresh = await self.store.get_run(run.tenant_id, run.run_id)
+        if _timer(fresh) == timer:
+            await self.queue.advance(run.tenant_id, run.run_id, timer, fresh.due_at)
 
 
 def _timer(run: Run) -> str | None:

@@ -5,6 +5,7 @@ attempt due now; each command moves the wait's one timer, or takes it back."""
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from arq.utils import timestamp_ms
 from pytest_httpserver import HTTPServer
 
@@ -12,7 +13,7 @@ from app.engine.redis_keys import RESUMES
 from app.resources import Resources
 from app.settings import Settings
 from tests.clock import ShiftedClock
-from tests.conftest import send
+from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, drain_until, parked_before_a_delay, run_of, workflow
 
 BACKOFF = 600  # seconds: the automatic retry is ten minutes away, the test far shorter
@@ -128,3 +129,36 @@ async def test_a_wait_paused_or_cancelled_leaves_no_timer_and_a_resume_arms_it_a
         answer = await client.post(f"/api/runs/{run_id}/{command}")
         assert answer.status_code == 200, answer.text
         assert len(await timers_later(resources)) == timers, command
+
+
+async def test_a_resume_landing_between_a_pause_and_its_disarm_keeps_the_waits_timer(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two calls on one run, as two people or a bulk job and a person make them: the pause
+    # saved, the resume saved and armed the timer, and only then the pause takes it back.
+    scaled = settings.model_copy(update={"delay_scale": 0.1})
+    await create(client, workflow([{"id": "later", "type": "log", "delay": 5}]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain_until(client, scaled, [run_id], {"waiting"})
+    assert resources.engine is not None
+    queue = resources.engine.queue
+    disarm = queue.disarm
+
+    async def resumed_first(tenant_id: str, run_id: str, job_id: str) -> None:
+        monkeypatch.setattr(queue, "disarm", disarm)
+        resumed = await client.post(f"/api/runs/{run_id}/resume")
+        assert resumed.status_code == 200, resumed.text
+        await disarm(tenant_id, run_id, job_id)
+
+    monkeypatch.setattr(queue, "disarm", resumed_first)
+    paused = await client.post(f"/api/runs/{run_id}/pause")
+    assert paused.status_code == 200, paused.text
+    assert (await run_of(client, run_id))["status"] == "waiting"
+    assert len(await timers_later(resources)) == 1
+
+    await drain(scaled)
+    assert (await run_of(client, run_id))["status"] == "completed"
