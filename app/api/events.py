@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from app import metrics
 from app.api.bodies import json_body, parsed, parsed_by
+from app.api.cursors import event_cursor
 from app.api.deps import CALLER_SECURITY, EventLogDep, Reader, Writer, authorized, resources_of
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.events import (
@@ -125,7 +126,8 @@ async def list_events(
     received, each with the runs it started and the workflows it skipped. Events are kept
     for the tenant's retention period."""
     where = EventFilter(type, user_id, idempotency_key, since, until)
-    found = await events.list_events(caller.tenant_id, where, PageQuery(limit, after))
+    page = PageQuery(limit, event_cursor(after))
+    found = await events.list_events(caller.tenant_id, where, page)
     return EventList.after_last([EventSummary.of(e) for e in found], limit, lambda e: e.event_id)
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
+from app.api.cursors import run_cursor
 from app.api.deps import BulkRunsDep, Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.bulk import BulkAccepted, BulkIn, BulkJobRead
@@ -45,7 +46,7 @@ async def list_runs(
     limited to workflows or tags lists the runs of the workflows it sees."""
     reach = await reachable_workflows(caller, runs.store)
     where = RunFilter(workflow_id, status, user_id, since, until, workflow_ids=reach)
-    found = await runs.list_runs(caller.tenant_id, where, PageQuery(limit, after))
+    found = await runs.list_runs(caller.tenant_id, where, PageQuery(limit, run_cursor(after)))
     return RunList.after_last([RunListItem.at(run) for run in found], limit, lambda r: r.run_id)
 
 

@@ -1,11 +1,14 @@
 """Identifiers that sort by creation time, so "newest first" is an index scan on the id."""
 
 import os
+import re
 import threading
 import time
 
 # Hex digits of randomness at the end of an id.
 RANDOM_DIGITS = 12
+# Hex digits of the milliseconds before them.
+TIME_DIGITS = 12
 # The OS is asked for this many ids' worth of random bytes at a time: a call per id was a
 # system call that let go of the GIL and waited to take it back (os.urandom), a sixth of the
 # event loop's time on a batch of events.
@@ -49,19 +52,25 @@ def _now_ms() -> int:
 
 def new_id(prefix: str) -> str:
     """``prefix_`` + 12 hex digits of milliseconds + 12 random hex digits."""
-    return f"{prefix}_{_now_ms():012x}{_RANDOM.take(1)}"
+    return f"{prefix}_{_now_ms():0{TIME_DIGITS}x}{_RANDOM.take(1)}"
 
 
 def new_ids(prefix: str, count: int) -> list[str]:
     """``count`` ids as ``new_id`` makes them, in ascending order: things made together
     (a batch's events) sort in the order they were given ids."""
-    at, digits = f"{prefix}_{_now_ms():012x}", _RANDOM.take(count)
+    at, digits = f"{prefix}_{_now_ms():0{TIME_DIGITS}x}", _RANDOM.take(count)
     return sorted(
         at + digits[start : start + RANDOM_DIGITS] for start in range(0, len(digits), RANDOM_DIGITS)
     )
 
 
+def is_id(value: str, prefix: str) -> bool:
+    """Whether ``value`` has the shape of an id ``new_id(prefix)`` makes."""
+    shape = rf"{re.escape(prefix)}_[0-9a-f]{{{TIME_DIGITS + RANDOM_DIGITS}}}"
+    return re.fullmatch(shape, value) is not None
+
+
 def ids_before(prefix: str, at_ms: int) -> str:
     """A bound above every id of ``prefix`` made up to ``at_ms`` (milliseconds) and below
     every id made later."""
-    return f"{prefix}_{at_ms + 1:012x}"
+    return f"{prefix}_{at_ms + 1:0{TIME_DIGITS}x}"
