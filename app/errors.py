@@ -4,6 +4,17 @@ them all in one place (app/api/errors.py)."""
 from dataclasses import dataclass
 from typing import Any
 
+# Characters of what a caller sent (a key, a header) that an error quotes: enough to find
+# it, not the megabytes a request may carry, sent back once for each place it is named.
+MAX_QUOTED = 100
+
+
+def quoted(text: str) -> str:
+    """``text`` as an error quotes it: whole when short, else its start and its length."""
+    if len(text) <= MAX_QUOTED:
+        return text
+    return f"{text[:MAX_QUOTED]}… ({len(text)} characters)"
+
 
 @dataclass(frozen=True)
 class ErrorDetail:

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException
 
-from app.errors import AutomatorError, ErrorDetail, InvalidInput, LimitExceeded
+from app.errors import AutomatorError, ErrorDetail, InvalidInput, LimitExceeded, quoted
 from app.models import jsonc, patterns
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def invalid(exc: RequestValidationError, content_type: str | None = None) -> Inv
         return _not_json(exc.body, errors[0])
     if content_type is not None and any(_unread(e) for e in errors):
         return _not_declared_json(content_type)
-    details = [ErrorDetail(tuple(e["loc"]), _said(e)) for e in errors]
+    details = [ErrorDetail(_where(e), _said(e)) for e in errors]
     summary = f": {_first(details)}" if details else "."
     return InvalidInput(f"The request is not valid{summary}", details)
 
@@ -115,6 +115,11 @@ def _said(error: ErrorDetails) -> str:
     return patterns.message(error)
 
 
+def _where(error: ErrorDetails) -> tuple[str | int, ...]:
+    """The error's location, with the keys the caller chose (an unknown field's) quoted."""
+    return tuple(part if isinstance(part, int) else quoted(part) for part in error["loc"])
+
+
 def _first(details: list[ErrorDetail]) -> str:
     """The first problem, where it is and what is wrong, for a client that shows only the
     message (the CLI, a log line): ``query.status: Input should be 'pending', ...``."""
@@ -133,8 +138,8 @@ def _not_declared_json(content_type: str) -> InvalidInput:
     """A JSON body sent with another type: what ``curl -d`` does unless told (a form's
     type), and the first thing a newcomer's hand-written call runs into."""
     return InvalidInput(
-        f"The body was not read as JSON: its Content-Type is {content_type!r}. Send it with "
-        "Content-Type: application/json (curl's -d alone sends a form's type: add "
+        f"The body was not read as JSON: its Content-Type is {quoted(content_type)!r}. Send "
+        "it with Content-Type: application/json (curl's -d alone sends a form's type: add "
         "-H 'Content-Type: application/json').",
         [ErrorDetail(("header", "content-type"), "must be application/json for this body")],
     )

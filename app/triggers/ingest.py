@@ -23,7 +23,7 @@ from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue, start_job_id
 from app.engine.walk.family import Family
 from app.engine.walk.waits import event_key, listeners
-from app.errors import NotFound, Unavailable
+from app.errors import NotFound, Unavailable, quoted
 from app.models import jsonc
 from app.models.document import WorkflowDocument
 from app.models.ids import new_id, new_ids
@@ -98,7 +98,7 @@ class EventIn(EventFields):
         ``data``: say so, with the event rewritten, rather than "extra inputs"."""
         if not isinstance(value, dict):
             return value
-        extra = [str(key) for key in value if key not in EVENT_FIELDS]
+        extra = [quoted(str(key)) for key in value if key not in EVENT_FIELDS]
         if not extra:
             return value
         named = ", ".join(extra[:MAX_NAMED]) + (", ..." if len(extra) > MAX_NAMED else "")

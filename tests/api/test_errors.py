@@ -65,3 +65,30 @@ async def test_a_body_that_is_not_an_object_is_told_so_in_the_callers_words(
     assert empty.json()["error"]["message"] == (
         "The request is not valid: body: empty: send a JSON object"
     )
+
+
+async def test_a_refusal_quotes_only_the_start_of_a_long_name_the_caller_sent(
+    client: httpx.AsyncClient,
+) -> None:
+    # A request may carry megabytes: each place an error names a key or a header would
+    # send it back whole (an unknown event field's name four times over).
+    name = "k" * 20_000
+    event = await client.post("/api/events", json={"type": "signup", name: 1})
+    assert event.status_code == 422
+    assert len(event.content) < 2_000
+    error = event.json()["error"]
+    assert error["message"].startswith(f"The request is not valid: body: {'k' * 100}… (20000 ")
+    assert "is not an event field: put an event's own fields under data" in error["message"]
+    bulk = await client.post("/api/runs/bulk", json={"action": "retry", "filter": {}, name: 1})
+    assert bulk.json()["error"]["details"] == [
+        {
+            "loc": ["body", f"{'k' * 100}… (20000 characters)"],
+            "msg": "Extra inputs are not permitted",
+        }
+    ]
+    typed = {"Content-Type": "text/plain; x=" + "x" * 5_000}
+    body = b'{"conditions": [], "payload": {}}'
+    header = await client.post("/api/rules/test", content=body, headers=typed)
+    assert header.status_code == 422
+    assert len(header.content) < 2_000
+    assert "… (5014 characters)'. Send it with Content-Type: application/json" in header.text
