@@ -77,6 +77,18 @@ class FailsOnceAfterACall:
         return await self._store.save_run(run, steps)
 
 
+async def drain_failing_once(settings: Settings, resources: Resources) -> None:
+    """Run a real worker until no job is left, over a store whose first save of a step
+    record fails (``FailsOnceAfterACall``)."""
+    store = FailsOnceAfterACall(resources.store)
+    worker = create_worker(settings, store=store, burst=True, poll_delay=0.01, handle_signals=False)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    assert store.failed
+
+
 async def test_an_engine_error_after_a_call_still_records_the_step_with_its_output(
     client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
 ) -> None:
@@ -91,13 +103,7 @@ async def test_an_engine_error_after_a_call_still_records_the_step_with_its_outp
     assert (await client.post("/api/workflows", json=document)).status_code == 201
     run_id = (await send(client, {"type": "buy", "data": {"sku": "A1"}}))["run_ids"][0]
     allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
-    store = FailsOnceAfterACall(resources.store)
-    worker = create_worker(allowed, store=store, burst=True, poll_delay=0.01, handle_signals=False)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
-    assert store.failed
+    await drain_failing_once(allowed, resources)
     run = (await client.get(f"/api/runs/{run_id}")).json()
     assert run["status"] == "failed"
     (step,) = run["steps"]
@@ -125,13 +131,7 @@ async def test_an_at_most_once_call_an_engine_error_followed_is_made_again_on_re
     assert (await client.post("/api/workflows", json=document)).status_code == 201
     run_id = (await send(client, {"type": "buy"}))["run_ids"][0]
     allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
-    store = FailsOnceAfterACall(resources.store)
-    worker = create_worker(allowed, store=store, burst=True, poll_delay=0.01, handle_signals=False)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
-    assert store.failed
+    await drain_failing_once(allowed, resources)
 
     retried = await client.post(f"/api/runs/{run_id}/retry")
     assert retried.status_code == 200, retried.text

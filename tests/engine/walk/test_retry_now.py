@@ -37,9 +37,11 @@ async def redis_known(resources: Resources) -> None:
     await resources.engine.queue.forgot()
 
 
-async def test_retry_brings_a_waiting_retry_forward_and_sends_the_step_twice_in_all(
+async def waiting_to_retry(
     client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
-) -> None:
+) -> tuple[str, Settings]:
+    """A run whose webhook failed once (the next call succeeds), waiting BACKOFF to retry
+    it; with the settings of a worker allowed to call the local server."""
     httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
     httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
     step = {
@@ -50,9 +52,16 @@ async def test_retry_brings_a_waiting_retry_forward_and_sends_the_step_twice_in_
     }
     await create(client, workflow([step]))
     await redis_known(resources)
-    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    run_id: str = (await send(client, {"type": "signup"}))["run_ids"][0]
     allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
     await drain_until(client, allowed, [run_id], {"waiting"})
+    return run_id, allowed
+
+
+async def test_retry_brings_a_waiting_retry_forward_and_sends_the_step_twice_in_all(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
+) -> None:
+    run_id, allowed = await waiting_to_retry(client, settings, resources, httpserver)
     waiting = await run_of(client, run_id)
     assert waiting["history"][-1]["reason"] == "retry"
     due_in = datetime.fromisoformat(waiting["due_at"]) - datetime.now(UTC)
@@ -88,19 +97,7 @@ async def test_retry_refuses_a_run_waiting_for_a_delay(
 async def test_a_run_paused_and_resumed_while_waiting_to_retry_can_still_retry_now(
     client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
-    httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
-    step = {
-        "id": "hook",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/hook"), "json": {"n": 1}},
-        "retry": {"max_attempts": 3, "backoff": BACKOFF},
-    }
-    await create(client, workflow([step]))
-    await redis_known(resources)
-    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
-    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
-    await drain_until(client, allowed, [run_id], {"waiting"})
+    run_id, allowed = await waiting_to_retry(client, settings, resources, httpserver)
     for command in ("pause", "resume"):
         answer = await client.post(f"/api/runs/{run_id}/{command}")
         assert answer.status_code == 200, answer.text
