@@ -46,8 +46,11 @@ TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 HEADER_VALUE = re.compile(rb"[^\r\n\x00]*")
 # Header lines as ``request_head`` checks them: ``name NUL value LF`` each.
 HEADER_LINES = re.compile(rb"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+\x00[^\r\n\x00]*\n)*")
-# What is trimmed from either end of a header's value.
-BLANKS = " \t"
+# A header's line as ``header_lines`` checks it, and the blanks trimmed from either end of
+# its value (a name holds none).
+LINE = "{0[0]}\x00{0[1]}\n".format
+VALUE_START = re.compile(rb"\x00[ \t]+")
+VALUE_END = re.compile(rb"[ \t]+\n")
 INFORMATIONAL = range(100, 200)
 
 
@@ -78,16 +81,17 @@ def request_head(method: str, target: bytes, headers: Sequence[tuple[str, str]])
 
 
 def header_lines(headers: Sequence[tuple[str, str]]) -> bytes:
-    """``headers`` as they go on the wire, a line each; refuses one that could not."""
+    """``headers`` as they go on the wire, a line each, their values trimmed; refuses one
+    that could not."""
     # Checked whole (one pass in C, not two per header): a line per header, a NUL between
     # its name and its value, neither of which may hold a NUL or a line break.
     try:
-        lines = "".join([f"{name}\x00{value.strip(BLANKS)}\n" for name, value in headers])
-        block = lines.encode("ascii")
+        block = "".join(map(LINE, headers)).encode("ascii")
     except UnicodeEncodeError:
         _refuse(headers)
     if block.count(b"\n") != len(headers) or not HEADER_LINES.fullmatch(block):
         _refuse(headers)
+    block = VALUE_END.sub(b"\n", VALUE_START.sub(b"\x00", block))
     return block.replace(b"\x00", b": ").replace(b"\n", b"\r\n")
 
 

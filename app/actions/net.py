@@ -265,7 +265,7 @@ def address_guard(settings: Settings) -> Guard:
     return Guard(AllowList.parse(settings.http_allowed_hosts))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per call, and a frozen __init__ costs more
 class Outgoing:
     """A request as ``ConnectorClient.exchange`` sends it: the client's own headers (its
     defaults, ``Host``, ``Content-Length``) are added as httpx adds them, where the request
@@ -283,7 +283,7 @@ class Outgoing:
         return self.target.url
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per call, and a frozen __init__ costs more
 class Answer:
     """A response read whole and bounded. ``headers`` as httpx reads them: lower-case names,
     the values of a repeated one joined with ", "; without ``Content-Encoding`` and

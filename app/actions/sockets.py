@@ -68,8 +68,9 @@ class _Protocol(asyncio.Protocol):
                 self.whole = sink.feed(data)
             except Exception as exc:  # the reader raises it
                 self.failure, self.whole = exc, True
-            if self.whole or self.wake_each:
-                _wake(self.reader)
+            reader = self.reader
+            if (self.whole or self.wake_each) and reader is not None and not reader.done():
+                reader.set_result(None)  # as ``_wake``
             return
         self.received += data  # outside an exchange: seen before the connection is reused
         if len(self.received) > READ_AHEAD and self.transport is not None:
