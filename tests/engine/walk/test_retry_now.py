@@ -2,7 +2,9 @@
 a webhook to a local HTTP server: retry on a run waiting to retry a failed step makes the
 attempt due now; each command moves the wait's one timer, or takes it back."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -10,8 +12,11 @@ from arq.utils import timestamp_ms
 from pytest_httpserver import HTTPServer
 
 from app.engine.redis_keys import RESUMES
+from app.models.run import Run
 from app.resources import Resources
 from app.settings import Settings
+from app.store.protocol import Store
+from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, drain_until, parked_before_a_delay, run_of, workflow
@@ -159,3 +164,59 @@ async def test_a_resume_landing_between_a_pause_and_its_disarm_keeps_the_waits_t
 
     await drain(scaled)
     assert (await run_of(client, run_id))["status"] == "completed"
+
+
+class PausedOnceRead:
+    """The real store, except that its first read of a run lets a pause through the API
+    land before answering what it read: a worker that took a timer then finds its walk's
+    first checkpoint refused."""
+
+    def __init__(self, store: Store, client: httpx.AsyncClient) -> None:
+        self._store = store
+        self._client = client
+        self.paused = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def get_run(self, tenant_id: str, run_id: str) -> Run:
+        run = await self._store.get_run(tenant_id, run_id)
+        if not self.paused:
+            self.paused = True
+            answer = await self._client.post(f"/api/runs/{run_id}/pause")
+            assert answer.status_code == 200, answer.text
+        return run
+
+
+async def test_a_pause_after_a_worker_took_the_timer_stops_the_walk_and_leaves_no_timer(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
+) -> None:
+    # The pause takes back a timer a walk holds: the walk sends nothing, its end finds the
+    # member gone, and the resume alone has the run go on, once.
+    httpserver.expect_request("/hook").respond_with_json({"ok": True})
+    hook = {"url": httpserver.url_for("/hook"), "json": {"n": 1}}
+    later = {"id": "later", "type": "webhook_call", "delay": 5, "data": hook}
+    scaled = settings.model_copy(update={"delay_scale": 0.1, "http_allowed_hosts": ["127.0.0.1"]})
+    await create(client, workflow([later]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain_until(client, scaled, [run_id], {"waiting"})
+    await asyncio.sleep(0.5)  # the delay's timer is due on the machine's clock
+    store = PausedOnceRead(resources.store, client)
+    worker = create_worker(scaled, store=store, burst=True, poll_delay=0.01, handle_signals=False)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+    assert store.paused
+    paused = await run_of(client, run_id)
+    assert (paused["status"], paused["steps"], httpserver.log) == ("paused", [], [])
+    assert resources.engine is not None
+    assert await resources.engine.queue.resumes.left() == 0
+
+    assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
+    await drain(scaled)
+    done = await run_of(client, run_id)
+    assert done["status"] == "completed"
+    assert [s["step_id"] for s in done["steps"]] == ["later"]
+    assert len(httpserver.log) == 1
