@@ -4,10 +4,11 @@ Branches become jumps, so a run's position is one integer (``Run.pc``) that is c
 store and survives any number of nested conditions.
 """
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from app.actions.references import references
@@ -59,6 +60,13 @@ ARMED = {
 }
 # Instructions whose steps start child runs and wait for them.
 FORKS = (Kind.PARALLEL, Kind.LAUNCH)
+# The walker's own steps that take no connector.
+CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
+# Steps that only move the run's own state, the same way each time they are taken: their
+# checkpoint waits for the next step's (a condition's is written with the webhook after it).
+# Not a split: its draw is random, and a variant's calls must not follow a redrawn one.
+INTERNAL = frozenset({Kind.BRANCH, Kind.JUMP, Kind.NEXT, Kind.LOOP})
+INTERNAL_TYPES = frozenset({"log", "set"})
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,23 @@ class Instruction:
     # A step whose data, as the version writes it, holds no secret reference: its rendered
     # data holds none either (a template may not make one), so none is looked for per call.
     plain: bool = False
+
+    # What the walk asks of the instruction at every step, worked out once per version.
+
+    @cached_property
+    def step_id(self) -> str:
+        return str(self.action.id)
+
+    @cached_property
+    def internal(self) -> bool:
+        """A step whose checkpoint can wait for the next step's."""
+        kind = self.kind
+        return kind in INTERNAL or (kind == Kind.STEP and self.action.type in INTERNAL_TYPES)
+
+    @cached_property
+    def calls_out(self) -> bool:
+        """A step that calls a connector (so it needs time left in the walk's budget)."""
+        return self.kind == Kind.STEP and self.action.type not in CONTROL_TYPES
 
 
 @dataclass(frozen=True)
@@ -228,22 +253,46 @@ def end_of(program: "Program", pc: int) -> int:
     return instruction.end if instruction.end >= 0 else pc + 1
 
 
+VersionKey = tuple[str, str, int]
+
+
 class ProgramCache:
     """Versions never change, so a compiled program is kept until evicted (LRU)."""
 
     def __init__(self, clock: Clock, size: int = 1024) -> None:
         self._clock = clock
         self._size = size
-        self._programs: OrderedDict[tuple[str, str, int], Program] = OrderedDict()
+        self._programs: OrderedDict[VersionKey, Program] = OrderedDict()
+        # The versions being read and compiled now, for the runs that ask meanwhile.
+        self._loading: dict[VersionKey, asyncio.Task[Program]] = {}
 
     async def get(self, store: Store, tenant_id: str, workflow_id: str, version: int) -> Program:
         key = (tenant_id, workflow_id, version)
         program = self._programs.get(key)
         if program is None:
-            stored = await store.get_version(tenant_id, workflow_id, version)
-            program = self.put(stored)
+            return await self._load(store, key)
         self._programs.move_to_end(key)
         return program
+
+    async def _load(self, store: Store, key: VersionKey) -> Program:
+        """Read and compile a version once for every run asking for it meanwhile: a worker
+        takes a hundred runs at once, and each would read and compile it again until the
+        first had it kept. The read goes on if the first asker is cancelled; a failure is
+        every asker's, and the next one reads again."""
+        loop = asyncio.get_running_loop()
+        loading = self._loading.get(key)
+        if loading is None or loading.get_loop() is not loop:
+            loading = loop.create_task(self._read(store, key))
+            self._loading[key] = loading
+            loading.add_done_callback(partial(self._loaded, key))
+        return await asyncio.shield(loading)
+
+    async def _read(self, store: Store, key: VersionKey) -> Program:
+        return self.put(await store.get_version(*key))
+
+    def _loaded(self, key: VersionKey, loading: "asyncio.Task[Program]") -> None:
+        if self._loading.get(key) is loading:
+            del self._loading[key]
 
     def put(self, stored: WorkflowVersion) -> Program:
         document = WorkflowDocument.model_validate(stored.document)
