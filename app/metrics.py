@@ -168,7 +168,8 @@ def steps_recorded(steps: Iterable[StepRecord]) -> None:
         _step_seconds(step.action_type, step.status).observe(seconds)
         if step.status == StepStatus.RETRYING:
             STEP_RETRIES.labels(step.action_type).inc()
-        _ai_spent(step)
+        if step.action_type == "ai_task":
+            _ai_spent(step)
 
 
 # Each labelled series found once, not through ``labels`` (its checks, a lock: about a
@@ -179,6 +180,11 @@ def steps_recorded(steps: Iterable[StepRecord]) -> None:
 def _step_seconds(action_type: str, status: str) -> Histogram:
     """The histogram of one action type's attempts ending in one status."""
     return STEP_SECONDS.labels(action_type, status)
+
+
+@lru_cache(maxsize=4)
+def _lateness(kind: str) -> Histogram:
+    return LATENESS.labels(kind)
 
 
 @lru_cache(maxsize=2)
@@ -199,7 +205,7 @@ def _finished(tenant: str, workflow: str, status: str) -> Counter:
 def _ai_spent(step: StepRecord) -> None:
     """An AI step's usage, from its output or, when it failed, its error."""
     found = step.output if isinstance(step.output, dict) else step.error or {}
-    usage = found.get("usage") if step.action_type == "ai_task" else None
+    usage = found.get("usage")
     if not isinstance(usage, dict) or not usage.get("answers"):
         return
     tenant, workflow = workflow_labels(step.tenant_id, step.workflow_id)
@@ -212,8 +218,7 @@ def picked_up(run: Run, now: datetime) -> None:
     """A worker is about to walk ``run``: how late is it against its due time?"""
     if run.due_at is None:
         return
-    kind = KINDS.get(run.status, "start")
-    LATENESS.labels(kind).observe(max((now - run.due_at).total_seconds(), 0.0))
+    _lateness(KINDS.get(run.status, "start")).observe(max((now - run.due_at).total_seconds(), 0.0))
 
 
 def requeued(count: int) -> None:

@@ -7,8 +7,7 @@ holder's runs within one lease, not after the longest a step may take.
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 from redis.asyncio import Redis
 
@@ -79,26 +78,29 @@ class Leases:
         # The leases this process holds now: key → token.
         self._held: dict[str, str] = {}
 
-    @asynccontextmanager
-    async def hold(self, run_id: str, token: str | None = None) -> AsyncIterator[bool]:
-        """Yields whether the lease was taken; a False means another worker has the run.
-        With a ``token``, the lease is taken already (a resume's claim took it) and it is
-        renewed here, but given back by whoever took it."""
-        key = run_lease_key(run_id)
+    def hold(self, run_id: str, token: str | None = None) -> "Hold":
+        """``async with hold(run_id) as mine``: whether the lease was taken; a False means
+        another worker has the run. With a ``token``, the lease is taken already (a
+        resume's claim or the job's take took it) and it is renewed here, but given back
+        by whoever took it."""
+        return Hold(self, run_id, token)
+
+    async def take(self, key: str, token: str | None) -> str | None:
+        """The token the run's lease at ``key`` is held by now, or None: another has it."""
         if token is None:
             mine = secrets.token_hex(8)
-            taken = bool(await self._redis.set(key, mine, nx=True, px=self._ms))
-        else:
-            mine, taken = token, True
-        if taken:
-            self._held[key] = mine
-        try:
-            yield taken
-        finally:
-            if taken:
-                del self._held[key]
-                if token is None:
-                    await self.give_back(run_id, mine)
+            if not await self._redis.set(key, mine, nx=True, px=self._ms):
+                return None
+            token = mine
+        self._held[key] = token
+        return token
+
+    async def let_go(self, run_id: str, key: str, token: str, taken_here: bool) -> None:
+        """The walk under the lease ended: it is no longer renewed, and given back if it was
+        taken here (``take`` without a token)."""
+        del self._held[key]
+        if taken_here:
+            await self.give_back(run_id, token)
 
     async def give_back(self, run_id: str, token: str) -> None:
         """Release a run's lease taken elsewhere with ``token`` (with its start job's mark),
@@ -119,3 +121,28 @@ class Leases:
         if lost:
             log.warning("%d run leases lost: this worker stalled longer than a lease", len(lost))
         return len(held) - len(gone)
+
+
+class Hold:
+    """``Leases.hold``'s block (a class, not a generator-based context manager: a worker
+    enters one per walk)."""
+
+    def __init__(self, leases: Leases, run_id: str, token: str | None) -> None:
+        self._leases = leases
+        self._run_id = run_id
+        self._key = run_lease_key(run_id)
+        self._given = token
+        self._mine: str | None = None
+
+    async def __aenter__(self) -> bool:
+        self._mine = await self._leases.take(self._key, self._given)
+        return self._mine is not None
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._mine is not None:
+            await self._leases.let_go(self._run_id, self._key, self._mine, self._given is None)

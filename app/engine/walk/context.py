@@ -5,6 +5,7 @@ from typing import Any
 from app.engine.walk.arms import iteration, loop_context
 from app.engine.walk.program import Instruction
 from app.models.run import Run
+from app.models.timestamps import iso_text
 
 
 def template_context(run: Run) -> dict[str, Any]:
@@ -19,7 +20,7 @@ def template_context(run: Run) -> dict[str, Any]:
         "run": {
             "id": run.run_id,
             "attempt": run.call_attempt,
-            "created_at": run.created_at.isoformat(),
+            "created_at": iso_text(run.created_at),
             "error": run.error,
             "parent": run.parent,
             "depth": run.depth,

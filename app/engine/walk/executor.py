@@ -78,9 +78,12 @@ class StoreEffects:
     # The walk reads the time twenty-odd times a run: the clock's own method, with no frame
     # of ours around it.
     now: Callable[[], datetime] = field(init=False)
+    # A running run's lease as a span of time, made once, not at every save.
+    lease: timedelta = field(init=False)
 
     def __post_init__(self) -> None:
         self.now = self.clock.now
+        self.lease = timedelta(seconds=self.lease_seconds)
 
     async def checkpoint(self, run: Run, steps: list[StepRecord]) -> bool:
         steps = [*self.held.pop(run.run_id, []), *steps]
@@ -88,7 +91,7 @@ class StoreEffects:
         if run.status == RunStatus.RUNNING:
             # A running run is "due" when its lease would end: if its worker dies, the
             # reconciler finds it then.
-            run.due_at = now + timedelta(seconds=self.lease_seconds)
+            run.due_at = now + self.lease
         run.updated_at = now
         metrics.steps_recorded(steps)
         self.unsaved.discard(run.run_id)
@@ -159,11 +162,11 @@ class StoreEffects:
             )
         except ConnectorError as failed:
             self.sent[ctx.run_id] = Sent(
-                str(action.id), action.type, params, ctx, started, None, failed.message
+                instruction.step_id, action.type, params, ctx, started, None, failed.message
             )
             raise
         self.sent[ctx.run_id] = Sent(
-            str(action.id), action.type, params, ctx, started, output, None
+            instruction.step_id, action.type, params, ctx, started, output, None
         )
         return output
 

@@ -6,28 +6,10 @@ import logging
 from typing import Any
 
 from app.engine.walk.outcome import Outcome
-from app.engine.walk.program import Instruction, Kind
+from app.engine.walk.program import Instruction
 from app.models.run import Run, StepStatus, Wait
 
 log = logging.getLogger(__name__)
-
-CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
-# Steps that only move the run's own state, the same way each time they are taken: their
-# checkpoint waits for the next step's (a condition's is written with the webhook after it).
-# Not a split: its draw is random, and a variant's calls must not follow a redrawn one.
-INTERNAL = frozenset({Kind.BRANCH, Kind.JUMP, Kind.NEXT, Kind.LOOP})
-INTERNAL_TYPES = frozenset({"log", "set"})
-
-
-def internal(instruction: Instruction) -> bool:
-    """A step whose checkpoint can wait for the next step's."""
-    kind = instruction.kind
-    return kind in INTERNAL or (kind == Kind.STEP and instruction.action.type in INTERNAL_TYPES)
-
-
-def calls_out(instruction: Instruction) -> bool:
-    """A step that calls a connector (so it needs time left in the walk's budget)."""
-    return instruction.kind == Kind.STEP and instruction.action.type not in CONTROL_TYPES
 
 
 def unknown(run: Run, params: dict[str, Any], following: int, why: str) -> Outcome:
@@ -49,11 +31,10 @@ def heard(wait: Wait, event: dict[str, Any] | None, next_pc: int) -> Outcome:
 
 def branch(instruction: Instruction, context: dict[str, Any], following: int) -> Outcome:
     assert instruction.when is not None  # a condition action always has conditions
-    taken = instruction.when(context)
-    output = {
-        "branch": "then" if taken else "else",
-        "conditions": instruction.when.explain(context),
-    }
+    # Judged once: the explanation's results agree with the conditions' call.
+    conditions = instruction.when.explain(context)
+    taken = all(condition["result"] for condition in conditions)
+    output = {"branch": "then" if taken else "else", "conditions": conditions}
     return Outcome(StepStatus.COMPLETED, following if taken else instruction.target, output=output)
 
 

@@ -26,7 +26,7 @@ from app.engine.walk.effects import Effects, StepGuard
 from app.engine.walk.forks import branch_runs, decide, join_of, joined
 from app.engine.walk.launcher import Launch
 from app.engine.walk.outcome import Outcome
-from app.engine.walk.program import FORKS, Instruction, Kind, Program, end_of
+from app.engine.walk.program import CONTROL_TYPES, FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
 from app.models import jsonc
 from app.models.action import RetryPolicy
@@ -82,7 +82,7 @@ class Walker:
         instruction = program.instructions[run.pc]
         if instruction.delay and not run.delay_served:
             return await self._wait(run, instruction.delay * self.delay_scale, "delay")
-        if not own_steps.internal(instruction) and not await self.effects.begin(run):
+        if not instruction.internal and not await self.effects.begin(run):
             return False
         return await self._by_kind(run, program, instruction, remaining)
 
@@ -96,9 +96,7 @@ class Walker:
             return await self._await_decision(run, program, instruction)
         if instruction.kind in FORKS:
             return await self._fork(run, program, instruction)
-        if remaining <= 0 or (
-            own_steps.calls_out(instruction) and self._timeout(instruction) > remaining
-        ):
+        if remaining <= 0 or (instruction.calls_out and self._timeout(instruction) > remaining):
             # A long run of quick steps hands over too: a busy store can make them slow.
             return await self._wait(run, 0, "handover")
         return await self._take(run, program, instruction)
@@ -106,8 +104,8 @@ class Walker:
     async def _take(self, run: Run, program: Program, instruction: Instruction) -> bool:
         """Take the step at ``run.pc`` and apply what it came to."""
         started = self.effects.now()
-        with logs.bound(step_id=str(instruction.action.id)):
-            outcome = await self._step(run, program, instruction)
+        with logs.bound(step_id=instruction.step_id):
+            outcome = await self._step(run, program, instruction, started)
         if outcome is None:
             return False
         return await self._apply(run, program, instruction, outcome, started)
@@ -374,13 +372,13 @@ class Walker:
         """A step that went through: on to the next, saved now, or with the next step's save
         (an internal step), or with the run's end when it was the last."""
         if outcome.output is not None and instruction.kind not in (Kind.BRANCH, *UNRECORDED):
-            run.outputs[str(instruction.action.id)] = {"output": outcome.output}
+            run.outputs[instruction.step_id] = {"output": outcome.output}
         run.vars.update(outcome.vars)
         _go_to(run, outcome.next_pc)
         ending = _ending(run, program, outcome.stop)
         if ending is not None:
             return await self._finish(run, *ending, steps)
-        if own_steps.internal(instruction):
+        if instruction.internal:
             return await self.effects.hold(run, steps)
         return await self.effects.checkpoint(run, steps)
 
@@ -394,7 +392,7 @@ class Walker:
     ) -> bool:
         """A step failed for good: as ``settings.on_error`` says, go on with the next action,
         start the compensation actions (in the parent run, not a branch), or fail the run."""
-        step_id = str(instruction.action.id)
+        step_id = instruction.step_id
         error = {"step_id": step_id, **(outcome.error or {})}
         on_error = program.document.settings.on_error
         if on_error == "continue":
@@ -423,7 +421,7 @@ class Walker:
             tenant_id=run.tenant_id,
             run_id=run.run_id,
             workflow_id=run.workflow_id,
-            step_id=str(instruction.action.id),
+            step_id=instruction.step_id,
             action_type=instruction.action.type,
             attempt=run.call_attempt,
             status=status,
@@ -435,7 +433,9 @@ class Walker:
             error=outcome.error,
         )
 
-    async def _step(self, run: Run, program: Program, instruction: Instruction) -> Outcome | None:
+    async def _step(
+        self, run: Run, program: Program, instruction: Instruction, started: datetime
+    ) -> Outcome | None:
         """What the step came to; None when the walk must end before it (the run changed
         while an at_most_once attempt was being recorded, or it is a branch whose parent
         ended)."""
@@ -455,7 +455,7 @@ class Walker:
             params = self._params(run, program, instruction, context)
         except TemplateError as exc:
             return Outcome(StepStatus.FAILED, following, error={"message": exc.message})
-        held = await self._guarded(run, program, instruction, params, following)
+        held = await self._guarded(run, program, instruction, params, following, started)
         if held is not None:
             return held
         return await self._act(run, program, instruction, params, following)
@@ -478,10 +478,11 @@ class Walker:
         instruction: Instruction,
         params: dict[str, Any],
         following: int,
+        started: datetime,
     ) -> Outcome | None:
         if self.guard is None:
             return None
-        hold = await self.guard.check(run, program, instruction, self.effects.now())
+        hold = await self.guard.check(run, program, instruction, started)
         if hold is None:
             return None
         if hold.until is not None:
@@ -504,7 +505,7 @@ class Walker:
         following: int,
     ) -> Outcome | None:
         action = instruction.action
-        if action.type in own_steps.CONTROL_TYPES:
+        if action.type in CONTROL_TYPES:
             return own_steps.control(action.type, params, instruction, following)
         if await self.effects.orphaned(run):
             return None
@@ -539,7 +540,7 @@ class Walker:
             tenant_id=run.tenant_id,
             run_id=run.run_id,
             workflow_id=run.workflow_id,
-            step_id=str(action.id),
+            step_id=instruction.step_id,
             idempotency_key=key,
             attempt=run.call_attempt,
             event=run.context,
