@@ -30,6 +30,7 @@ from app.api.schemas.workflows import (
     VersionSummary,
     WorkflowList,
     WorkflowRead,
+    WorkflowSaved,
     WorkflowSummary,
     WorkflowTest,
     WorkflowTestResult,
@@ -114,11 +115,18 @@ COMMENT_EXAMPLE = {"comment": {"value": {"comment": "Checked the new subject lin
 
 @router.post("", status_code=201, openapi_extra=DOCUMENT_BODY)
 async def create_workflow(
-    request: Request, caller: Writer, workflows: WorkflowsDep, publish: Publish = True
-) -> WorkflowRead:
-    """Create a workflow from its document (version 1). `//` comments are allowed."""
+    request: Request,
+    caller: Writer,
+    workflows: WorkflowsDep,
+    resources: ResourcesDep,
+    publish: Publish = True,
+) -> WorkflowSaved:
+    """Create a workflow from its document (version 1). `//` comments are allowed. The
+    answer's `warnings` are those `validate` gives: they do not stop the save."""
     document = workflows.parser.parse(await request.body())
-    return WorkflowRead.of(await workflows.create(caller.tenant_id, document, publish=publish))
+    saved = await workflows.create(caller.tenant_id, document, publish=publish)
+    found = await warnings(resources.gateway, caller.tenant_id, document)
+    return WorkflowSaved.of_save(saved, found)
 
 
 @router.get("")
@@ -257,17 +265,21 @@ async def update_workflow(
     request: Request,
     caller: Writer,
     workflows: WorkflowsDep,
+    resources: ResourcesDep,
     publish: Publish = True,
-) -> WorkflowRead:
+) -> WorkflowSaved:
     """Save a new immutable version of the workflow. The document's `workflow_id` must be
-    the path's (a 422 otherwise): JSON Schema cannot state a rule across path and body."""
+    the path's (a 422 otherwise): JSON Schema cannot state a rule across path and body. The
+    answer's `warnings` are those `validate` gives: they do not stop the save."""
     document = workflows.parser.parse(await request.body())
     if document.workflow_id != workflow_id:
         raise InvalidInput(
             "The document's workflow_id differs from the one in the path.",
             [ErrorDetail(("body", "workflow_id"), f"must be {workflow_id!r}, as in the path")],
         )
-    return WorkflowRead.of(await workflows.update(caller.tenant_id, document, publish=publish))
+    saved = await workflows.update(caller.tenant_id, document, publish=publish)
+    found = await warnings(resources.gateway, caller.tenant_id, document)
+    return WorkflowSaved.of_save(saved, found)
 
 
 @router.delete("/{workflow_id}", status_code=204)

@@ -277,3 +277,24 @@ async def test_an_integer_past_64_bits_is_refused_naming_its_field(
     assert error["details"][0]["loc"][-4:] == ["actions", 0, "data", "amount"]
     assert "integer 18446744073709551616 is outside 64 bits" in error["message"]
     assert (await client.get("/api/workflows/big")).status_code == 404
+
+
+async def test_a_save_answers_the_warnings_validate_gives_and_stands(
+    client: httpx.AsyncClient,
+) -> None:
+    """A webhook to an address the guard refuses was saved with a bare 201: only validate
+    said the call would fail."""
+    sink = {"id": "sink", "type": "webhook_call", "data": {"url": "http://127.0.0.1:5080/ok"}}
+    document = minimal(actions=[sink])
+    checked = (await client.post("/api/workflows/validate", json=document)).json()
+    [warning] = checked["warnings"]
+    assert warning["message"].startswith("refused to connect to 127.0.0.1")
+    created = await client.post("/api/workflows", json=document)
+    assert created.status_code == 201
+    assert created.json()["warnings"] == checked["warnings"]
+    path = f"/api/workflows/{document['workflow_id']}"
+    updated = await client.put(path, json=document)
+    assert (updated.status_code, updated.json()["warnings"]) == (200, checked["warnings"])
+    assert (await client.get(path)).json()["version"] == 2
+    quiet = minimal(actions=[{"type": "log"}])
+    assert (await client.put(path, json=quiet)).json()["warnings"] == []

@@ -13,6 +13,7 @@ from app.models.run import RunStatus
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.runs import Status, Trial
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, UserObject
+from app.triggers.preview import ActionWarning
 from app.workflows import Saved
 
 
@@ -144,6 +145,22 @@ class ValidationWarning(BaseModel):
             "message template 'cart_reminder' was not found; create it with POST /api/templates"
         ]
     )
+
+
+class WorkflowSaved(WorkflowRead):
+    """A workflow as a save (create or update) left it, with what `validate` warns of."""
+
+    warnings: list[ValidationWarning] = Field(
+        description="The actions of the saved document that would fail if a run reached them "
+        "now, whatever its event (a webhook to an address the guard refuses, a message "
+        "template or a secret not created yet), as `POST /api/workflows/validate` gives them. "
+        "The save stands: fix what they name before the first run."
+    )
+
+    @classmethod
+    def of_save(cls, saved: Saved, found: list[ActionWarning]) -> "WorkflowSaved":
+        shown = [ValidationWarning.model_validate(w, from_attributes=True) for w in found]
+        return cls(**dict(WorkflowRead.of(saved)), warnings=shown)
 
 
 class ValidationResult(BaseModel):

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { publishOutcome, type WorkflowRead } from "./workflows";
+import { publishOutcome, saveOutcome, type WorkflowRead } from "./workflows";
 
 const saved = (version: number, active: number | null, pending: number | null): WorkflowRead => ({
   workflow_id: "welcome", name: "Welcome", trigger_type: "user_signup", version, latest_version: version,
@@ -13,4 +13,13 @@ it("says a publish waits for another key's approval under four eyes, else that i
   expect(publishOutcome(saved(2, 1, 2))).toBe("Version 2 is waiting for approval by another key");
   // A version saved while an older one waits is not the one waiting.
   expect(publishOutcome(saved(3, 3, 2))).toBe("Published version 3 (active)");
+});
+
+it("says how many steps of a save would fail now, the save standing", () => {
+  const warning = { action_id: "sink", action_type: "webhook_call", message: "refused to connect to 127.0.0.1" };
+  expect(saveOutcome({ ...saved(2, 2, null), warnings: [] }, true)).toBe("Published version 2 (active)");
+  expect(saveOutcome({ ...saved(2, 2, null), warnings: [warning] }, true))
+    .toBe("Published version 2 (active); 1 step would fail if a run reached it now");
+  expect(saveOutcome({ ...saved(3, 2, null), warnings: [warning, warning] }, false))
+    .toBe("Saved draft version 3; 2 steps would fail if a run reached them now");
 });

@@ -5,6 +5,7 @@ import type { components } from "./schema";
 
 export type WorkflowSummary = components["schemas"]["WorkflowSummary"];
 export type WorkflowRead = components["schemas"]["WorkflowRead"];
+export type WorkflowSaved = components["schemas"]["WorkflowSaved"];
 export type ImportReport = components["schemas"]["ImportReport"];
 export type VersionSummary = components["schemas"]["VersionSummary"];
 export type VersionRead = components["schemas"]["VersionRead"];
@@ -90,8 +91,17 @@ export function exportAll() {
 export function saveWorkflow(document: Record<string, unknown>, isNew: boolean, publish: boolean) {
   const id = String(document["workflow_id"] ?? "");
   return isNew
-    ? api<WorkflowRead>("POST", "/api/workflows", { body: document, query: { publish } })
-    : api<WorkflowRead>("PUT", path(id), { body: document, query: { publish } });
+    ? api<WorkflowSaved>("POST", "/api/workflows", { body: document, query: { publish } })
+    : api<WorkflowSaved>("PUT", path(id), { body: document, query: { publish } });
+}
+
+/** What a save did, in words, and how many of its steps would fail if a run reached them now
+ * (the save's warnings, those validate gives): the save stands either way. */
+export function saveOutcome(result: WorkflowSaved, publish: boolean): string {
+  const outcome = publish ? publishOutcome(result) : `Saved draft version ${result.latest_version}`;
+  const count = result.warnings.length;
+  if (count === 0) return outcome;
+  return `${outcome}; ${count} step${count === 1 ? "" : "s"} would fail if a run reached ${count === 1 ? "it" : "them"} now`;
 }
 
 /** What a publish did, in words: the version is active, or waits for another key's approval

@@ -4,7 +4,7 @@ import { useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { ApiError } from "../../api/client";
 import { useConnectors } from "../../api/connectors";
-import { publishOutcome, saveWorkflow, workflowKeys, type PublishDecision, type VersionRead, type WorkflowRead } from "../../api/workflows";
+import { saveOutcome, saveWorkflow, workflowKeys, type PublishDecision, type VersionRead, type WorkflowRead } from "../../api/workflows";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
@@ -90,7 +90,7 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
       setDoc(canonical);
       setSaved(JSON.stringify(canonical));
       setSaveError(null);
-      const outcome = publish ? publishOutcome(result) : `Saved draft version ${result.latest_version}`;
+      const outcome = saveOutcome(result, publish);
       setNotice(outcome);
       await client.invalidateQueries({ queryKey: workflowKeys.all });
       if (isNew) navigate(`/workflows/${encodeURIComponent(result.workflow_id)}`, { replace: true, state: { notice: outcome } });
