@@ -29,6 +29,7 @@ from app.models.tenant import Permission
 from app.models.workflow import Page as PageQuery
 from app.resources import Resources
 from app.triggers.ingest import EVENT_EXAMPLE, EventIn
+from app.triggers.matcher import NO_LISTENERS, Listeners
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
 
@@ -98,16 +99,52 @@ def _heard(accepted: Accepted) -> bool:
 
 
 async def _notice(resources: Resources, tenant_id: str, event_type: str) -> str | None:
-    """What to tell the sender when no active workflow listens to ``event_type`` (a typo in
-    the type, or a workflow not published or enabled yet): a 202 alone would hide it. Read
-    from this process's matcher, which the ingestor has just filled: no store read."""
+    """What to tell the sender when nothing acted on an event no active workflow's trigger
+    has (a typo in the type, or a workflow not published or enabled yet): a 202 alone would
+    hide it. When waits, exits or goals of active workflows listen to the type, that no run
+    was there to hear it. Read from this process's matcher, which the ingestor has just
+    filled: no store read."""
     if await resources.matcher.candidates(tenant_id, event_type):
         return None
+    listeners = await resources.matcher.listeners(tenant_id, event_type)
+    if listeners == NO_LISTENERS:
+        return (
+            f"No active workflow listens to events of type {event_type!r}: the event is "
+            "stored and started nothing. Check the type, or publish and enable a workflow "
+            "whose trigger has it (GET /api/workflows)."
+        )
+    return f"{_unheard(event_type, listeners)} {_how_heard(listeners)}"
+
+
+def _unheard(event_type: str, listeners: Listeners) -> str:
+    """That the event started nothing and found no run listening to it."""
+    if listeners.exits or listeners.goals:
+        return (
+            f"No active workflow's trigger has events of type {event_type!r} and no live run "
+            "was ended by it: the event is stored and started nothing."
+        )
     return (
-        f"No active workflow listens to events of type {event_type!r}: the event is stored "
-        "and started nothing. Check the type, or publish and enable a workflow whose trigger "
-        "has it (GET /api/workflows)."
+        f"No run was waiting for an event of type {event_type!r}: the event is stored and "
+        "started nothing."
     )
+
+
+def _how_heard(listeners: Listeners) -> str:
+    """Which workflows' runs listen to the type, and how."""
+    later = "a run that reaches it later counts the event if the step's lookback reaches back to it"
+    ways = [
+        (listeners.waits, f"a wait_for_event step ({later})"),
+        (listeners.exits, "settings.cancel_on"),
+        (listeners.goals, "settings.goal (a live run it matches is marked converted)"),
+    ]
+    heard = [f"runs of {_named(ids)} through {way}" for ids, way in ways if ids]
+    return f"Only started runs listen to it: {'; '.join(heard)}."
+
+
+def _named(workflow_ids: tuple[str, ...], shown: int = 3) -> str:
+    named = ", ".join(repr(one) for one in workflow_ids[:shown])
+    more = len(workflow_ids) - shown
+    return f"{named} and {more} more" if more > 0 else named
 
 
 @router.get("")

@@ -1,7 +1,8 @@
-"""Which active workflow versions an event starts.
+"""Which active workflow versions an event starts, and which listen to it once running.
 
 Each process keeps an index per tenant: event type → compiled workflows (trigger conditions
-compiled once per version). The index is checked against the store's workflows revision at
+compiled once per version), and event type → the workflows whose runs wait for it or listen
+to it (``Listeners``). The index is checked against the store's workflows revision at
 most every ``refresh_seconds``, so a change made in any process is seen within a second;
 a change made through this process's WorkflowService is seen by its very next event.
 """
@@ -18,7 +19,7 @@ from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
 from app.models.condition import Condition
 from app.models.document import WorkflowDocument
-from app.models.trigger import SCHEDULE
+from app.models.trigger import SCHEDULE, WAIT
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
 
@@ -81,15 +82,52 @@ def reads_profile(conditions: Sequence[Condition]) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Listeners:
+    """The active workflows whose runs, once started, listen to an event type: at a
+    ``wait_for_event`` step, through ``settings.cancel_on``, or ``settings.goal``. Such an
+    event starts no run; it acts on the live runs it matches."""
+
+    waits: tuple[str, ...] = ()
+    exits: tuple[str, ...] = ()
+    goals: tuple[str, ...] = ()
+
+
+NO_LISTENERS = Listeners()
+
+
 @dataclass
 class TenantIndex:
     revision: str
     checked_at: float
     by_type: dict[str, list[Candidate]] = field(default_factory=dict)
+    listeners: dict[str, Listeners] = field(default_factory=dict)
+
+
+def _listened(document: WorkflowDocument) -> dict[str, set[str]]:
+    """Event type → how the workflow's runs listen to it: ``waits``, ``exits``, ``goals``."""
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for action in document.all_actions():
+        if action.type == WAIT:
+            kinds[action.wait().event].add("waits")
+    for exit_event in document.settings.cancel_on or []:
+        kinds[exit_event.event].add("exits")
+    if document.settings.goal is not None:
+        kinds[document.settings.goal.event].add("goals")
+    return kinds
+
+
+def _frozen(found: dict[str, dict[str, list[str]]]) -> dict[str, Listeners]:
+    return {
+        event_type: Listeners(**{way: tuple(ids) for way, ids in ways.items()})
+        for event_type, ways in found.items()
+    }
 
 
 def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) -> TenantIndex:
     by_type: dict[str, list[Candidate]] = defaultdict(list)
+    # Event type → way → workflow ids, in id order.
+    listening: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for version in sorted(versions, key=lambda v: v.workflow_id):
         # As text: orjson's bytes keep the buffer they were written in (4 KB). Parsed from
         # the text, not the store's dict: what the compiled conditions keep of the dict
@@ -98,6 +136,9 @@ def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) ->
         text = orjson.dumps(version.document).decode()
         document = WorkflowDocument.model_validate(orjson.loads(text))
         stored = StoredDocument(text)
+        for event_type, ways in _listened(document).items():
+            for way in ways:
+                listening[event_type][way].append(version.workflow_id)
         for label, trigger in document.all_triggers():
             if trigger.type == SCHEDULE:
                 continue  # the scheduler fires those
@@ -111,7 +152,7 @@ def build_index(revision: str, versions: list[WorkflowVersion], clock: Clock) ->
                 label,
             )
             by_type[trigger.type].append(candidate)
-    return TenantIndex(revision, clock.monotonic(), dict(by_type))
+    return TenantIndex(revision, clock.monotonic(), dict(by_type), _frozen(listening))
 
 
 # An index of this many versions is put out of the cyclic collector's sight once built.
@@ -151,6 +192,11 @@ class Matcher:
         """Workflows listening for this event type, before their conditions are checked."""
         index = await self._index(tenant_id)
         return index.by_type.get(event_type, [])
+
+    async def listeners(self, tenant_id: str, event_type: str) -> Listeners:
+        """The workflows whose runs wait for or listen to this event type once started."""
+        index = await self._index(tenant_id)
+        return index.listeners.get(event_type, NO_LISTENERS)
 
     async def _index(self, tenant_id: str) -> TenantIndex:
         index = self._indexes.get(tenant_id)

@@ -91,6 +91,32 @@ async def test_an_event_that_answers_a_wait_or_ends_a_run_gets_no_notice(
     assert "'order_shipped'" in unheard["notice"]
 
 
+async def test_an_event_only_started_runs_listen_to_is_told_none_was_there(
+    client: httpx.AsyncClient,
+) -> None:
+    """Sent while no run waits, an event only a wait, an exit or a goal listens to was told
+    no active workflow listens to its type, and to go publish one: no run was there."""
+    converting = JOURNEY | {
+        "workflow_id": "paying",
+        "actions": [{"type": "log", "data": {"message": "hi"}}],
+        "settings": {"goal": {"event": "order_paid", "match": {"order_id": "{{ order_id }}"}}},
+    }
+    for document in (JOURNEY, converting):
+        assert (await client.post("/api/workflows", json=document)).status_code == 201
+    shipped = await send(client, {"type": "order_shipped", "data": {"order_id": "o1"}})
+    assert shipped["notice"] == (
+        "No run was waiting for an event of type 'order_shipped': the event is stored and "
+        "started nothing. Only started runs listen to it: runs of 'shipping' through a "
+        "wait_for_event step (a run that reaches it later counts the event if the step's "
+        "lookback reaches back to it)."
+    )
+    for event_type, way in (("order_refunded", "cancel_on"), ("order_paid", "goal")):
+        reply = await client.post("/api/events/batch", json={"events": [{"type": event_type}]})
+        notice = reply.json()["results"][0]["notice"]
+        assert notice.startswith(f"No active workflow's trigger has events of type '{event_type}'")
+        assert f"through settings.{way}" in notice
+
+
 async def test_business_fields_at_the_top_level_are_told_to_go_under_data(
     client: httpx.AsyncClient,
 ) -> None:
