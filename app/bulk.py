@@ -15,11 +15,11 @@ from typing import Protocol
 
 from app.audit import CLI, Acting, Audit
 from app.clock import Clock
-from app.engine.walk.control import Command, RunControl
+from app.engine.walk.control import RunControl
 from app.errors import Conflict, NotFound, redis_missing
 from app.models.bulk import BulkAction, BulkJob, BulkState
 from app.models.ids import ids_before, new_id
-from app.models.run import RunFilter
+from app.models.run import Command, RunFilter
 from app.models.workflow import Page
 from app.store.protocol import Store
 

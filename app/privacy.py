@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 
 from app.audit import CLI, Acting, Audit
-from app.engine.walk.control import Command, RunControl
+from app.engine.walk.control import RunControl
 from app.errors import Conflict, NotFound, redis_missing
 from app.models.profile import Erased
-from app.models.run import UNFINISHED_STATUSES, RunFilter
+from app.models.run import UNFINISHED_STATUSES, Command, RunFilter
 from app.models.workflow import Page
 from app.store.protocol import Store
 

@@ -8,7 +8,6 @@ limit, validation and the same answers.
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from app.models import jsonc
+from app.models.run import Command
 from app.settings import Settings
 
 BATCH = 500
@@ -181,16 +181,6 @@ def _send_file(client: httpx.Client, events: list[dict[str, Any]]) -> None:
     typer.echo(f"{len(events)} events accepted, {started} runs started")
 
 
-class RunCommand(StrEnum):
-    """The API's run control (``POST /api/runs/{run_id}/<command>``)."""
-
-    PAUSE = "pause"
-    RESUME = "resume"
-    CANCEL = "cancel"
-    RETRY = "retry"
-    SKIP = "skip"
-
-
 def runs(
     url: Url,
     api_key: ApiKeyOption,
@@ -199,7 +189,7 @@ def runs(
         typer.Argument(metavar="RUN_ID", help="Show this run and its steps (else: list runs)."),
     ] = None,
     command: Annotated[
-        RunCommand | None,
+        Command | None,
         typer.Argument(
             metavar="COMMAND",
             help="With RUN_ID: pause, resume, cancel, retry (from its failed step) or skip "

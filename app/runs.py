@@ -15,12 +15,12 @@ from app.clock import Clock
 from app.engine.calls.gateway import Gateway
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.renderer import Renderer
-from app.engine.walk.control import Command, RunControl
+from app.engine.walk.control import RunControl
 from app.engine.walk.dry_run import Script, dry_run
 from app.engine.walk.program import ProgramCache
 from app.errors import Conflict, ErrorDetail, InvalidInput, redis_missing
 from app.models.action import Action
-from app.models.run import PARKED, Accepted, Run, RunFilter, RunStatus, StepRecord
+from app.models.run import PARKED, Accepted, Command, Run, RunFilter, RunStatus, StepRecord
 from app.models.usage import UsageTally
 from app.models.workflow import Page, WorkflowFilter, WorkflowHead
 from app.store.protocol import Store

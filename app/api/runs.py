@@ -11,9 +11,8 @@ from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.bulk import BulkAccepted, BulkIn, BulkJobRead
 from app.api.schemas.runs import RunList, RunListItem, RunRead, VariablesIn
 from app.api.scope import reachable_workflows
-from app.engine.walk.control import Command
 from app.models.instant import Instant
-from app.models.run import RunFilter, RunStatus
+from app.models.run import Command, RunFilter, RunStatus
 from app.models.workflow import Page as PageQuery
 
 router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)

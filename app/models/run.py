@@ -19,6 +19,16 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Run control (``POST /api/runs/{run_id}/<command>``): what the engine applies
+# (app/engine/walk/control.py) and the CLI sends. No docstring: OpenAPI would show it.
+class Command(StrEnum):
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+    RETRY = "retry"
+    SKIP = "skip"
+
+
 FINISHED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
 # States of a run that has not ended (paused included).
 UNFINISHED_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING, RunStatus.PAUSED)

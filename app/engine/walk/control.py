@@ -8,7 +8,6 @@ the run's history.
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from app import metrics
 from app.clock import Clock
@@ -17,18 +16,9 @@ from app.engine.flow.queue import Queue
 from app.engine.walk.family import Family
 from app.engine.walk.program import Kind, ProgramCache, end_of
 from app.errors import Conflict
-from app.models.run import RETRY_WAIT, Join, Run, RunStatus
+from app.models.run import RETRY_WAIT, Command, Join, Run, RunStatus
 from app.store.protocol import Store
 from app.store.rules import RUN_WRITE_ATTEMPTS
-
-
-class Command(StrEnum):
-    PAUSE = "pause"
-    RESUME = "resume"
-    CANCEL = "cancel"
-    RETRY = "retry"
-    SKIP = "skip"
-
 
 ALLOWED: dict[Command, frozenset[RunStatus]] = {
     Command.PAUSE: frozenset({RunStatus.PENDING, RunStatus.RUNNING, RunStatus.WAITING}),
