@@ -282,7 +282,7 @@ async def open_resources(
                 clock,
                 audit,
                 secrets,
-                renderer,
+                Renderer(reads="the delivery"),
                 None if engine is None else engine.ingestor,
             ),
             privacy=Privacy(store, audit, None if engine is None else engine.control),

@@ -178,6 +178,16 @@ async def test_a_token_hook_needs_only_its_url(client: httpx.AsyncClient) -> Non
     assert len(await payments(client)) == 1
 
 
+async def test_a_mapping_reading_what_a_delivery_lacks_names_the_delivery(
+    client: httpx.AsyncClient,
+) -> None:
+    url = await hook(client, "token", None)
+    answer = await deliver(client, url, orjson.dumps({"id": "evt_1"}), {})
+    assert answer.status_code == 422
+    assert "body.data is not in the delivery; its body has id" in answer.json()["error"]["message"]
+    assert await payments(client) == []
+
+
 async def test_hooks_are_checked_audited_and_kept_per_tenant(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:

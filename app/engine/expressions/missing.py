@@ -34,26 +34,27 @@ def _paths(source: str, env: Environment) -> Iterator[list[str]]:
             yield path
 
 
-def explain(source: str, env: Environment, context: Mapping[str, Any]) -> str | None:
+def explain(source: str, env: Environment, context: Mapping[str, Any], reads: str) -> str | None:
     """The first path ``source`` reads that ``context`` lacks, where it stops, and how to
-    make it optional; None when every path resolves (the undefined came from elsewhere)."""
+    make it optional; None when every path resolves (the undefined came from elsewhere).
+    ``reads`` names the context as its author knows it: "the event", "the delivery"."""
     for path in _paths(source, env):
         value: Any = context
         for depth, name in enumerate(path):
             if not isinstance(value, Mapping):
                 break
             if name not in value:
-                return _sentence(path[: depth + 1], value)
+                return _sentence(path[: depth + 1], value, reads)
             value = value[name]
     return None
 
 
-def _sentence(path: list[str], holder: Mapping[str, Any]) -> str:
+def _sentence(path: list[str], holder: Mapping[str, Any], reads: str) -> str:
     dotted = ".".join(path)
     keys = [str(key) for key in holder][:MAX_KEYS]
     has = ", ".join(keys) if keys else "nothing"
     owner = f"its {path[-2]} has" if len(path) > 1 else "it has"
     return (
-        f"{dotted} is not in the event; {owner} {has}; use "
+        f"{dotted} is not in {reads}; {owner} {has}; use "
         f"{{{{ {dotted} | default('') }}}} to make it optional"
     )

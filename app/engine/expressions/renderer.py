@@ -200,11 +200,14 @@ def _failure(exc: Exception, where: str, loc: Loc) -> TemplateError:
 
 
 class Renderer:
-    """Renders the templates in workflow data. Keep one: it caches compiled templates."""
+    """Renders the templates in workflow data. Keep one: it caches compiled templates.
+    ``reads`` names what its templates read in the errors that say a name is missing: an
+    inbound hook's mapping reads "the delivery", every other template "the event"."""
 
     def __init__(
         self,
         *,
+        reads: str = "the event",
         max_output_chars: int = Bounds.max_output_chars,
         max_range: int = Bounds.max_range,
         max_template_chars: int = Bounds.max_template_chars,
@@ -214,6 +217,7 @@ class Renderer:
         self.bounds = Bounds(
             max_output_chars, max_range, max_template_chars, max_steps, max_seconds
         )
+        self.reads = reads
         self._env = BoundedEnvironment(self.bounds, BOUNDED_FILTERS)
         self._compile = functools.lru_cache(maxsize=CACHE_SIZE)(self._compile_source)
 
@@ -268,7 +272,7 @@ class Renderer:
                     rendered = self._render_compiled(compiled, context)
             return _no_reference(_storable(rendered))
         except UndefinedError as exc:
-            said = missing.explain(source, self._env, context)
+            said = missing.explain(source, self._env, context, self.reads)
             raise _failure(TemplateError(said) if said else exc, where, loc) from exc
         except _Unstorable as exc:
             raise _failure(exc, where, (*loc, *exc.path)) from exc
