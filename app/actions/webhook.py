@@ -43,6 +43,7 @@ from app.models import jsonc
 from app.models.patterns import URL_SCHEME_PATTERN
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+MAX_PORT = 65535  # TCP's highest
 # Headers that go along on a redirect hop to another origin: the step's key and the body's
 # type. The signature stays with the origin it was made for: another host holding it could
 # replay the delivery to the receiver the step named.
@@ -211,6 +212,12 @@ def _parsed(url: str) -> Target:
         ) from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ConnectorError("data.url: must be an http:// or https:// URL with a host")
+    # httpx parses any number of digits as the port; a templated URL is first seen here.
+    if parsed.port is not None and not 0 < parsed.port <= MAX_PORT:
+        raise ConnectorError(
+            f"data.url: port {parsed.port} is not a TCP port; write a port from 1 to "
+            f"{MAX_PORT}, or none for the scheme's default"
+        )
     return Target.of(parsed)
 
 

@@ -408,6 +408,11 @@ async def test_a_413_answered_before_the_body_is_sent_is_a_final_error(
     ("params", "problem"),
     [
         ({"url": "not a url"}, "data.url: must be an http:// or https:// URL with a host"),
+        (  # as a templated URL may render: the save's pattern checks only written ones
+            {"url": "http://a.example:99999/hook"},
+            "data.url: port 99999 is not a TCP port; write a port from 1 to 65535, or none "
+            "for the scheme's default",
+        ),
         ({"json": {}}, "data.url: an http:// or https:// URL is required"),
         ({"url": "http://a.example", "json": 1, "body": "x"}, "data: give json or body, not both"),
         (
