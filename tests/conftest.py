@@ -19,6 +19,7 @@ from app.models.tenant import Role
 from app.redis_server import LocalRedisServer, free_port
 from app.resources import Resources
 from app.settings import Settings
+from app.store.protocol import Store
 from app.tenancy import issue_key
 from app.worker import create_worker
 from tests.clock import ShiftedClock
@@ -138,12 +139,22 @@ async def as_admin(client: httpx.AsyncClient, resources: Resources) -> httpx.Asy
 
 
 async def drain(
-    settings: Settings, registry: Registry | None = None, clock: Clock | None = None
+    settings: Settings,
+    registry: Registry | None = None,
+    clock: Clock | None = None,
+    store: Store | None = None,
 ) -> None:
     """Run a real arq worker until no job is left, deferred ones included; it reads ``clock``
-    (the test's app's, to move time for both) or the system's."""
+    (the test's app's, to move time for both) or the system's, and ``store`` (a test's
+    wrapper of the real one) or its own."""
     worker = create_worker(
-        settings, registry, clock=clock, burst=True, poll_delay=0.01, handle_signals=False
+        settings,
+        registry,
+        clock=clock,
+        store=store,
+        burst=True,
+        poll_delay=0.01,
+        handle_signals=False,
     )
     try:
         await worker.async_run()

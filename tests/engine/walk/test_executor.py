@@ -16,7 +16,6 @@ from app.models.run import Run, StepRecord
 from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
-from app.worker import create_worker
 from tests.conftest import drain, send
 
 
@@ -81,11 +80,7 @@ async def drain_failing_once(settings: Settings, resources: Resources) -> None:
     """Run a real worker until no job is left, over a store whose first save of a step
     record fails (``FailsOnceAfterACall``)."""
     store = FailsOnceAfterACall(resources.store)
-    worker = create_worker(settings, store=store, burst=True, poll_delay=0.01, handle_signals=False)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
+    await drain(settings, store=store)
     assert store.failed
 
 

@@ -17,7 +17,6 @@ from app.models.run import Run
 from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
-from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, drain_until, parked_before_a_delay, run_of, workflow
@@ -209,11 +208,7 @@ async def test_a_pause_after_a_worker_took_the_timer_stops_the_walk_and_leaves_n
     await drain_until(client, scaled, [run_id], {"waiting"})
     await asyncio.sleep(0.5)  # the delay's timer is due on the machine's clock
     store = PausedOnceRead(resources.store, client)
-    worker = create_worker(scaled, store=store, burst=True, poll_delay=0.01, handle_signals=False)
-    try:
-        await worker.async_run()
-    finally:
-        await worker.close()
+    await drain(scaled, store=store)
     assert store.paused
     paused = await run_of(client, run_id)
     assert (paused["status"], paused["steps"], httpserver.log) == ("paused", [], [])
