@@ -23,6 +23,11 @@ class ErrorDetail:
     loc: tuple[str | int, ...]
     msg: str
 
+    def __str__(self) -> str:
+        """Where, then what: ``data.url: must be an http:// or https:// URL``."""
+        where = ".".join(map(str, self.loc))
+        return f"{where}: {self.msg}" if where else self.msg
+
 
 class AutomatorError(Exception):
     code = "error"

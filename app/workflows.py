@@ -573,6 +573,8 @@ def _action_at(data: Any, loc: tuple[str | int, ...]) -> str:
     of the raw document (an object with a ``type`` reached through a list), else ""."""
     found, node = "", data
     for part in loc:
+        if part == "data":  # an action's inputs hold no actions, only values
+            break
         if isinstance(node, dict) and isinstance(part, str):
             node = node.get(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):

@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from app.actions.breaker import Breaker
 from app.actions.local.deployment import LocalTasks
 from app.clock import Clock, SystemClock
+from app.errors import ErrorDetail
 from app.models import patterns
 from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
@@ -121,25 +122,35 @@ class ActionSpec:
     def output_schema(self) -> dict[str, Any]:
         return _as_schema(self.outputs)
 
-    def problems(self, params: Mapping[str, Any]) -> list[str]:
+    def problems(self, params: Mapping[str, Any]) -> list[ErrorDetail]:
         """What is wrong with ``params``, skipping values only known at run time (templates
-        and secret references), each naming its field."""
+        and secret references), each at its field's location: ``("data", "url")``."""
         validator = Draft202012Validator(self.input_schema, format_checker=FORMATS)
         found = []
         for error in validator.iter_errors(params):
             if templated(error.instance):
                 continue
-            found.append(_describe(error))
+            found.append(ErrorDetail(("data", *_location(error)), _describe(error)))
         return found
 
 
 def _describe(error: SchemaError) -> str:
-    where = ".".join(str(part) for part in error.absolute_path)
-    message = error.message
     words = _WORDS.get(str(error.validator), {}).get(str(error.validator_value))
     if words is not None:
-        message = f"{str(error.instance)[:80]!r} is not {words}"
-    return f"data.{where}: {message}" if where else f"data: {message}"
+        return f"{str(error.instance)[:80]!r} is not {words}"
+    return error.message
+
+
+def _location(error: SchemaError) -> tuple[str | int, ...]:
+    """Where the problem is within the data: a missing property's own place (as Pydantic
+    locates a missing field), which jsonschema gives only in its message."""
+    path = tuple(error.absolute_path)
+    required = error.validator_value
+    if error.validator != "required" or not isinstance(required, list):
+        return path
+    said = error.message
+    missing = [name for name in required if said == f"{name!r} is a required property"]
+    return (*path, *missing[:1])
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,8 @@ NAME = re.compile(UPPER_NAME_PATTERN)
 
 def check_name(name: str, loc: tuple[str | int, ...] = ("path", "name")) -> str:
     if not NAME.fullmatch(name):
-        where = ".".join(map(str, loc))
-        message = f"{where}: a secret name is {NAME_RULE}; {name[:120]!r} is not."
-        raise InvalidInput(message, [ErrorDetail(loc, f"must be {NAME_RULE}")])
+        problem = ErrorDetail(loc, f"a secret name is {NAME_RULE}; {name[:120]!r} is not.")
+        raise InvalidInput(str(problem), [problem])
     return name
 
 
@@ -39,9 +38,8 @@ def references(value: Any, loc: tuple[str | int, ...], *, unrendered: bool = Fal
         return set().union(*found)
     name = value[SECRET_REF]
     if len(value) != 1 or not isinstance(name, str):
-        where = ".".join(map(str, loc))
-        message = f'{where}: a secret reference is exactly {{"$secret": "NAME"}}'
-        raise InvalidInput(message, [ErrorDetail(loc, message)])
+        problem = ErrorDetail(loc, 'a secret reference is exactly {"$secret": "NAME"}')
+        raise InvalidInput(str(problem), [problem])
     if unrendered and "{{" in name:
         return {name}
     return {check_name(name, loc)}

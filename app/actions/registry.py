@@ -26,7 +26,7 @@ from app.actions.parse_server import ParseServer
 from app.actions.profiles import Profiles
 from app.actions.references import references
 from app.actions.webhook import WebhookConnector
-from app.errors import InvalidInput
+from app.errors import ErrorDetail, InvalidInput
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "automator.connectors"
@@ -131,16 +131,16 @@ class Registry:
         inputs = params.get("params") or {}
         return connector, str(action), inputs if isinstance(inputs, dict) else {}
 
-    def problems(self, action_type: str, data: dict[str, Any]) -> list[str]:
+    def problems(self, action_type: str, data: dict[str, Any]) -> list[ErrorDetail]:
         """What is wrong with a step's ``data``: a malformed secret reference, or anything
-        against its action's input spec."""
+        against its action's input spec; each at its field's location under ``data``."""
         try:
             references(data, ("data",), unrendered=True)
         except InvalidInput as exc:
-            return [exc.message]
+            return exc.details
         return self._spec_problems(action_type, data)
 
-    def _spec_problems(self, action_type: str, data: dict[str, Any]) -> list[str]:
+    def _spec_problems(self, action_type: str, data: dict[str, Any]) -> list[ErrorDetail]:
         if action_type != CUSTOM_ACTION:
             connector = self.find(action_type)
             return connector.actions[action_type].problems(data) if connector else []
@@ -150,9 +150,10 @@ class Registry:
         try:
             connector, action, inputs = self.resolve(action_type, data)
         except UnknownAction as exc:
-            return [f"data: {exc}; installed: {', '.join(self._connectors) or 'none'}"]
+            installed = ", ".join(self._connectors) or "none"
+            return [ErrorDetail(("data",), f"{exc}; installed: {installed}")]
         return [
-            problem.replace("data", "data.params", 1)
+            ErrorDetail(("data", "params", *problem.loc[1:]), problem.msg)
             for problem in connector.actions[action].problems(inputs)
         ]
 

@@ -123,9 +123,8 @@ def _where(error: ErrorDetails) -> tuple[str | int, ...]:
 def _first(details: list[ErrorDetail]) -> str:
     """The first problem, where it is and what is wrong, for a client that shows only the
     message (the CLI, a log line): ``query.status: Input should be 'pending', ...``."""
-    first = details[0]
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
-    return f"{'.'.join(str(part) for part in first.loc)}: {first.msg}{more}"
+    return f"{details[0]}{more}"
 
 
 def _unread(error: Mapping[str, Any]) -> bool:

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.errors import ErrorDetail
 from app.models import jsonc, patterns
 from app.models.condition import Condition
 from app.models.patterns import (
@@ -34,6 +35,7 @@ from app.models.validation import (
     Strict,
     ValidationRules,
     delay_seconds,
+    refusal,
     rules_of,
 )
 
@@ -271,15 +273,14 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _parse(model: type[ModelT], data: dict[str, Any], code: str) -> ModelT:
-    """The action's ``data`` as ``model``; errors name the field under ``data``."""
+    """The action's ``data`` as ``model``; errors are located under ``data``."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in ("data", *error["loc"]))
-        raise PydanticCustomError(
-            code, "{where}: {msg}", {"where": where, "msg": patterns.message(error)}
-        ) from None
+        problems = [
+            ErrorDetail(("data", *error["loc"]), patterns.message(error)) for error in exc.errors()
+        ]
+        raise refusal(code, problems) from None
 
 
 # Fields holding an action's nested actions, by the action type that takes them.
@@ -367,12 +368,8 @@ class Action(Strict):
             return self
         problems = rules.check_data(self.type, self.data)
         if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise PydanticCustomError(
-                "action_data",
-                "{problem}{more}; see GET /api/connectors for the inputs of '{type}'",
-                {"problem": problems[0], "more": more, "type": self.type},
-            )
+            see = "{problem}; see GET /api/connectors for the inputs of '{type}'"
+            raise refusal("action_data", problems, see, type=self.type)
         return self
 
     @model_validator(mode="after")
@@ -380,7 +377,7 @@ class Action(Strict):
         rules = rules_of(info)
         problems = [] if rules is None else template_problems(self.data, rules, ("data",))
         if problems:
-            raise PydanticCustomError("template", "{problem}", {"problem": problems[0]})
+            raise refusal("template", problems)
         return self
 
     @model_validator(mode="after")
@@ -450,9 +447,11 @@ ARM_NAMES = {
 }
 
 
-def template_problems(value: Any, rules: ValidationRules, loc: tuple[str | int, ...]) -> list[str]:
-    """Why each template string in ``value`` does not compile, naming its path and line:
-    "data.variables.name: the template does not compile: unexpected '}' (line 1)"."""
+def template_problems(
+    value: Any, rules: ValidationRules, loc: tuple[str | int, ...]
+) -> list[ErrorDetail]:
+    """Why each template string in ``value`` does not compile, at its location under ``loc``
+    and naming its line: "the template does not compile: unexpected '}' (line 1)"."""
     if rules.check_template is None:
         return []
     if isinstance(value, dict):
@@ -461,8 +460,8 @@ def template_problems(value: Any, rules: ValidationRules, loc: tuple[str | int, 
         items = list(enumerate(value))
     else:
         problem = rules.check_template(value) if _is_template(value) else None
-        where = ".".join(str(part) for part in loc)
-        return [] if problem is None else [f"{where}: the template does not compile: {problem}"]
+        said = f"the template does not compile: {problem}"
+        return [] if problem is None else [ErrorDetail(loc, said)]
     return [found for key, item in items for found in template_problems(item, rules, (*loc, key))]
 
 

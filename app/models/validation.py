@@ -5,7 +5,7 @@ them), the strict base model and delays."""
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,10 +17,12 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    ValidationError,
     ValidationInfo,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from app.errors import ErrorDetail
 from app.models.flow import (
     duration_schema,
     duration_seconds,
@@ -73,8 +75,9 @@ class ValidationRules:
     max_timeout: int = 300
     # Action types this deployment refuses, each with how to enable it (local tasks).
     refused_types: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    # An action's type and data → what is wrong with the data (its connector's input spec).
-    check_data: Callable[[str, dict[str, Any]], list[str]] | None = None
+    # An action's type and data → what is wrong with the data (its connector's input spec),
+    # each at its location in the action (``("data", "url")``).
+    check_data: Callable[[str, dict[str, Any]], list[ErrorDetail]] | None = None
     # A template's source → why it does not compile (None when it does).
     check_template: Callable[[str], str | None] | None = None
     # A condition → why its value can never be compared by its operator (None when it can).
@@ -85,6 +88,26 @@ def rules_of(info: ValidationInfo) -> ValidationRules | None:
     """The deployment's rules when a document is being saved; None when read back."""
     context = info.context
     return context.get("rules") if isinstance(context, dict) else None
+
+
+def refusal(
+    code: str, problems: Sequence[ErrorDetail], template: str = "{problem}", **context: str
+) -> ValidationError:
+    """A validator's refusal of fields within its model, each at its own location: raised
+    in a validator, pydantic-core puts each under the model's (pydantic-core #510), so a
+    client is told ``actions.0.data.url``, not ``actions.0``. ``template`` words each
+    problem (``{problem}`` and the ``context``)."""
+    return ValidationError.from_exception_data(
+        code,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError(code, template, {"problem": problem.msg, **context}),
+                loc=problem.loc,
+                input=None,
+            )
+            for problem in problems
+        ],
+    )
 
 
 class Strict(BaseModel):

@@ -24,7 +24,7 @@ from app.models.flow import (
     windows_meet,
 )
 from app.models.patterns import ID_PATTERN
-from app.models.validation import Strict, rules_of
+from app.models.validation import Strict, refusal, rules_of
 
 # What on_failure may run inline: the connectors that send, nothing that walks or waits.
 ON_FAILURE_TYPES = ("webhook_call", "send_email", "send_sms", "send_push", "send_whatsapp")
@@ -185,7 +185,7 @@ class WorkflowSettings(Strict):
         )
         problems = template_problems(shown, rules, ())
         if problems:
-            raise PydanticCustomError("template", "{problem}", {"problem": problems[0]})
+            raise refusal("template", problems)
         return self
 
     def listened(self) -> list[EventMatch]:

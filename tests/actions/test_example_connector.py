@@ -92,8 +92,8 @@ async def test_inputs_are_checked_against_the_spec_when_the_workflow_is_saved(
     )
     assert response.status_code == 422
     (detail,) = response.json()["error"]["details"]
-    assert detail["loc"] == ["actions", 0]
-    assert detail["msg"].startswith("data.params: 'items' is a required property")
+    assert detail["loc"] == ["actions", 0, "data", "params", "items"]
+    assert detail["msg"].startswith("'items' is a required property")
 
 
 async def test_a_workflow_runs_the_connector_action_against_the_erp(

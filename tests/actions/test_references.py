@@ -35,14 +35,14 @@ def test_a_templated_name_is_checked_once_rendered_and_counts_as_a_use() -> None
 
 
 @pytest.mark.parametrize(
-    ("data", "says"),
+    ("data", "where", "says"),
     [
-        ({"headers": {"X-Key": {"$secret": "lower"}}}, "data.headers.X-Key: a secret name is"),
-        ({"json": [{"$secret": "KEY", "also": 1}]}, "data.json.0: a secret reference is exactly"),
+        ({"headers": {"X-Key": {"$secret": "lower"}}}, ["headers", "X-Key"], "a secret name is"),
+        ({"json": [{"$secret": "KEY", "also": 1}]}, ["json", 0], "a secret reference is exactly"),
     ],
 )
 async def test_a_workflow_with_a_malformed_reference_is_refused_at_save(
-    client: httpx.AsyncClient, data: dict[str, Any], says: str
+    client: httpx.AsyncClient, data: dict[str, Any], where: list[str | int], says: str
 ) -> None:
     document = {
         "workflow_id": "wf",
@@ -52,4 +52,6 @@ async def test_a_workflow_with_a_malformed_reference_is_refused_at_save(
     }
     response = await client.post("/api/workflows", json=document)
     assert response.status_code == 422
-    assert says in response.text
+    (detail,) = response.json()["error"]["details"]
+    assert detail["loc"] == ["actions", 0, "data", *where]
+    assert detail["msg"].startswith(says)

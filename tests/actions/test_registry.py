@@ -55,19 +55,27 @@ def test_a_connector_carries_the_top_level_types_it_names_and_custom_actions() -
 
 def test_input_problems_name_the_field_and_skip_values_known_only_at_run_time() -> None:
     registry = Registry([Echo])
-    assert registry.problems("send_sms", {"body": "x"}) == ["data: 'to' is a required property"]
-    assert registry.problems("send_sms", {"to": 5}) == ["data.to: 5 is not of type 'string'"]
-    assert registry.problems("send_sms", {"to": "{{user.phone}}"}) == []
-    assert registry.problems("send_sms", {"to": {"$secret": "OPS_PHONE"}}) == []
+
+    def problems(action_type: str, data: dict[str, Any]) -> list[str]:
+        return [str(problem) for problem in registry.problems(action_type, data)]
+
+    assert problems("send_sms", {"body": "x"}) == ["data.to: 'to' is a required property"]
+    assert problems("send_sms", {"to": 5}) == ["data.to: 5 is not of type 'string'"]
+    assert problems("send_sms", {"to": "{{user.phone}}"}) == []
+    assert problems("send_sms", {"to": {"$secret": "OPS_PHONE"}}) == []
     shout = {"connector": "echo", "action": "shout", "params": {"text": "too long", "x": 1}}
-    assert registry.problems(CUSTOM_ACTION, shout) == [
+    assert problems(CUSTOM_ACTION, shout) == [
         "data.params.text: 'too long' is too long",
         "data.params: Additional properties are not allowed ('x' was unexpected)",
     ]
-    unknown = registry.problems(CUSTOM_ACTION, {"connector": "nope", "action": "x"})
+    unknown = problems(CUSTOM_ACTION, {"connector": "nope", "action": "x"})
     assert unknown == ["data: no installed connector 'nope' with an action 'x'; installed: echo"]
-    assert registry.problems(CUSTOM_ACTION, {"action": "x"}) == [
-        "data: 'connector' is a required property"
+    assert problems(CUSTOM_ACTION, {"action": "x"}) == [
+        "data.connector: 'connector' is a required property"
+    ]
+    bad_reference = {"to": {"$secret": "OPS_PHONE", "x": 1}}
+    assert problems("send_sms", bad_reference) == [
+        'data.to: a secret reference is exactly {"$secret": "NAME"}'
     ]
 
 

@@ -206,7 +206,7 @@ async def test_a_redirect_to_a_refused_address_is_refused(
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        ({"json": {}}, "data: 'url' is a required property"),
+        ({"json": {}}, "data.url: 'url' is a required property"),
         (
             {"url": "ftp://files.example/x"},
             "data.url: 'ftp://files.example/x' is not an http:// or https:// URL",
@@ -238,7 +238,10 @@ async def test_bad_webhook_data_is_refused_when_the_workflow_is_saved(
     response = await client.post("/api/workflows", json=hook_workflow(data))
     assert response.status_code == 422
     (detail,) = response.json()["error"]["details"]
-    assert detail["msg"].startswith(problem), detail["msg"]
+    # Located at the field the problem is about, as the Studio highlights it.
+    assert detail["loc"][:2] == ["actions", 0]
+    field = ".".join(map(str, detail["loc"][2:]))
+    assert f"{field}: {detail['msg']}".startswith(problem), detail
 
 
 @pytest.mark.parametrize("url", ["http://hooks.example:0/", "https://[::1]:065536?x=1"])
@@ -248,8 +251,8 @@ async def test_validate_names_a_port_out_of_range_and_what_to_write(
     checked = await client.post("/api/workflows/validate", json=hook_workflow({"url": url}))
     assert checked.json()["valid"] is False
     (detail,) = checked.json()["error"]["details"]
-    assert detail["loc"] == ["actions", 0]
-    assert detail["msg"].startswith(f"data.url: {url!r} is not an http:// or https:// URL with")
+    assert detail["loc"] == ["actions", 0, "data", "url"]
+    assert detail["msg"].startswith(f"{url!r} is not an http:// or https:// URL with")
     assert "port from 1 to 65535, or none" in detail["msg"]
 
 

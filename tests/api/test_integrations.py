@@ -169,7 +169,12 @@ async def test_a_failed_call_is_reported_with_whether_it_would_be_retried(
     [
         ({"integration": "mailchimp"}, 404, None, "Integration 'mailchimp' is not installed"),
         ({"action": "send_fax"}, 422, ["body", "action"], "has no action 'send_fax'"),
-        ({"data": {"recipient": 5}}, 422, ["body", "data"], "data.recipient: 5 is not of type"),
+        (
+            {"data": {"recipient": 5}},
+            422,
+            ["body", "data", "recipient"],
+            "data.recipient: 5 is not of type",
+        ),
         ({"data": {"to": "a@b.c"}}, 422, ["body", "data"], "('to' was unexpected)"),
         (
             {"data": {"recipient": "{{ user.nope }}"}},

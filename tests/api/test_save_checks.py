@@ -37,18 +37,18 @@ def guarded(*conditions: dict[str, Any]) -> dict[str, Any]:
     [
         (
             workflow(WELCOME | {"data": {"variables": {"name": "{{ user.name "}}}),
-            "actions.0 (in action 'welcome', send_email): data.variables.name: the template "
+            "actions.0.data.variables.name (in action 'welcome', send_email): the template "
             "does not compile: unexpected end of template, expected 'end of print statement'. "
             "(line 1)",
         ),
         (
             workflow({"type": "log"}, {"type": "log", "data": {"message": "hi\n{% if %}"}}),
-            "actions.1 (in a log action): data.message: the template does not compile: "
+            "actions.1.data.message (in a log action): the template does not compile: "
             "Expected an expression, got 'end of statement block' (line 2)",
         ),
         (
             workflow(settings={"concurrency": {"limit": 1, "key": "{{ user.id }"}}),
-            "settings: concurrency.key: the template does not compile: unexpected '}' (line 1)",
+            "settings.concurrency.key: the template does not compile: unexpected '}' (line 1)",
         ),
         (
             workflow(guarded(condition(">", value=50), condition("greater_than", value="fifty"))),
@@ -75,16 +75,17 @@ def guarded(*conditions: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             workflow(WELCOME | {"data": {"recipient": "ada at example.com"}}),
-            "actions.0 (in action 'welcome', send_email): data.recipient: 'ada at example.com' "
+            "actions.0.data.recipient (in action 'welcome', send_email): 'ada at example.com' "
             "is not an email address (ada@example.com or Ada <ada@example.com>)",
         ),
         (
             workflow(WELCOME | {"data": {"recipients": ["ada@example.com", "bob"]}}),
-            "data.recipients.1: 'bob' is not an email address",
+            "actions.0.data.recipients.1 (in action 'welcome', send_email): 'bob' is not an "
+            "email address",
         ),
         (
             workflow({"id": "text", "type": "send_sms", "data": {"recipient": "4155550123"}}),
-            "actions.0 (in action 'text', send_sms): data.recipient: '4155550123' is not an "
+            "actions.0.data.recipient (in action 'text', send_sms): '4155550123' is not an "
             "E.164 phone number such as +14155550123",
         ),
         (
@@ -119,6 +120,30 @@ async def test_a_document_that_could_not_work_is_a_422_naming_where(
     assert (await client.get("/api/workflows/greet")).status_code == 404
     validated = await client.post("/api/workflows/validate", json=document)
     assert message in validated.text
+
+
+async def test_each_problem_in_an_actions_inputs_is_located_at_its_field(
+    client: httpx.AsyncClient,
+) -> None:
+    # The Studio highlights the field a location ends at: `actions.0` marked the whole action.
+    hook = {"id": "hook", "type": "webhook_call", "data": {"method": "FETCH", "json": {}}}
+    wait = {"id": "wait", "type": "wait_for_event", "data": {"event": "paid"}}
+    log = {"id": "note", "type": "log", "data": {"message": "{{ user.name "}}
+    limited = {"concurrency": {"limit": 1, "key": "{{ x }"}}
+    document = workflow(hook, wait, log, settings=limited)
+    checked = await client.post("/api/workflows/validate", json=document)
+    details = checked.json()["error"]["details"]
+    assert [detail["loc"] for detail in details] == [
+        ["actions", 0, "data", "method"],
+        ["actions", 0, "data", "url"],
+        ["actions", 1, "data", "timeout"],
+        ["actions", 2, "data", "message"],
+        ["settings", "concurrency", "key"],
+    ]
+    assert details[0]["msg"].startswith("'FETCH' is not one of")
+    assert details[1]["msg"].startswith("'url' is a required property; see GET /api/connectors")
+    assert details[2]["msg"] == "Field required"
+    assert details[3]["msg"].startswith("the template does not compile:")
 
 
 async def test_values_each_operator_can_compare_are_saved(client: httpx.AsyncClient) -> None:

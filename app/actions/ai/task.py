@@ -28,6 +28,7 @@ from app.actions.ai.language_models import Answer, Models, Prompt, Turn, provide
 from app.actions.ai.prices import Prices
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError, templated
 from app.actions.channels import inputs
+from app.errors import ErrorDetail
 from app.models.usage import AiUsage
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ OUTPUTS = {
 class TaskSpec(ActionSpec):
     """The input spec, and ``output_mapping`` checked as a JSON Schema when saved."""
 
-    def problems(self, params: Mapping[str, Any]) -> list[str]:
+    def problems(self, params: Mapping[str, Any]) -> list[ErrorDetail]:
         found = super().problems(params)
         mapping = params.get("output_mapping")
         if found or not isinstance(mapping, dict) or templated(mapping):
@@ -134,7 +135,7 @@ class TaskSpec(ActionSpec):
         try:
             Draft202012Validator.check_schema(mapping)
         except SchemaError as exc:
-            return [f"data.output_mapping: not a JSON Schema: {exc.message}"]
+            return [ErrorDetail(("data", "output_mapping"), f"not a JSON Schema: {exc.message}")]
         return []
 
 

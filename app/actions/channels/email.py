@@ -248,7 +248,7 @@ class EmailChannel:
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         problems = self.spec.problems(params)
         if problems:
-            raise ConnectorError("; ".join(problems))
+            raise ConnectorError("; ".join(map(str, problems)))
         book = outbox(context)
         if book is not None and not smtp.configured(context):
             return await _keep(book, compose(params, context, None), context)

@@ -15,7 +15,7 @@ def check(spec: ActionSpec, params: Mapping[str, Any]) -> None:
     """Refuse rendered data the action's schema refuses (final: a retry renders the same)."""
     problems = spec.problems(params)
     if problems:
-        raise ConnectorError("; ".join(problems))
+        raise ConnectorError("; ".join(map(str, problems)))
 
 
 def user_field(context: ActionContext, name: str) -> Any:

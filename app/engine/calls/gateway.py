@@ -81,7 +81,7 @@ class Gateway:
             return exc.message
         problems = connector.actions[action].problems(inputs)
         if problems:
-            return "; ".join(problems)
+            return "; ".join(map(str, problems))
         unready = getattr(connector, "unready", None)
         return None if unready is None else unready(action, inputs, prepared)
 

@@ -101,8 +101,9 @@ class Prober:
         problems = connector.actions[call.action].problems(params)
         if problems:
             raise InvalidInput(
-                f"The data does not fit {call.integration}.{call.action}: {'; '.join(problems)}",
-                [ErrorDetail(("body", "data"), problem) for problem in problems],
+                f"The data does not fit {call.integration}.{call.action}: "
+                f"{'; '.join(map(str, problems))}",
+                [ErrorDetail(("body", *problem.loc), problem.msg) for problem in problems],
             )
 
     async def _attempt(

@@ -147,4 +147,4 @@ async def test_a_cached_answer_is_reused_per_tenant_and_costs_nothing(
     ],
 )
 def test_bad_task_data_is_named_when_saved(data: dict[str, Any], problem: str) -> None:
-    assert SPEC.problems(data)[0].startswith(problem)
+    assert str(SPEC.problems(data)[0]).startswith(problem)

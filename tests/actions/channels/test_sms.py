@@ -11,6 +11,7 @@ from werkzeug import Request, Response
 
 from app.actions.base import ConnectorError, Message
 from app.actions.channels.sms import SmsChannel
+from app.errors import ErrorDetail
 from tests.actions.channels.conftest import step
 
 MESSAGES = "/2010-04-01/Accounts/AC123/Messages.json"
@@ -145,8 +146,10 @@ def test_the_schema_refuses_bad_literals_at_save_and_skips_templates() -> None:
     assert spec.problems({"recipient": "{{user.phone}}", "body": "Hi {{user.name}}"}) == []
     assert spec.problems({}) == []
     assert spec.problems({"recipient": "555-0199"}) == [
-        "data.recipient: '555-0199' is not an E.164 phone number such as +14155550123"
+        ErrorDetail(
+            ("data", "recipient"), "'555-0199' is not an E.164 phone number such as +14155550123"
+        )
     ]
     (too_long,) = spec.problems({"body": "x" * 1601})
-    assert too_long.startswith("data.body: ")
-    assert too_long.endswith("is too long")
+    assert too_long.loc == ("data", "body")
+    assert too_long.msg.endswith("is too long")

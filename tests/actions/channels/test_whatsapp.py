@@ -11,6 +11,7 @@ from werkzeug import Request, Response
 
 from app.actions.base import ConnectorError
 from app.actions.channels.whatsapp import WhatsAppChannel
+from app.errors import ErrorDetail
 from tests.actions.channels.conftest import step
 
 MESSAGES = "/v21.0/1234567890/messages"
@@ -134,5 +135,5 @@ def test_the_schema_checks_templates_at_save() -> None:
     spec = WhatsAppChannel.spec
     assert spec.problems({"recipient": "{{user.phone}}", "template": {"name": "hello_world"}}) == []
     assert spec.problems({"template": {"language": "en"}}) == [
-        "data.template: 'name' is a required property"
+        ErrorDetail(("data", "template", "name"), "'name' is a required property")
     ]

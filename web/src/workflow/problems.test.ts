@@ -4,7 +4,7 @@ import { problemsByNode } from "./problems";
 
 it("puts each API error on its node and field, nested lists and compensation included", () => {
   const problems = problemsByNode(NESTED, [
-    { loc: ["actions", 0, "then", 0], msg: "data.recipient: 5 is not of type 'string'; see GET /api/connectors" },
+    { loc: ["actions", 0, "then", 0, "data", "recipient"], msg: "5 is not of type 'string'; see GET /api/connectors" },
     { loc: ["actions", 0, "then", 1, "variants", 0, "actions", 0, "delay"], msg: "a delay is seconds" },
     { loc: ["body", "actions", 1, "on_event", 0, "actions", 0, "type"], msg: "unknown action type 'x'" },
     { loc: ["actions", 2, "branches", 1, "actions", 1], msg: "boom" },
@@ -21,7 +21,8 @@ it("puts each API error on its node and field, nested lists and compensation inc
 
 it("puts a required property that is missing on that field, not on the whole data", () => {
   const problems = problemsByNode(NESTED, [
-    { loc: ["actions", 0, "then", 0], msg: "data: 'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'" },
+    { loc: ["actions", 0, "then", 0, "data", "url"], msg: "'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'" },
   ]);
   expect(problems.get("vip")?.fields).toEqual({ "data.url": ["'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'"] });
+  expect(problems.get("vip")?.messages).toEqual(["data.url: 'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'"]);
 });

@@ -48,24 +48,17 @@ function resolve(doc: WorkflowDocument, loc: (string | number)[]): { node: strin
   return action?.id ? { node: action.id, rest: path.slice(i) } : { node: TRIGGER_ID, rest: path };
 }
 
-/** The field a message is about: its location's rest, or the `data.x:` it starts with; for
- * "'url' is a required property" of `data`, the missing `data.url` itself (on `data` it
- * would mark the whole form). */
-function fieldOf(rest: (string | number)[], msg: string): string | null {
-  const field = rest.length ? rest.join(".") : /^(data(?:\.[A-Za-z0-9_\-]+)*):/.exec(msg)?.[1] ?? null;
-  const required = /^(?:data[\w.\-]*:\s*)?'([A-Za-z0-9_\-]+)' is a required property/.exec(msg)?.[1];
-  return field && required ? `${field}.${required}` : field;
-}
-
 /** The problems of each node, by node id (an action's id, or the trigger for the rest). */
 export function problemsByNode(doc: WorkflowDocument, details: ErrorDetail[]): Map<string, NodeProblem> {
   const problems = new Map<string, NodeProblem>();
   for (const detail of details) {
     const { node, rest } = resolve(doc, detail.loc);
     const problem = problems.get(node) ?? { messages: [], fields: {} };
-    const field = fieldOf(rest, detail.msg);
-    problem.messages.push(field && node !== TRIGGER_ID ? `${field}: ${detail.msg.replace(/^data[\w.\-]*:\s*/, "")}` : detail.msg);
-    if (field) (problem.fields[field] ??= []).push(detail.msg.replace(/^data[\w.\-]*:\s*/, ""));
+    // The API locates each problem at its field (`actions.0.data.url`, a missing input's own
+    // place included), so the rest of the location is the field within the node.
+    const field = rest.length ? rest.join(".") : null;
+    problem.messages.push(field && node !== TRIGGER_ID ? `${field}: ${detail.msg}` : detail.msg);
+    if (field) (problem.fields[field] ??= []).push(detail.msg);
     problems.set(node, problem);
   }
   return problems;
