@@ -1,0 +1,40 @@
+"""The Studio in a narrow window (half a laptop screen, a tablet, a phone): the page is never
+wider than the window, so Sign out and the editor's inspector stay in reach, and the canvas
+keeps room to be read. Before, the header's one row of links made every page 850 px wide
+and the editor squeezed its canvas to 180 px between the palette and the inspector."""
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service, sign_in
+
+WIDER_THAN_THE_WINDOW = (
+    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+)
+
+
+def test_a_phone_wide_window_shows_every_page_without_sideways_scrolling(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    page.set_viewport_size({"width": 400, "height": 800})
+    sign_in(page, service, service.key)
+    for path in ("/studio/", "/studio/runs", f"/studio/workflows/{workflow['workflow_id']}"):
+        page.goto(service.base + path)
+        expect(page.locator("h1").first).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
+        assert page.evaluate(WIDER_THAN_THE_WINDOW) == 0, path
+
+
+def test_a_tablet_wide_editor_keeps_the_canvas_wide_and_the_inspector_below_it(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    page.set_viewport_size({"width": 768, "height": 900})
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{workflow['workflow_id']}")
+
+    canvas = page.get_by_test_id("canvas").bounding_box()
+    inspector = page.locator(".inspector-pane").bounding_box()
+    assert canvas is not None
+    assert inspector is not None
+    assert canvas["width"] >= 500
+    assert inspector["y"] >= canvas["y"] + canvas["height"]
+    assert page.evaluate(WIDER_THAN_THE_WINDOW) == 0
