@@ -17,6 +17,7 @@ import { TRIGGER_ID } from "../../workflow/graph";
 import { problemsByNode } from "../../workflow/problems";
 import { ActionInspector } from "./ActionInspector";
 import { EditorToolbar } from "./EditorToolbar";
+import { LeaveGuard } from "./LeaveGuard";
 import { PendingApproval } from "./PendingApproval";
 import { Palette } from "./Palette";
 import { TriggerInspector } from "./TriggerInspector";
@@ -124,11 +125,13 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
   );
   const { actions: _actions, ...head } = doc;
   void _actions;
+  const dirty = JSON.stringify(doc) !== saved;
 
   return (
     <div className="editor">
-      <EditorToolbar name={doc.name} status={notice} valid={validation.data?.valid} warnings={warnings.length} dirty={JSON.stringify(doc) !== saved} busy={busy} canEdit={canEdit}
+      <EditorToolbar name={doc.name} status={notice} valid={validation.data?.valid} warnings={warnings.length} dirty={dirty} busy={busy} canEdit={canEdit}
         onRelayout={() => edit(clearPositions)} onSave={save} />
+      <LeaveGuard dirty={canEdit && dirty} name={doc.name} />
       {!isNew && <PendingApproval workflowId={doc.workflow_id} onDecided={decided} />}
       <ErrorNotice error={saveError} />
       <ValidationWarnings warnings={warnings} />
@@ -166,7 +169,7 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
         </div>
       )}
       {tab === "rules" && <RuleTesterPanel document={doc} />}
-      {tab === "test" && !isNew && <TestPanel workflowId={doc.workflow_id} document={doc} dirty={JSON.stringify(doc) !== saved} onTrace={setTrace} />}
+      {tab === "test" && !isNew && <TestPanel workflowId={doc.workflow_id} document={doc} dirty={dirty} onTrace={setTrace} />}
       {tab === "versions" && !isNew && <VersionsPanel workflowId={doc.workflow_id} canEdit={canEdit} onOpen={openVersion} />}
     </div>
   );

@@ -1,0 +1,34 @@
+// Leaving the editor with unsaved changes asks first: a link in the console (the header, a
+// warning's "Create it under Governance → Templates", the Test tab's "Follow run") would
+// otherwise drop every edit without a word, and so would closing or reloading the tab.
+import { useEffect, useRef } from "react";
+import { NavigationType, useBlocker } from "react-router";
+
+export function LeaveGuard({ dirty, name }: { dirty: boolean; name: string }) {
+  // Only a move to another page, and not the one saving a new workflow makes (it replaces the
+  // wizard's address with the workflow's own, possibly before this knows the save is done).
+  const blocker = useBlocker(({ currentLocation, nextLocation, historyAction }) =>
+    dirty && historyAction !== NavigationType.Replace && currentLocation.pathname !== nextLocation.pathname);
+  const stay = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!dirty) return;
+    const ask = (event: BeforeUnloadEvent) => event.preventDefault();
+    window.addEventListener("beforeunload", ask);
+    return () => window.removeEventListener("beforeunload", ask);
+  }, [dirty]);
+  useEffect(() => {
+    if (blocker.state === "blocked") stay.current?.focus();
+  }, [blocker.state]);
+  if (blocker.state !== "blocked") return null;
+  return (
+    <div role="alertdialog" aria-label="Unsaved changes" aria-describedby="leave-guard-text" className="leave-guard">
+      <p id="leave-guard-text">
+        <strong>{name || "This workflow"}</strong> has changes that are not saved. Leave this page and lose them?
+      </p>
+      <div className="toolbar">
+        <button type="button" ref={stay} className="primary" onClick={() => blocker.reset()}>Stay and keep editing</button>
+        <button type="button" className="danger" onClick={() => blocker.proceed()}>Leave without saving</button>
+      </div>
+    </div>
+  );
+}
