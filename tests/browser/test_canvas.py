@@ -39,7 +39,7 @@ def test_a_workflow_built_from_the_palette_shows_its_error_on_the_node_then_publ
     make_it = page.locator(".validation-warnings").get_by_role(
         "link", name="Governance → Templates"
     )
-    expect(make_it).to_have_attribute("href", "/studio/governance/templates")
+    expect(make_it).to_have_attribute("href", "/studio/governance/templates?new=order_thanks")
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url("**/studio/workflows/built_on_canvas")
     page.get_by_text("Published version 1").wait_for()

@@ -1,14 +1,11 @@
 // What a valid document still lacks to run (POST /api/workflows/validate's warnings): a message
 // template not created yet, a secret, a channel's provider. They do not stop a save.
-import { Link } from "react-router";
 import type { components } from "../../api/schema";
-import { useSession } from "../../components/SessionContext";
-import { warningFix } from "./warningFix";
+import { FixLink } from "../../components/FixLink";
 
 export type ValidationWarning = components["schemas"]["ValidationWarning"];
 
 export function ValidationWarnings({ warnings }: { warnings: ValidationWarning[] }) {
-  const { canGovern } = useSession();
   if (warnings.length === 0) return null;
   return (
     <div className="validation-warnings" role="status">
@@ -17,7 +14,7 @@ export function ValidationWarnings({ warnings }: { warnings: ValidationWarning[]
         {warnings.map((warning) => (
           <li key={warning.action_id}>
             <code>{warning.action_id}</code> ({warning.action_type}): {warning.message}
-            <Fix message={warning.message} admin={canGovern} />
+            <FixLink message={warning.message} />
           </li>
         ))}
       </ul>
@@ -25,8 +22,3 @@ export function ValidationWarnings({ warnings }: { warnings: ValidationWarning[]
   );
 }
 
-function Fix({ message, admin }: { message: string; admin: boolean }) {
-  const fix = warningFix(message);
-  if (!fix || (fix.adminOnly && !admin)) return null;
-  return <> <Link to={fix.to}>{fix.label}</Link></>;
-}

@@ -1,6 +1,7 @@
 // Stored secrets by name: values masked (the API never sends one back, and this page shows
 // the mask whatever it gets), created and rotated times, rotate, delete, add.
 import { useState, type FormEvent } from "react";
+import { useSearchParams } from "react-router";
 import { useDeleteSecret, usePutSecret, useRotateSecret, useSecrets, type SecretRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { when } from "../../components/time";
@@ -69,7 +70,9 @@ function SecretRow({ secret }: { secret: SecretRead }) {
 }
 
 function AddSecret() {
-  const [name, setName] = useState("");
+  // ?name=NAME: a link from a workflow or run that names a secret not stored yet.
+  const wanted = useSearchParams()[0].get("name") ?? "";
+  const [name, setName] = useState(wanted);
   const [value, setValue] = useState("");
   const put = usePutSecret();
   const submit = (event: FormEvent) => {

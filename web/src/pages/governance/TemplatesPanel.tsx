@@ -1,6 +1,7 @@
 // Message templates: pick one (or start a new one), edit its subject, text and HTML, and see
 // it rendered by the API over sample data as you type. Rendered HTML is shown as its markup.
 import { useState } from "react";
+import { useSearchParams } from "react-router";
 import { useDeleteTemplate, usePreview, useSaveTemplate, useTemplates, type TemplateParts, type TemplateRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { useDebounced } from "../../components/useDebounced";
@@ -21,7 +22,9 @@ export function partsOf(draft: { subject: string | null; text: string | null; ht
 
 export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
   const templates = useTemplates();
-  const [chosen, setChosen] = useState<TemplateRead | null>(null);
+  // ?new=NAME: a link from a workflow or run that names a template not created yet.
+  const wanted = useSearchParams()[0].get("new") ?? "";
+  const [chosen, setChosen] = useState<TemplateRead | null>(canEdit && wanted ? BLANK : null);
   return (
     <section aria-label="Message templates" className="templates">
       <ErrorNotice error={templates.error} />
@@ -35,7 +38,7 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
           {canEdit && <li><button type="button" onClick={() => setChosen(BLANK)}>+ New template</button></li>}
         </ul>
         {chosen ? (
-          <TemplateEditor key={chosen.name || "new"} template={chosen} canEdit={canEdit} onSaved={setChosen} onDeleted={() => setChosen(null)} />
+          <TemplateEditor key={chosen.name || "new"} template={chosen} suggestedName={wanted} canEdit={canEdit} onSaved={setChosen} onDeleted={() => setChosen(null)} />
         ) : (
           <p className="muted">Choose a template{canEdit ? " or start a new one" : ""}.</p>
         )}
@@ -46,14 +49,16 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
 
 interface EditorProps {
   template: TemplateRead;
+  /** A new template's name to start with. */
+  suggestedName: string;
   canEdit: boolean;
   onSaved: (template: TemplateRead) => void;
   onDeleted: () => void;
 }
 
-function TemplateEditor({ template, canEdit, onSaved, onDeleted }: EditorProps) {
+function TemplateEditor({ template, suggestedName, canEdit, onSaved, onDeleted }: EditorProps) {
   const isNew = template.name === "";
-  const [name, setName] = useState(template.name);
+  const [name, setName] = useState(template.name || suggestedName);
   const [draft, setDraft] = useState({ subject: template.subject ?? "", text: template.text ?? "", html: template.html ?? "" });
   const [sample, setSample] = useState(SAMPLE);
   const save = useSaveTemplate();

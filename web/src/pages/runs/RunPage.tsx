@@ -5,6 +5,7 @@ import { lazy, Suspense } from "react";
 import { Link, useParams } from "react-router";
 import { useRun, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { FixLink } from "../../components/FixLink";
 import { JsonText } from "../../components/JsonText";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
@@ -50,7 +51,7 @@ export function RunPage() {
         )}
         {data.converted && <><dt>Converted</dt><dd>{String(data.converted["type"] ?? "")} at {when(String(data.converted["at"] ?? ""))}</dd></>}
       </dl>
-      {failure && <div role="alert" className="error"><strong>The run failed:</strong> {failure}</div>}
+      {failure && <div role="alert" className="error"><strong>The run failed:</strong> {failure}<FixLink message={failure} /></div>}
       {canControlRuns && <RunControls run={data} />}
       <RunApproval approvalId={data.approval_id} canDecide={canControlRuns} />
       <Waiting run={data} />
