@@ -1,7 +1,7 @@
 // Pause, resume, cancel, retry, skip: for admins and editors only. A command that does not
 // fit the run's state, and every one while a command is being sent, is greyed, described by
 // the reason; a 409 (the state changed meanwhile) is explained in the same words, with the
-// API's own message.
+// API's own message. Cancel, which no command undoes, asks first.
 import { Fragment, useId, useState } from "react";
 import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
@@ -17,7 +17,9 @@ export function RunControls({ run }: { run: RunRead }) {
   const command = useRunCommand(run.run_id);
   const id = useId();
   const [asked, setAsked] = useState<{ command: RunCommand; status: RunRead["status"] } | null>(null);
+  const [confirmingCancel, setConfirmingCancel] = useState(false);
   const send = (name: RunCommand) => {
+    setConfirmingCancel(false);
     setAsked({ command: name, status: run.status });
     command.mutate(name);
   };
@@ -38,7 +40,7 @@ export function RunControls({ run }: { run: RunRead }) {
                 className={name === "cancel" ? "danger" : undefined}
                 greyedBy={reason && reasonId}
                 title={reason}
-                onClick={() => send(name)}
+                onClick={() => (name === "cancel" ? setConfirmingCancel(true) : send(name))}
               >
                 {label(name)}
               </GreyableButton>
@@ -47,6 +49,9 @@ export function RunControls({ run }: { run: RunRead }) {
           );
         })}
       </div>
+      {confirmingCancel && !whyGreyed("cancel", run, sending) && (
+        <ConfirmCancel onConfirm={() => send("cancel")} onKeep={() => setConfirmingCancel(false)} />
+      )}
       {refused && asked && command.error instanceof ApiError && (
         <div role="alert" className="error">
           <strong>{LABELS[asked.command]} was refused.</strong> {explainRefusal(asked.command, statusIn(command.error.message) ?? asked.status)}
@@ -55,6 +60,18 @@ export function RunControls({ run }: { run: RunRead }) {
       )}
       {!refused && <ErrorNotice error={command.error} />}
       {command.isSuccess && asked && <p className="muted" role="status">{LABELS[asked.command]}: the run is now {command.data.status}.</p>}
+    </div>
+  );
+}
+
+function ConfirmCancel({ onConfirm, onKeep }: { onConfirm: () => void; onKeep: () => void }) {
+  return (
+    <div role="alertdialog" aria-label="Cancel this run?" aria-describedby="confirm-cancel-text" className="confirm">
+      <p id="confirm-cancel-text">Cancel ends the run for good: its remaining steps never run, and it cannot be resumed or retried.</p>
+      <div className="toolbar">
+        <button type="button" className="danger" autoFocus onClick={onConfirm}>Cancel the run</button>
+        <button type="button" onClick={onKeep}>Keep it</button>
+      </div>
     </div>
   );
 }

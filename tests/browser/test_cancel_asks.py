@@ -1,0 +1,39 @@
+"""Cancel, which no command undoes, asks before it ends a run: one stray click on the red
+button next to Pause and Retry ended a customer's journey for good."""
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import Service, sign_in
+
+TOMORROW: dict[str, Any] = {
+    "workflow_id": "browser_cancel_asks",
+    "name": "Browser cancel asks",
+    "trigger": {"type": "browser_cancel_signup"},
+    "actions": [{"id": "later", "type": "log", "delay": "P1D", "data": {"message": "hi"}}],
+}
+
+
+def test_cancel_asks_first_and_keeping_the_run_leaves_it_waiting(
+    page: Page, service: Service
+) -> None:
+    service.publish(TOMORROW)
+    run_id = service.settled_run({"type": "browser_cancel_signup", "user": {"id": "u"}}, "waiting")
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+    run = page.locator(".run-page")
+
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    ask = page.get_by_role("alertdialog", name="Cancel this run?")
+    expect(ask).to_contain_text("cannot be resumed or retried")
+    ask.get_by_role("button", name="Keep it").click()
+    expect(ask).to_have_count(0)
+    expect(run).to_have_attribute("data-status", "waiting")
+    assert service.api("GET", f"/api/runs/{run_id}").json()["status"] == "waiting"
+
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    confirm = ask.get_by_role("button", name="Cancel the run")
+    expect(confirm).to_be_focused()
+    confirm.click()
+    expect(run).to_have_attribute("data-status", "cancelled")
