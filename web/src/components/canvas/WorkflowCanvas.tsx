@@ -1,6 +1,6 @@
 // A workflow document drawn as a graph: laid out automatically, dragged nodes kept where
 // they were put. Shared by the editor (edit, validate, test trace) and the run pages.
-import { useCallback, useEffect, useMemo, useRef } from "react";
+import { useCallback, useEffect, useMemo, useRef, type KeyboardEvent } from "react";
 import {
   Background,
   Controls,
@@ -16,7 +16,7 @@ import {
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
 import type { Position, WorkflowDocument } from "../../workflow/document";
-import { documentToGraph } from "../../workflow/graph";
+import { documentToGraph, type NodeData } from "../../workflow/graph";
 import { layoutGraph } from "../../workflow/layout";
 import type { NodeProblem } from "../../workflow/problems";
 import { ActionNode } from "./ActionNode";
@@ -65,7 +65,7 @@ export function WorkflowCanvas({ document, problems, states, selected = null, on
       const before = previous.current.get(node.id);
       if (before?.text === text) data = before.data;
       kept.set(node.id, { text, data });
-      return { id: node.id, type: node.type, position: node.position, data, selected: node.id === selected };
+      return { id: node.id, type: node.type, position: node.position, data, selected: node.id === selected, ariaLabel: nodeLabel(node.data) };
     });
     previous.current = kept;
     return nodes;
@@ -93,9 +93,17 @@ export function WorkflowCanvas({ document, problems, states, selected = null, on
 
   const click: NodeMouseHandler = useCallback((_, node) => onSelect?.(node.id), [onSelect]);
   const dragStop: OnNodeDrag = useCallback((_, node) => onMove?.(node.id, node.position), [onMove]);
+  // Enter or Space on a node reached with Tab opens it, as a click does: React Flow selects it
+  // in its own store, which the page (holding the selection) never hears of.
+  const keyDown = useCallback((event: KeyboardEvent<HTMLDivElement>) => {
+    const target = event.target as HTMLElement;
+    if ((event.key !== "Enter" && event.key !== " ") || !target.classList.contains("react-flow__node")) return;
+    event.preventDefault();
+    onSelect?.(target.dataset["id"] ?? null);
+  }, [onSelect]);
 
   return (
-    <div className="canvas" data-testid="canvas">
+    <div className="canvas" data-testid="canvas" onKeyDown={keyDown}>
       <ReactFlow
         nodes={nodes}
         edges={edges}
@@ -120,6 +128,13 @@ export function WorkflowCanvas({ document, problems, states, selected = null, on
       </ReactFlow>
     </div>
   );
+}
+
+/** What a screen reader calls a node: "send email send_email_1", "add to then". */
+function nodeLabel(data: NodeData): string {
+  if (data.kind === "trigger") return `trigger on ${data.head.trigger.type}`;
+  if (data.kind === "action") return `${data.action.type.replace(/_/g, " ")} ${data.action.name ?? data.action.id ?? ""}`.trim();
+  return data.label;
 }
 
 /** Shows the whole graph again when nodes are added or removed (not when one is dragged). */
