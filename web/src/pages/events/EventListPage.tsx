@@ -18,7 +18,8 @@ export function EventListPage() {
   const [params, setParams] = useSearchParams();
   const filter: EventFilter = { type: params.get("type") ?? undefined, user_id: params.get("user_id") ?? undefined };
   const pages = usePages();
-  const [chosen, setChosen] = useState<string>();
+  // ?event=ID: the Runs page's "Run or event id" box opens one event.
+  const [chosen, setChosen] = useState<string | undefined>(params.get("event") ?? undefined);
   const events = useEvents(filter, pages.after);
   const next = events.data?.next_after;
   const change = (name: "type" | "user_id", value: string) => {

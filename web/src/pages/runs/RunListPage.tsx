@@ -11,6 +11,7 @@ import { useSession } from "../../components/SessionContext";
 import { BulkControl } from "./BulkControl";
 import { emptyListText } from "../../components/addressFilter";
 import { filterFrom, paramsFrom } from "./filters";
+import { FindById } from "./FindById";
 import { RunFilters } from "./RunFilters";
 
 const FIRST_RUN =
@@ -32,6 +33,7 @@ export function RunListPage() {
       <div className="page-title">
         <h1>Runs</h1>
         {runs.data?.items.some((run) => isLive(run.status)) && <span className="muted">refreshing while runs are live</span>}
+        <FindById />
         <Link to="/runs?status=waiting">Waiting runs and approvals</Link>
       </div>
       <RunFilters key={params.toString()} filter={filter} onChange={change} />
