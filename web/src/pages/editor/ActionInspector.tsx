@@ -7,6 +7,7 @@ import { itemFor, type PaletteItem } from "../../workflow/catalogue";
 import type { NodeProblem } from "../../workflow/problems";
 import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflow/conditions";
 import { SchemaForm } from "../../components/forms/SchemaForm";
+import { useTemplates } from "../../api/governance";
 import { JsonEditor } from "../../components/forms/JsonEditor";
 import { FieldProblems, TextField } from "./TextField";
 import { InspectorTabs, NodeProblems, type InspectorTab } from "./InspectorTop";
@@ -33,6 +34,8 @@ function dataErrors(fields: Record<string, string[]>, prefix: string): Record<st
 
 export function ActionInspector({ action, palette, problem, readOnly, onChange, onMove, onDelete }: ActionInspectorProps) {
   const [tab, setTab] = useState<InspectorTab>("form");
+  // The stored message templates, offered by name: a marketer should not have to remember one.
+  const templates = useTemplates();
   const item = itemFor(palette, action);
   const custom = action.type === "custom_action";
   const fields = problem?.fields ?? {};
@@ -69,7 +72,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
           <TextField label="Name" value={action.name ?? ""} readOnly={readOnly} onChange={(v) => setOptional("name", v)} errors={fields["name"]} />
           {(MESSAGE_TYPES.has(action.type) || action.template !== undefined) && (
             <TextField label="Template" value={action.template ?? ""} readOnly={readOnly} onChange={(v) => setOptional("template", v)} errors={fields["template"]}
-              hint="A stored message template's name" />
+              hint="A stored message template's name (Governance → Templates)" suggestions={templates.data?.items.map((t) => t.name)} />
           )}
           <TextField label="Delay" value={String(action.delay ?? 0)} readOnly={readOnly} errors={fields["delay"]}
             hint="Seconds, or an ISO 8601 duration such as PT5M, before this action"

@@ -17,14 +17,18 @@ export interface TextFieldProps {
   readOnly?: boolean;
   errors?: string[] | undefined;
   hint?: string;
+  /** Values offered as one types (a datalist); any other value may still be typed. */
+  suggestions?: readonly string[] | undefined;
 }
 
-export function TextField({ label, value, onChange, readOnly = false, errors, hint }: TextFieldProps) {
+export function TextField({ label, value, onChange, readOnly = false, errors, hint, suggestions }: TextFieldProps) {
   const id = useId();
+  const listId = suggestions?.length ? `${id}-suggestions` : undefined;
   return (
     <div className={`text-field${errors?.length ? " invalid" : ""}`}>
       <label htmlFor={id}>{label}</label>
-      <input id={id} value={value} readOnly={readOnly} onChange={(e) => onChange(e.target.value)} aria-invalid={Boolean(errors?.length)} />
+      <input id={id} value={value} readOnly={readOnly} onChange={(e) => onChange(e.target.value)} aria-invalid={Boolean(errors?.length)} list={listId} />
+      {listId && <datalist id={listId}>{suggestions?.map((option) => <option key={option} value={option} />)}</datalist>}
       {hint && <div className="muted">{hint}</div>}
       <FieldProblems errors={errors} />
     </div>
