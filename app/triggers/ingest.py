@@ -145,6 +145,14 @@ class MemberStart:
     key: str
 
 
+def _not_met(earlier: str | None, candidate: Candidate, unmet: str) -> str:
+    """Why the event started no run of the candidate's workflow: the condition of each of
+    its triggers that failed ("trigger conditions not met: trigger.conditions.0 (cart_value
+    greater_than)"), its triggers' reasons one after another."""
+    reason = f"{candidate.trigger_id}.{unmet}"
+    return f"{earlier}; {reason}" if earlier else f"{NOT_MET}: {reason}"
+
+
 @dataclass
 class Matched:
     """What matching made of an event some workflow listens for: the candidates whose
@@ -284,12 +292,13 @@ class Ingestor:
             workflow_id = candidate.workflow_id
             if workflow_id in matched:
                 continue  # another of its triggers matched: one run per event
-            if candidate.conditions(context):
+            unmet = candidate.conditions.unmet(context)
+            if unmet is None:
                 matches.append(candidate)
                 matched.add(workflow_id)
                 declined.pop(workflow_id, None)
             else:
-                declined[workflow_id] = NOT_MET
+                declined[workflow_id] = _not_met(declined.get(workflow_id), candidate, unmet)
         return Matched(matches, declined, context)
 
     async def _add_profile(

@@ -39,7 +39,9 @@ async def test_an_event_is_listed_with_its_runs_and_replay_starts_new_ones(
     listing = (await client.get("/api/events", params={"type": "signup"})).json()
     (item,) = listing["items"]
     assert (item["event_id"], item["run_ids"]) == (sent["event_id"], sent["run_ids"])
-    assert item["skipped"] == {"vip": "trigger conditions not met"}
+    assert item["skipped"] == {
+        "vip": "trigger conditions not met: trigger.conditions.0 (plan equals)"
+    }
     assert listing["next_after"] is None
 
     detail = (await client.get(f"/api/events/{sent['event_id']}")).json()

@@ -54,7 +54,14 @@ async def test_each_trigger_starts_runs_that_name_it(client: httpx.AsyncClient) 
     vip = {"type": "cart_updated", "user": {"id": "u2"}, "data": {"cart_value": 5, "vip": True}}
     assert await started_by(client, vip) == ["triggers.1"]
     small = await send(client, {"type": "cart_updated", "data": {"cart_value": 5}})
-    assert (small["run_ids"], small["skipped"]) == ([], {"reengage": "trigger conditions not met"})
+    # Each trigger listening for the type, and the condition of it that failed.
+    assert (small["run_ids"], small["skipped"]) == (
+        [],
+        {
+            "reengage": "trigger conditions not met: big_cart.conditions.0 (cart_value "
+            "greater_than); triggers.1.conditions.0 (vip equals)"
+        },
+    )
 
 
 async def test_a_schedule_among_the_triggers_fires(

@@ -1,8 +1,9 @@
 """Conditions, compiled once per workflow version and evaluated per event.
 
 ``compile_conditions`` turns a list of conditions (all must hold) into closures: paths are
-split, regexes compiled and dates parsed once. The compiled object answers a bool, or, through
-``explain``, why each condition holds or fails.
+split, regexes compiled and dates parsed once. The compiled object answers a bool; through
+``unmet``, in the same one pass, the first condition that fails; through ``explain``, why each
+condition holds or fails.
 
 Rules of evaluation:
 
@@ -336,8 +337,18 @@ _FORMS = {
 }
 
 
+# Where in a group a condition failed (``("all", 0)``), and the condition.
+Failed = tuple[tuple[str | int, ...], "_Node"]
+
+
 class _Node(Protocol):
     def __call__(self, context: Context) -> bool: ...
+
+    def unmet(self, context: Context) -> "Failed | None": ...
+
+    def tests(self) -> str: ...
+
+    def fields(self) -> list[str]: ...
 
     def explain(self, context: Context) -> dict[str, Any]: ...
 
@@ -363,6 +374,15 @@ class _Leaf:
             return self.negate
         except Exception:  # see the module docstring: no context makes evaluation raise
             return False
+
+    def unmet(self, context: Context) -> "Failed | None":
+        return None if self(context) else ((), self)
+
+    def tests(self) -> str:
+        return f"{self.field} {self.operator.value}"
+
+    def fields(self) -> list[str]:
+        return [self.field]
 
     def explain(self, context: Context) -> dict[str, Any]:
         actual, result, reason = self._judge(context)
@@ -404,6 +424,22 @@ class _Group:
     def __call__(self, context: Context) -> bool:
         return self.combine(child(context) for child in self.children)
 
+    def unmet(self, context: Context) -> "Failed | None":
+        """An ``all`` group fails at its first child that does; an ``any`` group as a whole."""
+        if self.name == "any":
+            return None if self(context) else ((), self)
+        for index, child in enumerate(self.children):
+            found = child.unmet(context)
+            if found is not None:
+                return (self.name, index, *found[0]), found[1]
+        return None
+
+    def tests(self) -> str:
+        return f"{self.name} of {', '.join(self.fields())}"
+
+    def fields(self) -> list[str]:
+        return list(dict.fromkeys(field for child in self.children for field in child.fields()))
+
     def explain(self, context: Context) -> dict[str, Any]:
         explained = [child.explain(context) for child in self.children]
         result = self.combine(item["result"] for item in explained)
@@ -416,6 +452,15 @@ class _Not:
 
     def __call__(self, context: Context) -> bool:
         return not self.child(context)
+
+    def unmet(self, context: Context) -> "Failed | None":
+        return ((), self) if self.child(context) else None
+
+    def tests(self) -> str:
+        return f"not {', '.join(self.fields())}"
+
+    def fields(self) -> list[str]:
+        return self.child.fields()
 
     def explain(self, context: Context) -> dict[str, Any]:
         inner = self.child.explain(context)
@@ -533,6 +578,19 @@ class CompiledConditions:
     def __call__(self, context: Context) -> bool:
         """Whether every condition holds for ``context``."""
         return all(node(context) for node in self._nodes)
+
+    def unmet(self, context: Context) -> str | None:
+        """The first condition that does not hold for ``context``, found in the one pass
+        ``__call__`` makes (evaluation stops there too): where the document has it and
+        what it tests, ``conditions.1.all.0 (cart_value greater_than)``; None when all
+        hold."""
+        for index, node in enumerate(self._nodes):
+            found = node.unmet(context)
+            if found is not None:
+                path, failed = found
+                within = "".join(f".{part}" for part in path)
+                return f"conditions.{index}{within} ({failed.tests()})"
+        return None
 
     def explain(self, context: Context) -> list[dict[str, Any]]:
         """Per top-level condition, a JSON-ready account of its result: for a condition

@@ -430,6 +430,32 @@ def test_a_group_is_explained_with_its_children() -> None:
     assert leaf["reason"] == "1 is not equal to 2"
 
 
+def test_the_first_condition_that_fails_is_named_with_its_path_and_fields() -> None:
+    conditions = compiled(
+        {"field": "cart_value", "operator": "greater_than", "value": 50},
+        {
+            "all": [
+                {"field": "plan", "operator": "equals", "value": "vip"},
+                {
+                    "any": [
+                        {"field": "country", "operator": "exists"},
+                        {"field": "user.tz", "operator": "exists"},
+                    ]
+                },
+            ]
+        },
+        {"not": {"field": "banned", "operator": "exists"}},
+    )
+    shopper = {"cart_value": 80, "plan": "vip", "country": "FR"}
+    assert conditions.unmet({}) == "conditions.0 (cart_value greater_than)"
+    assert conditions.unmet({"cart_value": 80}) == "conditions.1.all.0 (plan equals)"
+    assert conditions.unmet({"cart_value": 80, "plan": "vip"}) == (
+        "conditions.1.all.1 (any of country, user.tz)"
+    )
+    assert conditions.unmet(shopper | {"banned": True}) == "conditions.2 (not banned)"
+    assert conditions.unmet(shopper) is None
+
+
 def test_a_list_means_all() -> None:
     conditions = compiled(
         {"field": "a", "operator": ">", "value": 1}, {"field": "b", "operator": "<", "value": 1}
@@ -528,6 +554,7 @@ def test_call_never_raises_and_agrees_with_explain(
     result = compiled_conditions(context)
     accounts = compiled_conditions.explain(context)
     assert result is all(account["result"] for account in accounts)
+    assert (compiled_conditions.unmet(context) is None) is result
     singly = [compile_conditions([condition], SystemClock())(context) for condition in conditions]
     assert singly == [account["result"] for account in accounts]
     assert all(map(consistent, accounts))
