@@ -63,3 +63,14 @@ export function problemsByNode(doc: WorkflowDocument, details: ErrorDetail[]): M
   }
   return problems;
 }
+
+/** The messages of the fields under `prefix` (`data`, `conditions`, `trigger.conditions`),
+ * keyed within it, as a form over that part takes them; `prefix`'s own under "". */
+export function fieldsUnder(fields: Record<string, string[]>, prefix: string): Record<string, string[]> {
+  const inside: Record<string, string[]> = {};
+  for (const [path, messages] of Object.entries(fields)) {
+    if (path === prefix) inside[""] = messages;
+    else if (path.startsWith(`${prefix}.`)) inside[path.slice(prefix.length + 1)] = messages;
+  }
+  return inside;
+}

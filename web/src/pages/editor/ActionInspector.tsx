@@ -4,7 +4,7 @@ import type { Action } from "../../workflow/document";
 import { MESSAGE_TYPES } from "../../workflow/document";
 import { stripArms } from "../../workflow/graph";
 import { itemFor, type PaletteItem } from "../../workflow/catalogue";
-import type { NodeProblem } from "../../workflow/problems";
+import { fieldsUnder, type NodeProblem } from "../../workflow/problems";
 import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflow/conditions";
 import { SchemaForm } from "../../components/forms/SchemaForm";
 import { useTemplates } from "../../api/governance";
@@ -20,16 +20,6 @@ export interface ActionInspectorProps {
   onChange: (fields: Action) => void;
   onMove: (delta: -1 | 1) => void;
   onDelete: () => void;
-}
-
-/** Field messages under `data.` (for a custom action: under `data.params.`), keyed within it. */
-function dataErrors(fields: Record<string, string[]>, prefix: string): Record<string, string[]> {
-  const inside: Record<string, string[]> = {};
-  for (const [path, messages] of Object.entries(fields)) {
-    if (path === prefix) inside[""] = messages;
-    else if (path.startsWith(`${prefix}.`)) inside[path.slice(prefix.length + 1)] = messages;
-  }
-  return inside;
 }
 
 export function ActionInspector({ action, palette, problem, readOnly, onChange, onMove, onDelete }: ActionInspectorProps) {
@@ -80,7 +70,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
           {action.type === "condition" && (
             formEditable(action.conditions) ? (
               <SchemaForm idPrefix={`${action.id}-conditions`} schema={CONDITIONS_SCHEMA} value={toForm(action.conditions)} readOnly={readOnly}
-                errors={dataErrors(fields, "conditions")} onChange={(rows) => set({ conditions: fromForm(rows as never) })} />
+                errors={fieldsUnder(fields, "conditions")} onChange={(rows) => set({ conditions: fromForm(rows as never) })} />
             ) : (
               <p className="muted">These conditions use groups (all / any / not): edit them in the JSON tab.</p>
             )
@@ -90,7 +80,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
             <fieldset>
               <legend>{custom ? "Inputs (data.params)" : "Data"}</legend>
               <SchemaForm idPrefix={`${action.id}-data`} schema={item.schema} value={dataValue} readOnly={readOnly}
-                errors={dataErrors(fields, custom ? "data.params" : "data")} onChange={setData} />
+                errors={fieldsUnder(fields, custom ? "data.params" : "data")} onChange={setData} />
             </fieldset>
           )}
           {!item && <p className="muted">No installed connector describes “{action.type}”: edit its data in the JSON tab.</p>}

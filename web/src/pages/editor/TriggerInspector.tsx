@@ -2,7 +2,7 @@
 // schedule, and its conditions.
 import { useState } from "react";
 import type { DocumentHead, Trigger } from "../../workflow/document";
-import type { NodeProblem } from "../../workflow/problems";
+import { fieldsUnder, type NodeProblem } from "../../workflow/problems";
 import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflow/conditions";
 import { SchemaForm } from "../../components/forms/SchemaForm";
 import { JsonEditor } from "../../components/forms/JsonEditor";
@@ -60,7 +60,7 @@ export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: T
           <FieldProblems errors={fields["trigger"]} />
           {formEditable(trigger.conditions) ? (
             <SchemaForm idPrefix="trigger-conditions" schema={{ ...CONDITIONS_SCHEMA, title: "Trigger conditions" }} value={toForm(trigger.conditions)} readOnly={readOnly}
-              onChange={(rows) => setTrigger({ conditions: fromForm(rows as never) })} />
+              errors={fieldsUnder(fields, "trigger.conditions")} onChange={(rows) => setTrigger({ conditions: fromForm(rows as never) })} />
           ) : (
             <p className="muted">The trigger's conditions use groups: edit them in the JSON tab.</p>
           )}
