@@ -11,6 +11,7 @@ built-in channel. Any connector action runs through ``custom_action``.
 """
 
 import importlib
+import inspect
 import logging
 from collections.abc import Iterable
 from importlib.metadata import entry_points
@@ -96,6 +97,7 @@ class Registry:
         instance = connector() if isinstance(connector, type) else connector
         if not instance.code or not instance.actions:
             raise ValueError(f"{type(instance).__name__} needs a code and at least one action")
+        _check_unready(instance)
         self._connectors[instance.code] = instance
         for action in instance.actions:
             if action in ACTION_TYPES and action != CUSTOM_ACTION:
@@ -181,6 +183,28 @@ class Registry:
 
 _registered: list[type[Connector] | Connector] = []
 C = TypeVar("C", bound=type[Connector])
+
+
+def _check_unready(connector: Connector) -> None:
+    """Refuse an ``unready`` that cannot take ``(action, params, context)``: one written for
+    the earlier ``unready(action, context)`` raised TypeError only once a validation or a
+    dry run called it, as a failure of the request rather than of the connector."""
+    unready = getattr(connector, "unready", None)
+    if unready is None:
+        return  # optional: a connector without it is taken to be ready
+    try:
+        signature = inspect.signature(unready)
+    except (TypeError, ValueError):
+        return  # no signature to read (a builtin): it is called as documented
+    try:
+        signature.bind("action", {}, None)
+    except TypeError:
+        name = type(connector).__name__
+        raise ValueError(
+            f"{name}.unready{signature} cannot be called as unready(action, params, "
+            f"context): give it the step's params as its second argument, `def unready(self, "
+            "action, params, context)` (docs/connectors.md, Checks before a run)"
+        ) from None
 
 
 def register(connector: type[Connector] | Connector) -> None:

@@ -99,6 +99,27 @@ def test_a_connector_without_a_code_or_actions_is_refused() -> None:
         Registry([Nameless])
 
 
+def test_an_unready_written_for_the_old_two_arguments_is_refused_naming_the_fix() -> None:
+    class Before(Echo):
+        def unready(self, action: str, context: ActionContext) -> str | None:  # type: ignore[override]
+            return None
+
+    with pytest.raises(ValueError, match="cannot be called as unready") as refused:
+        Registry([Before])
+    assert str(refused.value) == (
+        "Before.unready(action: str, context: app.actions.base.ActionContext) -> str | None "
+        "cannot be called as unready(action, params, context): give it the step's params as "
+        "its second argument, `def unready(self, action, params, context)` "
+        "(docs/connectors.md, Checks before a run)"
+    )
+
+    class Now(Echo):
+        def unready(self, action: str, *rest: Any) -> str | None:
+            return None
+
+    assert Registry([Now]).get("echo") is not None
+
+
 def test_decorated_connectors_join_every_registry_built_later(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
