@@ -51,3 +51,32 @@ def test_a_run_failed_on_a_missing_template_is_fixed_and_retried_from_its_page(
     page.get_by_role("button", name="Retry", exact=True).click()
     expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
     expect(page.locator("[data-step='thank'][data-status='completed']")).to_be_visible()
+
+
+PINNED: dict[str, Any] = THANKS | {
+    "workflow_id": "browser_fix_pinned",
+    "name": "Browser fix pinned",
+    "trigger": {"type": "browser_fix_pinned_purchase"},
+    "actions": [THANKS["actions"][0] | {"template": "browser_fix_pinned_email"}],
+}
+
+
+def test_a_failed_run_says_its_retry_keeps_to_its_version_once_a_newer_one_is_active(
+    page: Page, service: Service
+) -> None:
+    """Retry goes on with the steps of the version the run started on: a marketer who fixed
+    the workflow and published it saw the retried run fail just the same, unexplained."""
+    service.publish(PINNED)
+    event = {"type": "browser_fix_pinned_purchase", "user": {"id": "u-pin", "email": "p@x.io"}}
+    run_id = service.settled_run(event, "failed")
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+    note = page.get_by_role("note", name="Version of this run")
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "failed")
+    expect(note).to_have_count(0)
+
+    fixed = PINNED["actions"][0] | {"template": None, "data": {"subject": "Fixed", "body": "b"}}
+    service.publish(PINNED | {"actions": [{k: v for k, v in fixed.items() if v is not None}]})
+    page.reload()
+    expect(note).to_contain_text("keeps to version 1")
+    expect(note).to_contain_text("Version 2, active now")

@@ -4,6 +4,7 @@
 import { lazy, Suspense } from "react";
 import { Link, useParams } from "react-router";
 import { useRun, type RunRead } from "../../api/runs";
+import { useWorkflow } from "../../api/workflows";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { FixLink } from "../../components/FixLink";
 import { JsonText } from "../../components/JsonText";
@@ -52,6 +53,7 @@ export function RunPage() {
         {data.converted && <><dt>Converted</dt><dd>{String(data.converted["type"] ?? "")} at {when(String(data.converted["at"] ?? ""))}</dd></>}
       </dl>
       {failure && <div role="alert" className="error"><strong>The run failed:</strong> {failure}<FixLink message={failure} /></div>}
+      <PinnedVersion run={data} />
       {canControlRuns && <RunControls run={data} />}
       <RunApproval approvalId={data.approval_id} canDecide={canControlRuns} />
       <Waiting run={data} />
@@ -100,6 +102,21 @@ function CurrentStep({ run }: { run: RunRead }) {
         {!stopped && retried && <div className="error-inline" role="note" aria-label="Why it retries">Retrying after: {retried}</div>}
       </dd>
     </>
+  );
+}
+
+/** A run that can still go on keeps to the version it started on: a marketer who fixed the
+ * workflow and published it would otherwise retry the run and see it fail the same way. */
+function PinnedVersion({ run }: { run: RunRead }) {
+  const workflow = useWorkflow(run.workflow_id);
+  const active = workflow.data?.active_version;
+  const goesOn = run.status === "failed" || isLive(run.status);
+  if (!goesOn || active === undefined || active === null || active === run.version) return null;
+  return (
+    <p className="note" role="note" aria-label="Version of this run">
+      This run keeps to version {run.version}, the one it started on: Retry, Resume and Skip step go on with its steps.
+      Version {active}, active now, applies to runs started after it was published.
+    </p>
   );
 }
 
