@@ -19,27 +19,50 @@ _BOUND: ContextVar[tuple[asyncio.Task[Any] | None, float]] = ContextVar(
 
 
 class CallTimeout:
-    """``asyncio.timeout(seconds)`` around a whole call, known to the call's reads."""
+    """``asyncio.timeout(seconds)`` around a whole call, known to the call's reads.
+
+    The same cancellation and the same ``TimeoutError`` as Python 3.11's ``Timeout`` (a
+    cancel of its own is turned into it once no other cancel of the task is outstanding),
+    without its state machine and its two coroutines per call: a step's call is made three
+    times a run (bench/README.md), and this is one timer, set and cancelled."""
+
+    __slots__ = ("_expired", "_seconds", "_task", "_timer", "_token")
+    _task: asyncio.Task[Any]
+    _token: Token[tuple[asyncio.Task[Any] | None, float]]
 
     def __init__(self, seconds: float | None) -> None:
-        self._timeout = asyncio.timeout(seconds)
-        self._token: Token[tuple[asyncio.Task[Any] | None, float]] | None = None
+        self._seconds = seconds
+        self._timer: asyncio.TimerHandle | None = None
+        self._expired = False
 
-    async def __aenter__(self) -> None:
-        await self._timeout.__aenter__()
-        when = self._timeout.when()
-        if when is not None:
-            self._token = _BOUND.set((asyncio.current_task(), when))
+    def __enter__(self) -> None:
+        if self._seconds is None:
+            return
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        if task is None:
+            raise RuntimeError("a call's timeout is kept by its task: call within one")
+        when = loop.time() + self._seconds
+        self._task = task
+        self._timer = loop.call_at(when, self._expire)
+        self._token = _BOUND.set((task, when))
 
-    async def __aexit__(
+    def _expire(self) -> None:
+        self._task.cancel()
+        self._expired = True
+
+    def __exit__(
         self,
         kind: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._token is not None:
-            _BOUND.reset(self._token)
-        await self._timeout.__aexit__(kind, exc, traceback)
+        if self._timer is None:
+            return
+        _BOUND.reset(self._token)
+        self._timer.cancel()
+        if self._expired and self._task.uncancel() == 0 and kind is asyncio.CancelledError:
+            raise TimeoutError
 
 
 def outlasts_call(loop: asyncio.AbstractEventLoop, timeout: float | None) -> bool:
@@ -47,6 +70,6 @@ def outlasts_call(loop: asyncio.AbstractEventLoop, timeout: float | None) -> boo
     the ``CallTimeout`` around the current task's call ends it; False outside one, and in
     another task than the call's (a task it started is not cancelled with it)."""
     task, when = _BOUND.get()
-    if task is None or task is not asyncio.current_task():
+    if task is None or task is not asyncio.current_task(loop):
         return False
     return timeout is None or loop.time() + timeout >= when

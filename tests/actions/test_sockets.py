@@ -212,9 +212,8 @@ def test_a_silent_server_times_out_whichever_timeout_ends_first(
         server = await serving(silent(answered))
         async with server, client() as connectors:
             started = time.monotonic()
-            with pytest.raises(raised):
-                async with CallTimeout(call_seconds):
-                    await connectors.get(url(server), timeout=read_seconds)
+            with pytest.raises(raised), CallTimeout(call_seconds):
+                await connectors.get(url(server), timeout=read_seconds)
             assert time.monotonic() - started < 2
             answered.set()
 
@@ -230,7 +229,7 @@ def test_a_read_in_a_task_a_call_started_keeps_its_own_timeout(run: Run) -> None
         answered = asyncio.Event()
         server = await serving(silent(answered))
         async with server, client() as connectors:
-            async with CallTimeout(0.2):
+            with CallTimeout(0.2):
                 apart = asyncio.create_task(connectors.get(url(server), timeout=0.5))
             with pytest.raises(httpx.ReadTimeout):
                 await asyncio.wait_for(apart, 5)

@@ -547,7 +547,7 @@ class Walker:
             template=action.template,
         )
         try:
-            async with CallTimeout(self._timeout(instruction)):
+            with CallTimeout(self._timeout(instruction)):
                 output = await self.effects.call(instruction, params, context)
         except TimeoutError:
             timed_out = f"timed out after {self._timeout(instruction)} s"
