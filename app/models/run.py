@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
 
-from app.models.timestamps import iso_text
+from app.models.timestamps import fresh_text, iso_text
 
 
 class RunStatus(StrEnum):
@@ -216,7 +216,7 @@ class Run:
         if self.status != status:
             self.history.append(
                 {
-                    "at": at.isoformat(),
+                    "at": fresh_text(at),
                     "from": self.status.value,
                     "to": status.value,
                     "reason": reason,
@@ -227,7 +227,7 @@ class Run:
     def note(self, at: datetime, reason: str) -> None:
         """A turn in the run's history that is no change of status."""
         status = self.status.value
-        self.history.append({"at": at.isoformat(), "from": status, "to": status, "reason": reason})
+        self.history.append({"at": fresh_text(at), "from": status, "to": status, "reason": reason})
 
 
 class StepStatus(StrEnum):

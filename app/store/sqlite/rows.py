@@ -17,7 +17,7 @@ from app.models.run import EventRecord, Run, RunStatus, StepRecord, StepStatus
 from app.models.secret import IntegrationConfig, StoredSecret
 from app.models.template import MessageTemplate
 from app.models.tenant import ApiKey, Role, Tenant, TenantSettings
-from app.models.timestamps import iso_text
+from app.models.timestamps import fresh_text, iso_text
 from app.models.workflow import WorkflowHead, WorkflowVersion
 
 R = TypeVar("R")
@@ -96,17 +96,6 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def save_text(at: datetime) -> str:
-    """``at.isoformat()`` of an instant a save writes once (a run's due and update times,
-    new at every save): a UTC one by orjson, a quarter of ``isoformat``'s work (which builds
-    its text through a ``printf`` per field and another for the offset); the same text,
-    since an offset of zero reads ``+00:00`` in both (orjson drops an offset's seconds, so
-    any other zone goes to ``isoformat``)."""
-    if at.tzinfo is UTC:
-        return orjson.dumps(at)[1:-1].decode()
-    return at.isoformat()
-
-
 def marks(values: Sequence[Any]) -> str:
     return ", ".join("?" * len(values))
 
@@ -141,8 +130,8 @@ def run_changes(run: Run) -> tuple[str, str | None, str, bytes]:
     (the document serialised once per save, nothing else a save leaves alone)."""
     return (
         run.status.value,
-        save_text(run.due_at) if run.due_at else None,
-        save_text(run.updated_at),
+        fresh_text(run.due_at) if run.due_at else None,
+        fresh_text(run.updated_at),
         orjson.dumps({name: getattr(run, name) for name in RUN_STATE}),
     )
 
