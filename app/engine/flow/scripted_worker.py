@@ -45,6 +45,7 @@ from arq.worker import Function, JobExecutionFailed, Retry, RetryJob, Worker, no
 from redis.commands.core import AsyncScript
 
 from app.engine.flow.intake import Intake
+from app.engine.flow.job_wait import wait_for_job
 from app.engine.flow.leases import Leases
 from app.engine.flow.pace import Pace
 from app.engine.flow.queue import start_job_id
@@ -630,7 +631,7 @@ class ScriptedWorker(Worker):
         coroutine = function.coroutine(ctx, *body.args, **body.kwargs)
         self.job_tasks[taken.job_id] = task = self.loop.create_task(coroutine)
         try:
-            result = await asyncio.wait_for(task, timeout)
+            result = await wait_for_job(task, timeout)
         except (Exception, asyncio.CancelledError) as exc:
             return self._ended_by(exc, taken, call, start_ms)
         finally:
