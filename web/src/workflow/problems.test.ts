@@ -21,8 +21,15 @@ it("puts each API error on its node and field, nested lists and compensation inc
 
 it("puts a required property that is missing on that field, not on the whole data", () => {
   const problems = problemsByNode(NESTED, [
+    { loc: ["actions", 0, "then", 0, "data", "url"], msg: "'url' is a required property" },
+  ]);
+  expect(problems.get("vip")?.fields).toEqual({ "data.url": ["'url' is a required property"] });
+  expect(problems.get("vip")?.messages).toEqual(["data.url: 'url' is a required property"]);
+});
+
+it("leaves out the API's pointer to the connector catalogue, which the form itself shows", () => {
+  const problems = problemsByNode(NESTED, [
     { loc: ["actions", 0, "then", 0, "data", "url"], msg: "'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'" },
   ]);
-  expect(problems.get("vip")?.fields).toEqual({ "data.url": ["'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'"] });
-  expect(problems.get("vip")?.messages).toEqual(["data.url: 'url' is a required property; see GET /api/connectors for the inputs of 'webhook_call'"]);
+  expect(problems.get("vip")?.messages).toEqual(["data.url: 'url' is a required property"]);
 });

@@ -48,6 +48,10 @@ function resolve(doc: WorkflowDocument, loc: (string | number)[]): { node: strin
   return action?.id ? { node: action.id, rest: path.slice(i) } : { node: TRIGGER_ID, rest: path };
 }
 
+// The API sends a script to the connector catalogue for an action's inputs; in the Studio the
+// form beside the message already lists them, and a marketer cannot call an endpoint.
+const SEE_CATALOGUE = /; see GET \/api\/connectors for the inputs of '[^']*'$/;
+
 /** The problems of each node, by node id (an action's id, or the trigger for the rest). */
 export function problemsByNode(doc: WorkflowDocument, details: ErrorDetail[]): Map<string, NodeProblem> {
   const problems = new Map<string, NodeProblem>();
@@ -57,8 +61,9 @@ export function problemsByNode(doc: WorkflowDocument, details: ErrorDetail[]): M
     // The API locates each problem at its field (`actions.0.data.url`, a missing input's own
     // place included), so the rest of the location is the field within the node.
     const field = rest.length ? rest.join(".") : null;
-    problem.messages.push(field && node !== TRIGGER_ID ? `${field}: ${detail.msg}` : detail.msg);
-    if (field) (problem.fields[field] ??= []).push(detail.msg);
+    const message = detail.msg.replace(SEE_CATALOGUE, "");
+    problem.messages.push(field && node !== TRIGGER_ID ? `${field}: ${message}` : message);
+    if (field) (problem.fields[field] ??= []).push(message);
     problems.set(node, problem);
   }
   return problems;
