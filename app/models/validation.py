@@ -96,12 +96,16 @@ def refusal(
     """A validator's refusal of fields within its model, each at its own location: raised
     in a validator, pydantic-core puts each under the model's (pydantic-core #510), so a
     client is told ``actions.0.data.url``, not ``actions.0``. ``template`` words each
-    problem (``{problem}`` and the ``context``)."""
+    problem (``{problem}`` and the ``context``), in one pass: pydantic-core fills its
+    placeholders one after another, so a ``{type}`` in the refused value would be filled
+    too."""
     return ValidationError.from_exception_data(
         code,
         [
             InitErrorDetails(
-                type=PydanticCustomError(code, template, {"problem": problem.msg, **context}),
+                type=PydanticCustomError(
+                    code, "{said}", {"said": template.format(problem=problem.msg, **context)}
+                ),
                 loc=problem.loc,
                 input=None,
             )

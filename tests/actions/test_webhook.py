@@ -212,6 +212,11 @@ async def test_a_redirect_to_a_refused_address_is_refused(
             "data.url: 'ftp://files.example/x' is not an http:// or https:// URL",
         ),
         (
+            # Quoted as written: not filled in as the message's own placeholder.
+            {"url": "ftp://{type}.example/{problem}"},
+            "data.url: 'ftp://{type}.example/{problem}' is not an http:// or https:// URL",
+        ),
+        (
             {"url": "http://hooks.example:99999/"},
             "data.url: 'http://hooks.example:99999/' is not an http:// or https:// URL with a "
             "port from 1 to 65535, or none for the scheme's default",
