@@ -27,13 +27,16 @@ def test_cancel_asks_first_and_keeping_the_run_leaves_it_waiting(
     page.get_by_role("button", name="Cancel", exact=True).click()
     ask = page.get_by_role("alertdialog", name="Cancel this run?")
     expect(ask).to_contain_text("cannot be resumed or retried")
-    ask.get_by_role("button", name="Keep it").click()
+    # A stray Enter keeps the run (focus starts on "Keep it"), and so does Escape.
+    expect(ask.get_by_role("button", name="Keep it")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(ask).to_have_count(0)
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    page.keyboard.press("Escape")
     expect(ask).to_have_count(0)
     expect(run).to_have_attribute("data-status", "waiting")
     assert service.api("GET", f"/api/runs/{run_id}").json()["status"] == "waiting"
 
     page.get_by_role("button", name="Cancel", exact=True).click()
-    confirm = ask.get_by_role("button", name="Cancel the run")
-    expect(confirm).to_be_focused()
-    confirm.click()
+    ask.get_by_role("button", name="Cancel the run").click()
     expect(run).to_have_attribute("data-status", "cancelled")

@@ -2,7 +2,7 @@
 // fit the run's state, and every one while a command is being sent, is greyed, described by
 // the reason; a 409 (the state changed meanwhile) is explained in the same words, with the
 // API's own message. Cancel, which no command undoes, asks first.
-import { Fragment, useId, useState } from "react";
+import { Fragment, useId, useState, type KeyboardEvent } from "react";
 import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -64,13 +64,18 @@ export function RunControls({ run }: { run: RunRead }) {
   );
 }
 
+// Focus starts on keeping the run and Escape keeps it: nothing undoes a cancel, so a held or
+// stray Enter, or a key meant to close the question, must not be the one that ends the run.
 function ConfirmCancel({ onConfirm, onKeep }: { onConfirm: () => void; onKeep: () => void }) {
+  const escape = (event: KeyboardEvent) => {
+    if (event.key === "Escape") onKeep();
+  };
   return (
-    <div role="alertdialog" aria-label="Cancel this run?" aria-describedby="confirm-cancel-text" className="confirm">
+    <div role="alertdialog" aria-label="Cancel this run?" aria-describedby="confirm-cancel-text" className="confirm" onKeyDown={escape}>
       <p id="confirm-cancel-text">Cancel ends the run for good: its remaining steps never run, and it cannot be resumed or retried.</p>
       <div className="toolbar">
-        <button type="button" className="danger" autoFocus onClick={onConfirm}>Cancel the run</button>
-        <button type="button" onClick={onKeep}>Keep it</button>
+        <button type="button" className="danger" onClick={onConfirm}>Cancel the run</button>
+        <button type="button" autoFocus onClick={onKeep}>Keep it</button>
       </div>
     </div>
   );
