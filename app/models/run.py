@@ -199,12 +199,12 @@ class Run:
         the API included): what step records, connectors, templates and readers see."""
         return self.earlier_attempts + self.attempt
 
-    def timer(self, reason: str) -> str:
-        """The id of the resume the walker arms for a timed wait (a delay, a retry) at the
-        run's step and attempt. A control command that moves the wait re-arms it under this
-        id, so it runs once, when the command says, instead of also firing late for nothing
-        (and holding a burst worker till then)."""
-        return f"{self.run_id}:{self.pc}:{reason}:{self.call_attempt}"
+    def timer(self, kind: str) -> str:
+        """The id of the resume the walker arms for a wait of ``kind`` (a delay, a retry, an
+        event's deadline...) at the run's step and attempt. A control command that moves the
+        wait re-arms it under this id, so it runs once, when the command says, instead of
+        also firing late for nothing (and holding a burst worker till then)."""
+        return f"{self.run_id}:{self.pc}:{kind}:{self.call_attempt}"
 
     @property
     def listen_keys(self) -> list[str]:

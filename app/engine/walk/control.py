@@ -13,8 +13,18 @@ from app import metrics
 from app.clock import Clock
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue
+from app.engine.walk.approvals import approval_of
 from app.engine.walk.family import Family
 from app.engine.walk.program import Kind, ProgramCache, end_of
+from app.engine.walk.send_guard import QUIET_HOURS, SEND_WINDOW
+from app.engine.walk.walker import (
+    APPROVAL_WAIT,
+    DELAY_WAIT,
+    EVENT_WAIT,
+    HANDOVER_WAIT,
+    JOIN_WAIT,
+    PARKED_FOR,
+)
 from app.errors import Conflict
 from app.models.run import RETRY_WAIT, Command, Join, Run, RunStatus
 from app.store.protocol import Store
@@ -65,7 +75,7 @@ class RunControl:
             run = await self.store.get_run(tenant_id, run_id)
             if not allows(command, run):
                 raise Conflict(_refusal(command, run))
-            now, join, timer = self.clock.now(), run.join, _timer(run)
+            now, join, timer = self.clock.now(), run.join, wait_timer(run)
             await self._change(run, command, now)
             run.updated_at = now
             if await self.store.save_run(run):
@@ -140,10 +150,12 @@ class RunControl:
 
     async def _arm(self, run: Run, command: Command, timer: str | None) -> None:
         """Have a worker take the run on when the command leaves it due, under the timer of
-        the wait it was in (``timer``) or is in again; a run paused or cancelled goes on by
+        the wait it was in (``timer``, read before the command: a retry brought forward, a
+        step skipped) or is in again (a wait resumed), so that timer runs once, now or when
+        due, instead of also firing later for nothing; a run paused or cancelled goes on by
         no timer, so the wait's is taken back (a resume arms it again)."""
         if run.status in (RunStatus.PENDING, RunStatus.WAITING):
-            job_id = timer or _timer(run) or f"{run.run_id}:{command}:{run.revision}"
+            job_id = timer or wait_timer(run) or f"{run.run_id}:{command}:{run.revision}"
             await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         elif timer is not None:
             await self.queue.disarm(run.tenant_id, run.run_id, timer)
@@ -156,15 +168,26 @@ class RunControl:
         after the due time). Read after the disarm, a run waiting out that timer has it
         armed again; a resume saved later arms it itself."""
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
-        if _timer(fresh) == timer:
+        if wait_timer(fresh) == timer:
             await self.queue.advance(run.tenant_id, run.run_id, timer, fresh.due_at)
 
 
-def _timer(run: Run) -> str | None:
-    """The id the walker arms a delay's or a retry's timer under, for the wait the run is
-    in (read before the command for a retry brought forward or a step skipped, after it for
-    a wait resumed): re-armed, that timer runs once, now or when due, instead of also firing
-    late for nothing. A wait for an event, an approval or child runs has its resume under
-    another id, so one more is armed beside it, as before."""
+# The waits the walker times by their reason: a delay, a retry, a handover to a fresh job, a
+# step held for quiet hours or a send window.
+TIMED_WAITS = frozenset({DELAY_WAIT, RETRY_WAIT, HANDOVER_WAIT, QUIET_HOURS, SEND_WINDOW})
+
+
+def wait_timer(run: Run) -> str | None:
+    """The id of the one timer the walker armed for the wait the run is in: a timed wait's,
+    or the deadline or recheck of a wait for an event, an approval or child runs. A command
+    moves or takes back that timer rather than arm another beside it. None unless the run
+    waits, or for a wait flow control armed (held by a concurrency limit, an admission's
+    debounce or throttle), whose ids are its own."""
     reason = run.wait_reason
-    return None if reason is None else run.timer(reason)
+    if reason in TIMED_WAITS:
+        return run.timer(reason)
+    if reason is None or not reason.startswith(PARKED_FOR):
+        return None
+    if run.join is not None:
+        return run.timer(JOIN_WAIT)
+    return run.timer(EVENT_WAIT if approval_of(run.wait) is None else APPROVAL_WAIT)

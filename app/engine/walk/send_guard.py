@@ -32,6 +32,8 @@ from app.models.workflow_settings import WorkflowSettings
 
 log = logging.getLogger(__name__)
 USER_KEY = "{{ user.id }}"
+# A step held until sends may go out waits for this (its run's wait reason and timer).
+QUIET_HOURS, SEND_WINDOW = "quiet hours", "send window"
 
 
 @dataclass
@@ -119,8 +121,8 @@ def _outside_windows(
     rules: list[tuple[str, QuietHours | SendWindow]] = [
         (name, rule)
         for name, rule in (
-            ("quiet hours", settings.quiet_hours),
-            ("send window", settings.send_window),
+            (QUIET_HOURS, settings.quiet_hours),
+            (SEND_WINDOW, settings.send_window),
         )
         if rule is not None and action_type in rule.actions
     ]

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 # Instructions that are no step of their own: the end of a branch, a loop's turn.
 UNRECORDED = (Kind.JUMP, Kind.NEXT)
+# The kinds of the waits the walker arms a timer for (``Run.timer``). A timed wait's kind is
+# its reason; a run parked for an event, an approval or child runs waits "waiting for ...".
+DELAY_WAIT, HANDOVER_WAIT = "delay", "handover"
+EVENT_WAIT, APPROVAL_WAIT, JOIN_WAIT = "event", "approval", "join"
+PARKED_FOR = "waiting for"
 
 
 @dataclass
@@ -81,7 +86,7 @@ class Walker:
             return await self._finish(run, RunStatus.FAILED, "timeout")
         instruction = program.instructions[run.pc]
         if instruction.delay and not run.delay_served:
-            return await self._wait(run, instruction.delay * self.delay_scale, "delay")
+            return await self._wait(run, instruction.delay * self.delay_scale, DELAY_WAIT)
         if not instruction.internal and not await self.effects.begin(run):
             return False
         return await self._by_kind(run, program, instruction, remaining)
@@ -98,7 +103,7 @@ class Walker:
             return await self._fork(run, program, instruction)
         if remaining <= 0 or (instruction.calls_out and self._timeout(instruction) > remaining):
             # A long run of quick steps hands over too: a busy store can make them slow.
-            return await self._wait(run, 0, "handover")
+            return await self._wait(run, 0, HANDOVER_WAIT)
         return await self._take(run, program, instruction)
 
     async def _take(self, run: Run, program: Program, instruction: Instruction) -> bool:
@@ -112,7 +117,7 @@ class Walker:
 
     async def _wait(self, run: Run, seconds: float, reason: str) -> bool:
         run.due_at = self.effects.now() + timedelta(seconds=seconds)
-        if reason == "delay":
+        if reason == DELAY_WAIT:
             run.delay_served = True
         run.move(RunStatus.WAITING, self.effects.now(), reason)
         if not await self.effects.defer(run, run.timer(reason), reason):
@@ -152,9 +157,8 @@ class Walker:
     async def _park(self, run: Run) -> bool:
         assert run.wait is not None
         run.due_at = deadline(run.wait)
-        run.move(RunStatus.WAITING, self.effects.now(), f"waiting for {run.wait['event']}")
-        job_id = f"{run.run_id}:{run.pc}:event:{run.attempt}:{run.revision}"
-        heard = await self.effects.listen(run, job_id)
+        run.move(RunStatus.WAITING, self.effects.now(), f"{PARKED_FOR} {run.wait['event']}")
+        heard = await self.effects.listen(run, run.timer(EVENT_WAIT))
         if not heard.go_on:
             return False
         if heard.event is not None:
@@ -171,9 +175,8 @@ class Walker:
         assert run.wait is not None
         run.due_at = deadline(run.wait)
         approval = run.wait["match"]["approval_id"]
-        run.move(RunStatus.WAITING, self.effects.now(), f"waiting for approval {approval}")
-        job_id = f"{run.run_id}:{run.pc}:approval:{run.attempt}:{run.revision}"
-        if not await self.effects.defer(run, job_id, "approval"):
+        run.move(RunStatus.WAITING, self.effects.now(), f"{PARKED_FOR} approval {approval}")
+        if not await self.effects.defer(run, run.timer(APPROVAL_WAIT), APPROVAL_WAIT):
             return False
         run.move(RunStatus.RUNNING, self.effects.now(), "approval wait over")
         return True
@@ -323,9 +326,8 @@ class Walker:
         assert run.join is not None
         run.due_at = self.effects.now() + timedelta(seconds=self.join_recheck)
         waiting = len(run.join["children"])
-        run.move(RunStatus.WAITING, self.effects.now(), f"waiting for {waiting} child runs")
-        job_id = f"{run.run_id}:{run.pc}:join:{run.attempt}:{run.revision}"
-        if not await self.effects.gather(run, job_id):
+        run.move(RunStatus.WAITING, self.effects.now(), f"{PARKED_FOR} {waiting} child runs")
+        if not await self.effects.gather(run, run.timer(JOIN_WAIT)):
             return False
         run.move(RunStatus.RUNNING, self.effects.now(), "child runs done")
         return True

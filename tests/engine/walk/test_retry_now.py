@@ -133,6 +133,38 @@ async def test_a_wait_paused_or_cancelled_leaves_no_timer_and_a_resume_arms_it_a
         assert len(await timers_later(resources)) == timers, command
 
 
+@pytest.mark.parametrize(
+    "wait",
+    [
+        {
+            "id": "paid",
+            "type": "wait_for_event",
+            "data": {"event": "purchase", "match": {"user.id": "{{ user.id }}"}, "timeout": 3600},
+        },
+        {"id": "ok", "type": "approval", "data": {"timeout": 3600}},
+    ],
+    ids=["event", "approval"],
+)
+async def test_a_command_on_a_wait_for_an_event_or_an_approval_moves_its_one_timer(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, wait: dict[str, Any]
+) -> None:
+    await create(client, workflow([wait, {"id": "after", "type": "log"}]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    (deadline,) = await timers_later(resources)
+
+    # The wait's own timer taken back and armed again: not a second one beside it.
+    for command, timers in (("pause", []), ("resume", [deadline])):
+        answer = await client.post(f"/api/runs/{run_id}/{command}")
+        assert answer.status_code == 200, answer.text
+        assert await timers_later(resources) == timers, command
+    skipped = await client.post(f"/api/runs/{run_id}/skip")
+    assert skipped.status_code == 200, skipped.text
+    assert await timers_later(resources) == []  # brought forward: none left for the deadline
+    await drain_until(client, settings, [run_id], {"completed"})
+
+
 async def test_a_resume_landing_between_a_pause_and_its_disarm_keeps_the_waits_timer(
     client: httpx.AsyncClient,
     settings: Settings,
