@@ -22,11 +22,13 @@ class CallTimeout:
     """``asyncio.timeout(seconds)`` around a whole call, known to the call's reads.
 
     The same cancellation and the same ``TimeoutError`` as Python 3.11's ``Timeout`` (a
-    cancel of its own is turned into it once no other cancel of the task is outstanding),
+    cancel of its own is turned into it once no cancel made during the call is outstanding;
+    one the task took before the call, and kept, does not count),
     without its state machine and its two coroutines per call: a step's call is made three
     times a run (bench/README.md), and this is one timer, set and cancelled."""
 
-    __slots__ = ("_expired", "_seconds", "_task", "_timer", "_token")
+    __slots__ = ("_cancelling", "_expired", "_seconds", "_task", "_timer", "_token")
+    _cancelling: int
     _task: asyncio.Task[Any]
     _token: Token[tuple[asyncio.Task[Any] | None, float]]
 
@@ -44,6 +46,7 @@ class CallTimeout:
             raise RuntimeError("a call's timeout is kept by its task: call within one")
         when = loop.time() + self._seconds
         self._task = task
+        self._cancelling = task.cancelling()
         self._timer = loop.call_at(when, self._expire)
         self._token = _BOUND.set((task, when))
 
@@ -61,7 +64,8 @@ class CallTimeout:
             return
         _BOUND.reset(self._token)
         self._timer.cancel()
-        if self._expired and self._task.uncancel() == 0 and kind is asyncio.CancelledError:
+        timed_out = self._expired and self._task.uncancel() <= self._cancelling
+        if timed_out and kind is asyncio.CancelledError:
             raise TimeoutError
 
 

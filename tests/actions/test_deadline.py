@@ -2,6 +2,7 @@
 event loops the service runs on."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -24,6 +25,24 @@ def test_a_call_past_its_timeout_is_cancelled_and_raises_timeout_error(run: Run)
             await asyncio.Event().wait()
         assert task.cancelling() == 0  # its own cancel taken back: the task goes on
         await asyncio.sleep(0)
+
+    run(scenario())
+
+
+@LOOPS
+def test_a_task_that_kept_an_earlier_cancel_still_times_out(run: Run) -> None:
+    """A cancel the task took and kept before the call (cancelling() stays 1) is not one of
+    the call's: its timeout is still a TimeoutError, as ``asyncio.timeout`` has it."""
+
+    async def scenario() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0)
+        with pytest.raises(TimeoutError), CallTimeout(0.01):
+            await asyncio.Event().wait()
+        assert task.cancelling() == 1
 
     run(scenario())
 
