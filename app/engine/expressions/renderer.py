@@ -64,8 +64,12 @@ _NOT_NAMES = frozenset(
     {"true", "false", "True", "False", "none", "None", "not", "and", "or", "in", "is", "if", "self"}
 )
 
+# Lexes as every renderer's environment does (its delimiters are Jinja's defaults), for
+# reading a source's shape without a renderer.
+_SYNTAX = Environment()
+
 # The templating's public face: the sandbox and the filters are its parts.
-__all__ = ["Bounds", "Renderer", "TemplateError"]
+__all__ = ["NOT_FOUND", "Bounds", "Loc", "Renderer", "TemplateError", "lone_lookup", "look_up"]
 
 
 def _lone_expression(env: Environment, source: str) -> list[tuple[str, str]] | None:
@@ -100,39 +104,48 @@ def _lookup_parts(tokens: list[tuple[str, str]]) -> tuple[str | int, ...] | None
     return tuple(parts)
 
 
+def lone_lookup(source: str) -> tuple[str | int, ...] | None:
+    """The names and indexes ``source`` looks up if it is one lone lookup (``{{ n }}``,
+    `` {{ cart.items.0 }} ``), as a renderer compiles it; None for any other source,
+    including one that does not lex (its render says why)."""
+    try:
+        tokens = _lone_expression(_SYNTAX, source)
+    except TemplateSyntaxError:
+        return None
+    return None if tokens is None else _lookup_parts(tokens)
+
+
 @dataclass(frozen=True)
 class _Lookup:
-    """A lone ``{{ cart.items.0.price }}``: found by its keys and indexes, as the sandbox
-    finds it (a key of a JSON object, an index of a list) without Jinja's per-call context;
-    whatever the lookup cannot find (a name not given, a missing key, a method, a global)
-    is the compiled expression's to answer, value or error alike."""
+    """A lone ``{{ cart.items.0.price }}``: found by its keys and indexes (``look_up``)
+    without Jinja's per-call context; whatever the lookup cannot find (a name not given, a
+    missing key, a method, a global) is the compiled expression's to answer, value or error
+    alike."""
 
     parts: tuple[str | int, ...]
     expression: TemplateExpression
 
     def __call__(self, context: Mapping[str, Any]) -> Any:
-        found = self.find(context)
-        return self.expression(context) if found is _NOT_FOUND else found
-
-    def find(self, context: Mapping[str, Any]) -> Any:
-        """The value looked up, or ``_NOT_FOUND``: the expression's to answer."""
-        value: Any = context
-        for part in self.parts:
-            if not _holds(value, part):
-                return _NOT_FOUND
-            value = value[part]
-        return value
+        found = look_up(self.parts, context)
+        return self.expression(context) if found is NOT_FOUND else found
 
 
 # What a lookup that found nothing gives (None is a value it may find).
-_NOT_FOUND = object()
+NOT_FOUND = object()
 
 
-def _holds(value: Any, part: str | int) -> bool:
-    """Whether the sandbox finds ``part`` in ``value`` as a key or an index, no more."""
-    if isinstance(part, str):
-        return isinstance(value, dict) and part in value
-    return isinstance(value, list) and part < len(value)
+def look_up(parts: tuple[str | int, ...], context: Mapping[str, Any]) -> Any:
+    """The value ``parts`` find in ``context`` as the sandbox finds them (a key of a JSON
+    object, an index of a list, no more), or ``NOT_FOUND``: the expression's to answer."""
+    value: Any = context
+    for part in parts:
+        if isinstance(part, str):
+            if not (isinstance(value, dict) and part in value):
+                return NOT_FOUND
+        elif not (isinstance(value, list) and part < len(value)):
+            return NOT_FOUND
+        value = value[part]
+    return value
 
 
 # What a template source compiles to: a template, a lone expression, or a lone lookup.
@@ -234,7 +247,7 @@ class Renderer:
     def _walk(self, value: Any, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
         if isinstance(value, str):
             if "{{" in value or "{%" in value:
-                return self._render_string(value, context, where, loc)
+                return self.render_text(value, context, where, loc)
             return value
         if isinstance(value, dict):
             return {
@@ -261,11 +274,13 @@ class Renderer:
             return _reason(exc)
         return None
 
-    def _render_string(self, source: str, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
+    def render_text(self, source: str, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
+        """One string of a value rendered as ``render`` renders it, ``loc`` its place in the
+        value (for errors)."""
         try:
             compiled = self._compile_bounded(source)
-            found = compiled.find(context) if isinstance(compiled, _Lookup) else _NOT_FOUND
-            if found is not _NOT_FOUND:  # no template code ran: nothing to meter
+            found = look_up(compiled.parts, context) if isinstance(compiled, _Lookup) else NOT_FOUND
+            if found is not NOT_FOUND:  # no template code ran: nothing to meter
                 rendered = json_value(found, self.bounds.max_output_chars)
             else:
                 with metered(self.bounds):

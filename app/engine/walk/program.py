@@ -14,6 +14,7 @@ from typing import Any
 from app.actions.references import references
 from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
+from app.engine.expressions.plan import Plan, plan_of
 from app.errors import InvalidInput
 from app.models.action import Action
 from app.models.document import WorkflowDocument
@@ -95,6 +96,11 @@ class Instruction:
         """A step whose checkpoint can wait for the next step's."""
         kind = self.kind
         return kind in INTERNAL or (kind == Kind.STEP and self.action.type in INTERNAL_TYPES)
+
+    @cached_property
+    def inputs(self) -> Plan:
+        """How the action's data renders for a run (a step's inputs)."""
+        return plan_of(self.action.data, f"action {self.action.id} data")
 
     @cached_property
     def calls_out(self) -> bool:

@@ -468,9 +468,7 @@ class Walker:
         """The action's data rendered; with the links of the approval step ahead, if any."""
         if self.links is not None and program.approves:
             context |= self.links.context(run, program, self.effects.now(), self.delay_scale)
-        params: dict[str, Any] = self.renderer.render(
-            instruction.action.data, context, f"action {instruction.action.id} data"
-        )
+        params: dict[str, Any] = instruction.inputs.render(self.renderer, context)
         return params
 
     async def _guarded(
