@@ -1,7 +1,7 @@
 // Leaving the editor with unsaved changes asks first: a link in the console (the header, a
 // warning's "Create it under Governance → Templates", the Test tab's "Follow run") would
 // otherwise drop every edit without a word, and so would closing or reloading the tab.
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, type KeyboardEvent } from "react";
 import { NavigationType, useBlocker } from "react-router";
 
 export function LeaveGuard({ dirty, name }: { dirty: boolean; name: string }) {
@@ -20,8 +20,12 @@ export function LeaveGuard({ dirty, name }: { dirty: boolean; name: string }) {
     if (blocker.state === "blocked") stay.current?.focus();
   }, [blocker.state]);
   if (blocker.state !== "blocked") return null;
+  // Escape, the key that closes a question, stays: it must not be the one that loses the edits.
+  const escape = (event: KeyboardEvent) => {
+    if (event.key === "Escape") blocker.reset();
+  };
   return (
-    <div role="alertdialog" aria-label="Unsaved changes" aria-describedby="leave-guard-text" className="leave-guard">
+    <div role="alertdialog" aria-label="Unsaved changes" aria-describedby="leave-guard-text" className="leave-guard" onKeyDown={escape}>
       <p id="leave-guard-text">
         <strong>{name || "This workflow"}</strong> has changes that are not saved. Leave this page and lose them?
       </p>
