@@ -33,6 +33,7 @@ from app.engine.flow.resumes import Claim, Resumes
 from app.engine.flow.scripted_worker import START_LEASES, ScriptedWorker
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.approvals import APPROVAL_LINKS, Links
+from app.engine.walk.control import wait_timer
 from app.engine.walk.executor import TRANSIENT, Executor, StoreEffects
 from app.engine.walk.family import Family, failure_handled, failures, started_by_on_failure
 from app.engine.walk.launcher import Launcher
@@ -190,16 +191,32 @@ async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> i
     return len(stalled)
 
 
+async def _timer_of(store: Store, tenant_id: str, run_id: str, due_at: datetime) -> str:
+    """The id a run's timer is armed again under: its wait's (``wait_timer``), so a Redis
+    taken for new that still holds the walker's timer keeps one, not two; else one of its
+    own (a run due to start, or to go on from a flow-control wait, or whose record does not
+    read: its resume then backs off, as ``resume`` says)."""
+    try:
+        run = await store.get_run(tenant_id, run_id)
+    except TRANSIENT:
+        raise  # the store is down: the reconcile is tried again
+    except Exception:
+        run = None
+    timer = None if run is None else wait_timer(run)
+    return timer or f"{run_id}:rearm:{due_at.timestamp():.6f}"
+
+
 async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
-    """Enqueue a job for every pending or waiting run at its due time (now when past): Redis
-    lost its data, and with it the deferred jobs of starts, delays, retries and waits, which
-    the grace period would otherwise leave up to a reconciler period plus the grace late.
+    """Enqueue a job for every pending or waiting run at its due time (now when past), under
+    its wait's timer id (each run read for it: this is the rare pass): Redis lost its data,
+    and with it the deferred jobs of starts, delays, retries and waits, which the grace
+    period would otherwise leave up to a reconciler period plus the grace late.
     Running runs are left to their leases: a job at each lease's end would only find the
     run still walked (or, its worker gone, do what the reconciler's next pass does)."""
     armed, after = 0, None
     while page := await store.armed_runs(after, RECONCILE_BATCH):
         for tenant_id, run_id, due_at in page:
-            job_id = f"{run_id}:rearm:{due_at.timestamp():.6f}"
+            job_id = await _timer_of(store, tenant_id, run_id, due_at)
             await queue.advance(tenant_id, run_id, job_id, due_at if due_at > now else None)
         armed += len(page)
         after = (page[-1][2], page[-1][1])

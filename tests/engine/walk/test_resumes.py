@@ -14,9 +14,11 @@ import pytest
 from prometheus_client import REGISTRY
 
 from app.engine.flow.queue import ArqQueue
-from app.engine.redis_keys import RESUMES
+from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
+from app.engine.walk.jobs import rearm
 from app.resources import Resources
 from app.settings import Settings
+from tests.clock import ShiftedClock
 from tests.conftest import drain, send, worker_running
 from tests.engine.walk.test_retry_now import redis_known, timers_later
 from tests.engine.walk.test_runs import (
@@ -317,3 +319,21 @@ async def test_a_delay_a_loop_passes_again_is_armed_again_by_the_walk_serving_it
         {"message": n} for n in (1, 2, 3)
     ]
     assert await timers_later(resources) == []
+
+
+async def test_a_redis_taken_for_new_rearms_a_waiting_runs_timer_under_its_own_id(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    # A Redis that kept its data but lost the marker saying so (or a reconcile late to a
+    # flushed test Redis): the store's timers armed again must not double the walker's.
+    await create(client, workflow([{"id": "later", "type": "log", "delay": 3600}]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    (timer,) = await timers_later(resources)
+    assert resources.engine is not None
+    queue = resources.engine.queue
+    await queue.pool.delete(QUEUE_MEMORY)
+    assert await queue.forgot()
+    assert await rearm(resources.store, queue, clock.now()) == 1
+    assert await timers_later(resources) == [timer]
