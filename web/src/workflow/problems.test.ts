@@ -10,13 +10,18 @@ it("puts each API error on its node and field, nested lists and compensation inc
     { loc: ["actions", 2, "branches", 1, "actions", 1], msg: "boom" },
     { loc: ["settings", "compensation", 0, "data"], msg: "bad data" },
     { loc: ["trigger", "type"], msg: "bad type" },
+    { loc: ["settings", "concurrency", "key"], msg: "the template does not compile: unexpected '}' (line 1)" },
   ]);
   expect(problems.get("vip")?.fields).toEqual({ "data.recipient": ["5 is not of type 'string'; see GET /api/connectors"] });
   expect(problems.get("short_mail")?.fields).toEqual({ delay: ["a delay is seconds"] });
   expect(problems.get("ping")?.messages).toEqual(["type: unknown action type 'x'"]);
   expect(problems.get("pause")?.messages).toEqual(["boom"]);
   expect(problems.get("undo")?.fields).toEqual({ data: ["bad data"] });
-  expect(problems.get("trigger")?.messages).toEqual(["bad type"]);
+  // The trigger's node holds the workflow's own fields too: each message says which.
+  expect(problems.get("trigger")?.messages).toEqual([
+    "trigger.type: bad type",
+    "settings.concurrency.key: the template does not compile: unexpected '}' (line 1)",
+  ]);
 });
 
 it("puts a required property that is missing on that field, not on the whole data", () => {

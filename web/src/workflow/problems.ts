@@ -59,10 +59,11 @@ export function problemsByNode(doc: WorkflowDocument, details: ErrorDetail[]): M
     const { node, rest } = resolve(doc, detail.loc);
     const problem = problems.get(node) ?? { messages: [], fields: {} };
     // The API locates each problem at its field (`actions.0.data.url`, a missing input's own
-    // place included), so the rest of the location is the field within the node.
+    // place included), so the rest of the location is the field within the node: for the
+    // trigger's node, the whole path (`settings.concurrency.key`), which its message names.
     const field = rest.length ? rest.join(".") : null;
     const message = detail.msg.replace(SEE_CATALOGUE, "");
-    problem.messages.push(field && node !== TRIGGER_ID ? `${field}: ${message}` : message);
+    problem.messages.push(field ? `${field}: ${message}` : message);
     if (field) (problem.fields[field] ??= []).push(message);
     problems.set(node, problem);
   }
