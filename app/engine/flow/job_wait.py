@@ -43,11 +43,21 @@ async def wait_for_job(task: "asyncio.Task[Any]", timeout: float | None) -> Any:
         if expiry.fell and not _cancelled_itself():
             raise TimeoutError from None
         raise
+    except Exception:
+        if _passed_on(task):  # the task failed on the cancel: wait_for raises the cancel
+            raise asyncio.CancelledError from None
+        raise
     finally:
         timer.cancel()
-    if task.cancelling() and _cancelled_itself():  # its cancel passed on, and the task
-        raise asyncio.CancelledError  # ended all the same: wait_for raises the cancel
+    if _passed_on(task):  # the task ended all the same: wait_for raises the cancel
+        raise asyncio.CancelledError
     return result
+
+
+def _passed_on(task: "asyncio.Task[Any]") -> bool:
+    """Whether a cancel of this wait was passed on to ``task``, which ended otherwise than
+    cancelled (a result, or an error of its own while it stopped)."""
+    return task.cancelling() > 0 and _cancelled_itself()
 
 
 def _cancelled_itself() -> bool:

@@ -37,6 +37,14 @@ async def fails() -> None:
     raise ValueError("failed")
 
 
+async def fails_when_cancelled() -> None:
+    """A job whose clean-up fails as it stops."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        raise ValueError("clean-up failed") from None
+
+
 @LOOPS
 @WAITS
 def test_a_job_in_time_answers_its_result_or_its_error(run: Run, wait: Wait) -> None:
@@ -94,7 +102,7 @@ def test_a_job_cancelled_apart_from_its_wait_is_a_cancel(run: Run, wait: Wait) -
 
 @LOOPS
 @WAITS
-@pytest.mark.parametrize("job", [hangs, hangs_past_its_cancel])
+@pytest.mark.parametrize("job", [hangs, hangs_past_its_cancel, fails_when_cancelled])
 def test_a_cancelled_wait_cancels_its_job_and_is_a_cancel(
     run: Run, wait: Wait, job: Callable[[], Coroutine[Any, Any, Any]]
 ) -> None:
