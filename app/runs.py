@@ -233,7 +233,7 @@ def _change_vars(run: Run, changes: dict[str, Any], now: datetime) -> None:
             run.vars[name] = value
     run.updated_at = now
     status = run.status.value
-    note = f"variables changed through the API: {', '.join(sorted(changes))}"
+    note = f"variables changed: {', '.join(sorted(changes))}"
     run.history.append({"at": now.isoformat(), "from": status, "to": status, "reason": note})
 
 

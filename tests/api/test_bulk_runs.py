@@ -65,7 +65,7 @@ async def test_a_bulk_retry_of_500_failed_runs_retries_each_once(
     assert job["batches"] == 500 // settings.bulk_batch_size + 1
     runs = await resources.store.list_runs("acme", RunFilter(workflow_id="wf"), Page(1000))
     assert {one.status for one in runs} == {RunStatus.COMPLETED}
-    retries = [sum(t["reason"] == "retried through the API" for t in r.history) for r in runs]
+    retries = [sum(t["reason"] == "retried" for t in r.history) for r in runs]
     assert retries == [1] * 500
 
     audit = (await client.get("/api/audit", params={"entity_type": "run"})).json()["items"]

@@ -90,25 +90,25 @@ class RunControl:
         if command == Command.PAUSE:
             if run.status != RunStatus.WAITING:
                 run.due_at = None  # a lease's end, not a timer: resume starts at once
-            run.move(RunStatus.PAUSED, now, "paused through the API")
+            run.move(RunStatus.PAUSED, now, "paused")
         elif command == Command.CANCEL:
             run.due_at = None
-            run.move(RunStatus.CANCELLED, now, "cancelled through the API")
+            run.move(RunStatus.CANCELLED, now, "cancelled")
         elif command == Command.RESUME:
             waiting = run.due_at is not None and run.due_at > now
             status = RunStatus.WAITING if waiting else RunStatus.PENDING
             run.due_at = run.due_at if waiting else now
-            run.move(status, now, "resumed through the API")
+            run.move(status, now, "resumed")
         elif command == Command.RETRY and run.status == RunStatus.WAITING:
             # The attempt the walker set up, its number and the budget left kept: only sooner.
             run.due_at = now
-            run.move(RunStatus.PENDING, now, "retry brought forward through the API")
+            run.move(RunStatus.PENDING, now, "retry brought forward")
         elif command == Command.RETRY:
             # A fresh retry budget; the attempts made so far still count for readers.
             run.earlier_attempts, run.attempt = run.call_attempt, 1
             run.error, run.due_at, run.delay_served = None, now, True
             run.active_seconds = 0.0
-            run.move(RunStatus.PENDING, now, "retried through the API")
+            run.move(RunStatus.PENDING, now, "retried")
         else:
             await self._skip(run, now)
 

@@ -113,6 +113,9 @@ async def test_a_run_paused_and_resumed_while_waiting_to_retry_can_still_retry_n
     assert retried.status_code == 200, retried.text
     await drain_until(client, allowed, [run_id], {"completed"})
     assert len(httpserver.log) == 2
+    # The history says what was done, not where: the console's clicks come through the API.
+    reasons = [h["reason"] for h in (await run_of(client, run_id))["history"]]
+    assert {"paused", "resumed", "retry brought forward"} <= set(reasons)
     # The resume re-armed the walker's timer, which the retry then brought forward.
     assert await timers_later(resources) == []
 
