@@ -40,7 +40,9 @@ def test_retry_now_on_a_run_waiting_to_retry_keeps_the_focus_on_its_control(
     expect(controls.get_by_role("button", name="Resume")).to_have_attribute("aria-disabled", "true")
     retry_now.focus()
     retry_now.press("Enter")
-    expect(page.get_by_text("Retry: the run is now pending")).to_be_visible()
+    # The words follow the run: pending at the answer, waiting again once the attempt brought
+    # forward failed too (not "pending" for good).
+    expect(page.get_by_text("Retry: the run is now waiting")).to_be_visible()
     # The same control still has the focus (its label "Retry now" again once the attempt
     # brought forward failed too): the keyboard user goes on from where they were.
     expect(controls.locator("button:focus")).to_have_text(re.compile(r"^Retry( now)?$"))

@@ -59,7 +59,9 @@ export function RunControls({ run }: { run: RunRead }) {
         </div>
       )}
       {!refused && <ErrorNotice error={command.error} />}
-      {command.isSuccess && asked && <p className="muted" role="status">{LABELS[asked.command]}: the run is now {command.data.status}.</p>}
+      {/* The run as the page reads it now (the answer went into that read): the words follow
+          the run as it moves on, rather than keep the state the answer found. */}
+      {command.isSuccess && asked && <p className="muted" role="status">{LABELS[asked.command]}: the run is now {run.status}.</p>}
     </div>
   );
 }
