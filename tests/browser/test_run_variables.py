@@ -59,7 +59,10 @@ def test_an_editor_sets_a_variable_on_a_waiting_run_and_the_run_goes_on_with_it(
     variables.get_by_role("button", name="Remove stage").click()
     expect(variables.locator("[data-variable='stage']")).to_have_count(0)
 
-    page.get_by_role("button", name="Skip step").click()
+    page.get_by_role("button", name="Skip step").click()  # nothing undoes a skip: it asks
+    page.get_by_role("alertdialog", name="Skip this step?").get_by_role(
+        "button", name="Skip the step"
+    ).click()
     expect(page.locator(".run-page")).to_have_attribute("data-status", "completed", timeout=30_000)
     expect(variables.locator("[data-variable='message']")).to_contain_text('"Use WELCOME10"')
 

@@ -1,7 +1,7 @@
 // Pause, resume, cancel, retry, skip: for admins and editors only. A command that does not
 // fit the run's state, and every one while a command is being sent, is greyed, described by
 // the reason; a 409 (the state changed meanwhile) is explained in the same words, with the
-// API's own message. Cancel, which no command undoes, asks first.
+// API's own message. Cancel and skip, which no command undoes, ask first.
 import { Fragment, useId, useState, type KeyboardEvent } from "react";
 import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
@@ -13,13 +13,32 @@ const LABELS: Readonly<Record<RunCommand, string>> = {
   pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", skip: "Skip step",
 };
 
+/** The commands nothing undoes, each with its question, what it ends and its confirming button. */
+const FOR_GOOD = {
+  cancel: {
+    question: "Cancel this run?",
+    text: "Cancel ends the run for good: its remaining steps never run, and it cannot be resumed or retried.",
+    confirm: "Cancel the run",
+  },
+  skip: {
+    question: "Skip this step?",
+    text: "Skip moves the run past its current step for good: that step never runs for this run, and no command brings it back.",
+    confirm: "Skip the step",
+  },
+} as const;
+type ForGood = keyof typeof FOR_GOOD;
+
+function asksFirst(name: RunCommand): name is ForGood {
+  return name in FOR_GOOD;
+}
+
 export function RunControls({ run }: { run: RunRead }) {
   const command = useRunCommand(run.run_id);
   const id = useId();
   const [asked, setAsked] = useState<{ command: RunCommand; status: RunRead["status"] } | null>(null);
-  const [confirmingCancel, setConfirmingCancel] = useState(false);
+  const [confirming, setConfirming] = useState<ForGood | null>(null);
   const send = (name: RunCommand) => {
-    setConfirmingCancel(false);
+    setConfirming(null);
     setAsked({ command: name, status: run.status });
     command.mutate(name);
   };
@@ -40,7 +59,7 @@ export function RunControls({ run }: { run: RunRead }) {
                 className={name === "cancel" ? "danger" : undefined}
                 greyedBy={reason && reasonId}
                 title={reason}
-                onClick={() => (name === "cancel" ? setConfirmingCancel(true) : send(name))}
+                onClick={() => (asksFirst(name) ? setConfirming(name) : send(name))}
               >
                 {label(name)}
               </GreyableButton>
@@ -49,8 +68,8 @@ export function RunControls({ run }: { run: RunRead }) {
           );
         })}
       </div>
-      {confirmingCancel && !whyGreyed("cancel", run, sending) && (
-        <ConfirmCancel onConfirm={() => send("cancel")} onKeep={() => setConfirmingCancel(false)} />
+      {confirming && !whyGreyed(confirming, run, sending) && (
+        <ConfirmForGood command={confirming} onConfirm={() => send(confirming)} onKeep={() => setConfirming(null)} />
       )}
       {refused && asked && command.error instanceof ApiError && (
         <div role="alert" className="error">
@@ -66,17 +85,19 @@ export function RunControls({ run }: { run: RunRead }) {
   );
 }
 
-// Focus starts on keeping the run and Escape keeps it: nothing undoes a cancel, so a held or
-// stray Enter, or a key meant to close the question, must not be the one that ends the run.
-function ConfirmCancel({ onConfirm, onKeep }: { onConfirm: () => void; onKeep: () => void }) {
+// Focus starts on keeping the run and Escape keeps it: nothing undoes a cancel or a skip, so a
+// held or stray Enter, or a key meant to close the question, must not be the one that acts.
+function ConfirmForGood({ command, onConfirm, onKeep }: { command: ForGood; onConfirm: () => void; onKeep: () => void }) {
+  const { question, text, confirm } = FOR_GOOD[command];
+  const textId = useId();
   const escape = (event: KeyboardEvent) => {
     if (event.key === "Escape") onKeep();
   };
   return (
-    <div role="alertdialog" aria-label="Cancel this run?" aria-describedby="confirm-cancel-text" className="confirm" onKeyDown={escape}>
-      <p id="confirm-cancel-text">Cancel ends the run for good: its remaining steps never run, and it cannot be resumed or retried.</p>
+    <div role="alertdialog" aria-label={question} aria-describedby={textId} className="confirm" onKeyDown={escape}>
+      <p id={textId}>{text}</p>
       <div className="toolbar">
-        <button type="button" className="danger" onClick={onConfirm}>Cancel the run</button>
+        <button type="button" className="danger" onClick={onConfirm}>{confirm}</button>
         <button type="button" autoFocus onClick={onKeep}>Keep it</button>
       </div>
     </div>
