@@ -47,8 +47,9 @@ class Setting(BaseModel):
 
 
 def duration_seconds(value: int | float | str, kind: str, example: str) -> float:
-    """Seconds of a ``kind`` (a delay, a period) given as a number or an ISO 8601 duration
-    such as ``example``; a string that is neither is an error of code ``kind``."""
+    """Seconds of a ``kind`` (a delay, a period) given as a number or an ISO 8601 duration;
+    a string that is neither is an error of code ``kind`` that shows both forms in
+    ``example`` ("300 or PT5M"): someone who typed "5 minutes" sees what to type instead."""
     if isinstance(value, str):
         try:
             if re.fullmatch(ISO_DURATION_PATTERN, value):
@@ -56,7 +57,7 @@ def duration_seconds(value: int | float | str, kind: str, example: str) -> float
         except ValidationError:
             pass  # past what a timedelta holds (P999999999Y): refused as any bad text
         raise PydanticCustomError(
-            kind, f"a {kind} is seconds or an ISO 8601 duration such as {example}"
+            kind, f"a {kind} is seconds or an ISO 8601 duration, e.g. {example}"
         )
     return float(value)
 
@@ -76,7 +77,7 @@ def duration_schema(low: int, high: int) -> WithJsonSchema:
 
 def period_seconds(value: int | float | str) -> float:
     """Seconds of a period given as a number or an ISO 8601 duration (``PT1H``, ``P1D``)."""
-    return duration_seconds(value, "period", "PT1H")
+    return duration_seconds(value, "period", "3600 or PT1H")
 
 
 def _bounded_period(value: int | float | str, limit: int) -> int | float | str:

@@ -136,7 +136,7 @@ def _check_delay(value: int | float | str) -> int | float | str:
 
 def delay_seconds(value: int | float | str) -> float:
     """Seconds of a delay given as a number or an ISO 8601 duration such as ``PT5M``."""
-    return duration_seconds(value, "delay", "PT5M")
+    return duration_seconds(value, "delay", "300 or PT5M")
 
 
 Delay = Annotated[

@@ -115,6 +115,10 @@ def test_delays_are_seconds_or_iso_8601_durations() -> None:
     for bad in ("soon", -1, True):
         with pytest.raises(ValidationError):
             WorkflowDocument.model_validate(minimal(actions=[{"type": "send_email", "delay": bad}]))
+    # What a marketer types first, answered with both forms to type instead.
+    typed = minimal(actions=[{"type": "send_email", "delay": "5 minutes"}])
+    with pytest.raises(ValidationError, match=r"duration, e\.g\. 300 or PT5M"):
+        WorkflowDocument.model_validate(typed)
 
 
 def test_unknown_fields_and_reserved_ids_are_refused() -> None:
