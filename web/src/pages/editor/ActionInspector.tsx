@@ -9,6 +9,7 @@ import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflo
 import { SchemaForm } from "../../components/forms/SchemaForm";
 import { useTemplates } from "../../api/governance";
 import { JsonEditor } from "../../components/forms/JsonEditor";
+import { DelayField } from "./DelayField";
 import { FieldProblems, TextField } from "./TextField";
 import { InspectorTabs, NodeProblems, type InspectorTab } from "./InspectorTop";
 
@@ -64,9 +65,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
             <TextField label="Template" value={action.template ?? ""} readOnly={readOnly} onChange={(v) => setOptional("template", v)} errors={fields["template"]}
               hint="A stored message template's name (Governance → Templates)" suggestions={templates.data?.items.map((t) => t.name)} />
           )}
-          <TextField label="Delay" value={String(action.delay ?? 0)} readOnly={readOnly} errors={fields["delay"]}
-            hint="Seconds, or an ISO 8601 duration such as PT5M, before this action"
-            onChange={(v) => set({ delay: /^\d+(\.\d+)?$/.test(v) ? Number(v) : v })} />
+          <DelayField delay={action.delay} readOnly={readOnly} errors={fields["delay"]} onChange={(delay) => set({ delay })} />
           {action.type === "condition" && (
             formEditable(action.conditions) ? (
               <SchemaForm idPrefix={`${action.id}-conditions`} schema={CONDITIONS_SCHEMA} value={toForm(action.conditions)} readOnly={readOnly}
