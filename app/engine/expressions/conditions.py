@@ -435,7 +435,7 @@ class _Group:
         return None
 
     def tests(self) -> str:
-        return f"{self.name} of {', '.join(self.fields())}"
+        return f"{self.name} of {_named(self.fields())}"
 
     def fields(self) -> list[str]:
         return list(dict.fromkeys(field for child in self.children for field in child.fields()))
@@ -444,6 +444,18 @@ class _Group:
         explained = [child.explain(context) for child in self.children]
         result = self.combine(item["result"] for item in explained)
         return {"group": self.name, "result": result, "conditions": explained}
+
+
+# The most fields a declined group's reason names: the reason is kept with every event it
+# turns down, and a group may test thousands.
+NAMED_FIELDS = 5
+
+
+def _named(fields: list[str]) -> str:
+    """``fields`` for a reason: the first few, and how many more."""
+    shown = ", ".join(fields[:NAMED_FIELDS])
+    more = len(fields) - NAMED_FIELDS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,7 +469,7 @@ class _Not:
         return ((), self) if self.child(context) else None
 
     def tests(self) -> str:
-        return f"not {', '.join(self.fields())}"
+        return f"not {_named(self.fields())}"
 
     def fields(self) -> list[str]:
         return self.child.fields()

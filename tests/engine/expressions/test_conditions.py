@@ -456,6 +456,15 @@ def test_the_first_condition_that_fails_is_named_with_its_path_and_fields() -> N
     assert conditions.unmet(shopper) is None
 
 
+def test_a_failed_group_names_a_few_of_its_fields_and_counts_the_rest() -> None:
+    # The reason is kept with every event the group turns down: it stays short however many
+    # fields the group tests.
+    tested = [{"field": f"f{n}", "operator": "exists"} for n in range(12)]
+    conditions = compiled({"any": tested}, {"not": {"any": tested}})
+    assert conditions.unmet({}) == "conditions.0 (any of f0, f1, f2, f3, f4 and 7 more)"
+    assert conditions.unmet({"f0": 1}) == "conditions.1 (not f0, f1, f2, f3, f4 and 7 more)"
+
+
 def test_a_list_means_all() -> None:
     conditions = compiled(
         {"field": "a", "operator": ">", "value": 1}, {"field": "b", "operator": "<", "value": 1}
