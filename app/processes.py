@@ -252,7 +252,9 @@ def _dev(settings: Settings, bound: socket.socket) -> None:
     if settings.redis_url:
         _serve_all(settings, bound)
         return
-    with LocalRedisServer(settings.data_dir / "redis") as server:
+    # It ends with this process even killed (a SIGKILL, an OOM kill), not left for the
+    # next dev to stop.
+    with LocalRedisServer(settings.data_dir / "redis", dies_with_parent=True) as server:
         typer.echo(f"Started a local Redis at {server.url} (data in {server.directory}).")
         _serve_all(settings.model_copy(update={"redis_url": server.url}), bound, server)
         # The server is down; a second signal must not cut short the stop of Redis.

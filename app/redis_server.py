@@ -81,7 +81,10 @@ class LocalRedisServer:
     ``persistent`` turns on the append-only file, so queued jobs and timers survive a restart.
     What it writes (append-only file, dump, log) is private: 0600 files in a 0700 directory.
     ``dies_with_parent`` ends it when the process that started it dies, even by SIGKILL (on
-    Linux): a test session's server, which nothing would stop after a killed xdist worker.
+    Linux): a test session's server, which nothing would stop after a killed xdist worker,
+    and ``automator dev``'s (the next dev would stop it, but only once started again). It
+    is started, and started again by ``keep``, from the thread that made the object: the
+    main thread, whose end is the process's.
     """
 
     def __init__(
@@ -131,6 +134,11 @@ class LocalRedisServer:
         return arguments
 
     def start(self) -> "LocalRedisServer":
+        self._spawn()
+        self._wait_until_ready()
+        return self
+
+    def _spawn(self) -> None:
         private_dir(self.directory)
         if self.port is None:
             self._stop_leftover()
@@ -145,8 +153,6 @@ class LocalRedisServer:
             process_group=0,
             preexec_fn=ending_with_this_process() if self.dies_with_parent else None,
         )
-        self._wait_until_ready()
-        return self
 
     def _stop_leftover(self) -> None:
         """Stop a server left on this directory's socket by a process that died without
@@ -221,7 +227,10 @@ class LocalRedisServer:
                     code,
                     self.directory / "redis.log",
                 )
-                await asyncio.to_thread(self.start)
+                # Started on the loop's thread (the main one): Linux sends the death signal
+                # when the thread that started it ends, and a pool's thread may end first.
+                self._spawn()
+                await asyncio.to_thread(self._wait_until_ready)
                 log.warning("redis-server started again at %s", self.url)
             part.ready()
             await pause(part.stop, WATCH_SECONDS)
