@@ -38,3 +38,16 @@ def test_a_tablet_wide_editor_keeps_the_canvas_wide_and_the_inspector_below_it(
     assert canvas["width"] >= 500
     assert inspector["y"] >= canvas["y"] + canvas["height"]
     assert page.evaluate(WIDER_THAN_THE_WINDOW) == 0
+
+
+def test_a_node_opened_in_a_narrow_window_brings_the_inspector_below_into_view(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    page.set_viewport_size({"width": 768, "height": 600})
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{workflow['workflow_id']}")
+    inspector = page.locator(".inspector-pane")
+    expect(inspector).not_to_be_in_viewport()
+
+    page.locator("[data-node='hello']").click()
+    expect(inspector.get_by_label("Name", exact=True)).to_be_in_viewport()

@@ -1,5 +1,5 @@
 // The Visual Studio: palette, canvas and inspector over one document; save, publish, versions.
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate } from "react-router";
 import { useQueryClient } from "@tanstack/react-query";
 import { ApiError } from "../../api/client";
@@ -39,6 +39,12 @@ export interface WorkflowEditorProps {
   status: string;
 }
 
+/** Scrolls to `pane` when it starts out of sight below the window: in a narrow window the
+ * inspector sits under the canvas, and a node opened there showed nothing that moved. */
+function revealBelow(pane: HTMLElement): void {
+  if (pane.getBoundingClientRect().top > window.innerHeight * 0.75) pane.scrollIntoView({ block: "start" });
+}
+
 function targetOf(selected: string | null, doc: WorkflowDocument): string {
   if (selected === null) return "at the end of the workflow";
   if (selected === TRIGGER_ID) return "first, after the trigger";
@@ -54,6 +60,10 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
   const [doc, setDoc] = useState(() => withIds(initial));
   const [saved, setSaved] = useState(() => JSON.stringify(withIds(initial)));
   const [selected, setSelected] = useState<string | null>(null);
+  const inspectorPane = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (selected !== null && inspectorPane.current) revealBelow(inspectorPane.current);
+  }, [selected]);
   const [tab, setTab] = useState<Tab>("canvas");
   const [saveError, setSaveError] = useState<unknown>(null);
   const [notice, setNotice] = useState(status);
@@ -151,7 +161,7 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
         <div className="editor-body">
           {canEdit && <Palette items={palette} onAdd={add} target={targetOf(selected, doc)} />}
           <WorkflowCanvas document={doc} problems={problems} states={trace} selected={selected} onSelect={setSelected} onMove={canEdit ? move : undefined} />
-          <div className="inspector-pane">
+          <div className="inspector-pane" ref={inspectorPane}>
             {selected === TRIGGER_ID && (
               <TriggerInspector head={head as DocumentHead} isNew={isNew} problem={problems.get(TRIGGER_ID)} readOnly={!canEdit}
                 onChange={(next) => edit((d) => replaceHead(d, next as unknown as Record<string, unknown>))} />
