@@ -43,9 +43,13 @@ def test_a_run_failed_on_a_missing_template_is_fixed_and_retried_from_its_page(
 
     name = page.get_by_role("textbox", name="Name", exact=True)
     expect(name).to_have_value("browser_fix_thanks_email")
+    # Empty, it says what to fill rather than ask the API for a preview it refuses (422).
+    expect(page.get_by_role("note")).to_contain_text("Fill in the plain text or the HTML")
+    expect(page.get_by_role("button", name="Create template")).to_be_disabled()
     page.get_by_label("Plain text").fill("Thank you for your order.")
     page.get_by_role("button", name="Create template").click()
     expect(page.get_by_role("heading", name="browser_fix_thanks_email")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("Created browser_fix_thanks_email.")
 
     page.go_back()
     page.get_by_role("button", name="Retry", exact=True).click()

@@ -119,7 +119,7 @@ export function usePreview(parts: TemplateParts, data: Record<string, unknown> |
   return useQuery({
     queryKey: ["templates", "preview", parts, data],
     queryFn: ({ signal }) => api<PreviewRead>("POST", "/api/templates/preview", { body: { ...parts, data }, signal }),
-    enabled: data !== null && (parts.text !== null || parts.html !== null),
+    enabled: data !== null && Boolean(parts.text?.trim() || parts.html?.trim()),
     retry: false,
     placeholderData: (previous) => previous,
   });

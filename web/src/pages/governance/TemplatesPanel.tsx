@@ -25,6 +25,13 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
   // ?new=NAME: a link from a workflow or run that names a template not created yet.
   const wanted = useSearchParams()[0].get("new") ?? "";
   const [chosen, setChosen] = useState<TemplateRead | null>(canEdit && wanted ? BLANK : null);
+  // The template just created: its editor is a new one (keyed by name), which has not seen
+  // the save, so the confirmation is kept here.
+  const [created, setCreated] = useState<string | null>(null);
+  const choose = (template: TemplateRead | null) => {
+    setCreated(null);
+    setChosen(template);
+  };
   return (
     <section aria-label="Message templates" className="templates">
       <ErrorNotice error={templates.error} />
@@ -32,13 +39,16 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
         <ul className="template-list">
           {templates.data?.items.map((template) => (
             <li key={template.name}>
-              <button type="button" className={chosen?.name === template.name ? "chosen" : undefined} onClick={() => setChosen(template)}>{template.name}</button>
+              <button type="button" className={chosen?.name === template.name ? "chosen" : undefined} onClick={() => choose(template)}>{template.name}</button>
             </li>
           ))}
-          {canEdit && <li><button type="button" onClick={() => setChosen(BLANK)}>+ New template</button></li>}
+          {canEdit && <li><button type="button" onClick={() => choose(BLANK)}>+ New template</button></li>}
         </ul>
         {chosen ? (
-          <TemplateEditor key={chosen.name || "new"} template={chosen} suggestedName={wanted} canEdit={canEdit} onSaved={setChosen} onDeleted={() => setChosen(null)} />
+          <TemplateEditor key={chosen.name || "new"} template={chosen} suggestedName={wanted} canEdit={canEdit}
+            justCreated={created === chosen.name}
+            onSaved={(saved) => { setCreated(chosen.name === "" ? saved.name : null); setChosen(saved); }}
+            onDeleted={() => choose(null)} />
         ) : (
           <p className="muted">Choose a template{canEdit ? " or start a new one" : ""}.</p>
         )}
@@ -52,11 +62,13 @@ interface EditorProps {
   /** A new template's name to start with. */
   suggestedName: string;
   canEdit: boolean;
+  /** Whether this template was created a moment ago, by this page. */
+  justCreated: boolean;
   onSaved: (template: TemplateRead) => void;
   onDeleted: () => void;
 }
 
-function TemplateEditor({ template, suggestedName, canEdit, onSaved, onDeleted }: EditorProps) {
+function TemplateEditor({ template, suggestedName, canEdit, justCreated, onSaved, onDeleted }: EditorProps) {
   const isNew = template.name === "";
   const [name, setName] = useState(template.name || suggestedName);
   const [draft, setDraft] = useState({ subject: template.subject ?? "", text: template.text ?? "", html: template.html ?? "" });
@@ -64,6 +76,8 @@ function TemplateEditor({ template, suggestedName, canEdit, onSaved, onDeleted }
   const save = useSaveTemplate();
   const remove = useDeleteTemplate();
   const parts = useDebounced(partsOf(draft), 300);
+  // The API takes no template without a body (422), to preview or to save: say what to fill.
+  const bodiless = !draft.text.trim() && !draft.html.trim();
   const data = parseJsonObject(sample);
   const preview = usePreview(parts, useDebounced(data.value, 300));
   const field = (part: "subject" | "text" | "html", rows: number) => (
@@ -90,12 +104,13 @@ function TemplateEditor({ template, suggestedName, canEdit, onSaved, onDeleted }
           {field("html", 6)}
           {canEdit && (
             <div className="toolbar">
-              <button type="button" className="primary" disabled={save.isPending || (isNew && !name.trim())}
+              <button type="button" className="primary" disabled={save.isPending || bodiless || (isNew && !name.trim())}
                 onClick={() => save.mutate({ name: name.trim(), parts: partsOf(draft), isNew }, { onSuccess: onSaved })}>
                 {isNew ? "Create template" : "Save template"}
               </button>
               {!isNew && <button type="button" className="danger" onClick={() => remove.mutate(template.name, { onSuccess: onDeleted })}>Delete</button>}
               {save.isSuccess && <span className="muted" role="status">Saved.</span>}
+              {justCreated && !save.isSuccess && <span className="muted" role="status">Created {template.name}.</span>}
             </div>
           )}
           <ErrorNotice error={save.error ?? remove.error} />
@@ -107,8 +122,9 @@ function TemplateEditor({ template, suggestedName, canEdit, onSaved, onDeleted }
           </label>
           {data.error && <p className="error-inline">{data.error}</p>}
           <h3>Preview</h3>
+          {bodiless && <p className="muted" role="note">Fill in the plain text or the HTML (or both) to see the preview: a template needs a body.</p>}
           <ErrorNotice error={preview.error} />
-          {preview.data && (
+          {preview.data && !bodiless && (
             <div className="preview" aria-label="Rendered preview">
               <p><span className="muted">Subject:</span> <strong>{preview.data.subject ?? "–"}</strong></p>
               <h4>Plain text</h4>
