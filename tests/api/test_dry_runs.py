@@ -112,9 +112,9 @@ async def test_an_email_lacking_a_subject_or_body_is_warned_of_and_would_fail(
     assert configured.is_success, configured.text
     lacking = {
         "bare": "no subject: data.subject is empty; set data.subject or name a template "
-        "(`template`) that has one",
+        "that has one",
         "titled": "no body: data.body and data.html are empty; set data.body or name a "
-        "template (`template`) that has one",
+        "template that has one",
     }
     document = workflow() | {
         "actions": [
@@ -198,14 +198,12 @@ async def test_a_text_or_push_lacking_a_body_is_warned_of_and_would_fail(
     }
     configured = await client.put("/api/integrations/notify_service", json={"config": config})
     assert configured.is_success, configured.text
-    no_body = (
-        "no body: data.body is empty; set data.body or name a template (`template`) that has one"
-    )
+    no_body = "no body: data.body is empty; set data.body or name a template that has one"
     lacking = {
         "sms": no_body,
         "whatsapp": no_body,
         "push": "no title or body: data.title, data.body and data.data are empty; set "
-        "data.body or name a template (`template`) that has one",
+        "data.body or name a template that has one",
     }
     phone = {"recipient": "+15555550100"}
     document = workflow() | {

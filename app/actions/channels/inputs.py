@@ -61,7 +61,7 @@ def missing(part: str, empty: str, field: str, message: Message | None) -> str:
     come from (the step's data, or the template it names)."""
     named = message.name if message else None
     template = f" and template {named!r} has none" if named else ""
-    where = "give the template one" if named else "name a template (`template`) that has one"
+    where = "give the template one" if named else "name a template that has one"
     return f"no {part}: {empty}{template}; set {field} or {where}"
 
 

@@ -220,7 +220,7 @@ async def test_fcm_with_a_service_account_mints_its_token(
             {"recipients": ["t"]},
             {},
             "no title or body: data.title, data.body and data.data are empty; set data.body or "
-            "name a template (`template`) that has one",
+            "name a template that has one",
         ),
         (
             {"recipients": ["t"], "data": {"nested": {"a": 1}}, "body": "x"},

@@ -117,7 +117,7 @@ async def test_the_recipient_defaults_to_the_events_user_and_the_body_to_the_tem
         (
             {"recipient": "+15550100199"},
             {},
-            "no body: data.body is empty; set data.body or name a template (`template`) that has one",
+            "no body: data.body is empty; set data.body or name a template that has one",
         ),
         (
             {"recipient": "+15550100199", "body": "x", "to": "+1"},
