@@ -63,3 +63,22 @@ def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink
         sink.stop()
     [(request, _)] = sink.log
     assert json.loads(request.get_data()) == {"total": 150, "who": "u1"}
+
+
+def test_an_empty_workflow_list_points_an_editor_to_a_first_workflow(
+    page: Page, service: Service
+) -> None:
+    # An editor's key that reaches one workflow not made yet: its list is empty, as a new
+    # tenant's is (the service is shared).
+    created = service.api(
+        "POST",
+        "/api/keys",
+        json={"role": "editor", "name": "none yet", "workflows": ["browser_not_made_yet"]},
+    )
+    assert created.status_code == 201, created.text
+    sign_in(page, service, created.json()["key"])
+    page.goto(service.base + "/studio/")
+
+    expect(page.get_by_text("No workflows yet")).to_be_visible()
+    first = page.get_by_role("link", name="create your first workflow")
+    expect(first).to_have_attribute("href", "/studio/wizard")

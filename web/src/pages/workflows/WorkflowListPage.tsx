@@ -40,7 +40,7 @@ export function WorkflowListPage() {
       )}
       <ErrorNotice error={list.error ?? exportError} />
       {list.isPending && <p>Loading…</p>}
-      {list.data && list.data.items.length === 0 && <p>{tag === null ? "No workflows yet." : `No workflow is tagged ${tag}.`}</p>}
+      {list.data && list.data.items.length === 0 && <p>{tag === null ? <NoneYet canEdit={canEdit} /> : `No workflow is tagged ${tag}.`}</p>}
       {list.data && list.data.items.length > 0 && (
         <table className="workflows">
           <thead>
@@ -63,4 +63,10 @@ export function WorkflowListPage() {
       )}
     </section>
   );
+}
+
+/** An empty list says where a first workflow comes from, to someone who may make one. */
+function NoneYet({ canEdit }: { canEdit: boolean }) {
+  if (!canEdit) return <>No workflows yet.</>;
+  return <>No workflows yet: <Link to="/wizard">create your first workflow</Link> (New workflow), or import them.</>;
 }
