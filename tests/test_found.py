@@ -16,11 +16,17 @@ NAMESPACE = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount
 # A child the script found ends; the next number is set to the child's, and the script's new
 # thread takes it, as a busy machine's numbers (32,768 here) come round to it.
 REUSED = """
-import os, signal, subprocess, threading
+import os, signal, subprocess, threading, time
 from tests.found import Found
 
 child = subprocess.Popen(["sleep", "60"])
+# Popen returns once exec has closed its pipe, which the kernel does before it lays out the
+# new command line: on a busy machine /proc shows an empty one for a moment.
+given_up_at = time.monotonic() + 10
 found = Found.child(os.getpid(), child.pid, "sleep")
+while found is None and time.monotonic() < given_up_at:
+    time.sleep(0.01)
+    found = Found.child(os.getpid(), child.pid, "sleep")
 assert found is not None and found.alive()
 child.kill()
 child.wait()
