@@ -9,7 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, TypeVar
 
 from app.actions.references import references
 from app.clock import Clock
@@ -18,10 +18,13 @@ from app.engine.expressions.plan import Plan, plan_of
 from app.errors import InvalidInput
 from app.models.action import Action
 from app.models.document import WorkflowDocument
+from app.models.flow import FrequencyCap, QuietHours, SendWindow
 from app.models.run import RunStatus
 from app.models.validation import delay_seconds
 from app.models.workflow import WorkflowVersion
 from app.store.protocol import Store
+
+Rule = TypeVar("Rule", QuietHours, SendWindow, FrequencyCap)
 
 
 class Kind(StrEnum):
@@ -109,6 +112,21 @@ class Instruction:
 
 
 @dataclass(frozen=True)
+class SendRules:
+    """The rules of a version's settings that can hold or count a step of one action type
+    (each names the types it applies to). The tenant's frequency cap is not among them: it
+    is the tenant's, changed at any time, and read at every step."""
+
+    quiet_hours: QuietHours | None = None
+    send_window: SendWindow | None = None
+    frequency_cap: FrequencyCap | None = None
+
+
+# What holds a step of a type no rule of the version names.
+NO_SEND_RULES = SendRules()
+
+
+@dataclass(frozen=True)
 class Program:
     document: WorkflowDocument
     version: int
@@ -152,6 +170,24 @@ class Program:
     def approves(self) -> bool:
         """Whether the program has an approval step (whose links templates may read)."""
         return self.next_approval(0) is not None
+
+    @cached_property
+    def send_rules(self) -> dict[str, SendRules]:
+        """Each action type some rule of the settings names, with the rules naming it; a
+        type not here has ``NO_SEND_RULES``. Worked out once per version, so a step of a
+        type that no rule names (a webhook, by default) looks none of them through."""
+        settings = self.document.settings
+        quiet, window, cap = settings.quiet_hours, settings.send_window, settings.frequency_cap
+        named = {action for rule in (quiet, window, cap) if rule for action in rule.actions}
+        return {
+            action: SendRules(_naming(quiet, action), _naming(window, action), _naming(cap, action))
+            for action in named
+        }
+
+
+def _naming(rule: Rule | None, action_type: str) -> Rule | None:
+    """``rule`` if it applies to steps of ``action_type``."""
+    return rule if rule is not None and action_type in rule.actions else None
 
 
 # What stands for the END instruction's action (it is never run or recorded).

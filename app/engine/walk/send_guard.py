@@ -19,7 +19,7 @@ from app.engine.flow.windows import NeverOpens, next_open, opening, zone_for
 from app.engine.redis_keys import flow_key
 from app.engine.walk.context import idempotency_key
 from app.engine.walk.effects import Hold
-from app.engine.walk.program import Instruction, Program
+from app.engine.walk.program import NO_SEND_RULES, Instruction, Program, SendRules
 from app.models.flow import (
     MAX_CAP_PERIOD_SECONDS,
     FrequencyCap,
@@ -48,25 +48,43 @@ class SendGuard:
     async def check(
         self, run: Run, program: Program, instruction: Instruction, now: datetime
     ) -> Hold | None:
-        settings = program.document.settings
-        try:
-            waiting = _outside_windows(run, settings, instruction.action.type, now)
-        except NeverOpens:
-            return Hold(
-                "quiet_hours and send_window leave no time to send within 8 days", fail=True
-            )
-        if waiting is not None:
-            return waiting
-        return await self._capped(run, settings, instruction, now)
-
-    async def _capped(
-        self, run: Run, settings: WorkflowSettings, instruction: Instruction, now: datetime
-    ) -> Hold | None:
+        action_type = instruction.action.type
+        rules = program.send_rules.get(action_type, NO_SEND_RULES)
+        if rules.quiet_hours is not None or rules.send_window is not None:
+            try:
+                waiting = _outside_windows(run, rules, now)
+            except NeverOpens:
+                return Hold(
+                    "quiet_hours and send_window leave no time to send within 8 days", fail=True
+                )
+            if waiting is not None:
+                return waiting
         if self.limiters is None:
             return None
-        caps = await self._caps(run, settings, instruction.action.type)
+        caps = await self._caps(run, program.document.settings, rules, action_type)
         if not caps:
             return None
+        return await self._counted(run, instruction, caps, now)
+
+    async def _caps(
+        self, run: Run, settings: WorkflowSettings, rules: SendRules, action_type: str
+    ) -> list[tuple[FrequencyCap, str]]:
+        """The caps counting this step: the version's, then the tenant's as it is now."""
+        found = [] if rules.frequency_cap is None else [(rules.frequency_cap, "workflow")]
+        if self.limits is not None and not settings.frequency_cap_exempt:
+            cap = (await self.limits.get(run.tenant_id)).frequency_cap
+            if cap is not None and action_type in cap.actions:
+                found.append((cap, "tenant"))
+        return found
+
+    async def _counted(
+        self,
+        run: Run,
+        instruction: Instruction,
+        caps: list[tuple[FrequencyCap, str]],
+        now: datetime,
+    ) -> Hold | None:
+        assert self.limiters is not None
         member = idempotency_key(run, instruction)
         counted: list[str] = []
         for cap, scope in caps:
@@ -78,16 +96,6 @@ class SendGuard:
             if result is not None:
                 counted.append(result)
         return None
-
-    async def _caps(
-        self, run: Run, settings: WorkflowSettings, action_type: str
-    ) -> list[tuple[FrequencyCap, str]]:
-        found = [(settings.frequency_cap, "workflow")]
-        if self.limits is not None and not settings.frequency_cap_exempt:
-            found.append(((await self.limits.get(run.tenant_id)).frequency_cap, "tenant"))
-        return [
-            (cap, scope) for cap, scope in found if cap is not None and action_type in cap.actions
-        ]
 
     async def _count(
         self, run: Run, cap: FrequencyCap, scope: str, member: str, now: datetime
@@ -115,24 +123,17 @@ class SendGuard:
         return Hold(f"frequency cap of {found.label} reached; room again in {math.ceil(wait)} s")
 
 
-def _outside_windows(
-    run: Run, settings: WorkflowSettings, action_type: str, now: datetime
-) -> Hold | None:
-    rules: list[tuple[str, QuietHours | SendWindow]] = [
-        (name, rule)
-        for name, rule in (
-            (QUIET_HOURS, settings.quiet_hours),
-            (SEND_WINDOW, settings.send_window),
-        )
-        if rule is not None and action_type in rule.actions
+def _outside_windows(run: Run, rules: SendRules, now: datetime) -> Hold | None:
+    named: list[tuple[str, QuietHours | SendWindow | None]] = [
+        (QUIET_HOURS, rules.quiet_hours),
+        (SEND_WINDOW, rules.send_window),
     ]
-    if not rules:
-        return None
-    windows = [(rule.window(), zone_for(run.context, rule.timezone)) for _, rule in rules]
+    held = [(name, rule) for name, rule in named if rule is not None]
+    windows = [(rule.window(), zone_for(run.context, rule.timezone)) for _, rule in held]
     at = opening(now, windows)
     if at <= now:
         return None
     closed = [
-        name for (name, _), (w, z) in zip(rules, windows, strict=True) if next_open(now, w, z) > now
+        name for (name, _), (w, z) in zip(held, windows, strict=True) if next_open(now, w, z) > now
     ]
     return Hold(closed[0], until=at)

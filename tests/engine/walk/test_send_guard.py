@@ -6,22 +6,27 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import httpx
+from redis.asyncio import Redis
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
 from app.actions.registry import Registry
 from app.clock import SystemClock
 from app.engine.expressions.renderer import Renderer
+from app.engine.flow.limiters import Limiters
+from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.flow.windows import opening
 from app.engine.walk.program import compile_program
 from app.engine.walk.send_guard import SendGuard
 from app.models.document import WorkflowDocument
-from app.models.flow import QuietHours
+from app.models.flow import QuietHours, TenantLimits
 from app.models.run import Run, RunStatus
+from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, run_of, workflow
 
 SMS = {"id": "sms", "type": "send_sms", "data": {"recipient": "{{ user.phone }}"}}
+HOOK = {"id": "hook", "type": "webhook_call", "data": {"url": "http://127.0.0.1:9/"}}
 
 
 class Outbox(ConnectorAdapter):
@@ -121,6 +126,21 @@ async def test_quiet_hours_in_the_users_zone_hold_the_message_until_they_end(
     assert sent_at >= opens
 
 
+def guarded_run(run_id: str, now: datetime, user: dict[str, Any]) -> Run:
+    return Run(
+        run_id=run_id,
+        tenant_id="acme",
+        workflow_id="wf",
+        version=1,
+        event_id=f"evt_{run_id}",
+        user_id=user["id"],
+        status=RunStatus.RUNNING,
+        context={"user": user},
+        created_at=now,
+        updated_at=now,
+    )
+
+
 async def test_the_guard_waits_for_the_users_morning_on_a_spring_forward_night() -> None:
     document = WorkflowDocument.model_validate(
         workflow([SMS], quiet_hours={"start": "21:00", "end": "08:00", "timezone": "UTC"})
@@ -128,18 +148,49 @@ async def test_the_guard_waits_for_the_users_morning_on_a_spring_forward_night()
     program = compile_program(document, 1, SystemClock())
     berlin = ZoneInfo("Europe/Berlin")
     now = datetime(2026, 3, 28, 23, 0, tzinfo=berlin)
-    run = Run(
-        run_id="run_1",
-        tenant_id="acme",
-        workflow_id="wf",
-        version=1,
-        event_id="evt_1",
-        user_id="u1",
-        status=RunStatus.RUNNING,
-        context={"user": {"id": "u1", "timezone": "Europe/Berlin"}},
-        created_at=now,
-        updated_at=now,
-    )
+    run = guarded_run("run_1", now, {"id": "u1", "timezone": "Europe/Berlin"})
     hold = await SendGuard(Renderer()).check(run, program, program.instructions[0], now)
     assert hold is not None
     assert (hold.reason, hold.until) == ("quiet hours", datetime(2026, 3, 29, 6, 0, tzinfo=UTC))
+
+
+async def test_a_versions_windows_hold_the_step_types_they_name_and_no_other() -> None:
+    """Quiet at 23:00 UTC: by default for messages only; named, for webhooks too."""
+    now = datetime(2026, 6, 10, 23, 0, tzinfo=UTC)
+    run = guarded_run("run_1", now, {"id": "u1"})
+    quiet: dict[str, Any] = {"start": "21:00", "end": "08:00", "timezone": "UTC"}
+    for actions, held in [(None, {"send_sms"}), (["webhook_call"], {"webhook_call"})]:
+        rule = quiet if actions is None else quiet | {"actions": actions}
+        document = WorkflowDocument.model_validate(workflow([SMS, HOOK], quiet_hours=rule))
+        program = compile_program(document, 1, SystemClock())
+        holds = {
+            step.action.type: await SendGuard(Renderer()).check(run, program, step, now)
+            for step in program.instructions
+        }
+        assert {action for action, hold in holds.items() if hold is not None} == held
+        assert {hold.reason for hold in holds.values() if hold is not None} == {"quiet hours"}
+
+
+async def test_the_tenants_cap_is_read_as_it_is_at_each_step_of_a_version_naming_none(
+    resources: Resources, redis_url: str
+) -> None:
+    """The version has no rule; the tenant's cap, set after its first step, counts the
+    steps after it, and the second over the limit is skipped."""
+    clock = SystemClock()
+    program = compile_program(WorkflowDocument.model_validate(workflow([HOOK])), 1, clock)
+    redis = Redis.from_url(redis_url)
+    limits = TenantLimitsCache(resources.store, clock, 0)
+    guard = SendGuard(Renderer(), limits, Limiters(redis))
+    hook, now = program.instructions[0], clock.now()
+    holds = [await guard.check(guarded_run("run_0", now, {"id": "u1"}), program, hook, now)]
+    cap = {"frequency_cap": {"limit": 1, "period": 3600, "actions": ["webhook_call"]}}
+    await resources.store.set_limits("acme", TenantLimits.model_validate(cap))
+    for run_id in ("run_1", "run_2"):
+        run = guarded_run(run_id, now, {"id": "u1"})
+        holds.append(await guard.check(run, program, hook, now))
+    await redis.aclose()
+    assert holds[:2] == [None, None]
+    assert holds[2] is not None
+    assert holds[2].reason.startswith(
+        "frequency cap of 1 per 3600 s for 'u1' (tenant frequency_cap) reached"
+    )
