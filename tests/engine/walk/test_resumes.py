@@ -215,7 +215,7 @@ async def test_a_resume_of_a_run_that_cannot_be_read_backs_off_and_is_reported(
     async def backed_off(since: float) -> dict[bytes, float]:
         """The run's resumes, the reconciler's among them, once each is scored well past
         ``since``."""
-        for _ in range(500):  # a guard against hanging, not a timing
+        for _ in range(2000):  # a guard against hanging (20 s and more), not a timing
             scores = {
                 member: score
                 for member, score in await redis.zrange(RESUMES, 0, -1, withscores=True)
