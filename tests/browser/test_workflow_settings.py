@@ -2,9 +2,8 @@
 picks its error workflow beside its trigger, publishes, and the published version holds both."""
 
 from playwright.sync_api import Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.browser.conftest import Service, sign_in
+from tests.browser.conftest import Service, open_node, sign_in
 
 
 def workflow(workflow_id: str) -> dict[str, object]:
@@ -16,21 +15,6 @@ def workflow(workflow_id: str) -> dict[str, object]:
     }
 
 
-def open_trigger(page: Page) -> None:
-    """Select the trigger's node, so its panel shows the workflow's settings. A click that
-    lands while the editor is still loading the workflow can be undone by the load (the
-    canvas made again, nothing selected): click again until the panel is there."""
-    trigger, tags = page.locator("[data-node='trigger']"), page.get_by_label("Tags")
-    for _ in range(3):
-        trigger.click()
-        try:
-            tags.wait_for(timeout=5_000)
-            return
-        except PlaywrightTimeoutError:
-            continue
-    expect(tags).to_be_visible()
-
-
 def test_an_editor_tags_a_workflow_and_picks_its_error_workflow(
     page: Page, service: Service
 ) -> None:
@@ -40,7 +24,7 @@ def test_an_editor_tags_a_workflow_and_picks_its_error_workflow(
     sign_in(page, service, service.key)
     page.goto(f"{service.base}/studio/workflows/settings_checkout")
 
-    open_trigger(page)
+    open_node(page, "trigger", page.get_by_label("Tags"))
     page.get_by_label("Tags").press_sequentially("billing, emea")
     expect(page.get_by_label("Tags")).to_have_value("billing, emea")
     page.get_by_label("Error workflow").select_option("settings_on_call")
