@@ -41,7 +41,7 @@ def test_a_workflow_built_from_the_palette_shows_its_error_on_the_node_then_publ
     assert "message template 'order_thanks' was not found" in warning
     # ... with the page that makes one, as the API's "POST /api/templates" is not a page.
     make_it = page.locator(".validation-warnings").get_by_role(
-        "link", name="Governance → Templates"
+        "link", name="Governance → Message templates"
     )
     expect(make_it).to_have_attribute("href", "/studio/governance/templates?new=order_thanks")
     page.get_by_role("button", name="Publish").click()

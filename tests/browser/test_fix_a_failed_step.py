@@ -37,9 +37,9 @@ def test_a_run_failed_on_a_missing_template_is_fixed_and_retried_from_its_page(
     expect(failure).to_contain_text("'browser_fix_thanks_email' was not found")
     step_error = page.get_by_role("note", name="Error of step thank")
     expect(
-        step_error.get_by_role("link", name="Create it under Governance → Templates")
+        step_error.get_by_role("link", name="Create it under Governance → Message templates")
     ).to_be_visible()
-    failure.get_by_role("link", name="Create it under Governance → Templates").click()
+    failure.get_by_role("link", name="Create it under Governance → Message templates").click()
 
     name = page.get_by_role("textbox", name="Name", exact=True)
     expect(name).to_have_value("browser_fix_thanks_email")

@@ -1,5 +1,5 @@
 """Leaving the editor with unsaved changes asks first. Before, any link (the header, a
-warning's "Create it under Governance → Templates") dropped every edit without a word; a
+warning's "Create it under Governance → Message templates") dropped every edit without a word; a
 marketer following the warning's own advice lost the workflow they were building."""
 
 from playwright.sync_api import Page, expect

@@ -13,7 +13,7 @@ type Maker = (name: string) => Fix;
 
 const FIXES: [RegExp, Maker][] = [
   [/^message template '(.+?)' was not found/, (name) => ({
-    to: `/governance/templates?new=${encodeURIComponent(name)}`, label: "Create it under Governance → Templates", adminOnly: false,
+    to: `/governance/templates?new=${encodeURIComponent(name)}`, label: "Create it under Governance → Message templates", adminOnly: false,
   })],
   [/^secret '(.+?)' is not set/, (name) => ({
     to: `/governance/secrets?name=${encodeURIComponent(name)}`, label: "Store it under Governance → Secrets", adminOnly: true,

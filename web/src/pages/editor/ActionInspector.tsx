@@ -63,7 +63,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
           <TextField label="Name" value={action.name ?? ""} readOnly={readOnly} onChange={(v) => setOptional("name", v)} errors={fields["name"]} />
           {(MESSAGE_TYPES.has(action.type) || action.template !== undefined) && (
             <TextField label="Template" value={action.template ?? ""} readOnly={readOnly} onChange={(v) => setOptional("template", v)} errors={fields["template"]}
-              hint="A stored message template's name (Governance → Templates)" suggestions={templates.data?.items.map((t) => t.name)} />
+              hint="A stored message template's name (Governance → Message templates)" suggestions={templates.data?.items.map((t) => t.name)} />
           )}
           <DelayField delay={action.delay} readOnly={readOnly} errors={fields["delay"]} onChange={(delay) => set({ delay })} />
           {action.type === "condition" && (

@@ -1,5 +1,5 @@
 // Leaving the editor with unsaved changes asks first: a link in the console (the header, a
-// warning's "Create it under Governance → Templates", the Test tab's "Follow run") would
+// warning's "Create it under Governance → Message templates", the Test tab's "Follow run") would
 // otherwise drop every edit without a word, and so would closing or reloading the tab.
 import { useEffect, useRef, type KeyboardEvent } from "react";
 import { NavigationType, useBlocker } from "react-router";

@@ -18,7 +18,7 @@ export const TABS: readonly Tab[] = [
   { path: "secrets", label: "Secrets", adminOnly: true },
   { path: "keys", label: "API keys", adminOnly: true },
   { path: "audit", label: "Audit log", adminOnly: true },
-  { path: "templates", label: "Templates", adminOnly: false },
+  { path: "templates", label: "Message templates", adminOnly: false },
   { path: "limits", label: "Limits & quota", adminOnly: false },
   { path: "alerts", label: "Alerts", adminOnly: false },
   { path: "hooks", label: "Hooks", adminOnly: true },

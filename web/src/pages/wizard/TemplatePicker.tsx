@@ -1,4 +1,5 @@
-// Blank, or one of the seed workflows as a template.
+// Blank, or one of the seed workflows as a workflow template (not a message template:
+// those are under Governance → Message templates).
 import type { Template } from "../../workflow/templates";
 
 export interface TemplatePickerProps {
@@ -10,7 +11,7 @@ export interface TemplatePickerProps {
 export function TemplatePicker({ templates, chosen, onPick }: TemplatePickerProps) {
   return (
     <fieldset className="templates">
-      <legend>1. Start from</legend>
+      <legend>1. Start blank or from a workflow template</legend>
       <label className="template">
         <input type="radio" name="template" checked={chosen === null} onChange={() => onPick(null)} />
         <strong>Blank workflow</strong>
