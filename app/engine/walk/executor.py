@@ -39,6 +39,13 @@ RESUMED = "resumed: its last walk stopped mid-way"
 # due time (a stale job, or one enqueued on a clock running ahead); one earlier than that is
 # a duplicate of the job already deferred to the due time, and is dropped.
 EARLY = timedelta(seconds=1)
+# Step outcomes an operator reading the logs should hear of, with the level and the words
+# of each: a retry is routine, a step that failed for good (or may not have been made) is not.
+NOT_THROUGH = {
+    StepStatus.RETRYING: (logging.INFO, "failed, to be retried"),
+    StepStatus.FAILED: (logging.WARNING, "failed"),
+    StepStatus.UNKNOWN: (logging.WARNING, "has an unknown outcome, not made again"),
+}
 
 
 @dataclass  # not frozen: one per call, and a frozen __init__ costs three times a plain one's
@@ -100,6 +107,7 @@ class StoreEffects:
             if steps:
                 self.sent.pop(run.run_id, None)
             metrics.run_saved(run)
+            _report(run, steps)
             if run.finished:
                 await self.family.ended(run)
             return True
@@ -343,6 +351,28 @@ class Executor:
             return
         job_id = f"{run.run_id}:due:{int(due.timestamp() * 1000)}"
         await self.effects.queue.advance(run.tenant_id, run.run_id, job_id, due)
+
+
+def _report(run: Run, steps: list[StepRecord]) -> None:
+    """Log the saved steps that did not go through, and the run's failure, so an operator
+    following the logs hears what the run's record says (the walk's ``logs.bound`` adds
+    the run's ids; each step's own is added here, since the walk is past it)."""
+    for step in steps:
+        if step.status in NOT_THROUGH:
+            level, said = NOT_THROUGH[step.status]
+            message = (step.error or {}).get("message", "")
+            with logs.bound(step_id=step.step_id):
+                log.log(
+                    level,
+                    "step %s (%s) attempt %d %s: %s",
+                    step.step_id,
+                    step.action_type,
+                    step.attempt,
+                    said,
+                    message,
+                )
+    if run.status == RunStatus.FAILED:
+        log.warning("run %s failed: %s", run.run_id, run.history[-1]["reason"])
 
 
 def _sent_record(run: Run, sent: Sent, exc: Exception, now: datetime) -> StepRecord:

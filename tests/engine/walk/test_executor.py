@@ -58,6 +58,39 @@ async def test_a_log_action_is_logged_with_the_runs_ids(
     }
 
 
+async def test_steps_that_fail_and_the_run_they_fail_are_logged_with_their_ids(
+    client: httpx.AsyncClient, settings: Settings, json_lines: io.StringIO, httpserver: HTTPServer
+) -> None:
+    """An operator following the logs hears of a retry, of a step failing for good and of
+    the run it fails, each with the run's ids and the error the run record shows."""
+    httpserver.expect_request("/orders").respond_with_data("down", status=503)
+    call = {"id": "post", "type": "webhook_call", "retry": {"max_attempts": 2, "backoff": 1}}
+    document = {
+        "workflow_id": "order",
+        "name": "n",
+        "trigger": {"type": "buy"},
+        "actions": [call | {"data": {"url": httpserver.url_for("/orders")}}],
+    }
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    run_id = (await send(client, {"type": "buy"}))["run_ids"][0]
+    fast = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"], "delay_scale": 0.01})
+    await drain(fast)
+    entries = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+    told = [(e["level"], e["message"]) for e in entries if e.get("run_id") == run_id]
+    answer = "POST to 127.0.0.1 answered 503: down"
+    assert told == [
+        ("info", f"step post (webhook_call) attempt 1 failed, to be retried: {answer}"),
+        ("warning", f"step post (webhook_call) attempt 2 failed: {answer}"),
+        ("warning", f"run {run_id} failed: step post failed"),
+    ]
+    ids = {
+        (e["tenant_id"], e["workflow_id"], e.get("step_id"))
+        for e in entries
+        if e.get("run_id") == run_id
+    }
+    assert ids == {("acme", "order", "post"), ("acme", "order", None)}
+
+
 class FailsOnceAfterACall:
     """The real store, except that its first save holding a step record raises, as an
     engine or adapter bug would: fault injection, since no real bug can be had on demand."""
