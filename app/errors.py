@@ -1,12 +1,20 @@
 """The one error hierarchy. Each error has a stable code and an HTTP status; the API renders
 them all in one place (app/api/errors.py)."""
 
+import reprlib
 from dataclasses import dataclass
 from typing import Any
 
 # Characters of what a caller sent (a key, a header) that an error quotes: enough to find
 # it, not the megabytes a request may carry, sent back once for each place it is named.
 MAX_QUOTED = 100
+# Characters of a value an error shows (a refused input, a condition's operand): its repr,
+# cut in the middle, so its start and its end are both seen.
+MAX_SHOWN = 160
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxdict = 8
 
 
 def quoted(text: str) -> str:
@@ -14,6 +22,26 @@ def quoted(text: str) -> str:
     if len(text) <= MAX_QUOTED:
         return text
     return f"{text[:MAX_QUOTED]}… ({len(text)} characters)"
+
+
+def shown(value: Any) -> str:
+    """``value`` as an error shows it: its repr, with long strings, lists and objects cut
+    in the middle (``'abc...xyz'``, ``[1, 2, ...]``) at every level. reprlib bounds each
+    level, not the whole (8 items of 8 items of ... can still be huge), so the whole is
+    held to MAX_SHOWN characters too; it never builds the whole repr of a huge value."""
+    try:
+        text = _REPR.repr(value)
+    except ValueError:  # str() refuses ints of more than 4,300 digits
+        return f"<{type(value).__name__}>"
+    return cut(text, MAX_SHOWN)
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters long, its middle replaced by ``...``."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[-half:]}"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from app.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    shown,
 )
 from app.models import jsonc, patterns
 from app.models.document import WorkflowDocument
@@ -582,7 +583,7 @@ def _action_at(data: Any, loc: tuple[str | int, ...]) -> str:
             if isinstance(node, dict) and isinstance(node.get("type"), str):
                 name, kind = node.get("id"), node["type"][:64]
                 found = (
-                    f" (in action {name!r}, {kind})"
+                    f" (in action {shown(name)}, {kind})"
                     if isinstance(name, str)
                     else (f" (in a {kind} action)")
                 )

@@ -20,7 +20,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from app.actions.breaker import Breaker
 from app.actions.local.deployment import LocalTasks
 from app.clock import Clock, SystemClock
-from app.errors import ErrorDetail
+from app.errors import MAX_SHOWN, ErrorDetail, cut, shown
 from app.models import patterns
 from app.models.outbox import OutboxMessage
 from app.models.profile import ProfileChange, Segment, SegmentDefinition, Touch
@@ -134,11 +134,25 @@ class ActionSpec:
         return found
 
 
+# Characters of a message about an input: a value shown cut, and the rule's own words (an
+# enum's choices, the names of unexpected properties, as many as were sent).
+MAX_SAID = 2 * MAX_SHOWN
+
+
 def _describe(error: SchemaError) -> str:
     words = _WORDS.get(str(error.validator), {}).get(str(error.validator_value))
     if words is not None:
-        return f"{str(error.instance)[:80]!r} is not {words}"
-    return error.message
+        return f"{shown(error.instance)} is not {words}"
+    return _bounded(error.message, error.instance)
+
+
+def _bounded(message: str, instance: Any) -> str:
+    """jsonschema's ``message`` with the refused value it quotes whole (``{instance!r} is not
+    of type 'string'``, nested values and all) shown cut, and held to MAX_SAID: a 422 once
+    sent a refused input back as large as it came, twice."""
+    if len(message) <= MAX_SHOWN:
+        return message
+    return cut(message.replace(repr(instance), shown(instance), 1), MAX_SAID)
 
 
 def _location(error: SchemaError) -> tuple[str | int, ...]:

@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from app.errors import ErrorDetail, InvalidInput
+from app.errors import ErrorDetail, InvalidInput, shown
 from app.models.patterns import UPPER_NAME_PATTERN, WORDS
 from app.models.secret import SECRET_REF
 
@@ -15,7 +15,7 @@ NAME = re.compile(UPPER_NAME_PATTERN)
 
 def check_name(name: str, loc: tuple[str | int, ...] = ("path", "name")) -> str:
     if not NAME.fullmatch(name):
-        problem = ErrorDetail(loc, f"a secret name is {NAME_RULE}; {name[:120]!r} is not.")
+        problem = ErrorDetail(loc, f"a secret name is {NAME_RULE}; {shown(name)} is not.")
         raise InvalidInput(str(problem), [problem])
     return name
 

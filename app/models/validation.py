@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from app.errors import ErrorDetail
+from app.errors import ErrorDetail, shown
 from app.models.flow import (
     duration_schema,
     duration_seconds,
@@ -43,9 +43,9 @@ def _tags(tags: list[str]) -> list[str]:
         if not re.fullmatch(TAG_PATTERN, tag):
             raise PydanticCustomError(
                 "tag",
-                "tag '{tag}' must be 1 to 40 lowercase letters, digits, '_', '.', ':' or '-', "
+                "tag {tag} must be 1 to 40 lowercase letters, digits, '_', '.', ':' or '-', "
                 "starting with a letter or digit",
-                {"tag": tag[:60]},
+                {"tag": shown(tag)},
             )
     if len(set(tags)) < len(tags):
         raise PydanticCustomError("tag", "each tag may appear once")

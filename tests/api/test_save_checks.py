@@ -162,3 +162,57 @@ async def test_values_each_operator_can_compare_are_saved(client: httpx.AsyncCli
         "/api/workflows", json=workflow(literal | {"conditions": conditions})
     )
     assert response.status_code == 201, response.text
+
+
+# A refused value as large as a request may carry, with placeholders pydantic-core or
+# str.format would fill if the value were ever taken for a template.
+HUGE = "{type}{problem}{0}" + "x" * 200_000
+HOOK: dict[str, Any] = {
+    "id": "hook",
+    "type": "webhook_call",
+    "data": {"url": "https://hooks.example/"},
+}
+
+
+@pytest.mark.parametrize(
+    ("document", "loc", "start"),
+    [
+        (
+            workflow(HOOK | {"data": {"url": HUGE}}),
+            ["actions", 0, "data", "url"],
+            "'{type}{problem}{0}xxx",
+        ),
+        (
+            workflow(
+                HOOK | {"data": HOOK["data"] | {"method": {"a": [HUGE, {"b": [HUGE[:99]] * 999}]}}}
+            ),
+            ["actions", 0, "data", "method"],
+            "{'a': ['{type}{problem}{0}xxx",
+        ),
+        (
+            workflow(HOOK | {"data": HOOK["data"] | {f"k{n}": n for n in range(20_000)}}),
+            ["actions", 0, "data"],
+            "Additional properties are not allowed ('k0', 'k1', ",
+        ),
+        (
+            workflow(HOOK | {"data": HOOK["data"] | {"headers": {"X": {"$secret": HUGE}}}}),
+            ["actions", 0, "data", "headers", "X"],
+            "a secret name is",
+        ),
+        (workflow(WELCOME | {"id": HUGE, "template": "{{ x "}), ["actions", 0, "id"], "should"),
+        (workflow(tags=[HUGE]), ["tags"], "tag '{type}{problem}{0}xxx"),
+    ],
+    ids=["string", "nested", "many-names", "secret-name", "action-id", "tag"],
+)
+async def test_a_huge_refused_value_is_quoted_cut_at_its_exact_place(
+    client: httpx.AsyncClient, document: dict[str, Any], loc: list[str | int], start: str
+) -> None:
+    # A 422 once sent a refused input back whole, in its detail and again in the message.
+    response = await client.post("/api/workflows", json=document)
+    assert response.status_code == 422
+    assert len(response.content) < 2_000, response.text[:2_000]
+    error = response.json()["error"]
+    detail = error["details"][0]
+    assert detail["loc"] == loc
+    assert detail["msg"].startswith(start), detail["msg"]
+    assert "..." in error["message"]

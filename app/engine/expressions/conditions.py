@@ -20,7 +20,6 @@ Rules of evaluation:
 """
 
 import math
-import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +30,7 @@ import regex
 
 from app.clock import Clock, SystemClock
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
+from app.errors import shown
 from app.models.condition import Condition, Operator
 from app.models.validation import delay_seconds
 
@@ -52,24 +52,6 @@ _NEGATIONS = {
     Operator.NOT_EXISTS: Operator.EXISTS,
 }
 
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 60
-_REPR.maxlist = _REPR.maxdict = 8
-# reprlib bounds each level, not the whole: 8 items of 8 items of ... can still be huge.
-MAX_SHOWN = 160
-
-
-def _show(value: Any) -> str:
-    """A short repr for reasons: long strings and lists are cut in the middle."""
-    try:
-        text = _REPR.repr(value)
-    except ValueError:  # str() refuses ints of more than 4,300 digits
-        return f"<{type(value).__name__}>"
-    if len(text) <= MAX_SHOWN:
-        return text
-    half = (MAX_SHOWN - 3) // 2
-    return f"{text[:half]}...{text[-half:]}"
-
 
 class _Unfit(Exception):
     """The value does not fit the operator (wrong type, not a date, a search that timed out):
@@ -81,7 +63,7 @@ class _Unfit(Exception):
         self.values = values
 
     def reason(self) -> str:
-        return self.template.format(*map(_show, self.values))
+        return self.template.format(*map(shown, self.values))
 
 
 class _Never:
@@ -283,7 +265,7 @@ def _moment(compare: Callable[[float, float], bool]) -> Callable[[Any, Clock], T
 
 
 def _show_expected(expected: Any) -> str:
-    return f" {_show(expected)}"
+    return f" {shown(expected)}"
 
 
 def _show_nothing(expected: Any) -> str:
@@ -291,7 +273,7 @@ def _show_nothing(expected: Any) -> str:
 
 
 def _show_range(bounds: Any) -> str:
-    return f" {_show(bounds[0])} and {_show(bounds[1])}"
+    return f" {shown(bounds[0])} and {shown(bounds[1])}"
 
 
 def _show_moment(expected: Any) -> str:
@@ -411,7 +393,7 @@ class _Leaf:
         return (
             actual,
             holds != self.negate,
-            f"{_show(actual)} {verb}{self.form.show(self.expected)}",
+            f"{shown(actual)} {verb}{self.form.show(self.expected)}",
         )
 
 
@@ -453,9 +435,9 @@ NAMED_FIELDS = 5
 
 def _named(fields: list[str]) -> str:
     """``fields`` for a reason: the first few, and how many more."""
-    shown = ", ".join(fields[:NAMED_FIELDS])
+    listed = ", ".join(fields[:NAMED_FIELDS])
     more = len(fields) - NAMED_FIELDS
-    return f"{shown} and {more} more" if more > 0 else shown
+    return f"{listed} and {more} more" if more > 0 else listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,7 +525,7 @@ def _ordered_problem(name: str, value: Any) -> str | None:
     hint = "write a number, such as 50"
     if isinstance(value, str) and _numeric(value):
         hint = f"write {value.strip()} without quotes"
-    return f"value: {name} compares numbers (or ISO 8601 dates): {_show(value)} is neither; {hint}"
+    return f"value: {name} compares numbers (or ISO 8601 dates): {shown(value)} is neither; {hint}"
 
 
 def _numeric(text: str) -> bool:
@@ -562,9 +544,9 @@ def _range_problem(bounds: Any) -> str | None:
             return problem
     low, high = bounds
     if _kind(low) != _kind(high):
-        return f"value: between needs two numbers or two dates, not {_show(bounds)}"
+        return f"value: between needs two numbers or two dates, not {shown(bounds)}"
     if low > high:
-        return f"value: between's low {_show(low)} is above its high {_show(high)}: never true"
+        return f"value: between's low {shown(low)} is above its high {shown(high)}: never true"
     return None
 
 
