@@ -68,9 +68,12 @@ WORDS = {
 
 
 def message(error: ErrorDetails) -> str:
-    """Pydantic's message for ``error``, with a pattern it names said in words."""
+    """Pydantic's message for ``error``, with a pattern it names said in words, and a
+    validator's own words without the "Value error, " pydantic puts before them."""
     if error["type"] == "string_pattern_mismatch":
         words = WORDS.get(str(error.get("ctx", {}).get("pattern")))
         if words is not None:
             return f"should be {words}"
+    if error["type"] == "value_error":
+        return error["msg"].removeprefix("Value error, ")
     return error["msg"]

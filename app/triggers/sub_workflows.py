@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from app.actions.base import ConnectorError
 from app.engine.walk.launcher import Launch
 from app.errors import LimitExceeded, NotFound, Unavailable
+from app.models.patterns import message
 from app.models.run import Accepted, Run
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.store.protocol import Store
@@ -84,7 +85,7 @@ def _event(launch: Launch, max_bytes: int) -> EventIn:
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
-        raise ConnectorError(f"the sub-run's event is refused: {where}: {error['msg']}") from None
+        raise ConnectorError(f"the sub-run's event is refused: {where}: {message(error)}") from None
     size = len(orjson.dumps({"user": event.user, "data": event.data}))
     if size > max_bytes:
         raise ConnectorError(
