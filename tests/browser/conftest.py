@@ -20,16 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Locator,
-    Page,
-    Request,
-    expect,
-    sync_playwright,
-)
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
 from pytest_httpserver import HTTPServer
 
 from app.api.studio import SOURCE_BUILD
@@ -212,21 +203,6 @@ def sign_in(page: Page, service: Service, key: str) -> None:
     would abort the sign-in request and land on the form again."""
     submit_key(page, service, key)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def open_node(page: Page, node: str, shows: Locator) -> None:
-    """Select the canvas node ``node`` until ``shows`` (a field of its panel) is there. A
-    click that lands while the editor is still loading the workflow can be undone by the
-    load (the canvas made again, nothing selected): click again, up to three times."""
-    clicked = page.locator(f"[data-node='{node}']")
-    for _ in range(3):
-        clicked.click()
-        try:
-            shows.wait_for(timeout=5_000)
-            return
-        except PlaywrightTimeoutError:
-            continue
-    expect(shows).to_be_visible()
 
 
 def open_on_canvas(page: Page, workflow_id: str, name: str, event_type: str) -> None:

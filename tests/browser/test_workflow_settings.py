@@ -3,7 +3,7 @@ picks its error workflow beside its trigger, publishes, and the published versio
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service, open_node, sign_in
+from tests.browser.conftest import Service, sign_in
 
 
 def workflow(workflow_id: str) -> dict[str, object]:
@@ -24,7 +24,7 @@ def test_an_editor_tags_a_workflow_and_picks_its_error_workflow(
     sign_in(page, service, service.key)
     page.goto(f"{service.base}/studio/workflows/settings_checkout")
 
-    open_node(page, "trigger", page.get_by_label("Tags"))
+    page.locator("[data-node='trigger']").click()
     page.get_by_label("Tags").press_sequentially("billing, emea")
     expect(page.get_by_label("Tags")).to_have_value("billing, emea")
     page.get_by_label("Error workflow").select_option("settings_on_call")

@@ -137,10 +137,16 @@ function nodeLabel(data: NodeData): string {
   return data.label;
 }
 
-/** Shows the whole graph again when nodes are added or removed (not when one is dragged). */
+/** Shows the whole graph again when nodes are added or removed (not when one is dragged).
+ * Not on the first count: `fitView` on ReactFlow fits that at once, and an animated fit
+ * queued beside it took its place, moving the nodes 200 px after they first showed, away
+ * from a click already on its way. */
 function FitOnGrowth({ count }: { count: number }) {
   const { fitView } = useReactFlow();
+  const fitted = useRef(count);
   useEffect(() => {
+    if (count === fitted.current) return;
+    fitted.current = count;
     const frame = requestAnimationFrame(() => void fitView({ padding: 0.15, maxZoom: 1, duration: 150 }));
     return () => cancelAnimationFrame(frame);
   }, [count, fitView]);
