@@ -28,8 +28,12 @@ from app.models.run import Accepted, EventFilter
 from app.models.tenant import Permission
 from app.models.workflow import Page as PageQuery
 from app.resources import Resources
-from app.triggers.ingest import EVENT_EXAMPLE, EventIn
+from app.triggers.ingest import EVENT_EXAMPLE, EventFields, EventIn
 from app.triggers.matcher import NO_LISTENERS, Listeners
+
+# What makes two events with one idempotency key the same event (a time it happened given
+# again may differ in a sender's retry, so it is not compared).
+SAME_EVENT = ("type", "user", "data")
 
 router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
 
@@ -48,6 +52,8 @@ async def send_event(request: Request) -> Response:
     body = await parsed(request, EventIn)
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
     metrics.event_accepted(accepted)
+    if accepted.duplicate:
+        return _reply(accepted_fields(accepted, _another_event(accepted, body)))
     notice = None if _heard(accepted) else await _notice(resources, caller.tenant_id, body.type)
     return _reply(accepted_fields(accepted, notice))
 
@@ -75,7 +81,14 @@ async def send_events(request: Request) -> Response:
     types = {event.type for event in events}
     notices = {type_: await _notice(resources, caller.tenant_id, type_) for type_ in types}
     results = [
-        accepted_fields(one, None if _heard(one) else notices[event.type])
+        accepted_fields(
+            one,
+            _another_event(one, event)
+            if one.duplicate
+            else None
+            if _heard(one)
+            else notices[event.type],
+        )
         for one, event in zip(accepted, events, strict=True)
     ]
     return _reply({"results": results})
@@ -88,14 +101,27 @@ def _reply(document: dict[str, Any]) -> Response:
     return Response(orjson.dumps(document), 202, media_type="application/json")
 
 
+def _another_event(accepted: Accepted, sent: EventFields) -> str | None:
+    """What to tell the sender of a duplicate whose key its original event was sent with
+    another type, user or data: the key is reused for a different event (a client bug),
+    which would otherwise be dropped without a word. None for a true repeat."""
+    original = accepted.event
+    differ = [name for name in SAME_EVENT if getattr(sent, name) != getattr(original, name)]
+    if not differ:
+        return None
+    return (
+        f"The idempotency key {sent.idempotency_key!r} was first sent with event "
+        f"{original.event_id}, whose {' and '.join(differ)} differ from this one's: this "
+        "event is not stored and started nothing. Give each event its own key."
+    )
+
+
 def _heard(accepted: Accepted) -> bool:
     """Whether something acted on the event: it started a run, answered a run's wait or
     ended a run (an exit event, a goal). An event that only answered a wait is heard, though
-    no workflow's trigger names its type: a notice saying none listens would mislead. A
-    duplicate did nothing anew and its original's answer stands: no notice either."""
-    return bool(
-        accepted.duplicate or accepted.event.workflow_ids or accepted.woken or accepted.ended
-    )
+    no workflow's trigger names its type: a notice saying none listens would mislead.
+    (A duplicate did nothing anew: ``_another_event`` says what it is told.)"""
+    return bool(accepted.event.workflow_ids or accepted.woken or accepted.ended)
 
 
 async def _notice(resources: Resources, tenant_id: str, event_type: str) -> str | None:

@@ -197,3 +197,27 @@ async def test_json_nested_too_deep_is_a_422_with_line_and_column(
     assert error["details"] == [
         {"loc": ["body"], "msg": f"{where}: nesting deeper than the limit of 64 levels"}
     ]
+
+
+async def test_a_key_sent_again_with_another_event_is_told_so_a_true_repeat_is_not(
+    client: httpx.AsyncClient,
+) -> None:
+    """A client reusing an idempotency key for a different order would have it dropped
+    without a word: the duplicate's notice names the original event and what differs."""
+    assert (await client.post("/api/workflows", json=WORKFLOW)).status_code == 201
+    first = {"type": "signup", "user": {"id": "u1"}, "data": {"order": 1}, "idempotency_key": "k1"}
+    original = (await client.post("/api/events", json=first)).json()
+    repeat = (await client.post("/api/events", json=first)).json()
+    assert (repeat["duplicate"], repeat["notice"]) == (True, None)
+    other = first | {"data": {"order": 2}}
+    reply = (await client.post("/api/events", json=other)).json()
+    assert (reply["duplicate"], reply["event_id"]) == (True, original["event_id"])
+    assert reply["notice"] == (
+        f"The idempotency key 'k1' was first sent with event {original['event_id']}, whose "
+        "data differ from this one's: this event is not stored and started nothing. Give "
+        "each event its own key."
+    )
+    batch = {"events": [first, first | {"type": "order", "user": {"id": "u2"}}]}
+    results = (await client.post("/api/events/batch", json=batch)).json()["results"]
+    assert results[0]["notice"] is None
+    assert "whose type and user differ from this one's" in results[1]["notice"]

@@ -28,7 +28,8 @@ class EventAccepted(BaseModel):
     notice: str | None = Field(
         None,
         description="Set when no active workflow listens to the event's type: it is stored, "
-        "and nothing started.",
+        "and nothing started; or when a duplicate's idempotency key came first with an "
+        "event of another type, user or data: it is not stored.",
     )
 
     @classmethod
