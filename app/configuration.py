@@ -5,6 +5,8 @@ flow-control limits and segments. Each change is recorded in the audit log, by t
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.actions.ai.summary import AiSummary, summarise
+from app.actions.ai.task import AiConnector
 from app.audit import CLI, Acting, Audit, State
 from app.engine.calls.integrations import Integrations
 from app.engine.calls.secrets import SecretInfo, Secrets
@@ -62,6 +64,12 @@ class Configuration(Acting):
         action = "integration.create" if created else "integration.update"
         await self._record(tenant_id, action, code, after={"config": config})
         return stored, created
+
+    async def ai_providers(self, tenant_id: str) -> AiSummary:
+        """The AI providers the tenant's calls use now (its own, else the deployment's), as
+        a person reads them: never a key."""
+        configuration = await self.integrations.for_call(tenant_id, AiConnector.code)
+        return summarise(configuration.values, tenant=configuration.tenant)
 
     async def delete_integration(self, tenant_id: str, code: str) -> None:
         await self.integrations.delete(tenant_id, code)

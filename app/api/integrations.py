@@ -9,6 +9,8 @@ from app.actions.references import references
 from app.api.deps import ConfigurationDep, ResourcesDep, SecretManager, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.integrations import (
+    AiProviderRead,
+    AiProvidersRead,
     CallError,
     IntegrationRead,
     IntegrationTest,
@@ -39,6 +41,21 @@ async def list_integrations(
     """The tenant's connector configurations."""
     found = await resources.integrations.list(caller.tenant_id)
     return [_read(stored, resources.integrations) for stored in found]
+
+
+@router.get("/ai/providers")
+async def ai_providers(caller: SecretManager, configuration: ConfigurationDep) -> AiProvidersRead:
+    """The AI providers the tenant's `ai_task` steps and copilot use now: its own
+    configuration (`PUT /api/integrations/ai`), else the deployment's (AUTOMATOR_AI_*), each
+    with its kind, base URL and default model and whether a key is set, never the key (a
+    secret's name at most); and what a call would fail with now. The Studio's AI page shows
+    it; `POST /api/integrations/test` with the `ai_task` action tests it."""
+    summary = await configuration.ai_providers(caller.tenant_id)
+    return AiProvidersRead(
+        source=summary.source,
+        providers=[AiProviderRead.of(provider) for provider in summary.providers],
+        problem=summary.problem,
+    )
 
 
 @router.get("/{code}")

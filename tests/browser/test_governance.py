@@ -92,7 +92,7 @@ def test_an_editor_sees_no_secrets_keys_or_audit_log(page: Page, service: Servic
 
     tabs = page.get_by_role("navigation", name="Governance")
     expect(tabs.get_by_role("link")).to_have_text(
-        ["Message templates", "Limits & quota", "Alerts", "Settings"]
+        ["Message templates", "Limits & quota", "Alerts", "AI", "Settings"]
     )
     page.goto(f"{service.base}/studio/governance/secrets")
     expect(page.get_by_text("This part of Governance is for admins.")).to_be_visible()

@@ -1,15 +1,31 @@
 """What the integrations API reads and answers."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.actions.ai.summary import ProviderSummary
 from app.actions.references import references
 from app.api.examples import INTEGRATION_TEST_EXAMPLE
 from app.models.secret import IntegrationConfig
 from app.triggers.ingest import JsonObject
 
+AI_PROVIDERS_EXAMPLE: dict[str, Any] = {
+    "source": "tenant",
+    "providers": [
+        {
+            "provider": "openai",
+            "name": "primary",
+            "base_url": "https://api.openai.com/v1",
+            "model": "gpt-4o-mini",
+            "key": "secret",
+            "key_secret": "OPENAI_API_KEY",
+            "settings": ["models"],
+        }
+    ],
+    "problem": None,
+}
 CONFIG_EXAMPLE: dict[str, Any] = {
     "config": {"url": "https://erp.example.com/api", "api_key": {"$secret": "ERP_API_KEY"}}
 }
@@ -84,3 +100,46 @@ class IntegrationTestResult(BaseModel):
     duration_ms: float
     output: Any = Field(None, description="What the action returned (a step's output).")
     error: CallError | None = None
+
+
+class AiProviderRead(BaseModel):
+    provider: str = Field(description="`openai` (the chat completions format) or `anthropic`.")
+    name: str | None = Field(description="Its label in step outputs and errors, if named.")
+    base_url: str | None = Field(description="Where its calls go (Anthropic's by default).")
+    model: str | None = Field(description="The model used when a step or draft names none.")
+    key: Literal["secret", "value", "none"] = Field(
+        description="How its key is given: a secret reference, a value written in the "
+        "configuration (the deployment's AUTOMATOR_AI_API_KEY), or none. Never the key."
+    )
+    key_secret: str | None = Field(description="The secret's name when `key` is `secret`.")
+    settings: list[str] = Field(
+        description="Its other fields set (`models`, `timeout`, ...), by name."
+    )
+
+    @classmethod
+    def of(cls, summary: ProviderSummary) -> "AiProviderRead":
+        return cls(
+            provider=summary.provider,
+            name=summary.name,
+            base_url=summary.base_url,
+            model=summary.model,
+            key=summary.key,
+            key_secret=summary.key_secret,
+            settings=list(summary.settings),
+        )
+
+
+class AiProvidersRead(BaseModel):
+    """The AI providers the tenant's calls use now, as a person reads them."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [AI_PROVIDERS_EXAMPLE]})
+
+    source: Literal["tenant", "deployment", "none"] = Field(
+        description="Whose configuration it is: the tenant's (`PUT /api/integrations/ai`), "
+        "else the deployment's (AUTOMATOR_AI_* or AUTOMATOR_INTEGRATIONS), else none."
+    )
+    providers: list[AiProviderRead] = Field(description="In the order calls try them.")
+    problem: str | None = Field(
+        description="What every call would fail with now (no provider, a field the providers "
+        "refuse); null when the configuration is usable."
+    )

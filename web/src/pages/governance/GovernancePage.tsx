@@ -1,8 +1,9 @@
 // Governance: secrets, API keys, the audit log and inbound hooks (admins only), message templates, the
-// tenant's limits and quota, its failure alerts and its settings (everyone reads; editors
-// edit templates, admins limits, alerts and settings).
+// tenant's limits and quota, its failure alerts, its AI providers and its settings (everyone
+// opens them; editors edit templates, admins limits, alerts, AI and settings).
 import { Navigate, NavLink, Route, Routes } from "react-router";
 import { useSession } from "../../components/SessionContext";
+import { AiPanel } from "./AiPanel";
 import { AlertsPanel } from "./AlertsPanel";
 import { AuditPanel } from "./AuditPanel";
 import { HooksPanel } from "./HooksPanel";
@@ -22,6 +23,7 @@ export const TABS: readonly Tab[] = [
   { path: "limits", label: "Limits & quota", adminOnly: false },
   { path: "alerts", label: "Alerts", adminOnly: false },
   { path: "hooks", label: "Hooks", adminOnly: true },
+  { path: "ai", label: "AI", adminOnly: false },
   { path: "settings", label: "Settings", adminOnly: false },
 ];
 
@@ -49,6 +51,7 @@ export function GovernancePage() {
         <Route path="limits" element={<LimitsPanel canConfigure={canGovern} />} />
         <Route path="alerts" element={<AlertsPanel canConfigure={canGovern} />} />
         {allowed("hooks") && <Route path="hooks" element={<HooksPanel />} />}
+        <Route path="ai" element={<AiPanel canConfigure={canGovern} />} />
         <Route path="settings" element={<SettingsPanel canConfigure={canGovern} />} />
         <Route path="*" element={<p>This part of Governance is for admins.</p>} />
       </Routes>

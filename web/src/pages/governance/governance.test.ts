@@ -10,8 +10,8 @@ import { retentionBody, retentionForm } from "./SettingsPanel";
 
 describe("governance", () => {
   it("hides secrets, keys and the audit log from lower roles", () => {
-    expect(tabsFor(false).map((tab) => tab.label)).toEqual(["Message templates", "Limits & quota", "Alerts", "Settings"]);
-    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Message templates", "Limits & quota", "Alerts", "Hooks", "Settings"]);
+    expect(tabsFor(false).map((tab) => tab.label)).toEqual(["Message templates", "Limits & quota", "Alerts", "AI", "Settings"]);
+    expect(tabsFor(true).map((tab) => tab.label)).toEqual(["Secrets", "API keys", "Audit log", "Message templates", "Limits & quota", "Alerts", "Hooks", "AI", "Settings"]);
   });
 
   it("sends an empty template part as none", () => {

@@ -1,9 +1,9 @@
 // The wizard's "Describe your workflow" box: the copilot drafts a document from a sentence and
 // the draft opens on the canvas, with what the model assumed beside it. Nothing is saved.
-// With no model configured (automator dev's default) the box says so and what to set,
-// instead of taking a sentence it can only refuse.
+// With no model configured (automator dev's default) the box says so and links to the AI
+// page that sets one, instead of taking a sentence it can only refuse.
 import { useState, type FormEvent } from "react";
-import { useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { useCopilotDraft, useCopilotStatus } from "../../api/copilot";
 import { ErrorNotice } from "../../components/ErrorNotice";
 
@@ -26,7 +26,11 @@ export function DescribeWorkflow() {
         <label htmlFor="wf-describe">What should happen, in a sentence</label>
         <textarea id="wf-describe" value={sentence} onChange={(e) => setSentence(e.target.value)} rows={3} required maxLength={4000}
           placeholder="When a high value order comes in, email the customer a thank-you and alert sales on Slack" disabled={Boolean(unready)} />
-        {unready && <p className="muted" role="note">{unready}. Meanwhile, build it step by step below.</p>}
+        {unready && (
+          <p className="muted" role="note">
+            {unready}. <Link to="/governance/ai">Set up AI under Governance → AI</Link>; meanwhile, build it step by step below.
+          </p>
+        )}
         <button type="submit" className="primary" disabled={draft.isPending || !sentence.trim() || Boolean(unready)}>
           {draft.isPending ? "Drafting…" : "Draft it"}
         </button>

@@ -1,0 +1,154 @@
+// Governance → AI: the language model the tenant's ai_task steps and the copilot use. Admins
+// see the providers in use (the tenant's own, else the deployment's AUTOMATOR_AI_* settings;
+// a key only as "set" or a secret's name), replace them with one provider, go back to the
+// deployment's, and test them with one real call; the API refuses the configuration to other
+// roles, who see whether the copilot can draft.
+import { useState, type FormEvent } from "react";
+import { NavLink } from "react-router";
+import { useAiProviders, useDeleteAi, usePutAi, useTestAi, type AiProvidersRead, type IntegrationTestResult } from "../../api/ai";
+import { useCopilotStatus } from "../../api/copilot";
+import { useSecrets } from "../../api/governance";
+import { ErrorNotice } from "../../components/ErrorNotice";
+import { aiConfig, aiDraft, dropped, keyShown, type AiDraft, type ProviderKind } from "./ai";
+
+const SOURCES: Record<AiProvidersRead["source"], string> = {
+  tenant: "This tenant's own configuration.",
+  deployment: "The deployment's (its AUTOMATOR_AI_* settings): this tenant has no configuration of its own.",
+  none: "None: neither this tenant nor the deployment configures a model.",
+};
+
+export function AiPanel({ canConfigure }: { canConfigure: boolean }) {
+  return (
+    <section aria-label="AI">
+      <p className="muted">The language model that <code>ai_task</code> steps and the copilot (New workflow → Describe your workflow) ask.</p>
+      <CopilotReadiness />
+      {canConfigure ? <Providers /> : <p>Only admins see and change the AI providers.</p>}
+    </section>
+  );
+}
+
+function CopilotReadiness() {
+  const status = useCopilotStatus();
+  if (!status.data) return <ErrorNotice error={status.error} />;
+  return (
+    <p role="status" aria-label="Copilot">
+      {status.data.ready ? "The copilot can draft workflows." : `The copilot cannot draft: ${status.data.reason ?? "no model"}.`}
+    </p>
+  );
+}
+
+function Providers() {
+  const providers = useAiProviders(true);
+  // Held here, not in the form: a save refetches what is in use, the form starts again from
+  // it, and its "Saved." must outlive that.
+  const save = usePutAi();
+  const remove = useDeleteAi();
+  const current = providers.data;
+  if (!current) return <ErrorNotice error={providers.error} />;
+  return (
+    <>
+      <h2>In use</h2>
+      <p>{SOURCES[current.source]}</p>
+      {current.providers.length > 0 && (
+        <table className="workflows" aria-label="AI providers in use">
+          <thead><tr><th>Provider</th><th>Base URL</th><th>Model</th><th>Key</th><th>Other settings</th></tr></thead>
+          <tbody>
+            {current.providers.map((provider, index) => (
+              <tr key={index}>
+                <td>{provider.name ?? provider.provider}{provider.name && <span className="muted"> ({provider.provider})</span>}</td>
+                <td><code>{provider.base_url ?? "none"}</code></td>
+                <td>{provider.model ?? <span className="muted">none</span>}</td>
+                <td>{keyShown(provider)}</td>
+                <td>{provider.settings.join(", ")}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {current.problem && <p className="error-inline" role="alert">{current.problem}</p>}
+      <TestCall />
+      {/* Keyed by what is in use: a save starts the form again from what was saved. */}
+      <ProviderForm key={JSON.stringify(current)} current={current} save={save} remove={remove} />
+    </>
+  );
+}
+
+function TestCall() {
+  const test = useTestAi();
+  return (
+    <div className="toolbar">
+      <button type="button" disabled={test.isPending} onClick={() => test.mutate()}>
+        {test.isPending ? "Testing…" : "Test the AI providers"}
+      </button>
+      {test.data && <TestOutcome result={test.data} />}
+      <ErrorNotice error={test.error} />
+    </div>
+  );
+}
+
+function TestOutcome({ result }: { result: IntegrationTestResult }) {
+  if (!result.ok) return <p className="error-inline" role="status">The test call failed: {result.error?.message}</p>;
+  const output = (result.output ?? {}) as { text?: string; usage?: { provider?: string; model?: string } };
+  return (
+    <p role="status">
+      {output.usage?.provider} ({output.usage?.model}) answered in {Math.round(result.duration_ms)} ms: <q>{output.text}</q>
+    </p>
+  );
+}
+
+function ProviderForm({ current, save, remove }: {
+  current: AiProvidersRead;
+  save: ReturnType<typeof usePutAi>;
+  remove: ReturnType<typeof useDeleteAi>;
+}) {
+  const [draft, setDraft] = useState<AiDraft>(() => aiDraft(current));
+  const secrets = useSecrets();
+  const { config, error } = aiConfig(draft);
+  const warning = dropped(current);
+  const set = (part: Partial<AiDraft>) => setDraft((before) => ({ ...before, ...part }));
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (config) save.mutate(config);
+  };
+  return (
+    <form className="limits-editor" onSubmit={submit} aria-label="This tenant's AI provider">
+      <h2>This tenant's provider</h2>
+      <p className="muted">Replaces the deployment's for this tenant's calls (nothing is merged). The key is kept in a secret, never in the configuration.</p>
+      <div className="filters">
+        <label>Provider
+          <select value={draft.provider} onChange={(e) => set({ provider: e.target.value as ProviderKind })}>
+            <option value="openai">OpenAI-compatible (OpenAI, Ollama, vLLM, llama.cpp)</option>
+            <option value="anthropic">Anthropic</option>
+          </select>
+        </label>
+        <label>Base URL
+          <input value={draft.baseUrl} onChange={(e) => set({ baseUrl: e.target.value })}
+            placeholder={draft.provider === "anthropic" ? "https://api.anthropic.com" : "https://api.openai.com/v1"} />
+        </label>
+        <label>Model<input value={draft.model} onChange={(e) => set({ model: e.target.value })} placeholder="gpt-4o-mini" /></label>
+        <label>API key
+          <select value={draft.secret} onChange={(e) => set({ secret: e.target.value })}>
+            <option value="">no key (a local server)</option>
+            {secrets.data?.map((secret) => <option key={secret.name} value={secret.name}>secret {secret.name}</option>)}
+          </select>
+        </label>
+      </div>
+      <p className="muted">
+        The key comes from one of the tenant's secrets: <NavLink to="/governance/secrets?name=AI_API_KEY">add one under Secrets</NavLink>.
+        Calls to a local or private address need the deployment's AUTOMATOR_HTTP_ALLOWED_HOSTS.
+      </p>
+      {error && <p className="error-inline">{error}</p>}
+      {warning && <p className="muted" role="note">{warning}</p>}
+      <div className="toolbar">
+        <button type="submit" className="primary" disabled={!config || save.isPending}>Save AI provider</button>
+        {current.source === "tenant" && (
+          <button type="button" disabled={remove.isPending} onClick={() => remove.mutate(undefined, { onSuccess: () => save.reset() })}>
+            Remove this tenant's provider
+          </button>
+        )}
+        {save.isSuccess && <span className="muted" role="status">Saved.</span>}
+      </div>
+      <ErrorNotice error={save.error ?? remove.error} />
+    </form>
+  );
+}
