@@ -77,6 +77,8 @@ def test_a_failed_run_says_its_retry_keeps_to_its_version_once_a_newer_one_is_ac
     page.goto(f"{service.base}/studio/runs/{run_id}")
     note = page.get_by_role("note", name="Version of this run")
     expect(page.locator(".run-page")).to_have_attribute("data-status", "failed")
+    # The workflow's answer came (its active version is the run's), and no note with it.
+    expect(page.locator(".facts")).to_contain_text("browser_fix_pinned version 1 (active)")
     expect(note).to_have_count(0)
 
     fixed = PINNED["actions"][0] | {"template": None, "data": {"subject": "Fixed", "body": "b"}}

@@ -41,7 +41,7 @@ export function RunPage() {
         )}
       </div>
       <dl className="facts">
-        <dt>Workflow</dt><dd><Link to={`/workflows/${encodeURIComponent(data.workflow_id)}`}>{data.workflow_id}</Link> version {data.version}</dd>
+        <dt>Workflow</dt><dd><Link to={`/workflows/${encodeURIComponent(data.workflow_id)}`}>{data.workflow_id}</Link> <RunVersion run={data} /></dd>
         <dt>User</dt><dd>{data.user_id ?? "–"}</dd>
         <dt>Started</dt><dd>{when(data.created_at)}</dd>
         <dt>Last change</dt><dd>{when(data.updated_at)}{isLive(data.status) && <span className="muted"> · refreshing</span>}</dd>
@@ -103,6 +103,13 @@ function CurrentStep({ run }: { run: RunRead }) {
       </dd>
     </>
   );
+}
+
+/** The run's version, marked "(active)" once the workflow's answer says it is (the note
+ * below says when another one is). */
+function RunVersion({ run }: { run: RunRead }) {
+  const active = useWorkflow(run.workflow_id).data?.active_version;
+  return <>version {run.version}{active === run.version && " (active)"}</>;
 }
 
 /** A run that can still go on keeps to the version it started on: a marketer who fixed the
