@@ -43,3 +43,24 @@ def test_a_link_out_of_unsaved_edits_asks_and_a_save_no_longer_does(
     page.wait_for_url("**/studio/events")
     saved = service.api("GET", "/api/workflows/asks_before_leaving").json()
     assert [a["type"] for a in saved["document"]["actions"]] == ["log"]
+
+
+def test_signing_out_of_unsaved_edits_asks_first(page: Page, service: Service) -> None:
+    """Sign out dropped the edits without a word, as links did before they asked."""
+    sign_in(page, service, service.key)
+    page.goto(service.base + "/studio/wizard")
+    open_on_canvas(page, "asks_before_sign_out", "Asks before sign-out", "asks_sign_out")
+    page.get_by_role("button", name="Log", exact=True).click()
+
+    page.get_by_role("button", name="Sign out").click()
+    ask = page.get_by_role("alertdialog", name="Unsaved changes")
+    expect(ask).to_contain_text("Asks before sign-out has changes that are not saved")
+    expect(ask).to_contain_text("Sign out and lose them?")
+    expect(ask.get_by_role("button", name="Stay and keep editing")).to_be_focused()
+    page.keyboard.press("Escape")  # stays, signed in, the edit kept
+    expect(ask).to_have_count(0)
+    expect(page.locator("[data-node='log_1']")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    ask.get_by_role("button", name="Sign out without saving").click()
+    expect(page.get_by_label("API key")).to_be_visible()
