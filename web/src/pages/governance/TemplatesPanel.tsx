@@ -20,11 +20,21 @@ export function partsOf(draft: { subject: string | null; text: string | null; ht
   return { subject: part(draft.subject), text: part(draft.text), html: part(draft.html) };
 }
 
+/** What `?new=NAME` opens once the list is here: the template of that name if it exists (it
+ * may have been made since the link was), otherwise a new one, for those who may make one. */
+export function addressedTemplate(items: TemplateRead[] | undefined, wanted: string, canEdit: boolean): TemplateRead | null {
+  if (!wanted || !items) return null;
+  return items.find((template) => template.name === wanted) ?? (canEdit ? BLANK : null);
+}
+
 export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
   const templates = useTemplates();
   // ?new=NAME: a link from a workflow or run that names a template not created yet.
   const wanted = useSearchParams()[0].get("new") ?? "";
-  const [chosen, setChosen] = useState<TemplateRead | null>(canEdit && wanted ? BLANK : null);
+  // What the person picked (undefined: nothing yet, so the address decides).
+  const [picked, setChosen] = useState<TemplateRead | null | undefined>(undefined);
+  const chosen = picked === undefined ? addressedTemplate(templates.data?.items, wanted, canEdit) : picked;
+  const existed = picked === undefined && wanted !== "" && chosen?.name === wanted;
   // The template just created: its editor is a new one (keyed by name), which has not seen
   // the save, so the confirmation is kept here.
   const [created, setCreated] = useState<string | null>(null);
@@ -35,6 +45,7 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
   return (
     <section aria-label="Message templates" className="templates">
       <ErrorNotice error={templates.error} />
+      {existed && <p className="muted">A template named <code>{wanted}</code> exists already: here it is.</p>}
       <div className="template-layout">
         <ul className="template-list">
           {templates.data?.items.map((template) => (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tabsFor } from "./GovernancePage";
-import { partsOf } from "./TemplatesPanel";
+import { addressedTemplate, partsOf } from "./TemplatesPanel";
 import { parseJsonObject } from "./json";
 import { auditFilterFrom } from "./AuditPanel";
 import { channelsText, ruleText } from "./AlertsPanel";
@@ -16,6 +16,15 @@ describe("governance", () => {
 
   it("sends an empty template part as none", () => {
     expect(partsOf({ subject: "", text: "Hi {{ user_name }}", html: "" })).toEqual({ subject: null, text: "Hi {{ user_name }}", html: null });
+  });
+
+  it("opens the template ?new= names when it exists, a new one otherwise", () => {
+    const welcome = { name: "welcome", subject: null, text: "Hi", html: null, created_at: "", updated_at: "" };
+    expect(addressedTemplate([welcome], "welcome", true)).toBe(welcome);
+    expect(addressedTemplate([welcome], "welcome", false)).toBe(welcome);
+    expect(addressedTemplate([welcome], "thanks", true)?.name).toBe("");
+    expect(addressedTemplate([welcome], "thanks", false)).toBeNull();
+    expect(addressedTemplate(undefined, "thanks", true)).toBeNull(); // the list is not here yet
   });
 
   it("says what is wrong with typed JSON", () => {
