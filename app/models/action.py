@@ -354,11 +354,11 @@ class Action(Strict):
         if rules is not None and value in rules.refused_types:
             raise PydanticCustomError("action_disabled", rules.refused_types[value])
         if rules is not None and value not in rules.action_types:
-            raise PydanticCustomError(
-                "unknown_action_type",
-                "unknown action type '{type}'; valid types: {valid}",
-                {"type": value, "valid": ", ".join(sorted(rules.action_types))},
-            )
+            # Worded here in one pass: pydantic-core fills its placeholders one after
+            # another, so a "{valid}" in the type would be filled with the valid types.
+            valid = ", ".join(sorted(rules.action_types))
+            said = f"unknown action type {value!r}; valid types: {valid}"
+            raise PydanticCustomError("unknown_action_type", "{said}", {"said": said})
         return value
 
     @model_validator(mode="after")

@@ -67,6 +67,13 @@ def test_unknown_action_type_lists_the_valid_ones() -> None:
     assert detail.msg == "unknown action type 'send_fax'; valid types: delay, send_email, send_push"
 
 
+def test_an_unknown_action_type_is_quoted_as_written_not_as_placeholders() -> None:
+    # pydantic-core filled "{valid}" in the type with the list of valid types.
+    with pytest.raises(InvalidInput) as caught:
+        PARSER.validate(minimal(actions=[{"type": "{valid}"}]))
+    assert caught.value.details[0].msg.startswith("unknown action type '{valid}'; valid types:")
+
+
 def test_condition_errors_name_the_json_path() -> None:
     trigger = {
         "type": "x",
