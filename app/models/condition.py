@@ -16,8 +16,9 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
+from app.errors import ErrorDetail
 from app.models import jsonc
-from app.models.validation import MAX_REGEX_LENGTH, Strict, rules_of
+from app.models.validation import MAX_REGEX_LENGTH, Strict, refusal, rules_of
 
 
 class Operator(StrEnum):
@@ -141,8 +142,9 @@ class Condition(Strict):
                 "a condition needs field and operator, or one of all, any or not",
             )
         check = _VALUE_CHECKS.get(self.operator)
-        if check is not None:
-            check(self.value)
+        problem = None if check is None else check(self.operator, self.value)
+        if problem is not None:
+            raise refusal("operator_value", [ErrorDetail(("value",), problem)])
         return self
 
     @model_validator(mode="after")
@@ -152,33 +154,34 @@ class Condition(Strict):
             return self
         problem = rules.check_condition(self)
         if problem is not None:
-            raise PydanticCustomError("condition_value", "{problem}", {"problem": problem})
+            raise refusal("condition_value", [problem])
         return self
 
 
-def _check_list(value: Any) -> None:
-    if not isinstance(value, list):
-        raise PydanticCustomError("operator_value", "this operator needs a list as its value")
+# What the value of the operators that need a list, a range or a pattern must be; each
+# problem is the value's, located at it (``conditions.0.value``) as the Studio marks it.
 
 
-def _check_range(value: Any) -> None:
-    if not (isinstance(value, list) and len(value) == 2):
-        raise PydanticCustomError("operator_value", "between needs a value of [low, high]")
+def _check_list(operator: Operator, value: Any) -> str | None:
+    if isinstance(value, list):
+        return None
+    return f'{operator.value} needs a list as its value: write ["gold", "silver"]'
 
 
-def _check_pattern(value: Any) -> None:
+def _check_range(operator: Operator, value: Any) -> str | None:
+    if isinstance(value, list) and len(value) == 2:
+        return None
+    return "between needs a value of [low, high]: write [10, 100]"
+
+
+def _check_pattern(operator: Operator, value: Any) -> str | None:
     if not isinstance(value, str) or len(value) > MAX_REGEX_LENGTH:
-        raise PydanticCustomError(
-            "operator_value",
-            "matches needs a regular expression of at most {limit} characters",
-            {"limit": MAX_REGEX_LENGTH},
-        )
+        return f"matches needs a regular expression of at most {MAX_REGEX_LENGTH} characters"
     try:
         re.compile(value)
     except re.error as exc:
-        raise PydanticCustomError(
-            "operator_value", "invalid regular expression: {reason}", {"reason": str(exc)}
-        ) from None
+        return f"invalid regular expression: {exc}; put \\ before a character meant as itself: \\( or \\["
+    return None
 
 
 _VALUE_CHECKS = {

@@ -80,8 +80,9 @@ class ValidationRules:
     check_data: Callable[[str, dict[str, Any]], list[ErrorDetail]] | None = None
     # A template's source → why it does not compile (None when it does).
     check_template: Callable[[str], str | None] | None = None
-    # A condition → why its value can never be compared by its operator (None when it can).
-    check_condition: "Callable[[Condition], str | None] | None" = None
+    # A condition → why its value can never be compared by its operator, located within the
+    # condition (``("value",)``); None when it can.
+    check_condition: "Callable[[Condition], ErrorDetail | None] | None" = None
 
 
 def rules_of(info: ValidationInfo) -> ValidationRules | None:

@@ -52,26 +52,29 @@ def guarded(*conditions: dict[str, Any]) -> dict[str, Any]:
         ),
         (
             workflow(guarded(condition(">", value=50), condition("greater_than", value="fifty"))),
-            "actions.0.conditions.1 (in action 'welcome', send_email): value: greater_than "
+            "actions.0.conditions.1.value (in action 'welcome', send_email): greater_than "
             "compares numbers (or ISO 8601 dates): 'fifty' is neither; write a number, such as 50",
         ),
         (
             workflow(trigger={"type": "signup", "conditions": [condition("<", value="50")]}),
-            "trigger.conditions.0: value: less_than compares numbers (or ISO 8601 dates): '50' "
+            "trigger.conditions.0.value: less_than compares numbers (or ISO 8601 dates): '50' "
             "is neither; write 50 without quotes",
         ),
         (
             workflow(guarded({"not": condition("equals")})),
-            "actions.0.conditions.0.not (in action 'welcome', send_email): value: equals needs "
-            "a value to compare cart_value with",
+            "actions.0.conditions.0.not.value (in action 'welcome', send_email): equals needs "
+            "a value to compare cart_value with: add one",
         ),
         (
             workflow(guarded(condition("before", value="yesterday"))),
-            "value: before cannot work: 'yesterday' is not a date",
+            "actions.0.conditions.0.value (in action 'welcome', send_email): before cannot "
+            "work: 'yesterday' is not a date; write an ISO 8601 date (2026-01-31 or "
+            "2026-01-31T09:00:00Z), now or now-P7D",
         ),
         (
             workflow(guarded(condition("between", value=[100, 10]))),
-            "value: between's low 100 is above its high 10: never true",
+            "actions.0.conditions.0.value (in action 'welcome', send_email): between's low "
+            "100 is above its high 10: never true; write [10, 100]",
         ),
         (
             workflow(WELCOME | {"data": {"recipient": "ada at example.com"}}),
@@ -216,3 +219,37 @@ async def test_a_huge_refused_value_is_quoted_cut_at_its_exact_place(
     assert detail["loc"] == loc
     assert detail["msg"].startswith(start), detail["msg"]
     assert "..." in error["message"]
+
+
+async def test_a_condition_value_problem_is_located_at_its_value(
+    client: httpx.AsyncClient,
+) -> None:
+    # The Studio marks the field a location ends at: ["trigger", "conditions", 0] marked the
+    # whole condition, with "value: " at the start of the message to say which field.
+    trigger = {
+        "type": "signup",
+        "conditions": [condition("<", value="50"), {"any": [condition("in_list", value="x")]}],
+    }
+    guards = guarded(condition("matches", value="(a"), condition("between", value=[9, 1]))
+    checked = await client.post("/api/workflows/validate", json=workflow(guards, trigger=trigger))
+    details = checked.json()["error"]["details"]
+    assert [(detail["loc"], detail["msg"]) for detail in details] == [
+        (
+            ["trigger", "conditions", 0, "value"],
+            "less_than compares numbers (or ISO 8601 dates): '50' is neither; write 50 "
+            "without quotes",
+        ),
+        (
+            ["trigger", "conditions", 1, "any", 0, "value"],
+            'in_list needs a list as its value: write ["gold", "silver"]',
+        ),
+        (
+            ["actions", 0, "conditions", 0, "value"],
+            "invalid regular expression: missing ), unterminated subpattern at position 0; put "
+            "\\ before a character meant as itself: \\( or \\[",
+        ),
+        (
+            ["actions", 0, "conditions", 1, "value"],
+            "between's low 9 is above its high 1: never true; write [1, 9]",
+        ),
+    ]

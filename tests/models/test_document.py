@@ -85,8 +85,8 @@ def test_condition_errors_name_the_json_path() -> None:
     with pytest.raises(InvalidInput) as caught:
         PARSER.validate(minimal(trigger=trigger))
     detail = caught.value.details[0]
-    assert detail.loc == ("trigger", "conditions", 1, "any", 0)
-    assert "between needs a value of [low, high]" in detail.msg
+    assert detail.loc == ("trigger", "conditions", 1, "any", 0, "value")
+    assert detail.msg == "between needs a value of [low, high]: write [10, 100]"
 
 
 def test_groups_and_symbol_operators_are_accepted() -> None:

@@ -30,7 +30,7 @@ import regex
 
 from app.clock import Clock, SystemClock
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
-from app.errors import shown
+from app.errors import ErrorDetail, shown
 from app.models.condition import Condition, Operator
 from app.models.validation import delay_seconds
 
@@ -495,25 +495,46 @@ ORDERING = frozenset(
 )
 
 
-def value_problem(condition: Condition) -> str | None:
-    """Why a condition's ``value`` can never be compared by its operator, said for its
-    author ("greater_than compares numbers ...: 'fifty' is neither"); None when it can, and
-    for groups. A save refuses such a condition before anything runs: evaluated, it would
-    just be false, silently, on every event."""
+# What to write instead of a value an operator can never compare, by its positive form.
+_WRITE = {
+    Operator.STARTS_WITH: 'write text in quotes, such as "+44"',
+    Operator.ENDS_WITH: 'write text in quotes, such as "@example.com"',
+    Operator.MATCHES: 'write a regular expression in quotes, such as "^gold"',
+    Operator.BEFORE: "write an ISO 8601 date (2026-01-31 or 2026-01-31T09:00:00Z), now or now-P7D",
+    Operator.AFTER: "write an ISO 8601 date (2026-01-31 or 2026-01-31T09:00:00Z), now or now-P7D",
+}
+# A number written as JSON would, short enough to echo in a hint.
+_JSON_NUMBER = regex.compile(r"-?(?:0|[1-9][0-9]{0,30})(?:\.[0-9]{1,30})?(?:[eE][+-]?[0-9]{1,3})?")
+
+
+def value_problem(condition: Condition) -> ErrorDetail | None:
+    """Why a condition's ``value`` can never be compared by its operator and what to write
+    instead, located at the value ("greater_than compares numbers ...: 'fifty' is neither;
+    write a number, such as 50"); None when it can, and for groups. A save refuses such a
+    condition before anything runs: evaluated, it would just be false, silently, on every
+    event."""
+    problem = _value_problem(condition)
+    return None if problem is None else ErrorDetail(("value",), problem)
+
+
+def _value_problem(condition: Condition) -> str | None:
     operator = condition.operator
     if operator is None or operator in VALUELESS:
         return None
     if "value" not in condition.model_fields_set:
-        return f"value: {operator.value} needs a value to compare {condition.field} with"
+        return f"{operator.value} needs a value to compare {condition.field} with: add one"
     value = condition.value
     if operator in ORDERING:
         return _ordered_problem(operator.value, value)
     if operator is Operator.BETWEEN:
         return _range_problem(value)
     # Building a test reads no time: any clock does to check the value's form.
-    test = _FORMS[_NEGATIONS.get(operator, operator)].build(value, SystemClock())
+    positive = _NEGATIONS.get(operator, operator)
+    test = _FORMS[positive].build(value, SystemClock())
     if isinstance(test, _Never):
-        return f"value: {operator.value} cannot work: {test.unfit.reason()}"
+        write = _WRITE.get(positive)
+        said = f"{operator.value} cannot work: {test.unfit.reason()}"
+        return f"{said}; {write}" if write else said
     return None
 
 
@@ -523,17 +544,9 @@ def _ordered_problem(name: str, value: Any) -> str | None:
     if _kind(value) == "number" or (isinstance(value, str) and _instant(value) is not None):
         return None
     hint = "write a number, such as 50"
-    if isinstance(value, str) and _numeric(value):
+    if isinstance(value, str) and _JSON_NUMBER.fullmatch(value.strip()):
         hint = f"write {value.strip()} without quotes"
-    return f"value: {name} compares numbers (or ISO 8601 dates): {shown(value)} is neither; {hint}"
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return f"{name} compares numbers (or ISO 8601 dates): {shown(value)} is neither; {hint}"
 
 
 def _range_problem(bounds: Any) -> str | None:
@@ -544,9 +557,10 @@ def _range_problem(bounds: Any) -> str | None:
             return problem
     low, high = bounds
     if _kind(low) != _kind(high):
-        return f"value: between needs two numbers or two dates, not {shown(bounds)}"
+        return f"between needs two numbers or two dates, not {shown(bounds)}: write [10, 100]"
     if low > high:
-        return f"value: between's low {shown(low)} is above its high {shown(high)}: never true"
+        above = f"between's low {shown(low)} is above its high {shown(high)}"
+        return f"{above}: never true; write [{shown(high)}, {shown(low)}]"
     return None
 
 
