@@ -21,6 +21,7 @@ from app.engine.walk.approvals import (
     decision_of,
     run_of,
 )
+from app.engine.walk.walker import APPROVAL_WAIT
 from app.errors import AutomatorError, Conflict, Forbidden, NotFound, redis_missing
 from app.models.run import PARKED, Run, RunStatus
 from app.store.protocol import Store
@@ -126,9 +127,8 @@ class Approvals(Acting):
             {"status": "pending"},
             {"status": DECIDED[decision], "run_id": run.run_id, "comment": comment},
         )
-        if waiting:
-            job_id = f"{run.run_id}:approval:{run.revision}"
-            await self.queue.advance(run.tenant_id, run.run_id, job_id, None)
+        if waiting:  # the deadline's timer brought forward: one timer, not a second beside it
+            await self.queue.wake(run.tenant_id, run.run_id, run.timer(APPROVAL_WAIT))
         return True
 
     async def _run(self, tenant_id: str, approval: str) -> Run:

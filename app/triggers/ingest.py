@@ -23,6 +23,7 @@ from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue, start_job_id
 from app.engine.walk.family import Family
 from app.engine.walk.waits import event_key, listeners
+from app.engine.walk.walker import EVENT_WAIT
 from app.errors import NotFound, Unavailable, quoted
 from app.models import jsonc
 from app.models.document import WorkflowDocument
@@ -437,13 +438,15 @@ class Ingestor:
             log.exception("enqueueing %d runs failed; the reconciler will start them", len(runs))
 
     async def _wake(self, results: Sequence[Accepted]) -> None:
-        """Enqueue the runs whose wait these events answered; they are due in the store, so
-        the reconciler has them if this fails."""
+        """Bring forward the deadline's timer of each run whose wait these events answered
+        (one timer per waiting run, not a wake beside it); they are due in the store, so
+        the reconciler has them if this fails. A paused run keeps its answer until it is
+        resumed, which arms that timer again."""
         try:
             for result in results:
                 for run in result.woken:
-                    job_id = f"{run.run_id}:event:{result.event.event_id}"
-                    await self.queue.advance(run.tenant_id, run.run_id, job_id, None)
+                    if run.status == RunStatus.WAITING:
+                        await self.queue.wake(run.tenant_id, run.run_id, run.timer(EVENT_WAIT))
         except RedisError:
             log.exception("enqueueing runs whose wait an event answered failed")
 

@@ -60,12 +60,22 @@ def deserialize(data: bytes) -> dict[str, Any]:
 
 
 class Queue(Protocol):
-    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
+    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> int:
         """Have a worker advance the run, already started, at ``at`` (now when None): a
         resume (``app/engine/flow/resumes.py``), which workers take before new runs.
         ``job_id`` is stable for one purpose, so the same resume armed while it waits or
         runs is one; armed again after it ran, it runs again and finds nothing to do (the
-        run's state is what a second walk checks)."""
+        run's state is what a second walk checks). Returns the resume as armed, for
+        ``take_back``."""
+
+    async def wake(self, tenant_id: str, run_id: str, job_id: str) -> None:
+        """Have a worker advance the run now under the resume ``job_id`` (the timer of the
+        wait that something answered): armed for later, it is brought forward, not doubled;
+        a walk under it that has begun is followed by another."""
+
+    async def take_back(self, tenant_id: str, run_id: str, job_id: str, armed: int) -> None:
+        """Take back the resume ``advance`` armed (``armed``) unless it was armed again or
+        woken since: the save that needed it failed, or the wait ended at once."""
 
     async def disarm(self, tenant_id: str, run_id: str, job_id: str) -> None:
         """Take back the resume armed as ``job_id`` for the run (a timer of a wait the run
@@ -104,8 +114,16 @@ class ArqQueue:
         )
         return cls(pool, clock)
 
-    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> None:
-        await self.resumes.arm(tenant_id, run_id, job_id, self._score(at))
+    async def advance(self, tenant_id: str, run_id: str, job_id: str, at: datetime | None) -> int:
+        score = self._score(at)
+        await self.resumes.arm(tenant_id, run_id, job_id, score)
+        return score
+
+    async def wake(self, tenant_id: str, run_id: str, job_id: str) -> None:
+        await self.resumes.wake(tenant_id, run_id, job_id, self._score(None))
+
+    async def take_back(self, tenant_id: str, run_id: str, job_id: str, armed: int) -> None:
+        await self.resumes.take_back(tenant_id, run_id, job_id, armed)
 
     async def disarm(self, tenant_id: str, run_id: str, job_id: str) -> None:
         await self.resumes.disarm(tenant_id, run_id, job_id)

@@ -86,6 +86,24 @@ if redis.call('get', KEYS[2]) == ARGV[4] then
     redis.call('del', KEYS[2])
 end
 """
+# KEYS[1]: the resumes. ARGV: pairs of member and score: each member falls due at its score
+# unless it falls due sooner already, armed or not (a wake brings a timer forward, never
+# puts it back; one claimed is brought forward too, so its walk's end leaves it armed).
+WAKE = """
+for i = 1, #ARGV, 2 do
+    local armed = redis.call('zscore', KEYS[1], ARGV[i])
+    if not armed or tonumber(armed) > tonumber(ARGV[i + 1]) then
+        redis.call('zadd', KEYS[1], ARGV[i + 1], ARGV[i])
+    end
+end
+"""
+# KEYS[1]: the resumes. ARGV: the member and the score it was armed at: taken back unless
+# armed again since (a wake brought it forward, a worker took it).
+TAKE_BACK = """
+if redis.call('zscore', KEYS[1], ARGV[1]) == ARGV[2] then
+    redis.call('zrem', KEYS[1], ARGV[1])
+end
+"""
 # A claimed member whose run another worker walks comes back this much later.
 BUSY_MS = 200
 # A worker counts among those claiming resumes this long after its last claim (ms): each
@@ -127,8 +145,11 @@ class Resumes:
         self._finish = redis.register_script(FINISH)
         self._renew = redis.register_script(RENEW)
         self._defer = redis.register_script(DEFER)
-        # Arms and finishes of concurrent walks go to Redis together.
+        self._wake = redis.register_script(WAKE)
+        self._take_back = redis.register_script(TAKE_BACK)
+        # Arms, wakes and finishes of concurrent walks go to Redis together.
         self._arms = Together(self._arm_all)
+        self._wakes = Together(self._wake_all)
         self._finishes = Together(self._finish_all)
         self._failures: dict[bytes, int] = {}  # members whose last walks here failed
         self._claimer = secrets.token_hex(8)  # this worker, among those claiming
@@ -145,6 +166,22 @@ class Resumes:
 
     async def _arm_all(self, members: list[tuple[bytes, int]]) -> None:
         await self._redis.zadd(RESUMES, dict(members))
+
+    async def wake(self, tenant_id: str, run_id: str, purpose: str, score: int) -> None:
+        """Have a worker advance the run at ``score`` under the resume for ``purpose``: one
+        armed for later is brought forward (a wait's timer, when what it waits for came),
+        one due sooner keeps its time. A walk under it that has begun leaves it armed."""
+        await self._wakes([(orjson.dumps([tenant_id, run_id, purpose]), score)])
+
+    async def _wake_all(self, members: list[tuple[bytes, int]]) -> None:
+        args = [part for member in members for part in member]
+        await self._wake(keys=[RESUMES], args=args)
+
+    async def take_back(self, tenant_id: str, run_id: str, purpose: str, score: int) -> None:
+        """Take back the run's resume for ``purpose`` armed at ``score``, unless it was
+        armed again since (brought forward by a wake, taken by a worker)."""
+        member = orjson.dumps([tenant_id, run_id, purpose])
+        await self._take_back(keys=[RESUMES], args=[member, score])
 
     async def arm_absent(self, resumes: list[tuple[str, str, str]], score: int) -> None:
         """Arm each ``(tenant_id, run_id, purpose)`` not armed already, at ``score``: unlike

@@ -21,7 +21,7 @@ from app.engine.walk.forks import decide
 from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
-from app.engine.walk.walker import Walker
+from app.engine.walk.walker import APPROVAL_WAIT, Walker
 from app.errors import NotFound
 from app.models import jsonc
 from app.models.run import Run, RunStatus, StepRecord, StepStatus
@@ -155,9 +155,22 @@ class StoreEffects:
         self.unsaved.discard(run_id)
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
-        if await self.checkpoint(run, []):
+        if reason == APPROVAL_WAIT:
+            await self._park(run, job_id)
+        elif await self.checkpoint(run, []):
             await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         return False
+
+    async def _park(self, run: Run, job_id: str) -> int | None:
+        """Arm the timer of the wait the run parks at, then save it parked: what answers the
+        wait (an event, a decision) writes the parked run first and wakes that timer after,
+        so its wake brings the timer forward instead of being put back by it. The timer as
+        armed, or None: the save failed, and the timer is taken back."""
+        armed = await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+        if await self.checkpoint(run, []):
+            return armed
+        await self.queue.take_back(run.tenant_id, run.run_id, job_id, armed)
+        return None
 
     async def call(
         self, instruction: Instruction, params: dict[str, Any], ctx: ActionContext
@@ -181,12 +194,14 @@ class StoreEffects:
     async def listen(self, run: Run, job_id: str) -> Heard:
         # The order matters: the wait is indexed before the events are read, and an event is
         # written before the waits are read, so one of the two sides sees the other.
-        if not await self.checkpoint(run, []):
+        armed = await self._park(run, job_id)
+        if armed is None:
             return Heard(go_on=False)
         event = await self.find_event(run, None)
         if event is None:
-            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
             return Heard(go_on=False)
+        # Heard at once: the deadline is not needed, unless an ingest woke it meanwhile.
+        await self.queue.take_back(run.tenant_id, run.run_id, job_id, armed)
         return Heard(go_on=True, event=event)
 
     async def find_event(self, run: Run, until: datetime | None) -> dict[str, Any] | None:

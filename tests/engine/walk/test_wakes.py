@@ -1,0 +1,163 @@
+"""Wakes of waiting runs through the API, a real arq worker, a real Redis and SQLite: an
+answering event and an approval's decision each bring the wait's one timer forward instead
+of arming a resume beside it, and a wake that comes while the run parks is not lost."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import orjson
+from arq.utils import timestamp_ms
+
+from app.engine.redis_keys import RESUMES
+from app.engine.walk.jobs import stop_gracefully
+from app.models.run import Run
+from app.resources import Resources
+from app.settings import Settings
+from app.store.protocol import Store
+from app.worker import create_worker
+from tests.clock import ShiftedClock
+from tests.conftest import send
+from tests.engine.walk.test_retry_now import redis_known
+from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
+
+HOUR = 3600
+PAID = {
+    "id": "paid",
+    "type": "wait_for_event",
+    "data": {"event": "purchase", "match": {"user.id": "{{ user.id }}"}, "timeout": HOUR},
+}
+AFTER = {"id": "after", "type": "log"}
+
+
+async def timers_of(resources: Resources, run_id: str) -> dict[str, float]:
+    """The run's resumes in Redis, due or not, claimed or not: purpose → score (ms)."""
+    assert resources.engine is not None
+    members = await resources.engine.queue.pool.zrange(RESUMES, 0, -1, withscores=True)
+    decoded = [(orjson.loads(member), score) for member, score in members]
+    return {purpose: score for (_, run, purpose), score in decoded if run == run_id}
+
+
+async def timers_left(resources: Resources, run_id: str) -> dict[str, float]:
+    """The run's resumes but the reconciler's: a worker's first pass arms one for every run
+    due as it starts, which the worker that stopped as the run completed may leave behind
+    (the next worker finds nothing to do)."""
+    timers = await timers_of(resources, run_id)
+    return {purpose: score for purpose, score in timers.items() if purpose != f"{run_id}:reconcile"}
+
+
+async def one_timer_brought_forward(resources: Resources, run_id: str, timer: str) -> None:
+    """The run has the one timer it had, now due: not a second resume beside it."""
+    timers = await timers_left(resources, run_id)
+    assert list(timers) == [timer]
+    assert timers[timer] <= timestamp_ms()
+
+
+async def parked(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, step: dict[str, Any]
+) -> tuple[str, str]:
+    """A run waiting an hour at ``step``, and the id of the one timer armed for it."""
+    await create(client, workflow([step, AFTER]))
+    await redis_known(resources)
+    run_id: str = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    (timer,) = await timers_left(resources, run_id)
+    return run_id, timer
+
+
+async def test_an_answering_event_brings_the_waits_deadline_forward(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    run_id, deadline = await parked(client, settings, resources, PAID)
+    await send(client, {"type": "purchase", "user": {"id": "u1"}})
+    await one_timer_brought_forward(resources, run_id, deadline)
+    await drain_until(client, settings, [run_id], {"completed"})
+    assert await timers_left(resources, run_id) == {}
+    assert [step["step_id"] for step in (await run_of(client, run_id))["steps"]] == [
+        "paid",
+        "after",
+    ]
+
+
+async def test_a_decision_brings_the_approvals_deadline_forward(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    approval = {"id": "ok", "type": "approval", "data": {"timeout": HOUR}}
+    run_id, deadline = await parked(client, settings, resources, approval)
+    decided = await client.post(f"/api/approvals/{run_id}~ok~0/approve")
+    assert decided.status_code == 200, decided.text
+    await one_timer_brought_forward(resources, run_id, deadline)
+    await drain_until(client, settings, [run_id], {"completed"})
+    assert await timers_left(resources, run_id) == {}
+
+
+async def test_a_wake_brings_a_timer_forward_and_a_walk_under_it_is_followed_by_another(
+    resources: Resources, clock: ShiftedClock
+) -> None:
+    assert resources.engine is not None
+    queue = resources.engine.queue
+    later = clock.now() + timedelta(hours=1)
+    armed = await queue.advance("acme", "r1", "r1:0:event:1", later)
+    await queue.wake("acme", "r1", "r1:0:event:1")
+    woken = await timers_of(resources, "r1")
+    assert woken["r1:0:event:1"] <= timestamp_ms()
+    await queue.take_back("acme", "r1", "r1:0:event:1", armed)  # woken since: it stays
+    assert await timers_of(resources, "r1") == woken
+
+    # Woken while a worker walks under it: its walk's end leaves it for one more walk.
+    [claim] = (await queue.resumes.claim(10, seconds=60, lease=60)).claims
+    await queue.wake("acme", "r1", "r1:0:event:1")
+    await queue.resumes.finish(claim)
+    assert list(await timers_of(resources, "r1")) == ["r1:0:event:1"]
+
+    # A timer due sooner than the wake keeps its time.
+    await queue.resumes.arm("acme", "r2", "r2:held", 1000)
+    await queue.wake("acme", "r2", "r2:held")
+    assert await timers_of(resources, "r2") == {"r2:held": 1000}
+
+
+class AnsweredAsItParks:
+    """The real store, except that the event a run parks for is sent (through the API, so
+    the ingest answers the wait and wakes its timer) just after the walk looked for it and
+    found none: fault injection, since no real race can be had on demand."""
+
+    def __init__(self, store: Store, client: httpx.AsyncClient) -> None:
+        self._store = store
+        self._client = client
+        self.sent = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def find_event(self, *args: Any) -> Any:
+        found = await self._store.find_event(*args)
+        if found is None and not self.sent:
+            self.sent = True
+            await send(self._client, {"type": "purchase", "user": {"id": "u1"}})
+        return found
+
+
+async def test_an_event_answering_a_wait_as_it_parks_wakes_it(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    # The reconciler would take the run on only 30 min after the answer: the wake does it.
+    slow_reconciler = settings.model_copy(update={"reconcile_grace": HOUR // 2})
+    await create(client, workflow([PAID, AFTER]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    store = AnsweredAsItParks(resources.store, client)
+    worker = create_worker(slow_reconciler, store=store, poll_delay=0.01, handle_signals=False)
+    running = asyncio.create_task(worker.async_run())
+    try:
+        for _ in range(1000):  # a guard against hanging, not a timing
+            run: Run = await resources.store.get_run("acme", run_id)
+            if run.status == "completed":
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(worker, running)
+    assert store.sent
+    assert run.status == "completed"
+    assert run.outputs["paid"]["output"]["event"]["type"] == "purchase"
+    assert await timers_left(resources, run_id) == {}
