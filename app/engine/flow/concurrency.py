@@ -27,6 +27,8 @@ from app.store.protocol import Store
 
 log = logging.getLogger(__name__)
 HELD = "queued behind"
+# The kind of a held run's timer (``Run.timer``): its recheck, which a wake brings forward.
+HELD_WAIT = "held"
 WAKE_ATTEMPTS = 3
 # How long a wake waits for a run in line to be saved as held: 40 polls of 0.05 s.
 SAVE_POLLS, SAVE_POLL_SECONDS = 40, 0.05
@@ -127,9 +129,12 @@ class RunSlots:
         run.updated_at = now
         behind = f"run {held.holder}" if held.holder else "other runs"
         run.move(RunStatus.WAITING, now, f"{HELD} {behind} ({held.gate.label})")
-        if await self.store.save_run(run):
-            job_id = f"{run.run_id}:held:{run.revision}"
-            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+        # Armed before the save that holds the run: a slot given back wakes only a run saved
+        # held, so its wake comes after and brings this recheck forward, not the reverse.
+        timer = run.timer(HELD_WAIT)
+        armed = await self.queue.advance(run.tenant_id, run.run_id, timer, run.due_at)
+        if not await self.store.save_run(run):
+            await self.queue.take_back(run.tenant_id, run.run_id, timer, armed)
 
     async def leave(self, run: Run, gates: list[Gate], now: datetime) -> None:
         """After a walk or a control command: keep the slots of a run waiting in a delay
@@ -176,6 +181,5 @@ class RunSlots:
                 return
             run.due_at, run.updated_at = now, now
             if await self.store.save_run(run):
-                job_id = f"{run_id}:wake:{run.revision}"
-                await self.queue.advance(tenant_id, run_id, job_id, None)
+                await self.queue.wake(tenant_id, run_id, run.timer(HELD_WAIT))
                 return

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from app import metrics
 from app.clock import Clock
-from app.engine.flow.concurrency import RunSlots
-from app.engine.flow.queue import Queue
+from app.engine.flow.concurrency import HELD, HELD_WAIT, RunSlots, is_held
+from app.engine.flow.queue import Queue, start_job_id
 from app.engine.walk.approvals import approval_of
 from app.engine.walk.family import Family
 from app.engine.walk.program import Kind, ProgramCache, end_of
@@ -178,16 +178,20 @@ TIMED_WAITS = frozenset({DELAY_WAIT, RETRY_WAIT, HANDOVER_WAIT, QUIET_HOURS, SEN
 
 
 def wait_timer(run: Run) -> str | None:
-    """The id of the one timer the walker armed for the wait the run is in: a timed wait's,
-    or the deadline or recheck of a wait for an event, an approval or child runs. A command
-    moves or takes back that timer rather than arm another beside it. None unless the run
-    waits, or for a wait flow control armed (held by a concurrency limit, an admission's
-    debounce or throttle), whose ids are its own."""
+    """The id of the one timer armed for the wait the run is in: a timed wait's, the
+    deadline or recheck of a wait for an event, an approval or child runs, the recheck of a
+    run held by a concurrency limit, or the deferred start of one flow control made wait at
+    admission (a debounce, a throttle). A command moves or takes back that timer, and a
+    wake brings it forward, rather than arm another beside it. None unless the run waits."""
     reason = run.wait_reason
+    if reason is None:
+        return None
+    if is_held(run) or reason.startswith(HELD):
+        return run.timer(HELD_WAIT)
     if reason in TIMED_WAITS:
         return run.timer(reason)
-    if reason is None or not reason.startswith(PARKED_FOR):
-        return None
+    if not reason.startswith(PARKED_FOR):
+        return start_job_id(run.run_id)  # the one wait left: flow control's at admission
     if run.join is not None:
         return run.timer(JOIN_WAIT)
     return run.timer(EVENT_WAIT if approval_of(run.wait) is None else APPROVAL_WAIT)

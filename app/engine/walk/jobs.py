@@ -194,8 +194,8 @@ async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> i
 async def _timer_of(store: Store, tenant_id: str, run_id: str, due_at: datetime) -> str:
     """The id a run's timer is armed again under: its wait's (``wait_timer``), so a Redis
     taken for new that still holds the walker's timer keeps one, not two; else one of its
-    own (a run due to start, or to go on from a flow-control wait, or whose record does not
-    read: its resume then backs off, as ``resume`` says)."""
+    own (a run due to start, or whose record does not read: its resume then backs off, as
+    ``resume`` says)."""
     try:
         run = await store.get_run(tenant_id, run_id)
     except TRANSIENT:

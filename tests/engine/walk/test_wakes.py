@@ -1,6 +1,7 @@
 """Wakes of waiting runs through the API, a real arq worker, a real Redis and SQLite: an
-answering event and an approval's decision each bring the wait's one timer forward instead
-of arming a resume beside it, and a wake that comes while the run parks is not lost."""
+answering event, an approval's decision and a concurrency slot given back each bring the
+wait's one timer forward instead of arming a resume beside it, and a wake that comes while
+the run parks is not lost."""
 
 import asyncio
 from datetime import timedelta
@@ -19,6 +20,7 @@ from app.store.protocol import Store
 from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import send
+from tests.engine.flow.test_concurrency import PER_SITE, held_settings, site_run
 from tests.engine.walk.test_retry_now import redis_known
 from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
 
@@ -90,6 +92,55 @@ async def test_a_decision_brings_the_approvals_deadline_forward(
     await one_timer_brought_forward(resources, run_id, deadline)
     await drain_until(client, settings, [run_id], {"completed"})
     assert await timers_left(resources, run_id) == {}
+
+
+async def test_a_slot_given_back_brings_the_held_runs_recheck_forward(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    held_only = held_settings(settings)
+    await create(client, PER_SITE)
+    await redis_known(resources)
+    first = await site_run(client, "s1", slow=True)
+    await drain_until(client, held_only, [first], {"waiting"})  # in its delay, with the slot
+    second = await site_run(client, "s1")
+    await drain_until(client, held_only, [second], {"waiting"})
+    (recheck,) = await timers_left(resources, second)
+    assert (await client.post(f"/api/runs/{first}/cancel")).status_code == 200
+    await one_timer_brought_forward(resources, second, recheck)
+    await drain_until(client, held_only, [second], {"completed"})
+    assert await timers_left(resources, second) == {}
+
+
+async def test_a_command_on_a_held_run_moves_its_one_recheck(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    held_only = held_settings(settings)
+    await create(client, PER_SITE)
+    await redis_known(resources)
+    first = await site_run(client, "s1", slow=True)
+    await drain_until(client, held_only, [first], {"waiting"})
+    second = await site_run(client, "s1")
+    await drain_until(client, held_only, [second], {"waiting"})
+    (recheck,) = await timers_left(resources, second)
+    # Paused, the held run has no timer; resumed, the same one again, not a second.
+    for command, timers in (("pause", []), ("resume", [recheck])):
+        answer = await client.post(f"/api/runs/{second}/{command}")
+        assert answer.status_code == 200, answer.text
+        assert list(await timers_left(resources, second)) == timers, command
+
+
+async def test_a_command_on_a_run_debounced_at_admission_moves_its_deferred_start(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    await create(client, workflow([AFTER], debounce={"period": HOUR}))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    start = f"{run_id}:start"
+    assert list(await timers_left(resources, run_id)) == [start]
+    for command, timers in (("pause", []), ("resume", [start])):
+        answer = await client.post(f"/api/runs/{run_id}/{command}")
+        assert answer.status_code == 200, answer.text
+        assert list(await timers_left(resources, run_id)) == timers, command
 
 
 async def test_a_wake_brings_a_timer_forward_and_a_walk_under_it_is_followed_by_another(
