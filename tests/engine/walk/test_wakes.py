@@ -19,7 +19,7 @@ from app.settings import Settings
 from app.store.protocol import Store
 from app.worker import create_worker
 from tests.clock import ShiftedClock
-from tests.conftest import send
+from tests.conftest import send, worker_running
 from tests.engine.flow.test_concurrency import PER_SITE, held_settings, site_run
 from tests.engine.walk.test_retry_now import redis_known
 from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
@@ -141,6 +141,56 @@ async def test_a_command_on_a_run_debounced_at_admission_moves_its_deferred_star
         answer = await client.post(f"/api/runs/{run_id}/{command}")
         assert answer.status_code == 200, answer.text
         assert list(await timers_left(resources, run_id)) == timers, command
+
+
+# The ids the releases before 5554d22 armed a waiting run's resumes under: the walker's
+# deadline of an event wait, the ingest's wake, a decision's, a held run's recheck, a wake of
+# a held run. Redis may still hold such timers when the new release starts.
+OLD_IDS = (
+    "{run}:0:event:1:{revision}",
+    "{run}:event:evt_before",
+    "{run}:approval:{revision}",
+    "{run}:held:{revision}",
+    "{run}:wake:{revision}",
+)
+
+
+async def walked(resources: Resources, run_id: str, timers: list[str]) -> None:
+    """Until none of ``timers`` is armed any more: a worker walked each and let it go."""
+    for _ in range(1000):  # a guard against hanging, not a timing
+        if not set(timers) & set(await timers_of(resources, run_id)):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"still armed: {timers}")
+
+
+async def test_timers_armed_under_the_old_ids_fire_and_find_nothing_to_do(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    run_id, deadline = await parked(client, settings, resources, PAID)
+    waiting = await resources.store.get_run("acme", run_id)
+    old = [id.format(run=run_id, revision=waiting.revision) for id in OLD_IDS]
+    assert resources.engine is not None
+    queue = resources.engine.queue
+
+    async with worker_running(settings):
+        # Due now while the run waits (as at their time): each walk finds it not due.
+        for timer in old:
+            await queue.advance("acme", run_id, timer, None)
+        await walked(resources, run_id, old)
+        assert (await resources.store.get_run("acme", run_id)).revision == waiting.revision
+        assert list(await timers_left(resources, run_id)) == [deadline]
+
+        # Due beside the wake of an answer: the run goes on once, and once only.
+        for timer in old:
+            await queue.advance("acme", run_id, timer, None)
+        await send(client, {"type": "purchase", "user": {"id": "u1"}})
+        await walked(resources, run_id, [*old, deadline])
+    run = await run_of(client, run_id)
+    assert run["status"] == "completed"
+    assert [step["step_id"] for step in run["steps"]] == ["paid", "after"]
+    assert [turn["to"] for turn in run["history"]] == ["running", "waiting", "running", "completed"]
+    assert await timers_left(resources, run_id) == {}
 
 
 async def test_a_wake_brings_a_timer_forward_and_a_walk_under_it_is_followed_by_another(
