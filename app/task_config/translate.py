@@ -50,16 +50,20 @@ class Workflow:
     notes: list[str] = field(default_factory=list)
 
     def origin(self, loc: tuple[str | int, ...]) -> Path:
-        """The path in the file of what a validation error's ``loc`` names."""
+        """The path in the file of what a validation error's ``loc`` names: its schedule, or
+        the innermost task on it. Tasks are the actions, a loop's included; what an action
+        holds besides (its data, its conditions, a conditional's arms) is not a task, even
+        an object in it with an ``id`` that names one."""
         here: Path = ("workflows", self.workflow_id)
         if loc[:1] in (("trigger",), ("triggers",)):
             index = 0 if loc[0] == "trigger" else int(loc[1]) + 1 if len(loc) > 1 else 0
             return self.schedules[index] if index < len(self.schedules) else here
         node: Any = self.document
-        for part in loc:
-            node = _step(node, part)
-            if isinstance(node, dict) and node.get("id") in self.tasks:
-                here = self.tasks[node["id"]]
+        while len(loc) > 1 and loc[0] == "actions":
+            node = _step(_step(node, "actions"), loc[1])
+            if not isinstance(node, dict) or node.get("id") not in self.tasks:
+                break
+            here, loc = self.tasks[node["id"]], loc[2:]
         return here
 
 
@@ -107,9 +111,26 @@ def _about(value: Any, path: Path) -> str:
             said = [f"workflow '{part}'"]
         if position == 1 and path[0] == "schedules" and isinstance(node, dict):
             said = [f"schedule '{node.get('name', part)}'"]
-        if isinstance(node, dict) and isinstance(node.get("name"), str) and "type" in node:
+        task = _at_task(path[: position + 1]) and isinstance(node, dict)
+        if task and isinstance(node.get("name"), str):
             said = [*said[:1], f"task '{node['name']}'"]
     return ", ".join(said) + ": " if said else ""
+
+
+def _at_task(path: Path) -> bool:
+    """Whether ``path`` ends at a task: ``workflows.<name>.tasks.<n>``, then a loop's
+    ``config.tasks.<n>`` any number of times; never inside a task's config, which is the
+    user's (an object there may well have a name and a type)."""
+    steps = ("config", *path[2:])  # as (config, tasks, n) triples
+    return (
+        path[:1] == ("workflows",)
+        and len(steps) >= 3
+        and len(steps) % 3 == 0
+        and all(
+            steps[at : at + 2] == ("config", "tasks") and isinstance(steps[at + 2], int)
+            for at in range(0, len(steps), 3)
+        )
+    )
 
 
 def translate(value: Any) -> list[Workflow]:

@@ -211,3 +211,29 @@ def test_a_workflow_the_validator_refuses_is_refused_at_its_tasks_line() -> None
         "tasks.json, line 3, column 3: workflow 'w', task 'run': "
     )
     assert "AUTOMATOR_LOCAL_TASKS" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        # Refused by the validator: an object in the data has an "id" naming a task.
+        ('"headers": {"id": "ok", "X-Count": 5}', "5 is not of type 'string'"),
+        # Refused while translated: an object in the data has a task's "name" and "type".
+        ('"json": {"name": "ok", "type": "log", "v": "${nope"}', "without its closing"),
+    ],
+    ids=["validated", "translated"],
+)
+def test_a_refusal_inside_a_tasks_config_names_that_task_not_one_its_data_names(
+    data: str, said: str
+) -> None:
+    text = (
+        '{"workflows": {"w": {"tasks": [\n'
+        '  {"type": "log", "name": "ok"},\n'
+        '  {"type": "http", "name": "call", "config": {"url": "https://api.example/",\n'
+        f"   {data}}}}}]}}}}}}"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        documents(SourceText.parse("tasks.json", text.encode()), parser().validate)
+    assert "workflow 'w', task 'call': " in refused.value.message, refused.value.message
+    assert "line 2" not in refused.value.message
+    assert said in refused.value.message
