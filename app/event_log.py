@@ -52,14 +52,21 @@ class EventLog(Acting):
         )
 
     async def replay(
-        self, tenant_id: str, event_id: str, workflow_ids: Set[str] | None
+        self,
+        tenant_id: str,
+        event_id: str,
+        workflow_ids: Set[str] | None,
+        key: str | None = None,
     ) -> Accepted:
         """Accept the event again as a new one linked to it, for every workflow it matches
-        now or only for ``workflow_ids``; recorded in the audit log with the runs started."""
+        now or only for ``workflow_ids``, once per ``key``; recorded in the audit log with
+        the runs started (a repeat of a keyed replay changes nothing, so it is not)."""
         if self.ingestor is None:
             raise redis_missing()
         original = await self.store.get_event(tenant_id, event_id)
-        accepted = await self.ingestor.replay(original, workflow_ids)
+        accepted = await self.ingestor.replay(original, workflow_ids, key)
+        if accepted.duplicate:
+            return accepted
         replayed = accepted.event
         after = {
             "event_id": replayed.event_id,

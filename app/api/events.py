@@ -213,12 +213,14 @@ async def replay_event(
     event_id: str, caller: Writer, events: EventLogDep, body: ReplayBody = None
 ) -> EventReplayed:
     """Accept the event again as a new event linked to it (`replay_of`): its type, user,
-    data and time, no idempotency key. It starts every workflow it matches now, or only
-    those named in `workflow_ids`; their business keys and flow control apply as to any
-    event. Recorded in the audit log."""
+    data and time. It starts every workflow it matches now, or only those named in
+    `workflow_ids`; their business keys and flow control apply as to any event. With an
+    `idempotency_key`, a replay of this event sent again with it starts nothing more.
+    Recorded in the audit log."""
     named = None if body is None else body.workflow_ids
     only = None if named is None else set(named)
-    accepted = await events.replay(caller.tenant_id, event_id, only)
+    key = None if body is None else body.idempotency_key
+    accepted = await events.replay(caller.tenant_id, event_id, only, key)
     metrics.event_accepted(accepted)
     return EventReplayed.of(accepted)
 

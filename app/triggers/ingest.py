@@ -197,11 +197,14 @@ class Ingestor:
         matched = await self._match(event, candidates, {}) if candidates else None
         return await self._start(event, matched)
 
-    async def replay(self, original: EventRecord, workflow_ids: Set[str] | None) -> Accepted:
+    async def replay(
+        self, original: EventRecord, workflow_ids: Set[str] | None, key: str | None = None
+    ) -> Accepted:
         """Accept ``original`` again as a new event linked to it (``replay_of``): the same
-        type, user, data and time it happened, no idempotency key (the point is to run it
-        again). With ``workflow_ids``, only those workflows may start; the others are left
-        out of its record."""
+        type, user, data and time it happened, not its idempotency key (the point is to run
+        it again), but ``key`` if given, as ``replay:<original's id>:<key>``, so a replay
+        sent again starts nothing more. With ``workflow_ids``, only those workflows may
+        start; the others are left out of its record."""
         incoming = EventIn(type=original.type)
         event = replace(
             _record(original.tenant_id, incoming, self.clock.now(), new_id("evt")),
@@ -209,6 +212,7 @@ class Ingestor:
             data=original.data,
             timestamp=original.timestamp,
             replay_of=original.event_id,
+            idempotency_key=None if key is None else f"replay:{original.event_id}:{key}",
         )
         candidates = await self.matcher.candidates(event.tenant_id, event.type)
         if workflow_ids is None:

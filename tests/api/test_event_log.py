@@ -84,6 +84,29 @@ async def test_a_replay_keeps_to_a_workflows_business_key(client: httpx.AsyncCli
     }
 
 
+async def test_a_replay_sent_again_with_its_key_starts_nothing_more(
+    client: httpx.AsyncClient,
+) -> None:
+    """A script that replays an event and retries on a timeout would send the order's
+    confirmation twice: with a key, the retry answers the first replay's ids."""
+    await publish(client, greeting("welcome"))
+    sent = await send(client, {"type": "signup", "user": {"id": "u1"}})
+    path = f"/api/events/{sent['event_id']}/replay"
+    first = (await client.post(path, json={"idempotency_key": "fix-42"})).json()
+    (run_id,) = first["run_ids"]
+    retried = (await client.post(path, json={"idempotency_key": "fix-42"})).json()
+    assert (retried["duplicate"], retried["event_id"]) == (True, first["event_id"])
+    assert (retried["run_ids"], retried["replay_of"]) == ([run_id], sent["event_id"])
+    other = (await client.post(path, json={"idempotency_key": "fix-43"})).json()
+    assert (other["duplicate"], len(other["run_ids"])) == (False, 1)
+    assert other["run_ids"] != [run_id]
+    # The key is the replay's own: an event sent with the same one is not its duplicate.
+    fresh = await send(client, {"type": "signup", "idempotency_key": "fix-42"})
+    assert fresh["duplicate"] is False
+    audit = (await client.get("/api/audit", params={"entity_type": "event"})).json()["items"]
+    assert [a["after"]["event_id"] for a in audit] == [other["event_id"], first["event_id"]]
+
+
 async def test_a_replay_for_named_workflows_starts_only_those(client: httpx.AsyncClient) -> None:
     await publish(client, greeting("welcome"))
     await publish(client, greeting("onboard"))

@@ -92,7 +92,8 @@ class EventReplayed(EventAccepted):
 
 
 class ReplayIn(BaseModel):
-    """Which workflows a replay may start: every one the event matches now, or only these."""
+    """Which workflows a replay may start: every one the event matches now, or only these;
+    and the key that makes a replay sent again (a client's retry) start nothing more."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"workflow_ids": ["welcome"]}]}
@@ -100,6 +101,13 @@ class ReplayIn(BaseModel):
 
     workflow_ids: list[str] | None = Field(
         None, min_length=1, description="Only these workflows (null: all that match)."
+    )
+    idempotency_key: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="Replays of this event sent with this key within the idempotency window "
+        "start runs once: a repeat answers the first replay's ids with duplicate true.",
     )
 
 
