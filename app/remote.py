@@ -120,6 +120,8 @@ def _report(result: dict[str, Any]) -> None:
     typer.echo(f"{result['event_id']}{duplicate}: {runs or 'no run started'}")
     for workflow, reason in result["skipped"].items():
         typer.echo(f"  skipped {workflow}: {reason}")
+    if result.get("notice"):  # a type no workflow listens to, a key reused for another event
+        typer.echo(f"  {result['notice']}")
 
 
 def send_event(

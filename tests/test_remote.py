@@ -116,6 +116,15 @@ def test_send_an_event_then_follow_its_run(service: dict[str, str]) -> None:
     assert "greet v1  completed" in shown.stdout
 
 
+def test_the_replys_notice_is_said(service: dict[str, str]) -> None:
+    """A typo in the type started nothing: the API's notice says so, and so does the CLI."""
+    sent = automator(service, "send-event", "sigup")
+    assert sent.returncode == 0, sent.stderr
+    said = sent.stdout.splitlines()
+    assert said[0].endswith(": no run started")
+    assert said[1].startswith("  No active workflow listens to events of type 'sigup'")
+
+
 def test_many_events_from_a_file(service: dict[str, str], tmp_path: Path) -> None:
     lines = [json.dumps({"type": "signup", "user": {"id": f"f{n}"}}) for n in range(3)]
     (tmp_path / "events.jsonl").write_text("\n".join([*lines, json.dumps({"type": "other"})]))
