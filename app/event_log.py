@@ -14,6 +14,7 @@ from app.models.run import Accepted, EventFilter, EventRecord, Run
 from app.models.workflow import Page
 from app.store.protocol import Store
 from app.triggers.ingest import Ingestor
+from app.triggers.matcher import Matcher
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,20 @@ class EventDetail:
 
 
 @dataclass(frozen=True)
+class EventType:
+    """An event type a person may pick for a trigger: whether the tenant received events of
+    it (still kept), and which active workflows start on it or listen to it."""
+
+    type: str
+    received: bool
+    workflows: list[str]
+
+
+# The most workflow ids named for one event type (in id order).
+MAX_WORKFLOWS_NAMED = 20
+
+
+@dataclass(frozen=True)
 class EventLog(Acting):
     """Events for ``actor`` (an API key id; ``cli`` by default), named in the audit log."""
 
@@ -34,12 +49,27 @@ class EventLog(Acting):
     audit: Audit
     ingestor: Ingestor | None = None
     actor: str = field(default=CLI)
+    matcher: Matcher | None = None
 
     async def list_events(
         self, tenant_id: str, where: EventFilter, page: Page
     ) -> list[EventRecord]:
         """The tenant's events, newest first."""
         return await self.store.list_events(tenant_id, where, page)
+
+    async def types(self, tenant_id: str, limit: int) -> tuple[list[EventType], bool]:
+        """The event types the tenant received and its active workflows listen to, in name
+        order, at most ``limit``; and whether there were more."""
+        received = set(await self.store.event_types(tenant_id, limit + 1))
+        listened = await self.matcher.listened(tenant_id) if self.matcher else {}
+        # The first ``limit + 1`` names of the union are among the first ``limit + 1``
+        # received and the listened ones: what the store left out comes later in order.
+        names = sorted(received | listened.keys())[: limit + 1]
+        shown = [
+            EventType(name, name in received, listened.get(name, [])[:MAX_WORKFLOWS_NAMED])
+            for name in names[:limit]
+        ]
+        return shown, len(names) > limit
 
     async def read(self, tenant_id: str, event_id: str) -> EventDetail:
         """The event and its runs (NotFound for another tenant's)."""

@@ -275,7 +275,9 @@ async def open_resources(
             templates=templates,
             gateway=gateway,
             runs=runs,
-            events=EventLog(store, audit, None if engine is None else engine.ingestor),
+            events=EventLog(
+                store, audit, None if engine is None else engine.ingestor, matcher=matcher
+            ),
             bulk=_bulk(settings, clock, audit, store, engine),
             hooks=Hooks(
                 store,

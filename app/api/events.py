@@ -18,6 +18,8 @@ from app.api.schemas.events import (
     EventRead,
     EventReplayed,
     EventSummary,
+    EventTypeRead,
+    EventTypes,
     ReplayIn,
     accepted_fields,
     batch_events,
@@ -192,6 +194,20 @@ async def list_events(
     page = PageQuery(limit, event_cursor(after))
     found = await events.list_events(caller.tenant_id, where, page)
     return EventList.after_last([EventSummary.of(e) for e in found], limit, lambda e: e.event_id)
+
+
+@router.get("/types")
+async def event_types(
+    caller: Reader,
+    events: EventLogDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> EventTypes:
+    """The event types a trigger may pick: those the tenant received (events still kept)
+    and those its active workflows start on or listen to (waits, exit events, goals), each
+    with the workflows, in name order, at most `limit`. Any other type may still be used:
+    types are free strings. The Studio offers them in a trigger's event type field."""
+    found, more = await events.types(caller.tenant_id, limit)
+    return EventTypes(items=[EventTypeRead.of(one) for one in found], more=more)
 
 
 @router.get("/{event_id}")

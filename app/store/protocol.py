@@ -200,6 +200,10 @@ class IntakeStore(Protocol):
     async def count_events(self, tenant_id: str, period: Period) -> int:
         """Events received in the period (and not purged yet)."""
 
+    async def event_types(self, tenant_id: str, limit: int) -> list[str]:
+        """The distinct types of the tenant's kept events, in name order, at most ``limit``;
+        read through the (tenant, type) index, one probe per type, not event by event."""
+
     async def purge_claims(self, now: datetime) -> int:
         """Delete idempotency keys expired by ``now``, across tenants (the retention job,
         which purges events with ``purge_batch``); returns how many."""

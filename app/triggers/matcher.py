@@ -200,6 +200,17 @@ class Matcher:
         index = await self._index(tenant_id)
         return index.listeners.get(event_type, NO_LISTENERS)
 
+    async def listened(self, tenant_id: str) -> dict[str, list[str]]:
+        """Event type → the active workflows that start on it or whose runs listen to it
+        (waits, exit events, goals), in id order."""
+        index = await self._index(tenant_id)
+        found: dict[str, set[str]] = defaultdict(set)
+        for event_type, candidates in index.by_type.items():
+            found[event_type].update(candidate.workflow_id for candidate in candidates)
+        for event_type, listeners in index.listeners.items():
+            found[event_type].update(listeners.waits, listeners.exits, listeners.goals)
+        return {event_type: sorted(ids) for event_type, ids in found.items()}
+
     async def _index(self, tenant_id: str) -> TenantIndex:
         index = self._indexes.get(tenant_id)
         if index is not None and self._clock.monotonic() - index.checked_at < self._refresh:

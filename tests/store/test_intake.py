@@ -129,3 +129,21 @@ async def test_purge_drops_old_events_and_expired_keys(store: Store) -> None:
         Intake(event("again"), [], event_claim=claim("event:k", "again"))
     )
     assert not reused.duplicate
+
+
+async def test_event_types_are_the_tenants_distinct_types_in_name_order_and_bounded(
+    store: Store,
+) -> None:
+    typed = [("ev1", "user_signup"), ("ev2", "cart_updated"), ("ev3", "user_signup")]
+    typed += [("ev4", "purchase_completed"), ("ev5", "cart_updated")]
+    await store.accept_events([Intake(replace(event(id_), type=type_), []) for id_, type_ in typed])
+    await store.accept_event(Intake(replace(event("ev6", tenant_id="globex"), type="secret"), []))
+
+    assert await store.event_types("acme", 10) == [
+        "cart_updated",
+        "purchase_completed",
+        "user_signup",
+    ]
+    assert await store.event_types("acme", 2) == ["cart_updated", "purchase_completed"]
+    assert await store.event_types("globex", 10) == ["secret"]
+    assert await store.event_types("initech", 10) == []

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from app.api.schemas.page import Page
 from app.api.schemas.runs import RunSummary
-from app.event_log import EventDetail
+from app.event_log import EventDetail, EventType
 from app.models.run import Accepted, EventRecord
 from app.triggers.ingest import EVENT_EXAMPLE, EventFields, EventIn, plainly_an_event
 
@@ -159,3 +159,41 @@ class EventRead(EventSummary):
             answered=[RunSummary.of(run) for run in detail.answered],
             ended=[RunSummary.of(run) for run in detail.ended],
         )
+
+
+class EventTypeRead(BaseModel):
+    type: str
+    received: bool = Field(description="The tenant received events of this type (still kept).")
+    workflows: list[str] = Field(
+        description="Active workflows that start on it or whose runs wait for it, exit or "
+        "count a goal on it; at most 20, in id order."
+    )
+
+    @classmethod
+    def of(cls, found: EventType) -> "EventTypeRead":
+        return cls(type=found.type, received=found.received, workflows=found.workflows)
+
+
+class EventTypes(BaseModel):
+    """The event types a trigger may pick: received, listened to, or both."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {"type": "cart_updated", "received": True, "workflows": []},
+                        {
+                            "type": "user_signup",
+                            "received": True,
+                            "workflows": ["welcome_campaign_001"],
+                        },
+                    ],
+                    "more": False,
+                }
+            ]
+        }
+    )
+
+    items: list[EventTypeRead] = Field(description="In name order.")
+    more: bool = Field(description="There are more types than `limit`, later in name order.")

@@ -316,6 +316,24 @@ class EventIntake(Runs, Audience):
         )
         return int(row[0]) + int(kept[0])
 
+    def event_types(self, tenant_id: str, limit: int) -> list[str]:
+        # Each step asks the (tenant_id, type, event_id) index for the next type after the
+        # last one: a probe per type. A DISTINCT reads every event the tenant keeps unless
+        # ANALYZE's statistics (which this store does not gather) tell SQLite to skip: over
+        # 200,000 events of 7 types, 48 ms against 0.02 ms (in memory, 2026-12-07).
+        rows = self._all(
+            "WITH RECURSIVE found(type) AS ("
+            " SELECT min(type) FROM events WHERE tenant_id = ?"
+            " UNION ALL"
+            " SELECT (SELECT min(type) FROM events WHERE tenant_id = ? AND type > found.type)"
+            " FROM found WHERE found.type IS NOT NULL LIMIT ?"
+            ") SELECT type FROM found WHERE type IS NOT NULL",
+            tenant_id,
+            tenant_id,
+            limit,
+        )
+        return [str(row[0]) for row in rows]
+
     def purge_claims(self, now: datetime) -> int:
         with self._transaction() as db:
             deleted = db.execute("DELETE FROM claims WHERE expires_at <= ?", (now.isoformat(),))

@@ -221,6 +221,7 @@ class SQLiteStore:
     get_event = on_thread(Database.get_event)
     list_events = on_thread(Database.list_events)
     count_events = on_thread(Database.count_events)
+    event_types = on_thread(Database.event_types)
     purge_claims = on_thread(Database.purge_claims)
 
     # Runs (and save_run above)

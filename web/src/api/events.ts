@@ -10,6 +10,7 @@ export type EventRead = components["schemas"]["EventRead"];
 export type EventList = components["schemas"]["EventList"];
 export type EventReplayed = components["schemas"]["EventReplayed"];
 export type EventAccepted = components["schemas"]["EventAccepted"];
+export type EventTypeRead = components["schemas"]["EventTypeRead"];
 
 /** An event as `POST /api/events` takes it. */
 export interface EventToSend {
@@ -76,5 +77,15 @@ function useAccepting<T>(accept: (input: T) => Promise<EventAccepted>) {
       await client.invalidateQueries({ queryKey: ["events", "list"] });
       await client.invalidateQueries({ queryKey: ["runs", "list"] });
     },
+  });
+}
+
+/** The event types a trigger may pick: received by the tenant, or listened to by its active
+ * workflows. Asked again after a minute at most: a type sent meanwhile is offered then. */
+export function useEventTypes() {
+  return useQuery({
+    queryKey: ["events", "types"],
+    queryFn: ({ signal }) => api<components["schemas"]["EventTypes"]>("GET", "/api/events/types", { signal }),
+    staleTime: 60_000,
   });
 }

@@ -1,5 +1,6 @@
 // A labelled text input with the API's messages about it.
 import { useId } from "react";
+import { SuggestionList, type Suggestion } from "../../components/SuggestionList";
 
 export function FieldProblems({ errors }: { errors: string[] | undefined }) {
   if (!errors?.length) return null;
@@ -18,7 +19,7 @@ export interface TextFieldProps {
   errors?: string[] | undefined;
   hint?: string;
   /** Values offered as one types (a datalist); any other value may still be typed. */
-  suggestions?: readonly string[] | undefined;
+  suggestions?: readonly Suggestion[] | undefined;
 }
 
 export function TextField({ label, value, onChange, readOnly = false, errors, hint, suggestions }: TextFieldProps) {
@@ -28,7 +29,7 @@ export function TextField({ label, value, onChange, readOnly = false, errors, hi
     <div className={`text-field${errors?.length ? " invalid" : ""}`}>
       <label htmlFor={id}>{label}</label>
       <input id={id} value={value} readOnly={readOnly} onChange={(e) => onChange(e.target.value)} aria-invalid={Boolean(errors?.length)} list={listId} />
-      {listId && <datalist id={listId}>{suggestions?.map((option) => <option key={option} value={option} />)}</datalist>}
+      {listId && suggestions && <SuggestionList id={listId} suggestions={suggestions} />}
       {hint && <div className="muted">{hint}</div>}
       <FieldProblems errors={errors} />
     </div>

@@ -1,6 +1,8 @@
 // The workflow's own fields (name, tags, error workflow) and its trigger: event type or
 // schedule, and its conditions.
 import { useState } from "react";
+import { useEventTypes } from "../../api/events";
+import { eventTypeSuggestions } from "../../components/eventTypes";
 import type { DocumentHead, Trigger } from "../../workflow/document";
 import { fieldsUnder, type NodeProblem } from "../../workflow/problems";
 import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflow/conditions";
@@ -22,6 +24,7 @@ const SCHEDULE_FIELDS = ["cron", "interval", "timezone"] as const;
 
 export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: TriggerInspectorProps) {
   const [tab, setTab] = useState<InspectorTab>("form");
+  const eventTypes = useEventTypes();
   const fields = problem?.fields ?? {};
   const trigger = head.trigger;
   const setTrigger = (change: Partial<Trigger>) => {
@@ -48,7 +51,8 @@ export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: T
             onChange={(v) => onChange({ ...head, description: v })} />
           <WorkflowSettingsFields head={head} fields={fields} readOnly={readOnly} onChange={onChange} />
           <TextField label="Trigger event type" value={trigger.type} readOnly={readOnly} errors={fields["trigger.type"]}
-            hint='An event type such as user_signup, or "schedule" for a cron or interval' onChange={(v) => setTrigger({ type: v })} />
+            hint='An event type such as user_signup (those received or used by other workflows are offered; a new one may be typed), or "schedule" for a cron or interval'
+            suggestions={eventTypes.data && eventTypeSuggestions(eventTypes.data.items)} onChange={(v) => setTrigger({ type: v })} />
           {trigger.type === "schedule" && (
             <>
               <TextField label="Cron" value={trigger.cron ?? ""} readOnly={readOnly} errors={fields["trigger.cron"]} hint="e.g. 0 9 * * 1-5" onChange={(v) => setTrigger({ cron: v })} />

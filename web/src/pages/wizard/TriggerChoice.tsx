@@ -1,4 +1,8 @@
-// What starts the workflow: an event type, or a schedule (cron, time zone).
+// What starts the workflow: an event type (offered from those received and those other
+// workflows use), or a schedule (cron, time zone).
+import { useEventTypes } from "../../api/events";
+import { eventTypeSuggestions } from "../../components/eventTypes";
+import { SuggestionList } from "../../components/SuggestionList";
 export interface TriggerDraft {
   kind: "event" | "schedule";
   eventType: string;
@@ -8,6 +12,8 @@ export interface TriggerDraft {
 
 export function TriggerChoice({ value, onChange }: { value: TriggerDraft; onChange: (next: TriggerDraft) => void }) {
   const set = (change: Partial<TriggerDraft>) => onChange({ ...value, ...change });
+  const eventTypes = useEventTypes();
+  const suggestions = eventTypes.data ? eventTypeSuggestions(eventTypes.data.items) : [];
   return (
     <fieldset>
       <legend>3. Choose the trigger</legend>
@@ -20,7 +26,10 @@ export function TriggerChoice({ value, onChange }: { value: TriggerDraft; onChan
       {value.kind === "event" ? (
         <>
           <label htmlFor="event-type">Event type</label>
-          <input id="event-type" value={value.eventType} onChange={(e) => set({ eventType: e.target.value })} required placeholder="order_placed" />
+          <input id="event-type" value={value.eventType} onChange={(e) => set({ eventType: e.target.value })} required placeholder="order_placed"
+            list={suggestions.length ? "event-type-suggestions" : undefined} aria-describedby="event-type-hint" />
+          <SuggestionList id="event-type-suggestions" suggestions={suggestions} />
+          <span id="event-type-hint" className="muted">Types your systems sent or other workflows use are offered; a new one may be typed.</span>
         </>
       ) : (
         <>
