@@ -5,7 +5,7 @@ of action names to their ``ActionSpec``, and an async ``execute(action, params, 
 It raises ``ConnectorError`` with ``retryable`` saying whether trying again may help.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.errors import HeaderParseError
@@ -132,6 +132,18 @@ class ActionSpec:
                 continue
             found.append(ErrorDetail(("data", *_location(error)), _describe(error)))
         return found
+
+
+def problems_of(spec: ActionSpec, params: Mapping[str, Any]) -> list[ErrorDetail]:
+    """``spec.problems(params)``, each an ErrorDetail. A ``problems`` override written before
+    problems were located returns text (``"data.url: ..."``): each is kept, as written, as a
+    problem of the whole action (location ``()``), so a save names it rather than failing on
+    it; docs/connectors.md says how to locate it at its field."""
+    found: Sequence[object] = spec.problems(params)
+    return [
+        problem if isinstance(problem, ErrorDetail) else ErrorDetail((), str(problem))
+        for problem in found
+    ]
 
 
 # Characters of a message about an input: a value shown cut, and the rule's own words (an

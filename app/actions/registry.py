@@ -18,7 +18,7 @@ from importlib.metadata import entry_points
 from typing import Any, TypeVar
 
 from app.actions.ai.task import AiConnector
-from app.actions.base import ActionSpec, Connector
+from app.actions.base import ActionSpec, Connector, problems_of
 from app.actions.local.files import FileTask
 from app.actions.local.shell import ShellTask
 from app.actions.local.transform import TransformTask
@@ -145,7 +145,7 @@ class Registry:
     def _spec_problems(self, action_type: str, data: dict[str, Any]) -> list[ErrorDetail]:
         if action_type != CUSTOM_ACTION:
             connector = self.find(action_type)
-            return connector.actions[action_type].problems(data) if connector else []
+            return problems_of(connector.actions[action_type], data) if connector else []
         problems = CUSTOM_ACTION_SPEC.problems(data)
         if problems:
             return problems
@@ -154,9 +154,11 @@ class Registry:
         except UnknownAction as exc:
             installed = ", ".join(self._connectors) or "none"
             return [ErrorDetail(("data",), f"{exc}; installed: {installed}")]
+        # A problem at ("data", ...) of the connector's inputs is at data.params here; one
+        # of the whole action (an override's text) stays the action's.
         return [
-            ErrorDetail(("data", "params", *problem.loc[1:]), problem.msg)
-            for problem in connector.actions[action].problems(inputs)
+            ErrorDetail(("data", "params", *problem.loc[1:]) if problem.loc else (), problem.msg)
+            for problem in problems_of(connector.actions[action], inputs)
         ]
 
     def catalogue(self) -> list[dict[str, Any]]:

@@ -15,6 +15,9 @@ from app.actions.registry import (
     default_registry,
     register_connector,
 )
+from app.errors import ErrorDetail, InvalidInput
+from app.settings import Settings
+from app.workflows import DocumentParser
 
 
 class Echo(ConnectorAdapter):
@@ -162,3 +165,41 @@ def test_a_broken_entry_point_stops_the_start_with_its_name(
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(RuntimeError, match="cannot load connector entry point 'bad'"):
         default_registry()
+
+
+def test_a_problems_override_still_returning_text_is_named_at_the_action() -> None:
+    # Written before problems were located (list[str]): a save failed with AttributeError.
+    class Worded(ActionSpec):
+        def problems(self, params: Mapping[str, Any]) -> list[str]:  # type: ignore[override]
+            sku = params.get("sku")
+            return [] if str(sku).isdigit() else ["data.sku: an ERP article number is digits"]
+
+    class Older(Echo):
+        code = "older"
+        actions: ClassVar[Mapping[str, ActionSpec]] = {"order": Worded()}
+
+    parser = DocumentParser.from_settings(Settings(_env_file=None), Registry([Older]))
+    order = {"connector": "older", "action": "order", "params": {"sku": "x"}}
+    document = {
+        "workflow_id": "w",
+        "name": "W",
+        "trigger": {"type": "t"},
+        "actions": [{"id": "order", "type": CUSTOM_ACTION, "data": order}],
+    }
+    with pytest.raises(InvalidInput) as refused:
+        parser.validate(document)
+    assert refused.value.details == [
+        ErrorDetail(
+            ("actions", 0),
+            "data.sku: an ERP article number is digits; see GET /api/connectors for the inputs "
+            "of 'custom_action'",
+        )
+    ]
+    parser.validate(
+        document
+        | {
+            "actions": [
+                {"id": "order", "type": CUSTOM_ACTION, "data": order | {"params": {"sku": "12"}}}
+            ]
+        }
+    )

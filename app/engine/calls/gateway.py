@@ -5,7 +5,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.actions.base import ActionContext, Connector, ConnectorError, Message, Services
+from app.actions.base import (
+    ActionContext,
+    Connector,
+    ConnectorError,
+    Message,
+    Services,
+    problems_of,
+)
 from app.actions.references import references
 from app.actions.registry import Registry, UnknownAction
 from app.engine.calls.integrations import Integrations
@@ -79,7 +86,7 @@ class Gateway:
             prepared, _ = await self._prepare(connector, inputs, ctx, message)
         except ConnectorError as exc:
             return exc.message
-        problems = connector.actions[action].problems(inputs)
+        problems = problems_of(connector.actions[action], inputs)
         if problems:
             return "; ".join(map(str, problems))
         unready = getattr(connector, "unready", None)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.actions.base import ActionContext, ConnectorError
+from app.actions.base import ActionContext, ConnectorError, problems_of
 from app.actions.registry import CUSTOM_ACTION
 from app.clock import Clock
 from app.engine.calls.gateway import Gateway
@@ -98,7 +98,7 @@ class Prober:
     def _check_data(self, call: ProbeCall, params: dict[str, Any]) -> None:
         connector = self.gateway.registry.get(call.integration)
         assert connector is not None  # checked by _check_action
-        problems = connector.actions[call.action].problems(params)
+        problems = problems_of(connector.actions[call.action], params)
         if problems:
             raise InvalidInput(
                 f"The data does not fit {call.integration}.{call.action}: "
