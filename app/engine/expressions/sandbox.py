@@ -345,6 +345,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         # JSON objects: a key wins over a dict method, so cart.items is the "items" key.
         if isinstance(obj, dict) and attribute in obj:
             return obj[attribute]
+        if isinstance(obj, Undefined):
+            # A missing name's attribute, a dunder included: the name is what is missing
+            # (the sandbox would call it an unsafe attribute of StrictUndefined).
+            obj._fail_with_undefined_error()
         return super().getattr(obj, attribute)
 
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:

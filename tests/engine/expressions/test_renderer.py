@@ -472,6 +472,10 @@ def test_a_small_bound_holds_for_any_source(source: str, user: Any, more: Any) -
             "{% if plan.tier %}{{ plan.tier.name }}{% endif %}",
             "plan.tier is not in the event; its plan has code",
         ),
+        # A dunder of a missing name is the name missing, not an "unsafe attribute of
+        # 'StrictUndefined'", a class the author never wrote.
+        ("{{ cycler.__init__.__globals__ }}", "cycler is not in the event; it has user, plan"),
+        ("{{ cart['__class__'] }}", "cart is not in the event; it has user, plan"),
     ],
 )
 def test_an_undefined_name_says_what_is_missing_and_what_the_event_has(
