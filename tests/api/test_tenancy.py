@@ -75,6 +75,29 @@ async def test_keys_are_managed_per_tenant(
     assert len(listed) == 1
 
 
+async def test_the_tenants_last_admin_key_is_not_revoked(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    """Revoking it would leave the tenant with no key that can make keys: a 409 saying
+    what to do first. Once another admin key is made, it goes."""
+    client, resources = app_resources
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    (only,) = (await client.get("/api/keys", headers=acme)).json()
+    limited = {"role": "admin", "workflows": ["w"]}
+    assert (await client.post("/api/keys", json=limited, headers=acme)).status_code == 201
+    refused = await client.delete(f"/api/keys/{only['key_id']}", headers=acme)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["message"].startswith(
+        f"API key '{only['key_id']}' is the tenant's last admin key"
+    )
+    assert (await client.get("/api/keys", headers=acme)).status_code == 200
+    other = (await client.post("/api/keys", json={"role": "admin"}, headers=acme)).json()
+    assert (await client.delete(f"/api/keys/{only['key_id']}", headers=acme)).status_code == 200
+    second = {"Authorization": f"Bearer {other['key']}"}
+    again = await client.delete(f"/api/keys/{other['key_id']}", headers=second)
+    assert again.status_code == 409
+
+
 async def test_a_refused_role_is_told_which_roles_may(
     app_resources: tuple[httpx.AsyncClient, Resources],
 ) -> None:
