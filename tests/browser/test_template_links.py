@@ -21,3 +21,27 @@ def test_a_link_to_make_a_template_that_exists_opens_it(page: Page, service: Ser
     expect(page.get_by_role("heading", name="browser_link_exists")).to_be_visible()
     expect(page.get_by_label("Plain text")).to_have_value("Made already.")
     expect(page.get_by_role("button", name="Save template")).to_be_visible()
+
+
+def test_create_template_is_greyed_with_its_reason_until_it_can_be_made(
+    page: Page, service: Service
+) -> None:
+    """Create was `disabled` with no reason given (and out of the keyboard's reach)."""
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/governance/templates")
+    page.get_by_role("button", name="+ New template").click()
+
+    create = page.get_by_role("button", name="Create template")
+    expect(create).to_have_attribute("aria-disabled", "true")
+    expect(create).to_have_accessible_description(
+        "To create the template, name it, and fill in the plain text or the HTML"
+        " (a template needs a body)."
+    )
+    page.get_by_label("Name", exact=True).fill("browser_greyed_reason")
+    expect(create).to_have_accessible_description(
+        "To create the template, fill in the plain text or the HTML (a template needs a body)."
+    )
+    page.get_by_label("Plain text").fill("Hello.")
+    expect(create).not_to_have_attribute("aria-disabled", "true")
+    create.click()
+    expect(page.get_by_role("heading", name="browser_greyed_reason")).to_be_visible()

@@ -1,9 +1,10 @@
 // Message templates: pick one (or start a new one), edit its subject, text and HTML, and see
 // it rendered by the API over sample data as you type. Rendered HTML is shown as its markup.
-import { useState } from "react";
+import { useId, useState } from "react";
 import { useSearchParams } from "react-router";
 import { useDeleteTemplate, usePreview, useSaveTemplate, useTemplates, type TemplateParts, type TemplateRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 import { useDebounced } from "../../components/useDebounced";
 import { parseJsonObject } from "./json";
 
@@ -25,6 +26,13 @@ export function partsOf(draft: { subject: string | null; text: string | null; ht
 export function addressedTemplate(items: TemplateRead[] | undefined, wanted: string, canEdit: boolean): TemplateRead | null {
   if (!wanted || !items) return null;
   return items.find((template) => template.name === wanted) ?? (canEdit ? BLANK : null);
+}
+
+/** Why Create or Save does nothing yet, in words (null: it saves). */
+export function unsavableBecause(isNew: boolean, name: string, bodiless: boolean): string | null {
+  const missing = [isNew && !name.trim() ? "name it" : "", bodiless ? "fill in the plain text or the HTML (a template needs a body)" : ""].filter(Boolean);
+  if (missing.length === 0) return null;
+  return `To ${isNew ? "create" : "save"} the template, ${missing.join(", and ")}.`;
 }
 
 export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
@@ -89,6 +97,8 @@ function TemplateEditor({ template, suggestedName, canEdit, justCreated, onSaved
   const parts = useDebounced(partsOf(draft), 300);
   // The API takes no template without a body (422), to preview or to save: say what to fill.
   const bodiless = !draft.text.trim() && !draft.html.trim();
+  const unsavable = unsavableBecause(isNew, name, bodiless);
+  const reasonId = useId();
   const data = parseJsonObject(sample);
   const preview = usePreview(parts, useDebounced(data.value, 300));
   const field = (part: "subject" | "text" | "html", rows: number) => (
@@ -115,15 +125,16 @@ function TemplateEditor({ template, suggestedName, canEdit, justCreated, onSaved
           {field("html", 6)}
           {canEdit && (
             <div className="toolbar">
-              <button type="button" className="primary" disabled={save.isPending || bodiless || (isNew && !name.trim())}
+              <GreyableButton className="primary" disabled={save.isPending} greyedBy={unsavable ? reasonId : undefined}
                 onClick={() => save.mutate({ name: name.trim(), parts: partsOf(draft), isNew }, { onSuccess: onSaved })}>
                 {isNew ? "Create template" : "Save template"}
-              </button>
+              </GreyableButton>
               {!isNew && <button type="button" className="danger" onClick={() => remove.mutate(template.name, { onSuccess: onDeleted })}>Delete</button>}
               {save.isSuccess && <span className="muted" role="status">Saved.</span>}
               {justCreated && !save.isSuccess && <span className="muted" role="status">Created {template.name}.</span>}
             </div>
           )}
+          {canEdit && unsavable && <p className="muted" id={reasonId}>{unsavable}</p>}
           <ErrorNotice error={save.error ?? remove.error} />
         </div>
         <div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { tabsFor } from "./GovernancePage";
-import { addressedTemplate, partsOf } from "./TemplatesPanel";
+import { addressedTemplate, partsOf, unsavableBecause } from "./TemplatesPanel";
 import { parseJsonObject } from "./json";
 import { auditFilterFrom } from "./AuditPanel";
 import { channelsText, ruleText } from "./AlertsPanel";
@@ -25,6 +25,12 @@ describe("governance", () => {
     expect(addressedTemplate([welcome], "thanks", true)?.name).toBe("");
     expect(addressedTemplate([welcome], "thanks", false)).toBeNull();
     expect(addressedTemplate(undefined, "thanks", true)).toBeNull(); // the list is not here yet
+  });
+
+  it("says why a template cannot be saved yet", () => {
+    expect(unsavableBecause(true, " ", true)).toBe("To create the template, name it, and fill in the plain text or the HTML (a template needs a body).");
+    expect(unsavableBecause(true, "welcome", false)).toBeNull();
+    expect(unsavableBecause(false, "welcome", true)).toBe("To save the template, fill in the plain text or the HTML (a template needs a body).");
   });
 
   it("says what is wrong with typed JSON", () => {
