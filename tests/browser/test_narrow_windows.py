@@ -51,3 +51,19 @@ def test_a_node_opened_in_a_narrow_window_brings_the_inspector_below_into_view(
 
     page.locator("[data-node='hello']").click()
     expect(inspector.get_by_label("Name", exact=True)).to_be_in_viewport()
+
+
+def test_a_phone_wide_list_scrolls_its_table_in_a_box_and_keeps_it_a_table(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    """The table itself was made `display: block` to scroll, which takes its table semantics
+    away in some screen readers; its box scrolls instead."""
+    page.set_viewport_size({"width": 400, "height": 800})
+    sign_in(page, service, service.key)
+    table = page.get_by_role("table")
+    expect(table.get_by_role("columnheader", name="Workflow")).to_be_visible()
+    expect(table.get_by_role("cell", name=str(workflow["name"]))).to_be_visible()
+    assert table.evaluate("(t) => getComputedStyle(t).display") == "table"
+    box = page.locator(".table-scroll")
+    assert box.evaluate("(b) => b.scrollWidth > b.clientWidth"), "the table fits: nothing to scroll"
+    assert page.evaluate(WIDER_THAN_THE_WINDOW) == 0

@@ -12,6 +12,7 @@ import { statusColour } from "../../components/runStatus";
 import { duration } from "../../components/time";
 import { percent } from "../workflows/format";
 import { countTick, failingMost, PERIODS, points, runStacks, STACKS } from "./series";
+import { TableScroll } from "../../components/TableScroll";
 
 export function DashboardPage() {
   const [chosen, setChosen] = useState<(typeof PERIODS)[number]>(PERIODS[1]);
@@ -57,19 +58,21 @@ export function DashboardPage() {
       <h2>Workflows that fail most</h2>
       {stats.data && failing.length === 0 && <p>No workflow had a failed run in this period.</p>}
       {failing.length > 0 && (
-        <table className="workflows failing">
-          <thead><tr><th>Workflow</th><th>Failed runs</th><th>Failure rate (finished runs)</th><th><span className="sr-only">Runs</span></th></tr></thead>
-          <tbody>
-            {failing.map((one) => (
-              <tr key={one.workflowId} data-workflow={one.workflowId}>
-                <td><Link to={`/workflows/${encodeURIComponent(one.workflowId)}`}>{one.workflowId}</Link></td>
-                <td className="error-inline">{one.failed}</td>
-                <td>{percent(one.failureRate)} <span className="muted">of {one.finished}</span></td>
-                <td><Link to={`/runs?workflow_id=${encodeURIComponent(one.workflowId)}&status=failed`}>Failed runs</Link></td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows failing">
+            <thead><tr><th>Workflow</th><th>Failed runs</th><th>Failure rate (finished runs)</th><th><span className="sr-only">Runs</span></th></tr></thead>
+            <tbody>
+              {failing.map((one) => (
+                <tr key={one.workflowId} data-workflow={one.workflowId}>
+                  <td><Link to={`/workflows/${encodeURIComponent(one.workflowId)}`}>{one.workflowId}</Link></td>
+                  <td className="error-inline">{one.failed}</td>
+                  <td>{percent(one.failureRate)} <span className="muted">of {one.finished}</span></td>
+                  <td><Link to={`/runs?workflow_id=${encodeURIComponent(one.workflowId)}&status=failed`}>Failed runs</Link></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
     </section>
   );

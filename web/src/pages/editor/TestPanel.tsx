@@ -16,6 +16,7 @@ import { describeDelay, type WorkflowDocument } from "../../workflow/document";
 import { sampleEvent } from "../../workflow/sample";
 import { traceStates, type TraceEntry } from "../../workflow/trace";
 import { SentEvent } from "./SentEvent";
+import { TableScroll } from "../../components/TableScroll";
 
 export interface TestPanelProps {
   workflowId: string;
@@ -93,20 +94,22 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
 
 function TraceTable({ trace }: { trace: TraceEntry[] }) {
   return (
-    <table className="workflows trace">
-      <thead><tr><th>At</th><th>Step</th><th>State</th><th>Detail</th></tr></thead>
-      <tbody>
-        {trace.map((entry, i) => (
-          <tr key={i} className={entry.status ? `trace-${entry.status}` : "trace-wait"}>
-            <td>+{describeDelay(entry.at ?? 0)}</td>
-            <td>{entry.step_id ? <><code>{entry.step_id}</code> <span className="muted">{entry.type}</span></> : <em>wait</em>}</td>
-            <td>{entry.status ?? `${describeDelay(entry.wait_seconds ?? 0)} (${entry.reason ?? "wait"})`}</td>
-            <td className="trace-detail">
-              {entry.error?.message ?? (entry.input !== undefined && entry.input !== null ? JSON.stringify(entry.input) : "")}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <TableScroll>
+      <table className="workflows trace">
+        <thead><tr><th>At</th><th>Step</th><th>State</th><th>Detail</th></tr></thead>
+        <tbody>
+          {trace.map((entry, i) => (
+            <tr key={i} className={entry.status ? `trace-${entry.status}` : "trace-wait"}>
+              <td>+{describeDelay(entry.at ?? 0)}</td>
+              <td>{entry.step_id ? <><code>{entry.step_id}</code> <span className="muted">{entry.type}</span></> : <em>wait</em>}</td>
+              <td>{entry.status ?? `${describeDelay(entry.wait_seconds ?? 0)} (${entry.reason ?? "wait"})`}</td>
+              <td className="trace-detail">
+                {entry.error?.message ?? (entry.input !== undefined && entry.input !== null ? JSON.stringify(entry.input) : "")}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }

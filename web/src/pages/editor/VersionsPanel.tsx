@@ -4,6 +4,7 @@ import { useQueries, useQueryClient } from "@tanstack/react-query";
 import { fetchVersion, publishVersion, useVersions, workflowKeys, type VersionRead } from "../../api/workflows";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { VersionDiff } from "./VersionDiff";
+import { TableScroll } from "../../components/TableScroll";
 
 export interface VersionsPanelProps {
   workflowId: string;
@@ -35,28 +36,30 @@ export function VersionsPanel({ workflowId, canEdit, onOpen }: VersionsPanelProp
   return (
     <section className="versions">
       <ErrorNotice error={versions.error ?? error} />
-      <table className="workflows">
-        <thead>
-          <tr><th>Compare</th><th>Version</th><th>Saved by</th><th>When</th><th /></tr>
-        </thead>
-        <tbody>
-          {[...(versions.data ?? [])].reverse().map((v) => (
-            <tr key={v.version} data-version={v.version}>
-              <td><input type="checkbox" aria-label={`Compare version ${v.version}`} checked={picked.includes(v.version)} onChange={() => toggle(v.version)} /></td>
-              <td>
-                v{v.version} {v.active && <span className="badge state-enabled">active</span>}
-                {v.status === "pending_approval" && <span className="badge state-disabled">waiting for approval</span>}
-              </td>
-              <td>{v.created_by ?? "—"}</td>
-              <td>{new Date(v.created_at).toLocaleString()}</td>
-              <td className="commands">
-                <button type="button" onClick={() => open(v.version)}>Open</button>
-                {canEdit && v.status === "inactive" && <button type="button" onClick={() => rollback(v.version)}>{`Make v${v.version} active`}</button>}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <TableScroll>
+        <table className="workflows">
+          <thead>
+            <tr><th>Compare</th><th>Version</th><th>Saved by</th><th>When</th><th /></tr>
+          </thead>
+          <tbody>
+            {[...(versions.data ?? [])].reverse().map((v) => (
+              <tr key={v.version} data-version={v.version}>
+                <td><input type="checkbox" aria-label={`Compare version ${v.version}`} checked={picked.includes(v.version)} onChange={() => toggle(v.version)} /></td>
+                <td>
+                  v{v.version} {v.active && <span className="badge state-enabled">active</span>}
+                  {v.status === "pending_approval" && <span className="badge state-disabled">waiting for approval</span>}
+                </td>
+                <td>{v.created_by ?? "—"}</td>
+                <td>{new Date(v.created_at).toLocaleString()}</td>
+                <td className="commands">
+                  <button type="button" onClick={() => open(v.version)}>Open</button>
+                  {canEdit && v.status === "inactive" && <button type="button" onClick={() => rollback(v.version)}>{`Make v${v.version} active`}</button>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </TableScroll>
       {picked.length < 2 && <p className="muted">Tick two versions to compare them side by side.</p>}
       {left?.data && right?.data && (
         <VersionDiff before={left.data.document} after={right.data.document} labels={[`v${left.data.version}`, `v${right.data.version}`]} />

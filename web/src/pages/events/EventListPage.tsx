@@ -10,6 +10,7 @@ import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
 import { emptyListText } from "../../components/addressFilter";
+import { TableScroll } from "../../components/TableScroll";
 
 const FIRST_EVENT =
   "your systems send them to POST /api/events (automator send-event sends one, and so does a workflow's Test tab).";
@@ -42,34 +43,36 @@ export function EventListPage() {
       {events.isPending && <p>Loading…</p>}
       {events.data && events.data.items.length === 0 && <p>{emptyListText(filter, "events", FIRST_EVENT)}</p>}
       {events.data && events.data.items.length > 0 && (
-        <table className="workflows runs">
-          <thead>
-            <tr>
-              <th>Event</th><th>Type</th><th>User</th><th>Received</th><th>Runs</th><th>Skipped</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.data.items.map((event) => (
-              <tr key={event.event_id} data-event={event.event_id}>
-                <td>
-                  <button type="button" className="link" onClick={() => setChosen(event.event_id)}>
-                    <code>{event.event_id}</code>
-                  </button>
-                  {event.replay_of && <span className="muted"> replays {event.replay_of}</span>}
-                </td>
-                <td>{event.type}</td>
-                <td>{event.user_id ?? <span className="muted">–</span>}</td>
-                <td>{when(event.received_at)}</td>
-                <td>
-                  {event.run_ids.map((id) => (
-                    <Link key={id} to={`/runs/${encodeURIComponent(id)}`}><code>{id}</code></Link>
-                  ))}
-                </td>
-                <td>{Object.keys(event.skipped).length || ""}</td>
+        <TableScroll>
+          <table className="workflows runs">
+            <thead>
+              <tr>
+                <th>Event</th><th>Type</th><th>User</th><th>Received</th><th>Runs</th><th>Skipped</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {events.data.items.map((event) => (
+                <tr key={event.event_id} data-event={event.event_id}>
+                  <td>
+                    <button type="button" className="link" onClick={() => setChosen(event.event_id)}>
+                      <code>{event.event_id}</code>
+                    </button>
+                    {event.replay_of && <span className="muted"> replays {event.replay_of}</span>}
+                  </td>
+                  <td>{event.type}</td>
+                  <td>{event.user_id ?? <span className="muted">–</span>}</td>
+                  <td>{when(event.received_at)}</td>
+                  <td>
+                    {event.run_ids.map((id) => (
+                      <Link key={id} to={`/runs/${encodeURIComponent(id)}`}><code>{id}</code></Link>
+                    ))}
+                  </td>
+                  <td>{Object.keys(event.skipped).length || ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       <Pager pages={pages} next={next} />
       {chosen && <EventDetail key={chosen} id={chosen} />}

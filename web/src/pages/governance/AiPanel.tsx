@@ -10,6 +10,7 @@ import { useCopilotStatus } from "../../api/copilot";
 import { useSecrets } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { aiConfig, aiDraft, dropped, keyShown, type AiDraft, type ProviderKind } from "./ai";
+import { TableScroll } from "../../components/TableScroll";
 
 const SOURCES: Record<AiProvidersRead["source"], string> = {
   tenant: "This tenant's own configuration.",
@@ -50,20 +51,22 @@ function Providers() {
       <h2>In use</h2>
       <p>{SOURCES[current.source]}</p>
       {current.providers.length > 0 && (
-        <table className="workflows" aria-label="AI providers in use">
-          <thead><tr><th>Provider</th><th>Base URL</th><th>Model</th><th>Key</th><th>Other settings</th></tr></thead>
-          <tbody>
-            {current.providers.map((provider, index) => (
-              <tr key={index}>
-                <td>{provider.name ?? provider.provider}{provider.name && <span className="muted"> ({provider.provider})</span>}</td>
-                <td><code>{provider.base_url ?? "none"}</code></td>
-                <td>{provider.model ?? <span className="muted">none</span>}</td>
-                <td>{keyShown(provider)}</td>
-                <td>{provider.settings.join(", ")}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows" aria-label="AI providers in use">
+            <thead><tr><th>Provider</th><th>Base URL</th><th>Model</th><th>Key</th><th>Other settings</th></tr></thead>
+            <tbody>
+              {current.providers.map((provider, index) => (
+                <tr key={index}>
+                  <td>{provider.name ?? provider.provider}{provider.name && <span className="muted"> ({provider.provider})</span>}</td>
+                  <td><code>{provider.base_url ?? "none"}</code></td>
+                  <td>{provider.model ?? <span className="muted">none</span>}</td>
+                  <td>{keyShown(provider)}</td>
+                  <td>{provider.settings.join(", ")}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       {current.problem && <p className="error-inline" role="alert">{current.problem}</p>}
       <TestCall />

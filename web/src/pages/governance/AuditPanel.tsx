@@ -8,6 +8,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { Pager, usePages } from "../../components/Pager";
 import { JsonText } from "../../components/JsonText";
 import { localToIso, when } from "../../components/time";
+import { TableScroll } from "../../components/TableScroll";
 
 const NAMES = ["entity_type", "entity_id", "actor", "since"] as const;
 
@@ -31,30 +32,32 @@ export function AuditPanel() {
       <ErrorNotice error={audit.error} />
       {audit.data && audit.data.items.length === 0 && <p>No entries match.</p>}
       {audit.data && audit.data.items.length > 0 && (
-        <table className="workflows audit">
-          <thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Entity</th><th>Change</th></tr></thead>
-          <tbody>
-            {audit.data.items.map((entry) => (
-              <tr key={entry.entry_id} data-action={entry.action}>
-                <td>{when(entry.at)}</td>
-                <td><code>{entry.actor}</code></td>
-                <td>{entry.action}</td>
-                <td>{entry.entity_type} <code>{entry.entity_id}</code></td>
-                <td>
-                  {(entry.before || entry.after) && (
-                    <details>
-                      <summary>before / after</summary>
-                      <div className="step-io">
-                        <JsonText value={entry.before} label="Before" />
-                        <JsonText value={entry.after} label="After" />
-                      </div>
-                    </details>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows audit">
+            <thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Entity</th><th>Change</th></tr></thead>
+            <tbody>
+              {audit.data.items.map((entry) => (
+                <tr key={entry.entry_id} data-action={entry.action}>
+                  <td>{when(entry.at)}</td>
+                  <td><code>{entry.actor}</code></td>
+                  <td>{entry.action}</td>
+                  <td>{entry.entity_type} <code>{entry.entity_id}</code></td>
+                  <td>
+                    {(entry.before || entry.after) && (
+                      <details>
+                        <summary>before / after</summary>
+                        <div className="step-io">
+                          <JsonText value={entry.before} label="Before" />
+                          <JsonText value={entry.after} label="After" />
+                        </div>
+                      </details>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       <Pager pages={pages} next={next} />
     </section>

@@ -6,6 +6,7 @@ import { useCreateHook, useDeleteHook, useHooks, useSecrets, type HookIn, type H
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { when } from "../../components/time";
 import { parseJsonObject } from "./json";
+import { TableScroll } from "../../components/TableScroll";
 
 const SCHEMES: readonly { scheme: HookScheme; label: string }[] = [
   { scheme: "stripe", label: "Stripe (Stripe-Signature)" },
@@ -59,10 +60,12 @@ export function HooksPanel() {
       <ErrorNotice error={hooks.error} />
       {hooks.data && hooks.data.items.length === 0 && <p>No hooks: nothing outside can send events without an API key.</p>}
       {hooks.data && hooks.data.items.length > 0 && (
-        <table className="workflows">
-          <thead><tr><th>Name</th><th>Event type</th><th>Checked by</th><th>URL to give the sender</th><th>Created</th><th><span className="sr-only">Commands</span></th></tr></thead>
-          <tbody>{hooks.data.items.map((hook) => <HookRow key={hook.hook_id} hook={hook} />)}</tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows">
+            <thead><tr><th>Name</th><th>Event type</th><th>Checked by</th><th>URL to give the sender</th><th>Created</th><th><span className="sr-only">Commands</span></th></tr></thead>
+            <tbody>{hooks.data.items.map((hook) => <HookRow key={hook.hook_id} hook={hook} />)}</tbody>
+          </table>
+        </TableScroll>
       )}
       <CreateHook />
     </section>

@@ -6,6 +6,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { namesOf } from "../../workflow/names";
 import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
+import { TableScroll } from "../../components/TableScroll";
 
 const ROLES: readonly Role[] = ["admin", "editor", "viewer", "ingest"];
 
@@ -26,10 +27,12 @@ export function KeysPanel() {
       <ErrorNotice error={keys.error} />
       {created && <NewKey created={created} onDone={() => setCreated(null)} />}
       {keys.data && (
-        <table className="workflows">
-          <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Reaches</th><th>Created</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
-          <tbody>{keys.data.map((key) => <KeyRow key={key.key_id} apiKey={key} />)}</tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows">
+            <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Reaches</th><th>Created</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
+            <tbody>{keys.data.map((key) => <KeyRow key={key.key_id} apiKey={key} />)}</tbody>
+          </table>
+        </TableScroll>
       )}
       <CreateKey onCreated={setCreated} />
     </section>

@@ -6,6 +6,7 @@ import { useDeleteSecret, usePutSecret, useRotateSecret, useSecrets, type Secret
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { when } from "../../components/time";
 import { MASK } from "./mask";
+import { TableScroll } from "../../components/TableScroll";
 
 export function SecretsPanel() {
   const secrets = useSecrets();
@@ -15,10 +16,12 @@ export function SecretsPanel() {
       <ErrorNotice error={secrets.error} />
       {secrets.data && secrets.data.length === 0 && <p>No secrets stored.</p>}
       {secrets.data && secrets.data.length > 0 && (
-        <table className="workflows">
-          <thead><tr><th>Name</th><th>Value</th><th>Created</th><th>Rotated</th><th><span className="sr-only">Commands</span></th></tr></thead>
-          <tbody>{secrets.data.map((secret) => <SecretRow key={secret.name} secret={secret} />)}</tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows">
+            <thead><tr><th>Name</th><th>Value</th><th>Created</th><th>Rotated</th><th><span className="sr-only">Commands</span></th></tr></thead>
+            <tbody>{secrets.data.map((secret) => <SecretRow key={secret.name} secret={secret} />)}</tbody>
+          </table>
+        </TableScroll>
       )}
       <AddSecret />
     </section>

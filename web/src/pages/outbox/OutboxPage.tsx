@@ -10,6 +10,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { FilterText } from "../../components/forms/FilterText";
 import { Pager, usePages } from "../../components/Pager";
 import { when } from "../../components/time";
+import { TableScroll } from "../../components/TableScroll";
 
 const CHANNELS = ["email", "sms", "push", "whatsapp"];
 
@@ -50,30 +51,32 @@ export function OutboxPage() {
         <p>No messages{Object.keys(filter).length ? " match" : " yet: a run's email, SMS, push or WhatsApp step puts its message here when no provider is configured"}.</p>
       )}
       {messages.data && messages.data.items.length > 0 && (
-        <table className="workflows outbox">
-          <thead>
-            <tr><th>Kept at</th><th>Channel</th><th>Recipient</th><th>Message</th><th>Sent by</th></tr>
-          </thead>
-          <tbody>
-            {messages.data.items.map((message) => (
-              <tr key={message.id} data-message={message.id}>
-                <td>{when(message.created_at)}</td>
-                <td>{message.channel}</td>
-                <td>{message.recipient}</td>
-                <td>
-                  <button type="button" className="link" onClick={() => setChosen(message)}>
-                    {message.subject ? <strong>{message.subject}</strong> : <em>no subject</em>}
-                  </button>{" "}
-                  <span className="muted">{preview(message)}</span>
-                </td>
-                <td>
-                  <Link to={`/runs/${encodeURIComponent(message.run_id)}`}><code>{message.run_id}</code></Link>{" "}
-                  <span className="muted">{message.workflow_id} · step {message.step_id}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows outbox">
+            <thead>
+              <tr><th>Kept at</th><th>Channel</th><th>Recipient</th><th>Message</th><th>Sent by</th></tr>
+            </thead>
+            <tbody>
+              {messages.data.items.map((message) => (
+                <tr key={message.id} data-message={message.id}>
+                  <td>{when(message.created_at)}</td>
+                  <td>{message.channel}</td>
+                  <td>{message.recipient}</td>
+                  <td>
+                    <button type="button" className="link" onClick={() => setChosen(message)}>
+                      {message.subject ? <strong>{message.subject}</strong> : <em>no subject</em>}
+                    </button>{" "}
+                    <span className="muted">{preview(message)}</span>
+                  </td>
+                  <td>
+                    <Link to={`/runs/${encodeURIComponent(message.run_id)}`}><code>{message.run_id}</code></Link>{" "}
+                    <span className="muted">{message.workflow_id} · step {message.step_id}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       <Pager pages={pages} next={messages.data?.next_after} />
       {chosen && <OutboxDetail message={chosen} />}

@@ -13,6 +13,7 @@ import { emptyListText } from "../../components/addressFilter";
 import { filterFrom, paramsFrom } from "./filters";
 import { FindById } from "./FindById";
 import { RunFilters } from "./RunFilters";
+import { TableScroll } from "../../components/TableScroll";
 
 const FIRST_RUN =
   "a run starts when an event matches an active workflow's trigger. Send one from a workflow's Test tab, or to POST /api/events.";
@@ -42,29 +43,31 @@ export function RunListPage() {
       {runs.isPending && <p>Loading…</p>}
       {runs.data && runs.data.items.length === 0 && <p>{emptyListText(filter, "runs", FIRST_RUN)}</p>}
       {runs.data && runs.data.items.length > 0 && (
-        <table className="workflows runs">
-          <thead>
-            <tr>
-              <th>Run</th><th>Workflow</th><th>Status</th><th>User</th><th>Started</th><th>Last change</th><th>Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {runs.data.items.map((run) => (
-              <tr key={run.run_id} data-run={run.run_id} data-status={run.status}>
-                <td><Link to={`/runs/${encodeURIComponent(run.run_id)}`}><code>{run.run_id}</code></Link></td>
-                <td>{run.workflow_id} <span className="muted">v{run.version}</span></td>
-                <td>
-                  <StatusBadge status={run.status} />
-                  {run.approval_id && <> <Link className="awaits-approval" to={`/runs/${encodeURIComponent(run.run_id)}`}>awaits approval</Link></>}
-                </td>
-                <td>{run.user_id ?? <span className="muted">–</span>}</td>
-                <td>{when(run.created_at)}</td>
-                <td>{when(run.updated_at)} <span className="muted">+{duration(secondsBetween(run.created_at, run.updated_at))}</span></td>
-                <td className="error-inline">{typeof run.error?.["message"] === "string" ? run.error["message"] : ""}</td>
+        <TableScroll>
+          <table className="workflows runs">
+            <thead>
+              <tr>
+                <th>Run</th><th>Workflow</th><th>Status</th><th>User</th><th>Started</th><th>Last change</th><th>Error</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {runs.data.items.map((run) => (
+                <tr key={run.run_id} data-run={run.run_id} data-status={run.status}>
+                  <td><Link to={`/runs/${encodeURIComponent(run.run_id)}`}><code>{run.run_id}</code></Link></td>
+                  <td>{run.workflow_id} <span className="muted">v{run.version}</span></td>
+                  <td>
+                    <StatusBadge status={run.status} />
+                    {run.approval_id && <> <Link className="awaits-approval" to={`/runs/${encodeURIComponent(run.run_id)}`}>awaits approval</Link></>}
+                  </td>
+                  <td>{run.user_id ?? <span className="muted">–</span>}</td>
+                  <td>{when(run.created_at)}</td>
+                  <td>{when(run.updated_at)} <span className="muted">+{duration(secondsBetween(run.created_at, run.updated_at))}</span></td>
+                  <td className="error-inline">{typeof run.error?.["message"] === "string" ? run.error["message"] : ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       <Pager pages={pages} next={next} />
     </section>

@@ -7,6 +7,7 @@ import { ErrorNotice } from "../../components/ErrorNotice";
 import { downloadJson } from "../../components/download";
 import { WorkflowRow } from "./WorkflowRow";
 import { ImportWorkflows } from "./ImportWorkflows";
+import { TableScroll } from "../../components/TableScroll";
 
 export function WorkflowListPage() {
   const [includeArchived, setIncludeArchived] = useState(false);
@@ -42,24 +43,26 @@ export function WorkflowListPage() {
       {list.isPending && <p>Loading…</p>}
       {list.data && list.data.items.length === 0 && <p>{tag === null ? <NoneYet canEdit={canEdit} /> : `No workflow is tagged ${tag}.`}</p>}
       {list.data && list.data.items.length > 0 && (
-        <table className="workflows">
-          <thead>
-            <tr>
-              <th>Workflow</th>
-              <th>Trigger</th>
-              <th>State</th>
-              <th>Active version</th>
-              <th>Runs (24 h)</th>
-              <th>Success (24 h)</th>
-              <th><span className="sr-only">Commands</span></th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.items.map((workflow) => (
-              <WorkflowRow key={workflow.workflow_id} workflow={workflow} metrics={stats.data?.workflows[workflow.workflow_id]} />
-            ))}
-          </tbody>
-        </table>
+        <TableScroll>
+          <table className="workflows">
+            <thead>
+              <tr>
+                <th>Workflow</th>
+                <th>Trigger</th>
+                <th>State</th>
+                <th>Active version</th>
+                <th>Runs (24 h)</th>
+                <th>Success (24 h)</th>
+                <th><span className="sr-only">Commands</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((workflow) => (
+                <WorkflowRow key={workflow.workflow_id} workflow={workflow} metrics={stats.data?.workflows[workflow.workflow_id]} />
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
     </section>
   );
