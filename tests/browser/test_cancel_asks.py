@@ -1,5 +1,6 @@
 """Cancel, which no command undoes, asks before it ends a run: one stray click on the red
-button next to Pause and Retry ended a customer's journey for good."""
+button next to Pause and Retry ended a customer's journey for good. Skip step asks the same
+way; each question's buttons say what they do ("Don't skip" / "Skip the step")."""
 
 from typing import Any
 
@@ -27,13 +28,18 @@ def test_cancel_asks_first_and_keeping_the_run_leaves_it_waiting(
     page.get_by_role("button", name="Cancel", exact=True).click()
     ask = page.get_by_role("alertdialog", name="Cancel this run?")
     expect(ask).to_contain_text("cannot be resumed or retried")
-    # A stray Enter keeps the run (focus starts on "Keep it"), and so does Escape.
-    expect(ask.get_by_role("button", name="Keep it")).to_be_focused()
+    # A stray Enter keeps the run (focus starts on "Don't cancel"), and so does Escape.
+    expect(ask.get_by_role("button", name="Don't cancel")).to_be_focused()
     page.keyboard.press("Enter")
     expect(ask).to_have_count(0)
     page.get_by_role("button", name="Cancel", exact=True).click()
     page.keyboard.press("Escape")
     expect(ask).to_have_count(0)
+    skip = page.get_by_role("alertdialog", name="Skip this step?")
+    page.get_by_role("button", name="Skip step").click()
+    expect(skip.get_by_role("button", name="Skip the step")).to_be_visible()
+    skip.get_by_role("button", name="Don't skip").click()
+    expect(skip).to_have_count(0)
     expect(run).to_have_attribute("data-status", "waiting")
     assert service.api("GET", f"/api/runs/{run_id}").json()["status"] == "waiting"
 

@@ -13,17 +13,20 @@ const LABELS: Readonly<Record<RunCommand, string>> = {
   pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", skip: "Skip step",
 };
 
-/** The commands nothing undoes, each with its question, what it ends and its confirming button. */
+/** The commands nothing undoes, each with its question, what it ends, its confirming button and
+ * the one that does not send it (both named for what they do, not "OK" and "Keep it"). */
 const FOR_GOOD = {
   cancel: {
     question: "Cancel this run?",
     text: "Cancel ends the run for good: its remaining steps never run, and it cannot be resumed or retried.",
     confirm: "Cancel the run",
+    keep: "Don't cancel",
   },
   skip: {
     question: "Skip this step?",
     text: "Skip moves the run past its current step for good: that step never runs for this run, and no command brings it back.",
     confirm: "Skip the step",
+    keep: "Don't skip",
   },
 } as const;
 type ForGood = keyof typeof FOR_GOOD;
@@ -88,7 +91,7 @@ export function RunControls({ run }: { run: RunRead }) {
 // Focus starts on keeping the run and Escape keeps it: nothing undoes a cancel or a skip, so a
 // held or stray Enter, or a key meant to close the question, must not be the one that acts.
 function ConfirmForGood({ command, onConfirm, onKeep }: { command: ForGood; onConfirm: () => void; onKeep: () => void }) {
-  const { question, text, confirm } = FOR_GOOD[command];
+  const { question, text, confirm, keep } = FOR_GOOD[command];
   const textId = useId();
   const escape = (event: KeyboardEvent) => {
     if (event.key === "Escape") onKeep();
@@ -98,7 +101,7 @@ function ConfirmForGood({ command, onConfirm, onKeep }: { command: ForGood; onCo
       <p id={textId}>{text}</p>
       <div className="toolbar">
         <button type="button" className="danger" onClick={onConfirm}>{confirm}</button>
-        <button type="button" autoFocus onClick={onKeep}>Keep it</button>
+        <button type="button" autoFocus onClick={onKeep}>{keep}</button>
       </div>
     </div>
   );
