@@ -39,6 +39,7 @@ from app.actions.net import (
     status_error,
     transport_error,
 )
+from app.errors import shown
 from app.models import jsonc
 from app.models.patterns import URL_SCHEME_PATTERN
 
@@ -231,7 +232,7 @@ def _caller_headers(given: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     for name, value in headers:
         if not HEADER_NAME.fullmatch(name):
             raise ConnectorError(
-                f"data.headers: {name!r} is not a header name (letters, digits and "
+                f"data.headers: {shown(name)} is not a header name (letters, digits and "
                 "!#$%&'*+-.^_`|~ only)"
             )
         if not value.isascii():

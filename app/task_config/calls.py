@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from app.errors import shown
 from app.task_config.references import REFERENCE, Result, Scope
 from app.task_config.refusal import Refusal, only, within
 
@@ -163,15 +164,17 @@ def argv(command: str) -> list[str]:
     found = EXPANSION.search(outside) or SHELL_SYNTAX.search(DOUBLE_QUOTED.sub("", outside))
     if found:
         raise Refusal(
-            f"the command {command!r} needs a shell for {found.group()!r}; Automator's shell "
-            "task runs one allow-listed executable with its arguments and no shell: put the "
-            "command in a script that is allow-listed (AUTOMATOR_SHELL_COMMANDS), or split it "
-            "into tasks"
+            f"the command {shown(command)} needs a shell for {shown(found.group())}; "
+            "Automator's shell task runs one allow-listed executable with its arguments and no "
+            "shell: put the command in a script that is allow-listed (AUTOMATOR_SHELL_COMMANDS), "
+            "or split it into tasks"
         )
     try:
         return shlex.split(command)
     except ValueError as exc:
-        raise Refusal(f"the command {command!r} cannot be split into arguments: {exc}") from None
+        raise Refusal(
+            f"the command {shown(command)} cannot be split into arguments: {exc}"
+        ) from None
 
 
 def transform_task(name: str, config: dict[str, Any], scope: Scope) -> Translated:

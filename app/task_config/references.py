@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from app.errors import shown
 from app.task_config.refusal import Refusal, within
 
 REFERENCE = re.compile(r"\$\{([^{}]*)\}")
@@ -126,11 +127,11 @@ class Scope:
 
 def _literal(text: str) -> str:
     if "${" in text:
-        raise Refusal(f"'${{' without its closing '}}' in {text[:80]!r}; write {FORMS}")
+        raise Refusal(f"'${{' without its closing '}}' in {shown(text)}; write {FORMS}")
     mark = next((mark for mark in TEMPLATE_MARKS if mark in text), None)
     if mark is not None:
         raise Refusal(
-            f"{mark!r} in {text[:80]!r} would be read as Automator template syntax; "
+            f"{mark!r} in {shown(text)} would be read as Automator template syntax; "
             "remove it or write it another way"
         )
     return text

@@ -6,6 +6,7 @@ in ``calls``."""
 from dataclasses import replace
 from typing import Any
 
+from app.errors import shown
 from app.task_config.calls import (
     Translated,
     Translator,
@@ -91,7 +92,7 @@ def _translator(kind: Any) -> Translator:
     if key not in TRANSLATORS:
         known = ", ".join(TYPE_NAMES)
         raise Refusal(
-            f"task type {kind!r} has no translation (known: {known}); a task type of your "
+            f"task type {shown(kind)} has no translation (known: {known}); a task type of your "
             "own becomes an Automator connector (docs/connectors.md), run by a custom_action",
             ("type",),
         )
@@ -157,7 +158,8 @@ def _condition(condition: Any, scope: Scope) -> dict[str, Any]:
     kind = condition.get("type")
     if kind not in OPERATORS:
         raise Refusal(
-            f"comparison {kind!r} has no translation (known: {', '.join(OPERATORS)})", ("type",)
+            f"comparison {shown(kind)} has no translation (known: {', '.join(OPERATORS)})",
+            ("type",),
         )
     left = condition.get("left")
     found = REFERENCE.fullmatch(left.strip()) if isinstance(left, str) else None

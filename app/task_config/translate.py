@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from app.errors import AutomatorError, ErrorDetail, InvalidInput
+from app.errors import AutomatorError, ErrorDetail, InvalidInput, shown
 from app.task_config.references import Scope
 from app.task_config.refusal import Refusal, only, within
 from app.task_config.source import Path, SourceText
@@ -186,7 +186,8 @@ def _schedule(schedule: Any, workflows: dict[str, Workflow], at: Path) -> None:
     if target not in workflows:
         known = ", ".join(workflows)
         raise Refusal(
-            f"schedule names workflow {target!r}, which the file lacks ({known})", ("workflow",)
+            f"schedule names workflow {shown(target)}, which the file lacks ({known})",
+            ("workflow",),
         )
     workflow = workflows[target]
     name = schedule.get("name")

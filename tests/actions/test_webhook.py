@@ -627,6 +627,7 @@ async def test_a_header_past_ascii_is_a_final_error_naming_it(
         ({"X-Token": "a\x00b"}, "data.headers.X-Token: a header value can hold"),
         ({"X-Token\r\nX-Admin": "1"}, "data.headers: 'X-Token\\r\\nX-Admin' is not a header name"),
         ({"Bad Name": "1"}, "data.headers: 'Bad Name' is not a header name"),
+        ({"Bad " * 50_000: "1"}, "data.headers: 'Bad Bad "),  # quoted cut, not whole
         # The body's own length frames the request; another would fail it mid-send.
         ({"Content-Length": "0"}, "data.headers.Content-Length: set by the call"),
         ({"transfer-encoding": "chunked"}, "data.headers.transfer-encoding: set by the call"),
@@ -646,4 +647,5 @@ async def test_a_header_that_would_break_the_request_is_a_final_error_naming_it(
     assert not caught.value.retryable
     assert caught.value.message.startswith(problem)
     assert "abc" not in caught.value.message
+    assert len(caught.value.message) < 1_000
     assert endpoint.received == []

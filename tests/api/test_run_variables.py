@@ -64,6 +64,10 @@ async def test_variables_are_checked_and_kept_per_tenant(
     path = f"/api/runs/{run_id}/variables"
     for body in ({}, {"not a name": 1}, ["code"], {"n": 2**64}):
         assert (await client.patch(path, json=body)).status_code == 422, body
+    # A refused name is quoted cut, not sent back whole.
+    huge = await client.patch(path, json={"{0} " + "x" * 100_000: 1})
+    assert huge.status_code == 422
+    assert len(huge.content) < 1_000, huge.text[:1_000]
     viewer = await auth_for(resources, "acme", Role.VIEWER)
     assert (await client.patch(path, json={"a": 1}, headers=viewer)).status_code == 403
     globex = await auth_for(resources, "globex", Role.ADMIN)

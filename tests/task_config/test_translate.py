@@ -1,6 +1,7 @@
 """Seed 002's configuration file translated into workflow documents the save's validator
 accepts, or refused at the exact line (app/task_config)."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,24 @@ def test_a_refusal_inside_a_tasks_config_names_that_task_not_one_its_data_names(
     assert "workflow 'w', task 'call': " in refused.value.message, refused.value.message
     assert "line 2" not in refused.value.message
     assert said in refused.value.message
+
+
+HUGE = "{0}" + "x" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("task", "said"),
+    [
+        ({"type": [[HUGE]], "name": "t"}, "task type [['{0}xxx"),
+        ({"type": "shell", "name": "t", "config": {"command": f"a | {HUGE}"}}, "the command 'a |"),
+        ({"type": "shell", "name": "t", "config": {"command": f"'{HUGE}"}}, "the command \"'{0}"),
+        ({"type": "log", "name": "t", "config": {"message": f"${{{HUGE}"}}, "in '${{0}xxx"),
+    ],
+    ids=["task-type", "needs-a-shell", "unsplittable", "unclosed-reference"],
+)
+def test_a_huge_refused_value_is_quoted_cut(task: dict[str, Any], said: str) -> None:
+    text = json.dumps({"workflows": {"w": {"tasks": [task]}}})
+    refused = refusal(text)
+    assert said in refused.message
+    assert "..." in refused.message
+    assert len(refused.message) < 1_000, refused.message[:1_000]

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 from app.api.schemas.page import Page
 from app.api.schemas.stats import AiUsageRead
 from app.engine.walk.approvals import approval_of
+from app.errors import shown
 from app.models.action import Action
 from app.models.patterns import VARIABLE_PATTERN
 from app.models.run import PARKED, Run, RunStatus, StepRecord, Wait
@@ -209,7 +210,7 @@ VARIABLES_EXAMPLE: dict[str, Any] = {"discount_code": "WELCOME10", "retries_left
 def _named(variables: dict[str, Any]) -> dict[str, Any]:
     for name in variables:
         if not re.fullmatch(VARIABLE_PATTERN, name):
-            raise ValueError(f"{name!r} is not a variable name (letters, digits and _)")
+            raise ValueError(f"{shown(name)} is not a variable name (letters, digits and _)")
     if not variables:
         raise ValueError("name at least one variable")
     return variables
