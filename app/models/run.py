@@ -316,6 +316,18 @@ class Claim:
     expires_at: datetime
 
 
+@dataclass
+class ArmedRun:
+    """A pending or waiting run's timer as the store holds it: whose, when it falls due, and
+    the run itself, or None when its record does not read (its timer is armed all the same,
+    and its walk backs off)."""
+
+    tenant_id: str
+    run_id: str
+    due_at: datetime
+    run: Run | None
+
+
 # Not frozen: see the note on EventRecord above.
 @dataclass
 class Accepted:

@@ -31,6 +31,7 @@ from app.models.profile import (
 from app.models.retention import Kept, Retention
 from app.models.run import (
     Accepted,
+    ArmedRun,
     Claim,
     EventFilter,
     EventRecord,
@@ -266,12 +267,11 @@ class RunStore(Protocol):
         tenants, in (updated at, run id) order after ``after``: the reconciler pages
         through them to hand out again the on_failure jobs Redis may have lost."""
 
-    async def armed_runs(
-        self, after: tuple[datetime, str] | None, limit: int
-    ) -> list[tuple[str, str, datetime]]:
-        """(tenant id, run id, due at) of every pending or waiting run with a due time (not
-        a running run's lease), across tenants, in (due at, run id) order after ``after``:
-        the timers a queue that lost its data must arm again."""
+    async def armed_runs(self, after: tuple[datetime, str] | None, limit: int) -> list[ArmedRun]:
+        """Every pending or waiting run with a due time (not a running run's lease), with its
+        record (None where it does not read), across tenants, in (due at, run id) order
+        after ``after``: the timers a queue that lost its data must arm again, a page in one
+        read."""
 
 
 class BulkStore(Protocol):

@@ -2,7 +2,7 @@
 published workflow head holds, how an event is keyed, admitted and recorded, what it does to
 the runs waiting for or listening to it, and a run as plain data."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -13,7 +13,7 @@ from app.models.bulk import BulkAction, BulkJob, BulkState
 from app.models.document import WorkflowDocument
 from app.models.hook import Hook, HookScheme
 from app.models.profile import Profile, Touch
-from app.models.run import Accepted, Claim, EventRecord, Run, RunFilter, RunStatus
+from app.models.run import Accepted, ArmedRun, Claim, EventRecord, Run, RunFilter, RunStatus
 from app.models.stats import Period, RunTally
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.store.protocol import Intake
@@ -353,3 +353,13 @@ def run_doc(run: Run) -> dict[str, Any]:
     return {
         name: getattr(run, name) for name in run.__dataclass_fields__ if name not in ("status",)
     } | {"status": run.status.value, "wait_key": run.wait_key, "listen_keys": run.listen_keys}
+
+
+def armed_run(tenant_id: str, run_id: str, due_at: datetime, read: Callable[[], Run]) -> ArmedRun:
+    """A run's timer to arm again, with the run ``read`` gives, or None if its record does
+    not read: one bad record must not stop the page of timers it is in."""
+    try:
+        run = read()
+    except Exception:  # whatever the record's fault: its resume reports it
+        run = None
+    return ArmedRun(tenant_id, run_id, due_at, run)

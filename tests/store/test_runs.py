@@ -141,11 +141,18 @@ async def test_armed_runs_are_every_timer_in_due_order_a_page_at_a_time(
         )
     )
     first = await store.armed_runs(None, 2)
-    assert [(t, r) for t, r, _ in first] == [("acme", "r1"), ("acme", "r2")]
-    assert abs(first[0][2] - soon) < timedelta(milliseconds=1)  # BSON keeps milliseconds
-    rest = await store.armed_runs((first[-1][2], first[-1][1]), 2)
-    assert [r for _, r, _ in rest] == ["r3"]
-    assert abs(rest[0][2] - later) < timedelta(milliseconds=1)
+    assert [(timer.tenant_id, timer.run_id) for timer in first] == [("acme", "r1"), ("acme", "r2")]
+    assert abs(first[0].due_at - soon) < timedelta(milliseconds=1)  # BSON keeps milliseconds
+    # Each with its record, read in the same call: the page is one read, not one per run.
+    assert [(timer.run.run_id, timer.run.status) for timer in first if timer.run] == [
+        ("r1", RunStatus.PENDING),
+        ("r2", RunStatus.PENDING),
+    ]
+    rest = await store.armed_runs((first[-1].due_at, first[-1].run_id), 2)
+    assert [timer.run_id for timer in rest] == ["r3"]
+    assert abs(rest[0].due_at - later) < timedelta(milliseconds=1)
+    assert rest[0].run is not None
+    assert rest[0].run.due_at == rest[0].due_at
 
 
 async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store) -> None:

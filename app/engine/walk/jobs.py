@@ -41,7 +41,7 @@ from app.engine.walk.program import ProgramCache
 from app.engine.walk.send_guard import SendGuard
 from app.engine.walk.walker import Walker
 from app.errors import NotFound
-from app.models.run import Run
+from app.models.run import ArmedRun, Run
 from app.settings import Settings
 from app.store.protocol import Store
 
@@ -191,38 +191,31 @@ async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> i
     return len(stalled)
 
 
-async def _timer_of(store: Store, tenant_id: str, run_id: str, due_at: datetime) -> str:
-    """The id a run's timer is armed again under: its wait's (``wait_timer``), so a Redis
-    taken for new that still holds the walker's timer keeps one, not two; else one of its
-    own (a run due to start, or whose record does not read: its resume then backs off, as
-    ``resume`` says)."""
-    try:
-        run = await store.get_run(tenant_id, run_id)
-    except TRANSIENT:
-        raise  # the store is down: the reconcile is tried again
-    except Exception:
-        run = None
-    timer = None if run is None else wait_timer(run)
-    return timer or f"{run_id}:rearm:{due_at.timestamp():.6f}"
-
-
 async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
     """Enqueue a job for every pending or waiting run at its due time (now when past), under
-    its wait's timer id (each run read for it: this is the rare pass): Redis lost its data,
-    and with it the deferred jobs of starts, delays, retries and waits, which the grace
-    period would otherwise leave up to a reconciler period plus the grace late.
-    Running runs are left to their leases: a job at each lease's end would only find the
-    run still walked (or, its worker gone, do what the reconciler's next pass does)."""
+    its wait's timer id (``wait_timer``, the runs read a page at a time), so a Redis taken
+    for new that still holds a timer keeps one, not two: Redis lost its data, and with it
+    the deferred jobs of starts, delays, retries and waits, which the grace period would
+    otherwise leave up to a reconciler period plus the grace late. A run due to start, or
+    whose record does not read, gets one of its own (the latter's walk then backs off, as
+    ``resume`` says). Running runs are left to their leases: a job at each lease's end
+    would only find the run still walked (or, its worker gone, do what the reconciler's
+    next pass does)."""
     armed, after = 0, None
     while page := await store.armed_runs(after, RECONCILE_BATCH):
-        for tenant_id, run_id, due_at in page:
-            job_id = await _timer_of(store, tenant_id, run_id, due_at)
-            await queue.advance(tenant_id, run_id, job_id, due_at if due_at > now else None)
+        for timer in page:
+            job_id = (timer.run and wait_timer(timer.run)) or _rearm_id(timer)
+            due = timer.due_at if timer.due_at > now else None
+            await queue.advance(timer.tenant_id, timer.run_id, job_id, due)
         armed += len(page)
-        after = (page[-1][2], page[-1][1])
+        after = (page[-1].due_at, page[-1].run_id)
     if armed:
         log.warning("Redis had no timers (new, or it lost its data): armed %d again", armed)
     return armed
+
+
+def _rearm_id(timer: ArmedRun) -> str:
+    return f"{timer.run_id}:rearm:{timer.due_at.timestamp():.6f}"
 
 
 def build_executor(

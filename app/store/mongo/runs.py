@@ -9,7 +9,7 @@ from functools import partial
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from app.models.run import Run, RunFilter, RunStatus, StepRecord
+from app.models.run import ArmedRun, Run, RunFilter, RunStatus, StepRecord
 from app.models.stats import Period, RunTally, VariantTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
@@ -20,6 +20,7 @@ from app.store.rules import (
     MUTABLE_RUN_FIELDS,
     TIMED,
     UNFINISHED,
+    armed_run,
     kept_days,
     run_doc,
     with_kept,
@@ -153,9 +154,7 @@ class Runs(Connection):
         order = [("updated_at", ASCENDING), ("run_id", ASCENDING)]
         return await self._select(RUNS, {**query, "$and": conditions}, order, limit)
 
-    async def armed_runs(
-        self, after: tuple[datetime, str] | None, limit: int
-    ) -> list[tuple[str, str, datetime]]:
+    async def armed_runs(self, after: tuple[datetime, str] | None, limit: int) -> list[ArmedRun]:
         query: Doc = {"status": {"$in": [s.value for s in TIMED]}, "due_at": {"$ne": None}}
         if after is not None:
             since, run_id = after
@@ -163,11 +162,12 @@ class Runs(Connection):
                 {"due_at": {"$gt": since}},
                 {"due_at": since, "run_id": {"$gt": run_id}},
             ]
-        cursor = self._db.runs.find(
-            query, {"_id": False, "tenant_id": True, "run_id": True, "due_at": True}
-        )
+        cursor = self._db.runs.find(query, RUNS.projection)
         ordered = cursor.sort([("due_at", ASCENDING), ("run_id", ASCENDING)]).limit(limit)
-        return [(doc["tenant_id"], doc["run_id"], doc["due_at"]) async for doc in ordered]
+        return [
+            armed_run(doc["tenant_id"], doc["run_id"], doc["due_at"], partial(RUNS.read, doc))
+            async for doc in ordered
+        ]
 
 
 def _query(tenant_id: str, where: RunFilter) -> Doc:

@@ -6,11 +6,11 @@ from functools import partial
 
 import orjson
 
-from app.models.run import Run, RunFilter, RunStatus, StepRecord
+from app.models.run import ArmedRun, Run, RunFilter, RunStatus, StepRecord
 from app.models.stats import Period, RunTally, VariantTally
 from app.models.workflow import Page
 from app.store.errors import run_not_found
-from app.store.rules import LIVE, TIMED, UNFINISHED, kept_days, with_kept
+from app.store.rules import LIVE, TIMED, UNFINISHED, armed_run, kept_days, with_kept
 from app.store.sqlite.connection import Connection, Filter, Outcome
 from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_changes, run_row
 
@@ -190,12 +190,10 @@ class Runs(Connection):
         )
         return [RUNS.read(row) for row in rows]
 
-    def armed_runs(
-        self, after: tuple[datetime, str] | None, limit: int
-    ) -> list[tuple[str, str, datetime]]:
+    def armed_runs(self, after: tuple[datetime, str] | None, limit: int) -> list[ArmedRun]:
         since, run_id = (after[0].isoformat(), after[1]) if after else ("", "")
         rows = self._all(
-            "SELECT tenant_id, run_id, due_at FROM runs WHERE status IN (?, ?) "
+            f"SELECT {RUNS.columns} FROM runs WHERE status IN (?, ?) "
             "AND (due_at > ? OR (due_at = ? AND run_id > ?)) ORDER BY due_at, run_id LIMIT ?",
             *TIMED,
             since,
@@ -203,7 +201,11 @@ class Runs(Connection):
             run_id,
             limit,
         )
-        return [(row[0], row[1], datetime.fromisoformat(row[2])) for row in rows]
+        # A run's row: tenant id, run id, ..., due at (the sixth column), ...
+        return [
+            armed_run(row[0], row[1], datetime.fromisoformat(row[5]), partial(RUNS.read, row))
+            for row in rows
+        ]
 
 
 def _filters(tenant_id: str, where: RunFilter) -> list[Filter]:

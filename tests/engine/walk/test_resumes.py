@@ -5,8 +5,9 @@ import asyncio
 import logging
 import sqlite3
 import time
-from datetime import datetime
-from typing import Any
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 import httpx
 import orjson
@@ -16,8 +17,10 @@ from prometheus_client import REGISTRY
 from app.engine.flow.queue import ArqQueue
 from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
 from app.engine.walk.jobs import rearm
+from app.models.run import RunStatus
 from app.resources import Resources
 from app.settings import Settings
+from app.store.protocol import Store
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send, worker_running
 from tests.engine.walk.test_retry_now import redis_known, timers_later
@@ -29,6 +32,7 @@ from tests.engine.walk.test_runs import (
     run_of,
     workflow,
 )
+from tests.store.records import run as stored_run
 
 DELAY = 5  # seconds of the workflow's delay, scaled by SCALE: half a second
 SCALE = 0.1
@@ -343,3 +347,37 @@ async def test_a_redis_taken_for_new_rearms_a_waiting_runs_timer_under_its_own_i
     assert await queue.forgot()
     assert await rearm(resources.store, queue, clock.now()) == 1
     assert await timers_later(resources) == [timer]
+
+
+class CountedStore:
+    """The real store, counting the calls made to it: each is a hop (to SQLite's thread, or
+    a round trip to MongoDB)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        self.calls[name] += 1
+        return getattr(self._store, name)
+
+
+async def test_rearm_reads_a_thousand_waiting_runs_a_page_at_a_time(
+    settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    later = clock.now() + timedelta(hours=1)
+    runs = [stored_run(f"r{n:04}", status=RunStatus.RUNNING, due_at=later) for n in range(1000)]
+    for run in runs:  # each waiting out a delay, as the walker leaves it
+        run.move(RunStatus.WAITING, clock.now(), "delay")
+    await resources.store.add_runs(runs)
+    with sqlite3.connect(settings.sqlite_path) as db:  # one record that does not read
+        db.execute("UPDATE runs SET doc = ? WHERE run_id = ?", (b"not a run", "r0000"))
+    store = CountedStore(resources.store)
+    queue = queue_of(resources)
+
+    assert await rearm(cast(Store, store), queue, clock.now()) == 1000
+    assert store.calls == {"armed_runs": 2}  # a page of 1,000, then none (1,002 before)
+    purposes = {orjson.loads(member)[2] for member in await queue.pool.zrange(RESUMES, 0, -1)}
+    assert len(purposes) == 1000
+    assert "r0001:0:delay:1" in purposes  # the walker's id: a timer still held is not doubled
+    assert f"r0000:rearm:{later.timestamp():.6f}" in purposes  # one of its own
