@@ -33,6 +33,16 @@ from app.resources import Resources
 from app.triggers.ingest import EVENT_EXAMPLE, EventFields, EventIn
 from app.triggers.matcher import NO_LISTENERS, Listeners
 
+MAX_KEY = 256  # characters of an idempotency key, as EventIn's field takes it
+# The header an event's key may come in instead of its body (single events only).
+KEY_HEADER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The event's idempotency key, when its body has none; if both are "
+    "given they must be equal. Not taken by the batch endpoint.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY},
+}
 # What makes two events with one idempotency key the same event (a time it happened given
 # again may differ in a sender's retry, so it is not compared).
 SAME_EVENT = ("type", "user", "data")
@@ -44,14 +54,18 @@ router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPON
     "",
     status_code=202,
     response_model=EventAccepted,
-    openapi_extra={**json_body("EventIn", EVENT_EXAMPLE), "security": CALLER_SECURITY},
+    openapi_extra={
+        **json_body("EventIn", EVENT_EXAMPLE),
+        "security": CALLER_SECURITY,
+        "parameters": [KEY_HEADER],
+    },
 )
 async def send_event(request: Request) -> Response:
     """Accept an event. When the reply comes, the event and its runs are stored; the runs
     start as soon as a worker takes them."""
     caller = await authorized(request, Permission.INGEST)
     resources = resources_of(request)
-    body = await parsed(request, EventIn)
+    body = _keyed(await parsed(request, EventIn), request.headers.get(KEY_HEADER["name"]))
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
     metrics.event_accepted(accepted)
     if accepted.duplicate:
@@ -71,6 +85,12 @@ async def send_events(request: Request) -> Response:
     validated whole first: one invalid event refuses the batch and accepts nothing."""
     caller = await authorized(request, Permission.INGEST)
     resources = resources_of(request)
+    if KEY_HEADER["name"] in request.headers:
+        raise InvalidInput(
+            "An Idempotency-Key header keys one event: give each event of a batch its own "
+            "idempotency_key instead.",
+            [ErrorDetail(("header", KEY_HEADER["name"]), "not taken by a batch")],
+        )
     events = await parsed_by(request, batch_events)
     limit = resources.settings.max_batch_events
     if len(events) > limit:
@@ -94,6 +114,26 @@ async def send_events(request: Request) -> Response:
         for one, event in zip(accepted, events, strict=True)
     ]
     return _reply({"results": results})
+
+
+def _keyed(event: EventIn, header: str | None) -> EventIn:
+    """The event keyed by the ``Idempotency-Key`` header when its body has no key (HTTP
+    clients made for Stripe-like APIs send the header: ignored, it would protect nothing);
+    a header and a body key that differ are a 422, since neither can be trusted over the
+    other."""
+    if header is None or header == event.idempotency_key:
+        return event
+    where = ("header", KEY_HEADER["name"])
+    if event.idempotency_key is not None:
+        raise InvalidInput(
+            "The Idempotency-Key header and the body's idempotency_key differ: send one, or "
+            "the same in both.",
+            [ErrorDetail(where, "differs from body.idempotency_key")],
+        )
+    if not 1 <= len(header) <= MAX_KEY:
+        said = f"should be 1 to {MAX_KEY} characters"
+        raise InvalidInput(f"The Idempotency-Key header {said}.", [ErrorDetail(where, said)])
+    return event.model_copy(update={"idempotency_key": header})
 
 
 def _reply(document: dict[str, Any]) -> Response:

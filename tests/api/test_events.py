@@ -166,3 +166,31 @@ async def test_an_events_timestamp_takes_iso_8601_only(client: httpx.AsyncClient
         "/api/events", json={"type": "x", "timestamp": "2026-12-06T09:30:00+01:00"}
     )
     assert stamped.status_code == 202, stamped.text
+
+
+async def test_the_idempotency_key_header_keys_an_event_whose_body_has_none(
+    client: httpx.AsyncClient,
+) -> None:
+    """HTTP clients made for Stripe-like APIs send the key as a header: ignored, a retry
+    would start the order's runs twice."""
+    keyed = {"Idempotency-Key": "order-77"}
+    first = (await client.post("/api/events", json={"type": "x"}, headers=keyed)).json()
+    again = (await client.post("/api/events", json={"type": "x"}, headers=keyed)).json()
+    assert (again["duplicate"], again["event_id"]) == (True, first["event_id"])
+    event = (await client.get(f"/api/events/{first['event_id']}")).json()
+    assert event["idempotency_key"] == "order-77"
+    both = {"type": "x", "idempotency_key": "order-77"}
+    same = await client.post("/api/events", json=both, headers=keyed)
+    assert same.json()["duplicate"] is True
+    other = await client.post("/api/events", json=both | {"idempotency_key": "o-78"}, headers=keyed)
+    assert other.status_code == 422
+    assert other.json()["error"]["details"] == [
+        {"loc": ["header", "Idempotency-Key"], "msg": "differs from body.idempotency_key"}
+    ]
+    long = await client.post(
+        "/api/events", json={"type": "x"}, headers={"Idempotency-Key": "k" * 257}
+    )
+    assert long.status_code == 422
+    batch = await client.post("/api/events/batch", json={"events": [{"type": "x"}]}, headers=keyed)
+    assert batch.status_code == 422
+    assert batch.json()["error"]["message"].startswith("An Idempotency-Key header keys one event")
