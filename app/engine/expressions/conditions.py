@@ -19,6 +19,7 @@ Rules of evaluation:
   limit, mappings that fail on lookup) makes the condition false.
 """
 
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -560,8 +561,15 @@ def _range_problem(bounds: Any) -> str | None:
         return f"between needs two numbers or two dates, not {shown(bounds)}: write [10, 100]"
     if low > high:
         above = f"between's low {shown(low)} is above its high {shown(high)}"
-        return f"{above}: never true; write [{shown(high)}, {shown(low)}]"
+        return f"{above}: never true; write [{_as_json(high)}, {_as_json(low)}]"
     return None
+
+
+def _as_json(bound: Any) -> str:
+    """A bound as the document writes it, for a hint to copy: a date in double quotes, where
+    ``shown`` quotes as Python does ('2026-01-31'), which a JSON document refuses. Both
+    bounds passed ``_ordered_problem``: a number, or an ISO 8601 date, short."""
+    return json.dumps(bound) if isinstance(bound, str) else shown(bound)
 
 
 def _compile(condition: Condition, clock: Clock) -> _Node:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from app.clock import SystemClock
-from app.engine.expressions.conditions import CompiledConditions, compile_conditions
+from app.engine.expressions.conditions import CompiledConditions, compile_conditions, value_problem
 from app.models.condition import OPERATOR_SYMBOLS, Condition, Operator
 
 
@@ -605,3 +605,13 @@ def test_wide_nested_values_are_shortened_in_reasons() -> None:
         nested = [nested] * 8
     reason = explained("equals", "b", {"x": nested})["reason"]
     assert len(reason) < 200
+
+
+def test_a_reversed_range_of_dates_is_told_the_range_to_write_as_json() -> None:
+    """The hint is there to be copied into the document: Python's single quotes would make
+    it JSON the next save refuses."""
+    condition = Condition(field="d", operator=Operator.BETWEEN, value=["2026-02-01", "2026-01-01"])
+    problem = value_problem(condition)
+    assert problem is not None
+    assert problem.msg.endswith('never true; write ["2026-01-01", "2026-02-01"]')
+    assert orjson.loads(problem.msg.rsplit("write ", 1)[1]) == ["2026-01-01", "2026-02-01"]
