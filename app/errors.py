@@ -12,6 +12,10 @@ MAX_QUOTED = 100
 # cut in the middle, so its start and its end are both seen.
 MAX_SHOWN = 160
 
+# Problems an answer lists: a document of 50,000 refused items was answered with as many
+# details (9 MB for the 350 KB sent). The message still counts them all ("and 49,999 more").
+MAX_DETAILS = 100
+
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
 _REPR.maxlist = _REPR.maxdict = 8
@@ -67,11 +71,12 @@ class AutomatorError(Exception):
         self.details = details or []
 
     def body(self) -> dict[str, Any]:
-        """The one error shape: ``{"code", "message", "details": [{"loc", "msg"}]}``."""
+        """The one error shape: ``{"code", "message", "details": [{"loc", "msg"}]}``, the
+        first MAX_DETAILS problems."""
         return {
             "code": self.code,
             "message": self.message,
-            "details": [{"loc": list(d.loc), "msg": d.msg} for d in self.details],
+            "details": [{"loc": list(d.loc), "msg": d.msg} for d in self.details[:MAX_DETAILS]],
         }
 
 

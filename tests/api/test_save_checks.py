@@ -253,3 +253,16 @@ async def test_a_condition_value_problem_is_located_at_its_value(
             "between's low 9 is above its high 1: never true; write [1, 9]",
         ),
     ]
+
+
+async def test_a_document_with_thousands_of_problems_lists_the_first_hundred(
+    client: httpx.AsyncClient,
+) -> None:
+    # Each refused recipient was a detail: 50,000 of them were 9 MB answering 350 KB.
+    bob = WELCOME | {"data": {"recipients": ["bob"] * 5_000}}
+    response = await client.post("/api/workflows/validate", json=workflow(bob))
+    error = response.json()["error"]
+    assert len(error["details"]) == 100
+    assert error["details"][99]["loc"] == ["actions", 0, "data", "recipients", 99]
+    assert int(error["message"].rsplit("(and ", 1)[1].removesuffix(" more)")) >= 4_999
+    assert len(response.content) < 50_000  # about 920 KB on main
