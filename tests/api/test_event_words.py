@@ -77,8 +77,12 @@ async def test_an_event_that_answers_a_wait_or_ends_a_run_gets_no_notice(
     event = {"type": "order_shipped", "data": {"order_id": "o1"}, "idempotency_key": "ship-o1"}
     shipped = await send(client, event)
     assert (shipped["run_ids"], shipped["notice"]) == ([], None)
+    # The reply names the runs it answered, as the event log does: no second call to see
+    # that the shipment reached its order's run.
+    assert (shipped["answered_run_ids"], shipped["ended_run_ids"]) == (placed["run_ids"], [])
     repeated = await send(client, event)  # a duplicate: the original's answer stands
     assert (repeated["duplicate"], repeated["notice"]) == (True, None)
+    assert repeated["answered_run_ids"] == placed["run_ids"]
     answered = (await client.get(f"/api/events/{shipped['event_id']}")).json()["answered"]
     assert [run["run_id"] for run in answered] == placed["run_ids"]
 
@@ -86,6 +90,7 @@ async def test_an_event_that_answers_a_wait_or_ends_a_run_gets_no_notice(
     refunded = {"type": "order_refunded", "data": {"order_id": "o2"}}
     batch = await client.post("/api/events/batch", json={"events": [refunded]})
     assert batch.json()["results"][0]["notice"] is None
+    assert batch.json()["results"][0]["ended_run_ids"] == again["run_ids"]
     assert (await run_of(client, again["run_ids"][0]))["status"] == "cancelled"
     unheard = await send(client, {"type": "order_shipped", "data": {"order_id": "o9"}})
     assert "'order_shipped'" in unheard["notice"]

@@ -31,6 +31,13 @@ class EventAccepted(BaseModel):
         "and nothing started; or when a duplicate's idempotency key came first with an "
         "event of another type, user or data: it is not stored.",
     )
+    answered_run_ids: list[str] = Field(
+        default_factory=list, description="Runs parked at a wait_for_event that it answered."
+    )
+    ended_run_ids: list[str] = Field(
+        default_factory=list,
+        description="Runs it ended: an exit event (settings.cancel_on) or a goal that exits.",
+    )
 
     @classmethod
     def of(cls, accepted: Accepted) -> "EventAccepted":
@@ -48,6 +55,8 @@ def accepted_fields(accepted: Accepted, notice: str | None) -> dict[str, Any]:
         "run_ids": event.run_ids,
         "skipped": accepted.skipped,
         "notice": notice,
+        "answered_run_ids": event.answered,
+        "ended_run_ids": event.ended,
     }
 
 
