@@ -59,6 +59,8 @@ def test_signing_out_of_unsaved_edits_asks_first(page: Page, service: Service) -
     expect(ask.get_by_role("button", name="Stay and keep editing")).to_be_focused()
     page.keyboard.press("Escape")  # stays, signed in, the edit kept
     expect(ask).to_have_count(0)
+    # The focus goes back to Sign out, not to the page's start.
+    expect(page.get_by_role("button", name="Sign out")).to_be_focused()
     expect(page.locator("[data-node='log_1']")).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()
