@@ -94,10 +94,11 @@ async def test_a_decision_brings_the_approvals_deadline_forward(
     assert await timers_left(resources, run_id) == {}
 
 
-async def test_a_slot_given_back_brings_the_held_runs_recheck_forward(
-    client: httpx.AsyncClient, settings: Settings, resources: Resources
-) -> None:
-    held_only = held_settings(settings)
+async def held_behind(
+    client: httpx.AsyncClient, held_only: Settings, resources: Resources
+) -> tuple[str, str, str]:
+    """A run in its delay holding the site's one slot, and a second run held behind it:
+    their ids and the held run's one timer, its recheck."""
     await create(client, PER_SITE)
     await redis_known(resources)
     first = await site_run(client, "s1", slow=True)
@@ -105,6 +106,14 @@ async def test_a_slot_given_back_brings_the_held_runs_recheck_forward(
     second = await site_run(client, "s1")
     await drain_until(client, held_only, [second], {"waiting"})
     (recheck,) = await timers_left(resources, second)
+    return first, second, recheck
+
+
+async def test_a_slot_given_back_brings_the_held_runs_recheck_forward(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    held_only = held_settings(settings)
+    first, second, recheck = await held_behind(client, held_only, resources)
     assert (await client.post(f"/api/runs/{first}/cancel")).status_code == 200
     await one_timer_brought_forward(resources, second, recheck)
     await drain_until(client, held_only, [second], {"completed"})
@@ -114,14 +123,7 @@ async def test_a_slot_given_back_brings_the_held_runs_recheck_forward(
 async def test_a_command_on_a_held_run_moves_its_one_recheck(
     client: httpx.AsyncClient, settings: Settings, resources: Resources
 ) -> None:
-    held_only = held_settings(settings)
-    await create(client, PER_SITE)
-    await redis_known(resources)
-    first = await site_run(client, "s1", slow=True)
-    await drain_until(client, held_only, [first], {"waiting"})
-    second = await site_run(client, "s1")
-    await drain_until(client, held_only, [second], {"waiting"})
-    (recheck,) = await timers_left(resources, second)
+    _, second, recheck = await held_behind(client, held_settings(settings), resources)
     # Paused, the held run has no timer; resumed, the same one again, not a second.
     for command, timers in (("pause", []), ("resume", [recheck])):
         answer = await client.post(f"/api/runs/{second}/{command}")
