@@ -1,8 +1,10 @@
 // The Rule Tester: a workflow's conditions against a sample JSON payload (POST /api/rules/test).
-import { useMemo, useState } from "react";
+import { useId, useMemo, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { testRules } from "../../api/testing";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
+import { greyedReason } from "../../components/greyedReason";
 import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
 import { JsonField, parseJsonText } from "../../components/forms/JsonField";
 import { allActions, type WorkflowDocument } from "../../workflow/document";
@@ -15,6 +17,15 @@ export function conditionSources(doc: WorkflowDocument): { key: string; label: s
     .filter(({ action }) => action.conditions?.length)
     .map(({ action }) => ({ key: action.id ?? "", label: `${action.type} ${action.id}`, conditions: action.conditions ?? [] }));
   return [trigger, ...steps];
+}
+
+/** Why Test the conditions is greyed, in words (null: it tests). */
+export function untestableBecause(conditionsError: string | undefined, payloadError: string | undefined, none: boolean): string | null {
+  return greyedReason("test the conditions", [
+    conditionsError && "correct the conditions' JSON",
+    none && "write at least one",
+    payloadError && "correct the sample payload's JSON",
+  ]);
 }
 
 export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
@@ -32,6 +43,8 @@ export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
   const conditions = parseJsonText(conditionsText);
   const payload = parseJsonText(payloadText);
   const none = Array.isArray(conditions.value) && conditions.value.length === 0;
+  const untestable = untestableBecause(conditions.error, payload.error, none);
+  const reasonId = useId();
   return (
     <section className="panel rule-tester" aria-label="Rule Tester">
       <label className="inline">
@@ -45,11 +58,12 @@ export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
         <JsonField label="Sample payload" text={payloadText} onChange={setPayloadText} rows={12} />
       </div>
       <div>
-        <button type="button" className="primary" disabled={Boolean(conditions.error || payload.error) || none || run.isPending}
+        <GreyableButton className="primary" disabled={run.isPending} greyedBy={untestable ? reasonId : undefined}
           onClick={() => run.mutate({ conditions: conditions.value, payload: payload.value })}>
           Test the conditions
-        </button>
+        </GreyableButton>
       </div>
+      {untestable && <p className="muted" id={reasonId}>{untestable}</p>}
       {none && (
         <p className="muted" role="note">
           No conditions to test{source === "trigger" ? ": the trigger has none, so every event of its type starts a run" : ""}.

@@ -2,12 +2,14 @@
 // drawn on the canvas (POST /api/workflows/{id}/test; nothing is sent or stored); and the
 // same event sent for real (POST /api/events), or for a scheduled workflow a run started now
 // (POST /api/workflows/{id}/run), with links to the runs it started.
-import { useState } from "react";
+import { useId, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { testWorkflow } from "../../api/testing";
 import { useRunNow, useSendEvent } from "../../api/events";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
+import { greyedReason } from "../../components/greyedReason";
 import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
 import { JsonField, parseJsonText } from "../../components/forms/JsonField";
 import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
@@ -23,6 +25,11 @@ export interface TestPanelProps {
   document: WorkflowDocument;
   dirty: boolean;
   onTrace: (trace: Map<string, StepState> | undefined) => void;
+}
+
+/** Why the dry run and the real event are greyed, in words (null: they run). */
+export function unrunnableBecause(userError: string | undefined, dataError: string | undefined): string | null {
+  return greyedReason("run it", [userError && "correct the user's JSON", dataError && "correct the event data's JSON"]);
 }
 
 export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelProps) {
@@ -47,7 +54,9 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
   const runNow = useRunNow(workflowId);
   const scheduled = document.trigger.type === "schedule";
   const accepted = send.data ?? runNow.data;
-  const invalid = Boolean(parseJsonText(userText).error || parseJsonText(dataText).error);
+  const untestable = unrunnableBecause(parseJsonText(userText).error, parseJsonText(dataText).error);
+  const reasonId = useId();
+  const greyedBy = untestable ? reasonId : undefined;
   const result = run.data;
   return (
     <section className="test-tab" aria-label="Test">
@@ -60,19 +69,20 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
           <JsonField label="Event data" text={dataText} onChange={setDataText} rows={6} />
         </div>
         <div>
-          <button type="button" className="primary" disabled={invalid || run.isPending} onClick={() => run.mutate()}>Run a dry run</button>
+          <GreyableButton className="primary" disabled={run.isPending} greyedBy={greyedBy} onClick={() => run.mutate()}>Run a dry run</GreyableButton>
           {scheduled ? canEdit && (
-            <button type="button" disabled={invalid || runNow.isPending} onClick={() => runNow.mutate(event())}
+            <GreyableButton disabled={runNow.isPending} greyedBy={greyedBy} onClick={() => runNow.mutate(event())}
               title="Starts one run of the active version now, as its schedule would, with this user and data: messages are sent.">
               Run now
-            </button>
+            </GreyableButton>
           ) : canSendEvents && (
-            <button type="button" disabled={invalid || send.isPending} onClick={() => send.mutate(event())}
+            <GreyableButton disabled={send.isPending} greyedBy={greyedBy} onClick={() => send.mutate(event())}
               title="Sends this event to the service as your systems would: the active version of every workflow listening to its type runs, and messages are sent.">
               Send a real event
-            </button>
+            </GreyableButton>
           )}
         </div>
+        {untestable && <p className="muted" id={reasonId}>{untestable}</p>}
         <ErrorNotice error={run.error ?? send.error ?? runNow.error} />
         {accepted && <SentEvent accepted={accepted} workflowId={workflowId} />}
         {result && (

@@ -3,12 +3,13 @@
 // a key only as "set" or a secret's name), replace them with one provider, go back to the
 // deployment's, and test them with one real call; the API refuses the configuration to other
 // roles, who see whether the copilot can draft.
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { NavLink } from "react-router";
 import { useAiProviders, useDeleteAi, usePutAi, useTestAi, type AiProvidersRead, type IntegrationTestResult } from "../../api/ai";
 import { useCopilotStatus } from "../../api/copilot";
 import { useSecrets } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 import { aiConfig, aiDraft, dropped, keyShown, type AiDraft, type ProviderKind } from "./ai";
 import { TableScroll } from "../../components/TableScroll";
 
@@ -106,7 +107,8 @@ function ProviderForm({ current, save, remove }: {
 }) {
   const [draft, setDraft] = useState<AiDraft>(() => aiDraft(current));
   const secrets = useSecrets();
-  const { config, error } = aiConfig(draft);
+  const { config, unsavable } = aiConfig(draft);
+  const reasonId = useId();
   const warning = dropped(current);
   const set = (part: Partial<AiDraft>) => setDraft((before) => ({ ...before, ...part }));
   const submit = (event: FormEvent) => {
@@ -140,10 +142,10 @@ function ProviderForm({ current, save, remove }: {
         The key comes from one of the tenant's secrets: <NavLink to="/governance/secrets?name=AI_API_KEY">add one under Secrets</NavLink>.
         Calls to a local or private address need the deployment's AUTOMATOR_HTTP_ALLOWED_HOSTS.
       </p>
-      {error && <p className="error-inline">{error}</p>}
       {warning && <p className="muted" role="note">{warning}</p>}
       <div className="toolbar">
-        <button type="submit" className="primary" disabled={!config || save.isPending}>Save AI provider</button>
+        {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
+        <GreyableButton type="submit" className="primary" disabled={save.isPending} greyedBy={unsavable ? reasonId : undefined}>Save AI provider</GreyableButton>
         {current.source === "tenant" && (
           <button type="button" disabled={remove.isPending} onClick={() => remove.mutate(undefined, { onSuccess: () => save.reset() })}>
             Remove this tenant's provider
@@ -151,6 +153,7 @@ function ProviderForm({ current, save, remove }: {
         )}
         {save.isSuccess && <span className="muted" role="status">Saved.</span>}
       </div>
+      {unsavable && <p className="muted" id={reasonId}>{unsavable}</p>}
       <ErrorNotice error={save.error ?? remove.error} />
     </form>
   );

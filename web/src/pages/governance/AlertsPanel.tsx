@@ -1,11 +1,12 @@
 // The tenant's failure alert rules: each rule read in words, with a link to the failed runs
 // it watches; admins replace the rules as JSON or remove them all.
-import { useState } from "react";
+import { useId, useState } from "react";
 import { Link } from "react-router";
 import { type AlertRule, type AlertRules, useAlerts, useDeleteAlerts, usePutAlerts } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 import { jsonText } from "../../components/JsonText";
-import { parseJsonObject } from "./json";
+import { parseJsonObject, unsavableJson } from "./json";
 
 const EXAMPLE: AlertRules = {
   rules: [{ rule_id: "checkout-failing", workflow_id: "checkout", window_minutes: 15, threshold: 0.25, min_runs: 10, email: ["ops@example.com"], webhook_url: null }],
@@ -64,6 +65,8 @@ function AlertsEditor({ initial }: { initial: AlertRules }) {
   const save = usePutAlerts();
   const remove = useDeleteAlerts();
   const parsed = parseJsonObject(text);
+  const unsavable = unsavableJson("save the alert rules", parsed.error);
+  const reasonId = useId();
   return (
     <div className="limits-editor">
       <p className="muted">
@@ -72,9 +75,10 @@ function AlertsEditor({ initial }: { initial: AlertRules }) {
       </p>
       <label htmlFor="alerts-json" className="sr-only">Alert rules (JSON)</label>
       <textarea id="alerts-json" className="json" rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-      {parsed.error && <p className="error-inline">{parsed.error}</p>}
+      {unsavable && <p className="error-inline" id={reasonId}>{unsavable}</p>}
       <div className="toolbar">
-        <button type="button" className="primary" disabled={Boolean(parsed.error) || save.isPending} onClick={() => save.mutate(parsed.value)}>Save alert rules</button>
+        <GreyableButton className="primary" disabled={save.isPending} greyedBy={unsavable ? reasonId : undefined}
+          onClick={() => save.mutate(parsed.value)}>Save alert rules</GreyableButton>
         {initial.rules.length > 0 && (
           <button type="button" disabled={remove.isPending} onClick={() => remove.mutate(undefined)}>Remove every rule</button>
         )}

@@ -1,9 +1,11 @@
 // Inbound webhooks: each hook with the URL its sender posts to, how deliveries are checked
 // (a scheme and a signing secret from the tenant's secrets) and mapped to an event; add one,
 // delete one (admins only: a `token` hook's URL is its credential).
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { useCreateHook, useDeleteHook, useHooks, useSecrets, type HookIn, type HookRead, type HookScheme } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
+import { greyedReason } from "../../components/greyedReason";
 import { when } from "../../components/time";
 import { parseJsonObject } from "./json";
 import { TableScroll } from "../../components/TableScroll";
@@ -27,12 +29,17 @@ export interface HookDraft {
   mapping: string;
 }
 
-/** The hook a filled-in form asks for, or what to fix first, in words. */
-export function hookBody(draft: HookDraft): { body: HookIn | null; error: string | null } {
+/** The hook a filled-in form asks for, or why Add hook is greyed: all that is left to do. */
+export function hookBody(draft: HookDraft): { body: HookIn | null; unaddable: string | null } {
   const signed = draft.scheme !== "token";
-  if (signed && !draft.secret) return { body: null, error: "Pick the signing secret: the sender signs each delivery with it." };
   const mapping = draft.mapping.trim() ? parseJsonObject(draft.mapping) : { value: {}, error: null };
-  if (mapping.error) return { body: null, error: `Mapping: ${mapping.error}` };
+  const unaddable = greyedReason("add the hook", [
+    !draft.name.trim() && "name it",
+    !draft.eventType.trim() && "give the event type its deliveries become",
+    signed && !draft.secret && "pick the signing secret (the sender signs each delivery with it)",
+    mapping.error && `correct the mapping's JSON. ${mapping.error}`,
+  ]);
+  if (unaddable) return { body: null, unaddable };
   return {
     body: {
       name: draft.name.trim(),
@@ -40,7 +47,7 @@ export function hookBody(draft: HookDraft): { body: HookIn | null; error: string
       verify: { scheme: draft.scheme, secret: signed ? draft.secret : null, tolerance: TOLERANCE },
       mapping: mapping.value ?? {},
     },
-    error: null,
+    unaddable: null,
   };
 }
 
@@ -104,7 +111,8 @@ function CreateHook() {
   const [draft, setDraft] = useState<HookDraft>(EMPTY);
   const secrets = useSecrets();
   const create = useCreateHook();
-  const { body, error } = hookBody(draft);
+  const { body, unaddable } = hookBody(draft);
+  const reasonId = useId();
   const set = (part: Partial<HookDraft>) => setDraft((before) => ({ ...before, ...part }));
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -137,10 +145,11 @@ function CreateHook() {
         Templates over the delivery (<code>body</code>, <code>headers</code>) for the event's <code>type</code>, <code>user</code>, <code>data</code> (default: the body)
         and <code>delivery_id</code>; see docs/api.md.
       </p>
-      {error && draft !== EMPTY && <p className="error-inline">{error}</p>}
       <div className="toolbar">
-        <button type="submit" className="primary" disabled={!body || create.isPending}>Add hook</button>
+        {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
+        <GreyableButton type="submit" className="primary" disabled={create.isPending} greyedBy={unaddable ? reasonId : undefined}>Add hook</GreyableButton>
       </div>
+      {unaddable && <p className="muted" id={reasonId}>{unaddable}</p>}
       <ErrorNotice error={create.error} />
     </form>
   );

@@ -1,11 +1,12 @@
 // The tenant's flow-control limits (concurrency, throttle, rate limit, frequency cap, quota)
 // as JSON, saved by admins; and where the run quota stands now.
-import { useState } from "react";
+import { useId, useState } from "react";
 import { useLimits, usePutLimits, useQuota } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 import { JsonText, jsonText } from "../../components/JsonText";
 import { duration, when } from "../../components/time";
-import { parseJsonObject } from "./json";
+import { parseJsonObject, unsavableJson } from "./json";
 
 export function LimitsPanel({ canConfigure }: { canConfigure: boolean }) {
   const limits = useLimits();
@@ -36,6 +37,8 @@ function LimitsEditor({ initial }: { initial: unknown }) {
   const [text, setText] = useState(jsonText(initial));
   const save = usePutLimits();
   const parsed = parseJsonObject(text);
+  const unsavable = unsavableJson("save the limits", parsed.error);
+  const reasonId = useId();
   return (
     <div className="limits-editor">
       <p className="muted">
@@ -44,9 +47,10 @@ function LimitsEditor({ initial }: { initial: unknown }) {
       </p>
       <label htmlFor="limits-json" className="sr-only">Tenant limits (JSON)</label>
       <textarea id="limits-json" className="json" rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-      {parsed.error && <p className="error-inline">{parsed.error}</p>}
+      {unsavable && <p className="error-inline" id={reasonId}>{unsavable}</p>}
       <div className="toolbar">
-        <button type="button" className="primary" disabled={Boolean(parsed.error) || save.isPending} onClick={() => save.mutate(parsed.value)}>Save limits</button>
+        <GreyableButton className="primary" disabled={save.isPending} greyedBy={unsavable ? reasonId : undefined}
+          onClick={() => save.mutate(parsed.value)}>Save limits</GreyableButton>
         {save.isSuccess && <span className="muted" role="status">Saved.</span>}
       </div>
       <ErrorNotice error={save.error} />

@@ -1,9 +1,11 @@
 // Stored secrets by name: values masked (the API never sends one back, and this page shows
 // the mask whatever it gets), created and rotated times, rotate, delete, add.
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { useSearchParams } from "react-router";
 import { useDeleteSecret, usePutSecret, useRotateSecret, useSecrets, type SecretRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { greyedReason } from "../../components/greyedReason";
+import { GreyableButton } from "../../components/GreyableButton";
 import { when } from "../../components/time";
 import { MASK } from "./mask";
 import { TableScroll } from "../../components/TableScroll";
@@ -28,14 +30,21 @@ export function SecretsPanel() {
   );
 }
 
+/** Why Store secret is greyed, in words (null: it stores). */
+export function unstorableBecause(name: string, value: string): string | null {
+  return greyedReason("store the secret", [!name.trim() && "name it", !value && "type its value"]);
+}
+
 function SecretRow({ secret }: { secret: SecretRead }) {
   const [rotating, setRotating] = useState(false);
   const [value, setValue] = useState("");
   const [confirming, setConfirming] = useState(false);
   const rotate = useRotateSecret();
   const remove = useDeleteSecret();
+  const reasonId = useId();
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    if (!value) return;
     rotate.mutate({ name: secret.name, value }, { onSuccess: () => { setRotating(false); setValue(""); } });
   };
   return (
@@ -49,8 +58,10 @@ function SecretRow({ secret }: { secret: SecretRead }) {
           <form className="inline" onSubmit={submit}>
             <label className="sr-only" htmlFor={`rotate-${secret.name}`}>New value of {secret.name}</label>
             <input id={`rotate-${secret.name}`} type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} placeholder="new value" />
-            <button type="submit" className="primary" disabled={!value || rotate.isPending}>Save new value</button>
+            {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
+            <GreyableButton type="submit" className="primary" disabled={rotate.isPending} greyedBy={value ? undefined : reasonId}>Save new value</GreyableButton>
             <button type="button" onClick={() => { setRotating(false); setValue(""); }}>Cancel</button>
+            {!value && <span className="muted" id={reasonId}>Type the new value to save it.</span>}
           </form>
         ) : (
           <div className="commands">
@@ -78,15 +89,20 @@ function AddSecret() {
   const [name, setName] = useState(wanted);
   const [value, setValue] = useState("");
   const put = usePutSecret();
+  const unstorable = unstorableBecause(name, value);
+  const reasonId = useId();
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    if (unstorable) return;
     put.mutate({ name: name.trim(), value }, { onSuccess: () => { setName(""); setValue(""); } });
   };
   return (
     <form className="filters" onSubmit={submit} aria-label="Store a secret">
       <label>Name<input value={name} onChange={(e) => setName(e.target.value.toUpperCase())} placeholder="SENDGRID_API_KEY" /></label>
       <label>Value<input type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} /></label>
-      <button type="submit" disabled={!name.trim() || !value || put.isPending}>Store secret</button>
+      {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
+      <GreyableButton type="submit" disabled={put.isPending} greyedBy={unstorable ? reasonId : undefined}>Store secret</GreyableButton>
+      {unstorable && <p className="muted" id={reasonId}>{unstorable}</p>}
       <ErrorNotice error={put.error} />
     </form>
   );

@@ -1,8 +1,9 @@
 // The tenant's settings: four-eyes publishing and how many days each kind of record is kept
 // (everyone reads; admins change them).
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { usePutRetention, usePutTenantSettings, useRetention, useTenantSettings, type RetentionRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 
 type Kind = keyof RetentionRead;
 
@@ -106,6 +107,7 @@ function RetentionEditor({ initial, canConfigure, save }: {
 }) {
   const [form, setForm] = useState(() => retentionForm(initial));
   const { body, error } = retentionBody(form);
+  const reasonId = useId();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (body) save.mutate(body);
@@ -120,10 +122,11 @@ function RetentionEditor({ initial, canConfigure, save }: {
           </label>
         ))}
       </div>
-      {error && <p className="error-inline">{error}</p>}
+      {error && <p className="error-inline" id={reasonId}>{error}</p>}
       {canConfigure && (
         <div className="toolbar">
-          <button type="submit" className="primary" disabled={!body || save.isPending}>Save retention</button>
+          {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
+          <GreyableButton type="submit" className="primary" disabled={save.isPending} greyedBy={error ? reasonId : undefined}>Save retention</GreyableButton>
           {save.isSuccess && <span className="muted" role="status">Saved.</span>}
         </div>
       )}

@@ -5,6 +5,7 @@ import { useSearchParams } from "react-router";
 import { useDeleteTemplate, usePreview, useSaveTemplate, useTemplates, type TemplateParts, type TemplateRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
+import { greyedReason } from "../../components/greyedReason";
 import { useDebounced } from "../../components/useDebounced";
 import { parseJsonObject } from "./json";
 
@@ -30,9 +31,10 @@ export function addressedTemplate(items: TemplateRead[] | undefined, wanted: str
 
 /** Why Create or Save does nothing yet, in words (null: it saves). */
 export function unsavableBecause(isNew: boolean, name: string, bodiless: boolean): string | null {
-  const missing = [isNew && !name.trim() ? "name it" : "", bodiless ? "fill in the plain text or the HTML (a template needs a body)" : ""].filter(Boolean);
-  if (missing.length === 0) return null;
-  return `To ${isNew ? "create" : "save"} the template, ${missing.join(", and ")}.`;
+  return greyedReason(`${isNew ? "create" : "save"} the template`, [
+    isNew && !name.trim() && "name it",
+    bodiless && "fill in the plain text or the HTML (a template needs a body)",
+  ]);
 }
 
 export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {

@@ -23,10 +23,12 @@ describe("the AI form", () => {
       .toEqual({ providers: [{ provider: "anthropic", model: "claude-3-5-haiku-latest" }] });
   });
 
-  it("says what to fix before sending", () => {
-    expect(aiConfig({ provider: "openai", baseUrl: "", model: "m", secret: "" }).error).toMatch(/^Base URL/);
-    expect(aiConfig({ provider: "openai", baseUrl: "api.openai.com", model: "m", secret: "" }).error).toMatch(/http/);
-    expect(aiConfig({ provider: "openai", baseUrl: "http://x/v1", model: " ", secret: "" }).error).toMatch(/^Model/);
+  it("says all that is left to fill in before sending", () => {
+    expect(aiConfig({ provider: "openai", baseUrl: "", model: " ", secret: "" }).unsavable).toBe(
+      "To save the provider, give the base URL, where the OpenAI-compatible server answers, up to /v1 (https://api.openai.com/v1), and name the model, the one used when a step or the copilot names none.",
+    );
+    expect(aiConfig({ provider: "openai", baseUrl: "api.openai.com", model: "m", secret: "" }).unsavable).toBe("To save the provider, make the base URL an http:// or https:// address.");
+    expect(aiConfig({ provider: "anthropic", baseUrl: "", model: "m", secret: "" }).unsavable).toBeNull();
   });
 
   it("warns of what saving drops of a configuration written through the API", () => {

@@ -2,6 +2,7 @@
 // what saving would drop of a configuration written through the API (more providers, fields
 // the form does not show).
 import type { AiProviderRead, AiProvidersRead } from "../../api/ai";
+import { greyedReason } from "../../components/greyedReason";
 
 export type ProviderKind = "openai" | "anthropic";
 
@@ -27,19 +28,21 @@ export function aiDraft(current: AiProvidersRead): AiDraft {
   };
 }
 
-/** The `config` of `PUT /api/integrations/ai` the form asks for, or what to fix first. */
-export function aiConfig(draft: AiDraft): { config: Record<string, unknown> | null; error: string | null } {
+/** The `config` of `PUT /api/integrations/ai` the form asks for, or why Save is greyed: all
+ * that is left to do. */
+export function aiConfig(draft: AiDraft): { config: Record<string, unknown> | null; unsavable: string | null } {
   const baseUrl = draft.baseUrl.trim();
   const model = draft.model.trim();
-  if (draft.provider === "openai" && !baseUrl) {
-    return { config: null, error: "Base URL: where the OpenAI-compatible server answers, up to /v1 (https://api.openai.com/v1)." };
-  }
-  if (baseUrl && !URL_START.test(baseUrl)) return { config: null, error: "Base URL: an http:// or https:// address." };
-  if (!model) return { config: null, error: "Model: the one used when a step or the copilot names none." };
+  const unsavable = greyedReason("save the provider", [
+    draft.provider === "openai" && !baseUrl && "give the base URL, where the OpenAI-compatible server answers, up to /v1 (https://api.openai.com/v1)",
+    baseUrl && !URL_START.test(baseUrl) && "make the base URL an http:// or https:// address",
+    !model && "name the model, the one used when a step or the copilot names none",
+  ]);
+  if (unsavable) return { config: null, unsavable };
   const provider: Record<string, unknown> = { provider: draft.provider, model };
   if (baseUrl) provider["base_url"] = baseUrl;
   if (draft.secret) provider["api_key"] = { $secret: draft.secret };
-  return { config: { providers: [provider] }, error: null };
+  return { config: { providers: [provider] }, unsavable: null };
 }
 
 /** What saving the form would drop of the tenant's own configuration, in words; null: nothing. */

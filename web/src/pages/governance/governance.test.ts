@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { tabsFor } from "./GovernancePage";
 import { addressedTemplate, partsOf, unsavableBecause } from "./TemplatesPanel";
-import { parseJsonObject } from "./json";
+import { parseJsonObject, unsavableJson } from "./json";
+import { unstorableBecause } from "./SecretsPanel";
 import { auditFilterFrom } from "./AuditPanel";
 import { channelsText, ruleText } from "./AlertsPanel";
 import { hookBody, senderUrl } from "./HooksPanel";
@@ -33,6 +34,17 @@ describe("governance", () => {
     expect(unsavableBecause(false, "welcome", true)).toBe("To save the template, fill in the plain text or the HTML (a template needs a body).");
   });
 
+  it("says why JSON cannot be saved yet, the parser's words included", () => {
+    expect(unsavableJson("save the limits", "Expected a JSON object ({ … }).")).toBe("To save the limits, correct the JSON. Expected a JSON object ({ … }).");
+    expect(unsavableJson("save the limits", null)).toBeNull();
+  });
+
+  it("says why a secret cannot be stored yet", () => {
+    expect(unstorableBecause(" ", "")).toBe("To store the secret, name it, and type its value.");
+    expect(unstorableBecause("SENDGRID_API_KEY", "")).toBe("To store the secret, type its value.");
+    expect(unstorableBecause("SENDGRID_API_KEY", "s3cret")).toBeNull();
+  });
+
   it("says what is wrong with typed JSON", () => {
     expect(parseJsonObject('{"quota": {"limit": 5, "period": "1d"}}')).toEqual({ value: { quota: { limit: 5, period: "1d" } }, error: null });
     expect(parseJsonObject("[1]").error).toBe("Expected a JSON object ({ … }).");
@@ -49,14 +61,16 @@ describe("governance", () => {
     expect(channelsText(rule)).toBe("ops@example.com, https://hooks.example.com/a");
   });
 
-  it("builds a hook from its form, or says what to fix", () => {
+  it("builds a hook from its form, or says all that is left to fill in", () => {
     const draft = { name: " Stripe ", eventType: "payment_succeeded", scheme: "stripe" as const, secret: "", mapping: "" };
-    expect(hookBody(draft).error).toBe("Pick the signing secret: the sender signs each delivery with it.");
+    expect(hookBody(draft).unaddable).toBe("To add the hook, pick the signing secret (the sender signs each delivery with it).");
+    expect(hookBody({ ...draft, name: " ", eventType: "" }).unaddable)
+      .toBe("To add the hook, name it, give the event type its deliveries become, and pick the signing secret (the sender signs each delivery with it).");
     expect(hookBody({ ...draft, secret: "STRIPE_KEY" }).body).toEqual({
       name: "Stripe", event_type: "payment_succeeded", verify: { scheme: "stripe", secret: "STRIPE_KEY", tolerance: 300 }, mapping: {},
     });
     expect(hookBody({ ...draft, scheme: "token", secret: "STRIPE_KEY", mapping: '{"user": {"id": "{{ body.id }}"}}' }).body?.verify.secret).toBeNull();
-    expect(hookBody({ ...draft, scheme: "token", mapping: "[" }).error).toMatch(/^Mapping: Not valid JSON/);
+    expect(hookBody({ ...draft, scheme: "token", mapping: "[1]" }).unaddable).toBe("To add the hook, correct the mapping's JSON. Expected a JSON object ({ … }).");
     expect(senderUrl({ url: "/hooks/hk_1" }, "http://127.0.0.1:5000")).toBe("http://127.0.0.1:5000/hooks/hk_1");
   });
 

@@ -11,3 +11,8 @@ export function parseJsonObject(text: string): { value: Record<string, unknown> 
   }
   return { value: value as Record<string, unknown>, error: null };
 }
+
+/** Why a JSON editor's Save is greyed, the parser's complaint included (null: it saves). */
+export function unsavableJson(goal: string, error: string | null): string | null {
+  return error ? `To ${goal}, correct the JSON. ${error}` : null;
+}

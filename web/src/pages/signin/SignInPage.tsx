@@ -1,13 +1,17 @@
 // Sign-in with an API key: sent once to POST /api/session, never stored by the page.
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { useSignIn } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 
 export function SignInPage() {
   const [apiKey, setApiKey] = useState("");
   const signIn = useSignIn();
+  const reasonId = useId();
+  const keyless = !apiKey.trim();
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    if (keyless) return;
     signIn.mutate(apiKey.trim(), { onSuccess: () => setApiKey("") });
   };
   return (
@@ -25,9 +29,11 @@ export function SignInPage() {
           placeholder="atm_…"
           required
         />
-        <button type="submit" disabled={signIn.isPending || !apiKey.trim()}>
+        {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
+        <GreyableButton type="submit" disabled={signIn.isPending} greyedBy={keyless ? reasonId : undefined}>
           Sign in
-        </button>
+        </GreyableButton>
+        {keyless && <p className="muted" id={reasonId}>To sign in, paste your API key.</p>}
         <ErrorNotice error={signIn.error} />
       </form>
       <p className="hint">

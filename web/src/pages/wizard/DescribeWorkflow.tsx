@@ -2,10 +2,11 @@
 // the draft opens on the canvas, with what the model assumed beside it. Nothing is saved.
 // With no model configured (automator dev's default) the box says so and links to the AI
 // page that sets one, instead of taking a sentence it can only refuse.
-import { useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { useCopilotDraft, useCopilotStatus } from "../../api/copilot";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { GreyableButton } from "../../components/GreyableButton";
 
 export function DescribeWorkflow() {
   const navigate = useNavigate();
@@ -13,8 +14,13 @@ export function DescribeWorkflow() {
   const draft = useCopilotDraft();
   const status = useCopilotStatus();
   const unready = status.data?.ready === false ? status.data.reason : null;
+  const unreadyId = useId();
+  const emptyId = useId();
+  // Greyed by the missing model first (the note says how to set one up), else by the empty box.
+  const greyedBy = unready ? unreadyId : sentence.trim() ? undefined : emptyId;
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    if (greyedBy) return;
     draft.mutate({ prompt: sentence.trim() }, {
       onSuccess: (drafted) => navigate("/wizard/canvas", { state: { document: drafted.document, copilot: drafted } }),
     });
@@ -27,13 +33,15 @@ export function DescribeWorkflow() {
         <textarea id="wf-describe" value={sentence} onChange={(e) => setSentence(e.target.value)} rows={3} required maxLength={4000}
           placeholder="When a high value order comes in, email the customer a thank-you and alert sales on Slack" disabled={Boolean(unready)} />
         {unready && (
-          <p className="muted" role="note">
+          <p className="muted" role="note" id={unreadyId}>
             {unready}. <Link to="/governance/ai">Set up AI under Governance → AI</Link>; meanwhile, build it step by step below.
           </p>
         )}
-        <button type="submit" className="primary" disabled={draft.isPending || !sentence.trim() || Boolean(unready)}>
+        {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
+        <GreyableButton type="submit" className="primary" disabled={draft.isPending} greyedBy={greyedBy}>
           {draft.isPending ? "Drafting…" : "Draft it"}
-        </button>
+        </GreyableButton>
+        {greyedBy === emptyId && <p className="muted" id={emptyId}>To draft it, say what should happen in a sentence.</p>}
         <ErrorNotice error={draft.error} />
       </fieldset>
     </form>
