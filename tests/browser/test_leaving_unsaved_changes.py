@@ -27,6 +27,7 @@ def test_a_link_out_of_unsaved_edits_asks_and_a_save_no_longer_does(
     expect(stay).to_be_focused()
     page.keyboard.press("Escape")  # closes the question, staying
     expect(ask).to_have_count(0)
+    expect(header.get_by_role("link", name="Runs")).to_be_focused()  # not the page's start
     expect(page.locator("[data-node='log_1']")).to_be_visible()
     assert page.url.endswith("/studio/wizard/canvas")
 

@@ -1,5 +1,5 @@
 // The frame of every signed-in page: navigation, who is signed in, sign-out.
-import { useRef, useState } from "react";
+import { useState } from "react";
 import { NavLink, Outlet } from "react-router";
 import { useSession } from "./SessionContext";
 import { UnsavedReporter } from "./UnsavedChanges";
@@ -19,13 +19,6 @@ export function AppShell() {
   // The workflow whose editor changes are not saved (null: none), and whether Sign out asks.
   const [unsaved, setUnsaved] = useState<string | null>(null);
   const [asking, setAsking] = useState(false);
-  // Staying closes the question, which held the focus: it goes back to the button that asked,
-  // not to the page's start, where a keyboard user would have to find their way back from.
-  const signOutButton = useRef<HTMLButtonElement>(null);
-  const stay = () => {
-    setAsking(false);
-    signOutButton.current?.focus();
-  };
   if (asking && unsaved === null) setAsking(false); // saved meanwhile: nothing left to ask about
   return (
     <div className="shell">
@@ -42,14 +35,14 @@ export function AppShell() {
         <span className="who" title={`key ${session.key_id}`}>
           {session.name ?? session.key_id} · {session.tenant_id} · <em>{session.role}</em>
         </span>
-        <button type="button" ref={signOutButton} onClick={() => (unsaved === null ? signOut() : setAsking(true))}>
+        <button type="button" onClick={() => (unsaved === null ? signOut() : setAsking(true))}>
           Sign out
         </button>
       </header>
       <main className="shell-main">
         {asking && unsaved !== null && (
           <UnsavedQuestion name={unsaved} question="Sign out and lose them?" goOn="Sign out without saving"
-            onStay={stay} onGoOn={signOut} />
+            onStay={() => setAsking(false)} onGoOn={signOut} />
         )}
         <UnsavedReporter.Provider value={setUnsaved}>
           <Outlet />

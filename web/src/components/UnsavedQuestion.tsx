@@ -16,9 +16,19 @@ export interface UnsavedQuestionProps {
 
 export function UnsavedQuestion({ name, question, goOn, onStay, onGoOn }: UnsavedQuestionProps) {
   const stay = useRef<HTMLButtonElement>(null);
-  useEffect(() => stay.current?.focus(), []);
+  // What had the focus when the question took it (the link followed, Sign out): staying gives
+  // it back, rather than leaving a keyboard user at the page's start once the question goes.
+  const asker = useRef<Element | null>(null);
+  useEffect(() => {
+    asker.current = document.activeElement;
+    stay.current?.focus();
+  }, []);
+  const keep = () => {
+    onStay();
+    if (asker.current instanceof HTMLElement) asker.current.focus();
+  };
   const escape = (event: KeyboardEvent) => {
-    if (event.key === "Escape") onStay();
+    if (event.key === "Escape") keep();
   };
   return (
     <div role="alertdialog" aria-label="Unsaved changes" aria-describedby="unsaved-question-text" className="leave-guard" onKeyDown={escape}>
@@ -26,7 +36,7 @@ export function UnsavedQuestion({ name, question, goOn, onStay, onGoOn }: Unsave
         <strong>{name || "This workflow"}</strong> has changes that are not saved. {question}
       </p>
       <div className="toolbar">
-        <button type="button" ref={stay} className="primary" onClick={onStay}>Stay and keep editing</button>
+        <button type="button" ref={stay} className="primary" onClick={keep}>Stay and keep editing</button>
         <button type="button" className="danger" onClick={onGoOn}>{goOn}</button>
       </div>
     </div>
