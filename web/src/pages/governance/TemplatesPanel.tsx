@@ -42,7 +42,7 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
   // ?new=NAME: a link from a workflow or run that names a template not created yet.
   const wanted = useSearchParams()[0].get("new") ?? "";
   // What the person picked (undefined: nothing yet, so the address decides).
-  const [picked, setChosen] = useState<TemplateRead | null | undefined>(undefined);
+  const [picked, setPicked] = useState<TemplateRead | null | undefined>(undefined);
   const chosen = picked === undefined ? addressedTemplate(templates.data?.items, wanted, canEdit) : picked;
   const existed = picked === undefined && wanted !== "" && chosen?.name === wanted;
   // The template just created: its editor is a new one (keyed by name), which has not seen
@@ -50,7 +50,7 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
   const [created, setCreated] = useState<string | null>(null);
   const choose = (template: TemplateRead | null) => {
     setCreated(null);
-    setChosen(template);
+    setPicked(template);
   };
   return (
     <section aria-label="Message templates" className="templates">
@@ -68,7 +68,7 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
         {chosen ? (
           <TemplateEditor key={chosen.name || "new"} template={chosen} suggestedName={wanted} canEdit={canEdit}
             justCreated={created === chosen.name}
-            onSaved={(saved) => { setCreated(chosen.name === "" ? saved.name : null); setChosen(saved); }}
+            onSaved={(saved) => { setCreated(chosen.name === "" ? saved.name : null); setPicked(saved); }}
             onDeleted={() => choose(null)} />
         ) : (
           <p className="muted">Choose a template{canEdit ? " or start a new one" : ""}.</p>
