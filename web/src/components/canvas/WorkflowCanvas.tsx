@@ -23,6 +23,7 @@ import { ActionNode } from "./ActionNode";
 import { TriggerNode } from "./TriggerNode";
 import { JoinNode, SlotNode, StartNode } from "./MarkerNodes";
 import type { CanvasNodeData, StepState } from "./nodeData";
+import { stableNodes } from "./stableNodes";
 
 const NODE_TYPES = { action: ActionNode, trigger: TriggerNode, join: JoinNode, slot: SlotNode, start: StartNode };
 
@@ -71,7 +72,9 @@ export function WorkflowCanvas({ document, problems, states, selected = null, on
     return nodes;
   }, [laid, problems, states, selected]);
   const [nodes, setNodes, onNodesChange] = useNodesState<Node<CanvasNodeData>>(decorated);
-  useEffect(() => setNodes(decorated), [decorated, setNodes]);
+  // Selecting a node or a validation's answer changes a node or two: the rest stay the objects
+  // React Flow drew (and measured), so it neither hides nor measures them again.
+  useEffect(() => setNodes((drawn) => stableNodes(drawn, decorated)), [decorated, setNodes]);
 
   const edges = useMemo<Edge[]>(
     () =>
