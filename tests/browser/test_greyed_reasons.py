@@ -1,6 +1,7 @@
-"""Greyed buttons say why, in a line every user reaches: Add hook and Save alert rules were
-`disabled` with no reason given (and out of the keyboard's reach). Each is now aria-disabled,
-described by what is left to do, and the description follows the form as it is filled."""
+"""Greyed buttons say why, in a line every user reaches: Add hook, Save alert rules and Apply
+JSON were `disabled` with no reason given (and out of the keyboard's reach). Each is now
+aria-disabled, described by what is left to do, and the description follows the form as it
+is filled."""
 
 import re
 
@@ -54,3 +55,20 @@ def test_add_hook_and_save_alert_rules_say_why_they_are_greyed(
     )
     page.get_by_label("Alert rules (JSON)").fill('{"rules": []}')
     expect(save).not_to_have_attribute("aria-disabled", "true")
+
+
+def test_apply_json_says_why_it_is_greyed_until_the_json_is_edited(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    """Apply JSON was `disabled`, with no reason, until the node's JSON was edited."""
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{workflow['workflow_id']}")
+    page.locator("[data-node='hello']").click()
+    page.locator(".inspector-pane").get_by_role("tab", name="JSON").click()
+
+    apply = page.get_by_role("button", name="Apply JSON")
+    expect(apply).to_have_attribute("aria-disabled", "true")
+    expect(apply).to_have_accessible_description("Nothing to apply: edit the JSON first.")
+    page.get_by_label("Action JSON").locator(".cm-content").press("ControlOrMeta+End")
+    page.keyboard.type("\n")
+    expect(apply).not_to_have_attribute("aria-disabled", "true")

@@ -1,7 +1,8 @@
 // Raw JSON editing (CodeMirror): edits stay local until applied; a parse error says where.
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import CodeMirror from "@uiw/react-codemirror";
 import { json } from "@codemirror/lang-json";
+import { GreyableButton } from "../GreyableButton";
 
 const EXTENSIONS = [json()];
 
@@ -16,6 +17,8 @@ export function JsonEditor({ value, readOnly = false, onApply, label }: JsonEdit
   const pretty = JSON.stringify(value, null, 2);
   const [text, setText] = useState(pretty);
   const [error, setError] = useState<string | null>(null);
+  const reasonId = useId();
+  const unchanged = text === pretty;
   useEffect(() => {
     setText(pretty);
     setError(null);
@@ -42,9 +45,10 @@ export function JsonEditor({ value, readOnly = false, onApply, label }: JsonEdit
       />
       {error && <div className="error" role="alert">Not valid JSON: {error}</div>}
       {!readOnly && onApply && (
-        <button type="button" onClick={apply} disabled={text === pretty}>
-          Apply JSON
-        </button>
+        <>
+          <GreyableButton onClick={apply} greyedBy={unchanged ? reasonId : undefined}>Apply JSON</GreyableButton>
+          {unchanged && <span className="muted" id={reasonId}> Nothing to apply: edit the JSON first.</span>}
+        </>
       )}
     </div>
   );
