@@ -17,6 +17,7 @@ import uvloop
 from starlette.types import ASGIApp
 
 from app.api.access import AccessLog, Unlogged
+from app.api.metrics import warn_of_open_metrics
 from app.engine.calls.keyring import create_key_file, key_file_in_use, warn_of_key_file
 from app.engine.flow.served_first import ServedFirst
 from app.lockfile import DataDirLock, Taken
@@ -266,6 +267,7 @@ def api() -> None:
     """`automator api`."""
     settings = Settings()
     warn_of_key_file(settings)
+    warn_of_open_metrics(settings)
     _require_redis(settings)
     bound = _api_socket(settings)
     _bootstrap(settings)

@@ -345,6 +345,15 @@ class Settings(BaseSettings):
         "Prometheus metrics at /metrics (on AUTOMATOR_HOST); unset: not served. The API "
         "serves /metrics on its own port, and `automator dev` shows every part there.",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        min_length=1,
+        description="When set, /metrics (on the API's port and on AUTOMATOR_METRICS_PORT) "
+        "answers only requests with `Authorization: Bearer <this token>`, 401 otherwise "
+        "(Prometheus: `authorization: credentials_file`). Unset: /metrics is open, and "
+        "`automator api` warns at start when it listens on more than loopback. /health and "
+        "/ready stay open either way.",
+    )
     metrics_max_workflows: int = Field(
         100,
         ge=0,

@@ -182,13 +182,7 @@ def test_a_taken_probe_port_stops_a_worker_in_one_line(
 def test_a_production_command_warns_at_start_while_the_master_key_is_unset(
     tmp_path: Path, command: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in [name for name in os.environ if name.startswith("AUTOMATOR_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("AUTOMATOR_DATA_DIR", str(tmp_path))
-    # The command points the root logger at the runner's output: given back after the test.
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", list(root.handlers))
-    monkeypatch.setattr(root, "level", root.level)
+    _bare_environment(tmp_path, monkeypatch)
     # No AUTOMATOR_REDIS_URL: each stops right after its start-up checks, warning first.
     unset = CliRunner().invoke(cli, [command])
     assert unset.exit_code == 2
@@ -199,6 +193,29 @@ def test_a_production_command_warns_at_start_while_the_master_key_is_unset(
     set_key = CliRunner().invoke(cli, [command])
     assert set_key.exit_code == 2
     assert "AUTOMATOR_SECRETS_KEY" not in set_key.output
+
+
+def test_the_api_warns_at_start_of_open_metrics_on_more_than_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _bare_environment(tmp_path, monkeypatch)
+    monkeypatch.setenv("AUTOMATOR_HOST", "0.0.0.0")
+    warning = "AUTOMATOR_METRICS_TOKEN is not set: /metrics on 0.0.0.0:5000 answers anyone"
+    # No AUTOMATOR_REDIS_URL: it stops right after its start-up checks, warning first.
+    assert CliRunner().invoke(cli, ["api"]).output.count(warning) == 1
+    monkeypatch.setenv("AUTOMATOR_METRICS_TOKEN", "scrape-s3cret")
+    assert "AUTOMATOR_METRICS_TOKEN" not in CliRunner().invoke(cli, ["api"]).output
+
+
+def _bare_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No AUTOMATOR_* but the data dir ``tmp_path``, and the root logger given back after
+    the test (a command points it at the runner's output)."""
+    for name in [name for name in os.environ if name.startswith("AUTOMATOR_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AUTOMATOR_DATA_DIR", str(tmp_path))
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
 
 
 def test_the_master_key_is_rotated_by_reencrypting_under_a_new_first_key(

@@ -1,16 +1,23 @@
 """``GET /metrics`` for Prometheus, and the count of refused event requests."""
 
 import asyncio
+import hmac
+import ipaddress
+import logging
 import math
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
 from app.api.deps import ResourcesDep
+from app.api.errors import ErrorBody
+from app.errors import Unauthenticated
 from app.resources import Resources
+from app.settings import Settings
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 # The gauges read Redis and the store; scrapes closer together than this reuse the last read.
 REFRESH_SECONDS = 5.0
@@ -53,13 +60,59 @@ gauges = Gauges()
 @router.get(
     "/metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"},
+        401: {
+            "model": ErrorBody,
+            "description": "AUTOMATOR_METRICS_TOKEN is set and the request does not carry it",
+        },
+    },
 )
-async def scrape(resources: ResourcesDep) -> Response:
+async def scrape(request: Request, resources: ResourcesDep) -> Response:
     """Prometheus metrics of this process (in `automator dev`, of the worker and scheduler
-    too). Serve it to your monitoring network only: labels name tenants and workflows."""
+    too). Labels name tenants and workflows: with AUTOMATOR_METRICS_TOKEN set it answers
+    only `Authorization: Bearer <that token>` (401 otherwise); unset, serve it to your
+    monitoring network only."""
+    _require_token(resources.settings, request.headers.get("authorization", ""))
     await gauges.refresh(resources)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _require_token(settings: Settings, authorization: str) -> None:
+    """Unauthenticated unless ``authorization`` carries AUTOMATOR_METRICS_TOKEN (if set),
+    compared in constant time so that timing tells nothing of it."""
+    if settings.metrics_token is None:
+        return
+    scheme, _, given = authorization.partition(" ")
+    expected = settings.metrics_token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise Unauthenticated(
+            "Send the metrics token: `Authorization: Bearer <AUTOMATOR_METRICS_TOKEN>` "
+            "(Prometheus: `authorization: credentials_file` in the scrape config)."
+        )
+
+
+def warn_of_open_metrics(settings: Settings) -> None:
+    """At the start of `automator api`: a warning when /metrics, whose labels name tenants
+    and workflows, is open to whoever reaches an address other than loopback."""
+    if settings.metrics_token is not None or _loopback(settings.host):
+        return
+    log.warning(
+        "AUTOMATOR_METRICS_TOKEN is not set: /metrics on %s:%s answers anyone who reaches it, "
+        "and its labels name tenants and workflows. Set AUTOMATOR_METRICS_TOKEN (and give "
+        "Prometheus the token), or serve the port to your monitoring network only.",
+        settings.host,
+        settings.port,
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
 
 
 class EventRejections:

@@ -1,12 +1,19 @@
 """``GET /metrics``: what an operator's Prometheus sees move as events come and runs go."""
 
+import logging
+from pathlib import Path
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
 from app.api import metrics as api_metrics
+from app.main import create_probes
+from app.models.tenant import Role
 from app.settings import Settings
-from tests.conftest import drain, send
+from tests.clock import ShiftedClock
+from tests.conftest import auth_for, drain, send, serving
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -95,3 +102,54 @@ async def test_refused_events_are_counted_by_reason(client: httpx.AsyncClient) -
     assert moved(before, after, rejected, reason="unauthenticated") == 1
     assert moved(before, after, rejected, reason="payload_too_large") == 1
     assert moved(before, after, "automator_events_accepted_total", outcome="new") == 0
+
+
+async def test_a_metrics_token_guards_metrics_on_both_ports_but_not_the_probes(
+    settings: Settings, clock: ShiftedClock
+) -> None:
+    """Labels name tenants and workflows: with AUTOMATOR_METRICS_TOKEN set, /metrics answers
+    that Bearer token only (an API key is not it), on the API's app and the probes' app."""
+    guarded = settings.model_copy(update={"metrics_token": SecretStr("scrape-s3cret")})
+    async with serving(guarded, clock) as (api, resources):
+        probes = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_probes(resources)), base_url="http://p"
+        )
+        admin = await auth_for(resources, "acme", Role.ADMIN)
+        for client in (api, probes):
+            for headers in [{}, {"Authorization": "Bearer wrong"}, admin]:
+                refused = await client.get("/metrics", headers=headers)
+                assert refused.status_code == 401
+                assert refused.headers["www-authenticate"] == "Bearer"
+                message = refused.json()["error"]["message"]
+                assert "Authorization: Bearer <AUTOMATOR_METRICS_TOKEN>" in message
+            for scheme in ("Bearer", "bearer"):
+                answered = await client.get(
+                    "/metrics", headers={"Authorization": f"{scheme} scrape-s3cret"}
+                )
+                assert answered.status_code == 200
+                assert "automator_events_accepted_total" in answered.text
+            assert (await client.get("/health")).status_code == 200
+            assert (await client.get("/ready")).status_code == 200
+        await probes.aclose()
+
+
+@pytest.mark.parametrize(
+    ("host", "token", "warned"),
+    [
+        ("0.0.0.0", None, True),
+        ("automator.internal", None, True),
+        ("127.0.0.1", None, False),
+        ("::1", None, False),
+        ("localhost", None, False),
+        ("0.0.0.0", "scrape-s3cret", False),
+    ],
+)
+def test_open_metrics_on_more_than_loopback_warn_once(
+    tmp_path: Path, host: str, token: str | None, warned: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(data_dir=tmp_path, host=host, metrics_token=token, _env_file=None)
+    api_metrics.warn_of_open_metrics(settings)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == warned
+    if warned:
+        assert f"AUTOMATOR_METRICS_TOKEN is not set: /metrics on {host}:5000" in warnings[0]
