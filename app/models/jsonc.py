@@ -29,6 +29,7 @@ from pydantic_core import CoreSchema
 from typing_extensions import TypeAliasType
 
 from app.errors import ErrorDetail, InvalidInput
+from app.models.validation import refusal
 
 MAX_DEPTH = 64
 # Stores (SQLite, BSON) and the JSON encoder keep integers in 64 bits.
@@ -238,18 +239,24 @@ STORABLE = {"storable": True}
 
 
 def storable_field(value: Any, info: ValidationInfo) -> Any:
-    """``value`` as a model's validator: what ``check_values`` refuses is a ValueError,
-    which the 422 reports under the field's own name."""
+    """``value`` as a model's validator: what ``check_values`` refuses is located at the
+    value at fault, under the field (``body.data.cart.total``, not ``body.data``), so a
+    client can point at it. Nesting past the limit stays a ValueError at the field: its
+    path would be 64 keys long."""
     if info.context is not None and info.context.get("storable"):
         return value
     try:
         check_values(value, ())
-    except InvalidInput as exc:
+    except TooDeep as exc:
         # Raised after the except block: in it, ``exc`` would stay in this frame, which its
         # traceback holds, a cycle keeping ``value`` (megabytes, maybe) until a collection.
-        reason = exc.message
+        reason, problems = exc.message, None
+    except InvalidInput as exc:
+        reason, problems = exc.message, exc.details
     else:
         return value
+    if problems:
+        raise refusal("storable", problems)
     raise ValueError(reason)
 
 

@@ -1,20 +1,24 @@
 """Event ingestion at the edge: what is refused, with which error."""
 
+import json
+
 import httpx
 
 from app.settings import Settings
 from tests.conftest import drain
+
+JSON = {"content-type": "application/json"}
 
 
 async def test_events_refuse_values_no_store_can_keep(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/events", json={"type": "x", "data": {"n": 2**64}})
     assert response.status_code == 422
     detail = response.json()["error"]["details"][0]
-    assert detail["loc"] == ["body", "data"]
+    assert detail["loc"] == ["body", "data", "n"]
     # In the caller's words: no "Value error, " of pydantic's before them.
-    assert detail["msg"] == "n: integer 18446744073709551616 is outside 64 bits (-2**63 .. 2**63-1)"
+    assert detail["msg"] == "integer 18446744073709551616 is outside 64 bits (-2**63 .. 2**63-1)"
     message = response.json()["error"]["message"]
-    assert message == f"The request is not valid: body.data: {detail['msg']}"
+    assert message == f"The request is not valid: body.data.n: {detail['msg']}"
     response = await client.post("/api/events", json={"type": "x", "user": {"id": [1]}})
     assert response.json()["error"]["details"][0]["msg"] == "user.id must be a string or an integer"
     deep: dict[str, object] = {}
@@ -25,17 +29,16 @@ async def test_events_refuse_values_no_store_can_keep(client: httpx.AsyncClient)
 
 async def test_events_refuse_lone_surrogates_naming_the_field(client: httpx.AsyncClient) -> None:
     # Valid JSON escapes that decode to text no store can encode: a 500 before.
-    json = {"content-type": "application/json"}
     for url, body, field in (
-        ("/api/events", b'{"type": "x", "user": {"id": "\\ud800"}}', ["body", "user"]),
-        ("/api/events", b'{"type": "x", "data": {"s": "\\udfff"}}', ["body", "data"]),
+        ("/api/events", b'{"type": "x", "user": {"id": "\\ud800"}}', ["body", "user", "id"]),
+        ("/api/events", b'{"type": "x", "data": {"s": "\\udfff"}}', ["body", "data", "s"]),
         (
             "/api/events/batch",
             b'{"events": [{"type": "x", "user": {"id": "\\ud800"}}]}',
-            ["body", "events", 0, "user"],
+            ["body", "events", 0, "user", "id"],
         ),
     ):
-        response = await client.post(url, content=body, headers=json)
+        response = await client.post(url, content=body, headers=JSON)
         assert response.status_code == 422, response.text
         detail = response.json()["error"]["details"][0]
         assert detail["loc"] == field
@@ -51,7 +54,7 @@ async def test_a_batch_checked_whole_still_names_the_event_and_field_at_fault(
     events[3] = {"type": "x", "user": {"id": "u"}, "data": {"n": 2**64}}
     response = await client.post("/api/events/batch", json={"events": events})
     assert response.status_code == 422
-    assert response.json()["error"]["details"][0]["loc"] == ["body", "events", 3, "data"]
+    assert response.json()["error"]["details"][0]["loc"] == ["body", "events", 3, "data", "n"]
     # A field at the nesting limit passes, though with the batch around it the document
     # nests deeper than that.
     deep: dict[str, object] = {}
@@ -194,3 +197,25 @@ async def test_the_idempotency_key_header_keys_an_event_whose_body_has_none(
     batch = await client.post("/api/events/batch", json={"events": [{"type": "x"}]}, headers=keyed)
     assert batch.status_code == 422
     assert batch.json()["error"]["message"].startswith("An Idempotency-Key header keys one event")
+
+
+async def test_a_bad_value_deep_in_data_is_located_at_its_field_without_its_neighbours(
+    client: httpx.AsyncClient,
+) -> None:
+    """The 422 points at the value at fault (as an action's inputs do), for a single event
+    and each event of a batch, and quotes no more of a huge key or value than ``shown``."""
+    huge_key, huge_text = "k" * 100_000, "v" * 100_000
+    data = {"pad": huge_text, "cart": {"items": [{"sku": "A1"}, {huge_key: float("nan")}]}}
+    body = json.dumps({"type": "x", "data": data}).encode()  # NaN: JSON5, which the API reads
+    where = ["data", "cart", "items", 1, f"{'k' * 100}… (100000 characters)"]
+    single = await client.post("/api/events", content=body, headers=JSON)
+    batch = await client.post(
+        "/api/events/batch",
+        content=b'{"events": [{"type": "ok"}, ' + body + b"]}",
+        headers=JSON,
+    )
+    for response, loc in ((single, ["body", *where]), (batch, ["body", "events", 1, *where])):
+        assert response.status_code == 422, response.text
+        [detail] = response.json()["error"]["details"]
+        assert detail == {"loc": loc, "msg": "non-finite number nan, which JSON cannot represent"}
+        assert len(response.content) < 1000

@@ -169,7 +169,7 @@ def nested(levels: int) -> dict[str, Any]:
         ({"user": {"id": "u" * 300}}, "user: user.id must be 1 to 256 characters"),
         (
             {"data": {"n": 2**64}},
-            "data: n: integer 18446744073709551616 is outside 64 bits",
+            "data.n: integer 18446744073709551616 is outside 64 bits",
         ),
         ({"data": {"text": "x" * MAX_BYTES}}, "user and data are 4135 bytes of JSON, over the"),
     ],
