@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from app.logs import LogFormat
@@ -523,10 +524,15 @@ def bad_settings(exc: ValidationError | SettingsError) -> list[str]:
         found = re.search(r'field "(\w+)"', str(exc))
         name = found.group(1) if found else "?"
         return [f"{PREFIX}{name.upper()}: not valid JSON; see docs/configuration.md"]
-    return [
-        f"{PREFIX}{str(error['loc'][0]).upper()}: {error['msg'].removeprefix('Value error, ')}"
-        for error in exc.errors()
-    ]
+    return [f"{PREFIX}{str(error['loc'][0]).upper()}: {_said(error)}" for error in exc.errors()]
+
+
+def _said(error: ErrorDetails) -> str:
+    """What is wrong with one setting: an empty value says so in words (pydantic's own
+    "should have at least 1 item after validation" reads as a riddle for a token)."""
+    if error["type"] == "too_short" and error["input"] == "":
+        return "empty: give it a value, or leave the variable unset"
+    return error["msg"].removeprefix("Value error, ")
 
 
 def configuration_table() -> str:

@@ -51,6 +51,11 @@ def test_a_list_setting_takes_commas_or_a_json_list(
             "AUTOMATOR_HTTP_ALLOWED_HOSTS: Expecting ',' delimiter: line 1 column 13 (char 12)",
         ),
         (
+            "AUTOMATOR_METRICS_TOKEN",
+            "",
+            "AUTOMATOR_METRICS_TOKEN: empty: give it a value, or leave the variable unset",
+        ),
+        (
             "AUTOMATOR_INTEGRATIONS",
             "{smtp",
             "AUTOMATOR_INTEGRATIONS: not valid JSON; see docs/configuration.md",
