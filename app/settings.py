@@ -527,10 +527,14 @@ def bad_settings(exc: ValidationError | SettingsError) -> list[str]:
     return [f"{PREFIX}{str(error['loc'][0]).upper()}: {_said(error)}" for error in exc.errors()]
 
 
+# How pydantic refuses an empty value: a string's length, or a secret's (SecretStr's own).
+EMPTY_REFUSALS = frozenset({"string_too_short", "too_short"})
+
+
 def _said(error: ErrorDetails) -> str:
     """What is wrong with one setting: an empty value says so in words (pydantic's own
     "should have at least 1 item after validation" reads as a riddle for a token)."""
-    if error["type"] == "too_short" and error["input"] == "":
+    if error["type"] in EMPTY_REFUSALS and error["input"] == "":
         return "empty: give it a value, or leave the variable unset"
     return error["msg"].removeprefix("Value error, ")
 

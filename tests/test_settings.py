@@ -56,6 +56,11 @@ def test_a_list_setting_takes_commas_or_a_json_list(
             "AUTOMATOR_METRICS_TOKEN: empty: give it a value, or leave the variable unset",
         ),
         (
+            "AUTOMATOR_AI_MODEL",
+            "",
+            "AUTOMATOR_AI_MODEL: empty: give it a value, or leave the variable unset",
+        ),
+        (
             "AUTOMATOR_INTEGRATIONS",
             "{smtp",
             "AUTOMATOR_INTEGRATIONS: not valid JSON; see docs/configuration.md",
