@@ -42,6 +42,10 @@ PROGRESS = (
     "forks",
     "call_started",
 )
+# What others write of a run while it is parked, besides its status and due time: an answer
+# or a decision (its ``wait``), variables set through the API. A walk that read or saved the
+# run parked merges these with its own changes rather than carry its copy over them.
+SHARED = ("wait", "vars")
 # What a checkpoint may change of a stored run, with the keys an adapter finds it by (the rest
 # is fixed when the run starts; the goal event alone writes ``converted``).
 MUTABLE_RUN_FIELDS = (

@@ -4,8 +4,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from redis.exceptions import RedisError
 
 from app import logs, metrics
@@ -24,10 +25,10 @@ from app.engine.walk.waits import since
 from app.engine.walk.walker import APPROVAL_WAIT, Walker
 from app.errors import NotFound
 from app.models import jsonc
-from app.models.run import Run, RunStatus, StepRecord, StepStatus
+from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus
 from app.store.errors import STORE_ERRORS
 from app.store.protocol import Store
-from app.store.rules import LIVE, PROGRESS
+from app.store.rules import LIVE, PROGRESS, SHARED
 
 log = logging.getLogger(__name__)
 # Failures of the store or Redis, not of the run: the walk stops and is retried later.
@@ -46,6 +47,21 @@ NOT_THROUGH = {
     StepStatus.FAILED: (logging.WARNING, "failed"),
     StepStatus.UNKNOWN: (logging.WARNING, "has an unknown outcome, not made again"),
 }
+
+
+# What a walk carries onto a run written meanwhile as it is: the rest (SHARED) is merged.
+UNSHARED = tuple(name for name in PROGRESS if name not in SHARED)
+
+
+class Shared(NamedTuple):
+    """A parked run's wait and variables as stored (JSON): the parts others write to it."""
+
+    wait: bytes
+    vars: bytes
+
+    @classmethod
+    def of(cls, run: Run) -> "Shared":
+        return cls(_json(run.wait), _json(run.vars))
 
 
 @dataclass  # not frozen: one per call, and a frozen __init__ costs three times a plain one's
@@ -81,6 +97,10 @@ class StoreEffects:
     held: dict[str, list[StepRecord]] = field(default_factory=dict)
     # The runs picked up whose walk has not saved them yet (``begin``).
     unsaved: set[str] = field(default_factory=set)
+    # Each run being walked whose store copy, as the walk read or last saved it, is parked
+    # (waiting): its wait and its variables then, which others may write meanwhile (an
+    # answer, a decision, variables set through the API) and a conflict must keep.
+    parked: dict[str, Shared] = field(default_factory=dict)
 
     # The walk reads the time twenty-odd times a run: the clock's own method, with no frame
     # of ours around it.
@@ -104,6 +124,7 @@ class StoreEffects:
         self.unsaved.discard(run.run_id)
         if await self.store.save_run(run, steps):
             self.saved[run.run_id] = (run.pc, run.attempt)
+            self._note_parked(run)
             if steps:
                 self.sent.pop(run.run_id, None)
             metrics.run_saved(run)
@@ -115,15 +136,18 @@ class StoreEffects:
         return False
 
     async def _carry_over(self, run: Run) -> None:
-        """The run changed under the walk (paused, cancelled): keep its new state and add the
-        walk's progress, unless the change moved the run itself (a skip, a retry) or another
-        walker has it; then the change wins."""
+        """The run changed under the walk (paused, cancelled, answered): keep its new state
+        and add the walk's progress, unless the change moved the run itself (a skip, a retry)
+        or another walker has it; then the change wins."""
         base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
             return
-        for name in PROGRESS:
+        parked = self.parked.get(run.run_id)
+        for name in PROGRESS if parked is None else UNSHARED:
             setattr(fresh, name, getattr(run, name))
+        if parked is not None:
+            _merge_shared(fresh, run, parked)
         if not await self.store.save_run(fresh):
             log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
         if fresh.finished and run.join is not None:
@@ -132,11 +156,21 @@ class StoreEffects:
             children = await self.family.children_of(run.tenant_id, run.join)
             await self.family.cancel(children, f"its parent run {fresh.status.value}")
 
+    def _note_parked(self, run: Run) -> None:
+        """Keep the shared parts of the run as stored now if it is stored parked: only a
+        parked run is answered, decided or given variables by others."""
+        if run.status in PARKED:
+            self.parked[run.run_id] = Shared.of(run)
+        else:
+            self.parked.pop(run.run_id, None)
+
     def pick_up(self, run: Run) -> None:
-        """The walk took the run as read: its pick-up is saved with the walk's first
-        checkpoint, or by ``begin``. A walk of internal steps to the run's end or its next
-        wait (a timer's ``log`` after its delay) writes the run once instead of twice."""
+        """The walk took the run as read (before it moves it running): its pick-up is saved
+        with the walk's first checkpoint, or by ``begin``. A walk of internal steps to the
+        run's end or its next wait (a timer's ``log`` after its delay) writes the run once
+        instead of twice."""
         self.saved[run.run_id] = (run.pc, run.attempt)
+        self._note_parked(run)
         self.unsaved.add(run.run_id)
 
     async def begin(self, run: Run) -> bool:
@@ -153,6 +187,7 @@ class StoreEffects:
         self.sent.pop(run_id, None)
         self.held.pop(run_id, None)
         self.unsaved.discard(run_id)
+        self.parked.pop(run_id, None)
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         if reason == APPROVAL_WAIT:
@@ -307,12 +342,12 @@ class Executor:
         )
         if gates is None:
             return  # held: the run waits for a concurrency slot
+        self.effects.pick_up(run)  # as read: parked, or not
         if run.status == RunStatus.RUNNING:
             # Its walker stopped mid-walk: its worker died, or stalled past its lease.
             run.note(self.effects.now(), RESUMED)
         else:
             run.move(RunStatus.RUNNING, self.effects.now(), "picked up")
-        self.effects.pick_up(run)
         await self.walker.walk(run, program)
         if self.slots is not None and gates:
             await self.slots.leave(run, gates, self.effects.now())
@@ -422,3 +457,23 @@ def _recordable(output: Any) -> Any:
         return (
             f"(the connector's answer, a {type(output).__name__}, cannot be recorded: {exc!r:.200})"
         )
+
+
+def _json(value: Any) -> bytes:
+    """``value`` as JSON, to tell whether it changed (a value JSON lacks, by its repr)."""
+    return orjson.dumps(value, default=repr)
+
+
+def _merge_shared(fresh: Run, run: Run, parked: Shared) -> None:
+    """Onto ``fresh``, the run as others wrote it while parked, what the walk changed of its
+    wait and variables since ``parked``: an answer or a decision given to the wait the walk
+    left as it was stays; a wait the walk heard or moved on from is the walk's. Variables
+    merge by name, the walk's change winning where both changed one."""
+    if _json(run.wait) != parked.wait:
+        fresh.wait = run.wait
+    before = orjson.loads(parked.vars)
+    for name in dict.fromkeys([*before, *run.vars]):
+        if name not in run.vars:
+            fresh.vars.pop(name, None)
+        elif name not in before or _json(run.vars[name]) != _json(before[name]):
+            fresh.vars[name] = run.vars[name]

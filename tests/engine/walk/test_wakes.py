@@ -1,7 +1,8 @@
 """Wakes of waiting runs through the API, a real arq worker, a real Redis and SQLite: an
 answering event, an approval's decision and a concurrency slot given back each bring the
-wait's one timer forward instead of arming a resume beside it, and a wake that comes while
-the run parks is not lost."""
+wait's one timer forward instead of arming a resume beside it, a wake that comes while the
+run parks is not lost, and a decision or variables written to a parked run as a stray walk
+reads it are kept."""
 
 import asyncio
 from datetime import timedelta
@@ -264,3 +265,58 @@ async def test_an_event_answering_a_wait_as_it_parks_wakes_it(
     assert run.status == "completed"
     assert run.outputs["paid"]["output"]["event"]["type"] == "purchase"
     assert await timers_left(resources, run_id) == {}
+
+
+class WrittenAsItIsPickedUp:
+    """The real store, except that just before a walk's first save of a parked run (its
+    pick-up) a decision and a change of variables are made through the API: a stray walk
+    (a timer re-armed by the reconciler) meets what a caller wrote to the run it had read.
+    Fault injection, since no real race can be had on demand."""
+
+    def __init__(self, store: Store, client: httpx.AsyncClient, run_id: str) -> None:
+        self._store = store
+        self._client = client
+        self._run_id = run_id
+        self.written = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_run(self, run: Run, *args: Any) -> bool:
+        if run.run_id == self._run_id and run.status == "running" and not self.written:
+            self.written = True
+            decided = await self._client.post(f"/api/approvals/{self._run_id}~ok~0/approve")
+            assert decided.status_code == 200, decided.text
+            changed = await self._client.patch(
+                f"/api/runs/{self._run_id}/variables", json={"note": "from the caller"}
+            )
+            assert changed.status_code == 200, changed.text
+        saved: bool = await self._store.save_run(run, *args)
+        return saved
+
+
+async def test_a_stray_walk_keeps_a_decision_and_variables_written_as_it_picks_up(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    approval = {"id": "ok", "type": "approval", "data": {"timeout": HOUR}}
+    run_id, _ = await parked(client, settings, resources, approval)
+    # Past the deadline, the reconciler's first pass takes the run on: its walk reads it
+    # undecided, and its first save meets the decision and the variables written since.
+    clock.advance(HOUR + 60)
+    store = WrittenAsItIsPickedUp(resources.store, client, run_id)
+    worker = create_worker(
+        settings, store=store, clock=clock, poll_delay=0.01, handle_signals=False
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        for _ in range(1000):  # a guard against hanging, not a timing
+            run: Run = await resources.store.get_run("acme", run_id)
+            if run.finished:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(worker, running)
+    assert store.written
+    assert run.status == "completed"
+    assert run.outputs["ok"]["output"]["decision"] == "approved"
+    assert run.vars == {"note": "from the caller"}
