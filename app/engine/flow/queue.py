@@ -68,10 +68,13 @@ class Queue(Protocol):
         run's state is what a second walk checks). Returns the resume as armed, for
         ``take_back``."""
 
-    async def wake(self, tenant_id: str, run_id: str, job_id: str) -> None:
-        """Have a worker advance the run now under the resume ``job_id`` (the timer of the
-        wait that something answered): armed for later, it is brought forward, not doubled;
-        a walk under it that has begun is followed by another."""
+    async def wake(
+        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None = None
+    ) -> None:
+        """Have a worker advance the run at ``at`` (now when None) under the resume
+        ``job_id`` (the timer of the wait that something answered): armed for later, it is
+        brought forward, not doubled, and one due sooner keeps its time; a walk under it
+        that has begun is followed by another."""
 
     async def take_back(self, tenant_id: str, run_id: str, job_id: str, armed: int) -> None:
         """Take back the resume ``advance`` armed (``armed``) unless it was armed again or
@@ -119,8 +122,10 @@ class ArqQueue:
         await self.resumes.arm(tenant_id, run_id, job_id, score)
         return score
 
-    async def wake(self, tenant_id: str, run_id: str, job_id: str) -> None:
-        await self.resumes.wake(tenant_id, run_id, job_id, self._score(None))
+    async def wake(
+        self, tenant_id: str, run_id: str, job_id: str, at: datetime | None = None
+    ) -> None:
+        await self.resumes.wake(tenant_id, run_id, job_id, self._score(at))
 
     async def take_back(self, tenant_id: str, run_id: str, job_id: str, armed: int) -> None:
         await self.resumes.take_back(tenant_id, run_id, job_id, armed)

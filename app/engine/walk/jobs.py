@@ -200,13 +200,15 @@ async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
     whose record does not read, gets one of its own (the latter's walk then backs off, as
     ``resume`` says). Running runs are left to their leases: a job at each lease's end
     would only find the run still walked (or, its worker gone, do what the reconciler's
-    next pass does)."""
+    next pass does). A timer armed since (a wake of a run answered after its page was read)
+    keeps its time when sooner."""
     armed, after = 0, None
     while page := await store.armed_runs(after, RECONCILE_BATCH):
         for timer in page:
             job_id = (timer.run and wait_timer(timer.run)) or _rearm_id(timer)
             due = timer.due_at if timer.due_at > now else None
-            await queue.advance(timer.tenant_id, timer.run_id, job_id, due)
+            # Brought forward, never put back: a wake since the page was read stands.
+            await queue.wake(timer.tenant_id, timer.run_id, job_id, due)
         armed += len(page)
         after = (page[-1].due_at, page[-1].run_id)
     if armed:

@@ -1,8 +1,8 @@
 """Wakes of waiting runs through the API, a real arq worker, a real Redis and SQLite: an
 answering event, an approval's decision and a concurrency slot given back each bring the
 wait's one timer forward instead of arming a resume beside it, a wake that comes while the
-run parks is not lost, and a decision or variables written to a parked run as a stray walk
-reads it are kept."""
+run parks (or while the reconciler rearms) is not lost, and a decision or variables written
+to a parked run as a stray walk reads it are kept."""
 
 import asyncio
 from datetime import timedelta
@@ -13,7 +13,7 @@ import orjson
 from arq.utils import timestamp_ms
 
 from app.engine.redis_keys import RESUMES
-from app.engine.walk.jobs import stop_gracefully
+from app.engine.walk.jobs import rearm, stop_gracefully
 from app.models.run import Run
 from app.resources import Resources
 from app.settings import Settings
@@ -320,3 +320,17 @@ async def test_a_stray_walk_keeps_a_decision_and_variables_written_as_it_picks_u
     assert run.status == "completed"
     assert run.outputs["ok"]["output"]["decision"] == "approved"
     assert run.vars == {"note": "from the caller"}
+
+
+async def test_a_rearm_that_read_the_run_before_its_wake_does_not_put_the_wake_back(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    # The reconciler's rearm (a Redis taken for new) read the parked run, due in an hour; a
+    # wake (an answer, a decision, a child's end) then brought its timer forward; the
+    # rearm's arming of that same timer comes last, and must leave it due now.
+    run_id, deadline = await parked(client, settings, resources, PAID)
+    assert resources.engine is not None
+    queue = resources.engine.queue
+    await queue.wake("acme", run_id, deadline)
+    assert await rearm(resources.store, queue, clock.now()) >= 1
+    await one_timer_brought_forward(resources, run_id, deadline)
