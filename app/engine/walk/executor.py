@@ -198,9 +198,9 @@ class StoreEffects:
 
     async def _park(self, run: Run, job_id: str) -> int | None:
         """Arm the timer of the wait the run parks at, then save it parked: what answers the
-        wait (an event, a decision) writes the parked run first and wakes that timer after,
-        so its wake brings the timer forward instead of being put back by it. The timer as
-        armed, or None: the save failed, and the timer is taken back."""
+        wait (an event, a decision, a child's end) writes the parked run first and wakes
+        that timer after, so its wake brings the timer forward instead of being put back by
+        it. The timer as armed, or None: the save failed, and the timer is taken back."""
         armed = await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         if await self.checkpoint(run, []):
             return armed
@@ -256,14 +256,17 @@ class StoreEffects:
         return await self.family.children(run)
 
     async def gather(self, run: Run, job_id: str) -> bool:
-        # The order matters (app/engine/walk/family.py): parked first, children read second.
-        if not await self.checkpoint(run, []):
+        # The order matters (app/engine/walk/family.py): parked first, children read second;
+        # the recheck is armed before, so that a child's wake after the park brings it forward.
+        armed = await self._park(run, job_id)
+        if armed is None:
             return False
         assert run.join is not None
-        if decide(run.join, await self.children(run)) is not None:
-            return True
-        await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
-        return False
+        if decide(run.join, await self.children(run)) is None:
+            return False
+        # Joined at once: the recheck is not needed, unless a child woke it meanwhile.
+        await self.queue.take_back(run.tenant_id, run.run_id, job_id, armed)
+        return True
 
     async def cancel(self, runs: list[Run], reason: str) -> None:
         await self.family.cancel(runs, reason)

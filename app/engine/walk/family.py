@@ -16,6 +16,7 @@ from app import metrics
 from app.clock import Clock
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue
+from app.engine.walk.walker import JOIN_WAIT
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
 from app.models.run import Join, Run, RunStatus
@@ -91,8 +92,9 @@ class Family:
 
     async def _tell_parent(self, child: Run) -> None:
         """Make the parent due if it is parked at the join that waits for ``child``, and
-        have a worker walk it on. A parent still running reads its children after it
-        parks, so it needs no word."""
+        bring its join's recheck forward (one timer, not a wake beside it). A parent still
+        running reads its children after it parks, so it needs no word; a paused one is
+        left to its resume, which arms that timer again."""
         assert child.parent is not None
         for _ in range(RUN_WRITE_ATTEMPTS):
             try:
@@ -110,8 +112,8 @@ class Family:
         else:
             log.warning("run %s kept changing; it finds its children at its recheck", parent.run_id)
             return
-        job_id = f"{parent.run_id}:join:{child.run_id}"
-        await self.queue.advance(parent.tenant_id, parent.run_id, job_id, None)
+        if parent.status != RunStatus.PAUSED:
+            await self.queue.wake(parent.tenant_id, parent.run_id, parent.timer(JOIN_WAIT))
 
 
 def failures(run: Run) -> int:

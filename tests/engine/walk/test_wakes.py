@@ -1,8 +1,8 @@
 """Wakes of waiting runs through the API, a real arq worker, a real Redis and SQLite: an
-answering event, an approval's decision and a concurrency slot given back each bring the
-wait's one timer forward instead of arming a resume beside it, a wake that comes while the
-run parks (or while the reconciler rearms) is not lost, and a decision or variables written
-to a parked run as a stray walk reads it are kept."""
+answering event, an approval's decision, a concurrency slot given back and a branch's end
+each bring the wait's one timer forward instead of arming a resume beside it, a wake that
+comes while the run parks (or while the reconciler rearms) is not lost, and a decision or
+variables written to a parked run as a stray walk reads it are kept."""
 
 import asyncio
 from datetime import timedelta
@@ -320,6 +320,30 @@ async def test_a_stray_walk_keeps_a_decision_and_variables_written_as_it_picks_u
     assert run.status == "completed"
     assert run.outputs["ok"]["output"]["decision"] == "approved"
     assert run.vars == {"note": "from the caller"}
+
+
+async def test_a_branch_that_ends_brings_its_parents_join_recheck_forward(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources
+) -> None:
+    fan = {
+        "id": "fan",
+        "type": "parallel",
+        "data": {"join": "all"},
+        "branches": [{"name": name, "actions": [{**PAID, "id": name}]} for name in "ab"],
+    }
+    await create(client, workflow([fan, AFTER]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"})
+    branches = [child["run_id"] for child in (await run_of(client, run_id))["join"]["children"]]
+    await drain_until(client, settings, branches, {"waiting"})
+    (recheck,) = await timers_left(resources, run_id)
+    # The branch ends (cancelled here, with no worker running): its parent's one recheck
+    # falls due now, with no wake beside it.
+    assert (await client.post(f"/api/runs/{branches[0]}/cancel")).status_code == 200
+    await one_timer_brought_forward(resources, run_id, recheck)
+    await drain_until(client, settings, [run_id], {"completed", "failed"})
+    assert await timers_left(resources, run_id) == {}
 
 
 async def test_a_rearm_that_read_the_run_before_its_wake_does_not_put_the_wake_back(
