@@ -15,8 +15,10 @@ from pathlib import Path
 import httpcore
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from app.actions.http11 import Exchanges
+from app.actions.http11 import HEADER_VALUE, TOKEN, Exchanges, header_lines
 from app.actions.net import ConnectorClient, Outgoing, Target, http_client
 from app.settings import Settings
 from tests.actions.test_sockets import certificate, tls_server_side
@@ -355,3 +357,36 @@ async def test_origins_called_once_each_leave_nothing_kept(
             assert (await client.exchange(post(server.url))).content == b"{}"
     assert len(exchanges._idle) == 1  # the last origin's connection, idle
     await exchanges.aclose()
+
+
+def _one_by_one(headers: list[tuple[str, str]]) -> bytes:
+    """``header_lines`` as the checks of each header alone (``_refuse``'s) make it: a token
+    for the name, a value without CR, LF or NUL, its blanks trimmed at either end."""
+    lines = []
+    for name, value in headers:
+        raw_name, raw_value = name.encode("ascii"), value.encode("ascii")
+        if not TOKEN.fullmatch(raw_name) or not HEADER_VALUE.fullmatch(raw_value):
+            raise httpcore.LocalProtocolError(f"header {name!r} cannot go on the wire")
+        lines.append(b"%s: %s\r\n" % (raw_name, raw_value.strip(b" \t")))
+    return b"".join(lines)
+
+
+# Names and values from the characters that matter on the wire: token characters, blanks,
+# separators, CR, LF, NUL and a character outside ASCII.
+_WIRE = st.text(alphabet="aZ09-_!~ \t:;\r\n\x00\u00e9", max_size=8)
+
+
+@given(headers=st.lists(st.tuples(_WIRE, _WIRE), max_size=4))
+@settings(max_examples=500, deadline=None)
+def test_header_lines_are_each_header_checked_and_trimmed_alone(
+    headers: list[tuple[str, str]],
+) -> None:
+    try:
+        expected: bytes | str = _one_by_one(headers)
+    except (httpcore.LocalProtocolError, UnicodeEncodeError):
+        expected = "refused"
+    try:
+        made: bytes | str = header_lines(headers)
+    except httpcore.LocalProtocolError:
+        made = "refused"
+    assert made == expected
