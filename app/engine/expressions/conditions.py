@@ -608,6 +608,12 @@ class CompiledConditions:
                 return f"conditions.{index}{within} ({failed.tests()})"
         return None
 
+    def roots(self) -> frozenset[str]:
+        """The names the conditions read at the context's root: each field's first part,
+        and ``user``, where a name not found at the root is looked up."""
+        fields = [field for node in self._nodes for field in node.fields()]
+        return frozenset({"user", *(str(split_path(field)[0]) for field in fields)})
+
     def explain(self, context: Context) -> list[dict[str, Any]]:
         """Per top-level condition, a JSON-ready account of its result: for a condition
         ``field``, ``operator``, ``expected``, ``actual``, ``result`` and ``reason``; for a

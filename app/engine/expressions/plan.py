@@ -19,13 +19,29 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.engine.expressions.renderer import Bounds, Loc, Renderer, lone_lookup, look_up
+from app.engine.expressions.renderer import (
+    NOT_FOUND,
+    Bounds,
+    Loc,
+    Renderer,
+    lone_lookup,
+    look_up,
+)
 from app.models.jsonc import INT64
 
 
 class Plan(Protocol):
     def render(self, renderer: Renderer, context: Mapping[str, Any]) -> Any:
         """The value rendered against ``context``, as ``renderer.render`` renders it."""
+
+    def found(self, context: Mapping[str, Any], bounds: Bounds) -> Any:
+        """The value as ``render`` gives it when each of its lookups finds a plain scalar
+        in ``context`` (within ``bounds``) and it holds no other template; else
+        ``NOT_FOUND``: the renderer's to render."""
+
+    def roots(self) -> frozenset[str] | None:
+        """The names its lookups read at the context's root; None when it holds a template
+        that may read any."""
 
 
 def plan_of(value: Any, where: str) -> Plan:
@@ -65,6 +81,12 @@ class _Constant:
     def render(self, renderer: Renderer, context: Mapping[str, Any]) -> Any:
         return self.value
 
+    def found(self, context: Mapping[str, Any], bounds: Bounds) -> Any:
+        return self.value
+
+    def roots(self) -> frozenset[str] | None:
+        return frozenset()
+
 
 @dataclass(frozen=True, slots=True)
 class _Container:
@@ -80,6 +102,24 @@ class _Container:
             value[key] = plan.render(renderer, context)
         return value
 
+    def found(self, context: Mapping[str, Any], bounds: Bounds) -> Any:
+        value = self.base.copy()
+        for key, plan in self.rendered:
+            found = plan.found(context, bounds)
+            if found is NOT_FOUND:
+                return NOT_FOUND
+            value[key] = found
+        return value
+
+    def roots(self) -> frozenset[str] | None:
+        names: set[str] = set()
+        for _, plan in self.rendered:
+            read = plan.roots()
+            if read is None:
+                return None
+            names |= read
+        return frozenset(names)
+
 
 @dataclass(frozen=True, slots=True)
 class _Text:
@@ -91,6 +131,12 @@ class _Text:
 
     def render(self, renderer: Renderer, context: Mapping[str, Any]) -> Any:
         return renderer.render_text(self.source, context, self.where, self.loc)
+
+    def found(self, context: Mapping[str, Any], bounds: Bounds) -> Any:
+        return NOT_FOUND
+
+    def roots(self) -> frozenset[str] | None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +150,23 @@ class _Reference:
     parts: tuple[str | int, ...]
 
     def render(self, renderer: Renderer, context: Mapping[str, Any]) -> Any:
+        value = self.found(context, renderer.bounds)
+        if value is not NOT_FOUND:
+            return value
+        return renderer.render_text(self.source, context, self.where, self.loc)
+
+    def found(self, context: Mapping[str, Any], bounds: Bounds) -> Any:
         value = look_up(self.parts, context)
         kind = type(value)
         if kind is int:
             plain = value in INT64
         elif kind is str:
-            plain = value.isascii() and len(value) <= renderer.bounds.max_output_chars
+            plain = value.isascii() and len(value) <= bounds.max_output_chars
         else:
             plain = kind is bool or value is None
-        if plain and len(self.source) <= renderer.bounds.max_template_chars:
+        if plain and len(self.source) <= bounds.max_template_chars:
             return value
-        return renderer.render_text(self.source, context, self.where, self.loc)
+        return NOT_FOUND
+
+    def roots(self) -> frozenset[str] | None:
+        return frozenset({str(self.parts[0])})

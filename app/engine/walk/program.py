@@ -71,6 +71,10 @@ CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
 # Not a split: its draw is random, and a variant's calls must not follow a redrawn one.
 INTERNAL = frozenset({Kind.BRANCH, Kind.JUMP, Kind.NEXT, Kind.LOOP})
 INTERNAL_TYPES = frozenset({"log", "set"})
+# The names a step's template context (app/engine/walk/context.py) holds at its root beside
+# the event's data, over any of the event's own: a step reading no other name reads the
+# event's data as it is, and needs no context built.
+WALK_NAMES = frozenset({"steps", "vars", "run", "workflow", "item", "index", "loops"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,20 @@ class Instruction:
     def inputs(self) -> Plan:
         """How the action's data renders for a run (a step's inputs)."""
         return plan_of(self.action.data, f"action {self.action.id} data")
+
+    @cached_property
+    def reads_event(self) -> bool:
+        """A step or condition whose conditions and data read only names of the event's data
+        (``WALK_NAMES`` aside), by lookups alone (no template that may read any name): it is
+        judged and its data found in the event's data as it is, without a context built."""
+        if self.kind not in (Kind.STEP, Kind.BRANCH):
+            return False
+        read = self.inputs.roots() if self.kind == Kind.STEP else frozenset()
+        if read is None:
+            return False
+        if self.when is not None:
+            read |= self.when.roots()
+        return not read & WALK_NAMES
 
     @cached_property
     def calls_out(self) -> bool:

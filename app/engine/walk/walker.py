@@ -12,12 +12,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from app import logs
 from app.actions.base import ActionContext, ConnectorError
 from app.actions.deadline import CallTimeout
-from app.engine.expressions.renderer import Renderer, TemplateError
+from app.engine.expressions.renderer import NOT_FOUND, Renderer, TemplateError
 from app.engine.walk import own_steps
 from app.engine.walk.approvals import Links, begin_approval, decided
 from app.engine.walk.arms import ARM_STEPS, loop_next
@@ -446,7 +446,9 @@ class Walker:
             return Outcome(StepStatus.COMPLETED, instruction.target)
         if instruction.kind == Kind.NEXT:
             return loop_next(run, instruction)
-        context = template_context(run)
+        # A step reading only the event's data reads it as it is: the context is built
+        # only when more is read (bench/README.md).
+        context = run.context if instruction.reads_event else template_context(run)
         if instruction.kind == Kind.BRANCH:
             return own_steps.branch(instruction, context, following)
         if instruction.when is not None and not instruction.when(context):
@@ -465,9 +467,19 @@ class Walker:
     def _params(
         self, run: Run, program: Program, instruction: Instruction, context: dict[str, Any]
     ) -> dict[str, Any]:
-        """The action's data rendered; with the links of the approval step ahead, if any."""
-        if self.links is not None and program.approves:
-            context |= self.links.context(run, program, self.effects.now(), self.delay_scale)
+        """The action's data rendered; with the links of the approval step ahead, if any.
+        ``context`` is the event's data for a step that reads only that (``reads_event``):
+        a value any of its lookups does not find as it is, goes the renderer's way against
+        the whole context, as do the links."""
+        links = self.links if program.approves else None
+        if instruction.reads_event:
+            if links is None:
+                found = instruction.inputs.found(context, self.renderer.bounds)
+                if found is not NOT_FOUND:
+                    return cast(dict[str, Any], found)
+            context = template_context(run)
+        if links is not None:
+            context |= links.context(run, program, self.effects.now(), self.delay_scale)
         params: dict[str, Any] = instruction.inputs.render(self.renderer, context)
         return params
 

@@ -615,3 +615,14 @@ def test_a_reversed_range_of_dates_is_told_the_range_to_write_as_json() -> None:
     assert problem is not None
     assert problem.msg.endswith('never true; write ["2026-01-01", "2026-02-01"]')
     assert orjson.loads(problem.msg.rsplit("write ", 1)[1]) == ["2026-01-01", "2026-02-01"]
+
+
+def test_the_conditions_roots_are_their_fields_first_names_and_user() -> None:
+    compiled = compile_conditions(
+        [
+            Condition(field="cart.items.0.price", operator=Operator.GREATER_THAN, value=5),
+            Condition(field="email_verified", operator=Operator.EQUALS, value=True),
+        ],
+        SystemClock(),
+    )
+    assert compiled.roots() == {"cart", "email_verified", "user"}

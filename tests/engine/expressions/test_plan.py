@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.engine.expressions.plan import plan_of
-from app.engine.expressions.renderer import Renderer, TemplateError
+from app.engine.expressions.renderer import NOT_FOUND, Renderer, TemplateError
 
 WHERE = "action call_1 data"
 CONTEXT: dict[str, Any] = {
@@ -44,8 +44,13 @@ def assert_planned_as_rendered(
     value: Any, context: dict[str, Any] = CONTEXT, renderer: Renderer = RENDERER
 ) -> tuple[str, ...]:
     rendered = outcome(lambda: renderer.render(value, context, WHERE))
-    planned = outcome(lambda: plan_of(value, WHERE).render(renderer, context))
+    plan = plan_of(value, WHERE)
+    planned = outcome(lambda: plan.render(renderer, context))
     assert planned == rendered
+    # What the plan finds without the renderer, when it finds anything, is the render's.
+    found = plan.found(context, renderer.bounds)
+    if found is not NOT_FOUND:
+        assert ("value", repr(found)) == rendered
     return planned
 
 
@@ -164,3 +169,20 @@ VALUES = st.recursive(
 )
 def test_any_value_is_planned_as_rendered(value: Any, context: dict[str, Any], small: bool) -> None:
     assert_planned_as_rendered(value, context, SMALL if small else RENDERER)
+
+
+def test_the_names_a_plan_reads_are_its_lookups_first_names() -> None:
+    reads = plan_of({"a": "{{ user.id }}", "b": ["{{ n }}", 3, "x"]}, WHERE).roots()
+    assert reads == frozenset({"user", "n"})
+    assert plan_of({"a": "plain", "b": [1]}, WHERE).roots() == frozenset()
+    # A template may read any name (a loop's, a filter's argument): no list of names.
+    assert plan_of({"a": "{{ n }}", "b": "Hi {{ user.id }}"}, WHERE).roots() is None
+
+
+def test_a_lookup_found_as_it_is_needs_no_renderer_and_anything_else_does() -> None:
+    plan = plan_of({"a": "{{ n }}", "b": ["{{ text }}", 3]}, WHERE)
+    assert plan.found(CONTEXT, RENDERER.bounds) == {"a": 7, "b": ["plain", 3]}
+    for missing_or_not_plain in ("{{ missing }}", "{{ ratio }}", "{{ accented }}", "{{ user }}"):
+        assert plan_of({"a": missing_or_not_plain}, WHERE).found(CONTEXT, RENDERER.bounds) is (
+            NOT_FOUND
+        )

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from typing import Any
 
 from app.actions.registry import Registry
 from app.clock import SystemClock
@@ -82,3 +83,53 @@ async def test_a_dry_run_shows_the_approval_links_and_its_timeout() -> None:
     assert (wait["reason"], wait["wait_seconds"]) == ("approval", 60)
     assert decided["output"]["decision"] == "timed_out"
     assert late["step_id"] == "late"
+
+
+async def walked(actions: list[dict[str, Any]], context: dict[str, Any]) -> list[dict[str, Any]]:
+    document = WorkflowDocument.model_validate(workflow(actions))
+    _, trace = await dry_run(
+        compile_program(document, 1, SystemClock()),
+        "acme",
+        context,
+        Renderer(),
+        Registry(),
+        datetime(2026, 3, 2, 12, 30, tzinfo=UTC),
+    )
+    return trace
+
+
+async def test_a_step_reading_only_the_event_gets_what_the_whole_context_gives() -> None:
+    data = {"n": "{{ n }}", "ratio": "{{ ratio }}", "city": "{{ user.address.city }}", "k": 1}
+    log = {"id": "log", "type": "log", "data": data}
+    check = {
+        "id": "check",
+        "type": "condition",
+        "conditions": [{"field": "n", "operator": ">=", "value": 0}],
+        "then": [log],
+    }
+    event = {"n": 7, "ratio": 1.5, "user": {"id": "u1", "address": {"city": "Oslo"}}}
+
+    judged, logged = await walked([check], event)
+
+    assert judged["output"]["branch"] == "then"
+    assert judged["output"]["conditions"][0]["reason"] == "7 is greater than or equal to 0"
+    assert logged["output"] == {"n": 7, "ratio": 1.5, "city": "Oslo", "k": 1}
+
+
+async def test_a_name_missing_from_the_event_is_told_with_every_name_a_step_could_read() -> None:
+    log = {"id": "log", "type": "log", "data": {"m": "{{ missing }}"}}
+
+    (failed,) = await walked([log], {"n": 7})
+
+    assert failed["error"]["message"] == (
+        "action log data.m: missing is not in the event; it has n, steps, vars, run, "
+        "workflow; use {{ missing | default('') }} to make it optional"
+    )
+
+
+async def test_a_name_the_walk_gives_is_the_walks_whatever_the_event_holds() -> None:
+    log = {"id": "log", "type": "log", "data": {"steps": "{{ steps }}", "n": "{{ n }}"}}
+
+    (logged,) = await walked([log], {"n": 7, "steps": "from the event"})
+
+    assert logged["output"] == {"steps": {}, "n": 7}

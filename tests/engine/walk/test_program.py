@@ -2,15 +2,18 @@
 programs kept per version."""
 
 import asyncio
+from datetime import UTC, datetime
 from typing import cast
 
 import httpx
 import pytest
 
 from app.clock import SystemClock
-from app.engine.walk.program import Kind, ProgramCache, compile_program
+from app.engine.walk.context import template_context
+from app.engine.walk.program import WALK_NAMES, Kind, ProgramCache, compile_program
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
+from app.models.run import Run, RunStatus
 from app.models.workflow import WorkflowVersion
 from app.resources import Resources
 from app.store.protocol import Store
@@ -87,3 +90,59 @@ async def test_a_version_that_fails_to_read_fails_every_asker_and_is_read_again(
     with pytest.raises(NotFound):
         await programs.get(store, "acme", "missing", 1)
     assert counted.reads == 2
+
+
+def test_a_step_reads_only_the_event_when_its_lookups_and_conditions_name_no_walk_name() -> None:
+    call = {"type": "webhook_call", "data": {"url": "http://x.test/", "json": {"n": "{{ n }}"}}}
+    document = WorkflowDocument.model_validate(
+        {
+            "workflow_id": "wf",
+            "name": "Reads",
+            "trigger": {"type": "t"},
+            "actions": [
+                {
+                    "id": "check",
+                    "type": "condition",
+                    "conditions": [{"field": "n", "operator": ">=", "value": 0}],
+                    "then": [{**call, "id": "event_only"}],
+                },
+                {**call, "id": "reads_vars", "data": {"url": "http://x.test/{{ vars.path }}"}},
+                {**call, "id": "a_template", "data": {"message": "Hi {{ user.id }}"}},
+                {
+                    **call,
+                    "id": "a_condition_on_a_step",
+                    "conditions": [{"field": "steps.check.output", "operator": "exists"}],
+                },
+            ],
+        }
+    )
+    program = compile_program(document, 1, SystemClock())
+
+    reads = {str(i.action.id): i.reads_event for i in program.instructions if i.kind != Kind.JUMP}
+
+    assert reads == {
+        "check": True,
+        "event_only": True,
+        "reads_vars": False,
+        "a_template": False,
+        "a_condition_on_a_step": False,
+    }
+
+
+def test_the_walks_names_are_every_name_a_steps_context_adds() -> None:
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    run = Run(
+        run_id="r1",
+        tenant_id="t",
+        workflow_id="wf",
+        version=1,
+        event_id="e1",
+        user_id=None,
+        status=RunStatus.RUNNING,
+        context={"n": 1},
+        created_at=now,
+        updated_at=now,
+        loops={"each": {"items": [1, 2], "index": 0}},
+    )
+
+    assert template_context(run).keys() - run.context.keys() == WALK_NAMES
