@@ -19,6 +19,10 @@ MAX_DETAILS = 100
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
 _REPR.maxlist = _REPR.maxdict = 8
+# Types reprlib shows by their own repr when it is short (within its ``maxlong``, the
+# least of its bounds; a str also within ``maxstring``): shown so without reprlib's four
+# frames (a condition step's reasons show two values a run, bench/README.md).
+_SHORT = frozenset({int, float, bool, str, type(None)})
 
 
 def quoted(text: str) -> str:
@@ -33,6 +37,14 @@ def shown(value: Any) -> str:
     in the middle (``'abc...xyz'``, ``[1, 2, ...]``) at every level. reprlib bounds each
     level, not the whole (8 items of 8 items of ... can still be huge), so the whole is
     held to MAX_SHOWN characters too; it never builds the whole repr of a huge value."""
+    kind = type(value)
+    if kind in _SHORT and (kind is not str or len(value) <= _REPR.maxlong):
+        try:
+            text = repr(value)
+        except ValueError:  # str() refuses ints of more than 4,300 digits
+            return f"<{kind.__name__}>"
+        if len(text) <= _REPR.maxlong:
+            return text
     try:
         text = _REPR.repr(value)
     except ValueError:  # str() refuses ints of more than 4,300 digits
