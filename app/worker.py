@@ -7,7 +7,6 @@ engine cannot import, so it is handed to the executor here as a ``Launcher``.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -334,9 +333,19 @@ class PollingWorker(ScriptedWorker):
                 self.next_due = None  # try again a poll later, not when it was due
             # Due resumes waiting for room are taken as soon as walks end, not a poll later,
             # and one falling due before the next poll when it does.
-            self.room.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.room.wait(), self._until_claim())
+            await self._wait_for_room()
+
+    async def _wait_for_room(self) -> None:
+        """Until a walk makes room, or the next claim's time (``_until_claim``) comes: the
+        room's event set by a loop timer, not ``asyncio.wait_for`` (a task, a future and
+        their callbacks per claim, a few claims a second even while idle). Only the claim
+        waits for the room, so its timer setting it tells no one else anything."""
+        self.room.clear()
+        timer = asyncio.get_running_loop().call_later(self._until_claim(), self.room.set)
+        try:
+            await self.room.wait()
+        finally:
+            timer.cancel()
 
     def _until_claim(self) -> float:
         """Seconds until the next claim: a poll (a quiet one's, ``Pace``), or less when a

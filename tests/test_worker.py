@@ -315,3 +315,30 @@ async def test_a_worker_resting_between_quiet_polls_stops_at_once(
     finally:
         async with asyncio.timeout(10):  # not the minute it rests for
             await stop_gracefully(worker, running)
+
+
+async def test_the_claims_wait_ends_at_the_claims_time_or_when_a_walk_makes_room(
+    resources: Resources, settings: Settings
+) -> None:
+    worker = idle_worker(settings, resources, 60, 0.01)
+    worker.pace.delay = 0.05  # the next claim's time, with no resume known to fall due
+    async with asyncio.timeout(10):
+        await worker._wait_for_room()
+
+    worker.pace.delay = 60
+    waiting = asyncio.create_task(worker._wait_for_room())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    worker.room.set()  # a walk ended while due resumes waited: not a minute later
+    async with asyncio.timeout(10):
+        await waiting
+
+    # A wait cancelled (the worker stopping) leaves no timer to set the room later.
+    worker.pace.delay = 0.05
+    waiting = asyncio.create_task(worker._wait_for_room())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0.2)  # past the cancelled wait's time: its timer would have fired
+    assert not worker.room.is_set()
