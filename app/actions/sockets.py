@@ -114,6 +114,27 @@ def _wake(waiter: "asyncio.Future[None] | None") -> None:
         waiter.set_result(None)
 
 
+async def _arrival(
+    loop: asyncio.AbstractEventLoop,
+    reader: "asyncio.Future[None]",
+    timeout: float,  # noqa: ASYNC109 - per read
+) -> None:
+    """Wait for ``reader`` (an arrival) at most ``timeout`` seconds: a loop timer that fails
+    the reader with ``httpcore.ReadTimeout``, not ``asyncio.timeout`` (its state machine,
+    the task's cancel and its undoing, per read). A cancel from outside cancels the reader
+    as before, and the timer goes with it."""
+    timer = loop.call_later(timeout, _time_out, reader, timeout)
+    try:
+        await reader
+    finally:
+        timer.cancel()
+
+
+def _time_out(reader: "asyncio.Future[None]", timeout: float) -> None:
+    if not reader.done():
+        reader.set_exception(httpcore.ReadTimeout(f"no answer within {timeout} s"))
+
+
 class LoopStream(httpcore.AsyncNetworkStream):
     """One connection, plain or TLS, as httpcore reads and writes it."""
 
@@ -128,8 +149,9 @@ class LoopStream(httpcore.AsyncNetworkStream):
         what the sink raised, or ``httpcore.ReadError`` when the connection broke."""
         protocol = self._protocol
         loop = asyncio.get_running_loop()
-        timed = timeout is not None and not outlasts_call(loop, timeout)
-        protocol.sink, protocol.whole, protocol.wake_each = sink, False, timed
+        # The read's own timeout, unless the call's ends the read first.
+        own = None if timeout is None or outlasts_call(loop, timeout) else timeout
+        protocol.sink, protocol.whole, protocol.wake_each = sink, False, own is not None
         try:
             if protocol.received:  # come before the sink (while the request was written)
                 early = bytes(protocol.received)
@@ -142,8 +164,8 @@ class LoopStream(httpcore.AsyncNetworkStream):
                 protocol.end_sink()
             while not protocol.whole:
                 protocol.reader = loop.create_future()
-                if timed:
-                    await self._arrival(protocol.reader, timeout)
+                if own is not None:
+                    await _arrival(loop, protocol.reader, own)
                 else:
                     await protocol.reader
             failure, protocol.failure = protocol.failure, None
@@ -151,14 +173,6 @@ class LoopStream(httpcore.AsyncNetworkStream):
                 raise failure
         finally:
             protocol.sink = protocol.reader = None
-
-    @staticmethod
-    async def _arrival(reader: "asyncio.Future[None]", timeout: float | None) -> None:  # noqa: ASYNC109 - per read
-        try:
-            async with asyncio.timeout(timeout):
-                await reader
-        except TimeoutError:
-            raise httpcore.ReadTimeout(f"no answer within {timeout} s") from None
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109 - httpcore's interface
         if not buffer:

@@ -61,6 +61,21 @@ def silent(until: asyncio.Event) -> Handler:
     return serve
 
 
+def trickling(pieces: list[bytes], pause: float) -> Handler:
+    """Answers in ``pieces``, ``pause`` seconds apart."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        for n, piece in enumerate(pieces):
+            if n:
+                await asyncio.sleep(pause)
+            writer.write(piece)
+            await writer.drain()
+        writer.close()
+
+    return serve
+
+
 def certificate(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
     """A self-signed certificate for ``host`` (an address or a DNS name) and its key, as
     PEM files."""
@@ -216,6 +231,24 @@ def test_a_silent_server_times_out_whichever_timeout_ends_first(
                 await connectors.get(url(server), timeout=read_seconds)
             assert time.monotonic() - started < 2
             answered.set()
+
+    run(scenario())
+
+
+@LOOPS
+def test_a_read_timeout_starts_again_at_every_arrival(run: Run) -> None:
+    """An answer whose pieces each come within the read timeout arrives whole, however long
+    it takes in all (here 1.2 s against a read timeout of 1 s)."""
+
+    async def scenario() -> None:
+        body = b"x" * 24
+        whole = answer(body)
+        head = len(whole) - len(body)
+        pieces = [whole[:head], *(body[n : n + 2] for n in range(0, len(body), 2))]
+        server = await serving(trickling(pieces, 0.1))
+        async with server, client() as connectors:
+            got = await connectors.get(url(server), timeout=1.0)
+        assert got.content == body
 
     run(scenario())
 
