@@ -118,6 +118,9 @@ def _report(result: dict[str, Any]) -> None:
     )
     duplicate = " (duplicate: nothing new started)" if result["duplicate"] else ""
     typer.echo(f"{result['event_id']}{duplicate}: {runs or 'no run started'}")
+    for said, field in (("answered", "answered_run_ids"), ("ended", "ended_run_ids")):
+        if result.get(field):  # a wait it answered, an exit event it was
+            typer.echo(f"  {said} {', '.join(result[field])}")
     for workflow, reason in result["skipped"].items():
         typer.echo(f"  skipped {workflow}: {reason}")
     if result.get("notice"):  # a type no workflow listens to, a key reused for another event

@@ -40,6 +40,9 @@ SHIPPING = {
     "workflow_id": "shipping",
     "name": "Shipping",
     "trigger": {"type": "order_placed"},
+    "settings": {
+        "cancel_on": [{"event": "order_cancelled", "match": {"order_id": "{{ order_id }}"}}]
+    },
     "actions": [
         {"id": "pause", "type": "delay", "delay": "P1D"},
         {
@@ -123,6 +126,15 @@ def test_the_replys_notice_is_said(service: dict[str, str]) -> None:
     said = sent.stdout.splitlines()
     assert said[0].endswith(": no run started")
     assert said[1].startswith("  No active workflow listens to events of type 'sigup'")
+
+
+def test_the_runs_an_event_ended_are_said(service: dict[str, str]) -> None:
+    """An exit event starts nothing: the CLI names the run it ended instead."""
+    placed = automator(service, "send-event", "order_placed", "--data", '{"order_id": "o7"}')
+    run_id = placed.stdout.split(": ")[1].split()[0]
+    cancelled = automator(service, "send-event", "order_cancelled", "--data", '{"order_id": "o7"}')
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert f"  ended {run_id}" in cancelled.stdout.splitlines()
 
 
 def test_many_events_from_a_file(service: dict[str, str], tmp_path: Path) -> None:
