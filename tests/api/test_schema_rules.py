@@ -124,7 +124,7 @@ async def test_a_condition_value_past_64_bits_is_a_422_not_a_500(
     segment = {"segment_id": "big", "conditions": [condition]}
     answer = await client.post("/api/segments", json=segment)
     assert answer.status_code == 422, answer.text
-    assert answer.json()["error"]["details"][0]["loc"] == ["body", "conditions", 0, "value"]
+    assert answer.json()["error"]["details"][0]["loc"] == ["body", "conditions", 0, "value", "n"]
 
 
 async def test_the_schema_states_condition_forms_and_variable_names(
