@@ -2,6 +2,7 @@
 them all in one place (app/api/errors.py)."""
 
 import reprlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,12 @@ def quoted(text: str) -> str:
     if len(text) <= MAX_QUOTED:
         return text
     return f"{text[:MAX_QUOTED]}… ({len(text)} characters)"
+
+
+def located(loc: Iterable[str | int]) -> tuple[str | int, ...]:
+    """``loc`` as an error names it: each key, which the caller may have chosen (an
+    unknown field's name), quoted."""
+    return tuple(part if isinstance(part, int) else quoted(part) for part in loc)
 
 
 def shown(value: Any) -> str:

@@ -21,6 +21,7 @@ from app.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    located,
     shown,
 )
 from app.models import jsonc, patterns
@@ -558,13 +559,11 @@ def invalid_document(exc: ValidationError, data: Any = None) -> InvalidInput:
     """The 422 of a refused document: every problem with its location; the message says
     the first, with the action it is in ("actions.0.conditions.0 (in action 'welcome',
     send_email): value: ...")."""
-    details = [
-        ErrorDetail(tuple(error["loc"]), patterns.message(error))
-        for error in exc.errors(include_url=False, include_input=False)
-    ]
+    errors = exc.errors(include_url=False, include_input=False)
+    details = [ErrorDetail(located(error["loc"]), patterns.message(error)) for error in errors]
     first = details[0]
     where = ".".join(str(part) for part in first.loc) or "document"
-    action = _action_at(data, first.loc)
+    action = _action_at(data, tuple(errors[0]["loc"]))
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
     return InvalidInput(f"Invalid workflow: {where}{action}: {first.msg}{more}", details)
 

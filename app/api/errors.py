@@ -15,7 +15,14 @@ from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException
 
-from app.errors import AutomatorError, ErrorDetail, InvalidInput, LimitExceeded, quoted
+from app.errors import (
+    AutomatorError,
+    ErrorDetail,
+    InvalidInput,
+    LimitExceeded,
+    located,
+    quoted,
+)
 from app.models import jsonc, patterns
 
 log = logging.getLogger(__name__)
@@ -93,7 +100,7 @@ def invalid(exc: RequestValidationError, content_type: str | None = None) -> Inv
         return _not_json(exc.body, errors[0])
     if content_type is not None and any(_unread(e) for e in errors):
         return _not_declared_json(content_type)
-    details = [ErrorDetail(_where(e), _said(e)) for e in errors]
+    details = [ErrorDetail(located(e["loc"]), _said(e)) for e in errors]
     summary = f": {_first(details)}" if details else "."
     return InvalidInput(f"The request is not valid{summary}", details)
 
@@ -113,11 +120,6 @@ def _said(error: ErrorDetails) -> str:
         kind = JSON_KINDS.get(type(error.get("input")), "a number")
         return f"should be a JSON object, not {kind}"
     return patterns.message(error)
-
-
-def _where(error: ErrorDetails) -> tuple[str | int, ...]:
-    """The error's location, with the keys the caller chose (an unknown field's) quoted."""
-    return tuple(part if isinstance(part, int) else quoted(part) for part in error["loc"])
 
 
 def _first(details: list[ErrorDetail]) -> str:

@@ -266,3 +266,32 @@ async def test_a_document_with_thousands_of_problems_lists_the_first_hundred(
     assert error["details"][99]["loc"] == ["actions", 0, "data", "recipients", 99]
     assert int(error["message"].rsplit("(and ", 1)[1].removesuffix(" more)")) >= 4_999
     assert len(response.content) < 50_000  # about 920 KB on main
+
+
+@pytest.mark.parametrize(
+    ("document", "loc"),
+    [
+        (workflow(**{HUGE: 1}), [f"{HUGE[:100]}… (200018 characters)"]),
+        (
+            workflow(settings={HUGE: 1}),
+            ["settings", f"{HUGE[:100]}… (200018 characters)"],
+        ),
+        (
+            workflow(WELCOME | {HUGE: 1}),
+            ["actions", 0, f"{HUGE[:100]}… (200018 characters)"],
+        ),
+    ],
+    ids=["top-level", "settings", "action"],
+)
+async def test_a_huge_unknown_key_is_located_by_its_start_and_length(
+    client: httpx.AsyncClient, document: dict[str, Any], loc: list[str | int]
+) -> None:
+    # An unknown key's name came back whole, in its location and again in the message:
+    # 400 KB answering a 200 KB key, by every call that checks a document.
+    for call in ("/api/workflows", "/api/workflows/validate"):
+        response = await client.post(call, json=document)
+        assert len(response.content) < 2_000, response.text[:2_000]
+        error = response.json()["error"]
+        assert error["details"][-1] == {"loc": loc, "msg": "Extra inputs are not permitted"}
+    imported = await client.post("/api/workflows/import", json=document)
+    assert len(imported.content) < 2_000, imported.text[:2_000]
