@@ -67,3 +67,35 @@ def test_a_phone_wide_list_scrolls_its_table_in_a_box_and_keeps_it_a_table(
     box = page.locator(".table-scroll")
     assert box.evaluate("(b) => b.scrollWidth > b.clientWidth"), "the table fits: nothing to scroll"
     assert page.evaluate(WIDER_THAN_THE_WINDOW) == 0
+
+
+def test_a_phone_wide_lists_table_box_is_named_takes_the_focus_and_scrolls_by_keyboard(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    """The box scrolled for the mouse only: with no tab stop and no name, a keyboard user
+    could not bring the table's right-hand columns into view (axe's
+    scrollable-region-focusable rule)."""
+    page.set_viewport_size({"width": 400, "height": 800})
+    sign_in(page, service, service.key)
+    box = page.get_by_role("region", name="Workflows", exact=True)
+    expect(box.get_by_role("cell", name=str(workflow["name"]))).to_be_visible()
+
+    page.get_by_label("Show archived").focus()
+    page.keyboard.press("Tab")
+    expect(box).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(box) => box.scrollLeft > 0", arg=box.element_handle())
+
+
+def test_a_table_box_that_fits_its_window_is_no_tab_stop(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, service, service.key)
+    box = page.get_by_role("region", name="Workflows", exact=True)
+    expect(box.get_by_role("cell", name=str(workflow["name"]))).to_be_visible()
+
+    page.get_by_label("Show archived").focus()
+    page.keyboard.press("Tab")
+    expect(box).not_to_be_focused()
+    expect(box.get_by_role("link").first).to_be_focused()

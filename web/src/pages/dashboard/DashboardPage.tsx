@@ -58,7 +58,7 @@ export function DashboardPage() {
       <h2>Workflows that fail most</h2>
       {stats.data && failing.length === 0 && <p>No workflow had a failed run in this period.</p>}
       {failing.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Workflows that fail most">
           <table className="workflows failing">
             <thead><tr><th>Workflow</th><th>Failed runs</th><th>Failure rate (finished runs)</th><th><span className="sr-only">Runs</span></th></tr></thead>
             <tbody>

@@ -104,7 +104,7 @@ export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelPro
 
 function TraceTable({ trace }: { trace: TraceEntry[] }) {
   return (
-    <TableScroll>
+    <TableScroll label="Steps of the dry run">
       <table className="workflows trace">
         <thead><tr><th>At</th><th>Step</th><th>State</th><th>Detail</th></tr></thead>
         <tbody>

@@ -36,7 +36,7 @@ export function VersionsPanel({ workflowId, canEdit, onOpen }: VersionsPanelProp
   return (
     <section className="versions">
       <ErrorNotice error={versions.error ?? error} />
-      <TableScroll>
+      <TableScroll label="Versions">
         <table className="workflows">
           <thead>
             <tr><th>Compare</th><th>Version</th><th>Saved by</th><th>When</th><th /></tr>

@@ -43,7 +43,7 @@ export function EventListPage() {
       {events.isPending && <p>Loading…</p>}
       {events.data && events.data.items.length === 0 && <p>{emptyListText(filter, "events", FIRST_EVENT)}</p>}
       {events.data && events.data.items.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Events">
           <table className="workflows runs">
             <thead>
               <tr>

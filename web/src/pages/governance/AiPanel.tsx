@@ -52,7 +52,7 @@ function Providers() {
       <h2>In use</h2>
       <p>{SOURCES[current.source]}</p>
       {current.providers.length > 0 && (
-        <TableScroll>
+        <TableScroll label="AI providers in use">
           <table className="workflows" aria-label="AI providers in use">
             <thead><tr><th>Provider</th><th>Base URL</th><th>Model</th><th>Key</th><th>Other settings</th></tr></thead>
             <tbody>

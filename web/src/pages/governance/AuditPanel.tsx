@@ -32,7 +32,7 @@ export function AuditPanel() {
       <ErrorNotice error={audit.error} />
       {audit.data && audit.data.items.length === 0 && <p>No entries match.</p>}
       {audit.data && audit.data.items.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Audit entries">
           <table className="workflows audit">
             <thead><tr><th>When</th><th>Actor</th><th>Action</th><th>Entity</th><th>Change</th></tr></thead>
             <tbody>

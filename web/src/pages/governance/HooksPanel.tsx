@@ -67,7 +67,7 @@ export function HooksPanel() {
       <ErrorNotice error={hooks.error} />
       {hooks.data && hooks.data.items.length === 0 && <p>No hooks: nothing outside can send events without an API key.</p>}
       {hooks.data && hooks.data.items.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Hooks">
           <table className="workflows">
             <thead><tr><th>Name</th><th>Event type</th><th>Checked by</th><th>URL to give the sender</th><th>Created</th><th><span className="sr-only">Commands</span></th></tr></thead>
             <tbody>{hooks.data.items.map((hook) => <HookRow key={hook.hook_id} hook={hook} />)}</tbody>

@@ -27,7 +27,7 @@ export function KeysPanel() {
       <ErrorNotice error={keys.error} />
       {created && <NewKey created={created} onDone={() => setCreated(null)} />}
       {keys.data && (
-        <TableScroll>
+        <TableScroll label="Issued API keys">
           <table className="workflows">
             <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Reaches</th><th>Created</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
             <tbody>{keys.data.map((key) => <KeyRow key={key.key_id} apiKey={key} />)}</tbody>

@@ -18,7 +18,7 @@ export function SecretsPanel() {
       <ErrorNotice error={secrets.error} />
       {secrets.data && secrets.data.length === 0 && <p>No secrets stored.</p>}
       {secrets.data && secrets.data.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Stored secrets">
           <table className="workflows">
             <thead><tr><th>Name</th><th>Value</th><th>Created</th><th>Rotated</th><th><span className="sr-only">Commands</span></th></tr></thead>
             <tbody>{secrets.data.map((secret) => <SecretRow key={secret.name} secret={secret} />)}</tbody>

@@ -51,7 +51,7 @@ export function OutboxPage() {
         <p>No messages{Object.keys(filter).length ? " match" : " yet: a run's email, SMS, push or WhatsApp step puts its message here when no provider is configured"}.</p>
       )}
       {messages.data && messages.data.items.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Outbox messages">
           <table className="workflows outbox">
             <thead>
               <tr><th>Kept at</th><th>Channel</th><th>Recipient</th><th>Message</th><th>Sent by</th></tr>

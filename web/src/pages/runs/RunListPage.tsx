@@ -43,7 +43,7 @@ export function RunListPage() {
       {runs.isPending && <p>Loading…</p>}
       {runs.data && runs.data.items.length === 0 && <p>{emptyListText(filter, "runs", FIRST_RUN)}</p>}
       {runs.data && runs.data.items.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Runs">
           <table className="workflows runs">
             <thead>
               <tr>

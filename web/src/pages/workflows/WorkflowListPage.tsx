@@ -43,7 +43,7 @@ export function WorkflowListPage() {
       {list.isPending && <p>Loading…</p>}
       {list.data && list.data.items.length === 0 && <p>{tag === null ? <NoneYet canEdit={canEdit} /> : `No workflow is tagged ${tag}.`}</p>}
       {list.data && list.data.items.length > 0 && (
-        <TableScroll>
+        <TableScroll label="Workflows">
           <table className="workflows">
             <thead>
               <tr>
