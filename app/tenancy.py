@@ -147,23 +147,12 @@ class ApiKeys(Acting):
 
     async def revoke(self, tenant_id: str, key_id: str) -> ApiKey:
         """Revoke a key: this process refuses it at once, others once their cache expires.
-        The tenant's last live admin key over the whole tenant is kept: without it, no key
-        could make or revoke keys, and only someone on the server could let the tenant in."""
-        managers = [k.key_id for k in await self.store.list_api_keys(tenant_id) if _manages(k)]
-        if managers == [key_id]:
-            raise Conflict(
-                f"API key {key_id!r} is the tenant's last admin key: revoked, no key could "
-                "manage keys. Create another admin key first (POST /api/keys), then revoke "
-                "this one."
-            )
+        The tenant's last live admin key over the whole tenant is kept (the store refuses
+        it, in the same write, so two admins revoking each other's keys at once cannot both
+        succeed): without it, no key could make or revoke keys, and only someone on the
+        server could let the tenant in."""
         revoked = await self.store.revoke_api_key(tenant_id, key_id)
         self.cache.forget(key_id)
         after = {"revoked_at": to_jsonable_python(revoked.revoked_at)}
         await self.audit.record(tenant_id, self.actor, "api_key.revoke", key_id, after=after)
         return revoked
-
-
-def _manages(key: ApiKey) -> bool:
-    """Whether ``key`` is live and may manage the tenant's keys (an admin limited to some
-    workflows may not)."""
-    return key.revoked_at is None and key.role == Role.ADMIN and key.scope is None

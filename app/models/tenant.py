@@ -109,6 +109,12 @@ class ApiKey:
             return None
         return KeyScope(self.workflows or (), self.tags or ())
 
+    @property
+    def manages_keys(self) -> bool:
+        """Whether this key is live and may make and revoke the tenant's keys (an admin
+        limited to some workflows may not). A store keeps one such key per tenant."""
+        return self.revoked_at is None and self.role == Role.ADMIN and self.scope is None
+
     def sees(self, workflow_id: str, tags: Sequence[str] = ()) -> bool:
         """Whether this key may see the workflow (and its versions, runs and approvals)
         whose tags are ``tags``."""

@@ -19,6 +19,14 @@ def key_not_found(key_id: str) -> NotFound:
     return NotFound(f"API key {key_id!r} was not found.")
 
 
+def last_manager(key_id: str) -> Conflict:
+    return Conflict(
+        f"API key {key_id!r} is the tenant's last admin key: revoked, no key could "
+        "manage keys. Create another admin key first (POST /api/keys), then revoke "
+        "this one."
+    )
+
+
 def workflow_not_found(workflow_id: str) -> NotFound:
     return NotFound(f"Workflow {workflow_id!r} was not found.")
 

@@ -1,5 +1,7 @@
 """Another tenant's ids are a 404 on every workflow endpoint, and lists never show them."""
 
+import asyncio
+
 import httpx
 
 from app.models.tenant import Role
@@ -96,6 +98,28 @@ async def test_the_tenants_last_admin_key_is_not_revoked(
     second = {"Authorization": f"Bearer {other['key']}"}
     again = await client.delete(f"/api/keys/{other['key_id']}", headers=second)
     assert again.status_code == 409
+
+
+async def test_two_admins_revoking_each_others_keys_at_once_keep_one(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    """Both keys are in use (remembered by the API process, as keys in use are), and each
+    request finds the other admin key live when it starts; only one may go, or the tenant
+    would be left with no key that can make keys."""
+    client, resources = app_resources
+    first = await auth_for(resources, "acme", Role.ADMIN)
+    made = (await client.post("/api/keys", json={"role": "admin"}, headers=first)).json()
+    second = {"Authorization": f"Bearer {made['key']}"}
+    assert (await client.get("/api/keys", headers=second)).status_code == 200
+    keys = {k["key_id"] for k in (await client.get("/api/keys", headers=first)).json()}
+    (first_id,) = keys - {made["key_id"]}
+    answers = await asyncio.gather(
+        client.delete(f"/api/keys/{made['key_id']}", headers=first),
+        client.delete(f"/api/keys/{first_id}", headers=second),
+    )
+    assert sorted(answer.status_code for answer in answers) == [200, 409]
+    statuses = [(await client.get("/api/keys", headers=h)).status_code for h in (first, second)]
+    assert sorted(statuses) == [200, 401]
 
 
 async def test_a_refused_role_is_told_which_roles_may(

@@ -1,18 +1,28 @@
 """Tenants, API keys, limits and the audit trail, on every adapter."""
 
+import asyncio
+import uuid
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from app.clock import SystemClock
 from app.errors import Conflict, NotFound
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Role, TenantSettings
 from app.models.workflow import Page
+from app.store.mongo import MongoStore
 from app.store.protocol import Store
+from app.store.sqlite import SQLiteStore
 from tests.clock import now
+from tests.store.conftest import StandInClient
+
+# Rounds of a race between two stores: either may win each, so a few are run.
+ROUNDS = 5
 
 
 def key(tenant_id: str, key_id: str, role: Role = Role.ADMIN) -> ApiKey:
@@ -37,7 +47,7 @@ async def test_a_second_key_of_one_hash_is_a_conflict(store: Store) -> None:
 
 
 async def test_api_keys_are_found_by_hash_and_revoked(store: Store) -> None:
-    await store.add_api_key(key("acme", "k1"), "hash-1")
+    await store.add_api_key(key("acme", "k1", Role.EDITOR), "hash-1")
     await store.add_api_key(key("globex", "k2", Role.VIEWER), "hash-2")
     found = await store.api_key_by_hash("hash-2")
     assert found is not None
@@ -47,6 +57,94 @@ async def test_api_keys_are_found_by_hash_and_revoked(store: Store) -> None:
     assert revoked.revoked_at is not None
     with pytest.raises(NotFound):
         await store.revoke_api_key("acme", "k2")  # globex's key, from acme
+
+
+async def test_the_tenants_last_key_that_manages_keys_is_kept(store: Store) -> None:
+    """An admin limited to some workflows, a viewer and a revoked admin manage no keys:
+    the one admin over the whole tenant is kept until another is stored."""
+    await store.add_api_key(key("acme", "only"), "hash-1")
+    await store.add_api_key(replace(key("acme", "limited"), workflows=["w"]), "hash-2")
+    await store.add_api_key(key("acme", "viewer", Role.VIEWER), "hash-3")
+    await store.add_api_key(key("globex", "theirs"), "hash-4")
+    await store.add_api_key(key("acme", "gone"), "hash-5")
+    await store.revoke_api_key("acme", "gone")
+    with pytest.raises(Conflict, match="'only' is the tenant's last admin key"):
+        await store.revoke_api_key("acme", "only")
+    assert (await store.revoke_api_key("acme", "viewer")).revoked_at is not None
+    await store.add_api_key(key("acme", "second"), "hash-6")
+    first = await store.revoke_api_key("acme", "only")
+    assert first.revoked_at is not None
+    assert await store.revoke_api_key("acme", "only") == first  # revoked already: as it was
+    with pytest.raises(Conflict):
+        await store.revoke_api_key("acme", "second")
+    live = {k.key_id for k in await store.list_api_keys("acme") if k.revoked_at is None}
+    assert live == {"limited", "second"}
+
+
+async def test_admins_revoking_each_other_at_once_leave_one(store: Store) -> None:
+    admins = [f"k{n}" for n in range(5)]
+    for n, key_id in enumerate(admins):
+        await store.add_api_key(key("acme", key_id), f"hash-{n}")
+    answers = await asyncio.gather(
+        *(store.revoke_api_key("acme", key_id) for key_id in admins), return_exceptions=True
+    )
+    assert [type(answer) for answer in answers].count(Conflict) == 1
+    live = [k.key_id for k in await store.list_api_keys("acme") if k.manages_keys]
+    assert len(live) == 1
+
+
+async def test_two_sqlite_stores_revoking_at_once_leave_one_admin(tmp_path: Path) -> None:
+    """Two processes on one file, each revoking one of the tenant's two admin keys at
+    the same moment (each store writes from its own thread): one is refused."""
+    first = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
+    second = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
+    try:
+        for round in range(ROUNDS):
+            tenant = f"tenant-{round}"
+            await first.add_api_key(key(tenant, f"a{round}"), f"hash-a{round}")
+            await first.add_api_key(key(tenant, f"b{round}"), f"hash-b{round}")
+            answers = await asyncio.gather(
+                first.revoke_api_key(tenant, f"a{round}"),
+                second.revoke_api_key(tenant, f"b{round}"),
+                return_exceptions=True,
+            )
+            assert [type(answer) for answer in answers].count(Conflict) == 1
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.parametrize("guarded_before", [False, True])
+async def test_a_mongo_revocation_overtaken_by_another_reads_the_keys_again(
+    guarded_before: bool,
+) -> None:
+    """The stand-in answers one call at a time: here another revocation lands between
+    this one's read of the keys and its write of the tenant's key guard, as another
+    process's may; that write fails, and the keys read again show the other one gone.
+    ``guarded_before``: the guard was written by an earlier revocation, else this one and
+    the other both try to create it."""
+    store = await MongoStore.open(
+        StandInClient(tz_aware=True), f"automator_test_{uuid.uuid4().hex[:8]}", SystemClock()
+    )
+    for n, key_id in enumerate(["mine", "theirs", "earlier"][: 2 + guarded_before]):
+        await store.add_api_key(key("acme", key_id), f"hash-{n}")
+    if guarded_before:
+        await store.revoke_api_key("acme", "earlier")
+    read_keys = store.list_api_keys
+    overtaken = False
+
+    async def keys_then_theirs_revoked(tenant_id: str) -> list[ApiKey]:
+        nonlocal overtaken
+        keys = await read_keys(tenant_id)
+        if not overtaken:
+            overtaken = True
+            await store.revoke_api_key(tenant_id, "theirs")
+        return keys
+
+    store.list_api_keys = keys_then_theirs_revoked  # type: ignore[method-assign]
+    with pytest.raises(Conflict):
+        await store.revoke_api_key("acme", "mine")
+    assert [k.key_id for k in await read_keys("acme") if k.manages_keys] == ["mine"]
 
 
 async def test_tenant_limits_are_replaced_whole_and_kept_per_tenant(store: Store) -> None:

@@ -10,9 +10,12 @@ from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Tenant, TenantSettings
 from app.models.workflow import Page
-from app.store.errors import key_exists, key_not_found
+from app.store.errors import key_exists, key_not_found, last_manager
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS, Doc
+
+# A tenant's key guard before its first revocation of a key that manages keys.
+NO_GUARD: Doc = {"revision": 0, "revoked": []}
 
 
 class Accounts(Connection):
@@ -66,6 +69,23 @@ class Accounts(Connection):
         return await self._select(KEYS, {"tenant_id": tenant_id}, order)
 
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
+        """Without transactions, a key that manages keys is revoked once the tenant's key
+        guard let it go: a revision there moves on with each such revocation (a write made
+        only if no other moved it since this one read it) and lists the key at once, so one
+        reading the keys before the key's own write lands counts it as gone already."""
+        while True:
+            guard = await self._db.key_guards.find_one({"tenant_id": tenant_id}) or NO_GUARD
+            keys = await self.list_api_keys(tenant_id)
+            key = next((key for key in keys if key.key_id == key_id), None)
+            if key is None:
+                raise key_not_found(key_id)
+            if not key.manages_keys:
+                break
+            gone = {key_id, *guard["revoked"]}
+            if not any(other.manages_keys and other.key_id not in gone for other in keys):
+                raise last_manager(key_id)
+            if await self._let_go(tenant_id, guard["revision"], key_id):
+                break
         await self._db.api_keys.update_one(
             {"tenant_id": tenant_id, "key_id": key_id, "revoked_at": None},
             {"$set": {"revoked_at": self._clock.now()}},
@@ -73,6 +93,19 @@ class Accounts(Connection):
         return await self._get_one(
             KEYS, partial(key_not_found, key_id), tenant_id=tenant_id, key_id=key_id
         )
+
+    async def _let_go(self, tenant_id: str, revision: int, key_id: str) -> bool:
+        """Whether the key guard, still at ``revision``, now lists ``key_id`` as revoked
+        (False: another revocation moved it on since it was read)."""
+        try:
+            written = await self._db.key_guards.update_one(
+                {"tenant_id": tenant_id, "revision": revision},
+                {"$set": {"revision": revision + 1}, "$addToSet": {"revoked": key_id}},
+                upsert=revision == 0,
+            )
+        except DuplicateKeyError:  # another made the tenant's guard first
+            return False
+        return written.matched_count == 1 or written.upserted_id is not None
 
     async def add_audit(self, entry: AuditEntry) -> None:
         await self._db.audit.insert_one(asdict(entry))

@@ -6,6 +6,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     "tenants": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "tenant_limits": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "tenant_settings": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
+    "key_guards": [IndexModel([("tenant_id", ASCENDING)], unique=True)],
     "api_keys": [
         IndexModel([("key_hash", ASCENDING)], unique=True),
         IndexModel([("tenant_id", ASCENDING), ("key_id", ASCENDING)], unique=True),

@@ -7,11 +7,30 @@ import orjson
 
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
-from app.models.tenant import ApiKey, Tenant, TenantSettings
+from app.models.tenant import ApiKey, Role, Tenant, TenantSettings
 from app.models.workflow import Page
-from app.store.errors import key_exists, key_not_found
+from app.store.errors import key_exists, key_not_found, last_manager
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS
+
+
+def _manages(row: str) -> str:
+    """``ApiKey.manages_keys`` of the row of api_keys named ``row``."""
+    return (
+        f"{row}.revoked_at IS NULL AND {row}.role = '{Role.ADMIN.value}' "
+        f"AND {row}.workflows IS NULL AND {row}.tags IS NULL"
+    )
+
+
+# Revokes a live key unless it is the tenant's last that manages keys. One statement:
+# SQLite writes one at a time, so the other key it finds managing is still live when it
+# revokes this one, whatever another connection revokes meanwhile.
+REVOKE = (
+    "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND key_id = ? "
+    f"AND revoked_at IS NULL AND NOT ({_manages('api_keys')} AND NOT EXISTS ("
+    "SELECT 1 FROM api_keys AS other WHERE other.tenant_id = api_keys.tenant_id "
+    f"AND other.key_id != api_keys.key_id AND {_manages('other')}))"
+)
 
 
 class Accounts(Connection):
@@ -82,14 +101,13 @@ class Accounts(Connection):
 
     def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         with self._transaction() as db:
-            db.execute(
-                "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) "
-                "WHERE tenant_id = ? AND key_id = ?",
-                (self._clock.now().isoformat(), tenant_id, key_id),
-            )
-        return self._get_one(
+            revoked = db.execute(REVOKE, (self._clock.now().isoformat(), tenant_id, key_id))
+        key = self._get_one(
             KEYS, partial(key_not_found, key_id), tenant_id=tenant_id, key_id=key_id
         )
+        if revoked.rowcount == 0 and key.revoked_at is None:
+            raise last_manager(key_id)
+        return key
 
     def add_audit(self, entry: AuditEntry) -> None:
         with self._transaction() as db:
