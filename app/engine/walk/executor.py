@@ -22,7 +22,7 @@ from app.engine.walk.forks import decide
 from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
-from app.engine.walk.walker import APPROVAL_WAIT, Walker
+from app.engine.walk.walker import Walker
 from app.errors import NotFound
 from app.models import jsonc
 from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus
@@ -190,17 +190,16 @@ class StoreEffects:
         self.parked.pop(run_id, None)
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
-        if reason == APPROVAL_WAIT:
-            await self._park(run, job_id)
-        elif await self.checkpoint(run, []):
-            await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
+        await self._park(run, job_id)
         return False
 
     async def _park(self, run: Run, job_id: str) -> int | None:
-        """Arm the timer of the wait the run parks at, then save it parked: what answers the
-        wait (an event, a decision, a child's end) writes the parked run first and wakes
-        that timer after, so its wake brings the timer forward instead of being put back by
-        it. The timer as armed, or None: the save failed, and the timer is taken back."""
+        """Arm the timer of the wait the run parks at, then save it waiting: what moves the
+        wait on (an event, a decision, a child's end; a skip or a retry through the API)
+        writes the waiting run first and brings that timer forward after, so its arming
+        comes last, instead of being put back by this one (a worker finding the timer due
+        before the save finds the run's lease taken, and comes back). The timer as armed,
+        or None: the save failed, and the timer is taken back."""
         armed = await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         if await self.checkpoint(run, []):
             return armed

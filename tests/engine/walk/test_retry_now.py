@@ -13,10 +13,12 @@ from arq.utils import timestamp_ms
 from pytest_httpserver import HTTPServer
 
 from app.engine.redis_keys import RESUMES
+from app.engine.walk.jobs import stop_gracefully
 from app.models.run import Run
 from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
+from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, drain_until, parked_before_a_delay, run_of, workflow
@@ -256,3 +258,74 @@ async def test_a_pause_after_a_worker_took_the_timer_stops_the_walk_and_leaves_n
     assert done["status"] == "completed"
     assert [s["step_id"] for s in done["steps"]] == ["later"]
     assert len(httpserver.log) == 1
+
+
+class CommandedAsItWaits:
+    """The real store, except that once a walk has saved a run waiting for ``reason`` (a
+    delay, a retry), ``command`` is made through the API before the store answers the
+    walk: the command lands between the wait's save and its timer's arming. Fault
+    injection, since no real race can be had on demand."""
+
+    def __init__(self, store: Store, client: httpx.AsyncClient, reason: str, command: str) -> None:
+        self._store = store
+        self._client = client
+        self._reason = reason
+        self._command = command
+        self.commanded = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_run(self, run: Run, *args: Any) -> bool:
+        saved: bool = await self._store.save_run(run, *args)
+        if saved and not self.commanded and run.wait_reason == self._reason:
+            self.commanded = True
+            answer = await self._client.post(f"/api/runs/{run.run_id}/{self._command}")
+            assert answer.status_code == 200, answer.text
+        return saved
+
+
+@pytest.mark.parametrize(
+    ("reason", "command", "calls"), [("delay", "skip", 0), ("retry", "retry", 2)]
+)
+async def test_a_command_landing_as_a_wait_is_saved_moves_the_run_at_once(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    httpserver: HTTPServer,
+    reason: str,
+    command: str,
+    calls: int,
+) -> None:
+    # The walker saved the run waiting (an hour's delay, a ten minutes' backoff), then the
+    # command made it due now and armed the wait's timer now, and only then would the
+    # walker arm that timer at the wait's end: the run must still go on now, not at the
+    # wait's end or when the reconciler (half an hour away here) finds it.
+    httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
+    httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
+    hook = {"url": httpserver.url_for("/hook"), "json": {"n": 1}}
+    step = (
+        {"id": "later", "type": "log", "delay": 3600}
+        if reason == "delay"
+        else {"id": "hook", "type": "webhook_call", "data": hook, "retry": {"backoff": BACKOFF}}
+    )
+    await create(client, workflow([step]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    update = {"http_allowed_hosts": ["127.0.0.1"], "reconcile_grace": 1800}
+    store = CommandedAsItWaits(resources.store, client, reason, command)
+    worker = create_worker(
+        settings.model_copy(update=update), store=store, poll_delay=0.01, handle_signals=False
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        for _ in range(1000):  # a guard against hanging, not a timing
+            run = await resources.store.get_run("acme", run_id)
+            if run.finished:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        await stop_gracefully(worker, running)
+    assert store.commanded
+    assert run.status == "completed"
+    assert len(httpserver.log) == calls
