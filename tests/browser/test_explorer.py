@@ -1,6 +1,6 @@
-"""The Execution Explorer in a real browser: a run is found in the list, a failed run is red
-and its failed step shows the connector's error, Retry runs it again, and event data holding
-markup shows as text."""
+"""The Execution Explorer in a real browser: a run is found in the list (one filter bar as the
+filters change), a failed run is red and its failed step shows the connector's error, Retry
+runs it again, and event data holding markup shows as text."""
 
 from typing import Any
 
@@ -44,6 +44,19 @@ def test_a_run_is_found_in_the_explorer_by_its_user(page: Page, service: Service
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-run", run_id)
     expect(page).to_have_url(f"{service.base}/studio/runs?user_id=finder")
+
+
+def test_the_filter_bar_stays_one_as_filters_change(page: Page, service: Service) -> None:
+    """Each change of filter added another bar of them under the first: the filters and the
+    bulk control, re-made for each address, were given one key between them."""
+    sign_in(page, service, service.key)
+    page.get_by_role("link", name="Runs").click()
+    page.get_by_role("link", name="Waiting runs and approvals").click()
+    expect(page).to_have_url(f"{service.base}/studio/runs?status=waiting")
+    page.get_by_label("Status").select_option("failed")
+    expect(page).to_have_url(f"{service.base}/studio/runs?status=failed")
+    expect(page.get_by_role("form", name="Filter runs")).to_have_count(1)
+    expect(page.get_by_label("Status")).to_have_value("failed")
 
 
 # The retry test creates its template: a workflow of its own, so the other tests' sends

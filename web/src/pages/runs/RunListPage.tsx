@@ -37,8 +37,10 @@ export function RunListPage() {
         <FindById />
         <Link to="/runs?status=waiting">Waiting runs and approvals</Link>
       </div>
-      <RunFilters key={params.toString()} filter={filter} onChange={change} />
-      {canControlRuns && <BulkControl key={params.toString()} filter={filter} />}
+      {/* Both are made anew for each address (a typed user id, a dry run's count start over);
+          siblings need keys of their own, or React keeps the old bar beside the new one. */}
+      <RunFilters key={`filters?${params.toString()}`} filter={filter} onChange={change} />
+      {canControlRuns && <BulkControl key={`bulk?${params.toString()}`} filter={filter} />}
       <ErrorNotice error={runs.error} />
       {runs.isPending && <p>Loading…</p>}
       {runs.data && runs.data.items.length === 0 && <p>{emptyListText(filter, "runs", FIRST_RUN)}</p>}
