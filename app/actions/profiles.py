@@ -19,7 +19,7 @@ from app.actions.base import (
     ConnectorError,
     ProfileBook,
 )
-from app.errors import InvalidInput
+from app.errors import InvalidInput, shown
 from app.models import jsonc, patterns
 from app.models.condition import Condition
 from app.models.patterns import ID_PATTERN
@@ -173,7 +173,7 @@ def _id(params: dict[str, Any], name: str) -> str:
     value = params.get(name)
     if not isinstance(value, str) or ID.fullmatch(value) is None:
         raise ConnectorError(
-            f"data.{name}: letters, digits, '_', '.' and '-', at most 128, not {value!r:.80}"
+            f"data.{name}: letters, digits, '_', '.' and '-', at most 128, not {shown(value)}"
         )
     return value
 

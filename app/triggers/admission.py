@@ -24,7 +24,7 @@ from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.limiters import Limiters, instant, ms, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.redis_keys import flow_key, quota_key
-from app.errors import ErrorDetail, LimitExceeded, NotFound
+from app.errors import ErrorDetail, LimitExceeded, NotFound, shown
 from app.models.document import WorkflowDocument
 from app.models.flow import AiBudget, Quota, RateLimit, TenantLimits, Throttle, period_seconds
 from app.models.run import Accepted, Run, RunStatus
@@ -298,7 +298,7 @@ def _label(scope: str) -> str:
 
 
 def _for(template: str | None, value: str) -> str:
-    return f" for key {value!r}" if template is not None else ""
+    return f" for key {shown(value)}" if template is not None else ""
 
 
 def _field(scope: str, name: str) -> tuple[str, ...]:

@@ -210,3 +210,31 @@ async def test_transforms_convert_and_aggregate() -> None:
         await run(operation="avg", input=rows, field="country")
     with pytest.raises(ConnectorError, match="must be a list"):
         await run(operation="sum", input="nope", field="amount")
+
+
+# A rendered value as large as an event may carry (a template over the event's data).
+HUGE = "{x}" + "y" * 200_000 + "z"
+
+
+async def test_a_huge_rendered_value_is_quoted_cut_in_a_step_error(local: LocalTasks) -> None:
+    # Each error once quoted the value whole: 200 KB in the step's recorded error.
+    refusals = {
+        "path": file(local, operation="write", path=f"/{HUGE}", content="x"),
+        "names no file": file(local, operation="read", path=f"{HUGE}/.."),
+        "executable": shell(local, HUGE),
+        "number": TransformTask().execute(
+            "transform", {"operation": "sum", "input": [{"n": [HUGE]}], "field": "n"}, ctx(None)
+        ),
+        "field": TransformTask().execute(
+            "transform", {"operation": "sum", "input": [{HUGE: "x"}], "field": HUGE}, ctx(None)
+        ),
+    }
+    said = {}
+    for what, call in refusals.items():
+        with pytest.raises(ConnectorError) as caught:
+            await call
+        said[what] = caught.value.message
+    assert {what: len(message) < 500 for what, message in said.items()} == dict.fromkeys(
+        refusals, True
+    )
+    assert all("{x}yyy" in message for message in said.values()), said

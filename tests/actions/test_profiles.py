@@ -161,3 +161,18 @@ async def test_a_run_without_a_user_fails_with_a_clear_error(
     run = await run_of(client, run_id)
     assert run["status"] == "failed"
     assert run["error"]["message"] == "data.user_id: not given, and the run has no user id"
+
+
+async def test_a_refused_rendered_id_is_shown_cut_in_the_middle(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # It was cut at 80 characters, its end (often what differs) never seen.
+    step = {"id": "add", "type": "add_to_campaign", "data": {"campaign_id": "{{ code }}"}}
+    await create(client, workflow(step))
+    run_id = (await send(client, SIGNUP | {"data": {"code": "c" * 100_000 + "!"}}))["run_ids"][0]
+    await drain(settings)
+    run = await run_of(client, run_id)
+    assert run["status"] == "failed"
+    said = run["error"]["message"]
+    assert said.startswith("data.campaign_id: letters, digits")
+    assert said.endswith(f"not '{'c' * 27}...{'c' * 27}!'")

@@ -107,6 +107,17 @@ async def test_a_rate_limit_drops_runs_over_it_with_the_reason_and_run_now_gets_
     assert "rate_limit of 2 runs per 60 s" in error["message"]
 
 
+async def test_a_rate_limits_huge_key_is_shown_cut_in_the_skip_reason(
+    client: httpx.AsyncClient,
+) -> None:
+    # The reason quoted the rendered key whole, in the event's answer and its record.
+    await create(client, workflow(LOG, rate_limit={"limit": 1, "period": 60, "key": "{{ k }}"}))
+    event = {"type": "signup", "data": {"k": "k" * 100_000 + "!"}}
+    await send(client, event)
+    said = (await send(client, event))["skipped"]["wf"]
+    assert f"for key '{'k' * 27}...{'k' * 27}!' reached" in said, said[:500]
+
+
 async def test_the_tenant_quota_skips_runs_over_it_refuses_run_now_and_answers_estimates(
     client: httpx.AsyncClient,
 ) -> None:

@@ -28,6 +28,7 @@ from app.actions.base import (
 from app.actions.channels import inputs, smtp
 from app.actions.channels.outbox import OUTPUT as OUTBOX_OUTPUT
 from app.actions.channels.outbox import Letter, keep, outbox
+from app.errors import shown
 
 MAX_RECIPIENTS = 50
 MAX_ADDRESS_CHARS = 320
@@ -137,7 +138,7 @@ def address(value: Any, field: str) -> Address:
     text = str(value).strip()
     parsed = parse_address(text)
     if parsed is None:
-        raise ConnectorError(f"{field}: {text[:80]!r} is not an email address")
+        raise ConnectorError(f"{field}: {shown(text)} is not an email address")
     return parsed
 
 

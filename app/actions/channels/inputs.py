@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorError, Message
+from app.errors import shown
 
 _SEPARATORS = re.compile(r"[ ().-]")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -33,7 +34,7 @@ def phone(params: Mapping[str, Any], context: ActionContext) -> str:
     number = _SEPARATORS.sub("", str(given))
     if not _E164.fullmatch(number):
         raise ConnectorError(
-            f"recipient {str(given)[:40]!r} is not a phone number in E.164 form "
+            f"recipient {shown(str(given))} is not a phone number in E.164 form "
             "(+, country code and number: 7 to 15 digits)"
         )
     return number

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.local.policy import settings_for
+from app.errors import shown
 
 OPERATIONS = ("read", "write", "append", "copy", "delete", "list")
 MAX_PATH_CHARS = 1024
@@ -57,10 +58,10 @@ class PathRefused(ConnectorError):
 def parts_of(path: str) -> list[str]:
     """The components of a relative path inside the folder; PathRefused otherwise."""
     if "\x00" in path or path.startswith(("/", "\\")) or PurePosixPath(path).is_absolute():
-        raise PathRefused(f"data.path {path!r}: a path is relative to the tenant's folder")
+        raise PathRefused(f"data.path {shown(path)}: a path is relative to the tenant's folder")
     parts = [part for part in PurePosixPath(path).parts if part not in ("", ".")]
     if any(part == ".." for part in parts):
-        raise PathRefused(f"data.path {path!r}: '..' would leave the tenant's folder")
+        raise PathRefused(f"data.path {shown(path)}: '..' would leave the tenant's folder")
     return parts
 
 
@@ -85,7 +86,7 @@ class Folder:
         """The descriptor of the folder holding ``path``'s last component, and that name."""
         parts = parts_of(path)
         if not parts:
-            raise PathRefused(f"data.path {path!r}: names no file")
+            raise PathRefused(f"data.path {shown(path)}: names no file")
         with self._walked(parts[:-1], path, create=create) as fd:
             yield fd, parts[-1]
 
@@ -122,10 +123,12 @@ def _down(fd: int, name: str, path: str, *, create: bool) -> int:
 
 def _refusal(exc: OSError, path: str) -> ConnectorError:
     if isinstance(exc, FileNotFoundError):
-        return ConnectorError(f"data.path {path!r}: no such file or folder")
+        return ConnectorError(f"data.path {shown(path)}: no such file or folder")
     if exc.errno in (40, 20):  # ELOOP: a symlink; ENOTDIR: a symlink or file in the way
-        return PathRefused(f"data.path {path!r}: goes through a symlink or a file, not followed")
-    return ConnectorError(f"data.path {path!r}: {exc.strerror}")
+        return PathRefused(
+            f"data.path {shown(path)}: goes through a symlink or a file, not followed"
+        )
+    return ConnectorError(f"data.path {shown(path)}: {exc.strerror}")
 
 
 def _read(folder: Folder, path: str, encoding: str) -> dict[str, Any]:
@@ -134,7 +137,7 @@ def _read(folder: Folder, path: str, encoding: str) -> dict[str, Any]:
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ConnectorError(f"data.path {path!r} is not {encoding} text: {exc}") from None
+        raise ConnectorError(f"data.path {shown(path)} is not {encoding} text: {exc}") from None
     return {"path": path, "content": text, "bytes": len(data)}
 
 
@@ -146,16 +149,14 @@ def _read_bytes(fd: int, name: str, path: str, limit: int) -> bytes:
     with os.fdopen(file, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
-            raise ConnectorError(f"data.path {path!r} is not a file")
+            raise ConnectorError(f"data.path {shown(path)} is not a file")
         if info.st_size > limit:
             raise ConnectorError(_too_big(path, info.st_size, limit))
         return handle.read(limit + 1)
 
 
 def _too_big(path: str, size: int, limit: int) -> str:
-    return (
-        f"data.path {path!r}: {size} bytes is over the limit of {limit} (AUTOMATOR_FILE_MAX_BYTES)"
-    )
+    return f"data.path {shown(path)}: {size} bytes is over the limit of {limit} (AUTOMATOR_FILE_MAX_BYTES)"
 
 
 def _write(folder: Folder, path: str, data: bytes, *, append: bool) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.local.deployment import LocalTasks
 from app.actions.local.policy import settings_for
+from app.errors import shown
 
 MAX_ARGS = 256
 MAX_ARG_CHARS = 8192
@@ -111,12 +112,12 @@ def _allowed(name: str, local: LocalTasks, path: str | None) -> str:
     if name not in local.commands:
         listed = ", ".join(local.commands) or "none"
         raise ConnectorError(
-            f"data.argv[0] {name!r} is not an allowed executable (AUTOMATOR_SHELL_COMMANDS: "
+            f"data.argv[0] {shown(name)} is not an allowed executable (AUTOMATOR_SHELL_COMMANDS: "
             f"{listed})"
         )
     found = name if os.path.isabs(name) else shutil.which(name, path=path)
     if found is None or not os.access(found, os.X_OK):
-        raise ConnectorError(f"data.argv[0] {name!r} is allowed but not found on the server")
+        raise ConnectorError(f"data.argv[0] {shown(name)} is allowed but not found on the server")
     return found
 
 
@@ -145,7 +146,7 @@ async def run_command(command: Command, cwd: Path, cap: int) -> dict[str, Any]:
             code = await process.wait()
     except TimeoutError:
         raise ConnectorError(
-            f"data.argv[0] {command.argv[0]!r} ran past its timeout of {command.timeout} s "
+            f"data.argv[0] {shown(command.argv[0])} ran past its timeout of {command.timeout} s "
             "and was killed",
             detail=_streams(out, err),
         ) from None
@@ -154,7 +155,7 @@ async def run_command(command: Command, cwd: Path, cap: int) -> dict[str, Any]:
         await process.wait()
     if out.flooded or err.flooded:
         raise ConnectorError(
-            f"data.argv[0] {command.argv[0]!r} wrote more than {cap} bytes to "
+            f"data.argv[0] {shown(command.argv[0])} wrote more than {cap} bytes to "
             f"{'stdout' if out.flooded else 'stderr'} (AUTOMATOR_SHELL_MAX_OUTPUT_BYTES) and was "
             "killed",
             detail=_streams(out, err),
@@ -209,7 +210,7 @@ class ShellTask(ConnectorAdapter):
         result = await run_command(command, cwd, local.max_output_bytes)
         if command.check and result["exit_code"] != 0:
             raise ConnectorError(
-                f"data.argv[0] {command.argv[0]!r} exited with {result['exit_code']}",
+                f"data.argv[0] {shown(command.argv[0])} exited with {result['exit_code']}",
                 detail=result,
             )
         return result

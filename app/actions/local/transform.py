@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
+from app.errors import quoted, shown
 
 MAX_ROWS = 100_000
 MAX_CSV_CHARS = 10 * 1024 * 1024
@@ -70,7 +71,7 @@ def _numbers(items: list[Any], path: str) -> list[float]:
             found.append(float(value))
         except (TypeError, ValueError):
             raise ConnectorError(
-                f"data.input[{position}].{path} is {value!r}, not a number"
+                f"data.input[{position}].{quoted(path)} is {shown(value)}, not a number"
             ) from None
     return found
 

@@ -18,7 +18,7 @@ from app.engine.flow.limiters import Gate, Held, Limiters, rendered_key
 from app.engine.flow.queue import Queue
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.redis_keys import flow_key
-from app.errors import NotFound
+from app.errors import NotFound, shown
 from app.models.document import WorkflowDocument
 from app.models.flow import Concurrency
 from app.models.run import FINISHED, Run, RunStatus
@@ -100,7 +100,7 @@ class RunSlots:
             log.warning("run %s is not under %s: %s", run.run_id, where, exc.message)
             return None
         label = f"{scope.split(':')[0]} concurrency {limit.limit}" + (
-            f" per key {key!r}" if limit.key else ""
+            f" per key {shown(key)}" if limit.key else ""
         )
         return Gate(
             flow_key(run.tenant_id, scope, "slots", key),

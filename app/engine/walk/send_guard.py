@@ -20,6 +20,7 @@ from app.engine.redis_keys import flow_key
 from app.engine.walk.context import idempotency_key
 from app.engine.walk.effects import Hold
 from app.engine.walk.program import NO_SEND_RULES, Instruction, Program, SendRules
+from app.errors import shown
 from app.models.flow import (
     MAX_CAP_PERIOD_SECONDS,
     FrequencyCap,
@@ -113,7 +114,7 @@ class SendGuard:
             return None
         key = flow_key(run.tenant_id, "tenant", "messages", who)
         period = period_seconds(cap.period)
-        label = f"{cap.limit} per {period:g} s for {who!r} ({scope} frequency_cap)"
+        label = f"{cap.limit} per {period:g} s for {shown(who)} ({scope} frequency_cap)"
         refused = await self.limiters.count_message(
             key, member, [Cap(cap.limit, period, label)], now, MAX_CAP_PERIOD_SECONDS
         )

@@ -17,6 +17,7 @@ import orjson
 
 from app.engine.expressions.paths import MISSING, resolve_field, split_path
 from app.engine.expressions.renderer import Renderer, TemplateError
+from app.errors import shown
 from app.models.action import Action, EventMatch
 from app.models.document import WorkflowDocument
 from app.models.run import Listener, ListenerAction, Wait
@@ -64,7 +65,7 @@ def render_match(
         text = _text(value)
         if text is None:
             raise TemplateError(
-                f"{where}.{path} rendered {value!r}: a match value must be a string, a number "
+                f"{where}.{path} rendered {shown(value)}: a match value must be a string, a number "
                 "or a boolean"
             )
         values[path] = text

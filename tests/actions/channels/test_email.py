@@ -134,6 +134,11 @@ async def test_recipients_are_deduplicated_and_an_html_only_message_is_html(
             None,
             "is not an email address",
         ),
+        (
+            {"subject": "Hi", "body": "x"},
+            {"user": {"email": "a" * 100_000 + "@"}},
+            f"user.email: '{'a' * 27}...{'a' * 27}@' is not an email",
+        ),
         ({"recipient": "a@example.com", "body": "x"}, None, "no subject: data.subject is empty"),
         (
             {"recipient": "a@example.com", "subject": "Hi"},

@@ -113,6 +113,11 @@ async def test_the_recipient_defaults_to_the_events_user_and_the_body_to_the_tem
             {"phone": "0151 2345678"},
             "recipient '0151 2345678' is not a phone number in E.164 form",
         ),
+        (
+            {"body": "x"},
+            {"phone": "0" * 100_000 + "9"},
+            f"recipient '{'0' * 27}...{'0' * 27}9' is not a phone",
+        ),
         ({"recipient": "+1555"}, {}, "data.recipient: '+1555' is not an E.164 phone number"),
         (
             {"recipient": "+15550100199"},

@@ -154,3 +154,17 @@ async def test_a_tenant_concurrency_limit_spans_workflows(
     runs = [await run_of(client, first), await run_of(client, second)]
     held = [r for r in runs if "tenant concurrency 1" in reasons(r)[-1]]
     assert len(held) == 1
+
+
+async def test_a_huge_key_is_shown_cut_in_the_reason_a_run_waits(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # The reason quoted the rendered key whole, in every run held behind it.
+    await create(client, PER_SITE)
+    site = "s" * 100_000 + "!"
+    first = await site_run(client, site, slow=True)
+    await drain_until(client, held_settings(settings), [first], {"waiting"})
+    second = await site_run(client, site)
+    await drain_until(client, held_settings(settings), [second], {"waiting"})
+    said = reasons(await run_of(client, second))[-1]
+    assert said.endswith(f" per key '{'s' * 27}...{'s' * 27}!')"), said[:500]

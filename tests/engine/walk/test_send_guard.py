@@ -77,6 +77,20 @@ async def test_a_frequency_cap_of_one_a_day_sends_one_message_and_records_the_sk
     assert (await run_of(client, other_user[0]))["steps"][0]["status"] == "completed"
 
 
+async def test_a_frequency_caps_huge_key_is_shown_cut_in_the_skip_reason(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # The reason quoted the rendered key whole, in the skipped step's output.
+    cap = {"limit": 1, "period": "P1D", "key": "{{ user.team }}"}
+    await create(client, workflow([SMS], frequency_cap=cap))
+    team = "t" * 100_000 + "!"
+    runs = [await signup(client, "u1", team=team), await signup(client, "u2", team=team)]
+    await drain(settings, outbox_registry()[1])
+    steps = [(await run_of(client, run_ids[0]))["steps"][0] for run_ids in runs]
+    said = next(step["output"]["reason"] for step in steps if step["status"] == "skipped")
+    assert f"for '{'t' * 27}...{'t' * 27}!' (workflow frequency_cap)" in said, said[:500]
+
+
 async def test_the_tenants_cap_counts_across_workflows_unless_exempt(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:

@@ -384,3 +384,17 @@ async def test_an_exit_match_that_cannot_render_skips_the_run_saying_why(
     accepted = await send(client, {"type": "cart_updated"})
     assert accepted["run_ids"] == []
     assert "settings.cancel_on.0.match" in accepted["skipped"]["cart_reminder"]
+
+
+async def test_an_exit_match_rendering_a_huge_value_says_so_cut(
+    client: httpx.AsyncClient,
+) -> None:
+    # The reason quoted the rendered list whole: 200 KB in the event's answer and record.
+    match = {"user.id": "{{ items }}"}
+    await create(
+        client, reminder_journey(cancel_on=[{"event": "purchase_completed", "match": match}])
+    )
+    accepted = await send(client, {"type": "cart_updated", "data": {"items": ["y" * 1000] * 200}})
+    reason = accepted["skipped"]["cart_reminder"]
+    assert "match.user.id rendered ['yyyyy" in reason
+    assert len(reason) < 500, reason[:500]
