@@ -304,6 +304,7 @@ async def open_resources(
         await http.aclose()
         if engine is not None:
             await engine.queue.close()
+        await keys.recorded()
         await store.close()
 
 

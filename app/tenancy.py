@@ -4,9 +4,12 @@ Keys are 256 bits from ``secrets``; a fast SHA-256 is the right hash for such ke
 password hashes guard guessable secrets, and would cost every request milliseconds).
 """
 
+import asyncio
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic_core import to_jsonable_python
 
@@ -18,6 +21,12 @@ from app.store.protocol import Store
 
 KEY_PREFIX = "atm_"
 MAX_CACHED_KEYS = 10_000
+# A process records a key's use in the store at most once per this many seconds: a busy key
+# costs one write a minute, not one a request. A key's ``last_used_at`` is so at most this
+# old while it is in use (and a process that dies loses only a write on its way).
+USE_RECORD_SECONDS = 60.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,13 +71,21 @@ async def issue_key(
 class KeyCache:
     """Valid keys remembered for ``seconds``, so a request does not read the store to learn
     whose key it carries. A key revoked in another process stops working within ``seconds``;
-    in this process, at once (``forget``)."""
+    in this process, at once (``forget``).
+
+    A key's use is recorded (``last_used_at``) when it is read from the store, at most once
+    per ``USE_RECORD_SECONDS``, by a write the request does not wait for; a remembered key is
+    read again by the time its next use is due, so a request served from memory costs
+    nothing more."""
 
     def __init__(self, store: Store, clock: Clock, seconds: float) -> None:
         self._store = store
         self._clock = clock
         self._seconds = seconds
         self._keys: dict[str, tuple[ApiKey, float]] = {}
+        # When each key's next use is recorded (monotonic seconds), by key id.
+        self._record_after: dict[str, float] = {}
+        self._recording: set[asyncio.Task[None]] = set()
 
     async def authenticate(self, secret: str) -> ApiKey:
         return await self.authenticate_digest(hash_key(secret))
@@ -84,11 +101,35 @@ class KeyCache:
             raise Unauthenticated("The API key is not valid.")
         if len(self._keys) >= MAX_CACHED_KEYS:
             self._keys.clear()
-        self._keys[digest] = (key, self._clock.monotonic() + self._seconds)
+            self._record_after.clear()
+        now = self._clock.monotonic()
+        self._keys[digest] = (key, min(now + self._seconds, self._used(key, now)))
         return key
 
     def forget(self, key_id: str) -> None:
         self._keys = {d: entry for d, entry in self._keys.items() if entry[0].key_id != key_id}
+
+    def _used(self, key: ApiKey, now: float) -> float:
+        """Record the key's use unless this process did in the last ``USE_RECORD_SECONDS``;
+        when the next use is to be recorded."""
+        due = self._record_after.get(key.key_id)
+        if due is not None and now < due:
+            return due
+        due = self._record_after[key.key_id] = now + USE_RECORD_SECONDS
+        recording = asyncio.create_task(self._record(key, self._clock.now()))
+        self._recording.add(recording)
+        recording.add_done_callback(self._recording.discard)
+        return due
+
+    async def _record(self, key: ApiKey, at: datetime) -> None:
+        try:
+            await self._store.record_key_use(key.tenant_id, key.key_id, at)
+        except Exception:  # the request was answered; its key's use is only recorded later
+            logger.warning("The use of API key %s was not recorded", key.key_id, exc_info=True)
+
+    async def recorded(self) -> None:
+        """Wait for the uses being recorded (before the store closes)."""
+        await asyncio.gather(*self._recording)
 
 
 async def bootstrap(store: Store, clock: Clock, secret: str | None) -> IssuedKey | None:

@@ -98,6 +98,9 @@ class ApiKey:
     # The tags of the workflows this key may see and act on, beside ``workflows``; None:
     # no limit by tag.
     tags: list[str] | None = None
+    # When an API process last recorded a request made with it (at most once a minute per
+    # process: ``app.tenancy.USE_RECORD_SECONDS``); None: never used.
+    last_used_at: datetime | None = None
 
     def can(self, permission: Permission) -> bool:
         return self.revoked_at is None and permission in ROLE_PERMISSIONS[self.role]

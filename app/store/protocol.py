@@ -83,6 +83,10 @@ class AccountStore(Protocol):
 
     async def list_api_keys(self, tenant_id: str) -> list[ApiKey]: ...
 
+    async def record_key_use(self, tenant_id: str, key_id: str, at: datetime) -> None:
+        """Set the key's ``last_used_at`` to ``at`` unless it holds a later time already
+        (another process's record that arrived first)."""
+
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         """The key, revoked (a key revoked already is left as it was). A Conflict when it
         is the tenant's last key that manages keys (``ApiKey.manages_keys``): told in the

@@ -1,11 +1,13 @@
 """Another tenant's ids are a 404 on every workflow endpoint, and lists never show them."""
 
 import asyncio
+from datetime import datetime
 
 import httpx
 
 from app.models.tenant import Role
 from app.resources import Resources
+from tests.clock import ShiftedClock
 from tests.conftest import auth_for
 
 DOCUMENT = {
@@ -136,3 +138,40 @@ async def test_a_refused_role_is_told_which_roles_may(
     assert runs.json()["error"]["message"].endswith(
         "(needs read: a key of role admin, editor or viewer)."
     )
+
+
+async def last_used(client: httpx.AsyncClient, headers: dict[str, str], key_id: str) -> str | None:
+    listed = {key["key_id"]: key for key in (await client.get("/api/keys", headers=headers)).json()}
+    used: str | None = listed[key_id]["last_used_at"]
+    return used
+
+
+async def test_a_keys_last_use_is_listed_to_within_a_minute(
+    app_resources: tuple[httpx.AsyncClient, Resources], clock: ShiftedClock
+) -> None:
+    """Events sent with a key show when it was last used: recorded at its first request,
+    not again for a minute whatever the requests meanwhile, then at the next one."""
+    client, resources = app_resources
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    shop = (await client.post("/api/keys", json={"role": "ingest"}, headers=acme)).json()
+    assert await last_used(client, acme, shop["key_id"]) is None
+    sender = {"Authorization": f"Bearer {shop['key']}"}
+    event = {"type": "page_viewed", "user": {"id": "u1"}}
+
+    async def send() -> None:
+        assert (await client.post("/api/events", json=event, headers=sender)).status_code == 202
+        await resources.keys.recorded()
+
+    await send()
+    first = await last_used(client, acme, shop["key_id"])
+    assert first is not None
+    for _ in range(3):
+        clock.advance(15)
+        await send()
+    assert await last_used(client, acme, shop["key_id"]) == first
+    clock.advance(15)
+    await send()
+    later = await last_used(client, acme, shop["key_id"])
+    assert later is not None
+    elapsed = datetime.fromisoformat(later) - datetime.fromisoformat(first)
+    assert elapsed.total_seconds() >= 60

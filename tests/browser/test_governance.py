@@ -1,6 +1,9 @@
 """Governance in a real browser: a rotated secret shows only asterisks (and the API never
-sends a value back), a new API key is shown once, a key limited to a tag reaches only the
-workflows carrying it, and lower roles see no admin pieces."""
+sends a value back), a new API key is shown once, a key's last use is shown once it is used,
+a key limited to a tag reaches only the workflows carrying it, and lower roles see no admin
+pieces."""
+
+import time
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -50,6 +53,29 @@ def test_a_new_api_key_is_shown_once(page: Page, service: Service) -> None:
     expect(page.get_by_label("New API key")).to_have_count(0)
     expect(page.locator("tr[data-key]", has_text="browser shown once")).to_have_count(1)
     assert key not in page.content()
+
+
+def last_used(service: Service, name: str) -> str | None:
+    (key,) = [one for one in service.api("GET", "/api/keys").json() if one["name"] == name]
+    used: str | None = key["last_used_at"]
+    return used
+
+
+def test_a_keys_last_use_is_shown(page: Page, service: Service) -> None:
+    key = service.new_key("viewer", "browser last used")
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/governance/keys")
+    row = page.locator("tr[data-key]", has_text="browser last used")
+    expect(row).to_contain_text("never")
+
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert httpx.get(f"{service.base}/api/workflows", headers=bearer).status_code == 200
+    deadline = time.monotonic() + 30
+    while not last_used(service, "browser last used"):  # recorded after the answer
+        assert time.monotonic() < deadline, "the key's use was never recorded"
+        time.sleep(0.2)
+    page.reload()
+    expect(row).not_to_contain_text("never")
 
 
 def test_a_key_limited_to_a_tag_reaches_only_its_workflows(page: Page, service: Service) -> None:

@@ -147,6 +147,22 @@ async def test_a_mongo_revocation_overtaken_by_another_reads_the_keys_again(
     assert [k.key_id for k in await read_keys("acme") if k.manages_keys] == ["mine"]
 
 
+async def test_a_keys_last_use_only_moves_forward(store: Store) -> None:
+    """Two API processes record a key's use each on its own: the later time stays."""
+    await store.add_api_key(key("acme", "k1"), "hash-1")
+    await store.add_api_key(key("globex", "k2"), "hash-2")
+    assert (await store.list_api_keys("acme"))[0].last_used_at is None
+    used = now().replace(microsecond=0) + timedelta(minutes=5)  # MongoDB keeps milliseconds
+    await store.record_key_use("acme", "k1", used)
+    await store.record_key_use("acme", "k1", used - timedelta(seconds=30))
+    await store.record_key_use("acme", "k2", used)  # globex's key, from acme: nothing
+    (found,) = await store.list_api_keys("acme")
+    assert found.last_used_at == used
+    assert (await store.list_api_keys("globex"))[0].last_used_at is None
+    await store.record_key_use("acme", "k1", used + timedelta(seconds=61))
+    assert (await store.list_api_keys("acme"))[0].last_used_at == used + timedelta(seconds=61)
+
+
 async def test_tenant_limits_are_replaced_whole_and_kept_per_tenant(store: Store) -> None:
     assert await store.get_limits("acme") == TenantLimits()
     first = TenantLimits.model_validate({"quota": {"runs": 10, "period": "P1D"}})

@@ -47,6 +47,11 @@ class KeyRead(BaseModel):
     tags: list[str] | None = Field(
         None, description="The tags of the workflows it is limited to; null: no limit by tag."
     )
+    last_used_at: datetime | None = Field(
+        None,
+        description="When a request was last made with it, to within a minute (each API "
+        "process records a key's use at most once a minute); null: never used.",
+    )
 
     @classmethod
     def of(cls, key: ApiKey) -> "KeyRead":

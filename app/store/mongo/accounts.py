@@ -1,6 +1,7 @@
 """Tenants, their API keys, flow-control limits and audit trail, on MongoDB."""
 
 from dataclasses import asdict
+from datetime import datetime
 from functools import partial
 
 from pymongo import ASCENDING
@@ -67,6 +68,13 @@ class Accounts(Connection):
     async def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
         order = [("created_at", ASCENDING), ("key_id", ASCENDING)]
         return await self._select(KEYS, {"tenant_id": tenant_id}, order)
+
+    async def record_key_use(self, tenant_id: str, key_id: str, at: datetime) -> None:
+        earlier = [{"last_used_at": None}, {"last_used_at": {"$lt": at}}]
+        await self._db.api_keys.update_one(
+            {"tenant_id": tenant_id, "key_id": key_id, "$or": earlier},
+            {"$set": {"last_used_at": at}},
+        )
 
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         """Without transactions, a key that manages keys is revoked once the tenant's key

@@ -1,6 +1,7 @@
 """Tenants, their API keys, flow-control limits and audit trail, on SQLite."""
 
 import sqlite3
+from datetime import datetime
 from functools import partial
 
 import orjson
@@ -11,7 +12,7 @@ from app.models.tenant import ApiKey, Role, Tenant, TenantSettings
 from app.models.workflow import Page
 from app.store.errors import key_exists, key_not_found, last_manager
 from app.store.sqlite.connection import Connection
-from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS
+from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS, stamp
 
 
 def _manages(row: str) -> str:
@@ -98,6 +99,15 @@ class Accounts(Connection):
 
     def list_api_keys(self, tenant_id: str) -> list[ApiKey]:
         return self._select(KEYS, [("tenant_id = ?", tenant_id)], "created_at, key_id")
+
+    def record_key_use(self, tenant_id: str, key_id: str, at: datetime) -> None:
+        # Stamps are of one width, so the later of two is the greater text.
+        used = stamp(at)
+        self._db.execute(
+            "UPDATE api_keys SET last_used_at = ? WHERE tenant_id = ? AND key_id = ? "
+            "AND (last_used_at IS NULL OR last_used_at < ?)",
+            (used, tenant_id, key_id, used),
+        )
 
     def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         with self._transaction() as db:

@@ -52,6 +52,7 @@ DECODE: dict[str, Callable[[Any], Any]] = {
             "last_seen",
             "added_at",
             "pending_at",
+            "last_used_at",
         ),
         _time,
     ),
@@ -234,6 +235,7 @@ KEYS = table(
         "revoked_at",
         "workflows",
         "tags",
+        "last_used_at",
     ),
 )
 AUDIT = Table("audit", "doc", _audit)

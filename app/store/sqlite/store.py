@@ -196,6 +196,7 @@ class SQLiteStore:
     add_api_key = on_thread(Database.add_api_key)
     api_key_by_hash = on_thread(Database.api_key_by_hash)
     list_api_keys = on_thread(Database.list_api_keys)
+    record_key_use = on_thread(Database.record_key_use)
     revoke_api_key = on_thread(Database.revoke_api_key)
     add_audit = on_thread(Database.add_audit)
     list_audit = on_thread(Database.list_audit)

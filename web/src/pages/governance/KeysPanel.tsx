@@ -1,5 +1,5 @@
-// The tenant's API keys: prefixes only, with the workflows or tags a key is limited to; a new
-// key is shown once, here, and never again.
+// The tenant's API keys: prefixes only, with the workflows or tags a key is limited to and
+// when each was last used (to within a minute); a new key is shown once, here, and never again.
 import { useState, type FormEvent } from "react";
 import { useApiKeys, useCreateKey, useRevokeKey, type KeyCreate, type KeyCreated, type KeyRead, type Role } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -29,7 +29,7 @@ export function KeysPanel() {
       {keys.data && (
         <TableScroll label="Issued API keys">
           <table className="workflows">
-            <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Reaches</th><th>Created</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
+            <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Reaches</th><th>Created</th><th>Last used</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
             <tbody>{keys.data.map((key) => <KeyRow key={key.key_id} apiKey={key} />)}</tbody>
           </table>
         </TableScroll>
@@ -50,6 +50,7 @@ function KeyRow({ apiKey }: { apiKey: KeyRead }) {
       <td>{apiKey.role}</td>
       <td>{reachText(apiKey)}</td>
       <td>{when(apiKey.created_at)}</td>
+      <td>{apiKey.last_used_at ? when(apiKey.last_used_at) : <span className="muted">never</span>}</td>
       <td>{apiKey.revoked_at ? when(apiKey.revoked_at) : <span className="muted">active</span>}</td>
       <td>
         {!apiKey.revoked_at && (
