@@ -146,10 +146,8 @@ class Hooks(Acting):
         templates = {"type": hook.event_type, "user": {}, "data": "{{ body }}"} | hook.mapping
         rendered = self.renderer.render(templates, context, f"hook {hook.hook_id} mapping")
         sent_id = rendered.pop("delivery_id", None) or delivery_id(hook.scheme, delivery, body)
-        if sent_id is not None:
-            rendered["idempotency_key"] = _key(hook.hook_id, str(sent_id))
         try:
-            return EventIn.model_validate(rendered)
+            event = EventIn.model_validate(rendered)
         except ValidationError as exc:
             error = exc.errors()[0]
             where = ".".join(str(part) for part in error["loc"])
@@ -158,6 +156,7 @@ class Hooks(Acting):
                 f"The hook's mapping made an event the API refuses: {where}: {problem}.",
                 [ErrorDetail(("mapping", *error["loc"]), problem)],
             ) from None
+        return event if sent_id is None else event.with_key(_key(hook.hook_id, str(sent_id)))
 
 
 def _json(body: bytes) -> Any:

@@ -30,7 +30,7 @@ from app.models.run import Accepted, EventFilter
 from app.models.tenant import Permission
 from app.models.workflow import Page as PageQuery
 from app.resources import Resources
-from app.triggers.ingest import EVENT_EXAMPLE, EventFields, EventIn
+from app.triggers.ingest import EVENT_EXAMPLE, EventFields, EventIn, client_key
 from app.triggers.matcher import NO_LISTENERS, Listeners
 
 MAX_KEY = 256  # characters of an idempotency key, as EventIn's field takes it
@@ -133,7 +133,12 @@ def _keyed(event: EventIn, header: str | None) -> EventIn:
     if not 1 <= len(header) <= MAX_KEY:
         said = f"should be 1 to {MAX_KEY} characters"
         raise InvalidInput(f"The Idempotency-Key header {said}.", [ErrorDetail(where, said)])
-    return event.model_copy(update={"idempotency_key": header})
+    try:
+        return event.with_key(client_key(header))
+    except ValueError as exc:
+        raise InvalidInput(
+            f"The Idempotency-Key header {exc}.", [ErrorDetail(where, str(exc))]
+        ) from None
 
 
 def _reply(document: dict[str, Any]) -> Response:

@@ -6,6 +6,7 @@ the process dies between the write and the enqueue, the reconciler starts the ru
 """
 
 import logging
+import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,33 @@ def _user_id(user: dict[str, Any]) -> dict[str, Any]:
     return user
 
 
+# The idempotency keys Automator gives the events it makes itself: a replay's
+# (``replay:<event id>:<key>``), a hook delivery's, a schedule's firing's, an error
+# workflow's run's and a sub-run's (its parent run's id, then the step's). A client's event
+# keyed like one of them would be taken for it, or it for the client's event: a key so
+# spelled is refused from clients. Automator's own are set after validation.
+RESERVED_KEYS = re.compile(r"(?:replay|hook|schedule|on_failure):|run_[0-9a-f]{24}:")
+# What every reserved key starts with: most client keys are told apart by this alone.
+RESERVED_STARTS = ("replay:", "hook:", "schedule:", "on_failure:", "run_")
+
+
+def client_key(key: str) -> str:
+    """``key``, unless it is spelled as a key Automator gives its own events."""
+    reserved = RESERVED_KEYS.match(key)
+    if reserved is not None:
+        raise ValueError(
+            f"{key!r} starts with {reserved.group()!r}: keys so spelled are kept for the "
+            "events Automator makes itself (replays, hook deliveries, schedules, error "
+            "workflows, sub-runs), which one of yours could be taken for; choose a key that "
+            "does not start with replay:, hook:, schedule:, on_failure: or a run id and a colon"
+        )
+    return key
+
+
+# An idempotency key a client gives an event (in its body, or the Idempotency-Key header).
+ClientKey = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(client_key)]
+
+
 NOT_MET = "trigger conditions not met"
 # Unknown top-level fields named in the 422 that says to move them under ``data``.
 MAX_NAMED = 5
@@ -91,6 +119,7 @@ class EventIn(EventFields):
 
     user: UserObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
+    idempotency_key: ClientKey | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -112,6 +141,11 @@ class EventIn(EventFields):
         )
         raise PydanticCustomError("event_fields", "{message}", {"message": message})
 
+    def with_key(self, key: str) -> "EventIn":
+        """This event keyed by ``key`` unchecked: the keys Automator gives the events it
+        makes itself (``RESERVED_KEYS``), which the checks refuse from clients."""
+        return self.model_copy(update={"idempotency_key": key})
+
 
 # Read once: ``EventIn.model_fields`` costs a microsecond or two on each access.
 EVENT_FIELDS = frozenset(EventIn.model_fields)
@@ -119,10 +153,13 @@ EVENT_FIELDS = frozenset(EventIn.model_fields)
 
 def plainly_an_event(value: Any) -> bool:
     """Whether ``value`` passes EventIn's checks in Python, its values' storability aside
-    (``jsonc.plainly_storable`` tells that): a dict of event fields only, whose user's id,
-    if any, ``_user_id`` takes. Told by a few C calls, for each event of a batch; False
-    when unsure, as for a fault."""
+    (``jsonc.plainly_storable`` tells that): a dict of event fields only, whose key, if
+    any, ``client_key`` takes and whose user's id, if any, ``_user_id`` takes. Told by a
+    few C calls, for each event of a batch; False when unsure, as for a fault."""
     if type(value) is not dict or not EVENT_FIELDS.issuperset(value):
+        return False
+    key = value.get("idempotency_key")
+    if type(key) is str and key.startswith(RESERVED_STARTS):
         return False
     user = value.get("user")
     user_id = user.get("id") if type(user) is dict else None

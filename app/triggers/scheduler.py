@@ -156,12 +156,9 @@ class Scheduler:
         version, trigger = schedule.version, schedule.trigger
         if trigger.segment is not None:
             return await self.segments.fire(version, trigger, at)
-        event = EventIn(
-            type="schedule",
-            data={"scheduled_at": at.isoformat()},
-            idempotency_key=f"schedule:{version.workflow_id}{schedule.suffix}:{at.isoformat()}",
-            timestamp=at,
-        )
+        key = f"schedule:{version.workflow_id}{schedule.suffix}:{at.isoformat()}"
+        event = EventIn(type="schedule", data={"scheduled_at": at.isoformat()}, timestamp=at)
+        event = event.with_key(key)
         return [await self.ingestor.start(version, event, trigger_id=schedule.label)]
 
 

@@ -77,11 +77,9 @@ def _runnable(head: WorkflowHead) -> int:
 
 
 def _event(launch: Launch, max_bytes: int) -> EventIn:
-    """The sub-run's event, bounded as an event sent to the API is."""
+    """The sub-run's event, bounded as an event sent to the API is, keyed by the launch."""
     try:
-        event = EventIn(
-            type=launch.event, user=launch.user, data=launch.data, idempotency_key=launch.key
-        )
+        event = EventIn(type=launch.event, user=launch.user, data=launch.data)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
@@ -92,4 +90,4 @@ def _event(launch: Launch, max_bytes: int) -> EventIn:
             f"the sub-run's event is refused: user and data are {size} bytes of JSON, "
             f"over the limit of {max_bytes}"
         )
-    return event
+    return event.with_key(launch.key)

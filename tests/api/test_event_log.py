@@ -107,6 +107,44 @@ async def test_a_replay_sent_again_with_its_key_starts_nothing_more(
     assert [a["after"]["event_id"] for a in audit] == [other["event_id"], first["event_id"]]
 
 
+async def test_a_clients_key_spelled_as_a_replays_is_refused_where_it_comes_in(
+    client: httpx.AsyncClient,
+) -> None:
+    """Else an event sent with it would be taken for the replay (answered with the replay's
+    runs, itself started nothing), or the replay for it. The replay keeps its key."""
+    await publish(client, greeting("welcome"))
+    sent = await send(client, {"type": "signup", "user": {"id": "u1"}})
+    path = f"/api/events/{sent['event_id']}/replay"
+    first = (await client.post(path, json={"idempotency_key": "fix-42"})).json()
+    spelled = f"replay:{sent['event_id']}:fix-42"
+    said = (
+        f"{spelled!r} starts with 'replay:': keys so spelled are kept for the events "
+        "Automator makes itself"
+    )
+    body = await client.post("/api/events", json={"type": "signup", "idempotency_key": spelled})
+    assert body.status_code == 422
+    ((where, why),) = [(d["loc"], d["msg"]) for d in body.json()["error"]["details"]]
+    assert (where, why.startswith(said)) == (["body", "idempotency_key"], True)
+    assert "choose a key that does not start with replay:" in why
+    header = await client.post(
+        "/api/events", json={"type": "signup"}, headers={"Idempotency-Key": spelled}
+    )
+    assert header.status_code == 422
+    assert header.json()["error"]["details"][0]["loc"] == ["header", "Idempotency-Key"]
+    batch = [{"type": "signup", "idempotency_key": "b-1"}, {"type": "signup"}]
+    batch[1]["idempotency_key"] = spelled
+    refused = await client.post("/api/events/batch", json={"events": batch})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["details"][0]["loc"] == ["body", "events", 1, "idempotency_key"]
+    run_now = await client.post("/api/workflows/welcome/run", json={"idempotency_key": spelled})
+    assert run_now.status_code == 422
+    again = (await client.post(path, json={"idempotency_key": "fix-42"})).json()
+    assert (again["duplicate"], again["event_id"]) == (True, first["event_id"])
+    for key in ("replayed", "hook-1", "run_1:a", "schedule"):
+        accepted = await send(client, {"type": "signup", "idempotency_key": key})
+        assert accepted["duplicate"] is False
+
+
 async def test_a_replay_for_named_workflows_starts_only_those(client: httpx.AsyncClient) -> None:
     await publish(client, greeting("welcome"))
     await publish(client, greeting("onboard"))

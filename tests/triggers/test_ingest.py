@@ -4,9 +4,12 @@ listening workflow needs it; and every run's context carries the user's profile.
 from typing import Any
 
 import httpx
+import pytest
+from pydantic import ValidationError
 
 from app.models.condition import Condition
 from app.resources import Resources
+from app.triggers.ingest import EventIn, plainly_an_event
 from app.triggers.matcher import reads_profile
 from tests.conftest import send
 
@@ -69,3 +72,24 @@ async def test_a_batch_matches_each_event_on_the_profile_its_predecessors_left(
     results = (await client.post("/api/events/batch", json=batch)).json()["results"]
     assert [len(result["run_ids"]) for result in results] == [0, 1, 0]
     assert (await resources.store.get_profile("acme", "u1")).event_count == 3
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "replay:evt_1:fix-42",
+        "hook:hk_1:delivery-9",
+        "schedule:nightly:2026-12-07T00:00:00+00:00",
+        "on_failure:run_01a2529576a2dd3449bc7cef:1",
+        "run_01a2529576a2dd3449bc7cef:send:0:0",
+    ],
+)
+def test_a_client_may_not_key_an_event_as_automator_keys_its_own(key: str) -> None:
+    """Each family of keys Automator gives the events it makes (replays, hook deliveries,
+    schedules, error workflows, sub-runs) is refused from clients, on either path a batch's
+    events take."""
+    assert not plainly_an_event({"type": "x", "idempotency_key": key})
+    with pytest.raises(ValidationError, match="are kept for the events Automator makes"):
+        EventIn(type="x", idempotency_key=key)
+    assert EventIn(type="x").with_key(key).idempotency_key == key
+    assert EventIn(type="x", idempotency_key=f"order-{key}").idempotency_key == f"order-{key}"

@@ -12,7 +12,7 @@ from app.engine.walk.dry_run import Script
 from app.models.run import RunStatus
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.runs import Status, Trial
-from app.triggers.ingest import EVENT_EXAMPLE, EventIn, JsonObject, UserObject
+from app.triggers.ingest import EVENT_EXAMPLE, ClientKey, EventIn, JsonObject, UserObject
 from app.triggers.preview import ActionWarning
 from app.workflows import Saved
 
@@ -316,4 +316,4 @@ class RunNow(BaseModel):
 
     user: UserObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
-    idempotency_key: str | None = Field(None, min_length=1, max_length=256)
+    idempotency_key: ClientKey | None = None
