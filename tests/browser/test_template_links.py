@@ -1,6 +1,9 @@
 """A link to make a message template (`?new=NAME`, from a workflow's warning or a run's error)
 opens the template when one of that name exists already, made since the link was shown:
-before, it opened a blank new template of that name, whose save the API refused (409)."""
+before, it opened a blank new template of that name, whose save the API refused (409). Back
+on the workflow once the template is made, its warning is gone."""
+
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -45,3 +48,34 @@ def test_create_template_is_greyed_with_its_reason_until_it_can_be_made(
     expect(create).not_to_have_attribute("aria-disabled", "true")
     create.click()
     expect(page.get_by_role("heading", name="browser_greyed_reason")).to_be_visible()
+
+
+MISSING = "browser_link_made_now"
+WELCOME: dict[str, Any] = {
+    "workflow_id": "browser_link_welcome",
+    "name": "Browser link welcome",
+    "trigger": {"type": "browser_link_signup"},
+    "actions": [{"id": "hello", "type": "send_email", "template": MISSING}],
+}
+
+
+def test_the_warning_of_a_missing_template_goes_once_it_is_made(
+    page: Page, service: Service
+) -> None:
+    """The editor kept the API's first answer for a document as long as the page lived: back
+    from making the template its warning linked to, the workflow still said it was missing."""
+    service.publish(WELCOME)
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{WELCOME['workflow_id']}")
+    warnings = page.locator(".validation-warnings")
+    expect(warnings).to_contain_text(f"message template '{MISSING}' was not found")
+
+    warnings.get_by_role("link", name="Create it under Governance → Message templates").click()
+    page.get_by_label("Subject").fill("Welcome")
+    page.get_by_label("Plain text").fill("Glad you are here.")
+    page.get_by_role("button", name="Create template").click()
+    expect(page.get_by_role("status")).to_have_text(f"Created {MISSING}.")
+
+    page.go_back()
+    expect(page.get_by_role("heading", name=WELCOME["name"])).to_be_visible()
+    expect(warnings).to_have_count(0)

@@ -1,4 +1,7 @@
-// Checks the document against the API (POST /api/workflows/validate) shortly after each edit.
+// Checks the document against the API (POST /api/workflows/validate) shortly after each edit,
+// and again each time the editor opens: its warnings also depend on the tenant's message
+// templates, secrets and providers, which change on other pages (a warning's own link makes
+// the template it names), so an answer kept for the page's life went stale.
 import { useEffect, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { validateWorkflow } from "../../api/workflows";
@@ -17,6 +20,5 @@ export function useLiveValidation(doc: WorkflowDocument) {
     queryKey: ["validate", settled],
     queryFn: () => validateWorkflow(JSON.parse(settled) as Record<string, unknown>),
     placeholderData: (previous) => previous,
-    staleTime: Infinity,
   });
 }
