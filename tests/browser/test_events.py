@@ -49,6 +49,12 @@ def test_an_event_is_found_by_type_with_its_run_and_replay_starts_another(
     expect(page.locator("tr[data-event]").first).to_contain_text("replays")
 
 
+FIRST_PAGE = (
+    "Newer goes back to the newer page before this one; this is the first page, the newest."
+)
+LAST_PAGE = "Older shows the next, older page; this is the last page: nothing is older."
+
+
 def test_the_event_log_pages_older_and_back_newer(page: Page, service: Service) -> None:
     events = [{"type": "browser_event_paged", "data": {"n": n}} for n in range(51)]
     sent = service.api("POST", "/api/events/batch", json={"events": events})
@@ -59,11 +65,21 @@ def test_the_event_log_pages_older_and_back_newer(page: Page, service: Service) 
     rows = page.locator("tr[data-event]")
     expect(rows).to_have_count(50)
     newer = page.get_by_role("button", name="Newer")
-    expect(newer).to_be_disabled()
-    page.get_by_role("button", name="Older").click()
+    older = page.get_by_role("button", name="Older")
+    # Greyed, not disabled: the focus stays on the pager at either end, and the button says
+    # why it does nothing.
+    expect(newer).to_have_attribute("aria-disabled", "true")
+    expect(newer).to_have_accessible_description(FIRST_PAGE)
+    expect(older).to_have_accessible_description("")
+    older.click()
     expect(page.get_by_text("page 2")).to_be_visible()
     expect(rows).to_have_count(1)
-    expect(page.get_by_role("button", name="Older")).to_be_disabled()
+    expect(older).to_have_attribute("aria-disabled", "true")
+    expect(older).to_have_accessible_description(LAST_PAGE)
+    older.focus()
+    older.press("Enter")
+    expect(older).to_be_focused()
+    expect(page.get_by_text("page 2")).to_be_visible()
     newer.click()
     expect(page.get_by_text("page 1")).to_be_visible()
     expect(rows).to_have_count(50)

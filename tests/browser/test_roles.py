@@ -6,6 +6,10 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import Service, sign_in
 
 CHANGES = ["Disable", "Archive"]
+READ_ONLY = (
+    "Read only: a key with the viewer role reads workflows; an admin's or an editor's key"
+    " changes them."
+)
 
 
 def test_an_admin_is_offered_the_workflow_commands(
@@ -30,3 +34,23 @@ def test_a_viewer_sees_the_workflows_but_no_command_that_changes_them(
     for name in CHANGES:
         expect(row.get_by_role("button", name=name)).to_have_count(0)
     expect(page.get_by_role("link", name="New workflow")).to_have_count(0)
+
+
+def test_a_viewer_reaches_the_greyed_fields_of_a_workflow_and_reads_why(
+    page: Page, service: Service, workflow: dict[str, object]
+) -> None:
+    """The error workflow's and the delay unit's pickers were `disabled` for a viewer: out of
+    the keyboard's reach, and nothing said why."""
+    sign_in(page, service, service.new_key("viewer", "browser viewer of fields"))
+    page.goto(f"{service.base}/studio/workflows/{workflow['workflow_id']}")
+    page.locator("[data-node='trigger']").click()
+
+    error_workflow = page.get_by_label("Error workflow")
+    expect(error_workflow).to_have_attribute("aria-disabled", "true")
+    expect(error_workflow).to_have_accessible_description(READ_ONLY)
+    error_workflow.focus()
+    expect(error_workflow).to_be_focused()
+    error_workflow.press("ArrowDown")
+    expect(error_workflow).to_have_value("")
+    page.locator("[data-node='hello']").click()
+    expect(page.get_by_label("Delay unit")).to_have_accessible_description(READ_ONLY)

@@ -1,6 +1,7 @@
 // Paging through a list the API pages forward only: "Older" follows the page's `next_after`,
 // "Newer" goes back to a page seen before (the cursors of the pages before are kept).
 import { useState } from "react";
+import { ExplainedButton } from "./ExplainedButton";
 
 export interface Pages {
   /** The `after` cursor of the page shown (undefined: the first). */
@@ -23,12 +24,18 @@ export function usePages(): Pages {
   };
 }
 
+// The lists page newest first: the first page holds the newest, the last the oldest.
+export const FIRST_PAGE = "Newer goes back to the newer page before this one; this is the first page, the newest.";
+export const LAST_PAGE = "Older shows the next, older page; this is the last page: nothing is older.";
+
+/** Greyed, not disabled: a disabled button takes no focus, and a keyboard user paging through
+ * would lose their place, and never hear why, at the first or last page. */
 export function Pager({ pages, next }: { pages: Pages; next: string | null | undefined }) {
   return (
     <div className="toolbar pager">
-      <button type="button" disabled={pages.number === 1} onClick={pages.back}>Newer</button>
+      <ExplainedButton reason={pages.number === 1 ? FIRST_PAGE : undefined} onClick={pages.back}>Newer</ExplainedButton>
       <span className="muted">page {pages.number}</span>
-      <button type="button" disabled={!next} onClick={() => next && pages.forward(next)}>Older</button>
+      <ExplainedButton reason={next ? undefined : LAST_PAGE} onClick={() => next && pages.forward(next)}>Older</ExplainedButton>
     </div>
   );
 }

@@ -1,8 +1,10 @@
 // An action's delay as a number and a unit ("5" "minutes"), written as the document holds it
 // (seconds, or ISO 8601): a marketer who would type "5 minutes" picks it instead. A delay no
 // unit holds (P1M, or text that is no duration) shows as the text it is, to be fixed there.
-import { useId, useState } from "react";
+import { useId, useState, type ChangeEvent } from "react";
+import { greyedControl } from "../../components/greyedControl";
 import { DELAY_UNITS, readDelay, writeDelay, type DelayUnit } from "../../workflow/delay";
+import { readOnlyNote } from "./ReadOnlyNote";
 import { FieldProblems, TextField } from "./TextField";
 
 export interface DelayFieldProps {
@@ -42,7 +44,8 @@ export function DelayField({ delay, readOnly, errors, onChange }: DelayFieldProp
       <span className="inline">
         <input id={id} type="number" min={0} value={shown.text} readOnly={readOnly} aria-invalid={Boolean(errors?.length)}
           onChange={(e) => write(e.target.value, shown.unit)} />
-        <select aria-label="Delay unit" value={shown.unit} disabled={readOnly} onChange={(e) => write(shown.text, e.target.value as DelayUnit)}>
+        <select aria-label="Delay unit" value={shown.unit}
+          {...greyedControl(readOnlyNote(readOnly), (e: ChangeEvent<HTMLSelectElement>) => write(shown.text, e.target.value as DelayUnit))}>
           {DELAY_UNITS.map((name) => <option key={name} value={name}>{name}</option>)}
         </select>
       </span>

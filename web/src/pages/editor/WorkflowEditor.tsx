@@ -8,6 +8,7 @@ import { saveOutcome, saveWorkflow, workflowKeys, type PublishDecision, type Ver
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
+import { ReadOnlyNote } from "./ReadOnlyNote";
 import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
 import type { StepState } from "../../components/canvas/nodeData";
 import { buildPalette, type PaletteItem } from "../../workflow/catalogue";
@@ -54,7 +55,7 @@ function targetOf(selected: string | null, doc: WorkflowDocument): string {
 }
 
 export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) {
-  const { canEdit } = useSession();
+  const { canEdit, session } = useSession();
   const navigate = useNavigate();
   const client = useQueryClient();
   const [doc, setDoc] = useState(() => withIds(initial));
@@ -162,6 +163,7 @@ export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) 
           {canEdit && <Palette items={palette} onAdd={add} target={targetOf(selected, doc)} />}
           <WorkflowCanvas document={doc} problems={problems} states={trace} selected={selected} onSelect={setSelected} onMove={canEdit ? move : undefined} />
           <div className="inspector-pane" ref={inspectorPane}>
+            {!canEdit && <ReadOnlyNote role={session.role} />}
             {selected === TRIGGER_ID && (
               <TriggerInspector head={head as DocumentHead} isNew={isNew} problem={problems.get(TRIGGER_ID)} readOnly={!canEdit}
                 onChange={(next) => edit((d) => replaceHead(d, next as unknown as Record<string, unknown>))} />

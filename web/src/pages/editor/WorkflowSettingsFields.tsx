@@ -1,9 +1,11 @@
 // The workflow's tags and its error workflow (`settings.on_failure`), beside its trigger.
-import { useId, useState } from "react";
+import { useId, useState, type ChangeEvent } from "react";
 import { useWorkflowList } from "../../api/workflows";
+import { greyedControl } from "../../components/greyedControl";
 import type { DocumentHead } from "../../workflow/document";
 import { namesText } from "../../workflow/names";
 import { errorWorkflowOf, withErrorWorkflow, withTags } from "../../workflow/settings";
+import { readOnlyNote } from "./ReadOnlyNote";
 import { FieldProblems } from "./TextField";
 
 export interface WorkflowSettingsFieldsProps {
@@ -33,7 +35,8 @@ export function WorkflowSettingsFields({ head, fields, readOnly, onChange }: Wor
       </div>
       <div className="text-field">
         <label htmlFor={errorId}>Error workflow</label>
-        <select id={errorId} value={errorWorkflow} disabled={readOnly} onChange={(e) => onChange(withErrorWorkflow(head, e.target.value))}>
+        <select id={errorId} value={errorWorkflow}
+          {...greyedControl(readOnlyNote(readOnly), (e: ChangeEvent<HTMLSelectElement>) => onChange(withErrorWorkflow(head, e.target.value)))}>
           <option value="">none</option>
           {choices.map((id) => <option key={id} value={id}>{id}</option>)}
         </select>

@@ -1,9 +1,10 @@
 // The tenant's settings: four-eyes publishing and how many days each kind of record is kept
 // (everyone reads; admins change them).
-import { useId, useState, type FormEvent } from "react";
+import { useId, useState, type ChangeEvent, type FormEvent } from "react";
 import { usePutRetention, usePutTenantSettings, useRetention, useTenantSettings, type RetentionRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
+import { greyedControl } from "../../components/greyedControl";
 
 type Kind = keyof RetentionRead;
 
@@ -44,15 +45,24 @@ export function retentionBody(form: RetentionForm): { body: RetentionRead | null
 }
 
 export function SettingsPanel({ canConfigure }: { canConfigure: boolean }) {
+  const noteId = useId();
+  // Others see every setting as it is, greyed and described by the note saying why.
+  const greyedBy = canConfigure ? undefined : noteId;
   return (
     <section aria-label="Tenant settings">
-      <FourEyes canConfigure={canConfigure} />
-      <Retention canConfigure={canConfigure} />
+      {!canConfigure && <p className="muted" id={noteId}>Only admins change the tenant's settings: your key reads them.</p>}
+      <FourEyes greyedBy={greyedBy} />
+      <Retention greyedBy={greyedBy} />
     </section>
   );
 }
 
-function FourEyes({ canConfigure }: { canConfigure: boolean }) {
+/** `greyedBy`: the id of the note saying why the settings cannot be changed; unset, they can. */
+interface Greyable {
+  greyedBy: string | undefined;
+}
+
+function FourEyes({ greyedBy }: Greyable) {
   const settings = useTenantSettings();
   const save = usePutTenantSettings();
   // The box shows a change from the click until the answer, not the value it replaces. Kept
@@ -70,8 +80,8 @@ function FourEyes({ canConfigure }: { canConfigure: boolean }) {
       <ErrorNotice error={settings.error ?? save.error} />
       {settings.data && (
         <label>
-          <input type="checkbox" checked={on} disabled={!canConfigure || save.isPending}
-            onChange={(e) => change(e.target.checked)} />
+          <input type="checkbox" checked={on} disabled={save.isPending}
+            {...greyedControl(greyedBy, (e: ChangeEvent<HTMLInputElement>) => change(e.target.checked))} />
           {" "}Four-eyes publishing
         </label>
       )}
@@ -85,7 +95,7 @@ function FourEyes({ canConfigure }: { canConfigure: boolean }) {
   );
 }
 
-function Retention({ canConfigure }: { canConfigure: boolean }) {
+function Retention({ greyedBy }: Greyable) {
   const retention = useRetention();
   // Held here, not in the editor: a save refetches the retention, the editor starts again
   // from the saved days, and its "Saved." must outlive that.
@@ -95,14 +105,13 @@ function Retention({ canConfigure }: { canConfigure: boolean }) {
       <h2>Data retention</h2>
       <p className="muted">Days each kind of record is kept; the hourly retention job purges older ones. Empty: kept for ever.</p>
       <ErrorNotice error={retention.error} />
-      {retention.data && <RetentionEditor key={JSON.stringify(retention.data)} initial={retention.data} canConfigure={canConfigure} save={save} />}
+      {retention.data && <RetentionEditor key={JSON.stringify(retention.data)} initial={retention.data} greyedBy={greyedBy} save={save} />}
     </div>
   );
 }
 
-function RetentionEditor({ initial, canConfigure, save }: {
+function RetentionEditor({ initial, greyedBy, save }: Greyable & {
   initial: RetentionRead;
-  canConfigure: boolean;
   save: ReturnType<typeof usePutRetention>;
 }) {
   const [form, setForm] = useState(() => retentionForm(initial));
@@ -117,13 +126,13 @@ function RetentionEditor({ initial, canConfigure, save }: {
       <div className="filters">
         {KINDS.map(({ kind, label }) => (
           <label key={kind}>{label} (days)
-            <input inputMode="numeric" value={form[kind]} disabled={!canConfigure} placeholder="for ever"
+            <input inputMode="numeric" value={form[kind]} readOnly={greyedBy !== undefined} aria-describedby={greyedBy} placeholder="for ever"
               onChange={(e) => setForm((before) => ({ ...before, [kind]: e.target.value }))} />
           </label>
         ))}
       </div>
       {error && <p className="error-inline" id={reasonId}>{error}</p>}
-      {canConfigure && (
+      {greyedBy === undefined && (
         <div className="toolbar">
           {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
           <GreyableButton type="submit" className="primary" disabled={save.isPending} greyedBy={error ? reasonId : undefined}>Save retention</GreyableButton>

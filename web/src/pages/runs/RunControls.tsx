@@ -2,11 +2,11 @@
 // fit the run's state, and every one while a command is being sent, is greyed, described by
 // the reason; a 409 (the state changed meanwhile) is explained in the same words, with the
 // API's own message. Cancel and skip, which no command undoes, ask first.
-import { Fragment, useId, useState, type KeyboardEvent } from "react";
+import { useId, useState, type KeyboardEvent } from "react";
 import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { GreyableButton } from "../../components/GreyableButton";
+import { ExplainedButton } from "../../components/ExplainedButton";
 import { COMMANDS, explainRefusal, waitsToRetry, whyGreyed } from "./commands";
 
 const LABELS: Readonly<Record<RunCommand, string>> = {
@@ -37,7 +37,6 @@ function asksFirst(name: RunCommand): name is ForGood {
 
 export function RunControls({ run }: { run: RunRead }) {
   const command = useRunCommand(run.run_id);
-  const id = useId();
   const [asked, setAsked] = useState<{ command: RunCommand; status: RunRead["status"] } | null>(null);
   const [confirming, setConfirming] = useState<ForGood | null>(null);
   const send = (name: RunCommand) => {
@@ -51,25 +50,12 @@ export function RunControls({ run }: { run: RunRead }) {
   return (
     <div className="run-controls">
       <div className="toolbar" role="group" aria-label="Run control">
-        {COMMANDS.map((name) => {
-          const reason = whyGreyed(name, run, sending);
-          const reasonId = `${id}-${name}`;
-          // The reason in text (read out, shown under the controls while one has focus) and
-          // as a tooltip for the mouse.
-          return (
-            <Fragment key={name}>
-              <GreyableButton
-                className={name === "cancel" ? "danger" : undefined}
-                greyedBy={reason && reasonId}
-                title={reason}
-                onClick={() => (asksFirst(name) ? setConfirming(name) : send(name))}
-              >
-                {label(name)}
-              </GreyableButton>
-              {reason && <span id={reasonId} className="sr-only greyed-reason">{reason}</span>}
-            </Fragment>
-          );
-        })}
+        {COMMANDS.map((name) => (
+          <ExplainedButton key={name} className={name === "cancel" ? "danger" : undefined} reason={whyGreyed(name, run, sending)}
+            onClick={() => (asksFirst(name) ? setConfirming(name) : send(name))}>
+            {label(name)}
+          </ExplainedButton>
+        ))}
       </div>
       {confirming && !whyGreyed(confirming, run, sending) && (
         <ConfirmForGood command={confirming} onConfirm={() => send(confirming)} onKeep={() => setConfirming(null)} />
