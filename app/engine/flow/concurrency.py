@@ -37,12 +37,9 @@ LINE_SECONDS = 86400
 
 
 def is_held(run: Run) -> bool:
-    """Whether the run waits for a concurrency slot (rather than for a delay)."""
-    return (
-        run.status == RunStatus.WAITING
-        and bool(run.history)
-        and str(run.history[-1].get("reason", "")).startswith(HELD)
-    )
+    """Whether the run waits for a concurrency slot (rather than for a delay): its wait
+    began held, whatever came since (a pause and a resume, a note)."""
+    return (run.wait_reason or "").startswith(HELD)
 
 
 @dataclass

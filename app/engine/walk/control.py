@@ -99,6 +99,10 @@ class RunControl:
             status = RunStatus.WAITING if waiting else RunStatus.PENDING
             run.due_at = run.due_at if waiting else now
             run.move(status, now, "resumed")
+            if is_held(run):
+                # The pause gave its place in line back: it asks for a slot again now, and
+                # if refused takes its place again, where a slot given back wakes it.
+                run.due_at = now
         elif command == Command.RETRY and run.status == RunStatus.WAITING:
             # The attempt the walker set up, its number and the budget left kept: only sooner.
             run.due_at = now
@@ -186,7 +190,7 @@ def wait_timer(run: Run) -> str | None:
     reason = run.wait_reason
     if reason is None:
         return None
-    if is_held(run) or reason.startswith(HELD):
+    if reason.startswith(HELD):
         return run.timer(HELD_WAIT)
     if reason in TIMED_WAITS:
         return run.timer(reason)

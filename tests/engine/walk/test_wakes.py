@@ -132,6 +132,30 @@ async def test_a_command_on_a_held_run_moves_its_one_recheck(
         assert list(await timers_left(resources, second)) == timers, command
 
 
+async def test_a_held_run_paused_and_resumed_is_woken_when_a_slot_is_given_back(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    # Held runs check again only after an hour, the reconciler half an hour after a due
+    # time: a run going on at once was woken.
+    slow = held_settings(settings).model_copy(update={"reconcile_grace": HOUR // 2})
+    first, second, _ = await held_behind(client, slow, resources)
+    # The pause gave the held run's place in line back; resumed, it asks for a slot again
+    # at once and, refused, waits in line anew (its next check an hour on).
+    for command in ("pause", "resume"):
+        answer = await client.post(f"/api/runs/{second}/{command}")
+        assert answer.status_code == 200, answer.text
+    async with worker_running(slow):
+        for _ in range(1000):  # a guard against hanging, not a timing
+            run = await resources.store.get_run("acme", second)
+            if run.due_at is not None and run.due_at > clock.now() + timedelta(minutes=30):
+                break
+            await asyncio.sleep(0.01)
+    assert run.status == "waiting"
+    assert str(run.wait_reason).startswith(f"queued behind run {first}")
+    assert (await client.post(f"/api/runs/{first}/cancel")).status_code == 200
+    await drain_until(client, slow, [second], {"completed"})
+
+
 async def test_a_command_on_a_run_debounced_at_admission_moves_its_deferred_start(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:
