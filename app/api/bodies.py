@@ -81,16 +81,19 @@ def _loads(body: bytes) -> Any:
             too_deep = exc.msg == jsonc.ORJSON_TOO_DEEP
         # Raised after the except block, not in it (``_validated`` says why).
         if too_deep:  # the standard parser would recurse until it broke
-            raise _too_deep(body)
+            raise _TooDeep(body)
         return json.loads(body)
     except RecursionError:
-        raise _too_deep(body) from None
+        raise _TooDeep(body) from None
 
 
-def _too_deep(body: bytes) -> json.JSONDecodeError:
-    """Where ``body`` nests past what any field takes (the body itself is one level)."""
-    offset = jsonc.too_deep_at(body, jsonc.MAX_DEPTH + 1)
-    return json.JSONDecodeError(jsonc.TOO_DEEP, body.decode(errors="replace"), offset)
+class _TooDeep(json.JSONDecodeError):
+    """Where ``body`` nests past what any field takes (the body itself is one level): at
+    ``path`` in it, at ``pos`` in its text."""
+
+    def __init__(self, body: bytes) -> None:
+        offset, self.path = jsonc.too_deep_at(body, jsonc.MAX_DEPTH + 1)
+        super().__init__(jsonc.TOO_DEEP, body.decode(errors="replace"), offset)
 
 
 def _validated(validate: Validate[T], body: bytes) -> T:
@@ -99,10 +102,13 @@ def _validated(validate: Validate[T], body: bytes) -> T:
     # reference cycle keeping the body and its parse until the cyclic collector runs, and
     # `automator api` lets 200,000 objects pile up first (API_YOUNG_OBJECTS_PER_COLLECTION,
     # app/processes.py): megabytes a refusal.
+    path: jsonc.Loc = ()
     try:
         value = _loads(body)
     except UnicodeDecodeError as exc:
         position, reason, text = exc.start, "the body is not UTF-8", None
+    except _TooDeep as exc:
+        position, reason, text, path = exc.pos, exc.msg, exc.doc, exc.path
     except json.JSONDecodeError as exc:
         position, reason, text = exc.pos, exc.msg, exc.doc
     else:
@@ -116,8 +122,8 @@ def _validated(validate: Validate[T], body: bytes) -> T:
             raise RequestValidationError(errors)
         # Parsed, but a field nests past the limit: where in the text, as for bodies too
         # deep to parse at all.
-        deep = _too_deep(body)
-        position, reason, text = deep.pos, deep.msg, deep.doc
+        deep = _TooDeep(body)
+        position, reason, text, path = deep.pos, deep.msg, deep.doc, deep.path
     raise RequestValidationError(
         [
             {
@@ -125,7 +131,7 @@ def _validated(validate: Validate[T], body: bytes) -> T:
                 "loc": ("body", position),
                 "msg": "JSON decode error",
                 "input": {},
-                "ctx": {"error": reason},
+                "ctx": {"error": reason, "path": path},
             }
         ],
         body=body if text is None else text,

@@ -147,17 +147,18 @@ def _not_declared_json(content_type: str) -> InvalidInput:
 
 
 def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:
-    """Malformed JSON, located by line and column (FastAPI gives only an offset)."""
+    """Malformed JSON, located by line and column (FastAPI gives only an offset); JSON
+    nested too deep, at its path too."""
     text = document.decode(errors="replace") if isinstance(document, bytes) else str(document)
     offset = next((part for part in error["loc"] if isinstance(part, int)), 0)
     line, column = jsonc.position(text, offset)
-    reason = error.get("ctx", {}).get("error", error["msg"])
+    context = error.get("ctx", {})
+    reason = context.get("error", error["msg"])
     # Deep JSON may well be valid: "not valid JSON" would send the sender looking for a typo.
-    too_deep = reason == jsonc.TOO_DEEP
+    if reason == jsonc.TOO_DEEP:
+        return jsonc.too_deep("The body", text, offset, context.get("path", ()))
     return InvalidInput(
-        f"The body nests deeper than the limit of {jsonc.MAX_DEPTH} levels."
-        if too_deep
-        else "The body is not valid JSON.",
+        "The body is not valid JSON.",
         [ErrorDetail(("body",), f"line {line} column {column}: {reason}")],
     )
 

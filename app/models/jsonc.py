@@ -28,7 +28,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 from typing_extensions import TypeAliasType
 
-from app.errors import ErrorDetail, InvalidInput
+from app.errors import MAX_SHOWN, ErrorDetail, InvalidInput, cut, located
 from app.models.validation import refusal
 
 MAX_DEPTH = 64
@@ -74,8 +74,10 @@ ORJSON_TOO_DEEP = "depth limit exceeded"  # orjson's message past 1,024 levels
 TOO_DEEP = f"nesting deeper than the limit of {MAX_DEPTH} levels"
 # What nesting counts: brackets outside strings (a string is one token, escapes included),
 # and the values they hold (a string before a colon is a key, not one).
-JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"(?P<key>\s*:)?|[\[\]{}]|[^\s,:\[\]{}"]+')
-BRACKETS = {"[": 1, "{": 1, "]": -1, "}": -1}
+JSON_TOKENS = re.compile(r'(?P<text>"(?:[^"\\]|\\.)*")(?P<key>\s*:)?|[\[\]{}]|[^\s,:\[\]{}"]+')
+CLOSING = frozenset({"]", "}"})
+# A value's place: the keys and indexes leading to it.
+Loc = tuple[str | int, ...]
 
 
 def loads(data: bytes | str) -> Any:
@@ -124,34 +126,59 @@ def _loads_with_comments(data: bytes | str) -> Any:
 
 
 def _too_deep(data: bytes | str) -> InvalidInput:
-    line, column = position(data, too_deep_at(data, MAX_DEPTH))
+    return too_deep("The document", data, *too_deep_at(data, MAX_DEPTH))
+
+
+def too_deep(subject: str, data: bytes | str, offset: int, path: Loc) -> InvalidInput:
+    """The refusal of ``data`` (``subject``: the body, the document) nested past the limit
+    at ``offset``, located at ``path`` in it, and by line and column in its text."""
+    line, column = position(data, offset)
+    loc = located(("body", *path))
+    where = cut(".".join(map(str, loc)), MAX_SHOWN)
     return InvalidInput(
-        f"The document nests deeper than the limit of {MAX_DEPTH} levels.",
-        [ErrorDetail(("body",), f"line {line} column {column}: {TOO_DEEP}")],
+        f"{subject} nests deeper than the limit of {MAX_DEPTH} levels, at {where} (line "
+        f"{line} column {column}).",
+        [ErrorDetail(loc, f"line {line} column {column}: {TOO_DEEP}")],
     )
 
 
-def too_deep_at(data: bytes | str, limit: int) -> int:
+def too_deep_at(data: bytes | str, limit: int) -> tuple[int, Loc]:
     """The offset in ``data`` of the first value nesting past ``limit`` levels, a bracket
-    opening past it or a value in a bracket at it (0 when none does): where a body too
-    deep is refused."""
+    opening past it or a value in a bracket at it, and the keys and indexes leading to it:
+    where a body too deep is refused ((0, ()) when none does)."""
     text = data.decode(errors="replace") if isinstance(data, bytes) else data
-    depth = 0
+    # The key or index of the value each open bracket is at (an index from -1: none yet).
+    path: list[str | int] = []
     for token in JSON_TOKENS.finditer(text):
-        step = BRACKETS.get(token.group(), 0)
-        depth += step
-        if depth > limit or (not step and depth == limit and token["key"] is None):
-            return token.start()
-    return 0
+        kind = token.group()
+        if kind in CLOSING:
+            del path[-1:]
+        elif token["key"] is not None:
+            path[-1:] = [_key(token["text"])]
+        else:  # a value starts, at the level below every open bracket
+            if path and isinstance(path[-1], int):
+                path[-1] += 1
+            if len(path) >= limit:
+                return token.start(), tuple(path)
+            if kind in ("[", "{"):
+                path.append(-1 if kind == "[" else "")
+    return 0, ()
+
+
+def _key(text: str) -> str:
+    """An object's key as written in JSON (its escapes read), or as it stands when it is
+    not valid JSON text (what JSON5 allows)."""
+    try:
+        key = json.loads(text)
+    except ValueError:
+        return text[1:-1]
+    return key if isinstance(key, str) else text[1:-1]
 
 
 def position(data: bytes | str, offset: int) -> tuple[int, int]:
     """Line and column (from 1) of a character offset."""
     text = data.decode(errors="replace") if isinstance(data, bytes) else data
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
-
-
-Loc = tuple[str | int, ...]
 
 
 def check_values(value: Any, loc: Loc = ("body",)) -> None:

@@ -147,13 +147,14 @@ async def test_an_event_without_a_content_type_is_read_as_json(client: httpx.Asy
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "where"),
+    ("path", "body", "where", "loc"),
     [
-        ("/api/events", b"[" * 100_000, "line 1 column 66"),
+        ("/api/events", b"[" * 100_000, "line 1 column 66", [0] * 65),
         (
             "/api/events",
             b'{"type": "x",\n "data": ' + b'{"a":' * 2000 + b"1" + b"}" * 2001,
             "line 2 column 330",
+            ["data", *["a"] * 64],
         ),
         (
             "/api/events",
@@ -162,22 +163,35 @@ async def test_an_event_without_a_content_type_is_read_as_json(client: httpx.Asy
             + b"]" * 5000
             + b"}}",
             "line 1 column 123",
+            ["data", "d", *[0] * 63],
         ),
         (
             "/api/events",
             b'{"type": "x",\n "data": ' + b'{"a":' * 100 + b"1" + b"}" * 101,
             "line 2 column 330",
+            ["data", *["a"] * 64],
         ),
-        ("/api/workflows", b"[" * 100_000, "line 1 column 65"),
+        (
+            "/api/events/batch",
+            b'{"events": [{"type": "x"}, {"type": "x", "data": {"\\u00e9": '
+            + b"[" * 100
+            + b"]" * 100
+            + b"}}]}",
+            "line 1 column 122",
+            ["events", 1, "data", "\u00e9", *[0] * 61],
+        ),
+        ("/api/workflows", b"[" * 100_000, "line 1 column 65", [0] * 64),
         (
             "/api/workflows",
             b'{"name": "w",\n "x": ' + b"[" * 2000 + b"]" * 2000 + b"}",
             "line 2 column 70",
+            ["x", *[0] * 63],
         ),
         (
             "/api/workflows",
             b'{"name": "w",\n "x": ' + b"[" * 100 + b"]" * 100 + b"}",
             "line 2 column 70",
+            ["x", *[0] * 63],
         ),
     ],
     ids=[
@@ -185,22 +199,25 @@ async def test_an_event_without_a_content_type_is_read_as_json(client: httpx.Asy
         "events-in-data",
         "events-long-digits",
         "events-parsed-past-the-limit",
+        "batch-escaped-key",
         "workflow-past-json5",
         "workflow",
         "workflow-parsed-past-the-limit",
     ],
 )
-async def test_json_nested_too_deep_is_a_422_with_line_and_column(
-    client: httpx.AsyncClient, path: str, body: bytes, where: str
+async def test_json_nested_too_deep_is_a_422_at_its_path_line_and_column(
+    client: httpx.AsyncClient, path: str, body: bytes, where: str, loc: list[str | int]
 ) -> None:
     reply = await client.post(path, content=body)
     assert reply.status_code == 422, reply.text
     error = reply.json()["error"]
     assert error["code"] == "invalid_input"
     # Not "not valid JSON": deep JSON may be valid, and the sender would look for a typo.
-    assert error["message"].endswith(" nests deeper than the limit of 64 levels.")
+    # It was located at the body, the field that goes too deep left for the reader to find.
+    assert " nests deeper than the limit of 64 levels, at body." in error["message"]
+    assert error["message"].endswith(f" ({where}).")
     assert error["details"] == [
-        {"loc": ["body"], "msg": f"{where}: nesting deeper than the limit of 64 levels"}
+        {"loc": ["body", *loc], "msg": f"{where}: nesting deeper than the limit of 64 levels"}
     ]
 
 

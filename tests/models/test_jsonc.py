@@ -29,15 +29,21 @@ def test_nesting_past_the_limit_is_refused() -> None:
     deep = "[" * (jsonc.MAX_DEPTH + 1) + "]" * (jsonc.MAX_DEPTH + 1)
     with pytest.raises(InvalidInput, match="deeper than the limit of 64 levels") as refused:
         jsonc.loads(deep)
-    # Parsed text is refused where it passes the limit, as text too deep to parse is.
-    assert refused.value.details[0].loc == ("body",)
+    # Parsed text is refused where it passes the limit, as text too deep to parse is: at
+    # its path (it was at the body's), line and column.
+    assert refused.value.details[0].loc == ("body", *[0] * 64)
     assert refused.value.details[0].msg.startswith("line 1 column 65: ")
     # A value past the limit is located too, inside the brackets that take it there.
-    past = {"[" * 64 + "1" + "]" * 64: 65, "[" * 63 + '{"a": 1}' + "]" * 63: 70}
-    for text, column in past.items():
+    past = {
+        "[" * 64 + "1" + "]" * 64: (65, (0,) * 64),
+        "[" * 63 + '{"a": 1}' + "]" * 63: (70, (*[0] * 63, "a")),
+        '{"k": [1, {"\\"x": ' + "[" * 62 + "]" * 62 + "}]}": (80, ("k", 1, '"x', *[0] * 61)),
+    }
+    for text, (column, path) in past.items():
         with pytest.raises(InvalidInput) as value_past:
             jsonc.loads(text)
         assert value_past.value.details[0].msg.startswith(f"line 1 column {column}: ")
+        assert value_past.value.details[0].loc == ("body", *path)
     value: list[object] = []
     for _ in range(jsonc.MAX_DEPTH):
         value = [value]
