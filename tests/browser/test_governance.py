@@ -3,6 +3,7 @@ sends a value back), a new API key is shown once, a key's last use is shown once
 a key limited to a tag reaches only the workflows carrying it, and lower roles see no admin
 pieces."""
 
+import json
 import time
 
 import httpx
@@ -122,3 +123,27 @@ def test_an_editor_sees_no_secrets_keys_or_audit_log(page: Page, service: Servic
     )
     page.goto(f"{service.base}/studio/governance/secrets")
     expect(page.get_by_text("This part of Governance is for admins.")).to_be_visible()
+
+
+def test_an_admin_saves_the_tenants_limits_as_json(page: Page, service: Service) -> None:
+    """The limits' JSON box: Save is greyed, saying what the parser found, until the text is
+    an object; saved, the API holds the limits and the quota's use appears."""
+    limits = {"quota": {"runs": 1_000_000, "period": "P1D"}}
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/governance/limits")
+    box = page.get_by_label("Tenant limits (JSON)")
+    save = page.get_by_role("button", name="Save limits")
+    try:
+        box.fill("[]")
+        expect(save).to_have_accessible_description(
+            "To save the limits, correct the JSON. Expected a JSON object ({ … })."
+        )
+        box.fill(json.dumps(limits))
+        save.click()
+
+        expect(page.get_by_role("status").filter(has_text="Saved.")).to_be_visible()
+        expect(page.get_by_label("Quota used")).to_be_visible()
+        saved = service.api("GET", "/api/tenant/limits").json()
+        assert saved["quota"] == limits["quota"], saved
+    finally:
+        service.api("PUT", "/api/tenant/limits", json={})

@@ -1,12 +1,9 @@
 // The tenant's failure alert rules: each rule read in words, with a link to the failed runs
 // it watches; admins replace the rules as JSON or remove them all.
-import { useId, useState } from "react";
 import { Link } from "react-router";
 import { type AlertRule, type AlertRules, useAlerts, useDeleteAlerts, usePutAlerts } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { GreyableButton } from "../../components/GreyableButton";
-import { jsonText } from "../../components/JsonText";
-import { parseJsonObject, unsavableJson } from "./json";
+import { JsonObjectEditor } from "./JsonObjectEditor";
 
 const EXAMPLE: AlertRules = {
   rules: [{ rule_id: "checkout-failing", workflow_id: "checkout", window_minutes: 15, threshold: 0.25, min_runs: 10, email: ["ops@example.com"], webhook_url: null }],
@@ -61,30 +58,19 @@ function RuleTable({ rules }: { rules: AlertRule[] }) {
 }
 
 function AlertsEditor({ initial }: { initial: AlertRules }) {
-  const [text, setText] = useState(jsonText(initial.rules.length ? initial : EXAMPLE));
   const save = usePutAlerts();
   const remove = useDeleteAlerts();
-  const parsed = parseJsonObject(text);
-  const unsavable = unsavableJson("save the alert rules", parsed.error);
-  const reasonId = useId();
+  const help = (
+    <>
+      Each rule: <code>rule_id</code>, <code>workflow_id</code> (null: every workflow), <code>window_minutes</code>, <code>threshold</code>,{" "}
+      <code>min_runs</code>, <code>email</code> and/or <code>webhook_url</code> (see docs/api.md). Saving replaces them all; an alert is sent once per window.
+    </>
+  );
+  const removeAll = initial.rules.length > 0 && (
+    <button type="button" disabled={remove.isPending} onClick={() => remove.mutate(undefined)}>Remove every rule</button>
+  );
   return (
-    <div className="limits-editor">
-      <p className="muted">
-        Each rule: <code>rule_id</code>, <code>workflow_id</code> (null: every workflow), <code>window_minutes</code>, <code>threshold</code>,{" "}
-        <code>min_runs</code>, <code>email</code> and/or <code>webhook_url</code> (see docs/api.md). Saving replaces them all; an alert is sent once per window.
-      </p>
-      <label htmlFor="alerts-json" className="sr-only">Alert rules (JSON)</label>
-      <textarea id="alerts-json" className="json" rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-      {unsavable && <p className="error-inline" id={reasonId}>{unsavable}</p>}
-      <div className="toolbar">
-        <GreyableButton className="primary" disabled={save.isPending} greyedBy={unsavable ? reasonId : undefined}
-          onClick={() => save.mutate(parsed.value)}>Save alert rules</GreyableButton>
-        {initial.rules.length > 0 && (
-          <button type="button" disabled={remove.isPending} onClick={() => remove.mutate(undefined)}>Remove every rule</button>
-        )}
-        {save.isSuccess && <span className="muted" role="status">Saved.</span>}
-      </div>
-      <ErrorNotice error={save.error ?? remove.error} />
-    </div>
+    <JsonObjectEditor name="alert rules" label="Alert rules (JSON)" initial={initial.rules.length ? initial : EXAMPLE} help={help}
+      save={save} commands={removeAll} commandError={remove.error} />
   );
 }

@@ -1,12 +1,10 @@
 // The tenant's flow-control limits (concurrency, throttle, rate limit, frequency cap, quota)
 // as JSON, saved by admins; and where the run quota stands now.
-import { useId, useState } from "react";
 import { useLimits, usePutLimits, useQuota } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { GreyableButton } from "../../components/GreyableButton";
-import { JsonText, jsonText } from "../../components/JsonText";
+import { JsonText } from "../../components/JsonText";
 import { duration, when } from "../../components/time";
-import { parseJsonObject, unsavableJson } from "./json";
+import { JsonObjectEditor } from "./JsonObjectEditor";
 
 export function LimitsPanel({ canConfigure }: { canConfigure: boolean }) {
   const limits = useLimits();
@@ -34,26 +32,11 @@ export function LimitsPanel({ canConfigure }: { canConfigure: boolean }) {
 }
 
 function LimitsEditor({ initial }: { initial: unknown }) {
-  const [text, setText] = useState(jsonText(initial));
-  const save = usePutLimits();
-  const parsed = parseJsonObject(text);
-  const unsavable = unsavableJson("save the limits", parsed.error);
-  const reasonId = useId();
-  return (
-    <div className="limits-editor">
-      <p className="muted">
-        Keys: <code>concurrency</code>, <code>throttle</code>, <code>rate_limit</code>, <code>frequency_cap</code>, <code>quota</code> (see docs/workflows.md).
-        Saving replaces them all; they apply to runs admitted from now on.
-      </p>
-      <label htmlFor="limits-json" className="sr-only">Tenant limits (JSON)</label>
-      <textarea id="limits-json" className="json" rows={12} value={text} onChange={(e) => setText(e.target.value)} spellCheck={false} />
-      {unsavable && <p className="error-inline" id={reasonId}>{unsavable}</p>}
-      <div className="toolbar">
-        <GreyableButton className="primary" disabled={save.isPending} greyedBy={unsavable ? reasonId : undefined}
-          onClick={() => save.mutate(parsed.value)}>Save limits</GreyableButton>
-        {save.isSuccess && <span className="muted" role="status">Saved.</span>}
-      </div>
-      <ErrorNotice error={save.error} />
-    </div>
+  const help = (
+    <>
+      Keys: <code>concurrency</code>, <code>throttle</code>, <code>rate_limit</code>, <code>frequency_cap</code>, <code>quota</code> (see docs/workflows.md).
+      Saving replaces them all; they apply to runs admitted from now on.
+    </>
   );
+  return <JsonObjectEditor name="limits" label="Tenant limits (JSON)" initial={initial} help={help} save={usePutLimits()} />;
 }
