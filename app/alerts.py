@@ -1,21 +1,25 @@
 """A tenant's failure alert rules, as the API changes them: checked (the workflow exists,
-the addresses and the URL pass the email and webhook connectors' own checks) and recorded
-in the audit log. The leading scheduler applies them (``app/triggers/alerts.py``)."""
+the addresses and the URL pass the email and webhook connectors' own checks, the URL the
+address guard too) and recorded in the audit log. The leading scheduler applies them (``app/triggers/alerts.py``)."""
 
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
 from app.audit import CLI, Acting, Audit
+from app.engine.calls.gateway import Gateway
 from app.errors import ErrorDetail, InvalidInput, NotFound
 from app.models.action import Action
 from app.models.alert import AlertRule, AlertRules
 from app.models.validation import ValidationRules
 from app.store.protocol import Store
 from app.triggers.alerts import alert_actions
+from app.triggers.preview import would_fail
 
 # Where each send's problem is reported, by the alert's action id.
 FIELDS = {"email": "email", "webhook": "webhook_url"}
+# The workflow an alert's call is checked as part of: none, the tenant's own.
+ALERT = "alert"
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Alerts(Acting):
     audit: Audit
     # The checks a workflow's actions pass when it is saved.
     rules: ValidationRules
+    # The connectors as runs call them: the webhook call judges the URL.
+    gateway: Gateway
     actor: str = field(default=CLI)
 
     async def read(self, tenant_id: str) -> AlertRules:
@@ -67,6 +73,20 @@ class Alerts(Acting):
                 Action.model_validate(action.model_dump(), context={"rules": self.rules})
             except ValidationError as exc:
                 raise _invalid(n, FIELDS[str(action.id)], exc.errors()[0]["msg"]) from None
+        if rule.webhook_url:
+            await self._check_url(tenant_id, n, rule.webhook_url)
+
+    async def _check_url(self, tenant_id: str, n: int, url: str) -> None:
+        """Refuse a URL the webhook call would refuse whatever the alert: one it cannot
+        parse (``https://``, ``http://[::1``), or whose host the address guard refuses
+        before resolving it (127.0.0.1, 10.0.0.5, a metadata service). A workflow's save
+        only warns of these (its data may be a template); a rule's URL is final as given.
+        An email's channel with no provider is left to the send, as a workflow's is."""
+        (webhook,) = alert_actions(None, url)
+        refused = await would_fail(self.gateway, tenant_id, ALERT, webhook)
+        if refused is not None:
+            # The connector names its input; the rule's field is named instead.
+            raise _invalid(n, "webhook_url", refused.removeprefix("data.url: "))
 
 
 def _invalid(n: int, name: str, problem: str) -> InvalidInput:

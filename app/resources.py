@@ -298,7 +298,7 @@ async def open_resources(
                 engine.queue if engine else None,
                 approval_links(settings, keyring),
             ),
-            alerts=Alerts(store, audit, parser.rules),
+            alerts=Alerts(store, audit, parser.rules, gateway),
         )
     finally:
         await http.aclose()

@@ -118,11 +118,19 @@ async def warnings(
     for action in walk(document.actions):
         if not _calls_out(gateway, action):
             continue
-        ctx = _step_context(tenant_id, "validate", document.workflow_id, action, {})
-        reason = await gateway.would_fail_for_any_event(action.type, action.data, ctx)
+        reason = await would_fail(gateway, tenant_id, document.workflow_id, action)
         if reason is not None:
             found.append(ActionWarning(str(action.id), action.type, reason))
     return found
+
+
+async def would_fail(
+    gateway: Gateway, tenant_id: str, workflow_id: str, action: Action
+) -> str | None:
+    """Why the connector's ``action`` of the workflow would fail when a run reaches it now,
+    whatever its event (``Gateway.would_fail_for_any_event``), else None."""
+    ctx = _step_context(tenant_id, "validate", workflow_id, action, {})
+    return await gateway.would_fail_for_any_event(action.type, action.data, ctx)
 
 
 def _calls_out(gateway: Gateway, action: Action) -> bool:

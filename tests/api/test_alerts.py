@@ -84,6 +84,23 @@ async def test_only_an_admin_changes_the_rules(
             "webhook_url",
             "is not an http:// or https:// URL",
         ),
+        ({"webhook_url": "https://"}, "webhook_url", "must be an http:// or https:// URL with a"),
+        (
+            {"webhook_url": "http://[::1/alerts"},
+            "webhook_url",
+            "not a URL (Invalid port: ':1'); write it as http://host:port/path",
+        ),
+        (
+            {"webhook_url": "http://10.0.0.5/alerts"},
+            "webhook_url",
+            "refused to connect to 10.0.0.5: it is a private address; allow it with "
+            "AUTOMATOR_HTTP_ALLOWED_HOSTS=10.0.0.5",
+        ),
+        (
+            {"webhook_url": "http://169.254.169.254/latest/meta-data"},
+            "webhook_url",
+            "169.254.169.254: it is a cloud metadata address",
+        ),
         ({"email": None, "webhook_url": None}, None, "needs email addresses, a webhook_url"),
         ({"threshold": 1.5}, "threshold", "less than or equal to 1"),
         ({"window_minutes": 0}, "window_minutes", "greater than or equal to 1"),
