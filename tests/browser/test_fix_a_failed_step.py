@@ -86,3 +86,40 @@ def test_a_failed_run_says_its_retry_keeps_to_its_version_once_a_newer_one_is_ac
     page.reload()
     expect(note).to_contain_text("keeps to version 1")
     expect(note).to_contain_text("Version 2, active now")
+
+
+PUSH: dict[str, Any] = {
+    "workflow_id": "browser_fix_push",
+    "name": "Browser fix push",
+    "trigger": {"type": "browser_fix_cart"},
+    "actions": [
+        {
+            "id": "remind",
+            "type": "send_push",
+            "name": "Remind on the phone",
+            "data": {"title": "Hi"},
+        }
+    ],
+}
+
+
+def test_a_failed_run_opens_the_step_that_failed_in_the_editor(
+    page: Page, service: Service
+) -> None:
+    """A step that failed on its own settings (no recipient) is fixed in the workflow, but
+    the run's page linked only to the workflow, whose canvas opened on no step."""
+    service.publish(PUSH)
+    event = {"type": "browser_fix_cart", "user": {"id": "u-push", "email": "p@example.com"}}
+    run_id = service.settled_run(event, "failed")
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+
+    failure = page.get_by_role("alert").filter(has_text="The run failed")
+    expect(failure).to_contain_text("no recipient")
+    failure.get_by_role("link", name="Open Remind on the phone in the editor").click()
+
+    expect(page).to_have_url(f"{service.base}/studio/workflows/browser_fix_push?step=remind")
+    inspector = page.get_by_label("Node inspector")
+    expect(inspector.get_by_role("heading", name="Send push")).to_be_visible()
+    expect(inspector).to_contain_text("remind")
+    expect(inspector.get_by_text("recipients", exact=True)).to_be_visible()

@@ -38,6 +38,8 @@ export interface WorkflowEditorProps {
   initial: WorkflowDocument;
   isNew: boolean;
   status: string;
+  /** The node opened in the inspector at first (a failed run's page links to its step). */
+  step?: string | undefined;
 }
 
 /** Scrolls to `pane` when it starts out of sight below the window: in a narrow window the
@@ -54,13 +56,19 @@ function targetOf(selected: string | null, doc: WorkflowDocument): string {
   return allActions(doc).some((e) => e.action.id === selected) ? `after ${selected}` : "at the end of the workflow";
 }
 
-export function WorkflowEditor({ initial, isNew, status }: WorkflowEditorProps) {
+/** `step` when the document has a node of that id (a run's step may be gone from a newer version). */
+function openedAt(doc: WorkflowDocument, step: string | undefined): string | null {
+  if (step === undefined) return null;
+  return step === TRIGGER_ID || allActions(doc).some((e) => e.action.id === step) ? step : null;
+}
+
+export function WorkflowEditor({ initial, isNew, status, step }: WorkflowEditorProps) {
   const { canEdit, session } = useSession();
   const navigate = useNavigate();
   const client = useQueryClient();
   const [doc, setDoc] = useState(() => withIds(initial));
   const [saved, setSaved] = useState(() => JSON.stringify(withIds(initial)));
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(() => openedAt(doc, step));
   const inspectorPane = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (selected !== null && inspectorPane.current) revealBelow(inspectorPane.current);

@@ -52,7 +52,11 @@ export function RunPage() {
         )}
         {data.converted && <><dt>Converted</dt><dd>{String(data.converted["type"] ?? "")} at {when(String(data.converted["at"] ?? ""))}</dd></>}
       </dl>
-      {failure && <div role="alert" className="error"><strong>The run failed:</strong> {failure}<FixLink message={failure} /></div>}
+      {failure && (
+        <div role="alert" className="error">
+          <strong>The run failed:</strong> {failure}<FixLink message={failure} /><StepInEditor run={data} />
+        </div>
+      )}
       <PinnedVersion run={data} />
       {canControlRuns && <RunControls run={data} />}
       <RunApproval approvalId={data.approval_id} canDecide={canControlRuns} />
@@ -103,6 +107,15 @@ function CurrentStep({ run }: { run: RunRead }) {
       </dd>
     </>
   );
+}
+
+/** Where a failed run stopped, opened in the editor: the step to fix (in the workflow's
+ * latest version) was otherwise to be found again on the canvas by its id. */
+function StepInEditor({ run }: { run: RunRead }) {
+  const step = run.current_step;
+  if (run.status !== "failed" || !step) return null;
+  const to = `/workflows/${encodeURIComponent(run.workflow_id)}?step=${encodeURIComponent(step.id)}`;
+  return <> <Link to={to}>Open {step.name ?? step.id} in the editor</Link></>;
 }
 
 /** The run's version, marked "(active)" once the workflow's answer says it is (the note
