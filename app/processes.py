@@ -263,12 +263,19 @@ def _dev(settings: Settings, bound: socket.socket) -> None:
             signal.signal(signum, signal.SIG_IGN)
 
 
+def _start(settings: Settings, metrics_port: int | None) -> None:
+    """What `automator api`, `worker` and `scheduler` do first: warn of a key file in
+    production and of /metrics open on ``metrics_port`` (None: not served), then stop if
+    no Redis is configured."""
+    warn_of_key_file(settings)
+    warn_of_open_metrics(settings, metrics_port)
+    _require_redis(settings)
+
+
 def api() -> None:
     """`automator api`."""
     settings = Settings()
-    warn_of_key_file(settings)
-    warn_of_open_metrics(settings)
-    _require_redis(settings)
+    _start(settings, settings.port)
     bound = _api_socket(settings)
     _bootstrap(settings)
     uvloop.run(_server(settings).serve(sockets=[bound]))
@@ -277,8 +284,7 @@ def api() -> None:
 def worker() -> None:
     """`automator worker`."""
     settings = Settings()
-    warn_of_key_file(settings)
-    _require_redis(settings)
+    _start(settings, settings.metrics_port)
     bound = _probe_socket(settings)
     uvloop.run(_serve_part(settings, bound, "worker", lambda r: worker_task(settings, r.store)))
 
@@ -286,8 +292,7 @@ def worker() -> None:
 def scheduler() -> None:
     """`automator scheduler`."""
     settings = Settings()
-    warn_of_key_file(settings)
-    _require_redis(settings)
+    _start(settings, settings.metrics_port)
     bound = _probe_socket(settings)
     uvloop.run(_serve_part(settings, bound, "scheduler", lambda r: r.engine.scheduler.run))
 

@@ -195,16 +195,24 @@ def test_a_production_command_warns_at_start_while_the_master_key_is_unset(
     assert "AUTOMATOR_SECRETS_KEY" not in set_key.output
 
 
-def test_the_api_warns_at_start_of_open_metrics_on_more_than_loopback(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("command", "port"), [("api", "5000"), ("worker", "9101"), ("scheduler", "9102")]
+)
+def test_open_metrics_on_more_than_loopback_are_warned_of_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, port: str
 ) -> None:
+    """The API serves /metrics on its port; a worker or a scheduler on
+    AUTOMATOR_METRICS_PORT, if set."""
     _bare_environment(tmp_path, monkeypatch)
     monkeypatch.setenv("AUTOMATOR_HOST", "0.0.0.0")
-    warning = "AUTOMATOR_METRICS_TOKEN is not set: /metrics on 0.0.0.0:5000 answers anyone"
+    warning = f"AUTOMATOR_METRICS_TOKEN is not set: /metrics on 0.0.0.0:{port} answers anyone"
+    if command != "api":
+        assert "AUTOMATOR_METRICS_TOKEN" not in CliRunner().invoke(cli, [command]).output
+        monkeypatch.setenv("AUTOMATOR_METRICS_PORT", port)
     # No AUTOMATOR_REDIS_URL: it stops right after its start-up checks, warning first.
-    assert CliRunner().invoke(cli, ["api"]).output.count(warning) == 1
+    assert CliRunner().invoke(cli, [command]).output.count(warning) == 1
     monkeypatch.setenv("AUTOMATOR_METRICS_TOKEN", "scrape-s3cret")
-    assert "AUTOMATOR_METRICS_TOKEN" not in CliRunner().invoke(cli, ["api"]).output
+    assert "AUTOMATOR_METRICS_TOKEN" not in CliRunner().invoke(cli, [command]).output
 
 
 def _bare_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -92,17 +92,18 @@ def _require_token(settings: Settings, authorization: str) -> None:
         )
 
 
-def warn_of_open_metrics(settings: Settings) -> None:
-    """At the start of `automator api`: a warning when /metrics, whose labels name tenants
-    and workflows, is open to whoever reaches an address other than loopback."""
-    if settings.metrics_token is not None or _loopback(settings.host):
+def warn_of_open_metrics(settings: Settings, port: int | None) -> None:
+    """At the start of `automator api`, `worker` or `scheduler`: a warning when /metrics,
+    whose labels name tenants and workflows, is open on ``port`` (None: not served) to
+    whoever reaches an address other than loopback."""
+    if port is None or settings.metrics_token is not None or _loopback(settings.host):
         return
     log.warning(
         "AUTOMATOR_METRICS_TOKEN is not set: /metrics on %s:%s answers anyone who reaches it, "
         "and its labels name tenants and workflows. Set AUTOMATOR_METRICS_TOKEN (and give "
         "Prometheus the token), or serve the port to your monitoring network only.",
         settings.host,
-        settings.port,
+        port,
     )
 
 

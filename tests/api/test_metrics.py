@@ -148,7 +148,7 @@ def test_open_metrics_on_more_than_loopback_warn_once(
     tmp_path: Path, host: str, token: str | None, warned: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(data_dir=tmp_path, host=host, metrics_token=token, _env_file=None)
-    api_metrics.warn_of_open_metrics(settings)
+    api_metrics.warn_of_open_metrics(settings, settings.port)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == warned
     if warned:
