@@ -10,6 +10,9 @@ from typing import Any
 
 from jinja2 import Environment, nodes
 
+from app.engine.expressions.names import CONTEXT_NAMES
+from app.errors import quoted
+
 MAX_KEYS = 10  # of the keys named where a name was looked for
 
 
@@ -44,17 +47,34 @@ def explain(source: str, env: Environment, context: Mapping[str, Any], reads: st
             if not isinstance(value, Mapping):
                 break
             if name not in value:
-                return _sentence(path[: depth + 1], value, reads)
+                return _sentence(path[: depth + 1], value, reads, _data_fields(path, context))
             value = value[name]
     return None
 
 
-def _sentence(path: list[str], holder: Mapping[str, Any], reads: str) -> str:
+def _data_fields(path: list[str], context: Mapping[str, Any]) -> str:
+    """Where a run's event data is, for a path that looked for it under ``event`` or
+    ``data`` (``event.data.total``): its fields are at the root, which the names of
+    ``event`` (type, id, time) do not say."""
+    if path[0] not in ("event", "data") or not isinstance(context.get("event"), Mapping):
+        return ""
+    fields = [key for key in context if key not in CONTEXT_NAMES]
+    if not fields:
+        return "; the event has no data fields"
+    return f"; the event's data fields are read at the root: {_listed(fields)}"
+
+
+def _sentence(path: list[str], holder: Mapping[str, Any], reads: str, more: str) -> str:
     dotted = ".".join(path)
-    keys = [str(key) for key in holder][:MAX_KEYS]
-    has = ", ".join(keys) if keys else "nothing"
+    has = _listed(list(holder)) if holder else "nothing"
     owner = f"its {path[-2]} has" if len(path) > 1 else "it has"
     return (
-        f"{dotted} is not in {reads}; {owner} {has}; use "
+        f"{dotted} is not in {reads}; {owner} {has}{more}; use "
         f"{{{{ {dotted} | default('') }}}} to make it optional"
     )
+
+
+def _listed(keys: list[Any]) -> str:
+    """The first MAX_KEYS of ``keys``, each quoted, and "..." when there are more."""
+    named = ", ".join(quoted(str(key)) for key in keys[:MAX_KEYS])
+    return f"{named}, ..." if len(keys) > MAX_KEYS else named

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from app.actions.references import references
 from app.clock import Clock
 from app.engine.expressions.conditions import CompiledConditions, compile_conditions
+from app.engine.expressions.names import WALK_NAMES
 from app.engine.expressions.plan import Plan, plan_of
 from app.errors import InvalidInput
 from app.models.action import Action
@@ -71,10 +72,6 @@ CONTROL_TYPES = frozenset({"delay", "log", "set", "stop"})
 # Not a split: its draw is random, and a variant's calls must not follow a redrawn one.
 INTERNAL = frozenset({Kind.BRANCH, Kind.JUMP, Kind.NEXT, Kind.LOOP})
 INTERNAL_TYPES = frozenset({"log", "set"})
-# The names a step's template context (app/engine/walk/context.py) holds at its root beside
-# the event's data, over any of the event's own: a step reading no other name reads the
-# event's data as it is, and needs no context built.
-WALK_NAMES = frozenset({"steps", "vars", "run", "workflow", "item", "index", "loops"})
 
 
 @dataclass(frozen=True)

@@ -485,3 +485,36 @@ def test_an_undefined_name_says_what_is_missing_and_what_the_event_has(
     with pytest.raises(TemplateError) as caught:
         Renderer().render({"text": source}, context, "action welcome data")
     assert caught.value.message.startswith(f"action welcome data.text: {said}")
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        (
+            "{{ event.data.totl }}",
+            "event.data is not in the event; its event has type, id, time; the event's data "
+            "fields are read at the root: f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, ...; use "
+            "{{ event.data | default('') }} to make it optional",
+        ),
+        ("{{ data.totl }}", "data is not in the event; it has f0, f1, f2, f3, f4, f5, f6, f7, "),
+        ("{{ data.totl }}", "...; the event's data fields are read at the root: f0, f1, f2, "),
+    ],
+)
+def test_a_name_looked_for_under_event_says_the_events_fields(source: str, said: str) -> None:
+    # It said only "its event has type, id, time": the fields the author meant to read,
+    # at the root, went unnamed.
+    fields = {f"f{n}": n for n in range(12)}
+    about = {"type": "purchase", "id": "e1", "time": "2026-12-07T22:00:00Z"}
+    context = {**fields, "user": {"id": "u1"}, "event": about, "steps": {}, "vars": {}}
+    with pytest.raises(TemplateError) as caught:
+        Renderer().render({"text": source}, context, "action welcome data")
+    assert said in caught.value.message
+
+
+def test_an_event_without_data_says_so() -> None:
+    context = {"user": {"id": "u1"}, "event": {"type": "ping", "id": "e1", "time": "t"}}
+    with pytest.raises(TemplateError) as caught:
+        Renderer().render({"text": "{{ event.data.n }}"}, context, "action welcome data")
+    assert "its event has type, id, time; the event has no data fields; use" in str(
+        caught.value.message
+    )

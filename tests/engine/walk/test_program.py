@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from app.clock import SystemClock
+from app.engine.expressions.names import WALK_NAMES
 from app.engine.walk.context import template_context
-from app.engine.walk.program import WALK_NAMES, Kind, ProgramCache, compile_program
+from app.engine.walk.program import Kind, ProgramCache, compile_program
 from app.errors import NotFound
 from app.models.document import WorkflowDocument
 from app.models.run import Run, RunStatus
