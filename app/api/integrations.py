@@ -97,14 +97,18 @@ async def test_integration(
     """Make a real call of one connector action (an email is really sent) through the path
     steps take, with a synthetic event, and report its outcome: a failed call is `ok: false`
     with the error and whether a step would retry it. An unknown integration is a 404; an
-    unknown action, or data its input schema refuses, a 422. A test that would use a
-    secret (referred to in its data, or in the integration's configuration) needs an admin
-    key: its data says where the values go, and no admin approved that (403)."""
-    await _check_secrets(caller, resources, body)
+    unknown action, or data its input schema refuses, a 422. With `config`, the call uses
+    that configuration instead of the tenant's, to test a change before saving it (the
+    Studio's AI page tests its form so). A test that would use a secret (referred to in its
+    data, or in the integration's configuration), or an unsaved configuration, needs an
+    admin key: its data says where the values go, and no admin approved that (403)."""
+    await _check_may_test(caller, resources, body)
     prober = Prober(
         resources.gateway, resources.renderer, resources.clock, resources.settings.action_timeout
     )
-    call = ProbeCall(body.integration, body.action, body.data, body.template, body.user)
+    call = ProbeCall(
+        body.integration, body.action, body.data, body.template, body.user, body.config
+    )
     outcome = await prober.call(caller.tenant_id, call)
     return IntegrationTestResult(
         ok=outcome.ok,
@@ -117,9 +121,15 @@ async def test_integration(
     )
 
 
-async def _check_secrets(caller: ApiKey, resources: Resources, body: IntegrationTest) -> None:
+async def _check_may_test(caller: ApiKey, resources: Resources, body: IntegrationTest) -> None:
     if caller.can(Permission.MANAGE_SECRETS):
         return
+    if body.config is not None:
+        raise Forbidden(
+            "Only an admin may test a configuration that is not saved, as only an admin may "
+            "save one; leave config out to test the saved configuration.",
+            [ErrorDetail(("body", "config"), "needs an admin key")],
+        )
     configuration = await resources.integrations.for_call(caller.tenant_id, body.integration)
     names = references(body.data, ("body", "data"), unrendered=True) | references(
         dict(configuration.values), ("config",)

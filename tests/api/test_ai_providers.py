@@ -162,3 +162,27 @@ async def test_a_test_call_goes_only_where_the_configuration_points(
     assert deployment.requests == []
     assert tenant.headers[0]["Authorization"] == f"Bearer {TENANT_KEY}"
     assert TENANT_KEY not in tested.text
+
+
+async def test_a_test_call_of_an_unsaved_configuration_goes_where_it_points(
+    client: httpx.AsyncClient, httpserver: HTTPServer, tenant_server: HTTPServer
+) -> None:
+    """The AI page tests its form before it is saved: the call goes to the model the form
+    names, with the key from the secret it picks, while the deployment's stays in use."""
+    deployment = StandInOpenAI(httpserver, ["from the deployment's model"])
+    tenant = StandInOpenAI(tenant_server, ["OK"], model="tenant-model")
+    assert (await client.put("/api/secrets/AI_KEY", json={"value": TENANT_KEY})).is_success
+    provider = {"provider": "openai", "base_url": tenant.base_url, "model": "tenant-model"}
+    config = {"providers": [provider | {"api_key": {"$secret": "AI_KEY"}}]}
+
+    tested = await client.post("/api/integrations/test", json=PROBE | {"config": config})
+
+    assert tested.status_code == 200, tested.text
+    body = tested.json()
+    assert body["ok"] is True, body
+    assert body["output"]["usage"]["model"] == "tenant-model"
+    assert tenant.headers[0]["Authorization"] == f"Bearer {TENANT_KEY}"
+    assert deployment.requests == []
+    assert TENANT_KEY not in tested.text
+    shown = (await client.get("/api/integrations/ai/providers")).json()
+    assert shown["source"] == "deployment"

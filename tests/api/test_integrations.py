@@ -211,3 +211,56 @@ async def test_only_admins_and_editors_may_test(
         response = await client.post("/api/integrations/test", json=SEED_BODY, headers=auth)
         assert response.status_code == status, (role, response.text)
     assert len(smtp_server.messages) == 1
+
+
+async def test_a_test_call_may_use_a_configuration_not_saved_yet(
+    client: httpx.AsyncClient,
+) -> None:
+    """The Studio tests what its form holds before it is saved: the call gets that
+    configuration, its references resolved from the tenant's secrets, and nothing is stored."""
+    assert (await client.put("/api/secrets/ERP_KEY", json={"value": "erp-canary-31"})).is_success
+    unsaved = {"url": "https://unsaved", "api_key": {"$secret": "ERP_KEY"}}
+    body = {"integration": "echo", "action": "echo", "config": unsaved}
+
+    tested = await client.post("/api/integrations/test", json=body)
+
+    assert tested.status_code == 200, tested.text
+    outcome = tested.json()
+    assert outcome["ok"] is True, outcome
+    assert outcome["output"]["config"]["url"] == "https://unsaved"
+    assert "erp-canary-31" not in tested.text
+    assert (await client.get("/api/integrations/echo")).status_code == 404
+    saved = (await client.post("/api/integrations/test", json=body | {"config": None})).json()
+    assert saved["output"]["config"] == {"url": "https://default"}
+
+
+@pytest.mark.parametrize(
+    ("config", "status", "loc", "says"),
+    [
+        ({"k": {"$secret": "ERP_KEY", "x": 1}}, 422, ["body", "config", "k"], "$secret"),
+        ({"blob": "x" * 70_000}, 413, ["body", "config"], "65536"),
+        ([], 422, ["body", "config"], "valid dictionary"),
+    ],
+)
+async def test_an_unsaved_configuration_is_checked_as_a_saved_one(
+    client: httpx.AsyncClient, config: Any, status: int, loc: list[str], says: str
+) -> None:
+    body = {"integration": "echo", "action": "echo", "config": config}
+    response = await client.post("/api/integrations/test", json=body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["details"][0]["loc"] == loc
+    assert says in error["message"] + error["details"][0]["msg"]
+
+
+async def test_only_an_admin_may_test_an_unsaved_configuration(
+    app_resources: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = app_resources
+    editor = await auth_for(resources, "acme", Role.EDITOR)
+    body = {"integration": "echo", "action": "echo", "config": {"url": "https://elsewhere"}}
+
+    refused = await client.post("/api/integrations/test", json=body, headers=editor)
+
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["details"][0]["loc"] == ["body", "config"]

@@ -6,6 +6,7 @@ The models are stand-ins (tests/stand_in_models.py: HTTP servers on 127.0.0.1 sp
 OpenAI's wire format), not models: the package's, which the deployment's settings point at,
 and this test's own, which the admin points the tenant at."""
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -69,7 +70,7 @@ def test_an_admin_follows_the_copilots_note_sets_the_model_and_tests_it(
     expect(in_use).to_contain_text("secret AI_STAND_IN_KEY")
     expect(page.get_by_role("status", name="Copilot")).to_contain_text("can draft")
     asked_before = len(model.requests)
-    page.get_by_role("button", name="Test the AI providers").click()
+    page.get_by_role("button", name="Test the providers in use").click()
 
     expect(page.get_by_text("answered in")).to_contain_text("openai (tenant-model)")
     expect(page.get_by_text("answered in")).to_contain_text("OK")
@@ -81,6 +82,40 @@ def test_an_admin_follows_the_copilots_note_sets_the_model_and_tests_it(
     page.get_by_role("button", name="Remove this tenant's provider").click()
     expect(page.get_by_text("The deployment's (its AUTOMATOR_AI_* settings)")).to_be_visible()
     expect(in_use).to_contain_text(model.base_url)
+
+
+def test_an_admin_tests_the_provider_the_form_holds_before_saving_it(
+    page: Page,
+    service: Service,
+    model: StandInOpenAI,
+    tenant_model: StandInOpenAI,
+    tenant_config: None,
+) -> None:
+    """The test button tested the saved configuration: a person who changed the model or the
+    key and pressed it heard from the old one. The form's provider is tested as it stands."""
+    stored = service.api("PUT", "/api/secrets/AI_STAND_IN_KEY", json={"value": KEY_VALUE})
+    assert stored.status_code in (200, 201), stored.text
+    sign_in(page, service, service.key)
+    page.goto(service.base + "/studio/governance/ai")
+    form = page.get_by_role("form", name="This tenant's AI provider")
+    test = form.get_by_role("button", name="Test this provider")
+    expect(test).to_have_attribute("aria-disabled", "true")
+    expect(test).to_have_accessible_description(re.compile("^To save or test the provider, give"))
+
+    form.get_by_label("Base URL").fill(tenant_model.base_url)
+    form.get_by_label("Model", exact=True).fill("tenant-model")
+    form.get_by_role("combobox", name="API key").select_option("AI_STAND_IN_KEY")
+    asked_before = len(model.requests)
+    test.click()
+
+    expect(form.get_by_text("answered in")).to_contain_text("openai (tenant-model)")
+    assert len(tenant_model.requests) == 1
+    assert tenant_model.headers[0]["Authorization"] == f"Bearer {KEY_VALUE}"
+    assert len(model.requests) == asked_before, "the test call went to the deployment's model"
+    assert KEY_VALUE not in page.content()
+    # Nothing was saved: the deployment's provider is still the one in use.
+    expect(page.get_by_text("The deployment's (its AUTOMATOR_AI_* settings)")).to_be_visible()
+    assert service.api("GET", "/api/integrations/ai/providers").json()["source"] == "deployment"
 
 
 def test_an_editor_sees_whether_the_copilot_can_draft_and_no_configuration(

@@ -85,6 +85,13 @@ class IntegrationTest(BaseModel):
         default_factory=dict,
         description="The test event's `user` (templates, the default recipient).",
     )
+    config: dict[str, Any] | None = Field(
+        None,
+        description="A configuration of the integration to call with instead of the one the "
+        "tenant's steps use: a change not saved yet, as `PUT /api/integrations/{code}` takes "
+        'it. `{"$secret": "NAME"}` references resolve from the tenant\'s secrets, never the '
+        "deployment's environment. Needs an admin key, as saving it does.",
+    )
 
 
 class CallError(BaseModel):

@@ -15,7 +15,7 @@ from app.actions.base import (
 )
 from app.actions.references import references
 from app.actions.registry import Registry, UnknownAction
-from app.engine.calls.integrations import Integrations
+from app.engine.calls.integrations import Configuration, Integrations
 from app.engine.calls.messages import MessageTemplates
 from app.engine.calls.secrets import Resolved, Secrets
 from app.store.errors import STORE_ERRORS
@@ -43,14 +43,16 @@ class Gateway:
         ctx: ActionContext,
         *,
         referenced: bool = True,
+        configuration: Configuration | None = None,
     ) -> Any:
         """Run the step's connector action with its secrets resolved; whatever it returns or
         raises comes back with those secrets masked. ``referenced=False``: the step's data
         is known to hold no secret reference (its version's, compiled once), so it is not
-        searched for one."""
+        searched for one. ``configuration``: the connector's, instead of the one the
+        tenant's steps get (a test call of a change not saved yet)."""
         connector, action, inputs = self._resolve(action_type, params)
         prepared, resolved = await self._prepare(
-            connector, inputs, ctx, self._message, referenced=referenced
+            connector, inputs, ctx, self._message, referenced=referenced, given=configuration
         )
         try:
             output = await connector.execute(action, resolved.inputs, prepared)
@@ -108,11 +110,12 @@ class Gateway:
         message_of: MessageOf,
         *,
         referenced: bool = True,
+        given: Configuration | None = None,
     ) -> tuple[ActionContext, Resolved]:
-        """The connector's context for this step: its configuration, the secrets resolved
-        and the message ``message_of`` makes."""
+        """The connector's context for this step: its configuration (``given``, else the
+        tenant's), the secrets resolved and the message ``message_of`` makes."""
         try:
-            configuration = await self.integrations.for_call(ctx.tenant_id, connector.code)
+            configuration = given or await self.integrations.for_call(ctx.tenant_id, connector.code)
             resolved = await self.secrets.for_call(
                 ctx.tenant_id,
                 inputs,

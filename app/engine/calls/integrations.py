@@ -67,6 +67,12 @@ class Integrations:
             return Configuration(self._defaults.get(key[1], {}), tenant=False)
         return Configuration(own.config, tenant=True)
 
+    def unsaved(self, config: dict[str, Any]) -> Configuration:
+        """A tenant's configuration not saved yet (a test call's), checked as ``put`` checks
+        one: its secret references resolve as the tenant's own configuration's do."""
+        _check(config)
+        return Configuration(config, tenant=True)
+
     def has_default(self, code: str) -> bool:
         return code in self._defaults
 
@@ -79,8 +85,7 @@ class Integrations:
             message = f"No installed connector has the code {code[:100]!r}; installed: {installed}."
             # A 404, as for any resource the path names that is not there.
             raise NotFound(message, [ErrorDetail(("path", "code"), "not an installed connector")])
-        _check_size(config)
-        references(config, ("body", "config"))
+        _check(config)
         try:
             return await self._store.put_integration(tenant_id, code, config)
         finally:
@@ -102,7 +107,9 @@ class Integrations:
             self._configurations.forget((tenant_id, code))
 
 
-def _check_size(config: dict[str, Any]) -> None:
+def _check(config: dict[str, Any]) -> None:
+    """What ``put`` refuses, located in the request's ``config``: values no store keeps, a
+    configuration over the size limit, a malformed secret reference."""
     jsonc.check_values(config, ("body", "config"))  # what no store keeps, by its field
     size = len(orjson.dumps(config))
     if size > MAX_CONFIG_BYTES:
@@ -110,3 +117,4 @@ def _check_size(config: dict[str, Any]) -> None:
             f"config is {size} bytes of JSON; the limit is {MAX_CONFIG_BYTES}.",
             [ErrorDetail(("body", "config"), f"at most {MAX_CONFIG_BYTES} bytes of JSON")],
         )
+    references(config, ("body", "config"))

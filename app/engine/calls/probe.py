@@ -16,6 +16,7 @@ from app.actions.base import ActionContext, ConnectorError, problems_of
 from app.actions.registry import CUSTOM_ACTION
 from app.clock import Clock
 from app.engine.calls.gateway import Gateway
+from app.engine.calls.integrations import Configuration
 from app.engine.expressions.renderer import Renderer
 from app.errors import ErrorDetail, InvalidInput, NotFound
 from app.models.ids import new_id
@@ -27,13 +28,15 @@ EVENT_TYPE = "integration_test"
 @dataclass(frozen=True)
 class ProbeCall:
     """What to call: a connector's code, one of its actions, and the action's ``data``
-    (templates in it render over the synthetic context: ``{{user.email}}``)."""
+    (templates in it render over the synthetic context: ``{{user.email}}``); ``config``, a
+    configuration of the connector to call with instead of the tenant's (not saved yet)."""
 
     integration: str
     action: str
     data: Mapping[str, Any]
     template: str | None = None
     user: Mapping[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,8 @@ class Prober:
         """Make the call. Bad requests raise (404 for an unknown integration, 422 for an
         unknown action or data its spec refuses); the connector's failure is an outcome."""
         self._check_action(call)
+        integrations = self.gateway.integrations
+        configuration = None if call.config is None else integrations.unsaved(call.config)
         test_id = new_id("test")
         context = {
             "user": dict(call.user),
@@ -75,7 +80,7 @@ class Prober:
         step = {"connector": call.integration, "action": call.action, "params": params}
         # How long the real call took (a measurement, not the process's clock).
         started = time.monotonic()
-        output, error = await self._attempt(step, ctx)
+        output, error = await self._attempt(step, ctx, configuration)
         elapsed = round((time.monotonic() - started) * 1000, 1)
         return ProbeOutcome(error is None, ctx.idempotency_key, elapsed, output, error)
 
@@ -107,11 +112,14 @@ class Prober:
             )
 
     async def _attempt(
-        self, step: dict[str, Any], ctx: ActionContext
+        self, step: dict[str, Any], ctx: ActionContext, configuration: Configuration | None
     ) -> tuple[Any, dict[str, Any] | None]:
         try:
             async with asyncio.timeout(self.timeout):
-                return await self.gateway.call(CUSTOM_ACTION, step, ctx), None
+                output = await self.gateway.call(
+                    CUSTOM_ACTION, step, ctx, configuration=configuration
+                )
+                return output, None
         except TimeoutError:
             return None, {"message": f"timed out after {self.timeout} s", "retryable": True}
         except ConnectorError as failed:

@@ -1,6 +1,7 @@
 // The AI providers on Governance → AI: what the tenant's calls use now (its own configuration,
 // else the deployment's; never a key), replacing or removing the tenant's own through
-// `/api/integrations/ai`, and a test call through `POST /api/integrations/test`.
+// `/api/integrations/ai`, and a test call through `POST /api/integrations/test` (of a form's
+// configuration before it is saved, or of the one in use).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./client";
 import type { components } from "./schema";
@@ -44,6 +45,10 @@ export function useDeleteAi() {
   return useAiCommand(() => api<void>("DELETE", "/api/integrations/ai"));
 }
 
+/** A test call of `config` when given (a form's, not saved yet), else of the providers in use. */
 export function useTestAi() {
-  return useMutation({ mutationFn: () => api<IntegrationTestResult>("POST", "/api/integrations/test", { body: TEST_CALL }) });
+  return useMutation({
+    mutationFn: (config: Record<string, unknown> | undefined) =>
+      api<IntegrationTestResult>("POST", "/api/integrations/test", { body: config ? { ...TEST_CALL, config } : TEST_CALL }),
+  });
 }

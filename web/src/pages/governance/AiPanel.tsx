@@ -1,8 +1,9 @@
 // Governance → AI: the language model the tenant's ai_task steps and the copilot use. Admins
 // see the providers in use (the tenant's own, else the deployment's AUTOMATOR_AI_* settings;
 // a key only as "set" or a secret's name), replace them with one provider, go back to the
-// deployment's, and test them with one real call; the API refuses the configuration to other
-// roles, who see whether the copilot can draft.
+// deployment's, and test with one real call the providers in use or the form's provider, saved
+// or not; the API refuses the configuration to other roles, who see whether the copilot can
+// draft.
 import { useId, useState, type FormEvent } from "react";
 import { NavLink } from "react-router";
 import { useAiProviders, useDeleteAi, usePutAi, useTestAi, type AiProvidersRead, type IntegrationTestResult } from "../../api/ai";
@@ -70,20 +71,22 @@ function Providers() {
         </TableScroll>
       )}
       {current.problem && <p className="error-inline" role="alert">{current.problem}</p>}
-      <TestCall />
+      <TestCall label="Test the providers in use" />
       {/* Keyed by what is in use: a save starts the form again from what was saved. */}
       <ProviderForm key={JSON.stringify(current)} current={current} save={save} remove={remove} />
     </>
   );
 }
 
-function TestCall() {
+/** One test call and what it found: of `config` (a form's, not saved yet) when given, else of the
+ * providers in use; `greyedBy` greys the button (the form is not complete yet). */
+function TestCall({ label, config, greyedBy }: { label: string; config?: Record<string, unknown> | null; greyedBy?: string | undefined }) {
   const test = useTestAi();
   return (
     <div className="toolbar">
-      <button type="button" disabled={test.isPending} onClick={() => test.mutate()}>
-        {test.isPending ? "Testing…" : "Test the AI providers"}
-      </button>
+      <GreyableButton disabled={test.isPending} greyedBy={greyedBy} onClick={() => test.mutate(config ?? undefined)}>
+        {test.isPending ? "Testing…" : label}
+      </GreyableButton>
       {test.data && <TestOutcome result={test.data} />}
       <ErrorNotice error={test.error} />
     </div>
@@ -154,6 +157,8 @@ function ProviderForm({ current, save, remove }: {
         {save.isSuccess && <span className="muted" role="status">Saved.</span>}
       </div>
       {unsavable && <p className="muted" id={reasonId}>{unsavable}</p>}
+      {/* What the form holds, saved or not: the call goes where the form points. */}
+      <TestCall label="Test this provider" config={config} greyedBy={unsavable ? reasonId : undefined} />
       <ErrorNotice error={save.error ?? remove.error} />
     </form>
   );

@@ -25,9 +25,9 @@ describe("the AI form", () => {
 
   it("says all that is left to fill in before sending", () => {
     expect(aiConfig({ provider: "openai", baseUrl: "", model: " ", secret: "" }).unsavable).toBe(
-      "To save the provider, give the base URL, where the OpenAI-compatible server answers, up to /v1 (https://api.openai.com/v1), and name the model, the one used when a step or the copilot names none.",
+      "To save or test the provider, give the base URL, where the OpenAI-compatible server answers, up to /v1 (https://api.openai.com/v1), and name the model, the one used when a step or the copilot names none.",
     );
-    expect(aiConfig({ provider: "openai", baseUrl: "api.openai.com", model: "m", secret: "" }).unsavable).toBe("To save the provider, make the base URL an http:// or https:// address.");
+    expect(aiConfig({ provider: "openai", baseUrl: "api.openai.com", model: "m", secret: "" }).unsavable).toBe("To save or test the provider, make the base URL an http:// or https:// address.");
     expect(aiConfig({ provider: "anthropic", baseUrl: "", model: "m", secret: "" }).unsavable).toBeNull();
   });
 

@@ -28,12 +28,12 @@ export function aiDraft(current: AiProvidersRead): AiDraft {
   };
 }
 
-/** The `config` of `PUT /api/integrations/ai` the form asks for, or why Save is greyed: all
- * that is left to do. */
+/** The `config` of `PUT /api/integrations/ai` the form asks for (and a test call tries before
+ * it is saved), or why Save and Test are greyed: all that is left to do. */
 export function aiConfig(draft: AiDraft): { config: Record<string, unknown> | null; unsavable: string | null } {
   const baseUrl = draft.baseUrl.trim();
   const model = draft.model.trim();
-  const unsavable = greyedReason("save the provider", [
+  const unsavable = greyedReason("save or test the provider", [
     draft.provider === "openai" && !baseUrl && "give the base URL, where the OpenAI-compatible server answers, up to /v1 (https://api.openai.com/v1)",
     baseUrl && !URL_START.test(baseUrl) && "make the base URL an http:// or https:// address",
     !model && "name the model, the one used when a step or the copilot names none",
