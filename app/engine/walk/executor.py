@@ -424,7 +424,29 @@ def _report(run: Run, steps: list[StepRecord]) -> None:
                     message,
                 )
     if run.status == RunStatus.FAILED:
-        log.warning("run %s failed: %s", run.run_id, run.history[-1]["reason"])
+        log.warning("run %s %s", run.run_id, _failure(run))
+
+
+def _failure(run: Run) -> str:
+    """What failed the run, as its ``error`` holds it: the step and its error, and the
+    compensation step's if one failed too (the run's last turn says "compensation done",
+    or nothing of the error). A run failed with no error held (its compensation finished
+    after a retry through the API had cleared it): why it moved to failed."""
+    error = run.error
+    if error is None:
+        moved = next(turn for turn in reversed(run.history) if turn["to"] == RunStatus.FAILED)
+        return f"failed: {moved['reason']}"
+    said = _failed(error)
+    if "compensation" in error:
+        said += f"; its compensation {_failed(error['compensation'])}"
+    return said
+
+
+def _failed(error: dict[str, Any]) -> str:
+    """``failed at step <id>: <message>``; without the step for an error at none (the
+    run's timeout, an engine error before any call)."""
+    at = f" at step {error['step_id']}" if error.get("step_id") else ""
+    return f"failed{at}: {error.get('message', '')}"
 
 
 def _sent_record(run: Run, sent: Sent, exc: Exception, now: datetime) -> StepRecord:

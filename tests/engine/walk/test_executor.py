@@ -81,7 +81,7 @@ async def test_steps_that_fail_and_the_run_they_fail_are_logged_with_their_ids(
     assert told == [
         ("info", f"step post (webhook_call) attempt 1 failed, to be retried: {answer}"),
         ("warning", f"step post (webhook_call) attempt 2 failed: {answer}"),
-        ("warning", f"run {run_id} failed: step post failed"),
+        ("warning", f"run {run_id} failed at step post: {answer}"),
     ]
     ids = {
         (e["tenant_id"], e["workflow_id"], e.get("step_id"))
@@ -89,6 +89,66 @@ async def test_steps_that_fail_and_the_run_they_fail_are_logged_with_their_ids(
         if e.get("run_id") == run_id
     }
     assert ids == {("acme", "order", "post"), ("acme", "order", None)}
+
+
+async def test_a_compensated_run_is_logged_failed_by_its_step_not_its_last_turn(
+    client: httpx.AsyncClient, settings: Settings, json_lines: io.StringIO, httpserver: HTTPServer
+) -> None:
+    """Its last turn is "compensation done": the run's line names the step that failed it
+    and that step's error, and the compensation step's too when it failed as well. Retried
+    through the API (which clears the error), it says why it moved to failed."""
+    httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
+    httpserver.expect_request("/refund").respond_with_data("down", status=503)
+    charge = {
+        "id": "charge",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/charge")},
+    }
+    refund = {
+        "id": "refund",
+        "type": "webhook_call",
+        "retry": {"max_attempts": 1},
+        "data": {"url": httpserver.url_for("/refund")},
+    }
+    document = {
+        "workflow_id": "order",
+        "name": "n",
+        "trigger": {"type": "buy"},
+        "actions": [charge],
+        "settings": {"on_error": "compensate", "compensation": [{"id": "note", "type": "log"}]},
+    }
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    declined = "POST to 127.0.0.1 answered 402: card declined"
+
+    def run_lines(run_id: str) -> list[str]:
+        entries = [json.loads(line) for line in json_lines.getvalue().splitlines()]
+        return [
+            e["message"]
+            for e in entries
+            if e.get("run_id") == run_id
+            and e["level"] == "warning"
+            and e["message"].startswith("run ")
+        ]
+
+    first = (await send(client, {"type": "buy"}))["run_ids"][0]
+    await drain(allowed)
+    assert run_lines(first) == [f"run {first} failed at step charge: {declined}"]
+
+    refunding = {"on_error": "compensate", "compensation": [refund]}
+    changed = await client.put("/api/workflows/order", json=document | {"settings": refunding})
+    assert changed.status_code == 200
+    second = (await send(client, {"type": "buy"}))["run_ids"][0]
+    await drain(allowed)
+    assert run_lines(second) == [
+        f"run {second} failed at step charge: {declined}; its compensation failed at step "
+        "refund: POST to 127.0.0.1 answered 503: down"
+    ]
+    httpserver.clear()
+    httpserver.expect_request("/refund").respond_with_json({"refunded": True})
+    assert (await client.post(f"/api/runs/{second}/retry")).status_code == 200
+    await drain(allowed)
+    assert run_lines(second)[1:] == [f"run {second} failed: compensation done"]
 
 
 class FailsOnceAfterACall:
