@@ -35,8 +35,9 @@ from app.triggers.matcher import NO_LISTENERS, Listeners
 
 MAX_KEY = 256  # characters of an idempotency key, as EventIn's field takes it
 # The header an event's key may come in instead of its body (single events only).
+KEY_HEADER_NAME = "Idempotency-Key"
 KEY_HEADER: dict[str, Any] = {
-    "name": "Idempotency-Key",
+    "name": KEY_HEADER_NAME,
     "in": "header",
     "required": False,
     "description": "The event's idempotency key, when its body has none; if both are "
@@ -65,7 +66,7 @@ async def send_event(request: Request) -> Response:
     start as soon as a worker takes them."""
     caller = await authorized(request, Permission.INGEST)
     resources = resources_of(request)
-    body = _keyed(await parsed(request, EventIn), request.headers.get(KEY_HEADER["name"]))
+    body = _keyed(await parsed(request, EventIn), request.headers.get(KEY_HEADER_NAME))
     accepted = await resources.engine.ingestor.accept(caller.tenant_id, body)
     metrics.event_accepted(accepted)
     if accepted.duplicate:
@@ -85,11 +86,11 @@ async def send_events(request: Request) -> Response:
     validated whole first: one invalid event refuses the batch and accepts nothing."""
     caller = await authorized(request, Permission.INGEST)
     resources = resources_of(request)
-    if KEY_HEADER["name"] in request.headers:
+    if KEY_HEADER_NAME in request.headers:
         raise InvalidInput(
-            "An Idempotency-Key header keys one event: give each event of a batch its own "
+            f"An {KEY_HEADER_NAME} header keys one event: give each event of a batch its own "
             "idempotency_key instead.",
-            [ErrorDetail(("header", KEY_HEADER["name"]), "not taken by a batch")],
+            [ErrorDetail(("header", KEY_HEADER_NAME), "not taken by a batch")],
         )
     events = await parsed_by(request, batch_events)
     limit = resources.settings.max_batch_events
@@ -123,21 +124,21 @@ def _keyed(event: EventIn, header: str | None) -> EventIn:
     other."""
     if header is None or header == event.idempotency_key:
         return event
-    where = ("header", KEY_HEADER["name"])
+    where = ("header", KEY_HEADER_NAME)
     if event.idempotency_key is not None:
         raise InvalidInput(
-            "The Idempotency-Key header and the body's idempotency_key differ: send one, or "
+            f"The {KEY_HEADER_NAME} header and the body's idempotency_key differ: send one, or "
             "the same in both.",
             [ErrorDetail(where, "differs from body.idempotency_key")],
         )
     if not 1 <= len(header) <= MAX_KEY:
         said = f"should be 1 to {MAX_KEY} characters"
-        raise InvalidInput(f"The Idempotency-Key header {said}.", [ErrorDetail(where, said)])
+        raise InvalidInput(f"The {KEY_HEADER_NAME} header {said}.", [ErrorDetail(where, said)])
     try:
         return event.with_key(client_key(header))
     except ValueError as exc:
         raise InvalidInput(
-            f"The Idempotency-Key header {exc}.", [ErrorDetail(where, str(exc))]
+            f"The {KEY_HEADER_NAME} header {exc}.", [ErrorDetail(where, str(exc))]
         ) from None
 
 

@@ -9,7 +9,6 @@ from app.actions.references import references
 from app.api.deps import ConfigurationDep, ResourcesDep, SecretManager, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.integrations import (
-    AiProviderRead,
     AiProvidersRead,
     CallError,
     IntegrationRead,
@@ -51,11 +50,7 @@ async def ai_providers(caller: SecretManager, configuration: ConfigurationDep) -
     secret's name at most); and what a call would fail with now. The Studio's AI page shows
     it; `POST /api/integrations/test` with the `ai_task` action tests it."""
     summary = await configuration.ai_providers(caller.tenant_id)
-    return AiProvidersRead(
-        source=summary.source,
-        providers=[AiProviderRead.of(provider) for provider in summary.providers],
-        problem=summary.problem,
-    )
+    return AiProvidersRead.model_validate(summary, from_attributes=True)
 
 
 @router.get("/{code}")

@@ -5,7 +5,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.actions.ai.summary import ProviderSummary
 from app.actions.references import references
 from app.api.examples import INTEGRATION_TEST_EXAMPLE
 from app.models.secret import IntegrationConfig
@@ -122,18 +121,6 @@ class AiProviderRead(BaseModel):
     settings: list[str] = Field(
         description="Its other fields set (`models`, `timeout`, ...), by name."
     )
-
-    @classmethod
-    def of(cls, summary: ProviderSummary) -> "AiProviderRead":
-        return cls(
-            provider=summary.provider,
-            name=summary.name,
-            base_url=summary.base_url,
-            model=summary.model,
-            key=summary.key,
-            key_secret=summary.key_secret,
-            settings=list(summary.settings),
-        )
 
 
 class AiProvidersRead(BaseModel):
