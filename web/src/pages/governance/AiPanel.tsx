@@ -156,9 +156,9 @@ function ProviderForm({ current, save, remove }: {
         )}
         {save.isSuccess && <span className="muted" role="status">Saved.</span>}
       </div>
-      {unsavable && <p className="muted" id={reasonId}>{unsavable}</p>}
       {/* What the form holds, saved or not: the call goes where the form points. */}
       <TestCall label="Test this provider" config={config} greyedBy={unsavable ? reasonId : undefined} />
+      {unsavable && <p className="muted" id={reasonId}>{unsavable}</p>}
       <ErrorNotice error={save.error ?? remove.error} />
     </form>
   );
