@@ -3,7 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -49,19 +49,33 @@ NOT_THROUGH = {
 }
 
 
+EPOCH, MS = datetime(1970, 1, 1, tzinfo=UTC), timedelta(milliseconds=1)
 # What a walk carries onto a run written meanwhile as it is: the rest (SHARED) is merged.
 UNSHARED = tuple(name for name in PROGRESS if name not in SHARED)
 
 
 class Shared(NamedTuple):
-    """A parked run's wait and variables as stored (JSON): the parts others write to it."""
+    """A parked run's wait and variables as stored (JSON): the parts others write to it;
+    with its status and due time (ms), which others' moves of it change, and how many turns
+    its history had."""
 
     wait: bytes
     vars: bytes
+    status: RunStatus
+    due: int | None
+    turns: int
 
     @classmethod
     def of(cls, run: Run) -> "Shared":
-        return cls(_json(run.wait), _json(run.vars))
+        # In whole ms, as MongoDB keeps it, counted exactly (a float's may be off by one).
+        due = None if run.due_at is None else (run.due_at - EPOCH) // MS
+        return cls(_json(run.wait), _json(run.vars), run.status, due, len(run.history))
+
+    def moved(self, fresh: Run) -> bool:
+        """Whether ``fresh``, the run as stored now, was moved or answered since: more than
+        its variables set (through the API, with a note in its history)."""
+        now = Shared.of(fresh)
+        return (now.wait, now.status, now.due) != (self.wait, self.status, self.due)
 
 
 @dataclass  # not frozen: one per call, and a frozen __init__ costs three times a plain one's
@@ -122,7 +136,7 @@ class StoreEffects:
         run.updated_at = now
         metrics.steps_recorded(steps)
         self.unsaved.discard(run.run_id)
-        if await self.store.save_run(run, steps):
+        if await self.store.save_run(run, steps) or await self._carry_over(run):
             self.saved[run.run_id] = (run.pc, run.attempt)
             self._note_parked(run)
             if steps:
@@ -132,18 +146,21 @@ class StoreEffects:
             if run.finished:
                 await self.family.ended(run)
             return True
-        await self._carry_over(run)
         return False
 
-    async def _carry_over(self, run: Run) -> None:
-        """The run changed under the walk (paused, cancelled, answered): keep its new state
-        and add the walk's progress, unless the change moved the run itself (a skip, a retry)
-        or another walker has it; then the change wins."""
+    async def _carry_over(self, run: Run) -> bool:
+        """The run changed under the walk. Its variables alone set (through the API): the
+        walk's save is made again over them, and the walk goes on (True). Else (paused,
+        cancelled, answered) keep its new state and add the walk's progress, unless the
+        change moved the run itself (a skip, a retry) or another walker has it; then the
+        change wins, and the walk stops (False)."""
         base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
-            return
+            return False
         parked = self.parked.get(run.run_id)
+        if parked is not None and not parked.moved(fresh):
+            return await self._over_variables(run, fresh, parked)
         for name in PROGRESS if parked is None else UNSHARED:
             setattr(fresh, name, getattr(run, name))
         if parked is not None:
@@ -155,6 +172,22 @@ class StoreEffects:
             # the children the walk had started.
             children = await self.family.children_of(run.tenant_id, run.join)
             await self.family.cancel(children, f"its parent run {fresh.status.value}")
+        return False
+
+    async def _over_variables(self, run: Run, fresh: Run, parked: Shared) -> bool:
+        """Save the walk's run over ``fresh``, the run as stored with variables set since
+        ``parked`` and nothing moved: a change that wakes nothing, so the walk must go on
+        itself (stopping, it would leave the run due, or its next wait's timer taken
+        back, with nothing to walk it but the reconciler). The variables merge as
+        ``_merge_shared`` says, and the notes of the change stay in the history."""
+        _merge_shared(fresh, run, parked)
+        run.vars = fresh.vars
+        run.history = [*fresh.history, *run.history[parked.turns :]]
+        run.revision = fresh.revision
+        if await self.store.save_run(run):
+            return True
+        log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
+        return False
 
     def _note_parked(self, run: Run) -> None:
         """Keep the shared parts of the run as stored now if it is stored parked: only a

@@ -297,10 +297,13 @@ class WrittenAsItIsPickedUp:
     (a timer re-armed by the reconciler) meets what a caller wrote to the run it had read.
     Fault injection, since no real race can be had on demand."""
 
-    def __init__(self, store: Store, client: httpx.AsyncClient, run_id: str) -> None:
+    def __init__(
+        self, store: Store, client: httpx.AsyncClient, run_id: str, *, decide: bool = True
+    ) -> None:
         self._store = store
         self._client = client
         self._run_id = run_id
+        self._decide = decide
         self.written = False
 
     def __getattr__(self, name: str) -> Any:
@@ -309,8 +312,9 @@ class WrittenAsItIsPickedUp:
     async def save_run(self, run: Run, *args: Any) -> bool:
         if run.run_id == self._run_id and run.status == "running" and not self.written:
             self.written = True
-            decided = await self._client.post(f"/api/approvals/{self._run_id}~ok~0/approve")
-            assert decided.status_code == 200, decided.text
+            if self._decide:
+                decided = await self._client.post(f"/api/approvals/{self._run_id}~ok~0/approve")
+                assert decided.status_code == 200, decided.text
             changed = await self._client.patch(
                 f"/api/runs/{self._run_id}/variables", json={"note": "from the caller"}
             )
@@ -319,17 +323,26 @@ class WrittenAsItIsPickedUp:
         return saved
 
 
-async def test_a_stray_walk_keeps_a_decision_and_variables_written_as_it_picks_up(
-    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
-) -> None:
+async def walked_past_the_deadline(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    clock: ShiftedClock,
+    *,
+    decide: bool,
+) -> Run:
+    """A run parked at an approval, walked past its deadline by the reconciler's first pass
+    only (its own timer is an hour away on the machine's clock, the reconciler's later
+    passes half an hour after a due time): its walk reads it undecided, and its first save
+    meets the variables (and the decision, if ``decide``) written since. The run as it is
+    once finished, or as it was left."""
     approval = {"id": "ok", "type": "approval", "data": {"timeout": HOUR}}
     run_id, _ = await parked(client, settings, resources, approval)
-    # Past the deadline, the reconciler's first pass takes the run on: its walk reads it
-    # undecided, and its first save meets the decision and the variables written since.
     clock.advance(HOUR + 60)
-    store = WrittenAsItIsPickedUp(resources.store, client, run_id)
+    store = WrittenAsItIsPickedUp(resources.store, client, run_id, decide=decide)
+    slow_reconciler = settings.model_copy(update={"reconcile_grace": HOUR // 2})
     worker = create_worker(
-        settings, store=store, clock=clock, poll_delay=0.01, handle_signals=False
+        slow_reconciler, store=store, clock=clock, poll_delay=0.01, handle_signals=False
     )
     running = asyncio.create_task(worker.async_run())
     try:
@@ -341,9 +354,32 @@ async def test_a_stray_walk_keeps_a_decision_and_variables_written_as_it_picks_u
     finally:
         await stop_gracefully(worker, running)
     assert store.written
+    return run
+
+
+async def test_a_stray_walk_keeps_a_decision_and_variables_written_as_it_picks_up(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    run = await walked_past_the_deadline(client, settings, resources, clock, decide=True)
     assert run.status == "completed"
     assert run.outputs["ok"]["output"]["decision"] == "approved"
     assert run.vars == {"note": "from the caller"}
+
+
+async def test_a_stray_walk_meeting_variables_set_as_it_picks_up_goes_on(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    # Variables set through the API move nothing and wake nothing: the walk that met them
+    # goes on with them, rather than leave the run due with no timer.
+    run = await walked_past_the_deadline(client, settings, resources, clock, decide=False)
+    assert run.status == "completed"
+    assert run.outputs["ok"]["output"]["decision"] == "timed_out"
+    assert run.vars == {"note": "from the caller"}
+    assert [turn["reason"] for turn in run.history[-3:]] == [
+        "variables changed: note",
+        "picked up",
+        "all actions done",
+    ]
 
 
 async def test_a_branch_that_ends_brings_its_parents_join_recheck_forward(
