@@ -123,3 +123,48 @@ def test_a_failed_run_opens_the_step_that_failed_in_the_editor(
     expect(inspector.get_by_role("heading", name="Send push")).to_be_visible()
     expect(inspector).to_contain_text("remind")
     expect(inspector.get_by_text("recipients", exact=True)).to_be_visible()
+
+
+RERUN: dict[str, Any] = THANKS | {
+    "workflow_id": "browser_fix_rerun",
+    "name": "Browser fix rerun",
+    "trigger": {"type": "browser_fix_rerun_purchase"},
+    "actions": [THANKS["actions"][0] | {"template": "browser_fix_rerun_email"}],
+}
+BYSTANDER: dict[str, Any] = {
+    "workflow_id": "browser_fix_bystander",
+    "name": "Browser fix bystander",
+    "trigger": {"type": "browser_fix_rerun_purchase"},
+    "actions": [{"id": "note", "type": "log", "data": {"message": "bought"}}],
+}
+
+
+def test_a_failed_run_runs_its_event_again_on_the_fixed_version(
+    page: Page, service: Service
+) -> None:
+    """Once the workflow was fixed, the run's page said Retry keeps to the old version, and
+    offered no way to give the customer the fixed one: the Events page's Replay starts every
+    workflow the event matches now, not only the one that failed."""
+    service.publish(RERUN)
+    event = {"type": "browser_fix_rerun_purchase", "user": {"id": "u-re", "email": "r@x.io"}}
+    run_id = service.settled_run(event, "failed")
+    # The other workflow on the event's type came later: it too would start on a replay.
+    service.publish(BYSTANDER)
+    fixed = {
+        "id": "thank",
+        "type": "send_email",
+        "data": {"subject": "Thanks", "body": "Thank you."},
+    }
+    service.publish(RERUN | {"actions": [fixed]})
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+
+    note = page.get_by_role("note", name="Version of this run")
+    note.get_by_role("button", name="Run its event again on version 2").click()
+    sent = note.get_by_role("status", name="Sent event")
+    expect(sent).to_contain_text("1 run started")
+    sent.get_by_role("link", name="Follow run").click()
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
+    expect(page.locator(".facts")).to_contain_text("browser_fix_rerun version 2 (active)")
+    bystander = service.api("GET", "/api/runs?workflow_id=browser_fix_bystander").json()
+    assert bystander["items"] == [], "the replay started another workflow on its type"

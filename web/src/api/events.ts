@@ -56,6 +56,13 @@ export function useReplay(id: string) {
   });
 }
 
+/** Accept the event again for one workflow only, on its version active now: a failed run's
+ * event once the workflow is fixed (Retry keeps to the run's own version). */
+export function useReplayInto(eventId: string, workflowId: string) {
+  return useAccepting(() =>
+    api<EventReplayed>("POST", `${eventPath(eventId)}/replay`, { body: { workflow_ids: [workflowId] } }));
+}
+
 /** Send a real event (`POST /api/events`): its runs start as the API's would; the event
  * log and the run lists are read again to show them. */
 export function useSendEvent() {

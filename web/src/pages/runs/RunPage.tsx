@@ -3,6 +3,7 @@
 // admins and editors), the timeline of its steps, its history and a link to its audit entries.
 import { lazy, Suspense } from "react";
 import { Link, useParams } from "react-router";
+import { useReplayInto } from "../../api/events";
 import { useRun, type RunRead } from "../../api/runs";
 import { useWorkflow } from "../../api/workflows";
 import { ErrorNotice } from "../../components/ErrorNotice";
@@ -19,6 +20,7 @@ import { RunFamily } from "./RunFamily";
 import { RunVariables } from "./RunVariables";
 import { StepTimeline } from "./StepTimeline";
 import { sentence } from "../../workflow/catalogue";
+import { SentEvent } from "../editor/SentEvent";
 
 const RunPath = lazy(() => import("./RunPath"));
 
@@ -129,14 +131,33 @@ function RunVersion({ run }: { run: RunRead }) {
  * workflow and published it would otherwise retry the run and see it fail the same way. */
 function PinnedVersion({ run }: { run: RunRead }) {
   const workflow = useWorkflow(run.workflow_id);
+  const { canControlRuns } = useSession();
   const active = workflow.data?.active_version;
   const goesOn = run.status === "failed" || isLive(run.status);
   if (!goesOn || active === undefined || active === null || active === run.version) return null;
   return (
-    <p className="note" role="note" aria-label="Version of this run">
-      This run keeps to version {run.version}, the one it started on: Retry, Resume and Skip step go on with its steps.
-      Version {active}, active now, applies to runs started after it was published.
-    </p>
+    <div className="note" role="note" aria-label="Version of this run">
+      <p>
+        This run keeps to version {run.version}, the one it started on: Retry, Resume and Skip step go on with its steps.
+        Version {active}, active now, applies to runs started after it was published.
+      </p>
+      {run.status === "failed" && canControlRuns && <RunAgain run={run} version={active} />}
+    </div>
+  );
+}
+
+/** The fixed workflow's next step for a failed run: its event accepted again for this
+ * workflow alone (other workflows listening to its type do not start twice). */
+function RunAgain({ run, version }: { run: RunRead; version: number }) {
+  const replay = useReplayInto(run.event_id, run.workflow_id);
+  return (
+    <>
+      <button type="button" disabled={replay.isPending} onClick={() => replay.mutate(undefined)}>
+        Run its event again on version {version}
+      </button>
+      <ErrorNotice error={replay.error} />
+      {replay.data && <SentEvent accepted={replay.data} workflowId={run.workflow_id} />}
+    </>
   );
 }
 
