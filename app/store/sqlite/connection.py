@@ -1,6 +1,7 @@
 """The open SQLite file, as every domain's methods use it: transactions, and the shared reads
 (a record by its key, a page of records, records in order)."""
 
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -23,6 +24,11 @@ Filter = tuple[str, Any]
 # How many rows ``_write_rows`` puts in one statement, largest first: a handful of statement
 # texts per table, each prepared once and kept in the connection's cache.
 ROWS_PER_STATEMENT = (256, 64, 16, 4, 1)
+# Seconds between the statistics' refreshes of a connection that stays open (SQLite's docs:
+# "perhaps once per day or once per hour"), and once more as it closes.
+OPTIMIZE_EVERY = 3600.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,21 @@ class Connection:
         self._clock = clock
         self._profile_max_bytes = profile_max_bytes
         self._db = connect(path)
+        self._optimized_at = clock.monotonic()
 
     def close(self) -> None:
+        self._optimize()
         self._db.close()
+
+    def _optimize(self) -> None:
+        """Refresh the planner's statistics of the tables this connection has queried, where
+        they are missing or out of date (``PRAGMA optimize``: a few milliseconds, nothing when
+        they are current)."""
+        self._optimized_at = self._clock.monotonic()
+        try:
+            self._db.execute("PRAGMA optimize")
+        except sqlite3.Error as exc:  # the file busy past the timeout: the next time will do
+            log.warning("the store's statistics were not refreshed: %s", exc)
 
     def ping(self) -> None:
         self._db.execute("SELECT 1")
@@ -82,9 +100,12 @@ class Connection:
         """The calls one hop to the store's thread brings: ``alone`` one by one (each its
         own transaction, as it opens one), then ``grouped`` together (``together``)."""
         singles = [outcome(call) for call in alone]
-        if len(grouped) < 2:
-            return singles, [outcome(call) for call in grouped]
-        return singles, self.together(grouped)
+        together = (
+            [outcome(call) for call in grouped] if len(grouped) < 2 else self.together(grouped)
+        )
+        if self._clock.monotonic() - self._optimized_at >= OPTIMIZE_EVERY:
+            self._optimize()
+        return singles, together
 
     def together(self, calls: Sequence[Callable[[], Any]]) -> list[Outcome]:
         """Each call's outcome (its result or its exception), the calls' writes committed in
