@@ -27,6 +27,14 @@ export function usePages(): Pages {
 // The lists page newest first: the first page holds the newest, the last the oldest.
 export const FIRST_PAGE = "Newer goes back to the newer page before this one; this is the first page, the newest.";
 export const LAST_PAGE = "Older shows the next, older page; this is the last page: nothing is older.";
+export const NOT_LOADED = "Older shows the page after this one, which has not loaded.";
+
+/** Why Older is greyed: `next` is the page's `next_after`, null on the last page and unset
+ * while the page has not loaded (or its request failed); undefined when Older works. */
+export function olderReason(next: string | null | undefined): string | undefined {
+  if (next) return undefined;
+  return next === null ? LAST_PAGE : NOT_LOADED;
+}
 
 /** Greyed, not disabled: a disabled button takes no focus, and a keyboard user paging through
  * would lose their place, and never hear why, at the first or last page. */
@@ -35,7 +43,7 @@ export function Pager({ pages, next }: { pages: Pages; next: string | null | und
     <div className="toolbar pager">
       <ExplainedButton reason={pages.number === 1 ? FIRST_PAGE : undefined} onClick={pages.back}>Newer</ExplainedButton>
       <span className="muted">page {pages.number}</span>
-      <ExplainedButton reason={next ? undefined : LAST_PAGE} onClick={() => next && pages.forward(next)}>Older</ExplainedButton>
+      <ExplainedButton reason={olderReason(next)} onClick={() => next && pages.forward(next)}>Older</ExplainedButton>
     </div>
   );
 }
