@@ -15,12 +15,13 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from rich.progress import track
 
-from app import backup, logs, remote
+from app import backup, logs, remote, sqlite_file
 from app.errors import AutomatorError
 from app.lockfile import DataDirLock, Taken
 from app.models import jsonc
 from app.models.tenant import DEFAULT_TENANT, Role
 from app.settings import Settings, bad_settings
+from app.sqlite_file import StoreKeyError
 
 # The service (app.main, app.resources and all below them) takes seconds of CPU to import,
 # which `automator --help` and the commands that call a running API do not need: the
@@ -94,7 +95,8 @@ def log_level_first(args: list[str]) -> list[str]:
 
 
 def main() -> None:
-    """The console script: a bad setting ends it in one line per variable, not a traceback."""
+    """The console script: a bad setting, or a store its key does not open, ends it in one
+    line per variable, not a traceback."""
     try:
         cli(args=log_level_first(sys.argv[1:]), prog_name="automator")
     except (ValidationError, SettingsError) as exc:
@@ -102,6 +104,9 @@ def main() -> None:
             raise
         for line in bad_settings(exc):
             typer.secho(line, fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
+    except StoreKeyError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise SystemExit(2) from None
 
 
@@ -329,7 +334,7 @@ def backup_store(
     runs. MongoDB and Redis have their own tools: see docs/operations.md#backups."""
     settings = _embedded_only(_store_settings(), "back up")
     try:
-        copied = backup.backup(settings.sqlite_path, out)
+        copied = backup.backup(settings.sqlite_path, out, settings.store_keys)
     except backup.BackupError as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
@@ -340,6 +345,11 @@ def backup_store(
         "Keep the secrets master key with it (AUTOMATOR_SECRETS_KEY, or "
         f"{settings.data_dir / 'secrets.key'}): without it stored secrets cannot be read."
     )
+    if settings.store_keys:
+        typer.echo(
+            "It is encrypted with the store's key (AUTOMATOR_STORE_KEY): keep the key safe, "
+            "apart from the copy; without it the copy cannot be read."
+        )
 
 
 @cli.command("restore")
@@ -358,7 +368,7 @@ def restore_store(
         raise typer.Exit(1)
     try:
         with DataDirLock(settings.data_dir, settings.port):
-            copied = backup.restore(file, target)
+            copied = backup.restore(file, target, settings.store_keys)
     except (Taken, backup.BackupError) as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
@@ -375,6 +385,52 @@ def _embedded_only(settings: Settings, what: str) -> Settings:
         )
         raise typer.Exit(2)
     return settings
+
+
+store_cli = typer.Typer(
+    help="Encryption at rest of the embedded store (AUTOMATOR_STORE_KEY): docs/security.md."
+)
+cli.add_typer(store_cli, name="store")
+
+
+@store_cli.command("new-key")
+def new_store_key() -> None:
+    """Print a new key for AUTOMATOR_STORE_KEY (32 random bytes, in hexadecimal)."""
+    import secrets
+
+    typer.echo(secrets.token_hex(32))
+
+
+@store_cli.command()
+def encrypt() -> None:
+    """Encrypt the embedded store with the first key of AUTOMATOR_STORE_KEY: a plain store,
+    or one encrypted with another of its keys (to change the key, put the new one first,
+    `new,old`, run this, then drop the old one). Stop every process using the data dir
+    first (`automator dev` is refused while it runs)."""
+    settings = _embedded_only(_store_settings(), "encrypt")
+    keys = settings.store_keys
+    if not keys:
+        typer.secho(
+            "set AUTOMATOR_STORE_KEY to the key to encrypt with (make one with "
+            "`automator store new-key`)",
+            fg=typer.colors.RED,
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        with DataDirLock(settings.data_dir, settings.port):
+            was = sqlite_file.encrypt(settings.sqlite_path, keys)
+    except (Taken, StoreKeyError) as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(1) from None
+    if was == keys[0]:
+        typer.echo(f"{settings.sqlite_path}: already encrypted with the first key; nothing to do")
+        return
+    before = "plain" if was is None else f"encrypted with key {keys.index(was) + 1}"
+    typer.echo(
+        f"{settings.sqlite_path}: encrypted with the first key of AUTOMATOR_STORE_KEY "
+        f"(it was {before}); every process must now be given that key"
+    )
 
 
 secrets_cli = typer.Typer(help="The master key of stored secrets (AUTOMATOR_SECRETS_KEY).")

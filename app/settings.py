@@ -5,7 +5,14 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
@@ -34,6 +41,24 @@ def project_data_dir() -> Path:
 
 # A list of strings: `a,b` or `["a", "b"]`.
 Names = Annotated[list[str], NoDecode, BeforeValidator(_list)]
+# A key of the embedded store: 32 bytes, written as 64 hexadecimal digits.
+STORE_KEY = re.compile(r"[0-9a-fA-F]{64}")
+
+
+def _store_keys(value: SecretStr) -> SecretStr:
+    """AUTOMATOR_STORE_KEY: one key or more, comma-separated, each checked (and never echoed,
+    only its position)."""
+    keys = value.get_secret_value().split(",")
+    for position, key in enumerate(keys, 1):
+        if not STORE_KEY.fullmatch(key.strip()):
+            raise ValueError(
+                f"key {position} of {len(keys)} is not 64 hexadecimal digits; make one with "
+                "`automator store new-key`"
+            )
+    return value
+
+
+StoreKey = Annotated[SecretStr, AfterValidator(_store_keys)]
 
 
 class Settings(BaseSettings):
@@ -384,6 +409,16 @@ class Settings(BaseSettings):
         "`<data dir>/secrets.key`: fine for one machine, but production must set it, the same "
         "in every process, and back it up.",
     )
+    store_key: StoreKey | None = Field(
+        None,
+        description="Encrypts the embedded store (SQLite: its file, write-ahead log and "
+        "backups) with SQLCipher: a key of 64 hexadecimal digits (make one with `automator "
+        "store new-key`), or several comma-separated while changing it (`new,old`: the file "
+        "opens with whichever fits; `automator store encrypt` re-encrypts it with the first). "
+        "Needs `pip install 'automator[encryption]'`. Set it the same in every process and "
+        "keep it apart from the backups: without it the store cannot be read. Unset: the file "
+        "is plain. See docs/security.md#encryption-at-rest.",
+    )
     secrets_env_tenants: Names = Field(
         default_factory=lambda: ["default"],
         description="Tenants whose workflows and integration configuration may read "
@@ -490,6 +525,13 @@ class Settings(BaseSettings):
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "automator.db"
+
+    @property
+    def store_keys(self) -> list[str]:
+        """AUTOMATOR_STORE_KEY's keys, the one to encrypt with first; none when unset."""
+        if self.store_key is None:
+            return []
+        return [key.strip() for key in self.store_key.get_secret_value().split(",")]
 
     @property
     def store_label(self) -> str:

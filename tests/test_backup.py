@@ -12,9 +12,14 @@ import httpx
 import pytest
 
 from app.backup import BackupError, backup, restore
+from app.clock import SystemClock
 from app.settings import Settings
+from app.sqlite_file import connect
+from app.store.sqlite import SQLiteStore
 from tests.conftest import send
+from tests.store.conftest import STORE_KEY
 from tests.test_dev import AUTOMATOR
+from tests.test_sqlite_file import OTHER_KEY, a_store
 
 WORKFLOW = {
     "workflow_id": "kept",
@@ -88,3 +93,30 @@ def test_a_file_that_is_no_store_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "dir" / "automator.db").exists()
     with pytest.raises(BackupError, match="no embedded store"):
         backup(tmp_path / "none.db", tmp_path / "b.db")
+
+
+async def test_an_encrypted_store_is_copied_encrypted_and_restores_with_its_key(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "store" / "automator.db"
+    store = await SQLiteStore.open(db, SystemClock(), keys=[STORE_KEY])
+    await store.ensure_tenant("acme", "Acme Confidential 7731")
+    await store.close()
+    out = tmp_path / "copy.db"
+    assert backup(db, out, [STORE_KEY]).path == out
+    assert b"Acme Confidential 7731" not in out.read_bytes()
+
+    elsewhere = tmp_path / "restored" / "automator.db"
+    with pytest.raises(BackupError, match="or an encrypted one: set AUTOMATOR_STORE_KEY"):
+        restore(out, elsewhere)
+    with pytest.raises(BackupError, match="no key in AUTOMATOR_STORE_KEY opens"):
+        restore(out, elsewhere, [OTHER_KEY])
+    with pytest.raises(BackupError, match="is not encrypted and AUTOMATOR_STORE_KEY is set"):
+        restore(await a_store(tmp_path / "plain", []), elsewhere, [STORE_KEY])
+    assert not elsewhere.exists()
+    # Over a store of another key too: the copy is moved into place, not copied into it.
+    await a_store(elsewhere.parent, [OTHER_KEY])
+    restore(out, elsewhere, [OTHER_KEY, STORE_KEY])
+    restored = connect(elsewhere, [STORE_KEY])
+    assert restored.execute("SELECT name FROM tenants").fetchall() == [("Acme Confidential 7731",)]
+    restored.close()

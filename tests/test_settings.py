@@ -51,6 +51,12 @@ def test_a_list_setting_takes_commas_or_a_json_list(
             "AUTOMATOR_HTTP_ALLOWED_HOSTS: Expecting ',' delimiter: line 1 column 13 (char 12)",
         ),
         (
+            "AUTOMATOR_STORE_KEY",
+            "a" * 64 + ",my passphrase",
+            "AUTOMATOR_STORE_KEY: key 2 of 2 is not 64 hexadecimal digits; make one with "
+            "`automator store new-key`",
+        ),
+        (
             "AUTOMATOR_METRICS_TOKEN",
             "",
             "AUTOMATOR_METRICS_TOKEN: empty: give it a value, or leave the variable unset",

@@ -1,14 +1,17 @@
 """The errors a store raises: the database's own failures, and each record's NotFound or
 Conflict, worded once for both adapters."""
 
-import sqlite3
-
 from pymongo.errors import PyMongoError
 
 from app.errors import Conflict, NotFound
+from app.sqlite_file import operational_errors
 
-# Failures of the database rather than of the request: worth trying again later.
-STORE_ERRORS = (OSError, PyMongoError, sqlite3.OperationalError)
+
+def store_errors() -> tuple[type[Exception], ...]:
+    """Failures of the database rather than of the request: worth trying again later. Read
+    by except clauses when something was raised: SQLite's are its driver's, SQLCipher's
+    once a process opened an encrypted store (``app.sqlite_file``)."""
+    return (OSError, PyMongoError, *operational_errors())
 
 
 def key_exists() -> Conflict:

@@ -17,4 +17,6 @@ async def open_store(settings: Settings, clock: Clock) -> Store:
         return await MongoStore.open(
             client, settings.mongodb_database, clock, settings.profile_max_bytes
         )
-    return await SQLiteStore.open(settings.sqlite_path, clock, settings.profile_max_bytes)
+    return await SQLiteStore.open(
+        settings.sqlite_path, clock, settings.profile_max_bytes, settings.store_keys
+    )

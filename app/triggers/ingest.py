@@ -22,6 +22,7 @@ from app.clock import Clock
 from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.concurrency import RunSlots
 from app.engine.flow.queue import Queue, start_job_id
+from app.engine.walk.executor import transient
 from app.engine.walk.family import Family
 from app.engine.walk.waits import event_key, listeners
 from app.engine.walk.walker import EVENT_WAIT
@@ -35,7 +36,6 @@ from app.models.profile import MAX_BYTES, USER_ID_MAX_LENGTH, Profile, apply
 from app.models.run import Accepted, Claim, EventRecord, Parent, Run, RunStatus
 from app.models.validation import Strict
 from app.models.workflow import WorkflowVersion
-from app.store.errors import STORE_ERRORS
 from app.store.protocol import Intake, Store
 from app.store.rules import seen_touch
 from app.triggers.admission import Admission, Plan
@@ -504,7 +504,7 @@ class Ingestor:
             if self.family is not None:
                 for run in ended:
                     await self.family.ended(run)
-        except (RedisError, *STORE_ERRORS):
+        except transient():
             # The events are accepted: this must not answer them with an error.
             log.exception("settling %d runs ended by events failed", len(ended))
 

@@ -1,5 +1,5 @@
-"""The store fixture: every contract test runs on each adapter. SQLite on a real file;
-MongoDB against a real server when AUTOMATOR_TEST_MONGODB_URL is set, else against
+"""The store fixture: every contract test runs on each adapter. SQLite on a real file, plain
+and encrypted with SQLCipher (AUTOMATOR_STORE_KEY); MongoDB against a real server when AUTOMATOR_TEST_MONGODB_URL is set, else against
 pymongo-async-mock (an in-memory stand-in for PyMongo's async client, built on mongomock), so
 the adapter's queries still run."""
 
@@ -19,6 +19,8 @@ from app.store.protocol import Store
 from app.store.sqlite import SQLiteStore
 
 MONGODB_URL = os.environ.get("AUTOMATOR_TEST_MONGODB_URL")
+# A store key, as `automator store new-key` prints one.
+STORE_KEY = "5ec2e7" * 10 + "0123"
 
 
 class StandInClient(AsyncMongoMockClient):  # type: ignore[misc]
@@ -28,11 +30,13 @@ class StandInClient(AsyncMongoMockClient):  # type: ignore[misc]
         pass
 
 
-@pytest.fixture(params=["sqlite", "mongo"])
+@pytest.fixture(params=["sqlite", "sqlcipher", "mongo"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     opened: Store
     if request.param == "sqlite":
         opened = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
+    elif request.param == "sqlcipher":
+        opened = await SQLiteStore.open(tmp_path / "store.db", SystemClock(), keys=[STORE_KEY])
     else:
         client: Any = (
             AsyncMongoClient(MONGODB_URL, tz_aware=True)

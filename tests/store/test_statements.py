@@ -13,6 +13,7 @@ from app.models.run import RunStatus
 from app.models.stats import Period
 from app.store.protocol import Intake
 from app.store.sqlite import SQLiteStore
+from app.store.sqlite.schema import variable_limit
 from tests.clock import now
 from tests.store.records import event, run
 from tests.store.test_group_commit import step
@@ -26,7 +27,10 @@ OLD_LIMIT = 999
 async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     """A SQLite store of its own, binding no more parameters than an older SQLite does."""
     opened = await SQLiteStore.open(tmp_path / "store.db", SystemClock())
-    opened._database._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, OLD_LIMIT)
+    database = opened._database
+    database._db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, OLD_LIMIT)
+    # The store reads the bound once, as it opens the file.
+    database._most_values = variable_limit(database._db)
     yield opened
     await opened.close()
 

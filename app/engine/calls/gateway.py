@@ -18,7 +18,7 @@ from app.actions.registry import Registry, UnknownAction
 from app.engine.calls.integrations import Configuration, Integrations
 from app.engine.calls.messages import MessageTemplates
 from app.engine.calls.secrets import Resolved, Secrets
-from app.store.errors import STORE_ERRORS
+from app.store.errors import store_errors
 
 # How a step's message is made: rendered for a run, or only looked up before any event.
 MessageOf = Callable[[ActionContext, Mapping[str, Any]], Awaitable[Message | None]]
@@ -124,7 +124,7 @@ class Gateway:
                 referenced=referenced,
             )
             message = await message_of(ctx, inputs)
-        except STORE_ERRORS as exc:
+        except store_errors() as exc:
             raise ConnectorError(f"the store could not be read: {exc}", retryable=True) from None
         prepared = ctx.prepared(self.services, resolved.config, resolved.secrets, message)
         return prepared, resolved

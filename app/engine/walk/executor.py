@@ -26,13 +26,19 @@ from app.engine.walk.walker import Walker
 from app.errors import NotFound
 from app.models import jsonc
 from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus
-from app.store.errors import STORE_ERRORS
+from app.store.errors import store_errors
 from app.store.protocol import Store
 from app.store.rules import LIVE, PROGRESS, SHARED
 
 log = logging.getLogger(__name__)
-# Failures of the store or Redis, not of the run: the walk stops and is retried later.
-TRANSIENT = (*STORE_ERRORS, RedisError)
+
+
+def transient() -> tuple[type[Exception], ...]:
+    """Failures of the store or Redis, not of the run: the walk stops and is retried later.
+    A function, as the store's errors are (``app.store.errors.store_errors``)."""
+    return (*store_errors(), RedisError)
+
+
 # The history's note on a run found running: its last walk stopped mid-way (its worker died,
 # or stalled past its lease), and this one takes over.
 RESUMED = "resumed: its last walk stopped mid-way"
@@ -345,7 +351,7 @@ class Executor:
             metrics.picked_up(run, self.effects.now())
             try:
                 await self._walk(run)
-            except TRANSIENT:
+            except transient():
                 raise  # the run stays due: the reconciler retries it once the store is back
             except Exception as exc:
                 log.exception("run %s failed in the engine", run_id)

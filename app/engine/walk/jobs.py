@@ -34,7 +34,7 @@ from app.engine.flow.scripted_worker import START_LEASES, ScriptedWorker
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.walk.approvals import APPROVAL_LINKS, Links
 from app.engine.walk.control import wait_timer
-from app.engine.walk.executor import TRANSIENT, Executor, StoreEffects
+from app.engine.walk.executor import Executor, StoreEffects, transient
 from app.engine.walk.family import Family, failure_handled, failures, started_by_on_failure
 from app.engine.walk.launcher import Launcher
 from app.engine.walk.program import ProgramCache
@@ -81,7 +81,7 @@ async def resume(executor: Executor, resumes: Resumes, claim: Claim) -> None:
     (``automator_resume_failures_total``)."""
     try:
         await executor.advance(claim.tenant_id, claim.run_id, claim.token)
-    except TRANSIENT:
+    except transient():
         log.exception("resuming run %s failed; it is retried when its claim lapses", claim.run_id)
         return
     except Exception:

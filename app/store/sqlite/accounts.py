@@ -1,6 +1,5 @@
 """Tenants, their API keys, flow-control limits and audit trail, on SQLite."""
 
-import sqlite3
 from datetime import datetime
 from functools import partial
 
@@ -10,6 +9,7 @@ from app.models.audit import AuditEntry, AuditFilter
 from app.models.flow import TenantLimits
 from app.models.tenant import ApiKey, Role, Tenant, TenantSettings
 from app.models.workflow import Page
+from app.sqlite_file import integrity_errors
 from app.store.errors import key_exists, key_not_found, last_manager
 from app.store.sqlite.connection import Connection
 from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS, stamp
@@ -91,7 +91,7 @@ class Accounts(Connection):
                         _json(key.tags),
                     ),
                 )
-        except sqlite3.IntegrityError:
+        except integrity_errors():
             raise key_exists() from None
 
     def api_key_by_hash(self, key_hash: str) -> ApiKey | None:

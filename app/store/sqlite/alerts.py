@@ -1,12 +1,12 @@
 """Failure alerts on SQLite: each tenant's rules as one document, and a row per notice
 sent, its key unique within the tenant."""
 
-import sqlite3
 from datetime import datetime
 
 import orjson
 
 from app.models.alert import AlertRules
+from app.sqlite_file import integrity_errors
 from app.store.sqlite.connection import Connection
 
 
@@ -36,7 +36,7 @@ class Alerts(Connection):
         try:
             with self._transaction() as db:
                 db.execute("INSERT INTO notices VALUES (?, ?, ?)", (tenant_id, key, at.isoformat()))
-        except sqlite3.IntegrityError:
+        except integrity_errors():
             return False
         return True
 

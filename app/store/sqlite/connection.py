@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from app.clock import Clock
 from app.models.profile import MAX_BYTES
 from app.models.workflow import Page
+from app.sqlite_file import sqlite_errors
 from app.store.sqlite.rows import Table
-from app.store.sqlite.schema import connect
+from app.store.sqlite.schema import connect, variable_limit
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -42,10 +43,17 @@ class Outcome:
 class Connection:
     """The synchronous store's connection, used from one thread only (SQLiteStore's)."""
 
-    def __init__(self, path: Path, clock: Clock, profile_max_bytes: int = MAX_BYTES) -> None:
+    def __init__(
+        self,
+        path: Path,
+        clock: Clock,
+        profile_max_bytes: int = MAX_BYTES,
+        keys: Sequence[str] = (),
+    ) -> None:
         self._clock = clock
         self._profile_max_bytes = profile_max_bytes
-        self._db = connect(path)
+        self._db = connect(path, keys)
+        self._most_values = variable_limit(self._db)
         self._optimized_at = clock.monotonic()
 
     def close(self) -> None:
@@ -59,7 +67,7 @@ class Connection:
         self._optimized_at = self._clock.monotonic()
         try:
             self._db.execute("PRAGMA optimize")
-        except sqlite3.Error as exc:  # the file busy past the timeout: the next time will do
+        except sqlite_errors() as exc:  # the file busy past the timeout: the next time will do
             log.warning("the store's statistics were not refreshed: %s", exc)
 
     def ping(self) -> None:
@@ -165,7 +173,7 @@ class Connection:
         width = len(rows[0])
         # The rows a statement may hold: SQLite binds at most 32,766 values a statement since
         # 3.32, 999 before (and in builds that keep that bound), fewer than 256 rows of 4.
-        most = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width
+        most = self._most_values // width
         start = 0
         for size in ROWS_PER_STATEMENT:
             if size > most:

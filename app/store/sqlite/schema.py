@@ -2,8 +2,11 @@
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
+from app import sqlite_file
 from app.datadir import private_file
 
 # The runs that ended (``rules.FINISHED_VALUES``, written out: this module is loaded alone
@@ -333,34 +336,36 @@ RETRIED = ("locked", "schema has changed")
 MIN_SQLITE = (3, 35, 0)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """The file opened in WAL mode with every table and index in place. It is created 0600
-    in a 0700 directory; SQLite gives its WAL and shared-memory files the database's mode.
+def connect(path: Path, keys: Sequence[str] = ()) -> sqlite3.Connection:
+    """The file opened in WAL mode with every table and index in place, encrypted with
+    SQLCipher when there are ``keys`` (``app.sqlite_file``). It is created 0600 in a 0700
+    directory; SQLite gives its WAL and shared-memory files the database's mode.
     Safe when several processes open one file at once (``automator api`` and workers
     starting together): each waits for the others' locks, and each change to the schema is
     made once."""
-    _check_version(sqlite3.sqlite_version_info)
-    _bound_as_they_are()
+    driver = sqlite_file.driver(keys)
+    _check_version(driver.sqlite_version_info)
+    _bound_as_they_are(driver)
     private_file(path)
     for attempt in range(OPEN_ATTEMPTS - 1):
         try:
-            return _open(path)
-        except sqlite3.OperationalError as exc:
+            return _open(path, keys)
+        except sqlite_file.operational_errors() as exc:
             if not any(cause in str(exc) for cause in RETRIED):
                 raise
         time.sleep(min(0.05 * 2**attempt, 1.0))
-    return _open(path)
+    return _open(path, keys)
 
 
-def _bound_as_they_are() -> None:
+def _bound_as_they_are(driver: ModuleType) -> None:
     """Bind bytes (documents) and None as they are, through adapters that return them.
-    Without one, Python 3.11's sqlite3 adapts every value that is not exactly a str, int,
-    float or bytearray: it asks its protocol for ``__adapt__`` and builds and drops an
-    AttributeError each time, 1,700 instructions a value (an event binds three such values,
-    its run's row three more, each save of a run as many). Process-wide, and the same each
-    time it is registered."""
-    sqlite3.register_adapter(bytes, bytes)
-    sqlite3.register_adapter(type(None), _same)
+    Without one, Python 3.11's sqlite3 (and SQLCipher's copy of it) adapts every value that
+    is not exactly a str, int, float or bytearray: it asks its protocol for ``__adapt__``
+    and builds and drops an AttributeError each time, 1,700 instructions a value (an event
+    binds three such values, its run's row three more, each save of a run as many).
+    Process-wide, and the same each time it is registered."""
+    driver.register_adapter(bytes, bytes)
+    driver.register_adapter(type(None), _same)
 
 
 def _same(value: None) -> None:
@@ -377,11 +382,11 @@ def _check_version(version: tuple[int, int, int]) -> None:
         )
 
 
-def _open(path: Path) -> sqlite3.Connection:
+def _open(path: Path, keys: Sequence[str]) -> sqlite3.Connection:
     # The busy timeout is set as the connection opens: the switch to WAL below takes the
     # file's lock, which another process opening it at the same time may hold.
-    db = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    db = sqlite_file.connect(
+        path, keys, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
     try:
         _prepare(db)
@@ -408,6 +413,19 @@ def _prepare(db: sqlite3.Connection) -> None:
     # nothing yet, and the tables this connection queries when it optimizes again.
     db.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT}")
     db.execute("PRAGMA optimize=0x10002")
+
+
+def variable_limit(db: sqlite3.Connection) -> int:
+    """How many values one statement may bind (32,766 since SQLite 3.32 unless a build sets
+    another: 250,000 in Debian's and in SQLCipher's wheels). sqlcipher3's connection has no
+    ``getlimit``: its bound is read from ``PRAGMA compile_options``."""
+    if isinstance(db, sqlite3.Connection):
+        return db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    for (option,) in db.execute("PRAGMA compile_options"):
+        name, _, value = option.partition("=")
+        if name == "MAX_VARIABLE_NUMBER":
+            return int(value)
+    return 999  # the least any SQLite allows
 
 
 def _add_columns(db: sqlite3.Connection) -> None:

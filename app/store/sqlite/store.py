@@ -90,11 +90,16 @@ class SQLiteStore:
 
     @classmethod
     async def open(
-        cls, path: Path, clock: Clock, profile_max_bytes: int = MAX_BYTES
+        cls,
+        path: Path,
+        clock: Clock,
+        profile_max_bytes: int = MAX_BYTES,
+        keys: Sequence[str] = (),
     ) -> "SQLiteStore":
+        """The store in ``path``, encrypted with SQLCipher when there are ``keys``."""
         thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="automator-sqlite")
         database = await asyncio.get_running_loop().run_in_executor(
-            thread, Database, path, clock, profile_max_bytes
+            thread, Database, path, clock, profile_max_bytes, keys
         )
         return cls(database, thread)
 
