@@ -1,7 +1,7 @@
 """A link to make a message template (`?new=NAME`, from a workflow's warning or a run's error)
 opens the template when one of that name exists already, made since the link was shown:
-before, it opened a blank new template of that name, whose save the API refused (409). Back
-on the workflow once the template is made, its warning is gone."""
+before, it opened a blank new template of that name, whose save the API refused (409). Once
+the template is made, the page leads back to the workflow, whose warning is gone."""
 
 from typing import Any
 
@@ -79,3 +79,30 @@ def test_the_warning_of_a_missing_template_goes_once_it_is_made(
     page.go_back()
     expect(page.get_by_role("heading", name=WELCOME["name"])).to_be_visible()
     expect(warnings).to_have_count(0)
+
+
+LEADS_BACK: dict[str, Any] = WELCOME | {
+    "workflow_id": "browser_link_back",
+    "name": "Browser link back",
+    "actions": [WELCOME["actions"][0] | {"template": "browser_link_back_email"}],
+}
+
+
+def test_the_template_page_leads_back_to_the_workflow_that_needed_it(
+    page: Page, service: Service
+) -> None:
+    """Once the template was made, the page offered no way back to the workflow whose warning
+    linked to it: the next step was the browser's Back button, or finding it in the list."""
+    service.publish(LEADS_BACK)
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{LEADS_BACK['workflow_id']}")
+    page.get_by_role("link", name="Create it under Governance → Message templates").click()
+    page.get_by_label("Subject").fill("Hello")
+    page.get_by_label("Plain text").fill("Hello again.")
+    page.get_by_role("button", name="Create template").click()
+    expect(page.get_by_role("status")).to_have_text("Created browser_link_back_email.")
+
+    page.get_by_role("link", name="← Back to the workflow").click()
+    expect(page).to_have_url(f"{service.base}/studio/workflows/{LEADS_BACK['workflow_id']}")
+    expect(page.get_by_role("heading", name=LEADS_BACK["name"])).to_be_visible()
+    expect(page.locator(".validation-warnings")).to_have_count(0)

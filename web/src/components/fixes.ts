@@ -28,3 +28,21 @@ export function fixFor(message: string): Fix | null {
   }
   return null;
 }
+
+/** Where a fix's page leads back to: the page whose error or warning linked to it, with its
+ * history state (the wizard keeps a new workflow there), named for what it shows. */
+export interface BackTo {
+  to: string;
+  state: unknown;
+  label: string;
+}
+
+/** The way back to `pathname` (plus `search`) and its history `state`. */
+export function backTo(pathname: string, search: string, state: unknown): BackTo {
+  const label = pathname.startsWith("/runs/")
+    ? "Back to the run"
+    : pathname.startsWith("/workflows/") || pathname === "/wizard/canvas"
+      ? "Back to the workflow"
+      : "Back";
+  return { to: pathname + search, state, label };
+}

@@ -2,6 +2,7 @@
 // tenant's limits and quota, its failure alerts, its AI providers and its settings (everyone
 // opens them; editors edit templates, admins limits, alerts, AI and settings).
 import { Navigate, NavLink, Route, Routes } from "react-router";
+import { BackLink } from "../../components/FixLink";
 import { useSession } from "../../components/SessionContext";
 import { AiPanel } from "./AiPanel";
 import { AlertsPanel } from "./AlertsPanel";
@@ -38,6 +39,7 @@ export function GovernancePage() {
   const allowed = (path: string) => tabs.some((tab) => tab.path === path);
   return (
     <section>
+      <BackLink />
       <h1>Governance</h1>
       <nav className="tabs" aria-label="Governance">
         {tabs.map((tab) => <NavLink key={tab.path} to={`/governance/${tab.path}`}>{tab.label}</NavLink>)}
