@@ -5,6 +5,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -16,7 +17,7 @@ from pydantic_settings import SettingsError
 from rich.progress import track
 
 from app import backup, logs, remote, sqlite_file
-from app.errors import AutomatorError
+from app.errors import AutomatorError, InvalidInput
 from app.lockfile import DataDirLock, Taken
 from app.models import jsonc
 from app.models.tenant import DEFAULT_TENANT, Role
@@ -184,13 +185,39 @@ def create_api_key(
             "any --workflow).",
         ),
     ] = None,
+    expires_at: Annotated[
+        str | None,
+        typer.Option(
+            "--expires-at",
+            help="When the key stops working: an ISO 8601 date or time "
+            "(2027-01-31, 2027-01-31T18:00:00+01:00), UTC unless it names a zone.",
+        ),
+    ] = None,
 ) -> None:
     """Create an API key (and the tenant, if new). The key is printed once."""
     limited = list(workflow) if workflow else None
     tags = _tags(tag) if tag else None
-    issued = _on_store(lambda r: r.api_keys.create(tenant, role, name, limited, tags))
+    expires = None if expires_at is None else _instant(expires_at, "--expires-at")
+    try:
+        issued = _on_store(lambda r: r.api_keys.create(tenant, role, name, limited, tags, expires))
+    except InvalidInput as exc:  # the one input the store's rules check: the expiry
+        raise typer.BadParameter(exc.message, param_hint="--expires-at") from None
+    if issued.notice is not None:
+        typer.secho(issued.notice, fg=typer.colors.YELLOW, err=True)
     typer.echo(f"{issued.key.key_id} ({issued.key.role}, tenant {tenant}):")
     typer.echo(issued.secret)
+
+
+def _instant(text: str, option: str) -> datetime:
+    """An ISO 8601 date or time, in UTC unless it names a zone."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO 8601 date or time (e.g. 2027-01-31 or 2027-01-31T18:00:00Z)",
+            param_hint=option,
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _tags(tags: list[str]) -> list[str]:

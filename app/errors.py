@@ -109,6 +109,10 @@ class Unauthenticated(AutomatorError):
     status = 401
 
 
+class KeyExpired(Unauthenticated):
+    """A key past its ``expires_at``: refused as any bad key is, with its own message."""
+
+
 class Forbidden(AutomatorError):
     code = "forbidden"
     status = 403

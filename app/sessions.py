@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from app.audit import Audit
 from app.engine.redis_keys import PREFIX
-from app.errors import RateLimited, Unauthenticated
+from app.errors import KeyExpired, RateLimited, Unauthenticated
 from app.models.tenant import ApiKey
 from app.ratelimit import RateLimiter
 from app.tenancy import KeyCache, hash_key
@@ -84,8 +84,10 @@ class Sessions:
             raise Unauthenticated(ENDED)
         try:
             return await self._keys.authenticate_digest(digest.decode())
-        except Unauthenticated:
+        except Unauthenticated as refused:
             await self._redis.delete(_session_key(token))
+            if isinstance(refused, KeyExpired):  # its message says when, and what to do
+                raise
             raise Unauthenticated(ENDED) from None
 
     async def sign_out(self, token: str) -> ApiKey | None:

@@ -1,4 +1,4 @@
-"""Tenants and API keys: issuing, hashing, resolving and revoking keys.
+"""Tenants and API keys: issuing, hashing, resolving, expiring and revoking keys.
 
 Keys are 256 bits from ``secrets``; a fast SHA-256 is the right hash for such keys (slow
 password hashes guard guessable secrets, and would cost every request milliseconds).
@@ -8,14 +8,15 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic_core import to_jsonable_python
 
 from app.audit import CLI, Acting, Audit
 from app.clock import Clock
-from app.errors import Conflict, Unauthenticated
+from app.errors import Conflict, ErrorDetail, InvalidInput, KeyExpired, Unauthenticated
 from app.models.tenant import DEFAULT_TENANT, ApiKey, Role
 from app.store.protocol import Store
 
@@ -31,10 +32,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IssuedKey:
-    """A new key: ``secret`` is shown once and never stored."""
+    """A new key: ``secret`` is shown once and never stored; ``notice``: what its creator
+    should know (the tenant's admin keys all expire)."""
 
     key: ApiKey
     secret: str
+    notice: str | None = None
 
 
 def hash_key(secret: str) -> str:
@@ -50,6 +53,7 @@ async def issue_key(
     secret: str | None = None,
     workflows: list[str] | None = None,
     tags: list[str] | None = None,
+    expires_at: datetime | None = None,
 ) -> IssuedKey:
     """Create the tenant when missing and a key for it (``secret`` given, or generated)."""
     await store.ensure_tenant(tenant_id, tenant_id)
@@ -63,6 +67,7 @@ async def issue_key(
         created_at=clock.now(),
         workflows=workflows,
         tags=tags,
+        expires_at=expires_at,
     )
     await store.add_api_key(key, hash_key(secret))
     return IssuedKey(key, secret)
@@ -72,6 +77,9 @@ class KeyCache:
     """Valid keys remembered for ``seconds``, so a request does not read the store to learn
     whose key it carries. A key revoked in another process stops working within ``seconds``;
     in this process, at once (``forget``).
+
+    A key past its ``expires_at`` is refused saying so; a key is remembered no longer than
+    it works.
 
     A key's use is recorded (``last_used_at``) when it is read from the store, at most once
     per ``USE_RECORD_SECONDS``, by a write the request does not wait for; a remembered key is
@@ -95,16 +103,30 @@ class KeyCache:
         cached = self._keys.get(digest)
         if cached is not None and cached[1] > self._clock.monotonic():
             return cached[0]
+        self._keys.pop(digest, None)  # out of date, if there
         key = await self._store.api_key_by_hash(digest)
         if key is None or key.revoked_at is not None:
-            self._keys.pop(digest, None)
             raise Unauthenticated("The API key is not valid.")
+        life = self._life(key)
         if len(self._keys) >= MAX_CACHED_KEYS:
             self._keys.clear()
             self._record_after.clear()
         now = self._clock.monotonic()
-        self._keys[digest] = (key, min(now + self._seconds, self._used(key, now)))
+        self._keys[digest] = (key, min(now + life, self._used(key, now)))
         return key
+
+    def _life(self, key: ApiKey) -> float:
+        """Seconds the key may be remembered: ``seconds``, or until it expires if sooner;
+        KeyExpired once it has."""
+        if key.expires_at is None:
+            return self._seconds
+        left = (key.expires_at - self._clock.now()).total_seconds()
+        if left <= 0:
+            raise KeyExpired(
+                f"The API key {key.prefix}… expired at {utc_text(key.expires_at)}: use "
+                "another key, or ask an admin for a new one (POST /api/keys)."
+            )
+        return min(self._seconds, left)
 
     def forget(self, key_id: str) -> None:
         self._keys = {d: entry for d, entry in self._keys.items() if entry[0].key_id != key_id}
@@ -164,11 +186,28 @@ class ApiKeys(Acting):
         name: str,
         workflows: list[str] | None = None,
         tags: list[str] | None = None,
+        expires_at: datetime | None = None,
     ) -> IssuedKey:
         """A new key for the tenant, limited to ``workflows`` and to the workflows carrying
-        one of ``tags`` if either is named; its secret is in the answer only."""
+        one of ``tags`` if either is named, working until ``expires_at`` if given; its
+        secret is in the answer only, with a notice when the tenant's admin keys all
+        expire."""
+        now = self.clock.now()
+        if expires_at is not None and expires_at <= now:
+            raise InvalidInput(
+                f"expires_at {utc_text(expires_at)} is not in the future (now "
+                f"{utc_text(now)}): give a later time, or none for a key that does not expire.",
+                [ErrorDetail(("body", "expires_at"), "must be in the future")],
+            )
         issued = await issue_key(
-            self.store, self.clock, tenant_id, role, name, workflows=workflows, tags=tags
+            self.store,
+            self.clock,
+            tenant_id,
+            role,
+            name,
+            workflows=workflows,
+            tags=tags,
+            expires_at=expires_at,
         )
         key = issued.key
         after = {
@@ -180,11 +219,15 @@ class ApiKeys(Acting):
             "revoked_at": key.revoked_at,
             "workflows": key.workflows,
             "tags": key.tags,
+            "expires_at": key.expires_at,
         }
         await self.audit.record(
             tenant_id, self.actor, "api_key.create", key.key_id, after=to_jsonable_python(after)
         )
-        return issued
+        if not (key.manages_keys(now) and key.expires_at is not None):
+            return issued
+        notice = expiring_admins(await self.store.list_api_keys(tenant_id), now)
+        return IssuedKey(key, issued.secret, notice)
 
     async def revoke(self, tenant_id: str, key_id: str) -> ApiKey:
         """Revoke a key: this process refuses it at once, others once their cache expires.
@@ -197,3 +240,24 @@ class ApiKeys(Acting):
         after = {"revoked_at": to_jsonable_python(revoked.revoked_at)}
         await self.audit.record(tenant_id, self.actor, "api_key.revoke", key_id, after=after)
         return revoked
+
+
+def expiring_admins(keys: Sequence[ApiKey], now: datetime) -> str | None:
+    """What to tell when every key that manages the tenant's keys expires (None when one
+    does not, or none works): a tenant whose last one has expired can be let in again only
+    from the server."""
+    managers = [key for key in keys if key.manages_keys(now)]
+    expiries = [key.expires_at for key in managers if key.expires_at is not None]
+    if not managers or len(expiries) < len(managers):
+        return None
+    return (
+        f"Every admin key of the tenant expires, the last at {utc_text(max(expiries))}: "
+        "after that no key can create or revoke keys, and only `automator create-api-key` "
+        "on the server can let the tenant in. Create an admin key without an expiry before "
+        "then."
+    )
+
+
+def utc_text(at: datetime) -> str:
+    """``2026-12-14T10:00:00Z``: an instant as a message shows it."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

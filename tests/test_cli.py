@@ -4,11 +4,13 @@ import asyncio
 import json
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -303,6 +305,44 @@ def test_create_api_key_limits_a_key_to_tags_and_refuses_a_bad_one(
     )
     assert refused.exit_code == 2
     assert "tag 'Ops' must be 1 to 40 lowercase letters" in refused.stderr
+
+
+def test_create_api_key_sets_an_expiry_and_tells_when_every_admin_key_expires(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The only admin key of a new tenant may expire: made, with a notice saying when no
+    key could manage the tenant's keys any more. A bad or past time is refused."""
+    for name in [name for name in os.environ if name.startswith("AUTOMATOR_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AUTOMATOR_DATA_DIR", str(tmp_path))
+    create = ["create-api-key", "-t", "newco", "-r", "admin", "--expires-at"]
+    created = CliRunner().invoke(cli, [*create, "2099-01-31"])
+    assert created.exit_code == 0, created.output
+    assert (
+        "\nEvery admin key of the tenant expires, the last at 2099-01-31T00:00:00Z: after "
+        "that no key can create or revoke keys"
+    ) in created.stderr
+    assert created.stdout.strip().splitlines()[-1].startswith("atm_")
+
+    async def expiries() -> list[datetime | None]:
+        store = await SQLiteStore.open(tmp_path / "automator.db", SystemClock())
+        try:
+            return [k.expires_at for k in await store.list_api_keys("newco")]
+        finally:
+            await store.close()
+
+    assert asyncio.run(expiries()) == [datetime(2099, 1, 31, tzinfo=UTC)]
+    for when, says in (
+        ("next week", "'next week' is not an ISO 8601 date or time"),
+        ("2001-01-01T00:00:00+02:00", "expires_at 2000-12-31T22:00:00Z is not in the future"),
+    ):
+        refused = CliRunner().invoke(cli, [*create, when])
+        assert refused.exit_code == 2
+        # The message as the error's box shows it, over several lines.
+        shown = " ".join(re.sub("[│╭╮╰╯─]", " ", refused.stderr).split())
+        assert says in shown
+        assert "--expires-at" in shown
+    assert len(asyncio.run(expiries())) == 1
 
 
 def test_the_command_list_says_what_each_command_does_in_whole_sentences() -> None:

@@ -11,9 +11,13 @@ router = APIRouter(prefix="/api/keys", tags=["api keys"], responses=ERROR_RESPON
 
 @router.post("", status_code=201)
 async def create_key(body: KeyCreate, caller: KeyManager, keys: ApiKeysDep) -> KeyCreated:
-    """Issue a key for the caller's tenant. The reply is the only time the key is shown."""
-    issued = await keys.create(caller.tenant_id, body.role, body.name, body.workflows, body.tags)
-    return KeyCreated(**KeyRead.of(issued.key).model_dump(), key=issued.secret)
+    """Issue a key for the caller's tenant. The reply is the only time the key is shown;
+    its `notice` says when every admin key of the tenant would then expire."""
+    issued = await keys.create(
+        caller.tenant_id, body.role, body.name, body.workflows, body.tags, body.expires_at
+    )
+    read = KeyRead.of(issued.key).model_dump()
+    return KeyCreated(**read, key=issued.secret, notice=issued.notice)
 
 
 @router.get("")

@@ -101,6 +101,8 @@ class ApiKey:
     # When an API process last recorded a request made with it (at most once a minute per
     # process: ``app.tenancy.USE_RECORD_SECONDS``); None: never used.
     last_used_at: datetime | None = None
+    # When it stops working; None: never (until revoked).
+    expires_at: datetime | None = None
 
     def can(self, permission: Permission) -> bool:
         return self.revoked_at is None and permission in ROLE_PERMISSIONS[self.role]
@@ -112,11 +114,20 @@ class ApiKey:
             return None
         return KeyScope(self.workflows or (), self.tags or ())
 
-    @property
-    def manages_keys(self) -> bool:
-        """Whether this key is live and may make and revoke the tenant's keys (an admin
-        limited to some workflows may not). A store keeps one such key per tenant."""
-        return self.revoked_at is None and self.role == Role.ADMIN and self.scope is None
+    def expired(self, at: datetime) -> bool:
+        """Whether the key no longer works at ``at`` for its expiry."""
+        return self.expires_at is not None and self.expires_at <= at
+
+    def manages_keys(self, at: datetime) -> bool:
+        """Whether this key works at ``at`` (neither revoked nor expired) and may make and
+        revoke the tenant's keys (an admin limited to some workflows may not). A store keeps
+        one such key per tenant."""
+        return (
+            self.revoked_at is None
+            and not self.expired(at)
+            and self.role == Role.ADMIN
+            and self.scope is None
+        )
 
     def sees(self, workflow_id: str, tags: Sequence[str] = ()) -> bool:
         """Whether this key may see the workflow (and its versions, runs and approvals)

@@ -89,8 +89,9 @@ class AccountStore(Protocol):
 
     async def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         """The key, revoked (a key revoked already is left as it was). A Conflict when it
-        is the tenant's last key that manages keys (``ApiKey.manages_keys``): told in the
-        write itself, so two revocations at once cannot both pass that check."""
+        is the tenant's last key that manages keys now (``ApiKey.manages_keys``; an expired
+        key does not): told in the write itself, so two revocations at once cannot both pass
+        that check."""
 
     async def get_limits(self, tenant_id: str) -> TenantLimits:
         """The tenant's flow-control limits (none set: empty limits)."""

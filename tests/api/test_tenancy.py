@@ -1,7 +1,7 @@
 """Another tenant's ids are a 404 on every workflow endpoint, and lists never show them."""
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -175,3 +175,97 @@ async def test_a_keys_last_use_is_listed_to_within_a_minute(
     assert later is not None
     elapsed = datetime.fromisoformat(later) - datetime.fromisoformat(first)
     assert elapsed.total_seconds() >= 60
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def utc(at: datetime) -> str:
+    return f"{at:%Y-%m-%dT%H:%M:%SZ}"
+
+
+async def test_an_expired_key_is_refused_saying_when(
+    app_resources: tuple[httpx.AsyncClient, Resources], clock: ShiftedClock
+) -> None:
+    """Refused from its expiry on, though the key cache would have kept it a few seconds
+    more; by the API and by the Studio's sign-in."""
+    client, resources = app_resources
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    expires = (clock.now() + timedelta(hours=1)).replace(microsecond=0)
+    body = {"role": "ingest", "expires_at": expires.isoformat()}
+    shop = (await client.post("/api/keys", json=body, headers=acme)).json()
+    assert datetime.fromisoformat(shop["expires_at"]) == expires
+    event = {"type": "page_viewed", "user": {"id": "u1"}}
+    clock.advance(3600 - 2)
+    sent = await client.post("/api/events", json=event, headers=bearer(shop["key"]))
+    assert sent.status_code == 202
+    clock.advance(3)
+    refused = await client.post("/api/events", json=event, headers=bearer(shop["key"]))
+    assert (refused.status_code, refused.json()["error"]["message"]) == (
+        401,
+        f"The API key {shop['prefix']}… expired at {utc(expires)}: use another key, or ask "
+        "an admin for a new one (POST /api/keys).",
+    )
+    signed_in = await client.post("/api/session", json={"api_key": shop["key"]})
+    assert signed_in.status_code == 401
+    assert f"expired at {utc(expires)}" in signed_in.json()["error"]["message"]
+    (listed,) = [
+        k
+        for k in (await client.get("/api/keys", headers=acme)).json()
+        if k["key_id"] == shop["key_id"]
+    ]
+    assert datetime.fromisoformat(listed["expires_at"]) == expires
+
+
+async def test_an_expiry_is_a_future_time_with_a_zone(
+    app_resources: tuple[httpx.AsyncClient, Resources], clock: ShiftedClock
+) -> None:
+    client, resources = app_resources
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    past = (clock.now() - timedelta(minutes=1)).replace(microsecond=0)
+    for expires_at, says in (
+        (past.isoformat(), f"expires_at {utc(past)} is not in the future"),
+        ("2030-01-01T00:00:00", "timezone"),
+    ):
+        body = {"role": "viewer", "expires_at": expires_at}
+        refused = await client.post("/api/keys", json=body, headers=acme)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert says in error["message"] + " ".join(d["msg"] for d in error["details"])
+        assert error["details"][0]["loc"] == ["body", "expires_at"]
+    assert len((await client.get("/api/keys", headers=acme)).json()) == 1
+
+
+async def test_admin_keys_that_all_expire_are_told_and_count_until_they_do(
+    app_resources: tuple[httpx.AsyncClient, Resources], clock: ShiftedClock
+) -> None:
+    """An admin key with an expiry is made with a notice once no admin key is left that
+    does not expire; an expired admin key no longer keeps the last working one revocable."""
+    client, resources = app_resources
+    acme = await auth_for(resources, "acme", Role.ADMIN)
+    (first,) = (await client.get("/api/keys", headers=acme)).json()
+    week = (clock.now() + timedelta(days=7)).replace(microsecond=0)
+    body = {"role": "admin", "expires_at": week.isoformat()}
+    temporary = (await client.post("/api/keys", json=body, headers=acme)).json()
+    assert temporary["notice"] is None  # the first admin key does not expire
+    revoked = await client.delete(f"/api/keys/{first['key_id']}", headers=bearer(temporary["key"]))
+    assert revoked.status_code == 200
+    month = (clock.now() + timedelta(days=30)).replace(microsecond=0)
+    body = {"role": "admin", "expires_at": month.isoformat()}
+    created = await client.post("/api/keys", json=body, headers=bearer(temporary["key"]))
+    assert created.status_code == 201
+    assert created.json()["notice"] == (
+        f"Every admin key of the tenant expires, the last at {utc(month)}: after that no key "
+        "can create or revoke keys, and only `automator create-api-key` on the server can let "
+        "the tenant in. Create an admin key without an expiry before then."
+    )
+    viewer = await client.post(
+        "/api/keys", json={"role": "viewer"}, headers=bearer(temporary["key"])
+    )
+    assert viewer.json()["notice"] is None
+    clock.advance(8 * 86400)
+    last = created.json()
+    refused = await client.delete(f"/api/keys/{last['key_id']}", headers=bearer(last["key"]))
+    assert refused.status_code == 409
+    assert "is the tenant's last admin key" in refused.json()["error"]["message"]

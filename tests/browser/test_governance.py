@@ -1,10 +1,11 @@
 """Governance in a real browser: a rotated secret shows only asterisks (and the API never
 sends a value back), a new API key is shown once, a key's last use is shown once it is used,
-a key limited to a tag reaches only the workflows carrying it, and lower roles see no admin
-pieces."""
+and its expiry (expired, soon), a key limited to a tag reaches only the workflows carrying
+it, and lower roles see no admin pieces."""
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.sync_api import Page, expect
@@ -67,7 +68,7 @@ def test_a_keys_last_use_is_shown(page: Page, service: Service) -> None:
     sign_in(page, service, service.key)
     page.goto(f"{service.base}/studio/governance/keys")
     row = page.locator("tr[data-key]", has_text="browser last used")
-    expect(row).to_contain_text("never")
+    expect(row).to_contain_text("never used")
 
     bearer = {"Authorization": f"Bearer {key}"}
     assert httpx.get(f"{service.base}/api/workflows", headers=bearer).status_code == 200
@@ -76,7 +77,40 @@ def test_a_keys_last_use_is_shown(page: Page, service: Service) -> None:
         assert time.monotonic() < deadline, "the key's use was never recorded"
         time.sleep(0.2)
     page.reload()
-    expect(row).not_to_contain_text("never")
+    expect(row).not_to_contain_text("never used")
+
+
+def test_keys_show_when_they_expire(page: Page, service: Service) -> None:
+    """An expired key reads as such, one expiring within a week as soon, and one made in
+    the form says when it stops working."""
+    now = datetime.now(UTC)
+    for name, expires_at in (
+        ("browser expires soon", now + timedelta(days=3)),
+        ("browser expired", now + timedelta(seconds=1)),
+    ):
+        body = {"role": "viewer", "name": name, "expires_at": expires_at.isoformat()}
+        created = service.api("POST", "/api/keys", json=body)
+        assert created.status_code == 201, created.text
+    bearer = {"Authorization": f"Bearer {created.json()['key']}"}
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{service.base}/api/workflows", headers=bearer).status_code != 401:
+        assert time.monotonic() < deadline, "the key never expired"
+        time.sleep(0.2)
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/governance/keys")
+    expect(page.locator("tr[data-key]", has_text="browser expired")).to_contain_text("expired 2")
+    soon = page.locator("tr[data-key]", has_text="browser expires soon")
+    expect(soon).to_contain_text("(soon)")
+
+    page.get_by_label("Name").fill("browser for a while")
+    page.get_by_label("Role").select_option("viewer")
+    page.get_by_label("Expires").fill("2099-01-31T12:00")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("status")).to_contain_text("It stops working at 2099-01-31 12:00:00")
+    page.get_by_role("button", name="I have kept it").click()
+    row = page.locator("tr[data-key]", has_text="browser for a while")
+    expect(row).to_contain_text("2099-01-31 12:00:00")
+    expect(row).not_to_contain_text("(soon)")
 
 
 def test_a_key_limited_to_a_tag_reaches_only_its_workflows(page: Page, service: Service) -> None:

@@ -81,6 +81,25 @@ async def test_the_tenants_last_key_that_manages_keys_is_kept(store: Store) -> N
     assert live == {"limited", "second"}
 
 
+async def test_an_expired_admin_key_does_not_keep_the_last_one_revocable(store: Store) -> None:
+    """The tenant's last admin key is the last that works: one expired does not count,
+    one expiring later does (and an expired one may go whatever the others)."""
+    soon = now().replace(microsecond=0) + timedelta(days=1)  # MongoDB keeps milliseconds
+    await store.add_api_key(key("acme", "only"), "hash-1")
+    await store.add_api_key(replace(key("acme", "old"), expires_at=now()), "hash-2")
+    found = await store.api_key_by_hash("hash-1")
+    assert found is not None
+    assert found.expires_at is None
+    with pytest.raises(Conflict, match="'only' is the tenant's last admin key"):
+        await store.revoke_api_key("acme", "only")
+    await store.add_api_key(replace(key("acme", "later"), expires_at=soon), "hash-3")
+    assert {k.key_id: k.expires_at for k in await store.list_api_keys("acme")}["later"] == soon
+    assert (await store.revoke_api_key("acme", "only")).revoked_at is not None
+    assert (await store.revoke_api_key("acme", "old")).revoked_at is not None
+    with pytest.raises(Conflict):
+        await store.revoke_api_key("acme", "later")
+
+
 async def test_admins_revoking_each_other_at_once_leave_one(store: Store) -> None:
     admins = [f"k{n}" for n in range(5)]
     for n, key_id in enumerate(admins):
@@ -89,7 +108,7 @@ async def test_admins_revoking_each_other_at_once_leave_one(store: Store) -> Non
         *(store.revoke_api_key("acme", key_id) for key_id in admins), return_exceptions=True
     )
     assert [type(answer) for answer in answers].count(Conflict) == 1
-    live = [k.key_id for k in await store.list_api_keys("acme") if k.manages_keys]
+    live = [k.key_id for k in await store.list_api_keys("acme") if k.manages_keys(now())]
     assert len(live) == 1
 
 
@@ -144,7 +163,7 @@ async def test_a_mongo_revocation_overtaken_by_another_reads_the_keys_again(
     store.list_api_keys = keys_then_theirs_revoked  # type: ignore[method-assign]
     with pytest.raises(Conflict):
         await store.revoke_api_key("acme", "mine")
-    assert [k.key_id for k in await read_keys("acme") if k.manages_keys] == ["mine"]
+    assert [k.key_id for k in await read_keys("acme") if k.manages_keys(now())] == ["mine"]
 
 
 async def test_a_keys_last_use_only_moves_forward(store: Store) -> None:

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.api.examples import API_KEY_EXAMPLE
 from app.models.patterns import ID_PATTERN
@@ -32,6 +32,12 @@ class KeyCreate(BaseModel):
         "answers 404. Such a key changes only these tags of a workflow and keeps one of them "
         "on it, so a workflow cannot leave its reach by its hand. Unset: no limit by tag.",
     )
+    expires_at: AwareDatetime | None = Field(
+        None,
+        description="When the key stops working (ISO 8601 with a time zone, in the future): "
+        "from then on it is refused with a 401 saying it expired and when. An expired admin "
+        "key does not count as the tenant's last admin key. Unset: it works until revoked.",
+    )
 
 
 class KeyRead(BaseModel):
@@ -47,6 +53,9 @@ class KeyRead(BaseModel):
     tags: list[str] | None = Field(
         None, description="The tags of the workflows it is limited to; null: no limit by tag."
     )
+    expires_at: datetime | None = Field(
+        None, description="When it stops working (or stopped); null: it does not expire."
+    )
     last_used_at: datetime | None = Field(
         None,
         description="When a request was last made with it, to within a minute (each API "
@@ -60,3 +69,8 @@ class KeyRead(BaseModel):
 
 class KeyCreated(KeyRead):
     key: str = Field(description="The key itself: shown this once, never stored.")
+    notice: str | None = Field(
+        None,
+        description="Set when the new key is an admin key with an expiry and every admin "
+        "key of the tenant now expires: when the last does, and what to do before then.",
+    )

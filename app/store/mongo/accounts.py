@@ -87,10 +87,11 @@ class Accounts(Connection):
             key = next((key for key in keys if key.key_id == key_id), None)
             if key is None:
                 raise key_not_found(key_id)
-            if not key.manages_keys:
+            now = self._clock.now()
+            if not key.manages_keys(now):
                 break
             gone = {key_id, *guard["revoked"]}
-            if not any(other.manages_keys and other.key_id not in gone for other in keys):
+            if not any(other.manages_keys(now) and other.key_id not in gone for other in keys):
                 raise last_manager(key_id)
             if await self._let_go(tenant_id, guard["revision"], key_id):
                 break

@@ -16,10 +16,12 @@ from app.store.sqlite.rows import AUDIT, KEYS, LIMITS, SETTINGS, TENANTS, stamp
 
 
 def _manages(row: str) -> str:
-    """``ApiKey.manages_keys`` of the row of api_keys named ``row``."""
+    """``ApiKey.manages_keys`` at ``:now`` (a stamp: expiries are stamps too, so text order
+    is time order) of the row of api_keys named ``row``."""
     return (
         f"{row}.revoked_at IS NULL AND {row}.role = '{Role.ADMIN.value}' "
-        f"AND {row}.workflows IS NULL AND {row}.tags IS NULL"
+        f"AND {row}.workflows IS NULL AND {row}.tags IS NULL "
+        f"AND ({row}.expires_at IS NULL OR {row}.expires_at > :now)"
     )
 
 
@@ -27,7 +29,7 @@ def _manages(row: str) -> str:
 # SQLite writes one at a time, so the other key it finds managing is still live when it
 # revokes this one, whatever another connection revokes meanwhile.
 REVOKE = (
-    "UPDATE api_keys SET revoked_at = ? WHERE tenant_id = ? AND key_id = ? "
+    "UPDATE api_keys SET revoked_at = :at WHERE tenant_id = :tenant_id AND key_id = :key_id "
     f"AND revoked_at IS NULL AND NOT ({_manages('api_keys')} AND NOT EXISTS ("
     "SELECT 1 FROM api_keys AS other WHERE other.tenant_id = api_keys.tenant_id "
     f"AND other.key_id != api_keys.key_id AND {_manages('other')}))"
@@ -78,7 +80,8 @@ class Accounts(Connection):
             with self._transaction() as db:
                 db.execute(
                     "INSERT INTO api_keys (key_id, tenant_id, role, name, prefix, key_hash, "
-                    "created_at, workflows, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "created_at, workflows, tags, expires_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         key.key_id,
                         key.tenant_id,
@@ -89,6 +92,7 @@ class Accounts(Connection):
                         key.created_at.isoformat(),
                         _json(key.workflows),
                         _json(key.tags),
+                        None if key.expires_at is None else stamp(key.expires_at),
                     ),
                 )
         except integrity_errors():
@@ -111,7 +115,9 @@ class Accounts(Connection):
 
     def revoke_api_key(self, tenant_id: str, key_id: str) -> ApiKey:
         with self._transaction() as db:
-            revoked = db.execute(REVOKE, (self._clock.now().isoformat(), tenant_id, key_id))
+            now = self._clock.now()
+            where = {"tenant_id": tenant_id, "key_id": key_id, "now": stamp(now)}
+            revoked = db.execute(REVOKE, {"at": now.isoformat(), **where})
         key = self._get_one(
             KEYS, partial(key_not_found, key_id), tenant_id=tenant_id, key_id=key_id
         )

@@ -53,6 +53,7 @@ DECODE: dict[str, Callable[[Any], Any]] = {
             "added_at",
             "pending_at",
             "last_used_at",
+            "expires_at",
         ),
         _time,
     ),
@@ -236,6 +237,7 @@ KEYS = table(
         "workflows",
         "tags",
         "last_used_at",
+        "expires_at",
     ),
 )
 AUDIT = Table("audit", "doc", _audit)

@@ -299,7 +299,12 @@ ADDED_COLUMNS = {
         ("pending_by", "TEXT"),
         ("pending_at", "TEXT"),
     ),
-    "api_keys": (("workflows", "TEXT"), ("tags", "TEXT"), ("last_used_at", "TEXT")),
+    "api_keys": (
+        ("workflows", "TEXT"),
+        ("tags", "TEXT"),
+        ("last_used_at", "TEXT"),
+        ("expires_at", "TEXT"),
+    ),
 }
 # How a column added to an existing file is filled from the rows' documents.
 BACKFILLS = {

@@ -6,7 +6,7 @@ import { unstorableBecause } from "./SecretsPanel";
 import { auditFilterFrom } from "./AuditPanel";
 import { channelsText, ruleText } from "./AlertsPanel";
 import { hookBody, senderUrl } from "./HooksPanel";
-import { reachText } from "./KeysPanel";
+import { expiryText, reachText } from "./KeysPanel";
 import { retentionBody, retentionForm } from "./SettingsPanel";
 
 describe("governance", () => {
@@ -77,6 +77,14 @@ describe("governance", () => {
   it("says a key's limits in words", () => {
     expect(reachText({ workflows: null, tags: null })).toBe("the whole tenant");
     expect(reachText({ workflows: ["checkout"], tags: ["emea", "billing"] })).toBe("workflows checkout; workflows tagged emea, billing");
+  });
+
+  it("shows a key's expiry: never, expired, soon within a week, or its time", () => {
+    const now = new Date("2026-12-07T12:00:00Z");
+    expect(expiryText(null, now)).toEqual({ text: "never", soon: false });
+    expect(expiryText("2026-12-07T11:00:00Z", now).text).toMatch(/^expired 2026-12-07 /);
+    expect(expiryText("2026-12-10T12:00:00Z", now)).toMatchObject({ soon: true, text: expect.stringMatching(/ \(soon\)$/) });
+    expect(expiryText("2027-01-31T12:00:00Z", now)).toMatchObject({ soon: false, text: expect.stringMatching(/^2027-01-31 /) });
   });
 
   it("reads retention days from the form: empty keeps for ever, a bad number is named", () => {
