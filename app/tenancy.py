@@ -146,7 +146,7 @@ class KeyCache:
     async def _record(self, key: ApiKey, at: datetime) -> None:
         try:
             await self._store.record_key_use(key.tenant_id, key.key_id, at)
-        except Exception:  # the request was answered; its key's use is only recorded later
+        except Exception:  # the request has its answer; the key's next due use records it
             logger.warning("The use of API key %s was not recorded", key.key_id, exc_info=True)
 
     async def recorded(self) -> None:
