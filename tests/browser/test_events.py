@@ -1,5 +1,6 @@
 """The event log in a real browser: an event sent through the API is found by its type with
-its run and why another workflow skipped it, and Replay starts a new run."""
+its run and why another workflow skipped it, and Replay starts a new run, which its answer
+links to."""
 
 from typing import Any
 
@@ -45,8 +46,13 @@ def test_an_event_is_found_by_type_with_its_run_and_replay_starts_another(
         "trigger conditions not met"
     )
     detail.get_by_role("button", name="Replay").click()
-    expect(detail.get_by_role("status")).to_contain_text("1 run(s) started")
+    replayed = detail.get_by_role("status", name="Sent event")
+    expect(replayed).to_contain_text("1 run started")
     expect(page.locator("tr[data-event]").first).to_contain_text("replays")
+    # The replay's answer leads to the run it started (it named only a count).
+    replayed.get_by_role("link", name="Follow run").click()
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
+    expect(page.locator(".facts")).to_contain_text("browser_event_greet")
 
 
 FIRST_PAGE = (

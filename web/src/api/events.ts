@@ -47,13 +47,10 @@ export function useEvent(id: string | undefined) {
   });
 }
 
-/** Accept the event again as a new one; the log is read again to show it. */
+/** Accept the event again as a new one; the log and the run lists are read again to show it
+ * and its runs. */
 export function useReplay(id: string) {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: () => api<EventReplayed>("POST", `${eventPath(id)}/replay`),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["events", "list"] }),
-  });
+  return useAccepting(() => api<EventReplayed>("POST", `${eventPath(id)}/replay`));
 }
 
 /** Accept the event again for one workflow only, on its version active now: a failed run's

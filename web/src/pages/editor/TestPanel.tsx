@@ -17,7 +17,7 @@ import type { StepState } from "../../components/canvas/nodeData";
 import { describeDelay, type WorkflowDocument } from "../../workflow/document";
 import { sampleEvent } from "../../workflow/sample";
 import { traceStates, type TraceEntry } from "../../workflow/trace";
-import { SentEvent } from "./SentEvent";
+import { SentEvent } from "../../components/SentEvent";
 import { TableScroll } from "../../components/TableScroll";
 
 export interface TestPanelProps {

@@ -1,11 +1,13 @@
 // The event log: the tenant's events newest first, filtered by type and user, each with the
-// runs it started; one event's data, skipped workflows and a replay button beside the list.
+// runs it started; one event's data, skipped workflows and a replay button beside the list,
+// whose answer links to the runs the replay started.
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useEvent, useEvents, useReplay, type EventFilter } from "../../api/events";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { FilterText } from "../../components/forms/FilterText";
 import { Pager, usePages } from "../../components/Pager";
+import { SentEvent } from "../../components/SentEvent";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
@@ -110,16 +112,12 @@ function EventDetail({ id }: { id: string }) {
         </>
       )}
       {canEdit && (
-        <button type="button" disabled={replay.isPending} onClick={() => replay.mutate()}>
+        <button type="button" disabled={replay.isPending} onClick={() => replay.mutate(undefined)}>
           Replay
         </button>
       )}
       <ErrorNotice error={replay.error} />
-      {replay.data && (
-        <p role="status">
-          Replayed as <code>{replay.data.event_id}</code>, {replay.data.run_ids.length} run(s) started.
-        </p>
-      )}
+      {replay.data && <SentEvent accepted={replay.data} />}
     </aside>
   );
 }

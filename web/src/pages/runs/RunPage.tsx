@@ -20,7 +20,7 @@ import { RunFamily } from "./RunFamily";
 import { RunVariables } from "./RunVariables";
 import { StepTimeline } from "./StepTimeline";
 import { sentence } from "../../workflow/catalogue";
-import { SentEvent } from "../editor/SentEvent";
+import { SentEvent } from "../../components/SentEvent";
 
 const RunPath = lazy(() => import("./RunPath"));
 

@@ -1,12 +1,13 @@
-// What a real event sent from the Test tab did: the runs it started, each linked to its page
-// in the Execution Explorer, the workflows it skipped and why, or the API's notice that no
-// active workflow listens to its type.
+// What a real event sent from the Test tab, or an event replayed, did: the runs it started,
+// each linked to its page in the Execution Explorer, the workflows it skipped and why, or the
+// API's notice that no active workflow listens to its type.
 import { Link } from "react-router";
-import type { EventAccepted } from "../../api/events";
+import type { EventAccepted } from "../api/events";
 
 export interface SentEventProps {
   accepted: EventAccepted;
-  workflowId: string;
+  /** The workflow whose runs the Explorer lists after (a replay of every workflow: none). */
+  workflowId?: string | undefined;
 }
 
 export function SentEvent({ accepted, workflowId }: SentEventProps) {
@@ -34,9 +35,11 @@ export function SentEvent({ accepted, workflowId }: SentEventProps) {
           ))}
         </ul>
       )}
-      <p>
-        <Link to={`/runs?workflow_id=${encodeURIComponent(workflowId)}`}>This workflow's runs in the Execution Explorer</Link>
-      </p>
+      {workflowId !== undefined && (
+        <p>
+          <Link to={`/runs?workflow_id=${encodeURIComponent(workflowId)}`}>This workflow's runs in the Execution Explorer</Link>
+        </p>
+      )}
     </div>
   );
 }
