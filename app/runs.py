@@ -117,10 +117,13 @@ class Runs(Acting):
         program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
         return program.step_at(run.pc)
 
-    async def command(self, tenant_id: str, run_id: str, command: Command) -> RunRecord:
-        """Apply ``command`` (Conflict when the run's state does not allow it), record the
-        transition in the audit log, and read the run as it is now."""
-        run = await _needs_redis(self.control).apply(tenant_id, run_id, command)
+    async def command(
+        self, tenant_id: str, run_id: str, command: Command, revision: int | None = None
+    ) -> RunRecord:
+        """Apply ``command`` (Conflict when the run's state does not allow it, or it moved
+        on from ``revision``), record the transition in the audit log, and read the run as
+        it is now."""
+        run = await _needs_redis(self.control).apply(tenant_id, run_id, command, revision)
         change = run.history[-1]
         before, after = {"status": change["from"]}, {"status": change["to"], "step": run.pc}
         await self.audit.record(tenant_id, self.actor, f"run.{command}", run_id, before, after)

@@ -97,7 +97,22 @@ async def set_variables(run_id: str, body: VariablesIn, caller: Writer, runs: Ru
     "/{run_id}/{command:run_command}",
     responses={409: {"description": "Not allowed in the run's state"}},
 )
-async def control_run(run_id: str, command: Command, caller: Writer, runs: RunsDep) -> RunRead:
+async def control_run(
+    run_id: str,
+    command: Command,
+    caller: Writer,
+    runs: RunsDep,
+    revision: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="The run's `revision` as read when the command was decided: the "
+            "command acts only on the run as it was then (a 409 once it moved on: read it "
+            "again). Left out, it acts on the run as it is.",
+        ),
+    ] = None,
+) -> RunRead:
     """`pause`, `resume`, `cancel`, `retry` (from the failed step) or `skip` (the current
-    step). A command the run's state does not allow is a 409 naming that state."""
-    return RunRead.of_record(await runs.command(caller.tenant_id, run_id, command))
+    step). A command the run's state does not allow is a 409 naming that state; one given
+    a `revision` the run has moved on from, a 409 naming both."""
+    return RunRead.of_record(await runs.command(caller.tenant_id, run_id, command, revision))

@@ -3,6 +3,7 @@ users reach it: on a control that still takes focus (a disabled button takes non
 described by the reason in text, shown while it has focus, not only in a hover tooltip."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
@@ -55,5 +56,7 @@ def test_a_greyed_run_control_takes_focus_says_why_and_does_nothing_on_enter(
     expect(retry).to_have_accessible_description("")
     retry.press("Enter")
     expect(page.get_by_text("Retry: the run is now")).to_be_visible()
-    sent = [url.rsplit("/", 1)[1] for url in traffic.urls if f"/runs/{run_id}/" in url]
+    # (retry carries the run's revision as shown: ``?revision=``)
+    paths = [urlsplit(url).path for url in traffic.urls if f"/runs/{run_id}/" in url]
+    sent = [path.rsplit("/", 1)[1] for path in paths]
     assert [name for name in sent if name in COMMANDS] == ["retry"]

@@ -87,6 +87,11 @@ class RunSummary(BaseModel):
         "and, for a parallel branch, the `branch` name."
     )
     depth: int = Field(description="Sub-workflow levels above this run (trigger_workflow).")
+    revision: int = Field(
+        description="Moves on at every change of the run (each step saved, each command): a "
+        "control command given it as `?revision=` acts only on the run as it was read, and is "
+        "a 409 once the run moved on."
+    )
     join: dict[str, Any] | None = Field(
         description="Set while the run waits for its child runs (a parallel step, a waited "
         "trigger_workflow): the `step`, the `mode` (all, any, first), the `count` needed and "

@@ -61,6 +61,14 @@ def _refusal(command: Command, run: Run) -> str:
     )
 
 
+def _moved_on(command: Command, run: Run, revision: int) -> str:
+    return (
+        f"Cannot {command} run {run.run_id} as read at revision {revision}: it moved on "
+        f"since (now {run.status}, at revision {run.revision}); read it again and decide on "
+        "it as it is."
+    )
+
+
 @dataclass
 class RunControl:
     store: Store
@@ -70,9 +78,16 @@ class RunControl:
     slots: RunSlots | None = None
     family: Family | None = None
 
-    async def apply(self, tenant_id: str, run_id: str, command: Command) -> Run:
+    async def apply(
+        self, tenant_id: str, run_id: str, command: Command, revision: int | None = None
+    ) -> Run:
+        """Apply ``command`` to the run; with ``revision``, only to the run at that revision
+        (the one the command was decided on): a run that moved on since is a Conflict, as
+        a skip or a retry would act on a step nobody saw."""
         for _ in range(RUN_WRITE_ATTEMPTS):
             run = await self.store.get_run(tenant_id, run_id)
+            if revision is not None and run.revision != revision:
+                raise Conflict(_moved_on(command, run, revision))
             if not allows(command, run):
                 raise Conflict(_refusal(command, run))
             now, join, timer = self.clock.now(), run.join, wait_timer(run)

@@ -62,11 +62,19 @@ export function useRun(id: string) {
   });
 }
 
+/** A command, with the run's `revision` it was decided on when given: the API then refuses
+ * it (409) once the run moved on, rather than apply it where the run stands now. */
+export interface RunOrder {
+  command: RunCommand;
+  revision?: number;
+}
+
 /** Pause, resume, cancel, retry or skip; the answer is the run as it now stands. */
 export function useRunCommand(id: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: (command: RunCommand) => api<RunRead>("POST", `${runPath(id)}/${command}`),
+    mutationFn: ({ command, revision }: RunOrder) =>
+      api<RunRead>("POST", `${runPath(id)}/${command}`, { query: { revision } }),
     onSuccess: (run) => {
       client.setQueryData(runKeys.one(id), run);
       return client.invalidateQueries({ queryKey: ["runs", "list"] });

@@ -1,13 +1,15 @@
 // Pause, resume, cancel, retry, skip: for admins and editors only. A command that does not
 // fit the run's state, and every one while a command is being sent, is greyed, described by
 // the reason; a 409 (the state changed meanwhile) is explained in the same words, with the
-// API's own message. Cancel and skip, which no command undoes, ask first.
+// API's own message. Cancel and skip, which no command undoes, ask first. Retry and skip act
+// on the step the run is at, so they carry the revision of the run as shown when chosen: a
+// run that moved on since refuses them, rather than retry or skip a step nobody saw.
 import { useId, useState, type KeyboardEvent } from "react";
 import { ApiError } from "../../api/client";
 import { useRunCommand, type RunCommand, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { ExplainedButton } from "../../components/ExplainedButton";
-import { COMMANDS, explainRefusal, waitsToRetry, whyGreyed } from "./commands";
+import { COMMANDS, explainRefusal, movedOn, waitsToRetry, whyGreyed } from "./commands";
 
 const LABELS: Readonly<Record<RunCommand, string>> = {
   pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", skip: "Skip step",
@@ -31,6 +33,9 @@ const FOR_GOOD = {
 } as const;
 type ForGood = keyof typeof FOR_GOOD;
 
+/** The commands whose effect depends on the step the run is at. */
+const STEPWISE: ReadonlySet<RunCommand> = new Set(["retry", "skip"]);
+
 function asksFirst(name: RunCommand): name is ForGood {
   return name in FOR_GOOD;
 }
@@ -38,11 +43,11 @@ function asksFirst(name: RunCommand): name is ForGood {
 export function RunControls({ run }: { run: RunRead }) {
   const command = useRunCommand(run.run_id);
   const [asked, setAsked] = useState<{ command: RunCommand; status: RunRead["status"] } | null>(null);
-  const [confirming, setConfirming] = useState<ForGood | null>(null);
-  const send = (name: RunCommand) => {
+  const [confirming, setConfirming] = useState<{ command: ForGood; revision: number } | null>(null);
+  const send = (name: RunCommand, revision = run.revision) => {
     setConfirming(null);
     setAsked({ command: name, status: run.status });
-    command.mutate(name);
+    command.mutate({ command: name, revision: STEPWISE.has(name) ? revision : undefined });
   };
   const label = (name: RunCommand) => (name === "retry" && waitsToRetry(run) ? "Retry now" : LABELS[name]);
   const refused = command.error instanceof ApiError && command.error.status === 409;
@@ -52,17 +57,21 @@ export function RunControls({ run }: { run: RunRead }) {
       <div className="toolbar" role="group" aria-label="Run control">
         {COMMANDS.map((name) => (
           <ExplainedButton key={name} className={name === "cancel" ? "danger" : undefined} reason={whyGreyed(name, run, sending)}
-            onClick={() => (asksFirst(name) ? setConfirming(name) : send(name))}>
+            onClick={() => (asksFirst(name) ? setConfirming({ command: name, revision: run.revision }) : send(name))}>
             {label(name)}
           </ExplainedButton>
         ))}
       </div>
-      {confirming && !whyGreyed(confirming, run, sending) && (
-        <ConfirmForGood command={confirming} onConfirm={() => send(confirming)} onKeep={() => setConfirming(null)} />
+      {confirming && !whyGreyed(confirming.command, run, sending) && (
+        <ConfirmForGood command={confirming.command} onConfirm={() => send(confirming.command, confirming.revision)}
+          onKeep={() => setConfirming(null)} />
       )}
       {refused && asked && command.error instanceof ApiError && (
         <div role="alert" className="error">
-          <strong>{LABELS[asked.command]} was refused.</strong> {explainRefusal(asked.command, statusIn(command.error.message) ?? asked.status)}
+          <strong>{LABELS[asked.command]} was refused.</strong>{" "}
+          {movedOn(command.error.message)
+            ? `The run moved on since you chose ${asked.command}: look at where it stands now, and choose again.`
+            : explainRefusal(asked.command, statusIn(command.error.message) ?? asked.status)}
           <div className="muted">The service said: {command.error.message}</div>
         </div>
       )}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COMMANDS, explainRefusal, fits, fitsRun, whyGreyed } from "./commands";
+import { COMMANDS, explainRefusal, fits, fitsRun, movedOn, whyGreyed } from "./commands";
 import { statusIn } from "./RunControls";
 
 describe("run control", () => {
@@ -25,6 +25,15 @@ describe("run control", () => {
     );
     expect(whyGreyed("retry", waiting, null)).toBeUndefined();
     expect(whyGreyed("resume", waiting, null)).toContain("this run is waiting, and resume works only");
+  });
+
+  it("tells a refusal of a run that moved on from one of a state that does not fit", () => {
+    const moved =
+      "Cannot skip run r1 as read at revision 4: it moved on since (now waiting, at revision 9); " +
+      "read it again and decide on it as it is.";
+    expect(movedOn(moved)).toBe(true);
+    expect(statusIn(moved)).toBeNull();
+    expect(movedOn("Cannot skip run r1: it is running (skip works on runs that are waiting).")).toBe(false);
   });
 
   it("offers resume only on a paused run, and skip past a wait, a pause or a failure", () => {

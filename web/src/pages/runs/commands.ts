@@ -59,6 +59,12 @@ export function whyGreyed(
   return fitsRun(command, run) ? undefined : explainRefusal(command, run.status, run.wait_reason);
 }
 
+/** Whether a 409's message says the run moved on from the revision the command was chosen
+ * on (the API's words: "... as read at revision 4: it moved on since ..."). */
+export function movedOn(message: string): boolean {
+  return /as read at revision \d+: it moved on/.test(message);
+}
+
 /** Why `command` does not fit a run that is `status`: said before the click and after a 409. */
 export function explainRefusal(command: RunCommand, status: RunStatus, reason?: string | null): string {
   if (command === "retry" && status === "waiting") {
