@@ -224,11 +224,18 @@ class Connection:
         return self._db.execute(sql, params).fetchall()
 
     def _select(
-        self, table: Table[R], filters: Sequence[Filter], order: str = "", limit: int | None = None
+        self,
+        table: Table[R],
+        filters: Sequence[Filter],
+        order: str = "",
+        limit: int | None = None,
+        *,
+        index: str = "",
     ) -> list[R]:
-        """The table's records matching every filter, in ``order``, at most ``limit``."""
+        """The table's records matching every filter, in ``order``, at most ``limit``, read
+        through ``index`` when one is named."""
         where, params = _where(filters)
-        sql = f"SELECT {table.columns} FROM {table.name}{where}"
+        sql = f"SELECT {table.columns} FROM {_source(table.name, index)}{where}"
         if order:
             sql += f" ORDER BY {order}"
         if limit is not None:
@@ -236,10 +243,11 @@ class Connection:
             params.append(limit)
         return [table.read(row) for row in self._all(sql, *params)]
 
-    def _count(self, table: str, filters: Sequence[Filter]) -> int:
-        """How many rows of the table match every filter."""
+    def _count(self, table: str, filters: Sequence[Filter], *, index: str = "") -> int:
+        """How many rows of the table match every filter, read through ``index`` when one
+        is named."""
         where, params = _where(filters)
-        return int(self._one(f"SELECT count(*) FROM {table}{where}", *params)[0])
+        return int(self._one(f"SELECT count(*) FROM {_source(table, index)}{where}", *params)[0])
 
     def _find(self, table: Table[R], /, **key: Any) -> R | None:
         """The record whose columns hold these values, None if there is none."""
@@ -254,13 +262,20 @@ class Connection:
         return found
 
     def _page(
-        self, table: Table[R], page: Page, by: str, *filters: Filter, newest_first: bool = False
+        self,
+        table: Table[R],
+        page: Page,
+        by: str,
+        *filters: Filter,
+        newest_first: bool = False,
+        index: str = "",
     ) -> list[R]:
         """A page of the matching records ordered by the unique column ``by``: ascending from
-        after ``page.after``, or descending from before it."""
+        after ``page.after``, or descending from before it (read through ``index`` when one
+        is named)."""
         after = (f"{by} < ?", page.after) if newest_first else (f"{by} > ?", page.after or "")
         order = f"{by} DESC" if newest_first else by
-        return self._select(table, [*filters, after], order, page.limit)
+        return self._select(table, [*filters, after], order, page.limit, index=index)
 
     def _delete(self, table: str, missing: Callable[[], Exception], /, **key: Any) -> None:
         """Delete the row whose columns hold these values; ``missing()`` is raised if none."""
@@ -275,6 +290,12 @@ class Connection:
 def _statement(insert: str, width: int, rows: int, conflict: str) -> str:
     row = f"({', '.join('?' * width)})"
     return f"{insert} VALUES {', '.join([row] * rows)} {conflict}"
+
+
+def _source(table: str, index: str) -> str:
+    """``table``, through ``index`` when one is named: a plan that the planner's statistics
+    (``PRAGMA optimize``) cannot change."""
+    return f"{table} INDEXED BY {index}" if index else table
 
 
 def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:

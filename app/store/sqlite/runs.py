@@ -90,10 +90,11 @@ class Runs(Connection):
         return True
 
     def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
-        return self._page(RUNS, page, "run_id", *_filters(tenant_id, where), newest_first=True)
+        filters = _filters(tenant_id, where)
+        return self._page(RUNS, page, "run_id", *filters, newest_first=True, index=_index(where))
 
     def count_runs(self, tenant_id: str, where: RunFilter) -> int:
-        return self._count("runs", _filters(tenant_id, where))
+        return self._count("runs", _filters(tenant_id, where), index=_index(where))
 
     def list_steps(self, tenant_id: str, run_id: str) -> list[StepRecord]:
         return self._select(STEPS, [("tenant_id = ?", tenant_id), ("run_id = ?", run_id)], "seq")
@@ -206,6 +207,14 @@ class Runs(Connection):
             armed_run(row[0], row[1], datetime.fromisoformat(row[5]), partial(RUNS.read, row))
             for row in rows
         ]
+
+
+def _index(where: RunFilter) -> str:
+    """The index of a listing by time: the runs created in its range, sorted. With the
+    planner's statistics, SQLite would rather walk every run of the tenant newest first,
+    stopping at the page's last: cheaper when most runs are in range, every run read when
+    none is (12 VM steps against 100,010 over 100,000 runs, bench/README.md)."""
+    return "runs_created" if where.since or where.until else ""
 
 
 def _filters(tenant_id: str, where: RunFilter) -> list[Filter]:
