@@ -131,6 +131,17 @@ class RunSlots:
         timer = run.timer(HELD_WAIT)
         armed = await self.queue.advance(run.tenant_id, run.run_id, timer, run.due_at)
         if not await self.store.save_run(run):
+            await self._refused(run, timer, armed)
+
+    async def _refused(self, run: Run, timer: str, armed: int) -> None:
+        """The save holding the run met a write made since the walk read it. A slot given
+        back may have woken it (saved it due now, then brought this recheck forward), and
+        before this arming put the recheck back: a run stored held keeps the recheck, due
+        when the store says. Anything else (a pause, a cancel) takes it back."""
+        fresh = await self.store.get_run(run.tenant_id, run.run_id)
+        if is_held(fresh) and fresh.timer(HELD_WAIT) == timer:
+            await self.queue.wake(run.tenant_id, run.run_id, timer, fresh.due_at)
+        else:
             await self.queue.take_back(run.tenant_id, run.run_id, timer, armed)
 
     async def leave(self, run: Run, gates: list[Gate], now: datetime) -> None:

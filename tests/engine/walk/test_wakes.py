@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 from arq.utils import timestamp_ms
 
+from app.engine.flow.queue import ArqQueue
 from app.engine.redis_keys import RESUMES
 from app.engine.walk.jobs import rearm, stop_gracefully
 from app.models.run import Run
@@ -154,6 +156,51 @@ async def test_a_held_run_paused_and_resumed_is_woken_when_a_slot_is_given_back(
     assert str(run.wait_reason).startswith(f"queued behind run {first}")
     assert (await client.post(f"/api/runs/{first}/cancel")).status_code == 200
     await drain_until(client, slow, [second], {"completed"})
+
+
+async def test_a_slot_given_back_as_a_walk_holds_the_run_again_is_not_lost(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    clock: ShiftedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Held runs check again only after an hour, the reconciler half an hour after a due
+    # time (and its first pass takes only runs due before the worker started): a run going
+    # on at once was woken.
+    slow = held_settings(settings).model_copy(update={"reconcile_grace": HOUR // 2})
+    first, second, recheck = await held_behind(client, slow, resources)
+    # Resumed, the held run is due now and a walk asks for the slot again; refused, it holds
+    # the run again. Just before that walk arms the recheck (an hour on), the slot is given
+    # back (the holder cancelled through the API), which wakes the run: saves it due now
+    # and brings the recheck forward. The arming then puts it back, and the save of the
+    # hold is refused: the recheck must still fall due now. Fault injection, since no real
+    # race can be had on demand.
+    arm = ArqQueue.advance
+    given_back: list[str] = []
+
+    async def given_back_first(
+        queue: ArqQueue, tenant_id: str, run_id: str, job_id: str, at: Any
+    ) -> int:
+        later = at is not None and at > clock.now() + timedelta(minutes=30)
+        if job_id == recheck and later and not given_back:
+            given_back.append(job_id)
+            cancelled = await client.post(f"/api/runs/{first}/cancel")
+            assert cancelled.status_code == 200, cancelled.text
+        return await arm(queue, tenant_id, run_id, job_id, at)
+
+    monkeypatch.setattr(ArqQueue, "advance", given_back_first)
+    async with worker_running(slow):
+        for command in ("pause", "resume"):
+            answer = await client.post(f"/api/runs/{second}/{command}")
+            assert answer.status_code == 200, answer.text
+        for _ in range(1000):  # a guard against hanging, not a timing
+            run = await resources.store.get_run("acme", second)
+            if run.finished:
+                break
+            await asyncio.sleep(0.01)
+    assert given_back == [recheck]
+    assert run.status == "completed"
 
 
 async def test_a_command_on_a_run_debounced_at_admission_moves_its_deferred_start(
