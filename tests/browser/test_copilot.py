@@ -1,8 +1,12 @@
 """The wizard's "Describe your workflow" box in Chromium: the sentence goes to the copilot
 (its model a stand-in server, tests/stand_in_models.py), the draft opens on the canvas with
-the model's assumptions, and saving it is the user's act."""
+the model's assumptions, and saving it is the user's act. With no model, an editor is told
+in plain words who sets one up."""
 
-from playwright.sync_api import Page
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service, sign_in
 from tests.stand_in_models import StandInOpenAI
@@ -61,3 +65,29 @@ def test_a_described_workflow_opens_on_the_canvas_as_a_draft(
     assert SENTENCE in model.requests[-1]["messages"][1]["content"]
     # A draft, not a workflow: nothing is saved until the user saves it.
     assert service.api("GET", "/api/workflows/high_value_order").status_code == 404
+
+
+@pytest.fixture
+def no_model(service: Service) -> Iterator[None]:
+    """A tenant provider with no model, so the copilot cannot draft; removed after the test
+    (the package's other tests draft with the deployment's stand-in)."""
+    half_done = {"providers": [{"provider": "openai", "base_url": "http://127.0.0.1:9/v1"}]}
+    put = service.api("PUT", "/api/integrations/ai", json={"config": half_done})
+    assert put.status_code in (200, 201), put.text
+    yield
+    service.api("DELETE", "/api/integrations/ai")
+
+
+def test_an_editor_is_told_in_plain_words_that_an_admin_sets_up_the_model(
+    page: Page, service: Service, no_model: None
+) -> None:
+    """The note gave an editor the API's reason, written for whoever runs the service:
+    environment variables and a PUT request, neither of which a marketer can use."""
+    sign_in(page, service, service.new_key("editor", "browser editor of the wizard"))
+    page.goto(service.base + "/studio/wizard")
+
+    note = page.get_by_role("note")
+    expect(note).to_contain_text("an admin sets one up under Governance → AI")
+    expect(note).not_to_contain_text("AUTOMATOR_")
+    expect(note).not_to_contain_text("/api/")
+    expect(page.get_by_role("button", name="Draft it")).to_have_attribute("aria-disabled", "true")

@@ -1,18 +1,22 @@
 // The wizard's "Describe your workflow" box: the copilot drafts a document from a sentence and
 // the draft opens on the canvas, with what the model assumed beside it. Nothing is saved.
 // With no model configured (automator dev's default) the box says so and links to the AI
-// page that sets one, instead of taking a sentence it can only refuse.
+// page that sets one, instead of taking a sentence it can only refuse: to an admin, with the
+// API's reason (the settings it names are theirs to change); to an editor, who can change
+// none of them, in plain words.
 import { useId, useState, type FormEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import { useCopilotDraft, useCopilotStatus } from "../../api/copilot";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
+import { useSession } from "../../components/SessionContext";
 
 export function DescribeWorkflow() {
   const navigate = useNavigate();
   const [sentence, setSentence] = useState("");
   const draft = useCopilotDraft();
   const status = useCopilotStatus();
+  const { canGovern } = useSession();
   const unready = status.data?.ready === false ? status.data.reason : null;
   const unreadyId = useId();
   const emptyId = useId();
@@ -34,7 +38,12 @@ export function DescribeWorkflow() {
           placeholder="When a high value order comes in, email the customer a thank-you and alert sales on Slack" disabled={Boolean(unready)} />
         {unready && (
           <p className="muted" role="note" id={unreadyId}>
-            {unready}. <Link to="/governance/ai">Set up AI under Governance → AI</Link>; meanwhile, build it step by step below.
+            {canGovern ? (
+              <>{unready}. <Link to="/governance/ai">Set up AI under Governance → AI</Link>; meanwhile, build it step by step below.</>
+            ) : (
+              <>The copilot has no AI model to draft with yet: an admin sets one up under{" "}
+                <Link to="/governance/ai">Governance → AI</Link>. Meanwhile, build it step by step below.</>
+            )}
           </p>
         )}
         {/* Greyed, not disabled (the focus stays), and a greyed submit still submits: checked above. */}
