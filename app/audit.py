@@ -19,6 +19,8 @@ from app.redaction import redact
 from app.store.protocol import Store
 
 CLI = "cli"
+# The actor of the deployment's operator (AUTOMATOR_OPERATOR_TOKEN), who holds no tenant's key.
+OPERATOR = "operator"
 # A state larger than this (a big workflow document) is not copied into the log; its
 # version stays readable through the versions API.
 MAX_STATE_BYTES = 64 * 1024

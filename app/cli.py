@@ -194,7 +194,10 @@ def create_api_key(
         ),
     ] = None,
 ) -> None:
-    """Create an API key (and the tenant, if new). The key is printed once."""
+    """Create an API key (and the tenant, if new). The key is printed once. To make tenants
+    from a script, without a shell on this host, use the operator API (POST
+    /api/operator/tenants with AUTOMATOR_OPERATOR_TOKEN; docs/operations.md)."""
+    tenant = _tenant_id(tenant)
     limited = list(workflow) if workflow else None
     tags = _tags(tag) if tag else None
     expires = None if expires_at is None else _instant(expires_at, "--expires-at")
@@ -218,6 +221,19 @@ def _instant(text: str, option: str) -> datetime:
             param_hint=option,
         ) from None
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _tenant_id(tenant: str) -> str:
+    """The tenant id, or the rule it breaks (the operator API's: ``TenantId``)."""
+    from pydantic import TypeAdapter
+
+    from app.models.patterns import message
+    from app.models.tenant import TenantId
+
+    try:
+        return TypeAdapter(TenantId).validate_python(tenant)
+    except ValidationError as exc:
+        raise typer.BadParameter(message(exc.errors()[0]), param_hint="--tenant") from None
 
 
 def _tags(tags: list[str]) -> list[str]:

@@ -24,6 +24,7 @@ from app.api import (
     integrations,
     keys,
     metrics,
+    operator,
     outbox,
     profiles,
     quota,
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(approvals.links)
     app.include_router(debug.router)
     app.include_router(keys.router)
+    app.include_router(operator.router)
     app.include_router(connectors.router)
     app.include_router(metrics.router)
     app.include_router(stats.router)

@@ -47,7 +47,7 @@ from app.settings import Settings
 from app.store.factory import open_store
 from app.store.protocol import Store
 from app.supervisor import Supervisor
-from app.tenancy import ApiKeys, KeyCache
+from app.tenancy import ApiKeys, KeyCache, Tenants
 from app.triggers.admission import Admission
 from app.triggers.ai_budget import AiCosts
 from app.triggers.alerts import AlertCheck
@@ -105,6 +105,11 @@ class Resources:
     alerts: Alerts
     # The long-lived tasks this process runs besides the API (``automator dev``), for /ready.
     supervisor: Supervisor = field(default_factory=Supervisor)
+
+    @property
+    def tenants(self) -> Tenants:
+        """The operator's service (it holds nothing of its own)."""
+        return Tenants(self.store, self.clock, self.api_keys)
 
     @property
     def engine(self) -> Engine:

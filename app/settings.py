@@ -381,6 +381,16 @@ class Settings(BaseSettings):
         "`automator worker` and `automator scheduler` serving AUTOMATOR_METRICS_PORT. "
         "/health and /ready stay open either way.",
     )
+    operator_token: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="The deployment operator's credential for /api/operator/ (create, list "
+        "and read tenants), sent as `Authorization: Bearer <this token>`; no tenant's API "
+        "key opens those routes, and this token opens no other. At least 32 characters "
+        "(`openssl rand -hex 32`). Unset: the operator routes answer a request sending a "
+        "token with 403 naming this setting, and tenants are made with "
+        "`automator create-api-key`.",
+    )
     metrics_max_workflows: int = Field(
         100,
         ge=0,

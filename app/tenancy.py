@@ -8,16 +8,18 @@ import asyncio
 import hashlib
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic_core import to_jsonable_python
 
-from app.audit import CLI, Acting, Audit
+from app.audit import CLI, OPERATOR, Acting, Audit
 from app.clock import Clock
-from app.errors import Conflict, ErrorDetail, InvalidInput, KeyExpired, Unauthenticated
-from app.models.tenant import DEFAULT_TENANT, ApiKey, Role
+from app.errors import Conflict, ErrorDetail, InvalidInput, KeyExpired, NotFound, Unauthenticated
+from app.models.stats import Period
+from app.models.tenant import DEFAULT_TENANT, ApiKey, Role, Tenant
 from app.store.protocol import Store
 
 KEY_PREFIX = "atm_"
@@ -261,3 +263,60 @@ def expiring_admins(keys: Sequence[ApiKey], now: datetime) -> str | None:
 def utc_text(at: datetime) -> str:
     """``2026-12-14T10:00:00Z``: an instant as a message shows it."""
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    """What the operator sees of a tenant at a glance."""
+
+    tenant: Tenant
+    # Keys that work (neither revoked nor expired), by role (every role, 0 included).
+    live_keys: dict[Role, int]
+    # Workflows not archived.
+    workflows: int
+    # Events received in the last 24 hours (and not purged yet).
+    events_last_24h: int
+
+
+@dataclass(frozen=True)
+class Tenants(Acting):
+    """Tenants as the deployment's operator makes and reads them (the operator API), each
+    made recorded in its own audit log by ``actor``."""
+
+    store: Store
+    clock: Clock
+    api_keys: ApiKeys
+    actor: str = field(default=OPERATOR)
+
+    async def create(self, tenant_id: str, name: str) -> tuple[Tenant, IssuedKey]:
+        """A new tenant and its first admin key (whose secret is in the answer only); a
+        Conflict if the tenant exists, whose keys are then left as they are."""
+        tenant, created = await self.store.ensure_tenant(tenant_id, name)
+        if not created:
+            raise Conflict(
+                f"Tenant {tenant_id} exists already: choose another tenant_id, or give it "
+                f"another admin key with `automator create-api-key --tenant {tenant_id} "
+                "--role admin` (or POST /api/keys with one of its admin keys)."
+            )
+        after = {"tenant_id": tenant.tenant_id, "name": tenant.name}
+        audit = self.api_keys.audit
+        await audit.record(tenant_id, self.actor, "tenant.create", tenant_id, after=after)
+        keys = self.api_keys.acting_as(self.actor)
+        return tenant, await keys.create(tenant_id, Role.ADMIN, "first admin")
+
+    async def summary(self, tenant_id: str) -> TenantSummary:
+        """The tenant and its counts (a NotFound naming the listing when there is none): a
+        read of its keys, one count of its workflows, one of a day of its events."""
+        tenant = await self.store.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFound(f"No tenant {tenant_id}: GET /api/operator/tenants lists them.")
+        now = self.clock.now()
+        keys = await self.store.list_api_keys(tenant_id)
+        live = Counter(key.role for key in keys if key.revoked_at is None and not key.expired(now))
+        day = Period(now - timedelta(days=1), now)
+        return TenantSummary(
+            tenant,
+            {role: live[role] for role in Role},
+            await self.store.count_workflows(tenant_id),
+            await self.store.count_events(tenant_id, day),
+        )

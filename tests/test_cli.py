@@ -345,6 +345,19 @@ def test_create_api_key_sets_an_expiry_and_tells_when_every_admin_key_expires(
     assert len(asyncio.run(expiries())) == 1
 
 
+@pytest.mark.parametrize("tenant", ["", "-acme", "acme corp", "a/b", "x" * 129])
+def test_create_api_key_refuses_a_tenant_id_the_operator_api_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tenant: str
+) -> None:
+    monkeypatch.setenv("AUTOMATOR_DATA_DIR", str(tmp_path))
+    refused = CliRunner().invoke(cli, ["create-api-key", "-t", tenant, "-r", "admin"])
+    assert refused.exit_code == 2
+    # The message as the error's box shows it, over several lines.
+    said = " ".join(re.sub("[│╭╮╰╯─]", " ", refused.stderr).split())
+    assert "Invalid value for --tenant: should be 1 to 128 letters, digits, '_', '.' or '-'" in said
+    assert not list(tmp_path.glob("automator.db*"))
+
+
 def test_the_command_list_says_what_each_command_does_in_whole_sentences() -> None:
     """The list shows each command's first paragraph, reflowed: none may end on a colon
     whose example only the command's own --help shows."""

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import CALLER_IN_SCOPE, SESSION_COOKIE, authenticate
 from app.api.errors import invalid, render
+from app.api.tokens import OPERATOR_PREFIX, check_operator
 from app.errors import AutomatorError, PayloadTooLarge
 from app.resources import Resources
 
@@ -102,14 +103,17 @@ class RequestIntake:
         return await self._read(receive, slot)
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> None:
-        """Refuse a body-carrying API request without a valid key or session before reading
-        its body; the route's own dependencies check the role (and the rate limit) as usual."""
+        """Refuse a body-carrying API request without a valid key or session (or, on the
+        operator's routes, the operator token) before reading its body; the route's own dependencies check the role (and the rate limit) as usual."""
         if not scope["path"].startswith(GUARDED_PREFIX) or scope["path"] in SIGN_IN_PATHS:
             return
         scheme, _, token = headers.get("authorization", "").partition(" ")
         bearer_key = token.strip() if scheme.lower() == "bearer" and token.strip() else None
         request = Request(scope)
         resources: Resources = scope["app"].state.resources
+        if scope["path"].startswith(OPERATOR_PREFIX):
+            check_operator(resources.settings, bearer_key)
+            return
         # The cookie is parsed only when no key is sent (parsing it was 8 % of an event).
         session = None if bearer_key is not None else request.cookies.get(SESSION_COOKIE)
         scope[CALLER_IN_SCOPE] = await authenticate(resources, request, bearer_key, session)

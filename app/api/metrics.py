@@ -1,7 +1,6 @@
 """``GET /metrics`` for Prometheus, and the count of refused event requests."""
 
 import asyncio
-import hmac
 import ipaddress
 import logging
 import math
@@ -13,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import metrics
 from app.api.deps import ResourcesDep
 from app.api.errors import ErrorBody
+from app.api.tokens import matches
 from app.errors import Unauthenticated
 from app.resources import Resources
 from app.settings import Settings
@@ -84,8 +84,7 @@ def _require_token(settings: Settings, authorization: str) -> None:
     if settings.metrics_token is None:
         return
     scheme, _, given = authorization.partition(" ")
-    expected = settings.metrics_token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+    if scheme.lower() != "bearer" or not matches(settings.metrics_token, given.strip()):
         raise Unauthenticated(
             "Send the metrics token: `Authorization: Bearer <AUTOMATOR_METRICS_TOKEN>` "
             "(Prometheus: `authorization: credentials_file` in the scrape config)."

@@ -4,11 +4,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+
+from app.models.patterns import ID_PATTERN
 
 # The tenant of the first start's admin key, and of the CLI's store commands unless told.
 DEFAULT_TENANT = "default"
+# What a new tenant's id may be, wherever one is made (the CLI's create-api-key, the operator
+# API): it is written in URLs, file names of exports and log lines.
+TenantId = Annotated[StrictStr, Field(pattern=ID_PATTERN, examples=["acme"])]
 
 
 class Role(StrEnum):

@@ -110,6 +110,10 @@ class AccountStore(Protocol):
     async def list_audit(self, tenant_id: str, where: AuditFilter, page: Page) -> list[AuditEntry]:
         """Newest first; ``page.after`` is the last entry id of the page before."""
 
+    async def list_tenants(self, page: Page) -> list[Tenant]:
+        """Every tenant, by tenant id; ``page.after`` is the last tenant id of the page
+        before (the operator's listing, the one read of tenants across tenants)."""
+
 
 class WorkflowStore(Protocol):
     """Workflows: a head per workflow and its immutable versions."""
@@ -132,6 +136,9 @@ class WorkflowStore(Protocol):
     ) -> list[WorkflowHead]: ...
 
     async def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]: ...
+
+    async def count_workflows(self, tenant_id: str) -> int:
+        """The tenant's workflows not archived."""
 
     async def get_version(self, tenant_id: str, workflow_id: str, version: int) -> WorkflowVersion:
         """NotFound for a missing version, and for another tenant's."""

@@ -38,6 +38,15 @@ async def test_tenants_are_created_once(store: Store) -> None:
     assert await store.get_tenant("nobody") is None
 
 
+async def test_tenants_are_listed_by_id_a_page_at_a_time(store: Store) -> None:
+    for tenant_id in ("globex", "acme", "initech"):
+        await store.ensure_tenant(tenant_id, tenant_id.title())
+    first = await store.list_tenants(Page(limit=2))
+    rest = await store.list_tenants(Page(limit=2, after=first[-1].tenant_id))
+    assert [t.tenant_id for t in first + rest] == ["acme", "globex", "initech"]
+    assert first[0].name == "Acme"
+
+
 async def test_a_second_key_of_one_hash_is_a_conflict(store: Store) -> None:
     """Two processes bootstrapping one configured key at once: the second is told."""
     await store.add_api_key(key("default", "k1"), "hash-1")

@@ -56,6 +56,15 @@ async def test_archived_workflows_leave_lists_and_can_be_created_again(store: St
     assert (head.archived, version.version) == (False, 2)
 
 
+async def test_workflows_are_counted_by_tenant_without_the_archived(store: Store) -> None:
+    for workflow_id in ("a", "b", "c"):
+        await store.create_workflow("acme", document(workflow_id), None, publish=True)
+    await store.create_workflow("other", document("d"), None, publish=True)
+    await store.archive("acme", "b")
+    counts = [await store.count_workflows(tenant) for tenant in ("acme", "other", "nobody")]
+    assert counts == [2, 1, 0]
+
+
 async def test_lists_filter_and_page(store: Store) -> None:
     for n in range(5):
         trigger = "user_signup" if n % 2 == 0 else "purchase_completed"

@@ -127,3 +127,6 @@ class Accounts(Connection):
         if where.since is not None:
             query["at"] = {"$gte": where.since}
         return await self._page(AUDIT, page, "entry_id", query, newest_first=True)
+
+    async def list_tenants(self, page: Page) -> list[Tenant]:
+        return await self._page(TENANTS, page, "tenant_id", {})

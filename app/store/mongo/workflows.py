@@ -127,6 +127,10 @@ class Workflows(Connection):
             query["tags"] = where.tag
         return await self._page(HEADS, page, "workflow_id", query)
 
+    async def count_workflows(self, tenant_id: str) -> int:
+        query = {"tenant_id": tenant_id, "archived": False}
+        return int(await self._db.workflows.count_documents(query))
+
     async def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
         await self.get_workflow(tenant_id, workflow_id)
         query = {"tenant_id": tenant_id, "workflow_id": workflow_id}

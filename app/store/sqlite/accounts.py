@@ -153,6 +153,9 @@ class Accounts(Connection):
             newest_first=True,
         )
 
+    def list_tenants(self, page: Page) -> list[Tenant]:
+        return self._page(TENANTS, page, "tenant_id")
+
 
 def _json(names: list[str] | None) -> str | None:
     return None if names is None else orjson.dumps(names).decode()

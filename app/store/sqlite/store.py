@@ -205,6 +205,7 @@ class SQLiteStore:
     revoke_api_key = on_thread(Database.revoke_api_key)
     add_audit = on_thread(Database.add_audit)
     list_audit = on_thread(Database.list_audit)
+    list_tenants = on_thread(Database.list_tenants)
 
     # Workflows
     create_workflow = on_thread(Database.create_workflow)
@@ -212,6 +213,7 @@ class SQLiteStore:
     get_workflow = on_thread(Database.get_workflow)
     list_workflows = on_thread(Database.list_workflows)
     list_versions = on_thread(Database.list_versions)
+    count_workflows = on_thread(Database.count_workflows)
     get_version = on_thread(Database.get_version)
     publish = on_thread(Database.publish)
     request_publish = on_thread(Database.request_publish)

@@ -130,6 +130,9 @@ class Workflows(Connection):
             ("EXISTS (SELECT 1 FROM json_each(workflows.tags) WHERE value = ?)", where.tag),
         )
 
+    def count_workflows(self, tenant_id: str) -> int:
+        return self._count("workflows", [("tenant_id = ?", tenant_id), ("archived = ?", 0)])
+
     def list_versions(self, tenant_id: str, workflow_id: str) -> list[WorkflowVersion]:
         self.get_workflow(tenant_id, workflow_id)
         filters = [("tenant_id = ?", tenant_id), ("workflow_id = ?", workflow_id)]

@@ -1,0 +1,169 @@
+"""``/api/operator/``: tenants made and read with AUTOMATOR_OPERATOR_TOKEN, the deployment's
+own credential, which is no tenant's key and opens no tenant's routes."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from app.models.tenant import Role
+from app.resources import Resources
+from app.settings import Settings
+from tests.clock import ShiftedClock
+from tests.conftest import auth_for, send, serving
+
+TOKEN = "operator-" + "s3cret" * 6
+OPERATOR = {"Authorization": f"Bearer {TOKEN}"}
+WORKFLOW = {
+    "workflow_id": "welcome",
+    "name": "Welcome",
+    "trigger": {"type": "signup"},
+    "actions": [{"id": "hello", "type": "log", "data": {"message": "hi"}}],
+}
+
+
+@pytest.fixture
+async def operated(
+    settings: Settings, clock: ShiftedClock
+) -> AsyncIterator[tuple[httpx.AsyncClient, Resources]]:
+    """The app with AUTOMATOR_OPERATOR_TOKEN set; its client sends no credential."""
+    with_token = settings.model_copy(update={"operator_token": SecretStr(TOKEN)})
+    async with serving(with_token, clock) as served:
+        yield served
+
+
+async def test_unset_the_operator_routes_answer_403_naming_the_setting(
+    client: httpx.AsyncClient,
+) -> None:
+    """Any credential gets the 403 (the client's is a tenant's admin key); none, a 401."""
+    body = {"tenant_id": "x", "name": "X"}
+    for headers in ({}, OPERATOR):
+        for call in (
+            client.get("/api/operator/tenants", headers=headers),
+            client.post("/api/operator/tenants", json=body, headers=headers),
+        ):
+            refused = await call
+            assert refused.status_code == 403
+            assert "set AUTOMATOR_OPERATOR_TOKEN" in refused.json()["error"]["message"]
+    del client.headers["Authorization"]
+    unsent = await client.post("/api/operator/tenants", json=body)
+    assert unsent.status_code == 401
+    assert "Send the operator token" in unsent.json()["error"]["message"]
+
+
+async def test_only_the_operator_token_passes(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = operated
+    admin = await auth_for(resources, "acme", Role.ADMIN)
+    for headers, says in [
+        ({}, "Send the operator token"),
+        ({"Authorization": "Bearer " + TOKEN[:-1]}, "Send the operator token"),
+        ({"Authorization": "Basic " + TOKEN}, "Send the operator token"),
+        (admin, "A tenant's API key does not open /api/operator/"),
+    ]:
+        refused = await client.get("/api/operator/tenants", headers=headers)
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == "Bearer"
+        assert says in refused.json()["error"]["message"]
+        assert TOKEN not in refused.text
+    assert (await client.get("/api/operator/tenants", headers=OPERATOR)).status_code == 200
+    for path in ("/api/workflows", "/api/keys", "/api/audit"):
+        assert (await client.get(path, headers=OPERATOR)).status_code == 401
+
+
+async def test_a_tenant_made_by_the_operator_works_with_its_first_admin_key(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, _ = operated
+    made = await client.post(
+        "/api/operator/tenants", json={"tenant_id": "globex", "name": "Globex"}, headers=OPERATOR
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["tenant_id"], body["name"]) == ("globex", "Globex")
+    assert body["admin_key"]["role"] == "admin"
+    tenant = {"Authorization": f"Bearer {body['admin_key']['key']}"}
+    client.headers.update(tenant)
+    assert (await client.post("/api/workflows", json=WORKFLOW)).status_code == 201
+    await send(client, {"type": "signup", "user": {"id": "u1"}, "data": {}})
+    keys = await client.get("/api/keys")
+    assert [key["key_id"] for key in keys.json()] == [body["admin_key"]["key_id"]]
+    audit = (await client.get("/api/audit")).json()["items"]
+    made_by_operator = {(e["action"], e["actor"]) for e in audit if e["actor"] == "operator"}
+    assert made_by_operator == {("tenant.create", "operator"), ("api_key.create", "operator")}
+    del client.headers["Authorization"]
+
+    seen = await client.get("/api/operator/tenants/globex", headers=OPERATOR)
+    assert seen.status_code == 200
+    glance = seen.json()
+    assert glance["live_keys"] == {"admin": 1, "editor": 0, "viewer": 0, "ingest": 0}
+    assert (glance["workflows"], glance["events_last_24h"]) == (1, 1)
+    assert glance["created_at"] == body["created_at"]
+
+
+async def test_tenants_are_listed_a_page_at_a_time(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, _ = operated
+    for tenant_id in ("initech", "acme", "globex"):
+        made = await client.post(
+            "/api/operator/tenants",
+            json={"tenant_id": tenant_id, "name": tenant_id.title()},
+            headers=OPERATOR,
+        )
+        assert made.status_code == 201
+    first = (await client.get("/api/operator/tenants?limit=2", headers=OPERATOR)).json()
+    after = first["next_after"]
+    rest = (await client.get(f"/api/operator/tenants?after={after}", headers=OPERATOR)).json()
+    listed = [t["tenant_id"] for t in first["items"] + rest["items"]]
+    assert listed == ["acme", "globex", "initech"]
+    assert rest["next_after"] is None
+
+
+async def test_a_tenant_made_twice_is_a_conflict_that_keeps_its_keys(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = operated
+    body = {"tenant_id": "globex", "name": "Globex"}
+    assert (await client.post("/api/operator/tenants", json=body, headers=OPERATOR)).is_success
+    again = await client.post("/api/operator/tenants", json=body, headers=OPERATOR)
+    assert again.status_code == 409
+    message = again.json()["error"]["message"]
+    assert "Tenant globex exists already" in message
+    assert "automator create-api-key --tenant globex --role admin" in message
+    assert len(await resources.store.list_api_keys("globex")) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ({"tenant_id": "-acme", "name": "A"}, "tenant_id", "1 to 128 letters, digits"),
+        ({"tenant_id": "a b", "name": "A"}, "tenant_id", "1 to 128 letters, digits"),
+        ({"tenant_id": "x" * 129, "name": "A"}, "tenant_id", "1 to 128 letters, digits"),
+        ({"tenant_id": 7, "name": "A"}, "tenant_id", "string"),
+        ({"tenant_id": "acme", "name": ""}, "name", "at least 1 character"),
+        ({"tenant_id": "acme"}, "name", "required"),
+        ({"tenant_id": "acme", "name": "A", "plan": "pro"}, "plan", "not permitted"),
+    ],
+)
+async def test_a_bad_tenant_is_refused_by_field(
+    operated: tuple[httpx.AsyncClient, Resources], body: dict[str, object], field: str, says: str
+) -> None:
+    client, resources = operated
+    refused = await client.post("/api/operator/tenants", json=body, headers=OPERATOR)
+    assert refused.status_code == 422
+    (detail,) = refused.json()["error"]["details"]
+    assert detail["loc"][-1] == field
+    assert says in detail["msg"]
+    assert await resources.store.get_tenant("acme") is None
+
+
+async def test_an_unknown_tenant_is_not_found(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, _ = operated
+    missing = await client.get("/api/operator/tenants/nobody", headers=OPERATOR)
+    assert missing.status_code == 404
+    assert "GET /api/operator/tenants lists them" in missing.json()["error"]["message"]
