@@ -127,6 +127,21 @@ async def test_preview_renders_unsaved_parts_over_sample_data_and_stores_nothing
     assert (await client.get("/api/templates", headers=viewer)).json()["items"] == []
 
 
+async def test_a_previews_missing_name_is_said_of_the_part_and_the_sample_data(
+    client: httpx.AsyncClient,
+) -> None:
+    """It said "message template 'preview' subject: ... is not in the event": no template is
+    named preview, and no event is there, only the sample data the person is editing."""
+    body = {"subject": "Hi {{ user.name }}", "text": "ok", "data": {"user": {"id": "u1"}}}
+    failing = await client.post("/api/templates/preview", json=body)
+    assert failing.status_code == 422, failing.text
+    error = failing.json()["error"]
+    reason = "user.name is not in the sample data; its user has id; use"
+    assert error["message"].startswith(f"subject: {reason}")
+    assert error["details"][0]["msg"].startswith(reason)
+    assert error["details"][0]["loc"] == ["body", "subject"]
+
+
 async def test_preview_names_the_part_that_fails(client: httpx.AsyncClient) -> None:
     broken = await client.post("/api/templates/preview", json={"text": "{{ x }", "data": {}})
     assert broken.status_code == 422

@@ -3,6 +3,7 @@ opens the template when one of that name exists already, made since the link was
 before, it opened a blank new template of that name, whose save the API refused (409). Once
 the template is made, the page leads back to the workflow, whose warning is gone."""
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -106,3 +107,16 @@ def test_the_template_page_leads_back_to_the_workflow_that_needed_it(
     expect(page).to_have_url(f"{service.base}/studio/workflows/{LEADS_BACK['workflow_id']}")
     expect(page.get_by_role("heading", name=LEADS_BACK["name"])).to_be_visible()
     expect(page.locator(".validation-warnings")).to_have_count(0)
+
+
+def test_a_preview_says_what_the_sample_data_lacks_once(page: Page, service: Service) -> None:
+    """It said, twice over, that a template named 'preview' read what is "not in the event"."""
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/governance/templates")
+    page.get_by_role("button", name="+ New template").click()
+    page.get_by_label("Subject").fill("Your cart, {{ cart.total }}")
+    page.get_by_label("Plain text").fill("Come back.")
+
+    problem = page.get_by_role("alert")
+    expect(problem).to_have_text(re.compile(r"^subject: cart is not in the sample data; it has "))
+    expect(problem.get_by_role("listitem")).to_have_count(0)

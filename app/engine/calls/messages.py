@@ -83,22 +83,45 @@ class MessageTemplates:
 
     def preview(self, template: MessageTemplate, scope: Mapping[str, Any]) -> Message:
         """An unsaved ``template`` rendered over sample ``scope`` as a step would render it; a
-        part that does not compile or render is a TemplateError naming it (a 422)."""
+        part that does not compile or render is a TemplateError naming it (a 422). Its errors
+        speak of the part and the sample data, which the person previewing is editing: not
+        of a template named "preview", nor of an event there is none of."""
         self.check(template)
-        return self.render(template, scope)
-
-    def render(self, template: MessageTemplate, scope: Mapping[str, Any]) -> Message:
-        rendered = {part: self._render(template, part, scope) for part in PARTS}
+        rendered = {part: self._render(template, part, scope, PREVIEW) for part in PARTS}
         return Message(name=template.name, **rendered)
 
-    def _render(self, template: MessageTemplate, part: str, scope: Mapping[str, Any]) -> str | None:
+    def render(self, template: MessageTemplate, scope: Mapping[str, Any]) -> Message:
+        where = _Where(f"message template {template.name!r} ", None)
+        rendered = {part: self._render(template, part, scope, where) for part in PARTS}
+        return Message(name=template.name, **rendered)
+
+    def _render(
+        self, template: MessageTemplate, part: str, scope: Mapping[str, Any], where: "_Where"
+    ) -> str | None:
         source = getattr(template, part)
         if source is None:
             return None
+        text = _source(part, source)
         try:
-            value = self.renderer.render(
-                _source(part, source), scope, f"message template {template.name!r} {part}"
-            )
+            if "{{" in text or "{%" in text:
+                value = self.renderer.render_text(
+                    text, scope, where.prefix + part, (), reads=where.reads
+                )
+            else:
+                value = text
         except TemplateError as exc:
-            raise TemplateError(exc.message, [ErrorDetail(("body", part), exc.message)]) from None
+            reason = exc.details[0].msg if exc.details else exc.message
+            raise TemplateError(exc.message, [ErrorDetail(("body", part), reason)]) from None
         return _as_text(part, value)
+
+
+@dataclass(frozen=True)
+class _Where:
+    """How a template's render errors name the part (``prefix`` + part) and what it reads
+    (None: the renderer's own, "the event")."""
+
+    prefix: str
+    reads: str | None
+
+
+PREVIEW = _Where("", "the sample data")

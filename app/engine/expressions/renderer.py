@@ -274,9 +274,18 @@ class Renderer:
             return _reason(exc)
         return None
 
-    def render_text(self, source: str, context: Mapping[str, Any], where: str, loc: Loc) -> Any:
+    def render_text(
+        self,
+        source: str,
+        context: Mapping[str, Any],
+        where: str,
+        loc: Loc,
+        *,
+        reads: str | None = None,
+    ) -> Any:
         """One string of a value rendered as ``render`` renders it, ``loc`` its place in the
-        value (for errors)."""
+        value (for errors); ``reads``, when given, names the context instead of this
+        renderer's ``reads`` (a template's preview reads "the sample data")."""
         try:
             compiled = self._compile_bounded(source)
             found = look_up(compiled.parts, context) if isinstance(compiled, _Lookup) else NOT_FOUND
@@ -287,7 +296,7 @@ class Renderer:
                     rendered = self._render_compiled(compiled, context)
             return _no_reference(_storable(rendered))
         except UndefinedError as exc:
-            said = missing.explain(source, self._env, context, self.reads)
+            said = missing.explain(source, self._env, context, reads or self.reads)
             raise _failure(TemplateError(said) if said else exc, where, loc) from exc
         except _Unstorable as exc:
             raise _failure(exc, where, (*loc, *exc.path)) from exc

@@ -6,17 +6,24 @@ export function fieldName(loc: readonly (string | number)[]): string {
   return parts.length ? parts.join(".") : "request";
 }
 
+/** The details that say more than the message: one that reads as the message itself (its
+ * field, then the same words) only repeated it under it. */
+export function moreThan(message: string, details: ApiError["details"]): ApiError["details"] {
+  return details.filter((detail) => `${fieldName(detail.loc)}: ${detail.msg}` !== message);
+}
+
 export function ErrorNotice({ error }: { error: unknown }) {
   if (!error) return null;
   if (!(error instanceof ApiError)) {
     return <div role="alert" className="error">{error instanceof Error ? error.message : String(error)}</div>;
   }
+  const details = moreThan(error.message, error.details);
   return (
     <div role="alert" className="error">
       <strong>{error.message}</strong>
-      {error.details.length > 0 && (
+      {details.length > 0 && (
         <ul>
-          {error.details.map((detail, i) => (
+          {details.map((detail, i) => (
             <li key={i}>
               <code>{fieldName(detail.loc)}</code>: {detail.msg}
             </li>
