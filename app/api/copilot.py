@@ -1,12 +1,10 @@
 """``POST /api/copilot/draft``: a workflow document drafted, or revised, by the model;
 ``GET /api/copilot``: whether it can draft now."""
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from app.api.deps import Reader, ResourcesDep, Writer
-from app.api.errors import ERROR_RESPONSES, ErrorBody
+from app.api.errors import ERROR_RESPONSES, error_responses
 from app.api.schemas.copilot import CopilotStatus, DraftIn, DraftRead
 from app.copilot import Copilot
 from app.resources import Resources
@@ -14,9 +12,7 @@ from app.resources import Resources
 router = APIRouter(prefix="/api/copilot", tags=["copilot"], responses=ERROR_RESPONSES)
 
 
-UPSTREAM: dict[int | str, dict[str, Any]] = {
-    502: {"model": ErrorBody, "description": "The model failed, or its drafts stayed invalid"}
-}
+UPSTREAM = error_responses({502: "The model failed, or its drafts stayed invalid"})
 
 
 @router.post("/draft", responses=UPSTREAM)

@@ -47,9 +47,19 @@ class ErrorBody(BaseModel):
     error: ErrorInfo
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorBody, "description": description}
-    for status, description in {
+Responses = dict[int | str, dict[str, object]]
+
+
+def error_responses(descriptions: Mapping[int, str]) -> Responses:
+    """What a router or route declares in OpenAPI for these statuses: an ErrorBody each."""
+    return {
+        status: {"model": ErrorBody, "description": description}
+        for status, description in descriptions.items()
+    }
+
+
+ERROR_RESPONSES = error_responses(
+    {
         401: "Missing or invalid API key",
         403: "The key's role does not allow this",
         404: "Not found (also for another tenant's ids)",
@@ -58,16 +68,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         422: "Invalid input; details name each field and rule",
         429: "Over the API key's rate limit; `Retry-After` says when to try again",
         503: "A dependency (the store, Redis) is unreachable or not configured",
-    }.items()
-}
-
-
-LIMIT_RESPONSES: dict[int | str, dict[str, object]] = {
-    429: {
-        "model": ErrorBody,
-        "description": "A flow-control limit refused it; `Retry-After` gives the seconds to wait",
     }
-}
+)
+LIMIT_RESPONSES = error_responses(
+    {429: "A flow-control limit refused it; `Retry-After` gives the seconds to wait"}
+)
 
 
 def render(error: AutomatorError, headers: Mapping[str, str] | None = None) -> JSONResponse:

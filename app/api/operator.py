@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.deps import ResourcesDep, StoreDep
-from app.api.errors import ErrorBody
+from app.api.errors import error_responses
 from app.api.schemas.keys import KeyCreated, KeyRead
 from app.api.schemas.tenants import (
     TenantCreate,
@@ -38,16 +38,15 @@ async def require_operator(resources: ResourcesDep, credentials: Token) -> None:
     check_operator(resources.settings, credentials.credentials if credentials else None)
 
 
-RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorBody, "description": description}
-    for status, description in {
+RESPONSES = error_responses(
+    {
         401: "The request does not carry AUTOMATOR_OPERATOR_TOKEN (a tenant's key never does)",
         403: "AUTOMATOR_OPERATOR_TOKEN is not set: the operator API is off",
         404: "No such tenant",
         409: "The tenant exists (the message says how to give it another key)",
         422: "Invalid input; details name each field and rule",
-    }.items()
-}
+    }
+)
 router = APIRouter(
     prefix="/api/operator",
     tags=["operator"],
