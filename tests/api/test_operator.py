@@ -2,6 +2,7 @@
 own credential, which is no tenant's key and opens no tenant's routes."""
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -10,6 +11,7 @@ from pydantic import SecretStr
 from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
+from app.tenancy import issue_key
 from tests.clock import ShiftedClock
 from tests.conftest import auth_for, send, serving
 
@@ -101,6 +103,31 @@ async def test_a_tenant_made_by_the_operator_works_with_its_first_admin_key(
     assert glance["live_keys"] == {"admin": 1, "editor": 0, "viewer": 0, "ingest": 0}
     assert (glance["workflows"], glance["events_last_24h"]) == (1, 1)
     assert glance["created_at"] == body["created_at"]
+
+
+async def test_the_glance_counts_keys_that_work_not_the_revoked_or_expired(
+    operated: tuple[httpx.AsyncClient, Resources], clock: ShiftedClock
+) -> None:
+    client, resources = operated
+    made = await client.post(
+        "/api/operator/tenants", json={"tenant_id": "globex", "name": "Globex"}, headers=OPERATOR
+    )
+    assert made.status_code == 201
+    store = resources.store
+    soon = clock.now() + timedelta(hours=1)
+    await issue_key(store, clock, "globex", Role.EDITOR, expires_at=soon)
+    await issue_key(store, clock, "globex", Role.VIEWER)
+    revoked = await issue_key(store, clock, "globex", Role.INGEST)
+    await store.revoke_api_key("globex", revoked.key.key_id)
+
+    async def live_keys() -> dict[str, int]:
+        glance = await client.get("/api/operator/tenants/globex", headers=OPERATOR)
+        counts: dict[str, int] = glance.json()["live_keys"]
+        return counts
+
+    assert await live_keys() == {"admin": 1, "editor": 1, "viewer": 1, "ingest": 0}
+    clock.advance(2 * 3600)
+    assert await live_keys() == {"admin": 1, "editor": 0, "viewer": 1, "ingest": 0}
 
 
 async def test_tenants_are_listed_a_page_at_a_time(

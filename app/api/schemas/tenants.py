@@ -42,7 +42,9 @@ class TenantCreated(TenantRead):
 
 
 class TenantDetail(TenantRead):
-    live_keys: dict[Role, int] = Field(description="Keys not revoked, by role.")
+    live_keys: dict[Role, int] = Field(
+        description="Keys that work (neither revoked nor expired), by role."
+    )
     workflows: int = Field(description="Workflows not archived.")
     events_last_24h: int = Field(
         description="Events received in the last 24 hours (and not purged yet)."
