@@ -355,7 +355,30 @@ def test_create_api_key_refuses_a_tenant_id_the_operator_api_refuses(
     # The message as the error's box shows it, over several lines.
     said = " ".join(re.sub("[│╭╮╰╯─]", " ", refused.stderr).split())
     assert "Invalid value for --tenant: should be 1 to 128 letters, digits, '_', '.' or '-'" in said
-    assert not list(tmp_path.glob("automator.db*"))
+    assert asyncio.run(tenant_in(tmp_path, tenant)) is False
+
+
+async def tenant_in(data_dir: Path, tenant: str, make: bool = False) -> bool:
+    """Whether the data dir's store holds ``tenant`` (``make``: made first)."""
+    store = await SQLiteStore.open(data_dir / "automator.db", SystemClock())
+    try:
+        if make:
+            await store.ensure_tenant(tenant, tenant)
+        return await store.get_tenant(tenant) is not None
+    finally:
+        await store.close()
+
+
+def test_create_api_key_gives_a_tenant_made_before_the_id_rule_its_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """create-api-key took any tenant id until the rule: a tenant made so still gets keys,
+    as after losing its last admin key the command is its one way back in."""
+    monkeypatch.setenv("AUTOMATOR_DATA_DIR", str(tmp_path))
+    assert asyncio.run(tenant_in(tmp_path, "acme corp", make=True))
+    created = CliRunner().invoke(cli, ["create-api-key", "-t", "acme corp", "-r", "admin"])
+    assert created.exit_code == 0, created.output
+    assert created.stdout.strip().splitlines()[-1].startswith("atm_")
 
 
 def test_the_command_list_says_what_each_command_does_in_whole_sentences() -> None:
