@@ -1,5 +1,5 @@
 """What a channel reads from its step: checked data, and recipients defaulting to the
-event's user (``user.phone``, ``user.deviceToken``)."""
+event's user (``user.phone``, ``user.deviceToken``), else their stored profile's."""
 
 import re
 from collections.abc import Mapping
@@ -20,8 +20,13 @@ def check(spec: ActionSpec, params: Mapping[str, Any]) -> None:
 
 
 def user_field(context: ActionContext, name: str) -> Any:
-    user = context.event.get("user")
-    return user.get(name) if isinstance(user, Mapping) else None
+    """The event's ``user.<name>``, else the stored ``profile.<name>``: an event often names
+    only the user's id, their token or phone came with an earlier event."""
+    for holder in ("user", "profile"):
+        values = context.event.get(holder)
+        if isinstance(values, Mapping) and values.get(name):
+            return values[name]
+    return None
 
 
 def phone(params: Mapping[str, Any], context: ActionContext) -> str:
@@ -29,7 +34,8 @@ def phone(params: Mapping[str, Any], context: ActionContext) -> str:
     given = params.get("recipient") or user_field(context, "phone")
     if not given:
         raise ConnectorError(
-            "no recipient: data.recipient is empty and the event's user has no phone"
+            "no recipient: data.recipient is empty and the event's user has no phone, "
+            "nor has their profile"
         )
     number = _SEPARATORS.sub("", str(given))
     if not _E164.fullmatch(number):
@@ -42,13 +48,14 @@ def phone(params: Mapping[str, Any], context: ActionContext) -> str:
 
 def device_tokens(params: Mapping[str, Any], context: ActionContext) -> list[str]:
     """``data.recipients`` (empty entries dropped, duplicates once), or when it names none
-    the user's ``deviceToken``."""
+    the user's ``deviceToken`` (the event's, else their profile's)."""
     listed = params.get("recipients")
     tokens = _tokens(listed if isinstance(listed, list) else [])
     tokens = tokens or _tokens([user_field(context, "deviceToken")])
     if not tokens:
         raise ConnectorError(
-            "no recipient: data.recipients is empty and the event's user has no deviceToken"
+            "no recipient: data.recipients is empty and the event's user has no "
+            "deviceToken, nor has their profile"
         )
     return tokens
 

@@ -123,7 +123,8 @@ class PushChannel:
                     # null: a user without a token, e.g. "{{user.deviceToken}}"; skipped.
                     "items": {"type": ["string", "null"], "maxLength": 4096},
                     "maxItems": MAX_RECIPIENTS,
-                    "description": "Device tokens; default: the event's user.deviceToken.",
+                    "description": "Device tokens; default: the event's user.deviceToken, "
+                    "else the user's profile.deviceToken.",
                 },
                 "title": {"type": "string", "maxLength": 1000},
                 "body": {"type": "string", "maxLength": 4000},
@@ -167,10 +168,12 @@ class PushChannel:
 
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)
+        # The content first: a dry run finds a missing one before the step runs, and the
+        # run's first error should be the one its dry run named.
+        content = _content(params, context.message)
         tokens = inputs.device_tokens(params, context)
         if len(tokens) > MAX_RECIPIENTS:
             raise ConnectorError(f"data.recipients: {len(tokens)}, at most {MAX_RECIPIENTS}")
-        content = _content(params, context.message)
         book = outbox(context)
         if book is not None and not configured("push", context.config):
             return await _keep(book, content, tokens, context)

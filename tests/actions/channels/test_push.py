@@ -127,6 +127,15 @@ async def test_the_users_device_token_and_the_template_fill_what_data_leaves_out
     }
 
 
+async def test_a_push_with_nothing_to_show_names_that_first_as_its_dry_run_does(
+    http: httpx.AsyncClient, httpserver: HTTPServer
+) -> None:
+    with pytest.raises(ConnectorError) as raised:
+        await PushChannel().send({}, step(http, {"push": [fcm(httpserver)]}))
+
+    assert raised.value.message.startswith("no title or body: ")
+
+
 async def test_one_dead_token_does_not_fail_the_others(
     http: httpx.AsyncClient, httpserver: HTTPServer
 ) -> None:
@@ -213,7 +222,8 @@ async def test_fcm_with_a_service_account_mints_its_token(
         (
             {"body": "Hi"},
             {},
-            "no recipient: data.recipients is empty and the event's user has no deviceToken",
+            "no recipient: data.recipients is empty and the event's user has no deviceToken, "
+            "nor has their profile",
         ),
         ({"recipients": [None, ""], "body": "Hi"}, {}, "no recipient"),
         (
@@ -332,6 +342,30 @@ async def test_a_workflow_pushes_to_the_events_user_through_the_worker(
         "fcm",
         "projects/demo-project/messages/m-1",
     )
+
+
+async def test_a_push_without_recipients_goes_to_the_token_the_users_profile_keeps(
+    push_client: httpx.AsyncClient, push_settings: Settings, httpserver: HTTPServer
+) -> None:
+    received: list[Request] = []
+    httpserver.expect_request(SEND, method="POST").respond_with_handler(fcm_server(received))
+    workflow = {
+        "workflow_id": "cart_push",
+        "name": "Cart push",
+        "trigger": {"type": "abandoned_cart"},
+        "actions": [{"id": "push", "type": "send_push", "data": {"title": "Your cart"}}],
+    }
+    assert (await push_client.post("/api/workflows", json=workflow)).status_code == 201
+    signup = {"type": "user_signup", "user": {"id": "u1", "deviceToken": "fcm-tok-1"}}
+    await send(push_client, signup)
+
+    accepted = await send(push_client, {"type": "abandoned_cart", "user": {"id": "u1"}})
+    await drain(push_settings)
+
+    (run_id,) = accepted["run_ids"]
+    run = (await push_client.get(f"/api/runs/{run_id}")).json()
+    assert run["status"] == "completed", run["steps"]
+    assert [request.json["message"]["token"] for request in received] == ["fcm-tok-1"]
 
 
 async def test_a_push_save_with_bad_literal_data_is_refused(push_client: httpx.AsyncClient) -> None:

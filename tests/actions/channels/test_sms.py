@@ -106,7 +106,8 @@ async def test_the_recipient_defaults_to_the_events_user_and_the_body_to_the_tem
         (
             {"body": "x"},
             {},
-            "no recipient: data.recipient is empty and the event's user has no phone",
+            "no recipient: data.recipient is empty and the event's user has no phone, nor "
+            "has their profile",
         ),
         (
             {"body": "x"},
