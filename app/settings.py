@@ -59,6 +59,21 @@ def _store_keys(value: SecretStr) -> SecretStr:
 
 
 StoreKey = Annotated[SecretStr, AfterValidator(_store_keys)]
+# The operator token is guessed at from anywhere the API is reached: 32 characters at least.
+MIN_OPERATOR_TOKEN = 32
+
+
+def _operator_token(value: SecretStr) -> SecretStr:
+    """AUTOMATOR_OPERATOR_TOKEN: long enough (its length is said, never the value)."""
+    if len(value.get_secret_value()) < MIN_OPERATOR_TOKEN:
+        raise ValueError(
+            f"shorter than {MIN_OPERATOR_TOKEN} characters; make one with `openssl rand -hex 32`"
+        )
+    return value
+
+
+# min_length first: an empty value is told as every empty setting is.
+OperatorToken = Annotated[SecretStr, Field(min_length=1), AfterValidator(_operator_token)]
 
 
 class Settings(BaseSettings):
@@ -381,9 +396,8 @@ class Settings(BaseSettings):
         "`automator worker` and `automator scheduler` serving AUTOMATOR_METRICS_PORT. "
         "/health and /ready stay open either way.",
     )
-    operator_token: SecretStr | None = Field(
+    operator_token: OperatorToken | None = Field(
         None,
-        min_length=32,
         description="The deployment operator's credential for /api/operator/ (create, list "
         "and read tenants), sent as `Authorization: Bearer <this token>`; no tenant's API "
         "key opens those routes, and this token opens no other. At least 32 characters "

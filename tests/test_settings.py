@@ -62,6 +62,17 @@ def test_a_list_setting_takes_commas_or_a_json_list(
             "AUTOMATOR_METRICS_TOKEN: empty: give it a value, or leave the variable unset",
         ),
         (
+            "AUTOMATOR_OPERATOR_TOKEN",
+            "s3cret",
+            "AUTOMATOR_OPERATOR_TOKEN: shorter than 32 characters; make one with "
+            "`openssl rand -hex 32`",
+        ),
+        (
+            "AUTOMATOR_OPERATOR_TOKEN",
+            "",
+            "AUTOMATOR_OPERATOR_TOKEN: empty: give it a value, or leave the variable unset",
+        ),
+        (
             "AUTOMATOR_AI_MODEL",
             "",
             "AUTOMATOR_AI_MODEL: empty: give it a value, or leave the variable unset",
