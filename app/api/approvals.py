@@ -13,8 +13,8 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.approvals import ApprovalRead, DecisionBody
@@ -22,7 +22,9 @@ from app.approvals import LINK, Approvals, ApprovalState
 from app.engine.walk.approvals import Decision
 from app.errors import AutomatorError
 
-router = APIRouter(prefix="/api/approvals", tags=["approvals"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/approvals", tags=["approvals"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
 # A link is opened in a browser: its refusals are pages titled by their status.
 REFUSALS = {
@@ -42,7 +44,7 @@ LINK_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-class PageRoute(APIRoute):
+class PageRoute(JsonRoute):
     """A route whose service errors are answered with a page rather than JSON."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Auditor, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.audit import AuditList, AuditRead
@@ -11,7 +12,9 @@ from app.models.audit import AuditFilter
 from app.models.instant import Instant
 from app.models.workflow import Page as PageQuery
 
-router = APIRouter(prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/audit", tags=["audit"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.get("")

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit
@@ -11,7 +12,9 @@ from app.api.schemas.campaigns import CampaignList, CampaignMembers, CampaignRea
 from app.models.patterns import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 
-router = APIRouter(prefix="/api/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/campaigns", tags=["campaigns"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 CampaignId = Annotated[str, Path(pattern=ID_PATTERN)]
 

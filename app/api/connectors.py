@@ -8,12 +8,15 @@ from fastapi import APIRouter
 
 from app.actions.local.policy import GUARDED, how_to_enable, tenant_enabled
 from app.actions.registry import ACTION_TYPES
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.connectors import ConnectorRead
 from app.models.action import BRANCHES, DATA_MODELS
 
-router = APIRouter(prefix="/api/connectors", tags=["connectors"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/connectors", tags=["connectors"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 FLOW_ACTIONS = (
     "approval",
     "wait_for_event",

@@ -3,13 +3,16 @@
 
 from fastapi import APIRouter
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, ResourcesDep, Writer
 from app.api.errors import ERROR_RESPONSES, error_responses
 from app.api.schemas.copilot import CopilotStatus, DraftIn, DraftRead
 from app.copilot import Copilot
 from app.resources import Resources
 
-router = APIRouter(prefix="/api/copilot", tags=["copilot"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/copilot", tags=["copilot"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 UPSTREAM = error_responses({502: "The model failed, or its drafts stayed invalid"})

@@ -2,12 +2,15 @@
 
 from fastapi import APIRouter
 
+from app.api.bodies import JsonRoute
 from app.api.deps import ClockDep, Reader, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.debug import RulesTest, RulesTestResult, TriggerTest, TriggerTestResult
 from app.triggers.preview import TriggerPreview, explain_rules, sample_event
 
-router = APIRouter(prefix="/api", tags=["debugging"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api", tags=["debugging"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("/triggers/test")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 
+from app.api.bodies import JsonRoute
 from app.errors import NotFound
 
 ASSETS = Path(str(files("fastapi_offline") / "static"))
@@ -19,7 +20,7 @@ ASSET_NAMES = frozenset(path.name for path in ASSETS.iterdir() if path.is_file()
 ASSET_URL = "/docs/assets"
 TITLE = "Automator API"
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=JsonRoute)
 
 
 def _openapi_url(request: Request) -> str:

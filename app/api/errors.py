@@ -157,11 +157,10 @@ def _not_json(document: Any, error: Mapping[str, Any]) -> InvalidInput:
     text = document.decode(errors="replace") if isinstance(document, bytes) else str(document)
     offset = next((part for part in error["loc"] if isinstance(part, int)), 0)
     line, column = jsonc.position(text, offset)
-    context = error.get("ctx", {})
-    reason = context.get("error", error["msg"])
+    reason = error.get("ctx", {}).get("error", error["msg"])
     # Deep JSON may well be valid: "not valid JSON" would send the sender looking for a typo.
     if reason == jsonc.TOO_DEEP:
-        return jsonc.too_deep("The body", text, offset, context.get("path", ()))
+        return jsonc.too_deep("The body", text, *jsonc.too_deep_at(text, jsonc.MAX_DEPTH + 1))
     return InvalidInput(
         "The body is not valid JSON.",
         [ErrorDetail(("body",), f"line {line} column {column}: {reason}")],

@@ -6,7 +6,7 @@ import orjson
 from fastapi import APIRouter, Body, Query, Request, Response
 
 from app import metrics
-from app.api.bodies import json_body, parsed, parsed_by
+from app.api.bodies import JsonRoute, json_body, parsed, parsed_by
 from app.api.cursors import event_cursor
 from app.api.deps import CALLER_SECURITY, EventLogDep, Reader, Writer, authorized, resources_of
 from app.api.errors import ERROR_RESPONSES
@@ -48,7 +48,9 @@ KEY_HEADER: dict[str, Any] = {
 # again may differ in a sender's retry, so it is not compared).
 SAME_EVENT = ("type", "user", "data")
 
-router = APIRouter(prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/events", tags=["events"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post(

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from app.api.bodies import JsonRoute
 from app.api.deps import ResourcesDep
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=JsonRoute)
 # A dependency that does not answer within this is down (a stopped Redis accepts
 # connections and never replies).
 CHECK_SECONDS = 2.0

@@ -6,14 +6,19 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app import metrics
+from app.api.bodies import JsonRoute
 from app.api.deps import Configurer, HooksDep, ResourcesDep, limit_deliveries
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.hooks import DeliveryAccepted, HookIn, HookList, HookRead
 from app.models.workflow import Page as PageQuery
 from app.triggers.deliveries import Delivery
 
-router = APIRouter(prefix="/api/hooks", tags=["hooks"], responses=ERROR_RESPONSES)
-deliveries = APIRouter(prefix="/hooks", tags=["hooks"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/hooks", tags=["hooks"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
+deliveries = APIRouter(
+    prefix="/hooks", tags=["hooks"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("", status_code=201)

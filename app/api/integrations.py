@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from app.actions.references import references
+from app.api.bodies import JsonRoute
 from app.api.deps import ConfigurationDep, ResourcesDep, SecretManager, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.integrations import (
@@ -23,7 +24,12 @@ from app.models.secret import IntegrationConfig
 from app.models.tenant import ApiKey, Permission
 from app.resources import Resources
 
-router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/integrations",
+    tags=["integrations"],
+    responses=ERROR_RESPONSES,
+    route_class=JsonRoute,
+)
 CREATED: dict[int | str, dict[str, Any]] = {
     201: {"description": "Created (200: an existing configuration was replaced)"}
 }

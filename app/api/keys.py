@@ -2,11 +2,14 @@
 
 from fastapi import APIRouter
 
+from app.api.bodies import JsonRoute
 from app.api.deps import ApiKeysDep, KeyManager, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.keys import KeyCreate, KeyCreated, KeyRead
 
-router = APIRouter(prefix="/api/keys", tags=["api keys"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/keys", tags=["api keys"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("", status_code=201)

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import metrics
+from app.api.bodies import JsonRoute
 from app.api.deps import ResourcesDep
 from app.api.errors import ErrorBody
 from app.api.tokens import matches
@@ -18,7 +19,7 @@ from app.resources import Resources
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=JsonRoute)
 # The gauges read Redis and the store; scrapes closer together than this reuse the last read.
 REFRESH_SECONDS = 5.0
 EVENT_PATHS = ("/api/events",)

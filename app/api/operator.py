@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.api.bodies import JsonRoute
 from app.api.deps import ResourcesDep, StoreDep
 from app.api.errors import error_responses
 from app.api.schemas.keys import KeyCreated, KeyRead
@@ -52,6 +53,7 @@ router = APIRouter(
     tags=["operator"],
     responses=RESPONSES,
     dependencies=[Depends(require_operator)],
+    route_class=JsonRoute,
 )
 
 

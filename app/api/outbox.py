@@ -7,13 +7,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.page import Page
 from app.models.outbox import OutboxFilter, OutboxMessage
 from app.models.workflow import Page as PageQuery
 
-router = APIRouter(prefix="/api/outbox", tags=["outbox"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/outbox", tags=["outbox"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 Channel = Literal["email", "sms", "push", "whatsapp"]
 

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Configurer, PrivacyDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.instants import utc
@@ -12,7 +13,9 @@ from app.models.instant import Instant
 from app.models.profile import ProfileFilter
 from app.models.workflow import Page as PageQuery
 
-router = APIRouter(prefix="/api/profiles", tags=["profiles"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/profiles", tags=["profiles"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 After = Annotated[str | None, Query(description="`next_after` of the page before.")]

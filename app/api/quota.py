@@ -2,13 +2,16 @@
 
 from fastapi import APIRouter
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, ResourcesDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.quota import AiBudgetRead, EstimateIn, EstimateRead, LimitRead, QuotaRead
 from app.triggers.ai_budget import AiCosts
 from app.triggers.estimate import Estimator
 
-router = APIRouter(prefix="/api/quota", tags=["quota"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/quota", tags=["quota"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 def _estimator(resources: ResourcesDep) -> Estimator:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from starlette.convertors import StringConvertor, register_url_convertor
 
+from app.api.bodies import JsonRoute
 from app.api.cursors import run_cursor
 from app.api.deps import BulkRunsDep, Reader, RunsDep, Writer
 from app.api.errors import ERROR_RESPONSES
@@ -15,7 +16,9 @@ from app.models.instant import Instant
 from app.models.run import Command, RunFilter, RunStatus
 from app.models.workflow import Page as PageQuery
 
-router = APIRouter(prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/runs", tags=["runs"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 class CommandConvertor(StringConvertor):

@@ -5,12 +5,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Response
 
 from app.actions.references import NAME_RULE
+from app.api.bodies import JsonRoute
 from app.api.deps import ConfigurationDep, ResourcesDep, SecretManager
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.secrets import SecretRead, SecretValue
 from app.models.patterns import UPPER_NAME_PATTERN
 
-router = APIRouter(prefix="/api/secrets", tags=["secrets"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/secrets", tags=["secrets"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 # The rule is documented here and checked by the service, whose 422 says it in words.
 SecretName = Annotated[
     str, Path(description=NAME_RULE, json_schema_extra={"pattern": UPPER_NAME_PATTERN})

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
+from app.api.bodies import JsonRoute
 from app.api.deps import ConfigurationDep, Reader, ResourcesDep, StoreDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.profiles import After, Limit
@@ -15,7 +16,9 @@ from app.models.profile import SegmentDefinition
 from app.models.workflow import Page as PageQuery
 from app.triggers.segments import Audience, members_page
 
-router = APIRouter(prefix="/api/segments", tags=["segments"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/segments", tags=["segments"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 SegmentId = Annotated[str, Path(pattern=ID_PATTERN)]
 

@@ -8,12 +8,15 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import stats
+from app.api.bodies import JsonRoute
 from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.stats import PeriodQuery, SinceQuery, UntilQuery, period_of
 from app.models.patterns import ID_PATTERN
 
-router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 MAX_BUCKETS = 200
 

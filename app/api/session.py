@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
+from app.api.bodies import JsonRoute
 from app.api.deps import (
     SESSION_COOKIE,
     Caller,
@@ -20,7 +21,9 @@ from app.api.deps import (
 from app.api.errors import ERROR_RESPONSES
 from app.models.tenant import ApiKey, Role
 
-router = APIRouter(prefix="/api/session", tags=["session"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/session", tags=["session"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 class SessionCreate(BaseModel):

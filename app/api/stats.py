@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app import stats
+from app.api.bodies import JsonRoute
 from app.api.deps import ClockDep, Reader, StoreDep
 from app.api.errors import ERROR_RESPONSES
 from app.api.instants import before, utc
@@ -16,7 +17,9 @@ from app.models.instant import Instant
 from app.models.patterns import ID_PATTERN
 from app.models.stats import Period
 
-router = APIRouter(prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/stats", tags=["stats"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 PERIOD = re.compile(r"^(\d{1,6})([smhdw])$")
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from app.api.bodies import JsonRoute
 from app.api.deps import ResourcesDep
 from app.errors import NotFound
 
@@ -57,7 +58,7 @@ Node.js 20 or later and npm. A service started elsewhere serves the build found 
 </body></html>
 """
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=JsonRoute)
 
 
 @router.get("/")

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, ResourcesDep, StoreDep, Writer
 from app.api.errors import ERROR_RESPONSES
 from app.api.schemas.templates import (
@@ -16,7 +17,9 @@ from app.api.schemas.templates import (
 )
 from app.models.workflow import Page as PageQuery
 
-router = APIRouter(prefix="/api/templates", tags=["templates"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/templates", tags=["templates"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.post("", status_code=201)

@@ -3,6 +3,7 @@ workflow, how long its records are kept, and its failure alert rules."""
 
 from fastapi import APIRouter, Response
 
+from app.api.bodies import JsonRoute
 from app.api.deps import (
     AlertsDep,
     ConfigurationDep,
@@ -17,7 +18,9 @@ from app.models.alert import AlertRules
 from app.models.flow import TenantLimits
 from app.models.tenant import TenantSettings
 
-router = APIRouter(prefix="/api/tenant", tags=["tenant"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/tenant", tags=["tenant"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 
 @router.get("/settings")

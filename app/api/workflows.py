@@ -11,6 +11,7 @@ import orjson
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.datastructures import UploadFile
 
+from app.api.bodies import JsonRoute
 from app.api.deps import Reader, ResourcesDep, RunsDep, StoreDep, WorkflowsDep, Writer
 from app.api.errors import ERROR_RESPONSES, LIMIT_RESPONSES
 from app.api.examples import WORKFLOW_EXAMPLE
@@ -43,7 +44,9 @@ from app.models.workflow import Page as PageQuery
 from app.models.workflow import WorkflowFilter
 from app.triggers.preview import warnings
 
-router = APIRouter(prefix="/api/workflows", tags=["workflows"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    prefix="/api/workflows", tags=["workflows"], responses=ERROR_RESPONSES, route_class=JsonRoute
+)
 
 WorkflowId = Annotated[str, Path(pattern=ID_PATTERN)]
 VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -13,10 +13,16 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from pydantic import SecretStr
 
 from app.api.bodies import INLINE_BYTES
 from app.models import jsonc
 from app.resources import Resources
+from app.settings import Settings
+from tests.api.test_operator import OPERATOR
+from tests.api.test_operator import TOKEN as OPERATOR_TOKEN
+from tests.clock import ShiftedClock
+from tests.conftest import as_admin, serving
 
 JSON = {"Content-Type": "application/json"}
 PAD = "x" * INLINE_BYTES  # makes a body large without changing what is checked
@@ -135,3 +141,71 @@ async def test_a_refused_large_event_leaves_no_cycle_holding_it(
         tracemalloc.stop()
         gc.enable()
     assert held[1] - held[0] < len(body), f"{held}: three refusals more held that much more"
+
+
+# The JSON routes that read their body themselves and answer otherwise: a document checked
+# answers in its result, and a hook's delivery is taken as sent (its signature covers it).
+READ_AS_SENT = {("post", "/api/workflows/validate"), ("post", "/hooks/{hook_id}")}
+TOO_DEEP = re.compile(
+    r"The (body|document) nests deeper than the limit of 64 levels, at body\.x\.0\."
+)
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+async def test_every_json_route_refuses_a_body_too_deep_to_parse_where_it_gets_too_deep(
+    settings: Settings, clock: ShiftedClock
+) -> None:
+    """Past the standard parser's recursion (1,000 levels), the routes whose body FastAPI
+    parses answered "The body could not be read ... send UTF-8 JSON"."""
+    operated = settings.model_copy(update={"operator_token": SecretStr(OPERATOR_TOKEN)})
+    async with serving(operated, clock) as (client, resources):
+        await as_admin(client, resources)
+        paths = (await client.get("/openapi.json")).json()["paths"]
+        routes = [
+            (method, template)
+            for template, operations in paths.items()
+            for method, operation in operations.items()
+            if "application/json" in operation.get("requestBody", {}).get("content", {})
+            and (method, template) not in READ_AS_SENT
+        ]
+        assert len(routes) > 30
+        for method, template in routes:
+            path = re.sub(r"\{[^}]+\}", "x", template)
+            headers = JSON | (OPERATOR if template.startswith("/api/operator/") else {})
+            body = b'{"x": ' + nested(2000) + b"}"
+            answer = await client.request(method, path, content=body, headers=headers)
+            assert answer.status_code == 422, (method, template, answer.text)
+            error = answer.json()["error"]
+            # A workflow document counts its levels from the document, a body from the body.
+            assert TOO_DEEP.match(error["message"]), (method, template, error["message"])
+            loc = error["details"][0]["loc"]
+            assert loc[:2] == ["body", "x"], (method, template, loc)
+            assert set(loc[2:]) == {0}, (method, template, loc)
+
+
+async def test_a_free_form_field_nesting_past_the_limit_is_refused_at_its_place(
+    client: httpx.AsyncClient,
+) -> None:
+    """A model's free-form field (the rule tester's payload) took any depth FastAPI could
+    parse: the same body as an event's data passing the limit was a 200."""
+    conditions = b'{"conditions": [{"field": "a", "operator": "exists"}],\n "payload": {"x": '
+    at_the_limit = conditions + nested(63) + b"}}"
+    answer = await client.post("/api/rules/test", content=at_the_limit, headers=JSON)
+    assert answer.status_code == 200, answer.text
+    past_it = conditions + nested(64) + b"}}"
+    answer = await client.post("/api/rules/test", content=past_it, headers=JSON)
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["message"] == (
+        "The body nests deeper than the limit of 64 levels, at body.payload.x.0.0.0.0.0.0.0."
+        f"{'0.' * 55}0 (line 2 column 82)."
+    )
+    assert error["details"] == [
+        {
+            "loc": ["body", "payload", "x", *[0] * 63],
+            "msg": "line 2 column 82: nesting deeper than the limit of 64 levels",
+        }
+    ]
