@@ -1,6 +1,7 @@
 """A tenant's failure alert rules, as the API changes them: checked (the workflow exists,
 the addresses and the URL pass the email and webhook connectors' own checks, the URL the
-address guard too) and recorded in the audit log. The leading scheduler applies them (``app/triggers/alerts.py``)."""
+address guard too) and recorded in the audit log. The leading scheduler applies them
+(``app/triggers/alerts.py``)."""
 
 from dataclasses import dataclass, field
 

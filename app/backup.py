@@ -65,6 +65,9 @@ def _copy(source_file: Path, target_file: Path, keys: Sequence[str]) -> None:
     the owner only (it holds every tenant's data)."""
     target_file.parent.mkdir(parents=True, exist_ok=True)
     source, key = _opened(source_file, keys)
+    # Made the owner's before a page is written (SQLite gives its journal the same mode),
+    # not after: no one else can open the copy while it fills.
+    target_file.touch(mode=0o600, exist_ok=False)
     try:
         target = sqlite_file.connect(target_file, [key] if key else [])
         try:
@@ -73,7 +76,6 @@ def _copy(source_file: Path, target_file: Path, keys: Sequence[str]) -> None:
             target.close()
     finally:
         source.close()
-    target_file.chmod(0o600)
 
 
 def check(path: Path, keys: Sequence[str] = ()) -> Copied:

@@ -104,7 +104,8 @@ class RequestIntake:
 
     async def _authenticate(self, scope: Scope, headers: Headers) -> None:
         """Refuse a body-carrying API request without a valid key or session (or, on the
-        operator's routes, the operator token) before reading its body; the route's own dependencies check the role (and the rate limit) as usual."""
+        operator's routes, the operator token) before reading its body; the route's own
+        dependencies check the role (and the rate limit) as usual."""
         if not scope["path"].startswith(GUARDED_PREFIX) or scope["path"] in SIGN_IN_PATHS:
             return
         scheme, _, token = headers.get("authorization", "").partition(" ")
