@@ -102,6 +102,9 @@ def arguments() -> argparse.Namespace:
 
 def main() -> None:
     args = arguments()
+    # This process reads the services' stores too (runs finished, timers): with their
+    # settings, AUTOMATOR_STORE_KEY among them.
+    os.environ.update(args.set)
     print(f"start: {context()}", flush=True)
     with tempfile.TemporaryDirectory() as directory, bare(Path(directory)) as baseline:
         options = Options(
