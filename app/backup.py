@@ -62,12 +62,20 @@ def restore(backup_file: Path, database: Path, keys: Sequence[str] = ()) -> Copi
 
 def _copy(source_file: Path, target_file: Path, keys: Sequence[str]) -> None:
     """Copy one SQLite database onto a new file with the online backup API, readable by
-    the owner only (it holds every tenant's data)."""
+    the owner only (it holds every tenant's data). A copy that fails leaves no file."""
     target_file.parent.mkdir(parents=True, exist_ok=True)
-    source, key = _opened(source_file, keys)
     # Made the owner's before a page is written (SQLite gives its journal the same mode),
     # not after: no one else can open the copy while it fills.
     target_file.touch(mode=0o600, exist_ok=False)
+    try:
+        _fill(source_file, target_file, keys)
+    except BaseException:
+        target_file.unlink(missing_ok=True)
+        raise
+
+
+def _fill(source_file: Path, target_file: Path, keys: Sequence[str]) -> None:
+    source, key = _opened(source_file, keys)
     try:
         target = sqlite_file.connect(target_file, [key] if key else [])
         try:

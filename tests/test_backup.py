@@ -103,6 +103,9 @@ async def test_an_encrypted_store_is_copied_encrypted_and_restores_with_its_key(
     await store.ensure_tenant("acme", "Acme Confidential 7731")
     await store.close()
     out = tmp_path / "copy.db"
+    with pytest.raises(BackupError, match="no key in AUTOMATOR_STORE_KEY opens"):
+        backup(db, out, [OTHER_KEY])
+    assert not out.exists()  # a failed copy leaves nothing to refuse the next one
     assert backup(db, out, [STORE_KEY]).path == out
     assert b"Acme Confidential 7731" not in out.read_bytes()
 
