@@ -39,6 +39,12 @@ def located(loc: Iterable[str | int]) -> tuple[str | int, ...]:
     return tuple(part if isinstance(part, int) else quoted(part) for part in loc)
 
 
+def place(loc: Iterable[str | int]) -> str:
+    """``loc`` as a message names it: dotted (``data.headers.X-Token``), each key quoted as
+    ``located`` quotes it."""
+    return ".".join(map(str, located(loc)))
+
+
 def shown(value: Any) -> str:
     """``value`` as an error shows it: its repr, with long strings, lists and objects cut
     in the middle (``'abc...xyz'``, ``[1, 2, ...]``) at every level. reprlib bounds each

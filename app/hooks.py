@@ -21,7 +21,7 @@ from app.audit import CLI, Acting, Audit
 from app.clock import Clock
 from app.engine.calls.secrets import Secrets
 from app.engine.expressions.renderer import Renderer
-from app.errors import ErrorDetail, InvalidInput, Unavailable, redis_missing
+from app.errors import ErrorDetail, InvalidInput, Unavailable, located, place, redis_missing
 from app.models import patterns
 from app.models.hook import Hook, HookScheme
 from app.models.run import Accepted
@@ -150,11 +150,11 @@ class Hooks(Acting):
             event = EventIn.model_validate(rendered)
         except ValidationError as exc:
             error = exc.errors()[0]
-            where = ".".join(str(part) for part in error["loc"])
             problem = patterns.message(error)
             raise InvalidInput(
-                f"The hook's mapping made an event the API refuses: {where}: {problem}.",
-                [ErrorDetail(("mapping", *error["loc"]), problem)],
+                f"The hook's mapping made an event the API refuses: {place(error['loc'])}: "
+                f"{problem}.",
+                [ErrorDetail(located(("mapping", *error["loc"])), problem)],
             ) from None
         return event if sent_id is None else event.with_key(_key(hook.hook_id, str(sent_id)))
 

@@ -19,7 +19,7 @@ from app.actions.base import (
     ConnectorError,
     ProfileBook,
 )
-from app.errors import InvalidInput, shown
+from app.errors import InvalidInput, place, shown
 from app.models import jsonc, patterns
 from app.models.condition import Condition
 from app.models.patterns import ID_PATTERN
@@ -188,8 +188,8 @@ def _definition(segment_id: str, params: dict[str, Any]) -> SegmentDefinition:
         conditions = CONDITIONS.validate_python(params.get("conditions"))
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        raise ConnectorError(f"data.conditions.{where}: {patterns.message(error)}") from None
+        where = place(("data", "conditions", *error["loc"]))
+        raise ConnectorError(f"{where}: {patterns.message(error)}") from None
     if not conditions:
         raise ConnectorError("data.conditions: at least one condition")
     saved = [c.model_dump(mode="json", exclude_unset=True, by_alias=True) for c in conditions]

@@ -39,7 +39,7 @@ from app.actions.net import (
     status_error,
     transport_error,
 )
-from app.errors import shown
+from app.errors import place, shown
 from app.models import jsonc
 from app.models.patterns import URL_SCHEME_PATTERN
 
@@ -235,15 +235,16 @@ def _caller_headers(given: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
                 f"data.headers: {shown(name)} is not a header name (letters, digits and "
                 "!#$%&'*+-.^_`|~ only)"
             )
+        where = place(("data", "headers", name))
         if not value.isascii():
-            raise ConnectorError(f"data.headers.{name}: a header can hold ASCII characters only")
+            raise ConnectorError(f"{where}: a header can hold ASCII characters only")
         if not HEADER_VALUE.fullmatch(value):
             raise ConnectorError(
-                f"data.headers.{name}: a header value can hold printable characters, spaces "
-                "and tabs only (no line breaks)"
+                f"{where}: a header value can hold printable characters, spaces and tabs only "
+                "(no line breaks)"
             )
         if name.lower() in FRAMING:
-            raise ConnectorError(f"data.headers.{name}: set by the call from its body; remove it")
+            raise ConnectorError(f"{where}: set by the call from its body; remove it")
     return headers
 
 

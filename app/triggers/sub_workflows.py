@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from app.actions.base import ConnectorError
 from app.engine.walk.launcher import Launch
-from app.errors import LimitExceeded, NotFound, Unavailable
+from app.errors import LimitExceeded, NotFound, Unavailable, place
 from app.models.patterns import message
 from app.models.run import Accepted, Run
 from app.models.workflow import WorkflowHead, WorkflowVersion
@@ -82,7 +82,7 @@ def _event(launch: Launch, max_bytes: int) -> EventIn:
         event = EventIn(type=launch.event, user=launch.user, data=launch.data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
+        where = place(error["loc"])
         raise ConnectorError(f"the sub-run's event is refused: {where}: {message(error)}") from None
     size = len(orjson.dumps({"user": event.user, "data": event.data}))
     if size > max_bytes:

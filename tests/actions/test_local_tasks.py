@@ -144,6 +144,12 @@ async def test_a_command_runs_with_its_argv_and_only_allowed_variables(
     assert sorted(env["stdout"].splitlines()) == ["GREETING=hi", f"PATH={os.environ['PATH']}"]
     with pytest.raises(ConnectorError, match="only the variables AUTOMATOR_SHELL_ENV lists"):
         await shell(local, "env", env={"LD_PRELOAD": "x.so"})
+    # The names refused are shown as a refused value is, cut: they came whole (a megabyte).
+    many = {f"V{n}_{'x' * 1000}": "1" for n in range(1000)}
+    with pytest.raises(ConnectorError) as caught:
+        await shell(local, "env", env=many)
+    assert caught.value.message.startswith("data.env sets ['V0_xxx")
+    assert len(caught.value.message) < 400
     failed = "import sys; print('out'); sys.exit(3)"
     with pytest.raises(ConnectorError, match="exited with 3") as caught:
         await shell(local, PYTHON, "-c", failed)

@@ -617,6 +617,19 @@ async def test_a_header_past_ascii_is_a_final_error_naming_it(
     assert caught.value.message == "data.headers.X-Name: a header can hold ASCII characters only"
 
 
+async def test_a_long_header_name_is_quoted_to_its_start_and_length(
+    http: httpx.AsyncClient, connector: WebhookConnector
+) -> None:
+    """The header's name is its place in the error, quoted as a 422's location is: it came
+    whole (200,000 characters) into the run's error."""
+    params = {"url": "http://127.0.0.1:9/hook", "headers": {"X-" + "a" * 199_998: "Zoë"}}
+    with pytest.raises(ConnectorError) as caught:
+        await connector.execute("webhook_call", params, context(http))
+    assert caught.value.message == (
+        f"data.headers.X-{'a' * 98}… (200000 characters): a header can hold ASCII characters only"
+    )
+
+
 @pytest.mark.parametrize(
     ("headers", "problem"),
     [

@@ -172,8 +172,14 @@ def nested(levels: int) -> dict[str, Any]:
             "data.n: integer 18446744073709551616 is outside 64 bits",
         ),
         ({"data": {"text": "x" * MAX_BYTES}}, "user and data are 4135 bytes of JSON, over the"),
+        # A key the workflow made, quoted to its start and length as a 422's location is: it
+        # came whole (200,000 characters) into the run's error.
+        (
+            {"data": {"k" * 200_000: 2**64}},
+            f"data.{'k' * 100}… (200000 characters): integer 18446744073709551616 is outside",
+        ),
     ],
-    ids=["too-deep", "user-id-too-long", "integer-too-big", "over-max-bytes"],
+    ids=["too-deep", "user-id-too-long", "integer-too-big", "over-max-bytes", "huge-key"],
 )
 async def test_event_data_an_event_could_not_carry_is_a_final_error_naming_the_field(
     client: httpx.AsyncClient,

@@ -16,6 +16,7 @@ import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from app.actions.base import ActionContext, ConnectorError
+from app.errors import place
 from app.models import patterns
 from app.settings import Settings
 
@@ -78,9 +79,9 @@ def smtp_server(context: ActionContext) -> SmtpServer:
         return SmtpServer.model_validate(merged)
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
+        where = place(("smtp", *error["loc"]))
         raise ConnectorError(
-            f"notify_service configuration: smtp.{where}: {patterns.message(error)}"
+            f"notify_service configuration: {where}: {patterns.message(error)}"
         ) from None
 
 

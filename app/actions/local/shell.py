@@ -101,7 +101,7 @@ def _environment(given: Mapping[str, Any], local: LocalTasks) -> dict[str, str]:
     refused = sorted(name for name in given if name not in local.env)
     if refused:
         raise ConnectorError(
-            f"data.env sets {', '.join(refused)}: a command gets only the variables "
+            f"data.env sets {shown(refused)}: a command gets only the variables "
             f"AUTOMATOR_SHELL_ENV lists ({', '.join(local.env) or 'none'})"
         )
     passed = {name: local.server_env[name] for name in local.env if name in local.server_env}

@@ -50,7 +50,7 @@ from app.engine.expressions.sandbox import (
     json_value,
     metered,
 )
-from app.errors import AutomatorError, ErrorDetail, InvalidInput
+from app.errors import AutomatorError, ErrorDetail, InvalidInput, cut, located
 from app.models import jsonc
 from app.models.secret import SECRET_REF
 
@@ -159,9 +159,7 @@ def _reason(exc: Exception) -> str:
         text = f"{exc.message or 'syntax error'} (line {exc.lineno})"
     else:
         text = str(exc) or type(exc).__name__
-    if len(text) > MAX_REASON_CHARS:
-        return text[: MAX_REASON_CHARS - 3] + "..."
-    return text
+    return cut(text, MAX_REASON_CHARS)
 
 
 Loc = tuple[str | int, ...]
@@ -208,6 +206,7 @@ def _no_reference(value: Any) -> Any:
 
 def _failure(exc: Exception, where: str, loc: Loc) -> TemplateError:
     reason = _reason(exc)
+    loc = located(loc)
     path = "".join(f".{part}" for part in loc)
     return TemplateError(f"{where}{path}: {reason}", [ErrorDetail(loc, reason)])
 

@@ -115,6 +115,22 @@ def test_an_undefined_name_is_an_error_naming_the_field() -> None:
     assert error.details == [ErrorDetail(("recipient",), said)]
 
 
+def test_a_long_reason_and_a_long_key_are_cut_as_a_422_cuts_them() -> None:
+    """A reason past 300 characters lost its end, the advice of how to make the name
+    optional, with nothing to say so but "..."; a key of the action's data came whole."""
+    user = {f"{n}{'x' * 99}": n for n in range(10)}
+    key = "k" * 200_000
+    error = refusal({key: "{{ user.name }}"}, context={"user": user})
+
+    (detail,) = error.details
+    assert detail.loc == (f"{'k' * 100}… (200000 characters)",)
+    assert len(detail.msg) <= 300
+    assert detail.msg.startswith("user.name is not in the event; its user has 0xxx")
+    assert ", 1x...xxx" in detail.msg
+    assert detail.msg.endswith("; use {{ user.name | default('') }} to make it optional")
+    assert error.message == f"action action_001 data.{detail.loc[0]}: {detail.msg}"
+
+
 def test_an_undefined_name_in_a_list_names_the_index() -> None:
     error = refusal({"items": ["ok", "{{ cart.total }}", "Hi {{ nobody }}"]})
 
