@@ -144,15 +144,51 @@ async def test_a_timer_falling_due_between_two_polls_is_taken_when_due_not_a_pol
     assert started(run, "later").timestamp() - due < poll / 2
 
 
+# The worker's look ahead in the next test, in seconds: long beside a walk's 0.4 s, so the
+# timers it sees coming are walked within the new runs' hold (at most twice as long) however
+# late a loaded machine makes them.
+LEAD = 3.0
+
+
+async def due_together(resources: Resources, run_ids: list[str], at: datetime) -> None:
+    """Bring the delays of the parked runs, and their timers, forward to one instant ``at``:
+    a burst of timers falling due together, whenever the runs were parked."""
+    queue = queue_of(resources)
+    for run_id in run_ids:
+        run = await resources.store.get_run("acme", run_id)
+        run.due_at = at
+        assert await resources.store.save_run(run)
+        await queue.advance("acme", run_id, run.timer("delay"), at)
+
+
 async def test_new_runs_in_flight_end_before_more_timers_fall_due_than_the_worker_has_room_for(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
 ) -> None:
     """A worker with room for 2 walks, a flood of new runs whose step takes 0.4 s, and 3
-    timers falling due together: the worker takes no new run in the second before they
-    do, so none is walked beside them (on main, 2 were), and takes new runs again after
-    them: every new run completes."""
-    later = {"id": "later", "type": "log", "delay": 4}
-    runs = await timers_among_new_runs(client, settings, later, timers=3, news=20)
+    timers falling due together once new runs are flowing: the worker takes no new run in
+    the look ahead before they do, so none is walked beside them (on main, 2 were), and
+    takes new runs again after them: every new run completes."""
+    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": LEAD})
+    later = {"id": "later", "type": "log", "delay": 3600}
+    await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
+    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
+    timers = [
+        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
+        for n in range(3)
+    ]
+    await drain_until(client, two, timers, {"waiting"})
+    news = [
+        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        for n in range(60)  # 6 s of walks or more: some are in flight as the timers fall due
+    ]
+    async with worker_running(two, registry_of(Slow(0.4))):
+        for _ in range(2000):  # a guard against hanging, not a timing
+            if (await run_of(client, news[0]))["status"] == "completed":
+                break
+            await asyncio.sleep(0.01)
+        # New runs are flowing: the timers fall due together just over a look ahead on.
+        await due_together(resources, timers, clock.now() + timedelta(seconds=LEAD + 0.5))
+        runs = await all_completed(client, [*timers, *news])
     walked = [started(run, "later") for run in runs[:3]]
     spans = [(started(run, "sms"), finished(run, "sms")) for run in runs[3:]]
     beside = [span for span in spans if span[0] <= max(walked) and span[1] >= min(walked)]
