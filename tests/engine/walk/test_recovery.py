@@ -92,10 +92,13 @@ async def test_runs_survive_redis_losing_every_job(
     app_resources: tuple[httpx.AsyncClient, Resources],
     client: httpx.AsyncClient,
     settings: Settings,
+    clock: ShiftedClock,
 ) -> None:
-    """Runs waiting in a delay when Redis forgets everything are found by the reconciler."""
+    """Runs waiting in a delay when Redis forgets everything are found by the reconciler.
+    The delay is an hour, and the clock moves past it once Redis has forgotten: a delay
+    the machine's load could outlast would let a run end before all were waiting."""
     _, resources = app_resources
-    actions = [{"id": "wait", "type": "log", "delay": 2}, {"id": "after", "type": "log"}]
+    actions = [{"id": "wait", "type": "log", "delay": 3600}, {"id": "after", "type": "log"}]
     document = {
         "workflow_id": "delayed",
         "name": "n",
@@ -105,11 +108,12 @@ async def test_runs_survive_redis_losing_every_job(
     assert (await client.post("/api/workflows", json=document)).status_code == 201
     run_ids = [(await send(client, {"type": "go"}))["run_ids"][0] for _ in range(20)]
     quick = settings.model_copy(update=quick_settings())
-    await drain_until(client, quick, run_ids, {"waiting"})
+    await drain_until(client, quick, run_ids, {"waiting"}, clock=clock)
     redis = Redis.from_url(str(settings.redis_url))
     await redis.flushdb()
     await redis.aclose()
-    await drain_until(client, quick, run_ids, {"completed"}, seconds=40)
+    clock.advance(3601)
+    await drain_until(client, quick, run_ids, {"completed"}, seconds=40, clock=clock)
     for run_id in run_ids:
         steps = await resources.store.list_steps("acme", run_id)
         assert [s.step_id for s in steps] == ["wait", "after"]
