@@ -27,6 +27,8 @@ class Metrics:
     failed_executions: int = 0
     cancelled_executions: int = 0
     running_executions: int = 0
+    waiting_executions: int = 0
+    paused_executions: int = 0
     active_workflows: int = 0
     total_triggers: int = 0
     finished_seconds: float = 0.0
@@ -42,6 +44,11 @@ class Metrics:
             self.cancelled_executions += tally.count
         elif tally.status in UNFINISHED:
             self.running_executions += tally.count
+            # Of those, the ones no worker is busy with: a chart tells them apart.
+            if tally.status == RunStatus.WAITING:
+                self.waiting_executions += tally.count
+            elif tally.status == RunStatus.PAUSED:
+                self.paused_executions += tally.count
         if tally.status in (RunStatus.COMPLETED, RunStatus.FAILED):
             self.finished_seconds += tally.active_seconds
 

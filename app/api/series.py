@@ -30,7 +30,9 @@ class Bucket(BaseModel):
     successful_executions: int
     failed_executions: int
     cancelled_executions: int
-    running_executions: int
+    running_executions: int = Field(description="Not finished yet.")
+    waiting_executions: int = Field(description="Of the unfinished, waiting.")
+    paused_executions: int = Field(description="Of the unfinished, paused.")
     success_rate: float | None = Field(description="Percent of its finished runs that completed.")
     average_execution_time: float | None = Field(description="Mean active seconds, finished runs.")
     total_triggers: int = Field(description="Events received (for one workflow: its runs).")
@@ -47,6 +49,8 @@ class Bucket(BaseModel):
             failed_executions=metrics.failed_executions,
             cancelled_executions=metrics.cancelled_executions,
             running_executions=metrics.running_executions,
+            waiting_executions=metrics.waiting_executions,
+            paused_executions=metrics.paused_executions,
             success_rate=metrics.success_rate,
             average_execution_time=metrics.average_execution_time,
             total_triggers=metrics.total_triggers,
@@ -71,6 +75,8 @@ class Series(BaseModel):
                             "failed_executions": 1,
                             "cancelled_executions": 0,
                             "running_executions": 1,
+                            "waiting_executions": 1,
+                            "paused_executions": 0,
                             "success_rate": 90.91,
                             "average_execution_time": 0.412,
                             "total_triggers": 14,

@@ -7,8 +7,9 @@ from typing import Any
 import httpx
 
 from app.settings import Settings
+from tests.api.test_approvals import run_status, until
 from tests.api.test_stats import FAILS, WORKS, workflow
-from tests.conftest import drain, send
+from tests.conftest import drain, send, worker_running
 
 
 async def series(client: httpx.AsyncClient, **params: str) -> dict[str, Any]:
@@ -43,6 +44,21 @@ async def test_the_buckets_add_up_to_the_period_and_hold_the_runs_when_they_star
     one = await series(client, period="4h", buckets="2", workflow_id="fails")
     assert [b["failed_executions"] for b in one["buckets"]] == [0, 3]
     assert one["buckets"][-1]["total_triggers"] == 3
+
+
+async def test_a_waiting_run_counts_as_waiting_among_the_unfinished(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    delayed: list[dict[str, Any]] = [{"id": "later", "type": "delay", "delay": "PT1H"}, *WORKS]
+    assert (await client.post("/api/workflows", json=workflow("later", delayed))).status_code == 201
+    async with worker_running(settings):
+        (run_id,) = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"]
+        await until(lambda: run_status(client, run_id, "waiting"))
+
+    latest = (await series(client, period="1h", buckets="1"))["buckets"][-1]
+
+    assert (latest["running_executions"], latest["waiting_executions"]) == (1, 1)
+    assert latest["paused_executions"] == 0
 
 
 async def test_an_explicit_window_and_bad_requests(client: httpx.AsyncClient) -> None:

@@ -34,6 +34,10 @@ class WorkflowMetrics(BaseModel):
     failed_executions: int = Field(description="Of those, failed.")
     cancelled_executions: int = Field(description="Of those, cancelled.")
     running_executions: int = Field(description="Of those, not finished yet.")
+    waiting_executions: int = Field(
+        description="Of the unfinished, waiting (a delay, an event, an approval, a retry)."
+    )
+    paused_executions: int = Field(description="Of the unfinished, paused.")
     success_rate: float | None = Field(
         description="Percent of the completed and failed runs that completed; null if none."
     )
@@ -59,6 +63,8 @@ class WorkflowMetrics(BaseModel):
             failed_executions=metrics.failed_executions,
             cancelled_executions=metrics.cancelled_executions,
             running_executions=metrics.running_executions,
+            waiting_executions=metrics.waiting_executions,
+            paused_executions=metrics.paused_executions,
             success_rate=metrics.success_rate,
             average_execution_time=metrics.average_execution_time,
             active_workflows=metrics.active_workflows,

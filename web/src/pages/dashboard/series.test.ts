@@ -4,7 +4,7 @@ import { countTick, failingMost, niceMax, points, runStacks } from "./series";
 
 const bucket = (since: string, until: string, figures: Partial<Bucket>): Bucket => ({
   since, until, total_executions: 0, successful_executions: 0, failed_executions: 0, cancelled_executions: 0,
-  running_executions: 0, success_rate: null, average_execution_time: null, total_triggers: 0, ai_cost: 0, ...figures,
+  running_executions: 0, waiting_executions: 0, paused_executions: 0, success_rate: null, average_execution_time: null, total_triggers: 0, ai_cost: 0, ...figures,
 });
 
 const BUCKETS = [
@@ -18,8 +18,18 @@ describe("dashboard series", () => {
     expect(first!.parts).toEqual([
       { status: "completed", value: 3 }, { status: "failed", value: 1 },
       { status: "cancelled", value: 0 }, { status: "running", value: 0 },
+      { status: "waiting", value: 0 }, { status: "paused", value: 0 },
     ]);
     expect([first!.total, second!.total]).toEqual([4, 0]);
+  });
+
+  it("draws waiting and paused runs apart from the running ones", () => {
+    const unfinished = bucket("2026-12-06T00:00:00Z", "2026-12-06T01:00:00Z", { running_executions: 4, waiting_executions: 2, paused_executions: 1 });
+    const [stack] = runStacks([unfinished]);
+    expect(stack!.parts.slice(3)).toEqual([
+      { status: "running", value: 1 }, { status: "waiting", value: 2 }, { status: "paused", value: 1 },
+    ]);
+    expect(stack!.total).toBe(4);
   });
 
   it("keeps a bucket with no finished run as a gap in the success rate, not a zero", () => {
@@ -36,7 +46,7 @@ describe("dashboard series", () => {
   it("ranks the workflows that fail most, leaving out those that never failed", () => {
     const metrics = (ok: number, failed: number) => ({
       total_executions: ok + failed, successful_executions: ok, failed_executions: failed, cancelled_executions: 0,
-      running_executions: 0, success_rate: null, average_execution_time: null, active_workflows: 0, total_triggers: 0,
+      running_executions: 0, waiting_executions: 0, paused_executions: 0, success_rate: null, average_execution_time: null, active_workflows: 0, total_triggers: 0,
       ai_usage: { calls: 0, input_tokens: 0, output_tokens: 0, cost: 0 },
     });
     const ranked = failingMost({ a: metrics(10, 2), b: metrics(0, 2), c: metrics(5, 0), d: metrics(1, 9) }, 5);

@@ -9,13 +9,17 @@ export const PERIODS = [
   { period: "30d", label: "Last 30 days", buckets: 30 },
 ] as const;
 
-/** The statuses stacked in the runs chart, bottom up, with the API field each reads. */
-export const STACKS = [
-  { status: "completed", field: "successful_executions" },
-  { status: "failed", field: "failed_executions" },
-  { status: "cancelled", field: "cancelled_executions" },
-  { status: "running", field: "running_executions" },
-] as const;
+/** The statuses stacked in the runs chart, bottom up, with how many of a bucket's runs each
+ * holds: the API counts waiting and paused runs among the unfinished (`running_executions`),
+ * and a waiting run drawn as running would say a worker is busy with it. */
+export const STACKS: readonly { status: string; count: (bucket: Bucket) => number }[] = [
+  { status: "completed", count: (b) => b.successful_executions },
+  { status: "failed", count: (b) => b.failed_executions },
+  { status: "cancelled", count: (b) => b.cancelled_executions },
+  { status: "running", count: (b) => b.running_executions - b.waiting_executions - b.paused_executions },
+  { status: "waiting", count: (b) => b.waiting_executions },
+  { status: "paused", count: (b) => b.paused_executions },
+];
 
 export interface Point { label: string; value: number | null }
 export interface Stack { label: string; parts: { status: string; value: number }[]; total: number }
@@ -37,7 +41,7 @@ function span(buckets: readonly Bucket[]): number {
 export function runStacks(buckets: readonly Bucket[]): Stack[] {
   const seconds = span(buckets);
   return buckets.map((bucket) => {
-    const parts = STACKS.map(({ status, field }) => ({ status, value: bucket[field] }));
+    const parts = STACKS.map(({ status, count }) => ({ status, value: count(bucket) }));
     return { label: bucketLabel(bucket.since, seconds), parts, total: parts.reduce((sum, part) => sum + part.value, 0) };
   });
 }
