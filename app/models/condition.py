@@ -68,6 +68,17 @@ def _operator_from_symbol(value: Any) -> Any:
     return OPERATOR_SYMBOLS.get(value, value) if isinstance(value, str) else value
 
 
+def _written(value: Any) -> Any:
+    """A blank field says what to write (pydantic's own words, "String should have at least
+    1 character", are what a new condition's empty box showed a marketer)."""
+    if value == "":
+        raise PydanticCustomError(
+            "field_empty",
+            "empty: write the field the condition tests, such as cart.total or user.email",
+        )
+    return value
+
+
 _ABSENT: dict[str, Any] = {"type": "null"}
 _GROUPS = ("all", "any", "not")
 
@@ -120,7 +131,9 @@ class Condition(Strict):
         json_schema_extra=CONDITION_FORMS,
     )
 
-    field: str | None = Field(None, min_length=1, max_length=256, examples=["user.email"])
+    field: Annotated[str | None, BeforeValidator(_written)] = Field(
+        None, min_length=1, max_length=256, examples=["user.email"]
+    )
     operator: Annotated[Operator | None, BeforeValidator(_operator_from_symbol)] = None
     value: Annotated[jsonc.FreeJson, AfterValidator(jsonc.storable_field)] = None
     all: "list[Condition] | None" = Field(None, min_length=1)

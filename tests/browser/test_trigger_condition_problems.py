@@ -32,9 +32,20 @@ def test_an_empty_trigger_condition_field_is_marked_where_it_is_typed(
 ) -> None:
     a_new_trigger_condition(page, service, "marks_trigger_fields", "marks_signup")
     field = form_field(page, "Field")
-    expect(field.locator(".error-detail")).to_contain_text("at least 1 character")
+    expect(field.locator(".error-detail")).to_contain_text(
+        "empty: write the field the condition tests, such as cart.total"
+    )
     page.get_by_role("textbox", name="Field").fill("total")
     expect(field.locator(".error-detail")).to_have_count(0)
+
+
+def test_the_inspectors_title_reads_as_written_not_title_cased(
+    page: Page, service: Service
+) -> None:
+    # The stylesheet capitalised every word: "Workflow And Trigger", "Send Email".
+    a_new_trigger_condition(page, service, "reads_its_title", "reads_title")
+    title = page.locator(".inspector header h2")
+    expect(title).to_have_text("Workflow and trigger", use_inner_text=True)
 
 
 def test_a_trigger_condition_value_that_cannot_compare_is_marked_on_the_value(

@@ -89,6 +89,17 @@ def test_condition_errors_name_the_json_path() -> None:
     assert detail.msg == "between needs a value of [low, high]: write [10, 100]"
 
 
+def test_a_blank_condition_field_says_what_to_write() -> None:
+    trigger = {"type": "x", "conditions": [{"field": "", "operator": "exists"}]}
+    with pytest.raises(InvalidInput) as caught:
+        PARSER.validate(minimal(trigger=trigger))
+    detail = caught.value.details[0]
+    assert detail.loc == ("trigger", "conditions", 0, "field")
+    assert detail.msg == (
+        "empty: write the field the condition tests, such as cart.total or user.email"
+    )
+
+
 def test_groups_and_symbol_operators_are_accepted() -> None:
     trigger = {
         "type": "x",
