@@ -114,3 +114,26 @@ def test_an_approval_is_drawn_with_its_three_labelled_branches_and_fills_one(
     document = service.api("GET", "/api/workflows/expense_approval").json()["document"]
     assert [a["id"] for a in document["actions"][0]["on_reject"]] == ["log_1"]
     assert document["actions"][0]["on_approve"][0]["id"] == "pay"
+
+
+def test_an_approvals_timeout_is_a_number_and_a_unit_as_a_delay_is(
+    page: Page, service: Service
+) -> None:
+    # It was a text box for "Seconds, or an ISO 8601 duration (PT5M, P1D)".
+    document = {**APPROVAL, "workflow_id": "timed_approval"}
+    created = service.api("POST", "/api/workflows", json=document)
+    assert created.status_code == 201, created.text
+    sign_in(page, service, service.key)
+    page.goto(service.base + "/studio/workflows/timed_approval")
+
+    page.locator("[data-node='manager_ok']").click()
+    unit = page.get_by_label("timeout unit")
+    expect(unit).to_have_value("days")
+    expect(page.get_by_label("timeout", exact=True)).to_have_value("3")
+    page.get_by_label("timeout", exact=True).fill("2")
+    unit.select_option("hours")
+    page.get_by_role("button", name="Publish").click()
+    page.get_by_text("Published version 2").wait_for()
+
+    saved = service.api("GET", "/api/workflows/timed_approval").json()["document"]
+    assert saved["actions"][0]["data"]["timeout"] == "PT2H"

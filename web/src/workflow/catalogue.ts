@@ -24,7 +24,8 @@ export interface CatalogueConnector {
 }
 
 const text = (description: string, extra: JsonSchema = {}): JsonSchema => ({ type: "string", description, ...extra });
-const duration = (description: string) => text(`${description} Seconds, or an ISO 8601 duration (PT5M, P1D).`);
+// Drawn with the delay's amount-and-unit picker (the inspector's `duration` widget).
+const duration = (description: string) => text(description, { format: "duration" });
 
 const FLOW_SCHEMAS: Record<string, JsonSchema> = {
   condition: { type: "object", properties: {} },

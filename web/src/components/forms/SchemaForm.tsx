@@ -1,6 +1,6 @@
 // A form generated from a JSON Schema (@rjsf/core), with the API's errors on its fields.
 import Form from "@rjsf/core";
-import type { ErrorSchema, RJSFSchema, UiSchema } from "@rjsf/utils";
+import type { ErrorSchema, RegistryWidgetsType, RJSFSchema, UiSchema } from "@rjsf/utils";
 import { formValidator } from "./validator";
 import { AnyValueField } from "./AnyValueField";
 import { formStrings } from "./strings";
@@ -34,9 +34,11 @@ export interface SchemaFormProps {
   readOnly?: boolean;
   onChange: (value: unknown) => void;
   idPrefix: string;
+  /** Widgets by name; a string field whose `format` names one is drawn with it. */
+  widgets?: RegistryWidgetsType;
 }
 
-export function SchemaForm({ schema, value, errors = {}, readOnly = false, onChange, idPrefix }: SchemaFormProps) {
+export function SchemaForm({ schema, value, errors = {}, readOnly = false, onChange, idPrefix, widgets }: SchemaFormProps) {
   return (
     <Form
       schema={schema as RJSFSchema}
@@ -44,6 +46,7 @@ export function SchemaForm({ schema, value, errors = {}, readOnly = false, onCha
       formData={value}
       validator={formValidator}
       fields={FIELDS}
+      widgets={widgets}
       translateString={formStrings}
       extraErrors={errorSchemaOf(errors)}
       showErrorList={false}

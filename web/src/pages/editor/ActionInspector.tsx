@@ -9,9 +9,12 @@ import { CONDITIONS_SCHEMA, formEditable, fromForm, toForm } from "../../workflo
 import { SchemaForm } from "../../components/forms/SchemaForm";
 import { useTemplates } from "../../api/governance";
 import { JsonEditor } from "../../components/forms/JsonEditor";
-import { DelayField } from "./DelayField";
+import { DelayField, DurationWidget } from "./DurationField";
 import { FieldProblems, TextField } from "./TextField";
 import { InspectorTabs, NodeProblems, type InspectorTab } from "./InspectorTop";
+
+// Flow steps' timeouts (format "duration" in the catalogue) take the delay's amount and unit.
+const WIDGETS = { duration: DurationWidget };
 
 export interface ActionInspectorProps {
   action: Action;
@@ -78,7 +81,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
           {item && Object.keys((item.schema["properties"] as object | undefined) ?? {}).length + (item.schema["additionalProperties"] ? 1 : 0) > 0 && (
             <fieldset>
               <legend>{custom ? "Inputs (data.params)" : "Data"}</legend>
-              <SchemaForm idPrefix={`${action.id}-data`} schema={item.schema} value={dataValue} readOnly={readOnly}
+              <SchemaForm idPrefix={`${action.id}-data`} schema={item.schema} value={dataValue} readOnly={readOnly} widgets={WIDGETS}
                 errors={fieldsUnder(fields, custom ? "data.params" : "data")} onChange={setData} />
             </fieldset>
           )}
