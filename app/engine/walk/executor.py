@@ -22,7 +22,7 @@ from app.engine.walk.forks import decide
 from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
-from app.engine.walk.walker import Walker
+from app.engine.walk.walker import DELAY_WAIT, Walker
 from app.errors import NotFound
 from app.models import jsonc
 from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus
@@ -159,7 +159,8 @@ class StoreEffects:
         walk's save is made again over them, and the walk goes on (True). Else (paused,
         cancelled, answered) keep its new state and add the walk's progress, unless the
         change moved the run itself (a skip, a retry) or another walker has it; then the
-        change wins, and the walk stops (False)."""
+        change wins, and the walk stops (False). A delay that was being saved is carried
+        over not begun when the change kept no due time for it."""
         base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
@@ -171,6 +172,11 @@ class StoreEffects:
             setattr(fresh, name, getattr(run, name))
         if parked is not None:
             _merge_shared(fresh, run, parked)
+        if run.wait_reason == DELAY_WAIT and fresh.due_at is None:
+            # The delay's save was refused and the change (a pause of the run as it ran)
+            # kept no due time for it: the delay is not begun, and a resume begins it
+            # rather than go past it at once.
+            fresh.delay_served = False
         if not await self.store.save_run(fresh):
             log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
         if fresh.finished and run.join is not None:

@@ -329,3 +329,67 @@ async def test_a_command_landing_as_a_wait_is_saved_moves_the_run_at_once(
     assert store.commanded
     assert run.status == "completed"
     assert len(httpserver.log) == calls
+
+
+class PausedAsTheDelayIsSaved:
+    """The real store, except that a walk's first save of a run waiting out a delay lets a
+    pause through the API land just before it: the pause finds the run running, and the
+    walk's save is refused. Fault injection, since no real race can be had on demand."""
+
+    def __init__(self, store: Store, client: httpx.AsyncClient) -> None:
+        self._store = store
+        self._client = client
+        self.paused = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def save_run(self, run: Run, *args: Any) -> bool:
+        if not self.paused and run.wait_reason == "delay":
+            self.paused = True
+            answer = await self._client.post(f"/api/runs/{run.run_id}/pause")
+            assert answer.status_code == 200, answer.text
+        saved: bool = await self._store.save_run(run, *args)
+        return saved
+
+
+async def settled(resources: Resources, run_id: str, statuses: set[str]) -> Run:
+    """The run once its status is one of ``statuses``, or finished."""
+    for _ in range(1000):  # a guard against hanging, not a timing
+        run = await resources.store.get_run("acme", run_id)
+        if run.finished or run.status in statuses:
+            return run
+        await asyncio.sleep(0.01)
+    return run
+
+
+async def test_a_pause_landing_as_a_delay_is_saved_keeps_the_delay_after_a_resume(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
+) -> None:
+    # The walk, past the webhook (the run saved running), meets the hour's delay before
+    # "later"; the pause lands just before the delay's save. Resumed, the run must wait
+    # out the delay, not go on to "later" at once as if it had been served.
+    httpserver.expect_request("/hook").respond_with_json({"ok": True})
+    hook = {"id": "hook", "type": "webhook_call", "data": {"url": httpserver.url_for("/hook")}}
+    later = {"id": "later", "type": "log", "delay": 3600, "data": {"message": "welcome"}}
+    await create(client, workflow([hook, later]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    began = datetime.now(UTC)
+    store = PausedAsTheDelayIsSaved(resources.store, client)
+    update = {"http_allowed_hosts": ["127.0.0.1"]}
+    worker = create_worker(
+        settings.model_copy(update=update), store=store, poll_delay=0.01, handle_signals=False
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        paused = await settled(resources, run_id, {"paused"})
+        assert (store.paused, paused.status) == (True, "paused")
+        assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
+        run = await settled(resources, run_id, {"waiting"})
+    finally:
+        await stop_gracefully(worker, running)
+    assert run.status == "waiting"
+    assert run.due_at is not None
+    assert run.due_at >= began + timedelta(minutes=59)
+    assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["hook"]
