@@ -82,3 +82,35 @@ def test_the_sample_event_takes_a_dry_run_down_the_main_path_of_branches(
     for step in ("vip_note", "coupon_note"):
         expect(result.locator("tr", has_text=step)).to_contain_text("completed")
     expect(result.locator("tr", has_text="small_note")).to_have_count(0)
+
+
+CART = {
+    "workflow_id": "browser_cart_reminder",
+    "name": "Cart reminder",
+    "trigger": {"type": "browser_abandoned_cart"},
+    "actions": [
+        {
+            "id": "remind",
+            "type": "send_email",
+            "template": "browser_cart_reminder",
+            "data": {"recipient": "{{ user.email }}"},
+        }
+    ],
+}
+
+
+def test_the_sample_event_carries_what_the_steps_message_template_reads(
+    page: Page, service: Service
+) -> None:
+    """The template reads cart.items and cart.total, which the workflow never names: the
+    sample left them out and the dry run on the defaults ended failed."""
+    template = {
+        "name": "browser_cart_reminder",
+        "subject": "Your cart",
+        "text": "{{ cart.items | length }} items for {{ cart.total }} EUR",
+    }
+    assert service.api("POST", "/api/templates", json=template).status_code == 201
+    service.publish(CART)
+    result = first_dry_run(page, service, "browser_cart_reminder")
+    expect(result).to_contain_text("would end completed")
+    expect(result.locator("tr", has_text="remind")).to_contain_text("completed")

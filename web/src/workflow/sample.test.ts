@@ -90,12 +90,37 @@ it("makes the conditions on the main path's steps hold too, the trigger's first"
     ],
   };
   // The trigger's fields stay as it needs them (country, no `blocked`); the first step to
-  // test cart_value sets it; the else arm, the timeout arm and the loop's item are left out.
+  // test cart_value sets it; the else arm, the timeout arm and the loop's item are left out;
+  // the loop goes over a list.
   expect(sampleContext(doc)).toEqual({
+    cart: { items: [{ name: "Sample item", quantity: 1, price: 40 }] },
     country: "NL",
     coupon: "sample",
     cart_value: 101,
     paid_with: "card",
     user: { id: "u1", email: "ada@example.com", name: "Ada", tier: "gold" },
   });
+});
+
+it("gives the event data the fields the named message templates and the steps read", () => {
+  // The walk's abandoned cart: a dry run on the defaults "would end failed" for want of cart.*.
+  const cart: WorkflowDocument = {
+    workflow_id: "abandoned_cart_recovery", name: "Abandoned cart recovery",
+    trigger: { type: "abandoned_cart" },
+    actions: [
+      { id: "send_email_1", type: "send_email", template: "cart_reminder", data: { recipient: "{{ user.email }}" } },
+      { id: "log_1", type: "log", data: { message: "{{ cart.currency }} {{ steps.send_email_1.output }} {{ discount }}" } },
+    ],
+  };
+  const templates = [
+    { name: "cart_reminder", subject: "{{ user.name }}, your cart", text: "{% for line in cart.items %}{{ line.sku }}{% endfor %} {{ cart.total }} {{ user.firstName }}", html: null },
+    { name: "unused", subject: "{{ order.id }}", text: null, html: null },
+  ];
+
+  const sample = sampleEvent(cart, templates);
+
+  expect(sample.data).toEqual({
+    cart: { currency: "sample currency", items: [{ name: "Sample item", quantity: 1, price: 40 }], total: 80 },
+  });
+  expect(sample.user["firstName"]).toBe("Ada");
 });

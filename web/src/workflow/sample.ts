@@ -1,8 +1,17 @@
 // A sample event for a workflow's dry run and rule tester: one its trigger's conditions hold
 // for, and the conditions of the steps on its main path too, and whose user carries the
 // fields its templates read, so a first dry run on the defaults goes through the workflow
-// (the seed's welcome campaign needs `email_verified`).
+// (the seed's welcome campaign needs `email_verified`); its data carries what the steps and
+// the message templates they name read (`{{ cart.total }}`), or the template fails to render.
 import type { Action, WorkflowDocument } from "./document";
+
+/** A stored message template's parts, as `GET /api/templates` lists them. */
+export interface TemplateText {
+  name: string;
+  subject?: string | null;
+  text?: string | null;
+  html?: string | null;
+}
 
 export interface SampleEvent {
   user: Record<string, unknown>;
@@ -25,10 +34,13 @@ const DAY_MS = 86_400_000;
 /** The sample event for `doc`: its trigger's conditions hold, then those of the steps on its
  * main path on the fields the trigger's do not name (the first step's test of a field wins),
  * and its templates' user fields have a value. */
-export function sampleEvent(doc: WorkflowDocument): SampleEvent {
+export function sampleEvent(doc: WorkflowDocument, templates: readonly TemplateText[] = []): SampleEvent {
   const sample: SampleEvent = { user: { ...BASE_USER }, data: {} };
-  for (const field of userFieldsRead(doc)) {
+  for (const field of userFieldsRead(doc, templates)) {
     if (!(field in sample.user)) sample.user[field] = userSample(field);
+  }
+  for (const read of dataRead(doc, templates)) {
+    if (!has(sample.data, read.path)) place(sample, read.path, dataSample(read));
   }
   const trigger = doc.trigger.conditions ?? [];
   const claimed = fieldsNamed(trigger);
@@ -92,10 +104,63 @@ export function sampleContext(doc: WorkflowDocument): Record<string, unknown> {
   return { ...data, user };
 }
 
-/** The `{{ user.x }}` fields the workflow's actions read. */
-export function userFieldsRead(doc: WorkflowDocument): string[] {
-  const text = JSON.stringify([doc.actions, doc.settings ?? {}]);
+/** The text the workflow's templating reads: its actions and settings, and the parts of the
+ * stored message templates its actions name. */
+function templated(doc: WorkflowDocument, templates: readonly TemplateText[]): string {
+  const named = new Set(JSON.stringify(doc.actions).match(/"template":"[^"]*"/g)?.map((m) => m.slice(12, -1)));
+  const parts = templates.filter((t) => named.has(t.name)).map((t) => [t.subject, t.text, t.html].join("\n"));
+  return [JSON.stringify([doc.actions, doc.settings ?? {}]), ...parts].join("\n");
+}
+
+/** The `{{ user.x }}` fields the workflow's actions (and the templates they name) read. */
+export function userFieldsRead(doc: WorkflowDocument, templates: readonly TemplateText[] = []): string[] {
+  const text = templated(doc, templates);
   return [...new Set([...text.matchAll(/\{\{-?\s*user\.([A-Za-z_]\w*)/g)].map((m) => m[1] ?? ""))];
+}
+
+interface DataRead {
+  path: string;
+  /** Gone over (`{% for x in path %}`) or counted (`| length`): a list. */
+  listed: boolean;
+}
+
+/** The event data paths the templating reads (`{{ cart.total }}`, `{% for i in cart.items %}`),
+ * less the run's own roots and what a loop sets. */
+export function dataRead(doc: WorkflowDocument, templates: readonly TemplateText[] = []): DataRead[] {
+  const text = templated(doc, templates);
+  const path = String.raw`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)`;
+  const reads = new Map<string, boolean>();
+  for (const m of text.matchAll(new RegExp(String.raw`\{\{-?\s*${path}\s*(\|\s*length)?`, "g"))) {
+    reads.set(m[1] ?? "", (reads.get(m[1] ?? "") ?? false) || Boolean(m[2]));
+  }
+  // A loop step goes over its `items`.
+  for (const m of text.matchAll(new RegExp(String.raw`"items":"\{\{-?\s*${path}`, "g"))) reads.set(m[1] ?? "", true);
+  const loopVars = new Set<string>();
+  for (const m of text.matchAll(new RegExp(String.raw`\{%-?\s*for\s+(\w+)(?:\s*,\s*\w+)?\s+in\s+${path}`, "g"))) {
+    loopVars.add(m[1] ?? "");
+    reads.set(m[2] ?? "", true);
+  }
+  // A bare name (`{{ user_name }}`) is a template's variable, given by the step's data.
+  return [...reads].map(([read, listed]) => ({ path: read, listed })).filter(({ path: read }) => {
+    const root = read.split(".")[0] ?? "";
+    return read.includes(".") && root !== "user" && !NOT_IN_EVENT.has(root) && !LOOP_ROOTS.has(root) && !loopVars.has(root);
+  });
+}
+
+function dataSample({ path, listed }: DataRead): unknown {
+  const name = path.split(".").at(-1) ?? path;
+  if (listed) return [{ name: "Sample item", quantity: 1, price: 40 }];
+  if (/(total|amount|price|count|value|quantity|qty|sum)$/i.test(name)) return 80;
+  return `sample ${name}`;
+}
+
+function has(target: Record<string, unknown>, path: string): boolean {
+  let node: unknown = target;
+  for (const part of path.split(".")) {
+    if (typeof node !== "object" || node === null || !(part in node)) return false;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return true;
 }
 
 function userSample(field: string): unknown {

@@ -15,7 +15,8 @@ import { JsonField, parseJsonText } from "../../components/forms/JsonField";
 import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
 import type { StepState } from "../../components/canvas/nodeData";
 import { describeDelay, type WorkflowDocument } from "../../workflow/document";
-import { sampleEvent } from "../../workflow/sample";
+import { sampleEvent, type TemplateText } from "../../workflow/sample";
+import { useTemplates } from "../../api/governance";
 import { traceStates, type TraceEntry } from "../../workflow/trace";
 import { SentEvent } from "../../components/SentEvent";
 import { TableScroll } from "../../components/TableScroll";
@@ -32,11 +33,18 @@ export function unrunnableBecause(userError: string | undefined, dataError: stri
   return greyedReason("run it", [userError && "correct the user's JSON", dataError && "correct the event data's JSON"]);
 }
 
-export function TestPanel({ workflowId, document, dirty, onTrace }: TestPanelProps) {
+/** The test tab, once the message templates its sample reads are known. */
+export function TestPanel(props: TestPanelProps) {
+  const templates = useTemplates();
+  if (templates.isPending) return <p className="muted">Loading the message templates…</p>;
+  return <TestForm {...props} templates={templates.data?.items ?? []} />;
+}
+
+function TestForm({ workflowId, document, dirty, onTrace, templates }: TestPanelProps & { templates: readonly TemplateText[] }) {
   const [eventType, setEventType] = useState(document.trigger.type === "schedule" ? "run_now" : document.trigger.type);
   // A sample the trigger's and the main path's conditions hold for, so a first dry run goes
   // through the workflow.
-  const [sample] = useState(() => sampleEvent(document));
+  const [sample] = useState(() => sampleEvent(document, templates));
   const [userText, setUserText] = useState(JSON.stringify(sample.user, null, 2));
   const [dataText, setDataText] = useState(JSON.stringify(sample.data, null, 2));
   const [states, setStates] = useState<Map<string, StepState> | undefined>(undefined);
