@@ -329,13 +329,15 @@ async def test_a_burst_seen_ahead_is_split_among_the_workers_and_taken_in_one_ro
 
 
 async def test_new_runs_still_in_flight_when_a_burst_falls_due_leave_it_its_share(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
 ) -> None:
     """A worker with room for 2 walks of each kind takes 2 new runs whose step takes 4 s
     before 4 timers fall due: their calls outlast the hold before the burst, yet every
-    timer's step starts before they end (on main, 2 of the timers waited for them)."""
+    timer's step starts before they end (on main, 2 of the timers waited for them). The
+    timers are parked an hour and brought due once the new runs' steps have begun: a delay
+    a loaded machine's set-up could outlast would have them due before the worker starts."""
     two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
-    later = {"id": "sms", "type": "send_sms", "delay": 3}
+    later = {"id": "sms", "type": "send_sms", "delay": 3600}
     await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
     await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
     timers = [
@@ -348,6 +350,11 @@ async def test_new_runs_still_in_flight_when_a_burst_falls_due_leave_it_its_shar
         for n in range(2)
     ]
     async with worker_running(two, registry_of(Slow(4))):
+        for _ in range(2000):  # a guard against hanging, not a timing
+            if all([(await run_of(client, run_id))["status"] == "running" for run_id in news]):
+                break
+            await asyncio.sleep(0.01)
+        await due_together(resources, timers, clock.now() + timedelta(seconds=1.5))
         runs = await all_completed(client, [*timers, *news])
     assert max(started(run, "sms") for run in runs[:4]) < min(
         finished(run, "sms") for run in runs[4:]
