@@ -319,11 +319,7 @@ async def test_a_command_landing_as_a_wait_is_saved_moves_the_run_at_once(
     )
     running = asyncio.create_task(worker.async_run())
     try:
-        for _ in range(1000):  # a guard against hanging, not a timing
-            run = await resources.store.get_run("acme", run_id)
-            if run.finished:
-                break
-            await asyncio.sleep(0.01)
+        run = await settled(resources, run_id, set())
     finally:
         await stop_gracefully(worker, running)
     assert store.commanded

@@ -24,7 +24,7 @@ from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import send, worker_running
 from tests.engine.flow.test_concurrency import PER_SITE, held_settings, site_run
-from tests.engine.walk.test_retry_now import redis_known
+from tests.engine.walk.test_retry_now import redis_known, settled
 from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
 
 HOUR = 3600
@@ -194,11 +194,7 @@ async def test_a_slot_given_back_as_a_walk_holds_the_run_again_is_not_lost(
         for command in ("pause", "resume"):
             answer = await client.post(f"/api/runs/{second}/{command}")
             assert answer.status_code == 200, answer.text
-        for _ in range(1000):  # a guard against hanging, not a timing
-            run = await resources.store.get_run("acme", second)
-            if run.finished:
-                break
-            await asyncio.sleep(0.01)
+        run = await settled(resources, second, set())
     assert given_back == [recheck]
     assert run.status == "completed"
 
@@ -325,11 +321,7 @@ async def test_an_event_answering_a_wait_as_it_parks_wakes_it(
     worker = create_worker(slow_reconciler, store=store, poll_delay=0.01, handle_signals=False)
     running = asyncio.create_task(worker.async_run())
     try:
-        for _ in range(1000):  # a guard against hanging, not a timing
-            run: Run = await resources.store.get_run("acme", run_id)
-            if run.status == "completed":
-                break
-            await asyncio.sleep(0.01)
+        run = await settled(resources, run_id, set())
     finally:
         await stop_gracefully(worker, running)
     assert store.sent
@@ -393,11 +385,7 @@ async def walked_past_the_deadline(
     )
     running = asyncio.create_task(worker.async_run())
     try:
-        for _ in range(1000):  # a guard against hanging, not a timing
-            run: Run = await resources.store.get_run("acme", run_id)
-            if run.finished:
-                break
-            await asyncio.sleep(0.01)
+        run = await settled(resources, run_id, set())
     finally:
         await stop_gracefully(worker, running)
     assert store.written
