@@ -56,12 +56,14 @@ async def issue_key(
     workflows: list[str] | None = None,
     tags: list[str] | None = None,
     expires_at: datetime | None = None,
+    key_id: str | None = None,
 ) -> IssuedKey:
-    """Create the tenant when missing and a key for it (``secret`` given, or generated)."""
+    """Create the tenant when missing and a key for it (``secret`` given, or generated;
+    ``key_id`` given, or generated: a Conflict when the tenant holds a key of that id)."""
     await store.ensure_tenant(tenant_id, tenant_id)
     secret = secret or KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
-        key_id="key_" + secrets.token_hex(8),
+        key_id=key_id or "key_" + secrets.token_hex(8),
         tenant_id=tenant_id,
         role=role,
         name=name,
@@ -189,11 +191,12 @@ class ApiKeys(Acting):
         workflows: list[str] | None = None,
         tags: list[str] | None = None,
         expires_at: datetime | None = None,
+        key_id: str | None = None,
     ) -> IssuedKey:
         """A new key for the tenant, limited to ``workflows`` and to the workflows carrying
-        one of ``tags`` if either is named, working until ``expires_at`` if given; its
-        secret is in the answer only, with a notice when the tenant's admin keys all
-        expire."""
+        one of ``tags`` if either is named, working until ``expires_at`` if given, whose id
+        is ``key_id`` if given; its secret is in the answer only, with a notice when the
+        tenant's admin keys all expire."""
         now = self.clock.now()
         if expires_at is not None and expires_at <= now:
             raise InvalidInput(
@@ -210,6 +213,7 @@ class ApiKeys(Acting):
             workflows=workflows,
             tags=tags,
             expires_at=expires_at,
+            key_id=key_id,
         )
         key = issued.key
         after = {
@@ -289,20 +293,28 @@ class Tenants(Acting):
     actor: str = field(default=OPERATOR)
 
     async def create(self, tenant_id: str, name: str) -> tuple[Tenant, IssuedKey]:
-        """A new tenant and its first admin key (whose secret is in the answer only); a
-        Conflict if the tenant exists, whose keys are then left as they are."""
+        """A new tenant and its first admin key (whose secret is in the answer only).
+
+        A creation that stopped between the two writes (the tenant stored, its key not) is
+        completed by the same request made again: a tenant of that name with no key at all
+        gets its first admin key. The key's id is the tenant's own (``first_key_id``), so of
+        two such requests at once one stores it and the other is the Conflict any tenant
+        that exists gets (whose keys are then left as they are)."""
         tenant, created = await self.store.ensure_tenant(tenant_id, name)
-        if not created:
-            raise Conflict(
-                f"Tenant {tenant_id} exists already: choose another tenant_id, or give it "
-                f"another admin key with `automator create-api-key --tenant {tenant_id} "
-                "--role admin` (or POST /api/keys with one of its admin keys)."
-            )
-        after = {"tenant_id": tenant.tenant_id, "name": tenant.name}
-        audit = self.api_keys.audit
-        await audit.record(tenant_id, self.actor, "tenant.create", tenant_id, after=after)
+        if not created and (tenant.name != name or await self.store.list_api_keys(tenant_id)):
+            raise tenant_exists(tenant_id)
+        if created:
+            after = {"tenant_id": tenant.tenant_id, "name": tenant.name}
+            audit = self.api_keys.audit
+            await audit.record(tenant_id, self.actor, "tenant.create", tenant_id, after=after)
         keys = self.api_keys.acting_as(self.actor)
-        return tenant, await keys.create(tenant_id, Role.ADMIN, "first admin")
+        try:
+            first = await keys.create(
+                tenant_id, Role.ADMIN, "first admin", key_id=first_key_id(tenant_id)
+            )
+        except Conflict:  # another request for this tenant stored its first key meanwhile
+            raise tenant_exists(tenant_id) from None
+        return tenant, first
 
     async def summary(self, tenant_id: str) -> TenantSummary:
         """The tenant and its counts (a NotFound naming the listing when there is none): a
@@ -320,3 +332,17 @@ class Tenants(Acting):
             await self.store.count_workflows(tenant_id),
             await self.store.count_events(tenant_id, day),
         )
+
+
+def first_key_id(tenant_id: str) -> str:
+    """The id of the first admin key the operator API makes for the tenant: one per tenant,
+    so a store holds it once however many requests make it."""
+    return "key_" + hashlib.sha256(f"first admin key of {tenant_id}".encode()).hexdigest()[:16]
+
+
+def tenant_exists(tenant_id: str) -> Conflict:
+    return Conflict(
+        f"Tenant {tenant_id} exists already: choose another tenant_id, or give it "
+        f"another admin key with `automator create-api-key --tenant {tenant_id} "
+        "--role admin` (or POST /api/keys with one of its admin keys)."
+    )

@@ -15,7 +15,7 @@ def store_errors() -> tuple[type[Exception], ...]:
 
 
 def key_exists() -> Conflict:
-    return Conflict("An API key with this secret is already stored.")
+    return Conflict("An API key with this id or secret is already stored.")
 
 
 def key_not_found(key_id: str) -> NotFound:

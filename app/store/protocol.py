@@ -77,7 +77,8 @@ class AccountStore(Protocol):
 
     async def add_api_key(self, key: ApiKey, key_hash: str) -> None:
         """Store ``key``; a Conflict when a key of that hash is stored already (two
-        processes bootstrapping one configured key at the same moment)."""
+        processes bootstrapping one configured key at the same moment), or one of that id
+        in the tenant (two requests storing a tenant's first admin key at once)."""
 
     async def api_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
 

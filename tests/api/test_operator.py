@@ -1,6 +1,8 @@
 """``/api/operator/``: tenants made and read with AUTOMATOR_OPERATOR_TOKEN, the deployment's
 own credential, which is no tenant's key and opens no tenant's routes."""
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -8,7 +10,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from app.models.tenant import Role
+from app.models.tenant import ApiKey, Role
 from app.resources import Resources
 from app.settings import Settings
 from app.tenancy import issue_key
@@ -160,6 +162,64 @@ async def test_a_tenant_made_twice_is_a_conflict_that_keeps_its_keys(
     message = again.json()["error"]["message"]
     assert "Tenant globex exists already" in message
     assert "automator create-api-key --tenant globex --role admin" in message
+    assert len(await resources.store.list_api_keys("globex")) == 1
+
+
+async def test_a_creation_whose_key_was_not_stored_completes_when_made_again(
+    operated: tuple[httpx.AsyncClient, Resources], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tenant is written, its first admin key is not (the store fails): the same
+    request made again answers 201 with a key that works, and the audit log holds each
+    change once."""
+    client, resources = operated
+    store = resources.store
+    working = store.add_api_key
+
+    async def failing(key: ApiKey, key_hash: str) -> None:
+        """A stand-in for a store outage: the key's write fails once."""
+        monkeypatch.setattr(store, "add_api_key", working)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "add_api_key", failing)
+    body = {"tenant_id": "globex", "name": "Globex"}
+    with pytest.raises(sqlite3.OperationalError):
+        await client.post("/api/operator/tenants", json=body, headers=OPERATOR)
+    assert await store.get_tenant("globex") is not None
+    assert await store.list_api_keys("globex") == []
+
+    retried = await client.post("/api/operator/tenants", json=body, headers=OPERATOR)
+    assert retried.status_code == 201, retried.text
+    tenant = {"Authorization": f"Bearer {retried.json()['admin_key']['key']}"}
+    audit = (await client.get("/api/audit", headers=tenant)).json()["items"]
+    assert sorted(entry["action"] for entry in audit) == ["api_key.create", "tenant.create"]
+    again = await client.post("/api/operator/tenants", json=body, headers=OPERATOR)
+    assert again.status_code == 409
+    assert len(await store.list_api_keys("globex")) == 1
+
+
+async def test_a_tenant_with_no_key_is_not_made_again_under_another_name(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = operated
+    await resources.store.ensure_tenant("globex", "Globex")
+    other = {"tenant_id": "globex", "name": "Globex Corporation"}
+    refused = await client.post("/api/operator/tenants", json=other, headers=OPERATOR)
+    assert refused.status_code == 409
+    assert "Tenant globex exists already" in refused.json()["error"]["message"]
+    assert await resources.store.list_api_keys("globex") == []
+
+
+async def test_a_tenant_made_twice_at_once_gets_one_first_key(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    """Whichever request finds the tenant made by the other, and no key yet, stores the
+    same first key id as the other: one of them is refused."""
+    client, resources = operated
+    body = {"tenant_id": "globex", "name": "Globex"}
+    answers = await asyncio.gather(
+        *(client.post("/api/operator/tenants", json=body, headers=OPERATOR) for _ in range(2))
+    )
+    assert sorted(answer.status_code for answer in answers) == [201, 409]
     assert len(await resources.store.list_api_keys("globex")) == 1
 
 

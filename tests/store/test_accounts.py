@@ -55,6 +55,16 @@ async def test_a_second_key_of_one_hash_is_a_conflict(store: Store) -> None:
     assert [k.key_id for k in await store.list_api_keys("default")] == ["k1"]
 
 
+async def test_a_second_key_of_one_id_in_a_tenant_is_a_conflict(store: Store) -> None:
+    """Two requests storing a tenant's first admin key (whose id is the tenant's) at once:
+    the second is told, and the first key stays."""
+    await store.add_api_key(key("acme", "first"), "hash-1")
+    with pytest.raises(Conflict):
+        await store.add_api_key(key("acme", "first"), "hash-2")
+    assert [k.key_id for k in await store.list_api_keys("acme")] == ["first"]
+    assert await store.api_key_by_hash("hash-2") is None
+
+
 async def test_api_keys_are_found_by_hash_and_revoked(store: Store) -> None:
     await store.add_api_key(key("acme", "k1", Role.EDITOR), "hash-1")
     await store.add_api_key(key("globex", "k2", Role.VIEWER), "hash-2")
