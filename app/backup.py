@@ -5,7 +5,8 @@ one moment even while the service writes to it (in WAL mode, writers go on meanw
 copy starts again if a page it copied changes under it). A restore checks the file first (it
 opens, passes ``PRAGMA integrity_check`` and holds Automator's tables), copies it with the
 same API to a new file beside the store, removes the old write-ahead log and moves the copy
-into place.
+into place; it refuses while another process has the store open (a service would go on
+writing to the replaced file).
 
 An encrypted store (AUTOMATOR_STORE_KEY) is copied encrypted with the key that opens it:
 SQLCipher copies pages only between files of one key.
@@ -47,16 +48,18 @@ def backup(database: Path, out: Path, keys: Sequence[str] = ()) -> Copied:
     return check(out, keys)
 
 
-def restore(backup_file: Path, database: Path, keys: Sequence[str] = ()) -> Copied:
-    """Replace ``database`` with ``backup_file`` (checked first). Every process using the
-    database must be stopped."""
+def restore(
+    backup_file: Path, database: Path, keys: Sequence[str] = (), *, even_if_open: bool = False
+) -> Copied:
+    """Replace ``database`` with ``backup_file`` (checked first). ``sqlite_file.InUse``
+    while another process has the database open, unless ``even_if_open``."""
     copied = check(backup_file, keys)
+    if not even_if_open:
+        sqlite_file.check_unused(database)  # before the copy, not after it
     incoming = database.with_name(f"{database.name}.restoring")
     incoming.unlink(missing_ok=True)
     _copy(backup_file, incoming, keys)
-    for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
-        leftover.unlink(missing_ok=True)
-    incoming.replace(database)
+    sqlite_file.replace(database, incoming, even_if_open=even_if_open)
     return Copied(database, database.stat().st_size, copied.workflows, copied.runs)
 
 

@@ -22,7 +22,7 @@ from app.lockfile import DataDirLock, Taken
 from app.models import jsonc
 from app.models.tenant import DEFAULT_TENANT, Role
 from app.settings import Settings, bad_settings
-from app.sqlite_file import StoreKeyError
+from app.sqlite_file import InUse, StoreKeyError
 
 # The service (app.main, app.resources and all below them) takes seconds of CPU to import,
 # which `automator --help` and the commands that call a running API do not need: the
@@ -404,15 +404,27 @@ def backup_store(
         )
 
 
+# Replacing the store's file under a running process loses what that process writes next.
+EvenIfOpen = Annotated[
+    bool,
+    typer.Option(
+        "--even-if-open",
+        help="Go on while another process has the store open (what it writes next is lost).",
+    ),
+]
+
+
 @cli.command("restore")
 def restore_store(
     file: Annotated[Path, typer.Option("--from", "-f", help="A file `automator backup` wrote.")],
     force: Annotated[
         bool, typer.Option("--force", help="Replace a store that holds data.")
     ] = False,
+    even_if_open: EvenIfOpen = False,
 ) -> None:
     """Replace the embedded store with a backup. Stop every process using the data dir
-    first (`automator dev` is refused while it runs)."""
+    first: it is refused while one has the store open (`automator dev` refuses to start
+    meanwhile)."""
     settings = _embedded_only(_store_settings(), "restore")
     target = settings.sqlite_path
     if target.exists() and target.stat().st_size > 0 and not force:
@@ -420,8 +432,8 @@ def restore_store(
         raise typer.Exit(1)
     try:
         with DataDirLock(settings.data_dir, settings.port):
-            copied = backup.restore(file, target, settings.store_keys)
-    except (Taken, backup.BackupError) as exc:
+            copied = backup.restore(file, target, settings.store_keys, even_if_open=even_if_open)
+    except (Taken, InUse, backup.BackupError) as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{target}: restored from {file} ({copied.workflows} workflows, {copied.runs} runs)")
@@ -454,11 +466,12 @@ def new_store_key() -> None:
 
 
 @store_cli.command()
-def encrypt() -> None:
+def encrypt(even_if_open: EvenIfOpen = False) -> None:
     """Encrypt the embedded store with the first key of AUTOMATOR_STORE_KEY: a plain store,
     or one encrypted with another of its keys (to change the key, put the new one first,
     `new,old`, run this, then drop the old one). Stop every process using the data dir
-    first (`automator dev` is refused while it runs)."""
+    first: it is refused while one has the store open (`automator dev` refuses to start
+    meanwhile)."""
     settings = _embedded_only(_store_settings(), "encrypt")
     keys = settings.store_keys
     if not keys:
@@ -471,8 +484,8 @@ def encrypt() -> None:
         raise typer.Exit(2)
     try:
         with DataDirLock(settings.data_dir, settings.port):
-            was = sqlite_file.encrypt(settings.sqlite_path, keys)
-    except (Taken, StoreKeyError) as exc:
+            was = sqlite_file.encrypt(settings.sqlite_path, keys, even_if_open=even_if_open)
+    except (Taken, InUse, StoreKeyError) as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
     if was == keys[0]:

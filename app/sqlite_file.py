@@ -13,10 +13,15 @@ random salt), so a key set on a plain file, or none on an encrypted one, is refu
 statement runs, with what to do instead of SQLite's "file is not a database".
 """
 
+import errno
+import fcntl
 import importlib
+import os
 import sqlite3
+import struct
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
@@ -26,11 +31,24 @@ from typing import Any
 PLAIN_HEADER = b"SQLite format 3\x00"
 CIPHER_MODULE = "sqlcipher3.dbapi2"
 INSTALL = "pip install 'automator[encryption]'"
+# SQLite's locks on a file (https://www.sqlite.org/lockingv3.html; the unix VFS, SQLCipher's
+# too): a connection reading it holds a read lock on these bytes, and in WAL mode (the
+# store's) keeps it for as long as it is open; a write lock over them is SQLite's EXCLUSIVE.
+SHARED_FIRST = 0x40000000 + 2  # past the PENDING and RESERVED bytes, at 1 GiB
+SHARED_SIZE = 510
+# ``struct flock`` as 64-bit Linux lays it out: type, whence, start, length, pid.
+FLOCK = struct.Struct("hhqqi4x")
+# Where a holder's command line is cut in a refusal.
+COMMAND_CHARS = 160
 
 
 class StoreKeyError(Exception):
     """The store's file and AUTOMATOR_STORE_KEY do not go together, or SQLCipher is not
     installed; the message says what to do."""
+
+
+class InUse(Exception):
+    """Another process has the store's file open; the message names it and what to do."""
 
 
 class Kind(Enum):
@@ -151,19 +169,21 @@ def _loaded(name: str) -> tuple[type[Exception], ...]:
     return tuple(getattr(module, name) for module in drivers)
 
 
-def encrypt(path: Path, keys: Sequence[str]) -> str | None:
+def encrypt(path: Path, keys: Sequence[str], *, even_if_open: bool = False) -> str | None:
     """Rewrite ``path`` encrypted with the first of ``keys``: a plain file, or one another
     of ``keys`` opens; the key that opened it (None: it was plain), which is the first when
     there was nothing to do. SQLCipher's ``sqlcipher_export`` copies it into a new file
-    beside it, moved into place once whole, so a failure leaves the store as it was. Every
-    process using the file must be stopped."""
+    beside it, moved into place once whole, so a failure leaves the store as it was. InUse
+    while another process has it open, unless ``even_if_open``."""
     if kind(path) is Kind.NEW:
         raise StoreKeyError(f"no store at {path} yet: the service creates it encrypted")
+    if not even_if_open:
+        check_unused(path)  # before the copy, not after it
     source, key = _source(path, keys)
+    encrypted = path.with_name(f"{path.name}.encrypting")
     try:
         if key == keys[0]:
             return key
-        encrypted = path.with_name(f"{path.name}.encrypting")
         encrypted.unlink(missing_ok=True)
         source.execute("ATTACH DATABASE ? AS encrypted KEY ?", (str(encrypted), f"x'{keys[0]}'"))
         source.execute("SELECT sqlcipher_export('encrypted')")
@@ -171,10 +191,84 @@ def encrypt(path: Path, keys: Sequence[str]) -> str | None:
     finally:
         source.close()  # the last connection: SQLite checkpoints the log and deletes it
     encrypted.chmod(0o600)
-    for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
-        leftover.unlink(missing_ok=True)
-    encrypted.replace(path)
+    replace(path, encrypted, even_if_open=even_if_open)
     return key
+
+
+def replace(path: Path, new: Path, *, even_if_open: bool = False) -> None:
+    """Put the SQLite file ``new`` in the place of ``path`` and its write-ahead log (a copy
+    made through a connection holds the log's pages), holding ``unused``'s lock meanwhile.
+    ``new`` is removed when it cannot be (InUse)."""
+    try:
+        with unused(path, even_if_open=even_if_open):
+            for leftover in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+            new.replace(path)
+    except BaseException:
+        new.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def unused(path: Path, *, even_if_open: bool = False) -> Iterator[None]:
+    """SQLite's exclusive lock on ``path``, held for the block: no process can open the file
+    meanwhile. InUse, naming the process, while another has it open: a service keeps its
+    connection for as long as it runs, and one left running as the file is replaced would
+    go on writing to the old one, its writes lost. Nothing to hold when there is no file,
+    or with ``even_if_open``. Only for a process with no connection of its own to ``path``:
+    closing a descriptor lets go of every POSIX lock the process holds on the file."""
+    fd = None if even_if_open else _opened_if_there(path)
+    try:
+        if fd is not None:
+            _lock(fd, path)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # which lets go of the lock
+
+
+def check_unused(path: Path) -> None:
+    """InUse while another process has ``path`` open (``unused``), said at once."""
+    with unused(path):
+        pass
+
+
+def _opened_if_there(path: Path) -> int | None:
+    try:
+        return os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+
+
+def _lock(fd: int, path: Path) -> None:
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, SHARED_SIZE, SHARED_FIRST)
+    except OSError as exc:
+        if exc.errno not in (errno.EAGAIN, errno.EACCES):  # POSIX lets a system say either
+            raise
+        raise InUse(
+            f"{path} is open in {_holder(fd)}: stop it, and every other process using the "
+            "store (automator dev, api, worker, scheduler), then run this again. One left "
+            "running would go on writing to the replaced file, and lose what it writes "
+            "(--even-if-open goes on regardless)."
+        ) from None
+
+
+def _holder(fd: int) -> str:
+    """The process holding a lock that SQLite's exclusive lock on ``fd``'s file meets."""
+    if sys.platform != "linux":  # FLOCK is Linux's layout, and /proc Linux's
+        return "another process"
+    asked = FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, SHARED_FIRST, SHARED_SIZE, 0)
+    pid: int = FLOCK.unpack(fcntl.fcntl(fd, fcntl.F_GETLK, asked))[4]
+    if pid <= 0:  # let go of since
+        return "another process"
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:  # ended since
+        return f"PID {pid}"
+    command = " ".join(arg.decode(errors="replace") for arg in args)
+    cut = command if len(command) <= COMMAND_CHARS else f"{command[: COMMAND_CHARS - 1]}…"
+    return f"PID {pid}: {cut}"
 
 
 def _source(path: Path, keys: Sequence[str]) -> tuple[sqlite3.Connection, str | None]:

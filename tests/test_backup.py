@@ -3,9 +3,7 @@ made while events keep coming in, checked, and restored into another data dir; r
 what to do."""
 
 import asyncio
-import os
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -14,12 +12,12 @@ import pytest
 from app.backup import BackupError, backup, restore
 from app.clock import SystemClock
 from app.settings import Settings
-from app.sqlite_file import connect
+from app.sqlite_file import Kind, connect, kind
 from app.store.sqlite import SQLiteStore
 from tests.conftest import send
+from tests.processes import fleet
 from tests.store.conftest import STORE_KEY
-from tests.test_dev import AUTOMATOR
-from tests.test_sqlite_file import OTHER_KEY, a_store
+from tests.test_sqlite_file import OTHER_KEY, a_store, automator
 
 WORKFLOW = {
     "workflow_id": "kept",
@@ -27,14 +25,6 @@ WORKFLOW = {
     "trigger": {"type": "ping"},
     "actions": [{"id": "note", "type": "log", "data": {"message": "x"}}],
 }
-
-
-def automator(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env["AUTOMATOR_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [AUTOMATOR, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 async def test_a_backup_taken_while_events_arrive_restores_elsewhere(
@@ -123,3 +113,39 @@ async def test_an_encrypted_store_is_copied_encrypted_and_restores_with_its_key(
     restored = connect(elsewhere, [STORE_KEY])
     assert restored.execute("SELECT name FROM tenants").fetchall() == [("Acme Confidential 7731",)]
     restored.close()
+
+
+def test_restore_and_encrypt_refuse_while_a_service_has_the_store_open(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """The file is replaced, not rewritten: a service left running would go on writing to
+    the old one, and lose what it wrote."""
+    store = tmp_path / "automator.db"
+    copy = tmp_path / "copy.db"
+    with fleet(tmp_path, redis_url) as started:
+        api = started.start("api")
+        api.wait_ready()
+        assert automator(tmp_path, "backup", "--out", str(copy)).returncode == 0
+        inode = store.stat().st_ino
+        restored = automator(tmp_path, "restore", "--from", str(copy), "--force")
+        encrypted = automator(tmp_path, "store", "encrypt", AUTOMATOR_STORE_KEY=STORE_KEY)
+        for refused in (restored, encrypted):
+            assert refused.returncode == 1, refused.stdout
+            said = refused.stderr.splitlines()[-1]
+            assert said.startswith(f"{store} is open in PID {api.popen.pid}: "), refused.stderr
+            assert "automator api: stop it, and every other process using the store" in said
+            assert said.endswith("(--even-if-open goes on regardless).")
+        assert (store.stat().st_ino, kind(store)) == (inode, Kind.PLAIN)
+        assert sorted(path.name for path in tmp_path.glob("automator.db*")) == [
+            "automator.db",
+            "automator.db-shm",
+            "automator.db-wal",
+        ]
+        assert httpx.get(f"{api.url}/ready").status_code == 200
+        forced = automator(tmp_path, "restore", "--from", str(copy), "--force", "--even-if-open")
+        assert forced.returncode == 0, forced.stderr
+        assert store.stat().st_ino != inode
+        api.stop()
+    done = automator(tmp_path, "store", "encrypt", AUTOMATOR_STORE_KEY=STORE_KEY)
+    assert done.returncode == 0, done.stderr
+    assert kind(store) is Kind.OTHER
