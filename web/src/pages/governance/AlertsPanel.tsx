@@ -3,6 +3,7 @@
 import { Link } from "react-router";
 import { type AlertRule, type AlertRules, useAlerts, useDeleteAlerts, usePutAlerts } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { TableScroll } from "../../components/TableScroll";
 import { JsonObjectEditor } from "./JsonObjectEditor";
 
 const EXAMPLE: AlertRules = {
@@ -37,23 +38,25 @@ export function AlertsPanel({ canConfigure }: { canConfigure: boolean }) {
 function RuleTable({ rules }: { rules: AlertRule[] }) {
   if (rules.length === 0) return <p>No alert rules: nobody is told when runs keep failing.</p>;
   return (
-    <table>
-      <thead><tr><th>Rule</th><th>Alerts when</th><th>Sent to</th><th /></tr></thead>
-      <tbody>
-        {rules.map((rule) => (
-          <tr key={rule.rule_id} data-rule={rule.rule_id}>
-            <td>{rule.rule_id}</td>
-            <td>{ruleText(rule)}</td>
-            <td>{channelsText(rule)}</td>
-            <td>
-              <Link to={rule.workflow_id ? `/runs?${new URLSearchParams({ workflow_id: rule.workflow_id, status: "failed" })}` : "/runs?status=failed"}>
-                Failed runs
-              </Link>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <TableScroll label="Alert rules">
+      <table className="workflows">
+        <thead><tr><th>Rule</th><th>Alerts when</th><th>Sent to</th><th /></tr></thead>
+        <tbody>
+          {rules.map((rule) => (
+            <tr key={rule.rule_id} data-rule={rule.rule_id}>
+              <td>{rule.rule_id}</td>
+              <td>{ruleText(rule)}</td>
+              <td>{channelsText(rule)}</td>
+              <td>
+                <Link to={rule.workflow_id ? `/runs?${new URLSearchParams({ workflow_id: rule.workflow_id, status: "failed" })}` : "/runs?status=failed"}>
+                  Failed runs
+                </Link>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </TableScroll>
   );
 }
 
