@@ -6,7 +6,9 @@ without a type, and showed its "Unsupported field schema" notice instead) and re
 endpoint as JSON; fields' descriptions show their `code` as code."""
 
 import json
+from pathlib import Path
 
+import httpx
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 
@@ -82,3 +84,22 @@ def test_an_empty_workflow_list_points_an_editor_to_a_first_workflow(
     expect(page.get_by_text("No workflows yet")).to_be_visible()
     first = page.get_by_role("link", name="create your first workflow")
     expect(first).to_have_attribute("href", "/studio/wizard")
+
+
+def test_a_workflow_template_starts_on_the_next_id_no_workflow_holds(
+    page: Page, service: Service
+) -> None:
+    """The wizard named a template's copy `welcome_campaign_001_copy` whatever the tenant
+    held; a person numbering copies goes on from the seed's number."""
+    headers = {"Authorization": f"Bearer {service.key}", "Content-Type": "application/json"}
+    seed = Path(__file__).parents[2] / "examples" / "workflows" / "welcome_campaign_001.json"
+    created = httpx.post(
+        f"{service.base}/api/workflows", content=seed.read_bytes(), headers=headers
+    )
+    assert created.status_code in (201, 409), created.text
+    sign_in(page, service, service.key)
+    page.goto(service.base + "/studio/wizard")
+
+    page.get_by_role("radio", name="Welcome Campaign").check()
+
+    expect(page.get_by_label("Workflow id")).to_have_value("welcome_campaign_002")

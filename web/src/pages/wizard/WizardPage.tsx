@@ -2,7 +2,8 @@
 // seed template with a chosen trigger, then land on the canvas.
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
-import { TEMPLATES } from "../../workflow/templates";
+import { useWorkflowList } from "../../api/workflows";
+import { freeIdFrom, TEMPLATES } from "../../workflow/templates";
 import type { Trigger, WorkflowDocument } from "../../workflow/document";
 import { DescribeWorkflow } from "./DescribeWorkflow";
 import { TemplatePicker } from "./TemplatePicker";
@@ -22,15 +23,20 @@ export function WizardPage() {
   const navigate = useNavigate();
   const [templateFile, setTemplateFile] = useState<string | null>(null);
   const template = TEMPLATES.find((t) => t.file === templateFile)?.document ?? null;
-  const [id, setId] = useState("");
+  // Unset until typed: a template's id is suggested from the tenant's workflows, and follows
+  // their list when it arrives after the pick.
+  const [typedId, setTypedId] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [trigger, setTrigger] = useState<TriggerDraft>({ kind: "event", eventType: "user_signup", cron: "0 9 * * 1-5", timezone: "" });
+  const workflows = useWorkflowList(true);
+  const taken = new Set(workflows.data?.items.map((one) => one.workflow_id));
+  const id = typedId ?? (template ? freeIdFrom(template.workflow_id, taken) : "");
 
   const pick = (file: string | null) => {
     setTemplateFile(file);
     const chosen = TEMPLATES.find((t) => t.file === file)?.document;
+    setTypedId(chosen ? null : id);
     if (chosen) {
-      setId(`${chosen.workflow_id}_copy`);
       setName(chosen.name);
       setTrigger((now) => ({ ...now, kind: chosen.trigger.type === "schedule" ? "schedule" : "event", eventType: chosen.trigger.type }));
     }
@@ -49,7 +55,7 @@ export function WizardPage() {
         <fieldset>
           <legend>2. Name it</legend>
           <label htmlFor="wf-id">Workflow id</label>
-          <input id="wf-id" value={id} onChange={(e) => setId(e.target.value)} required pattern="[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}" placeholder="order_followup" />
+          <input id="wf-id" value={id} onChange={(e) => setTypedId(e.target.value)} required pattern="[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}" placeholder="order_followup" />
           <label htmlFor="wf-name">Name</label>
           <input id="wf-name" value={name} onChange={(e) => setName(e.target.value)} required placeholder="Order follow-up" />
         </fieldset>

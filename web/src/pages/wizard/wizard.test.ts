@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { TEMPLATES } from "../../workflow/templates";
+import { freeIdFrom, TEMPLATES } from "../../workflow/templates";
 import { draftDocument } from "./WizardPage";
 
 const event = { kind: "event" as const, eventType: "cart_abandoned", cron: "", timezone: "" };
@@ -19,4 +19,11 @@ it("copies a template's actions and keeps its trigger conditions for the same ev
 it("schedules with cron and time zone", () => {
   const doc = draftDocument(null, "daily", "Daily", { kind: "schedule", eventType: "", cron: "0 9 * * *", timezone: "Europe/Berlin" });
   expect(doc.trigger).toEqual({ type: "schedule", cron: "0 9 * * *", timezone: "Europe/Berlin" });
+});
+
+it("starts a template's copy on the template's id, or the next free one counting from it", () => {
+  expect(freeIdFrom("welcome_campaign_001", new Set())).toBe("welcome_campaign_001");
+  expect(freeIdFrom("welcome_campaign_001", new Set(["welcome_campaign_001", "welcome_campaign_002"]))).toBe("welcome_campaign_003");
+  expect(freeIdFrom("abandoned_cart_recovery", new Set(["abandoned_cart_recovery"]))).toBe("abandoned_cart_recovery_2");
+  expect(freeIdFrom("step9", new Set(["step9"]))).toBe("step10");
 });
