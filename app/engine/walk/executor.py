@@ -25,7 +25,15 @@ from app.engine.walk.waits import since
 from app.engine.walk.walker import DELAY_WAIT, Walker
 from app.errors import NotFound
 from app.models import jsonc
-from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus
+from app.models.run import (
+    PARKED,
+    RETRY_WAIT,
+    Run,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+    Transition,
+)
 from app.store.errors import store_errors
 from app.store.protocol import Store
 from app.store.rules import LIVE, PROGRESS, SHARED
@@ -56,6 +64,9 @@ NOT_THROUGH = {
 
 
 EPOCH, MS = datetime(1970, 1, 1, tzinfo=UTC), timedelta(milliseconds=1)
+# The waits the walker times by a span from their start (not until a set time): a pause
+# landing as one is saved leaves it to the paused run.
+SPANS = (DELAY_WAIT, RETRY_WAIT)
 # What a walk carries onto a run written meanwhile as it is: the rest (SHARED) is merged.
 UNSHARED = tuple(name for name in PROGRESS if name not in SHARED)
 
@@ -159,8 +170,8 @@ class StoreEffects:
         walk's save is made again over them, and the walk goes on (True). Else (paused,
         cancelled, answered) keep its new state and add the walk's progress, unless the
         change moved the run itself (a skip, a retry) or another walker has it; then the
-        change wins, and the walk stops (False). A delay that was being saved is carried
-        over not begun when the change kept no due time for it."""
+        change wins, and the walk stops (False). A delay or a retry's back-off that was being
+        saved as a pause of the running run landed is kept by the paused run."""
         base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
@@ -172,11 +183,8 @@ class StoreEffects:
             setattr(fresh, name, getattr(run, name))
         if parked is not None:
             _merge_shared(fresh, run, parked)
-        if run.wait_reason == DELAY_WAIT and fresh.due_at is None:
-            # The delay's save was refused and the change (a pause of the run as it ran)
-            # kept no due time for it: the delay is not begun, and a resume begins it
-            # rather than go past it at once.
-            fresh.delay_served = False
+        if run.wait_reason in SPANS and fresh.status == RunStatus.PAUSED and fresh.due_at is None:
+            _keep_wait(fresh, run)
         if not await self.store.save_run(fresh):
             log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
         if fresh.finished and run.join is not None:
@@ -526,6 +534,29 @@ def _recordable(output: Any) -> Any:
         return (
             f"(the connector's answer, a {type(output).__name__}, cannot be recorded: {exc!r:.200})"
         )
+
+
+def _keep_wait(fresh: Run, run: Run) -> None:
+    """Onto ``fresh``, the run as a pause of it running left it (no due time: a lease's end
+    is no timer), the wait ``run``'s refused save began: its due time, and the move into it
+    just before the pause's, at the pause's time. The run is then paused in that wait, as
+    one paused once its save was made: a resume waits out what is left of it, under its
+    reason (a retry's wait can still be brought forward), rather than go on at once."""
+    history = fresh.history
+    turn = next(
+        i
+        for i in range(len(history) - 1, -1, -1)
+        if history[i]["to"] == RunStatus.PAUSED and history[i]["from"] != RunStatus.PAUSED
+    )
+    pause = history[turn]
+    began: Transition = {
+        "at": pause["at"],
+        "from": pause["from"],
+        "to": RunStatus.WAITING.value,
+        "reason": str(run.wait_reason),
+    }
+    history[turn : turn + 1] = [began, {**pause, "from": RunStatus.WAITING.value}]
+    fresh.due_at = run.due_at
 
 
 def _json(value: Any) -> bytes:

@@ -327,25 +327,31 @@ async def test_a_command_landing_as_a_wait_is_saved_moves_the_run_at_once(
     assert len(httpserver.log) == calls
 
 
-class PausedAsTheDelayIsSaved:
-    """The real store, except that a walk's first save of a run waiting out a delay lets a
-    pause through the API land just before it: the pause finds the run running, and the
-    walk's save is refused. Fault injection, since no real race can be had on demand."""
+class PausedAsTheWaitIsSaved:
+    """The real store, except that a walk's first save of a run waiting for ``reason`` (a
+    delay, a retry's back-off) lets a pause through the API land just before it: the pause
+    finds the run running, and the walk's save is refused. ``carried`` is set once the walk
+    has carried its progress onto the paused run. Fault injection, since no real race can
+    be had on demand."""
 
-    def __init__(self, store: Store, client: httpx.AsyncClient) -> None:
+    def __init__(self, store: Store, client: httpx.AsyncClient, reason: str) -> None:
         self._store = store
         self._client = client
+        self._reason = reason
         self.paused = False
+        self.carried = asyncio.Event()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     async def save_run(self, run: Run, *args: Any) -> bool:
-        if not self.paused and run.wait_reason == "delay":
+        if not self.paused and run.wait_reason == self._reason:
             self.paused = True
             answer = await self._client.post(f"/api/runs/{run.run_id}/pause")
             assert answer.status_code == 200, answer.text
         saved: bool = await self._store.save_run(run, *args)
+        if saved and self.paused and run.status == "paused":
+            self.carried.set()
         return saved
 
 
@@ -357,6 +363,32 @@ async def settled(resources: Resources, run_id: str, statuses: set[str]) -> Run:
             return run
         await asyncio.sleep(0.01)
     return run
+
+
+async def resumed_after_a_pause_as_saved(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, run_id: str, reason: str
+) -> Run:
+    """Walk the run with a real worker until a pause lands as its wait for ``reason`` is
+    saved and the walk has carried its progress onto the paused run; stop the worker (its
+    walk over), then resume the run through the API: the run as the resume left it."""
+    store = PausedAsTheWaitIsSaved(resources.store, client, reason)
+    update = {"http_allowed_hosts": ["127.0.0.1"]}
+    worker = create_worker(
+        settings.model_copy(update=update), store=store, poll_delay=0.01, handle_signals=False
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        await asyncio.wait_for(store.carried.wait(), 60)  # a guard against hanging, not a timing
+    finally:
+        await stop_gracefully(worker, running)
+    assert (await run_of(client, run_id))["status"] == "paused"
+    assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
+    return await resources.store.get_run("acme", run_id)
+
+
+def timer_of(run: Run, reason: str) -> bytes:
+    """The member of the wait's one timer among the resumes."""
+    return orjson.dumps([run.tenant_id, run.run_id, run.timer(reason)])
 
 
 async def test_a_pause_landing_as_a_delay_is_saved_keeps_the_delay_after_a_resume(
@@ -372,20 +404,41 @@ async def test_a_pause_landing_as_a_delay_is_saved_keeps_the_delay_after_a_resum
     await redis_known(resources)
     run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
     began = datetime.now(UTC)
-    store = PausedAsTheDelayIsSaved(resources.store, client)
-    update = {"http_allowed_hosts": ["127.0.0.1"]}
-    worker = create_worker(
-        settings.model_copy(update=update), store=store, poll_delay=0.01, handle_signals=False
-    )
-    running = asyncio.create_task(worker.async_run())
-    try:
-        paused = await settled(resources, run_id, {"paused"})
-        assert (store.paused, paused.status) == (True, "paused")
-        assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
-        run = await settled(resources, run_id, {"waiting"})
-    finally:
-        await stop_gracefully(worker, running)
-    assert run.status == "waiting"
+    run = await resumed_after_a_pause_as_saved(client, settings, resources, run_id, "delay")
+    assert (run.status, run.wait_reason) == ("waiting", "delay")
     assert run.due_at is not None
     assert run.due_at >= began + timedelta(minutes=59)
     assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["hook"]
+    assert await timers_later(resources) == [timer_of(run, "delay")]
+
+
+async def test_a_pause_landing_as_a_retry_wait_is_saved_keeps_the_backoff_after_a_resume(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
+) -> None:
+    # The webhook fails once; the pause lands just before the save of the run waiting
+    # BACKOFF to retry it. Resumed, the run must wait out the back-off (its retry still
+    # one a retry through the API can bring forward), not call the webhook again at once.
+    httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
+    httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
+    step = {
+        "id": "hook",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/hook"), "json": {"n": 1}},
+        "retry": {"max_attempts": 3, "backoff": BACKOFF},
+    }
+    await create(client, workflow([step]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    began = datetime.now(UTC)
+    run = await resumed_after_a_pause_as_saved(client, settings, resources, run_id, "retry")
+    assert (run.status, run.wait_reason, run.attempt) == ("waiting", "retry", 2)
+    assert run.due_at is not None
+    assert run.due_at >= began + timedelta(seconds=BACKOFF - 60)
+    assert len(httpserver.log) == 1
+    assert await timers_later(resources) == [timer_of(run, "retry")]
+    reasons = [(h["from"], h["to"], h["reason"]) for h in run.history[-3:]]
+    assert reasons == [
+        ("running", "waiting", "retry"),
+        ("waiting", "paused", "paused"),
+        ("paused", "waiting", "resumed"),
+    ]
