@@ -224,6 +224,7 @@ def dev() -> None:
     settings = Settings()
     if settings.outbox is None:
         settings = settings.model_copy(update={"outbox": True})
+    warn_of_open_metrics(settings, settings.port)
     try:
         with DataDirLock(settings.data_dir, settings.port):
             bound = _api_socket(settings)

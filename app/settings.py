@@ -392,7 +392,8 @@ class Settings(BaseSettings):
         description="When set, /metrics (on the API's port and on AUTOMATOR_METRICS_PORT) "
         "answers only requests with `Authorization: Bearer <this token>`, 401 otherwise "
         "(Prometheus: `authorization: credentials_file`). Unset: /metrics is open, and "
-        "`automator api` warns at start when it listens on more than loopback, as do "
+        "`automator api` and `automator dev` warn at start when they listen on more than "
+        "loopback, as do "
         "`automator worker` and `automator scheduler` serving AUTOMATOR_METRICS_PORT. "
         "/health and /ready stay open either way.",
     )

@@ -25,6 +25,7 @@ from app.clock import SystemClock
 from app.engine.calls.keyring import Keyring
 from app.engine.calls.masking import SCRUBBER
 from app.engine.calls.secrets import Secrets
+from app.lockfile import DataDirLock
 from app.models import jsonc
 from app.models.audit import AuditEntry, AuditFilter
 from app.models.workflow import Page
@@ -198,23 +199,26 @@ def test_a_production_command_warns_at_start_while_the_master_key_is_unset(
 
 
 @pytest.mark.parametrize(
-    ("command", "port"), [("api", "5000"), ("worker", "9101"), ("scheduler", "9102")]
+    ("command", "port"),
+    [("dev", "5000"), ("api", "5000"), ("worker", "9101"), ("scheduler", "9102")],
 )
 def test_open_metrics_on_more_than_loopback_are_warned_of_at_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, port: str
 ) -> None:
-    """The API serves /metrics on its port; a worker or a scheduler on
+    """`dev` and the API serve /metrics on the API's port; a worker or a scheduler on
     AUTOMATOR_METRICS_PORT, if set."""
     _bare_environment(tmp_path, monkeypatch)
     monkeypatch.setenv("AUTOMATOR_HOST", "0.0.0.0")
     warning = f"AUTOMATOR_METRICS_TOKEN is not set: /metrics on 0.0.0.0:{port} answers anyone"
-    if command != "api":
+    if command in ("worker", "scheduler"):
         assert "AUTOMATOR_METRICS_TOKEN" not in CliRunner().invoke(cli, [command]).output
         monkeypatch.setenv("AUTOMATOR_METRICS_PORT", port)
-    # No AUTOMATOR_REDIS_URL: it stops right after its start-up checks, warning first.
-    assert CliRunner().invoke(cli, [command]).output.count(warning) == 1
-    monkeypatch.setenv("AUTOMATOR_METRICS_TOKEN", "scrape-s3cret")
-    assert "AUTOMATOR_METRICS_TOKEN" not in CliRunner().invoke(cli, [command]).output
+    # Each stops right after its start-up checks, warning first: `dev` finding its data dir
+    # served (the lock held here), the others without AUTOMATOR_REDIS_URL.
+    with DataDirLock(tmp_path, int(port)):
+        assert CliRunner().invoke(cli, [command]).output.count(warning) == 1
+        monkeypatch.setenv("AUTOMATOR_METRICS_TOKEN", "scrape-s3cret")
+        assert "AUTOMATOR_METRICS_TOKEN" not in CliRunner().invoke(cli, [command]).output
 
 
 def _bare_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -93,7 +93,7 @@ def _require_token(settings: Settings, authorization: str) -> None:
 
 
 def warn_of_open_metrics(settings: Settings, port: int | None) -> None:
-    """At the start of `automator api`, `worker` or `scheduler`: a warning when /metrics,
+    """At the start of `automator dev`, `api`, `worker` or `scheduler`: a warning when /metrics,
     whose labels name tenants and workflows, is open on ``port`` (None: not served) to
     whoever reaches an address other than loopback."""
     if port is None or settings.metrics_token is not None or _loopback(settings.host):
