@@ -123,4 +123,6 @@ it("gives the event data the fields the named message templates and the steps re
     cart: { currency: "sample currency", items: [{ name: "Sample item", quantity: 1, price: 40 }], total: 80 },
   });
   expect(sample.user["firstName"]).toBe("Ada");
+  // The Rule Tester's payload is that event as a run's context.
+  expect(sampleContext(cart, templates)).toEqual({ ...sample.data, user: sample.user });
 });

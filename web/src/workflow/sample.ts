@@ -99,8 +99,8 @@ function mainArms(action: Action): Action[][] {
 
 /** The run context a sample event gives (its data at the root, then `user`), as the rule
  * tester takes it. */
-export function sampleContext(doc: WorkflowDocument): Record<string, unknown> {
-  const { user, data } = sampleEvent(doc);
+export function sampleContext(doc: WorkflowDocument, templates: readonly TemplateText[] = []): Record<string, unknown> {
+  const { user, data } = sampleEvent(doc, templates);
   return { ...data, user };
 }
 

@@ -1,4 +1,5 @@
-// The Rule Tester: a workflow's conditions against a sample JSON payload (POST /api/rules/test).
+// The Rule Tester: a workflow's conditions against a sample JSON payload (POST /api/rules/test),
+// the Test tab's sample event as a run's context.
 import { useId, useMemo, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { testRules } from "../../api/testing";
@@ -8,7 +9,8 @@ import { greyedReason } from "../../components/greyedReason";
 import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
 import { JsonField, parseJsonText } from "../../components/forms/JsonField";
 import { allActions, type WorkflowDocument } from "../../workflow/document";
-import { sampleContext } from "../../workflow/sample";
+import { sampleContext, type TemplateText } from "../../workflow/sample";
+import { WithTemplates } from "./WithTemplates";
 
 /** The condition sets a workflow holds: its trigger's, then each condition action's. */
 export function conditionSources(doc: WorkflowDocument): { key: string; label: string; conditions: unknown[] }[] {
@@ -28,13 +30,18 @@ export function untestableBecause(conditionsError: string | undefined, payloadEr
   ]);
 }
 
+/** The Rule Tester, once the message templates its sample payload reads are known. */
 export function RuleTesterPanel({ document }: { document: WorkflowDocument }) {
+  return <WithTemplates>{(templates) => <RuleTester document={document} templates={templates} />}</WithTemplates>;
+}
+
+function RuleTester({ document, templates }: { document: WorkflowDocument; templates: readonly TemplateText[] }) {
   const sources = useMemo(() => conditionSources(document), [document]);
   // A trigger with no conditions has nothing to test: start on the first set that has some.
   const [source, setSource] = useState((sources.find((s) => s.conditions.length) ?? sources[0])?.key ?? "trigger");
   const initial = sources.find((s) => s.key === source)?.conditions ?? [];
   const [conditionsText, setConditionsText] = useState(JSON.stringify(initial, null, 2));
-  const [payloadText, setPayloadText] = useState(() => JSON.stringify(sampleContext(document), null, 2));
+  const [payloadText, setPayloadText] = useState(() => JSON.stringify(sampleContext(document, templates), null, 2));
   const run = useMutation({ mutationFn: ({ conditions, payload }: { conditions: unknown; payload: unknown }) => testRules(conditions, payload) });
   const pick = (key: string) => {
     setSource(key);

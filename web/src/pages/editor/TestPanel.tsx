@@ -16,10 +16,10 @@ import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
 import type { StepState } from "../../components/canvas/nodeData";
 import { describeDelay, type WorkflowDocument } from "../../workflow/document";
 import { sampleEvent, type TemplateText } from "../../workflow/sample";
-import { useTemplates } from "../../api/governance";
 import { traceStates, type TraceEntry } from "../../workflow/trace";
 import { SentEvent } from "../../components/SentEvent";
 import { TableScroll } from "../../components/TableScroll";
+import { WithTemplates } from "./WithTemplates";
 
 export interface TestPanelProps {
   workflowId: string;
@@ -35,9 +35,7 @@ export function unrunnableBecause(userError: string | undefined, dataError: stri
 
 /** The test tab, once the message templates its sample reads are known. */
 export function TestPanel(props: TestPanelProps) {
-  const templates = useTemplates();
-  if (templates.isPending) return <p className="muted">Loading the message templates…</p>;
-  return <TestForm {...props} templates={templates.data?.items ?? []} />;
+  return <WithTemplates>{(templates) => <TestForm {...props} templates={templates} />}</WithTemplates>;
 }
 
 function TestForm({ workflowId, document, dirty, onTrace, templates }: TestPanelProps & { templates: readonly TemplateText[] }) {
