@@ -25,6 +25,10 @@ class Channel(Protocol):
         """What ``send`` would refuse for want of a part of the message (a subject, a body),
         found before the step runs; ``params`` may be unrendered."""
 
+    def draft(self, params: Mapping[str, Any], context: ActionContext) -> dict[str, Any]:
+        """The message ``send`` would send, composed from rendered ``params`` and nothing
+        sent; raise the ConnectorError ``send`` would for its recipients or parts."""
+
 
 CHANNELS: dict[str, Channel] = {
     "send_sms": SmsChannel(),
@@ -43,10 +47,7 @@ class NotifyService(ConnectorAdapter):
     }
 
     async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
-        channel = CHANNELS.get(action)
-        if channel is None:
-            raise ConnectorError(f"notify_service has no action {action!r}")
-        return await channel.send(params, context)
+        return await _channel(action).send(params, context)
 
     def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
         """A channel with no provider configured and no outbox to keep its messages; a
@@ -56,3 +57,15 @@ class NotifyService(ConnectorAdapter):
         if reason is None and channel is not None:
             return channel.lacking(params, context)
         return reason
+
+    def draft(self, action: str, params: Mapping[str, Any], context: ActionContext) -> Any:
+        """The message the channel would send: its recipients and its parts, the template's
+        rendered; the channel's ConnectorError for a recipient or part it would refuse."""
+        return _channel(action).draft(params, context)
+
+
+def _channel(action: str) -> Channel:
+    channel = CHANNELS.get(action)
+    if channel is None:
+        raise ConnectorError(f"notify_service has no action {action!r}")
+    return channel

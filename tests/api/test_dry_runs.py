@@ -18,6 +18,8 @@ STEPS: list[dict[str, Any]] = [
     {"id": "greet", "type": "log", "data": {"message": "Hi {{ user.name }}"}},
     {"id": "done", "type": "log", "data": {"message": "done"}},
 ]
+# An email's sender, without which a step fails before its recipients are looked at.
+SENDER = "shop@example.com"
 EVENT = {"type": "signup", "user": {"id": "u1", "email": "ada@example.com"}}
 REASONS = {
     "welcome": "message template 'welcome_email' was not found",
@@ -107,7 +109,7 @@ async def test_an_email_lacking_a_subject_or_body_is_warned_of_and_would_fail(
 ) -> None:
     """Such an email fails when a run reaches it; the Studio's first drafts (a Send email
     node, left empty) passed both checks as sure to complete."""
-    smtp = {"smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none"}}
+    smtp = {"smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none", "from": SENDER}}
     configured = await client.put("/api/integrations/notify_service", json={"config": smtp})
     assert configured.is_success, configured.text
     lacking = {
@@ -224,3 +226,63 @@ async def test_a_text_or_push_lacking_a_body_is_warned_of_and_would_fail(
     assert warnings == lacking
     assert {step: steps[step]["reason"] for step in lacking} == lacking
     assert {steps[step]["status"] for step in ("texted", "approved", "titled")} == {"completed"}
+
+
+async def test_a_message_whose_recipient_renders_empty_or_wrong_would_fail_as_it_would_live(
+    client: httpx.AsyncClient,
+) -> None:
+    """Its recipient is known once the event renders the step: a dry run passed an email
+    to nobody, or to an address with a typo, as sure to complete, and the run failed. The
+    reasons are the messages the channels raise when the step runs (tests/actions/channels)."""
+    config = {
+        "smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none", "from": SENDER},
+        "sms": [{"provider": "http", "name": "sms", "url": "http://127.0.0.1:9/sms"}],
+        "push": [{"provider": "http", "name": "push", "url": "http://127.0.0.1:9/push"}],
+    }
+    configured = await client.put("/api/integrations/notify_service", json={"config": config})
+    assert configured.is_success, configured.text
+    refused = {
+        "nobody": "no recipient: data.recipient is empty and the event's user has no email",
+        "blank": "no recipient: data.recipient is empty and the event's user has no email",
+        "typo": "data.recipient: 'ada at example.com' is not an email address (ada@example.com "
+        "or Ada <ada@example.com>)",
+        "listed": "data.recipients.1: 'bob' is not an email address (ada@example.com or Ada "
+        "<ada@example.com>)",
+        "text": "data.recipient: '555' is not an E.164 phone number such as +14155550123",
+        "unphoned": "no recipient: data.recipient is empty and the event's user has no phone, "
+        "nor has their profile",
+        "push": "no recipient: data.recipients is empty and the event's user has no "
+        "deviceToken, nor has their profile",
+    }
+    mail = {"subject": "Hi", "body": "Welcome"}
+    document = workflow() | {
+        "actions": [
+            {"id": "nobody", "type": "send_email", "data": mail},
+            {"id": "blank", "type": "send_email", "data": mail | {"recipient": "{{ boss }}"}},
+            {"id": "typo", "type": "send_email", "data": mail | {"recipient": "{{ to }}"}},
+            {
+                "id": "listed",
+                "type": "send_email",
+                "data": mail | {"recipients": ["{{ to_ok }}", "{{ cc }}"]},
+            },
+            {"id": "text", "type": "send_sms", "data": {"recipient": "{{ phone }}", "body": "x"}},
+            {"id": "unphoned", "type": "send_sms", "data": {"body": "x"}},
+            {
+                "id": "push",
+                "type": "send_push",
+                "data": {"recipients": ["{{ token }}"], "body": "x"},
+            },
+            {"id": "fine", "type": "send_email", "data": mail | {"recipient": "{{ to_ok }}"}},
+        ]
+    }
+    data: dict[str, Any] = {"boss": "", "to": "ada at example.com", "to_ok": "ada@example.com"}
+    data |= {"cc": "bob", "phone": "555", "token": None}
+    event = {"type": "signup", "user": {"id": "u1"}, "data": data}
+    warnings, steps = await warned_then_traced(client, document, event)
+    assert warnings == {}, "unrendered, a recipient is not known yet"
+    assert {step: steps[step].get("reason") for step in refused} == refused
+    assert steps["fine"]["status"] == "completed"
+    body = {"trigger_type": "signup", "user_data": event["user"], "data": data}
+    (preview,) = (await client.post("/api/triggers/test", json=body)).json()["workflows"]
+    reasons = {action["id"]: action.get("reason") for action in preview["actions"]}
+    assert {step: reasons[step] for step in refused} == refused

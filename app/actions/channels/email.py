@@ -105,6 +105,17 @@ class Email:
     html: str | None
     reply_to: Address | None
 
+    def shown(self) -> dict[str, Any]:
+        """The message as a dry run shows it."""
+        return {
+            "from": str(self.sender),
+            "to": [str(recipient) for recipient in self.recipients],
+            "reply_to": None if self.reply_to is None else str(self.reply_to),
+            "subject": self.subject,
+            "text": self.text,
+            "html": self.html,
+        }
+
     def mime(self, idempotency_key: str, tenant_id: str) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self.sender
@@ -246,12 +257,19 @@ class EmailChannel:
         step runs (its data need not be rendered: only whether each part is given counts)."""
         return _missing(*_content(params, context), context.message) or None
 
+    def draft(self, params: Mapping[str, Any], context: ActionContext) -> dict[str, Any]:
+        """The email ``send`` would send, composed from the step's rendered data and
+        template without sending it: the error ``send`` raises for a recipient or a part it
+        would refuse (an email to nobody, an address that does not parse)."""
+        server = None if _keeping(context) is not None else smtp.smtp_server(context)
+        return compose(params, context, server).shown()
+
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         problems = self.spec.problems(params)
         if problems:
             raise ConnectorError("; ".join(map(str, problems)))
-        book = outbox(context)
-        if book is not None and not smtp.configured(context):
+        book = _keeping(context)
+        if book is not None:
             return await _keep(book, compose(params, context, None), context)
         server = smtp.smtp_server(context)
         await smtp.check_configured_host(server, context)
@@ -267,6 +285,12 @@ class EmailChannel:
             "response": response,
             "template": context.template,
         }
+
+
+def _keeping(context: ActionContext) -> OutboxBook | None:
+    """The dev outbox, when it keeps the step's message: no SMTP server is configured."""
+    book = outbox(context)
+    return book if book is not None and not smtp.configured(context) else None
 
 
 async def _keep(book: OutboxBook, email: Email, context: ActionContext) -> dict[str, Any]:

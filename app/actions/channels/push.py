@@ -166,14 +166,15 @@ class PushChannel:
     def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
         return _lacking(params, context.message)
 
+    def draft(self, params: Mapping[str, Any], context: ActionContext) -> dict[str, Any]:
+        """The notification ``send`` would send and its tokens, or the error it raises for
+        them."""
+        content, tokens = _compose(params, context)
+        return {"to": tokens} | content.notification() | {"data": content.data}
+
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)
-        # The content first: a dry run finds a missing one before the step runs, and the
-        # run's first error should be the one its dry run named.
-        content = _content(params, context.message)
-        tokens = inputs.device_tokens(params, context)
-        if len(tokens) > MAX_RECIPIENTS:
-            raise ConnectorError(f"data.recipients: {len(tokens)}, at most {MAX_RECIPIENTS}")
+        content, tokens = _compose(params, context)
         book = outbox(context)
         if book is not None and not configured("push", context.config):
             return await _keep(book, content, tokens, context)
@@ -182,7 +183,17 @@ class PushChannel:
         return _summary(outcomes)
 
 
-def _content(params: dict[str, Any], message: Message | None) -> Push:
+def _compose(params: Mapping[str, Any], context: ActionContext) -> tuple[Push, list[str]]:
+    # The content first: a dry run finds a missing one before the step runs, and the run's
+    # first error should be the one its dry run named.
+    content = _content(params, context.message)
+    tokens = inputs.device_tokens(params, context)
+    if len(tokens) > MAX_RECIPIENTS:
+        raise ConnectorError(f"data.recipients: {len(tokens)}, at most {MAX_RECIPIENTS}")
+    return content, tokens
+
+
+def _content(params: Mapping[str, Any], message: Message | None) -> Push:
     lacking = _lacking(params, message)
     if lacking is not None:
         raise ConnectorError(lacking)

@@ -95,7 +95,15 @@ class SmsChannel:
     def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
         return inputs.lacking_text(params, context)
 
+    def draft(self, params: Mapping[str, Any], context: ActionContext) -> dict[str, Any]:
+        """The text ``send`` would send, or the error it raises for its recipient or body."""
+        return _compose(params, context).as_json()
+
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)
-        message = Sms(inputs.phone(params, context), inputs.text(params, context, MAX_BODY))
+        message = _compose(params, context)
         return await phone.deliver("sms", PROVIDERS, message, message.to, message.body, context)
+
+
+def _compose(params: Mapping[str, Any], context: ActionContext) -> Sms:
+    return Sms(inputs.phone(params, context), inputs.text(params, context, MAX_BODY))

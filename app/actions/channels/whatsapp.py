@@ -149,13 +149,22 @@ class WhatsAppChannel:
         """An approved WhatsApp template (``data.template``) needs no body."""
         return None if params.get("template") is not None else inputs.lacking_text(params, context)
 
+    def draft(self, params: Mapping[str, Any], context: ActionContext) -> dict[str, Any]:
+        """The message ``send`` would send, or the error it raises for its recipient or
+        body."""
+        return _compose(params, context).as_json()
+
     async def send(self, params: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         inputs.check(self.spec, params)
-        to = inputs.phone(params, context)
-        template = params.get("template")
-        if template is not None:
-            message = WhatsApp(to, template=template)
-        else:
-            message = WhatsApp(to, body=inputs.text(params, context, MAX_BODY))
+        message = _compose(params, context)
+        template = message.template
         text = message.body if template is None else json.dumps({"template": template})
-        return await phone.deliver("whatsapp", PROVIDERS, message, to, text, context)
+        return await phone.deliver("whatsapp", PROVIDERS, message, message.to, text, context)
+
+
+def _compose(params: Mapping[str, Any], context: ActionContext) -> WhatsApp:
+    to = inputs.phone(params, context)
+    template = params.get("template")
+    if template is not None:
+        return WhatsApp(to, template=template)
+    return WhatsApp(to, body=inputs.text(params, context, MAX_BODY))

@@ -69,30 +69,46 @@ class Gateway:
         """Why calling the step now would fail, found without calling it (a dry run's
         answer), else None: no connector has the action, a secret it names does not exist,
         its message template is missing or does not render, its inputs break the action's
-        spec, or the connector says it cannot (a channel with no provider and no outbox)."""
-        return await self._would_fail(action_type, params, ctx, self._message)
+        spec, the connector says it cannot (a channel with no provider and no outbox), or
+        its ``draft`` of the call refuses the rendered ``params`` (an email to nobody)."""
+        try:
+            connector, action, inputs, prepared = await self._checked(
+                action_type, params, ctx, self._message
+            )
+            draft = getattr(connector, "draft", None)
+            if draft is not None:
+                draft(action, inputs, prepared)
+        except ConnectorError as exc:
+            return exc.message
+        return None
 
     async def would_fail_for_any_event(
         self, action_type: str, params: dict[str, Any], ctx: ActionContext
     ) -> str | None:
         """What ``would_fail`` finds before any event is known (a document being checked,
-        its data not rendered): the same checks, but the message template is only looked
-        up, as rendering it needs the event."""
-        return await self._would_fail(action_type, params, ctx, self._stored_message)
-
-    async def _would_fail(
-        self, action_type: str, params: dict[str, Any], ctx: ActionContext, message: MessageOf
-    ) -> str | None:
+        its data not rendered): the same checks but the draft, and the message template is
+        only looked up, as rendering it needs the event."""
         try:
-            connector, action, inputs = self._resolve(action_type, params)
-            prepared, _ = await self._prepare(connector, inputs, ctx, message)
+            await self._checked(action_type, params, ctx, self._stored_message)
         except ConnectorError as exc:
             return exc.message
+        return None
+
+    async def _checked(
+        self, action_type: str, params: dict[str, Any], ctx: ActionContext, message: MessageOf
+    ) -> tuple[Connector, str, dict[str, Any], ActionContext]:
+        """The step's connector, action, inputs and prepared context, once its spec and the
+        connector's ``unready`` pass; the reason they do not, as a ConnectorError."""
+        connector, action, inputs = self._resolve(action_type, params)
+        prepared, _ = await self._prepare(connector, inputs, ctx, message)
         problems = problems_of(connector.actions[action], inputs)
         if problems:
-            return "; ".join(map(str, problems))
+            raise ConnectorError("; ".join(map(str, problems)))
         unready = getattr(connector, "unready", None)
-        return None if unready is None else unready(action, inputs, prepared)
+        reason = None if unready is None else unready(action, inputs, prepared)
+        if reason is not None:
+            raise ConnectorError(reason)
+        return connector, action, inputs, prepared
 
     def _resolve(
         self, action_type: str, params: dict[str, Any]
