@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from app.actions.base import templated
 from app.audit import CLI, Acting, Audit
 from app.engine.calls.gateway import Gateway
 from app.errors import ErrorDetail, InvalidInput, NotFound
@@ -21,6 +22,7 @@ from app.triggers.preview import would_fail
 FIELDS = {"email": "email", "webhook": "webhook_url"}
 # The workflow an alert's call is checked as part of: none, the tenant's own.
 ALERT = "alert"
+AS_WRITTEN = "is sent to as written: a template ({{ ... }}) is not taken here; write it in full"
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Alerts(Acting):
                 await self.store.get_workflow(tenant_id, rule.workflow_id)
             except NotFound:
                 raise _invalid(n, "workflow_id", f"no workflow {rule.workflow_id!r}") from None
+        _as_written(n, rule)
         for action in alert_actions(rule.email, rule.webhook_url):
             try:
                 Action.model_validate(action.model_dump(), context={"rules": self.rules})
@@ -90,8 +93,22 @@ class Alerts(Acting):
             raise _invalid(n, "webhook_url", refused.removeprefix("data.url: "))
 
 
-def _invalid(n: int, name: str, problem: str) -> InvalidInput:
+def _as_written(n: int, rule: AlertRule) -> None:
+    """Refuse a template in an address or the URL: the send renders them as its action's
+    data, so one reading the alert would be judged (the address guard, the email check) only
+    once it alerts, and any other fails each send. Checked here, not by the model, which
+    reads the rules saved before too."""
+    for i, address in enumerate(rule.email or []):
+        if templated(address):
+            raise _invalid(n, "email", AS_WRITTEN, i)
+    if templated(rule.webhook_url):
+        raise _invalid(n, "webhook_url", AS_WRITTEN)
+
+
+def _invalid(n: int, name: str, problem: str, *inner: int) -> InvalidInput:
+    """``problem`` of the field ``name`` of rule ``n`` (at ``inner`` in it: an address)."""
+    where = ".".join(map(str, (name, *inner)))
     return InvalidInput(
-        f"Invalid alert rule: rules.{n}.{name}: {problem}",
-        [ErrorDetail(("body", "rules", n, name), problem)],
+        f"Invalid alert rule: rules.{n}.{where}: {problem}",
+        [ErrorDetail(("body", "rules", n, name, *inner), problem)],
     )

@@ -101,6 +101,21 @@ async def test_only_an_admin_changes_the_rules(
             "webhook_url",
             "169.254.169.254: it is a cloud metadata address",
         ),
+        (
+            {"webhook_url": "https://hooks.example.com/{{ alert.workflow_id }}"},
+            "webhook_url",
+            "is sent to as written: a template ({{ ... }}) is not taken here",
+        ),
+        (
+            {"webhook_url": "http://{% if 1 %}10.0.0.5{% endif %}/alerts"},
+            "webhook_url",
+            "is sent to as written: a template ({{ ... }}) is not taken here",
+        ),
+        (
+            {"email": ["ops@example.com", "{{ alert.workflow_id }}@example.com"]},
+            "email",
+            "is sent to as written: a template ({{ ... }}) is not taken here",
+        ),
         ({"email": None, "webhook_url": None}, None, "needs email addresses, a webhook_url"),
         ({"threshold": 1.5}, "threshold", "less than or equal to 1"),
         ({"window_minutes": 0}, "window_minutes", "greater than or equal to 1"),
