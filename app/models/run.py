@@ -186,11 +186,28 @@ class Run:
         """Why the run waits (the reason of the move that began its wait: ``delay``,
         ``retry``, ``waiting for approval ...``); None unless it is waiting. A pause and a
         resume leave the wait as it was, so the move back from paused is no new reason."""
-        if self.status != RunStatus.WAITING:
-            return None
+        return self.began_wait if self.status == RunStatus.WAITING else None
+
+    @property
+    def began_wait(self) -> str | None:
+        """The reason of the move that began the run's latest wait, whatever its status now
+        (paused in that wait, or moved on from it)."""
         for turn in reversed(self.history):
             if turn["to"] == RunStatus.WAITING and turn["from"] not in WAIT_KEPT:
                 return turn["reason"]
+        return None
+
+    @property
+    def pause_turn(self) -> int | None:
+        """Where in ``history`` the move that paused the run is, while it is paused (notes
+        made since, such as variables set, come after it)."""
+        if self.status != RunStatus.PAUSED:
+            return None
+        paused = RunStatus.PAUSED.value
+        for at in range(len(self.history) - 1, -1, -1):
+            turn = self.history[at]
+            if turn["to"] == paused and turn["from"] != paused:
+                return at
         return None
 
     @property

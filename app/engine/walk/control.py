@@ -7,7 +7,7 @@ the run's history.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app import metrics
 from app.clock import Clock
@@ -24,6 +24,7 @@ from app.engine.walk.walker import (
     HANDOVER_WAIT,
     JOIN_WAIT,
     PARKED_FOR,
+    SPANS,
 )
 from app.errors import Conflict
 from app.models.run import RETRY_WAIT, Command, Join, Run, RunStatus
@@ -110,9 +111,10 @@ class RunControl:
             run.due_at = None
             run.move(RunStatus.CANCELLED, now, "cancelled")
         elif command == Command.RESUME:
-            waiting = run.due_at is not None and run.due_at > now
+            due = _resumed_due(run, now)
+            waiting = due is not None and due > now
             status = RunStatus.WAITING if waiting else RunStatus.PENDING
-            run.due_at = run.due_at if waiting else now
+            run.due_at = due if waiting else now
             run.move(status, now, "resumed")
             if is_held(run):
                 # The pause gave its place in line back: it asks for a slot again now, and
@@ -189,6 +191,20 @@ class RunControl:
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if wait_timer(fresh) == timer:
             await self.queue.advance(run.tenant_id, run.run_id, timer, fresh.due_at)
+
+
+def _resumed_due(run: Run, now: datetime) -> datetime | None:
+    """When the paused run's wait ends once it is resumed ``now``: a delay or a retry's
+    back-off has the time it had left when paused (a paused timer's clock stops); any other
+    wait keeps its due time, one the clock sets (an event's or an approval's deadline, the
+    end of quiet hours or the opening of a send window)."""
+    due, turn = run.due_at, run.pause_turn
+    if due is None or turn is None or run.began_wait not in SPANS:
+        return due
+    pause = run.history[turn]
+    if pause["from"] != RunStatus.WAITING:
+        return due
+    return now + max(due - datetime.fromisoformat(pause["at"]), timedelta(0))
 
 
 # The waits the walker times by their reason: a delay, a retry, a handover to a fresh job, a

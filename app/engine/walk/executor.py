@@ -22,18 +22,10 @@ from app.engine.walk.forks import decide
 from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
-from app.engine.walk.walker import DELAY_WAIT, Walker
+from app.engine.walk.walker import SPANS, Walker
 from app.errors import NotFound
 from app.models import jsonc
-from app.models.run import (
-    PARKED,
-    RETRY_WAIT,
-    Run,
-    RunStatus,
-    StepRecord,
-    StepStatus,
-    Transition,
-)
+from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus, Transition
 from app.store.errors import store_errors
 from app.store.protocol import Store
 from app.store.rules import LIVE, PROGRESS, SHARED
@@ -64,9 +56,6 @@ NOT_THROUGH = {
 
 
 EPOCH, MS = datetime(1970, 1, 1, tzinfo=UTC), timedelta(milliseconds=1)
-# The waits the walker times by a span from their start (not until a set time): a pause
-# landing as one is saved leaves it to the paused run.
-SPANS = (DELAY_WAIT, RETRY_WAIT)
 # What a walk carries onto a run written meanwhile as it is: the rest (SHARED) is merged.
 UNSHARED = tuple(name for name in PROGRESS if name not in SHARED)
 
@@ -542,12 +531,8 @@ def _keep_wait(fresh: Run, run: Run) -> None:
     just before the pause's, at the pause's time. The run is then paused in that wait, as
     one paused once its save was made: a resume waits out what is left of it, under its
     reason (a retry's wait can still be brought forward), rather than go on at once."""
-    history = fresh.history
-    turn = next(
-        i
-        for i in range(len(history) - 1, -1, -1)
-        if history[i]["to"] == RunStatus.PAUSED and history[i]["from"] != RunStatus.PAUSED
-    )
+    history, turn = fresh.history, fresh.pause_turn
+    assert turn is not None
     pause = history[turn]
     began: Transition = {
         "at": pause["at"],

@@ -40,6 +40,9 @@ UNRECORDED = (Kind.JUMP, Kind.NEXT)
 # its reason; a run parked for an event, an approval or child runs waits "waiting for ...".
 DELAY_WAIT, HANDOVER_WAIT = "delay", "handover"
 EVENT_WAIT, APPROVAL_WAIT, JOIN_WAIT = "event", "approval", "join"
+# The timed waits that last a span from their start, not until a time the clock sets (a
+# deadline, the end of quiet hours): a pause stops their clock (app/engine/walk/control.py).
+SPANS = (DELAY_WAIT, RETRY_WAIT)
 PARKED_FOR = "waiting for"
 
 

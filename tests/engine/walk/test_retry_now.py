@@ -442,3 +442,60 @@ async def test_a_pause_landing_as_a_retry_wait_is_saved_keeps_the_backoff_after_
         ("waiting", "paused", "paused"),
         ("paused", "waiting", "resumed"),
     ]
+
+
+async def paused_and_resumed(
+    client: httpx.AsyncClient, resources: Resources, clock: ShiftedClock, run_id: str, for_: int
+) -> tuple[Run, timedelta]:
+    """Pause the waiting run, move the clock ``for_`` seconds on, resume it: the run as
+    resumed, and the time its wait had left when paused."""
+    parked = await resources.store.get_run("acme", run_id)
+    assert parked.due_at is not None
+    assert (await client.post(f"/api/runs/{run_id}/pause")).status_code == 200
+    paused = await resources.store.get_run("acme", run_id)
+    clock.advance(for_)
+    assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
+    resumed = await resources.store.get_run("acme", run_id)
+    return resumed, parked.due_at - datetime.fromisoformat(paused.history[-1]["at"])
+
+
+@pytest.mark.parametrize("paused_for", [1800, 7200], ids=["within-the-delay", "past-its-end"])
+async def test_a_delay_paused_then_resumed_waits_out_only_the_time_it_had_left(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    clock: ShiftedClock,
+    paused_for: int,
+) -> None:
+    # An hour's delay before "later", paused as soon as it began, for half an hour or two
+    # hours: resumed, the run waits the hour it had left, as a paused timer does; the
+    # step after the delay is not taken at once, nor the delay begun again.
+    later = {"id": "later", "type": "log", "delay": 3600, "data": {"message": "welcome"}}
+    await create(client, workflow([{"id": "first", "type": "log"}, later]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"}, clock=clock)
+    resumed, left = await paused_and_resumed(client, resources, clock, run_id, paused_for)
+    assert (resumed.status, resumed.wait_reason) == ("waiting", "delay")
+    assert left > timedelta(minutes=59)  # paused as soon as the delay began
+    assert resumed.due_at == datetime.fromisoformat(resumed.history[-1]["at"]) + left
+    assert await timers_later(resources) == [timer_of(resumed, "delay")]
+    assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["first"]
+
+
+async def test_a_retry_wait_paused_then_resumed_waits_out_only_the_back_off_it_had_left(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    httpserver: HTTPServer,
+    clock: ShiftedClock,
+) -> None:
+    # Paused for an hour during the ten minutes' back-off: resumed, the run waits the
+    # back-off it had left, then calls again; not at once.
+    run_id, _ = await waiting_to_retry(client, settings, resources, httpserver)
+    resumed, left = await paused_and_resumed(client, resources, clock, run_id, 3600)
+    assert (resumed.status, resumed.wait_reason) == ("waiting", "retry")
+    assert left > timedelta(seconds=BACKOFF - 60)
+    assert resumed.due_at == datetime.fromisoformat(resumed.history[-1]["at"]) + left
+    assert await timers_later(resources) == [timer_of(resumed, "retry")]
+    assert len(httpserver.log) == 1
