@@ -197,7 +197,8 @@ def create_api_key(
 ) -> None:
     """Create an API key (and the tenant, if new). The key is printed once. To make tenants
     from a script, without a shell on this host, use the operator API (POST
-    /api/operator/tenants with AUTOMATOR_OPERATOR_TOKEN; docs/operations.md)."""
+    /api/operator/tenants with AUTOMATOR_OPERATOR_TOKEN, and POST
+    /api/operator/tenants/{tenant_id}/keys for another admin key; docs/operations.md)."""
     limited = list(workflow) if workflow else None
     tags = _tags(tag) if tag else None
     expires = None if expires_at is None else _instant(expires_at, "--expires-at")

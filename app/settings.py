@@ -400,7 +400,7 @@ class Settings(BaseSettings):
     operator_token: OperatorToken | None = Field(
         None,
         description="The deployment operator's credential for /api/operator/ (create, list "
-        "and read tenants), sent as `Authorization: Bearer <this token>`; no tenant's API "
+        "and read tenants, give one another admin key), sent as `Authorization: Bearer <this token>`; no tenant's API "
         "key opens those routes, and this token opens no other. At least 32 characters "
         "(`openssl rand -hex 32`). Unset: the operator routes answer a request sending a "
         "token with 403 naming this setting, and tenants are made with "

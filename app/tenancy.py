@@ -316,12 +316,17 @@ class Tenants(Acting):
             raise tenant_exists(tenant_id) from None
         return tenant, first
 
+    async def add_admin_key(self, tenant_id: str, name: str) -> IssuedKey:
+        """Another admin key over the whole tenant (whose secret is in the answer only): the
+        way back in for a tenant whose admin keys are all revoked, expired or lost. A
+        NotFound when there is no such tenant (this makes none)."""
+        await self._tenant(tenant_id)
+        return await self.api_keys.acting_as(self.actor).create(tenant_id, Role.ADMIN, name)
+
     async def summary(self, tenant_id: str) -> TenantSummary:
         """The tenant and its counts (a NotFound naming the listing when there is none): a
         read of its keys, one count of its workflows, one of a day of its events."""
-        tenant = await self.store.get_tenant(tenant_id)
-        if tenant is None:
-            raise NotFound(f"No tenant {tenant_id}: GET /api/operator/tenants lists them.")
+        tenant = await self._tenant(tenant_id)
         now = self.clock.now()
         keys = await self.store.list_api_keys(tenant_id)
         live = Counter(key.role for key in keys if key.revoked_at is None and not key.expired(now))
@@ -333,6 +338,13 @@ class Tenants(Acting):
             await self.store.count_events(tenant_id, day),
         )
 
+    async def _tenant(self, tenant_id: str) -> Tenant:
+        """The tenant, or a NotFound naming the listing."""
+        tenant = await self.store.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFound(f"No tenant {tenant_id}: GET /api/operator/tenants lists them.")
+        return tenant
+
 
 def first_key_id(tenant_id: str) -> str:
     """The id of the first admin key the operator API makes for the tenant: one per tenant,
@@ -343,6 +355,7 @@ def first_key_id(tenant_id: str) -> str:
 def tenant_exists(tenant_id: str) -> Conflict:
     return Conflict(
         f"Tenant {tenant_id} exists already: choose another tenant_id, or give it "
-        f"another admin key with `automator create-api-key --tenant {tenant_id} "
-        "--role admin` (or POST /api/keys with one of its admin keys)."
+        f"another admin key with POST /api/operator/tenants/{tenant_id}/keys (or "
+        f"`automator create-api-key --tenant {tenant_id} --role admin` on the server, or "
+        "POST /api/keys with one of its admin keys)."
     )

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from app.actions.base import ConnectorAdapter
 from app.actions.registry import action_types, default_registry
 from app.api.schemas.templates import TemplateCreate
+from app.api.schemas.tenants import AdminKeyCreate
 from app.cli import cli
 from app.errors import InvalidInput
 from app.main import create_app
@@ -181,6 +182,8 @@ def test_json_sent_by_curl_is_valid_for_its_endpoint(block: Block) -> None:
             EventIn.model_validate(body)
         elif path.endswith("/api/templates"):
             TemplateCreate.model_validate(body)
+        elif re.search(r"/api/operator/tenants/[^/]+/keys$", path):
+            AdminKeyCreate.model_validate(body)
         else:
             check(body)
 

@@ -16,6 +16,7 @@ from app.api.deps import ResourcesDep, StoreDep
 from app.api.errors import error_responses
 from app.api.schemas.keys import KeyCreated, KeyRead
 from app.api.schemas.tenants import (
+    AdminKeyCreate,
     TenantCreate,
     TenantCreated,
     TenantDetail,
@@ -44,7 +45,7 @@ RESPONSES = error_responses(
         401: "The request does not carry AUTOMATOR_OPERATOR_TOKEN (a tenant's key never does)",
         403: "AUTOMATOR_OPERATOR_TOKEN is not set: the operator API is off",
         404: "No such tenant",
-        409: "The tenant exists (the message says how to give it another key)",
+        409: "The tenant exists (the message says how to give it another admin key)",
         422: "Invalid input; details name each field and rule",
     }
 )
@@ -87,3 +88,14 @@ async def get_tenant(tenant_id: str, resources: ResourcesDep) -> TenantDetail:
     """A tenant at a glance: its live keys by role, its workflows (not archived) and the
     events it sent in the last 24 hours."""
     return TenantDetail.of_summary(await resources.tenants.summary(tenant_id))
+
+
+@router.post("/tenants/{tenant_id}/keys", status_code=201)
+async def add_admin_key(
+    tenant_id: str, body: AdminKeyCreate, resources: ResourcesDep
+) -> KeyCreated:
+    """Give an existing tenant another admin key over the whole tenant, whose `key` is shown
+    in this reply only: the way back in when its admin keys are all revoked, expired or
+    lost. Recorded in the tenant's audit log (`api_key.create`) by the actor `operator`."""
+    issued = await resources.tenants.add_admin_key(tenant_id, body.name)
+    return KeyCreated(**KeyRead.of(issued.key).model_dump(), key=issued.secret)

@@ -161,6 +161,7 @@ async def test_a_tenant_made_twice_is_a_conflict_that_keeps_its_keys(
     assert again.status_code == 409
     message = again.json()["error"]["message"]
     assert "Tenant globex exists already" in message
+    assert "POST /api/operator/tenants/globex/keys" in message
     assert "automator create-api-key --tenant globex --role admin" in message
     assert len(await resources.store.list_api_keys("globex")) == 1
 
@@ -221,6 +222,50 @@ async def test_a_tenant_made_twice_at_once_gets_one_first_key(
     )
     assert sorted(answer.status_code for answer in answers) == [201, 409]
     assert len(await resources.store.list_api_keys("globex")) == 1
+
+
+async def test_a_tenant_whose_admin_keys_expired_gets_another_from_the_operator(
+    operated: tuple[httpx.AsyncClient, Resources], clock: ShiftedClock
+) -> None:
+    client, resources = operated
+    expiring = await issue_key(
+        resources.store, clock, "globex", Role.ADMIN, expires_at=clock.now() + timedelta(hours=1)
+    )
+    clock.advance(2 * 3600)
+    lost = {"Authorization": f"Bearer {expiring.secret}"}
+    assert (await client.get("/api/keys", headers=lost)).status_code == 401
+    path = "/api/operator/tenants/globex/keys"
+    assert (await client.post(path, json={}, headers=lost)).status_code == 401
+
+    made = await client.post(path, json={"name": "recovery"}, headers=OPERATOR)
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert (body["role"], body["name"], body["expires_at"]) == ("admin", "recovery", None)
+    again = {"Authorization": f"Bearer {body['key']}"}
+    listed = (await client.get("/api/keys", headers=again)).json()
+    assert {key["key_id"] for key in listed} == {expiring.key.key_id, body["key_id"]}
+    assert all("key" not in key for key in listed)
+    audit = (await client.get("/api/audit?actor=operator", headers=again)).json()["items"]
+    assert [(e["action"], e["entity_id"]) for e in audit] == [("api_key.create", body["key_id"])]
+    glance = (await client.get("/api/operator/tenants/globex", headers=OPERATOR)).json()
+    assert glance["live_keys"]["admin"] == 1
+
+
+async def test_the_operator_gives_keys_to_existing_tenants_only(
+    operated: tuple[httpx.AsyncClient, Resources],
+) -> None:
+    client, resources = operated
+    path = "/api/operator/tenants/nobody/keys"
+    missing = await client.post(path, json={}, headers=OPERATOR)
+    assert missing.status_code == 404
+    assert "GET /api/operator/tenants lists them" in missing.json()["error"]["message"]
+    assert await resources.store.get_tenant("nobody") is None
+    await resources.store.ensure_tenant("acme", "Acme")
+    for body, field in [({"name": "x" * 201}, "name"), ({"role": "viewer"}, "role")]:
+        refused = await client.post("/api/operator/tenants/acme/keys", json=body, headers=OPERATOR)
+        assert refused.status_code == 422
+        assert refused.json()["error"]["details"][0]["loc"][-1] == field
+    assert await resources.store.list_api_keys("acme") == []
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,16 @@ class TenantCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="What people call it.")
 
 
+class AdminKeyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "recovery"}]}
+    )
+
+    name: str = Field(
+        "", max_length=200, description="What the key is for, as the tenant's key list shows."
+    )
+
+
 class TenantRead(BaseModel):
     tenant_id: str
     name: str
