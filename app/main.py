@@ -83,6 +83,11 @@ def create_app(
         # Served by app.api.docs with local assets instead of FastAPI's CDN-loading pages.
         docs_url=None,
         redoc_url=None,
+        # A body with no Content-Type is read as JSON, as events and workflow documents
+        # (parsed by hand) always were. FastAPI's strict default guards cookie-signed routes
+        # against another site's page posting one; here such requests carry the Studio's
+        # CSRF header (app.api.deps), which that page cannot send without CORS's consent.
+        strict_content_type=False,
     )
     app.add_middleware(
         RequestIntake,

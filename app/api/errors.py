@@ -103,7 +103,7 @@ def invalid(exc: RequestValidationError, content_type: str | None = None) -> Inv
     errors = exc.errors()
     if any(e["type"] == "json_invalid" for e in errors):
         return _not_json(exc.body, errors[0])
-    if content_type is not None and any(_unread(e) for e in errors):
+    if any(_unread(e) for e in errors):
         return _not_declared_json(content_type)
     details = [ErrorDetail(located(e["loc"]), _said(e)) for e in errors]
     summary = f": {_first(details)}" if details else "."
@@ -140,11 +140,16 @@ def _unread(error: Mapping[str, Any]) -> bool:
     return tuple(error["loc"]) == ("body",) and isinstance(error.get("input"), bytes)
 
 
-def _not_declared_json(content_type: str) -> InvalidInput:
+def _not_declared_json(content_type: str | None) -> InvalidInput:
     """A JSON body sent with another type: what ``curl -d`` does unless told (a form's
-    type), and the first thing a newcomer's hand-written call runs into."""
+    type), and the first thing a newcomer's hand-written call runs into; or with none, on
+    the one route that reads only a body saying it is JSON (``app.api.session``)."""
+    if content_type is None:
+        sent = "it has no Content-Type"
+    else:
+        sent = f"its Content-Type is {quoted(content_type)!r}"
     return InvalidInput(
-        f"The body was not read as JSON: its Content-Type is {quoted(content_type)!r}. Send "
+        f"The body was not read as JSON: {sent}. Send "
         "it with Content-Type: application/json (curl's -d alone sends a form's type: add "
         "-H 'Content-Type: application/json').",
         [ErrorDetail(("header", "content-type"), "must be application/json for this body")],

@@ -22,7 +22,14 @@ from app.api.errors import ERROR_RESPONSES
 from app.models.tenant import ApiKey, Role
 
 router = APIRouter(
-    prefix="/api/session", tags=["session"], responses=ERROR_RESPONSES, route_class=JsonRoute
+    prefix="/api/session",
+    tags=["session"],
+    responses=ERROR_RESPONSES,
+    route_class=JsonRoute,
+    # Unlike the others, signing in needs no key or CSRF header: a body with no type, which
+    # another site's page may post unasked, is not read (each wrong key it carried would
+    # count against the visitor's address: AUTOMATOR_SIGN_IN_FAILURES).
+    strict_content_type=True,
 )
 
 

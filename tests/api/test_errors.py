@@ -51,6 +51,40 @@ async def test_a_json_body_sent_as_a_form_says_to_send_it_as_json(
     assert as_json.status_code == 200, as_json.text
 
 
+async def test_a_json_body_sent_without_a_content_type_is_read_as_json_on_every_route(
+    client: httpx.AsyncClient,
+) -> None:
+    """What a client that names no type sends (httpx's ``content=``, curl's
+    ``--data-binary`` with ``-H 'Content-Type:'``): events and workflow documents were
+    read as JSON, the other routes' bodies refused as "not a JSON object"."""
+    rule = b'{"conditions": [{"field": "total", "operator": "exists"}], "payload": {}}'
+    workflow = (
+        b'{"workflow_id": "w", "name": "W", "trigger": {"type": "t"},'
+        b' "actions": [{"type": "log", "data": {"message": "hi"}}]}'
+    )
+    sent = {
+        "/api/rules/test": (rule, 200),
+        "/api/runs/bulk": (b'{"action": "cancel", "filter": {}, "dry_run": true}', 200),
+        "/api/events": (b'{"type": "signup"}', 202),
+        "/api/workflows": (workflow, 201),
+    }
+    for path, (body, status) in sent.items():
+        response = await client.post(path, content=body)
+        assert "content-type" not in response.request.headers
+        assert response.status_code == status, (path, response.text)
+    malformed = await client.post("/api/rules/test", content=b'{"conditions": [}')
+    assert malformed.json()["error"]["details"] == [
+        {"loc": ["body"], "msg": "line 1 column 17: Expecting value"}
+    ]
+    # Signing in needs no key: a body another site's page may post unasked is not read.
+    signing_in = await client.post("/api/session", content=b'{"api_key": "atm_x"}')
+    assert signing_in.status_code == 422
+    assert signing_in.json()["error"]["message"].startswith(
+        "The body was not read as JSON: it has no Content-Type. Send it with Content-Type: "
+        "application/json"
+    )
+
+
 async def test_a_body_that_is_not_an_object_is_told_so_in_the_callers_words(
     client: httpx.AsyncClient,
 ) -> None:
