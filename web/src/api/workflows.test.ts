@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { publishOutcome, saveOutcome, type WorkflowRead } from "./workflows";
+import { publishOutcome, saveOutcome, workflowOptions, type WorkflowRead } from "./workflows";
 
 const saved = (version: number, active: number | null, pending: number | null): WorkflowRead => ({
   workflow_id: "welcome", name: "Welcome", trigger_type: "user_signup", version, latest_version: version,
@@ -22,4 +22,14 @@ it("says how many steps of a save would fail now, the save standing", () => {
     .toBe("Published version 2 (active); 1 step would fail if a run reached it now");
   expect(saveOutcome({ ...saved(3, 2, null), warnings: [warning, warning] }, false))
     .toBe("Saved draft version 3; 2 steps would fail if a run reached them now");
+});
+
+it("offers workflows by name, the id telling apart two that share one or showing for one unnamed", () => {
+  const names = new Map([["welcome_campaign_001", "Welcome Campaign"], ["cart_a", "Cart recovery"], ["cart_b", "Cart recovery"]]);
+  expect(workflowOptions(["welcome_campaign_001", "cart_b", "cart_a", "gone"], names)).toEqual([
+    { id: "cart_a", label: "Cart recovery (cart_a)" },
+    { id: "cart_b", label: "Cart recovery (cart_b)" },
+    { id: "gone", label: "gone" },
+    { id: "welcome_campaign_001", label: "Welcome Campaign" },
+  ]);
 });

@@ -1,4 +1,5 @@
 // Workflow queries and commands, on the one react-query cache.
+import { useMemo } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api } from "./client";
 import type { components } from "./schema";
@@ -33,6 +34,35 @@ export function useWorkflowList(includeArchived: boolean, tag: string | null = n
         signal,
       }),
   });
+}
+
+/** Each workflow's name by its id, archived ones included (a run keeps naming its workflow once
+ * it is archived): the one lookup of the pages that show a workflow where people look for its
+ * name. An id the list lacks (not loaded yet, deleted) has none: shown as the id. */
+export function useWorkflowNames(): ReadonlyMap<string, string> {
+  const list = useWorkflowList(true);
+  return useMemo(() => new Map(list.data?.items.map((one) => [one.workflow_id, one.name])), [list.data]);
+}
+
+export interface WorkflowOption {
+  id: string;
+  label: string;
+}
+
+/** A picker's options for the workflows `ids`, by name: a name two of them share, or none,
+ * carries the id, which tells them apart. Sorted by what they read. */
+export function workflowOptions(ids: readonly string[], names: ReadonlyMap<string, string>): WorkflowOption[] {
+  const counts = new Map<string, number>();
+  for (const id of ids) {
+    const name = names.get(id);
+    if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const label = (id: string) => {
+    const name = names.get(id);
+    if (!name) return id;
+    return counts.get(name) === 1 ? name : `${name} (${id})`;
+  };
+  return ids.map((id) => ({ id, label: label(id) })).sort((a, b) => a.label.localeCompare(b.label));
 }
 
 export function useWorkflow(id: string) {

@@ -13,6 +13,7 @@ import { duration } from "../../components/time";
 import { percent } from "../workflows/format";
 import { countTick, failingMost, PERIODS, points, runStacks, STACKS } from "./series";
 import { TableScroll } from "../../components/TableScroll";
+import { WorkflowName } from "../../components/WorkflowName";
 
 export function DashboardPage() {
   const [chosen, setChosen] = useState<(typeof PERIODS)[number]>(PERIODS[1]);
@@ -64,7 +65,7 @@ export function DashboardPage() {
             <tbody>
               {failing.map((one) => (
                 <tr key={one.workflowId} data-workflow={one.workflowId}>
-                  <td><Link to={`/workflows/${encodeURIComponent(one.workflowId)}`}>{one.workflowId}</Link></td>
+                  <td><WorkflowName id={one.workflowId} to={`/workflows/${encodeURIComponent(one.workflowId)}`} /></td>
                   <td className="error-inline">{one.failed}</td>
                   <td>{percent(one.failureRate)} <span className="muted">of {one.finished}</span></td>
                   <td><Link to={`/runs?workflow_id=${encodeURIComponent(one.workflowId)}&status=failed`}>Failed runs</Link></td>

@@ -1,6 +1,6 @@
 // The workflow's tags and its error workflow (`settings.on_failure`), beside its trigger.
 import { useId, useState, type ChangeEvent } from "react";
-import { useWorkflowList } from "../../api/workflows";
+import { useWorkflowList, useWorkflowNames, workflowOptions } from "../../api/workflows";
 import { greyedControl } from "../../components/greyedControl";
 import type { DocumentHead } from "../../workflow/document";
 import { namesText } from "../../workflow/names";
@@ -18,6 +18,7 @@ export interface WorkflowSettingsFieldsProps {
 export function WorkflowSettingsFields({ head, fields, readOnly, onChange }: WorkflowSettingsFieldsProps) {
   const [typed, setTyped] = useState("");
   const workflows = useWorkflowList(false);
+  const names = useWorkflowNames();
   const tagsId = useId();
   const errorId = useId();
   const errorWorkflow = errorWorkflowOf(head);
@@ -38,7 +39,7 @@ export function WorkflowSettingsFields({ head, fields, readOnly, onChange }: Wor
         <select id={errorId} value={errorWorkflow}
           {...greyedControl(readOnlyNote(readOnly), (e: ChangeEvent<HTMLSelectElement>) => onChange(withErrorWorkflow(head, e.target.value)))}>
           <option value="">none</option>
-          {choices.map((id) => <option key={id} value={id}>{id}</option>)}
+          {workflowOptions(choices, names).map(({ id, label }) => <option key={id} value={id} title={id}>{label}</option>)}
         </select>
         <div className="muted">Started (its published version) when a run of this workflow fails, with the failure as {"{{ failure.* }}"}</div>
         <FieldProblems errors={fields["settings.on_failure.workflow_id"] ?? fields["settings.on_failure"]} />

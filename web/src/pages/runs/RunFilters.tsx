@@ -1,13 +1,15 @@
 // The explorer's filter bar: workflow, status, user id, time range.
 import { useState, type FormEvent } from "react";
 import type { RunFilter } from "../../api/runs";
-import { useWorkflowList } from "../../api/workflows";
+import { useWorkflowList, useWorkflowNames, workflowOptions } from "../../api/workflows";
 import { RUN_STATUSES } from "../../components/runStatus";
 import { localToIso } from "../../components/time";
 import { isoToLocal } from "./filters";
 
 export function RunFilters({ filter, onChange }: { filter: RunFilter; onChange: (filter: RunFilter) => void }) {
   const workflows = useWorkflowList(true);
+  const names = useWorkflowNames();
+  const options = workflowOptions(workflows.data?.items.map((one) => one.workflow_id) ?? [], names);
   const [userId, setUserId] = useState(filter.user_id ?? "");
   const set = (change: Partial<RunFilter>) => onChange({ ...filter, ...change });
   const submitUser = (event: FormEvent) => {
@@ -20,9 +22,7 @@ export function RunFilters({ filter, onChange }: { filter: RunFilter; onChange: 
         Workflow
         <select value={filter.workflow_id ?? ""} onChange={(e) => set({ workflow_id: e.target.value || undefined })}>
           <option value="">All workflows</option>
-          {workflows.data?.items.map((workflow) => (
-            <option key={workflow.workflow_id} value={workflow.workflow_id}>{workflow.workflow_id}</option>
-          ))}
+          {options.map(({ id, label }) => <option key={id} value={id} title={id}>{label}</option>)}
         </select>
       </label>
       <label>

@@ -14,6 +14,7 @@ import { filterFrom, paramsFrom } from "./filters";
 import { FindById } from "./FindById";
 import { RunFilters } from "./RunFilters";
 import { TableScroll } from "../../components/TableScroll";
+import { WorkflowName } from "../../components/WorkflowName";
 
 const FIRST_RUN =
   "a run starts when an event matches an active workflow's trigger. Send one from a workflow's Test tab, or to POST /api/events.";
@@ -56,7 +57,7 @@ export function RunListPage() {
               {runs.data.items.map((run) => (
                 <tr key={run.run_id} data-run={run.run_id} data-status={run.status}>
                   <td><Link to={`/runs/${encodeURIComponent(run.run_id)}`}><code>{run.run_id}</code></Link></td>
-                  <td>{run.workflow_id} <span className="muted">v{run.version}</span></td>
+                  <td><WorkflowName id={run.workflow_id} /> <span className="muted">v{run.version}</span></td>
                   <td>
                     <StatusBadge status={run.status} />
                     {run.approval_id && <> <Link className="awaits-approval" to={`/runs/${encodeURIComponent(run.run_id)}`}>awaits approval</Link></>}

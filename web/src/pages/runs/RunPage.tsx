@@ -21,6 +21,7 @@ import { RunVariables } from "./RunVariables";
 import { StepTimeline } from "./StepTimeline";
 import { sentence } from "../../workflow/catalogue";
 import { SentEvent } from "../../components/SentEvent";
+import { WorkflowName } from "../../components/WorkflowName";
 
 const RunPath = lazy(() => import("./RunPath"));
 
@@ -43,7 +44,7 @@ export function RunPage() {
         )}
       </div>
       <dl className="facts">
-        <dt>Workflow</dt><dd><Link to={`/workflows/${encodeURIComponent(data.workflow_id)}`}>{data.workflow_id}</Link> <RunVersion run={data} /></dd>
+        <dt>Workflow</dt><dd><WorkflowName id={data.workflow_id} to={`/workflows/${encodeURIComponent(data.workflow_id)}`} /> <RunVersion run={data} /></dd>
         <dt>User</dt><dd>{data.user_id ?? "–"}</dd>
         <dt>Started</dt><dd>{when(data.created_at)}</dd>
         <dt>Last change</dt><dd>{when(data.updated_at)}{isLive(data.status) && <span className="muted"> · refreshing</span>}</dd>
