@@ -8,6 +8,7 @@ the run's history.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from app import metrics
 from app.clock import Clock
@@ -15,7 +16,8 @@ from app.engine.flow.concurrency import HELD, HELD_WAIT, RunSlots, is_held
 from app.engine.flow.queue import Queue, start_job_id
 from app.engine.walk.approvals import approval_of
 from app.engine.walk.family import Family
-from app.engine.walk.program import Kind, ProgramCache, end_of
+from app.engine.walk.outcome import failed
+from app.engine.walk.program import Kind, Program, ProgramCache, end_of
 from app.engine.walk.send_guard import QUIET_HOURS, SEND_WINDOW
 from app.engine.walk.walker import (
     APPROVAL_WAIT,
@@ -127,35 +129,38 @@ class RunControl:
         elif command == Command.RETRY:
             # A fresh retry budget; the attempts made so far still count for readers.
             run.earlier_attempts, run.attempt = run.call_attempt, 1
-            run.error, run.due_at, run.delay_served = None, now, True
+            run.error, told = _kept_error(run, await self._program(run))
+            run.due_at, run.delay_served = now, True
             run.active_seconds = 0.0
-            run.move(RunStatus.PENDING, now, "retried")
+            run.move(RunStatus.PENDING, now, f"retried{told}")
         else:
             await self._skip(run, now)
+
+    async def _program(self, run: Run) -> Program:
+        return await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
 
     async def _skip(self, run: Run, now: datetime) -> None:
         """Past the current action; a condition, a wait, a split or a loop is skipped whole,
         with what it holds."""
-        program = await self.programs.get(self.store, run.tenant_id, run.workflow_id, run.version)
+        program = await self._program(run)
         instructions = program.instructions
         while run.pc < len(instructions) and instructions[run.pc].kind == Kind.JUMP:
             run.pc = instructions[run.pc].target  # the end of a branch is no step of its own
         current = None if program.ending(run.pc) else instructions[run.pc]
+        run.error, told = _kept_error(run, program)
         if current is not None:
             run.pc = end_of(program, run.pc)
         if current is not None and current.kind == Kind.NEXT:
             run.loops.pop(str(current.action.id), None)  # skipping a loop's turn leaves it
-        run.attempt, run.earlier_attempts, run.error, run.due_at = 1, 0, None, now
+        run.attempt, run.earlier_attempts, run.due_at = 1, 0, now
         run.delay_served, run.wait, run.join = False, None, None
-        run.move(RunStatus.PENDING, now, f"step {current and current.action.id} skipped")
+        run.move(RunStatus.PENDING, now, f"step {current and current.action.id} skipped{told}")
 
     async def _release(self, run: Run, now: datetime) -> None:
         """A paused or cancelled run is no longer live: its concurrency slots go to the
         next runs in line."""
         if self.slots is not None and run.status in (RunStatus.PAUSED, RunStatus.CANCELLED):
-            program = await self.programs.get(
-                self.store, run.tenant_id, run.workflow_id, run.version
-            )
+            program = await self._program(run)
             await self.slots.leave(run, await self.slots.gates(run, program.document.settings), now)
 
     async def _settle_children(self, run: Run, join: Join | None) -> None:
@@ -191,6 +196,20 @@ class RunControl:
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if wait_timer(fresh) == timer:
             await self.queue.advance(run.tenant_id, run.run_id, timer, fresh.due_at)
+
+
+def _kept_error(run: Run, program: Program) -> tuple[dict[str, Any] | None, str]:
+    """What a retry or a skip keeps of the run's error, and adds to its history turn. In the
+    run's compensation: the failure the compensation handles, which its steps read as
+    ``run.error`` and the run fails with once they are done, and the words of the
+    compensation's own failure, if one failed it (its step's record keeps it too). Else
+    nothing: the failed step's record keeps its error."""
+    error = run.error
+    if error is None or not program.compensating(run.pc):
+        return None, ""
+    handled = {name: value for name, value in error.items() if name != "compensation"}
+    compensation = error.get("compensation")
+    return handled, "" if compensation is None else f"; its compensation {failed(compensation)}"
 
 
 def _resumed_due(run: Run, now: datetime) -> datetime | None:

@@ -20,6 +20,7 @@ from app.engine.walk.effects import Heard
 from app.engine.walk.family import Family
 from app.engine.walk.forks import decide
 from app.engine.walk.launcher import Launch, Launcher
+from app.engine.walk.outcome import failed
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
 from app.engine.walk.walker import SPANS, Walker
@@ -473,22 +474,16 @@ def _failure(run: Run) -> str:
     """What failed the run, as its ``error`` holds it: the step and its error, and the
     compensation step's if one failed too (the run's last turn says "compensation done",
     or nothing of the error). A run failed with no error held (its compensation finished
-    after a retry through the API had cleared it): why it moved to failed."""
+    after a retry through the API that cleared it, as retries did before they kept the
+    failure a compensation handles): why it moved to failed."""
     error = run.error
     if error is None:
         moved = next(turn for turn in reversed(run.history) if turn["to"] == RunStatus.FAILED)
         return f"failed: {moved['reason']}"
-    said = _failed(error)
+    said = failed(error)
     if "compensation" in error:
-        said += f"; its compensation {_failed(error['compensation'])}"
+        said += f"; its compensation {failed(error['compensation'])}"
     return said
-
-
-def _failed(error: dict[str, Any]) -> str:
-    """``failed at step <id>: <message>``; without the step for an error at none (the
-    run's timeout, an engine error before any call)."""
-    at = f" at step {error['step_id']}" if error.get("step_id") else ""
-    return f"failed{at}: {error.get('message', '')}"
 
 
 def _sent_record(run: Run, sent: Sent, exc: Exception, now: datetime) -> StepRecord:

@@ -21,3 +21,11 @@ class Outcome:
     vars: dict[str, Any] = field(default_factory=dict)
     wait_until: datetime | None = None
     wait_reason: str = ""
+
+
+def failed(error: dict[str, Any]) -> str:
+    """A run's or a step's error as said in logs and the run's history: ``failed at step
+    <id>: <message>``; without the step for an error at none (the run's timeout, an engine
+    error before any call)."""
+    at = f" at step {error['step_id']}" if error.get("step_id") else ""
+    return f"failed{at}: {error.get('message', '')}"

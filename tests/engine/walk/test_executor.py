@@ -96,7 +96,8 @@ async def test_a_compensated_run_is_logged_failed_by_its_step_not_its_last_turn(
 ) -> None:
     """Its last turn is "compensation done": the run's line names the step that failed it
     and that step's error, and the compensation step's too when it failed as well. Retried
-    through the API (which clears the error), it says why it moved to failed."""
+    through the API (the failure the compensation handles kept), it says that failure
+    again once the compensation is done."""
     httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
     httpserver.expect_request("/refund").respond_with_data("down", status=503)
     charge = {
@@ -148,7 +149,7 @@ async def test_a_compensated_run_is_logged_failed_by_its_step_not_its_last_turn(
     httpserver.expect_request("/refund").respond_with_json({"refunded": True})
     assert (await client.post(f"/api/runs/{second}/retry")).status_code == 200
     await drain(allowed)
-    assert run_lines(second)[1:] == [f"run {second} failed: compensation done"]
+    assert run_lines(second)[1:] == [f"run {second} failed at step charge: {declined}"]
 
 
 class FailsOnceAfterACall:

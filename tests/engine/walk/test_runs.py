@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
+import pytest
 from arq.constants import default_queue_name
+from pytest_httpserver import HTTPServer
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
@@ -804,6 +806,53 @@ async def test_a_failing_compensation_is_reported_with_the_first_failure(
     assert run["status"] == "failed"
     assert run["error"]["step_id"] == "charge"
     assert run["error"]["compensation"]["step_id"] == "undo"
+
+
+@pytest.mark.parametrize("command", ["retry", "skip"])
+async def test_a_failed_compensation_retried_or_skipped_keeps_the_failure_it_handles(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer, command: str
+) -> None:
+    # The charge is declined; the refund that compensates it fails, and is retried through
+    # the API (then answered) or skipped. The compensation's steps still read the declined
+    # charge as run.error, the run fails with it once they are done, and the refund's
+    # failure stays said in the history, not only in its step's record.
+    httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
+    httpserver.expect_request("/refund").respond_with_data("down", status=503)
+    charge = {
+        "id": "charge",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/charge")},
+    }
+    refund = {
+        "id": "refund",
+        "type": "webhook_call",
+        "retry": {"max_attempts": 1},
+        "data": {"url": httpserver.url_for("/refund"), "json": {"undo": "{{ run.error.step_id }}"}},
+    }
+    note = {"id": "note", "type": "log", "data": {"message": "undone: {{ run.error.step_id }}"}}
+    await create(client, workflow([charge], on_error="compensate", compensation=[refund, note]))
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    await drain(allowed)
+    first = (await run_of(client, run_id))["error"]
+    assert (first["step_id"], first["compensation"]["step_id"]) == ("charge", "refund")
+    handled = {name: value for name, value in first.items() if name != "compensation"}
+
+    httpserver.clear()
+    httpserver.expect_request("/refund").respond_with_json({"refunded": True})
+    moved = await client.post(f"/api/runs/{run_id}/{command}")
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["error"] == handled
+    said = "; its compensation failed at step refund: POST to 127.0.0.1 answered 503: down"
+    assert moved.json()["history"][-1]["reason"].endswith(said)
+
+    await drain(allowed)
+    run = await run_of(client, run_id)
+    assert (run["status"], run["error"]) == ("failed", handled)
+    assert run["history"][-1]["reason"] == "compensation done"
+    assert run["outputs"]["note"]["output"] == {"message": "undone: charge"}
+    refunds = [request.get_json() for request, _ in httpserver.log]
+    assert refunds == ([{"undo": "charge"}] if command == "retry" else [])
 
 
 async def test_compensate_needs_compensation_actions(client: httpx.AsyncClient) -> None:
