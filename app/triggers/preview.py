@@ -8,7 +8,7 @@ from typing import Any
 from app.actions.base import ActionContext
 from app.actions.registry import CUSTOM_ACTION
 from app.clock import Clock
-from app.engine.calls.gateway import Gateway
+from app.engine.calls.gateway import Gateway, Rehearsal
 from app.engine.expressions.conditions import compile_conditions
 from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.walk.context import template_context
@@ -86,17 +86,18 @@ class TriggerPreview:
             shown["data"] = self.renderer.render(action.data, context, f"action {action.id} data")
         except TemplateError as exc:
             return shown | {"error": exc.message, "status": WOULD_FAIL, "reason": exc.message}
-        reason = await self._would_fail(run, action, shown["data"])
-        if reason is not None:
-            return shown | {"status": WOULD_FAIL, "reason": reason}
-        return shown | {"status": "would_run"}
+        rehearsal = await self._rehearse(run, action, shown["data"])
+        if rehearsal.reason is not None:
+            return shown | {"status": WOULD_FAIL, "reason": rehearsal.reason}
+        message = {} if rehearsal.draft is None else {"message": rehearsal.draft}
+        return shown | {"status": "would_run"} | message
 
-    async def _would_fail(self, run: Run, action: Action, params: dict[str, Any]) -> str | None:
+    async def _rehearse(self, run: Run, action: Action, params: dict[str, Any]) -> Rehearsal:
         gateway = self.gateway
         if gateway is None or not _calls_out(gateway, action):
-            return None  # a control or flow step: the walk itself does it
+            return Rehearsal()  # a control or flow step: the walk itself does it
         ctx = _step_context(run.tenant_id, run.run_id, run.workflow_id, action, run.context)
-        return await gateway.would_fail(action.type, params, ctx)
+        return await gateway.rehearse(action.type, params, ctx)
 
 
 @dataclass(frozen=True)

@@ -286,3 +286,53 @@ async def test_a_message_whose_recipient_renders_empty_or_wrong_would_fail_as_it
     (preview,) = (await client.post("/api/triggers/test", json=body)).json()["workflows"]
     reasons = {action["id"]: action.get("reason") for action in preview["actions"]}
     assert {step: reasons[step] for step in refused} == refused
+
+
+async def test_a_templated_messages_dry_run_shows_it_as_the_event_renders_it(
+    client: httpx.AsyncClient,
+) -> None:
+    """A step naming a stored template showed `{}` (its data) as what it would send: the
+    subject and text the user would read were nowhere in its trace."""
+    config = {
+        "smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none", "from": SENDER},
+        "sms": [{"provider": "http", "name": "sms", "url": "http://127.0.0.1:9/sms"}],
+    }
+    configured = await client.put("/api/integrations/notify_service", json={"config": config})
+    assert configured.is_success, configured.text
+    templates = [
+        {
+            "name": "welcome_email",
+            "subject": "Welcome, {{ user.name }}",
+            "text": "Your code is {{ code }}.",
+            "html": "<p>Your code is {{ code }}.</p>",
+        },
+        {"name": "welcome_text", "text": "Hi {{ user.name }}, your code is {{ code }}."},
+    ]
+    for template in templates:
+        assert (await client.post("/api/templates", json=template)).status_code == 201
+    variables = {"variables": {"code": "{{ code }}"}}
+    document = workflow() | {
+        "actions": [
+            {"id": "mail", "type": "send_email", "template": "welcome_email", "data": variables},
+            {"id": "text", "type": "send_sms", "template": "welcome_text", "data": variables},
+        ]
+    }
+    user = {"id": "u1", "name": "Ada", "email": "ada@example.com", "phone": "+15555550100"}
+    event = {"type": "signup", "user": user, "data": {"code": "K7"}}
+    _, steps = await warned_then_traced(client, document, event)
+    assert steps["mail"]["output"]["message"] == {
+        "from": SENDER,
+        "to": ["ada@example.com"],
+        "reply_to": None,
+        "subject": "Welcome, Ada",
+        "text": "Your code is K7.",
+        "html": "<p>Your code is K7.</p>",
+    }
+    assert steps["text"]["output"]["message"] == {
+        "to": "+15555550100",
+        "body": "Hi Ada, your code is K7.",
+    }
+    body = {"trigger_type": "signup", "user_data": user, "data": event["data"]}
+    (preview,) = (await client.post("/api/triggers/test", json=body)).json()["workflows"]
+    messages = {action["id"]: action["message"] for action in preview["actions"]}
+    assert messages == {step: steps[step]["output"]["message"] for step in ("mail", "text")}

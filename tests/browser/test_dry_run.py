@@ -2,6 +2,7 @@
 on the defaults the sample event holds the trigger's condition (`email_verified`) and every
 user field the steps read, so the dry run goes through all three steps."""
 
+import re
 from pathlib import Path
 
 import httpx
@@ -103,7 +104,8 @@ def test_the_sample_event_carries_what_the_steps_message_template_reads(
     page: Page, service: Service
 ) -> None:
     """The template reads cart.items and cart.total, which the workflow never names: the
-    sample left them out and the dry run on the defaults ended failed."""
+    sample left them out and the dry run on the defaults ended failed. The step's row shows
+    the email as the sample renders it (it showed the step's data, `{}` but the recipient)."""
     template = {
         "name": "browser_cart_reminder",
         "subject": "Your cart",
@@ -113,4 +115,6 @@ def test_the_sample_event_carries_what_the_steps_message_template_reads(
     service.publish(CART)
     result = first_dry_run(page, service, "browser_cart_reminder")
     expect(result).to_contain_text("would end completed")
-    expect(result.locator("tr", has_text="remind")).to_contain_text("completed")
+    row = result.locator("tr", has_text="remind")
+    expect(row).to_contain_text("completed")
+    expect(row).to_contain_text(re.compile(r"To \S+@\S+ · Your cart · \d+ items for \S+ EUR"))

@@ -16,6 +16,7 @@ from app.actions.base import (
 from app.actions.references import references
 from app.actions.registry import Registry, UnknownAction
 from app.engine.calls.integrations import Configuration, Integrations
+from app.engine.calls.masking import Mask
 from app.engine.calls.messages import MessageTemplates
 from app.engine.calls.secrets import Resolved, Secrets
 from app.store.errors import store_errors
@@ -24,6 +25,15 @@ from app.store.errors import store_errors
 MessageOf = Callable[[ActionContext, Mapping[str, Any]], Awaitable[Message | None]]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """A step's call rehearsed: the ``reason`` it would fail, else the ``draft`` of what it
+    would send (None when its connector drafts nothing)."""
+
+    reason: str | None = None
+    draft: Any = None
 
 
 @dataclass(frozen=True)
@@ -63,31 +73,31 @@ class Gateway:
             raise resolved.mask.error(ConnectorError.unexpected(exc)) from None
         return resolved.mask.data(output)
 
-    async def would_fail(
+    async def rehearse(
         self, action_type: str, params: dict[str, Any], ctx: ActionContext
-    ) -> str | None:
-        """Why calling the step now would fail, found without calling it (a dry run's
-        answer), else None: no connector has the action, a secret it names does not exist,
-        its message template is missing or does not render, its inputs break the action's
-        spec, the connector says it cannot (a channel with no provider and no outbox), or
-        its ``draft`` of the call refuses the rendered ``params`` (an email to nobody)."""
+    ) -> Rehearsal:
+        """The step's call rehearsed, not made (a dry run's answer): why it would fail now,
+        or what it would send. It would fail when no connector has the action, a secret it
+        names does not exist, its message template is missing or does not render, its
+        inputs break the action's spec, the connector says it cannot (a channel with no
+        provider and no outbox), or its ``draft`` of the call refuses the rendered
+        ``params`` (an email to nobody); else it would send that draft."""
         try:
-            connector, action, inputs, prepared = await self._checked(
+            connector, action, inputs, prepared, mask = await self._checked(
                 action_type, params, ctx, self._message
             )
             draft = getattr(connector, "draft", None)
-            if draft is not None:
-                draft(action, inputs, prepared)
+            drafted = None if draft is None else draft(action, inputs, prepared)
         except ConnectorError as exc:
-            return exc.message
-        return None
+            return Rehearsal(reason=exc.message)
+        return Rehearsal(draft=mask.data(drafted))
 
     async def would_fail_for_any_event(
         self, action_type: str, params: dict[str, Any], ctx: ActionContext
     ) -> str | None:
-        """What ``would_fail`` finds before any event is known (a document being checked,
-        its data not rendered): the same checks but the draft, and the message template is
-        only looked up, as rendering it needs the event."""
+        """Why ``rehearse`` would find the step failing, before any event is known (a
+        document being checked, its data not rendered): the same checks but the draft, and
+        the message template is only looked up, as rendering it needs the event."""
         try:
             await self._checked(action_type, params, ctx, self._stored_message)
         except ConnectorError as exc:
@@ -96,11 +106,12 @@ class Gateway:
 
     async def _checked(
         self, action_type: str, params: dict[str, Any], ctx: ActionContext, message: MessageOf
-    ) -> tuple[Connector, str, dict[str, Any], ActionContext]:
-        """The step's connector, action, inputs and prepared context, once its spec and the
-        connector's ``unready`` pass; the reason they do not, as a ConnectorError."""
+    ) -> tuple[Connector, str, dict[str, Any], ActionContext, Mask]:
+        """The step's connector, action, inputs, prepared context and the mask of the
+        secrets it holds, once its spec and the connector's ``unready`` pass; the reason
+        they do not, as a ConnectorError."""
         connector, action, inputs = self._resolve(action_type, params)
-        prepared, _ = await self._prepare(connector, inputs, ctx, message)
+        prepared, resolved = await self._prepare(connector, inputs, ctx, message)
         problems = problems_of(connector.actions[action], inputs)
         if problems:
             raise ConnectorError("; ".join(map(str, problems)))
@@ -108,7 +119,7 @@ class Gateway:
         reason = None if unready is None else unready(action, inputs, prepared)
         if reason is not None:
             raise ConnectorError(reason)
-        return connector, action, inputs, prepared
+        return connector, action, inputs, prepared, resolved.mask
 
     def _resolve(
         self, action_type: str, params: dict[str, Any]

@@ -15,7 +15,7 @@ from typing import Any
 
 from app.actions.base import ActionContext, ConnectorError
 from app.actions.registry import Registry, UnknownAction
-from app.engine.calls.gateway import Gateway
+from app.engine.calls.gateway import Gateway, Rehearsal
 from app.engine.expressions.renderer import Renderer
 from app.engine.walk.approvals import SAMPLE_LINKS
 from app.engine.walk.effects import Heard
@@ -161,16 +161,20 @@ class DryRunEffects:
         if step in self.script.outputs:
             self.canned[step] = "output"
             return self.script.outputs[step]
+        rehearsal = Rehearsal()
         if self.gateway is not None:
-            reason = await self.gateway.would_fail(instruction.action.type, params, ctx)
-            if reason is not None:
-                raise ConnectorError(reason)
+            rehearsal = await self.gateway.rehearse(instruction.action.type, params, ctx)
+            if rehearsal.reason is not None:
+                raise ConnectorError(rehearsal.reason)
         try:
             self.registry.resolve(instruction.action.type, params)
             installed = True
         except UnknownAction:
             installed = False
-        return {"dry_run": True, "connector_installed": installed, "would_send": params}
+        output = {"dry_run": True, "connector_installed": installed, "would_send": params}
+        # A message as its recipients would read it: its template rendered, its recipients
+        # found (the data alone shows `{}` for a step that only names a template).
+        return output | ({} if rehearsal.draft is None else {"message": rehearsal.draft})
 
 
 def _failing(step: StepRecord) -> dict[str, Any]:

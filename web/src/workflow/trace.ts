@@ -37,3 +37,35 @@ export function traceStates(trace: TraceEntry[]): Map<string, StepState> {
   }
   return states;
 }
+
+/** What a message step would send, as a dry run's step output holds it (`message`). */
+interface DraftedMessage {
+  to?: string | string[];
+  subject?: string | null;
+  title?: string;
+  text?: string | null;
+  body?: string;
+  html?: string | null;
+  template?: unknown;
+}
+
+/** A trace row's detail: why its step failed; else the message it would send, its template
+ * rendered; else the data it got. A wait has none. */
+export function traceDetail(entry: TraceEntry): string {
+  if (entry.error?.message) return entry.error.message;
+  const message = drafted(entry.output);
+  if (message) return describeMessage(message);
+  return entry.input !== undefined && entry.input !== null ? JSON.stringify(entry.input) : "";
+}
+
+function drafted(output: unknown): DraftedMessage | undefined {
+  if (typeof output !== "object" || output === null || !("message" in output)) return undefined;
+  const message = output.message;
+  return typeof message === "object" && message !== null ? (message as DraftedMessage) : undefined;
+}
+
+function describeMessage(message: DraftedMessage): string {
+  const to = Array.isArray(message.to) ? message.to.join(", ") : message.to;
+  const content = message.text ?? message.body ?? message.html ?? (message.template === undefined ? undefined : JSON.stringify(message.template));
+  return [to && `To ${to}`, message.subject ?? message.title, content].filter(Boolean).join(" · ");
+}

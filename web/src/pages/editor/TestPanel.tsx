@@ -16,7 +16,7 @@ import { WorkflowCanvas } from "../../components/canvas/WorkflowCanvas";
 import type { StepState } from "../../components/canvas/nodeData";
 import { describeDelay, type WorkflowDocument } from "../../workflow/document";
 import { sampleEvent, type TemplateText } from "../../workflow/sample";
-import { traceStates, type TraceEntry } from "../../workflow/trace";
+import { traceDetail, traceStates, type TraceEntry } from "../../workflow/trace";
 import { SentEvent } from "../../components/SentEvent";
 import { TableScroll } from "../../components/TableScroll";
 import { WithTemplates } from "./WithTemplates";
@@ -119,9 +119,7 @@ function TraceTable({ trace }: { trace: TraceEntry[] }) {
               <td>+{describeDelay(entry.at ?? 0)}</td>
               <td>{entry.step_id ? <><code>{entry.step_id}</code> <span className="muted">{entry.type}</span></> : <em>wait</em>}</td>
               <td>{entry.status ?? `${describeDelay(entry.wait_seconds ?? 0)} (${entry.reason ?? "wait"})`}</td>
-              <td className="trace-detail">
-                {entry.error?.message ?? (entry.input !== undefined && entry.input !== null ? JSON.stringify(entry.input) : "")}
-              </td>
+              <td className="trace-detail" title={traceDetail(entry)}>{traceDetail(entry)}</td>
             </tr>
           ))}
         </tbody>
