@@ -4,6 +4,7 @@ import type { ErrorSchema, RegistryWidgetsType, RJSFSchema, UiSchema } from "@rj
 import { formValidator } from "./validator";
 import { AnyValueField } from "./AnyValueField";
 import { formStrings } from "./strings";
+import { GREYABLE_WIDGETS, type GreyedContext } from "./GreyedWidgets";
 
 // Connectors write their fields' descriptions with `code` spans (markdown, raw HTML off).
 const UI: UiSchema = {
@@ -31,14 +32,17 @@ export interface SchemaFormProps {
   schema: Record<string, unknown>;
   value: unknown;
   errors?: Record<string, string[]>;
-  readOnly?: boolean;
+  /** The id of the text saying why the form is read only (unset: it can be changed). Its
+   * text fields are then readOnly, its selects and checkboxes greyed, described by it. */
+  greyedBy?: string;
   onChange: (value: unknown) => void;
   idPrefix: string;
   /** Widgets by name; a string field whose `format` names one is drawn with it. */
   widgets?: RegistryWidgetsType;
 }
 
-export function SchemaForm({ schema, value, errors = {}, readOnly = false, onChange, idPrefix, widgets }: SchemaFormProps) {
+export function SchemaForm({ schema, value, errors = {}, greyedBy, onChange, idPrefix, widgets }: SchemaFormProps) {
+  const context: GreyedContext = { greyedBy };
   return (
     <Form
       schema={schema as RJSFSchema}
@@ -46,12 +50,13 @@ export function SchemaForm({ schema, value, errors = {}, readOnly = false, onCha
       formData={value}
       validator={formValidator}
       fields={FIELDS}
-      widgets={widgets}
+      widgets={{ ...GREYABLE_WIDGETS, ...widgets }}
+      formContext={context}
       translateString={formStrings}
       extraErrors={errorSchemaOf(errors)}
       showErrorList={false}
       noHtml5Validate
-      readonly={readOnly}
+      readonly={greyedBy !== undefined}
       idPrefix={idPrefix}
       onChange={(event) => onChange(event.formData)}
     />

@@ -12,6 +12,7 @@ import { JsonEditor } from "../../components/forms/JsonEditor";
 import { DelayField, DurationWidget } from "./DurationField";
 import { FieldProblems, TextField } from "./TextField";
 import { InspectorTabs, NodeProblems, type InspectorTab } from "./InspectorTop";
+import { readOnlyNote } from "./ReadOnlyNote";
 
 // Flow steps' timeouts (format "duration" in the catalogue) take the delay's amount and unit.
 const WIDGETS = { duration: DurationWidget };
@@ -71,7 +72,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
           <DelayField delay={action.delay} readOnly={readOnly} errors={fields["delay"]} onChange={(delay) => set({ delay })} />
           {action.type === "condition" && (
             formEditable(action.conditions) ? (
-              <SchemaForm idPrefix={`${action.id}-conditions`} schema={CONDITIONS_SCHEMA} value={toForm(action.conditions)} readOnly={readOnly}
+              <SchemaForm idPrefix={`${action.id}-conditions`} schema={CONDITIONS_SCHEMA} value={toForm(action.conditions)} greyedBy={readOnlyNote(readOnly)}
                 errors={fieldsUnder(fields, "conditions")} onChange={(rows) => set({ conditions: fromForm(rows as never) })} />
             ) : (
               <p className="muted">These conditions use groups (all / any / not): edit them in the JSON tab.</p>
@@ -81,7 +82,7 @@ export function ActionInspector({ action, palette, problem, readOnly, onChange, 
           {item && Object.keys((item.schema["properties"] as object | undefined) ?? {}).length + (item.schema["additionalProperties"] ? 1 : 0) > 0 && (
             <fieldset>
               <legend>{custom ? "Inputs (data.params)" : "Data"}</legend>
-              <SchemaForm idPrefix={`${action.id}-data`} schema={item.schema} value={dataValue} readOnly={readOnly} widgets={WIDGETS}
+              <SchemaForm idPrefix={`${action.id}-data`} schema={item.schema} value={dataValue} greyedBy={readOnlyNote(readOnly)} widgets={WIDGETS}
                 errors={fieldsUnder(fields, custom ? "data.params" : "data")} onChange={setData} />
             </fieldset>
           )}

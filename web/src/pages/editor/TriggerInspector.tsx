@@ -11,6 +11,7 @@ import { JsonEditor } from "../../components/forms/JsonEditor";
 import { FieldProblems, TextField } from "./TextField";
 import { InspectorTabs, NodeProblems, type InspectorTab } from "./InspectorTop";
 import { WorkflowSettingsFields } from "./WorkflowSettingsFields";
+import { readOnlyNote } from "./ReadOnlyNote";
 
 export interface TriggerInspectorProps {
   head: DocumentHead;
@@ -63,7 +64,7 @@ export function TriggerInspector({ head, isNew, problem, readOnly, onChange }: T
           )}
           <FieldProblems errors={fields["trigger"]} />
           {formEditable(trigger.conditions) ? (
-            <SchemaForm idPrefix="trigger-conditions" schema={{ ...CONDITIONS_SCHEMA, title: "Trigger conditions" }} value={toForm(trigger.conditions)} readOnly={readOnly}
+            <SchemaForm idPrefix="trigger-conditions" schema={{ ...CONDITIONS_SCHEMA, title: "Trigger conditions" }} value={toForm(trigger.conditions)} greyedBy={readOnlyNote(readOnly)}
               errors={fieldsUnder(fields, "trigger.conditions")} onChange={(rows) => setTrigger({ conditions: fromForm(rows as never) })} />
           ) : (
             <p className="muted">The trigger's conditions use groups: edit them in the JSON tab.</p>
