@@ -42,6 +42,15 @@ class IssuedKey:
     notice: str | None = None
 
 
+@dataclass(frozen=True)
+class RevokedKey:
+    """A revoked key; ``notice``: what its revoker should know (the tenant's admin keys left
+    all expire)."""
+
+    key: ApiKey
+    notice: str | None = None
+
+
 def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -235,17 +244,21 @@ class ApiKeys(Acting):
         notice = expiring_admins(await self.store.list_api_keys(tenant_id), now)
         return IssuedKey(key, issued.secret, notice)
 
-    async def revoke(self, tenant_id: str, key_id: str) -> ApiKey:
+    async def revoke(self, tenant_id: str, key_id: str) -> RevokedKey:
         """Revoke a key: this process refuses it at once, others once their cache expires.
         The tenant's last live admin key over the whole tenant is kept (the store refuses
         it, in the same write, so two admins revoking each other's keys at once cannot both
         succeed): without it, no key could make or revoke keys, and only someone on the
-        server could let the tenant in."""
+        server could let the tenant in. An admin key revoked comes with a notice when the
+        tenant's admin keys left all expire, as the key's creation does."""
         revoked = await self.store.revoke_api_key(tenant_id, key_id)
         self.cache.forget(key_id)
         after = {"revoked_at": to_jsonable_python(revoked.revoked_at)}
         await self.audit.record(tenant_id, self.actor, "api_key.revoke", key_id, after=after)
-        return revoked
+        if revoked.role != Role.ADMIN:
+            return RevokedKey(revoked)
+        keys = await self.store.list_api_keys(tenant_id)
+        return RevokedKey(revoked, expiring_admins(keys, self.clock.now()))
 
 
 def expiring_admins(keys: Sequence[ApiKey], now: datetime) -> str | None:
@@ -258,9 +271,9 @@ def expiring_admins(keys: Sequence[ApiKey], now: datetime) -> str | None:
         return None
     return (
         f"Every admin key of the tenant expires, the last at {utc_text(max(expiries))}: "
-        "after that no key can create or revoke keys, and only `automator create-api-key` "
-        "on the server can let the tenant in. Create an admin key without an expiry before "
-        "then."
+        "after that no key can create or revoke keys, and only the deployment's operator "
+        "(`automator create-api-key` on the server, or the operator API) can let the tenant "
+        "in. Create an admin key without an expiry before then."
     )
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from app.api.bodies import JsonRoute
 from app.api.deps import ApiKeysDep, KeyManager, StoreDep
 from app.api.errors import ERROR_RESPONSES
-from app.api.schemas.keys import KeyCreate, KeyCreated, KeyRead
+from app.api.schemas.keys import KeyCreate, KeyCreated, KeyRead, KeyRevoked
 
 router = APIRouter(
     prefix="/api/keys", tags=["api keys"], responses=ERROR_RESPONSES, route_class=JsonRoute
@@ -30,7 +30,9 @@ async def list_keys(caller: KeyManager, store: StoreDep) -> list[KeyRead]:
 
 
 @router.delete("/{key_id}")
-async def revoke_key(key_id: str, caller: KeyManager, keys: ApiKeysDep) -> KeyRead:
+async def revoke_key(key_id: str, caller: KeyManager, keys: ApiKeysDep) -> KeyRevoked:
     """Revoke a key. This process refuses it at once; other API processes within
-    `AUTOMATOR_KEY_CACHE_SECONDS`."""
-    return KeyRead.of(await keys.revoke(caller.tenant_id, key_id))
+    `AUTOMATOR_KEY_CACHE_SECONDS`. Its `notice` says when every admin key of the tenant
+    left would expire."""
+    revoked = await keys.revoke(caller.tenant_id, key_id)
+    return KeyRevoked(**KeyRead.of(revoked.key).model_dump(), notice=revoked.notice)

@@ -96,7 +96,9 @@ async def test_the_tenants_last_admin_key_is_not_revoked(
     )
     assert (await client.get("/api/keys", headers=acme)).status_code == 200
     other = (await client.post("/api/keys", json={"role": "admin"}, headers=acme)).json()
-    assert (await client.delete(f"/api/keys/{only['key_id']}", headers=acme)).status_code == 200
+    revoked = await client.delete(f"/api/keys/{only['key_id']}", headers=acme)
+    assert revoked.status_code == 200
+    assert revoked.json()["notice"] is None  # the admin key left does not expire
     second = {"Authorization": f"Bearer {other['key']}"}
     again = await client.delete(f"/api/keys/{other['key_id']}", headers=second)
     assert again.status_code == 409
@@ -251,19 +253,27 @@ async def test_admin_keys_that_all_expire_are_told_and_count_until_they_do(
     assert temporary["notice"] is None  # the first admin key does not expire
     revoked = await client.delete(f"/api/keys/{first['key_id']}", headers=bearer(temporary["key"]))
     assert revoked.status_code == 200
+    assert revoked.json()["notice"].startswith(
+        f"Every admin key of the tenant expires, the last at {utc(week)}: "
+    )
     month = (clock.now() + timedelta(days=30)).replace(microsecond=0)
     body = {"role": "admin", "expires_at": month.isoformat()}
     created = await client.post("/api/keys", json=body, headers=bearer(temporary["key"]))
     assert created.status_code == 201
     assert created.json()["notice"] == (
         f"Every admin key of the tenant expires, the last at {utc(month)}: after that no key "
-        "can create or revoke keys, and only `automator create-api-key` on the server can let "
-        "the tenant in. Create an admin key without an expiry before then."
+        "can create or revoke keys, and only the deployment's operator (`automator "
+        "create-api-key` on the server, or the operator API) can let the tenant in. Create an "
+        "admin key without an expiry before then."
     )
     viewer = await client.post(
         "/api/keys", json={"role": "viewer"}, headers=bearer(temporary["key"])
     )
     assert viewer.json()["notice"] is None
+    gone = await client.delete(
+        f"/api/keys/{viewer.json()['key_id']}", headers=bearer(temporary["key"])
+    )
+    assert gone.json()["notice"] is None  # the tenant's admin keys are as they were
     clock.advance(8 * 86400)
     last = created.json()
     refused = await client.delete(f"/api/keys/{last['key_id']}", headers=bearer(last["key"]))

@@ -34,6 +34,8 @@ from tests.test_dev import AUTOMATOR, wait_for_health
 # collected after these ones could not run theirs.
 # Playwright waits this long for what the page should show; generous for 2 busy cores.
 TIMEOUT_MS = 20_000
+# The service's AUTOMATOR_OPERATOR_TOKEN: a test makes a tenant of its own with it.
+OPERATOR_TOKEN = "browser-operator-" + "0" * 32
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def service(model: StandInOpenAI) -> Iterator[Service]:
             "AUTOMATOR_AI_BASE_URL": model.base_url,
             "AUTOMATOR_AI_MODEL": "stand-in",
             "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1",
+            "AUTOMATOR_OPERATOR_TOKEN": OPERATOR_TOKEN,
         }
         log = Path(directory) / "automator.log"
         with log.open("w") as output:

@@ -1,7 +1,8 @@
 """Governance in a real browser: a rotated secret shows only asterisks (and the API never
 sends a value back), a new API key is shown once, a key's last use is shown once it is used,
-and its expiry (expired, soon), a key limited to a tag reaches only the workflows carrying
-it, and lower roles see no admin pieces."""
+and its expiry (expired, soon), a revocation leaving only expiring admin keys says so, a
+key limited to a tag reaches only the workflows carrying it, and lower roles see no admin
+pieces."""
 
 import json
 import time
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import Service, sign_in
+from tests.browser.conftest import OPERATOR_TOKEN, Service, sign_in
 
 NAME = "BROWSER_PROVIDER_TOKEN"
 OLD, NEW = "old-value-3f9c2a71", "new-value-8d41e6b0"
@@ -111,6 +112,31 @@ def test_keys_show_when_they_expire(page: Page, service: Service) -> None:
     row = page.locator("tr[data-key]", has_text="browser for a while")
     expect(row).to_contain_text("2099-01-31 12:00:00")
     expect(row).not_to_contain_text("(soon)")
+
+
+def test_revoking_the_admin_key_that_does_not_expire_is_told(page: Page, service: Service) -> None:
+    """In a tenant of its own (made with the operator API, so the package's tenant keeps its
+    keys): signed in with an admin key that expires, revoking the one that does not shows
+    the API's notice."""
+    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    body = {"tenant_id": "browser-notice", "name": "Browser notice"}
+    made = httpx.post(f"{service.base}/api/operator/tenants", headers=operator, json=body)
+    assert made.status_code == 201, made.text
+    first = made.json()["admin_key"]
+    expires_at = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    temporary = httpx.post(
+        f"{service.base}/api/keys",
+        headers={"Authorization": f"Bearer {first['key']}"},
+        json={"role": "admin", "name": "browser temporary", "expires_at": expires_at},
+    )
+    assert temporary.status_code == 201, temporary.text
+    sign_in(page, service, temporary.json()["key"])
+    page.goto(f"{service.base}/studio/governance/keys")
+
+    row = page.locator(f"tr[data-key='{first['key_id']}']")
+    row.get_by_role("button", name="Revoke").click()
+    expect(row).not_to_contain_text("active")
+    expect(page.get_by_role("status")).to_contain_text("Every admin key of the tenant expires")
 
 
 def test_a_key_limited_to_a_tag_reaches_only_its_workflows(page: Page, service: Service) -> None:

@@ -74,3 +74,11 @@ class KeyCreated(KeyRead):
         description="Set when the new key is an admin key with an expiry and every admin "
         "key of the tenant now expires: when the last does, and what to do before then.",
     )
+
+
+class KeyRevoked(KeyRead):
+    notice: str | None = Field(
+        None,
+        description="Set when the revoked key is an admin key and every admin key of the "
+        "tenant left now expires: when the last does, and what to do before then.",
+    )

@@ -9,6 +9,7 @@ type Schemas = components["schemas"];
 export type SecretRead = Schemas["SecretRead"];
 export type KeyRead = Schemas["KeyRead"];
 export type KeyCreated = Schemas["KeyCreated"];
+export type KeyRevoked = Schemas["KeyRevoked"];
 export type KeyCreate = Schemas["KeyCreate"];
 export type AuditRead = Schemas["AuditRead"];
 export type AuditList = Schemas["AuditList"];
@@ -85,7 +86,7 @@ export function useCreateKey() {
 }
 
 export function useRevokeKey() {
-  return useCommand(keys.apiKeys, (keyId: string) => api<KeyRead>("DELETE", `/api/keys/${segment(keyId)}`));
+  return useCommand(keys.apiKeys, (keyId: string) => api<KeyRevoked>("DELETE", `/api/keys/${segment(keyId)}`));
 }
 
 export function useAudit(filter: AuditFilter, after: string | undefined) {

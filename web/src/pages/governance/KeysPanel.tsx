@@ -1,8 +1,8 @@
 // The tenant's API keys: prefixes only, with the workflows or tags a key is limited to, when
 // each was last used (to within a minute) and when it expires; a new key is shown once, here,
-// and never again.
+// and never again; a revocation that leaves only expiring admin keys is told above them.
 import { useState, type FormEvent } from "react";
-import { useApiKeys, useCreateKey, useRevokeKey, type KeyCreate, type KeyCreated, type KeyRead, type Role } from "../../api/governance";
+import { useApiKeys, useCreateKey, useRevokeKey, type KeyCreate, type KeyCreated, type KeyRead, type KeyRevoked, type Role } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { namesOf } from "../../workflow/names";
 import { useSession } from "../../components/SessionContext";
@@ -34,15 +34,18 @@ export function reachText(key: Pick<KeyRead, "workflows" | "tags">): string {
 export function KeysPanel() {
   const keys = useApiKeys();
   const [created, setCreated] = useState<KeyCreated | null>(null);
+  // The API's notice on the last revocation: every admin key left expires.
+  const [notice, setNotice] = useState<string | null>(null);
   return (
     <section aria-label="API keys">
       <ErrorNotice error={keys.error} />
       {created && <NewKey created={created} onDone={() => setCreated(null)} />}
+      {notice && <p className="validation-warnings" role="status">{notice}</p>}
       {keys.data && (
         <TableScroll label="Issued API keys">
           <table className="workflows">
             <thead><tr><th>Key</th><th>Name</th><th>Role</th><th>Reaches</th><th>Created</th><th>Last used</th><th>Expires</th><th>Revoked</th><th><span className="sr-only">Commands</span></th></tr></thead>
-            <tbody>{keys.data.map((key) => <KeyRow key={key.key_id} apiKey={key} />)}</tbody>
+            <tbody>{keys.data.map((key) => <KeyRow key={key.key_id} apiKey={key} onRevoked={(revoked) => setNotice(revoked.notice ?? null)} />)}</tbody>
           </table>
         </TableScroll>
       )}
@@ -51,7 +54,7 @@ export function KeysPanel() {
   );
 }
 
-function KeyRow({ apiKey }: { apiKey: KeyRead }) {
+function KeyRow({ apiKey, onRevoked }: { apiKey: KeyRead; onRevoked: (revoked: KeyRevoked) => void }) {
   const revoke = useRevokeKey();
   const { session } = useSession();
   const own = apiKey.key_id === session.key_id;
@@ -68,7 +71,7 @@ function KeyRow({ apiKey }: { apiKey: KeyRead }) {
       <td>{apiKey.revoked_at ? when(apiKey.revoked_at) : <span className="muted">active</span>}</td>
       <td>
         {!apiKey.revoked_at && (
-          <button type="button" className="danger" disabled={revoke.isPending} title={own ? "This is the key you signed in with: revoking it signs you out." : undefined} onClick={() => revoke.mutate(apiKey.key_id)}>
+          <button type="button" className="danger" disabled={revoke.isPending} title={own ? "This is the key you signed in with: revoking it signs you out." : undefined} onClick={() => revoke.mutate(apiKey.key_id, { onSuccess: onRevoked })}>
             Revoke{own ? " (yours)" : ""}
           </button>
         )}
