@@ -185,6 +185,46 @@ async def test_a_mongo_revocation_overtaken_by_another_reads_the_keys_again(
     assert [k.key_id for k in await read_keys("acme") if k.manages_keys(now())] == ["mine"]
 
 
+async def test_a_mongo_key_guard_lists_only_the_keys_whose_write_is_pending() -> None:
+    """The tenant's key guard lists a key from the moment it lets it go until the key's own
+    write lands; each later revocation drops the keys it reads as revoked, so the guard of
+    a tenant that revoked many admin keys holds the last only, not all of them. (On the
+    in-memory stand-in, as every MongoDB contract test here unless AUTOMATOR_TEST_MONGODB_URL
+    names a server.)"""
+    store = await MongoStore.open(
+        StandInClient(tz_aware=True), f"automator_test_{uuid.uuid4().hex[:8]}", SystemClock()
+    )
+    admins = [f"k{n}" for n in range(5)]
+    for n, key_id in enumerate(admins):
+        await store.add_api_key(key("acme", key_id), f"hash-{n}")
+    for key_id in admins[:-1]:
+        await store.revoke_api_key("acme", key_id)
+    guard = await store._db.key_guards.find_one({"tenant_id": "acme"})
+    assert guard is not None
+    assert (guard["revision"], guard["revoked"]) == (4, ["k3"])
+    with pytest.raises(Conflict):
+        await store.revoke_api_key("acme", "k4")
+
+
+async def test_a_mongo_key_guard_keeps_a_key_whose_write_never_landed() -> None:
+    """A revocation that stopped between the guard's write and the key's (a crash) leaves
+    the key live and listed: later revocations keep it listed, so it still counts as gone."""
+    store = await MongoStore.open(
+        StandInClient(tz_aware=True), f"automator_test_{uuid.uuid4().hex[:8]}", SystemClock()
+    )
+    for n, key_id in enumerate(["crashed", "k1", "k2"]):
+        await store.add_api_key(key("acme", key_id), f"hash-{n}")
+    await store._db.key_guards.insert_one(
+        {"tenant_id": "acme", "revision": 1, "revoked": ["crashed"]}
+    )
+    await store.revoke_api_key("acme", "k1")
+    guard = await store._db.key_guards.find_one({"tenant_id": "acme"})
+    assert guard is not None
+    assert guard["revoked"] == ["crashed", "k1"]
+    with pytest.raises(Conflict):  # "crashed" reads live, but its revocation began
+        await store.revoke_api_key("acme", "k2")
+
+
 async def test_a_keys_last_use_only_moves_forward(store: Store) -> None:
     """Two API processes record a key's use each on its own: the later time stays."""
     await store.add_api_key(key("acme", "k1"), "hash-1")

@@ -93,7 +93,7 @@ class Accounts(Connection):
             gone = {key_id, *guard["revoked"]}
             if not any(other.manages_keys(now) and other.key_id not in gone for other in keys):
                 raise last_manager(key_id)
-            if await self._let_go(tenant_id, guard["revision"], key_id):
+            if await self._let_go(tenant_id, guard, keys, key_id):
                 break
         await self._db.api_keys.update_one(
             {"tenant_id": tenant_id, "key_id": key_id, "revoked_at": None},
@@ -103,13 +103,21 @@ class Accounts(Connection):
             KEYS, partial(key_not_found, key_id), tenant_id=tenant_id, key_id=key_id
         )
 
-    async def _let_go(self, tenant_id: str, revision: int, key_id: str) -> bool:
-        """Whether the key guard, still at ``revision``, now lists ``key_id`` as revoked
-        (False: another revocation moved it on since it was read)."""
+    async def _let_go(self, tenant_id: str, guard: Doc, keys: list[ApiKey], key_id: str) -> bool:
+        """Whether the key guard, still at the revision of ``guard``, now lists ``key_id`` as
+        revoked (False: another revocation moved it on since it was read).
+
+        It goes on listing only the keys still live in ``keys`` (read after ``guard``): those
+        whose own write had not landed. A key read revoked stays revoked, so every later
+        reader counts it gone without the guard, and the list holds at most the tenant's
+        live keys rather than every key it ever revoked."""
+        live = {key.key_id for key in keys if key.revoked_at is None}
+        pending = [other for other in guard["revoked"] if other in live and other != key_id]
+        revision = guard["revision"]
         try:
             written = await self._db.key_guards.update_one(
                 {"tenant_id": tenant_id, "revision": revision},
-                {"$set": {"revision": revision + 1}, "$addToSet": {"revoked": key_id}},
+                {"$set": {"revision": revision + 1, "revoked": [*pending, key_id]}},
                 upsert=revision == 0,
             )
         except DuplicateKeyError:  # another made the tenant's guard first
