@@ -125,6 +125,53 @@ def test_a_failed_run_opens_the_step_that_failed_in_the_editor(
     expect(inspector.get_by_text("recipients", exact=True)).to_be_visible()
 
 
+REFUNDED: dict[str, Any] = {
+    "workflow_id": "browser_fix_refunded",
+    "name": "Browser fix refunded",
+    "trigger": {"type": "browser_fix_refund_cart"},
+    "actions": [{"id": "charge", "type": "send_push", "data": {"title": "Hi"}}],
+    "settings": {
+        "on_error": "compensate",
+        "compensation": [
+            {
+                "id": "refund",
+                "type": "send_email",
+                "template": "browser_fix_refund_email",
+                "data": {"recipient": "{{ user.email }}", "subject": "{{ run.error.step_id }}"},
+            }
+        ],
+    },
+}
+
+
+def test_a_failed_compensation_is_said_on_the_run_page_and_kept_in_its_history_once_retried(
+    page: Page, service: Service
+) -> None:
+    """The run's alert said only the step that failed it, not why its compensation failed
+    too; and Retry cleared the failure the compensation handles, which its step read."""
+    service.publish(REFUNDED)
+    event = {"type": "browser_fix_refund_cart", "user": {"id": "u-refund", "email": "r@x.io"}}
+    run_id = service.settled_run(event, "failed")
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+
+    failure = page.get_by_role("alert").filter(has_text="The run failed")
+    expect(failure).to_contain_text("no recipient")
+    expect(failure).to_contain_text("; its compensation failed at step refund:")
+    expect(failure).to_contain_text("'browser_fix_refund_email' was not found")
+
+    template = {"name": "browser_fix_refund_email", "text": "Refunded."}
+    assert service.api("POST", "/api/templates", json=template).status_code == 201
+    page.get_by_role("button", name="Retry", exact=True).click()
+    expect(page.locator("[data-step='refund'][data-status='completed']")).to_be_visible()
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "failed")
+    expect(failure).to_contain_text("no recipient")
+    expect(failure).not_to_contain_text("its compensation failed")
+    history = page.locator(".history")
+    expect(history).to_contain_text("retried; its compensation failed at step refund:")
+    expect(history).to_contain_text("compensation done")
+
+
 RERUN: dict[str, Any] = THANKS | {
     "workflow_id": "browser_fix_rerun",
     "name": "Browser fix rerun",

@@ -14,7 +14,7 @@ import { useSession } from "../../components/SessionContext";
 import { isLive } from "../../components/runStatus";
 import { duration, when } from "../../components/time";
 import { RunApproval } from "./ApprovalPanel";
-import { errorMessage, retryReason } from "./errorText";
+import { failureHeading, retryReason, runFailure } from "./errorText";
 import { RunControls } from "./RunControls";
 import { RunFamily } from "./RunFamily";
 import { RunVariables } from "./RunVariables";
@@ -32,7 +32,7 @@ export function RunPage() {
   if (run.isPending) return <p>Loading…</p>;
   if (run.error) return <ErrorNotice error={run.error} />;
   const data = run.data;
-  const failure = errorMessage(data.error);
+  const failure = runFailure(data.error);
   return (
     <section className="run-page" data-run={data.run_id} data-status={data.status}>
       <p><Link to="/runs">← Runs</Link></p>
@@ -57,7 +57,7 @@ export function RunPage() {
       </dl>
       {failure && (
         <div role="alert" className="error">
-          <strong>The run failed:</strong> {failure}<FixLink message={failure} /><StepInEditor run={data} />
+          <strong>{failureHeading(data.status)}</strong> {failure}<FixLink message={failure} /><StepInEditor run={data} />
         </div>
       )}
       <PinnedVersion run={data} />

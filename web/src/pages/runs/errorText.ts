@@ -5,6 +5,24 @@ export function errorMessage(error: Record<string, unknown> | null | undefined):
   return typeof message === "string" ? message : JSON.stringify(error);
 }
 
+/** A run's error as the sentence to show: its failure and, when its compensation failed
+ * too, that failure (`error.compensation`), which a retry of the compensation takes out of the
+ * error again (the run's history then says it). */
+export function runFailure(error: Record<string, unknown> | null | undefined): string | null {
+  const said = errorMessage(error);
+  const compensation = error?.["compensation"];
+  if (said === null || typeof compensation !== "object" || compensation === null) return said;
+  const failed = compensation as Record<string, unknown>;
+  const step = typeof failed["step_id"] === "string" ? ` at step ${failed["step_id"]}` : "";
+  return `${said}; its compensation failed${step}: ${errorMessage(failed) ?? ""}`;
+}
+
+/** How the run page introduces a run's error: an unfinished run holds one only in its
+ * compensation, which handles that failure (before the run fails with it). */
+export function failureHeading(status: string): string {
+  return status === "failed" || status === "cancelled" ? "The run failed:" : "Compensating after:";
+}
+
 interface StepRecord {
   step_id: string;
   status: string;
