@@ -159,15 +159,20 @@ class Runs(Acting):
         user: UserObject,
         data: JsonObject,
         idempotency_key: str | None,
+        *,
+        skip_delays: bool = False,
     ) -> Accepted:
         """Start one run of the workflow's active version, whatever its trigger, without
-        checking its conditions; flow control applies strictly (LimitExceeded)."""
+        checking its conditions; flow control applies strictly (LimitExceeded).
+        ``skip_delays``: a test run, its steps' delays passed over."""
         head = await self.store.get_workflow(tenant_id, workflow_id)
         if head.active_version is None or head.archived:
             raise Conflict(f"Workflow {workflow_id!r} has no published version to run.")
         version = await self.store.get_version(tenant_id, workflow_id, head.active_version)
         event = EventIn(type="run_now", user=user, data=data, idempotency_key=idempotency_key)
-        return await _needs_redis(self.ingestor).start(version, event, strict=True)
+        return await _needs_redis(self.ingestor).start(
+            version, event, strict=True, skip_delays=skip_delays
+        )
 
     async def try_current(
         self, tenant_id: str, workflow_id: str, event: EventIn, script: Script | None = None

@@ -100,7 +100,11 @@ IMPORT_BODY: dict[str, Any] = {
     }
 }
 RUN_NOW_EXAMPLES: dict[str, Any] = {
-    "site": {"summary": "Run for one site", "value": {"data": {"site": "s1"}}}
+    "site": {"summary": "Run for one site", "value": {"data": {"site": "s1"}}},
+    "test": {
+        "summary": "A test run to yourself, delays skipped",
+        "value": {"user": {"id": "me", "email": "me@example.com"}, "skip_delays": True},
+    },
 }
 Publish = Annotated[
     bool,
@@ -385,11 +389,19 @@ async def run_workflow(
     body: Annotated[RunNow | None, Body(openapi_examples=RUN_NOW_EXAMPLES)] = None,
 ) -> EventAccepted:
     """Start one run of the workflow's active version now, whatever its trigger (the seed's
-    run now); its trigger conditions are not checked. A rate limit or the tenant's quota
-    refusing the run answers 429 naming the limit, with `Retry-After`."""
+    run now); its trigger conditions are not checked. `skip_delays` makes it a test run
+    that passes over every step's delay (its branches' and sub-runs' too), each noted in
+    its history, so a workflow with a 3-day delay can be tried end to end now. A rate limit
+    or the tenant's quota refusing the run answers 429 naming the limit, with
+    `Retry-After`."""
     body = body or RunNow()
     accepted = await runs.run_now(
-        caller.tenant_id, workflow_id, body.user, body.data, body.idempotency_key
+        caller.tenant_id,
+        workflow_id,
+        body.user,
+        body.data,
+        body.idempotency_key,
+        skip_delays=body.skip_delays,
     )
     return EventAccepted.of(accepted)
 

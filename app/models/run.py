@@ -155,6 +155,9 @@ class Run:
     parent: Parent | None = None
     # Sub-workflow levels above this run (0: started by an event, a schedule or the API).
     depth: int = 0
+    # A test run (run now with skip_delays): its steps' delays are passed over, each noted
+    # in its history. Fixed when it starts; its branches and sub-runs carry it.
+    skip_delays: bool = False
     join: Join | None = None
     # How many forks the run has made: a fork's children are named by it, so a retried
     # parallel step starts fresh branches while a repeated one finds its own.

@@ -38,7 +38,9 @@ class SubWorkflows:
         event = _event(launch, self.max_bytes)
         lineage = Lineage(launch.parent, launch.depth)
         try:
-            accepted = await self.ingestor.start(version, event, strict=True, lineage=lineage)
+            accepted = await self.ingestor.start(
+                version, event, strict=True, lineage=lineage, skip_delays=launch.skip_delays
+            )
         except LimitExceeded as exc:
             raise ConnectorError(exc.message, retryable=True, retry_after=exc.retry_after) from None
         except Unavailable as exc:

@@ -70,3 +70,32 @@ def test_a_scheduled_workflow_is_run_now_from_its_test_tab(page: Page, service: 
     sent.get_by_role("link", name="Follow run").click()
     expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
     expect(page.locator("[data-step='digest']")).to_have_attribute("data-status", "completed")
+
+
+LATER: dict[str, Any] = {
+    "workflow_id": "browser_send_later",
+    "name": "Browser send later",
+    "trigger": {"type": "browser_send_later_signup"},
+    "actions": [
+        {"id": "hello", "type": "set", "data": {"greeted": "{{ user.id }}"}},
+        {"id": "follow_up", "type": "set", "delay": "P3D", "data": {"followed": True}},
+    ],
+}
+
+
+def test_a_test_run_skips_a_three_day_delay_when_asked(page: Page, service: Service) -> None:
+    """A real test of a workflow with a 3-day delay waited 3 days: with Skip delays ticked,
+    its Test tab runs it now and the step after the delay runs at once."""
+    service.publish(LATER)
+    sign_in(page, service, service.new_key("editor", "browser test runner"))
+    page.goto(f"{service.base}/studio/workflows/{LATER['workflow_id']}")
+    page.get_by_role("tab", name="Test", exact=True).click()
+
+    page.get_by_label("Skip delays").check()
+    expect(page.get_by_role("button", name="Send a real event")).to_have_count(0)
+    page.get_by_role("button", name="Run now, skipping delays").click()
+    sent = page.get_by_role("status", name="Sent event")
+    expect(sent).to_contain_text("1 run started")
+    sent.get_by_role("link", name="Follow run").click()
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
+    expect(page.locator("[data-step='follow_up']")).to_have_attribute("data-status", "completed")

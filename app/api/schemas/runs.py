@@ -184,6 +184,9 @@ class RunRead(RunListItem):
     vars: dict[str, Any]
     outputs: dict[str, Any]
     active_seconds: float
+    skip_delays: bool = Field(
+        description="A test run: its steps' delays are passed over (run now with skip_delays)."
+    )
     history: list[dict[str, Any]]
     steps: list[StepRead]
     ai_usage: AiUsageRead = Field(description="What the run's AI steps spent, summed.")
@@ -198,6 +201,7 @@ class RunRead(RunListItem):
             vars=run.vars,
             outputs=run.outputs,
             active_seconds=run.active_seconds,
+            skip_delays=run.skip_delays,
             history=run.history,
             steps=[StepRead.of(step) for step in record.steps],
             ai_usage=AiUsageRead.of(record.ai_usage),

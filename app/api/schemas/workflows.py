@@ -317,3 +317,9 @@ class RunNow(BaseModel):
     user: UserObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
     idempotency_key: ClientKey | None = None
+    skip_delays: bool = Field(
+        False,
+        description="A test run: every step's delay is passed over (noted in the run's "
+        "history) instead of waited out; waits for events, approvals and send windows "
+        "are not delays and still wait. Messages are sent.",
+    )

@@ -31,6 +31,8 @@ class Launch:
     depth: int
     # The sub-run's event type (``{{event.type}}``).
     event: str = LAUNCH_EVENT
+    # A test run's sub-run passes over its delays too (``Run.skip_delays``).
+    skip_delays: bool = False
 
 
 class Launcher(Protocol):

@@ -861,3 +861,43 @@ async def test_compensate_needs_compensation_actions(client: httpx.AsyncClient) 
     )
     assert response.status_code == 422
     assert "on_error: compensate and compensation actions go together" in response.text
+
+
+THREE_DAYS = 3 * 24 * 3600
+
+
+async def test_a_run_started_to_skip_delays_passes_over_them_and_says_so(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """A test run of a workflow with a 3-day delay waited 3 days: run now with
+    `skip_delays` goes through at once, its branches too, each delay noted in its history;
+    a run started without it waits."""
+    await create(
+        client,
+        workflow(
+            [
+                {"id": "hello", "type": "log"},
+                {"id": "later", "type": "log", "delay": THREE_DAYS},
+                {
+                    "id": "fan",
+                    "type": "parallel",
+                    "branches": [
+                        {"name": "a", "actions": [{"id": "in_a", "type": "log", "delay": 60}]},
+                        {"name": "b", "actions": [{"id": "in_b", "type": "log"}]},
+                    ],
+                },
+            ]
+        ),
+    )
+    body = {"user": {"id": "u1"}, "skip_delays": True}
+    tested = (await client.post("/api/workflows/wf/run", json=body)).json()["run_ids"][0]
+    plain = (await client.post("/api/workflows/wf/run", json={"user": {"id": "u2"}})).json()
+    await drain_until(client, settings, [tested], {"completed", "failed"})
+    run = await run_of(client, tested)
+    assert (run["status"], run["skip_delays"]) == ("completed", True)
+    assert [s["step_id"] for s in run["steps"]] == ["hello", "later", "fan"]
+    notes = [turn["reason"] for turn in run["history"] if "skipped" in turn["reason"]]
+    assert notes == ["delay of 259200 s before later skipped: a test run skipping delays"]
+    await drain_until(client, settings, plain["run_ids"], {"waiting"})
+    waiting = await run_of(client, plain["run_ids"][0])
+    assert ([s["step_id"] for s in waiting["steps"]], waiting["skip_delays"]) == (["hello"], False)

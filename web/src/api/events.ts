@@ -67,10 +67,11 @@ export function useSendEvent() {
 }
 
 /** Start one run of a workflow's active version now (`POST /api/workflows/{id}/run`), as its
- * schedule would: a scheduled workflow listens to no event a test could send. */
+ * schedule would: a scheduled workflow listens to no event a test could send. `skipDelays`:
+ * a test run that passes over its steps' delays. */
 export function useRunNow(workflowId: string) {
-  return useAccepting(({ user, data }: Omit<EventToSend, "type">) =>
-    api<EventAccepted>("POST", `/api/workflows/${encodeURIComponent(workflowId)}/run`, { body: { user, data } }));
+  return useAccepting(({ user, data, skipDelays = false }: Omit<EventToSend, "type"> & { skipDelays?: boolean }) =>
+    api<EventAccepted>("POST", `/api/workflows/${encodeURIComponent(workflowId)}/run`, { body: { user, data, skip_delays: skipDelays } }));
 }
 
 function useAccepting<T>(accept: (input: T) => Promise<EventAccepted>) {

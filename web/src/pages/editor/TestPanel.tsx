@@ -1,7 +1,8 @@
 // The Test tab: the saved workflow's dry run on a sample event, its trace step by step and
 // drawn on the canvas (POST /api/workflows/{id}/test; nothing is sent or stored); and the
 // same event sent for real (POST /api/events), or for a scheduled workflow a run started now
-// (POST /api/workflows/{id}/run), with links to the runs it started.
+// (POST /api/workflows/{id}/run), or a test run started now with its delays skipped
+// (`skip_delays`), with links to the runs it started.
 import { useId, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { testWorkflow } from "../../api/testing";
@@ -33,6 +34,15 @@ export function unrunnableBecause(userError: string | undefined, dataError: stri
   return greyedReason("run it", [userError && "correct the user's JSON", dataError && "correct the event data's JSON"]);
 }
 
+/** Which real run the Test tab offers: the event sent to `POST /api/events`; a scheduled
+ * workflow, which no event starts, run now; or, asked to skip delays, a test run started
+ * now with them passed over (both run now: editors only). Null: none for this key. */
+export function realRun(given: { scheduled: boolean; skipDelays: boolean; canEdit: boolean; canSendEvents: boolean }): "event" | "run_now" | "test_run" | null {
+  if (given.canEdit && given.skipDelays) return "test_run";
+  if (given.scheduled) return given.canEdit ? "run_now" : null;
+  return given.canSendEvents ? "event" : null;
+}
+
 /** The test tab, once the message templates its sample reads are known. */
 export function TestPanel(props: TestPanelProps) {
   return <WithTemplates>{(templates) => <TestForm {...props} templates={templates} />}</WithTemplates>;
@@ -59,6 +69,8 @@ function TestForm({ workflowId, document, dirty, onTrace, templates }: TestPanel
   const send = useSendEvent();
   const runNow = useRunNow(workflowId);
   const scheduled = document.trigger.type === "schedule";
+  const [skipDelays, setSkipDelays] = useState(false);
+  const real = realRun({ scheduled, skipDelays, canEdit, canSendEvents });
   const accepted = send.data ?? runNow.data;
   const untestable = unrunnableBecause(parseJsonText(userText).error, parseJsonText(dataText).error);
   const reasonId = useId();
@@ -76,18 +88,32 @@ function TestForm({ workflowId, document, dirty, onTrace, templates }: TestPanel
         </div>
         <div>
           <GreyableButton className="primary" disabled={run.isPending} greyedBy={greyedBy} onClick={() => run.mutate()}>Run a dry run</GreyableButton>
-          {scheduled ? canEdit && (
+          {real === "run_now" && (
             <GreyableButton disabled={runNow.isPending} greyedBy={greyedBy} onClick={() => runNow.mutate(event())}
               title="Starts one run of the active version now, as its schedule would, with this user and data: messages are sent.">
               Run now
             </GreyableButton>
-          ) : canSendEvents && (
+          )}
+          {real === "test_run" && (
+            <GreyableButton disabled={runNow.isPending} greyedBy={greyedBy} onClick={() => runNow.mutate({ ...event(), skipDelays: true })}
+              title="Starts one run of the active version now with this user and data, its trigger's conditions unchecked, every step's delay passed over: messages are sent.">
+              Run now, skipping delays
+            </GreyableButton>
+          )}
+          {real === "event" && (
             <GreyableButton disabled={send.isPending} greyedBy={greyedBy} onClick={() => send.mutate(event())}
               title="Sends this event to the service as your systems would: the active version of every workflow listening to its type runs, and messages are sent.">
               Send a real event
             </GreyableButton>
           )}
+          {canEdit && (
+            <label className="inline">
+              <input type="checkbox" checked={skipDelays} onChange={(e) => setSkipDelays(e.target.checked)} />
+              Skip delays
+            </label>
+          )}
         </div>
+        {real === "test_run" && <p className="muted">A test run of this workflow alone: each step's delay is passed over and noted in the run's history; waits for events, approvals and send windows still wait.</p>}
         {untestable && <p className="muted" id={reasonId}>{untestable}</p>}
         <ErrorNotice error={run.error ?? send.error ?? runNow.error} />
         {accepted && <SentEvent accepted={accepted} workflowId={workflowId} />}
