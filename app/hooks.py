@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from app.actions.base import ConnectorError
 from app.audit import CLI, Acting, Audit
 from app.clock import Clock
-from app.engine.calls.secrets import Secrets
+from app.engine.calls.secrets import IN_THE_STUDIO, Secrets
 from app.engine.expressions.renderer import Renderer
 from app.errors import ErrorDetail, InvalidInput, Unavailable, located, place, redis_missing
 from app.models import patterns
@@ -115,8 +115,8 @@ class Hooks(Acting):
             value = (await self.secrets.resolve(tenant_id, [name], env=env))[name]
         except ConnectorError:
             raise InvalidInput(
-                f"The hook's signing secret {name!r} is not stored: store it first with "
-                f"PUT /api/secrets/{name}.",
+                f"The hook's signing secret {name!r} is not stored: store it first "
+                f"{IN_THE_STUDIO}, or with PUT /api/secrets/{name}.",
                 [ErrorDetail(field, "no stored secret of this name")],
             ) from None
         if scheme == HookScheme.STANDARD:

@@ -195,6 +195,11 @@ async def test_hooks_are_checked_audited_and_kept_per_tenant(
     response = await client.post("/api/hooks", json=missing)
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["loc"] == ["body", "verify", "secret"]
+    # The Hooks tab shows this answer: the Studio's way to store it first.
+    assert response.json()["error"]["message"] == (
+        "The hook's signing secret 'NOPE' is not stored: store it first in the Studio under "
+        "Governance → Secrets, or with PUT /api/secrets/NOPE."
+    )
     for verify in ({"scheme": "token", "secret": "X"}, {"scheme": "github"}):
         body = missing | {"verify": verify}
         assert (await client.post("/api/hooks", json=body)).status_code == 422

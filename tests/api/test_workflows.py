@@ -184,8 +184,8 @@ async def test_validate_warns_of_a_message_template_not_created_yet(
         {
             "action_id": "remind",
             "action_type": "send_email",
-            "message": "message template 'cart_reminder' was not found; create it with POST "
-            "/api/templates",
+            "message": "message template 'cart_reminder' was not found; create it in the "
+            "Studio under Governance → Message templates, or with POST /api/templates",
         }
     ]
     template = {"name": "cart_reminder", "subject": "Hi {{ name }}", "text": "Your cart"}

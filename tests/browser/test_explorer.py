@@ -90,7 +90,7 @@ def test_a_failed_run_is_red_shows_the_connectors_error_and_retry_runs_it_again(
 
     mail = page.locator("[data-step='mail']")
     expect(mail.get_by_label("Error of step mail")).to_contain_text(
-        f"message template '{RETRIED_TEMPLATE}' was not found; create it with POST /api/templates"
+        f"message template '{RETRIED_TEMPLATE}' was not found. Create it under Governance"
     )
     expect(page.locator("[data-step='mark']")).to_have_attribute("data-status", "completed")
     expect(page.locator("[data-current-step='mail']")).to_contain_text("mail Send email")

@@ -142,7 +142,8 @@ class ValidationWarning(BaseModel):
     action_type: str
     message: str = Field(
         examples=[
-            "message template 'cart_reminder' was not found; create it with POST /api/templates"
+            "message template 'cart_reminder' was not found; create it in the Studio under "
+            "Governance → Message templates, or with POST /api/templates"
         ]
     )
 

@@ -17,6 +17,11 @@ from app.models.template import MessageTemplate
 from app.store.protocol import Store
 
 PARTS = ("subject", "text", "html")
+# The same message reaches the Studio (a run's error, a warning) and API callers: the
+# Studio's way first, for the marketer who reads it there.
+CREATE_TEMPLATE = (
+    "create it in the Studio under Governance → Message templates, or with POST /api/templates"
+)
 
 
 def _source(part: str, source: str) -> str:
@@ -78,7 +83,7 @@ class MessageTemplates:
             return await self.store.get_template(tenant_id, name)
         except NotFound:
             raise ConnectorError(
-                f"message template {name!r} was not found; create it with POST /api/templates"
+                f"message template {name!r} was not found; {CREATE_TEMPLATE}"
             ) from None
 
     def preview(self, template: MessageTemplate, scope: Mapping[str, Any]) -> Message:

@@ -24,6 +24,8 @@ from app.store.protocol import Store
 
 log = logging.getLogger(__name__)
 ENV_PREFIX = "AUTOMATOR_SECRET_"
+# Where a missing secret is stored, first in messages the Studio shows as well as the API.
+IN_THE_STUDIO = "in the Studio under Governance → Secrets"
 MIN_VALUE_CHARS = 4
 MAX_VALUE_CHARS = 65_536
 MAX_SECRETS = 1000
@@ -196,7 +198,7 @@ class Secrets:
 
 
 def _missing(name: str, *, env: bool) -> ConnectorError:
-    where = f"PUT /api/secrets/{name}"
+    where = f"{IN_THE_STUDIO}, or with PUT /api/secrets/{name}"
     if env:
         where += f" or set {ENV_PREFIX}{name} in the environment of every worker"
-    return ConnectorError(f"secret {name!r} is not set: store it with {where}")
+    return ConnectorError(f"secret {name!r} is not set: store it {where}")

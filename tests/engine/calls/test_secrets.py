@@ -134,8 +134,11 @@ async def test_a_missing_secret_fails_the_step_at_once_naming_it(
     assert run["status"] == "failed"
     assert [(s["attempt"], s["status"]) for s in run["steps"]] == [(1, "failed")]
     message = run["error"]["message"]
-    assert "secret 'NOT_SET' is not set" in message
-    assert "PUT /api/secrets/NOT_SET" in message
+    # The Studio's way first: a marketer reads the same message on the run's page.
+    assert message == (
+        "secret 'NOT_SET' is not set: store it in the Studio under Governance → Secrets, "
+        "or with PUT /api/secrets/NOT_SET"
+    )
     assert "AUTOMATOR_SECRET_NOT_SET" not in message  # acme may not read the environment
     assert echo.calls == []
 

@@ -1,16 +1,17 @@
-// The link beside an error or warning to the page that makes what it says is missing
-// (components/fixes.ts), for whoever may open that page; that page leads back (BackLink).
+// An error or warning that names something missing, with the link to the page that makes it
+// (components/fixes.ts) in place of the message's own advice, for whoever may open that page;
+// that page leads back (BackLink). Whoever may not reads the whole message.
 import { Link, useLocation } from "react-router";
 import { backTo, fixFor, type BackTo } from "./fixes";
 import { useSession } from "./SessionContext";
 
-export function FixLink({ message }: { message: string | null }) {
+export function FixableMessage({ message }: { message: string }) {
   const { canGovern } = useSession();
   const here = useLocation();
-  const fix = message === null ? null : fixFor(message);
-  if (!fix || (fix.adminOnly && !canGovern)) return null;
+  const fix = fixFor(message);
+  if (!fix || (fix.adminOnly && !canGovern)) return <>{message}</>;
   const back = backTo(here.pathname, here.search, here.state);
-  return <> <Link to={fix.to} state={{ back }}>{fix.label}</Link></>;
+  return <>{fix.problem}. <Link to={fix.to} state={{ back }}>{fix.label}</Link></>;
 }
 
 /** "← Back to the workflow" on a page a FixLink opened: once the template or secret is made,

@@ -1,21 +1,25 @@
 // Where in the console a missing piece named by an error or warning is made: the API's
-// message names its own call ("create it with POST /api/templates"), a person in the Studio
-// wants the page, opened on the piece it names.
+// message says what is missing, then how to make it, in the Studio or with the API's call
+// ("... or with POST /api/templates"); a person in the Studio wants the page, opened on the
+// piece it names, and no API call beside it.
 
 export interface Fix {
   to: string;
   label: string;
   /** Only admins reach the page (Governance → Secrets). */
   adminOnly: boolean;
+  /** What the message says is missing, without its advice, which the link replaces. */
+  problem: string;
 }
 
-type Maker = (name: string) => Fix;
+type Maker = (name: string) => Omit<Fix, "problem">;
 
+// Each pattern's first group is the problem, its second the name of what is missing.
 const FIXES: [RegExp, Maker][] = [
-  [/^message template '(.+?)' was not found/, (name) => ({
+  [/^(message template '(.+?)' was not found)/, (name) => ({
     to: `/governance/templates?new=${encodeURIComponent(name)}`, label: "Create it under Governance → Message templates", adminOnly: false,
   })],
-  [/^secret '(.+?)' is not set/, (name) => ({
+  [/^(secret '(.+?)' is not set)/, (name) => ({
     to: `/governance/secrets?name=${encodeURIComponent(name)}`, label: "Store it under Governance → Secrets", adminOnly: true,
   })],
 ];
@@ -24,7 +28,7 @@ const FIXES: [RegExp, Maker][] = [
 export function fixFor(message: string): Fix | null {
   for (const [pattern, make] of FIXES) {
     const found = pattern.exec(message);
-    if (found) return make(found[1]!);
+    if (found) return { ...make(found[2]!), problem: found[1]! };
   }
   return null;
 }

@@ -1,7 +1,7 @@
 // What a valid document still lacks to run (POST /api/workflows/validate's warnings): a message
 // template not created yet, a secret, a channel's provider. They do not stop a save.
 import type { components } from "../../api/schema";
-import { FixLink } from "../../components/FixLink";
+import { FixableMessage } from "../../components/FixLink";
 
 export type ValidationWarning = components["schemas"]["ValidationWarning"];
 
@@ -13,8 +13,7 @@ export function ValidationWarnings({ warnings }: { warnings: ValidationWarning[]
       <ul>
         {warnings.map((warning) => (
           <li key={warning.action_id}>
-            <code>{warning.action_id}</code> ({warning.action_type}): {warning.message}
-            <FixLink message={warning.message} />
+            <code>{warning.action_id}</code> ({warning.action_type}): <FixableMessage message={warning.message} />
           </li>
         ))}
       </ul>

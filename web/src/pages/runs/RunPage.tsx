@@ -7,7 +7,7 @@ import { useReplayInto } from "../../api/events";
 import { useRun, type RunRead } from "../../api/runs";
 import { useWorkflow } from "../../api/workflows";
 import { ErrorNotice } from "../../components/ErrorNotice";
-import { FixLink } from "../../components/FixLink";
+import { FixableMessage } from "../../components/FixLink";
 import { JsonText } from "../../components/JsonText";
 import { StatusBadge } from "../../components/StatusBadge";
 import { useSession } from "../../components/SessionContext";
@@ -57,7 +57,7 @@ export function RunPage() {
       </dl>
       {failure && (
         <div role="alert" className="error">
-          <strong>{failureHeading(data.status)}</strong> {failure}<FixLink message={failure} /><StepInEditor run={data} />
+          <strong>{failureHeading(data.status)}</strong> <FixableMessage message={failure} /><StepInEditor run={data} />
         </div>
       )}
       <PinnedVersion run={data} />

@@ -1,7 +1,7 @@
 // A run's steps in the order they ran: start, duration, attempt (the API's: of its call,
 // counting every one made), state, then each step's rendered input, output and error (the connector's message), as text.
 import type { StepRead } from "../../api/runs";
-import { FixLink } from "../../components/FixLink";
+import { FixableMessage } from "../../components/FixLink";
 import { JsonText } from "../../components/JsonText";
 import { StatusBadge } from "../../components/StatusBadge";
 import { duration, secondsBetween, when } from "../../components/time";
@@ -29,7 +29,7 @@ export function StepTimeline({ steps, runStart }: { steps: readonly StepRead[]; 
               </summary>
               {message && (
                 <div className="error step-error" role="note" aria-label={`Error of step ${step.step_id}`}>
-                  <strong>Error:</strong> {message}<FixLink message={message} />
+                  <strong>Error:</strong> <FixableMessage message={message} />
                 </div>
               )}
               <div className="step-io">
