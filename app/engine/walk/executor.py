@@ -161,7 +161,7 @@ class StoreEffects:
         cancelled, answered) keep its new state and add the walk's progress, unless the
         change moved the run itself (a skip, a retry) or another walker has it; then the
         change wins, and the walk stops (False). A delay or a retry's back-off that was being
-        saved as a pause of the running run landed is kept by the paused run."""
+        saved as a pause landed is kept by the paused run."""
         base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
@@ -173,7 +173,7 @@ class StoreEffects:
             setattr(fresh, name, getattr(run, name))
         if parked is not None:
             _merge_shared(fresh, run, parked)
-        if run.wait_reason in SPANS and fresh.status == RunStatus.PAUSED and fresh.due_at is None:
+        if run.wait_reason in SPANS and fresh.status == RunStatus.PAUSED:
             _keep_wait(fresh, run)
         if not await self.store.save_run(fresh):
             log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
@@ -521,17 +521,20 @@ def _recordable(output: Any) -> Any:
 
 
 def _keep_wait(fresh: Run, run: Run) -> None:
-    """Onto ``fresh``, the run as a pause of it running left it (no due time: a lease's end
-    is no timer), the wait ``run``'s refused save began: its due time, and the move into it
-    just before the pause's, at the pause's time. The run is then paused in that wait, as
-    one paused once its save was made: a resume waits out what is left of it, under its
-    reason (a retry's wait can still be brought forward), rather than go on at once."""
+    """Onto ``fresh``, the run as a pause that landed during the walk left it, the wait
+    ``run``'s refused save began: its due time, and the move into it just before the
+    pause's, at the pause's time. The pause knew nothing of that wait: it found the run
+    running (and kept no due time, a lease's end being no timer), or as stored before the
+    walk's first save (waiting in the wait the walk went on from, long due). The run is then
+    paused in the walk's wait, as one paused once its save was made: a resume waits out
+    what is left of it, under its reason (a retry's wait can still be brought forward),
+    rather than go on at once."""
     history, turn = fresh.history, fresh.pause_turn
     assert turn is not None
     pause = history[turn]
     began: Transition = {
         "at": pause["at"],
-        "from": pause["from"],
+        "from": RunStatus.RUNNING.value,
         "to": RunStatus.WAITING.value,
         "reason": str(run.wait_reason),
     }

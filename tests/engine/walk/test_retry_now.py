@@ -366,15 +366,25 @@ async def settled(resources: Resources, run_id: str, statuses: set[str]) -> Run:
 
 
 async def resumed_after_a_pause_as_saved(
-    client: httpx.AsyncClient, settings: Settings, resources: Resources, run_id: str, reason: str
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    run_id: str,
+    reason: str,
+    clock: ShiftedClock | None = None,
 ) -> Run:
-    """Walk the run with a real worker until a pause lands as its wait for ``reason`` is
-    saved and the walk has carried its progress onto the paused run; stop the worker (its
-    walk over), then resume the run through the API: the run as the resume left it."""
+    """Walk the run with a real worker (reading ``clock``, or the system's) until a pause
+    lands as its wait for ``reason`` is saved and the walk has carried its progress onto
+    the paused run; stop the worker (its walk over), then resume the run through the API:
+    the run as the resume left it."""
     store = PausedAsTheWaitIsSaved(resources.store, client, reason)
     update = {"http_allowed_hosts": ["127.0.0.1"]}
     worker = create_worker(
-        settings.model_copy(update=update), store=store, poll_delay=0.01, handle_signals=False
+        settings.model_copy(update=update),
+        store=store,
+        clock=clock,
+        poll_delay=0.01,
+        handle_signals=False,
     )
     running = asyncio.create_task(worker.async_run())
     try:
@@ -410,6 +420,31 @@ async def test_a_pause_landing_as_a_delay_is_saved_keeps_the_delay_after_a_resum
     assert run.due_at >= began + timedelta(minutes=59)
     assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["hook"]
     assert await timers_later(resources) == [timer_of(run, "delay")]
+
+
+async def test_a_pause_landing_as_a_timers_walk_saves_the_next_delay_keeps_that_delay(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    # The first delay's timer walks the run through "first" (a log: no save of its own) to
+    # the hour's delay before "last"; the pause lands before that walk's one save, so it
+    # finds the run as stored, still waiting in the first delay, whose due time has passed.
+    # Resumed, the run must wait out the hour's delay, not take "last" at once.
+    first = {"id": "first", "type": "log", "delay": 60}
+    last = {"id": "last", "type": "log", "delay": 3600}
+    await create(client, workflow([first, last]))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain_until(client, settings, [run_id], {"waiting"}, clock=clock)
+    clock.advance(61)
+    began = clock.now()
+    run = await resumed_after_a_pause_as_saved(
+        client, settings, resources, run_id, "delay", clock=clock
+    )
+    assert (run.status, run.wait_reason) == ("waiting", "delay")
+    assert run.due_at is not None
+    assert run.due_at >= began + timedelta(minutes=59)
+    assert [s["step_id"] for s in (await run_of(client, run_id))["steps"]] == ["first"]
+    assert timer_of(run, "delay") in await timers_later(resources)
 
 
 async def test_a_pause_landing_as_a_retry_wait_is_saved_keeps_the_backoff_after_a_resume(
