@@ -35,7 +35,7 @@ def test_an_editor_sends_a_real_event_and_follows_the_run_it_started(
     expect(sent).to_contain_text("1 run started")
     sent.get_by_role("link", name="Follow run").click()
     expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
-    expect(page.get_by_role("link", name=str(GREETING["workflow_id"]))).to_be_visible()
+    expect(page.get_by_role("link", name=str(GREETING["name"]))).to_be_visible()
     expect(page.locator("[data-step='greet']")).to_have_attribute("data-status", "completed")
 
 
