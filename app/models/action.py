@@ -302,6 +302,17 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
+# Action types that read no ``data``, and what to write instead: data given them would be
+# saved and then ignored by every run ({"type": "delay", "data": {"seconds": 600}} waited
+# nothing).
+DATALESS = {
+    "delay": 'a delay action reads no data: give the action its own "delay" '
+    '(seconds, or an ISO 8601 duration such as "PT10M")',
+    "condition": 'a condition action reads no data: it branches on its own "conditions" '
+    'into "then" and "else"',
+}
+
+
 class Action(Strict):
     """One step of a workflow. ``conditions`` make any action conditional (skipped unless
     they all hold); a ``condition`` action instead runs ``then`` or ``else``; a
@@ -371,6 +382,13 @@ class Action(Strict):
             see = "{problem}; see GET /api/connectors for the inputs of '{type}'"
             raise refusal("action_data", problems, see, type=self.type)
         return self
+
+    @model_validator(mode="after")
+    def _data_is_read(self, info: ValidationInfo) -> "Action":
+        said = DATALESS.get(self.type)
+        if rules_of(info) is None or said is None or not self.data:
+            return self
+        raise refusal("action_data", [ErrorDetail(("data", name), said) for name in self.data])
 
     @model_validator(mode="after")
     def _templates_compile(self, info: ValidationInfo) -> "Action":

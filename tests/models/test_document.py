@@ -299,3 +299,29 @@ def test_an_approval_takes_its_three_branches_and_only_it_takes_on_approve() -> 
         InvalidInput, match=r"data\.timeout \(in a.*\): a wait.s timeout is more than 0"
     ):
         EVERY_TYPE.validate(minimal(actions=[{"type": "approval", "data": {"timeout": 0}}]))
+
+
+PAID = {"field": "plan", "operator": "equals", "value": "paid"}
+
+
+@pytest.mark.parametrize(
+    ("action", "said"),
+    [
+        ({"type": "delay", "data": {"seconds": 600}}, 'give the action its own "delay"'),
+        (
+            {"type": "condition", "conditions": [PAID], "data": {"field": "plan"}, "then": []},
+            'it branches on its own "conditions"',
+        ),
+    ],
+)
+def test_data_no_run_reads_is_refused_saying_what_to_write(
+    action: dict[str, Any], said: str
+) -> None:
+    # Saved, such data was ignored by every run: the delay above waited nothing.
+    with pytest.raises(InvalidInput) as caught:
+        EVERY_TYPE.validate(minimal(actions=[action]))
+    detail = caught.value.details[0]
+    assert detail.loc == ("actions", 0, "data", next(iter(action["data"])))
+    assert said in detail.msg
+    # A document read back is not judged again: one saved before still loads.
+    WorkflowDocument.model_validate(minimal(actions=[action]))
