@@ -80,7 +80,11 @@ def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
     try:
         return _answer(client.request(method, path, **kwargs))
     except httpx.TransportError as exc:
-        typer.secho(f"Cannot reach {client.base_url}: {exc}", fg=typer.colors.RED, err=True)
+        said = (
+            f"Cannot reach {client.base_url}: {exc}. Is the service running there? Start it "
+            "(make run), or point AUTOMATOR_URL (or --url) at the one that is."
+        )
+        typer.secho(said, fg=typer.colors.RED, err=True)
         raise typer.Exit(1) from None
 
 

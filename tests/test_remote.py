@@ -163,6 +163,7 @@ def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     away = automator(service | {"AUTOMATOR_URL": f"http://127.0.0.1:{free_port()}"}, "runs")
     assert away.returncode == 1
     assert "Cannot reach" in away.stderr
+    assert "point AUTOMATOR_URL (or --url) at the one that is" in away.stderr
 
 
 def test_a_waiting_run_says_what_it_waits_for_and_is_controlled(service: dict[str, str]) -> None:
