@@ -28,6 +28,12 @@ MAX_CACHED_KEYS = 10_000
 # costs one write a minute, not one a request. A key's ``last_used_at`` is so at most this
 # old while it is in use (and a process that dies loses only a write on its way).
 USE_RECORD_SECONDS = 60.0
+# Unknown and revoked keys are answered alike, so a caller learns nothing of which it held.
+NOT_VALID = (
+    "The API key is not valid: this service does not know it, or it was revoked. Send the "
+    "whole key as it was printed (atm_...); an admin can make another (POST /api/keys, or "
+    "automator create-api-key on the service's host)."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +125,7 @@ class KeyCache:
         self._keys.pop(digest, None)  # out of date, if there
         key = await self._store.api_key_by_hash(digest)
         if key is None or key.revoked_at is not None:
-            raise Unauthenticated("The API key is not valid.")
+            raise Unauthenticated(NOT_VALID)
         life = self._life(key)
         if len(self._keys) >= MAX_CACHED_KEYS:
             self._keys.clear()

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from app.redis_server import free_port
+from app.tenancy import NOT_VALID
 from tests.api.test_outbox import TEMPLATES
 from tests.conftest import SEEDS
 from tests.test_cli import SERVICE_MODULES, automator_loading
@@ -147,7 +148,7 @@ def test_many_events_from_a_file(service: dict[str, str], tmp_path: Path) -> Non
 
 def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     refused = automator(service | {"AUTOMATOR_API_KEY": "atm_wrong"}, "send-event", "signup")
-    assert (refused.returncode, refused.stderr.strip()) == (1, "401: The API key is not valid.")
+    assert (refused.returncode, refused.stderr.strip()) == (1, f"401: {NOT_VALID}")
     invalid = automator(service, "send-event", "bad type!")
     assert invalid.returncode == 1
     assert invalid.stderr.startswith("422: ")
