@@ -130,9 +130,10 @@ def _on_store(work: Callable[["Resources"], Awaitable[T]]) -> T:
 
 @cli.command()
 def dev() -> None:
-    """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000,
-    a worker, the scheduler, SQLite under ./var, and a local Redis (started, restarted if it
-    dies, and stopped here unless AUTOMATOR_REDIS_URL is set). A channel with no provider
+    """Run everything in one process on embedded defaults: the HTTP API on 127.0.0.1:5000
+    (AUTOMATOR_PORT), a worker, the scheduler, SQLite under AUTOMATOR_DATA_DIR (the
+    project's var), and a local Redis (started, restarted if it dies, and stopped here
+    unless AUTOMATOR_REDIS_URL is set). A channel with no provider
     configured delivers to the dev outbox (GET /api/outbox) unless AUTOMATOR_OUTBOX=false.
     SIGINT, SIGTERM and SIGHUP stop them all. One `automator dev` per data dir: a second one
     refuses to start."""
