@@ -64,17 +64,18 @@ def test_a_cancel_from_outside_stays_a_cancel_even_when_the_timeout_also_fell(
     """The walk's task cancelled (its worker stopping) as the call's timeout falls: the
     cancel is the caller's, not turned into the step's timeout."""
 
-    async def call(started: asyncio.Event) -> None:
+    async def call() -> None:
+        task = asyncio.current_task()
+        assert task is not None
         with CallTimeout(0.01):
-            started.set()
+            # Set in the turn that set the timeout, with no turn of the loop between them: on a
+            # slow machine the timeout could otherwise fall before the cancel was even set.
+            asyncio.get_running_loop().call_later(0.015, task.cancel)  # after its timeout...
+            time.sleep(0.03)  # noqa: ASYNC251 - blocks the loop: both due at its next turn
             await asyncio.Event().wait()
 
     async def scenario() -> None:
-        started = asyncio.Event()
-        task = asyncio.create_task(call(started))
-        await started.wait()
-        asyncio.get_running_loop().call_later(0.015, task.cancel)  # after its timeout...
-        time.sleep(0.03)  # noqa: ASYNC251 - blocks the loop: both due at its next turn
+        task = asyncio.create_task(call())
         with pytest.raises(asyncio.CancelledError):
             await task
         assert task.cancelled()
