@@ -5,6 +5,7 @@ are enqueued (after the write, so a worker never looks for a run that is not the
 the process dies between the write and the enqueue, the reconciler starts the runs.
 """
 
+import difflib
 import logging
 import re
 from collections.abc import Mapping, Sequence, Set
@@ -85,6 +86,9 @@ ClientKey = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(c
 NOT_MET = "trigger conditions not met"
 # Unknown top-level fields named in the 422 that says to move them under ``data``.
 MAX_NAMED = 5
+# How alike (difflib's ratio) a name must be to an event field to be told it: 0.8 takes
+# typ for type and leaves date (0.75 to data) a business field.
+MISSPELT_CUTOFF = 0.8
 # Event data any store can keep: nesting and integers bounded.
 JsonObject = Annotated[dict[str, jsonc.FreeJson], AfterValidator(jsonc.storable_field)]
 # An event's user: its id, when given, keys the user's profile.
@@ -96,6 +100,23 @@ EVENT_EXAMPLE: dict[str, Any] = {
     "data": {"cart_value": 120, "cart": {"items": [{"sku": "A1", "price": 60}], "total": 120}},
     "idempotency_key": "cart-8841-abandoned",
 }
+
+
+def _misspelt(name: str, fields: Sequence[str]) -> str | None:
+    """The one of ``fields`` that ``name`` reads as, misspelt (``typ``, ``Type``,
+    ``idempotencyKey``); a business field (``date``, ``user_id``) reads as none."""
+    close = difflib.get_close_matches(name.lower(), fields, n=1, cutoff=MISSPELT_CUTOFF)
+    return close[0] if close else None
+
+
+def _under_data(names: Sequence[str]) -> str:
+    named = ", ".join(names[:MAX_NAMED]) + (", ..." if len(names) > MAX_NAMED else "")
+    moved = ", ".join(f'"{name}": ...' for name in names[:MAX_NAMED])
+    verb = "is not an event field" if len(names) == 1 else "are not event fields"
+    return (
+        f"{named} {verb}: put an event's own fields under data "
+        f'({{"type": ..., "data": {{{moved}}}}})'
+    )
 
 
 class EventFields(Strict):
@@ -125,20 +146,24 @@ class EventIn(EventFields):
     @classmethod
     def _business_fields_under_data(cls, value: Any) -> Any:
         """The seed's events carried their fields at the top level; ours take them under
-        ``data``: say so, with the event rewritten, rather than "extra inputs"."""
+        ``data``: say so, with the event rewritten, rather than "extra inputs". A name that
+        reads as a missing event field misspelt (``typ``) is told that field instead."""
         if not isinstance(value, dict):
             return value
-        extra = [quoted(str(key)) for key in value if key not in EVENT_FIELDS]
+        extra = [str(key) for key in value if key not in EVENT_FIELDS]
         if not extra:
             return value
-        named = ", ".join(extra[:MAX_NAMED]) + (", ..." if len(extra) > MAX_NAMED else "")
-        moved = ", ".join(f'"{key}": ...' for key in extra[:MAX_NAMED])
-        verb = "is not an event field" if len(extra) == 1 else "are not event fields"
-        message = (
-            f"{named} {verb}: put an event's own fields under data "
-            f'({{"type": ..., "data": {{{moved}}}}}); the top level takes '
-            f"{', '.join(cls.model_fields)}"
-        )
+        missing = [name for name in cls.model_fields if name not in value]
+        near = {key: _misspelt(key, missing) for key in extra}
+        said = [
+            f"{quoted(key)} is not an event field (did you mean {field}?)"
+            for key, field in near.items()
+            if field is not None
+        ]
+        moved = [quoted(key) for key, field in near.items() if field is None]
+        if moved:
+            said.append(_under_data(moved))
+        message = "; ".join(said) + f"; the top level takes {', '.join(cls.model_fields)}"
         raise PydanticCustomError("event_fields", "{message}", {"message": message})
 
     def with_key(self, key: str) -> "EventIn":

@@ -141,6 +141,31 @@ async def test_business_fields_at_the_top_level_are_told_to_go_under_data(
     assert batch.json()["error"]["details"][0]["loc"] == ["body", "events", 0]
 
 
+@pytest.mark.parametrize(
+    ("event", "said"),
+    [
+        (
+            {"typ": "signup", "data": {}},
+            "typ is not an event field (did you mean type?); the top level takes type, ",
+        ),
+        (
+            {"type": "signup", "idempotencyKey": "k1", "date": "2026-12-08"},
+            "idempotencyKey is not an event field (did you mean idempotency_key?); "
+            'date is not an event field: put an event\'s own fields under data ({"type": ..., '
+            '"data": {"date": ...}}); the top level takes ',
+        ),
+    ],
+)
+async def test_a_misspelt_event_field_is_told_the_field_it_reads_as(
+    client: httpx.AsyncClient, event: dict[str, object], said: str
+) -> None:
+    # "typ" was told to go under data, and the missing type went unmentioned.
+    reply = await client.post("/api/events", json=event)
+    assert reply.status_code == 422
+    (detail,) = reply.json()["error"]["details"]
+    assert detail["msg"].startswith(said)
+
+
 async def test_an_event_without_a_content_type_is_read_as_json(client: httpx.AsyncClient) -> None:
     reply = await client.post("/api/events", content=b'{"type": "signup", "data": {"a": 1}}')
     assert reply.status_code == 202, reply.text
