@@ -110,20 +110,10 @@ def invalid(exc: RequestValidationError, content_type: str | None = None) -> Inv
     return InvalidInput(f"The request is not valid{summary}", details)
 
 
-# Pydantic's refusals of a whole body that is not an object: their words name the model's
-# class ("a valid dictionary or instance of EventIn"), which the caller never saw.
-NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type", "dict_type"})
-JSON_KINDS = {list: "a list", str: "text", bytes: "text", bool: "true or false", type(None): "null"}
-
-
 def _said(error: ErrorDetails) -> str:
     """What is wrong, in the caller's words when it is the whole body that is."""
-    whole = tuple(error["loc"]) == ("body",)
-    if whole and error["type"] == "missing":
+    if tuple(error["loc"]) == ("body",) and error["type"] == "missing":
         return "empty: send a JSON object"
-    if whole and error["type"] in NOT_AN_OBJECT:
-        kind = JSON_KINDS.get(type(error.get("input")), "a number")
-        return f"should be a JSON object, not {kind}"
     return patterns.message(error)
 
 

@@ -67,9 +67,22 @@ WORDS = {
 }
 
 
+# Pydantic's refusals of a value that is not an object: their words name a Python type
+# ("a valid dictionary") or a model's class ("... or instance of EventIn"), which the
+# caller never saw, and not what was sent instead ("user": "u1" is text).
+NOT_AN_OBJECT = frozenset({"model_type", "model_attributes_type", "dict_type"})
+JSON_KINDS = {list: "a list", str: "text", bytes: "text", bool: "true or false", type(None): "null"}
+
+
 def message(error: ErrorDetails) -> str:
-    """Pydantic's message for ``error``, with a pattern it names said in words, and a
-    validator's own words without the "Value error, " pydantic puts before them."""
+    """Pydantic's message for ``error``, with a pattern it names said in words, a value
+    that is not an object said in JSON's words, and a validator's own words without the
+    "Value error, " pydantic puts before them."""
+    if error["type"] in NOT_AN_OBJECT:
+        if "input" not in error:  # left out by the caller: the kind is not known
+            return "should be a JSON object"
+        kind = JSON_KINDS.get(type(error["input"]), "a number")
+        return f"should be a JSON object, not {kind}"
     if error["type"] == "string_pattern_mismatch":
         words = WORDS.get(str(error.get("ctx", {}).get("pattern")))
         if words is not None:

@@ -85,6 +85,20 @@ async def test_a_json_body_sent_without_a_content_type_is_read_as_json_on_every_
     )
 
 
+async def test_a_field_that_is_not_an_object_is_told_so_in_the_callers_words(
+    client: httpx.AsyncClient,
+) -> None:
+    # "Input should be a valid dictionary": Python's word, and not what was sent instead.
+    single = await client.post("/api/events", json={"type": "signup", "user": "u1"})
+    assert single.json()["error"]["details"] == [
+        {"loc": ["body", "user"], "msg": "should be a JSON object, not text"}
+    ]
+    batch = await client.post("/api/events/batch", json={"events": [{"type": "a", "data": [1]}]})
+    assert batch.json()["error"]["details"] == [
+        {"loc": ["body", "events", 0, "data"], "msg": "should be a JSON object, not a list"}
+    ]
+
+
 async def test_a_body_that_is_not_an_object_is_told_so_in_the_callers_words(
     client: httpx.AsyncClient,
 ) -> None:

@@ -73,7 +73,7 @@ async def test_a_configuration_is_stored_shown_with_its_references_and_deleted(
             "capital letters",
         ),
         ("echo", {"config": {"blob": "x" * 70_000}}, 413, ["body", "config"], "65536"),
-        ("echo", {"config": []}, 422, ["body", "config"], "valid dictionary"),
+        ("echo", {"config": []}, 422, ["body", "config"], "should be a JSON object, not a list"),
         ("echo", {"settings": {}}, 422, ["body", "config"], "required"),
     ],
 )
@@ -239,7 +239,7 @@ async def test_a_test_call_may_use_a_configuration_not_saved_yet(
     [
         ({"k": {"$secret": "ERP_KEY", "x": 1}}, 422, ["body", "config", "k"], "$secret"),
         ({"blob": "x" * 70_000}, 413, ["body", "config"], "65536"),
-        ([], 422, ["body", "config"], "valid dictionary"),
+        ([], 422, ["body", "config"], "should be a JSON object, not a list"),
     ],
 )
 async def test_an_unsaved_configuration_is_checked_as_a_saved_one(

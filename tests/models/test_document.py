@@ -325,3 +325,11 @@ def test_data_no_run_reads_is_refused_saying_what_to_write(
     assert said in detail.msg
     # A document read back is not judged again: one saved before still loads.
     WorkflowDocument.model_validate(minimal(actions=[action]))
+
+
+def test_a_value_that_is_not_an_object_is_told_so_in_jsons_words() -> None:
+    # Was "Input should be a valid dictionary": Python's word for an object.
+    with pytest.raises(InvalidInput) as caught:
+        PARSER.validate(minimal(actions=[{"type": "send_email", "data": ["to"]}]))
+    detail = caught.value.details[0]
+    assert (detail.loc, detail.msg) == (("actions", 0, "data"), "should be a JSON object")
