@@ -44,11 +44,11 @@ async def redis_known(resources: Resources) -> None:
     await resources.engine.queue.forgot()
 
 
-async def waiting_to_retry(
-    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
-) -> tuple[str, Settings]:
-    """A run whose webhook failed once (the next call succeeds), waiting BACKOFF to retry
-    it; with the settings of a worker allowed to call the local server."""
+async def failing_once(
+    client: httpx.AsyncClient, resources: Resources, httpserver: HTTPServer
+) -> str:
+    """A run, not walked yet, whose webhook fails at its first call (the next succeeds),
+    retried BACKOFF later."""
     httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
     httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
     step = {
@@ -60,6 +60,15 @@ async def waiting_to_retry(
     await create(client, workflow([step]))
     await redis_known(resources)
     run_id: str = (await send(client, {"type": "signup"}))["run_ids"][0]
+    return run_id
+
+
+async def waiting_to_retry(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
+) -> tuple[str, Settings]:
+    """A run whose webhook failed once (the next call succeeds), waiting BACKOFF to retry
+    it; with the settings of a worker allowed to call the local server."""
+    run_id = await failing_once(client, resources, httpserver)
     allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
     await drain_until(client, allowed, [run_id], {"waiting"})
     return run_id, allowed
@@ -453,17 +462,7 @@ async def test_a_pause_landing_as_a_retry_wait_is_saved_keeps_the_backoff_after_
     # The webhook fails once; the pause lands just before the save of the run waiting
     # BACKOFF to retry it. Resumed, the run must wait out the back-off (its retry still
     # one a retry through the API can bring forward), not call the webhook again at once.
-    httpserver.expect_ordered_request("/hook").respond_with_data("down", status=500)
-    httpserver.expect_ordered_request("/hook").respond_with_json({"ok": True})
-    step = {
-        "id": "hook",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/hook"), "json": {"n": 1}},
-        "retry": {"max_attempts": 3, "backoff": BACKOFF},
-    }
-    await create(client, workflow([step]))
-    await redis_known(resources)
-    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    run_id = await failing_once(client, resources, httpserver)
     began = datetime.now(UTC)
     run = await resumed_after_a_pause_as_saved(client, settings, resources, run_id, "retry")
     assert (run.status, run.wait_reason, run.attempt) == ("waiting", "retry", 2)
