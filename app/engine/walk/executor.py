@@ -20,7 +20,7 @@ from app.engine.walk.effects import Heard
 from app.engine.walk.family import Family
 from app.engine.walk.forks import decide
 from app.engine.walk.launcher import Launch, Launcher
-from app.engine.walk.outcome import failed
+from app.engine.walk.outcome import ended_by, failed
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
 from app.engine.walk.walker import SPANS, Walker
@@ -401,16 +401,18 @@ class Executor:
         """An engine error must not leave the run to be retried forever: it fails, and can
         be retried through the API once the cause is fixed. A connector call made before
         the error is recorded as its step, failed, with what was sent and answered: a
-        retry would call again, and whoever retries must see that the first call went out."""
+        retry would call again, and whoever retries must see that the first call went out.
+        In the run's compensation, the failure it handles stays the run's error."""
         run = await self.store.get_run(tenant_id, run_id)
         if run.status not in LIVE:
             return
         now = self.effects.now()
-        run.error = {"message": "internal error in the engine; see the worker's log"}
+        error: dict[str, Any] = {"message": "internal error in the engine; see the worker's log"}
         steps = []
         if sent is not None:
             steps.append(_sent_record(run, sent, exc, now))
-            run.error = {"step_id": sent.step_id, **(steps[0].error or {})}
+            error = {"step_id": sent.step_id, **(steps[0].error or {})}
+        run.error = ended_by(run.error, error)
         run.due_at = None
         run.move(RunStatus.FAILED, now, "engine error")
         if await self.store.save_run(run, steps):

@@ -29,3 +29,11 @@ def failed(error: dict[str, Any]) -> str:
     error before any call)."""
     at = f" at step {error['step_id']}" if error.get("step_id") else ""
     return f"failed{at}: {error.get('message', '')}"
+
+
+def ended_by(error: dict[str, Any] | None, failure: dict[str, Any]) -> dict[str, Any]:
+    """The run's error once ``failure`` (a step's, the run's timeout, an engine error) ends
+    it, ``error`` being the one it held: a live run holds one only in its compensation, the
+    failure the compensation handles, which stays the run's error with ``failure`` under
+    ``compensation``; else ``failure``."""
+    return {**error, "compensation": failure} if error else failure

@@ -25,7 +25,7 @@ from app.engine.walk.context import idempotency_key, template_context
 from app.engine.walk.effects import Effects, StepGuard
 from app.engine.walk.forks import branch_runs, decide, join_of, joined
 from app.engine.walk.launcher import Launch
-from app.engine.walk.outcome import Outcome
+from app.engine.walk.outcome import Outcome, ended_by
 from app.engine.walk.program import CONTROL_TYPES, FORKS, Instruction, Kind, Program, end_of
 from app.engine.walk.waits import begin_wait, deadline
 from app.models import jsonc
@@ -85,7 +85,8 @@ class Walker:
             return await self._finish(run, *ending)
         limit = program.document.settings.timeout
         if run.active_seconds > limit:
-            run.error = {"message": f"the run exceeded its timeout of {limit} s of execution"}
+            timed_out = {"message": f"the run exceeded its timeout of {limit} s of execution"}
+            run.error = ended_by(run.error, timed_out)
             return await self._finish(run, RunStatus.FAILED, "timeout")
         instruction = program.instructions[run.pc]
         if instruction.delay and not run.delay_served:
@@ -416,7 +417,7 @@ class Walker:
             _go_to(run, program.compensation)
             run.note(self.effects.now(), f"step {step_id} failed: compensating")
             return await self.effects.checkpoint(run, steps)
-        run.error = {**run.error, "compensation": error} if run.error else error
+        run.error = ended_by(run.error, error)
         run.due_at = None
         run.move(RunStatus.FAILED, self.effects.now(), f"step {step_id} failed")
         await self.effects.checkpoint(run, steps)

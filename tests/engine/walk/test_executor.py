@@ -153,27 +153,32 @@ async def test_a_compensated_run_is_logged_failed_by_its_step_not_its_last_turn(
 
 
 class FailsOnceAfterACall:
-    """The real store, except that its first save holding a step record raises, as an
-    engine or adapter bug would: fault injection, since no real bug can be had on demand."""
+    """The real store, except that its first save holding a step record (of ``step_id``,
+    when given) raises, as an engine or adapter bug would: fault injection, since no real
+    bug can be had on demand."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, step_id: str | None = None) -> None:
         self._store = store
+        self._step_id = step_id
         self.failed = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     async def save_run(self, run: Run, steps: Sequence[StepRecord] = ()) -> bool:
-        if steps and not self.failed:
+        ours = [step for step in steps if self._step_id in (None, step.step_id)]
+        if ours and not self.failed:
             self.failed = True
             raise RuntimeError("a bug after the call")
         return await self._store.save_run(run, steps)
 
 
-async def drain_failing_once(settings: Settings, resources: Resources) -> None:
+async def drain_failing_once(
+    settings: Settings, resources: Resources, step_id: str | None = None
+) -> None:
     """Run a real worker until no job is left, over a store whose first save of a step
-    record fails (``FailsOnceAfterACall``)."""
-    store = FailsOnceAfterACall(resources.store)
+    record (of ``step_id``, when given) fails (``FailsOnceAfterACall``)."""
+    store = FailsOnceAfterACall(resources.store, step_id)
     await drain(settings, store=store)
     assert store.failed
 
@@ -202,6 +207,51 @@ async def test_an_engine_error_after_a_call_still_records_the_step_with_its_outp
     assert step["error"]["message"].startswith("the call was made, then the engine failed")
     assert run["error"]["step_id"] == "post"
     assert len(httpserver.log) == 1
+
+
+async def test_an_engine_error_in_a_compensation_keeps_the_failure_it_handles(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings, httpserver: HTTPServer
+) -> None:
+    # The charge is declined; the engine fails right after the refund that compensates it
+    # was sent. The run fails with the declined charge, as the failure its compensation
+    # handled, the engine's failure at the refund under error.compensation (and in the
+    # refund's record), not in the charge's place.
+    httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
+    httpserver.expect_request("/refund").respond_with_json({"refunded": True})
+    charge = {
+        "id": "charge",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/charge")},
+    }
+    refund = {
+        "id": "refund",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/refund")},
+    }
+    document = {
+        "workflow_id": "order",
+        "name": "n",
+        "trigger": {"type": "buy"},
+        "actions": [charge],
+        "settings": {"on_error": "compensate", "compensation": [refund]},
+    }
+    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    run_id = (await send(client, {"type": "buy"}))["run_ids"][0]
+    allowed = settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]})
+    await drain_failing_once(allowed, resources, "refund")
+    run = (await client.get(f"/api/runs/{run_id}")).json()
+    assert run["status"] == "failed"
+    error = run["error"]
+    declined = "POST to 127.0.0.1 answered 402: card declined"
+    assert (error["step_id"], error["message"]) == ("charge", declined)
+    assert error["compensation"]["step_id"] == "refund"
+    engine = "the call was made, then the engine failed"
+    assert error["compensation"]["message"].startswith(engine)
+    assert [(s["step_id"], s["status"]) for s in run["steps"]] == [
+        ("charge", "failed"),
+        ("refund", "failed"),
+    ]
+    assert run["steps"][1]["error"]["message"].startswith(engine)
 
 
 async def test_an_at_most_once_call_an_engine_error_followed_is_made_again_on_retry(

@@ -1,6 +1,7 @@
 """Runs end to end: events in through the API, a real arq worker on a real Redis, real SQLite."""
 
 import asyncio
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -9,6 +10,7 @@ import httpx
 import pytest
 from arq.constants import default_queue_name
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter, ConnectorError
 from app.actions.registry import Registry
@@ -806,6 +808,46 @@ async def test_a_failing_compensation_is_reported_with_the_first_failure(
     assert run["status"] == "failed"
     assert run["error"]["step_id"] == "charge"
     assert run["error"]["compensation"]["step_id"] == "undo"
+
+
+RUN_TIMEOUT = 3  # seconds of the run's active time; the refund alone takes longer
+
+
+async def test_a_run_timing_out_in_its_compensation_fails_with_the_failure_it_handles(
+    client: httpx.AsyncClient, settings: Settings, httpserver: HTTPServer
+) -> None:
+    # The charge is declined at once; the refund that compensates it is answered only after
+    # the run's whole timeout, so the run times out before the step after the refund. It
+    # fails with the declined charge, the timeout under error.compensation, not in its place.
+    def slow_refund(request: Request) -> Response:
+        time.sleep(RUN_TIMEOUT + 0.5)  # a lower bound on the run's active time, no race
+        return Response('{"refunded": true}', content_type="application/json")
+
+    httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
+    httpserver.expect_request("/refund").respond_with_handler(slow_refund)
+    charge = {
+        "id": "charge",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/charge")},
+    }
+    refund = {
+        "id": "refund",
+        "type": "webhook_call",
+        "data": {"url": httpserver.url_for("/refund")},
+    }
+    note = {"id": "note", "type": "log", "data": {"message": "refunded"}}
+    compensated: dict[str, Any] = {"on_error": "compensate", "compensation": [refund, note]}
+    await create(client, workflow([charge], timeout=RUN_TIMEOUT, **compensated))
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    await drain(settings.model_copy(update={"http_allowed_hosts": ["127.0.0.1"]}))
+    run = await run_of(client, run_id)
+    assert (run["status"], run["history"][-1]["reason"]) == ("failed", "timeout")
+    declined = "POST to 127.0.0.1 answered 402: card declined"
+    timed_out = f"the run exceeded its timeout of {RUN_TIMEOUT} s of execution"
+    error = run["error"]
+    assert (error["step_id"], error["message"]) == ("charge", declined)
+    assert error["compensation"] == {"message": timed_out}
+    assert [s["step_id"] for s in run["steps"]] == ["charge", "refund"]
 
 
 @pytest.mark.parametrize("command", ["retry", "skip"])
