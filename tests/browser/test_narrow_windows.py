@@ -129,3 +129,61 @@ def test_a_phone_wide_alerts_page_scrolls_its_rules_table_in_a_named_box(
         assert page.evaluate(WIDER_THAN_THE_WINDOW) == 0
     finally:
         service.api("DELETE", "/api/tenant/alerts")
+
+
+LONG_TEXT = "Thank you for signing up: here is the code for your first order, " * 3
+# A value with no space to break a line at, as a link is.
+LONG_LINK = "https://shop.example.com/welcome?code=WELCOME10&utm_source=automator&utm_medium=email"
+LONG_VALUES: dict[str, object] = {
+    "workflow_id": "browser_narrow_values",
+    "name": "Narrow values",
+    "trigger": {"type": "browser_narrow_values_signup"},
+    "actions": [
+        {"id": "note", "type": "set", "data": {"greeting": LONG_TEXT, "link": LONG_LINK}},
+        {
+            "id": "hold",
+            "type": "wait_for_event",
+            "data": {"event": "browser_narrow_values_paid", "timeout": 3600},
+        },
+    ],
+}
+
+
+def scrolls_in_its_box(page: Page, name: str) -> None:
+    """The region ``name`` holds a table wider than itself, and the page is not wider than
+    the window."""
+    box = page.get_by_role("region", name=name, exact=True)
+    expect(box.get_by_role("table")).to_be_visible()
+    assert box.evaluate("(b) => b.scrollWidth > b.clientWidth"), "the table fits: nothing to scroll"
+    assert page.evaluate(WIDER_THAN_THE_WINDOW) == 0
+
+
+def test_a_phone_wide_runs_variables_scroll_in_their_box(page: Page, service: Service) -> None:
+    """A variable holding a link made the run's page wider than the window: its table was
+    outside a scrolling box."""
+    service.publish(LONG_VALUES)
+    event = {"type": "browser_narrow_values_signup", "user": {"id": "narrow_values"}}
+    run_id = service.settled_run(event, "waiting")
+    page.set_viewport_size({"width": 400, "height": 800})
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+    expect(page.locator("[data-variable='link']")).to_be_visible()
+    scrolls_in_its_box(page, "Names and values")
+
+
+def test_a_phone_wide_version_diff_scrolls_in_its_box(page: Page, service: Service) -> None:
+    """Two versions' long lines side by side made the editor's page wider than the window."""
+    first = LONG_VALUES | {
+        "workflow_id": "browser_narrow_diff",
+        "trigger": {"type": "browser_narrow_diff_signup"},
+    }
+    service.publish(first)
+    service.publish(first | {"name": "Narrow values, renamed"})
+    page.set_viewport_size({"width": 400, "height": 800})
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/browser_narrow_diff")
+    page.get_by_role("tab", name="Versions").click()
+    page.get_by_label("Compare version 1", exact=True).check()
+    page.get_by_label("Compare version 2", exact=True).check()
+    expect(page.get_by_text("1 changed line")).to_be_visible()
+    scrolls_in_its_box(page, "Lines of both versions")

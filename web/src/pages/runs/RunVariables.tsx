@@ -6,6 +6,7 @@ import { useId, useState, type FormEvent } from "react";
 import { useSetVariables, type RunRead } from "../../api/runs";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
+import { TableScroll } from "../../components/TableScroll";
 import { compact, parseValue, variablesChange } from "./variables";
 
 export function RunVariables({ run, canChange }: { run: RunRead; canChange: boolean }) {
@@ -38,23 +39,25 @@ export function RunVariables({ run, canChange }: { run: RunRead; canChange: bool
       <h2>Variables</h2>
       {names.length === 0 && <p className="muted">No variables.</p>}
       {names.length > 0 && (
-        <table className="variables">
-          <tbody>
-            {names.map((variable) => (
-              <tr key={variable} data-variable={variable}>
-                <td><code>{variable}</code></td>
-                <td><code>{compact(run.vars[variable])}</code></td>
-                {canChange && (
-                  <td>
-                    <button type="button" onClick={() => edit(variable)} aria-label={`Edit ${variable}`}>Edit</button>{" "}
-                    <GreyableButton className="danger" disabled={change.isPending} aria-label={`Remove ${variable}`}
-                      greyedBy={greyedBy} onClick={() => send({ [variable]: null }, `${variable} removed.`)}>Remove</GreyableButton>
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TableScroll label="Names and values">
+          <table className="variables">
+            <tbody>
+              {names.map((variable) => (
+                <tr key={variable} data-variable={variable}>
+                  <td><code>{variable}</code></td>
+                  <td><code>{compact(run.vars[variable])}</code></td>
+                  {canChange && (
+                    <td>
+                      <button type="button" onClick={() => edit(variable)} aria-label={`Edit ${variable}`}>Edit</button>{" "}
+                      <GreyableButton className="danger" disabled={change.isPending} aria-label={`Remove ${variable}`}
+                        greyedBy={greyedBy} onClick={() => send({ [variable]: null }, `${variable} removed.`)}>Remove</GreyableButton>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
       )}
       {canChange && (
         <form className="variable-form" onSubmit={submit} aria-label="Set a variable">
