@@ -42,7 +42,7 @@ def test_an_admin_sets_an_alert_rule_and_a_viewer_reads_it(page: Page, service: 
     expect(page.get_by_role("status")).to_have_text("Saved.")
     row = page.locator("tr[data-rule='checkout-failing']")
     expect(row).to_contain_text(
-        "browser_checkout: 25 % or more of at least 10 ended runs failed in 15 min"
+        "Checkout (browser_checkout): 25 % or more of at least 10 ended runs failed in 15 min"
     )
     expect(row).to_contain_text("ops@example.com")
     assert service.api("GET", "/api/tenant/alerts").json()["rules"][0]["min_runs"] == 10

@@ -42,8 +42,12 @@ def test_an_event_is_found_by_type_with_its_run_and_replay_starts_another(
 
     row.get_by_role("button").first.click()
     detail = page.get_by_role("complementary", name="Event")
+    # Each workflow by its name, its id beside it.
+    expect(detail.get_by_role("link", name="Browser event greet")).to_have_attribute(
+        "href", f"/studio/runs/{run_id}"
+    )
     expect(detail.locator("[data-skipped='browser_event_picky']")).to_contain_text(
-        "trigger conditions not met"
+        "Browser event picky browser_event_picky: trigger conditions not met"
     )
     detail.get_by_role("button", name="Replay").click()
     replayed = detail.get_by_role("status", name="Sent event")

@@ -47,6 +47,7 @@ def test_the_outbox_lists_the_emails_sent_newest_first_each_linked_to_its_run(
     expect(first).to_contain_text("grace@example.com")
     expect(first).to_contain_text("Your receipt")
     expect(first).to_contain_text("Thanks Grace, order 2 is in.")
+    expect(first).to_contain_text("Browser outbox receipt browser_outbox_receipt · step receipt")
     expect(rows.nth(1)).to_contain_text("ada@example.com")
 
     first.get_by_role("link", name=newest).click()

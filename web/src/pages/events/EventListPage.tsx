@@ -13,6 +13,7 @@ import { useSession } from "../../components/SessionContext";
 import { when } from "../../components/time";
 import { emptyListText } from "../../components/addressFilter";
 import { TableScroll } from "../../components/TableScroll";
+import { WorkflowName } from "../../components/WorkflowName";
 
 const FIRST_EVENT =
   "your systems send them to POST /api/events (automator send-event sends one, and so does a workflow's Test tab).";
@@ -97,7 +98,7 @@ function EventDetail({ id }: { id: string }) {
       <ul>
         {event.data.runs.map((run) => (
           <li key={run.run_id}>
-            <Link to={`/runs/${encodeURIComponent(run.run_id)}`}>{run.workflow_id}</Link> <StatusBadge status={run.status} />
+            <WorkflowName id={run.workflow_id} to={`/runs/${encodeURIComponent(run.run_id)}`} /> <StatusBadge status={run.status} />
           </li>
         ))}
       </ul>
@@ -106,7 +107,7 @@ function EventDetail({ id }: { id: string }) {
           <h3>Skipped</h3>
           <ul>
             {skipped.map(([workflow, reason]) => (
-              <li key={workflow} data-skipped={workflow}>{workflow}: {reason}</li>
+              <li key={workflow} data-skipped={workflow}><WorkflowName id={workflow} />: {reason}</li>
             ))}
           </ul>
         </>

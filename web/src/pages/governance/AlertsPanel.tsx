@@ -3,6 +3,7 @@
 import { Link } from "react-router";
 import { type AlertRule, type AlertRules, useAlerts, useDeleteAlerts, usePutAlerts } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { useWorkflowNames } from "../../api/workflows";
 import { TableScroll } from "../../components/TableScroll";
 import { JsonObjectEditor } from "./JsonObjectEditor";
 
@@ -10,9 +11,12 @@ const EXAMPLE: AlertRules = {
   rules: [{ rule_id: "checkout-failing", workflow_id: "checkout", window_minutes: 15, threshold: 0.25, min_runs: 10, email: ["ops@example.com"], webhook_url: null }],
 };
 
-/** A rule in words: what it watches and when it alerts. */
-export function ruleText(rule: AlertRule): string {
-  const watched = rule.workflow_id ?? "any workflow";
+/** A rule in words: what it watches (a workflow by its name in `names`, its id beside it)
+ * and when it alerts. */
+export function ruleText(rule: AlertRule, names: ReadonlyMap<string, string>): string {
+  const id = rule.workflow_id;
+  const name = id ? names.get(id) : undefined;
+  const watched = id ? (name ? `${name} (${id})` : id) : "any workflow";
   const share = Math.round((rule.threshold ?? 0.5) * 1000) / 10;
   return `${watched}: ${share} % or more of at least ${rule.min_runs ?? 5} ended runs failed in ${rule.window_minutes ?? 60} min`;
 }
@@ -36,6 +40,7 @@ export function AlertsPanel({ canConfigure }: { canConfigure: boolean }) {
 }
 
 function RuleTable({ rules }: { rules: AlertRule[] }) {
+  const names = useWorkflowNames();
   if (rules.length === 0) return <p>No alert rules: nobody is told when runs keep failing.</p>;
   return (
     <TableScroll label="Alert rules">
@@ -45,7 +50,7 @@ function RuleTable({ rules }: { rules: AlertRule[] }) {
           {rules.map((rule) => (
             <tr key={rule.rule_id} data-rule={rule.rule_id}>
               <td>{rule.rule_id}</td>
-              <td>{ruleText(rule)}</td>
+              <td>{ruleText(rule, names)}</td>
               <td>{channelsText(rule)}</td>
               <td>
                 <Link to={rule.workflow_id ? `/runs?${new URLSearchParams({ workflow_id: rule.workflow_id, status: "failed" })}` : "/runs?status=failed"}>

@@ -57,7 +57,11 @@ describe("governance", () => {
 
   it("says an alert rule in words", () => {
     const rule = { rule_id: "r", workflow_id: null, window_minutes: 15, threshold: 0.25, min_runs: 10, email: ["ops@example.com"], webhook_url: "https://hooks.example.com/a" };
-    expect(ruleText(rule)).toBe("any workflow: 25 % or more of at least 10 ended runs failed in 15 min");
+    const names = new Map([["browser_checkout", "Checkout"]]);
+    expect(ruleText(rule, names)).toBe("any workflow: 25 % or more of at least 10 ended runs failed in 15 min");
+    expect(ruleText({ ...rule, workflow_id: "browser_checkout" }, names))
+      .toBe("Checkout (browser_checkout): 25 % or more of at least 10 ended runs failed in 15 min");
+    expect(ruleText({ ...rule, workflow_id: "unnamed" }, names)).toMatch(/^unnamed: 25 %/);
     expect(channelsText(rule)).toBe("ops@example.com, https://hooks.example.com/a");
   });
 

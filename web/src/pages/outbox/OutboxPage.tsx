@@ -11,6 +11,7 @@ import { FilterText } from "../../components/forms/FilterText";
 import { Pager, usePages } from "../../components/Pager";
 import { when } from "../../components/time";
 import { TableScroll } from "../../components/TableScroll";
+import { WorkflowName } from "../../components/WorkflowName";
 
 const CHANNELS = ["email", "sms", "push", "whatsapp"];
 
@@ -70,7 +71,7 @@ export function OutboxPage() {
                   </td>
                   <td>
                     <Link to={`/runs/${encodeURIComponent(message.run_id)}`}><code>{message.run_id}</code></Link>{" "}
-                    <span className="muted">{message.workflow_id} · step {message.step_id}</span>
+                    <span className="muted"><WorkflowName id={message.workflow_id} /> · step {message.step_id}</span>
                   </td>
                 </tr>
               ))}
