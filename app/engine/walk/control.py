@@ -7,7 +7,7 @@ the run's history.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from app import metrics
@@ -27,6 +27,7 @@ from app.engine.walk.walker import (
     JOIN_WAIT,
     PARKED_FOR,
     SPANS,
+    resumed_span,
 )
 from app.errors import Conflict
 from app.models.run import RETRY_WAIT, Command, Join, Run, RunStatus
@@ -223,7 +224,7 @@ def _resumed_due(run: Run, now: datetime) -> datetime | None:
     pause = run.history[turn]
     if pause["from"] != RunStatus.WAITING:
         return due
-    return now + max(due - datetime.fromisoformat(pause["at"]), timedelta(0))
+    return resumed_span(due, datetime.fromisoformat(pause["at"]), now)
 
 
 # The waits the walker times by their reason: a delay, a retry, a handover to a fresh job, a

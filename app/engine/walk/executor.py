@@ -23,7 +23,7 @@ from app.engine.walk.launcher import Launch, Launcher
 from app.engine.walk.outcome import ended_by, failed
 from app.engine.walk.program import Instruction, ProgramCache
 from app.engine.walk.waits import since
-from app.engine.walk.walker import SPANS, Walker
+from app.engine.walk.walker import SPANS, Walker, resumed_span
 from app.errors import NotFound
 from app.models import jsonc
 from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus, Transition
@@ -122,6 +122,10 @@ class StoreEffects:
     # (waiting): its wait and its variables then, which others may write meanwhile (an
     # answer, a decision, variables set through the API) and a conflict must keep.
     parked: dict[str, Shared] = field(default_factory=dict)
+    # The runs a pause and a resume landed on as the walk saved them waiting (a delay, a
+    # back-off): the carry-over armed the wait's timer for when the resumed wait ends, which
+    # the refused save must not take back.
+    rearmed: set[str] = field(default_factory=set)
 
     # The walk reads the time twenty-odd times a run: the clock's own method, with no frame
     # of ours around it.
@@ -161,7 +165,8 @@ class StoreEffects:
         cancelled, answered) keep its new state and add the walk's progress, unless the
         change moved the run itself (a skip, a retry) or another walker has it; then the
         change wins, and the walk stops (False). A delay or a retry's back-off that was being
-        saved as a pause landed is kept by the paused run."""
+        saved as a pause landed is kept by the paused run, or by the run a resume then
+        resumed, its timer armed for the time the wait had left."""
         base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
         if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
@@ -173,10 +178,14 @@ class StoreEffects:
             setattr(fresh, name, getattr(run, name))
         if parked is not None:
             _merge_shared(fresh, run, parked)
-        if run.wait_reason in SPANS and fresh.status == RunStatus.PAUSED:
-            _keep_wait(fresh, run)
+        resumed = run.wait_reason in SPANS and _keep_wait(fresh, run)
         if not await self.store.save_run(fresh):
             log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
+        elif resumed:
+            # The resume armed no timer for the wait it did not know of.
+            timer = run.timer(str(run.wait_reason))
+            await self.queue.advance(run.tenant_id, run.run_id, timer, fresh.due_at)
+            self.rearmed.add(run.run_id)
         if fresh.finished and run.join is not None:
             # Ended (cancelled, an exit event) as it forked: whoever ended it did not know
             # the children the walk had started.
@@ -231,6 +240,7 @@ class StoreEffects:
         self.held.pop(run_id, None)
         self.unsaved.discard(run_id)
         self.parked.pop(run_id, None)
+        self.rearmed.discard(run_id)
 
     async def defer(self, run: Run, job_id: str, reason: str) -> bool:
         await self._park(run, job_id)
@@ -242,11 +252,13 @@ class StoreEffects:
         writes the waiting run first and brings that timer forward after, so its arming
         comes last, instead of being put back by this one (a worker finding the timer due
         before the save finds the run's lease taken, and comes back). The timer as armed,
-        or None: the save failed, and the timer is taken back."""
+        or None: the save failed, and the timer is taken back (unless the carry-over armed
+        it again for a resumed wait)."""
         armed = await self.queue.advance(run.tenant_id, run.run_id, job_id, run.due_at)
         if await self.checkpoint(run, []):
             return armed
-        await self.queue.take_back(run.tenant_id, run.run_id, job_id, armed)
+        if run.run_id not in self.rearmed:
+            await self.queue.take_back(run.tenant_id, run.run_id, job_id, armed)
         return None
 
     async def call(
@@ -522,7 +534,7 @@ def _recordable(output: Any) -> Any:
         )
 
 
-def _keep_wait(fresh: Run, run: Run) -> None:
+def _keep_wait(fresh: Run, run: Run) -> bool:
     """Onto ``fresh``, the run as a pause that landed during the walk left it, the wait
     ``run``'s refused save began: its due time, and the move into it just before the
     pause's, at the pause's time. The pause knew nothing of that wait: it found the run
@@ -530,18 +542,56 @@ def _keep_wait(fresh: Run, run: Run) -> None:
     walk's first save (waiting in the wait the walk went on from, long due). The run is then
     paused in the walk's wait, as one paused once its save was made: a resume waits out
     what is left of it, under its reason (a retry's wait can still be brought forward),
-    rather than go on at once."""
-    history, turn = fresh.history, fresh.pause_turn
-    assert turn is not None
-    pause = history[turn]
+    rather than go on at once. A resume that landed too, before the save, is applied to
+    that wait (``_resume_into``); True if the run then waits (its timer is to be armed)."""
+    pause, resume = _pause_and_resume(fresh, run)
+    if pause is None:
+        return False
+    history = fresh.history
+    paused = history[pause]
     began: Transition = {
-        "at": pause["at"],
+        "at": paused["at"],
         "from": RunStatus.RUNNING.value,
         "to": RunStatus.WAITING.value,
         "reason": str(run.wait_reason),
     }
-    history[turn : turn + 1] = [began, {**pause, "from": RunStatus.WAITING.value}]
+    history[pause : pause + 1] = [began, {**paused, "from": RunStatus.WAITING.value}]
     fresh.due_at = run.due_at
+    return resume is not None and _resume_into(fresh, resume + 1, paused["at"])
+
+
+def _resume_into(fresh: Run, turn: int, paused: str) -> bool:
+    """``fresh``, paused (at ``paused``) in the wait it keeps, was resumed (its history's
+    ``turn``) before the walk's save: the resume, knowing of no wait, made it due at once.
+    It is resumed into the wait as it would have been, due once the time the wait had left
+    at the pause has passed since the resume (True); or, none left, it goes on at once."""
+    resumed = fresh.history[turn]
+    at = datetime.fromisoformat(resumed["at"])
+    assert fresh.due_at is not None  # a delay's or a back-off's end
+    due = resumed_span(fresh.due_at, datetime.fromisoformat(paused), at)
+    if due <= at:
+        fresh.due_at = at
+        return False
+    fresh.history[turn] = {**resumed, "to": RunStatus.WAITING.value}
+    fresh.status, fresh.due_at = RunStatus.WAITING, due
+    return True
+
+
+def _pause_and_resume(fresh: Run, run: Run) -> tuple[int | None, int | None]:
+    """Where in ``fresh``'s history the pause that landed during ``run``'s walk is, and the
+    resume after it if one landed too (then its last move, notes aside); None for the pause
+    if the run is neither paused nor so resumed."""
+    if fresh.status == RunStatus.PAUSED:
+        return fresh.pause_turn, None
+    history = fresh.history
+    moves = [at for at, turn in enumerate(history) if turn["from"] != turn["to"]]
+    if fresh.status != RunStatus.PENDING or len(moves) < 2:
+        return None, None
+    pause, resume = moves[-2:]
+    # A resume the walk read (the run it took up was pending after it) is not one of these.
+    if history[resume]["from"] != RunStatus.PAUSED.value or history[resume] in run.history:
+        return None, None
+    return pause, resume
 
 
 def _json(value: Any) -> bytes:

@@ -46,6 +46,13 @@ SPANS = (DELAY_WAIT, RETRY_WAIT)
 PARKED_FOR = "waiting for"
 
 
+def resumed_span(due: datetime, paused: datetime, resumed: datetime) -> datetime:
+    """When a delay or a retry's back-off due at ``due``, paused at ``paused`` and resumed at
+    ``resumed``, ends: it has the time it had left when paused (a paused timer's clock
+    stops), none if it had run out."""
+    return resumed + max(due - paused, timedelta(0))
+
+
 @dataclass
 class Walker:
     effects: Effects

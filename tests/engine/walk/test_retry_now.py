@@ -338,15 +338,19 @@ async def test_a_command_landing_as_a_wait_is_saved_moves_the_run_at_once(
 
 class PausedAsTheWaitIsSaved:
     """The real store, except that a walk's first save of a run waiting for ``reason`` (a
-    delay, a retry's back-off) lets a pause through the API land just before it: the pause
-    finds the run running, and the walk's save is refused. ``carried`` is set once the walk
-    has carried its progress onto the paused run. Fault injection, since no real race can
-    be had on demand."""
+    delay, a retry's back-off) lets a pause through the API land just before it (and a
+    resume after the pause, with ``resumed``): the pause finds the run running, and the
+    walk's save is refused. ``carried`` is set once the walk has carried its progress onto
+    the run as the commands left it. Fault injection, since no real race can be had on
+    demand."""
 
-    def __init__(self, store: Store, client: httpx.AsyncClient, reason: str) -> None:
+    def __init__(
+        self, store: Store, client: httpx.AsyncClient, reason: str, resumed: bool = False
+    ) -> None:
         self._store = store
         self._client = client
         self._reason = reason
+        self._commands = ("pause", "resume") if resumed else ("pause",)
         self.paused = False
         self.carried = asyncio.Event()
 
@@ -356,10 +360,11 @@ class PausedAsTheWaitIsSaved:
     async def save_run(self, run: Run, *args: Any) -> bool:
         if not self.paused and run.wait_reason == self._reason:
             self.paused = True
-            answer = await self._client.post(f"/api/runs/{run.run_id}/pause")
-            assert answer.status_code == 200, answer.text
+            for command in self._commands:
+                answer = await self._client.post(f"/api/runs/{run.run_id}/{command}")
+                assert answer.status_code == 200, answer.text
         saved: bool = await self._store.save_run(run, *args)
-        if saved and self.paused and run.status == "paused":
+        if saved and self.paused and run.status != "running":
             self.carried.set()
         return saved
 
@@ -381,12 +386,14 @@ async def resumed_after_a_pause_as_saved(
     run_id: str,
     reason: str,
     clock: ShiftedClock | None = None,
+    during: bool = False,
 ) -> Run:
     """Walk the run with a real worker (reading ``clock``, or the system's) until a pause
     lands as its wait for ``reason`` is saved and the walk has carried its progress onto
     the paused run; stop the worker (its walk over), then resume the run through the API:
-    the run as the resume left it."""
-    store = PausedAsTheWaitIsSaved(resources.store, client, reason)
+    the run as the resume left it. ``during``: the resume lands with the pause, before the
+    walk's save, and the run is as the walk's carry-over left it."""
+    store = PausedAsTheWaitIsSaved(resources.store, client, reason, resumed=during)
     update = {"http_allowed_hosts": ["127.0.0.1"]}
     worker = create_worker(
         settings.model_copy(update=update),
@@ -400,8 +407,9 @@ async def resumed_after_a_pause_as_saved(
         await asyncio.wait_for(store.carried.wait(), 60)  # a guard against hanging, not a timing
     finally:
         await stop_gracefully(worker, running)
-    assert (await run_of(client, run_id))["status"] == "paused"
-    assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
+    if not during:
+        assert (await run_of(client, run_id))["status"] == "paused"
+        assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
     return await resources.store.get_run("acme", run_id)
 
 
@@ -456,20 +464,35 @@ async def test_a_pause_landing_as_a_timers_walk_saves_the_next_delay_keeps_that_
     assert timer_of(run, "delay") in await timers_later(resources)
 
 
+@pytest.mark.parametrize("during", [False, True], ids=["resumed-after", "resumed-during"])
 async def test_a_pause_landing_as_a_retry_wait_is_saved_keeps_the_backoff_after_a_resume(
-    client: httpx.AsyncClient, settings: Settings, resources: Resources, httpserver: HTTPServer
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    httpserver: HTTPServer,
+    during: bool,
 ) -> None:
     # The webhook fails once; the pause lands just before the save of the run waiting
-    # BACKOFF to retry it. Resumed, the run must wait out the back-off (its retry still
-    # one a retry through the API can bring forward), not call the webhook again at once.
+    # BACKOFF to retry it, and the resume once the walk carried its progress over, or with
+    # the pause, before the save. Resumed, the run must wait out the back-off (its retry
+    # still one a retry through the API can bring forward), not call the webhook again at
+    # once.
     run_id = await failing_once(client, resources, httpserver)
     began = datetime.now(UTC)
-    run = await resumed_after_a_pause_as_saved(client, settings, resources, run_id, "retry")
+    run = await resumed_after_a_pause_as_saved(
+        client, settings, resources, run_id, "retry", during=during
+    )
     assert (run.status, run.wait_reason, run.attempt) == ("waiting", "retry", 2)
     assert run.due_at is not None
     assert run.due_at >= began + timedelta(seconds=BACKOFF - 60)
     assert len(httpserver.log) == 1
-    assert await timers_later(resources) == [timer_of(run, "retry")]
+    timers = await timers_later(resources)
+    if during:
+        # The resume's own job, due at once, may be put back a moment while the walk held
+        # the run (it then finds nothing to do): the retry's timer must be armed beside it.
+        assert timer_of(run, "retry") in timers
+    else:
+        assert timers == [timer_of(run, "retry")]
     reasons = [(h["from"], h["to"], h["reason"]) for h in run.history[-3:]]
     assert reasons == [
         ("running", "waiting", "retry"),
