@@ -32,6 +32,8 @@ from app.worker import worker_task
 
 # The worker polls and the scheduler ticks many times a second: one silent this long hangs.
 STALL_SECONDS = 10.0
+# Ports after a taken one tried for one to suggest, and the last port there is.
+PORTS_TRIED, MAX_PORT = 20, 65535
 # Each stops a process gracefully: Ctrl+C, `kill`, and the hangup of a closed terminal.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # How many new objects each process lets pile up before the cyclic collector's young
@@ -121,10 +123,11 @@ def _api_socket(settings: Settings) -> socket.socket:
         bound = socket.create_server((settings.host, settings.port))
     except OSError as exc:
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        free = _free_port_after(settings.host, settings.port)
+        example = "" if free is None else f" (e.g. AUTOMATOR_PORT={free}, free now)"
         typer.secho(
             f"Cannot serve the API on {settings.host}:{settings.port}: {reason}. Stop what "
-            f"uses the port, or pick another with AUTOMATOR_PORT (e.g. "
-            f"AUTOMATOR_PORT={settings.port + 1}).",
+            f"uses the port, or pick another with AUTOMATOR_PORT{example}.",
             fg=typer.colors.RED,
             err=True,
         )
@@ -134,6 +137,18 @@ def _api_socket(settings: Settings) -> socket.socket:
         f"Serving http://{settings.host}:{port}: the Studio at /studio/, the API's docs at /docs."
     )
     return bound
+
+
+def _free_port_after(host: str, port: int) -> int | None:
+    """The first of the next few ports that ``host`` can serve now, to suggest one: the
+    port after a taken one is often taken too (a second service, a sink beside it)."""
+    for candidate in range(port + 1, min(port + PORTS_TRIED, MAX_PORT) + 1):
+        try:
+            with socket.create_server((host, candidate)):
+                return candidate
+        except OSError:
+            continue
+    return None
 
 
 def _probe_socket(settings: Settings) -> socket.socket | None:

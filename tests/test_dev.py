@@ -398,15 +398,32 @@ def refused_dev(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
     )
 
 
+def two_taken_ports() -> tuple[socket.socket, socket.socket]:
+    """Two listening sockets on ports one after the other."""
+    while True:
+        first = socket.create_server(("127.0.0.1", 0))
+        try:
+            return first, socket.create_server(("127.0.0.1", first.getsockname()[1] + 1))
+        except OSError:
+            first.close()
+
+
 def test_dev_on_a_port_in_use_says_which_setting_picks_another(tmp_path: Path) -> None:
-    with socket.create_server(("127.0.0.1", 0)) as taken:
+    # The port after the taken one is taken too: it was suggested all the same.
+    taken, next_taken = two_taken_ports()
+    with taken, next_taken:
         port = taken.getsockname()[1]
         refused = refused_dev(tmp_path, port)
     assert refused.returncode == 2
-    assert refused.stderr.splitlines() == [
+    (said,) = refused.stderr.splitlines()
+    stem = (
         f"Cannot serve the API on 127.0.0.1:{port}: Address already in use. Stop what uses "
-        f"the port, or pick another with AUTOMATOR_PORT (e.g. AUTOMATOR_PORT={port + 1})."
-    ]
+        "the port, or pick another with AUTOMATOR_PORT (e.g. AUTOMATOR_PORT="
+    )
+    assert said.startswith(stem)
+    assert said.endswith(", free now).")
+    suggested = int(said.removeprefix(stem).split(",")[0])
+    assert port + 1 < suggested <= port + 20
     # It stopped before starting anything: no Redis, no store.
     assert not (tmp_path / "var" / "redis").exists()
     assert not (tmp_path / "var" / "automator.db").exists()
