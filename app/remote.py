@@ -445,6 +445,9 @@ def print_import(result: Mapping[str, Any]) -> bool:
     )
     for note in result.get("notes") or ():
         typer.echo(f"  note: {note}")
+    for warning in result.get("warnings") or ():
+        action = f"{warning['action_id']} ({warning['action_type']})"
+        typer.secho(f"  warning: {action}: {warning['message']}", fg=typer.colors.YELLOW)
     return True
 
 

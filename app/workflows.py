@@ -50,6 +50,8 @@ class ImportResult:
     error: dict[str, Any] | None = None
     # What the file held that was deliberately not imported (seed 002's logging section).
     notes: tuple[str, ...] = ()
+    # The document imported (or found unchanged), whose warnings its caller may give.
+    document: WorkflowDocument | None = None
 
 
 @dataclass(frozen=True)
@@ -508,11 +510,14 @@ class WorkflowService:
             current = await self.current(tenant_id, workflow_id)
         except NotFound:
             saved = await self._create(tenant_id, document, publish=True)
-            return ImportResult(source, "created", workflow_id, saved.version.version)
+            version = saved.version.version
+            return ImportResult(source, "created", workflow_id, version, document=document)
         if current.version.document == document.canonical() and not current.head.archived:
-            return ImportResult(source, "unchanged", workflow_id, current.version.version)
+            version = current.version.version
+            return ImportResult(source, "unchanged", workflow_id, version, document=document)
         saved = await self._update(tenant_id, document, publish=True)
-        return ImportResult(source, "updated", workflow_id, saved.version.version)
+        version = saved.version.version
+        return ImportResult(source, "updated", workflow_id, version, document=document)
 
     async def _record_import(self, tenant_id: str, result: ImportResult) -> None:
         if result.status in ("created", "updated") and result.workflow_id is not None:

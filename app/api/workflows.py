@@ -42,7 +42,7 @@ from app.models import jsonc
 from app.models.patterns import ID_PATTERN
 from app.models.workflow import Page as PageQuery
 from app.models.workflow import WorkflowFilter
-from app.triggers.preview import warnings
+from app.triggers.preview import import_warnings, warnings
 
 router = APIRouter(
     prefix="/api/workflows", tags=["workflows"], responses=ERROR_RESPONSES, route_class=JsonRoute
@@ -191,15 +191,20 @@ async def validate_workflow(
 
 @router.post("/import", openapi_extra=IMPORT_BODY)
 async def import_workflows(
-    request: Request, caller: Writer, workflows: WorkflowsDep
+    request: Request, caller: Writer, workflows: WorkflowsDep, resources: ResourcesDep
 ) -> ImportReport:
     """Create or update many workflows: files in a multipart form (`files`), or a JSON array
     (comments allowed). An unchanged document makes no new version; a bad one is reported in
-    its result and the others are still imported."""
+    its result and the others are still imported. Each imported one comes with the
+    `warnings` `validate` gives: they do not stop the import."""
     results = await workflows.import_many(caller.tenant_id, await _import_files(request))
-    return ImportReport(
-        results=[ImportItem.model_validate(r, from_attributes=True) for r in results]
-    )
+    items = []
+    for result in results:
+        found = await import_warnings(resources.gateway, caller.tenant_id, result.document)
+        item = ImportItem.model_validate(result, from_attributes=True)
+        item.warnings = [ValidationWarning.model_validate(w, from_attributes=True) for w in found]
+        items.append(item)
+    return ImportReport(results=items)
 
 
 async def _import_files(request: Request) -> list[tuple[str, bytes]]:

@@ -125,6 +125,13 @@ async def warnings(
     return found
 
 
+async def import_warnings(
+    gateway: Gateway, tenant_id: str, document: WorkflowDocument | None
+) -> list[ActionWarning]:
+    """``warnings`` of an imported document; none for a file refused (no document)."""
+    return [] if document is None else await warnings(gateway, tenant_id, document)
+
+
 async def would_fail(
     gateway: Gateway, tenant_id: str, workflow_id: str, action: Action
 ) -> str | None:

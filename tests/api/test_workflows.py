@@ -227,6 +227,25 @@ async def test_import_many_reports_each_file_and_keeps_going(client: httpx.Async
     assert (second[0]["status"], second[0]["version"]) == ("updated", 2)
 
 
+async def test_an_import_warns_of_what_a_create_warns_of(client: httpx.AsyncClient) -> None:
+    # An import said "created" alone, where a create of the same document named the
+    # template its runs would fail on.
+    document = minimal(actions=[{"id": "a1", "type": "send_email", "template": "nope"}])
+    created = (await client.post("/api/workflows", json=document)).json()["warnings"]
+    assert [w["message"] for w in created] == [NO_TEMPLATE]
+    report = (await client.post("/api/workflows/import", json=[document, {"name": 1}])).json()
+    assert [(r["status"], r["warnings"]) for r in report["results"]] == [
+        ("unchanged", [{"action_id": "a1", "action_type": "send_email", "message": NO_TEMPLATE}]),
+        ("error", []),
+    ]
+
+
+NO_TEMPLATE = (
+    "message template 'nope' was not found; create it in the Studio under Governance → "
+    "Message templates, or with POST /api/templates"
+)
+
+
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [(Role.VIEWER, {"read"}), (Role.INGEST, set()), (Role.EDITOR, {"read", "write"})],

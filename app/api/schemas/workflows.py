@@ -188,6 +188,12 @@ class ImportItem(BaseModel):
         description="What the file held that was not imported (seed 002's logging, a "
         "disabled schedule).",
     )
+    warnings: list[ValidationWarning] = Field(
+        default_factory=list,
+        description="Of a workflow imported or found unchanged: its actions that would fail "
+        "if a run reached them now, as `POST /api/workflows/validate` gives them (a message "
+        "template or a secret not created yet). The import stands.",
+    )
 
 
 class ImportReport(BaseModel):
