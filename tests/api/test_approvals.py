@@ -3,9 +3,7 @@ step, an email sent before it carries the signed links, one click decides (the o
 email goes out), a second click says it was decided already; the API decides too, with
 roles, comments and the audit log; the timeout takes on_timeout."""
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +16,7 @@ from app.models.tenant import Role
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import auth_for, send, worker_running
+from tests.waiting import until
 
 APPROVE_LINK = re.compile(r"Approve: (\S+)")
 REJECT_LINK = re.compile(r"Reject: (\S+)")
@@ -83,15 +82,6 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={"outbox": True, "public_url": "http://automator", "delay_scale": 0.001}
     )
-
-
-async def until(check: Callable[[], Awaitable[bool]]) -> None:
-    """Poll ``check`` while the worker works (bounded, so a broken run fails the test)."""
-    for _ in range(500):
-        if await check():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the run never got there")
 
 
 async def run_status(client: httpx.AsyncClient, run_id: str, status: str) -> bool:

@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 
 from app.settings import Settings
-from tests.api.test_approvals import run_status, until
+from tests.api.test_approvals import run_status
 from tests.api.test_stats import FAILS, WORKS, workflow
 from tests.conftest import drain, send, worker_running
+from tests.waiting import until
 
 
 async def series(client: httpx.AsyncClient, **params: str) -> dict[str, Any]:

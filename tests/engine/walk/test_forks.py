@@ -18,6 +18,7 @@ from tests.clock import ShiftedClock
 from tests.conftest import send, worker_running
 from tests.engine.walk.test_runs import create, drain_until, run_of
 from tests.engine.walk.test_waits import mailer, smtp_configured
+from tests.waiting import DEADLINE, until
 
 # A branch's 1,000 s delay becomes 1 s; a 100,000 s one never ends within a test.
 SCALE = 0.001
@@ -414,6 +415,10 @@ async def test_branches_of_a_run_cancelled_as_it_forks_send_nothing_before_it_st
     start_children = Family.start
     branches_ended = asyncio.Event()
 
+    async def ended(runs: Sequence[Run]) -> bool:
+        statuses = {(await run_of(client, run.run_id))["status"] for run in runs}
+        return statuses <= {"completed", "cancelled"}
+
     async def cancel_then_hold(family: Family, runs: Sequence[Run]) -> None:
         # Cancelled before its branches can be taken: cancelled after, it raced them (a
         # branch taken at once read its parent in the cancel's last milliseconds; one that
@@ -422,19 +427,15 @@ async def test_branches_of_a_run_cancelled_as_it_forks_send_nothing_before_it_st
         assert parent is not None
         await client.post(f"/api/runs/{parent['run_id']}/cancel")
         await start_children(family, runs)
-        for _ in range(500):
-            statuses = {(await run_of(client, run.run_id))["status"] for run in runs}
-            if statuses <= {"completed", "cancelled"}:
-                branches_ended.set()
-                return
-            await asyncio.sleep(0.01)
+        await until(lambda: ended(runs), "the branches ended")
+        branches_ended.set()
 
     monkeypatch.setattr(Family, "start", cancel_then_hold)
     run_id = await start(client, fan_out({}, {"a": [mail("mail_a", "A")], "b": [mail("b", "B")]}))
     # Until the branches have ended, not the parent (cancelled at once): a worker stopped
     # then took no branch, and the parent's walk ended them once its hold gave up.
     async with worker_running(fast_settings(settings), registry):
-        await asyncio.wait_for(branches_ended.wait(), 10)
+        await asyncio.wait_for(branches_ended.wait(), DEADLINE)
     children = [await run_of(client, f"{run_id}.0.{name}") for name in ("a", "b")]
     assert [child["status"] for child in children] == ["cancelled"] * 2
     assert children[0]["history"][-1]["reason"] == "its parent run cancelled"

@@ -27,6 +27,7 @@ from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, drain_until, workflow
 from tests.processes import fleet
 from tests.sink import Sink, sink
+from tests.waiting import until
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 STEPS = 15
@@ -80,15 +81,20 @@ def quick_settings() -> dict[str, int]:
     return {"job_timeout": 2, "reconcile_grace": 1, "run_lease_seconds": 2}
 
 
+# Seconds for a cold worker process to start and walk: a few, on a busy machine a minute or
+# more (as ``Process.wait_ready`` allows).
+COLD_START = 180
+
+
 async def until_some_completed(resources: Resources) -> None:
-    for _ in range(1200):  # a cold worker process takes a few seconds to start
-        done = await resources.store.list_runs(
-            "acme", RunFilter(status=RunStatus.COMPLETED), Page(limit=5)
-        )
-        if len(done) >= 5:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the worker completed nothing")
+    await until(
+        lambda: at_least(resources, RunStatus.COMPLETED, 5), "5 runs completed", seconds=COLD_START
+    )
+
+
+async def at_least(resources: Resources, status: RunStatus, count: int) -> bool:
+    runs = await resources.store.list_runs("acme", RunFilter(status=status), Page(limit=count))
+    return len(runs) >= count
 
 
 async def test_runs_survive_redis_losing_every_job(
@@ -221,14 +227,11 @@ def worker_env(settings: Settings) -> dict[str, str]:
 
 
 async def until_asleep(resources: Resources, count: int) -> None:
-    for _ in range(1200):  # a cold worker process takes a few seconds to start
-        asleep = await resources.store.list_runs(
-            "acme", RunFilter(status=RunStatus.WAITING), Page(limit=count)
-        )
-        if len(asleep) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"fewer than {count} runs reached their delay")
+    await until(
+        lambda: at_least(resources, RunStatus.WAITING, count),
+        f"{count} runs waiting",
+        seconds=COLD_START,
+    )
 
 
 INFLIGHT_RUNS = 150
@@ -255,12 +258,11 @@ def calls_workflow(url: str) -> dict[str, Any]:
     }
 
 
-async def until_in_flight(hooks: Sink, count: int, seconds: float = 60) -> None:
-    for _ in range(int(seconds * 20)):
-        if hooks.in_flight >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"fewer than {count} calls were ever in flight at once")
+async def until_in_flight(hooks: Sink, count: int) -> None:
+    async def in_flight() -> bool:
+        return hooks.in_flight >= count
+
+    await until(in_flight, f"{count} calls in flight at once", seconds=COLD_START)
 
 
 async def until_finished(resources: Resources, count: int, seconds: float) -> list[Run]:

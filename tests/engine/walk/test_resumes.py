@@ -33,6 +33,7 @@ from tests.engine.walk.test_runs import (
     workflow,
 )
 from tests.store.records import run as stored_run
+from tests.waiting import until
 
 DELAY = 5  # seconds of the workflow's delay, scaled by SCALE: half a second
 SCALE = 0.1
@@ -69,13 +70,15 @@ async def parked(client: httpx.AsyncClient, settings: Settings) -> str:
 
 async def all_completed(client: httpx.AsyncClient, run_ids: list[str]) -> list[dict[str, Any]]:
     """The runs, read again until every one has completed (while a worker walks them)."""
-    for _ in range(2000):  # a guard against hanging, not a timing
-        runs = [await run_of(client, run_id) for run_id in run_ids]
-        if {run["status"] for run in runs} == {"completed"}:
-            break
-        await asyncio.sleep(0.02)
-    assert {run["status"] for run in runs} == {"completed"}
-    return runs
+    return await until(lambda: runs_in(client, run_ids, "completed"), "every run completed")
+
+
+async def runs_in(
+    client: httpx.AsyncClient, run_ids: list[str], status: str
+) -> list[dict[str, Any]] | None:
+    """The runs, if every one is in ``status``."""
+    runs = [await run_of(client, run_id) for run_id in run_ids]
+    return runs if {run["status"] for run in runs} == {status} else None
 
 
 async def timers_among_new_runs(
@@ -134,11 +137,7 @@ async def test_a_timer_falling_due_between_two_polls_is_taken_when_due_not_a_pol
     await drain_until(client, scaled, [run_id], {"waiting"})
     poll = 3.0
     async with worker_running(scaled, poll_delay=poll):
-        for _ in range(1000):
-            run = await run_of(client, run_id)
-            if run["status"] == "completed":
-                break
-            await asyncio.sleep(0.01)
+        [run] = await until(lambda: runs_in(client, [run_id], "completed"), "the run completed")
     [parked_at] = [h["at"] for h in run["history"] if h["to"] == "waiting"]
     due = datetime.fromisoformat(parked_at).timestamp() + 10 * SCALE
     assert started(run, "later").timestamp() - due < poll / 2
@@ -182,10 +181,7 @@ async def test_new_runs_in_flight_end_before_more_timers_fall_due_than_the_worke
         for n in range(60)  # 6 s of walks or more: some are in flight as the timers fall due
     ]
     async with worker_running(two, registry_of(Slow(0.4))):
-        for _ in range(2000):  # a guard against hanging, not a timing
-            if (await run_of(client, news[0]))["status"] == "completed":
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: runs_in(client, news[:1], "completed"), "a new run completed")
         # New runs are flowing: the timers fall due together just over a look ahead on.
         await due_together(resources, timers, clock.now() + timedelta(seconds=LEAD + 0.5))
         runs = await all_completed(client, [*timers, *news])
@@ -222,12 +218,12 @@ async def test_a_resume_of_a_run_the_store_does_not_have_is_dropped(
     taking them again each time their claim lapses, for good."""
     queue = queue_of(resources)
     await queue.advance("acme", "run_gone", "run_gone:wait:1", None)
+
+    async def dropped() -> bool:
+        return await queue.resumes.left() == 0
+
     async with worker_running(settings):
-        for _ in range(500):  # a guard against hanging, not a timing
-            if await queue.resumes.left() == 0:
-                break
-            await asyncio.sleep(0.01)
-    assert await queue.resumes.left() == 0
+        await until(dropped, "the resume dropped")
 
 
 async def test_a_resume_of_a_run_that_cannot_be_read_backs_off_and_is_reported(
@@ -261,16 +257,17 @@ async def test_a_resume_of_a_run_that_cannot_be_read_backs_off_and_is_reported(
     async def backed_off(since: float) -> dict[bytes, float]:
         """The run's resumes, the reconciler's among them, once each is scored well past
         ``since``."""
-        for _ in range(2000):  # a guard against hanging (20 s and more), not a timing
+
+        async def scored() -> dict[bytes, float] | None:
             scores = {
                 member: score
                 for member, score in await redis.zrange(RESUMES, 0, -1, withscores=True)
                 if orjson.loads(member)[1] == run_id
             }
-            if reconciled in scores and min(scores.values()) > (since + 30) * 1000:
-                break
-            await asyncio.sleep(0.01)
-        return scores
+            later = reconciled in scores and min(scores.values()) > (since + 30) * 1000
+            return scores if later else None
+
+        return await until(scored, "the run's resumes backed off")
 
     async with worker_running(scaled):
         now = time.time()
@@ -350,10 +347,7 @@ async def test_new_runs_still_in_flight_when_a_burst_falls_due_leave_it_its_shar
         for n in range(2)
     ]
     async with worker_running(two, registry_of(Slow(4))):
-        for _ in range(2000):  # a guard against hanging, not a timing
-            if all([(await run_of(client, run_id))["status"] == "running" for run_id in news]):
-                break
-            await asyncio.sleep(0.01)
+        await until(lambda: runs_in(client, news, "running"), "the new runs running")
         await due_together(resources, timers, clock.now() + timedelta(seconds=1.5))
         runs = await all_completed(client, [*timers, *news])
     assert max(started(run, "sms") for run in runs[:4]) < min(

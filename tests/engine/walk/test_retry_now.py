@@ -22,6 +22,7 @@ from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, drain_until, parked_before_a_delay, run_of, workflow
+from tests.waiting import until
 
 BACKOFF = 600  # seconds: the automatic retry is ten minutes away, the test far shorter
 
@@ -371,12 +372,12 @@ class PausedAsTheWaitIsSaved:
 
 async def settled(resources: Resources, run_id: str, statuses: set[str]) -> Run:
     """The run once its status is one of ``statuses``, or finished."""
-    for _ in range(1000):  # a guard against hanging, not a timing
+
+    async def there() -> Run | None:
         run = await resources.store.get_run("acme", run_id)
-        if run.finished or run.status in statuses:
-            return run
-        await asyncio.sleep(0.01)
-    return run
+        return run if run.finished or run.status in statuses else None
+
+    return await until(there, f"run {run_id} finished or {statuses}")
 
 
 async def resumed_after_a_pause_as_saved(

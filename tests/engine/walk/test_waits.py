@@ -18,6 +18,7 @@ from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import drain, key_for, send, worker_running
 from tests.engine.walk.test_runs import create, drain_until, run_of
+from tests.waiting import until
 
 # 86,400 s (a day) becomes 1.7 s.
 SCALE = 2e-5
@@ -203,13 +204,12 @@ async def test_without_lookback_an_earlier_purchase_does_not_count(
     assert len(sent.sent) == 1
 
 
-async def finished(client: httpx.AsyncClient, run_id: str, seconds: float = 20) -> dict[str, Any]:
-    for _ in range(int(seconds * 100)):
+async def finished(client: httpx.AsyncClient, run_id: str) -> dict[str, Any]:
+    async def ended() -> dict[str, Any] | None:
         run = await run_of(client, run_id)
-        if run["status"] in FINISHED:
-            return run
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"run {run_id} is still {run['status']}")
+        return run if run["status"] in FINISHED else None
+
+    return await until(ended, f"run {run_id} finished")
 
 
 @hypothesis_settings(

@@ -26,6 +26,7 @@ from tests.conftest import send, worker_running
 from tests.engine.flow.test_concurrency import PER_SITE, held_settings, site_run
 from tests.engine.walk.test_retry_now import redis_known, settled
 from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
+from tests.waiting import until
 
 HOUR = 3600
 PAID = {
@@ -146,12 +147,14 @@ async def test_a_held_run_paused_and_resumed_is_woken_when_a_slot_is_given_back(
     for command in ("pause", "resume"):
         answer = await client.post(f"/api/runs/{second}/{command}")
         assert answer.status_code == 200, answer.text
+
+    async def queued_anew() -> Run | None:
+        run = await resources.store.get_run("acme", second)
+        anew = run.due_at is not None and run.due_at > clock.now() + timedelta(minutes=30)
+        return run if anew else None
+
     async with worker_running(slow):
-        for _ in range(1000):  # a guard against hanging, not a timing
-            run = await resources.store.get_run("acme", second)
-            if run.due_at is not None and run.due_at > clock.now() + timedelta(minutes=30):
-                break
-            await asyncio.sleep(0.01)
+        run = await until(queued_anew, "the resumed run queued anew, an hour on")
     assert run.status == "waiting"
     assert str(run.wait_reason).startswith(f"queued behind run {first}")
     assert (await client.post(f"/api/runs/{first}/cancel")).status_code == 200
@@ -227,11 +230,11 @@ OLD_IDS = (
 
 async def walked(resources: Resources, run_id: str, timers: list[str]) -> None:
     """Until none of ``timers`` is armed any more: a worker walked each and let it go."""
-    for _ in range(1000):  # a guard against hanging, not a timing
-        if not set(timers) & set(await timers_of(resources, run_id)):
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"still armed: {timers}")
+
+    async def let_go() -> bool:
+        return not set(timers) & set(await timers_of(resources, run_id))
+
+    await until(let_go, f"still armed: {timers}")
 
 
 async def test_timers_armed_under_the_old_ids_fire_and_find_nothing_to_do(
