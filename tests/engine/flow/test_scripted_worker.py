@@ -5,7 +5,7 @@ keeps "unable to serialize result"; its log line says why the job failed."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime
 from typing import Any, cast
 
@@ -36,6 +36,7 @@ from app.engine.flow.scripted_worker import (
 from app.engine.flow.together import Together
 from app.engine.redis_keys import run_lease_key, taken_key, taken_scores_key
 from app.engine.walk.jobs import stop_gracefully
+from tests.waiting import DEADLINE, until
 
 TRIES: list[int] = []
 RAN: list[str] = []
@@ -72,6 +73,16 @@ async def slow(ctx: dict[str, Any], seconds: float) -> str:
     return "done"
 
 
+HOLDS: list[asyncio.Event] = []
+
+
+async def held(ctx: dict[str, Any]) -> str:
+    """Runs until the test lets it end (``hold``): a job still running whenever the test
+    looks, however slowly a loaded machine gets there."""
+    await HOLDS[-1].wait()
+    return "done"
+
+
 GATES: dict[int, asyncio.Event] = {}
 WALKS_UNDER: list[str | None] = []
 
@@ -88,6 +99,13 @@ async def gated(ctx: dict[str, Any]) -> None:
 
 
 @pytest.fixture
+def hold() -> asyncio.Event:
+    """What ``held`` jobs wait for: set, it lets them end."""
+    HOLDS.append(asyncio.Event())
+    return HOLDS[-1]
+
+
+@pytest.fixture
 async def pool(redis_url: str) -> AsyncIterator[ArqRedis]:
     queue = ArqQueue.from_url(redis_url, SystemClock())
     yield queue.pool
@@ -98,6 +116,7 @@ def worker(redis_url: str, **options: Any) -> ScriptedWorker:
     functions = [
         func(flaky, name="flaky", max_tries=3),
         func(slow, name="slow", timeout=0.3),
+        func(held, name="held"),
         func(noted, name="noted"),
         func(cut, name="cut"),
         func(gated, name="gated"),
@@ -130,20 +149,22 @@ async def nothing_taken(pool: ArqRedis) -> bool:
 
 
 async def run_until_noted(taking: ScriptedWorker, count: int) -> None:
-    """Run ``taking`` (not a burst) until its jobs have noted ``count`` ids in RAN (10 s at
-    most), then stop it as the service stops a worker."""
+    """Run ``taking`` (not a burst) until its jobs have noted ``count`` ids in RAN, then
+    stop it as the service stops a worker."""
     running = asyncio.create_task(taking.async_run())
     try:
-        async with asyncio.timeout(10):
-            while len(RAN) < count:  # noqa: ASYNC110 - the worker's jobs note themselves
-                await asyncio.sleep(0.01)
+        await until(lambda: noted_at_least(count), f"{count} jobs noted")
     finally:
         await stop_gracefully(taking, running)
 
 
+async def noted_at_least(count: int) -> bool:
+    return len(RAN) >= count
+
+
 async def drained(worker: ScriptedWorker) -> ScriptedWorker:
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(DEADLINE):
             await worker.async_run()
     finally:
         await worker.close()
@@ -205,18 +226,16 @@ async def test_a_job_over_its_timeout_fails_and_is_not_run_again(
 
 
 async def test_aborted_jobs_end_cancelled_before_or_while_running(
-    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture
+    pool: ArqRedis, redis_url: str, caplog: pytest.LogCaptureFixture, hold: asyncio.Event
 ) -> None:
     """What arq's ``Job.abort`` asks (a member of its abort set; its wait for the result
     cannot read a result the JSON serializer could not write)."""
     caplog.set_level(logging.INFO, "arq.worker")
     queued = await enqueue(pool, "slow", 0.01, job_id="queued")
     await pool.zadd(abort_jobs_ss, {"queued": timestamp_ms()})
-    running = await enqueue(pool, "slow", 0.25, job_id="running")
+    running = await enqueue(pool, "held", job_id="running")
     task = asyncio.create_task(drained(worker(redis_url, allow_abort_jobs=True)))
-    async with asyncio.timeout(5):
-        while not await pool.exists(in_progress_key_prefix + "running"):  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+    await until(lambda: pool.exists(in_progress_key_prefix + "running"), "running taken")
     await pool.zadd(abort_jobs_ss, {"running": timestamp_ms()})
     done = await task
     for job in (running, queued):
@@ -224,8 +243,8 @@ async def test_aborted_jobs_end_cancelled_before_or_while_running(
         assert info is not None
         assert not info.success
     assert (done.jobs_failed, done.jobs_complete) == (2, 0)
-    assert "running:slow aborted" in caplog.text
-    assert "running:slow aborted before start" not in caplog.text
+    assert "running:held aborted" in caplog.text
+    assert "running:held aborted before start" not in caplog.text
     assert "queued:slow aborted before start" in caplog.text
 
 
@@ -342,17 +361,15 @@ async def test_a_take_puts_back_at_their_scores_the_jobs_whose_marks_lapsed(
 
 
 async def test_a_renewed_job_stays_taken_and_its_id_stays_refused(
-    pool: ArqRedis, redis_url: str
+    pool: ArqRedis, redis_url: str, hold: asyncio.Event
 ) -> None:
     """The renewal of a mark moves its job's lapse among the jobs taken; while it runs, arq
     refuses its id."""
-    await enqueue(pool, "slow", 0.25, job_id="j1")
+    await enqueue(pool, "held", job_id="j1")
     taking = worker(redis_url, burst=False)
     running = asyncio.create_task(taking.async_run())
     try:
-        async with asyncio.timeout(5):
-            while not await pool.exists(in_progress_key_prefix + "j1"):  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+        await until(lambda: pool.exists(in_progress_key_prefix + "j1"), "j1 taken")
         taken = await pool.zscore(taken_key(default_queue_name), "j1")
         assert taken is not None
         await taking.renew_marks(60)
@@ -361,16 +378,11 @@ async def test_a_renewed_job_stays_taken_and_its_id_stays_refused(
         assert renewed > taken
         assert await pool.pttl(in_progress_key_prefix + "j1") > 50_000
         assert await pool.zscore(default_queue_name, "j1") is None
-        assert await pool.enqueue_job("slow", 0.01, _job_id="j1") is None
+        assert await pool.enqueue_job("held", _job_id="j1") is None
     finally:
+        hold.set()
         await stop_gracefully(taking, running)
     assert await nothing_taken(pool)
-
-
-async def until(condition: Callable[[], Awaitable[bool]]) -> None:
-    async with asyncio.timeout(5):
-        while not await condition():  # noqa: ASYNC110 - Redis and the workers, polled
-            await asyncio.sleep(0.01)
 
 
 async def test_a_stalled_workers_renewal_and_end_leave_its_job_to_the_worker_that_took_it(
@@ -569,7 +581,7 @@ async def test_a_graceful_stop_waits_for_a_take_its_worker_took_again_after_a_st
         assert not stopping.done(), "the stop ended while try 1 still ran"
         assert taking._pool is not None
         GATES[1].set()
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(DEADLINE):
             await stopping
     finally:
         for gate in GATES.values():
@@ -705,9 +717,7 @@ async def test_a_dead_workers_job_is_taken_once_its_mark_lapses_not_after_the_ba
     live = worker(redis_url, functions=[func(crawl, name="noted")], max_jobs=1, burst=False)
     running = asyncio.create_task(live.async_run())
     try:
-        async with asyncio.timeout(20):
-            while len(RAN) < 41:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+        await until(lambda: noted_at_least(41), "41 jobs noted")
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
@@ -786,29 +796,37 @@ async def test_a_burst_ends_once_no_job_is_queued_nor_taken_at_one_moment(
 
 
 async def test_a_full_worker_told_to_stop_takes_no_job_as_its_jobs_end(
-    pool: ArqRedis, redis_url: str
+    pool: ArqRedis, redis_url: str, hold: asyncio.Event
 ) -> None:
     """A poll that filled the room waits for room to take more: a stop meanwhile ends the
     jobs in progress and takes none of those left."""
     for n in range(5):
-        await enqueue(pool, "slow", 0.2, job_id=f"j{n}")
+        await enqueue(pool, "held", job_id=f"j{n}")
     full = worker(redis_url, max_jobs=2, burst=False)
     running = asyncio.create_task(full.async_run())
-    async with asyncio.timeout(5):
-        while full.job_counter < 2:  # noqa: ASYNC110 - the worker takes its jobs
-            await asyncio.sleep(0.01)
-    await stop_gracefully(full, running)
+    stopping: asyncio.Task[None] | None = None
+    try:
+        await until(lambda: full_of(full, 2), "two jobs taken")
+        stopping = asyncio.create_task(stop_gracefully(full, running))
+        await asyncio.sleep(0)  # the stop is asked for (its first step) while both run
+    finally:
+        hold.set()
+        await (stopping or stop_gracefully(full, running))
     assert (full.jobs_complete, await pool.zcard(full.queue_name)) == (2, 3)
 
 
+async def full_of(taking: ScriptedWorker, jobs: int) -> bool:
+    return taking.job_counter == jobs
+
+
 async def test_a_worker_its_jobs_fill_keeps_beating_while_they_run(
-    pool: ArqRedis, redis_url: str
+    pool: ArqRedis, redis_url: str, hold: asyncio.Event
 ) -> None:
     """A poll whose take fills the room ends when no job ends within a poll's delay, as
     arq's does: its heart beat (readiness, the health check, cron jobs such as the
     reconciler) and its aborts go on while long jobs hold the room."""
     for n in range(2):
-        await enqueue(pool, "slow", 0.25, job_id=f"j{n}")
+        await enqueue(pool, "held", job_id=f"j{n}")
     full = worker(redis_url, max_jobs=2, burst=False)
     beats: list[int] = []
     beat = full.heart_beat
@@ -817,15 +835,19 @@ async def test_a_worker_its_jobs_fill_keeps_beating_while_they_run(
         beats.append(full.job_counter)
         await beat()
 
+    async def beaten_while_full() -> bool:
+        return beats.count(2) >= 5
+
     full.heart_beat = counted  # type: ignore[method-assign]
     running = asyncio.create_task(full.async_run())
     try:
-        async with asyncio.timeout(5):
-            while full.jobs_complete < 2:  # noqa: ASYNC110 - the worker runs its jobs
-                await asyncio.sleep(0.01)
+        # Polls every 0.01 s: a worker that beat only between takes would never get there.
+        await until(beaten_while_full, lambda: f"beats with 2 jobs running: {beats.count(2)}")
+        assert full.jobs_complete == 0
     finally:
+        hold.set()
         await stop_gracefully(full, running)
-    assert beats.count(2) >= 5  # polls every 0.01 s while both jobs ran for 0.25 s
+    assert full.jobs_complete == 2
 
 
 async def test_a_job_cancelled_while_its_end_is_on_its_way_still_ends(
@@ -848,7 +870,7 @@ async def test_a_job_cancelled_while_its_end_is_on_its_way_still_ends(
     ending._finish = Together(held_back)
     running = asyncio.create_task(ending.async_run())
     try:
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(DEADLINE):
             await held.wait()
             [task] = ending.tasks.values()
             task.cancel()
