@@ -22,8 +22,9 @@ from app.models.flow import QuietHours, TenantLimits
 from app.models.run import Run, RunStatus
 from app.resources import Resources
 from app.settings import Settings
+from tests.clock import ShiftedClock
 from tests.conftest import drain, send
-from tests.engine.walk.test_runs import create, run_of, workflow
+from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
 
 SMS = {"id": "sms", "type": "send_sms", "data": {"recipient": "{{ user.phone }}"}}
 HOOK = {"id": "hook", "type": "webhook_call", "data": {"url": "http://127.0.0.1:9/"}}
@@ -36,10 +37,10 @@ class Outbox(ConnectorAdapter):
     actions: ClassVar[Mapping[str, ActionSpec]] = {"send_sms": ActionSpec()}
 
     def __init__(self) -> None:
-        self.sent: list[tuple[str, datetime]] = []
+        self.sent: list[str] = []
 
     async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
-        self.sent.append((params["recipient"], datetime.now(UTC)))
+        self.sent.append(params["recipient"])
         return {"sent_to": params["recipient"]}
 
 
@@ -66,7 +67,7 @@ async def test_a_frequency_cap_of_one_a_day_sends_one_message_and_records_the_sk
     )
     outbox, registry = outbox_registry()
     await drain(settings, registry)
-    assert sorted(to for to, _ in outbox.sent) == ["+u1", "+u2"]
+    assert sorted(outbox.sent) == ["+u1", "+u2"]
     u1_runs = [await run_of(client, first[0]), await run_of(client, second[0])]
     assert {run["status"] for run in u1_runs} == {"completed"}  # a capped step is no failure
     steps = sorted((run["steps"][0] for run in u1_runs), key=lambda step: step["status"])
@@ -110,13 +111,13 @@ async def test_the_tenants_cap_counts_across_workflows_unless_exempt(
 
 
 async def test_quiet_hours_in_the_users_zone_hold_the_message_until_they_end(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock
 ) -> None:
-    """Quiet now in Kathmandu (UTC+5:45), where the user lives, until a few seconds from
-    now; the setting's own zone (UTC) would not be quiet at this moment."""
+    """Quiet now in Kathmandu (UTC+5:45), where the user lives, for ten more minutes of the
+    test's clock; the setting's own zone (UTC) would not be quiet at this moment."""
     zone = ZoneInfo("Asia/Kathmandu")
-    now = datetime.now(zone)
-    start, end = now - timedelta(hours=1), now + timedelta(seconds=4)
+    now = clock.now().astimezone(zone)
+    start, end = now - timedelta(hours=1), now + timedelta(minutes=10)
     quiet = {
         "start": start.strftime("%H:%M:%S"),
         "end": end.strftime("%H:%M:%S"),
@@ -125,19 +126,22 @@ async def test_quiet_hours_in_the_users_zone_hold_the_message_until_they_end(
     await create(client, workflow([{"id": "hello", "type": "log"}, SMS], quiet_hours=quiet))
     [run_id] = await signup(client, "u1", timezone="Asia/Kathmandu")
     outbox, registry = outbox_registry()
-    await drain(settings, registry)
+    await drain_until(client, settings, [run_id], {"waiting"}, registry=registry, clock=clock)
+    assert outbox.sent == []
+    opens = opening(now, [(QuietHours.model_validate(quiet).window(), zone)])
+    assert opens == end.replace(microsecond=0)
+    clock.advance((opens - clock.now()).total_seconds() + 1)
+    await drain_until(client, settings, [run_id], {"completed"}, registry=registry, clock=clock)
     run = await run_of(client, run_id)
-    assert run["status"] == "completed"
     assert [h["reason"] for h in run["history"]] == [
         "picked up",
         "quiet hours",
         "picked up",
         "all actions done",
     ]
-    opens = opening(now, [(QuietHours.model_validate(quiet).window(), zone)])
-    assert opens == end.replace(microsecond=0)
-    [(_, sent_at)] = outbox.sent
-    assert sent_at >= opens
+    [sent] = [step for step in run["steps"] if step["step_id"] == "sms"]
+    assert datetime.fromisoformat(sent["started_at"]) >= opens
+    assert outbox.sent == ["+u1"]
 
 
 def guarded_run(run_id: str, now: datetime, user: dict[str, Any]) -> Run:
