@@ -45,3 +45,14 @@ class FrozenClock:
 def now() -> datetime:
     """The machine's time, for records a test builds."""
     return SystemClock().now()
+
+
+DAY = 86_400  # seconds
+
+
+def mid_window(clock: ShiftedClock, seconds: float) -> None:
+    """Move ``clock`` on to the middle of a window of ``seconds`` aligned to the epoch, as
+    quotas and AI budgets count them (a day's from midnight UTC): a test counting in one
+    window stays in it, whenever it runs and however long it takes."""
+    into = clock.now().timestamp() % seconds
+    clock.advance((seconds / 2 - into) % seconds)

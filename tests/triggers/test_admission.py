@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.clock import ShiftedClock
+from tests.clock import DAY, ShiftedClock, mid_window
 from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, run_of, workflow
 
@@ -119,8 +119,9 @@ async def test_a_rate_limits_huge_key_is_shown_cut_in_the_skip_reason(
 
 
 async def test_the_tenant_quota_skips_runs_over_it_refuses_run_now_and_answers_estimates(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: ShiftedClock
 ) -> None:
+    mid_window(clock, DAY)  # the day's count starts again at midnight UTC
     limits = {"quota": {"runs": 2, "period": "P1D"}}
     assert (await client.put("/api/tenant/limits", json=limits)).status_code == 200
     await create(client, workflow(LOG))

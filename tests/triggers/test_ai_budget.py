@@ -2,7 +2,6 @@
 expected AI cost, times 1.2, does not fit what the period has left."""
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -11,6 +10,7 @@ import pytest
 from app.models.usage import AiUsage
 from app.resources import Resources
 from app.settings import Settings
+from tests.clock import DAY, ShiftedClock, mid_window
 
 PROMPT = "Write a thank-you note for order {{ order_id }}"
 WORKFLOW = {
@@ -36,6 +36,7 @@ def settings(settings: Settings) -> Settings:
 
 
 async def spend(resources: Resources, usd: float) -> None:
+    """Record ``usd`` spent on the app's clock: in the window the budget reads."""
     await resources.store.add_ai_usage(
         AiUsage(
             tenant_id="acme",
@@ -46,7 +47,7 @@ async def spend(resources: Resources, usd: float) -> None:
             input_tokens=0,
             output_tokens=0,
             cost=usd,
-            at=datetime.now(UTC),
+            at=resources.clock.now(),
         )
     )
 
@@ -60,8 +61,9 @@ async def estimate(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def test_a_send_is_estimated_and_a_run_that_would_pass_the_budget_is_skipped(
-    client: httpx.AsyncClient, resources: Resources
+    client: httpx.AsyncClient, resources: Resources, clock: ShiftedClock
 ) -> None:
+    mid_window(clock, DAY)  # what the day spent counts from midnight UTC
     assert (await client.post("/api/workflows", json=WORKFLOW)).status_code == 201
     budget = {"ai_budget": {"usd": 0.02, "period": "P1D"}}
     assert (await client.put("/api/tenant/limits", json=budget)).status_code == 200

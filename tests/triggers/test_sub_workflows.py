@@ -13,6 +13,7 @@ from app.models.run import Parent, RunFilter, RunStatus
 from app.models.workflow import Page
 from app.resources import Resources
 from app.triggers.sub_workflows import SubWorkflows
+from tests.clock import DAY, ShiftedClock, mid_window
 from tests.engine.walk.test_runs import create, workflow
 
 LOG = [{"id": "hello", "type": "log", "data": {"message": "n={{ n }}"}}]
@@ -118,8 +119,9 @@ async def test_another_tenants_workflow_is_not_found(
 
 
 async def test_the_tenant_quota_refusing_is_retryable_after_it_resets(
-    client: httpx.AsyncClient, launcher: SubWorkflows
+    client: httpx.AsyncClient, launcher: SubWorkflows, clock: ShiftedClock
 ) -> None:
+    mid_window(clock, DAY)  # the day's count starts again at midnight UTC
     limits = {"quota": {"runs": 1, "period": "P1D"}}
     assert (await client.put("/api/tenant/limits", json=limits)).status_code == 200
     await create(client, workflow(LOG))
