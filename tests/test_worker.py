@@ -24,6 +24,7 @@ from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, run_of, workflow
 from tests.sink import sink
 from tests.triggers.test_sub_workflows import LOG, PARENT, launch
+from tests.waiting import DEADLINE, until
 
 
 async def test_the_worker_launches_sub_runs_that_workers_then_run(
@@ -136,7 +137,7 @@ async def test_a_start_job_finding_its_run_leased_comes_back_and_walks_it_once_f
     )
     running = asyncio.create_task(worker.async_run())
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(DEADLINE):
             tried = retry_key_prefix + job_id
             while not await redis.exists(tried) or await redis.exists(  # noqa: ASYNC110 - Redis changes
                 in_progress_key_prefix + job_id
@@ -176,7 +177,7 @@ async def test_a_job_whose_end_fails_to_reach_redis_still_gives_its_runs_lease_b
     worker._finish = Together(lost)
     running = asyncio.create_task(worker.async_run())
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(DEADLINE):
             await failed.wait()
             # A job's end failing is the worker's own failure: its next poll raises it, as
             # arq's does. (Waiting for the job to end instead raced that poll: close() then
@@ -230,11 +231,13 @@ def idle_worker(
     return worker
 
 
-async def completed(resources: Resources, run_id: str, seconds: float) -> None:
+async def completed(resources: Resources, run_id: str) -> None:
     """Wait until the run has completed."""
-    async with asyncio.timeout(seconds):
-        while (await resources.store.get_run("acme", run_id)).status != RunStatus.COMPLETED:  # noqa: ASYNC110 - the store changes
-            await asyncio.sleep(0.02)
+
+    async def done() -> bool:
+        return (await resources.store.get_run("acme", run_id)).status == RunStatus.COMPLETED
+
+    await until(done, f"run {run_id} completed")
 
 
 async def test_an_idle_worker_polls_seldom_and_starts_a_new_run_all_the_same(
@@ -255,13 +258,13 @@ async def test_an_idle_worker_polls_seldom_and_starts_a_new_run_all_the_same(
     worker = idle_worker(settings, resources, 0.5, 0.01, polled)
     running = asyncio.create_task(worker.async_run())
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(DEADLINE):
             await quiet_polls.wait()
         before = polls
         await asyncio.sleep(2)
         assert polls - before <= 20  # about 4; at its poll delay of 0.01 s, about 200
         run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
-        await completed(resources, run_id, 10)
+        await completed(resources, run_id)
     finally:
         await stop_gracefully(worker, running)
 
@@ -270,8 +273,13 @@ async def test_an_idle_worker_still_takes_a_timer_when_it_falls_due(
     client: httpx.AsyncClient, resources: Resources, settings: Settings
 ) -> None:
     """The delay's resume is known to the worker's claim before it falls due: the claim's
-    wait ends then, however long the idle worker's polls have grown (3.2 s when it falls
-    due, a poll delay of 0.1 s doubled five times: taken at the next poll, over 2 s late)."""
+    wait ends then, however long the idle worker rests between polls (here ten minutes from
+    its first quiet poll on: taken at its next poll, the step would start minutes late)."""
+
+    def rested() -> None:
+        if worker.pace.quiet and not worker.busy():
+            worker.pace.delay = worker.pace.idle
+
     await create(
         client,
         workflow(
@@ -282,16 +290,16 @@ async def test_an_idle_worker_still_takes_a_timer_when_it_falls_due(
         ),
     )
     run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
-    worker = idle_worker(settings, resources, 5, 0.1)
+    worker = idle_worker(settings, resources, 600, 0.1, rested)
     running = asyncio.create_task(worker.async_run())
     try:
-        await completed(resources, run_id, 20)
+        await completed(resources, run_id)
     finally:
         await stop_gracefully(worker, running)
     first, second = (await run_of(client, run_id))["steps"]
     started = datetime.fromisoformat(second["started_at"])
     late = (started - datetime.fromisoformat(first["finished_at"])).total_seconds() - 4
-    assert 0 <= late < 1.5
+    assert 0 <= late < DEADLINE  # far under the ten minutes a poll would have been late
 
 
 async def test_a_worker_resting_between_quiet_polls_stops_at_once(
@@ -307,13 +315,13 @@ async def test_a_worker_resting_between_quiet_polls_stops_at_once(
             worker.pace.delay = worker.pace.idle
             resting.set()
 
-    worker = idle_worker(settings, resources, 60, 0.01, polled)
+    worker = idle_worker(settings, resources, 600, 0.01, polled)
     running = asyncio.create_task(worker.async_run())
     try:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(DEADLINE):
             await resting.wait()
     finally:
-        async with asyncio.timeout(10):  # not the minute it rests for
+        async with asyncio.timeout(DEADLINE):  # not the ten minutes it rests for
             await stop_gracefully(worker, running)
 
 
@@ -322,7 +330,7 @@ async def test_the_claims_wait_ends_at_the_claims_time_or_when_a_walk_makes_room
 ) -> None:
     worker = idle_worker(settings, resources, 60, 0.01)
     worker.pace.delay = 0.05  # the next claim's time, with no resume known to fall due
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(DEADLINE):
         await worker._wait_for_room()
 
     worker.pace.delay = 60
@@ -330,7 +338,7 @@ async def test_the_claims_wait_ends_at_the_claims_time_or_when_a_walk_makes_room
     await asyncio.sleep(0.05)
     assert not waiting.done()
     worker.room.set()  # a walk ended while due resumes waited: not a minute later
-    async with asyncio.timeout(10):
+    async with asyncio.timeout(DEADLINE):
         await waiting
 
     # A wait cancelled (the worker stopping) leaves no timer to set the room later.
