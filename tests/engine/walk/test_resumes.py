@@ -201,8 +201,8 @@ async def test_a_timer_taken_by_a_worker_that_died_is_walked_once_when_its_claim
     scaled = settings.model_copy(update={"delay_scale": SCALE})
     run_id = await parked(client, scaled)
     queue = queue_of(resources)
+    died = time.time()  # before the claim: its lease ends a second after it, or later
     [claim] = (await queue.resumes.claim(10, seconds=1.2, lease=1)).claims
-    died = time.time()
     assert claim.run_id == run_id
     await drain_until(client, scaled, [run_id], {"completed"})
     run = await run_of(client, run_id)
