@@ -25,6 +25,8 @@ def test_a_pasted_run_id_and_event_id_open_their_pages(
     find.get_by_role("button", name="Open").click()
     shown = page.get_by_role("complementary", name="Event")
     expect(shown).to_contain_text(event_id)
-    expect(shown.get_by_role("link", name=str(workflow["workflow_id"]))).to_have_attribute(
+    # The run is named by its workflow's name, its id beside it.
+    expect(shown.get_by_role("link", name=str(workflow["name"]))).to_have_attribute(
         "href", f"/studio/runs/{run_id}"
     )
+    expect(shown).to_contain_text(str(workflow["workflow_id"]))
