@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from app.errors import InvalidInput
 from app.models import jsonc
 from app.models.run import Command
 from app.settings import Settings
@@ -99,15 +100,30 @@ def _json_object(text: str, name: str) -> dict[str, Any]:
 
 
 def _events_in(path: Path) -> list[dict[str, Any]]:
-    """A JSON array of events, or one event per line (JSON Lines)."""
+    """A JSON array of events, or one event per line (JSON Lines); a file that is neither is
+    a bad --file, naming where it stops being JSON."""
     text = path.read_bytes()
     if text.lstrip().startswith(b"["):
-        events = jsonc.loads(text)
+        try:
+            events = jsonc.loads(text)
+        except InvalidInput as exc:
+            raise typer.BadParameter(
+                f"not JSON: {exc.details[0].msg}", param_hint="--file"
+            ) from None
     else:
-        events = [orjson.loads(line) for line in text.splitlines() if line.strip()]
+        lines = enumerate(text.splitlines(), 1)
+        events = [_event_line(number, line) for number, line in lines if line.strip()]
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise typer.BadParameter("must hold event objects", param_hint="--file")
     return events
+
+
+def _event_line(number: int, line: bytes) -> Any:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        said = f"line {number} is not JSON: {exc.msg} at column {exc.colno}"
+        raise typer.BadParameter(said, param_hint="--file") from None
 
 
 def _batches(events: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

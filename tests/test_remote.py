@@ -146,6 +146,28 @@ def test_many_events_from_a_file(service: dict[str, str], tmp_path: Path) -> Non
     assert sent.stdout.strip().endswith("4 events accepted, 3 runs started")
 
 
+def test_a_file_that_is_not_json_names_where_and_sends_nothing(
+    service: dict[str, str], tmp_path: Path
+) -> None:
+    # Both crashed with a traceback (orjson's, then jsonc's InvalidInput).
+    lines = tmp_path / "events.jsonl"
+    lines.write_text('{"type": "never_sent"}\n{"type": "signup",\n')
+    array = tmp_path / "events.json"
+    array.write_text('[{"type": "never_sent"}')
+    for path, said in (
+        (lines, "line 2 is not JSON: unexpected end of data at column 19"),
+        (array, "not JSON: line 1 "),
+    ):
+        sent = automator(service, "send-event", "--file", str(path))
+        assert sent.returncode == 2
+        assert "Traceback" not in sent.stderr
+        words = [word for word in sent.stderr.split() if word != "│"]  # the box rich draws
+        assert "Invalid value for --file: " + said in " ".join(words)
+    headers = {"Authorization": f"Bearer {service['AUTOMATOR_API_KEY']}"}
+    logged = httpx.get(f"{service['AUTOMATOR_URL']}/api/events", headers=headers).json()
+    assert all(event["type"] != "never_sent" for event in logged["items"])
+
+
 def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     refused = automator(service | {"AUTOMATOR_API_KEY": "atm_wrong"}, "send-event", "signup")
     assert (refused.returncode, refused.stderr.strip()) == (1, f"401: {NOT_VALID}")
