@@ -121,6 +121,12 @@ def test_validate_reports_the_path_of_each_problem(tmp_path: Path) -> None:
     result = automator(tmp_path, "validate", "--file", str(bad))
     assert result.returncode == 1
     assert "actions: the workflow has no action yet: add at least one" in result.stderr
+    # A file is no request's body: it was "The body is not valid JSON".
+    (tmp_path / "cut.json").write_text('{"workflow_id": "x",\n "name": }')
+    cut = automator(tmp_path, "validate", "--file", str(tmp_path / "cut.json"))
+    assert cut.returncode == 1
+    assert f"{tmp_path / 'cut.json'}: The document is not valid JSON" in cut.stderr
+    assert 'line 2 Unexpected "}" at column 10' in cut.stderr
     good = automator(tmp_path, "validate", "--file", str(SEEDS))
     assert good.returncode == 0
     assert good.stdout.count(": valid") == 4

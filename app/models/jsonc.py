@@ -118,7 +118,7 @@ def _loads_with_comments(data: bytes | str) -> Any:
     except ValueError as exc:
         detail = str(exc).removeprefix("<string>:")
         raise InvalidInput(
-            "The body is not valid JSON (comments are allowed).",
+            "The document is not valid JSON (comments are allowed).",
             [ErrorDetail(("body",), f"line {detail}")],
         ) from None
     except RecursionError:
