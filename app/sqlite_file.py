@@ -20,7 +20,7 @@ import os
 import sqlite3
 import struct
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
@@ -38,7 +38,7 @@ SHARED_FIRST = 0x40000000 + 2  # past the PENDING and RESERVED bytes, at 1 GiB
 SHARED_SIZE = 510
 # ``struct flock`` as 64-bit Linux lays it out: type, whence, start, length, pid.
 FLOCK = struct.Struct("hhqqi4x")
-# Where a holder's command line is cut in a refusal.
+# How much of a holder's command line a refusal shows.
 COMMAND_CHARS = 160
 
 
@@ -266,9 +266,16 @@ def _holder(fd: int) -> str:
         args = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
     except OSError:  # ended since
         return f"PID {pid}"
-    command = " ".join(arg.decode(errors="replace") for arg in args)
-    cut = command if len(command) <= COMMAND_CHARS else f"{command[: COMMAND_CHARS - 1]}…"
-    return f"PID {pid}: {cut}"
+    command = shown_command(arg.decode(errors="replace") for arg in args)
+    return f"PID {pid}: {command}"
+
+
+def shown_command(args: Iterable[str]) -> str:
+    """A command line as a refusal shows it: its end when it is long, which says what the
+    process is (``automator api``) where the start is the interpreter's and the script's
+    paths."""
+    command = " ".join(args)
+    return command if len(command) <= COMMAND_CHARS else f"…{command[1 - COMMAND_CHARS :]}"
 
 
 def _source(path: Path, keys: Sequence[str]) -> tuple[sqlite3.Connection, str | None]:

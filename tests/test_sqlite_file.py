@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from app.clock import Clock, SystemClock
 from app.redis_server import free_port
 from app.settings import Settings
-from app.sqlite_file import StoreKeyError
+from app.sqlite_file import COMMAND_CHARS, StoreKeyError, shown_command
 from app.store.sqlite import SQLiteStore
 from tests.conftest import as_admin, drain, send, serving
 from tests.store.conftest import STORE_KEY
@@ -205,3 +205,13 @@ def test_store_new_key_prints_a_key_the_setting_takes(tmp_path: Path) -> None:
     printed = automator(tmp_path, "store", "new-key").stdout.strip()
     assert Settings(store_key=printed, _env_file=None).store_keys == [printed]
     assert printed != automator(tmp_path, "store", "new-key").stdout.strip()
+
+
+def test_a_holder_deep_in_a_long_path_is_shown_by_what_it_runs() -> None:
+    """A refusal names the process holding the store: from a checkout deep in a CI runner's
+    tree its command line is long, and what says which process it is comes last."""
+    venv = "/home/runner/work/automator/automator/.cache/checkouts/2026-12-08/main/.venv/bin"
+    shown = shown_command([f"{venv}/python", f"{venv}/automator", "api"])
+    assert (len(shown), shown[0]) == (COMMAND_CHARS, "…")
+    assert shown.endswith("/.venv/bin/automator api")
+    assert shown_command(["automator", "worker"]) == "automator worker"
