@@ -168,12 +168,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         # FastAPI's and Starlette's: a body that is not UTF-8, or broken multipart data.
         reason = f"{exc.detail}: send UTF-8 JSON (or well-formed multipart form data)"
         return render(InvalidInput("The body could not be read.", [ErrorDetail(("body",), reason)]))
-    error = AutomatorError(str(exc.detail))
+    headers = dict(exc.headers or {})
+    said = str(exc.detail)
+    if exc.status_code == 405:
+        headers["Allow"] = allowed = ", ".join(_allowed(request))
+        # Starlette says only "Method Not Allowed": name the method and what to use.
+        said = f"{request.method} is not allowed on {quoted(request.url.path)}: it takes {allowed}."
+    error = AutomatorError(said)
     error.code = HTTP_CODES.get(exc.status_code, "http_error")
     error.status = exc.status_code
-    headers = dict(exc.headers or {})
-    if exc.status_code == 405:
-        headers["Allow"] = ", ".join(_allowed(request))
     return render(error, headers)
 
 

@@ -186,7 +186,10 @@ async def test_405_answers_name_every_method_the_path_takes(
     response = await client.request(method, path)
     assert response.status_code == 405
     assert response.headers["Allow"] == allowed
-    assert response.json()["error"]["code"] == "method_not_allowed"
+    error = response.json()["error"]
+    assert error["code"] == "method_not_allowed"
+    # Was "Method Not Allowed" alone.
+    assert error["message"] == f"{method} is not allowed on {path}: it takes {allowed}."
 
 
 @pytest.mark.parametrize(
