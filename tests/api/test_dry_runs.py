@@ -336,3 +336,19 @@ async def test_a_templated_messages_dry_run_shows_it_as_the_event_renders_it(
     (preview,) = (await client.post("/api/triggers/test", json=body)).json()["workflows"]
     messages = {action["id"]: action["message"] for action in preview["actions"]}
     assert messages == {step: steps[step]["output"]["message"] for step in ("mail", "text")}
+
+
+async def test_an_event_sent_as_the_body_is_told_to_go_under_event(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.post("/api/workflows", json=workflow())).status_code == 201
+    reply = await client.post("/api/workflows/greet/test", json=EVENT)
+    assert reply.status_code == 422
+    # Was "body.event: Field required" and "Extra inputs are not permitted" for each field.
+    assert reply.json()["error"]["details"] == [
+        {
+            "loc": ["body"],
+            "msg": 'the event goes under event: {"event": {"type": ..., "user": ..., '
+            '"data": ...}}; the body takes event, script',
+        }
+    ]

@@ -4,7 +4,8 @@ and run-now requests."""
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.api.schemas.page import Page
 from app.api.schemas.runs import StepRead
@@ -12,7 +13,14 @@ from app.engine.walk.dry_run import Script
 from app.models.run import RunStatus
 from app.models.workflow import WorkflowHead, WorkflowVersion
 from app.runs import Status, Trial
-from app.triggers.ingest import EVENT_EXAMPLE, ClientKey, EventIn, JsonObject, UserObject
+from app.triggers.ingest import (
+    EVENT_EXAMPLE,
+    EVENT_FIELDS,
+    ClientKey,
+    EventIn,
+    JsonObject,
+    UserObject,
+)
 from app.triggers.preview import ActionWarning
 from app.workflows import Saved
 
@@ -292,6 +300,19 @@ class WorkflowTest(BaseModel):
         description="Canned outputs and failures per step, and events for its waits; "
         "each trace entry that used one says so in `canned` (output, failure, event).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _event_under_event(cls, value: Any) -> Any:
+        """An event sent as the body itself (``{"type": ..., "data": ...}``) was refused as
+        "event: Field required" and its fields as extra inputs: say where it goes."""
+        if not isinstance(value, dict) or "event" in value or not EVENT_FIELDS & set(value):
+            return value
+        message = (
+            'the event goes under event: {"event": {"type": ..., "user": ..., "data": ...}}; '
+            f"the body takes {', '.join(cls.model_fields)}"
+        )
+        raise PydanticCustomError("event_under_event", "{message}", {"message": message})
 
 
 class WorkflowTestResult(BaseModel):
