@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 from app.api.schemas.page import Page
 from app.api.schemas.stats import AiUsageRead
 from app.engine.walk.approvals import approval_of
+from app.engine.walk.control import paused_left
 from app.errors import shown
 from app.models.action import Action
 from app.models.patterns import VARIABLE_PATTERN
@@ -41,6 +42,28 @@ class WaitRead(BaseModel):
             deadline=wait["deadline"],
             answered="resolved" in wait,
         )
+
+
+class PausedWaitRead(BaseModel):
+    """The delay or retry back-off a paused run was in: its clock stopped at the pause."""
+
+    reason: Literal["delay", "retry"] = Field(
+        description="`delay`: a step's delay; `retry`: the back-off before a failed step's "
+        "next attempt."
+    )
+    left_seconds: float = Field(
+        examples=[1500.0],
+        description="What the wait had left when the run was paused: a resume has the run "
+        "wait this long again, however long the pause (`due_at` is the end it had before).",
+    )
+
+    @classmethod
+    def of(cls, run: Run) -> "PausedWaitRead | None":
+        left = paused_left(run)
+        reason = run.began_wait
+        if left is None or reason not in ("delay", "retry"):
+            return None
+        return cls(reason=reason, left_seconds=left.total_seconds())
 
 
 class RunSummary(BaseModel):
@@ -188,6 +211,11 @@ class RunRead(RunListItem):
         description="A test run: its steps' delays are passed over (run now with skip_delays)."
     )
     history: list[dict[str, Any]]
+    paused_wait: PausedWaitRead | None = Field(
+        description="Set while the run is paused in a delay or a retry's back-off: what it "
+        "had left of it, which a resume waits again; null otherwise (a paused wait for an "
+        "event or an approval keeps its deadline, `due_at`)."
+    )
     steps: list[StepRead]
     ai_usage: AiUsageRead = Field(description="What the run's AI steps spent, summed.")
 
@@ -203,6 +231,7 @@ class RunRead(RunListItem):
             active_seconds=run.active_seconds,
             skip_delays=run.skip_delays,
             history=run.history,
+            paused_wait=PausedWaitRead.of(run),
             steps=[StepRead.of(step) for step in record.steps],
             ai_usage=AiUsageRead.of(record.ai_usage),
             current_step=CurrentStep.of(record.current),

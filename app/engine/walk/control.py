@@ -7,7 +7,7 @@ the run's history.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app import metrics
@@ -218,13 +218,30 @@ def _resumed_due(run: Run, now: datetime) -> datetime | None:
     back-off has the time it had left when paused (a paused timer's clock stops); any other
     wait keeps its due time, one the clock sets (an event's or an approval's deadline, the
     end of quiet hours or the opening of a send window)."""
+    span = _paused_span(run)
+    return run.due_at if span is None else resumed_span(*span, now)
+
+
+def paused_left(run: Run) -> timedelta | None:
+    """What a run paused in a delay or a retry's back-off had left of it when paused: the
+    time a resume has it wait (``due_at`` is the end it had before the pause). None for a
+    run not paused, or paused in another wait or none."""
+    span = _paused_span(run)
+    if span is None:
+        return None
+    paused = span[1]
+    return resumed_span(*span, paused) - paused  # as if resumed the moment it was paused
+
+
+def _paused_span(run: Run) -> tuple[datetime, datetime] | None:
+    """The due time and the pause's time of a run paused in a delay or a retry's back-off."""
     due, turn = run.due_at, run.pause_turn
     if due is None or turn is None or run.began_wait not in SPANS:
-        return due
+        return None
     pause = run.history[turn]
     if pause["from"] != RunStatus.WAITING:
-        return due
-    return resumed_span(due, datetime.fromisoformat(pause["at"]), now)
+        return None
+    return due, datetime.fromisoformat(pause["at"])
 
 
 # The waits the walker times by their reason: a delay, a retry, a handover to a fresh job, a

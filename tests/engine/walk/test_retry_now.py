@@ -506,15 +506,21 @@ async def paused_and_resumed(
     client: httpx.AsyncClient, resources: Resources, clock: ShiftedClock, run_id: str, for_: int
 ) -> tuple[Run, timedelta]:
     """Pause the waiting run, move the clock ``for_`` seconds on, resume it: the run as
-    resumed, and the time its wait had left when paused."""
+    resumed, and the time its wait had left when paused, which the paused run's page reads
+    all along (``paused_wait``), and no longer once it is resumed."""
     parked = await resources.store.get_run("acme", run_id)
     assert parked.due_at is not None
+    assert (await run_of(client, run_id))["paused_wait"] is None
     assert (await client.post(f"/api/runs/{run_id}/pause")).status_code == 200
     paused = await resources.store.get_run("acme", run_id)
+    left = parked.due_at - datetime.fromisoformat(paused.history[-1]["at"])
     clock.advance(for_)
+    read = {"reason": parked.wait_reason, "left_seconds": left.total_seconds()}
+    assert (await run_of(client, run_id))["paused_wait"] == read
     assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
     resumed = await resources.store.get_run("acme", run_id)
-    return resumed, parked.due_at - datetime.fromisoformat(paused.history[-1]["at"])
+    assert (await run_of(client, run_id))["paused_wait"] is None
+    return resumed, left
 
 
 @pytest.mark.parametrize("paused_for", [1800, 7200], ids=["within-the-delay", "past-its-end"])

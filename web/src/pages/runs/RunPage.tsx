@@ -19,6 +19,7 @@ import { RunControls } from "./RunControls";
 import { RunFamily } from "./RunFamily";
 import { RunVariables } from "./RunVariables";
 import { StepTimeline } from "./StepTimeline";
+import { pausedWaitText } from "./pausedWait";
 import { sentence } from "../../workflow/catalogue";
 import { SentEvent } from "../../components/SentEvent";
 import { WorkflowName } from "../../components/WorkflowName";
@@ -105,11 +106,18 @@ function CurrentStep({ run }: { run: RunRead }) {
       <dt>{stopped ? "Stopped at" : "Current step"}</dt>
       <dd data-current-step={step.id} title={`position ${run.step} in the compiled workflow`}>
         <strong>{step.name ?? step.id}</strong>{step.name && <> <code>{step.id}</code></>} <span className="muted">{sentence(step.type)}</span>
-        , attempt {run.attempt}{run.due_at && <> · due {when(run.due_at)}</>}
+        , attempt {run.attempt}<DueText run={run} />
         {!stopped && retried && <div className="error-inline" role="note" aria-label="Why it retries">Retrying after: {retried}</div>}
       </dd>
     </>
   );
+}
+
+/** When the run's step is due; for a run paused in a delay or a back-off, what that wait has
+ * left instead: its end (`due_at`) moves with the pause, as the resume counts what was left. */
+function DueText({ run }: { run: RunRead }) {
+  if (run.paused_wait) return <> · {pausedWaitText(run.paused_wait)}</>;
+  return run.due_at ? <> · due {when(run.due_at)}</> : null;
 }
 
 /** Where a failed run stopped, opened in the editor: the step to fix (in the workflow's
