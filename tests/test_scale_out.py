@@ -137,7 +137,7 @@ async def test_two_of_each_process_lose_one_of_each_and_every_run_completes_once
         await load(client, range(EVENTS // 2, EVENTS))
         await client.http.aclose()
         settings = Settings(data_dir=tmp_path, _env_file=None)
-        runs = await finished(settings, 30, ticked_after=killed_at + timedelta(seconds=1))
+        runs = await finished(settings, 120, ticked_after=killed_at + timedelta(seconds=1))
 
     calls = [run for run in runs if run.workflow_id == "hooks"]
     assert len(client.accepted) == EVENTS

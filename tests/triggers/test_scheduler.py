@@ -16,6 +16,7 @@ from app.resources import Resources
 from app.supervisor import Supervisor
 from app.triggers.scheduler import Misfire, Scheduler, fires_between, next_fire
 from tests.clock import FrozenClock
+from tests.waiting import until
 
 BERLIN_0230 = Trigger(type="schedule", cron="30 2 * * *", timezone="Europe/Berlin")
 
@@ -103,11 +104,10 @@ async def ticks() -> None:
 
 
 async def until_runs(resources: Resources, workflow_id: str, count: int) -> None:
-    for _ in range(500):
-        if await runs_of(resources, workflow_id) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{workflow_id} has fewer than {count} runs")
+    async def started() -> bool:
+        return await runs_of(resources, workflow_id) >= count
+
+    await until(started, f"{workflow_id} has {count} runs")
 
 
 async def test_a_handover_race_still_starts_one_run_per_tick(
