@@ -2,10 +2,12 @@
 
 import asyncio
 import logging
+import re
 
 import pytest
 
 from app.supervisor import Part, Supervisor
+from tests.waiting import until
 
 
 async def test_a_crashing_task_is_logged_and_started_again_until_stopped(
@@ -53,16 +55,26 @@ async def test_a_task_that_returns_early_is_restarted_and_reported_down_meanwhil
 
 
 async def test_a_silent_task_with_a_heartbeat_is_reported_down() -> None:
+    """Ready, then silent: reported down once its heartbeat (a second, long beside what a
+    loaded machine stalls a process for) has passed, with how long it has been silent."""
     supervisor = Supervisor()
 
     async def hangs(part: Part) -> None:
         part.ready()
         await part.stop.wait()
 
-    running = asyncio.create_task(supervisor.run("hangs", hangs, heartbeat=0.05))
-    await asyncio.sleep(0.01)
-    assert supervisor.problems() == {"hangs": None}
-    await asyncio.sleep(0.1)
-    assert supervisor.problems()["hangs"] == "no progress for 0.1 s"
+    async def ready() -> bool:
+        return supervisor.problems() == {"hangs": None}
+
+    async def down() -> str | None:
+        problem = supervisor.problems()["hangs"]
+        return problem if problem is not None and problem.startswith("no progress") else None
+
+    running = asyncio.create_task(supervisor.run("hangs", hangs, heartbeat=1))
+    await until(ready, "the task ready")
+    said = await until(down, "the task reported down")
+    silent = re.fullmatch(r"no progress for (\d+\.\d) s", said)
+    assert silent is not None, said
+    assert float(silent[1]) >= 1
     supervisor.stop.set()
     await running
