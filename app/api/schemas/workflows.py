@@ -4,7 +4,7 @@ and run-now requests."""
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from app.api.schemas.page import Page
@@ -345,7 +345,7 @@ class RunNow(BaseModel):
     user: UserObject = Field(default_factory=dict)
     data: JsonObject = Field(default_factory=dict)
     idempotency_key: ClientKey | None = None
-    skip_delays: bool = Field(
+    skip_delays: StrictBool = Field(
         False,
         description="A test run: every step's delay is passed over (noted in the run's "
         "history) instead of waited out; waits for events, approvals and send windows "

@@ -935,6 +935,9 @@ async def test_a_run_started_to_skip_delays_passes_over_them_and_says_so(
             ]
         ),
     )
+    vague = await client.post("/api/workflows/wf/run", json={"skip_delays": 0})
+    assert vague.status_code == 422  # true or false, as the schema says: 0 starts no run
+    assert vague.json()["error"]["details"][0]["loc"] == ["body", "skip_delays"]
     body = {"user": {"id": "u1"}, "skip_delays": True}
     tested = (await client.post("/api/workflows/wf/run", json=body)).json()["run_ids"][0]
     plain = (await client.post("/api/workflows/wf/run", json={"user": {"id": "u2"}})).json()
