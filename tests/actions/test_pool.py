@@ -25,6 +25,7 @@ class CountingServer:
         self.accepted = 0
         self.idle_close = idle_close
         self.url = ""
+        self.closed = asyncio.Event()  # set when the server has closed a connection
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.accepted += 1
@@ -47,6 +48,7 @@ class CountingServer:
             pass
         finally:
             writer.close()
+            self.closed.set()
 
 
 @pytest.fixture
@@ -86,12 +88,13 @@ async def test_calls_in_flight_together_keep_their_connections(
 
 
 async def test_a_connection_the_server_closed_is_not_reused(client: httpx.AsyncClient) -> None:
-    closing = CountingServer(idle_close=0.05)
+    closing = CountingServer(idle_close=0.5)
     listening = await asyncio.start_server(closing.serve, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/hook"
     async with listening:
         await calls(client, url, 1, together=1)
-        await asyncio.sleep(0.2)  # the server has closed the idle connection
+        # Waited for, not slept on: a loaded machine could let the sleep end first.
+        await asyncio.wait_for(closing.closed.wait(), 60)
         await calls(client, url, 1, together=1)
     assert closing.accepted == 2
 
@@ -99,11 +102,12 @@ async def test_a_connection_the_server_closed_is_not_reused(client: httpx.AsyncC
 async def test_a_connection_idle_past_its_keep_alive_is_replaced(
     server: CountingServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(net, "KEEPALIVE_EXPIRY", 0.05)
+    # A second between two calls in a row: a loaded machine's stall must not outlast it.
+    monkeypatch.setattr(net, "KEEPALIVE_EXPIRY", 1.0)
     async with http_client(Settings(_env_file=None, http_allowed_hosts=["127.0.0.1"])) as client:
         await calls(client, server.url, 2, together=1)
         assert server.accepted == 1
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(1.5)
         await calls(client, server.url, 1, together=1)
     assert server.accepted == 2
 
