@@ -206,7 +206,7 @@ async def test_runs_asleep_in_a_delay_survive_a_killed_worker_and_a_flushed_redi
     overdue = max(run.due_at for run in runs if run.due_at) + timedelta(seconds=1.2)
     clock.advance(max(0.0, (overdue - clock.now()).total_seconds()))
     quick = settings.model_copy(update={**quick_settings(), "http_allowed_hosts": ["127.0.0.1"]})
-    await drain_until(client, quick, run_ids, {"completed"}, seconds=60, clock=clock)
+    await drain_until(client, quick, run_ids, {"completed"}, seconds=COLD_START, clock=clock)
 
     assert len(await resources.store.list_runs("acme", RunFilter(), Page(limit=500))) == SINK_RUNS
     expected = {f"{run_id}:{step}:0" for run_id in run_ids for step in ("before", "after")}

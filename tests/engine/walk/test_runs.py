@@ -539,15 +539,20 @@ async def drain_until(
     one of ``statuses`` (jobs deferred for an hour stay queued, so a burst worker would wait
     for them). The worker's first reconcile takes every run due by its clock: a test moves
     the clock past a delay rather than sleep through it."""
-    seen: set[str] = set()
+    behind: list[str] = []
 
     async def arrived() -> bool:
-        seen.clear()
-        seen.update([(await run_of(client, run_id))["status"] for run_id in run_ids])
-        return seen <= statuses
+        # Up to the first run not there yet: reading every run each time (200 in the
+        # recovery drills) held up the worker, which shares this event loop.
+        for run_id in run_ids:
+            status = (await run_of(client, run_id))["status"]
+            if status not in statuses:
+                behind[:] = [f"run {run_id} is {status}"]
+                return False
+        return True
 
     async with worker_running(settings, registry, clock=clock):
-        await until(arrived, lambda: f"runs are {seen}, not {statuses}", seconds=seconds)
+        await until(arrived, lambda: f"{behind[0]}, not {statuses}", seconds=seconds)
 
 
 async def drain_until_waiting(
