@@ -122,7 +122,7 @@ async def test_runs_survive_redis_losing_every_job(
     await redis.flushdb()
     await redis.aclose()
     clock.advance(3601)
-    await drain_until(client, quick, run_ids, {"completed"}, seconds=40, clock=clock)
+    await drain_until(client, quick, run_ids, {"completed"}, seconds=COLD_START, clock=clock)
     for run_id in run_ids:
         steps = await resources.store.list_steps("acme", run_id)
         assert [s.step_id for s in steps] == ["wait", "after"]
@@ -377,7 +377,7 @@ async def test_an_at_most_once_call_cut_short_by_a_crash_ends_unknown_not_sent_a
         quick = settings.model_copy(
             update={"run_lease_seconds": 2, "http_allowed_hosts": ["127.0.0.1"]}
         )
-        await drain_until(client, quick, run_ids, {"failed"}, seconds=30)
+        await drain_until(client, quick, run_ids, {"failed"}, seconds=COLD_START)
 
     for run_id in run_ids:
         run = (await client.get(f"/api/runs/{run_id}")).json()
