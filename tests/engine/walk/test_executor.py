@@ -17,6 +17,7 @@ from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
 from tests.conftest import drain, send
+from tests.engine.walk.test_runs import webhook_step
 
 
 @pytest.fixture
@@ -100,17 +101,8 @@ async def test_a_compensated_run_is_logged_failed_by_its_step_not_its_last_turn(
     again once the compensation is done."""
     httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
     httpserver.expect_request("/refund").respond_with_data("down", status=503)
-    charge = {
-        "id": "charge",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/charge")},
-    }
-    refund = {
-        "id": "refund",
-        "type": "webhook_call",
-        "retry": {"max_attempts": 1},
-        "data": {"url": httpserver.url_for("/refund")},
-    }
+    charge = webhook_step(httpserver, "charge")
+    refund = webhook_step(httpserver, "refund", retry={"max_attempts": 1})
     document = {
         "workflow_id": "order",
         "name": "n",
@@ -218,16 +210,8 @@ async def test_an_engine_error_in_a_compensation_keeps_the_failure_it_handles(
     # refund's record), not in the charge's place.
     httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
     httpserver.expect_request("/refund").respond_with_json({"refunded": True})
-    charge = {
-        "id": "charge",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/charge")},
-    }
-    refund = {
-        "id": "refund",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/refund")},
-    }
+    charge = webhook_step(httpserver, "charge")
+    refund = webhook_step(httpserver, "refund")
     document = {
         "workflow_id": "order",
         "name": "n",

@@ -27,6 +27,12 @@ from tests.conftest import drain, key_for, send, worker_running
 from tests.waiting import DEADLINE, until
 
 
+def webhook_step(server: HTTPServer, step_id: str, **extra: Any) -> dict[str, Any]:
+    """A ``webhook_call`` step ``step_id`` posting to ``server`` at ``/step_id``."""
+    data = {"url": server.url_for(f"/{step_id}")}
+    return {"id": step_id, "type": "webhook_call", "data": data, **extra}
+
+
 def workflow(
     actions: list[dict[str, Any]], workflow_id: str = "wf", **settings: Any
 ) -> dict[str, Any]:
@@ -834,16 +840,8 @@ async def test_a_run_timing_out_in_its_compensation_fails_with_the_failure_it_ha
 
     httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
     httpserver.expect_request("/refund").respond_with_handler(slow_refund)
-    charge = {
-        "id": "charge",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/charge")},
-    }
-    refund = {
-        "id": "refund",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/refund")},
-    }
+    charge = webhook_step(httpserver, "charge")
+    refund = webhook_step(httpserver, "refund")
     note = {"id": "note", "type": "log", "data": {"message": "refunded"}}
     compensated: dict[str, Any] = {"on_error": "compensate", "compensation": [refund, note]}
     await create(client, workflow([charge], timeout=RUN_TIMEOUT, **compensated))
@@ -869,11 +867,7 @@ async def test_a_failed_compensation_retried_or_skipped_keeps_the_failure_it_han
     # failure stays said in the history, not only in its step's record.
     httpserver.expect_request("/charge").respond_with_data("card declined", status=402)
     httpserver.expect_request("/refund").respond_with_data("down", status=503)
-    charge = {
-        "id": "charge",
-        "type": "webhook_call",
-        "data": {"url": httpserver.url_for("/charge")},
-    }
+    charge = webhook_step(httpserver, "charge")
     refund = {
         "id": "refund",
         "type": "webhook_call",
