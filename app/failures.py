@@ -145,7 +145,6 @@ class FailureHandlers:
     async def details(self, run: Run, document: WorkflowDocument, failure: int) -> dict[str, Any]:
         """The failure as handlers see it (``{{failure.*}}``)."""
         error = run.error or {}
-        step_id = error.get("step_id")
         types = {str(action.id): action.type for action in document.all_actions()}
         failed = [turn for turn in run.history if turn["to"] == "failed"]
         reason = failed[-1]["reason"] if failed else ""
@@ -154,10 +153,11 @@ class FailureHandlers:
             "number": failure,
             "failed_at": failed[-1]["at"] if failed else None,
             "workflow": {"id": run.workflow_id, "name": document.name, "version": run.version},
-            "step": None if step_id is None else {"id": step_id, "type": types.get(step_id)},
+            "step": _step(error, types),
             "error": {
                 "code": error.get("code") or CODES.get(reason, "step_failed"),
                 "message": error.get("message", reason),
+                "compensation": _compensation(error, types),
             },
             "event": await self._event(run),
             "links": runs_links(self.base_url, run.workflow_id, run.run_id),
@@ -182,3 +182,19 @@ class FailureHandlers:
                 return
             run = await self.store.get_run(run.tenant_id, run.run_id)
         log.warning("run %s kept changing: on_failure did: %s", run.run_id, "; ".join(notes))
+
+
+def _step(error: dict[str, Any], types: dict[str, str]) -> dict[str, Any] | None:
+    """The step an error was met at, as handlers see it: its id and type; None for an error
+    at no step (the run's timeout, an engine error before any call)."""
+    step_id = error.get("step_id")
+    return None if step_id is None else {"id": step_id, "type": types.get(step_id)}
+
+
+def _compensation(error: dict[str, Any], types: dict[str, str]) -> dict[str, Any] | None:
+    """Why the compensation failed too, if it did (``run.error`` keeps that under
+    ``compensation``, beside the failure it handled): its step and message."""
+    compensation = error.get("compensation")
+    if compensation is None:
+        return None
+    return {"step": _step(compensation, types), "message": compensation.get("message", "")}

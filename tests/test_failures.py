@@ -110,6 +110,30 @@ async def test_a_failed_run_starts_its_error_workflow_with_the_failure(
     assert failure["links"]["api_run"] == f"https://automator.example/api/runs/{run_id}"
     event = (await client.get(f"/api/events/{handled['event_id']}")).json()
     assert event["type"] == "workflow_failed"
+    assert failure["error"]["compensation"] is None
+
+
+async def test_the_failure_says_why_its_compensation_failed_too(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    # The charge fails, and so does the refund compensating it: the handler sees the charge
+    # as the failure and the refund's own failure beside it, not only the charge.
+    keep = {"id": "keep", "type": "set", "data": {"failure": "{{ failure }}"}}
+    await create(client, error_workflow([keep]))
+    refund = {"id": "refund", "type": "log", "data": {"message": "{{ payment.id }}"}}
+    compensated = checkout({"workflow_id": "on_call"})
+    compensated["settings"] |= {"on_error": "compensate", "compensation": [refund]}
+    await create(client, compensated)
+    await order(client)
+    await drain(settings)
+
+    (handler,) = await runs_of(client, "on_call")
+    failure = (await run_of(client, handler["run_id"]))["vars"]["failure"]
+    assert failure["step"] == {"id": "charge", "type": "log"}
+    assert "card" in failure["error"]["message"]
+    compensation = failure["error"]["compensation"]
+    assert compensation["step"] == {"id": "refund", "type": "log"}
+    assert "payment" in compensation["message"]
 
 
 async def test_inline_actions_send_the_failure_once_though_the_job_runs_again(
