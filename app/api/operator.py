@@ -44,10 +44,13 @@ RESPONSES = error_responses(
     {
         401: "The request does not carry AUTOMATOR_OPERATOR_TOKEN (a tenant's key never does)",
         403: "AUTOMATOR_OPERATOR_TOKEN is not set: the operator API is off",
-        404: "No such tenant",
-        409: "The tenant exists (the message says how to give it another admin key)",
         422: "Invalid input; details name each field and rule",
     }
+)
+# Each declared only on the routes that answer it.
+NOT_FOUND = error_responses({404: "No such tenant"})
+EXISTS = error_responses(
+    {409: "The tenant exists (the message says how to give it another admin key)"}
 )
 router = APIRouter(
     prefix="/api/operator",
@@ -58,7 +61,7 @@ router = APIRouter(
 )
 
 
-@router.post("/tenants", status_code=201)
+@router.post("/tenants", status_code=201, responses=EXISTS)
 async def create_tenant(body: TenantCreate, resources: ResourcesDep) -> TenantCreated:
     """Create a tenant and its first admin key, whose `key` is shown in this reply only
     (give it to the tenant; it makes their other keys with `POST /api/keys`). Recorded in
@@ -83,14 +86,14 @@ async def list_tenants(
     )
 
 
-@router.get("/tenants/{tenant_id}")
+@router.get("/tenants/{tenant_id}", responses=NOT_FOUND)
 async def get_tenant(tenant_id: str, resources: ResourcesDep) -> TenantDetail:
     """A tenant at a glance: its live keys by role, its workflows (not archived) and the
     events it sent in the last 24 hours."""
     return TenantDetail.of_summary(await resources.tenants.summary(tenant_id))
 
 
-@router.post("/tenants/{tenant_id}/keys", status_code=201)
+@router.post("/tenants/{tenant_id}/keys", status_code=201, responses=NOT_FOUND)
 async def add_admin_key(
     tenant_id: str, body: AdminKeyCreate, resources: ResourcesDep
 ) -> KeyCreated:

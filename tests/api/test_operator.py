@@ -299,3 +299,23 @@ async def test_an_unknown_tenant_is_not_found(
     missing = await client.get("/api/operator/tenants/nobody", headers=OPERATOR)
     assert missing.status_code == 404
     assert "GET /api/operator/tenants lists them" in missing.json()["error"]["message"]
+
+
+async def test_each_operator_route_declares_only_the_errors_it_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    """A client generated from the schema handles the answers each route can give: a
+    conflict only where a tenant is made, a missing tenant only where one is named."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    errors = {
+        (method.upper(), path): sorted(int(status) for status in operation["responses"])
+        for path, operations in paths.items()
+        if path.startswith("/api/operator/")
+        for method, operation in operations.items()
+    }
+    assert errors == {
+        ("POST", "/api/operator/tenants"): [201, 401, 403, 409, 422],
+        ("GET", "/api/operator/tenants"): [200, 401, 403, 422],
+        ("GET", "/api/operator/tenants/{tenant_id}"): [200, 401, 403, 404, 422],
+        ("POST", "/api/operator/tenants/{tenant_id}/keys"): [201, 401, 403, 404, 422],
+    }
