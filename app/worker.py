@@ -54,6 +54,7 @@ from app.engine.walk.jobs import (
     ReconcilerPasses,
     advance_run,
     build_executor,
+    rearm_if_forgotten,
     reconcile,
     resume,
     run_slots,
@@ -138,6 +139,7 @@ def create_worker(
         ctx["alerts"] = AlertSender(notifier)
         ctx["clock"] = time_source
         ctx[RECONCILER_PASSES] = ReconcilerPasses(time_source.now())
+        await rearm_if_forgotten(opened, queue, time_source.now())
         ctx["retainer"] = Retainer(
             opened,
             Audit(opened, time_source),

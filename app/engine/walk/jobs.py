@@ -109,6 +109,8 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     """Enqueue runs that are overdue and have no live job (Redis lost it, or its worker
     died). May run more than once: a second job for a live run finds its lease taken.
 
+    A Redis that lost its data since the last pass (the worker's start arms a new one's
+    timers itself) gets them armed again.
     The first pass of a worker (at its start, after a crash or an outage too) takes every
     run due by the worker's start: what Redis lost while it was down is due again at once,
     not a grace period later; a run that still has its job gets a second one, which finds
@@ -121,8 +123,7 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     queue: ArqQueue = ctx["queue"]
     passes: ReconcilerPasses = ctx[RECONCILER_PASSES]
     now = executor.effects.now()
-    if await queue.forgot():
-        await rearm(executor.store, queue, now)
+    await rearm_if_forgotten(executor.store, queue, now)
     grace = settings.reconcile_grace if passes.first_done else 0
     due_by = now - timedelta(seconds=grace) if passes.first_done else min(now, passes.started)
     overdue = await executor.store.due_runs(due_by, RECONCILE_BATCH)
@@ -189,6 +190,17 @@ async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> i
     if stalled:
         log.warning("reconciler enqueued the next batch of %d bulk jobs again", len(stalled))
     return len(stalled)
+
+
+async def rearm_if_forgotten(store: Store, queue: ArqQueue, now: datetime) -> int:
+    """``rearm`` if Redis lost its data since the last look (or is new). A worker looks at
+    its start, before it says it is ready and takes any job, not at its first reconcile
+    pass a poll later: that pass would also arm the runs made meanwhile, which have jobs
+    of their own, so each would be walked twice over (the second walk finding nothing to
+    do) and by a resume, which a worker bound to serve its API first does not bound."""
+    if not await queue.forgot():
+        return 0
+    return await rearm(store, queue, now)
 
 
 async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:

@@ -16,11 +16,12 @@ from prometheus_client import REGISTRY
 
 from app.engine.flow.queue import ArqQueue
 from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
-from app.engine.walk.jobs import rearm
+from app.engine.walk.jobs import rearm, reconcile
 from app.models.run import RunStatus
 from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
+from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send, worker_running
 from tests.engine.walk.test_retry_now import redis_known, timers_later
@@ -390,6 +391,35 @@ async def test_a_redis_taken_for_new_rearms_a_waiting_runs_timer_under_its_own_i
     assert await queue.forgot()
     assert await rearm(resources.store, queue, clock.now()) == 1
     assert await timers_later(resources) == [timer]
+
+
+async def armed_runs(resources: Resources) -> set[str]:
+    """The runs with a resume armed, due or not."""
+    members = await queue_of(resources).pool.zrange(RESUMES, 0, -1)
+    return {orjson.loads(member)[1] for member in members}
+
+
+async def test_a_worker_on_a_new_redis_arms_the_stored_runs_before_its_first_job(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
+) -> None:
+    # Armed as it starts (before it says it is ready), not by its first reconcile pass a
+    # poll later, which would arm the runs made meanwhile too: each has its start job, and
+    # a resume of its own besides is a second walk, one the worker that serves its API
+    # first (AUTOMATOR_DEV_JOBS_WHILE_SERVING) does not bound.
+    await create(client, workflow([{"id": "later", "type": "log", "delay": 3600}]))
+    before = (await send(client, {"type": "signup"}))["run_ids"][0]
+    worker = create_worker(settings, store=resources.store, clock=clock)
+    ctx: dict[str, Any] = {"redis": queue_of(resources).pool}
+    assert worker.on_startup is not None
+    assert worker.on_shutdown is not None
+    await worker.on_startup(ctx)
+    try:
+        assert await armed_runs(resources) == {before}
+        await send(client, {"type": "signup"})
+        await reconcile(ctx)
+        assert await armed_runs(resources) == {before}
+    finally:
+        await worker.on_shutdown(ctx)
 
 
 class CountedStore:
