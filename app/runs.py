@@ -6,7 +6,6 @@ still reads, and a run-now of an unknown workflow is a 404 before it is a 503.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, TypeVar
 
 from app.actions.registry import Registry
@@ -144,7 +143,7 @@ class Runs(Acting):
                     "(variables change on runs that are paused or waiting)."
                 )
             before = {name: run.vars.get(name) for name in changes}
-            _change_vars(run, changes, self.clock.now())
+            run.set_vars(changes, self.clock.now())
             if await self.store.save_run(run):
                 await self.audit.record(
                     tenant_id, self.actor, "run.variables", run_id, before, dict(changes)
@@ -231,18 +230,6 @@ def _check_script(script: Script, steps: set[str]) -> None:
                 f"{', '.join(unknown)}.",
                 [ErrorDetail(("body", "script"), f"unknown step ids: {', '.join(unknown)}")],
             )
-
-
-def _change_vars(run: Run, changes: dict[str, Any], now: datetime) -> None:
-    for name, value in changes.items():
-        if value is None:
-            run.vars.pop(name, None)
-        else:
-            run.vars[name] = value
-    run.updated_at = now
-    status = run.status.value
-    note = f"variables changed: {', '.join(sorted(changes))}"
-    run.history.append({"at": now.isoformat(), "from": status, "to": status, "reason": note})
 
 
 def _needs_redis(part: T | None) -> T:

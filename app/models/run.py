@@ -40,6 +40,12 @@ RETRY_WAIT = "retry"
 WAIT_KEPT = frozenset({RunStatus.WAITING.value, RunStatus.PAUSED.value})
 
 
+# The start of the note a change of variables through the API leaves in a run's history,
+# followed by their names (letters, digits and _), comma-separated: what tells a walk that
+# lost a save to a pause which names an operator set on the paused run.
+VARIABLES_NOTE = "variables changed: "
+
+
 # One turn in a run's history: a change of status, or a note on the way (``from`` is ``to``).
 # ``at`` is an ISO time. The functional form because ``from`` is a keyword.
 Transition = TypedDict("Transition", {"at": str, "from": str, "to": str, "reason": str})
@@ -248,6 +254,35 @@ class Run:
         """A turn in the run's history that is no change of status."""
         status = self.status.value
         self.history.append({"at": fresh_text(at), "from": status, "to": status, "reason": reason})
+
+    def set_vars(self, changes: dict[str, Any], at: datetime) -> None:
+        """Set variables (a None value removes one) as an operator does, noting their names."""
+        self.vars = changed_vars(self.vars, changes)
+        self.updated_at = at
+        self.note(at, VARIABLES_NOTE + ", ".join(sorted(changes)))
+
+    def vars_set_after_a_move(self, turns: int) -> set[str]:
+        """The names of the variables set as ``set_vars`` does after the first move of the
+        run (a pause, a resume...) past its first ``turns`` turns of history."""
+        names: set[str] = set()
+        moved = False
+        for turn in self.history[turns:]:
+            if turn["from"] != turn["to"]:
+                moved = True
+            elif moved and turn["reason"].startswith(VARIABLES_NOTE):
+                names.update(turn["reason"].removeprefix(VARIABLES_NOTE).split(", "))
+        return names
+
+
+def changed_vars(variables: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``variables`` with ``changes`` made, as a new dict: a None value removes its name."""
+    changed = dict(variables)
+    for name, value in changes.items():
+        if value is None:
+            changed.pop(name, None)
+        else:
+            changed[name] = value
+    return changed
 
 
 class StepStatus(StrEnum):

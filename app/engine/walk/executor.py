@@ -26,7 +26,15 @@ from app.engine.walk.waits import since
 from app.engine.walk.walker import SPANS, Walker, resumed_span
 from app.errors import NotFound
 from app.models import jsonc
-from app.models.run import PARKED, Run, RunStatus, StepRecord, StepStatus, Transition
+from app.models.run import (
+    PARKED,
+    Run,
+    RunStatus,
+    StepRecord,
+    StepStatus,
+    Transition,
+    changed_vars,
+)
 from app.store.errors import store_errors
 from app.store.protocol import Store
 from app.store.rules import LIVE, PROGRESS, SHARED
@@ -63,20 +71,18 @@ UNSHARED = tuple(name for name in PROGRESS if name not in SHARED)
 
 class Shared(NamedTuple):
     """A parked run's wait and variables as stored (JSON): the parts others write to it;
-    with its status and due time (ms), which others' moves of it change, and how many turns
-    its history had."""
+    with its status and due time (ms), which others' moves of it change."""
 
     wait: bytes
     vars: bytes
     status: RunStatus
     due: int | None
-    turns: int
 
     @classmethod
     def of(cls, run: Run) -> "Shared":
         # In whole ms, as MongoDB keeps it, counted exactly (a float's may be off by one).
         due = None if run.due_at is None else (run.due_at - EPOCH) // MS
-        return cls(_json(run.wait), _json(run.vars), run.status, due, len(run.history))
+        return cls(_json(run.wait), _json(run.vars), run.status, due)
 
     def moved(self, fresh: Run) -> bool:
         """Whether ``fresh``, the run as stored now, was moved or answered since: more than
@@ -109,8 +115,9 @@ class StoreEffects:
     family: Family
     launcher: Launcher | None = None
     # Where each run being walked stood when read, then at its last successful save (pc,
-    # attempt): a change made meanwhile that left it there keeps the walk's progress.
-    saved: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # attempt): a change made meanwhile that left it there keeps the walk's progress; and
+    # how many turns its history had then (the turns after are others').
+    saved: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     # Each run's call made since its last save of step records: what an engine error after
     # the call must still record.
     sent: dict[str, Sent] = field(default_factory=dict)
@@ -148,7 +155,7 @@ class StoreEffects:
         metrics.steps_recorded(steps)
         self.unsaved.discard(run.run_id)
         if await self.store.save_run(run, steps) or await self._carry_over(run):
-            self.saved[run.run_id] = (run.pc, run.attempt)
+            self.saved[run.run_id] = (run.pc, run.attempt, len(run.history))
             self._note_parked(run)
             if steps:
                 self.sent.pop(run.run_id, None)
@@ -166,18 +173,22 @@ class StoreEffects:
         change moved the run itself (a skip, a retry) or another walker has it; then the
         change wins, and the walk stops (False). A delay or a retry's back-off that was being
         saved as a pause landed is kept by the paused run, or by the run a resume then
-        resumed, its timer armed for the time the wait had left."""
+        resumed, its timer armed for the time the wait had left. Variables an operator set
+        once the run was moved (paused) keep their values: the walk's progress is carried
+        over as made before that move."""
         base = self.saved.get(run.run_id)
         fresh = await self.store.get_run(run.tenant_id, run.run_id)
-        if base is None or fresh.status == RunStatus.RUNNING or (fresh.pc, fresh.attempt) != base:
+        if (
+            base is None
+            or fresh.status == RunStatus.RUNNING
+            or (fresh.pc, fresh.attempt) != base[:2]
+        ):
             return False
+        turns = base[2]
         parked = self.parked.get(run.run_id)
         if parked is not None and not parked.moved(fresh):
-            return await self._over_variables(run, fresh, parked)
-        for name in PROGRESS if parked is None else UNSHARED:
-            setattr(fresh, name, getattr(run, name))
-        if parked is not None:
-            _merge_shared(fresh, run, parked)
+            return await self._over_variables(run, fresh, parked, turns)
+        _carry_progress(fresh, run, parked, turns)
         resumed = run.wait_reason in SPANS and _keep_wait(fresh, run)
         if not await self.store.save_run(fresh):
             log.warning("run %s changed twice during one step; its progress is redone", run.run_id)
@@ -193,15 +204,16 @@ class StoreEffects:
             await self.family.cancel(children, f"its parent run {fresh.status.value}")
         return False
 
-    async def _over_variables(self, run: Run, fresh: Run, parked: Shared) -> bool:
+    async def _over_variables(self, run: Run, fresh: Run, parked: Shared, turns: int) -> bool:
         """Save the walk's run over ``fresh``, the run as stored with variables set since
-        ``parked`` and nothing moved: a change that wakes nothing, so the walk must go on
-        itself (stopping, it would leave the run due, or its next wait's timer taken
-        back, with nothing to walk it but the reconciler). The variables merge as
-        ``_merge_shared`` says, and the notes of the change stay in the history."""
+        ``parked`` (its history then ``turns`` long) and nothing moved: a change that wakes
+        nothing, so the walk must go on itself (stopping, it would leave the run due, or its
+        next wait's timer taken back, with nothing to walk it but the reconciler). The
+        variables merge as ``_merge_shared`` says (the walk's change winning: the variables
+        were set before it went on), and the notes of the change stay in the history."""
         _merge_shared(fresh, run, parked)
         run.vars = fresh.vars
-        run.history = [*fresh.history, *run.history[parked.turns :]]
+        run.history = [*fresh.history, *run.history[turns:]]
         run.revision = fresh.revision
         if await self.store.save_run(run):
             return True
@@ -221,7 +233,7 @@ class StoreEffects:
         with the walk's first checkpoint, or by ``begin``. A walk of internal steps to the
         run's end or its next wait (a timer's ``log`` after its delay) writes the run once
         instead of twice."""
-        self.saved[run.run_id] = (run.pc, run.attempt)
+        self.saved[run.run_id] = (run.pc, run.attempt, len(run.history))
         self._note_parked(run)
         self.unsaved.add(run.run_id)
 
@@ -532,6 +544,22 @@ def _recordable(output: Any) -> Any:
         return (
             f"(the connector's answer, a {type(output).__name__}, cannot be recorded: {exc!r:.200})"
         )
+
+
+def _carry_progress(fresh: Run, run: Run, parked: Shared | None, turns: int) -> None:
+    """Onto ``fresh``, the run as a change the walk's save lost to left it (its history
+    ``turns`` long when the walk read or last saved it), the walk's progress: carried, or
+    merged as ``_merge_shared`` says where others write too (``parked``). The walk's
+    progress counts as made before the change (a pause), so variables an operator set after
+    it, on the paused run, keep the values set (a name removed stays removed); the walk's
+    other changes, its new variables among them, are kept."""
+    # Read before the walk's variables are carried over them: None for a name removed.
+    edited = {name: fresh.vars.get(name) for name in fresh.vars_set_after_a_move(turns)}
+    for name in PROGRESS if parked is None else UNSHARED:
+        setattr(fresh, name, getattr(run, name))
+    if parked is not None:
+        _merge_shared(fresh, run, parked)
+    fresh.vars = changed_vars(fresh.vars, edited)
 
 
 def _keep_wait(fresh: Run, run: Run) -> bool:

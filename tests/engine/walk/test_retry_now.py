@@ -339,19 +339,28 @@ async def test_a_command_landing_as_a_wait_is_saved_moves_the_run_at_once(
 
 class PausedAsTheWaitIsSaved:
     """The real store, except that a walk's first save of a run waiting for ``reason`` (a
-    delay, a retry's back-off) lets a pause through the API land just before it (and a
-    resume after the pause, with ``resumed``): the pause finds the run running, and the
-    walk's save is refused. ``carried`` is set once the walk has carried its progress onto
-    the run as the commands left it. Fault injection, since no real race can be had on
-    demand."""
+    delay, a retry's back-off) lets a pause through the API land just before it (then
+    ``variables`` set on the paused run, and a resume, with ``resumed``): the pause finds
+    the run running (or as stored before the walk's first save), and the walk's save is
+    refused. ``carried`` is set once the walk has carried its progress onto the run as the
+    requests left it. Fault injection, since no real race can be had on demand."""
 
     def __init__(
-        self, store: Store, client: httpx.AsyncClient, reason: str, resumed: bool = False
+        self,
+        store: Store,
+        client: httpx.AsyncClient,
+        reason: str,
+        resumed: bool = False,
+        variables: dict[str, Any] | None = None,
     ) -> None:
         self._store = store
         self._client = client
         self._reason = reason
-        self._commands = ("pause", "resume") if resumed else ("pause",)
+        self._requests: list[tuple[str, str, dict[str, Any] | None]] = [("POST", "pause", None)]
+        if variables is not None:
+            self._requests.append(("PATCH", "variables", variables))
+        if resumed:
+            self._requests.append(("POST", "resume", None))
         self.paused = False
         self.carried = asyncio.Event()
 
@@ -361,8 +370,9 @@ class PausedAsTheWaitIsSaved:
     async def save_run(self, run: Run, *args: Any) -> bool:
         if not self.paused and run.wait_reason == self._reason:
             self.paused = True
-            for command in self._commands:
-                answer = await self._client.post(f"/api/runs/{run.run_id}/{command}")
+            for method, path, body in self._requests:
+                url = f"/api/runs/{run.run_id}/{path}"
+                answer = await self._client.request(method, url, json=body)
                 assert answer.status_code == 200, answer.text
         saved: bool = await self._store.save_run(run, *args)
         if saved and self.paused and run.status != "running":
@@ -380,6 +390,27 @@ async def settled(resources: Resources, run_id: str, statuses: set[str]) -> Run:
     return await until(there, f"run {run_id} finished or {statuses}")
 
 
+async def carried_over(
+    settings: Settings, store: PausedAsTheWaitIsSaved, clock: ShiftedClock | None
+) -> None:
+    """Walk with a real worker (reading ``clock``, or the system's) until the walk has
+    carried its progress onto the run as ``store``'s requests left it; then stop the
+    worker, its walk over."""
+    update = {"http_allowed_hosts": ["127.0.0.1"]}
+    worker = create_worker(
+        settings.model_copy(update=update),
+        store=store,
+        clock=clock,
+        poll_delay=0.01,
+        handle_signals=False,
+    )
+    running = asyncio.create_task(worker.async_run())
+    try:
+        await asyncio.wait_for(store.carried.wait(), 60)  # a guard against hanging, not a timing
+    finally:
+        await stop_gracefully(worker, running)
+
+
 async def resumed_after_a_pause_as_saved(
     client: httpx.AsyncClient,
     settings: Settings,
@@ -395,19 +426,7 @@ async def resumed_after_a_pause_as_saved(
     the run as the resume left it. ``during``: the resume lands with the pause, before the
     walk's save, and the run is as the walk's carry-over left it."""
     store = PausedAsTheWaitIsSaved(resources.store, client, reason, resumed=during)
-    update = {"http_allowed_hosts": ["127.0.0.1"]}
-    worker = create_worker(
-        settings.model_copy(update=update),
-        store=store,
-        clock=clock,
-        poll_delay=0.01,
-        handle_signals=False,
-    )
-    running = asyncio.create_task(worker.async_run())
-    try:
-        await asyncio.wait_for(store.carried.wait(), 60)  # a guard against hanging, not a timing
-    finally:
-        await stop_gracefully(worker, running)
+    await carried_over(settings, store, clock)
     if not during:
         assert (await run_of(client, run_id))["status"] == "paused"
         assert (await client.post(f"/api/runs/{run_id}/resume")).status_code == 200
@@ -563,3 +582,40 @@ async def test_a_retry_wait_paused_then_resumed_waits_out_only_the_back_off_it_h
     assert resumed.due_at == datetime.fromisoformat(resumed.history[-1]["at"]) + left
     assert await timers_later(resources) == [timer_of(resumed, "retry")]
     assert len(httpserver.log) == 1
+
+
+@pytest.mark.parametrize("parked", [False, True], ids=["read-pending", "read-waiting"])
+async def test_variables_set_on_a_run_paused_as_its_wait_is_saved_keep_their_values(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    resources: Resources,
+    clock: ShiftedClock,
+    parked: bool,
+) -> None:
+    # The walk sets "stage" and "mark", then meets the hour's delay before "last"; a pause
+    # lands just before the delay's save, and an operator sets "stage", adds "coupon" and
+    # removes "plan" on the paused run. The walk's save is refused and its progress carried
+    # onto the paused run: the operator's values must stay (the API answered them, and the
+    # pause came after the walk's steps), with the walk's new "mark" beside them. Read
+    # waiting: the walk went on from a first delay's timer, the run stored waiting in it.
+    walked = {"id": "walked", "type": "set", "data": {"stage": "walked", "mark": "walk"}}
+    last = {"id": "last", "type": "log", "delay": 3600}
+    actions: list[dict[str, Any]]
+    if parked:
+        first = {"id": "first", "type": "set", "data": {"plan": "basic", "stage": "first"}}
+        actions = [first, {**walked, "delay": 60}, last]
+    else:
+        actions = [{"id": "first", "type": "set", "data": {"plan": "basic"}}, walked, last]
+    await create(client, workflow(actions))
+    await redis_known(resources)
+    run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+    if parked:
+        await drain_until(client, settings, [run_id], {"waiting"}, clock=clock)
+        clock.advance(61)
+    operator = {"stage": "operator", "coupon": "X1", "plan": None}
+    store = PausedAsTheWaitIsSaved(resources.store, client, "delay", variables=operator)
+    await carried_over(settings, store, clock)
+    run = await run_of(client, run_id)
+    assert (run["status"], run["paused_wait"]["reason"]) == ("paused", "delay")
+    assert run["vars"] == {"stage": "operator", "mark": "walk", "coupon": "X1"}
+    assert run["history"][-1]["reason"] == "variables changed: coupon, plan, stage"
