@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { publishOutcome, saveOutcome, workflowOptions, type WorkflowRead } from "./workflows";
+import { importOutcome, publishOutcome, saveOutcome, workflowOptions, type WorkflowRead } from "./workflows";
 
 const saved = (version: number, active: number | null, pending: number | null): WorkflowRead => ({
   workflow_id: "welcome", name: "Welcome", trigger_type: "user_signup", version, latest_version: version,
@@ -22,6 +22,18 @@ it("says how many steps of a save would fail now, the save standing", () => {
     .toBe("Published version 2 (active); 1 step would fail if a run reached it now");
   expect(saveOutcome({ ...saved(3, 2, null), warnings: [warning, warning] }, false))
     .toBe("Saved draft version 3; 2 steps would fail if a run reached them now");
+});
+
+it("says what an import made of each file and how many of its steps would fail now", () => {
+  const warning = { action_id: "welcome", action_type: "send_email", message: "message template 'welcome' was not found" };
+  const item = { source: "onboarding.json", status: "created" as const, workflow_id: "user_onboarding", version: 1, error: null };
+  expect(importOutcome({ ...item, warnings: [] })).toBe("onboarding.json: created — user_onboarding v1");
+  expect(importOutcome({ ...item, warnings: [warning, warning] }))
+    .toBe("onboarding.json: created — user_onboarding v1; 2 steps would fail if a run reached them now");
+  expect(importOutcome({ ...item, status: "unchanged", warnings: [warning] }))
+    .toBe("onboarding.json: unchanged — user_onboarding v1; 1 step would fail if a run reached it now");
+  expect(importOutcome({ ...item, status: "error", workflow_id: null, version: null, error: { message: "not JSON" } }))
+    .toBe("onboarding.json: error");
 });
 
 it("offers workflows by name, the id telling apart two that share one or showing for one unnamed", () => {

@@ -8,6 +8,7 @@ export type WorkflowSummary = components["schemas"]["WorkflowSummary"];
 export type WorkflowRead = components["schemas"]["WorkflowRead"];
 export type WorkflowSaved = components["schemas"]["WorkflowSaved"];
 export type ImportReport = components["schemas"]["ImportReport"];
+export type ImportItem = components["schemas"]["ImportItem"];
 export type VersionSummary = components["schemas"]["VersionSummary"];
 export type VersionRead = components["schemas"]["VersionRead"];
 export type ValidationResult = components["schemas"]["ValidationResult"];
@@ -129,9 +130,19 @@ export function saveWorkflow(document: Record<string, unknown>, isNew: boolean, 
  * (the save's warnings, those validate gives): the save stands either way. */
 export function saveOutcome(result: WorkflowSaved, publish: boolean): string {
   const outcome = publish ? publishOutcome(result) : `Saved draft version ${result.latest_version}`;
-  const count = result.warnings.length;
-  if (count === 0) return outcome;
-  return `${outcome}; ${count} step${count === 1 ? "" : "s"} would fail if a run reached ${count === 1 ? "it" : "them"} now`;
+  return outcome + wouldFail(result.warnings.length);
+}
+
+/** One imported file's result, in words: what it made of which workflow, and how many of that
+ * workflow's steps would fail now, as a save says (the import stands either way). */
+export function importOutcome(item: ImportItem): string {
+  const made = item.workflow_id === null ? "" : ` — ${item.workflow_id} v${item.version}`;
+  return `${item.source}: ${item.status}${made}${wouldFail(item.warnings?.length ?? 0)}`;
+}
+
+function wouldFail(count: number): string {
+  if (count === 0) return "";
+  return `; ${count} step${count === 1 ? "" : "s"} would fail if a run reached ${count === 1 ? "it" : "them"} now`;
 }
 
 /** What a publish did, in words: the version is active, or waits for another key's approval

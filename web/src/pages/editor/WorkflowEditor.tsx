@@ -24,7 +24,7 @@ import { Palette } from "./Palette";
 import { TriggerInspector } from "./TriggerInspector";
 import { VersionsPanel } from "./VersionsPanel";
 import { useLiveValidation } from "./useLiveValidation";
-import { ValidationWarnings } from "./ValidationWarnings";
+import { ValidationWarnings } from "../../components/ValidationWarnings";
 import { RuleTesterPanel } from "./RuleTesterPanel";
 import { TestPanel } from "./TestPanel";
 

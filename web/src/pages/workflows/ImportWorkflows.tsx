@@ -1,30 +1,41 @@
-// Import workflow files (JSON, `//` comments allowed): each file's result is shown.
+// Import workflow files (JSON, `//` comments allowed): each file's result is shown under the
+// page's title, with the steps of an imported workflow that would fail if a run reached them
+// now, as a save shows them.
 import { useRef, type ChangeEvent } from "react";
-import { useImport } from "../../api/workflows";
+import { importOutcome, type ImportReport } from "../../api/workflows";
 import { ErrorNotice, fieldName } from "../../components/ErrorNotice";
+import { ValidationWarnings } from "../../components/ValidationWarnings";
 
-export function ImportWorkflows() {
+/** The toolbar's Import… button: `onFiles` gets the files chosen. */
+export function ImportButton({ busy, onFiles }: { busy: boolean; onFiles: (files: File[]) => void }) {
   const input = useRef<HTMLInputElement>(null);
-  const importer = useImport();
   const choose = (event: ChangeEvent<HTMLInputElement>) => {
     const files = Array.from(event.target.files ?? []);
-    if (files.length) importer.mutate(files);
+    if (files.length) onFiles(files);
     event.target.value = "";
   };
   return (
     <>
-      <button type="button" onClick={() => input.current?.click()} disabled={importer.isPending}>
+      <button type="button" onClick={() => input.current?.click()} disabled={busy}>
         Import…
       </button>
       <input ref={input} type="file" accept=".json,application/json" multiple hidden onChange={choose} aria-label="Import workflow files" />
-      <ErrorNotice error={importer.error} />
-      {importer.data && (
+    </>
+  );
+}
+
+/** What the last import did: the request's error, or each file's result. */
+export function ImportResults({ report, error }: { report: ImportReport | undefined; error: unknown }) {
+  return (
+    <>
+      <ErrorNotice error={error} />
+      {report && (
         <ul className="import-report" aria-label="Import results">
-          {importer.data.results.map((item) => (
+          {report.results.map((item) => (
             <li key={item.source} className={`import-${item.status}`}>
-              {item.source}: {item.status}
-              {item.workflow_id && <> — {item.workflow_id} v{item.version}</>}
+              {importOutcome(item)}
               {item.error && <ImportError error={item.error} />}
+              <ValidationWarnings warnings={item.warnings ?? []} />
             </li>
           ))}
         </ul>

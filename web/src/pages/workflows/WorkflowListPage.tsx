@@ -1,12 +1,12 @@
 // The tenant's workflows with their state and last 24 h of runs; commands for editors.
 import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { useStats, useWorkflowList, exportAll } from "../../api/workflows";
+import { useImport, useStats, useWorkflowList, exportAll } from "../../api/workflows";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { downloadJson } from "../../components/download";
 import { WorkflowRow } from "./WorkflowRow";
-import { ImportWorkflows } from "./ImportWorkflows";
+import { ImportButton, ImportResults } from "./ImportWorkflows";
 import { TableScroll } from "../../components/TableScroll";
 
 export function WorkflowListPage() {
@@ -16,6 +16,7 @@ export function WorkflowListPage() {
   const list = useWorkflowList(includeArchived, tag);
   const stats = useStats("24h");
   const { canEdit } = useSession();
+  const importer = useImport();
   const [exportError, setExportError] = useState<unknown>(null);
   const exportEverything = () =>
     exportAll().then((documents) => downloadJson("workflows.json", documents), setExportError);
@@ -25,10 +26,11 @@ export function WorkflowListPage() {
         <h1>Workflows</h1>
         <div className="toolbar">
           {canEdit && <Link className="button" to="/wizard">New workflow</Link>}
-          {canEdit && <ImportWorkflows />}
+          {canEdit && <ImportButton busy={importer.isPending} onFiles={(files) => importer.mutate(files)} />}
           <button type="button" onClick={exportEverything}>Export all</button>
         </div>
       </div>
+      <ImportResults report={importer.data} error={importer.error} />
       <label className="inline">
         <input type="checkbox" checked={includeArchived} onChange={(e) => setIncludeArchived(e.target.checked)} />
         Show archived

@@ -1,7 +1,8 @@
-// What a valid document still lacks to run (POST /api/workflows/validate's warnings): a message
-// template not created yet, a secret, a channel's provider. They do not stop a save.
-import type { components } from "../../api/schema";
-import { FixableMessage } from "../../components/FixLink";
+// What a valid document still lacks to run (POST /api/workflows/validate's warnings, which a save
+// and an import give too): a message template not created yet, a secret, a channel's provider.
+// They do not stop a save.
+import type { components } from "../api/schema";
+import { FixableMessage } from "./FixLink";
 
 export type ValidationWarning = components["schemas"]["ValidationWarning"];
 
