@@ -311,13 +311,18 @@ def import_workflows(
 
 
 async def _import_into(tenant: str, files: list[Path], resources: "Resources") -> tuple[int, int]:
-    """Import ``files`` into the store, each result printed; how many workflows went in and
-    how many results were errors."""
+    """Import ``files`` into the store, each result printed with the warnings the API's
+    import gives; how many workflows went in and how many results were errors."""
+    from app.triggers.preview import import_warnings
+
     await resources.store.ensure_tenant(tenant, tenant)
     done: list[bool] = []
     for path in track(files, description="Importing", disable=len(files) < 2):
         results = await resources.workflows.import_file(tenant, str(path), path.read_bytes())
-        done.extend(remote.print_import(asdict(result)) for result in results)
+        for result in results:
+            found = await import_warnings(resources.gateway, tenant, result.document)
+            warnings = [asdict(warning) for warning in found]
+            done.append(remote.print_import(asdict(result) | {"warnings": warnings}))
     return sum(done), len(done) - sum(done)
 
 

@@ -461,9 +461,11 @@ def print_import(result: Mapping[str, Any]) -> bool:
     )
     for note in result.get("notes") or ():
         typer.echo(f"  note: {note}")
+    # On stderr, so stdout stays one line per workflow: each names its workflow.
     for warning in result.get("warnings") or ():
         action = f"{warning['action_id']} ({warning['action_type']})"
-        typer.secho(f"  warning: {action}: {warning['message']}", fg=typer.colors.YELLOW)
+        said = f"{result['workflow_id']}: warning: {action}: {warning['message']}"
+        typer.secho(said, fg=typer.colors.YELLOW, err=True)
     return True
 
 

@@ -70,8 +70,9 @@ def test_import_with_url_goes_through_a_running_api(
         assert "created user_onboarding v1" in imported.stdout
         # What a run would fail on, as a create answers it: the seed names templates not made.
         assert (
-            "  warning: action_003 (send_email): message template 'getting_started' was not found"
-        ) in imported.stdout
+            "user_onboarding: warning: action_003 (send_email): "
+            "message template 'getting_started' was not found"
+        ) in imported.stderr
         assert "4 imported, 0 failed" in imported.stdout
         headers = {"Authorization": f"Bearer {KEY}"}
         listed = httpx.get(f"{api.url}/api/workflows", headers=headers).json()["items"]
