@@ -16,7 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from app.actions.address_guard import AddressRefused
+from app.actions.net import address_guard
 from app.redis_server import free_port
+from app.settings import Settings
 from tests.test_dev import AUTOMATOR, wait_for_health
 
 ROOT = Path(__file__).parent.parent
@@ -111,3 +114,24 @@ def test_the_readme_first_workflow_completes_into_the_outbox(service: str) -> No
     (email,) = outbox.json()["items"]
     assert (email["recipient"], email["run_id"]) == ("ada@example.com", run["run_id"])
     assert email["text"] == "Hi Ada, thanks for joining on 2026-11-23."
+
+
+async def test_the_readme_lets_a_first_webhook_reach_a_local_sink(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A webhook to a sink on this machine is refused as loopback, in the words the README
+    quotes; the setting its troubleshooting gives lets both spellings of the sink through."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    advice = re.search(
+        r"\(`([^`]+)`\): for a local sink, start\s+with `(\w+)=(\S+) make run`", text
+    )
+    assert advice, "README.md: no word on a webhook to a local sink"
+    said, variable, value = advice.groups()
+    monkeypatch.delenv(variable, raising=False)
+    with pytest.raises(AddressRefused, match=said):
+        await address_guard(Settings(_env_file=None)).addresses("localhost", 8000)
+
+    monkeypatch.setenv(variable, value)
+    allowed = address_guard(Settings(_env_file=None))
+    for host in ("localhost", "127.0.0.1"):
+        assert await allowed.addresses(host, 8000)
