@@ -6,10 +6,16 @@ export function fieldName(loc: readonly (string | number)[]): string {
   return parts.length ? parts.join(".") : "request";
 }
 
-/** The details that say more than the message: one that reads as the message itself (its
- * field, then the same words) only repeated it under it. */
+/** The details that say more than the message: one the message reads as or quotes (its
+ * field, then the same words: a 422's "The request is not valid: body.x: ..." quotes its first)
+ * only repeated it under it. */
 export function moreThan(message: string, details: ApiError["details"]): ApiError["details"] {
-  return details.filter((detail) => `${fieldName(detail.loc)}: ${detail.msg}` !== message);
+  const quotes = (text: string) =>
+    message === text || message.endsWith(`: ${text}`) || message.includes(`: ${text} (and `);
+  return details.filter((detail) => {
+    const said = [fieldName(detail.loc), detail.loc.join(".")].map((field) => `${field}: ${detail.msg}`);
+    return !said.some(quotes);
+  });
 }
 
 export function ErrorNotice({ error }: { error: unknown }) {
