@@ -132,7 +132,7 @@ def build_ingestor(
     worker's (sub-workflows)."""
     window = timedelta(seconds=settings.idempotency_window)
     admission = Admission(
-        Limiters(queue.pool),
+        Limiters(queue.pool, Keyring.from_settings(settings).flow_secret()),
         limits,
         renderer,
         store,
@@ -168,7 +168,7 @@ def _engine(
     if not settings.redis_url:
         return None
     queue = ArqQueue.from_url(settings.redis_url, clock)
-    limiters = Limiters(queue.pool)
+    limiters = Limiters(queue.pool, Keyring.from_settings(settings).flow_secret())
     limits = TenantLimitsCache(store, clock, settings.limits_cache_seconds)
     slots = run_slots(settings, store, queue, limits, renderer)
     ingestor = build_ingestor(settings, clock, store, queue, matcher, renderer, limits, slots)

@@ -2,6 +2,7 @@
 one place so that no two uses can collide."""
 
 import hashlib
+import hmac
 from collections.abc import Awaitable
 from typing import cast
 
@@ -48,11 +49,14 @@ def run_lease_key(run_id: str) -> str:
     return f"{PREFIX}:lease:run:{run_id}"
 
 
-def flow_key(tenant_id: str, scope: str, kind: str, key: str) -> str:
+def flow_key(tenant_id: str, scope: str, kind: str, key: str, secret: bytes) -> str:
     """A flow-control key: ``kind`` (slots, waiters, starts, rate, debounce, messages) of
-    one rendered ``key`` in ``scope`` (``workflow:<id>`` or ``tenant``). The rendered key is
-    hashed: it comes from event data, so its length and characters are the sender's."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    one rendered ``key`` in ``scope`` (``workflow:<id>`` or ``tenant``). The rendered key
+    comes from event data (its length and characters are the sender's), and may be a
+    one-time code, a phone number, an email: it is hashed with ``secret``, a key derived
+    from the secrets master key (``Keyring.flow_secret``), since a plain hash of so few
+    possible values is undone by trying them all."""
+    digest = hmac.digest(secret, key.encode(), "sha256").hex()[:32]
     return f"{PREFIX}:flow:{tenant_id}:{scope}:{kind}:{digest}"
 
 

@@ -23,7 +23,7 @@ from app.clock import Clock
 from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.limiters import Limiters, instant, ms, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
-from app.engine.redis_keys import flow_key, quota_key
+from app.engine.redis_keys import quota_key
 from app.errors import ErrorDetail, LimitExceeded, NotFound, shown
 from app.models.document import WorkflowDocument
 from app.models.flow import AiBudget, Quota, RateLimit, TenantLimits, Throttle, period_seconds
@@ -175,7 +175,7 @@ class Admission:
         run = ticket.run
         scope = f"workflow:{run.workflow_id}"
         rendered = self._key(debounce.key, context, scope, "debounce")
-        key = flow_key(run.tenant_id, scope, "debounce", rendered)
+        key = self.limiters.key(run.tenant_id, scope, "debounce", rendered)
         period = period_seconds(debounce.period) * self.delay_scale
         longest = None
         if debounce.max_delay is not None:
@@ -189,7 +189,7 @@ class Admission:
         self, ticket: Ticket, scope: str, rate: RateLimit, context: dict[str, Any], now: datetime
     ) -> None:
         run, key_value = ticket.run, self._key(rate.key, context, scope, "rate_limit")
-        key = flow_key(run.tenant_id, scope, "rate", key_value)
+        key = self.limiters.key(run.tenant_id, scope, "rate", key_value)
         period = period_seconds(rate.period)
         wait = await self.limiters.take_rate(
             key, run.run_id, rate.limit, period, now, ticket.replaces
@@ -237,7 +237,7 @@ class Admission:
         now: datetime,
     ) -> None:
         run, key_value = ticket.run, self._key(throttle.key, context, scope, "throttle")
-        key = flow_key(run.tenant_id, scope, "starts", key_value)
+        key = self.limiters.key(run.tenant_id, scope, "starts", key_value)
         period = period_seconds(throttle.period)
         start = await self.limiters.reserve_start(
             key, run.run_id, throttle.limit, period, ticket.start, now, ticket.replaces

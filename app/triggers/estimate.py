@@ -9,7 +9,6 @@ from datetime import datetime
 
 from app.engine.flow.limiters import Limiters
 from app.engine.flow.tenant_limits import TenantLimitsCache
-from app.engine.redis_keys import flow_key
 from app.models.document import WorkflowDocument
 from app.models.flow import RateLimit, Throttle, period_seconds
 from app.store.protocol import Store
@@ -100,7 +99,8 @@ class Estimator:
         if rate is None or rate.key is not None:
             return []
         period = period_seconds(rate.period)
-        used = await self.limiters.rate_used(flow_key(tenant_id, scope, "rate", ""), period, now)
+        key = self.limiters.key(tenant_id, scope, "rate", "")
+        used = await self.limiters.rate_used(key, period, now)
         return [Check(f"{scope.split(':')[0]} rate_limit", rate.limit, period, used, None)]
 
 

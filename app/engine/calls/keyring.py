@@ -27,6 +27,8 @@ from app.settings import Settings
 
 log = logging.getLogger(__name__)
 KEY_FILE = "secrets.key"
+# What the key that hashes flow-control keys in Redis is derived for (``flow_secret``).
+FLOW_KEYS = "flow-control keys"
 
 
 class Unreadable(Exception):
@@ -49,6 +51,11 @@ class Keyring:
         first: the same in every process sharing the master keys, and useless for
         decrypting anything."""
         return [hmac.new(key, purpose.encode(), hashlib.sha256).digest() for key in self._keys]
+
+    def flow_secret(self) -> bytes:
+        """The key flow-control keys in Redis are hashed with (``redis_keys.flow_key``): the
+        same in every process sharing the first master key, and not in Redis."""
+        return self.derive(FLOW_KEYS)[0]
 
     def seal(self, tenant_id: str, name: str, value: str) -> str:
         payload = orjson.dumps({"tenant": tenant_id, "name": name, "value": value})

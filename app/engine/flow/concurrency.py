@@ -17,7 +17,6 @@ from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.limiters import Gate, Held, Limiters, rendered_key
 from app.engine.flow.queue import Queue
 from app.engine.flow.tenant_limits import TenantLimitsCache
-from app.engine.redis_keys import flow_key
 from app.errors import NotFound, shown
 from app.models.document import WorkflowDocument
 from app.models.flow import Concurrency
@@ -100,8 +99,8 @@ class RunSlots:
             f" per key {shown(key)}" if limit.key else ""
         )
         return Gate(
-            flow_key(run.tenant_id, scope, "slots", key),
-            flow_key(run.tenant_id, scope, "waiters", key),
+            self.limiters.key(run.tenant_id, scope, "slots", key),
+            self.limiters.key(run.tenant_id, scope, "waiters", key),
             limit.limit,
             label,
         )

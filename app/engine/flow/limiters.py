@@ -23,6 +23,7 @@ from typing import Any, cast
 from redis.asyncio import Redis
 
 from app.engine.expressions.renderer import Renderer
+from app.engine.redis_keys import flow_key
 
 ACQUIRE = """
 local now, expiry, member = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
@@ -228,9 +229,10 @@ class Cap:
 
 
 class Limiters:
-    """The flow-control scripts over one Redis."""
+    """The flow-control scripts over one Redis, and the keys of their state (hashed with
+    ``secret``, ``Keyring.flow_secret``)."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, secret: bytes) -> None:
         self._scripts = {
             name: redis.register_script(source)
             for name, source in {
@@ -247,6 +249,12 @@ class Limiters:
             }.items()
         }
         self._redis = redis
+        self._secret = secret
+
+    def key(self, tenant_id: str, scope: str, kind: str, rendered: str) -> str:
+        """The key of ``kind``'s state for the ``rendered`` key in ``scope``
+        (``redis_keys.flow_key``)."""
+        return flow_key(tenant_id, scope, kind, rendered, self._secret)
 
     async def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         return await self._scripts[name](keys=keys, args=args)

@@ -249,7 +249,7 @@ def build_executor(
     renderer = Renderer()
     templates = MessageTemplates(store, renderer)
     gateway = Gateway(registry, secrets, integrations, services, templates)
-    renderer, limiters = Renderer(), Limiters(queue.pool)
+    renderer, limiters = Renderer(), Limiters(queue.pool, keyring.flow_secret())
     limits = TenantLimitsCache(store, clock, settings.limits_cache_seconds)
     slots = run_slots(settings, store, queue, limits, renderer)
     family = Family(store, queue, clock, slots)
@@ -287,9 +287,8 @@ def run_slots(
     """Concurrency limits; a slot outlives its run's due time by a walk, the reconciler's
     grace and one reconciler period."""
     lease = settings.job_timeout + settings.reconcile_grace + RECONCILE_PERIOD
-    return RunSlots(
-        Limiters(queue.pool), store, queue, limits, renderer, lease, settings.flow_recheck_seconds
-    )
+    limiters = Limiters(queue.pool, Keyring.from_settings(settings).flow_secret())
+    return RunSlots(limiters, store, queue, limits, renderer, lease, settings.flow_recheck_seconds)
 
 
 async def stop_gracefully(worker: Worker, running: "asyncio.Task[None]") -> None:

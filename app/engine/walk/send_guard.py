@@ -16,7 +16,6 @@ from app.engine.expressions.renderer import Renderer, TemplateError
 from app.engine.flow.limiters import Cap, Limiters, rendered_key
 from app.engine.flow.tenant_limits import TenantLimitsCache
 from app.engine.flow.windows import NeverOpens, next_open, opening, zone_for
-from app.engine.redis_keys import flow_key
 from app.engine.walk.context import idempotency_key
 from app.engine.walk.effects import Hold
 from app.engine.walk.program import NO_SEND_RULES, Instruction, Program, SendRules
@@ -112,7 +111,7 @@ class SendGuard:
                 "run %s: no %r for the %s frequency cap; not capped", run.run_id, template, scope
             )
             return None
-        key = flow_key(run.tenant_id, "tenant", "messages", who)
+        key = self.limiters.key(run.tenant_id, "tenant", "messages", who)
         period = period_seconds(cap.period)
         label = f"{cap.limit} per {period:g} s for {shown(who)} ({scope} frequency_cap)"
         refused = await self.limiters.count_message(

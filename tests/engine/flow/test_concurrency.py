@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from app.engine.calls.keyring import Keyring
 from app.engine.flow.limiters import Gate, Limiters
-from app.engine.redis_keys import flow_key
 from app.settings import Settings
 from tests.clock import ShiftedClock
 from tests.conftest import send
@@ -119,15 +119,17 @@ async def test_a_slot_whose_worker_died_lapses_and_the_held_run_goes_on(
     await create(client, PER_SITE)
     redis = Redis.from_url(str(settings.redis_url))
     try:
+        # The service's keys: its master key is the data dir's key file.
+        limiters = Limiters(redis, Keyring.from_settings(settings).flow_secret())
         gate = Gate(
-            flow_key("acme", "workflow:wf", "slots", "s1"),
-            flow_key("acme", "workflow:wf", "waiters", "s1"),
+            limiters.key("acme", "workflow:wf", "slots", "s1"),
+            limiters.key("acme", "workflow:wf", "waiters", "s1"),
             1,
             "workflow concurrency 1",
         )
         now = datetime.now(UTC)
         lapses = now + timedelta(hours=1)
-        assert await Limiters(redis).acquire([gate], "run_dead", now, lapses, now, 60) is None
+        assert await limiters.acquire([gate], "run_dead", now, lapses, now, 60) is None
     finally:
         await redis.aclose()
     blocked = await site_run(client, "s1")

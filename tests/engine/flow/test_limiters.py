@@ -10,6 +10,8 @@ from app.engine.flow.limiters import Cap, Gate, Limiters
 
 NOW = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
 DAY = 86400.0
+# What a keyring's ``flow_secret`` gives: the scripts take any key, as long as it is one.
+FLOW_SECRET = b"flow-secret-of-the-limiters-tests"
 
 
 def later(seconds: float) -> datetime:
@@ -19,7 +21,7 @@ def later(seconds: float) -> datetime:
 @pytest.fixture
 async def limiters(redis_url: str) -> AsyncIterator[Limiters]:
     redis = Redis.from_url(redis_url)
-    yield Limiters(redis)
+    yield Limiters(redis, FLOW_SECRET)
     await redis.aclose()
 
 

@@ -24,6 +24,7 @@ from app.resources import Resources
 from app.settings import Settings
 from tests.clock import ShiftedClock
 from tests.conftest import drain, send
+from tests.engine.flow.test_limiters import FLOW_SECRET
 from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
 
 SMS = {"id": "sms", "type": "send_sms", "data": {"recipient": "{{ user.phone }}"}}
@@ -198,7 +199,7 @@ async def test_the_tenants_cap_is_read_as_it_is_at_each_step_of_a_version_naming
     program = compile_program(WorkflowDocument.model_validate(workflow([HOOK])), 1, clock)
     redis = Redis.from_url(redis_url)
     limits = TenantLimitsCache(resources.store, clock, 0)
-    guard = SendGuard(Renderer(), limits, Limiters(redis))
+    guard = SendGuard(Renderer(), limits, Limiters(redis, FLOW_SECRET))
     hook, now = program.instructions[0], clock.now()
     holds = [await guard.check(guarded_run("run_0", now, {"id": "u1"}), program, hook, now)]
     cap = {"frequency_cap": {"limit": 1, "period": 3600, "actions": ["webhook_call"]}}
