@@ -1,6 +1,7 @@
 """Flow control as events come in: debounce, throttle, rate limits, quota and priority,
 through the API, with a real arq worker on the session's Redis."""
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -8,8 +9,8 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.clock import DAY, ShiftedClock, mid_window
-from tests.conftest import drain, send
+from tests.clock import DAY, FrozenClock, ShiftedClock, mid_window, now
+from tests.conftest import as_admin, drain, send, serving
 from tests.engine.walk.test_runs import create, run_of, workflow
 
 LOG = [{"id": "hello", "type": "log", "data": {"message": "n={{ n }}"}}]
@@ -19,6 +20,23 @@ LOG = [{"id": "hello", "type": "log", "data": {"message": "n={{ n }}"}}]
 def settings(settings: Settings) -> Settings:
     """Debounce periods are delays: at half scale, this module's tests take half as long."""
     return settings.model_copy(update={"delay_scale": 0.5})
+
+
+@pytest.fixture
+def still() -> FrozenClock:
+    """The clock of a test whose windows last seconds: it moves only when the test moves
+    it, so the gaps between its events are the ones it chose, however long a loaded
+    machine takes between two requests. Redis still expires a limiter's key on the
+    machine's time, a window after its last event: the windows are a few seconds long so
+    that only a longer stall between two events could end one."""
+    return FrozenClock(now())
+
+
+@pytest.fixture
+async def still_client(settings: Settings, still: FrozenClock) -> AsyncIterator[httpx.AsyncClient]:
+    """An admin's client of an app reading ``still``."""
+    async with serving(settings, still) as served:
+        yield await as_admin(*served)
 
 
 def reasons(run: dict[str, Any]) -> list[str]:
@@ -38,22 +56,23 @@ async def event(client: httpx.AsyncClient, n: int, user: str = "u1", **extra: An
 
 
 async def test_debounce_starts_one_run_per_burst_with_its_last_event_within_the_maximum(
-    client: httpx.AsyncClient, settings: Settings, clock: ShiftedClock
+    still_client: httpx.AsyncClient, settings: Settings, still: FrozenClock
 ) -> None:
-    debounce = {"period": 2, "max_delay": 3, "key": "{{ user.id }}"}
+    client = still_client
+    debounce = {"period": 4, "max_delay": 6, "key": "{{ user.id }}"}
     await create(client, workflow(LOG, debounce=debounce))
     burst = []
-    for n in range(4):  # every 0.25 s: the burst never goes quiet for its period (1 s)
+    for n in range(4):  # every 0.5 s: the burst never goes quiet for its period (2 s)
         burst.append(await event(client, n))
-        clock.advance(0.25)
+        still.advance(0.5)
     other_user = await event(client, 9, user="u2")
-    clock.advance(1)  # past the first burst's maximum (1.5 s)
+    still.advance(2)  # past the first burst's maximum (3 s)
     second_burst = [await event(client, 10), await event(client, 11)]
 
     first_run = await run_of(client, burst[0])
     last = await run_of(client, burst[-1])
     assert last["status"] == "waiting"
-    deadline = datetime.fromisoformat(first_run["created_at"]) + timedelta(seconds=1.5)
+    deadline = datetime.fromisoformat(first_run["created_at"]) + timedelta(seconds=3)
     assert datetime.fromisoformat(last["due_at"]) <= deadline
     for older in burst[:-1]:
         run = await run_of(client, older)
@@ -63,7 +82,8 @@ async def test_debounce_starts_one_run_per_burst_with_its_last_event_within_the_
         == f"debounced: run {burst[1]} has a later event"
     )
 
-    await drain(settings, clock=clock)
+    still.advance(2)  # the second burst's period: every run is due
+    await drain(settings, clock=still)
     ran = {run_id: await run_of(client, run_id) for run_id in [*burst, other_user, *second_burst]}
     completed = [r for r in ran.values() if r["status"] == "completed"]
     assert [r["outputs"]["hello"]["output"]["message"] for r in completed] == ["n=3", "n=9", "n=11"]
@@ -71,14 +91,16 @@ async def test_debounce_starts_one_run_per_burst_with_its_last_event_within_the_
 
 
 async def test_a_throttle_delays_starts_beyond_its_limit_and_drops_none(
-    client: httpx.AsyncClient, settings: Settings
+    still_client: httpx.AsyncClient, settings: Settings, still: FrozenClock
 ) -> None:
-    await create(client, workflow(LOG, throttle={"limit": 2, "period": 1}))
+    client = still_client
+    await create(client, workflow(LOG, throttle={"limit": 2, "period": 5}))
     run_ids = [await event(client, n) for n in range(4)]
     runs = [await run_of(client, run_id) for run_id in run_ids]
     assert [r["status"] for r in runs] == ["pending", "pending", "waiting", "waiting"]
-    assert reasons(runs[2]) == ["throttle: workflow 2 starts per 1 s"]
-    await drain(settings)
+    assert reasons(runs[2]) == ["throttle: workflow 2 starts per 5 s"]
+    still.advance(5)  # the throttled starts' time: the worker walks them then
+    await drain(settings, clock=still)
     done = [await run_of(client, run_id) for run_id in run_ids]
     assert {r["status"] for r in done} == {"completed"}
     for waited, before in zip(runs[2:], done[2:], strict=True):
