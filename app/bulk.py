@@ -90,7 +90,9 @@ class BulkRuns(Acting):
         job = await self.store.get_bulk_job(tenant_id, job_id)
         if job.status != BulkState.RUNNING or job.cursor != cursor:
             return  # done already: this batch ran before
-        runs = await self.store.list_runs(tenant_id, job.filter, Page(self.batch, cursor))
+        # In run id order whatever the filter: the job's first cursor is a cut of ids.
+        page = Page(self.batch, cursor)
+        runs = await self.store.list_runs(tenant_id, job.filter, page, by_id=True)
         for run in runs:
             await self._command(job, run.run_id, self.control)
         job.batches += 1

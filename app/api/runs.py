@@ -44,8 +44,10 @@ async def list_runs(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     after: Annotated[str | None, Query(description="The last run_id of the page before.")] = None,
 ) -> RunList:
-    """The tenant's runs, newest first, filtered by workflow, status, user and time. A key
-    limited to workflows or tags lists the runs of the workflows it sees."""
+    """The tenant's runs, newest first, filtered by workflow, status, user and time: by run
+    id, or with `since` or `until` by `created_at` then run id, each page going on after its
+    last run (a 422 naming `after` once that run is no longer stored). A key limited to
+    workflows or tags lists the runs of the workflows it sees."""
     reach = await reachable_workflows(caller, runs.store)
     where = RunFilter(workflow_id, status, user_id, since, until, workflow_ids=reach)
     found = await runs.list_runs(caller.tenant_id, where, PageQuery(limit, run_cursor(after)))

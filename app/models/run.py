@@ -418,3 +418,9 @@ class RunFilter:
     until: datetime | None = None
     # Runs of these workflows only (a limited key's reach), beside ``workflow_id``.
     workflow_ids: Sequence[str] | None = None
+
+    @property
+    def by_time(self) -> bool:
+        """Whether a time bounds the runs: listed newest first by creation time (then run
+        id), the order of the store's index of it, so a page reads its runs and no more."""
+        return self.since is not None or self.until is not None

@@ -3,7 +3,7 @@ Conflict, worded once for both adapters."""
 
 from pymongo.errors import PyMongoError
 
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, ErrorDetail, InvalidInput, NotFound
 from app.sqlite_file import operational_errors
 
 
@@ -51,6 +51,16 @@ def event_not_found(event_id: str) -> NotFound:
 
 def run_not_found(run_id: str) -> NotFound:
     return NotFound(f"Run {run_id!r} was not found.")
+
+
+def cursor_run_gone(run_id: str) -> InvalidInput:
+    """A listing by time goes on after its cursor's run, which it must read."""
+    return InvalidInput(
+        f"after names run {run_id!r}, which is not stored (or no longer: retention may have "
+        "removed it), so a listing by time cannot go on after it. List again from the first "
+        "page, without after.",
+        [ErrorDetail(("query", "after"), "the run_id of a run listed on the page before")],
+    )
 
 
 def hook_not_found(hook_id: str) -> NotFound:

@@ -242,8 +242,12 @@ class RunStore(Protocol):
         by ``run.wait_key`` while it has one, and by its listeners' keys until it finishes;
         ``converted`` is never written here (only the goal event writes it)."""
 
-    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
-        """Newest first; ``page.after`` is the last run id of the page before."""
+    async def list_runs(
+        self, tenant_id: str, where: RunFilter, page: Page, *, by_id: bool = False
+    ) -> list[Run]:
+        """Newest first: by creation time then run id when a time bounds them
+        (``where.by_time``), else (or ``by_id``) by run id. ``page.after`` is the last run id
+        of the page before; by time, that run must still be stored (InvalidInput if not)."""
 
     async def count_runs(self, tenant_id: str, where: RunFilter) -> int:
         """How many runs ``list_runs`` would list with this filter, all pages together."""

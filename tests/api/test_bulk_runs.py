@@ -1,6 +1,7 @@
 """``POST /api/runs/bulk``: one command over every run a filter matches, worked by the real
 arq worker in batches, audited once."""
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from app.models.tenant import Role
 from app.models.workflow import Page
 from app.resources import Resources
 from app.settings import Settings
+from tests.clock import now
 from tests.conftest import auth_for, drain, send
 from tests.engine.walk.test_retry_now import redis_known, timers_later
 from tests.engine.walk.test_runs import create, drain_until, run_of, workflow
@@ -133,6 +135,23 @@ async def test_a_batch_run_twice_commands_its_runs_once_and_later_runs_are_left_
         3,
         1,
     )
+    assert (await resources.store.get_run("acme", later)).status == RunStatus.FAILED
+
+
+async def test_a_bulk_command_over_a_time_range_works_through_its_runs(
+    client: httpx.AsyncClient, resources: Resources, settings: Settings
+) -> None:
+    """Its batches go by run id below the job's cut whatever the filter (a listing by time
+    goes by creation time, after a run that must be stored: the cut is none)."""
+    await failed_runs(client, resources, 3)
+    since = (now() - timedelta(hours=1)).isoformat()
+    body = {"action": "retry", "filter": {"status": "failed", "since": since}}
+    started = await bulk(client, body, 202)
+    later = new_id("run")
+    await resources.store.add_runs([run(later, status=RunStatus.FAILED)])
+    await drain(settings)
+    done = (await client.get(f"/api/runs/bulk/{started['job_id']}")).json()
+    assert (done["status"], done["done"], done["changed"]) == ("completed", 3, 3)
     assert (await resources.store.get_run("acme", later)).status == RunStatus.FAILED
 
 

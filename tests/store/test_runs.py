@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from app.errors import NotFound
+from app.errors import InvalidInput, NotFound
 from app.models.run import RunFilter, RunStatus, StepRecord, StepStatus
 from app.models.stats import Period, RunTally
 from app.models.workflow import Page
@@ -71,6 +71,58 @@ async def test_runs_list_newest_first_with_filters(store: Store) -> None:
     }
     with pytest.raises(NotFound):
         await store.get_run("globex", "r1")
+
+
+async def pages(store: Store, where: RunFilter, limit: int) -> list[list[str]]:
+    """Every page of the listing, each after the last run of the page before."""
+    found: list[list[str]] = []
+    after = None
+    while page := await store.list_runs("acme", where, Page(limit, after)):
+        found.append(ids(page))
+        after = page[-1].run_id
+    return found
+
+
+async def test_a_listing_by_time_pages_newest_created_first_through_shared_times(
+    store: Store,
+) -> None:
+    """By creation time, then run id: r3, r4 and r5 were created at one instant, and the
+    ids sort otherwise than the times (as ids from several processes' clocks may)."""
+    at = now().replace(microsecond=0)
+    created = {"r1": 3, "r2": 1, "r3": 2, "r4": 2, "r5": 2, "r6": 0}
+    runs = [run(run_id, created_at=at + timedelta(seconds=s)) for run_id, s in created.items()]
+    await store.accept_event(Intake(event(), runs))
+    other = run("r7", tenant_id="globex", created_at=at + timedelta(seconds=2))
+    await store.accept_event(Intake(event("ev9", tenant_id="globex"), [other]))
+    since = RunFilter(since=at + timedelta(seconds=1))
+    assert await pages(store, since, 2) == [["r1", "r5"], ["r4", "r3"], ["r2"]]
+    until = RunFilter(until=at + timedelta(seconds=3))
+    assert await pages(store, until, 2) == [["r5", "r4"], ["r3", "r2"], ["r6"]]
+    assert await pages(store, RunFilter(status=RunStatus.PENDING, since=at), 4) == [
+        ["r1", "r5", "r4", "r3"],
+        ["r2", "r6"],
+    ]
+    # A bulk job's batches: by run id, below a cut of ids that need not be a run's.
+    by_id = await store.list_runs("acme", since, Page(after="r5"), by_id=True)
+    assert ids(by_id) == ["r4", "r3", "r2", "r1"]
+
+
+async def test_a_listing_by_time_after_a_run_not_stored_is_refused_by_name(
+    store: Store,
+) -> None:
+    """It goes on from its cursor's run's creation time: without the run, an empty page
+    would look like the end of the listing."""
+    await store.accept_event(Intake(event(), [run("r1")]))
+    await store.accept_event(
+        Intake(event("ev9", tenant_id="globex"), [run("r7", tenant_id="globex")])
+    )
+    since = RunFilter(since=now() - timedelta(hours=1))
+    for gone in ("r0", "r7"):  # never stored, or another tenant's
+        with pytest.raises(InvalidInput) as refused:
+            await store.list_runs("acme", since, Page(after=gone))
+        assert refused.value.details[0].loc == ("query", "after")
+        assert f"after names run {gone!r}, which is not stored" in refused.value.message
+    assert ids(await store.list_runs("acme", RunFilter(), Page(after="r2"))) == ["r1"]
 
 
 async def test_steps_are_listed_per_run_and_per_workflow(store: Store) -> None:

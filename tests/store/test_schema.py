@@ -18,10 +18,10 @@ from app.clock import SystemClock
 from app.models.retention import Kept
 from app.store.mongo import MongoStore
 from app.store.mongo.indexes import INDEXES
-from app.store.mongo.store import create_indexes
+from app.store.mongo.store import create_indexes, drop_indexes
 from app.store.rules import FINISHED_VALUES
 from app.store.sqlite import SQLiteStore, schema
-from app.store.sqlite.schema import ADDED_COLUMNS, ADDED_INDEXES, ENDED, connect
+from app.store.sqlite.schema import ADDED_COLUMNS, ADDED_INDEXES, ENDED, REMADE_INDEXES, connect
 from tests.clock import now
 from tests.store.conftest import StandInClient
 
@@ -72,12 +72,23 @@ def columns(path: Path, table: str) -> set[str]:
 ADDED = {table: {name for name, _ in columns} for table, columns in ADDED_COLUMNS.items()}
 
 
+def index_columns(path: Path, index: str) -> tuple[str, ...]:
+    with sqlite3.connect(path) as db:
+        return tuple(row[2] for row in db.execute(f"PRAGMA index_info({index})"))
+
+
+REMADE = {name: columns for name, (_, columns) in REMADE_INDEXES.items()}
+
+
 def older_file(path: Path) -> Path:
-    """A file from before the added columns (and the indexes on them)."""
+    """A file from before the added columns (and the indexes on them), with the time index
+    of runs as it was before it took run ids."""
     connect(path).close()
     with sqlite3.connect(path) as db:
         for index in re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", ADDED_INDEXES):
             db.execute(f"DROP INDEX {index}")
+        db.execute("DROP INDEX runs_created")
+        db.execute("CREATE INDEX runs_created ON runs (tenant_id, created_at)")
         for table, names in ADDED.items():
             for name in names:
                 db.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
@@ -98,6 +109,7 @@ def test_processes_starting_at_once_on_one_sqlite_file_all_open_it(
             older_file(path)
         assert race(path) == []
         assert all(names <= columns(path, table) for table, names in ADDED.items())
+        assert all(index_columns(path, name) == want for name, want in REMADE.items())
 
 
 async def test_stores_opening_at_once_on_one_mongo_database_all_open_it() -> None:
@@ -109,6 +121,43 @@ async def test_stores_opening_at_once_on_one_mongo_database_all_open_it() -> Non
     store = await MongoStore.open(client, name, SystemClock())
     indexes = await store._db["runs"].index_information()
     assert len(indexes) == len(INDEXES["runs"]) + 1  # and _id's
+
+
+async def test_stores_opening_at_once_drop_the_time_index_the_longer_one_serves() -> None:
+    """On the stand-in: a database of an earlier version, whose runs had an index of
+    (tenant_id, created_at) alone, keeps only (tenant_id, created_at, run_id)."""
+    client = StandInClient(tz_aware=True)
+    name = f"automator_test_{uuid.uuid4().hex[:8]}"
+    await client[name]["runs"].create_index([("tenant_id", 1), ("created_at", 1)])
+    await asyncio.gather(*(MongoStore.open(client, name, SystemClock()) for _ in range(PROCESSES)))
+    indexes = await client[name]["runs"].index_information()
+    assert "tenant_id_1_created_at_1" not in indexes
+    assert list(indexes["tenant_id_1_created_at_1_run_id_1"]["key"]) == [
+        ("tenant_id", 1),
+        ("created_at", 1),
+        ("run_id", 1),
+    ]
+
+
+class DroppedElsewhere:
+    """A stand-in collection whose index another process drops first: MongoDB answers
+    IndexNotFound (code 27) to the second drop."""
+
+    def __init__(self) -> None:
+        self.dropped = False
+
+    async def index_information(self) -> dict[str, Any]:
+        return {} if self.dropped else {"tenant_id_1_created_at_1": {}}
+
+    async def drop_index(self, name: str) -> None:
+        self.dropped = True  # by the other process, a moment before
+        raise OperationFailure("index not found with name", code=27)
+
+
+async def test_an_index_another_process_dropped_first_is_not_an_error() -> None:
+    collection = DroppedElsewhere()
+    await drop_indexes(collection, ["tenant_id_1_created_at_1"])  # type: ignore[arg-type]
+    assert collection.dropped
 
 
 class BuildingElsewhere:
@@ -172,6 +221,26 @@ def test_an_older_files_index_of_every_runs_update_gives_way_to_the_ended_runs(
     connect(path).close()
     assert "runs_updated" not in indexes(path)
     assert "runs_ended" in indexes(path)
+
+
+def test_an_older_files_time_index_of_runs_is_remade_with_run_ids_under_its_name(
+    tmp_path: Path,
+) -> None:
+    """A process of the earlier version still running names the index (INDEXED BY): it
+    reads through it before the upgrade, and after."""
+    path = older_file(tmp_path / "store.db")
+    earlier = sqlite3.connect(path)
+    listing = (
+        "SELECT run_id FROM runs INDEXED BY runs_created "
+        "WHERE tenant_id = 'acme' AND created_at >= '' ORDER BY run_id DESC"
+    )
+    try:
+        assert earlier.execute(listing).fetchall() == []
+        connect(path).close()
+        assert index_columns(path, "runs_created") == ("tenant_id", "created_at", "run_id")
+        assert earlier.execute(listing).fetchall() == []
+    finally:
+        earlier.close()
 
 
 async def test_the_purge_and_the_failed_runs_sweep_read_the_ended_runs_index(

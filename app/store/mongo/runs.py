@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from app.models.run import ArmedRun, Run, RunFilter, RunStatus, StepRecord
 from app.models.stats import Period, RunTally, VariantTally
 from app.models.workflow import Page
-from app.store.errors import run_not_found
+from app.store.errors import cursor_run_gone, run_not_found
 from app.store.mongo.connection import Connection
 from app.store.mongo.documents import RUNS, STEPS, Doc, within
 from app.store.rules import (
@@ -58,9 +58,32 @@ class Runs(Connection):
         run.revision += 1
         return True
 
-    async def list_runs(self, tenant_id: str, where: RunFilter, page: Page) -> list[Run]:
+    async def list_runs(
+        self, tenant_id: str, where: RunFilter, page: Page, *, by_id: bool = False
+    ) -> list[Run]:
         query = _query(tenant_id, where)
-        return await self._page(RUNS, page, "run_id", query, newest_first=True)
+        if by_id or not where.by_time:
+            return await self._page(RUNS, page, "run_id", query, newest_first=True)
+        if page.after is not None:
+            created = await self._created_at(tenant_id, page.after)
+            query["$or"] = [
+                {"created_at": {"$lt": created}},
+                {"created_at": created, "run_id": {"$lt": page.after}},
+            ]
+        # The order of the index on (tenant_id, created_at, run_id), walked backwards: the
+        # limit ends the walk at the page's last run, with no sort in memory.
+        order = [("created_at", DESCENDING), ("run_id", DESCENDING)]
+        return await self._select(RUNS, query, order, page.limit)
+
+    async def _created_at(self, tenant_id: str, run_id: str) -> datetime:
+        """When the run ``run_id`` was created: where it stands in a listing by time."""
+        found = await self._db.runs.find_one(
+            {"tenant_id": tenant_id, "run_id": run_id}, {"_id": False, "created_at": True}
+        )
+        if found is None:
+            raise cursor_run_gone(run_id)
+        created: datetime = found["created_at"]
+        return created
 
     async def count_runs(self, tenant_id: str, where: RunFilter) -> int:
         return await self._db.runs.count_documents(_query(tenant_id, where))

@@ -17,7 +17,7 @@ from app.store.mongo.bulk import BulkJobs
 from app.store.mongo.documents import Doc
 from app.store.mongo.erasure import Erasure
 from app.store.mongo.hooks import Hooks
-from app.store.mongo.indexes import INDEXES
+from app.store.mongo.indexes import INDEXES, RETIRED
 from app.store.mongo.intake import EventIntake
 from app.store.mongo.integrations import Integrations
 from app.store.mongo.outbox import Outbox
@@ -57,6 +57,8 @@ class MongoStore(
         store = cls(client, database, clock, profile_max_bytes)
         for name, indexes in INDEXES.items():
             await create_indexes(store._db[name], indexes)
+        for name, retired in RETIRED.items():
+            await drop_indexes(store._db[name], retired)
         return store
 
 
@@ -79,3 +81,14 @@ async def create_indexes(
             if exc.code not in CONCURRENT_BUILD or attempt == BUILD_ATTEMPTS:
                 raise
         await asyncio.sleep(pause)
+
+
+async def drop_indexes(collection: AsyncCollection[Doc], names: Sequence[str]) -> None:
+    """Drop the indexes ``names`` where they are; another process starting at the same time
+    may have dropped one first (MongoDB's IndexNotFound)."""
+    for name in sorted(set(names) & set(await collection.index_information())):
+        try:
+            await collection.drop_index(name)
+        except OperationFailure:
+            if name in await collection.index_information():
+                raise

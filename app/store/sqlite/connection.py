@@ -20,7 +20,8 @@ from app.store.sqlite.schema import connect, variable_limit
 
 R = TypeVar("R")
 T = TypeVar("T")
-# A condition with one "?" and the value bound to it; a None value leaves the condition out.
+# A condition with one "?" and the value bound to it, or with several and a tuple of their
+# values; a None value leaves the condition out.
 Filter = tuple[str, Any]
 # How many rows ``_write_rows`` puts in one statement, largest first: a handful of statement
 # texts per table, each prepared once and kept in the connection's cache.
@@ -303,7 +304,8 @@ def _where(filters: Sequence[Filter]) -> tuple[str, list[Any]]:
     kept = [(condition, value) for condition, value in filters if value is not None]
     if not kept:
         return "", []
-    return " WHERE " + " AND ".join(condition for condition, _ in kept), [v for _, v in kept]
+    params = [v for _, value in kept for v in (value if isinstance(value, tuple) else (value,))]
+    return " WHERE " + " AND ".join(condition for condition, _ in kept), params
 
 
 def outcome(call: Callable[[], Any]) -> Outcome:

@@ -96,7 +96,6 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_workflow ON runs (tenant_id, workflow_id, run_id);
 CREATE INDEX IF NOT EXISTS runs_status ON runs (tenant_id, status, run_id);
 CREATE INDEX IF NOT EXISTS runs_due ON runs (status, due_at);
-CREATE INDEX IF NOT EXISTS runs_created ON runs (tenant_id, created_at);
 CREATE TABLE IF NOT EXISTS audit (
     tenant_id TEXT NOT NULL,
     entry_id TEXT NOT NULL,
@@ -306,6 +305,12 @@ ADDED_COLUMNS = {
         ("expires_at", "TEXT"),
     ),
 }
+# Indexes made, or remade under their name, where a file lacks them as they are listed here
+# (their columns changed since earlier versions): a process still running an earlier version
+# finds each under its name throughout (``INDEXED BY``), as it was or as it is now.
+# ``runs_created`` took ``run_id``: a listing by time, newest first, walks it in its own order
+# and stops at its page's last run instead of reading and sorting every run in its range.
+REMADE_INDEXES = {"runs_created": ("runs", ("tenant_id", "created_at", "run_id"))}
 # How a column added to an existing file is filled from the rows' documents.
 BACKFILLS = {
     ("events", "user_id"): "CAST(json_extract(CAST(doc AS TEXT), '$.user.id') AS TEXT)",
@@ -409,7 +414,7 @@ def _prepare(db: sqlite3.Connection) -> None:
     # every older version of a row rewritten since, is gone from the file, not only the table.
     db.execute("PRAGMA secure_delete=ON")
     db.executescript(SCHEMA)
-    _add_columns(db)
+    _upgrade(db)
     db.executescript(ADDED_INDEXES)
     # The planner's statistics, as SQLite's docs ask of a long-lived connection as it opens
     # and after a schema change. Without them it reads every one of a tenant's events for a
@@ -433,12 +438,15 @@ def variable_limit(db: sqlite3.Connection) -> int:
     return 999  # the least any SQLite allows
 
 
-def _add_columns(db: sqlite3.Connection) -> None:
-    """Add and fill the columns an older file lacks. One process at a time looks and
-    changes (the write lock is taken first), so each column is added and filled once."""
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Add and fill the columns an older file lacks, and remake the indexes it has in
+    another form. One process at a time looks and changes (the write lock is taken first),
+    so each is changed once; an index is dropped and made again in one transaction, so no
+    other connection sees it missing."""
     db.execute("BEGIN IMMEDIATE")
     try:
         _add_missing(db)
+        _remake_indexes(db)
     except BaseException:
         db.execute("ROLLBACK")
         raise
@@ -454,3 +462,11 @@ def _add_missing(db: sqlite3.Connection) -> None:
                 backfill = BACKFILLS.get((table, name))
                 if backfill is not None:
                     db.execute(f"UPDATE {table} SET {name} = {backfill}")
+
+
+def _remake_indexes(db: sqlite3.Connection) -> None:
+    for name, (table, columns) in REMADE_INDEXES.items():
+        present = tuple(row[2] for row in db.execute(f"PRAGMA index_info({name})"))
+        if present != columns:
+            db.execute(f"DROP INDEX IF EXISTS {name}")
+            db.execute(f"CREATE INDEX {name} ON {table} ({', '.join(columns)})")
