@@ -66,6 +66,9 @@ class Runs(Connection):
             return await self._page(RUNS, page, "run_id", query, newest_first=True)
         if page.after is not None:
             created = await self._created_at(tenant_id, page.after)
+            # The bound beside the $or too: a plan walking the index alone then starts at the
+            # cursor, not at the range's newest run, past every page before.
+            query["created_at"] = {**query["created_at"], "$lte": created}
             query["$or"] = [
                 {"created_at": {"$lt": created}},
                 {"created_at": created, "run_id": {"$lt": page.after}},
