@@ -118,3 +118,37 @@ def test_the_sample_event_carries_what_the_steps_message_template_reads(
     row = result.locator("tr", has_text="remind")
     expect(row).to_contain_text("completed")
     expect(row).to_contain_text(re.compile(r"To \S+@\S+ · Your cart · \d+ items for \S+ EUR"))
+
+
+UNMADE = {
+    "workflow_id": "browser_dry_unmade",
+    "name": "Template not made",
+    "trigger": {"type": "browser_dry_unmade_signup"},
+    "actions": [
+        {
+            "id": "hello",
+            "type": "send_email",
+            "template": "browser_dry_unmade_email",
+            "data": {"recipient": "{{ user.email }}"},
+        }
+    ],
+}
+
+
+def test_a_dry_run_failing_on_a_missing_template_links_to_making_it(
+    page: Page, service: Service
+) -> None:
+    """The result quoted the API's advice ("... or with POST /api/templates") where the
+    editor's warning and a run's error link to the page that makes the template, and its row
+    said `would_fail`."""
+    service.publish(UNMADE)
+    result = first_dry_run(page, service, "browser_dry_unmade")
+    expect(result).to_contain_text(
+        "would end failed — message template 'browser_dry_unmade_email' was not found."
+    )
+    expect(result).not_to_contain_text("POST /api/templates")
+    expect(result.locator("tr", has_text="hello")).to_contain_text("would fail")
+    result.get_by_role("link", name="Create it under Governance → Message templates").click()
+    expect(page).to_have_url(
+        f"{service.base}/studio/governance/templates?new=browser_dry_unmade_email"
+    )

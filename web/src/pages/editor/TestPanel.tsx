@@ -9,6 +9,8 @@ import { testWorkflow } from "../../api/testing";
 import { useRunNow, useSendEvent } from "../../api/events";
 import { useSession } from "../../components/SessionContext";
 import { ErrorNotice } from "../../components/ErrorNotice";
+import { FixableMessage } from "../../components/FixLink";
+import { fixFor } from "../../components/fixes";
 import { GreyableButton } from "../../components/GreyableButton";
 import { greyedReason } from "../../components/greyedReason";
 import { ConditionResults, type ExplainedCondition } from "../../components/ConditionResults";
@@ -122,7 +124,7 @@ function TestForm({ workflowId, document, dirty, onTrace, templates }: TestPanel
             <p>
               Trigger {result.matched ? <span className="result-true">matches</span> : <span className="result-false">does not match</span>} · the run
               would end <strong className={`run-${result.status}`}>{result.status}</strong>
-              {result.error && <span className="error-inline"> — {String(result.error["message"] ?? "")}</span>}
+              {result.error && <span className="error-inline"> — <FixableMessage message={String(result.error["message"] ?? "")} /></span>}
             </p>
             {result.conditions.length > 0 && <ConditionResults conditions={result.conditions as unknown as ExplainedCondition[]} />}
             <TraceTable trace={result.trace as TraceEntry[]} />
@@ -144,12 +146,19 @@ function TraceTable({ trace }: { trace: TraceEntry[] }) {
             <tr key={i} className={entry.status ? `trace-${entry.status}` : "trace-wait"}>
               <td>+{describeDelay(entry.at ?? 0)}</td>
               <td>{entry.step_id ? <><code>{entry.step_id}</code> <span className="muted">{entry.type}</span></> : <em>wait</em>}</td>
-              <td>{entry.status ?? `${describeDelay(entry.wait_seconds ?? 0)} (${entry.reason ?? "wait"})`}</td>
-              <td className="trace-detail" title={traceDetail(entry)}>{traceDetail(entry)}</td>
+              <td>{entry.status?.replaceAll("_", " ") ?? `${describeDelay(entry.wait_seconds ?? 0)} (${entry.reason ?? "wait"})`}</td>
+              <td className="trace-detail" title={stepDetail(entry)}>{stepDetail(entry)}</td>
             </tr>
           ))}
         </tbody>
       </table>
     </TableScroll>
   );
+}
+
+/** A step's row: what it would send, or what it lacks without the API's advice on making it
+ * (the result's line above links to the page that makes it). */
+function stepDetail(entry: TraceEntry): string {
+  const detail = traceDetail(entry);
+  return (entry.error?.message && fixFor(detail)?.problem) || detail;
 }
