@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
 from app.engine.redis_keys import RESUMES
-from app.models.ids import new_id
+from app.models.ids import RANDOM_DIGITS, new_id
 from app.models.run import RunFilter, RunStatus
 from app.models.tenant import Role
 from app.models.workflow import Page
@@ -122,9 +122,11 @@ async def test_a_batch_run_twice_commands_its_runs_once_and_later_runs_are_left_
 ) -> None:
     await failed_runs(client, resources, 3)
     started = await bulk(client, {"action": "retry", "filter": {"status": "failed"}}, 202)
-    later = new_id("run")
-    await resources.store.add_runs([run(later, status=RunStatus.FAILED)])
     job = await resources.bulk.read("acme", started["job_id"])
+    # The lowest id above the job's cut: one made by new_id() within the request's
+    # millisecond would sort below it, and be commanded as a run made before.
+    later = job.cursor + "0" * RANDOM_DIGITS
+    await resources.store.add_runs([run(later, status=RunStatus.FAILED)])
     for _ in range(2):  # arq delivers at least once
         await resources.bulk.work("acme", job.job_id, job.cursor)
     await drain(settings)
