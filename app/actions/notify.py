@@ -22,8 +22,9 @@ class Channel(Protocol):
         """Deliver one message; raise ConnectorError saying whether a retry may help."""
 
     def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
-        """What ``send`` would refuse for want of a part of the message (a subject, a body),
-        found before the step runs; ``params`` may be unrendered."""
+        """What ``send`` would refuse for want of a part of the message (a subject, a body)
+        or a server it may not reach, found before the step runs; ``params`` may be
+        unrendered."""
 
     def draft(self, params: Mapping[str, Any], context: ActionContext) -> dict[str, Any]:
         """The message ``send`` would send, composed from rendered ``params`` and nothing

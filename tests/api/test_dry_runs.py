@@ -53,7 +53,8 @@ async def warned_then_traced(
     and tested with ``event``: its trace's steps, by id."""
     checked = (await client.post("/api/workflows/validate", json=document)).json()
     warnings = {w["action_id"]: w["message"] for w in checked["warnings"]}
-    assert (await client.post("/api/workflows", json=document)).status_code == 201
+    created = await client.post("/api/workflows", json=document)
+    assert created.status_code == 201, created.text
     reply = await client.post("/api/workflows/greet/test", json={"event": event})
     return warnings, {step["step_id"]: step for step in reply.json()["trace"] if "step_id" in step}
 
@@ -109,7 +110,7 @@ async def test_an_email_lacking_a_subject_or_body_is_warned_of_and_would_fail(
 ) -> None:
     """Such an email fails when a run reaches it; the Studio's first drafts (a Send email
     node, left empty) passed both checks as sure to complete."""
-    smtp = {"smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none", "from": SENDER}}
+    smtp = {"smtp": {"host": "mail.example.com", "port": 2525, "tls": "none", "from": SENDER}}
     configured = await client.put("/api/integrations/notify_service", json={"config": smtp})
     assert configured.is_success, configured.text
     lacking = {
@@ -163,6 +164,26 @@ async def test_a_webhook_to_an_address_the_guard_refuses_is_warned_of_and_would_
     assert {step: steps[step]["reason"] for step in refused} == refused
     assert steps["named"]["status"] == "completed"
     assert steps["later"]["reason"].startswith("refused to connect to ::1: it is a loopback")
+
+
+async def test_an_email_through_an_smtp_host_the_guard_refuses_is_warned_of_and_would_fail(
+    client: httpx.AsyncClient,
+) -> None:
+    """A tenant's own SMTP host goes through the address guard when the email is sent, as a
+    webhook's does: a dry run traced such an email "completed", then the run failed."""
+    refused = (
+        "refused to connect to 10.0.0.5: it is a private address; allow it with "
+        "AUTOMATOR_HTTP_ALLOWED_HOSTS=10.0.0.5 in the service's environment (judged by this "
+        "API process's AUTOMATOR_HTTP_ALLOWED_HOSTS; workers judge each call by their own: "
+        "give the API and every worker the same)"
+    )
+    smtp = {"smtp": {"host": "10.0.0.5", "tls": "none", "from": SENDER}}
+    configured = await client.put("/api/integrations/notify_service", json={"config": smtp})
+    assert configured.is_success, configured.text
+    mail = {"id": "mail", "type": "send_email", "data": {"subject": "Hi", "body": "Welcome"}}
+    warnings, steps = await warned_then_traced(client, workflow() | {"actions": [mail]})
+    assert warnings == {"mail": refused}
+    assert (steps["mail"]["status"], steps["mail"]["reason"]) == ("would_fail", refused)
 
 
 async def test_a_webhook_url_the_call_cannot_parse_is_warned_of_and_would_fail(
@@ -235,7 +256,7 @@ async def test_a_message_whose_recipient_renders_empty_or_wrong_would_fail_as_it
     to nobody, or to an address with a typo, as sure to complete, and the run failed. The
     reasons are the messages the channels raise when the step runs (tests/actions/channels)."""
     config = {
-        "smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none", "from": SENDER},
+        "smtp": {"host": "mail.example.com", "port": 2525, "tls": "none", "from": SENDER},
         "sms": [{"provider": "http", "name": "sms", "url": "http://127.0.0.1:9/sms"}],
         "push": [{"provider": "http", "name": "push", "url": "http://127.0.0.1:9/push"}],
     }
@@ -294,7 +315,7 @@ async def test_a_templated_messages_dry_run_shows_it_as_the_event_renders_it(
     """A step naming a stored template showed `{}` (its data) as what it would send: the
     subject and text the user would read were nowhere in its trace."""
     config = {
-        "smtp": {"host": "127.0.0.1", "port": 2525, "tls": "none", "from": SENDER},
+        "smtp": {"host": "mail.example.com", "port": 2525, "tls": "none", "from": SENDER},
         "sms": [{"provider": "http", "name": "sms", "url": "http://127.0.0.1:9/sms"}],
     }
     configured = await client.put("/api/integrations/notify_service", json={"config": config})

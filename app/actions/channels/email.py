@@ -253,9 +253,14 @@ class EmailChannel:
     )
 
     def lacking(self, params: Mapping[str, Any], context: ActionContext) -> str | None:
-        """What ``compose`` would refuse for want of a subject or a body, found before the
-        step runs (its data need not be rendered: only whether each part is given counts)."""
-        return _missing(*_content(params, context), context.message) or None
+        """What ``send`` would refuse, found before the step runs: an SMTP host of the
+        step's configuration the address guard refuses, or a subject or a body missing
+        (its data need not be rendered: only whether each part is given counts)."""
+        return (
+            smtp.refused_host(context)
+            or _missing(*_content(params, context), context.message)
+            or None
+        )
 
     def draft(self, params: Mapping[str, Any], context: ActionContext) -> dict[str, Any]:
         """The email ``send`` would send, composed from the step's rendered data and

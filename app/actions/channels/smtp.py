@@ -97,6 +97,19 @@ async def check_configured_host(server: SmtpServer, context: ActionContext) -> N
         )
 
 
+def refused_host(context: ActionContext) -> str | None:
+    """Why ``check_configured_host`` would refuse the host of notify_service's configuration,
+    when that is known without resolving it (an IP address however spelled, a metadata
+    service's name): a validation's warning and a dry run's answer, as a webhook's URL
+    gets. A name is judged when the send resolves it."""
+    configured = context.config.get("smtp")
+    guard = context.services.guard
+    if not isinstance(configured, Mapping) or guard is None:
+        return None
+    host = configured.get("host")
+    return guard.refusal_unresolved(host) if isinstance(host, str) and host else None
+
+
 async def send(
     server: SmtpServer, message: EmailMessage, sender: str, recipients: Sequence[str]
 ) -> tuple[dict[str, str], str]:
