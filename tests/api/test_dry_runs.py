@@ -3,9 +3,17 @@ with the reason, never ``completed``, in both /api/workflows/{id}/test and
 /api/triggers/test. The test client's settings configure no SMTP server, no SMS provider
 and no outbox, as a production API with nothing set up."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import httpx
+import pytest
+
+from app.actions import registry as registry_module
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
+from app.settings import Settings
+from tests.clock import ShiftedClock
+from tests.conftest import as_admin, serving
 
 STEPS: list[dict[str, Any]] = [
     {"id": "welcome", "type": "send_email", "template": "welcome_email"},
@@ -184,6 +192,66 @@ async def test_an_email_through_an_smtp_host_the_guard_refuses_is_warned_of_and_
     warnings, steps = await warned_then_traced(client, workflow() | {"actions": [mail]})
     assert warnings == {"mail": refused}
     assert (steps["mail"]["status"], steps["mail"]["reason"]) == ("would_fail", refused)
+
+
+class Miscounted(ConnectorAdapter):
+    """A plugin whose draft (of a fax) and whose readiness check (of a telex) have bugs."""
+
+    code = "miscounted"
+    name = "Miscounted"
+    description = "Faxes and telexes."
+    actions: ClassVar[Mapping[str, ActionSpec]] = {
+        "fax": ActionSpec(inputs={"to": {"type": "string", "required": True}}),
+        "telex": ActionSpec(inputs={"to": {"type": "string", "required": True}}),
+    }
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        return {}
+
+    def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        return None if action == "fax" else str(1 / 0)
+
+    def draft(self, action: str, params: Mapping[str, Any], context: ActionContext) -> Any:
+        return {"pages": params["pages"]}
+
+
+async def test_a_plugin_whose_checks_raise_fails_its_step_not_the_request(
+    settings: Settings, clock: ShiftedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connector's draft or readiness check raising anything but a ConnectorError
+    answered the test, the trigger test and the validation with a 500; it is the failure
+    of the step that met it, naming the connector and the error."""
+    monkeypatch.setattr(registry_module, "_registered", [Miscounted])
+    bug = " (a bug in the connector; the service's log has the traceback)"
+    reasons = {
+        "fax": "the connector miscounted failed in its draft: KeyError: 'pages'" + bug,
+        "telex": "the connector miscounted failed in its unready: ZeroDivisionError: "
+        "division by zero" + bug,
+    }
+    document = workflow() | {
+        "actions": [
+            {
+                "id": kind,
+                "type": "custom_action",
+                "data": {
+                    "connector": "miscounted",
+                    "action": kind,
+                    "params": {"to": "+15555550100"},
+                },
+            }
+            for kind in ("fax", "telex")
+        ]
+    }
+    async with serving(settings, clock) as (client, resources):
+        await as_admin(client, resources)
+        warnings, steps = await warned_then_traced(client, document)
+        assert warnings == {"telex": reasons["telex"]}
+        assert {step: steps[step]["reason"] for step in reasons} == reasons
+        body = {"trigger_type": "signup", "user_data": EVENT["user"]}
+        tried = await client.post("/api/triggers/test", json=body)
+        assert tried.status_code == 200, tried.text
+        (preview,) = tried.json()["workflows"]
+        assert {action["id"]: action["reason"] for action in preview["actions"]} == reasons
 
 
 async def test_a_webhook_url_the_call_cannot_parse_is_warned_of_and_would_fail(

@@ -86,10 +86,13 @@ class Gateway:
             connector, action, inputs, prepared, mask = await self._checked(
                 action_type, params, ctx, self._message
             )
-            draft = getattr(connector, "draft", None)
-            drafted = None if draft is None else draft(action, inputs, prepared)
         except ConnectorError as exc:
             return Rehearsal(reason=exc.message)
+        try:
+            drafted = _ask(connector, "draft", action, inputs, prepared)
+        except ConnectorError as exc:
+            # The draft holds the secrets resolved, as a call does: its refusal is masked.
+            return Rehearsal(reason=mask.error(exc).message)
         return Rehearsal(draft=mask.data(drafted))
 
     async def would_fail_for_any_event(
@@ -115,8 +118,7 @@ class Gateway:
         problems = problems_of(connector.actions[action], inputs)
         if problems:
             raise ConnectorError("; ".join(map(str, problems)))
-        unready = getattr(connector, "unready", None)
-        reason = None if unready is None else unready(action, inputs, prepared)
+        reason = _ask(connector, "unready", action, inputs, prepared)
         if reason is not None:
             raise ConnectorError(reason)
         return connector, action, inputs, prepared, resolved.mask
@@ -182,3 +184,23 @@ class Gateway:
                 " put the value in the action's own fields instead"
             )
         return await self.templates.message(ctx.tenant_id, ctx.template, ctx.event, given)
+
+
+def _ask(connector: Connector, hook: str, *args: Any) -> Any:
+    """What the connector's optional ``hook`` (``unready``, ``draft``) answers; None when it
+    has none. Anything but a ConnectorError it raises is a bug in the connector: logged,
+    and said as the step's failure, as a call's would be, rather than failing the request
+    that checks or tries the workflow."""
+    answer = getattr(connector, hook, None)
+    if answer is None:
+        return None
+    try:
+        return answer(*args)
+    except ConnectorError:
+        raise
+    except Exception as exc:
+        log.exception("connector %s raised in %s", connector.code, hook)
+        raise ConnectorError(
+            f"the connector {connector.code} failed in its {hook}: {type(exc).__name__}: {exc}"
+            " (a bug in the connector; the service's log has the traceback)"
+        ) from None
