@@ -126,3 +126,23 @@ it("gives the event data the fields the named message templates and the steps re
   // The Rule Tester's payload is that event as a run's context.
   expect(sampleContext(cart, templates)).toEqual({ ...sample.data, user: sample.user });
 });
+
+it("makes a list of the event data a step gives a template's variable that it counts or goes over", () => {
+  // The seed's abandoned cart passes `cart_items: "{{cart.items}}"`: a template counting
+  // `cart_items` read "you left 12 items" on the sample's text "sample items".
+  const seed: WorkflowDocument = {
+    workflow_id: "abandoned_cart_recovery", name: "Abandoned Cart Recovery",
+    trigger: { type: "abandoned_cart" },
+    actions: [{
+      id: "action_001", type: "send_email", template: "cart_reminder",
+      data: { recipient: "{{user.email}}", variables: { cart_items: "{{cart.items}}", lines: "{{ cart.lines }}", cart_total: "{{cart.total}}" } },
+    }],
+  };
+  const templates = [{
+    name: "cart_reminder", subject: "Your cart",
+    text: "You left {{ cart_items | length }} items worth {{ cart_total }}. {% for line in lines %}{{ line.name }}{% endfor %}", html: null,
+  }];
+
+  const item = { name: "Sample item", quantity: 1, price: 40 };
+  expect(sampleEvent(seed, templates).data).toEqual({ cart: { items: [item], lines: [item], total: 80 } });
+});

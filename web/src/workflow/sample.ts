@@ -140,6 +140,12 @@ export function dataRead(doc: WorkflowDocument, templates: readonly TemplateText
     loopVars.add(m[1] ?? "");
     reads.set(m[2] ?? "", true);
   }
+  // A template's variable that it counts or goes over is a list: so is what the step's data
+  // gives it (`"cart_items": "{{ cart.items }}"`).
+  for (const [read, listed] of [...reads]) {
+    const given = listed && !read.includes(".") && new RegExp(String.raw`"${read}":"\{\{-?\s*${path}\s*-?\}\}"`).exec(text);
+    if (given) reads.set(given[1] ?? "", true);
+  }
   // A bare name (`{{ user_name }}`) is a template's variable, given by the step's data.
   return [...reads].map(([read, listed]) => ({ path: read, listed })).filter(({ path: read }) => {
     const root = read.split(".")[0] ?? "";
