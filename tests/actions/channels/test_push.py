@@ -291,29 +291,33 @@ async def push_client(push_settings: Settings) -> AsyncIterator[httpx.AsyncClien
             yield client
 
 
-async def test_a_workflow_pushes_to_the_events_user_through_the_worker(
-    push_client: httpx.AsyncClient, push_settings: Settings, httpserver: HTTPServer
-) -> None:
+async def cart_push(
+    client: httpx.AsyncClient, httpserver: HTTPServer, data: dict[str, Any]
+) -> list[Request]:
+    """A workflow pushing ``data`` on each abandoned cart, saved, and the requests the FCM
+    stand-in will receive."""
     received: list[Request] = []
     httpserver.expect_request(SEND, method="POST").respond_with_handler(fcm_server(received))
     workflow = {
         "workflow_id": "cart_push",
         "name": "Cart push",
         "trigger": {"type": "abandoned_cart"},
-        "actions": [
-            {
-                "id": "push",
-                "type": "send_push",
-                "data": {
-                    "recipients": ["{{user.deviceToken}}"],
-                    "title": "Your cart, {{user.name}}",
-                    "body": "{{cart.items | length}} items are waiting",
-                },
-            },
-        ],
+        "actions": [{"id": "push", "type": "send_push", "data": data}],
     }
-    created = await push_client.post("/api/workflows", json=workflow)
+    created = await client.post("/api/workflows", json=workflow)
     assert created.status_code == 201, created.text
+    return received
+
+
+async def test_a_workflow_pushes_to_the_events_user_through_the_worker(
+    push_client: httpx.AsyncClient, push_settings: Settings, httpserver: HTTPServer
+) -> None:
+    data = {
+        "recipients": ["{{user.deviceToken}}"],
+        "title": "Your cart, {{user.name}}",
+        "body": "{{cart.items | length}} items are waiting",
+    }
+    received = await cart_push(push_client, httpserver, data)
 
     accepted = await send(
         push_client,
@@ -347,15 +351,7 @@ async def test_a_workflow_pushes_to_the_events_user_through_the_worker(
 async def test_a_push_without_recipients_goes_to_the_token_the_users_profile_keeps(
     push_client: httpx.AsyncClient, push_settings: Settings, httpserver: HTTPServer
 ) -> None:
-    received: list[Request] = []
-    httpserver.expect_request(SEND, method="POST").respond_with_handler(fcm_server(received))
-    workflow = {
-        "workflow_id": "cart_push",
-        "name": "Cart push",
-        "trigger": {"type": "abandoned_cart"},
-        "actions": [{"id": "push", "type": "send_push", "data": {"title": "Your cart"}}],
-    }
-    assert (await push_client.post("/api/workflows", json=workflow)).status_code == 201
+    received = await cart_push(push_client, httpserver, {"title": "Your cart"})
     signup = {"type": "user_signup", "user": {"id": "u1", "deviceToken": "fcm-tok-1"}}
     await send(push_client, signup)
 
