@@ -15,7 +15,12 @@ describe("run control", () => {
     expect(fitsRun("retry", waiting("delay"))).toBe(false);
     expect(fitsRun("retry", waiting("waiting for approval ap_1"))).toBe(false);
     expect(fitsRun("retry", { status: "failed", wait_reason: null })).toBe(true);
-    expect(explainRefusal("retry", "waiting", "delay")).toContain("this run waits for delay, not to retry a failed step");
+    // It said "this run waits for delay", and "waits for waiting for order_shipped".
+    expect(explainRefusal("retry", "waiting", "delay")).toContain("this run is waiting out its delay, not to retry a failed step");
+    expect(explainRefusal("retry", "waiting", "send window")).toContain("this run is waiting out its send window, not");
+    expect(explainRefusal("retry", "waiting", "waiting for order_shipped")).toContain("this run is waiting for order_shipped, not");
+    expect(explainRefusal("retry", "waiting", "queued behind 2 runs (per user)")).toContain("this run is queued behind 2 runs (per user), not");
+    expect(explainRefusal("retry", "waiting", null)).toContain("this run is waiting, not to retry a failed step");
   });
 
   it("greys every control, with why, while a command is being sent, and none after", () => {

@@ -65,10 +65,19 @@ export function movedOn(message: string): boolean {
   return /as read at revision \d+: it moved on/.test(message);
 }
 
+/** A waiting run's wait in words, from its reason: "waiting for approval ap_1" and "queued
+ * behind 3 runs (...)" say it already; a timed wait's reason is its kind ("delay", "quiet
+ * hours", "send window"). */
+function waitingFor(reason: string | null | undefined): string {
+  if (!reason) return "waiting";
+  if (/^(waiting for|queued behind) /.test(reason)) return reason;
+  return `waiting out its ${reason}`;
+}
+
 /** Why `command` does not fit a run that is `status`: said before the click and after a 409. */
 export function explainRefusal(command: RunCommand, status: RunStatus, reason?: string | null): string {
   if (command === "retry" && status === "waiting") {
-    return `${WHAT.retry}; this run waits for ${reason ?? "something"}, not to retry a failed step.`;
+    return `${WHAT.retry}; this run is ${waitingFor(reason)}, not to retry a failed step.`;
   }
   const finished = status === "completed" || status === "cancelled";
   const tail = finished ? " A finished run can no longer change." : "";
