@@ -12,8 +12,9 @@ PREFIX = "automator"
 
 SCHEDULER_LEADER = f"{PREFIX}:scheduler:leader"
 SCHEDULE_LAST_FIRED = f"{PREFIX}:scheduler:last-fired"
-# Set by the reconciler; gone means Redis lost its data (flushed, failed over without
-# persistence, a new server), and with it every deferred job: timers are armed again.
+# Set by the reconciler to the Redis server's run id; gone, or another run's, means Redis
+# lost its data or may have (flushed, a new server, restarted from a snapshot or failed
+# over), and with it deferred jobs: timers are armed again.
 QUEUE_MEMORY = f"{PREFIX}:queue:memory"
 # Jobs of runs already started, by due time (app/engine/flow/resumes.py).
 RESUMES = f"{PREFIX}:resumes"

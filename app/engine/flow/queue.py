@@ -142,9 +142,13 @@ class ArqQueue:
         await self.resumes.arm_absent(reconciles, self._score(None))
 
     async def forgot(self) -> bool:
-        """Whether Redis has lost its data since the last call (its marker is gone, or this
-        is a new Redis); the marker is set again either way."""
-        return bool(await self.pool.set(QUEUE_MEMORY, "1", nx=True))
+        """Whether Redis may have lost data since the last call: its marker is gone (flushed,
+        a new Redis), or names another run of the server (restarted, so it holds at most
+        what its snapshot or append-only file had: a snapshot misses every write since; a
+        replica promoted may miss the last ones). The marker then names this run."""
+        server: str = (await self.pool.info("server"))["run_id"]
+        marked: bytes | None = await self.pool.getset(QUEUE_MEMORY, server)
+        return marked != server.encode()
 
     async def start_many(
         self, runs: Sequence[tuple[str, str]], priorities: Mapping[str, float] | None = None

@@ -193,11 +193,12 @@ async def resume_bulk_jobs(store: Store, queue: ArqQueue, before: datetime) -> i
 
 
 async def rearm_if_forgotten(store: Store, queue: ArqQueue, now: datetime) -> int:
-    """``rearm`` if Redis lost its data since the last look (or is new). A worker looks at
-    its start, before it says it is ready and takes any job, not at its first reconcile
-    pass a poll later: that pass would also arm the runs made meanwhile, which have jobs
-    of their own, so each would be walked twice over (the second walk finding nothing to
-    do) and by a resume, which a worker bound to serve its API first does not bound."""
+    """``rearm`` if Redis lost its data since the last look, or may have (it is new, or
+    restarted: ``ArqQueue.forgot``). A worker looks at its start, before it says it is
+    ready and takes any job, not at its first reconcile pass a poll later: that pass would
+    also arm the runs made meanwhile, which have jobs of their own, so each would be walked
+    twice over (the second walk finding nothing to do) and by a resume, which a worker
+    bound to serve its API first does not bound."""
     if not await queue.forgot():
         return 0
     return await rearm(store, queue, now)
@@ -206,14 +207,14 @@ async def rearm_if_forgotten(store: Store, queue: ArqQueue, now: datetime) -> in
 async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
     """Enqueue a job for every pending or waiting run at its due time (now when past), under
     its wait's timer id (``wait_timer``, the runs read a page at a time), so a Redis taken
-    for new that still holds a timer keeps one, not two: Redis lost its data, and with it
-    the deferred jobs of starts, delays, retries and waits, which the grace period would
-    otherwise leave up to a reconciler period plus the grace late. A run due to start, or
-    whose record does not read, gets one of its own (the latter's walk then backs off, as
-    ``resume`` says). Running runs are left to their leases: a job at each lease's end
-    would only find the run still walked (or, its worker gone, do what the reconciler's
-    next pass does). A timer armed since (a wake of a run answered after its page was read)
-    keeps its time when sooner."""
+    for new that still holds a timer keeps one, not two: Redis lost its data (or may have:
+    restarted, ``ArqQueue.forgot``), and with it the deferred jobs of starts, delays,
+    retries and waits, which the grace period would otherwise leave up to a reconciler
+    period plus the grace late. A run due to start, or whose record does not read, gets
+    one of its own (the latter's walk then backs off, as ``resume`` says). Running runs are
+    left to their leases: a job at each lease's end would only find the run still walked
+    (or, its worker gone, do what the reconciler's next pass does). A timer armed since (a
+    wake of a run answered after its page was read) keeps its time when sooner."""
     armed, after = 0, None
     while page := await store.armed_runs(after, RECONCILE_BATCH):
         for timer in page:

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections import Counter
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import httpx
@@ -18,12 +19,13 @@ from app.engine.flow.queue import ArqQueue
 from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
 from app.engine.walk.jobs import rearm, reconcile
 from app.models.run import RunStatus
+from app.redis_server import LocalRedisServer, free_port
 from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
 from app.worker import create_worker
 from tests.clock import ShiftedClock
-from tests.conftest import drain, send, worker_running
+from tests.conftest import as_admin, drain, send, serving, worker_running
 from tests.engine.walk.test_retry_now import redis_known, timers_later
 from tests.engine.walk.test_runs import (
     Slow,
@@ -420,6 +422,35 @@ async def test_a_worker_on_a_new_redis_arms_the_stored_runs_before_its_first_job
         assert await armed_runs(resources) == {before}
     finally:
         await worker.on_shutdown(ctx)
+
+
+async def test_timers_a_redis_restarted_from_an_older_snapshot_lost_are_armed_again(
+    tmp_path: Path, settings: Settings, clock: ShiftedClock
+) -> None:
+    """A Redis restarted from a snapshot older than its last writes (AOF off, RDB on; a
+    restored copy; a replica promoted before it had them all) holds the reconciler's marker,
+    and not the timers armed since: the first reconcile of a worker after the restart arms
+    them again from the store. Before, the marker said nothing was lost, and a run parked in
+    a delay was found only once overdue by the grace."""
+    server = LocalRedisServer(tmp_path / "redis", port=free_port(), persistent=False)
+    with server:
+        own = settings.model_copy(update={"redis_url": server.url})
+        async with serving(own, clock) as (client, resources):
+            client = await as_admin(client, resources)
+            await redis_known(resources)
+            await queue_of(resources).pool.save()  # the snapshot: the marker, no timer
+            await create(client, workflow([{"id": "later", "type": "log", "delay": 3600}]))
+            run_id = (await send(client, {"type": "signup"}))["run_ids"][0]
+            await drain_until(client, own, [run_id], {"waiting"})
+            (timer,) = await timers_later(resources)
+
+            await queue_of(resources).pool.shutdown(nosave=True)
+            server.stop()
+            server.start()  # from its snapshot
+            assert await timers_later(resources) == []
+            async with worker_running(own, clock=clock):
+                assert await until(lambda: timers_later(resources), "the timer armed again")
+            assert await timers_later(resources) == [timer]
 
 
 class CountedStore:
