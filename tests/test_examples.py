@@ -9,29 +9,14 @@ import pytest
 
 from app.models import jsonc
 from app.settings import Settings
+from tests.api.test_outbox import TEMPLATES as README_TEMPLATES
+from tests.api.test_outbox import USER as SIGNUP_USER
 from tests.conftest import SEEDS
 
-# The templates as the README makes them; the others greet by `user_name`, as those do
-# and as every example's email passes it.
-README_TEMPLATES = [
-    {
-        "name": "welcome_email",
-        "subject": "Welcome, {{ user_name }}!",
-        "text": "Hi {{ user_name }}, thanks for joining on {{ signup_date }}.",
-        "html": "<p>Hi {{ user_name }}, thanks for joining on {{ signup_date }}.</p>",
-    },
-    {"name": "welcome_push", "text": "Hi {{ user.name }}, welcome aboard."},
-]
+# The templates as the README makes them (README_TEMPLATES); the others greet by
+# `user_name`, as those do and as every example's email passes it.
 GREETING = {"subject": "Hi {{ user_name }}", "text": "Hi {{ user_name }}, more inside."}
-USER = {
-    "id": "u1",
-    "email": "ada@example.com",
-    "name": "Ada",
-    "email_verified": True,
-    "createdAt": "2026-11-23",
-    "deviceToken": "device-token-u1",
-    "lastActivity": "2026-11-01",
-}
+USER = SIGNUP_USER | {"lastActivity": "2026-11-01"}
 DATA = {"cart_value": 75, "cart": {"items": ["book"], "total": 75}, "days_since_last_activity": 8}
 EXAMPLES = sorted(SEEDS.glob("*.json"))
 
