@@ -16,7 +16,7 @@ from app.clock import Clock
 from app.engine.walk.jobs import stop_gracefully
 from app.main import create_app
 from app.models.tenant import Role
-from app.redis_server import LocalRedisServer, free_port
+from app.redis_server import LocalRedisServer
 from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
@@ -35,9 +35,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRedi
 
 
 def session_redis(directory: Path) -> LocalRedisServer:
-    """The session's Redis server: it ends with this process, so a killed xdist worker
-    leaves none running."""
-    return LocalRedisServer(directory, port=free_port(), persistent=False, dies_with_parent=True)
+    """The session's Redis server, on a unix socket in its own directory: a port picked free
+    could be taken by another process before the server binds it. It ends with this
+    process, so a killed xdist worker leaves none running."""
+    return LocalRedisServer(directory, persistent=False, dies_with_parent=True)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import redis
 from app.datadir import private_dir, private_file
 from app.main import create_app
 from app.models.tenant import Role
-from app.redis_server import LocalRedisServer, free_port
+from app.redis_server import LocalRedisServer
 from app.settings import Settings
 from tests.conftest import key_for
 
@@ -48,7 +48,7 @@ def test_redis_writes_its_append_only_file_and_dump_0600_in_a_0700_directory(
     tmp_path: Path,
 ) -> None:
     directory = tmp_path / "var" / "redis"
-    with LocalRedisServer(directory, port=free_port(), persistent=True) as server:
+    with LocalRedisServer(directory, persistent=True) as server:
         client = redis.Redis.from_url(server.url)
         try:
             client.set("job", "x" * 1000)
