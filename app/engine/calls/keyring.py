@@ -119,7 +119,8 @@ def warn_of_key_file(settings: Settings) -> None:
     log.warning(
         "AUTOMATOR_SECRETS_KEY is not set: stored secrets are encrypted with the key in %s. "
         "In production set AUTOMATOR_SECRETS_KEY, the same in every API and worker process, "
-        "and back it up: without it stored secrets cannot be read.",
+        "and back it up: without it stored secrets cannot be read, and processes with keys "
+        "of their own keep rate limits, throttles and concurrency apart.",
         path,
     )
 
