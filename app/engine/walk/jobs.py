@@ -225,7 +225,7 @@ async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
         armed += len(page)
         after = (page[-1].due_at, page[-1].run_id)
     if armed:
-        log.warning("Redis had no timers (new, or it lost its data): armed %d again", armed)
+        log.warning("Redis is new, restarted or emptied: armed %d timers again", armed)
     return armed
 
 
