@@ -19,7 +19,7 @@ from app.engine.flow.queue import ArqQueue
 from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
 from app.engine.walk.jobs import rearm, reconcile
 from app.models.run import RunStatus
-from app.redis_server import LocalRedisServer, free_port
+from app.redis_server import LocalRedisServer
 from app.resources import Resources
 from app.settings import Settings
 from app.store.protocol import Store
@@ -432,7 +432,9 @@ async def test_timers_a_redis_restarted_from_an_older_snapshot_lost_are_armed_ag
     and not the timers armed since: the first reconcile of a worker after the restart arms
     them again from the store. Before, the marker said nothing was lost, and a run parked in
     a delay was found only once overdue by the grace."""
-    server = LocalRedisServer(tmp_path / "redis", port=free_port(), persistent=False)
+    # On a unix socket in its own directory: a port picked free may be taken by another
+    # process before it binds it, at its start or again at its restart.
+    server = LocalRedisServer(tmp_path / "redis", persistent=False)
     with server:
         own = settings.model_copy(update={"redis_url": server.url})
         async with serving(own, clock) as (client, resources):
