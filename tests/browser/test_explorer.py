@@ -133,3 +133,48 @@ def test_a_viewer_sees_a_run_but_no_run_control(page: Page, service: Service) ->
     expect(page.get_by_label("Error of step mail")).to_be_visible()
     for name in ("Pause", "Resume", "Cancel", "Retry", "Skip step"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
+
+
+# The seed's onboarding as its shape: four steps, three of them after a delay.
+ONBOARDING: dict[str, Any] = {
+    "workflow_id": "browser_path_onboarding",
+    "name": "Browser path onboarding",
+    "trigger": {"type": "browser_path_signup"},
+    "actions": [
+        {"id": "welcome", "type": "log", "data": {"message": "welcome"}},
+        {"id": "push", "type": "log", "delay": 300, "data": {"message": "push"}},
+        {"id": "started", "type": "log", "delay": 3600, "data": {"message": "started"}},
+        {"id": "showcase", "type": "log", "delay": 86400, "data": {"message": "showcase"}},
+    ],
+}
+
+
+def test_the_path_taken_draws_a_five_node_workflow_big_enough_to_read(
+    page: Page, service: Service
+) -> None:
+    """The box was 360 px tall whatever the workflow: the seed's onboarding was drawn at less
+    than half size, its nodes' text about 5 px high."""
+    service.publish(ONBOARDING)
+    run_id = service.settled_run({"type": "browser_path_signup", "user": {"id": "path"}}, "waiting")
+    sign_in(page, service, service.key)
+
+    page.goto(f"{service.base}/studio/runs/{run_id}")
+    node = page.locator(".run-path .react-flow__node[data-id='welcome']")
+    expect(node).to_contain_text("completed")
+    # Drawn 220 px wide at full size: at least two thirds of that once the fit is done.
+    page.wait_for_function(
+        "() => document.querySelector(\".run-path .react-flow__node[data-id='welcome']\")"
+        ".getBoundingClientRect().width >= 147"
+    )
+
+    # As tall as it now is, the box must not stop the page's scrolling: the wheel over it
+    # scrolled nothing (it zoomed the drawing).
+    canvas = page.locator(".run-path")
+    canvas.scroll_into_view_if_needed()
+    before = page.evaluate("window.scrollY")
+    box = canvas.bounding_box()
+    assert box is not None
+    # A point of the drawing within the window (the box may be taller than the window).
+    page.mouse.move(box["x"] + 100, max(box["y"], 0) + 100)
+    page.mouse.wheel(0, 300)
+    page.wait_for_function(f"() => window.scrollY > {before}")

@@ -30,3 +30,13 @@ export function layoutGraph(graph: Graph, saved: Record<string, Position> = {}):
     return { ...node, position: saved[node.id] ?? auto };
   });
 }
+
+/** How tall a box must be to draw `nodes` at full size, the canvas's fit leaving 0.15 of the
+ * box's height free above and below them, kept between `least` and `most` pixels: a box of
+ * fixed height drew a run of five steps at half size, its text too small to read. */
+export function drawnHeight(nodes: GraphNode[], least: number, most: number): number {
+  if (nodes.length === 0) return least;
+  const top = Math.min(...nodes.map((node) => node.position.y));
+  const bottom = Math.max(...nodes.map((node) => node.position.y + NODE_SIZE[node.type].height));
+  return Math.round(Math.min(most, Math.max(least, (bottom - top) / 0.7)));
+}

@@ -36,9 +36,12 @@ export interface WorkflowCanvasProps {
   onSelect?: (nodeId: string | null) => void;
   /** Called when a person drops a dragged node; without it nodes cannot be dragged. */
   onMove?: (nodeId: string, position: Position) => void;
+  /** The wheel scrolls the page, not zooms (a pinch or the controls still do): for a canvas
+   * that is one part of a longer page, which it would otherwise stop scrolling. */
+  scrollsPage?: boolean;
 }
 
-export function WorkflowCanvas({ document, problems, states, selected = null, onSelect, onMove }: WorkflowCanvasProps) {
+export function WorkflowCanvas({ document, problems, states, selected = null, onSelect, onMove, scrollsPage = false }: WorkflowCanvasProps) {
   // Dragging a node changes only `studio`: the graph and its layout are kept, positions move.
   const structure = useMemo(() => JSON.stringify({ ...document, studio: undefined }), [document]);
   const graph = useMemo(() => documentToGraph(JSON.parse(structure) as WorkflowDocument), [structure]);
@@ -123,6 +126,7 @@ export function WorkflowCanvas({ document, problems, states, selected = null, on
         fitView
         fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
         minZoom={0.1}
+        preventScrolling={!scrollsPage}
       >
         <FitOnGrowth count={nodes.length} />
         <Background gap={16} />
