@@ -429,12 +429,12 @@ async def test_timers_a_redis_restarted_from_an_older_snapshot_lost_are_armed_ag
 ) -> None:
     """A Redis restarted from a snapshot older than its last writes (AOF off, RDB on; a
     restored copy; a replica promoted before it had them all) holds the reconciler's marker,
-    and not the timers armed since: the first reconcile of a worker after the restart arms
-    them again from the store. Before, the marker said nothing was lost, and a run parked in
-    a delay was found only once overdue by the grace."""
+    and not the timers armed since: a worker's next look (at its start, or a reconcile pass)
+    arms them again from the store. Before, the marker said nothing was lost, and a run
+    parked in a delay was found only once overdue by the grace."""
     # On a unix socket in its own directory: a port picked free may be taken by another
     # process before it binds it, at its start or again at its restart.
-    server = LocalRedisServer(tmp_path / "redis", persistent=False)
+    server = LocalRedisServer(tmp_path / "redis", persistent=False, dies_with_parent=True)
     with server:
         own = settings.model_copy(update={"redis_url": server.url})
         async with serving(own, clock) as (client, resources):
