@@ -120,3 +120,40 @@ def test_a_preview_says_what_the_sample_data_lacks_once(page: Page, service: Ser
     problem = page.get_by_role("alert")
     expect(problem).to_have_text(re.compile(r"^subject: cart is not in the sample data; it has "))
     expect(problem.get_by_role("listitem")).to_have_count(0)
+
+
+CART: dict[str, Any] = {
+    "workflow_id": "browser_link_cart",
+    "name": "Browser link cart",
+    "trigger": {"type": "browser_link_cart_abandoned"},
+    "actions": [
+        {
+            "id": "remind",
+            "type": "send_email",
+            "template": "browser_link_cart_reminder",
+            "data": {
+                "recipient": "{{user.email}}",
+                "variables": {"cart_items": "{{cart.items}}", "cart_total": "{{cart.total}}"},
+            },
+        }
+    ],
+}
+
+
+def test_a_template_made_from_a_steps_warning_previews_what_the_step_gives(
+    page: Page, service: Service
+) -> None:
+    """The sample data was a signup's (user_name, signup_date) whatever step linked here: a
+    cart template's preview said cart_items was not in the sample data."""
+    service.publish(CART)
+    sign_in(page, service, service.key)
+    page.goto(f"{service.base}/studio/workflows/{CART['workflow_id']}")
+    page.get_by_role("link", name="Create it under Governance → Message templates").click()
+    page.get_by_label("Plain text").fill(
+        "You left {{ cart_items | length }} items worth {{ cart_total }}."
+    )
+
+    preview = page.get_by_label("Rendered preview")
+    expect(preview).to_contain_text("You left 1 items worth 80.")
+    expect(page.get_by_text("What step remind gives this template")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)

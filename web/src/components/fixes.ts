@@ -3,6 +3,8 @@
 // ("... or with POST /api/templates"); a person in the Studio wants the page, opened on the
 // piece it names, and no API call beside it.
 
+import type { Action } from "../workflow/document";
+
 export interface Fix {
   to: string;
   label: string;
@@ -39,6 +41,13 @@ export interface BackTo {
   to: string;
   state: unknown;
   label: string;
+}
+
+/** The history state of a page a fix's link opened: the way back, and the step that needed
+ * the missing piece (a template's sample data is made from its variables). */
+export interface FixState {
+  back: BackTo;
+  step?: Action | undefined;
 }
 
 /** The way back to `pathname` (plus `search`) and its history `state`. */

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import type { WorkflowDocument } from "./document";
-import { dateOf, sampleContext, sampleEvent, satisfying, userFieldsRead } from "./sample";
+import { dateOf, sampleContext, sampleEvent, satisfying, templateSample, userFieldsRead } from "./sample";
 
 // The seed's welcome campaign (examples/workflows/welcome_campaign_001.json), abridged.
 const WELCOME: WorkflowDocument = {
@@ -145,4 +145,23 @@ it("makes a list of the event data a step gives a template's variable that it co
 
   const item = { name: "Sample item", quantity: 1, price: 40 };
   expect(sampleEvent(seed, templates).data).toEqual({ cart: { items: [item], lines: [item], total: 80 } });
+});
+
+it("fills a template's sample data with the variables the step that names it gives", () => {
+  // Opened from the seed's abandoned cart's warning, the template's sample was a signup's
+  // (user_name, signup_date): its preview said "cart_items is not in the sample data".
+  const step = {
+    id: "action_001", type: "send_email", template: "cart_reminder",
+    data: { recipient: "{{user.email}}", variables: { user_name: "{{user.name}}", cart_items: "{{cart.items}}", cart_total: "{{ cart.total }}", greeting: "Hi {{ user.name }}", source: "seed" } },
+  };
+  const template = { name: "cart_reminder", subject: null, text: "You left {{ cart_items | length }} items", html: null };
+
+  const item = { name: "Sample item", quantity: 1, price: 40 };
+  expect(templateSample(step, template)).toEqual({
+    cart: { items: [item], total: 80 },
+    user: { id: "u1", email: "ada@example.com", name: "Ada" },
+    user_name: "Ada", cart_items: [item], cart_total: 80, greeting: "sample greeting", source: "seed",
+  });
+  // Until the template counts or goes over a variable, it is the path's sample text.
+  expect(templateSample(step, { ...template, text: "Hello" })["cart_items"]).toBe("sample items");
 });

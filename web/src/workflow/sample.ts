@@ -40,7 +40,7 @@ export function sampleEvent(doc: WorkflowDocument, templates: readonly TemplateT
     if (!(field in sample.user)) sample.user[field] = userSample(field);
   }
   for (const read of dataRead(doc, templates)) {
-    if (!has(sample.data, read.path)) place(sample, read.path, dataSample(read));
+    if (valueAt(sample.data, read.path) === undefined) place(sample, read.path, dataSample(read));
   }
   const trigger = doc.trigger.conditions ?? [];
   const claimed = fieldsNamed(trigger);
@@ -104,6 +104,42 @@ export function sampleContext(doc: WorkflowDocument, templates: readonly Templat
   return { ...data, user };
 }
 
+/** The sample data a message template named by `step` is previewed over, as the step would
+ * render it: the sample event's data at the root and its user, then the step's
+ * `data.variables`, each one that is a single expression (`"{{cart.items}}"`) given that
+ * path's sample value (a list where `template` counts or goes over the variable). */
+export function templateSample(step: Action, template: TemplateText): Record<string, unknown> {
+  const doc: WorkflowDocument = { workflow_id: "", name: "", trigger: { type: "" }, actions: [step] };
+  const context = sampleContext(doc, [template]);
+  const variables = step.data?.["variables"];
+  if (typeof variables !== "object" || variables === null || Array.isArray(variables)) return context;
+  const given = Object.entries(variables).map(([name, value]) => [name, sampled(value, context, name)]);
+  return { ...context, ...Object.fromEntries(given) };
+}
+
+const WHOLE_EXPRESSION = /^\{\{-?\s*([A-Za-z_]\w*(?:\.\w+)*)\s*-?\}\}$/;
+
+/** A variable's sample value: the sample's value at the path its one expression names, the
+ * value itself when it holds no templating, else a placeholder text. */
+function sampled(value: unknown, context: Record<string, unknown>, name: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => sampled(item, context, name));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, sampled(inner, context, key)]));
+  }
+  if (typeof value !== "string" || !/\{[{%]/.test(value)) return value;
+  const path = WHOLE_EXPRESSION.exec(value)?.[1];
+  return (path === undefined ? undefined : valueAt(context, path)) ?? `sample ${name}`;
+}
+
+function valueAt(target: Record<string, unknown>, path: string): unknown {
+  let node: unknown = target;
+  for (const part of path.split(".")) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
 /** The text the workflow's templating reads: its actions and settings, and the parts of the
  * stored message templates its actions name. */
 function templated(doc: WorkflowDocument, templates: readonly TemplateText[]): string {
@@ -158,15 +194,6 @@ function dataSample({ path, listed }: DataRead): unknown {
   if (listed) return [{ name: "Sample item", quantity: 1, price: 40 }];
   if (/(total|amount|price|count|value|quantity|qty|sum)$/i.test(name)) return 80;
   return `sample ${name}`;
-}
-
-function has(target: Record<string, unknown>, path: string): boolean {
-  let node: unknown = target;
-  for (const part of path.split(".")) {
-    if (typeof node !== "object" || node === null || !(part in node)) return false;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return true;
 }
 
 function userSample(field: string): unknown {

@@ -153,7 +153,7 @@ export function WorkflowEditor({ initial, isNew, status, step }: WorkflowEditorP
       <LeaveGuard dirty={canEdit && dirty} name={doc.name} />
       {!isNew && <PendingApproval workflowId={doc.workflow_id} onDecided={decided} />}
       <ErrorNotice error={saveError} />
-      <ValidationWarnings warnings={warnings} />
+      <ValidationWarnings warnings={warnings} doc={doc} />
       <div className="tabs" role="tablist" aria-label="Editor">
         {TABS.map(([key, label]) => {
           const unsaved = isNew && SAVED_ONLY.includes(key);

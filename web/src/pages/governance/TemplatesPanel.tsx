@@ -1,12 +1,16 @@
 // Message templates: pick one (or start a new one), edit its subject, text and HTML, and see
 // it rendered by the API over sample data as you type. Rendered HTML is shown as its markup.
+// Opened from a step's warning or error, the sample data is what that step would give it.
 import { useId, useState } from "react";
-import { useSearchParams } from "react-router";
+import { useLocation, useSearchParams } from "react-router";
 import { useDeleteTemplate, usePreview, useSaveTemplate, useTemplates, type TemplateParts, type TemplateRead } from "../../api/governance";
 import { ErrorNotice } from "../../components/ErrorNotice";
 import { GreyableButton } from "../../components/GreyableButton";
 import { greyedReason } from "../../components/greyedReason";
+import type { FixState } from "../../components/fixes";
 import { useDebounced } from "../../components/useDebounced";
+import type { Action } from "../../workflow/document";
+import { templateSample } from "../../workflow/sample";
 import { parseJsonObject } from "./json";
 
 const SAMPLE = `{
@@ -41,6 +45,8 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
   const templates = useTemplates();
   // ?new=NAME: a link from a workflow or run that names a template not created yet.
   const wanted = useSearchParams()[0].get("new") ?? "";
+  // The step whose warning linked here, which names the template.
+  const step = (useLocation().state as Partial<FixState> | null)?.step;
   // What the person picked (undefined: nothing yet, so the address decides).
   const [picked, setPicked] = useState<TemplateRead | null | undefined>(undefined);
   const chosen = picked === undefined ? addressedTemplate(templates.data?.items, wanted, canEdit) : picked;
@@ -67,6 +73,7 @@ export function TemplatesPanel({ canEdit }: { canEdit: boolean }) {
         </ul>
         {chosen ? (
           <TemplateEditor key={chosen.name || "new"} template={chosen} suggestedName={wanted} canEdit={canEdit}
+            step={step?.template === (chosen.name || wanted) ? step : undefined}
             justCreated={created === chosen.name}
             onSaved={(saved) => { setCreated(chosen.name === "" ? saved.name : null); setPicked(saved); }}
             onDeleted={() => choose(null)} />
@@ -82,6 +89,8 @@ interface EditorProps {
   template: TemplateRead;
   /** A new template's name to start with. */
   suggestedName: string;
+  /** The step that names this template: the sample data is what it gives. */
+  step: Action | undefined;
   canEdit: boolean;
   /** Whether this template was created a moment ago, by this page. */
   justCreated: boolean;
@@ -89,11 +98,14 @@ interface EditorProps {
   onDeleted: () => void;
 }
 
-function TemplateEditor({ template, suggestedName, canEdit, justCreated, onSaved, onDeleted }: EditorProps) {
+function TemplateEditor({ template, suggestedName, step, canEdit, justCreated, onSaved, onDeleted }: EditorProps) {
   const isNew = template.name === "";
   const [name, setName] = useState(template.name || suggestedName);
   const [draft, setDraft] = useState({ subject: template.subject ?? "", text: template.text ?? "", html: template.html ?? "" });
-  const [sample, setSample] = useState(SAMPLE);
+  // Until the person edits the sample, a step's follows the template: a variable it starts
+  // counting or going over becomes a list.
+  const [typed, setSample] = useState<string | null>(null);
+  const sample = typed ?? (step ? JSON.stringify(templateSample(step, { name: template.name || suggestedName, ...draft }), null, 2) : SAMPLE);
   const save = useSaveTemplate();
   const remove = useDeleteTemplate();
   const parts = useDebounced(partsOf(draft), 300);
@@ -144,6 +156,7 @@ function TemplateEditor({ template, suggestedName, canEdit, justCreated, onSaved
             <span>Sample data (the event's data at the root, <code>user</code>, <code>event</code>, variables)</span>
             <textarea className="json" rows={6} value={sample} spellCheck={false} onChange={(e) => setSample(e.target.value)} />
           </label>
+          {step && typed === null && <p className="muted">What step <code>{step.id}</code> gives this template (its <code>data.variables</code>) on a sample event.</p>}
           {data.error && <p className="error-inline">{data.error}</p>}
           <h3>Preview</h3>
           {bodiless && <p className="muted" role="note">Fill in the plain text or the HTML (or both) to see the preview: a template needs a body.</p>}
