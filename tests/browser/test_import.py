@@ -42,3 +42,37 @@ def test_an_import_shows_the_steps_that_would_fail_now(page: Page, service: Serv
     expect(page).to_have_url(
         f"{service.base}/studio/governance/templates?new=browser_import_welcome"
     )
+
+
+# Seed 002's configuration file: named workflows of tasks, schedules and logging.
+TASKS = """{
+  "workflows": {"browser_import_tasks": {"tasks": [
+    {"type": "log", "name": "say", "config": {"message": "hello"}}
+  ]}},
+  "schedules": [{"name": "nightly", "workflow": "browser_import_tasks",
+                 "schedule": "0 2 * * *", "enabled": false}],
+  "logging": {"level": "INFO"}
+}"""
+
+
+def test_an_import_shows_what_the_file_held_that_was_not_imported(
+    page: Page, service: Service
+) -> None:
+    """The API's notes (a disabled schedule, the file's logging) were not shown: the list
+    said "created" and the schedule's absence went unnoticed."""
+    sign_in(page, service, service.key)
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Import…").click()
+    file = FilePayload(name="tasks.json", mimeType="application/json", buffer=TASKS.encode())
+    chooser.value.set_files([file])
+
+    results = page.get_by_role("list", name="Import results")
+    expect(results).to_contain_text("tasks.json: created — browser_import_tasks v1")
+    notes = results.locator(".import-notes").get_by_role("listitem")
+    expect(notes).to_have_text(
+        [
+            "schedule 'nightly' is disabled (enabled: false): not imported",
+            "'logging' is not imported: Automator logs as AUTOMATOR_LOG_LEVEL and"
+            " AUTOMATOR_LOG_FORMAT (or --log-level) say",
+        ]
+    )

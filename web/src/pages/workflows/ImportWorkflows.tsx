@@ -1,6 +1,6 @@
 // Import workflow files (JSON, `//` comments allowed): each file's result is shown under the
-// page's title, with the steps of an imported workflow that would fail if a run reached them
-// now, as a save shows them.
+// page's title, with what the file held that was not imported (its notes) and the steps of an
+// imported workflow that would fail if a run reached them now, as a save shows them.
 import { useRef, type ChangeEvent } from "react";
 import { importOutcome, type ImportReport } from "../../api/workflows";
 import { ErrorNotice, fieldName } from "../../components/ErrorNotice";
@@ -35,12 +35,24 @@ export function ImportResults({ report, error }: { report: ImportReport | undefi
             <li key={item.source} className={`import-${item.status}`}>
               {importOutcome(item)}
               {item.error && <ImportError error={item.error} />}
+              <ImportNotes notes={item.notes ?? []} />
               <ValidationWarnings warnings={item.warnings ?? []} />
             </li>
           ))}
         </ul>
       )}
     </>
+  );
+}
+
+/** What the file held that was not imported (seed 002's `logging`, a disabled schedule). */
+function ImportNotes({ notes }: { notes: string[] }) {
+  if (notes.length === 0) return null;
+  return (
+    <div className="import-notes">
+      <p>Not imported:</p>
+      <ul>{notes.map((note) => <li key={note}>{note}</li>)}</ul>
+    </div>
   );
 }
 
