@@ -171,6 +171,11 @@ async def test_new_runs_in_flight_end_before_more_timers_fall_due_than_the_worke
     the look ahead before they do, so none is walked beside them (on main, 2 were), and
     takes new runs again after them: every new run completes."""
     two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": LEAD})
+    # Else the first worker takes the test's flushed Redis for one that lost its data and
+    # arms the timers' runs again as it starts, still pending: their resumes, claimed when
+    # it stops, fall due as the second worker starts, which then holds its start jobs and
+    # runs its first reconcile first, arming a resume for each new run: all walked ahead.
+    await redis_known(resources)
     later = {"id": "later", "type": "log", "delay": 3600}
     await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
     await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
