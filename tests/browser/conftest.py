@@ -32,7 +32,8 @@ from tests.test_dev import AUTOMATOR, wait_for_health
 # The service and the browser live as long as this package's tests, not the session: while
 # Playwright's sync API is open it holds the main thread's event loop, and the async tests
 # collected after these ones could not run theirs.
-# Playwright waits this long for what the page should show; generous for 2 busy cores.
+# Playwright waits this long for what the page should show (its actions and expect()'s
+# assertions); generous for 2 busy cores.
 TIMEOUT_MS = 20_000
 # The service's AUTOMATOR_OPERATOR_TOKEN: a test makes a tenant of its own with it.
 OPERATOR_TOKEN = "browser-operator-" + "0" * 32
@@ -152,6 +153,9 @@ def browser() -> Iterator[Browser]:
             f"{chromium.CHROMIUM} is missing: the browser tests need Debian's Chromium "
             "(`apt-get install chromium`; .ci/run installs it)."
         )
+    # A context's default timeout is its actions' (goto, click, fill); expect() has its own,
+    # 5 s unless set here, which a loaded machine's page does not always meet.
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = chromium.launch(playwright)
         yield browser
