@@ -2,7 +2,8 @@
 
 Executions are the runs created in the period, whatever their state now; the success rate
 and the average execution time are over the ones finished as completed or failed; execution
-time is active time (delays and waits excluded, as for ``settings.timeout``).
+time is active time (delays and waits excluded, as for ``settings.timeout``). The runs that
+ever failed count a failed run retried since too: the Dashboard's failures.
 """
 
 import itertools
@@ -25,6 +26,7 @@ class Metrics:
     total_executions: int = 0
     successful_executions: int = 0
     failed_executions: int = 0
+    ever_failed_executions: int = 0
     cancelled_executions: int = 0
     running_executions: int = 0
     waiting_executions: int = 0
@@ -36,6 +38,7 @@ class Metrics:
 
     def add(self, tally: RunTally) -> None:
         self.total_executions += tally.count
+        self.ever_failed_executions += tally.failed_once
         if tally.status == RunStatus.COMPLETED:
             self.successful_executions += tally.count
         elif tally.status == RunStatus.FAILED:

@@ -16,12 +16,15 @@ class Period:
 
 @dataclass(frozen=True)
 class RunTally:
-    """Runs of one workflow in one status, and their active execution seconds summed."""
+    """Runs of one workflow in one status, their active execution seconds summed, and how
+    many of them failed at some point: a failed run retried since failed once all the same
+    (the runs counted as they were purged: the failed ones)."""
 
     workflow_id: str
     status: RunStatus
     count: int
     active_seconds: float
+    failed_once: int = 0
 
 
 @dataclass(frozen=True)

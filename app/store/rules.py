@@ -265,6 +265,13 @@ def _day_after(day: date) -> str:
     return "9999-99-99" if day == date.max else (day + timedelta(days=1)).isoformat()
 
 
+def kept_tally(workflow_id: str, status: RunStatus, count: int, seconds: float) -> RunTally:
+    """A tally of runs counted as they were purged: by their last status, their history
+    gone, so the failed ones alone are known to have failed."""
+    failed = count if status == RunStatus.FAILED else 0
+    return RunTally(workflow_id, status, count, seconds, failed)
+
+
 def with_kept(live: list[RunTally], kept: list[RunTally]) -> list[RunTally]:
     """Tallies of the runs still kept plus those counted as they were purged."""
     merged = {(t.workflow_id, t.status): t for t in live}
@@ -279,6 +286,7 @@ def with_kept(live: list[RunTally], kept: list[RunTally]) -> list[RunTally]:
                 tally.status,
                 was.count + tally.count,
                 was.active_seconds + tally.active_seconds,
+                was.failed_once + tally.failed_once,
             )
         )
     return list(merged.values())

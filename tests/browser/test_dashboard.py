@@ -1,6 +1,9 @@
 """The dashboard in a real browser: the period's runs drawn by status, and the workflow that
 fails most listed with a link to its failed runs."""
 
+import time
+from typing import Any
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Service, sign_in
@@ -60,3 +63,45 @@ def test_the_workflow_list_links_its_runs_in_progress_however_they_wait(
     counts.get_by_role("link", name="1 in progress").click()
     expect(page).to_have_url(f"{service.base}/studio/runs?workflow_id={DELAYED['workflow_id']}")
     expect(page.locator(f"tr[data-run='{run_id}'][data-status='waiting']")).to_be_visible()
+
+
+RETRIED: dict[str, Any] = {
+    "workflow_id": "browser_dashboard_retried",
+    "name": "Browser retried thanks",
+    "trigger": {"type": "browser_dashboard_purchase"},
+    "actions": [
+        {
+            "id": "thank",
+            "type": "send_email",
+            "template": "browser_dashboard_thanks",
+            "data": {"recipient": "{{ user.email }}", "subject": "Thanks!"},
+        }
+    ],
+}
+
+
+def test_a_run_that_failed_and_was_retried_counts_among_the_failures(
+    page: Page, service: Service
+) -> None:
+    """A run failed on a missing template, then retried to completion once it was made:
+    the dashboard said no workflow had a failed run in the period."""
+    service.publish(RETRIED)
+    event = {"type": "browser_dashboard_purchase", "user": {"id": "u-d", "email": "d@example.com"}}
+    run_id = service.settled_run(event, "failed")
+    made = service.api(
+        "POST", "/api/templates", json={"name": "browser_dashboard_thanks", "text": "Thanks."}
+    )
+    assert made.status_code == 201, made.text
+    retried = service.api("POST", f"/api/runs/{run_id}/retry")
+    assert retried.status_code == 200, retried.text
+    deadline = time.monotonic() + 30
+    while service.api("GET", f"/api/runs/{run_id}").json()["status"] != "completed":
+        assert time.monotonic() < deadline, f"run {run_id} never completed"
+        time.sleep(0.2)
+    sign_in(page, service, service.key)
+
+    page.get_by_role("link", name="Dashboard").click()
+
+    row = page.locator(f"tr[data-workflow='{RETRIED['workflow_id']}']")
+    expect(row.locator("td").nth(1)).to_have_text("1")
+    expect(row.locator("td").nth(2)).to_have_text("100 % of 1")

@@ -233,12 +233,19 @@ async def test_live_run_counts_span_tenants_and_skip_finished_runs(store: Store)
 async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
     start = now()
     done: dict[str, Any] = {"status": RunStatus.COMPLETED, "active_seconds": 1.5}
+    at = start.isoformat()
+    # Failed, then retried to completion: it failed once all the same.
+    retried = [
+        {"at": at, "from": "running", "to": "failed", "reason": "step send failed"},
+        {"at": at, "from": "failed", "to": "pending", "reason": "retried"},
+        {"at": at, "from": "running", "to": "completed", "reason": "done"},
+    ]
     await store.accept_event(
         Intake(
             event(),
             [
                 run("r1", **done),
-                run("r2", **done),
+                run("r2", **done, history=retried),
                 run("r3", status=RunStatus.FAILED, active_seconds=3.0),
                 run("r4", "other"),
             ],
@@ -253,8 +260,8 @@ async def test_run_tallies_and_event_counts_over_a_period(store: Store) -> None:
     )
     assert tallies == [
         RunTally("other", RunStatus.PENDING, 1, 0.0),
-        RunTally("wf", RunStatus.COMPLETED, 2, 3.0),
-        RunTally("wf", RunStatus.FAILED, 1, 3.0),
+        RunTally("wf", RunStatus.COMPLETED, 2, 3.0, failed_once=1),
+        RunTally("wf", RunStatus.FAILED, 1, 3.0, failed_once=1),
     ]
     assert {t.workflow_id for t in await store.run_tallies("acme", period, "other")} == {"other"}
     assert await store.count_events("acme", period) == 1

@@ -32,6 +32,11 @@ class WorkflowMetrics(BaseModel):
     total_executions: int = Field(description="Runs created in the period.")
     successful_executions: int = Field(description="Of those, completed.")
     failed_executions: int = Field(description="Of those, failed.")
+    ever_failed_executions: int = Field(
+        description="Of those, the runs that failed at some point, failed now or retried "
+        "since (once each however often they failed; runs past their retention count as "
+        "failed only if they ended failed)."
+    )
     cancelled_executions: int = Field(description="Of those, cancelled.")
     running_executions: int = Field(description="Of those, not finished yet.")
     waiting_executions: int = Field(
@@ -61,6 +66,7 @@ class WorkflowMetrics(BaseModel):
             total_executions=metrics.total_executions,
             successful_executions=metrics.successful_executions,
             failed_executions=metrics.failed_executions,
+            ever_failed_executions=metrics.ever_failed_executions,
             cancelled_executions=metrics.cancelled_executions,
             running_executions=metrics.running_executions,
             waiting_executions=metrics.waiting_executions,

@@ -22,12 +22,20 @@ from app.store.rules import (
     UNFINISHED,
     armed_run,
     kept_days,
+    kept_tally,
     run_doc,
     with_kept,
 )
 
 # Parallel branches are parts of their parent's run: the run counts leave them out.
 NOT_BRANCH: Doc = {"$or": [{"parent": None}, {"parent.branch": None}]}
+# A run failed now, or whose history moved it to failed: retried since, it failed all the same.
+FAILED_ONCE: Doc = {
+    "$or": [
+        {"$eq": ["$status", RunStatus.FAILED.value]},
+        {"$in": [RunStatus.FAILED.value, {"$ifNull": ["$history.to", []]}]},
+    ]
+}
 
 
 class Runs(Connection):
@@ -123,10 +131,17 @@ class Runs(Connection):
             "_id": {"w": "$workflow_id", "s": "$status"},
             "n": {"$sum": 1},
             "seconds": {"$sum": "$active_seconds"},
+            "failed_once": {"$sum": {"$cond": [FAILED_ONCE, 1, 0]}},
         }
         cursor = await self._db.runs.aggregate([{"$match": match}, {"$group": group}])
         live = [
-            RunTally(row["_id"]["w"], RunStatus(row["_id"]["s"]), row["n"], row["seconds"])
+            RunTally(
+                row["_id"]["w"],
+                RunStatus(row["_id"]["s"]),
+                row["n"],
+                row["seconds"],
+                row["failed_once"],
+            )
             async for row in cursor
         ]
         first, end = kept_days(period)
@@ -134,7 +149,7 @@ class Runs(Connection):
         if workflow_id is not None:
             kept["workflow_id"] = workflow_id
         counted = [
-            RunTally(doc["workflow_id"], RunStatus(doc["status"]), doc["count"], doc["seconds"])
+            kept_tally(doc["workflow_id"], RunStatus(doc["status"]), doc["count"], doc["seconds"])
             async for doc in self._db.kept_runs.find(kept)
         ]
         return with_kept(live, with_kept([], counted))

@@ -10,7 +10,15 @@ from app.models.run import ArmedRun, Run, RunFilter, RunStatus, StepRecord
 from app.models.stats import Period, RunTally, VariantTally
 from app.models.workflow import Page
 from app.store.errors import cursor_run_gone, run_not_found
-from app.store.rules import LIVE, TIMED, UNFINISHED, armed_run, kept_days, with_kept
+from app.store.rules import (
+    LIVE,
+    TIMED,
+    UNFINISHED,
+    armed_run,
+    kept_days,
+    kept_tally,
+    with_kept,
+)
 from app.store.sqlite.connection import Connection, Filter, Outcome
 from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_changes, run_row
 
@@ -18,6 +26,11 @@ from app.store.sqlite.rows import RUN_COLUMNS, RUNS, STEPS, run_changes, run_row
 Save = tuple[Run, Sequence[StepRecord]]
 # Parallel branches are parts of their parent's run: the run counts leave them out.
 NOT_BRANCH = "json_extract(CAST(doc AS TEXT), '$.parent.branch') IS NULL"
+# A run whose history moved it to failed: retried since, it failed all the same.
+FAILED_BEFORE = (
+    "EXISTS (SELECT 1 FROM json_each(CAST(doc AS TEXT), '$.history') "
+    "WHERE json_extract(value, '$.to') = 'failed')"
+)
 
 
 class Runs(Connection):
@@ -141,7 +154,8 @@ class Runs(Connection):
     ) -> list[RunTally]:
         sql = (
             "SELECT workflow_id, status, count(*), "
-            "total(json_extract(CAST(doc AS TEXT), '$.active_seconds')) FROM runs "
+            "total(json_extract(CAST(doc AS TEXT), '$.active_seconds')), "
+            f"total(status = 'failed' OR {FAILED_BEFORE}) FROM runs "
             f"WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND {NOT_BRANCH}"
         )
         params = [tenant_id, period.since.isoformat(), period.until.isoformat()]
@@ -149,7 +163,7 @@ class Runs(Connection):
             sql += " AND workflow_id = ?"
             params.append(workflow_id)
         rows = self._all(sql + " GROUP BY workflow_id, status", *params)
-        live = [RunTally(row[0], RunStatus(row[1]), row[2], row[3]) for row in rows]
+        live = [RunTally(row[0], RunStatus(row[1]), row[2], row[3], int(row[4])) for row in rows]
         return with_kept(live, self._kept_tallies(tenant_id, period, workflow_id))
 
     def _kept_tallies(
@@ -164,7 +178,7 @@ class Runs(Connection):
             sql += " AND workflow_id = ?"
             params.append(workflow_id)
         rows = self._all(sql + " GROUP BY workflow_id, status", *params)
-        return [RunTally(row[0], RunStatus(row[1]), row[2], row[3]) for row in rows]
+        return [kept_tally(row[0], RunStatus(row[1]), row[2], row[3]) for row in rows]
 
     def variant_tallies(self, tenant_id: str, workflow_id: str) -> list[VariantTally]:
         rows = self._all(

@@ -1,6 +1,7 @@
 // The seed's workflow metrics over a chosen period: runs by status over time, success rate,
 // average execution time and events received, as charts; the period's totals; and the
-// workflows that fail most, each linked to its failed runs in the explorer.
+// workflows that fail most, each linked to its failed runs in the explorer. A failed run
+// retried since counts among the failed: it failed in the period.
 import { useState } from "react";
 import { Link } from "react-router";
 import { useStats } from "../../api/workflows";
@@ -39,7 +40,7 @@ export function DashboardPage() {
           <div><dt>Success rate</dt><dd>{percent(stats.data.success_rate)}</dd></div>
           <div><dt>Average execution time</dt><dd>{duration(stats.data.average_execution_time)}</dd></div>
           <div><dt>Events received</dt><dd>{stats.data.total_triggers}</dd></div>
-          <div><dt>Failed runs</dt><dd className={stats.data.failed_executions ? "error-inline" : undefined}>{stats.data.failed_executions}</dd></div>
+          <div><dt>Failed runs</dt><dd className={stats.data.ever_failed_executions ? "error-inline" : undefined}>{stats.data.ever_failed_executions}</dd></div>
           <div><dt>Active workflows</dt><dd>{stats.data.active_workflows}</dd></div>
         </dl>
       )}
@@ -61,13 +62,13 @@ export function DashboardPage() {
       {failing.length > 0 && (
         <TableScroll label="Workflows that fail most">
           <table className="workflows failing">
-            <thead><tr><th>Workflow</th><th>Failed runs</th><th>Failure rate (finished runs)</th><th><span className="sr-only">Runs</span></th></tr></thead>
+            <thead><tr><th>Workflow</th><th>Failed runs</th><th>Failure rate (of its runs)</th><th><span className="sr-only">Runs</span></th></tr></thead>
             <tbody>
               {failing.map((one) => (
                 <tr key={one.workflowId} data-workflow={one.workflowId}>
                   <td><WorkflowName id={one.workflowId} to={`/workflows/${encodeURIComponent(one.workflowId)}`} /></td>
                   <td className="error-inline">{one.failed}</td>
-                  <td>{percent(one.failureRate)} <span className="muted">of {one.finished}</span></td>
+                  <td>{percent(one.failureRate)} <span className="muted">of {one.runs}</span></td>
                   <td><Link to={`/runs?workflow_id=${encodeURIComponent(one.workflowId)}&status=failed`}>Failed runs</Link></td>
                 </tr>
               ))}

@@ -45,13 +45,23 @@ describe("dashboard series", () => {
 
   it("ranks the workflows that fail most, leaving out those that never failed", () => {
     const metrics = (ok: number, failed: number) => ({
-      total_executions: ok + failed, successful_executions: ok, failed_executions: failed, cancelled_executions: 0,
+      total_executions: ok + failed, successful_executions: ok, failed_executions: failed, ever_failed_executions: failed, cancelled_executions: 0,
       running_executions: 0, waiting_executions: 0, paused_executions: 0, success_rate: null, average_execution_time: null, active_workflows: 0, total_triggers: 0,
       ai_usage: { calls: 0, input_tokens: 0, output_tokens: 0, cost: 0 },
     });
     const ranked = failingMost({ a: metrics(10, 2), b: metrics(0, 2), c: metrics(5, 0), d: metrics(1, 9) }, 5);
     expect(ranked.map((one) => one.workflowId)).toEqual(["d", "b", "a"]);
     expect(ranked[1]!.failureRate).toBe(100);
+  });
+
+  it("counts a failed run retried since among the workflow's failures", () => {
+    // It failed, was retried and completed: the list said no workflow had a failed run.
+    const retried = {
+      total_executions: 2, successful_executions: 2, failed_executions: 0, ever_failed_executions: 1, cancelled_executions: 0,
+      running_executions: 0, waiting_executions: 0, paused_executions: 0, success_rate: 100, average_execution_time: null, active_workflows: 1, total_triggers: 2,
+      ai_usage: { calls: 0, input_tokens: 0, output_tokens: 0, cost: 0 },
+    };
+    expect(failingMost({ cart: retried }, 5)).toEqual([{ workflowId: "cart", failed: 1, runs: 2, failureRate: 50 }]);
   });
 
   it("rounds an axis top up to 1, 2 or 5 times a power of ten", () => {

@@ -52,14 +52,16 @@ export function points(buckets: readonly Bucket[], field: "success_rate" | "aver
   return buckets.map((bucket) => ({ label: bucketLabel(bucket.since, seconds), value: bucket[field] ?? null }));
 }
 
-export interface Failing { workflowId: string; failed: number; finished: number; failureRate: number }
+export interface Failing { workflowId: string; failed: number; runs: number; failureRate: number }
 
-/** The workflows with failed runs, most failures first (then the higher failure rate). */
+/** The workflows with runs that failed in the period, most failures first (then the higher
+ * failure rate). A failed run retried since failed all the same: the runs that ever failed,
+ * of all the period's runs. */
 export function failingMost(workflows: Readonly<Record<string, WorkflowMetrics>>, count: number): Failing[] {
   return Object.entries(workflows)
     .map(([workflowId, metrics]) => {
-      const finished = metrics.successful_executions + metrics.failed_executions;
-      return { workflowId, failed: metrics.failed_executions, finished, failureRate: finished ? (metrics.failed_executions / finished) * 100 : 0 };
+      const failed = metrics.ever_failed_executions, runs = metrics.total_executions;
+      return { workflowId, failed, runs, failureRate: runs ? (failed / runs) * 100 : 0 };
     })
     .filter((one) => one.failed > 0)
     .sort((a, b) => b.failed - a.failed || b.failureRate - a.failureRate || a.workflowId.localeCompare(b.workflowId))
