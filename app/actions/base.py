@@ -326,6 +326,8 @@ class ConnectorAdapter:
     """Base class of connectors: set the class attributes and implement ``execute``."""
 
     code: ClassVar[str] = ""
+    # The Studio's palette heads the connector's actions with it: words a marketer reads
+    # ("Scripts on the server"), not the name of a product or a mechanism alone.
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     actions: ClassVar[Mapping[str, ActionSpec]] = {}

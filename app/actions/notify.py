@@ -41,7 +41,7 @@ CHANNELS: dict[str, Channel] = {
 
 class NotifyService(ConnectorAdapter):
     code = "notify_service"
-    name = "Notify service"
+    name = "Messages"
     description = "Email over SMTP, SMS, push and WhatsApp through configured providers."
     actions: ClassVar[Mapping[str, ActionSpec]] = {
         action: channel.spec for action, channel in CHANNELS.items()

@@ -92,7 +92,7 @@ ACTIONS = {
 
 class ParseServer(ConnectorAdapter):
     code: ClassVar[str] = "parse_server"
-    name: ClassVar[str] = "Parse Server"
+    name: ClassVar[str] = "Your app's data (Parse Server)"
     description: ClassVar[str] = (
         "Create, update and query objects and find users on a Parse Server (REST API). "
         "Configuration: url, app_id, master_key or rest_key (secret references)."

@@ -138,3 +138,17 @@ def test_an_approvals_timeout_is_a_number_and_a_unit_as_a_delay_is(
 
     saved = service.api("GET", "/api/workflows/timed_approval").json()["document"]
     assert saved["actions"][0]["data"]["timeout"] == "PT2H"
+
+
+def test_the_palette_heads_its_actions_with_plain_names(page: Page, service: Service) -> None:
+    """The palette's groups were the connectors' product and mechanism names ("PARSE
+    SERVER", "SHELL COMMANDS", "NOTIFY SERVICE"): little to a marketer."""
+    sign_in(page, service, service.key)
+    page.get_by_role("link", name="New workflow").first.click()
+    open_on_canvas(page, "plain_palette", "Plain palette", "order_placed")
+
+    groups = page.locator(".palette h3")
+    for plain in ("Messages", "Your app's data (Parse Server)", "Scripts on the server"):
+        expect(groups.filter(has_text=plain)).to_have_count(1)
+    for old in ("Notify service", "Parse Server", "Shell commands"):
+        expect(groups.get_by_text(old, exact=True)).to_have_count(0)

@@ -210,7 +210,7 @@ def _list(folder: Folder, path: str) -> dict[str, Any]:
 
 class FileTask(ConnectorAdapter):
     code: ClassVar[str] = "file"
-    name: ClassVar[str] = "Files"
+    name: ClassVar[str] = "Files on the server"
     description: ClassVar[str] = (
         "Read, write, append, copy, delete and list files in the tenant's folder of "
         "AUTOMATOR_FILES_ROOT. Off unless AUTOMATOR_LOCAL_TASKS lists `file` and the tenant "

@@ -192,7 +192,7 @@ def _streams(out: Captured, err: Captured) -> dict[str, str]:
 
 class ShellTask(ConnectorAdapter):
     code: ClassVar[str] = "shell"
-    name: ClassVar[str] = "Shell commands"
+    name: ClassVar[str] = "Scripts on the server"
     description: ClassVar[str] = (
         "Run an allow-listed executable with arguments (no shell), with a timeout, capped "
         "output and an allow-listed environment. Off unless AUTOMATOR_LOCAL_TASKS lists "
