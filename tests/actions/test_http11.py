@@ -291,7 +291,9 @@ async def test_a_call_waiting_past_the_pool_timeout_fails(
     monkeypatch.setattr(client._guarded, "exchanges", at_most(client, 1))
     server = Scripted(b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n12345")  # never ends
     async with await listening(server):
-        holding = asyncio.create_task(client.exchange(post(server.url), timeout=1))
+        # Held past the test: with a timeout of 1 s, a stall of the process that long let its
+        # read time out and give its room to the call below, which then read no answer.
+        holding = asyncio.create_task(client.exchange(post(server.url), timeout=60))
         await asyncio.sleep(0.05)
         with pytest.raises(httpx.PoolTimeout):
             await client.exchange(post(server.url), timeout=0.1)
