@@ -8,7 +8,6 @@ a name a stand-in resolver points at 127.0.0.1), which the test's client trusts.
 import asyncio
 import ipaddress
 import ssl
-import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -226,10 +225,10 @@ def test_a_silent_server_times_out_whichever_timeout_ends_first(
         answered = asyncio.Event()
         server = await serving(silent(answered))
         async with server, client() as connectors:
-            started = time.monotonic()
+            # The error says which ended the call: ReadTimeout the read's, TimeoutError the
+            # call's, each far sooner than the other's.
             with pytest.raises(raised), CallTimeout(call_seconds):
                 await connectors.get(url(server), timeout=read_seconds)
-            assert time.monotonic() - started < 2
             answered.set()
 
     run(scenario())
