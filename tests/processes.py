@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from app.redis_server import free_port
+from tests.ports import kept_on_a_free_port
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 
@@ -21,12 +22,29 @@ AUTOMATOR = str(Path(sys.executable).parent / "automator")
 @dataclass
 class Process:
     """One ``automator <command>`` with its probes (or API) on ``port``; its output goes to
-    ``log`` (a file: a pipe nobody reads would stall it)."""
+    ``log`` (a file: a pipe nobody reads would stall it). ``launch`` starts it on a port."""
 
     command: str
     port: int
     log: Path
     popen: subprocess.Popen[bytes]
+    launch: Callable[[int], subprocess.Popen[bytes]]
+
+    @classmethod
+    def start(cls, command: str, env: dict[str, str], log: Path, port_name: str) -> "Process":
+        """``automator <command>`` with ``env``, serving on the port ``port_name`` names."""
+
+        def launch(port: int) -> subprocess.Popen[bytes]:
+            with log.open("wb") as out:
+                return subprocess.Popen(
+                    [AUTOMATOR, command],
+                    env=env | {port_name: str(port)},
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+
+        port = free_port()
+        return cls(command, port, log, launch(port), launch)
 
     @property
     def url(self) -> str:
@@ -36,8 +54,10 @@ class Process:
         return self.log.read_text(errors="replace")
 
     def wait_ready(self, seconds: float = 180) -> None:
-        """Until ``/ready`` answers 200. A cold process takes a few seconds of CPU to start:
-        many of them at once on a busy machine, a minute or more."""
+        """Until ``/ready`` answers 200, started again on another port if another process
+        took its port before it bound it (``tests/ports.py``). A cold process takes a few
+        seconds of CPU to start: many of them at once on a busy machine, a minute or more."""
+        self.port, self.popen = kept_on_a_free_port(self.port, self.popen, self.launch)
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.popen.poll() is None, f"{self.command} exited:\n{self.output()}"
@@ -75,23 +95,14 @@ class Fleet:
     def start(self, command: str, **env: str) -> Process:
         """Start ``automator <command>``: an API listens on its port, a worker or a
         scheduler answers its probes there (``AUTOMATOR_METRICS_PORT``)."""
-        port = free_port()
         inherited = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
         port_name = "AUTOMATOR_PORT" if command == "api" else "AUTOMATOR_METRICS_PORT"
         full = inherited | {
             "AUTOMATOR_DATA_DIR": str(self.directory),
             "AUTOMATOR_REDIS_URL": self.redis_url,
-            port_name: str(port),
         }
         log = self.directory / f"{command}-{len(self.started)}.log"
-        with log.open("wb") as out:
-            popen = subprocess.Popen(
-                [AUTOMATOR, command],
-                env=full | self.env | env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        process = Process(command, port, log, popen)
+        process = Process.start(command, full | self.env | env, log, port_name)
         self.started.append(process)
         return process
 

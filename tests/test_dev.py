@@ -13,9 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.redis_server import LocalRedisServer, free_port
+from app.redis_server import LocalRedisServer
 from tests.conftest import SEEDS
 from tests.found import Found, children, command_line
+from tests.ports import on_a_free_port
 from tests.sink import sink
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
@@ -71,12 +72,9 @@ def assert_a_schedule_fires(base: str, headers: dict[str, str]) -> None:
 
 
 def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Path) -> None:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {"AUTOMATOR_PORT": str(port), "AUTOMATOR_DATA_DIR": str(tmp_path / "var")}
-    process = subprocess.Popen(
-        [AUTOMATOR, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    env |= {"AUTOMATOR_DATA_DIR": str(tmp_path / "var")}
+    port, process = on_a_free_port(lambda port: piped_dev(env | {"AUTOMATOR_PORT": str(port)}))
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
@@ -107,19 +105,10 @@ def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Pa
 
 
 def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Path) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {
-        "AUTOMATOR_PORT": str(port),
-        "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
-        "AUTOMATOR_BOOTSTRAP_API_KEY": "atm_test_bootstrap_key_0123456789abcdef",
-    }
     headers = {"Authorization": "Bearer atm_test_bootstrap_key_0123456789abcdef"}
-    base = f"http://127.0.0.1:{port}"
     for attempt in range(2):
-        process = subprocess.Popen(
-            [AUTOMATOR, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
+        port, process = dev_process(tmp_path)
+        base = f"http://127.0.0.1:{port}"
         try:
             wait_for_health(f"{base}/health", process, seconds=60)
             if attempt == 0:
@@ -140,13 +129,14 @@ def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Pa
         assert done in output, "a restart says the key is the one generated before"
 
 
-def dev_process(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+def dev_process(tmp_path: Path) -> tuple[int, subprocess.Popen[str]]:
+    """``automator dev`` over ``tmp_path``, on a port free when it binds (``tests/ports.py``)."""
+    return on_a_free_port(lambda port: piped_dev(dev_env(tmp_path, port)))
+
+
+def piped_dev(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [AUTOMATOR, "dev"],
-        env=dev_env(tmp_path, port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        [AUTOMATOR, "dev"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
 
 
@@ -193,10 +183,9 @@ def test_dev_heals_after_its_redis_is_gone_for_five_seconds(tmp_path: Path) -> N
     """Redis stopped for 5 s, then killed: dev starts it again, /ready said 503 naming Redis
     meanwhile, and a run whose delay fell due during the outage completes within 15 s of
     Redis being back, with no restart of dev."""
-    port = free_port()
+    port, process = dev_process(tmp_path)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
-    process = dev_process(tmp_path, port)
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
         healthy = poll_ready(base, 200, time.monotonic() + 60)
@@ -287,8 +276,7 @@ def stop_and_check_nothing_is_left(
 def test_each_stop_signal_stops_dev_and_everything_it_started(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
-    port = free_port()
-    process = dev_process(tmp_path, port)
+    port, process = dev_process(tmp_path)
     try:
         wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=60)
         stop_and_check_nothing_is_left(process, signum, f"http://127.0.0.1:{port}", tmp_path)
@@ -300,16 +288,19 @@ def test_each_stop_signal_stops_dev_and_everything_it_started(
 def test_ctrl_c_in_a_terminal_stops_dev_without_a_crash(tmp_path: Path) -> None:
     """A terminal's Ctrl-C sends SIGINT to its whole foreground process group: the Redis that
     dev started must not get it too, or it quits under the worker, which logs a crash."""
-    port = free_port()
+
+    def launch(port: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [AUTOMATOR, "dev"],
+            env=dev_env(tmp_path, port),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,  # a process group of its own, as a terminal's job has
+        )
+
+    port, process = on_a_free_port(launch)
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [AUTOMATOR, "dev"],
-        env=dev_env(tmp_path, port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,  # a process group of its own, as a terminal's job has
-    )
     try:
         poll_ready(base, 200, time.monotonic() + 60)
         held = tree(process)
@@ -325,16 +316,19 @@ def test_ctrl_c_in_a_terminal_stops_dev_without_a_crash(tmp_path: Path) -> None:
 
 def test_sigterm_to_make_run_stops_the_whole_tree(tmp_path: Path) -> None:
     """``make run`` passes SIGTERM on to ``automator dev``, which stops the rest."""
-    port = free_port()
-    # The prerequisites (install, web) are up to date under `make test`: only run runs.
-    process = subprocess.Popen(
-        ["make", "--no-print-directory", "-o", "install", "-o", "web", "run"],
-        cwd=ROOT,
-        env=dev_env(tmp_path, port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+
+    def launch(port: int) -> subprocess.Popen[str]:
+        # The prerequisites (install, web) are up to date under `make test`: only run runs.
+        return subprocess.Popen(
+            ["make", "--no-print-directory", "-o", "install", "-o", "web", "run"],
+            cwd=ROOT,
+            env=dev_env(tmp_path, port),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    port, process = on_a_free_port(launch)
     try:
         wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=60)
         stop_and_check_nothing_is_left(
@@ -345,9 +339,8 @@ def test_sigterm_to_make_run_stops_the_whole_tree(tmp_path: Path) -> None:
 
 
 def test_a_killed_devs_redis_ends_with_it_one_started_again_too(tmp_path: Path) -> None:
-    port = free_port()
+    port, killed = dev_process(tmp_path)
     base = f"http://127.0.0.1:{port}"
-    killed = dev_process(tmp_path, port)
     first = again = None
     try:
         wait_for_health(f"{base}/health", killed, seconds=60)
@@ -371,11 +364,10 @@ def test_a_killed_devs_redis_ends_with_it_one_started_again_too(tmp_path: Path) 
 
 def test_a_redis_left_on_the_data_dir_is_stopped_at_dev_start(tmp_path: Path) -> None:
     """One left by a dev of a release before its Redis ended with it, or off Linux."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     left = LocalRedisServer(tmp_path / "var" / "redis").start()
     try:
-        process = dev_process(tmp_path, port)
+        port, process = dev_process(tmp_path)
+        base = f"http://127.0.0.1:{port}"
         try:
             wait_for_health(f"{base}/health", process, seconds=60)
             output = stop_and_check_nothing_is_left(process, signal.SIGTERM, base, tmp_path)
@@ -430,11 +422,13 @@ def test_dev_on_a_port_in_use_says_which_setting_picks_another(tmp_path: Path) -
 
 
 def test_a_second_dev_on_a_served_data_dir_refuses_in_one_line(tmp_path: Path) -> None:
-    port = free_port()
-    first = dev_process(tmp_path, port)
+    port, first = dev_process(tmp_path)
     try:
         wait_for_health(f"http://127.0.0.1:{port}/health", first, seconds=60)
-        second = refused_dev(tmp_path, free_port())
+        with socket.socket() as elsewhere:
+            # Held, so no one else listens there: the data dir's lock refuses before a bind.
+            elsewhere.bind(("127.0.0.1", 0))
+            second = refused_dev(tmp_path, elsewhere.getsockname()[1])
         assert second.returncode == 1
         assert second.stderr.splitlines() == [
             f"another automator dev (PID {first.pid}, port {port}) already serves "
@@ -464,13 +458,16 @@ def test_dev_completes_runs_while_its_api_has_requests_in_flight(tmp_path: Path)
     """While the API has requests in flight, the worker in its process walks at most
     AUTOMATOR_DEV_JOBS_WHILE_SERVING runs at once (the sink never holds more calls), and its
     runs complete though the requests stay in flight throughout; the requests are answered."""
-    port = free_port()
+    env = {"AUTOMATOR_DEV_JOBS_WHILE_SERVING": "1", "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1"}
+    port, process = on_a_free_port(
+        lambda port: subprocess.Popen(
+            [AUTOMATOR, "dev"],
+            env=dev_env(tmp_path, port) | env,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+    )
     base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
-    env = dev_env(tmp_path, port) | {
-        "AUTOMATOR_DEV_JOBS_WHILE_SERVING": "1",
-        "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1",
-    }
-    process = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL, text=True)
     try:
         with sink(delay=0.2) as hooks:
             # Its worker polling: its reconciler's first pass takes no run made after this.

@@ -21,7 +21,6 @@ import httpx
 import pytest
 import redis
 
-from app.redis_server import free_port
 from tests.test_dev import (
     BOOTSTRAP_KEY,
     dev_process,
@@ -94,8 +93,7 @@ class Dev:
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
     tmp_path = tmp_path_factory.mktemp("faults")
-    port = free_port()
-    process = dev_process(tmp_path, port)
+    port, process = dev_process(tmp_path)
     base = f"http://127.0.0.1:{port}"
     # Its log read as it comes: unread, a full pipe (64 KiB: a few hundred runs' lines and
     # requests' access lines) would stop dev at its next line.

@@ -18,8 +18,8 @@ import pytest
 
 from app.actions.address_guard import AddressRefused
 from app.actions.net import address_guard
-from app.redis_server import free_port
 from app.settings import Settings
+from tests.ports import on_a_free_port
 from tests.test_dev import AUTOMATOR, wait_for_health
 
 ROOT = Path(__file__).parent.parent
@@ -51,22 +51,24 @@ def delay_scale() -> str:
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[str]:
     """``automator dev`` as the README starts it, plus a known bootstrap key."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
     env |= {
-        "AUTOMATOR_PORT": str(port),
         "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
         "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
         "AUTOMATOR_DELAY_SCALE": delay_scale(),
     }
-    process = subprocess.Popen(
-        [AUTOMATOR, "dev"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+
+    def launch(port: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [AUTOMATOR, "dev"],
+            cwd=ROOT,
+            env=env | {"AUTOMATOR_PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    port, process = on_a_free_port(launch)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/ready", process, seconds=60)

@@ -10,11 +10,11 @@ import pytest
 from pydantic import SecretStr
 
 from app.clock import Clock, SystemClock
-from app.redis_server import free_port
 from app.settings import Settings
 from app.sqlite_file import COMMAND_CHARS, StoreKeyError, shown_command
 from app.store.sqlite import SQLiteStore
 from tests.conftest import as_admin, drain, send, serving
+from tests.ports import ran_on_a_free_port
 from tests.store.conftest import STORE_KEY
 from tests.test_dev import AUTOMATOR
 
@@ -74,10 +74,19 @@ async def test_an_otp_sent_to_a_service_on_an_encrypted_store_is_in_no_file_of_i
 
 
 def automator(data_dir: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``automator *args`` run to its end; ``dev`` and ``api`` bind a port before they open
+    the store, which they refuse here."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
-    env |= {"AUTOMATOR_DATA_DIR": str(data_dir), "AUTOMATOR_PORT": str(free_port()), **variables}
-    return subprocess.run(
-        [AUTOMATOR, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    env |= {"AUTOMATOR_DATA_DIR": str(data_dir), **variables}
+    return ran_on_a_free_port(
+        lambda port: subprocess.run(
+            [AUTOMATOR, *args],
+            env=env | {"AUTOMATOR_PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     )
 
 

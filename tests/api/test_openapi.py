@@ -24,9 +24,8 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from app.redis_server import free_port
 from tests.conftest import SEEDS
-from tests.processes import AUTOMATOR, Process
+from tests.processes import Process
 from tests.stand_in_models import StandInOpenAI
 
 ROOT = Path(__file__).parent.parent.parent
@@ -62,9 +61,7 @@ def model() -> Iterator[str]:
 @pytest.fixture
 def dev(tmp_path: Path, model: str) -> Iterator[Process]:
     """``automator dev`` as ``make run`` starts it, with an admin key and the seed workflow."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")} | {
-        "AUTOMATOR_PORT": str(port),
         "AUTOMATOR_DATA_DIR": str(tmp_path / "var"),
         "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
         "AUTOMATOR_RATE_LIMIT": "0",
@@ -73,10 +70,7 @@ def dev(tmp_path: Path, model: str) -> Iterator[Process]:
         # The stand-in model listens on 127.0.0.1.
         "AUTOMATOR_HTTP_ALLOWED_HOSTS": "127.0.0.1",
     }
-    log = tmp_path / "dev.log"
-    with log.open("wb") as out:
-        popen = subprocess.Popen([AUTOMATOR, "dev"], env=env, stdout=out, stderr=subprocess.STDOUT)
-    process = Process("dev", port, log, popen)
+    process = Process.start("dev", env, tmp_path / "dev.log", "AUTOMATOR_PORT")
     try:
         process.wait_ready()
         seed = (SEEDS / "welcome_campaign_001.json").read_bytes()

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.redis_server import free_port
+from tests.ports import on_a_free_port
 from tests.test_dev import AUTOMATOR, wait_for_health
 
 KEY = "atm_read_your_writes_0123456789abcdef0123"
@@ -59,13 +59,14 @@ async def test_the_next_event_sees_each_change_made_through_the_api(
 
 
 def api_process(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [AUTOMATOR, "api"],
-        env=env | {"AUTOMATOR_PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    port, process = on_a_free_port(
+        lambda port: subprocess.Popen(
+            [AUTOMATOR, "api"],
+            env=env | {"AUTOMATOR_PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
     )
     return process, f"http://127.0.0.1:{port}"
 

@@ -24,8 +24,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, 
 from pytest_httpserver import HTTPServer
 
 from app.api.studio import SOURCE_BUILD
-from app.redis_server import free_port
 from bench import chromium
+from tests.ports import on_a_free_port
 from tests.stand_in_models import StandInOpenAI
 from tests.test_dev import AUTOMATOR, wait_for_health
 
@@ -100,7 +100,7 @@ class Traffic:
 def model() -> Iterator[StandInOpenAI]:
     """A stand-in model server (tests/stand_in_models.py) the service's copilot asks; a test
     sets the replies it gives."""
-    server = HTTPServer(host="127.0.0.1", port=free_port())
+    server = HTTPServer(host="127.0.0.1", port=0)
     stand_in = StandInOpenAI(server, ["no reply scripted"])
     server.start()
     try:
@@ -113,11 +113,10 @@ def model() -> Iterator[StandInOpenAI]:
 def service(model: StandInOpenAI) -> Iterator[Service]:
     if not (SOURCE_BUILD / "index.html").is_file():
         pytest.fail(f"The Studio is not built ({SOURCE_BUILD}): run `make web` (make test does).")
-    port, key = free_port(), "atm_" + secrets.token_urlsafe(32)
+    key = "atm_" + secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="automator-browser-") as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
         env |= {
-            "AUTOMATOR_PORT": str(port),
             "AUTOMATOR_DATA_DIR": f"{directory}/var",
             "AUTOMATOR_BOOTSTRAP_API_KEY": key,
             "AUTOMATOR_LOG_FORMAT": "json",
@@ -127,10 +126,18 @@ def service(model: StandInOpenAI) -> Iterator[Service]:
             "AUTOMATOR_OPERATOR_TOKEN": OPERATOR_TOKEN,
         }
         log = Path(directory) / "automator.log"
-        with log.open("w") as output:
-            process = subprocess.Popen(
-                [AUTOMATOR, "dev"], env=env, stdout=output, stderr=subprocess.STDOUT, text=True
-            )
+
+        def launch(port: int) -> subprocess.Popen[str]:
+            with log.open("w") as output:
+                return subprocess.Popen(
+                    [AUTOMATOR, "dev"],
+                    env=env | {"AUTOMATOR_PORT": str(port)},
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+
+        port, process = on_a_free_port(launch)
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for_health(f"{base}/health", process, seconds=60)
