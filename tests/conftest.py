@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,6 +47,16 @@ def httpserver_listen_address() -> tuple[str, int]:
     """pytest-httpserver on 127.0.0.1, not ``localhost`` (which may mean ::1): tests send
     traffic only to 127.0.0.0/8 and allow-list exactly this address."""
     return ("127.0.0.1", 0)
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port of 127.0.0.1 that refuses connections throughout the test: bound here and not
+    listening, so no other process can listen there meanwhile (one could on a port that
+    ``free_port()`` gave back)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ Replies can be scripted: ``refuse`` answers RCPT for an address, ``data_replies`
 next DATA commands (``"451 try later"``) before messages are accepted again.
 """
 
+import errno
 import ssl
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -14,6 +15,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from app.redis_server import free_port
+from tests.ports import ATTEMPTS
 
 SENDER = "Automator <noreply@automator.test>"
 
@@ -85,21 +87,29 @@ class SmtpServer:
 
     def __init__(self, tls: ssl.SSLContext | None = None, login: tuple[str, str] | None = None):
         self.mailbox = Mailbox()
-        self.port = free_port()
-        options: dict[str, Any] = {}
+        self.options: dict[str, Any] = {"server_hostname": "localhost"}
         if tls is not None:
-            options |= {"tls_context": tls, "require_starttls": True}
+            self.options |= {"tls_context": tls, "require_starttls": True}
         if login is not None:
-            options["authenticator"] = Authenticator(self.mailbox, *login)
-        self.controller = Controller(
-            self.mailbox,
-            hostname="127.0.0.1",
-            port=self.port,
-            server_hostname="localhost",
-            **options,
-        )
+            self.options["authenticator"] = Authenticator(self.mailbox, *login)
+        self.port = free_port()
+        self.controller = self._controller()
+
+    def _controller(self) -> Controller:
+        return Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **self.options)
 
     def __enter__(self) -> "SmtpServer":
+        """Started; on another port if another process took this one before the server
+        bound it (aiosmtpd needs the port before it binds: it connects to it to start)."""
+        for _ in range(ATTEMPTS - 1):
+            try:
+                self.controller.start()
+                return self
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    raise
+            self.port = free_port()
+            self.controller = self._controller()
         self.controller.start()
         return self
 

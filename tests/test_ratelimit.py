@@ -9,7 +9,6 @@ from app.errors import RateLimited
 from app.main import create_app
 from app.models.tenant import Role
 from app.ratelimit import RateLimiter
-from app.redis_server import free_port
 from app.settings import Settings
 from tests.conftest import auth_for
 
@@ -70,8 +69,8 @@ async def test_a_large_limit_taken_in_slices_still_holds_across_processes(
         await second.aclose()
 
 
-async def test_requests_go_through_while_redis_is_unreachable() -> None:
-    unreachable = Redis.from_url(f"redis://127.0.0.1:{free_port()}")
+async def test_requests_go_through_while_redis_is_unreachable(closed_port: int) -> None:
+    unreachable = Redis.from_url(f"redis://127.0.0.1:{closed_port}")
     try:
         for _ in range(3):
             await RateLimiter(unreachable, 1, 60).check("key_a")

@@ -15,10 +15,10 @@ from typing import IO
 import httpx
 import pytest
 
-from app.redis_server import free_port
 from app.tenancy import NOT_VALID
 from tests.api.test_outbox import TEMPLATES
 from tests.conftest import SEEDS
+from tests.ports import on_a_free_port
 from tests.test_cli import SERVICE_MODULES, automator_loading
 from tests.test_dev import AUTOMATOR, wait_for_health
 
@@ -62,17 +62,23 @@ SHIPPING = {
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """A running ``automator dev`` with one workflow; the environment the CLI needs."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOMATOR_")}
     env |= {
-        "AUTOMATOR_PORT": str(port),
         "AUTOMATOR_BOOTSTRAP_API_KEY": KEY,
         "AUTOMATOR_DATA_DIR": str(tmp_path_factory.mktemp("remote")),
         "AUTOMATOR_DELAY_SCALE": "0.001",
     }
-    process = subprocess.Popen(
-        [AUTOMATOR, "dev"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
-    )
+
+    def launch(port: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [AUTOMATOR, "dev"],
+            env=env | {"AUTOMATOR_PORT": str(port)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+
+    port, process = on_a_free_port(launch)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(f"{base}/health", process, seconds=60)
@@ -168,7 +174,7 @@ def test_a_file_that_is_not_json_names_where_and_sends_nothing(
     assert all(event["type"] != "never_sent" for event in logged["items"])
 
 
-def test_errors_are_said_plainly(service: dict[str, str]) -> None:
+def test_errors_are_said_plainly(service: dict[str, str], closed_port: int) -> None:
     refused = automator(service | {"AUTOMATOR_API_KEY": "atm_wrong"}, "send-event", "signup")
     assert (refused.returncode, refused.stderr.strip()) == (1, f"401: {NOT_VALID}")
     invalid = automator(service, "send-event", "bad type!")
@@ -183,7 +189,7 @@ def test_errors_are_said_plainly(service: dict[str, str]) -> None:
     assert "'failed'" in bogus.stderr
     missing = automator(service, "runs", "run_nope")
     assert missing.stderr.strip() == "404: Run 'run_nope' was not found."
-    away = automator(service | {"AUTOMATOR_URL": f"http://127.0.0.1:{free_port()}"}, "runs")
+    away = automator(service | {"AUTOMATOR_URL": f"http://127.0.0.1:{closed_port}"}, "runs")
     assert away.returncode == 1
     assert "Cannot reach" in away.stderr
     assert "point AUTOMATOR_URL (or --url) at the one that is" in away.stderr

@@ -23,7 +23,6 @@ from werkzeug.datastructures import Headers
 from app.actions.base import ActionContext, ConnectorError, Services
 from app.actions.net import http_client
 from app.actions.webhook import WebhookConnector, signature_headers
-from app.redis_server import free_port
 from app.settings import Settings
 from tests.actions.test_http11 import LARGE, Impatient
 from tests.conftest import drain, send
@@ -390,9 +389,9 @@ async def test_429_is_retryable_after_the_wait_the_server_asks_for(
 
 
 async def test_a_network_error_is_retryable(
-    http: httpx.AsyncClient, connector: WebhookConnector
+    http: httpx.AsyncClient, connector: WebhookConnector, closed_port: int
 ) -> None:
-    closed = f"http://127.0.0.1:{free_port()}/hook"
+    closed = f"http://127.0.0.1:{closed_port}/hook"
     with pytest.raises(ConnectorError) as caught:
         await connector.execute("webhook_call", {"url": closed}, context(http))
     assert caught.value.retryable

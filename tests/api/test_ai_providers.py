@@ -13,7 +13,6 @@ from pytest_httpserver import HTTPServer
 
 from app.actions.ai.summary import summarise
 from app.models.tenant import Role
-from app.redis_server import free_port
 from app.resources import Resources
 from app.settings import Settings
 from tests.conftest import auth_for
@@ -40,7 +39,7 @@ def settings(settings: Settings, httpserver: HTTPServer) -> Settings:
 @pytest.fixture
 def tenant_server() -> Iterator[HTTPServer]:
     """A second stand-in model server: the one the tenant configures."""
-    server = HTTPServer(host="127.0.0.1", port=free_port())
+    server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     try:
         yield server

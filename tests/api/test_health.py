@@ -1,7 +1,6 @@
 import httpx
 
 from app.main import create_app
-from app.redis_server import free_port
 from app.settings import Settings
 
 
@@ -12,8 +11,9 @@ async def test_health_and_ready(client: httpx.AsyncClient) -> None:
     assert ready.json() == {"status": "ready", "checks": {"store": "ok", "redis": "ok"}}
 
 
-async def test_ready_is_503_with_the_reason_when_redis_is_down(settings: Settings) -> None:
-    closed_port = free_port()
+async def test_ready_is_503_with_the_reason_when_redis_is_down(
+    settings: Settings, closed_port: int
+) -> None:
     app = create_app(
         settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{closed_port}/0"})
     )

@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 
-from app.redis_server import free_port
 from tests.browser.conftest import Service, sign_in
 from tests.stand_in_models import StandInOpenAI
 
@@ -23,7 +22,7 @@ KEY_VALUE = "sk-stand-in-canary-2718"
 @pytest.fixture
 def tenant_model() -> Iterator[StandInOpenAI]:
     """The stand-in model server the admin configures for the tenant."""
-    server = HTTPServer(host="127.0.0.1", port=free_port())
+    server = HTTPServer(host="127.0.0.1", port=0)
     stand_in = StandInOpenAI(server, ["OK"], model="tenant-model")
     server.start()
     try:

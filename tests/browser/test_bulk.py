@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 
-from app.redis_server import free_port
 from tests.browser.conftest import Service, sign_in
 
 RUNS = 5
@@ -19,7 +18,7 @@ RUNS = 5
 @pytest.fixture
 def receiver() -> Iterator[HTTPServer]:
     """The webhook's receiver: it refuses (400, a final failure) until a test lets it accept."""
-    server = HTTPServer(host="127.0.0.1", port=free_port())
+    server = HTTPServer(host="127.0.0.1", port=0)
     server.expect_request("/bulk").respond_with_data("not yet", status=400)
     server.start()
     try:

@@ -12,14 +12,13 @@ import httpx
 from playwright.sync_api import Page, expect
 from pytest_httpserver import HTTPServer
 
-from app.redis_server import free_port
 from tests.browser.conftest import Service, open_on_canvas, sign_in
 
 
 def test_a_palette_condition_and_a_webhook_body_typed_in_the_form_reach_the_sink(
     page: Page, service: Service
 ) -> None:
-    sink = HTTPServer(host="127.0.0.1", port=free_port())
+    sink = HTTPServer(host="127.0.0.1", port=0)
     sink.expect_request("/signup", method="POST").respond_with_json({"ok": True})
     sink.start()
     try:

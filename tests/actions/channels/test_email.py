@@ -11,7 +11,6 @@ from app.actions.base import ActionContext, ConnectorError, Message, Services
 from app.actions.channels.email import EmailChannel
 from app.actions.channels.smtp import smtp_defaults, smtp_server
 from app.actions.net import address_guard
-from app.redis_server import free_port
 from app.settings import Settings
 from tests.mailbox import SENDER, SmtpServer
 
@@ -204,8 +203,8 @@ async def test_refused_recipients_are_reported_or_fail_the_step(smtp_server: Smt
     assert full.value.retryable is True
 
 
-async def test_a_server_that_is_not_there_is_retryable() -> None:
-    closed = {"host": "127.0.0.1", "port": free_port(), "tls": "none", "from": SENDER}
+async def test_a_server_that_is_not_there_is_retryable(closed_port: int) -> None:
+    closed = {"host": "127.0.0.1", "port": closed_port, "tls": "none", "from": SENDER}
     ctx = context(None, services=Services(smtp=closed))
     with pytest.raises(ConnectorError, match=f"SMTP server 127.0.0.1:{closed['port']}") as raised:
         await send({"subject": "Hi", "body": "x"}, ctx)

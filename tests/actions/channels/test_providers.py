@@ -13,7 +13,6 @@ from app.actions.breaker import LocalBreaker
 from app.actions.channels.providers import MAX_ERROR_CHARS
 from app.actions.channels.sms import SmsChannel
 from app.actions.net import http_client
-from app.redis_server import free_port
 from app.settings import Settings
 from tests.actions.channels.conftest import step
 
@@ -49,10 +48,10 @@ async def test_a_503_fails_over_to_the_next_provider_and_the_output_names_both(
 
 
 async def test_a_network_error_fails_over_too(
-    http: httpx.AsyncClient, httpserver: HTTPServer
+    http: httpx.AsyncClient, httpserver: HTTPServer, closed_port: int
 ) -> None:
     httpserver.expect_request("/backup").respond_with_json({"id": "msg-8"})
-    closed = {"provider": "http", "name": "down", "url": f"http://127.0.0.1:{free_port()}/sms"}
+    closed = {"provider": "http", "name": "down", "url": f"http://127.0.0.1:{closed_port}/sms"}
     config = {"sms": [closed, generic(httpserver, "backup")]}
 
     output = await SmsChannel().send(dict(SMS), step(http, config))
