@@ -164,8 +164,12 @@ class ArqQueue:
         """Whether Redis may have lost data since the last call: its marker is gone (flushed,
         a new Redis), or names another run of the server (restarted, so it holds at most
         what its snapshot or append-only file had: a snapshot misses every write since; a
-        replica promoted may miss the last ones). The marker then names this run."""
-        server: str = (await self.pool.info("server"))["run_id"]
+        replica promoted may miss the last ones). The marker then names this run. A
+        Redis-compatible server or proxy whose INFO names no run: the marker's presence
+        alone tells (a restart from a snapshot goes unseen)."""
+        server: str | None = (await self.pool.info("server")).get("run_id")
+        if server is None:
+            return bool(await self.pool.set(QUEUE_MEMORY, "1", nx=True))
         marked: bytes | None = await self.pool.getset(QUEUE_MEMORY, server)
         return marked != server.encode()
 

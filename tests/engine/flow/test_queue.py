@@ -5,14 +5,16 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from arq.connections import ArqRedis
 from arq.constants import default_queue_name
 from arq.utils import timestamp_ms
 from arq.worker import Worker, func
+from redis.asyncio import ConnectionPool
 from redis.exceptions import ResponseError
 
 from app.clock import SystemClock
 from app.engine.flow.queue import ADVANCE_RUN, ArqQueue, deserialize, serialize
-from app.engine.redis_keys import RESUMES, taken_key
+from app.engine.redis_keys import QUEUE_MEMORY, RESUMES, taken_key
 from app.settings import Settings
 from tests.clock import ShiftedClock
 
@@ -120,5 +122,33 @@ async def test_start_jobs_of_concurrent_callers_all_land_and_errors_reach_each(
         calls = [queue.start_many([("acme", f"late_{n}")]) for n in range(3)]
         outcomes = await asyncio.gather(*calls, return_exceptions=True)
         assert all(isinstance(outcome, ResponseError) for outcome in outcomes)
+    finally:
+        await queue.close()
+
+
+class StandInForInfoWithoutRunId(ArqRedis):
+    """A real Redis whose INFO answers as some Redis-compatible servers and proxies do,
+    naming no run of the server (a stand-in: the project's Redis always names it)."""
+
+    async def info(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        info: dict[str, Any] = await super().info(*args, **kwargs)
+        return {key: value for key, value in info.items() if key != "run_id"}
+
+
+async def test_a_server_whose_info_names_no_run_is_known_by_the_marker_alone(
+    settings: Settings,
+) -> None:
+    """Else every worker's start failed on the run id missing from INFO."""
+    pool = StandInForInfoWithoutRunId(
+        ConnectionPool.from_url(str(settings.redis_url)),
+        job_serializer=serialize,
+        job_deserializer=deserialize,
+    )
+    queue = ArqQueue(pool, SystemClock())
+    try:
+        assert await queue.forgot(), "a new Redis may have lost data"
+        assert not await queue.forgot(), "the marker is there: nothing lost"
+        await queue.pool.delete(QUEUE_MEMORY)  # flushed
+        assert await queue.forgot()
     finally:
         await queue.close()
