@@ -15,7 +15,10 @@ from app.settings import Settings
 from tests.conftest import send
 from tests.engine.walk.test_runs import create, drain_until_finished, workflow
 
-CODE = "739184"  # six digits: a plain SHA-256 of it is found among a million in a second
+# Six characters: a plain SHA-256 of it is found among 36**6 in minutes. Letters outside
+# a-f and lower case, so that no hex digest, ULID or timestamp in a dump or a log can hold
+# it by chance (six digits were in some random bytes about once in 30,000 runs).
+CODE = "7g3k9z"
 KEYED = {"limit": 1, "period": 3600, "key": "{{ otp }}"}
 SETTINGS: dict[str, Any] = {
     "concurrency": {"limit": 1, "key": "{{ otp }}"},
