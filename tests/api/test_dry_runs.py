@@ -254,6 +254,58 @@ async def test_a_plugin_whose_checks_raise_fails_its_step_not_the_request(
         assert {action["id"]: action["reason"] for action in preview["actions"]} == reasons
 
 
+class Telling(ConnectorAdapter):
+    """A plugin whose readiness check says why it refuses in words that echo its key."""
+
+    code = "telling"
+    name = "Telling"
+    description = "Pagers."
+    actions: ClassVar[Mapping[str, ActionSpec]] = {
+        "page": ActionSpec(inputs={"key": {"type": "string", "required": True}}),
+    }
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        return {}
+
+    def unready(self, action: str, params: Mapping[str, Any], context: ActionContext) -> str | None:
+        return f"the pager refuses the key {context.secrets['PAGER_KEY']}"
+
+
+async def test_a_plugins_readiness_refusal_is_masked_as_its_drafts_is(
+    settings: Settings, clock: ShiftedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readiness check is handed the resolved secrets, as a draft is: what it says is
+    masked in the test's trace, the trigger test and the validation's warning."""
+    monkeypatch.setattr(registry_module, "_registered", [Telling])
+    key = "pager-key-not-to-be-shown"
+    document = workflow() | {
+        "actions": [
+            {
+                "id": "page",
+                "type": "custom_action",
+                "data": {
+                    "connector": "telling",
+                    "action": "page",
+                    "params": {"key": {"$secret": "PAGER_KEY"}},
+                },
+            }
+        ]
+    }
+    masked = "the pager refuses the key ********"
+    async with serving(settings, clock) as (client, resources):
+        await as_admin(client, resources)
+        stored = await client.put("/api/secrets/PAGER_KEY", json={"value": key})
+        assert stored.is_success, stored.text
+        warnings, steps = await warned_then_traced(client, document)
+        assert warnings == {"page": masked}
+        assert steps["page"]["reason"] == masked
+        body = {"trigger_type": "signup", "user_data": EVENT["user"]}
+        tried = await client.post("/api/triggers/test", json=body)
+        assert tried.status_code == 200, tried.text
+        (preview,) = tried.json()["workflows"]
+        assert [action["reason"] for action in preview["actions"]] == [masked]
+
+
 async def test_a_webhook_url_the_call_cannot_parse_is_warned_of_and_would_fail(
     client: httpx.AsyncClient,
 ) -> None:

@@ -118,9 +118,14 @@ class Gateway:
         problems = problems_of(connector.actions[action], inputs)
         if problems:
             raise ConnectorError("; ".join(map(str, problems)))
-        reason = _ask(connector, "unready", action, inputs, prepared)
+        # The check is handed the secrets resolved, as a draft and a call are: what it says
+        # (a refusal, or its own failure) is masked as theirs is.
+        try:
+            reason = _ask(connector, "unready", action, inputs, prepared)
+        except ConnectorError as exc:
+            raise resolved.mask.error(exc) from None
         if reason is not None:
-            raise ConnectorError(reason)
+            raise ConnectorError(resolved.mask.text(reason))
         return connector, action, inputs, prepared, resolved.mask
 
     def _resolve(
