@@ -33,6 +33,7 @@ from app.settings import Settings
 from app.store.sqlite import SQLiteStore
 from tests.conftest import SEEDS
 from tests.processes import fleet
+from tests.waiting import COLD_START
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 T = TypeVar("T")
@@ -58,7 +59,7 @@ def automator(
     if secrets_key is not None:
         env["AUTOMATOR_SECRETS_KEY"] = secrets_key
     return subprocess.run(
-        [AUTOMATOR, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        [AUTOMATOR, *args], env=env, capture_output=True, text=True, timeout=COLD_START, check=False
     )
 
 
@@ -71,7 +72,7 @@ def automator_loading(
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=COLD_START,
         check=False,
     )
     return done, set(done.stderr.splitlines()[-1].split())

@@ -18,6 +18,7 @@ from tests.conftest import SEEDS
 from tests.found import Found, children, command_line
 from tests.ports import on_a_free_port
 from tests.sink import sink
+from tests.waiting import COLD_START
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 
@@ -77,8 +78,8 @@ def test_dev_serves_the_seed_workflow_with_embedded_store_and_redis(tmp_path: Pa
     port, process = on_a_free_port(lambda port: piped_dev(env | {"AUTOMATOR_PORT": str(port)}))
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for_health(f"{base}/health", process, seconds=60)
-        assert set(poll_ready(base, 200, time.monotonic() + 60)) == {
+        wait_for_health(f"{base}/health", process, seconds=COLD_START)
+        assert set(poll_ready(base, 200, time.monotonic() + COLD_START)) == {
             "store",
             "redis",
             "worker",
@@ -110,7 +111,7 @@ def test_dev_takes_the_bootstrap_key_and_keeps_data_across_restarts(tmp_path: Pa
         port, process = dev_process(tmp_path)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_for_health(f"{base}/health", process, seconds=60)
+            wait_for_health(f"{base}/health", process, seconds=COLD_START)
             if attempt == 0:
                 seed = (SEEDS / "welcome_campaign_001.json").read_bytes()
                 created = httpx.post(f"{base}/api/workflows", content=seed, headers=headers)
@@ -187,8 +188,8 @@ def test_dev_heals_after_its_redis_is_gone_for_five_seconds(tmp_path: Path) -> N
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
     try:
-        wait_for_health(f"{base}/health", process, seconds=60)
-        healthy = poll_ready(base, 200, time.monotonic() + 60)
+        wait_for_health(f"{base}/health", process, seconds=COLD_START)
+        healthy = poll_ready(base, 200, time.monotonic() + COLD_START)
         assert healthy == {
             "store": "ok",
             "redis": "ok",
@@ -262,11 +263,11 @@ def stop_and_check_nothing_is_left(
     process: subprocess.Popen[str], signum: int, base: str, tmp_path: Path
 ) -> str:
     """Send ``signum`` to a serving process; every process of its tree ends, Redis too."""
-    poll_ready(base, 200, time.monotonic() + 60)
+    poll_ready(base, 200, time.monotonic() + COLD_START)
     held = tree(process)
     assert any("redis-server" in command_line(found.pid) for found in held)
     process.send_signal(signum)
-    output, _ = process.communicate(timeout=60)
+    output, _ = process.communicate(timeout=COLD_START)
     assert [found.pid for found in held if found.alive()] == []
     assert not (tmp_path / "var" / "redis" / "redis.sock").exists()
     return output
@@ -278,7 +279,7 @@ def test_each_stop_signal_stops_dev_and_everything_it_started(
 ) -> None:
     port, process = dev_process(tmp_path)
     try:
-        wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=60)
+        wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=COLD_START)
         stop_and_check_nothing_is_left(process, signum, f"http://127.0.0.1:{port}", tmp_path)
     finally:
         process.kill()
@@ -302,10 +303,10 @@ def test_ctrl_c_in_a_terminal_stops_dev_without_a_crash(tmp_path: Path) -> None:
     port, process = on_a_free_port(launch)
     base = f"http://127.0.0.1:{port}"
     try:
-        poll_ready(base, 200, time.monotonic() + 60)
+        poll_ready(base, 200, time.monotonic() + COLD_START)
         held = tree(process)
         os.killpg(process.pid, signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
+        output, _ = process.communicate(timeout=COLD_START)
     finally:
         process.kill()
     assert process.returncode == 0
@@ -330,7 +331,7 @@ def test_sigterm_to_make_run_stops_the_whole_tree(tmp_path: Path) -> None:
 
     port, process = on_a_free_port(launch)
     try:
-        wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=60)
+        wait_for_health(f"http://127.0.0.1:{port}/health", process, seconds=COLD_START)
         stop_and_check_nothing_is_left(
             process, signal.SIGTERM, f"http://127.0.0.1:{port}", tmp_path
         )
@@ -343,7 +344,7 @@ def test_a_killed_devs_redis_ends_with_it_one_started_again_too(tmp_path: Path) 
     base = f"http://127.0.0.1:{port}"
     first = again = None
     try:
-        wait_for_health(f"{base}/health", killed, seconds=60)
+        wait_for_health(f"{base}/health", killed, seconds=COLD_START)
         first = redis_child(killed, time.monotonic() + 10)
         first.signal(signal.SIGKILL)  # dev starts another, as it runs
         again = redis_child(killed, time.monotonic() + 30, other_than=first)
@@ -369,7 +370,7 @@ def test_a_redis_left_on_the_data_dir_is_stopped_at_dev_start(tmp_path: Path) ->
         port, process = dev_process(tmp_path)
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_for_health(f"{base}/health", process, seconds=60)
+            wait_for_health(f"{base}/health", process, seconds=COLD_START)
             output = stop_and_check_nothing_is_left(process, signal.SIGTERM, base, tmp_path)
         finally:
             process.kill()
@@ -385,7 +386,7 @@ def refused_dev(tmp_path: Path, port: int) -> subprocess.CompletedProcess[str]:
         env=dev_env(tmp_path, port),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=COLD_START,
         check=False,
     )
 
@@ -424,7 +425,7 @@ def test_dev_on_a_port_in_use_says_which_setting_picks_another(tmp_path: Path) -
 def test_a_second_dev_on_a_served_data_dir_refuses_in_one_line(tmp_path: Path) -> None:
     port, first = dev_process(tmp_path)
     try:
-        wait_for_health(f"http://127.0.0.1:{port}/health", first, seconds=60)
+        wait_for_health(f"http://127.0.0.1:{port}/health", first, seconds=COLD_START)
         with socket.socket() as elsewhere:
             # Held, so no one else listens there: the data dir's lock refuses before a bind.
             elsewhere.bind(("127.0.0.1", 0))
@@ -471,7 +472,7 @@ def test_dev_completes_runs_while_its_api_has_requests_in_flight(tmp_path: Path)
     try:
         with sink(delay=0.2) as hooks:
             # Its worker polling: its reconciler's first pass takes no run made after this.
-            wait_for_health(f"{base}/ready", process, seconds=60)
+            wait_for_health(f"{base}/ready", process, seconds=COLD_START)
             call = {"type": "webhook_call", "data": {"url": f"{hooks.url}/calls", "json": {}}}
             document = {
                 "workflow_id": "calls",
@@ -484,7 +485,7 @@ def test_dev_completes_runs_while_its_api_has_requests_in_flight(tmp_path: Path)
             batch = {"events": [{"type": "go", "data": {"n": n}} for n in range(6)]}
             sent = httpx.post(f"{base}/api/events/batch", json=batch, headers=headers)
             run_ids = [run_id for result in sent.json()["results"] for run_id in result["run_ids"]]
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + COLD_START
             while {run_status(base, run_id) for run_id in run_ids} != {"completed"}:
                 assert time.monotonic() < deadline, "the runs did not complete"
                 time.sleep(0.1)
@@ -496,4 +497,4 @@ def test_dev_completes_runs_while_its_api_has_requests_in_flight(tmp_path: Path)
         assert hooks.most_in_flight == 1
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        process.wait(timeout=COLD_START)

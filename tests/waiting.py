@@ -12,6 +12,9 @@ T = TypeVar("T")
 # dozen processes busy) stretches a walk of milliseconds to seconds: the deadline is far
 # beyond that, and reached only when the state never comes.
 DEADLINE = 60.0
+# Seconds for a process a test starts (automator dev, a worker, a CLI command) to be up or
+# done: a few, on a busy machine a minute or more, the interpreter and imports loaded cold.
+COLD_START = 180
 
 
 async def until(

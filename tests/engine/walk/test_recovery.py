@@ -30,7 +30,7 @@ from tests.conftest import drain, send
 from tests.engine.walk.test_runs import create, drain_until, workflow
 from tests.processes import fleet
 from tests.sink import Sink, sink
-from tests.waiting import until
+from tests.waiting import COLD_START, until
 
 AUTOMATOR = str(Path(sys.executable).parent / "automator")
 STEPS = 15
@@ -82,11 +82,6 @@ def quick_settings() -> dict[str, int]:
     """Short timeouts, and a run lease as short as the job: a killed worker's runs are free
     again before a draining worker has emptied the queue."""
     return {"job_timeout": 2, "reconcile_grace": 1, "run_lease_seconds": 2}
-
-
-# Seconds for a cold worker process to start and walk: a few, on a busy machine a minute or
-# more (as ``Process.wait_ready`` allows).
-COLD_START = 180
 
 
 async def until_some_completed(resources: Resources) -> None:
