@@ -6,17 +6,19 @@ import logging
 import sqlite3
 import time
 from collections import Counter
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import httpx
 import orjson
 import pytest
 from prometheus_client import REGISTRY
 
+from app.actions.base import ActionContext, ActionSpec, ConnectorAdapter
 from app.engine.flow.queue import ArqQueue
-from app.engine.redis_keys import QUEUE_MEMORY, RESUMES
+from app.engine.redis_keys import CLAIMERS, QUEUE_MEMORY, RESUMES
 from app.engine.walk.jobs import rearm, reconcile
 from app.models.run import RunStatus
 from app.redis_server import LocalRedisServer
@@ -37,7 +39,7 @@ from tests.engine.walk.test_runs import (
     workflow,
 )
 from tests.store.records import run as stored_run
-from tests.waiting import until
+from tests.waiting import DEADLINE, until
 
 DELAY = 5  # seconds of the workflow's delay, scaled by SCALE: half a second
 SCALE = 0.1
@@ -85,27 +87,57 @@ async def runs_in(
     return runs if {run["status"] for run in runs} == {status} else None
 
 
-async def timers_among_new_runs(
-    client: httpx.AsyncClient, settings: Settings, timed: dict[str, Any], timers: int, news: int
-) -> list[dict[str, Any]]:
-    """``timers`` runs parked in ``timed`` (a step with a delay), then ``news`` new runs of
-    a slow ``send_sms`` queued, walked by a worker with room for 2 walks of each kind:
-    every run as it ended, the timers first."""
-    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
-    await create(client, workflow([timed], workflow_id="delayed") | {"trigger": {"type": "later"}})
-    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
-    run_ids = [
-        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
-        for n in range(timers)
-    ]
-    await drain_until(client, two, run_ids, {"waiting"})
-    for n in range(news):
-        run_ids.append(
-            (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
-        )
-    async with worker_running(two, registry_of(Slow(0.4))):
-        runs = await all_completed(client, run_ids)
-    return runs
+class Crowd(ConnectorAdapter):
+    """A test connector (named so) that counts its calls in flight, the most at once: each
+    call of the workflow ``gather`` (and of those ``held``) waits until ``together`` calls
+    of ``gather`` are in flight at once, then every call takes ``seconds``. What went on
+    at once is counted, not read from times a loaded machine stretches."""
+
+    code: ClassVar[str] = "crowd"
+    actions: ClassVar[Mapping[str, ActionSpec]] = {"send_sms": ActionSpec()}
+
+    def __init__(
+        self, gather: str, together: int, *, held: Collection[str] = (), seconds: float = 0
+    ) -> None:
+        self.gather = gather
+        self.together = together
+        self.held = {gather, *held}
+        self.seconds = seconds
+        self.flying: Counter[str] = Counter()  # calls in flight now, by workflow
+        self.peaks: Counter[str] = Counter()  # the most in flight at once, by workflow
+        self.most = 0  # the most in flight at once, of every workflow
+        self.gathered = asyncio.Event()
+
+    async def execute(self, action: str, params: dict[str, Any], context: ActionContext) -> Any:
+        workflow = context.workflow_id
+        self.flying[workflow] += 1
+        self.peaks[workflow] = max(self.peaks[workflow], self.flying[workflow])
+        self.most = max(self.most, self.flying.total())
+        if self.flying[self.gather] >= self.together:
+            self.gathered.set()
+        try:
+            if workflow in self.held:
+                await self.gathered.wait()
+            await asyncio.sleep(self.seconds)
+        finally:
+            self.flying[workflow] -= 1
+        return {"slept": self.seconds}
+
+    async def gathering(self) -> None:
+        """Until ``together`` calls of ``gather`` were in flight at once. If they never are,
+        the calls held go (a worker's stop waits for them) and the test fails, saying so."""
+        try:
+            await asyncio.wait_for(self.gathered.wait(), DEADLINE)
+        except TimeoutError:
+            self.gathered.set()
+            pytest.fail(
+                f"never {self.together} calls of {self.gather} in flight at once "
+                f"(at most {self.peaks[self.gather]}) within {DEADLINE:g} s"
+            )
+
+    async def in_flight(self, workflow_id: str, calls: int) -> bool:
+        """Whether ``calls`` calls of ``workflow_id`` are in flight now."""
+        return self.flying[workflow_id] == calls
 
 
 async def test_a_due_timer_goes_before_the_new_runs_queued_ahead_of_it(
@@ -147,9 +179,9 @@ async def test_a_timer_falling_due_between_two_polls_is_taken_when_due_not_a_pol
     assert started(run, "later").timestamp() - due < poll / 2
 
 
-# The worker's look ahead in the next test, in seconds: long beside a walk's 0.4 s, so the
-# timers it sees coming are walked within the new runs' hold (at most twice as long) however
-# late a loaded machine makes them.
+# The workers' look ahead in the tests below, in seconds: long beside a walk's 0.4 s, so a
+# worker polling sees a burst coming however late a loaded machine makes its polls, and the
+# new runs in flight then end before it falls due (the hold lasts at most twice as long).
 LEAD = 3.0
 
 
@@ -162,6 +194,47 @@ async def due_together(resources: Resources, run_ids: list[str], at: datetime) -
         run.due_at = at
         assert await resources.store.save_run(run)
         await queue.advance("acme", run_id, run.timer("delay"), at)
+
+
+async def burst_soon(resources: Resources, run_ids: list[str], clock: ShiftedClock) -> None:
+    """The parked runs' timers falling due together just over a look ahead on."""
+    await due_together(resources, run_ids, clock.now() + timedelta(seconds=LEAD + 0.5))
+
+
+def crowd_settings(settings: Settings) -> Settings:
+    """A worker with room for 2 walks of each kind, looking ``LEAD`` seconds ahead, whose
+    calls a ``Crowd`` holds are not cut short by the action timeout (30 s) before the
+    crowd's deadline: a call cut short is retried a minute later."""
+    update = {"worker_concurrency": 2, "worker_resume_lead": LEAD, "action_timeout": 2 * DEADLINE}
+    return settings.model_copy(update=update)
+
+
+async def parked_timers(
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, count: int
+) -> list[str]:
+    """``count`` runs of ``delayed`` parked an hour before their ``send_sms`` step, to be
+    brought due together once the test's worker runs: a delay a loaded machine's set-up
+    could outlast would have them due before the worker starts. The test's flushed Redis is
+    marked known: else the worker parking them arms them again as it starts, and their
+    resumes, left claimed, fall due as the test's worker starts (see the look-ahead test)."""
+    await redis_known(resources)
+    later = {"id": "sms", "type": "send_sms", "delay": 3600}
+    await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
+    run_ids = [
+        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
+        for n in range(count)
+    ]
+    await drain_until(client, settings, run_ids, {"waiting"})
+    return run_ids
+
+
+async def new_runs(client: httpx.AsyncClient, count: int) -> list[str]:
+    """``count`` new runs of ``new`` (one ``send_sms`` step) queued."""
+    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
+    return [
+        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
+        for n in range(count)
+    ]
 
 
 async def test_new_runs_in_flight_end_before_more_timers_fall_due_than_the_worker_has_room_for(
@@ -179,20 +252,15 @@ async def test_new_runs_in_flight_end_before_more_timers_fall_due_than_the_worke
     await redis_known(resources)
     later = {"id": "later", "type": "log", "delay": 3600}
     await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
-    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
     timers = [
         (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
         for n in range(3)
     ]
     await drain_until(client, two, timers, {"waiting"})
-    news = [
-        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
-        for n in range(60)  # 6 s of walks or more: some are in flight as the timers fall due
-    ]
+    news = await new_runs(client, 60)  # 6 s of walks or more: some in flight as timers fall due
     async with worker_running(two, registry_of(Slow(0.4))):
         await until(lambda: runs_in(client, news[:1], "completed"), "a new run completed")
-        # New runs are flowing: the timers fall due together just over a look ahead on.
-        await due_together(resources, timers, clock.now() + timedelta(seconds=LEAD + 0.5))
+        await burst_soon(resources, timers, clock)  # while new runs are flowing
         runs = await all_completed(client, [*timers, *news])
     walked = [started(run, "later") for run in runs[:3]]
     spans = [(started(run, "sms"), finished(run, "sms")) for run in runs[3:]]
@@ -298,70 +366,64 @@ async def test_a_resume_of_a_run_that_cannot_be_read_backs_off_and_is_reported(
 
 
 async def test_timers_held_for_take_the_room_new_runs_leave_and_no_more(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
 ) -> None:
-    """A worker with room for 2 walks of each kind, a flood of new runs and 4 timers whose
-    step takes 0.4 s falling due together: while new runs are held off for them, the
-    timers take the new runs' room too, so all 4 are walked at once (on main, 2 then 2),
-    and never more than 4 walks go on at once; every new run completes."""
-    later = {"id": "sms", "type": "send_sms", "delay": 3}
-    runs = await timers_among_new_runs(client, settings, later, timers=4, news=12)
-    spans = [(started(run, "sms"), finished(run, "sms")) for run in runs]
-    assert max(start for start, _ in spans[:4]) < min(end for _, end in spans[:4])
-    most = max(sum(start <= at < end for start, end in spans) for at, _ in spans)
-    assert most <= 4
+    """A worker with room for 2 walks of each kind, a flood of new runs whose step takes
+    0.4 s and 4 timers falling due together: while new runs are held off for them, the
+    timers take the new runs' room too, so all 4 are walked at once (on main, 2 then 2,
+    and the 4 calls are never in flight together), and never more than 4 walks go on at
+    once; every new run completes."""
+    two = crowd_settings(settings)
+    timers = await parked_timers(client, two, resources, 4)
+    news = await new_runs(client, 20)  # 4 s of walks or more: some wait out the burst
+    crowd = Crowd("delayed", 4, seconds=0.4)
+    async with worker_running(two, registry_of(crowd)):
+        await until(lambda: runs_in(client, news[:1], "completed"), "a new run completed")
+        await burst_soon(resources, timers, clock)
+        await crowd.gathering()
+        await all_completed(client, [*timers, *news])
+    assert crowd.most <= 4
+
+
+async def claiming(resources: Resources, workers: int) -> bool:
+    """Whether ``workers`` workers claim resumes (each counts once it claimed)."""
+    return bool(await queue_of(resources).pool.zcard(CLAIMERS) == workers)
 
 
 async def test_a_burst_seen_ahead_is_split_among_the_workers_and_taken_in_one_round(
-    client: httpx.AsyncClient, settings: Settings
+    client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
 ) -> None:
-    """Two workers with room for 2 walks of each kind and 12 timers whose step takes 0.4 s
-    falling due together: each worker takes its half of the burst it saw coming in one
-    claim, so every step starts before any ends (on main, 4 walks a worker at most: rounds
-    of 8 then 4, the last steps 0.4 s after the first)."""
-    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
-    later = {"id": "sms", "type": "send_sms", "delay": 3}
-    await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
-    run_ids = [
-        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
-        for n in range(12)
-    ]
-    await drain_until(client, two, run_ids, {"waiting"})
-    slow = registry_of(Slow(0.4))
-    async with worker_running(two, slow), worker_running(two, slow):
-        runs = await all_completed(client, run_ids)
-    spans = [(started(run, "sms"), finished(run, "sms")) for run in runs]
-    assert max(start for start, _ in spans) < min(end for _, end in spans)
+    """Two workers with room for 2 walks of each kind and 12 timers falling due together:
+    each worker takes its half of the burst it saw coming in one claim, so every step is
+    in flight before any ends (on main, 4 walks a worker at most: rounds of 8 then 4, and
+    the 12 calls are never in flight together)."""
+    two = crowd_settings(settings)
+    timers = await parked_timers(client, two, resources, 12)
+    crowd = Crowd("delayed", 12)
+    crowded = registry_of(crowd)
+    async with worker_running(two, crowded), worker_running(two, crowded):
+        await until(lambda: claiming(resources, 2), "both workers claiming resumes")
+        await burst_soon(resources, timers, clock)
+        await crowd.gathering()
+        await all_completed(client, timers)
 
 
 async def test_new_runs_still_in_flight_when_a_burst_falls_due_leave_it_its_share(
     client: httpx.AsyncClient, settings: Settings, resources: Resources, clock: ShiftedClock
 ) -> None:
-    """A worker with room for 2 walks of each kind takes 2 new runs whose step takes 4 s
-    before 4 timers fall due: their calls outlast the hold before the burst, yet every
-    timer's step starts before they end (on main, 2 of the timers waited for them). The
-    timers are parked an hour and brought due once the new runs' steps have begun: a delay
-    a loaded machine's set-up could outlast would have them due before the worker starts."""
-    two = settings.model_copy(update={"worker_concurrency": 2, "worker_resume_lead": 1.0})
-    later = {"id": "sms", "type": "send_sms", "delay": 3600}
-    await create(client, workflow([later], workflow_id="delayed") | {"trigger": {"type": "later"}})
-    await create(client, workflow([{"id": "sms", "type": "send_sms"}], workflow_id="new"))
-    timers = [
-        (await send(client, {"type": "later", "user": {"id": f"t{n}"}}))["run_ids"][0]
-        for n in range(4)
-    ]
-    await drain_until(client, two, timers, {"waiting"})
-    news = [
-        (await send(client, {"type": "signup", "user": {"id": f"u{n}"}}))["run_ids"][0]
-        for n in range(2)
-    ]
-    async with worker_running(two, registry_of(Slow(4))):
-        await until(lambda: runs_in(client, news, "running"), "the new runs running")
-        await due_together(resources, timers, clock.now() + timedelta(seconds=1.5))
-        runs = await all_completed(client, [*timers, *news])
-    assert max(started(run, "sms") for run in runs[:4]) < min(
-        finished(run, "sms") for run in runs[4:]
-    )
+    """A worker with room for 2 walks of each kind takes 2 new runs before 4 timers fall
+    due, and their calls go on until the 4 timers' calls are in flight: they outlast the
+    hold before the burst, yet every timer's step starts before they end (on main, 2 of
+    the timers waited for them, and the 4 calls are never in flight together)."""
+    two = crowd_settings(settings)
+    timers = await parked_timers(client, two, resources, 4)
+    news = await new_runs(client, 2)
+    crowd = Crowd("delayed", 4, held={"new"})
+    async with worker_running(two, registry_of(crowd)):
+        await until(lambda: crowd.in_flight("new", 2), "the new runs' calls in flight")
+        await burst_soon(resources, timers, clock)
+        await crowd.gathering()
+        await all_completed(client, [*timers, *news])
 
 
 async def test_a_delay_a_loop_passes_again_is_armed_again_by_the_walk_serving_its_timer(
