@@ -113,8 +113,9 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     timers itself) gets them armed again.
     The first pass of a worker (at its start, after a crash or an outage too) takes every
     run due by the worker's start: what Redis lost while it was down is due again at once,
-    not a grace period later; a run whose start job Redis still holds is left to that job. Runs made after the start (events taken while the first pass waited for
-    its turn) have their jobs: a later pass takes them if those are lost.
+    not a grace period later; a run whose start job Redis still holds is left to that job.
+    Runs made after the start (events taken while the first pass waited for its turn) have
+    their jobs: a later pass takes them if those are lost.
     Bulk jobs that made no progress within the grace get their next batch again.
     """
     settings: Settings = ctx["settings"]
