@@ -70,11 +70,15 @@ class Service:
         sent = self.api("POST", "/api/events", json=event)
         assert sent.status_code == 202, sent.text
         run_id: str = sent.json()["run_ids"][0]
+        self.settled(run_id, status)
+        return run_id
+
+    def settled(self, run_id: str, status: str) -> None:
+        """Wait for the run to become ``status``."""
         deadline = time.monotonic() + 30
         while self.api("GET", f"/api/runs/{run_id}").json()["status"] != status:
             assert time.monotonic() < deadline, f"run {run_id} never became {status}"
             time.sleep(0.2)
-        return run_id
 
 
 @dataclass
