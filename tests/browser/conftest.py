@@ -28,6 +28,7 @@ from bench import chromium
 from tests.ports import on_a_free_port
 from tests.stand_in_models import StandInOpenAI
 from tests.test_dev import AUTOMATOR, wait_for_health
+from tests.waiting import DEADLINE
 
 # The service and the browser live as long as this package's tests, not the session: while
 # Playwright's sync API is open it holds the main thread's event loop, and the async tests
@@ -74,8 +75,9 @@ class Service:
         return run_id
 
     def settled(self, run_id: str, status: str) -> None:
-        """Wait for the run to become ``status``."""
-        deadline = time.monotonic() + 30
+        """Wait for the run to become ``status`` (the suite's deadline for a state: a loaded
+        machine stretches a walk of the service's worker to seconds)."""
+        deadline = time.monotonic() + DEADLINE
         while self.api("GET", f"/api/runs/{run_id}").json()["status"] != status:
             assert time.monotonic() < deadline, f"run {run_id} never became {status}"
             time.sleep(0.2)
