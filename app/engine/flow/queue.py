@@ -133,32 +133,13 @@ class ArqQueue:
     async def disarm(self, tenant_id: str, run_id: str, job_id: str) -> None:
         await self.resumes.disarm(tenant_id, run_id, job_id)
 
-    async def overdue(self, runs: Sequence[tuple[str, str]]) -> int:
+    async def overdue(self, runs: Sequence[tuple[str, str]]) -> None:
         """Have workers advance each overdue ``(tenant_id, run_id)`` now, by one resume per
         run armed where it has none: one that waits out a failed walk (a run whose record
         does not read) keeps its wait, and a run overdue for long has one, not one per
-        reconcile. A run whose start job Redis still holds gets none: that job walks it
-        (taken by a worker that died, it goes back to the queue), and a resume would walk it
-        ahead of the queue too. Returns how many runs were handed a resume."""
-        held = await self.holding_starts([run_id for _, run_id in runs])
-        reconciles = [
-            (tenant_id, run_id, f"{run_id}:reconcile")
-            for tenant_id, run_id in runs
-            if run_id not in held
-        ]
+        reconcile."""
+        reconciles = [(tenant_id, run_id, f"{run_id}:reconcile") for tenant_id, run_id in runs]
         await self.resumes.arm_absent(reconciles, self._score(None))
-        return len(reconciles)
-
-    async def holding_starts(self, run_ids: Sequence[str]) -> set[str]:
-        """The runs among ``run_ids`` whose start job Redis still holds (queued, deferred or
-        taken by a worker): one pipelined EXISTS each, one round trip in all."""
-        if not run_ids:
-            return set()
-        async with self.pool.pipeline(transaction=False) as pipe:
-            for run_id in run_ids:
-                pipe.exists(job_key_prefix + start_job_id(run_id))
-            found = await pipe.execute()
-        return {run_id for run_id, exists in zip(run_ids, found, strict=True) if exists}
 
     async def forgot(self) -> bool:
         """Whether Redis may have lost data since the last call: its marker is gone (flushed,

@@ -41,7 +41,7 @@ from app.engine.walk.program import ProgramCache
 from app.engine.walk.send_guard import SendGuard
 from app.engine.walk.walker import Walker
 from app.errors import NotFound
-from app.models.run import ArmedRun, Run, RunStatus
+from app.models.run import ArmedRun, Run
 from app.settings import Settings
 from app.store.protocol import Store
 
@@ -113,9 +113,9 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     timers itself) gets them armed again.
     The first pass of a worker (at its start, after a crash or an outage too) takes every
     run due by the worker's start: what Redis lost while it was down is due again at once,
-    not a grace period later; a run whose start job Redis still holds is left to that job.
-    Runs made after the start (events taken while the first pass waited for its turn) have
-    their jobs: a later pass takes them if those are lost.
+    not a grace period later; a run that still has its job gets a second one, which finds
+    nothing to do. Runs made after the start (events taken while the first pass waited for
+    its turn) have their jobs: a later pass takes them if those are lost.
     Bulk jobs that made no progress within the grace get their next batch again.
     """
     settings: Settings = ctx["settings"]
@@ -128,10 +128,10 @@ async def reconcile(ctx: dict[str, Any]) -> int:
     due_by = now - timedelta(seconds=grace) if passes.first_done else min(now, passes.started)
     overdue = await executor.store.due_runs(due_by, RECONCILE_BATCH)
     passes.first_done = True
-    requeued = await queue.overdue(overdue)
-    if requeued:
-        metrics.requeued(requeued)
-        log.warning("reconciler re-enqueued %d overdue runs", requeued)
+    await queue.overdue(overdue)
+    if overdue:
+        metrics.requeued(len(overdue))
+        log.warning("reconciler re-enqueued %d overdue runs", len(overdue))
     await resume_bulk_jobs(executor.store, queue, now - timedelta(seconds=grace))
     # After the first pass, only the runs that failed since the one before (and a grace
     # ago, so their own job has been taken); the first looks a day back.
@@ -139,7 +139,7 @@ async def reconcile(ctx: dict[str, Any]) -> int:
         FAILURES_LOOKBACK if grace == 0 else timedelta(seconds=grace + RECONCILE_PERIOD * 2)
     )
     await hand_out_failures(executor.store, queue, since, now - timedelta(seconds=grace))
-    return requeued
+    return len(overdue)
 
 
 async def hand_out_failures(store: Store, queue: ArqQueue, since: datetime, until: datetime) -> int:
@@ -211,26 +211,18 @@ async def rearm(store: Store, queue: ArqQueue, now: datetime) -> int:
     restarted, ``ArqQueue.forgot``), and with it the deferred jobs of starts, delays,
     retries and waits, which the grace period would otherwise leave up to a reconciler
     period plus the grace late. A run due to start, or whose record does not read, gets
-    one of its own (the latter's walk then backs off, as ``resume`` says), but a pending
-    run whose start job Redis still holds: that job walks it in its turn, where a resume
-    would walk it ahead of the queue, unbounded by what bounds start jobs. Running runs are
+    one of its own (the latter's walk then backs off, as ``resume`` says). Running runs are
     left to their leases: a job at each lease's end would only find the run still walked
     (or, its worker gone, do what the reconciler's next pass does). A timer armed since (a
     wake of a run answered after its page was read) keeps its time when sooner."""
     armed, after = 0, None
     while page := await store.armed_runs(after, RECONCILE_BATCH):
-        pending = [
-            timer.run_id for timer in page if timer.run and timer.run.status is RunStatus.PENDING
-        ]
-        started = await queue.holding_starts(pending)
         for timer in page:
-            if timer.run_id in started:
-                continue  # its start job walks it, in its turn in the queue
             job_id = (timer.run and wait_timer(timer.run)) or _rearm_id(timer)
             due = timer.due_at if timer.due_at > now else None
             # Brought forward, never put back: a wake since the page was read stands.
             await queue.wake(timer.tenant_id, timer.run_id, job_id, due)
-            armed += 1
+        armed += len(page)
         after = (page[-1].due_at, page[-1].run_id)
     if armed:
         log.warning("Redis is new, restarted or emptied: armed %d timers again", armed)

@@ -11,13 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 from pytest_httpserver import HTTPServer
 from redis.asyncio import Redis
 from werkzeug import Request, Response
 
-from app.engine.flow.queue import start_job_id
-from app.engine.redis_keys import RESUMES
 from app.engine.walk.executor import RESUMED
 from app.engine.walk.jobs import reconcile, stop_gracefully
 from app.models.run import Run, RunFilter, RunStatus, StepStatus
@@ -432,8 +429,7 @@ async def test_only_a_workers_first_reconcile_skips_the_grace(
     is: arq hands each pass a copy of the worker's context, and the later passes too must
     know the first is done."""
     await create(client, workflow([{"id": "hello", "type": "log"}]))
-    run_id = (await send(client, {"type": "signup", "user": {"id": "u1"}}))["run_ids"][0]
-    await start_job_lost(resources, run_id)  # else its start job walks it, not a pass
+    await send(client, {"type": "signup", "user": {"id": "u1"}})  # its start job waits
     worker = create_worker(settings, store=resources.store, handle_signals=False)
     assert isinstance(worker, PollingWorker)
     worker.allow_pick_jobs = False
@@ -444,55 +440,3 @@ async def test_only_a_workers_first_reconcile_skips_the_grace(
     finally:
         await stop_gracefully(worker, running)
     assert passes == [1, 0, 0]
-
-
-async def start_job_lost(resources: Resources, run_id: str) -> None:
-    """Redis loses the run's start job (its key, as after a restart from an older snapshot);
-    the queue keeps its id, which a worker drops on finding no job under it."""
-    assert resources.engine is not None
-    assert await resources.engine.queue.pool.delete(f"arq:job:{start_job_id(run_id)}") == 1
-
-
-async def resumes_of(resources: Resources) -> dict[str, list[str]]:
-    """Every resume in Redis, by run: the purposes armed for it."""
-    assert resources.engine is not None
-    armed: dict[str, list[str]] = {}
-    for member in await resources.engine.queue.pool.zrange(RESUMES, 0, -1):
-        _, run_id, purpose = orjson.loads(member)
-        armed.setdefault(run_id, []).append(purpose)
-    return armed
-
-
-async def test_a_new_redis_arms_no_resume_for_a_run_whose_start_job_it_still_holds(
-    client: httpx.AsyncClient, resources: Resources, settings: Settings
-) -> None:
-    """A worker taking the Redis for one that may have lost its data (the test's is new)
-    arms every pending run again as it starts, and its first reconcile hands every run due
-    a resume: but not a run whose start job Redis still holds, which that job walks in its
-    turn (a resume would walk it ahead of the queue, and the job then find nothing to
-    do); a run whose start job is gone gets one from each. The worker's start-up and its
-    reconcile job run here as its loop would run them, but with no loop taking the
-    resumes they arm, so what they armed stays to be read."""
-    await create(client, workflow([{"id": "hello", "type": "log"}]))
-    held, lost = [
-        (await send(client, {"type": "signup", "user": {"id": user}}))["run_ids"][0]
-        for user in ("u1", "u2")
-    ]
-    await start_job_lost(resources, lost)
-    assert resources.engine is not None
-    worker = create_worker(settings, store=resources.store, handle_signals=False)
-    assert worker.on_startup is not None
-    assert worker.on_shutdown is not None
-    worker.ctx["redis"] = resources.engine.queue.pool  # as the worker's loop sets it
-    await worker.on_startup(worker.ctx)
-    try:
-        rearmed = await resumes_of(resources)
-        assert await reconcile(worker.ctx | {"job_id": "pass-0"}) == 1
-        reconciled = await resumes_of(resources)
-    finally:
-        await worker.on_shutdown(worker.ctx)
-    assert held not in rearmed, "no resume for the run whose start job is queued"
-    assert held not in reconciled
-    [rearm] = rearmed[lost]
-    assert rearm.startswith(f"{lost}:rearm:")
-    assert sorted(reconciled[lost]) == sorted([rearm, f"{lost}:reconcile"])

@@ -28,7 +28,6 @@ from app.store.protocol import Store
 from app.worker import create_worker
 from tests.clock import ShiftedClock
 from tests.conftest import as_admin, drain, send, serving, worker_running
-from tests.engine.walk.test_recovery import start_job_lost
 from tests.engine.walk.test_retry_now import redis_known, timers_later
 from tests.engine.walk.test_runs import (
     Slow,
@@ -478,7 +477,6 @@ async def test_a_worker_on_a_new_redis_arms_the_stored_runs_before_its_first_job
     # first (AUTOMATOR_DEV_JOBS_WHILE_SERVING) does not bound.
     await create(client, workflow([{"id": "later", "type": "log", "delay": 3600}]))
     before = (await send(client, {"type": "signup"}))["run_ids"][0]
-    await start_job_lost(resources, before)  # as Redis would have lost it with its data
     worker = create_worker(settings, store=resources.store, clock=clock)
     ctx: dict[str, Any] = {"redis": queue_of(resources).pool}
     assert worker.on_startup is not None
